@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// boxwalk: a step-through Linux container lab. GPL-3.0-or-later (we link GNU readline).
+//
+// Dependency rules (DESIGN.md): Kernel, Simulator and Lab are pure Swift and never import Glibc or
+// CShim; only LinuxBackend, the helper and CLI touch the operating system.
+import PackageDescription
+
+let package = Package(
+  name: "boxwalk",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "boxwalk", targets: ["boxwalk"]),
+    .executable(name: "boxwalk-helper", targets: ["BoxwalkHelper"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    // C: only what Swift cannot import (namespace constants, syscall wrappers, fork/exec).
+    .target(name: "CShim"),
+    // GNU readline, as a system library (Debian: libreadline-dev).
+    .systemLibrary(name: "CReadline"),
+    // Pure model: steps, errors, facts, the state tree, diffs, labels.
+    .target(name: "Kernel"),
+    // The deterministic in-memory kernel.
+    .target(name: "Simulator", dependencies: ["Kernel"]),
+    // The real kernel: one boxwalk-helper per box, /proc probes, the cleanup ledger.
+    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim"]),
+    // The single-threaded process that holds a box's namespaces.
+    .executableTarget(name: "BoxwalkHelper", dependencies: ["CShim"]),
+    // Commands, sessions, rendering, transcripts: never knows which backend it drives.
+    .target(name: "Lab", dependencies: ["Kernel"]),
+    // The command line and the REPL loop.
+    .target(
+      name: "CLI",
+      dependencies: [
+        "Lab", "Kernel", "Simulator", "LinuxBackend", "CReadline", "CShim",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "boxwalk", dependencies: ["CLI"]),
+
+    .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
+    .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel"]),
+    .testTarget(name: "LabTests", dependencies: ["Lab", "Simulator", "Kernel"]),
+    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel"]),
+    .testTarget(name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef BOXWALK_CSHIM_H
+#define BOXWALK_CSHIM_H
+int bw_placeholder(void);
+#endif

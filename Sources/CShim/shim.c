@@ -1,0 +1,1 @@
+int bw_placeholder(void) { return 0; }

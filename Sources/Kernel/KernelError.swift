@@ -1,0 +1,19 @@
+/// A failed kernel operation: which call, with which arguments, and the errno (STYLE 6), e.g.
+/// `sethostname("lab"): EPERM`. `step` says which learner step it belonged to.
+public struct KernelError: Error, Equatable, Sendable, CustomStringConvertible {
+  public var step: Step?
+  /// The call as strace would print it, flags by name: `unshare(CLONE_NEWPID)`.
+  public var call: String
+  public var errno: Errno
+  /// Optional extra context from the backend ("the helper for web exited").
+  public var detail: String?
+
+  public init(step: Step? = nil, call: String, errno: Errno, detail: String? = nil) {
+    self.step = step
+    self.call = call
+    self.errno = errno
+    self.detail = detail
+  }
+
+  public var description: String { "\(call): \(errno.name)" + (detail.map { " (\($0))" } ?? "") }
+}

@@ -1,0 +1,33 @@
+/// Name rules (SPEC §8), checked before any syscall. Names of boxes, layers, images and interfaces
+/// match `[A-Za-z0-9][A-Za-z0-9_.-]*`. A box name also becomes part of interface names later
+/// (`veth-web`), and an interface name is at most 15 bytes (IFNAMSIZ 16 with its NUL), so box names
+/// are limited to 15 bytes too.
+public enum Names {
+  public static let maxBoxName = 15
+  /// HOST_NAME_MAX (limits.h), what sethostname(2) accepts; setdomainname(2) has the same limit.
+  public static let maxHostname = 64
+  public static let reservedBoxNames: Set<String> = ["host", "all"]
+
+  public enum Problem: Error, Equatable, Sendable {
+    case empty
+    case badFirstCharacter(Character)
+    case badCharacter(Character, column: Int)
+    case tooLong(bytes: Int, limit: Int)
+    case reserved
+  }
+
+  public static func checkName(_ name: String, limit: Int) -> Problem? {
+    guard let first = name.first else { return .empty }
+    if !(first.isASCII && (first.isLetter || first.isNumber)) { return .badFirstCharacter(first) }
+    for (i, c) in name.enumerated() where !(c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "." || c == "-")) {
+      return .badCharacter(c, column: i + 1)
+    }
+    if name.utf8.count > limit { return .tooLong(bytes: name.utf8.count, limit: limit) }
+    return nil
+  }
+
+  public static func checkBoxName(_ name: String) -> Problem? {
+    if reservedBoxNames.contains(name) { return .reserved }
+    return checkName(name, limit: maxBoxName)
+  }
+}

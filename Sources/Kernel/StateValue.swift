@@ -1,0 +1,84 @@
+/// A value in the state tree (SPEC §4): strings, integers, booleans, lists or maps. A map keeps
+/// its keys in insertion order, so output is deterministic without sorting host-specific data.
+/// A value is `volatile` when it depends on timing or the host (host PIDs, byte counts): it is
+/// never in the default diff or tree dump, only where asked for.
+public indirect enum StateValue: Equatable, Sendable {
+  case string(String)
+  case int(Int)
+  case bool(Bool)
+  case list([StateValue])
+  case map(StateMap)
+  case volatile(StateValue)
+
+  /// The value with any `volatile` wrapper removed.
+  public var unwrapped: StateValue {
+    if case .volatile(let v) = self { return v.unwrapped }
+    return self
+  }
+
+  public var isVolatile: Bool {
+    if case .volatile = self { return true }
+    return false
+  }
+
+  public var isScalar: Bool {
+    switch unwrapped {
+    case .string, .int, .bool: true
+    default: false
+    }
+  }
+
+  /// The value with every volatile part removed (a volatile scalar becomes nil).
+  public var withoutVolatile: StateValue? {
+    switch self {
+    case .volatile: return nil
+    case .list(let items): return .list(items.compactMap(\.withoutVolatile))
+    case .map(let m):
+      return .map(StateMap(m.entries.compactMap { k, v in v.withoutVolatile.map { (k, $0) } }))
+    default: return self
+    }
+  }
+
+  /// One-line rendering as `show` prints scalars: strings in JSON quoting, numbers and booleans bare.
+  public var scalarText: String {
+    switch unwrapped {
+    case .string(let s): return JSON.quote(s)
+    case .int(let i): return String(i)
+    case .bool(let b): return b ? "true" : "false"
+    case .list(let l): return l.isEmpty ? "[]" : "[" + l.map(\.scalarText).joined(separator: ", ") + "]"
+    case .map(let m): return m.isEmpty ? "{}" : "{…}"
+    case .volatile(let v): return v.scalarText
+    }
+  }
+
+  public subscript(key: String) -> StateValue? {
+    if case .map(let m) = unwrapped { return m[key] }
+    return nil
+  }
+}
+
+/// An insertion-ordered map of state values.
+public struct StateMap: Equatable, Sendable {
+  public private(set) var entries: [(String, StateValue)]
+
+  public init(_ entries: [(String, StateValue)] = []) { self.entries = entries }
+
+  public var isEmpty: Bool { entries.isEmpty }
+  public var keys: [String] { entries.map(\.0) }
+
+  public subscript(key: String) -> StateValue? {
+    get { entries.first { $0.0 == key }?.1 }
+    set {
+      if let i = entries.firstIndex(where: { $0.0 == key }) {
+        if let newValue { entries[i].1 = newValue } else { entries.remove(at: i) }
+      } else if let newValue {
+        entries.append((key, newValue))
+      }
+    }
+  }
+
+  public static func == (a: StateMap, b: StateMap) -> Bool {
+    a.entries.count == b.entries.count
+      && zip(a.entries, b.entries).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+  }
+}
