@@ -1,0 +1,54 @@
+import Glibc
+import Kernel
+import LinuxBackend
+import Simulator
+
+/// Picks and starts the kernel (SPEC §2): `real` as root on Linux, otherwise `rootless` when user
+/// namespaces work, otherwise `sim`. A backend asked for by name that cannot run is an error with
+/// the reason, never a silent fallback.
+enum BackendChoice {
+  static func automatic() -> Backend {
+    if geteuid() == 0 { return .real }
+    // The rootless backend is not built yet (issue 4): a learner without root gets the simulator.
+    return .sim
+  }
+
+  static func make(_ backend: Backend) throws(ExitError) -> any Kernel {
+    switch backend {
+    case .sim:
+      return SimulatedKernel()
+    case .real:
+      guard geteuid() == 0 else {
+        throw ExitError(
+          ExitStatus.precondition,
+          [
+            "error: the real backend needs root",
+            "  why: it creates namespaces, cgroups and veths with real syscalls",
+            "  fix: run as root (sudo boxwalk --backend real), or use --backend sim",
+          ])
+      }
+      do {
+        return try LinuxKernel()
+      } catch {
+        throw ExitError(
+          ExitStatus.precondition,
+          ["error: the real backend cannot start: \(error)", "  fix: boxwalk doctor says what this host lacks"])
+      }
+    case .rootless:
+      throw ExitError(
+        ExitStatus.precondition,
+        [
+          "error: the rootless backend is not in this version of boxwalk yet",
+          "  fix: run as root for --backend real, or use --backend sim",
+        ])
+    }
+  }
+
+  static func describe(_ backend: Backend) -> String {
+    switch backend {
+    case .sim: "backend: sim (a deterministic simulation of the kernel; nothing on this machine changes)"
+    case .real: "backend: real (real kernel namespaces as root; the host's own settings are never changed)"
+    case .rootless: "backend: rootless (real namespaces inside a user namespace, without root)"
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Glibc
+
+/// `boxwalk doctor`: what this host supports, and how to fix what is missing (SPEC §1).
+struct DoctorCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "doctor",
+    abstract: "What this host supports for each backend, and how to fix what is missing.")
+
+  func run() throws {
+    let probe = HostProbe()
+    var u = utsname()
+    uname(&u)
+    let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    func row(_ ok: Bool, _ what: String, _ fix: String) -> String {
+      (ok ? "  ok       " : "  missing  ") + what + (ok ? "" : "\n           fix: " + fix)
+    }
+    var lines = ["boxwalk doctor: Linux \(release)"]
+    lines.append(row(probe.isRoot, "root (needed by --backend real)", "run as root, or use --backend sim"))
+    lines.append(row(probe.userNamespaces, "unprivileged user namespaces (rootless backend)", "sysctl -w user.max_user_namespaces=15000"))
+    let layout = probe.cgroupLayout
+    lines.append(row(layout != .none, "cgroups: \(layout.rawValue)", "mount cgroup2 on /sys/fs/cgroup"))
+    lines.append(row(probe.overlay, "overlayfs", "modprobe overlay"))
+    lines.append(row(probe.which("ip") != nil, "iproute2 (ip)", "apt-get install iproute2"))
+    lines.append(row(probe.busybox != nil, "busybox (the busybox base image)", "apt-get install busybox-static"))
+    let backend = BackendChoice.automatic()
+    lines.append("default backend here: \(backend.rawValue)")
+    Terminal(colour: false).write(lines)
+  }
+}

@@ -1,0 +1,101 @@
+import CReadline
+import Glibc
+import Lab
+
+/// GNU readline for terminals (readline(3)): line editing, history saved to a file, tab
+/// completion of commands, box names and state paths, and Ctrl-C clearing the line.
+///
+/// readline is a C library with global state, so the completion source and the interrupt flag
+/// live in globals; there is only ever one REPL per process.
+public final class ReadlineLineReader: LineReader {
+  private let historyFile: String?
+
+  public init(historyFile: String?, completer: @escaping (_ line: String, _ word: String) -> [String]) {
+    self.historyFile = historyFile
+    readlineCompleter = completer
+    // Readline's own signal handlers would reset the terminal and then re-raise SIGINT, which
+    // kills the process. We take SIGINT ourselves (see installInterruptHandler) and let readline
+    // see it through the signal event hook.
+    bw_rl_configure(boxwalkCompletion, boxwalkSignalHook)
+    if let term = getenv("TERM"), String(cString: term) == "dumb" {
+      // Bracketed paste wraps every prompt in ESC[?2004h ... ESC[?2004l, which pollutes
+      // recordings and tests (notes/transcripts.md); a dumb terminal cannot use it anyway.
+      rl_variable_bind("enable-bracketed-paste", "off")
+    }
+    installInterruptHandler()
+    using_history()
+    if let historyFile { _ = read_history(historyFile) }
+  }
+
+  public var isInteractive: Bool { true }
+
+  public func readLine(prompt: String) -> String? {
+    interruptPending = 0
+    guard let raw = readline(prompt) else { return nil }
+    defer { free(raw) }
+    if interruptPending != 0 {
+      interruptPending = 0
+      return ""
+    }
+    return String(cString: raw)
+  }
+
+  public func remember(_ line: String) {
+    guard !line.trimmingSpaces.isEmpty else { return }
+    add_history(line)
+  }
+
+  public func finish() {
+    guard let historyFile else { return }
+    _ = write_history(historyFile)
+    _ = history_truncate_file(historyFile, 1000)
+  }
+}
+
+/// Set by the SIGINT handler; a store to a word-sized global is async-signal-safe.
+nonisolated(unsafe) private var interruptPending: Int32 = 0
+nonisolated(unsafe) private var readlineCompleter: ((String, String) -> [String])?
+nonisolated(unsafe) private var completionCandidates: [String] = []
+nonisolated(unsafe) private var completionIndex = 0
+
+/// SIGINT without SA_RESTART: the handler only records the signal, so readline's read(2)
+/// returns EINTR and readline calls rl_signal_event_hook, where it is safe to touch its state.
+private func installInterruptHandler() {
+  var action = sigaction()
+  action.__sigaction_handler.sa_handler = { _ in interruptPending = 1 }
+  sigemptyset(&action.sa_mask)
+  action.sa_flags = 0
+  sigaction(SIGINT, &action, nil)
+}
+
+/// Ctrl-C at the prompt: throw the typed text away and return an empty line.
+private let boxwalkSignalHook: @convention(c) () -> Int32 = {
+  if interruptPending != 0 {
+    rl_replace_line("", 0)
+    bw_rl_set_done()
+    _ = write(STDOUT_FILENO, "^C\n", 3)
+  }
+  return 0
+}
+
+private let boxwalkCompletion: @convention(c) (UnsafePointer<CChar>?, Int32, Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = { text, start, _ in
+  let word = text.map { String(cString: $0) } ?? ""
+  let line = bw_rl_line_buffer().map { String(String(cString: $0).utf8.prefix(Int(start))) ?? "" } ?? ""
+  completionCandidates = (readlineCompleter?(line, word) ?? []).filter { $0.hasPrefix(word) }
+  completionIndex = 0
+  // Do not fall back to file names when nothing matches.
+  bw_rl_completion_over()
+  return rl_completion_matches(text, boxwalkCompletionEntry)
+}
+
+private let boxwalkCompletionEntry: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMutablePointer<CChar>? = { _, _ in
+  guard completionIndex < completionCandidates.count else { return nil }
+  defer { completionIndex += 1 }
+  return strdup(completionCandidates[completionIndex])
+}
+
+extension String {
+  var trimmingSpaces: Substring {
+    drop { $0 == " " || $0 == "\t" }
+  }
+}

@@ -1,0 +1,93 @@
+// Fatal-signal teardown for the REPL. If the REPL is told to die (SIGTERM from a shutdown, SIGHUP
+// from a closed terminal) its normal teardown never runs; this handler does the essential part.
+// (SIGKILL cannot be caught: there PR_SET_PDEATHSIG kills the helpers and `boxwalk cleanup`
+// removes the rest from the ledger.)
+//
+// Everything here is async-signal-safe (signal-safety(7)): fixed-size static storage written with
+// atomic stores, no malloc, no stdio, no locks; the handler calls only kill, waitpid, unlink, rmdir
+// and _exit.
+#define _GNU_SOURCE
+#include "cshim.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BW_EMERGENCY_MAX_PIDS 256
+
+static pid_t bw_pids[BW_EMERGENCY_MAX_PIDS];  // 0 = free slot
+static char bw_ledger_file[PATH_MAX];
+static char bw_ledger_dir[PATH_MAX];
+static int bw_ledger_valid;  // 1 when both paths above are complete
+
+int bw_emergency_add_pid(pid_t pid) {
+  if (pid <= 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  for (int i = 0; i < BW_EMERGENCY_MAX_PIDS; i++) {
+    pid_t expected = 0;
+    if (__atomic_compare_exchange_n(&bw_pids[i], &expected, pid, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+      return 0;
+    }
+  }
+  errno = ENOSPC;
+  return -1;
+}
+
+void bw_emergency_remove_pid(pid_t pid) {
+  for (int i = 0; i < BW_EMERGENCY_MAX_PIDS; i++) {
+    pid_t expected = pid;
+    (void)__atomic_compare_exchange_n(&bw_pids[i], &expected, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  }
+}
+
+int bw_emergency_set_ledger(const char *file, const char *dir) {
+  __atomic_store_n(&bw_ledger_valid, 0, __ATOMIC_SEQ_CST);
+  if (file == NULL || dir == NULL) return 0;
+  size_t flen = strlen(file), dlen = strlen(dir);
+  if (flen >= PATH_MAX || dlen >= PATH_MAX) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(bw_ledger_file, file, flen + 1);
+  memcpy(bw_ledger_dir, dir, dlen + 1);
+  __atomic_store_n(&bw_ledger_valid, 1, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+void bw_emergency_clear_ledger(const char *file) {
+  if (file != NULL && __atomic_load_n(&bw_ledger_valid, __ATOMIC_SEQ_CST) && strcmp(file, bw_ledger_file) == 0) {
+    __atomic_store_n(&bw_ledger_valid, 0, __ATOMIC_SEQ_CST);
+  }
+}
+
+static void bw_fatal_signal(int signo) {
+  for (int i = 0; i < BW_EMERGENCY_MAX_PIDS; i++) {
+    pid_t pid = __atomic_exchange_n(&bw_pids[i], 0, __ATOMIC_SEQ_CST);
+    if (pid <= 0) continue;
+    // The helpers are our children and not yet reaped, so this pid cannot have been recycled.
+    (void)kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (__atomic_load_n(&bw_ledger_valid, __ATOMIC_SEQ_CST)) {
+    (void)unlink(bw_ledger_file);
+    (void)rmdir(bw_ledger_dir);
+  }
+  _exit(128 + signo);
+}
+
+int bw_install_fatal_signal_handlers(void) {
+  struct sigaction sa = {0};
+  sa.sa_handler = bw_fatal_signal;
+  // Block the other fatal signal while one is handled, so the teardown runs once.
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGHUP);
+  if (sigaction(SIGTERM, &sa, NULL) < 0) return -1;
+  return sigaction(SIGHUP, &sa, NULL);
+}

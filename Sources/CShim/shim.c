@@ -1,1 +1,0 @@
-int bw_placeholder(void) { return 0; }

@@ -1,0 +1,90 @@
+/// Splits a command line into words the way a POSIX shell does (sh(1), "Quoting"): single quotes
+/// keep everything literally, double quotes allow `\"` `\\` `\$` and `` \` `` escapes, a backslash
+/// outside quotes escapes the next character, and `#` at the start of a word begins a comment.
+/// There is no expansion of any kind: `$HOME` and `*` stay as typed.
+public enum WordSplitter {
+  public struct Failure: Error, Equatable, Sendable {
+    /// 1-based column of the offending character.
+    public var column: Int
+    public var reason: String
+  }
+
+  public static func split(_ line: String) throws(Failure) -> [String] {
+    var words: [String] = []
+    var word = ""
+    var inWord = false
+    var column = 0
+    var it = line.unicodeScalars.makeIterator()
+    enum Quote { case none, single, double }
+    var quote = Quote.none
+    var quoteColumn = 0
+
+    while let c = it.next() {
+      column += 1
+      // NUL and control bytes never reach a command: they would be invisible in every echo.
+      if c.value == 0 || (c.value < 0x20 && c != "\t") || c.value == 0x7f {
+        throw Failure(column: column, reason: "control byte \(escapeScalar(c)) is not allowed in a command")
+      }
+      switch quote {
+      case .single:
+        if c == "'" { quote = .none } else { word.unicodeScalars.append(c) }
+      case .double:
+        if c == "\"" {
+          quote = .none
+        } else if c == "\\" {
+          guard let n = it.next() else { throw Failure(column: column, reason: "a backslash ends the line") }
+          column += 1
+          if n == "\"" || n == "\\" || n == "$" || n == "`" {
+            word.unicodeScalars.append(n)
+          } else {
+            word.unicodeScalars.append(c)
+            word.unicodeScalars.append(n)
+          }
+        } else {
+          word.unicodeScalars.append(c)
+        }
+      case .none:
+        if c == " " || c == "\t" {
+          if inWord { words.append(word); word = ""; inWord = false }
+        } else if c == "#" && !inWord {
+          return words
+        } else if c == "'" {
+          quote = .single; quoteColumn = column; inWord = true
+        } else if c == "\"" {
+          quote = .double; quoteColumn = column; inWord = true
+        } else if c == "\\" {
+          guard let n = it.next() else { throw Failure(column: column, reason: "a backslash ends the line") }
+          column += 1
+          word.unicodeScalars.append(n); inWord = true
+        } else {
+          word.unicodeScalars.append(c); inWord = true
+        }
+      }
+    }
+    if quote != .none {
+      throw Failure(column: quoteColumn, reason: "the quote opened here is not closed")
+    }
+    if inWord { words.append(word) }
+    return words
+  }
+
+  /// `\x07`-style escape for a control scalar, so error messages never carry raw control bytes.
+  public static func escapeScalar(_ c: Unicode.Scalar) -> String {
+    let hex = String(c.value, radix: 16)
+    return "\\x" + (hex.count < 2 ? "0" + hex : hex)
+  }
+}
+
+/// Text from a learner or a file, made safe to print: control bytes (ESC of ANSI/OSC sequences,
+/// NUL, CR...) become `\xNN`, so nothing typed can drive the terminal.
+public func escapedForTerminal(_ s: String) -> String {
+  var out = ""
+  for c in s.unicodeScalars {
+    if c.value < 0x20 || c.value == 0x7f || (c.value >= 0x80 && c.value < 0xa0) {
+      out += WordSplitter.escapeScalar(c)
+    } else {
+      out.unicodeScalars.append(c)
+    }
+  }
+  return out
+}

@@ -1,0 +1,81 @@
+import Kernel
+
+/// Renders a state diff with host and box side by side (SPEC §3): for a change in box `web`, the
+/// row shows the host's value of the same path beside the box's old and new value, so the learner
+/// sees at a glance that the box changed and the host did not.
+///
+///     changed   host      web
+///     ns.uts    "uts:0"   "uts:0" -> "uts:1"
+enum DiffTable {
+  static func lines(_ changes: [StateChange], tree: StateValue) -> [String] {
+    var out: [String] = []
+    var groups: [(String, [StateChange])] = []
+    for c in changes {
+      guard case .key(let top)? = c.path.components.first else { continue }
+      if let i = groups.firstIndex(where: { $0.0 == top }) {
+        groups[i].1.append(c)
+      } else {
+        groups.append((top, [c]))
+      }
+    }
+    for (top, group) in groups {
+      var rows: [[String]] = []
+      for c in group {
+        let rel = StatePath(Array(c.path.components.dropFirst()))
+        if rel.components.isEmpty {
+          // A whole box appeared or disappeared.
+          if let new = c.new {
+            out.append("  + \(top)  " + namespaceSummary(new))
+          } else {
+            out.append("  - \(top)")
+          }
+          continue
+        }
+        let change: String
+        switch (c.old, c.new) {
+        case (let o?, let n?): change = "\(o.scalarText) -> \(n.scalarText)"
+        case (nil, let n?): change = "\(n.scalarText) (new)"
+        case (let o?, nil): change = "\(o.scalarText) (gone)"
+        case (nil, nil): continue
+        }
+        if top == "host" {
+          rows.append([rel.description, change])
+        } else {
+          let hostValue = tree.value(at: StatePath([.key("host")] + rel.components))
+          rows.append([rel.description, hostValue?.scalarText ?? "-", change])
+        }
+      }
+      if rows.isEmpty { continue }
+      let header = top == "host" ? ["changed", "host"] : ["changed", "host", top]
+      out += table([header] + rows)
+    }
+    return out
+  }
+
+  /// `cgroup:0 ipc:0 ...`: a new box's namespaces, one label per kind.
+  static func namespaceSummary(_ box: StateValue) -> String {
+    guard case .map(let ns)? = box["ns"]?.unwrapped else { return "" }
+    return ns.entries.map { $0.1.unwrapped.stringValue ?? "" }.joined(separator: " ")
+  }
+
+  /// Left-aligned columns, two spaces apart, indented by two.
+  static func table(_ rows: [[String]]) -> [String] {
+    let columns = rows.map(\.count).max() ?? 0
+    var widths = [Int](repeating: 0, count: columns)
+    for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
+    return rows.map { r in
+      var line = " "
+      for (i, cell) in r.enumerated() {
+        line += " " + (i == r.count - 1 ? cell : cell.padding(widths[i]) + " ")
+      }
+      return line
+    }
+  }
+}
+
+extension StateValue {
+  var stringValue: String? {
+    if case .string(let s) = unwrapped { return s }
+    return nil
+  }
+}

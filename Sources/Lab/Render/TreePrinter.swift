@@ -1,0 +1,39 @@
+import Kernel
+
+/// Prints state values the way `show` and `state` do (SPEC §4): a scalar as exactly one line
+/// `PATH = VALUE`; a list or map as `PATH =` followed by an indented tree. Volatile values inside
+/// a tree are left out (they are printed only when asked for by their own path or with --json).
+public enum TreePrinter {
+  public static func show(_ path: StatePath, _ value: StateValue) -> [String] {
+    var out: [String] = []
+    emit(label: path.description, value: value, indent: "", into: &out)
+    return out
+  }
+
+  private static func emit(label: String, value: StateValue, indent: String, into out: inout [String]) {
+    switch value.unwrapped {
+    case .map(let m):
+      let visible = m.entries.filter { !$0.1.isVolatile }
+      if visible.isEmpty {
+        out.append("\(indent)\(label) = {}")
+        return
+      }
+      out.append("\(indent)\(label) =")
+      for (k, v) in visible {
+        emit(label: StatePath(keys: k).description, value: v, indent: indent + "  ", into: &out)
+      }
+    case .list(let items):
+      let visible = items.filter { !$0.isVolatile }
+      if visible.isEmpty || visible.allSatisfy(\.isScalar) {
+        out.append("\(indent)\(label) = \(StateValue.list(visible).scalarText)")
+        return
+      }
+      out.append("\(indent)\(label) =")
+      for (i, v) in visible.enumerated() {
+        emit(label: "[\(i)]", value: v, indent: indent + "  ", into: &out)
+      }
+    default:
+      out.append("\(indent)\(label) = \(value.scalarText)")
+    }
+  }
+}

@@ -1,0 +1,246 @@
+import Kernel
+
+extension Session {
+  /// Picks the command by its first word(s) and checks its arguments before anything runs.
+  func dispatch(_ w: [String], line: String, into out: inout Output) throws {
+    let args = Array(w.dropFirst())
+    switch w[0] {
+    case "box":
+      guard let sub = args.first else { throw usage("box", "box needs a subcommand: new, ls or rm") }
+      let rest = Array(args.dropFirst())
+      switch sub {
+      case "new":
+        try arity("box new", rest, 1)
+        let name = rest[0]
+        try checkNewBoxName(name)
+        try runStep(.boxNew(box: name), input: line, into: &out)
+        current = name
+      case "ls":
+        try arity("box ls", rest, 0)
+        out.lines += boxList()
+      case "rm":
+        try arity("box rm", rest, 1)
+        let name = try existingBox(rest[0])
+        try runStep(.boxRemove(box: name), input: line, into: &out)
+        if current == name { current = nil }
+      default:
+        throw unknown("box \(sub)", candidates: ["new", "ls", "rm"].map { "box " + $0 })
+      }
+    case "use":
+      try arity("use", args, 1)
+      current = try existingBox(args[0])
+      out.lines.append("current box: \(args[0])")
+    case "unshare":
+      try arity("unshare", args, 1)
+      let box = try currentBox("unshare")
+      let kinds = try parseKinds(args[0])
+      try runStep(.unshare(box: box, kinds: kinds), input: line, into: &out)
+    case "join":
+      try arity("join", args, 2)
+      let box = try currentBox("join")
+      let kinds = try parseKinds(args[0])
+      guard kinds.count == 1 else {
+        throw LabError("join takes one namespace kind", [("got", args[0]), ("fix", "join one kind at a time"), LabError.unchanged])
+      }
+      let target = try existingBox(args[1])
+      try runStep(.join(box: box, kind: kinds[0], target: target), input: line, into: &out)
+    case "hostname", "domainname":
+      let setter = w[0] == "hostname"
+      let box = try currentBox(w[0])
+      guard args.count <= 1 else { throw tooMany(w[0], args) }
+      guard let name = args.first else {
+        let value = tree.value(at: StatePath(keys: box, w[0]))?.stringValue ?? ""
+        out.lines.append(escapedForTerminal(value))
+        return
+      }
+      try checkUTSName(name, what: w[0])
+      try refuseIfSharingHost(box, kind: .uts, what: w[0], value: name)
+      try runStep(setter ? .setHostname(box: box, name: name) : .setDomainname(box: box, name: name), input: line, into: &out)
+    case "ns":
+      try arity("ns", args, 0)
+      try refresh()
+      out.lines += namespaceTable()
+    case "show":
+      try arity("show", args, 1)
+      try refresh()
+      let (path, value) = try lookup(args[0])
+      out.lines += TreePrinter.show(path, value)
+      out.extra.append(("value", value.unwrapped))
+    case "state":
+      guard args.isEmpty || args == ["--json"] else { throw usage("state", "state takes only --json") }
+      try refresh()
+      if args == ["--json"] || jsonMode {
+        out.lines.append(stateJSON())
+        out.extra.append(("state", tree))
+      } else {
+        guard case .map(let m) = tree else { return }
+        for (k, v) in m.entries { out.lines += TreePrinter.show(StatePath(keys: k), v) }
+      }
+    case "diff":
+      try arity("diff", args, 0)
+      guard let last else {
+        out.lines.append("no step has run yet")
+        return
+      }
+      out.lines.append("last step: \(escapedForTerminal(last.input))")
+      let table = DiffTable.lines(last.changes, tree: last.treeAfter)
+      out.lines += table.isEmpty ? ["  (no visible change)"] : table
+    case "explain":
+      try arity("explain", args, 0)
+      guard let last else {
+        out.lines.append("no step has run yet: explain describes the last step")
+        return
+      }
+      out.lines.append("last step: \(escapedForTerminal(last.input))")
+      out.lines += last.step.calls.map { "  syscall  " + $0 }
+      out.lines.append("  shell    " + StepText.shell(last.step))
+      out.lines += StepText.why(last.step).map { "  " + $0 }
+      if StepText.shell(last.step).contains("<") {
+        out.lines.append("  <NAME> is that box's host PID: show NAME.host_pid")
+      }
+    case "watch":
+      try arity("watch", args, 1)
+      try refresh()
+      let (path, value) = try lookup(args[0])
+      watches.append((nextWatch, path, value))
+      out.lines.append("watch \(nextWatch): " + (TreePrinter.show(path, value).first ?? path.description))
+      nextWatch += 1
+    case "unwatch":
+      try arity("unwatch", args, 1)
+      guard let n = Int(args[0]), let i = watches.firstIndex(where: { $0.number == n }) else {
+        throw LabError(
+          "no watch numbered \(escapedForTerminal(args[0]))",
+          [("watches", watches.isEmpty ? "none" : watches.map { String($0.number) }.joined(separator: " ")), LabError.unchanged])
+      }
+      watches.remove(at: i)
+      out.lines.append("unwatched \(n)")
+    case "help":
+      guard args.count <= 1 else { throw tooMany("help", args) }
+      out.lines += try help(args.first)
+    case "quit", "exit":
+      try arity(w[0], args, 0)
+      quitRequested = true
+    default:
+      if let info = CommandTable.all.first(where: { $0.name.split(separator: " ")[0] == w[0] }), !info.available {
+        throw LabError(
+          "\(w[0]) is not in this version of boxwalk yet",
+          [("area", info.area), ("usage", info.usage), ("see", "help lists what works today"), LabError.unchanged])
+      }
+      throw unknown(w[0], candidates: CommandTable.firstWords)
+    }
+  }
+
+  // MARK: Steps
+
+  /// Runs one step on the kernel and renders it: the summary, the system calls, the shell
+  /// equivalent, the state diff with host and box side by side, and any watch that changed.
+  func runStep(_ step: Step, input: String, into out: inout Output) throws {
+    let before = tree
+    out.step = step
+    do {
+      try kernel.perform(step)
+    } catch {
+      _ = try? refresh()
+      var details: [(String, String)] = [("command", escapedForTerminal(input))]
+      if let detail = error.detail { details.append(("detail", detail)) }
+      details.append(("meaning", "\(error.errno.name): \(error.errno.meaning)"))
+      if let hint = StepText.errnoHint(step, error.errno) { details.append(("why", hint)) }
+      details.append(LabError.unchanged)
+      throw LabError("\(error.call): \(error.errno.name)", details)
+    }
+    let after = try refresh()
+    let changes = StateDiff.between(before, after)
+    last = StepRecord(input: input, step: step, changes: changes, treeAfter: after)
+    out.changes = changes
+    out.lines.append(summary(step, after))
+    out.lines += step.calls.map { "  syscall  " + $0 }
+    out.lines.append("  shell    " + StepText.shell(step))
+    out.lines += DiffTable.lines(changes, tree: after)
+    for i in watches.indices {
+      let now = after.value(at: watches[i].path)
+      if now != watches[i].value {
+        watches[i].value = now
+        let text = now.map { TreePrinter.show(watches[i].path, $0).first ?? "" } ?? "\(watches[i].path) is gone"
+        out.lines.append("  watch \(watches[i].number)  " + text)
+      }
+    }
+  }
+
+  /// One sentence saying what the step achieved, in terms of the new state.
+  func summary(_ step: Step, _ t: StateValue) -> String {
+    func label(_ box: String, _ kind: NamespaceKind) -> String {
+      t.value(at: StatePath(keys: box, "ns", kind.rawValue))?.stringValue ?? "?"
+    }
+    switch step {
+    case .boxNew(let box):
+      return "created box \(box): one process, sharing every namespace with the host"
+    case .boxRemove(let box):
+      return "removed box \(box): its process is gone, and with it every namespace only it used"
+    case .unshare(let box, let kinds):
+      let labels = kinds.map { label(box, $0) }.joined(separator: " ")
+      return "\(box) has new namespaces: \(labels)"
+    case .join(let box, let kind, let target):
+      return "\(box) joined \(target)'s \(kind.rawValue) namespace: \(label(box, kind))"
+    case .setHostname(let box, let name):
+      return "\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"
+    case .setDomainname(let box, let name):
+      return "\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"
+    }
+  }
+
+  // MARK: Reading
+
+  func boxList() -> [String] {
+    let names = boxNames
+    if names.isEmpty { return ["no boxes yet: box new NAME creates one"] }
+    var rows = [["", "BOX", "OWN NAMESPACES"]]
+    for name in names {
+      let own = NamespaceKind.allCases.filter { kind in
+        tree.value(at: StatePath(keys: name, "ns", kind.rawValue)) != tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
+      }
+      rows.append([name == current ? "*" : " ", name, own.isEmpty ? "none" : own.map(\.rawValue).joined(separator: " ")])
+    }
+    return DiffTable.table(rows)
+  }
+
+  /// Every box's namespace labels beside the host's.
+  func namespaceTable() -> [String] {
+    var rows = [[""] + NamespaceKind.allCases.map(\.rawValue)]
+    for name in ["host"] + boxNames {
+      rows.append([name] + NamespaceKind.allCases.map { tree.value(at: StatePath(keys: name, "ns", $0.rawValue))?.stringValue ?? "-" })
+    }
+    return DiffTable.table(rows)
+  }
+
+  func stateJSON() -> String {
+    var m = StateMap()
+    m["backend"] = .string(kernel.backend.rawValue)
+    m["state"] = tree
+    return JSON.encode(.map(m))
+  }
+
+  /// Resolves a state path, or fails naming the nearest known path (SPEC §4).
+  func lookup(_ text: String) throws -> (StatePath, StateValue) {
+    let path: StatePath
+    do {
+      path = try StatePath.parse(text)
+    } catch {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is not a state path",
+        [("where", "column \(error.column)"), ("rule", error.reason), ("example", "web.ns.uts or web.mounts[\"/proc\"]")])
+    }
+    if let value = tree.value(at: path) { return (path, value) }
+    let known = tree.allPaths().map(\.description)
+    var details: [(String, String)] = []
+    if let near = Nearest.match(path.description, in: known, maxDistance: max(3, path.description.count / 2)) {
+      details.append(("nearest", near))
+    } else {
+      // Suggest the longest prefix that exists.
+      var prefix = path.components
+      while !prefix.isEmpty, tree.value(at: StatePath(prefix)) == nil { prefix.removeLast() }
+      details.append(("nearest", prefix.isEmpty ? "host" : StatePath(prefix).description))
+    }
+    details.append(("see", "state lists every path"))
+    throw LabError("no state path \(path.description)", details)
+  }
+}

@@ -1,0 +1,118 @@
+import Kernel
+
+/// A lab session: the host, named boxes, the current box, and a kernel doing the work. It turns
+/// command lines into steps, runs them, diffs the state tree before and after, and renders the
+/// result. The REPL, transcripts, lessons and demos all feed it lines (DESIGN.md); it never knows
+/// which backend it drives.
+public final class Session: TranscriptSession {
+  public let kernel: any Kernel
+  /// The box commands act on; nil before the first `box new`.
+  public internal(set) var current: String?
+  /// One JSON object per executed line instead of text (`--json`).
+  public var jsonMode: Bool
+  /// Set by `quit`: the REPL stops reading and tears down.
+  public internal(set) var quitRequested = false
+  /// How many commands failed, for the exit status of a piped session.
+  public internal(set) var failures = 0
+
+  var builder = StateTreeBuilder()
+  /// The state tree after the last step (or read).
+  public internal(set) var tree: StateValue
+  var last: StepRecord?
+  var watches: [(number: Int, path: StatePath, value: StateValue?)] = []
+  var nextWatch = 1
+
+  public init(kernel: any Kernel, json: Bool = false) throws(KernelError) {
+    self.kernel = kernel
+    self.jsonMode = json
+    self.tree = .map(StateMap())
+    self.tree = try builder.build(kernel.facts())
+  }
+
+  public var prompt: String { current.map { "boxwalk[\($0)]> " } ?? "boxwalk> " }
+
+  /// Box names in creation order.
+  public var boxNames: [String] {
+    guard case .map(let m) = tree else { return [] }
+    return m.keys.filter { $0 != "host" }
+  }
+
+  /// Runs one command line and returns what it printed.
+  public func execute(_ line: String) -> [String] {
+    let prompt = self.prompt
+    var out = Output()
+    do {
+      let words: [String]
+      do {
+        words = try WordSplitter.split(line)
+      } catch {
+        throw LabError(
+          "the command line has a character boxwalk does not accept",
+          [
+            ("where", "column \(error.column)"), ("line", escapedForTerminal(line)), ("rule", error.reason),
+            LabError.unchanged,
+          ])
+      }
+      if !words.isEmpty { try dispatch(words, line: line, into: &out) }
+    } catch let e as LabError {
+      failures += 1
+      out.ok = false
+      out.error = e.headline
+      out.lines += e.lines
+    } catch {
+      failures += 1
+      out.ok = false
+      out.lines.append("error: internal: \(error)")
+    }
+    return jsonMode ? [out.json(prompt: prompt, input: line, backend: kernel.backend)] : out.lines
+  }
+
+  public func close() { kernel.teardown() }
+
+  /// Reads the kernel again (the state may have changed outside a step, e.g. a box's process died).
+  @discardableResult
+  func refresh() throws -> StateValue {
+    do {
+      tree = try builder.build(kernel.facts())
+    } catch {
+      throw LabError("could not read the kernel state", [("call", error.description)])
+    }
+    return tree
+  }
+}
+
+/// What one command printed, plus the structure `--json` reports.
+struct Output {
+  var lines: [String] = []
+  var ok = true
+  var error: String?
+  var step: Step?
+  var changes: [StateChange] = []
+  var extra: [(String, StateValue)] = []
+
+  func json(prompt: String, input: String, backend: Backend) -> String {
+    var m = StateMap()
+    m["prompt"] = .string(prompt)
+    m["input"] = .string(input)
+    m["ok"] = .bool(ok)
+    if let error { m["error"] = .string(error) }
+    if let step {
+      m["step"] = .string(step.kindName)
+      m["calls"] = .list(step.calls.map { .string($0) })
+      m["shell"] = .string(StepText.shell(step))
+      m["changes"] = .list(
+        changes.map { c in
+          var e = StateMap()
+          e["path"] = .string(c.path.description)
+          e["old"] = c.old ?? .string("")
+          e["new"] = c.new ?? .string("")
+          if c.old == nil { e["old"] = nil }
+          if c.new == nil { e["new"] = nil }
+          return .map(e)
+        })
+    }
+    for (k, v) in extra { m[k] = v }
+    m["output"] = .list(lines.map { .string($0) })
+    return JSON.encode(.map(m))
+  }
+}

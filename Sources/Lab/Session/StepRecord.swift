@@ -1,0 +1,9 @@
+import Kernel
+
+/// What one state-changing step did: kept for `diff` and `explain`.
+public struct StepRecord: Sendable {
+  public var input: String
+  public var step: Step
+  public var changes: [StateChange]
+  public var treeAfter: StateValue
+}
