@@ -19,7 +19,8 @@ public enum Names {
   public static func checkName(_ name: String, limit: Int) -> Problem? {
     guard let first = name.first else { return .empty }
     if !(first.isASCII && (first.isLetter || first.isNumber)) { return .badFirstCharacter(first) }
-    for (i, c) in name.enumerated() where !(c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "." || c == "-")) {
+    for (i, c) in name.enumerated() where !(c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "." || c == "-"))
+    {
       return .badCharacter(c, column: i + 1)
     }
     if name.utf8.count > limit { return .tooLong(bytes: name.utf8.count, limit: limit) }

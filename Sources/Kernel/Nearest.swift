@@ -21,11 +21,11 @@ public enum Nearest {
   /// The nearest candidate, if its distance is at most a third of the word's length (at least 2).
   public static func match(_ word: String, in candidates: [String], maxDistance: Int? = nil) -> String? {
     let limit = maxDistance ?? max(2, word.count / 3)
-    var best: (String, Int)?
+    var best: (name: String, distance: Int)?
     for c in candidates {
       let d = distance(word, c)
-      if d <= limit, best == nil || d < best!.1 { best = (c, d) }
+      if d <= limit, d < (best?.distance ?? Int.max) { best = (c, d) }
     }
-    return best?.0
+    return best?.name
   }
 }

@@ -134,7 +134,9 @@ public final class SimulatedKernel: Kernel {
   }
 
   /// setns(2) into `target`'s namespace of one kind.
-  private func setns(_ p: SimProcess, to target: SimProcess, _ kind: NamespaceKind, _ step: Step) throws(KernelError) -> SimProcess {
+  private func setns(_ p: SimProcess, to target: SimProcess, _ kind: NamespaceKind, _ step: Step) throws(KernelError)
+    -> SimProcess
+  {
     var p = p
     let call = step.calls[0]
     guard let inode = target.ns[kind], let ns = namespaces[inode] else {

@@ -17,7 +17,10 @@ struct DoctorCommand: ParsableCommand {
     }
     var lines = ["boxwalk doctor: Linux \(release)"]
     lines.append(row(probe.isRoot, "root (needed by --backend real)", "run as root, or use --backend sim"))
-    lines.append(row(probe.userNamespaces, "unprivileged user namespaces (rootless backend)", "sysctl -w user.max_user_namespaces=15000"))
+    lines.append(
+      row(
+        probe.userNamespaces, "unprivileged user namespaces (rootless backend)",
+        "sysctl -w user.max_user_namespaces=15000"))
     let layout = probe.cgroupLayout
     lines.append(row(layout != .none, "cgroups: \(layout.rawValue)", "mount cgroup2 on /sys/fs/cgroup"))
     lines.append(row(probe.overlay, "overlayfs", "modprobe overlay"))

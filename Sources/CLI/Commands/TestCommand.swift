@@ -1,6 +1,10 @@
 import ArgumentParser
+import Kernel
+import Lab
 
-/// `boxwalk test [PATH...] [--backend sim|real|both] [--update]`: transcripts as golden tests.
+/// `boxwalk test [PATH...] [--backend sim|real|rootless|both] [--update]`: replays transcripts as
+/// golden tests (SPEC §1, §6). Exit 0 only when nothing failed; the last line is always
+/// `N passed, N failed, N skipped`.
 struct TestCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "test",
@@ -12,10 +16,78 @@ struct TestCommand: ParsableCommand {
   @Option(help: "sim, real, rootless or both (sim and real).")
   var backend: String = "sim"
 
-  @Flag(help: "Rewrite expectations from a sim run (still exits non-zero).")
+  @Flag(help: "Rewrite expectations from a sim run; the run still exits non-zero.")
   var update = false
 
   func run() throws {
-    throw ExitError(ExitStatus.internalError, ["error: not wired yet"])
+    let backends: [Backend]
+    switch backend {
+    case "both": backends = [.sim, .real]
+    default:
+      guard let b = Backend(rawValue: backend) else {
+        throw ExitError(ExitStatus.usage, ["error: --backend takes sim, real, rootless or both, not \(backend)"])
+      }
+      backends = [b]
+    }
+    let files = try Self.transcriptFiles(paths.isEmpty ? ["transcripts"] : paths)
+    var parsed: [TranscriptFile] = []
+    for path in files {
+      let text: String
+      do {
+        let bytes = try Files.read(path)
+        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+          throw ExitError(ExitStatus.usage, ["error: \(path): not valid UTF-8"])
+        }
+        text = decoded
+      } catch let e as Files.Failure {
+        throw ExitError(ExitStatus.usage, ["error: cannot read \(e.message)"])
+      }
+      do {
+        parsed.append(try TranscriptFile.parse(path: path, text: text))
+      } catch {
+        throw ExitError(ExitStatus.usage, ["error: \(error)"])
+      }
+    }
+    let terminal = Terminal.detect()
+    let runner = TranscriptRunner(factory: LabSessionFactory())
+    var results: [TranscriptResult] = []
+    for file in parsed {
+      for b in (update ? [.sim] : backends) {
+        let result = runner.run(file: file, backend: b)
+        results.append(result)
+        terminal.write(TranscriptReport.lines(for: result))
+        if update, case .fail = result.outcome {
+          let text = TranscriptUpdater().rewrite(file, using: result)
+          do {
+            try Files.write(file.path, text)
+            terminal.write(["updated \(file.path) from the sim run: review it with git diff"])
+          } catch {
+            throw ExitError(ExitStatus.failed, ["error: cannot write \(error.message)"])
+          }
+        }
+      }
+    }
+    terminal.write([TranscriptReport.summary(results)])
+    let failed = TranscriptReport.counts(results).failed
+    // An update never passes silently: the run that rewrote files still fails (notes/transcripts.md).
+    if failed > 0 { throw ExitError(ExitStatus.failed, []) }
+  }
+
+  /// Files as given, and every *.transcript in a directory, sorted.
+  static func transcriptFiles(_ paths: [String]) throws(ExitError) -> [String] {
+    var out: [String] = []
+    for p in paths {
+      if Files.isDirectory(p) {
+        do {
+          let dir = p.hasSuffix("/") ? String(p.dropLast()) : p
+          out += try Files.list(dir, suffix: ".transcript").map { dir + "/" + $0 }
+        } catch {
+          throw ExitError(ExitStatus.usage, ["error: cannot read \(error.message)"])
+        }
+      } else {
+        out.append(p)
+      }
+    }
+    return out
   }
 }

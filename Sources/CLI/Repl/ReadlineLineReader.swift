@@ -78,17 +78,20 @@ private let boxwalkSignalHook: @convention(c) () -> Int32 = {
   return 0
 }
 
-private let boxwalkCompletion: @convention(c) (UnsafePointer<CChar>?, Int32, Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = { text, start, _ in
-  let word = text.map { String(cString: $0) } ?? ""
-  let line = bw_rl_line_buffer().map { String(String(cString: $0).utf8.prefix(Int(start))) ?? "" } ?? ""
-  completionCandidates = (readlineCompleter?(line, word) ?? []).filter { $0.hasPrefix(word) }
-  completionIndex = 0
-  // Do not fall back to file names when nothing matches.
-  bw_rl_completion_over()
-  return rl_completion_matches(text, boxwalkCompletionEntry)
-}
+private let boxwalkCompletion:
+  @convention(c) (UnsafePointer<CChar>?, Int32, Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = {
+    text, start, _ in
+    let word = text.map { String(cString: $0) } ?? ""
+    let line = bw_rl_line_buffer().map { String(String(cString: $0).utf8.prefix(Int(start))) ?? "" } ?? ""
+    completionCandidates = (readlineCompleter?(line, word) ?? []).filter { $0.hasPrefix(word) }
+    completionIndex = 0
+    // Do not fall back to file names when nothing matches.
+    bw_rl_completion_over()
+    return rl_completion_matches(text, boxwalkCompletionEntry)
+  }
 
-private let boxwalkCompletionEntry: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMutablePointer<CChar>? = { _, _ in
+private let boxwalkCompletionEntry: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMutablePointer<CChar>? = {
+  _, _ in
   guard completionIndex < completionCandidates.count else { return nil }
   defer { completionIndex += 1 }
   return strdup(completionCandidates[completionIndex])

@@ -11,55 +11,117 @@ public struct CommandInfo: Sendable {
 
 public enum CommandTable {
   public static let all: [CommandInfo] = [
-    .init(name: "box new", usage: "box new NAME", summary: "start a box: one process sharing every host namespace; it becomes current", area: "boxes", available: true),
-    .init(name: "box ls", usage: "box ls", summary: "list boxes and the namespaces each has of its own", area: "boxes", available: true),
-    .init(name: "box rm", usage: "box rm NAME", summary: "kill a box's processes; namespaces only it used die with them", area: "boxes", available: true),
-    .init(name: "use", usage: "use NAME", summary: "make NAME the current box (the prompt shows it)", area: "boxes", available: true),
-    .init(name: "unshare", usage: "unshare KIND[,KIND...]", summary: "move the current box into new namespaces (KIND: cgroup ipc mnt net pid time user uts)", area: "namespaces", available: true),
-    .init(name: "join", usage: "join KIND BOX", summary: "setns: move the current box into BOX's namespace of that kind", area: "namespaces", available: true),
-    .init(name: "ns", usage: "ns", summary: "every box's namespaces beside the host's", area: "namespaces", available: true),
-    .init(name: "hostname", usage: "hostname [NAME]", summary: "print or set the hostname in the box's UTS namespace", area: "uts", available: true),
-    .init(name: "domainname", usage: "domainname [NAME]", summary: "print or set the NIS domain name in the box's UTS namespace", area: "uts", available: true),
-    .init(name: "show", usage: "show PATH", summary: "print one value of the state tree (e.g. web.ns.uts)", area: "looking", available: true),
-    .init(name: "state", usage: "state [--json]", summary: "print the whole state tree", area: "looking", available: true),
+    .init(
+      name: "box new", usage: "box new NAME",
+      summary: "start a box: one process sharing every host namespace; it becomes current", area: "boxes",
+      available: true),
+    .init(
+      name: "box ls", usage: "box ls", summary: "list boxes and the namespaces each has of its own", area: "boxes",
+      available: true),
+    .init(
+      name: "box rm", usage: "box rm NAME", summary: "kill a box's processes; namespaces only it used die with them",
+      area: "boxes", available: true),
+    .init(
+      name: "use", usage: "use NAME", summary: "make NAME the current box (the prompt shows it)", area: "boxes",
+      available: true),
+    .init(
+      name: "unshare", usage: "unshare KIND[,KIND...]",
+      summary: "move the current box into new namespaces (KIND: cgroup ipc mnt net pid time user uts)",
+      area: "namespaces", available: true),
+    .init(
+      name: "join", usage: "join KIND BOX", summary: "setns: move the current box into BOX's namespace of that kind",
+      area: "namespaces", available: true),
+    .init(
+      name: "ns", usage: "ns", summary: "every box's namespaces beside the host's", area: "namespaces", available: true),
+    .init(
+      name: "hostname", usage: "hostname [NAME]", summary: "print or set the hostname in the box's UTS namespace",
+      area: "uts", available: true),
+    .init(
+      name: "domainname", usage: "domainname [NAME]",
+      summary: "print or set the NIS domain name in the box's UTS namespace", area: "uts", available: true),
+    .init(
+      name: "show", usage: "show PATH", summary: "print one value of the state tree (e.g. web.ns.uts)", area: "looking",
+      available: true),
+    .init(
+      name: "state", usage: "state [--json]", summary: "print the whole state tree", area: "looking", available: true),
     .init(name: "diff", usage: "diff", summary: "what the last step changed", area: "looking", available: true),
-    .init(name: "watch", usage: "watch PATH", summary: "print PATH after every step that changes it", area: "looking", available: true),
+    .init(
+      name: "watch", usage: "watch PATH", summary: "print PATH after every step that changes it", area: "looking",
+      available: true),
     .init(name: "unwatch", usage: "unwatch N", summary: "stop watch number N", area: "looking", available: true),
-    .init(name: "explain", usage: "explain", summary: "the system calls, the shell equivalent and why, for the last step", area: "looking", available: true),
-    .init(name: "help", usage: "help [COMMAND]", summary: "list commands, or explain one", area: "session", available: true),
-    .init(name: "quit", usage: "quit", summary: "tear everything down and leave (Ctrl-D does the same)", area: "session", available: true),
+    .init(
+      name: "explain", usage: "explain", summary: "the system calls, the shell equivalent and why, for the last step",
+      area: "looking", available: true),
+    .init(
+      name: "help", usage: "help [COMMAND]", summary: "list commands, or explain one", area: "session", available: true),
+    .init(
+      name: "quit", usage: "quit", summary: "tear everything down and leave (Ctrl-D does the same)", area: "session",
+      available: true),
     // Later issues (SPEC §3): listed so `help` tells the truth about them.
-    .init(name: "run", usage: "run [-d] CMD [ARG...]", summary: "run a program in the box", area: "pid", available: false),
-    .init(name: "ps", usage: "ps [--host]", summary: "the box's processes beside the host's view", area: "pid", available: false),
+    .init(
+      name: "run", usage: "run [-d] CMD [ARG...]", summary: "run a program in the box", area: "pid", available: false),
+    .init(
+      name: "ps", usage: "ps [--host]", summary: "the box's processes beside the host's view", area: "pid",
+      available: false),
     .init(name: "kill", usage: "kill PID", summary: "signal a process in the box", area: "pid", available: false),
-    .init(name: "map", usage: "map uid|gid INSIDE OUTSIDE COUNT", summary: "write the user namespace's id map", area: "user", available: false),
+    .init(
+      name: "map", usage: "map uid|gid INSIDE OUTSIDE COUNT", summary: "write the user namespace's id map",
+      area: "user", available: false),
     .init(name: "id", usage: "id", summary: "uid and gid inside and outside", area: "user", available: false),
     .init(name: "caps", usage: "caps", summary: "the box's capabilities", area: "user", available: false),
-    .init(name: "mount", usage: "mount proc|sysfs|tmpfs PATH | mount bind SRC DST", summary: "mount in the box's mount namespace", area: "mnt", available: false),
+    .init(
+      name: "mount", usage: "mount proc|sysfs|tmpfs PATH | mount bind SRC DST",
+      summary: "mount in the box's mount namespace", area: "mnt", available: false),
     .init(name: "umount", usage: "umount PATH", summary: "unmount in the box", area: "mnt", available: false),
-    .init(name: "mounts", usage: "mounts", summary: "the box's mount table against the host's", area: "mnt", available: false),
-    .init(name: "propagation", usage: "propagation private|slave|shared", summary: "mount propagation of the box's root", area: "mnt", available: false),
-    .init(name: "pivot-root", usage: "pivot-root", summary: "switch the box to its root filesystem", area: "mnt", available: false),
-    .init(name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt", available: false),
-    .init(name: "image", usage: "image ls|import|pull|push ...", summary: "OCI images", area: "layers", available: false),
+    .init(
+      name: "mounts", usage: "mounts", summary: "the box's mount table against the host's", area: "mnt",
+      available: false),
+    .init(
+      name: "propagation", usage: "propagation private|slave|shared", summary: "mount propagation of the box's root",
+      area: "mnt", available: false),
+    .init(
+      name: "pivot-root", usage: "pivot-root", summary: "switch the box to its root filesystem", area: "mnt",
+      available: false),
+    .init(
+      name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt",
+      available: false),
+    .init(
+      name: "image", usage: "image ls|import|pull|push ...", summary: "OCI images", area: "layers", available: false),
     .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers", available: false),
-    .init(name: "overlay", usage: "overlay NAME[,NAME...]", summary: "a union root filesystem", area: "layers", available: false),
-    .init(name: "rootfs", usage: "rootfs IMAGE", summary: "one image as the root filesystem", area: "layers", available: false),
-    .init(name: "write", usage: "write PATH TEXT", summary: "write a file in the box", area: "layers", available: false),
+    .init(
+      name: "overlay", usage: "overlay NAME[,NAME...]", summary: "a union root filesystem", area: "layers",
+      available: false),
+    .init(
+      name: "rootfs", usage: "rootfs IMAGE", summary: "one image as the root filesystem", area: "layers",
+      available: false),
+    .init(
+      name: "write", usage: "write PATH TEXT", summary: "write a file in the box", area: "layers", available: false),
     .init(name: "rm", usage: "rm PATH", summary: "remove a file in the box", area: "layers", available: false),
     .init(name: "cat", usage: "cat PATH", summary: "print a file in the box", area: "layers", available: false),
     .init(name: "ls", usage: "ls PATH", summary: "list a directory in the box", area: "layers", available: false),
     .init(name: "which", usage: "which PATH", summary: "the layer a file comes from", area: "layers", available: false),
-    .init(name: "commit", usage: "commit NAME", summary: "the writable layer becomes an image", area: "layers", available: false),
-    .init(name: "net", usage: "net veth|bridge|attach|addr|up|route ...", summary: "build the box's network", area: "net", available: false),
+    .init(
+      name: "commit", usage: "commit NAME", summary: "the writable layer becomes an image", area: "layers",
+      available: false),
+    .init(
+      name: "net", usage: "net veth|bridge|attach|addr|up|route ...", summary: "build the box's network", area: "net",
+      available: false),
     .init(name: "links", usage: "links", summary: "network links, box beside host", area: "net", available: false),
-    .init(name: "ping", usage: "ping ADDR [--from host|BOX]", summary: "is ADDR reachable, and if not why", area: "net", available: false),
-    .init(name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc ls", summary: "System V IPC objects", area: "ipc", available: false),
-    .init(name: "cgroup", usage: "cgroup new|set|show", summary: "limits and metering", area: "cgroup", available: false),
-    .init(name: "stress", usage: "stress memory|fork|cpu ARG", summary: "test a limit", area: "cgroup", available: false),
+    .init(
+      name: "ping", usage: "ping ADDR [--from host|BOX]", summary: "is ADDR reachable, and if not why", area: "net",
+      available: false),
+    .init(
+      name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc ls", summary: "System V IPC objects", area: "ipc",
+      available: false),
+    .init(
+      name: "cgroup", usage: "cgroup new|set|show", summary: "limits and metering", area: "cgroup", available: false),
+    .init(
+      name: "stress", usage: "stress memory|fork|cpu ARG", summary: "test a limit", area: "cgroup", available: false),
     .init(name: "lessons", usage: "lessons", summary: "list lessons", area: "lessons", available: false),
     .init(name: "lesson", usage: "lesson ID", summary: "start a lesson", area: "lessons", available: false),
-    .init(name: "record", usage: "record FILE", summary: "record the session as a transcript", area: "session", available: false),
+    .init(
+      name: "record", usage: "record FILE", summary: "record the session as a transcript", area: "session",
+      available: false),
   ]
 
   /// The first word of every command, for completion and "did you mean".

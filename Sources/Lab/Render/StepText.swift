@@ -76,9 +76,12 @@ enum StepText {
 
   /// Quotes a word for a POSIX shell when it needs it.
   static func shellQuote(_ s: String) -> String {
-    let safe = !s.isEmpty && s.unicodeScalars.allSatisfy {
-      ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_.,:/=@+".unicodeScalars.contains($0)
-    }
+    let safe =
+      !s.isEmpty
+      && s.unicodeScalars.allSatisfy {
+        ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
+          || "-_.,:/=@+".unicodeScalars.contains($0)
+      }
     return safe ? s : "'" + s.replacingAll("'", with: "'\\''") + "'"
   }
 
@@ -88,11 +91,13 @@ enum StepText {
     case (.unshare(_, let kinds), .EINVAL) where kinds.contains(.pid):
       return "the box already has a new pid namespace that no process has entered yet; the kernel allows one at a time"
     case (.setHostname, .EPERM), (.setDomainname, .EPERM):
-      return "the box's UTS namespace belongs to a user namespace where the box has no CAP_SYS_ADMIN (it was created before `unshare user`); unshare uts again"
+      return
+        "the box's UTS namespace belongs to a user namespace where the box has no CAP_SYS_ADMIN (it was created before `unshare user`); unshare uts again"
     case (.join(_, .user, _), .EINVAL):
       return "the box is already in that user namespace; a process cannot re-enter its own user namespace"
     case (.join, .EPERM):
-      return "setns needs CAP_SYS_ADMIN in the user namespace that owns the target; the box has capabilities only in its own user namespace and below"
+      return
+        "setns needs CAP_SYS_ADMIN in the user namespace that owns the target; the box has capabilities only in its own user namespace and below"
     case (.join(_, .pid, _), .EINVAL):
       return "a process may only move its children into its own pid namespace or one below it"
     default:

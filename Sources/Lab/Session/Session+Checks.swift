@@ -17,7 +17,10 @@ extension Session {
     let info = CommandTable.lookup(command)
     return LabError(
       "too many arguments for \(command)",
-      [("got", args.map { JSON.quote(escapedForTerminal($0)) }.joined(separator: " ")), ("usage", info?.usage ?? command), LabError.unchanged])
+      [
+        ("got", args.map { JSON.quote(escapedForTerminal($0)) }.joined(separator: " ")),
+        ("usage", info?.usage ?? command), LabError.unchanged,
+      ])
   }
 
   func usage(_ command: String, _ message: String) -> LabError {
@@ -35,7 +38,12 @@ extension Session {
     guard let current else {
       throw LabError(
         "\(command) acts on the current box, and there is none",
-        [("fix", boxNames.isEmpty ? "box new NAME creates one" : "use NAME picks one of: \(boxNames.joined(separator: " "))"), LabError.unchanged])
+        [
+          (
+            "fix",
+            boxNames.isEmpty ? "box new NAME creates one" : "use NAME picks one of: \(boxNames.joined(separator: " "))"
+          ), LabError.unchanged,
+        ])
     }
     return current
   }
@@ -55,7 +63,8 @@ extension Session {
       let rule: String
       switch problem {
       case .reserved: rule = "\"host\" and \"all\" are reserved: state paths use them"
-      case .tooLong(let bytes, let limit): rule = "at most \(limit) bytes (it becomes part of interface names, IFNAMSIZ); this one has \(bytes)"
+      case .tooLong(let bytes, let limit):
+        rule = "at most \(limit) bytes (it becomes part of interface names, IFNAMSIZ); this one has \(bytes)"
       case .empty: rule = "a name cannot be empty"
       case .badFirstCharacter, .badCharacter: rule = "names match [A-Za-z0-9][A-Za-z0-9_.-]*"
       }
@@ -65,7 +74,9 @@ extension Session {
       throw LabError("\(JSON.quote(escapedForTerminal(name))) is not a valid box name", details)
     }
     if boxNames.contains(name) {
-      throw LabError("a box named \(name) already exists", [("fix", "pick another name, or box rm \(name) first"), LabError.unchanged])
+      throw LabError(
+        "a box named \(name) already exists",
+        [("fix", "pick another name, or box rm \(name) first"), LabError.unchanged])
     }
   }
 
@@ -75,7 +86,9 @@ extension Session {
     for part in text.split(separator: ",", omittingEmptySubsequences: false) {
       guard let kind = NamespaceKind(rawValue: String(part)) else {
         var details: [(String, String)] = [("kinds", NamespaceKind.allCases.map(\.rawValue).joined(separator: " "))]
-        if let near = Nearest.match(String(part), in: NamespaceKind.allCases.map(\.rawValue)) { details.append(("did you mean", near)) }
+        if let near = Nearest.match(String(part), in: NamespaceKind.allCases.map(\.rawValue)) {
+          details.append(("did you mean", near))
+        }
         details.append(LabError.unchanged)
         throw LabError("\(JSON.quote(escapedForTerminal(String(part)))) is not a namespace kind", details)
       }

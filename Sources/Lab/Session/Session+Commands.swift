@@ -40,7 +40,8 @@ extension Session {
       let box = try currentBox("join")
       let kinds = try parseKinds(args[0])
       guard kinds.count == 1 else {
-        throw LabError("join takes one namespace kind", [("got", args[0]), ("fix", "join one kind at a time"), LabError.unchanged])
+        throw LabError(
+          "join takes one namespace kind", [("got", args[0]), ("fix", "join one kind at a time"), LabError.unchanged])
       }
       let target = try existingBox(args[1])
       try runStep(.join(box: box, kind: kinds[0], target: target), input: line, into: &out)
@@ -55,7 +56,8 @@ extension Session {
       }
       try checkUTSName(name, what: w[0])
       try refuseIfSharingHost(box, kind: .uts, what: w[0], value: name)
-      try runStep(setter ? .setHostname(box: box, name: name) : .setDomainname(box: box, name: name), input: line, into: &out)
+      try runStep(
+        setter ? .setHostname(box: box, name: name) : .setDomainname(box: box, name: name), input: line, into: &out)
     case "ns":
       try arity("ns", args, 0)
       try refresh()
@@ -110,7 +112,10 @@ extension Session {
       guard let n = Int(args[0]), let i = watches.firstIndex(where: { $0.number == n }) else {
         throw LabError(
           "no watch numbered \(escapedForTerminal(args[0]))",
-          [("watches", watches.isEmpty ? "none" : watches.map { String($0.number) }.joined(separator: " ")), LabError.unchanged])
+          [
+            ("watches", watches.isEmpty ? "none" : watches.map { String($0.number) }.joined(separator: " ")),
+            LabError.unchanged,
+          ])
       }
       watches.remove(at: i)
       out.lines.append("unwatched \(n)")
@@ -196,9 +201,12 @@ extension Session {
     var rows = [["", "BOX", "OWN NAMESPACES"]]
     for name in names {
       let own = NamespaceKind.allCases.filter { kind in
-        tree.value(at: StatePath(keys: name, "ns", kind.rawValue)) != tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
+        tree.value(at: StatePath(keys: name, "ns", kind.rawValue))
+          != tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
       }
-      rows.append([name == current ? "*" : " ", name, own.isEmpty ? "none" : own.map(\.rawValue).joined(separator: " ")])
+      rows.append([
+        name == current ? "*" : " ", name, own.isEmpty ? "none" : own.map(\.rawValue).joined(separator: " "),
+      ])
     }
     return DiffTable.table(rows)
   }
@@ -207,7 +215,9 @@ extension Session {
   func namespaceTable() -> [String] {
     var rows = [[""] + NamespaceKind.allCases.map(\.rawValue)]
     for name in ["host"] + boxNames {
-      rows.append([name] + NamespaceKind.allCases.map { tree.value(at: StatePath(keys: name, "ns", $0.rawValue))?.stringValue ?? "-" })
+      rows.append(
+        [name]
+          + NamespaceKind.allCases.map { tree.value(at: StatePath(keys: name, "ns", $0.rawValue))?.stringValue ?? "-" })
     }
     return DiffTable.table(rows)
   }
@@ -227,7 +237,10 @@ extension Session {
     } catch {
       throw LabError(
         "\(JSON.quote(escapedForTerminal(text))) is not a state path",
-        [("where", "column \(error.column)"), ("rule", error.reason), ("example", "web.ns.uts or web.mounts[\"/proc\"]")])
+        [
+          ("where", "column \(error.column)"), ("rule", error.reason),
+          ("example", "web.ns.uts or web.mounts[\"/proc\"]"),
+        ])
     }
     if let value = tree.value(at: path) { return (path, value) }
     let known = tree.allPaths().map(\.description)

@@ -1,0 +1,40 @@
+import Glibc
+import Kernel
+import Lab
+
+/// Makes sessions for the transcript runner on any backend, and says what each offers for
+/// `#require` (SPEC §6).
+struct LabSessionFactory: TranscriptSessionFactory {
+  let probe = HostProbe()
+
+  func features(for backend: Backend) -> Set<String> {
+    var f: Set<String> = [backend.rawValue]
+    if probe.isRoot { f.insert("root") }
+    switch backend {
+    case .sim:
+      // The simulator models union mounts and the busybox image itself; it needs nothing here.
+      f.formUnion(["overlay", "busybox"])
+    case .real, .rootless:
+      f.formUnion(probe.features)
+    }
+    return f
+  }
+
+  func unavailableReason(for backend: Backend) -> String? {
+    switch backend {
+    case .sim: return nil
+    case .real: return probe.isRoot ? nil : "the real backend needs root"
+    case .rootless: return "the rootless backend is not in this version yet"
+    }
+  }
+
+  func makeSession(backend: Backend) throws -> any TranscriptSession {
+    let kernel = try BackendChoice.make(backend)
+    do {
+      return try Session(kernel: kernel)
+    } catch {
+      kernel.teardown()
+      throw error
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import Kernel
+import Simulator
+import Testing
+
+@testable import Lab
+
+/// The session on the simulator: the grammar, the policy checks, the rendering, and the rule that
+/// bad input gets a clear error and changes nothing (SPEC §8).
+@Suite struct SessionTests {
+  func session(_ lines: String...) throws -> Session {
+    let s = try Session(kernel: SimulatedKernel())
+    for l in lines { _ = s.execute(l) }
+    return s
+  }
+
+  @Test func promptNamesTheCurrentBox() throws {
+    let s = try session()
+    #expect(s.prompt == "boxwalk> ")
+    _ = s.execute("box new web")
+    #expect(s.prompt == "boxwalk[web]> ")
+    _ = s.execute("box new db")
+    _ = s.execute("use web")
+    #expect(s.prompt == "boxwalk[web]> ")
+    _ = s.execute("box rm web")
+    #expect(s.prompt == "boxwalk> ")
+  }
+
+  @Test func showPrintsOneLineForAScalar() throws {
+    let s = try session("box new web", "unshare uts", "hostname lab-box")
+    #expect(s.execute("show web.hostname") == ["web.hostname = \"lab-box\""])
+    #expect(s.execute("show web.ns.uts") == ["web.ns.uts = \"uts:1\""])
+    #expect(s.execute("show host.ns.uts") == ["host.ns.uts = \"uts:0\""])
+  }
+
+  @Test func showPrintsATreeForAMapWithoutVolatileValues() throws {
+    let s = try session("box new web")
+    let out = s.execute("show web")
+    #expect(out.first == "web =")
+    #expect(out.contains("  hostname = \"sim-host\""))
+    #expect(out.contains("  ns ="))
+    #expect(out.contains("    uts = \"uts:0\""))
+    #expect(!out.contains { $0.contains("host_pid") })
+    // ... but a volatile value asked for by its own path is printed.
+    #expect(s.execute("show web.host_pid") == ["web.host_pid = 4200"])
+  }
+
+  @Test func stateJSONHasBackendAndTreeWithHostPID() throws {
+    let s = try session("box new web")
+    let out = s.execute("state --json")
+    #expect(out.count == 1)
+    #expect(out[0].hasPrefix("{\"backend\":\"sim\",\"state\":{\"host\":{\"hostname\":\"sim-host\""))
+    #expect(out[0].contains("\"web\":{"))
+    #expect(out[0].contains("\"host_pid\":4200"))
+  }
+
+  @Test func aStepPrintsSyscallShellAndSideBySideDiff() throws {
+    let s = try session("box new web")
+    let out = s.execute("unshare uts")
+    #expect(
+      out == [
+        "web has new namespaces: uts:1",
+        "  syscall  unshare(CLONE_NEWUTS)",
+        "  shell    unshare --uts",
+        "  changed  host     web",
+        "  ns.uts   \"uts:0\"  \"uts:0\" -> \"uts:1\"",
+      ])
+  }
+
+  @Test func hostnameIsRefusedWhileSharingTheHostsUTSNamespace() throws {
+    let s = try session("box new web")
+    let before = s.tree
+    let out = s.execute("hostname lab-box")
+    #expect(out.first?.hasPrefix("error: refused: web shares the host's UTS namespace") == true)
+    #expect(out.contains("  fix:     unshare uts"))
+    #expect(s.tree == before)
+    #expect(s.failures == 1)
+  }
+
+  /// Each class of bad input: one headline naming the rule, nothing changed, still usable.
+  @Test(arguments: [
+    ("hostnme", "error: unknown command \"hostnme\"", "did you mean: hostname"),
+    ("box new", "error: box new needs an argument, got 0", "usage: box new NAME"),
+    ("use web db", "error: too many arguments for use", "usage: use NAME"),
+    ("box new host", "error: \"host\" is not a valid box name", "reserved"),
+    ("box new all", "error: \"all\" is not a valid box name", "reserved"),
+    ("box new -x", "error: \"-x\" is not a valid box name", "[A-Za-z0-9][A-Za-z0-9_.-]*"),
+    ("box new abcdefghijklmnop", "error: \"abcdefghijklmnop\" is not a valid box name", "at most 15 bytes"),
+    ("box new web", "error: a box named web already exists", "box rm web"),
+    (
+      "hostname " + String(repeating: "h", count: 65), "error: a hostname is at most 64 bytes; this one has 65",
+      "HOST_NAME_MAX"
+    ),
+    ("hostname a\u{0}b", "error: the command line has a character boxwalk does not accept", "\\x00"),
+    ("hostname \u{1B}[31mred", "error: the command line has a character boxwalk does not accept", "\\x1b"),
+    ("show web.hostnme", "error: no state path web.hostnme", "nearest: web.hostname"),
+    ("show web..x", "error: \"web..x\" is not a state path", "column 5"),
+    ("unshare utz", "error: \"utz\" is not a namespace kind", "did you mean: uts"),
+    ("unshare uts,uts", "error: uts is named twice", "name each kind once"),
+    ("join uts nobox", "error: no box named \"nobox\"", "boxes:"),
+    ("hostname 'open", "error: the command line has a character boxwalk does not accept", "not closed"),
+    ("run true", "error: run is not in this version of boxwalk yet", "help"),
+  ])
+  func badInputChangesNothing(_ line: String, _ headline: String, _ detail: String) throws {
+    let s = try session("box new web", "unshare uts")
+    let before = s.tree
+    let out = s.execute(line)
+    #expect(out.first == headline, "\(line)")
+    #expect(out.dropFirst().contains { $0.contains(detail) }, "\(line): \(out)")
+    #expect(!out.joined().contains("\u{1B}"), "no raw escape byte may reach the terminal")
+    #expect(s.tree == before)
+    // Still usable.
+    #expect(s.execute("hostname ok").first == "web's hostname is now \"ok\" in uts:1; the host keeps its own")
+  }
+
+  @Test func kernelErrorsNameTheCallAndTheErrno() throws {
+    let s = try session("box new web", "unshare pid")
+    let out = s.execute("unshare pid")
+    #expect(out.first == "error: unshare(CLONE_NEWPID): EINVAL")
+    #expect(out.contains { $0.contains("no process has entered yet") })
+  }
+
+  @Test func injectedFaultsRollBackAndTheSessionGoesOn() throws {
+    let kernel = SimulatedKernel()
+    let s = try Session(kernel: kernel)
+    _ = s.execute("box new web")
+    _ = s.execute("unshare uts")
+    kernel.inject(.init(stepKind: "sethostname", errno: .EIO))
+    let before = s.tree
+    #expect(s.execute("hostname x").first == "error: sethostname(\"x\", 1): EIO")
+    #expect(s.tree == before)
+    #expect(s.execute("hostname x").first?.hasPrefix("web's hostname is now") == true)
+  }
+
+  @Test func diffAndExplainDescribeTheLastStep() throws {
+    let s = try session("box new web", "unshare uts", "hostname lab")
+    #expect(
+      s.execute("diff") == [
+        "last step: hostname lab",
+        "  changed   host        web",
+        "  hostname  \"sim-host\"  \"sim-host\" -> \"lab\"",
+      ])
+    let explain = s.execute("explain")
+    #expect(explain.contains("  syscall  sethostname(\"lab\", 3)"))
+    #expect(explain.contains { $0.contains("uts_namespaces(7)") })
+  }
+
+  @Test func watchPrintsAfterStepsThatChangeThePath() throws {
+    let s = try session("box new web", "unshare uts")
+    #expect(s.execute("watch web.hostname") == ["watch 1: web.hostname = \"sim-host\""])
+    #expect(s.execute("hostname a").last == "  watch 1  web.hostname = \"a\"")
+    #expect(s.execute("unwatch 1") == ["unwatched 1"])
+    #expect(!s.execute("hostname b").contains { $0.contains("watch") })
+  }
+
+  @Test func quotingFollowsTheShell() throws {
+    #expect(try WordSplitter.split("hostname 'a b' \"c\\\"d\" e\\ f # comment") == ["hostname", "a b", "c\"d", "e f"])
+    #expect(try WordSplitter.split("  ") == [])
+    #expect(try WordSplitter.split("echo $HOME *") == ["echo", "$HOME", "*"])
+  }
+
+  @Test func jsonModePrintsOneObjectPerLine() throws {
+    let s = try Session(kernel: SimulatedKernel(), json: true)
+    let out = s.execute("box new web")
+    #expect(out.count == 1)
+    #expect(out[0].hasPrefix("{\"prompt\":\"boxwalk> \",\"input\":\"box new web\",\"ok\":true,\"step\":\"box-new\""))
+    let bad = s.execute("nope")
+    #expect(bad[0].contains("\"ok\":false"))
+  }
+
+  @Test func completionOffersCommandsBoxesKindsAndPaths() throws {
+    let s = try session("box new web", "box new db")
+    #expect(s.completions(before: "", word: "ho").contains("hostname"))
+    #expect(s.completions(before: "use ", word: "") == ["web", "db"])
+    #expect(s.completions(before: "unshare ", word: "uts,").contains("uts,ipc"))
+    #expect(s.completions(before: "show ", word: "web.").contains("web.ns.uts"))
+  }
+}
