@@ -97,7 +97,8 @@ struct TranscriptParser {
 
   private mutating func takeIndented(_ line: [Unicode.Scalar], number: Int) throws(TranscriptParseError) {
     guard line.count >= 2, line[1] == " " else {
-      throw error(number, 1, "indented line starts with one space", fix: "indent input and output lines with exactly two spaces")
+      throw error(
+        number, 1, "indented line starts with one space", fix: "indent input and output lines with exactly two spaces")
     }
     if let tab = line.firstIndex(of: "\t") {
       throw error(
@@ -259,7 +260,9 @@ struct TranscriptParser {
   private mutating func require(_ words: [(text: String, column: Int)], number: Int) throws(TranscriptParseError) {
     try atTopLevel("#require", number: number)
     guard !words.isEmpty else {
-      throw error(number, 1, "#require needs at least one feature", fix: "write #require FEATURE..., for example #require root cgroup2")
+      throw error(
+        number, 1, "#require needs at least one feature",
+        fix: "write #require FEATURE..., for example #require root cgroup2")
     }
     for word in words {
       requirements.append(TranscriptRequirement(feature: try parseFeature(word, number: number), line: number))
@@ -267,7 +270,8 @@ struct TranscriptParser {
   }
 
   /// `#backends real, rootless` or `#backends sim real`: commas and spaces both separate names.
-  private mutating func backendsDirective(_ line: [Unicode.Scalar], from: Int, number: Int) throws(TranscriptParseError) {
+  private mutating func backendsDirective(_ line: [Unicode.Scalar], from: Int, number: Int) throws(TranscriptParseError)
+  {
     try atTopLevel("#backends", number: number)
     if backends != nil {
       throw error(number, 1, "second #backends line", fix: "list every backend on one #backends line")
@@ -300,7 +304,9 @@ struct TranscriptParser {
     backends = names
   }
 
-  private func parseFeature(_ word: (text: String, column: Int), number: Int) throws(TranscriptParseError) -> TranscriptFeature {
+  private func parseFeature(_ word: (text: String, column: Int), number: Int) throws(TranscriptParseError)
+    -> TranscriptFeature
+  {
     if let feature = TranscriptFeature(rawValue: word.text) { return feature }
     let near = Nearest.match(word.text, in: TranscriptFeature.names).map { "did you mean \($0)? " } ?? ""
     throw error(
@@ -318,9 +324,12 @@ struct TranscriptParser {
     }
   }
 
-  private func noArguments(_ keyword: String, _ words: [(text: String, column: Int)], number: Int) throws(TranscriptParseError) {
+  private func noArguments(_ keyword: String, _ words: [(text: String, column: Int)], number: Int)
+    throws(TranscriptParseError)
+  {
     if let first = words.first {
-      throw error(number, first.column, "#\(keyword) takes no argument", fix: "remove \(TranscriptParseError.quote(first.text))")
+      throw error(
+        number, first.column, "#\(keyword) takes no argument", fix: "remove \(TranscriptParseError.quote(first.text))")
     }
   }
 

@@ -27,7 +27,9 @@ struct TranscriptPatternParser {
   let firstColumn: Int
 
   func parse(_ text: String) throws(TranscriptParseError) -> Result {
-    if text == "..." { return Result(kind: .anyLines, captures: []) }
+    // `...` may be indented like the output around it (`    ...` under an indented table): runs
+    // of spaces count as one anyway, and a lone literal `...` line is rare (write {{re:\.\.\.}}).
+    if Self.isEllipsis(text) { return Result(kind: .anyLines, captures: []) }
     var body = text
     var optional = false
     if body.hasSuffix(" (?)") {
@@ -35,7 +37,7 @@ struct TranscriptPatternParser {
       body = String(body.dropLast(4))
       while body.last == " " { body.removeLast() }
       // `... (?)` says nothing more than `...`, which already allows zero lines.
-      if body == "..." { return Result(kind: .anyLines, captures: []) }
+      if Self.isEllipsis(body) { return Result(kind: .anyLines, captures: []) }
     }
     let (parts, captures) = try parseParts(Array(body.unicodeScalars))
     return Result(kind: .pattern(parts, optional: optional), captures: captures)
@@ -127,10 +129,17 @@ struct TranscriptPatternParser {
     return .value(valueClass, name: name)
   }
 
+  /// `...` alone on the line, after any number of spaces.
+  static func isEllipsis(_ text: String) -> Bool {
+    text.drop(while: { $0 == " " }) == "..."
+  }
+
   /// `[A-Za-z0-9_]+`: safe inside a regex group name and easy to read in a bindings line.
   static func isCaptureName(_ name: String) -> Bool {
     !name.isEmpty
-      && name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+      && name.unicodeScalars.allSatisfy {
+        $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0))
+      }
   }
 
   private func hasPrefix(_ s: [Unicode.Scalar], at i: Int, _ prefix: String) -> Bool {
