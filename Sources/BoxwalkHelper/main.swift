@@ -1,1 +1,39 @@
-print("boxwalk-helper placeholder")
+// boxwalk-helper: the process that holds one box's namespaces (DESIGN.md, "Process model").
+//
+// boxwalk starts it through bw_spawn_helper with a SOCK_SEQPACKET socket on fd 3 and then sends it
+// one request per step (HelperProtocol.swift). It is single-threaded and synchronous on purpose:
+// unshare(CLONE_NEWUSER) and setns(2) into a user or mount namespace fail in a multi-threaded
+// process, and setns(2) moves only the calling thread (runc's libcontainer/nsenter/README.md).
+// So: no Foundation, no Dispatch, no async, and a refusal to start if the runtime made a thread.
+import CShim
+import Glibc
+
+let channel = Channel(fd: 3)
+
+// Run by hand? fd 3 is not our socket: say what this is, on stderr, and stop.
+guard channel.isSeqpacketSocket else {
+  let usage = "boxwalk-helper: started by boxwalk, speaks protocol \(HelperWire.version) on fd 3\n"
+  _ = usage.withCString { write(2, $0, strlen($0)) }
+  exit(2)
+}
+
+// comm is what ps(1), pgrep(1) and `boxwalk cleanup` look for, whatever the file is called.
+_ = bw_set_name("boxwalk-helper")
+let namespaces = NamespaceOperations(parent: getppid())
+namespaces.rearm()
+
+let threads = SelfCheck.threadCount()
+guard threads == 1 else {
+  let note = "refusing to start: /proc/self/status says Threads: \(threads.map(String.init) ?? "unreadable")"
+  channel.send(.err(errno: EINVAL, call: "start", note: note))
+  exit(3)
+}
+
+channel.send(.hello(version: HelperWire.version, pid: getpid()))
+while let message = channel.receive() {
+  switch message {
+  case .request(let request): channel.send(namespaces.perform(request))
+  case .undecodable(let why): channel.send(.err(errno: EPROTO, call: "protocol", note: why))
+  }
+}
+exit(0)

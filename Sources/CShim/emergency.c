@@ -30,7 +30,8 @@ int bw_emergency_add_pid(pid_t pid) {
   }
   for (int i = 0; i < BW_EMERGENCY_MAX_PIDS; i++) {
     pid_t expected = 0;
-    if (__atomic_compare_exchange_n(&bw_pids[i], &expected, pid, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    if (__atomic_compare_exchange_n(&bw_pids[i], &expected, pid, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST)) {
       return 0;
     }
   }
@@ -41,7 +42,8 @@ int bw_emergency_add_pid(pid_t pid) {
 void bw_emergency_remove_pid(pid_t pid) {
   for (int i = 0; i < BW_EMERGENCY_MAX_PIDS; i++) {
     pid_t expected = pid;
-    (void)__atomic_compare_exchange_n(&bw_pids[i], &expected, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    (void)__atomic_compare_exchange_n(&bw_pids[i], &expected, 0, 0, __ATOMIC_SEQ_CST,
+                                      __ATOMIC_SEQ_CST);
   }
 }
 
@@ -60,7 +62,8 @@ int bw_emergency_set_ledger(const char *file, const char *dir) {
 }
 
 void bw_emergency_clear_ledger(const char *file) {
-  if (file != NULL && __atomic_load_n(&bw_ledger_valid, __ATOMIC_SEQ_CST) && strcmp(file, bw_ledger_file) == 0) {
+  if (file != NULL && __atomic_load_n(&bw_ledger_valid, __ATOMIC_SEQ_CST) &&
+      strcmp(file, bw_ledger_file) == 0) {
     __atomic_store_n(&bw_ledger_valid, 0, __ATOMIC_SEQ_CST);
   }
 }

@@ -49,7 +49,9 @@ static void bw_child(const char *path, char *const argv[], int sockfd, int errfd
                      int max_fd) {
   // Die with the thread that forked us (prctl(2)), then check that the parent did not die before
   // the death signal was armed: systemd's safe_fork and bubblewrap do the same.
-  if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0) < 0) bw_child_fail(errfd, BW_SPAWN_PDEATHSIG);
+  if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0) < 0) {
+    bw_child_fail(errfd, BW_SPAWN_PDEATHSIG);
+  }
   if (getppid() != parent) {
     errno = ESRCH;
     bw_child_fail(errfd, BW_SPAWN_PARENT_GONE);
@@ -105,7 +107,8 @@ static void bw_child(const char *path, char *const argv[], int sockfd, int errfd
 int bw_spawn_helper(const char *path, char *const argv[], int sockfd, pid_t *pid_out) {
   struct rlimit lim;
   int max_fd = 65536;
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < (1U << 20)) {
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+      lim.rlim_cur < (1U << 20)) {
     max_fd = (int)lim.rlim_cur;
   }
   int pipefd[2];

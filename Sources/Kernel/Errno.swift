@@ -11,6 +11,10 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
   public static let EINTR = Errno(rawValue: 4)
   public static let EIO = Errno(rawValue: 5)
   public static let E2BIG = Errno(rawValue: 7)
+  public static let ENOEXEC = Errno(rawValue: 8)
+  public static let ETXTBSY = Errno(rawValue: 26)
+  public static let EMSGSIZE = Errno(rawValue: 90)
+  public static let ETIMEDOUT = Errno(rawValue: 110)
   public static let EBADF = Errno(rawValue: 9)
   public static let ECHILD = Errno(rawValue: 10)
   public static let EAGAIN = Errno(rawValue: 11)
@@ -40,6 +44,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     1: ("EPERM", "operation not permitted"), 2: ("ENOENT", "no such file or directory"),
     3: ("ESRCH", "no such process"), 4: ("EINTR", "interrupted system call"),
     5: ("EIO", "input/output error"), 7: ("E2BIG", "argument list too long"),
+    8: ("ENOEXEC", "exec format error"), 26: ("ETXTBSY", "text file busy"),
+    90: ("EMSGSIZE", "message too long"), 110: ("ETIMEDOUT", "connection timed out"),
     9: ("EBADF", "bad file descriptor"), 10: ("ECHILD", "no child processes"),
     11: ("EAGAIN", "resource temporarily unavailable"), 12: ("ENOMEM", "out of memory"),
     13: ("EACCES", "permission denied"), 14: ("EFAULT", "bad address"),

@@ -13,6 +13,9 @@ struct SimNamespace {
   /// UTS namespaces carry the two names uname(2) reports.
   var hostname = ""
   var domainname = "(none)"
+  /// For pid namespaces: whether a process has entered it. Until one has, the kernel cannot
+  /// resolve /proc/PID/ns/pid_for_children (ENOENT).
+  var populated = false
 }
 
 /// One simulated process: the namespace it is in for each kind. For pid and time these are the

@@ -28,9 +28,11 @@ public final class SimulatedKernel: Kernel {
   }
 
   /// - Parameters:
-  ///   - hostname: the simulated host's hostname.
+  ///   - hostname: the simulated host's hostname. The CLI passes the machine's own, so a piped
+  ///     session prints the same text on sim and real.
+  ///   - domainname: the simulated host's NIS domain name ("(none)" is what Linux reports unset).
   ///   - firstPID: where made-up host PIDs start (a seed: they are volatile and never printed).
-  public init(hostname: String = "sim-host", firstPID: Int = 4200) {
+  public init(hostname: String = "sim-host", domainname: String = "(none)", firstPID: Int = 4200) {
     nextPID = firstPID
     // The host's namespaces carry the inode numbers Linux gives the initial namespaces
     // (include/linux/proc_ns.h: PROC_IPC_INIT_INO = 0xEFFFFFFF and down), for realism.
@@ -41,7 +43,7 @@ public final class SimulatedKernel: Kernel {
     for (kind, inode) in initial {
       namespaces[inode] = SimNamespace(
         kind: kind, inode: inode, owner: kind == .user ? nil : initial[.user], parent: nil,
-        hostname: kind == .uts ? hostname : "")
+        hostname: kind == .uts ? hostname : "", domainname: domainname, populated: true)
     }
     host = SimProcess(hostPID: 1000, ns: initial, activePID: 0xEFFF_FFFC)
   }
@@ -139,8 +141,21 @@ public final class SimulatedKernel: Kernel {
   {
     var p = p
     let call = step.calls[0]
+    let openFailed = "open(2) of the namespace file failed"
+    // First the open(2) of /proc/PID/ns/KIND. proc(5) checks ptrace access (PTRACE_MODE_READ):
+    // boxwalk-helper is non-dumpable, so only a caller with CAP_SYS_PTRACE in the host's user
+    // namespace may open another helper's namespace files; a box in a user namespace of its own
+    // gets EACCES.
+    if target.hostPID != p.hostPID, !hasCapability(p, in: host.ns[.user]) {
+      throw KernelError(step: step, call: call, errno: .EACCES, detail: openFailed)
+    }
     guard let inode = target.ns[kind], let ns = namespaces[inode] else {
       throw KernelError(step: step, call: call, errno: .EINVAL)
+    }
+    // pid_for_children of a pid namespace that no process has entered yet does not resolve:
+    // the kernel has no child reaper to take the namespace from (ENOENT).
+    if kind == .pid, !ns.populated {
+      throw KernelError(step: step, call: call, errno: .ENOENT, detail: openFailed)
     }
     if kind == .user {
       // Joining the user namespace you are already in is EINVAL; joining one needs

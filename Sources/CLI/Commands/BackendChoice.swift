@@ -16,7 +16,14 @@ enum BackendChoice {
   static func make(_ backend: Backend) throws(ExitError) -> any Kernel {
     switch backend {
     case .sim:
-      return SimulatedKernel()
+      // The simulated host starts with this machine's names, so a session prints the same text
+      // on sim and real; everything after that is modelled.
+      var u = utsname()
+      uname(&u)
+      func text<T>(_ field: inout T) -> String {
+        withUnsafeBytes(of: &field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      }
+      return SimulatedKernel(hostname: text(&u.nodename), domainname: text(&u.__domainname))
     case .real:
       guard geteuid() == 0 else {
         throw ExitError(

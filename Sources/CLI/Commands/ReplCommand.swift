@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import Kernel
 import Lab
+import LinuxBackend
 
 extension Backend: ExpressibleByArgument {}
 
@@ -24,6 +25,13 @@ struct ReplCommand: ParsableCommand {
   static func start(backend requested: Backend?, json: Bool) -> Int32 {
     let terminal = Terminal.detect()
     let backend = requested ?? BackendChoice.automatic()
+    // SIGTERM and SIGHUP tear down (kill every helper, remove the ledger) and exit 143 or 129.
+    _ = FatalSignalTeardown.install()
+    if backend == .real, !json {
+      // A session that crashed left its ledger behind: clean up after it and say so (SPEC §1).
+      let cleaned = LedgerCleanup.run()
+      if !cleaned.isEmpty { terminal.write(["cleaned up after a crashed session:"] + cleaned.map { "  " + $0 }) }
+    }
     let kernel: any Kernel
     do {
       kernel = try BackendChoice.make(backend)

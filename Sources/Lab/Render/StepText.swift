@@ -95,6 +95,10 @@ enum StepText {
         "the box's UTS namespace belongs to a user namespace where the box has no CAP_SYS_ADMIN (it was created before `unshare user`); unshare uts again"
     case (.join(_, .user, _), .EINVAL):
       return "the box is already in that user namespace; a process cannot re-enter its own user namespace"
+    case (.join, .EACCES):
+      return "the box is in a user namespace of its own, so it has no capabilities on the host, and the kernel will not let it open another process's /proc/PID/ns files (ptrace access check, proc(5))"
+    case (.join(_, .pid, _), .ENOENT):
+      return "no process has entered that pid namespace yet, so the kernel cannot hand it out through pid_for_children"
     case (.join, .EPERM):
       return
         "setns needs CAP_SYS_ADMIN in the user namespace that owns the target; the box has capabilities only in its own user namespace and below"

@@ -1,0 +1,52 @@
+import Glibc
+
+/// The helper's end of the socketpair: one message per send(2) and recv(2).
+struct Channel {
+  let fd: Int32
+
+  enum Message {
+    case request(HelperRequest)
+    case undecodable(String)
+  }
+
+  /// getsockopt(2) SO_TYPE: is fd 3 the SOCK_SEQPACKET socket boxwalk gives us?
+  var isSeqpacketSocket: Bool {
+    var type: Int32 = 0
+    var length = socklen_t(MemoryLayout<Int32>.size)
+    guard getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 else { return false }
+    return type == Int32(SOCK_SEQPACKET.rawValue)
+  }
+
+  /// The next request; nil at end of file (boxwalk closed its end or died) or on a read error.
+  func receive() -> Message? {
+    var buffer = [UInt8](repeating: 0, count: HelperWire.maxMessage)
+    while true {
+      // MSG_TRUNC makes recv return the real length even when the message did not fit.
+      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_TRUNC)) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { return nil }
+      guard n <= buffer.count else { return .undecodable("message of \(n) bytes, the limit is \(buffer.count)") }
+      do {
+        let fields = try HelperWire.decode(Array(buffer[0..<n]))
+        guard let request = HelperRequest(fields: fields) else {
+          return .undecodable("unknown request \(HelperWire.string(fields[0])) with \(fields.count - 1) argument(s)")
+        }
+        return .request(request)
+      } catch {
+        return .undecodable("\(error)")
+      }
+    }
+  }
+
+  /// Send a reply. MSG_NOSIGNAL: if boxwalk is gone we get EPIPE instead of dying of SIGPIPE, and
+  /// the next receive() sees end of file.
+  func send(_ reply: HelperReply) {
+    let bytes =
+      reply.encoded() ?? HelperReply.err(errno: EPROTO, call: "protocol", note: "reply too large").encoded() ?? []
+    while true {
+      let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+      if n < 0 && errno == EINTR { continue }
+      return
+    }
+  }
+}

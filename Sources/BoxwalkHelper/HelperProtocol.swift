@@ -1,0 +1,1 @@
+../LinuxBackend/HelperProtocol.swift

@@ -1,0 +1,105 @@
+import CShim
+import Glibc
+
+/// The system calls behind each request, made by this single-threaded process on itself.
+struct NamespaceOperations {
+  /// The pid of boxwalk, which spawned us. If getppid() ever differs, boxwalk is gone.
+  let parent: pid_t
+
+  func perform(_ request: HelperRequest) -> HelperReply {
+    switch request {
+    case .ping: return .ok([])
+    case .unshare(let flags): return unshare(Int32(bitPattern: flags))
+    case .setns(let path, let nstype): return setns(path: path, nstype: Int32(bitPattern: nstype))
+    case .sethostname(let name):
+      let rc = Self.withCString(name) { bw_sethostname($0, $1) }
+      return rc == 0 ? .ok([]) : .err(errno: errno, call: "sethostname", note: nil)
+    case .setdomainname(let name):
+      let rc = Self.withCString(name) { bw_setdomainname($0, $1) }
+      return rc == 0 ? .ok([]) : .err(errno: errno, call: "setdomainname", note: nil)
+    case .uname: return uname()
+    }
+  }
+
+  /// Arm the kernel's safety catches again. The kernel clears PR_SET_PDEATHSIG and resets
+  /// "dumpable" when a process's credentials change (prctl(2)), which joining or creating a user
+  /// namespace can do; runc restores the death signal for the same reason (R1).
+  func rearm() {
+    _ = bw_set_pdeathsig(SIGKILL)
+    // Non-dumpable: no core file, and no other user can ptrace(2) us or read our /proc files (R7).
+    _ = bw_set_dumpable(0)
+    // If boxwalk died while the death signal was cleared, nobody will ever talk to us again.
+    if getppid() != parent { exit(0) }
+  }
+
+  /// unshare(2), then for a new mount namespace make "/" private before anything can be mounted
+  /// (mount_namespaces(7): on a systemd host "/" is shared, and a mount in the box would appear on
+  /// the host). If that fails, go back to the namespaces we left, so the step changes nothing.
+  private func unshare(_ flags: Int32) -> HelperReply {
+    let newMount = flags & Int32(BW_CLONE_NEWNS) != 0
+    // Only needed to undo a failed make-private: handles on the namespaces we are about to leave.
+    let previous = newMount ? Self.openOwnNamespaces(flags) : []
+    defer { for (fd, _, _) in previous { close(fd) } }
+
+    guard bw_unshare(flags) == 0 else { return .err(errno: errno, call: "unshare", note: nil) }
+    defer { rearm() }
+    if newMount && bw_mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0 {
+      let failure = errno
+      var stuck: [String] = []
+      for (fd, nstype, name) in previous where bw_setns(fd, nstype) != 0 { stuck.append(name) }
+      if flags & Int32(BW_CLONE_NEWUSER) != 0 { stuck.append("user") }  // no way back to a parent user namespace
+      let note =
+        stuck.isEmpty
+        ? "the helper went back to its previous namespaces"
+        : "still in new namespace(s): " + stuck.joined(separator: ",")
+      return .err(errno: failure, call: "mount", note: note)
+    }
+    return .ok([])
+  }
+
+  /// open(2) /proc/self/ns/ENTRY for each kind in `flags` (but user: setns(2) cannot go back to a
+  /// parent user namespace), as (fd, CLONE_NEW* flag, name).
+  private static func openOwnNamespaces(_ flags: Int32) -> [(Int32, Int32, String)] {
+    let kinds: [(Int32, String)] = [
+      (Int32(BW_CLONE_NEWNS), "mnt"), (Int32(BW_CLONE_NEWUTS), "uts"), (Int32(BW_CLONE_NEWIPC), "ipc"),
+      (Int32(BW_CLONE_NEWNET), "net"), (Int32(BW_CLONE_NEWCGROUP), "cgroup"),
+      (Int32(BW_CLONE_NEWPID), "pid_for_children"), (Int32(BW_CLONE_NEWTIME), "time_for_children"),
+    ]
+    return kinds.compactMap { flag, entry in
+      guard flags & flag != 0 else { return nil }
+      let fd = open("/proc/self/ns/" + entry, O_RDONLY | O_CLOEXEC)
+      return fd >= 0 ? (fd, flag, entry) : nil
+    }
+  }
+
+  /// open(2) the namespace file, then setns(2) into it: the way nsenter(1) joins a namespace.
+  private func setns(path: [UInt8], nstype: Int32) -> HelperReply {
+    guard !path.contains(0) else { return .err(errno: EINVAL, call: "open", note: "path contains a NUL byte") }
+    let fd = Self.withCString(path) { cPath, _ in open(cPath, O_RDONLY | O_CLOEXEC) }
+    guard fd >= 0 else { return .err(errno: errno, call: "open", note: nil) }
+    defer { close(fd) }
+    guard bw_setns(fd, nstype) == 0 else { return .err(errno: errno, call: "setns", note: nil) }
+    rearm()
+    return .ok([])
+  }
+
+  /// uname(2): the nodename and domainname of the UTS namespace we are in.
+  private func uname() -> HelperReply {
+    var names = utsname()
+    guard Glibc.uname(&names) == 0 else { return .err(errno: errno, call: "uname", note: nil) }
+    return .ok([Self.bytes(of: names.nodename), Self.bytes(of: names.__domainname)])
+  }
+
+  /// Call `body` with `bytes` as a NUL-terminated C string and the count of bytes before the NUL.
+  private static func withCString(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>, Int) -> Int32) -> Int32 {
+    (bytes + [0]).withUnsafeBytes { raw in
+      guard let base = raw.bindMemory(to: CChar.self).baseAddress else { return -1 }
+      return body(base, bytes.count)
+    }
+  }
+
+  /// The bytes of a fixed-size C char array, up to its NUL.
+  private static func bytes<T>(of field: T) -> [UInt8] {
+    withUnsafeBytes(of: field) { Array($0.prefix { $0 != 0 }) }
+  }
+}

@@ -1,0 +1,180 @@
+// The boxwalk helper protocol, version "bw1".
+//
+// This file is compiled into both ends: LinuxBackend (the REPL side) and boxwalk-helper, which
+// reaches it through the symlink Sources/BoxwalkHelper/HelperProtocol.swift. It is pure Swift
+// (no imports), so both ends encode and decode with the same code.
+//
+// Transport. The helper's fd 3 is one end of socketpair(AF_UNIX, SOCK_SEQPACKET) (unix(7)). A
+// SEQPACKET socket keeps message boundaries: one send(2) is one recv(2), never split or merged,
+// so a message needs no outer length. recv(2) returning 0 means the REPL closed its end (or
+// died): the helper exits.
+//
+// Message, at most 4096 bytes:
+//
+//     "bw1"      3 bytes   the protocol version; a peer that reads anything else stops
+//     count      1 byte    number of fields, 1 to 16
+//     field      count x   length (2 bytes, big-endian) then that many bytes
+//
+// Field 0 is the verb, in ASCII. Integers are decimal ASCII ("-1", "67108864"). Names and paths
+// are raw bytes (no NUL: the kernel takes C strings).
+//
+// The conversation. The helper speaks first, once:
+//
+//     hello VERSION PID             VERSION is "bw1"; PID is the helper's own pid
+//     err ERRNO start NOTE          instead of hello: it refused to start (NOTE says why)
+//
+// Then the REPL sends one request at a time and reads exactly one reply:
+//
+//     ping                          -> ok
+//     unshare FLAGS                 -> ok | err ERRNO unshare | err ERRNO mount NOTE
+//     setns PATH NSTYPE             -> ok | err ERRNO open | err ERRNO setns
+//     sethostname NAME              -> ok | err ERRNO sethostname
+//     setdomainname NAME            -> ok | err ERRNO setdomainname
+//     uname                         -> ok NODENAME DOMAINNAME | err ERRNO uname
+//     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
+//
+// `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
+// bits. When FLAGS include CLONE_NEWNS the helper follows unshare(2) with
+// mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL); if that fails it moves back into the namespaces
+// it left where the kernel allows it, and NOTE says what it could not undo.
+//
+// Versioning: a change to the framing or to the meaning of a verb gets a new version string. A
+// helper and a REPL from different builds refuse each other at hello.
+
+/// Framing: fields in, bytes out, and back.
+package enum HelperWire {
+  package static let version = "bw1"
+  package static let maxMessage = 4096
+  package static let maxFields = 16
+
+  package enum DecodeError: Error, Equatable, Sendable {
+    case badVersion
+    case badFieldCount(Int)
+    case truncated
+    case trailingBytes(Int)
+    case tooLarge(Int)
+  }
+
+  /// The bytes of one message, or nil when the fields do not fit the limits above.
+  package static func encode(_ fields: [[UInt8]]) -> [UInt8]? {
+    guard (1...maxFields).contains(fields.count) else { return nil }
+    var out: [UInt8] = Array(version.utf8)
+    out.append(UInt8(fields.count))
+    for field in fields {
+      guard field.count <= Int(UInt16.max) else { return nil }
+      out.append(UInt8(field.count >> 8))
+      out.append(UInt8(field.count & 0xff))
+      out.append(contentsOf: field)
+    }
+    return out.count <= maxMessage ? out : nil
+  }
+
+  package static func decode(_ bytes: [UInt8]) throws(DecodeError) -> [[UInt8]] {
+    if bytes.count > maxMessage { throw .tooLarge(bytes.count) }
+    let magic = Array(version.utf8)
+    guard bytes.count > magic.count, Array(bytes[0..<magic.count]) == magic else { throw .badVersion }
+    let count = Int(bytes[magic.count])
+    guard (1...maxFields).contains(count) else { throw .badFieldCount(count) }
+    var fields: [[UInt8]] = []
+    var i = magic.count + 1
+    for _ in 0..<count {
+      guard i + 2 <= bytes.count else { throw .truncated }
+      let length = Int(bytes[i]) << 8 | Int(bytes[i + 1])
+      i += 2
+      guard i + length <= bytes.count else { throw .truncated }
+      fields.append(Array(bytes[i..<i + length]))
+      i += length
+    }
+    if i != bytes.count { throw .trailingBytes(bytes.count - i) }
+    return fields
+  }
+
+  static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
+  static func number<T: BinaryInteger>(_ n: T) -> [UInt8] { Array(String(n).utf8) }
+  static func string(_ field: [UInt8]) -> String { String(decoding: field, as: UTF8.self) }
+  /// A decimal field; nil unless it is all digits (with an optional leading minus).
+  static func integer<T: FixedWidthInteger>(_ field: [UInt8], as: T.Type = T.self) -> T? {
+    T(String(decoding: field, as: UTF8.self), radix: 10)
+  }
+}
+
+/// What the REPL asks a helper to do: one request per step.
+package enum HelperRequest: Equatable, Sendable {
+  case ping
+  /// unshare(2) with these CLONE_NEW* flags (then make "/" private when CLONE_NEWNS is among them).
+  case unshare(flags: UInt32)
+  /// open(path, O_RDONLY|O_CLOEXEC), then setns(2) with that fd and `nstype`.
+  case setns(path: [UInt8], nstype: UInt32)
+  case sethostname([UInt8])
+  case setdomainname([UInt8])
+  /// uname(2): the nodename and domainname the helper sees.
+  case uname
+
+  package var fields: [[UInt8]] {
+    switch self {
+    case .ping: [HelperWire.text("ping")]
+    case .unshare(let flags): [HelperWire.text("unshare"), HelperWire.number(flags)]
+    case .setns(let path, let nstype): [HelperWire.text("setns"), path, HelperWire.number(nstype)]
+    case .sethostname(let name): [HelperWire.text("sethostname"), name]
+    case .setdomainname(let name): [HelperWire.text("setdomainname"), name]
+    case .uname: [HelperWire.text("uname")]
+    }
+  }
+
+  /// The request these fields spell, or nil for an unknown verb or a wrong number of arguments.
+  package init?(fields: [[UInt8]]) {
+    guard let verb = fields.first.map(HelperWire.string) else { return nil }
+    let args = Array(fields.dropFirst())
+    switch (verb, args.count) {
+    case ("ping", 0): self = .ping
+    case ("unshare", 1):
+      guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
+      self = .unshare(flags: flags)
+    case ("setns", 2):
+      guard let nstype = HelperWire.integer(args[1], as: UInt32.self) else { return nil }
+      self = .setns(path: args[0], nstype: nstype)
+    case ("sethostname", 1): self = .sethostname(args[0])
+    case ("setdomainname", 1): self = .setdomainname(args[0])
+    case ("uname", 0): self = .uname
+    default: return nil
+    }
+  }
+
+  package func encoded() -> [UInt8]? { HelperWire.encode(fields) }
+}
+
+/// What a helper answers: a hello once, then one ok or err per request.
+package enum HelperReply: Equatable, Sendable {
+  case hello(version: String, pid: Int32)
+  case ok([[UInt8]])
+  /// `call` names the system call that failed ("unshare", "mount", "open", "setns", ...).
+  case err(errno: Int32, call: String, note: String?)
+
+  package var fields: [[UInt8]] {
+    switch self {
+    case .hello(let version, let pid): [HelperWire.text("hello"), HelperWire.text(version), HelperWire.number(pid)]
+    case .ok(let values): [HelperWire.text("ok")] + values
+    case .err(let errno, let call, let note):
+      [HelperWire.text("err"), HelperWire.number(errno), HelperWire.text(call)]
+        + (note.map { [HelperWire.text($0)] } ?? [])
+    }
+  }
+
+  package init?(fields: [[UInt8]]) {
+    guard let verb = fields.first.map(HelperWire.string) else { return nil }
+    let args = Array(fields.dropFirst())
+    switch (verb, args.count) {
+    case ("hello", 2):
+      guard let pid = HelperWire.integer(args[1], as: Int32.self) else { return nil }
+      self = .hello(version: HelperWire.string(args[0]), pid: pid)
+    case ("ok", _): self = .ok(args)
+    case ("err", 2), ("err", 3):
+      guard let errno = HelperWire.integer(args[0], as: Int32.self) else { return nil }
+      self = .err(
+        errno: errno, call: HelperWire.string(args[1]), note: args.count == 3 ? HelperWire.string(args[2]) : nil)
+    default: return nil
+    }
+  }
+
+  package func encoded() -> [UInt8]? { HelperWire.encode(fields) }
+}

@@ -1,0 +1,169 @@
+import CShim
+import Glibc
+import Kernel
+
+/// `boxwalk cleanup`, and the same at the next start: remove what dead sessions left on the host,
+/// from their ledgers (notes/reliability.md R4, R6, T16, T17).
+///
+/// A session is dead when its ledger's boot id is not this boot's, or its owner PID is gone, or
+/// that PID now has another start time. Live sessions are left alone. In a dead session a helper
+/// is killed only if its PID still has the recorded start time and is called boxwalk-helper: a
+/// recycled PID is never touched, and PIDs from another boot are not even looked at. Everything
+/// already gone counts as done, so running it twice is safe.
+public enum LedgerCleanup {
+  /// Clean every dead session under `stateRoot`; returns one line per thing done or left alone.
+  public static func run(stateRoot: String = "/run/boxwalk") -> [String] {
+    run(stateRoot: stateRoot, procRoot: "/proc")
+  }
+
+  package static func run(stateRoot: String, procRoot: String) -> [String] {
+    var info = stat()
+    guard lstat(stateRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [] }
+    let lock: StateRootLock
+    do {
+      lock = try StateRootLock.acquire(stateRoot)
+    } catch {
+      return ["cannot lock \(stateRoot): \(error.call): \(Errno(rawValue: error.errno).name)"]
+    }
+    defer { lock.release(removeIfIdle: true) }
+    let procfs = ProcFS(root: procRoot)
+    guard let bootID = try? procfs.bootID() else {
+      return ["cannot read the boot id under \(procRoot): nothing cleaned"]
+    }
+    let names = (try? SmallFiles.list(stateRoot)) ?? []
+    var lines: [String] = []
+    for name in names.sorted() where name != ".lock" {
+      let path = stateRoot + "/" + name
+      guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
+      lines += cleanSession(path: path, name: name, bootID: bootID, procfs: procfs)
+    }
+    return lines
+  }
+
+  // MARK: - Decisions (pure)
+
+  package enum OwnerVerdict: Equatable, Sendable {
+    case alive
+    case dead(String)
+  }
+
+  /// Is the session's owner still running? `identity` is what /proc says about its PID now.
+  package static func ownerVerdict(_ owner: Ledger.Owner, bootID: String, identity: ProcessIdentity?) -> OwnerVerdict {
+    if owner.bootID != bootID { return .dead("it is from an earlier boot") }
+    guard let identity else { return .dead("its owner, pid \(owner.pid), has exited") }
+    if identity.startTime != owner.startTime {
+      return .dead("its owner, pid \(owner.pid), has exited (the pid now belongs to another process)")
+    }
+    if identity.state == "Z" { return .dead("its owner, pid \(owner.pid), has exited (a zombie)") }
+    return .alive
+  }
+
+  package enum HelperVerdict: Equatable, Sendable {
+    /// It is our helper, still running: kill it.
+    case kill
+    /// Nothing to do: the process has exited.
+    case gone
+    /// The ledger is from another boot: its PIDs name nothing of ours.
+    case otherBoot
+    /// The PID now belongs to another process: never touch it.
+    case notOurs(String)
+  }
+
+  package static func helperVerdict(startTime: UInt64, sameBoot: Bool, identity: ProcessIdentity?) -> HelperVerdict {
+    guard sameBoot else { return .otherBoot }
+    guard let identity else { return .gone }
+    if identity.startTime != startTime {
+      return .notOurs("its start time is \(identity.startTime), the ledger says \(startTime)")
+    }
+    if identity.comm != "boxwalk-helper" { return .notOurs("it is \(identity.comm), not boxwalk-helper") }
+    if identity.state == "Z" { return .gone }
+    return .kill
+  }
+
+  /// The owner a session directory's name implies (`PID-STARTTIME[-N]`), for a directory whose
+  /// ledger is missing or unreadable (a crash while it was being made).
+  package static func ownerFromDirectoryName(_ name: String, bootID: String) -> Ledger.Owner? {
+    let parts = name.split(separator: "-")
+    guard (2...3).contains(parts.count), let pid = Int32(parts[0]), let start = UInt64(parts[1]) else { return nil }
+    if parts.count == 3 && Int(parts[2]) == nil { return nil }
+    return Ledger.Owner(bootID: bootID, pid: pid, startTime: start)
+  }
+
+  // MARK: - Acting
+
+  private static func cleanSession(path: String, name: String, bootID: String, procfs: ProcFS) -> [String] {
+    let ledger: Ledger?
+    let owner: Ledger.Owner
+    if let text = try? SmallFiles.readText(path + "/" + Ledger.fileName), let parsed = try? Ledger.parse(text) {
+      ledger = parsed
+      owner = parsed.owner
+    } else if let implied = ownerFromDirectoryName(name, bootID: bootID) {
+      ledger = nil
+      owner = implied
+    } else {
+      return ["\(path): not a boxwalk session directory, left alone"]
+    }
+
+    let me = procfs.identity("self")
+    if owner.pid == getpid() && owner.startTime == me?.startTime { return [] }  // our own session
+    guard case .dead(let why) = ownerVerdict(owner, bootID: bootID, identity: procfs.identity(String(owner.pid))) else {
+      return ["session \(name): pid \(owner.pid) is running, left alone"]
+    }
+
+    var lines = ["session \(name): \(why)" + (ledger == nil ? "; it has no readable ledger" : "")]
+    var keep = false
+    for record in (ledger?.records ?? []).reversed() {
+      switch record {
+      case .helper(let box, let pid, let start):
+        lines.append(killHelper(box: box, pid: pid, startTime: start, sameBoot: owner.bootID == bootID, procfs: procfs))
+      case .unknown(let line):
+        keep = true
+        lines.append("  unknown ledger record \"\(line)\": left in place for a newer boxwalk")
+      }
+    }
+    if keep { return lines }
+    unlink(path + "/" + Ledger.fileName + ".tmp")
+    unlink(path + "/" + Ledger.fileName)
+    let removed = rmdir(path) == 0
+    let failure = errno
+    if removed || failure == ENOENT {
+      lines.append("  removed \(path)")
+    } else {
+      let why = failure == ENOTEMPTY ? "ENOTEMPTY, it holds files boxwalk did not write" : Errno(rawValue: failure).name
+      lines.append("  could not remove \(path): rmdir: \(why)")
+    }
+    return lines
+  }
+
+  /// Kill a recorded helper if, and only if, it is still that helper. pidfd_open(2) pins the
+  /// process first; the identity is checked after that, so the signal cannot reach a process
+  /// that got the PID in between (a PID is reused only once its old process is reaped, and then
+  /// the start time read below is the new process's).
+  private static func killHelper(box: String, pid: Int32, startTime: UInt64, sameBoot: Bool, procfs: ProcFS) -> String {
+    let label = "helper of box \(box) (pid \(pid))"
+    guard sameBoot else { return "  \(label): from an earlier boot, not signalled" }
+    let pidfd = bw_pidfd_open(pid, 0)
+    guard pidfd >= 0 else {
+      let failure = errno
+      return failure == ESRCH
+        ? "  \(label): already gone" : "  \(label): pidfd_open: \(Errno(rawValue: failure).name), not signalled"
+    }
+    defer { close(pidfd) }
+    switch helperVerdict(startTime: startTime, sameBoot: sameBoot, identity: procfs.identity(String(pid))) {
+    case .gone: return "  \(label): already gone"
+    case .otherBoot: return "  \(label): from an earlier boot, not signalled"
+    case .notOurs(let why): return "  \(label): the pid is another process now (\(why)), not touched"
+    case .kill:
+      guard bw_pidfd_send_signal(pidfd, SIGKILL) == 0 else {
+        let failure = errno
+        return failure == ESRCH
+          ? "  \(label): already gone" : "  \(label): pidfd_send_signal: \(Errno(rawValue: failure).name)"
+      }
+      // A pidfd becomes readable when its process exits (pidfd_open(2)); it is not our child, so
+      // waitpid(2) cannot wait for it.
+      var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+      _ = poll(&poller, 1, 2000)
+      return "  killed \(label)"
+    }
+  }
+}

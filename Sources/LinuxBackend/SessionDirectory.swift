@@ -1,0 +1,102 @@
+import CShim
+import Glibc
+
+/// One boxwalk session's directory, `<stateRoot>/<pid>-<starttime>/` (mode 0700), and its ledger.
+/// The ledger is on tmpfs under /run, replaced whole and fsync'd on every change (R4).
+final class SessionDirectory {
+  let path: String
+  let ledgerPath: String
+  private(set) var ledger: Ledger
+  private let stateRoot: String
+
+  private init(stateRoot: String, path: String, ledger: Ledger) {
+    self.stateRoot = stateRoot
+    self.path = path
+    self.ledgerPath = path + "/" + Ledger.fileName
+    self.ledger = ledger
+  }
+
+  /// Make the state root if needed, then the session directory with a ledger naming its owner:
+  /// this process, in this boot.
+  static func create(stateRoot: String, procfs: ProcFS) throws(SystemCallError) -> SessionDirectory {
+    try makeStateRoot(stateRoot)
+    let bootID = try procfs.bootID()
+    guard let me = procfs.identity("self") else {
+      throw SystemCallError(call: "open(\"/proc/self/stat\")", errno: ENOENT)
+    }
+    let owner = Ledger.Owner(bootID: bootID, pid: getpid(), startTime: me.startTime)
+
+    let lock = try StateRootLock.acquire(stateRoot)
+    defer { lock.release(removeIfIdle: true) }
+    // A second kernel in the same process (tests) gets "-2", "-3", ...
+    var id = "\(owner.pid)-\(owner.startTime)"
+    var attempt = 1
+    while mkdir(stateRoot + "/" + id, 0o700) != 0 {
+      guard errno == EEXIST, attempt < 1000 else {
+        throw SystemCallError(call: "mkdir(\(SmallFiles.quoted(stateRoot + "/" + id)), 0700)", errno: errno)
+      }
+      attempt += 1
+      id = "\(owner.pid)-\(owner.startTime)-\(attempt)"
+    }
+    let session = SessionDirectory(stateRoot: stateRoot, path: stateRoot + "/" + id, ledger: Ledger(owner: owner))
+    do {
+      try SmallFiles.replace(session.ledgerPath, with: session.ledger.text)
+    } catch {
+      rmdir(session.path)
+      throw error
+    }
+    _ = bw_emergency_set_ledger(session.ledgerPath, session.path)
+    return session
+  }
+
+  /// mkdir -p, the last component 0700; then check it is a real directory of ours (not a symlink
+  /// someone planted: the state root decides what cleanup deletes).
+  private static func makeStateRoot(_ stateRoot: String) throws(SystemCallError) {
+    var prefix = stateRoot.hasPrefix("/") ? "" : "."
+    let components = stateRoot.split(separator: "/")
+    for (i, component) in components.enumerated() {
+      prefix += "/" + component
+      if mkdir(prefix, i == components.count - 1 ? 0o700 : 0o755) != 0 && errno != EEXIST {
+        throw SystemCallError(call: "mkdir(\(SmallFiles.quoted(prefix)))", errno: errno)
+      }
+    }
+    var info = stat()
+    guard lstat(stateRoot, &info) == 0 else {
+      throw SystemCallError(call: "lstat(\(SmallFiles.quoted(stateRoot)))", errno: errno)
+    }
+    guard info.st_mode & S_IFMT == S_IFDIR else {
+      throw SystemCallError(call: "lstat(\(SmallFiles.quoted(stateRoot)))", errno: ENOTDIR)
+    }
+    guard info.st_uid == geteuid() else {
+      throw SystemCallError(call: "lstat(\(SmallFiles.quoted(stateRoot)))", errno: EPERM)
+    }
+  }
+
+  /// Add a record and make it durable before returning.
+  func record(_ record: Ledger.Record) throws(SystemCallError) {
+    ledger.records.append(record)
+    do {
+      try SmallFiles.replace(ledgerPath, with: ledger.text)
+    } catch {
+      ledger.records.removeLast()
+      throw error
+    }
+  }
+
+  /// Drop the records of objects that are gone. If the write fails the stale record stays, which
+  /// is harmless: cleanup checks every PID's start time before it signals anything.
+  func forget(where matches: (Ledger.Record) -> Bool) {
+    ledger.records.removeAll(where: matches)
+    try? SmallFiles.replace(ledgerPath, with: ledger.text)
+  }
+
+  /// Remove the ledger and the directory (the objects it lists must be gone already).
+  func remove() {
+    bw_emergency_clear_ledger(ledgerPath)
+    let lock = try? StateRootLock.acquire(stateRoot)
+    unlink(ledgerPath + ".tmp")
+    unlink(ledgerPath)
+    rmdir(path)
+    lock?.release(removeIfIdle: true)
+  }
+}

@@ -1,0 +1,79 @@
+import Glibc
+
+/// Whole-file reads of small files (/proc entries, the ledger), atomic replacement, directory
+/// listings: the few file operations the backend needs, with plain system calls (no Foundation in
+/// the hot path, notes/performance.md).
+enum SmallFiles {
+  /// read(2) the whole file.
+  static func read(_ path: String) throws(SystemCallError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemCallError(call: "open(\(quoted(path)))", errno: errno) }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { throw SystemCallError(call: "read(\(quoted(path)))", errno: errno) }
+      if n == 0 { return bytes }
+      bytes.append(contentsOf: chunk[0..<n])
+    }
+  }
+
+  static func readText(_ path: String) throws(SystemCallError) -> String {
+    String(decoding: try read(path), as: UTF8.self)
+  }
+
+  /// Replace `path` with `text` so that a reader sees the old file or the new one, never a
+  /// half-written one: write a temporary file beside it, fsync(2) it, rename(2) it over the old.
+  static func replace(_ path: String, with text: String) throws(SystemCallError) {
+    let temporary = path + ".tmp"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+    guard fd >= 0 else { throw SystemCallError(call: "open(\(quoted(temporary)), O_CREAT)", errno: errno) }
+    var failure: SystemCallError?
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty && failure == nil {
+      let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 {
+        failure = SystemCallError(call: "write(\(quoted(temporary)))", errno: errno)
+      } else {
+        bytes = bytes.dropFirst(n)
+      }
+    }
+    if failure == nil && fsync(fd) != 0 { failure = SystemCallError(call: "fsync(\(quoted(temporary)))", errno: errno) }
+    close(fd)
+    if failure == nil && rename(temporary, path) != 0 {
+      failure = SystemCallError(call: "rename(\(quoted(temporary)), \(quoted(path)))", errno: errno)
+    }
+    if let failure {
+      unlink(temporary)
+      throw failure
+    }
+  }
+
+  /// The names in a directory (readdir(3)), without "." and "..".
+  static func list(_ directory: String) throws(SystemCallError) -> [String] {
+    guard let dir = opendir(directory) else {
+      throw SystemCallError(call: "opendir(\(quoted(directory)))", errno: errno)
+    }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+  }
+
+  /// readlink(2).
+  static func readLink(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+    let n = readlink(path, &buffer, buffer.count)
+    guard n > 0 else { return nil }
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// A path as strace prints it.
+  static func quoted(_ path: String) -> String { "\"" + path + "\"" }
+}

@@ -1,0 +1,74 @@
+import Testing
+
+@testable import LinuxBackend
+
+@Suite struct HelperProtocolTests {
+  static let requests: [HelperRequest] = [
+    .ping, .unshare(flags: 0x0400_0000 | 0x0002_0000), .unshare(flags: 0),
+    .setns(path: Array("/proc/42/ns/pid_for_children".utf8), nstype: 0x2000_0000),
+    .sethostname(Array("lab box\n\u{0}".utf8)), .setdomainname([]), .uname,
+  ]
+
+  @Test(arguments: requests)
+  func requestsRoundTrip(_ request: HelperRequest) throws {
+    let bytes = try #require(request.encoded())
+    #expect(Array(bytes.prefix(3)) == Array("bw1".utf8))
+    #expect(HelperRequest(fields: try HelperWire.decode(bytes)) == request)
+  }
+
+  static let replies: [HelperReply] = [
+    .hello(version: "bw1", pid: 1234), .ok([]), .ok([Array("web".utf8), Array("(none)".utf8)]),
+    .err(errno: 1, call: "sethostname", note: nil),
+    .err(errno: 22, call: "mount", note: "still in new namespace(s): user"),
+  ]
+
+  @Test(arguments: replies)
+  func repliesRoundTrip(_ reply: HelperReply) throws {
+    let bytes = try #require(reply.encoded())
+    #expect(HelperReply(fields: try HelperWire.decode(bytes)) == reply)
+  }
+
+  @Test func theFramingIsVersionCountThenLengthPrefixedFields() throws {
+    let bytes = try #require(HelperRequest.sethostname(Array("ab".utf8)).encoded())
+    let expected: [UInt8] = Array("bw1".utf8) + [2] + [0, 11] + Array("sethostname".utf8) + [0, 2] + Array("ab".utf8)
+    #expect(bytes == expected)
+  }
+
+  @Test func decodeRejectsWhatIsNotBw1() {
+    let good = HelperRequest.ping.encoded() ?? []
+    #expect(throws: HelperWire.DecodeError.badVersion) { try HelperWire.decode(Array("bw2".utf8) + good.dropFirst(3)) }
+    #expect(throws: HelperWire.DecodeError.badVersion) { try HelperWire.decode([]) }
+    #expect(throws: HelperWire.DecodeError.badFieldCount(0)) { try HelperWire.decode(Array("bw1".utf8) + [0]) }
+    #expect(throws: HelperWire.DecodeError.badFieldCount(17)) { try HelperWire.decode(Array("bw1".utf8) + [17]) }
+    #expect(throws: HelperWire.DecodeError.truncated) { try HelperWire.decode(Array(good.dropLast())) }
+    #expect(throws: HelperWire.DecodeError.truncated) { try HelperWire.decode(Array("bw1".utf8) + [1, 0]) }
+    #expect(throws: HelperWire.DecodeError.trailingBytes(1)) { try HelperWire.decode(good + [0]) }
+    #expect(throws: HelperWire.DecodeError.tooLarge(5000)) { try HelperWire.decode([UInt8](repeating: 0, count: 5000)) }
+  }
+
+  @Test func encodeRefusesWhatDoesNotFit() {
+    #expect(HelperWire.encode([]) == nil)
+    #expect(HelperWire.encode(Array(repeating: [1], count: 17)) == nil)
+    #expect(HelperRequest.sethostname([UInt8](repeating: 65, count: 5000)).encoded() == nil)
+    #expect(HelperRequest.sethostname([UInt8](repeating: 65, count: 4000)).encoded() != nil)
+  }
+
+  @Test func unknownVerbsAndWrongArgumentsAreNotRequests() {
+    func fields(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
+    #expect(HelperRequest(fields: fields("reboot")) == nil)
+    #expect(HelperRequest(fields: fields("ping", "extra")) == nil)
+    #expect(HelperRequest(fields: fields("unshare")) == nil)
+    #expect(HelperRequest(fields: fields("unshare", "lots")) == nil)
+    #expect(HelperRequest(fields: fields("unshare", "-1")) == nil)
+    #expect(HelperRequest(fields: fields("setns", "/proc/1/ns/uts")) == nil)
+    #expect(HelperReply(fields: fields("err", "EPERM", "x")) == nil)
+    #expect(HelperReply(fields: fields("hello", "bw1")) == nil)
+  }
+
+  /// boxwalk-helper compiles this very file through a symlink, so the two ends cannot drift.
+  @Test func theHelperCompilesTheSameProtocolFile() throws {
+    let tests = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+    let helperCopy = "/" + tests + "/Sources/BoxwalkHelper/HelperProtocol.swift"
+    #expect(SmallFiles.readLink(helperCopy) == "../LinuxBackend/HelperProtocol.swift")
+  }
+}

@@ -1,0 +1,77 @@
+import Glibc
+import Testing
+
+@testable import LinuxBackend
+
+/// LedgerCleanup on real state directories. None of these can signal anything: the ledgers are
+/// from another boot, or name processes that are not helpers.
+@Suite struct LedgerCleanupTests {
+  let bootID = (try? ProcFS(root: "/proc").bootID()) ?? ""
+
+  @Test func aLedgerFromAnotherBootIsRemovedWithoutSignallingItsPids() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let sleeper = try TestChild.start(["sleep", "60"])
+    defer {
+      sleeper.kill()
+      sleeper.wait()
+    }
+    let start = try #require(startTime(of: sleeper.pid))
+    // Everything about this record matches a live process, but the boot does not.
+    let ledger = Ledger(
+      owner: .init(bootID: "00000000-0000-0000-0000-000000000000", pid: sleeper.pid, startTime: start),
+      records: [.helper(box: "web", pid: sleeper.pid, startTime: start)])
+    try root.write("\(sleeper.pid)-\(start)/ledger", ledger.text)
+
+    let lines = LedgerCleanup.run(stateRoot: root.path)
+    #expect(lines.contains { $0.contains("earlier boot") })
+    #expect(sleeper.isRunning)
+    #expect(root.entries() == [])
+  }
+
+  @Test func aLiveOwnersSessionIsLeftAlone() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let owner = try TestChild.start(["sleep", "60"])
+    defer {
+      owner.kill()
+      owner.wait()
+    }
+    let start = try #require(startTime(of: owner.pid))
+    let ledger = Ledger(owner: .init(bootID: bootID, pid: owner.pid, startTime: start))
+    try root.write("\(owner.pid)-\(start)/ledger", ledger.text)
+
+    #expect(
+      LedgerCleanup.run(stateRoot: root.path) == [
+        "session \(owner.pid)-\(start): pid \(owner.pid) is running, left alone"
+      ])
+    #expect(root.entries() == [".lock", "\(owner.pid)-\(start)"])  // the lock stays while sessions remain
+  }
+
+  @Test func halfMadeSessionsAndUnknownRecordsAreHandledAndASecondRunIsANoOp() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    // A session directory whose ledger was never written, owned by a pid that cannot exist
+    // (pid_max is at most 2^22).
+    try root.write("99999999-1/ledger.tmp", "boxwalk-ledger 1")
+    // A dead session with a record kind this build does not know: kept for a newer boxwalk.
+    let dead = Ledger(owner: .init(bootID: bootID, pid: 99_999_998, startTime: 1), records: [.unknown("veth veth-web")])
+    try root.write("99999998-1/ledger", dead.text)
+    // Not ours at all.
+    try root.write("photos/cat.jpg", "")
+
+    let first = LedgerCleanup.run(stateRoot: root.path)
+    #expect(first.contains { $0.contains("removed \(root.path)/99999999-1") })
+    #expect(first.contains { $0.contains("unknown ledger record") })
+    #expect(first.contains { $0.contains("photos: not a boxwalk session directory") })
+    #expect(root.entries() == [".lock", "99999998-1", "photos"])
+
+    let second = LedgerCleanup.run(stateRoot: root.path)
+    #expect(!second.contains { $0.contains("removed") })
+    #expect(root.entries() == [".lock", "99999998-1", "photos"])
+  }
+
+  @Test func aMissingStateRootIsNothingToDo() {
+    #expect(LedgerCleanup.run(stateRoot: "/tmp/boxwalk-test-does-not-exist-\(getpid())") == [])
+  }
+}

@@ -1,0 +1,324 @@
+import Glibc
+import Kernel
+import Testing
+
+@testable import LinuxBackend
+
+/// The real backend, end to end. Every test uses its own state root under /tmp, makes its boxes
+/// unshare uts before any hostname call (the machine's hostname must never change), and tears
+/// everything down; the host's hostname is checked before and after.
+@Suite(.requiresRoot) struct LinuxKernelTests {
+  /// A kernel in a fresh state root, torn down and removed after `body`, with the checks every
+  /// test shares: the host's hostname is unchanged, every helper it started is gone, and nothing
+  /// is left under the state root.
+  func withKernel(_ body: (LinuxKernel, TemporaryDirectory) throws -> Void) throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let hostname = hostHostname()
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state")
+    var pids: [(pid_t, UInt64)] = []
+    do {
+      defer {
+        pids = ((try? kernel.facts())?.boxes ?? []).map {
+          (pid_t($0.process.hostPID), startTime(of: pid_t($0.process.hostPID)) ?? 0)
+        }
+        kernel.teardown()
+      }
+      try body(kernel, root)
+    }
+    #expect(hostHostname() == hostname)
+    for (pid, start) in pids {
+      #expect(startTime(of: pid) != start, "helper \(pid) survived teardown")
+    }
+    #expect(root.entries("/state") == [])
+  }
+
+  @Test func utsNamespaceEndToEnd() throws {
+    try withKernel { kernel, _ in
+      try kernel.perform(.boxNew(box: "web"))
+      var facts = try kernel.facts()
+      let before = try #require(facts.box("web"))
+      #expect(before.process.namespaces == facts.host.namespaces)  // a new box shares everything
+      #expect(before.process.hostname == facts.host.hostname)
+
+      try kernel.perform(.unshare(box: "web", kinds: [.uts]))
+      try kernel.perform(.setHostname(box: "web", name: "bw-lab-box"))
+      try kernel.perform(.setDomainname(box: "web", name: "lab.example"))
+      facts = try kernel.facts()
+      let web = try #require(facts.box("web")).process
+      #expect(web.hostname == "bw-lab-box")
+      #expect(web.domainname == "lab.example")
+      #expect(web.namespaces[.uts] != facts.host.namespaces[.uts])
+      for kind in NamespaceKind.allCases where kind != .uts {
+        #expect(web.namespaces[kind] == facts.host.namespaces[kind], "\(kind)")
+      }
+      #expect(facts.host.hostname == hostHostname())
+      #expect(facts.host.hostname != "bw-lab-box")
+
+      // The same, seen from outside with util-linux.
+      let nsenter = try TestChild.run(["nsenter", "-t", String(web.hostPID), "-u", "hostname"])
+      #expect(nsenter.status == 0)
+      #expect(nsenter.output == "bw-lab-box\n")
+      let boxUTS = namespaceLink("/proc/\(web.hostPID)/ns/uts")
+      #expect(boxUTS != nil)
+      #expect(boxUTS != namespaceLink("/proc/self/ns/uts"))
+      if let initUTS = namespaceLink("/proc/1/ns/uts") {  // unreadable in some sandboxes
+        #expect(boxUTS != initUTS)
+      }
+    }
+  }
+
+  @Test(arguments: NamespaceKind.allCases)
+  func everyKindCanBeUnsharedAndGetsANewInode(_ kind: NamespaceKind) throws {
+    try withKernel { kernel, _ in
+      try kernel.perform(.boxNew(box: "box"))
+      try kernel.perform(.unshare(box: "box", kinds: [kind]))
+      let facts = try kernel.facts()
+      let box = try #require(facts.box("box")).process
+      let inode = try #require(box.namespaces[kind])
+      #expect(inode != facts.host.namespaces[kind])
+      if kind == .mnt {  // the helper made "/" private in its new mount namespace
+        let mountinfo = try SmallFiles.readText("/proc/\(box.hostPID)/mountinfo")
+        let root = mountinfo.split(separator: "\n").first { $0.split(separator: " ")[4] == "/" }
+        #expect(root.map { !$0.contains("shared:") } == true)
+      }
+    }
+  }
+
+  @Test func allKindsAtOnceInOneUnshare() throws {
+    try withKernel { kernel, _ in
+      try kernel.perform(.boxNew(box: "all"))
+      try kernel.perform(.unshare(box: "all", kinds: NamespaceKind.allCases))
+      let facts = try kernel.facts()
+      let box = try #require(facts.box("all")).process
+      for kind in NamespaceKind.allCases {
+        #expect(box.namespaces[kind] != nil && box.namespaces[kind] != facts.host.namespaces[kind], "\(kind)")
+      }
+    }
+  }
+
+  @Test func joinTheUTSNamespaceOfAnotherBox() throws {
+    try withKernel { kernel, _ in
+      try kernel.perform(.boxNew(box: "a"))
+      try kernel.perform(.boxNew(box: "b"))
+      try kernel.perform(.unshare(box: "a", kinds: [.uts]))
+      try kernel.perform(.setHostname(box: "a", name: "bw-shared"))
+      try kernel.perform(.join(box: "b", kind: .uts, target: "a"))
+      let facts = try kernel.facts()
+      let a = try #require(facts.box("a")).process
+      let b = try #require(facts.box("b")).process
+      #expect(b.namespaces[.uts] == a.namespaces[.uts])
+      #expect(b.namespaces[.uts] != facts.host.namespaces[.uts])
+      #expect(b.hostname == "bw-shared")
+    }
+  }
+
+  @Test func errorsNameTheCallExactlyAsTheStepDoes() throws {
+    try withKernel { kernel, _ in
+      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.unshare(box: "web", kinds: [.uts]))
+
+      // HOST_NAME_MAX is 64: the kernel says EINVAL, and nothing changes.
+      let long = String(repeating: "x", count: 65)
+      let tooLong = Step.setHostname(box: "web", name: long)
+      #expect(throws: KernelError(step: tooLong, call: tooLong.calls[0], errno: .EINVAL)) {
+        try kernel.perform(tooLong)
+      }
+
+      // A PID namespace has no /proc entry until its first process exists: open(2) says ENOENT.
+      try kernel.perform(.boxNew(box: "db"))
+      try kernel.perform(.unshare(box: "web", kinds: [.pid]))
+      let join = Step.join(box: "db", kind: .pid, target: "web")
+      do throws(KernelError) {
+        try kernel.perform(join)
+        Issue.record("joining a PID namespace without an init should fail")
+      } catch {
+        #expect(error.call == join.calls[0])
+        #expect(error.errno == .ENOENT)
+      }
+
+      let unknown = Step.join(box: "web", kind: .uts, target: "nobody")
+      #expect(throws: KernelError.self) { try kernel.perform(unknown) }
+      let duplicate = Step.boxNew(box: "web")
+      do throws(KernelError) {
+        try kernel.perform(duplicate)
+        Issue.record("a second box web should fail")
+      } catch {
+        #expect(error.errno == .EEXIST && error.call == duplicate.calls[0])
+      }
+      #expect(try kernel.facts().box("web")?.process.hostname == hostHostname())
+    }
+  }
+
+  @Test func boxRemoveKillsTheHelperAndForgetsIt() throws {
+    try withKernel { kernel, root in
+      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.boxNew(box: "db"))
+      let facts = try kernel.facts()
+      let web = pid_t(try #require(facts.box("web")).process.hostPID)
+      let start = startTime(of: web)
+      let session = try #require(root.entries("/state").first { $0 != ".lock" })
+      let ledgerPath = root.path + "/state/" + session + "/ledger"
+      #expect(try SmallFiles.readText(ledgerPath).contains("helper web \(web) "))
+
+      try kernel.perform(.boxRemove(box: "web"))
+      #expect(startTime(of: web) != start)
+      #expect(try kernel.facts().boxes.map(\.name) == ["db"])
+      #expect(try !SmallFiles.readText(ledgerPath).contains("helper web"))
+      #expect(throws: KernelError.self) { try kernel.perform(.boxRemove(box: "web")) }
+    }
+  }
+
+  @Test func teardownIsIdempotentAndTheKernelWorksAgainAfterIt() throws {
+    try withKernel { kernel, root in
+      try kernel.perform(.boxNew(box: "web"))
+      kernel.teardown()
+      kernel.teardown()
+      #expect(root.entries("/state") == [])
+      #expect(try kernel.facts().boxes.isEmpty)
+      try kernel.perform(.boxNew(box: "again"))
+      #expect(try kernel.facts().boxes.map(\.name) == ["again"])
+    }
+  }
+
+  @Test func deinitTearsDown() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    var helper: (pid: pid_t, start: UInt64?) = (0, nil)
+    do {
+      let kernel = try LinuxKernel(stateRoot: root.path)
+      try kernel.perform(.boxNew(box: "web"))
+      let pid = pid_t(try #require(kernel.facts().box("web")).process.hostPID)
+      helper = (pid, startTime(of: pid))
+    }
+    #expect(helper.start != nil)
+    #expect(startTime(of: helper.pid) != helper.start)
+    #expect(root.entries() == [])
+  }
+
+  @Test func aHelperThatCannotBeExecutedIsAnExecveError() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    // A directory passes access(X_OK) (search permission) but execve(2) says EACCES. (A freshly
+    // written file would race: a fork in a parallel test can hold its write fd, and execve says
+    // ETXTBSY.)
+    mkdir(root.path + "/not-a-program", 0o755)
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", helperPath: root.path + "/not-a-program")
+    defer { kernel.teardown() }
+    let step = Step.boxNew(box: "web")
+    do throws(KernelError) {
+      try kernel.perform(step)
+      Issue.record("execve of a directory should fail")
+    } catch {
+      #expect(error.call == step.calls[2])
+      #expect(error.errno == .EACCES)
+    }
+    #expect(try kernel.facts().boxes.isEmpty)
+  }
+
+  @Test func aMissingHelperIsRefusedAtInit() throws {
+    #expect(throws: KernelError.self) {
+      try LinuxKernel(stateRoot: "/tmp/unused", helperPath: "/nonexistent/boxwalk-helper")
+    }
+  }
+}
+
+/// Cleanup against real helpers: a session whose owner is dead gets its helper killed; a record
+/// whose pid was recycled kills nothing.
+@Suite(.requiresRoot) struct LedgerCleanupRootTests {
+  let bootID = (try? ProcFS(root: "/proc").bootID()) ?? ""
+
+  /// A ledger owned by this process but with another start time: its owner is "dead".
+  func deadOwner() throws -> Ledger.Owner {
+    let me = try #require(startTime(of: getpid()))
+    return Ledger.Owner(bootID: bootID, pid: getpid(), startTime: me + 1)
+  }
+
+  @Test func aDeadOwnersHelperIsKilled() throws {
+    let live = try TemporaryDirectory()
+    let stale = try TemporaryDirectory()
+    defer {
+      live.remove()
+      stale.remove()
+    }
+    let kernel = try LinuxKernel(stateRoot: live.path)
+    defer { kernel.teardown() }
+    try kernel.perform(.boxNew(box: "web"))
+    let pid = pid_t(try #require(kernel.facts().box("web")).process.hostPID)
+    let start = try #require(startTime(of: pid))
+    // The same helper, as a crashed session's ledger would list it.
+    let ledger = Ledger(owner: try deadOwner(), records: [.helper(box: "web", pid: pid, startTime: start)])
+    try stale.write("\(getpid())-\(start)/ledger", ledger.text)
+
+    let lines = LedgerCleanup.run(stateRoot: stale.path)
+    #expect(lines.contains("  killed helper of box web (pid \(pid))"), "\(lines)")
+    let after = ProcFS(root: "/proc").identity(String(pid))
+    #expect(after == nil || after?.state == "Z")  // dead; our kernel reaps it at teardown
+    #expect(stale.entries() == [])
+    #expect(LedgerCleanup.run(stateRoot: stale.path) == [])
+  }
+
+  @Test func aRecycledPidIsNeverTouched() throws {
+    let stale = try TemporaryDirectory()
+    defer { stale.remove() }
+    let sleeper = try TestChild.start(["sleep", "60"])
+    defer {
+      sleeper.kill()
+      sleeper.wait()
+    }
+    let start = try #require(startTime(of: sleeper.pid))
+    // Its pid with another start time (the pid was reused), and its pid and start time but not a
+    // helper's name: neither may be signalled.
+    let ledger = Ledger(
+      owner: try deadOwner(),
+      records: [
+        .helper(box: "web", pid: sleeper.pid, startTime: start + 1),
+        .helper(box: "db", pid: sleeper.pid, startTime: start),
+      ])
+    try stale.write("\(getpid())-1/ledger", ledger.text)
+
+    let lines = LedgerCleanup.run(stateRoot: stale.path)
+    #expect(lines.filter { $0.contains("not touched") }.count == 2, "\(lines)")
+    #expect(!lines.contains { $0.contains("killed") })
+    #expect(sleeper.isRunning)
+    #expect(stale.entries() == [])
+  }
+}
+
+/// What a helper looks like from outside: R7's "nothing of the host crosses into the box".
+@Suite(.requiresRoot) struct HelperProcessTests {
+  @Test func theHelperStartsCleanAndAlone() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path)
+    defer { kernel.teardown() }
+    try kernel.perform(.boxNew(box: "web"))
+    let pid = try #require(kernel.facts().box("web")).process.hostPID
+
+    #expect(try SmallFiles.readText("/proc/\(pid)/comm") == "boxwalk-helper\n")
+    let status = try SmallFiles.readText("/proc/\(pid)/status")
+    #expect(status.contains("\nThreads:\t1\n"))
+    #expect(getsid(pid_t(pid)) == pid_t(pid))  // a session of its own
+    let fds = try SmallFiles.list("/proc/\(pid)/fd").sorted()
+    #expect(fds == ["0", "1", "2", "3"])
+    #expect(SmallFiles.readLink("/proc/\(pid)/fd/0") == "/dev/null")
+    #expect(SmallFiles.readLink("/proc/\(pid)/fd/3")?.hasPrefix("socket:") == true)
+    let environment = try SmallFiles.read("/proc/\(pid)/environ").split(separator: 0).map {
+      String(decoding: $0, as: UTF8.self)
+    }
+    #expect(environment.count == 1 && environment.first?.hasPrefix("PATH=") == true)
+  }
+}
+
+@Suite struct LinuxKernelWithoutRootTests {
+  @Test(.enabled(if: geteuid() != 0, "runs only as a user without root"))
+  func initRefusesWithoutRoot() {
+    #expect(
+      throws: KernelError(
+        call: "geteuid()", errno: .EPERM, detail: "the real backend needs root; use --backend rootless or --backend sim"
+      )
+    ) {
+      try LinuxKernel(stateRoot: "/tmp/boxwalk-test-unused")
+    }
+  }
+}
