@@ -25,14 +25,14 @@ public enum LedgerCleanup {
     } catch {
       return ["cannot lock \(stateRoot): \(error.call): \(Errno(rawValue: error.errno).name)"]
     }
-    defer { lock.release(removeIfIdle: true) }
+    defer { lock.release() }
     let procfs = ProcFS(root: procRoot)
     guard let bootID = try? procfs.bootID() else {
       return ["cannot read the boot id under \(procRoot): nothing cleaned"]
     }
     let names = (try? SmallFiles.list(stateRoot)) ?? []
     var lines: [String] = []
-    for name in names.sorted() where name != ".lock" {
+    for name in names.sorted() {
       let path = stateRoot + "/" + name
       guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
       lines += cleanSession(path: path, name: name, bootID: bootID, procfs: procfs)

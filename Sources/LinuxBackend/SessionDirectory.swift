@@ -27,7 +27,7 @@ final class SessionDirectory {
     let owner = Ledger.Owner(bootID: bootID, pid: getpid(), startTime: me.startTime)
 
     let lock = try StateRootLock.acquire(stateRoot)
-    defer { lock.release(removeIfIdle: true) }
+    defer { lock.release() }
     // A second kernel in the same process (tests) gets "-2", "-3", ...
     var id = "\(owner.pid)-\(owner.startTime)"
     var attempt = 1
@@ -97,6 +97,6 @@ final class SessionDirectory {
     unlink(ledgerPath + ".tmp")
     unlink(ledgerPath)
     rmdir(path)
-    lock?.release(removeIfIdle: true)
+    lock?.release()
   }
 }

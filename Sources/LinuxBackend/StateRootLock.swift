@@ -1,36 +1,26 @@
 import Glibc
 
-/// flock(2) on <stateRoot>/.lock: sessions being created, torn down and cleaned up never
-/// interleave. The lock file is removed again when nothing else is left in the state root, so an
-/// idle host shows no boxwalk state at all; a waiter that wakes up holding the lock of a file that
-/// was just unlinked sees st_nlink == 0 and starts over (as systemd's lock files do).
+/// flock(2) on the state root directory itself: sessions being created, torn down and cleaned up
+/// never interleave. flock works on any open file, a directory included, so no lock file is
+/// needed, and nothing is left under /run/boxwalk by a session that was killed while holding it
+/// (the kernel drops a flock when its last file descriptor closes, even on SIGKILL).
 struct StateRootLock {
   let stateRoot: String
   private let fd: Int32
 
   static func acquire(_ stateRoot: String) throws(SystemCallError) -> StateRootLock {
-    let path = stateRoot + "/.lock"
-    while true {
-      let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-      guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(path)), O_CREAT)", errno: errno) }
-      var rc: Int32
-      repeat { rc = flock(fd, LOCK_EX) } while rc != 0 && errno == EINTR
-      guard rc == 0 else {
-        let failure = SystemCallError(call: "flock(\(SmallFiles.quoted(path)), LOCK_EX)", errno: errno)
-        close(fd)
-        throw failure
-      }
-      var info = stat()
-      if fstat(fd, &info) == 0 && info.st_nlink > 0 { return StateRootLock(stateRoot: stateRoot, fd: fd) }
-      close(fd)  // unlinked while we waited: lock the new file instead
+    let fd = open(stateRoot, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+    guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(stateRoot)), O_DIRECTORY)", errno: errno) }
+    var rc: Int32
+    repeat { rc = flock(fd, LOCK_EX) } while rc != 0 && errno == EINTR
+    guard rc == 0 else {
+      let failure = SystemCallError(call: "flock(\(SmallFiles.quoted(stateRoot)), LOCK_EX)", errno: errno)
+      close(fd)
+      throw failure
     }
+    return StateRootLock(stateRoot: stateRoot, fd: fd)
   }
 
-  /// Unlock. With `removeIfIdle`, first unlink the lock file if it is the only entry left.
-  func release(removeIfIdle: Bool) {
-    if removeIfIdle, let names = try? SmallFiles.list(stateRoot), names == [".lock"] {
-      unlink(stateRoot + "/.lock")
-    }
-    close(fd)
-  }
+  /// Unlocks (closing the descriptor releases the flock).
+  func release() { close(fd) }
 }

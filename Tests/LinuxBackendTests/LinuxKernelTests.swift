@@ -157,7 +157,7 @@ import Testing
       let facts = try kernel.facts()
       let web = pid_t(try #require(facts.box("web")).process.hostPID)
       let start = startTime(of: web)
-      let session = try #require(root.entries("/state").first { $0 != ".lock" })
+      let session = try #require(root.entries("/state").first)
       let ledgerPath = root.path + "/state/" + session + "/ledger"
       #expect(try SmallFiles.readText(ledgerPath).contains("helper web \(web) "))
 
