@@ -26,3 +26,18 @@ static inline const char *bw_rl_line_buffer(void) { return rl_line_buffer; }
 
 /// Tells readline not to fall back to file-name completion.
 static inline void bw_rl_completion_over(void) { rl_attempted_completion_over = 1; }
+
+/// Ctrl-C at the prompt: throw away what was typed and show a fresh prompt on a new line, as
+/// bash does. Called from rl_signal_event_hook, i.e. from readline's own loop after read(2)
+/// returned EINTR, not from the signal handler, so touching readline's state is safe here.
+/// (Setting rl_done instead would only take effect after the next key: readline goes straight
+/// back to waiting for input after calling the hook.)
+static inline void bw_rl_discard_line(void) {
+  rl_free_line_state();
+  rl_replace_line("", 0);
+  rl_point = rl_end = rl_mark = 0;
+  fputs("^C\n", rl_outstream ? rl_outstream : stdout);
+  fflush(rl_outstream ? rl_outstream : stdout);
+  rl_on_new_line();
+  rl_redisplay();
+}

@@ -33,10 +33,6 @@ public final class ReadlineLineReader: LineReader {
     interruptPending = 0
     guard let raw = readline(prompt) else { return nil }
     defer { free(raw) }
-    if interruptPending != 0 {
-      interruptPending = 0
-      return ""
-    }
     return String(cString: raw)
   }
 
@@ -68,12 +64,12 @@ private func installInterruptHandler() {
   sigaction(SIGINT, &action, nil)
 }
 
-/// Ctrl-C at the prompt: throw the typed text away and return an empty line.
+/// Ctrl-C at the prompt: readline calls this after its read(2) was interrupted; the line is
+/// discarded and a fresh prompt shown, and readline goes on reading.
 private let boxwalkSignalHook: @convention(c) () -> Int32 = {
   if interruptPending != 0 {
-    rl_replace_line("", 0)
-    bw_rl_set_done()
-    _ = write(STDOUT_FILENO, "^C\n", 3)
+    interruptPending = 0
+    bw_rl_discard_line()
   }
   return 0
 }
