@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+/// The `boxwalk` executable as a user runs it: exit codes, piped sessions, bad input files
+/// (SPEC §1, §6, §8). These spawn the built binary next to the test bundle.
+@Suite(.serialized) struct CommandLineTests {
+  static let binDir: String = {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+    var dir = (exe as NSString).deletingLastPathComponent
+    // The test bundle may live in a subdirectory (.xctest) of the build directory.
+    while !dir.isEmpty, dir != "/", !FileManager.default.fileExists(atPath: dir + "/boxwalk") {
+      dir = (dir as NSString).deletingLastPathComponent
+    }
+    return dir
+  }()
+
+  struct Run {
+    var status: Int32
+    var out: String
+    var lines: [String] { out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+  }
+
+  static func boxwalk(_ args: [String], input: String = "", env: [String: String] = [:]) throws -> Run {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binDir + "/boxwalk")
+    p.arguments = args
+    var environment = ProcessInfo.processInfo.environment
+    environment["NO_COLOR"] = "1"
+    for (k, v) in env { environment[k] = v }
+    p.environment = environment
+    let stdin = Pipe()
+    let stdout = Pipe()
+    p.standardInput = stdin
+    p.standardOutput = stdout
+    p.standardError = stdout
+    try p.run()
+    stdin.fileHandleForWriting.write(Data(input.utf8))
+    try stdin.fileHandleForWriting.close()
+    let data = stdout.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Run(status: p.terminationStatus, out: String(decoding: data, as: UTF8.self))
+  }
+
+  static func temporaryFile(_ name: String, _ text: String) throws -> String {
+    let dir = NSTemporaryDirectory() + "boxwalk-cli-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let path = dir + "/" + name
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  @Test func pipedSessionEchoesCommandsAndExitsZero() throws {
+    let r = try Self.boxwalk(["--backend", "sim"], input: "box new web\nunshare uts\nhostname lab\nhostname\n")
+    #expect(r.status == 0)
+    #expect(r.lines.first?.hasPrefix("backend: sim") == true)
+    #expect(r.lines.contains("boxwalk> box new web"))
+    #expect(r.lines.contains("boxwalk[web]> hostname lab"))
+    #expect(r.lines.contains("lab"))
+    #expect(!r.out.contains("\u{1B}"))
+  }
+
+  @Test func pipedSessionWithAFailingCommandExitsOne() throws {
+    let r = try Self.boxwalk(["--backend", "sim"], input: "nosuch\nbox new web\n")
+    #expect(r.status == 1)
+    #expect(r.lines.contains("error: unknown command \"nosuch\""))
+    #expect(r.lines.contains("boxwalk> box new web"), "the session goes on after an error")
+  }
+
+  @Test func quitEndsTheSession() throws {
+    let r = try Self.boxwalk(["--backend", "sim"], input: "quit\nbox new web\n")
+    #expect(r.status == 0)
+    #expect(!r.out.contains("created box"))
+  }
+
+  @Test func badUsageExitsTwo() throws {
+    #expect(try Self.boxwalk(["--backend", "bogus"]).status == 2)
+    #expect(try Self.boxwalk(["--no-such-flag"]).status == 2)
+    #expect(try Self.boxwalk(["test", "--backend", "nope", "x"]).status == 2)
+  }
+
+  @Test func anUnavailableBackendIsAnErrorNotAFallback() throws {
+    let r = try Self.boxwalk(["--backend", "rootless"])
+    #expect(r.status == 3)
+    #expect(r.out.contains("rootless backend is not in this version"))
+  }
+
+  @Test func jsonModePrintsOneObjectPerLine() throws {
+    let r = try Self.boxwalk(["--backend", "sim", "--json"], input: "box new web\nstate\n")
+    let lines = r.lines.filter { !$0.isEmpty }
+    #expect(lines.count == 3)
+    for line in lines {
+      #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)")
+    }
+    #expect(lines[0] == "{\"backend\":\"sim\"}")
+  }
+
+  @Test func stateJSONIsOneParsableObject() throws {
+    let r = try Self.boxwalk(["--backend", "sim"], input: "box new web\nstate --json\n")
+    let json = try #require(r.lines.first { $0.hasPrefix("{\"backend\"") })
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    #expect(object["backend"] as? String == "sim")
+    let state = try #require(object["state"] as? [String: Any])
+    #expect(Set(state.keys) == ["host", "web"])
+    #expect((state["web"] as? [String: Any])?["host_pid"] is Int)
+  }
+
+  @Test func aTranscriptWithAnUnknownDirectiveIsABadInputFile() throws {
+    let path = try Self.temporaryFile("bad-directive.transcript", "# heading\n\n#frobnicate now\n  boxwalk> box ls\n")
+    let r = try Self.boxwalk(["test", path])
+    #expect(r.status == 2)
+    #expect(r.out.contains("\(path):3:2: unknown directive #frobnicate"))
+  }
+
+  @Test func aTranscriptWithAnUnbalancedIfIsABadInputFile() throws {
+    let path = try Self.temporaryFile("unbalanced.transcript", "#if root\n  boxwalk> box ls\n")
+    let r = try Self.boxwalk(["test", path])
+    #expect(r.status == 2)
+    #expect(r.out.contains("\(path):1:1"))
+  }
+
+  @Test func aFailingTranscriptShowsTheStepAndADiffAndExitsOne() throws {
+    let path = try Self.temporaryFile("fails.transcript", "  boxwalk> box new web\n  created box db: nope\n")
+    let r = try Self.boxwalk(["test", path])
+    #expect(r.status == 1)
+    #expect(r.out.contains("\(path):1"))
+    #expect(r.out.contains("--- expected"))
+    #expect(r.out.contains("-  created box db: nope"))
+    #expect(r.lines.last { !$0.isEmpty } == "0 passed, 1 failed, 0 skipped")
+  }
+
+  @Test func updateRewritesFromTheSimulatorButStillFails() throws {
+    let path = try Self.temporaryFile("update.transcript", "# update me\n  boxwalk> box new web\n  stale\n")
+    let r = try Self.boxwalk(["test", "--update", path])
+    #expect(r.status == 1)
+    let rewritten = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(rewritten.hasPrefix("# update me\n  boxwalk> box new web\n  created box web"))
+    #expect(try Self.boxwalk(["test", path]).status == 0)
+  }
+
+  @Test func doctorAndCleanupRun() throws {
+    let d = try Self.boxwalk(["doctor"])
+    #expect(d.status == 0)
+    #expect(d.out.contains("overlayfs"))
+    if geteuid() == 0 {
+      #expect(try Self.boxwalk(["cleanup"]).status == 0)
+      #expect(try Self.boxwalk(["cleanup"]).status == 0)
+    }
+  }
+
+  /// The promise that makes transcripts work: the same session prints the same text on both
+  /// kernels, apart from the backend line.
+  @Test(.enabled(if: geteuid() == 0, "the real backend needs root"))
+  func simAndRealPrintTheSameText() throws {
+    let session = """
+      box new web
+      hostname x
+      unshare uts
+      hostname lab
+      box new db
+      join uts web
+      unshare pid,ipc,mnt,net,cgroup,time
+      unshare pid
+      unshare user
+      hostname y
+      join uts web
+      ns
+      box ls
+      box rm web
+      state
+
+      """
+    let sim = try Self.boxwalk(["--backend", "sim"], input: session)
+    let real = try Self.boxwalk(["--backend", "real"], input: session)
+    #expect(sim.status == real.status)
+    #expect(Array(sim.lines.dropFirst()) == Array(real.lines.dropFirst()))
+  }
+}
