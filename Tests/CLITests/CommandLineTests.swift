@@ -147,6 +147,22 @@ import Testing
     }
   }
 
+  /// `boxwalk | head -1`: the reader goes away; the REPL must tear down, not die of SIGPIPE
+  /// and leave its session directory behind.
+  @Test(.enabled(if: geteuid() == 0, "the real backend needs root"))
+  func aClosedOutputPipeStillTearsDown() throws {
+    let before = (try? FileManager.default.contentsOfDirectory(atPath: "/run/boxwalk")) ?? []
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", "yes 'box ls' | head -2000 | (echo 'box new web'; cat) | \"\(Self.binDir)/boxwalk\" --backend real | head -1"]
+    p.standardOutput = Pipe()
+    try p.run()
+    p.waitUntilExit()
+    usleep(300_000)
+    let after = (try? FileManager.default.contentsOfDirectory(atPath: "/run/boxwalk")) ?? []
+    #expect(Set(after).subtracting(before).isEmpty)
+  }
+
   /// The promise that makes transcripts work: the same session prints the same text on both
   /// kernels, apart from the backend line.
   @Test(.enabled(if: geteuid() == 0, "the real backend needs root"))

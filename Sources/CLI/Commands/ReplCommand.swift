@@ -27,6 +27,9 @@ struct ReplCommand: ParsableCommand {
     let backend = requested ?? BackendChoice.automatic()
     // SIGTERM and SIGHUP tear down (kill every helper, remove the ledger) and exit 143 or 129.
     _ = FatalSignalTeardown.install()
+    // A closed output pipe (`boxwalk | head`) must end the session through teardown, not kill
+    // it with SIGPIPE and leave its ledger behind: ignore the signal and watch for EPIPE.
+    signal(SIGPIPE, SIG_IGN)
     if backend == .real, !json {
       // A session that crashed left its ledger behind: clean up after it and say so (SPEC §1).
       let cleaned = LedgerCleanup.run()

@@ -27,7 +27,8 @@ public struct ReplLoop {
       if !reader.isInteractive && !session.jsonMode {
         terminal.write([prompt + escapedForTerminal(line)])
       }
-      terminal.write(session.execute(line))
+      // Nobody is reading any more (a closed pipe): stop, and let the caller tear down.
+      guard terminal.write(session.execute(line)) else { break }
     }
     reader.finish()
     return (!reader.isInteractive && session.failures > 0) ? 1 : 0

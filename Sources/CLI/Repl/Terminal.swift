@@ -15,9 +15,12 @@ public struct Terminal: Sendable {
     return Terminal(colour: tty && !noColour && !dumb)
   }
 
-  public func write(_ lines: [String]) {
+  /// Prints lines and flushes them. Returns false when standard output is gone (EPIPE: the
+  /// reader of a pipe exited), so the REPL can tear down instead of being killed by SIGPIPE.
+  @discardableResult
+  public func write(_ lines: [String]) -> Bool {
     for line in lines { print(style(line)) }
-    fflush(nil)
+    return fflush(nil) == 0
   }
 
   public func writeRaw(_ text: String) {
