@@ -6,8 +6,19 @@ struct NamespaceOperations {
   /// The pid of boxwalk, which spawned us. If getppid() ever differs, boxwalk is gone.
   let parent: pid_t
 
-  func perform(_ request: HelperRequest) -> HelperReply {
+  func perform(_ request: HelperRequest, box: BoxOperations, channel: Channel) -> HelperReply {
+    box.reapExited()
+    func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
     switch request {
+    case .facts: return box.facts()
+    case .run(let background, let argv): return box.run(background: background, argv: argv, channel: channel)
+    case .kill(let pid): return box.kill(pid)
+    case .mount(let kind, let source, let target): return box.mount(kind: kind, source: text(source), target: text(target))
+    case .umount(let path): return box.umount(text(path))
+    case .propagation(let flag): return box.propagation(flag)
+    case .pivot(let rootfs): return box.pivot(text(rootfs))
+    case .chroot(let rootfs): return box.chroot(text(rootfs))
+    case .ipcnew(let kind, let key): return box.ipcNew(kind: kind, key: key)
     case .ping: return .ok([])
     case .unshare(let flags): return unshare(Int32(bitPattern: flags))
     case .setns(let path, let nstype): return setns(path: path, nstype: Int32(bitPattern: nstype))

@@ -29,10 +29,18 @@ guard threads == 1 else {
   exit(3)
 }
 
+// No host working directory crosses into the box: a program started later inherits the helper's
+// cwd, and a cwd outside the box's root is a way out of it (CVE-2024-21626).
+_ = chdir("/")
+// Orphaned box processes are re-parented to us, not to the host's init, so `ps` and teardown
+// still find them (prctl(2), PR_SET_CHILD_SUBREAPER).
+_ = bw_set_child_subreaper()
+let box = BoxOperations()
+
 channel.send(.hello(version: HelperWire.version, pid: getpid()))
 while let message = channel.receive() {
   switch message {
-  case .request(let request): channel.send(namespaces.perform(request))
+  case .request(let request): channel.send(namespaces.perform(request, box: box, channel: channel))
   case .undecodable(let why): channel.send(.err(errno: EPROTO, call: "protocol", note: why))
   }
 }

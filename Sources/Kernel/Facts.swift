@@ -11,12 +11,36 @@ public struct ProcessFacts: Equatable, Sendable {
   public var hostname: String
   /// uname(2) domainname ("(none)" when unset, as the kernel reports it).
   public var domainname: String
+  /// The box's processes (not the helper itself), by box PID. Empty for the host.
+  public var processes: [BoxProcessFacts]
+  /// False once PID 1 of the box's own pid namespace has exited: the kernel then killed every
+  /// process in it, and no new one can enter (fork(2) fails with ENOMEM).
+  public var pidNamespaceAlive: Bool
+  /// Mounts that differ from the host's (every mount once the box has a root filesystem of its own),
+  /// sorted by path. Empty while the box shares the host's mount namespace.
+  public var mounts: [MountFacts]
+  /// Propagation of the box's "/" mount; nil while it shares the host's mount namespace.
+  public var rootPropagation: Propagation?
+  public var root: RootFacts
+  /// System V IPC objects visible in the process's IPC namespace. For the host: only those
+  /// created since the session started (the host's own are host-specific, SPEC §5).
+  public var ipc: [IPCObjectFacts]
 
-  public init(hostPID: Int, namespaces: [NamespaceKind: UInt64], hostname: String, domainname: String) {
+  public init(
+    hostPID: Int, namespaces: [NamespaceKind: UInt64], hostname: String, domainname: String,
+    processes: [BoxProcessFacts] = [], pidNamespaceAlive: Bool = true, mounts: [MountFacts] = [],
+    rootPropagation: Propagation? = nil, root: RootFacts = .host, ipc: [IPCObjectFacts] = []
+  ) {
     self.hostPID = hostPID
     self.namespaces = namespaces
     self.hostname = hostname
     self.domainname = domainname
+    self.processes = processes
+    self.pidNamespaceAlive = pidNamespaceAlive
+    self.mounts = mounts
+    self.rootPropagation = rootPropagation
+    self.root = root
+    self.ipc = ipc
   }
 }
 

@@ -5,7 +5,7 @@ public protocol Kernel: AnyObject {
   var backend: Backend { get }
 
   /// Carry out one step. On error nothing has changed (the backend rolls back what it did).
-  func perform(_ step: Step) throws(KernelError)
+  func perform(_ step: Step) throws(KernelError) -> StepResult
 
   /// What the kernel looks like now: the host and every box, in creation order.
   func facts() throws(KernelError) -> KernelFacts

@@ -76,17 +76,21 @@ public struct StatePath: Equatable, Hashable, Sendable, CustomStringConvertible 
           i += 1
           comps.append(.key(key))
         } else {
-          var digits = ""
-          while i < s.count, s[i] >= "0", s[i] <= "9" {
-            digits.unicodeScalars.append(s[i])
+          // A list index, or a key written without quotes: a REPL line is split like a shell's,
+          // so `show web.mounts["/proc"]` arrives here as web.mounts[/proc]; accept that too.
+          var text = ""
+          while i < s.count, s[i] != "]" {
+            text.unicodeScalars.append(s[i])
             i += 1
           }
-          guard !digits.isEmpty, let n = Int(digits) else {
-            throw fail("expected a quoted key or a list index after [")
-          }
-          guard i < s.count, s[i] == "]" else { throw fail("expected ] after an index") }
+          guard i < s.count else { throw fail("expected ] to close [") }
+          guard !text.isEmpty else { throw fail("expected a key or a list index between [ and ]") }
           i += 1
-          comps.append(.index(n))
+          if text.unicodeScalars.allSatisfy({ $0 >= "0" && $0 <= "9" }), let n = Int(text) {
+            comps.append(.index(n))
+          } else {
+            comps.append(.key(text))
+          }
         }
       } else {
         if !comps.isEmpty {

@@ -30,6 +30,34 @@ public struct StateTreeBuilder: Sendable {
       ns[kind.rawValue] = .string(labeler.label(kind, inode))
     }
     m["ns"] = .map(ns)
+    let isBox = hostPIDKey != nil
+    if isBox {
+      m["root"] = .string(p.root.text)
+      if let propagation = p.rootPropagation { m["propagation"] = .string(propagation.rawValue) }
+      var mounts = StateMap()
+      for mount in p.mounts {
+        mounts[mount.path] = .map(
+          StateMap([
+            ("fstype", .string(mount.fstype)), ("source", .string(mount.source)),
+            ("propagation", .string(mount.propagation.rawValue)),
+          ]))
+      }
+      m["mounts"] = .map(mounts)
+      // A process in the host's pid namespace has a host PID: volatile (SPEC §5).
+      let ps = p.processes.map { proc in
+        StateValue.map(
+          StateMap([
+            ("pid", proc.inHostPIDNamespace ? .volatile(.int(proc.pid)) : .int(proc.pid)), ("cmd", .string(proc.command)),
+            ("host_pid", .volatile(.int(proc.hostPID))),
+          ]))
+      }
+      m["pid"] = .map(StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))]))
+    }
+    var ipc = StateMap()
+    for kind in IPCKind.allCases {
+      ipc[kind.rawValue] = .list(p.ipc.filter { $0.kind == kind }.map { .string(IPCObjectFacts.keyText($0.key)) })
+    }
+    m["ipc"] = .map(ipc)
     if let key = hostPIDKey { m[key] = .volatile(.int(p.hostPID)) }
     return m
   }

@@ -45,8 +45,13 @@ public indirect enum StateValue: Equatable, Sendable {
     case .string(let s): return JSON.quote(s)
     case .int(let i): return String(i)
     case .bool(let b): return b ? "true" : "false"
-    case .list(let l): return l.isEmpty ? "[]" : "[" + l.map(\.scalarText).joined(separator: ", ") + "]"
-    case .map(let m): return m.isEmpty ? "{}" : "{…}"
+    case .list(let l):
+      let items = l.filter { !$0.isVolatile }
+      return items.isEmpty ? "[]" : "[" + items.map(\.scalarText).joined(separator: ", ") + "]"
+    case .map(let m):
+      // Compact, one line: {fstype: "proc", source: "proc"}; volatile entries are left out.
+      let entries = m.entries.filter { !$0.1.isVolatile }
+      return "{" + entries.map { "\($0.0): \($0.1.scalarText)" }.joined(separator: ", ") + "}"
     case .volatile(let v): return v.scalarText
     }
   }

@@ -14,12 +14,32 @@ public enum Step: Equatable, Hashable, Sendable {
   case setHostname(box: String, name: String)
   /// setdomainname(2) inside the box's UTS namespace.
   case setDomainname(box: String, name: String)
+  /// fork(2) + execvp(3) a program in the box; in the foreground boxwalk waits for it (wait4(2)).
+  case run(box: String, argv: [String], background: Bool)
+  /// kill(2) a box process, named by its PID as the box sees it, with SIGKILL.
+  case kill(box: String, pid: Int)
+  /// mount(2) in the box's mount namespace; paths are inside the box's root filesystem.
+  case mount(box: String, request: MountRequest)
+  /// umount2(2) in the box's mount namespace.
+  case umount(box: String, path: String)
+  /// mount(2) with MS_REC and a propagation flag on the box's "/" (mount_namespaces(7)).
+  case propagation(box: String, mode: Propagation)
+  /// Prepare a root filesystem for the box from an image (a private copy in the session scratch).
+  case rootfs(box: String, image: String)
+  /// pivot_root(2) into the box's root filesystem, then detach the old root.
+  case pivotRoot(box: String)
+  /// chroot(2) into the box's root filesystem (for contrast with pivot_root).
+  case chroot(box: String)
+  /// msgget(2) / shmget(2) / semget(2) with IPC_CREAT|IPC_EXCL in the box's IPC namespace.
+  case ipcNew(box: String, kind: IPCKind, key: Int32)
 
   /// The box the step acts on.
   public var box: String {
     switch self {
     case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
-      .setHostname(let b, _), .setDomainname(let b, _):
+      .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
+      .mount(let b, _), .umount(let b, _), .propagation(let b, _), .rootfs(let b, _), .pivotRoot(let b),
+      .chroot(let b), .ipcNew(let b, _, _):
       b
     }
   }
@@ -33,6 +53,15 @@ public enum Step: Equatable, Hashable, Sendable {
     case .join: "setns"
     case .setHostname: "sethostname"
     case .setDomainname: "setdomainname"
+    case .run: "run"
+    case .kill: "kill"
+    case .mount: "mount"
+    case .umount: "umount"
+    case .propagation: "propagation"
+    case .rootfs: "rootfs"
+    case .pivotRoot: "pivot_root"
+    case .chroot: "chroot"
+    case .ipcNew: "ipc"
     }
   }
 }

@@ -20,7 +20,58 @@ extension Step {
       return ["sethostname(\(JSON.quote(name)), \(name.utf8.count))"]
     case .setDomainname(_, let name):
       return ["setdomainname(\(JSON.quote(name)), \(name.utf8.count))"]
+    case .run(_, let argv, let background):
+      // execvp(3) searches PATH like a shell; the directory it finds differs between hosts.
+      let exec = "execvp(\(JSON.quote(argv.first ?? "")), [\(argv.map(JSON.quote).joined(separator: ", "))])"
+      return background ? ["fork()", exec] : ["fork()", exec, "wait4(<child>)"]
+    case .kill(let box, let pid):
+      return ["kill(<\(box):\(pid)>, SIGKILL)"]
+    case .mount(let box, let request):
+      switch request {
+      case .proc(let path):
+        // A proc shows the pid namespace of whoever mounts it, and boxwalk-helper is not in the
+        // box's (only its children are): so the new mount API names the namespace explicitly.
+        return [
+          "fsopen(\"proc\", FSOPEN_CLOEXEC)", "fsconfig(FSCONFIG_SET_FD, \"pidns\", <\(box) pid_for_children>)",
+          "fsconfig(FSCONFIG_CMD_CREATE)", "fsmount(MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC)",
+          "move_mount(\(JSON.quote(path)))",
+        ]
+      case .bind(let source, let target):
+        return ["mount(\(JSON.quote(source)), \(JSON.quote(target)), NULL, \(request.flags), NULL)"]
+      default:
+        let t = request.fstype
+        return ["mount(\(JSON.quote(t)), \(JSON.quote(request.target)), \(JSON.quote(t)), \(request.flags), NULL)"]
+      }
+    case .umount(_, let path):
+      return ["umount2(\(JSON.quote(path)), 0)"]
+    case .propagation(_, let mode):
+      return ["mount(NULL, \"/\", NULL, MS_REC|\(mode.flag), NULL)"]
+    case .rootfs(let box, let image):
+      return ["mkdir(\"<\(box) rootfs>\", 0755)", "copy the \(image) image into it (open, read, write, symlink)"]
+    case .pivotRoot(let box):
+      return [
+        "mkdir(\"<\(box) rootfs>/.oldroot\", 0700)", "pivot_root(\"<\(box) rootfs>\", \"<\(box) rootfs>/.oldroot\")",
+        "chdir(\"/\")", "umount2(\"/.oldroot\", MNT_DETACH)", "rmdir(\"/.oldroot\")",
+      ]
+    case .chroot(let box):
+      return ["chroot(\"<\(box) rootfs>\")", "chdir(\"/\")"]
+    case .ipcNew(_, let kind, let key):
+      let k = IPCObjectFacts.keyText(key)
+      switch kind {
+      case .mq: return ["msgget(\(k), IPC_CREAT|IPC_EXCL|0600)"]
+      case .shm: return ["shmget(\(k), 4096, IPC_CREAT|IPC_EXCL|0600)"]
+      case .sem: return ["semget(\(k), 1, IPC_CREAT|IPC_EXCL|0600)"]
+      }
     }
+  }
+
+  /// Which of `calls` a failure of the pivot_root step belongs to, when it is pivot_root itself.
+  public static let pivotRootCallIndex = 1
+
+  /// Which of a mount step's calls fails when the mount point does not exist.
+  public var mountTargetCallIndex: Int {
+    if case .mount(_, .proc) = self { return 4 }
+    return 0
   }
 
   /// After unshare(CLONE_NEWNS) the new mount namespace is a copy of the old one, and on systemd

@@ -17,7 +17,7 @@ final class HelperProcess {
     case system(SystemCallError)
     /// The helper closed its end: it exited or was killed.
     case gone
-    /// The helper said something that is not protocol bw1.
+    /// The helper said something that is not protocol bw2.
     case protocolError(String)
     /// The helper refused to start (`err ERRNO start NOTE`).
     case refused(errno: Int32, note: String)
@@ -68,8 +68,8 @@ final class HelperProcess {
           "\(executable) speaks protocol \(version), this boxwalk speaks \(HelperWire.version)")
       case .err(let errno, _, let note):
         throw Failure.refused(errno: errno, note: note ?? "")
-      case .ok:
-        throw Failure.protocolError("\(executable) said ok before hello")
+      case .ok, .started, .out:
+        throw Failure.protocolError("\(executable) said something before hello")
       }
     } catch {
       helper.kill()
@@ -100,11 +100,18 @@ final class HelperProcess {
     return ready != 0  // an error is left for recv(2) to report
   }
 
-  private func receive() throws(Failure) -> HelperReply {
+  /// The next message of a streamed reply (a foreground `run`). `onInterrupt` runs whenever a
+  /// signal (Ctrl-C) interrupted the wait; the wait then goes on until the helper answers.
+  func nextReply(onInterrupt: @escaping () -> Void) throws(Failure) -> HelperReply {
+    try receive(onInterrupt: onInterrupt)
+  }
+
+  private func receive(onInterrupt: (() -> Void)? = nil) throws(Failure) -> HelperReply {
     var buffer = [UInt8](repeating: 0, count: HelperWire.maxMessage)
     var n: Int
     repeat {
       n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_TRUNC)) }
+      if n < 0 && errno == EINTR { onInterrupt?() }
     } while n < 0 && errno == EINTR
     if n < 0 {
       if errno == ECONNRESET || errno == EBADF { throw .gone }

@@ -1,4 +1,4 @@
-// The boxwalk helper protocol, version "bw1".
+// The boxwalk helper protocol, version "bw2" (bw1 plus the verbs for processes, mounts and IPC).
 //
 // This file is compiled into both ends: LinuxBackend (the REPL side) and boxwalk-helper, which
 // reaches it through the symlink Sources/BoxwalkHelper/HelperProtocol.swift. It is pure Swift
@@ -11,7 +11,7 @@
 //
 // Message, at most 4096 bytes:
 //
-//     "bw1"      3 bytes   the protocol version; a peer that reads anything else stops
+//     "bw2"      3 bytes   the protocol version; a peer that reads anything else stops
 //     count      1 byte    number of fields, 1 to 16
 //     field      count x   length (2 bytes, big-endian) then that many bytes
 //
@@ -20,7 +20,7 @@
 //
 // The conversation. The helper speaks first, once:
 //
-//     hello VERSION PID             VERSION is "bw1"; PID is the helper's own pid
+//     hello VERSION PID             VERSION is "bw2"; PID is the helper's own pid
 //     err ERRNO start NOTE          instead of hello: it refused to start (NOTE says why)
 //
 // Then the REPL sends one request at a time and reads exactly one reply:
@@ -31,6 +31,26 @@
 //     sethostname NAME              -> ok | err ERRNO sethostname
 //     setdomainname NAME            -> ok | err ERRNO setdomainname
 //     uname                         -> ok NODENAME DOMAINNAME | err ERRNO uname
+//     facts                         -> ok NODENAME DOMAINNAME INIT IPC
+//                                      INIT is "1" while PID 1 of the box's pid namespace lives
+//                                      ("0" once it exited); IPC lists the objects of the helper's
+//                                      IPC namespace, one "KIND KEY" per line (KIND mq, shm, sem)
+//     run BACKGROUND ARGV           ARGV is the program and its arguments, NUL-separated;
+//                                   BACKGROUND "1" or "0". The helper searches PATH, then forks:
+//                                   -> err ERRNO execvp (no such program; nothing was forked)
+//                                   -> err ERRNO fork
+//                                   background: -> ok HOSTPID BOXPID
+//                                   foreground: -> started HOSTPID BOXPID, then any number of
+//                                                  out BYTES (the program's stdout and stderr),
+//                                                  then ok exited|signaled CODE
+//     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
+//     mount KIND SOURCE TARGET      KIND proc|sysfs|tmpfs|bind -> ok | err ERRNO CALL
+//     umount PATH                   -> ok | err ERRNO umount2
+//     propagation FLAG              FLAG is MS_PRIVATE, MS_SLAVE or MS_SHARED, in decimal
+//                                   -> ok | err ERRNO mount
+//     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
+//     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
+//     ipcnew KIND KEY               -> ok ID | err ERRNO msgget|shmget|semget
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
 //
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
@@ -43,7 +63,7 @@
 
 /// Framing: fields in, bytes out, and back.
 package enum HelperWire {
-  package static let version = "bw1"
+  package static let version = "bw2"
   package static let maxMessage = 4096
   package static let maxFields = 16
 
@@ -109,6 +129,17 @@ package enum HelperRequest: Equatable, Sendable {
   case setdomainname([UInt8])
   /// uname(2): the nodename and domainname the helper sees.
   case uname
+  /// Everything the REPL cannot read from outside: names, whether PID 1 lives, IPC objects.
+  case facts
+  /// Search PATH, fork, exec; stream the output back when in the foreground.
+  case run(background: Bool, argv: [[UInt8]])
+  case kill(hostPID: Int32)
+  case mount(kind: String, source: [UInt8], target: [UInt8])
+  case umount([UInt8])
+  case propagation(flag: UInt32)
+  case pivot(rootfs: [UInt8])
+  case chroot(rootfs: [UInt8])
+  case ipcnew(kind: String, key: Int32)
 
   package var fields: [[UInt8]] {
     switch self {
@@ -118,6 +149,16 @@ package enum HelperRequest: Equatable, Sendable {
     case .sethostname(let name): [HelperWire.text("sethostname"), name]
     case .setdomainname(let name): [HelperWire.text("setdomainname"), name]
     case .uname: [HelperWire.text("uname")]
+    case .facts: [HelperWire.text("facts")]
+    case .run(let background, let argv):
+      [HelperWire.text("run"), HelperWire.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
+    case .kill(let pid): [HelperWire.text("kill"), HelperWire.number(pid)]
+    case .mount(let kind, let source, let target): [HelperWire.text("mount"), HelperWire.text(kind), source, target]
+    case .umount(let path): [HelperWire.text("umount"), path]
+    case .propagation(let flag): [HelperWire.text("propagation"), HelperWire.number(flag)]
+    case .pivot(let rootfs): [HelperWire.text("pivot"), rootfs]
+    case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
+    case .ipcnew(let kind, let key): [HelperWire.text("ipcnew"), HelperWire.text(kind), HelperWire.number(key)]
     }
   }
 
@@ -136,6 +177,24 @@ package enum HelperRequest: Equatable, Sendable {
     case ("sethostname", 1): self = .sethostname(args[0])
     case ("setdomainname", 1): self = .setdomainname(args[0])
     case ("uname", 0): self = .uname
+    case ("facts", 0): self = .facts
+    case ("run", 2):
+      let argv = args[1].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+      guard argv.first?.isEmpty == false else { return nil }
+      self = .run(background: HelperWire.string(args[0]) == "1", argv: argv)
+    case ("kill", 1):
+      guard let pid = HelperWire.integer(args[0], as: Int32.self) else { return nil }
+      self = .kill(hostPID: pid)
+    case ("mount", 3): self = .mount(kind: HelperWire.string(args[0]), source: args[1], target: args[2])
+    case ("umount", 1): self = .umount(args[0])
+    case ("propagation", 1):
+      guard let flag = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
+      self = .propagation(flag: flag)
+    case ("pivot", 1): self = .pivot(rootfs: args[0])
+    case ("chroot", 1): self = .chroot(rootfs: args[0])
+    case ("ipcnew", 2):
+      guard let key = HelperWire.integer(args[1], as: Int32.self) else { return nil }
+      self = .ipcnew(kind: HelperWire.string(args[0]), key: key)
     default: return nil
     }
   }
@@ -146,6 +205,10 @@ package enum HelperRequest: Equatable, Sendable {
 /// What a helper answers: a hello once, then one ok or err per request.
 package enum HelperReply: Equatable, Sendable {
   case hello(version: String, pid: Int32)
+  /// A foreground program started: its PIDs, before its output.
+  case started(hostPID: Int32, boxPID: Int32)
+  /// A chunk of a foreground program's output.
+  case out([UInt8])
   case ok([[UInt8]])
   /// `call` names the system call that failed ("unshare", "mount", "open", "setns", ...).
   case err(errno: Int32, call: String, note: String?)
@@ -153,6 +216,8 @@ package enum HelperReply: Equatable, Sendable {
   package var fields: [[UInt8]] {
     switch self {
     case .hello(let version, let pid): [HelperWire.text("hello"), HelperWire.text(version), HelperWire.number(pid)]
+    case .started(let host, let box): [HelperWire.text("started"), HelperWire.number(host), HelperWire.number(box)]
+    case .out(let bytes): [HelperWire.text("out"), bytes]
     case .ok(let values): [HelperWire.text("ok")] + values
     case .err(let errno, let call, let note):
       [HelperWire.text("err"), HelperWire.number(errno), HelperWire.text(call)]
@@ -167,6 +232,11 @@ package enum HelperReply: Equatable, Sendable {
     case ("hello", 2):
       guard let pid = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .hello(version: HelperWire.string(args[0]), pid: pid)
+    case ("started", 2):
+      guard let host = HelperWire.integer(args[0], as: Int32.self), let box = HelperWire.integer(args[1], as: Int32.self)
+      else { return nil }
+      self = .started(hostPID: host, boxPID: box)
+    case ("out", 1): self = .out(args[0])
     case ("ok", _): self = .ok(args)
     case ("err", 2), ("err", 3):
       guard let errno = HelperWire.integer(args[0], as: Int32.self) else { return nil }

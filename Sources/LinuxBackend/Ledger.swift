@@ -27,6 +27,11 @@ package struct Ledger: Equatable, Sendable {
   package enum Record: Equatable, Sendable {
     /// A boxwalk-helper process holding a box's namespaces.
     case helper(box: String, pid: Int32, startTime: UInt64)
+    /// A directory tree boxwalk made inside the session directory (a box's root filesystem copy).
+    case scratch(box: String, path: String)
+    /// A System V IPC object made in the host's IPC namespace (KIND mq, shm or sem): removed at
+    /// teardown, since it would outlive the session.
+    case ipc(kind: String, key: Int32, id: Int32)
     /// A line of a kind this build does not know (written by a newer boxwalk): kept as it is.
     case unknown(String)
   }
@@ -50,6 +55,8 @@ package struct Ledger: Equatable, Sendable {
     for record in records {
       switch record {
       case .helper(let box, let pid, let start): lines.append("helper \(Self.escape(box)) \(pid) \(start)")
+      case .scratch(let box, let path): lines.append("scratch \(Self.escape(box)) \(Self.escape(path))")
+      case .ipc(let kind, let key, let id): lines.append("ipc \(kind) \(key) \(id)")
       case .unknown(let line): lines.append(line)
       }
     }
@@ -78,6 +85,16 @@ package struct Ledger: Equatable, Sendable {
           throw ParseError(line: index + 1, reason: "bad helper record")
         }
         ledger.records.append(.helper(box: box, pid: pid, startTime: start))
+      case "scratch":
+        guard f.count == 3, let box = unescape(f[1]), let path = unescape(f[2]) else {
+          throw ParseError(line: index + 1, reason: "bad scratch record")
+        }
+        ledger.records.append(.scratch(box: box, path: path))
+      case "ipc":
+        guard f.count == 4, ["mq", "shm", "sem"].contains(f[1]), let key = Int32(f[2]), let id = Int32(f[3]) else {
+          throw ParseError(line: index + 1, reason: "bad ipc record")
+        }
+        ledger.records.append(.ipc(kind: f[1], key: key, id: id))
       default:
         ledger.records.append(.unknown(line))
       }

@@ -12,11 +12,13 @@ import Kernel
 /// already gone counts as done, so running it twice is safe.
 public enum LedgerCleanup {
   /// Clean every dead session under `stateRoot`; returns one line per thing done or left alone.
-  public static func run(stateRoot: String = "/run/boxwalk") -> [String] {
-    run(stateRoot: stateRoot, procRoot: "/proc")
+  /// - Parameter reportLive: also say which sessions are still running and were left alone
+  ///   (`boxwalk cleanup` does; the REPL's start-up check only reports what it cleaned).
+  public static func run(stateRoot: String = "/run/boxwalk", reportLive: Bool = true) -> [String] {
+    run(stateRoot: stateRoot, procRoot: "/proc", reportLive: reportLive)
   }
 
-  package static func run(stateRoot: String, procRoot: String) -> [String] {
+  package static func run(stateRoot: String, procRoot: String, reportLive: Bool = true) -> [String] {
     var info = stat()
     guard lstat(stateRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [] }
     let lock: StateRootLock
@@ -35,7 +37,7 @@ public enum LedgerCleanup {
     for name in names.sorted() {
       let path = stateRoot + "/" + name
       guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
-      lines += cleanSession(path: path, name: name, bootID: bootID, procfs: procfs)
+      lines += cleanSession(path: path, name: name, bootID: bootID, procfs: procfs, reportLive: reportLive)
     }
     return lines
   }
@@ -91,7 +93,7 @@ public enum LedgerCleanup {
 
   // MARK: - Acting
 
-  private static func cleanSession(path: String, name: String, bootID: String, procfs: ProcFS) -> [String] {
+  private static func cleanSession(path: String, name: String, bootID: String, procfs: ProcFS, reportLive: Bool) -> [String] {
     let ledger: Ledger?
     let owner: Ledger.Owner
     if let text = try? SmallFiles.readText(path + "/" + Ledger.fileName), let parsed = try? Ledger.parse(text) {
@@ -107,7 +109,7 @@ public enum LedgerCleanup {
     let me = procfs.identity("self")
     if owner.pid == getpid() && owner.startTime == me?.startTime { return [] }  // our own session
     guard case .dead(let why) = ownerVerdict(owner, bootID: bootID, identity: procfs.identity(String(owner.pid))) else {
-      return ["session \(name): pid \(owner.pid) is running, left alone"]
+      return reportLive ? ["session \(name): pid \(owner.pid) is running, left alone"] : []
     }
 
     var lines = ["session \(name): \(why)" + (ledger == nil ? "; it has no readable ledger" : "")]
@@ -116,6 +118,16 @@ public enum LedgerCleanup {
       switch record {
       case .helper(let box, let pid, let start):
         lines.append(killHelper(box: box, pid: pid, startTime: start, sameBoot: owner.bootID == bootID, procfs: procfs))
+      case .scratch(let box, let scratch):
+        // Only ever inside this session's own directory: a ledger cannot make us delete elsewhere.
+        if scratch.hasPrefix(path + "/") {
+          FileTree.remove(scratch)
+          lines.append("  removed the scratch files of box \(box)")
+        } else {
+          lines.append("  scratch path \(scratch) is outside \(path): left alone")
+        }
+      case .ipc(let kind, let key, let id):
+        lines.append("  " + HostIPC.remove(kind: kind, key: key, id: id))
       case .unknown(let line):
         keep = true
         lines.append("  unknown ledger record \"\(line)\": left in place for a newer boxwalk")

@@ -20,6 +20,23 @@ public final class LinuxKernel: Kernel {
   private var helpers: [HelperProcess] = []
   /// nil after teardown(); made again by the next `box new`.
   private var session: SessionDirectory?
+  /// What boxwalk knows of each box that /proc cannot say: its root and the mounts it made.
+  private var boxState: [String: BoxState] = [:]
+  /// IPC objects made in the host's IPC namespace (by boxes that share it), removed at teardown.
+  private var hostIPC: [(kind: String, key: Int32, id: Int32)] = []
+  private let images: ImageStore
+
+  /// A box's root and mounts, as the steps made them (the kernel's mountinfo confirms them).
+  struct BoxState {
+    var root = RootFacts.host
+    /// The host path of the box's root filesystem copy.
+    var rootfsPath: String?
+    /// Mounts made by `mount`, oldest first: in the root filesystem copy (`inRootfs`) or in the
+    /// host's tree, by path inside that tree.
+    var mounts: [(inRootfs: Bool, request: MountRequest)] = []
+    /// Whether paths given by the learner are in the root filesystem copy.
+    var inRootfs: Bool { root != .host }
+  }
 
   /// - Parameters:
   ///   - stateRoot: where session directories and their ledgers live (SPEC §9).
@@ -36,6 +53,7 @@ public final class LinuxKernel: Kernel {
     }
     self.stateRoot = stateRoot
     self.procfs = ProcFS(root: procRoot)
+    self.images = ImageStore()
     guard let path = helperPath ?? Self.defaultHelperPath(procfs: procfs) else {
       throw KernelError(
         call: "readlink(\"/proc/self/exe\")", errno: .ENOENT,
@@ -68,15 +86,22 @@ public final class LinuxKernel: Kernel {
 
   // MARK: - Steps
 
-  public func perform(_ step: Step) throws(KernelError) {
+  public func perform(_ step: Step) throws(KernelError) -> StepResult {
     switch step {
     case .boxNew(let box):
       try newBox(box, step: step)
+      boxState[box] = BoxState()
     case .boxRemove(let box):
       guard let index = helpers.firstIndex(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
       let helper = helpers.remove(at: index)
       helper.kill()
       session?.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
+      if let scratch = boxState[box]?.rootfsPath {
+        // The box's mounts died with its mount namespace; its files can go now.
+        FileTree.remove(scratch)
+        session?.forget { $0 == .scratch(box: box, path: scratch) }
+      }
+      boxState[box] = nil
     case .unshare(let box, let kinds):
       let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
       try ask(box, .unshare(flags: flags), step: step)
@@ -89,7 +114,132 @@ public final class LinuxKernel: Kernel {
       try ask(box, .sethostname(Array(name.utf8)), step: step)
     case .setDomainname(let box, let name):
       try ask(box, .setdomainname(Array(name.utf8)), step: step)
+    case .run(let box, let argv, let background):
+      return try run(box, argv, background: background, step: step)
+    case .kill(let box, let pid):
+      guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+      guard let target = procfs.descendants(of: helper.pid).first(where: { $0.pid == pid }) else {
+        throw KernelError(step: step, call: Self.call(step, 0), errno: .ESRCH)
+      }
+      try ask(box, .kill(hostPID: Int32(target.hostPID)), step: step)
+    case .mount(let box, let request):
+      let source: String
+      if case .bind(let from, _) = request { source = try hostPath(box, from, step: step) } else { source = request.source }
+      let kind = request.fstype
+      let target = try hostPath(box, request.target, step: step)
+      try ask(box, .mount(kind: kind, source: Array(source.utf8), target: Array(target.utf8)), step: step)
+      let inRootfs = boxState[box]?.inRootfs ?? false
+      boxState[box]?.mounts.append((inRootfs, request))
+    case .umount(let box, let path):
+      try ask(box, .umount(Array(try hostPath(box, path, step: step).utf8)), step: step)
+      let inRootfs = boxState[box]?.inRootfs ?? false
+      if let i = boxState[box]?.mounts.lastIndex(where: { $0.inRootfs == inRootfs && $0.request.target == path }) {
+        boxState[box]?.mounts.remove(at: i)
+      }
+    case .propagation(let box, let mode):
+      let flag: UInt32 = mode == .private ? UInt32(MS_PRIVATE) : mode == .slave ? UInt32(MS_SLAVE) : UInt32(MS_SHARED)
+      try ask(box, .propagation(flag: flag), step: step)
+    case .rootfs(let box, let image):
+      try prepareRoot(box, image: image, step: step)
+    case .pivotRoot(let box), .chroot(let box):
+      guard let state = boxState[box], case .prepared(let image) = state.root, let rootfs = state.rootfsPath else {
+        throw KernelError(step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "no root filesystem prepared")
+      }
+      let isPivot = step.kindName == "pivot_root"
+      try ask(box, isPivot ? .pivot(rootfs: Array(rootfs.utf8)) : .chroot(rootfs: Array(rootfs.utf8)), step: step)
+      boxState[box]?.root = isPivot ? .pivoted(image: image) : .chrooted(image: image)
+      if isPivot {
+        // The old root was detached: mounts made in the host's tree are gone with it.
+        boxState[box]?.mounts.removeAll { !$0.inRootfs }
+      }
+    case .ipcNew(let box, let kind, let key):
+      let reply = try ask(box, .ipcnew(kind: kind.rawValue, key: key), step: step)
+      if sharesHostIPC(box), case .ok(let fields) = reply, let id = fields.first.flatMap({ HelperWire.integer($0, as: Int32.self) }) {
+        hostIPC.append((kind.rawValue, key, id))
+        try? session?.record(.ipc(kind: kind.rawValue, key: key, id: id))
+      }
     }
+    return .none
+  }
+
+  /// `run`: the helper searches PATH and forks; in the foreground its reply streams the output.
+  /// Ctrl-C (SIGINT while waiting) kills the program's process group with SIGKILL: a PID 1
+  /// ignores every signal it has no handler for, SIGINT included.
+  private func run(_ box: String, _ argv: [String], background: Bool, step: Step) throws(KernelError) -> StepResult {
+    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+    let request = HelperRequest.run(background: background, argv: argv.map { Array($0.utf8) })
+    var reply = try ask(box, request, step: step, streaming: !background)
+    if background {
+      guard case .ok(let fields) = reply, fields.count == 2, let boxPID = HelperWire.integer(fields[1], as: Int.self)
+      else { throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run") }
+      return StepResult(boxPID: boxPID)
+    }
+    guard case .started(let hostPID, let boxPID) = reply else {
+      throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run")
+    }
+    var output: [UInt8] = []
+    while true {
+      do {
+        reply = try helper.nextReply {
+          if bw_interrupt_take() != 0 { Glibc.kill(-hostPID, SIGKILL) }
+        }
+      } catch {
+        throw helperError(error, helper: helper, step: step)
+      }
+      guard case .out(let bytes) = reply else { break }
+      output += bytes
+    }
+    guard case .ok(let fields) = reply, fields.count == 2, let code = HelperWire.integer(fields[1], as: Int32.self) else {
+      throw KernelError(step: step, call: Self.call(step, 2), errno: .EPROTO, detail: "unexpected end of run")
+    }
+    var lines = output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+      String(decoding: $0, as: UTF8.self)
+    }
+    if lines.last == "" { lines.removeLast() }
+    let exit: ProcessExit = HelperWire.string(fields[0]) == "exited" ? .exited(code) : .signaled(code)
+    return StepResult(output: lines, exit: exit, boxPID: Int(boxPID))
+  }
+
+  /// A path inside the box's root filesystem, as the helper must name it: before pivot_root or
+  /// chroot the helper stands in the host's tree, so a prepared root filesystem is reached
+  /// through its host path.
+  private func hostPath(_ box: String, _ path: String, step: Step) throws(KernelError) -> String {
+    guard let state = boxState[box] else { throw noSuchBox(box, step: step) }
+    if case .prepared = state.root, let rootfs = state.rootfsPath { return path == "/" ? rootfs : rootfs + path }
+    return path
+  }
+
+  /// `rootfs IMAGE`: a private copy of the image in the session's scratch space, recorded in the
+  /// ledger before it is made (R4).
+  private func prepareRoot(_ box: String, image: String, step: Step) throws(KernelError) {
+    guard let session else { throw noSuchBox(box, step: step) }
+    let source: String
+    do {
+      source = try images.busyboxRoot()
+    } catch {
+      throw KernelError(
+        step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno),
+        detail: "cannot build the busybox image (\(error.call)); is busybox-static installed?")
+    }
+    let boxes = session.path + "/boxes"
+    let scratch = boxes + "/" + box + "-rootfs"
+    do throws(SystemCallError) {
+      if mkdir(boxes, 0o700) != 0 && errno != EEXIST { throw SystemCallError(call: "mkdir", errno: errno) }
+      try session.record(.scratch(box: box, path: scratch))
+      try FileTree.copy(source, to: scratch)
+    } catch {
+      FileTree.remove(scratch)
+      session.forget { $0 == .scratch(box: box, path: scratch) }
+      throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: error.errno), detail: error.call)
+    }
+    boxState[box]?.rootfsPath = scratch
+    boxState[box]?.root = .prepared(image: image)
+  }
+
+  private func sharesHostIPC(_ box: String) -> Bool {
+    guard let helper = helpers.first(where: { $0.box == box }) else { return false }
+    return (try? procfs.namespaceInode(pid: String(helper.pid), shown: box, kind: .ipc))
+      == (try? procfs.namespaceInode(pid: "self", shown: "self", kind: .ipc))
   }
 
   private func newBox(_ box: String, step: Step) throws(KernelError) {
@@ -129,7 +279,10 @@ public final class LinuxKernel: Kernel {
 
   /// Send `request` to the box's helper; an `err` reply becomes a KernelError naming the call
   /// exactly as `Step.calls` does.
-  private func ask(_ box: String, _ request: HelperRequest, step: Step) throws(KernelError) {
+  @discardableResult
+  private func ask(_ box: String, _ request: HelperRequest, step: Step, streaming: Bool = false)
+    throws(KernelError) -> HelperReply
+  {
     guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
     let reply: HelperReply
     do {
@@ -138,16 +291,23 @@ public final class LinuxKernel: Kernel {
       throw helperError(error, helper: helper, step: step)
     }
     switch reply {
-    case .ok: return
+    case .ok: return reply
+    case .started where streaming: return reply
     case .err(let errno, let call, let note):
-      // unshare with mnt makes two calls; a failure of the second is the mount.
-      let index = call == "mount" ? (step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0) : 0
+      let index = Self.callIndex(step, failed: call)
       let detail = note ?? (call == "open" ? "open(2) of the namespace file failed" : nil)
       throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno), detail: detail)
-    case .hello:
+    case .hello, .started, .out:
       throw KernelError(
         step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "the helper for \(box) sent a second hello")
     }
+  }
+
+  /// Which of the step's calls the helper's failing call is: the one that starts with its name
+  /// (unshare with mnt makes two calls; pivot-root five).
+  private static func callIndex(_ step: Step, failed call: String) -> Int {
+    if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
+    return step.calls.firstIndex { $0.hasPrefix(call + "(") } ?? 0
   }
 
   /// The step's `index`th call, exactly as `Step.calls` writes it, so both kernels name failing
@@ -219,26 +379,66 @@ public final class LinuxKernel: Kernel {
       hostname: Self.string(names.nodename), domainname: Self.string(names.__domainname))
 
     var boxes: [BoxFacts] = []
+    let hostNamespaces = host.namespaces
+    let liveHostIPC = HostIPC.list()
+    hostIPC.removeAll { o in !liveHostIPC.contains { $0.kind == o.kind && $0.key == o.key && $0.id == o.id } }
+    let hostObjects = hostIPC.compactMap { o in IPCKind(rawValue: o.kind).map { IPCObjectFacts(kind: $0, key: o.key) } }
+    var hostFacts = host
+    hostFacts.ipc = hostObjects
     for helper in helpers {
       let reply: HelperReply
       do {
-        reply = try helper.call(.uname)
+        reply = try helper.call(.facts)
       } catch {
         throw helperError(error, helper: helper, step: nil)
       }
-      guard case .ok(let fields) = reply, fields.count == 2 else {
+      guard case .ok(let fields) = reply, fields.count == 4 else {
         if case .err(let errno, _, _) = reply {
           throw KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
         }
         throw KernelError(
           call: "uname()", errno: .EPROTO, detail: "the helper for \(helper.box) sent an unexpected reply")
       }
+      let ns = try namespaces(pid: String(helper.pid), shown: "<\(helper.box)>")
+      let state = boxState[helper.box] ?? BoxState()
+      let ownMounts = ns[.mnt] != hostNamespaces[.mnt]
+      let mountinfo = ownMounts ? Mountinfo.parse((try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/mountinfo")) ?? "") : []
+      // A box in the host's IPC namespace sees the host's objects: show only those made in this
+      // session, as for the host (its own objects differ between machines, SPEC §5).
+      let ipc =
+        ns[.ipc] == hostNamespaces[.ipc]
+        ? hostObjects
+        : HelperWire.string(fields[3]).split(separator: "\n").compactMap { line -> IPCObjectFacts? in
+          let parts = line.split(separator: " ")
+          guard parts.count == 2, let kind = IPCKind(rawValue: String(parts[0])), let key = Int32(parts[1]) else { return nil }
+          return IPCObjectFacts(kind: kind, key: key)
+        }
       let process = ProcessFacts(
-        hostPID: Int(helper.pid), namespaces: try namespaces(pid: String(helper.pid), shown: "<\(helper.box)>"),
-        hostname: HelperWire.string(fields[0]), domainname: HelperWire.string(fields[1]))
+        hostPID: Int(helper.pid), namespaces: ns, hostname: HelperWire.string(fields[0]),
+        domainname: HelperWire.string(fields[1]), processes: procfs.descendants(of: helper.pid),
+        pidNamespaceAlive: HelperWire.string(fields[2]) == "1",
+        mounts: ownMounts ? mounts(state, mountinfo) : [],
+        rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
+        root: state.root, ipc: ipc)
       boxes.append(BoxFacts(name: helper.box, process: process))
     }
-    return KernelFacts(host: host, boxes: boxes)
+    return KernelFacts(host: hostFacts, boxes: boxes)
+  }
+
+  /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,
+  /// with the propagation mountinfo reports. A bind mount is shown as `bind` (the kernel names
+  /// the type of the file system underneath, which differs between hosts).
+  private func mounts(_ state: BoxState, _ mountinfo: [Mountinfo.Entry]) -> [MountFacts] {
+    var top: [String: MountFacts] = [:]
+    for (inRootfs, request) in state.mounts where inRootfs == state.inRootfs {
+      // Where mountinfo shows it: relative to the helper's root, which is the root filesystem
+      // after pivot_root or chroot, the host's "/" before.
+      var shown = request.target
+      if case .prepared = state.root, let rootfs = state.rootfsPath { shown = request.target == "/" ? rootfs : rootfs + request.target }
+      guard let entry = mountinfo.last(where: { $0.mountPoint == shown }) else { continue }
+      top[request.target] = MountFacts(path: request.target, fstype: request.fstype, source: request.source, propagation: entry.propagation)
+    }
+    return top.values.sorted { $0.path < $1.path }
   }
 
   /// The inode of every /proc/PID/ns entry. A PID namespace made by unshare(2) has no entry until
@@ -271,6 +471,9 @@ public final class LinuxKernel: Kernel {
     for helper in helpers { helper.signalKill() }
     for helper in helpers { helper.reap() }
     helpers = []
+    for o in hostIPC { _ = HostIPC.remove(kind: o.kind, key: o.key, id: o.id) }
+    hostIPC = []
+    boxState = [:]
     session?.remove()
     session = nil
   }

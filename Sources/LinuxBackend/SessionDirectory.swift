@@ -96,6 +96,7 @@ final class SessionDirectory {
     let lock = try? StateRootLock.acquire(stateRoot)
     unlink(ledgerPath + ".tmp")
     unlink(ledgerPath)
+    FileTree.remove(path + "/boxes")
     rmdir(path)
     lock?.release()
   }

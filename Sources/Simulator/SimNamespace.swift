@@ -2,7 +2,8 @@ import Kernel
 
 /// One simulated namespace. Like the kernel's, each non-user namespace is owned by the user
 /// namespace its creator was in (user_namespaces(7), "Interaction of user namespaces and other
-/// types of namespaces"); permission to change it is checked against that owner.
+/// types of namespaces"); permission to change it is checked against that owner. Each kind
+/// carries the state it isolates.
 struct SimNamespace {
   let kind: NamespaceKind
   let inode: UInt64
@@ -10,19 +11,92 @@ struct SimNamespace {
   let owner: UInt64?
   /// For pid namespaces: the parent pid namespace (pid_namespaces(7)); nil for the host's.
   let parent: UInt64?
-  /// UTS namespaces carry the two names uname(2) reports.
+  /// UTS: the two names uname(2) reports.
   var hostname = ""
   var domainname = "(none)"
-  /// For pid namespaces: whether a process has entered it. Until one has, the kernel cannot
-  /// resolve /proc/PID/ns/pid_for_children (ENOENT).
+  /// pid: whether a process has entered it (until then /proc/PID/ns/pid_for_children cannot be
+  /// opened: ENOENT), whether its PID 1 is still alive, and the next PID to hand out.
   var populated = false
+  var alive = true
+  var nextPID = 1
+  /// mnt: the mounts boxwalk made in it (bottom to top) and the propagation of its "/".
+  var mounts: [SimMount] = []
+  var rootPropagation = Propagation.private
+  /// ipc: System V objects.
+  var ipc: [IPCObjectFacts] = []
 }
 
-/// One simulated process: the namespace it is in for each kind. For pid and time these are the
-/// `*_for_children` namespaces; `activePID` is the pid namespace the process itself lives in,
-/// which unshare(2) never changes (only children enter the new one).
+/// A mount in a simulated mount namespace, keyed by the root it is relative to.
+struct SimMount {
+  var root: SimRoot
+  var path: String
+  var request: MountRequest
+  var propagation: Propagation
+  /// For proc: the pid namespace whose processes it lists.
+  var pidNamespace: UInt64?
+}
+
+/// Which directory tree a path is in: the host's, or a box's private copy of an image.
+enum SimRoot: Equatable, Hashable {
+  case host
+  case rootfs(Int)
+}
+
+/// Where a box's root is (see RootFacts), with the id of its root filesystem copy.
+enum SimRootState: Equatable {
+  case host
+  case prepared(image: String, id: Int)
+  case pivoted(image: String, id: Int)
+  case chrooted(image: String, id: Int)
+
+  /// The tree paths given by the learner are in.
+  var tree: SimRoot {
+    switch self {
+    case .host: .host
+    case .prepared(_, let id), .pivoted(_, let id), .chrooted(_, let id): .rootfs(id)
+    }
+  }
+
+  /// The tree the box's processes see as "/": a prepared root filesystem is not entered yet.
+  var seen: SimRoot {
+    if case .prepared = self { return .host }
+    return tree
+  }
+
+  var facts: RootFacts {
+    switch self {
+    case .host: .host
+    case .prepared(let i, _): .prepared(image: i)
+    case .pivoted(let i, _): .pivoted(image: i)
+    case .chrooted(let i, _): .chrooted(image: i)
+    }
+  }
+}
+
+/// One simulated box: the process that holds its namespaces (boxwalk-helper on Linux). For pid
+/// and time, `ns` holds the `*_for_children` namespaces; `activePID` is the pid namespace the
+/// process itself lives in, which unshare(2) never changes (only children enter the new one).
 struct SimProcess {
   var hostPID: Int
   var ns: [NamespaceKind: UInt64]
   var activePID: UInt64
+  var root = SimRootState.host
+}
+
+/// A program a box started with `run`.
+struct SimTask {
+  var box: String
+  var pid: Int
+  var hostPID: Int
+  var argv: [String]
+  var pidNamespace: UInt64
+}
+
+/// Directories the simulator assumes on the host: the Filesystem Hierarchy Standard's top level,
+/// which every Linux distribution has. The real host may have more; transcripts use these.
+enum SimHostTree {
+  static let directories: Set<String> = [
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/mnt", "/opt", "/proc", "/root", "/run", "/srv", "/sys",
+    "/tmp", "/usr", "/var",
+  ]
 }

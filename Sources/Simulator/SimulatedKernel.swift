@@ -1,17 +1,20 @@
 import Kernel
 
 /// The deterministic in-memory kernel. It models the same objects as Linux (namespaces with
-/// owners and parents, processes, the UTS names) and fails with the same errno for the same
-/// mistake, so a transcript passes on it and on the real kernel with identical output.
-/// Host PIDs and namespace inodes are made up but deterministic; they are volatile anyway.
+/// owners and parents, processes, mounts, System V IPC objects, the UTS names) and fails with the
+/// same errno for the same mistake, so a transcript passes on it and on the real kernel with
+/// identical output. Host PIDs and namespace inodes are made up but deterministic; they are
+/// volatile anyway.
 public final class SimulatedKernel: Kernel {
   public let backend: Backend = .sim
 
-  private var namespaces: [UInt64: SimNamespace] = [:]
-  private var host: SimProcess
-  private var boxes: [(name: String, process: SimProcess)] = []
-  private var nextInode: UInt64 = 4_026_532_200
-  private var nextPID: Int
+  var namespaces: [UInt64: SimNamespace] = [:]
+  var host: SimProcess
+  var boxes: [(name: String, process: SimProcess)] = []
+  var tasks: [SimTask] = []
+  var nextInode: UInt64 = 4_026_532_200
+  var nextPID: Int
+  var nextRootfs = 1
   private var faults: [Fault] = []
 
   /// A rule for fault injection (STYLE 5): fail the next `count` steps of kind `stepKind`
@@ -43,7 +46,8 @@ public final class SimulatedKernel: Kernel {
     for (kind, inode) in initial {
       namespaces[inode] = SimNamespace(
         kind: kind, inode: inode, owner: kind == .user ? nil : initial[.user], parent: nil,
-        hostname: kind == .uts ? hostname : "", domainname: domainname, populated: true)
+        hostname: kind == .uts ? hostname : "", domainname: domainname, populated: true,
+        rootPropagation: .shared)
     }
     host = SimProcess(hostPID: 1000, ns: initial, activePID: 0xEFFF_FFFC)
   }
@@ -52,164 +56,138 @@ public final class SimulatedKernel: Kernel {
 
   // MARK: Kernel
 
-  public func perform(_ step: Step) throws(KernelError) {
+  public func perform(_ step: Step) throws(KernelError) -> StepResult {
     try consumeFault(step)
-    switch step {
-    case .boxNew(let name):
+    if case .boxNew(let name) = step {
       // fork(2): the child starts in every namespace of its parent.
       boxes.append((name, SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
+      return .none
+    }
+    guard let i = index(of: step.box) else { throw missing(step, step.box) }
+    switch step {
+    case .boxNew: return .none
     case .boxRemove(let name):
-      guard let i = index(of: name) else { throw missing(step, name) }
+      killTasks { $0.box == name }
       boxes.remove(at: i)
       collectGarbage()
-    case .unshare(let name, let kinds):
-      guard let i = index(of: name) else { throw missing(step, name) }
+    case .unshare(_, let kinds):
       boxes[i].process = try unshare(boxes[i].process, kinds, step)
-    case .join(let name, let kind, let target):
-      guard let i = index(of: name) else { throw missing(step, name) }
+    case .join(_, let kind, let target):
       guard let t = index(of: target) else { throw missing(step, target) }
       boxes[i].process = try setns(boxes[i].process, to: boxes[t].process, kind, step)
-    case .setHostname(let name, let value), .setDomainname(let name, let value):
-      guard let i = index(of: name) else { throw missing(step, name) }
-      let p = boxes[i].process
-      guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, name) }
-      // sethostname(2): EPERM unless the caller has CAP_SYS_ADMIN in the user namespace that
-      // owns its UTS namespace; EINVAL when longer than HOST_NAME_MAX.
-      guard value.utf8.count <= Names.maxHostname else {
-        throw KernelError(step: step, call: step.calls[0], errno: .EINVAL)
+    case .setHostname(_, let value), .setDomainname(_, let value):
+      try setName(i, value, step)
+    case .run(_, let argv, let background):
+      return try run(i, argv, background: background, step)
+    case .kill(_, let pid):
+      try kill(i, pid, step)
+    case .mount(_, let request):
+      try mount(i, request, step)
+    case .umount(_, let path):
+      try umount(i, path, step)
+    case .propagation(_, let mode):
+      try setPropagation(i, mode, step)
+    case .rootfs(_, let image):
+      boxes[i].process.root = .prepared(image: image, id: nextRootfs)
+      nextRootfs += 1
+    case .pivotRoot:
+      try pivotRoot(i, step)
+    case .chroot:
+      guard case .prepared(let image, let id) = boxes[i].process.root else {
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT)
       }
-      guard hasCapability(p, in: uts.owner) else {
-        throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
-      }
-      if case .setHostname = step { uts.hostname = value } else { uts.domainname = value }
-      namespaces[utsInode] = uts
+      boxes[i].process.root = .chrooted(image: image, id: id)
+    case .ipcNew(_, let kind, let key):
+      try ipcNew(i, kind, key, step)
     }
+    return .none
   }
 
   public func facts() throws(KernelError) -> KernelFacts {
     KernelFacts(
-      host: processFacts(host),
-      boxes: boxes.map { BoxFacts(name: $0.name, process: processFacts($0.process)) })
+      host: hostFacts(),
+      boxes: boxes.map { BoxFacts(name: $0.name, process: boxFacts($0.name, $0.process)) })
   }
 
   public func teardown() {
+    tasks.removeAll()
     boxes.removeAll()
+    // Objects boxwalk made in the host's IPC namespace are removed at teardown (IPC_RMID).
+    if let ipc = host.ns[.ipc] { namespaces[ipc]?.ipc.removeAll() }
     collectGarbage()
   }
 
-  // MARK: The model
+  // MARK: UTS
 
-  /// unshare(2). All new namespaces are created at once; a new user namespace comes first and
-  /// owns the others made in the same call (the kernel creates it before the rest).
-  private func unshare(_ p: SimProcess, _ kinds: [NamespaceKind], _ step: Step) throws(KernelError) -> SimProcess {
-    var p = p
-    let call = step.calls[0]
-    // A second CLONE_NEWPID before any child entered the first is EINVAL: the kernel requires
-    // pid_for_children to still be the caller's own pid namespace (kernel/pid_namespace.c).
-    if kinds.contains(.pid), p.ns[.pid] != p.activePID {
-      throw KernelError(step: step, call: call, errno: .EINVAL)
+  /// sethostname(2) / setdomainname(2): EPERM unless the caller has CAP_SYS_ADMIN in the user
+  /// namespace that owns its UTS namespace; EINVAL when longer than HOST_NAME_MAX.
+  private func setName(_ i: Int, _ value: String, _ step: Step) throws(KernelError) {
+    let p = boxes[i].process
+    guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, step.box) }
+    guard value.utf8.count <= Names.maxHostname else {
+      throw KernelError(step: step, call: step.calls[0], errno: .EINVAL)
     }
-    var userNS = p.ns[.user]
-    // Every kind but user needs CAP_SYS_ADMIN in the caller's user namespace.
-    if kinds.contains(where: { $0 != .user }), !kinds.contains(.user), !hasCapability(p, in: userNS) {
-      throw KernelError(step: step, call: call, errno: .EPERM)
+    guard hasCapability(p, in: uts.owner) else {
+      throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
     }
-    if kinds.contains(.user) {
-      let ns = create(.user, owner: userNS, parent: nil)
-      p.ns[.user] = ns
-      userNS = ns
-    }
-    for kind in NamespaceKind.allCases where kinds.contains(kind) && kind != .user {
-      guard let old = p.ns[kind] else { continue }
-      var ns = SimNamespace(
-        kind: kind, inode: allocateInode(), owner: userNS,
-        parent: kind == .pid ? p.activePID : nil)
-      if kind == .uts, let copy = namespaces[old] {
-        // A new UTS namespace starts with a copy of the caller's names (uts_namespaces(7)).
-        ns.hostname = copy.hostname
-        ns.domainname = copy.domainname
-      }
-      namespaces[ns.inode] = ns
-      p.ns[kind] = ns.inode
-    }
-    return p
+    if case .setHostname = step { uts.hostname = value } else { uts.domainname = value }
+    namespaces[utsInode] = uts
   }
 
-  /// setns(2) into `target`'s namespace of one kind.
-  private func setns(_ p: SimProcess, to target: SimProcess, _ kind: NamespaceKind, _ step: Step) throws(KernelError)
-    -> SimProcess
-  {
-    var p = p
-    let call = step.calls[0]
-    let openFailed = "open(2) of the namespace file failed"
-    // First the open(2) of /proc/PID/ns/KIND. proc(5) checks ptrace access (PTRACE_MODE_READ):
-    // boxwalk-helper is non-dumpable, so only a caller with CAP_SYS_PTRACE in the host's user
-    // namespace may open another helper's namespace files; a box in a user namespace of its own
-    // gets EACCES.
-    if target.hostPID != p.hostPID, !hasCapability(p, in: host.ns[.user]) {
-      throw KernelError(step: step, call: call, errno: .EACCES, detail: openFailed)
-    }
-    guard let inode = target.ns[kind], let ns = namespaces[inode] else {
-      throw KernelError(step: step, call: call, errno: .EINVAL)
-    }
-    // pid_for_children of a pid namespace that no process has entered yet does not resolve:
-    // the kernel has no child reaper to take the namespace from (ENOENT).
-    if kind == .pid, !ns.populated {
-      throw KernelError(step: step, call: call, errno: .ENOENT, detail: openFailed)
-    }
-    if kind == .user {
-      // Joining the user namespace you are already in is EINVAL; joining one needs
-      // CAP_SYS_ADMIN in it, which a process has only in its own user namespace and below.
-      if inode == p.ns[.user] { throw KernelError(step: step, call: call, errno: .EINVAL) }
-      guard hasCapability(p, in: inode) else { throw KernelError(step: step, call: call, errno: .EPERM) }
-      p.ns[.user] = inode
-      return p
-    }
-    // Other kinds: CAP_SYS_ADMIN both in the caller's user namespace and in the one that owns
-    // the target namespace.
-    guard hasCapability(p, in: p.ns[.user]), hasCapability(p, in: ns.owner) else {
-      throw KernelError(step: step, call: call, errno: .EPERM)
-    }
-    if kind == .pid, !isSelfOrDescendant(inode, of: p.activePID) {
-      // A process may only move its children into its own pid namespace or one below it.
-      throw KernelError(step: step, call: call, errno: .EINVAL)
-    }
-    p.ns[kind] = inode
-    return p
+  // MARK: Facts
+
+  private func hostFacts() -> ProcessFacts {
+    let uts = host.ns[.uts].flatMap { namespaces[$0] }
+    return ProcessFacts(
+      hostPID: host.hostPID, namespaces: host.ns, hostname: uts?.hostname ?? "",
+      domainname: uts?.domainname ?? "(none)", ipc: host.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [])
   }
 
-  /// Whether `p` has capabilities in user namespace `userNS` (nil: the host's). As root, a
-  /// process has every capability in its own user namespace (the creator of a new user
-  /// namespace gets a full set inside it) and in every user namespace below it.
-  private func hasCapability(_ p: SimProcess, in userNS: UInt64?) -> Bool {
-    let target = userNS ?? host.ns[.user] ?? 0
-    var cursor: UInt64? = target
-    while let c = cursor {
-      if c == p.ns[.user] { return true }
-      cursor = namespaces[c]?.owner
-    }
-    return false
+  private func boxFacts(_ name: String, _ p: SimProcess) -> ProcessFacts {
+    let uts = p.ns[.uts].flatMap { namespaces[$0] }
+    let pidNS = p.ns[.pid].flatMap { namespaces[$0] }
+    let ownMounts = p.ns[.mnt] != host.ns[.mnt]
+    return ProcessFacts(
+      hostPID: p.hostPID, namespaces: p.ns, hostname: uts?.hostname ?? "",
+      domainname: uts?.domainname ?? "(none)",
+      processes: tasks.filter { $0.box == name }.sorted { $0.pid < $1.pid }.map {
+        BoxProcessFacts(
+          pid: $0.pid, hostPID: $0.hostPID, command: $0.argv.joined(separator: " "),
+          inHostPIDNamespace: $0.pidNamespace == host.activePID)
+      },
+      pidNamespaceAlive: pidNS?.alive ?? true,
+      mounts: ownMounts ? visibleMounts(p) : [],
+      rootPropagation: ownMounts ? rootPropagation(p) : nil,
+      root: p.root.facts,
+      ipc: p.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [])
   }
 
-  private func isSelfOrDescendant(_ pidNS: UInt64, of ancestor: UInt64) -> Bool {
-    var cursor: UInt64? = pidNS
-    while let c = cursor {
-      if c == ancestor { return true }
-      cursor = namespaces[c]?.parent
-    }
-    return false
+  // MARK: Bookkeeping
+
+  func index(of name: String) -> Int? { boxes.firstIndex { $0.name == name } }
+
+  func missing(_ step: Step, _ name: String) -> KernelError {
+    KernelError(step: step, call: step.calls[0], errno: .ESRCH, detail: "no box named \(name)")
   }
 
-  private func create(_ kind: NamespaceKind, owner: UInt64?, parent: UInt64?) -> UInt64 {
-    let ns = SimNamespace(kind: kind, inode: allocateInode(), owner: owner, parent: parent)
-    namespaces[ns.inode] = ns
-    return ns.inode
+  func allocateInode() -> UInt64 {
+    defer { nextInode += 1 }
+    return nextInode
+  }
+
+  func allocatePID() -> Int {
+    defer { nextPID += 1 }
+    return nextPID
   }
 
   /// A namespace dies when no process is in it and no namespace needs it as owner or parent.
-  private func collectGarbage() {
+  func collectGarbage() {
     var live = Set(host.ns.values).union([host.activePID])
-    for b in boxes { live.formUnion(b.process.ns.values); live.insert(b.process.activePID) }
+    for b in boxes {
+      live.formUnion(b.process.ns.values)
+      live.insert(b.process.activePID)
+    }
+    for t in tasks { live.insert(t.pidNamespace) }
     var changed = true
     while changed {
       changed = false
@@ -223,31 +201,9 @@ public final class SimulatedKernel: Kernel {
     namespaces = namespaces.filter { live.contains($0.key) }
   }
 
-  private func processFacts(_ p: SimProcess) -> ProcessFacts {
-    let uts = p.ns[.uts].flatMap { namespaces[$0] }
-    return ProcessFacts(
-      hostPID: p.hostPID, namespaces: p.ns, hostname: uts?.hostname ?? "",
-      domainname: uts?.domainname ?? "(none)")
-  }
-
-  private func index(of name: String) -> Int? { boxes.firstIndex { $0.name == name } }
-
-  private func missing(_ step: Step, _ name: String) -> KernelError {
-    KernelError(step: step, call: step.calls[0], errno: .ESRCH, detail: "no box named \(name)")
-  }
-
-  private func allocateInode() -> UInt64 {
-    defer { nextInode += 1 }
-    return nextInode
-  }
-
-  private func allocatePID() -> Int {
-    defer { nextPID += 1 }
-    return nextPID
-  }
-
   private func consumeFault(_ step: Step) throws(KernelError) {
-    guard let i = faults.firstIndex(where: { $0.count > 0 && ($0.stepKind == "*" || $0.stepKind == step.kindName) })
+    guard
+      let i = faults.firstIndex(where: { $0.count > 0 && ($0.stepKind == "*" || $0.stepKind == step.kindName) })
     else { return }
     faults[i].count -= 1
     throw KernelError(step: step, call: step.calls[0], errno: faults[i].errno, detail: "injected fault")

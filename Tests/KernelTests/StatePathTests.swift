@@ -16,7 +16,7 @@ import Testing
   }
 
   @Test(arguments: [
-    ("", 1), ("web.", 5), ("web..x", 5), ("web[\"x", 7), ("web[x]", 5), ("web[0", 6), ("we b", 3),
+    ("", 1), ("web.", 5), ("web..x", 5), ("web[\"x", 7), ("web[]", 5), ("web[0", 6), ("we b", 3),
   ])
   func syntaxErrorsGiveTheColumn(_ text: String, _ column: Int) {
     #expect(throws: PathSyntaxError.self) { try StatePath.parse(text) }
@@ -25,6 +25,11 @@ import Testing
     } catch {
       #expect(error.column == column, "\(text): \(error.reason)")
     }
+  }
+
+  @Test func bracketKeysMayComeWithoutQuotesAsAShellLeavesThem() throws {
+    #expect(try StatePath.parse("web.mounts[/proc].fstype") == StatePath(keys: "web", "mounts", "/proc", "fstype"))
+    #expect(try StatePath.parse("web.pid.ps[0]").components.last == .index(0))
   }
 
   @Test func keysThatAreNotBareAreQuoted() {

@@ -98,7 +98,19 @@ import Testing
     ("unshare uts,uts", "error: uts is named twice", "name each kind once"),
     ("join uts nobox", "error: no box named \"nobox\"", "boxes:"),
     ("hostname 'open", "error: the command line has a character boxwalk does not accept", "not closed"),
-    ("run true", "error: run is not in this version of boxwalk yet", "help"),
+    ("cgroup new", "error: cgroup is not in this version of boxwalk yet", "help"),
+    ("kill 99", "error: web has no process with PID 99", "kill acts only on the box's own processes"),
+    ("kill x", "error: \"x\" is not a PID", "positive whole number"),
+    ("mount proc /proc", "error: refused: web shares the host's mount namespace, so mount would change the host's mounts", "unshare mnt"),
+    ("mount nfs /mnt", "error: boxwalk cannot mount \"nfs\"", "proc sysfs tmpfs bind"),
+    ("mount tmpfs ../etc", "error: \"../etc\" is not a path in the box", "starts with /"),
+    ("mount tmpfs /a/../b", "error: \"/a/../b\" is not a path in the box", "no . or .. parts"),
+    ("umount /proc", "error: refused: web shares the host's mount namespace, so umount would change the host's mounts", "unshare mnt"),
+    ("pivot-root", "error: refused: web shares the host's mount namespace, so pivot-root would change the host's mounts", "unshare mnt"),
+    ("rootfs centos", "error: no image named \"centos\"", "busybox"),
+    ("ipc mq new 0xzz", "error: \"0xzz\" is not an IPC key", "key_t"),
+    ("ipc mq new -1", "error: \"-1\" is not an IPC key", "key_t"),
+    ("run", "error: run needs a program to run", "usage: run [-d] CMD [ARG...]"),
   ])
   func badInputChangesNothing(_ line: String, _ headline: String, _ detail: String) throws {
     let s = try session("box new web", "unshare uts")
@@ -173,5 +185,50 @@ import Testing
     #expect(s.completions(before: "use ", word: "") == ["web", "db"])
     #expect(s.completions(before: "unshare ", word: "uts,").contains("uts,ipc"))
     #expect(s.completions(before: "show ", word: "web.").contains("web.ns.uts"))
+  }
+}
+
+/// Processes, mounts and IPC on the simulator: the session checks that come before any syscall.
+@Suite struct ProcessMountIPCSessionTests {
+  func session(_ lines: String...) throws -> Session {
+    let s = try Session(kernel: SimulatedKernel())
+    for l in lines { _ = s.execute(l) }
+    return s
+  }
+
+  @Test func theFirstProcessInANewPidNamespaceIsPID1AndItsExitKillsTheNamespace() throws {
+    let s = try session("box new web", "unshare pid")
+    #expect(s.execute("run -d sleep 100").first == "started `sleep 100` in the background as PID 1 in pid:1")
+    #expect(s.execute("run sh -c 'echo pid=$$'").first == "pid=2")
+    let out = s.execute("kill 1")
+    #expect(out.contains("PID 1 of pid:1 exited: the kernel killed every process in pid:1, and no new one can enter it"))
+    #expect(s.execute("run true").first == "error: fork(): ENOMEM")
+  }
+
+  @Test func umountOnlyUndoesTheBoxsOwnMounts() throws {
+    let s = try session("box new web", "unshare mnt")
+    #expect(s.execute("umount /proc").first == "error: nothing that web mounted is at /proc")
+    _ = s.execute("mount tmpfs /tmp")
+    #expect(s.execute("show web.mounts[\"/tmp\"].fstype") == ["web.mounts[\"/tmp\"].fstype = \"tmpfs\""])
+    #expect(s.execute("umount /tmp").first == "unmounted /tmp in web's mount namespace mnt:1")
+  }
+
+  @Test func pivotRootNeedsAPreparedRootThatIsAMountPoint() throws {
+    let s = try session("box new web", "unshare mnt")
+    #expect(s.execute("pivot-root").first == "error: web has no root filesystem to switch to")
+    _ = s.execute("rootfs busybox")
+    #expect(s.execute("pivot-root").first == "error: pivot_root(\"<web rootfs>\", \"<web rootfs>/.oldroot\"): EINVAL")
+    _ = s.execute("mount bind / /")
+    #expect(s.execute("pivot-root").first?.hasPrefix("web's root is now its busybox (pivot_root)") == true)
+    #expect(s.execute("show web.root") == ["web.root = \"busybox (pivot_root)\""])
+    #expect(s.execute("pivot-root").first == "error: web already switched: its root is busybox (pivot_root)")
+  }
+
+  @Test func ipcObjectsLiveInTheirNamespace() throws {
+    let s = try session("box new web", "ipc mq new 0x2a", "box new db", "unshare ipc")
+    #expect(s.execute("show db.ipc.mq") == ["db.ipc.mq = []"])
+    #expect(s.execute("show host.ipc.mq") == ["host.ipc.mq = [\"0x0000002a\"]"])
+    #expect(s.execute("ipc mq new 42").first == "db made mq 0x0000002a in ipc:1")
+    #expect(s.execute("ipc mq new 42").first == "error: msgget(0x0000002a, IPC_CREAT|IPC_EXCL|0600): EEXIST")
   }
 }

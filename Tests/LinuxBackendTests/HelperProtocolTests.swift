@@ -6,20 +6,26 @@ import Testing
   static let requests: [HelperRequest] = [
     .ping, .unshare(flags: 0x0400_0000 | 0x0002_0000), .unshare(flags: 0),
     .setns(path: Array("/proc/42/ns/pid_for_children".utf8), nstype: 0x2000_0000),
-    .sethostname(Array("lab box\n\u{0}".utf8)), .setdomainname([]), .uname,
+    .sethostname(Array("lab box\n\u{0}".utf8)), .setdomainname([]), .uname, .facts,
+    .run(background: false, argv: [Array("sh".utf8), Array("-c".utf8), Array("echo pid=$$".utf8)]),
+    .run(background: true, argv: [Array("sleep".utf8), Array("1000".utf8), []]), .kill(hostPID: 4242),
+    .mount(kind: "bind", source: Array("/etc".utf8), target: Array("/mnt".utf8)), .umount(Array("/proc".utf8)),
+    .propagation(flag: 1 << 18), .pivot(rootfs: Array("/run/boxwalk/1-2/boxes/web-rootfs".utf8)),
+    .chroot(rootfs: Array("/r".utf8)), .ipcnew(kind: "sem", key: -1),
   ]
 
   @Test(arguments: requests)
   func requestsRoundTrip(_ request: HelperRequest) throws {
     let bytes = try #require(request.encoded())
-    #expect(Array(bytes.prefix(3)) == Array("bw1".utf8))
+    #expect(Array(bytes.prefix(3)) == Array("bw2".utf8))
     #expect(HelperRequest(fields: try HelperWire.decode(bytes)) == request)
   }
 
   static let replies: [HelperReply] = [
-    .hello(version: "bw1", pid: 1234), .ok([]), .ok([Array("web".utf8), Array("(none)".utf8)]),
+    .hello(version: "bw2", pid: 1234), .ok([]), .ok([Array("web".utf8), Array("(none)".utf8)]),
     .err(errno: 1, call: "sethostname", note: nil),
     .err(errno: 22, call: "mount", note: "still in new namespace(s): user"),
+    .started(hostPID: 4242, boxPID: 1), .out(Array("pid=1\n".utf8)), .out([]),
   ]
 
   @Test(arguments: replies)
@@ -30,18 +36,19 @@ import Testing
 
   @Test func theFramingIsVersionCountThenLengthPrefixedFields() throws {
     let bytes = try #require(HelperRequest.sethostname(Array("ab".utf8)).encoded())
-    let expected: [UInt8] = Array("bw1".utf8) + [2] + [0, 11] + Array("sethostname".utf8) + [0, 2] + Array("ab".utf8)
+    let expected: [UInt8] = Array("bw2".utf8) + [2] + [0, 11] + Array("sethostname".utf8) + [0, 2] + Array("ab".utf8)
     #expect(bytes == expected)
   }
 
-  @Test func decodeRejectsWhatIsNotBw1() {
+  @Test func decodeRejectsWhatIsNotThisVersion() {
     let good = HelperRequest.ping.encoded() ?? []
-    #expect(throws: HelperWire.DecodeError.badVersion) { try HelperWire.decode(Array("bw2".utf8) + good.dropFirst(3)) }
+    // A helper from an older build speaks bw1: refused.
+    #expect(throws: HelperWire.DecodeError.badVersion) { try HelperWire.decode(Array("bw1".utf8) + good.dropFirst(3)) }
     #expect(throws: HelperWire.DecodeError.badVersion) { try HelperWire.decode([]) }
-    #expect(throws: HelperWire.DecodeError.badFieldCount(0)) { try HelperWire.decode(Array("bw1".utf8) + [0]) }
-    #expect(throws: HelperWire.DecodeError.badFieldCount(17)) { try HelperWire.decode(Array("bw1".utf8) + [17]) }
+    #expect(throws: HelperWire.DecodeError.badFieldCount(0)) { try HelperWire.decode(Array("bw2".utf8) + [0]) }
+    #expect(throws: HelperWire.DecodeError.badFieldCount(17)) { try HelperWire.decode(Array("bw2".utf8) + [17]) }
     #expect(throws: HelperWire.DecodeError.truncated) { try HelperWire.decode(Array(good.dropLast())) }
-    #expect(throws: HelperWire.DecodeError.truncated) { try HelperWire.decode(Array("bw1".utf8) + [1, 0]) }
+    #expect(throws: HelperWire.DecodeError.truncated) { try HelperWire.decode(Array("bw2".utf8) + [1, 0]) }
     #expect(throws: HelperWire.DecodeError.trailingBytes(1)) { try HelperWire.decode(good + [0]) }
     #expect(throws: HelperWire.DecodeError.tooLarge(5000)) { try HelperWire.decode([UInt8](repeating: 0, count: 5000)) }
   }
@@ -62,7 +69,7 @@ import Testing
     #expect(HelperRequest(fields: fields("unshare", "-1")) == nil)
     #expect(HelperRequest(fields: fields("setns", "/proc/1/ns/uts")) == nil)
     #expect(HelperReply(fields: fields("err", "EPERM", "x")) == nil)
-    #expect(HelperReply(fields: fields("hello", "bw1")) == nil)
+    #expect(HelperReply(fields: fields("hello", "bw2")) == nil)
   }
 
   /// boxwalk-helper compiles this very file through a symlink, so the two ends cannot drift.

@@ -144,4 +144,7 @@ void bw_emergency_clear_ledger(const char *file);
 /// async-signal-safe functions (signal-safety(7)): kill, waitpid, unlink, rmdir, _exit.
 int bw_install_fatal_signal_handlers(void);
 
+// Box processes, proc for a pid namespace, pivot_root (used by boxwalk-helper).
+#include "boxprocess.h"
+
 #endif

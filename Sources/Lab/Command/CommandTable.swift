@@ -63,7 +63,7 @@ public enum CommandTable {
     .init(
       name: "ps", usage: "ps [--host]", summary: "the box's processes beside the host's view", area: "pid",
       available: false),
-    .init(name: "kill", usage: "kill PID", summary: "signal a process in the box", area: "pid", available: false),
+    .init(name: "kill", usage: "kill PID", summary: "signal a process in the box", area: "pid", available: true),
     .init(
       name: "map", usage: "map uid|gid INSIDE OUTSIDE COUNT", summary: "write the user namespace's id map",
       area: "user", available: false),
@@ -72,7 +72,7 @@ public enum CommandTable {
     .init(
       name: "mount", usage: "mount proc|sysfs|tmpfs PATH | mount bind SRC DST",
       summary: "mount in the box's mount namespace", area: "mnt", available: false),
-    .init(name: "umount", usage: "umount PATH", summary: "unmount in the box", area: "mnt", available: false),
+    .init(name: "umount", usage: "umount PATH", summary: "unmount in the box", area: "mnt", available: true),
     .init(
       name: "mounts", usage: "mounts", summary: "the box's mount table against the host's", area: "mnt",
       available: false),

@@ -31,18 +31,9 @@ enum DiffTable {
           }
           continue
         }
-        let change: String
-        switch (c.old, c.new) {
-        case (let o?, let n?): change = "\(o.scalarText) -> \(n.scalarText)"
-        case (nil, let n?): change = "\(n.scalarText) (new)"
-        case (let o?, nil): change = "\(o.scalarText) (gone)"
-        case (nil, nil): continue
-        }
-        if top == "host" {
-          rows.append([rel.description, change])
-        } else {
-          let hostValue = tree.value(at: StatePath([.key("host")] + rel.components))
-          rows.append([rel.description, hostValue?.scalarText ?? "-", change])
+        let hostValue = tree.value(at: StatePath([.key("host")] + rel.components))
+        for change in describe(c.old, c.new) {
+          rows.append(top == "host" ? [rel.description, change] : [rel.description, hostValue?.scalarText ?? "-", change])
         }
       }
       if rows.isEmpty { continue }
@@ -50,6 +41,22 @@ enum DiffTable {
       out += table([header] + rows)
     }
     return out
+  }
+
+  /// How one value changed. Two lists show the items that came and went, one per row (a process
+  /// started, an IPC object made), rather than two long lists side by side.
+  static func describe(_ old: StateValue?, _ new: StateValue?) -> [String] {
+    switch (old, new) {
+    case (.list(let o)?, .list(let n)?):
+      let gone = o.filter { !n.contains($0) }.map { "- " + $0.scalarText }
+      let came = n.filter { !o.contains($0) }.map { "+ " + $0.scalarText }
+      let rows = gone + came
+      return rows.isEmpty ? ["\(old?.scalarText ?? "") -> \(new?.scalarText ?? "") (reordered)"] : rows
+    case (let o?, let n?): return ["\(o.scalarText) -> \(n.scalarText)"]
+    case (nil, let n?): return ["\(n.scalarText) (new)"]
+    case (let o?, nil): return ["\(o.scalarText) (gone)"]
+    case (nil, nil): return []
+    }
   }
 
   /// `cgroup:0 ipc:0 ...`: a new box's namespaces, one label per kind.

@@ -21,6 +21,32 @@ enum StepText {
       return "nsenter --target <\(box)> --uts hostname \(shellQuote(name))"
     case .setDomainname(let box, let name):
       return "nsenter --target <\(box)> --uts domainname \(shellQuote(name))"
+    case .run(let box, let argv, let background):
+      return "nsenter --target <\(box)> --all " + argv.map(shellQuote).joined(separator: " ") + (background ? " &" : "")
+    case .kill(let box, let pid):
+      return "kill -KILL <\(box):\(pid)>"
+    case .mount(let box, let request):
+      switch request {
+      case .bind(let source, let target):
+        return "nsenter --target <\(box)> --mount mount --rbind \(shellQuote(source)) \(shellQuote(target))"
+      case .proc(let path):
+        return "nsenter --target <\(box)> --mount --pid mount -t proc -o nosuid,nodev,noexec proc \(shellQuote(path))"
+      default:
+        return "nsenter --target <\(box)> --mount mount -t \(request.fstype) -o nosuid,nodev \(request.source) \(shellQuote(request.target))"
+      }
+    case .umount(let box, let path):
+      return "nsenter --target <\(box)> --mount umount \(shellQuote(path))"
+    case .propagation(let box, let mode):
+      return "nsenter --target <\(box)> --mount mount --make-r\(mode.rawValue) /"
+    case .rootfs(_, let image):
+      return "mkdir rootfs && cp -a <\(image) image>/. rootfs/"
+    case .pivotRoot:
+      return "cd rootfs && mkdir .oldroot && pivot_root . .oldroot && cd / && umount -l /.oldroot && rmdir /.oldroot"
+    case .chroot:
+      return "chroot rootfs"
+    case .ipcNew(let box, let kind, let key):
+      let flag = kind == .mq ? "-q" : kind == .shm ? "-m -s 4096" : "-s -n 1"
+      return "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
     }
   }
 
@@ -65,6 +91,67 @@ enum StepText {
         "setns(2) moves a process into an existing namespace, found as /proc/PID/ns/\(kind.procEntry)",
         "of a process inside it (here \(target)'s). nsenter(1) and `docker exec` work this way.",
       ]
+    case .run(_, _, let background):
+      return [
+        "The box's helper forks; the child execs the program in every namespace of the box. In a new",
+        "pid namespace the first child is PID 1: its init. When PID 1 exits, the kernel kills every",
+        "other process in the namespace, and fork(2) into it fails with ENOMEM (pid_namespaces(7)).",
+        background ? "In the background it runs until killed or until the box is removed, like docker run -d." : "In the foreground boxwalk waits for it with wait4(2); Ctrl-C kills it.",
+      ]
+    case .kill:
+      return [
+        "kill(2) with SIGKILL, which a process cannot catch or ignore. From an ancestor pid namespace",
+        "SIGKILL reaches even the namespace's PID 1, which ignores every signal it has no handler for.",
+      ]
+    case .mount(_, let request):
+      var lines = [
+        "mount(2) attaches a file system at a path in the box's mount namespace only; the host's table",
+        "is a different namespace and does not change (mount_namespaces(7)).",
+      ]
+      if case .proc = request {
+        lines.append("A proc file system shows the processes of one pid namespace. boxwalk-helper is not in the")
+        lines.append("box's pid namespace (only its children are), so it names it with the pidns= mount option;")
+        lines.append("unshare --pid --fork --mount-proc gets the same by mounting from inside (proc(5)).")
+      }
+      if case .bind = request {
+        lines.append("A bind mount makes a directory appear at a second place; binding a directory onto itself")
+        lines.append("makes it a mount point, which pivot_root(2) requires of the new root.")
+      }
+      return lines
+    case .umount:
+      return ["umount2(2) detaches the mount from the box's namespace; what was beneath it shows again."]
+    case .propagation:
+      return [
+        "Propagation decides whether mounts and unmounts under a mount are passed to its peers",
+        "(shared), only received from a master (slave), or neither (private). boxwalk makes the box's",
+        "copy private right after unshare mnt, so nothing the box mounts reaches the host",
+        "(mount_namespaces(7), \"Shared subtrees\").",
+      ]
+    case .rootfs:
+      return [
+        "A root filesystem is a directory tree with the programs a container runs. boxwalk copies the",
+        "image into the session's scratch space, so the box can change it and the image stays intact.",
+        "It is a plain directory, not a mount point: see what pivot-root says about that.",
+      ]
+    case .pivotRoot:
+      return [
+        "pivot_root(2) makes new_root the root of the mount namespace and moves the old root to",
+        "put_old; detaching put_old then removes every host mount from the box's view. The new root",
+        "must be a mount point (EINVAL otherwise: bind-mount it onto itself first), and neither root",
+        "may be shared. runc does this for every container (libcontainer/rootfs_linux.go).",
+      ]
+    case .chroot:
+      return [
+        "chroot(2) changes only the process's root directory: the mount namespace still holds every",
+        "host mount, and a root process can leave it (chroot into a subdirectory, then chdir(\"..\")",
+        "repeatedly: the classic chroot escape). Containers use pivot_root for that reason.",
+      ]
+    case .ipcNew:
+      return [
+        "System V message queues, shared memory and semaphores are found by key, in the IPC",
+        "namespace of the process that asks (sysvipc(7)). A box with its own IPC namespace neither",
+        "sees nor collides with the host's objects; they die with the namespace.",
+      ]
     case .setHostname, .setDomainname:
       return [
         "sethostname(2) and setdomainname(2) change the names stored in the UTS namespace the caller",
@@ -82,7 +169,7 @@ enum StepText {
         ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
           || "-_.,:/=@+".unicodeScalars.contains($0)
       }
-    return safe ? s : "'" + s.replacingAll("'", with: "'\\''") + "'"
+    return safe ? s : "'" + s.replacingEvery("'", with: "'\\''") + "'"
   }
 
   /// What an errno means for this step, when there is something specific to teach.
@@ -99,6 +186,16 @@ enum StepText {
       return "the box is in a user namespace of its own, so it has no capabilities on the host, and the kernel will not let it open another process's /proc/PID/ns files (ptrace access check, proc(5))"
     case (.join(_, .pid, _), .ENOENT):
       return "no process has entered that pid namespace yet, so the kernel cannot hand it out through pid_for_children"
+    case (.run, .ENOMEM):
+      return "the box's pid namespace is dead: its PID 1 exited, and the kernel lets no new process in (box new gives a fresh one)"
+    case (.run, .ENOENT):
+      return "execvp found no such program in the box's PATH (/bin:/usr/bin:/sbin:/usr/sbin)"
+    case (.pivotRoot, .EINVAL):
+      return "pivot_root needs the new root to be a mount point, and no shared mounts: mount bind / / makes the root filesystem a mount point"
+    case (.mount, .ENOENT):
+      return "the mount point (or bind source) does not exist in the box's root filesystem"
+    case (.ipcNew, .EEXIST):
+      return "an object with that key already exists in this IPC namespace (IPC_EXCL)"
     case (.join, .EPERM):
       return
         "setns needs CAP_SYS_ADMIN in the user namespace that owns the target; the box has capabilities only in its own user namespace and below"
@@ -111,7 +208,7 @@ enum StepText {
 }
 
 extension String {
-  func replacingAll(_ target: String, with replacement: String) -> String {
+  func replacingEvery(_ target: String, with replacement: String) -> String {
     split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
   }
 }

@@ -3,10 +3,10 @@ import Kernel
 /// Validation done before any syscall (SPEC §8): a bad argument is refused with the rule and a
 /// fix, and nothing changes.
 extension Session {
-  func arity(_ command: String, _ args: [String], _ n: Int) throws {
-    if args.count > n { throw tooMany(command, args) }
+  func arity(_ command: String, _ args: [String], _ n: Int, usageOf: String? = nil) throws {
+    if args.count > n { throw tooMany(usageOf ?? command, args) }
     if args.count < n {
-      let info = CommandTable.lookup(command)
+      let info = CommandTable.lookup(usageOf ?? command)
       throw LabError(
         "\(command) needs \(n == 1 ? "an argument" : "\(n) arguments"), got \(args.count)",
         [("usage", info?.usage ?? command), LabError.unchanged])

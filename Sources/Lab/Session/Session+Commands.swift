@@ -122,6 +122,16 @@ extension Session {
     case "help":
       guard args.count <= 1 else { throw tooMany("help", args) }
       out.lines += try help(args.first)
+    case "run": try runCommand(args, line: line, into: &out)
+    case "ps": try psCommand(args, into: &out)
+    case "kill": try killCommand(args, line: line, into: &out)
+    case "mount": try mountCommand(args, line: line, into: &out)
+    case "umount": try umountCommand(args, line: line, into: &out)
+    case "mounts": try mountsCommand(args, into: &out)
+    case "propagation": try propagationCommand(args, line: line, into: &out)
+    case "rootfs": try rootfsCommand(args, line: line, into: &out)
+    case "pivot-root", "chroot": try enterRootCommand(w[0], args, line: line, into: &out)
+    case "ipc": try ipcCommand(args, line: line, into: &out)
     case "quit", "exit":
       try arity(w[0], args, 0)
       quitRequested = true
@@ -142,8 +152,9 @@ extension Session {
   func runStep(_ step: Step, input: String, into out: inout Output) throws {
     let before = tree
     out.step = step
+    let result: StepResult
     do {
-      try kernel.perform(step)
+      result = try kernel.perform(step)
     } catch {
       _ = try? refresh()
       var details: [(String, String)] = [("command", escapedForTerminal(input))]
@@ -157,7 +168,9 @@ extension Session {
     let changes = StateDiff.between(before, after)
     last = StepRecord(input: input, step: step, changes: changes, treeAfter: after)
     out.changes = changes
-    out.lines.append(summary(step, after))
+    // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.
+    out.lines += result.output.map(escapedForTerminal)
+    out.lines += summary(step, result, before: before, after: after)
     out.lines += step.calls.map { "  syscall  " + $0 }
     out.lines.append("  shell    " + StepText.shell(step))
     out.lines += DiffTable.lines(changes, tree: after)
@@ -172,25 +185,64 @@ extension Session {
   }
 
   /// One sentence saying what the step achieved, in terms of the new state.
-  func summary(_ step: Step, _ t: StateValue) -> String {
+  func summary(_ step: Step, _ result: StepResult, before: StateValue, after t: StateValue) -> [String] {
     func label(_ box: String, _ kind: NamespaceKind) -> String {
       t.value(at: StatePath(keys: box, "ns", kind.rawValue))?.stringValue ?? "?"
     }
+    func died(_ box: String) -> [String] {
+      let wasAlive = before.value(at: StatePath(keys: box, "pid", "alive")) != .bool(false)
+      guard wasAlive, t.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) else { return [] }
+      return [
+        "PID 1 of \(label(box, .pid)) exited: the kernel killed every process in \(label(box, .pid)), and no new one can enter it"
+      ]
+    }
+    func program(_ argv: [String]) -> String {
+      "`" + escapedForTerminal(argv.map(StepText.shellQuote).joined(separator: " ")) + "`"
+    }
+    let ownPIDs = { (box: String) in t.value(at: StatePath(keys: box, "ns", "pid")) != t.value(at: StatePath(keys: "host", "ns", "pid")) }
     switch step {
+    case .run(let box, let argv, let background):
+      let where_ = ownPIDs(box) ? "as PID \(result.boxPID ?? 0) in \(label(box, .pid))" : "in the host's pid namespace"
+      let first =
+        background
+        ? "started \(program(argv)) in the background \(where_)"
+        : "\(program(argv)) ran \(where_): \(result.exit?.description ?? "no status")"
+      return [first] + died(box)
+    case .kill(let box, let pid):
+      return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
+    case .mount(let box, let request):
+      return ["mounted \(request.fstype) on \(request.target) in \(box)'s mount namespace \(label(box, .mnt)); the host's mounts did not change"]
+    case .umount(let box, let path):
+      return ["unmounted \(path) in \(box)'s mount namespace \(label(box, .mnt))"]
+    case .propagation(let box, let mode):
+      let now = t.value(at: StatePath(keys: box, "propagation"))?.stringValue ?? "?"
+      return ["\(box)'s mounts are now \(now)" + (now == mode.rawValue ? "" : " (a slave needs a master to receive from; none here)")]
+    case .rootfs(let box, let image):
+      return ["\(box) has a root filesystem: a private copy of the \(image) image, not entered yet"]
+    case .pivotRoot(let box):
+      return ["\(box)'s root is now its \(t.value(at: StatePath(keys: box, "root"))?.stringValue ?? "") root filesystem; the host's mounts are gone from its namespace"]
+    case .chroot(let box):
+      return ["\(box)'s root directory is now its root filesystem, but its mount namespace still holds every host mount"]
+    case .ipcNew(let box, let kind, let key):
+      return ["\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))" + (ownIPC(box, t) ? "" : ", the host's IPC namespace")]
     case .boxNew(let box):
-      return "created box \(box): one process, sharing every namespace with the host"
+      return ["created box \(box): one process, sharing every namespace with the host"]
     case .boxRemove(let box):
-      return "removed box \(box): its process is gone, and with it every namespace only it used"
+      return ["removed box \(box): its process is gone, and with it every namespace only it used"]
     case .unshare(let box, let kinds):
       let labels = kinds.map { label(box, $0) }.joined(separator: " ")
-      return "\(box) has new namespaces: \(labels)"
+      return ["\(box) has new namespaces: \(labels)"]
     case .join(let box, let kind, let target):
-      return "\(box) joined \(target)'s \(kind.rawValue) namespace: \(label(box, kind))"
+      return ["\(box) joined \(target)'s \(kind.rawValue) namespace: \(label(box, kind))"]
     case .setHostname(let box, let name):
-      return "\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"
+      return ["\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .setDomainname(let box, let name):
-      return "\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"
+      return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     }
+  }
+
+  func ownIPC(_ box: String, _ t: StateValue) -> Bool {
+    t.value(at: StatePath(keys: box, "ns", "ipc")) != t.value(at: StatePath(keys: "host", "ns", "ipc"))
   }
 
   // MARK: Reading

@@ -1,0 +1,126 @@
+/// What `mount` can do in a box (SPEC §3): a fresh proc, sysfs or tmpfs, or a bind mount.
+public enum MountRequest: Equatable, Hashable, Sendable {
+  case proc(path: String)
+  case sysfs(path: String)
+  case tmpfs(path: String)
+  case bind(source: String, target: String)
+
+  /// Where it is mounted, inside the box's root filesystem.
+  public var target: String {
+    switch self {
+    case .proc(let p), .sysfs(let p), .tmpfs(let p): p
+    case .bind(_, let t): t
+    }
+  }
+
+  /// The type shown in the box's mount table; a bind mount shows as `bind` because the kernel's
+  /// own answer (the type of the file system it came from) differs between hosts.
+  public var fstype: String {
+    switch self {
+    case .proc: "proc"
+    case .sysfs: "sysfs"
+    case .tmpfs: "tmpfs"
+    case .bind: "bind"
+    }
+  }
+
+  public var source: String {
+    switch self {
+    case .proc: "proc"
+    case .sysfs: "sysfs"
+    case .tmpfs: "tmpfs"
+    case .bind(let s, _): s
+    }
+  }
+
+  /// mount(2) flags, by name: proc and sysfs are mounted the way runc does (no setuid programs,
+  /// no device files, nothing executable), tmpfs without setuid or devices; bind recursively.
+  public var flags: String {
+    switch self {
+    case .proc, .sysfs: "MS_NOSUID|MS_NODEV|MS_NOEXEC"
+    case .tmpfs: "MS_NOSUID|MS_NODEV"
+    case .bind: "MS_BIND|MS_REC"
+    }
+  }
+}
+
+/// Mount propagation (mount_namespaces(7), "Shared subtrees"): whether mount and unmount events
+/// under a mount are passed to its peers (shared), received only (slave), or neither (private).
+public enum Propagation: String, CaseIterable, Equatable, Hashable, Sendable {
+  case `private`, slave, shared
+
+  public var flag: String {
+    switch self {
+    case .private: "MS_PRIVATE"
+    case .slave: "MS_SLAVE"
+    case .shared: "MS_SHARED"
+    }
+  }
+}
+
+/// One mount a box has that the host does not (or every mount, once the box has its own root).
+public struct MountFacts: Equatable, Sendable {
+  /// Mount point inside the box's root filesystem.
+  public var path: String
+  public var fstype: String
+  public var source: String
+  public var propagation: Propagation
+  public init(path: String, fstype: String, source: String, propagation: Propagation) {
+    self.path = path
+    self.fstype = fstype
+    self.source = source
+    self.propagation = propagation
+  }
+}
+
+/// Where a box's `/` is: the host's, or its own root filesystem (prepared, then entered).
+public enum RootFacts: Equatable, Sendable {
+  /// The host's root directory (the box sees the host's files).
+  case host
+  /// A root filesystem prepared from an image, not entered yet: paths still resolve on the host,
+  /// but boxwalk's file and mount commands address the image's copy.
+  case prepared(image: String)
+  /// Entered with pivot_root(2): the old root is gone from the box's mount namespace.
+  case pivoted(image: String)
+  /// Entered with chroot(2): only the process's root directory changed; the mounts did not.
+  case chrooted(image: String)
+
+  public var text: String {
+    switch self {
+    case .host: "host"
+    case .prepared(let i): "\(i) (prepared)"
+    case .pivoted(let i): "\(i) (pivot_root)"
+    case .chrooted(let i): "\(i) (chroot)"
+    }
+  }
+
+  public var image: String? {
+    switch self {
+    case .host: nil
+    case .prepared(let i), .pivoted(let i), .chrooted(let i): i
+    }
+  }
+}
+
+/// The directories of the busybox base image (SPEC §3), which both kernels know, so that
+/// `mount proc /proc` inside it succeeds or fails the same way everywhere.
+public enum BusyboxImage {
+  public static let name = "busybox"
+  public static let directories = ["bin", "dev", "etc", "mnt", "proc", "root", "run", "sys", "tmp", "usr", "var"]
+}
+
+/// Paths are absolute and clean: no `.` or `..` parts, no empty parts, no trailing slash. boxwalk
+/// refuses anything else before a syscall, so a path can never climb out of the box's root.
+public enum BoxPath {
+  public static func problem(_ path: String) -> String? {
+    guard path.hasPrefix("/") else { return "a path starts with / (inside the box's root filesystem)" }
+    if path == "/" { return nil }
+    if path.hasSuffix("/") { return "no trailing /" }
+    for part in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+      if part.isEmpty { return "no empty parts (//)" }
+      if part == "." || part == ".." { return "no . or .. parts: paths never leave the box's root" }
+    }
+    if path.utf8.count > 4095 { return "at most 4095 bytes (PATH_MAX)" }
+    return nil
+  }
+}

@@ -1,0 +1,40 @@
+/// What a step produced besides the state change: a program's output and how it ended, for `run`.
+public struct StepResult: Equatable, Sendable {
+  /// Lines the program wrote to stdout and stderr, in order, without newlines.
+  public var output: [String]
+  /// How a foreground program ended; nil for a background one.
+  public var exit: ProcessExit?
+  /// The PID the new process has in the box's view (only printed when the box has its own pid
+  /// namespace: otherwise it is a host PID, which is volatile).
+  public var boxPID: Int?
+
+  public init(output: [String] = [], exit: ProcessExit? = nil, boxPID: Int? = nil) {
+    self.output = output
+    self.exit = exit
+    self.boxPID = boxPID
+  }
+
+  public static let none = StepResult()
+}
+
+/// How a process ended (wait(2)): its exit status, or the signal that killed it.
+public enum ProcessExit: Equatable, Sendable {
+  case exited(Int32)
+  case signaled(Int32)
+
+  public var description: String {
+    switch self {
+    case .exited(let code): "exit status \(code)"
+    case .signaled(let sig): "killed by \(signalName(sig))"
+    }
+  }
+}
+
+/// The name of a signal number (signal(7), x86-64 and most architectures).
+public func signalName(_ sig: Int32) -> String {
+  let names: [Int32: String] = [
+    1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE",
+    14: "SIGALRM", 15: "SIGTERM",
+  ]
+  return names[sig] ?? "signal \(sig)"
+}

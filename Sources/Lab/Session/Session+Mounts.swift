@@ -1,0 +1,138 @@
+import Kernel
+
+/// `mount`, `umount`, `mounts`, `propagation`, `rootfs`, `pivot-root`, `chroot`: the box's mount
+/// namespace and root filesystem (mount_namespaces(7), pivot_root(2), chroot(2)).
+extension Session {
+  static let images = [BusyboxImage.name]
+
+  func mountCommand(_ args: [String], line: String, into out: inout Output) throws {
+    let box = try currentBox("mount")
+    guard let kind = args.first else { throw usage("mount", "mount needs a type: proc, sysfs, tmpfs or bind") }
+    let request: MountRequest
+    switch kind {
+    case "proc", "sysfs", "tmpfs":
+      try arity("mount \(kind)", Array(args.dropFirst()), 1, usageOf: "mount")
+      let path = try checkPath(args[1])
+      request = kind == "proc" ? .proc(path: path) : kind == "sysfs" ? .sysfs(path: path) : .tmpfs(path: path)
+    case "bind":
+      try arity("mount bind", Array(args.dropFirst()), 2, usageOf: "mount")
+      request = .bind(source: try checkPath(args[1]), target: try checkPath(args[2]))
+    default:
+      var details: [(String, String)] = [("types", "proc sysfs tmpfs bind")]
+      if let near = Nearest.match(kind, in: ["proc", "sysfs", "tmpfs", "bind"]) { details.append(("did you mean", near)) }
+      details.append(LabError.unchanged)
+      throw LabError("boxwalk cannot mount \(JSON.quote(escapedForTerminal(kind)))", details)
+    }
+    try refuseIfSharingHostMounts(box, "mount")
+    try runStep(.mount(box: box, request: request), input: line, into: &out)
+  }
+
+  func umountCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("umount", args, 1)
+    let box = try currentBox("umount")
+    let path = try checkPath(args[0])
+    try refuseIfSharingHostMounts(box, "umount")
+    let mounted = mountPaths(box)
+    guard mounted.contains(path) else {
+      throw LabError(
+        "nothing that \(box) mounted is at \(path)",
+        [
+          ("mounts", mounted.isEmpty ? "none yet" : mounted.joined(separator: " ")),
+          ("rule", "umount undoes the box's own mounts (the host's copies differ between machines)"),
+          LabError.unchanged,
+        ])
+    }
+    try runStep(.umount(box: box, path: path), input: line, into: &out)
+  }
+
+  func mountsCommand(_ args: [String], into out: inout Output) throws {
+    try arity("mounts", args, 0)
+    let box = try currentBox("mounts")
+    try refresh()
+    if shares(box, .mnt) {
+      out.lines.append("\(box) shares the host's mount namespace: its mounts are the host's (unshare mnt for its own)")
+      return
+    }
+    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
+    let propagation = tree.value(at: StatePath(keys: box, "propagation"))?.stringValue
+    out.lines.append(
+      root == "host" || root.hasSuffix("(prepared)")
+        ? "\(box) has private copies of the host's mounts, and these of its own:"
+        : "\(box)'s mount table (its root is \(root)):")
+    var rows = [["MOUNT", "TYPE", "SOURCE", "PROPAGATION"]]
+    if case .map(let m)? = tree.value(at: StatePath(keys: box, "mounts")) {
+      for (path, v) in m.entries {
+        rows.append([path, v["fstype"]?.stringValue ?? "?", v["source"]?.stringValue ?? "?", v["propagation"]?.stringValue ?? "?"])
+      }
+    }
+    out.lines += rows.count == 1 ? ["  (none)"] : DiffTable.table(rows)
+    out.lines.append("root: \(root); / is " + (propagation ?? "not a mount point"))
+  }
+
+  func propagationCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("propagation", args, 1)
+    let box = try currentBox("propagation")
+    guard let mode = Propagation(rawValue: args[0]) else {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(args[0]))) is not a propagation type",
+        [("types", "private slave shared"), LabError.unchanged])
+    }
+    try refuseIfSharingHostMounts(box, "propagation")
+    try runStep(.propagation(box: box, mode: mode), input: line, into: &out)
+  }
+
+  func rootfsCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("rootfs", args, 1)
+    let box = try currentBox("rootfs")
+    guard Self.images.contains(args[0]) else {
+      throw LabError(
+        "no image named \(JSON.quote(escapedForTerminal(args[0])))",
+        [("images", Self.images.joined(separator: " ")), LabError.unchanged])
+    }
+    try refuseIfSharingHostMounts(box, "rootfs")
+    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
+    guard root == "host" else {
+      throw LabError("\(box) already has a root filesystem: \(root)", [("fix", "box new for a fresh box"), LabError.unchanged])
+    }
+    try runStep(.rootfs(box: box, image: args[0]), input: line, into: &out)
+  }
+
+  /// `pivot-root` and `chroot` both need a prepared root filesystem.
+  func enterRootCommand(_ name: String, _ args: [String], line: String, into out: inout Output) throws {
+    try arity(name, args, 0)
+    let box = try currentBox(name)
+    try refuseIfSharingHostMounts(box, name)
+    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
+    guard root.hasSuffix("(prepared)") else {
+      throw LabError(
+        root == "host" ? "\(box) has no root filesystem to switch to" : "\(box) already switched: its root is \(root)",
+        [("fix", root == "host" ? "rootfs busybox prepares one" : "box new for a fresh box"), LabError.unchanged])
+    }
+    try runStep(name == "chroot" ? .chroot(box: box) : .pivotRoot(box: box), input: line, into: &out)
+  }
+
+  func mountPaths(_ box: String) -> [String] {
+    guard case .map(let m)? = tree.value(at: StatePath(keys: box, "mounts")) else { return [] }
+    return m.keys
+  }
+
+  func checkPath(_ path: String) throws -> String {
+    if let problem = BoxPath.problem(path) {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(path))) is not a path in the box",
+        [("rule", problem), ("example", "/proc"), LabError.unchanged])
+    }
+    return path
+  }
+
+  /// Mount commands in a box that shares the host's mount namespace would change the host's
+  /// mount table: refused (SPEC §3; lizrice/containers-from-scratch issue 3 is the classic leak).
+  func refuseIfSharingHostMounts(_ box: String, _ command: String) throws {
+    guard shares(box, .mnt) else { return }
+    throw LabError(
+      "refused: \(box) shares the host's mount namespace, so \(command) would change the host's mounts",
+      [
+        ("rule", "a box mounts only in a mount namespace of its own"), ("fix", "unshare mnt"), LabError.unchanged,
+      ])
+  }
+}

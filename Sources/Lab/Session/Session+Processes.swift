@@ -1,0 +1,86 @@
+import Kernel
+
+/// `run`, `ps` and `kill`: processes in the box (pid_namespaces(7)).
+extension Session {
+  func runCommand(_ args: [String], line: String, into out: inout Output) throws {
+    let box = try currentBox("run")
+    var argv = args
+    var background = false
+    if argv.first == "-d" {
+      background = true
+      argv.removeFirst()
+    }
+    guard !argv.isEmpty else { throw usage("run", "run needs a program to run") }
+    try runStep(.run(box: box, argv: argv, background: background), input: line, into: &out)
+  }
+
+  func psCommand(_ args: [String], into out: inout Output) throws {
+    guard args.isEmpty || args == ["--host"] else { throw usage("ps", "ps takes only --host") }
+    let box = try currentBox("ps")
+    try refresh()
+    let ownPIDs = !shares(box, .pid)
+    let label = tree.value(at: StatePath(keys: box, "ns", "pid"))?.stringValue ?? "?"
+    let processes = psEntries(box)
+    if processes.isEmpty {
+      out.lines.append("no processes in \(box) (run starts one)")
+    } else {
+      var rows = [args == ["--host"] ? ["PID", "HOST PID", "COMMAND"] : ["PID", "COMMAND"]]
+      for p in processes {
+        let pid = p.hostPIDNamespace ? "-" : String(p.pid)
+        rows.append(args == ["--host"] ? [pid, String(p.hostPID), p.command] : [pid, p.command])
+      }
+      out.lines += DiffTable.table(rows)
+    }
+    if processes.contains(where: \.hostPIDNamespace) {
+      out.lines.append("- is a process in the host's pid namespace: its PID is a host PID (ps --host shows it)")
+    }
+    if !ownPIDs {
+      out.lines.append("\(box) shares the host's pid namespace")
+    } else if tree.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) {
+      out.lines.append("\(label) is dead: its PID 1 exited, so the kernel killed every process in it")
+    } else {
+      out.lines.append("PIDs as \(box) sees them, in \(label)")
+    }
+  }
+
+  func killCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("kill", args, 1)
+    let box = try currentBox("kill")
+    guard let pid = Int(args[0]), pid > 0 else {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(args[0]))) is not a PID",
+        [("rule", "a PID is a positive whole number, as ps shows it"), LabError.unchanged])
+    }
+    let entries = psEntries(box)
+    guard entries.contains(where: { $0.pid == pid }) else {
+      // Host PIDs are volatile (SPEC §5): name them only by pointing at ps --host.
+      let own = entries.filter { !$0.hostPIDNamespace }.map { String($0.pid) }
+      let listed = own + (entries.contains { $0.hostPIDNamespace } ? ["(host PIDs: ps --host)"] : [])
+      throw LabError(
+        "\(box) has no process with PID \(pid)",
+        [
+          ("processes", listed.isEmpty ? "none" : listed.joined(separator: " ")),
+          ("rule", "kill acts only on the box's own processes, by the PID ps shows"), LabError.unchanged,
+        ])
+    }
+    try runStep(.kill(box: box, pid: pid), input: line, into: &out)
+  }
+
+  /// The box's processes from the state tree (PIDs as the box sees them).
+  /// The box's processes from the state tree (PIDs as the box sees them; for a process in the
+  /// host's pid namespace that is its host PID).
+  func psEntries(_ box: String) -> [(pid: Int, hostPID: Int, command: String, hostPIDNamespace: Bool)] {
+    guard case .list(let items)? = tree.value(at: StatePath(keys: box, "pid", "ps"))?.unwrapped else { return [] }
+    return items.compactMap { item in
+      guard let pidValue = item["pid"], case .int(let pid) = pidValue.unwrapped,
+        case .int(let hostPID)? = item["host_pid"]?.unwrapped, let command = item["cmd"]?.stringValue
+      else { return nil }
+      return (pid, hostPID, command, pidValue.isVolatile)
+    }
+  }
+
+  /// Whether the box is still in the host's namespace of this kind.
+  func shares(_ box: String, _ kind: NamespaceKind) -> Bool {
+    tree.value(at: StatePath(keys: box, "ns", kind.rawValue)) == tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
+  }
+}

@@ -1,0 +1,111 @@
+import Kernel
+
+/// Mounts, propagation and the root filesystem: mount(2), umount2(2), pivot_root(2), chroot(2).
+extension SimulatedKernel {
+  /// mount(2). The target (and a bind source) must exist; the new mount inherits "shared" from a
+  /// shared parent mount and is private otherwise (mount_namespaces(7)).
+  func mount(_ i: Int, _ request: MountRequest, _ step: Step) throws(KernelError) {
+    let p = boxes[i].process
+    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    let tree = p.root.tree
+    var paths = [request.target]
+    if case .bind(let source, _) = request { paths.append(source) }
+    for path in paths where !exists(path, in: tree, mnt) {
+      throw KernelError(step: step, call: step.calls[step.mountTargetCallIndex], errno: .ENOENT)
+    }
+    let parent = parentPropagation(of: request.target, in: tree, mnt)
+    var pidNS: UInt64?
+    if case .proc = request { pidNS = p.ns[.pid] }
+    mnt.mounts.append(
+      SimMount(
+        root: tree, path: request.target, request: request, propagation: parent == .shared ? .shared : .private,
+        pidNamespace: pidNS))
+    namespaces[mntInode] = mnt
+  }
+
+  /// umount2(2): EINVAL when nothing is mounted there.
+  func umount(_ i: Int, _ path: String, _ step: Step) throws(KernelError) {
+    let p = boxes[i].process
+    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    guard let j = mnt.mounts.lastIndex(where: { $0.root == p.root.tree && $0.path == path }) else {
+      throw KernelError(step: step, call: step.calls[0], errno: .EINVAL)
+    }
+    mnt.mounts.remove(at: j)
+    namespaces[mntInode] = mnt
+  }
+
+  /// `propagation MODE`: MS_REC on the box's "/". A lone mount made a slave has no master to
+  /// receive from, so the kernel leaves it private (checked on Linux 6.18).
+  func setPropagation(_ i: Int, _ mode: Propagation, _ step: Step) throws(KernelError) {
+    let p = boxes[i].process
+    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    let effective: Propagation = mode == .shared ? .shared : .private
+    switch p.root {
+    case .host, .prepared:
+      // "/" is the host's root (copied): everything in the namespace is below it.
+      mnt.rootPropagation = effective
+      for j in mnt.mounts.indices { mnt.mounts[j].propagation = effective }
+    case .pivoted(_, let id), .chrooted(_, let id):
+      // "/" is the root filesystem; after chroot it must be a mount point for MS_REC to apply.
+      guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
+        throw KernelError(step: step, call: step.calls[0], errno: .EINVAL)
+      }
+      for j in mnt.mounts.indices where mnt.mounts[j].root == .rootfs(id) { mnt.mounts[j].propagation = effective }
+    }
+    namespaces[mntInode] = mnt
+  }
+
+  /// pivot_root(2): new_root must be a mount point, and neither the current root's mount nor
+  /// new_root's parent may be shared (EINVAL); afterwards the old root is detached, so every
+  /// mount outside the new root leaves the box's namespace.
+  func pivotRoot(_ i: Int, _ step: Step) throws(KernelError) {
+    let p = boxes[i].process
+    let call = step.calls[Step.pivotRootCallIndex]
+    guard case .prepared(let image, let id) = p.root else { throw KernelError(step: step, call: call, errno: .EINVAL) }
+    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
+      throw KernelError(step: step, call: call, errno: .EINVAL, detail: "the new root is not a mount point")
+    }
+    guard mnt.rootPropagation != .shared else {
+      throw KernelError(step: step, call: call, errno: .EINVAL)
+    }
+    mnt.mounts.removeAll { $0.root != .rootfs(id) }
+    namespaces[mntInode] = mnt
+    boxes[i].process.root = .pivoted(image: image, id: id)
+  }
+
+  /// The mounts a box shows: those in the tree its paths address.
+  func visibleMounts(_ p: SimProcess) -> [MountFacts] {
+    guard let mnt = p.ns[.mnt].flatMap({ namespaces[$0] }) else { return [] }
+    var top: [String: SimMount] = [:]
+    for m in mnt.mounts where m.root == p.root.tree { top[m.path] = m }
+    return top.values.sorted { $0.path < $1.path }.map {
+      MountFacts(path: $0.path, fstype: $0.request.fstype, source: $0.request.source, propagation: $0.propagation)
+    }
+  }
+
+  /// Propagation of the mount at the box's "/" (nil when there is none, after a chroot into a
+  /// directory that is not a mount point: /proc/PID/mountinfo then has no "/" line).
+  func rootPropagation(_ p: SimProcess) -> Propagation? {
+    guard let mnt = p.ns[.mnt].flatMap({ namespaces[$0] }) else { return nil }
+    switch p.root {
+    case .host, .prepared: return mnt.rootPropagation
+    case .pivoted(_, let id), .chrooted(_, let id):
+      return mnt.mounts.last { $0.root == .rootfs(id) && $0.path == "/" }?.propagation
+    }
+  }
+
+  private func exists(_ path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Bool {
+    switch tree {
+    case .host: return SimHostTree.directories.contains(path)
+    case .rootfs: return path == "/" || BusyboxImage.directories.contains(String(path.dropFirst()))
+    }
+  }
+
+  private func parentPropagation(of path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Propagation {
+    let parent = mnt.mounts.last { m in
+      m.root == tree && (m.path == "/" || path.hasPrefix(m.path + "/")) && m.path != path
+    }
+    return parent?.propagation ?? mnt.rootPropagation
+  }
+}

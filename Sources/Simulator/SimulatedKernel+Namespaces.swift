@@ -1,0 +1,120 @@
+import Kernel
+
+/// Namespaces: unshare(2), setns(2) and the capability rules that decide them.
+extension SimulatedKernel {
+  /// unshare(2). All new namespaces are created at once; a new user namespace comes first and
+  /// owns the others made in the same call (the kernel creates it before the rest).
+  func unshare(_ p: SimProcess, _ kinds: [NamespaceKind], _ step: Step) throws(KernelError) -> SimProcess {
+    var p = p
+    let call = step.calls[0]
+    // A second CLONE_NEWPID is EINVAL: the kernel requires pid_for_children to still be the
+    // caller's own pid namespace (copy_pid_ns in kernel/pid_namespace.c), and unshare never
+    // moves the caller itself, so a process can create at most one pid namespace for its children.
+    if kinds.contains(.pid), p.ns[.pid] != p.activePID {
+      throw KernelError(step: step, call: call, errno: .EINVAL)
+    }
+    var userNS = p.ns[.user]
+    // Every kind but user needs CAP_SYS_ADMIN in the caller's user namespace.
+    if kinds.contains(where: { $0 != .user }), !kinds.contains(.user), !hasCapability(p, in: userNS) {
+      throw KernelError(step: step, call: call, errno: .EPERM)
+    }
+    if kinds.contains(.user) {
+      let ns = create(.user, owner: userNS, parent: nil)
+      p.ns[.user] = ns
+      userNS = ns
+    }
+    for kind in NamespaceKind.allCases where kinds.contains(kind) && kind != .user {
+      guard let old = p.ns[kind] else { continue }
+      var ns = SimNamespace(
+        kind: kind, inode: allocateInode(), owner: userNS,
+        parent: kind == .pid ? p.activePID : nil)
+      if kind == .mnt, let copy = namespaces[old] {
+        // A new mount namespace starts as a copy of the caller's mounts; boxwalk then makes "/"
+        // private recursively (Step.makeRootPrivateCall), so every copy is private.
+        ns.mounts = copy.mounts.map { var m = $0; m.propagation = .private; return m }
+        ns.rootPropagation = .private
+      }
+      if kind == .uts, let copy = namespaces[old] {
+        // A new UTS namespace starts with a copy of the caller's names (uts_namespaces(7)).
+        ns.hostname = copy.hostname
+        ns.domainname = copy.domainname
+      }
+      namespaces[ns.inode] = ns
+      p.ns[kind] = ns.inode
+    }
+    return p
+  }
+
+  /// setns(2) into `target`'s namespace of one kind.
+  func setns(_ p: SimProcess, to target: SimProcess, _ kind: NamespaceKind, _ step: Step) throws(KernelError)
+    -> SimProcess
+  {
+    var p = p
+    let call = step.calls[0]
+    let openFailed = "open(2) of the namespace file failed"
+    // First the open(2) of /proc/PID/ns/KIND. proc(5) checks ptrace access (PTRACE_MODE_READ):
+    // boxwalk-helper is non-dumpable, so only a caller with CAP_SYS_PTRACE in the host's user
+    // namespace may open another helper's namespace files; a box in a user namespace of its own
+    // gets EACCES.
+    if target.hostPID != p.hostPID, !hasCapability(p, in: host.ns[.user]) {
+      throw KernelError(step: step, call: call, errno: .EACCES, detail: openFailed)
+    }
+    guard let inode = target.ns[kind], let ns = namespaces[inode] else {
+      throw KernelError(step: step, call: call, errno: .EINVAL)
+    }
+    // pid_for_children of a pid namespace that no process has entered yet does not resolve:
+    // the kernel has no child reaper to take the namespace from (ENOENT).
+    if kind == .pid, !ns.populated {
+      throw KernelError(step: step, call: call, errno: .ENOENT, detail: openFailed)
+    }
+    if kind == .user {
+      // Joining the user namespace you are already in is EINVAL; joining one needs
+      // CAP_SYS_ADMIN in it, which a process has only in its own user namespace and below.
+      if inode == p.ns[.user] { throw KernelError(step: step, call: call, errno: .EINVAL) }
+      guard hasCapability(p, in: inode) else { throw KernelError(step: step, call: call, errno: .EPERM) }
+      p.ns[.user] = inode
+      return p
+    }
+    // Other kinds: CAP_SYS_ADMIN both in the caller's user namespace and in the one that owns
+    // the target namespace.
+    guard hasCapability(p, in: p.ns[.user]), hasCapability(p, in: ns.owner) else {
+      throw KernelError(step: step, call: call, errno: .EPERM)
+    }
+    if kind == .pid, !isSelfOrDescendant(inode, of: p.activePID) {
+      // A process may only move its children into its own pid namespace or one below it.
+      throw KernelError(step: step, call: call, errno: .EINVAL)
+    }
+    p.ns[kind] = inode
+    return p
+  }
+
+  /// Whether `p` has capabilities in user namespace `userNS` (nil: the host's). As root, a
+  /// process has every capability in its own user namespace (the creator of a new user
+  /// namespace gets a full set inside it) and in every user namespace below it.
+  func hasCapability(_ p: SimProcess, in userNS: UInt64?) -> Bool {
+    let target = userNS ?? host.ns[.user] ?? 0
+    var cursor: UInt64? = target
+    while let c = cursor {
+      if c == p.ns[.user] { return true }
+      cursor = namespaces[c]?.owner
+    }
+    return false
+  }
+
+  func isSelfOrDescendant(_ pidNS: UInt64, of ancestor: UInt64) -> Bool {
+    var cursor: UInt64? = pidNS
+    while let c = cursor {
+      if c == ancestor { return true }
+      cursor = namespaces[c]?.parent
+    }
+    return false
+  }
+
+  func create(_ kind: NamespaceKind, owner: UInt64?, parent: UInt64?) -> UInt64 {
+    let ns = SimNamespace(kind: kind, inode: allocateInode(), owner: owner, parent: parent)
+    namespaces[ns.inode] = ns
+    return ns.inode
+  }
+
+
+}
