@@ -128,7 +128,7 @@ import Testing
     let s = try session("box new web", "unshare pid")
     let out = s.execute("unshare pid")
     #expect(out.first == "error: unshare(CLONE_NEWPID): EINVAL")
-    #expect(out.contains { $0.contains("no process has entered yet") })
+    #expect(out.contains { $0.contains("only one pid namespace for its children") })
   }
 
   @Test func injectedFaultsRollBackAndTheSessionGoesOn() throws {

@@ -176,7 +176,7 @@ enum StepText {
   static func errnoHint(_ step: Step, _ errno: Errno) -> String? {
     switch (step, errno) {
     case (.unshare(_, let kinds), .EINVAL) where kinds.contains(.pid):
-      return "the box already has a new pid namespace that no process has entered yet; the kernel allows one at a time"
+      return "a process can make only one pid namespace for its children: unshare never moves the caller itself, and the kernel requires pid_for_children to still be the caller's own (box new gives a fresh box)"
     case (.setHostname, .EPERM), (.setDomainname, .EPERM):
       return
         "the box's UTS namespace belongs to a user namespace where the box has no CAP_SYS_ADMIN (it was created before `unshare user`); unshare uts again"

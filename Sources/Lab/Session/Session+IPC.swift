@@ -38,7 +38,9 @@ extension Session {
   }
 
   func ipcTable(_ box: String) -> [String] {
-    var rows = [["KIND", "KEY", "IN \(box)", "IN host"]]
+    let label = tree.value(at: StatePath(keys: box, "ns", "ipc"))?.stringValue ?? "?"
+    let hostLabel = tree.value(at: StatePath(keys: "host", "ns", "ipc"))?.stringValue ?? "?"
+    var rows = [["KIND", "KEY", "IN \(box) (\(label))", "IN host (\(hostLabel))"]]
     for kind in IPCKind.allCases {
       let mine = stringList(StatePath(keys: box, "ipc", kind.rawValue))
       let hosts = stringList(StatePath(keys: "host", "ipc", kind.rawValue))
@@ -46,8 +48,10 @@ extension Session {
         rows.append([kind.rawValue, key, mine.contains(key) ? "yes" : "no", hosts.contains(key) ? "yes" : "no"])
       }
     }
-    let label = tree.value(at: StatePath(keys: box, "ns", "ipc"))?.stringValue ?? "?"
-    let note = shares(box, .ipc) ? "\(box) shares the host's IPC namespace (\(label))" : "\(box) has its own IPC namespace (\(label))"
+    let note =
+      shares(box, .ipc)
+      ? "\(box) shares the host's IPC namespace: each object above is one object, seen from both"
+      : "\(box) has its own IPC namespace: a key in both columns names two different objects"
     return (rows.count == 1 ? ["no IPC objects made in this session"] : DiffTable.table(rows)) + [note]
   }
 
