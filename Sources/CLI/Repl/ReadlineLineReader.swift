@@ -1,4 +1,5 @@
 import CReadline
+import CShim
 import Glibc
 import Lab
 
@@ -30,7 +31,7 @@ public final class ReadlineLineReader: LineReader {
   public var isInteractive: Bool { true }
 
   public func readLine(prompt: String) -> String? {
-    interruptPending = 0
+    _ = bw_interrupt_take()
     guard let raw = readline(prompt) else { return nil }
     defer { free(raw) }
     return String(cString: raw)
@@ -48,29 +49,21 @@ public final class ReadlineLineReader: LineReader {
   }
 }
 
-/// Set by the SIGINT handler; a store to a word-sized global is async-signal-safe.
-nonisolated(unsafe) private var interruptPending: Int32 = 0
 nonisolated(unsafe) private var readlineCompleter: ((String, String) -> [String])?
 nonisolated(unsafe) private var completionCandidates: [String] = []
 nonisolated(unsafe) private var completionIndex = 0
 
-/// SIGINT without SA_RESTART: the handler only records the signal, so readline's read(2)
-/// returns EINTR and readline calls rl_signal_event_hook, where it is safe to touch its state.
+/// SIGINT only sets a flag (CShim interrupt.c, installed without SA_RESTART): readline's read(2)
+/// returns EINTR and readline calls rl_signal_event_hook, where touching its state is safe; a
+/// foreground `run` on the real kernel sees the same flag and kills the program.
 private func installInterruptHandler() {
-  var action = sigaction()
-  action.__sigaction_handler.sa_handler = { _ in interruptPending = 1 }
-  sigemptyset(&action.sa_mask)
-  action.sa_flags = 0
-  sigaction(SIGINT, &action, nil)
+  _ = bw_install_interrupt_handler()
 }
 
 /// Ctrl-C at the prompt: readline calls this after its read(2) was interrupted; the line is
 /// discarded and a fresh prompt shown, and readline goes on reading.
 private let boxwalkSignalHook: @convention(c) () -> Int32 = {
-  if interruptPending != 0 {
-    interruptPending = 0
-    bw_rl_discard_line()
-  }
+  if bw_interrupt_take() != 0 { bw_rl_discard_line() }
   return 0
 }
 
