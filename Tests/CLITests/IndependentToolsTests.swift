@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// While a real session runs, tools that know nothing of boxwalk must agree with it: the kernel's
+/// own view (/proc/PID/status NSpid, findmnt and ipcs run inside the box's namespaces with
+/// nsenter(1)) is what boxwalk printed (issue 3, "Done means").
+@Suite(.serialized, .enabled(if: geteuid() == 0, "the real backend needs root"))
+struct IndependentToolsTests {
+  /// A running REPL with pipes, read line by line.
+  final class LiveRepl {
+    let process = Process()
+    let input = Pipe()
+    let output = Pipe()
+    var buffer = Data()
+
+    init() throws {
+      process.executableURL = URL(fileURLWithPath: CommandLineTests.binDir + "/boxwalk")
+      process.arguments = ["--backend", "real"]
+      process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
+      process.standardInput = input
+      process.standardOutput = output
+      process.standardError = output
+      try process.run()
+    }
+
+    /// Sends commands, then `show PATH`, and returns the shown value (the last line's value).
+    func send(_ commands: [String], thenShow path: String) throws -> String {
+      let text = (commands + ["show " + path]).joined(separator: "\n") + "\n"
+      input.fileHandleForWriting.write(Data(text.utf8))
+      while true {
+        let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n")
+        if let line = lines.first(where: { $0.hasPrefix(path + " = ") }) {
+          buffer = Data()
+          return String(line.dropFirst(path.count + 3))
+        }
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
+        buffer.append(chunk)
+      }
+    }
+
+    func quit() {
+      input.fileHandleForWriting.write(Data("quit\n".utf8))
+      try? input.fileHandleForWriting.close()
+      process.waitUntilExit()
+    }
+  }
+
+  static func sh(_ command: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  @Test func theKernelAgreesWithBoxwalk() throws {
+    let repl = try LiveRepl()
+    defer { repl.quit() }
+    let helper = try repl.send(
+      [
+        "box new web", "unshare uts,pid,mnt,ipc", "hostname lab-box", "run -d sleep 1000", "run -d sleep 2000",
+        "mount tmpfs /mnt", "ipc mq new 0x4242",
+      ], thenShow: "web.host_pid")
+    #expect(Int(helper) != nil)
+    // UTS: the box's name inside, the host's unchanged.
+    #expect(try Self.sh("nsenter -t \(helper) -u hostname") == "lab-box\n")
+    #expect(try Self.sh("hostname") != "lab-box\n")
+    // PID: the sleeps are the helper's children, PIDs 1 and 2 in the box's namespace.
+    let children = try Self.sh("cat /proc/\(helper)/task/\(helper)/children").split(separator: " ")
+    let nspids = try children.map { try Self.sh("grep NSpid /proc/\($0)/status").split(separator: "\t").last ?? "" }
+    #expect(nspids.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.sorted() == ["1", "2"])
+    // MNT: findmnt inside the box's mount namespace sees the tmpfs; the host's table does not.
+    #expect(try Self.sh("nsenter -t \(helper) -m findmnt -n -o FSTYPE /mnt").contains("tmpfs"))
+    #expect(try !Self.sh("findmnt -n -o FSTYPE /mnt").contains("tmpfs"))
+    // IPC: ipcs inside the box's IPC namespace lists the queue; the host's ipcs does not.
+    #expect(try Self.sh("nsenter -t \(helper) -i ipcs -q").contains("0x00004242"))
+    #expect(try !Self.sh("ipcs -q").contains("0x00004242"))
+  }
+}
