@@ -19,6 +19,13 @@ struct NamespaceOperations {
     case .pivot(let rootfs): return box.pivot(text(rootfs))
     case .chroot(let rootfs): return box.chroot(text(rootfs))
     case .ipcnew(let kind, let key): return box.ipcNew(kind: kind, key: key)
+    case .setid(let kind, let id):
+      // After the map: become the inside ID, as a container runtime's init does. Capabilities
+      // survive: the new IDs are the namespace's root (capabilities(7), "Effect of user ID changes").
+      let rc = kind == "uid" ? bw_setresuid(id) : bw_setresgid(id)
+      guard rc == 0 else { return .err(errno: errno, call: kind == "uid" ? "setresuid" : "setresgid", note: nil) }
+      rearm()
+      return .ok([])
     case .ping: return .ok([])
     case .unshare(let flags): return unshare(Int32(bitPattern: flags))
     case .setns(let path, let nstype): return setns(path: path, nstype: Int32(bitPattern: nstype))

@@ -25,11 +25,17 @@ public struct ProcessFacts: Equatable, Sendable {
   /// System V IPC objects visible in the process's IPC namespace. For the host: only those
   /// created since the session started (the host's own are host-specific, SPEC §5).
   public var ipc: [IPCObjectFacts]
+  /// IDs, maps and capabilities.
+  public var user: UserFacts
+  /// For every kind but user: the inode of the user namespace that owns the process's namespace
+  /// (ioctl_ns(2), NS_GET_USERNS). Privileged operations on a namespace are checked there.
+  public var owners: [NamespaceKind: UInt64]
 
   public init(
     hostPID: Int, namespaces: [NamespaceKind: UInt64], hostname: String, domainname: String,
     processes: [BoxProcessFacts] = [], pidNamespaceAlive: Bool = true, mounts: [MountFacts] = [],
-    rootPropagation: Propagation? = nil, root: RootFacts = .host, ipc: [IPCObjectFacts] = []
+    rootPropagation: Propagation? = nil, root: RootFacts = .host, ipc: [IPCObjectFacts] = [],
+    user: UserFacts = .hostRoot, owners: [NamespaceKind: UInt64] = [:]
   ) {
     self.hostPID = hostPID
     self.namespaces = namespaces
@@ -41,6 +47,8 @@ public struct ProcessFacts: Equatable, Sendable {
     self.rootPropagation = rootPropagation
     self.root = root
     self.ipc = ipc
+    self.user = user
+    self.owners = owners
   }
 }
 

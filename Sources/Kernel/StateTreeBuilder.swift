@@ -5,7 +5,12 @@ public struct StateTreeBuilder: Sendable {
 
   public init() {}
 
+  private var hostUserNamespace: UInt64?
+  private var hostUser: UserFacts?
+
   public mutating func build(_ facts: KernelFacts) -> StateValue {
+    hostUserNamespace = facts.host.namespaces[.user]
+    hostUser = facts.host.user
     var seen: [NamespaceKind: Set<UInt64>] = [:]
     var root = StateMap()
     // The host first, so that every one of its namespaces is label 0.
@@ -52,6 +57,38 @@ public struct StateTreeBuilder: Sendable {
           ]))
       }
       m["pid"] = .map(StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))]))
+    }
+    // Who the process is, inside and out (user_namespaces(7)). Volatile? No: boxwalk chooses
+    // every ID here, and the host's own user namespace always has the identity map.
+    let u = p.user
+    // What root holds on the host differs between machines (a container host may drop some), so
+    // the host's own sets are volatile, and a box still in the host's user namespace shows "host"
+    // when it has exactly the host's set (SPEC §5: host facts are diffs, not dumps).
+    let inHostUserNS = isBox && p.namespaces[.user] == hostUserNamespace
+    func set(_ names: [String], _ hostNames: [String]) -> StateValue {
+      if !isBox { return .volatile(.string(Capabilities.summary(names))) }
+      if inHostUserNS && names == hostNames { return .string("host") }
+      return .string(Capabilities.summary(names))
+    }
+    let caps = StateMap([
+      ("effective", set(u.effective, hostUser?.effective ?? [])),
+      ("permitted", set(u.permitted, hostUser?.permitted ?? [])),
+      ("bounding", set(u.bounding, hostUser?.bounding ?? [])),
+    ])
+    m["user"] = .map(
+      StateMap([
+        ("uid", .int(Int(u.uid))), ("gid", .int(Int(u.gid))), ("host_uid", .int(Int(u.hostUID))),
+        ("host_gid", .int(Int(u.hostGID))), ("uid_map", .list(u.uidMap.map { .string($0.description) })),
+        ("gid_map", .list(u.gidMap.map { .string($0.description) })), ("caps", .map(caps)),
+      ]))
+    if isBox {
+      var owners = StateMap()
+      for kind in NamespaceKind.allCases where kind != .user {
+        guard let inode = p.owners[kind] else { continue }
+        seen[.user, default: []].insert(inode)
+        owners[kind.rawValue] = .string(labeler.label(.user, inode))
+      }
+      m["owner"] = .map(owners)
     }
     var ipc = StateMap()
     for kind in IPCKind.allCases {

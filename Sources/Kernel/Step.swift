@@ -32,6 +32,9 @@ public enum Step: Equatable, Hashable, Sendable {
   case chroot(box: String)
   /// msgget(2) / shmget(2) / semget(2) with IPC_CREAT|IPC_EXCL in the box's IPC namespace.
   case ipcNew(box: String, kind: IPCKind, key: Int32)
+  /// Write /proc/PID/uid_map or gid_map of the box (from outside, as newuidmap(1) does), then let
+  /// the box become the inside ID 0 if the range maps it (setresuid(2) / setresgid(2)).
+  case map(box: String, kind: IDKind, range: IDMapRange)
 
   /// The box the step acts on.
   public var box: String {
@@ -39,7 +42,7 @@ public enum Step: Equatable, Hashable, Sendable {
     case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .rootfs(let b, _), .pivotRoot(let b),
-      .chroot(let b), .ipcNew(let b, _, _):
+      .chroot(let b), .ipcNew(let b, _, _), .map(let b, _, _):
       b
     }
   }
@@ -62,6 +65,7 @@ public enum Step: Equatable, Hashable, Sendable {
     case .pivotRoot: "pivot_root"
     case .chroot: "chroot"
     case .ipcNew: "ipc"
+    case .map: "map"
     }
   }
 }

@@ -55,6 +55,17 @@ extension Step {
       ]
     case .chroot(let box):
       return ["chroot(\"<\(box) rootfs>\")", "chdir(\"/\")"]
+    case .map(let box, let kind, let range):
+      let write = "write(\"/proc/<\(box)>/\(kind.rawValue)_map\", \"\(range)\")"
+      switch kind {
+      case .uid:
+        return [write] + (range.inside == 0 ? ["setresuid(0, 0, 0) in \(box)"] : [])
+      case .gid:
+        // An unprivileged writer must deny setgroups(2) before gid_map, or a process could drop
+        // a group that was keeping it out of a file (CVE-2014-8989); boxwalk does it always.
+        return ["write(\"/proc/<\(box)>/setgroups\", \"deny\")", write]
+          + (range.inside == 0 ? ["setresgid(0, 0, 0) in \(box)"] : [])
+      }
     case .ipcNew(_, let kind, let key):
       let k = IPCObjectFacts.keyText(key)
       switch kind {

@@ -51,6 +51,8 @@
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
 //     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
 //     ipcnew KIND KEY               -> ok ID | err ERRNO msgget|shmget|semget
+//     setid uid|gid ID              setresuid(2)/setresgid(2) to ID (all three), after boxwalk wrote
+//                                   the map -> ok | err ERRNO setresuid|setresgid
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
 //
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
@@ -140,6 +142,7 @@ package enum HelperRequest: Equatable, Sendable {
   case pivot(rootfs: [UInt8])
   case chroot(rootfs: [UInt8])
   case ipcnew(kind: String, key: Int32)
+  case setid(kind: String, id: UInt32)
 
   package var fields: [[UInt8]] {
     switch self {
@@ -159,6 +162,7 @@ package enum HelperRequest: Equatable, Sendable {
     case .pivot(let rootfs): [HelperWire.text("pivot"), rootfs]
     case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
     case .ipcnew(let kind, let key): [HelperWire.text("ipcnew"), HelperWire.text(kind), HelperWire.number(key)]
+    case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind), HelperWire.number(id)]
     }
   }
 
@@ -195,6 +199,9 @@ package enum HelperRequest: Equatable, Sendable {
     case ("ipcnew", 2):
       guard let key = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .ipcnew(kind: HelperWire.string(args[0]), key: key)
+    case ("setid", 2):
+      guard let id = HelperWire.integer(args[1], as: UInt32.self) else { return nil }
+      self = .setid(kind: HelperWire.string(args[0]), id: id)
     default: return nil
     }
   }

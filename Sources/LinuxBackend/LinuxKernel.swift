@@ -152,6 +152,8 @@ public final class LinuxKernel: Kernel {
         // The old root was detached: mounts made in the host's tree are gone with it.
         boxState[box]?.mounts.removeAll { !$0.inRootfs }
       }
+    case .map(let box, let kind, let range):
+      try writeMap(box, kind, range, step: step)
     case .ipcNew(let box, let kind, let key):
       let reply = try ask(box, .ipcnew(kind: kind.rawValue, key: key), step: step)
       if sharesHostIPC(box), case .ok(let fields) = reply, let id = fields.first.flatMap({ HelperWire.integer($0, as: Int32.self) }) {
@@ -234,6 +236,76 @@ public final class LinuxKernel: Kernel {
     }
     boxState[box]?.rootfsPath = scratch
     boxState[box]?.root = .prepared(image: image)
+  }
+
+  /// Writes the map from outside, as newuidmap(1) would: one write(2) of the whole map, which
+  /// the kernel accepts once. For gid_map, "deny" goes to setgroups first. Then the helper
+  /// becomes the inside ID 0 when the range maps it.
+  private func writeMap(_ box: String, _ kind: IDKind, _ range: IDMapRange, step: Step) throws(KernelError) {
+    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+    let base = "\(procfs.root)/\(helper.pid)/"
+    var index = 0
+    if kind == .gid {
+      if let errno = Self.writeOnce(base + "setgroups", "deny") {
+        throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno))
+      }
+      index = 1
+    }
+    if let errno = Self.writeOnce(base + kind.rawValue + "_map", range.description + "\n") {
+      throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno))
+    }
+    if range.inside == 0 {
+      try ask(box, .setid(kind: kind.rawValue, id: 0), step: step)
+    }
+  }
+
+  /// open(2) + a single write(2), for /proc files that take their whole value in one write.
+  private static func writeOnce(_ path: String, _ text: String) -> Int32? {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return errno }
+    defer { close(fd) }
+    var bytes = Array(text.utf8)
+    let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+    return n == bytes.count ? nil : (n < 0 ? errno : EIO)
+  }
+
+  /// IDs, maps and capabilities of a process, read from the host: /proc/PID/status gives the IDs
+  /// as the host sees them and the capability masks; /proc/PID/uid_map and gid_map the maps of
+  /// its user namespace (shown relative to ours, the host's).
+  private func userFacts(_ pid: String) -> UserFacts {
+    let status = (try? SmallFiles.readText("\(procfs.root)/\(pid)/status")) ?? ""
+    var fields: [String: [String]] = [:]
+    for line in status.split(separator: "\n") {
+      let parts = line.split(whereSeparator: { $0 == ":" || $0 == "\t" || $0 == " " }).map(String.init)
+      if let key = parts.first { fields[key] = Array(parts.dropFirst()) }
+    }
+    func map(_ file: String) -> [IDMapRange] {
+      ((try? SmallFiles.readText("\(procfs.root)/\(pid)/\(file)")) ?? "").split(separator: "\n").compactMap {
+        IDMapRange.parse(String($0))
+      }
+    }
+    let uidMap = map("uid_map")
+    let gidMap = map("gid_map")
+    let hostUID = fields["Uid"]?.first.flatMap { UInt32($0) } ?? IDMapRange.overflow
+    let hostGID = fields["Gid"]?.first.flatMap { UInt32($0) } ?? IDMapRange.overflow
+    return UserFacts(
+      uid: IDMapRange.inside(hostUID, through: uidMap), gid: IDMapRange.inside(hostGID, through: gidMap),
+      hostUID: hostUID, hostGID: hostGID, uidMap: uidMap, gidMap: gidMap,
+      effective: Capabilities.names(ofHexMask: fields["CapEff"]?.first ?? ""),
+      permitted: Capabilities.names(ofHexMask: fields["CapPrm"]?.first ?? ""),
+      bounding: Capabilities.names(ofHexMask: fields["CapBnd"]?.first ?? ""))
+  }
+
+  /// The owning user namespace of each of a process's namespaces (ioctl_ns(2) NS_GET_USERNS).
+  private func owners(_ pid: pid_t) -> [NamespaceKind: UInt64] {
+    var out: [NamespaceKind: UInt64] = [:]
+    for kind in NamespaceKind.allCases where kind != .user {
+      var inode: UInt64 = 0
+      var rc = bw_ns_owner_inode("\(procfs.root)/\(pid)/ns/\(kind.procEntry)", &inode)
+      if rc != 0 && kind == .pid { rc = bw_pid_for_children_owner_inode(pid, &inode) }
+      if rc == 0 { out[kind] = inode }
+    }
+    return out
   }
 
   private func sharesHostIPC(_ box: String) -> Bool {
@@ -385,6 +457,7 @@ public final class LinuxKernel: Kernel {
     let hostObjects = hostIPC.compactMap { o in IPCKind(rawValue: o.kind).map { IPCObjectFacts(kind: $0, key: o.key) } }
     var hostFacts = host
     hostFacts.ipc = hostObjects
+    hostFacts.user = userFacts("self")
     for helper in helpers {
       let reply: HelperReply
       do {
@@ -419,7 +492,7 @@ public final class LinuxKernel: Kernel {
         pidNamespaceAlive: HelperWire.string(fields[2]) == "1",
         mounts: ownMounts ? mounts(state, mountinfo) : [],
         rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
-        root: state.root, ipc: ipc)
+        root: state.root, ipc: ipc, user: userFacts(String(helper.pid)), owners: owners(helper.pid))
       boxes.append(BoxFacts(name: helper.box, process: process))
     }
     return KernelFacts(host: hostFacts, boxes: boxes)

@@ -24,6 +24,9 @@ struct SimNamespace {
   var rootPropagation = Propagation.private
   /// ipc: System V objects.
   var ipc: [IPCObjectFacts] = []
+  /// user: the ID maps, written once each (nil until then); the host's is the identity.
+  var uidMap: [IDMapRange]?
+  var gidMap: [IDMapRange]?
 }
 
 /// A mount in a simulated mount namespace, keyed by the root it is relative to.
@@ -81,6 +84,9 @@ struct SimProcess {
   var ns: [NamespaceKind: UInt64]
   var activePID: UInt64
   var root = SimRootState.host
+  /// The process's IDs as the kernel stores them: in the host's user namespace (kuid, kgid).
+  var hostUID: UInt32 = 0
+  var hostGID: UInt32 = 0
 }
 
 /// A program a box started with `run`.

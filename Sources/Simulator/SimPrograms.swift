@@ -2,6 +2,8 @@ import Kernel
 
 /// The programs the simulator can run, modelled on what busybox and dash print, so a transcript
 /// that runs them passes on both kernels: `true`, `false`, `echo`, `sleep`, `hostname`, and
+/// `id -u`, `id -g`, `stat -c %u|%g PATH` (every file the simulator knows belongs to the host's
+/// root, seen through the box's ID maps), and
 /// `sh -c SCRIPT` where SCRIPT is simple commands joined by `;` or `&&`, with `$$` (the shell's
 /// own PID) and the glob `/proc/[0-9]*` (the PIDs the box's /proc shows). Anything else does not
 /// exist in the simulator: execvp fails with ENOENT, as it would for a missing program.
@@ -13,6 +15,11 @@ struct SimPrograms {
     var hostname: String
     /// The PIDs /proc lists inside the box, when the box has a proc of its own pid namespace.
     var procPIDs: [Int]?
+    /// The program's IDs, and the host's root (owner of every file) as the box sees them.
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+    var fileUID: UInt32 = 0
+    var fileGID: UInt32 = 0
   }
 
   struct Outcome {
@@ -22,7 +29,7 @@ struct SimPrograms {
     var keepsRunning = false
   }
 
-  static let known: Set<String> = ["true", "false", "echo", "sleep", "hostname", "sh"]
+  static let known: Set<String> = ["true", "false", "echo", "sleep", "hostname", "sh", "id", "stat"]
 
   /// The program name without a /bin/ or /usr/bin/ prefix, or nil if the simulator has none.
   static func resolve(_ argv0: String) -> String? {
@@ -41,6 +48,17 @@ struct SimPrograms {
     case "false": return Outcome(status: 1)
     case "echo": return Outcome(output: [args.joined(separator: " ")])
     case "hostname": return Outcome(output: [context.hostname])
+    case "id":
+      switch args {
+      case ["-u"]: return Outcome(output: [String(context.uid)])
+      case ["-g"]: return Outcome(output: [String(context.gid)])
+      default: return Outcome(output: ["id: the simulator models only id -u and id -g"], status: 1)
+      }
+    case "stat":
+      guard args.count == 3, args[0] == "-c", ["%u", "%g"].contains(args[1]), args[2].hasPrefix("/") else {
+        return Outcome(output: ["stat: the simulator models only stat -c %u|%g PATH"], status: 1)
+      }
+      return Outcome(output: [String(args[1] == "%u" ? context.fileUID : context.fileGID)])
     case "sleep":
       let seconds = args.first.flatMap { Double($0) } ?? 0
       return Outcome(keepsRunning: seconds > 0)
@@ -63,7 +81,7 @@ struct SimPrograms {
       case "exit":
         outcome.status = words.count > 1 ? Int32(words[1]) ?? 2 : outcome.status
         return outcome
-      case "echo", "true", "false", "hostname", "sleep":
+      case "echo", "true", "false", "hostname", "sleep", "id", "stat":
         let r = run(words, context)
         outcome.output += r.output
         outcome.status = r.status

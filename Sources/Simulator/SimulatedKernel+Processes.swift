@@ -30,7 +30,11 @@ extension SimulatedKernel {
     let task = SimTask(box: box.name, pid: pid, hostPID: hostPID, argv: argv, pidNamespace: pidInode)
     tasks.append(task)
     let hostname = box.process.ns[.uts].flatMap { namespaces[$0]?.hostname } ?? ""
-    let context = SimPrograms.Context(pid: pid, hostname: hostname, procPIDs: procPIDs(box.process))
+    let user = box.process.ns[.user]
+    let context = SimPrograms.Context(
+      pid: pid, hostname: hostname, procPIDs: procPIDs(box.process),
+      uid: insideID(ofHost: box.process.hostUID, .uid, in: user), gid: insideID(ofHost: box.process.hostGID, .gid, in: user),
+      fileUID: insideID(ofHost: 0, .uid, in: user), fileGID: insideID(ofHost: 0, .gid, in: user))
     let outcome = SimPrograms.run(argv, context)
     if background && outcome.keepsRunning {
       return StepResult(boxPID: pid)

@@ -47,7 +47,7 @@ public final class SimulatedKernel: Kernel {
       namespaces[inode] = SimNamespace(
         kind: kind, inode: inode, owner: kind == .user ? nil : initial[.user], parent: nil,
         hostname: kind == .uts ? hostname : "", domainname: domainname, populated: true,
-        rootPropagation: .shared)
+        rootPropagation: .shared, uidMap: kind == .user ? [.identity] : nil, gidMap: kind == .user ? [.identity] : nil)
     }
     host = SimProcess(hostPID: 1000, ns: initial, activePID: 0xEFFF_FFFC)
   }
@@ -99,6 +99,8 @@ public final class SimulatedKernel: Kernel {
       boxes[i].process.root = .chrooted(image: image, id: id)
     case .ipcNew(_, let kind, let key):
       try ipcNew(i, kind, key, step)
+    case .map(_, let kind, let range):
+      try map(i, kind, range, step)
     }
     return .none
   }
@@ -159,7 +161,11 @@ public final class SimulatedKernel: Kernel {
       mounts: ownMounts ? visibleMounts(p) : [],
       rootPropagation: ownMounts ? rootPropagation(p) : nil,
       root: p.root.facts,
-      ipc: p.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [])
+      ipc: p.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [],
+      user: userFacts(p),
+      owners: Dictionary(uniqueKeysWithValues: p.ns.compactMap { kind, inode in
+        kind == .user ? nil : namespaces[inode]?.owner.map { (kind, $0) }
+      }))
   }
 
   // MARK: Bookkeeping

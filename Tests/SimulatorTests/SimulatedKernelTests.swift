@@ -114,3 +114,56 @@ import Testing
     #expect(try k.facts().boxes.isEmpty)
   }
 }
+
+/// User namespaces: maps are written once, from outside, and decide who the box is.
+@Suite struct SimulatedUserNamespaceTests {
+  func kernel() throws -> SimulatedKernel {
+    let k = SimulatedKernel()
+    _ = try k.perform(.boxNew(box: "web"))
+    _ = try k.perform(.unshare(box: "web", kinds: [.user]))
+    return k
+  }
+
+  @Test func beforeAnyMapTheBoxIsNobody() throws {
+    let u = try kernel().facts().box("web")?.process.user
+    #expect(u?.uid == 65534)
+    #expect(u?.hostUID == 0)
+    #expect(u?.uidMap == [])
+  }
+
+  @Test func aMapOfZeroMakesTheBoxRootInsideAndItsOwnIDOutside() throws {
+    let k = try kernel()
+    _ = try k.perform(.map(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 100000, count: 65536)))
+    let u = try k.facts().box("web")?.process.user
+    #expect(u?.uid == 0)
+    #expect(u?.hostUID == 100000)
+  }
+
+  @Test func aMapIsWrittenOnceAndNeverForTheHost() throws {
+    let k = try kernel()
+    let range = IDMapRange(inside: 0, outside: 100000, count: 65536)
+    _ = try k.perform(.map(box: "web", kind: .uid, range: range))
+    #expect(throws: KernelError.self) { _ = try k.perform(.map(box: "web", kind: .uid, range: range)) }
+    _ = try k.perform(.boxNew(box: "db"))
+    #expect(throws: KernelError.self) { _ = try k.perform(.map(box: "db", kind: .uid, range: range)) }
+  }
+
+  @Test func aNestedMapMustUseIDsTheParentMaps() throws {
+    let k = try kernel()
+    _ = try k.perform(.map(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 100000, count: 1000)))
+    _ = try k.perform(.unshare(box: "web", kinds: [.user]))
+    #expect(throws: KernelError.self) {
+      _ = try k.perform(.map(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 5000, count: 1)))
+    }
+    _ = try k.perform(.map(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 10, count: 1)))
+    #expect(try k.facts().box("web")?.process.user.hostUID == 100010)
+  }
+
+  @Test func namespacesMadeAfterTheUserNamespaceBelongToIt() throws {
+    let k = try kernel()
+    _ = try k.perform(.unshare(box: "web", kinds: [.uts]))
+    let p = try #require(try k.facts().box("web")?.process)
+    #expect(p.owners[.uts] == p.namespaces[.user])
+    #expect(p.owners[.ipc] != p.namespaces[.user])
+  }
+}

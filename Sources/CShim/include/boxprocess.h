@@ -66,6 +66,17 @@ int bw_set_child_subreaper(void);
 /// is not, -1 with errno when the kernel cannot say.
 int bw_is_mount_point(const char *path);
 
+/// The inode of the user namespace that owns the namespace at `path` (/proc/PID/ns/KIND), with
+/// ioctl_ns(2) NS_GET_USERNS. 0, or -1 with errno.
+int bw_ns_owner_inode(const char *path, unsigned long long *inode);
+/// The same for a process's pid_for_children namespace, through a pidfd (the /proc entry does not
+/// open until the namespace has a process).
+int bw_pid_for_children_owner_inode(pid_t pid, unsigned long long *inode);
+
+/// setresuid(2) / setresgid(2) with the same ID for real, effective and saved (_GNU_SOURCE only).
+int bw_setresuid(uid_t id);
+int bw_setresgid(gid_t id);
+
 /// pivot_root(2), which glibc does not wrap.
 int bw_pivot_root(const char *new_root, const char *put_old);
 

@@ -67,8 +67,8 @@ public enum CommandTable {
     .init(
       name: "map", usage: "map uid|gid INSIDE OUTSIDE COUNT", summary: "write the user namespace's id map",
       area: "user", available: false),
-    .init(name: "id", usage: "id", summary: "uid and gid inside and outside", area: "user", available: false),
-    .init(name: "caps", usage: "caps", summary: "the box's capabilities", area: "user", available: false),
+    .init(name: "id", usage: "id", summary: "uid and gid inside and outside", area: "user", available: true),
+    .init(name: "caps", usage: "caps", summary: "the box's capabilities", area: "user", available: true),
     .init(
       name: "mount", usage: "mount proc|sysfs|tmpfs PATH | mount bind SRC DST",
       summary: "mount in the box's mount namespace", area: "mnt", available: false),

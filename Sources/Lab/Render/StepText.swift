@@ -44,6 +44,8 @@ enum StepText {
       return "cd rootfs && mkdir .oldroot && pivot_root . .oldroot && cd / && umount -l /.oldroot && rmdir /.oldroot"
     case .chroot:
       return "chroot rootfs"
+    case .map(let box, let kind, let range):
+      return "echo '\(range)' > /proc/<\(box)>/\(kind.rawValue)_map    # newuidmap(1) does this for unprivileged users"
     case .ipcNew(let box, let kind, let key):
       let flag = kind == .mq ? "-q" : kind == .shm ? "-m -s 4096" : "-s -n 1"
       return "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
@@ -152,6 +154,19 @@ enum StepText {
         "namespace of the process that asks (sysvipc(7)). A box with its own IPC namespace neither",
         "sees nor collides with the host's objects; they die with the namespace.",
       ]
+    case .map(_, let kind, _):
+      var lines = [
+        "A user namespace maps IDs: inside 0..COUNT-1 become OUTSIDE.. on the host. The map is written",
+        "once, from outside (by a process in the parent namespace), and never changes; until then the",
+        "box sees itself, and every file, as 65534 (nobody).",
+      ]
+      if kind == .gid {
+        lines.append("setgroups is denied first: the kernel requires it of unprivileged writers, so that a process")
+        lines.append("cannot drop a group that kept it out of a file (CVE-2014-8989).")
+      }
+      lines.append("Root inside has every capability in the user namespace and the namespaces it owns, none on")
+      lines.append("the host: that is what makes rootless containers safe (user_namespaces(7)).")
+      return lines
     case .setHostname, .setDomainname:
       return [
         "sethostname(2) and setdomainname(2) change the names stored in the UTS namespace the caller",
@@ -194,6 +209,8 @@ enum StepText {
       return "pivot_root needs the new root to be a mount point, and no shared mounts: mount bind / / makes the root filesystem a mount point"
     case (.mount, .ENOENT):
       return "the mount point (or bind source) does not exist in the box's root filesystem"
+    case (.map, .EPERM):
+      return "a map can be written only once, only for a user namespace of the box's own, and only with outside IDs its parent namespace maps"
     case (.ipcNew, .EEXIST):
       return "an object with that key already exists in this IPC namespace (IPC_EXCL)"
     case (.join, .EPERM):

@@ -132,6 +132,9 @@ extension Session {
     case "rootfs": try rootfsCommand(args, line: line, into: &out)
     case "pivot-root", "chroot": try enterRootCommand(w[0], args, line: line, into: &out)
     case "ipc": try ipcCommand(args, line: line, into: &out)
+    case "map": try mapCommand(args, line: line, into: &out)
+    case "id": try idCommand(args, into: &out)
+    case "caps": try capsCommand(args, into: &out)
     case "quit", "exit":
       try arity(w[0], args, 0)
       quitRequested = true
@@ -225,6 +228,10 @@ extension Session {
       return ["\(box)'s root directory is now its root filesystem, but its mount namespace still holds every host mount"]
     case .ipcNew(let box, let kind, let key):
       return ["\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))" + (ownIPC(box, t) ? "" : ", the host's IPC namespace")]
+    case .map(let box, let kind, let range):
+      var lines = ["\(box)'s \(kind.rawValue)_map is now \(range): \(kind.rawValue) \(range.inside) inside is \(range.outside) on the host"]
+      if range.inside == 0 { lines.append("\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside") }
+      return lines
     case .boxNew(let box):
       return ["created box \(box): one process, sharing every namespace with the host"]
     case .boxRemove(let box):

@@ -1,0 +1,70 @@
+import Kernel
+
+/// User namespaces: ID maps and who a box is inside and out (user_namespaces(7)).
+extension SimulatedKernel {
+  /// Writing /proc/PID/uid_map (or gid_map): once only (EPERM after), never for the host's user
+  /// namespace (EPERM), and the outside range must be mapped in the parent namespace (EPERM).
+  /// If the range maps inside ID 0, the box then becomes it (setresuid/setresgid to 0).
+  func map(_ i: Int, _ kind: IDKind, _ range: IDMapRange, _ step: Step) throws(KernelError) {
+    let p = boxes[i].process
+    let writeCall = step.calls[kind == .uid ? 0 : 1]
+    guard let userInode = p.ns[.user], var ns = namespaces[userInode], userInode != host.ns[.user] else {
+      throw KernelError(step: step, call: writeCall, errno: .EPERM)
+    }
+    let already = kind == .uid ? ns.uidMap != nil : ns.gidMap != nil
+    guard !already else { throw KernelError(step: step, call: writeCall, errno: .EPERM) }
+    // The parent's map decides which outside IDs may appear.
+    let parentMap = ns.owner.flatMap { namespaces[$0] }.flatMap { kind == .uid ? $0.uidMap : $0.gidMap } ?? []
+    let last = UInt64(range.outside) + UInt64(range.count) - 1
+    let covered = parentMap.contains { r in
+      UInt64(range.outside) >= UInt64(r.inside) && last < UInt64(r.inside) + UInt64(r.count)
+    }
+    guard covered else { throw KernelError(step: step, call: writeCall, errno: .EPERM) }
+    if kind == .uid { ns.uidMap = [range] } else { ns.gidMap = [range] }
+    namespaces[userInode] = ns
+    if range.inside == 0 {
+      // The outside ID of inside 0, through this map and then the parent's, down to the host.
+      let hostID = hostID(of: range.outside, kind, in: ns.owner)
+      if kind == .uid { boxes[i].process.hostUID = hostID } else { boxes[i].process.hostGID = hostID }
+    }
+  }
+
+  /// An ID of user namespace `ns` as the host sees it.
+  func hostID(of id: UInt32, _ kind: IDKind, in ns: UInt64?) -> UInt32 {
+    var value = id
+    var cursor = ns
+    while let c = cursor, c != host.ns[.user], let n = namespaces[c] {
+      let map = (kind == .uid ? n.uidMap : n.gidMap) ?? []
+      guard let outside = map.lazy.compactMap({ $0.outside(of: value) }).first else { return IDMapRange.overflow }
+      value = outside
+      cursor = n.owner
+    }
+    return value
+  }
+
+  /// An ID the host knows (kuid) as seen from inside user namespace `ns`: through every map on
+  /// the way down; the overflow ID where one has no mapping.
+  func insideID(ofHost id: UInt32, _ kind: IDKind, in ns: UInt64?) -> UInt32 {
+    var chain: [SimNamespace] = []
+    var cursor = ns
+    while let c = cursor, c != host.ns[.user], let n = namespaces[c] {
+      chain.append(n)
+      cursor = n.owner
+    }
+    var value = id
+    for n in chain.reversed() {
+      value = IDMapRange.inside(value, through: (kind == .uid ? n.uidMap : n.gidMap) ?? [])
+    }
+    return value
+  }
+
+  func userFacts(_ p: SimProcess) -> UserFacts {
+    let ns = p.ns[.user].flatMap { namespaces[$0] }
+    return UserFacts(
+      uid: insideID(ofHost: p.hostUID, .uid, in: p.ns[.user]), gid: insideID(ofHost: p.hostGID, .gid, in: p.ns[.user]),
+      hostUID: p.hostUID, hostGID: p.hostGID, uidMap: ns?.uidMap ?? [], gidMap: ns?.gidMap ?? [],
+      // The helper is root in its own user namespace (its creator, or root after the map), so
+      // it holds every capability there, and none above it.
+      effective: Capabilities.all, permitted: Capabilities.all, bounding: Capabilities.all)
+  }
+}
