@@ -8,7 +8,10 @@ struct BoxwalkCommand: ParsableCommand {
     commandName: "boxwalk",
     abstract: "A step-through Linux container lab: build a container by hand, one kernel operation at a time.",
     version: "0.1.0",
-    subcommands: [ReplCommand.self, TestCommand.self, DoctorCommand.self, CleanupCommand.self],
+    subcommands: [
+      ReplCommand.self, LessonsCommand.self, LessonCommand.self, TestCommand.self, ReplayCommand.self,
+      RecordCommand.self, LintCommand.self, DoctorCommand.self, CleanupCommand.self,
+    ],
     defaultSubcommand: ReplCommand.self)
 }
 

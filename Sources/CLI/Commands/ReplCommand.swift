@@ -2,7 +2,6 @@ import ArgumentParser
 import Glibc
 import Kernel
 import Lab
-import LinuxBackend
 
 extension Backend: ExpressibleByArgument {}
 
@@ -22,48 +21,72 @@ struct ReplCommand: ParsableCommand {
     throw ExitError(Self.start(backend: backend, json: json), [])
   }
 
-  static func start(backend requested: Backend?, json: Bool) -> Int32 {
+  /// Runs the REPL. `lesson` starts (or resumes) that lesson first, `record` starts recording to
+  /// that file first; either failing exits 2 (bad usage) before any line is read.
+  static func start(backend requested: Backend?, json: Bool, lesson: String? = nil, record: String? = nil) -> Int32 {
     let terminal = Terminal.detect()
     let backend = requested ?? BackendChoice.automatic()
-    // SIGTERM and SIGHUP tear down (kill every helper, remove the ledger) and exit 143 or 129.
-    _ = FatalSignalTeardown.install()
-    // A closed output pipe (`boxwalk | head`) must end the session through teardown, not kill
-    // it with SIGPIPE and leave its ledger behind: ignore the signal and watch for EPIPE.
-    signal(SIGPIPE, SIG_IGN)
-    if backend == .real, !json {
-      // A session that crashed left its ledger behind: clean up after it and say so (SPEC §1).
-      let cleaned = LedgerCleanup.run()
-      if !cleaned.isEmpty { terminal.write(["cleaned up after a crashed session:"] + cleaned.map { "  " + $0 }) }
-    }
-    let kernel: any Kernel
+    LabStartup.installSignalHandling()
+    if !json { LabStartup.cleanUpAfterCrashes(backend, terminal: terminal) }
+    let session: Session
     do {
-      kernel = try BackendChoice.make(backend)
+      session = try LabStartup.session(backend, json: json)
     } catch {
       Terminal(colour: false).write(error.lines)
       return error.status
     }
-    let session: Session
-    do {
-      session = try Session(kernel: kernel, json: json)
-    } catch {
-      kernel.teardown()
-      terminal.write(["error: could not read the kernel state: \(error)"])
-      return ExitStatus.precondition
-    }
-    defer { session.close() }
+    let catalog = LessonCatalog.load()
+    // The lesson engine wraps the session: lesson and record commands are its own, every other
+    // line goes to the session.
+    let runner = LessonRunner(
+      session: session, lessons: catalog.lessons, problems: catalog.problems,
+      makeSession: LabStartup.sessionFactory(backend, json: json), progress: FileProgressStore.standard(),
+      files: RecordingFiles(), features: LabSessionFactory().features(for: backend))
+    defer { runner.close() }
     let interactive = isatty(STDIN_FILENO) == 1
     if json {
       terminal.write(["{\"backend\":\"\(backend.rawValue)\"}"])
     } else {
       terminal.write([BackendChoice.describe(backend)])
-      if interactive { terminal.write(["type help for commands, quit or Ctrl-D to leave"]) }
+      if interactive, lesson == nil {
+        terminal.write(["type help for commands, lessons for lessons, quit or Ctrl-D to leave"])
+      }
+    }
+    // `boxwalk record FILE` and `boxwalk lesson ID` are the REPL with one command typed first;
+    // when that command fails (the file exists, no such lesson) nothing else runs.
+    var first: [() -> [String]] = []
+    if let record { first.append { runner.startRecording(to: record) } }
+    if let lesson { first.append { runner.execute("lesson " + shellQuoted(lesson)) } }
+    for command in first {
+      let failuresBefore = runner.failures
+      terminal.write(command())
+      if runner.failures > failuresBefore { return ExitStatus.usage }
     }
     let reader: any LineReader =
       interactive
-      ? ReadlineLineReader(historyFile: Paths.historyFile) { [session] line, word in
-        session.completions(before: line, word: word)
+      ? ReadlineLineReader(historyFile: Paths.historyFile) { [runner] line, word in
+        runner.completions(before: line, word: word)
       }
       : PlainLineReader()
-    return ReplLoop(session: session, reader: reader, terminal: terminal).run()
+    return ReplLoop(session: runner, reader: reader, terminal: terminal).run()
+  }
+}
+
+/// Quotes a word for the REPL's POSIX-style word splitter: single quotes, with any single quote
+/// written as '\''.
+func shellQuoted(_ word: String) -> String {
+  let safe =
+    !word.isEmpty
+    && word.unicodeScalars.allSatisfy { c in
+      (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./".unicodeScalars.contains(c)
+    }
+  return safe ? word : "'" + word.replacingQuotes() + "'"
+}
+
+extension String {
+  fileprivate func replacingQuotes() -> String {
+    var out = ""
+    for c in self { out += c == "'" ? "'\\''" : String(c) }
+    return out
   }
 }

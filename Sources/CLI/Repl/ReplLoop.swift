@@ -4,11 +4,11 @@ import Lab
 /// When input is not a terminal, each command is echoed after its prompt first, so a piped
 /// session reads like a transcript (SPEC §1).
 public struct ReplLoop {
-  let session: Session
+  let session: any ReplSession
   let reader: any LineReader
   let terminal: Terminal
 
-  public init(session: Session, reader: any LineReader, terminal: Terminal) {
+  public init(session: any ReplSession, reader: any LineReader, terminal: Terminal) {
     self.session = session
     self.reader = reader
     self.terminal = terminal

@@ -59,32 +59,32 @@ public enum CommandTable {
       available: true),
     // Later issues (SPEC §3): listed so `help` tells the truth about them.
     .init(
-      name: "run", usage: "run [-d] CMD [ARG...]", summary: "run a program in the box", area: "pid", available: false),
+      name: "run", usage: "run [-d] CMD [ARG...]", summary: "run a program in the box", area: "pid", available: true),
     .init(
       name: "ps", usage: "ps [--host]", summary: "the box's processes beside the host's view", area: "pid",
-      available: false),
+      available: true),
     .init(name: "kill", usage: "kill PID", summary: "signal a process in the box", area: "pid", available: true),
     .init(
       name: "map", usage: "map uid|gid INSIDE OUTSIDE COUNT", summary: "write the user namespace's id map",
-      area: "user", available: false),
+      area: "user", available: true),
     .init(name: "id", usage: "id", summary: "uid and gid inside and outside", area: "user", available: true),
     .init(name: "caps", usage: "caps", summary: "the box's capabilities", area: "user", available: true),
     .init(
       name: "mount", usage: "mount proc|sysfs|tmpfs PATH | mount bind SRC DST",
-      summary: "mount in the box's mount namespace", area: "mnt", available: false),
+      summary: "mount in the box's mount namespace", area: "mnt", available: true),
     .init(name: "umount", usage: "umount PATH", summary: "unmount in the box", area: "mnt", available: true),
     .init(
       name: "mounts", usage: "mounts", summary: "the box's mount table against the host's", area: "mnt",
-      available: false),
+      available: true),
     .init(
       name: "propagation", usage: "propagation private|slave|shared", summary: "mount propagation of the box's root",
-      area: "mnt", available: false),
+      area: "mnt", available: true),
     .init(
       name: "pivot-root", usage: "pivot-root", summary: "switch the box to its root filesystem", area: "mnt",
-      available: false),
+      available: true),
     .init(
       name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt",
-      available: false),
+      available: true),
     .init(
       name: "image", usage: "image ls|import|pull|push ...", summary: "OCI images", area: "layers", available: false),
     .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers", available: false),
@@ -93,7 +93,7 @@ public enum CommandTable {
       available: false),
     .init(
       name: "rootfs", usage: "rootfs IMAGE", summary: "one image as the root filesystem", area: "layers",
-      available: false),
+      available: true),
     .init(
       name: "write", usage: "write PATH TEXT", summary: "write a file in the box", area: "layers", available: false),
     .init(name: "rm", usage: "rm PATH", summary: "remove a file in the box", area: "layers", available: false),
@@ -112,16 +112,20 @@ public enum CommandTable {
       available: false),
     .init(
       name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc ls", summary: "System V IPC objects", area: "ipc",
-      available: false),
+      available: true),
     .init(
       name: "cgroup", usage: "cgroup new|set|show", summary: "limits and metering", area: "cgroup", available: false),
     .init(
       name: "stress", usage: "stress memory|fork|cpu ARG", summary: "test a limit", area: "cgroup", available: false),
-    .init(name: "lessons", usage: "lessons", summary: "list lessons", area: "lessons", available: false),
-    .init(name: "lesson", usage: "lesson ID", summary: "start a lesson", area: "lessons", available: false),
-    .init(
-      name: "record", usage: "record FILE", summary: "record the session as a transcript", area: "session",
-      available: false),
+    .init(name: "lessons", usage: "lessons", summary: "list lessons", area: "lessons", available: true),
+    .init(name: "lesson", usage: "lesson ID", summary: "start a lesson", area: "lessons", available: true),
+    .init(name: "record", usage: "record FILE|stop", summary: "record the session as a transcript", area: "session", available: true),
+    .init(name: "next", usage: "next", summary: "run the lesson step's lab block, then check what it expects", area: "lessons", available: true),
+    .init(name: "back", usage: "back", summary: "go back to the state before this step", area: "lessons", available: true),
+    .init(name: "hint", usage: "hint", summary: "the next hint for this step, one at a time", area: "lessons", available: true),
+    .init(name: "check", usage: "check", summary: "check your own work: each failing assertion with its message", area: "lessons", available: true),
+    .init(name: "solution", usage: "solution", summary: "show and run the commands that solve this step", area: "lessons", available: true),
+    .init(name: "reset", usage: "reset [step|lesson] [--yes]", summary: "start the step or the lesson again (asks first)", area: "lessons", available: true),
   ]
 
   /// The first word of every command, for completion and "did you mean".

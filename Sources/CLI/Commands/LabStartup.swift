@@ -1,0 +1,47 @@
+import Glibc
+import Kernel
+import Lab
+import LinuxBackend
+
+/// Starting a lab session, shared by the REPL, `lesson`, `record` and `replay`: the signal
+/// handlers that guarantee teardown, a cleanup after a crashed session, and fresh sessions.
+enum LabStartup {
+  /// SIGTERM and SIGHUP tear down (kill every helper, remove the ledger) and exit 143 or 129. A
+  /// closed output pipe (`boxwalk | head`) must end the session through teardown, not kill it
+  /// with SIGPIPE and leave its ledger behind: SIGPIPE is ignored and writes see EPIPE.
+  static func installSignalHandling() {
+    _ = FatalSignalTeardown.install()
+    signal(SIGPIPE, SIG_IGN)
+  }
+
+  /// On the real backend, a session that crashed left its ledger behind: clean up after it and
+  /// say so (SPEC §1).
+  static func cleanUpAfterCrashes(_ backend: Backend, terminal: Terminal) {
+    guard backend == .real else { return }
+    let cleaned = LedgerCleanup.run(reportLive: false)
+    if !cleaned.isEmpty { terminal.write(["cleaned up after a crashed session:"] + cleaned.map { "  " + $0 }) }
+  }
+
+  /// A fresh session on `backend`; the error carries the lines to print and the exit status.
+  static func session(_ backend: Backend, json: Bool) throws(ExitError) -> Session {
+    let kernel = try BackendChoice.make(backend)
+    do {
+      return try Session(kernel: kernel, json: json)
+    } catch {
+      kernel.teardown()
+      throw ExitError(ExitStatus.precondition, ["error: could not read the kernel state: \(error)"])
+    }
+  }
+
+  /// The factory the lesson engine rebuilds labs with: the same backend, errors as `LabError`.
+  static func sessionFactory(_ backend: Backend, json: Bool) -> () throws -> Session {
+    {
+      do throws(ExitError) {
+        return try session(backend, json: json)
+      } catch {
+        let head = error.lines.first.map { $0.hasPrefix("error: ") ? String($0.dropFirst(7)) : $0 } ?? "failed"
+        throw LabError(head, error.lines.dropFirst().map { ("detail", $0.trimmed) })
+      }
+    }
+  }
+}

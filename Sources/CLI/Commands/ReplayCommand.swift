@@ -1,0 +1,93 @@
+import ArgumentParser
+import Glibc
+import Kernel
+import Lab
+
+/// `boxwalk replay FILE [--pace SECONDS] [--pause] [--from N] [--to M]`: a transcript as a
+/// classroom demo (SPEC §1). Each command is typed and run live on the chosen backend; narrative
+/// lines are captions; `#pause` waits for a key on a terminal. Divergences from the file are
+/// marked, never fatal: the exit status is 0 unless the file or the options are bad (2) or the
+/// backend cannot run here (3).
+struct ReplayCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "replay",
+    abstract: "Replay a transcript as a live demo: type each command, run it, show the real output.")
+
+  @Argument(help: "The transcript to replay.")
+  var file: String
+
+  @Option(help: "sim, real or rootless (default: real as root, else sim).")
+  var backend: Backend?
+
+  @Option(help: "Seconds per typed character (0 types instantly and skips #sleep).")
+  var pace: Double = 0.04
+
+  @Flag(help: "Before each command wait for a key: Enter runs it, s skips it, q quits (with teardown).")
+  var pause = false
+
+  @Option(help: "Start at command N (1 is the first); earlier commands run quietly to set the stage.")
+  var from: Int?
+
+  @Option(help: "Stop after command M.")
+  var to: Int?
+
+  func run() throws {
+    guard pace >= 0, pace <= 5 else {
+      throw ExitError(ExitStatus.usage, ["error: --pace takes seconds per character, from 0 to 5, not \(pace)"])
+    }
+    let transcript = try Self.parse(file)
+    let backend = backend ?? BackendChoice.automatic()
+    let factory = LabSessionFactory()
+    let features = factory.features(for: backend).union([backend.rawValue])
+    if let reason = factory.unavailableReason(for: backend)
+      ?? DemoPlan.unavailableReason(transcript, backend: backend, features: features)
+    {
+      throw ExitError(
+        ExitStatus.precondition,
+        [
+          "error: \(file) cannot be replayed on the \(backend.rawValue) backend: \(reason)",
+          "  fix: boxwalk doctor says what this host lacks; --backend picks another backend",
+        ])
+    }
+    let plan: DemoPlan
+    do {
+      plan = try DemoPlan(file: transcript, features: features, from: from, to: to)
+    } catch {
+      throw ExitError(ExitStatus.usage, error.lines)
+    }
+    let terminal = Terminal.detect()
+    LabStartup.installSignalHandling()
+    installReplayInterruptHandler()
+    LabStartup.cleanUpAfterCrashes(backend, terminal: terminal)
+    let session = try LabStartup.session(backend, json: false)
+    defer { session.close() }
+    terminal.write([BackendChoice.describe(backend)])
+    let keys = KeyReader.detect()
+    let player = DemoPlayer(
+      path: file, plan: plan, session: session, terminal: terminal, keys: keys, pace: pace,
+      pauseBeforeCommands: pause)
+    let summary = player.play()
+    var line = "replay: \(summary.run) command\(summary.run == 1 ? "" : "s") run"
+    if summary.skipped > 0 { line += ", \(summary.skipped) skipped" }
+    line += summary.differed == 0 ? ", all as in the file" : ", \(summary.differed) differed from the file"
+    if summary.quitAt != nil { line += "; stopped early, the lab was torn down" }
+    terminal.write([line])
+  }
+
+  static func parse(_ path: String) throws(ExitError) -> TranscriptFile {
+    let bytes: [UInt8]
+    do {
+      bytes = try Files.read(path)
+    } catch {
+      throw ExitError(ExitStatus.usage, ["error: cannot read \(error.message)"])
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      throw ExitError(ExitStatus.usage, ["error: \(path): not valid UTF-8"])
+    }
+    do {
+      return try TranscriptFile.parse(path: path, text: text)
+    } catch {
+      throw ExitError(ExitStatus.usage, ["error: \(error)"])
+    }
+  }
+}

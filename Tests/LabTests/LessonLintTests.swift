@@ -1,0 +1,119 @@
+import Kernel
+import Simulator
+import Testing
+
+@testable import Lab
+
+/// `lint` catches each class of broken lesson, at the line of the block or assertion, and passes
+/// a good one; every lesson in lessons/ lints clean and its solutions pass on the simulator.
+@Suite struct LessonLintTests {
+  static let root: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+  }()
+
+  func lint(_ lessons: [Lesson]) -> [LessonLinter.Report] {
+    LessonLinter.lint(lessons) { try Session(kernel: SimulatedKernel()) }
+  }
+
+  func findings(_ text: String) throws -> [String] {
+    let lesson = try Lesson.parse(path: "l.md", text: text)
+    return lint([lesson])[0].findings.map(\.description)
+  }
+
+  static func lesson(id: String = "l", _ body: String) -> String {
+    "---\nid: \(id)\ntitle: T\nformat: 1\n---\n" + body
+  }
+
+  @Test func aGoodLessonHasNoFindings() throws {
+    let reports = lint([LessonRunnerTests.lesson])
+    #expect(reports[0].findings == [])
+    #expect(reports[0].checksProven == 1)
+  }
+
+  @Test(arguments: [
+    // a lab block without a shell block (line 8 is the lab fence)
+    (
+      "## S {#s}\n\n```lab\nbox new web\n```\n",
+      "l.md:8:1: step s: the lab block has no shell block (the same commands on a real Linux machine)"
+    ),
+    // a check block without a solution
+    (
+      "## S {#s}\n\n```check\nweb exists  ! make web\n```\n",
+      "l.md:8:1: step s: the check block has no solution block, so nothing proves it can pass"
+    ),
+    // a solution without a check
+    (
+      "## S {#s}\n\n```solution\nbox new web\n```\n",
+      "l.md:8:1: step s: a solution block without a check block: nothing says what it solves"
+    ),
+    // an expect block without a lab block
+    (
+      "## S {#s}\n\n```expect\nhost exists\n```\n",
+      "l.md:8:1: step s: an expect block without a lab block: expect holds after the lab runs"
+    ),
+    // hints with nothing to solve
+    (
+      "## S {#s}\n\n```hint\nthink\n```\n",
+      "l.md:8:1: step s: hints without a check block: there is nothing for the learner to solve"
+    ),
+    // an expect that does not hold after its lab block
+    (
+      "## S {#s}\n\n```lab\nbox new web\n```\n\n```shell\nx\n```\n\n```expect\nweb.ns.uts == \"uts:1\"\n```\n",
+      "l.md:17:1: step s: expect does not hold after the lab block: web.ns.uts is \"uts:0\""
+    ),
+    // a check that already passes before its solution
+    (
+      "## S {#s}\n\n```check\nhost exists  ! x\n```\n\n```solution\nbox new web\n```\n",
+      "l.md:8:1: step s: the check block already passes before its solution, so it proves nothing"
+        + " (make at least one assertion depend on the learner's work)"
+    ),
+    // a check that still fails after its solution
+    (
+      "## S {#s}\n\n```check\nweb.hostname == \"x\"  ! name it\n```\n\n```solution\nbox new web\n```\n",
+      "l.md:9:1: step s: check still fails after the solution: web.hostname is \"sim-host\""
+    ),
+    // a lab command that fails
+    (
+      "## S {#s}\n\n```lab\nhostname x\n```\n\n```shell\nx\n```\n",
+      "l.md:9:1: step s: this lab command fails: error: hostname acts on the current box, and there is none"
+    ),
+    // a solution command that fails
+    (
+      "## S {#s}\n\n```check\nweb exists  ! x\n```\n\n```solution\nuse web\n```\n",
+      "l.md:13:1: step s: this solution command fails: error: no box named \"web\""
+    ),
+  ])
+  func eachClassOfBrokenLesson(_ body: String, _ expected: String) throws {
+    let found = try findings(Self.lesson(body))
+    #expect(found.contains(expected), "\(found)")
+  }
+
+  @Test func lessonIDsAreUnique() throws {
+    let a = try Lesson.parse(path: "a.md", text: Self.lesson(id: "same", "## S {#s}\n"))
+    let b = try Lesson.parse(path: "b.md", text: Self.lesson(id: "same", "## S {#s}\n"))
+    let reports = lint([a, b])
+    #expect(reports[0].findings == [])
+    #expect(
+      reports[1].findings.map(\.description) == ["b.md:2:1: lesson id same is also the id of a.md; ids must be unique"])
+  }
+
+  @Test func everyLessonInTheRepositoryLintsClean() throws {
+    let dir = Self.root + "/lessons"
+    let names = try #require(LessonFilesForTests.list(dir))
+    #expect(names.contains("01-uts.md"))
+    var lessons: [Lesson] = []
+    for name in names {
+      let text = try #require(LessonFilesForTests.read(dir + "/" + name))
+      lessons.append(try Lesson.parse(path: "lessons/" + name, text: text))
+    }
+    for report in lint(lessons) {
+      #expect(report.findings.isEmpty, "\(report.findings.map(\.description).joined(separator: "\n"))")
+      let exercises = report.lesson.steps.filter(\.isExercise).count
+      #expect(report.checksProven == exercises, "\(report.lesson.path)")
+      let walk = LessonWalkthrough.run(report.lesson) { try Session(kernel: SimulatedKernel()) }
+      #expect(walk.completed)
+    }
+  }
+}
