@@ -146,5 +146,7 @@ int bw_install_fatal_signal_handlers(void);
 
 // Box processes, proc for a pid namespace, pivot_root (used by boxwalk-helper).
 #include "boxprocess.h"
+// The stress programs a box process runs against its cgroup limits.
+#include "stress.h"
 
 #endif

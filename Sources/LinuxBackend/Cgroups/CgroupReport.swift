@@ -1,0 +1,99 @@
+import Kernel
+
+/// A box cgroup's limits beside its usage, read from either version and named as cgroup v2
+/// names them (`cgroup show`, and `BOX.cgroup...` in the state tree). A nil is a file the host
+/// does not have (a controller not enabled, a kernel too old for memory.peak).
+package struct CgroupReport: Equatable, Sendable {
+  package struct Memory: Equatable, Sendable {
+    /// memory.max (v1: memory.limit_in_bytes).
+    package var max: CgroupLimit?
+    /// memory.current (v1: memory.usage_in_bytes), bytes.
+    package var current: UInt64?
+    /// memory.peak, Linux 5.19 (v1: memory.max_usage_in_bytes), bytes.
+    package var peak: UInt64?
+    /// How often usage hit the limit: `max` in memory.events (v1: memory.failcnt).
+    package var maxEvents: UInt64?
+    /// Processes the OOM killer killed in here: `oom_kill` in memory.events (v1: in
+    /// memory.oom_control, Linux 4.13).
+    package var oomKills: UInt64?
+  }
+
+  package struct Pids: Equatable, Sendable {
+    package var max: CgroupLimit?
+    package var current: UInt64?
+    /// pids.peak: the most processes there ever were at once (recent kernels, v1 and v2).
+    package var peak: UInt64?
+    /// fork(2)s refused because of pids.max: `max` in pids.events.
+    package var maxEvents: UInt64?
+  }
+
+  package struct CPU: Equatable, Sendable {
+    /// cpu.max (v1: cpu.cfs_quota_us, cpu.cfs_period_us), microseconds.
+    package var quota: CgroupLimit?
+    package var period: UInt64?
+    /// `usage_usec` in cpu.stat (v1: cpuacct.usage, in nanoseconds).
+    package var usageMicroseconds: UInt64?
+    /// cpu.stat: enforcement periods, periods in which the cgroup was throttled, and the time it
+    /// spent throttled (v1: throttled_time, in nanoseconds).
+    package var periods: UInt64?
+    package var throttledPeriods: UInt64?
+    package var throttledMicroseconds: UInt64?
+  }
+
+  package var version: CgroupVersion
+  package var memory = Memory()
+  package var pids = Pids()
+  package var cpu = CPU()
+
+  package init(version: CgroupVersion) { self.version = version }
+
+  /// The subtree for `BOX.cgroup` (SPEC §4), keys as the v2 files name them:
+  /// `memory.max`, `memory.current`, `memory.events.oom_kill`, `pids.events.max`, `cpu.max`,
+  /// `cpu.stat.nr_throttled`. Limits and counts a transcript can predict (OOM kills, refused
+  /// forks, the number of processes) are plain; byte counts, times, peaks and the cgroup version
+  /// (a fact of the host) are volatile (SPEC §5).
+  package var state: StateValue {
+    func int(_ n: UInt64?) -> StateValue? { n.map { .int(Int(clamping: $0)) } }
+    func limit(_ l: CgroupLimit?) -> StateValue? {
+      switch l {
+      case .none: nil
+      case .max: .string("max")
+      case .value(let n): .int(Int(clamping: n))
+      }
+    }
+    func map(_ entries: [(String, StateValue?)]) -> StateValue {
+      .map(StateMap(entries.compactMap { key, value in value.map { (key, $0) } }))
+    }
+
+    let memoryEvents = map([("max", int(memory.maxEvents).map { .volatile($0) }), ("oom_kill", int(memory.oomKills))])
+    let pidsEvents = map([("max", int(pids.maxEvents))])
+    var cpuMax: StateValue?
+    if let quota = cpu.quota {
+      cpuMax = .string(quota.description + (cpu.period.map { " \($0)" } ?? ""))
+    }
+    let stat = map([
+      ("usage_usec", int(cpu.usageMicroseconds).map { .volatile($0) }),
+      ("nr_periods", int(cpu.periods).map { .volatile($0) }),
+      ("nr_throttled", int(cpu.throttledPeriods).map { .volatile($0) }),
+      ("throttled_usec", int(cpu.throttledMicroseconds).map { .volatile($0) }),
+    ])
+    return map([
+      ("version", .volatile(.string(version.rawValue))),
+      (
+        "memory",
+        map([
+          ("max", limit(memory.max)), ("current", int(memory.current).map { .volatile($0) }),
+          ("peak", int(memory.peak).map { .volatile($0) }), ("events", memoryEvents),
+        ])
+      ),
+      (
+        "pids",
+        map([
+          ("max", limit(pids.max)), ("current", int(pids.current)), ("peak", int(pids.peak).map { .volatile($0) }),
+          ("events", pidsEvents),
+        ])
+      ),
+      ("cpu", map([("max", cpuMax), ("stat", stat)])),
+    ])
+  }
+}
