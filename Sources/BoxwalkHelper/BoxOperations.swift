@@ -164,6 +164,22 @@ final class BoxOperations {
     return .ok([])
   }
 
+  // MARK: stress
+
+  /// A stress program as a box process (CShim stress.c): it is forked from us, so it is in the
+  /// box's namespaces and cgroup. In a fresh pid namespace it is PID 1, and its exit ends it.
+  func stress(kind: String, arg: UInt64) -> HelperReply {
+    guard let k = ["memory", "fork", "cpu"].firstIndex(of: kind) else { return .err(errno: EINVAL, call: "fork", note: kind) }
+    if initExited { return .err(errno: ENOMEM, call: "fork", note: nil) }
+    var outcome = bw_stress_outcome()
+    guard bw_stress_run(Int32(k), arg, &outcome) == 0 else { return .err(errno: errno, call: "fork", note: nil) }
+    // PID 1 of a new pid namespace (the host's PID 1 is never our child): its exit ended it.
+    if outcome.box_pid == 1 { initExited = true }
+    return .ok([
+      HelperWire.number(outcome.status), HelperWire.number(outcome.started), HelperWire.number(outcome.refused),
+    ])
+  }
+
   // MARK: IPC and facts
 
   static let ipcKinds = ["mq", "shm", "sem"]

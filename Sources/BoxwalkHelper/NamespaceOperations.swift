@@ -19,6 +19,7 @@ struct NamespaceOperations {
     case .pivot(let rootfs): return box.pivot(text(rootfs))
     case .chroot(let rootfs): return box.chroot(text(rootfs))
     case .ipcnew(let kind, let key): return box.ipcNew(kind: kind, key: key)
+    case .stress(let kind, let arg): return box.stress(kind: kind, arg: arg)
     case .setid(let kind, let id):
       // After the map: become the inside ID, as a container runtime's init does. Capabilities
       // survive: the new IDs are the namespace's root (capabilities(7), "Effect of user ID changes").

@@ -91,6 +91,25 @@ int bw_install_fatal_signal_handlers(void) {
   sigemptyset(&sa.sa_mask);
   sigaddset(&sa.sa_mask, SIGTERM);
   sigaddset(&sa.sa_mask, SIGHUP);
+  sigaddset(&sa.sa_mask, SIGINT);
   if (sigaction(SIGTERM, &sa, NULL) < 0) return -1;
-  return sigaction(SIGHUP, &sa, NULL);
+  if (sigaction(SIGHUP, &sa, NULL) < 0) return -1;
+  // A REPL started with these signals blocked (some launchers do that) would never tear down.
+  sigset_t fatal;
+  sigemptyset(&fatal);
+  sigaddset(&fatal, SIGTERM);
+  sigaddset(&fatal, SIGHUP);
+  sigaddset(&fatal, SIGINT);
+  return sigprocmask(SIG_UNBLOCK, &fatal, NULL);
+}
+
+int bw_install_fatal_interrupt_handler(void) {
+  // With no terminal there is no line to clear: Ctrl-C (SIGINT) ends the session like SIGTERM,
+  // with the same teardown, and exit status 130.
+  struct sigaction sa = {0};
+  sa.sa_handler = bw_fatal_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGHUP);
+  return sigaction(SIGINT, &sa, NULL);
 }

@@ -1,5 +1,7 @@
 // The stress helpers behind `stress memory|fork|cpu` (stress.h says what each one measures).
 #define _GNU_SOURCE
+#include <sys/wait.h>
+#include <fcntl.h>
 #include "stress.h"
 
 #include <errno.h>
@@ -81,5 +83,61 @@ int bw_stress_cpu(double seconds, struct bw_stress_cpu_result *result) {
   }
   result->wall_ns = now - start;
   result->cpu_ns = bw_now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu_start;
+  return 0;
+}
+
+// A stress program as a box process: fork(2), run it in the child (which inherits the helper's
+// namespaces and cgroup), report over a close-on-exec pipe, wait. For `fork`, the child kills and
+// reaps the children it managed to start before it reports.
+int bw_stress_run(int kind, uint64_t arg, struct bw_stress_outcome *out) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0) return -1;
+  pid_t parent = getpid();
+  pid_t child = fork();
+  if (child < 0) {
+    int e = errno;
+    close(report[0]);
+    close(report[1]);
+    errno = e;
+    return -1;
+  }
+  if (child == 0) {
+    close(report[0]);
+    prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0);
+    pid_t pp = getppid();
+    if (pp != parent && pp != 0) _exit(1);
+    // First our PID as the box sees it (1 in a fresh pid namespace), in case we are killed.
+    pid_t self = getpid();
+    (void)write(report[1], &self, sizeof self);
+    int counts[2] = {0, 0};
+    if (kind == 0) {
+      bw_stress_memory((size_t)arg, NULL);
+    } else if (kind == 1) {
+      static pid_t pids[4096];
+      int count = arg > 4096 ? 4096 : (int)arg;
+      bw_stress_fork(count, pids, &counts[0], &counts[1]);
+      for (int i = 0; i < counts[0]; i++) kill(pids[i], SIGKILL);
+      for (int i = 0; i < counts[0]; i++) waitpid(pids[i], NULL, 0);
+    } else {
+      struct bw_stress_cpu_result r;
+      bw_stress_cpu((double)arg / 1000.0, &r);
+    }
+    (void)write(report[1], counts, sizeof counts);
+    _exit(0);
+  }
+  close(report[1]);
+  pid_t box_pid = 0;
+  int counts[2] = {0, 0};
+  ssize_t n;
+  do n = read(report[0], &box_pid, sizeof box_pid); while (n < 0 && errno == EINTR);
+  do n = read(report[0], counts, sizeof counts); while (n < 0 && errno == EINTR);
+  close(report[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  out->host_pid = child;
+  out->box_pid = box_pid;
+  out->status = status;
+  out->started = counts[0];
+  out->refused = counts[1];
   return 0;
 }

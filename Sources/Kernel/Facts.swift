@@ -30,6 +30,8 @@ public struct ProcessFacts: Equatable, Sendable {
   /// For every kind but user: the inode of the user namespace that owns the process's namespace
   /// (ioctl_ns(2), NS_GET_USERNS). Privileged operations on a namespace are checked there.
   public var owners: [NamespaceKind: UInt64]
+  /// The box's cgroup: its limits and usage; nil before `cgroup new`.
+  public var cgroup: CgroupReport?
 
   public init(
     hostPID: Int, namespaces: [NamespaceKind: UInt64], hostname: String, domainname: String,
@@ -49,6 +51,7 @@ public struct ProcessFacts: Equatable, Sendable {
     self.ipc = ipc
     self.user = user
     self.owners = owners
+    self.cgroup = nil
   }
 }
 

@@ -90,6 +90,7 @@ public struct StateTreeBuilder: Sendable {
       }
       m["owner"] = .map(owners)
     }
+    if isBox, let report = p.cgroup { m["cgroup"] = report.state }
     var ipc = StateMap()
     for kind in IPCKind.allCases {
       ipc[kind.rawValue] = .list(p.ipc.filter { $0.kind == kind }.map { .string(IPCObjectFacts.keyText($0.key)) })

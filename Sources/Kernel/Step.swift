@@ -35,6 +35,12 @@ public enum Step: Equatable, Hashable, Sendable {
   /// Write /proc/PID/uid_map or gid_map of the box (from outside, as newuidmap(1) does), then let
   /// the box become the inside ID 0 if the range maps it (setresuid(2) / setresgid(2)).
   case map(box: String, kind: IDKind, range: IDMapRange)
+  /// mkdir(2) a cgroup for the box under boxwalk/ and move the box's process into it.
+  case cgroupNew(box: String)
+  /// Write one limit of the box's cgroup (named as on cgroup v2; translated on v1).
+  case cgroupSet(box: String, setting: CgroupSetting)
+  /// Run a stress program in the box against its limits.
+  case stress(box: String, kind: StressKind)
 
   /// The box the step acts on.
   public var box: String {
@@ -42,7 +48,8 @@ public enum Step: Equatable, Hashable, Sendable {
     case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .rootfs(let b, _), .pivotRoot(let b),
-      .chroot(let b), .ipcNew(let b, _, _), .map(let b, _, _):
+      .chroot(let b), .ipcNew(let b, _, _), .map(let b, _, _), .cgroupNew(let b), .cgroupSet(let b, _),
+      .stress(let b, _):
       b
     }
   }
@@ -66,6 +73,9 @@ public enum Step: Equatable, Hashable, Sendable {
     case .chroot: "chroot"
     case .ipcNew: "ipc"
     case .map: "map"
+    case .cgroupNew: "cgroup-new"
+    case .cgroupSet: "cgroup-set"
+    case .stress: "stress"
     }
   }
 }
@@ -73,4 +83,11 @@ public enum Step: Equatable, Hashable, Sendable {
 /// The combined flags of several namespace kinds, printed the way strace does: `CLONE_NEWUTS|CLONE_NEWIPC`.
 public func cloneFlagsDescription(_ kinds: [NamespaceKind]) -> String {
   kinds.map(\.cloneFlagName).joined(separator: "|")
+}
+
+/// What `stress` runs, inside the box: allocate and touch memory, fork children, or spin a CPU.
+public enum StressKind: Equatable, Hashable, Sendable {
+  case memory(bytes: UInt64)
+  case fork(count: Int)
+  case cpu(milliseconds: Int)
 }

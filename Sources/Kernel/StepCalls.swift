@@ -66,6 +66,17 @@ extension Step {
         return ["write(\"/proc/<\(box)>/setgroups\", \"deny\")", write]
           + (range.inside == 0 ? ["setresgid(0, 0, 0) in \(box)"] : [])
       }
+    case .cgroupNew(let box):
+      // On cgroup v1 the same happens once per controller hierarchy (memory, pids, cpu, ...).
+      return ["mkdir(\"<\(box) cgroup>\", 0755)", "write(\"<\(box) cgroup>/cgroup.procs\", \"<\(box)>\")"]
+    case .cgroupSet(let box, let setting):
+      return ["write(\"<\(box) cgroup>/\(setting.key.rawValue)\", \"\(setting.v2Text)\")"]
+    case .stress(_, let kind):
+      switch kind {
+      case .memory(let bytes): return ["fork()", "mmap(\(bytes)) and write one byte per page"]
+      case .fork(let count): return ["fork()", "fork() \(count) times"]
+      case .cpu(let ms): return ["fork()", "spin for \(ms) ms"]
+      }
     case .ipcNew(_, let kind, let key):
       let k = IPCObjectFacts.keyText(key)
       switch kind {

@@ -7,11 +7,26 @@ public struct StepResult: Equatable, Sendable {
   /// The PID the new process has in the box's view (only printed when the box has its own pid
   /// namespace: otherwise it is a host PID, which is volatile).
   public var boxPID: Int?
+  /// Facts the step learned that the state tree does not hold: what a cgroup v1 host wrote
+  /// instead of a v2 file, how a stress program fared.
+  public var notes: [String]
+  /// `stress fork`: how many forks the kernel refused (EAGAIN) and how many it allowed.
+  public var forksRefused: Int?
+  public var forksStarted: Int?
+  /// `stress cpu`: whether the cgroup's CPU quota throttled the spinner.
+  public var throttled: Bool?
 
-  public init(output: [String] = [], exit: ProcessExit? = nil, boxPID: Int? = nil) {
+  public init(
+    output: [String] = [], exit: ProcessExit? = nil, boxPID: Int? = nil, notes: [String] = [],
+    forksRefused: Int? = nil, forksStarted: Int? = nil, throttled: Bool? = nil
+  ) {
     self.output = output
     self.exit = exit
     self.boxPID = boxPID
+    self.notes = notes
+    self.forksRefused = forksRefused
+    self.forksStarted = forksStarted
+    self.throttled = throttled
   }
 
   public static let none = StepResult()

@@ -9,4 +9,9 @@ public enum FatalSignalTeardown {
   /// Returns false if sigaction failed.
   @discardableResult
   public static func install() -> Bool { bw_install_fatal_signal_handlers() == 0 }
+
+  /// With no terminal, SIGINT (Ctrl-C in the shell that started a piped boxwalk) tears down the
+  /// same way and exits 130; at a terminal, the REPL's own handler clears the line instead.
+  @discardableResult
+  public static func installForInterrupt() -> Bool { bw_install_fatal_interrupt_handler() == 0 }
 }

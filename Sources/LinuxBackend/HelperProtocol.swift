@@ -51,6 +51,9 @@
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
 //     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
 //     ipcnew KIND KEY               -> ok ID | err ERRNO msgget|shmget|semget
+//     stress KIND ARG               fork a stress program (KIND memory: ARG bytes; fork: ARG children;
+//                                   cpu: ARG milliseconds) and wait -> ok STATUS STARTED REFUSED
+//                                   (STATUS a wait(2) status) | err ERRNO fork
 //     setid uid|gid ID              setresuid(2)/setresgid(2) to ID (all three), after boxwalk wrote
 //                                   the map -> ok | err ERRNO setresuid|setresgid
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
@@ -143,6 +146,7 @@ package enum HelperRequest: Equatable, Sendable {
   case chroot(rootfs: [UInt8])
   case ipcnew(kind: String, key: Int32)
   case setid(kind: String, id: UInt32)
+  case stress(kind: String, arg: UInt64)
 
   package var fields: [[UInt8]] {
     switch self {
@@ -163,6 +167,7 @@ package enum HelperRequest: Equatable, Sendable {
     case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
     case .ipcnew(let kind, let key): [HelperWire.text("ipcnew"), HelperWire.text(kind), HelperWire.number(key)]
     case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind), HelperWire.number(id)]
+    case .stress(let kind, let arg): [HelperWire.text("stress"), HelperWire.text(kind), HelperWire.number(arg)]
     }
   }
 
@@ -202,6 +207,9 @@ package enum HelperRequest: Equatable, Sendable {
     case ("setid", 2):
       guard let id = HelperWire.integer(args[1], as: UInt32.self) else { return nil }
       self = .setid(kind: HelperWire.string(args[0]), id: id)
+    case ("stress", 2):
+      guard let arg = HelperWire.integer(args[1], as: UInt64.self) else { return nil }
+      self = .stress(kind: HelperWire.string(args[0]), arg: arg)
     default: return nil
     }
   }

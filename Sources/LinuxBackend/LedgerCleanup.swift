@@ -15,10 +15,14 @@ public enum LedgerCleanup {
   /// - Parameter reportLive: also say which sessions are still running and were left alone
   ///   (`boxwalk cleanup` does; the REPL's start-up check only reports what it cleaned).
   public static func run(stateRoot: String = "/run/boxwalk", reportLive: Bool = true) -> [String] {
-    run(stateRoot: stateRoot, procRoot: "/proc", reportLive: reportLive)
+    // The host's cgroups belong to the host's sessions: scan them only for the real state root,
+    // never for a test's temporary one.
+    run(stateRoot: stateRoot, procRoot: "/proc", reportLive: reportLive, cgroups: stateRoot == "/run/boxwalk")
   }
 
-  package static func run(stateRoot: String, procRoot: String, reportLive: Bool = true) -> [String] {
+  package static func run(stateRoot: String, procRoot: String, reportLive: Bool = true, cgroups: Bool = false)
+    -> [String]
+  {
     var info = stat()
     guard lstat(stateRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [] }
     let lock: StateRootLock
@@ -38,6 +42,12 @@ public enum LedgerCleanup {
       let path = stateRoot + "/" + name
       guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
       lines += cleanSession(path: path, name: name, bootID: bootID, procfs: procfs, reportLive: reportLive)
+    }
+    // Then the cgroups of dead sessions, found by name under boxwalk/ (a cgroup's name is its
+    // session's PID-STARTTIME), after their helpers were killed above.
+    if cgroups, let driver = try? CgroupLayout.probe(procRoot: procRoot).makeDriver() {
+      lines += CgroupLeftovers.run(driver: driver, ownSession: nil, procRoot: procRoot)
+        .filter { reportLive || !$0.contains("left alone") }
     }
     return lines
   }

@@ -25,6 +25,23 @@ public final class LinuxKernel: Kernel {
   /// IPC objects made in the host's IPC namespace (by boxes that share it), removed at teardown.
   private var hostIPC: [(kind: String, key: Int32, id: Int32)] = []
   private let images: ImageStore
+  /// The cgroup driver for this host's layout (v1, v2 or hybrid), made at the first `cgroup new`.
+  private var cgroupDriver: (any CgroupDriver)?
+  /// Boxes that have a cgroup, and where.
+  private var cgroupOf: [String: BoxCgroup] = [:]
+  /// The session's name, which is also the cgroup directory under boxwalk/ (PID-STARTTIME).
+  private var sessionName: String? { session.map { String($0.path.split(separator: "/").last ?? "") } }
+
+  /// The cgroup interface boxwalk uses on this host, for the simulator and transcript features.
+  public static func cgroupVersion(procRoot: String = "/proc") -> CgroupVersion? {
+    let layout = CgroupLayout.probe(procRoot: procRoot)
+    return (try? layout.makeDriver())?.version
+  }
+
+  /// The doctor's line about cgroups.
+  public static func cgroupLayoutDescription(procRoot: String = "/proc") -> String {
+    CgroupLayout.probe(procRoot: procRoot).description
+  }
 
   /// A box's root and mounts, as the steps made them (the kernel's mountinfo confirms them).
   struct BoxState {
@@ -96,6 +113,10 @@ public final class LinuxKernel: Kernel {
       let helper = helpers.remove(at: index)
       helper.kill()
       session?.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
+      if let cgroup = cgroupOf.removeValue(forKey: box), let driver = cgroupDriver {
+        // Kill by cgroup, then remove it depth first (R3); "already gone" counts as done.
+        _ = try? driver.teardown(cgroup)
+      }
       if let scratch = boxState[box]?.rootfsPath {
         // The box's mounts died with its mount namespace; its files can go now.
         FileTree.remove(scratch)
@@ -154,6 +175,20 @@ public final class LinuxKernel: Kernel {
       }
     case .map(let box, let kind, let range):
       try writeMap(box, kind, range, step: step)
+    case .cgroupNew(let box):
+      try cgroupNew(box, step: step)
+    case .cgroupSet(let box, let setting):
+      guard let cgroup = cgroupOf[box], let driver = cgroupDriver else {
+        throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "\(box) has no cgroup")
+      }
+      do throws(CgroupError) {
+        _ = try driver.set(setting, on: cgroup)
+      } catch {
+        throw KernelError(step: step, call: Self.call(step, 0), errno: error.errno, detail: error.explanation)
+      }
+      return StepResult(notes: setting.translation(driver.version).map { [$0] } ?? [])
+    case .stress(let box, let kind):
+      return try stress(box, kind, step: step)
     case .ipcNew(let box, let kind, let key):
       let reply = try ask(box, .ipcnew(kind: kind.rawValue, key: key), step: step)
       if sharesHostIPC(box), case .ok(let fields) = reply, let id = fields.first.flatMap({ HelperWire.integer($0, as: Int32.self) }) {
@@ -306,6 +341,61 @@ public final class LinuxKernel: Kernel {
       if rc == 0 { out[kind] = inode }
     }
     return out
+  }
+
+  /// `cgroup new`: mkdir under boxwalk/SESSION/ in each hierarchy, then move the helper in before
+  /// it starts anything else, so no box process escapes the limits (R3).
+  private func cgroupNew(_ box: String, step: Step) throws(KernelError) {
+    guard let helper = helpers.first(where: { $0.box == box }), let name = sessionName else { throw noSuchBox(box, step: step) }
+    do throws(CgroupError) {
+      let driver: any CgroupDriver
+      if let existing = cgroupDriver {
+        driver = existing
+      } else {
+        driver = try CgroupLayout.probe(procRoot: procfs.root).makeDriver()
+      }
+      cgroupDriver = driver
+      let cgroup = try BoxCgroup(session: name, box: box)
+      _ = try driver.create(cgroup)
+      do throws(CgroupError) {
+        _ = try driver.attach(pid: helper.pid, to: cgroup)
+      } catch {
+        _ = try? driver.remove(cgroup)
+        throw error
+      }
+      cgroupOf[box] = cgroup
+    } catch {
+      throw KernelError(step: step, call: Self.call(step, 0), errno: error.errno, detail: error.explanation)
+    }
+  }
+
+  /// `stress`: the helper forks the program; for cpu, the cgroup's own counters tell whether it
+  /// was throttled (nr_throttled before and after).
+  private func stress(_ box: String, _ kind: StressKind, step: Step) throws(KernelError) -> StepResult {
+    let (name, arg): (String, UInt64) =
+      switch kind {
+      case .memory(let bytes): ("memory", bytes)
+      case .fork(let count): ("fork", UInt64(count))
+      case .cpu(let ms): ("cpu", UInt64(ms))
+      }
+    let before = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
+    let reply = try ask(box, .stress(kind: name, arg: arg), step: step)
+    guard case .ok(let fields) = reply, fields.count == 3, let status = HelperWire.integer(fields[0], as: Int32.self),
+      let started = HelperWire.integer(fields[1], as: Int.self), let refused = HelperWire.integer(fields[2], as: Int.self)
+    else { throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to stress") }
+    let signal = status & 0x7f
+    var result = StepResult(exit: signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal))
+    switch kind {
+    case .fork:
+      result.forksStarted = started
+      result.forksRefused = refused
+    case .cpu:
+      let after = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
+      result.throttled = (after?.cpu.throttledPeriods ?? 0) > (before?.cpu.throttledPeriods ?? 0)
+    case .memory:
+      break
+    }
+    return result
   }
 
   private func sharesHostIPC(_ box: String) -> Bool {
@@ -493,7 +583,9 @@ public final class LinuxKernel: Kernel {
         mounts: ownMounts ? mounts(state, mountinfo) : [],
         rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
         root: state.root, ipc: ipc, user: userFacts(String(helper.pid)), owners: owners(helper.pid))
-      boxes.append(BoxFacts(name: helper.box, process: process))
+      var withCgroup = process
+      withCgroup.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
+      boxes.append(BoxFacts(name: helper.box, process: withCgroup))
     }
     return KernelFacts(host: hostFacts, boxes: boxes)
   }
@@ -545,6 +637,11 @@ public final class LinuxKernel: Kernel {
     for helper in helpers { helper.reap() }
     helpers = []
     for o in hostIPC { _ = HostIPC.remove(kind: o.kind, key: o.key, id: o.id) }
+    if let driver = cgroupDriver, let name = sessionName, !cgroupOf.isEmpty {
+      // The helpers are dead; kill anything left in the cgroups and remove them with the session's.
+      _ = try? driver.teardownSession(name)
+    }
+    cgroupOf = [:]
     hostIPC = []
     boxState = [:]
     session?.remove()

@@ -96,6 +96,8 @@ struct SimTask {
   var hostPID: Int
   var argv: [String]
   var pidNamespace: UInt64
+  /// Started after the box got a cgroup, so it is in it (children inherit their parent's cgroup).
+  var inCgroup = false
 }
 
 /// Directories the simulator assumes on the host: the Filesystem Hierarchy Standard's top level,

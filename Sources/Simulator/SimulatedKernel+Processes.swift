@@ -27,7 +27,8 @@ extension SimulatedKernel {
       pidNS.populated = true
       namespaces[pidInode] = pidNS
     }
-    let task = SimTask(box: box.name, pid: pid, hostPID: hostPID, argv: argv, pidNamespace: pidInode)
+    let task = SimTask(
+      box: box.name, pid: pid, hostPID: hostPID, argv: argv, pidNamespace: pidInode, inCgroup: cgroups[box.name] != nil)
     tasks.append(task)
     let hostname = box.process.ns[.uts].flatMap { namespaces[$0]?.hostname } ?? ""
     let user = box.process.ns[.user]

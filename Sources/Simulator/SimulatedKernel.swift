@@ -15,6 +15,10 @@ public final class SimulatedKernel: Kernel {
   var nextInode: UInt64 = 4_026_532_200
   var nextPID: Int
   var nextRootfs = 1
+  var cgroups: [String: SimCgroup] = [:]
+  /// The cgroup interface the simulated host has: the CLI passes this machine's, so `cgroup set`
+  /// shows the same v1 translation on sim and real.
+  let cgroupVersion: CgroupVersion
   private var faults: [Fault] = []
 
   /// A rule for fault injection (STYLE 5): fail the next `count` steps of kind `stepKind`
@@ -35,8 +39,12 @@ public final class SimulatedKernel: Kernel {
   ///     session prints the same text on sim and real.
   ///   - domainname: the simulated host's NIS domain name ("(none)" is what Linux reports unset).
   ///   - firstPID: where made-up host PIDs start (a seed: they are volatile and never printed).
-  public init(hostname: String = "sim-host", domainname: String = "(none)", firstPID: Int = 4200) {
+  public init(
+    hostname: String = "sim-host", domainname: String = "(none)", firstPID: Int = 4200,
+    cgroupVersion: CgroupVersion = .v2
+  ) {
     nextPID = firstPID
+    self.cgroupVersion = cgroupVersion
     // The host's namespaces carry the inode numbers Linux gives the initial namespaces
     // (include/linux/proc_ns.h: PROC_IPC_INIT_INO = 0xEFFFFFFF and down), for realism.
     let initial: [NamespaceKind: UInt64] = [
@@ -68,6 +76,7 @@ public final class SimulatedKernel: Kernel {
     case .boxNew: return .none
     case .boxRemove(let name):
       killTasks { $0.box == name }
+      cgroups[name] = nil
       boxes.remove(at: i)
       collectGarbage()
     case .unshare(_, let kinds):
@@ -101,6 +110,12 @@ public final class SimulatedKernel: Kernel {
       try ipcNew(i, kind, key, step)
     case .map(_, let kind, let range):
       try map(i, kind, range, step)
+    case .cgroupNew:
+      try cgroupNew(i, step)
+    case .cgroupSet(_, let setting):
+      return try cgroupSet(i, setting, step)
+    case .stress(_, let kind):
+      return try stress(i, kind, step)
     }
     return .none
   }
@@ -113,6 +128,7 @@ public final class SimulatedKernel: Kernel {
 
   public func teardown() {
     tasks.removeAll()
+    cgroups.removeAll()
     boxes.removeAll()
     // Objects boxwalk made in the host's IPC namespace are removed at teardown (IPC_RMID).
     if let ipc = host.ns[.ipc] { namespaces[ipc]?.ipc.removeAll() }
@@ -146,6 +162,12 @@ public final class SimulatedKernel: Kernel {
   }
 
   private func boxFacts(_ name: String, _ p: SimProcess) -> ProcessFacts {
+    var facts = boxFactsWithoutCgroup(name, p)
+    facts.cgroup = cgroupReport(name)
+    return facts
+  }
+
+  private func boxFactsWithoutCgroup(_ name: String, _ p: SimProcess) -> ProcessFacts {
     let uts = p.ns[.uts].flatMap { namespaces[$0] }
     let pidNS = p.ns[.pid].flatMap { namespaces[$0] }
     let ownMounts = p.ns[.mnt] != host.ns[.mnt]

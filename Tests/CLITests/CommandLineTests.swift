@@ -3,7 +3,7 @@ import Testing
 
 /// The `boxwalk` executable as a user runs it: exit codes, piped sessions, bad input files
 /// (SPEC §1, §6, §8). These spawn the built binary next to the test bundle.
-@Suite(.serialized) struct CommandLineTests {
+@Suite(.serialized, .hostUnchanged) struct CommandLineTests {
   static let binDir: String = {
     let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
     var dir = (exe as NSString).deletingLastPathComponent

@@ -4,7 +4,7 @@ import Testing
 /// While a real session runs, tools that know nothing of boxwalk must agree with it: the kernel's
 /// own view (/proc/PID/status NSpid, findmnt and ipcs run inside the box's namespaces with
 /// nsenter(1)) is what boxwalk printed (issue 3, "Done means").
-@Suite(.serialized, .enabled(if: geteuid() == 0, "the real backend needs root"))
+@Suite(.serialized, .enabled(if: geteuid() == 0, "the real backend needs root"), .hostUnchanged)
 struct IndependentToolsTests {
   /// A running REPL with pipes, read line by line.
   final class LiveRepl {

@@ -8,7 +8,7 @@ import Testing
 /// Every lesson in lessons/ works on a real backend too: the walkthrough (labs, expects, checks
 /// failing before and passing after the solutions), and the runner rebuilding the lab for `back`.
 /// On the simulator `lint` proves the same in every run (LessonLintTests).
-@Suite(.serialized) struct LessonBackendTests {
+@Suite(.serialized, .hostUnchanged) struct LessonBackendTests {
   static let catalog = LessonCatalog.load(LessonCommandLineTests.root + "/lessons")
 
   @Test func theCatalogParses() {

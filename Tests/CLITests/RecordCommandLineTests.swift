@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `boxwalk record FILE` writes a transcript that `boxwalk test` passes on the same backend.
-@Suite(.serialized) struct LessonRecordCommandLineTests {
+@Suite(.serialized, .hostUnchanged) struct LessonRecordCommandLineTests {
   static let session = """
     box new web
     hostname

@@ -3,7 +3,7 @@ import Testing
 
 /// `boxwalk replay` with a piped standard input: it never waits, types instantly at pace 0, shows
 /// captions and real output, marks divergences and goes on (SPEC §1, notes/transcripts.md §2.8).
-@Suite(.serialized) struct LessonReplayCommandLineTests {
+@Suite(.serialized, .hostUnchanged) struct LessonReplayCommandLineTests {
   static let transcript = LessonCommandLineTests.root + "/transcripts/01-uts.transcript"
 
   static func run(_ args: [String]) throws -> CommandLineTests.Run {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Kernel
 import Testing
 
 @testable import LinuxBackend
@@ -7,7 +8,7 @@ import Testing
 /// The drivers on the real /sys/fs/cgroup (root only). Serialized: every test checks at its end
 /// that nothing is left under any `boxwalk/`, which another test running at the same time would
 /// break. Each uses its own session id so a leftover names the test that left it.
-@Suite(.serialized, .requiresRootForCgroups) struct CgroupHostTests {
+@Suite(.serialized, .requiresRootForCgroups, .hostUnchanged) struct CgroupHostTests {
   let root = "/sys/fs/cgroup"
 
   /// Every `boxwalk` directory at a hierarchy's root (v2 at the root, v1 and cgroup2-on-unified

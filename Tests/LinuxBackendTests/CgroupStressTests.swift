@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import Kernel
 import Testing
 
 /// The C stress helpers, run in this process with no limit in force: they must do what they say

@@ -7,7 +7,7 @@ import Testing
 /// The real backend, end to end. Every test uses its own state root under /tmp, makes its boxes
 /// unshare uts before any hostname call (the machine's hostname must never change), and tears
 /// everything down; the host's hostname is checked before and after.
-@Suite(.requiresRoot) struct LinuxKernelTests {
+@Suite(.requiresRoot, .hostUnchanged) struct LinuxKernelTests {
   /// A kernel in a fresh state root, torn down and removed after `body`, with the checks every
   /// test shares: the host's hostname is unchanged, every helper it started is gone, and nothing
   /// is left under the state root.
@@ -225,7 +225,7 @@ import Testing
 
 /// Cleanup against real helpers: a session whose owner is dead gets its helper killed; a record
 /// whose pid was recycled kills nothing.
-@Suite(.requiresRoot) struct LedgerCleanupRootTests {
+@Suite(.requiresRoot, .hostUnchanged) struct LedgerCleanupRootTests {
   let bootID = (try? ProcFS(root: "/proc").bootID()) ?? ""
 
   /// A ledger owned by this process but with another start time: its owner is "dead".
@@ -286,7 +286,7 @@ import Testing
 }
 
 /// What a helper looks like from outside: R7's "nothing of the host crosses into the box".
-@Suite(.requiresRoot) struct HelperProcessTests {
+@Suite(.requiresRoot, .hostUnchanged) struct HelperProcessTests {
   @Test func theHelperStartsCleanAndAlone() throws {
     let root = try TemporaryDirectory()
     defer { root.remove() }

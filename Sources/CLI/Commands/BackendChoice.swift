@@ -23,7 +23,9 @@ enum BackendChoice {
       func text<T>(_ field: inout T) -> String {
         withUnsafeBytes(of: &field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
       }
-      return SimulatedKernel(hostname: text(&u.nodename), domainname: text(&u.__domainname))
+      return SimulatedKernel(
+        hostname: text(&u.nodename), domainname: text(&u.__domainname),
+        cgroupVersion: LinuxKernel.cgroupVersion() ?? .v2)
     case .real:
       guard geteuid() == 0 else {
         throw ExitError(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import LinuxBackend
 
 /// `boxwalk doctor`: what this host supports, and how to fix what is missing (SPEC §1).
 struct DoctorCommand: ParsableCommand {
@@ -21,8 +22,8 @@ struct DoctorCommand: ParsableCommand {
       row(
         probe.userNamespaces, "unprivileged user namespaces (rootless backend)",
         "sysctl -w user.max_user_namespaces=15000"))
-    let layout = probe.cgroupLayout
-    lines.append(row(layout != .none, "cgroups: \(layout.rawValue)", "mount cgroup2 on /sys/fs/cgroup"))
+    lines.append(
+      row(probe.cgroupVersion != nil, "cgroups: \(LinuxKernel.cgroupLayoutDescription())", "mount cgroup2 on /sys/fs/cgroup"))
     lines.append(row(probe.overlay, "overlayfs", "modprobe overlay"))
     lines.append(row(probe.which("ip") != nil, "iproute2 (ip)", "apt-get install iproute2"))
     lines.append(row(probe.busybox != nil, "busybox (the busybox base image)", "apt-get install busybox-static"))

@@ -1,17 +1,12 @@
 import Glibc
+import Kernel
+import LinuxBackend
 
 /// What this host offers, read from /proc and the file system (for `doctor`, backend choice and
 /// transcript `#require`). Roots are parameters so it can be tested against a temporary tree.
 struct HostProbe {
   var procRoot = "/proc"
   var searchPath = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-
-  enum CgroupLayout: String {
-    case v2 = "cgroup v2 (unified)"
-    case v1 = "cgroup v1"
-    case hybrid = "hybrid (v1 controllers, cgroup2 at /sys/fs/cgroup/unified)"
-    case none = "no cgroup file system mounted"
-  }
 
   var isRoot: Bool { geteuid() == 0 }
 
@@ -34,13 +29,12 @@ struct HostProbe {
     return max > 0 && clone != 0
   }
 
-  var cgroupLayout: CgroupLayout {
-    let mounts = (read(procRoot + "/self/mounts") ?? "").split(separator: "\n").map { $0.split(separator: " ") }
-    let v2 = mounts.filter { $0.count > 2 && $0[2] == "cgroup2" }.map { String($0[1]) }
-    let v1 = mounts.contains { $0.count > 2 && $0[2] == "cgroup" }
-    if v2.contains("/sys/fs/cgroup") { return .v2 }
-    if v1 { return v2.isEmpty ? .v1 : .hybrid }
-    return v2.isEmpty ? .none : .v2
+  /// The cgroup interface boxwalk uses here (the LinuxBackend driver's own choice), or nil.
+  var cgroupVersion: CgroupVersion? { LinuxKernel.cgroupVersion(procRoot: procRoot) }
+
+  /// `cgroup1` or `cgroup2`, for transcript `#require` and `#if`: the interface boxwalk uses.
+  var cgroupFeature: String? {
+    cgroupVersion.map { $0 == .v1 ? "cgroup1" : "cgroup2" }
   }
 
   /// overlayfs is listed in /proc/filesystems once the module is loaded (or built in).
@@ -58,12 +52,7 @@ struct HostProbe {
   var features: Set<String> {
     var f: Set<String> = []
     if isRoot { f.insert("root") }
-    switch cgroupLayout {
-    case .v1: f.insert("cgroup1")
-    case .v2: f.insert("cgroup2")
-    case .hybrid: f.formUnion(["cgroup1"])
-    case .none: break
-    }
+    if let cgroupFeature { f.insert(cgroupFeature) }
     if overlay { f.insert("overlay") }
     if busybox != nil { f.insert("busybox") }
     return f

@@ -13,7 +13,9 @@ struct LabSessionFactory: TranscriptSessionFactory {
     switch backend {
     case .sim:
       // The simulator models union mounts and the busybox image itself; it needs nothing here.
+      // It models this host's cgroup interface (so `cgroup set` translates the same way).
       f.formUnion(["overlay", "busybox"])
+      if let cgroup = probe.cgroupFeature { f.insert(cgroup) } else { f.insert("cgroup2") }
     case .real, .rootless:
       f.formUnion(probe.features)
     }

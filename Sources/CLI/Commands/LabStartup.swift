@@ -11,6 +11,7 @@ enum LabStartup {
   /// with SIGPIPE and leave its ledger behind: SIGPIPE is ignored and writes see EPIPE.
   static func installSignalHandling() {
     _ = FatalSignalTeardown.install()
+    if isatty(STDIN_FILENO) != 1 { _ = FatalSignalTeardown.installForInterrupt() }
     signal(SIGPIPE, SIG_IGN)
   }
 

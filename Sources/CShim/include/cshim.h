@@ -144,6 +144,9 @@ void bw_emergency_clear_ledger(const char *file);
 /// async-signal-safe functions (signal-safety(7)): kill, waitpid, unlink, rmdir, _exit.
 int bw_install_fatal_signal_handlers(void);
 
+/// The same teardown for SIGINT, exit 130: for a REPL with no terminal (input from a pipe).
+int bw_install_fatal_interrupt_handler(void);
+
 // Box processes, proc for a pid namespace, pivot_root (used by boxwalk-helper).
 #include "boxprocess.h"
 // The stress programs a box process runs against its cgroup limits.

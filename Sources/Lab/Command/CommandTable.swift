@@ -114,9 +114,9 @@ public enum CommandTable {
       name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc ls", summary: "System V IPC objects", area: "ipc",
       available: true),
     .init(
-      name: "cgroup", usage: "cgroup new|set|show", summary: "limits and metering", area: "cgroup", available: false),
+      name: "cgroup", usage: "cgroup new | cgroup set KEY VALUE | cgroup show [--raw]", summary: "limits and metering", area: "cgroup", available: true),
     .init(
-      name: "stress", usage: "stress memory|fork|cpu ARG", summary: "test a limit", area: "cgroup", available: false),
+      name: "stress", usage: "stress memory|fork|cpu ARG", summary: "test a limit", area: "cgroup", available: true),
     .init(name: "lessons", usage: "lessons", summary: "list lessons", area: "lessons", available: true),
     .init(name: "lesson", usage: "lesson ID", summary: "start a lesson", area: "lessons", available: true),
     .init(name: "record", usage: "record FILE|stop", summary: "record the session as a transcript", area: "session", available: true),

@@ -19,12 +19,21 @@ public enum WordSplitter {
     var quote = Quote.none
     var quoteColumn = 0
 
-    while let c = it.next() {
-      column += 1
-      // NUL and control bytes never reach a command: they would be invisible in every echo.
+    // NUL and control bytes never reach a command: they would be invisible in every echo, a NUL
+    // would cut a name short at the C boundary (sethostname(2) takes a C string; "ok\0/../x" is
+    // "ok" there), and ESC starts terminal escape sequences. A backslash does not make them
+    // acceptable: `hostname \<ESC>` is refused like a bare ESC (notes/reliability.md, input
+    // classes 6 and 8).
+    func checked(_ c: Unicode.Scalar, _ column: Int) throws(Failure) -> Unicode.Scalar {
       if c.value == 0 || (c.value < 0x20 && c != "\t") || c.value == 0x7f {
         throw Failure(column: column, reason: "control byte \(escapeScalar(c)) is not allowed in a command")
       }
+      return c
+    }
+
+    while let next = it.next() {
+      column += 1
+      let c = try checked(next, column)
       switch quote {
       case .single:
         if c == "'" { quote = .none } else { word.unicodeScalars.append(c) }
@@ -32,8 +41,9 @@ public enum WordSplitter {
         if c == "\"" {
           quote = .none
         } else if c == "\\" {
-          guard let n = it.next() else { throw Failure(column: column, reason: "a backslash ends the line") }
+          guard let escaped = it.next() else { throw Failure(column: column, reason: "a backslash ends the line") }
           column += 1
+          let n = try checked(escaped, column)
           if n == "\"" || n == "\\" || n == "$" || n == "`" {
             word.unicodeScalars.append(n)
           } else {
@@ -53,9 +63,9 @@ public enum WordSplitter {
         } else if c == "\"" {
           quote = .double; quoteColumn = column; inWord = true
         } else if c == "\\" {
-          guard let n = it.next() else { throw Failure(column: column, reason: "a backslash ends the line") }
+          guard let escaped = it.next() else { throw Failure(column: column, reason: "a backslash ends the line") }
           column += 1
-          word.unicodeScalars.append(n); inWord = true
+          word.unicodeScalars.append(try checked(escaped, column)); inWord = true
         } else {
           word.unicodeScalars.append(c); inWord = true
         }

@@ -46,6 +46,16 @@ enum StepText {
       return "chroot rootfs"
     case .map(let box, let kind, let range):
       return "echo '\(range)' > /proc/<\(box)>/\(kind.rawValue)_map    # newuidmap(1) does this for unprivileged users"
+    case .cgroupNew(let box):
+      return "mkdir /sys/fs/cgroup/boxwalk/SESSION/\(box) && echo <\(box)> > /sys/fs/cgroup/boxwalk/SESSION/\(box)/cgroup.procs"
+    case .cgroupSet(let box, let setting):
+      return "echo \(shellQuote(setting.v2Text)) > /sys/fs/cgroup/boxwalk/SESSION/\(box)/\(setting.key.rawValue)"
+    case .stress(let box, let kind):
+      switch kind {
+      case .memory(let bytes): return "nsenter --target <\(box)> --all stress-ng --vm 1 --vm-bytes \(bytes) --vm-keep"
+      case .fork(let count): return "nsenter --target <\(box)> --all sh -c 'for i in $(seq \(count)); do sleep 1000 & done'"
+      case .cpu(let ms): return "nsenter --target <\(box)> --all timeout \(Double(ms) / 1000) sh -c 'while :; do :; done'"
+      }
     case .ipcNew(let box, let kind, let key):
       let flag = kind == .mq ? "-q" : kind == .shm ? "-m -s 4096" : "-s -n 1"
       return "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
@@ -167,6 +177,23 @@ enum StepText {
       lines.append("Root inside has every capability in the user namespace and the namespaces it owns, none on")
       lines.append("the host: that is what makes rootless containers safe (user_namespaces(7)).")
       return lines
+    case .cgroupNew:
+      return [
+        "A cgroup groups processes so the kernel can limit and count what they use together. boxwalk",
+        "makes one under boxwalk/ (on v1: one per controller hierarchy) and moves the box's helper in;",
+        "children start in their parent's cgroup, so every process of the box is counted (cgroups(7)).",
+      ]
+    case .cgroupSet:
+      return [
+        "Limits are plain files: memory.max (bytes; the OOM killer acts past it), pids.max (processes;",
+        "fork fails with EAGAIN past it), cpu.max (QUOTA PERIOD microseconds: run at most QUOTA per",
+        "PERIOD). cgroup v1 names them memory.limit_in_bytes, pids.max and cpu.cfs_quota_us/_period_us.",
+      ]
+    case .stress:
+      return [
+        "A stress program runs as a box process, in the box's cgroup, so the limits apply to it: the",
+        "kernel refuses, kills or throttles it, and the counters in cgroup show say so.",
+      ]
     case .setHostname, .setDomainname:
       return [
         "sethostname(2) and setdomainname(2) change the names stored in the UTS namespace the caller",

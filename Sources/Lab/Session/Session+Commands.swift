@@ -135,6 +135,8 @@ extension Session {
     case "map": try mapCommand(args, line: line, into: &out)
     case "id": try idCommand(args, into: &out)
     case "caps": try capsCommand(args, into: &out)
+    case "cgroup": try cgroupCommand(args, line: line, into: &out)
+    case "stress": try stressCommand(args, line: line, into: &out)
     case "quit", "exit":
       try arity(w[0], args, 0)
       quitRequested = true
@@ -232,6 +234,31 @@ extension Session {
       var lines = ["\(box)'s \(kind.rawValue)_map is now \(range): \(kind.rawValue) \(range.inside) inside is \(range.outside) on the host"]
       if range.inside == 0 { lines.append("\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside") }
       return lines
+    case .cgroupNew(let box):
+      return ["\(box) has a cgroup of its own: boxwalk-helper moved in, and every process it starts inherits it"]
+    case .cgroupSet(let box, let setting):
+      return ["\(box)'s cgroup: \(setting)"] + result.notes
+    case .stress(let box, let kind):
+      var lines: [String]
+      switch kind {
+      case .memory(let bytes):
+        lines =
+          result.exit == .signaled(9)
+          ? ["memory.max stopped the hog: the kernel's OOM killer killed it (SIGKILL) before it touched \(bytes) bytes"]
+          : ["the hog touched \(bytes) bytes and exited: \(result.exit?.description ?? "done")"]
+      case .fork(let count):
+        let refused = result.forksRefused ?? 0
+        lines =
+          refused == 0
+          ? ["all \(count) forks succeeded"]
+          : ["\(refused) of \(count) forks refused with EAGAIN: pids.max counts every process in \(box)'s cgroup"]
+      case .cpu:
+        lines =
+          result.throttled == true
+          ? ["the spinner was throttled: cpu.max lets the cgroup run only its quota in each period"]
+          : ["the spinner was not throttled"]
+      }
+      return lines + died(box)
     case .boxNew(let box):
       return ["created box \(box): one process, sharing every namespace with the host"]
     case .boxRemove(let box):

@@ -6,7 +6,9 @@ extension Session {
     try arity("map", args, 4)
     let box = try currentBox("map")
     guard let kind = IDKind(rawValue: args[0]) else {
-      throw LabError("map takes uid or gid, not \(JSON.quote(escapedForTerminal(args[0])))", [("usage", "map uid|gid INSIDE OUTSIDE COUNT"), LabError.unchanged])
+      throw LabError(
+        "map takes uid or gid, not \(JSON.quote(escapedForTerminal(args[0])))",
+        [("usage", "map uid|gid INSIDE OUTSIDE COUNT"), LabError.unchanged])
     }
     var numbers: [UInt32] = []
     for (name, text) in zip(["INSIDE", "OUTSIDE", "COUNT"], args.dropFirst()) {
@@ -33,7 +35,10 @@ extension Session {
     if shares(box, .user) {
       throw LabError(
         "\(box) is in the host's user namespace: its maps are the host's and cannot be written",
-        [("rule", "a map belongs to a new user namespace, written once from outside"), ("fix", "unshare user"), LabError.unchanged])
+        [
+          ("rule", "a map belongs to a new user namespace, written once from outside"), ("fix", "unshare user"),
+          LabError.unchanged,
+        ])
     }
     try runStep(.map(box: box, kind: kind, range: range), input: line, into: &out)
   }
@@ -47,7 +52,9 @@ extension Session {
       return "?"
     }
     let label = tree.value(at: StatePath(keys: box, "ns", "user"))?.stringValue ?? "?"
-    out.lines.append("in \(box) (\(label)): uid=\(n("uid")) gid=\(n("gid"))" + (n("uid") == "65534" ? " (nobody: unmapped)" : n("uid") == "0" ? " (root)" : ""))
+    out.lines.append(
+      "in \(box) (\(label)): uid=\(n("uid")) gid=\(n("gid"))"
+        + (n("uid") == "65534" ? " (nobody: unmapped)" : n("uid") == "0" ? " (root)" : ""))
     out.lines.append("on the host:    uid=\(n("host_uid")) gid=\(n("host_gid"))")
     for kind in ["uid", "gid"] {
       let map = stringList(StatePath(keys: box, "user", kind + "_map"))

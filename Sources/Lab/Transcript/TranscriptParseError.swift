@@ -25,7 +25,9 @@ public struct TranscriptParseError: Error, Equatable, Sendable, CustomStringConv
 
   /// `path:line:col: message`, then `  fix: ...` on a second line when there is a fix.
   public var description: String {
-    let head = "\(path):\(line):\(column): \(message)"
+    // The path too is shown escaped: a file name may hold any byte but "/" and NUL, and a lesson
+    // pack could name a file with an escape sequence in it (notes/reliability.md, input class 8).
+    let head = "\(Self.visible(path)):\(line):\(column): \(message)"
     guard let fix else { return head }
     return head + "\n  fix: " + fix
   }
@@ -35,7 +37,7 @@ public struct TranscriptParseError: Error, Equatable, Sendable, CustomStringConv
   static func quote(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
-      if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+      if isControl(scalar) {
         out += "\\x" + hex2(scalar.value)
       } else if scalar == "\"" || scalar == "\\" {
         out += "\\" + String(scalar)
@@ -44,6 +46,21 @@ public struct TranscriptParseError: Error, Equatable, Sendable, CustomStringConv
       }
     }
     return out + "\""
+  }
+
+  /// Text as it is, but with every control character (C0, DEL, C1) as `\xNN`: for names shown
+  /// unquoted, such as paths at the start of a message.
+  public static func visible(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    var out = ""
+    for scalar in text.unicodeScalars {
+      if isControl(scalar) { out += "\\x" + hex2(scalar.value) } else { out.unicodeScalars.append(scalar) }
+    }
+    return out
+  }
+
+  static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
   }
 
   static func hex2(_ value: UInt32) -> String {

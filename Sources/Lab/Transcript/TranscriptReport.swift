@@ -7,7 +7,9 @@ public enum TranscriptReport {
   /// captures bound so far (`bindings: ORIG=ci-runner-7`): FileCheck prints the values of the
   /// variables involved in a failed match for the same reason, they are usually the clue.
   public static func lines(for result: TranscriptResult) -> [String] {
-    let head = "\(result.path) [backend=\(result.backend.rawValue)]"
+    // A file name may hold control bytes; shown escaped, it cannot drive the terminal.
+    let path = TranscriptParseError.visible(result.path)
+    let head = "\(path) [backend=\(result.backend.rawValue)]"
     switch result.outcome {
     case .pass:
       return ["PASS " + head]
@@ -18,7 +20,7 @@ public enum TranscriptReport {
     case .fail(let failures):
       var out = ["FAIL " + head]
       for failure in failures {
-        out.append("\(result.path):\(failure.line): \(failure.input)")
+        out.append("\(path):\(failure.line): \(failure.input)")
         out += failure.diff
         if !failure.bindings.isEmpty { out.append("bindings: " + failure.bindings) }
       }

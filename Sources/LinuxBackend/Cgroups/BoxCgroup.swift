@@ -1,3 +1,5 @@
+import Kernel
+
 /// Where a box's cgroup lives: `boxwalk/SESSION/BOX` under the root of each hierarchy it uses
 /// (`/sys/fs/cgroup/boxwalk/...` on v2, `/sys/fs/cgroup/memory/boxwalk/...`, `.../pids/boxwalk/...`
 /// on v1).

@@ -1,3 +1,5 @@
+import Kernel
+
 /// One thing a cgroup driver did to the cgroup file system, in the order it did it. Every driver
 /// operation returns these, so a step can print the system call, the shell command a learner could
 /// type instead, and on v1 how a v2 key was translated:

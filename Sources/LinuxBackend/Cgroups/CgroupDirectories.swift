@@ -1,3 +1,4 @@
+import Kernel
 import Glibc
 
 /// Making cgroup directories, shared by both drivers. In a cgroup file system mkdir(2) is how a

@@ -1,12 +1,6 @@
 import Kernel
 
-/// The two cgroup interfaces of Linux.
-package enum CgroupVersion: String, Equatable, Sendable {
-  /// One hierarchy per controller (or group of controllers), Documentation/admin-guide/cgroup-v1/.
-  case v1
-  /// The unified hierarchy, Documentation/admin-guide/cgroup-v2.rst.
-  case v2
-}
+
 
 /// What boxwalk does with cgroups, the same on both versions. The cgroup of a box is
 /// `boxwalk/SESSION/BOX` (BoxCgroup) under each hierarchy's root. Every operation returns the

@@ -1,3 +1,4 @@
+import Kernel
 import Glibc
 
 /// The kernel rule behind a failed cgroup file operation, in words for the learner. The errno

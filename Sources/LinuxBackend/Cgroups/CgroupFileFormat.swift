@@ -1,3 +1,5 @@
+import Kernel
+
 /// How cgroup interface files read (cgroup-v2.rst, "Interface Files"; cgroup-v1/*.rst), as pure
 /// functions of their text.
 enum CgroupFileFormat {

@@ -1,3 +1,4 @@
+import Kernel
 import Glibc
 
 /// The file operations a cgroup driver makes, behind a seam so that a test can play the kernel in

@@ -1,3 +1,5 @@
+import Kernel
+
 /// Which cgroup hierarchies this host has, and where each controller lives: what `boxwalk doctor`
 /// reports and what decides between the v1 and the v2 driver.
 ///

@@ -1,3 +1,4 @@
+import Kernel
 import Glibc
 
 /// `boxwalk cleanup` for cgroups: find the `boxwalk/SESSION` directories of sessions that are no

@@ -1,3 +1,5 @@
+import Kernel
+
 /// One cgroup file system mount, as a line of /proc/PID/mountinfo describes it (proc(5)):
 ///
 ///     35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory

@@ -1,3 +1,5 @@
+import Kernel
+
 /// How long to keep trying while the kernel finishes something asynchronous: processes that got
 /// SIGKILL still have to exit and free their memory before their cgroup reads empty, and rmdir(2)
 /// of a cgroup says EBUSY until then (notes/reliability.md R3). opencontainers/cgroups `RemovePath`

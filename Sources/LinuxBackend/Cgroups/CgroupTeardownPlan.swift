@@ -1,3 +1,5 @@
+import Kernel
+
 /// What tearing a cgroup down takes, worked out from a listing of its tree before anything is
 /// done (STYLE 8): how to kill every process in it, how to know they are gone, and which
 /// directories to remove in which order. `CgroupTeardown` carries a plan out.

@@ -1,13 +1,11 @@
-import Kernel
-
 /// `cgroup set KEY VALUE`, parsed and checked before any file is written (SPEC §8).
 ///
 /// Keys are spelled as cgroup v2 spells them on every host; the v1 driver translates them
 /// (Documentation/admin-guide/cgroup-v2.rst, "Memory", "PID", "CPU" interface files). This file
 /// uses only the Swift standard library and Kernel, so it could move to Kernel for the simulator
 /// and the command grammar to share.
-package struct CgroupSetting: Equatable, Sendable, CustomStringConvertible {
-  package enum Key: String, CaseIterable, Equatable, Sendable {
+public struct CgroupSetting: Equatable, Hashable, Sendable, CustomStringConvertible {
+  public enum Key: String, CaseIterable, Equatable, Hashable, Sendable {
     /// Hard memory limit in bytes; over it the kernel reclaims, then OOM-kills inside the cgroup.
     case memoryMax = "memory.max"
     /// Most processes (and threads) the cgroup may hold; fork(2) and clone(2) fail with EAGAIN.
@@ -16,31 +14,31 @@ package struct CgroupSetting: Equatable, Sendable, CustomStringConvertible {
     case cpuMax = "cpu.max"
   }
 
-  package enum Value: Equatable, Sendable {
+  public enum Value: Equatable, Hashable, Sendable {
     case bytes(CgroupLimit)
     case count(CgroupLimit)
     /// Quota in microseconds per period; a nil period keeps the current one.
     case cpu(quota: CgroupLimit, period: UInt64?)
   }
 
-  package var key: Key
-  package var value: Value
+  public var key: Key
+  public var value: Value
   /// The value as the learner typed it ("64M"), for the translation line.
-  package var typed: String
+  public var typed: String
 
-  package init(key: Key, value: Value, typed: String) {
+  public init(key: Key, value: Value, typed: String) {
     self.key = key
     self.value = value
     self.typed = typed
   }
 
   /// `memory.max 64M`, with quotes where the value has a space: `cpu.max "50000 100000"`.
-  package var description: String {
+  public var description: String {
     key.rawValue + " " + (typed.contains(" ") ? "\"" + typed + "\"" : typed)
   }
 
   /// The text cgroup v2 takes in the file of the same name: bytes, a count, or "QUOTA PERIOD".
-  package var v2Text: String {
+  public var v2Text: String {
     switch value {
     case .bytes(let limit), .count(let limit): return limit.description
     case .cpu(let quota, let period): return quota.description + (period.map { " \($0)" } ?? "")
@@ -50,13 +48,13 @@ package struct CgroupSetting: Equatable, Sendable, CustomStringConvertible {
   // MARK: - Kernel bounds
 
   /// PID_MAX_LIMIT on 64-bit kernels: pids.max takes 0 ... this, or "max" (kernel/cgroup/pids.c).
-  package static let pidsLimit: UInt64 = 4_194_304
+  public static let pidsLimit: UInt64 = 4_194_304
   /// cpu.max bounds (kernel/sched/core.c, tg_set_bandwidth): a period from 1 ms to 1 s, a quota
   /// of at least 1 ms and at most 2^44 - 1 microseconds (MAX_BW).
-  package static let cpuPeriods: ClosedRange<UInt64> = 1_000...1_000_000
-  package static let cpuQuotas: ClosedRange<UInt64> = 1_000...((1 << 44) - 1)
+  public static let cpuPeriods: ClosedRange<UInt64> = 1_000...1_000_000
+  public static let cpuQuotas: ClosedRange<UInt64> = 1_000...((1 << 44) - 1)
   /// The largest memory limit: the kernel keeps it as a signed 64-bit byte count.
-  package static let memoryLimit = UInt64(Int64.max)
+  public static let memoryLimit = UInt64(Int64.max)
 
   /// v1 names a learner may know, and the v2 key boxwalk spells them with.
   static let v1Spellings: [String: Key] = [
@@ -64,7 +62,7 @@ package struct CgroupSetting: Equatable, Sendable, CustomStringConvertible {
   ]
 
   /// Parse and check `KEY VALUE`. Throws with the rule and a fix; nothing has been written then.
-  package static func parse(key: String, value: String) throws(CgroupSettingError) -> CgroupSetting {
+  public static func parse(key: String, value: String) throws(CgroupSettingError) -> CgroupSetting {
     let keys = Key.allCases.map(\.rawValue).joined(separator: ", ")
     guard let parsedKey = Key(rawValue: key) else {
       if let v2 = v1Spellings[key] {
@@ -165,11 +163,11 @@ package struct CgroupSetting: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// A limit: a number, or no limit at all ("max" in cgroup v2 files).
-package enum CgroupLimit: Equatable, Sendable, CustomStringConvertible {
+public enum CgroupLimit: Equatable, Hashable, Sendable, CustomStringConvertible {
   case max
   case value(UInt64)
 
-  package var description: String {
+  public var description: String {
     switch self {
     case .max: "max"
     case .value(let n): String(n)
@@ -178,13 +176,43 @@ package enum CgroupLimit: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// A `cgroup set` that was refused before anything was written.
-package struct CgroupSettingError: Error, Equatable, Sendable, CustomStringConvertible {
-  package var key: String
-  package var value: String
-  package var rule: String
-  package var fix: String
+public struct CgroupSettingError: Error, Equatable, Sendable, CustomStringConvertible {
+  public var key: String
+  public var value: String
+  public var rule: String
+  public var fix: String
 
-  package var description: String {
+  public init(key: String, value: String, rule: String, fix: String) {
+    self.key = key
+    self.value = value
+    self.rule = rule
+    self.fix = fix
+  }
+
+  public var description: String {
     "cgroup set \(JSON.quote(key)) \(JSON.quote(value)): \(rule)\n  fix: \(fix)\n  nothing was changed"
+  }
+}
+
+extension CgroupSetting {
+  /// The files and values this setting becomes on a cgroup version. v1 has other names and
+  /// writes "no limit" as -1; cpu.max splits into a period and a quota (Documentation/scheduler/
+  /// sched-bwc.rst).
+  public func files(_ version: CgroupVersion) -> [(file: String, value: String)] {
+    switch (version, value) {
+    case (.v2, _): return [(key.rawValue, v2Text)]
+    case (.v1, .bytes(let limit)): return [("memory.limit_in_bytes", limit == .max ? "-1" : limit.description)]
+    case (.v1, .count(let limit)): return [("pids.max", limit.description)]
+    case (.v1, .cpu(let quota, let period)):
+      return (period.map { [("cpu.cfs_period_us", String($0))] } ?? [])
+        + [("cpu.cfs_quota_us", quota == .max ? "-1" : quota.description)]
+    }
+  }
+
+  /// On v1, the line that shows what the v2 name became: `memory.max 64M -> memory.limit_in_bytes
+  /// = 67108864`. nil on v2, where the file has the name the learner typed.
+  public func translation(_ version: CgroupVersion) -> String? {
+    guard version == .v1 else { return nil }
+    return "cgroup v1: \(self) -> " + files(.v1).map { "\($0.file) = \($0.value)" }.joined(separator: ", ")
   }
 }

@@ -1,58 +1,86 @@
-import Kernel
-
 /// A box cgroup's limits beside its usage, read from either version and named as cgroup v2
 /// names them (`cgroup show`, and `BOX.cgroup...` in the state tree). A nil is a file the host
 /// does not have (a controller not enabled, a kernel too old for memory.peak).
-package struct CgroupReport: Equatable, Sendable {
-  package struct Memory: Equatable, Sendable {
+public struct CgroupReport: Equatable, Sendable {
+  public struct Memory: Equatable, Sendable {
     /// memory.max (v1: memory.limit_in_bytes).
-    package var max: CgroupLimit?
+    public var max: CgroupLimit?
     /// memory.current (v1: memory.usage_in_bytes), bytes.
-    package var current: UInt64?
+    public var current: UInt64?
     /// memory.peak, Linux 5.19 (v1: memory.max_usage_in_bytes), bytes.
-    package var peak: UInt64?
+    public var peak: UInt64?
     /// How often usage hit the limit: `max` in memory.events (v1: memory.failcnt).
-    package var maxEvents: UInt64?
+    public var maxEvents: UInt64?
     /// Processes the OOM killer killed in here: `oom_kill` in memory.events (v1: in
     /// memory.oom_control, Linux 4.13).
-    package var oomKills: UInt64?
+    public var oomKills: UInt64?
+
+    public init(
+      max: CgroupLimit? = nil, current: UInt64? = nil, peak: UInt64? = nil, maxEvents: UInt64? = nil,
+      oomKills: UInt64? = nil
+    ) {
+      self.max = max
+      self.current = current
+      self.peak = peak
+      self.maxEvents = maxEvents
+      self.oomKills = oomKills
+    }
   }
 
-  package struct Pids: Equatable, Sendable {
-    package var max: CgroupLimit?
-    package var current: UInt64?
+  public struct Pids: Equatable, Sendable {
+    public var max: CgroupLimit?
+    public var current: UInt64?
     /// pids.peak: the most processes there ever were at once (recent kernels, v1 and v2).
-    package var peak: UInt64?
+    public var peak: UInt64?
     /// fork(2)s refused because of pids.max: `max` in pids.events.
-    package var maxEvents: UInt64?
+    public var maxEvents: UInt64?
+
+    public init(max: CgroupLimit? = nil, current: UInt64? = nil, peak: UInt64? = nil, maxEvents: UInt64? = nil) {
+      self.max = max
+      self.current = current
+      self.peak = peak
+      self.maxEvents = maxEvents
+    }
   }
 
-  package struct CPU: Equatable, Sendable {
+  public struct CPU: Equatable, Sendable {
     /// cpu.max (v1: cpu.cfs_quota_us, cpu.cfs_period_us), microseconds.
-    package var quota: CgroupLimit?
-    package var period: UInt64?
+    public var quota: CgroupLimit?
+    public var period: UInt64?
     /// `usage_usec` in cpu.stat (v1: cpuacct.usage, in nanoseconds).
-    package var usageMicroseconds: UInt64?
+    public var usageMicroseconds: UInt64?
     /// cpu.stat: enforcement periods, periods in which the cgroup was throttled, and the time it
     /// spent throttled (v1: throttled_time, in nanoseconds).
-    package var periods: UInt64?
-    package var throttledPeriods: UInt64?
-    package var throttledMicroseconds: UInt64?
+    public var periods: UInt64?
+    public var throttledPeriods: UInt64?
+    public var throttledMicroseconds: UInt64?
+
+    public init(
+      quota: CgroupLimit? = nil, period: UInt64? = nil, usageMicroseconds: UInt64? = nil, periods: UInt64? = nil,
+      throttledPeriods: UInt64? = nil, throttledMicroseconds: UInt64? = nil
+    ) {
+      self.quota = quota
+      self.period = period
+      self.usageMicroseconds = usageMicroseconds
+      self.periods = periods
+      self.throttledPeriods = throttledPeriods
+      self.throttledMicroseconds = throttledMicroseconds
+    }
   }
 
-  package var version: CgroupVersion
-  package var memory = Memory()
-  package var pids = Pids()
-  package var cpu = CPU()
+  public var version: CgroupVersion
+  public var memory = Memory()
+  public var pids = Pids()
+  public var cpu = CPU()
 
-  package init(version: CgroupVersion) { self.version = version }
+  public init(version: CgroupVersion) { self.version = version }
 
   /// The subtree for `BOX.cgroup` (SPEC §4), keys as the v2 files name them:
   /// `memory.max`, `memory.current`, `memory.events.oom_kill`, `pids.events.max`, `cpu.max`,
   /// `cpu.stat.nr_throttled`. Limits and counts a transcript can predict (OOM kills, refused
   /// forks, the number of processes) are plain; byte counts, times, peaks and the cgroup version
   /// (a fact of the host) are volatile (SPEC §5).
-  package var state: StateValue {
+  public var state: StateValue {
     func int(_ n: UInt64?) -> StateValue? { n.map { .int(Int(clamping: $0)) } }
     func limit(_ l: CgroupLimit?) -> StateValue? {
       switch l {

@@ -1,0 +1,112 @@
+import Kernel
+
+/// A simulated cgroup (cgroups(7)): the limits a box's cgroup holds and the outcomes the kernel
+/// enforces, for the stress programs of the transcripts.
+struct SimCgroup {
+  var memoryMax = CgroupLimit.max
+  var pidsMax = CgroupLimit.max
+  var cpuQuota = CgroupLimit.max
+  var cpuPeriod: UInt64 = 100_000
+  var oomKills: UInt64 = 0
+  var pidsRefused: UInt64 = 0
+  var throttled: UInt64 = 0
+}
+
+extension SimulatedKernel {
+  func cgroupNew(_ i: Int, _ step: Step) throws(KernelError) {
+    let name = boxes[i].name
+    guard cgroups[name] == nil else { throw KernelError(step: step, call: step.calls[0], errno: .EEXIST) }
+    cgroups[name] = SimCgroup()
+  }
+
+  func cgroupSet(_ i: Int, _ setting: CgroupSetting, _ step: Step) throws(KernelError) -> StepResult {
+    let name = boxes[i].name
+    guard var cg = cgroups[name] else { throw KernelError(step: step, call: step.calls[0], errno: .ENOENT) }
+    switch setting.value {
+    case .bytes(let limit): cg.memoryMax = limit
+    case .count(let limit): cg.pidsMax = limit
+    case .cpu(let quota, let period):
+      cg.cpuQuota = quota
+      if let period { cg.cpuPeriod = period }
+    }
+    cgroups[name] = cg
+    return StepResult(notes: setting.translation(cgroupVersion).map { [$0] } ?? [])
+  }
+
+  /// The stress programs, decided the way the kernel decides them:
+  /// - memory: the cgroup's charge would pass memory.max, the OOM killer kills the hog (SIGKILL);
+  /// - fork: the pids controller refuses every fork past pids.max with EAGAIN;
+  /// - cpu: a quota below one period's length throttles a single spinning thread.
+  func stress(_ i: Int, _ kind: StressKind, _ step: Step) throws(KernelError) -> StepResult {
+    let box = boxes[i]
+    guard let pidInode = box.process.ns[.pid], var pidNS = namespaces[pidInode] else { throw missing(step, box.name) }
+    guard pidNS.alive else { throw KernelError(step: step, call: step.calls[0], errno: .ENOMEM) }
+    var cg = cgroups[box.name]
+    // The stress process takes a PID like any box process; in a fresh pid namespace it is PID 1.
+    let pid: Int
+    if pidInode == host.activePID {
+      pid = allocatePID()
+    } else {
+      pid = pidNS.nextPID
+      pidNS.nextPID += 1
+      pidNS.populated = true
+    }
+    var exit = ProcessExit.exited(0)
+    var result = StepResult(boxPID: pid)
+    switch kind {
+    case .memory(let bytes):
+      if case .value(let max)? = cg?.memoryMax, bytes >= max {
+        exit = .signaled(9)
+        cg?.oomKills += 1
+      }
+    case .fork(let count):
+      // Already in the cgroup: the helper, the box's programs started after `cgroup new`, and
+      // the stress process itself.
+      let current = cg == nil ? 0 : 2 + tasks.filter { $0.box == box.name && $0.inCgroup }.count
+      var started = count
+      if case .value(let max)? = cg?.pidsMax { started = min(count, max > UInt64(current) ? Int(max) - current : 0) }
+      cg?.pidsRefused += UInt64(count - started)
+      result.forksRefused = count - started
+      result.forksStarted = started
+      if pidInode != host.activePID { pidNS.nextPID += started }
+    case .cpu:
+      result.throttled = false
+      if let c = cg, case .value(let quota) = c.cpuQuota, quota < c.cpuPeriod {
+        cg?.throttled += 1
+        result.throttled = true
+      }
+    }
+    namespaces[pidInode] = pidNS
+    if let cg { cgroups[box.name] = cg }
+    if pid == 1, pidInode != host.activePID {
+      // The stress process was the namespace's init: its exit ends the namespace.
+      namespaces[pidInode]?.alive = false
+      killTasks { $0.pidNamespace == pidInode }
+    }
+    result.exit = exit
+    return result
+  }
+
+  /// What `cgroup show` reads: limits, and usage the simulator can know (counts); byte counts
+  /// and times are made up but volatile, like the kernel's.
+  func cgroupReport(_ name: String) -> CgroupReport? {
+    guard let cg = cgroups[name] else { return nil }
+    var r = CgroupReport(version: cgroupVersion)
+    r.memory.max = cg.memoryMax
+    r.memory.current = 0
+    r.memory.peak = 0
+    r.memory.maxEvents = cg.oomKills
+    r.memory.oomKills = cg.oomKills
+    r.pids.max = cg.pidsMax
+    r.pids.current = UInt64(1 + tasks.filter { $0.box == name && $0.inCgroup }.count)
+    r.pids.peak = r.pids.current
+    r.pids.maxEvents = cg.pidsRefused
+    r.cpu.quota = cg.cpuQuota
+    r.cpu.period = cg.cpuPeriod
+    r.cpu.usageMicroseconds = 0
+    r.cpu.periods = cg.throttled
+    r.cpu.throttledPeriods = cg.throttled
+    r.cpu.throttledMicroseconds = 0
+    return r
+  }
+}

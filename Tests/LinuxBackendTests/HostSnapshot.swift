@@ -1,0 +1,1 @@
+../CLITests/HostSnapshot.swift
