@@ -12,7 +12,9 @@ public enum JSON {
       case "\n": out += "\\n"
       case "\r": out += "\\r"
       case "\t": out += "\\t"
-      case _ where scalar.value < 0x20 || scalar.value == 0x7f:
+      // C0 controls, DEL and the C1 controls (U+0080..U+009F, which some terminals read as
+      // escape sequences): escaped, so no value can drive the learner's terminal.
+      case _ where scalar.value < 0x20 || (scalar.value >= 0x7f && scalar.value < 0xa0):
         let hex = String(scalar.value, radix: 16)
         out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
       default: out.unicodeScalars.append(scalar)

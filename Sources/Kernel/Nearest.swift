@@ -23,6 +23,9 @@ public enum Nearest {
     let limit = maxDistance ?? max(2, word.count / 3)
     var best: (name: String, distance: Int)?
     for c in candidates {
+      // The distance is at least the difference in length: skip the quadratic work when that
+      // alone rules a candidate out (a 64 KiB typo must not stall the REPL).
+      if abs(word.unicodeScalars.count - c.unicodeScalars.count) > limit { continue }
       let d = distance(word, c)
       if d <= limit, d < (best?.distance ?? Int.max) { best = (c, d) }
     }

@@ -59,6 +59,14 @@ public struct StatePath: Equatable, Hashable, Sendable, CustomStringConvertible 
               switch s[i] {
               case "n": key += "\n"
               case "t": key += "\t"
+              case "r": key += "\r"
+              case "u":
+                // \uXXXX, as JSON.quote writes control characters.
+                guard i + 4 < s.count, let v = UInt32(String(String.UnicodeScalarView(s[(i + 1)...(i + 4)])), radix: 16),
+                  let scalar = Unicode.Scalar(v)
+                else { throw fail("\\u needs four hex digits") }
+                key.unicodeScalars.append(scalar)
+                i += 4
               case "\"", "\\", "/": key.unicodeScalars.append(s[i])
               default: throw fail("unknown escape \\\(s[i]) in a quoted key")
               }

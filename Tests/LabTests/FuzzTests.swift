@@ -161,9 +161,7 @@ import Testing
   @Test func aKeyWithAControlCharacterRoundTrips() {
     for key in ["a\rb", "\u{1B}[2J", "x\u{7}"] {
       let path = StatePath([.key("web"), .key(key)])
-      withKnownIssue("StatePath.parse does not read every escape StatePath.description writes") {
-        #expect((try? StatePath.parse(path.description)) == path)
-      }
+      #expect((try? StatePath.parse(path.description)) == path)
     }
   }
 
@@ -285,9 +283,7 @@ import Testing
     for line in ["box new web", "unshare uts", "hostname \"a\u{9B}2Jb\"", "show 'web[\"\u{9D}0;t\"]'"] {
       out += session.execute(line)
     }
-    withKnownIssue("JSON.quote leaves C1 controls raw") {
-      #expect(out.allSatisfy { Self.c1Control(in: $0) == nil }, "\(out.filter { Self.c1Control(in: $0) != nil })")
-    }
+    #expect(out.allSatisfy { Self.c1Control(in: $0) == nil }, "\(out.filter { Self.c1Control(in: $0) != nil })")
     Self.expectPrintable(out, "C1 hostname")
   }
 
@@ -304,13 +300,7 @@ import Testing
       let out = session.execute("hostname \"\(name)\"")
       let shell = try #require(out.first { $0.hasPrefix("  shell    ") }).dropFirst("  shell    ".count)
       let words = try? WordSplitter.split(String(shell))
-      if name == "it's" {
-        #expect(words?.last == name, "\(shell)")
-      } else {
-        withKnownIssue("StepText.shellQuote misses a quote that carries a combining mark") {
-          #expect(words?.last == name, "\(shell)")
-        }
-      }
+      #expect(words?.last == name, "\(shell)")
     }
   }
 

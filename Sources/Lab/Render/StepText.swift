@@ -203,15 +203,33 @@ enum StepText {
     }
   }
 
-  /// Quotes a word for a POSIX shell when it needs it.
+  /// Quotes a word for a POSIX shell when it needs it, scalar by scalar (a quote followed by a
+  /// combining mark is still a quote). A word with control characters uses bash's $'...' quoting
+  /// with \xNN escapes, so the printed line can be pasted and never drives the terminal.
   static func shellQuote(_ s: String) -> String {
-    let safe =
-      !s.isEmpty
-      && s.unicodeScalars.allSatisfy {
-        ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
-          || "-_.,:/=@+".unicodeScalars.contains($0)
+    let safe = !s.isEmpty && s.unicodeScalars.allSatisfy {
+      ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_.,:/=@+".unicodeScalars.contains($0)
+    }
+    if safe { return s }
+    let isControl = { (c: Unicode.Scalar) in c.value < 0x20 || (c.value >= 0x7f && c.value < 0xa0) }
+    if s.unicodeScalars.contains(where: isControl) {
+      var out = "$'"
+      for c in s.unicodeScalars {
+        if isControl(c) {
+          for byte in String(c).utf8 { out += "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16) }
+        } else if c == "'" || c == "\\" {
+          out += "\\" + String(c)
+        } else {
+          out.unicodeScalars.append(c)
+        }
       }
-    return safe ? s : "'" + s.replacingEvery("'", with: "'\\''") + "'"
+      return out + "'"
+    }
+    var out = "'"
+    for c in s.unicodeScalars {
+      if c == "'" { out += "'\\''" } else { out.unicodeScalars.append(c) }
+    }
+    return out + "'"
   }
 
   /// What an errno means for this step, when there is something specific to teach.
@@ -248,11 +266,5 @@ enum StepText {
     default:
       return nil
     }
-  }
-}
-
-extension String {
-  func replacingEvery(_ target: String, with replacement: String) -> String {
-    split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
   }
 }
