@@ -90,7 +90,8 @@ public enum WordSplitter {
 public func escapedForTerminal(_ s: String) -> String {
   var out = ""
   for c in s.unicodeScalars {
-    if c.value < 0x20 || c.value == 0x7f || (c.value >= 0x80 && c.value < 0xa0) {
+    // Tab is harmless on a terminal (programs print tables with it); every other control is not.
+    if (c.value < 0x20 && c != "\t") || c.value == 0x7f || (c.value >= 0x80 && c.value < 0xa0) {
       out += WordSplitter.escapeScalar(c)
     } else {
       out.unicodeScalars.append(c)
