@@ -25,11 +25,17 @@ public struct ProcessFacts: Equatable, Sendable {
   /// System V IPC objects visible in the process's IPC namespace. For the host: only those
   /// created since the session started (the host's own are host-specific, SPEC §5).
   public var ipc: [IPCObjectFacts]
+  /// The network the process sees, when it is one of boxwalk's network namespaces. nil for a box
+  /// that still shares the machine's network namespace: the machine's links and routes differ
+  /// between hosts (SPEC §5) and boxwalk never reads or changes them. For the host, this is the
+  /// lab's host side: the network namespace boxwalk keeps for the session that stands in for the
+  /// host (SPEC §3), never the machine's own.
+  public var net: NetFacts?
 
   public init(
     hostPID: Int, namespaces: [NamespaceKind: UInt64], hostname: String, domainname: String,
     processes: [BoxProcessFacts] = [], pidNamespaceAlive: Bool = true, mounts: [MountFacts] = [],
-    rootPropagation: Propagation? = nil, root: RootFacts = .host, ipc: [IPCObjectFacts] = []
+    rootPropagation: Propagation? = nil, root: RootFacts = .host, ipc: [IPCObjectFacts] = [], net: NetFacts? = nil
   ) {
     self.hostPID = hostPID
     self.namespaces = namespaces
@@ -41,6 +47,7 @@ public struct ProcessFacts: Equatable, Sendable {
     self.rootPropagation = rootPropagation
     self.root = root
     self.ipc = ipc
+    self.net = net
   }
 }
 

@@ -32,6 +32,21 @@ public enum Step: Equatable, Hashable, Sendable {
   case chroot(box: String)
   /// msgget(2) / shmget(2) / semget(2) with IPC_CREAT|IPC_EXCL in the box's IPC namespace.
   case ipcNew(box: String, kind: IPCKind, key: Int32)
+  /// rtnetlink RTM_NEWLINK on the host side: a veth pair, `hostLink` on the host side and its
+  /// peer `boxLink` created directly in the box's network namespace (veth(4), ip-link(8)).
+  case netVeth(box: String, hostLink: String, boxLink: String)
+  /// RTM_NEWLINK on the host side: a bridge, like docker0.
+  case netBridge(name: String)
+  /// RTM_NEWLINK with IFLA_MASTER on the host side: `link` becomes a port of `bridge`.
+  case netAttach(link: String, bridge: String)
+  /// RTM_NEWADDR: an IPv4 address (and with it the subnet) on a link.
+  case netAddr(link: NetLinkRef, cidr: IPv4CIDR)
+  /// RTM_NEWLINK with IFF_UP set or cleared in ifi_change: `ip link set IF up|down`.
+  case netState(link: NetLinkRef, up: Bool)
+  /// RTM_NEWROUTE in the box's main table: `ip route add default via ADDR`.
+  case netRoute(box: String, gateway: IPv4Address)
+  /// One ICMP echo request from a lab network namespace, over a raw socket (icmp(7), raw(7)).
+  case ping(from: NetSide, address: IPv4Address)
 
   /// The box the step acts on.
   public var box: String {
@@ -39,8 +54,11 @@ public enum Step: Equatable, Hashable, Sendable {
     case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .rootfs(let b, _), .pivotRoot(let b),
-      .chroot(let b), .ipcNew(let b, _, _):
+      .chroot(let b), .ipcNew(let b, _, _), .netVeth(let b, _, _), .netRoute(let b, _):
       b
+    case .netBridge, .netAttach: NetSide.host.name
+    case .netAddr(let link, _), .netState(let link, _): link.side.name
+    case .ping(let side, _): side.name
     }
   }
 
@@ -62,8 +80,41 @@ public enum Step: Equatable, Hashable, Sendable {
     case .pivotRoot: "pivot_root"
     case .chroot: "chroot"
     case .ipcNew: "ipc"
+    case .netVeth: "net-veth"
+    case .netBridge: "net-bridge"
+    case .netAttach: "net-attach"
+    case .netAddr: "net-addr"
+    case .netState(_, let up): up ? "net-up" : "net-down"
+    case .netRoute: "net-route"
+    case .ping: "ping"
     }
   }
+}
+
+/// Which network namespace a net step acts in: boxwalk's host side, or a box's own.
+public enum NetSide: Equatable, Hashable, Sendable {
+  case host
+  case box(String)
+
+  /// `host`, or the box's name.
+  public var name: String {
+    switch self {
+    case .host: "host"
+    case .box(let b): b
+    }
+  }
+}
+
+/// A link named by the side it is on: `host:veth-web` on the host side, `eth0` in a box.
+public struct NetLinkRef: Equatable, Hashable, Sendable, CustomStringConvertible {
+  public var side: NetSide
+  public var name: String
+  public init(_ side: NetSide, _ name: String) {
+    self.side = side
+    self.name = name
+  }
+  /// As the learner writes it: `host:NAME` on the host side, the bare name in a box.
+  public var description: String { side == .host ? "host:\(name)" : name }
 }
 
 /// The combined flags of several namespace kinds, printed the way strace does: `CLONE_NEWUTS|CLONE_NEWIPC`.

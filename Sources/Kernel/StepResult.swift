@@ -7,11 +7,14 @@ public struct StepResult: Equatable, Sendable {
   /// The PID the new process has in the box's view (only printed when the box has its own pid
   /// namespace: otherwise it is a host PID, which is volatile).
   public var boxPID: Int?
+  /// What the kernel answered to `ping`.
+  public var ping: PingAnswer?
 
-  public init(output: [String] = [], exit: ProcessExit? = nil, boxPID: Int? = nil) {
+  public init(output: [String] = [], exit: ProcessExit? = nil, boxPID: Int? = nil, ping: PingAnswer? = nil) {
     self.output = output
     self.exit = exit
     self.boxPID = boxPID
+    self.ping = ping
   }
 
   public static let none = StepResult()
@@ -37,4 +40,15 @@ public func signalName(_ sig: Int32) -> String {
     14: "SIGALRM", 15: "SIGTERM",
   ]
   return names[sig] ?? "signal \(sig)"
+}
+
+/// The kernel's answer to one ICMP echo request (`ping`): a reply came, or none did. When the
+/// kernel refused to send at all (no route: sendto(2) fails with ENETUNREACH), `sendErrno` says so.
+public struct PingAnswer: Equatable, Sendable {
+  public var reachable: Bool
+  public var sendErrno: Errno?
+  public init(reachable: Bool, sendErrno: Errno? = nil) {
+    self.reachable = reachable
+    self.sendErrno = sendErrno
+  }
 }

@@ -158,6 +158,8 @@ public final class LinuxKernel: Kernel {
         hostIPC.append((kind.rawValue, key, id))
         try? session?.record(.ipc(kind: kind.rawValue, key: key, id: id))
       }
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping:
+      return try performNet(step)
     }
     return .none
   }

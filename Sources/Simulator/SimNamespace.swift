@@ -24,6 +24,8 @@ struct SimNamespace {
   var rootPropagation = Propagation.private
   /// ipc: System V objects.
   var ipc: [IPCObjectFacts] = []
+  /// net: links, addresses and routes (a new network namespace has only lo, down).
+  var net = SimNet()
 }
 
 /// A mount in a simulated mount namespace, keyed by the root it is relative to.
