@@ -1,4 +1,5 @@
-// The boxwalk helper protocol, version "bw2" (bw1 plus the verbs for processes, mounts and IPC).
+// The boxwalk helper protocol, version "bw2" (bw1 plus the verbs for processes, mounts and IPC,
+// and the networking verbs netlink, netdump and echo; adding verbs keeps the version).
 //
 // This file is compiled into both ends: LinuxBackend (the REPL side) and boxwalk-helper, which
 // reaches it through the symlink Sources/BoxwalkHelper/HelperProtocol.swift. It is pure Swift
@@ -51,6 +52,18 @@
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
 //     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
 //     ipcnew KIND KEY               -> ok ID | err ERRNO msgget|shmget|semget
+//     netlink MESSAGE               one rtnetlink(7) request, built by boxwalk (NetWire) with
+//                                   NLM_F_ACK, sent on a NETLINK_ROUTE socket the helper opens in
+//                                   its network namespace for this request only
+//                                   -> ok | err ERRNO sendmsg (ERRNO from the kernel's NLMSG_ERROR
+//                                      answer, or from socket/send/recv)
+//     netdump PIDS                  the helper's network namespace: links, IPv4 addresses, main
+//                                   table routes, and the namespace id it gives each process in
+//                                   PIDS (decimal, comma-separated, may be empty)
+//                                   -> ok TEXT (NetWire's Dump text lines) | err ERRNO CALL
+//     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
+//                                   waiting up to TIMEOUT milliseconds for the reply
+//                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
 //
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
@@ -140,6 +153,12 @@ package enum HelperRequest: Equatable, Sendable {
   case pivot(rootfs: [UInt8])
   case chroot(rootfs: [UInt8])
   case ipcnew(kind: String, key: Int32)
+  /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
+  case netlink([UInt8])
+  /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
+  case netdump(pids: [Int32])
+  /// One ICMP echo, and whether the reply came within the time.
+  case echo(address: String, timeoutMilliseconds: Int32)
 
   package var fields: [[UInt8]] {
     switch self {
@@ -159,6 +178,9 @@ package enum HelperRequest: Equatable, Sendable {
     case .pivot(let rootfs): [HelperWire.text("pivot"), rootfs]
     case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
     case .ipcnew(let kind, let key): [HelperWire.text("ipcnew"), HelperWire.text(kind), HelperWire.number(key)]
+    case .netlink(let message): [HelperWire.text("netlink"), message]
+    case .netdump(let pids): [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
+    case .echo(let address, let timeout): [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
     }
   }
 
@@ -195,6 +217,15 @@ package enum HelperRequest: Equatable, Sendable {
     case ("ipcnew", 2):
       guard let key = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .ipcnew(kind: HelperWire.string(args[0]), key: key)
+    case ("netlink", 1): self = .netlink(args[0])
+    case ("netdump", 1):
+      let parts = HelperWire.string(args[0]).split(separator: ",").map(String.init)
+      let pids = parts.compactMap { Int32($0) }
+      guard pids.count == parts.count else { return nil }
+      self = .netdump(pids: pids)
+    case ("echo", 2):
+      guard let timeout = HelperWire.integer(args[1], as: Int32.self) else { return nil }
+      self = .echo(address: HelperWire.string(args[0]), timeoutMilliseconds: timeout)
     default: return nil
     }
   }
