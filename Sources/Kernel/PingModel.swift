@@ -165,19 +165,18 @@ public enum PingModel {
         let down = reach.path.first { view.link($0)?.up != true } ?? reach.endpoint
         return .linkDown(link: down, reply: reply)
       }
-      // Not connected. The usual case: a bridge on one side, and the other side's veth end in
-      // the bridge's namespace is not a port of it.
-      let holderLink = view.link(holder)
-      let bridgeSide: NetEndpoint? = ideal.bridges.first
-      if let bridge = bridgeSide, let peer = holderLink?.peer, peer.owner == bridge.owner,
-        view.link(peer)?.master != bridge.link
-      {
-        return .notOnBridge(link: peer, bridge: bridge, reply: reply)
+      // Not connected. The usual case: one side is on a bridge, and the other side's veth ends in
+      // the bridge's namespace without being a port of it.
+      let holderSide = segment(from: holder, ignoringDown: true)
+      for bridge in ideal.bridges {
+        if let peer = view.link(holder)?.peer, peer.owner == bridge.owner, view.link(peer)?.master != bridge.link {
+          return .notOnBridge(link: peer, bridge: bridge, reply: reply)
+        }
       }
-      if holderLink?.kind == NetLinkFacts.bridge,
-        let arrival = ideal.reached.first(where: { $0.endpoint.owner == holder.owner })
-      {
-        return .notOnBridge(link: arrival.endpoint, bridge: holder, reply: reply)
+      for bridge in holderSide.bridges {
+        if let arrival = ideal.reached.first(where: { $0.endpoint.owner == bridge.owner }) {
+          return .notOnBridge(link: arrival.endpoint, bridge: bridge, reply: reply)
+        }
       }
       return .notOnLink(address: nextHop, holder: holder, from: start, reply: reply)
     }

@@ -41,7 +41,7 @@ struct PingText {
     case .notOnBridge: return "not on the bridge"
     case .notOnLink: return "not on the same link"
     case .nobodyHas(let address, let gateway, _, _): return gateway ? "no answer from the gateway \(address)" : "nobody has \(address)"
-    case .noForwarding(let ns, _, _): return "\(ns) does not forward"
+    case .noForwarding(let ns, _, _): return "\(Self.prose(ns)) does not forward"
     case .noSourceAddress: return "no address to send from"
     case .addressInBoth(let address, _): return "\(address) is in use twice"
     case .notALabNamespace(let side): return "\(side) is not in a network namespace of boxwalk's"
@@ -51,19 +51,20 @@ struct PingText {
   func why(_ failure: PingFailure, _ address: IPv4Address) -> String {
     switch failure {
     case .noRoute(let ns, let to, let reply, let hint):
-      let start = reply ? "the request arrives, but \(ns) has no route back to \(to)" : "\(ns) has no route to \(to)"
+      let who = Self.prose(ns)
+      let start = reply ? "the request arrives, but \(who) has no route back to \(to)" : "\(who) has no route to \(to)"
       switch hint {
       case .linkDown(let link):
         return "\(start): its \(link) is down, and a link that is down keeps no routes"
       case .loopbackUnconfigured:
         return "\(start): lo is down and has no address yet (a new network namespace has only lo, down)"
       case .otherSubnet(let holder, let subnet):
-        return "\(start): \(to) is on \(holder), in \(subnet), a subnet none of \(ns)'s routes covers (\(routeList(ns)))"
+        return "\(start): \(to) is on \(holder), in \(subnet), a subnet none of \(who)'s routes covers (\(routeList(ns)))"
       case .none:
         return "\(start) (\(routeList(ns)))"
       }
     case .loopbackDown(let ns):
-      return "\(address) is \(ns)'s own address; the kernel delivers those through lo, which is down"
+      return "\(address) is \(Self.prose(ns))'s own address; the kernel delivers those through lo, which is down"
     case .linkDown(let link, let reply):
       let kind = view.link(link)?.kind
       let rule =
@@ -80,11 +81,11 @@ struct PingText {
       return "the kernel asked on \(from) who has \(what) (ARP), and no link of the lab has that address"
     case .noForwarding(let ns, let to, _):
       return
-        "the packet reaches \(ns), which does not have \(to) and does not pass packets on (net.ipv4.ip_forward is 0 in a new network namespace)"
+        "the packet reaches \(Self.prose(ns)), which does not have \(to) and does not pass packets on (net.ipv4.ip_forward is 0 in a new network namespace)"
     case .noSourceAddress(let ns, let link):
-      return "\(ns)'s \(link) has no address to send from"
+      return "\(Self.prose(ns))'s \(link) has no address to send from"
     case .addressInBoth(let a, let ns):
-      return "\(a) is also an address of \(ns): the reply stays in \(ns)"
+      return "\(a) is also an address of \(Self.prose(ns)): the reply stays there"
     case .notALabNamespace(let side):
       return "\(side) shares the machine's network namespace, where boxwalk sends nothing"
     }
@@ -98,7 +99,7 @@ struct PingText {
       case .loopbackUnconfigured: return command(in: ns, "net up", "lo")
       case .otherSubnet, .none:
         return reply
-          ? "addresses on one subnet, or a default route in \(ns) (net route default via ADDR)"
+          ? "addresses on one subnet, or a default route in \(Self.prose(ns)) (net route default via ADDR)"
           : "an address on that subnet, or a default route (net route default via ADDR)"
       }
     case .loopbackDown(let ns): return command(in: ns, "net up", "lo")
@@ -111,6 +112,9 @@ struct PingText {
     case .noForwarding, .noSourceAddress, .addressInBoth, .notALabNamespace: return nil
     }
   }
+
+  /// A namespace named in a sentence: a box by its name, the host side as such.
+  static func prose(_ ns: String) -> String { ns == NetSide.host.name ? "the host side" : ns }
 
   /// `net up eth0`, `net up host:veth-web`, or `use db, then net up eth0`.
   func command(in ns: String, _ verb: String, _ link: String) -> String {

@@ -251,7 +251,7 @@ extension Session {
     case .netAddr(let link, let cidr):
       return ["\(link) has \(cidr) now: address \(cidr.address) on subnet \(cidr.subnet)"]
     case .netState(let link, let up):
-      return ["\(link) is \(up ? "up" : "down")" + (link.side == .host ? " on the host side" : " in \(link.side.name)")]
+      return ["\(link) is \(up ? "up" : "down")" + (link.side == .host ? "" : " in \(link.side.name)")]
     case .netRoute(let box, let gateway):
       return ["\(box) sends what no other route covers to \(gateway)"]
     case .ping(let side, let address):
