@@ -204,7 +204,7 @@ extension LinuxKernel {
   /// waits for it to go (at most 2 s, then the kernel's EEXIST speaks).
   private func awaitDyingLink(_ name: String, in helper: HelperProcess, step: Step) throws(KernelError) {
     for _ in 0..<1000 {
-      guard try dump(helper, step: step).links.contains(where: { $0.name == name }) else { return }
+      guard dyingLinks(helper).contains(name) else { return }
       usleep(2000)
     }
   }
@@ -212,20 +212,28 @@ extension LinuxKernel {
   /// After a step that may end a network namespace (box rm, unshare net, join net): wait until
   /// the kernel has finished it. A namespace whose last process died is dismantled by a work
   /// queue a few milliseconds later, and until then its links still pass packets and answer
-  /// pings; the simulator (and the learner) expect it gone. The sign that it is gone: every veth
-  /// on the host side has its peer in a live lab namespace again. At most 2 s.
+  /// pings; the simulator (and the learner) expect it gone. The sign that it is gone: no veth on
+  /// the host side has its peer outside the live lab namespaces. At most 2 s.
   func settleNetwork() {
     guard let host = hostNetwork else { return }
-    let machine = try? procfs.namespaceInode(pid: "self", shown: "self", kind: .net)
-    let pids = helpers.filter { (try? procfs.namespaceInode(pid: String($0.pid), shown: $0.box, kind: .net)) != machine }
-      .map { Int32($0.pid) }
     for _ in 0..<1000 {
-      guard let dump = try? dump(host, pids: pids, step: nil) else { return }
-      let live = Set(dump.namespaceIDs.map(\.nsid).filter { $0 >= 0 })
-      let dying = dump.links.contains { $0.kind == NetLinkFacts.veth && $0.linkNamespaceID.map { !live.contains($0) } == true }
-      guard dying else { return }
+      guard !dyingLinks(host).isEmpty else { return }
       usleep(2000)
     }
+  }
+
+  /// The veths in `helper`'s namespace whose peer is in no live lab namespace: the namespace of
+  /// the peer is being dismantled (its id is -1, or one no live helper's namespace has).
+  private func dyingLinks(_ helper: HelperProcess) -> Set<String> {
+    let machine = try? procfs.namespaceInode(pid: "self", shown: "self", kind: .net)
+    let lab = (helpers + (hostNetwork.map { [$0] } ?? [])).filter {
+      $0.pid != helper.pid && (try? procfs.namespaceInode(pid: String($0.pid), shown: $0.box, kind: .net)) != machine
+    }
+    guard let dump = try? dump(helper, pids: lab.map { Int32($0.pid) }, step: nil) else { return [] }
+    let live = Set(dump.namespaceIDs.map(\.nsid).filter { $0 >= 0 })
+    return Set(
+      dump.links.filter { $0.kind == NetLinkFacts.veth && $0.linkNamespaceID.map { !live.contains($0) } == true }
+        .map(\.name))
   }
 
   // MARK: Facts

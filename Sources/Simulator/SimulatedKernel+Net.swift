@@ -175,11 +175,11 @@ extension SimulatedKernel {
   }
 
   /// RTM_NEWROUTE for 0.0.0.0/0 via a gateway (fib_check_nh_v4_gw): the gateway must be on a
-  /// subnet a connected route covers (ENETUNREACH otherwise), must not be a local address
-  /// (EINVAL), and a second default route is EEXIST.
+  /// subnet a connected route covers (ENETUNREACH otherwise), and a second default route is
+  /// EEXIST. The kernel takes one of the namespace's own addresses as a gateway (the lookup finds
+  /// a local route, which it accepts); boxwalk refuses that before asking.
   private func addDefaultRoute(_ inode: UInt64, via gateway: IPv4Address, _ step: Step) throws(KernelError) {
     guard var net = namespaces[inode]?.net else { throw fail(step, .ENODEV) }
-    if net.links.contains(where: { $0.addrs.contains { $0.address == gateway } }) { throw fail(step, .EINVAL) }
     guard
       let connected = net.routes.filter({ $0.gateway == nil && $0.destination.contains(gateway) })
         .max(by: { $0.destination.prefixLength < $1.destination.prefixLength })
