@@ -51,7 +51,8 @@ enum NetOperations {
         return .err(errno: errno, call: "sendmsg", note: "RTM_GETNSID")
       }
       // One answer: RTM_NEWNSID, or an error (the process is gone).
-      if let answers = socket.receive(), let nsid = answers.first(where: { $0.sequence == sequence }).flatMap(namespaceID)
+      if let answers = socket.receive(),
+        let nsid = answers.first(where: { $0.sequence == sequence }).flatMap(namespaceID)
       {
         dump.namespaceIDs.append((pid, nsid))
       }

@@ -20,7 +20,9 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
   }
 
   /// The four bytes in network order, as they travel in a packet or a netlink attribute.
-  public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+  public var bytes: [UInt8] {
+    [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
+  }
 
   public init?(bytes: [UInt8]) {
     guard bytes.count == 4 else { return nil }
@@ -76,7 +78,8 @@ public struct IPv4CIDR: Hashable, Sendable, CustomStringConvertible {
 /// on the Internet, so a lab address can never be mistaken for a real machine's.
 public enum PrivateRanges {
   public static let all = [
-    IPv4CIDR(IPv4Address(0x0A00_0000), 8), IPv4CIDR(IPv4Address(0xAC10_0000), 12), IPv4CIDR(IPv4Address(0xC0A8_0000), 16),
+    IPv4CIDR(IPv4Address(0x0A00_0000), 8), IPv4CIDR(IPv4Address(0xAC10_0000), 12),
+    IPv4CIDR(IPv4Address(0xC0A8_0000), 16),
   ]
   public static func contains(_ a: IPv4Address) -> Bool { all.contains { $0.contains(a) } }
   public static var text: String { all.map(\.description).joined(separator: ", ") }

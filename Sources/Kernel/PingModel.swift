@@ -28,7 +28,8 @@ public enum PingModel {
     }
     // 2. The route, and the address the request is sent from.
     guard let route = model.lookup(source, address) else {
-      return .unreachable(.noRoute(namespace: source.name, to: address, reply: false, hint: model.hint(source, address)))
+      return .unreachable(
+        .noRoute(namespace: source.name, to: address, reply: false, hint: model.hint(source, address)))
     }
     let out = NetEndpoint(source.name, route.device)
     let nextHop = route.gateway ?? address

@@ -19,7 +19,8 @@ extension LinuxKernel {
       // One message makes both ends, the peer directly in the box's namespace (veth_newlink):
       // nothing is ever half made.
       try request(
-        host, RouteRequest.newVeth(name: hostLink, peer: boxLink, peerNamespacePID: UInt32(peer.pid), sequence: sequence()),
+        host,
+        RouteRequest.newVeth(name: hostLink, peer: boxLink, peerNamespacePID: UInt32(peer.pid), sequence: sequence()),
         step: step)
     case .netBridge(let name):
       try request(try hostSide(step: step), RouteRequest.newBridge(name: name, sequence: sequence()), step: step)
@@ -52,11 +53,14 @@ extension LinuxKernel {
   /// did not expect. The time never reaches the output.
   private func ping(_ side: NetSide, _ address: IPv4Address, step: Step) throws(KernelError) -> PingAnswer {
     let helper = try networkHelper(side, step: step)
-    let expected = (try? facts()).map { PingModel.ping(NetworkView($0), from: side.name, to: address).reachable } ?? true
-    let reply = try call(helper, .echo(address: address.description, timeoutMilliseconds: expected ? 2000 : 300), step: step)
+    let expected =
+      (try? facts()).map { PingModel.ping(NetworkView($0), from: side.name, to: address).reachable } ?? true
+    let reply = try call(
+      helper, .echo(address: address.description, timeoutMilliseconds: expected ? 2000 : 300), step: step)
     switch reply {
     case .ok(let fields): return PingAnswer(reachable: fields.first.map(HelperWire.string) == "reply")
-    case .err(let errno, "sendto", _) where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
+    case .err(let errno, "sendto", _)
+    where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
       // The kernel refused to send: no route (the model's "no route to ...").
       return PingAnswer(reachable: false, sendErrno: Errno(rawValue: errno))
     default:
@@ -169,7 +173,8 @@ extension LinuxKernel {
       return KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply from a helper")
     }
     return KernelError(
-      step: step, call: Self.call(step, Self.callIndex(step, failed: call)), errno: Errno(rawValue: errno), detail: note)
+      step: step, call: Self.call(step, Self.callIndex(step, failed: call)), errno: Errno(rawValue: errno), detail: note
+    )
   }
 
   private func dump(_ helper: HelperProcess, pids: [Int32] = [], step: Step?) throws(KernelError) -> Dump {
@@ -186,7 +191,8 @@ extension LinuxKernel {
           detail: "reading the network of \(helper.box == NetSide.host.name ? "the host side" : helper.box)"
             + (note.map { ": \($0)" } ?? ""))
       }
-      throw KernelError(step: step, call: "recvmsg(NETLINK_ROUTE)", errno: .EPROTO, detail: "unexpected reply from a helper")
+      throw KernelError(
+        step: step, call: "recvmsg(NETLINK_ROUTE)", errno: .EPROTO, detail: "unexpected reply from a helper")
     }
     return Dump(text: HelperWire.string(text))
   }
@@ -257,7 +263,9 @@ extension LinuxKernel {
       let others = members.filter { $0.helper.pid != member.helper.pid }.map { Int32($0.helper.pid) }
       dumps.append(try dump(member.helper, pids: others, step: nil))
     }
-    let nets = dumps.indices.map { NetworkFacts.resolve(dumps, names: members.map(\.name), pids: members.map { Int32($0.helper.pid) }, at: $0) }
+    let nets = dumps.indices.map {
+      NetworkFacts.resolve(dumps, names: members.map(\.name), pids: members.map { Int32($0.helper.pid) }, at: $0)
+    }
     host.net = hostNetwork == nil ? .fresh : nets.first
     for i in boxes.indices {
       guard let inode = boxes[i].process.namespaces[.net], inode != machine,
@@ -295,12 +303,14 @@ enum NetworkFacts {
       }
       links.append(
         NetLinkFacts(
-          name: link.name, kind: link.kind, up: link.isUp, master: link.master.flatMap { byIndex[$0]?.name }, peer: peer,
+          name: link.name, kind: link.kind, up: link.isUp, master: link.master.flatMap { byIndex[$0]?.name },
+          peer: peer,
           addrs: addrs, index: Int(link.index), mac: link.mac))
     }
     let shown = Set(links.map(\.name))
     let routes = dump.routes.compactMap { r -> NetRouteFacts? in
-      guard let device = byIndex[r.outputIndex]?.name, shown.contains(device), let dst = IPv4Address(bytes: r.destination)
+      guard let device = byIndex[r.outputIndex]?.name, shown.contains(device),
+        let dst = IPv4Address(bytes: r.destination)
       else { return nil }
       return NetRouteFacts(
         destination: IPv4CIDR(dst, Int(r.prefixLength)), gateway: r.gateway.flatMap { IPv4Address(bytes: $0) },

@@ -19,7 +19,8 @@ public struct Dump: Equatable, Sendable {
 
   public static func == (a: Dump, b: Dump) -> Bool {
     a.links == b.links && a.addresses == b.addresses && a.routes == b.routes
-      && a.namespaceIDs.map(\.pid) == b.namespaceIDs.map(\.pid) && a.namespaceIDs.map(\.nsid) == b.namespaceIDs.map(\.nsid)
+      && a.namespaceIDs.map(\.pid) == b.namespaceIDs.map(\.pid)
+      && a.namespaceIDs.map(\.nsid) == b.namespaceIDs.map(\.nsid)
   }
 
   public var text: String {
@@ -48,7 +49,8 @@ public struct Dump: Equatable, Sendable {
         guard let index = Int32(f[1]), let flags = UInt32(f[4]) else { continue }
         links.append(
           LinkRecord(
-            index: index, name: f[2], kind: f[3] == "-" ? "" : f[3], flags: flags, master: Int32(f[5]), link: Int32(f[6]),
+            index: index, name: f[2], kind: f[3] == "-" ? "" : f[3], flags: flags, master: Int32(f[5]),
+            link: Int32(f[6]),
             linkNamespaceID: Int32(f[7]), mac: f[8] == "-" ? "" : f[8]))
       case ("addr", 4):
         guard let index = Int32(f[1]), let address = Self.bytes(f[2]), let length = UInt8(f[3]) else { continue }

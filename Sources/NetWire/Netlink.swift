@@ -122,7 +122,8 @@ public struct NetlinkMessage: Equatable, Sendable {
       messages.append(
         NetlinkMessage(
           type: HostOrder.u16(bytes, offset + 4), flags: HostOrder.u16(bytes, offset + 6),
-          sequence: HostOrder.u32(bytes, offset + 8), body: Array(bytes[offset + Netlink.headerSize..<offset + length])))
+          sequence: HostOrder.u32(bytes, offset + 8), body: Array(bytes[offset + Netlink.headerSize..<offset + length]))
+      )
       offset += Netlink.aligned(length)
     }
     return offset >= bytes.count ? messages : nil

@@ -28,7 +28,8 @@ public enum RouteRequest {
   /// described by its own ifinfomsg and attributes inside IFLA_LINKINFO / IFLA_INFO_DATA /
   /// VETH_INFO_PEER, and IFLA_NET_NS_PID creates it directly in that process's network namespace.
   public static func newVeth(name: String, peer: String, peerNamespacePID: UInt32, sequence: UInt32) -> [UInt8] {
-    let peerInfo = ifinfomsg() + Attribute.string(Netlink.IFLA_IFNAME, peer)
+    let peerInfo =
+      ifinfomsg() + Attribute.string(Netlink.IFLA_IFNAME, peer)
       + Attribute.u32(Netlink.IFLA_NET_NS_PID, peerNamespacePID)
     let linkInfo = Attribute.nested(
       Netlink.IFLA_LINKINFO,
@@ -42,26 +43,30 @@ public enum RouteRequest {
 
   /// `ip link add NAME type bridge`
   public static func newBridge(name: String, sequence: UInt32) -> [UInt8] {
-    let body = ifinfomsg() + Attribute.string(Netlink.IFLA_IFNAME, name)
+    let body =
+      ifinfomsg() + Attribute.string(Netlink.IFLA_IFNAME, name)
       + Attribute.nested(Netlink.IFLA_LINKINFO, [Attribute.string(Netlink.IFLA_INFO_KIND, "bridge")])
     return NetlinkMessage(type: Netlink.RTM_NEWLINK, flags: create, sequence: sequence, body: body).encoded()
   }
 
   /// `ip link set NAME master BRIDGE`: IFLA_MASTER takes the bridge's interface index.
   public static func setMaster(name: String, masterIndex: UInt32, sequence: UInt32) -> [UInt8] {
-    let body = ifinfomsg() + Attribute.string(Netlink.IFLA_IFNAME, name) + Attribute.u32(Netlink.IFLA_MASTER, masterIndex)
+    let body =
+      ifinfomsg() + Attribute.string(Netlink.IFLA_IFNAME, name) + Attribute.u32(Netlink.IFLA_MASTER, masterIndex)
     return NetlinkMessage(type: Netlink.RTM_NEWLINK, flags: change, sequence: sequence, body: body).encoded()
   }
 
   /// `ip link set NAME up|down`: ifi_change says which flag to touch, ifi_flags its new value.
   public static func setUp(name: String, up: Bool, sequence: UInt32) -> [UInt8] {
-    let body = ifinfomsg(flags: up ? Netlink.IFF_UP : 0, change: Netlink.IFF_UP) + Attribute.string(Netlink.IFLA_IFNAME, name)
+    let body =
+      ifinfomsg(flags: up ? Netlink.IFF_UP : 0, change: Netlink.IFF_UP) + Attribute.string(Netlink.IFLA_IFNAME, name)
     return NetlinkMessage(type: Netlink.RTM_NEWLINK, flags: change, sequence: sequence, body: body).encoded()
   }
 
   /// `ip addr add ADDRESS/PREFIX dev IF`: RTM_NEWADDR names the link by index only.
   public static func newAddress(index: UInt32, address: [UInt8], prefixLength: UInt8, sequence: UInt32) -> [UInt8] {
-    let body = ifaddrmsg(prefixLength: prefixLength, index: index) + Attribute.raw(Netlink.IFA_LOCAL, address)
+    let body =
+      ifaddrmsg(prefixLength: prefixLength, index: index) + Attribute.raw(Netlink.IFA_LOCAL, address)
       + Attribute.raw(Netlink.IFA_ADDRESS, address)
     return NetlinkMessage(type: Netlink.RTM_NEWADDR, flags: create, sequence: sequence, body: body).encoded()
   }
@@ -69,7 +74,8 @@ public enum RouteRequest {
   /// `ip route add default via GATEWAY`: destination 0.0.0.0/0 (no RTA_DST, rtm_dst_len 0) in the
   /// main table; without RTA_OIF the kernel finds the link from the gateway.
   public static func newDefaultRoute(gateway: [UInt8], sequence: UInt32) -> [UInt8] {
-    let body = rtmsg(table: Netlink.RT_TABLE_MAIN, origin: Netlink.RTPROT_BOOT, type: Netlink.RTN_UNICAST)
+    let body =
+      rtmsg(table: Netlink.RT_TABLE_MAIN, origin: Netlink.RTPROT_BOOT, type: Netlink.RTN_UNICAST)
       + Attribute.raw(Netlink.RTA_GATEWAY, gateway)
     return NetlinkMessage(type: Netlink.RTM_NEWROUTE, flags: create, sequence: sequence, body: body).encoded()
   }

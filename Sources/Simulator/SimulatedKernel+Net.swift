@@ -82,7 +82,9 @@ extension SimulatedKernel {
         throw fail(step, .EEXIST)
       }
       // The kernel creates the peer first, directly in the target namespace (veth_newlink).
-      guard let peerIndex = namespaces[boxNet]?.net.add(boxLink, kind: NetLinkFacts.veth) else { throw fail(step, .ENODEV) }
+      guard let peerIndex = namespaces[boxNet]?.net.add(boxLink, kind: NetLinkFacts.veth) else {
+        throw fail(step, .ENODEV)
+      }
       let hostIndex = namespaces[hostNet]?.net.add(
         hostLink, kind: NetLinkFacts.veth, peer: SimPeer(namespace: boxNet, index: peerIndex))
       if let hostIndex, let i = namespaces[boxNet]?.net.position(boxLink) {

@@ -10,7 +10,9 @@ import Testing
     #expect(try #require(IPv4Address(text)).description == text)
   }
 
-  @Test(arguments: ["", "10.0.0", "10.0.0.1.2", "256.0.0.1", "010.0.0.1", "10.0.0.-1", "10.0.0.1 ", "a.b.c.d", "10..0.1"])
+  @Test(arguments: [
+    "", "10.0.0", "10.0.0.1.2", "256.0.0.1", "010.0.0.1", "10.0.0.-1", "10.0.0.1 ", "a.b.c.d", "10..0.1",
+  ])
   func badAddressesAreRefused(_ text: String) {
     #expect(IPv4Address(text) == nil)
   }
@@ -46,9 +48,12 @@ import Testing
   @Test func theTreeShowsLinksAndRoutesWithVolatileIndexAndMAC() throws {
     let net = NetFacts(
       links: [
-        NetLinkFacts(name: "lo", kind: "loopback", up: true, addrs: [try #require(IPv4CIDR("127.0.0.1/8"))], index: 1, mac: "00:00:00:00:00:00"),
         NetLinkFacts(
-          name: "veth-web", kind: "veth", up: true, master: "br0", peer: NetEndpoint("web", "eth0"), index: 3, mac: "aa:bb"),
+          name: "lo", kind: "loopback", up: true, addrs: [try #require(IPv4CIDR("127.0.0.1/8"))], index: 1,
+          mac: "00:00:00:00:00:00"),
+        NetLinkFacts(
+          name: "veth-web", kind: "veth", up: true, master: "br0", peer: NetEndpoint("web", "eth0"), index: 3,
+          mac: "aa:bb"),
       ],
       routes: [
         NetRouteFacts(destination: try #require(IPv4CIDR("10.0.0.0/24")), device: "br0"),
@@ -95,7 +100,8 @@ import Testing
   static func ip(_ s: String) -> IPv4Address { IPv4Address(s) ?? IPv4Address(0) }
 
   static func link(
-    _ name: String, _ kind: String = NetLinkFacts.veth, up: Bool = true, master: String? = nil, peer: NetEndpoint? = nil,
+    _ name: String, _ kind: String = NetLinkFacts.veth, up: Bool = true, master: String? = nil,
+    peer: NetEndpoint? = nil,
     _ addrs: String...
   ) -> NetLinkFacts {
     NetLinkFacts(name: name, kind: kind, up: up, master: master, peer: peer, addrs: addrs.map(cidr), index: 0, mac: "")
@@ -123,35 +129,52 @@ import Testing
           link("veth-db", up: dbHostEndUp, master: "br0", peer: NetEndpoint("db", "eth0")),
           link("veth-cache", master: cacheAttached ? "br0" : nil, peer: NetEndpoint("cache", "eth0")),
         ], bridgeUp ? [route("10.0.0.0/24", "br0")] : []),
-      ns("web", [link("lo", NetLinkFacts.loopback), link("eth0", peer: NetEndpoint("host", "veth-web"), "10.0.0.2/24")], [route("10.0.0.0/24", "eth0")]),
+      ns(
+        "web", [link("lo", NetLinkFacts.loopback), link("eth0", peer: NetEndpoint("host", "veth-web"), "10.0.0.2/24")],
+        [route("10.0.0.0/24", "eth0")]),
       ns("db", [link("eth0", peer: NetEndpoint("host", "veth-db"), dbAddress)], [route(dbSubnet, "eth0")]),
-      ns("cache", [link("eth0", peer: NetEndpoint("host", "veth-cache"), "10.0.0.4/24")], [route("10.0.0.0/24", "eth0")]),
+      ns(
+        "cache", [link("eth0", peer: NetEndpoint("host", "veth-cache"), "10.0.0.4/24")], [route("10.0.0.0/24", "eth0")]),
     ])
   }
 
   @Test func acrossTheBridgeThePathNamesEveryLink() {
     let v = PingModel.ping(Self.bridged(), from: "web", to: Self.ip("10.0.0.3"))
     #expect(
-      v == .reachable(path: [
-        NetEndpoint("web", "eth0"), NetEndpoint("host", "veth-web"), NetEndpoint("host", "br0"),
-        NetEndpoint("host", "veth-db"), NetEndpoint("db", "eth0"),
-      ]))
+      v
+        == .reachable(path: [
+          NetEndpoint("web", "eth0"), NetEndpoint("host", "veth-web"), NetEndpoint("host", "br0"),
+          NetEndpoint("host", "veth-db"), NetEndpoint("db", "eth0"),
+        ]))
     #expect(PingModel.ping(Self.bridged(), from: "host", to: Self.ip("10.0.0.2")).reachable)
   }
 
   @Test func ownAddressesGoThroughLo() {
-    #expect(PingModel.ping(Self.bridged(), from: "web", to: Self.ip("10.0.0.2")) == .reachable(path: [NetEndpoint("web", "lo")]))
-    #expect(PingModel.ping(Self.bridged(), from: "host", to: Self.ip("10.0.0.1")) == .unreachable(.loopbackDown(namespace: "host")))
+    #expect(
+      PingModel.ping(Self.bridged(), from: "web", to: Self.ip("10.0.0.2"))
+        == .reachable(path: [NetEndpoint("web", "lo")]))
+    #expect(
+      PingModel.ping(Self.bridged(), from: "host", to: Self.ip("10.0.0.1"))
+        == .unreachable(.loopbackDown(namespace: "host")))
   }
 
   @Test func offTheBridgeFromEitherSide() {
     let toCache = PingModel.ping(Self.bridged(), from: "web", to: Self.ip("10.0.0.4"))
-    #expect(toCache == .unreachable(.notOnBridge(link: NetEndpoint("host", "veth-cache"), bridge: NetEndpoint("host", "br0"), reply: false)))
+    #expect(
+      toCache
+        == .unreachable(
+          .notOnBridge(link: NetEndpoint("host", "veth-cache"), bridge: NetEndpoint("host", "br0"), reply: false)))
     let fromCache = PingModel.ping(Self.bridged(), from: "cache", to: Self.ip("10.0.0.2"))
-    #expect(fromCache == .unreachable(.notOnBridge(link: NetEndpoint("host", "veth-cache"), bridge: NetEndpoint("host", "br0"), reply: false)))
+    #expect(
+      fromCache
+        == .unreachable(
+          .notOnBridge(link: NetEndpoint("host", "veth-cache"), bridge: NetEndpoint("host", "br0"), reply: false)))
     // The host side takes the request on veth-cache (weak host), but answers out through br0.
     let toHost = PingModel.ping(Self.bridged(), from: "cache", to: Self.ip("10.0.0.1"))
-    #expect(toHost == .unreachable(.notOnBridge(link: NetEndpoint("host", "veth-cache"), bridge: NetEndpoint("host", "br0"), reply: true)))
+    #expect(
+      toHost
+        == .unreachable(
+          .notOnBridge(link: NetEndpoint("host", "veth-cache"), bridge: NetEndpoint("host", "br0"), reply: true)))
     #expect(PingModel.ping(Self.bridged(cacheAttached: true), from: "cache", to: Self.ip("10.0.0.1")).reachable)
   }
 
@@ -182,7 +205,8 @@ import Testing
   @Test func nobodyHasItAndNobodyForwards() {
     #expect(
       PingModel.ping(Self.bridged(), from: "web", to: Self.ip("10.0.0.9"))
-        == .unreachable(.nobodyHas(address: Self.ip("10.0.0.9"), gateway: false, from: NetEndpoint("web", "eth0"), reply: false)))
+        == .unreachable(
+          .nobodyHas(address: Self.ip("10.0.0.9"), gateway: false, from: NetEndpoint("web", "eth0"), reply: false)))
     var view = Self.bridged()
     view.namespaces[1].net.routes.append(Self.route("default", via: "10.0.0.1", "eth0"))
     #expect(
@@ -191,10 +215,15 @@ import Testing
   }
 
   @Test func noRouteHints() {
-    let fresh = NetworkView(namespaces: [Self.ns("host", [Self.link("lo", NetLinkFacts.loopback, up: false)], []), Self.ns("web", [Self.link("lo", NetLinkFacts.loopback, up: false), Self.link("eth0", up: false, "10.0.0.2/24")], [])])
+    let fresh = NetworkView(namespaces: [
+      Self.ns("host", [Self.link("lo", NetLinkFacts.loopback, up: false)], []),
+      Self.ns(
+        "web", [Self.link("lo", NetLinkFacts.loopback, up: false), Self.link("eth0", up: false, "10.0.0.2/24")], []),
+    ])
     #expect(
       PingModel.ping(fresh, from: "web", to: Self.ip("127.0.0.1"))
-        == .unreachable(.noRoute(namespace: "web", to: Self.ip("127.0.0.1"), reply: false, hint: .loopbackUnconfigured)))
+        == .unreachable(.noRoute(namespace: "web", to: Self.ip("127.0.0.1"), reply: false, hint: .loopbackUnconfigured))
+    )
     #expect(
       PingModel.ping(fresh, from: "web", to: Self.ip("10.0.0.1"))
         == .unreachable(.noRoute(namespace: "web", to: Self.ip("10.0.0.1"), reply: false, hint: .linkDown("eth0"))))
@@ -207,7 +236,8 @@ import Testing
     let facts = KernelFacts(
       host: host,
       boxes: [
-        BoxFacts(name: "web", process: own), BoxFacts(name: "db", process: own), BoxFacts(name: "old", process: machine),
+        BoxFacts(name: "web", process: own), BoxFacts(name: "db", process: own),
+        BoxFacts(name: "old", process: machine),
       ])
     let view = NetworkView(facts)
     #expect(view.namespaces.map(\.name) == ["host", "web"])

@@ -18,15 +18,21 @@ import Testing
   /// addresses, routes of every table, rules. Lifetimes are cut: they count down on their own.
   static func machineNetwork() throws -> String {
     var out = ""
-    for args in [["-o", "link"], ["-o", "addr"], ["route", "show", "table", "all"], ["-6", "route", "show", "table", "all"], ["rule"]] {
+    for args in [
+      ["-o", "link"], ["-o", "addr"], ["route", "show", "table", "all"], ["-6", "route", "show", "table", "all"],
+      ["rule"],
+    ] {
       let run = try TestChild.run(["ip"] + args)
       out += "## ip \(args.joined(separator: " ")) (status \(run.status))\n"
-      out += run.output.replacingOccurrences(of: #"(valid_lft|preferred_lft|expires) \S+"#, with: "$1 -", options: .regularExpression)
+      out += run.output.replacingOccurrences(
+        of: #"(valid_lft|preferred_lft|expires) \S+"#, with: "$1 -", options: .regularExpression)
     }
     return out
   }
 
-  static func machineVeths() throws -> String { try TestChild.run(["ip", "-o", "link", "show", "type", "veth"]).output }
+  static func machineVeths() throws -> String {
+    try TestChild.run(["ip", "-o", "link", "show", "type", "veth"]).output
+  }
 
   /// Every step, with the one before it: errno equal, net facts equal (MAC addresses aside), ping equal.
   static let session: [Step] = [
@@ -54,7 +60,8 @@ import Testing
     .ping(from: .box("web"), address: ip("10.231.0.1")),  // link down: the host end is down
     .netState(link: NetLinkRef(.host, "bwt-web"), up: true),
     .netState(link: NetLinkRef(.host, "bwt-db"), up: true),
-    .ping(from: .box("web"), address: ip("10.231.0.1")),  // reaches host:bwt-web, but the reply leaves through the bridge
+    // The request reaches host:bwt-web, but the reply leaves through the bridge.
+    .ping(from: .box("web"), address: ip("10.231.0.1")),
     .netAttach(link: "bwt-web", bridge: "bwt-web"),  // EOPNOTSUPP: a veth takes no ports
     .netAttach(link: "bwt-web", bridge: "bwt-br0"),
     .ping(from: .box("web"), address: ip("10.231.0.1")),
@@ -129,7 +136,8 @@ import Testing
     let kernel = try LinuxKernel(stateRoot: root.path + "/state")
     defer { kernel.teardown() }
     for step: Step in [
-      .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]), .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
+      .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
+      .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
       .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.231.0.2/24")),
       .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
     ] {

@@ -86,9 +86,11 @@ struct RouteRecordTests {
 
   @Test func anAcknowledgementAndAnError() throws {
     func error(_ code: Int32) -> [UInt8] {
-      [0x24, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x01, 0x05, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00]  // NLMSG_ERROR
+      // NLMSG_ERROR (2), NLM_F_CAPPED (0x100): the answer carries only our header, not our body.
+      [0x24, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x01, 0x05, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00]
         + HostOrder.bytes(code)  // error: 0, or -errno
-        + [0x28, 0x00, 0x00, 0x00, 0x14, 0x00, 0x05, 0x06, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]  // our header
+        // The header of the request it answers (RTM_NEWADDR, sequence 5).
+        + [0x28, 0x00, 0x00, 0x00, 0x14, 0x00, 0x05, 0x06, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
     }
     #expect(try #require(NetlinkMessage.split(error(0)))[0].errorCode == 0)
     #expect(try #require(NetlinkMessage.split(error(-17)))[0].errorCode == -17)  // -EEXIST
@@ -108,7 +110,9 @@ struct RouteRecordTests {
     var dump = Dump()
     dump.links = [
       LinkRecord(index: 1, name: "lo", kind: "loopback", flags: 0x49, mac: "00:00:00:00:00:00"),
-      LinkRecord(index: 3, name: "veth-web", kind: "veth", flags: 1, master: 4, link: 2, linkNamespaceID: 0, mac: "02:ab:cd:ef:01:23"),
+      LinkRecord(
+        index: 3, name: "veth-web", kind: "veth", flags: 1, master: 4, link: 2, linkNamespaceID: 0,
+        mac: "02:ab:cd:ef:01:23"),
       LinkRecord(index: 5, name: "tunl0", kind: "", flags: 0, mac: ""),
     ]
     dump.addresses = [AddressRecord(index: 3, address: [10, 0, 0, 1], prefixLength: 24)]

@@ -17,7 +17,8 @@ import Testing
       .netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0"),
       .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.2/24")),
       .netAddr(link: NetLinkRef(.host, "veth-web"), cidr: Self.cidr("10.0.0.1/24")),
-      .netState(link: NetLinkRef(.box("web"), "eth0"), up: true), .netState(link: NetLinkRef(.host, "veth-web"), up: true),
+      .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
+      .netState(link: NetLinkRef(.host, "veth-web"), up: true),
     ] {
       try k.perform(step)
     }
@@ -72,7 +73,10 @@ import Testing
     let k = try wired()
     try k.perform(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.7/24")))
     #expect(try routes(k, "web") == ["10.0.0.0/24 dev eth0"])
-    #expect(try k.facts().box("web")?.process.net?.link("eth0")?.addrs == [Self.cidr("10.0.0.2/24"), Self.cidr("10.0.0.7/24")])
+    #expect(
+      try k.facts().box("web")?.process.net?.link("eth0")?.addrs == [
+        Self.cidr("10.0.0.2/24"), Self.cidr("10.0.0.7/24"),
+      ])
     try k.perform(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.1.0.2/16")))
     // A new primary goes before the secondaries, and brings its subnet's route.
     #expect(
@@ -118,12 +122,14 @@ import Testing
 
   @Test func pingAnswersAsTheModelSays() throws {
     let k = try wired()
-    #expect(try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001))).ping == PingAnswer(reachable: true))
+    #expect(
+      try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001))).ping == PingAnswer(reachable: true))
     #expect(
       try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0101))).ping
         == PingAnswer(reachable: false, sendErrno: .ENETUNREACH))
     try k.perform(.netState(link: NetLinkRef(.host, "veth-web"), up: false))
-    #expect(try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001))).ping == PingAnswer(reachable: false))
+    #expect(
+      try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001))).ping == PingAnswer(reachable: false))
   }
 
   @Test func teardownGivesAFreshHostSide() throws {

@@ -40,7 +40,8 @@ struct PingText {
     case .linkDown: return "link down"
     case .notOnBridge: return "not on the bridge"
     case .notOnLink: return "not on the same link"
-    case .nobodyHas(let address, let gateway, _, _): return gateway ? "no answer from the gateway \(address)" : "nobody has \(address)"
+    case .nobodyHas(let address, let gateway, _, _):
+      return gateway ? "no answer from the gateway \(address)" : "nobody has \(address)"
     case .noForwarding(let ns, _, _): return "\(Self.prose(ns)) does not forward"
     case .noSourceAddress: return "no address to send from"
     case .addressInBoth(let address, _): return "\(address) is in use twice"
@@ -59,7 +60,8 @@ struct PingText {
       case .loopbackUnconfigured:
         return "\(start): lo is down and has no address yet (a new network namespace has only lo, down)"
       case .otherSubnet(let holder, let subnet):
-        return "\(start): \(to) is on \(holder), in \(subnet), a subnet none of \(who)'s routes covers (\(routeList(ns)))"
+        return
+          "\(start): \(to) is on \(holder), in \(subnet), a subnet none of \(who)'s routes covers (\(routeList(ns)))"
       case .none:
         return "\(start) (\(routeList(ns)))"
       }
@@ -69,7 +71,8 @@ struct PingText {
       let kind = view.link(link)?.kind
       let rule =
         kind == NetLinkFacts.bridge
-        ? "a bridge that is down passes nothing between its ports" : "a veth pair passes frames only while both ends are up"
+        ? "a bridge that is down passes nothing between its ports"
+        : "a veth pair passes frames only while both ends are up"
       return (reply ? "the reply stops at " : "") + "\(describe(link)) is down: \(rule)"
     case .notOnBridge(let link, let bridge, let reply):
       let start = reply ? "the request arrives, but the reply leaves through \(bridge), and " : ""

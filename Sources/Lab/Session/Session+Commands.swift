@@ -174,6 +174,7 @@ extension Session {
     // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.
     out.lines += result.output.map(escapedForTerminal)
     out.lines += summary(step, result, before: before, after: after)
+    if let answer = result.ping { out.extra.append(("reachable", .bool(answer.reachable))) }
     out.lines += step.calls.map { "  syscall  " + $0 }
     out.lines.append("  shell    " + StepText.shell(step))
     out.lines += DiffTable.lines(changes, tree: after)

@@ -46,7 +46,10 @@ extension Session {
       guard netLink(bridge)?.kind == NetLinkFacts.bridge else {
         throw LabError(
           "\(bridge) is a \(netLink(bridge)?.kind ?? "link"), not a bridge",
-          [("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")), LabError.unchanged])
+          [
+            ("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")),
+            LabError.unchanged,
+          ])
       }
       let hostEnds = hostEndsOfVeths(box)
       guard hostEnds.count == 1, let hostEnd = hostEnds.first else {
@@ -85,7 +88,8 @@ extension Session {
       try checkGateway(gateway, box: box)
       try runStep(.netRoute(box: box, gateway: gateway), input: line, into: &out)
     default:
-      throw unknown("net \(sub)", candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route"].map { "net " + $0 })
+      throw unknown(
+        "net \(sub)", candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route"].map { "net " + $0 })
     }
   }
 
@@ -133,13 +137,16 @@ extension Session {
     var rows = [["SIDE", "LINK", "KIND", "STATE", "MASTER", "PEER", "ADDRS"]]
     var routes: [String] = []
     for side in sides {
-      let label = side == NetSide.host.name ? "host" : "\(side) (\(tree.value(at: StatePath(keys: side, "ns", "net"))?.stringValue ?? "?"))"
+      let label =
+        side == NetSide.host.name
+        ? "host" : "\(side) (\(tree.value(at: StatePath(keys: side, "ns", "net"))?.stringValue ?? "?"))"
       guard case .map(let links)? = tree.value(at: StatePath(keys: side, "net", "links")) else { continue }
       for (name, link) in links.entries {
-        let addrs = (link["addrs"].flatMap { v -> [String]? in
-          guard case .list(let items) = v.unwrapped else { return nil }
-          return items.compactMap(\.stringValue)
-        }) ?? []
+        let addrs =
+          (link["addrs"].flatMap { v -> [String]? in
+            guard case .list(let items) = v.unwrapped else { return nil }
+            return items.compactMap(\.stringValue)
+          }) ?? []
         rows.append([
           label, name, link["kind"]?.stringValue ?? "?", link["state"]?.stringValue ?? "?",
           link["master"]?.stringValue ?? "-", link["peer"]?.stringValue ?? "-",
@@ -203,11 +210,15 @@ extension Session {
     guard netLink(ref) == nil else { return ref }
     let known = linkNames(side)
     let prefix = onHost ? "host:" : ""
-    var details: [(String, String)] = [("links", known.isEmpty ? "none" : known.map { prefix + $0 }.joined(separator: " "))]
+    var details: [(String, String)] = [
+      ("links", known.isEmpty ? "none" : known.map { prefix + $0 }.joined(separator: " "))
+    ]
     if let near = Nearest.match(name, in: known) { details.append(("did you mean", prefix + near)) }
     if !onHost, linkNames(.host).contains(name) { details.append(("note", "host:\(name) is on the host side")) }
     details.append(LabError.unchanged)
-    throw LabError("no link named \(JSON.quote(escapedForTerminal(name))) \(onHost ? "on the host side" : "in \(side.name)")", details)
+    throw LabError(
+      "no link named \(JSON.quote(escapedForTerminal(name))) \(onHost ? "on the host side" : "in \(side.name)")",
+      details)
   }
 
   func refuseExistingLink(_ ref: NetLinkRef) throws {
