@@ -77,7 +77,7 @@ extension SimulatedKernel {
   func performNet(_ step: Step) throws(KernelError) -> StepResult? {
     switch step {
     case .netVeth(let box, let hostLink, let boxLink):
-      let boxNet = try labNetwork(.box(box), step)
+      let boxNet = try labNetwork(.box(box), step, actsItself: false)
       guard namespaces[boxNet]?.net.link(boxLink) == nil, namespaces[hostNet]?.net.link(hostLink) == nil else {
         throw fail(step, .EEXIST)
       }
@@ -125,13 +125,20 @@ extension SimulatedKernel {
 
   /// The network namespace a side means: the host side, or a box's own. A box still in the
   /// machine's network namespace is refused: boxwalk never touches it (the Lab refuses first).
-  func labNetwork(_ side: NetSide, _ step: Step) throws(KernelError) -> UInt64 {
+  /// A box's own requests (addresses, links, routes, ping) are made by its process, which needs
+  /// CAP_NET_ADMIN (CAP_NET_RAW for ping) in the user namespace that owns the network namespace:
+  /// a box that unshared user after net has none there (EPERM, from the netlink request or from
+  /// socket(2)). A veth is made from the host side, which has every capability.
+  func labNetwork(_ side: NetSide, _ step: Step, actsItself: Bool = true) throws(KernelError) -> UInt64 {
     guard case .box(let box) = side else { return hostNet }
     guard let i = index(of: box) else { throw missing(step, box) }
     guard let inode = boxes[i].process.ns[.net], inode != host.ns[.net] else {
       throw KernelError(
         step: step, call: step.calls[0], errno: .EPERM,
         detail: "\(box) is in the machine's network namespace, which boxwalk never changes")
+    }
+    if actsItself, !hasCapability(boxes[i].process, in: namespaces[inode]?.owner) {
+      throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
     }
     return inode
   }

@@ -84,6 +84,15 @@ import Testing
     .unshare(box: "cache", kinds: [.net]),  // now it dies, and the host end with it
     .ping(from: .box("web"), address: ip("10.231.0.3")),
     .netVeth(box: "cache", hostLink: "bwt-db", boxLink: "eth0"),  // the name is free again
+    // A user namespace made after the network namespace owns nothing of it: no capability there.
+    .unshare(box: "cache", kinds: [.user]),
+    .netState(link: NetLinkRef(.box("cache"), "eth0"), up: true),  // EPERM
+    .ping(from: .box("cache"), address: ip("127.0.0.1")),  // EPERM, from socket(2)
+    .netVeth(box: "cache", hostLink: "bwt-c2", boxLink: "eth1"),  // made from the host side: fine
+    // The other way round, the new network namespace belongs to the new user namespace.
+    .boxNew(box: "inner"), .unshare(box: "inner", kinds: [.user, .net]),
+    .netState(link: NetLinkRef(.box("inner"), "lo"), up: true),
+    .ping(from: .box("inner"), address: ip("127.0.0.1")),
     .boxRemove(box: "web"),
   ]
 

@@ -285,6 +285,10 @@ enum StepText {
       return "only a bridge takes ports"
     case (_, .ENODEV):
       return "no link with that name exists in that network namespace"
+    case (.ping, .EPERM):
+      return "a raw socket needs CAP_NET_RAW in the user namespace that owns the box's network namespace; it was made before `unshare user`, so the box has none there (unshare net again)"
+    case (.netAddr, .EPERM), (.netState, .EPERM), (.netRoute, .EPERM):
+      return "the box's network namespace belongs to a user namespace where the box has no CAP_NET_ADMIN (it was made before `unshare user`); unshare net again"
     default:
       return nil
     }
