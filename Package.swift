@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // boxwalk: a step-through Linux container lab. GPL-3.0-or-later (we link GNU readline).
 //
-// Dependency rules (DESIGN.md): Kernel, Simulator and Lab are pure Swift and never import Glibc or
-// CShim; only LinuxBackend, the helper and CLI touch the operating system.
+// Dependency rules (DESIGN.md): Kernel, Simulator, Lab and NetWire are pure Swift and never import
+// Glibc or CShim; only LinuxBackend, the helper and CLI touch the operating system.
 import PackageDescription
 
 let package = Package(
@@ -24,10 +24,12 @@ let package = Package(
     .target(name: "Kernel"),
     // The deterministic in-memory kernel.
     .target(name: "Simulator", dependencies: ["Kernel"]),
+    // Pure: the bytes of rtnetlink(7) messages and ICMP echoes, built and parsed (no system calls).
+    .target(name: "NetWire"),
     // The real kernel: one boxwalk-helper per box, /proc probes, the cleanup ledger.
-    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim"]),
+    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim", "NetWire"]),
     // The single-threaded process that holds a box's namespaces.
-    .executableTarget(name: "BoxwalkHelper", dependencies: ["CShim"]),
+    .executableTarget(name: "BoxwalkHelper", dependencies: ["CShim", "NetWire"]),
     // Commands, sessions, rendering, transcripts: never knows which backend it drives.
     .target(name: "Lab", dependencies: ["Kernel"]),
     // The command line and the REPL loop.
@@ -42,7 +44,8 @@ let package = Package(
     .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
     .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel"]),
     .testTarget(name: "LabTests", dependencies: ["Lab", "Simulator", "Kernel"]),
-    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel"]),
+    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel", "NetWire"]),
+    .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel"]),
   ],
   swiftLanguageModes: [.v6]

@@ -27,6 +27,9 @@ struct NamespaceOperations {
       guard rc == 0 else { return .err(errno: errno, call: kind == "uid" ? "setresuid" : "setresgid", note: nil) }
       rearm()
       return .ok([])
+    case .netlink(let message): return NetOperations.request(message)
+    case .netdump(let pids): return NetOperations.dump(pids: pids)
+    case .echo(let address, let timeout): return NetOperations.echo(address: address, timeout: timeout)
     case .ping: return .ok([])
     case .unshare(let flags): return unshare(Int32(bitPattern: flags))
     case .setns(let path, let nstype): return setns(path: path, nstype: Int32(bitPattern: nstype))

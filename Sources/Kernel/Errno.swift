@@ -39,6 +39,10 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
   public static let EPROTO = Errno(rawValue: 71)
   public static let EOPNOTSUPP = Errno(rawValue: 95)
   public static let ECONNRESET = Errno(rawValue: 104)
+  public static let EADDRNOTAVAIL = Errno(rawValue: 99)
+  public static let ENETDOWN = Errno(rawValue: 100)
+  public static let ENETUNREACH = Errno(rawValue: 101)
+  public static let EHOSTUNREACH = Errno(rawValue: 113)
 
   private static let table: [Int32: (String, String)] = [
     1: ("EPERM", "operation not permitted"), 2: ("ENOENT", "no such file or directory"),
@@ -58,6 +62,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     39: ("ENOTEMPTY", "directory not empty"), 40: ("ELOOP", "too many levels of symbolic links"),
     71: ("EPROTO", "protocol error"), 87: ("EUSERS", "too many users"),
     95: ("EOPNOTSUPP", "operation not supported"), 104: ("ECONNRESET", "connection reset by peer"),
+    99: ("EADDRNOTAVAIL", "cannot assign requested address"), 100: ("ENETDOWN", "network is down"),
+    101: ("ENETUNREACH", "network is unreachable"), 113: ("EHOSTUNREACH", "no route to host"),
   ]
 
   /// `EPERM`, or `errno 200` for a value the table does not know.

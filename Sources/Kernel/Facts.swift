@@ -32,12 +32,18 @@ public struct ProcessFacts: Equatable, Sendable {
   public var owners: [NamespaceKind: UInt64]
   /// The box's cgroup: its limits and usage; nil before `cgroup new`.
   public var cgroup: CgroupReport?
+  /// The network the process sees, when it is one of boxwalk's network namespaces. nil for a box
+  /// that still shares the machine's network namespace: the machine's links and routes differ
+  /// between hosts (SPEC §5) and boxwalk never reads or changes them. For the host, this is the
+  /// lab's host side: the network namespace boxwalk keeps for the session that stands in for the
+  /// host (SPEC §3), never the machine's own.
+  public var net: NetFacts?
 
   public init(
     hostPID: Int, namespaces: [NamespaceKind: UInt64], hostname: String, domainname: String,
     processes: [BoxProcessFacts] = [], pidNamespaceAlive: Bool = true, mounts: [MountFacts] = [],
     rootPropagation: Propagation? = nil, root: RootFacts = .host, ipc: [IPCObjectFacts] = [],
-    user: UserFacts = .hostRoot, owners: [NamespaceKind: UInt64] = [:]
+    user: UserFacts = .hostRoot, owners: [NamespaceKind: UInt64] = [:], net: NetFacts? = nil
   ) {
     self.hostPID = hostPID
     self.namespaces = namespaces
@@ -52,6 +58,7 @@ public struct ProcessFacts: Equatable, Sendable {
     self.user = user
     self.owners = owners
     self.cgroup = nil
+    self.net = net
   }
 }
 

@@ -4,6 +4,8 @@
 /// are limited to 15 bytes too.
 public enum Names {
   public static let maxBoxName = 15
+  /// IFNAMSIZ is 16 with the terminating NUL (netdevice(7)): an interface name has 15 bytes at most.
+  public static let maxInterfaceName = 15
   /// HOST_NAME_MAX (limits.h), what sethostname(2) accepts; setdomainname(2) has the same limit.
   public static let maxHostname = 64
   public static let reservedBoxNames: Set<String> = ["host", "all"]
@@ -25,6 +27,12 @@ public enum Names {
     }
     if name.utf8.count > limit { return .tooLong(bytes: name.utf8.count, limit: limit) }
     return nil
+  }
+
+  /// Interface names: the same characters as every name (the kernel itself refuses "/", ":" and
+  /// white space, dev_valid_name in net/core/dev.c), at most 15 bytes.
+  public static func checkInterfaceName(_ name: String) -> Problem? {
+    checkName(name, limit: maxInterfaceName)
   }
 
   public static func checkBoxName(_ name: String) -> Problem? {

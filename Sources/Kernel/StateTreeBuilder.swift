@@ -96,7 +96,26 @@ public struct StateTreeBuilder: Sendable {
       ipc[kind.rawValue] = .list(p.ipc.filter { $0.kind == kind }.map { .string(IPCObjectFacts.keyText($0.key)) })
     }
     m["ipc"] = .map(ipc)
+    if let net = p.net { m["net"] = Self.netMap(net) }
     if let key = hostPIDKey { m[key] = .volatile(.int(p.hostPID)) }
     return m
+  }
+
+  /// `net.links["eth0"]` = {kind, state, [master], [peer], addrs, index (volatile), mac (volatile)};
+  /// `net.routes` = the main table as `ip route` prints it.
+  static func netMap(_ net: NetFacts) -> StateValue {
+    var links = StateMap()
+    for link in net.links {
+      var l = StateMap()
+      l["kind"] = .string(link.kind)
+      l["state"] = .string(link.up ? "up" : "down")
+      if let master = link.master { l["master"] = .string(master) }
+      if let peer = link.peer { l["peer"] = .string(peer.description) }
+      l["addrs"] = .list(link.addrs.map { .string($0.description) })
+      l["index"] = .volatile(.int(link.index))
+      l["mac"] = .volatile(.string(link.mac))
+      links[link.name] = .map(l)
+    }
+    return .map(StateMap([("links", .map(links)), ("routes", .list(net.routes.map { .string($0.description) }))]))
   }
 }

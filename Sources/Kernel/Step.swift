@@ -41,6 +41,21 @@ public enum Step: Equatable, Hashable, Sendable {
   case cgroupSet(box: String, setting: CgroupSetting)
   /// Run a stress program in the box against its limits.
   case stress(box: String, kind: StressKind)
+  /// rtnetlink RTM_NEWLINK on the host side: a veth pair, `hostLink` on the host side and its
+  /// peer `boxLink` created directly in the box's network namespace (veth(4), ip-link(8)).
+  case netVeth(box: String, hostLink: String, boxLink: String)
+  /// RTM_NEWLINK on the host side: a bridge, like docker0.
+  case netBridge(name: String)
+  /// RTM_NEWLINK with IFLA_MASTER on the host side: `link` becomes a port of `bridge`.
+  case netAttach(link: String, bridge: String)
+  /// RTM_NEWADDR: an IPv4 address (and with it the subnet) on a link.
+  case netAddr(link: NetLinkRef, cidr: IPv4CIDR)
+  /// RTM_NEWLINK with IFF_UP set or cleared in ifi_change: `ip link set IF up|down`.
+  case netState(link: NetLinkRef, up: Bool)
+  /// RTM_NEWROUTE in the box's main table: `ip route add default via ADDR`.
+  case netRoute(box: String, gateway: IPv4Address)
+  /// One ICMP echo request from a lab network namespace, over a raw socket (icmp(7), raw(7)).
+  case ping(from: NetSide, address: IPv4Address)
 
   /// The box the step acts on.
   public var box: String {
@@ -49,8 +64,11 @@ public enum Step: Equatable, Hashable, Sendable {
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .rootfs(let b, _), .pivotRoot(let b),
       .chroot(let b), .ipcNew(let b, _, _), .map(let b, _, _), .cgroupNew(let b), .cgroupSet(let b, _),
-      .stress(let b, _):
+      .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _):
       b
+    case .netBridge, .netAttach: NetSide.host.name
+    case .netAddr(let link, _), .netState(let link, _): link.side.name
+    case .ping(let side, _): side.name
     }
   }
 
@@ -76,8 +94,41 @@ public enum Step: Equatable, Hashable, Sendable {
     case .cgroupNew: "cgroup-new"
     case .cgroupSet: "cgroup-set"
     case .stress: "stress"
+    case .netVeth: "net-veth"
+    case .netBridge: "net-bridge"
+    case .netAttach: "net-attach"
+    case .netAddr: "net-addr"
+    case .netState(_, let up): up ? "net-up" : "net-down"
+    case .netRoute: "net-route"
+    case .ping: "ping"
     }
   }
+}
+
+/// Which network namespace a net step acts in: boxwalk's host side, or a box's own.
+public enum NetSide: Equatable, Hashable, Sendable {
+  case host
+  case box(String)
+
+  /// `host`, or the box's name.
+  public var name: String {
+    switch self {
+    case .host: "host"
+    case .box(let b): b
+    }
+  }
+}
+
+/// A link named by the side it is on: `host:veth-web` on the host side, `eth0` in a box.
+public struct NetLinkRef: Equatable, Hashable, Sendable, CustomStringConvertible {
+  public var side: NetSide
+  public var name: String
+  public init(_ side: NetSide, _ name: String) {
+    self.side = side
+    self.name = name
+  }
+  /// As the learner writes it: `host:NAME` on the host side, the bare name in a box.
+  public var description: String { side == .host ? "host:\(name)" : name }
 }
 
 /// The combined flags of several namespace kinds, printed the way strace does: `CLONE_NEWUTS|CLONE_NEWIPC`.

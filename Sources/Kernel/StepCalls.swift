@@ -84,8 +84,55 @@ extension Step {
       case .shm: return ["shmget(\(k), 4096, IPC_CREAT|IPC_EXCL|0600)"]
       case .sem: return ["semget(\(k), 1, IPC_CREAT|IPC_EXCL|0600)"]
       }
+    case .netVeth(let box, let hostLink, let boxLink):
+      return [
+        Self.netlink(
+          "RTM_NEWLINK", create: true,
+          "IFLA_IFNAME=\(JSON.quote(hostLink)), IFLA_INFO_KIND=\"veth\", VETH_INFO_PEER={IFLA_IFNAME=\(JSON.quote(boxLink)), IFLA_NET_NS_PID=<\(box)>}"
+        )
+      ]
+    case .netBridge(let name):
+      return [Self.netlink("RTM_NEWLINK", create: true, "IFLA_IFNAME=\(JSON.quote(name)), IFLA_INFO_KIND=\"bridge\"")]
+    case .netAttach(let link, let bridge):
+      return [
+        Self.netlink("RTM_NEWLINK", create: false, "IFLA_IFNAME=\(JSON.quote(link)), IFLA_MASTER=\(Self.index(bridge))")
+      ]
+    case .netState(let link, let up):
+      return [
+        Self.netlink(
+          "RTM_NEWLINK", create: false,
+          "ifi_flags=\(up ? "IFF_UP" : "0"), ifi_change=IFF_UP, IFLA_IFNAME=\(JSON.quote(link.name))")
+      ]
+    case .netAddr(let link, let cidr):
+      return [
+        Self.netlink(
+          "RTM_NEWADDR", create: true,
+          "ifa_prefixlen=\(cidr.prefixLength), ifa_index=\(Self.index(link.name)), IFA_LOCAL=\(cidr.address), IFA_ADDRESS=\(cidr.address)"
+        )
+      ]
+    case .netRoute(_, let gateway):
+      return [
+        Self.netlink("RTM_NEWROUTE", create: true, "rtm_dst_len=0, rtm_table=RT_TABLE_MAIN, RTA_GATEWAY=\(gateway)")
+      ]
+    case .ping(_, let address):
+      return [
+        "socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)", "sendto(ICMP_ECHO, inet_addr(\"\(address)\"))",
+        "recvfrom(ICMP_ECHOREPLY)",
+      ]
     }
   }
+
+  /// One rtnetlink(7) request as boxwalk writes it: sendmsg(2) on a NETLINK_ROUTE socket, the
+  /// message type, the flags that matter (NLM_F_REQUEST|NLM_F_ACK are always set: the kernel then
+  /// answers every request with an NLMSG_ERROR message carrying 0 or -errno), then the header
+  /// fields and attributes. Nested attributes are flattened where the nesting is only packaging
+  /// (IFLA_INFO_KIND sits in IFLA_LINKINFO, VETH_INFO_PEER in IFLA_INFO_DATA there).
+  static func netlink(_ type: String, create: Bool, _ body: String) -> String {
+    "sendmsg(NETLINK_ROUTE, \(type), \(create ? "NLM_F_CREATE|NLM_F_EXCL" : "0"), {\(body)})"
+  }
+
+  /// An interface index, which differs between runs, written as strace(1) decodes one.
+  static func index(_ name: String) -> String { "if_nametoindex(\(JSON.quote(name)))" }
 
   /// Which of `calls` a failure of the pivot_root step belongs to, when it is pivot_root itself.
   public static let pivotRootCallIndex = 1

@@ -16,9 +16,12 @@ public struct StepResult: Equatable, Sendable {
   /// `stress cpu`: whether the cgroup's CPU quota throttled the spinner.
   public var throttled: Bool?
 
+  /// What the kernel answered to `ping`.
+  public var ping: PingAnswer?
+
   public init(
     output: [String] = [], exit: ProcessExit? = nil, boxPID: Int? = nil, notes: [String] = [],
-    forksRefused: Int? = nil, forksStarted: Int? = nil, throttled: Bool? = nil
+    forksRefused: Int? = nil, forksStarted: Int? = nil, throttled: Bool? = nil, ping: PingAnswer? = nil
   ) {
     self.output = output
     self.exit = exit
@@ -27,6 +30,7 @@ public struct StepResult: Equatable, Sendable {
     self.forksRefused = forksRefused
     self.forksStarted = forksStarted
     self.throttled = throttled
+    self.ping = ping
   }
 
   public static let none = StepResult()
@@ -52,4 +56,15 @@ public func signalName(_ sig: Int32) -> String {
     14: "SIGALRM", 15: "SIGTERM",
   ]
   return names[sig] ?? "signal \(sig)"
+}
+
+/// The kernel's answer to one ICMP echo request (`ping`): a reply came, or none did. When the
+/// kernel refused to send at all (no route: sendto(2) fails with ENETUNREACH), `sendErrno` says so.
+public struct PingAnswer: Equatable, Sendable {
+  public var reachable: Bool
+  public var sendErrno: Errno?
+  public init(reachable: Bool, sendErrno: Errno? = nil) {
+    self.reachable = reachable
+    self.sendErrno = sendErrno
+  }
 }

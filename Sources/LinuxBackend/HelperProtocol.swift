@@ -1,4 +1,5 @@
-// The boxwalk helper protocol, version "bw2" (bw1 plus the verbs for processes, mounts and IPC).
+// The boxwalk helper protocol, version "bw2" (bw1 plus the verbs for processes, mounts and IPC,
+// and the networking verbs netlink, netdump and echo; adding verbs keeps the version).
 //
 // This file is compiled into both ends: LinuxBackend (the REPL side) and boxwalk-helper, which
 // reaches it through the symlink Sources/BoxwalkHelper/HelperProtocol.swift. It is pure Swift
@@ -56,6 +57,18 @@
 //                                   (STATUS a wait(2) status) | err ERRNO fork
 //     setid uid|gid ID              setresuid(2)/setresgid(2) to ID (all three), after boxwalk wrote
 //                                   the map -> ok | err ERRNO setresuid|setresgid
+//     netlink MESSAGE               one rtnetlink(7) request, built by boxwalk (NetWire) with
+//                                   NLM_F_ACK, sent on a NETLINK_ROUTE socket the helper opens in
+//                                   its network namespace for this request only
+//                                   -> ok | err ERRNO sendmsg (ERRNO from the kernel's NLMSG_ERROR
+//                                      answer, or from socket/send/recv)
+//     netdump PIDS                  the helper's network namespace: links, IPv4 addresses, main
+//                                   table routes, and the namespace id it gives each process in
+//                                   PIDS (decimal, comma-separated, may be empty)
+//                                   -> ok TEXT (NetWire's Dump text lines) | err ERRNO CALL
+//     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
+//                                   waiting up to TIMEOUT milliseconds for the reply
+//                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
 //
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
@@ -147,6 +160,12 @@ package enum HelperRequest: Equatable, Sendable {
   case ipcnew(kind: String, key: Int32)
   case setid(kind: String, id: UInt32)
   case stress(kind: String, arg: UInt64)
+  /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
+  case netlink([UInt8])
+  /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
+  case netdump(pids: [Int32])
+  /// One ICMP echo, and whether the reply came within the time.
+  case echo(address: String, timeoutMilliseconds: Int32)
 
   package var fields: [[UInt8]] {
     switch self {
@@ -168,6 +187,9 @@ package enum HelperRequest: Equatable, Sendable {
     case .ipcnew(let kind, let key): [HelperWire.text("ipcnew"), HelperWire.text(kind), HelperWire.number(key)]
     case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind), HelperWire.number(id)]
     case .stress(let kind, let arg): [HelperWire.text("stress"), HelperWire.text(kind), HelperWire.number(arg)]
+    case .netlink(let message): [HelperWire.text("netlink"), message]
+    case .netdump(let pids): [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
+    case .echo(let address, let timeout): [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
     }
   }
 
@@ -210,6 +232,15 @@ package enum HelperRequest: Equatable, Sendable {
     case ("stress", 2):
       guard let arg = HelperWire.integer(args[1], as: UInt64.self) else { return nil }
       self = .stress(kind: HelperWire.string(args[0]), arg: arg)
+    case ("netlink", 1): self = .netlink(args[0])
+    case ("netdump", 1):
+      let parts = HelperWire.string(args[0]).split(separator: ",").map(String.init)
+      let pids = parts.compactMap { Int32($0) }
+      guard pids.count == parts.count else { return nil }
+      self = .netdump(pids: pids)
+    case ("echo", 2):
+      guard let timeout = HelperWire.integer(args[1], as: Int32.self) else { return nil }
+      self = .echo(address: HelperWire.string(args[0]), timeoutMilliseconds: timeout)
     default: return nil
     }
   }

@@ -25,7 +25,8 @@ package struct Ledger: Equatable, Sendable {
   }
 
   package enum Record: Equatable, Sendable {
-    /// A boxwalk-helper process holding a box's namespaces.
+    /// A boxwalk-helper process holding a box's namespaces, or (box "host", a name no box can
+    /// have) the network namespace of the lab's host side.
     case helper(box: String, pid: Int32, startTime: UInt64)
     /// A directory tree boxwalk made inside the session directory (a box's root filesystem copy).
     case scratch(box: String, path: String)

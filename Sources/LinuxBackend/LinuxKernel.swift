@@ -13,13 +13,18 @@ import Kernel
 public final class LinuxKernel: Kernel {
   public let backend: Backend = .real
 
-  private let stateRoot: String
-  private let helperPath: String
-  private let procfs: ProcFS
+  let stateRoot: String
+  let helperPath: String
+  let procfs: ProcFS
   /// Every box, in creation order.
-  private var helpers: [HelperProcess] = []
+  var helpers: [HelperProcess] = []
+  /// The lab's host side: a boxwalk-helper alone in a network namespace of its own, holding it for
+  /// the session (SPEC §3). Started by the first step that needs the host side; not a box.
+  var hostNetwork: HelperProcess?
+  /// Sequence numbers for rtnetlink requests.
+  var netlinkSequence: UInt32 = 0
   /// nil after teardown(); made again by the next `box new`.
-  private var session: SessionDirectory?
+  var session: SessionDirectory?
   /// What boxwalk knows of each box that /proc cannot say: its root and the mounts it made.
   private var boxState: [String: BoxState] = [:]
   /// IPC objects made in the host's IPC namespace (by boxes that share it), removed at teardown.
@@ -123,14 +128,17 @@ public final class LinuxKernel: Kernel {
         session?.forget { $0 == .scratch(box: box, path: scratch) }
       }
       boxState[box] = nil
+      settleNetwork()
     case .unshare(let box, let kinds):
       let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
       try ask(box, .unshare(flags: flags), step: step)
+      if kinds.contains(.net) { settleNetwork() }
     case .join(let box, let kind, let target):
       guard let holder = helpers.first(where: { $0.box == target }) else { throw noSuchBox(target, step: step) }
       // The helper opens the path itself, like nsenter(1): setns(2) wants an fd of the namespace.
       let path = "\(procfs.root)/\(holder.pid)/ns/\(kind.procEntry)"
       try ask(box, .setns(path: Array(path.utf8), nstype: kind.cloneFlag), step: step)
+      if kind == .net { settleNetwork() }
     case .setHostname(let box, let name):
       try ask(box, .sethostname(Array(name.utf8)), step: step)
     case .setDomainname(let box, let name):
@@ -195,6 +203,8 @@ public final class LinuxKernel: Kernel {
         hostIPC.append((kind.rawValue, key, id))
         try? session?.record(.ipc(kind: kind.rawValue, key: key, id: id))
       }
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping:
+      return try performNet(step)
     }
     return .none
   }
@@ -408,19 +418,7 @@ public final class LinuxKernel: Kernel {
     if helpers.contains(where: { $0.box == box }) {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .EEXIST, detail: "box \(box) exists")
     }
-    let session: SessionDirectory
-    if let existing = self.session {
-      session = existing
-    } else {
-      do {
-        session = try SessionDirectory.create(stateRoot: stateRoot, procfs: procfs)
-      } catch {
-        throw KernelError(
-          step: step, call: error.call, errno: Errno(rawValue: error.errno),
-          detail: "cannot create the session directory")
-      }
-      self.session = session
-    }
+    let session = try ensureSession(step: step)
 
     let helper: HelperProcess
     do {
@@ -437,6 +435,19 @@ public final class LinuxKernel: Kernel {
         detail: "cannot write the ledger; the box was not created")
     }
     helpers.append(helper)
+  }
+
+  /// The session directory, made again after a teardown.
+  func ensureSession(step: Step) throws(KernelError) -> SessionDirectory {
+    if let existing = self.session { return existing }
+    do {
+      let session = try SessionDirectory.create(stateRoot: stateRoot, procfs: procfs)
+      self.session = session
+      return session
+    } catch {
+      throw KernelError(
+        step: step, call: error.call, errno: Errno(rawValue: error.errno), detail: "cannot create the session directory")
+    }
   }
 
   /// Send `request` to the box's helper; an `err` reply becomes a KernelError naming the call
@@ -467,25 +478,25 @@ public final class LinuxKernel: Kernel {
 
   /// Which of the step's calls the helper's failing call is: the one that starts with its name
   /// (unshare with mnt makes two calls; pivot-root five).
-  private static func callIndex(_ step: Step, failed call: String) -> Int {
+  static func callIndex(_ step: Step, failed call: String) -> Int {
     if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
     return step.calls.firstIndex { $0.hasPrefix(call + "(") } ?? 0
   }
 
   /// The step's `index`th call, exactly as `Step.calls` writes it, so both kernels name failing
   /// calls alike.
-  private static func call(_ step: Step, _ index: Int) -> String {
+  static func call(_ step: Step, _ index: Int) -> String {
     let calls = step.calls
     return calls.indices.contains(index) ? calls[index] : calls.last ?? step.kindName
   }
 
-  private func noSuchBox(_ box: String, step: Step) -> KernelError {
+  func noSuchBox(_ box: String, step: Step) -> KernelError {
     KernelError(step: step, call: Self.call(step, 0), errno: .ESRCH, detail: "no box named \(box)")
   }
 
   /// A failed `box new`, named by the step's calls: fork(), prctl(PR_SET_PDEATHSIG, SIGKILL),
   /// execve("boxwalk-helper").
-  private func spawnError(_ failure: HelperProcess.Failure, step: Step) -> KernelError {
+  func spawnError(_ failure: HelperProcess.Failure, step: Step) -> KernelError {
     switch failure {
     case .spawn(let stage, let errno):
       let (index, what): (Int, String?) =
@@ -513,7 +524,7 @@ public final class LinuxKernel: Kernel {
     }
   }
 
-  private func helperError(_ failure: HelperProcess.Failure, helper: HelperProcess, step: Step?) -> KernelError {
+  func helperError(_ failure: HelperProcess.Failure, helper: HelperProcess, step: Step?) -> KernelError {
     let call = step.map { Self.call($0, 0) } ?? "uname()"
     switch failure {
     case .gone:
@@ -587,6 +598,7 @@ public final class LinuxKernel: Kernel {
       withCgroup.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
       boxes.append(BoxFacts(name: helper.box, process: withCgroup))
     }
+    try addNetworkFacts(host: &hostFacts, boxes: &boxes)
     return KernelFacts(host: hostFacts, boxes: boxes)
   }
 
@@ -633,9 +645,13 @@ public final class LinuxKernel: Kernel {
 
   public func teardown() {
     // Kill them all first and reap after: they die in parallel.
-    for helper in helpers { helper.signalKill() }
-    for helper in helpers { helper.reap() }
+    // The host side's helper too: its network namespace dies with it, and every veth with it
+    // (a veth dies with either end's namespace), so no link is ever deleted one by one.
+    let all = helpers + (hostNetwork.map { [$0] } ?? [])
+    for helper in all { helper.signalKill() }
+    for helper in all { helper.reap() }
     helpers = []
+    hostNetwork = nil
     for o in hostIPC { _ = HostIPC.remove(kind: o.kind, key: o.key, id: o.id) }
     if let driver = cgroupDriver, let name = sessionName, !cgroupOf.isEmpty {
       // The helpers are dead; kill anything left in the cgroups and remove them with the session's.

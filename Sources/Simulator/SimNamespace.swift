@@ -27,6 +27,8 @@ struct SimNamespace {
   /// user: the ID maps, written once each (nil until then); the host's is the identity.
   var uidMap: [IDMapRange]?
   var gidMap: [IDMapRange]?
+  /// net: links, addresses and routes (a new network namespace has only lo, down).
+  var net = SimNet()
 }
 
 /// A mount in a simulated mount namespace, keyed by the root it is relative to.

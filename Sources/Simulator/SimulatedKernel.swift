@@ -19,6 +19,9 @@ public final class SimulatedKernel: Kernel {
   /// The cgroup interface the simulated host has: the CLI passes this machine's, so `cgroup set`
   /// shows the same v1 translation on sim and real.
   let cgroupVersion: CgroupVersion
+  /// The lab's host side: the network namespace boxwalk keeps for the session in place of the
+  /// machine's (SPEC §3). No process is in it; it lives as long as the session.
+  var hostNet: UInt64 = 0
   private var faults: [Fault] = []
 
   /// A rule for fault injection (STYLE 5): fail the next `count` steps of kind `stepKind`
@@ -58,6 +61,7 @@ public final class SimulatedKernel: Kernel {
         rootPropagation: .shared, uidMap: kind == .user ? [.identity] : nil, gidMap: kind == .user ? [.identity] : nil)
     }
     host = SimProcess(hostPID: 1000, ns: initial, activePID: 0xEFFF_FFFC)
+    hostNet = create(.net, owner: initial[.user], parent: nil)
   }
 
   public func inject(_ fault: Fault) { faults.append(fault) }
@@ -66,6 +70,7 @@ public final class SimulatedKernel: Kernel {
 
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     try consumeFault(step)
+    if let result = try performNet(step) { return result }
     if case .boxNew(let name) = step {
       // fork(2): the child starts in every namespace of its parent.
       boxes.append((name, SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
@@ -81,9 +86,13 @@ public final class SimulatedKernel: Kernel {
       collectGarbage()
     case .unshare(_, let kinds):
       boxes[i].process = try unshare(boxes[i].process, kinds, step)
+      // The namespaces the box left die if nothing else holds them (a network namespace takes
+      // its veths' peers with it).
+      collectGarbage()
     case .join(_, let kind, let target):
       guard let t = index(of: target) else { throw missing(step, target) }
       boxes[i].process = try setns(boxes[i].process, to: boxes[t].process, kind, step)
+      collectGarbage()
     case .setHostname(_, let value), .setDomainname(_, let value):
       try setName(i, value, step)
     case .run(_, let argv, let background):
@@ -116,6 +125,8 @@ public final class SimulatedKernel: Kernel {
       return try cgroupSet(i, setting, step)
     case .stress(_, let kind):
       return try stress(i, kind, step)
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping:
+      return .none  // performNet took them
     }
     return .none
   }
@@ -132,6 +143,8 @@ public final class SimulatedKernel: Kernel {
     boxes.removeAll()
     // Objects boxwalk made in the host's IPC namespace are removed at teardown (IPC_RMID).
     if let ipc = host.ns[.ipc] { namespaces[ipc]?.ipc.removeAll() }
+    // The host side's namespace dies with the session; the next one starts afresh.
+    namespaces[hostNet]?.net = SimNet()
     collectGarbage()
   }
 
@@ -158,7 +171,8 @@ public final class SimulatedKernel: Kernel {
     let uts = host.ns[.uts].flatMap { namespaces[$0] }
     return ProcessFacts(
       hostPID: host.hostPID, namespaces: host.ns, hostname: uts?.hostname ?? "",
-      domainname: uts?.domainname ?? "(none)", ipc: host.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [])
+      domainname: uts?.domainname ?? "(none)", ipc: host.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [],
+      net: netFacts(hostNet))
   }
 
   private func boxFacts(_ name: String, _ p: SimProcess) -> ProcessFacts {
@@ -187,7 +201,8 @@ public final class SimulatedKernel: Kernel {
       user: userFacts(p),
       owners: Dictionary(uniqueKeysWithValues: p.ns.compactMap { kind, inode in
         kind == .user ? nil : namespaces[inode]?.owner.map { (kind, $0) }
-      }))
+      }),
+      net: p.ns[.net] == host.ns[.net] ? nil : p.ns[.net].flatMap(netFacts))
   }
 
   // MARK: Bookkeeping
@@ -210,7 +225,7 @@ public final class SimulatedKernel: Kernel {
 
   /// A namespace dies when no process is in it and no namespace needs it as owner or parent.
   func collectGarbage() {
-    var live = Set(host.ns.values).union([host.activePID])
+    var live = Set(host.ns.values).union([host.activePID, hostNet])
     for b in boxes {
       live.formUnion(b.process.ns.values)
       live.insert(b.process.activePID)
@@ -226,6 +241,7 @@ public final class SimulatedKernel: Kernel {
         }
       }
     }
+    releaseDyingNetworks(live: live)
     namespaces = namespaces.filter { live.contains($0.key) }
   }
 

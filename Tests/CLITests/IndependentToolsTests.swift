@@ -39,7 +39,12 @@ struct IndependentToolsTests {
       }
     }
 
+    var done = false
+
+    /// Idempotent: a test may quit early to look at what teardown left, and quit again in a defer.
     func quit() {
+      guard !done else { return }
+      done = true
       input.fileHandleForWriting.write(Data("quit\n".utf8))
       try? input.fileHandleForWriting.close()
       process.waitUntilExit()
@@ -81,5 +86,40 @@ struct IndependentToolsTests {
     // IPC: ipcs inside the box's IPC namespace lists the queue; the host's ipcs does not.
     #expect(try Self.sh("nsenter -t \(helper) -i ipcs -q").contains("0x00004242"))
     #expect(try !Self.sh("ipcs -q").contains("0x00004242"))
+  }
+
+  /// The machine's network as ip(8) shows it, lifetimes cut (they count down on their own).
+  static func machineNetwork() throws -> String {
+    try sh("ip -o link; ip -o addr; ip route show table all; ip -6 route show table all; ip rule")
+      .replacingOccurrences(of: #"(valid_lft|preferred_lft|expires) \S+"#, with: "$1 -", options: .regularExpression)
+  }
+
+  /// Networking through the REPL: iproute2 inside the box's and the host side's namespaces sees
+  /// the links and addresses boxwalk printed, the host side is a helper that is not a box, and
+  /// the machine's own links, addresses, routes and rules are the same before, during and after.
+  @Test func theNetworkStaysInBoxwalksNamespaces() throws {
+    let before = try Self.machineNetwork()
+    let repl = try LiveRepl()
+    defer { repl.quit() }
+    let helper = try repl.send(
+      [
+        "box new web", "unshare net", "net bridge bwt-br0", "net addr host:bwt-br0 10.231.0.1/24", "net up host:bwt-br0",
+        "net veth", "net addr eth0 10.231.0.2/24", "net up eth0", "net up host:veth-web", "net attach bwt-br0",
+        "ping 10.231.0.1",
+      ], thenShow: "web.host_pid")
+    #expect(try Self.sh("nsenter -t \(helper) -n ip -o -4 addr show dev eth0").contains("inet 10.231.0.2/24"))
+    // The host side: boxwalk's other helper, alone in a network namespace of its own.
+    let children = try Self.sh("pgrep -P \(repl.process.processIdentifier) -x boxwalk-helper").split(separator: "\n")
+    let hostSide = try #require(children.first { $0 != helper })
+    #expect(try Self.sh("readlink /proc/\(hostSide)/ns/net") != Self.sh("readlink /proc/self/ns/net"))
+    let links = try Self.sh("nsenter -t \(hostSide) -n ip -o link")
+    #expect(links.contains("veth-web@if2") && links.contains("master bwt-br0"))
+    #expect(try Self.sh("nsenter -t \(hostSide) -n ip -o -4 addr show dev bwt-br0").contains("inet 10.231.0.1/24"))
+    #expect(try Self.sh("ip -o link show type veth") == "")
+    #expect(try Self.machineNetwork() == before)
+    repl.quit()
+    #expect(try Self.machineNetwork() == before)
+    #expect(try Self.sh("ip -o link show type veth") == "")
+    #expect(try Self.sh("ps -o pid= -p \(hostSide) || true").trimmingCharacters(in: .whitespacesAndNewlines) == "")
   }
 }

@@ -12,6 +12,8 @@ import Testing
     .mount(kind: "bind", source: Array("/etc".utf8), target: Array("/mnt".utf8)), .umount(Array("/proc".utf8)),
     .propagation(flag: 1 << 18), .pivot(rootfs: Array("/run/boxwalk/1-2/boxes/web-rootfs".utf8)),
     .chroot(rootfs: Array("/r".utf8)), .ipcnew(kind: "sem", key: -1),
+    .netlink([0x10, 0x00, 0x00, 0x00, 0x12, 0x00, 0x01, 0x03]), .netdump(pids: []), .netdump(pids: [42, 4242]),
+    .echo(address: "10.0.0.1", timeoutMilliseconds: 300),
   ]
 
   @Test(arguments: requests)
@@ -32,6 +34,12 @@ import Testing
   func repliesRoundTrip(_ reply: HelperReply) throws {
     let bytes = try #require(reply.encoded())
     #expect(HelperReply(fields: try HelperWire.decode(bytes)) == reply)
+  }
+
+  @Test func netdumpTakesOnlyDecimalPIDs() {
+    let fields = [Array("netdump".utf8), Array("42,x".utf8)]
+    #expect(HelperRequest(fields: fields) == nil)
+    #expect(HelperRequest(fields: [Array("echo".utf8), Array("10.0.0.1".utf8), Array("soon".utf8)]) == nil)
   }
 
   @Test func theFramingIsVersionCountThenLengthPrefixedFields() throws {

@@ -25,7 +25,8 @@ struct DoctorCommand: ParsableCommand {
     lines.append(
       row(probe.cgroupVersion != nil, "cgroups: \(LinuxKernel.cgroupLayoutDescription())", "mount cgroup2 on /sys/fs/cgroup"))
     lines.append(row(probe.overlay, "overlayfs", "modprobe overlay"))
-    lines.append(row(probe.which("ip") != nil, "iproute2 (ip)", "apt-get install iproute2"))
+    // boxwalk itself speaks rtnetlink; ip(8) is what the tests and the host snapshot check it with.
+    lines.append(row(probe.which("ip") != nil, "iproute2 (ip, for tests and host snapshots)", "apt-get install iproute2"))
     lines.append(row(probe.busybox != nil, "busybox (the busybox base image)", "apt-get install busybox-static"))
     let backend = BackendChoice.automatic()
     lines.append("default backend here: \(backend.rawValue)")

@@ -43,7 +43,14 @@ struct TestCommand: ParsableCommand {
         throw ExitError(ExitStatus.usage, ["error: cannot read \(e.message)"])
       }
       do {
-        parsed.append(try TranscriptFile.parse(path: path, text: text))
+        let file = try TranscriptFile.parse(path: path, text: text)
+        // A transcript with nothing to run would pass without testing anything.
+        guard !file.allSteps.isEmpty else {
+          throw ExitError(ExitStatus.usage, ["error: \(path): no steps: a transcript needs at least one `  boxwalk> COMMAND` line"])
+        }
+        parsed.append(file)
+      } catch let error as ExitError {
+        throw error
       } catch {
         throw ExitError(ExitStatus.usage, ["error: \(error)"])
       }

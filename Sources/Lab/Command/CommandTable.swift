@@ -104,12 +104,29 @@ public enum CommandTable {
       name: "commit", usage: "commit NAME", summary: "the writable layer becomes an image", area: "layers",
       available: false),
     .init(
-      name: "net", usage: "net veth|bridge|attach|addr|up|route ...", summary: "build the box's network", area: "net",
-      available: false),
-    .init(name: "links", usage: "links", summary: "network links, box beside host", area: "net", available: false),
+      name: "net veth", usage: "net veth [HOSTIF BOXIF]",
+      summary: "a veth pair: one end on the host side, one in the box (veth-BOX and eth0)", area: "net",
+      available: true),
+    .init(
+      name: "net bridge", usage: "net bridge NAME", summary: "a bridge on the host side, like docker0", area: "net",
+      available: true),
+    .init(
+      name: "net attach", usage: "net attach BRIDGE", summary: "put the host end of the box's veth on the bridge",
+      area: "net", available: true),
+    .init(
+      name: "net addr", usage: "net addr IF CIDR", summary: "give a link an address (host:IF is on the host side)",
+      area: "net", available: true),
+    .init(name: "net up", usage: "net up IF", summary: "switch a link on", area: "net", available: true),
+    .init(name: "net down", usage: "net down IF", summary: "switch a link off", area: "net", available: true),
+    .init(
+      name: "net route", usage: "net route default via ADDR", summary: "the box's default route", area: "net",
+      available: true),
+    .init(
+      name: "links", usage: "links", summary: "network links and routes, box beside host side", area: "net",
+      available: true),
     .init(
       name: "ping", usage: "ping ADDR [--from host|BOX]", summary: "is ADDR reachable, and if not why", area: "net",
-      available: false),
+      available: true),
     .init(
       name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc ls", summary: "System V IPC objects", area: "ipc",
       available: true),

@@ -10,7 +10,7 @@ enum DiffTable {
   static func lines(_ changes: [StateChange], tree: StateValue) -> [String] {
     var out: [String] = []
     var groups: [(String, [StateChange])] = []
-    for c in changes {
+    for c in changes.flatMap(expanded) {
       guard case .key(let top)? = c.path.components.first else { continue }
       if let i = groups.firstIndex(where: { $0.0 == top }) {
         groups[i].1.append(c)
@@ -42,6 +42,21 @@ enum DiffTable {
       out += table([header] + rows)
     }
     return out
+  }
+
+  /// A map of maps that appears or goes whole inside a box (a box's `net` after `unshare net`) is
+  /// shown one inner map per row (`net.links.lo`, `net.routes`), not as one long line. A whole box,
+  /// and a map of scalars (`mounts["/mnt"]`), stay one row.
+  static func expanded(_ c: StateChange) -> [StateChange] {
+    guard c.path.components.count > 1 else { return [c] }
+    let whole = c.new ?? c.old
+    guard case .map(let m)? = whole, m.entries.contains(where: { if case .map = $0.1 { true } else { false } }) else {
+      return [c]
+    }
+    return m.entries.flatMap { key, value in
+      expanded(
+        StateChange(path: c.path.appending(key: key), old: c.old == nil ? nil : value, new: c.new == nil ? nil : value))
+    }
   }
 
   /// How one value changed. Two lists show the items that came and went, one per row (a process

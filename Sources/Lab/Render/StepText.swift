@@ -59,7 +59,28 @@ enum StepText {
     case .ipcNew(let box, let kind, let key):
       let flag = kind == .mq ? "-q" : kind == .shm ? "-m -s 4096" : "-s -n 1"
       return "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
+    case .netVeth(let box, let hostLink, let boxLink):
+      return "ip link add \(hostLink) type veth peer name \(boxLink) netns <\(box)>"
+    case .netBridge(let name):
+      return "ip link add \(name) type bridge"
+    case .netAttach(let link, let bridge):
+      return "ip link set \(link) master \(bridge)"
+    case .netAddr(let link, let cidr):
+      return inNetwork(link.side, "ip addr add \(cidr) dev \(link.name)")
+    case .netState(let link, let up):
+      return inNetwork(link.side, "ip link set \(link.name) \(up ? "up" : "down")")
+    case .netRoute(let box, let gateway):
+      return inNetwork(.box(box), "ip route add default via \(gateway)")
+    case .ping(let side, let address):
+      return inNetwork(side, "ping -c 1 -W 1 \(address)")
     }
+  }
+
+  /// A command run in a side's network namespace: on the host side as it is (that side stands in
+  /// for the host), in a box through nsenter(1).
+  static func inNetwork(_ side: NetSide, _ command: String) -> String {
+    guard case .box(let box) = side else { return command }
+    return "nsenter --target <\(box)> --net " + command
   }
 
   /// Why the kernel does this, with the man page to read next.
@@ -194,6 +215,57 @@ enum StepText {
         "A stress program runs as a box process, in the box's cgroup, so the limits apply to it: the",
         "kernel refuses, kills or throttles it, and the counters in cgroup show say so.",
       ]
+    case .netVeth:
+      return [
+        "A veth pair is a virtual cable: what goes into one end comes out of the other (veth(4)). One",
+        "RTM_NEWLINK message makes both ends, and IFLA_NET_NS_PID puts the peer straight into the box's",
+        "network namespace, so no half-made pair is ever left behind. Docker wires every container to",
+        "docker0 this way. Both ends start down. When the box's namespace dies, the kernel deletes the",
+        "pair, host end included: boxwalk never deletes veths one by one (rtnetlink(7), ip-link(8)).",
+      ]
+    case .netBridge:
+      return [
+        "A bridge is a virtual switch: it passes Ethernet frames between the links attached to it (its",
+        "ports) and learns which address is behind which port; docker0 is one. It is also a link of its",
+        "own, which can have an address: the host side's address on the bridge's subnet (ip-link(8)).",
+      ]
+    case .netAttach:
+      return [
+        "IFLA_MASTER makes the link a port of the bridge: frames that arrive on it go to the bridge,",
+        "which passes them on to its other ports or up to the host side's own stack. The port itself",
+        "no longer takes part in IP: its namespace sees the traffic as the bridge's (ip-link(8), master).",
+      ]
+    case .netAddr:
+      return [
+        "An address with a prefix length says two things: the address, and the subnet reachable directly",
+        "on that link. While the link is up the kernel keeps a route for that subnet (proto kernel), which",
+        "is how it knows where 10.0.0.0/24 is. The address itself is local to the whole namespace, on",
+        "any of its links (ip-address(8), the \"weak host\" model).",
+      ]
+    case .netState(_, let up):
+      return up
+        ? [
+          "IFF_UP switches the link on (netdevice(7)); the kernel then adds the routes for its subnets. A",
+          "veth passes frames only while both ends are up. lo gets 127.0.0.1/8 the first time it comes up.",
+        ]
+        : [
+          "Clearing IFF_UP switches the link off, and the kernel removes every route through it, the",
+          "default route too: when the link comes back up, only the routes for its subnets return.",
+        ]
+    case .netRoute:
+      return [
+        "The default route says where to send what no other route covers: to a gateway, a neighbour on",
+        "one of the box's subnets that passes packets on (ip-route(8)). The kernel checks the gateway",
+        "is reachable on a link right away (ENETUNREACH otherwise). Docker gives each container one, to",
+        "the bridge's address.",
+      ]
+    case .ping:
+      return [
+        "ping sends an ICMP echo request over a raw socket (icmp(7), raw(7)) and waits for the echo",
+        "reply. On the way the kernel picks a route, asks on that link who has the next hop (ARP), and",
+        "the reply must find its way back the same way. boxwalk checks the kernel's answer against its",
+        "own model of the network, which is how it can say why a packet did not arrive.",
+      ]
     case .setHostname, .setDomainname:
       return [
         "sethostname(2) and setdomainname(2) change the names stored in the UTS namespace the caller",
@@ -263,6 +335,22 @@ enum StepText {
         "setns needs CAP_SYS_ADMIN in the user namespace that owns the target; the box has capabilities only in its own user namespace and below"
     case (.join(_, .pid, _), .EINVAL):
       return "a process may only move its children into its own pid namespace or one below it"
+    case (.netRoute, .EEXIST):
+      return "the box already has a default route; boxwalk keeps one (ip route replace would swap it)"
+    case (.netRoute, .ENETUNREACH):
+      return "the gateway is not on any subnet the box has a route for: an address on its subnet, and the link up, come first"
+    case (.netVeth, .EEXIST), (.netBridge, .EEXIST):
+      return "a link with that name already exists in that network namespace"
+    case (.netAddr, .EEXIST):
+      return "the link already has that address"
+    case (.netAttach, .EOPNOTSUPP):
+      return "only a bridge takes ports"
+    case (_, .ENODEV):
+      return "no link with that name exists in that network namespace"
+    case (.ping, .EPERM):
+      return "a raw socket needs CAP_NET_RAW in the user namespace that owns the box's network namespace; it was made before `unshare user`, so the box has none there (unshare net again)"
+    case (.netAddr, .EPERM), (.netState, .EPERM), (.netRoute, .EPERM):
+      return "the box's network namespace belongs to a user namespace where the box has no CAP_NET_ADMIN (it was made before `unshare user`); unshare net again"
     default:
       return nil
     }

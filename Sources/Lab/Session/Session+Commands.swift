@@ -137,6 +137,9 @@ extension Session {
     case "caps": try capsCommand(args, into: &out)
     case "cgroup": try cgroupCommand(args, line: line, into: &out)
     case "stress": try stressCommand(args, line: line, into: &out)
+    case "net": try netCommand(args, line: line, into: &out)
+    case "links": try linksCommand(args, into: &out)
+    case "ping": try pingCommand(args, line: line, into: &out)
     case "quit", "exit":
       try arity(w[0], args, 0)
       quitRequested = true
@@ -176,6 +179,7 @@ extension Session {
     // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.
     out.lines += result.output.map(escapedForTerminal)
     out.lines += summary(step, result, before: before, after: after)
+    if let answer = result.ping { out.extra.append(("reachable", .bool(answer.reachable))) }
     out.lines += step.calls.map { "  syscall  " + $0 }
     out.lines.append("  shell    " + StepText.shell(step))
     out.lines += DiffTable.lines(changes, tree: after)
@@ -272,6 +276,21 @@ extension Session {
       return ["\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .setDomainname(let box, let name):
       return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
+    case .netVeth(let box, let hostLink, let boxLink):
+      return ["made a veth pair: host:\(hostLink) on the host side, \(boxLink) in \(box) (\(label(box, .net))); both ends are down"]
+    case .netBridge(let name):
+      return ["made bridge \(name) on the host side: no ports yet, down"]
+    case .netAttach(let link, let bridge):
+      let owner = NetworkView(facts).namespace(of: NetSide.host.name)?.net.link(link)?.peer?.owner
+      return ["host:\(link)" + (owner.map { " (\($0)'s veth)" } ?? "") + " is now a port of \(bridge)"]
+    case .netAddr(let link, let cidr):
+      return ["\(link) has \(cidr) now: address \(cidr.address) on subnet \(cidr.subnet)"]
+    case .netState(let link, let up):
+      return ["\(link) is \(up ? "up" : "down")" + (link.side == .host ? "" : " in \(link.side.name)")]
+    case .netRoute(let box, let gateway):
+      return ["\(box) sends what no other route covers to \(gateway)"]
+    case .ping(let side, let address):
+      return pingLines(side, address, result)
     }
   }
 

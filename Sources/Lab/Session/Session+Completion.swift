@@ -20,6 +20,12 @@ extension Session {
     case ("show", 1), ("watch", 1): return tree.allPaths().map(\.description)
     case ("state", 1): return ["--json"]
     case ("help", 1): return CommandTable.firstWords
+    case ("net", 1): return ["veth", "bridge", "attach", "addr", "up", "down", "route"]
+    case ("net", 2) where ["addr", "up", "down"].contains(words[1]):
+      return linkNames(.host).map { "host:" + $0 } + (current.map { linkNames(.box($0)) } ?? [])
+    case ("net", 2) where words[1] == "attach": return hostBridges()
+    case ("ping", 2): return ["--from"]
+    case ("ping", 3): return ["host"] + boxNames
     default: return []
     }
   }

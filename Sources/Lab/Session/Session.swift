@@ -18,6 +18,8 @@ public final class Session: TranscriptSession {
   var builder = StateTreeBuilder()
   /// The state tree after the last step (or read).
   public internal(set) var tree: StateValue
+  /// The facts the tree was built from (the network model reads them).
+  var facts: KernelFacts
   var last: StepRecord?
   var watches: [(number: Int, path: StatePath, value: StateValue?)] = []
   var nextWatch = 1
@@ -26,7 +28,8 @@ public final class Session: TranscriptSession {
     self.kernel = kernel
     self.jsonMode = json
     self.tree = .map(StateMap())
-    self.tree = try builder.build(kernel.facts())
+    self.facts = try kernel.facts()
+    self.tree = builder.build(facts)
   }
 
   public var prompt: String { current.map { "boxwalk[\($0)]> " } ?? "boxwalk> " }
@@ -73,7 +76,8 @@ public final class Session: TranscriptSession {
   @discardableResult
   func refresh() throws -> StateValue {
     do {
-      tree = try builder.build(kernel.facts())
+      facts = try kernel.facts()
+      tree = builder.build(facts)
     } catch {
       throw LabError("could not read the kernel state", [("call", error.description)])
     }

@@ -1,0 +1,185 @@
+import Glibc
+import NetWire
+
+/// Networking in the helper's own network namespace: send one rtnetlink request boxwalk built,
+/// dump what the namespace holds, and ping. A socket belongs to the network namespace its creator
+/// was in when it made it (network_namespaces(7)), so every request opens a fresh socket: the
+/// helper may have moved to another namespace since the last one.
+enum NetOperations {
+  /// Large enough for any datagram the kernel sends a dump in (it fills at most 32 KiB).
+  static let receiveBuffer = 65536
+
+  /// One request; the kernel's NLMSG_ERROR answer carries 0 or -errno.
+  static func request(_ message: [UInt8]) -> HelperReply {
+    guard let messages = NetlinkMessage.split(message), let sent = messages.first, messages.count == 1 else {
+      return .err(errno: EINVAL, call: "sendmsg", note: "not one netlink message")
+    }
+    let socket = RouteSocket()
+    guard socket.fd >= 0 else { return .err(errno: errno, call: "sendmsg", note: "socket(AF_NETLINK)") }
+    defer { socket.close() }
+    guard socket.send(message) else { return .err(errno: errno, call: "sendmsg", note: nil) }
+    while true {
+      guard let answers = socket.receive() else { return .err(errno: errno, call: "sendmsg", note: "recvmsg") }
+      for answer in answers where answer.sequence == sent.sequence {
+        guard let code = answer.errorCode else { continue }
+        return code == 0 ? .ok([]) : .err(errno: -code, call: "sendmsg", note: nil)
+      }
+    }
+  }
+
+  /// Links, IPv4 addresses, main-table routes, and the id this namespace gives each process's
+  /// network namespace (RTM_GETNSID), as Dump text.
+  static func dump(pids: [Int32]) -> HelperReply {
+    let socket = RouteSocket()
+    guard socket.fd >= 0 else { return .err(errno: errno, call: "socket", note: "socket(AF_NETLINK)") }
+    defer { socket.close() }
+    var dump = Dump()
+    var sequence: UInt32 = 1
+    for request in [RouteRequest.dumpLinks, RouteRequest.dumpAddresses, RouteRequest.dumpRoutes] {
+      guard let messages = socket.dump(request(sequence), sequence: sequence) else {
+        return .err(errno: errno, call: "recvmsg", note: "netlink dump")
+      }
+      for m in messages {
+        if let link = LinkRecord(m) { dump.links.append(link) }
+        if let address = AddressRecord(m) { dump.addresses.append(address) }
+        if let route = RouteRecord(m) { dump.routes.append(route) }
+      }
+      sequence += 1
+    }
+    for pid in pids {
+      guard socket.send(RouteRequest.getNamespaceID(pid: UInt32(bitPattern: pid), sequence: sequence)) else {
+        return .err(errno: errno, call: "sendmsg", note: "RTM_GETNSID")
+      }
+      // One answer: RTM_NEWNSID, or an error (the process is gone).
+      if let answers = socket.receive(),
+        let nsid = answers.first(where: { $0.sequence == sequence }).flatMap(namespaceID)
+      {
+        dump.namespaceIDs.append((pid, nsid))
+      }
+      sequence += 1
+    }
+    return .ok([HelperWire.text(dump.text)])
+  }
+
+  /// One ICMP echo request over a raw socket (raw(7): the socket gets a copy of every ICMP packet
+  /// that arrives in this namespace, so the reply is picked out by identifier, sequence and
+  /// source), then up to `timeout` milliseconds for the reply. No reply is an answer too.
+  static func echo(address text: String, timeout: Int32) -> HelperReply {
+    let parts = text.split(separator: ".").compactMap { UInt8($0) }
+    guard parts.count == 4 else { return .err(errno: EINVAL, call: "sendto", note: "not an IPv4 address") }
+    let fd = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), ICMPEcho.protocolNumber)
+    guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }
+    defer { Glibc.close(fd) }
+    let identifier = UInt16(truncatingIfNeeded: getpid())
+    sequenceNumber &+= 1
+    let sequence = sequenceNumber
+    let packet = ICMPEcho.request(identifier: identifier, sequence: sequence)
+    var destination = sockaddr_in()
+    destination.sin_family = sa_family_t(AF_INET)
+    withUnsafeMutableBytes(of: &destination.sin_addr) { $0.copyBytes(from: parts) }
+    let sent = withUnsafePointer(to: &destination) { pointer in
+      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+        packet.withUnsafeBytes {
+          sendto(fd, $0.baseAddress, $0.count, 0, address, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+      }
+    }
+    guard sent >= 0 else { return .err(errno: errno, call: "sendto", note: nil) }
+    let deadline = monotonicMilliseconds() + Int64(timeout)
+    var buffer = [UInt8](repeating: 0, count: 2048)
+    while true {
+      let left = deadline - monotonicMilliseconds()
+      guard left > 0 else { return .ok([HelperWire.text("silence")]) }
+      var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      let ready = poll(&waiting, 1, Int32(left))
+      if ready < 0 && errno == EINTR { continue }
+      guard ready > 0 else { continue }
+      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+      if n < 0 {
+        if errno == EINTR || errno == EAGAIN { continue }
+        return .err(errno: errno, call: "recvfrom", note: nil)
+      }
+      if let received = ICMPEcho.parse(Array(buffer[0..<n])),
+        ICMPEcho.isReply(received, to: parts, identifier: identifier, sequence: sequence)
+      {
+        return .ok([HelperWire.text("reply")])
+      }
+    }
+  }
+
+  /// Each echo gets the next sequence number (the helper is single-threaded).
+  nonisolated(unsafe) static var sequenceNumber: UInt16 = 0
+
+  static func monotonicMilliseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+  }
+}
+
+/// A NETLINK_ROUTE socket (netlink(7)). Without bind(2), the kernel gives it a port id on the
+/// first send, and a send without an address goes to the kernel.
+struct RouteSocket {
+  let fd: Int32
+
+  init() {
+    fd = socket(Netlink.AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Netlink.NETLINK_ROUTE)
+    guard fd >= 0 else { return }
+    // The kernel always answers; a bound on the wait keeps a surprise from hanging the helper.
+    var limit = timeval(tv_sec: 5, tv_usec: 0)
+    _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+  }
+
+  func close() { _ = Glibc.close(fd) }
+
+  func send(_ message: [UInt8]) -> Bool {
+    while true {
+      let n = message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+      if n < 0 && errno == EINTR { continue }
+      return n == message.count
+    }
+  }
+
+  /// The messages of the next datagram; nil on error (errno set), EPROTO if it does not parse.
+  func receive() -> [NetlinkMessage]? {
+    var buffer = [UInt8](repeating: 0, count: NetOperations.receiveBuffer)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else {
+        if n == 0 { errno = EPROTO }
+        return nil
+      }
+      guard let messages = NetlinkMessage.split(Array(buffer[0..<n])) else {
+        errno = EPROTO
+        return nil
+      }
+      return messages
+    }
+  }
+
+  /// Send a dump request and collect its messages up to NLMSG_DONE. An error in the dump (an
+  /// NLMSG_ERROR, or a negative NLMSG_DONE) sets errno and returns nil.
+  func dump(_ request: [UInt8], sequence: UInt32) -> [NetlinkMessage]? {
+    guard send(request) else { return nil }
+    var collected: [NetlinkMessage] = []
+    while true {
+      guard let messages = receive() else { return nil }
+      for m in messages where m.sequence == sequence {
+        if m.type == Netlink.NLMSG_DONE {
+          let code = m.body.count >= 4 ? Int32(bitPattern: HostOrder.u32(m.body, 0)) : 0
+          if code < 0 {
+            errno = -code
+            return nil
+          }
+          return collected
+        }
+        if let code = m.errorCode, code < 0 {
+          errno = -code
+          return nil
+        }
+        collected.append(m)
+      }
+    }
+  }
+}

@@ -1,0 +1,247 @@
+/// Would an ICMP echo from one lab namespace to an address come back? The decision the kernel
+/// makes, step by step, on the facts both backends report, so `ping` can say *why* not:
+///
+/// 1. Local delivery. An address of the sender's own namespace (on any of its links, up or down:
+///    the kernel keeps local addresses in its local table either way) is delivered through lo,
+///    so it answers only while lo is up.
+/// 2. The route. The longest prefix in the main table that covers the address, or the default
+///    route (ip-route(8)). None: sendto(2) fails with ENETUNREACH. A link that goes down loses
+///    every route through it, and gets back only its connected routes when it comes up again.
+/// 3. The link. The next hop (the gateway, or the address itself) must answer ARP on the link the
+///    route names. Frames cross a veth pair only when both ends are up (veth(4)), and a bridge
+///    passes them between its ports only while it and the ports are up. Any namespace on that
+///    link answers ARP for any of its local addresses (the "weak host" model of Linux, arp_ignore=0).
+/// 4. Delivery. The namespace that answered must have the address itself: boxwalk's namespaces do
+///    not forward (net.ipv4.ip_forward is 0 in every new network namespace).
+/// 5. The way back. The echo reply takes the same steps from there to the sender's address: a route
+///    back, a link path, and the sender answering for its address.
+public enum PingModel {
+  public static func ping(_ view: NetworkView, from side: String, to address: IPv4Address) -> PingVerdict {
+    guard let source = view.namespace(of: side) else { return .unreachable(.notALabNamespace(side)) }
+    let model = Walk(view: view)
+    // 1. Local delivery, through lo.
+    if model.isLocal(source, address) {
+      guard let lo = source.net.links.first(where: { $0.kind == NetLinkFacts.loopback }), lo.up else {
+        return .unreachable(.loopbackDown(namespace: source.name))
+      }
+      return .reachable(path: [NetEndpoint(source.name, lo.name)])
+    }
+    // 2. The route, and the address the request is sent from.
+    guard let route = model.lookup(source, address) else {
+      return .unreachable(
+        .noRoute(namespace: source.name, to: address, reply: false, hint: model.hint(source, address)))
+    }
+    let out = NetEndpoint(source.name, route.device)
+    let nextHop = route.gateway ?? address
+    guard let from = model.sourceAddress(source, device: route.device, nextHop: nextHop) else {
+      return .unreachable(.noSourceAddress(namespace: source.name, link: route.device))
+    }
+    // 3. The link: who answers ARP for the next hop.
+    let there = model.segment(from: out, ignoringDown: false)
+    guard let answer = there.reached.first(where: { model.isLocal(view.namespace(named: $0.endpoint.owner), nextHop) })
+    else {
+      return .unreachable(model.explainSilence(from: out, nextHop: nextHop, destination: address, reply: false))
+    }
+    // 4. Delivery: the answering namespace must have the address; nobody forwards.
+    guard let target = view.namespace(named: answer.endpoint.owner), model.isLocal(target, address) else {
+      return .unreachable(.noForwarding(namespace: answer.endpoint.owner, to: address, reply: false))
+    }
+    // 5. The way back, from the target to the address the request came from.
+    if model.isLocal(target, from) { return .unreachable(.addressInBoth(address: from, namespace: target.name)) }
+    guard let back = model.lookup(target, from) else {
+      return .unreachable(.noRoute(namespace: target.name, to: from, reply: true, hint: model.hint(target, from)))
+    }
+    let backOut = NetEndpoint(target.name, back.device)
+    let backHop = back.gateway ?? from
+    let returning = model.segment(from: backOut, ignoringDown: false)
+    guard
+      let home = returning.reached.first(where: { model.isLocal(view.namespace(named: $0.endpoint.owner), backHop) })
+    else {
+      return .unreachable(model.explainSilence(from: backOut, nextHop: backHop, destination: from, reply: true))
+    }
+    guard home.endpoint.owner == source.name else {
+      let other = view.namespace(named: home.endpoint.owner)
+      return other.map { model.isLocal($0, from) } == true
+        ? .unreachable(.addressInBoth(address: from, namespace: home.endpoint.owner))
+        : .unreachable(.noForwarding(namespace: home.endpoint.owner, to: from, reply: true))
+    }
+    return .reachable(path: answer.path)
+  }
+
+  /// The graph walk over one view.
+  struct Walk {
+    let view: NetworkView
+
+    struct Reach {
+      var endpoint: NetEndpoint
+      /// Every link the frame crossed, from the sending link to `endpoint`.
+      var path: [NetEndpoint]
+    }
+
+    struct Segment {
+      /// Links whose namespace received the frame (a bridge receives what its ports receive).
+      var reached: [Reach] = []
+      /// Bridges the frame went through or was sent on.
+      var bridges: [NetEndpoint] = []
+    }
+
+    /// An address of this namespace: on any link, or in the prefix of a loopback address
+    /// (127.0.0.1/8 makes all of 127.0.0.0/8 local).
+    func isLocal(_ ns: NetworkView.Namespace?, _ a: IPv4Address) -> Bool {
+      guard let ns else { return false }
+      return ns.net.links.contains { link in
+        link.addrs.contains { $0.address == a || (link.kind == NetLinkFacts.loopback && $0.contains(a)) }
+      }
+    }
+
+    /// The longest-prefix route that covers `a` (the default route covers everything).
+    func lookup(_ ns: NetworkView.Namespace, _ a: IPv4Address) -> NetRouteFacts? {
+      ns.net.routes.filter { $0.destination.contains(a) && ns.net.link($0.device) != nil }
+        .max { $0.destination.prefixLength < $1.destination.prefixLength }
+    }
+
+    /// inet_select_addr(): the first address of the outgoing link on the next hop's subnet, else
+    /// its first address, else the first address of another link (not lo).
+    func sourceAddress(_ ns: NetworkView.Namespace, device: String, nextHop: IPv4Address) -> IPv4Address? {
+      let own = ns.net.link(device)?.addrs ?? []
+      if let match = own.first(where: { $0.contains(nextHop) }) { return match.address }
+      if let first = own.first { return first.address }
+      return ns.net.links.first { $0.kind != NetLinkFacts.loopback && !$0.addrs.isEmpty }?.addrs.first?.address
+    }
+
+    /// Where a frame sent on `start` arrives. With `ignoringDown`, as if every link were up: the
+    /// path the frame would take, used to find the link that is down.
+    func segment(from start: NetEndpoint, ignoringDown: Bool) -> Segment {
+      var result = Segment()
+      var visited: Set<NetEndpoint> = [start]
+      func up(_ e: NetEndpoint) -> Bool { ignoringDown || view.link(e)?.up == true }
+      func ports(_ bridge: NetEndpoint) -> [NetEndpoint] {
+        (view.namespace(named: bridge.owner)?.net.links ?? []).filter { $0.master == bridge.link }.map {
+          NetEndpoint(bridge.owner, $0.name)
+        }
+      }
+      func send(_ x: NetEndpoint, _ path: [NetEndpoint]) {
+        guard let link = view.link(x), up(x) else { return }
+        switch link.kind {
+        case NetLinkFacts.bridge:
+          result.bridges.append(x)
+          for port in ports(x) where visited.insert(port).inserted { send(port, path + [port]) }
+        case NetLinkFacts.veth:
+          guard let peer = link.peer, view.link(peer) != nil, up(peer), visited.insert(peer).inserted else { return }
+          arrive(peer, path + [peer])
+        default:
+          return
+        }
+      }
+      func arrive(_ y: NetEndpoint, _ path: [NetEndpoint]) {
+        // A port's frames go to its bridge (the bridge's rx_handler takes them), never to the port.
+        guard let master = view.link(y)?.master else {
+          result.reached.append(Reach(endpoint: y, path: path))
+          return
+        }
+        let bridge = NetEndpoint(y.owner, master)
+        guard view.link(bridge) != nil, up(bridge) else { return }
+        visited.insert(bridge)
+        result.bridges.append(bridge)
+        result.reached.append(Reach(endpoint: bridge, path: path + [bridge]))
+        for port in ports(bridge) where visited.insert(port).inserted { send(port, path + [bridge, port]) }
+      }
+      send(start, [start])
+      return result
+    }
+
+    /// Why nobody on the link of `start` answered for `nextHop`.
+    func explainSilence(from start: NetEndpoint, nextHop: IPv4Address, destination: IPv4Address, reply: Bool)
+      -> PingFailure
+    {
+      let holders = view.namespaces.flatMap { ns in
+        ns.net.links.filter { $0.addrs.contains { $0.address == nextHop } }.map { NetEndpoint(ns.name, $0.name) }
+      }
+      guard let holder = holders.first else {
+        return .nobodyHas(address: nextHop, gateway: nextHop != destination, from: start, reply: reply)
+      }
+      // On the same link if every link were up: the first link on the way that is down.
+      let ideal = segment(from: start, ignoringDown: true)
+      if let reach = ideal.reached.first(where: { isLocal(view.namespace(named: $0.endpoint.owner), nextHop) }) {
+        let down = reach.path.first { view.link($0)?.up != true } ?? reach.endpoint
+        return .linkDown(link: down, reply: reply)
+      }
+      // Not connected. The usual case: one side is on a bridge, and the other side's veth ends in
+      // the bridge's namespace without being a port of it.
+      let holderSide = segment(from: holder, ignoringDown: true)
+      for bridge in ideal.bridges {
+        if let peer = view.link(holder)?.peer, peer.owner == bridge.owner, view.link(peer)?.master != bridge.link {
+          return .notOnBridge(link: peer, bridge: bridge, reply: reply)
+        }
+      }
+      for bridge in holderSide.bridges {
+        if let arrival = ideal.reached.first(where: { $0.endpoint.owner == bridge.owner }) {
+          return .notOnBridge(link: arrival.endpoint, bridge: bridge, reply: reply)
+        }
+      }
+      return .notOnLink(address: nextHop, holder: holder, from: start, reply: reply)
+    }
+
+    /// Why a namespace has no route to `a`: the hint the learner needs.
+    func hint(_ ns: NetworkView.Namespace, _ a: IPv4Address) -> NoRouteHint {
+      if let down = ns.net.links.first(where: { !$0.up && $0.addrs.contains { $0.contains(a) } }) {
+        return .linkDown(down.name)
+      }
+      if a.isLoopback { return .loopbackUnconfigured }
+      for other in view.namespaces where other.name != ns.name {
+        for link in other.net.links {
+          if let cidr = link.addrs.first(where: { $0.address == a }) {
+            return .otherSubnet(holder: NetEndpoint(other.name, link.name), subnet: cidr.subnet)
+          }
+        }
+      }
+      return .none
+    }
+  }
+}
+
+/// The answer of the model: reachable (with the path the request took), or not and why.
+public enum PingVerdict: Equatable, Sendable {
+  case reachable(path: [NetEndpoint])
+  case unreachable(PingFailure)
+
+  public var reachable: Bool {
+    if case .reachable = self { return true }
+    return false
+  }
+}
+
+/// Why an echo request (or its reply, when `reply` is true) does not arrive.
+public enum PingFailure: Equatable, Sendable {
+  /// No route in `namespace` covers `to` (for the request, sendto(2) fails with ENETUNREACH).
+  case noRoute(namespace: String, to: IPv4Address, reply: Bool, hint: NoRouteHint)
+  /// The address is the sender's own, and lo, which carries such packets, is down.
+  case loopbackDown(namespace: String)
+  /// The frame stops at a link that is down.
+  case linkDown(link: NetEndpoint, reply: Bool)
+  /// The holder's veth end is in the bridge's namespace but not a port of the bridge.
+  case notOnBridge(link: NetEndpoint, bridge: NetEndpoint, reply: Bool)
+  /// The address is on a link that no link path joins to `from`.
+  case notOnLink(address: IPv4Address, holder: NetEndpoint, from: NetEndpoint, reply: Bool)
+  /// No namespace of the lab has the address (or the gateway's address).
+  case nobodyHas(address: IPv4Address, gateway: Bool, from: NetEndpoint, reply: Bool)
+  /// The namespace that got the packet does not have the address and does not forward.
+  case noForwarding(namespace: String, to: IPv4Address, reply: Bool)
+  /// The route's link has no address to send from.
+  case noSourceAddress(namespace: String, link: String)
+  /// The sender's address is also the target's: the reply stays in the target.
+  case addressInBoth(address: IPv4Address, namespace: String)
+  /// The sender is not one of the lab's network namespaces.
+  case notALabNamespace(String)
+}
+
+/// What the namespace without a route has that explains it.
+public enum NoRouteHint: Equatable, Sendable {
+  /// A link that is down has an address on the destination's subnet: its routes went with it.
+  case linkDown(String)
+  /// 127.0.0.0/8 while lo has never been up (it gets 127.0.0.1/8 when it first comes up).
+  case loopbackUnconfigured
+  /// The destination is on another namespace's link, in a subnet this one has no route to.
+  case otherSubnet(holder: NetEndpoint, subnet: IPv4CIDR)
+  case none
+}

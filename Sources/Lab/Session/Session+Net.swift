@@ -1,0 +1,349 @@
+import Kernel
+
+/// `net veth|bridge|attach|addr|up|down|route`, `links` and `ping`: networking by hand, the way
+/// Docker wires a container to docker0 (network_namespaces(7), veth(4), ip-link(8)). The host
+/// side is boxwalk's own network namespace, standing in for the host; the machine's network is
+/// never read or changed (SPEC §3).
+extension Session {
+  func netCommand(_ args: [String], line: String, into out: inout Output) throws {
+    guard let sub = args.first else {
+      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down or route")
+    }
+    let rest = Array(args.dropFirst())
+    switch sub {
+    case "veth":
+      let box = try currentBox("net veth")
+      guard rest.count == 0 || rest.count == 2 else {
+        throw usage("net veth", "net veth takes no names (veth-\(box) and eth0) or both: net veth HOSTIF BOXIF")
+      }
+      try refuseIfSharingMachineNetwork(box, "net veth")
+      let defaultHost = "veth-" + box
+      if rest.isEmpty, defaultHost.utf8.count > Names.maxInterfaceName {
+        throw LabError(
+          "the default name of the host end, \(defaultHost), has \(defaultHost.utf8.count) bytes; an interface name has at most \(Names.maxInterfaceName)",
+          [
+            ("rule", "IFNAMSIZ is 16 bytes with the terminating NUL (netdevice(7))"),
+            ("fix", "name both ends: net veth HOSTIF BOXIF"), LabError.unchanged,
+          ])
+      }
+      let hostLink = rest.first ?? defaultHost
+      let boxLink = rest.count == 2 ? rest[1] : "eth0"
+      try checkInterfaceName(hostLink)
+      try checkInterfaceName(boxLink)
+      try refuseExistingLink(NetLinkRef(.host, hostLink))
+      try refuseExistingLink(NetLinkRef(.box(box), boxLink))
+      try runStep(.netVeth(box: box, hostLink: hostLink, boxLink: boxLink), input: line, into: &out)
+    case "bridge":
+      try arity("net bridge", rest, 1)
+      try checkInterfaceName(rest[0])
+      try refuseExistingLink(NetLinkRef(.host, rest[0]))
+      try runStep(.netBridge(name: rest[0]), input: line, into: &out)
+    case "attach":
+      try arity("net attach", rest, 1)
+      let box = try currentBox("net attach")
+      try refuseIfSharingMachineNetwork(box, "net attach")
+      let bridge = try existingLink(rest[0].hasPrefix("host:") ? rest[0] : "host:" + rest[0], box: box)
+      guard netLink(bridge)?.kind == NetLinkFacts.bridge else {
+        throw LabError(
+          "\(bridge) is a \(netLink(bridge)?.kind ?? "link"), not a bridge",
+          [
+            ("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")),
+            LabError.unchanged,
+          ])
+      }
+      let hostEnds = hostEndsOfVeths(box)
+      guard hostEnds.count == 1, let hostEnd = hostEnds.first else {
+        throw LabError(
+          hostEnds.isEmpty
+            ? "\(box) has no veth to the host side, so there is nothing to attach"
+            : "\(box) has \(hostEnds.count) veths to the host side: \(hostEnds.joined(separator: " "))",
+          [
+            ("rule", "net attach puts the host end of the box's one veth on the bridge"),
+            ("fix", hostEnds.isEmpty ? "net veth first" : "a box with one veth"), LabError.unchanged,
+          ])
+      }
+      if netLink(NetLinkRef(.host, hostEnd))?.master == bridge.name {
+        throw LabError("host:\(hostEnd) is already a port of \(bridge.name)", [LabError.unchanged])
+      }
+      try runStep(.netAttach(link: hostEnd, bridge: bridge.name), input: line, into: &out)
+    case "addr":
+      try arity("net addr", rest, 2)
+      let link = try linkArgument(rest[0], "net addr")
+      let cidr = try parseCIDR(rest[1])
+      if netLink(link)?.addrs.contains(cidr) == true {
+        throw LabError("\(link) already has \(cidr)", [LabError.unchanged])
+      }
+      try runStep(.netAddr(link: link, cidr: cidr), input: line, into: &out)
+    case "up", "down":
+      try arity("net \(sub)", rest, 1)
+      let link = try linkArgument(rest[0], "net \(sub)")
+      try runStep(.netState(link: link, up: sub == "up"), input: line, into: &out)
+    case "route":
+      guard rest.count == 3, rest[0] == "default", rest[1] == "via" else {
+        throw usage("net route", "net route takes: default via ADDR")
+      }
+      let box = try currentBox("net route")
+      try refuseIfSharingMachineNetwork(box, "net route")
+      let gateway = try parseAddress(rest[2], what: "gateway")
+      try checkGateway(gateway, box: box)
+      try runStep(.netRoute(box: box, gateway: gateway), input: line, into: &out)
+    default:
+      throw unknown(
+        "net \(sub)", candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route"].map { "net " + $0 })
+    }
+  }
+
+  /// `ping ADDR [--from host|BOX]`: from the current box, or the host side when there is none.
+  func pingCommand(_ args: [String], line: String, into out: inout Output) throws {
+    guard args.count == 1 || (args.count == 3 && args[1] == "--from") else {
+      throw usage("ping", args.isEmpty ? "ping needs an address" : "ping takes ADDR, then optionally --from host|BOX")
+    }
+    let address = try parseAddress(args[0], what: "address")
+    let from: NetSide
+    if args.count == 3 {
+      from = args[2] == NetSide.host.name ? .host : .box(try existingBox(args[2]))
+    } else {
+      from = current.map { .box($0) } ?? .host
+    }
+    if case .box(let box) = from {
+      guard !shares(box, .net) else {
+        throw LabError(
+          "refused: \(box) shares the machine's network namespace, and boxwalk never sends packets there",
+          [
+            ("rule", "boxwalk's traffic stays in network namespaces it made"), ("fix", "unshare net"),
+            LabError.unchanged,
+          ])
+      }
+    }
+    try runStep(.ping(from: from, address: address), input: line, into: &out)
+  }
+
+  /// `links`: the current box's links beside the host side's, and both routing tables.
+  func linksCommand(_ args: [String], into out: inout Output) throws {
+    try arity("links", args, 0)
+    try refresh()
+    var sides: [String] = []
+    var notes: [String] = []
+    if let box = current {
+      if shares(box, .net) {
+        notes.append(
+          "\(box) shares the machine's network namespace: boxwalk does not show or change its links (unshare net gives \(box) its own)"
+        )
+      } else {
+        sides.append(box)
+      }
+    }
+    sides.append(NetSide.host.name)
+    var rows = [["SIDE", "LINK", "KIND", "STATE", "MASTER", "PEER", "ADDRS"]]
+    var routes: [String] = []
+    for side in sides {
+      let label =
+        side == NetSide.host.name
+        ? "host" : "\(side) (\(tree.value(at: StatePath(keys: side, "ns", "net"))?.stringValue ?? "?"))"
+      guard case .map(let links)? = tree.value(at: StatePath(keys: side, "net", "links")) else { continue }
+      for (name, link) in links.entries {
+        let addrs =
+          (link["addrs"].flatMap { v -> [String]? in
+            guard case .list(let items) = v.unwrapped else { return nil }
+            return items.compactMap(\.stringValue)
+          }) ?? []
+        rows.append([
+          label, name, link["kind"]?.stringValue ?? "?", link["state"]?.stringValue ?? "?",
+          link["master"]?.stringValue ?? "-", link["peer"]?.stringValue ?? "-",
+          addrs.isEmpty ? "-" : addrs.joined(separator: " "),
+        ])
+      }
+      let table = stringList(StatePath(keys: side, "net", "routes"))
+      routes.append("routes of \(side): " + (table.isEmpty ? "none" : table.joined(separator: "; ")))
+    }
+    out.lines += DiffTable.table(rows) + routes.map { "  " + $0 } + notes
+  }
+
+  // MARK: Checks
+
+  /// Net commands on a box that still shares the machine's network namespace would change the
+  /// machine's network: refused before any system call (SPEC §3, runc's validator does the same).
+  func refuseIfSharingMachineNetwork(_ box: String, _ command: String) throws {
+    guard shares(box, .net) else { return }
+    let label = tree.value(at: StatePath(keys: box, "ns", "net"))?.stringValue ?? "net:0"
+    throw LabError(
+      "refused: \(box) shares the machine's network namespace, so \(command) would change the machine's network",
+      [
+        (
+          "rule",
+          "boxwalk never touches the machine's links, addresses or routes; \(box) is in \(label), the machine's"
+        ),
+        ("fix", "unshare net"), LabError.unchanged,
+      ])
+  }
+
+  /// IFNAMSIZ and the name rule (SPEC §8), checked before any system call.
+  func checkInterfaceName(_ name: String) throws {
+    guard let problem = Names.checkInterfaceName(name) else { return }
+    let rule: String
+    switch problem {
+    case .tooLong(let bytes, let limit):
+      rule = "at most \(limit) bytes (IFNAMSIZ is 16 with the terminating NUL, netdevice(7)); this one has \(bytes)"
+    case .empty: rule = "a name cannot be empty"
+    default: rule = "names match [A-Za-z0-9][A-Za-z0-9_.-]*"
+    }
+    var details = [("name", JSON.quote(escapedForTerminal(name))), ("rule", rule)]
+    if case .badCharacter(_, let column) = problem { details.insert(("where", "character \(column)"), at: 1) }
+    details.append(LabError.unchanged)
+    throw LabError("\(JSON.quote(escapedForTerminal(name))) is not a valid interface name", details)
+  }
+
+  /// IF or host:IF, an existing link of the current box or of the host side.
+  func linkArgument(_ text: String, _ command: String) throws -> NetLinkRef {
+    if text.hasPrefix("host:") { return try existingLink(text, box: current) }
+    let box = try currentBox(command)
+    try refuseIfSharingMachineNetwork(box, command)
+    return try existingLink(text, box: box)
+  }
+
+  func existingLink(_ text: String, box: String?) throws -> NetLinkRef {
+    let onHost = text.hasPrefix("host:")
+    let name = onHost ? String(text.dropFirst("host:".count)) : text
+    try checkInterfaceName(name)
+    let side: NetSide = onHost ? .host : .box(box ?? "")
+    let ref = NetLinkRef(side, name)
+    guard netLink(ref) == nil else { return ref }
+    let known = linkNames(side)
+    let prefix = onHost ? "host:" : ""
+    var details: [(String, String)] = [
+      ("links", known.isEmpty ? "none" : known.map { prefix + $0 }.joined(separator: " "))
+    ]
+    if let near = Nearest.match(name, in: known) { details.append(("did you mean", prefix + near)) }
+    if !onHost, linkNames(.host).contains(name) { details.append(("note", "host:\(name) is on the host side")) }
+    details.append(LabError.unchanged)
+    throw LabError(
+      "no link named \(JSON.quote(escapedForTerminal(name))) \(onHost ? "on the host side" : "in \(side.name)")",
+      details)
+  }
+
+  func refuseExistingLink(_ ref: NetLinkRef) throws {
+    guard netLink(ref) != nil else { return }
+    throw LabError(
+      "\(ref.side == .host ? "the host side" : ref.side.name) already has a link named \(ref.name)",
+      [("fix", "pick another name"), LabError.unchanged])
+  }
+
+  /// "10.0.0.2/24": an IPv4 address with a prefix length, in a private range, not the subnet's
+  /// network or broadcast address.
+  func parseCIDR(_ text: String) throws -> IPv4CIDR {
+    guard let cidr = IPv4CIDR(text) else {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is not an IPv4 address with a prefix length",
+        [
+          ("rule", "four numbers 0-255 with dots, then / and the prefix length 0-32 (the subnet's size)"),
+          ("example", "10.0.0.2/24"), LabError.unchanged,
+        ])
+    }
+    try checkLabAddress(cidr.address, text: text)
+    if cidr.prefixLength < 31, cidr.address == cidr.network || cidr.address == cidr.broadcast {
+      let which = cidr.address == cidr.network ? "network address" : "broadcast address"
+      throw LabError(
+        "\(cidr.address) is the \(which) of \(cidr.subnet), not an address for a link",
+        [
+          ("rule", "in a subnet the first address names the subnet and the last is for broadcast"),
+          ("example", "\(IPv4Address(cidr.network.value + 1))/\(cidr.prefixLength)"), LabError.unchanged,
+        ])
+    }
+    return cidr
+  }
+
+  func parseAddress(_ text: String, what: String) throws -> IPv4Address {
+    guard let address = IPv4Address(text) else {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is not an IPv4 address",
+        [("rule", "four numbers 0-255 with dots, no leading zeros"), ("example", "10.0.0.1"), LabError.unchanged])
+    }
+    if what == "gateway" { try checkLabAddress(address, text: text) }
+    return address
+  }
+
+  func checkLabAddress(_ address: IPv4Address, text: String) throws {
+    guard !PrivateRanges.contains(address) else { return }
+    throw LabError(
+      "\(address) is not a private address",
+      [
+        ("rule", "lab addresses come from the private ranges of RFC 1918: \(PrivateRanges.text)"),
+        ("example", "10.0.0.2/24"), LabError.unchanged,
+      ])
+  }
+
+  /// A gateway is a neighbour: on a subnet one of the box's links is on, and up (the kernel
+  /// refuses anything else with ENETUNREACH), and not one of the box's own addresses.
+  func checkGateway(_ gateway: IPv4Address, box: String) throws {
+    guard let ns = NetworkView(facts).namespace(of: box) else { return }
+    if ns.net.links.contains(where: { $0.addrs.contains { $0.address == gateway } }) {
+      throw LabError(
+        "\(gateway) is an address of \(box) itself",
+        [("rule", "a gateway is another machine on the box's link, which passes packets on"), LabError.unchanged])
+    }
+    if ns.net.routes.contains(where: { $0.gateway == nil && $0.destination.contains(gateway) }) { return }
+    if let down = ns.net.links.first(where: { !$0.up && $0.addrs.contains { $0.contains(gateway) } }) {
+      throw LabError(
+        "\(gateway) is on \(box)'s \(down.name), which is down: a link that is down has no routes",
+        [("fix", "net up \(down.name) first"), LabError.unchanged])
+    }
+    let subnets = ns.net.routes.filter { $0.gateway == nil }.map(\.destination.description)
+    throw LabError(
+      "\(gateway) is not on any subnet \(box) has a route for",
+      [
+        ("subnets", subnets.isEmpty ? "none yet (net addr, then net up)" : subnets.joined(separator: " ")),
+        ("rule", "a gateway must be reachable on one of the box's links (the kernel says ENETUNREACH)"),
+        LabError.unchanged,
+      ])
+  }
+
+  // MARK: Reading the tree
+
+  func netLink(_ ref: NetLinkRef) -> NetLinkFacts? {
+    guard let ns = NetworkView(facts).namespace(of: ref.side.name) else { return nil }
+    return ns.net.link(ref.name)
+  }
+
+  func linkNames(_ side: NetSide) -> [String] {
+    NetworkView(facts).namespace(of: side.name)?.net.links.map(\.name) ?? []
+  }
+
+  func hostBridges() -> [String] {
+    NetworkView(facts).namespace(of: NetSide.host.name)?.net.links.filter { $0.kind == NetLinkFacts.bridge }.map(\.name)
+      ?? []
+  }
+
+  /// The host-side ends of the box's veths.
+  func hostEndsOfVeths(_ box: String) -> [String] {
+    (NetworkView(facts).namespace(of: box)?.net.links ?? []).compactMap { link in
+      guard let peer = link.peer, peer.owner == NetSide.host.name else { return nil }
+      return peer.link
+    }
+  }
+}
+
+extension Session {
+  /// The verdict of `ping`: boxwalk's model of the network says reachable or not and why; the
+  /// kernel's answer (a reply came or not) must agree. If they ever differ, the kernel's answer is
+  /// printed, and the disagreement is flagged: it is a bug in boxwalk's model.
+  func pingLines(_ side: NetSide, _ address: IPv4Address, _ result: StepResult) -> [String] {
+    let view = NetworkView(facts)
+    let verdict = PingModel.ping(view, from: side.name, to: address)
+    let text = PingText(current: current, view: view)
+    let kernelSays = result.ping?.reachable ?? verdict.reachable
+    if kernelSays == verdict.reachable {
+      return [text.headline(address, from: side.name, verdict)]
+        + text.details(address, verdict).map { "  " + $0.0.padding(7) + "  " + $0.1 }
+    }
+    let expected = verdict.reachable ? "reachable" : "not reachable (\(text.short(verdictFailure(verdict))))"
+    return [
+      "\(address) is \(kernelSays ? "" : "not ")reachable from \(side.name): the kernel's answer",
+      "  note     boxwalk's model expected \(expected); the kernel and the model disagree, which is a bug in boxwalk (please report it with this session)",
+    ]
+  }
+
+  private func verdictFailure(_ verdict: PingVerdict) -> PingFailure {
+    if case .unreachable(let failure) = verdict { return failure }
+    return .notALabNamespace("?")
+  }
+}

@@ -1,0 +1,321 @@
+import CShim
+import Glibc
+import Kernel
+import NetWire
+
+/// Networking on the real kernel. Every request is an rtnetlink(7) message built here (NetWire)
+/// and sent by the helper that lives in the network namespace it is about: a box's helper for
+/// the box's side, and for the host side a helper of its own that did nothing but unshare(2) a
+/// network namespace (SPEC §3: the machine's network is never touched). That helper starts with
+/// the first step that needs the host side, is in the ledger like any helper, and dies at
+/// teardown; its namespace dies with it, and every veth with the namespace.
+extension LinuxKernel {
+  func performNet(_ step: Step) throws(KernelError) -> StepResult {
+    switch step {
+    case .netVeth(let box, let hostLink, let boxLink):
+      let peer = try networkHelper(.box(box), step: step)
+      let host = try hostSide(step: step)
+      try awaitDyingLink(hostLink, in: host, step: step)
+      // One message makes both ends, the peer directly in the box's namespace (veth_newlink):
+      // nothing is ever half made.
+      try request(
+        host,
+        RouteRequest.newVeth(name: hostLink, peer: boxLink, peerNamespacePID: UInt32(peer.pid), sequence: sequence()),
+        step: step)
+    case .netBridge(let name):
+      try request(try hostSide(step: step), RouteRequest.newBridge(name: name, sequence: sequence()), step: step)
+    case .netAttach(let link, let bridge):
+      let host = try hostSide(step: step)
+      let index = try linkIndex(bridge, in: host, step: step)
+      try request(host, RouteRequest.setMaster(name: link, masterIndex: index, sequence: sequence()), step: step)
+    case .netAddr(let ref, let cidr):
+      let helper = try networkHelper(ref.side, step: step)
+      let index = try linkIndex(ref.name, in: helper, step: step)
+      let message = RouteRequest.newAddress(
+        index: index, address: cidr.address.bytes, prefixLength: UInt8(cidr.prefixLength), sequence: sequence())
+      try request(helper, message, step: step)
+    case .netState(let ref, let up):
+      let helper = try networkHelper(ref.side, step: step)
+      try request(helper, RouteRequest.setUp(name: ref.name, up: up, sequence: sequence()), step: step)
+    case .netRoute(let box, let gateway):
+      let helper = try networkHelper(.box(box), step: step)
+      try request(helper, RouteRequest.newDefaultRoute(gateway: gateway.bytes, sequence: sequence()), step: step)
+    case .ping(let side, let address):
+      return StepResult(ping: try ping(side, address, step: step))
+    default:
+      break
+    }
+    return .none
+  }
+
+  /// One echo. When the model expects a reply, the helper waits up to 2 s for it (it comes in
+  /// well under a millisecond); when it expects none, 300 ms is plenty to catch a reply the model
+  /// did not expect. The time never reaches the output.
+  private func ping(_ side: NetSide, _ address: IPv4Address, step: Step) throws(KernelError) -> PingAnswer {
+    let helper = try networkHelper(side, step: step)
+    let expected =
+      (try? facts()).map { PingModel.ping(NetworkView($0), from: side.name, to: address).reachable } ?? true
+    let reply = try call(
+      helper, .echo(address: address.description, timeoutMilliseconds: expected ? 2000 : 300), step: step)
+    switch reply {
+    case .ok(let fields): return PingAnswer(reachable: fields.first.map(HelperWire.string) == "reply")
+    case .err(let errno, "sendto", _)
+    where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
+      // The kernel refused to send: no route (the model's "no route to ...").
+      return PingAnswer(reachable: false, sendErrno: Errno(rawValue: errno))
+    default:
+      throw failure(reply, step: step)
+    }
+  }
+
+  // MARK: Helpers in the lab's network namespaces
+
+  /// The helper that acts in a side's network namespace. A box still in the machine's network
+  /// namespace is refused here too, whatever the layers above checked: boxwalk never sends a
+  /// netlink request or a packet there.
+  func networkHelper(_ side: NetSide, step: Step) throws(KernelError) -> HelperProcess {
+    guard case .box(let box) = side else { return try hostSide(step: step) }
+    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+    try refuseMachineNetwork(helper, shown: box, step: step)
+    return helper
+  }
+
+  private func refuseMachineNetwork(_ helper: HelperProcess, shown: String, step: Step) throws(KernelError) {
+    let machine = try? procfs.namespaceInode(pid: "self", shown: "self", kind: .net)
+    let its = try? procfs.namespaceInode(pid: String(helper.pid), shown: shown, kind: .net)
+    guard let machine, let its, machine != its else {
+      throw KernelError(
+        step: step, call: Self.call(step, 0), errno: .EPERM,
+        detail: "\(shown) is in the machine's network namespace, which boxwalk never changes")
+    }
+  }
+
+  /// The host side's helper, started on first use: spawn, record in the ledger, unshare(CLONE_NEWNET).
+  func hostSide(step: Step) throws(KernelError) -> HelperProcess {
+    if let existing = hostNetwork { return existing }
+    let session = try ensureSession(step: step)
+    let name = NetSide.host.name
+    let helper: HelperProcess
+    do {
+      helper = try HelperProcess.spawn(box: name, executable: helperPath, procfs: procfs)
+    } catch {
+      var failure = spawnError(error, step: .boxNew(box: name))
+      failure.step = step
+      failure.detail = "starting the host side's helper" + (failure.detail.map { ": \($0)" } ?? "")
+      throw failure
+    }
+    // "host" is a reserved box name: this record never collides with a box's, and `cleanup`
+    // kills it like any helper.
+    let record = Ledger.Record.helper(box: name, pid: helper.pid, startTime: helper.startTime)
+    do {
+      try session.record(record)
+    } catch {
+      helper.kill()
+      throw KernelError(
+        step: step, call: error.call, errno: Errno(rawValue: error.errno),
+        detail: "cannot write the ledger; the host side was not created")
+    }
+    var reply: HelperReply
+    do {
+      reply = try helper.call(.unshare(flags: UInt32(BW_CLONE_NEWNET)))
+    } catch {
+      reply = .err(errno: ECONNRESET, call: "unshare", note: "the host side's helper is gone")
+    }
+    if case .err(let errno, _, let note) = reply {
+      helper.kill()
+      session.forget { $0 == record }
+      throw KernelError(
+        step: step, call: "unshare(CLONE_NEWNET)", errno: Errno(rawValue: errno),
+        detail: "the host side's network namespace could not be made" + (note.map { ": \($0)" } ?? ""))
+    }
+    hostNetwork = helper
+    do {
+      try refuseMachineNetwork(helper, shown: "the host side", step: step)
+    } catch {
+      hostNetwork = nil
+      helper.kill()
+      session.forget { $0 == record }
+      throw error
+    }
+    return helper
+  }
+
+  private func sequence() -> UInt32 {
+    netlinkSequence &+= 1
+    return netlinkSequence
+  }
+
+  /// Send one rtnetlink request through `helper`; the kernel's error becomes a KernelError that
+  /// names the step's call.
+  private func request(_ helper: HelperProcess, _ message: [UInt8], step: Step) throws(KernelError) {
+    _ = try call(helper, .netlink(message), step: step, failOnErr: true)
+  }
+
+  @discardableResult
+  private func call(_ helper: HelperProcess, _ request: HelperRequest, step: Step, failOnErr: Bool = false)
+    throws(KernelError) -> HelperReply
+  {
+    let reply: HelperReply
+    do {
+      reply = try helper.call(request)
+    } catch {
+      throw helperError(error, helper: helper, step: step)
+    }
+    switch reply {
+    case .ok: return reply
+    case .err where !failOnErr: return reply
+    default: throw failure(reply, step: step)
+    }
+  }
+
+  private func failure(_ reply: HelperReply, step: Step) -> KernelError {
+    guard case .err(let errno, let call, let note) = reply else {
+      return KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply from a helper")
+    }
+    return KernelError(
+      step: step, call: Self.call(step, Self.callIndex(step, failed: call)), errno: Errno(rawValue: errno), detail: note
+    )
+  }
+
+  private func dump(_ helper: HelperProcess, pids: [Int32] = [], step: Step?) throws(KernelError) -> Dump {
+    let reply: HelperReply
+    do {
+      reply = try helper.call(.netdump(pids: pids))
+    } catch {
+      throw helperError(error, helper: helper, step: step)
+    }
+    guard case .ok(let fields) = reply, let text = fields.first else {
+      if case .err(let errno, let call, let note) = reply {
+        throw KernelError(
+          step: step, call: "\(call)(NETLINK_ROUTE)", errno: Errno(rawValue: errno),
+          detail: "reading the network of \(helper.box == NetSide.host.name ? "the host side" : helper.box)"
+            + (note.map { ": \($0)" } ?? ""))
+      }
+      throw KernelError(
+        step: step, call: "recvmsg(NETLINK_ROUTE)", errno: .EPROTO, detail: "unexpected reply from a helper")
+    }
+    return Dump(text: HelperWire.string(text))
+  }
+
+  /// RTM_NEWADDR and IFLA_MASTER name links by index, which only the kernel knows.
+  private func linkIndex(_ name: String, in helper: HelperProcess, step: Step) throws(KernelError) -> UInt32 {
+    guard let link = try dump(helper, step: step).links.first(where: { $0.name == name }), link.index > 0 else {
+      throw KernelError(step: step, call: Self.call(step, 0), errno: .ENODEV, detail: "no link named \(name)")
+    }
+    return UInt32(link.index)
+  }
+
+  /// A veth whose other namespace died is on its way out: the kernel unregisters it from a work
+  /// queue a few milliseconds later. facts() does not show it; a new link that wants its name
+  /// waits for it to go (at most 2 s, then the kernel's EEXIST speaks).
+  private func awaitDyingLink(_ name: String, in helper: HelperProcess, step: Step) throws(KernelError) {
+    for _ in 0..<1000 {
+      guard dyingLinks(helper).contains(name) else { return }
+      usleep(2000)
+    }
+  }
+
+  /// After a step that may end a network namespace (box rm, unshare net, join net): wait until
+  /// the kernel has finished it. A namespace whose last process died is dismantled by a work
+  /// queue a few milliseconds later, and until then its links still pass packets and answer
+  /// pings; the simulator (and the learner) expect it gone. The sign that it is gone: no veth on
+  /// the host side has its peer outside the live lab namespaces. At most 2 s.
+  func settleNetwork() {
+    guard let host = hostNetwork else { return }
+    for _ in 0..<1000 {
+      guard !dyingLinks(host).isEmpty else { return }
+      usleep(2000)
+    }
+  }
+
+  /// The veths in `helper`'s namespace whose peer is in no live lab namespace: the namespace of
+  /// the peer is being dismantled (its id is -1, or one no live helper's namespace has).
+  private func dyingLinks(_ helper: HelperProcess) -> Set<String> {
+    let machine = try? procfs.namespaceInode(pid: "self", shown: "self", kind: .net)
+    let lab = (helpers + (hostNetwork.map { [$0] } ?? [])).filter {
+      $0.pid != helper.pid && (try? procfs.namespaceInode(pid: String($0.pid), shown: $0.box, kind: .net)) != machine
+    }
+    guard let dump = try? dump(helper, pids: lab.map { Int32($0.pid) }, step: nil) else { return [] }
+    let live = Set(dump.namespaceIDs.map(\.nsid).filter { $0 >= 0 })
+    return Set(
+      dump.links.filter { $0.kind == NetLinkFacts.veth && $0.linkNamespaceID.map { !live.contains($0) } == true }
+        .map(\.name))
+  }
+
+  // MARK: Facts
+
+  /// Fill in `net` for the host side and every box that has a network namespace of its own. Each
+  /// lab namespace is read once, by one helper in it; a veth's peer is found through the id its
+  /// namespace gives the other namespaces (IFLA_LINK_NETNSID, RTM_GETNSID).
+  func addNetworkFacts(host: inout ProcessFacts, boxes: inout [BoxFacts]) throws(KernelError) {
+    let machine = host.namespaces[.net]
+    var members: [(name: String, helper: HelperProcess, inode: UInt64?)] = []
+    if let side = hostNetwork { members.append((NetSide.host.name, side, nil)) }
+    var seen: Set<UInt64> = []
+    for box in boxes {
+      guard let inode = box.process.namespaces[.net], inode != machine, seen.insert(inode).inserted,
+        let helper = helpers.first(where: { $0.box == box.name })
+      else { continue }
+      members.append((box.name, helper, inode))
+    }
+    var dumps: [Dump] = []
+    for member in members {
+      let others = members.filter { $0.helper.pid != member.helper.pid }.map { Int32($0.helper.pid) }
+      dumps.append(try dump(member.helper, pids: others, step: nil))
+    }
+    let nets = dumps.indices.map {
+      NetworkFacts.resolve(dumps, names: members.map(\.name), pids: members.map { Int32($0.helper.pid) }, at: $0)
+    }
+    host.net = hostNetwork == nil ? .fresh : nets.first
+    for i in boxes.indices {
+      guard let inode = boxes[i].process.namespaces[.net], inode != machine,
+        let k = members.firstIndex(where: { $0.inode == inode })
+      else { continue }
+      boxes[i].process.net = nets[k]
+    }
+  }
+}
+
+/// Turning dumps into facts: pure, so it is tested without root.
+enum NetworkFacts {
+  /// The facts of namespace `i`, given every lab namespace's dump, name and helper pid.
+  static func resolve(_ dumps: [Dump], names: [String], pids: [Int32], at i: Int) -> NetFacts {
+    let dump = dumps[i]
+    var byIndex: [Int32: LinkRecord] = [:]
+    for link in dump.links { byIndex[link.index] = link }
+    var links: [NetLinkFacts] = []
+    for link in dump.links.sorted(by: { $0.index < $1.index }) where NetFacts.shownKinds.contains(link.kind) {
+      var peer: NetEndpoint?
+      if link.kind == NetLinkFacts.veth, let peerIndex = link.link {
+        if let nsid = link.linkNamespaceID {
+          // The peer is in another namespace. No lab namespace with that id (or -1): it is dying,
+          // and this end goes with it.
+          guard nsid >= 0, let pid = dump.namespaceIDs.first(where: { $0.nsid == nsid })?.pid,
+            let j = pids.firstIndex(of: pid), let other = dumps[j].links.first(where: { $0.index == peerIndex })
+          else { continue }
+          peer = NetEndpoint(names[j], other.name)
+        } else if let other = byIndex[peerIndex] {
+          peer = NetEndpoint(names[i], other.name)
+        }
+      }
+      let addrs = dump.addresses.filter { $0.index == link.index }.compactMap { a in
+        IPv4Address(bytes: a.address).map { IPv4CIDR($0, Int(a.prefixLength)) }
+      }
+      links.append(
+        NetLinkFacts(
+          name: link.name, kind: link.kind, up: link.isUp, master: link.master.flatMap { byIndex[$0]?.name },
+          peer: peer,
+          addrs: addrs, index: Int(link.index), mac: link.mac))
+    }
+    let shown = Set(links.map(\.name))
+    let routes = dump.routes.compactMap { r -> NetRouteFacts? in
+      guard let device = byIndex[r.outputIndex]?.name, shown.contains(device),
+        let dst = IPv4Address(bytes: r.destination)
+      else { return nil }
+      return NetRouteFacts(
+        destination: IPv4CIDR(dst, Int(r.prefixLength)), gateway: r.gateway.flatMap { IPv4Address(bytes: $0) },
+        device: device)
+    }
+    return NetFacts(links: links, routes: routes)
+  }
+}

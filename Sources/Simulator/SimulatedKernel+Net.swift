@@ -1,0 +1,243 @@
+import Kernel
+
+/// The network state of one simulated network namespace: links, their IPv4 addresses and the
+/// main routing table, with the kernel's rules for when routes come and go.
+struct SimNet {
+  var links: [SimLink] = [SimLink(index: 1, name: "lo", kind: NetLinkFacts.loopback, mac: "00:00:00:00:00:00")]
+  var routes: [NetRouteFacts] = []
+  /// Each network namespace numbers its interfaces from 1 (lo) (dev_index_reserve in
+  /// net/core/dev.c uses the namespace's own counter).
+  var nextIndex = 2
+
+  func link(_ name: String) -> SimLink? { links.first { $0.name == name } }
+  func position(_ name: String) -> Int? { links.firstIndex { $0.name == name } }
+
+  mutating func add(_ name: String, kind: String, peer: SimPeer? = nil) -> Int {
+    let index = nextIndex
+    nextIndex += 1
+    // Made up but well-formed: a locally administered unicast address (volatile anyway).
+    let mac = "02:00:00:00:" + [index >> 8, index & 0xff].map { hex($0) }.joined(separator: ":")
+    links.append(SimLink(index: index, name: name, kind: kind, peer: peer, mac: mac))
+    return index
+  }
+
+  /// The prefix routes the kernel adds for a link that is up (fib_add_ifaddr): one per primary
+  /// address, except on lo (its prefixes go to the local table) and for a /32 (a subnet of one).
+  mutating func addConnectedRoutes(_ link: SimLink) {
+    guard link.up, link.kind != NetLinkFacts.loopback else { return }
+    for cidr in link.primaryAddrs where cidr.prefixLength < 32 {
+      let route = NetRouteFacts(destination: cidr.subnet, device: link.name)
+      if !routes.contains(route) { routes.append(route) }
+    }
+  }
+
+  /// A link that goes down (or goes away) takes every route through it, the default route too
+  /// (fib_disable_ip flushes them; coming up again restores only the connected ones).
+  mutating func dropRoutes(through name: String) { routes.removeAll { $0.device == name } }
+}
+
+struct SimLink {
+  var index: Int
+  var name: String
+  var kind: String
+  var up = false
+  var master: String?
+  var peer: SimPeer?
+  /// In the kernel's order: primaries first, in the order they were added, then secondaries.
+  var addrs: [IPv4CIDR] = []
+  /// How many of `addrs` are primary (the first ones).
+  var primaryCount = 0
+  var mac: String
+
+  init(index: Int, name: String, kind: String, peer: SimPeer? = nil, mac: String) {
+    self.index = index
+    self.name = name
+    self.kind = kind
+    self.peer = peer
+    self.mac = mac
+  }
+
+  var primaryAddrs: ArraySlice<IPv4CIDR> { addrs.prefix(primaryCount) }
+}
+
+/// The other end of a veth: its namespace (inode) and interface index there.
+struct SimPeer: Hashable {
+  var namespace: UInt64
+  var index: Int
+}
+
+private func hex(_ n: Int) -> String {
+  let digits = Array("0123456789abcdef")
+  return String([digits[(n >> 4) & 0xf], digits[n & 0xf]])
+}
+
+/// rtnetlink(7) in the simulator: veth pairs, bridges, addresses, link state, routes, and ping.
+extension SimulatedKernel {
+  /// The net steps; nil for any other step.
+  func performNet(_ step: Step) throws(KernelError) -> StepResult? {
+    switch step {
+    case .netVeth(let box, let hostLink, let boxLink):
+      let boxNet = try labNetwork(.box(box), step, actsItself: false)
+      guard namespaces[boxNet]?.net.link(boxLink) == nil, namespaces[hostNet]?.net.link(hostLink) == nil else {
+        throw fail(step, .EEXIST)
+      }
+      // The kernel creates the peer first, directly in the target namespace (veth_newlink).
+      guard let peerIndex = namespaces[boxNet]?.net.add(boxLink, kind: NetLinkFacts.veth) else {
+        throw fail(step, .ENODEV)
+      }
+      let hostIndex = namespaces[hostNet]?.net.add(
+        hostLink, kind: NetLinkFacts.veth, peer: SimPeer(namespace: boxNet, index: peerIndex))
+      if let hostIndex, let i = namespaces[boxNet]?.net.position(boxLink) {
+        namespaces[boxNet]?.net.links[i].peer = SimPeer(namespace: hostNet, index: hostIndex)
+      }
+    case .netBridge(let name):
+      guard namespaces[hostNet]?.net.link(name) == nil else { throw fail(step, .EEXIST) }
+      _ = namespaces[hostNet]?.net.add(name, kind: NetLinkFacts.bridge)
+    case .netAttach(let link, let bridge):
+      guard let net = namespaces[hostNet]?.net, let i = net.position(link), let b = net.link(bridge) else {
+        throw fail(step, .ENODEV)
+      }
+      // Only a device with ndo_add_slave (a bridge, a bond) can be a master (do_set_master).
+      guard b.kind == NetLinkFacts.bridge else { throw fail(step, .EOPNOTSUPP) }
+      guard b.name != link else { throw fail(step, .EBUSY) }
+      namespaces[hostNet]?.net.links[i].master = bridge
+    case .netAddr(let ref, let cidr):
+      let inode = try labNetwork(ref.side, step)
+      try addAddress(inode, ref.name, cidr, step)
+    case .netState(let ref, let up):
+      let inode = try labNetwork(ref.side, step)
+      try setState(inode, ref.name, up: up, step)
+    case .netRoute(let box, let gateway):
+      let inode = try labNetwork(.box(box), step)
+      try addDefaultRoute(inode, via: gateway, step)
+    case .ping(let side, let address):
+      _ = try labNetwork(side, step)
+      let view = NetworkView(try facts())
+      let verdict = PingModel.ping(view, from: side.name, to: address)
+      var answer = PingAnswer(reachable: verdict.reachable)
+      if case .unreachable(.noRoute(_, _, false, _)) = verdict { answer.sendErrno = .ENETUNREACH }
+      return StepResult(ping: answer)
+    default:
+      return nil
+    }
+    return StepResult.none
+  }
+
+  /// The network namespace a side means: the host side, or a box's own. A box still in the
+  /// machine's network namespace is refused: boxwalk never touches it (the Lab refuses first).
+  /// A box's own requests (addresses, links, routes, ping) are made by its process, which needs
+  /// CAP_NET_ADMIN (CAP_NET_RAW for ping) in the user namespace that owns the network namespace:
+  /// a box that unshared user after net has none there (EPERM, from the netlink request or from
+  /// socket(2)). A veth is made from the host side, which has every capability.
+  func labNetwork(_ side: NetSide, _ step: Step, actsItself: Bool = true) throws(KernelError) -> UInt64 {
+    guard case .box(let box) = side else { return hostNet }
+    guard let i = index(of: box) else { throw missing(step, box) }
+    guard let inode = boxes[i].process.ns[.net], inode != host.ns[.net] else {
+      throw KernelError(
+        step: step, call: step.calls[0], errno: .EPERM,
+        detail: "\(box) is in the machine's network namespace, which boxwalk never changes")
+    }
+    if actsItself, !hasCapability(boxes[i].process, in: namespaces[inode]?.owner) {
+      throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
+    }
+    return inode
+  }
+
+  private func fail(_ step: Step, _ errno: Errno) -> KernelError {
+    KernelError(step: step, call: step.calls[0], errno: errno)
+  }
+
+  /// RTM_NEWADDR (__inet_insert_ifa): the same address and prefix twice is EEXIST; an address on
+  /// a subnet the link already has becomes a secondary, which adds no route.
+  private func addAddress(_ inode: UInt64, _ name: String, _ cidr: IPv4CIDR, _ step: Step) throws(KernelError) {
+    guard var net = namespaces[inode]?.net, let i = net.position(name) else { throw fail(step, .ENODEV) }
+    var link = net.links[i]
+    let sameSubnet = link.addrs.filter { $0.prefixLength == cidr.prefixLength && $0.contains(cidr.address) }
+    if sameSubnet.contains(where: { $0.address == cidr.address }) { throw fail(step, .EEXIST) }
+    if sameSubnet.isEmpty {
+      link.addrs.insert(cidr, at: link.primaryCount)
+      link.primaryCount += 1
+    } else {
+      link.addrs.append(cidr)
+    }
+    net.links[i] = link
+    net.addConnectedRoutes(link)
+    namespaces[inode]?.net = net
+  }
+
+  /// IFF_UP on or off. lo gets 127.0.0.1/8 the first time it comes up (inetdev_event,
+  /// NETDEV_UP on a loopback device without an address).
+  private func setState(_ inode: UInt64, _ name: String, up: Bool, _ step: Step) throws(KernelError) {
+    guard var net = namespaces[inode]?.net, let i = net.position(name) else { throw fail(step, .ENODEV) }
+    guard net.links[i].up != up else { return }
+    net.links[i].up = up
+    if up {
+      if net.links[i].kind == NetLinkFacts.loopback && net.links[i].addrs.isEmpty {
+        net.links[i].addrs = [IPv4CIDR(IPv4Address(0x7F00_0001), 8)]
+        net.links[i].primaryCount = 1
+      }
+      net.addConnectedRoutes(net.links[i])
+    } else {
+      net.dropRoutes(through: name)
+    }
+    namespaces[inode]?.net = net
+  }
+
+  /// RTM_NEWROUTE for 0.0.0.0/0 via a gateway (fib_check_nh_v4_gw): the gateway must be on a
+  /// subnet a connected route covers (ENETUNREACH otherwise), and a second default route is
+  /// EEXIST. The kernel takes one of the namespace's own addresses as a gateway (the lookup finds
+  /// a local route, which it accepts); boxwalk refuses that before asking.
+  private func addDefaultRoute(_ inode: UInt64, via gateway: IPv4Address, _ step: Step) throws(KernelError) {
+    guard var net = namespaces[inode]?.net else { throw fail(step, .ENODEV) }
+    guard
+      let connected = net.routes.filter({ $0.gateway == nil && $0.destination.contains(gateway) })
+        .max(by: { $0.destination.prefixLength < $1.destination.prefixLength })
+    else { throw fail(step, .ENETUNREACH) }
+    if net.routes.contains(where: { $0.isDefault }) { throw fail(step, .EEXIST) }
+    net.routes.append(NetRouteFacts(destination: .any, gateway: gateway, device: connected.device))
+    namespaces[inode]?.net = net
+  }
+
+  // MARK: Facts
+
+  /// The name a namespace goes by in peers: `host` for the host side, else its first box.
+  func networkOwner(_ inode: UInt64) -> String? {
+    if inode == hostNet { return NetSide.host.name }
+    return boxes.first { $0.process.ns[.net] == inode }?.name
+  }
+
+  func netFacts(_ inode: UInt64) -> NetFacts? {
+    guard let net = namespaces[inode]?.net else { return nil }
+    let links = net.links.sorted { $0.index < $1.index }.map { link in
+      var peer: NetEndpoint?
+      if let p = link.peer, let owner = networkOwner(p.namespace),
+        let other = namespaces[p.namespace]?.net.links.first(where: { $0.index == p.index })
+      {
+        peer = NetEndpoint(owner, other.name)
+      }
+      return NetLinkFacts(
+        name: link.name, kind: link.kind, up: link.up, master: link.master, peer: peer, addrs: link.addrs,
+        index: link.index, mac: link.mac)
+    }
+    return NetFacts(links: links, routes: net.routes)
+  }
+
+  // MARK: Namespaces dying
+
+  /// When a network namespace dies, its devices are unregistered, and a veth takes its peer with
+  /// it wherever that is (veth_dellink): the host end of a removed box's veth disappears.
+  func releaseDyingNetworks(live: Set<UInt64>) {
+    for (inode, ns) in namespaces where ns.kind == .net && !live.contains(inode) {
+      for link in ns.net.links {
+        guard let peer = link.peer, live.contains(peer.namespace), var other = namespaces[peer.namespace]?.net,
+          let i = other.links.firstIndex(where: { $0.index == peer.index })
+        else { continue }
+        let name = other.links[i].name
+        other.links.remove(at: i)
+        other.dropRoutes(through: name)
+        // A bridge whose port went away keeps going; nothing else refers to the port.
+        namespaces[peer.namespace]?.net = other
+      }
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import Kernel
+import Testing
+
+@testable import Simulator
+
+/// The simulator's network behaves as the kernel's did when the same steps ran on Linux 6.18
+/// (checked with ip(8) in throwaway namespaces): routes come and go with link state, lo gets
+/// 127.0.0.1/8, a veth dies with either namespace, and the same mistakes give the same errno.
+@Suite struct SimulatedNetTests {
+  static func cidr(_ s: String) -> IPv4CIDR { IPv4CIDR(s) ?? .any }
+
+  /// web in a network namespace of its own with eth0 10.0.0.2/24 <-> host:veth-web 10.0.0.1/24, both up.
+  func wired() throws -> SimulatedKernel {
+    let k = SimulatedKernel()
+    for step: Step in [
+      .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
+      .netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0"),
+      .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.2/24")),
+      .netAddr(link: NetLinkRef(.host, "veth-web"), cidr: Self.cidr("10.0.0.1/24")),
+      .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
+      .netState(link: NetLinkRef(.host, "veth-web"), up: true),
+    ] {
+      try k.perform(step)
+    }
+    return k
+  }
+
+  func errno(_ k: SimulatedKernel, _ step: Step) -> Errno? {
+    do {
+      try k.perform(step)
+      return nil
+    } catch {
+      return error.errno
+    }
+  }
+
+  func routes(_ k: SimulatedKernel, _ box: String?) throws -> [String] {
+    let f = try k.facts()
+    let net = box.flatMap { f.box($0)?.process.net } ?? f.host.net
+    return (net?.routes ?? []).map(\.description)
+  }
+
+  @Test func aNewNetworkNamespaceHasOnlyLoDown() throws {
+    let k = SimulatedKernel()
+    try k.perform(.boxNew(box: "web"))
+    #expect(try k.facts().box("web")?.process.net == nil)  // the machine's: never shown
+    try k.perform(.unshare(box: "web", kinds: [.net]))
+    #expect(try k.facts().box("web")?.process.net == .fresh)
+    #expect(try k.facts().host.net == .fresh)
+    try k.perform(.netState(link: NetLinkRef(.box("web"), "lo"), up: true))
+    #expect(try k.facts().box("web")?.process.net?.link("lo")?.addrs == [Self.cidr("127.0.0.1/8")])
+    #expect(try routes(k, "web") == [])
+  }
+
+  @Test func theVethPairKnowsBothEnds() throws {
+    let f = try wired().facts()
+    #expect(f.host.net?.link("veth-web")?.peer == NetEndpoint("web", "eth0"))
+    #expect(f.box("web")?.process.net?.link("eth0")?.peer == NetEndpoint("host", "veth-web"))
+    #expect(f.box("web")?.process.net?.link("eth0")?.index == 2)  // each namespace counts from lo = 1
+  }
+
+  @Test func downFlushesEveryRouteAndUpRestoresOnlyConnectedOnes() throws {
+    let k = try wired()
+    try k.perform(.netRoute(box: "web", gateway: IPv4Address(0x0A00_0001)))
+    #expect(try routes(k, "web") == ["default via 10.0.0.1 dev eth0", "10.0.0.0/24 dev eth0"])
+    try k.perform(.netState(link: NetLinkRef(.box("web"), "eth0"), up: false))
+    #expect(try routes(k, "web") == [])
+    try k.perform(.netState(link: NetLinkRef(.box("web"), "eth0"), up: true))
+    #expect(try routes(k, "web") == ["10.0.0.0/24 dev eth0"])
+  }
+
+  @Test func addressesOnADownLinkAddNoRouteAndASecondOnTheSubnetIsSecondary() throws {
+    let k = try wired()
+    try k.perform(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.7/24")))
+    #expect(try routes(k, "web") == ["10.0.0.0/24 dev eth0"])
+    #expect(
+      try k.facts().box("web")?.process.net?.link("eth0")?.addrs == [
+        Self.cidr("10.0.0.2/24"), Self.cidr("10.0.0.7/24"),
+      ])
+    try k.perform(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.1.0.2/16")))
+    // A new primary goes before the secondaries, and brings its subnet's route.
+    #expect(
+      try k.facts().box("web")?.process.net?.link("eth0")?.addrs
+        == [Self.cidr("10.0.0.2/24"), Self.cidr("10.1.0.2/16"), Self.cidr("10.0.0.7/24")])
+    #expect(try routes(k, "web") == ["10.0.0.0/24 dev eth0", "10.1.0.0/16 dev eth0"])
+  }
+
+  @Test func theKernelsErrnos() throws {
+    let k = try wired()
+    let eth0 = NetLinkRef(.box("web"), "eth0")
+    #expect(errno(k, .netAddr(link: eth0, cidr: Self.cidr("10.0.0.2/24"))) == .EEXIST)
+    #expect(errno(k, .netAddr(link: NetLinkRef(.box("web"), "eth9"), cidr: Self.cidr("10.0.0.3/24"))) == .ENODEV)
+    #expect(errno(k, .netVeth(box: "web", hostLink: "veth-web", boxLink: "eth1")) == .EEXIST)
+    #expect(errno(k, .netRoute(box: "web", gateway: IPv4Address(0x0A00_0501))) == .ENETUNREACH)
+    try k.perform(.netRoute(box: "web", gateway: IPv4Address(0x0A00_0001)))
+    #expect(errno(k, .netRoute(box: "web", gateway: IPv4Address(0x0A00_0001))) == .EEXIST)
+    #expect(errno(k, .netAttach(link: "veth-web", bridge: "veth-web")) == .EOPNOTSUPP)
+    #expect(errno(k, .netAttach(link: "veth-web", bridge: "br9")) == .ENODEV)
+    // The machine's network namespace is never touched.
+    try k.perform(.boxNew(box: "old"))
+    #expect(errno(k, .netVeth(box: "old", hostLink: "veth-old", boxLink: "eth0")) == .EPERM)
+    #expect(errno(k, .ping(from: .box("old"), address: IPv4Address(0x0A00_0001))) == .EPERM)
+  }
+
+  @Test func aVethDiesWithTheBoxNamespaceFromEitherWayOut() throws {
+    let k = try wired()
+    try k.perform(.boxRemove(box: "web"))
+    #expect(try k.facts().host.net?.link("veth-web") == nil)
+    #expect(try routes(k, nil) == [])
+
+    let again = try wired()
+    try again.perform(.unshare(box: "web", kinds: [.net]))  // web leaves; its old namespace dies
+    #expect(try again.facts().host.net?.link("veth-web") == nil)
+    #expect(try again.facts().box("web")?.process.net == .fresh)
+
+    let joined = try wired()
+    try joined.perform(.boxNew(box: "db"))
+    try joined.perform(.join(box: "db", kind: .net, target: "web"))
+    try joined.perform(.boxRemove(box: "web"))  // db still holds the namespace: the veth lives
+    #expect(try joined.facts().host.net?.link("veth-web")?.peer == NetEndpoint("db", "eth0"))
+  }
+
+  @Test func pingAnswersAsTheModelSays() throws {
+    let k = try wired()
+    #expect(
+      try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001))).ping == PingAnswer(reachable: true))
+    #expect(
+      try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0101))).ping
+        == PingAnswer(reachable: false, sendErrno: .ENETUNREACH))
+    try k.perform(.netState(link: NetLinkRef(.host, "veth-web"), up: false))
+    #expect(
+      try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001))).ping == PingAnswer(reachable: false))
+  }
+
+  @Test func teardownGivesAFreshHostSide() throws {
+    let k = try wired()
+    try k.perform(.netBridge(name: "br0"))
+    k.teardown()
+    #expect(try k.facts().host.net == .fresh)
+  }
+}
