@@ -22,10 +22,15 @@ let package = Package(
     .systemLibrary(name: "CReadline"),
     // Pure model: steps, errors, facts, the state tree, diffs, labels.
     .target(name: "Kernel"),
+    // Pure Swift: SHA-256, reproducible layer tars, OCI image documents. Shared by both kernels,
+    // so the simulator computes the same layer digests as the real backend.
+    .target(name: "OCI", dependencies: ["Kernel"]),
+    // zlib, as a system library (Debian: zlib1g-dev), for gzip layer blobs on the real backend.
+    .systemLibrary(name: "CZlib"),
     // The deterministic in-memory kernel.
-    .target(name: "Simulator", dependencies: ["Kernel"]),
+    .target(name: "Simulator", dependencies: ["Kernel", "OCI"]),
     // The real kernel: one boxwalk-helper per box, /proc probes, the cleanup ledger.
-    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim"]),
+    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim", "OCI", "CZlib"]),
     // The single-threaded process that holds a box's namespaces.
     .executableTarget(name: "BoxwalkHelper", dependencies: ["CShim"]),
     // Commands, sessions, rendering, transcripts: never knows which backend it drives.
@@ -39,10 +44,10 @@ let package = Package(
       ]),
     .executableTarget(name: "boxwalk", dependencies: ["CLI"]),
 
-    .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
-    .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel"]),
+    .testTarget(name: "KernelTests", dependencies: ["Kernel", "OCI"]),
+    .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel", "OCI"]),
     .testTarget(name: "LabTests", dependencies: ["Lab", "Simulator", "Kernel"]),
-    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel"]),
+    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel", "OCI"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel"]),
   ],
   swiftLanguageModes: [.v6]

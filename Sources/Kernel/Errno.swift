@@ -39,6 +39,10 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
   public static let EPROTO = Errno(rawValue: 71)
   public static let EOPNOTSUPP = Errno(rawValue: 95)
   public static let ECONNRESET = Errno(rawValue: 104)
+  public static let ECONNREFUSED = Errno(rawValue: 111)
+  public static let EFBIG = Errno(rawValue: 27)
+  public static let EBADMSG = Errno(rawValue: 74)
+  public static let EXDEV = Errno(rawValue: 18)
 
   private static let table: [Int32: (String, String)] = [
     1: ("EPERM", "operation not permitted"), 2: ("ENOENT", "no such file or directory"),
@@ -58,6 +62,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     39: ("ENOTEMPTY", "directory not empty"), 40: ("ELOOP", "too many levels of symbolic links"),
     71: ("EPROTO", "protocol error"), 87: ("EUSERS", "too many users"),
     95: ("EOPNOTSUPP", "operation not supported"), 104: ("ECONNRESET", "connection reset by peer"),
+    111: ("ECONNREFUSED", "connection refused"), 27: ("EFBIG", "file too large"), 74: ("EBADMSG", "bad message"),
+    18: ("EXDEV", "invalid cross-device link"),
   ]
 
   /// `EPERM`, or `errno 200` for a value the table does not know.

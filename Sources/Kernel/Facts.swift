@@ -25,11 +25,14 @@ public struct ProcessFacts: Equatable, Sendable {
   /// System V IPC objects visible in the process's IPC namespace. For the host: only those
   /// created since the session started (the host's own are host-specific, SPEC §5).
   public var ipc: [IPCObjectFacts]
+  /// The box's layers, when its root filesystem is an overlay (nil otherwise).
+  public var fs: FSFacts?
 
   public init(
     hostPID: Int, namespaces: [NamespaceKind: UInt64], hostname: String, domainname: String,
     processes: [BoxProcessFacts] = [], pidNamespaceAlive: Bool = true, mounts: [MountFacts] = [],
-    rootPropagation: Propagation? = nil, root: RootFacts = .host, ipc: [IPCObjectFacts] = []
+    rootPropagation: Propagation? = nil, root: RootFacts = .host, ipc: [IPCObjectFacts] = [],
+    fs: FSFacts? = nil
   ) {
     self.hostPID = hostPID
     self.namespaces = namespaces
@@ -41,6 +44,7 @@ public struct ProcessFacts: Equatable, Sendable {
     self.rootPropagation = rootPropagation
     self.root = root
     self.ipc = ipc
+    self.fs = fs
   }
 }
 
@@ -58,9 +62,14 @@ public struct KernelFacts: Equatable, Sendable {
   public var host: ProcessFacts
   /// Every box, in creation order.
   public var boxes: [BoxFacts]
-  public init(host: ProcessFacts, boxes: [BoxFacts]) {
+  /// The host's image store: images by name, and the layers they are made of.
+  public var images: [ImageFacts]
+  public var layers: [LayerFacts]
+  public init(host: ProcessFacts, boxes: [BoxFacts], images: [ImageFacts] = [], layers: [LayerFacts] = []) {
     self.host = host
     self.boxes = boxes
+    self.images = images
+    self.layers = layers
   }
 
   public func box(_ name: String) -> BoxFacts? { boxes.first { $0.name == name } }

@@ -32,6 +32,21 @@ public enum Step: Equatable, Hashable, Sendable {
   case chroot(box: String)
   /// msgget(2) / shmget(2) / semget(2) with IPC_CREAT|IPC_EXCL in the box's IPC namespace.
   case ipcNew(box: String, kind: IPCKind, key: Int32)
+  /// Mount an overlay of these layers (top first) plus a fresh writable upper layer, as the box's
+  /// root filesystem (not entered yet). `names` is what the learner typed; see Step+Layers.swift.
+  case overlay(box: String, names: [String], layers: [String])
+  /// Write a file in the box's root filesystem, making missing parent directories.
+  case writeFile(box: String, path: String, text: String)
+  /// Remove a file, or a directory with everything in it, from the box's root filesystem.
+  case removeFile(box: String, path: String)
+  /// The box's upper layer becomes a new layer, and an image of it on top of the box's layers.
+  case commit(box: String, image: ImageName)
+  /// A host directory becomes a one-layer image.
+  case imageImport(image: ImageName, directory: String)
+  /// Copy a local image to a registry.
+  case imagePush(image: ImageName, ref: RegistryRef)
+  /// Copy an image from a registry into the local store.
+  case imagePull(ref: RegistryRef)
 
   /// The box the step acts on.
   public var box: String {
@@ -39,8 +54,10 @@ public enum Step: Equatable, Hashable, Sendable {
     case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .rootfs(let b, _), .pivotRoot(let b),
-      .chroot(let b), .ipcNew(let b, _, _):
+      .chroot(let b), .ipcNew(let b, _, _), .overlay(let b, _, _), .writeFile(let b, _, _), .removeFile(let b, _),
+      .commit(let b, _):
       b
+    case .imageImport, .imagePush, .imagePull: Self.hostBox
     }
   }
 
@@ -62,6 +79,24 @@ public enum Step: Equatable, Hashable, Sendable {
     case .pivotRoot: "pivot_root"
     case .chroot: "chroot"
     case .ipcNew: "ipc"
+    case .overlay: "overlay"
+    case .writeFile: "write"
+    case .removeFile: "rm"
+    case .commit: "commit"
+    case .imageImport: "image-import"
+    case .imagePush: "image-push"
+    case .imagePull: "image-pull"
+    }
+  }
+
+  /// What `box` is for steps on the host's image store rather than a box.
+  public static let hostBox = "host"
+
+  /// Whether the step acts on the image store, not on a box.
+  public var isImageStep: Bool {
+    switch self {
+    case .imageImport, .imagePush, .imagePull: true
+    default: false
     }
   }
 }

@@ -62,6 +62,8 @@ extension Step {
       case .shm: return ["shmget(\(k), 4096, IPC_CREAT|IPC_EXCL|0600)"]
       case .sem: return ["semget(\(k), 1, IPC_CREAT|IPC_EXCL|0600)"]
       }
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imagePush, .imagePull:
+      return layerCalls
     }
   }
 

@@ -16,6 +16,13 @@ public final class SimulatedKernel: Kernel {
   var nextPID: Int
   var nextRootfs = 1
   private var faults: [Fault] = []
+  /// Images, layers and registries (SimulatedKernel+Layers.swift).
+  var store = SimImageStore()
+  /// Box root filesystems by id: overlays and rootfs copies.
+  var filesystems: [Int: SimFilesystem] = [:]
+  /// Reads a host directory for `image import`. The simulator touches no files of its own: the
+  /// CLI gives it a reader of the real directory, tests give it fixtures; without one, ENOENT.
+  public var hostDirectoryReader: (@Sendable (String) -> Result<LayerContents, HostDirectoryError>)?
 
   /// A rule for fault injection (STYLE 5): fail the next `count` steps of kind `stepKind`
   /// (`Step.kindName`, e.g. "sethostname"; "*" for any) with `errno`, changing nothing.
@@ -58,6 +65,7 @@ public final class SimulatedKernel: Kernel {
 
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     try consumeFault(step)
+    if step.isImageStep { return try performImageStep(step) }
     if case .boxNew(let name) = step {
       // fork(2): the child starts in every namespace of its parent.
       boxes.append((name, SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
@@ -68,6 +76,7 @@ public final class SimulatedKernel: Kernel {
     case .boxNew: return .none
     case .boxRemove(let name):
       killTasks { $0.box == name }
+      if let id = boxes[i].process.root.id { filesystems[id] = nil }
       boxes.remove(at: i)
       collectGarbage()
     case .unshare(_, let kinds):
@@ -88,8 +97,7 @@ public final class SimulatedKernel: Kernel {
     case .propagation(_, let mode):
       try setPropagation(i, mode, step)
     case .rootfs(_, let image):
-      boxes[i].process.root = .prepared(image: image, id: nextRootfs)
-      nextRootfs += 1
+      try rootfsCopy(i, image: image, step)
     case .pivotRoot:
       try pivotRoot(i, step)
     case .chroot:
@@ -99,6 +107,16 @@ public final class SimulatedKernel: Kernel {
       boxes[i].process.root = .chrooted(image: image, id: id)
     case .ipcNew(_, let kind, let key):
       try ipcNew(i, kind, key, step)
+    case .overlay(_, let names, let layers):
+      try overlay(i, names: names, layers: layers, step)
+    case .writeFile(_, let path, let text):
+      try writeFile(i, path, text, step)
+    case .removeFile(_, let path):
+      try removeFile(i, path, step)
+    case .commit(_, let image):
+      return try commit(i, image, step)
+    case .imageImport, .imagePush, .imagePull:
+      return try performImageStep(step)
     }
     return .none
   }
@@ -106,12 +124,15 @@ public final class SimulatedKernel: Kernel {
   public func facts() throws(KernelError) -> KernelFacts {
     KernelFacts(
       host: hostFacts(),
-      boxes: boxes.map { BoxFacts(name: $0.name, process: boxFacts($0.name, $0.process)) })
+      boxes: boxes.map { BoxFacts(name: $0.name, process: boxFacts($0.name, $0.process)) },
+      images: store.imageFacts, layers: store.layerFacts)
   }
 
   public func teardown() {
     tasks.removeAll()
     boxes.removeAll()
+    // The box scratch (upper layers, rootfs copies) goes; the image store and registries stay.
+    filesystems.removeAll()
     // Objects boxwalk made in the host's IPC namespace are removed at teardown (IPC_RMID).
     if let ipc = host.ns[.ipc] { namespaces[ipc]?.ipc.removeAll() }
     collectGarbage()
@@ -159,7 +180,7 @@ public final class SimulatedKernel: Kernel {
       mounts: ownMounts ? visibleMounts(p) : [],
       rootPropagation: ownMounts ? rootPropagation(p) : nil,
       root: p.root.facts,
-      ipc: p.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [])
+      ipc: p.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [], fs: fsFacts(p))
   }
 
   // MARK: Bookkeeping

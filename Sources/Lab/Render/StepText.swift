@@ -47,6 +47,8 @@ enum StepText {
     case .ipcNew(let box, let kind, let key):
       let flag = kind == .mq ? "-q" : kind == .shm ? "-m -s 4096" : "-s -n 1"
       return "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imagePush, .imagePull:
+      return layerShell(step)
     }
   }
 
@@ -152,6 +154,8 @@ enum StepText {
         "namespace of the process that asks (sysvipc(7)). A box with its own IPC namespace neither",
         "sees nor collides with the host's objects; they die with the namespace.",
       ]
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imagePush, .imagePull:
+      return layerWhy(step)
     case .setHostname, .setDomainname:
       return [
         "sethostname(2) and setdomainname(2) change the names stored in the UTS namespace the caller",
@@ -194,6 +198,12 @@ enum StepText {
       return "pivot_root needs the new root to be a mount point, and no shared mounts: mount bind / / makes the root filesystem a mount point"
     case (.mount, .ENOENT):
       return "the mount point (or bind source) does not exist in the box's root filesystem"
+    case (.writeFile, .ELOOP), (.removeFile, .ELOOP):
+      return "file commands follow no symbolic link (RESOLVE_NO_SYMLINKS): a link in a layer could point anywhere"
+    case (.writeFile, .EISDIR):
+      return "that path is a directory"
+    case (.imagePush, .ECONNREFUSED), (.imagePull, .ECONNREFUSED):
+      return "no registry listens there; start one (Debian's docker-registry) or use a directory registry, oci:NAME/..."
     case (.ipcNew, .EEXIST):
       return "an object with that key already exists in this IPC namespace (IPC_EXCL)"
     case (.join, .EPERM):

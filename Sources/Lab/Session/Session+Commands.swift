@@ -132,6 +132,15 @@ extension Session {
     case "rootfs": try rootfsCommand(args, line: line, into: &out)
     case "pivot-root", "chroot": try enterRootCommand(w[0], args, line: line, into: &out)
     case "ipc": try ipcCommand(args, line: line, into: &out)
+    case "overlay": try overlayCommand(args, line: line, into: &out)
+    case "write": try writeCommand(args, line: line, into: &out)
+    case "rm": try rmCommand(args, line: line, into: &out)
+    case "cat": try catCommand(args, line: line, into: &out)
+    case "ls": try lsCommand(args, line: line, into: &out)
+    case "which": try whichCommand(args, line: line, into: &out)
+    case "commit": try commitCommand(args, line: line, into: &out)
+    case "layer": try layerCommand(args, into: &out)
+    case "image": try imageCommand(args, line: line, into: &out)
     case "quit", "exit":
       try arity(w[0], args, 0)
       quitRequested = true
@@ -238,6 +247,8 @@ extension Session {
       return ["\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .setDomainname(let box, let name):
       return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imagePush, .imagePull:
+      return layerSummary(step, result, before: before, after: t)
     }
   }
 
