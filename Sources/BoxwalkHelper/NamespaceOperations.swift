@@ -19,6 +19,8 @@ struct NamespaceOperations {
     case .pivot(let rootfs): return box.pivot(text(rootfs))
     case .chroot(let rootfs): return box.chroot(text(rootfs))
     case .ipcnew(let kind, let key): return box.ipcNew(kind: kind, key: key)
+    case .overlay(let target, let upper, let work, let lowers):
+      return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .ping: return .ok([])
     case .unshare(let flags): return unshare(Int32(bitPattern: flags))
     case .setns(let path, let nstype): return setns(path: path, nstype: Int32(bitPattern: nstype))

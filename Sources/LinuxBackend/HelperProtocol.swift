@@ -51,6 +51,9 @@
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
 //     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
 //     ipcnew KIND KEY               -> ok ID | err ERRNO msgget|shmget|semget
+//     overlay TARGET UPPER WORK LOWERS
+//                                   LOWERS are the lower layer directories, top first,
+//                                   NUL-separated. -> ok | err ERRNO fsopen|fsconfig|fsmount|move_mount
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
 //
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
@@ -140,6 +143,8 @@ package enum HelperRequest: Equatable, Sendable {
   case pivot(rootfs: [UInt8])
   case chroot(rootfs: [UInt8])
   case ipcnew(kind: String, key: Int32)
+  /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
+  case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
 
   package var fields: [[UInt8]] {
     switch self {
@@ -159,6 +164,8 @@ package enum HelperRequest: Equatable, Sendable {
     case .pivot(let rootfs): [HelperWire.text("pivot"), rootfs]
     case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
     case .ipcnew(let kind, let key): [HelperWire.text("ipcnew"), HelperWire.text(kind), HelperWire.number(key)]
+    case .overlay(let target, let upper, let work, let lowers):
+      [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     }
   }
 
@@ -195,6 +202,10 @@ package enum HelperRequest: Equatable, Sendable {
     case ("ipcnew", 2):
       guard let key = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .ipcnew(kind: HelperWire.string(args[0]), key: key)
+    case ("overlay", 4):
+      let lowers = args[3].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+      guard lowers.allSatisfy({ !$0.isEmpty }) else { return nil }
+      self = .overlay(target: args[0], upper: args[1], work: args[2], lowers: lowers)
     default: return nil
     }
   }

@@ -15,16 +15,20 @@ public final class LinuxKernel: Kernel {
 
   private let stateRoot: String
   private let helperPath: String
-  private let procfs: ProcFS
+  let procfs: ProcFS
   /// Every box, in creation order.
-  private var helpers: [HelperProcess] = []
+  var helpers: [HelperProcess] = []
   /// nil after teardown(); made again by the next `box new`.
-  private var session: SessionDirectory?
+  var session: SessionDirectory?
   /// What boxwalk knows of each box that /proc cannot say: its root and the mounts it made.
-  private var boxState: [String: BoxState] = [:]
+  var boxState: [String: BoxState] = [:]
   /// IPC objects made in the host's IPC namespace (by boxes that share it), removed at teardown.
   private var hostIPC: [(kind: String, key: Int32, id: Int32)] = []
-  private let images: ImageStore
+  /// The image store: $BOXWALK_HOME or /var/lib/boxwalk, or (`ephemeralImages`) a fresh one in
+  /// the session directory, removed with it (`boxwalk test` uses that, so every transcript starts
+  /// from the busybox image alone).
+  var images: ImageStore
+  let ephemeralImages: Bool
 
   /// A box's root and mounts, as the steps made them (the kernel's mountinfo confirms them).
   struct BoxState {
@@ -36,6 +40,8 @@ public final class LinuxKernel: Kernel {
     var mounts: [(inRootfs: Bool, request: MountRequest)] = []
     /// Whether paths given by the learner are in the root filesystem copy.
     var inRootfs: Bool { root != .host }
+    /// When the root filesystem is an overlay: its layers and directories (LinuxKernel+Layers).
+    var overlay: OverlayState?
   }
 
   /// - Parameters:
@@ -43,9 +49,12 @@ public final class LinuxKernel: Kernel {
   ///   - helperPath: the boxwalk-helper executable; by default $BOXWALK_HELPER, else
   ///     `boxwalk-helper` beside this process's own executable.
   ///   - procRoot: where proc(5) is mounted.
-  public init(stateRoot: String = "/run/boxwalk", helperPath: String? = nil, procRoot: String = "/proc")
-    throws(KernelError)
-  {
+  ///   - imageHome: the image store's directory (default $BOXWALK_HOME, else /var/lib/boxwalk).
+  ///   - ephemeralImages: keep the image store in the session directory instead, removed with it.
+  public init(
+    stateRoot: String = "/run/boxwalk", helperPath: String? = nil, procRoot: String = "/proc", imageHome: String? = nil,
+    ephemeralImages: Bool = false
+  ) throws(KernelError) {
     guard geteuid() == 0 else {
       throw KernelError(
         call: "geteuid()", errno: .EPERM, detail: "the real backend needs root; use --backend rootless or --backend sim"
@@ -53,7 +62,8 @@ public final class LinuxKernel: Kernel {
     }
     self.stateRoot = stateRoot
     self.procfs = ProcFS(root: procRoot)
-    self.images = ImageStore()
+    self.images = ImageStore(home: imageHome)
+    self.ephemeralImages = ephemeralImages
     guard let path = helperPath ?? Self.defaultHelperPath(procfs: procfs) else {
       throw KernelError(
         call: "readlink(\"/proc/self/exe\")", errno: .ENOENT,
@@ -72,6 +82,7 @@ public final class LinuxKernel: Kernel {
         call: error.call, errno: Errno(rawValue: error.errno),
         detail: "cannot create the session directory under \(stateRoot)")
     }
+    try useEphemeralStore()
   }
 
   deinit { teardown() }
@@ -211,33 +222,6 @@ public final class LinuxKernel: Kernel {
     return path
   }
 
-  /// `rootfs IMAGE`: a private copy of the image in the session's scratch space, recorded in the
-  /// ledger before it is made (R4).
-  private func prepareRoot(_ box: String, image: String, step: Step) throws(KernelError) {
-    guard let session else { throw noSuchBox(box, step: step) }
-    let source: String
-    do {
-      source = try images.busyboxRoot()
-    } catch {
-      throw KernelError(
-        step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno),
-        detail: "cannot build the busybox image (\(error.call)); is busybox-static installed?")
-    }
-    let boxes = session.path + "/boxes"
-    let scratch = boxes + "/" + box + "-rootfs"
-    do throws(SystemCallError) {
-      if mkdir(boxes, 0o700) != 0 && errno != EEXIST { throw SystemCallError(call: "mkdir", errno: errno) }
-      try session.record(.scratch(box: box, path: scratch))
-      try FileTree.copy(source, to: scratch)
-    } catch {
-      FileTree.remove(scratch)
-      session.forget { $0 == .scratch(box: box, path: scratch) }
-      throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: error.errno), detail: error.call)
-    }
-    boxState[box]?.rootfsPath = scratch
-    boxState[box]?.root = .prepared(image: image)
-  }
-
   private func sharesHostIPC(_ box: String) -> Bool {
     guard let helper = helpers.first(where: { $0.box == box }) else { return false }
     return (try? procfs.namespaceInode(pid: String(helper.pid), shown: box, kind: .ipc))
@@ -260,6 +244,7 @@ public final class LinuxKernel: Kernel {
           detail: "cannot create the session directory")
       }
       self.session = session
+      try useEphemeralStore()
     }
 
     let helper: HelperProcess
@@ -282,7 +267,7 @@ public final class LinuxKernel: Kernel {
   /// Send `request` to the box's helper; an `err` reply becomes a KernelError naming the call
   /// exactly as `Step.calls` does.
   @discardableResult
-  private func ask(_ box: String, _ request: HelperRequest, step: Step, streaming: Bool = false)
+  func ask(_ box: String, _ request: HelperRequest, step: Step, streaming: Bool = false)
     throws(KernelError) -> HelperReply
   {
     guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
@@ -307,19 +292,19 @@ public final class LinuxKernel: Kernel {
 
   /// Which of the step's calls the helper's failing call is: the one that starts with its name
   /// (unshare with mnt makes two calls; pivot-root five).
-  private static func callIndex(_ step: Step, failed call: String) -> Int {
+  static func callIndex(_ step: Step, failed call: String) -> Int {
     if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
     return step.calls.firstIndex { $0.hasPrefix(call + "(") } ?? 0
   }
 
   /// The step's `index`th call, exactly as `Step.calls` writes it, so both kernels name failing
   /// calls alike.
-  private static func call(_ step: Step, _ index: Int) -> String {
+  static func call(_ step: Step, _ index: Int) -> String {
     let calls = step.calls
     return calls.indices.contains(index) ? calls[index] : calls.last ?? step.kindName
   }
 
-  private func noSuchBox(_ box: String, step: Step) -> KernelError {
+  func noSuchBox(_ box: String, step: Step) -> KernelError {
     KernelError(step: step, call: Self.call(step, 0), errno: .ESRCH, detail: "no box named \(box)")
   }
 
@@ -353,7 +338,7 @@ public final class LinuxKernel: Kernel {
     }
   }
 
-  private func helperError(_ failure: HelperProcess.Failure, helper: HelperProcess, step: Step?) -> KernelError {
+  func helperError(_ failure: HelperProcess.Failure, helper: HelperProcess, step: Step?) -> KernelError {
     let call = step.map { Self.call($0, 0) } ?? "uname()"
     switch failure {
     case .gone:
@@ -384,6 +369,7 @@ public final class LinuxKernel: Kernel {
     let hostNamespaces = host.namespaces
     let liveHostIPC = HostIPC.list()
     hostIPC.removeAll { o in !liveHostIPC.contains { $0.kind == o.kind && $0.key == o.key && $0.id == o.id } }
+    let store = try storeFacts()
     let hostObjects = hostIPC.compactMap { o in IPCKind(rawValue: o.kind).map { IPCObjectFacts(kind: $0, key: o.key) } }
     var hostFacts = host
     hostFacts.ipc = hostObjects
@@ -421,10 +407,10 @@ public final class LinuxKernel: Kernel {
         pidNamespaceAlive: HelperWire.string(fields[2]) == "1",
         mounts: ownMounts ? mounts(state, mountinfo) : [],
         rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
-        root: state.root, ipc: ipc)
+        root: state.root, ipc: ipc, fs: try fsFacts(state))
       boxes.append(BoxFacts(name: helper.box, process: process))
     }
-    return KernelFacts(host: hostFacts, boxes: boxes)
+    return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers)
   }
 
   /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,

@@ -146,5 +146,7 @@ int bw_install_fatal_signal_handlers(void);
 
 // Box processes, proc for a pid namespace, pivot_root (used by boxwalk-helper).
 #include "boxprocess.h"
+// openat2, xattrs, whiteouts, the overlay mount.
+#include "layerfs.h"
 
 #endif
