@@ -43,6 +43,8 @@ public enum Step: Equatable, Hashable, Sendable {
   case commit(box: String, image: ImageName)
   /// A host directory becomes a one-layer image.
   case imageImport(image: ImageName, directory: String)
+  /// Give a local image a second name (`docker tag`): the same manifest, another index entry.
+  case imageTag(source: ImageName, target: ImageName)
   /// Copy a local image to a registry.
   case imagePush(image: ImageName, ref: RegistryRef)
   /// Copy an image from a registry into the local store.
@@ -57,7 +59,7 @@ public enum Step: Equatable, Hashable, Sendable {
       .chroot(let b), .ipcNew(let b, _, _), .overlay(let b, _, _), .writeFile(let b, _, _), .removeFile(let b, _),
       .commit(let b, _):
       b
-    case .imageImport, .imagePush, .imagePull: Self.hostBox
+    case .imageImport, .imageTag, .imagePush, .imagePull: Self.hostBox
     }
   }
 
@@ -84,6 +86,7 @@ public enum Step: Equatable, Hashable, Sendable {
     case .removeFile: "rm"
     case .commit: "commit"
     case .imageImport: "image-import"
+    case .imageTag: "image-tag"
     case .imagePush: "image-push"
     case .imagePull: "image-pull"
     }
@@ -95,7 +98,7 @@ public enum Step: Equatable, Hashable, Sendable {
   /// Whether the step acts on the image store, not on a box.
   public var isImageStep: Bool {
     switch self {
-    case .imageImport, .imagePush, .imagePull: true
+    case .imageImport, .imageTag, .imagePush, .imagePull: true
     default: false
     }
   }

@@ -62,7 +62,7 @@ extension Step {
       case .shm: return ["shmget(\(k), 4096, IPC_CREAT|IPC_EXCL|0600)"]
       case .sem: return ["semget(\(k), 1, IPC_CREAT|IPC_EXCL|0600)"]
       }
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imagePush, .imagePull:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
       return layerCalls
     }
   }

@@ -99,7 +99,7 @@ public final class LinuxKernel: Kernel {
 
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     switch step {
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imagePush, .imagePull:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
       return try performLayerStep(step)
     case .boxNew(let box):
       try newBox(box, step: step)

@@ -23,6 +23,12 @@ extension SimulatedKernel {
       let added = store.add(name: image.description, contents: contents)
       store.images[image.full] = (image, [added.name])
       return .none
+    case .imageTag(let source, let target):
+      guard let entry = store.images[source.full] else {
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(source)")
+      }
+      store.images[target.full] = (target, entry.layers)
+      return .none
     case .imagePush(let image, let ref):
       guard let source = store.images[image.full] else {
         throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(image)")
@@ -46,7 +52,7 @@ extension SimulatedKernel {
       return StepResult(output: lines)
     case .imagePull(let ref):
       guard let registry = store.registries[ref.registry], let layers = registry.tags[ref.repository + ":" + ref.tag] else {
-        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "the registry has no \(ref.repository):\(ref.tag)")
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
       }
       var lines = [ImageTransfer.pulledManifest(ref, layers: layers.count)]
       var names: [String] = []
@@ -195,7 +201,7 @@ extension SimulatedKernel {
     try resolveParents(path, fs, layers, call: call)
     if path != "/" {
       guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else { throw KernelError(call: call, errno: .ENOENT) }
-      if case .symlink = found.entry.kind { throw KernelError(call: call, errno: .ELOOP) }
+      // O_DIRECTORY|O_NOFOLLOW on a symbolic link: the kernel answers ENOTDIR, not ELOOP.
       guard found.entry.kind.isDirectory else { throw KernelError(call: call, errno: .ENOTDIR) }
     }
     return (Overlay.list(path, in: [fs.upper] + layers) ?? []).map { DirectoryEntry(name: $0.name, kind: $0.entry.kind.plain) }

@@ -115,7 +115,7 @@ public final class SimulatedKernel: Kernel {
       try removeFile(i, path, step)
     case .commit(_, let image):
       return try commit(i, image, step)
-    case .imageImport, .imagePush, .imagePull:
+    case .imageImport, .imageTag, .imagePush, .imagePull:
       return try performImageStep(step)
     }
     return .none

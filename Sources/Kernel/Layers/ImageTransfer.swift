@@ -9,6 +9,9 @@ public enum ImageTransfer {
   public static func pushedManifest(_ ref: RegistryRef) -> String {
     "manifest: pushed, \(ref.repository):\(ref.tag) names it now"
   }
+  public static func notInRegistry(_ ref: RegistryRef) -> String {
+    "\(ref.registry) has no \(ref.repository):\(ref.tag)"
+  }
   public static func pulledManifest(_ ref: RegistryRef, layers: Int) -> String {
     "manifest: \(ref.repository):\(ref.tag), \(layers) layer" + (layers == 1 ? "" : "s")
   }

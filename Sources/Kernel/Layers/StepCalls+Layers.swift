@@ -49,6 +49,8 @@ extension Step {
         "a tar of it, gzip, sha256: blobs/sha256/<digest> for the layer, the config and the manifest",
         "rename(\"index.json.tmp\", \"index.json\")   # the store now names \(image.full)",
       ]
+    case .imageTag(let source, let target):
+      return ["rename(\"index.json.tmp\", \"index.json\")   # \(target.full) names the manifest \(source.full) names"]
     case .imagePush(_, let ref):
       switch ref.location {
       case .server:

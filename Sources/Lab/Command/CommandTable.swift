@@ -86,8 +86,8 @@ public enum CommandTable {
       name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt",
       available: false),
     .init(
-      name: "image", usage: "image ls | image import NAME DIR | image push REF | image pull REF",
-      summary: "OCI images: list, a directory as an image, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)", area: "layers", available: true),
+      name: "image", usage: "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF",
+      summary: "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)", area: "layers", available: true),
     .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers", available: true),
     .init(
       name: "overlay", usage: "overlay NAME[,NAME...]", summary: "images or layers (first on top) plus a writable layer: the box's root filesystem", area: "layers",

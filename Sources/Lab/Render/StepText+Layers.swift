@@ -15,6 +15,8 @@ extension StepText {
       return "docker commit <\(box)> \(image)   # by hand: tar -C <\(box) upper> -c . (whiteouts as .wh. files) | gzip, then sha256sum"
     case .imageImport(let image, let directory):
       return "tar -C \(shellQuote(directory)) --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -c . | gzip | docker import - \(image)"
+    case .imageTag(let source, let target):
+      return "docker tag \(source) \(target)"
     case .imagePush(let image, let ref):
       return "skopeo copy oci:<store>:\(image.full) " + transport(ref)
     case .imagePull(let ref):
@@ -69,6 +71,11 @@ extension StepText {
         "A directory becomes a layer tar, gzip-compressed; the image's config lists the tar's sha256",
         "(its diff_id) and the manifest the compressed blob's digest, size and media type. All three",
         "are blobs in the OCI image layout, named by their sha256 (image-layout.md).",
+      ]
+    case .imageTag:
+      return [
+        "A tag is a name for a manifest. The image layout's index.json lists each manifest with its",
+        "name (org.opencontainers.image.ref.name); tagging adds a line, and copies no layer.",
       ]
     case .imagePush, .imagePull:
       return [

@@ -47,7 +47,7 @@ enum StepText {
     case .ipcNew(let box, let kind, let key):
       let flag = kind == .mq ? "-q" : kind == .shm ? "-m -s 4096" : "-s -n 1"
       return "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imagePush, .imagePull:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
       return layerShell(step)
     }
   }
@@ -154,7 +154,7 @@ enum StepText {
         "namespace of the process that asks (sysvipc(7)). A box with its own IPC namespace neither",
         "sees nor collides with the host's objects; they die with the namespace.",
       ]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imagePush, .imagePull:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
       return layerWhy(step)
     case .setHostname, .setDomainname:
       return [

@@ -247,7 +247,7 @@ extension Session {
       return ["\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .setDomainname(let box, let name):
       return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imagePush, .imagePull:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
       return layerSummary(step, result, before: before, after: t)
     }
   }

@@ -304,16 +304,30 @@ extension Session {
           [("rule", problem.replacingEvery("box's root filesystem", with: "host")), ("example", "/srv/app"), LabError.unchanged])
       }
       try runStep(.imageImport(image: image, directory: rest[1]), input: line, into: &out)
+    case "tag":
+      try arity("image tag", rest, 2)
+      let source = try ImageName.parse(existingImage(rest[0])).get()
+      let target: ImageName
+      if let ref = try? RegistryRef.parse(rest[1]).get() {
+        target = ref.localName
+      } else {
+        target = try newImageName(rest[1])
+      }
+      try runStep(.imageTag(source: source, target: target), input: line, into: &out)
     case "push":
       try arity("image push", rest, 1)
       let ref = try registryRef(rest[0])
-      let local = ImageName(name: ref.repository, tag: ref.tag)
-      guard tree.value(at: StatePath(keys: "host", "images", local.description)) != nil else {
+      // As docker push: the local image named by the whole reference (image tag makes one),
+      // else the one named REPOSITORY:TAG.
+      let local = [ref.localName, ImageName(name: ref.repository, tag: ref.tag)].first {
+        tree.value(at: StatePath(keys: "host", "images", $0.description)) != nil
+      }
+      guard let local else {
         throw LabError(
-          "no local image \(local) to push as \(ref)",
+          "no local image \(ref) or \(ImageName(name: ref.repository, tag: ref.tag)) to push",
           [
-            ("rule", "image push HOST:PORT/NAME:TAG sends the local image NAME:TAG"),
-            ("images", imageNames().joined(separator: " ")), LabError.unchanged,
+            ("rule", "image push REF sends the local image named REF, or REPOSITORY:TAG"),
+            ("fix", "image tag IMAGE \(ref)"), ("images", imageNames().joined(separator: " ")), LabError.unchanged,
           ])
       }
       try runStep(.imagePush(image: local, ref: ref), input: line, into: &out)
@@ -321,7 +335,7 @@ extension Session {
       try arity("image pull", rest, 1)
       try runStep(.imagePull(ref: try registryRef(rest[0])), input: line, into: &out)
     default:
-      throw unknown("image \(sub)", candidates: ["ls", "import", "push", "pull"].map { "image " + $0 })
+      throw unknown("image \(sub)", candidates: ["ls", "import", "tag", "push", "pull"].map { "image " + $0 })
     }
   }
 
@@ -343,6 +357,8 @@ extension Session {
       return [
         "\(box)'s root filesystem is an overlay of \(names.joined(separator: ",")) (layers \(layers.joined(separator: " "))) under a writable upper layer, not entered yet"
       ]
+    case .writeFile(let box, let path, _) where t.value(at: StatePath(keys: box, "fs")) == nil:
+      return ["wrote \(path) in \(box)'s root filesystem"]
     case .writeFile(let box, let path, _):
       let was = before.value(at: StatePath([.key(box), .key("fs"), .key("files"), .key(path), .key("layer")]))?.stringValue
       let how =
@@ -362,8 +378,10 @@ extension Session {
       return result.output.isEmpty ? [] : ["image \(image) is \(box)'s upper layer on top of its layers; \(box) goes on with the same upper layer"]
     case .imageImport(let image, let directory):
       return ["image \(image): one layer, made from \(directory)"]
+    case .imageTag(let source, let target):
+      return ["\(target) now names the same image as \(source)"]
     case .imagePush(let image, let ref):
-      return ["pushed \(image) to \(ref)"]
+      return [image == ref.localName ? "pushed \(ref)" : "pushed \(image) to \(ref)"]
     case .imagePull(let ref):
       return ["pulled \(ref); overlay or rootfs take it by that name"]
     default:

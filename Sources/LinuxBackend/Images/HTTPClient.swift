@@ -119,6 +119,7 @@ extension String {
 struct ServerRegistry: Registry {
   let client: HTTPClient
   let repository: String
+  let notFound: String
 
   static let accept = [MediaType.manifest, MediaType.dockerManifest].joined(separator: ", ")
 
@@ -156,6 +157,7 @@ struct ServerRegistry: Registry {
 
   func manifest(_ tag: String) throws(RegistryError) -> [UInt8] {
     let r = try client.request("GET", "/v2/\(repository)/manifests/\(tag)", headers: [("Accept", Self.accept)], limit: JSONValue.maxDocument)
+    if r.status == 404 { throw RegistryError(errno: ENOENT, detail: notFound) }
     guard r.status == 200 else { throw Self.failure(r, "GET /v2/\(repository)/manifests/\(tag)") }
     return r.body
   }

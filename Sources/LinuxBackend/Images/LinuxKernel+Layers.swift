@@ -32,6 +32,13 @@ extension LinuxKernel {
       try store(step, 1) { () throws(SystemCallError) in
         try images.add(image, new: [(image.description, contents, false)], below: [])
       }
+    case .imageTag(let source, let target):
+      try store(step, 0) { () throws(SystemCallError) in
+        var index = try images.layout.index()
+        guard let manifest = index.manifest(named: source.full) else { throw SystemCallError(call: "index.json", errno: ENOENT) }
+        index.tag(target.full, manifest)
+        try images.layout.writeIndex(index)
+      }
     case .imagePush(let image, let ref): return try push(image, ref, step: step)
     case .imagePull(let ref): return try pull(ref, step: step)
     default: break
@@ -216,9 +223,12 @@ extension LinuxKernel {
   func registry(_ ref: RegistryRef) -> any Registry {
     switch ref.location {
     case .directory(let dir):
-      return DirectoryRegistry(layout: OCILayout(root: images.home + "/registries/" + dir), repository: ref.repository)
+      return DirectoryRegistry(
+        layout: OCILayout(root: images.home + "/registries/" + dir), repository: ref.repository,
+        notFound: ImageTransfer.notInRegistry(ref))
     case .server(let host, let port):
-      return ServerRegistry(client: HTTPClient(host: host, port: port), repository: ref.repository)
+      return ServerRegistry(
+        client: HTTPClient(host: host, port: port), repository: ref.repository, notFound: ImageTransfer.notInRegistry(ref))
     }
   }
 

@@ -23,6 +23,8 @@ struct RegistryError: Error, Equatable {
 struct DirectoryRegistry: Registry {
   let layout: OCILayout
   let repository: String
+  /// What a missing tag is called (ImageTransfer.notInRegistry), the same text as the simulator's.
+  let notFound: String
 
   private func wrap<T>(_ body: () throws(SystemCallError) -> T) throws(RegistryError) -> T {
     do {
@@ -46,10 +48,9 @@ struct DirectoryRegistry: Registry {
   }
 
   func manifest(_ tag: String) throws(RegistryError) -> [UInt8] {
-    guard layout.exists else { throw RegistryError(errno: ENOENT, detail: "no registry directory \(layout.root)") }
-    let index = try wrap { () throws(SystemCallError) in try layout.index() }
+    let index = layout.exists ? try wrap { () throws(SystemCallError) in try layout.index() } : ImageIndex()
     guard let found = index.manifest(named: repository + ":" + tag) else {
-      throw RegistryError(errno: ENOENT, detail: "the registry has no \(repository):\(tag)")
+      throw RegistryError(errno: ENOENT, detail: notFound)
     }
     return try blob(found.digest, limit: JSONValue.maxDocument)
   }
