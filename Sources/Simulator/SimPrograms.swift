@@ -3,8 +3,8 @@ import Kernel
 /// The programs the simulator can run, modelled on what busybox and dash print, so a transcript
 /// that runs them passes on both kernels: `true`, `false`, `echo`, `sleep`, `hostname`, and
 /// `sh -c SCRIPT` where SCRIPT is simple commands joined by `;` or `&&`, with `$$` (the shell's
-/// own PID) and the glob `/proc/[0-9]*` (the PIDs the box's /proc shows). Anything else does not
-/// exist in the simulator: execvp fails with ENOENT, as it would for a missing program.
+/// own PID) and the glob `/proc/[0-9]*` (the PIDs the box's /proc shows), and `cat FILE...` on
+/// the box's root filesystem once it has entered it. Anything else does not exist in the simulator: execvp fails with ENOENT, as it would for a missing program.
 struct SimPrograms {
   /// What a running program can see.
   struct Context {
@@ -13,6 +13,8 @@ struct SimPrograms {
     var hostname: String
     /// The PIDs /proc lists inside the box, when the box has a proc of its own pid namespace.
     var procPIDs: [Int]?
+    /// A file's bytes as the program sees it (nil: no such file), for `cat`.
+    var readFile: (String) -> [UInt8]? = { _ in nil }
   }
 
   struct Outcome {
@@ -22,7 +24,7 @@ struct SimPrograms {
     var keepsRunning = false
   }
 
-  static let known: Set<String> = ["true", "false", "echo", "sleep", "hostname", "sh"]
+  static let known: Set<String> = ["true", "false", "echo", "sleep", "hostname", "sh", "cat"]
 
   /// The program name without a /bin/ or /usr/bin/ prefix, or nil if the simulator has none.
   static func resolve(_ argv0: String) -> String? {
@@ -41,6 +43,22 @@ struct SimPrograms {
     case "false": return Outcome(status: 1)
     case "echo": return Outcome(output: [args.joined(separator: " ")])
     case "hostname": return Outcome(output: [context.hostname])
+    case "cat":
+      // busybox cat's words for a file it cannot open.
+      var outcome = Outcome()
+      for path in args {
+        guard let bytes = context.readFile(path) else {
+          outcome.output.append("cat: can't open '\(path)': No such file or directory")
+          outcome.status = 1
+          continue
+        }
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+          String(decoding: $0, as: UTF8.self)
+        }
+        if lines.last == "" { lines.removeLast() }
+        outcome.output += lines
+      }
+      return outcome
     case "sleep":
       let seconds = args.first.flatMap { Double($0) } ?? 0
       return Outcome(keepsRunning: seconds > 0)
@@ -63,7 +81,7 @@ struct SimPrograms {
       case "exit":
         outcome.status = words.count > 1 ? Int32(words[1]) ?? 2 : outcome.status
         return outcome
-      case "echo", "true", "false", "hostname", "sleep":
+      case "echo", "true", "false", "hostname", "sleep", "cat":
         let r = run(words, context)
         outcome.output += r.output
         outcome.status = r.status

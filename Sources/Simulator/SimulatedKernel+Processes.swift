@@ -30,7 +30,14 @@ extension SimulatedKernel {
     let task = SimTask(box: box.name, pid: pid, hostPID: hostPID, argv: argv, pidNamespace: pidInode)
     tasks.append(task)
     let hostname = box.process.ns[.uts].flatMap { namespaces[$0]?.hostname } ?? ""
-    let context = SimPrograms.Context(pid: pid, hostname: hostname, procPIDs: procPIDs(box.process))
+    var context = SimPrograms.Context(pid: pid, hostname: hostname, procPIDs: procPIDs(box.process))
+    if case .rootfs(let id) = box.process.root.seen, let fs = filesystems[id] {
+      let layers = [fs.upper] + lowerContents(fs)
+      context.readFile = { path in
+        guard BoxPath.problem(path) == nil, case .file(let bytes)? = Overlay.lookup(path, in: layers)?.entry.kind else { return nil }
+        return bytes
+      }
+    }
     let outcome = SimPrograms.run(argv, context)
     if background && outcome.keepsRunning {
       return StepResult(boxPID: pid)
