@@ -168,8 +168,8 @@ final class BoxOperations {
     }
     guard rc == 0 else {
       let failure = errno
-      let call = stage.map { String(cString: $0) } ?? "fsopen"
-      return .err(errno: failure, call: call.split(separator: "(").first.map(String.init) ?? call, note: nil)
+      // "fsconfig(upperdir)": LinuxKernel names the matching call of Step.calls from it.
+      return .err(errno: failure, call: stage.map { String(cString: $0) } ?? "fsopen", note: nil)
     }
     return .ok([])
   }

@@ -294,6 +294,11 @@ public final class LinuxKernel: Kernel {
   /// (unshare with mnt makes two calls; pivot-root five).
   static func callIndex(_ step: Step, failed call: String) -> Int {
     if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
+    // The overlay's stages: "fsconfig(upperdir)" is the call that sets "upperdir".
+    if call.hasPrefix("fsconfig("), let key = call.dropFirst(9).split(separator: ")").first {
+      let name = key == "FSCONFIG_CMD_CREATE" ? "FSCONFIG_CMD_CREATE" : "\"\(key)\""
+      return step.calls.firstIndex { $0.hasPrefix("fsconfig(") && $0.contains(name) } ?? 0
+    }
     return step.calls.firstIndex { $0.hasPrefix(call + "(") } ?? 0
   }
 

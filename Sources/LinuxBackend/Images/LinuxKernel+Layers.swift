@@ -18,6 +18,8 @@ struct OverlayState {
 /// commit, import, push and pull (the image store, see ImageStore).
 extension LinuxKernel {
   func performLayerStep(_ step: Step) throws(KernelError) -> StepResult {
+    // The busybox image is made on first use, whichever step that is (SPEC §3).
+    try store(step, 0) { () throws(SystemCallError) in try images.ensureBusybox() }
     switch step {
     case .overlay(let box, let names, let layers): try mountOverlay(box, names: names, layers: layers, step: step)
     case .writeFile(let box, let path, let text):
@@ -86,10 +88,16 @@ extension LinuxKernel {
       dropScratch(box, scratch)
       throw KernelError(step: step, call: Self.call(step, dir == state.work ? 1 : 0), errno: Errno(rawValue: failure))
     }
+    // With fsconfig(2) no ',' or ':' needs escaping, and "lowerdir+" takes its path as it is;
+    // but overlayfs still unescapes a backslash in "upperdir" and "workdir" (ovl_unescape in
+    // fs/overlayfs/params.c; checked on Linux 6.18), so there it is doubled.
+    func escaped(_ path: String) -> [UInt8] { Array(path.utf8).flatMap { $0 == UInt8(ascii: "\\") ? [$0, $0] : [$0] } }
     do {
       try ask(
-        box, .overlay(target: Array(state.merged.utf8), upper: Array(state.upper.utf8), work: Array(state.work.utf8), lowers: paths.map { Array($0.utf8) }),
-        step: step)
+        box,
+        .overlay(
+          target: Array(state.merged.utf8), upper: escaped(state.upper), work: escaped(state.work),
+          lowers: paths.map { Array($0.utf8) }), step: step)
     } catch {
       dropScratch(box, scratch)
       throw error
