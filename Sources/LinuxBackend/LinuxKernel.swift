@@ -228,24 +228,23 @@ public final class LinuxKernel: Kernel {
       == (try? procfs.namespaceInode(pid: "self", shown: "self", kind: .ipc))
   }
 
+  /// A new session directory after teardown() removed the last one.
+  func reopenSession(_ step: Step) throws(KernelError) {
+    do {
+      session = try SessionDirectory.create(stateRoot: stateRoot, procfs: procfs)
+    } catch {
+      throw KernelError(
+        step: step, call: error.call, errno: Errno(rawValue: error.errno), detail: "cannot create the session directory")
+    }
+    try useEphemeralStore()
+  }
+
   private func newBox(_ box: String, step: Step) throws(KernelError) {
     if helpers.contains(where: { $0.box == box }) {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .EEXIST, detail: "box \(box) exists")
     }
-    let session: SessionDirectory
-    if let existing = self.session {
-      session = existing
-    } else {
-      do {
-        session = try SessionDirectory.create(stateRoot: stateRoot, procfs: procfs)
-      } catch {
-        throw KernelError(
-          step: step, call: error.call, errno: Errno(rawValue: error.errno),
-          detail: "cannot create the session directory")
-      }
-      self.session = session
-      try useEphemeralStore()
-    }
+    if self.session == nil { try reopenSession(step) }
+    guard let session else { throw noSuchBox(box, step: step) }
 
     let helper: HelperProcess
     do {

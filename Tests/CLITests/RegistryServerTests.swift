@@ -9,13 +9,11 @@ enum RegistryBinary {
 }
 
 /// `image push` and `image pull` against a real registry server on loopback: Debian's
-/// docker-registry (the CNCF distribution registry), started for this suite on a free port with a
+/// docker-registry (the CNCF distribution registry), started for each test on a free port with a
 /// throwaway config and storage directory, and stopped by its PID afterwards. scripts/deps and
-/// .ci/run install it; without it the suite is skipped with that reason.
-@Suite(
-  .serialized, .enabled(if: geteuid() == 0, "the real backend needs root"),
-  .enabled(if: RegistryBinary.path != nil, "docker-registry is not installed (apt-get install docker-registry)"))
-struct RegistryServerTests {
+/// .ci/run install it; without it the tests are skipped with that reason. They are part of the
+/// serialized CommandLineTests, so no other REPL session runs beside theirs.
+extension CommandLineTests {
   /// A registry server and its files, for one test.
   final class Server {
     let directory: String
@@ -82,7 +80,7 @@ struct RegistryServerTests {
   }
 
   /// A session with its own image store (BOXWALK_HOME), removed afterwards.
-  static func session(_ backend: String, _ commands: [String]) throws -> [String] {
+  static func registrySession(_ backend: String, _ commands: [String]) throws -> [String] {
     let home = NSTemporaryDirectory() + "boxwalk-home-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: home) }
     let run = try CommandLineTests.boxwalk(
@@ -91,7 +89,8 @@ struct RegistryServerTests {
     return Array(run.lines.drop { !$0.hasPrefix("backend:") }.dropFirst())
   }
 
-  @Test func pushAndPullSpeakTheDistributionAPIAndPrintWhatTheSimulatorPrints() throws {
+  @Test(.enabled(if: geteuid() == 0, "the real backend needs root"), .enabled(if: RegistryBinary.path != nil, "docker-registry is not installed (apt-get install docker-registry)"))
+  func pushAndPullSpeakTheDistributionAPIAndPrintWhatTheSimulatorPrints() throws {
     let server = try Server()
     defer { server.stop() }
     #expect(Server.accepts(server.port), "docker-registry did not start on port \(server.port)")
@@ -100,27 +99,28 @@ struct RegistryServerTests {
       "box new build", "unshare mnt", "overlay busybox", "write /srv/index.html 'served from a registry'", "commit site:v1",
       "image tag site:v1 \(ref)", "image push \(ref)", "image push \(ref)", "image pull \(ref)",
     ]
-    let real = try Self.session("real", build)
-    #expect(real == (try Self.session("sim", build)))
+    let real = try Self.registrySession("real", build)
+    #expect(real == (try Self.registrySession("sim", build)))
     #expect(real.contains("layer site:v1: pushed"))
     #expect(real.contains("layer site:v1: already in the registry"))
 
     // Another host, as far as images go: an empty store pulls the layer it lacks, checks it,
     // and mounts it.
-    let other = try Self.session(
+    let other = try Self.registrySession(
       "real", ["image pull \(ref)", "box new web", "unshare mnt", "overlay \(ref)", "cat /srv/index.html", "which /srv/index.html"])
     #expect(other.contains("manifest: site:v1, 2 layers"))
     #expect(other.contains("layer site:v1: pulled"))
     #expect(other.contains("served from a registry"))
     #expect(other.contains("/srv/index.html: file from layer site:v1 (read-only)"))
 
-    let missing = try Self.session("real", ["image pull 127.0.0.1:\(server.port)/site:v9"])
+    let missing = try Self.registrySession("real", ["image pull 127.0.0.1:\(server.port)/site:v9"])
     #expect(missing.contains { $0.contains("has no site:v9") })
   }
 
-  @Test func nothingListeningIsAClearError() throws {
+  @Test(.enabled(if: geteuid() == 0, "the real backend needs root"))
+  func nothingListeningToARegistryIsAClearError() throws {
     let port = try Server.freePort()
-    let out = try Self.session("real", ["image pull 127.0.0.1:\(port)/site:v1"])
+    let out = try Self.registrySession("real", ["image pull 127.0.0.1:\(port)/site:v1"])
     #expect(out.contains { $0.hasSuffix("ECONNREFUSED") })
   }
 }

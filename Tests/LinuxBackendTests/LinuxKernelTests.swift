@@ -15,7 +15,7 @@ import Testing
     let root = try TemporaryDirectory()
     defer { root.remove() }
     let hostname = hostHostname()
-    let kernel = try LinuxKernel(stateRoot: root.path + "/state")
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", ephemeralImages: true)
     var pids: [(pid_t, UInt64)] = []
     do {
       defer {
@@ -186,7 +186,7 @@ import Testing
     defer { root.remove() }
     var helper: (pid: pid_t, start: UInt64?) = (0, nil)
     do {
-      let kernel = try LinuxKernel(stateRoot: root.path)
+      let kernel = try LinuxKernel(stateRoot: root.path, ephemeralImages: true)
       try kernel.perform(.boxNew(box: "web"))
       let pid = pid_t(try #require(kernel.facts().box("web")).process.hostPID)
       helper = (pid, startTime(of: pid))
@@ -203,7 +203,7 @@ import Testing
     // written file would race: a fork in a parallel test can hold its write fd, and execve says
     // ETXTBSY.)
     mkdir(root.path + "/not-a-program", 0o755)
-    let kernel = try LinuxKernel(stateRoot: root.path + "/state", helperPath: root.path + "/not-a-program")
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", helperPath: root.path + "/not-a-program", ephemeralImages: true)
     defer { kernel.teardown() }
     let step = Step.boxNew(box: "web")
     do throws(KernelError) {
@@ -218,7 +218,7 @@ import Testing
 
   @Test func aMissingHelperIsRefusedAtInit() throws {
     #expect(throws: KernelError.self) {
-      try LinuxKernel(stateRoot: "/tmp/unused", helperPath: "/nonexistent/boxwalk-helper")
+      try LinuxKernel(stateRoot: "/tmp/unused", helperPath: "/nonexistent/boxwalk-helper", ephemeralImages: true)
     }
   }
 }
@@ -241,7 +241,7 @@ import Testing
       live.remove()
       stale.remove()
     }
-    let kernel = try LinuxKernel(stateRoot: live.path)
+    let kernel = try LinuxKernel(stateRoot: live.path, ephemeralImages: true)
     defer { kernel.teardown() }
     try kernel.perform(.boxNew(box: "web"))
     let pid = pid_t(try #require(kernel.facts().box("web")).process.hostPID)
@@ -290,7 +290,7 @@ import Testing
   @Test func theHelperStartsCleanAndAlone() throws {
     let root = try TemporaryDirectory()
     defer { root.remove() }
-    let kernel = try LinuxKernel(stateRoot: root.path)
+    let kernel = try LinuxKernel(stateRoot: root.path, ephemeralImages: true)
     defer { kernel.teardown() }
     try kernel.perform(.boxNew(box: "web"))
     let pid = try #require(kernel.facts().box("web")).process.hostPID
@@ -318,7 +318,7 @@ import Testing
         call: "geteuid()", errno: .EPERM, detail: "the real backend needs root; use --backend rootless or --backend sim"
       )
     ) {
-      try LinuxKernel(stateRoot: "/tmp/boxwalk-test-unused")
+      try LinuxKernel(stateRoot: "/tmp/boxwalk-test-unused", ephemeralImages: true)
     }
   }
 }

@@ -32,7 +32,8 @@ struct ReplCommand: ParsableCommand {
     signal(SIGPIPE, SIG_IGN)
     if backend == .real, !json {
       // A session that crashed left its ledger behind: clean up after it and say so (SPEC §1).
-      let cleaned = LedgerCleanup.run()
+      // Only what it cleaned: a live session beside this one is none of the learner's business.
+      let cleaned = LedgerCleanup.run(reportLive: false)
       if !cleaned.isEmpty { terminal.write(["cleaned up after a crashed session:"] + cleaned.map { "  " + $0 }) }
     }
     let kernel: any Kernel

@@ -95,15 +95,22 @@ final class ImageStore {
     return json
   }
 
-  /// The facts the state tree shows.
+  /// The facts the state tree shows. Reading them writes nothing: until a step uses it, the
+  /// busybox image is listed as it will be (its content, so its digest, is this host's anyway),
+  /// and a session that never touches layers leaves the store alone.
   func facts() throws(SystemCallError) -> (images: [ImageFacts], layers: [LayerFacts]) {
     let (images, layers) = try catalog()
-    return (
-      images.map { ImageFacts(name: $0.name, layers: $0.layers.map(\.name)) },
-      try layers.map { l throws(SystemCallError) in
-        LayerFacts(name: l.name, diffID: l.diffID, files: try listing(l).fileCount, hostSpecific: l.hostSpecific)
-      }
-    )
+    var imageFacts = images.map { ImageFacts(name: $0.name, layers: $0.layers.map(\.name)) }
+    var layerFacts = try layers.map { l throws(SystemCallError) in
+      LayerFacts(name: l.name, diffID: l.diffID, files: try listing(l).fileCount, hostSpecific: l.hostSpecific)
+    }
+    let busybox = ImageName(name: BusyboxImage.name)
+    if busyboxAvailable, !images.contains(where: { $0.name == busybox }), !layers.contains(where: { $0.name == BusyboxImage.name }) {
+      imageFacts.append(ImageFacts(name: busybox, layers: [BusyboxImage.name]))
+      let files = BusyboxImage.layer(busybox: []).fileCount
+      layerFacts.append(LayerFacts(name: BusyboxImage.name, diffID: "", files: files, hostSpecific: true))
+    }
+    return (imageFacts, layerFacts)
   }
 
   /// Where a layer is unpacked (unpacking it from its blob if it is not yet).

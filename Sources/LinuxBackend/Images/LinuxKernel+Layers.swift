@@ -18,6 +18,8 @@ struct OverlayState {
 /// commit, import, push and pull (the image store, see ImageStore).
 extension LinuxKernel {
   func performLayerStep(_ step: Step) throws(KernelError) -> StepResult {
+    // A throwaway store lives in the session directory: after a teardown, make a new one.
+    if ephemeralImages && session == nil { try reopenSession(step) }
     // The busybox image is made on first use, whichever step that is (SPEC §3).
     try store(step, 0) { () throws(SystemCallError) in try images.ensureBusybox() }
     switch step {
@@ -336,7 +338,6 @@ extension LinuxKernel {
 
   func storeFacts() throws(KernelError) -> (images: [ImageFacts], layers: [LayerFacts]) {
     do {
-      try images.ensureBusybox()
       return try images.facts()
     } catch {
       throw KernelError(call: error.call, errno: Errno(rawValue: error.errno), detail: "reading the image store \(images.home)")
