@@ -125,7 +125,11 @@ public indirect enum JSONValue: Equatable, Sendable {
       default:
         let start = i
         if bytes[i] == UInt8(ascii: "-") { i += 1 }
-        while i < bytes.count, (48...57).contains(bytes[i]) || [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[i]) { i += 1 }
+        while i < bytes.count,
+          (48...57).contains(bytes[i])
+            || [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(
+              bytes[i])
+        { i += 1 }
         // Sizes and versions are integers; a fraction is kept as its integer part.
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         guard let n = Int(text) ?? Double(text).flatMap({ $0.isFinite && abs($0) < 1e18 ? Int($0) : nil }) else {
@@ -167,7 +171,8 @@ public indirect enum JSONValue: Equatable, Sendable {
         case UInt8(ascii: "b"): out.append(8)
         case UInt8(ascii: "f"): out.append(12)
         case UInt8(ascii: "u"):
-          guard i + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16) else {
+          guard i + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16)
+          else {
             throw ParseError(offset: i)
           }
           i += 4

@@ -97,7 +97,8 @@ public enum LayerTar {
         continue
       default: break
       }
-      var name = paxPath ?? (string(block, 345, 155).map { $0.isEmpty ? "" : $0 + "/" } ?? "") + (string(block, 0, 100) ?? "")
+      var name =
+        paxPath ?? (string(block, 345, 155).map { $0.isEmpty ? "" : $0 + "/" } ?? "") + (string(block, 0, 100) ?? "")
       let link = paxLink ?? string(block, 157, 100) ?? ""
       paxPath = nil
       paxLink = nil
@@ -125,12 +126,20 @@ public enum LayerTar {
       case UInt8(ascii: "5"):
         layer[path] = LayerEntry(path: path, kind: .directory(opaque: false), mode: mode)
       case UInt8(ascii: "2"):
-        guard !link.isEmpty, !link.contains("\0") else { throw ReadError(reason: "entry \(JSON.quote(name)): empty link target") }
+        guard !link.isEmpty, !link.contains("\0") else {
+          throw ReadError(reason: "entry \(JSON.quote(name)): empty link target")
+        }
         layer[path] = LayerEntry(path: path, kind: .symlink(target: link), mode: 0o777)
       case UInt8(ascii: "1"):
-        throw ReadError(reason: "entry \(JSON.quote(name)) is a hard link: boxwalk's layers hold none (a link could name a file outside the layer)")
+        throw ReadError(
+          reason:
+            "entry \(JSON.quote(name)) is a hard link: boxwalk's layers hold none (a link could name a file outside the layer)"
+        )
       default:
-        throw ReadError(reason: "entry \(JSON.quote(name)) has type \(JSON.quote(String(UnicodeScalar(type)))): layers hold files, directories and symbolic links only")
+        throw ReadError(
+          reason:
+            "entry \(JSON.quote(name)) has type \(JSON.quote(String(UnicodeScalar(type)))): layers hold files, directories and symbolic links only"
+        )
       }
     }
     for dir in opaque {
@@ -166,7 +175,9 @@ public enum LayerTar {
       var prefix: [UInt8] = []
       if shortName.count > 100 {
         // ustar splits at a slash: up to 155 bytes of prefix, up to 100 of name.
-        if let split = (0..<shortName.count).last(where: { shortName[$0] == UInt8(ascii: "/") && $0 <= 155 && shortName.count - $0 - 1 <= 100 && $0 > 0 }) {
+        if let split = (0..<shortName.count).last(where: {
+          shortName[$0] == UInt8(ascii: "/") && $0 <= 155 && shortName.count - $0 - 1 <= 100 && $0 > 0
+        }) {
           prefix = Array(shortName[..<split])
           shortName = Array(shortName[(split + 1)...])
         } else {
@@ -185,7 +196,9 @@ public enum LayerTar {
         out += [UInt8](repeating: 0, count: (512 - body.count % 512) % 512)
       }
       var b = [UInt8](repeating: 0, count: 512)
-      func put(_ bytes: [UInt8], _ at: Int, _ width: Int) { for (i, c) in bytes.prefix(width).enumerated() { b[at + i] = c } }
+      func put(_ bytes: [UInt8], _ at: Int, _ width: Int) {
+        for (i, c) in bytes.prefix(width).enumerated() { b[at + i] = c }
+      }
       func octal(_ v: Int, _ at: Int, _ width: Int) {
         let digits = String(v, radix: 8)
         put(Array((String(repeating: "0", count: max(0, width - 1 - digits.count)) + digits).utf8), at, width - 1)

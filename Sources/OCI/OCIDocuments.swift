@@ -88,7 +88,9 @@ public struct ImageConfig: Equatable, Sendable {
   }
 
   public init(json: JSONValue) throws(Descriptor.Invalid) {
-    guard let ids = json["rootfs"]?["diff_ids"]?.array else { throw Descriptor.Invalid(reason: "a config without rootfs.diff_ids") }
+    guard let ids = json["rootfs"]?["diff_ids"]?.array else {
+      throw Descriptor.Invalid(reason: "a config without rootfs.diff_ids")
+    }
     var diffIDs: [String] = []
     for id in ids {
       guard let s = id.string, SHA256.isDigest(s) else { throw Descriptor.Invalid(reason: "a bad diff_id") }
@@ -121,7 +123,8 @@ public struct Manifest: Equatable, Sendable {
     guard json["schemaVersion"]?.int == 2 else { throw Descriptor.Invalid(reason: "schemaVersion is not 2") }
     let type = json["mediaType"]?.string ?? MediaType.manifest
     guard MediaType.manifests.contains(type) else {
-      throw Descriptor.Invalid(reason: "\(type) is not an image manifest (an index of several platforms is not supported)")
+      throw Descriptor.Invalid(
+        reason: "\(type) is not an image manifest (an index of several platforms is not supported)")
     }
     guard let config = json["config"], let layers = json["layers"]?.array else {
       throw Descriptor.Invalid(reason: "a manifest needs config and layers")
@@ -160,7 +163,9 @@ public struct ImageIndex: Equatable, Sendable {
   }
 
   /// The manifest named `name` ("app:v1").
-  public func manifest(named name: String) -> Descriptor? { manifests.first { $0.annotation(Annotation.refName) == name } }
+  public func manifest(named name: String) -> Descriptor? {
+    manifests.first { $0.annotation(Annotation.refName) == name }
+  }
 
   /// Points `name` at `manifest`, replacing what it named before; kept sorted by name.
   public mutating func tag(_ name: String, _ manifest: Descriptor) {

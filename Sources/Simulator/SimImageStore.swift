@@ -21,7 +21,10 @@ struct SimImageStore {
     // busybox-static is "installed" in the simulator. Its binary is a stand-in, so this layer's
     // digest is not the real one: it is host-specific on Linux too, and never printed.
     let busybox = BusyboxImage.layer(busybox: Array("boxwalk simulated busybox\n".utf8))
-    layers = [Layer(name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(busybox)), contents: busybox, hostSpecific: true)]
+    layers = [
+      Layer(
+        name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(busybox)), contents: busybox, hostSpecific: true)
+    ]
     let name = ImageName(name: BusyboxImage.name)
     images[name.full] = (name, [BusyboxImage.name])
   }
@@ -39,7 +42,9 @@ struct SimImageStore {
 
   var imageFacts: [ImageFacts] { images.values.map { ImageFacts(name: $0.name, layers: $0.layers) } }
   var layerFacts: [LayerFacts] {
-    layers.map { LayerFacts(name: $0.name, diffID: $0.diffID, files: $0.contents.fileCount, hostSpecific: $0.hostSpecific) }
+    layers.map {
+      LayerFacts(name: $0.name, diffID: $0.diffID, files: $0.contents.fileCount, hostSpecific: $0.hostSpecific)
+    }
   }
 }
 

@@ -10,10 +10,12 @@ extension SimulatedKernel {
     switch step {
     case .imageImport(let image, let directory):
       guard store.images[image.full] == nil, store.layer(image.description) == nil else {
-        throw KernelError(step: step, call: step.calls[2], errno: .EEXIST, detail: "an image or layer named \(image) exists")
+        throw KernelError(
+          step: step, call: step.calls[2], errno: .EEXIST, detail: "an image or layer named \(image) exists")
       }
       guard let read = hostDirectoryReader else {
-        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "the simulator was given no host directories")
+        throw KernelError(
+          step: step, call: step.calls[0], errno: .ENOENT, detail: "the simulator was given no host directories")
       }
       let contents: LayerContents
       switch read(directory) {
@@ -51,7 +53,8 @@ extension SimulatedKernel {
       store.registries[ref.registry] = registry
       return StepResult(output: lines)
     case .imagePull(let ref):
-      guard let registry = store.registries[ref.registry], let layers = registry.tags[ref.repository + ":" + ref.tag] else {
+      guard let registry = store.registries[ref.registry], let layers = registry.tags[ref.repository + ":" + ref.tag]
+      else {
         throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
       }
       var lines = [ImageTransfer.pulledManifest(ref, layers: layers.count)]
@@ -96,7 +99,9 @@ extension SimulatedKernel {
     }
     let lowers = entry.layers.compactMap { store.layer($0)?.contents }
     var copy = LayerContents()
-    for item in Overlay.merged(lowers) { copy[item.path] = LayerEntry(path: item.path, kind: item.entry.kind.plain, mode: item.entry.mode) }
+    for item in Overlay.merged(lowers) {
+      copy[item.path] = LayerEntry(path: item.path, kind: item.entry.kind.plain, mode: item.entry.mode)
+    }
     filesystems[nextRootfs] = SimFilesystem(lowers: [], upper: copy, isOverlay: false)
     boxes[i].process.root = .prepared(image: image, id: nextRootfs)
     nextRootfs += 1
@@ -169,16 +174,19 @@ extension SimulatedKernel {
   /// `commit NAME`: the upper layer, as it is, becomes a layer on top of the box's lowers.
   func commit(_ i: Int, _ image: ImageName, _ step: Step) throws(KernelError) -> StepResult {
     guard let id = boxes[i].process.root.id, let fs = filesystems[id], fs.isOverlay else {
-      throw KernelError(step: step, call: step.calls[0], errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
+      throw KernelError(
+        step: step, call: step.calls[0], errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
     }
     guard store.images[image.full] == nil, store.layer(image.description) == nil else {
-      throw KernelError(step: step, call: step.calls[3], errno: .EEXIST, detail: "an image or layer named \(image) exists")
+      throw KernelError(
+        step: step, call: step.calls[3], errno: .EEXIST, detail: "an image or layer named \(image) exists")
     }
     let tar = LayerTar.write(fs.upper)
     let diffID = SHA256.digest(tar)
     let added = store.add(name: image.description, contents: fs.upper)
     store.images[image.full] = (image, [added.name] + fs.lowers)
-    return StepResult(output: ImageTransfer.committed(added.name, diffID: diffID, tarNames: LayerTar.entryNames(fs.upper)))
+    return StepResult(
+      output: ImageTransfer.committed(added.name, diffID: diffID, tarNames: LayerTar.entryNames(fs.upper)))
   }
 
   // MARK: Reading
@@ -187,7 +195,9 @@ extension SimulatedKernel {
     let call = FileCalls.read(box, path)
     let (fs, layers) = try filesystem(box, call)
     try resolveParents(path, fs, layers, call: call)
-    guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else { throw KernelError(call: call, errno: .ENOENT) }
+    guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else {
+      throw KernelError(call: call, errno: .ENOENT)
+    }
     switch found.entry.kind {
     case .file(let bytes): return Array(bytes.prefix(FileCalls.maxRead))
     case .directory: throw KernelError(call: call, errno: .EISDIR)
@@ -200,17 +210,23 @@ extension SimulatedKernel {
     let (fs, layers) = try filesystem(box, call)
     try resolveParents(path, fs, layers, call: call)
     if path != "/" {
-      guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else { throw KernelError(call: call, errno: .ENOENT) }
+      guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else {
+        throw KernelError(call: call, errno: .ENOENT)
+      }
       // O_DIRECTORY|O_NOFOLLOW on a symbolic link: the kernel answers ENOTDIR, not ELOOP.
       guard found.entry.kind.isDirectory else { throw KernelError(call: call, errno: .ENOTDIR) }
     }
-    return (Overlay.list(path, in: [fs.upper] + layers) ?? []).map { DirectoryEntry(name: $0.name, kind: $0.entry.kind.plain) }
+    return (Overlay.list(path, in: [fs.upper] + layers) ?? []).map {
+      DirectoryEntry(name: $0.name, kind: $0.entry.kind.plain)
+    }
   }
 
   public func origin(box: String, path: String) throws(KernelError) -> (layer: String, kind: LayerEntryKind) {
     let call = FileCalls.origin(box, path)
     let (fs, layers) = try filesystem(box, call)
-    guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else { throw KernelError(call: call, errno: .ENOENT) }
+    guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else {
+      throw KernelError(call: call, errno: .ENOENT)
+    }
     return (found.layer == 0 ? "upper" : fs.lowers[found.layer - 1], found.entry.kind.plain)
   }
 
@@ -235,7 +251,8 @@ extension SimulatedKernel {
 
   /// Every parent of `path` must be a directory, reached without a symbolic link.
   private func resolveParents(
-    _ path: String, _ fs: SimFilesystem, _ layers: [LayerContents], step: Step? = nil, callIndex: Int = 0, call: String? = nil
+    _ path: String, _ fs: SimFilesystem, _ layers: [LayerContents], step: Step? = nil, callIndex: Int = 0,
+    call: String? = nil
   ) throws(KernelError) {
     let name = call ?? step.map { $0.calls[callIndex] } ?? ""
     var current = ""

@@ -60,7 +60,9 @@ extension CommandLineTests {
       address.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)
       var length = socklen_t(MemoryLayout<sockaddr_in>.size)
       let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
       }
       guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
       return Int(UInt16(bigEndian: address.sin_port))
@@ -74,7 +76,9 @@ extension CommandLineTests {
       address.sin_port = in_port_t(UInt16(port)).bigEndian
       address.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)
       return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
       }
     }
   }
@@ -89,14 +93,17 @@ extension CommandLineTests {
     return Array(run.lines.drop { !$0.hasPrefix("backend:") }.dropFirst())
   }
 
-  @Test(.enabled(if: geteuid() == 0, "the real backend needs root"), .enabled(if: RegistryBinary.path != nil, "docker-registry is not installed (apt-get install docker-registry)"))
+  @Test(
+    .enabled(if: geteuid() == 0, "the real backend needs root"),
+    .enabled(if: RegistryBinary.path != nil, "docker-registry is not installed (apt-get install docker-registry)"))
   func pushAndPullSpeakTheDistributionAPIAndPrintWhatTheSimulatorPrints() throws {
     let server = try Server()
     defer { server.stop() }
     #expect(Server.accepts(server.port), "docker-registry did not start on port \(server.port)")
     let ref = "127.0.0.1:\(server.port)/site:v1"
     let build = [
-      "box new build", "unshare mnt", "overlay busybox", "write /srv/index.html 'served from a registry'", "commit site:v1",
+      "box new build", "unshare mnt", "overlay busybox", "write /srv/index.html 'served from a registry'",
+      "commit site:v1",
       "image tag site:v1 \(ref)", "image push \(ref)", "image push \(ref)", "image pull \(ref)",
     ]
     let real = try Self.registrySession("real", build)
@@ -107,7 +114,11 @@ extension CommandLineTests {
     // Another host, as far as images go: an empty store pulls the layer it lacks, checks it,
     // and mounts it.
     let other = try Self.registrySession(
-      "real", ["image pull \(ref)", "box new web", "unshare mnt", "overlay \(ref)", "cat /srv/index.html", "which /srv/index.html"])
+      "real",
+      [
+        "image pull \(ref)", "box new web", "unshare mnt", "overlay \(ref)", "cat /srv/index.html",
+        "which /srv/index.html",
+      ])
     #expect(other.contains("manifest: site:v1, 2 layers"))
     #expect(other.contains("layer site:v1: pulled"))
     #expect(other.contains("served from a registry"))

@@ -45,7 +45,9 @@ struct LayerTarTests {
     LayerEntry(path: "/etc/motd", kind: .file(Array("hello\n".utf8)), mode: 0o644),
     LayerEntry(path: "/etc/group", kind: .whiteout, mode: 0),
     LayerEntry(path: "/bin/sh", kind: .symlink(target: "busybox"), mode: 0o777),
-    LayerEntry(path: "/" + String(repeating: "d", count: 120) + "/" + String(repeating: "f", count: 120), kind: .file([1]), mode: 0o600),
+    LayerEntry(
+      path: "/" + String(repeating: "d", count: 120) + "/" + String(repeating: "f", count: 120), kind: .file([1]),
+      mode: 0o600),
   ])
 
   @Test func whiteoutsAndOpaqueDirectoriesTakeTheOCIForm() {
@@ -99,10 +101,14 @@ struct LayerTarTests {
 
 struct OCIDocumentTests {
   @Test func documentsRoundTripWithAFixedKeyOrder() throws {
-    let d = Descriptor(mediaType: MediaType.layerGzip, digest: SHA256.digest([1]), size: 5, annotations: [(Annotation.layerName, "app")])
-    let manifest = Manifest(config: Descriptor(mediaType: MediaType.config, digest: SHA256.digest([2]), size: 9), layers: [d])
+    let d = Descriptor(
+      mediaType: MediaType.layerGzip, digest: SHA256.digest([1]), size: 5, annotations: [(Annotation.layerName, "app")])
+    let manifest = Manifest(
+      config: Descriptor(mediaType: MediaType.config, digest: SHA256.digest([2]), size: 9), layers: [d])
     let bytes = manifest.json.encoded()
-    #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\""))
+    #expect(
+      String(decoding: bytes, as: UTF8.self).hasPrefix(
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\""))
     #expect(try Manifest(json: JSONValue.parse(bytes)) == manifest)
     var index = ImageIndex()
     index.tag("b:latest", d)
@@ -124,7 +130,8 @@ struct OCIDocumentTests {
   @Test func badDocumentsAreRefused() {
     #expect(throws: (any Error).self) { try JSONValue.parse(Array("{\"a\":".utf8)) }
     #expect(throws: (any Error).self) { try JSONValue.parse(Array(String(repeating: "[", count: 100).utf8)) }
-    let bad = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"sha256:../../x\"},\"layers\":[]}"
+    let bad =
+      "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"sha256:../../x\"},\"layers\":[]}"
     #expect(throws: (any Error).self) { try Manifest(json: JSONValue.parse(Array(bad.utf8))) }
   }
 }

@@ -4,8 +4,12 @@ import Testing
 /// overlayfs lookup as Documentation/filesystems/overlayfs.rst describes it, on layers given top
 /// first.
 struct OverlayTests {
-  static func dir(_ p: String, opaque: Bool = false) -> LayerEntry { LayerEntry(path: p, kind: .directory(opaque: opaque), mode: 0o755) }
-  static func file(_ p: String, _ text: String = "x") -> LayerEntry { LayerEntry(path: p, kind: .file(Array(text.utf8)), mode: 0o644) }
+  static func dir(_ p: String, opaque: Bool = false) -> LayerEntry {
+    LayerEntry(path: p, kind: .directory(opaque: opaque), mode: 0o755)
+  }
+  static func file(_ p: String, _ text: String = "x") -> LayerEntry {
+    LayerEntry(path: p, kind: .file(Array(text.utf8)), mode: 0o644)
+  }
   static func whiteout(_ p: String) -> LayerEntry { LayerEntry(path: p, kind: .whiteout, mode: 0) }
 
   let base = LayerContents([Self.file("/etc/passwd"), Self.file("/etc/group"), Self.file("/bin/sh")])

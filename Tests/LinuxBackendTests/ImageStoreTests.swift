@@ -44,7 +44,8 @@ import Testing
       #expect(out.hasPrefix(name + " "))
     }
     // The layer blob is a gzip tar, whiteouts in the OCI form, every mtime 0.
-    let listing = try TestChild.run(["tar", "--numeric-owner", "-tvzf", blobs + "/" + layer.blob.digest.dropFirst(7)]).output
+    let listing = try TestChild.run(["tar", "--numeric-owner", "-tvzf", blobs + "/" + layer.blob.digest.dropFirst(7)])
+      .output
     #expect(listing.contains("srv/.wh.old"))
     #expect(listing.contains("1970-01-01"))
     #expect(listing.contains("0/0"))
@@ -52,10 +53,13 @@ import Testing
     var st = stat()
     #expect(lstat(home.path + "/layers/" + layer.diffID.dropFirst(7) + "/srv/old", &st) == 0)
     #expect(st.st_mode & S_IFMT == S_IFCHR)
-    #expect(try store.listing(layer) == LayerContents([
-      LayerEntry(path: "/srv/index.html", kind: .file([]), mode: 0o644), LayerEntry(path: "/srv/old", kind: .whiteout, mode: 0),
-      LayerEntry(path: "/bin/app", kind: .symlink(target: "/bin/busybox"), mode: 0o777),
-    ]))
+    #expect(
+      try store.listing(layer)
+        == LayerContents([
+          LayerEntry(path: "/srv/index.html", kind: .file([]), mode: 0o644),
+          LayerEntry(path: "/srv/old", kind: .whiteout, mode: 0),
+          LayerEntry(path: "/bin/app", kind: .symlink(target: "/bin/busybox"), mode: 0o777),
+        ]))
     #expect(try TestChild.run(["cat", home.path + "/oci/oci-layout"]).output == "{\"imageLayoutVersion\":\"1.0.0\"}")
   }
 

@@ -10,7 +10,8 @@ import Testing
   func overlayBox() throws -> SimulatedKernel {
     let k = SimulatedKernel()
     for s: Step in [
-      .boxNew(box: "web"), .unshare(box: "web", kinds: [.mnt]), .overlay(box: "web", names: ["busybox"], layers: ["busybox"]),
+      .boxNew(box: "web"), .unshare(box: "web", kinds: [.mnt]),
+      .overlay(box: "web", names: ["busybox"], layers: ["busybox"]),
     ] { try k.perform(s) }
     return k
   }
@@ -52,7 +53,8 @@ import Testing
     let k = try overlayBox()
     #expect(throws: KernelError.self) { try k.perform(.writeFile(box: "web", path: "/bin/sh", text: "x")) }
     #expect(throws: KernelError.self) { try k.readFile(box: "web", path: "/bin/sh") }
-    #expect(try k.listDirectory(box: "web", path: "/bin").first { $0.name == "sh" }?.kind == .symlink(target: "busybox"))
+    #expect(
+      try k.listDirectory(box: "web", path: "/bin").first { $0.name == "sh" }?.kind == .symlink(target: "busybox"))
   }
 
   @Test func commitMakesTheUpperLayerALayerWithTheTarsDigest() throws {
@@ -79,7 +81,11 @@ import Testing
     let first = try k.perform(.imagePush(image: ImageName(name: "app"), ref: ref)).output
     #expect(first.prefix(2) == ["layer busybox: pushed", "layer app: pushed"])
     let again = try k.perform(.imagePush(image: ImageName(name: "app"), ref: ref)).output
-    #expect(again.prefix(3) == ["layer busybox: already in the registry", "layer app: already in the registry", "config: already in the registry"])
+    #expect(
+      again.prefix(3) == [
+        "layer busybox: already in the registry", "layer app: already in the registry",
+        "config: already in the registry",
+      ])
     let pulled = try k.perform(.imagePull(ref: ref)).output
     #expect(pulled == ["manifest: app:v1, 2 layers", "layer busybox: already here", "layer app: already here"])
     let missing = try RegistryRef.parse("oci:shelf/app:v2").get()

@@ -151,7 +151,8 @@ extension Names {
     switch problem {
     case .empty: "a name is not empty"
     case .badFirstCharacter: "a name starts with a letter or a digit"
-    case .badCharacter(let c, let column): "a name uses A-Z a-z 0-9 _ . - only (\(JSON.quote(String(c))) at column \(column))"
+    case .badCharacter(let c, let column):
+      "a name uses A-Z a-z 0-9 _ . - only (\(JSON.quote(String(c))) at column \(column))"
     case .tooLong(let bytes, let limit): "at most \(limit) bytes (this one has \(bytes))"
     case .reserved: "host and all are reserved"
     }

@@ -37,7 +37,9 @@ public enum Overlay {
   }
 
   /// The entries directly in a directory of the merged view, by name.
-  public static func list(_ directory: String, in layers: [LayerContents]) -> [(name: String, layer: Int, entry: LayerEntry)]? {
+  public static func list(_ directory: String, in layers: [LayerContents]) -> [(
+    name: String, layer: Int, entry: LayerEntry
+  )]? {
     var taking = Array(layers.indices)
     if directory != "/" {
       guard let found = lookup(directory, in: layers), found.entry.kind.isDirectory else { return nil }
@@ -61,7 +63,9 @@ public enum Overlay {
     return out.sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
   }
 
-  private static func walk(_ directory: String, _ taking: [Int], _ layers: [LayerContents], _ out: inout [(String, Int, LayerEntry)]) {
+  private static func walk(
+    _ directory: String, _ taking: [Int], _ layers: [LayerContents], _ out: inout [(String, Int, LayerEntry)]
+  ) {
     var names = Set<String>()
     for i in taking { names.formUnion(layers[i].children(of: directory)) }
     for name in names {

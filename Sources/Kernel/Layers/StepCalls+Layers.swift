@@ -17,7 +17,9 @@ extension Step {
     case .overlay(let box, _, let layers):
       // One fsconfig(2) call per layer ("lowerdir+", Linux 6.8) instead of one option string:
       // a ',' or ':' in a path can then never inject another option (bubblewrap escapes them).
-      return ["mkdir(\"<\(box) upper>\", 0755)", "mkdir(\"<\(box) work>\", 0755)", "fsopen(\"overlay\", FSOPEN_CLOEXEC)"]
+      return [
+        "mkdir(\"<\(box) upper>\", 0755)", "mkdir(\"<\(box) work>\", 0755)", "fsopen(\"overlay\", FSOPEN_CLOEXEC)",
+      ]
         + layers.map { "fsconfig(FSCONFIG_SET_STRING, \"lowerdir+\", \"<layer \($0)>\")" }
         + [
           "fsconfig(FSCONFIG_SET_STRING, \"upperdir\", \"<\(box) upper>\")",

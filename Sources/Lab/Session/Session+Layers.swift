@@ -45,7 +45,9 @@ extension Session {
         "\(JSON.quote(escapedForTerminal(name))) is not an image or layer name",
         [("rule", e.rule), ("images", imageNames().joined(separator: " ")), LabError.unchanged])
     }
-    var details: [(String, String)] = [("images", imageNames().joined(separator: " ")), ("layers", layerNames().joined(separator: " "))]
+    var details: [(String, String)] = [
+      ("images", imageNames().joined(separator: " ")), ("layers", layerNames().joined(separator: " ")),
+    ]
     if let near = Nearest.match(name, in: imageNames() + layerNames()) { details.append(("did you mean", near)) }
     details.append(LabError.unchanged)
     throw LabError("no image or layer named \(JSON.quote(escapedForTerminal(name)))", details)
@@ -56,7 +58,8 @@ extension Session {
     switch ImageName.parse(text) {
     case .success(let i): image = i
     case .failure(let e):
-      throw LabError("\(JSON.quote(escapedForTerminal(text))) is not an image name", [("rule", e.rule), LabError.unchanged])
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is not an image name", [("rule", e.rule), LabError.unchanged])
     }
     guard tree.value(at: StatePath(keys: "host", "images", image.description)) != nil else {
       var details: [(String, String)] = [("images", imageNames().joined(separator: " "))]
@@ -70,7 +73,8 @@ extension Session {
   func requireHostRoot(_ box: String) throws {
     let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
     guard root == "host" else {
-      throw LabError("\(box) already has a root filesystem: \(root)", [("fix", "box new for a fresh box"), LabError.unchanged])
+      throw LabError(
+        "\(box) already has a root filesystem: \(root)", [("fix", "box new for a fresh box"), LabError.unchanged])
     }
   }
 
@@ -120,7 +124,8 @@ extension Session {
 
   func refuseRoot(_ path: String, _ command: String) throws {
     if path == "/" {
-      throw LabError("\(command) / would act on the root directory itself", [("fix", "name a path below /"), LabError.unchanged])
+      throw LabError(
+        "\(command) / would act on the root directory itself", [("fix", "name a path below /"), LabError.unchanged])
     }
   }
 
@@ -172,7 +177,10 @@ extension Session {
       if error.errno == .ENOENT, let dir = opaqueAncestor(box, of: path) {
         throw LabError(
           "\(path) is not in \(box)'s root filesystem",
-          [("why", "\(dir) is an opaque directory in the upper layer: it hides what the layers below have in it"), LabError.unchanged])
+          [
+            ("why", "\(dir) is an opaque directory in the upper layer: it hides what the layers below have in it"),
+            LabError.unchanged,
+          ])
       }
       throw readError(error, line)
     }
@@ -192,7 +200,9 @@ extension Session {
   func opaqueAncestor(_ box: String, of path: String) -> String? {
     var dir = Overlay.parent(of: path)
     while dir != "/" {
-      if tree.value(at: StatePath([.key(box), .key("fs"), .key("upper"), .key(dir)]))?.stringValue == "opaque dir" { return dir }
+      if tree.value(at: StatePath([.key(box), .key("fs"), .key("upper"), .key(dir)]))?.stringValue == "opaque dir" {
+        return dir
+      }
       dir = Overlay.parent(of: dir)
     }
     return nil
@@ -217,7 +227,8 @@ extension Session {
     if let detail = error.detail { details.append(("detail", detail)) }
     details.append(("meaning", "\(error.errno.name): \(error.errno.meaning)"))
     if error.errno == .ELOOP {
-      details.append(("why", "file commands follow no symbolic link (RESOLVE_NO_SYMLINKS): a link in a layer could point anywhere"))
+      details.append(
+        ("why", "file commands follow no symbolic link (RESOLVE_NO_SYMLINKS): a link in a layer could point anywhere"))
     }
     return LabError("\(error.call): \(error.errno.name)", details)
   }
@@ -247,7 +258,8 @@ extension Session {
     switch ImageName.parse(text) {
     case .success(let i): image = i
     case .failure(let e):
-      throw LabError("\(JSON.quote(escapedForTerminal(text))) is not an image name", [("rule", e.rule), LabError.unchanged])
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is not an image name", [("rule", e.rule), LabError.unchanged])
     }
     if tree.value(at: StatePath(keys: "host", "images", image.description)) != nil
       || tree.value(at: StatePath(keys: "host", "layers", image.description)) != nil
@@ -301,7 +313,10 @@ extension Session {
       if let problem = BoxPath.problem(rest[1]) {
         throw LabError(
           "\(JSON.quote(escapedForTerminal(rest[1]))) is not a directory boxwalk imports",
-          [("rule", problem.replacingEvery("box's root filesystem", with: "host")), ("example", "/srv/app"), LabError.unchanged])
+          [
+            ("rule", problem.replacingEvery("box's root filesystem", with: "host")), ("example", "/srv/app"),
+            LabError.unchanged,
+          ])
       }
       try runStep(.imageImport(image: image, directory: rest[1]), input: line, into: &out)
     case "tag":
@@ -360,7 +375,8 @@ extension Session {
     case .writeFile(let box, let path, _) where t.value(at: StatePath(keys: box, "fs")) == nil:
       return ["wrote \(path) in \(box)'s root filesystem"]
     case .writeFile(let box, let path, _):
-      let was = before.value(at: StatePath([.key(box), .key("fs"), .key("files"), .key(path), .key("layer")]))?.stringValue
+      let was = before.value(at: StatePath([.key(box), .key("fs"), .key("files"), .key(path), .key("layer")]))?
+        .stringValue
       let how =
         switch was {
         case nil: "a new file in the upper layer"
@@ -370,12 +386,17 @@ extension Session {
       return ["wrote \(path) in \(box): \(how)"]
     case .removeFile(let box, let path):
       let whiteout = t.value(at: StatePath([.key(box), .key("fs"), .key("upper"), .key(path)]))?.stringValue
-      guard t.value(at: StatePath(keys: box, "fs")) != nil else { return ["removed \(path) from \(box)'s root filesystem"] }
+      guard t.value(at: StatePath(keys: box, "fs")) != nil else {
+        return ["removed \(path) from \(box)'s root filesystem"]
+      }
       return whiteout == LayerEntryKind.whiteout.word
-        ? ["removed \(path) from \(box): a whiteout in the upper layer hides the lower layers' copy, which did not change"]
+        ? [
+          "removed \(path) from \(box): a whiteout in the upper layer hides the lower layers' copy, which did not change"
+        ]
         : ["removed \(path) from \(box): it was only in the upper layer"]
     case .commit(let box, let image):
-      return result.output.isEmpty ? [] : ["image \(image) is \(box)'s upper layer on top of its layers; \(box) goes on with the same upper layer"]
+      return result.output.isEmpty
+        ? [] : ["image \(image) is \(box)'s upper layer on top of its layers; \(box) goes on with the same upper layer"]
     case .imageImport(let image, let directory):
       return ["image \(image): one layer, made from \(directory)"]
     case .imageTag(let source, let target):

@@ -34,7 +34,9 @@ struct HTTPClient {
     address.sin_port = in_port_t(UInt16(port)).bigEndian
     address.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)  // 127.0.0.1: loopback only
     let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
     guard connected == 0 else { throw RegistryError(errno: errno, detail: "connect(127.0.0.1:\(port))") }
     var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: boxwalk\r\nConnection: close\r\n"
@@ -73,10 +75,14 @@ struct HTTPClient {
     if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
       body = try dechunk(body, bad)
     } else if let length = response.header("Content-Length").flatMap({ Int($0) }) {
-      guard body.count >= length else { throw RegistryError(errno: EPROTO, detail: "\(method) \(target): the answer ended early") }
+      guard body.count >= length else {
+        throw RegistryError(errno: EPROTO, detail: "\(method) \(target): the answer ended early")
+      }
       body = Array(body.prefix(length))
     }
-    guard body.count <= limit else { throw RegistryError(errno: EFBIG, detail: "\(method) \(target): more than \(limit) bytes") }
+    guard body.count <= limit else {
+      throw RegistryError(errno: EFBIG, detail: "\(method) \(target): more than \(limit) bytes")
+    }
     response.body = body
     return response
   }
@@ -86,7 +92,8 @@ struct HTTPClient {
     var i = 0
     while true {
       guard let lineEnd = find([13, 10], in: data, from: i) else { throw bad }
-      let sizeText = String(decoding: data[i..<lineEnd], as: UTF8.self).split(separator: ";").first.map(String.init) ?? ""
+      let sizeText =
+        String(decoding: data[i..<lineEnd], as: UTF8.self).split(separator: ";").first.map(String.init) ?? ""
       guard let size = Int(sizeText.trimmingSpaces, radix: 16), size >= 0 else { throw bad }
       i = lineEnd + 2
       if size == 0 { return out }
@@ -98,7 +105,8 @@ struct HTTPClient {
 
   static func find(_ needle: [UInt8], in data: [UInt8], from start: Int = 0) -> Int? {
     guard data.count >= needle.count, start <= data.count - needle.count else { return nil }
-    for i in start...(data.count - needle.count) where data[i] == needle[0] && Array(data[i..<i + needle.count]) == needle {
+    for i in start...(data.count - needle.count)
+    where data[i] == needle[0] && Array(data[i..<i + needle.count]) == needle {
       return i
     }
     return nil
@@ -106,7 +114,9 @@ struct HTTPClient {
 }
 
 extension Substring {
-  var trimmingSpaces: String { String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()) }
+  var trimmingSpaces: String {
+    String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+  }
 }
 
 extension String {
@@ -156,7 +166,8 @@ struct ServerRegistry: Registry {
   }
 
   func manifest(_ tag: String) throws(RegistryError) -> [UInt8] {
-    let r = try client.request("GET", "/v2/\(repository)/manifests/\(tag)", headers: [("Accept", Self.accept)], limit: JSONValue.maxDocument)
+    let r = try client.request(
+      "GET", "/v2/\(repository)/manifests/\(tag)", headers: [("Accept", Self.accept)], limit: JSONValue.maxDocument)
     if r.status == 404 { throw RegistryError(errno: ENOENT, detail: notFound) }
     guard r.status == 200 else { throw Self.failure(r, "GET /v2/\(repository)/manifests/\(tag)") }
     return r.body
@@ -164,7 +175,8 @@ struct ServerRegistry: Registry {
 
   func putManifest(_ tag: String, _ bytes: [UInt8]) throws(RegistryError) {
     let r = try client.request(
-      "PUT", "/v2/\(repository)/manifests/\(tag)", headers: [("Content-Type", MediaType.manifest)], body: bytes, limit: 64 * 1024)
+      "PUT", "/v2/\(repository)/manifests/\(tag)", headers: [("Content-Type", MediaType.manifest)], body: bytes,
+      limit: 64 * 1024)
     guard r.status == 201 else { throw Self.failure(r, "PUT /v2/\(repository)/manifests/\(tag)") }
   }
 
@@ -173,7 +185,8 @@ struct ServerRegistry: Registry {
   static func path(of location: String) throws(RegistryError) -> String {
     if location.hasPrefix("/") { return location }
     guard location.hasPrefix("http://"), let slash = location.dropFirst(7).firstIndex(of: "/") else {
-      throw RegistryError(errno: EPROTO, detail: "the registry sent a Location boxwalk does not follow: \(location.prefix(80))")
+      throw RegistryError(
+        errno: EPROTO, detail: "the registry sent a Location boxwalk does not follow: \(location.prefix(80))")
     }
     let authority = location[location.index(location.startIndex, offsetBy: 7)..<slash]
     let host = authority.split(separator: ":").first.map(String.init) ?? ""
@@ -186,7 +199,8 @@ struct ServerRegistry: Registry {
   /// An error answer, with the distribution spec's error code when the body has one.
   static func failure(_ r: HTTPClient.Response, _ what: String) -> RegistryError {
     var code = ""
-    if let json = try? JSONValue.parse(r.body), let first = json["errors"]?.array?.first, let c = first["code"]?.string {
+    if let json = try? JSONValue.parse(r.body), let first = json["errors"]?.array?.first, let c = first["code"]?.string
+    {
       code = " " + c
     }
     let errno: Int32 = r.status == 404 ? ENOENT : r.status == 401 || r.status == 403 ? EACCES : EPROTO

@@ -54,7 +54,9 @@ final class ImageStore {
     var images: [Image] = []
     var layers: [Layer] = []
     for descriptor in try layout.index().manifests {
-      guard let ref = descriptor.annotation(Annotation.refName), case .success(let name) = ImageName.parse(ref) else { continue }
+      guard let ref = descriptor.annotation(Annotation.refName), case .success(let name) = ImageName.parse(ref) else {
+        continue
+      }
       let (manifest, config) = try manifestAndConfig(descriptor.digest)
       var stack: [Layer] = []
       for (blob, diffID) in zip(manifest.layers, config.diffIDs) {
@@ -68,7 +70,8 @@ final class ImageStore {
         {
           layerName = ImageTransfer.fallbackName(diffID)
         }
-        let layer = Layer(name: layerName, diffID: diffID, blob: blob, hostSpecific: blob.annotation(Self.hostSpecificKey) == "true")
+        let layer = Layer(
+          name: layerName, diffID: diffID, blob: blob, hostSpecific: blob.annotation(Self.hostSpecificKey) == "true")
         layers.append(layer)
         stack.insert(layer, at: 0)
       }
@@ -77,7 +80,9 @@ final class ImageStore {
     return (images, layers)
   }
 
-  func manifestAndConfig(_ digest: String, in source: OCILayout? = nil) throws(SystemCallError) -> (Manifest, ImageConfig) {
+  func manifestAndConfig(_ digest: String, in source: OCILayout? = nil) throws(SystemCallError) -> (
+    Manifest, ImageConfig
+  ) {
     let place = source ?? layout
     guard let manifest = try? Manifest(json: try document(digest, place)) else {
       throw SystemCallError(call: "parse(manifest \(digest.prefix(19)))", errno: EBADMSG)
@@ -105,7 +110,9 @@ final class ImageStore {
       LayerFacts(name: l.name, diffID: l.diffID, files: try listing(l).fileCount, hostSpecific: l.hostSpecific)
     }
     let busybox = ImageName(name: BusyboxImage.name)
-    if busyboxAvailable, !images.contains(where: { $0.name == busybox }), !layers.contains(where: { $0.name == BusyboxImage.name }) {
+    if busyboxAvailable, !images.contains(where: { $0.name == busybox }),
+      !layers.contains(where: { $0.name == BusyboxImage.name })
+    {
       imageFacts.append(ImageFacts(name: busybox, layers: [BusyboxImage.name]))
       let files = BusyboxImage.layer(busybox: []).fileCount
       layerFacts.append(LayerFacts(name: BusyboxImage.name, diffID: "", files: files, hostSpecific: true))
@@ -223,7 +230,8 @@ final class ImageStore {
       config: Descriptor(mediaType: MediaType.config, digest: configDigest, size: config.count),
       layers: bottomFirst.map { layer in
         var blob = layer.blob
-        blob.annotations = [(Self.layerNameKey, layer.name)] + (layer.hostSpecific ? [(Self.hostSpecificKey, "true")] : [])
+        blob.annotations =
+          [(Self.layerNameKey, layer.name)] + (layer.hostSpecific ? [(Self.hostSpecificKey, "true")] : [])
         return blob
       }
     ).json.encoded()

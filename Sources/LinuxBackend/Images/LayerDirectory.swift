@@ -21,7 +21,9 @@ enum LayerDirectory {
 
   static func read(_ root: String, _ options: Options) throws(SystemCallError) -> LayerContents {
     let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-    guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(root)), O_DIRECTORY|O_NOFOLLOW)", errno: errno) }
+    guard fd >= 0 else {
+      throw SystemCallError(call: "open(\(SmallFiles.quoted(root)), O_DIRECTORY|O_NOFOLLOW)", errno: errno)
+    }
     defer { close(fd) }
     var layer = LayerContents()
     var total = 0
@@ -46,14 +48,18 @@ enum LayerDirectory {
         guard fd >= 0 else { throw SystemCallError(call: "openat(\(SmallFiles.quoted(child)))", errno: errno) }
         defer { close(fd) }
         var value = [UInt8](repeating: 0, count: 4)
-        let opaque = options.overlayMarks && bw_fgetxattr(fd, opaqueXattr, &value, value.count) == 1 && value[0] == UInt8(ascii: "y")
+        let opaque =
+          options.overlayMarks && bw_fgetxattr(fd, opaqueXattr, &value, value.count) == 1
+          && value[0] == UInt8(ascii: "y")
         layer[child] = LayerEntry(path: child, kind: .directory(opaque: opaque), mode: mode)
         try walk(fd, child, options, &layer, &total, depth: depth + 1)
       case S_IFREG:
         var bytes: [UInt8] = []
         if options.contents {
           total += Int(st.st_size)
-          guard total <= options.maxBytes else { throw SystemCallError(call: "read(\(SmallFiles.quoted(child)))", errno: EFBIG) }
+          guard total <= options.maxBytes else {
+            throw SystemCallError(call: "read(\(SmallFiles.quoted(child)))", errno: EFBIG)
+          }
           bytes = try readFile(dirfd, name, child)
         }
         layer[child] = LayerEntry(path: child, kind: .file(bytes), mode: mode)
@@ -68,7 +74,8 @@ enum LayerDirectory {
       default:
         // Devices, FIFOs and sockets are not layer content (a device node in an image is a way
         // to the host's hardware; runc makes /dev itself).
-        throw SystemCallError(call: "fstatat(\(SmallFiles.quoted(child))): not a file, directory or symbolic link", errno: EINVAL)
+        throw SystemCallError(
+          call: "fstatat(\(SmallFiles.quoted(child))): not a file, directory or symbolic link", errno: EINVAL)
       }
     }
   }
@@ -99,7 +106,9 @@ enum LayerDirectory {
   /// parent is opened beneath `root` with no symbolic link on the way, so an entry below a link
   /// in the same layer fails instead of landing elsewhere.
   static func write(_ layer: LayerContents, to root: String) throws(SystemCallError) {
-    guard mkdir(root, 0o700) == 0 else { throw SystemCallError(call: "mkdir(\(SmallFiles.quoted(root)))", errno: errno) }
+    guard mkdir(root, 0o700) == 0 else {
+      throw SystemCallError(call: "mkdir(\(SmallFiles.quoted(root)))", errno: errno)
+    }
     let rootfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
     guard rootfd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(root)))", errno: errno) }
     defer { close(rootfd) }
@@ -110,7 +119,9 @@ enum LayerDirectory {
       let name = Overlay.baseName(path)
       var parentfd = rootfd
       if parent != "/" {
-        parentfd = bw_openat2(rootfd, String(parent.dropFirst()), Int32(BW_O_PATH) | O_DIRECTORY, 0, UInt64(BW_RESOLVE_BENEATH | BW_RESOLVE_NO_SYMLINKS))
+        parentfd = bw_openat2(
+          rootfd, String(parent.dropFirst()), Int32(BW_O_PATH) | O_DIRECTORY, 0,
+          UInt64(BW_RESOLVE_BENEATH | BW_RESOLVE_NO_SYMLINKS))
         guard parentfd >= 0 else { throw SystemCallError(call: "openat2(\(SmallFiles.quoted(parent)))", errno: errno) }
       }
       defer { if parentfd != rootfd { close(parentfd) } }
@@ -137,9 +148,13 @@ enum LayerDirectory {
       try FileDescriptors.writeAll(fd, bytes, shown: shown)
       fchmod(fd, mode_t(entry.mode))
     case .symlink(let target):
-      guard symlinkat(target, parentfd, name) == 0 else { throw SystemCallError(call: "symlinkat(\(shown))", errno: errno) }
+      guard symlinkat(target, parentfd, name) == 0 else {
+        throw SystemCallError(call: "symlinkat(\(shown))", errno: errno)
+      }
     case .whiteout:
-      guard bw_mknod_whiteout(parentfd, name) == 0 else { throw SystemCallError(call: "mknodat(\(shown), S_IFCHR, 0/0)", errno: errno) }
+      guard bw_mknod_whiteout(parentfd, name) == 0 else {
+        throw SystemCallError(call: "mknodat(\(shown), S_IFCHR, 0/0)", errno: errno)
+      }
     }
   }
 }

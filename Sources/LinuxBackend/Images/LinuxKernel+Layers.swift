@@ -31,7 +31,8 @@ extension LinuxKernel {
     case .commit(let box, let image): return try commit(box, image, step: step)
     case .imageImport(let image, let directory):
       let contents = try store(step, 0) { () throws(SystemCallError) in
-        try LayerDirectory.read(directory, .init(contents: true, overlayMarks: false, maxBytes: HostDirectory.maxImportBytes))
+        try LayerDirectory.read(
+          directory, .init(contents: true, overlayMarks: false, maxBytes: HostDirectory.maxImportBytes))
       }
       try store(step, 1) { () throws(SystemCallError) in
         try images.add(image, new: [(image.description, contents, false)], below: [])
@@ -39,7 +40,9 @@ extension LinuxKernel {
     case .imageTag(let source, let target):
       try store(step, 0) { () throws(SystemCallError) in
         var index = try images.layout.index()
-        guard let manifest = index.manifest(named: source.full) else { throw SystemCallError(call: "index.json", errno: ENOENT) }
+        guard let manifest = index.manifest(named: source.full) else {
+          throw SystemCallError(call: "index.json", errno: ENOENT)
+        }
         index.tag(target.full, manifest)
         try images.layout.writeIndex(index)
       }
@@ -82,9 +85,12 @@ extension LinuxKernel {
       }
       lowers.append(layer)
     }
-    let paths = try store(step, 3) { () throws(SystemCallError) in try lowers.map { l throws(SystemCallError) in try images.directory(l) } }
+    let paths = try store(step, 3) { () throws(SystemCallError) in
+      try lowers.map { l throws(SystemCallError) in try images.directory(l) }
+    }
     let scratch = try scratchDirectory(box, "-overlay", step: step)
-    let state = OverlayState(lowers: lowers, upper: scratch + "/upper", work: scratch + "/work", merged: scratch + "/rootfs")
+    let state = OverlayState(
+      lowers: lowers, upper: scratch + "/upper", work: scratch + "/work", merged: scratch + "/rootfs")
     for dir in [state.upper, state.work, state.merged] where mkdir(dir, 0o755) != 0 {
       let failure = errno
       dropScratch(box, scratch)
@@ -137,7 +143,9 @@ extension LinuxKernel {
         let target = scratch + item.path
         switch item.entry.kind {
         case .directory:
-          guard mkdir(target, mode_t(item.entry.mode)) == 0 else { throw SystemCallError(call: "mkdir(\(target))", errno: errno) }
+          guard mkdir(target, mode_t(item.entry.mode)) == 0 else {
+            throw SystemCallError(call: "mkdir(\(target))", errno: errno)
+          }
           chmod(target, mode_t(item.entry.mode))
         case .file: try FileTree.copyFile(source, to: target, mode: mode_t(item.entry.mode))
         case .symlink(let to):
@@ -157,13 +165,17 @@ extension LinuxKernel {
 
   /// The box's root directory as this process reaches it.
   func boxRoot(_ box: String) -> String? {
-    guard let helper = helpers.first(where: { $0.box == box }), let state = boxState[box], state.root != .host else { return nil }
+    guard let helper = helpers.first(where: { $0.box == box }), let state = boxState[box], state.root != .host else {
+      return nil
+    }
     let proc = "\(procfs.root)/\(helper.pid)/root"
     if case .prepared = state.root, let rootfs = state.rootfsPath { return proc + rootfs }
     return proc
   }
 
-  private func files(_ box: String, _ step: Step, _ body: (BoxFiles) throws(BoxFiles.Failure) -> Void) throws(KernelError) {
+  private func files(_ box: String, _ step: Step, _ body: (BoxFiles) throws(BoxFiles.Failure) -> Void)
+    throws(KernelError)
+  {
     guard let root = boxRoot(box) else {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "the box has no root filesystem")
     }
@@ -176,7 +188,9 @@ extension LinuxKernel {
 
   public func readFile(box: String, path: String) throws(KernelError) -> [UInt8] {
     let call = FileCalls.read(box, path)
-    guard let root = boxRoot(box) else { throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem") }
+    guard let root = boxRoot(box) else {
+      throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem")
+    }
     do {
       return try BoxFiles(root: root).read(path)
     } catch {
@@ -186,7 +200,9 @@ extension LinuxKernel {
 
   public func listDirectory(box: String, path: String) throws(KernelError) -> [DirectoryEntry] {
     let call = FileCalls.list(box, path)
-    guard let root = boxRoot(box) else { throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem") }
+    guard let root = boxRoot(box) else {
+      throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem")
+    }
     do {
       return try BoxFiles(root: root).list(path)
     } catch {
@@ -197,7 +213,9 @@ extension LinuxKernel {
   /// `which`: overlayfs's own lookup, run on what the upper and lower directories hold.
   public func origin(box: String, path: String) throws(KernelError) -> (layer: String, kind: LayerEntryKind) {
     let call = FileCalls.origin(box, path)
-    guard let overlay = boxState[box]?.overlay else { throw KernelError(call: call, errno: .ENOENT, detail: "the box has no overlay") }
+    guard let overlay = boxState[box]?.overlay else {
+      throw KernelError(call: call, errno: .ENOENT, detail: "the box has no overlay")
+    }
     let (upper, lowers): (LayerContents, [LayerContents])
     do {
       upper = try LayerDirectory.read(overlay.upper, .init(contents: false, overlayMarks: true))
@@ -214,20 +232,25 @@ extension LinuxKernel {
 
   private func commit(_ box: String, _ image: ImageName, step: Step) throws(KernelError) -> StepResult {
     guard let overlay = boxState[box]?.overlay else {
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
+      throw KernelError(
+        step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
     }
     let contents = try store(step, 0) { () throws(SystemCallError) in
       try LayerDirectory.read(overlay.upper, .init(contents: true, overlayMarks: true))
     }
     let catalog = try store(step, 3) { () throws(SystemCallError) in try images.catalog() }
-    if catalog.images.contains(where: { $0.name == image }) || catalog.layers.contains(where: { $0.name == image.description }) {
-      throw KernelError(step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "an image or layer named \(image) exists")
+    if catalog.images.contains(where: { $0.name == image })
+      || catalog.layers.contains(where: { $0.name == image.description })
+    {
+      throw KernelError(
+        step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "an image or layer named \(image) exists")
     }
     let stack = try store(step, 2) { () throws(SystemCallError) in
       try images.add(image, new: [(image.description, contents, false)], below: overlay.lowers)
     }
     let top = stack[0]
-    return StepResult(output: ImageTransfer.committed(top.name, diffID: top.diffID, tarNames: LayerTar.entryNames(contents)))
+    return StepResult(
+      output: ImageTransfer.committed(top.name, diffID: top.diffID, tarNames: LayerTar.entryNames(contents)))
   }
 
   func registry(_ ref: RegistryRef) -> any Registry {
@@ -238,13 +261,17 @@ extension LinuxKernel {
         notFound: ImageTransfer.notInRegistry(ref))
     case .server(let host, let port):
       return ServerRegistry(
-        client: HTTPClient(host: host, port: port), repository: ref.repository, notFound: ImageTransfer.notInRegistry(ref))
+        client: HTTPClient(host: host, port: port), repository: ref.repository,
+        notFound: ImageTransfer.notInRegistry(ref))
     }
   }
 
   private func push(_ image: ImageName, _ ref: RegistryRef, step: Step) throws(KernelError) -> StepResult {
     let (found, manifestDigest) = try store(step, 0) { () throws(SystemCallError) -> (ImageStore.Image?, String?) in
-      (try images.catalog().images.first { $0.name == image }, try images.layout.index().manifest(named: image.full)?.digest)
+      (
+        try images.catalog().images.first { $0.name == image },
+        try images.layout.index().manifest(named: image.full)?.digest
+      )
     }
     guard let found, let manifestDigest else {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "no image named \(image)")
@@ -254,14 +281,20 @@ extension LinuxKernel {
     do throws(RegistryError) {
       for layer in found.layers.reversed() {
         let existed = try target.hasBlob(layer.blob.digest)
-        if !existed { try target.putBlob(layer.blob.digest, try local { () throws(SystemCallError) in try images.layout.readBlob(layer.blob.digest) }) }
+        if !existed {
+          try target.putBlob(
+            layer.blob.digest, try local { () throws(SystemCallError) in try images.layout.readBlob(layer.blob.digest) }
+          )
+        }
         lines.append(ImageTransfer.pushedLayer(layer.name, existed: existed))
       }
       let manifestBytes = try local { () throws(SystemCallError) in try images.layout.readBlob(manifestDigest) }
       let (manifest, _) = try local { () throws(SystemCallError) in try images.manifestAndConfig(manifestDigest) }
       let existed = try target.hasBlob(manifest.config.digest)
       if !existed {
-        try target.putBlob(manifest.config.digest, try local { () throws(SystemCallError) in try images.layout.readBlob(manifest.config.digest) })
+        try target.putBlob(
+          manifest.config.digest,
+          try local { () throws(SystemCallError) in try images.layout.readBlob(manifest.config.digest) })
       }
       lines.append(ImageTransfer.pushedConfig(existed: existed))
       try target.putManifest(ref.tag, manifestBytes)
@@ -297,11 +330,14 @@ extension LinuxKernel {
         try local { () throws(SystemCallError) in try images.layout.create() }
         _ = try local { () throws(SystemCallError) in try images.layout.writeBlob(compressed) }
         var name = blob.annotation(Annotation.layerName) ?? ImageTransfer.fallbackName(diffID)
-        if Names.checkName(name, limit: 200) != nil && ImageName.parse(name).isFailure || known.contains(where: { $0.name == name }) {
+        if Names.checkName(name, limit: 200) != nil && ImageName.parse(name).isFailure
+          || known.contains(where: { $0.name == name })
+        {
           name = ImageTransfer.fallbackName(diffID)
         }
         let layer = ImageStore.Layer(
-          name: name, diffID: diffID, blob: Descriptor(mediaType: MediaType.layerGzip, digest: blob.digest, size: blob.size),
+          name: name, diffID: diffID,
+          blob: Descriptor(mediaType: MediaType.layerGzip, digest: blob.digest, size: blob.size),
           hostSpecific: blob.annotation(ImageStore.hostSpecificKey) == "true")
         // Unpacking checks the diff_id and refuses links, devices and paths that leave the layer.
         _ = try local { () throws(SystemCallError) in try images.directory(layer) }
@@ -311,7 +347,9 @@ extension LinuxKernel {
       }
       try local { () throws(SystemCallError) in try images.tag(ref.localName, stack) }
     } catch {
-      throw KernelError(step: step, call: Self.call(step, error.errno == ENOENT ? 0 : 1), errno: Errno(rawValue: error.errno), detail: error.detail)
+      throw KernelError(
+        step: step, call: Self.call(step, error.errno == ENOENT ? 0 : 1), errno: Errno(rawValue: error.errno),
+        detail: error.detail)
     }
     return StepResult(output: lines)
   }
@@ -330,7 +368,8 @@ extension LinuxKernel {
     do {
       return try body()
     } catch {
-      throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: error.errno), detail: error.call)
+      throw KernelError(
+        step: step, call: Self.call(step, index), errno: Errno(rawValue: error.errno), detail: error.call)
     }
   }
 
@@ -340,7 +379,8 @@ extension LinuxKernel {
     do {
       return try images.facts()
     } catch {
-      throw KernelError(call: error.call, errno: Errno(rawValue: error.errno), detail: "reading the image store \(images.home)")
+      throw KernelError(
+        call: error.call, errno: Errno(rawValue: error.errno), detail: "reading the image store \(images.home)")
     }
   }
 

@@ -41,7 +41,8 @@ struct OCILayout {
     let bytes = try FileDescriptors.readAll(fd, shown: path, limit: limit + 1)
     guard bytes.count <= limit else { throw SystemCallError(call: "read(\(SmallFiles.quoted(path)))", errno: EFBIG) }
     guard SHA256.digest(bytes) == digest else {
-      throw SystemCallError(call: "sha256(\(SmallFiles.quoted(path))): the content does not match its name", errno: EBADMSG)
+      throw SystemCallError(
+        call: "sha256(\(SmallFiles.quoted(path))): the content does not match its name", errno: EBADMSG)
     }
     return bytes
   }

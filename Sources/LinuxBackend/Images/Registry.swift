@@ -39,7 +39,9 @@ struct DirectoryRegistry: Registry {
   func putBlob(_ digest: String, _ bytes: [UInt8]) throws(RegistryError) {
     try wrap { () throws(SystemCallError) in
       try layout.create()
-      guard try layout.writeBlob(bytes) == digest else { throw SystemCallError(call: "sha256 of the blob", errno: EBADMSG) }
+      guard try layout.writeBlob(bytes) == digest else {
+        throw SystemCallError(call: "sha256 of the blob", errno: EBADMSG)
+      }
     }
   }
 
