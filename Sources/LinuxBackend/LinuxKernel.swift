@@ -109,7 +109,11 @@ public final class LinuxKernel: Kernel {
       let helper = helpers.remove(at: index)
       helper.kill()
       session?.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
-      if let scratch = boxState[box]?.rootfsPath {
+      if let overlay = boxState[box]?.overlay {
+        // The overlay died with the box's mount namespace; its upper, work and mount
+        // directories (one scratch directory) can go now.
+        dropScratch(box, Overlay.parent(of: overlay.upper))
+      } else if let scratch = boxState[box]?.rootfsPath {
         // The box's mounts died with its mount namespace; its files can go now.
         FileTree.remove(scratch)
         session?.forget { $0 == .scratch(box: box, path: scratch) }

@@ -30,6 +30,11 @@ extension Session {
     let box = try currentBox("umount")
     let path = try checkPath(args[0])
     try refuseIfSharingHostMounts(box, "umount")
+    if path == "/", tree.value(at: StatePath(keys: box, "fs")) != nil {
+      throw LabError(
+        "umount / would take \(box)'s overlay, its root filesystem, away from under the file commands",
+        [("fix", "box rm \(box) removes the box, its overlay and its upper layer"), LabError.unchanged])
+    }
     let mounted = mountPaths(box)
     guard mounted.contains(path) else {
       throw LabError(
