@@ -65,7 +65,8 @@ public struct RegistryRef: Equatable, Hashable, Sendable, CustomStringConvertibl
   }
 
   public var location: Location
-  /// The repository: lowercase, as the distribution spec requires (`[a-z0-9]+([._-][a-z0-9]+)*`).
+  /// The repository: lowercase, as the distribution spec requires: components of
+  /// `[a-z0-9]+([._-][a-z0-9]+)*` joined by `/` (`library/busybox`).
   public var repository: String
   public var tag: String
 
@@ -101,6 +102,9 @@ public struct RegistryRef: Equatable, Hashable, Sendable, CustomStringConvertibl
       return fail("a reference is HOST:PORT/NAME[:TAG] or oci:DIR/NAME[:TAG]")
     }
     let registry = String(text[..<slash])
+    if registry.hasPrefix("oci:"), let problem = Names.checkName(String(registry.dropFirst(4)), limit: 64) {
+      return fail("the directory registry's name: " + Names.describe(problem))
+    }
     var rest = String(text[text.index(after: slash)...])
     var tag = "latest"
     if let colon = rest.lastIndex(of: ":") {
@@ -108,15 +112,14 @@ public struct RegistryRef: Equatable, Hashable, Sendable, CustomStringConvertibl
       rest = String(rest[..<colon])
       if let problem = ImageName.checkTag(tag) { return fail(problem) }
     }
-    guard isRepository(rest) else {
-      return fail("the repository (\(rest)) is lowercase letters and digits, joined by . _ or -, at most 128 bytes")
+    guard rest.utf8.count <= 255,
+      rest.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({ isRepository(String($0)) })
+    else {
+      return fail(
+        "the repository (\(rest)) is lowercase letters and digits, joined by . _ or -, in parts separated by /")
     }
     if registry.hasPrefix("oci:") {
-      let dir = String(registry.dropFirst(4))
-      if let problem = Names.checkName(dir, limit: 64) {
-        return fail("the directory registry's name: " + Names.describe(problem))
-      }
-      return .success(RegistryRef(location: .directory(dir), repository: rest, tag: tag))
+      return .success(RegistryRef(location: .directory(String(registry.dropFirst(4))), repository: rest, tag: tag))
     }
     guard let colon = registry.lastIndex(of: ":"), let port = Int(registry[registry.index(after: colon)...]),
       (1...65535).contains(port)

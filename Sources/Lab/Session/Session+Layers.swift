@@ -271,7 +271,8 @@ extension Session {
   }
 
   func layerCommand(_ args: [String], into out: inout Output) throws {
-    guard args.first == "ls" else { throw unknown("layer \(args.first ?? "")", candidates: ["layer ls"]) }
+    guard let sub = args.first else { throw usage("layer", "layer needs a subcommand: ls") }
+    guard sub == "ls" else { throw unknown("layer \(sub)", candidates: ["layer ls"]) }
     try arity("layer ls", Array(args.dropFirst()), 0)
     try refresh()
     var rows = [["LAYER", "FILES", "DIFF_ID", "USED BY"]]
@@ -291,7 +292,7 @@ extension Session {
   }
 
   func imageCommand(_ args: [String], line: String, into out: inout Output) throws {
-    guard let sub = args.first else { throw usage("image", "image needs a subcommand: ls, import, push or pull") }
+    guard let sub = args.first else { throw usage("image", "image needs a subcommand: ls, import, tag, push or pull") }
     let rest = Array(args.dropFirst())
     switch sub {
     case "ls":
@@ -310,11 +311,11 @@ extension Session {
     case "import":
       try arity("image import", rest, 2)
       let image = try newImageName(rest[0])
-      if let problem = BoxPath.problem(rest[1]) {
+      if BoxPath.problem(rest[1]) != nil {
         throw LabError(
           "\(JSON.quote(escapedForTerminal(rest[1]))) is not a directory boxwalk imports",
           [
-            ("rule", problem.replacingEvery("box's root filesystem", with: "host")), ("example", "/srv/app"),
+            ("rule", "an absolute host path, without . or .. parts, // or a trailing /"), ("example", "/srv/app"),
             LabError.unchanged,
           ])
       }
