@@ -12,6 +12,7 @@ import Testing
     .mount(kind: "bind", source: Array("/etc".utf8), target: Array("/mnt".utf8)), .umount(Array("/proc".utf8)),
     .propagation(flag: 1 << 18), .pivot(rootfs: Array("/run/boxwalk/1-2/boxes/web-rootfs".utf8)),
     .chroot(rootfs: Array("/r".utf8)), .ipcnew(kind: "sem", key: -1),
+    .overlay(target: Array("/m".utf8), upper: Array("/u,x".utf8), work: Array("/w".utf8), lowers: [Array("/a:b".utf8), Array("/c".utf8)]),
   ]
 
   @Test(arguments: requests)

@@ -100,12 +100,18 @@ extension LinuxKernel {
     // but overlayfs still unescapes a backslash in "upperdir" and "workdir" (ovl_unescape in
     // fs/overlayfs/params.c; checked on Linux 6.18), so there it is doubled.
     func escaped(_ path: String) -> [UInt8] { Array(path.utf8).flatMap { $0 == UInt8(ascii: "\\") ? [$0, $0] : [$0] } }
+    let request = HelperRequest.overlay(
+      target: Array(state.merged.utf8), upper: escaped(state.upper), work: escaped(state.work),
+      lowers: paths.map { Array($0.utf8) })
+    guard request.encoded() != nil else {
+      // Every layer path goes to the helper in one message of at most 4 KiB (HelperProtocol.swift).
+      dropScratch(box, scratch)
+      throw KernelError(
+        step: step, call: Self.call(step, 3), errno: .E2BIG,
+        detail: "\(paths.count) layer paths do not fit in one 4 KiB helper message; use fewer layers or a shorter BOXWALK_HOME")
+    }
     do {
-      try ask(
-        box,
-        .overlay(
-          target: Array(state.merged.utf8), upper: escaped(state.upper), work: escaped(state.work),
-          lowers: paths.map { Array($0.utf8) }), step: step)
+      try ask(box, request, step: step)
     } catch {
       dropScratch(box, scratch)
       throw error
