@@ -32,7 +32,9 @@ public enum Overlay {
   /// Every visible path with the layer it comes from, sorted by path: what `ls -R /` would show.
   public static func merged(_ layers: [LayerContents]) -> [(path: String, layer: Int, entry: LayerEntry)] {
     var out: [(String, Int, LayerEntry)] = []
-    walk("/", Array(layers.indices), layers, &out)
+    // Each layer's entries by parent directory, once: a walk then costs one pass over the layers.
+    let children = layers.map { layer in Dictionary(grouping: layer.entries.keys) { Overlay.parent(of: $0) } }
+    walk("/", Array(layers.indices), layers, children, &out)
     return out.sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
   }
 
@@ -64,16 +66,16 @@ public enum Overlay {
   }
 
   private static func walk(
-    _ directory: String, _ taking: [Int], _ layers: [LayerContents], _ out: inout [(String, Int, LayerEntry)]
+    _ directory: String, _ taking: [Int], _ layers: [LayerContents], _ children: [[String: [String]]],
+    _ out: inout [(String, Int, LayerEntry)]
   ) {
-    var names = Set<String>()
-    for i in taking { names.formUnion(layers[i].children(of: directory)) }
-    for name in names {
-      let path = directory == "/" ? "/" + name : directory + "/" + name
+    var paths = Set<String>()
+    for i in taking { paths.formUnion(children[i][directory] ?? []) }
+    for path in paths {
       guard let top = taking.first(where: { layers[$0][path] != nil }), let entry = layers[top][path] else { continue }
       if case .whiteout = entry.kind { continue }
       out.append((path, top, entry))
-      if entry.kind.isDirectory { walk(path, below(path, from: top, taking, layers), layers, &out) }
+      if entry.kind.isDirectory { walk(path, below(path, from: top, taking, layers), layers, children, &out) }
     }
   }
 
