@@ -22,12 +22,17 @@ let package = Package(
     .systemLibrary(name: "CReadline"),
     // Pure model: steps, errors, facts, the state tree, diffs, labels.
     .target(name: "Kernel"),
+    // Pure Swift: SHA-256, reproducible layer tars, OCI image documents. Shared by both kernels,
+    // so the simulator computes the same layer digests as the real backend.
+    .target(name: "OCI", dependencies: ["Kernel"]),
+    // zlib, as a system library (Debian: zlib1g-dev), for gzip layer blobs on the real backend.
+    .systemLibrary(name: "CZlib"),
     // The deterministic in-memory kernel.
-    .target(name: "Simulator", dependencies: ["Kernel"]),
+    .target(name: "Simulator", dependencies: ["Kernel", "OCI"]),
     // Pure: the bytes of rtnetlink(7) messages and ICMP echoes, built and parsed (no system calls).
     .target(name: "NetWire"),
     // The real kernel: one boxwalk-helper per box, /proc probes, the cleanup ledger.
-    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim", "NetWire"]),
+    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim", "NetWire", "OCI", "CZlib"]),
     // The single-threaded process that holds a box's namespaces.
     .executableTarget(name: "BoxwalkHelper", dependencies: ["CShim", "NetWire"]),
     // Commands, sessions, rendering, transcripts: never knows which backend it drives.
@@ -41,10 +46,10 @@ let package = Package(
       ]),
     .executableTarget(name: "boxwalk", dependencies: ["CLI"]),
 
-    .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
-    .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel"]),
+    .testTarget(name: "KernelTests", dependencies: ["Kernel", "OCI"]),
+    .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel", "OCI"]),
     .testTarget(name: "LabTests", dependencies: ["Lab", "Simulator", "Kernel"]),
-    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel", "NetWire"]),
+    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel", "NetWire", "OCI"]),
     .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel"]),
   ],

@@ -158,6 +158,22 @@ final class BoxOperations {
     return .ok([])
   }
 
+  /// The box's root filesystem as an overlay, mounted in the box's own mount namespace (the
+  /// helper is in it; the REPL is not). Paths arrive as the REPL made them, in the session's
+  /// scratch space and the image store.
+  func overlay(target: String, upper: String, work: String, lowers: [String]) -> HelperReply {
+    var stage: UnsafePointer<CChar>?
+    let rc = withCStrings(lowers) { list in
+      bw_mount_overlay(target, UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self), Int32(lowers.count), upper, work, &stage)
+    }
+    guard rc == 0 else {
+      let failure = errno
+      // "fsconfig(upperdir)": LinuxKernel names the matching call of Step.calls from it.
+      return .err(errno: failure, call: stage.map { String(cString: $0) } ?? "fsopen", note: nil)
+    }
+    return .ok([])
+  }
+
   func chroot(_ rootfs: String) -> HelperReply {
     guard Glibc.chroot(rootfs) == 0 else { return .err(errno: errno, call: "chroot", note: nil) }
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }

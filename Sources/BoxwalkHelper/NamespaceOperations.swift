@@ -30,6 +30,8 @@ struct NamespaceOperations {
     case .netlink(let message): return NetOperations.request(message)
     case .netdump(let pids): return NetOperations.dump(pids: pids)
     case .echo(let address, let timeout): return NetOperations.echo(address: address, timeout: timeout)
+    case .overlay(let target, let upper, let work, let lowers):
+      return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .ping: return .ok([])
     case .unshare(let flags): return unshare(Int32(bitPattern: flags))
     case .setns(let path, let nstype): return setns(path: path, nstype: Int32(bitPattern: nstype))

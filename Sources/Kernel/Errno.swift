@@ -43,6 +43,10 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
   public static let ENETDOWN = Errno(rawValue: 100)
   public static let ENETUNREACH = Errno(rawValue: 101)
   public static let EHOSTUNREACH = Errno(rawValue: 113)
+  public static let ECONNREFUSED = Errno(rawValue: 111)
+  public static let EFBIG = Errno(rawValue: 27)
+  public static let EBADMSG = Errno(rawValue: 74)
+  public static let EXDEV = Errno(rawValue: 18)
 
   private static let table: [Int32: (String, String)] = [
     1: ("EPERM", "operation not permitted"), 2: ("ENOENT", "no such file or directory"),
@@ -64,6 +68,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     95: ("EOPNOTSUPP", "operation not supported"), 104: ("ECONNRESET", "connection reset by peer"),
     99: ("EADDRNOTAVAIL", "cannot assign requested address"), 100: ("ENETDOWN", "network is down"),
     101: ("ENETUNREACH", "network is unreachable"), 113: ("EHOSTUNREACH", "no route to host"),
+    111: ("ECONNREFUSED", "connection refused"), 27: ("EFBIG", "file too large"), 74: ("EBADMSG", "bad message"),
+    18: ("EXDEV", "invalid cross-device link"),
   ]
 
   /// `EPERM`, or `errno 200` for a value the table does not know.

@@ -38,12 +38,15 @@ public struct ProcessFacts: Equatable, Sendable {
   /// lab's host side: the network namespace boxwalk keeps for the session that stands in for the
   /// host (SPEC §3), never the machine's own.
   public var net: NetFacts?
+  /// The box's layers, when its root filesystem is an overlay (nil otherwise).
+  public var fs: FSFacts?
 
   public init(
     hostPID: Int, namespaces: [NamespaceKind: UInt64], hostname: String, domainname: String,
     processes: [BoxProcessFacts] = [], pidNamespaceAlive: Bool = true, mounts: [MountFacts] = [],
     rootPropagation: Propagation? = nil, root: RootFacts = .host, ipc: [IPCObjectFacts] = [],
-    user: UserFacts = .hostRoot, owners: [NamespaceKind: UInt64] = [:], net: NetFacts? = nil
+    user: UserFacts = .hostRoot, owners: [NamespaceKind: UInt64] = [:], net: NetFacts? = nil,
+    fs: FSFacts? = nil
   ) {
     self.hostPID = hostPID
     self.namespaces = namespaces
@@ -59,6 +62,7 @@ public struct ProcessFacts: Equatable, Sendable {
     self.owners = owners
     self.cgroup = nil
     self.net = net
+    self.fs = fs
   }
 }
 
@@ -76,9 +80,14 @@ public struct KernelFacts: Equatable, Sendable {
   public var host: ProcessFacts
   /// Every box, in creation order.
   public var boxes: [BoxFacts]
-  public init(host: ProcessFacts, boxes: [BoxFacts]) {
+  /// The host's image store: images by name, and the layers they are made of.
+  public var images: [ImageFacts]
+  public var layers: [LayerFacts]
+  public init(host: ProcessFacts, boxes: [BoxFacts], images: [ImageFacts] = [], layers: [LayerFacts] = []) {
     self.host = host
     self.boxes = boxes
+    self.images = images
+    self.layers = layers
   }
 
   public func box(_ name: String) -> BoxFacts? { boxes.first { $0.name == name } }

@@ -12,6 +12,38 @@ public protocol Kernel: AnyObject {
 
   /// Kill every box and remove every host-side object. Safe to call twice.
   func teardown()
+
+  /// File commands that only read (SPEC §3, `cat`, `ls`, `which`): paths inside the box's root
+  /// filesystem, resolved as the box would, following no symbolic link.
+  func readFile(box: String, path: String) throws(KernelError) -> [UInt8]
+  func listDirectory(box: String, path: String) throws(KernelError) -> [DirectoryEntry]
+  /// The layer a path comes from (`upper` for the writable layer); its entry too.
+  func origin(box: String, path: String) throws(KernelError) -> (layer: String, kind: LayerEntryKind)
+}
+
+extension Kernel {
+  /// A kernel without layers (a test double) answers ENOSYS.
+  public func readFile(box: String, path: String) throws(KernelError) -> [UInt8] {
+    throw KernelError(call: FileCalls.read(box, path), errno: .ENOSYS)
+  }
+  public func listDirectory(box: String, path: String) throws(KernelError) -> [DirectoryEntry] {
+    throw KernelError(call: FileCalls.list(box, path), errno: .ENOSYS)
+  }
+  public func origin(box: String, path: String) throws(KernelError) -> (layer: String, kind: LayerEntryKind) {
+    throw KernelError(call: FileCalls.origin(box, path), errno: .ENOSYS)
+  }
+}
+
+/// The calls the reading file commands make, named alike by both kernels in errors.
+public enum FileCalls {
+  public static let maxRead = 64 * 1024
+  public static func read(_ box: String, _ path: String) -> String { Step.openCall(box, path, "O_RDONLY") }
+  public static func list(_ box: String, _ path: String) -> String {
+    Step.openCall(box, path, "O_RDONLY|O_DIRECTORY")
+  }
+  public static func origin(_ box: String, _ path: String) -> String {
+    "fstatat(<layer>, \(JSON.quote(path)), AT_SYMLINK_NOFOLLOW)   # in the upper layer, then each lower one"
+  }
 }
 
 public enum Backend: String, CaseIterable, Sendable {

@@ -4,12 +4,15 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   case sysfs(path: String)
   case tmpfs(path: String)
   case bind(source: String, target: String)
+  /// The overlay a box's root filesystem is (made by `overlay`, never by `mount`): at "/" of it.
+  case overlay
 
   /// Where it is mounted, inside the box's root filesystem.
   public var target: String {
     switch self {
     case .proc(let p), .sysfs(let p), .tmpfs(let p): p
     case .bind(_, let t): t
+    case .overlay: "/"
     }
   }
 
@@ -21,6 +24,7 @@ public enum MountRequest: Equatable, Hashable, Sendable {
     case .sysfs: "sysfs"
     case .tmpfs: "tmpfs"
     case .bind: "bind"
+    case .overlay: "overlay"
     }
   }
 
@@ -30,6 +34,7 @@ public enum MountRequest: Equatable, Hashable, Sendable {
     case .sysfs: "sysfs"
     case .tmpfs: "tmpfs"
     case .bind(let s, _): s
+    case .overlay: "overlay"
     }
   }
 
@@ -38,7 +43,7 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   public var flags: String {
     switch self {
     case .proc, .sysfs: "MS_NOSUID|MS_NODEV|MS_NOEXEC"
-    case .tmpfs: "MS_NOSUID|MS_NODEV"
+    case .tmpfs, .overlay: "MS_NOSUID|MS_NODEV"
     case .bind: "MS_BIND|MS_REC"
     }
   }
@@ -94,6 +99,9 @@ public enum RootFacts: Equatable, Sendable {
     }
   }
 
+  /// How an overlay root is named in `BOX.root`: `overlay of app,busybox`.
+  public static func overlayText(_ names: [String]) -> String { "overlay of " + names.joined(separator: ",") }
+
   public var image: String? {
     switch self {
     case .host: nil
@@ -107,6 +115,32 @@ public enum RootFacts: Equatable, Sendable {
 public enum BusyboxImage {
   public static let name = "busybox"
   public static let directories = ["bin", "dev", "etc", "mnt", "proc", "root", "run", "sys", "tmp", "usr", "var"]
+
+  /// Applets linked in the image: enough for the lessons (sh, ps, mount, ...). Each is a relative
+  /// symbolic link to busybox, which picks the applet by the name it was run as.
+  public static let applets = [
+    "sh", "ash", "echo", "cat", "ls", "ps", "mount", "umount", "sleep", "hostname", "true", "false", "id",
+    "mkdir", "rm", "rmdir", "touch", "env", "pwd", "uname", "kill", "grep", "head", "tail", "wc", "ln", "cp", "mv",
+    "chmod", "date", "df", "du", "find", "ip", "ping", "top", "free", "stat", "test", "[", "which", "whoami",
+    "chroot", "pivot_root", "nsenter", "unshare", "ipcs", "ipcrm", "readlink", "realpath", "sed", "awk", "tr", "yes",
+  ]
+
+  /// The small text files of the image, with their content.
+  public static let etcFiles: [(String, String)] = [
+    ("/etc/group", "root:x:0:\nnogroup:x:65534:\n"),
+    ("/etc/hostname", "busybox\n"),
+    ("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"),
+  ]
+
+  /// The whole image as a layer, with `busybox` the bytes of the binary (the simulator has none:
+  /// it puts a stand-in there, which is why the busybox layer's digest is host-specific).
+  public static func layer(busybox: [UInt8]) -> LayerContents {
+    var entries = directories.map { LayerEntry(path: "/" + $0, kind: .directory(opaque: false), mode: 0o755) }
+    entries.append(LayerEntry(path: "/bin/busybox", kind: .file(busybox), mode: 0o755))
+    for applet in applets { entries.append(LayerEntry(path: "/bin/" + applet, kind: .symlink(target: "busybox"), mode: 0o777)) }
+    for (path, text) in etcFiles { entries.append(LayerEntry(path: path, kind: .file(Array(text.utf8)), mode: 0o644)) }
+    return LayerContents(entries)
+  }
 }
 
 /// Paths are absolute and clean: no `.` or `..` parts, no empty parts, no trailing slash. boxwalk

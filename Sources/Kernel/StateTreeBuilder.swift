@@ -14,7 +14,10 @@ public struct StateTreeBuilder: Sendable {
     var seen: [NamespaceKind: Set<UInt64>] = [:]
     var root = StateMap()
     // The host first, so that every one of its namespaces is label 0.
-    root["host"] = .map(processMap(facts.host, hostPIDKey: nil, seen: &seen))
+    var host = processMap(facts.host, hostPIDKey: nil, seen: &seen)
+    host["images"] = .map(Self.images(facts))
+    host["layers"] = .map(Self.layers(facts))
+    root["host"] = .map(host)
     for box in facts.boxes {
       root[box.name] = .map(processMap(box.process, hostPIDKey: "host_pid", seen: &seen))
     }
@@ -57,6 +60,7 @@ public struct StateTreeBuilder: Sendable {
           ]))
       }
       m["pid"] = .map(StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))]))
+      if let fs = p.fs { m["fs"] = .map(Self.fs(fs)) }
     }
     // Who the process is, inside and out (user_namespaces(7)). Volatile? No: boxwalk chooses
     // every ID here, and the host's own user namespace always has the identity map.
@@ -117,5 +121,39 @@ public struct StateTreeBuilder: Sendable {
       links[link.name] = .map(l)
     }
     return .map(StateMap([("links", .map(links)), ("routes", .list(net.routes.map { .string($0.description) }))]))
+  }
+
+  /// BOX.fs (SPEC §4): the lower layers top first, every regular file with the layer it comes
+  /// from, the whiteouts, and the upper layer's entries by kind.
+  static func fs(_ fs: FSFacts) -> StateMap {
+    var files = StateMap()
+    for (path, layer) in fs.files { files[path] = .map(StateMap([("layer", .string(layer))])) }
+    var upper = StateMap()
+    for (path, kind) in fs.upper { upper[path] = .string(kind.word) }
+    let whiteouts = fs.upper.filter { $0.kind == .whiteout }.map { StateValue.string($0.path) }
+    return StateMap([
+      ("layers", .list(fs.layers.map { .string($0) })), ("files", .map(files)), ("whiteouts", .list(whiteouts)),
+      ("upper", .map(upper)),
+    ])
+  }
+
+  /// host.images["app:v1"].layers, top first (docker's image store, `docker image ls`).
+  static func images(_ facts: KernelFacts) -> StateMap {
+    var m = StateMap()
+    for image in facts.images.sorted(by: { $0.name.full < $1.name.full }) {
+      m[image.name.description] = .map(StateMap([("layers", .list(image.layers.map { .string($0) }))]))
+    }
+    return m
+  }
+
+  /// host.layers["app"]: the diff_id (volatile when the content is host-specific) and file count.
+  static func layers(_ facts: KernelFacts) -> StateMap {
+    var m = StateMap()
+    for layer in facts.layers.sorted(by: { $0.name < $1.name }) {
+      let digest = StateValue.string(layer.diffID)
+      m[layer.name] = .map(
+        StateMap([("diff_id", layer.hostSpecific ? .volatile(digest) : digest), ("files", .int(layer.files))]))
+    }
+    return m
   }
 }

@@ -56,6 +56,23 @@ public enum Step: Equatable, Hashable, Sendable {
   case netRoute(box: String, gateway: IPv4Address)
   /// One ICMP echo request from a lab network namespace, over a raw socket (icmp(7), raw(7)).
   case ping(from: NetSide, address: IPv4Address)
+  /// Mount an overlay of these layers (top first) plus a fresh writable upper layer, as the box's
+  /// root filesystem (not entered yet). `names` is what the learner typed; see Step+Layers.swift.
+  case overlay(box: String, names: [String], layers: [String])
+  /// Write a file in the box's root filesystem, making missing parent directories.
+  case writeFile(box: String, path: String, text: String)
+  /// Remove a file, or a directory with everything in it, from the box's root filesystem.
+  case removeFile(box: String, path: String)
+  /// The box's upper layer becomes a new layer, and an image of it on top of the box's layers.
+  case commit(box: String, image: ImageName)
+  /// A host directory becomes a one-layer image.
+  case imageImport(image: ImageName, directory: String)
+  /// Give a local image a second name (`docker tag`): the same manifest, another index entry.
+  case imageTag(source: ImageName, target: ImageName)
+  /// Copy a local image to a registry.
+  case imagePush(image: ImageName, ref: RegistryRef)
+  /// Copy an image from a registry into the local store.
+  case imagePull(ref: RegistryRef)
 
   /// The box the step acts on.
   public var box: String {
@@ -64,11 +81,13 @@ public enum Step: Equatable, Hashable, Sendable {
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .rootfs(let b, _), .pivotRoot(let b),
       .chroot(let b), .ipcNew(let b, _, _), .map(let b, _, _), .cgroupNew(let b), .cgroupSet(let b, _),
-      .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _):
+      .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _), .writeFile(let b, _, _),
+      .removeFile(let b, _), .commit(let b, _):
       b
     case .netBridge, .netAttach: NetSide.host.name
     case .netAddr(let link, _), .netState(let link, _): link.side.name
     case .ping(let side, _): side.name
+    case .imageImport, .imageTag, .imagePush, .imagePull: Self.hostBox
     }
   }
 
@@ -101,6 +120,25 @@ public enum Step: Equatable, Hashable, Sendable {
     case .netState(_, let up): up ? "net-up" : "net-down"
     case .netRoute: "net-route"
     case .ping: "ping"
+    case .overlay: "overlay"
+    case .writeFile: "write"
+    case .removeFile: "rm"
+    case .commit: "commit"
+    case .imageImport: "image-import"
+    case .imageTag: "image-tag"
+    case .imagePush: "image-push"
+    case .imagePull: "image-pull"
+    }
+  }
+
+  /// What `box` is for steps on the host's image store rather than a box.
+  public static let hostBox = "host"
+
+  /// Whether the step acts on the image store, not on a box.
+  public var isImageStep: Bool {
+    switch self {
+    case .imageImport, .imageTag, .imagePush, .imagePull: true
+    default: false
     }
   }
 }

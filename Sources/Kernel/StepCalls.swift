@@ -119,6 +119,8 @@ extension Step {
         "socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)", "sendto(ICMP_ECHO, inet_addr(\"\(address)\"))",
         "recvfrom(ICMP_ECHOREPLY)",
       ]
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
+      return layerCalls
     }
   }
 

@@ -69,6 +69,9 @@
 //     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
 //                                   waiting up to TIMEOUT milliseconds for the reply
 //                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
+//     overlay TARGET UPPER WORK LOWERS
+//                                   LOWERS are the lower layer directories, top first,
+//                                   NUL-separated. -> ok | err ERRNO fsopen|fsconfig|fsmount|move_mount
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
 //
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
@@ -166,6 +169,8 @@ package enum HelperRequest: Equatable, Sendable {
   case netdump(pids: [Int32])
   /// One ICMP echo, and whether the reply came within the time.
   case echo(address: String, timeoutMilliseconds: Int32)
+  /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
+  case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
 
   package var fields: [[UInt8]] {
     switch self {
@@ -190,6 +195,8 @@ package enum HelperRequest: Equatable, Sendable {
     case .netlink(let message): [HelperWire.text("netlink"), message]
     case .netdump(let pids): [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
     case .echo(let address, let timeout): [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
+    case .overlay(let target, let upper, let work, let lowers):
+      [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     }
   }
 
@@ -241,6 +248,10 @@ package enum HelperRequest: Equatable, Sendable {
     case ("echo", 2):
       guard let timeout = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .echo(address: HelperWire.string(args[0]), timeoutMilliseconds: timeout)
+    case ("overlay", 4):
+      let lowers = args[3].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+      guard lowers.allSatisfy({ !$0.isEmpty }) else { return nil }
+      self = .overlay(target: args[0], upper: args[1], work: args[2], lowers: lowers)
     default: return nil
     }
   }

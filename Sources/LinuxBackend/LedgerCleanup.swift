@@ -146,6 +146,8 @@ public enum LedgerCleanup {
     if keep { return lines }
     unlink(path + "/" + Ledger.fileName + ".tmp")
     unlink(path + "/" + Ledger.fileName)
+    // The directory the scratch records were in (SessionDirectory makes it); only if empty.
+    rmdir(path + "/boxes")
     let removed = rmdir(path) == 0
     let failure = errno
     if removed || failure == ENOENT {

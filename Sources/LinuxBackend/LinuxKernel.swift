@@ -26,10 +26,9 @@ public final class LinuxKernel: Kernel {
   /// nil after teardown(); made again by the next `box new`.
   var session: SessionDirectory?
   /// What boxwalk knows of each box that /proc cannot say: its root and the mounts it made.
-  private var boxState: [String: BoxState] = [:]
+  var boxState: [String: BoxState] = [:]
   /// IPC objects made in the host's IPC namespace (by boxes that share it), removed at teardown.
   private var hostIPC: [(kind: String, key: Int32, id: Int32)] = []
-  private let images: ImageStore
   /// The cgroup driver for this host's layout (v1, v2 or hybrid), made at the first `cgroup new`.
   private var cgroupDriver: (any CgroupDriver)?
   /// Boxes that have a cgroup, and where.
@@ -47,6 +46,11 @@ public final class LinuxKernel: Kernel {
   public static func cgroupLayoutDescription(procRoot: String = "/proc") -> String {
     CgroupLayout.probe(procRoot: procRoot).description
   }
+  /// The image store: $BOXWALK_HOME or /var/lib/boxwalk, or (`ephemeralImages`) a fresh one in
+  /// the session directory, removed with it (`boxwalk test` uses that, so every transcript starts
+  /// from the busybox image alone).
+  var images: ImageStore
+  let ephemeralImages: Bool
 
   /// A box's root and mounts, as the steps made them (the kernel's mountinfo confirms them).
   struct BoxState {
@@ -58,6 +62,8 @@ public final class LinuxKernel: Kernel {
     var mounts: [(inRootfs: Bool, request: MountRequest)] = []
     /// Whether paths given by the learner are in the root filesystem copy.
     var inRootfs: Bool { root != .host }
+    /// When the root filesystem is an overlay: its layers and directories (LinuxKernel+Layers).
+    var overlay: OverlayState?
   }
 
   /// - Parameters:
@@ -65,9 +71,12 @@ public final class LinuxKernel: Kernel {
   ///   - helperPath: the boxwalk-helper executable; by default $BOXWALK_HELPER, else
   ///     `boxwalk-helper` beside this process's own executable.
   ///   - procRoot: where proc(5) is mounted.
-  public init(stateRoot: String = "/run/boxwalk", helperPath: String? = nil, procRoot: String = "/proc")
-    throws(KernelError)
-  {
+  ///   - imageHome: the image store's directory (default $BOXWALK_HOME, else /var/lib/boxwalk).
+  ///   - ephemeralImages: keep the image store in the session directory instead, removed with it.
+  public init(
+    stateRoot: String = "/run/boxwalk", helperPath: String? = nil, procRoot: String = "/proc", imageHome: String? = nil,
+    ephemeralImages: Bool = false
+  ) throws(KernelError) {
     guard geteuid() == 0 else {
       throw KernelError(
         call: "geteuid()", errno: .EPERM, detail: "the real backend needs root; use --backend rootless or --backend sim"
@@ -75,7 +84,8 @@ public final class LinuxKernel: Kernel {
     }
     self.stateRoot = stateRoot
     self.procfs = ProcFS(root: procRoot)
-    self.images = ImageStore()
+    self.images = ImageStore(home: imageHome)
+    self.ephemeralImages = ephemeralImages
     guard let path = helperPath ?? Self.defaultHelperPath(procfs: procfs) else {
       throw KernelError(
         call: "readlink(\"/proc/self/exe\")", errno: .ENOENT,
@@ -94,6 +104,7 @@ public final class LinuxKernel: Kernel {
         call: error.call, errno: Errno(rawValue: error.errno),
         detail: "cannot create the session directory under \(stateRoot)")
     }
+    try useEphemeralStore()
   }
 
   deinit { teardown() }
@@ -110,6 +121,8 @@ public final class LinuxKernel: Kernel {
 
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     switch step {
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
+      return try performLayerStep(step)
     case .boxNew(let box):
       try newBox(box, step: step)
       boxState[box] = BoxState()
@@ -122,7 +135,11 @@ public final class LinuxKernel: Kernel {
         // Kill by cgroup, then remove it depth first (R3); "already gone" counts as done.
         _ = try? driver.teardown(cgroup)
       }
-      if let scratch = boxState[box]?.rootfsPath {
+      if let overlay = boxState[box]?.overlay {
+        // The overlay died with the box's mount namespace; its upper, work and mount
+        // directories (one scratch directory) can go now.
+        dropScratch(box, Overlay.parent(of: overlay.upper))
+      } else if let scratch = boxState[box]?.rootfsPath {
         // The box's mounts died with its mount namespace; its files can go now.
         FileTree.remove(scratch)
         session?.forget { $0 == .scratch(box: box, path: scratch) }
@@ -256,33 +273,6 @@ public final class LinuxKernel: Kernel {
     return path
   }
 
-  /// `rootfs IMAGE`: a private copy of the image in the session's scratch space, recorded in the
-  /// ledger before it is made (R4).
-  private func prepareRoot(_ box: String, image: String, step: Step) throws(KernelError) {
-    guard let session else { throw noSuchBox(box, step: step) }
-    let source: String
-    do {
-      source = try images.busyboxRoot()
-    } catch {
-      throw KernelError(
-        step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno),
-        detail: "cannot build the busybox image (\(error.call)); is busybox-static installed?")
-    }
-    let boxes = session.path + "/boxes"
-    let scratch = boxes + "/" + box + "-rootfs"
-    do throws(SystemCallError) {
-      if mkdir(boxes, 0o700) != 0 && errno != EEXIST { throw SystemCallError(call: "mkdir", errno: errno) }
-      try session.record(.scratch(box: box, path: scratch))
-      try FileTree.copy(source, to: scratch)
-    } catch {
-      FileTree.remove(scratch)
-      session.forget { $0 == .scratch(box: box, path: scratch) }
-      throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: error.errno), detail: error.call)
-    }
-    boxState[box]?.rootfsPath = scratch
-    boxState[box]?.root = .prepared(image: image)
-  }
-
   /// Writes the map from outside, as newuidmap(1) would: one write(2) of the whole map, which
   /// the kernel accepts once. For gid_map, "deny" goes to setgroups first. Then the helper
   /// becomes the inside ID 0 when the range maps it.
@@ -414,6 +404,17 @@ public final class LinuxKernel: Kernel {
       == (try? procfs.namespaceInode(pid: "self", shown: "self", kind: .ipc))
   }
 
+  /// A new session directory after teardown() removed the last one.
+  func reopenSession(_ step: Step) throws(KernelError) {
+    do {
+      session = try SessionDirectory.create(stateRoot: stateRoot, procfs: procfs)
+    } catch {
+      throw KernelError(
+        step: step, call: error.call, errno: Errno(rawValue: error.errno), detail: "cannot create the session directory")
+    }
+    try useEphemeralStore()
+  }
+
   private func newBox(_ box: String, step: Step) throws(KernelError) {
     if helpers.contains(where: { $0.box == box }) {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .EEXIST, detail: "box \(box) exists")
@@ -438,22 +439,19 @@ public final class LinuxKernel: Kernel {
   }
 
   /// The session directory, made again after a teardown.
+  /// The session directory, made again after a teardown (with its throwaway image store).
   func ensureSession(step: Step) throws(KernelError) -> SessionDirectory {
-    if let existing = self.session { return existing }
-    do {
-      let session = try SessionDirectory.create(stateRoot: stateRoot, procfs: procfs)
-      self.session = session
-      return session
-    } catch {
-      throw KernelError(
-        step: step, call: error.call, errno: Errno(rawValue: error.errno), detail: "cannot create the session directory")
+    if self.session == nil { try reopenSession(step) }
+    guard let session else {
+      throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "no session directory")
     }
+    return session
   }
 
   /// Send `request` to the box's helper; an `err` reply becomes a KernelError naming the call
   /// exactly as `Step.calls` does.
   @discardableResult
-  private func ask(_ box: String, _ request: HelperRequest, step: Step, streaming: Bool = false)
+  func ask(_ box: String, _ request: HelperRequest, step: Step, streaming: Bool = false)
     throws(KernelError) -> HelperReply
   {
     guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
@@ -480,6 +478,11 @@ public final class LinuxKernel: Kernel {
   /// (unshare with mnt makes two calls; pivot-root five).
   static func callIndex(_ step: Step, failed call: String) -> Int {
     if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
+    // The overlay's stages: "fsconfig(upperdir)" is the call that sets "upperdir".
+    if call.hasPrefix("fsconfig("), let key = call.dropFirst(9).split(separator: ")").first {
+      let name = key == "FSCONFIG_CMD_CREATE" ? "FSCONFIG_CMD_CREATE" : "\"\(key)\""
+      return step.calls.firstIndex { $0.hasPrefix("fsconfig(") && $0.contains(name) } ?? 0
+    }
     return step.calls.firstIndex { $0.hasPrefix(call + "(") } ?? 0
   }
 
@@ -555,6 +558,7 @@ public final class LinuxKernel: Kernel {
     let hostNamespaces = host.namespaces
     let liveHostIPC = HostIPC.list()
     hostIPC.removeAll { o in !liveHostIPC.contains { $0.kind == o.kind && $0.key == o.key && $0.id == o.id } }
+    let store = try storeFacts()
     let hostObjects = hostIPC.compactMap { o in IPCKind(rawValue: o.kind).map { IPCObjectFacts(kind: $0, key: o.key) } }
     var hostFacts = host
     hostFacts.ipc = hostObjects
@@ -593,13 +597,14 @@ public final class LinuxKernel: Kernel {
         pidNamespaceAlive: HelperWire.string(fields[2]) == "1",
         mounts: ownMounts ? mounts(state, mountinfo) : [],
         rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
-        root: state.root, ipc: ipc, user: userFacts(String(helper.pid)), owners: owners(helper.pid))
+        root: state.root, ipc: ipc, user: userFacts(String(helper.pid)), owners: owners(helper.pid),
+        fs: try fsFacts(state))
       var withCgroup = process
       withCgroup.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
       boxes.append(BoxFacts(name: helper.box, process: withCgroup))
     }
     try addNetworkFacts(host: &hostFacts, boxes: &boxes)
-    return KernelFacts(host: hostFacts, boxes: boxes)
+    return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers)
   }
 
   /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,

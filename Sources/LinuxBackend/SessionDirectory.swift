@@ -90,6 +90,9 @@ final class SessionDirectory {
     try? SmallFiles.replace(ledgerPath, with: ledger.text)
   }
 
+  /// Where a throwaway image store lives, when the kernel uses one.
+  static let imagesDirectory = "images"
+
   /// Remove the ledger and the directory (the objects it lists must be gone already).
   func remove() {
     bw_emergency_clear_ledger(ledgerPath)
@@ -97,6 +100,7 @@ final class SessionDirectory {
     unlink(ledgerPath + ".tmp")
     unlink(ledgerPath)
     FileTree.remove(path + "/boxes")
+    FileTree.remove(path + "/" + Self.imagesDirectory)
     rmdir(path)
     lock?.release()
   }

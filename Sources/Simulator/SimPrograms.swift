@@ -5,8 +5,8 @@ import Kernel
 /// `id -u`, `id -g`, `stat -c %u|%g PATH` (every file the simulator knows belongs to the host's
 /// root, seen through the box's ID maps), and
 /// `sh -c SCRIPT` where SCRIPT is simple commands joined by `;` or `&&`, with `$$` (the shell's
-/// own PID) and the glob `/proc/[0-9]*` (the PIDs the box's /proc shows). Anything else does not
-/// exist in the simulator: execvp fails with ENOENT, as it would for a missing program.
+/// own PID) and the glob `/proc/[0-9]*` (the PIDs the box's /proc shows), and `cat FILE...` on
+/// the box's root filesystem once it has entered it. Anything else does not exist in the simulator: execvp fails with ENOENT, as it would for a missing program.
 struct SimPrograms {
   /// What a running program can see.
   struct Context {
@@ -20,6 +20,8 @@ struct SimPrograms {
     var gid: UInt32 = 0
     var fileUID: UInt32 = 0
     var fileGID: UInt32 = 0
+    /// A file's bytes as the program sees it (nil: no such file), for `cat`.
+    var readFile: (String) -> [UInt8]? = { _ in nil }
   }
 
   struct Outcome {
@@ -29,7 +31,7 @@ struct SimPrograms {
     var keepsRunning = false
   }
 
-  static let known: Set<String> = ["true", "false", "echo", "sleep", "hostname", "sh", "id", "stat"]
+  static let known: Set<String> = ["true", "false", "echo", "sleep", "hostname", "sh", "id", "stat", "cat"]
 
   /// The program name without a /bin/ or /usr/bin/ prefix, or nil if the simulator has none.
   static func resolve(_ argv0: String) -> String? {
@@ -59,6 +61,22 @@ struct SimPrograms {
         return Outcome(output: ["stat: the simulator models only stat -c %u|%g PATH"], status: 1)
       }
       return Outcome(output: [String(args[1] == "%u" ? context.fileUID : context.fileGID)])
+    case "cat":
+      // busybox cat's words for a file it cannot open.
+      var outcome = Outcome()
+      for path in args {
+        guard let bytes = context.readFile(path) else {
+          outcome.output.append("cat: can't open '\(path)': No such file or directory")
+          outcome.status = 1
+          continue
+        }
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+          String(decoding: $0, as: UTF8.self)
+        }
+        if lines.last == "" { lines.removeLast() }
+        outcome.output += lines
+      }
+      return outcome
     case "sleep":
       let seconds = args.first.flatMap { Double($0) } ?? 0
       return Outcome(keepsRunning: seconds > 0)
@@ -81,7 +99,7 @@ struct SimPrograms {
       case "exit":
         outcome.status = words.count > 1 ? Int32(words[1]) ?? 2 : outcome.status
         return outcome
-      case "echo", "true", "false", "hostname", "sleep", "id", "stat":
+      case "echo", "true", "false", "hostname", "sleep", "id", "stat", "cat":
         let r = run(words, context)
         outcome.output += r.output
         outcome.status = r.status

@@ -98,7 +98,10 @@ extension SimulatedKernel {
   private func exists(_ path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Bool {
     switch tree {
     case .host: return SimHostTree.directories.contains(path)
-    case .rootfs: return path == "/" || BusyboxImage.directories.contains(String(path.dropFirst()))
+    case .rootfs(let id):
+      guard path != "/" else { return true }
+      guard let fs = filesystems[id] else { return false }
+      return Overlay.lookup(path, in: [fs.upper] + lowerContents(fs))?.entry.kind.isDirectory == true
     }
   }
 

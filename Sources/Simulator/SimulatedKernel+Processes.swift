@@ -32,10 +32,17 @@ extension SimulatedKernel {
     tasks.append(task)
     let hostname = box.process.ns[.uts].flatMap { namespaces[$0]?.hostname } ?? ""
     let user = box.process.ns[.user]
-    let context = SimPrograms.Context(
+    var context = SimPrograms.Context(
       pid: pid, hostname: hostname, procPIDs: procPIDs(box.process),
       uid: insideID(ofHost: box.process.hostUID, .uid, in: user), gid: insideID(ofHost: box.process.hostGID, .gid, in: user),
       fileUID: insideID(ofHost: 0, .uid, in: user), fileGID: insideID(ofHost: 0, .gid, in: user))
+    if case .rootfs(let id) = box.process.root.seen, let fs = filesystems[id] {
+      let layers = [fs.upper] + lowerContents(fs)
+      context.readFile = { path in
+        guard BoxPath.problem(path) == nil, case .file(let bytes)? = Overlay.lookup(path, in: layers)?.entry.kind else { return nil }
+        return bytes
+      }
+    }
     let outcome = SimPrograms.run(argv, context)
     if background && outcome.keepsRunning {
       return StepResult(boxPID: pid)

@@ -23,6 +23,13 @@ public final class SimulatedKernel: Kernel {
   /// machine's (SPEC §3). No process is in it; it lives as long as the session.
   var hostNet: UInt64 = 0
   private var faults: [Fault] = []
+  /// Images, layers and registries (SimulatedKernel+Layers.swift).
+  var store = SimImageStore()
+  /// Box root filesystems by id: overlays and rootfs copies.
+  var filesystems: [Int: SimFilesystem] = [:]
+  /// Reads a host directory for `image import`. The simulator touches no files of its own: the
+  /// CLI gives it a reader of the real directory, tests give it fixtures; without one, ENOENT.
+  public var hostDirectoryReader: (@Sendable (String) -> Result<LayerContents, HostDirectoryError>)?
 
   /// A rule for fault injection (STYLE 5): fail the next `count` steps of kind `stepKind`
   /// (`Step.kindName`, e.g. "sethostname"; "*" for any) with `errno`, changing nothing.
@@ -71,6 +78,7 @@ public final class SimulatedKernel: Kernel {
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     try consumeFault(step)
     if let result = try performNet(step) { return result }
+    if step.isImageStep { return try performImageStep(step) }
     if case .boxNew(let name) = step {
       // fork(2): the child starts in every namespace of its parent.
       boxes.append((name, SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
@@ -82,6 +90,7 @@ public final class SimulatedKernel: Kernel {
     case .boxRemove(let name):
       killTasks { $0.box == name }
       cgroups[name] = nil
+      if let id = boxes[i].process.root.id { filesystems[id] = nil }
       boxes.remove(at: i)
       collectGarbage()
     case .unshare(_, let kinds):
@@ -106,8 +115,7 @@ public final class SimulatedKernel: Kernel {
     case .propagation(_, let mode):
       try setPropagation(i, mode, step)
     case .rootfs(_, let image):
-      boxes[i].process.root = .prepared(image: image, id: nextRootfs)
-      nextRootfs += 1
+      try rootfsCopy(i, image: image, step)
     case .pivotRoot:
       try pivotRoot(i, step)
     case .chroot:
@@ -127,6 +135,16 @@ public final class SimulatedKernel: Kernel {
       return try stress(i, kind, step)
     case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping:
       return .none  // performNet took them
+    case .overlay(_, let names, let layers):
+      try overlay(i, names: names, layers: layers, step)
+    case .writeFile(_, let path, let text):
+      try writeFile(i, path, text, step)
+    case .removeFile(_, let path):
+      try removeFile(i, path, step)
+    case .commit(_, let image):
+      return try commit(i, image, step)
+    case .imageImport, .imageTag, .imagePush, .imagePull:
+      return try performImageStep(step)
     }
     return .none
   }
@@ -134,13 +152,16 @@ public final class SimulatedKernel: Kernel {
   public func facts() throws(KernelError) -> KernelFacts {
     KernelFacts(
       host: hostFacts(),
-      boxes: boxes.map { BoxFacts(name: $0.name, process: boxFacts($0.name, $0.process)) })
+      boxes: boxes.map { BoxFacts(name: $0.name, process: boxFacts($0.name, $0.process)) },
+      images: store.imageFacts, layers: store.layerFacts)
   }
 
   public func teardown() {
     tasks.removeAll()
     cgroups.removeAll()
     boxes.removeAll()
+    // The box scratch (upper layers, rootfs copies) goes; the image store and registries stay.
+    filesystems.removeAll()
     // Objects boxwalk made in the host's IPC namespace are removed at teardown (IPC_RMID).
     if let ipc = host.ns[.ipc] { namespaces[ipc]?.ipc.removeAll() }
     // The host side's namespace dies with the session; the next one starts afresh.
@@ -202,7 +223,7 @@ public final class SimulatedKernel: Kernel {
       owners: Dictionary(uniqueKeysWithValues: p.ns.compactMap { kind, inode in
         kind == .user ? nil : namespaces[inode]?.owner.map { (kind, $0) }
       }),
-      net: p.ns[.net] == host.ns[.net] ? nil : p.ns[.net].flatMap(netFacts))
+      net: p.ns[.net] == host.ns[.net] ? nil : p.ns[.net].flatMap(netFacts), fs: fsFacts(p))
   }
 
   // MARK: Bookkeeping

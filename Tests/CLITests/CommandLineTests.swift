@@ -26,6 +26,10 @@ import Testing
     p.arguments = args
     var environment = ProcessInfo.processInfo.environment
     environment["NO_COLOR"] = "1"
+    // A throwaway image store, so no test writes to /var/lib/boxwalk (SPEC §9).
+    let home = NSTemporaryDirectory() + "boxwalk-home-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: home) }
+    environment["BOXWALK_HOME"] = home
     for (k, v) in env { environment[k] = v }
     p.environment = environment
     let stdin = Pipe()
@@ -155,6 +159,7 @@ import Testing
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
     p.arguments = ["-c", "yes 'box ls' | head -2000 | (echo 'box new web'; cat) | \"\(Self.binDir)/boxwalk\" --backend real | head -1"]
+    p.environment = ProcessInfo.processInfo.environment.merging(["BOXWALK_HOME": NSTemporaryDirectory() + "boxwalk-home-unused"]) { $1 }
     p.standardOutput = Pipe()
     try p.run()
     p.waitUntilExit()

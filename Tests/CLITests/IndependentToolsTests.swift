@@ -12,11 +12,13 @@ struct IndependentToolsTests {
     let input = Pipe()
     let output = Pipe()
     var buffer = Data()
+    let home = NSTemporaryDirectory() + "boxwalk-home-" + UUID().uuidString
 
     init() throws {
       process.executableURL = URL(fileURLWithPath: CommandLineTests.binDir + "/boxwalk")
       process.arguments = ["--backend", "real"]
-      process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
+      // A throwaway image store, so no test writes to /var/lib/boxwalk (SPEC §9).
+      process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1", "BOXWALK_HOME": home]) { $1 }
       process.standardInput = input
       process.standardOutput = output
       process.standardError = output
@@ -48,6 +50,7 @@ struct IndependentToolsTests {
       input.fileHandleForWriting.write(Data("quit\n".utf8))
       try? input.fileHandleForWriting.close()
       process.waitUntilExit()
+      try? FileManager.default.removeItem(atPath: home)
     }
   }
 

@@ -14,6 +14,7 @@ import Testing
     .chroot(rootfs: Array("/r".utf8)), .ipcnew(kind: "sem", key: -1),
     .netlink([0x10, 0x00, 0x00, 0x00, 0x12, 0x00, 0x01, 0x03]), .netdump(pids: []), .netdump(pids: [42, 4242]),
     .echo(address: "10.0.0.1", timeoutMilliseconds: 300),
+    .overlay(target: Array("/m".utf8), upper: Array("/u,x".utf8), work: Array("/w".utf8), lowers: [Array("/a:b".utf8), Array("/c".utf8)]),
   ]
 
   @Test(arguments: requests)

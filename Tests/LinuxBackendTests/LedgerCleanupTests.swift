@@ -29,6 +29,26 @@ import Testing
     #expect(root.entries() == [])
   }
 
+  /// A dead session with an overlay's upper layer (a whiteout in it) and a throwaway image store:
+  /// both scratch records go, and so does the session directory.
+  @Test(.requiresRoot) func overlayScratchAndAThrowawayStoreAreRemoved() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let session = root.path + "/99999997-1"
+    let ledger = Ledger(
+      owner: .init(bootID: bootID, pid: 99_999_997, startTime: 1),
+      records: [
+        .scratch(box: "images", path: session + "/images"), .scratch(box: "web", path: session + "/boxes/web-overlay"),
+      ])
+    try root.write("99999997-1/ledger", ledger.text)
+    try root.write("99999997-1/images/oci/index.json", "{}")
+    try root.write("99999997-1/boxes/web-overlay/upper/etc/motd", "hi")
+    #expect(mknod(session + "/boxes/web-overlay/upper/etc/group", S_IFCHR, 0) == 0)
+    let lines = LedgerCleanup.run(stateRoot: root.path)
+    #expect(lines.contains { $0.contains("removed \(session)") })
+    #expect(root.entries() == [])
+  }
+
   @Test func aLiveOwnersSessionIsLeftAlone() throws {
     let root = try TemporaryDirectory()
     defer { root.remove() }

@@ -15,7 +15,7 @@ import Testing
     let root = try TemporaryDirectory()
     defer { root.remove() }
     let hostname = hostHostname()
-    let kernel = try LinuxKernel(stateRoot: root.path + "/state")
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", ephemeralImages: true)
     var pids: [(pid_t, UInt64)] = []
     do {
       defer {
@@ -186,7 +186,7 @@ import Testing
     defer { root.remove() }
     var helper: (pid: pid_t, start: UInt64?) = (0, nil)
     do {
-      let kernel = try LinuxKernel(stateRoot: root.path)
+      let kernel = try LinuxKernel(stateRoot: root.path, ephemeralImages: true)
       try kernel.perform(.boxNew(box: "web"))
       let pid = pid_t(try #require(kernel.facts().box("web")).process.hostPID)
       helper = (pid, startTime(of: pid))
@@ -203,7 +203,7 @@ import Testing
     // written file would race: a fork in a parallel test can hold its write fd, and execve says
     // ETXTBSY.)
     mkdir(root.path + "/not-a-program", 0o755)
-    let kernel = try LinuxKernel(stateRoot: root.path + "/state", helperPath: root.path + "/not-a-program")
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", helperPath: root.path + "/not-a-program", ephemeralImages: true)
     defer { kernel.teardown() }
     let step = Step.boxNew(box: "web")
     do throws(KernelError) {
@@ -218,7 +218,7 @@ import Testing
 
   @Test func aMissingHelperIsRefusedAtInit() throws {
     #expect(throws: KernelError.self) {
-      try LinuxKernel(stateRoot: "/tmp/unused", helperPath: "/nonexistent/boxwalk-helper")
+      try LinuxKernel(stateRoot: "/tmp/unused", helperPath: "/nonexistent/boxwalk-helper", ephemeralImages: true)
     }
   }
 }
@@ -241,7 +241,7 @@ import Testing
       live.remove()
       stale.remove()
     }
-    let kernel = try LinuxKernel(stateRoot: live.path)
+    let kernel = try LinuxKernel(stateRoot: live.path, ephemeralImages: true)
     defer { kernel.teardown() }
     try kernel.perform(.boxNew(box: "web"))
     let pid = pid_t(try #require(kernel.facts().box("web")).process.hostPID)
@@ -290,7 +290,7 @@ import Testing
   @Test func theHelperStartsCleanAndAlone() throws {
     let root = try TemporaryDirectory()
     defer { root.remove() }
-    let kernel = try LinuxKernel(stateRoot: root.path)
+    let kernel = try LinuxKernel(stateRoot: root.path, ephemeralImages: true)
     defer { kernel.teardown() }
     try kernel.perform(.boxNew(box: "web"))
     let pid = try #require(kernel.facts().box("web")).process.hostPID
@@ -318,7 +318,65 @@ import Testing
         call: "geteuid()", errno: .EPERM, detail: "the real backend needs root; use --backend rootless or --backend sim"
       )
     ) {
-      try LinuxKernel(stateRoot: "/tmp/boxwalk-test-unused")
+      try LinuxKernel(stateRoot: "/tmp/boxwalk-test-unused", ephemeralImages: true)
     }
+  }
+}
+
+/// Layers on the real kernel, the cases a transcript cannot show well (T19, T20).
+@Suite(.requiresRoot, .hostUnchanged) struct LinuxLayerTests {
+  /// T20: a state directory whose path has overlay option syntax in it. Each path goes to the
+  /// kernel in its own fsconfig(2) call, so nothing in it can become an option.
+  @Test func layerPathsCannotInjectOverlayOptions() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/st,upperdir=:x\\y", ephemeralImages: true)
+    defer { kernel.teardown() }
+    try kernel.perform(.boxNew(box: "web"))
+    try kernel.perform(.unshare(box: "web", kinds: [.mnt]))
+    try kernel.perform(.overlay(box: "web", names: ["busybox"], layers: ["busybox"]))
+    try kernel.perform(.writeFile(box: "web", path: "/etc/motd", text: "hi"))
+    #expect(try kernel.origin(box: "web", path: "/etc/motd").layer == "upper")
+    let pid = try #require(try kernel.facts().box("web")?.process.hostPID)
+    let mountinfo = try String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)
+    let line = try #require(mountinfo.split(separator: "\n").first { $0.contains(" - overlay ") })
+    // mountinfo shows a ',' inside a path as \054, so splitting the options at ',' gives exactly
+    // the options the kernel holds: one lowerdir, one upperdir, one workdir, nothing injected.
+    let options = try #require(line.components(separatedBy: " - overlay ").last?.split(separator: " ").last)
+    let keys = options.split(separator: ",").map { $0.split(separator: "=").first.map(String.init) ?? "" }
+    #expect(keys.filter { $0.hasPrefix("lowerdir") || $0 == "upperdir" || $0 == "workdir" } == ["lowerdir+", "upperdir", "workdir"])
+  }
+
+  /// T19: a layer whose /etc/hostname is a link to a host file. Writing it through the box must
+  /// not reach the host: file commands follow no link.
+  @Test func aLinkInALayerNeverReachesTheHost() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    try root.write("victim", "host file")
+    try root.write("layer/etc/placeholder", "")
+    symlink(root.path + "/victim", root.path + "/layer/etc/hostname")
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", ephemeralImages: true)
+    defer { kernel.teardown() }
+    try kernel.perform(.imageImport(image: ImageName(name: "evil"), directory: root.path + "/layer"))
+    try kernel.perform(.boxNew(box: "web"))
+    try kernel.perform(.unshare(box: "web", kinds: [.mnt]))
+    try kernel.perform(.overlay(box: "web", names: ["evil"], layers: ["evil", "busybox"]))
+    #expect(throws: KernelError.self) { try kernel.perform(.writeFile(box: "web", path: "/etc/hostname", text: "owned")) }
+    #expect(throws: KernelError.self) { try kernel.readFile(box: "web", path: "/etc/hostname") }
+    #expect(throws: KernelError.self) { try kernel.perform(.writeFile(box: "web", path: "/etc/hostname/x", text: "owned")) }
+    #expect(try String(contentsOfFile: root.path + "/victim", encoding: .utf8) == "host file")
+  }
+
+  /// Teardown removes the upper layers and the throwaway store; nothing stays under the state root.
+  @Test func teardownLeavesNothing() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", ephemeralImages: true)
+    try kernel.perform(.boxNew(box: "web"))
+    try kernel.perform(.unshare(box: "web", kinds: [.mnt]))
+    try kernel.perform(.overlay(box: "web", names: ["busybox"], layers: ["busybox"]))
+    try kernel.perform(.removeFile(box: "web", path: "/etc"))
+    kernel.teardown()
+    #expect(root.entries("/state") == [])
   }
 }

@@ -10,7 +10,7 @@ import Testing
 /// Networking on the real kernel: the same steps on LinuxKernel and on the simulator give the
 /// same errno, the same links, addresses and routes, and the same ping answers; and the
 /// machine's own network is exactly as it was, with no veth of ours in it, during and after.
-@Suite(.requiresRoot, .serialized) struct LinuxNetTests {
+@Suite(.requiresRoot, .serialized, .hostUnchanged) struct LinuxNetTests {
   static func cidr(_ s: String) -> IPv4CIDR { IPv4CIDR(s) ?? .any }
   static func ip(_ s: String) -> IPv4Address { IPv4Address(s) ?? IPv4Address(0) }
 

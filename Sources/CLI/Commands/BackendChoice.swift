@@ -13,7 +13,9 @@ enum BackendChoice {
     return .sim
   }
 
-  static func make(_ backend: Backend) throws(ExitError) -> any Kernel {
+  /// - Parameter ephemeralImages: the real backend keeps its image store in the session
+  ///   directory, removed with it (`boxwalk test`: every transcript starts from busybox alone).
+  static func make(_ backend: Backend, ephemeralImages: Bool = false) throws(ExitError) -> any Kernel {
     switch backend {
     case .sim:
       // The simulated host starts with this machine's names, so a session prints the same text
@@ -23,9 +25,18 @@ enum BackendChoice {
       func text<T>(_ field: inout T) -> String {
         withUnsafeBytes(of: &field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
       }
-      return SimulatedKernel(
+      let kernel = SimulatedKernel(
         hostname: text(&u.nodename), domainname: text(&u.__domainname),
         cgroupVersion: LinuxKernel.cgroupVersion() ?? .v2)
+      // `image import DIR` reads the directory as the real backend does.
+      kernel.hostDirectoryReader = { path in
+        do throws(KernelError) {
+          return .success(try HostDirectory.read(path))
+        } catch {
+          return .failure(HostDirectoryError(errno: error.errno, detail: error.call))
+        }
+      }
+      return kernel
     case .real:
       guard geteuid() == 0 else {
         throw ExitError(
@@ -37,7 +48,7 @@ enum BackendChoice {
           ])
       }
       do {
-        return try LinuxKernel()
+        return try LinuxKernel(ephemeralImages: ephemeralImages)
       } catch {
         throw ExitError(
           ExitStatus.precondition,

@@ -28,6 +28,11 @@ struct DoctorCommand: ParsableCommand {
     // boxwalk itself speaks rtnetlink; ip(8) is what the tests and the host snapshot check it with.
     lines.append(row(probe.which("ip") != nil, "iproute2 (ip, for tests and host snapshots)", "apt-get install iproute2"))
     lines.append(row(probe.busybox != nil, "busybox (the busybox base image)", "apt-get install busybox-static"))
+    lines.append(
+      row(
+        probe.which("docker-registry") != nil,
+        "docker-registry (optional: a registry server for image push/pull; oci:DIR registries need none)",
+        "apt-get install docker-registry, then docker-registry serve CONFIG with http.addr 127.0.0.1:PORT"))
     let backend = BackendChoice.automatic()
     lines.append("default backend here: \(backend.rawValue)")
     Terminal(colour: false).write(lines)

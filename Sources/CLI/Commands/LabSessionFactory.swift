@@ -31,7 +31,7 @@ struct LabSessionFactory: TranscriptSessionFactory {
   }
 
   func makeSession(backend: Backend) throws -> any TranscriptSession {
-    let kernel = try BackendChoice.make(backend)
+    let kernel = try BackendChoice.make(backend, ephemeralImages: true)
     do {
       return try Session(kernel: kernel)
     } catch {

@@ -151,5 +151,7 @@ int bw_install_fatal_interrupt_handler(void);
 #include "boxprocess.h"
 // The stress programs a box process runs against its cgroup limits.
 #include "stress.h"
+// openat2, xattrs, whiteouts, the overlay mount.
+#include "layerfs.h"
 
 #endif

@@ -86,23 +86,24 @@ public enum CommandTable {
       name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt",
       available: true),
     .init(
-      name: "image", usage: "image ls|import|pull|push ...", summary: "OCI images", area: "layers", available: false),
-    .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers", available: false),
+      name: "image", usage: "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF",
+      summary: "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)", area: "layers", available: true),
+    .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers", available: true),
     .init(
-      name: "overlay", usage: "overlay NAME[,NAME...]", summary: "a union root filesystem", area: "layers",
-      available: false),
+      name: "overlay", usage: "overlay NAME[,NAME...]", summary: "images or layers (first on top) plus a writable layer: the box's root filesystem", area: "layers",
+      available: true),
     .init(
       name: "rootfs", usage: "rootfs IMAGE", summary: "one image as the root filesystem", area: "layers",
       available: true),
     .init(
-      name: "write", usage: "write PATH TEXT", summary: "write a file in the box", area: "layers", available: false),
-    .init(name: "rm", usage: "rm PATH", summary: "remove a file in the box", area: "layers", available: false),
-    .init(name: "cat", usage: "cat PATH", summary: "print a file in the box", area: "layers", available: false),
-    .init(name: "ls", usage: "ls PATH", summary: "list a directory in the box", area: "layers", available: false),
-    .init(name: "which", usage: "which PATH", summary: "the layer a file comes from", area: "layers", available: false),
+      name: "write", usage: "write PATH TEXT", summary: "write a file in the box", area: "layers", available: true),
+    .init(name: "rm", usage: "rm PATH", summary: "remove a file in the box", area: "layers", available: true),
+    .init(name: "cat", usage: "cat PATH", summary: "print a file in the box", area: "layers", available: true),
+    .init(name: "ls", usage: "ls [PATH]", summary: "list a directory in the box", area: "layers", available: true),
+    .init(name: "which", usage: "which PATH", summary: "the layer a file comes from", area: "layers", available: true),
     .init(
-      name: "commit", usage: "commit NAME", summary: "the writable layer becomes an image", area: "layers",
-      available: false),
+      name: "commit", usage: "commit NAME", summary: "the writable layer becomes a new layer, and an image on top of the box's layers", area: "layers",
+      available: true),
     .init(
       name: "net veth", usage: "net veth [HOSTIF BOXIF]",
       summary: "a veth pair: one end on the host side, one in the box (veth-BOX and eth0)", area: "net",

@@ -73,6 +73,8 @@ enum StepText {
       return inNetwork(.box(box), "ip route add default via \(gateway)")
     case .ping(let side, let address):
       return inNetwork(side, "ping -c 1 -W 1 \(address)")
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
+      return layerShell(step)
     }
   }
 
@@ -266,6 +268,8 @@ enum StepText {
         "the reply must find its way back the same way. boxwalk checks the kernel's answer against its",
         "own model of the network, which is how it can say why a packet did not arrive.",
       ]
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
+      return layerWhy(step)
     case .setHostname, .setDomainname:
       return [
         "sethostname(2) and setdomainname(2) change the names stored in the UTS namespace the caller",
@@ -328,6 +332,12 @@ enum StepText {
       return "the mount point (or bind source) does not exist in the box's root filesystem"
     case (.map, .EPERM):
       return "a map can be written only once, only for a user namespace of the box's own, and only with outside IDs its parent namespace maps"
+    case (.writeFile, .ELOOP), (.removeFile, .ELOOP):
+      return "file commands follow no symbolic link (RESOLVE_NO_SYMLINKS): a link in a layer could point anywhere"
+    case (.writeFile, .EISDIR):
+      return "that path is a directory"
+    case (.imagePush, .ECONNREFUSED), (.imagePull, .ECONNREFUSED):
+      return "no registry listens there; start one (Debian's docker-registry) or use a directory registry, oci:NAME/..."
     case (.ipcNew, .EEXIST):
       return "an object with that key already exists in this IPC namespace (IPC_EXCL)"
     case (.join, .EPERM):

@@ -140,6 +140,15 @@ extension Session {
     case "net": try netCommand(args, line: line, into: &out)
     case "links": try linksCommand(args, into: &out)
     case "ping": try pingCommand(args, line: line, into: &out)
+    case "overlay": try overlayCommand(args, line: line, into: &out)
+    case "write": try writeCommand(args, line: line, into: &out)
+    case "rm": try rmCommand(args, line: line, into: &out)
+    case "cat": try catCommand(args, line: line, into: &out)
+    case "ls": try lsCommand(args, line: line, into: &out)
+    case "which": try whichCommand(args, line: line, into: &out)
+    case "commit": try commitCommand(args, line: line, into: &out)
+    case "layer": try layerCommand(args, into: &out)
+    case "image": try imageCommand(args, line: line, into: &out)
     case "quit", "exit":
       try arity(w[0], args, 0)
       quitRequested = true
@@ -291,6 +300,8 @@ extension Session {
       return ["\(box) sends what no other route covers to \(gateway)"]
     case .ping(let side, let address):
       return pingLines(side, address, result)
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
+      return layerSummary(step, result, before: before, after: t)
     }
   }
 

@@ -3,8 +3,6 @@ import Kernel
 /// `mount`, `umount`, `mounts`, `propagation`, `rootfs`, `pivot-root`, `chroot`: the box's mount
 /// namespace and root filesystem (mount_namespaces(7), pivot_root(2), chroot(2)).
 extension Session {
-  static let images = [BusyboxImage.name]
-
   func mountCommand(_ args: [String], line: String, into out: inout Output) throws {
     let box = try currentBox("mount")
     guard let kind = args.first else { throw usage("mount", "mount needs a type: proc, sysfs, tmpfs or bind") }
@@ -32,6 +30,11 @@ extension Session {
     let box = try currentBox("umount")
     let path = try checkPath(args[0])
     try refuseIfSharingHostMounts(box, "umount")
+    if path == "/", tree.value(at: StatePath(keys: box, "fs")) != nil {
+      throw LabError(
+        "umount / would take \(box)'s overlay, its root filesystem, away from under the file commands",
+        [("fix", "box rm \(box) removes the box, its overlay and its upper layer"), LabError.unchanged])
+    }
     let mounted = mountPaths(box)
     guard mounted.contains(path) else {
       throw LabError(
@@ -81,22 +84,6 @@ extension Session {
     try runStep(.propagation(box: box, mode: mode), input: line, into: &out)
   }
 
-  func rootfsCommand(_ args: [String], line: String, into out: inout Output) throws {
-    try arity("rootfs", args, 1)
-    let box = try currentBox("rootfs")
-    guard Self.images.contains(args[0]) else {
-      throw LabError(
-        "no image named \(JSON.quote(escapedForTerminal(args[0])))",
-        [("images", Self.images.joined(separator: " ")), LabError.unchanged])
-    }
-    try refuseIfSharingHostMounts(box, "rootfs")
-    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
-    guard root == "host" else {
-      throw LabError("\(box) already has a root filesystem: \(root)", [("fix", "box new for a fresh box"), LabError.unchanged])
-    }
-    try runStep(.rootfs(box: box, image: args[0]), input: line, into: &out)
-  }
-
   /// `pivot-root` and `chroot` both need a prepared root filesystem.
   func enterRootCommand(_ name: String, _ args: [String], line: String, into out: inout Output) throws {
     try arity(name, args, 0)
@@ -106,7 +93,7 @@ extension Session {
     guard root.hasSuffix("(prepared)") else {
       throw LabError(
         root == "host" ? "\(box) has no root filesystem to switch to" : "\(box) already switched: its root is \(root)",
-        [("fix", root == "host" ? "rootfs busybox prepares one" : "box new for a fresh box"), LabError.unchanged])
+        [("fix", root == "host" ? "rootfs busybox or overlay busybox prepares one" : "box new for a fresh box"), LabError.unchanged])
     }
     try runStep(name == "chroot" ? .chroot(box: box) : .pivotRoot(box: box), input: line, into: &out)
   }

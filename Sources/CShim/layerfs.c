@@ -1,0 +1,84 @@
+// See include/layerfs.h.
+#define _GNU_SOURCE
+#include "layerfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#ifndef SYS_openat2
+#define SYS_openat2 437 /* Linux 5.6, the same number on every architecture */
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#define SYS_move_mount 429
+#endif
+
+// struct open_how of linux/openat2.h.
+struct bw_open_how {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+
+int bw_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve) {
+  struct bw_open_how how = {.flags = (uint64_t)(unsigned)flags | O_CLOEXEC, .mode = mode, .resolve = resolve};
+  // openat2 rejects a mode without O_CREAT or O_TMPFILE.
+  if (!(flags & O_CREAT)) how.mode = 0;
+  return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+ssize_t bw_fgetxattr(int fd, const char *name, void *value, size_t size) {
+  return fgetxattr(fd, name, value, size);
+}
+
+int bw_fsetxattr(int fd, const char *name, const void *value, size_t size) {
+  return fsetxattr(fd, name, value, size, 0);
+}
+
+int bw_mknod_whiteout(int dirfd, const char *name) { return mknodat(dirfd, name, S_IFCHR | 0, makedev(0, 0)); }
+
+int bw_is_whiteout_device(unsigned long long dev) { return major(dev) == 0 && minor(dev) == 0; }
+
+#define BW_FSCONFIG_SET_STRING 1
+#define BW_FSCONFIG_CMD_CREATE 6
+#define BW_OVERLAY_NOSUID 0x00000002
+#define BW_OVERLAY_NODEV 0x00000004
+#define BW_OVERLAY_MOVE_EMPTY_PATH 0x00000004
+
+int bw_mount_overlay(const char *target, const char *const *lowers, int count, const char *upper,
+                     const char *work, const char **stage) {
+  int fsfd = -1, mntfd = -1, rc = -1, err = 0;
+  *stage = "fsopen";
+  fsfd = (int)syscall(SYS_fsopen, "overlay", 1 /* FSOPEN_CLOEXEC */);
+  if (fsfd < 0) goto out;
+  *stage = "fsconfig(lowerdir+)";
+  for (int i = 0; i < count; i++) {
+    if (syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0) goto out;
+  }
+  *stage = "fsconfig(upperdir)";
+  if (syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0) goto out;
+  *stage = "fsconfig(workdir)";
+  if (syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_SET_STRING, "workdir", work, 0) < 0) goto out;
+  *stage = "fsconfig(FSCONFIG_CMD_CREATE)";
+  if (syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto out;
+  *stage = "fsmount";
+  mntfd = (int)syscall(SYS_fsmount, fsfd, 1 /* FSMOUNT_CLOEXEC */, BW_OVERLAY_NOSUID | BW_OVERLAY_NODEV);
+  if (mntfd < 0) goto out;
+  *stage = "move_mount";
+  if (syscall(SYS_move_mount, mntfd, "", AT_FDCWD, target, BW_OVERLAY_MOVE_EMPTY_PATH) < 0) goto out;
+  rc = 0;
+out:
+  err = errno;
+  if (mntfd >= 0) close(mntfd);
+  if (fsfd >= 0) close(fsfd);
+  errno = err;
+  return rc;
+}

@@ -1,0 +1,30 @@
+/// The lines `image push`, `image pull` and `commit` print, written once for both kernels.
+public enum ImageTransfer {
+  public static func pushedLayer(_ name: String, existed: Bool) -> String {
+    "layer \(name): " + (existed ? "already in the registry" : "pushed")
+  }
+  public static func pushedConfig(existed: Bool) -> String {
+    "config: " + (existed ? "already in the registry" : "pushed")
+  }
+  public static func pushedManifest(_ ref: RegistryRef) -> String {
+    "manifest: pushed, \(ref.repository):\(ref.tag) names it now"
+  }
+  public static func notInRegistry(_ ref: RegistryRef) -> String {
+    "\(ref.registry) has no \(ref.repository):\(ref.tag)"
+  }
+  public static func pulledManifest(_ ref: RegistryRef, layers: Int) -> String {
+    "manifest: \(ref.repository):\(ref.tag), \(layers) layer" + (layers == 1 ? "" : "s")
+  }
+  public static func pulledLayer(_ name: String, existed: Bool) -> String {
+    "layer \(name): " + (existed ? "already here" : "pulled")
+  }
+  /// The name a pulled layer gets when the registry gives none, or one this store uses for other
+  /// content: `sha256-` and the first 12 hex digits of its diff_id.
+  public static func fallbackName(_ diffID: String) -> String {
+    "sha256-" + String(diffID.dropFirst(7).prefix(12))
+  }
+  /// `commit`: the layer's digest and its tar entries, so the OCI whiteout form is visible.
+  public static func committed(_ name: String, diffID: String, tarNames: [String]) -> [String] {
+    ["new layer \(name), diff_id \(diffID.prefix(19)), tar entries:"] + tarNames.map { "  " + $0 }
+  }
+}

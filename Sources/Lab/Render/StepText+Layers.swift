@@ -1,0 +1,95 @@
+import Kernel
+
+/// Shell equivalents and explanations of the layer and image steps.
+extension StepText {
+  static func layerShell(_ step: Step) -> String {
+    switch step {
+    case .overlay(let box, _, let layers):
+      let lower = layers.map { "<layer \($0)>" }.joined(separator: ":")
+      return
+        "mkdir <\(box) upper> <\(box) work> && nsenter --target <\(box)> --mount mount -t overlay overlay -o nosuid,nodev,lowerdir=\(lower),upperdir=<\(box) upper>,workdir=<\(box) work> <\(box) rootfs>"
+    case .writeFile(let box, let path, let text):
+      return
+        "mkdir -p <\(box) root>\(shellQuote(Overlay.parent(of: path))) && echo \(shellQuote(text)) > <\(box) root>\(shellQuote(path))"
+    case .removeFile(let box, let path):
+      return "rm -r <\(box) root>\(shellQuote(path))"
+    case .commit(let box, let image):
+      return
+        "docker commit <\(box)> \(image)   # by hand: tar -C <\(box) upper> -c . (whiteouts as .wh. files) | gzip, then sha256sum"
+    case .imageImport(let image, let directory):
+      return
+        "tar -C \(shellQuote(directory)) --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -c . | gzip | docker import - \(image)"
+    case .imageTag(let source, let target):
+      return "docker tag \(source) \(target)"
+    case .imagePush(let image, let ref):
+      return "skopeo copy oci:<store>:\(image.full) " + transport(ref)
+    case .imagePull(let ref):
+      return "skopeo copy " + transport(ref) + " oci:<store>:\(ref.localName.full)"
+    default:
+      return ""
+    }
+  }
+
+  /// How skopeo(1) names the same place.
+  static func transport(_ ref: RegistryRef) -> String {
+    switch ref.location {
+    case .server(let host, let port): "--dest-tls-verify=false docker://\(host):\(port)/\(ref.repository):\(ref.tag)"
+    case .directory(let dir): "oci:<\(dir) registry>:\(ref.repository):\(ref.tag)"
+    }
+  }
+
+  static func layerWhy(_ step: Step) -> [String] {
+    switch step {
+    case .overlay:
+      return [
+        "overlayfs stacks read-only lower directories, the first on top, under one writable upper",
+        "directory, and shows their union. Reading finds the topmost copy of a file; a write copies",
+        "the file up into the upper layer first, so the lower layers never change and many boxes can",
+        "share them. This is how Docker's overlay2 driver builds a container's root filesystem.",
+        "Each layer is given with its own fsconfig(2) call, so no path can inject a mount option.",
+        "See Documentation/filesystems/overlayfs.rst.",
+      ]
+    case .writeFile:
+      return [
+        "Opening a lower file for writing makes overlayfs copy it up: the file and every directory",
+        "above it are copied into the upper layer, then changed there. A new file goes straight into",
+        "the upper layer; a new directory where a whiteout was becomes opaque, hiding what the lower",
+        "layers have beneath it (overlayfs.rst, \"whiteouts and opaque directories\").",
+      ]
+    case .removeFile:
+      return [
+        "A lower layer cannot change, so removing a file that a lower layer has leaves a whiteout in",
+        "the upper layer: a character device with device number 0/0 that hides the name. A file only",
+        "in the upper layer is simply removed. A directory goes entry by entry, then becomes a whiteout.",
+      ]
+    case .commit:
+      return [
+        "An image is a stack of layers; a container adds a writable one, and `docker commit` turns",
+        "it into a new layer: a tar of the upper directory. The tar uses the OCI form of whiteouts",
+        "(.wh.NAME, and .wh..wh..opq for an opaque directory) because a tar of device nodes would not",
+        "travel. boxwalk writes it reproducibly (sorted, mtime 0, uid 0), so the same change gives the",
+        "same sha256 everywhere: the layer's diff_id. OCI image spec, layer.md.",
+      ]
+    case .imageImport:
+      return [
+        "A directory becomes a layer tar, gzip-compressed; the image's config lists the tar's sha256",
+        "(its diff_id) and the manifest the compressed blob's digest, size and media type. All three",
+        "are blobs in the OCI image layout, named by their sha256 (image-layout.md).",
+      ]
+    case .imageTag:
+      return [
+        "A tag is a name for a manifest. The image layout's index.json lists each manifest with its",
+        "name (org.opencontainers.image.ref.name); tagging adds a line, and copies no layer.",
+      ]
+    case .imagePush, .imagePull:
+      return [
+        "A registry stores blobs by digest and manifests by tag. Push asks for each blob first (HEAD),",
+        "uploads only the missing ones (POST, then PUT with ?digest=), and puts the manifest last,",
+        "under its tag. Pull reads the manifest, then fetches only the layers this host lacks, and",
+        "checks every sha256. OCI distribution spec; a directory registry is an OCI image layout.",
+      ]
+    default:
+      return []
+    }
+  }
+}

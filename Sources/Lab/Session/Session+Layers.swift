@@ -1,0 +1,413 @@
+import Kernel
+
+/// `overlay`, `rootfs` images, the file commands (`write`, `rm`, `cat`, `ls`, `which`), `commit`,
+/// `layer ls` and `image ls|import|push|pull` (SPEC §3, "layers, images").
+extension Session {
+  // MARK: Root filesystems
+
+  func overlayCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("overlay", args, 1)
+    let box = try currentBox("overlay")
+    let names = args[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    var layers: [String] = []
+    for name in names {
+      for layer in try resolveLayers(name) where !layers.contains(layer) { layers.append(layer) }
+    }
+    guard layers.count <= Overlay.maxLayers else {
+      throw LabError(
+        "\(layers.count) layers are more than boxwalk stacks",
+        [("rule", "at most \(Overlay.maxLayers) lower layers (the kernel allows 500)"), LabError.unchanged])
+    }
+    try refuseIfSharingHostMounts(box, "overlay")
+    try requireHostRoot(box)
+    try runStep(.overlay(box: box, names: names, layers: layers), input: line, into: &out)
+  }
+
+  func rootfsCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("rootfs", args, 1)
+    let box = try currentBox("rootfs")
+    let image = try existingImage(args[0])
+    try refuseIfSharingHostMounts(box, "rootfs")
+    try requireHostRoot(box)
+    try runStep(.rootfs(box: box, image: image), input: line, into: &out)
+  }
+
+  /// The layers a name stands for: an image's (top first), or one layer.
+  func resolveLayers(_ name: String) throws -> [String] {
+    if let image = try? ImageName.parse(name).get(),
+      case .list(let items)? = tree.value(at: StatePath(keys: "host", "images", image.description, "layers"))
+    {
+      return items.compactMap(\.stringValue)
+    }
+    if tree.value(at: StatePath(keys: "host", "layers", name)) != nil { return [name] }
+    if case .failure(let e) = ImageName.parse(name) {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(name))) is not an image or layer name",
+        [("rule", e.rule), ("images", imageNames().joined(separator: " ")), LabError.unchanged])
+    }
+    var details: [(String, String)] = [
+      ("images", imageNames().joined(separator: " ")), ("layers", layerNames().joined(separator: " ")),
+    ]
+    if let near = Nearest.match(name, in: imageNames() + layerNames()) { details.append(("did you mean", near)) }
+    details.append(LabError.unchanged)
+    throw LabError("no image or layer named \(JSON.quote(escapedForTerminal(name)))", details)
+  }
+
+  func existingImage(_ text: String) throws -> String {
+    let image: ImageName
+    switch ImageName.parse(text) {
+    case .success(let i): image = i
+    case .failure(let e):
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is not an image name", [("rule", e.rule), LabError.unchanged])
+    }
+    guard tree.value(at: StatePath(keys: "host", "images", image.description)) != nil else {
+      var details: [(String, String)] = [("images", imageNames().joined(separator: " "))]
+      if let near = Nearest.match(image.description, in: imageNames()) { details.append(("did you mean", near)) }
+      details.append(LabError.unchanged)
+      throw LabError("no image named \(JSON.quote(escapedForTerminal(text)))", details)
+    }
+    return image.description
+  }
+
+  func requireHostRoot(_ box: String) throws {
+    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
+    guard root == "host" else {
+      throw LabError(
+        "\(box) already has a root filesystem: \(root)", [("fix", "box new for a fresh box"), LabError.unchanged])
+    }
+  }
+
+  func imageNames() -> [String] {
+    guard case .map(let m)? = tree.value(at: StatePath(keys: "host", "images")) else { return [] }
+    return m.keys
+  }
+
+  func layerNames() -> [String] {
+    guard case .map(let m)? = tree.value(at: StatePath(keys: "host", "layers")) else { return [] }
+    return m.keys
+  }
+
+  // MARK: Files
+
+  /// The box whose root filesystem the file commands address; refused while it has none (its
+  /// paths would be the host's files).
+  func fileBox(_ command: String) throws -> String {
+    let box = try currentBox(command)
+    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
+    guard root != "host" else {
+      throw LabError(
+        "\(box) has no root filesystem of its own, so \(command) would touch the host's files",
+        [("fix", "overlay busybox (or rootfs busybox) gives it one"), LabError.unchanged])
+    }
+    return box
+  }
+
+  func writeCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("write", args, 2)
+    let box = try fileBox("write")
+    let path = try checkPath(args[0])
+    try refuseRoot(path, "write")
+    guard !args[1].contains("\0"), args[1].utf8.count <= 4096 else {
+      throw LabError("the text has a NUL byte or is longer than 4096 bytes", [LabError.unchanged])
+    }
+    try runStep(.writeFile(box: box, path: path, text: args[1]), input: line, into: &out)
+  }
+
+  func rmCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("rm", args, 1)
+    let box = try fileBox("rm")
+    let path = try checkPath(args[0])
+    try refuseRoot(path, "rm")
+    try runStep(.removeFile(box: box, path: path), input: line, into: &out)
+  }
+
+  func refuseRoot(_ path: String, _ command: String) throws {
+    if path == "/" {
+      throw LabError(
+        "\(command) / would act on the root directory itself", [("fix", "name a path below /"), LabError.unchanged])
+    }
+  }
+
+  func catCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("cat", args, 1)
+    let box = try fileBox("cat")
+    let path = try checkPath(args[0])
+    let bytes = try reading(line) { () throws(KernelError) in try kernel.readFile(box: box, path: path) }
+    var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+      escapedForTerminal(String(decoding: $0, as: UTF8.self))
+    }
+    if lines.last == "" { lines.removeLast() }
+    out.lines += lines
+  }
+
+  func lsCommand(_ args: [String], line: String, into out: inout Output) throws {
+    guard args.count <= 1 else { throw tooMany("ls", args) }
+    let box = try fileBox("ls")
+    let path = try checkPath(args.first ?? "/")
+    let entries = try reading(line) { () throws(KernelError) in try kernel.listDirectory(box: box, path: path) }
+    if entries.isEmpty { out.lines.append("(empty)") }
+    for e in entries {
+      switch e.kind {
+      case .directory: out.lines.append(escapedForTerminal(e.name) + "/")
+      case .symlink(let target): out.lines.append(escapedForTerminal(e.name) + " -> " + escapedForTerminal(target))
+      default: out.lines.append(escapedForTerminal(e.name))
+      }
+    }
+  }
+
+  func whichCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("which", args, 1)
+    let box = try fileBox("which")
+    let path = try checkPath(args[0])
+    guard tree.value(at: StatePath(keys: box, "fs")) != nil else {
+      throw LabError(
+        "\(box)'s root filesystem is a plain copy, not layers: every file in it is its own",
+        [("fix", "overlay IMAGE in a fresh box shows where each file comes from"), LabError.unchanged])
+    }
+    let found: (layer: String, kind: LayerEntryKind)
+    do {
+      found = try kernel.origin(box: box, path: path)
+    } catch {
+      if error.errno == .ENOENT, whiteouts(box).contains(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+        throw LabError(
+          "\(path) is not in \(box)'s root filesystem",
+          [("why", "a whiteout in the upper layer hides what the layers below have there"), LabError.unchanged])
+      }
+      if error.errno == .ENOENT, let dir = opaqueAncestor(box, of: path) {
+        throw LabError(
+          "\(path) is not in \(box)'s root filesystem",
+          [
+            ("why", "\(dir) is an opaque directory in the upper layer: it hides what the layers below have in it"),
+            LabError.unchanged,
+          ])
+      }
+      throw readError(error, line)
+    }
+    let what =
+      switch found.kind {
+      case .directory: "directory"
+      case .symlink: "symlink"
+      default: "file"
+      }
+    if found.layer == "upper" {
+      out.lines.append("\(path): \(what) in the upper layer (\(box)'s own, writable)")
+    } else {
+      out.lines.append("\(path): \(what) from layer \(found.layer) (read-only)")
+    }
+  }
+
+  func opaqueAncestor(_ box: String, of path: String) -> String? {
+    var dir = Overlay.parent(of: path)
+    while dir != "/" {
+      if tree.value(at: StatePath([.key(box), .key("fs"), .key("upper"), .key(dir)]))?.stringValue == "opaque dir" {
+        return dir
+      }
+      dir = Overlay.parent(of: dir)
+    }
+    return nil
+  }
+
+  func whiteouts(_ box: String) -> [String] {
+    guard case .list(let items)? = tree.value(at: StatePath(keys: box, "fs", "whiteouts")) else { return [] }
+    return items.compactMap(\.stringValue)
+  }
+
+  /// Runs a read on the kernel; a failure reads like a failed step.
+  func reading<T>(_ line: String, _ body: () throws(KernelError) -> T) throws -> T {
+    do {
+      return try body()
+    } catch {
+      throw readError(error, line)
+    }
+  }
+
+  func readError(_ error: KernelError, _ line: String) -> LabError {
+    var details: [(String, String)] = [("command", escapedForTerminal(line))]
+    if let detail = error.detail { details.append(("detail", detail)) }
+    details.append(("meaning", "\(error.errno.name): \(error.errno.meaning)"))
+    if error.errno == .ELOOP {
+      details.append(
+        ("why", "file commands follow no symbolic link (RESOLVE_NO_SYMLINKS): a link in a layer could point anywhere"))
+    }
+    return LabError("\(error.call): \(error.errno.name)", details)
+  }
+
+  // MARK: Layers and images
+
+  func commitCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("commit", args, 1)
+    let box = try fileBox("commit")
+    let image = try newImageName(args[0])
+    guard tree.value(at: StatePath(keys: box, "fs")) != nil else {
+      throw LabError(
+        "\(box)'s root filesystem is a plain copy: there is no upper layer to commit",
+        [("fix", "overlay IMAGE gives a box layers"), LabError.unchanged])
+    }
+    try runStep(.commit(box: box, image: image), input: line, into: &out)
+  }
+
+  /// A name for a new local image: not a registry reference, not taken.
+  func newImageName(_ text: String) throws -> ImageName {
+    if (try? RegistryRef.parse(text).get()) != nil {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is a registry reference; local images are NAME[:TAG]",
+        [("fix", "name it app:v1, then image push HOST:PORT/app:v1"), LabError.unchanged])
+    }
+    let image: ImageName
+    switch ImageName.parse(text) {
+    case .success(let i): image = i
+    case .failure(let e):
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is not an image name", [("rule", e.rule), LabError.unchanged])
+    }
+    if tree.value(at: StatePath(keys: "host", "images", image.description)) != nil
+      || tree.value(at: StatePath(keys: "host", "layers", image.description)) != nil
+    {
+      throw LabError(
+        "an image or layer named \(image) exists", [("fix", "pick another name or tag (app:v2)"), LabError.unchanged])
+    }
+    return image
+  }
+
+  func layerCommand(_ args: [String], into out: inout Output) throws {
+    guard let sub = args.first else { throw usage("layer", "layer needs a subcommand: ls") }
+    guard sub == "ls" else { throw unknown("layer \(sub)", candidates: ["layer ls"]) }
+    try arity("layer ls", Array(args.dropFirst()), 0)
+    try refresh()
+    var rows = [["LAYER", "FILES", "DIFF_ID", "USED BY"]]
+    guard case .map(let layers)? = tree.value(at: StatePath(keys: "host", "layers")) else { return }
+    for (name, v) in layers.entries {
+      let id = v["diff_id"]
+      let digest = id.map { $0.isVolatile ? "(this host's)" : String(($0.stringValue ?? "").prefix(19)) } ?? "?"
+      let users = imageNames().filter { image in
+        tree.value(at: StatePath(keys: "host", "images", image, "layers")).map { l in
+          if case .list(let items) = l { return items.contains(.string(name)) }
+          return false
+        } ?? false
+      }
+      rows.append([name, v["files"].map(\.scalarText) ?? "?", digest, users.joined(separator: " ")])
+    }
+    out.lines += DiffTable.table(rows)
+  }
+
+  func imageCommand(_ args: [String], line: String, into out: inout Output) throws {
+    guard let sub = args.first else { throw usage("image", "image needs a subcommand: ls, import, tag, push or pull") }
+    let rest = Array(args.dropFirst())
+    switch sub {
+    case "ls":
+      try arity("image ls", rest, 0)
+      try refresh()
+      var rows = [["IMAGE", "LAYERS (top first)"]]
+      guard case .map(let images)? = tree.value(at: StatePath(keys: "host", "images")) else { return }
+      for (name, v) in images.entries {
+        let layers: [String] = {
+          if case .list(let items)? = v["layers"] { return items.compactMap(\.stringValue) }
+          return []
+        }()
+        rows.append([name, layers.joined(separator: " ")])
+      }
+      out.lines += rows.count == 1 ? ["no images"] : DiffTable.table(rows)
+    case "import":
+      try arity("image import", rest, 2)
+      let image = try newImageName(rest[0])
+      if BoxPath.problem(rest[1]) != nil {
+        throw LabError(
+          "\(JSON.quote(escapedForTerminal(rest[1]))) is not a directory boxwalk imports",
+          [
+            ("rule", "an absolute host path, without . or .. parts, // or a trailing /"), ("example", "/srv/app"),
+            LabError.unchanged,
+          ])
+      }
+      try runStep(.imageImport(image: image, directory: rest[1]), input: line, into: &out)
+    case "tag":
+      try arity("image tag", rest, 2)
+      let source = try ImageName.parse(existingImage(rest[0])).get()
+      let target: ImageName
+      if let ref = try? RegistryRef.parse(rest[1]).get() {
+        target = ref.localName
+      } else {
+        target = try newImageName(rest[1])
+      }
+      try runStep(.imageTag(source: source, target: target), input: line, into: &out)
+    case "push":
+      try arity("image push", rest, 1)
+      let ref = try registryRef(rest[0])
+      // As docker push: the local image named by the whole reference (image tag makes one),
+      // else the one named REPOSITORY:TAG.
+      let local = [ref.localName, ImageName(name: ref.repository, tag: ref.tag)].first {
+        tree.value(at: StatePath(keys: "host", "images", $0.description)) != nil
+      }
+      guard let local else {
+        throw LabError(
+          "no local image \(ref) or \(ImageName(name: ref.repository, tag: ref.tag)) to push",
+          [
+            ("rule", "image push REF sends the local image named REF, or REPOSITORY:TAG"),
+            ("fix", "image tag IMAGE \(ref)"), ("images", imageNames().joined(separator: " ")), LabError.unchanged,
+          ])
+      }
+      try runStep(.imagePush(image: local, ref: ref), input: line, into: &out)
+    case "pull":
+      try arity("image pull", rest, 1)
+      try runStep(.imagePull(ref: try registryRef(rest[0])), input: line, into: &out)
+    default:
+      throw unknown("image \(sub)", candidates: ["ls", "import", "tag", "push", "pull"].map { "image " + $0 })
+    }
+  }
+
+  func registryRef(_ text: String) throws -> RegistryRef {
+    switch RegistryRef.parse(text) {
+    case .success(let ref): return ref
+    case .failure(let e):
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is not a registry reference",
+        [("rule", e.rule), ("example", "localhost:5000/app:v1 or oci:shelf/app:v1"), LabError.unchanged])
+    }
+  }
+
+  // MARK: Rendering
+
+  func layerSummary(_ step: Step, _ result: StepResult, before: StateValue, after t: StateValue) -> [String] {
+    switch step {
+    case .overlay(let box, let names, let layers):
+      return [
+        "\(box)'s root filesystem is an overlay of \(names.joined(separator: ",")) (layers \(layers.joined(separator: " "))) under a writable upper layer, not entered yet"
+      ]
+    case .writeFile(let box, let path, _) where t.value(at: StatePath(keys: box, "fs")) == nil:
+      return ["wrote \(path) in \(box)'s root filesystem"]
+    case .writeFile(let box, let path, _):
+      let was = before.value(at: StatePath([.key(box), .key("fs"), .key("files"), .key(path), .key("layer")]))?
+        .stringValue
+      let how =
+        switch was {
+        case nil: "a new file in the upper layer"
+        case "upper": "the upper layer's copy changed"
+        case let layer?: "copied up from layer \(layer) first; \(layer) itself did not change"
+        }
+      return ["wrote \(path) in \(box): \(how)"]
+    case .removeFile(let box, let path):
+      let whiteout = t.value(at: StatePath([.key(box), .key("fs"), .key("upper"), .key(path)]))?.stringValue
+      guard t.value(at: StatePath(keys: box, "fs")) != nil else {
+        return ["removed \(path) from \(box)'s root filesystem"]
+      }
+      return whiteout == LayerEntryKind.whiteout.word
+        ? [
+          "removed \(path) from \(box): a whiteout in the upper layer hides the lower layers' copy, which did not change"
+        ]
+        : ["removed \(path) from \(box): it was only in the upper layer"]
+    case .commit(let box, let image):
+      return result.output.isEmpty
+        ? [] : ["image \(image) is \(box)'s upper layer on top of its layers; \(box) goes on with the same upper layer"]
+    case .imageImport(let image, let directory):
+      return ["image \(image): one layer, made from \(directory)"]
+    case .imageTag(let source, let target):
+      return ["\(target) now names the same image as \(source)"]
+    case .imagePush(let image, let ref):
+      return [image == ref.localName ? "pushed \(ref)" : "pushed \(image) to \(ref)"]
+    case .imagePull(let ref):
+      return ["pulled \(ref); overlay or rootfs take it by that name"]
+    default:
+      return []
+    }
+  }
+}

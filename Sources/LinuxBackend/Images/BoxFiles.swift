@@ -1,0 +1,168 @@
+import CShim
+import Glibc
+import Kernel
+
+/// The file commands on the real kernel, made by the REPL process itself. It reaches the box's
+/// root filesystem through /proc/HELPER/root: that magic link is the helper's root directory in
+/// the helper's own mount namespace, so the REPL sees the overlay even though it is mounted only
+/// in the box's namespace (proc(5), /proc/pid/root). File operations are no namespace change, so
+/// the multi-threaded REPL may make them (DESIGN.md keeps only unshare, setns, mount and the root
+/// switches in the helper).
+///
+/// A plain path through /proc/PID/root would resolve an absolute symbolic link against the
+/// REPL's root, the host's: a layer with `etc/hostname -> /etc/shadow` would write the host's
+/// file (runc CVE-2021-30465 and CVE-2026-41579 are of this kind). So every path is resolved with
+/// openat2(2) beneath a descriptor of the box's root, following no symbolic link at all.
+struct BoxFiles {
+  /// The box's root directory as the REPL reaches it.
+  let root: String
+
+  static let resolve = UInt64(BW_RESOLVE_IN_ROOT | BW_RESOLVE_NO_SYMLINKS)
+  static let pathFlag = Int32(BW_O_PATH)
+
+  struct Failure: Error {
+    /// Which of the step's calls failed (see Step.layerCalls).
+    var callIndex: Int
+    var errno: Int32
+  }
+
+  private func openRoot() throws(Failure) -> Int32 {
+    let fd = open(root, Self.pathFlag | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { throw Failure(callIndex: 0, errno: errno) }
+    return fd
+  }
+
+  static func relative(_ path: String) -> String { path == "/" ? "." : String(path.dropFirst()) }
+
+  /// The parent directory of `path`, opened one component at a time with no link followed; with
+  /// `create`, missing ones are made (mode 0755, whatever the umask), like mkdir -p.
+  private func parent(_ rootfd: Int32, _ path: String, create: Bool, openIndex: Int) throws(Failure) -> Int32 {
+    var dirfd = dup(rootfd)
+    guard dirfd >= 0 else { throw Failure(callIndex: openIndex, errno: errno) }
+    for part in Overlay.parent(of: path).split(separator: "/").map(String.init) {
+      var next = bw_openat2(dirfd, part, Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
+      if next < 0 && errno == ENOENT && create {
+        if mkdirat(dirfd, part, 0o755) != 0 && errno != EEXIST {
+          let failure = errno
+          close(dirfd)
+          throw Failure(callIndex: 0, errno: failure)
+        }
+        fchmodat(dirfd, part, 0o755, 0)
+        next = bw_openat2(dirfd, part, Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
+      }
+      let failure = errno
+      close(dirfd)
+      guard next >= 0 else { throw Failure(callIndex: openIndex, errno: failure) }
+      dirfd = next
+    }
+    return dirfd
+  }
+
+  /// `write`: truncate and write the file, creating it (0644) when it is missing.
+  func write(_ path: String, _ bytes: [UInt8]) throws(Failure) {
+    let rootfd = try openRoot()
+    defer { close(rootfd) }
+    let dirfd = try parent(rootfd, path, create: true, openIndex: 1)
+    defer { close(dirfd) }
+    let name = Overlay.baseName(path)
+    var fd = bw_openat2(dirfd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW, 0, Self.resolve)
+    if fd < 0 && errno == ENOENT {
+      fd = bw_openat2(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644, Self.resolve)
+      if fd >= 0 { fchmod(fd, 0o644) }
+    }
+    guard fd >= 0 else { throw Failure(callIndex: 1, errno: errno) }
+    defer { close(fd) }
+    do {
+      try FileDescriptors.writeAll(fd, bytes, shown: path)
+    } catch {
+      throw Failure(callIndex: 2, errno: error.errno)
+    }
+  }
+
+  /// `rm`: unlink a file; a directory loses its entries first (rm -r), never crossing into
+  /// another mounted file system.
+  func remove(_ path: String) throws(Failure) {
+    let rootfd = try openRoot()
+    defer { close(rootfd) }
+    let dirfd = try parent(rootfd, path, create: false, openIndex: 0)
+    defer { close(dirfd) }
+    let name = Overlay.baseName(path)
+    var st = stat()
+    guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Failure(callIndex: 1, errno: errno) }
+    if st.st_mode & S_IFMT == S_IFDIR {
+      var parentStat = stat()
+      fstat(dirfd, &parentStat)
+      guard st.st_dev == parentStat.st_dev else { throw Failure(callIndex: 1, errno: EBUSY) }
+      try removeTree(dirfd, name, device: st.st_dev)
+    } else if unlinkat(dirfd, name, 0) != 0 {
+      throw Failure(callIndex: 1, errno: errno)
+    }
+  }
+
+  private func removeTree(_ dirfd: Int32, _ name: String, device: dev_t) throws(Failure) {
+    let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else { throw Failure(callIndex: 1, errno: errno) }
+    defer { close(fd) }
+    for entry in try names(fd) {
+      var st = stat()
+      guard fstatat(fd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Failure(callIndex: 1, errno: errno) }
+      if st.st_mode & S_IFMT == S_IFDIR {
+        guard st.st_dev == device else { throw Failure(callIndex: 1, errno: EBUSY) }
+        try removeTree(fd, entry, device: device)
+      } else if unlinkat(fd, entry, 0) != 0 {
+        throw Failure(callIndex: 1, errno: errno)
+      }
+    }
+    guard unlinkat(dirfd, name, AT_REMOVEDIR) == 0 else { throw Failure(callIndex: 1, errno: errno) }
+  }
+
+  /// `cat`: the first FileCalls.maxRead bytes.
+  func read(_ path: String) throws(Failure) -> [UInt8] {
+    let rootfd = try openRoot()
+    defer { close(rootfd) }
+    let fd = bw_openat2(rootfd, Self.relative(path), O_RDONLY | O_NOFOLLOW, 0, Self.resolve)
+    guard fd >= 0 else { throw Failure(callIndex: 0, errno: errno) }
+    defer { close(fd) }
+    do {
+      return try FileDescriptors.readAll(fd, shown: path, limit: FileCalls.maxRead)
+    } catch {
+      throw Failure(callIndex: 0, errno: error.errno)
+    }
+  }
+
+  /// `ls`: names with their kinds, sorted by bytes.
+  func list(_ path: String) throws(Failure) -> [DirectoryEntry] {
+    let rootfd = try openRoot()
+    defer { close(rootfd) }
+    let fd = bw_openat2(rootfd, Self.relative(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, Self.resolve)
+    guard fd >= 0 else { throw Failure(callIndex: 0, errno: errno) }
+    defer { close(fd) }
+    var out: [DirectoryEntry] = []
+    for name in try names(fd) {
+      var st = stat()
+      guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+      switch st.st_mode & S_IFMT {
+      case S_IFDIR: out.append(DirectoryEntry(name: name, kind: .directory(opaque: false)))
+      case S_IFLNK:
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let n = readlinkat(fd, name, &buffer, buffer.count)
+        let target = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        out.append(DirectoryEntry(name: name, kind: .symlink(target: target)))
+      default: out.append(DirectoryEntry(name: name, kind: .file([])))
+      }
+    }
+    return out
+  }
+
+  private func names(_ fd: Int32) throws(Failure) -> [String] {
+    let copy = dup(fd)
+    guard copy >= 0, let dir = fdopendir(copy) else { throw Failure(callIndex: 0, errno: errno) }
+    defer { closedir(dir) }
+    var out: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      if name != "." && name != ".." { out.append(name) }
+    }
+    return out.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+  }
+}

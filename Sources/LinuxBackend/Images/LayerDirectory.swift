@@ -1,0 +1,200 @@
+import CShim
+import Glibc
+import Kernel
+
+/// Reading a directory tree into a layer, and writing a layer out as a directory: the two ends
+/// of every layer on disk. Both work through directory file descriptors and never follow a
+/// symbolic link (notes/reliability.md T19): a link in a layer is content, never a way out.
+enum LayerDirectory {
+  /// The overlayfs xattr that marks an opaque directory (overlayfs.rst).
+  static let opaqueXattr = "trusted.overlay.opaque"
+
+  struct Options {
+    /// Read regular files' bytes (for a tar); a listing needs only the kinds.
+    var contents: Bool
+    /// Turn overlayfs's marks into layer entries: a character device 0/0 is a whiteout, the
+    /// opaque xattr makes an opaque directory (the upper layer, and extracted lower layers).
+    var overlayMarks: Bool
+    /// The most bytes of file content read in total.
+    var maxBytes = 256 << 20
+  }
+
+  static func read(_ root: String, _ options: Options) throws(SystemCallError) -> LayerContents {
+    let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else {
+      throw SystemCallError(call: "open(\(SmallFiles.quoted(root)), O_DIRECTORY|O_NOFOLLOW)", errno: errno)
+    }
+    defer { close(fd) }
+    var layer = LayerContents()
+    var total = 0
+    try walk(fd, "", options, &layer, &total, depth: 0)
+    return layer
+  }
+
+  private static func walk(
+    _ dirfd: Int32, _ path: String, _ options: Options, _ layer: inout LayerContents, _ total: inout Int, depth: Int
+  ) throws(SystemCallError) {
+    guard depth < 128 else { throw SystemCallError(call: "openat(\(SmallFiles.quoted(path)))", errno: ELOOP) }
+    for name in try names(dirfd, path) {
+      let child = path + "/" + name
+      var st = stat()
+      guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+        throw SystemCallError(call: "fstatat(\(SmallFiles.quoted(child)))", errno: errno)
+      }
+      let mode = UInt32(st.st_mode & 0o7777)
+      switch st.st_mode & S_IFMT {
+      case S_IFDIR:
+        let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemCallError(call: "openat(\(SmallFiles.quoted(child)))", errno: errno) }
+        defer { close(fd) }
+        var value = [UInt8](repeating: 0, count: 4)
+        let opaque =
+          options.overlayMarks && bw_fgetxattr(fd, opaqueXattr, &value, value.count) == 1
+          && value[0] == UInt8(ascii: "y")
+        layer[child] = LayerEntry(path: child, kind: .directory(opaque: opaque), mode: mode)
+        try walk(fd, child, options, &layer, &total, depth: depth + 1)
+      case S_IFREG:
+        var bytes: [UInt8] = []
+        if options.contents {
+          total += Int(st.st_size)
+          guard total <= options.maxBytes else {
+            throw SystemCallError(call: "read(\(SmallFiles.quoted(child)))", errno: EFBIG)
+          }
+          bytes = try readFile(dirfd, name, child)
+        }
+        layer[child] = LayerEntry(path: child, kind: .file(bytes), mode: mode)
+      case S_IFLNK:
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let n = readlinkat(dirfd, name, &buffer, buffer.count)
+        guard n > 0 else { throw SystemCallError(call: "readlinkat(\(SmallFiles.quoted(child)))", errno: errno) }
+        let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        layer[child] = LayerEntry(path: child, kind: .symlink(target: target), mode: 0o777)
+      case S_IFCHR where options.overlayMarks && bw_is_whiteout_device(UInt64(st.st_rdev)) == 1:
+        layer[child] = LayerEntry(path: child, kind: .whiteout, mode: 0)
+      default:
+        // Devices, FIFOs and sockets are not layer content (a device node in an image is a way
+        // to the host's hardware; runc makes /dev itself).
+        throw SystemCallError(
+          call: "fstatat(\(SmallFiles.quoted(child))): not a file, directory or symbolic link", errno: EINVAL)
+      }
+    }
+  }
+
+  private static func names(_ dirfd: Int32, _ path: String) throws(SystemCallError) -> [String] {
+    let copy = dup(dirfd)
+    guard copy >= 0, let dir = fdopendir(copy) else {
+      throw SystemCallError(call: "fdopendir(\(SmallFiles.quoted(path.isEmpty ? "/" : path)))", errno: errno)
+    }
+    defer { closedir(dir) }
+    var out: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      if name != "." && name != ".." { out.append(name) }
+    }
+    return out.sorted()
+  }
+
+  private static func readFile(_ dirfd: Int32, _ name: String, _ shown: String) throws(SystemCallError) -> [UInt8] {
+    let fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemCallError(call: "openat(\(SmallFiles.quoted(shown)))", errno: errno) }
+    defer { close(fd) }
+    return try FileDescriptors.readAll(fd, shown: shown, limit: Int.max)
+  }
+
+  /// Writes `layer` as a new directory `root` (which must not exist), in overlayfs's form: a
+  /// whiteout becomes a character device 0/0, an opaque directory gets the opaque xattr. Every
+  /// parent is opened beneath `root` with no symbolic link on the way, so an entry below a link
+  /// in the same layer fails instead of landing elsewhere.
+  static func write(_ layer: LayerContents, to root: String) throws(SystemCallError) {
+    guard mkdir(root, 0o700) == 0 else {
+      throw SystemCallError(call: "mkdir(\(SmallFiles.quoted(root)))", errno: errno)
+    }
+    let rootfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard rootfd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(root)))", errno: errno) }
+    defer { close(rootfd) }
+    fchmod(rootfd, 0o755)
+    for path in layer.sortedPaths {
+      guard let entry = layer[path] else { continue }
+      let parent = Overlay.parent(of: path)
+      let name = Overlay.baseName(path)
+      var parentfd = rootfd
+      if parent != "/" {
+        parentfd = bw_openat2(
+          rootfd, String(parent.dropFirst()), Int32(BW_O_PATH) | O_DIRECTORY, 0,
+          UInt64(BW_RESOLVE_BENEATH | BW_RESOLVE_NO_SYMLINKS))
+        guard parentfd >= 0 else { throw SystemCallError(call: "openat2(\(SmallFiles.quoted(parent)))", errno: errno) }
+      }
+      defer { if parentfd != rootfd { close(parentfd) } }
+      try create(entry, name, in: parentfd)
+    }
+  }
+
+  private static func create(_ entry: LayerEntry, _ name: String, in parentfd: Int32) throws(SystemCallError) {
+    let shown = SmallFiles.quoted(entry.path)
+    switch entry.kind {
+    case .directory(let opaque):
+      guard mkdirat(parentfd, name, 0o700) == 0 else { throw SystemCallError(call: "mkdirat(\(shown))", errno: errno) }
+      let fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+      guard fd >= 0 else { throw SystemCallError(call: "openat(\(shown))", errno: errno) }
+      defer { close(fd) }
+      fchmod(fd, mode_t(entry.mode))
+      if opaque && bw_fsetxattr(fd, opaqueXattr, "y", 1) != 0 {
+        throw SystemCallError(call: "fsetxattr(\(shown), \"\(opaqueXattr)\")", errno: errno)
+      }
+    case .file(let bytes):
+      let fd = openat(parentfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+      guard fd >= 0 else { throw SystemCallError(call: "openat(\(shown), O_CREAT)", errno: errno) }
+      defer { close(fd) }
+      try FileDescriptors.writeAll(fd, bytes, shown: shown)
+      fchmod(fd, mode_t(entry.mode))
+    case .symlink(let target):
+      guard symlinkat(target, parentfd, name) == 0 else {
+        throw SystemCallError(call: "symlinkat(\(shown))", errno: errno)
+      }
+    case .whiteout:
+      guard bw_mknod_whiteout(parentfd, name) == 0 else {
+        throw SystemCallError(call: "mknodat(\(shown), S_IFCHR, 0/0)", errno: errno)
+      }
+    }
+  }
+}
+
+/// read(2) and write(2) loops on a file descriptor.
+enum FileDescriptors {
+  static func readAll(_ fd: Int32, shown: String, limit: Int) throws(SystemCallError) -> [UInt8] {
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while out.count < limit {
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      guard n >= 0 else { throw SystemCallError(call: "read(\(shown))", errno: errno) }
+      if n == 0 { break }
+      out += chunk.prefix(n)
+    }
+    return out.count > limit ? Array(out.prefix(limit)) : out
+  }
+
+  static func writeAll(_ fd: Int32, _ bytes: [UInt8], shown: String) throws(SystemCallError) {
+    var written = 0
+    while written < bytes.count {
+      let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + written }, bytes.count - written) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { throw SystemCallError(call: "write(\(shown))", errno: errno) }
+      written += n
+    }
+  }
+}
+
+/// `image import` reads a host directory the same way on both backends: the simulator is given
+/// this reader by the CLI (it touches no files itself).
+public enum HostDirectory {
+  public static let maxImportBytes = 64 << 20
+
+  public static func read(_ path: String) throws(KernelError) -> LayerContents {
+    do {
+      return try LayerDirectory.read(path, .init(contents: true, overlayMarks: false, maxBytes: maxImportBytes))
+    } catch {
+      throw KernelError(call: error.call, errno: Errno(rawValue: error.errno))
+    }
+  }
+}

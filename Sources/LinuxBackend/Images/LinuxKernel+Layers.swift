@@ -1,0 +1,416 @@
+import Glibc
+import Kernel
+import OCI
+
+/// What the Linux backend knows of a box whose root filesystem is an overlay.
+struct OverlayState {
+  /// Lower layers, top first.
+  var lowers: [ImageStore.Layer]
+  /// The upper, work and mount directories, in the session's scratch space (tmpfs under /run:
+  /// an overlay whose upper layer is on tmpfs unmounts about 3x faster, notes/performance.md).
+  var upper: String
+  var work: String
+  var merged: String
+}
+
+/// Layers and images on the real kernel: overlay mounts (by the helper, in the box's mount
+/// namespace), the file commands (by this process, through /proc/HELPER/root, see BoxFiles),
+/// commit, import, push and pull (the image store, see ImageStore).
+extension LinuxKernel {
+  func performLayerStep(_ step: Step) throws(KernelError) -> StepResult {
+    // A throwaway store lives in the session directory: after a teardown, make a new one.
+    if ephemeralImages && session == nil { try reopenSession(step) }
+    // The busybox image is made on first use, whichever step that is (SPEC §3).
+    try store(step, 0) { () throws(SystemCallError) in try images.ensureBusybox() }
+    switch step {
+    case .overlay(let box, let names, let layers): try mountOverlay(box, names: names, layers: layers, step: step)
+    case .writeFile(let box, let path, let text):
+      try files(box, step) { files throws(BoxFiles.Failure) in try files.write(path, Array((text + "\n").utf8)) }
+    case .removeFile(let box, let path):
+      try files(box, step) { files throws(BoxFiles.Failure) in try files.remove(path) }
+    case .commit(let box, let image): return try commit(box, image, step: step)
+    case .imageImport(let image, let directory):
+      let contents = try store(step, 0) { () throws(SystemCallError) in
+        try LayerDirectory.read(
+          directory, .init(contents: true, overlayMarks: false, maxBytes: HostDirectory.maxImportBytes))
+      }
+      try store(step, 1) { () throws(SystemCallError) in
+        try images.add(image, new: [(image.description, contents, false)], below: [])
+      }
+    case .imageTag(let source, let target):
+      try store(step, 0) { () throws(SystemCallError) in
+        var index = try images.layout.index()
+        guard let manifest = index.manifest(named: source.full) else {
+          throw SystemCallError(call: "index.json", errno: ENOENT)
+        }
+        index.tag(target.full, manifest)
+        try images.layout.writeIndex(index)
+      }
+    case .imagePush(let image, let ref): return try push(image, ref, step: step)
+    case .imagePull(let ref): return try pull(ref, step: step)
+    default: break
+    }
+    return .none
+  }
+
+  // MARK: Root filesystems
+
+  func scratchDirectory(_ box: String, _ suffix: String, step: Step) throws(KernelError) -> String {
+    guard let session else { throw noSuchBox(box, step: step) }
+    let boxes = session.path + "/boxes"
+    let scratch = boxes + "/" + box + suffix
+    do throws(SystemCallError) {
+      if mkdir(boxes, 0o700) != 0 && errno != EEXIST { throw SystemCallError(call: "mkdir", errno: errno) }
+      // In the ledger before it exists (R4): a crash from here on leaves nothing cleanup misses.
+      try session.record(.scratch(box: box, path: scratch))
+      guard mkdir(scratch, 0o755) == 0 else { throw SystemCallError(call: "mkdir", errno: errno) }
+    } catch {
+      session.forget { $0 == .scratch(box: box, path: scratch) }
+      throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: error.errno), detail: error.call)
+    }
+    return scratch
+  }
+
+  func dropScratch(_ box: String, _ path: String) {
+    FileTree.remove(path)
+    session?.forget { $0 == .scratch(box: box, path: path) }
+  }
+
+  private func mountOverlay(_ box: String, names: [String], layers: [String], step: Step) throws(KernelError) {
+    let catalog = try store(step, 3) { () throws(SystemCallError) in try images.catalog().layers }
+    var lowers: [ImageStore.Layer] = []
+    for name in layers {
+      guard let layer = catalog.first(where: { $0.name == name }) else {
+        throw KernelError(step: step, call: Self.call(step, 3), errno: .ENOENT, detail: "no layer named \(name)")
+      }
+      lowers.append(layer)
+    }
+    let paths = try store(step, 3) { () throws(SystemCallError) in
+      try lowers.map { l throws(SystemCallError) in try images.directory(l) }
+    }
+    let scratch = try scratchDirectory(box, "-overlay", step: step)
+    let state = OverlayState(
+      lowers: lowers, upper: scratch + "/upper", work: scratch + "/work", merged: scratch + "/rootfs")
+    for dir in [state.upper, state.work, state.merged] where mkdir(dir, 0o755) != 0 {
+      let failure = errno
+      dropScratch(box, scratch)
+      throw KernelError(step: step, call: Self.call(step, dir == state.work ? 1 : 0), errno: Errno(rawValue: failure))
+    }
+    // With fsconfig(2) no ',' or ':' needs escaping, and "lowerdir+" takes its path as it is;
+    // but overlayfs still unescapes a backslash in "upperdir" and "workdir" (ovl_unescape in
+    // fs/overlayfs/params.c; checked on Linux 6.18), so there it is doubled.
+    func escaped(_ path: String) -> [UInt8] { Array(path.utf8).flatMap { $0 == UInt8(ascii: "\\") ? [$0, $0] : [$0] } }
+    let request = HelperRequest.overlay(
+      target: Array(state.merged.utf8), upper: escaped(state.upper), work: escaped(state.work),
+      lowers: paths.map { Array($0.utf8) })
+    guard request.encoded() != nil else {
+      // Every layer path goes to the helper in one message of at most 4 KiB (HelperProtocol.swift).
+      dropScratch(box, scratch)
+      throw KernelError(
+        step: step, call: Self.call(step, 3), errno: .E2BIG,
+        detail: "\(paths.count) layer paths do not fit in one 4 KiB helper message; use fewer layers or a shorter BOXWALK_HOME")
+    }
+    do {
+      try ask(box, request, step: step)
+    } catch {
+      dropScratch(box, scratch)
+      throw error
+    }
+    boxState[box]?.overlay = state
+    boxState[box]?.rootfsPath = state.merged
+    boxState[box]?.root = .prepared(image: RootFacts.overlayText(names))
+    boxState[box]?.mounts.append((true, .overlay))
+  }
+
+  /// `rootfs IMAGE`: a private copy of the image (its layers merged, as overlayfs would show
+  /// them) in the session's scratch space, recorded in the ledger before it is made (R4). Not a
+  /// mount point: pivot_root refuses it until it is bind-mounted onto itself.
+  func prepareRoot(_ box: String, image: String, step: Step) throws(KernelError) {
+    let name: ImageName
+    switch ImageName.parse(image) {
+    case .success(let n): name = n
+    case .failure: throw KernelError(step: step, call: Self.call(step, 1), errno: .EINVAL)
+    }
+    let stack = try store(step, 1) { () throws(SystemCallError) -> [ImageStore.Layer]? in
+      try images.ensureBusybox()
+      return try images.catalog().images.first { $0.name == name }?.layers
+    }
+    guard let stack else {
+      throw KernelError(
+        step: step, call: Self.call(step, 1), errno: .ENOENT,
+        detail: "no image named \(image)" + (name.name == BusyboxImage.name ? "; is busybox-static installed?" : ""))
+    }
+    let scratch = try scratchDirectory(box, "-rootfs", step: step)
+    do throws(SystemCallError) {
+      let directories = try stack.map { l throws(SystemCallError) in try images.directory(l) }
+      let listings = try stack.map { l throws(SystemCallError) in try images.listing(l) }
+      for item in Overlay.merged(listings) {
+        let source = directories[item.layer] + item.path
+        let target = scratch + item.path
+        switch item.entry.kind {
+        case .directory:
+          guard mkdir(target, mode_t(item.entry.mode)) == 0 else {
+            throw SystemCallError(call: "mkdir(\(target))", errno: errno)
+          }
+          chmod(target, mode_t(item.entry.mode))
+        case .file: try FileTree.copyFile(source, to: target, mode: mode_t(item.entry.mode))
+        case .symlink(let to):
+          guard symlink(to, target) == 0 else { throw SystemCallError(call: "symlink(\(target))", errno: errno) }
+        case .whiteout: continue
+        }
+      }
+    } catch {
+      dropScratch(box, scratch)
+      throw KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.call)
+    }
+    boxState[box]?.rootfsPath = scratch
+    boxState[box]?.root = .prepared(image: image)
+  }
+
+  // MARK: Files
+
+  /// The box's root directory as this process reaches it.
+  func boxRoot(_ box: String) -> String? {
+    guard let helper = helpers.first(where: { $0.box == box }), let state = boxState[box], state.root != .host else {
+      return nil
+    }
+    let proc = "\(procfs.root)/\(helper.pid)/root"
+    if case .prepared = state.root, let rootfs = state.rootfsPath { return proc + rootfs }
+    return proc
+  }
+
+  private func files(_ box: String, _ step: Step, _ body: (BoxFiles) throws(BoxFiles.Failure) -> Void)
+    throws(KernelError)
+  {
+    guard let root = boxRoot(box) else {
+      throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "the box has no root filesystem")
+    }
+    do {
+      try body(BoxFiles(root: root))
+    } catch {
+      throw KernelError(step: step, call: Self.call(step, error.callIndex), errno: Errno(rawValue: error.errno))
+    }
+  }
+
+  public func readFile(box: String, path: String) throws(KernelError) -> [UInt8] {
+    let call = FileCalls.read(box, path)
+    guard let root = boxRoot(box) else {
+      throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem")
+    }
+    do {
+      return try BoxFiles(root: root).read(path)
+    } catch {
+      throw KernelError(call: call, errno: Errno(rawValue: error.errno))
+    }
+  }
+
+  public func listDirectory(box: String, path: String) throws(KernelError) -> [DirectoryEntry] {
+    let call = FileCalls.list(box, path)
+    guard let root = boxRoot(box) else {
+      throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem")
+    }
+    do {
+      return try BoxFiles(root: root).list(path)
+    } catch {
+      throw KernelError(call: call, errno: Errno(rawValue: error.errno))
+    }
+  }
+
+  /// `which`: overlayfs's own lookup, run on what the upper and lower directories hold.
+  public func origin(box: String, path: String) throws(KernelError) -> (layer: String, kind: LayerEntryKind) {
+    let call = FileCalls.origin(box, path)
+    guard let overlay = boxState[box]?.overlay else {
+      throw KernelError(call: call, errno: .ENOENT, detail: "the box has no overlay")
+    }
+    let (upper, lowers): (LayerContents, [LayerContents])
+    do {
+      upper = try LayerDirectory.read(overlay.upper, .init(contents: false, overlayMarks: true))
+      lowers = try overlay.lowers.map { l throws(SystemCallError) in try images.listing(l) }
+    } catch {
+      throw KernelError(call: call, errno: Errno(rawValue: error.errno), detail: error.call)
+    }
+    guard let found = Overlay.lookup(path, in: [upper] + lowers) else { throw KernelError(call: call, errno: .ENOENT) }
+    let kind: LayerEntryKind = found.entry.kind.isDirectory ? .directory(opaque: false) : found.entry.kind
+    return (found.layer == 0 ? "upper" : overlay.lowers[found.layer - 1].name, kind)
+  }
+
+  // MARK: Images
+
+  private func commit(_ box: String, _ image: ImageName, step: Step) throws(KernelError) -> StepResult {
+    guard let overlay = boxState[box]?.overlay else {
+      throw KernelError(
+        step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
+    }
+    let contents = try store(step, 0) { () throws(SystemCallError) in
+      try LayerDirectory.read(overlay.upper, .init(contents: true, overlayMarks: true))
+    }
+    let catalog = try store(step, 3) { () throws(SystemCallError) in try images.catalog() }
+    if catalog.images.contains(where: { $0.name == image })
+      || catalog.layers.contains(where: { $0.name == image.description })
+    {
+      throw KernelError(
+        step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "an image or layer named \(image) exists")
+    }
+    let stack = try store(step, 2) { () throws(SystemCallError) in
+      try images.add(image, new: [(image.description, contents, false)], below: overlay.lowers)
+    }
+    let top = stack[0]
+    return StepResult(
+      output: ImageTransfer.committed(top.name, diffID: top.diffID, tarNames: LayerTar.entryNames(contents)))
+  }
+
+  func registry(_ ref: RegistryRef) -> any Registry {
+    switch ref.location {
+    case .directory(let dir):
+      return DirectoryRegistry(
+        layout: OCILayout(root: images.home + "/registries/" + dir), repository: ref.repository,
+        notFound: ImageTransfer.notInRegistry(ref))
+    case .server(let host, let port):
+      return ServerRegistry(
+        client: HTTPClient(host: host, port: port), repository: ref.repository,
+        notFound: ImageTransfer.notInRegistry(ref))
+    }
+  }
+
+  private func push(_ image: ImageName, _ ref: RegistryRef, step: Step) throws(KernelError) -> StepResult {
+    let (found, manifestDigest) = try store(step, 0) { () throws(SystemCallError) -> (ImageStore.Image?, String?) in
+      (
+        try images.catalog().images.first { $0.name == image },
+        try images.layout.index().manifest(named: image.full)?.digest
+      )
+    }
+    guard let found, let manifestDigest else {
+      throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "no image named \(image)")
+    }
+    let target = registry(ref)
+    var lines: [String] = []
+    do throws(RegistryError) {
+      for layer in found.layers.reversed() {
+        let existed = try target.hasBlob(layer.blob.digest)
+        if !existed {
+          try target.putBlob(
+            layer.blob.digest, try local { () throws(SystemCallError) in try images.layout.readBlob(layer.blob.digest) }
+          )
+        }
+        lines.append(ImageTransfer.pushedLayer(layer.name, existed: existed))
+      }
+      let manifestBytes = try local { () throws(SystemCallError) in try images.layout.readBlob(manifestDigest) }
+      let (manifest, _) = try local { () throws(SystemCallError) in try images.manifestAndConfig(manifestDigest) }
+      let existed = try target.hasBlob(manifest.config.digest)
+      if !existed {
+        try target.putBlob(
+          manifest.config.digest,
+          try local { () throws(SystemCallError) in try images.layout.readBlob(manifest.config.digest) })
+      }
+      lines.append(ImageTransfer.pushedConfig(existed: existed))
+      try target.putManifest(ref.tag, manifestBytes)
+      lines.append(ImageTransfer.pushedManifest(ref))
+    } catch {
+      throw KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.detail)
+    }
+    return StepResult(output: lines)
+  }
+
+  private func pull(_ ref: RegistryRef, step: Step) throws(KernelError) -> StepResult {
+    let source = registry(ref)
+    var lines: [String] = []
+    do throws(RegistryError) {
+      let manifestBytes = try source.manifest(ref.tag)
+      guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
+        throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
+      }
+      let configBytes = try source.blob(manifest.config.digest, limit: JSONValue.maxDocument)
+      guard let configJSON = try? JSONValue.parse(configBytes), let config = try? ImageConfig(json: configJSON),
+        config.diffIDs.count == manifest.layers.count
+      else { throw RegistryError(errno: EBADMSG, detail: "the config of \(ref) does not list one diff_id per layer") }
+      lines.append(ImageTransfer.pulledManifest(ref, layers: manifest.layers.count))
+      var known = try local { () throws(SystemCallError) in try images.catalog().layers }
+      var stack: [ImageStore.Layer] = []
+      for (blob, diffID) in zip(manifest.layers, config.diffIDs) {
+        if let have = known.first(where: { $0.diffID == diffID }) {
+          stack.insert(have, at: 0)
+          lines.append(ImageTransfer.pulledLayer(have.name, existed: true))
+          continue
+        }
+        let compressed = try source.blob(blob.digest, limit: OCILayout.maxBlob)
+        try local { () throws(SystemCallError) in try images.layout.create() }
+        _ = try local { () throws(SystemCallError) in try images.layout.writeBlob(compressed) }
+        var name = blob.annotation(Annotation.layerName) ?? ImageTransfer.fallbackName(diffID)
+        if Names.checkName(name, limit: 200) != nil && ImageName.parse(name).isFailure
+          || known.contains(where: { $0.name == name })
+        {
+          name = ImageTransfer.fallbackName(diffID)
+        }
+        let layer = ImageStore.Layer(
+          name: name, diffID: diffID,
+          blob: Descriptor(mediaType: MediaType.layerGzip, digest: blob.digest, size: blob.size),
+          hostSpecific: blob.annotation(ImageStore.hostSpecificKey) == "true")
+        // Unpacking checks the diff_id and refuses links, devices and paths that leave the layer.
+        _ = try local { () throws(SystemCallError) in try images.directory(layer) }
+        known.append(layer)
+        stack.insert(layer, at: 0)
+        lines.append(ImageTransfer.pulledLayer(name, existed: false))
+      }
+      try local { () throws(SystemCallError) in try images.tag(ref.localName, stack) }
+    } catch {
+      throw KernelError(
+        step: step, call: Self.call(step, error.errno == ENOENT ? 0 : 1), errno: Errno(rawValue: error.errno),
+        detail: error.detail)
+    }
+    return StepResult(output: lines)
+  }
+
+  private func local<T>(_ body: () throws(SystemCallError) -> T) throws(RegistryError) -> T {
+    do {
+      return try body()
+    } catch {
+      throw RegistryError(errno: error.errno, detail: error.call)
+    }
+  }
+
+  /// Runs an image store operation; a failure names the step's `index`th call.
+  @discardableResult
+  func store<T>(_ step: Step, _ index: Int, _ body: () throws(SystemCallError) -> T) throws(KernelError) -> T {
+    do {
+      return try body()
+    } catch {
+      throw KernelError(
+        step: step, call: Self.call(step, index), errno: Errno(rawValue: error.errno), detail: error.call)
+    }
+  }
+
+  // MARK: Facts and the store's place
+
+  func storeFacts() throws(KernelError) -> (images: [ImageFacts], layers: [LayerFacts]) {
+    do {
+      return try images.facts()
+    } catch {
+      throw KernelError(
+        call: error.call, errno: Errno(rawValue: error.errno), detail: "reading the image store \(images.home)")
+    }
+  }
+
+  func fsFacts(_ state: BoxState) throws(KernelError) -> FSFacts? {
+    guard let overlay = state.overlay else { return nil }
+    do {
+      let upper = try LayerDirectory.read(overlay.upper, .init(contents: false, overlayMarks: true))
+      let lowers = try overlay.lowers.map { l throws(SystemCallError) in try images.listing(l) }
+      return FSFacts(layerNames: overlay.lowers.map(\.name), upper: upper, lowers: lowers)
+    } catch {
+      throw KernelError(call: error.call, errno: Errno(rawValue: error.errno), detail: "reading the overlay's layers")
+    }
+  }
+
+  /// With `ephemeralImages`, the store lives in the session directory (recorded in the ledger,
+  /// so cleanup removes it with the session).
+  func useEphemeralStore() throws(KernelError) {
+    guard ephemeralImages, let session else { return }
+    let home = session.path + "/" + SessionDirectory.imagesDirectory
+    do {
+      try session.record(.scratch(box: "images", path: home))
+    } catch {
+      throw KernelError(call: error.call, errno: Errno(rawValue: error.errno), detail: "cannot write the ledger")
+    }
+    images = ImageStore(home: home)
+  }
+}

@@ -1,0 +1,66 @@
+import Kernel
+import OCI
+
+/// The simulator's image store and registries, in memory. Layers hold their full contents, so a
+/// committed layer's tar, and so its diff_id, is byte for byte what the Linux backend writes.
+struct SimImageStore {
+  struct Layer {
+    var name: String
+    var diffID: String
+    var contents: LayerContents
+    var hostSpecific: Bool
+  }
+
+  var layers: [Layer] = []
+  /// Image name (full, with tag) to layer names, top first.
+  var images: [String: (name: ImageName, layers: [String])] = [:]
+  /// Registries by `ref.registry` ("localhost:5000", "oci:shelf").
+  var registries: [String: SimRegistry] = [:]
+
+  init() {
+    // busybox-static is "installed" in the simulator. Its binary is a stand-in, so this layer's
+    // digest is not the real one: it is host-specific on Linux too, and never printed.
+    let busybox = BusyboxImage.layer(busybox: Array("boxwalk simulated busybox\n".utf8))
+    layers = [
+      Layer(
+        name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(busybox)), contents: busybox, hostSpecific: true)
+    ]
+    let name = ImageName(name: BusyboxImage.name)
+    images[name.full] = (name, [BusyboxImage.name])
+  }
+
+  func layer(_ name: String) -> Layer? { layers.first { $0.name == name } }
+
+  /// Adds a layer unless one with the same content is here; returns the name it goes by.
+  mutating func add(name: String, contents: LayerContents) -> (name: String, existed: Bool) {
+    let diffID = SHA256.digest(LayerTar.write(contents))
+    if let same = layers.first(where: { $0.diffID == diffID }) { return (same.name, true) }
+    let free = layer(name) == nil ? name : ImageTransfer.fallbackName(diffID)
+    layers.append(Layer(name: free, diffID: diffID, contents: contents, hostSpecific: false))
+    return (free, false)
+  }
+
+  var imageFacts: [ImageFacts] { images.values.map { ImageFacts(name: $0.name, layers: $0.layers) } }
+  var layerFacts: [LayerFacts] {
+    layers.map {
+      LayerFacts(name: $0.name, diffID: $0.diffID, files: $0.contents.fileCount, hostSpecific: $0.hostSpecific)
+    }
+  }
+}
+
+/// A registry, server or directory alike: blobs by diff_id, and tags naming layer lists.
+struct SimRegistry {
+  var blobs: [String: LayerContents] = [:]
+  /// Configs by their content: the diff_ids they list.
+  var configs: Set<[String]> = []
+  /// "repo:tag" to the image's layers, bottom first, as (name, diff_id).
+  var tags: [String: [(name: String, diffID: String)]] = [:]
+}
+
+/// A box's root filesystem in the simulator: an overlay (lower layers, top first, and the upper
+/// layer) or, for `rootfs`, a plain copy (no lowers; the copy is the "upper").
+struct SimFilesystem {
+  var lowers: [String]
+  var upper: LayerContents
+  var isOverlay: Bool
+}

@@ -1,0 +1,308 @@
+import Kernel
+import OCI
+
+/// Layers and images: overlay mounts, the file commands with copy-up and whiteouts as overlayfs
+/// makes them (Documentation/filesystems/overlayfs.rst), commit, import, push and pull.
+extension SimulatedKernel {
+  // MARK: Image store steps
+
+  func performImageStep(_ step: Step) throws(KernelError) -> StepResult {
+    switch step {
+    case .imageImport(let image, let directory):
+      guard store.images[image.full] == nil, store.layer(image.description) == nil else {
+        throw KernelError(
+          step: step, call: step.calls[2], errno: .EEXIST, detail: "an image or layer named \(image) exists")
+      }
+      guard let read = hostDirectoryReader else {
+        throw KernelError(
+          step: step, call: step.calls[0], errno: .ENOENT, detail: "the simulator was given no host directories")
+      }
+      let contents: LayerContents
+      switch read(directory) {
+      case .success(let c): contents = c
+      case .failure(let e): throw KernelError(step: step, call: step.calls[0], errno: e.errno, detail: e.detail)
+      }
+      let added = store.add(name: image.description, contents: contents)
+      store.images[image.full] = (image, [added.name])
+      return .none
+    case .imageTag(let source, let target):
+      guard let entry = store.images[source.full] else {
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(source)")
+      }
+      store.images[target.full] = (target, entry.layers)
+      return .none
+    case .imagePush(let image, let ref):
+      guard let source = store.images[image.full] else {
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(image)")
+      }
+      var registry = store.registries[ref.registry] ?? SimRegistry()
+      var lines: [String] = []
+      var bottomFirst: [(String, String)] = []
+      for name in source.layers.reversed() {
+        guard let layer = store.layer(name) else { continue }
+        let existed = registry.blobs[layer.diffID] != nil
+        registry.blobs[layer.diffID] = layer.contents
+        lines.append(ImageTransfer.pushedLayer(name, existed: existed))
+        bottomFirst.append((name, layer.diffID))
+      }
+      let config = bottomFirst.map(\.1)
+      lines.append(ImageTransfer.pushedConfig(existed: registry.configs.contains(config)))
+      registry.configs.insert(config)
+      registry.tags[ref.repository + ":" + ref.tag] = bottomFirst
+      lines.append(ImageTransfer.pushedManifest(ref))
+      store.registries[ref.registry] = registry
+      return StepResult(output: lines)
+    case .imagePull(let ref):
+      guard let registry = store.registries[ref.registry], let layers = registry.tags[ref.repository + ":" + ref.tag]
+      else {
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
+      }
+      var lines = [ImageTransfer.pulledManifest(ref, layers: layers.count)]
+      var names: [String] = []
+      for (name, diffID) in layers {
+        guard let contents = registry.blobs[diffID] else { continue }
+        let added = store.add(name: name, contents: contents)
+        lines.append(ImageTransfer.pulledLayer(added.name, existed: added.existed))
+        names.insert(added.name, at: 0)
+      }
+      store.images[ref.localName.full] = (ref.localName, names)
+      return StepResult(output: lines)
+    default:
+      return .none
+    }
+  }
+
+  // MARK: Box steps
+
+  /// `overlay`: the upper and work directories, then the overlay mount at the root filesystem's
+  /// place in the box's mount namespace. It is a mount point, so pivot_root accepts it as is.
+  func overlay(_ i: Int, names: [String], layers: [String], _ step: Step) throws(KernelError) {
+    for name in layers where store.layer(name) == nil {
+      throw KernelError(step: step, call: step.calls[3], errno: .ENOENT, detail: "no layer named \(name)")
+    }
+    let id = nextRootfs
+    let p = boxes[i].process
+    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    let parent = mnt.rootPropagation
+    mnt.mounts.append(
+      SimMount(root: .rootfs(id), path: "/", request: .overlay, propagation: parent == .shared ? .shared : .private))
+    namespaces[mntInode] = mnt
+    nextRootfs += 1
+    filesystems[id] = SimFilesystem(lowers: layers, upper: LayerContents(), isOverlay: true)
+    boxes[i].process.root = .prepared(image: RootFacts.overlayText(names), id: id)
+  }
+
+  /// `rootfs`: a private copy of the image's layers, applied bottom first.
+  func rootfsCopy(_ i: Int, image: String, _ step: Step) throws(KernelError) {
+    guard let entry = store.images[imageKey(image)] else {
+      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT, detail: "no image named \(image)")
+    }
+    let lowers = entry.layers.compactMap { store.layer($0)?.contents }
+    var copy = LayerContents()
+    for item in Overlay.merged(lowers) {
+      copy[item.path] = LayerEntry(path: item.path, kind: item.entry.kind.plain, mode: item.entry.mode)
+    }
+    filesystems[nextRootfs] = SimFilesystem(lowers: [], upper: copy, isOverlay: false)
+    boxes[i].process.root = .prepared(image: image, id: nextRootfs)
+    nextRootfs += 1
+  }
+
+  func imageKey(_ image: String) -> String {
+    (try? ImageName.parse(image).get())?.full ?? image
+  }
+
+  /// `write PATH TEXT`: make the missing parents, then open with O_TRUNC (copying a lower file
+  /// up first) and write. Every directory on the way is copied up too: overlayfs changes a
+  /// directory only in the upper layer.
+  func writeFile(_ i: Int, _ path: String, _ text: String, _ step: Step) throws(KernelError) {
+    guard let id = boxes[i].process.root.id, var fs = filesystems[id] else {
+      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT, detail: "the box has no root filesystem")
+    }
+    let layers = lowerContents(fs)
+    var current = ""
+    for part in Overlay.parent(of: path).split(separator: "/") {
+      current += "/" + part
+      if let found = Overlay.lookup(current, in: [fs.upper] + layers) {
+        switch found.entry.kind {
+        case .directory: copyUp(current, &fs, layers)
+        case .symlink: throw KernelError(step: step, call: step.calls[1], errno: .ELOOP)
+        default: throw KernelError(step: step, call: step.calls[1], errno: .ENOTDIR)
+        }
+      } else {
+        copyUp(Overlay.parent(of: current), &fs, layers)
+        // A directory made where a whiteout is becomes opaque: what the layers below had there
+        // stays hidden (overlayfs.rst, "whiteouts and opaque directories").
+        let overWhiteout = fs.upper[current]?.kind == .whiteout
+        fs.upper[current] = LayerEntry(path: current, kind: .directory(opaque: overWhiteout), mode: 0o755)
+      }
+    }
+    let bytes = Array((text + "\n").utf8)
+    switch Overlay.lookup(path, in: [fs.upper] + layers)?.entry {
+    case .some(let e):
+      switch e.kind {
+      case .directory: throw KernelError(step: step, call: step.calls[1], errno: .EISDIR)
+      case .symlink: throw KernelError(step: step, call: step.calls[1], errno: .ELOOP)
+      default: break
+      }
+      copyUp(Overlay.parent(of: path), &fs, layers)
+      fs.upper[path] = LayerEntry(path: path, kind: .file(bytes), mode: e.mode)
+    case .none:
+      copyUp(Overlay.parent(of: path), &fs, layers)
+      fs.upper[path] = LayerEntry(path: path, kind: .file(bytes), mode: 0o644)
+    }
+    filesystems[id] = fs
+  }
+
+  /// `rm PATH`: remove it from the upper layer; if a lower layer still shows it, leave a whiteout.
+  func removeFile(_ i: Int, _ path: String, _ step: Step) throws(KernelError) {
+    guard let id = boxes[i].process.root.id, var fs = filesystems[id] else {
+      throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "the box has no root filesystem")
+    }
+    let layers = lowerContents(fs)
+    try resolveParents(path, fs, layers, step: step, callIndex: 0)
+    guard Overlay.lookup(path, in: [fs.upper] + layers) != nil else {
+      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT)
+    }
+    copyUp(Overlay.parent(of: path), &fs, layers)
+    fs.upper.removeTree(path)
+    if Overlay.lookup(path, in: [fs.upper] + layers) != nil {
+      fs.upper[path] = LayerEntry(path: path, kind: .whiteout, mode: 0)
+    }
+    filesystems[id] = fs
+  }
+
+  /// `commit NAME`: the upper layer, as it is, becomes a layer on top of the box's lowers.
+  func commit(_ i: Int, _ image: ImageName, _ step: Step) throws(KernelError) -> StepResult {
+    guard let id = boxes[i].process.root.id, let fs = filesystems[id], fs.isOverlay else {
+      throw KernelError(
+        step: step, call: step.calls[0], errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
+    }
+    guard store.images[image.full] == nil, store.layer(image.description) == nil else {
+      throw KernelError(
+        step: step, call: step.calls[3], errno: .EEXIST, detail: "an image or layer named \(image) exists")
+    }
+    let tar = LayerTar.write(fs.upper)
+    let diffID = SHA256.digest(tar)
+    let added = store.add(name: image.description, contents: fs.upper)
+    store.images[image.full] = (image, [added.name] + fs.lowers)
+    return StepResult(
+      output: ImageTransfer.committed(added.name, diffID: diffID, tarNames: LayerTar.entryNames(fs.upper)))
+  }
+
+  // MARK: Reading
+
+  public func readFile(box: String, path: String) throws(KernelError) -> [UInt8] {
+    let call = FileCalls.read(box, path)
+    let (fs, layers) = try filesystem(box, call)
+    try resolveParents(path, fs, layers, call: call)
+    guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else {
+      throw KernelError(call: call, errno: .ENOENT)
+    }
+    switch found.entry.kind {
+    case .file(let bytes): return Array(bytes.prefix(FileCalls.maxRead))
+    case .directory: throw KernelError(call: call, errno: .EISDIR)
+    default: throw KernelError(call: call, errno: .ELOOP)
+    }
+  }
+
+  public func listDirectory(box: String, path: String) throws(KernelError) -> [DirectoryEntry] {
+    let call = FileCalls.list(box, path)
+    let (fs, layers) = try filesystem(box, call)
+    try resolveParents(path, fs, layers, call: call)
+    if path != "/" {
+      guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else {
+        throw KernelError(call: call, errno: .ENOENT)
+      }
+      // O_DIRECTORY|O_NOFOLLOW on a symbolic link: the kernel answers ENOTDIR, not ELOOP.
+      guard found.entry.kind.isDirectory else { throw KernelError(call: call, errno: .ENOTDIR) }
+    }
+    return (Overlay.list(path, in: [fs.upper] + layers) ?? []).map {
+      DirectoryEntry(name: $0.name, kind: $0.entry.kind.plain)
+    }
+  }
+
+  public func origin(box: String, path: String) throws(KernelError) -> (layer: String, kind: LayerEntryKind) {
+    let call = FileCalls.origin(box, path)
+    let (fs, layers) = try filesystem(box, call)
+    guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else {
+      throw KernelError(call: call, errno: .ENOENT)
+    }
+    return (found.layer == 0 ? "upper" : fs.lowers[found.layer - 1], found.entry.kind.plain)
+  }
+
+  // MARK: Facts
+
+  func fsFacts(_ p: SimProcess) -> FSFacts? {
+    guard let id = p.root.id, let fs = filesystems[id], fs.isOverlay else { return nil }
+    return FSFacts(layerNames: fs.lowers, upper: fs.upper, lowers: lowerContents(fs))
+  }
+
+  // MARK: Helpers
+
+  private func filesystem(_ box: String, _ call: String) throws(KernelError) -> (SimFilesystem, [LayerContents]) {
+    guard let i = index(of: box) else { throw KernelError(call: call, errno: .ESRCH, detail: "no box named \(box)") }
+    guard let id = boxes[i].process.root.id, let fs = filesystems[id] else {
+      throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem")
+    }
+    return (fs, lowerContents(fs))
+  }
+
+  func lowerContents(_ fs: SimFilesystem) -> [LayerContents] { fs.lowers.compactMap { store.layer($0)?.contents } }
+
+  /// Every parent of `path` must be a directory, reached without a symbolic link.
+  private func resolveParents(
+    _ path: String, _ fs: SimFilesystem, _ layers: [LayerContents], step: Step? = nil, callIndex: Int = 0,
+    call: String? = nil
+  ) throws(KernelError) {
+    let name = call ?? step.map { $0.calls[callIndex] } ?? ""
+    var current = ""
+    for part in Overlay.parent(of: path).split(separator: "/") {
+      current += "/" + part
+      guard let found = Overlay.lookup(current, in: [fs.upper] + layers) else {
+        throw KernelError(step: step, call: name, errno: .ENOENT)
+      }
+      switch found.entry.kind {
+      case .directory: continue
+      case .symlink: throw KernelError(step: step, call: name, errno: .ELOOP)
+      default: throw KernelError(step: step, call: name, errno: .ENOTDIR)
+      }
+    }
+  }
+
+  /// Copies `directory` and its parents up into the upper layer (as directories with the lower's
+  /// mode), the way overlayfs does before it changes anything inside them.
+  private func copyUp(_ directory: String, _ fs: inout SimFilesystem, _ layers: [LayerContents]) {
+    guard directory != "/" else { return }
+    copyUp(Overlay.parent(of: directory), &fs, layers)
+    if let e = fs.upper[directory], e.kind.isDirectory { return }
+    let mode = Overlay.lookup(directory, in: layers)?.entry.mode ?? 0o755
+    fs.upper[directory] = LayerEntry(path: directory, kind: .directory(opaque: false), mode: mode)
+  }
+}
+
+extension LayerEntryKind {
+  /// The kind as the merged view shows it: no directory is "opaque" there.
+  var plain: LayerEntryKind {
+    if case .directory = self { return .directory(opaque: false) }
+    return self
+  }
+}
+
+extension SimRootState {
+  var id: Int? {
+    switch self {
+    case .host: nil
+    case .prepared(_, let id), .pivoted(_, let id), .chrooted(_, let id): id
+    }
+  }
+}
+
+/// Why reading a host directory failed, for `image import`.
+public struct HostDirectoryError: Error, Sendable {
+  public var errno: Errno
+  public var detail: String?
+  public init(errno: Errno, detail: String? = nil) {
+    self.errno = errno
+    self.detail = detail
+  }
+}
