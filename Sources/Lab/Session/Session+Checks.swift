@@ -128,16 +128,18 @@ extension Session {
   func help(_ topic: String?) throws -> [String] {
     guard let topic else {
       var out = ["commands (help COMMAND tells more):"]
-      var area = ""
-      for info in CommandTable.all where info.available {
-        if info.area != area {
-          area = info.area
-          out.append(area)
+      // One heading per area, in the order areas first appear in the table.
+      let available = CommandTable.all.filter(\.available)
+      var areas: [String] = []
+      for info in available where !areas.contains(info.area) { areas.append(info.area) }
+      for area in areas {
+        out.append(area)
+        for info in available where info.area == area {
+          out.append("  " + info.usage.padding(24) + "  " + info.summary)
         }
-        out.append("  " + info.usage.padding(24) + "  " + info.summary)
       }
       let later = Set(CommandTable.all.filter { !$0.available }.map(\.area)).sorted()
-      out.append("coming in later versions: " + later.joined(separator: ", "))
+      if !later.isEmpty { out.append("coming in later versions: " + later.joined(separator: ", ")) }
       return out
     }
     let matches = CommandTable.all.filter { $0.name == topic || $0.name.hasPrefix(topic + " ") }
