@@ -11,6 +11,7 @@ let package = Package(
   products: [
     .executable(name: "boxwalk", targets: ["boxwalk"]),
     .executable(name: "boxwalk-helper", targets: ["BoxwalkHelper"]),
+    .executable(name: "boxwalk-bench", targets: ["BoxwalkBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -38,6 +39,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "boxwalk", dependencies: ["CLI"]),
+    // Benchmarks, run by hand through bench/run (issue 10); never by CI or swift test.
+    .executableTarget(name: "BoxwalkBench", dependencies: ["Lab", "Kernel", "LinuxBackend", "Simulator"]),
 
     .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
     .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel"]),
