@@ -14,8 +14,12 @@ struct Report {
   let machine: [(String, String)]
   let analysis: String
 
+  /// `results` may hold one line per case per round (bench/run --rounds): a case's rounds are
+  /// merged into one row, the median of their medians (and of their quartiles), so a burst of
+  /// load from elsewhere during one round moves the figure little.
   init(results: String, machine: String, analysis: String) {
-    var rows: [String: Row] = [:]
+    var rounds: [String: [Row]] = [:]
+    var order: [String] = []
     for line in results.split(separator: "\n") {
       let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
       guard f.count >= 6 else { continue }
@@ -23,15 +27,45 @@ struct Report {
       for kv in f.dropFirst(6) {
         if let eq = kv.firstIndex(of: "=") { extra[String(kv[..<eq])] = String(kv[kv.index(after: eq)...]) }
       }
-      rows[f[0] + "/" + f[1]] = Row(
-        median: Double(f[2]), p25: Double(f[3]), p75: Double(f[4]), runs: Int(f[5]) ?? 0, extra: extra)
+      let key = f[0] + "/" + f[1]
+      if rounds[key] == nil { order.append(key) }
+      rounds[key, default: []].append(
+        Row(median: Double(f[2]), p25: Double(f[3]), p75: Double(f[4]), runs: Int(f[5]) ?? 0, extra: extra))
     }
+    var rows: [String: Row] = [:]
+    for key in order { rows[key] = rounds[key].map(Self.merge) }
     self.rows = rows
     self.machine = machine.split(separator: "\n").compactMap { line in
       guard let tab = line.firstIndex(of: "\t") else { return nil }
       return (String(line[..<tab]), String(line[line.index(after: tab)...]))
     }
     self.analysis = analysis
+  }
+
+  static func merge(_ rounds: [Row]) -> Row {
+    func middle(_ values: [Double]) -> Double? {
+      var s = Samples()
+      for v in values { s.add(v) }
+      return values.isEmpty ? nil : s.median
+    }
+    var extra: [String: String] = [:]
+    for key in Set(rounds.flatMap { $0.extra.keys }) {
+      let values = rounds.compactMap { $0.extra[key] }
+      let numbers = values.compactMap(Double.init)
+      guard numbers.count == values.count, !numbers.isEmpty else {
+        extra[key] = values.first
+        continue
+      }
+      switch key {
+      case "maxrss_kb": extra[key] = String(Int(numbers.max() ?? 0))
+      case "nonzero_exits", "failures": extra[key] = String(Int(numbers.reduce(0, +)))
+      case "facts_calls", "lines", "files": extra[key] = values.first
+      default: extra[key] = middle(numbers).map(fixed) ?? values[0]
+      }
+    }
+    return Row(
+      median: middle(rounds.compactMap(\.median)), p25: middle(rounds.compactMap(\.p25)),
+      p75: middle(rounds.compactMap(\.p75)), runs: rounds.reduce(0) { $0 + $1.runs }, extra: extra)
   }
 
   func row(_ group: String, _ name: String) -> Row? { rows[group + "/" + name] }
@@ -68,9 +102,10 @@ struct Report {
       "# Benchmarks",
       "",
       "Written by `bench/run` (issue 10); run by hand, never by CI, and no test asserts a timing.",
-      "Every figure is a median of \(info("runs")) runs or more, in milliseconds unless it says otherwise,",
-      "and every ratio compares figures measured in the same run on the same machine. Absolute",
-      "times move with the machine and its load; ratios much less.",
+      "Every figure is a median of \(info("runs")) runs or more, in milliseconds unless it says otherwise;",
+      "with several rounds, the median of the rounds' medians. Every ratio compares figures measured",
+      "in the same run on the same machine. Absolute times move with the machine and its load;",
+      "ratios much less.",
       "",
       "## Machine and run",
       "",
@@ -181,7 +216,7 @@ struct Report {
           + "| \(shell.map { ratio($0 / m) } ?? "-") | \(sim.map(ms) ?? "-") |")
     }
     lines.append("")
-    let tmpfs = ["box new", "box rm", "rootfs busybox"].compactMap { name -> String? in
+    let tmpfs = ["box new", "box rm", "rootfs busybox", "pivot-root"].compactMap { name -> String? in
       guard let a = median("real", name), let b = median("real-tmpfs", name) else { return nil }
       return
         "| \(name) | \(ms(a)) | \(ms(b)) | \(median("floor", name).map(ms) ?? "-") | \(median("floor-tmpfs", name).map(ms) ?? "-") |"
@@ -246,7 +281,7 @@ struct Report {
       ("whole", "runc run", "`runc run`"),
     ] {
       guard let r = row(group, name), let m = r.median else { continue }
-      lines.append("| \(label) | \(ms(m)) | \(range(r)) | \(boxwalk.map { ratio($0 / m) } ?? "-") |")
+      lines.append("| \(label)\(failures(r)) | \(ms(m)) | \(range(r)) | \(boxwalk.map { ratio($0 / m) } ?? "-") |")
     }
     lines += ["", "boxwalk's lines one by one:", "", "| line | median |", "| --- | ---: |"]
     for line in StepCases.container {
@@ -265,7 +300,7 @@ struct Report {
       ("repl", "piped 100-step session (sim)", "a piped 100-step session, sim, whole process"),
     ] {
       guard let r = row(group, name), let m = r.median else { continue }
-      lines.append("| \(label) | \(ms(m)) | \(range(r)) |")
+      lines.append("| \(label)\(failures(r)) | \(ms(m)) | \(range(r)) |")
     }
     if let r = row("sim", "replay steps/s"), let m = r.median {
       let files = r.extra["files"] ?? "?"
@@ -278,6 +313,12 @@ struct Report {
       let mb = (r.extra["maxrss_kb"].flatMap(Double.init) ?? 0) / 1024
       lines.append("| maximum RSS, \(key.dropFirst(4)) | \(one(mb)) MB (time \(r.median.map(ms) ?? "-") ms) | |")
     }
+    lines += [
+      "",
+      "The curriculum is every command of every transcript (each transcript's boxes removed after",
+      "it), then every lesson walked with `next`, `solution` and `check`; its runs exit 1 because",
+      "transcripts show mistakes on purpose (`hostname` before `unshare uts`, ...).",
+    ]
     return lines + [""]
   }
 
@@ -318,4 +359,10 @@ struct Report {
   func ratio(_ v: Double) -> String { (v >= 10 ? one(v) : two(v)) + "x" }
   func mark(_ ok: Bool) -> String { ok ? "yes" : "**no**" }
   func range(_ r: Row) -> String { "\(r.p25.map(ms) ?? "-") - \(r.p75.map(ms) ?? "-")" }
+
+  /// A whole-process figure whose process failed is not a figure: say so beside it.
+  func failures(_ r: Row) -> String {
+    guard let n = r.extra["nonzero_exits"].flatMap({ Int($0) }), n > 0 else { return "" }
+    return " (**\(n) runs exited non-zero**)"
+  }
 }

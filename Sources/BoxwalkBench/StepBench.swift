@@ -124,29 +124,47 @@ struct StepBench {
     }
   }
 
-  /// A whole container, every line as typed; one sample is the sum of the lines.
-  func measureContainer() {
-    var total = Samples()
-    var perLine = [Samples](repeating: Samples(), count: StepCases.container.count)
+  /// A whole container, every line as typed; one sample is the sum of the lines. `lines` and
+  /// `name` replace the container of StepCases, to time any sequence of lines the same way.
+  func measureContainer(_ lines: [String] = StepCases.container, name: String = "container") {
+    var total = Samples(), totalPerform = Samples(), totalFacts = Samples()
+    var perLine = [Samples](repeating: Samples(), count: lines.count)
+    var perform = perLine, facts = perLine
     for run in 0..<(runs + warmup) {
-      var sum = 0.0
-      for (i, line) in StepCases.container.enumerated() {
+      var sum = 0.0, sumPerform = 0.0, sumFacts = 0.0
+      for (i, line) in lines.enumerated() {
         var outcome = Outcome.ok([])
+        timing.reset()
         let ms = milliseconds {
           outcome = execute(line)
           if case .ok(let lines) = outcome { print(lines) }
         }
         if case .failed(let text, let out) = outcome {
           removeBoxes()
-          return reportMissing(group, "container", "`\(text)` failed: \(out.first ?? "")")
+          return reportMissing(group, name, "`\(text)` failed: \(out.first ?? "")")
         }
         sum += ms
-        if run >= warmup { perLine[i].add(ms) }
+        sumPerform += timing.performMilliseconds
+        sumFacts += timing.factsMilliseconds
+        if run >= warmup {
+          perLine[i].add(ms)
+          perform[i].add(timing.performMilliseconds)
+          facts[i].add(timing.factsMilliseconds)
+        }
       }
-      if run >= warmup { total.add(sum) }
+      if run >= warmup {
+        total.add(sum)
+        totalPerform.add(sumPerform)
+        totalFacts.add(sumFacts)
+      }
     }
-    report(group, "container", total)
-    for (i, line) in StepCases.container.enumerated() { report(group, "container: " + line, perLine[i]) }
+    func split(_ t: Samples, _ p: Samples, _ f: Samples) -> [(String, String)] {
+      [("perform", fixed(p.median)), ("facts", fixed(f.median)), ("lab", fixed(t.median - p.median - f.median))]
+    }
+    report(group, name, total, split(total, totalPerform, totalFacts))
+    for (i, line) in lines.enumerated() {
+      report(group, name + ": " + line, perLine[i], split(perLine[i], perform[i], facts[i]))
+    }
   }
 }
 

@@ -2,7 +2,7 @@
 //
 //   boxwalk-bench steps --backend real|sim [--runs N] [--only NAME,...] [--empty-dir DIR] [--state-root DIR]
 //   boxwalk-bench reads --backend real|sim [--runs N] [--state-root DIR]
-//   boxwalk-bench container [--runs N] [--state-root DIR]
+//   boxwalk-bench container [--runs N] [--state-root DIR] [--lines 'LINE;LINE;...' --name NAME]
 //   boxwalk-bench replay [--seconds S] [--rounds R] TRANSCRIPT...
 //   boxwalk-bench session100                      (prints a 100-line session for the REPL)
 //   boxwalk-bench curriculum [--lessons DIR] TRANSCRIPT...   (prints the whole curriculum)
@@ -96,7 +96,12 @@ func main() -> Int32 {
       if mode == "reads" {
         bench.measureReads()
       } else if mode == "container" {
-        bench.measureContainer()
+        if let lines = args.options["--lines"] {
+          let list = lines.split(separator: ";").map { String($0.drop { $0 == " " }) }
+          bench.measureContainer(list, name: args.options["--name"] ?? "sequence")
+        } else {
+          bench.measureContainer()
+        }
       } else {
         let only = args.options["--only"].map { $0.split(separator: ",").map(String.init) }
         for c in StepCases.all where only.map({ $0.contains(c.name) }) ?? true {
