@@ -11,6 +11,7 @@ let package = Package(
   products: [
     .executable(name: "boxwalk", targets: ["boxwalk"]),
     .executable(name: "boxwalk-helper", targets: ["BoxwalkHelper"]),
+    .executable(name: "boxwalk-bench", targets: ["BoxwalkBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -33,8 +34,12 @@ let package = Package(
     .target(name: "NetWire"),
     // The real kernel: one boxwalk-helper per box, /proc probes, the cleanup ledger.
     .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim", "NetWire", "OCI", "CZlib"]),
-    // The single-threaded process that holds a box's namespaces.
-    .executableTarget(name: "BoxwalkHelper", dependencies: ["CShim", "NetWire"]),
+    // The single-threaded process that holds a box's namespaces. Linked fully static on Linux:
+    // every `box new` starts one, and a static executable starts without loading and relocating
+    // the dynamic Swift runtime (3.5 ms of a 4.3 ms `box new` here; BENCHMARKS.md).
+    .executableTarget(
+      name: "BoxwalkHelper", dependencies: ["CShim", "NetWire"],
+      linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]),
     // Commands, sessions, rendering, transcripts: never knows which backend it drives.
     .target(name: "Lab", dependencies: ["Kernel"]),
     // The command line and the REPL loop.
@@ -45,6 +50,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "boxwalk", dependencies: ["CLI"]),
+    // Benchmarks, run by hand through bench/run (issue 10); never by CI or swift test.
+    .executableTarget(name: "BoxwalkBench", dependencies: ["Lab", "Kernel", "LinuxBackend", "Simulator"]),
 
     .testTarget(name: "KernelTests", dependencies: ["Kernel", "OCI"]),
     .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel", "OCI"]),

@@ -5,24 +5,28 @@
 /// The kernel reuses the inode number of a namespace that died (nsfs, see ioctl_ns(2)), so a label
 /// is forgotten when its namespace is no longer seen, and numbers are never handed out twice.
 public struct Labeler: Sendable {
-  private var labels: [NamespaceKind: [UInt64: Int]] = [:]
+  /// The label of each live inode, kept as text: labels are asked for after every step.
+  private var labels: [NamespaceKind: [UInt64: String]] = [:]
   private var next: [NamespaceKind: Int] = [:]
 
   public init() {}
 
   public mutating func label(_ kind: NamespaceKind, _ inode: UInt64) -> String {
-    if let n = labels[kind]?[inode] { return "\(kind.rawValue):\(n)" }
+    if let label = labels[kind]?[inode] { return label }
     let n = next[kind, default: 0]
     next[kind] = n + 1
-    labels[kind, default: [:]][inode] = n
-    return "\(kind.rawValue):\(n)"
+    let label = "\(kind.rawValue):\(n)"
+    labels[kind, default: [:]][inode] = label
+    return label
   }
 
   /// Forget every namespace not in `seen` (they died; their inode may be reused).
   public mutating func retain(only seen: [NamespaceKind: Set<UInt64>]) {
     for kind in NamespaceKind.allCases {
+      guard let known = labels[kind] else { continue }
       let keep = seen[kind] ?? []
-      labels[kind] = labels[kind]?.filter { keep.contains($0.key) }
+      // Usually nothing died: remove in place rather than build a filtered copy every time.
+      for inode in known.keys where !keep.contains(inode) { labels[kind]?[inode] = nil }
     }
   }
 }

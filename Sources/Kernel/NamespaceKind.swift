@@ -5,6 +5,11 @@ public enum NamespaceKind: String, CaseIterable, Sendable, Comparable, Codable {
 
   public static func < (a: NamespaceKind, b: NamespaceKind) -> Bool { a.rawValue < b.rawValue }
 
+  // Equal and hashed by the clone flag, one per kind, rather than through the String raw value
+  // (RawRepresentable's default): kinds key the dictionaries of every state read.
+  public static func == (a: NamespaceKind, b: NamespaceKind) -> Bool { a.cloneFlag == b.cloneFlag }
+  public func hash(into hasher: inout Hasher) { hasher.combine(cloneFlag) }
+
   /// The flag that unshare(2), clone(2) and setns(2) take for this kind.
   public var cloneFlagName: String {
     switch self {

@@ -17,24 +17,55 @@ public struct StateChange: Equatable, Sendable {
 public enum StateDiff {
   public static func between(_ old: StateValue, _ new: StateValue) -> [StateChange] {
     var out: [StateChange] = []
-    walk(old.withoutVolatile, new.withoutVolatile, StatePath([]), &out)
+    var path: [StatePath.Component] = []
+    walk(old, new, &path, &out)
     return out
   }
 
-  private static func walk(_ a: StateValue?, _ b: StateValue?, _ path: StatePath, _ out: inout [StateChange]) {
+  /// Walks both trees at once. A volatile value counts as absent, and a change carries its values
+  /// without their volatile parts (`withoutVolatile`), exactly as if both trees had been stripped
+  /// first; the trees are not copied, and a path is made only for a change. The diff runs after
+  /// every step, on every backend.
+  private static func walk(
+    _ a: StateValue?, _ b: StateValue?, _ path: inout [StatePath.Component], _ out: inout [StateChange]
+  ) {
+    let a = a?.isVolatile == true ? nil : a
+    let b = b?.isVolatile == true ? nil : b
     switch (a, b) {
     case (nil, nil): return
     case (.map(let ma)?, .map(let mb)?):
-      for (k, va) in ma.entries { walk(va, mb[k], path.appending(key: k), &out) }
-      for (k, vb) in mb.entries where ma[k] == nil { walk(nil, vb, path.appending(key: k), &out) }
+      // Two trees built by the same code list their keys in the same order: look at the same
+      // position first, and search only when it holds another key.
+      let ea = ma.entries
+      let eb = mb.entries
+      for (i, (k, va)) in ea.enumerated() where !va.isVolatile {
+        path.append(.key(k))
+        walk(va, i < eb.count && eb[i].0 == k ? eb[i].1 : mb[k], &path, &out)
+        path.removeLast()
+      }
+      for (j, (k, vb)) in eb.enumerated() where !vb.isVolatile {
+        let va = j < ea.count && ea[j].0 == k ? ea[j].1 : ma[k]
+        guard va?.isVolatile != false else { continue }
+        path.append(.key(k))
+        walk(nil, vb, &path, &out)
+        path.removeLast()
+      }
     case (nil, .map(let m)?) where opens(m, path), (.map(let m)?, nil) where opens(m, path):
-      for (k, v) in m.entries { walk(a == nil ? nil : v, a == nil ? v : nil, path.appending(key: k), &out) }
+      // A map of maps inside a box (fs, fs.files, mounts of an overlay) that came or went whole:
+      // one row per entry reads better than one very long line.
+      for (k, v) in m.entries where !v.isVolatile {
+        path.append(.key(k))
+        walk(a == nil ? nil : v, a == nil ? v : nil, &path, &out)
+        path.removeLast()
+      }
     default:
-      if a != b { out.append(StateChange(path: path, old: a, new: b)) }
+      let old = a?.withoutVolatile
+      let new = b?.withoutVolatile
+      if old != new { out.append(StateChange(path: StatePath(path), old: old, new: new)) }
     }
   }
 
-  private static func opens(_ m: StateMap, _ path: StatePath) -> Bool {
-    path.components.count >= 2 && m.entries.contains { if case .map = $0.1 { true } else { false } }
+  private static func opens(_ m: StateMap, _ path: [StatePath.Component]) -> Bool {
+    path.count >= 2 && m.entries.contains { if case .map = $0.1 { true } else { false } }
   }
 }

@@ -29,19 +29,21 @@ public struct StateTreeBuilder: Sendable {
     _ p: ProcessFacts, hostPIDKey: String?, seen: inout [NamespaceKind: Set<UInt64>]
   ) -> StateMap {
     var m = StateMap()
-    m["hostname"] = .string(p.hostname)
-    m["domainname"] = .string(p.domainname)
+    m.reserveCapacity(16)
+    // Every key below is new to its map: appendNew skips the search a subscript set makes.
+    m.appendNew("hostname", .string(p.hostname))
+    m.appendNew("domainname", .string(p.domainname))
     var ns = StateMap()
     for kind in NamespaceKind.allCases {
       guard let inode = p.namespaces[kind] else { continue }
       seen[kind, default: []].insert(inode)
-      ns[kind.rawValue] = .string(labeler.label(kind, inode))
+      ns.appendNew(kind.rawValue, .string(labeler.label(kind, inode)))
     }
-    m["ns"] = .map(ns)
+    m.appendNew("ns", .map(ns))
     let isBox = hostPIDKey != nil
     if isBox {
-      m["root"] = .string(p.root.text)
-      if let propagation = p.rootPropagation { m["propagation"] = .string(propagation.rawValue) }
+      m.appendNew("root", .string(p.root.text))
+      if let propagation = p.rootPropagation { m.appendNew("propagation", .string(propagation.rawValue)) }
       var mounts = StateMap()
       for mount in p.mounts {
         mounts[mount.path] = .map(
@@ -50,7 +52,7 @@ public struct StateTreeBuilder: Sendable {
             ("propagation", .string(mount.propagation.rawValue)),
           ]))
       }
-      m["mounts"] = .map(mounts)
+      m.appendNew("mounts", .map(mounts))
       // A process in the host's pid namespace has a host PID: volatile (SPEC §5).
       let ps = p.processes.map { proc in
         StateValue.map(
@@ -59,8 +61,8 @@ public struct StateTreeBuilder: Sendable {
             ("host_pid", .volatile(.int(proc.hostPID))),
           ]))
       }
-      m["pid"] = .map(StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))]))
-      if let fs = p.fs { m["fs"] = .map(Self.fs(fs)) }
+      m.appendNew("pid", .map(StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))])))
+      if let fs = p.fs { m.appendNew("fs", .map(Self.fs(fs))) }
     }
     // Who the process is, inside and out (user_namespaces(7)). Volatile? No: boxwalk chooses
     // every ID here, and the host's own user namespace always has the identity map.
@@ -79,29 +81,32 @@ public struct StateTreeBuilder: Sendable {
       ("permitted", set(u.permitted, hostUser?.permitted ?? [])),
       ("bounding", set(u.bounding, hostUser?.bounding ?? [])),
     ])
-    m["user"] = .map(
-      StateMap([
-        ("uid", .int(Int(u.uid))), ("gid", .int(Int(u.gid))), ("host_uid", .int(Int(u.hostUID))),
-        ("host_gid", .int(Int(u.hostGID))), ("uid_map", .list(u.uidMap.map { .string($0.description) })),
-        ("gid_map", .list(u.gidMap.map { .string($0.description) })), ("caps", .map(caps)),
-      ]))
+    m.appendNew(
+      "user",
+      .map(
+        StateMap([
+          ("uid", .int(Int(u.uid))), ("gid", .int(Int(u.gid))), ("host_uid", .int(Int(u.hostUID))),
+          ("host_gid", .int(Int(u.hostGID))), ("uid_map", .list(u.uidMap.map { .string($0.description) })),
+          ("gid_map", .list(u.gidMap.map { .string($0.description) })), ("caps", .map(caps)),
+        ])))
     if isBox {
       var owners = StateMap()
       for kind in NamespaceKind.allCases where kind != .user {
         guard let inode = p.owners[kind] else { continue }
         seen[.user, default: []].insert(inode)
-        owners[kind.rawValue] = .string(labeler.label(.user, inode))
+        owners.appendNew(kind.rawValue, .string(labeler.label(.user, inode)))
       }
-      m["owner"] = .map(owners)
+      m.appendNew("owner", .map(owners))
     }
     if isBox, let report = p.cgroup { m["cgroup"] = report.state }
     var ipc = StateMap()
     for kind in IPCKind.allCases {
-      ipc[kind.rawValue] = .list(p.ipc.filter { $0.kind == kind }.map { .string(IPCObjectFacts.keyText($0.key)) })
+      let keys = p.ipc.filter { $0.kind == kind }.map { StateValue.string(IPCObjectFacts.keyText($0.key)) }
+      ipc.appendNew(kind.rawValue, .list(keys))
     }
-    m["ipc"] = .map(ipc)
-    if let net = p.net { m["net"] = Self.netMap(net) }
-    if let key = hostPIDKey { m[key] = .volatile(.int(p.hostPID)) }
+    m.appendNew("ipc", .map(ipc))
+    if let net = p.net { m.appendNew("net", Self.netMap(net)) }
+    if let key = hostPIDKey { m.appendNew(key, .volatile(.int(p.hostPID))) }
     return m
   }
 

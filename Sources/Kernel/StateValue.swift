@@ -82,6 +82,12 @@ public struct StateMap: Equatable, Sendable {
     }
   }
 
+  /// Adds an entry whose key the caller knows is not in the map yet, without looking for it:
+  /// for building maps with fixed keys, after every step (StateTreeBuilder).
+  mutating func appendNew(_ key: String, _ value: StateValue) { entries.append((key, value)) }
+
+  mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
+
   public static func == (a: StateMap, b: StateMap) -> Bool {
     a.entries.count == b.entries.count
       && zip(a.entries, b.entries).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }

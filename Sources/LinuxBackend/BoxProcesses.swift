@@ -11,21 +11,14 @@ extension ProcFS {
     while let pid = queue.first {
       queue.removeFirst()
       queue += children(of: pid)
-      guard let status = try? SmallFiles.readText("\(root)/\(pid)/status") else { continue }
-      var boxPID: Int?
-      var depth = 0
-      var zombie = false
-      for line in status.split(separator: "\n") {
-        if line.hasPrefix("NSpid:") {
-          // One PID per pid namespace the process is in, outermost first: a single one means the
-          // host's namespace only.
-          let pids = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst()
-          depth = pids.count
-          boxPID = pids.last.flatMap { Int($0) }
-        }
-        if line.hasPrefix("State:") { zombie = line.contains("Z") || line.contains("X") }
-      }
-      guard !zombie, let boxPID else { continue }
+      guard let status = try? SmallFiles.read("\(root)/\(pid)/status") else { continue }
+      let fields = ProcStatus.fields(status, ["NSpid", "State"])
+      // NSpid: one PID per pid namespace the process is in, outermost first; a single one means
+      // the host's namespace only. State: Z (zombie) and X (dead) have exited.
+      let pids = fields["NSpid"] ?? []
+      let depth = pids.count
+      let zombie = fields["State"]?.first.map { $0 == "Z" || $0 == "X" } ?? false
+      guard !zombie, let boxPID = pids.last.flatMap({ Int($0) }) else { continue }
       let cmdline = (try? SmallFiles.read("\(root)/\(pid)/cmdline")) ?? []
       let command = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
       out.append(BoxProcessFacts(pid: boxPID, hostPID: Int(pid), command: command, inHostPIDNamespace: depth <= 1))

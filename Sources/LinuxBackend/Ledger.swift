@@ -35,6 +35,16 @@ package struct Ledger: Equatable, Sendable {
     case ipc(kind: String, key: Int32, id: Int32)
     /// A line of a kind this build does not know (written by a newer boxwalk): kept as it is.
     case unknown(String)
+
+    /// Whether the object can still exist after the machine crashed and restarted: files can
+    /// (where /run is on disk); processes and System V IPC objects cannot. Unknown kinds are
+    /// assumed to.
+    package var outlivesTheMachine: Bool {
+      switch self {
+      case .helper, .ipc: false
+      case .scratch, .unknown: true
+      }
+    }
   }
 
   package struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -51,6 +51,12 @@ public final class LinuxKernel: Kernel {
   /// from the busybox image alone).
   var images: ImageStore
   let ephemeralImages: Bool
+  /// This process's own namespaces and credentials, read once: they are fixed for its lifetime.
+  /// Only the process itself could change them (unshare, setns, set*id, capset), and the REPL
+  /// never does (DESIGN.md); no one outside can. Reading them again after every step was eight
+  /// stat(2)s and three /proc files for nothing.
+  private var hostNamespaces: [NamespaceKind: UInt64]?
+  private var hostUser: UserFacts?
 
   /// A box's root and mounts, as the steps made them (the kernel's mountinfo confirms them).
   struct BoxState {
@@ -64,6 +70,9 @@ public final class LinuxKernel: Kernel {
     var inRootfs: Bool { root != .host }
     /// When the root filesystem is an overlay: its layers and directories (LinuxKernel+Layers).
     var overlay: OverlayState?
+    /// The owner of each namespace the box was last seen in, with that namespace's inode (see
+    /// `owners`).
+    var owners: [NamespaceKind: (inode: UInt64, owner: UInt64)] = [:]
   }
 
   /// - Parameters:
@@ -308,12 +317,8 @@ public final class LinuxKernel: Kernel {
   /// as the host sees them and the capability masks; /proc/PID/uid_map and gid_map the maps of
   /// its user namespace (shown relative to ours, the host's).
   private func userFacts(_ pid: String) -> UserFacts {
-    let status = (try? SmallFiles.readText("\(procfs.root)/\(pid)/status")) ?? ""
-    var fields: [String: [String]] = [:]
-    for line in status.split(separator: "\n") {
-      let parts = line.split(whereSeparator: { $0 == ":" || $0 == "\t" || $0 == " " }).map(String.init)
-      if let key = parts.first { fields[key] = Array(parts.dropFirst()) }
-    }
+    let status = (try? SmallFiles.read("\(procfs.root)/\(pid)/status")) ?? []
+    let fields = ProcStatus.fields(status, ["Uid", "Gid", "CapEff", "CapPrm", "CapBnd"])
     func map(_ file: String) -> [IDMapRange] {
       ((try? SmallFiles.readText("\(procfs.root)/\(pid)/\(file)")) ?? "").split(separator: "\n").compactMap {
         IDMapRange.parse(String($0))
@@ -331,15 +336,27 @@ public final class LinuxKernel: Kernel {
       bounding: Capabilities.names(ofHexMask: fields["CapBnd"]?.first ?? ""))
   }
 
-  /// The owning user namespace of each of a process's namespaces (ioctl_ns(2) NS_GET_USERNS).
-  private func owners(_ pid: pid_t) -> [NamespaceKind: UInt64] {
+  /// The owning user namespace of each of a box's namespaces (ioctl_ns(2) NS_GET_USERNS), given
+  /// the namespaces' inodes. A namespace's owner is fixed when the namespace is made, so each is
+  /// asked once (open, ioctl, fstat, two closes) and kept with the inode; it is asked again only
+  /// when the box is in another namespace of that kind. The helper holds the namespace it is in,
+  /// so that inode cannot be freed and reused by another namespace between two reads.
+  private func owners(_ helper: HelperProcess, _ namespaces: [NamespaceKind: UInt64]) -> [NamespaceKind: UInt64] {
+    var known = boxState[helper.box]?.owners ?? [:]
     var out: [NamespaceKind: UInt64] = [:]
     for kind in NamespaceKind.allCases where kind != .user {
-      var inode: UInt64 = 0
-      var rc = bw_ns_owner_inode("\(procfs.root)/\(pid)/ns/\(kind.procEntry)", &inode)
-      if rc != 0 && kind == .pid { rc = bw_pid_for_children_owner_inode(pid, &inode) }
-      if rc == 0 { out[kind] = inode }
+      if let inode = namespaces[kind], let seen = known[kind], seen.inode == inode {
+        out[kind] = seen.owner
+        continue
+      }
+      var owner: UInt64 = 0
+      var rc = bw_ns_owner_inode("\(procfs.root)/\(helper.pid)/ns/\(kind.procEntry)", &owner)
+      if rc != 0 && kind == .pid { rc = bw_pid_for_children_owner_inode(helper.pid, &owner) }
+      guard rc == 0 else { continue }
+      out[kind] = owner
+      if let inode = namespaces[kind] { known[kind] = (inode, owner) }
     }
+    boxState[helper.box]?.owners = known
     return out
   }
 
@@ -550,19 +567,28 @@ public final class LinuxKernel: Kernel {
   public func facts() throws(KernelError) -> KernelFacts {
     var names = utsname()
     guard uname(&names) == 0 else { throw KernelError(call: "uname()", errno: Errno(rawValue: errno)) }
+    let hostNamespaces: [NamespaceKind: UInt64]
+    if let known = self.hostNamespaces {
+      hostNamespaces = known
+    } else {
+      hostNamespaces = try namespaces(pid: "self", shown: "self")
+      self.hostNamespaces = hostNamespaces
+    }
     let host = ProcessFacts(
-      hostPID: Int(getpid()), namespaces: try namespaces(pid: "self", shown: "self"),
+      hostPID: Int(getpid()), namespaces: hostNamespaces,
       hostname: Self.string(names.nodename), domainname: Self.string(names.__domainname))
 
     var boxes: [BoxFacts] = []
-    let hostNamespaces = host.namespaces
-    let liveHostIPC = HostIPC.list()
+    let liveHostIPC = hostIPC.isEmpty ? [] : HostIPC.list()
+    // Objects boxes made in the host's IPC namespace may have been removed since (ipcrm).
     hostIPC.removeAll { o in !liveHostIPC.contains { $0.kind == o.kind && $0.key == o.key && $0.id == o.id } }
     let store = try storeFacts()
     let hostObjects = hostIPC.compactMap { o in IPCKind(rawValue: o.kind).map { IPCObjectFacts(kind: $0, key: o.key) } }
     var hostFacts = host
     hostFacts.ipc = hostObjects
-    hostFacts.user = userFacts("self")
+    let hostUser = self.hostUser ?? userFacts("self")
+    self.hostUser = hostUser
+    hostFacts.user = hostUser
     for helper in helpers {
       let reply: HelperReply
       do {
@@ -597,7 +623,7 @@ public final class LinuxKernel: Kernel {
         pidNamespaceAlive: HelperWire.string(fields[2]) == "1",
         mounts: ownMounts ? mounts(state, mountinfo) : [],
         rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
-        root: state.root, ipc: ipc, user: userFacts(String(helper.pid)), owners: owners(helper.pid),
+        root: state.root, ipc: ipc, user: userFacts(String(helper.pid)), owners: owners(helper, ns),
         fs: try fsFacts(state))
       var withCgroup = process
       withCgroup.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }

@@ -14,16 +14,50 @@ enum Mountinfo {
     var propagation: Propagation
   }
 
+  /// Scanned as bytes (UTF-8 code units) without splitting into arrays: every separator the
+  /// kernel writes is ASCII, and a box's mountinfo is read after every step.
   static func parse(_ text: String) -> [Entry] {
-    text.split(separator: "\n").compactMap { line in
-      let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-      guard fields.count >= 7, let dash = fields.firstIndex(of: "-"), dash >= 6 else { return nil }
-      let optional = fields[6..<dash]
-      let propagation: Propagation =
-        optional.contains { $0.hasPrefix("master:") }
-        ? .slave : optional.contains { $0.hasPrefix("shared:") } ? .shared : .private
-      return Entry(mountPoint: unescape(String(fields[4])), propagation: propagation)
+    var entries: [Entry] = []
+    var text = text
+    text.withUTF8 { bytes in
+      var start = 0
+      while start < bytes.count {
+        var end = start
+        while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        if let entry = entry(bytes[start..<end]) { entries.append(entry) }
+        start = end + 1
+      }
     }
+    return entries
+  }
+
+  /// One line: field 5 is the mount point; fields 7 up to the lone "-" are the optional fields.
+  private static func entry(_ line: Slice<UnsafeBufferPointer<UInt8>>) -> Entry? {
+    var field = 0
+    var mountPoint: Slice<UnsafeBufferPointer<UInt8>>?
+    var propagation = Propagation.private
+    var i = line.startIndex
+    while i < line.endIndex {
+      while i < line.endIndex && line[i] == UInt8(ascii: " ") { i += 1 }
+      let first = i
+      while i < line.endIndex && line[i] != UInt8(ascii: " ") { i += 1 }
+      guard i > first else { break }
+      let word = line[first..<i]
+      if field == 4 { mountPoint = word }
+      if field >= 6 {
+        if word.count == 1 && word.first == UInt8(ascii: "-") {
+          guard let mountPoint else { return nil }
+          return Entry(mountPoint: unescape(String(decoding: mountPoint, as: UTF8.self)), propagation: propagation)
+        }
+        if word.starts(with: "master:".utf8) {
+          propagation = .slave
+        } else if word.starts(with: "shared:".utf8) && propagation != .slave {
+          propagation = .shared
+        }
+      }
+      field += 1
+    }
+    return nil  // no separator: not a mountinfo line
   }
 
   /// The kernel writes space, tab, newline and backslash in paths as \040, \011, \012, \134.

@@ -2,7 +2,15 @@ import CShim
 import Glibc
 
 /// One boxwalk session's directory, `<stateRoot>/<pid>-<starttime>/` (mode 0700), and its ledger.
-/// The ledger is on tmpfs under /run, replaced whole and fsync'd on every change (R4).
+/// The ledger is under /run, replaced whole on every change, and fsync'd before any object that
+/// could outlive a crash of the machine is made (R4).
+///
+/// fsync(2) matters only for a crash of the machine: if boxwalk alone dies, what it wrote is in
+/// the page cache for `boxwalk cleanup` to read. And a crash of the machine ends every process
+/// and every System V IPC object, so records of helpers and IPC objects, the ledger's first
+/// version (no records) and records removed (`forget`: a stale record is harmless) need no
+/// fsync. Where /run is a disk file system rather than tmpfs, each fsync is a journal commit,
+/// 1 - 4 ms (BENCHMARKS.md); box scratch directories, which do outlive a crash there, still get it.
 final class SessionDirectory {
   let path: String
   let ledgerPath: String
@@ -40,7 +48,7 @@ final class SessionDirectory {
     }
     let session = SessionDirectory(stateRoot: stateRoot, path: stateRoot + "/" + id, ledger: Ledger(owner: owner))
     do {
-      try SmallFiles.replace(session.ledgerPath, with: session.ledger.text)
+      try SmallFiles.replace(session.ledgerPath, with: session.ledger.text, durable: false)
     } catch {
       rmdir(session.path)
       throw error
@@ -72,11 +80,11 @@ final class SessionDirectory {
     }
   }
 
-  /// Add a record and make it durable before returning.
+  /// Add a record, durable before returning when its object could outlive a machine crash.
   func record(_ record: Ledger.Record) throws(SystemCallError) {
     ledger.records.append(record)
     do {
-      try SmallFiles.replace(ledgerPath, with: ledger.text)
+      try SmallFiles.replace(ledgerPath, with: ledger.text, durable: record.outlivesTheMachine)
     } catch {
       ledger.records.removeLast()
       throw error
@@ -87,7 +95,7 @@ final class SessionDirectory {
   /// is harmless: cleanup checks every PID's start time before it signals anything.
   func forget(where matches: (Ledger.Record) -> Bool) {
     ledger.records.removeAll(where: matches)
-    try? SmallFiles.replace(ledgerPath, with: ledger.text)
+    try? SmallFiles.replace(ledgerPath, with: ledger.text, durable: false)
   }
 
   /// Where a throwaway image store lives, when the kernel uses one.

@@ -25,8 +25,10 @@ enum SmallFiles {
   }
 
   /// Replace `path` with `text` so that a reader sees the old file or the new one, never a
-  /// half-written one: write a temporary file beside it, fsync(2) it, rename(2) it over the old.
-  static func replace(_ path: String, with text: String) throws(SystemCallError) {
+  /// half-written one: write a temporary file beside it, rename(2) it over the old. `durable`
+  /// also fsync(2)s it first, so the new text survives a crash of the machine, not only of this
+  /// process (which the rename alone covers: the page cache outlives us).
+  static func replace(_ path: String, with text: String, durable: Bool = true) throws(SystemCallError) {
     let temporary = path + ".tmp"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
     guard fd >= 0 else { throw SystemCallError(call: "open(\(quoted(temporary)), O_CREAT)", errno: errno) }
@@ -41,7 +43,9 @@ enum SmallFiles {
         bytes = bytes.dropFirst(n)
       }
     }
-    if failure == nil && fsync(fd) != 0 { failure = SystemCallError(call: "fsync(\(quoted(temporary)))", errno: errno) }
+    if failure == nil && durable && fsync(fd) != 0 {
+      failure = SystemCallError(call: "fsync(\(quoted(temporary)))", errno: errno)
+    }
     close(fd)
     if failure == nil && rename(temporary, path) != 0 {
       failure = SystemCallError(call: "rename(\(quoted(temporary)), \(quoted(path)))", errno: errno)

@@ -85,6 +85,29 @@ import Testing
     let a = StateValue.map(StateMap([("web", box("a", pid: 1))]))
     #expect(StateDiff.between(a, a).isEmpty)
   }
+
+  @Test func aValueTurningVolatileIsGoneAndKeysMayMove() {
+    // Changes come in the old tree's key order, then keys only the new tree has, wherever the
+    // keys stand in each map.
+    let a = StateValue.map(StateMap([("x", .int(1)), ("y", .int(2)), ("z", .volatile(.int(3)))]))
+    let b = StateValue.map(StateMap([("z", .int(3)), ("y", .int(20)), ("x", .volatile(.int(1)))]))
+    #expect(
+      StateDiff.between(a, b) == [
+        StateChange(path: StatePath(keys: "x"), old: .int(1), new: nil),
+        StateChange(path: StatePath(keys: "y"), old: .int(2), new: .int(20)),
+        StateChange(path: StatePath(keys: "z"), old: nil, new: .int(3)),
+      ])
+  }
+
+  @Test func listsCompareWithoutTheirVolatileItems() {
+    let a = StateValue.list([.int(1), .volatile(.int(7))])
+    let b = StateValue.list([.int(1), .volatile(.int(8))])
+    #expect(StateDiff.between(a, b).isEmpty)
+    #expect(
+      StateDiff.between(a, .list([.int(2)])) == [
+        StateChange(path: StatePath([]), old: .list([.int(1)]), new: .list([.int(2)]))
+      ])
+  }
 }
 
 @Suite struct LabelerTests {

@@ -109,6 +109,18 @@ private func matches(_ expected: String, _ actual: String) throws -> Bool {
     #expect(try !matches("{{pid:P}} -> {{pid:P}}", "12 -> 13"))
   }
 
+  @Test func plainTextAndBoundCapturesCompareAsText() throws {
+    // No regex is built for these lines; they must still mean what the regex meant.
+    #expect(try matches("a.b (c) [d] {e} $f^ |g| \\h *+?", "a.b (c) [d] {e} $f^ |g| \\h *+?"))
+    #expect(try !matches("a.b", "axb"))
+    #expect(try matches("  two  leading", " two leading"))
+    var earlier = TranscriptBindings()
+    let bound = earlier.bind("V", .word, "x.y")
+    #expect(bound)
+    #expect(try matchStep(["v = {{word:V}} ."], ["v = x.y ."], earlier) != nil)
+    #expect(try matchStep(["v = {{word:V}} ."], ["v = xzy ."], earlier) == nil)
+  }
+
   @Test func bindingsFromEarlierStepsAreLiteral() throws {
     var earlier = TranscriptBindings()
     let bound = earlier.bind("ORIG", .host, "ci-7")

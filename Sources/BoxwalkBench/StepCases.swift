@@ -1,0 +1,61 @@
+/// The step kinds issue 10 measures, each as REPL lines: what runs untimed before each run, and
+/// the one line that is timed. Every timed run gets a fresh box named `b` (removed untimed
+/// afterwards), so a step that can happen once per box (unshare pid, map, pivot-root) is
+/// measured the same way as one that could repeat.
+///
+/// To measure a new step kind, add a case here. A case whose lines this boxwalk does not know yet
+/// (the command answers "not in this version of boxwalk yet") is reported as not yet measured,
+/// with `landsWith`, and starts being measured as soon as its command exists.
+struct StepCase {
+  /// The name BENCHMARKS.md shows; bench/floor.c reports its floor under the same name.
+  let name: String
+  /// Lines run before each timed run, untimed.
+  let setup: [String]
+  /// The timed line.
+  let line: String
+  /// For a step kind that is not in boxwalk yet: what brings it.
+  var landsWith: String? = nil
+}
+
+enum StepCases {
+  static let all: [StepCase] = [
+    StepCase(name: "box new", setup: [], line: "box new b"),
+    StepCase(name: "box rm", setup: ["box new b"], line: "box rm b"),
+    StepCase(name: "unshare uts", setup: ["box new b"], line: "unshare uts"),
+    StepCase(name: "unshare ipc", setup: ["box new b"], line: "unshare ipc"),
+    StepCase(name: "unshare mnt", setup: ["box new b"], line: "unshare mnt"),
+    StepCase(name: "unshare pid", setup: ["box new b"], line: "unshare pid"),
+    StepCase(name: "unshare net", setup: ["box new b"], line: "unshare net"),
+    StepCase(name: "unshare user", setup: ["box new b"], line: "unshare user"),
+    StepCase(name: "unshare cgroup", setup: ["box new b"], line: "unshare cgroup"),
+    StepCase(name: "unshare time", setup: ["box new b"], line: "unshare time"),
+    StepCase(name: "unshare all six", setup: ["box new b"], line: "unshare mnt,pid,ipc,uts,net,cgroup"),
+    StepCase(name: "hostname", setup: ["box new b", "unshare uts"], line: "hostname lab-box"),
+    StepCase(name: "mount tmpfs", setup: ["box new b", "unshare mnt"], line: "mount tmpfs /mnt"),
+    StepCase(name: "rootfs busybox", setup: ["box new b", "unshare mnt"], line: "rootfs busybox"),
+    StepCase(name: "mount bind / /", setup: ["box new b", "unshare mnt", "rootfs busybox"], line: "mount bind / /"),
+    StepCase(
+      name: "pivot-root", setup: ["box new b", "unshare mnt", "rootfs busybox", "mount bind / /"], line: "pivot-root"),
+    StepCase(name: "run /bin/true", setup: ["box new b"], line: "run /bin/true"),
+    StepCase(name: "ipc mq new", setup: ["box new b", "unshare ipc"], line: "ipc mq new 42"),
+    StepCase(name: "map uid", setup: ["box new b", "unshare user"], line: "map uid 0 100000 65536"),
+    StepCase(
+      name: "overlay of two layers", setup: ["box new b", "unshare mnt", "image import bench-lower {empty-dir}"],
+      line: "overlay bench-lower,busybox", landsWith: "the layers and images branch"),
+    StepCase(name: "cgroup new", setup: ["box new b"], line: "cgroup new", landsWith: "the cgroups branch"),
+    StepCase(
+      name: "cgroup set", setup: ["box new b", "cgroup new"], line: "cgroup set pids.max 64",
+      landsWith: "the cgroups branch"),
+    StepCase(
+      name: "net veth with addresses", setup: ["box new b", "unshare net"],
+      line: "net veth", landsWith: "the network branch (then also `net addr eth0 10.99.0.2/24`)"),
+  ]
+
+  /// A whole container from nothing, as a learner would type it, beside `crun run` and `runc run`
+  /// of a busybox bundle: the same six namespaces, the busybox root, /proc, pivot_root, /bin/true
+  /// and teardown. The cgroup limit joins when the cgroup steps land.
+  static let container = [
+    "box new c", "unshare mnt,pid,ipc,uts,net,cgroup", "rootfs busybox", "mount bind / /", "pivot-root",
+    "mount proc /proc", "run /bin/true", "box rm c",
+  ]
+}

@@ -1,0 +1,163 @@
+// boxwalk-bench: the measuring half of bench/run (issue 10). Run by hand, never by CI or tests.
+//
+//   boxwalk-bench steps --backend real|sim [--runs N] [--only NAME,...] [--empty-dir DIR] [--state-root DIR]
+//   boxwalk-bench reads --backend real|sim [--runs N] [--state-root DIR]
+//   boxwalk-bench container [--runs N] [--state-root DIR] [--lines 'LINE;LINE;...' --name NAME]
+//   boxwalk-bench replay [--seconds S] [--rounds R] TRANSCRIPT...
+//   boxwalk-bench session100                      (prints a 100-line session for the REPL)
+//   boxwalk-bench curriculum [--lessons DIR] TRANSCRIPT...   (prints the whole curriculum)
+//   boxwalk-bench process --group G --name NAME [--runs N] [--stdin FILE] [--prepare SHELL] [--first-line] -- ARGV...
+//   boxwalk-bench report RESULTS.tsv MACHINE.txt ANALYSIS.md   (prints BENCHMARKS.md)
+//
+// Every measurement prints one tab-separated line (Stopwatch.swift); bench/run collects them.
+import Glibc
+import Kernel
+import Lab
+import LinuxBackend
+import Simulator
+
+struct Arguments {
+  var options: [String: String] = [:]
+  var flags: Set<String> = []
+  var positional: [String] = []
+  /// Everything after `--`.
+  var command: [String] = []
+
+  init(_ words: [String]) {
+    var i = 0
+    while i < words.count {
+      let w = words[i]
+      if w == "--" {
+        command = Array(words[(i + 1)...])
+        break
+      }
+      if w.hasPrefix("--") {
+        if ["--first-line"].contains(w) {
+          flags.insert(w)
+        } else if i + 1 < words.count {
+          options[w] = words[i + 1]
+          i += 1
+        }
+      } else {
+        positional.append(w)
+      }
+      i += 1
+    }
+  }
+
+  func int(_ name: String, _ fallback: Int) -> Int { options[name].flatMap { Int($0) } ?? fallback }
+  func double(_ name: String, _ fallback: Double) -> Double { options[name].flatMap { Double($0) } ?? fallback }
+}
+
+func makeKernel(_ backend: String?, stateRoot: String?) throws -> any Kernel {
+  switch backend ?? "real" {
+  case "sim": return SimulatedKernel()
+  default: return try LinuxKernel(stateRoot: stateRoot ?? "/run/boxwalk")
+  }
+}
+
+func lessonsIn(_ directory: String) -> [(id: String, steps: Int)] {
+  guard let dir = opendir(directory) else { return [] }
+  defer { closedir(dir) }
+  var names: [String] = []
+  while let entry = readdir(dir) {
+    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    if name.hasSuffix(".md") { names.append(name) }
+  }
+  return names.sorted().compactMap { name in
+    guard let text = SimBench.readText(directory + "/" + name) else { return nil }
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    guard let id = lines.first(where: { $0.hasPrefix("id:") })?.dropFirst(3).trimmingSpaces() else { return nil }
+    return (id, lines.filter { $0.hasPrefix("## ") }.count)
+  }
+}
+
+extension Substring {
+  func trimmingSpaces() -> String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+}
+
+func main() -> Int32 {
+  let words = Array(CommandLine.arguments.dropFirst())
+  guard let mode = words.first else {
+    say("usage: boxwalk-bench steps|reads|container|replay|session100|curriculum|process ...")
+    return 2
+  }
+  let args = Arguments(Array(words.dropFirst()))
+  do {
+    switch mode {
+    case "steps", "reads", "container":
+      let backend = args.options["--backend"] ?? "real"
+      let group = args.options["--group"] ?? backend
+      let bench = try StepBench(
+        kernel: try makeKernel(backend, stateRoot: args.options["--state-root"]), group: group,
+        runs: args.int("--runs", 30),
+        emptyDir: args.options["--empty-dir"] ?? "/var/empty")
+      defer { bench.session.close() }
+      if mode == "reads" {
+        bench.measureReads()
+      } else if mode == "container" {
+        if let lines = args.options["--lines"] {
+          let list = lines.split(separator: ";").map { String($0.drop { $0 == " " }) }
+          bench.measureContainer(list, name: args.options["--name"] ?? "sequence")
+        } else {
+          bench.measureContainer()
+        }
+      } else {
+        let only = args.options["--only"].map { $0.split(separator: ",").map(String.init) }
+        for c in StepCases.all where only.map({ $0.contains(c.name) }) ?? true {
+          say("  \(group): \(c.name)")
+          bench.measure(c)
+        }
+      }
+    case "replay":
+      SimBench.replay(args.positional, seconds: args.double("--seconds", 1), rounds: args.int("--rounds", 5))
+    case "session100":
+      for line in SimBench.session100() { emit(line) }
+    case "curriculum":
+      let lessons = args.options["--lessons"].map(lessonsIn) ?? []
+      for line in SimBench.curriculum(transcripts: args.positional, lessons: lessons) { emit(line) }
+    case "process":
+      guard !args.command.isEmpty, let name = args.options["--name"] else {
+        say("process needs --name NAME -- ARGV...")
+        return 2
+      }
+      var wall = Samples(), firstLine = Samples()
+      var rss = 0
+      var failed = 0
+      let runs = args.int("--runs", 30)
+      for run in 0..<runs + 2 {
+        if let prepare = args.options["--prepare"] { _ = try ProcessRuns.run(["/bin/sh", "-c", prepare]) }
+        let r = try ProcessRuns.run(
+          args.command, stdinPath: args.options["--stdin"], firstLine: args.flags.contains("--first-line"))
+        if r.status != 0 { failed += 1 }
+        guard run >= 2 else { continue }
+        wall.add(r.milliseconds)
+        if let f = r.firstLineMilliseconds { firstLine.add(f) }
+        rss = max(rss, r.maxRSSKilobytes)
+      }
+      let group = args.options["--group"] ?? "process"
+      let extra = [("maxrss_kb", String(rss)), ("nonzero_exits", String(failed))]
+      if args.flags.contains("--first-line") { report(group, name + " (first line)", firstLine, extra) }
+      report(group, name, wall, extra)
+    case "report":
+      guard args.positional.count == 3 else {
+        say("report RESULTS.tsv MACHINE.txt ANALYSIS.md")
+        return 2
+      }
+      let text = Report(
+        results: SimBench.readText(args.positional[0]) ?? "", machine: SimBench.readText(args.positional[1]) ?? "",
+        analysis: SimBench.readText(args.positional[2]) ?? ""
+      ).markdown()
+      _ = text.withCString { write(1, $0, strlen($0)) }
+    default:
+      say("unknown mode \(mode)")
+      return 2
+    }
+  } catch {
+    say("boxwalk-bench: \(error)")
+    return 1
+  }
+  return 0
+}
+
+exit(main())

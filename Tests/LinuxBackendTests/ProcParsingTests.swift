@@ -1,0 +1,58 @@
+import Testing
+
+@testable import LinuxBackend
+
+/// The /proc parsers that run after every step, on text as the kernel writes it (STYLE 7).
+@Suite struct ProcParsingTests {
+  let status = """
+    Name:\tsleep
+    Umask:\t0022
+    State:\tS (sleeping)
+    Tgid:\t4242
+    NSpid:\t4242\t1
+    Uid:\t100000\t100000\t100000\t100000
+    Gid:\t0\t0\t0\t0
+    CapPrm:\t000001ffffffffff
+    CapEff:\t0000000000000000
+    CapBnd:\t000001ffffffffff
+    voluntary_ctxt_switches:\t1
+
+    """
+
+  @Test func statusFieldsAreTheWordsAfterTheKey() {
+    let f = ProcStatus.fields(Array(status.utf8), ["Uid", "NSpid", "State", "CapEff", "Missing"])
+    #expect(f["Uid"] == ["100000", "100000", "100000", "100000"])
+    #expect(f["NSpid"] == ["4242", "1"])
+    #expect(f["State"] == ["S", "(sleeping)"])
+    #expect(f["CapEff"] == ["0000000000000000"])
+    #expect(f["Missing"] == nil)
+  }
+
+  @Test func statusKeysMatchWholeNamesOnly() {
+    // "Cap" is a prefix of three keys and the key of none; "Tgid" is not "Tgid:x".
+    let f = ProcStatus.fields(Array(status.utf8), ["Cap", "Tgi", "Name"])
+    #expect(f["Cap"] == nil)
+    #expect(f["Tgi"] == nil)
+    #expect(f["Name"] == ["sleep"])
+    #expect(ProcStatus.fields([], ["Uid"]).isEmpty)
+    #expect(ProcStatus.fields(Array("Uid:".utf8), ["Uid"]) == ["Uid": []])
+  }
+
+  @Test func mountinfoGivesMountPointsAndPropagation() {
+    let text = """
+      22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+      40 22 0:35 / /mnt rw,nosuid,nodev - tmpfs tmpfs rw
+      41 22 0:36 / /with\\040space rw master:3 - tmpfs tmpfs rw
+      42 22 0:37 / /both rw shared:4 master:5 - tmpfs tmpfs rw
+      not a mountinfo line
+
+      """
+    #expect(
+      Mountinfo.parse(text) == [
+        Mountinfo.Entry(mountPoint: "/", propagation: .shared),
+        Mountinfo.Entry(mountPoint: "/mnt", propagation: .private),
+        Mountinfo.Entry(mountPoint: "/with space", propagation: .slave),
+        Mountinfo.Entry(mountPoint: "/both", propagation: .slave),
+      ])
+  }
+}

@@ -1,0 +1,680 @@
+// floor: the raw system-call floor of each boxwalk step kind (issue 10).
+//
+// Each case does the kernel work of one step with direct system calls from C, the cheapest way
+// to do it, and nothing else: no helper protocol, no Swift, no state tree. bench/run compiles
+// this with gcc -O2 -static and runs it in the same run as the Swift benchmark, so a step's time
+// is compared with a floor measured on the same machine at the same moment.
+//
+//   floor all RUNS IMAGE SCRATCH     every case
+//   floor fs RUNS IMAGE SCRATCH      only the cases that write files (rootfs, container)
+//
+// Each case prints one line, tab-separated: "floor NAME MEDIAN P25 P75 RUNS", in milliseconds.
+// IMAGE is a directory tree to copy (the busybox image boxwalk builds), SCRATCH a directory on
+// the same file system as boxwalk's session directory, where copies are made and removed. Every
+// namespace is made in a child process that exits, so nothing is left behind; nothing is mounted
+// in this process's own mount namespace.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#define NS_GET_USERNS _IO(0xb7, 0x1)
+
+static const char *image_dir, *scratch_dir, *self_path;
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "floor: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static int cmp(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void report(const char *name, int64_t *samples, int n) {
+  qsort(samples, n, sizeof *samples, cmp);
+  // Nearest rank, as the Swift side (Stopwatch.swift) computes it.
+  int m = (int)((n - 1) * 0.5 + 0.5), lo = (int)((n - 1) * 0.25 + 0.5), hi = (int)((n - 1) * 0.75 + 0.5);
+  printf("floor\t%s\t%.4f\t%.4f\t%.4f\t%d\n", name, samples[m] / 1e6, samples[lo] / 1e6, samples[hi] / 1e6, n);
+  fflush(stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a timed body in a fresh child: `setup` runs untimed (unshare the namespaces the step
+// needs first), then `body` is timed inside the child, which sends the nanoseconds back and exits.
+
+typedef int (*step_fn)(void *arg);
+
+static int64_t in_child(step_fn setup, step_fn body, void *arg) {
+  int fds[2];
+  if (pipe(fds) < 0) die("pipe");
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) {
+    close(fds[0]);
+    int64_t t = -1;
+    if (!setup || setup(arg) == 0) {
+      int64_t start = now_ns();
+      if (body(arg) == 0) t = now_ns() - start;
+      else fprintf(stderr, "floor: child step failed: %s\n", strerror(errno));
+    } else {
+      fprintf(stderr, "floor: child setup failed: %s\n", strerror(errno));
+    }
+    if (write(fds[1], &t, sizeof t) != sizeof t) _exit(1);
+    _exit(0);
+  }
+  close(fds[1]);
+  int64_t t = -1;
+  if (read(fds[0], &t, sizeof t) != sizeof t) t = -1;
+  close(fds[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return t;
+}
+
+static void run_child_case(const char *name, int runs, step_fn setup, step_fn body, void *arg) {
+  int64_t *samples = calloc(runs, sizeof *samples);
+  for (int i = 0; i < runs + 3; i++) {
+    int64_t t = in_child(setup, body, arg);
+    if (t < 0) {
+      printf("floor\t%s\t-\t-\t-\t0\tnote=failed\n", name);
+      free(samples);
+      return;
+    }
+    if (i >= 3) samples[i - 3] = t;
+  }
+  report(name, samples, runs);
+  free(samples);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces and the steps inside them.
+
+static int do_unshare(void *arg) { return unshare((int)(intptr_t)arg); }
+
+// unshare(CLONE_NEWNS) and make "/" private at once, as boxwalk (and runc) do.
+static int unshare_mnt_private(void *arg) {
+  int flags = (int)(intptr_t)arg;
+  if (unshare(flags | CLONE_NEWNS) < 0) return -1;
+  return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
+static int set_hostname(void *arg) {
+  (void)arg;
+  return sethostname("lab-box", 7);
+}
+
+static int mount_tmpfs(void *arg) {
+  (void)arg;
+  return mount("tmpfs", "/mnt", "tmpfs", MS_NOSUID | MS_NODEV, NULL);
+}
+
+static int make_queue(void *arg) {
+  (void)arg;
+  return msgget(42, IPC_CREAT | IPC_EXCL | 0600) < 0 ? -1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Copying and removing a tree (rootfs busybox), as boxwalk's FileTree does: mkdir, read/write of
+// regular files, symlink; nothing else.
+
+static int copy_file(const char *from, const char *to, mode_t mode) {
+  int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (in < 0) return -1;
+  int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (out < 0) {
+    close(in);
+    return -1;
+  }
+  static char buffer[1 << 16];
+  ssize_t n;
+  int rc = 0;
+  while ((n = read(in, buffer, sizeof buffer)) > 0) {
+    if (write(out, buffer, n) != n) {
+      rc = -1;
+      break;
+    }
+  }
+  if (n < 0) rc = -1;
+  close(in);
+  close(out);
+  return rc;
+}
+
+static int copy_tree(const char *from, const char *to) {
+  struct stat st;
+  if (lstat(from, &st) < 0) return -1;
+  if (S_ISLNK(st.st_mode)) {
+    char target[PATH_MAX];
+    ssize_t n = readlink(from, target, sizeof target - 1);
+    if (n < 0) return -1;
+    target[n] = 0;
+    return symlink(target, to);
+  }
+  if (S_ISREG(st.st_mode)) return copy_file(from, to, st.st_mode & 07777);
+  if (!S_ISDIR(st.st_mode)) return 0;
+  if (mkdir(to, st.st_mode & 07777) < 0) return -1;
+  DIR *dir = opendir(from);
+  if (!dir) return -1;
+  struct dirent *e;
+  int rc = 0;
+  while (rc == 0 && (e = readdir(dir))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof a, "%s/%s", from, e->d_name);
+    snprintf(b, sizeof b, "%s/%s", to, e->d_name);
+    rc = copy_tree(a, b);
+  }
+  closedir(dir);
+  return rc;
+}
+
+static void remove_tree(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    DIR *dir = opendir(path);
+    if (dir) {
+      struct dirent *e;
+      while ((e = readdir(dir))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char a[PATH_MAX];
+        snprintf(a, sizeof a, "%s/%s", path, e->d_name);
+        remove_tree(a);
+      }
+      closedir(dir);
+    }
+    rmdir(path);
+  } else {
+    unlink(path);
+  }
+}
+
+static char rootfs[PATH_MAX];
+
+static int copy_rootfs(void *arg) {
+  (void)arg;
+  return copy_tree(image_dir, rootfs);
+}
+
+// In a child with its own mount namespace: bind the copied root onto itself (pivot_root wants a
+// mount point), then pivot into it as boxwalk-helper does.
+static int bind_rootfs(void *arg) {
+  (void)arg;
+  return mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL);
+}
+
+static int setup_bound(void *arg) {
+  if (unshare_mnt_private(0) < 0) return -1;
+  return bind_rootfs(arg);
+}
+
+static int pivot(void *arg) {
+  (void)arg;
+  char old[PATH_MAX + 16];
+  snprintf(old, sizeof old, "%s/.oldroot", rootfs);
+  if (mkdir(old, 0700) < 0 && errno != EEXIST) return -1;
+  if (syscall(SYS_pivot_root, rootfs, old) < 0) return -1;
+  if (chdir("/") < 0) return -1;
+  if (umount2("/.oldroot", MNT_DETACH) < 0) return -1;
+  return rmdir("/.oldroot");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases timed from the parent.
+
+// box new: socketpair, fork, PR_SET_PDEATHSIG, setsid, the socket on fd 3, execve of a static
+// program that says hello on it. Timed until the hello arrives. Then box rm: SIGKILL and reap.
+static void case_spawn(int runs) {
+  int64_t *spawn = calloc(runs, sizeof *spawn), *kill_reap = calloc(runs, sizeof *kill_reap);
+  for (int i = 0; i < runs + 3; i++) {
+    int64_t start = now_ns();
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die("socketpair");
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      setsid();
+      dup2(sv[1], 3);
+      char *argv[] = {"floor", "--hello", NULL};
+      char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+      execve(self_path, argv, envp);
+      _exit(127);
+    }
+    close(sv[1]);
+    char hello[16];
+    if (recv(sv[0], hello, sizeof hello, 0) <= 0) die("recv hello");
+    int64_t spawned = now_ns();
+    kill(pid, SIGKILL);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    close(sv[0]);
+    int64_t reaped = now_ns();
+    if (i >= 3) {
+      spawn[i - 3] = spawned - start;
+      kill_reap[i - 3] = reaped - spawned;
+    }
+  }
+  report("box new", spawn, runs);
+  report("box rm", kill_reap, runs);
+  free(spawn);
+  free(kill_reap);
+}
+
+// The helper's side of --hello: say hello, then wait for end of file.
+static int hello_main(void) {
+  send(3, "hello", 5, 0);
+  char buffer[64];
+  while (recv(3, buffer, sizeof buffer, 0) > 0) {
+  }
+  return 0;
+}
+
+// run /bin/true: a pipe for its output, fork, execve, read to end of file, waitpid.
+static void case_run_true(int runs) {
+  int64_t *samples = calloc(runs, sizeof *samples);
+  for (int i = 0; i < runs + 3; i++) {
+    int64_t start = now_ns();
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) die("pipe2");
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      dup2(fds[1], 1);
+      dup2(fds[1], 2);
+      char *argv[] = {"/bin/true", NULL};
+      char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+      execve("/bin/true", argv, envp);
+      _exit(127);
+    }
+    close(fds[1]);
+    char buffer[256];
+    while (read(fds[0], buffer, sizeof buffer) > 0) {
+    }
+    close(fds[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (i >= 3) samples[i - 3] = now_ns() - start;
+  }
+  report("run /bin/true", samples, runs);
+  free(samples);
+}
+
+// rootfs busybox: copy the image; the removal (box rm) is timed separately.
+static void case_rootfs(int runs) {
+  int64_t *copy = calloc(runs, sizeof *copy), *removal = calloc(runs, sizeof *removal);
+  for (int i = 0; i < runs + 3; i++) {
+    int64_t start = now_ns();
+    if (copy_rootfs(NULL) < 0) die("copy rootfs");
+    int64_t copied = now_ns();
+    remove_tree(rootfs);
+    int64_t removed = now_ns();
+    if (i >= 3) {
+      copy[i - 3] = copied - start;
+      removal[i - 3] = removed - copied;
+    }
+  }
+  report("rootfs busybox", copy, runs);
+  report("rootfs removal", removal, runs);
+  free(copy);
+  free(removal);
+}
+
+// map uid: a child unshares its user namespace; the parent writes its uid_map (one write(2)).
+static void case_map(int runs) {
+  int64_t *samples = calloc(runs, sizeof *samples);
+  for (int i = 0; i < runs + 3; i++) {
+    int ready[2], go[2];
+    if (pipe(ready) < 0 || pipe(go) < 0) die("pipe");
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+      if (write(ready[1], &c, 1) != 1) _exit(1);
+      if (read(go[0], &c, 1) != 1) _exit(1);
+      _exit(0);
+    }
+    char c;
+    if (read(ready[0], &c, 1) != 1 || c != 'y') die("child unshare user");
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+    int64_t start = now_ns();
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0 100000 65536\n", 15) != 15) die("write uid_map");
+    close(fd);
+    int64_t t = now_ns() - start;
+    if (write(go[1], "x", 1) != 1) die("go");
+    int status;
+    waitpid(pid, &status, 0);
+    close(ready[0]);
+    close(ready[1]);
+    close(go[0]);
+    close(go[1]);
+    if (i >= 3) samples[i - 3] = t;
+  }
+  report("map uid", samples, runs);
+  free(samples);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a box's state: what facts() learns, with the fewest system calls. The box is a child
+// with its own uts, ipc, mnt and pid namespaces that answers one request over a SEQPACKET
+// socket with its hostname and IPC objects (what only the inside can see); the rest is read
+// from /proc from outside: every ns link of the host and the box, the box's mountinfo, its
+// children, status, uid_map and gid_map of both, and the owner of each box namespace.
+
+static int read_file(const char *path, char *buffer, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n, total = 0;
+  while ((n = read(fd, buffer, size)) > 0) total += n;
+  close(fd);
+  return (int)total;
+}
+
+// Every System V object of the caller's IPC namespace (sysvipc(7)): *_INFO for the highest
+// index, then *_STAT_ANY for each slot, as boxwalk's bw_ipc_list does.
+static void list_ipc(void) {
+  struct msginfo mi;
+  int highest = msgctl(0, MSG_INFO, (struct msqid_ds *)&mi);
+  for (int i = 0; i <= highest; i++) {
+    struct msqid_ds ds;
+    msgctl(i, MSG_STAT_ANY, &ds);
+  }
+  struct shminfo si;
+  highest = shmctl(0, SHM_INFO, (struct shmid_ds *)&si);
+  for (int i = 0; i <= highest; i++) {
+    struct shmid_ds ds;
+    shmctl(i, SHM_STAT_ANY, &ds);
+  }
+  struct seminfo mi2;
+  highest = semctl(0, 0, SEM_INFO, &mi2);
+  for (int i = 0; i <= highest; i++) {
+    struct semid_ds ds;
+    semctl(i, 0, SEM_STAT_ANY, &ds);
+  }
+}
+
+static const char *ns_names[] = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
+
+static void read_process(const char *pid, int owners) {
+  char path[128], buffer[16384];
+  struct stat st;
+  for (int k = 0; k < 8; k++) {
+    snprintf(path, sizeof path, "/proc/%s/ns/%s", pid, ns_names[k]);
+    stat(path, &st);
+    if (owners && strcmp(ns_names[k], "user")) {
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      int owner = ioctl(fd, NS_GET_USERNS);
+      fstat(owner, &st);
+      close(owner);
+      close(fd);
+    }
+  }
+  snprintf(path, sizeof path, "/proc/%s/status", pid);
+  read_file(path, buffer, sizeof buffer);
+  snprintf(path, sizeof path, "/proc/%s/uid_map", pid);
+  read_file(path, buffer, sizeof buffer);
+  snprintf(path, sizeof path, "/proc/%s/gid_map", pid);
+  read_file(path, buffer, sizeof buffer);
+}
+
+static void case_read(int runs) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die("socketpair");
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) {
+    close(sv[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWPID) < 0) _exit(1);
+    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+    sethostname("lab-box", 7);
+    // One process in the box, as `run -d sleep 1000` makes it.
+    if (fork() == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      pause();
+      _exit(0);
+    }
+    char request[64], reply[512];
+    while (recv(sv[1], request, sizeof request, 0) > 0) {
+      struct utsname names;
+      uname(&names);
+      list_ipc();
+      int n = snprintf(reply, sizeof reply, "%s %s", names.nodename, names.domainname);
+      send(sv[1], reply, n, 0);
+    }
+    _exit(0);
+  }
+  close(sv[1]);
+  char box[16];
+  snprintf(box, sizeof box, "%d", pid);
+  int64_t *samples = calloc(runs, sizeof *samples);
+  for (int i = 0; i < runs + 3; i++) {
+    int64_t start = now_ns();
+    struct utsname names;
+    uname(&names);
+    read_process("self", 0);
+    list_ipc();
+    char reply[512], path[128], buffer[65536];
+    send(sv[0], "facts", 5, 0);
+    recv(sv[0], reply, sizeof reply, 0);
+    read_process(box, 1);
+    snprintf(path, sizeof path, "/proc/%s/mountinfo", box);
+    read_file(path, buffer, sizeof buffer);
+    snprintf(path, sizeof path, "/proc/%s/task/%s/children", box, box);
+    int len = read_file(path, buffer, sizeof buffer - 1);
+    buffer[len > 0 ? len : 0] = 0;
+    for (char *p = strtok(buffer, " \n"); p; p = strtok(NULL, " \n")) {
+      char child[PATH_MAX], text[4096];
+      snprintf(child, sizeof child, "/proc/%s/status", p);
+      read_file(child, text, sizeof text);
+      snprintf(child, sizeof child, "/proc/%s/cmdline", p);
+      read_file(child, text, sizeof text);
+    }
+    if (i >= 3) samples[i - 3] = now_ns() - start;
+  }
+  report("read", samples, runs);
+  free(samples);
+  close(sv[0]);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A whole container, the least a runtime can do: copy the busybox root, clone(2) into six new
+// namespaces, make / private, bind the root, pivot_root, mount /proc, execve /bin/true, wait,
+// remove the copy. (The cgroup limit joins when boxwalk has the cgroup steps: cgroup_limit below
+// measures it alone.)
+
+static int container_child(void *arg) {
+  (void)arg;
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) _exit(10);
+  if (bind_rootfs(NULL) < 0) _exit(11);
+  if (pivot(NULL) < 0) _exit(12);
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) _exit(13);
+  char *argv[] = {"/bin/true", NULL};
+  char *envp[] = {"PATH=/bin", NULL};
+  execve("/bin/true", argv, envp);
+  _exit(14);
+}
+
+static void case_container(int runs) {
+  int64_t *samples = calloc(runs, sizeof *samples);
+  static char stack[1 << 16];
+  for (int i = 0; i < runs + 3; i++) {
+    int64_t start = now_ns();
+    if (copy_rootfs(NULL) < 0) die("copy rootfs");
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP;
+    pid_t pid = clone(container_child, stack + sizeof stack, flags | SIGCHLD, NULL);
+    if (pid < 0) die("clone");
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      fprintf(stderr, "floor: container child: status %d\n", status);
+      exit(1);
+    }
+    remove_tree(rootfs);
+    if (i >= 3) samples[i - 3] = now_ns() - start;
+  }
+  report("container", samples, runs);
+  free(samples);
+}
+
+// cgroup v1: create under pids and memory, set pids.max and memory.limit_in_bytes, move a
+// process in, remove (what `cgroup new`, `cgroup set` and teardown will do).
+static int write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = write(fd, text, strlen(text));
+  close(fd);
+  return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static void case_cgroup(int runs) {
+  char pids[PATH_MAX], memory[PATH_MAX], file[PATH_MAX + 32];
+  snprintf(pids, sizeof pids, "/sys/fs/cgroup/pids/boxwalk-bench-floor-%d", getpid());
+  snprintf(memory, sizeof memory, "/sys/fs/cgroup/memory/boxwalk-bench-floor-%d", getpid());
+  int64_t *make = calloc(runs, sizeof *make), *set = calloc(runs, sizeof *set);
+  for (int i = 0; i < runs + 3; i++) {
+    int64_t start = now_ns();
+    if (mkdir(pids, 0755) < 0 || mkdir(memory, 0755) < 0) {
+      rmdir(pids);
+      printf("floor\tcgroup new\t-\t-\t-\t0\tnote=mkdir: %s\n", strerror(errno));
+      return;
+    }
+    int64_t made = now_ns();
+    snprintf(file, sizeof file, "%s/pids.max", pids);
+    int rc = write_text(file, "64");
+    snprintf(file, sizeof file, "%s/memory.limit_in_bytes", memory);
+    rc |= write_text(file, "67108864");
+    int64_t limited = now_ns();
+    rmdir(pids);
+    rmdir(memory);
+    if (rc < 0) die("cgroup limit");
+    if (i >= 3) {
+      make[i - 3] = made - start;
+      set[i - 3] = limited - made;
+    }
+  }
+  report("cgroup new", make, runs);
+  report("cgroup set", set, runs);
+  free(make);
+  free(set);
+}
+
+// overlay of two layers: in a child's own mount namespace, an overlay of two lower directories
+// with the upper and work directories on tmpfs (/run), as boxwalk will make it.
+static char lower1[PATH_MAX], lower2[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], merged[PATH_MAX];
+
+static int mount_overlay(void *arg) {
+  (void)arg;
+  char options[4 * PATH_MAX + 64];
+  snprintf(options, sizeof options, "lowerdir=%s:%s,upperdir=%s,workdir=%s", lower1, lower2, upper, work);
+  return mount("overlay", merged, "overlay", 0, options);
+}
+
+static void case_overlay(int runs) {
+  snprintf(lower1, sizeof lower1, "%s/ovl-lower1", scratch_dir);
+  snprintf(lower2, sizeof lower2, "%s/ovl-lower2", scratch_dir);
+  snprintf(upper, sizeof upper, "%s/ovl-upper", scratch_dir);
+  snprintf(work, sizeof work, "%s/ovl-work", scratch_dir);
+  snprintf(merged, sizeof merged, "%s/ovl-merged", scratch_dir);
+  const char *dirs[] = {lower1, lower2, upper, work, merged};
+  for (int i = 0; i < 5; i++) mkdir(dirs[i], 0755);
+  run_child_case("overlay of two layers", runs, unshare_mnt_private, mount_overlay, 0);
+  for (int i = 0; i < 5; i++) remove_tree(dirs[i]);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct kind {
+  const char *name;
+  int flags;
+};
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "--hello")) return hello_main();
+  if (argc != 5 || (strcmp(argv[1], "all") && strcmp(argv[1], "fs"))) {
+    fprintf(stderr, "usage: floor all|fs RUNS IMAGE SCRATCH\n");
+    return 2;
+  }
+  int runs = atoi(argv[2]);
+  image_dir = argv[3];
+  scratch_dir = argv[4];
+  static char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n < 0) die("readlink /proc/self/exe");
+  self[n] = 0;
+  self_path = self;
+  snprintf(rootfs, sizeof rootfs, "%s/floor-rootfs", scratch_dir);
+  if (!strcmp(argv[1], "fs")) {
+    case_rootfs(runs);
+    case_container(runs);
+    return 0;
+  }
+
+  case_spawn(runs);
+  struct kind kinds[] = {
+      {"unshare uts", CLONE_NEWUTS},       {"unshare ipc", CLONE_NEWIPC},   {"unshare pid", CLONE_NEWPID},
+      {"unshare net", CLONE_NEWNET},       {"unshare user", CLONE_NEWUSER}, {"unshare cgroup", CLONE_NEWCGROUP},
+      {"unshare time", CLONE_NEWTIME},
+  };
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    run_child_case(kinds[i].name, runs, NULL, do_unshare, (void *)(intptr_t)kinds[i].flags);
+  }
+  run_child_case("unshare mnt", runs, NULL, unshare_mnt_private, 0);
+  run_child_case("unshare all six", runs, NULL, unshare_mnt_private,
+                 (void *)(intptr_t)(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP));
+  run_child_case("hostname", runs, do_unshare, set_hostname, (void *)(intptr_t)CLONE_NEWUTS);
+  run_child_case("mount tmpfs", runs, unshare_mnt_private, mount_tmpfs, 0);
+  case_rootfs(runs);
+  if (copy_rootfs(NULL) < 0) die("copy rootfs");
+  run_child_case("mount bind / /", runs, unshare_mnt_private, bind_rootfs, 0);
+  run_child_case("pivot-root", runs, setup_bound, pivot, 0);
+  remove_tree(rootfs);
+  case_run_true(runs);
+  run_child_case("ipc mq new", runs, do_unshare, make_queue, (void *)(intptr_t)CLONE_NEWIPC);
+  case_map(runs);
+  case_read(runs < 200 ? 200 : runs);
+  case_container(runs);
+  case_overlay(runs);
+  case_cgroup(runs);
+  return 0;
+}
