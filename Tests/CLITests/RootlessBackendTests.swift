@@ -119,10 +119,22 @@ struct RootlessBackendTests {
     }
   }
 
+  @Test func theRealBackendAsNobodyIsAnErrorNotAFallback() throws {
+    try withSandbox { s in
+      let r = try s.boxwalk(["--backend", "real"], input: "box new web\n")
+      #expect(r.status == 3, Comment(rawValue: r.out))
+      #expect(r.lines.contains("error: the real backend needs root"), Comment(rawValue: r.out))
+      #expect(!r.out.contains("backend: "), Comment(rawValue: r.out))
+    }
+  }
+
   /// Root may force the rootless backend too (a preview of what an unprivileged learner gets):
   /// the session's user namespace maps root to 0, and cgroups are still refused.
   @Test func rootCanForceRootless() throws {
-    let r = try CommandLineTests.boxwalk(["--backend", "rootless"], input: "box new web\nunshare uts\ncgroup new\n")
+    let runtime = NSTemporaryDirectory() + "boxwalk-runtime-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: runtime) }
+    let r = try CommandLineTests.boxwalk(
+      ["--backend", "rootless"], input: "box new web\nunshare uts\ncgroup new\n", env: ["XDG_RUNTIME_DIR": runtime])
     #expect(r.lines.first?.hasPrefix("backend: rootless") == true, Comment(rawValue: r.out))
     #expect(r.out.contains("error: cgroups need root on this machine"), Comment(rawValue: r.out))
   }
