@@ -20,7 +20,7 @@ import Kernel
 extension LinuxKernel {
   /// $XDG_RUNTIME_DIR/boxwalk, else /tmp/boxwalk-UID (made 0700 by SessionDirectory, and refused
   /// if someone else owns it).
-  static func rootlessStateRoot() -> String {
+  public static func rootlessStateRoot() -> String {
     if let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 {
       return String(cString: runtime) + "/boxwalk"
     }
