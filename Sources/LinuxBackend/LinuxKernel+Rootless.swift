@@ -63,6 +63,18 @@ extension LinuxKernel {
     return error
   }
 
+  /// proc and sysfs show machine-wide facts, so in a mount namespace that a user namespace owns
+  /// the kernel mounts a new one only where a fully visible one is already mounted (its
+  /// mount_too_revealing check). After pivot_root detached the old root there is none: EPERM.
+  static func rootlessMountHint(_ error: KernelError, fstype: String) -> KernelError {
+    guard error.errno == .EPERM, fstype == "proc" || fstype == "sysfs" else { return error }
+    var hinted = error
+    hinted.detail =
+      "rootless backend: the kernel mounts \(fstype) in a user namespace only while a fully visible "
+      + "\(fstype) is mounted in the box (mount it before pivot-root), or use --backend real"
+    return hinted
+  }
+
   /// The anchor, started on first use: spawn a helper, record it in the ledger, unshare(CLONE_NEWUSER),
   /// then map our own UID and GID to 0 inside, as newuidmap(1) would for a range of one.
   func ensureAnchor(step: Step?) throws(KernelError) -> HelperProcess {

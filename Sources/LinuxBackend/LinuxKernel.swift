@@ -182,7 +182,11 @@ public final class LinuxKernel: Kernel {
       if case .bind(let from, _) = request { source = try hostPath(box, from, step: step) } else { source = request.source }
       let kind = request.fstype
       let target = try hostPath(box, request.target, step: step)
-      try ask(box, .mount(kind: kind, source: Array(source.utf8), target: Array(target.utf8)), step: step)
+      do {
+        try ask(box, .mount(kind: kind, source: Array(source.utf8), target: Array(target.utf8)), step: step)
+      } catch {
+        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: kind) : error
+      }
       let inRootfs = boxState[box]?.inRootfs ?? false
       boxState[box]?.mounts.append((inRootfs, request))
     case .umount(let box, let path):

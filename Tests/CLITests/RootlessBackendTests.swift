@@ -106,6 +106,7 @@ struct RootlessBackendTests {
     ("cgroup new", "error: cgroups need root on this machine"),
     ("net veth", "error: the lab's host side needs root on this machine"),
     ("net bridge br0", "error: the lab's host side needs root on this machine"),
+    ("ping 127.0.0.1 --from host", "error: ping from the host side needs root on this machine"),
   ])
   func hostPrivilegedStepsAreRefusedInOneLine(_ command: String, _ headline: String) throws {
     try withSandbox { s in
@@ -116,6 +117,19 @@ struct RootlessBackendTests {
       #expect(r.out.contains("state:   nothing was changed"), Comment(rawValue: r.out))
       // The session goes on after the refusal.
       #expect(r.lines.contains("boxwalk[web]> box ls"), Comment(rawValue: r.out))
+    }
+  }
+
+  /// proc before pivot_root works; after it the kernel refuses, and the error says why and what
+  /// to do instead.
+  @Test func procMountsBeforePivotRootAndSaysWhyNotAfter() throws {
+    try withSandbox { s in
+      let r = try s.boxwalk(
+        ["--backend", "rootless"],
+        input: "box new web\nunshare pid,mnt\nmount proc /proc\nrootfs busybox\nmount bind / /\npivot-root\nmount proc /proc\n")
+      #expect(r.out.contains("mounted proc on /proc in web's mount namespace mnt:1"), Comment(rawValue: r.out))
+      #expect(r.out.contains("web's root is now its busybox (pivot_root) root filesystem"), Comment(rawValue: r.out))
+      #expect(r.out.contains("mount it before pivot-root), or use --backend real"), Comment(rawValue: r.out))
     }
   }
 
