@@ -5,6 +5,14 @@ import Glibc
 struct NamespaceOperations {
   /// The pid of boxwalk, which spawned us. If getppid() ever differs, boxwalk is gone.
   let parent: pid_t
+  /// Started by an unprivileged boxwalk (the rootless backend): then we must stay dumpable.
+  /// Read once at start, because after joining the session's user namespace geteuid() says 0.
+  let rootless: Bool
+
+  init(parent: pid_t) {
+    self.parent = parent
+    self.rootless = geteuid() != 0
+  }
 
   func perform(_ request: HelperRequest, box: BoxOperations, channel: Channel) -> HelperReply {
     box.reapExited()
@@ -51,7 +59,14 @@ struct NamespaceOperations {
   func rearm() {
     _ = bw_set_pdeathsig(SIGKILL)
     // Non-dumpable: no core file, and no other user can ptrace(2) us or read our /proc files (R7).
-    _ = bw_set_dumpable(0)
+    // Not in the rootless backend: boxwalk there is an ordinary user without CAP_SYS_PTRACE, and
+    // the kernel lets a caller read /proc/PID/ns/* and /proc/PID/mountinfo of a non-dumpable
+    // process only with CAP_SYS_PTRACE in the user namespace that owns the process's memory
+    // (ptrace(2), "Ptrace access mode checking"): for us that is the machine's, where boxwalk has
+    // none. Dumpable changes little there: we run as the same user as boxwalk, who could ptrace
+    // boxwalk itself. Joining a user namespace resets the flag (the capabilities change), so it
+    // is set again here, after every such step.
+    _ = bw_set_dumpable(rootless ? 1 : 0)
     // If boxwalk died while the death signal was cleared, nobody will ever talk to us again.
     if getppid() != parent { exit(0) }
   }

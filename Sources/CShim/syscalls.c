@@ -9,6 +9,8 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <errno.h>
+#include <sys/wait.h>
 
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424 /* Linux 5.1, the same number on every architecture */
@@ -21,6 +23,20 @@
 #endif
 
 int bw_unshare(int flags) { return unshare(flags); }
+
+int bw_probe_user_namespace(void) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : (errno & 0x7f) + 1);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  if (!WIFEXITED(status)) return -1;
+  if (WEXITSTATUS(status) == 0) return 1;
+  errno = WEXITSTATUS(status) - 1;
+  return 0;
+}
 
 int bw_setns(int fd, int nstype) { return setns(fd, nstype); }
 

@@ -7,6 +7,10 @@ public struct KernelError: Error, Equatable, Sendable, CustomStringConvertible {
   public var errno: Errno
   /// Optional extra context from the backend ("the helper for web exited").
   public var detail: String?
+  /// Set when the backend refuses a step before any system call, for a reason the learner should
+  /// read first (the rootless backend: "cgroup new needs root on this machine; ..."). The
+  /// renderer makes it the error's headline.
+  public var refusal: String?
 
   public init(step: Step? = nil, call: String, errno: Errno, detail: String? = nil) {
     self.step = step

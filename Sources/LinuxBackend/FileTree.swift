@@ -78,6 +78,9 @@ enum FileTree {
     guard lstat(path, &st) == 0 else { return }
     if (st.st_mode & S_IFMT) == S_IFDIR {
       guard st.st_dev == device else { return }  // another file system is mounted here: not ours
+      // overlayfs makes its work/work directory mode 0000. Root walks through that; an
+      // unprivileged owner (the rootless backend) must give itself permission first.
+      if st.st_uid == geteuid(), st.st_mode & 0o700 != 0o700 { chmod(path, (st.st_mode & 0o7777) | 0o700) }
       for name in (try? SmallFiles.list(path)) ?? [] { removeEntry(path + "/" + name, device: device) }
       rmdir(path)
     } else {

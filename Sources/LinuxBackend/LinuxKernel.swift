@@ -11,7 +11,12 @@ import Kernel
 /// Helpers die with the thread that created the kernel (PR_SET_PDEATHSIG), so use a kernel from one
 /// long-lived thread, as the REPL does.
 public final class LinuxKernel: Kernel {
-  public let backend: Backend = .real
+  /// `.real` as root, or `.rootless`: the same steps inside a user namespace of the session's
+  /// own (LinuxKernel+Rootless.swift).
+  public let backend: Backend
+  /// Rootless only: the session's anchor, a boxwalk-helper alone in the session's user namespace,
+  /// which stands in for the host (LinuxKernel+Rootless.swift). Not a box.
+  var anchor: HelperProcess?
 
   let stateRoot: String
   let helperPath: String
@@ -82,18 +87,21 @@ public final class LinuxKernel: Kernel {
   ///   - procRoot: where proc(5) is mounted.
   ///   - imageHome: the image store's directory (default $BOXWALK_HOME, else /var/lib/boxwalk).
   ///   - ephemeralImages: keep the image store in the session directory instead, removed with it.
+  ///   - rootless: the rootless backend: no root needed, state under $XDG_RUNTIME_DIR/boxwalk and
+  ///     images under $XDG_DATA_HOME/boxwalk by default (SPEC §9).
   public init(
-    stateRoot: String = "/run/boxwalk", helperPath: String? = nil, procRoot: String = "/proc", imageHome: String? = nil,
-    ephemeralImages: Bool = false
+    stateRoot: String? = nil, helperPath: String? = nil, procRoot: String = "/proc", imageHome: String? = nil,
+    ephemeralImages: Bool = false, rootless: Bool = false
   ) throws(KernelError) {
-    guard geteuid() == 0 else {
+    guard rootless || geteuid() == 0 else {
       throw KernelError(
         call: "geteuid()", errno: .EPERM, detail: "the real backend needs root; use --backend rootless or --backend sim"
       )
     }
-    self.stateRoot = stateRoot
+    self.backend = rootless ? .rootless : .real
+    self.stateRoot = stateRoot ?? (rootless ? Self.rootlessStateRoot() : "/run/boxwalk")
     self.procfs = ProcFS(root: procRoot)
-    self.images = ImageStore(home: imageHome)
+    self.images = ImageStore(home: imageHome ?? (rootless ? Self.rootlessImageHome() : nil))
     self.ephemeralImages = ephemeralImages
     guard let path = helperPath ?? Self.defaultHelperPath(procfs: procfs) else {
       throw KernelError(
@@ -107,11 +115,11 @@ public final class LinuxKernel: Kernel {
     }
     self.helperPath = path
     do {
-      session = try SessionDirectory.create(stateRoot: stateRoot, procfs: procfs)
+      session = try SessionDirectory.create(stateRoot: self.stateRoot, procfs: procfs)
     } catch {
       throw KernelError(
         call: error.call, errno: Errno(rawValue: error.errno),
-        detail: "cannot create the session directory under \(stateRoot)")
+        detail: "cannot create the session directory under \(self.stateRoot)")
     }
     try useEphemeralStore()
   }
@@ -129,6 +137,7 @@ public final class LinuxKernel: Kernel {
   // MARK: - Steps
 
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
+    if backend == .rootless, let refusal = rootlessRefusal(step) { throw refusal }
     switch step {
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
       return try performLayerStep(step)
@@ -182,7 +191,11 @@ public final class LinuxKernel: Kernel {
       if case .bind(let from, _) = request { source = try hostPath(box, from, step: step) } else { source = request.source }
       let kind = request.fstype
       let target = try hostPath(box, request.target, step: step)
-      try ask(box, .mount(kind: kind, source: Array(source.utf8), target: Array(target.utf8)), step: step)
+      do {
+        try ask(box, .mount(kind: kind, source: Array(source.utf8), target: Array(target.utf8)), step: step)
+      } catch {
+        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: kind) : error
+      }
       let inRootfs = boxState[box]?.inRootfs ?? false
       boxState[box]?.mounts.append((inRootfs, request))
     case .umount(let box, let path):
@@ -304,7 +317,7 @@ public final class LinuxKernel: Kernel {
   }
 
   /// open(2) + a single write(2), for /proc files that take their whole value in one write.
-  private static func writeOnce(_ path: String, _ text: String) -> Int32? {
+  static func writeOnce(_ path: String, _ text: String) -> Int32? {
     let fd = open(path, O_WRONLY | O_CLOEXEC)
     guard fd >= 0 else { return errno }
     defer { close(fd) }
@@ -344,6 +357,13 @@ public final class LinuxKernel: Kernel {
   private func owners(_ helper: HelperProcess, _ namespaces: [NamespaceKind: UInt64]) -> [NamespaceKind: UInt64] {
     var known = boxState[helper.box]?.owners ?? [:]
     var out: [NamespaceKind: UInt64] = [:]
+    // Rootless: the session's host is the anchor, whose uts, ipc, mnt, ... are the machine's,
+    // owned by the machine's user namespace (boxwalk's own). Those are the host's namespaces
+    // here, so they are shown owned by the host's user namespace, the session's, as on the real
+    // backend; namespaces a box makes are owned by the session's user namespace anyway.
+    let machineUser = backend == .rootless ? try? procfs.namespaceInode(pid: "self", shown: "self", kind: .user) : nil
+    let sessionUser = anchor.flatMap { try? procfs.namespaceInode(pid: String($0.pid), shown: "anchor", kind: .user) }
+
     for kind in NamespaceKind.allCases where kind != .user {
       if let inode = namespaces[kind], let seen = known[kind], seen.inode == inode {
         out[kind] = seen.owner
@@ -357,6 +377,9 @@ public final class LinuxKernel: Kernel {
       if let inode = namespaces[kind] { known[kind] = (inode, owner) }
     }
     boxState[helper.box]?.owners = known
+    if let machineUser, let sessionUser {
+      for (kind, inode) in out where inode == machineUser { out[kind] = sessionUser }
+    }
     return out
   }
 
@@ -437,6 +460,7 @@ public final class LinuxKernel: Kernel {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .EEXIST, detail: "box \(box) exists")
     }
     let session = try ensureSession(step: step)
+    if backend == .rootless { _ = try ensureAnchor(step: step) }
 
     let helper: HelperProcess
     do {
@@ -451,6 +475,15 @@ public final class LinuxKernel: Kernel {
       throw KernelError(
         step: step, call: error.call, errno: Errno(rawValue: error.errno),
         detail: "cannot write the ledger; the box was not created")
+    }
+    if backend == .rootless {
+      do {
+        try joinSessionUserNamespace(helper, step: step)
+      } catch {
+        helper.kill()
+        session.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
+        throw error
+      }
     }
     helpers.append(helper)
   }
@@ -567,12 +600,16 @@ public final class LinuxKernel: Kernel {
   public func facts() throws(KernelError) -> KernelFacts {
     var names = utsname()
     guard uname(&names) == 0 else { throw KernelError(call: "uname()", errno: Errno(rawValue: errno)) }
+    // Rootless: the host of the session is the anchor, in the session's user namespace (and the
+    // machine's others), so a new box shares every namespace with it, as on the real backend.
+    // The real backend's host is this process, whose namespaces never change: read them once.
+    let hostProc = backend == .rootless ? String(try ensureAnchor(step: nil).pid) : "self"
     let hostNamespaces: [NamespaceKind: UInt64]
-    if let known = self.hostNamespaces {
+    if backend != .rootless, let known = self.hostNamespaces {
       hostNamespaces = known
     } else {
-      hostNamespaces = try namespaces(pid: "self", shown: "self")
-      self.hostNamespaces = hostNamespaces
+      hostNamespaces = try namespaces(pid: hostProc, shown: hostProc)
+      if backend != .rootless { self.hostNamespaces = hostNamespaces }
     }
     let host = ProcessFacts(
       hostPID: Int(getpid()), namespaces: hostNamespaces,
@@ -586,8 +623,8 @@ public final class LinuxKernel: Kernel {
     let hostObjects = hostIPC.compactMap { o in IPCKind(rawValue: o.kind).map { IPCObjectFacts(kind: $0, key: o.key) } }
     var hostFacts = host
     hostFacts.ipc = hostObjects
-    let hostUser = self.hostUser ?? userFacts("self")
-    self.hostUser = hostUser
+    let hostUser = backend == .rootless ? userFacts(hostProc) : (self.hostUser ?? userFacts(hostProc))
+    if backend != .rootless { self.hostUser = hostUser }
     hostFacts.user = hostUser
     for helper in helpers {
       let reply: HelperReply
@@ -678,11 +715,12 @@ public final class LinuxKernel: Kernel {
     // Kill them all first and reap after: they die in parallel.
     // The host side's helper too: its network namespace dies with it, and every veth with it
     // (a veth dies with either end's namespace), so no link is ever deleted one by one.
-    let all = helpers + (hostNetwork.map { [$0] } ?? [])
+    let all = helpers + (hostNetwork.map { [$0] } ?? []) + (anchor.map { [$0] } ?? [])
     for helper in all { helper.signalKill() }
     for helper in all { helper.reap() }
     helpers = []
     hostNetwork = nil
+    anchor = nil
     for o in hostIPC { _ = HostIPC.remove(kind: o.kind, key: o.key, id: o.id) }
     if let driver = cgroupDriver, let name = sessionName, !cgroupOf.isEmpty {
       // The helpers are dead; kill anything left in the cgroups and remove them with the session's.

@@ -12,7 +12,7 @@ import Testing
 
   /// A fresh state directory, so no test sees another's progress.
   static func stateHome() throws -> String {
-    let dir = NSTemporaryDirectory() + "boxwalk-state-\(getpid())-\(UUID().uuidString)"
+    let dir = TestScratch.path("state")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
   }

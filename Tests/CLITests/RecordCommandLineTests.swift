@@ -19,7 +19,7 @@ import Testing
     """
 
   func roundTrip(_ backend: String) throws {
-    let path = NSTemporaryDirectory() + "boxwalk-rec-\(getpid())-\(UUID().uuidString).transcript"
+    let path = TestScratch.path("recording") + ".transcript"
     let state = try LessonCommandLineTests.stateHome()
     let r = try LessonCommandLineTests.run(["record", path, "--backend", backend], input: Self.session, state: state)
     #expect(r.status == 1, "a piped session with a failing command (nosuch) exits 1")

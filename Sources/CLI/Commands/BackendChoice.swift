@@ -9,8 +9,7 @@ import Simulator
 enum BackendChoice {
   static func automatic() -> Backend {
     if geteuid() == 0 { return .real }
-    // The rootless backend is not built yet (issue 4): a learner without root gets the simulator.
-    return .sim
+    return LinuxKernel.userNamespaceUnavailableReason() == nil ? .rootless : .sim
   }
 
   /// - Parameter ephemeralImages: the real backend keeps its image store in the session
@@ -55,12 +54,23 @@ enum BackendChoice {
           ["error: the real backend cannot start: \(error)", "  fix: boxwalk doctor says what this host lacks"])
       }
     case .rootless:
-      throw ExitError(
-        ExitStatus.precondition,
-        [
-          "error: the rootless backend is not in this version of boxwalk yet",
-          "  fix: run as root for --backend real, or use --backend sim",
-        ])
+      // Root may ask for it too: the session's user namespace then maps root to 0, and the
+      // steps that need the machine (cgroups, host-side veths) are refused all the same.
+      if let reason = LinuxKernel.userNamespaceUnavailableReason() {
+        throw ExitError(
+          ExitStatus.precondition,
+          [
+            "error: the rootless backend needs unprivileged user namespaces: \(reason)",
+            "  fix: sysctl -w user.max_user_namespaces=15000 (boxwalk doctor says more), or use --backend sim",
+          ])
+      }
+      do {
+        return try LinuxKernel(ephemeralImages: ephemeralImages, rootless: true)
+      } catch {
+        throw ExitError(
+          ExitStatus.precondition,
+          ["error: the rootless backend cannot start: \(error)", "  fix: boxwalk doctor says what this host lacks"])
+      }
     }
   }
 

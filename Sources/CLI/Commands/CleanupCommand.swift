@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import LinuxBackend
 
 /// `boxwalk cleanup`: remove what crashed sessions left on the host, from their ledgers.
@@ -8,7 +9,8 @@ struct CleanupCommand: ParsableCommand {
     abstract: "Remove what a crashed session left on the host (safe to run twice).")
 
   func run() throws {
-    let lines = LedgerCleanup.run()
+    // Root cleans the real backend's sessions; any other user its own rootless ones (SPEC §9).
+    let lines = geteuid() == 0 ? LedgerCleanup.run() : LedgerCleanup.run(stateRoot: LinuxKernel.rootlessStateRoot())
     Terminal(colour: false).write(lines.isEmpty ? ["nothing to clean up"] : lines)
   }
 }

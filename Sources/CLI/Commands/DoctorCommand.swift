@@ -17,11 +17,17 @@ struct DoctorCommand: ParsableCommand {
       (ok ? "  ok       " : "  missing  ") + what + (ok ? "" : "\n           fix: " + fix)
     }
     var lines = ["boxwalk doctor: Linux \(release)"]
-    lines.append(row(probe.isRoot, "root (needed by --backend real)", "run as root, or use --backend sim"))
+    lines.append(row(probe.isRoot, "root (needed by --backend real)", "run as root; without root, --backend rootless (or sim) still works"))
+    // The sysctls say whether unprivileged users may; the probe (a child that tries) says
+    // whether this user may right now, which also covers LSM rules such as AppArmor's.
+    let userNamespaceFailure = LinuxKernel.userNamespaceUnavailableReason()
+    let rootless = probe.userNamespaces && userNamespaceFailure == nil
     lines.append(
       row(
-        probe.userNamespaces, "unprivileged user namespaces (rootless backend)",
-        "sysctl -w user.max_user_namespaces=15000"))
+        rootless,
+        "unprivileged user namespaces (" + (rootless ? "rootless backend available" : "needed by the rootless backend")
+          + (userNamespaceFailure.map { ": \($0)" } ?? "") + ")",
+        "sysctl -w user.max_user_namespaces=15000 kernel.unprivileged_userns_clone=1"))
     lines.append(
       row(probe.cgroupVersion != nil, "cgroups: \(LinuxKernel.cgroupLayoutDescription())", "mount cgroup2 on /sys/fs/cgroup"))
     lines.append(row(probe.overlay, "overlayfs", "modprobe overlay"))

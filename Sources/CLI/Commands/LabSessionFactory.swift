@@ -1,6 +1,7 @@
 import Glibc
 import Kernel
 import Lab
+import LinuxBackend
 
 /// Makes sessions for the transcript runner on any backend, and says what each offers for
 /// `#require` (SPEC §6).
@@ -16,8 +17,12 @@ struct LabSessionFactory: TranscriptSessionFactory {
       // It models this host's cgroup interface (so `cgroup set` translates the same way).
       f.formUnion(["overlay", "busybox"])
       if let cgroup = probe.cgroupFeature { f.insert(cgroup) } else { f.insert("cgroup2") }
-    case .real, .rootless:
+    case .real:
       f.formUnion(probe.features)
+    case .rootless:
+      // No cgroup feature: cgroup steps are refused without root on the machine (SPEC §2).
+      if probe.overlay { f.insert("overlay") }
+      if probe.busybox != nil { f.insert("busybox") }
     }
     return f
   }
@@ -26,7 +31,7 @@ struct LabSessionFactory: TranscriptSessionFactory {
     switch backend {
     case .sim: return nil
     case .real: return probe.isRoot ? nil : "the real backend needs root"
-    case .rootless: return "the rootless backend is not in this version yet"
+    case .rootless: return LinuxKernel.userNamespaceUnavailableReason().map { "the rootless backend needs user namespaces: \($0)" }
     }
   }
 

@@ -15,11 +15,16 @@ enum LabStartup {
     signal(SIGPIPE, SIG_IGN)
   }
 
-  /// On the real backend, a session that crashed left its ledger behind: clean up after it and
-  /// say so (SPEC §1).
+  /// On the real and rootless backends, a session that crashed left its ledger behind: clean up
+  /// after it and say so (SPEC §1). Each backend has its own state root (SPEC §9).
   static func cleanUpAfterCrashes(_ backend: Backend, terminal: Terminal) {
-    guard backend == .real else { return }
-    let cleaned = LedgerCleanup.run(reportLive: false)
+    let stateRoot: String
+    switch backend {
+    case .real where geteuid() == 0: stateRoot = "/run/boxwalk"
+    case .rootless: stateRoot = LinuxKernel.rootlessStateRoot()
+    case .real, .sim: return
+    }
+    let cleaned = LedgerCleanup.run(stateRoot: stateRoot, reportLive: false)
     if !cleaned.isEmpty { terminal.write(["cleaned up after a crashed session:"] + cleaned.map { "  " + $0 }) }
   }
 

@@ -11,7 +11,7 @@ struct LessonCommand: ParsableCommand {
   @Argument(help: "The lesson id (boxwalk lessons lists them).")
   var id: String
 
-  @Option(help: "sim, real or rootless (default: real as root, else sim).")
+  @Option(help: "sim, real or rootless (default: real as root, else rootless when user namespaces work, else sim).")
   var backend: Backend?
 
   @Flag(help: "Print one JSON object per command instead of text.")

@@ -11,7 +11,7 @@ struct RecordCommand: ParsableCommand {
   @Argument(help: "The transcript to write; it must not exist yet.")
   var file: String
 
-  @Option(help: "sim, real or rootless (default: real as root, else sim).")
+  @Option(help: "sim, real or rootless (default: real as root, else rootless when user namespaces work, else sim).")
   var backend: Backend?
 
   func run() throws {

@@ -11,7 +11,7 @@ struct ReplCommand: ParsableCommand {
     commandName: "repl",
     abstract: "The step-through REPL (the default command).")
 
-  @Option(help: "sim, real or rootless (default: real as root, else sim).")
+  @Option(help: "sim, real or rootless (default: real as root, else rootless when user namespaces work, else sim).")
   var backend: Backend?
 
   @Flag(help: "Print one JSON object per command instead of text.")

@@ -16,7 +16,7 @@ struct ReplayCommand: ParsableCommand {
   @Argument(help: "The transcript to replay.")
   var file: String
 
-  @Option(help: "sim, real or rootless (default: real as root, else sim).")
+  @Option(help: "sim, real or rootless (default: real as root, else rootless when user namespaces work, else sim).")
   var backend: Backend?
 
   @Option(help: "Seconds per typed character (0 types instantly and skips #sleep).")

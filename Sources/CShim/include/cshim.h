@@ -60,6 +60,11 @@ enum {
 /// CLONE_NEWUSER fails with EINVAL in a multi-threaded process: that is why a helper does this.
 int bw_unshare(int flags);
 
+/// Whether this user may create a user namespace: fork(2), unshare(CLONE_NEWUSER) in the child,
+/// _exit with the answer. 1 yes, 0 no (errno says why), -1 fork failed. The child is
+/// single-threaded, so the answer is about the kernel's rules (sysctls, LSMs), not about us.
+int bw_probe_user_namespace(void);
+
 /// setns(2): move the calling thread into the namespace that `fd` refers to (an open
 /// /proc/PID/ns/ENTRY file). `nstype` is the CLONE_NEW* flag it must be, or 0 for any.
 int bw_setns(int fd, int nstype);

@@ -179,7 +179,7 @@ extension Session {
       details.append(("meaning", "\(error.errno.name): \(error.errno.meaning)"))
       if let hint = StepText.errnoHint(step, error.errno) { details.append(("why", hint)) }
       details.append(LabError.unchanged)
-      throw LabError("\(error.call): \(error.errno.name)", details)
+      throw LabError(error.refusal ?? "\(error.call): \(error.errno.name)", details)
     }
     let after = try refresh()
     let changes = StateDiff.between(before, after)

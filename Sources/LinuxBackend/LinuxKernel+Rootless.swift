@@ -1,0 +1,156 @@
+import CShim
+import Glibc
+import Kernel
+
+/// The rootless backend (SPEC §2): the same helpers and steps as the real backend, run by an
+/// unprivileged user inside a user namespace that the session makes for itself.
+///
+/// user_namespaces(7) is the whole trick. An unprivileged process may create a user namespace and
+/// has every capability inside it; its owner (same effective UID, in the parent namespace) may
+/// write a one-line uid_map and, after "deny" to setgroups, gid_map mapping its own IDs to 0
+/// inside. Namespaces created from inside (uts, ipc, mnt, pid, net, cgroup, time) are owned by that
+/// user namespace, so the capabilities that count for them are the ones inside. What stays out of
+/// reach is whatever belongs to the machine's own namespaces: its cgroup tree (unless delegated)
+/// and its network, where the lab's host-side veths and bridges would live.
+///
+/// The session's "host" is the anchor: a boxwalk-helper that only unshared CLONE_NEWUSER. It
+/// shares the machine's other namespaces, so a new box, which joins the anchor's user namespace
+/// with setns(2) (allowed: the owner of a user namespace has CAP_SYS_ADMIN in it), shares every
+/// namespace with "the host" and every step prints what the real backend prints.
+extension LinuxKernel {
+  /// $XDG_RUNTIME_DIR/boxwalk, else /tmp/boxwalk-UID (made 0700 by SessionDirectory, and refused
+  /// if someone else owns it).
+  public static func rootlessStateRoot() -> String {
+    if let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 {
+      return String(cString: runtime) + "/boxwalk"
+    }
+    return "/tmp/boxwalk-\(geteuid())"
+  }
+
+  /// nil when $BOXWALK_HOME is set (the store reads it); else $XDG_DATA_HOME/boxwalk, else
+  /// ~/.local/share/boxwalk, else a directory beside the state root.
+  static func rootlessImageHome() -> String? {
+    func env(_ name: String) -> String? {
+      guard let value = getenv(name), value.pointee != 0 else { return nil }
+      return String(cString: value)
+    }
+    if env("BOXWALK_HOME") != nil { return nil }
+    if let data = env("XDG_DATA_HOME") { return data + "/boxwalk" }
+    if let home = env("HOME") { return home + "/.local/share/boxwalk" }
+    return rootlessStateRoot() + "/images"
+  }
+
+  /// The steps that need privileges on the machine itself, refused before any system call with
+  /// the one line that says so and names the real backend.
+  func rootlessRefusal(_ step: Step) -> KernelError? {
+    let (what, why): (String, String)
+    switch step {
+    case .cgroupNew, .cgroupSet:
+      (what, why) = ("cgroups need", "the machine's cgroup tree is not delegated to this user")
+    case .netVeth, .netBridge, .netAttach:
+      (what, why) = ("the lab's host side needs", "host-side veths and bridges live outside the session's user namespace")
+    case .netAddr(let link, _) where link.side == .host:
+      (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
+    case .netState(let link, _) where link.side == .host:
+      (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
+    case .ping(let from, _) where from == .host:
+      (what, why) = ("ping from the host side needs", "the lab's host side lives outside the session's user namespace")
+    default:
+      return nil
+    }
+    var error = KernelError(step: step, call: Self.call(step, 0), errno: .EPERM, detail: why + "; nothing was called")
+    error.refusal = "\(what) root on this machine, not available in the rootless backend: use --backend real (as root)"
+    return error
+  }
+
+  /// proc and sysfs show machine-wide facts, so in a mount namespace that a user namespace owns
+  /// the kernel mounts a new one only where a fully visible one is already mounted (its
+  /// mount_too_revealing check). After pivot_root detached the old root there is none: EPERM.
+  static func rootlessMountHint(_ error: KernelError, fstype: String) -> KernelError {
+    guard error.errno == .EPERM, fstype == "proc" || fstype == "sysfs" else { return error }
+    var hinted = error
+    hinted.detail =
+      "rootless backend: the kernel mounts \(fstype) in a user namespace only while a fully visible "
+      + "\(fstype) is mounted in the box (mount it before pivot-root), or use --backend real"
+    return hinted
+  }
+
+  /// The anchor, started on first use: spawn a helper, record it in the ledger, unshare(CLONE_NEWUSER),
+  /// then map our own UID and GID to 0 inside, as newuidmap(1) would for a range of one.
+  func ensureAnchor(step: Step?) throws(KernelError) -> HelperProcess {
+    if let anchor { return anchor }
+    let current = step ?? .boxNew(box: "anchor")
+    let session = try ensureSession(step: current)
+    let helper: HelperProcess
+    do {
+      helper = try HelperProcess.spawn(box: "anchor", executable: helperPath, procfs: procfs)
+    } catch {
+      var failure = spawnError(error, step: .boxNew(box: "anchor"))
+      failure.step = step
+      failure.detail = "starting the session's user namespace" + (failure.detail.map { ": \($0)" } ?? "")
+      throw failure
+    }
+    let record = Ledger.Record.helper(box: "anchor", pid: helper.pid, startTime: helper.startTime)
+    func fail(_ call: String, _ errno: Int32, _ detail: String) -> KernelError {
+      helper.kill()
+      session.forget { $0 == record }
+      return KernelError(step: step, call: call, errno: Errno(rawValue: errno), detail: detail)
+    }
+    do {
+      try session.record(record)
+    } catch {
+      throw fail(error.call, error.errno, "cannot write the ledger; the session's user namespace was not made")
+    }
+    let reply: HelperReply
+    do {
+      reply = try helper.call(.unshare(flags: UInt32(BW_CLONE_NEWUSER)))
+    } catch {
+      throw fail("unshare(CLONE_NEWUSER)", ECONNRESET, "the anchor helper is gone")
+    }
+    if case .err(let errno, _, _) = reply {
+      throw fail("unshare(CLONE_NEWUSER)", errno, "unprivileged user namespaces are off here; boxwalk doctor says how to turn them on")
+    }
+    // The order matters: gid_map can be written by an unprivileged owner only after setgroups(2)
+    // is denied in the namespace (user_namespaces(7), "The /proc/[pid]/setgroups file").
+    let base = "\(procfs.root)/\(helper.pid)/"
+    for (file, text) in [("uid_map", "0 \(geteuid()) 1"), ("setgroups", "deny"), ("gid_map", "0 \(getegid()) 1")] {
+      if let errno = Self.writeOnce(base + file, text) {
+        throw fail("write(\"/proc/\(helper.pid)/\(file)\")", errno, "mapping our own ID to 0 in the session's user namespace")
+      }
+    }
+    anchor = helper
+    return helper
+  }
+
+  /// A new box's helper joins the session's user namespace first, so it is root there and every
+  /// namespace it makes afterwards belongs to the session.
+  func joinSessionUserNamespace(_ helper: HelperProcess, step: Step) throws(KernelError) {
+    let anchor = try ensureAnchor(step: step)
+    let path = "\(procfs.root)/\(anchor.pid)/ns/user"
+    let reply: HelperReply
+    do {
+      reply = try helper.call(.setns(path: Array(path.utf8), nstype: UInt32(BW_CLONE_NEWUSER)))
+    } catch {
+      throw helperError(error, helper: helper, step: step)
+    }
+    if case .err(let errno, let call, _) = reply {
+      throw KernelError(
+        step: step, call: call + "(\(path), CLONE_NEWUSER)", errno: Errno(rawValue: errno),
+        detail: "joining the session's user namespace")
+    }
+  }
+}
+
+extension LinuxKernel {
+  /// Whether this process's user may create a user namespace right now: a forked child tries
+  /// (sysctls such as user.max_user_namespaces and LSM rules such as AppArmor's
+  /// apparmor_restrict_unprivileged_userns all decide, so asking the kernel beats reading them).
+  /// nil when it works, else why not.
+  public static func userNamespaceUnavailableReason() -> String? {
+    switch bw_probe_user_namespace() {
+    case 1: return nil
+    case 0: return "unshare(CLONE_NEWUSER) fails here: \(Errno(rawValue: errno).name)"
+    default: return "fork(2) for the user namespace probe failed: \(Errno(rawValue: errno).name)"
+    }
+  }
+}
