@@ -3,9 +3,9 @@ import Glibc
 /// Whole-file reads of small files (/proc entries, the ledger), atomic replacement, directory
 /// listings: the few file operations the backend needs, with plain system calls (no Foundation in
 /// the hot path, notes/performance.md).
-enum SmallFiles {
+package enum SmallFiles {
   /// read(2) the whole file.
-  static func read(_ path: String) throws(SystemCallError) -> [UInt8] {
+  package static func read(_ path: String) throws(SystemCallError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw SystemCallError(call: "open(\(quoted(path)))", errno: errno) }
     defer { close(fd) }
@@ -20,7 +20,7 @@ enum SmallFiles {
     }
   }
 
-  static func readText(_ path: String) throws(SystemCallError) -> String {
+  package static func readText(_ path: String) throws(SystemCallError) -> String {
     String(decoding: try read(path), as: UTF8.self)
   }
 
@@ -57,7 +57,7 @@ enum SmallFiles {
   }
 
   /// The names in a directory (readdir(3)), without "." and "..".
-  static func list(_ directory: String) throws(SystemCallError) -> [String] {
+  package static func list(_ directory: String) throws(SystemCallError) -> [String] {
     guard let dir = opendir(directory) else {
       throw SystemCallError(call: "opendir(\(quoted(directory)))", errno: errno)
     }

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxBackend
 
 /// Small file-system reads for the command line, with Glibc (no Foundation: it doubles start-up).
 enum Files {
@@ -9,19 +10,10 @@ enum Files {
   }
 
   static func read(_ path: String) throws(Failure) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw Failure(path: path, errno: errno) }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-      if n < 0 {
-        if errno == EINTR { continue }
-        throw Failure(path: path, errno: errno)
-      }
-      if n == 0 { return out }
-      out += buf[0..<n]
+    do {
+      return try SmallFiles.read(path)
+    } catch {
+      throw Failure(path: path, errno: error.errno)
     }
   }
 
@@ -43,13 +35,11 @@ enum Files {
 
   /// The names in a directory that end in `suffix`, sorted (readdir order is unspecified).
   static func list(_ dir: String, suffix: String) throws(Failure) -> [String] {
-    guard let d = opendir(dir) else { throw Failure(path: dir, errno: errno) }
-    defer { closedir(d) }
-    var names: [String] = []
-    while let e = readdir(d) {
-      let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      if name.hasSuffix(suffix) && !name.hasPrefix(".") { names.append(name) }
+    do {
+      return try SmallFiles.list(dir).filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }.sorted()
+    } catch {
+      throw Failure(path: dir, errno: error.errno)
     }
-    return names.sorted()
   }
+
 }

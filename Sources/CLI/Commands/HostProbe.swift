@@ -10,16 +10,7 @@ struct HostProbe {
 
   var isRoot: Bool { geteuid() == 0 }
 
-  func read(_ path: String) -> String? {
-    guard let f = fopen(path, "r") else { return nil }
-    defer { fclose(f) }
-    var out = ""
-    var buf = [CChar](repeating: 0, count: 4096)
-    while fgets(&buf, Int32(buf.count), f) != nil {
-      out += String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-    return out
-  }
+  func read(_ path: String) -> String? { try? SmallFiles.readText(path) }
 
   /// Unprivileged user namespaces: /proc/sys/user/max_user_namespaces above 0, and on Debian
   /// kernels kernel.unprivileged_userns_clone not 0.
