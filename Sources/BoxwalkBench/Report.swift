@@ -273,8 +273,8 @@ struct Report {
       "",
       "boxwalk types: `" + StepCases.container.joined(separator: "`, `") + "`.",
       "crun and runc run the same busybox root filesystem with the same six namespaces, /proc, a",
-      "pids limit of 64 in a cgroup (cgroupfs driver) and /bin/true. boxwalk has no cgroup step yet:",
-      "its figure has no cgroup (the floor's cgroup create + limit + remove is in the last table).",
+      "pids limit of 64 in a cgroup (cgroupfs driver) and /bin/true; boxwalk's lines make the same",
+      "cgroup. The C floor has no cgroup (its create + limit + remove is about 0.05 ms, see the floors).",
       "",
       "| | median | p25 - p75 | boxwalk / this |",
       "| --- | ---: | --- | ---: |",
@@ -343,6 +343,7 @@ struct Report {
   }
 
   func pending() -> [String] {
+    guard StepCases.all.contains(where: { $0.landsWith != nil }) else { return [] }
     var lines = [
       "## Not yet measured",
       "",

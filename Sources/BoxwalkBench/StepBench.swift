@@ -57,6 +57,12 @@ struct StepBench {
     var total = Samples(), perform = Samples(), facts = Samples(), lab = Samples()
     var factsCalls = 0
     var outputLines = 0
+    for line in c.once {
+      if case .failed(let text, let out) = execute(line) {
+        removeBoxes()
+        return reportMissing(group, c.name, "`\(text)` (once, before the runs) failed: \(out.first ?? "")")
+      }
+    }
     for run in 0..<(runs + warmup) {
       defer { removeBoxes() }
       for line in c.setup {

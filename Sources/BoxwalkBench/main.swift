@@ -52,7 +52,9 @@ struct Arguments {
 func makeKernel(_ backend: String?, stateRoot: String?) throws -> any Kernel {
   switch backend ?? "real" {
   case "sim": return SimulatedKernel()
-  default: return try LinuxKernel(stateRoot: stateRoot ?? "/run/boxwalk")
+  // An image store of the session's own, removed with it: the cases commit images (bench-lower)
+  // that must not stay in the learner's store at /var/lib/boxwalk.
+  default: return try LinuxKernel(stateRoot: stateRoot ?? "/run/boxwalk", ephemeralImages: true)
   }
 }
 
