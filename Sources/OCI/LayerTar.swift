@@ -59,7 +59,7 @@ public enum LayerTar {
         records.append((name, Header(type: "0", mode: 0), []))
       }
     }
-    records.sort { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+    records.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     return records
   }
 

@@ -17,14 +17,17 @@ struct SimImageStore {
   /// Registries by `ref.registry` ("localhost:5000", "oci:shelf").
   var registries: [String: SimRegistry] = [:]
 
+  /// busybox-static is "installed" in the simulator. Its binary is a stand-in, so this layer's
+  /// digest is not the real one: it is host-specific on Linux too, and never printed. Built once
+  /// per process: hashing its tar is most of a new simulated kernel's cost.
+  private static let busybox: Layer = {
+    let contents = BusyboxImage.layer(busybox: Array("boxwalk simulated busybox\n".utf8))
+    return Layer(
+      name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(contents)), contents: contents, hostSpecific: true)
+  }()
+
   init() {
-    // busybox-static is "installed" in the simulator. Its binary is a stand-in, so this layer's
-    // digest is not the real one: it is host-specific on Linux too, and never printed.
-    let busybox = BusyboxImage.layer(busybox: Array("boxwalk simulated busybox\n".utf8))
-    layers = [
-      Layer(
-        name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(busybox)), contents: busybox, hostSpecific: true)
-    ]
+    layers = [Self.busybox]
     let name = ImageName(name: BusyboxImage.name)
     images[name.full] = (name, [BusyboxImage.name])
   }

@@ -234,7 +234,10 @@ extension SimulatedKernel {
 
   func fsFacts(_ p: SimProcess) -> FSFacts? {
     guard let id = p.root.id, let fs = filesystems[id], fs.isOverlay else { return nil }
-    return FSFacts(layerNames: fs.lowers, upper: fs.upper, lowers: lowerContents(fs))
+    if let hit = fsFactsCache[id], hit.lowers == fs.lowers, hit.upper == fs.upper { return hit.facts }
+    let facts = FSFacts(layerNames: fs.lowers, upper: fs.upper, lowers: lowerContents(fs))
+    fsFactsCache[id] = (fs.lowers, fs.upper, facts)
+    return facts
   }
 
   // MARK: Helpers

@@ -27,6 +27,10 @@ public final class SimulatedKernel: Kernel {
   var store = SimImageStore()
   /// Box root filesystems by id: overlays and rootfs copies.
   var filesystems: [Int: SimFilesystem] = [:]
+  /// The last FSFacts built for each filesystem, with what they were built from: the merged view
+  /// only changes when the upper layer or the stack does (a layer's contents never change once
+  /// stored), and building it sorts every path, so facts() reuses it between steps.
+  var fsFactsCache: [Int: (lowers: [String], upper: LayerContents, facts: FSFacts)] = [:]
   /// Reads a host directory for `image import`. The simulator touches no files of its own: the
   /// CLI gives it a reader of the real directory, tests give it fixtures; without one, ENOENT.
   public var hostDirectoryReader: (@Sendable (String) -> Result<LayerContents, HostDirectoryError>)?
@@ -90,7 +94,7 @@ public final class SimulatedKernel: Kernel {
     case .boxRemove(let name):
       killTasks { $0.box == name }
       cgroups[name] = nil
-      if let id = boxes[i].process.root.id { filesystems[id] = nil }
+      if let id = boxes[i].process.root.id { filesystems[id] = nil; fsFactsCache[id] = nil }
       boxes.remove(at: i)
       collectGarbage()
     case .unshare(_, let kinds):
@@ -162,6 +166,7 @@ public final class SimulatedKernel: Kernel {
     boxes.removeAll()
     // The box scratch (upper layers, rootfs copies) goes; the image store and registries stay.
     filesystems.removeAll()
+    fsFactsCache.removeAll()
     // Objects boxwalk made in the host's IPC namespace are removed at teardown (IPC_RMID).
     if let ipc = host.ns[.ipc] { namespaces[ipc]?.ipc.removeAll() }
     // The host side's namespace dies with the session; the next one starts afresh.

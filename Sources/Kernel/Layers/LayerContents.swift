@@ -60,7 +60,7 @@ public struct LayerContents: Equatable, Sendable {
   }
 
   /// Paths in byte order: a directory before everything in it.
-  public var sortedPaths: [String] { entries.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } }
+  public var sortedPaths: [String] { entries.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
 
   /// The names directly under `directory`.
   public func children(of directory: String) -> [String] {

@@ -30,12 +30,13 @@ public enum Overlay {
   }
 
   /// Every visible path with the layer it comes from, sorted by path: what `ls -R /` would show.
+  /// Sorted by bytes, as `LC_ALL=C sort` does; the UTF-8 views are compared in place, no copies.
   public static func merged(_ layers: [LayerContents]) -> [(path: String, layer: Int, entry: LayerEntry)] {
     var out: [(String, Int, LayerEntry)] = []
     // Each layer's entries by parent directory, once: a walk then costs one pass over the layers.
     let children = layers.map { layer in Dictionary(grouping: layer.entries.keys) { Overlay.parent(of: $0) } }
     walk("/", Array(layers.indices), layers, children, &out)
-    return out.sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
+    return out.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
   }
 
   /// The entries directly in a directory of the merged view, by name.
@@ -62,7 +63,7 @@ public enum Overlay {
       if case .whiteout = entry.kind { continue }
       out.append((name, top, entry))
     }
-    return out.sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
+    return out.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
   }
 
   private static func walk(

@@ -163,6 +163,6 @@ struct BoxFiles {
       let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
       if name != "." && name != ".." { out.append(name) }
     }
-    return out.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    return out.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
   }
 }
