@@ -89,7 +89,6 @@ struct Report {
     out += readTable()
     out += containerTable()
     out += replTable()
-    out += pending()
     out += ["## What the figures say", ""]
     out += analysis.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     return out.joined(separator: "\n") + "\n"
@@ -146,7 +145,7 @@ struct Report {
     // Steps.
     var met = 0, total = 0
     var misses: [String] = []
-    for c in StepCases.all where c.landsWith == nil {
+    for c in StepCases.all {
       guard let m = median("real", c.name), let t = target(c.name) else { continue }
       total += 1
       if m <= t { met += 1 } else { misses.append("\(c.name) \(ms(m)) > \(ms(t))") }
@@ -206,7 +205,7 @@ struct Report {
       "| step | boxwalk | perform / facts / Lab | floor: calls | + read | boxwalk / floor | target | met | shell | shell / boxwalk | sim |",
       "| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
-    for c in StepCases.all where c.landsWith == nil {
+    for c in StepCases.all {
       guard let r = row("real", c.name), let m = r.median else {
         let note = row("real", c.name)?.extra["note"] ?? "not measured"
         lines.append("| \(c.name) | \(note) | | | | | | | | | |")
@@ -339,27 +338,6 @@ struct Report {
       "it), then every lesson walked with `next`, `solution` and `check`; its runs exit 1 because",
       "transcripts show mistakes on purpose (`hostname` before `unshare uts`, ...).",
     ]
-    return lines + [""]
-  }
-
-  func pending() -> [String] {
-    guard StepCases.all.contains(where: { $0.landsWith != nil }) else { return [] }
-    var lines = [
-      "## Not yet measured",
-      "",
-      "bench/ has the cases ready (Sources/BoxwalkBench/StepCases.swift); they are measured as soon as",
-      "their commands exist. The floor and shell figures are measured today.",
-      "",
-      "| step | lands with | floor | shell |",
-      "| --- | --- | ---: | ---: |",
-    ]
-    for c in StepCases.all {
-      guard let lands = c.landsWith else { continue }
-      let shellName = c.name.hasPrefix("cgroup") ? "cgroup new + set" : c.name
-      lines.append(
-        "| \(c.name) | \(lands) | \(median("floor", c.name).map(ms) ?? "-") | \(median("shell", shellName).map(ms) ?? "-") |"
-      )
-    }
     return lines + [""]
   }
 

@@ -13,33 +13,25 @@ struct StepBench {
   /// Untimed runs first: the first `box new` maps the helper binary, the first `rootfs` builds
   /// the image.
   let warmup = 3
-  /// Replaces `{empty-dir}` in a case's lines.
-  let emptyDir: String
   private let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
 
-  init(kernel: any Kernel, group: String, runs: Int, emptyDir: String) throws {
+  init(kernel: any Kernel, group: String, runs: Int) throws {
     timing = TimingKernel(kernel)
     session = try Session(kernel: timing)
     self.group = group
     self.runs = runs
-    self.emptyDir = emptyDir
   }
 
   enum Outcome {
     case ok([String])
-    case notYet(String)
     case failed(String, [String])
   }
 
-  /// Runs one line; a failed line is an error of the benchmark, except a command this version
-  /// does not have yet.
+  /// Runs one line; a failed line is an error of the benchmark.
   func execute(_ line: String) -> Outcome {
-    let text = line.replacingEvery("{empty-dir}", with: emptyDir)
     let failuresBefore = session.failures
-    let out = session.execute(text)
-    if session.failures == failuresBefore { return .ok(out) }
-    if out.first?.contains("not in this version of boxwalk yet") == true { return .notYet(out[0]) }
-    return .failed(text, out)
+    let out = session.execute(line)
+    return session.failures == failuresBefore ? .ok(out) : .failed(line, out)
   }
 
   /// As the REPL does: the rendered lines go to a file descriptor.
@@ -66,11 +58,7 @@ struct StepBench {
     for run in 0..<(runs + warmup) {
       defer { removeBoxes() }
       for line in c.setup {
-        switch execute(line) {
-        case .ok: continue
-        case .notYet:
-          return reportMissing(group, c.name, "not yet measured: lands with \(c.landsWith ?? "a later branch")")
-        case .failed(let text, let out):
+        if case .failed(let text, let out) = execute(line) {
           return reportMissing(group, c.name, "setup `\(text)` failed: \(out.first ?? "")")
         }
       }
@@ -82,8 +70,6 @@ struct StepBench {
       }
       switch outcome {
       case .ok(let lines): outputLines = lines.count
-      case .notYet:
-        return reportMissing(group, c.name, "not yet measured: lands with \(c.landsWith ?? "a later branch")")
       case .failed(let text, let out): return reportMissing(group, c.name, "`\(text)` failed: \(out.first ?? "")")
       }
       guard run >= warmup else { continue }
@@ -171,18 +157,5 @@ struct StepBench {
     for (i, line) in lines.enumerated() {
       report(group, name + ": " + line, perLine[i], split(perLine[i], perform[i], facts[i]))
     }
-  }
-}
-
-extension String {
-  func replacingEvery(_ target: String, with replacement: String) -> String {
-    guard !target.isEmpty else { return self }
-    var out = ""
-    var rest = self[...]
-    while let range = rest.firstRange(of: target) {
-      out += rest[..<range.lowerBound] + replacement
-      rest = rest[range.upperBound...]
-    }
-    return out + rest
   }
 }

@@ -3,9 +3,7 @@
 /// afterwards), so a step that can happen once per box (unshare pid, map, pivot-root) is
 /// measured the same way as one that could repeat.
 ///
-/// To measure a new step kind, add a case here. A case whose lines this boxwalk does not know yet
-/// (the command answers "not in this version of boxwalk yet") is reported as not yet measured,
-/// with `landsWith`, and starts being measured as soon as its command exists.
+/// To measure a new step kind, add a case here.
 struct StepCase {
   /// The name BENCHMARKS.md shows; bench/floor.c reports its floor under the same name.
   let name: String
@@ -15,8 +13,6 @@ struct StepCase {
   let setup: [String]
   /// The timed line.
   let line: String
-  /// For a step kind that is not in boxwalk yet: what brings it.
-  var landsWith: String? = nil
 }
 
 enum StepCases {

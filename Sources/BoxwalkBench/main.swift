@@ -1,6 +1,6 @@
 // boxwalk-bench: the measuring half of bench/run (issue 10). Run by hand, never by CI or tests.
 //
-//   boxwalk-bench steps --backend real|sim [--runs N] [--only NAME,...] [--empty-dir DIR] [--state-root DIR]
+//   boxwalk-bench steps --backend real|sim [--runs N] [--only NAME,...] [--state-root DIR]
 //   boxwalk-bench reads --backend real|sim [--runs N] [--state-root DIR]
 //   boxwalk-bench container [--runs N] [--state-root DIR] [--lines 'LINE;LINE;...' --name NAME]
 //   boxwalk-bench replay [--seconds S] [--rounds R] TRANSCRIPT...
@@ -92,8 +92,7 @@ func main() -> Int32 {
       let group = args.options["--group"] ?? backend
       let bench = try StepBench(
         kernel: try makeKernel(backend, stateRoot: args.options["--state-root"]), group: group,
-        runs: args.int("--runs", 30),
-        emptyDir: args.options["--empty-dir"] ?? "/var/empty")
+        runs: args.int("--runs", 30))
       defer { bench.session.close() }
       if mode == "reads" {
         bench.measureReads()

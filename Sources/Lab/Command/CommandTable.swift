@@ -1,149 +1,128 @@
 /// Every REPL command: its usage line and what it does, for `help`, completion and suggestions.
-/// SPEC §3 is the source; commands of later issues are listed with `available: false` so that
-/// `help` can say where they stand instead of pretending they work.
+/// SPEC §3 is the source.
 public struct CommandInfo: Sendable {
   public let name: String
   public let usage: String
   public let summary: String
   public let area: String
-  public let available: Bool
 }
 
 public enum CommandTable {
   public static let all: [CommandInfo] = [
     .init(
       name: "box new", usage: "box new NAME",
-      summary: "start a box: one process sharing every host namespace; it becomes current", area: "boxes",
-      available: true),
+      summary: "start a box: one process sharing every host namespace; it becomes current", area: "boxes"),
     .init(
-      name: "box ls", usage: "box ls", summary: "list boxes and the namespaces each has of its own", area: "boxes",
-      available: true),
+      name: "box ls", usage: "box ls", summary: "list boxes and the namespaces each has of its own", area: "boxes"),
     .init(
       name: "box rm", usage: "box rm NAME", summary: "kill a box's processes; namespaces only it used die with them",
-      area: "boxes", available: true),
+      area: "boxes"),
     .init(
-      name: "use", usage: "use NAME", summary: "make NAME the current box (the prompt shows it)", area: "boxes",
-      available: true),
+      name: "use", usage: "use NAME", summary: "make NAME the current box (the prompt shows it)", area: "boxes"),
     .init(
       name: "unshare", usage: "unshare KIND[,KIND...]",
       summary: "move the current box into new namespaces (KIND: cgroup ipc mnt net pid time user uts)",
-      area: "namespaces", available: true),
+      area: "namespaces"),
     .init(
       name: "join", usage: "join KIND BOX", summary: "setns: move the current box into BOX's namespace of that kind",
-      area: "namespaces", available: true),
+      area: "namespaces"),
     .init(
-      name: "ns", usage: "ns", summary: "every box's namespaces beside the host's", area: "namespaces", available: true),
+      name: "ns", usage: "ns", summary: "every box's namespaces beside the host's", area: "namespaces"),
     .init(
       name: "hostname", usage: "hostname [NAME]", summary: "print or set the hostname in the box's UTS namespace",
-      area: "uts", available: true),
+      area: "uts"),
     .init(
       name: "domainname", usage: "domainname [NAME]",
-      summary: "print or set the NIS domain name in the box's UTS namespace", area: "uts", available: true),
+      summary: "print or set the NIS domain name in the box's UTS namespace", area: "uts"),
     .init(
-      name: "show", usage: "show PATH", summary: "print one value of the state tree (e.g. web.ns.uts)", area: "looking",
-      available: true),
+      name: "show", usage: "show PATH", summary: "print one value of the state tree (e.g. web.ns.uts)", area: "looking"),
     .init(
-      name: "state", usage: "state [--json]", summary: "print the whole state tree", area: "looking", available: true),
-    .init(name: "diff", usage: "diff", summary: "what the last step changed", area: "looking", available: true),
+      name: "state", usage: "state [--json]", summary: "print the whole state tree", area: "looking"),
+    .init(name: "diff", usage: "diff", summary: "what the last step changed", area: "looking"),
     .init(
-      name: "watch", usage: "watch PATH", summary: "print PATH after every step that changes it", area: "looking",
-      available: true),
-    .init(name: "unwatch", usage: "unwatch N", summary: "stop watch number N", area: "looking", available: true),
+      name: "watch", usage: "watch PATH", summary: "print PATH after every step that changes it", area: "looking"),
+    .init(name: "unwatch", usage: "unwatch N", summary: "stop watch number N", area: "looking"),
     .init(
       name: "explain", usage: "explain", summary: "the system calls, the shell equivalent and why, for the last step",
-      area: "looking", available: true),
+      area: "looking"),
     .init(
-      name: "help", usage: "help [COMMAND]", summary: "list commands, or explain one", area: "session", available: true),
+      name: "help", usage: "help [COMMAND]", summary: "list commands, or explain one", area: "session"),
     .init(
-      name: "quit", usage: "quit", summary: "tear everything down and leave (Ctrl-D does the same)", area: "session",
-      available: true),
+      name: "quit", usage: "quit", summary: "tear everything down and leave (Ctrl-D does the same)", area: "session"),
     // Later issues (SPEC §3): listed so `help` tells the truth about them.
     .init(
-      name: "run", usage: "run [-d] CMD [ARG...]", summary: "run a program in the box", area: "pid", available: true),
+      name: "run", usage: "run [-d] CMD [ARG...]", summary: "run a program in the box", area: "pid"),
     .init(
-      name: "ps", usage: "ps [--host]", summary: "the box's processes beside the host's view", area: "pid",
-      available: true),
-    .init(name: "kill", usage: "kill PID", summary: "signal a process in the box", area: "pid", available: true),
+      name: "ps", usage: "ps [--host]", summary: "the box's processes beside the host's view", area: "pid"),
+    .init(name: "kill", usage: "kill PID", summary: "signal a process in the box", area: "pid"),
     .init(
       name: "map", usage: "map uid|gid INSIDE OUTSIDE COUNT", summary: "write the user namespace's id map",
-      area: "user", available: true),
-    .init(name: "id", usage: "id", summary: "uid and gid inside and outside", area: "user", available: true),
-    .init(name: "caps", usage: "caps", summary: "the box's capabilities", area: "user", available: true),
+      area: "user"),
+    .init(name: "id", usage: "id", summary: "uid and gid inside and outside", area: "user"),
+    .init(name: "caps", usage: "caps", summary: "the box's capabilities", area: "user"),
     .init(
       name: "mount", usage: "mount proc|sysfs|tmpfs PATH | mount bind SRC DST",
-      summary: "mount in the box's mount namespace", area: "mnt", available: true),
-    .init(name: "umount", usage: "umount PATH", summary: "unmount in the box", area: "mnt", available: true),
+      summary: "mount in the box's mount namespace", area: "mnt"),
+    .init(name: "umount", usage: "umount PATH", summary: "unmount in the box", area: "mnt"),
     .init(
-      name: "mounts", usage: "mounts", summary: "the box's mount table against the host's", area: "mnt",
-      available: true),
+      name: "mounts", usage: "mounts", summary: "the box's mount table against the host's", area: "mnt"),
     .init(
       name: "propagation", usage: "propagation private|slave|shared", summary: "mount propagation of the box's root",
-      area: "mnt", available: true),
+      area: "mnt"),
     .init(
-      name: "pivot-root", usage: "pivot-root", summary: "switch the box to its root filesystem", area: "mnt",
-      available: true),
+      name: "pivot-root", usage: "pivot-root", summary: "switch the box to its root filesystem", area: "mnt"),
     .init(
-      name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt",
-      available: true),
+      name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt"),
     .init(
       name: "image", usage: "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF",
-      summary: "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)", area: "layers", available: true),
-    .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers", available: true),
+      summary: "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)", area: "layers"),
+    .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers"),
     .init(
-      name: "overlay", usage: "overlay NAME[,NAME...]", summary: "images or layers (first on top) plus a writable layer: the box's root filesystem", area: "layers",
-      available: true),
+      name: "overlay", usage: "overlay NAME[,NAME...]", summary: "images or layers (first on top) plus a writable layer: the box's root filesystem", area: "layers"),
     .init(
-      name: "rootfs", usage: "rootfs IMAGE", summary: "one image as the root filesystem", area: "layers",
-      available: true),
+      name: "rootfs", usage: "rootfs IMAGE", summary: "one image as the root filesystem", area: "layers"),
     .init(
-      name: "write", usage: "write PATH TEXT", summary: "write a file in the box", area: "layers", available: true),
-    .init(name: "rm", usage: "rm PATH", summary: "remove a file in the box", area: "layers", available: true),
-    .init(name: "cat", usage: "cat PATH", summary: "print a file in the box", area: "layers", available: true),
-    .init(name: "ls", usage: "ls [PATH]", summary: "list a directory in the box", area: "layers", available: true),
-    .init(name: "which", usage: "which PATH", summary: "the layer a file comes from", area: "layers", available: true),
+      name: "write", usage: "write PATH TEXT", summary: "write a file in the box", area: "layers"),
+    .init(name: "rm", usage: "rm PATH", summary: "remove a file in the box", area: "layers"),
+    .init(name: "cat", usage: "cat PATH", summary: "print a file in the box", area: "layers"),
+    .init(name: "ls", usage: "ls [PATH]", summary: "list a directory in the box", area: "layers"),
+    .init(name: "which", usage: "which PATH", summary: "the layer a file comes from", area: "layers"),
     .init(
-      name: "commit", usage: "commit NAME", summary: "the writable layer becomes a new layer, and an image on top of the box's layers", area: "layers",
-      available: true),
+      name: "commit", usage: "commit NAME", summary: "the writable layer becomes a new layer, and an image on top of the box's layers", area: "layers"),
     .init(
       name: "net veth", usage: "net veth [HOSTIF BOXIF]",
-      summary: "a veth pair: one end on the host side, one in the box (veth-BOX and eth0)", area: "net",
-      available: true),
+      summary: "a veth pair: one end on the host side, one in the box (veth-BOX and eth0)", area: "net"),
     .init(
-      name: "net bridge", usage: "net bridge NAME", summary: "a bridge on the host side, like docker0", area: "net",
-      available: true),
+      name: "net bridge", usage: "net bridge NAME", summary: "a bridge on the host side, like docker0", area: "net"),
     .init(
       name: "net attach", usage: "net attach BRIDGE", summary: "put the host end of the box's veth on the bridge",
-      area: "net", available: true),
+      area: "net"),
     .init(
       name: "net addr", usage: "net addr IF CIDR", summary: "give a link an address (host:IF is on the host side)",
-      area: "net", available: true),
-    .init(name: "net up", usage: "net up IF", summary: "switch a link on", area: "net", available: true),
-    .init(name: "net down", usage: "net down IF", summary: "switch a link off", area: "net", available: true),
+      area: "net"),
+    .init(name: "net up", usage: "net up IF", summary: "switch a link on", area: "net"),
+    .init(name: "net down", usage: "net down IF", summary: "switch a link off", area: "net"),
     .init(
-      name: "net route", usage: "net route default via ADDR", summary: "the box's default route", area: "net",
-      available: true),
+      name: "net route", usage: "net route default via ADDR", summary: "the box's default route", area: "net"),
     .init(
-      name: "links", usage: "links", summary: "network links and routes, box beside host side", area: "net",
-      available: true),
+      name: "links", usage: "links", summary: "network links and routes, box beside host side", area: "net"),
     .init(
-      name: "ping", usage: "ping ADDR [--from host|BOX]", summary: "is ADDR reachable, and if not why", area: "net",
-      available: true),
+      name: "ping", usage: "ping ADDR [--from host|BOX]", summary: "is ADDR reachable, and if not why", area: "net"),
     .init(
-      name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc ls", summary: "System V IPC objects", area: "ipc",
-      available: true),
+      name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc ls", summary: "System V IPC objects", area: "ipc"),
     .init(
-      name: "cgroup", usage: "cgroup new | cgroup set KEY VALUE | cgroup show [--raw]", summary: "limits and metering", area: "cgroup", available: true),
+      name: "cgroup", usage: "cgroup new | cgroup set KEY VALUE | cgroup show [--raw]", summary: "limits and metering", area: "cgroup"),
     .init(
-      name: "stress", usage: "stress memory|fork|cpu ARG", summary: "test a limit", area: "cgroup", available: true),
-    .init(name: "lessons", usage: "lessons", summary: "list lessons", area: "lessons", available: true),
-    .init(name: "lesson", usage: "lesson ID", summary: "start a lesson", area: "lessons", available: true),
-    .init(name: "record", usage: "record FILE|stop", summary: "record the session as a transcript", area: "session", available: true),
-    .init(name: "next", usage: "next", summary: "run the lesson step's lab block, then check what it expects", area: "lessons", available: true),
-    .init(name: "back", usage: "back", summary: "go back to the state before this step", area: "lessons", available: true),
-    .init(name: "hint", usage: "hint", summary: "the next hint for this step, one at a time", area: "lessons", available: true),
-    .init(name: "check", usage: "check", summary: "check your own work: each failing assertion with its message", area: "lessons", available: true),
-    .init(name: "solution", usage: "solution", summary: "show and run the commands that solve this step", area: "lessons", available: true),
-    .init(name: "reset", usage: "reset [step|lesson] [--yes]", summary: "start the step or the lesson again (asks first)", area: "lessons", available: true),
+      name: "stress", usage: "stress memory|fork|cpu ARG", summary: "test a limit", area: "cgroup"),
+    .init(name: "lessons", usage: "lessons", summary: "list lessons", area: "lessons"),
+    .init(name: "lesson", usage: "lesson ID", summary: "start a lesson", area: "lessons"),
+    .init(name: "record", usage: "record FILE|stop", summary: "record the session as a transcript", area: "session"),
+    .init(name: "next", usage: "next", summary: "run the lesson step's lab block, then check what it expects", area: "lessons"),
+    .init(name: "back", usage: "back", summary: "go back to the state before this step", area: "lessons"),
+    .init(name: "hint", usage: "hint", summary: "the next hint for this step, one at a time", area: "lessons"),
+    .init(name: "check", usage: "check", summary: "check your own work: each failing assertion with its message", area: "lessons"),
+    .init(name: "solution", usage: "solution", summary: "show and run the commands that solve this step", area: "lessons"),
+    .init(name: "reset", usage: "reset [step|lesson] [--yes]", summary: "start the step or the lesson again (asks first)", area: "lessons"),
   ]
 
   /// The first word of every command, for completion and "did you mean".

@@ -129,23 +129,20 @@ extension Session {
     guard let topic else {
       var out = ["commands (help COMMAND tells more):"]
       // One heading per area, in the order areas first appear in the table.
-      let available = CommandTable.all.filter(\.available)
       var areas: [String] = []
-      for info in available where !areas.contains(info.area) { areas.append(info.area) }
+      for info in CommandTable.all where !areas.contains(info.area) { areas.append(info.area) }
       for area in areas {
         out.append(area)
-        for info in available where info.area == area {
+        for info in CommandTable.all where info.area == area {
           out.append("  " + info.usage.padding(24) + "  " + info.summary)
         }
       }
-      let later = Set(CommandTable.all.filter { !$0.available }.map(\.area)).sorted()
-      if !later.isEmpty { out.append("coming in later versions: " + later.joined(separator: ", ")) }
       return out
     }
     let matches = CommandTable.all.filter { $0.name == topic || $0.name.hasPrefix(topic + " ") }
     guard !matches.isEmpty else { throw unknown(topic, candidates: CommandTable.firstWords) }
     return matches.flatMap { info in
-      ["usage: " + info.usage, "  " + info.summary + (info.available ? "" : " (not in this version yet)")]
+      ["usage: " + info.usage, "  " + info.summary]
     }
   }
 }

@@ -153,11 +153,6 @@ extension Session {
       try arity(w[0], args, 0)
       quitRequested = true
     default:
-      if let info = CommandTable.all.first(where: { $0.name.split(separator: " ")[0] == w[0] }), !info.available {
-        throw LabError(
-          "\(w[0]) is not in this version of boxwalk yet",
-          [("area", info.area), ("usage", info.usage), ("see", "help lists what works today"), LabError.unchanged])
-      }
       throw unknown(w[0], candidates: CommandTable.firstWords)
     }
   }
