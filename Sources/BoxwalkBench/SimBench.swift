@@ -1,6 +1,7 @@
 import Glibc
 import Kernel
 import Lab
+import LinuxBackend
 import Simulator
 
 /// The simulator's side: transcript replay throughput and the inputs for whole-REPL runs.
@@ -83,17 +84,5 @@ enum SimBench {
     return lines
   }
 
-  static func readText(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if n <= 0 { break }
-      bytes += chunk[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
-  }
+  static func readText(_ path: String) -> String? { try? SmallFiles.readText(path) }
 }

@@ -59,14 +59,8 @@ func makeKernel(_ backend: String?, stateRoot: String?) throws -> any Kernel {
 }
 
 func lessonsIn(_ directory: String) -> [(id: String, steps: Int)] {
-  guard let dir = opendir(directory) else { return [] }
-  defer { closedir(dir) }
-  var names: [String] = []
-  while let entry = readdir(dir) {
-    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    if name.hasSuffix(".md") { names.append(name) }
-  }
-  return names.sorted().compactMap { name in
+  let names = (try? SmallFiles.list(directory)) ?? []
+  return names.filter { $0.hasSuffix(".md") }.sorted().compactMap { name in
     guard let text = SimBench.readText(directory + "/" + name) else { return nil }
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     guard let id = lines.first(where: { $0.hasPrefix("id:") })?.dropFirst(3).trimmingSpaces() else { return nil }

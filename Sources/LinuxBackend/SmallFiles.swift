@@ -9,15 +9,7 @@ package enum SmallFiles {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw SystemCallError(call: "open(\(quoted(path)))", errno: errno) }
     defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      if n < 0 { throw SystemCallError(call: "read(\(quoted(path)))", errno: errno) }
-      if n == 0 { return bytes }
-      bytes.append(contentsOf: chunk[0..<n])
-    }
+    return try FileDescriptors.readAll(fd, shown: quoted(path), limit: .max, chunk: 4096)
   }
 
   package static func readText(_ path: String) throws(SystemCallError) -> String {

@@ -161,9 +161,13 @@ enum LayerDirectory {
 
 /// read(2) and write(2) loops on a file descriptor.
 enum FileDescriptors {
-  static func readAll(_ fd: Int32, shown: String, limit: Int) throws(SystemCallError) -> [UInt8] {
+  /// Reads until end of file or `limit` bytes, `chunk` bytes per read(2): small for /proc files
+  /// read on every step (the buffer is zeroed each time), large for layers and blobs.
+  static func readAll(_ fd: Int32, shown: String, limit: Int, chunk size: Int = 1 << 16) throws(SystemCallError)
+    -> [UInt8]
+  {
     var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var chunk = [UInt8](repeating: 0, count: size)
     while out.count < limit {
       let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if n < 0 && errno == EINTR { continue }
