@@ -31,9 +31,11 @@ import Testing
   /// A shell that waits for a line on its stdin before running `script`, so that it can be moved
   /// into a cgroup and given limits first (the way the helper is attached before it starts
   /// anything, reliability.md R3).
-  struct GatedShell {
+  final class GatedShell {
     let pid: pid_t
     let gate: Int32
+    /// Whether wait(seconds:) has collected its exit status.
+    private(set) var reaped = false
 
     init(_ script: String) throws {
       var fds: [Int32] = [-1, -1]
@@ -72,11 +74,21 @@ import Testing
       var status: Int32 = 0
       while Date() < deadline {
         let r = waitpid(pid, &status, WNOHANG)
-        if r == pid { return status }
+        if r == pid {
+          reaped = true
+          return status
+        }
         if r < 0 && errno != EINTR { return nil }
         usleep(5_000)
       }
       return nil
+    }
+
+    /// For a test's defer: SIGKILL and reap the shell unless the test already did.
+    func killIfRunning() {
+      guard !reaped else { return }
+      kill(pid, SIGKILL)
+      _ = wait(seconds: 5)
     }
   }
 
@@ -84,13 +96,9 @@ import Testing
     let layout = CgroupLayout.probe()
     let driver = try layout.makeDriver()
     let box = try BoxCgroup(session: session(901), box: "web")
-    var reaped = false
     let shell = try GatedShell("exec sleep 30")
     defer {
-      if !reaped {
-        kill(shell.pid, SIGKILL)
-        _ = shell.wait(seconds: 5)
-      }
+      shell.killIfRunning()
       _ = try? driver.teardownSession(box.session)
       #expect(leftovers() == [], "cgroups left behind")
     }
@@ -125,7 +133,6 @@ import Testing
 
     let killed = try driver.kill(box)
     let status = shell.wait(seconds: 5)
-    reaped = status != nil
     #expect(status.map { $0 & 0x7f } == SIGKILL)
     if driver.version == .v2 {
       #expect(killed.contains { if case .write(let w) = $0 { w.file == "cgroup.kill" } else { false } })
@@ -145,13 +152,9 @@ import Testing
     }
     let driver = CgroupV2Driver(root: root, hierarchy: hierarchy)
     let box = try BoxCgroup(session: session(902), box: "web")
-    var reaped = false
     let shell = try GatedShell("exec sleep 30")
     defer {
-      if !reaped {
-        kill(shell.pid, SIGKILL)
-        _ = shell.wait(seconds: 5)
-      }
+      shell.killIfRunning()
       _ = try? driver.teardownSession(box.session)
       #expect(leftovers() == [], "cgroups left behind")
     }
@@ -159,8 +162,7 @@ import Testing
     _ = try driver.attach(pid: shell.pid, to: box)
     shell.open()
     let actions = try driver.kill(box)
-    reaped = shell.wait(seconds: 5) != nil
-    #expect(reaped)
+    #expect(shell.wait(seconds: 5) != nil)
     #expect(actions == [.write(CgroupWrite(path: driver.relative(box.path) + "/cgroup.kill", value: "1"))])
     #expect(try driver.remove(box).contains(.removeDirectory(driver.relative(box.path))))
   }
@@ -170,13 +172,9 @@ import Testing
   @Test func pidsMaxRefusesForks() throws {
     let driver = try CgroupLayout.probe().makeDriver()
     let box = try BoxCgroup(session: session(903), box: "web")
-    var reaped = false
     let shell = try GatedShell("for i in 1 2 3 4 5 6; do sleep 30 & done; wait")
     defer {
-      if !reaped {
-        kill(shell.pid, SIGKILL)
-        _ = shell.wait(seconds: 5)
-      }
+      shell.killIfRunning()
       _ = try? driver.teardownSession(box.session)
       #expect(leftovers() == [], "cgroups left behind")
     }
@@ -192,8 +190,7 @@ import Testing
     #expect((report.pids.maxEvents ?? 0) >= 1)
     #expect((report.pids.current ?? 99) <= 3)
     _ = try driver.teardown(box)
-    reaped = shell.wait(seconds: 5) != nil
-    #expect(reaped)
+    #expect(shell.wait(seconds: 5) != nil)
   }
 
   /// memory.max holds: `tail /dev/zero` keeps everything it reads (there is no newline) and is
@@ -201,13 +198,9 @@ import Testing
   @Test func memoryMaxOOMKills() throws {
     let driver = try CgroupLayout.probe().makeDriver()
     let box = try BoxCgroup(session: session(904), box: "web")
-    var reaped = false
     let shell = try GatedShell("exec tail /dev/zero")
     defer {
-      if !reaped {
-        kill(shell.pid, SIGKILL)
-        _ = shell.wait(seconds: 5)
-      }
+      shell.killIfRunning()
       _ = try? driver.teardownSession(box.session)
       #expect(leftovers() == [], "cgroups left behind")
     }
@@ -216,7 +209,6 @@ import Testing
     _ = try driver.attach(pid: shell.pid, to: box)
     shell.open()
     let status = shell.wait(seconds: 20)
-    reaped = status != nil
     #expect(status.map { $0 & 0x7f } == SIGKILL, "tail was not OOM-killed")
     let report = try driver.report(box)
     #expect((report.memory.oomKills ?? 0) >= 1)
