@@ -55,20 +55,12 @@ extension LessonRunner {
     return topics
   }()
 
-  /// The session's `help` with the lesson commands added as available (the command table lists
-  /// them for later versions until the lesson engine is wired in).
+  /// The session's `help` with its lessons area replaced by the lesson runner's own lines, which
+  /// say more (reset, progress) than the command table's.
   func help(sessionHelp: [String]) -> [String] {
     var out: [String] = []
     var skippingArea = false
-    var later: String?
     for line in sessionHelp {
-      if line.hasPrefix("coming in later versions: ") {
-        let areas = line.dropFirst("coming in later versions: ".count).split(separator: ",").map {
-          String($0).trimmingLeadingSpaces
-        }.filter { $0 != "lessons" }
-        later = areas.isEmpty ? nil : "coming in later versions: " + areas.joined(separator: ", ")
-        continue
-      }
       if !line.hasPrefix(" ") { skippingArea = line == "lessons" }
       // The table's own lessons area and its record line are replaced by the lines below.
       if skippingArea || line.hasPrefix("  record ") { continue }
@@ -78,7 +70,6 @@ extension LessonRunner {
     for (name, summary) in Self.summaries {
       out.append("  " + (Self.usages[name] ?? name).padding(24) + "  " + summary)
     }
-    if let later { out.append(later) }
     return out
   }
 
