@@ -147,59 +147,7 @@ static int make_queue(void *arg) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Copying and removing a tree (rootfs busybox), as boxwalk's FileTree does: mkdir, read/write of
-// regular files, symlink; nothing else.
-
-static int copy_file(const char *from, const char *to, mode_t mode) {
-  int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (in < 0) return -1;
-  int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (out < 0) {
-    close(in);
-    return -1;
-  }
-  static char buffer[1 << 16];
-  ssize_t n;
-  int rc = 0;
-  while ((n = read(in, buffer, sizeof buffer)) > 0) {
-    if (write(out, buffer, n) != n) {
-      rc = -1;
-      break;
-    }
-  }
-  if (n < 0) rc = -1;
-  close(in);
-  close(out);
-  return rc;
-}
-
-static int copy_tree(const char *from, const char *to) {
-  struct stat st;
-  if (lstat(from, &st) < 0) return -1;
-  if (S_ISLNK(st.st_mode)) {
-    char target[PATH_MAX];
-    ssize_t n = readlink(from, target, sizeof target - 1);
-    if (n < 0) return -1;
-    target[n] = 0;
-    return symlink(target, to);
-  }
-  if (S_ISREG(st.st_mode)) return copy_file(from, to, st.st_mode & 07777);
-  if (!S_ISDIR(st.st_mode)) return 0;
-  if (mkdir(to, st.st_mode & 07777) < 0) return -1;
-  DIR *dir = opendir(from);
-  if (!dir) return -1;
-  struct dirent *e;
-  int rc = 0;
-  while (rc == 0 && (e = readdir(dir))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    char a[PATH_MAX], b[PATH_MAX];
-    snprintf(a, sizeof a, "%s/%s", from, e->d_name);
-    snprintf(b, sizeof b, "%s/%s", to, e->d_name);
-    rc = copy_tree(a, b);
-  }
-  closedir(dir);
-  return rc;
-}
+// Removing a tree (the box's scratch directory at box rm), as boxwalk's FileTree does.
 
 static void remove_tree(const char *path) {
   struct stat st;
@@ -222,28 +170,49 @@ static void remove_tree(const char *path) {
   }
 }
 
-static char rootfs[PATH_MAX];
+// rootfs busybox: since `rootfs IMAGE` is an overlay of the image (SPEC §3), its floor is what
+// boxwalk does for it: a scratch directory with the upper, work and mount-point directories,
+// then, in the box's own mount namespace, an overlay of the image's one layer under that upper
+// layer (overlayfs: Documentation/filesystems/overlayfs.rst). The overlay is a mount point, so
+// pivot_root accepts it with no bind mount first.
+static char scratch_box[PATH_MAX], rootfs[PATH_MAX + 16], rootfs_upper[PATH_MAX + 16], rootfs_work[PATH_MAX + 16];
 
-static int copy_rootfs(void *arg) {
-  (void)arg;
-  return copy_tree(image_dir, rootfs);
+static int make_rootfs_dirs(void) {
+  const char *dirs[] = {scratch_box, rootfs_upper, rootfs_work, rootfs};
+  for (int i = 0; i < 4; i++) {
+    if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST) return -1;
+  }
+  return 0;
 }
 
-// In a child with its own mount namespace: bind the copied root onto itself (pivot_root wants a
-// mount point), then pivot into it as boxwalk-helper does.
+static int mount_rootfs(void *arg) {
+  (void)arg;
+  char options[3 * PATH_MAX + 128];
+  snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", image_dir, rootfs_upper, rootfs_work);
+  return mount("overlay", rootfs, "overlay", MS_NOSUID | MS_NODEV, options);
+}
+
+static int make_rootfs(void *arg) {
+  if (make_rootfs_dirs() < 0) return -1;
+  return mount_rootfs(arg);
+}
+
+// Untimed setup for the steps after rootfs: the box's mount namespace with its overlay root.
+static int setup_rootfs(void *arg) {
+  if (unshare_mnt_private(0) < 0) return -1;
+  return make_rootfs(arg);
+}
+
+// mount bind / /: binding the root filesystem onto itself, which a plain directory needs before
+// pivot_root (still a step of its own in boxwalk).
 static int bind_rootfs(void *arg) {
   (void)arg;
   return mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL);
 }
 
-static int setup_bound(void *arg) {
-  if (unshare_mnt_private(0) < 0) return -1;
-  return bind_rootfs(arg);
-}
-
 static int pivot(void *arg) {
   (void)arg;
-  char old[PATH_MAX + 16];
+  char old[PATH_MAX + 32];
   snprintf(old, sizeof old, "%s/.oldroot", rootfs);
   if (mkdir(old, 0700) < 0 && errno != EEXIST) return -1;
   if (syscall(SYS_pivot_root, rootfs, old) < 0) return -1;
@@ -335,23 +304,25 @@ static void case_run_true(int runs) {
   free(samples);
 }
 
-// rootfs busybox: copy the image; the removal (box rm) is timed separately.
+// rootfs busybox: the directories and the overlay mount in a child's own mount namespace (as
+// boxwalk-helper mounts it in the box's); the removal of the scratch directory (box rm) is timed
+// separately, in the parent, after the child's namespace (and with it the mount) is gone.
 static void case_rootfs(int runs) {
-  int64_t *copy = calloc(runs, sizeof *copy), *removal = calloc(runs, sizeof *removal);
+  int64_t *make = calloc(runs, sizeof *make), *removal = calloc(runs, sizeof *removal);
   for (int i = 0; i < runs + 3; i++) {
+    int64_t t = in_child(unshare_mnt_private, make_rootfs, 0);
+    if (t < 0) die("overlay rootfs");
     int64_t start = now_ns();
-    if (copy_rootfs(NULL) < 0) die("copy rootfs");
-    int64_t copied = now_ns();
-    remove_tree(rootfs);
+    remove_tree(scratch_box);
     int64_t removed = now_ns();
     if (i >= 3) {
-      copy[i - 3] = copied - start;
-      removal[i - 3] = removed - copied;
+      make[i - 3] = t;
+      removal[i - 3] = removed - start;
     }
   }
-  report("rootfs busybox", copy, runs);
+  report("rootfs busybox", make, runs);
   report("rootfs removal", removal, runs);
-  free(copy);
+  free(make);
   free(removal);
 }
 
@@ -517,15 +488,14 @@ static void case_read(int runs) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A whole container, the least a runtime can do: copy the busybox root, clone(2) into six new
-// namespaces, make / private, bind the root, pivot_root, mount /proc, execve /bin/true, wait,
-// remove the copy. (The cgroup limit joins when boxwalk has the cgroup steps: cgroup_limit below
-// measures it alone.)
+// A whole container, the least a runtime can do: the overlay's directories, clone(2) into six new
+// namespaces, make / private, mount the overlay of busybox, pivot_root, mount /proc, execve
+// /bin/true, wait, remove the directories. (The cgroup limit is measured alone by case_cgroup.)
 
 static int container_child(void *arg) {
   (void)arg;
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) _exit(10);
-  if (bind_rootfs(NULL) < 0) _exit(11);
+  if (mount_rootfs(NULL) < 0) _exit(11);
   if (pivot(NULL) < 0) _exit(12);
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) _exit(13);
   char *argv[] = {"/bin/true", NULL};
@@ -539,7 +509,7 @@ static void case_container(int runs) {
   static char stack[1 << 16];
   for (int i = 0; i < runs + 3; i++) {
     int64_t start = now_ns();
-    if (copy_rootfs(NULL) < 0) die("copy rootfs");
+    if (make_rootfs_dirs() < 0) die("rootfs directories");
     int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP;
     pid_t pid = clone(container_child, stack + sizeof stack, flags | SIGCHLD, NULL);
     if (pid < 0) die("clone");
@@ -550,7 +520,7 @@ static void case_container(int runs) {
       fprintf(stderr, "floor: container child: status %d\n", status);
       exit(1);
     }
-    remove_tree(rootfs);
+    remove_tree(scratch_box);
     if (i >= 3) samples[i - 3] = now_ns() - start;
   }
   report("container", samples, runs);
@@ -643,7 +613,10 @@ int main(int argc, char **argv) {
   if (n < 0) die("readlink /proc/self/exe");
   self[n] = 0;
   self_path = self;
-  snprintf(rootfs, sizeof rootfs, "%s/floor-rootfs", scratch_dir);
+  snprintf(scratch_box, sizeof scratch_box, "%s/floor-box", scratch_dir);
+  snprintf(rootfs_upper, sizeof rootfs_upper, "%s/upper", scratch_box);
+  snprintf(rootfs_work, sizeof rootfs_work, "%s/work", scratch_box);
+  snprintf(rootfs, sizeof rootfs, "%s/rootfs", scratch_box);
   if (!strcmp(argv[1], "fs")) {
     case_rootfs(runs);
     case_container(runs);
@@ -665,10 +638,9 @@ int main(int argc, char **argv) {
   run_child_case("hostname", runs, do_unshare, set_hostname, (void *)(intptr_t)CLONE_NEWUTS);
   run_child_case("mount tmpfs", runs, unshare_mnt_private, mount_tmpfs, 0);
   case_rootfs(runs);
-  if (copy_rootfs(NULL) < 0) die("copy rootfs");
-  run_child_case("mount bind / /", runs, unshare_mnt_private, bind_rootfs, 0);
-  run_child_case("pivot-root", runs, setup_bound, pivot, 0);
-  remove_tree(rootfs);
+  run_child_case("mount bind / /", runs, setup_rootfs, bind_rootfs, 0);
+  run_child_case("pivot-root", runs, setup_rootfs, pivot, 0);
+  remove_tree(scratch_box);
   case_run_true(runs);
   run_child_case("ipc mq new", runs, do_unshare, make_queue, (void *)(intptr_t)CLONE_NEWIPC);
   case_map(runs);

@@ -24,8 +24,6 @@ public enum Step: Equatable, Hashable, Sendable {
   case umount(box: String, path: String)
   /// mount(2) with MS_REC and a propagation flag on the box's "/" (mount_namespaces(7)).
   case propagation(box: String, mode: Propagation)
-  /// Prepare a root filesystem for the box from an image (a private copy in the session scratch).
-  case rootfs(box: String, image: String)
   /// pivot_root(2) into the box's root filesystem, then detach the old root.
   case pivotRoot(box: String)
   /// chroot(2) into the box's root filesystem (for contrast with pivot_root).
@@ -79,7 +77,7 @@ public enum Step: Equatable, Hashable, Sendable {
     switch self {
     case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
-      .mount(let b, _), .umount(let b, _), .propagation(let b, _), .rootfs(let b, _), .pivotRoot(let b),
+      .mount(let b, _), .umount(let b, _), .propagation(let b, _), .pivotRoot(let b),
       .chroot(let b), .ipcNew(let b, _, _), .map(let b, _, _), .cgroupNew(let b), .cgroupSet(let b, _),
       .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _), .writeFile(let b, _, _),
       .removeFile(let b, _), .commit(let b, _):
@@ -105,7 +103,6 @@ public enum Step: Equatable, Hashable, Sendable {
     case .mount: "mount"
     case .umount: "umount"
     case .propagation: "propagation"
-    case .rootfs: "rootfs"
     case .pivotRoot: "pivot_root"
     case .chroot: "chroot"
     case .ipcNew: "ipc"

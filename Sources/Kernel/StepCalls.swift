@@ -46,8 +46,6 @@ extension Step {
       return ["umount2(\(JSON.quote(path)), 0)"]
     case .propagation(_, let mode):
       return ["mount(NULL, \"/\", NULL, MS_REC|\(mode.flag), NULL)"]
-    case .rootfs(let box, let image):
-      return ["mkdir(\"<\(box) rootfs>\", 0755)", "copy the \(image) image into it (open, read, write, symlink)"]
     case .pivotRoot(let box):
       return [
         "mkdir(\"<\(box) rootfs>/.oldroot\", 0700)", "pivot_root(\"<\(box) rootfs>\", \"<\(box) rootfs>/.oldroot\")",

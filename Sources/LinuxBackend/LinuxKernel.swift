@@ -207,8 +207,6 @@ public final class LinuxKernel: Kernel {
     case .propagation(let box, let mode):
       let flag: UInt32 = mode == .private ? UInt32(MS_PRIVATE) : mode == .slave ? UInt32(MS_SLAVE) : UInt32(MS_SHARED)
       try ask(box, .propagation(flag: flag), step: step)
-    case .rootfs(let box, let image):
-      try prepareRoot(box, image: image, step: step)
     case .pivotRoot(let box), .chroot(let box):
       guard let state = boxState[box], case .prepared(let image) = state.root, let rootfs = state.rootfsPath else {
         throw KernelError(step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "no root filesystem prepared")

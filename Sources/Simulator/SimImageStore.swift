@@ -60,10 +60,9 @@ struct SimRegistry {
   var tags: [String: [(name: String, diffID: String)]] = [:]
 }
 
-/// A box's root filesystem in the simulator: an overlay (lower layers, top first, and the upper
-/// layer) or, for `rootfs`, a plain copy (no lowers; the copy is the "upper").
+/// A box's root filesystem in the simulator: an overlay of lower layers (top first) under the
+/// upper layer, as `overlay` and `rootfs` make it.
 struct SimFilesystem {
   var lowers: [String]
   var upper: LayerContents
-  var isOverlay: Bool
 }

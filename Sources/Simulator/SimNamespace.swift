@@ -41,7 +41,7 @@ struct SimMount {
   var pidNamespace: UInt64?
 }
 
-/// Which directory tree a path is in: the host's, or a box's private copy of an image.
+/// Which directory tree a path is in: the host's, or a box's root filesystem (an overlay of an image).
 enum SimRoot: Equatable, Hashable {
   case host
   case rootfs(Int)

@@ -88,23 +88,8 @@ extension SimulatedKernel {
       SimMount(root: .rootfs(id), path: "/", request: .overlay, propagation: parent == .shared ? .shared : .private))
     namespaces[mntInode] = mnt
     nextRootfs += 1
-    filesystems[id] = SimFilesystem(lowers: layers, upper: LayerContents(), isOverlay: true)
+    filesystems[id] = SimFilesystem(lowers: layers, upper: LayerContents())
     boxes[i].process.root = .prepared(image: RootFacts.overlayText(names), id: id)
-  }
-
-  /// `rootfs`: a private copy of the image's layers, applied bottom first.
-  func rootfsCopy(_ i: Int, image: String, _ step: Step) throws(KernelError) {
-    guard let entry = store.images[imageKey(image)] else {
-      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT, detail: "no image named \(image)")
-    }
-    let lowers = entry.layers.compactMap { store.layer($0)?.contents }
-    var copy = LayerContents()
-    for item in Overlay.merged(lowers) {
-      copy[item.path] = LayerEntry(path: item.path, kind: item.entry.kind.plain, mode: item.entry.mode)
-    }
-    filesystems[nextRootfs] = SimFilesystem(lowers: [], upper: copy, isOverlay: false)
-    boxes[i].process.root = .prepared(image: image, id: nextRootfs)
-    nextRootfs += 1
   }
 
   func imageKey(_ image: String) -> String {
@@ -173,7 +158,7 @@ extension SimulatedKernel {
 
   /// `commit NAME`: the upper layer, as it is, becomes a layer on top of the box's lowers.
   func commit(_ i: Int, _ image: ImageName, _ step: Step) throws(KernelError) -> StepResult {
-    guard let id = boxes[i].process.root.id, let fs = filesystems[id], fs.isOverlay else {
+    guard let id = boxes[i].process.root.id, let fs = filesystems[id] else {
       throw KernelError(
         step: step, call: step.calls[0], errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
     }
@@ -233,7 +218,7 @@ extension SimulatedKernel {
   // MARK: Facts
 
   func fsFacts(_ p: SimProcess) -> FSFacts? {
-    guard let id = p.root.id, let fs = filesystems[id], fs.isOverlay else { return nil }
+    guard let id = p.root.id, let fs = filesystems[id] else { return nil }
     if let hit = fsFactsCache[id], hit.lowers == fs.lowers, hit.upper == fs.upper { return hit.facts }
     let facts = FSFacts(layerNames: fs.lowers, upper: fs.upper, lowers: lowerContents(fs))
     fsFactsCache[id] = (fs.lowers, fs.upper, facts)

@@ -118,8 +118,6 @@ public final class SimulatedKernel: Kernel {
       try umount(i, path, step)
     case .propagation(_, let mode):
       try setPropagation(i, mode, step)
-    case .rootfs(_, let image):
-      try rootfsCopy(i, image: image, step)
     case .pivotRoot:
       try pivotRoot(i, step)
     case .chroot:

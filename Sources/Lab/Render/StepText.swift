@@ -38,8 +38,6 @@ enum StepText {
       return "nsenter --target <\(box)> --mount umount \(shellQuote(path))"
     case .propagation(let box, let mode):
       return "nsenter --target <\(box)> --mount mount --make-r\(mode.rawValue) /"
-    case .rootfs(_, let image):
-      return "mkdir rootfs && cp -a <\(image) image>/. rootfs/"
     case .pivotRoot:
       return "cd rootfs && mkdir .oldroot && pivot_root . .oldroot && cd / && umount -l /.oldroot && rmdir /.oldroot"
     case .chroot:
@@ -162,18 +160,13 @@ enum StepText {
         "copy private right after unshare mnt, so nothing the box mounts reaches the host",
         "(mount_namespaces(7), \"Shared subtrees\").",
       ]
-    case .rootfs:
-      return [
-        "A root filesystem is a directory tree with the programs a container runs. boxwalk copies the",
-        "image into the session's scratch space, so the box can change it and the image stays intact.",
-        "It is a plain directory, not a mount point: see what pivot-root says about that.",
-      ]
     case .pivotRoot:
       return [
         "pivot_root(2) makes new_root the root of the mount namespace and moves the old root to",
         "put_old; detaching put_old then removes every host mount from the box's view. The new root",
-        "must be a mount point (EINVAL otherwise: bind-mount it onto itself first), and neither root",
-        "may be shared. runc does this for every container (libcontainer/rootfs_linux.go).",
+        "must be a mount point (an overlay is one; a plain directory gets EINVAL until it is",
+        "bind-mounted onto itself), and neither root may be shared. runc does this for every",
+        "container (libcontainer/rootfs_linux.go).",
       ]
     case .chroot:
       return [

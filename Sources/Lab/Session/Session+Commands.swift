@@ -230,8 +230,6 @@ extension Session {
     case .propagation(let box, let mode):
       let now = t.value(at: StatePath(keys: box, "propagation"))?.stringValue ?? "?"
       return ["\(box)'s mounts are now \(now)" + (now == mode.rawValue ? "" : " (a slave needs a master to receive from; none here)")]
-    case .rootfs(let box, let image):
-      return ["\(box) has a root filesystem: a private copy of the \(image) image, not entered yet"]
     case .pivotRoot(let box):
       return ["\(box)'s root is now its \(t.value(at: StatePath(keys: box, "root"))?.stringValue ?? "") root filesystem; the host's mounts are gone from its namespace"]
     case .chroot(let box):

@@ -23,13 +23,17 @@ extension Session {
     try runStep(.overlay(box: box, names: names, layers: layers), input: line, into: &out)
   }
 
+  /// `rootfs IMAGE` is `overlay IMAGE` for exactly one image (SPEC §3): the image's layers under a
+  /// writable upper layer, mounted where the box's root filesystem goes. Nothing is copied, and
+  /// the result is a mount point, which pivot_root(2) requires of a new root.
   func rootfsCommand(_ args: [String], line: String, into out: inout Output) throws {
     try arity("rootfs", args, 1)
     let box = try currentBox("rootfs")
     let image = try existingImage(args[0])
+    let layers = try resolveLayers(image)
     try refuseIfSharingHostMounts(box, "rootfs")
     try requireHostRoot(box)
-    try runStep(.rootfs(box: box, image: image), input: line, into: &out)
+    try runStep(.overlay(box: box, names: [image], layers: layers), input: line, into: &out)
   }
 
   /// The layers a name stands for: an image's (top first), or one layer.

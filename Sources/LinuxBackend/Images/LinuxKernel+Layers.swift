@@ -122,51 +122,6 @@ extension LinuxKernel {
     boxState[box]?.mounts.append((true, .overlay))
   }
 
-  /// `rootfs IMAGE`: a private copy of the image (its layers merged, as overlayfs would show
-  /// them) in the session's scratch space, recorded in the ledger before it is made (R4). Not a
-  /// mount point: pivot_root refuses it until it is bind-mounted onto itself.
-  func prepareRoot(_ box: String, image: String, step: Step) throws(KernelError) {
-    let name: ImageName
-    switch ImageName.parse(image) {
-    case .success(let n): name = n
-    case .failure: throw KernelError(step: step, call: Self.call(step, 1), errno: .EINVAL)
-    }
-    let stack = try store(step, 1) { () throws(SystemCallError) -> [ImageStore.Layer]? in
-      try images.ensureBusybox()
-      return try images.catalog().images.first { $0.name == name }?.layers
-    }
-    guard let stack else {
-      throw KernelError(
-        step: step, call: Self.call(step, 1), errno: .ENOENT,
-        detail: "no image named \(image)" + (name.name == BusyboxImage.name ? "; is busybox-static installed?" : ""))
-    }
-    let scratch = try scratchDirectory(box, "-rootfs", step: step)
-    do throws(SystemCallError) {
-      let directories = try stack.map { l throws(SystemCallError) in try images.directory(l) }
-      let listings = try stack.map { l throws(SystemCallError) in try images.listing(l) }
-      for item in Overlay.merged(listings) {
-        let source = directories[item.layer] + item.path
-        let target = scratch + item.path
-        switch item.entry.kind {
-        case .directory:
-          guard mkdir(target, mode_t(item.entry.mode)) == 0 else {
-            throw SystemCallError(call: "mkdir(\(target))", errno: errno)
-          }
-          chmod(target, mode_t(item.entry.mode))
-        case .file: try FileTree.copyFile(source, to: target, mode: mode_t(item.entry.mode))
-        case .symlink(let to):
-          guard symlink(to, target) == 0 else { throw SystemCallError(call: "symlink(\(target))", errno: errno) }
-        case .whiteout: continue
-        }
-      }
-    } catch {
-      dropScratch(box, scratch)
-      throw KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.call)
-    }
-    boxState[box]?.rootfsPath = scratch
-    boxState[box]?.root = .prepared(image: image)
-  }
-
   // MARK: Files
 
   /// The box's root directory as this process reaches it.
