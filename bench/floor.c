@@ -7,17 +7,19 @@
 //
 //   floor all RUNS IMAGE SCRATCH     every case
 //   floor fs RUNS IMAGE SCRATCH      only the cases that write files (rootfs, container)
+//   floor net RUNS IMAGE SCRATCH     only the network cases (net veth, net addr, read: net)
 //
 // Each case prints one line, tab-separated: "floor NAME MEDIAN P25 P75 RUNS", in milliseconds.
 // IMAGE is a directory tree to copy (the busybox image boxwalk builds), SCRATCH a directory on
 // the same file system as boxwalk's session directory, where copies are made and removed. Every
 // namespace is made in a child process that exits, so nothing is left behind; nothing is mounted
-// in this process's own mount namespace.
+// in this process's own mount namespace, and no network request goes to its network namespace.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -38,6 +40,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/net_namespace.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -593,6 +601,358 @@ static void case_overlay(int runs) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Networking (net veth, net addr): rtnetlink(7) messages on a NETLINK_ROUTE socket (netlink(7)),
+// byte for byte the requests boxwalk builds (Sources/NetWire/RouteRequests.swift), sent from
+// network namespaces of the floor's own. As in boxwalk's lab, the "host side" is a process that
+// did nothing but unshare(CLONE_NEWNET), and the box is another process with a network namespace
+// of its own. Each run gets a fresh box; when its process exits, its namespace dies and the
+// kernel deletes the veth with it, both ends (veth(4)), as boxwalk's `box rm` lets it happen.
+// The network namespace floor starts in (the machine's) is never sent a request: the lab
+// refuses to run if unshare(2) did not give it a namespace of its own, and every box is checked
+// against it before anything is sent (refuse_machine_net).
+
+static ino_t machine_net;  // the inode of /proc/self/ns/net when floor starts
+static dev_t machine_net_dev;
+static pid_t machine_pid;  // floor's first process, which stays in that namespace
+
+static uint32_t sequence;
+static char answer[65536];  // boxwalk-helper's receive buffer: a dump datagram is at most 32 KiB
+
+// A request: struct nlmsghdr, the family's fixed struct (ifinfomsg, ifaddrmsg, rtmsg, rtgenmsg),
+// then attributes, each a struct rtattr (length, type) and its payload padded to 4 bytes.
+struct request {
+  struct nlmsghdr header;
+  char room[1024];
+};
+
+static struct nlmsghdr *begin(struct request *r, uint16_t type, uint16_t flags, const void *fixed, size_t size) {
+  memset(r, 0, sizeof *r);
+  r->header.nlmsg_len = NLMSG_LENGTH(size);
+  r->header.nlmsg_type = type;
+  r->header.nlmsg_flags = flags;
+  r->header.nlmsg_seq = ++sequence;  // nlmsg_pid 0: the kernel fills in our port id
+  memcpy(NLMSG_DATA(&r->header), fixed, size);
+  return &r->header;
+}
+
+// Append an attribute; with no payload it opens a nested one, which end_nest closes once its
+// children (or, for VETH_INFO_PEER, an ifinfomsg and attributes) follow it.
+static struct rtattr *attr(struct nlmsghdr *h, uint16_t type, const void *payload, size_t size) {
+  struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+  a->rta_type = type;
+  a->rta_len = RTA_LENGTH(size);
+  if (size) memcpy(RTA_DATA(a), payload, size);
+  h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+  return a;
+}
+
+static void end_nest(struct nlmsghdr *h, struct rtattr *nest) {
+  nest->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)nest);
+}
+
+// A NETLINK_ROUTE socket, as boxwalk-helper's RouteSocket makes it: no bind(2) (the kernel gives
+// it a port id on the first send, and a send without an address goes to the kernel), and a bound
+// on the wait for an answer. It belongs to the network namespace of the process that made it.
+static int route_socket(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return -1;
+  struct timeval limit = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  return fd;
+}
+
+static int send_request(int fd, struct nlmsghdr *h) {
+  ssize_t n;
+  while ((n = send(fd, h, h->nlmsg_len, 0)) < 0 && errno == EINTR) {
+  }
+  return n == (ssize_t)h->nlmsg_len ? 0 : -1;
+}
+
+static int receive(int fd) {
+  ssize_t n;
+  while ((n = recv(fd, answer, sizeof answer, 0)) < 0 && errno == EINTR) {
+  }
+  if (n == 0) errno = EPROTO;
+  return n > 0 ? (int)n : -1;
+}
+
+// A request that changes something carries NLM_F_ACK: the kernel answers with an NLMSG_ERROR
+// message whose error is 0 (done) or -errno (rtnetlink(7)).
+static int acknowledged(int fd, struct nlmsghdr *h) {
+  if (send_request(fd, h) < 0) return -1;
+  for (;;) {
+    int n = receive(fd);
+    if (n < 0) return -1;
+    for (struct nlmsghdr *m = (struct nlmsghdr *)answer; NLMSG_OK(m, n); m = NLMSG_NEXT(m, n)) {
+      if (m->nlmsg_seq != h->nlmsg_seq || m->nlmsg_type != NLMSG_ERROR) continue;
+      int code = ((struct nlmsgerr *)NLMSG_DATA(m))->error;
+      if (code == 0) return 0;
+      errno = -code;
+      return -1;
+    }
+  }
+}
+
+// A dump (NLM_F_DUMP): the kernel packs the records into as many datagrams as it takes, then
+// sends NLMSG_DONE. `each` sees every record; boxwalk-helper parses them all into its Dump.
+typedef void (*record_fn)(struct nlmsghdr *m, void *arg);
+
+static int dumped(int fd, struct nlmsghdr *h, record_fn each, void *arg) {
+  if (send_request(fd, h) < 0) return -1;
+  for (;;) {
+    int n = receive(fd);
+    if (n < 0) return -1;
+    for (struct nlmsghdr *m = (struct nlmsghdr *)answer; NLMSG_OK(m, n); m = NLMSG_NEXT(m, n)) {
+      if (m->nlmsg_seq != h->nlmsg_seq) continue;
+      if (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR) {
+        int code = *(int *)NLMSG_DATA(m);
+        if (code == 0) return 0;
+        errno = -code;
+        return -1;
+      }
+      if (each) each(m, arg);
+    }
+  }
+}
+
+// What boxwalk-helper's `netdump` asks the kernel, in the namespace `fd` belongs to: every link
+// without statistics (`ip link show`), every IPv4 address (`ip -4 addr show`), every IPv4 route
+// (`ip -4 route show table all`), then for each other lab process the id this namespace gives its
+// network namespace (RTM_GETNSID, answered by one RTM_NEWNSID): that is how boxwalk tells which
+// namespace a veth's peer is in (IFLA_LINK_NETNSID). `each` sees the link records.
+static int dump_network(int fd, const pid_t *others, int count, record_fn each, void *arg) {
+  struct request r;
+  struct ifinfomsg link = {.ifi_family = AF_UNSPEC};
+  struct nlmsghdr *h = begin(&r, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, &link, sizeof link);
+  uint32_t mask = RTEXT_FILTER_SKIP_STATS;
+  attr(h, IFLA_EXT_MASK, &mask, sizeof mask);
+  if (dumped(fd, h, each, arg) < 0) return -1;
+  struct ifaddrmsg address = {.ifa_family = AF_INET, .ifa_scope = RT_SCOPE_UNIVERSE};
+  if (dumped(fd, begin(&r, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, &address, sizeof address), NULL, NULL) < 0)
+    return -1;
+  struct rtmsg route = {.rtm_family = AF_INET};
+  if (dumped(fd, begin(&r, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, &route, sizeof route), NULL, NULL) < 0)
+    return -1;
+  for (int i = 0; i < count; i++) {
+    // struct rtgenmsg is one byte; boxwalk pads it to 4, as NLMSG_ALIGN does here.
+    struct rtgenmsg family = {.rtgen_family = AF_UNSPEC};
+    h = begin(&r, RTM_GETNSID, NLM_F_REQUEST, &family, sizeof family);
+    uint32_t pid = (uint32_t)others[i];
+    attr(h, NETNSA_PID, &pid, sizeof pid);
+    // One answer, RTM_NEWNSID or an error (the process is gone), as boxwalk-helper reads it.
+    if (send_request(fd, h) < 0 || receive(fd) < 0) return -1;
+  }
+  return 0;
+}
+
+// RTM_NEWADDR names a link by index only: boxwalk finds it in a link dump, by IFLA_IFNAME.
+struct wanted_link {
+  const char *name;
+  int index;
+};
+
+static void find_link(struct nlmsghdr *m, void *arg) {
+  struct wanted_link *w = arg;
+  if (m->nlmsg_type != RTM_NEWLINK) return;
+  struct ifinfomsg *info = NLMSG_DATA(m);
+  int size = IFLA_PAYLOAD(m);
+  for (struct rtattr *a = IFLA_RTA(info); RTA_OK(a, size); a = RTA_NEXT(a, size)) {
+    if (a->rta_type == IFLA_IFNAME && !strcmp(RTA_DATA(a), w->name)) w->index = info->ifi_index;
+  }
+}
+
+// `ip link add veth-b type veth peer name eth0 netns PID`: one RTM_NEWLINK makes both ends. The
+// peer is an ifinfomsg with its own attributes inside IFLA_LINKINFO / IFLA_INFO_DATA /
+// VETH_INFO_PEER, and IFLA_NET_NS_PID makes it directly in the network namespace of process PID
+// (veth_newlink), so nothing is ever half made. NLM_F_CREATE|NLM_F_EXCL: EEXIST if the name is taken.
+static int new_veth(int fd, pid_t box) {
+  struct request r;
+  struct ifinfomsg none = {.ifi_family = AF_UNSPEC};  // index 0: IFLA_IFNAME names the link
+  struct nlmsghdr *h =
+      begin(&r, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &none, sizeof none);
+  attr(h, IFLA_IFNAME, "veth-b", 7);
+  struct rtattr *info = attr(h, IFLA_LINKINFO, NULL, 0);
+  attr(h, IFLA_INFO_KIND, "veth", 5);
+  struct rtattr *data = attr(h, IFLA_INFO_DATA, NULL, 0);
+  struct rtattr *peer = attr(h, VETH_INFO_PEER, &none, sizeof none);
+  attr(h, IFLA_IFNAME, "eth0", 5);
+  uint32_t pid = (uint32_t)box;
+  attr(h, IFLA_NET_NS_PID, &pid, sizeof pid);
+  end_nest(h, peer);
+  end_nest(h, data);
+  end_nest(h, info);
+  return acknowledged(fd, h);
+}
+
+// `ip addr add 10.99.0.2/24 dev eth0`: for IPv4, IFA_LOCAL is the address itself and IFA_ADDRESS
+// the same (it is the peer's only on point-to-point links). The link stays down, as in the step.
+static int new_address(int fd, int index) {
+  struct request r;
+  struct ifaddrmsg a = {.ifa_family = AF_INET, .ifa_prefixlen = 24, .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = index};
+  struct nlmsghdr *h = begin(&r, RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &a, sizeof a);
+  uint8_t address[4] = {10, 99, 0, 2};
+  attr(h, IFA_LOCAL, address, sizeof address);
+  attr(h, IFA_ADDRESS, address, sizeof address);
+  return acknowledged(fd, h);
+}
+
+// What boxwalk checks before it sends anything for a box (refuseMachineNetwork), two stat(2)s of
+// ns links: the box's network namespace must not be the machine's. Here it is also the floor's
+// guard: a process in the machine's namespace gets EPERM, and nothing is sent.
+static int refuse_machine_net(pid_t pid) {
+  char path[64];
+  struct stat machine, its;
+  snprintf(path, sizeof path, "/proc/%d/ns/net", machine_pid);
+  if (stat(path, &machine) < 0) return -1;
+  snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
+  if (stat(path, &its) < 0) return -1;
+  if (machine.st_ino != machine_net || machine.st_dev != machine_net_dev ||
+      (its.st_ino == machine.st_ino && its.st_dev == machine.st_dev)) {
+    errno = EPERM;
+    return -1;
+  }
+  return 0;
+}
+
+// A socket in the box's network namespace: a socket stays in the namespace its creator was in
+// when it made it (network_namespaces(7)), so setns(2) there, make it, setns(2) back. boxwalk's
+// box helper is in that namespace already; this is the floor's cheapest way to the same place.
+// If the way back fails, this process must not send anything more: it exits.
+static int socket_in(int netns, int home) {
+  if (setns(netns, CLONE_NEWNET) < 0) return -1;
+  int fd = route_socket();
+  int saved = errno;
+  if (setns(home, CLONE_NEWNET) < 0) {
+    fprintf(stderr, "floor: setns back to the host side: %s\n", strerror(errno));
+    _exit(1);
+  }
+  errno = saved;
+  return fd;
+}
+
+// The box: a process that unshares its network namespace, says so, and lives until the lab
+// closes the pipe (or dies: PR_SET_PDEATHSIG). Its namespace dies with it.
+static void box_main(int ready, int go) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  char c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+  if (write(ready, &c, 1) != 1) _exit(1);
+  while (read(go, &c, 1) < 0 && errno == EINTR) {
+  }
+  _exit(0);
+}
+
+static void net_failed(const char *what) {
+  fprintf(stderr, "floor: net: %s: %s\n", what, strerror(errno));
+  const char *names[] = {"net veth", "read: net", "net addr"};
+  for (int k = 0; k < 3; k++) printf("floor\t%s\t-\t-\t-\t0\tnote=failed: %s\n", names[k], what);
+  fflush(stdout);
+  _exit(1);
+}
+
+// The lab's host side, in a child: unshare(CLONE_NEWNET), then per run a fresh box and, timed,
+//   net veth   = the steps boxwalk's perform makes: the machine check; one dump of the host side
+//                (links, addresses, routes, the box's namespace id), which is how boxwalk looks
+//                for a dying veth of the same name (awaitDyingLink); the RTM_NEWLINK;
+//   read: net  = what facts() adds for the network once the host side and a box namespace exist:
+//                the same dump in each of the two namespaces, each asking the other's id;
+//   net addr   = the machine check; a dump of the box's namespace to find eth0's index
+//                (linkIndex); the RTM_NEWADDR.
+// boxwalk opens a fresh socket for each request and dump (its helper may have changed namespace
+// in between); the floor opens one per namespace per step.
+static void net_lab(int runs) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (unshare(CLONE_NEWNET) < 0) net_failed("unshare(CLONE_NEWNET) for the host side");
+  struct stat self;
+  if (stat("/proc/self/ns/net", &self) < 0) net_failed("stat /proc/self/ns/net");
+  if (self.st_ino == machine_net && self.st_dev == machine_net_dev) {
+    errno = EPERM;
+    net_failed("still in the machine's network namespace");
+  }
+  int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) net_failed("open /proc/self/ns/net");
+  pid_t host_side = getpid();
+  int64_t *veth = calloc(runs, sizeof *veth), *readback = calloc(runs, sizeof *readback), *addr = calloc(runs, sizeof *addr);
+  for (int i = 0; i < runs + 3; i++) {
+    int ready[2], go[2];
+    if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) net_failed("pipe2");
+    pid_t box = fork();
+    if (box < 0) net_failed("fork");
+    if (box == 0) {
+      close(ready[0]);
+      close(go[1]);
+      box_main(ready[1], go[0]);
+    }
+    close(ready[1]);
+    close(go[0]);
+    char c = 0;
+    if (read(ready[0], &c, 1) != 1 || c != 'y') net_failed("the box's unshare(CLONE_NEWNET)");
+    close(ready[0]);
+    // Untimed: boxwalk knows its box helper's pid; setns(2) wants a file descriptor.
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/net", box);
+    int boxns = open(path, O_RDONLY | O_CLOEXEC);
+    if (boxns < 0) net_failed("open the box's ns/net");
+
+    int64_t start = now_ns();
+    if (refuse_machine_net(box) < 0) net_failed("net veth: the box's namespace");
+    int fd = route_socket();
+    if (fd < 0) net_failed("socket(AF_NETLINK, NETLINK_ROUTE)");
+    if (refuse_machine_net(box) < 0 || dump_network(fd, &box, 1, NULL, NULL) < 0) net_failed("net veth: dump");
+    if (new_veth(fd, box) < 0) net_failed("RTM_NEWLINK veth");
+    close(fd);
+    int64_t made = now_ns();
+
+    fd = route_socket();
+    if (fd < 0 || dump_network(fd, &box, 1, NULL, NULL) < 0) net_failed("read: the host side's dump");
+    close(fd);
+    fd = socket_in(boxns, home);
+    if (fd < 0 || dump_network(fd, &host_side, 1, NULL, NULL) < 0) net_failed("read: the box's dump");
+    close(fd);
+    int64_t read_back = now_ns();
+
+    if (refuse_machine_net(box) < 0) net_failed("net addr: the box's namespace");
+    fd = socket_in(boxns, home);
+    struct wanted_link eth0 = {"eth0", 0};
+    if (fd < 0 || dump_network(fd, NULL, 0, find_link, &eth0) < 0 || eth0.index <= 0) net_failed("net addr: eth0");
+    if (new_address(fd, eth0.index) < 0) net_failed("RTM_NEWADDR");
+    close(fd);
+    int64_t addressed = now_ns();
+
+    // Untimed: end the box. Its namespace dies with its last reference, and the kernel's cleanup
+    // work queue deletes its links a few milliseconds later, the veth's host end with its peer
+    // (veth(4)). Wait for that (at most 2 s), as boxwalk's settleNetwork does after `box rm`.
+    close(boxns);
+    close(go[1]);
+    kill(box, SIGKILL);
+    while (waitpid(box, NULL, 0) < 0 && errno == EINTR) {
+    }
+    int k = 0;
+    while (if_nametoindex("veth-b") != 0 && k++ < 2000) usleep(1000);
+    if (k > 2000) net_failed("the host end of the veth outlived the box's namespace");
+    if (i >= 3) {
+      veth[i - 3] = made - start;
+      readback[i - 3] = read_back - made;
+      addr[i - 3] = addressed - read_back;
+    }
+  }
+  report("net veth", veth, runs);
+  report("read: net", readback, runs);
+  report("net addr", addr, runs);
+  _exit(0);
+}
+
+static void case_net(int runs) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) net_lab(runs);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  // The lab's namespace dies with it, taking its loopback and nothing else.
+}
+
+// ---------------------------------------------------------------------------------------------
 
 struct kind {
   const char *name;
@@ -601,8 +961,8 @@ struct kind {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "--hello")) return hello_main();
-  if (argc != 5 || (strcmp(argv[1], "all") && strcmp(argv[1], "fs"))) {
-    fprintf(stderr, "usage: floor all|fs RUNS IMAGE SCRATCH\n");
+  if (argc != 5 || (strcmp(argv[1], "all") && strcmp(argv[1], "fs") && strcmp(argv[1], "net"))) {
+    fprintf(stderr, "usage: floor all|fs|net RUNS IMAGE SCRATCH\n");
     return 2;
   }
   int runs = atoi(argv[2]);
@@ -617,6 +977,15 @@ int main(int argc, char **argv) {
   snprintf(rootfs_upper, sizeof rootfs_upper, "%s/upper", scratch_box);
   snprintf(rootfs_work, sizeof rootfs_work, "%s/work", scratch_box);
   snprintf(rootfs, sizeof rootfs, "%s/rootfs", scratch_box);
+  struct stat net;
+  if (stat("/proc/self/ns/net", &net) < 0) die("stat /proc/self/ns/net");
+  machine_net = net.st_ino;
+  machine_net_dev = net.st_dev;
+  machine_pid = getpid();
+  if (!strcmp(argv[1], "net")) {
+    case_net(runs);
+    return 0;
+  }
   if (!strcmp(argv[1], "fs")) {
     case_rootfs(runs);
     case_container(runs);
@@ -648,5 +1017,6 @@ int main(int argc, char **argv) {
   case_container(runs);
   case_overlay(runs);
   case_cgroup(runs);
+  case_net(runs);
   return 0;
 }
