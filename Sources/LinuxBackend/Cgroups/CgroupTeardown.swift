@@ -27,7 +27,11 @@ struct CgroupTeardown {
 
   func run(_ plan: CgroupTeardownPlan) throws(CgroupError) -> [CgroupAction] {
     var actions: [CgroupAction] = []
-    if !plan.kill.isEmpty {
+    // Usually the box's process is reaped before its cgroup goes (box rm), so the tree is empty
+    // already: nothing to freeze or signal. No process can appear in an empty cgroup by fork(2)
+    // (only a member can fork into it), and one moved in by someone else makes rmdir(2) EBUSY
+    // below, which retries and then says so.
+    if !plan.kill.isEmpty && !(plan.emptyCheck.map(isEmpty) ?? false) {
       for _ in 0..<max(1, retry.killRounds) {
         try kill(plan.kill, into: &actions)
         if let check = plan.emptyCheck, waitUntilEmpty(check) { break }
@@ -91,14 +95,17 @@ struct CgroupTeardown {
   }
 
   func waitUntilEmpty(_ check: CgroupTeardownPlan.EmptyCheck) -> Bool {
-    poll { () -> Bool in
-      switch check {
-      case .populated(let events):
-        guard let text = try? files.read(absolute(events)) else { return true }
-        return CgroupFileFormat.keyed(text)["populated"] != "1"
-      case .noProcesses(let dirs):
-        return processes(in: dirs).isEmpty
-      }
+    poll { isEmpty(check) }
+  }
+
+  /// One look: no process left in the tree (a cgroup already gone counts as empty).
+  func isEmpty(_ check: CgroupTeardownPlan.EmptyCheck) -> Bool {
+    switch check {
+    case .populated(let events):
+      guard let text = try? files.read(absolute(events)) else { return true }
+      return CgroupFileFormat.keyed(text)["populated"] != "1"
+    case .noProcesses(let dirs):
+      return processes(in: dirs).isEmpty
     }
   }
 
