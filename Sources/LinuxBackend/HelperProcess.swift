@@ -79,18 +79,28 @@ final class HelperProcess {
 
   /// Send one request and read its reply.
   func call(_ request: HelperRequest) throws(Failure) -> HelperReply {
+    try send(request)
+    return try receive()
+  }
+
+  /// Send one request without waiting: the helper works on it while we do something else, and
+  /// `reply()` reads the answer later. The socket is SOCK_SEQPACKET and the helper answers in
+  /// order, so requests sent one after another are answered one after another.
+  func send(_ request: HelperRequest) throws(Failure) {
     guard let bytes = request.encoded() else { throw .system(SystemCallError(call: "send", errno: EMSGSIZE)) }
     var n: Int
     repeat {
       // MSG_NOSIGNAL: a dead helper gives EPIPE, not a SIGPIPE that would kill boxwalk.
-      n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+      n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     } while n < 0 && errno == EINTR
     if n < 0 {
       if errno == EPIPE || errno == ECONNRESET || errno == EBADF { throw .gone }
       throw .system(SystemCallError(call: "send", errno: errno))
     }
-    return try receive()
   }
+
+  /// The reply to the oldest request sent with `send(_:)` and not yet answered.
+  func reply() throws(Failure) -> HelperReply { try receive() }
 
   /// poll(2): is a message (or end of file) waiting?
   private func readable(withinMilliseconds timeout: Int32) -> Bool {

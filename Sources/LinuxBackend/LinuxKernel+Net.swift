@@ -178,9 +178,16 @@ extension LinuxKernel {
   }
 
   private func dump(_ helper: HelperProcess, pids: [Int32] = [], step: Step?) throws(KernelError) -> Dump {
+    try dumpReply(helper, step: step) { () throws(HelperProcess.Failure) in try helper.call(.netdump(pids: pids)) }
+  }
+
+  /// The dump in the helper's answer to `netdump`, which `ask` sends (or has sent) and reads.
+  func dumpReply(_ helper: HelperProcess, step: Step?, _ ask: () throws(HelperProcess.Failure) -> HelperReply)
+    throws(KernelError) -> Dump
+  {
     let reply: HelperReply
     do {
-      reply = try helper.call(.netdump(pids: pids))
+      reply = try ask()
     } catch {
       throw helperError(error, helper: helper, step: step)
     }
@@ -244,25 +251,34 @@ extension LinuxKernel {
 
   // MARK: Facts
 
-  /// Fill in `net` for the host side and every box that has a network namespace of its own. Each
-  /// lab namespace is read once, by one helper in it; a veth's peer is found through the id its
-  /// namespace gives the other namespaces (IFLA_LINK_NETNSID, RTM_GETNSID).
-  func addNetworkFacts(host: inout ProcessFacts, boxes: inout [BoxFacts]) throws(KernelError) {
-    let machine = host.namespaces[.net]
+  /// The lab's network namespaces, each once, with the helper that reads it: the host side (if
+  /// the lab has one) and every box with a network namespace of its own.
+  struct NetworkMembers {
     var members: [(name: String, helper: HelperProcess, inode: UInt64?)] = []
-    if let side = hostNetwork { members.append((NetSide.host.name, side, nil)) }
+
+    /// The pids to ask `member`'s namespace for ids of: every other member's helper. A veth's
+    /// peer is found through the id its namespace gives the other (IFLA_LINK_NETNSID, RTM_GETNSID).
+    func others(than member: (name: String, helper: HelperProcess, inode: UInt64?)) -> [Int32] {
+      members.filter { $0.helper.pid != member.helper.pid }.map { Int32($0.helper.pid) }
+    }
+  }
+
+  func networkMembers(machine: UInt64?, boxes: [(HelperProcess, [NamespaceKind: UInt64])]) -> NetworkMembers {
+    var network = NetworkMembers()
+    if let side = hostNetwork { network.members.append((NetSide.host.name, side, nil)) }
     var seen: Set<UInt64> = []
-    for box in boxes {
-      guard let inode = box.process.namespaces[.net], inode != machine, seen.insert(inode).inserted,
-        let helper = helpers.first(where: { $0.box == box.name })
-      else { continue }
-      members.append((box.name, helper, inode))
+    for (helper, namespaces) in boxes {
+      guard let inode = namespaces[.net], inode != machine, seen.insert(inode).inserted else { continue }
+      network.members.append((helper.box, helper, inode))
     }
-    var dumps: [Dump] = []
-    for member in members {
-      let others = members.filter { $0.helper.pid != member.helper.pid }.map { Int32($0.helper.pid) }
-      dumps.append(try dump(member.helper, pids: others, step: nil))
-    }
+    return network
+  }
+
+  /// Fill in `net` for the host side and every box that has a network namespace of its own, from
+  /// one dump of each lab namespace (`dumps`, in the order of `network.members`).
+  func addNetworkFacts(_ network: NetworkMembers, dumps: [Dump], host: inout ProcessFacts, boxes: inout [BoxFacts]) {
+    let members = network.members
+    let machine = host.namespaces[.net]
     let nets = dumps.indices.map {
       NetworkFacts.resolve(dumps, names: members.map(\.name), pids: members.map { Int32($0.helper.pid) }, at: $0)
     }

@@ -1,6 +1,7 @@
 import CShim
 import Glibc
 import Kernel
+import NetWire
 
 /// The real kernel (DESIGN.md, "Process model of the real backend"). Each box is one
 /// boxwalk-helper process that holds the box's namespaces and makes the namespace system calls on
@@ -624,47 +625,84 @@ public final class LinuxKernel: Kernel {
     let hostUser = backend == .rootless ? userFacts(hostProc) : (self.hostUser ?? userFacts(hostProc))
     if backend != .rootless { self.hostUser = hostUser }
     hostFacts.user = hostUser
-    for helper in helpers {
+    // Every helper is asked first (its hostname and IPC objects, and a dump of each lab network
+    // namespace), and /proc is read while they answer: the helpers run on other CPUs, so a read
+    // waits about one round trip in all, not one per request.
+    var boxNamespaces: [[NamespaceKind: UInt64]] = []
+    for helper in helpers { boxNamespaces.append(try namespaces(pid: String(helper.pid), shown: "<\(helper.box)>")) }
+    let network = networkMembers(machine: hostNamespaces[.net], boxes: helpers.indices.map { (helpers[$0], boxNamespaces[$0]) })
+    var asked: [HelperProcess] = []
+    do throws(KernelError) {
+      for helper in helpers {
+        do { try helper.send(.facts) } catch { throw helperError(error, helper: helper, step: nil) }
+        asked.append(helper)
+      }
+      for member in network.members {
+        do { try member.helper.send(.netdump(pids: network.others(than: member))) } catch {
+          throw helperError(error, helper: member.helper, step: nil)
+        }
+        asked.append(member.helper)
+      }
+      for (i, helper) in helpers.enumerated() {
+        let ns = boxNamespaces[i]
+        let state = boxState[helper.box] ?? BoxState()
+        let ownMounts = ns[.mnt] != hostNamespaces[.mnt]
+        let mountinfo = ownMounts ? Mountinfo.parse((try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/mountinfo")) ?? "") : []
+        var process = ProcessFacts(
+          hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "", processes: procfs.descendants(of: helper.pid),
+          pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, mountinfo) : [],
+          rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
+          root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
+          fs: try fsFacts(state))
+        process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
+        boxes.append(BoxFacts(name: helper.box, process: process))
+      }
+    } catch {
+      // Read what was asked for, so the next request to each helper gets its own answer.
+      for helper in asked { _ = try? helper.reply() }
+      throw error
+    }
+    // The answers, in the order asked: every helper's facts, then the dumps.
+    var failure: KernelError?
+    for (i, helper) in helpers.enumerated() {
       let reply: HelperReply
-      do {
-        reply = try helper.call(.facts)
-      } catch {
-        throw helperError(error, helper: helper, step: nil)
+      do { reply = try helper.reply() } catch {
+        failure = failure ?? helperError(error, helper: helper, step: nil)
+        continue
       }
       guard case .ok(let fields) = reply, fields.count == 4 else {
         if case .err(let errno, _, _) = reply {
-          throw KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
+          failure = failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
+        } else {
+          failure = failure ?? KernelError(
+            call: "uname()", errno: .EPROTO, detail: "the helper for \(helper.box) sent an unexpected reply")
         }
-        throw KernelError(
-          call: "uname()", errno: .EPROTO, detail: "the helper for \(helper.box) sent an unexpected reply")
+        continue
       }
-      let ns = try namespaces(pid: String(helper.pid), shown: "<\(helper.box)>")
-      let state = boxState[helper.box] ?? BoxState()
-      let ownMounts = ns[.mnt] != hostNamespaces[.mnt]
-      let mountinfo = ownMounts ? Mountinfo.parse((try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/mountinfo")) ?? "") : []
+      boxes[i].process.hostname = HelperWire.string(fields[0])
+      boxes[i].process.domainname = HelperWire.string(fields[1])
+      boxes[i].process.pidNamespaceAlive = HelperWire.string(fields[2]) == "1"
       // A box in the host's IPC namespace sees the host's objects: show only those made in this
       // session, as for the host (its own objects differ between machines, SPEC §5).
-      let ipc =
-        ns[.ipc] == hostNamespaces[.ipc]
+      boxes[i].process.ipc =
+        boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
         ? hostObjects
         : HelperWire.string(fields[3]).split(separator: "\n").compactMap { line -> IPCObjectFacts? in
           let parts = line.split(separator: " ")
           guard parts.count == 2, let kind = IPCKind(rawValue: String(parts[0])), let key = Int32(parts[1]) else { return nil }
           return IPCObjectFacts(kind: kind, key: key)
         }
-      let process = ProcessFacts(
-        hostPID: Int(helper.pid), namespaces: ns, hostname: HelperWire.string(fields[0]),
-        domainname: HelperWire.string(fields[1]), processes: procfs.descendants(of: helper.pid),
-        pidNamespaceAlive: HelperWire.string(fields[2]) == "1",
-        mounts: ownMounts ? mounts(state, mountinfo) : [],
-        rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
-        root: state.root, ipc: ipc, user: userFacts(String(helper.pid)), owners: owners(helper, ns),
-        fs: try fsFacts(state))
-      var withCgroup = process
-      withCgroup.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
-      boxes.append(BoxFacts(name: helper.box, process: withCgroup))
     }
-    try addNetworkFacts(host: &hostFacts, boxes: &boxes)
+    var dumps: [Dump] = []
+    for member in network.members {
+      do throws(KernelError) {
+        dumps.append(try dumpReply(member.helper, step: nil) { () throws(HelperProcess.Failure) in try member.helper.reply() })
+      } catch {
+        failure = failure ?? error
+      }
+    }
+    if let failure { throw failure }
+    addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes)
     return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers)
   }
 
