@@ -72,22 +72,18 @@ import Testing
   @Test func anOwnerPidRecycledByALiveProcessIsNeverSignalled() throws {
     let stale = try TemporaryDirectory()
     defer { stale.remove() }
-    let sleeper = try TestChild.start(["sleep", "60"])
-    defer {
-      sleeper.kill()
-      sleeper.wait()
-    }
-    let start = try #require(startTime(of: sleeper.pid))
-    let ledger = Ledger(
-      owner: .init(bootID: bootID, pid: sleeper.pid, startTime: start + 1),
-      records: [.helper(box: "web", pid: sleeper.pid, startTime: start)])
-    try stale.write("\(sleeper.pid)-\(start + 1)/ledger", ledger.text)
+    try TestChild.withSleeper { sleeper, start in
+      let ledger = Ledger(
+        owner: .init(bootID: bootID, pid: sleeper.pid, startTime: start + 1),
+        records: [.helper(box: "web", pid: sleeper.pid, startTime: start)])
+      try stale.write("\(sleeper.pid)-\(start + 1)/ledger", ledger.text)
 
-    let lines = LedgerCleanup.run(stateRoot: stale.path)
-    #expect(lines.first?.contains("the pid now belongs to another process") == true, "\(lines)")
-    #expect(lines.contains { $0.contains("it is sleep, not boxwalk-helper") && $0.contains("not touched") }, "\(lines)")
-    #expect(sleeper.isRunning)
-    #expect(stale.entries() == [])
+      let lines = LedgerCleanup.run(stateRoot: stale.path)
+      #expect(lines.first?.contains("the pid now belongs to another process") == true, "\(lines)")
+      #expect(lines.contains { $0.contains("it is sleep, not boxwalk-helper") && $0.contains("not touched") }, "\(lines)")
+      #expect(sleeper.isRunning)
+      #expect(stale.entries() == [])
+    }
   }
 
   /// A session directory that is a symlink to somewhere else (planted, or made by a confused

@@ -11,22 +11,18 @@ import Testing
   @Test func aLedgerFromAnotherBootIsRemovedWithoutSignallingItsPids() throws {
     let root = try TemporaryDirectory()
     defer { root.remove() }
-    let sleeper = try TestChild.start(["sleep", "60"])
-    defer {
-      sleeper.kill()
-      sleeper.wait()
-    }
-    let start = try #require(startTime(of: sleeper.pid))
-    // Everything about this record matches a live process, but the boot does not.
-    let ledger = Ledger(
-      owner: .init(bootID: "00000000-0000-0000-0000-000000000000", pid: sleeper.pid, startTime: start),
-      records: [.helper(box: "web", pid: sleeper.pid, startTime: start)])
-    try root.write("\(sleeper.pid)-\(start)/ledger", ledger.text)
+    try TestChild.withSleeper { sleeper, start in
+      // Everything about this record matches a live process, but the boot does not.
+      let ledger = Ledger(
+        owner: .init(bootID: "00000000-0000-0000-0000-000000000000", pid: sleeper.pid, startTime: start),
+        records: [.helper(box: "web", pid: sleeper.pid, startTime: start)])
+      try root.write("\(sleeper.pid)-\(start)/ledger", ledger.text)
 
-    let lines = LedgerCleanup.run(stateRoot: root.path)
-    #expect(lines.contains { $0.contains("earlier boot") })
-    #expect(sleeper.isRunning)
-    #expect(root.entries() == [])
+      let lines = LedgerCleanup.run(stateRoot: root.path)
+      #expect(lines.contains { $0.contains("earlier boot") })
+      #expect(sleeper.isRunning)
+      #expect(root.entries() == [])
+    }
   }
 
   /// A dead session with an overlay's upper layer (a whiteout in it) and a throwaway image store:
@@ -52,20 +48,16 @@ import Testing
   @Test func aLiveOwnersSessionIsLeftAlone() throws {
     let root = try TemporaryDirectory()
     defer { root.remove() }
-    let owner = try TestChild.start(["sleep", "60"])
-    defer {
-      owner.kill()
-      owner.wait()
-    }
-    let start = try #require(startTime(of: owner.pid))
-    let ledger = Ledger(owner: .init(bootID: bootID, pid: owner.pid, startTime: start))
-    try root.write("\(owner.pid)-\(start)/ledger", ledger.text)
+    try TestChild.withSleeper { owner, start in
+      let ledger = Ledger(owner: .init(bootID: bootID, pid: owner.pid, startTime: start))
+      try root.write("\(owner.pid)-\(start)/ledger", ledger.text)
 
-    #expect(
-      LedgerCleanup.run(stateRoot: root.path) == [
-        "session \(owner.pid)-\(start): pid \(owner.pid) is running, left alone"
-      ])
-    #expect(root.entries() == ["\(owner.pid)-\(start)"])
+      #expect(
+        LedgerCleanup.run(stateRoot: root.path) == [
+          "session \(owner.pid)-\(start): pid \(owner.pid) is running, left alone"
+        ])
+      #expect(root.entries() == ["\(owner.pid)-\(start)"])
+    }
   }
 
   @Test func halfMadeSessionsAndUnknownRecordsAreHandledAndASecondRunIsANoOp() throws {

@@ -261,27 +261,23 @@ import Testing
   @Test func aRecycledPidIsNeverTouched() throws {
     let stale = try TemporaryDirectory()
     defer { stale.remove() }
-    let sleeper = try TestChild.start(["sleep", "60"])
-    defer {
-      sleeper.kill()
-      sleeper.wait()
-    }
-    let start = try #require(startTime(of: sleeper.pid))
-    // Its pid with another start time (the pid was reused), and its pid and start time but not a
-    // helper's name: neither may be signalled.
-    let ledger = Ledger(
-      owner: try deadOwner(),
-      records: [
-        .helper(box: "web", pid: sleeper.pid, startTime: start + 1),
-        .helper(box: "db", pid: sleeper.pid, startTime: start),
-      ])
-    try stale.write("\(getpid())-1/ledger", ledger.text)
+    try TestChild.withSleeper { sleeper, start in
+      // Its pid with another start time (the pid was reused), and its pid and start time but not a
+      // helper's name: neither may be signalled.
+      let ledger = Ledger(
+        owner: try deadOwner(),
+        records: [
+          .helper(box: "web", pid: sleeper.pid, startTime: start + 1),
+          .helper(box: "db", pid: sleeper.pid, startTime: start),
+        ])
+      try stale.write("\(getpid())-1/ledger", ledger.text)
 
-    let lines = LedgerCleanup.run(stateRoot: stale.path)
-    #expect(lines.filter { $0.contains("not touched") }.count == 2, "\(lines)")
-    #expect(!lines.contains { $0.contains("killed") })
-    #expect(sleeper.isRunning)
-    #expect(stale.entries() == [])
+      let lines = LedgerCleanup.run(stateRoot: stale.path)
+      #expect(lines.filter { $0.contains("not touched") }.count == 2, "\(lines)")
+      #expect(!lines.contains { $0.contains("killed") })
+      #expect(sleeper.isRunning)
+      #expect(stale.entries() == [])
+    }
   }
 }
 

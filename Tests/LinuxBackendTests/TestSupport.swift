@@ -81,6 +81,18 @@ struct TestChild {
     return TestChild(pid: pid)
   }
 
+  /// A `sleep 60` child and its start time, for ledger records that must name a live process;
+  /// killed and reaped when `body` returns, whatever happens in it.
+  static func withSleeper<T>(_ body: (TestChild, UInt64) throws -> T) throws -> T {
+    let sleeper = try start(["sleep", "60"])
+    defer {
+      sleeper.kill()
+      sleeper.wait()
+    }
+    let started = try #require(startTime(of: sleeper.pid))
+    return try body(sleeper, started)
+  }
+
   /// Is it still running (not exited, not a zombie)?
   var isRunning: Bool {
     guard let identity = ProcFS(root: "/proc").identity(String(pid)) else { return false }
