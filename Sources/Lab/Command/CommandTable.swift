@@ -114,15 +114,28 @@ public enum CommandTable {
       name: "cgroup", usage: "cgroup new | cgroup set KEY VALUE | cgroup show [--raw]", summary: "limits and metering", area: "cgroup"),
     .init(
       name: "stress", usage: "stress memory|fork|cpu ARG", summary: "test a limit", area: "cgroup"),
-    .init(name: "lessons", usage: "lessons", summary: "list lessons", area: "lessons"),
-    .init(name: "lesson", usage: "lesson ID", summary: "start a lesson", area: "lessons"),
-    .init(name: "record", usage: "record FILE|stop", summary: "record the session as a transcript", area: "session"),
-    .init(name: "next", usage: "next", summary: "run the lesson step's lab block, then check what it expects", area: "lessons"),
-    .init(name: "back", usage: "back", summary: "go back to the state before this step", area: "lessons"),
-    .init(name: "hint", usage: "hint", summary: "the next hint for this step, one at a time", area: "lessons"),
-    .init(name: "check", usage: "check", summary: "check your own work: each failing assertion with its message", area: "lessons"),
-    .init(name: "solution", usage: "solution", summary: "show and run the commands that solve this step", area: "lessons"),
-    .init(name: "reset", usage: "reset [step|lesson] [--yes]", summary: "start the step or the lesson again (asks first)", area: "lessons"),
+    .init(name: "lessons", usage: "lessons", summary: "list lessons with your progress", area: "lessons"),
+    .init(
+      name: "lesson", usage: "lesson [ID]",
+      summary: "start lesson ID, or resume it where you left it; alone, show the current step", area: "lessons"),
+    .init(
+      name: "record", usage: "record FILE | record stop",
+      summary: "write this session as a transcript, updated after every command", area: "session"),
+    .init(
+      name: "next", usage: "next",
+      summary: "run the step's lab commands and check them; on an exercise, move on once check passes",
+      area: "lessons"),
+    .init(
+      name: "back", usage: "back",
+      summary: "go back to the state before the step (the lab is rebuilt from the lesson start)", area: "lessons"),
+    .init(name: "hint", usage: "hint", summary: "one more hint for this step", area: "lessons"),
+    .init(
+      name: "check", usage: "check",
+      summary: "what this step's exercise still lacks (failing checks are expected while you work)", area: "lessons"),
+    .init(name: "solution", usage: "solution", summary: "show and run the answer to this step's exercise", area: "lessons"),
+    .init(
+      name: "reset", usage: "reset [step|lesson] [--yes]",
+      summary: "undo your work in this step, or restart the lesson; asks for yes first", area: "lessons"),
   ]
 
   /// The first word of every command, for completion and "did you mean".

@@ -1,37 +1,19 @@
 import Kernel
 
-/// `help` for the lesson and recording commands, and tab completion for them.
+/// `help TOPIC` for the lesson and recording commands, and tab completion for them.
 extension LessonRunner {
-  /// Usage lines, for `help` and for usage errors.
-  static let usages: [String: String] = [
-    "lessons": "lessons",
-    "lesson": "lesson [ID]",
-    "next": "next",
-    "back": "back",
-    "hint": "hint",
-    "check": "check",
-    "solution": "solution",
-    "reset": "reset [step|lesson] [--yes]",
-    "record": "record FILE | record stop",
-  ]
+  /// The commands the lesson runner answers itself. Their usage lines and summaries are in
+  /// CommandTable, like every other command's, so `help`, completion and usage errors agree.
+  static let commands: [CommandInfo] = CommandTable.all.filter { $0.area == "lessons" || $0.name == "record" }
 
-  static let summaries: [(String, String)] = [
-    ("lessons", "list lessons with your progress"),
-    ("lesson", "start lesson ID, or resume it where you left it; alone, show the current step"),
-    ("next", "run the step's lab commands and check them; on an exercise, move on once check passes"),
-    ("back", "go back to the state before the step (the lab is rebuilt from the lesson start)"),
-    ("hint", "one more hint for this step"),
-    ("check", "what this step's exercise still lacks (failing checks are expected while you work)"),
-    ("solution", "show and run the answer to this step's exercise"),
-    ("reset", "undo your work in this step, or restart the lesson; asks for yes first"),
-    ("record", "write this session as a transcript, updated after every command"),
-  ]
+  /// The usage line of one of `commands`, for usage errors.
+  static func usage(of name: String) -> String { commands.first { $0.name == name }?.usage ?? name }
 
   /// `help TOPIC` for each lesson command.
   static let helpTopics: [String: [String]] = {
     var topics: [String: [String]] = [:]
-    for (name, summary) in summaries {
-      topics[name] = ["usage: " + (usages[name] ?? name), "  " + summary]
+    for info in commands {
+      topics[info.name] = ["usage: " + info.usage, "  " + info.summary]
     }
     topics["reset", default: []] += [
       "  reset step (the default) rebuilds the lab as it was when the step started, or just after its",
@@ -55,28 +37,10 @@ extension LessonRunner {
     return topics
   }()
 
-  /// The session's `help` with its lessons area replaced by the lesson runner's own lines, which
-  /// say more (reset, progress) than the command table's.
-  func help(sessionHelp: [String]) -> [String] {
-    var out: [String] = []
-    var skippingArea = false
-    for line in sessionHelp {
-      if !line.hasPrefix(" ") { skippingArea = line == "lessons" }
-      // The table's own lessons area and its record line are replaced by the lines below.
-      if skippingArea || line.hasPrefix("  record ") { continue }
-      out.append(line)
-    }
-    out.append("lessons")
-    for (name, summary) in Self.summaries {
-      out.append("  " + (Self.usages[name] ?? name).padding(24) + "  " + summary)
-    }
-    return out
-  }
-
   /// Tab completion: the lesson commands and their arguments, then the session's own.
   public func completions(before line: String, word: String) -> [String] {
     let words = (try? WordSplitter.split(line)) ?? []
-    let mine = Self.summaries.map(\.0)
+    let mine = Self.commands.map(\.name)
     switch (words.first, words.count) {
     case (nil, _), ("help", 1):
       let theirs = session.completions(before: line, word: word)

@@ -98,7 +98,6 @@ public final class LessonRunner: TranscriptSession {
     case "solution": command = { self.noArguments(first, args) ?? self.solution() }
     case "reset": command = { self.resetCommand(args) }
     case "record": command = { self.recordCommand(args) }
-    case "help" where args.isEmpty: command = { .ok(self.help(sessionHelp: self.session.execute(line))) }
     case "help" where args.count == 1 && Self.helpTopics[args[0]] != nil:
       command = { .ok(Self.helpTopics[args[0]] ?? []) }
     default: command = nil
@@ -204,7 +203,7 @@ public final class LessonRunner: TranscriptSession {
   func usage(_ command: String, _ message: String) -> LabError {
     LabError(
       message,
-      [("usage", Self.usages[command] ?? command), ("see", "help \(command)"), ("state", "nothing was changed")])
+      [("usage", Self.usage(of: command)), ("see", "help \(command)"), ("state", "nothing was changed")])
   }
 
   /// `yes`/`y` confirm, `no`/`n` cancel, anything else is not an answer.
