@@ -1,5 +1,10 @@
 /// Builds the state tree of SPEC §4 from raw kernel facts. Shared by every backend, so the tree's
 /// shape and labels cannot differ between them. It keeps the labeler for the whole session.
+///
+/// It also keeps the last build's subtree of the host and of each box, with the facts each was
+/// built from: most steps change one box or none, and the tree is rebuilt after every step, so a
+/// subtree whose facts are equal to last time is reused rather than built again (and the diff,
+/// seeing the same storage on both sides, skips it: `StateMap.isSameStorage`).
 public struct StateTreeBuilder: Sendable {
   public private(set) var labeler = Labeler()
 
@@ -8,26 +13,69 @@ public struct StateTreeBuilder: Sendable {
   private var hostUserNamespace: UInt64?
   private var hostUser: UserFacts?
 
+  /// The host's subtree and everything it was built from.
+  private struct HostMemo: Sendable {
+    var process: ProcessFacts
+    var images: [ImageFacts]
+    var layers: [LayerFacts]
+    var map: StateMap
+  }
+  private var lastHost: HostMemo?
+  /// Each box's subtree and the facts it was built from, for the boxes of the last build only.
+  private var lastBoxes: [String: (process: ProcessFacts, map: StateMap)] = [:]
+
+  /// Why reuse is exact: a subtree is a pure function of its facts, of the host's user namespace
+  /// and IDs (a box shows "host" for capabilities equal to the host's), and of the labels of the
+  /// inodes it names. The labeler hands out a label only to an inode it does not know, and keeps
+  /// the label of every inode the last build saw; a box of the last build saw all of its own, so
+  /// with equal facts (and the same host user) its labels, and so its subtree, come out the same.
+  /// A box that was not in the last build (new, or removed and made again under the same name) is
+  /// always built afresh.
   public mutating func build(_ facts: KernelFacts) -> StateValue {
+    let hostUserChanged = hostUserNamespace != facts.host.namespaces[.user] || hostUser != facts.host.user
     hostUserNamespace = facts.host.namespaces[.user]
     hostUser = facts.host.user
     var seen: [NamespaceKind: Set<UInt64>] = [:]
     var root = StateMap()
+    root.reserveCapacity(facts.boxes.count + 1)
     // The host first, so that every one of its namespaces is label 0.
-    var host = processMap(facts.host, hostPIDKey: nil, seen: &seen)
-    host["images"] = .map(Self.images(facts))
-    host["layers"] = .map(Self.layers(facts))
-    root["host"] = .map(host)
-    for box in facts.boxes {
-      root[box.name] = .map(processMap(box.process, hostPIDKey: "host_pid", seen: &seen))
+    Self.noteInodes(facts.host, isBox: false, in: &seen)
+    if let memo = lastHost, memo.process == facts.host, memo.images == facts.images, memo.layers == facts.layers {
+      root["host"] = .map(memo.map)
+    } else {
+      var host = processMap(facts.host, hostPIDKey: nil)
+      host["images"] = .map(Self.images(facts))
+      host["layers"] = .map(Self.layers(facts))
+      lastHost = HostMemo(process: facts.host, images: facts.images, layers: facts.layers, map: host)
+      root["host"] = .map(host)
     }
+    var boxes: [String: (process: ProcessFacts, map: StateMap)] = [:]
+    boxes.reserveCapacity(facts.boxes.count)
+    for box in facts.boxes {
+      Self.noteInodes(box.process, isBox: true, in: &seen)
+      let map: StateMap
+      if !hostUserChanged, let memo = lastBoxes[box.name], memo.process == box.process {
+        map = memo.map
+      } else {
+        map = processMap(box.process, hostPIDKey: "host_pid")
+      }
+      boxes[box.name] = (box.process, map)
+      root[box.name] = .map(map)
+    }
+    lastBoxes = boxes
     labeler.retain(only: seen)
     return .map(root)
   }
 
-  private mutating func processMap(
-    _ p: ProcessFacts, hostPIDKey: String?, seen: inout [NamespaceKind: Set<UInt64>]
-  ) -> StateMap {
+  /// Every inode a process's subtree labels, by the kind of its label: its namespaces, and for a
+  /// box the user namespaces that own them. The labeler keeps exactly these after a build.
+  private static func noteInodes(_ p: ProcessFacts, isBox: Bool, in seen: inout [NamespaceKind: Set<UInt64>]) {
+    for (kind, inode) in p.namespaces { seen[kind, default: []].insert(inode) }
+    guard isBox else { return }
+    for (kind, inode) in p.owners where kind != .user { seen[.user, default: []].insert(inode) }
+  }
+
+  private mutating func processMap(_ p: ProcessFacts, hostPIDKey: String?) -> StateMap {
     var m = StateMap()
     m.reserveCapacity(16)
     // Every key below is new to its map: appendNew skips the search a subscript set makes.
@@ -36,7 +84,6 @@ public struct StateTreeBuilder: Sendable {
     var ns = StateMap()
     for kind in NamespaceKind.allCases {
       guard let inode = p.namespaces[kind] else { continue }
-      seen[kind, default: []].insert(inode)
       ns.appendNew(kind.rawValue, .string(labeler.label(kind, inode)))
     }
     m.appendNew("ns", .map(ns))
@@ -57,7 +104,8 @@ public struct StateTreeBuilder: Sendable {
       let ps = p.processes.map { proc in
         StateValue.map(
           StateMap([
-            ("pid", proc.inHostPIDNamespace ? .volatile(.int(proc.pid)) : .int(proc.pid)), ("cmd", .string(proc.command)),
+            ("pid", proc.inHostPIDNamespace ? .volatile(.int(proc.pid)) : .int(proc.pid)),
+            ("cmd", .string(proc.command)),
             ("host_pid", .volatile(.int(proc.hostPID))),
           ]))
       }
@@ -93,7 +141,6 @@ public struct StateTreeBuilder: Sendable {
       var owners = StateMap()
       for kind in NamespaceKind.allCases where kind != .user {
         guard let inode = p.owners[kind] else { continue }
-        seen[.user, default: []].insert(inode)
         owners.appendNew(kind.rawValue, .string(labeler.label(.user, inode)))
       }
       m.appendNew("owner", .map(owners))
