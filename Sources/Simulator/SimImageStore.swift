@@ -7,8 +7,19 @@ struct SimImageStore {
   struct Layer {
     var name: String
     var diffID: String
-    var contents: LayerContents
+    /// Never changed once stored: a layer is known by its content's digest.
+    let contents: LayerContents
     var hostSpecific: Bool
+    /// How many regular files `contents` holds, counted once here rather than in every facts().
+    let fileCount: Int
+
+    init(name: String, diffID: String, contents: LayerContents, hostSpecific: Bool) {
+      self.name = name
+      self.diffID = diffID
+      self.contents = contents
+      self.hostSpecific = hostSpecific
+      fileCount = contents.fileCount
+    }
   }
 
   var layers: [Layer] = []
@@ -46,7 +57,7 @@ struct SimImageStore {
   var imageFacts: [ImageFacts] { images.values.map { ImageFacts(name: $0.name, layers: $0.layers) } }
   var layerFacts: [LayerFacts] {
     layers.map {
-      LayerFacts(name: $0.name, diffID: $0.diffID, files: $0.contents.fileCount, hostSpecific: $0.hostSpecific)
+      LayerFacts(name: $0.name, diffID: $0.diffID, files: $0.fileCount, hostSpecific: $0.hostSpecific)
     }
   }
 }

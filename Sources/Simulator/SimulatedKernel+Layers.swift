@@ -97,9 +97,8 @@ extension SimulatedKernel {
     guard let entry = store.images[imageKey(image)] else {
       throw KernelError(step: step, call: step.calls[1], errno: .ENOENT, detail: "no image named \(image)")
     }
-    let lowers = entry.layers.compactMap { store.layer($0)?.contents }
     var copy = LayerContents()
-    for item in Overlay.merged(lowers) {
+    for item in mergedLowers(entry.layers).items {
       copy[item.path] = LayerEntry(path: item.path, kind: item.entry.kind.plain, mode: item.entry.mode)
     }
     filesystems[nextRootfs] = SimFilesystem(lowers: [], upper: copy, isOverlay: false)
