@@ -29,8 +29,10 @@ public struct StateTreeBuilder: Sendable {
   /// inodes it names. The labeler hands out a label only to an inode it does not know, and keeps
   /// the label of every inode the last build saw; a box of the last build saw all of its own, so
   /// with equal facts (and the same host user) its labels, and so its subtree, come out the same.
-  /// A box that was not in the last build (new, or removed and made again under the same name) is
-  /// always built afresh.
+  /// The same holds for each part of a subtree (`ns`, `mounts`, `user`, ...) with the facts it is
+  /// made from, which is how a box whose facts changed is built again (`processMap`). A box that
+  /// was not in the last build (new, or removed and made again under the same name) is always
+  /// built afresh, and so is every box when the host's user namespace or IDs changed.
   public mutating func build(_ facts: KernelFacts) -> StateValue {
     let hostUserChanged = hostUserNamespace != facts.host.namespaces[.user] || hostUser != facts.host.user
     hostUserNamespace = facts.host.namespaces[.user]
@@ -43,7 +45,7 @@ public struct StateTreeBuilder: Sendable {
     if let memo = lastHost, memo.process == facts.host, memo.images == facts.images, memo.layers == facts.layers {
       root["host"] = .map(memo.map)
     } else {
-      var host = processMap(facts.host, hostPIDKey: nil)
+      var host = processMap(facts.host, hostPIDKey: nil, previous: lastHost.map { ($0.process, $0.map) })
       host["images"] = .map(Self.images(facts))
       host["layers"] = .map(Self.layers(facts))
       lastHost = HostMemo(process: facts.host, images: facts.images, layers: facts.layers, map: host)
@@ -54,10 +56,11 @@ public struct StateTreeBuilder: Sendable {
     for box in facts.boxes {
       Self.noteInodes(box.process, isBox: true, in: &seen)
       let map: StateMap
-      if !hostUserChanged, let memo = lastBoxes[box.name], memo.process == box.process {
+      let memo = hostUserChanged ? nil : lastBoxes[box.name]
+      if let memo, memo.process == box.process {
         map = memo.map
       } else {
-        map = processMap(box.process, hostPIDKey: "host_pid")
+        map = processMap(box.process, hostPIDKey: "host_pid", previous: memo)
       }
       boxes[box.name] = (box.process, map)
       root[box.name] = .map(map)
@@ -75,45 +78,91 @@ public struct StateTreeBuilder: Sendable {
     for (kind, inode) in p.owners where kind != .user { seen[.user, default: []].insert(inode) }
   }
 
-  private mutating func processMap(_ p: ProcessFacts, hostPIDKey: String?) -> StateMap {
+  /// One process's subtree. `previous` is the same process's facts and subtree from the last
+  /// build, given only when reusing its parts is exact (see `build`): each part whose own facts
+  /// are equal is taken from it as it is, so a step that changed one thing about a box (its
+  /// hostname, a mount) builds that part only, and the diff skips the rest by identity.
+  private mutating func processMap(
+    _ p: ProcessFacts, hostPIDKey: String?, previous: (process: ProcessFacts, map: StateMap)?
+  ) -> StateMap {
+    /// The last build's value under `key`, when `unchanged` says the facts it came from are equal.
+    func reused(_ key: String, _ unchanged: (ProcessFacts) -> Bool) -> StateValue? {
+      guard let previous, unchanged(previous.process) else { return nil }
+      return previous.map[key]
+    }
     var m = StateMap()
     m.reserveCapacity(16)
     // Every key below is new to its map: appendNew skips the search a subscript set makes.
     m.appendNew("hostname", .string(p.hostname))
     m.appendNew("domainname", .string(p.domainname))
+    m.appendNew("ns", reused("ns", { $0.namespaces == p.namespaces }) ?? .map(namespaceMap(p)))
+    let isBox = hostPIDKey != nil
+    if isBox {
+      m.appendNew("root", .string(p.root.text))
+      if let propagation = p.rootPropagation { m.appendNew("propagation", .string(propagation.rawValue)) }
+      m.appendNew("mounts", reused("mounts", { $0.mounts == p.mounts }) ?? .map(Self.mounts(p.mounts)))
+      m.appendNew(
+        "pid",
+        reused("pid", { $0.processes == p.processes && $0.pidNamespaceAlive == p.pidNamespaceAlive })
+          ?? .map(Self.pid(p)))
+      if let fs = p.fs { m.appendNew("fs", reused("fs", { $0.fs == fs }) ?? .map(Self.fs(fs))) }
+    }
+    // The user part also depends on whether the process is in the host's user namespace (the
+    // host's own user namespace and IDs are the same as last time whenever `previous` is given).
+    m.appendNew(
+      "user",
+      reused("user", { $0.user == p.user && $0.namespaces[.user] == p.namespaces[.user] })
+        ?? .map(userMap(p, isBox: isBox)))
+    if isBox {
+      m.appendNew("owner", reused("owner", { $0.owners == p.owners }) ?? .map(ownerMap(p)))
+    }
+    if isBox, let report = p.cgroup { m["cgroup"] = reused("cgroup", { $0.cgroup == report }) ?? report.state }
+    m.appendNew("ipc", reused("ipc", { $0.ipc == p.ipc }) ?? .map(Self.ipc(p.ipc)))
+    if let net = p.net { m.appendNew("net", reused("net", { $0.net == net }) ?? Self.netMap(net)) }
+    if let key = hostPIDKey { m.appendNew(key, .volatile(.int(p.hostPID))) }
+    return m
+  }
+
+  /// `ns.uts` = "uts:1": a label per namespace kind.
+  private mutating func namespaceMap(_ p: ProcessFacts) -> StateMap {
     var ns = StateMap()
     for kind in NamespaceKind.allCases {
       guard let inode = p.namespaces[kind] else { continue }
       ns.appendNew(kind.rawValue, .string(labeler.label(kind, inode)))
     }
-    m.appendNew("ns", .map(ns))
-    let isBox = hostPIDKey != nil
-    if isBox {
-      m.appendNew("root", .string(p.root.text))
-      if let propagation = p.rootPropagation { m.appendNew("propagation", .string(propagation.rawValue)) }
-      var mounts = StateMap()
-      for mount in p.mounts {
-        mounts[mount.path] = .map(
-          StateMap([
-            ("fstype", .string(mount.fstype)), ("source", .string(mount.source)),
-            ("propagation", .string(mount.propagation.rawValue)),
-          ]))
-      }
-      m.appendNew("mounts", .map(mounts))
-      // A process in the host's pid namespace has a host PID: volatile (SPEC §5).
-      let ps = p.processes.map { proc in
-        StateValue.map(
-          StateMap([
-            ("pid", proc.inHostPIDNamespace ? .volatile(.int(proc.pid)) : .int(proc.pid)),
-            ("cmd", .string(proc.command)),
-            ("host_pid", .volatile(.int(proc.hostPID))),
-          ]))
-      }
-      m.appendNew("pid", .map(StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))])))
-      if let fs = p.fs { m.appendNew("fs", .map(Self.fs(fs))) }
+    return ns
+  }
+
+  /// `mounts["/proc"]` = {fstype, source, propagation}.
+  static func mounts(_ list: [MountFacts]) -> StateMap {
+    var mounts = StateMap()
+    for mount in list {
+      mounts[mount.path] = .map(
+        StateMap([
+          ("fstype", .string(mount.fstype)), ("source", .string(mount.source)),
+          ("propagation", .string(mount.propagation.rawValue)),
+        ]))
     }
-    // Who the process is, inside and out (user_namespaces(7)). Volatile? No: boxwalk chooses
-    // every ID here, and the host's own user namespace always has the identity map.
+    return mounts
+  }
+
+  /// `pid.ps` (a process in the host's pid namespace has a host PID: volatile, SPEC §5) and
+  /// `pid.alive`.
+  static func pid(_ p: ProcessFacts) -> StateMap {
+    let ps = p.processes.map { proc in
+      StateValue.map(
+        StateMap([
+          ("pid", proc.inHostPIDNamespace ? .volatile(.int(proc.pid)) : .int(proc.pid)),
+          ("cmd", .string(proc.command)),
+          ("host_pid", .volatile(.int(proc.hostPID))),
+        ]))
+    }
+    return StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))])
+  }
+
+  /// Who the process is, inside and out (user_namespaces(7)). Volatile? No: boxwalk chooses
+  /// every ID here, and the host's own user namespace always has the identity map.
+  private func userMap(_ p: ProcessFacts, isBox: Bool) -> StateMap {
     let u = p.user
     // What root holds on the host differs between machines (a container host may drop some), so
     // the host's own sets are volatile, and a box still in the host's user namespace shows "host"
@@ -129,32 +178,31 @@ public struct StateTreeBuilder: Sendable {
       ("permitted", set(u.permitted, hostUser?.permitted ?? [])),
       ("bounding", set(u.bounding, hostUser?.bounding ?? [])),
     ])
-    m.appendNew(
-      "user",
-      .map(
-        StateMap([
-          ("uid", .int(Int(u.uid))), ("gid", .int(Int(u.gid))), ("host_uid", .int(Int(u.hostUID))),
-          ("host_gid", .int(Int(u.hostGID))), ("uid_map", .list(u.uidMap.map { .string($0.description) })),
-          ("gid_map", .list(u.gidMap.map { .string($0.description) })), ("caps", .map(caps)),
-        ])))
-    if isBox {
-      var owners = StateMap()
-      for kind in NamespaceKind.allCases where kind != .user {
-        guard let inode = p.owners[kind] else { continue }
-        owners.appendNew(kind.rawValue, .string(labeler.label(.user, inode)))
-      }
-      m.appendNew("owner", .map(owners))
+    return StateMap([
+      ("uid", .int(Int(u.uid))), ("gid", .int(Int(u.gid))), ("host_uid", .int(Int(u.hostUID))),
+      ("host_gid", .int(Int(u.hostGID))), ("uid_map", .list(u.uidMap.map { .string($0.description) })),
+      ("gid_map", .list(u.gidMap.map { .string($0.description) })), ("caps", .map(caps)),
+    ])
+  }
+
+  /// `owner.uts` = "user:1": the user namespace that owns each of the box's namespaces.
+  private mutating func ownerMap(_ p: ProcessFacts) -> StateMap {
+    var owners = StateMap()
+    for kind in NamespaceKind.allCases where kind != .user {
+      guard let inode = p.owners[kind] else { continue }
+      owners.appendNew(kind.rawValue, .string(labeler.label(.user, inode)))
     }
-    if isBox, let report = p.cgroup { m["cgroup"] = report.state }
+    return owners
+  }
+
+  /// `ipc.mq` = ["0x1"]: the keys of the System V IPC objects, by kind.
+  static func ipc(_ objects: [IPCObjectFacts]) -> StateMap {
     var ipc = StateMap()
     for kind in IPCKind.allCases {
-      let keys = p.ipc.filter { $0.kind == kind }.map { StateValue.string(IPCObjectFacts.keyText($0.key)) }
+      let keys = objects.filter { $0.kind == kind }.map { StateValue.string(IPCObjectFacts.keyText($0.key)) }
       ipc.appendNew(kind.rawValue, .list(keys))
     }
-    m.appendNew("ipc", .map(ipc))
-    if let net = p.net { m.appendNew("net", Self.netMap(net)) }
-    if let key = hostPIDKey { m.appendNew(key, .volatile(.int(p.hostPID))) }
-    return m
+    return ipc
   }
 
   /// `net.links["eth0"]` = {kind, state, [master], [peer], addrs, index (volatile), mac (volatile)};
