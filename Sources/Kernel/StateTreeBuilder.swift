@@ -13,16 +13,16 @@ public struct StateTreeBuilder: Sendable {
   private var hostUserNamespace: UInt64?
   private var hostUser: UserFacts?
 
-  /// The host's subtree and everything it was built from.
-  private struct HostMemo: Sendable {
+  /// A subtree of the last build, what it was built from, and the inodes it labels.
+  private struct Memo: Sendable {
     var process: ProcessFacts
-    var images: [ImageFacts]
-    var layers: [LayerFacts]
     var map: StateMap
+    var inodes: [NamespaceInode]
   }
-  private var lastHost: HostMemo?
-  /// Each box's subtree and the facts it was built from, for the boxes of the last build only.
-  private var lastBoxes: [String: (process: ProcessFacts, map: StateMap)] = [:]
+  /// The host's subtree (its images and layers too).
+  private var lastHost: (memo: Memo, images: [ImageFacts], layers: [LayerFacts])?
+  /// Each box's subtree, for the boxes of the last build only.
+  private var lastBoxes: [String: Memo] = [:]
 
   /// Why reuse is exact: a subtree is a pure function of its facts, of the host's user namespace
   /// and IDs (a box shows "host" for capabilities equal to the host's), and of the labels of the
@@ -37,45 +37,79 @@ public struct StateTreeBuilder: Sendable {
     let hostUserChanged = hostUserNamespace != facts.host.namespaces[.user] || hostUser != facts.host.user
     hostUserNamespace = facts.host.namespaces[.user]
     hostUser = facts.host.user
-    var seen: [NamespaceKind: Set<UInt64>] = [:]
+    // The inodes labelled by subtrees of the last build that were built again or removed, and by
+    // the subtrees built in their place: only these can change which inodes are in use.
+    var dropped: [NamespaceInode] = []
+    var added: [NamespaceInode] = []
     var root = StateMap()
     root.reserveCapacity(facts.boxes.count + 1)
     // The host first, so that every one of its namespaces is label 0.
-    Self.noteInodes(facts.host, isBox: false, in: &seen)
-    if let memo = lastHost, memo.process == facts.host, memo.images == facts.images, memo.layers == facts.layers {
-      root["host"] = .map(memo.map)
+    if let last = lastHost, last.memo.process == facts.host, last.images == facts.images, last.layers == facts.layers {
+      root.appendNew("host", .map(last.memo.map))
     } else {
-      var host = processMap(facts.host, hostPIDKey: nil, previous: lastHost.map { ($0.process, $0.map) })
+      var host = processMap(facts.host, hostPIDKey: nil, previous: lastHost.map { ($0.memo.process, $0.memo.map) })
       host["images"] = .map(Self.images(facts))
       host["layers"] = .map(Self.layers(facts))
-      lastHost = HostMemo(process: facts.host, images: facts.images, layers: facts.layers, map: host)
-      root["host"] = .map(host)
+      let memo = Memo(process: facts.host, map: host, inodes: Self.inodes(facts.host, isBox: false))
+      dropped += lastHost?.memo.inodes ?? []
+      added += memo.inodes
+      lastHost = (memo, facts.images, facts.layers)
+      root.appendNew("host", .map(host))
     }
-    var boxes: [String: (process: ProcessFacts, map: StateMap)] = [:]
+    var boxes: [String: Memo] = [:]
     boxes.reserveCapacity(facts.boxes.count)
     for box in facts.boxes {
-      Self.noteInodes(box.process, isBox: true, in: &seen)
-      let map: StateMap
-      let memo = hostUserChanged ? nil : lastBoxes[box.name]
-      if let memo, memo.process == box.process {
-        map = memo.map
+      let last = lastBoxes.removeValue(forKey: box.name)
+      let memo: Memo
+      if let last, !hostUserChanged, last.process == box.process {
+        memo = last
       } else {
-        map = processMap(box.process, hostPIDKey: "host_pid", previous: memo)
+        let map = processMap(
+          box.process, hostPIDKey: "host_pid", previous: hostUserChanged ? nil : last.map { ($0.process, $0.map) })
+        memo = Memo(process: box.process, map: map, inodes: Self.inodes(box.process, isBox: true))
+        dropped += last?.inodes ?? []
+        added += memo.inodes
       }
-      boxes[box.name] = (box.process, map)
-      root[box.name] = .map(map)
+      boxes[box.name] = memo
+      root[box.name] = .map(memo.map)
     }
+    // What is left of the last build's boxes was removed.
+    for memo in lastBoxes.values { dropped += memo.inodes }
     lastBoxes = boxes
-    labeler.retain(only: seen)
+    forgetUnused(dropped, added: added)
     return .map(root)
   }
 
-  /// Every inode a process's subtree labels, by the kind of its label: its namespaces, and for a
-  /// box the user namespaces that own them. The labeler keeps exactly these after a build.
-  private static func noteInodes(_ p: ProcessFacts, isBox: Bool, in seen: inout [NamespaceKind: Set<UInt64>]) {
-    for (kind, inode) in p.namespaces { seen[kind, default: []].insert(inode) }
-    guard isBox else { return }
-    for (kind, inode) in p.owners where kind != .user { seen[.user, default: []].insert(inode) }
+  /// A namespace's inode with the kind of label it gets (an owner is labelled as a user namespace).
+  struct NamespaceInode: Equatable, Hashable, Sendable {
+    var kind: NamespaceKind
+    var inode: UInt64
+  }
+
+  /// Every inode a process's subtree labels: its namespaces, and for a box the user namespaces
+  /// that own them.
+  private static func inodes(_ p: ProcessFacts, isBox: Bool) -> [NamespaceInode] {
+    var out = p.namespaces.map { NamespaceInode(kind: $0.key, inode: $0.value) }
+    if isBox {
+      for (kind, inode) in p.owners where kind != .user { out.append(NamespaceInode(kind: .user, inode: inode)) }
+    }
+    return out
+  }
+
+  /// Makes the labeler forget every inode that no subtree of this build labels (its namespace
+  /// died, and the kernel may give the number to a new one, ioctl_ns(2)). The labeler knew
+  /// exactly the inodes of the last build's subtrees, plus those it labelled in this one, which
+  /// are in use: an inode no subtree labels any more was in a subtree built again or removed, so
+  /// it is in `dropped`. A subtree built again usually still labels the same inodes (`added`);
+  /// only what is left is looked for in every subtree, so a step that changed one box and no
+  /// namespace does not visit every box.
+  private mutating func forgetUnused(_ dropped: [NamespaceInode], added: [NamespaceInode]) {
+    let candidates = dropped.filter { !added.contains($0) }
+    guard !candidates.isEmpty else { return }
+    var used = Set<NamespaceInode>()
+    if let host = lastHost { used.formUnion(host.memo.inodes) }
+    for memo in lastBoxes.values { used.formUnion(memo.inodes) }
+    for d in candidates where !used.contains(d) { labeler.forget(d.kind, d.inode) }
   }
 
   /// One process's subtree. `previous` is the same process's facts and subtree from the last

@@ -172,6 +172,14 @@ import Testing
     #expect(t4.value(at: StatePath(keys: "db", "ns", "uts")) == .string("uts:3"))
     #expect(t4.value(at: StatePath(keys: "web", "ns", "uts")) == .string("uts:1"))
     #expect(StateDiff.between(t3, t4).map(\.path) == [StatePath(keys: "db")])
+    // web leaves uts 98 for a new one, and db then gets a namespace with the number 98: new labels.
+    let t5 = b.build(
+      KernelFacts(host: host, boxes: [box("web", uts: 97, hostname: "w"), box("db", uts: 99, hostname: "x")]))
+    let t6 = b.build(
+      KernelFacts(host: host, boxes: [box("web", uts: 97, hostname: "w"), box("db", uts: 98, hostname: "x")]))
+    #expect(t5.value(at: StatePath(keys: "web", "ns", "uts")) == .string("uts:4"))
+    #expect(t6.value(at: StatePath(keys: "db", "ns", "uts")) == .string("uts:5"))
+    #expect(t6.value(at: StatePath(keys: "web", "ns", "uts")) == .string("uts:4"))
   }
 }
 
