@@ -37,6 +37,11 @@ struct SimImageStore {
       name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(contents)), contents: contents, hostSpecific: true)
   }()
 
+  /// The merged view of the busybox image's one layer (`overlay busybox`, `rootfs busybox`),
+  /// made once per process for the same reason as its digest: every simulated kernel starts with
+  /// this layer, and merging it was most of a new kernel's first overlay.
+  static let busyboxLowers = (names: [BusyboxImage.name], merged: MergedLowers([busybox.contents]))
+
   init() {
     layers = [Self.busybox]
     let name = ImageName(name: BusyboxImage.name)

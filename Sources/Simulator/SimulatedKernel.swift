@@ -76,6 +76,7 @@ public final class SimulatedKernel: Kernel {
     }
     host = SimProcess(hostPID: 1000, ns: initial, activePID: 0xEFFF_FFFC)
     hostNet = create(.net, owner: initial[.user], parent: nil)
+    mergedLowersCache[SimImageStore.busyboxLowers.names] = SimImageStore.busyboxLowers.merged
   }
 
   public func inject(_ fault: Fault) { faults.append(fault) }
