@@ -20,6 +20,11 @@ public struct Labeler: Sendable {
     return label
   }
 
+  /// Forget one namespace (it died; its inode may be reused).
+  public mutating func forget(_ kind: NamespaceKind, _ inode: UInt64) {
+    labels[kind]?[inode] = nil
+  }
+
   /// Forget every namespace not in `seen` (they died; their inode may be reused).
   public mutating func retain(only seen: [NamespaceKind: Set<UInt64>]) {
     for kind in NamespaceKind.allCases {

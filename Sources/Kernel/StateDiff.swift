@@ -33,6 +33,10 @@ public enum StateDiff {
     let b = b?.isVolatile == true ? nil : b
     switch (a, b) {
     case (nil, nil): return
+    case (.map(let ma)?, .map(let mb)?) where ma.isSameStorage(as: mb):
+      // A subtree the builder reused from the last tree (its facts did not change): no change
+      // inside, and no need to walk it.
+      return
     case (.map(let ma)?, .map(let mb)?):
       // Two trees built by the same code list their keys in the same order: look at the same
       // position first, and search only when it holds another key.

@@ -1,5 +1,10 @@
 /// Builds the state tree of SPEC §4 from raw kernel facts. Shared by every backend, so the tree's
 /// shape and labels cannot differ between them. It keeps the labeler for the whole session.
+///
+/// It also keeps the last build's subtree of the host and of each box, with the facts each was
+/// built from: most steps change one box or none, and the tree is rebuilt after every step, so a
+/// subtree whose facts are equal to last time is reused rather than built again (and the diff,
+/// seeing the same storage on both sides, skips it: `StateMap.isSameStorage`).
 public struct StateTreeBuilder: Sendable {
   public private(set) var labeler = Labeler()
 
@@ -8,64 +13,190 @@ public struct StateTreeBuilder: Sendable {
   private var hostUserNamespace: UInt64?
   private var hostUser: UserFacts?
 
+  /// A subtree of the last build, what it was built from, and the inodes it labels.
+  private struct Memo: Sendable {
+    var process: ProcessFacts
+    var map: StateMap
+    var inodes: [NamespaceInode]
+  }
+  /// The host's subtree (its images and layers too).
+  private var lastHost: (memo: Memo, images: [ImageFacts], layers: [LayerFacts])?
+  /// Each box's subtree, for the boxes of the last build only.
+  private var lastBoxes: [String: Memo] = [:]
+
+  /// Why reuse is exact: a subtree is a pure function of its facts, of the host's user namespace
+  /// and IDs (a box shows "host" for capabilities equal to the host's), and of the labels of the
+  /// inodes it names. The labeler hands out a label only to an inode it does not know, and keeps
+  /// the label of every inode the last build saw; a box of the last build saw all of its own, so
+  /// with equal facts (and the same host user) its labels, and so its subtree, come out the same.
+  /// The same holds for each part of a subtree (`ns`, `mounts`, `user`, ...) with the facts it is
+  /// made from, which is how a box whose facts changed is built again (`processMap`). A box that
+  /// was not in the last build (new, or removed and made again under the same name) is always
+  /// built afresh, and so is every box when the host's user namespace or IDs changed.
   public mutating func build(_ facts: KernelFacts) -> StateValue {
+    let hostUserChanged = hostUserNamespace != facts.host.namespaces[.user] || hostUser != facts.host.user
     hostUserNamespace = facts.host.namespaces[.user]
     hostUser = facts.host.user
-    var seen: [NamespaceKind: Set<UInt64>] = [:]
+    // The inodes labelled by subtrees of the last build that were built again or removed, and by
+    // the subtrees built in their place: only these can change which inodes are in use.
+    var dropped: [NamespaceInode] = []
+    var added: [NamespaceInode] = []
     var root = StateMap()
+    root.reserveCapacity(facts.boxes.count + 1)
     // The host first, so that every one of its namespaces is label 0.
-    var host = processMap(facts.host, hostPIDKey: nil, seen: &seen)
-    host["images"] = .map(Self.images(facts))
-    host["layers"] = .map(Self.layers(facts))
-    root["host"] = .map(host)
-    for box in facts.boxes {
-      root[box.name] = .map(processMap(box.process, hostPIDKey: "host_pid", seen: &seen))
+    if let last = lastHost, last.memo.process == facts.host, last.images == facts.images, last.layers == facts.layers {
+      root.appendNew("host", .map(last.memo.map))
+    } else {
+      var host = processMap(facts.host, hostPIDKey: nil, previous: lastHost.map { ($0.memo.process, $0.memo.map) })
+      host["images"] = .map(Self.images(facts))
+      host["layers"] = .map(Self.layers(facts))
+      let memo = Memo(process: facts.host, map: host, inodes: Self.inodes(facts.host, isBox: false))
+      dropped += lastHost?.memo.inodes ?? []
+      added += memo.inodes
+      lastHost = (memo, facts.images, facts.layers)
+      root.appendNew("host", .map(host))
     }
-    labeler.retain(only: seen)
+    var boxes: [String: Memo] = [:]
+    boxes.reserveCapacity(facts.boxes.count)
+    for box in facts.boxes {
+      let last = lastBoxes.removeValue(forKey: box.name)
+      let memo: Memo
+      if let last, !hostUserChanged, last.process == box.process {
+        memo = last
+      } else {
+        let map = processMap(
+          box.process, hostPIDKey: "host_pid", previous: hostUserChanged ? nil : last.map { ($0.process, $0.map) })
+        memo = Memo(process: box.process, map: map, inodes: Self.inodes(box.process, isBox: true))
+        dropped += last?.inodes ?? []
+        added += memo.inodes
+      }
+      boxes[box.name] = memo
+      root[box.name] = .map(memo.map)
+    }
+    // What is left of the last build's boxes was removed.
+    for memo in lastBoxes.values { dropped += memo.inodes }
+    lastBoxes = boxes
+    forgetUnused(dropped, added: added)
     return .map(root)
   }
 
+  /// A namespace's inode with the kind of label it gets (an owner is labelled as a user namespace).
+  struct NamespaceInode: Equatable, Hashable, Sendable {
+    var kind: NamespaceKind
+    var inode: UInt64
+  }
+
+  /// Every inode a process's subtree labels: its namespaces, and for a box the user namespaces
+  /// that own them.
+  private static func inodes(_ p: ProcessFacts, isBox: Bool) -> [NamespaceInode] {
+    var out = p.namespaces.map { NamespaceInode(kind: $0.key, inode: $0.value) }
+    if isBox {
+      for (kind, inode) in p.owners where kind != .user { out.append(NamespaceInode(kind: .user, inode: inode)) }
+    }
+    return out
+  }
+
+  /// Makes the labeler forget every inode that no subtree of this build labels (its namespace
+  /// died, and the kernel may give the number to a new one, ioctl_ns(2)). The labeler knew
+  /// exactly the inodes of the last build's subtrees, plus those it labelled in this one, which
+  /// are in use: an inode no subtree labels any more was in a subtree built again or removed, so
+  /// it is in `dropped`. A subtree built again usually still labels the same inodes (`added`);
+  /// only what is left is looked for in every subtree, so a step that changed one box and no
+  /// namespace does not visit every box.
+  private mutating func forgetUnused(_ dropped: [NamespaceInode], added: [NamespaceInode]) {
+    let candidates = dropped.filter { !added.contains($0) }
+    guard !candidates.isEmpty else { return }
+    var used = Set<NamespaceInode>()
+    if let host = lastHost { used.formUnion(host.memo.inodes) }
+    for memo in lastBoxes.values { used.formUnion(memo.inodes) }
+    for d in candidates where !used.contains(d) { labeler.forget(d.kind, d.inode) }
+  }
+
+  /// One process's subtree. `previous` is the same process's facts and subtree from the last
+  /// build, given only when reusing its parts is exact (see `build`): each part whose own facts
+  /// are equal is taken from it as it is, so a step that changed one thing about a box (its
+  /// hostname, a mount) builds that part only, and the diff skips the rest by identity.
   private mutating func processMap(
-    _ p: ProcessFacts, hostPIDKey: String?, seen: inout [NamespaceKind: Set<UInt64>]
+    _ p: ProcessFacts, hostPIDKey: String?, previous: (process: ProcessFacts, map: StateMap)?
   ) -> StateMap {
+    /// The last build's value under `key`, when `unchanged` says the facts it came from are equal.
+    func reused(_ key: String, _ unchanged: (ProcessFacts) -> Bool) -> StateValue? {
+      guard let previous, unchanged(previous.process) else { return nil }
+      return previous.map[key]
+    }
     var m = StateMap()
     m.reserveCapacity(16)
     // Every key below is new to its map: appendNew skips the search a subscript set makes.
     m.appendNew("hostname", .string(p.hostname))
     m.appendNew("domainname", .string(p.domainname))
-    var ns = StateMap()
-    for kind in NamespaceKind.allCases {
-      guard let inode = p.namespaces[kind] else { continue }
-      seen[kind, default: []].insert(inode)
-      ns.appendNew(kind.rawValue, .string(labeler.label(kind, inode)))
-    }
-    m.appendNew("ns", .map(ns))
+    m.appendNew("ns", reused("ns", { $0.namespaces == p.namespaces }) ?? .map(namespaceMap(p)))
     let isBox = hostPIDKey != nil
     if isBox {
       m.appendNew("root", .string(p.root.text))
       if let propagation = p.rootPropagation { m.appendNew("propagation", .string(propagation.rawValue)) }
-      var mounts = StateMap()
-      for mount in p.mounts {
-        mounts[mount.path] = .map(
-          StateMap([
-            ("fstype", .string(mount.fstype)), ("source", .string(mount.source)),
-            ("propagation", .string(mount.propagation.rawValue)),
-          ]))
-      }
-      m.appendNew("mounts", .map(mounts))
-      // A process in the host's pid namespace has a host PID: volatile (SPEC §5).
-      let ps = p.processes.map { proc in
-        StateValue.map(
-          StateMap([
-            ("pid", proc.inHostPIDNamespace ? .volatile(.int(proc.pid)) : .int(proc.pid)), ("cmd", .string(proc.command)),
-            ("host_pid", .volatile(.int(proc.hostPID))),
-          ]))
-      }
-      m.appendNew("pid", .map(StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))])))
-      if let fs = p.fs { m.appendNew("fs", .map(Self.fs(fs))) }
+      m.appendNew("mounts", reused("mounts", { $0.mounts == p.mounts }) ?? .map(Self.mounts(p.mounts)))
+      m.appendNew(
+        "pid",
+        reused("pid", { $0.processes == p.processes && $0.pidNamespaceAlive == p.pidNamespaceAlive })
+          ?? .map(Self.pid(p)))
+      if let fs = p.fs { m.appendNew("fs", reused("fs", { $0.fs == fs }) ?? .map(Self.fs(fs))) }
     }
-    // Who the process is, inside and out (user_namespaces(7)). Volatile? No: boxwalk chooses
-    // every ID here, and the host's own user namespace always has the identity map.
+    // The user part also depends on whether the process is in the host's user namespace (the
+    // host's own user namespace and IDs are the same as last time whenever `previous` is given).
+    m.appendNew(
+      "user",
+      reused("user", { $0.user == p.user && $0.namespaces[.user] == p.namespaces[.user] })
+        ?? .map(userMap(p, isBox: isBox)))
+    if isBox {
+      m.appendNew("owner", reused("owner", { $0.owners == p.owners }) ?? .map(ownerMap(p)))
+    }
+    if isBox, let report = p.cgroup { m["cgroup"] = reused("cgroup", { $0.cgroup == report }) ?? report.state }
+    m.appendNew("ipc", reused("ipc", { $0.ipc == p.ipc }) ?? .map(Self.ipc(p.ipc)))
+    if let net = p.net { m.appendNew("net", reused("net", { $0.net == net }) ?? Self.netMap(net)) }
+    if let key = hostPIDKey { m.appendNew(key, .volatile(.int(p.hostPID))) }
+    return m
+  }
+
+  /// `ns.uts` = "uts:1": a label per namespace kind.
+  private mutating func namespaceMap(_ p: ProcessFacts) -> StateMap {
+    var ns = StateMap()
+    for kind in NamespaceKind.allCases {
+      guard let inode = p.namespaces[kind] else { continue }
+      ns.appendNew(kind.rawValue, .string(labeler.label(kind, inode)))
+    }
+    return ns
+  }
+
+  /// `mounts["/proc"]` = {fstype, source, propagation}.
+  static func mounts(_ list: [MountFacts]) -> StateMap {
+    var mounts = StateMap()
+    for mount in list {
+      mounts[mount.path] = .map(
+        StateMap([
+          ("fstype", .string(mount.fstype)), ("source", .string(mount.source)),
+          ("propagation", .string(mount.propagation.rawValue)),
+        ]))
+    }
+    return mounts
+  }
+
+  /// `pid.ps` (a process in the host's pid namespace has a host PID: volatile, SPEC §5) and
+  /// `pid.alive`.
+  static func pid(_ p: ProcessFacts) -> StateMap {
+    let ps = p.processes.map { proc in
+      StateValue.map(
+        StateMap([
+          ("pid", proc.inHostPIDNamespace ? .volatile(.int(proc.pid)) : .int(proc.pid)),
+          ("cmd", .string(proc.command)),
+          ("host_pid", .volatile(.int(proc.hostPID))),
+        ]))
+    }
+    return StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))])
+  }
+
+  /// Who the process is, inside and out (user_namespaces(7)). Volatile? No: boxwalk chooses
+  /// every ID here, and the host's own user namespace always has the identity map.
+  private func userMap(_ p: ProcessFacts, isBox: Bool) -> StateMap {
     let u = p.user
     // What root holds on the host differs between machines (a container host may drop some), so
     // the host's own sets are volatile, and a box still in the host's user namespace shows "host"
@@ -81,33 +212,31 @@ public struct StateTreeBuilder: Sendable {
       ("permitted", set(u.permitted, hostUser?.permitted ?? [])),
       ("bounding", set(u.bounding, hostUser?.bounding ?? [])),
     ])
-    m.appendNew(
-      "user",
-      .map(
-        StateMap([
-          ("uid", .int(Int(u.uid))), ("gid", .int(Int(u.gid))), ("host_uid", .int(Int(u.hostUID))),
-          ("host_gid", .int(Int(u.hostGID))), ("uid_map", .list(u.uidMap.map { .string($0.description) })),
-          ("gid_map", .list(u.gidMap.map { .string($0.description) })), ("caps", .map(caps)),
-        ])))
-    if isBox {
-      var owners = StateMap()
-      for kind in NamespaceKind.allCases where kind != .user {
-        guard let inode = p.owners[kind] else { continue }
-        seen[.user, default: []].insert(inode)
-        owners.appendNew(kind.rawValue, .string(labeler.label(.user, inode)))
-      }
-      m.appendNew("owner", .map(owners))
+    return StateMap([
+      ("uid", .int(Int(u.uid))), ("gid", .int(Int(u.gid))), ("host_uid", .int(Int(u.hostUID))),
+      ("host_gid", .int(Int(u.hostGID))), ("uid_map", .list(u.uidMap.map { .string($0.description) })),
+      ("gid_map", .list(u.gidMap.map { .string($0.description) })), ("caps", .map(caps)),
+    ])
+  }
+
+  /// `owner.uts` = "user:1": the user namespace that owns each of the box's namespaces.
+  private mutating func ownerMap(_ p: ProcessFacts) -> StateMap {
+    var owners = StateMap()
+    for kind in NamespaceKind.allCases where kind != .user {
+      guard let inode = p.owners[kind] else { continue }
+      owners.appendNew(kind.rawValue, .string(labeler.label(.user, inode)))
     }
-    if isBox, let report = p.cgroup { m["cgroup"] = report.state }
+    return owners
+  }
+
+  /// `ipc.mq` = ["0x1"]: the keys of the System V IPC objects, by kind.
+  static func ipc(_ objects: [IPCObjectFacts]) -> StateMap {
     var ipc = StateMap()
     for kind in IPCKind.allCases {
-      let keys = p.ipc.filter { $0.kind == kind }.map { StateValue.string(IPCObjectFacts.keyText($0.key)) }
+      let keys = objects.filter { $0.kind == kind }.map { StateValue.string(IPCObjectFacts.keyText($0.key)) }
       ipc.appendNew(kind.rawValue, .list(keys))
     }
-    m.appendNew("ipc", .map(ipc))
-    if let net = p.net { m.appendNew("net", Self.netMap(net)) }
-    if let key = hostPIDKey { m.appendNew(key, .volatile(.int(p.hostPID))) }
-    return m
+    return ipc
   }
 
   /// `net.links["eth0"]` = {kind, state, [master], [peer], addrs, index (volatile), mac (volatile)};

@@ -88,8 +88,18 @@ public struct StateMap: Equatable, Sendable {
 
   mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
 
+  /// True when both maps hold the very same storage for their entries: one is a copy of the
+  /// other with no change made since, as when StateTreeBuilder reuses a subtree. Such maps are
+  /// equal without a look at any entry; false says nothing either way. (An array's elements stay
+  /// where they are until the array is changed, and a changed copy gets storage of its own.)
+  public func isSameStorage(as other: StateMap) -> Bool {
+    entries.withUnsafeBufferPointer { a in
+      other.entries.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count }
+    }
+  }
+
   public static func == (a: StateMap, b: StateMap) -> Bool {
     a.entries.count == b.entries.count
-      && zip(a.entries, b.entries).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+      && (a.isSameStorage(as: b) || zip(a.entries, b.entries).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 })
   }
 }

@@ -7,8 +7,19 @@ struct SimImageStore {
   struct Layer {
     var name: String
     var diffID: String
-    var contents: LayerContents
+    /// Never changed once stored: a layer is known by its content's digest.
+    let contents: LayerContents
     var hostSpecific: Bool
+    /// How many regular files `contents` holds, counted once here rather than in every facts().
+    let fileCount: Int
+
+    init(name: String, diffID: String, contents: LayerContents, hostSpecific: Bool) {
+      self.name = name
+      self.diffID = diffID
+      self.contents = contents
+      self.hostSpecific = hostSpecific
+      fileCount = contents.fileCount
+    }
   }
 
   var layers: [Layer] = []
@@ -25,6 +36,11 @@ struct SimImageStore {
     return Layer(
       name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(contents)), contents: contents, hostSpecific: true)
   }()
+
+  /// The merged view of the busybox image's one layer (`overlay busybox`, `rootfs busybox`),
+  /// made once per process for the same reason as its digest: every simulated kernel starts with
+  /// this layer, and merging it was most of a new kernel's first overlay.
+  static let busyboxLowers = (names: [BusyboxImage.name], merged: MergedLowers([busybox.contents]))
 
   init() {
     layers = [Self.busybox]
@@ -46,7 +62,7 @@ struct SimImageStore {
   var imageFacts: [ImageFacts] { images.values.map { ImageFacts(name: $0.name, layers: $0.layers) } }
   var layerFacts: [LayerFacts] {
     layers.map {
-      LayerFacts(name: $0.name, diffID: $0.diffID, files: $0.contents.fileCount, hostSpecific: $0.hostSpecific)
+      LayerFacts(name: $0.name, diffID: $0.diffID, files: $0.fileCount, hostSpecific: $0.hostSpecific)
     }
   }
 }

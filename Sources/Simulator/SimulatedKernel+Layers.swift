@@ -220,9 +220,18 @@ extension SimulatedKernel {
   func fsFacts(_ p: SimProcess) -> FSFacts? {
     guard let id = p.root.id, let fs = filesystems[id] else { return nil }
     if let hit = fsFactsCache[id], hit.lowers == fs.lowers, hit.upper == fs.upper { return hit.facts }
-    let facts = FSFacts(layerNames: fs.lowers, upper: fs.upper, lowers: lowerContents(fs))
+    let facts = FSFacts(layerNames: fs.lowers, upper: fs.upper, lowers: mergedLowers(fs.lowers))
     fsFactsCache[id] = (fs.lowers, fs.upper, facts)
     return facts
+  }
+
+  /// The merged view of a stack of lower layers, made once per stack: a stored layer never
+  /// changes and its name is never given to another (SimImageStore.add), so the names say it all.
+  func mergedLowers(_ names: [String]) -> MergedLowers {
+    if let known = mergedLowersCache[names] { return known }
+    let merged = MergedLowers(names.compactMap { store.layer($0)?.contents })
+    mergedLowersCache[names] = merged
+    return merged
   }
 
   // MARK: Helpers

@@ -31,6 +31,9 @@ public final class SimulatedKernel: Kernel {
   /// only changes when the upper layer or the stack does (a layer's contents never change once
   /// stored), and building it sorts every path, so facts() reuses it between steps.
   var fsFactsCache: [Int: (lowers: [String], upper: LayerContents, facts: FSFacts)] = [:]
+  /// The merged view of each stack of lower layers in use, by layer names (`mergedLowers`): a
+  /// write to the upper layer then costs laying the upper over it, not merging every layer again.
+  var mergedLowersCache: [[String]: MergedLowers] = [:]
   /// Reads a host directory for `image import`. The simulator touches no files of its own: the
   /// CLI gives it a reader of the real directory, tests give it fixtures; without one, ENOENT.
   public var hostDirectoryReader: (@Sendable (String) -> Result<LayerContents, HostDirectoryError>)?
@@ -73,6 +76,7 @@ public final class SimulatedKernel: Kernel {
     }
     host = SimProcess(hostPID: 1000, ns: initial, activePID: 0xEFFF_FFFC)
     hostNet = create(.net, owner: initial[.user], parent: nil)
+    mergedLowersCache[SimImageStore.busyboxLowers.names] = SimImageStore.busyboxLowers.merged
   }
 
   public func inject(_ fault: Fault) { faults.append(fault) }

@@ -139,6 +139,48 @@ import Testing
     #expect(tree.value(at: StatePath(keys: "web", "ns", "ipc")) == .string("ipc:0"))
     #expect(tree.value(at: StatePath(keys: "web", "host_pid")) == .volatile(.int(2)))
   }
+
+  /// The builder reuses the subtree of a box whose facts did not change since the last build.
+  /// What it returns must be what building everything afresh would give: labels included, and a
+  /// box made again under an old name (its namespace's inode reused, as nsfs does) is new.
+  @Test func reusedSubtreesAreTheTreeAFreshBuildGives() {
+    let hostNS: [NamespaceKind: UInt64] = Dictionary(
+      uniqueKeysWithValues: NamespaceKind.allCases.enumerated().map { ($1, UInt64(10 + $0)) })
+    let host = ProcessFacts(hostPID: 1, namespaces: hostNS, hostname: "h", domainname: "(none)")
+    func box(_ name: String, uts: UInt64, hostname: String) -> BoxFacts {
+      var ns = hostNS
+      ns[.uts] = uts
+      return BoxFacts(
+        name: name, process: ProcessFacts(hostPID: 2, namespaces: ns, hostname: hostname, domainname: "(none)"))
+    }
+    var b = StateTreeBuilder()
+    let t1 = b.build(
+      KernelFacts(host: host, boxes: [box("web", uts: 98, hostname: "w"), box("db", uts: 99, hostname: "d")]))
+    #expect(t1.value(at: StatePath(keys: "db", "ns", "uts")) == .string("uts:2"))
+    // db renamed: only db's subtree is new, and the diff says so.
+    let t2 = b.build(
+      KernelFacts(host: host, boxes: [box("web", uts: 98, hostname: "w"), box("db", uts: 99, hostname: "x")]))
+    #expect(
+      StateDiff.between(t1, t2) == [
+        StateChange(path: StatePath(keys: "db", "hostname"), old: .string("d"), new: .string("x"))
+      ])
+    // db removed, then a box named db again whose namespace has the dead one's inode: a new label.
+    let t3 = b.build(KernelFacts(host: host, boxes: [box("web", uts: 98, hostname: "w")]))
+    let t4 = b.build(
+      KernelFacts(host: host, boxes: [box("web", uts: 98, hostname: "w"), box("db", uts: 99, hostname: "x")]))
+    #expect(t3.value(at: StatePath(keys: "db")) == nil)
+    #expect(t4.value(at: StatePath(keys: "db", "ns", "uts")) == .string("uts:3"))
+    #expect(t4.value(at: StatePath(keys: "web", "ns", "uts")) == .string("uts:1"))
+    #expect(StateDiff.between(t3, t4).map(\.path) == [StatePath(keys: "db")])
+    // web leaves uts 98 for a new one, and db then gets a namespace with the number 98: new labels.
+    let t5 = b.build(
+      KernelFacts(host: host, boxes: [box("web", uts: 97, hostname: "w"), box("db", uts: 99, hostname: "x")]))
+    let t6 = b.build(
+      KernelFacts(host: host, boxes: [box("web", uts: 97, hostname: "w"), box("db", uts: 98, hostname: "x")]))
+    #expect(t5.value(at: StatePath(keys: "web", "ns", "uts")) == .string("uts:4"))
+    #expect(t6.value(at: StatePath(keys: "db", "ns", "uts")) == .string("uts:5"))
+    #expect(t6.value(at: StatePath(keys: "web", "ns", "uts")) == .string("uts:4"))
+  }
 }
 
 @Suite struct NamesTests {

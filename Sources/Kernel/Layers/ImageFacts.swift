@@ -44,9 +44,18 @@ public struct FSFacts: Equatable, Sendable {
 
   /// Built from the layers' contents, the same way on both kernels.
   public init(layerNames: [String], upper: LayerContents, lowers: [LayerContents]) {
-    let all = [upper] + lowers
+    self.init(layerNames: layerNames, upper: upper, merged: Overlay.merged([upper] + lowers))
+  }
+
+  /// The same, from the lower layers' merged view made once (`MergedLowers`): for a kernel that
+  /// keeps it while the upper layer changes.
+  public init(layerNames: [String], upper: LayerContents, lowers: MergedLowers) {
+    self.init(layerNames: layerNames, upper: upper, merged: lowers.under(upper))
+  }
+
+  private init(layerNames: [String], upper: LayerContents, merged: [(path: String, layer: Int, entry: LayerEntry)]) {
     layers = layerNames
-    files = Overlay.merged(all).compactMap { item in
+    files = merged.compactMap { item in
       guard case .file = item.entry.kind else { return nil }
       return (item.path, item.layer == 0 ? "upper" : layerNames[item.layer - 1])
     }

@@ -81,15 +81,24 @@ enum DiffTable {
     return ns.entries.map { $0.1.unwrapped.stringValue ?? "" }.joined(separator: " ")
   }
 
-  /// Left-aligned columns, two spaces apart, indented by two.
+  /// Left-aligned columns, two spaces apart, indented by two. Widths count Characters, as a
+  /// terminal shows them; each cell is counted once (counting is the costly part, and a diff
+  /// table is printed after every step).
   static func table(_ rows: [[String]]) -> [String] {
-    let columns = rows.map(\.count).max() ?? 0
-    var widths = [Int](repeating: 0, count: columns)
-    for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
-    return rows.map { r in
+    let counts = rows.map { $0.map(\.count) }
+    var widths: [Int] = []
+    for r in counts {
+      for (i, n) in r.enumerated() {
+        if i == widths.count { widths.append(n) } else { widths[i] = max(widths[i], n) }
+      }
+    }
+    return zip(rows, counts).map { r, n in
       var line = " "
       for (i, cell) in r.enumerated() {
-        line += " " + (i == r.count - 1 ? cell : cell.padding(widths[i]) + " ")
+        line += " "
+        line += cell
+        // The last cell of a row is not padded: no trailing blanks.
+        if i < r.count - 1 { line += String(repeating: " ", count: widths[i] - n[i] + 1) }
       }
       return line
     }

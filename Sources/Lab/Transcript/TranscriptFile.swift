@@ -129,11 +129,24 @@ public struct TranscriptExpectedLine: Equatable, Sendable {
   /// diff and `--update` show the author's own pattern, `{{host:ORIG}}`, not a regex).
   public let text: String
   public let kind: Kind
+  /// The pattern's parts as they are compared (`TranscriptMatcher`): each literal piece with its
+  /// runs of spaces collapsed (`TranscriptNormalizer.literal`). Done once here, when the line is
+  /// read, rather than on every match: many lines are aligned tables, and collapsing them again
+  /// for every run of every step cost more than comparing them. Empty for `...`.
+  let comparableParts: [TranscriptPatternPart]
 
   public init(line: Int, text: String, kind: Kind) {
     self.line = line
     self.text = text
     self.kind = kind
+    guard case .pattern(let parts, _) = kind else {
+      comparableParts = []
+      return
+    }
+    comparableParts = parts.map { part in
+      guard case .literal(let literal) = part else { return part }
+      return .literal(TranscriptNormalizer.literal(literal))
+    }
   }
 }
 

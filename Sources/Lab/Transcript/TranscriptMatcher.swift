@@ -21,10 +21,11 @@ final class TranscriptMatcher {
   func match(_ expected: TranscriptExpectedLine, _ actual: String, _ bindings: TranscriptBindings)
     -> TranscriptBindings?
   {
-    guard case .pattern(let parts, _) = expected.kind else { return nil }
-    return match(parts, actual, bindings)
+    guard case .pattern = expected.kind else { return nil }
+    return match(expected.comparableParts, actual, bindings)
   }
 
+  /// `parts` are an expected line's `comparableParts`: literal pieces already collapsed.
   func match(_ parts: [TranscriptPatternPart], _ actual: String, _ bindings: TranscriptBindings) -> TranscriptBindings?
   {
     // Most expected lines are plain text, or text and captures bound already. Their regex would
@@ -71,8 +72,8 @@ final class TranscriptMatcher {
             break
           }
         }
-      case .pattern(let parts, let optional):
-        if j < actual.count, let b2 = match(parts, actual[j], b) {
+      case .pattern(_, let optional):
+        if j < actual.count, let b2 = match(expected[i].comparableParts, actual[j], b) {
           result = attempt(i + 1, j + 1, b2)
         }
         if result == nil, optional {
@@ -85,8 +86,9 @@ final class TranscriptMatcher {
     return attempt(0, 0, bindings)
   }
 
-  /// The regex source for a pattern under the current bindings, and the capture names the regex
-  /// will bind (in order). `c_NAME` group names keep captures apart from groups inside `{{re:}}`.
+  /// The regex source for a pattern (its comparable parts) under the current bindings, and the
+  /// capture names the regex will bind (in order). `c_NAME` group names keep captures apart from
+  /// groups inside `{{re:}}`.
   static func regexSource(_ parts: [TranscriptPatternPart], _ bindings: TranscriptBindings) -> (
     String, [(String, TranscriptClass)]
   ) {
@@ -95,7 +97,7 @@ final class TranscriptMatcher {
     for part in parts {
       switch part {
       case .literal(let text):
-        source += escape(TranscriptNormalizer.literal(text))
+        source += escape(text)
       case .token(.anyText):
         source += ".*?"
       case .token(.regex(let regex)):
@@ -123,7 +125,7 @@ final class TranscriptMatcher {
     var text = ""
     for part in parts {
       switch part {
-      case .literal(let literal): text += TranscriptNormalizer.literal(literal)
+      case .literal(let literal): text += literal
       case .token(.value(_, let name?)):
         guard let bound = bindings[name] else { return nil }
         text += bound.value
