@@ -312,6 +312,32 @@ static void case_run_true(int runs) {
   free(samples);
 }
 
+// ledger record: what boxwalk writes before it makes a directory that would outlive a crash of
+// the machine (notes/reliability.md R4): the ledger, a few hundred bytes, into a temporary file,
+// fsync(2), then rename(2) over the old one. On tmpfs the fsync is free; on a disk file system it
+// is a journal commit.
+static void case_ledger(int runs) {
+  char temporary[PATH_MAX], ledger[PATH_MAX];
+  snprintf(temporary, sizeof temporary, "%s/floor-ledger.tmp", scratch_dir);
+  snprintf(ledger, sizeof ledger, "%s/floor-ledger", scratch_dir);
+  static const char text[] =
+      "boxwalk-ledger 1 00000000-0000-0000-0000-000000000000 1234 5678\n"
+      "helper web 1235 5679\n"
+      "scratch web /run/boxwalk/1234-5678/boxes/web-overlay\n";
+  int64_t *samples = calloc(runs, sizeof *samples);
+  for (int i = 0; i < runs + 3; i++) {
+    int64_t start = now_ns();
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || write(fd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1) || fsync(fd) < 0) die("ledger");
+    close(fd);
+    if (rename(temporary, ledger) < 0) die("rename ledger");
+    if (i >= 3) samples[i - 3] = now_ns() - start;
+  }
+  unlink(ledger);
+  report("ledger record", samples, runs);
+  free(samples);
+}
+
 // rootfs busybox: the directories and the overlay mount in a child's own mount namespace (as
 // boxwalk-helper mounts it in the box's); the removal of the scratch directory (box rm) is timed
 // separately, in the parent, after the child's namespace (and with it the mount) is gone.
@@ -535,8 +561,11 @@ static void case_container(int runs) {
   free(samples);
 }
 
-// cgroup v1: create under pids and memory, set pids.max and memory.limit_in_bytes, move a
-// process in, remove (what `cgroup new`, `cgroup set` and teardown will do).
+// cgroup v1, as boxwalk's `cgroup new` does it on this hybrid host (strace of the REPL): in each
+// of the memory, pids, cpu, cpuacct and freezer hierarchies, mkdir the three levels
+// (boxwalk/SESSION/BOX here boxwalk-bench-floor-PID/s/b), then move the box's process in by
+// writing its pid to each cgroup.procs. `cgroup set pids.max 64` is one write. The removal
+// (rmdir deepest first, after the process is gone) is untimed.
 static int write_text(const char *path, const char *text) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -546,26 +575,53 @@ static int write_text(const char *path, const char *text) {
 }
 
 static void case_cgroup(int runs) {
-  char pids[PATH_MAX], memory[PATH_MAX], file[PATH_MAX + 32];
-  snprintf(pids, sizeof pids, "/sys/fs/cgroup/pids/boxwalk-bench-floor-%d", getpid());
-  snprintf(memory, sizeof memory, "/sys/fs/cgroup/memory/boxwalk-bench-floor-%d", getpid());
+  static const char *hierarchies[] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+  enum { H = 5 };
+  char top[H][128], session[H][128], box[H][128], file[5 * 128 + 32], pid[16];
+  for (int h = 0; h < H; h++) {
+    const char *d = "/sys/fs/cgroup";
+    snprintf(top[h], sizeof top[h], "%s/%s/boxwalk-bench-floor-%d", d, hierarchies[h], getpid());
+    snprintf(session[h], sizeof session[h], "%s/%s/boxwalk-bench-floor-%d/s", d, hierarchies[h], getpid());
+    snprintf(box[h], sizeof box[h], "%s/%s/boxwalk-bench-floor-%d/s/b", d, hierarchies[h], getpid());
+  }
   int64_t *make = calloc(runs, sizeof *make), *set = calloc(runs, sizeof *set);
   for (int i = 0; i < runs + 3; i++) {
+    // The box's process: a child that waits to be killed.
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+      pause();
+      _exit(0);
+    }
+    snprintf(pid, sizeof pid, "%d", child);
     int64_t start = now_ns();
-    if (mkdir(pids, 0755) < 0 || mkdir(memory, 0755) < 0) {
-      rmdir(pids);
-      printf("floor\tcgroup new\t-\t-\t-\t0\tnote=mkdir: %s\n", strerror(errno));
-      return;
+    int rc = 0;
+    for (int h = 0; h < H && rc == 0; h++) {
+      rc = mkdir(top[h], 0755) | mkdir(session[h], 0755) | mkdir(box[h], 0755);
+    }
+    for (int h = 0; h < H && rc == 0; h++) {
+      snprintf(file, sizeof file, "%s/cgroup.procs", box[h]);
+      rc = write_text(file, pid);
     }
     int64_t made = now_ns();
-    snprintf(file, sizeof file, "%s/pids.max", pids);
-    int rc = write_text(file, "64");
-    snprintf(file, sizeof file, "%s/memory.limit_in_bytes", memory);
-    rc |= write_text(file, "67108864");
+    snprintf(file, sizeof file, "%s/pids.max", box[1]);
+    if (rc == 0) rc = write_text(file, "64");
     int64_t limited = now_ns();
-    rmdir(pids);
-    rmdir(memory);
-    if (rc < 0) die("cgroup limit");
+    int failure = errno;
+    kill(child, SIGKILL);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+    }
+    for (int h = 0; h < H; h++) {
+      rmdir(box[h]);
+      rmdir(session[h]);
+      rmdir(top[h]);
+    }
+    if (rc != 0) {
+      printf("floor\tcgroup new\t-\t-\t-\t0\tnote=%s\n", strerror(failure));
+      free(make);
+      free(set);
+      return;
+    }
     if (i >= 3) {
       make[i - 3] = made - start;
       set[i - 3] = limited - made;
@@ -987,6 +1043,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(argv[1], "fs")) {
+    case_ledger(runs);
     case_rootfs(runs);
     case_container(runs);
     return 0;
@@ -1006,6 +1063,7 @@ int main(int argc, char **argv) {
                  (void *)(intptr_t)(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP));
   run_child_case("hostname", runs, do_unshare, set_hostname, (void *)(intptr_t)CLONE_NEWUTS);
   run_child_case("mount tmpfs", runs, unshare_mnt_private, mount_tmpfs, 0);
+  case_ledger(runs);
   case_rootfs(runs);
   run_child_case("mount bind / /", runs, setup_rootfs, bind_rootfs, 0);
   run_child_case("pivot-root", runs, setup_rootfs, pivot, 0);
