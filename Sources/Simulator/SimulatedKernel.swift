@@ -37,6 +37,10 @@ public final class SimulatedKernel: Kernel {
   /// Reads a host directory for `image import`. The simulator touches no files of its own: the
   /// CLI gives it a reader of the real directory, tests give it fixtures; without one, ENOENT.
   public var hostDirectoryReader: (@Sendable (String) -> Result<LayerContents, HostDirectoryError>)?
+  /// The last answer of facts(), until the next step or teardown. The simulated state changes
+  /// only there, so a second read in between (ping's verdict, then the Lab's read after the
+  /// step; `show` after `show`) is the same answer, built once.
+  private var factsMemo: KernelFacts?
 
   /// A rule for fault injection (STYLE 5): fail the next `count` steps of kind `stepKind`
   /// (`Step.kindName`, e.g. "sethostname"; "*" for any) with `errno`, changing nothing.
@@ -84,6 +88,7 @@ public final class SimulatedKernel: Kernel {
   // MARK: Kernel
 
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
+    factsMemo = nil
     try consumeFault(step)
     if let result = try performNet(step) { return result }
     if step.isImageStep { return try performImageStep(step) }
@@ -156,13 +161,17 @@ public final class SimulatedKernel: Kernel {
   }
 
   public func facts() throws(KernelError) -> KernelFacts {
-    KernelFacts(
+    if let factsMemo { return factsMemo }
+    let facts = KernelFacts(
       host: hostFacts(),
       boxes: boxes.map { BoxFacts(name: $0.name, process: boxFacts($0.name, $0.process)) },
       images: store.imageFacts, layers: store.layerFacts)
+    factsMemo = facts
+    return facts
   }
 
   public func teardown() {
+    factsMemo = nil
     tasks.removeAll()
     cgroups.removeAll()
     boxes.removeAll()
