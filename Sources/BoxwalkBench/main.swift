@@ -73,6 +73,10 @@ extension Substring {
 }
 
 func main() -> Int32 {
+  // Output piped into `head` must not kill the bench before its session's teardown (boxes,
+  // cgroups and the session directory): with SIGPIPE ignored, a write to a closed pipe fails with
+  // EPIPE instead, and the bench carries on to close the session.
+  signal(SIGPIPE, SIG_IGN)
   let words = Array(CommandLine.arguments.dropFirst())
   guard let mode = words.first else {
     say("usage: boxwalk-bench steps|reads|container|replay|session100|curriculum|process ...")
