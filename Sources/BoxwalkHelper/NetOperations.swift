@@ -61,6 +61,14 @@ enum NetOperations {
     return .ok([HelperWire.text(dump.text)])
   }
 
+  /// if_nametoindex(3): glibc asks the kernel with ioctl(SIOCGIFINDEX) on a socket, which answers
+  /// for the network namespace the socket was made in, this helper's. ENODEV: no such link here.
+  static func index(of name: String) -> HelperReply {
+    let index = if_nametoindex(name)
+    guard index != 0 else { return .err(errno: errno, call: "if_nametoindex", note: nil) }
+    return .ok([HelperWire.number(index)])
+  }
+
   /// One ICMP echo request over a raw socket (raw(7): the socket gets a copy of every ICMP packet
   /// that arrives in this namespace, so the reply is picked out by identifier, sequence and
   /// source), then up to `timeout` milliseconds for the reply. No reply is an answer too.

@@ -66,6 +66,9 @@
 //                                   table routes, and the namespace id it gives each process in
 //                                   PIDS (decimal, comma-separated, may be empty)
 //                                   -> ok TEXT (NetWire's Dump text lines) | err ERRNO CALL
+//     ifindex NAME                  if_nametoindex(3) in the helper's network namespace: the index
+//                                   RTM_NEWADDR and IFLA_MASTER name a link by
+//                                   -> ok INDEX | err ERRNO if_nametoindex
 //     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
 //                                   waiting up to TIMEOUT milliseconds for the reply
 //                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
@@ -167,6 +170,8 @@ package enum HelperRequest: Equatable, Sendable {
   case netlink([UInt8])
   /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
   case netdump(pids: [Int32])
+  /// if_nametoindex(3): the index of a link, by name, in the helper's network namespace.
+  case ifindex(name: String)
   /// One ICMP echo, and whether the reply came within the time.
   case echo(address: String, timeoutMilliseconds: Int32)
   /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
@@ -194,6 +199,7 @@ package enum HelperRequest: Equatable, Sendable {
     case .stress(let kind, let arg): [HelperWire.text("stress"), HelperWire.text(kind), HelperWire.number(arg)]
     case .netlink(let message): [HelperWire.text("netlink"), message]
     case .netdump(let pids): [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
+    case .ifindex(let name): [HelperWire.text("ifindex"), HelperWire.text(name)]
     case .echo(let address, let timeout): [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
     case .overlay(let target, let upper, let work, let lowers):
       [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
@@ -245,6 +251,7 @@ package enum HelperRequest: Equatable, Sendable {
       let pids = parts.compactMap { Int32($0) }
       guard pids.count == parts.count else { return nil }
       self = .netdump(pids: pids)
+    case ("ifindex", 1): self = .ifindex(name: HelperWire.string(args[0]))
     case ("echo", 2):
       guard let timeout = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .echo(address: HelperWire.string(args[0]), timeoutMilliseconds: timeout)

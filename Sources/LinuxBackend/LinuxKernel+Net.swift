@@ -204,12 +204,18 @@ extension LinuxKernel {
     return Dump(text: HelperWire.string(text))
   }
 
-  /// RTM_NEWADDR and IFLA_MASTER name links by index, which only the kernel knows.
+  /// RTM_NEWADDR and IFLA_MASTER name links by index, which only the kernel knows: the helper
+  /// asks with if_nametoindex(3) in its own network namespace, as the step's syscall line says.
   private func linkIndex(_ name: String, in helper: HelperProcess, step: Step) throws(KernelError) -> UInt32 {
-    guard let link = try dump(helper, step: step).links.first(where: { $0.name == name }), link.index > 0 else {
+    switch try call(helper, .ifindex(name: name), step: step) {
+    case .ok(let fields):
+      if let field = fields.first, let index = UInt32(HelperWire.string(field)), index > 0 { return index }
+      throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply from a helper")
+    case .err(let errno, _, _) where errno != ENODEV:
+      throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno), detail: "if_nametoindex(\"\(name)\")")
+    default:
       throw KernelError(step: step, call: Self.call(step, 0), errno: .ENODEV, detail: "no link named \(name)")
     }
-    return UInt32(link.index)
   }
 
   /// A veth whose other namespace died is on its way out: the kernel unregisters it from a work

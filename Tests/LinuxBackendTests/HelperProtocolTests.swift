@@ -13,7 +13,7 @@ import Testing
     .propagation(flag: 1 << 18), .pivot(rootfs: Array("/run/boxwalk/1-2/boxes/web-rootfs".utf8)),
     .chroot(rootfs: Array("/r".utf8)), .ipcnew(kind: "sem", key: -1),
     .netlink([0x10, 0x00, 0x00, 0x00, 0x12, 0x00, 0x01, 0x03]), .netdump(pids: []), .netdump(pids: [42, 4242]),
-    .echo(address: "10.0.0.1", timeoutMilliseconds: 300),
+    .ifindex(name: "eth0"), .echo(address: "10.0.0.1", timeoutMilliseconds: 300),
     .overlay(target: Array("/m".utf8), upper: Array("/u,x".utf8), work: Array("/w".utf8), lowers: [Array("/a:b".utf8), Array("/c".utf8)]),
   ]
 
