@@ -94,6 +94,7 @@ struct Report {
     out += header()
     out += targets()
     out += stepTable()
+    out += rootlessTable()
     out += readTable()
     out += containerTable()
     out += replTable()
@@ -293,6 +294,34 @@ struct Report {
     guard let container = median("floor", "container"), let read = median("floor", "read") else { return nil }
     let cgroup = (median("floor", "cgroup new") ?? 0) + (median("floor", "cgroup set") ?? 0)
     return container + cgroup + (median("floor", "ledger record") ?? 0) + Double(StepCases.container.count) * read
+  }
+
+  /// The same step kinds on the rootless backend, run as nobody, beside the real backend.
+  func rootlessTable() -> [String] {
+    let cases = StepCases.all.filter { row("rootless", $0.name) != nil }
+    guard !cases.isEmpty else { return [] }
+    var lines = [
+      "## The rootless backend",
+      "",
+      "The same lines run by an unprivileged user (nobody) on `--backend rootless`: every box joins",
+      "the session's own user namespace, held by an anchor helper. Cgroups, the lab's host side and",
+      "maps of IDs the user does not own need root and are refused there, so they are not measured.",
+      "",
+      "| step | rootless | perform / facts / Lab | real | rootless / real |",
+      "| --- | ---: | --- | ---: | ---: |",
+    ]
+    for c in cases {
+      guard let r = row("rootless", c.name), let m = r.median else {
+        lines.append("| \(c.name) | \(row("rootless", c.name)?.extra["note"] ?? "not measured") | | | |")
+        continue
+      }
+      let split = [r.extra["perform"], r.extra["facts"], r.extra["lab"]].map { $0.flatMap(Double.init).map(ms) ?? "-" }
+        .joined(separator: " / ")
+      let real = median("real", c.name)
+      lines.append(
+        "| \(c.name) | \(ms(m)) | \(split) | \(real.map(ms) ?? "-") | \(real.map { ratio(m / $0) } ?? "-") |")
+    }
+    return lines + [""]
   }
 
   func containerTable() -> [String] {

@@ -1,6 +1,6 @@
 // boxwalk-bench: the measuring half of bench/run (issue 10). Run by hand, never by CI or tests.
 //
-//   boxwalk-bench steps --backend real|sim [--runs N] [--only NAME,...] [--state-root DIR]
+//   boxwalk-bench steps --backend real|rootless|sim [--runs N] [--only NAME,...] [--state-root DIR]
 //   boxwalk-bench reads --backend real|sim [--runs N] [--state-root DIR]
 //   boxwalk-bench container [--runs N] [--state-root DIR] [--lines 'LINE;LINE;...' --name NAME]
 //   boxwalk-bench replay [--seconds S] [--rounds R] TRANSCRIPT...
@@ -52,6 +52,9 @@ struct Arguments {
 func makeKernel(_ backend: String?, stateRoot: String?) throws -> any Kernel {
   switch backend ?? "real" {
   case "sim": return SimulatedKernel()
+  // The rootless backend, for an unprivileged user (bench/run runs it as nobody): its state under
+  // $XDG_RUNTIME_DIR unless --state-root says otherwise, and a throwaway image store too.
+  case "rootless": return try LinuxKernel(stateRoot: stateRoot, ephemeralImages: true, rootless: true)
   // An image store of the session's own, removed with it: the cases commit images (bench-lower)
   // that must not stay in the learner's store at /var/lib/boxwalk.
   default: return try LinuxKernel(stateRoot: stateRoot ?? "/run/boxwalk", ephemeralImages: true)
