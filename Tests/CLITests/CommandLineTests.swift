@@ -32,6 +32,12 @@ import Testing
     environment["BOXWALK_HOME"] = home
     for (k, v) in env { environment[k] = v }
     p.environment = environment
+    return try run(p, input: input)
+  }
+
+  /// Starts `p` with `input` on its stdin (then closed), and waits for it: its exit status, and
+  /// stdout and stderr together as one text.
+  static func run(_ p: Process, input: String) throws -> Run {
     let stdin = Pipe()
     let stdout = Pipe()
     p.standardInput = stdin

@@ -49,17 +49,7 @@ struct RootlessBackendTests {
         "XDG_RUNTIME_DIR": path, "NO_COLOR": "1",
       ]
       p.currentDirectoryURL = URL(fileURLWithPath: path)
-      let stdin = Pipe()
-      let stdout = Pipe()
-      p.standardInput = stdin
-      p.standardOutput = stdout
-      p.standardError = stdout
-      try p.run()
-      stdin.fileHandleForWriting.write(Data(input.utf8))
-      try stdin.fileHandleForWriting.close()
-      let data = stdout.fileHandleForReading.readDataToEndOfFile()
-      p.waitUntilExit()
-      return CommandLineTests.Run(status: p.terminationStatus, out: String(decoding: data, as: UTF8.self))
+      return try CommandLineTests.run(p, input: input)
     }
   }
 
