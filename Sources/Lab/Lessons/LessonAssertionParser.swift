@@ -22,24 +22,8 @@ struct LessonAssertionParser {
     let column = start + 1
 
     // PATH: up to the first space outside a quoted key (`web.mounts["/my dir"]` has one inside).
-    var i = 0
-    var inQuotes = false
-    while i < body.count {
-      let c = body[i]
-      if inQuotes {
-        if c == "\\" {
-          i += 1
-        } else if c == "\"" {
-          inQuotes = false
-        }
-      } else if c == "\"" {
-        inQuotes = true
-      } else if c == " " {
-        break
-      }
-      i += 1
-    }
-    let pathText = String(String.UnicodeScalarView(body[..<min(i, body.count)]))
+    var i = Self.firstUnquoted(body, from: 0) { body[$0] == " " }
+    let pathText = String(String.UnicodeScalarView(body[..<i]))
     let statePath = try parsePath(pathText, column: column)
 
     // OP
@@ -98,6 +82,23 @@ struct LessonAssertionParser {
   /// Finds `  ! message`: a `!` outside quotes, after a space and followed by a space or the end
   /// (so `!=` is never mistaken for it). Returns where the assertion ends and the message.
   private func splitMessage(_ s: [Unicode.Scalar], from start: Int) throws(LessonParseError) -> (Int, String?) {
+    let i = Self.firstUnquoted(s, from: start) { i in
+      s[i] == "!" && i > start && s[i - 1] == " " && (i + 1 == s.count || s[i + 1] == " ")
+    }
+    guard i < s.count else { return (s.count, nil) }
+    var m = i + 1
+    while m < s.count, s[m] == " " { m += 1 }
+    var e = s.count
+    while e > m, s[e - 1] == " " { e -= 1 }
+    guard m < e else {
+      throw error(i + 1, "the message after ! is empty", fix: "say what the learner should do, or remove the !")
+    }
+    return (i, String(String.UnicodeScalarView(s[m..<e])))
+  }
+
+  /// The first index at or after `start` where `stop` holds, skipping everything inside double
+  /// quotes (where a backslash escapes the next character); `s.count` if there is none.
+  private static func firstUnquoted(_ s: [Unicode.Scalar], from start: Int, where stop: (Int) -> Bool) -> Int {
     var inQuotes = false
     var i = start
     while i < s.count {
@@ -110,19 +111,12 @@ struct LessonAssertionParser {
         }
       } else if c == "\"" {
         inQuotes = true
-      } else if c == "!", i > start, s[i - 1] == " ", i + 1 == s.count || s[i + 1] == " " {
-        var m = i + 1
-        while m < s.count, s[m] == " " { m += 1 }
-        var e = s.count
-        while e > m, s[e - 1] == " " { e -= 1 }
-        guard m < e else {
-          throw error(i + 1, "the message after ! is empty", fix: "say what the learner should do, or remove the !")
-        }
-        return (i, String(String.UnicodeScalarView(s[m..<e])))
+      } else if stop(i) {
+        return i
       }
       i += 1
     }
-    return (s.count, nil)
+    return s.count
   }
 
   private func parsePath(_ text: String, column: Int) throws(LessonParseError) -> StatePath {
