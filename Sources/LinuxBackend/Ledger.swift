@@ -28,7 +28,8 @@ package struct Ledger: Equatable, Sendable {
     /// A boxwalk-helper process holding a box's namespaces, or (box "host", a name no box can
     /// have) the network namespace of the lab's host side.
     case helper(box: String, pid: Int32, startTime: UInt64)
-    /// A directory tree boxwalk made inside the session directory (a box's root filesystem copy).
+    /// A directory tree boxwalk made inside the session directory (a box's overlay directories,
+    /// or a throwaway image store).
     case scratch(box: String, path: String)
     /// A System V IPC object made in the host's IPC namespace (KIND mq, shm or sem): removed at
     /// teardown, since it would outlive the session.

@@ -67,15 +67,16 @@ public final class LinuxKernel: Kernel {
   /// A box's root and mounts, as the steps made them (the kernel's mountinfo confirms them).
   struct BoxState {
     var root = RootFacts.host
-    /// The host path of the box's root filesystem copy.
-    var rootfsPath: String?
-    /// Mounts made by `mount`, oldest first: in the root filesystem copy (`inRootfs`) or in the
+    /// Mounts made by `mount`, oldest first: in the root filesystem (`inRootfs`) or in the
     /// host's tree, by path inside that tree.
     var mounts: [(inRootfs: Bool, request: MountRequest)] = []
-    /// Whether paths given by the learner are in the root filesystem copy.
+    /// Whether paths given by the learner are in the root filesystem.
     var inRootfs: Bool { root != .host }
-    /// When the root filesystem is an overlay: its layers and directories (LinuxKernel+Layers).
+    /// The box's root filesystem (`overlay` or `rootfs`): its layers and directories
+    /// (LinuxKernel+Layers).
     var overlay: OverlayState?
+    /// The host path where the root filesystem is mounted, in the box's mount namespace.
+    var rootfsPath: String? { overlay?.merged }
     /// The owner of each namespace the box was last seen in, with that namespace's inode (see
     /// `owners`).
     var owners: [NamespaceKind: (inode: UInt64, owner: UInt64)] = [:]
@@ -158,10 +159,6 @@ public final class LinuxKernel: Kernel {
         // The overlay died with the box's mount namespace; its upper, work and mount
         // directories (one scratch directory) can go now.
         dropScratch(box, Overlay.parent(of: overlay.upper))
-      } else if let scratch = boxState[box]?.rootfsPath {
-        // The box's mounts died with its mount namespace; its files can go now.
-        FileTree.remove(scratch)
-        session?.forget { $0 == .scratch(box: box, path: scratch) }
       }
       boxState[box] = nil
       settleNetwork()

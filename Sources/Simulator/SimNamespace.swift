@@ -47,7 +47,7 @@ enum SimRoot: Equatable, Hashable {
   case rootfs(Int)
 }
 
-/// Where a box's root is (see RootFacts), with the id of its root filesystem copy.
+/// Where a box's root is (see RootFacts), with the id of its root filesystem.
 enum SimRootState: Equatable {
   case host
   case prepared(image: String, id: Int)

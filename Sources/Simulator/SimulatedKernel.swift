@@ -25,7 +25,7 @@ public final class SimulatedKernel: Kernel {
   private var faults: [Fault] = []
   /// Images, layers and registries (SimulatedKernel+Layers.swift).
   var store = SimImageStore()
-  /// Box root filesystems by id: overlays and rootfs copies.
+  /// Box root filesystems (overlays) by id.
   var filesystems: [Int: SimFilesystem] = [:]
   /// The last FSFacts built for each filesystem, with what they were built from: the merged view
   /// only changes when the upper layer or the stack does (a layer's contents never change once
@@ -175,7 +175,7 @@ public final class SimulatedKernel: Kernel {
     tasks.removeAll()
     cgroups.removeAll()
     boxes.removeAll()
-    // The box scratch (upper layers, rootfs copies) goes; the image store and registries stay.
+    // The box scratch (upper layers) goes; the image store and registries stay.
     filesystems.removeAll()
     fsFactsCache.removeAll()
     // Objects boxwalk made in the host's IPC namespace are removed at teardown (IPC_RMID).

@@ -164,11 +164,6 @@ extension Session {
     try arity("which", args, 1)
     let box = try fileBox("which")
     let path = try checkPath(args[0])
-    guard tree.value(at: StatePath(keys: box, "fs")) != nil else {
-      throw LabError(
-        "\(box)'s root filesystem is a plain copy, not layers: every file in it is its own",
-        [("fix", "overlay IMAGE in a fresh box shows where each file comes from"), LabError.unchanged])
-    }
     let found: (layer: String, kind: LayerEntryKind)
     do {
       found = try kernel.origin(box: box, path: path)
@@ -243,11 +238,6 @@ extension Session {
     try arity("commit", args, 1)
     let box = try fileBox("commit")
     let image = try newImageName(args[0])
-    guard tree.value(at: StatePath(keys: box, "fs")) != nil else {
-      throw LabError(
-        "\(box)'s root filesystem is a plain copy: there is no upper layer to commit",
-        [("fix", "overlay IMAGE gives a box layers"), LabError.unchanged])
-    }
     try runStep(.commit(box: box, image: image), input: line, into: &out)
   }
 

@@ -117,7 +117,6 @@ extension LinuxKernel {
       throw error
     }
     boxState[box]?.overlay = state
-    boxState[box]?.rootfsPath = state.merged
     boxState[box]?.root = .prepared(image: RootFacts.overlayText(names))
     boxState[box]?.mounts.append((true, .overlay))
   }
