@@ -155,12 +155,7 @@ extension LinuxKernel {
   private func call(_ helper: HelperProcess, _ request: HelperRequest, step: Step, failOnErr: Bool = false)
     throws(KernelError) -> HelperReply
   {
-    let reply: HelperReply
-    do {
-      reply = try helper.call(request)
-    } catch {
-      throw helperError(error, helper: helper, step: step)
-    }
+    let reply = try exchange(helper, request, step: step)
     switch reply {
     case .ok: return reply
     case .err where !failOnErr: return reply
@@ -178,19 +173,11 @@ extension LinuxKernel {
   }
 
   private func dump(_ helper: HelperProcess, pids: [Int32] = [], step: Step?) throws(KernelError) -> Dump {
-    try dumpReply(helper, step: step) { () throws(HelperProcess.Failure) in try helper.call(.netdump(pids: pids)) }
+    try dump(of: helper, from: try exchange(helper, .netdump(pids: pids), step: step), step: step)
   }
 
-  /// The dump in the helper's answer to `netdump`, which `ask` sends (or has sent) and reads.
-  func dumpReply(_ helper: HelperProcess, step: Step?, _ ask: () throws(HelperProcess.Failure) -> HelperReply)
-    throws(KernelError) -> Dump
-  {
-    let reply: HelperReply
-    do {
-      reply = try ask()
-    } catch {
-      throw helperError(error, helper: helper, step: step)
-    }
+  /// The dump in `helper`'s reply to `netdump`.
+  func dump(of helper: HelperProcess, from reply: HelperReply, step: Step?) throws(KernelError) -> Dump {
     guard case .ok(let fields) = reply, let text = fields.first else {
       if case .err(let errno, let call, let note) = reply {
         throw KernelError(

@@ -127,12 +127,7 @@ extension LinuxKernel {
   func joinSessionUserNamespace(_ helper: HelperProcess, step: Step) throws(KernelError) {
     let anchor = try ensureAnchor(step: step)
     let path = "\(procfs.root)/\(anchor.pid)/ns/user"
-    let reply: HelperReply
-    do {
-      reply = try helper.call(.setns(path: Array(path.utf8), nstype: UInt32(BW_CLONE_NEWUSER)))
-    } catch {
-      throw helperError(error, helper: helper, step: step)
-    }
+    let reply = try exchange(helper, .setns(path: Array(path.utf8), nstype: UInt32(BW_CLONE_NEWUSER)), step: step)
     if case .err(let errno, let call, _) = reply {
       throw KernelError(
         step: step, call: call + "(\(path), CLONE_NEWUSER)", errno: Errno(rawValue: errno),

@@ -501,12 +501,7 @@ public final class LinuxKernel: Kernel {
     throws(KernelError) -> HelperReply
   {
     guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
-    let reply: HelperReply
-    do {
-      reply = try helper.call(request)
-    } catch {
-      throw helperError(error, helper: helper, step: step)
-    }
+    let reply = try exchange(helper, request, step: step)
     switch reply {
     case .ok: return reply
     case .started where streaming: return reply
@@ -573,6 +568,32 @@ public final class LinuxKernel: Kernel {
     }
   }
 
+  /// One request to a helper and its reply. A helper that is gone or says something out of
+  /// protocol becomes the KernelError `helperError` describes; what an `err` reply means is the
+  /// caller's to say.
+  func exchange(_ helper: HelperProcess, _ request: HelperRequest, step: Step?) throws(KernelError) -> HelperReply {
+    try post(helper, request, step: step)
+    return try collect(helper, step: step)
+  }
+
+  /// The two halves of `exchange`, for requests sent to several helpers before any reply is read
+  /// (facts()): the helper answers in the order asked.
+  func post(_ helper: HelperProcess, _ request: HelperRequest, step: Step?) throws(KernelError) {
+    do {
+      try helper.send(request)
+    } catch {
+      throw helperError(error, helper: helper, step: step)
+    }
+  }
+
+  func collect(_ helper: HelperProcess, step: Step?) throws(KernelError) -> HelperReply {
+    do {
+      return try helper.reply()
+    } catch {
+      throw helperError(error, helper: helper, step: step)
+    }
+  }
+
   func helperError(_ failure: HelperProcess.Failure, helper: HelperProcess, step: Step?) -> KernelError {
     let call = step.map { Self.call($0, 0) } ?? "uname()"
     switch failure {
@@ -631,13 +652,11 @@ public final class LinuxKernel: Kernel {
     var asked: [HelperProcess] = []
     do throws(KernelError) {
       for helper in helpers {
-        do { try helper.send(.facts) } catch { throw helperError(error, helper: helper, step: nil) }
+        try post(helper, .facts, step: nil)
         asked.append(helper)
       }
       for member in network.members {
-        do { try member.helper.send(.netdump(pids: network.others(than: member))) } catch {
-          throw helperError(error, helper: member.helper, step: nil)
-        }
+        try post(member.helper, .netdump(pids: network.others(than: member)), step: nil)
         asked.append(member.helper)
       }
       for (i, helper) in helpers.enumerated() {
@@ -663,8 +682,8 @@ public final class LinuxKernel: Kernel {
     var failure: KernelError?
     for (i, helper) in helpers.enumerated() {
       let reply: HelperReply
-      do { reply = try helper.reply() } catch {
-        failure = failure ?? helperError(error, helper: helper, step: nil)
+      do throws(KernelError) { reply = try collect(helper, step: nil) } catch {
+        failure = failure ?? error
         continue
       }
       guard case .ok(let fields) = reply, fields.count == 4 else {
@@ -693,7 +712,7 @@ public final class LinuxKernel: Kernel {
     var dumps: [Dump] = []
     for member in network.members {
       do throws(KernelError) {
-        dumps.append(try dumpReply(member.helper, step: nil) { () throws(HelperProcess.Failure) in try member.helper.reply() })
+        dumps.append(try dump(of: member.helper, from: try collect(member.helper, step: nil), step: nil))
       } catch {
         failure = failure ?? error
       }
