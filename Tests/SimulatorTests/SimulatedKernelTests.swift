@@ -12,15 +12,6 @@ import Testing
     return k
   }
 
-  func errno(_ k: SimulatedKernel, _ step: Step) -> Errno? {
-    do {
-      try k.perform(step)
-      return nil
-    } catch {
-      return error.errno
-    }
-  }
-
   @Test func aNewBoxSharesEveryHostNamespace() throws {
     let f = try kernel(.boxNew(box: "web")).facts()
     #expect(f.box("web")?.process.namespaces == f.host.namespaces)

@@ -25,15 +25,6 @@ import Testing
     return k
   }
 
-  func errno(_ k: SimulatedKernel, _ step: Step) -> Errno? {
-    do {
-      try k.perform(step)
-      return nil
-    } catch {
-      return error.errno
-    }
-  }
-
   func routes(_ k: SimulatedKernel, _ box: String?) throws -> [String] {
     let f = try k.facts()
     let net = box.flatMap { f.box($0)?.process.net } ?? f.host.net
