@@ -24,14 +24,4 @@ public struct Labeler: Sendable {
   public mutating func forget(_ kind: NamespaceKind, _ inode: UInt64) {
     labels[kind]?[inode] = nil
   }
-
-  /// Forget every namespace not in `seen` (they died; their inode may be reused).
-  public mutating func retain(only seen: [NamespaceKind: Set<UInt64>]) {
-    for kind in NamespaceKind.allCases {
-      guard let known = labels[kind] else { continue }
-      let keep = seen[kind] ?? []
-      // Usually nothing died: remove in place rather than build a filtered copy every time.
-      for inode in known.keys where !keep.contains(inode) { labels[kind]?[inode] = nil }
-    }
-  }
 }

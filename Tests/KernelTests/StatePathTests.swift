@@ -118,7 +118,7 @@ import Testing
     #expect(l.label(.uts, 100) == "uts:0")
     #expect(l.label(.ipc, 300) == "ipc:0")
     // uts 200 dies; the kernel may hand its inode to a new namespace, which must get a new label.
-    l.retain(only: [.uts: [100], .ipc: [300]])
+    l.forget(.uts, 200)
     #expect(l.label(.uts, 200) == "uts:2")
   }
 
