@@ -23,8 +23,8 @@
 // (signal-safety(7)) so this stays correct if that ever changes. Report: first our own PID as the
 // box sees it, then, only if something fails, the errno. A pipe that closes after the PID means
 // execve(2) succeeded (the pipe is close-on-exec).
-static void bw_box_child(const char *path, char *const argv[], char *const envp[], int out_fd,
-                         int sync_fd, pid_t parent) {
+static void bw_box_child(const char *path, char *const argv[], char *const envp[], int null_fd,
+                         int out_fd, int sync_fd, pid_t parent) {
   pid_t self = getpid();
   (void)write(sync_fd, &self, sizeof self);
   int err = 0;
@@ -39,12 +39,9 @@ static void bw_box_child(const char *path, char *const argv[], char *const envp[
   // No new privileges: a setuid binary run in the box does not become root on exec.
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) goto fail;
   if (setpgid(0, 0) < 0) goto fail;
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd >= 0) {
-    if (dup2(null_fd, 0) < 0) goto fail;
-  } else {
-    close(0);  // a root filesystem without /dev/null: no stdin at all
-  }
+  // stdin: the helper's /dev/null, opened before any pivot_root(2) or chroot(2). Opening it here
+  // would fail in a root filesystem without /dev (busybox's layer has none).
+  if (dup2(null_fd, 0) < 0) goto fail;
   if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) goto fail;
   // Every other descriptor closes at exec: nothing of the helper (or the host) crosses (R7).
   if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) goto fail;
@@ -59,8 +56,8 @@ fail:
   _exit(127);
 }
 
-int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[], int out_fd,
-                         struct bw_box_child *child) {
+int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[], int null_fd,
+                         int out_fd, struct bw_box_child *child) {
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) < 0) return -1;
   pid_t parent = getpid();
@@ -74,7 +71,7 @@ int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[
   }
   if (pid == 0) {
     close(sync[0]);
-    bw_box_child(path, argv, envp, out_fd, sync[1], parent);
+    bw_box_child(path, argv, envp, null_fd, out_fd, sync[1], parent);
   }
   close(sync[1]);
   pid_t box_pid = 0;
@@ -211,4 +208,21 @@ int bw_is_mount_point(const char *path) {
     return -1;
   }
   return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) ? 1 : 0;
+}
+
+#include <sys/signalfd.h>
+
+int bw_child_events_open(void) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  // Blocked, SIGCHLD stays pending instead of being delivered (and, with the default action,
+  // ignored): the signalfd reports it. Box programs get an empty mask back before execve.
+  if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0) return -1;
+  return signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void bw_child_events_drain(int fd) {
+  struct signalfd_siginfo info;
+  while (read(fd, &info, sizeof info) == (ssize_t)sizeof info) {}
 }
