@@ -184,6 +184,13 @@ public enum LedgerCleanup {
       }
     }
     if keep { return lines }
+    if ledger == nil, boxScratchExists(path) {
+      // No ledger says which scratch directories the session made (it died while making its
+      // ledger, or an older boxwalk deleted the ledger on a signal). Box scratch lives only in
+      // the session's own boxes/ directory, so that whole directory is the session's to remove.
+      FileTree.remove(path + "/boxes")
+      lines.append("  removed the scratch files under \(path)/boxes (no ledger recorded them)")
+    }
     unlink(path + "/" + Ledger.fileName + ".tmp")
     unlink(path + "/" + Ledger.fileName)
     // The directory the scratch records were in (SessionDirectory makes it); only if empty.
@@ -197,6 +204,11 @@ public enum LedgerCleanup {
       lines.append("  could not remove \(path): rmdir: \(why)")
     }
     return lines
+  }
+
+  private static func boxScratchExists(_ session: String) -> Bool {
+    var info = stat()
+    return lstat(session + "/boxes", &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
   }
 
   /// Kill a recorded helper if, and only if, it is still that helper. pidfd_open(2) pins the

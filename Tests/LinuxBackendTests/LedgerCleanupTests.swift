@@ -83,6 +83,24 @@ import Testing
     #expect(root.entries() == ["99999998-1", "photos"])
   }
 
+  /// A dead session whose ledger is gone (an older boxwalk deleted it on SIGTERM) but whose box
+  /// scratch is still there: the scratch lives only under the session's boxes/, so cleanup
+  /// removes it and the session directory. It refused with ENOTEMPTY before.
+  @Test func aDeadSessionWithoutItsLedgerLosesItsBoxScratch() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    try root.write("99999996-1/boxes/web-overlay/upper/etc/motd", "hi")
+    try root.write("99999996-1/boxes/web-overlay/work/work/.keep", "")
+    // Something else in a dead session's directory is not boxwalk's: it stays, and so does the
+    // directory holding it.
+    try root.write("99999995-1/boxes/web-overlay/upper/x", "")
+    try root.write("99999995-1/notes.txt", "mine")
+    let lines = LedgerCleanup.run(stateRoot: root.path)
+    #expect(lines.contains { $0.contains("removed \(root.path)/99999996-1") }, "\(lines)")
+    #expect(root.entries() == ["99999995-1"])
+    #expect(root.entries("/99999995-1") == ["notes.txt"])
+  }
+
   @Test func aMissingStateRootIsNothingToDo() {
     #expect(LedgerCleanup.run(stateRoot: "/tmp/boxwalk-test-does-not-exist-\(getpid())") == [])
   }
