@@ -13,6 +13,11 @@ public protocol Kernel: AnyObject {
   /// Kill every box and remove every host-side object. Safe to call twice.
   func teardown()
 
+  /// What happened outside any step since the last call, each said once: on the real kernel, a
+  /// helper that died (killed from outside, or by the OOM killer) and what that took with it,
+  /// with the command that recovers. The kernel has already forgotten what died.
+  func takeNotices() -> [String]
+
   /// File commands that only read (SPEC §3, `cat`, `ls`, `which`): paths inside the box's root
   /// filesystem, resolved as the box would, following no symbolic link.
   func readFile(box: String, path: String) throws(KernelError) -> [UInt8]
@@ -22,6 +27,9 @@ public protocol Kernel: AnyObject {
 }
 
 extension Kernel {
+  /// The simulator's processes die only by the learner's steps: nothing to report.
+  public func takeNotices() -> [String] { [] }
+
   /// A kernel without layers (a test double) answers ENOSYS.
   public func readFile(box: String, path: String) throws(KernelError) -> [UInt8] {
     throw KernelError(call: FileCalls.read(box, path), errno: .ENOSYS)

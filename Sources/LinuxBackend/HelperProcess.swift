@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import Kernel
 
 /// One running boxwalk-helper and boxwalk's end of its socket.
 final class HelperProcess {
@@ -145,6 +146,22 @@ final class HelperProcess {
     guard !reaped else { return }
     bw_emergency_remove_pid(pid)
     Glibc.kill(pid, SIGKILL)
+  }
+
+  /// If the helper has exited on its own (killed from outside, or by the OOM killer), reaps it
+  /// (waitpid(2) with WNOHANG) and says how it ended; nil while it runs.
+  func exitedOnItsOwn() -> String? {
+    guard !reaped else { return nil }
+    var status: Int32 = 0
+    var rc: pid_t
+    repeat { rc = waitpid(pid, &status, WNOHANG) } while rc < 0 && errno == EINTR
+    guard rc == pid else { return nil }
+    reaped = true
+    bw_emergency_remove_pid(pid)
+    close(fd)
+    fd = -1
+    let signal = status & 0x7f
+    return signal == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by \(signalName(signal))"
   }
 
   /// waitpid(2) for the helper, and close our end of the socket. Idempotent.

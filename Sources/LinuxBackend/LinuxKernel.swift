@@ -148,20 +148,7 @@ public final class LinuxKernel: Kernel {
       boxState[box] = BoxState()
     case .boxRemove(let box):
       guard let index = helpers.firstIndex(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
-      let helper = helpers.remove(at: index)
-      helper.kill()
-      session?.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
-      if let cgroup = cgroupOf.removeValue(forKey: box), let driver = cgroupDriver {
-        // Kill by cgroup, then remove it depth first (R3); "already gone" counts as done.
-        _ = try? driver.teardown(cgroup)
-      }
-      if let overlay = boxState[box]?.overlay {
-        // The overlay died with the box's mount namespace; its upper, work and mount
-        // directories (one scratch directory) can go now.
-        dropScratch(box, Overlay.parent(of: overlay.upper))
-      }
-      boxState[box] = nil
-      settleNetwork()
+      forget(helpers.remove(at: index))
     case .unshare(let box, let kinds):
       let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
       try ask(box, .unshare(flags: flags), step: step)
@@ -598,9 +585,12 @@ public final class LinuxKernel: Kernel {
     let call = step.map { Self.call($0, 0) } ?? "uname()"
     switch failure {
     case .gone:
-      return KernelError(
-        step: step, call: call, errno: .ECONNRESET,
-        detail: "the helper for \(helper.box) is gone (killed or crashed); remove the box with `box rm \(helper.box)`")
+      // The next command reports the death and forgets what died (takeNotices).
+      let detail =
+        helper === hostNetwork
+        ? "the helper of the lab network's host side is gone (killed or crashed); the next net command makes a new one"
+        : "the helper for \(helper.box) is gone (killed or crashed); box new \(helper.box) starts the box again"
+      return KernelError(step: step, call: call, errno: .ECONNRESET, detail: detail)
     case .system(let error):
       return KernelError(
         step: step, call: call, errno: Errno(rawValue: error.errno),
@@ -610,6 +600,50 @@ public final class LinuxKernel: Kernel {
     case .spawn(_, let errno), .refused(let errno, _):
       return KernelError(step: step, call: call, errno: Errno(rawValue: errno))
     }
+  }
+
+  /// Kills a box's helper (if it still runs) and removes what the box had on the host: its
+  /// ledger record, cgroup and scratch directories.
+  private func forget(_ helper: HelperProcess) {
+    let box = helper.box
+    helper.kill()
+    session?.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
+    if let cgroup = cgroupOf.removeValue(forKey: box), let driver = cgroupDriver {
+      // Kill by cgroup, then remove it depth first (R3); "already gone" counts as done.
+      _ = try? driver.teardown(cgroup)
+    }
+    if let overlay = boxState[box]?.overlay {
+      // The overlay died with the box's mount namespace; its upper, work and mount
+      // directories (one scratch directory) can go now.
+      dropScratch(box, Overlay.parent(of: overlay.upper))
+    }
+    boxState[box] = nil
+    settleNetwork()
+  }
+
+  /// Helpers that died outside any step: killed from outside (kill(1), the OOM killer). The box
+  /// cannot come back (its namespaces died with the helper, and with them its processes and
+  /// mounts), so it is forgotten as `box rm` would, and said once. A dead host-side helper took
+  /// the lab's bridges and host veth ends with its network namespace; the next net command makes
+  /// a new host side.
+  public func takeNotices() -> [String] {
+    var notes: [String] = []
+    for helper in helpers {
+      guard let how = helper.exitedOnItsOwn() else { continue }
+      helpers.removeAll { $0 === helper }
+      forget(helper)
+      notes.append(
+        "box \(helper.box) is gone: its helper (the process holding its namespaces) \(how), and its namespaces, "
+          + "processes and mounts died with it; box new \(helper.box) starts it again")
+    }
+    if let host = hostNetwork, let how = host.exitedOnItsOwn() {
+      hostNetwork = nil
+      session?.forget { $0 == .helper(box: host.box, pid: host.pid, startTime: host.startTime) }
+      notes.append(
+        "the lab network's host side is gone: its helper \(how), and its bridges and host veth ends died with its "
+          + "network namespace; the next net command makes a new host side")
+    }
+    return notes
   }
 
   // MARK: - Facts

@@ -44,6 +44,13 @@ public final class Session: TranscriptSession {
   public func execute(_ line: String) -> [String] {
     let prompt = self.prompt
     var out = Output()
+    // Something died outside any step (a helper killed from outside): say so once, first.
+    let notices = kernel.takeNotices()
+    if !notices.isEmpty {
+      out.lines += notices.map { "note: " + $0 }
+      _ = try? refresh()
+      if let box = current, !boxNames.contains(box) { current = nil }
+    }
     do {
       let words: [String]
       do {
