@@ -64,12 +64,31 @@ public final class LinuxKernel: Kernel {
   private var hostNamespaces: [NamespaceKind: UInt64]?
   private var hostUser: UserFacts?
 
-  /// A box's root and mounts, as the steps made them (the kernel's mountinfo confirms them).
+  /// A mount a step made, in the mount namespace it was made in: in the root filesystem
+  /// (`inRootfs`) or in the host's tree, by path inside that tree.
+  struct MountRecord {
+    var namespace: UInt64
+    var inRootfs: Bool
+    var request: MountRequest
+  }
+  /// Every mount the steps made, oldest first (the kernel's mountinfo confirms each). Kept by
+  /// mount namespace, not by box: a box that joins another's namespace sees its mounts, and a
+  /// umount by either is gone for both (mount_namespaces(7)).
+  var mountLog: [MountRecord] = []
+
+  /// The inode of the mount namespace `box` is in now.
+  func mountNamespace(_ box: String, step: Step) throws(KernelError) -> UInt64 {
+    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+    do {
+      return try procfs.namespaceInode(pid: String(helper.pid), shown: "<\(box)>", kind: .mnt)
+    } catch {
+      throw KernelError(step: step, call: error.call, errno: Errno(rawValue: error.errno))
+    }
+  }
+
+  /// A box's root, as the steps made it.
   struct BoxState {
     var root = RootFacts.host
-    /// Mounts made by `mount`, oldest first: in the root filesystem (`inRootfs`) or in the
-    /// host's tree, by path inside that tree.
-    var mounts: [(inRootfs: Bool, request: MountRequest)] = []
     /// Whether paths given by the learner are in the root filesystem.
     var inRootfs: Bool { root != .host }
     /// The box's root filesystem (`overlay` or `rootfs`): its layers and directories
@@ -151,7 +170,13 @@ public final class LinuxKernel: Kernel {
       forget(helpers.remove(at: index))
     case .unshare(let box, let kinds):
       let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
+      let before = kinds.contains(.mnt) ? try mountNamespace(box, step: step) : nil
       try ask(box, .unshare(flags: flags), step: step)
+      if let before {
+        // unshare(CLONE_NEWNS) copies the mount table: the new namespace has what the old one had.
+        let after = try mountNamespace(box, step: step)
+        mountLog += mountLog.filter { $0.namespace == before }.map { MountRecord(namespace: after, inRootfs: $0.inRootfs, request: $0.request) }
+      }
       if kinds.contains(.net) { settleNetwork() }
     case .join(let box, let kind, let target):
       guard let holder = helpers.first(where: { $0.box == target }) else { throw noSuchBox(target, step: step) }
@@ -182,12 +207,15 @@ public final class LinuxKernel: Kernel {
         throw backend == .rootless ? Self.rootlessMountHint(error, fstype: kind) : error
       }
       let inRootfs = boxState[box]?.inRootfs ?? false
-      boxState[box]?.mounts.append((inRootfs, request))
+      mountLog.append(MountRecord(namespace: try mountNamespace(box, step: step), inRootfs: inRootfs, request: request))
     case .umount(let box, let path):
       try ask(box, .umount(Array(try hostPath(box, path, step: step).utf8)), step: step)
       let inRootfs = boxState[box]?.inRootfs ?? false
-      if let i = boxState[box]?.mounts.lastIndex(where: { $0.inRootfs == inRootfs && $0.request.target == path }) {
-        boxState[box]?.mounts.remove(at: i)
+      let namespace = try mountNamespace(box, step: step)
+      if let i = mountLog.lastIndex(where: {
+        $0.namespace == namespace && $0.inRootfs == inRootfs && $0.request.target == path
+      }) {
+        mountLog.remove(at: i)
       }
     case .propagation(let box, let mode):
       let flag: UInt32 = mode == .private ? UInt32(MS_PRIVATE) : mode == .slave ? UInt32(MS_SLAVE) : UInt32(MS_SHARED)
@@ -200,8 +228,10 @@ public final class LinuxKernel: Kernel {
       try ask(box, isPivot ? .pivot(rootfs: Array(rootfs.utf8)) : .chroot(rootfs: Array(rootfs.utf8)), step: step)
       boxState[box]?.root = isPivot ? .pivoted(image: image) : .chrooted(image: image)
       if isPivot {
-        // The old root was detached: mounts made in the host's tree are gone with it.
-        boxState[box]?.mounts.removeAll { !$0.inRootfs }
+        // The old root was detached: mounts made in the host's tree are gone with it, for every
+        // process of the namespace.
+        let namespace = try mountNamespace(box, step: step)
+        mountLog.removeAll { $0.namespace == namespace && !$0.inRootfs }
       }
     case .map(let box, let kind, let range):
       try writeMap(box, kind, range, step: step)
@@ -618,6 +648,9 @@ public final class LinuxKernel: Kernel {
       dropScratch(box, Overlay.parent(of: overlay.upper))
     }
     boxState[box] = nil
+    // Mounts of namespaces no box is in any more died with them.
+    let live = Set(helpers.compactMap { try? procfs.namespaceInode(pid: String($0.pid), shown: $0.box, kind: .mnt) })
+    mountLog.removeAll { !live.contains($0.namespace) }
     settleNetwork()
   }
 
@@ -700,7 +733,7 @@ public final class LinuxKernel: Kernel {
         let mountinfo = ownMounts ? Mountinfo.parse((try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/mountinfo")) ?? "") : []
         var process = ProcessFacts(
           hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "", processes: procfs.descendants(of: helper.pid),
-          pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, mountinfo) : [],
+          pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo) : [],
           rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
           root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
           fs: try fsFacts(state))
@@ -759,9 +792,10 @@ public final class LinuxKernel: Kernel {
   /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,
   /// with the propagation mountinfo reports. A bind mount is shown as `bind` (the kernel names
   /// the type of the file system underneath, which differs between hosts).
-  private func mounts(_ state: BoxState, _ mountinfo: [Mountinfo.Entry]) -> [MountFacts] {
+  private func mounts(_ state: BoxState, _ namespace: UInt64?, _ mountinfo: [Mountinfo.Entry]) -> [MountFacts] {
     var top: [String: MountFacts] = [:]
-    for (inRootfs, request) in state.mounts where inRootfs == state.inRootfs {
+    for record in mountLog where record.namespace == namespace && record.inRootfs == state.inRootfs {
+      let request = record.request
       // Where mountinfo shows it: relative to the helper's root, which is the root filesystem
       // after pivot_root or chroot, the host's "/" before.
       var shown = request.target

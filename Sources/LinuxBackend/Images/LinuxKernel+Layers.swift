@@ -118,7 +118,7 @@ extension LinuxKernel {
     }
     boxState[box]?.overlay = state
     boxState[box]?.root = .prepared(image: RootFacts.overlayText(names))
-    boxState[box]?.mounts.append((true, .overlay))
+    mountLog.append(MountRecord(namespace: try mountNamespace(box, step: step), inRootfs: true, request: .overlay))
   }
 
   // MARK: Files
