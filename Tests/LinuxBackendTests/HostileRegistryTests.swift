@@ -50,6 +50,15 @@ import Testing
     #expect(chunked.body == Array("abc0123456789".utf8))
   }
 
+  /// JSON's \u escape is exactly four hex digits (RFC 8259 section 7); UInt32(_:radix:) also took
+  /// a sign, so "\u+041" read as "A".
+  @Test func aJSONUnicodeEscapeIsFourHexDigits() throws {
+    for bad in ["\"\\u+041\"", "\"\\u-041\"", "\"\\u 041\"", "\"\\u04\"", "\"\\u004G\""] {
+      #expect(throws: JSONValue.ParseError.self, "\(bad)") { try JSONValue.parse(Array(bad.utf8)) }
+    }
+    #expect(try JSONValue.parse(Array("\"\\u0041\\u00e9\"".utf8)) == .string("Aé"))
+  }
+
   /// A PAX extended header (pax(1)) whose record length "1" is shorter than the record itself.
   @Test func aPAXRecordShorterThanItsLengthFieldIsAnError() {
     for record in [
