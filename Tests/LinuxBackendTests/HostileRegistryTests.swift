@@ -1,3 +1,4 @@
+import CShim
 import Foundation
 import Glibc
 import Kernel
@@ -123,6 +124,37 @@ import Testing
     let client = Self.client(server.port, seconds: 60) { ContinuousClock.now - start > .milliseconds(300) }
     let error = #expect(throws: RegistryError.self) { try client.request("GET", "/v2/") }
     #expect(error?.errno == EINTR)
+    #expect(ContinuousClock.now - start < .seconds(2))
+  }
+
+  /// The same with a real SIGINT, the way Ctrl-C reaches the REPL: the REPL's handler
+  /// (interrupt.c) only sets a flag, and the client's default `interrupted` reads it. The signal
+  /// goes to this test's own thread (pthread_kill(3)), so no other test's wait sees it.
+  @Test func aRealSIGINTEndsARequest() throws {
+    let server = try LoopbackServer { _ in [Self.piece("", pause: 10_000)] }
+    defer { server.stop() }
+    #expect(bw_install_interrupt_handler() == 0)
+    defer { signal(SIGINT, SIG_DFL) }
+    // The test runner's threads may block SIGINT; the REPL's thread does not.
+    var sigint = sigset_t()
+    sigemptyset(&sigint)
+    sigaddset(&sigint, SIGINT)
+    var saved = sigset_t()
+    pthread_sigmask(SIG_UNBLOCK, &sigint, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+    let wasBlocked = sigismember(&saved, SIGINT) == 1
+    _ = bw_interrupt_take()
+    let me = pthread_self()
+    let signaller = Thread {
+      usleep(300_000)
+      pthread_kill(me, SIGINT)
+    }
+    let start = ContinuousClock.now
+    signaller.start()
+    let client = HTTPClient(host: "127.0.0.1", port: server.port, deadline: NetDeadline(seconds: 60))
+    let error = #expect(throws: RegistryError.self) { try client.request("GET", "/v2/") }
+    #expect(error?.errno == EINTR, "SIGINT was blocked in this thread: \(wasBlocked)")
+    #expect(error?.detail.contains("interrupted (Ctrl-C)") == true)
     #expect(ContinuousClock.now - start < .seconds(2))
   }
 
