@@ -278,8 +278,11 @@ extension LinuxKernel {
     // A Ctrl-C pressed before this command started is not meant for it.
     _ = bw_interrupt_take()
     var fetched: [(layer: ImageStore.Layer, compressed: [UInt8]?)] = []
+    // Which of the step's calls a failure names: the manifest's GET, then the blobs' GETs.
+    var call = 0
     do throws(RegistryError) {
       let manifestBytes = try source.manifest(ref.tag)
+      call = 1
       guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
         throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
       }
@@ -311,10 +314,10 @@ extension LinuxKernel {
         lines.append(ImageTransfer.pulledLayer(name, existed: false))
       }
     } catch {
+      // Nothing was written yet: the store is as it was, as the error's state line says.
+      if error.detail == ImageTransfer.notInRegistry(ref) { call = 0 }
       throw KernelError(
-        step: step, call: Self.call(step, error.errno == ENOENT ? 0 : 1), errno: Errno(rawValue: error.errno),
-        detail: error.detail == ImageTransfer.notInRegistry(ref)
-          ? error.detail : error.detail + "; the image store was not changed")
+        step: step, call: Self.call(step, call), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
     do throws(RegistryError) {
       var stack: [ImageStore.Layer] = []
