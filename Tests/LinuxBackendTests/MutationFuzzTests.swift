@@ -389,4 +389,18 @@ import Testing
     }
     #expect(outcome.accepted > 20 && outcome.refused > 100, "\(outcome)")
   }
+
+  /// Progress files live in the learner's state directory, where anything may have written.
+  @Test func progressFileMutantsNeverTrapAndGoodOnesRoundTrip() {
+    let saved = [
+      LessonProgress(lesson: "01-uts", step: "hostname", labDone: true, hintsShown: 2),
+      LessonProgress(lesson: "02-pid", step: nil, finished: true),
+    ]
+    for progress in saved { #expect(LessonProgress.decode(progress.encoded) == progress) }
+    Self.fuzz(saved.map { Array($0.encoded.utf8) }, count: 2000, seed: 0x5052_4F47) { bytes, i in
+      guard let progress = LessonProgress.decode(String(decoding: bytes, as: UTF8.self)) else { return }
+      #expect(progress.hintsShown >= 0, "case \(i)")
+      #expect(LessonProgress.decode(progress.encoded) == progress, "case \(i)")
+    }
+  }
 }
