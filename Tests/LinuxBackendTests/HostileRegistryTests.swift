@@ -158,6 +158,22 @@ import Testing
     #expect(ContinuousClock.now - start < .seconds(2))
   }
 
+  /// A server that answers and then keeps the connection open (ignoring `Connection: close`):
+  /// the answer is complete when its Content-Length has arrived, long before the deadline.
+  @Test func aCompleteAnswerIsNotWaitedPastWhenTheServerKeepsTheConnection() throws {
+    let server = try LoopbackServer { target in
+      target == "/head"
+        ? [Self.piece("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", pause: 10_000)]
+        : [Self.piece("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel"), Self.piece("lo", pause: 10_000)]
+    }
+    defer { server.stop() }
+    let start = ContinuousClock.now
+    let client = Self.client(server.port, seconds: 5)
+    #expect(try client.request("GET", "/body").body == Array("hello".utf8))
+    #expect(try client.request("HEAD", "/head").status == 200)
+    #expect(ContinuousClock.now - start < .seconds(2))
+  }
+
   @Test func hostileLengthsOverTheWireAreErrors() throws {
     let server = try LoopbackServer { target in
       switch target {

@@ -74,7 +74,7 @@ struct HTTPClient {
     if method == "PUT" || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
     head += "\r\n"
     try send(fd, Array(head.utf8) + body, what)
-    let raw = try receive(fd, cap: limit + 64 * 1024, what)
+    let raw = try receive(fd, cap: limit + 64 * 1024, method: method, what)
     return try Self.parse(raw, method: method, target: target, limit: limit)
   }
 
@@ -111,14 +111,16 @@ struct HTTPClient {
     }
   }
 
-  /// Everything the server sends until it closes the connection, or `cap` bytes.
-  private func receive(_ fd: Int32, cap: Int, _ what: String) throws(RegistryError) -> [UInt8] {
+  /// Everything the server sends until it closes the connection, or `cap` bytes, or a whole
+  /// answer (`complete`).
+  private func receive(_ fd: Int32, cap: Int, method: String, _ what: String) throws(RegistryError) -> [UInt8] {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while out.count < cap {
       let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if n > 0 {
         out += chunk.prefix(n)
+        if Self.complete(out, method: method) { break }
       } else if n == 0 {
         break
       } else if errno == EAGAIN || errno == EINTR {
@@ -128,6 +130,25 @@ struct HTTPClient {
       }
     }
     return out
+  }
+
+  /// Whether `raw` already holds a whole answer: its head and, for a HEAD request, nothing
+  /// more, or as many body bytes as a valid Content-Length says. A server that keeps the
+  /// connection open after answering, despite `Connection: close`, is then not waited for until
+  /// the deadline. A chunked body is complete only when the server closes.
+  static func complete(_ raw: [UInt8], method: String) -> Bool {
+    guard let end = find([13, 10, 13, 10], in: raw) else { return false }
+    if method == "HEAD" { return true }
+    var length: Int?
+    for line in raw[..<end].split(separator: [13, 10]) {
+      let text = String(decoding: line, as: UTF8.self).lowercased()
+      if text.hasPrefix("transfer-encoding:") { return false }
+      if text.hasPrefix("content-length:") {
+        length = ParsedNumber.decimal(Array(text.dropFirst(15).trimmingSpaces.utf8), max: Int(Int32.max))
+      }
+    }
+    guard let length else { return false }
+    return raw.count - (end + 4) >= length
   }
 
   /// The status, headers and body of one answer. Only what arrived is sliced: a length the
