@@ -56,7 +56,7 @@ let package = Package(
     .testTarget(name: "KernelTests", dependencies: ["Kernel", "OCI"]),
     .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel", "OCI"]),
     .testTarget(name: "LabTests", dependencies: ["Lab", "Simulator", "Kernel"]),
-    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel", "NetWire", "OCI"]),
+    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel", "NetWire", "OCI", "Lab"]),
     .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel"]),
   ],

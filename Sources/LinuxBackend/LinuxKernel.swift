@@ -57,6 +57,9 @@ public final class LinuxKernel: Kernel {
   /// from the busybox image alone).
   var images: ImageStore
   let ephemeralImages: Bool
+  /// How long one `image pull` or `image push` may take with a registry server, all its requests
+  /// together, in seconds; past it the operation stops with ETIMEDOUT (HTTPClient).
+  public var registryTimeout: Double = 120
   /// This process's own namespaces and credentials, read once: they are fixed for its lifetime.
   /// Only the process itself could change them (unshare, setns, set*id, capset), and the REPL
   /// never does (DESIGN.md); no one outside can. Reading them again after every step was eight

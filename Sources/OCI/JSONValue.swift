@@ -171,13 +171,13 @@ public indirect enum JSONValue: Equatable, Sendable {
         case UInt8(ascii: "b"): out.append(8)
         case UInt8(ascii: "f"): out.append(12)
         case UInt8(ascii: "u"):
-          guard i + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16)
-          else {
+          // Exactly four hex digits (RFC 8259 section 7); no sign, no space.
+          guard bytes.count - i >= 4, let code = ParsedNumber.hexadecimal(bytes[i..<i + 4], max: 0xFFFF) else {
             throw ParseError(offset: i)
           }
           i += 4
           // Surrogate pairs are not needed by OCI documents; a lone one becomes U+FFFD.
-          let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
+          let scalar = Unicode.Scalar(UInt32(code)) ?? "\u{FFFD}"
           out += Array(String(Character(scalar)).utf8)
         default: out.append(e)
         }

@@ -89,7 +89,7 @@ public enum LayerTar {
       offset = dataStart + (size + 511) / 512 * 512
       switch type {
       case UInt8(ascii: "x"):
-        let records = pax(data)
+        let records = try pax(data)
         paxPath = records["path"]
         paxLink = records["linkpath"]
         continue
@@ -256,15 +256,26 @@ public enum LayerTar {
     return String(validating: Array(field), as: UTF8.self)
   }
 
-  static func pax(_ data: [UInt8]) -> [String: String] {
+  /// The records of a PAX extended header (pax(1), "pax Header Block"): each is
+  /// "LENGTH key=value\n", LENGTH in decimal counting the whole record, its own digits and the
+  /// newline included. A length that does not fit what is left, or that ends the record before
+  /// its key, is an error: it is how a hostile tar would make a reader slice backwards.
+  static func pax(_ data: [UInt8]) throws(ReadError) -> [String: String] {
+    let bad = ReadError(reason: "a malformed PAX extended header")
     var out: [String: String] = [:]
     var i = 0
     while i < data.count {
       guard let space = data[i...].firstIndex(of: UInt8(ascii: " ")),
-        let length = Int(String(decoding: data[i..<space], as: UTF8.self)), length > 0, i + length <= data.count
-      else { break }
-      let record = String(decoding: data[(space + 1)..<(i + length - 1)], as: UTF8.self)
-      if let eq = record.firstIndex(of: "=") { out[String(record[..<eq])] = String(record[record.index(after: eq)...]) }
+        let length = ParsedNumber.decimal(data[i..<space], max: data.count - i),
+        length >= space - i + 4,  // its digits, the space, "k=" at the least, and the newline
+        data[i + length - 1] == UInt8(ascii: "\n")
+      else { throw bad }
+      let record = data[(space + 1)..<(i + length - 1)]
+      guard let eq = record.firstIndex(of: UInt8(ascii: "=")), eq > record.startIndex else { throw bad }
+      guard let key = String(validating: Array(record[..<eq]), as: UTF8.self),
+        let value = String(validating: Array(record[(eq + 1)...]), as: UTF8.self)
+      else { throw ReadError(reason: "a PAX extended header that is not UTF-8") }
+      out[key] = value
       i += length
     }
     return out

@@ -98,4 +98,23 @@ import Testing
     try "forged".write(toFile: layout.blobPath(digest), atomically: false, encoding: .utf8)
     #expect(throws: SystemCallError.self) { try layout.readBlob(digest) }
   }
+
+  /// What fstatat(2) saw while walking a directory can change before the file is opened (a box
+  /// process, another user): a FIFO swapped in must not block the read, and a file that grew
+  /// must not pass the size cap.
+  @Test func readingAFileChecksWhatWasOpened() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    #expect(mkfifo(dir.path + "/pipe", 0o600) == 0)
+    try dir.write("big", String(repeating: "x", count: 200))
+    let dirfd = open(dir.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    defer { close(dirfd) }
+    let notRegular = #expect(throws: SystemCallError.self) {
+      try LayerDirectory.readFile(dirfd, "pipe", "pipe", limit: 100)
+    }
+    #expect(notRegular?.errno == EINVAL)
+    let tooBig = #expect(throws: SystemCallError.self) { try LayerDirectory.readFile(dirfd, "big", "big", limit: 100) }
+    #expect(tooBig?.errno == EFBIG)
+    #expect(try LayerDirectory.readFile(dirfd, "big", "big", limit: 200).count == 200)
+  }
 }

@@ -56,11 +56,12 @@ enum LayerDirectory {
       case S_IFREG:
         var bytes: [UInt8] = []
         if options.contents {
-          total += Int(st.st_size)
-          guard total <= options.maxBytes else {
+          guard Int(st.st_size) <= options.maxBytes - total else {
             throw SystemCallError(call: "read(\(SmallFiles.quoted(child)))", errno: EFBIG)
           }
-          bytes = try readFile(dirfd, name, child)
+          // What is read counts, not what fstatat said: the file may grow in between.
+          bytes = try readFile(dirfd, name, child, limit: options.maxBytes - total)
+          total += bytes.count
         }
         layer[child] = LayerEntry(path: child, kind: .file(bytes), mode: mode)
       case S_IFLNK:
@@ -94,11 +95,24 @@ enum LayerDirectory {
     return out.sorted()
   }
 
-  private static func readFile(_ dirfd: Int32, _ name: String, _ shown: String) throws(SystemCallError) -> [UInt8] {
-    let fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+  /// A regular file's bytes, at most `limit` of them (EFBIG past that). A box's processes or
+  /// another user may change the directory while it is read, so what fstatat(2) saw is checked
+  /// again on the open descriptor: O_NONBLOCK keeps open(2) of a FIFO put there in the meantime
+  /// from waiting for a writer (fifo(7)), and fstat(2) then refuses anything but a regular file.
+  static func readFile(_ dirfd: Int32, _ name: String, _ shown: String, limit: Int) throws(SystemCallError)
+    -> [UInt8]
+  {
+    let fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
     guard fd >= 0 else { throw SystemCallError(call: "openat(\(SmallFiles.quoted(shown)))", errno: errno) }
     defer { close(fd) }
-    return try FileDescriptors.readAll(fd, shown: shown, limit: Int.max)
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw SystemCallError(call: "fstat(\(SmallFiles.quoted(shown)))", errno: errno) }
+    guard st.st_mode & S_IFMT == S_IFREG else {
+      throw SystemCallError(call: "fstat(\(SmallFiles.quoted(shown))): not a regular file", errno: EINVAL)
+    }
+    let bytes = try FileDescriptors.readAll(fd, shown: shown, limit: limit + 1)
+    guard bytes.count <= limit else { throw SystemCallError(call: "read(\(SmallFiles.quoted(shown)))", errno: EFBIG) }
+    return bytes
   }
 
   /// Writes `layer` as a new directory `root` (which must not exist), in overlayfs's form: a

@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 import Kernel
 import OCI
@@ -220,9 +221,10 @@ extension LinuxKernel {
         layout: OCILayout(root: images.home + "/registries/" + dir), repository: ref.repository,
         notFound: ImageTransfer.notInRegistry(ref))
     case .server(let host, let port):
+      // One deadline for every request of this push or pull, started now.
       return ServerRegistry(
-        client: HTTPClient(host: host, port: port), repository: ref.repository,
-        notFound: ImageTransfer.notInRegistry(ref))
+        client: HTTPClient(host: host, port: port, deadline: NetDeadline(seconds: registryTimeout)),
+        repository: ref.repository, notFound: ImageTransfer.notInRegistry(ref))
     }
   }
 
@@ -238,6 +240,8 @@ extension LinuxKernel {
     }
     let target = registry(ref)
     var lines: [String] = []
+    // A Ctrl-C pressed before this command started is not meant for it.
+    _ = bw_interrupt_take()
     do throws(RegistryError) {
       for layer in found.layers.reversed() {
         let existed = try target.hasBlob(layer.blob.digest)
@@ -265,11 +269,20 @@ extension LinuxKernel {
     return StepResult(output: lines)
   }
 
+  /// `image pull`: everything is fetched and checked first, and only then written to the store,
+  /// so a registry that fails, stalls past the deadline or is interrupted by Ctrl-C halfway
+  /// leaves the store exactly as it was.
   private func pull(_ ref: RegistryRef, step: Step) throws(KernelError) -> StepResult {
     let source = registry(ref)
     var lines: [String] = []
+    // A Ctrl-C pressed before this command started is not meant for it.
+    _ = bw_interrupt_take()
+    var fetched: [(layer: ImageStore.Layer, compressed: [UInt8]?)] = []
+    // Which of the step's calls a failure names: the manifest's GET, then the blobs' GETs.
+    var call = 0
     do throws(RegistryError) {
       let manifestBytes = try source.manifest(ref.tag)
+      call = 1
       guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
         throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
       }
@@ -279,16 +292,13 @@ extension LinuxKernel {
       else { throw RegistryError(errno: EBADMSG, detail: "the config of \(ref) does not list one diff_id per layer") }
       lines.append(ImageTransfer.pulledManifest(ref, layers: manifest.layers.count))
       var known = try local { () throws(SystemCallError) in try images.catalog().layers }
-      var stack: [ImageStore.Layer] = []
       for (blob, diffID) in zip(manifest.layers, config.diffIDs) {
         if let have = known.first(where: { $0.diffID == diffID }) {
-          stack.insert(have, at: 0)
+          fetched.append((have, nil))
           lines.append(ImageTransfer.pulledLayer(have.name, existed: true))
           continue
         }
         let compressed = try source.blob(blob.digest, limit: OCILayout.maxBlob)
-        try local { () throws(SystemCallError) in try images.layout.create() }
-        _ = try local { () throws(SystemCallError) in try images.layout.writeBlob(compressed) }
         var name = blob.annotation(Annotation.layerName) ?? ImageTransfer.fallbackName(diffID)
         if Names.checkName(name, limit: 200) != nil && ImageName.parse(name).isFailure
           || known.contains(where: { $0.name == name })
@@ -299,17 +309,31 @@ extension LinuxKernel {
           name: name, diffID: diffID,
           blob: Descriptor(mediaType: MediaType.layerGzip, digest: blob.digest, size: blob.size),
           hostSpecific: blob.annotation(ImageStore.hostSpecificKey) == "true")
-        // Unpacking checks the diff_id and refuses links, devices and paths that leave the layer.
-        _ = try local { () throws(SystemCallError) in try images.directory(layer) }
         known.append(layer)
-        stack.insert(layer, at: 0)
+        fetched.append((layer, compressed))
         lines.append(ImageTransfer.pulledLayer(name, existed: false))
+      }
+    } catch {
+      // Nothing was written yet: the store is as it was, as the error's state line says.
+      if error.detail == ImageTransfer.notInRegistry(ref) { call = 0 }
+      throw KernelError(
+        step: step, call: Self.call(step, call), errno: Errno(rawValue: error.errno), detail: error.detail)
+    }
+    do throws(RegistryError) {
+      var stack: [ImageStore.Layer] = []
+      for (layer, compressed) in fetched {
+        if let compressed {
+          try local { () throws(SystemCallError) in try images.layout.create() }
+          _ = try local { () throws(SystemCallError) in try images.layout.writeBlob(compressed) }
+          // Unpacking checks the diff_id and refuses links, devices and paths that leave the layer.
+          _ = try local { () throws(SystemCallError) in try images.directory(layer) }
+        }
+        stack.insert(layer, at: 0)
       }
       try local { () throws(SystemCallError) in try images.tag(ref.localName, stack) }
     } catch {
       throw KernelError(
-        step: step, call: Self.call(step, error.errno == ENOENT ? 0 : 1), errno: Errno(rawValue: error.errno),
-        detail: error.detail)
+        step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
     return StepResult(output: lines)
   }
