@@ -38,6 +38,15 @@ public enum MountRequest: Equatable, Hashable, Sendable {
     }
   }
 
+  /// fsmount(2) attributes, by name: the same choices as `flags`, in the new mount API's spelling.
+  public var attributes: String {
+    switch self {
+    case .proc, .sysfs: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
+    case .tmpfs, .overlay: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV"
+    case .bind: "0"
+    }
+  }
+
   /// mount(2) flags, by name: proc and sysfs are mounted the way runc does (no setuid programs,
   /// no device files, nothing executable), tmpfs without setuid or devices; bind recursively.
   public var flags: String {
