@@ -14,17 +14,18 @@ import Glibc
 extension BoxOperations {
   static let resolveInBox = UInt64(BW_RESOLVE_IN_ROOT | BW_RESOLVE_NO_SYMLINKS)
 
-  /// An O_PATH descriptor of the directory `path` (a box path, "/..."), resolved beneath `root`.
+  /// An O_PATH descriptor of the directory `path` (a box path, "/...", as the bytes of its names:
+  /// a name need not be UTF-8), resolved beneath `root`.
   /// `root` itself is boxwalk's own directory (the box's root filesystem) or "/", never a path
   /// the box chose, so opening it by name is safe.
-  static func openInBox(root: String, _ path: String) -> Int32 {
+  static func openInBox(root: String, _ path: [UInt8]) -> Int32 {
     let rootfd = open(root, BW_O_PATH | O_DIRECTORY | O_CLOEXEC)
     guard rootfd >= 0 else { return -1 }
     defer { closeKeepingErrno(rootfd) }
-    return bw_openat2(rootfd, path, BW_O_PATH | O_DIRECTORY, 0, resolveInBox)
+    return bw_openat2(rootfd, path.map { CChar(bitPattern: $0) } + [0], BW_O_PATH | O_DIRECTORY, 0, resolveInBox)
   }
 
-  func mount(kind: String, root: String, source: String, target: String) -> HelperReply {
+  func mount(kind: String, root: String, source: [UInt8], target: [UInt8]) -> HelperReply {
     let targetfd = Self.openInBox(root: root, target)
     guard targetfd >= 0 else { return .err(errno: errno, call: "openat2(target)", note: nil) }
     defer { Self.closeKeepingErrno(targetfd) }
@@ -86,7 +87,7 @@ extension BoxOperations {
 
   /// A bind mount as a descriptor: open_tree(2) with OPEN_TREE_CLONE|AT_RECURSIVE copies the mount
   /// tree at the source (as mount(2) MS_BIND|MS_REC would) without attaching it anywhere yet.
-  static func bindMount(root: String, source: String) -> Result<Int32, Failure> {
+  static func bindMount(root: String, source: [UInt8]) -> Result<Int32, Failure> {
     let sourcefd = openInBox(root: root, source)
     guard sourcefd >= 0 else { return .failure(Failure(errno: errno, call: "openat2(source)")) }
     defer { closeKeepingErrno(sourcefd) }
@@ -100,14 +101,14 @@ extension BoxOperations {
   /// UMOUNT_NOFOLLOW: no name is looked up through the host's root, and no link is followed.
   /// (Unmounting "/proc/self/fd/N" of a descriptor of the mount itself would hold the mount busy:
   /// EBUSY.) The working directory is restored afterwards: the box's programs inherit it.
-  func umount(root: String, path: String) -> HelperReply {
-    if path == "/" {
+  func umount(root: String, path: [UInt8]) -> HelperReply {
+    if path == [UInt8(ascii: "/")] {
       // The box's root mount itself: `root` is boxwalk's own directory, not a path of the box.
       return umount2(root, BW_UMOUNT_NOFOLLOW) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
     }
-    let slash = path.lastIndex(of: "/") ?? path.startIndex
-    let parent = slash == path.startIndex ? "/" : String(path[..<slash])
-    let name = String(path[path.index(after: slash)...])
+    let slash = path.lastIndex(of: UInt8(ascii: "/")) ?? 0
+    let parent = slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])
+    let name = path[(slash + 1)...].map { CChar(bitPattern: $0) } + [0]
     let parentfd = Self.openInBox(root: root, parent)
     guard parentfd >= 0 else { return .err(errno: errno, call: "openat2", note: nil) }
     defer { Self.closeKeepingErrno(parentfd) }

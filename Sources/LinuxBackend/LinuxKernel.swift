@@ -188,17 +188,18 @@ public final class LinuxKernel: Kernel {
       // The helper resolves both paths beneath the box's root itself (openat2 RESOLVE_IN_ROOT).
       let root = Array(try boxRoot(box, step: step).utf8)
       var source: [UInt8] = []
-      if case .bind(let from, _) = request { source = Array(from.utf8) }
+      // A name shown escaped (\xff, see FileName) reaches the file it stands for.
+      if case .bind(let from, _) = request { source = FileName.bytes(from) }
       let kind = request.fstype
       do {
-        try ask(box, .mount(kind: kind, root: root, source: source, target: Array(request.target.utf8)), step: step)
+        try ask(box, .mount(kind: kind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
       } catch {
         throw backend == .rootless ? Self.rootlessMountHint(error, fstype: kind) : error
       }
       let inRootfs = boxState[box]?.inRootfs ?? false
       boxState[box]?.mounts.append((inRootfs, request))
     case .umount(let box, let path):
-      try ask(box, .umount(root: Array(try boxRoot(box, step: step).utf8), path: Array(path.utf8)), step: step)
+      try ask(box, .umount(root: Array(try boxRoot(box, step: step).utf8), path: FileName.bytes(path)), step: step)
       let inRootfs = boxState[box]?.inRootfs ?? false
       if let i = boxState[box]?.mounts.lastIndex(where: { $0.inRootfs == inRootfs && $0.request.target == path }) {
         boxState[box]?.mounts.remove(at: i)

@@ -110,7 +110,7 @@ extension Session {
         "\(JSON.quote(escapedForTerminal(path))) is not a path in the box",
         [("rule", problem), ("example", "/proc"), LabError.unchanged])
     }
-    return path
+    return BoxPath.canonical(path)
   }
 
   /// A proc shows one pid namespace, and /proc/PID/root of each process in it is that process's
