@@ -202,32 +202,6 @@ final class BoxOperations {
 
   // MARK: mounts
 
-  func mount(kind: String, source: String, target: String) -> HelperReply {
-    let rc: Int32
-    var call = "mount"
-    switch kind {
-    case "proc":
-      var stage: UnsafePointer<CChar>?
-      rc = bw_mount_proc_for_children(target, &stage)
-      if rc != 0 { call = stage.map { String(cString: $0) } ?? "mount" }
-    case "sysfs":
-      rc = bw_mount("sysfs", target, "sysfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil)
-    case "tmpfs":
-      rc = bw_mount("tmpfs", target, "tmpfs", UInt(MS_NOSUID | MS_NODEV), nil)
-    case "bind":
-      rc = bw_mount(source, target, nil, UInt(MS_BIND | MS_REC), nil)
-    default:
-      return .err(errno: EINVAL, call: "mount", note: "unknown kind \(kind)")
-    }
-    // For proc the failing call is one of fsopen/fsconfig/fsmount/move_mount: name it, so the
-    // error names the same call as Step.calls.
-    return rc == 0 ? .ok([]) : .err(errno: errno, call: call.split(separator: "(").first.map(String.init) ?? call, note: nil)
-  }
-
-  func umount(_ path: String) -> HelperReply {
-    umount2(path, 0) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
-  }
-
   func propagation(_ flag: UInt32) -> HelperReply {
     bw_mount(nil, "/", nil, UInt(MS_REC) | UInt(flag), nil) == 0 ? .ok([]) : .err(errno: errno, call: "mount", note: nil)
   }

@@ -21,8 +21,9 @@ struct NamespaceOperations {
     case .facts: return box.facts()
     case .run(let background, let argv): return box.run(background: background, argv: argv, channel: channel)
     case .kill(let pid): return box.kill(pid)
-    case .mount(let kind, let source, let target): return box.mount(kind: kind, source: text(source), target: text(target))
-    case .umount(let path): return box.umount(text(path))
+    case .mount(let kind, let root, let source, let target):
+      return box.mount(kind: kind, root: text(root), source: source, target: target)
+    case .umount(let root, let path): return box.umount(root: text(root), path: path)
     case .propagation(let flag): return box.propagation(flag)
     case .pivot(let rootfs): return box.pivot(text(rootfs))
     case .chroot(let rootfs): return box.chroot(text(rootfs))

@@ -164,48 +164,6 @@ int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[
   return 0;
 }
 
-#ifndef FSCONFIG_SET_STRING
-#define FSCONFIG_SET_STRING 1
-#define FSCONFIG_SET_FD 5
-#define FSCONFIG_CMD_CREATE 6
-#endif
-#define BW_MOUNT_ATTR_NOSUID 0x00000002
-#define BW_MOUNT_ATTR_NODEV 0x00000004
-#define BW_MOUNT_ATTR_NOEXEC 0x00000008
-#define BW_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-
-int bw_mount_proc_for_children(const char *target, const char **stage) {
-  int pidfd = -1, nsfd = -1, fsfd = -1, mntfd = -1, rc = -1, err = 0;
-  *stage = "pidfd_open";
-  pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-  if (pidfd < 0) goto out;
-  *stage = "ioctl(PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE)";
-  nsfd = bw_pidfd_pid_for_children_ns(pidfd);
-  if (nsfd < 0) goto out;
-  *stage = "fsopen";
-  fsfd = (int)syscall(SYS_fsopen, "proc", 1 /* FSOPEN_CLOEXEC */);
-  if (fsfd < 0) goto out;
-  *stage = "fsconfig(pidns)";
-  if (syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_FD, "pidns", NULL, nsfd) < 0) goto out;
-  *stage = "fsconfig(FSCONFIG_CMD_CREATE)";
-  if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto out;
-  *stage = "fsmount";
-  mntfd = (int)syscall(SYS_fsmount, fsfd, 1 /* FSMOUNT_CLOEXEC */,
-                       BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC);
-  if (mntfd < 0) goto out;
-  *stage = "move_mount";
-  if (syscall(SYS_move_mount, mntfd, "", AT_FDCWD, target, BW_MOVE_MOUNT_F_EMPTY_PATH) < 0) goto out;
-  rc = 0;
-out:
-  err = errno;
-  if (mntfd >= 0) close(mntfd);
-  if (fsfd >= 0) close(fsfd);
-  if (nsfd >= 0) close(nsfd);
-  if (pidfd >= 0) close(pidfd);
-  errno = err;
-  return rc;
-}
-
 int bw_pivot_root(const char *new_root, const char *put_old) {
   return (int)syscall(SYS_pivot_root, new_root, put_old);
 }

@@ -38,6 +38,15 @@ public enum MountRequest: Equatable, Hashable, Sendable {
     }
   }
 
+  /// fsmount(2) attributes, by name: the same choices as `flags`, in the new mount API's spelling.
+  public var attributes: String {
+    switch self {
+    case .proc, .sysfs: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
+    case .tmpfs, .overlay: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV"
+    case .bind: "0"
+    }
+  }
+
   /// mount(2) flags, by name: proc and sysfs are mounted the way runc does (no setuid programs,
   /// no device files, nothing executable), tmpfs without setuid or devices; bind recursively.
   public var flags: String {
@@ -152,9 +161,22 @@ public enum BoxPath {
     if path.hasSuffix("/") { return "no trailing /" }
     for part in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
       if part.isEmpty { return "no empty parts (//)" }
-      if part == "." || part == ".." { return "no . or .. parts: paths never leave the box's root" }
+      // A name may be written escaped (FileName): what counts is the bytes it stands for.
+      let bytes = FileName.bytes(String(part))
+      if part == "." || part == ".." || bytes == [0x2e] || bytes == [0x2e, 0x2e] {
+        return "no . or .. parts: paths never leave the box's root"
+      }
+      if bytes.contains(0) || bytes.contains(UInt8(ascii: "/")) { return "no \\x00 or \\x2f in a name: no file name holds NUL or /" }
     }
     if path.utf8.count > 4095 { return "at most 4095 bytes (PATH_MAX)" }
     return nil
+  }
+
+  /// The one spelling of a valid path: each name as `FileName.escaped` writes the bytes it stands
+  /// for, so `/a\\xff` typed and `/a\xff` listed are not taken for two files (and the simulator,
+  /// which keeps names as text, agrees with the kernel, which keeps bytes).
+  public static func canonical(_ path: String) -> String {
+    guard path != "/" else { return path }
+    return path.split(separator: "/").map { "/" + FileName.escaped(FileName.bytes(String($0))) }.joined()
   }
 }

@@ -263,7 +263,12 @@ public struct StateTreeBuilder: Sendable {
     var files = StateMap()
     for (path, layer) in fs.files { files[path] = .map(StateMap([("layer", .string(layer))])) }
     var upper = StateMap()
-    for (path, kind) in fs.upper { upper[path] = .string(kind.word) }
+    let truncated = Set(fs.truncated)
+    for (path, kind) in fs.upper {
+      // A directory at the depth limit whose entries were left out says so.
+      let note = truncated.contains(path) ? ", not read below: deeper than \(LayerContents.depthLimit) levels" : ""
+      upper[path] = .string(kind.word + note)
+    }
     let whiteouts = fs.upper.filter { $0.kind == .whiteout }.map { StateValue.string($0.path) }
     return StateMap([
       ("layers", .list(fs.layers.map { .string($0) })), ("files", .map(files)), ("whiteouts", .list(whiteouts)),

@@ -27,23 +27,40 @@ extension Step {
     case .kill(let box, let pid):
       return ["kill(<\(box):\(pid)>, SIGKILL)"]
     case .mount(let box, let request):
+      // The target (and a bind's source) is opened beneath the box's root first, following no
+      // symbolic link, and the new mount is attached to that descriptor: a link in the image can
+      // never lead the mount outside the box (see docs/security.md, "Mounts inside a box").
+      let target = Self.openCall(box, request.target, "O_PATH|O_DIRECTORY")
+      let attach = "move_mount(<new mount>, \"\", <\(JSON.quote(request.target))>, \"\", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)"
       switch request {
-      case .proc(let path):
+      case .proc:
         // A proc shows the pid namespace of whoever mounts it, and boxwalk-helper is not in the
         // box's (only its children are): so the new mount API names the namespace explicitly.
         return [
-          "fsopen(\"proc\", FSOPEN_CLOEXEC)", "fsconfig(FSCONFIG_SET_FD, \"pidns\", <\(box) pid_for_children>)",
-          "fsconfig(FSCONFIG_CMD_CREATE)", "fsmount(MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC)",
-          "move_mount(\(JSON.quote(path)))",
+          target, "fsopen(\"proc\", FSOPEN_CLOEXEC)",
+          "fsconfig(FSCONFIG_SET_FD, \"pidns\", <\(box) pid_for_children>)", "fsconfig(FSCONFIG_CMD_CREATE)",
+          "fsmount(\(request.attributes))", attach,
         ]
-      case .bind(let source, let target):
-        return ["mount(\(JSON.quote(source)), \(JSON.quote(target)), NULL, \(request.flags), NULL)"]
+      case .bind(let source, _):
+        // open_tree(2) with OPEN_TREE_CLONE is a bind mount not yet attached anywhere.
+        return [
+          target, Self.openCall(box, source, "O_PATH|O_DIRECTORY"),
+          "open_tree(<\(JSON.quote(source))>, \"\", OPEN_TREE_CLONE|AT_RECURSIVE|AT_EMPTY_PATH)", attach,
+        ]
       default:
-        let t = request.fstype
-        return ["mount(\(JSON.quote(t)), \(JSON.quote(request.target)), \(JSON.quote(t)), \(request.flags), NULL)"]
+        return [
+          target, "fsopen(\(JSON.quote(request.fstype)), FSOPEN_CLOEXEC)", "fsconfig(FSCONFIG_CMD_CREATE)",
+          "fsmount(\(request.attributes))", attach,
+        ]
       }
-    case .umount(_, let path):
-      return ["umount2(\(JSON.quote(path)), 0)"]
+    case .umount(let box, let path):
+      // umount2(2) takes a path: the parent is opened beneath the box's root, made the working
+      // directory, and the last name unmounted from there without following a link.
+      guard path != "/" else { return ["umount2(\"<\(box) root>\", UMOUNT_NOFOLLOW)"] }
+      return [
+        Self.openCall(box, Overlay.parent(of: path), "O_PATH|O_DIRECTORY"), "fchdir(<parent>)",
+        "umount2(\(JSON.quote(Overlay.baseName(path))), UMOUNT_NOFOLLOW)",
+      ]
     case .propagation(_, let mode):
       return ["mount(NULL, \"/\", NULL, MS_REC|\(mode.flag), NULL)"]
     case .pivotRoot(let box):
@@ -137,10 +154,16 @@ extension Step {
   /// Which of `calls` a failure of the pivot_root step belongs to, when it is pivot_root itself.
   public static let pivotRootCallIndex = 1
 
-  /// Which of a mount step's calls fails when the mount point does not exist.
-  public var mountTargetCallIndex: Int {
-    if case .mount(_, .proc) = self { return 4 }
-    return 0
+  /// Which of a mount step's calls fails when the mount point cannot be opened in the box.
+  public var mountTargetCallIndex: Int { 0 }
+
+  /// Which of a bind mount's calls fails when its source cannot be opened in the box.
+  public var mountSourceCallIndex: Int { 1 }
+
+  /// Which of an umount step's calls is umount2(2) itself.
+  public var umountCallIndex: Int {
+    if case .umount(_, "/") = self { return 0 }
+    return 2
   }
 
   /// After unshare(CLONE_NEWNS) the new mount namespace is a copy of the old one, and on systemd

@@ -45,8 +45,17 @@
 //                                                  out BYTES (the program's stdout and stderr),
 //                                                  then ok exited|signaled CODE
 //     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
-//     mount KIND SOURCE TARGET      KIND proc|sysfs|tmpfs|bind -> ok | err ERRNO CALL
-//     umount PATH                   -> ok | err ERRNO umount2
+//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|bind. ROOT is the directory the box's
+//                                   paths start from (its root filesystem before pivot-root, "/"
+//                                   after, or without one); SOURCE (bind only, else empty) and
+//                                   TARGET are resolved beneath it by openat2(2) RESOLVE_IN_ROOT|
+//                                   RESOLVE_NO_SYMLINKS -> ok | err ERRNO CALL, where CALL is
+//                                   openat2(target), openat2(source), open_tree, fsopen,
+//                                   fsconfig(pidns), fsconfig(FSCONFIG_CMD_CREATE), fsmount or
+//                                   move_mount
+//     umount ROOT PATH              PATH's parent resolved as for mount, then umount2(2) of its
+//                                   last name with UMOUNT_NOFOLLOW
+//                                   -> ok | err ERRNO openat2|fchdir|umount2
 //     propagation FLAG              FLAG is MS_PRIVATE, MS_SLAVE or MS_SHARED, in decimal
 //                                   -> ok | err ERRNO mount
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
@@ -158,8 +167,8 @@ package enum HelperRequest: Equatable, Sendable {
   /// Search PATH, fork, exec; stream the output back when in the foreground.
   case run(background: Bool, argv: [[UInt8]])
   case kill(hostPID: Int32)
-  case mount(kind: String, source: [UInt8], target: [UInt8])
-  case umount([UInt8])
+  case mount(kind: String, root: [UInt8], source: [UInt8], target: [UInt8])
+  case umount(root: [UInt8], path: [UInt8])
   case propagation(flag: UInt32)
   case pivot(rootfs: [UInt8])
   case chroot(rootfs: [UInt8])
@@ -189,8 +198,9 @@ package enum HelperRequest: Equatable, Sendable {
     case .run(let background, let argv):
       [HelperWire.text("run"), HelperWire.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
     case .kill(let pid): [HelperWire.text("kill"), HelperWire.number(pid)]
-    case .mount(let kind, let source, let target): [HelperWire.text("mount"), HelperWire.text(kind), source, target]
-    case .umount(let path): [HelperWire.text("umount"), path]
+    case .mount(let kind, let root, let source, let target):
+      [HelperWire.text("mount"), HelperWire.text(kind), root, source, target]
+    case .umount(let root, let path): [HelperWire.text("umount"), root, path]
     case .propagation(let flag): [HelperWire.text("propagation"), HelperWire.number(flag)]
     case .pivot(let rootfs): [HelperWire.text("pivot"), rootfs]
     case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
@@ -229,8 +239,8 @@ package enum HelperRequest: Equatable, Sendable {
     case ("kill", 1):
       guard let pid = HelperWire.integer(args[0], as: Int32.self) else { return nil }
       self = .kill(hostPID: pid)
-    case ("mount", 3): self = .mount(kind: HelperWire.string(args[0]), source: args[1], target: args[2])
-    case ("umount", 1): self = .umount(args[0])
+    case ("mount", 4): self = .mount(kind: HelperWire.string(args[0]), root: args[1], source: args[2], target: args[3])
+    case ("umount", 2): self = .umount(root: args[0], path: args[1])
     case ("propagation", 1):
       guard let flag = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
       self = .propagation(flag: flag)

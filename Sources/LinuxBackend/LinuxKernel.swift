@@ -200,19 +200,21 @@ public final class LinuxKernel: Kernel {
       }
       try ask(box, .kill(hostPID: Int32(target.hostPID)), step: step)
     case .mount(let box, let request):
-      let source: String
-      if case .bind(let from, _) = request { source = try hostPath(box, from, step: step) } else { source = request.source }
+      // The helper resolves both paths beneath the box's root itself (openat2 RESOLVE_IN_ROOT).
+      let root = Array(try boxRoot(box, step: step).utf8)
+      var source: [UInt8] = []
+      // A name shown escaped (\xff, see FileName) reaches the file it stands for.
+      if case .bind(let from, _) = request { source = FileName.bytes(from) }
       let kind = request.fstype
-      let target = try hostPath(box, request.target, step: step)
       do {
-        try ask(box, .mount(kind: kind, source: Array(source.utf8), target: Array(target.utf8)), step: step)
+        try ask(box, .mount(kind: kind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
       } catch {
         throw backend == .rootless ? Self.rootlessMountHint(error, fstype: kind) : error
       }
       let inRootfs = boxState[box]?.inRootfs ?? false
       mountLog.append(MountRecord(namespace: try mountNamespace(box, step: step), inRootfs: inRootfs, request: request))
     case .umount(let box, let path):
-      try ask(box, .umount(Array(try hostPath(box, path, step: step).utf8)), step: step)
+      try ask(box, .umount(root: Array(try boxRoot(box, step: step).utf8), path: FileName.bytes(path)), step: step)
       let inRootfs = boxState[box]?.inRootfs ?? false
       let namespace = try mountNamespace(box, step: step)
       if let i = mountLog.lastIndex(where: {
@@ -305,10 +307,13 @@ public final class LinuxKernel: Kernel {
   /// A path inside the box's root filesystem, as the helper must name it: before pivot_root or
   /// chroot the helper stands in the host's tree, so a prepared root filesystem is reached
   /// through its host path.
-  private func hostPath(_ box: String, _ path: String, step: Step) throws(KernelError) -> String {
+  /// The directory the box's paths start from, as the helper sees it: the box's root filesystem
+  /// while it is prepared but not entered, else "/" (the box's own root after pivot-root or
+  /// chroot, the host's while the box has none).
+  private func boxRoot(_ box: String, step: Step) throws(KernelError) -> String {
     guard let state = boxState[box] else { throw noSuchBox(box, step: step) }
-    if case .prepared = state.root, let rootfs = state.rootfsPath { return path == "/" ? rootfs : rootfs + path }
-    return path
+    if case .prepared = state.root, let rootfs = state.rootfsPath { return rootfs }
+    return "/"
   }
 
   /// Writes the map from outside, as newuidmap(1) would: one write(2) of the whole map, which
@@ -539,6 +544,8 @@ public final class LinuxKernel: Kernel {
   /// (unshare with mnt makes two calls; pivot-root five).
   static func callIndex(_ step: Step, failed call: String) -> Int {
     if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
+    if call == "openat2(target)" { return step.mountTargetCallIndex }
+    if call == "openat2(source)" { return step.mountSourceCallIndex }
     // The overlay's stages: "fsconfig(upperdir)" is the call that sets "upperdir".
     if call.hasPrefix("fsconfig("), let key = call.dropFirst(9).split(separator: ")").first {
       let name = key == "FSCONFIG_CMD_CREATE" ? "FSCONFIG_CMD_CREATE" : "\"\(key)\""

@@ -57,6 +57,10 @@ public enum LayerTar {
         let parent = Overlay.parent(of: path)
         let name = (parent == "/" ? "" : String(parent.dropFirst()) + "/") + whiteoutPrefix + Overlay.baseName(path)
         records.append((name, Header(type: "0", mode: 0), []))
+      case .special:
+        // FIFOs, sockets and device nodes are listed in a box's state but are no layer content:
+        // the readers of import and commit refuse them before a tar is made.
+        continue
       }
     }
     records.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }

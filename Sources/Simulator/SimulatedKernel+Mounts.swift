@@ -2,16 +2,17 @@ import Kernel
 
 /// Mounts, propagation and the root filesystem: mount(2), umount2(2), pivot_root(2), chroot(2).
 extension SimulatedKernel {
-  /// mount(2). The target (and a bind source) must exist; the new mount inherits "shared" from a
+  /// openat2(2) + the new mount API. The target (and a bind source) must be a directory reached
+  /// beneath the box's root without a symbolic link; the new mount inherits "shared" from a
   /// shared parent mount and is private otherwise (mount_namespaces(7)).
   func mount(_ i: Int, _ request: MountRequest, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
     let tree = p.root.tree
-    var paths = [request.target]
-    if case .bind(let source, _) = request { paths.append(source) }
-    for path in paths where !exists(path, in: tree, mnt) {
-      throw KernelError(step: step, call: step.calls[step.mountTargetCallIndex], errno: .ENOENT)
+    var paths = [(request.target, step.mountTargetCallIndex)]
+    if case .bind(let source, _) = request { paths.append((source, step.mountSourceCallIndex)) }
+    for (path, index) in paths {
+      if let errno = openDirectory(path, in: tree) { throw KernelError(step: step, call: step.calls[index], errno: errno) }
     }
     let parent = parentPropagation(of: request.target, in: tree, mnt)
     var pidNS: UInt64?
@@ -28,7 +29,7 @@ extension SimulatedKernel {
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
     guard let j = mnt.mounts.lastIndex(where: { $0.root == p.root.tree && $0.path == path }) else {
-      throw KernelError(step: step, call: step.calls[0], errno: .EINVAL)
+      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
     }
     mnt.mounts.remove(at: j)
     namespaces[mntInode] = mnt
@@ -95,13 +96,26 @@ extension SimulatedKernel {
     }
   }
 
-  private func exists(_ path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Bool {
+  /// openat2(2) of `path` with O_PATH|O_DIRECTORY and RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS, the
+  /// way the helper opens a mount's target and source: nil when it opens, else the errno. Every
+  /// part must be a directory (ENOTDIR), and a symbolic link anywhere is ELOOP, the last part too.
+  private func openDirectory(_ path: String, in tree: SimRoot) -> Errno? {
     switch tree {
-    case .host: return SimHostTree.directories.contains(path)
+    case .host: return SimHostTree.directories.contains(path) ? nil : .ENOENT
     case .rootfs(let id):
-      guard path != "/" else { return true }
-      guard let fs = filesystems[id] else { return false }
-      return Overlay.lookup(path, in: [fs.upper] + lowerContents(fs))?.entry.kind.isDirectory == true
+      guard let fs = filesystems[id] else { return .ENOENT }
+      let layers = [fs.upper] + lowerContents(fs)
+      var current = ""
+      for part in path.split(separator: "/") {
+        current += "/" + part
+        guard let found = Overlay.lookup(current, in: layers) else { return .ENOENT }
+        switch found.entry.kind {
+        case .directory: continue
+        case .symlink: return .ELOOP
+        default: return .ENOTDIR
+        }
+      }
+      return nil
     }
   }
 

@@ -51,13 +51,6 @@ int bw_child_events_open(void);
 /// waitpid(-1, WNOHANG) until nothing is left.
 void bw_child_events_drain(int fd);
 
-/// Mount a proc file system at `target` that shows the processes of the calling process's
-/// *children's* pid namespace (pid_for_children), with the new mount API (fsopen(2), fsconfig(2)
-/// with the "pidns" option of Linux 6.15, fsmount(2), move_mount(2)). A process never enters the
-/// pid namespace it unshared, so a plain mount(2) would show the helper's own (the host's).
-/// Returns 0, or -1 with errno; `*stage` names the call that failed.
-int bw_mount_proc_for_children(const char *target, const char **stage);
-
 /// SIGINT sets a flag instead of killing the REPL (interrupt.c); calls blocked in read(2) or
 /// recv(2) return EINTR. Returns sigaction's result.
 int bw_install_interrupt_handler(void);

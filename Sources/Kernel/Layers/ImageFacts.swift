@@ -35,25 +35,37 @@ public struct FSFacts: Equatable, Sendable {
   public var files: [(path: String, layer: String)]
   /// The upper layer's entries: copied-up and new files, directories, whiteouts.
   public var upper: [(path: String, kind: LayerEntryKind)]
+  /// Directories of the upper layer at `LayerContents.depthLimit` whose entries were not read.
+  public var truncated: [String]
 
-  public init(layers: [String], files: [(path: String, layer: String)], upper: [(path: String, kind: LayerEntryKind)]) {
+  public init(
+    layers: [String], files: [(path: String, layer: String)], upper: [(path: String, kind: LayerEntryKind)],
+    truncated: [String] = []
+  ) {
     self.layers = layers
     self.files = files
     self.upper = upper
+    self.truncated = truncated
   }
 
   /// Built from the layers' contents, the same way on both kernels.
   public init(layerNames: [String], upper: LayerContents, lowers: [LayerContents]) {
-    self.init(layerNames: layerNames, upper: upper, merged: Overlay.merged([upper] + lowers))
+    let (upper, truncated) = upper.limited()
+    self.init(layerNames: layerNames, upper: upper, merged: Overlay.merged([upper] + lowers), truncated: truncated)
   }
 
   /// The same, from the lower layers' merged view made once (`MergedLowers`): for a kernel that
   /// keeps it while the upper layer changes.
   public init(layerNames: [String], upper: LayerContents, lowers: MergedLowers) {
-    self.init(layerNames: layerNames, upper: upper, merged: lowers.under(upper))
+    let (upper, truncated) = upper.limited()
+    self.init(layerNames: layerNames, upper: upper, merged: lowers.under(upper), truncated: truncated)
   }
 
-  private init(layerNames: [String], upper: LayerContents, merged: [(path: String, layer: Int, entry: LayerEntry)]) {
+  private init(
+    layerNames: [String], upper: LayerContents, merged: [(path: String, layer: Int, entry: LayerEntry)],
+    truncated: [String]
+  ) {
+    self.truncated = truncated
     layers = layerNames
     files = merged.compactMap { item in
       guard case .file = item.entry.kind else { return nil }
@@ -65,6 +77,7 @@ public struct FSFacts: Equatable, Sendable {
   public static func == (a: FSFacts, b: FSFacts) -> Bool {
     a.layers == b.layers && a.files.map(\.path) == b.files.map(\.path) && a.files.map(\.layer) == b.files.map(\.layer)
       && a.upper.map(\.path) == b.upper.map(\.path) && a.upper.map(\.kind.word) == b.upper.map(\.kind.word)
+      && a.truncated == b.truncated
   }
 }
 

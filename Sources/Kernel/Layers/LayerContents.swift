@@ -13,6 +13,11 @@ public enum LayerEntryKind: Equatable, Hashable, Sendable {
   /// Hides the same path in every layer below: on disk a character device 0/0, in an OCI layer
   /// tar an empty file named `.wh.NAME` (OCI image spec, layer.md, "Whiteouts").
   case whiteout
+  /// What a box can create but a layer does not carry: a FIFO, a socket, a character or block
+  /// device (other than the whiteout's 0/0). Listed by its kind (`fifo`, `socket`,
+  /// `char device`, `block device`), never opened: opening a FIFO for reading waits for a
+  /// writer, and a device node leads to the host's hardware.
+  case special(String)
 
   public var isDirectory: Bool {
     if case .directory = self { return true }
@@ -26,6 +31,7 @@ public enum LayerEntryKind: Equatable, Hashable, Sendable {
     case .file: "file"
     case .symlink: "symlink"
     case .whiteout: "whiteout (char 0:0)"
+    case .special(let kind): kind
     }
   }
 }
@@ -85,6 +91,29 @@ public struct LayerContents: Equatable, Sendable {
       }
     }
     entries["/"] = nil
+  }
+
+  /// How deep a listing of a layer goes: entries more than this many directories down are left
+  /// out, and the directory at the limit is marked instead. A box can nest directories as deep
+  /// as it likes; a reader that follows them all would need one open directory per level (or a
+  /// path longer than PATH_MAX) and could be made to fail every time it reads the state.
+  public static let depthLimit = 128
+
+  /// The number of names in `path` ("/a/b" is 2).
+  public static func depth(_ path: String) -> Int { path.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) } }
+
+  /// These contents without the entries deeper than `depthLimit`, and the directories at the
+  /// limit whose entries were left out.
+  public func limited() -> (contents: LayerContents, truncated: [String]) {
+    var kept = self
+    var truncated: Set<String> = []
+    for path in entries.keys where Self.depth(path) > Self.depthLimit {
+      kept.entries[path] = nil
+      var top = path
+      while Self.depth(top) > Self.depthLimit { top = Overlay.parent(of: top) }
+      truncated.insert(top)
+    }
+    return (kept, truncated.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
   }
 
   public var fileCount: Int { entries.values.filter { if case .file = $0.kind { true } else { false } }.count }

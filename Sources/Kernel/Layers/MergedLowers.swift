@@ -36,7 +36,7 @@ public struct MergedLowers: Sendable {
       case .directory(let opaque):
         shown.append((path, 0, entry))
         hidesBelow = opaque
-      case .file, .symlink: shown.append((path, 0, entry))
+      case .file, .symlink, .special: shown.append((path, 0, entry))
       }
       if hidesBelow {
         // Every path under `path` shares the prefix `path/`, so in byte order they follow one

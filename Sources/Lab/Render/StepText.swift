@@ -138,8 +138,11 @@ enum StepText {
       ]
     case .mount(_, let request):
       var lines = [
-        "mount(2) attaches a file system at a path in the box's mount namespace only; the host's table",
-        "is a different namespace and does not change (mount_namespaces(7)).",
+        "A mount attaches a file system at a path in the box's mount namespace only; the host's table",
+        "is a different namespace and does not change (mount_namespaces(7)). boxwalk first opens the",
+        "path beneath the box's root with openat2(2), following no symbolic link, then makes the mount",
+        "as a file descriptor (fsmount(2), or open_tree(2) for a bind) and attaches it to the opened",
+        "directory with move_mount(2): a link in the image can never lead the mount to the host's files.",
       ]
       if case .proc = request {
         lines.append("A proc file system shows the processes of one pid namespace. boxwalk-helper is not in the")
@@ -152,7 +155,11 @@ enum StepText {
       }
       return lines
     case .umount:
-      return ["umount2(2) detaches the mount from the box's namespace; what was beneath it shows again."]
+      return [
+        "umount2(2) detaches the mount from the box's namespace; what was beneath it shows again.",
+        "It takes a path, so boxwalk opens the parent beneath the box's root, changes into it, and",
+        "unmounts the last name with UMOUNT_NOFOLLOW: no link is followed on the way.",
+      ]
     case .propagation:
       return [
         "Propagation decides whether mounts and unmounts under a mount are passed to its peers",
@@ -323,6 +330,10 @@ enum StepText {
       return "pivot_root needs the new root to be a mount point, and no shared mounts: mount bind / / makes the root filesystem a mount point"
     case (.mount, .ENOENT):
       return "the mount point (or bind source) does not exist in the box's root filesystem"
+    case (.mount, .ELOOP), (.umount, .ELOOP):
+      return "mount and umount follow no symbolic link (RESOLVE_NO_SYMLINKS): resolved from the host's root, a link in the image could point at the host's files"
+    case (.mount, .ENOTDIR):
+      return "boxwalk mounts only on directories, and binds only directories"
     case (.map, .EPERM):
       return "a map can be written only once, only for a user namespace of the box's own, and only with outside IDs its parent namespace maps"
     case (.writeFile, .ELOOP), (.removeFile, .ELOOP):

@@ -155,6 +155,7 @@ extension Session {
       switch e.kind {
       case .directory: out.lines.append(escapedForTerminal(e.name) + "/")
       case .symlink(let target): out.lines.append(escapedForTerminal(e.name) + " -> " + escapedForTerminal(target))
+      case .special(let kind): out.lines.append(escapedForTerminal(e.name) + "  (\(kind))")
       default: out.lines.append(escapedForTerminal(e.name))
       }
     }
@@ -187,6 +188,7 @@ extension Session {
       switch found.kind {
       case .directory: "directory"
       case .symlink: "symlink"
+      case .special(let kind): kind
       default: "file"
       }
     if found.layer == "upper" {

@@ -22,6 +22,7 @@ extension Session {
       throw LabError("boxwalk cannot mount \(JSON.quote(escapedForTerminal(kind)))", details)
     }
     try refuseIfSharingHostMounts(box, "mount")
+    if case .proc = request { try refuseIfSharingHostPIDs(box) }
     try runStep(.mount(box: box, request: request), input: line, into: &out)
   }
 
@@ -109,7 +110,20 @@ extension Session {
         "\(JSON.quote(escapedForTerminal(path))) is not a path in the box",
         [("rule", problem), ("example", "/proc"), LabError.unchanged])
     }
-    return path
+    return BoxPath.canonical(path)
+  }
+
+  /// A proc shows one pid namespace, and /proc/PID/root of each process in it is that process's
+  /// root directory, a way into its files that ignores the reader's own root (proc(5)). Mounted
+  /// for the host's pid namespace, a box's /proc would hand the box the host's whole filesystem,
+  /// pivot-root or not. So proc is mounted only for a pid namespace of the box's own.
+  func refuseIfSharingHostPIDs(_ box: String) throws {
+    guard shares(box, .pid) else { return }
+    throw LabError(
+      "refused: \(box) shares the host's pid namespace, so its proc would show the host's processes, and /proc/PID/root the host's files",
+      [
+        ("rule", "a box mounts proc only for a pid namespace of its own"), ("fix", "unshare pid"), LabError.unchanged,
+      ])
   }
 
   /// Mount commands in a box that shares the host's mount namespace would change the host's

@@ -13,9 +13,17 @@ import Kernel
 /// REPL's root, the host's: a layer with `etc/hostname -> /etc/shadow` would write the host's
 /// file (runc CVE-2021-30465 and CVE-2026-41579 are of this kind). So every path is resolved with
 /// openat2(2) beneath a descriptor of the box's root, following no symbolic link at all.
+///
+/// Paths are box paths whose names may be escaped (`FileName`: `\xff` for a byte that is not
+/// UTF-8), so every name a listing shows can be addressed again; the kernel always gets the
+/// name's own bytes. A file is opened for reading or writing only once an O_PATH descriptor of
+/// it (which opens nothing) shows a regular file, and then through that very descriptor: opening
+/// a FIFO waits for the other end, and opening a device node talks to a driver.
 struct BoxFiles {
   /// The box's root directory as the REPL reaches it.
   let root: String
+  /// /proc/self of the REPL: /proc/self/fd/N reopens what descriptor N names (proc(5)).
+  var procSelf = "/proc/self"
 
   static let resolve = UInt64(BW_RESOLVE_IN_ROOT | BW_RESOLVE_NO_SYMLINKS)
   static let pathFlag = Int32(BW_O_PATH)
@@ -24,6 +32,8 @@ struct BoxFiles {
     /// Which of the step's calls failed (see Step.layerCalls).
     var callIndex: Int
     var errno: Int32
+    /// What the errno alone does not say.
+    var detail: String? = nil
   }
 
   private func openRoot() throws(Failure) -> Int32 {
@@ -32,14 +42,40 @@ struct BoxFiles {
     return fd
   }
 
-  static func relative(_ path: String) -> String { path == "/" ? "." : String(path.dropFirst()) }
+  /// `path` below the root, as the bytes its names stand for, NUL-terminated for the kernel.
+  static func relative(_ path: String) -> [CChar] { cString(path == "/" ? [0x2e] : FileName.bytes(String(path.dropFirst()))) }
+
+  /// One name of a box path, as the kernel gets it.
+  static func name(_ escaped: some StringProtocol) -> [CChar] { cString(FileName.bytes(String(escaped))) }
+
+  static func cString(_ bytes: [UInt8]) -> [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
+
+  /// Opens a regular file that `pathfd` (an O_PATH descriptor) names, with `flags`; anything else
+  /// fails the way the kernel answers for it (EISDIR, ELOOP) or with EINVAL and what it is.
+  private func reopenRegular(_ pathfd: Int32, _ flags: Int32, callIndex: Int) throws(Failure) -> Int32 {
+    var st = stat()
+    guard fstat(pathfd, &st) == 0 else { throw Failure(callIndex: callIndex, errno: errno) }
+    switch st.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw Failure(callIndex: callIndex, errno: EISDIR)
+    case S_IFLNK: throw Failure(callIndex: callIndex, errno: ELOOP)
+    default:
+      throw Failure(
+        callIndex: callIndex, errno: EINVAL,
+        detail: "it is a \(LayerDirectory.specialKind(st.st_mode)): boxwalk reads and writes regular files only")
+    }
+    let fd = open("\(procSelf)/fd/\(pathfd)", flags | O_CLOEXEC)
+    guard fd >= 0 else { throw Failure(callIndex: callIndex, errno: errno) }
+    return fd
+  }
 
   /// The parent directory of `path`, opened one component at a time with no link followed; with
   /// `create`, missing ones are made (mode 0755, whatever the umask), like mkdir -p.
   private func parent(_ rootfd: Int32, _ path: String, create: Bool, openIndex: Int) throws(Failure) -> Int32 {
     var dirfd = dup(rootfd)
     guard dirfd >= 0 else { throw Failure(callIndex: openIndex, errno: errno) }
-    for part in Overlay.parent(of: path).split(separator: "/").map(String.init) {
+    for part in Overlay.parent(of: path).split(separator: "/") {
+      let part = Self.name(part)
       var next = bw_openat2(dirfd, part, Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
       if next < 0 && errno == ENOENT && create {
         if mkdirat(dirfd, part, 0o755) != 0 && errno != EEXIST {
@@ -64,13 +100,18 @@ struct BoxFiles {
     defer { close(rootfd) }
     let dirfd = try parent(rootfd, path, create: true, openIndex: 1)
     defer { close(dirfd) }
-    let name = Overlay.baseName(path)
-    var fd = bw_openat2(dirfd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW, 0, Self.resolve)
-    if fd < 0 && errno == ENOENT {
+    let name = Self.name(Overlay.baseName(path))
+    var fd: Int32
+    let existing = bw_openat2(dirfd, name, Self.pathFlag | O_NOFOLLOW, 0, Self.resolve)
+    if existing >= 0 {
+      defer { close(existing) }
+      fd = try reopenRegular(existing, O_WRONLY | O_TRUNC, callIndex: 1)
+    } else {
+      guard errno == ENOENT else { throw Failure(callIndex: 1, errno: errno) }
       fd = bw_openat2(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644, Self.resolve)
-      if fd >= 0 { fchmod(fd, 0o644) }
+      guard fd >= 0 else { throw Failure(callIndex: 1, errno: errno) }
+      fchmod(fd, 0o644)
     }
-    guard fd >= 0 else { throw Failure(callIndex: 1, errno: errno) }
     defer { close(fd) }
     do {
       try FileDescriptors.writeAll(fd, bytes, shown: path)
@@ -86,7 +127,7 @@ struct BoxFiles {
     defer { close(rootfd) }
     let dirfd = try parent(rootfd, path, create: false, openIndex: 0)
     defer { close(dirfd) }
-    let name = Overlay.baseName(path)
+    let name = Self.name(Overlay.baseName(path))
     var st = stat()
     guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Failure(callIndex: 1, errno: errno) }
     if st.st_mode & S_IFMT == S_IFDIR {
@@ -99,11 +140,11 @@ struct BoxFiles {
     }
   }
 
-  private func removeTree(_ dirfd: Int32, _ name: String, device: dev_t) throws(Failure) {
+  private func removeTree(_ dirfd: Int32, _ name: [CChar], device: dev_t) throws(Failure) {
     let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
     guard fd >= 0 else { throw Failure(callIndex: 1, errno: errno) }
     defer { close(fd) }
-    for entry in try names(fd) {
+    for entry in try names(fd).map(Self.cString) {
       var st = stat()
       guard fstatat(fd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Failure(callIndex: 1, errno: errno) }
       if st.st_mode & S_IFMT == S_IFDIR {
@@ -120,8 +161,10 @@ struct BoxFiles {
   func read(_ path: String) throws(Failure) -> [UInt8] {
     let rootfd = try openRoot()
     defer { close(rootfd) }
-    let fd = bw_openat2(rootfd, Self.relative(path), O_RDONLY | O_NOFOLLOW, 0, Self.resolve)
-    guard fd >= 0 else { throw Failure(callIndex: 0, errno: errno) }
+    let pathfd = bw_openat2(rootfd, Self.relative(path), Self.pathFlag | O_NOFOLLOW, 0, Self.resolve)
+    guard pathfd >= 0 else { throw Failure(callIndex: 0, errno: errno) }
+    defer { close(pathfd) }
+    let fd = try reopenRegular(pathfd, O_RDONLY, callIndex: 0)
     defer { close(fd) }
     do {
       return try FileDescriptors.readAll(fd, shown: path, limit: FileCalls.maxRead)
@@ -138,31 +181,33 @@ struct BoxFiles {
     guard fd >= 0 else { throw Failure(callIndex: 0, errno: errno) }
     defer { close(fd) }
     var out: [DirectoryEntry] = []
-    for name in try names(fd) {
+    for raw in try names(fd) {
+      // Names are shown escaped (FileName), never decoded lossily: what ls shows, cat reaches.
+      let name = FileName.escaped(raw)
+      let cName = Self.cString(raw)
       var st = stat()
-      guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+      // Gone since readdir (a box process removed it): nothing to list.
+      guard fstatat(fd, cName, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
       switch st.st_mode & S_IFMT {
       case S_IFDIR: out.append(DirectoryEntry(name: name, kind: .directory(opaque: false)))
       case S_IFLNK:
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-        let n = readlinkat(fd, name, &buffer, buffer.count)
-        let target = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        let n = readlinkat(fd, cName, &buffer, buffer.count)
+        let target = n > 0 ? FileName.escaped(buffer[0..<n].map { UInt8(bitPattern: $0) }) : "?"
         out.append(DirectoryEntry(name: name, kind: .symlink(target: target)))
-      default: out.append(DirectoryEntry(name: name, kind: .file([])))
+      case S_IFREG: out.append(DirectoryEntry(name: name, kind: .file([])))
+      default: out.append(DirectoryEntry(name: name, kind: .special(LayerDirectory.specialKind(st.st_mode))))
       }
     }
     return out
   }
 
-  private func names(_ fd: Int32) throws(Failure) -> [String] {
-    let copy = dup(fd)
-    guard copy >= 0, let dir = fdopendir(copy) else { throw Failure(callIndex: 0, errno: errno) }
-    defer { closedir(dir) }
-    var out: [String] = []
-    while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      if name != "." && name != ".." { out.append(name) }
+  /// The names in the directory `fd`, as the kernel's bytes, in byte order.
+  private func names(_ fd: Int32) throws(Failure) -> [[UInt8]] {
+    do {
+      return try LayerDirectory.names(fd, "")
+    } catch {
+      throw Failure(callIndex: 0, errno: error.errno)
     }
-    return out.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
   }
 }

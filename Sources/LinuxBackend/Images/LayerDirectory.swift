@@ -19,6 +19,12 @@ enum LayerDirectory {
     var maxBytes = 256 << 20
   }
 
+  /// Reads the tree at `root`. A listing (no `contents`) must survive anything a box can put in
+  /// its upper layer: a FIFO, a socket or a device node is listed by its kind and never opened, a
+  /// name that is not UTF-8 is kept escaped (`FileName`), and directories deeper than
+  /// `LayerContents.depthLimit` are not followed (their entries one level below the limit are
+  /// listed, so `LayerContents.limited()` can mark the directory). With `contents` (image import,
+  /// commit) the tree becomes a layer: such entries are refused with the reason instead.
   static func read(_ root: String, _ options: Options) throws(SystemCallError) -> LayerContents {
     let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
     guard fd >= 0 else {
@@ -31,21 +37,42 @@ enum LayerDirectory {
     return layer
   }
 
+  /// Lists the directory `dirfd` (at `path`, `depth` names below the root) into `layer`.
   private static func walk(
     _ dirfd: Int32, _ path: String, _ options: Options, _ layer: inout LayerContents, _ total: inout Int, depth: Int
   ) throws(SystemCallError) {
-    guard depth < 128 else { throw SystemCallError(call: "openat(\(SmallFiles.quoted(path)))", errno: ELOOP) }
-    for name in try names(dirfd, path) {
+    if options.contents {
+      guard depth < LayerContents.depthLimit else {
+        throw SystemCallError(call: "openat(\(SmallFiles.quoted(path))): deeper than \(LayerContents.depthLimit) levels", errno: ELOOP)
+      }
+    }
+    for raw in try names(dirfd, path) {
+      let name = FileName.escaped(raw)
       let child = path + "/" + name
+      // The kernel gets the name's own bytes, never the escaped text.
+      let cName = raw.map { CChar(bitPattern: $0) } + [0]
+      if options.contents, name != String(decoding: raw, as: UTF8.self) {
+        throw SystemCallError(call: "readdir(\(SmallFiles.quoted(child))): a name that is not plain UTF-8 text", errno: EILSEQ)
+      }
       var st = stat()
-      guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+      guard fstatat(dirfd, cName, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+        // Gone since readdir (a box process removed it): it is not there to list.
+        if errno == ENOENT && !options.contents { continue }
         throw SystemCallError(call: "fstatat(\(SmallFiles.quoted(child)))", errno: errno)
       }
       let mode = UInt32(st.st_mode & 0o7777)
       switch st.st_mode & S_IFMT {
       case S_IFDIR:
-        let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemCallError(call: "openat(\(SmallFiles.quoted(child)))", errno: errno) }
+        guard options.contents || depth + 1 <= LayerContents.depthLimit else {
+          // One level below the limit: listed, not followed.
+          layer[child] = LayerEntry(path: child, kind: .directory(opaque: false), mode: mode)
+          continue
+        }
+        let fd = openat(dirfd, cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+          if (errno == ENOENT || errno == ENOTDIR) && !options.contents { continue }
+          throw SystemCallError(call: "openat(\(SmallFiles.quoted(child)))", errno: errno)
+        }
         defer { close(fd) }
         var value = [UInt8](repeating: 0, count: 4)
         let opaque =
@@ -66,33 +93,52 @@ enum LayerDirectory {
         layer[child] = LayerEntry(path: child, kind: .file(bytes), mode: mode)
       case S_IFLNK:
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-        let n = readlinkat(dirfd, name, &buffer, buffer.count)
+        let n = readlinkat(dirfd, cName, &buffer, buffer.count)
         guard n > 0 else { throw SystemCallError(call: "readlinkat(\(SmallFiles.quoted(child)))", errno: errno) }
-        let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        layer[child] = LayerEntry(path: child, kind: .symlink(target: target), mode: 0o777)
+        let target = buffer[0..<n].map { UInt8(bitPattern: $0) }
+        layer[child] = LayerEntry(
+          path: child,
+          kind: .symlink(target: options.contents ? String(decoding: target, as: UTF8.self) : FileName.escaped(target)),
+          mode: 0o777)
       case S_IFCHR where options.overlayMarks && bw_is_whiteout_device(UInt64(st.st_rdev)) == 1:
         layer[child] = LayerEntry(path: child, kind: .whiteout, mode: 0)
       default:
-        // Devices, FIFOs and sockets are not layer content (a device node in an image is a way
-        // to the host's hardware; runc makes /dev itself).
-        throw SystemCallError(
-          call: "fstatat(\(SmallFiles.quoted(child))): not a file, directory or symbolic link", errno: EINVAL)
+        guard !options.contents else {
+          // Devices, FIFOs and sockets are not layer content (a device node in an image is a
+          // way to the host's hardware; runc makes /dev itself).
+          throw SystemCallError(
+            call: "fstatat(\(SmallFiles.quoted(child))): a \(specialKind(st.st_mode)), not a file, directory or symbolic link",
+            errno: EINVAL)
+        }
+        layer[child] = LayerEntry(path: child, kind: .special(specialKind(st.st_mode)), mode: mode)
       }
     }
   }
 
-  private static func names(_ dirfd: Int32, _ path: String) throws(SystemCallError) -> [String] {
+  /// What stat(2)'s file type names, for the entries a layer does not carry.
+  static func specialKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: "fifo"
+    case S_IFSOCK: "socket"
+    case S_IFCHR: "char device"
+    case S_IFBLK: "block device"
+    default: "unknown file type"
+    }
+  }
+
+  /// The names in a directory, as the bytes the kernel gave (d_name), in byte order.
+  static func names(_ dirfd: Int32, _ path: String) throws(SystemCallError) -> [[UInt8]] {
     let copy = dup(dirfd)
     guard copy >= 0, let dir = fdopendir(copy) else {
       throw SystemCallError(call: "fdopendir(\(SmallFiles.quoted(path.isEmpty ? "/" : path)))", errno: errno)
     }
     defer { closedir(dir) }
-    var out: [String] = []
+    var out: [[UInt8]] = []
     while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      if name != "." && name != ".." { out.append(name) }
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+      if name != [0x2e] && name != [0x2e, 0x2e] { out.append(name) }
     }
-    return out.sorted()
+    return out.sorted { $0.lexicographicallyPrecedes($1) }
   }
 
   /// A regular file's bytes, at most `limit` of them (EFBIG past that). A box's processes or
@@ -169,6 +215,9 @@ enum LayerDirectory {
       guard bw_mknod_whiteout(parentfd, name) == 0 else {
         throw SystemCallError(call: "mknodat(\(shown), S_IFCHR, 0/0)", errno: errno)
       }
+    case .special(let kind):
+      // Only a listing of a box's upper layer holds these; a layer to write never does.
+      throw SystemCallError(call: "mknodat(\(shown)): a \(kind) is no layer content", errno: EINVAL)
     }
   }
 }

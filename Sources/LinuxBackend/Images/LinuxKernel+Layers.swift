@@ -141,11 +141,14 @@ extension LinuxKernel {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "the box has no root filesystem")
     }
     do {
-      try body(BoxFiles(root: root))
+      try body(boxFiles(root))
     } catch {
-      throw KernelError(step: step, call: Self.call(step, error.callIndex), errno: Errno(rawValue: error.errno))
+      throw KernelError(
+        step: step, call: Self.call(step, error.callIndex), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
   }
+
+  func boxFiles(_ root: String) -> BoxFiles { BoxFiles(root: root, procSelf: procfs.root + "/self") }
 
   public func readFile(box: String, path: String) throws(KernelError) -> [UInt8] {
     let call = FileCalls.read(box, path)
@@ -153,9 +156,9 @@ extension LinuxKernel {
       throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem")
     }
     do {
-      return try BoxFiles(root: root).read(path)
+      return try boxFiles(root).read(path)
     } catch {
-      throw KernelError(call: call, errno: Errno(rawValue: error.errno))
+      throw KernelError(call: call, errno: Errno(rawValue: error.errno), detail: error.detail)
     }
   }
 
@@ -165,9 +168,9 @@ extension LinuxKernel {
       throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem")
     }
     do {
-      return try BoxFiles(root: root).list(path)
+      return try boxFiles(root).list(path)
     } catch {
-      throw KernelError(call: call, errno: Errno(rawValue: error.errno))
+      throw KernelError(call: call, errno: Errno(rawValue: error.errno), detail: error.detail)
     }
   }
 

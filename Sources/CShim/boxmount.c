@@ -1,0 +1,36 @@
+// See include/boxmount.h.
+#define _GNU_SOURCE
+#include "boxmount.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428 /* Linux 5.2, the same number on every architecture */
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#endif
+
+int bw_fsopen(const char *fstype, unsigned int flags) { return (int)syscall(SYS_fsopen, fstype, flags); }
+
+int bw_fsconfig_fd(int fsfd, const char *key, int fd) {
+  return (int)syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_SET_FD, key, NULL, fd);
+}
+
+int bw_fsconfig_create(int fsfd) { return (int)syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_CMD_CREATE, NULL, NULL, 0); }
+
+int bw_fsmount(int fsfd, unsigned int flags, unsigned int attrs) {
+  return (int)syscall(SYS_fsmount, fsfd, flags, attrs);
+}
+
+int bw_open_tree(int dirfd, const char *path, unsigned int flags) {
+  return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+int bw_move_mount_fds(int from, int to) {
+  return (int)syscall(SYS_move_mount, from, "", to, "", BW_MOVE_MOUNT_F_EMPTY_PATH | BW_MOVE_MOUNT_T_EMPTY_PATH);
+}

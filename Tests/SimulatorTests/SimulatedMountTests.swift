@@ -1,0 +1,70 @@
+import Kernel
+import Testing
+
+@testable import Simulator
+
+/// Mount targets and bind sources are opened beneath the box's root with openat2(2)
+/// RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS, as the helper does on Linux: a symbolic link anywhere on
+/// the way is ELOOP (a link in an image could otherwise lead the mount to the host's files), a
+/// part that is not a directory ENOTDIR. The same session runs on the real kernel in
+/// Tests/CLITests/MountResolutionTests.swift.
+@Suite struct SimulatedMountTests {
+  /// A box with an overlay of an image holding `hostetc -> /etc` and a regular file.
+  func linkedBox() throws -> SimulatedKernel {
+    let k = SimulatedKernel()
+    k.hostDirectoryReader = { _ in
+      .success(
+        LayerContents([
+          LayerEntry(path: "/hostetc", kind: .symlink(target: "/etc"), mode: 0o777),
+          LayerEntry(path: "/usr", kind: .directory(opaque: false), mode: 0o755),
+          LayerEntry(path: "/etc/marker", kind: .file(Array("box\n".utf8)), mode: 0o644),
+        ]))
+    }
+    for s: Step in [
+      .boxNew(box: "web"), .unshare(box: "web", kinds: [.mnt, .pid]),
+      .imageImport(image: ImageName(name: "linky"), directory: "/srv/linky"),
+      .overlay(box: "web", names: ["linky", "busybox"], layers: ["linky", "busybox"]),
+    ] { try k.perform(s) }
+    return k
+  }
+
+  func failure(_ k: SimulatedKernel, _ step: Step) -> KernelError? {
+    do {
+      try k.perform(step)
+      return nil
+    } catch {
+      return error
+    }
+  }
+
+  @Test func aBindSourceThroughALinkIsELOOPAtItsOpen() throws {
+    let k = try linkedBox()
+    let step = Step.mount(box: "web", request: .bind(source: "/hostetc", target: "/usr"))
+    let error = try #require(failure(k, step))
+    #expect(error.errno == .ELOOP)
+    #expect(error.call == step.calls[1])
+    #expect(error.call.hasPrefix("openat2(<web root>, \"/hostetc\""))
+    #expect(try k.facts().box("web")?.process.mounts.map(\.path) == ["/"])
+  }
+
+  @Test(arguments: [
+    (MountRequest.tmpfs(path: "/hostetc"), Errno.ELOOP), (.proc(path: "/hostetc"), .ELOOP),
+    (.sysfs(path: "/hostetc/ssh"), .ELOOP), (.bind(source: "/etc", target: "/hostetc"), .ELOOP),
+    (.tmpfs(path: "/etc/marker"), .ENOTDIR), (.bind(source: "/etc/marker", target: "/usr"), .ENOTDIR),
+    (.tmpfs(path: "/etc/marker/x"), .ENOTDIR), (.tmpfs(path: "/nonexistent"), .ENOENT),
+  ])
+  func aTargetOrSourceThatIsNoPlainDirectoryIsRefused(_ request: MountRequest, _ expected: Errno) throws {
+    let k = try linkedBox()
+    #expect(errno(k, .mount(box: "web", request: request)) == expected, "\(request)")
+  }
+
+  @Test func aBindOfTheBoxsOwnDirectoryMounts() throws {
+    let k = try linkedBox()
+    try k.perform(.mount(box: "web", request: .bind(source: "/etc", target: "/usr")))
+    #expect(try k.facts().box("web")?.process.mounts.map(\.path) == ["/", "/usr"])
+    try k.perform(.umount(box: "web", path: "/usr"))
+    let error = try #require(failure(k, .umount(box: "web", path: "/usr")))
+    #expect(error.errno == .EINVAL)
+    #expect(error.call == "umount2(\"usr\", UMOUNT_NOFOLLOW)")
+  }
+}
