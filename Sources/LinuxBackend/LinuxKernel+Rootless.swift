@@ -18,13 +18,38 @@ import Kernel
 /// with setns(2) (allowed: the owner of a user namespace has CAP_SYS_ADMIN in it), shares every
 /// namespace with "the host" and every step prints what the real backend prints.
 extension LinuxKernel {
-  /// $XDG_RUNTIME_DIR/boxwalk, else /tmp/boxwalk-UID (made 0700 by SessionDirectory, and refused
-  /// if someone else owns it).
+  /// $XDG_RUNTIME_DIR/boxwalk, else /tmp/boxwalk-UID, else $HOME/.local/state/boxwalk/sessions.
+  ///
+  /// /tmp is shared: any user can create /tmp/boxwalk-UID first, as a directory of their own or
+  /// a symbolic link, to stop this user's sessions or to have them write where the link points.
+  /// So /tmp/boxwalk-UID is used only when it is missing (SessionDirectory makes it, mode 0700)
+  /// or already a real directory owned by this user; anything else there falls back to a
+  /// directory under the home directory, which no one else can write. With no home either,
+  /// /tmp/boxwalk-UID is returned, and SessionDirectory refuses it with the reason.
   public static func rootlessStateRoot() -> String {
-    if let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 {
-      return String(cString: runtime) + "/boxwalk"
+    rootlessStateRoots().first { sharedStateRootIsOurs($0) } ?? rootlessStateRoots()[0]
+  }
+
+  /// Every place `rootlessStateRoot` may choose, in its order of preference: `boxwalk cleanup`
+  /// looks in each, since sessions of an earlier day may have had another choice.
+  public static func rootlessStateRoots() -> [String] {
+    func env(_ name: String) -> String? {
+      guard let value = getenv(name), value.pointee != 0 else { return nil }
+      return String(cString: value)
     }
-    return "/tmp/boxwalk-\(geteuid())"
+    if let runtime = env("XDG_RUNTIME_DIR") { return [runtime + "/boxwalk"] }
+    var roots = ["/tmp/boxwalk-\(geteuid())"]
+    if let home = env("HOME") { roots.append(home + "/.local/state/boxwalk/sessions") }
+    return roots
+  }
+
+  /// Missing, or a real directory (lstat(2): not a link to one) owned by this user. Only paths
+  /// under /tmp are in question: the others are this user's own directories.
+  static func sharedStateRootIsOurs(_ path: String) -> Bool {
+    guard path.hasPrefix("/tmp/") else { return true }
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return errno == ENOENT }
+    return st.st_mode & S_IFMT == S_IFDIR && st.st_uid == geteuid()
   }
 
   /// nil when $BOXWALK_HOME is set (the store reads it); else $XDG_DATA_HOME/boxwalk, else
