@@ -166,12 +166,10 @@ extension SimulatedKernel {
       throw KernelError(
         step: step, call: step.calls[3], errno: .EEXIST, detail: "an image or layer named \(image) exists")
     }
-    let tar = LayerTar.write(fs.upper)
-    let diffID = SHA256.digest(tar)
     let added = store.add(name: image.description, contents: fs.upper)
     store.images[image.full] = (image, [added.name] + fs.lowers)
     return StepResult(
-      output: ImageTransfer.committed(added.name, diffID: diffID, tarNames: LayerTar.entryNames(fs.upper)))
+      output: ImageTransfer.committed(added.name, diffID: added.diffID, tarNames: LayerTar.entryNames(fs.upper)))
   }
 
   // MARK: Reading

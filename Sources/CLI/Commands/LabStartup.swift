@@ -26,6 +26,8 @@ enum LabStartup {
     }
     let cleaned = LedgerCleanup.run(stateRoot: stateRoot, reportLive: false)
     if !cleaned.isEmpty { terminal.write(["cleaned up after a crashed session:"] + cleaned.map { "  " + $0 }) }
+    let tidied = LinuxKernel.tidyImageStore(rootless: backend == .rootless)
+    if !tidied.isEmpty { terminal.write(["image store:"] + tidied.map { "  " + $0 }) }
   }
 
   /// A fresh session on `backend`; the error carries the lines to print and the exit status.

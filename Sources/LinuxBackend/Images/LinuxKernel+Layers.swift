@@ -18,6 +18,13 @@ struct OverlayState {
 /// commit, import, push and pull (the image store, see ImageStore).
 extension LinuxKernel {
   func performLayerStep(_ step: Step) throws(KernelError) -> StepResult {
+    var result = try performStoreStep(step)
+    // A repair the store made while reading (a corrupt index moved aside) is said once.
+    result.output += images.takeNotes().map { "note: " + $0 }
+    return result
+  }
+
+  private func performStoreStep(_ step: Step) throws(KernelError) -> StepResult {
     // A throwaway store lives in the session directory: after a teardown, make a new one.
     if ephemeralImages && session == nil { try reopenSession(step) }
     // The busybox image is made on first use, whichever step that is (SPEC §3).
@@ -34,18 +41,16 @@ extension LinuxKernel {
         try LayerDirectory.read(
           directory, .init(contents: true, overlayMarks: false, maxBytes: HostDirectory.maxImportBytes))
       }
-      try store(step, 1) { () throws(SystemCallError) in
-        try images.add(image, new: [(image.description, contents, false)], below: [])
+      do throws(SystemCallError) {
+        try images.add(image, new: [(image.description, contents, false)], below: [], unique: true)
+      } catch {
+        throw error.call == ImageStore.nameTaken
+          ? KernelError(
+            step: step, call: Self.call(step, 2), errno: .EEXIST, detail: "an image or layer named \(image) exists")
+          : KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.call)
       }
     case .imageTag(let source, let target):
-      try store(step, 0) { () throws(SystemCallError) in
-        var index = try images.layout.index()
-        guard let manifest = index.manifest(named: source.full) else {
-          throw SystemCallError(call: "index.json", errno: ENOENT)
-        }
-        index.tag(target.full, manifest)
-        try images.layout.writeIndex(index)
-      }
+      try store(step, 0) { () throws(SystemCallError) in try images.retag(source, as: target) }
     case .imagePush(let image, let ref): return try push(image, ref, step: step)
     case .imagePull(let ref): return try pull(ref, step: step)
     default: break
@@ -108,7 +113,9 @@ extension LinuxKernel {
       dropScratch(box, scratch)
       throw KernelError(
         step: step, call: Self.call(step, 3), errno: .E2BIG,
-        detail: "\(paths.count) layer paths do not fit in one 4 KiB helper message; use fewer layers or a shorter BOXWALK_HOME")
+        detail:
+          "\(paths.count) layer paths do not fit in one 4 KiB helper message; use fewer layers or a shorter BOXWALK_HOME"
+      )
     }
     do {
       try ask(box, request, step: step)
@@ -205,8 +212,15 @@ extension LinuxKernel {
       throw KernelError(
         step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "an image or layer named \(image) exists")
     }
-    let stack = try store(step, 2) { () throws(SystemCallError) in
-      try images.add(image, new: [(image.description, contents, false)], below: overlay.lowers)
+    // Checked again under the store's lock: another session may commit the same name meanwhile.
+    let stack: [ImageStore.Layer]
+    do throws(SystemCallError) {
+      stack = try images.add(image, new: [(image.description, contents, false)], below: overlay.lowers, unique: true)
+    } catch {
+      throw error.call == ImageStore.nameTaken
+        ? KernelError(
+          step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "an image or layer named \(image) exists")
+        : KernelError(step: step, call: Self.call(step, 2), errno: Errno(rawValue: error.errno), detail: error.call)
     }
     let top = stack[0]
     return StepResult(
@@ -268,6 +282,8 @@ extension LinuxKernel {
   private func pull(_ ref: RegistryRef, step: Step) throws(KernelError) -> StepResult {
     let source = registry(ref)
     var lines: [String] = []
+    // The blobs this pull adds: if it fails, those nothing names are taken back.
+    var written: [String] = []
     do throws(RegistryError) {
       let manifestBytes = try source.manifest(ref.tag)
       guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
@@ -287,8 +303,10 @@ extension LinuxKernel {
           continue
         }
         let compressed = try source.blob(blob.digest, limit: OCILayout.maxBlob)
-        try local { () throws(SystemCallError) in try images.layout.create() }
-        _ = try local { () throws(SystemCallError) in try images.layout.writeBlob(compressed) }
+        try local { () throws(SystemCallError) in try images.prepareLayout() }
+        let existed = images.layout.hasBlob(blob.digest)
+        let digest = try local { () throws(SystemCallError) in try images.layout.writeBlob(compressed) }
+        if !existed { written.append(digest) }
         var name = blob.annotation(Annotation.layerName) ?? ImageTransfer.fallbackName(diffID)
         if Names.checkName(name, limit: 200) != nil && ImageName.parse(name).isFailure
           || known.contains(where: { $0.name == name })
@@ -307,6 +325,7 @@ extension LinuxKernel {
       }
       try local { () throws(SystemCallError) in try images.tag(ref.localName, stack) }
     } catch {
+      images.removeUnreferenced(blobs: written)
       throw KernelError(
         step: step, call: Self.call(step, error.errno == ENOENT ? 0 : 1), errno: Errno(rawValue: error.errno),
         detail: error.detail)
