@@ -67,6 +67,13 @@ extension SimulatedKernel {
       }
       store.images[ref.localName.full] = (ref.localName, names)
       return StepResult(output: lines)
+    case .imagePrune:
+      // The simulator stores no blobs and is never killed half-way: what it can have that no
+      // image needs is a layer whose images all went (pulled again under the same name).
+      let used = Set(store.images.values.flatMap(\.layers))
+      let unused = store.layers.filter { !used.contains($0.name) }
+      store.layers.removeAll { !used.contains($0.name) }
+      return StepResult(output: unused.map(\.diffID).sorted().map(ImageTransfer.prunedLayer))
     default:
       return .none
     }

@@ -252,4 +252,33 @@ import Testing
       }
     }
   }
+
+  /// `image prune` on the real kernel: nothing on a tidy store; then exactly the orphan layer,
+  /// the orphan blob and the dead writer's temporary, in the order the step prints them.
+  @Test(.requiresRoot, .hostUnchanged) func imagePruneOnTheRealKernelSaysWhatItRemoved() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let home = root.path + "/store"
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", imageHome: home)
+    defer { kernel.teardown() }
+    #expect(try kernel.perform(.imagePrune).output == [])
+    let fake = String(repeating: "cd", count: 32)
+    #expect(mkdir(home + "/layers/" + fake, 0o755) == 0)
+    let orphan = try kernel.images.layout.writeBlob(Array("orphan".utf8))
+    let temporary = "oci/blobs/sha256/\(fake).tmp-99999999-3"
+    try "half".write(toFile: home + "/" + temporary, atomically: false, encoding: .utf8)
+    #expect(
+      try kernel.perform(.imagePrune).output == [
+        "removed layer sha256:\(fake.prefix(12))",
+        "removed blob \(orphan.prefix(19)), which no manifest names",
+        "removed \(temporary), left by a killed pull or commit",
+      ])
+    #expect(try kernel.perform(.imagePrune).output == [])
+    // The busybox image (made from busybox-static when the host has it) is untouched.
+    for image in try kernel.images.catalog().images {
+      for layer in image.layers {
+        _ = try kernel.images.tarOf(layer.blob, diffID: layer.diffID, from: kernel.images.layout)
+      }
+    }
+  }
 }

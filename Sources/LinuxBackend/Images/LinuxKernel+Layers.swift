@@ -53,6 +53,14 @@ extension LinuxKernel {
       try store(step, 0) { () throws(SystemCallError) in try images.retag(source, as: target) }
     case .imagePush(let image, let ref): return try push(image, ref, step: step)
     case .imagePull(let ref): return try pull(ref, step: step)
+    case .imagePrune:
+      let removed = try store(step, 1) { () throws(SystemCallError) in try images.prune() }
+      // Layers as the simulator prints them; then what only a real store has: blobs (the
+      // simulator keeps none) and the leftovers of killed writers.
+      return StepResult(
+        output: removed.layers.sorted().map(ImageTransfer.prunedLayer)
+          + removed.blobs.sorted().map { "removed blob \($0.prefix(19)), which no manifest names" }
+          + removed.leftovers.map { "removed \($0), left by a killed pull or commit" })
     default: break
     }
     return .none
