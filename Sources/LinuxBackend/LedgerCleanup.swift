@@ -24,7 +24,8 @@ public enum LedgerCleanup {
     -> [String]
   {
     var info = stat()
-    guard lstat(stateRoot, &info) == 0 else { return [] }
+    // A symbolic link (or anything but a directory) is not a state root: never followed.
+    guard lstat(stateRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [] }
     // A state root someone else made or can write holds ledgers we did not write: acting on
     // them would let that user choose what we kill, unlink and remove.
     if let problem = SessionDirectory.stateRootProblem(stateRoot) {
