@@ -281,4 +281,41 @@ import Testing
       }
     }
   }
+
+  /// A pull that fails at its second layer (the registry's blob does not match its digest)
+  /// takes back the first layer's blob and directory: "nothing was changed" is true. Before
+  /// the fix both stayed behind, named by nothing.
+  @Test(.requiresRoot, .hostUnchanged) func aFailedPullLeavesNoOrphanBlobOrLayer() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    chmod(root.path, 0o755)
+    let source = root.path + "/source"
+    let ref = try RegistryRef.parse("oci:shelf/app:v1").get()
+    let bottom = LayerContents([LayerEntry(path: "/bottom", kind: .file([1]), mode: 0o644)])
+    let top = LayerContents([LayerEntry(path: "/top", kind: .file([2]), mode: 0o644)])
+    let topBlob: String
+    do {
+      let kernel = try LinuxKernel(stateRoot: root.path + "/state-a", imageHome: source)
+      defer { kernel.teardown() }
+      let stack = try kernel.images.add(
+        ImageName(name: "app", tag: "v1"), new: [("top", top, false), ("bottom", bottom, false)], below: [])
+      topBlob = stack[0].blob.digest
+      try kernel.perform(.imagePush(image: ImageName(name: "app", tag: "v1"), ref: ref))
+    }
+    // The same registry beside a store that has neither layer, its top layer's blob damaged.
+    let home = root.path + "/store"
+    #expect(mkdir(home, 0o755) == 0)
+    _ = try TestChild.run(["cp", "-a", source + "/registries", home + "/registries"])
+    let damaged = home + "/registries/shelf/blobs/sha256/" + topBlob.dropFirst(7)
+    try "not the blob".write(toFile: damaged, atomically: false, encoding: .utf8)
+
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state-b", imageHome: home)
+    defer { kernel.teardown() }
+    try kernel.images.ensureBusybox()
+    let blobsBefore = try SmallFiles.list(home + "/oci/blobs/sha256").sorted()
+    let layersBefore = ((try? SmallFiles.list(home + "/layers")) ?? []).sorted()
+    #expect(throws: KernelError.self) { try kernel.perform(.imagePull(ref: ref)) }
+    #expect(try SmallFiles.list(home + "/oci/blobs/sha256").sorted() == blobsBefore)
+    #expect(((try? SmallFiles.list(home + "/layers")) ?? []).sorted() == layersBefore)
+  }
 }

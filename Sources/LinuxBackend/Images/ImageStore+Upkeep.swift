@@ -65,14 +65,19 @@ extension ImageStore {
     return (blobs, diffIDs)
   }
 
-  /// Takes back the blobs a failed step wrote, those no image names (another session may have
-  /// stored the same bytes for an image of its own meanwhile). Best effort: the step's own error
-  /// is what the learner needs to see, and `image prune` removes whatever is left.
-  func removeUnreferenced(blobs digests: [String]) {
-    guard !digests.isEmpty else { return }
+  /// Takes back the blobs and layer directories a failed step wrote, those no image names
+  /// (another session may have stored the same ones for an image of its own meanwhile). Best
+  /// effort: the step's own error is what the learner needs to see, and `image prune` removes
+  /// whatever is left.
+  func removeUnreferenced(blobs digests: [String], layers diffIDs: [String] = []) {
+    guard !digests.isEmpty || !diffIDs.isEmpty else { return }
     _ = try? locked { () throws(SystemCallError) in
-      let keep = try referenced().blobs
-      for digest in digests where !keep.contains(digest) { unlink(layout.blobPath(digest)) }
+      let keep = try referenced()
+      for digest in digests where !keep.blobs.contains(digest) { unlink(layout.blobPath(digest)) }
+      for diffID in diffIDs where !keep.diffIDs.contains(diffID) {
+        FileTree.remove(layerPath(diffID))
+        listingsForget(diffID)
+      }
     }
   }
 

@@ -125,9 +125,12 @@ final class ImageStore {
     return (imageFacts, layerFacts)
   }
 
+  /// Where the layer with this diff_id is (or would be) unpacked.
+  func layerPath(_ diffID: String) -> String { home + "/layers/" + diffID.dropFirst(7) }
+
   /// Where a layer is unpacked (unpacking it from its blob if it is not yet).
   func directory(_ layer: Layer) throws(SystemCallError) -> String {
-    let path = home + "/layers/" + layer.diffID.dropFirst(7)
+    let path = layerPath(layer.diffID)
     if access(path, F_OK) == 0 { return path }
     let tar = try tarOf(layer.blob, diffID: layer.diffID, from: layout)
     guard let contents = try? LayerTar.read(tar) else {
@@ -226,6 +229,7 @@ final class ImageStore {
       let known = catalog.layers
       var added: [Layer] = []
       var written: [String] = []
+      var unpacked: [String] = []
       do throws(SystemCallError) {
         for (layerName, original, hostSpecific) in new {
           // The store's mode rule first (StoreModes), so the digest is that of what is stored.
@@ -249,7 +253,10 @@ final class ImageStore {
           if hostSpecific { annotations.append((Self.hostSpecificKey, "true")) }
           let blob = Descriptor(
             mediaType: MediaType.layerGzip, digest: digest, size: gz.count, annotations: annotations)
-          try unpack(contents, at: home + "/layers/" + diffID.dropFirst(7))
+          if access(layerPath(diffID), F_OK) != 0 {
+            try unpack(contents, at: layerPath(diffID))
+            unpacked.append(diffID)
+          }
           added.append(Layer(name: layerName, diffID: diffID, blob: blob, hostSpecific: hostSpecific))
         }
         let stack = added + below
@@ -257,7 +264,7 @@ final class ImageStore {
         return stack
       } catch {
         // Nothing names what this failed add wrote: take it back, so "nothing was changed" is true.
-        removeUnreferenced(blobs: written)
+        removeUnreferenced(blobs: written, layers: unpacked)
         throw error
       }
     }
@@ -363,11 +370,12 @@ final class ImageStore {
     }
   }
 
-  /// mkdir -p the OCI layout, every directory checked (makeStoreDirectory), with `oci-layout` and
-  /// an empty index when they are missing.
+  /// mkdir -p the OCI layout and the layers directory, every directory checked
+  /// (makeStoreDirectory) before anything looks inside, with `oci-layout` and an empty index
+  /// when they are missing.
   func prepareLayout() throws(SystemCallError) {
     try locked { () throws(SystemCallError) in
-      for sub in ["/oci", "/oci/blobs", "/oci/blobs/sha256"] { try makeStoreDirectory(home + sub) }
+      for sub in ["/oci", "/oci/blobs", "/oci/blobs/sha256", "/layers"] { try makeStoreDirectory(home + sub) }
       try layout.create()
     }
   }

@@ -290,8 +290,10 @@ extension LinuxKernel {
   private func pull(_ ref: RegistryRef, step: Step) throws(KernelError) -> StepResult {
     let source = registry(ref)
     var lines: [String] = []
-    // The blobs this pull adds: if it fails, those nothing names are taken back.
+    // The blobs and layer directories this pull adds: if it fails, those nothing names are
+    // taken back, so its "nothing was changed" is true.
     var written: [String] = []
+    var unpacked: [String] = []
     do throws(RegistryError) {
       let manifestBytes = try source.manifest(ref.tag)
       guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
@@ -326,14 +328,16 @@ extension LinuxKernel {
           blob: Descriptor(mediaType: MediaType.layerGzip, digest: blob.digest, size: blob.size),
           hostSpecific: blob.annotation(ImageStore.hostSpecificKey) == "true")
         // Unpacking checks the diff_id and refuses links, devices and paths that leave the layer.
+        let unpackedBefore = access(images.layerPath(diffID), F_OK) == 0
         _ = try local { () throws(SystemCallError) in try images.directory(layer) }
+        if !unpackedBefore { unpacked.append(diffID) }
         known.append(layer)
         stack.insert(layer, at: 0)
         lines.append(ImageTransfer.pulledLayer(name, existed: false))
       }
       try local { () throws(SystemCallError) in try images.tag(ref.localName, stack) }
     } catch {
-      images.removeUnreferenced(blobs: written)
+      images.removeUnreferenced(blobs: written, layers: unpacked)
       throw KernelError(
         step: step, call: Self.call(step, error.errno == ENOENT ? 0 : 1), errno: Errno(rawValue: error.errno),
         detail: error.detail)
