@@ -26,8 +26,20 @@ extension LinuxKernel {
   /// or already a real directory owned by this user; anything else there falls back to a
   /// directory under the home directory, which no one else can write. With no home either,
   /// /tmp/boxwalk-UID is returned, and SessionDirectory refuses it with the reason.
-  public static func rootlessStateRoot() -> String {
-    rootlessStateRoots().first { sharedStateRootIsOurs($0) } ?? rootlessStateRoots()[0]
+  public static func rootlessStateRoot() -> String { chooseStateRoot(rootlessStateRoots()) }
+
+  /// The first of `candidates` that is ours (sharedStateRootIsOurs), else the first.
+  static func chooseStateRoot(_ candidates: [String]) -> String {
+    candidates.first { sharedStateRootIsOurs($0) } ?? candidates[0]
+  }
+
+  /// What to tell the user when /tmp/boxwalk-UID was passed over, or nil.
+  public static func rootlessStateRootNote() -> String? {
+    let candidates = rootlessStateRoots()
+    let chosen = chooseStateRoot(candidates)
+    guard chosen != candidates[0] else { return nil }
+    return "\(candidates[0]) is not this user's own directory (a link, or another user's): "
+      + "sessions live in \(chosen) instead"
   }
 
   /// Every place `rootlessStateRoot` may choose, in its order of preference: `boxwalk cleanup`
@@ -73,7 +85,9 @@ extension LinuxKernel {
     case .cgroupNew, .cgroupSet:
       (what, why) = ("cgroups need", "the machine's cgroup tree is not delegated to this user")
     case .netVeth, .netBridge, .netAttach:
-      (what, why) = ("the lab's host side needs", "host-side veths and bridges live outside the session's user namespace")
+      (what, why) = (
+        "the lab's host side needs", "host-side veths and bridges live outside the session's user namespace"
+      )
     case .netAddr(let link, _) where link.side == .host:
       (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
     case .netState(let link, _) where link.side == .host:
@@ -133,14 +147,17 @@ extension LinuxKernel {
       throw fail("unshare(CLONE_NEWUSER)", ECONNRESET, "the anchor helper is gone")
     }
     if case .err(let errno, _, _) = reply {
-      throw fail("unshare(CLONE_NEWUSER)", errno, "unprivileged user namespaces are off here; boxwalk doctor says how to turn them on")
+      throw fail(
+        "unshare(CLONE_NEWUSER)", errno,
+        "unprivileged user namespaces are off here; boxwalk doctor says how to turn them on")
     }
     // The order matters: gid_map can be written by an unprivileged owner only after setgroups(2)
     // is denied in the namespace (user_namespaces(7), "The /proc/[pid]/setgroups file").
     let base = "\(procfs.root)/\(helper.pid)/"
     for (file, text) in [("uid_map", "0 \(geteuid()) 1"), ("setgroups", "deny"), ("gid_map", "0 \(getegid()) 1")] {
       if let errno = Self.writeOnce(base + file, text) {
-        throw fail("write(\"/proc/\(helper.pid)/\(file)\")", errno, "mapping our own ID to 0 in the session's user namespace")
+        throw fail(
+          "write(\"/proc/\(helper.pid)/\(file)\")", errno, "mapping our own ID to 0 in the session's user namespace")
       }
     }
     anchor = helper

@@ -81,4 +81,21 @@ import Testing
     }
     #expect(dir.entries("/theirs") == [])
   }
+
+  /// With /tmp/boxwalk-UID squatted (a link, another user's directory), the rootless backend
+  /// takes the next place, under the user's home, instead of failing.
+  @Test(.requiresRoot) func aSquattedSharedStateRootFallsBackToTheHome() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let fallback = dir.path + "/home/.local/state/boxwalk/sessions"
+    #expect(symlink("/etc", dir.path + "/link") == 0)
+    #expect(LinuxKernel.chooseStateRoot([dir.path + "/link", fallback]) == fallback)
+    #expect(mkdir(dir.path + "/theirs", 0o700) == 0 && chown(dir.path + "/theirs", 65534, 65534) == 0)
+    #expect(LinuxKernel.chooseStateRoot([dir.path + "/theirs", fallback]) == fallback)
+    #expect(LinuxKernel.chooseStateRoot([dir.path + "/mine", fallback]) == dir.path + "/mine")
+    // The fallback is a state root like any other.
+    let session = try SessionDirectory.create(stateRoot: fallback, procfs: ProcFS(root: "/proc"))
+    session.remove()
+    #expect(dir.entries("/home/.local/state/boxwalk/sessions") == [])
+  }
 }

@@ -24,6 +24,7 @@ enum LabStartup {
     case .rootless: stateRoot = LinuxKernel.rootlessStateRoot()
     case .real, .sim: return
     }
+    if backend == .rootless, let note = LinuxKernel.rootlessStateRootNote() { terminal.write(["note: " + note]) }
     let cleaned = LedgerCleanup.run(stateRoot: stateRoot, reportLive: false)
     if !cleaned.isEmpty { terminal.write(["cleaned up after a crashed session:"] + cleaned.map { "  " + $0 }) }
     let tidied = LinuxKernel.tidyImageStore(rootless: backend == .rootless)
