@@ -41,3 +41,13 @@ static inline void bw_rl_discard_line(void) {
   rl_on_new_line();
   rl_redisplay();
 }
+
+/// How many lines the in-memory history holds (history(3): history_length).
+static inline int bw_history_count(void) { return history_length; }
+
+/// The `i`th history line, oldest first from 0, or NULL (history(3): history_get counts from
+/// history_base).
+static inline const char *bw_history_line(int i) {
+  HIST_ENTRY *entry = history_get(history_base + i);
+  return entry ? entry->line : NULL;
+}

@@ -71,6 +71,9 @@ public enum Step: Equatable, Hashable, Sendable {
   case imagePush(image: ImageName, ref: RegistryRef)
   /// Copy an image from a registry into the local store.
   case imagePull(ref: RegistryRef)
+  /// Remove from the store what no image needs: layers and blobs no image names, and what
+  /// killed pulls and commits left half-written.
+  case imagePrune
 
   /// The box the step acts on.
   public var box: String {
@@ -85,7 +88,7 @@ public enum Step: Equatable, Hashable, Sendable {
     case .netBridge, .netAttach: NetSide.host.name
     case .netAddr(let link, _), .netState(let link, _): link.side.name
     case .ping(let side, _): side.name
-    case .imageImport, .imageTag, .imagePush, .imagePull: Self.hostBox
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune: Self.hostBox
     }
   }
 
@@ -125,6 +128,7 @@ public enum Step: Equatable, Hashable, Sendable {
     case .imageTag: "image-tag"
     case .imagePush: "image-push"
     case .imagePull: "image-pull"
+    case .imagePrune: "image-prune"
     }
   }
 
@@ -134,7 +138,7 @@ public enum Step: Equatable, Hashable, Sendable {
   /// Whether the step acts on the image store, not on a box.
   public var isImageStep: Bool {
     switch self {
-    case .imageImport, .imageTag, .imagePush, .imagePull: true
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune: true
     default: false
     }
   }

@@ -134,7 +134,7 @@ extension Step {
         "socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)", "sendto(ICMP_ECHO, inet_addr(\"\(address)\"))",
         "recvfrom(ICMP_ECHOREPLY)",
       ]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerCalls
     }
   }

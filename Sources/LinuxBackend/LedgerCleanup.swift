@@ -24,7 +24,13 @@ public enum LedgerCleanup {
     -> [String]
   {
     var info = stat()
+    // A symbolic link (or anything but a directory) is not a state root: never followed.
     guard lstat(stateRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [] }
+    // A state root someone else made or can write holds ledgers we did not write: acting on
+    // them would let that user choose what we kill, unlink and remove.
+    if let problem = SessionDirectory.stateRootProblem(stateRoot) {
+      return ["\(stateRoot): left alone: \(problem.call)"]
+    }
     let lock: StateRootLock
     do {
       lock = try StateRootLock.acquire(stateRoot)
@@ -169,8 +175,8 @@ public enum LedgerCleanup {
       case .helper(let box, let pid, let start):
         lines.append(killHelper(box: box, pid: pid, startTime: start, sameBoot: owner.bootID == bootID, procfs: procfs))
       case .scratch(let box, let scratch):
-        // Only ever inside this session's own directory: a ledger cannot make us delete elsewhere.
-        if scratch.hasPrefix(path + "/") {
+        // Only ever a scratch directory of this session: a ledger cannot make us delete elsewhere.
+        if isScratchPath(scratch, of: path) {
           FileTree.remove(scratch)
           lines.append("  removed the scratch files of box \(box)")
         } else {
@@ -191,7 +197,7 @@ public enum LedgerCleanup {
       FileTree.remove(path + "/boxes")
       lines.append("  removed the scratch files under \(path)/boxes (no ledger recorded them)")
     }
-    unlink(path + "/" + Ledger.fileName + ".tmp")
+    SafeFiles.removeTemporaries(of: path + "/" + Ledger.fileName)
     unlink(path + "/" + Ledger.fileName)
     // The directory the scratch records were in (SessionDirectory makes it); only if empty.
     rmdir(path + "/boxes")
@@ -209,6 +215,22 @@ public enum LedgerCleanup {
   private static func boxScratchExists(_ session: String) -> Bool {
     var info = stat()
     return lstat(session + "/boxes", &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+  }
+
+  /// Whether `scratch` is one of the places a session makes scratch directories: SESSION/images
+  /// (a throwaway image store) or SESSION/boxes/NAME (a box's overlay), NAME one plain path
+  /// component. A prefix check alone is not enough: "SESSION/boxes/../../../etc" starts with
+  /// SESSION/ and names /etc. And no component on the way may be a symbolic link: the tree is
+  /// removed without following links, but a link at SESSION/boxes would lead elsewhere first.
+  package static func isScratchPath(_ scratch: String, of session: String) -> Bool {
+    guard scratch.hasPrefix(session + "/") else { return false }
+    let parts = scratch.dropFirst(session.count + 1).split(separator: "/", omittingEmptySubsequences: false)
+    let plain = parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
+    guard plain, parts == [Substring(SessionDirectory.imagesDirectory)] || (parts.count == 2 && parts[0] == "boxes")
+    else { return false }
+    var st = stat()
+    if parts.count == 2 && lstat(session + "/boxes", &st) == 0 { return st.st_mode & S_IFMT == S_IFDIR }
+    return true  // SESSION/boxes is missing: so is the scratch directory, nothing to remove
   }
 
   /// Kill a recorded helper if, and only if, it is still that helper. pidfd_open(2) pins the

@@ -18,13 +18,50 @@ import Kernel
 /// with setns(2) (allowed: the owner of a user namespace has CAP_SYS_ADMIN in it), shares every
 /// namespace with "the host" and every step prints what the real backend prints.
 extension LinuxKernel {
-  /// $XDG_RUNTIME_DIR/boxwalk, else /tmp/boxwalk-UID (made 0700 by SessionDirectory, and refused
-  /// if someone else owns it).
-  public static func rootlessStateRoot() -> String {
-    if let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 {
-      return String(cString: runtime) + "/boxwalk"
+  /// $XDG_RUNTIME_DIR/boxwalk, else /tmp/boxwalk-UID, else $HOME/.local/state/boxwalk/sessions.
+  ///
+  /// /tmp is shared: any user can create /tmp/boxwalk-UID first, as a directory of their own or
+  /// a symbolic link, to stop this user's sessions or to have them write where the link points.
+  /// So /tmp/boxwalk-UID is used only when it is missing (SessionDirectory makes it, mode 0700)
+  /// or already a real directory owned by this user; anything else there falls back to a
+  /// directory under the home directory, which no one else can write. With no home either,
+  /// /tmp/boxwalk-UID is returned, and SessionDirectory refuses it with the reason.
+  public static func rootlessStateRoot() -> String { chooseStateRoot(rootlessStateRoots()) }
+
+  /// The first of `candidates` that is ours (sharedStateRootIsOurs), else the first.
+  static func chooseStateRoot(_ candidates: [String]) -> String {
+    candidates.first { sharedStateRootIsOurs($0) } ?? candidates[0]
+  }
+
+  /// What to tell the user when /tmp/boxwalk-UID was passed over, or nil.
+  public static func rootlessStateRootNote() -> String? {
+    let candidates = rootlessStateRoots()
+    let chosen = chooseStateRoot(candidates)
+    guard chosen != candidates[0] else { return nil }
+    return "\(candidates[0]) is not this user's own directory (a link, or another user's): "
+      + "sessions live in \(chosen) instead"
+  }
+
+  /// Every place `rootlessStateRoot` may choose, in its order of preference: `boxwalk cleanup`
+  /// looks in each, since sessions of an earlier day may have had another choice.
+  public static func rootlessStateRoots() -> [String] {
+    func env(_ name: String) -> String? {
+      guard let value = getenv(name), value.pointee != 0 else { return nil }
+      return String(cString: value)
     }
-    return "/tmp/boxwalk-\(geteuid())"
+    if let runtime = env("XDG_RUNTIME_DIR") { return [runtime + "/boxwalk"] }
+    var roots = ["/tmp/boxwalk-\(geteuid())"]
+    if let home = env("HOME") { roots.append(home + "/.local/state/boxwalk/sessions") }
+    return roots
+  }
+
+  /// Missing, or a real directory (lstat(2): not a link to one) owned by this user. Only paths
+  /// under /tmp are in question: the others are this user's own directories.
+  static func sharedStateRootIsOurs(_ path: String) -> Bool {
+    guard path.hasPrefix("/tmp/") else { return true }
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return errno == ENOENT }
+    return st.st_mode & S_IFMT == S_IFDIR && st.st_uid == geteuid()
   }
 
   /// nil when $BOXWALK_HOME is set (the store reads it); else $XDG_DATA_HOME/boxwalk, else
@@ -48,7 +85,9 @@ extension LinuxKernel {
     case .cgroupNew, .cgroupSet:
       (what, why) = ("cgroups need", "the machine's cgroup tree is not delegated to this user")
     case .netVeth, .netBridge, .netAttach:
-      (what, why) = ("the lab's host side needs", "host-side veths and bridges live outside the session's user namespace")
+      (what, why) = (
+        "the lab's host side needs", "host-side veths and bridges live outside the session's user namespace"
+      )
     case .netAddr(let link, _) where link.side == .host:
       (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
     case .netState(let link, _) where link.side == .host:
@@ -108,14 +147,17 @@ extension LinuxKernel {
       throw fail("unshare(CLONE_NEWUSER)", ECONNRESET, "the anchor helper is gone")
     }
     if case .err(let errno, _, _) = reply {
-      throw fail("unshare(CLONE_NEWUSER)", errno, "unprivileged user namespaces are off here; boxwalk doctor says how to turn them on")
+      throw fail(
+        "unshare(CLONE_NEWUSER)", errno,
+        "unprivileged user namespaces are off here; boxwalk doctor says how to turn them on")
     }
     // The order matters: gid_map can be written by an unprivileged owner only after setgroups(2)
     // is denied in the namespace (user_namespaces(7), "The /proc/[pid]/setgroups file").
     let base = "\(procfs.root)/\(helper.pid)/"
     for (file, text) in [("uid_map", "0 \(geteuid()) 1"), ("setgroups", "deny"), ("gid_map", "0 \(getegid()) 1")] {
       if let errno = Self.writeOnce(base + file, text) {
-        throw fail("write(\"/proc/\(helper.pid)/\(file)\")", errno, "mapping our own ID to 0 in the session's user namespace")
+        throw fail(
+          "write(\"/proc/\(helper.pid)/\(file)\")", errno, "mapping our own ID to 0 in the session's user namespace")
       }
     }
     anchor = helper

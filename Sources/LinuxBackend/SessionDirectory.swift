@@ -68,16 +68,34 @@ final class SessionDirectory {
         throw SystemCallError(call: "mkdir(\(SmallFiles.quoted(prefix)))", errno: errno)
       }
     }
+    if let problem = stateRootProblem(stateRoot) { throw problem }
+  }
+
+  /// Why `stateRoot` cannot hold sessions, or nil: it must be a real directory (not a symbolic
+  /// link), owned by this user, that no one else can write. Whoever can write it can plant a
+  /// session directory whose ledger tells cleanup what to kill and remove.
+  package static func stateRootProblem(_ stateRoot: String) -> SystemCallError? {
+    let shown = SmallFiles.quoted(stateRoot)
     var info = stat()
-    guard lstat(stateRoot, &info) == 0 else {
-      throw SystemCallError(call: "lstat(\(SmallFiles.quoted(stateRoot)))", errno: errno)
-    }
+    guard lstat(stateRoot, &info) == 0 else { return SystemCallError(call: "lstat(\(shown))", errno: errno) }
     guard info.st_mode & S_IFMT == S_IFDIR else {
-      throw SystemCallError(call: "lstat(\(SmallFiles.quoted(stateRoot)))", errno: ENOTDIR)
+      let what = info.st_mode & S_IFMT == S_IFLNK ? "a symbolic link" : "not a directory"
+      return SystemCallError(
+        call: "lstat(\(shown)): it is \(what), which boxwalk did not make; remove it, or set XDG_RUNTIME_DIR",
+        errno: ENOTDIR)
     }
     guard info.st_uid == geteuid() else {
-      throw SystemCallError(call: "lstat(\(SmallFiles.quoted(stateRoot)))", errno: EPERM)
+      return SystemCallError(
+        call: "lstat(\(shown)): it belongs to uid \(info.st_uid), not to this user (another user made it); "
+          + "set XDG_RUNTIME_DIR to a directory of yours",
+        errno: EPERM)
     }
+    guard info.st_mode & 0o022 == 0 else {
+      return SystemCallError(
+        call: "lstat(\(shown)): mode \(String(info.st_mode & 0o7777, radix: 8)) lets others write it; chmod 700 it",
+        errno: EPERM)
+    }
+    return nil
   }
 
   /// Add a record, durable before returning when its object could outlive a machine crash.
@@ -105,7 +123,7 @@ final class SessionDirectory {
   func remove() {
     bw_emergency_clear_ledger(ledgerPath)
     let lock = try? StateRootLock.acquire(stateRoot)
-    unlink(ledgerPath + ".tmp")
+    SafeFiles.removeTemporaries(of: ledgerPath)
     unlink(ledgerPath)
     FileTree.remove(path + "/boxes")
     FileTree.remove(path + "/" + Self.imagesDirectory)

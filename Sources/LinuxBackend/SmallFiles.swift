@@ -17,35 +17,10 @@ package enum SmallFiles {
   }
 
   /// Replace `path` with `text` so that a reader sees the old file or the new one, never a
-  /// half-written one: write a temporary file beside it, rename(2) it over the old. `durable`
-  /// also fsync(2)s it first, so the new text survives a crash of the machine, not only of this
-  /// process (which the rename alone covers: the page cache outlives us).
+  /// half-written one, through a new temporary file (see SafeFiles). `durable` also fsync(2)s it
+  /// first, so the new text survives a crash of the machine, not only of this process.
   static func replace(_ path: String, with text: String, durable: Bool = true) throws(SystemCallError) {
-    let temporary = path + ".tmp"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-    guard fd >= 0 else { throw SystemCallError(call: "open(\(quoted(temporary)), O_CREAT)", errno: errno) }
-    var failure: SystemCallError?
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty && failure == nil {
-      let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      if n < 0 {
-        failure = SystemCallError(call: "write(\(quoted(temporary)))", errno: errno)
-      } else {
-        bytes = bytes.dropFirst(n)
-      }
-    }
-    if failure == nil && durable && fsync(fd) != 0 {
-      failure = SystemCallError(call: "fsync(\(quoted(temporary)))", errno: errno)
-    }
-    close(fd)
-    if failure == nil && rename(temporary, path) != 0 {
-      failure = SystemCallError(call: "rename(\(quoted(temporary)), \(quoted(path)))", errno: errno)
-    }
-    if let failure {
-      unlink(temporary)
-      throw failure
-    }
+    try SafeFiles.replace(path, with: Array(text.utf8), mode: 0o600, durable: durable)
   }
 
   /// The names in a directory (readdir(3)), without "." and "..".

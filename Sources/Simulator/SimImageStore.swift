@@ -50,13 +50,16 @@ struct SimImageStore {
 
   func layer(_ name: String) -> Layer? { layers.first { $0.name == name } }
 
-  /// Adds a layer unless one with the same content is here; returns the name it goes by.
-  mutating func add(name: String, contents: LayerContents) -> (name: String, existed: Bool) {
+  /// Adds a layer unless one with the same content is here; returns the name it goes by and its
+  /// diff_id. The store's mode rule comes first, as on Linux (StoreModes: no setuid, setgid,
+  /// sticky or world-write bits), so both kernels store, and digest, the same layer.
+  mutating func add(name: String, contents original: LayerContents) -> (name: String, existed: Bool, diffID: String) {
+    let contents = original.withStoreModes
     let diffID = SHA256.digest(LayerTar.write(contents))
-    if let same = layers.first(where: { $0.diffID == diffID }) { return (same.name, true) }
+    if let same = layers.first(where: { $0.diffID == diffID }) { return (same.name, true, diffID) }
     let free = layer(name) == nil ? name : ImageTransfer.fallbackName(diffID)
     layers.append(Layer(name: free, diffID: diffID, contents: contents, hostSpecific: false))
-    return (free, false)
+    return (free, false, diffID)
   }
 
   var imageFacts: [ImageFacts] { images.values.map { ImageFacts(name: $0.name, layers: $0.layers) } }

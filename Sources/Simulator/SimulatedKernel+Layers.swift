@@ -67,6 +67,13 @@ extension SimulatedKernel {
       }
       store.images[ref.localName.full] = (ref.localName, names)
       return StepResult(output: lines)
+    case .imagePrune:
+      // The simulator stores no blobs and is never killed half-way: what it can have that no
+      // image needs is a layer whose images all went (pulled again under the same name).
+      let used = Set(store.images.values.flatMap(\.layers))
+      let unused = store.layers.filter { !used.contains($0.name) }
+      store.layers.removeAll { !used.contains($0.name) }
+      return StepResult(output: unused.map(\.diffID).sorted().map(ImageTransfer.prunedLayer))
     default:
       return .none
     }
@@ -166,12 +173,10 @@ extension SimulatedKernel {
       throw KernelError(
         step: step, call: step.calls[3], errno: .EEXIST, detail: "an image or layer named \(image) exists")
     }
-    let tar = LayerTar.write(fs.upper)
-    let diffID = SHA256.digest(tar)
     let added = store.add(name: image.description, contents: fs.upper)
     store.images[image.full] = (image, [added.name] + fs.lowers)
     return StepResult(
-      output: ImageTransfer.committed(added.name, diffID: diffID, tarNames: LayerTar.entryNames(fs.upper)))
+      output: ImageTransfer.committed(added.name, diffID: added.diffID, tarNames: LayerTar.entryNames(fs.upper)))
   }
 
   // MARK: Reading

@@ -154,7 +154,7 @@ public final class SimulatedKernel: Kernel {
       try removeFile(i, path, step)
     case .commit(_, let image):
       return try commit(i, image, step)
-    case .imageImport, .imageTag, .imagePush, .imagePull:
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return try performImageStep(step)
     }
     return .none

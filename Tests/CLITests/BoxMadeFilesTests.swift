@@ -24,7 +24,7 @@ struct BoxMadeFilesTests {
     return Array(r.lines.dropFirst())
   }
 
-  static let boxed = ["box new web", "unshare mnt", "overlay busybox", "pivot-root"]
+  static let boxed = ["box new web", "unshare mnt,pid,ipc", "overlay busybox", "pivot-root", "run -d sleep 1000"]
 
   @Test func aFIFOADeviceAnOddNameAndDeepDirectoriesLeaveTheStateReadable() throws {
     let out = try session(

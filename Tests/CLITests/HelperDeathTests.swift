@@ -26,7 +26,8 @@ struct HelperDeathTests {
       // The note comes with the next line the REPL reads (SafetyRepl's own marker comment counts).
       #expect(first.contains(note), "\(first)")
       #expect(first.filter { $0.hasPrefix("note:") }.count == 1, "\(first)")
-      #expect(first.contains("boxwalk> hostname"), "web is no longer the current box: \(first)")
+      #expect(
+        first.contains("error: hostname acts on the current box, and there is none"), "web is no longer current: \(first)")
       let second = try repl.run(["box ls", "links"])
       #expect(!second.contains { $0.hasPrefix("note:") }, "said twice: \(second)")
       #expect(!second.contains { $0.contains("veth-web") }, "its veth outlived it: \(second)")

@@ -31,7 +31,7 @@ struct MountResolutionTests {
     let out = try session(
       "real",
       [
-        "box new web", "unshare mnt,pid", "image import linky \(image)", "overlay linky,busybox",
+        "box new web", "unshare mnt,pid,ipc", "image import linky \(image)", "overlay linky,busybox",
         "mount bind /hostetc /usr", "mount tmpfs /hostetc", "pivot-root", "run ls /usr /hostetc",
       ])
     let refusal =

@@ -19,8 +19,10 @@ struct CleanupCommand: ParsableCommand {
       _ = LedgerCleanup.cleanAfterSignal(session: session, signal: signal)
       Glibc.exit(128 + signal)
     }
-    // Root cleans the real backend's sessions; any other user its own rootless ones (SPEC §9).
-    let lines = geteuid() == 0 ? LedgerCleanup.run() : LedgerCleanup.run(stateRoot: LinuxKernel.rootlessStateRoot())
+    // Root cleans the real backend's sessions, and like any other user its own rootless ones
+    // (root may run --backend rootless too), wherever rootlessStateRoot may have put them.
+    var lines = geteuid() == 0 ? LedgerCleanup.run() : []
+    for root in LinuxKernel.rootlessStateRoots() { lines += LedgerCleanup.run(stateRoot: root) }
     Terminal(colour: false).write(lines.isEmpty ? ["nothing to clean up"] : lines)
   }
 }

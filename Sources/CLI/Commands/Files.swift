@@ -60,15 +60,14 @@ enum Files {
     }
   }
 
-  /// Writes through a temporary file and rename(2), so a reader never sees half a file.
+  /// Writes through a new temporary file and rename(2) (SafeFiles): a reader never sees half a
+  /// file, and a symbolic link planted at the temporary name or at `path` is never followed.
   static func write(_ path: String, _ text: String) throws(Failure) {
-    let tmp = path + ".tmp"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw Failure(path: tmp, errno: errno) }
-    var bytes = Array(text.utf8)
-    let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-    close(fd)
-    guard n == bytes.count, rename(tmp, path) == 0 else { throw Failure(path: path, errno: errno) }
+    do {
+      try SafeFiles.replace(path, with: Array(text.utf8), mode: 0o644, durable: false)
+    } catch {
+      throw Failure(path: path, errno: error.errno)
+    }
   }
 
   static func isDirectory(_ path: String) -> Bool {

@@ -24,8 +24,11 @@ enum LabStartup {
     case .rootless: stateRoot = LinuxKernel.rootlessStateRoot()
     case .real, .sim: return
     }
+    if backend == .rootless, let note = LinuxKernel.rootlessStateRootNote() { terminal.write(["note: " + note]) }
     let cleaned = LedgerCleanup.run(stateRoot: stateRoot, reportLive: false)
     if !cleaned.isEmpty { terminal.write(["cleaned up after a crashed session:"] + cleaned.map { "  " + $0 }) }
+    let tidied = LinuxKernel.tidyImageStore(rootless: backend == .rootless)
+    if !tidied.isEmpty { terminal.write(["image store:"] + tidied.map { "  " + $0 }) }
   }
 
   /// A fresh session on `backend`; the error carries the lines to print and the exit status.

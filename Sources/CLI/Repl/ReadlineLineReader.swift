@@ -2,6 +2,7 @@ import CReadline
 import CShim
 import Glibc
 import Lab
+import LinuxBackend
 
 /// GNU readline for terminals (readline(3)): line editing, history saved to a file, tab
 /// completion of commands, box names and state paths, and Ctrl-C clearing the line.
@@ -10,6 +11,7 @@ import Lab
 /// live in globals; there is only ever one REPL per process.
 public final class ReadlineLineReader: LineReader {
   private let historyFile: String?
+  static let historyLimit = 1000
 
   public init(historyFile: String?, completer: @escaping (_ line: String, _ word: String) -> [String]) {
     self.historyFile = historyFile
@@ -44,8 +46,15 @@ public final class ReadlineLineReader: LineReader {
 
   public func finish() {
     guard let historyFile else { return }
-    _ = write_history(historyFile)
-    _ = history_truncate_file(historyFile, 1000)
+    // write_history(3) opens the file with O_TRUNC and follows a symbolic link, so a link planted
+    // where BOXWALK_HISTFILE points would have root truncate its target. The last 1000 lines go
+    // through SafeFiles instead, in the format read_history(3) reads back: one line each.
+    let count = Int(bw_history_count())
+    var text = ""
+    for i in max(0, count - Self.historyLimit)..<count {
+      if let line = bw_history_line(Int32(i)) { text += String(cString: line) + "\n" }
+    }
+    try? SafeFiles.replace(historyFile, with: Array(text.utf8), mode: 0o600, durable: false)
   }
 }
 

@@ -24,6 +24,9 @@ public enum ImageTransfer {
     "sha256-" + String(diffID.dropFirst(7).prefix(12))
   }
   /// `commit`: the layer's digest and its tar entries, so the OCI whiteout form is visible.
+  /// `image prune`: a layer directory no image names, removed (both kernels print this).
+  public static func prunedLayer(_ diffID: String) -> String { "removed layer \(diffID.prefix(19))" }
+
   public static func committed(_ name: String, diffID: String, tarNames: [String]) -> [String] {
     ["new layer \(name), diff_id \(diffID.prefix(19)), tar entries:"] + tarNames.map { "  " + $0 }
   }

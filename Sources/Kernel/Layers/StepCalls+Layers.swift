@@ -43,16 +43,18 @@ extension Step {
         "openat(<\(box) upper>, ...), fstatat(..., AT_SYMLINK_NOFOLLOW), fgetxattr(\"trusted.overlay.opaque\")   # walk the upper layer",
         "a tar of it: a whiteout (char 0:0) becomes .wh.NAME, an opaque directory gets .wh..wh..opq",
         "gzip, sha256: blobs/sha256/<digest> for the layer, the config and the manifest",
-        "rename(\"index.json.tmp\", \"index.json\")   # the store now names \(image.full)",
+        "flock(\"<store>\", LOCK_EX), rename(\"index.json.tmp-<pid>-<n>\", \"index.json\")   # the store now names \(image.full)",
       ]
     case .imageImport(let image, let directory):
       return [
         "openat(\(JSON.quote(directory)), ...), fstatat(..., AT_SYMLINK_NOFOLLOW), read   # walk it, following no link",
         "a tar of it, gzip, sha256: blobs/sha256/<digest> for the layer, the config and the manifest",
-        "rename(\"index.json.tmp\", \"index.json\")   # the store now names \(image.full)",
+        "flock(\"<store>\", LOCK_EX), rename(\"index.json.tmp-<pid>-<n>\", \"index.json\")   # the store now names \(image.full)",
       ]
     case .imageTag(let source, let target):
-      return ["rename(\"index.json.tmp\", \"index.json\")   # \(target.full) names the manifest \(source.full) names"]
+      return [
+        "flock(\"<store>\", LOCK_EX), rename(\"index.json.tmp-<pid>-<n>\", \"index.json\")   # \(target.full) names the manifest \(source.full) names"
+      ]
     case .imagePush(_, let ref):
       switch ref.location {
       case .server:
@@ -67,7 +69,7 @@ extension Step {
         return [
           "stat(\"<oci:\(dir)>/blobs/sha256/<digest>\")   # each layer and the config: there already?",
           "copy each missing blob into <oci:\(dir)>/blobs/sha256/",
-          "rename(\"<oci:\(dir)>/index.json.tmp\", \"<oci:\(dir)>/index.json\")   # tag \(ref.repository):\(ref.tag)",
+          "rename(\"<oci:\(dir)>/index.json.tmp-<pid>-<n>\", \"<oci:\(dir)>/index.json\")   # tag \(ref.repository):\(ref.tag)",
         ]
       }
     case .imagePull(let ref):
@@ -85,6 +87,13 @@ extension Step {
           "check every sha256, unpack each new layer tar into <layer NAME>",
         ]
       }
+    case .imagePrune:
+      return [
+        "flock(\"<store>\", LOCK_EX)   # no tag, commit or import meanwhile",
+        "open(\"index.json\"), then each manifest and config it names   # what the images need",
+        "unlink(\"blobs/sha256/<digest>\"), rm -r \"layers/<diff_id>\"   # each one no image needs",
+        "unlink(\"*.tmp-PID-N\"), rm -r \"layers/*.partial-PID\"   # left by a killed pull or commit whose PID is gone",
+      ]
     default:
       return []
     }

@@ -74,7 +74,7 @@ public enum CommandTable {
     .init(
       name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt"),
     .init(
-      name: "image", usage: "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF",
+      name: "image", usage: "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF | image prune",
       summary: "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)", area: "layers"),
     .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers"),
     .init(

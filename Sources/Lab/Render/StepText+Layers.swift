@@ -25,6 +25,8 @@ extension StepText {
       return "skopeo copy oci:<store>:\(image.full) " + transport(ref)
     case .imagePull(let ref):
       return "skopeo copy " + transport(ref) + " oci:<store>:\(ref.localName.full)"
+    case .imagePrune:
+      return "docker image prune -a   # by hand: keep what index.json reaches, rm the other blobs/sha256/* and layers/*"
     default:
       return ""
     }
@@ -87,6 +89,14 @@ extension StepText {
         "uploads only the missing ones (POST, then PUT with ?digest=), and puts the manifest last,",
         "under its tag. Pull reads the manifest, then fetches only the layers this host lacks, and",
         "checks every sha256. OCI distribution spec; a directory registry is an OCI image layout.",
+      ]
+    case .imagePrune:
+      return [
+        "An image is only a manifest that names its layers, and layers are shared, so a layer no image",
+        "names any more (its image was pulled again under the same name, say) stays behind, taking",
+        "space. A pull or commit killed half-way leaves a temporary too: blobs and layers are written",
+        "under a temporary name and renamed into place, so no reader ever sees half of one. Pruning",
+        "keeps everything index.json reaches and removes the rest, as docker image prune -a does.",
       ]
     default:
       return []

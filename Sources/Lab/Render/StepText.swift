@@ -71,7 +71,7 @@ enum StepText {
       return inNetwork(.box(box), "ip route add default via \(gateway)")
     case .ping(let side, let address):
       return inNetwork(side, "ping -c 1 -W 1 \(address)")
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerShell(step)
     }
   }
@@ -268,7 +268,7 @@ enum StepText {
         "the reply must find its way back the same way. boxwalk checks the kernel's answer against its",
         "own model of the network, which is how it can say why a packet did not arrive.",
       ]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerWhy(step)
     case .setHostname, .setDomainname:
       return [

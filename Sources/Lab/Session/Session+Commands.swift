@@ -293,7 +293,7 @@ extension Session {
       return ["\(box) sends what no other route covers to \(gateway)"]
     case .ping(let side, let address):
       return pingLines(side, address, result)
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerSummary(step, result, before: before, after: t)
     }
   }

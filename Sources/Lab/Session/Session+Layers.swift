@@ -288,7 +288,7 @@ extension Session {
   }
 
   func imageCommand(_ args: [String], line: String, into out: inout Output) throws {
-    guard let sub = args.first else { throw usage("image", "image needs a subcommand: ls, import, tag, push or pull") }
+    guard let sub = args.first else { throw usage("image", "image needs a subcommand: ls, import, tag, push, pull or prune") }
     let rest = Array(args.dropFirst())
     switch sub {
     case "ls":
@@ -346,8 +346,12 @@ extension Session {
     case "pull":
       try arity("image pull", rest, 1)
       try runStep(.imagePull(ref: try registryRef(rest[0])), input: line, into: &out)
+    case "prune":
+      try arity("image prune", rest, 0)
+      try runStep(.imagePrune, input: line, into: &out)
     default:
-      throw unknown("image \(sub)", candidates: ["ls", "import", "tag", "push", "pull"].map { "image " + $0 })
+      throw unknown(
+        "image \(sub)", candidates: ["ls", "import", "tag", "push", "pull", "prune"].map { "image " + $0 })
     }
   }
 
@@ -402,6 +406,10 @@ extension Session {
       return [image == ref.localName ? "pushed \(ref)" : "pushed \(image) to \(ref)"]
     case .imagePull(let ref):
       return ["pulled \(ref); overlay or rootfs take it by that name"]
+    case .imagePrune:
+      return result.output.isEmpty
+        ? ["nothing to prune: the images use every layer in the store"]
+        : ["removed what no image needs; every image is as it was"]
     default:
       return []
     }

@@ -14,6 +14,11 @@ final class ImageStore {
   /// Parsed documents and listings by digest: blobs never change.
   private var documents: [String: JSONValue] = [:]
   private var listings: [String: LayerContents] = [:]
+  /// The store's flock(2), held by `locked` (see there); nested calls share it.
+  private var lockFD: Int32 = -1
+  private var lockDepth = 0
+  /// Repairs made while reading (a corrupt index moved aside), for the next step to print.
+  private(set) var notes: [String] = []
 
   struct Layer: Equatable {
     var name: String
@@ -53,7 +58,7 @@ final class ImageStore {
     guard layout.exists else { return ([], []) }
     var images: [Image] = []
     var layers: [Layer] = []
-    for descriptor in try layout.index().manifests {
+    for descriptor in try index().manifests {
       guard let ref = descriptor.annotation(Annotation.refName), case .success(let name) = ImageName.parse(ref) else {
         continue
       }
@@ -120,9 +125,12 @@ final class ImageStore {
     return (imageFacts, layerFacts)
   }
 
+  /// Where the layer with this diff_id is (or would be) unpacked.
+  func layerPath(_ diffID: String) -> String { home + "/layers/" + diffID.dropFirst(7) }
+
   /// Where a layer is unpacked (unpacking it from its blob if it is not yet).
   func directory(_ layer: Layer) throws(SystemCallError) -> String {
-    let path = home + "/layers/" + layer.diffID.dropFirst(7)
+    let path = layerPath(layer.diffID)
     if access(path, F_OK) == 0 { return path }
     let tar = try tarOf(layer.blob, diffID: layer.diffID, from: layout)
     guard let contents = try? LayerTar.read(tar) else {
@@ -155,12 +163,15 @@ final class ImageStore {
     return tar
   }
 
+  /// Writes a layer's directory, with the store's mode rule applied (StoreModes): a pulled layer
+  /// may hold setuid files, and its blob keeps them (its digest is the registry's), but the
+  /// directory overlayfs and every local user reads does not.
   private func unpack(_ contents: LayerContents, at path: String) throws(SystemCallError) {
-    try Directories.make(home + "/layers")
-    let partial = path + ".partial-\(getpid())"
+    try makeStoreDirectory(home + "/layers")
+    let partial = path + Self.partialMarker + "\(getpid())"
     FileTree.remove(partial)
     do {
-      try LayerDirectory.write(contents, to: partial)
+      try LayerDirectory.write(contents.withStoreModes, to: partial)
     } catch {
       FileTree.remove(partial)
       throw error
@@ -178,56 +189,93 @@ final class ImageStore {
   /// Makes the busybox image from busybox-static when the store has none (SPEC §3).
   func ensureBusybox() throws(SystemCallError) {
     let name = ImageName(name: BusyboxImage.name)
-    if layout.exists, try layout.index().manifest(named: name.full) != nil { return }
+    if layout.exists, try index().manifest(named: name.full) != nil { return }
     guard busyboxAvailable else { return }
     let fd = open(busyboxPath, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(busyboxPath)))", errno: errno) }
     defer { close(fd) }
     let binary = try FileDescriptors.readAll(fd, shown: busyboxPath, limit: 64 << 20)
-    _ = try add(name, new: [(BusyboxImage.name, BusyboxImage.layer(busybox: binary), true)], below: [])
+    try locked { () throws(SystemCallError) in
+      // Another session may have made it while we read the binary.
+      if try index().manifest(named: name.full) != nil { return }
+      _ = try add(name, new: [(BusyboxImage.name, BusyboxImage.layer(busybox: binary), true)], below: [])
+    }
   }
+
+  /// The call a name that is already taken fails with (EEXIST), for `add(..., unique: true)`.
+  static let nameTaken = "an image or layer of that name exists"
 
   /// Adds an image: new layers (top first) on top of existing ones. A new layer whose content
   /// the store has already is not stored twice. Returns the new image's layers, top first.
+  ///
+  /// All of it happens under the store's lock, so with `unique` the check that no image or layer
+  /// is called `name` and the index entry that makes it so are one step: of two sessions
+  /// committing the same name at once, the second finds the first's image and fails with EEXIST
+  /// (call `nameTaken`) instead of silently replacing it.
   @discardableResult
-  func add(_ name: ImageName, new: [(name: String, contents: LayerContents, hostSpecific: Bool)], below: [Layer])
-    throws(SystemCallError) -> [Layer]
-  {
-    try layout.create()
-    let known = try catalog().layers
-    var added: [Layer] = []
-    for (layerName, contents, hostSpecific) in new {
-      let tar = LayerTar.write(contents)
-      let diffID = SHA256.digest(tar)
-      if let same = known.first(where: { $0.diffID == diffID }) {
-        added.append(same)
-        continue
+  func add(
+    _ name: ImageName, new: [(name: String, contents: LayerContents, hostSpecific: Bool)], below: [Layer],
+    unique: Bool = false
+  ) throws(SystemCallError) -> [Layer] {
+    try locked { () throws(SystemCallError) -> [Layer] in
+      try prepareLayout()
+      let catalog = try catalog()
+      if unique,
+        catalog.images.contains(where: { $0.name == name })
+          || catalog.layers.contains(where: { $0.name == name.description })
+      {
+        throw SystemCallError(call: Self.nameTaken, errno: EEXIST)
       }
-      let gz: [UInt8]
-      do {
-        gz = try Gzip.compress(tar)
+      let known = catalog.layers
+      var added: [Layer] = []
+      var written: [String] = []
+      var unpacked: [String] = []
+      do throws(SystemCallError) {
+        for (layerName, original, hostSpecific) in new {
+          // The store's mode rule first (StoreModes), so the digest is that of what is stored.
+          let contents = original.withStoreModes
+          let tar = LayerTar.write(contents)
+          let diffID = SHA256.digest(tar)
+          if let same = known.first(where: { $0.diffID == diffID }) {
+            added.append(same)
+            continue
+          }
+          let gz: [UInt8]
+          do throws(Gzip.Failure) {
+            gz = try Gzip.compress(tar)
+          } catch {
+            throw SystemCallError(call: "gzip(layer \(layerName)): \(error.reason)", errno: EIO)
+          }
+          let existed = layout.hasBlob(SHA256.digest(gz))
+          let digest = try layout.writeBlob(gz)
+          if !existed { written.append(digest) }
+          var annotations = [(Self.layerNameKey, layerName)]
+          if hostSpecific { annotations.append((Self.hostSpecificKey, "true")) }
+          let blob = Descriptor(
+            mediaType: MediaType.layerGzip, digest: digest, size: gz.count, annotations: annotations)
+          if access(layerPath(diffID), F_OK) != 0 {
+            try unpack(contents, at: layerPath(diffID))
+            unpacked.append(diffID)
+          }
+          added.append(Layer(name: layerName, diffID: diffID, blob: blob, hostSpecific: hostSpecific))
+        }
+        let stack = added + below
+        try tag(name, stack)
+        return stack
       } catch {
-        throw SystemCallError(call: "gzip(layer \(layerName)): \(error.reason)", errno: EIO)
+        // Nothing names what this failed add wrote: take it back, so "nothing was changed" is true.
+        removeUnreferenced(blobs: written, layers: unpacked)
+        throw error
       }
-      let digest = try layout.writeBlob(gz)
-      var annotations = [(Self.layerNameKey, layerName)]
-      if hostSpecific { annotations.append((Self.hostSpecificKey, "true")) }
-      let blob = Descriptor(mediaType: MediaType.layerGzip, digest: digest, size: gz.count, annotations: annotations)
-      try unpack(contents, at: home + "/layers/" + diffID.dropFirst(7))
-      added.append(Layer(name: layerName, diffID: diffID, blob: blob, hostSpecific: hostSpecific))
     }
-    let stack = added + below
-    try tag(name, stack)
-    return stack
   }
 
   /// Writes the config and manifest of `stack` (top first) and points `name` at it.
   func tag(_ name: ImageName, _ stack: [Layer]) throws(SystemCallError) {
     let bottomFirst = Array(stack.reversed())
     let config = ImageConfig(architecture: Self.architecture, diffIDs: bottomFirst.map(\.diffID)).json.encoded()
-    let configDigest = try layout.writeBlob(config)
     let manifest = Manifest(
-      config: Descriptor(mediaType: MediaType.config, digest: configDigest, size: config.count),
+      config: Descriptor(mediaType: MediaType.config, digest: SHA256.digest(config), size: config.count),
       layers: bottomFirst.map { layer in
         var blob = layer.blob
         blob.annotations =
@@ -235,10 +283,138 @@ final class ImageStore {
         return blob
       }
     ).json.encoded()
-    let manifestDigest = try layout.writeBlob(manifest)
-    var index = try layout.index()
-    index.tag(name.full, Descriptor(mediaType: MediaType.manifest, digest: manifestDigest, size: manifest.count))
-    try layout.writeIndex(index)
+    try locked { () throws(SystemCallError) in
+      try prepareLayout()
+      try layout.writeBlob(config)
+      let manifestDigest = try layout.writeBlob(manifest)
+      var index = try index()
+      index.tag(name.full, Descriptor(mediaType: MediaType.manifest, digest: manifestDigest, size: manifest.count))
+      try layout.writeIndex(index)
+    }
+  }
+
+  /// `image tag SOURCE TARGET`: TARGET names SOURCE's manifest. ENOENT if there is no SOURCE.
+  func retag(_ source: ImageName, as target: ImageName) throws(SystemCallError) {
+    try locked { () throws(SystemCallError) in
+      var index = try index()
+      guard let manifest = index.manifest(named: source.full) else {
+        throw SystemCallError(call: "index.json", errno: ENOENT)
+      }
+      index.tag(target.full, manifest)
+      try layout.writeIndex(index)
+    }
+  }
+
+  // MARK: The lock and the index
+
+  /// Runs `body` holding the store's lock: flock(2) LOCK_EX on the store's directory, the same
+  /// way the state root is locked (a directory can be flocked like any open file; the kernel
+  /// drops the lock when the descriptor closes, even if we are killed, so a crash never leaves
+  /// the store locked). Every read-modify-write of index.json runs under it: without it two
+  /// sessions each read the index, each add their tag, and the second rename(2) throws the
+  /// first one's tag away. Nested calls (add calls tag) reuse the lock: flock(2) locks belong to
+  /// an open file description, so a second open and LOCK_EX in this process would wait forever.
+  ///
+  /// Taking it also checks the store's directories: each must be a directory of ours (not a
+  /// symbolic link, not another user's) that no one else can write, or anyone could swap a
+  /// layer that every later box runs.
+  func locked<T>(_ body: () throws(SystemCallError) -> T) throws(SystemCallError) -> T {
+    if lockDepth == 0 {
+      try makeStoreDirectory(home)
+      let fd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+      guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(home)), O_DIRECTORY)", errno: errno) }
+      var rc: Int32
+      repeat { rc = flock(fd, LOCK_EX) } while rc != 0 && errno == EINTR
+      guard rc == 0 else {
+        let failure = SystemCallError(call: "flock(\(SmallFiles.quoted(home)), LOCK_EX)", errno: errno)
+        close(fd)
+        throw failure
+      }
+      lockFD = fd
+    }
+    lockDepth += 1
+    defer {
+      lockDepth -= 1
+      if lockDepth == 0 {
+        close(lockFD)
+        lockFD = -1
+      }
+    }
+    return try body()
+  }
+
+  /// mkdir -p `path` (mode 0755, as umask allows), then refuse it unless it is a directory owned
+  /// by this user that only this user can write (a planted link or a world-writable directory
+  /// would let someone else change the store). The store's own parent directories are the
+  /// user's business; `path` and the store's directories below it are checked.
+  func makeStoreDirectory(_ path: String) throws(SystemCallError) {
+    try Directories.make(path)
+    var st = stat()
+    // The store's home may be a symbolic link its user made (BOXWALK_HOME): stat(2) follows it;
+    // the directories boxwalk made inside must be real ones: lstat(2).
+    let rc = path == home ? stat(path, &st) : lstat(path, &st)
+    guard rc == 0 else { throw SystemCallError(call: "stat(\(SmallFiles.quoted(path)))", errno: errno) }
+    guard st.st_mode & S_IFMT == S_IFDIR else {
+      throw SystemCallError(call: "lstat(\(SmallFiles.quoted(path))): not a directory", errno: ENOTDIR)
+    }
+    guard st.st_uid == geteuid() else {
+      throw SystemCallError(
+        call: "stat(\(SmallFiles.quoted(path))): owned by uid \(st.st_uid), not by this user; the image store must be",
+        errno: EPERM)
+    }
+    guard st.st_mode & 0o022 == 0 else {
+      throw SystemCallError(
+        call: "stat(\(SmallFiles.quoted(path))): mode \(String(st.st_mode & 0o7777, radix: 8)), writable by others; "
+          + "chmod go-w it or set BOXWALK_HOME to a directory only you can write",
+        errno: EPERM)
+    }
+  }
+
+  /// mkdir -p the OCI layout and the layers directory, every directory checked
+  /// (makeStoreDirectory) before anything looks inside, with `oci-layout` and an empty index
+  /// when they are missing.
+  func prepareLayout() throws(SystemCallError) {
+    try locked { () throws(SystemCallError) in
+      for sub in ["/oci", "/oci/blobs", "/oci/blobs/sha256", "/layers"] { try makeStoreDirectory(home + sub) }
+      try layout.create()
+    }
+  }
+
+  /// index.json. One that is not a JSON image index (a crash of an older boxwalk, another
+  /// program) is moved aside first (see repairIndex), so a broken index never stops a session:
+  /// the store goes on with an empty one and says so.
+  func index() throws(SystemCallError) -> ImageIndex {
+    if let index = try layout.parsedIndex() { return index }
+    try repairIndex()
+    return try layout.index()
+  }
+
+  /// Moves an index.json that does not parse to index.json.corrupt-TIME-PID and returns what
+  /// it did (also kept in `notes`); nil when the index is fine (another session may have
+  /// repaired it while we waited for the lock).
+  @discardableResult
+  func repairIndex() throws(SystemCallError) -> String? {
+    try locked { () throws(SystemCallError) -> String? in
+      guard access(layout.indexPath, F_OK) == 0, try layout.parsedIndex() == nil else { return nil }
+      let aside = layout.indexPath + ".corrupt-\(time(nil))-\(getpid())"
+      guard rename(layout.indexPath, aside) == 0 else {
+        throw SystemCallError(call: "rename(\(SmallFiles.quoted(layout.indexPath)))", errno: errno)
+      }
+      let note =
+        "the image store's index.json was not a JSON image index: moved it to \(aside) and started an empty one; "
+        + "its layers are kept (image import or pull them again), or `image prune` removes them"
+      notes.append(note)
+      return note
+    }
+  }
+
+  /// Drops a layer's cached listing (its directory was removed).
+  func listingsForget(_ diffID: String) { listings[diffID] = nil }
+
+  /// The repair notes so far, once.
+  func takeNotes() -> [String] {
+    defer { notes = [] }
+    return notes
   }
 
   /// The OCI platform name of this machine (uname(2) machine, as Go's GOARCH spells it).

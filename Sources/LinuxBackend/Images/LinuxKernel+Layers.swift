@@ -19,6 +19,13 @@ struct OverlayState {
 /// commit, import, push and pull (the image store, see ImageStore).
 extension LinuxKernel {
   func performLayerStep(_ step: Step) throws(KernelError) -> StepResult {
+    var result = try performStoreStep(step)
+    // A repair the store made while reading (a corrupt index moved aside) is said once.
+    result.output += images.takeNotes().map { "note: " + $0 }
+    return result
+  }
+
+  private func performStoreStep(_ step: Step) throws(KernelError) -> StepResult {
     // A throwaway store lives in the session directory: after a teardown, make a new one.
     if ephemeralImages && session == nil { try reopenSession(step) }
     // The busybox image is made on first use, whichever step that is (SPEC §3).
@@ -35,20 +42,26 @@ extension LinuxKernel {
         try LayerDirectory.read(
           directory, .init(contents: true, overlayMarks: false, maxBytes: HostDirectory.maxImportBytes))
       }
-      try store(step, 1) { () throws(SystemCallError) in
-        try images.add(image, new: [(image.description, contents, false)], below: [])
+      do throws(SystemCallError) {
+        try images.add(image, new: [(image.description, contents, false)], below: [], unique: true)
+      } catch {
+        throw error.call == ImageStore.nameTaken
+          ? KernelError(
+            step: step, call: Self.call(step, 2), errno: .EEXIST, detail: "an image or layer named \(image) exists")
+          : KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.call)
       }
     case .imageTag(let source, let target):
-      try store(step, 0) { () throws(SystemCallError) in
-        var index = try images.layout.index()
-        guard let manifest = index.manifest(named: source.full) else {
-          throw SystemCallError(call: "index.json", errno: ENOENT)
-        }
-        index.tag(target.full, manifest)
-        try images.layout.writeIndex(index)
-      }
+      try store(step, 0) { () throws(SystemCallError) in try images.retag(source, as: target) }
     case .imagePush(let image, let ref): return try push(image, ref, step: step)
     case .imagePull(let ref): return try pull(ref, step: step)
+    case .imagePrune:
+      let removed = try store(step, 1) { () throws(SystemCallError) in try images.prune() }
+      // Layers as the simulator prints them; then what only a real store has: blobs (the
+      // simulator keeps none) and the leftovers of killed writers.
+      return StepResult(
+        output: removed.layers.sorted().map(ImageTransfer.prunedLayer)
+          + removed.blobs.sorted().map { "removed blob \($0.prefix(19)), which no manifest names" }
+          + removed.leftovers.map { "removed \($0), left by a killed pull or commit" })
     default: break
     }
     return .none
@@ -109,7 +122,9 @@ extension LinuxKernel {
       dropScratch(box, scratch)
       throw KernelError(
         step: step, call: Self.call(step, 3), errno: .E2BIG,
-        detail: "\(paths.count) layer paths do not fit in one 4 KiB helper message; use fewer layers or a shorter BOXWALK_HOME")
+        detail:
+          "\(paths.count) layer paths do not fit in one 4 KiB helper message; use fewer layers or a shorter BOXWALK_HOME"
+      )
     }
     do {
       try ask(box, request, step: step)
@@ -209,8 +224,15 @@ extension LinuxKernel {
       throw KernelError(
         step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "an image or layer named \(image) exists")
     }
-    let stack = try store(step, 2) { () throws(SystemCallError) in
-      try images.add(image, new: [(image.description, contents, false)], below: overlay.lowers)
+    // Checked again under the store's lock: another session may commit the same name meanwhile.
+    let stack: [ImageStore.Layer]
+    do throws(SystemCallError) {
+      stack = try images.add(image, new: [(image.description, contents, false)], below: overlay.lowers, unique: true)
+    } catch {
+      throw error.call == ImageStore.nameTaken
+        ? KernelError(
+          step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "an image or layer named \(image) exists")
+        : KernelError(step: step, call: Self.call(step, 2), errno: Errno(rawValue: error.errno), detail: error.call)
     }
     let top = stack[0]
     return StepResult(
@@ -283,6 +305,10 @@ extension LinuxKernel {
     var fetched: [(layer: ImageStore.Layer, compressed: [UInt8]?)] = []
     // Which of the step's calls a failure names: the manifest's GET, then the blobs' GETs.
     var call = 0
+    // The blobs and layer directories this pull adds: if it fails, those nothing names are
+    // taken back, so its "nothing was changed" is true.
+    var written: [String] = []
+    var unpacked: [String] = []
     do throws(RegistryError) {
       let manifestBytes = try source.manifest(ref.tag)
       call = 1
@@ -326,15 +352,20 @@ extension LinuxKernel {
       var stack: [ImageStore.Layer] = []
       for (layer, compressed) in fetched {
         if let compressed {
-          try local { () throws(SystemCallError) in try images.layout.create() }
-          _ = try local { () throws(SystemCallError) in try images.layout.writeBlob(compressed) }
+          try local { () throws(SystemCallError) in try images.prepareLayout() }
+          let existed = images.layout.hasBlob(layer.blob.digest)
+          let digest = try local { () throws(SystemCallError) in try images.layout.writeBlob(compressed) }
+          if !existed { written.append(digest) }
           // Unpacking checks the diff_id and refuses links, devices and paths that leave the layer.
+          let unpackedBefore = access(images.layerPath(layer.diffID), F_OK) == 0
           _ = try local { () throws(SystemCallError) in try images.directory(layer) }
+          if !unpackedBefore { unpacked.append(layer.diffID) }
         }
         stack.insert(layer, at: 0)
       }
       try local { () throws(SystemCallError) in try images.tag(ref.localName, stack) }
     } catch {
+      images.removeUnreferenced(blobs: written, layers: unpacked)
       throw KernelError(
         step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.detail)
     }

@@ -52,32 +52,24 @@ struct OCILayout {
   func writeBlob(_ bytes: [UInt8]) throws(SystemCallError) -> String {
     let digest = SHA256.digest(bytes)
     if hasBlob(digest) { return digest }
-    let path = blobPath(digest)
-    let temporary = path + ".tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(temporary)), O_CREAT)", errno: errno) }
-    do {
-      try FileDescriptors.writeAll(fd, bytes, shown: temporary)
-    } catch {
-      close(fd)
-      unlink(temporary)
-      throw error
-    }
-    close(fd)
-    guard rename(temporary, path) == 0 else {
-      let failure = errno
-      unlink(temporary)
-      throw SystemCallError(call: "rename(\(SmallFiles.quoted(temporary)))", errno: failure)
-    }
+    // A new temporary name per writer (SafeFiles): two sessions storing the same blob at once
+    // each write their own file, and the second rename(2) replaces identical bytes.
+    try SafeFiles.replace(blobPath(digest), with: bytes, mode: 0o644, durable: false)
     return digest
   }
 
   func index() throws(SystemCallError) -> ImageIndex {
-    guard access(indexPath, F_OK) == 0 else { return ImageIndex() }
-    let bytes = try SmallFiles.read(indexPath)
-    guard let json = try? JSONValue.parse(bytes), let index = try? ImageIndex(json: json) else {
+    guard let index = try parsedIndex() else {
       throw SystemCallError(call: "parse(\(SmallFiles.quoted(indexPath)))", errno: EBADMSG)
     }
+    return index
+  }
+
+  /// index.json (an empty index when there is none), or nil when it is not a JSON image index.
+  func parsedIndex() throws(SystemCallError) -> ImageIndex? {
+    guard access(indexPath, F_OK) == 0 else { return ImageIndex() }
+    let bytes = try SmallFiles.read(indexPath)
+    guard let json = try? JSONValue.parse(bytes), let index = try? ImageIndex(json: json) else { return nil }
     return index
   }
 

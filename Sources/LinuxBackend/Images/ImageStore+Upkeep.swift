@@ -1,0 +1,130 @@
+import Glibc
+import OCI
+import Kernel
+
+/// Keeping the store tidy: what a killed or failed pull, commit or import left behind.
+///
+/// A blob is written to BLOB.tmp-PID-N and renamed into place; a layer is unpacked into
+/// LAYER.partial-PID and renamed. SIGKILL between the two leaves the temporary behind, and a
+/// pull or commit that fails after storing a blob leaves a blob that no manifest names. Neither
+/// is ever read (blobs are found by digest through the index, layers by diff_id), so they are
+/// only wasted space, but nothing else would ever remove them.
+extension ImageStore {
+  static let partialMarker = ".partial-"
+
+  /// What a sweep or prune removed, each as the store-relative path.
+  struct Removed: Equatable {
+    var leftovers: [String] = []
+    var blobs: [String] = []
+    var layers: [String] = []
+  }
+
+  /// At the start of a session: removes temporaries and partial layers whose writer process is
+  /// gone. A live writer's files (another session pulling right now) are left alone.
+  func sweepLeftovers() throws(SystemCallError) -> [String] {
+    guard access(home, F_OK) == 0 else { return [] }
+    return try locked { () throws(SystemCallError) -> [String] in
+      var removed: [String] = []
+      for (directory, relative) in [
+        (layout.root + "/blobs/sha256", "oci/blobs/sha256/"), (home + "/layers", "layers/"),
+      ] {
+        for name in (try? SmallFiles.list(directory)) ?? [] where Self.isAbandoned(name) {
+          FileTree.remove(directory + "/" + name)
+          removed.append(relative + name)
+        }
+      }
+      for name in (try? SmallFiles.list(layout.root)) ?? [] where Self.isAbandoned(name) {
+        unlink(layout.root + "/" + name)
+        removed.append("oci/" + name)
+      }
+      return removed.sorted()
+    }
+  }
+
+  /// A blob temporary (NAME.tmp-PID-N) or partial layer (NAME.partial-PID) of a process that is
+  /// no more.
+  static func isAbandoned(_ name: String) -> Bool {
+    if SafeFiles.isAbandonedTemporary(name) { return true }
+    guard let pid = SafeFiles.writerPID(name, marker: partialMarker) else { return false }
+    return !SafeFiles.processExists(pid)
+  }
+
+  /// Every blob digest and layer diff_id the index reaches: its manifests, their configs and
+  /// layers. Throws rather than guess when a manifest cannot be read: pruning on a partial
+  /// answer would delete what an image needs.
+  func referenced() throws(SystemCallError) -> (blobs: Set<String>, diffIDs: Set<String>) {
+    var blobs: Set<String> = []
+    var diffIDs: Set<String> = []
+    for descriptor in try index().manifests {
+      let (manifest, config) = try manifestAndConfig(descriptor.digest)
+      blobs.insert(descriptor.digest)
+      blobs.insert(manifest.config.digest)
+      for layer in manifest.layers { blobs.insert(layer.digest) }
+      diffIDs.formUnion(config.diffIDs)
+    }
+    return (blobs, diffIDs)
+  }
+
+  /// Takes back the blobs and layer directories a failed step wrote, those no image names
+  /// (another session may have stored the same ones for an image of its own meanwhile). Best
+  /// effort: the step's own error is what the learner needs to see, and `image prune` removes
+  /// whatever is left.
+  func removeUnreferenced(blobs digests: [String], layers diffIDs: [String] = []) {
+    guard !digests.isEmpty || !diffIDs.isEmpty else { return }
+    _ = try? locked { () throws(SystemCallError) in
+      let keep = try referenced()
+      for digest in digests where !keep.blobs.contains(digest) { unlink(layout.blobPath(digest)) }
+      for diffID in diffIDs where !keep.diffIDs.contains(diffID) {
+        FileTree.remove(layerPath(diffID))
+        listingsForget(diffID)
+      }
+    }
+  }
+
+  /// `image prune`: removes every blob and layer directory no image reaches, and the leftovers
+  /// of killed writers (see sweepLeftovers). Under the store's lock, so no tag or commit runs
+  /// meanwhile; a pull in progress in another session may lose a blob it has stored but not yet
+  /// tagged, and then fails with an error that says so instead of tagging a broken image.
+  func prune() throws(SystemCallError) -> Removed {
+    guard access(home, F_OK) == 0 else { return Removed() }
+    return try locked { () throws(SystemCallError) -> Removed in
+      var removed = Removed()
+      removed.leftovers = try sweepLeftovers()
+      let (blobs, diffIDs) = try referenced()
+      let blobDirectory = layout.root + "/blobs/sha256"
+      for name in ((try? SmallFiles.list(blobDirectory)) ?? []).sorted() {
+        let digest = "sha256:" + name
+        guard SHA256.isDigest(digest), !blobs.contains(digest) else { continue }
+        unlink(blobDirectory + "/" + name)
+        removed.blobs.append(digest)
+      }
+      let layerDirectory = home + "/layers"
+      for name in ((try? SmallFiles.list(layerDirectory)) ?? []).sorted() {
+        let diffID = "sha256:" + name
+        guard SHA256.isDigest(diffID), !diffIDs.contains(diffID) else { continue }
+        FileTree.remove(layerDirectory + "/" + name)
+        listingsForget(diffID)
+        removed.layers.append(diffID)
+      }
+      return removed
+    }
+  }
+}
+
+extension LinuxKernel {
+  /// At the start of a session on the real (rootless: false) or rootless backend, before any
+  /// kernel exists: a corrupt index.json is moved aside and the leftovers of killed pulls and
+  /// commits are removed from the store the session will use. One line per thing done.
+  public static func tidyImageStore(rootless: Bool) -> [String] {
+    let store = ImageStore(home: rootless ? rootlessImageHome() : nil)
+    guard access(store.home, F_OK) == 0 else { return [] }
+    do {
+      var lines: [String] = []
+      if let note = try store.repairIndex() { lines.append(note) }
+      lines += try store.sweepLeftovers().map { "removed \(store.home)/\($0), left by a killed pull or commit" }
+      return lines
+    } catch {
+      return ["cannot tidy the image store \(store.home): \(error.call): \(Errno(rawValue: error.errno).name)"]
+    }
+  }
+}
