@@ -13,6 +13,10 @@ public protocol Kernel: AnyObject {
   /// Kill every box and remove every host-side object. Safe to call twice.
   func teardown()
 
+  /// The cgroup interface the kernel's cgroup steps use (the simulator models this host's), so
+  /// that shell lines name files that exist where they are shown.
+  var cgroupVersion: CgroupVersion { get }
+
   /// File commands that only read (SPEC §3, `cat`, `ls`, `which`): paths inside the box's root
   /// filesystem, resolved as the box would, following no symbolic link.
   func readFile(box: String, path: String) throws(KernelError) -> [UInt8]
@@ -22,6 +26,9 @@ public protocol Kernel: AnyObject {
 }
 
 extension Kernel {
+  /// A test double without cgroups speaks v2, the interface boxwalk's keys are named after.
+  public var cgroupVersion: CgroupVersion { .v2 }
+
   /// A kernel without layers (a test double) answers ENOSYS.
   public func readFile(box: String, path: String) throws(KernelError) -> [UInt8] {
     throw KernelError(call: FileCalls.read(box, path), errno: .ENOSYS)

@@ -42,6 +42,15 @@ public final class LinuxKernel: Kernel {
   /// The session's name, which is also the cgroup directory under boxwalk/ (PID-STARTTIME).
   private var sessionName: String? { session.map { String($0.path.split(separator: "/").last ?? "") } }
 
+  /// The cgroup interface this kernel's cgroup steps use: the driver's once there is one, else
+  /// what this host offers (v2 when it offers none: cgroup steps then fail with the reason).
+  public var cgroupVersion: CgroupVersion {
+    if let cgroupDriver { return cgroupDriver.version }
+    if probedCgroupVersion == nil { probedCgroupVersion = Self.cgroupVersion() ?? .v2 }
+    return probedCgroupVersion ?? .v2
+  }
+  private var probedCgroupVersion: CgroupVersion?
+
   /// The cgroup interface boxwalk uses on this host, for the simulator and transcript features.
   public static func cgroupVersion(procRoot: String = "/proc") -> CgroupVersion? {
     let layout = CgroupLayout.probe(procRoot: procRoot)

@@ -18,7 +18,15 @@ public final class SimulatedKernel: Kernel {
   var cgroups: [String: SimCgroup] = [:]
   /// The cgroup interface the simulated host has: the CLI passes this machine's, so `cgroup set`
   /// shows the same v1 translation on sim and real.
-  let cgroupVersion: CgroupVersion
+  public let cgroupVersion: CgroupVersion
+  /// What uname(2) says besides the hostname: the kernel's release and version and the machine.
+  /// The CLI passes this machine's, so `run uname -a` prints what the real backend prints here.
+  public var unameRelease = "6.1.0-sim"
+  public var unameVersion = "#1 SMP PREEMPT_DYNAMIC"
+  public var unameMachine = "x86_64"
+  var machine: SimPrograms.Machine {
+    SimPrograms.Machine(release: unameRelease, version: unameVersion, machine: unameMachine)
+  }
   /// The lab's host side: the network namespace boxwalk keeps for the session in place of the
   /// machine's (SPEC §3). No process is in it; it lives as long as the session.
   var hostNet: UInt64 = 0

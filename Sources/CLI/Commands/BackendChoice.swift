@@ -27,6 +27,9 @@ enum BackendChoice {
       let kernel = SimulatedKernel(
         hostname: text(&u.nodename), domainname: text(&u.__domainname),
         cgroupVersion: LinuxKernel.cgroupVersion() ?? .v2)
+      kernel.unameRelease = text(&u.release)
+      kernel.unameVersion = text(&u.version)
+      kernel.unameMachine = text(&u.machine)
       // `image import DIR` reads the directory as the real backend does.
       kernel.hostDirectoryReader = { path in
         do throws(KernelError) {
@@ -76,7 +79,8 @@ enum BackendChoice {
 
   static func describe(_ backend: Backend) -> String {
     switch backend {
-    case .sim: "backend: sim (a deterministic simulation of the kernel; nothing on this machine changes)"
+    case .sim:
+      "backend: sim (a deterministic simulation of the kernel, with this host's cgroup \((LinuxKernel.cgroupVersion() ?? .v2).rawValue) layout; nothing on this machine changes)"
     case .real: "backend: real (real kernel namespaces as root; the host's own settings are never changed)"
     case .rootless: "backend: rootless (real namespaces inside a user namespace, without root)"
     }
