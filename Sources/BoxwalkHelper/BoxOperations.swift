@@ -8,6 +8,23 @@ final class BoxOperations {
   private var initHostPID: pid_t?
   /// PID 1 of the box's pid namespace has exited: the namespace is dead (pid_namespaces(7)).
   private var initExited = false
+  /// /dev/null, opened once at start, before any pivot_root(2) or chroot(2): busybox's layer has
+  /// no /dev, so a box program started after `pivot-root` would otherwise get no stdin and no
+  /// place for a background program's output (execve then failed with EBADF, and a PID 1 that
+  /// fails takes its pid namespace with it). A descriptor of a character device gives a box no
+  /// way into the host's tree (unlike a directory's: CVE-2024-21626).
+  private let devNull: Int32
+  /// The host's /proc, opened at start for the same reason: after pivot_root(2) the helper's own
+  /// /proc is the box's, or nothing. `settle` reads a background program's state here.
+  private let hostProc: Int32
+  /// A signalfd(2) readable when a child exits (SIGCHLD is blocked in the helper).
+  private let childEvents: Int32
+
+  init() {
+    devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+    hostProc = open("/proc", Int32(BW_O_PATH) | O_DIRECTORY | O_CLOEXEC)
+    childEvents = bw_child_events_open()
+  }
 
   /// The environment of every box program: nothing of the host's environment crosses (R7).
   private static let environment = [
@@ -16,12 +33,43 @@ final class BoxOperations {
   private static let searchPath = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
 
   /// waitpid(2) every child that has exited, so none lingers as a zombie, and notice PID 1's end.
-  func reapExited() {
+  /// Returns the wait status of `watched` if it was among them.
+  ///
+  /// Reaping everything, not only the process waited for, is what makes the end of a pid
+  /// namespace finish: when its PID 1 dies the kernel kills every other process in it, and PID 1's
+  /// own exit does not complete until all of them are reaped (zap_pid_ns_processes in
+  /// kernel/pid_namespace.c). Box processes started by `run` are the helper's children, not PID
+  /// 1's: a helper that waited for PID 1 alone would wait forever (`kill 1` hung the REPL).
+  @discardableResult
+  func reapExited(watching watched: pid_t? = nil) -> Int32? {
+    bw_child_events_drain(childEvents)
     var status: Int32 = 0
+    var watchedStatus: Int32?
     while true {
       let pid = waitpid(-1, &status, WNOHANG)
-      guard pid > 0 else { return }
+      guard pid > 0 else { return watchedStatus }
       if pid == initHostPID { initExited = true }
+      if pid == watched { watchedStatus = status }
+    }
+  }
+
+  /// Waits until `pid` has exited, reaping every other child meanwhile (see `reapExited`), and
+  /// returns its wait status; nil after `limit` milliseconds (a process stuck in the kernel).
+  /// With `pidfd`, the process need not be our child: poll(2) reports its exit on the pidfd.
+  private func waitReaping(_ pid: pid_t, pidfd: Int32? = nil, limit: Int = 30_000) -> Int32? {
+    var waited = 0
+    while true {
+      if let status = reapExited(watching: pid) { return status }
+      var fds = [pollfd(fd: childEvents, events: Int16(POLLIN), revents: 0)]
+      if let pidfd { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
+      let ready = poll(&fds, nfds_t(fds.count), 100)
+      if ready < 0 && errno != EINTR { return nil }
+      if pidfd != nil, fds[1].revents != 0 {
+        reapExited()
+        return 0
+      }
+      waited += 100
+      if waited >= limit { return nil }
     }
   }
 
@@ -44,21 +92,19 @@ final class BoxOperations {
     guard let path = found else { return .err(errno: error, call: "execvp", note: nil) }
     // The kernel would refuse the fork into a dead pid namespace with ENOMEM; say so without trying.
     if initExited { return .err(errno: ENOMEM, call: "fork", note: nil) }
+    guard devNull >= 0, childEvents >= 0 else { return .err(errno: EBADF, call: "fork", note: "the helper has no /dev/null") }
 
     var pipeFDs: [Int32] = [-1, -1]
-    let outFD: Int32
-    if background {
-      outFD = open("/dev/null", O_WRONLY | O_CLOEXEC)
-    } else {
+    if !background {
       guard bw_pipe_cloexec(&pipeFDs) == 0 else { return .err(errno: errno, call: "fork", note: "pipe2") }
-      outFD = pipeFDs[1]
     }
+    let outFD = background ? devNull : pipeFDs[1]
     var child = bw_box_child()
     let rc = withCStrings(argv.map { String(decoding: $0, as: UTF8.self) }) { cArgv in
-      withCStrings(Self.environment) { cEnv in bw_spawn_box_process(path, cArgv, cEnv, outFD, &child) }
+      withCStrings(Self.environment) { cEnv in bw_spawn_box_process(path, cArgv, cEnv, devNull, outFD, &child) }
     }
     let spawnErrno = errno
-    if outFD >= 0 { close(outFD) }
+    if !background { close(pipeFDs[1]) }
     if rc != 0 {
       if pipeFDs[0] >= 0 { close(pipeFDs[0]) }
       // The fork happened only if the child reported its PID.
@@ -67,21 +113,12 @@ final class BoxOperations {
     }
     if child.box_pid == 1 && child.host_pid != 1 { initHostPID = child.host_pid }
     if background {
+      settle(child.host_pid)
       return .ok([HelperWire.number(child.host_pid), HelperWire.number(child.box_pid)])
     }
     channel.send(.started(hostPID: child.host_pid, boxPID: child.box_pid))
-    // Stream the output until every writer closed the pipe, then collect the exit status.
-    var buffer = [UInt8](repeating: 0, count: 3000)
-    while true {
-      let n = buffer.withUnsafeMutableBytes { read(pipeFDs[0], $0.baseAddress, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { break }
-      channel.send(.out(Array(buffer[0..<n])))
-    }
+    let status = stream(pipeFDs[0], until: child.host_pid, channel: channel)
     close(pipeFDs[0])
-    var status: Int32 = 0
-    while waitpid(child.host_pid, &status, 0) < 0 && errno == EINTR {}
-    if child.host_pid == initHostPID { initExited = true }
     // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out: the C macros do not reach Swift.
     let signal = status & 0x7f
     return signal == 0
@@ -89,18 +126,76 @@ final class BoxOperations {
       : .ok([HelperWire.text("signaled"), HelperWire.number(signal)])
   }
 
-  /// SIGKILL through a pidfd (it cannot hit a recycled PID), then wait until the process is gone:
-  /// poll(2) on a pidfd reports its exit even for a process that is not our child.
+  /// Streams a foreground program's output until the program itself exits, and returns its wait
+  /// status. Not until the pipe closes: a child it left in the background (`sh -c 'sleep 9 &
+  /// echo x'`) holds the pipe's write end, and the REPL would wait for that child too. When the
+  /// program has exited, whatever it wrote is already in the pipe: read it without blocking, and
+  /// stop.
+  private func stream(_ readFD: Int32, until pid: pid_t, channel: Channel) -> Int32 {
+    _ = fcntl(readFD, F_SETFL, fcntl(readFD, F_GETFL) | O_NONBLOCK)
+    var buffer = [UInt8](repeating: 0, count: 3000)
+    var open = true
+    /// Sends what the pipe holds now; false at end of file (every writer closed it).
+    func drain() -> Bool {
+      while true {
+        let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+        if n > 0 {
+          channel.send(.out(Array(buffer[0..<n])))
+          continue
+        }
+        if n < 0 && errno == EINTR { continue }
+        return n < 0  // EAGAIN: still open, empty for now
+      }
+    }
+    while true {
+      if let status = reapExited(watching: pid) {
+        if open { _ = drain() }
+        return status
+      }
+      var fds = [pollfd(fd: childEvents, events: Int16(POLLIN), revents: 0), pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)]
+      _ = poll(&fds, open ? 2 : 1, -1)
+      if open && fds[1].revents != 0 { open = drain() }
+    }
+  }
+
+  /// After a background start, wait until the program has exited or is blocked (waiting for time,
+  /// input or a child: state S, D or T in /proc/PID/stat, proc(5)), at most a second. A program
+  /// like `true` has then exited for sure, and the state read after this step shows the same thing
+  /// on every run and on every backend, instead of whatever the scheduler had got to. A program
+  /// that keeps computing is reported as running after that second.
+  private func settle(_ pid: pid_t) {
+    var nap = timespec(tv_sec: 0, tv_nsec: 200_000)
+    for _ in 0..<5000 {
+      if reapExited(watching: pid) != nil { return }
+      guard let state = processState(pid) else { return }
+      if state != UInt8(ascii: "R") && state != UInt8(ascii: "Z") { return }
+      nanosleep(&nap, nil)
+    }
+  }
+
+  /// The state letter of /proc/PID/stat (the field after the parenthesised command name).
+  private func processState(_ pid: pid_t) -> UInt8? {
+    let fd = openat(hostProc, "\(pid)/stat", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 512)
+    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard n > 0, let close = buffer[0..<n].lastIndex(of: UInt8(ascii: ")")), close + 2 < n else { return nil }
+    return buffer[close + 2]
+  }
+
+  /// SIGKILL through a pidfd (it cannot hit a recycled PID), then wait until the process is gone,
+  /// reaping every child meanwhile: killing PID 1 ends its whole namespace, which finishes only
+  /// when the others are reaped (see `reapExited`). The pidfd's poll(2) reports the exit even of a
+  /// process that is not our child.
   func kill(_ pid: pid_t) -> HelperReply {
     let pidfd = bw_pidfd_open(pid, 0)
     guard pidfd >= 0 else { return .err(errno: errno, call: "kill", note: nil) }
     defer { close(pidfd) }
     guard bw_pidfd_send_signal(pidfd, SIGKILL) == 0 else { return .err(errno: errno, call: "kill", note: nil) }
-    var waiting = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-    while poll(&waiting, 1, 5000) < 0 && errno == EINTR {}
-    var status: Int32 = 0
-    if waitpid(pid, &status, 0) == pid, pid == initHostPID { initExited = true }
-    reapExited()
+    guard waitReaping(pid, pidfd: pidfd) != nil else {
+      return .err(errno: ETIMEDOUT, call: "kill", note: "the process did not exit within 30 seconds of SIGKILL")
+    }
     return .ok([])
   }
 

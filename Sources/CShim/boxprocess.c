@@ -19,15 +19,54 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+#include <linux/capability.h>
+
+// The capabilities a box program keeps: Docker's default set (moby's
+// oci/caps/defaults.go lists the same fourteen). Everything else leaves the bounding set before
+// execve(2), so not even a root program gets it back: no CAP_SYS_ADMIN (mount, sethostname,
+// setns), no CAP_NET_ADMIN (links, routes, firewall), no CAP_SYS_MODULE, CAP_SYS_RAWIO,
+// CAP_SYS_TIME, CAP_SYS_BOOT... (capabilities(7), "Capability bounding set").
+static const unsigned long long bw_box_capabilities =
+    (1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER) | (1ULL << CAP_FSETID) |
+    (1ULL << CAP_KILL) | (1ULL << CAP_SETGID) | (1ULL << CAP_SETUID) | (1ULL << CAP_SETPCAP) |
+    (1ULL << CAP_NET_BIND_SERVICE) | (1ULL << CAP_NET_RAW) | (1ULL << CAP_SYS_CHROOT) |
+    (1ULL << CAP_MKNOD) | (1ULL << CAP_AUDIT_WRITE) | (1ULL << CAP_SETFCAP);
+
+// Drops every other capability from the bounding, inheritable and ambient sets, and from the
+// effective and permitted sets. Async-signal-safe: prctl(2) and capget/capset(2) only.
+static int bw_drop_capabilities(void) {
+  for (int cap = 0; cap < 64; cap++) {
+    if (bw_box_capabilities & (1ULL << cap)) continue;
+    // EINVAL: the kernel knows no capability with this number; the rest are beyond it too.
+    if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) < 0) {
+      if (errno == EINVAL) break;
+      return -1;
+    }
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  if (syscall(SYS_capget, &header, data) < 0) return -1;
+  for (int i = 0; i < 2; i++) {
+    unsigned int keep = (unsigned int)(bw_box_capabilities >> (32 * i));
+    data[i].effective &= keep;
+    data[i].permitted &= keep;
+    data[i].inheritable &= keep;
+  }
+  return (int)syscall(SYS_capset, &header, data);
+}
+
 // Child side: the helper is single-threaded, but keep to async-signal-safe calls anyway
 // (signal-safety(7)) so this stays correct if that ever changes. Report: first our own PID as the
 // box sees it, then, only if something fails, the errno. A pipe that closes after the PID means
 // execve(2) succeeded (the pipe is close-on-exec).
-static void bw_box_child(const char *path, char *const argv[], char *const envp[], int out_fd,
-                         int sync_fd, pid_t parent) {
+static void bw_box_child(const char *path, char *const argv[], char *const envp[], int null_fd,
+                         int out_fd, int sync_fd, pid_t parent) {
   pid_t self = getpid();
   (void)write(sync_fd, &self, sizeof self);
   int err = 0;
+  // Capabilities first: a change of credentials may clear the parent-death signal (prctl(2)).
+  if (bw_drop_capabilities() < 0) goto fail;
   if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0) < 0) goto fail;
   // If the helper died before the death signal was armed, we were re-parented: stop. PID 1 of a
   // new pid namespace sees getppid() == 0 (its parent is outside the namespace), which is fine.
@@ -39,12 +78,9 @@ static void bw_box_child(const char *path, char *const argv[], char *const envp[
   // No new privileges: a setuid binary run in the box does not become root on exec.
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) goto fail;
   if (setpgid(0, 0) < 0) goto fail;
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd >= 0) {
-    if (dup2(null_fd, 0) < 0) goto fail;
-  } else {
-    close(0);  // a root filesystem without /dev/null: no stdin at all
-  }
+  // stdin: the helper's /dev/null, opened before any pivot_root(2) or chroot(2). Opening it here
+  // would fail in a root filesystem without /dev (busybox's layer has none).
+  if (dup2(null_fd, 0) < 0) goto fail;
   if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) goto fail;
   // Every other descriptor closes at exec: nothing of the helper (or the host) crosses (R7).
   if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) goto fail;
@@ -59,8 +95,8 @@ fail:
   _exit(127);
 }
 
-int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[], int out_fd,
-                         struct bw_box_child *child) {
+int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[], int null_fd,
+                         int out_fd, struct bw_box_child *child) {
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) < 0) return -1;
   pid_t parent = getpid();
@@ -74,7 +110,7 @@ int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[
   }
   if (pid == 0) {
     close(sync[0]);
-    bw_box_child(path, argv, envp, out_fd, sync[1], parent);
+    bw_box_child(path, argv, envp, null_fd, out_fd, sync[1], parent);
   }
   close(sync[1]);
   pid_t box_pid = 0;
@@ -211,4 +247,21 @@ int bw_is_mount_point(const char *path) {
     return -1;
   }
   return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) ? 1 : 0;
+}
+
+#include <sys/signalfd.h>
+
+int bw_child_events_open(void) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  // Blocked, SIGCHLD stays pending instead of being delivered (and, with the default action,
+  // ignored): the signalfd reports it. Box programs get an empty mask back before execve.
+  if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0) return -1;
+  return signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void bw_child_events_drain(int fd) {
+  struct signalfd_siginfo info;
+  while (read(fd, &info, sizeof info) == (ssize_t)sizeof info) {}
 }

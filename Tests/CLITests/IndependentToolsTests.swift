@@ -72,8 +72,8 @@ struct IndependentToolsTests {
     defer { repl.quit() }
     let helper = try repl.send(
       [
-        "box new web", "unshare uts,pid,mnt,ipc", "hostname lab-box", "run -d sleep 1000", "run -d sleep 2000",
-        "mount tmpfs /mnt", "ipc mq new 0x4242",
+        "box new web", "unshare uts,pid,mnt,ipc", "hostname lab-box", "rootfs busybox", "pivot-root",
+        "run -d sleep 1000", "run -d sleep 2000", "mount tmpfs /mnt", "ipc mq new 0x4242",
       ], thenShow: "web.host_pid")
     #expect(Int(helper) != nil)
     // UTS: the box's name inside, the host's unchanged.
@@ -84,7 +84,9 @@ struct IndependentToolsTests {
     let nspids = try children.map { try Self.sh("grep NSpid /proc/\($0)/status").split(separator: "\t").last ?? "" }
     #expect(nspids.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.sorted() == ["1", "2"])
     // MNT: findmnt inside the box's mount namespace sees the tmpfs; the host's table does not.
-    #expect(try Self.sh("nsenter -t \(helper) -m findmnt -n -o FSTYPE /mnt").contains("tmpfs"))
+    // (After pivot-root the host's findmnt is not in the box's root: the kernel's own
+    // /proc/PID/mountinfo of the helper says the same from outside.)
+    #expect(try Self.sh("grep ' /mnt ' /proc/\(helper)/mountinfo").contains(" - tmpfs "))
     #expect(try !Self.sh("findmnt -n -o FSTYPE /mnt").contains("tmpfs"))
     // IPC: ipcs inside the box's IPC namespace lists the queue; the host's ipcs does not.
     #expect(try Self.sh("nsenter -t \(helper) -i ipcs -q").contains("0x00004242"))

@@ -198,12 +198,34 @@ import Testing
   }
 
   @Test func theFirstProcessInANewPidNamespaceIsPID1AndItsExitKillsTheNamespace() throws {
-    let s = try session("box new web", "unshare pid")
+    let s = try session("box new web", "unshare pid,mnt,ipc", "rootfs busybox", "pivot-root")
     #expect(s.execute("run -d sleep 100").first == "started `sleep 100` in the background as PID 1 in pid:1")
     #expect(s.execute("run sh -c 'echo pid=$$'").first == "pid=2")
     let out = s.execute("kill 1")
     #expect(out.contains("PID 1 of pid:1 exited: the kernel killed every process in pid:1, and no new one can enter it"))
     #expect(s.execute("run true").first == "error: fork(): ENOMEM")
+  }
+
+  /// A program runs only in a box that is a container: its own pivoted root, pid and IPC
+  /// namespaces. Each refusal names what is missing and changes nothing.
+  @Test func runNeedsAContainer() throws {
+    let s = try session("box new web")
+    var out = s.execute("run echo hi")
+    #expect(out.first == "error: refused: web is not a container yet, so a program run there could change the host")
+    #expect(out.contains("  fix:     unshare mnt,pid,ipc; rootfs busybox; pivot-root"))
+    #expect(s.execute("show web.pid.ps") == ["web.pid.ps = []"])
+    _ = s.execute("unshare mnt,pid")
+    _ = s.execute("rootfs busybox")
+    out = s.execute("run echo hi")
+    #expect(out.contains("  missing: an IPC namespace of its own: its IPC objects would be the host's"))
+    #expect(out.contains("  fix:     unshare ipc; pivot-root"))
+    _ = s.execute("unshare ipc")
+    _ = s.execute("chroot")
+    out = s.execute("run echo hi")
+    #expect(out.contains("  missing: a root it cannot leave: chroot is no boundary, a root process climbs out of it"))
+    _ = s.execute("box new app")
+    for line in ["unshare mnt,pid,ipc", "rootfs busybox", "pivot-root"] { _ = s.execute(line) }
+    #expect(s.execute("run echo hi").first == "hi")
   }
 
   @Test func umountOnlyUndoesTheBoxsOwnMounts() throws {

@@ -21,14 +21,24 @@ struct bw_box_child {
   pid_t box_pid;   // the child's PID as it sees itself: getpid() inside the box's pid namespace
 };
 
-/// fork(2) a box process and execve(2) `path` with `argv` and `envp` in it. Its stdin is /dev/null,
-/// stdout and stderr are `out_fd` (a pipe's write end, or /dev/null for the background), every
+/// fork(2) a box process and execve(2) `path` with `argv` and `envp` in it. Its stdin is `null_fd`
+/// (/dev/null), stdout and stderr are `out_fd` (a pipe's write end, or /dev/null for the background), every
 /// other fd is closed at exec, signals are reset, PR_SET_NO_NEW_PRIVS is set (setuid binaries gain
 /// nothing: prctl(2)), it dies with the helper (PR_SET_PDEATHSIG) and it leads a process group of
 /// its own, so Ctrl-C can kill it and its children at once. Returns 0, or -1 with errno from the
 /// child's failed execve (or from pipe/fork in the parent).
-int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[], int out_fd,
-                         struct bw_box_child *child);
+int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[], int null_fd,
+                         int out_fd, struct bw_box_child *child);
+
+/// Child events for a single-threaded helper that must wait for a child *and* keep reaping the
+/// others (signalfd(2)): blocks SIGCHLD in the caller and returns a non-blocking, close-on-exec
+/// signalfd that becomes readable when any child changes state, for poll(2). -1 with errno.
+int bw_child_events_open(void);
+
+/// Reads every pending SIGCHLD off the signalfd, so poll(2) waits for the next one. A standard
+/// signal does not queue: one SIGCHLD can stand for several exits, so the caller then reaps with
+/// waitpid(-1, WNOHANG) until nothing is left.
+void bw_child_events_drain(int fd);
 
 /// Mount a proc file system at `target` that shows the processes of the calling process's
 /// *children's* pid namespace (pid_for_children), with the new mount API (fsopen(2), fsconfig(2)

@@ -11,6 +11,7 @@ extension Session {
       argv.removeFirst()
     }
     guard !argv.isEmpty else { throw usage("run", "run needs a program to run") }
+    try refuseUnlessContained(box, command: line)
     try runStep(.run(box: box, argv: argv, background: background), input: line, into: &out)
   }
 
@@ -77,6 +78,61 @@ extension Session {
       else { return nil }
       return (pid, hostPID, command, pidValue.isVolatile)
     }
+  }
+
+  /// A program a box runs is the learner's own code, as root: boxwalk starts one only where it
+  /// cannot reach the host through what the box still shares (docs/security.md, "Programs in a
+  /// box"). That takes three things:
+  /// - a root filesystem entered with pivot_root(2): before it the program sees the host's files
+  ///   and can change them; chroot(2) is no boundary, since a root process can climb out of it
+  ///   (chroot into a subdirectory, then chdir("..") past the old root);
+  /// - a pid namespace of its own: in the host's, it could signal the host's processes, and what
+  ///   it leaves in the background would outlive the box; in its own, every process dies with the
+  ///   namespace's PID 1 (pid_namespaces(7)), and PID 1 dies with the box;
+  /// - an IPC namespace of its own: System V and POSIX IPC objects outlive their creator, and in
+  ///   the host's namespace they would be the host's (ipc_namespaces(7)).
+  /// Hostname and network changes need CAP_SYS_ADMIN and CAP_NET_ADMIN, which box programs do not
+  /// get (the helper drops them from the bounding set, as Docker's default set does).
+  func refuseUnlessContained(_ box: String, command: String) throws {
+    guard let process = facts.box(box)?.process else { return }
+    var missing: [String] = []
+    var kinds: [NamespaceKind] = []
+    var rootSteps: [String] = []
+    switch process.root {
+    case .pivoted: break
+    case .chrooted:
+      missing.append("a root it cannot leave: chroot is no boundary, a root process climbs out of it")
+    case .prepared:
+      missing.append("its root filesystem entered: it still sees the host's files")
+      rootSteps = ["pivot-root"]
+    case .host:
+      missing.append("a root filesystem of its own: it sees the host's files")
+      if shares(box, .mnt) { kinds.append(.mnt) }
+      rootSteps = ["rootfs busybox", "pivot-root"]
+    }
+    if shares(box, .pid) {
+      missing.append("a pid namespace of its own: it could signal the host's processes and outlive the box")
+      kinds.append(.pid)
+    }
+    if shares(box, .ipc) {
+      missing.append("an IPC namespace of its own: its IPC objects would be the host's")
+      kinds.append(.ipc)
+    }
+    guard !missing.isEmpty else { return }
+    let fix: String
+    if case .chrooted = process.root {
+      fix = "box new with another name, then unshare mnt,pid,ipc; rootfs busybox; pivot-root"
+    } else {
+      fix = ((kinds.isEmpty ? [] : ["unshare " + kinds.map(\.rawValue).joined(separator: ",")]) + rootSteps)
+        .joined(separator: "; ")
+    }
+    var details: [(String, String)] = [("command", escapedForTerminal(command))]
+    details += missing.map { ("missing", $0) }
+    details += [
+      ("rule", "a box runs programs only as a container: pivot-root into its own root, with pid and IPC namespaces of its own"),
+      ("fix", fix), LabError.unchanged,
+    ]
+    throw LabError("refused: \(box) is not a container yet, so a program run there could change the host", details)
   }
 
   /// Whether the box is still in the host's namespace of this kind.

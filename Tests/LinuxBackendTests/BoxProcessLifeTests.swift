@@ -1,0 +1,131 @@
+import Foundation
+import Glibc
+import Kernel
+import Testing
+
+@testable import LinuxBackend
+
+/// The life and death of box processes on the real kernel, where a learner found the REPL hanging
+/// or failing at the climax of the container lesson (kill 1, run -d after pivot-root, a shell
+/// that leaves a child in the background). Each test that could hang arms a watchdog: past its
+/// deadline it SIGKILLs the box's helper, so the step fails with an error instead of hanging the
+/// test run.
+@Suite(.requiresRoot, .hostUnchanged, .serialized) struct BoxProcessLifeTests {
+  func withKernel(_ body: (LinuxKernel) throws -> Void) throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", ephemeralImages: true)
+    defer { kernel.teardown() }
+    try body(kernel)
+  }
+
+  /// Kills `helper` after `seconds` unless `disarm()` ran first.
+  final class Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var armed = true
+    private(set) var fired = false
+    init(helper: Int, seconds: Double) {
+      Thread.detachNewThread { [self] in
+        Thread.sleep(forTimeInterval: seconds)
+        lock.lock()
+        defer { lock.unlock() }
+        if armed {
+          fired = true
+          Glibc.kill(pid_t(helper), SIGKILL)
+        }
+      }
+    }
+    func disarm() {
+      lock.lock()
+      armed = false
+      lock.unlock()
+    }
+  }
+
+  func helperPID(_ kernel: LinuxKernel, _ box: String) throws -> Int {
+    try #require(try kernel.facts().box(box)).process.hostPID
+  }
+
+  /// pid_namespaces(7): when PID 1 dies, the kernel kills the rest of the namespace, and PID 1's
+  /// exit completes only when those are reaped. They are the helper's children, so the helper must
+  /// keep reaping while it waits (it waited for PID 1 alone, forever).
+  @Test func killingPID1WithOtherProcessesEndsTheNamespace() throws {
+    try withKernel { kernel in
+      try kernel.perform(.boxNew(box: "a"))
+      try kernel.perform(.unshare(box: "a", kinds: [.pid, .mnt]))
+      try kernel.perform(.run(box: "a", argv: ["sleep", "100"], background: true))
+      try kernel.perform(.run(box: "a", argv: ["sleep", "100"], background: true))
+      let before = try #require(try kernel.facts().box("a")).process.processes
+      #expect(before.map(\.pid) == [1, 2])
+      let dog = Watchdog(helper: try helperPID(kernel, "a"), seconds: 15)
+      let outcome = Result { () throws(KernelError) in try kernel.perform(.kill(box: "a", pid: 1)) }
+      dog.disarm()
+      #expect(!dog.fired, "kill 1 hung until the watchdog killed the helper")
+      if case .failure(let error) = outcome { Issue.record("kill 1 failed: \(error)") }
+      let after = try #require(try kernel.facts().box("a")).process
+      #expect(after.processes.isEmpty)
+      #expect(!after.pidNamespaceAlive)
+      for p in before {
+        #expect(Glibc.kill(pid_t(p.hostPID), 0) != 0, "host PID \(p.hostPID) outlived its pid namespace")
+      }
+    }
+  }
+
+  /// busybox's layer has no /dev: the helper must not need to open /dev/null after pivot_root(2).
+  /// It did, and a background program then failed with EBADF (and, as PID 1, took its namespace).
+  @Test func backgroundRunAfterPivotRoot() throws {
+    try withKernel { kernel in
+      try kernel.perform(.boxNew(box: "a"))
+      try kernel.perform(.unshare(box: "a", kinds: [.pid, .mnt]))
+      try kernel.perform(.overlay(box: "a", names: ["busybox"], layers: ["busybox"]))
+      try kernel.perform(.pivotRoot(box: "a"))
+      let started = try kernel.perform(.run(box: "a", argv: ["sleep", "50"], background: true))
+      #expect(started.boxPID == 1)
+      let box = try #require(try kernel.facts().box("a")).process
+      #expect(box.processes.map(\.command) == ["sleep 50"])
+      #expect(box.pidNamespaceAlive)
+      // A foreground program after it has a stdin too.
+      let cat = try kernel.perform(.run(box: "a", argv: ["cat"], background: false))
+      #expect(cat.exit == .exited(0))
+    }
+  }
+
+  /// A foreground `run` ends when its program exits, not when every process that inherited its
+  /// output pipe has closed it: `sh -c 'sleep 30 & echo x'` returns at once, with x.
+  @Test func foregroundRunDoesNotWaitForItsBackgroundChildren() throws {
+    try withKernel { kernel in
+      try kernel.perform(.boxNew(box: "a"))
+      try kernel.perform(.unshare(box: "a", kinds: [.pid, .mnt, .ipc]))
+      try kernel.perform(.run(box: "a", argv: ["sleep", "100"], background: true))
+      let dog = Watchdog(helper: try helperPID(kernel, "a"), seconds: 15)
+      let ran = Result { () throws(KernelError) in
+        try kernel.perform(.run(box: "a", argv: ["sh", "-c", "sleep 30 & echo x"], background: false))
+      }
+      dog.disarm()
+      #expect(!dog.fired, "run waited for the background sleep")
+      let result = try ran.get()
+      #expect(result.output == ["x"])
+      #expect(result.exit == .exited(0))
+      // The background child lives on in the box, as it would under docker exec.
+      let box = try #require(try kernel.facts().box("a")).process
+      #expect(box.processes.map(\.command) == ["sleep 100", "sleep 30"])
+    }
+  }
+
+  /// `run -d true` reads back the same state every time: the program has exited before the step
+  /// returns (and as PID 1, its namespace with it), whatever the scheduler did.
+  @Test func aBackgroundProgramThatExitsAtOnceIsSeenExited() throws {
+    try withKernel { kernel in
+      for round in 0..<10 {
+        let box = "t\(round)"
+        try kernel.perform(.boxNew(box: box))
+        try kernel.perform(.unshare(box: box, kinds: [.pid]))
+        try kernel.perform(.run(box: box, argv: ["true"], background: true))
+        let facts = try #require(try kernel.facts().box(box)).process
+        #expect(facts.processes.isEmpty, "round \(round)")
+        #expect(!facts.pidNamespaceAlive, "round \(round)")
+        try kernel.perform(.boxRemove(box: box))
+      }
+    }
+  }
+}
