@@ -27,6 +27,11 @@ extension SimulatedKernel {
     if var cg = cgroups[box.name], case .value(let max) = cg.pidsMax, UInt64(1 + cgroupTaskCount(box.name)) >= max {
       cg.pidsRefused += 1
       cgroups[box.name] = cg
+      // The child of a fork into a new pid namespace had already been given PID 1 when the pids
+      // controller refused it: freeing the namespace's first PID after a failed fork marks the
+      // namespace as one that can never hold a process again (free_pid in kernel/pid.c), so
+      // every later fork into it fails with ENOMEM.
+      if pidInode != host.activePID, !pidNS.populated { namespaces[pidInode]?.alive = false }
       throw KernelError(step: step, call: step.calls[0], errno: .EAGAIN)
     }
     // The PID the child will get, so the program can be run (and found unmodelled) before
