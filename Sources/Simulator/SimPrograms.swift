@@ -214,7 +214,8 @@ struct SimPrograms {
     case "ip":
       guard args == ["addr"] || args == ["a"] || args == ["addr", "show"], let files = context.files, files.freshNetwork
       else { return unmodelled }
-      return Outcome(output: ["1: lo: <LOOPBACK> mtu 65536 qdisc noop qlen 1000"])
+      return Outcome(
+        output: ["1: lo: <LOOPBACK> mtu 65536 qdisc noop qlen 1000", "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"])
     case "sh":
       if args.isEmpty { return Outcome() }  // stdin is /dev/null: the shell reads end of file and exits 0
       guard args[0] == "-c" else { return unmodelled }
