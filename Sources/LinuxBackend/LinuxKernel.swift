@@ -51,6 +51,15 @@ public final class LinuxKernel: Kernel {
   }
   private var probedCgroupVersion: CgroupVersion?
 
+  /// The diff_id the busybox image's layer has on this machine (built from busybox-static at
+  /// `path`), for the simulator, whose busybox is a stand-in; nil without busybox-static.
+  public static func busyboxLayerDiffID(path: String = "/bin/busybox") -> String? {
+    let store = ImageStore(home: "/nonexistent", busybox: path)
+    guard store.busyboxAvailable else { return nil }
+    let digest = store.busyboxDiffID()
+    return digest.isEmpty ? nil : digest
+  }
+
   /// The cgroup interface boxwalk uses on this host, for the simulator and transcript features.
   public static func cgroupVersion(procRoot: String = "/proc") -> CgroupVersion? {
     let layout = CgroupLayout.probe(procRoot: procRoot)

@@ -50,6 +50,14 @@ struct SimImageStore {
 
   func layer(_ name: String) -> Layer? { layers.first { $0.name == name } }
 
+  /// Gives the busybox layer the diff_id it has on the machine (the CLI computes it from
+  /// busybox-static): the simulator's binary is a stand-in, but the digest it shows, like the
+  /// real backend's, names this host's busybox.
+  mutating func setBusyboxDiffID(_ digest: String) {
+    guard let i = layers.firstIndex(where: { $0.name == BusyboxImage.name && $0.hostSpecific }) else { return }
+    layers[i].diffID = digest
+  }
+
   /// Adds a layer unless one with the same content is here; returns the name it goes by.
   mutating func add(name: String, contents: LayerContents) -> (name: String, existed: Bool) {
     let diffID = SHA256.digest(LayerTar.write(contents))

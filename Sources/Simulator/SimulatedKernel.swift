@@ -24,6 +24,15 @@ public final class SimulatedKernel: Kernel {
   public var unameRelease = "6.1.0-sim"
   public var unameVersion = "#1 SMP PREEMPT_DYNAMIC"
   public var unameMachine = "x86_64"
+  /// The capability sets of a process in the host's user namespace (capabilities(7)): every
+  /// capability unless the CLI passes the ones this machine gave boxwalk.
+  public var hostCapabilities = (
+    effective: Capabilities.all, permitted: Capabilities.all, bounding: Capabilities.all
+  )
+
+  /// The busybox image's layer takes the diff_id it has on this machine (the simulator's binary
+  /// is a stand-in); the CLI computes it from busybox-static.
+  public func useBusyboxDiffID(_ digest: String) { store.setBusyboxDiffID(digest) }
   var machine: SimPrograms.Machine {
     SimPrograms.Machine(release: unameRelease, version: unameVersion, machine: unameMachine)
   }
@@ -217,7 +226,7 @@ public final class SimulatedKernel: Kernel {
     return ProcessFacts(
       hostPID: host.hostPID, namespaces: host.ns, hostname: uts?.hostname ?? "",
       domainname: uts?.domainname ?? "(none)", ipc: host.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [],
-      net: netFacts(hostNet))
+      user: userFacts(host), net: netFacts(hostNet))
   }
 
   private func boxFacts(_ name: String, _ p: SimProcess) -> ProcessFacts {

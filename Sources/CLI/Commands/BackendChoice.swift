@@ -30,6 +30,8 @@ enum BackendChoice {
       kernel.unameRelease = text(&u.release)
       kernel.unameVersion = text(&u.version)
       kernel.unameMachine = text(&u.machine)
+      if let caps = hostCapabilities() { kernel.hostCapabilities = caps }
+      if let digest = LinuxKernel.busyboxLayerDiffID() { kernel.useBusyboxDiffID(digest) }
       // `image import DIR` reads the directory as the real backend does.
       kernel.hostDirectoryReader = { path in
         do throws(KernelError) {
@@ -75,6 +77,27 @@ enum BackendChoice {
           ["error: the rootless backend cannot start: \(error)", "  fix: boxwalk doctor says what this host lacks"])
       }
     }
+  }
+
+  /// This process's capability sets from /proc/self/status (CapEff, CapPrm, CapBnd: hex masks,
+  /// proc(5)), so the simulated host has the capabilities the real backend would report.
+  static func hostCapabilities() -> (effective: [String], permitted: [String], bounding: [String])? {
+    guard let file = fopen("/proc/self/status", "r") else { return nil }
+    defer { fclose(file) }
+    var masks: [String: String] = [:]
+    var line: UnsafeMutablePointer<CChar>?
+    var size = 0
+    defer { free(line) }
+    while getline(&line, &size, file) > 0, let line {
+      let text = String(cString: line)
+      for key in ["CapEff", "CapPrm", "CapBnd"] where text.hasPrefix(key + ":") {
+        masks[key] = String(text.dropFirst(key.count + 1).filter { !$0.isWhitespace })
+      }
+    }
+    guard let eff = masks["CapEff"], let prm = masks["CapPrm"], let bnd = masks["CapBnd"] else { return nil }
+    return (
+      Capabilities.names(ofHexMask: eff), Capabilities.names(ofHexMask: prm), Capabilities.names(ofHexMask: bnd)
+    )
   }
 
   static func describe(_ backend: Backend) -> String {
