@@ -24,6 +24,9 @@ public final class SimulatedKernel: Kernel {
   public var unameRelease = "6.1.0-sim"
   public var unameVersion = "#1 SMP PREEMPT_DYNAMIC"
   public var unameMachine = "x86_64"
+  /// The type of the file system a host path is on (for bind mounts of host directories); the
+  /// CLI reads this machine's mount table.
+  public var hostFilesystemType: (String) -> String = { _ in "ext4" }
   /// The capability sets of a process in the host's user namespace (capabilities(7)): every
   /// capability unless the CLI passes the ones this machine gave boxwalk.
   public var hostCapabilities = (

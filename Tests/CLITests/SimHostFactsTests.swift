@@ -38,4 +38,21 @@ struct SimHostFactsTests {
     let digest = Self.value(real, ["state", "host", "layers", "busybox", "diff_id"]) as? String
     #expect(digest?.hasPrefix("sha256:") == true)
   }
+
+  /// A bind mount has the type of the file system its source is on, as mountinfo says (both
+  /// backends said "bind"): the host's for a host directory, the box's tmpfs for a path in it.
+  @Test func aBindMountHasItsSourcesFileSystemType() throws {
+    let input = [
+      "box new a", "unshare mnt", "mount bind /tmp /srv", "box new b", "unshare mnt", "rootfs busybox", "pivot-root",
+      "mount tmpfs /mnt", "mount bind /mnt /var",
+    ].joined(separator: "\n")
+    let sim = try Self.state("sim", input)
+    let real = try Self.state("real", input)
+    for path in [["state", "a", "mounts", "/srv", "fstype"], ["state", "b", "mounts", "/var", "fstype"]] {
+      let s = Self.value(sim, path) as? String
+      let r = Self.value(real, path) as? String
+      #expect(s != nil && s == r && r != "bind", "\(path.joined(separator: ".")): sim \(s ?? "nil"), real \(r ?? "nil")")
+    }
+    #expect(Self.value(real, ["state", "b", "mounts", "/var", "fstype"]) as? String == "tmpfs")
+  }
 }

@@ -32,6 +32,7 @@ enum BackendChoice {
       kernel.unameMachine = text(&u.machine)
       if let caps = hostCapabilities() { kernel.hostCapabilities = caps }
       if let digest = LinuxKernel.busyboxLayerDiffID() { kernel.useBusyboxDiffID(digest) }
+      kernel.hostFilesystemType = { LinuxKernel.filesystemType(ofHostPath: $0) ?? "unknown" }
       // `image import DIR` reads the directory as the real backend does.
       kernel.hostDirectoryReader = { path in
         do throws(KernelError) {
