@@ -24,6 +24,7 @@ final class BoxOperations {
     devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
     hostProc = open("/proc", Int32(BW_O_PATH) | O_DIRECTORY | O_CLOEXEC)
     childEvents = bw_child_events_open()
+    if hostProc >= 0 { bw_protect_helper_from_oom(hostProc) }
   }
 
   /// The environment of every box program: nothing of the host's environment crosses (R7).

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -56,6 +57,36 @@ static int bw_drop_capabilities(void) {
   return (int)syscall(SYS_capset, &header, data);
 }
 
+static int bw_host_proc = -1;
+static const char *bw_child_oom_adj = "0";
+
+void bw_protect_helper_from_oom(int host_proc) {
+  bw_host_proc = host_proc;
+  // OOM_SCORE_ADJ_MIN: the OOM killer never picks this process (proc(5), oom_score_adj). Lowering
+  // it needs CAP_SYS_RESOURCE, which root has on most machines (not in every VM or container).
+  int fd = openat(host_proc, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0 && write(fd, "-1000", 5) == 5) {
+    close(fd);
+    return;
+  }
+  if (fd >= 0) close(fd);
+  // Without it, the helper's children raise theirs instead, which anyone may do: +1000 adds the
+  // whole memory limit to a child's score when the OOM killer compares the cgroup's processes
+  // (oom_badness in mm/oom_kill.c). That outweighs the helper (about 5 MiB of its own pages)
+  // under any limit above that; below it, only the -1000 above protects the helper.
+  bw_child_oom_adj = "1000";
+}
+
+void bw_child_unprotect_from_oom(void) {
+  if (bw_host_proc < 0) return;
+  // "self" is looked up by the process doing the lookup, so through the helper's descriptor of
+  // the host's /proc this is the child's own file, even after pivot_root left no /proc in view.
+  int fd = openat(bw_host_proc, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)write(fd, bw_child_oom_adj, strlen(bw_child_oom_adj));
+  close(fd);
+}
+
 // Child side: the helper is single-threaded, but keep to async-signal-safe calls anyway
 // (signal-safety(7)) so this stays correct if that ever changes. Report: first our own PID as the
 // box sees it, then, only if something fails, the errno. A pipe that closes after the PID means
@@ -65,6 +96,8 @@ static void bw_box_child(const char *path, char *const argv[], char *const envp[
   pid_t self = getpid();
   (void)write(sync_fd, &self, sizeof self);
   int err = 0;
+  // The helper is never the OOM killer's victim; what it starts is, as any process would be.
+  bw_child_unprotect_from_oom();
   // Capabilities first: a change of credentials may clear the parent-death signal (prctl(2)).
   if (bw_drop_capabilities() < 0) goto fail;
   if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0) < 0) goto fail;

@@ -22,6 +22,23 @@ static pid_t bw_pids[BW_EMERGENCY_MAX_PIDS];  // 0 = free slot
 static char bw_ledger_file[PATH_MAX];
 static char bw_ledger_dir[PATH_MAX];
 static int bw_ledger_valid;  // 1 when both paths above are complete
+static char bw_cleanup_exe[PATH_MAX];
+static int bw_cleanup_valid;  // 1 when bw_cleanup_exe holds boxwalk's own executable
+
+extern char **environ;
+
+int bw_emergency_set_cleanup(const char *exe) {
+  __atomic_store_n(&bw_cleanup_valid, 0, __ATOMIC_SEQ_CST);
+  if (exe == NULL) return 0;
+  size_t len = strlen(exe);
+  if (len >= PATH_MAX) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(bw_cleanup_exe, exe, len + 1);
+  __atomic_store_n(&bw_cleanup_valid, 1, __ATOMIC_SEQ_CST);
+  return 0;
+}
 
 int bw_emergency_add_pid(pid_t pid) {
   if (pid <= 0) {
@@ -77,10 +94,22 @@ static void bw_fatal_signal(int signo) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
     }
   }
-  if (__atomic_load_n(&bw_ledger_valid, __ATOMIC_SEQ_CST)) {
-    (void)unlink(bw_ledger_file);
-    (void)rmdir(bw_ledger_dir);
+  // The rest of the teardown (scratch directories, cgroups, IPC objects the ledger records) is
+  // too much for a signal handler. execve(2) is async-signal-safe: become `boxwalk cleanup` for
+  // this one session, which works from the ledger and removes it last, then exits 128+signo.
+  // Descriptors are close-on-exec, so the state root's flock goes with the old image.
+  if (__atomic_load_n(&bw_ledger_valid, __ATOMIC_SEQ_CST) &&
+      __atomic_load_n(&bw_cleanup_valid, __ATOMIC_SEQ_CST)) {
+    char number[4] = {0};
+    int n = signo > 0 && signo < 1000 ? signo : 0, at = 0;
+    if (n >= 100) number[at++] = (char)('0' + n / 100);
+    if (n >= 10) number[at++] = (char)('0' + (n / 10) % 10);
+    number[at] = (char)('0' + n % 10);
+    char *argv[] = {bw_cleanup_exe, "cleanup", "--after-signal", number, bw_ledger_dir, NULL};
+    execve(bw_cleanup_exe, argv, environ);
   }
+  // No way to run it: leave the ledger where it is, so `boxwalk cleanup` or the next start finds
+  // everything it records. (Removing it here would orphan the rest.)
   _exit(128 + signo);
 }
 

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <fcntl.h>
 #include "stress.h"
+#include "boxprocess.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -103,6 +104,7 @@ int bw_stress_run(int kind, uint64_t arg, struct bw_stress_outcome *out) {
   }
   if (child == 0) {
     close(report[0]);
+    bw_child_unprotect_from_oom();
     prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0);
     pid_t pp = getppid();
     if (pp != parent && pp != 0) _exit(1);

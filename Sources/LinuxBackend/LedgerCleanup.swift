@@ -52,6 +52,36 @@ public enum LedgerCleanup {
     return lines
   }
 
+  /// The rest of a session's teardown after boxwalk was told to die by `signal`: its fatal-signal
+  /// handler killed the helpers and exec'd this, as the same process (so the owner check would
+  /// say "alive": this session is dead by decree). Then the session's cgroups, found by its name.
+  public static func cleanAfterSignal(session path: String, signal: Int32) -> [String] {
+    let stateRoot = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+    let name = String(path.split(separator: "/").last ?? "")
+    guard !stateRoot.isEmpty, !name.isEmpty else { return ["\(path): not a session directory"] }
+    let lock: StateRootLock
+    do {
+      lock = try StateRootLock.acquire(stateRoot)
+    } catch {
+      return ["cannot lock \(stateRoot): \(error.call): \(Errno(rawValue: error.errno).name)"]
+    }
+    defer { lock.release() }
+    let procfs = ProcFS(root: "/proc")
+    guard let bootID = try? procfs.bootID() else { return ["cannot read the boot id: nothing cleaned"] }
+    var lines = cleanSession(
+      path: path, name: name, bootID: bootID, procfs: procfs, reportLive: false,
+      decree: "boxwalk was stopped by signal \(signal)")
+    if let driver = try? CgroupLayout.probe(procRoot: "/proc").makeDriver(), driver.sessions().contains(name) {
+      do {
+        _ = try driver.teardownSession(name)
+        lines.append("  removed the cgroups of session \(name)")
+      } catch {
+        lines.append("  could not remove the cgroups of session \(name): \(error)")
+      }
+    }
+    return lines
+  }
+
   // MARK: - Decisions (pure)
 
   package enum OwnerVerdict: Equatable, Sendable {
@@ -103,7 +133,10 @@ public enum LedgerCleanup {
 
   // MARK: - Acting
 
-  private static func cleanSession(path: String, name: String, bootID: String, procfs: ProcFS, reportLive: Bool) -> [String] {
+  /// - Parameter decree: the session is dead for this reason, whatever its owner's PID says.
+  private static func cleanSession(
+    path: String, name: String, bootID: String, procfs: ProcFS, reportLive: Bool, decree: String? = nil
+  ) -> [String] {
     let ledger: Ledger?
     let owner: Ledger.Owner
     if let text = try? SmallFiles.readText(path + "/" + Ledger.fileName), let parsed = try? Ledger.parse(text) {
@@ -116,10 +149,17 @@ public enum LedgerCleanup {
       return ["\(path): not a boxwalk session directory, left alone"]
     }
 
-    let me = procfs.identity("self")
-    if owner.pid == getpid() && owner.startTime == me?.startTime { return [] }  // our own session
-    guard case .dead(let why) = ownerVerdict(owner, bootID: bootID, identity: procfs.identity(String(owner.pid))) else {
-      return reportLive ? ["session \(name): pid \(owner.pid) is running, left alone"] : []
+    let why: String
+    if let decree {
+      why = decree
+    } else {
+      let me = procfs.identity("self")
+      if owner.pid == getpid() && owner.startTime == me?.startTime { return [] }  // our own session
+      guard case .dead(let reason) = ownerVerdict(owner, bootID: bootID, identity: procfs.identity(String(owner.pid)))
+      else {
+        return reportLive ? ["session \(name): pid \(owner.pid) is running, left alone"] : []
+      }
+      why = reason
     }
 
     var lines = ["session \(name): \(why)" + (ledger == nil ? "; it has no readable ledger" : "")]
@@ -144,6 +184,13 @@ public enum LedgerCleanup {
       }
     }
     if keep { return lines }
+    if ledger == nil, boxScratchExists(path) {
+      // No ledger says which scratch directories the session made (it died while making its
+      // ledger, or an older boxwalk deleted the ledger on a signal). Box scratch lives only in
+      // the session's own boxes/ directory, so that whole directory is the session's to remove.
+      FileTree.remove(path + "/boxes")
+      lines.append("  removed the scratch files under \(path)/boxes (no ledger recorded them)")
+    }
     unlink(path + "/" + Ledger.fileName + ".tmp")
     unlink(path + "/" + Ledger.fileName)
     // The directory the scratch records were in (SessionDirectory makes it); only if empty.
@@ -157,6 +204,11 @@ public enum LedgerCleanup {
       lines.append("  could not remove \(path): rmdir: \(why)")
     }
     return lines
+  }
+
+  private static func boxScratchExists(_ session: String) -> Bool {
+    var info = stat()
+    return lstat(session + "/boxes", &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
   }
 
   /// Kill a recorded helper if, and only if, it is still that helper. pidfd_open(2) pins the

@@ -128,4 +128,21 @@ import Testing
       }
     }
   }
+
+  /// The OOM killer chooses among the processes of the box's cgroup, and the helper is one of
+  /// them: under a small memory.max it killed the helper instead of the hog (the box was then
+  /// gone, and stress said "exit 0" or ECONNRESET). The hog must be the one that dies.
+  @Test func theOOMKillerTakesTheHogNotTheHelper() throws {
+    try withKernel { kernel in
+      try kernel.perform(.boxNew(box: "a"))
+      try kernel.perform(.cgroupNew(box: "a"))
+      try kernel.perform(.cgroupSet(box: "a", setting: try CgroupSetting.parse(key: "memory.max", value: "4M")))
+      let result = try kernel.perform(.stress(box: "a", kind: .memory(bytes: 64 << 20)))
+      #expect(result.exit == .signaled(SIGKILL))
+      // The helper is still there, and answers.
+      try kernel.perform(.unshare(box: "a", kinds: [.uts]))
+      try kernel.perform(.setHostname(box: "a", name: "after-oom"))
+      #expect(try #require(try kernel.facts().box("a")).process.hostname == "after-oom")
+    }
+  }
 }

@@ -83,6 +83,46 @@ import Testing
     #expect(root.entries() == ["99999998-1", "photos"])
   }
 
+  /// A dead session whose ledger is gone (an older boxwalk deleted it on SIGTERM) but whose box
+  /// scratch is still there: the scratch lives only under the session's boxes/, so cleanup
+  /// removes it and the session directory. It refused with ENOTEMPTY before.
+  @Test func aDeadSessionWithoutItsLedgerLosesItsBoxScratch() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    try root.write("99999996-1/boxes/web-overlay/upper/etc/motd", "hi")
+    try root.write("99999996-1/boxes/web-overlay/work/work/.keep", "")
+    // Something else in a dead session's directory is not boxwalk's: it stays, and so does the
+    // directory holding it.
+    try root.write("99999995-1/boxes/web-overlay/upper/x", "")
+    try root.write("99999995-1/notes.txt", "mine")
+    let lines = LedgerCleanup.run(stateRoot: root.path)
+    #expect(lines.contains { $0.contains("removed \(root.path)/99999996-1") }, "\(lines)")
+    #expect(root.entries() == ["99999995-1"])
+    #expect(root.entries("/99999995-1") == ["notes.txt"])
+  }
+
+  /// A box can name a file with bytes that are not UTF-8. Removing its scratch must still remove
+  /// everything (a walk by String paths turned "a\xffb" into "a\u{FFFD}b" and left it, and so
+  /// the whole session directory, behind).
+  @Test func fileTreeRemovesNamesThatAreNotUTF8() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    try root.write("tree/upper/etc/motd", "hi")
+    let odd: [CChar] = Array("\(root.path)/tree/upper/".utf8CString.dropLast()) + [97, -1, 98, 0]  // "a\xffb"
+    let fd = open(odd, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+    #expect(fd >= 0)
+    close(fd)
+    #expect(mkdir(Array(odd.dropLast()) + [47, 100, 0], 0o755) == -1)  // a file, not a directory
+    let oddDir: [CChar] = Array("\(root.path)/tree/upper/".utf8CString.dropLast()) + [-2, 0]
+    #expect(mkdir(oddDir, 0o755) == 0)
+    let inner = Array(oddDir.dropLast()) + [47, 120, 0]  // "\xfe/x"
+    let fd2 = open(inner, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+    #expect(fd2 >= 0)
+    close(fd2)
+    FileTree.remove(root.path + "/tree")
+    #expect(root.entries() == [])
+  }
+
   @Test func aMissingStateRootIsNothingToDo() {
     #expect(LedgerCleanup.run(stateRoot: "/tmp/boxwalk-test-does-not-exist-\(getpid())") == [])
   }

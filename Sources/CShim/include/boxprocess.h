@@ -30,6 +30,17 @@ struct bw_box_child {
 int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[], int null_fd,
                          int out_fd, struct bw_box_child *child);
 
+/// A box's memory limit must stop the box's programs, not the helper that holds the box: the
+/// helper sits in the box's cgroup, and the OOM killer picks its victim among the cgroup's
+/// processes (mm/oom_kill.c). Sets the caller's oom_score_adj to -1000 (never chosen) through
+/// `host_proc`, a descriptor of the host's /proc kept for the children below; where that is not
+/// allowed, the children set theirs to +1000 instead.
+void bw_protect_helper_from_oom(int host_proc);
+
+/// In a child of the helper, before it runs anything: oom_score_adj back to 0 (or up to +1000, see
+/// above), so the OOM killer chooses it before the helper. Async-signal-safe.
+void bw_child_unprotect_from_oom(void);
+
 /// Child events for a single-threaded helper that must wait for a child *and* keep reaping the
 /// others (signalfd(2)): blocks SIGCHLD in the caller and returns a non-blocking, close-on-exec
 /// signalfd that becomes readable when any child changes state, for poll(2). -1 with errno.

@@ -136,13 +136,17 @@ int bw_emergency_add_pid(pid_t pid);
 /// signals a pid the kernel may already have given to another process.
 void bw_emergency_remove_pid(pid_t pid);
 
-/// The session's ledger file and directory, unlinked and removed by the handler after the kill.
-/// NULL for both forgets them. Paths longer than PATH_MAX - 1 are refused (-1, ENAMETOOLONG).
+/// The session's ledger file and directory: the handler hands the directory to the cleanup it
+/// execs (bw_emergency_set_cleanup), or leaves the ledger in place. NULL for both forgets them. Paths longer than PATH_MAX - 1 are refused (-1, ENAMETOOLONG).
 /// One session per process: a later call replaces the earlier paths.
 int bw_emergency_set_ledger(const char *file, const char *dir);
 
 /// Forget the ledger paths only if they are still `file` (so one session cannot forget another's).
 void bw_emergency_clear_ledger(const char *file);
+
+/// The executable the fatal-signal handler execs as `EXE cleanup --after-signal SIGNO SESSIONDIR`
+/// once the helpers are dead (boxwalk's own binary, from /proc/self/exe). NULL forgets it.
+int bw_emergency_set_cleanup(const char *exe);
 
 /// Install SIGTERM and SIGHUP handlers that SIGKILL and reap every registered pid, unlink the
 /// ledger file, remove its directory and _exit(128 + signo). The handler calls only
