@@ -51,13 +51,12 @@ public final class LinuxKernel: Kernel {
   }
   private var probedCgroupVersion: CgroupVersion?
 
-  /// The diff_id the busybox image's layer has on this machine (built from busybox-static at
-  /// `path`), for the simulator, whose busybox is a stand-in; nil without busybox-static.
-  public static func busyboxLayerDiffID(path: String = "/bin/busybox") -> String? {
+  /// busybox-static's bytes, which the busybox image's layer is made of, for the simulator
+  /// (whose own busybox is a stand-in); nil without busybox-static.
+  public static func busyboxBinary(path: String = "/bin/busybox") -> [UInt8]? {
     let store = ImageStore(home: "/nonexistent", busybox: path)
     guard store.busyboxAvailable else { return nil }
-    let digest = store.busyboxDiffID()
-    return digest.isEmpty ? nil : digest
+    return try? store.readBusybox()
   }
 
   /// The type of the file system a path of this machine is on: that of the longest mount point

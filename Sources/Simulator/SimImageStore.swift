@@ -50,12 +50,13 @@ struct SimImageStore {
 
   func layer(_ name: String) -> Layer? { layers.first { $0.name == name } }
 
-  /// Gives the busybox layer the diff_id it has on the machine (the CLI computes it from
-  /// busybox-static): the simulator's binary is a stand-in, but the digest it shows, like the
-  /// real backend's, names this host's busybox.
-  mutating func setBusyboxDiffID(_ digest: String) {
+  /// Makes the busybox layer from this machine's busybox-static (the CLI reads it), so its
+  /// contents and diff_id are those the real backend's image has, instead of the stand-in's.
+  mutating func useBusyboxBinary(_ binary: [UInt8]) {
     guard let i = layers.firstIndex(where: { $0.name == BusyboxImage.name && $0.hostSpecific }) else { return }
-    layers[i].diffID = digest
+    let contents = BusyboxImage.layer(busybox: binary)
+    layers[i] = Layer(
+      name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(contents)), contents: contents, hostSpecific: true)
   }
 
   /// Adds a layer unless one with the same content is here; returns the name it goes by.

@@ -33,9 +33,12 @@ public final class SimulatedKernel: Kernel {
     effective: Capabilities.all, permitted: Capabilities.all, bounding: Capabilities.all
   )
 
-  /// The busybox image's layer takes the diff_id it has on this machine (the simulator's binary
-  /// is a stand-in); the CLI computes it from busybox-static.
-  public func useBusyboxDiffID(_ digest: String) { store.setBusyboxDiffID(digest) }
+  /// The busybox image's layer is made from this machine's busybox-static (the CLI reads it)
+  /// rather than the stand-in, so its diff_id is the one the real backend shows.
+  public func useBusyboxBinary(_ binary: [UInt8]) {
+    store.useBusyboxBinary(binary)
+    mergedLowersCache[SimImageStore.busyboxLowers.names] = nil
+  }
   var machine: SimPrograms.Machine {
     SimPrograms.Machine(release: unameRelease, version: unameVersion, machine: unameMachine)
   }

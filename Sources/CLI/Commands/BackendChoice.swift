@@ -31,7 +31,7 @@ enum BackendChoice {
       kernel.unameVersion = text(&u.version)
       kernel.unameMachine = text(&u.machine)
       if let caps = hostCapabilities() { kernel.hostCapabilities = caps }
-      if let digest = LinuxKernel.busyboxLayerDiffID() { kernel.useBusyboxDiffID(digest) }
+      if let binary = LinuxKernel.busyboxBinary() { kernel.useBusyboxBinary(binary) }
       kernel.hostFilesystemType = { LinuxKernel.filesystemType(ofHostPath: $0) ?? "unknown" }
       // `image import DIR` reads the directory as the real backend does.
       kernel.hostDirectoryReader = { path in

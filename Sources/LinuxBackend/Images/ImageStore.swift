@@ -61,7 +61,7 @@ final class ImageStore {
     SHA256.digest(LayerTar.write(BusyboxImage.layer(busybox: binary)))
   }
 
-  private func readBusybox() throws(SystemCallError) -> [UInt8] {
+  func readBusybox() throws(SystemCallError) -> [UInt8] {
     let fd = open(busyboxPath, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(busyboxPath)))", errno: errno) }
     defer { close(fd) }
