@@ -18,6 +18,10 @@ public protocol Kernel: AnyObject {
   /// with the command that recovers. The kernel has already forgotten what died.
   func takeNotices() -> [String]
 
+  /// The cgroup interface the kernel's cgroup steps use (the simulator models this host's), so
+  /// that shell lines name files that exist where they are shown.
+  var cgroupVersion: CgroupVersion { get }
+
   /// File commands that only read (SPEC §3, `cat`, `ls`, `which`): paths inside the box's root
   /// filesystem, resolved as the box would, following no symbolic link.
   func readFile(box: String, path: String) throws(KernelError) -> [UInt8]
@@ -29,6 +33,9 @@ public protocol Kernel: AnyObject {
 extension Kernel {
   /// The simulator's processes die only by the learner's steps: nothing to report.
   public func takeNotices() -> [String] { [] }
+
+  /// A test double without cgroups speaks v2, the interface boxwalk's keys are named after.
+  public var cgroupVersion: CgroupVersion { .v2 }
 
   /// A kernel without layers (a test double) answers ENOSYS.
   public func readFile(box: String, path: String) throws(KernelError) -> [UInt8] {

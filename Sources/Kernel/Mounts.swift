@@ -79,6 +79,9 @@ public struct MountFacts: Equatable, Sendable {
   public var fstype: String
   public var source: String
   public var propagation: Propagation
+  /// A bind mount: `fstype` is the type of the file system its source is on, as the kernel
+  /// reports it (mountinfo), which depends on the host.
+  public var fstypeOfSource = false
   public init(path: String, fstype: String, source: String, propagation: Propagation) {
     self.path = path
     self.fstype = fstype

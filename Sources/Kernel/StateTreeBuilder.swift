@@ -173,7 +173,9 @@ public struct StateTreeBuilder: Sendable {
     for mount in list {
       mounts[mount.path] = .map(
         StateMap([
-          ("fstype", .string(mount.fstype)), ("source", .string(mount.source)),
+          // A bind mount's type is its source's file system's (ext4, xfs, tmpfs...): the host's.
+          ("fstype", mount.fstypeOfSource ? .volatile(.string(mount.fstype)) : .string(mount.fstype)),
+          ("source", .string(mount.source)),
           ("propagation", .string(mount.propagation.rawValue)),
         ]))
     }

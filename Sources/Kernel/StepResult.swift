@@ -19,10 +19,16 @@ public struct StepResult: Equatable, Sendable {
   /// What the kernel answered to `ping`.
   public var ping: PingAnswer?
 
+  /// `run` of a program the simulator does not run: the one line it prints instead. Nothing
+  /// was forked and nothing changed.
+  public var notSimulated: String?
+
   public init(
     output: [String] = [], exit: ProcessExit? = nil, boxPID: Int? = nil, notes: [String] = [],
-    forksRefused: Int? = nil, forksStarted: Int? = nil, throttled: Bool? = nil, ping: PingAnswer? = nil
+    forksRefused: Int? = nil, forksStarted: Int? = nil, throttled: Bool? = nil, ping: PingAnswer? = nil,
+    notSimulated: String? = nil
   ) {
+    self.notSimulated = notSimulated
     self.output = output
     self.exit = exit
     self.boxPID = boxPID

@@ -42,6 +42,33 @@ public final class LinuxKernel: Kernel {
   /// The session's name, which is also the cgroup directory under boxwalk/ (PID-STARTTIME).
   private var sessionName: String? { session.map { String($0.path.split(separator: "/").last ?? "") } }
 
+  /// The cgroup interface this kernel's cgroup steps use: the driver's once there is one, else
+  /// what this host offers (v2 when it offers none: cgroup steps then fail with the reason).
+  public var cgroupVersion: CgroupVersion {
+    if let cgroupDriver { return cgroupDriver.version }
+    if probedCgroupVersion == nil { probedCgroupVersion = Self.cgroupVersion() ?? .v2 }
+    return probedCgroupVersion ?? .v2
+  }
+  private var probedCgroupVersion: CgroupVersion?
+
+  /// busybox-static's bytes, which the busybox image's layer is made of, for the simulator
+  /// (whose own busybox is a stand-in); nil without busybox-static.
+  public static func busyboxBinary(path: String = "/bin/busybox") -> [UInt8]? {
+    let store = ImageStore(home: "/nonexistent", busybox: path)
+    guard store.busyboxAvailable else { return nil }
+    return try? store.readBusybox()
+  }
+
+  /// The type of the file system a path of this machine is on: that of the longest mount point
+  /// above it in /proc/self/mountinfo (proc(5)), what a bind mount of it reports. For the
+  /// simulator, which cannot see the host's mounts.
+  public static func filesystemType(ofHostPath path: String) -> String? {
+    guard let bytes = try? SmallFiles.read("/proc/self/mountinfo") else { return nil }
+    let entries = Mountinfo.parse(String(decoding: bytes, as: UTF8.self))
+    let above = entries.filter { path == $0.mountPoint || $0.mountPoint == "/" || path.hasPrefix($0.mountPoint + "/") }
+    return above.max { $0.mountPoint.count < $1.mountPoint.count }?.fstype
+  }
+
   /// The cgroup interface boxwalk uses on this host, for the simulator and transcript features.
   public static func cgroupVersion(procRoot: String = "/proc") -> CgroupVersion? {
     let layout = CgroupLayout.probe(procRoot: procRoot)
@@ -800,8 +827,8 @@ public final class LinuxKernel: Kernel {
   }
 
   /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,
-  /// with the propagation mountinfo reports. A bind mount is shown as `bind` (the kernel names
-  /// the type of the file system underneath, which differs between hosts).
+  /// with the propagation mountinfo reports. A bind mount has the type mountinfo gives it: that
+  /// of the file system its source is on, which differs between hosts (so it is volatile).
   private func mounts(_ state: BoxState, _ namespace: UInt64?, _ mountinfo: [Mountinfo.Entry]) -> [MountFacts] {
     var top: [String: MountFacts] = [:]
     for record in mountLog where record.namespace == namespace && record.inRootfs == state.inRootfs {
@@ -811,7 +838,12 @@ public final class LinuxKernel: Kernel {
       var shown = request.target
       if case .prepared = state.root, let rootfs = state.rootfsPath { shown = request.target == "/" ? rootfs : rootfs + request.target }
       guard let entry = mountinfo.last(where: { $0.mountPoint == shown }) else { continue }
-      top[request.target] = MountFacts(path: request.target, fstype: request.fstype, source: request.source, propagation: entry.propagation)
+      var facts = MountFacts(path: request.target, fstype: request.fstype, source: request.source, propagation: entry.propagation)
+      if case .bind = request, !entry.fstype.isEmpty {
+        facts.fstype = entry.fstype
+        facts.fstypeOfSource = true
+      }
+      top[request.target] = facts
     }
     return top.values.sorted { $0.path < $1.path }
   }

@@ -12,6 +12,9 @@ enum Mountinfo {
   struct Entry: Equatable {
     var mountPoint: String
     var propagation: Propagation
+    /// The file system type, the first field after the "-" (for a bind mount, the type of the
+    /// file system the source is on).
+    var fstype = ""
   }
 
   /// Scanned as bytes (UTF-8 code units) without splitting into arrays: every separator the
@@ -36,6 +39,7 @@ enum Mountinfo {
     var field = 0
     var mountPoint: Slice<UnsafeBufferPointer<UInt8>>?
     var propagation = Propagation.private
+    var separated = false
     var i = line.startIndex
     while i < line.endIndex {
       while i < line.endIndex && line[i] == UInt8(ascii: " ") { i += 1 }
@@ -44,10 +48,17 @@ enum Mountinfo {
       guard i > first else { break }
       let word = line[first..<i]
       if field == 4 { mountPoint = word }
+      if separated {
+        guard let mountPoint else { return nil }
+        return Entry(
+          mountPoint: unescape(String(decoding: mountPoint, as: UTF8.self)), propagation: propagation,
+          fstype: String(decoding: word, as: UTF8.self))
+      }
       if field >= 6 {
         if word.count == 1 && word.first == UInt8(ascii: "-") {
-          guard let mountPoint else { return nil }
-          return Entry(mountPoint: unescape(String(decoding: mountPoint, as: UTF8.self)), propagation: propagation)
+          separated = true
+          field += 1
+          continue
         }
         if word.starts(with: "master:".utf8) {
           propagation = .slave

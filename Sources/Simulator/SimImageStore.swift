@@ -50,6 +50,15 @@ struct SimImageStore {
 
   func layer(_ name: String) -> Layer? { layers.first { $0.name == name } }
 
+  /// Makes the busybox layer from this machine's busybox-static (the CLI reads it), so its
+  /// contents and diff_id are those the real backend's image has, instead of the stand-in's.
+  mutating func useBusyboxBinary(_ binary: [UInt8]) {
+    guard let i = layers.firstIndex(where: { $0.name == BusyboxImage.name && $0.hostSpecific }) else { return }
+    let contents = BusyboxImage.layer(busybox: binary).withStoreModes
+    layers[i] = Layer(
+      name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(contents)), contents: contents, hostSpecific: true)
+  }
+
   /// Adds a layer unless one with the same content is here; returns the name it goes by and its
   /// diff_id. The store's mode rule comes first, as on Linux (StoreModes: no setuid, setgid,
   /// sticky or world-write bits), so both kernels store, and digest, the same layer.

@@ -1,18 +1,51 @@
 import Kernel
 
-/// The programs the simulator can run, modelled on what busybox and dash print, so a transcript
-/// that runs them passes on both kernels: `true`, `false`, `echo`, `sleep`, `hostname`, and
-/// `id -u`, `id -g`, `stat -c %u|%g PATH` (every file the simulator knows belongs to the host's
-/// root, seen through the box's ID maps), and
-/// `sh -c SCRIPT` where SCRIPT is simple commands joined by `;` or `&&`, with `$$` (the shell's
-/// own PID) and the glob `/proc/[0-9]*` (the PIDs the box's /proc shows), and `cat FILE...` on
-/// the box's root filesystem once it has entered it. Anything else does not exist in the simulator: execvp fails with ENOENT, as it would for a missing program.
+/// The programs the simulator runs, with the output busybox and the kernel give on a real box.
+///
+/// In a box whose root filesystem is the busybox image (after `pivot-root` or `chroot`), the
+/// simulator finds a program the way execvp(3) does, in the image's /bin, /usr/bin, /sbin and
+/// /usr/sbin, and runs these applets as busybox would: `ls`, `cat`, `echo`, `id`, `hostname`,
+/// `uname`, `sleep`, `true`, `false`, `sh` (and `sh -c` with these), `mount` with no
+/// arguments, `ip addr` in a namespace that still has only its own lo, and `stat -c %u|%g`.
+/// A program that is not in the image fails with ENOENT, as on Linux. Anything else (another
+/// applet, an option the simulator does not model, a file the learner wrote) prints one line
+/// saying the simulator does not run it and the real backend does. `ps` is one of those: busybox
+/// ps run as PID 1 of a new pid namespace prints only its header on Linux, while run from a
+/// shell it lists the shell's forked applets as `{ps} sh -c ...`; the simulator models neither.
+/// `ipcs` too: busybox builds differ (Debian's has no ipcs applet).
+///
+/// A box that still shares the host's files runs the host's programs on Linux, and the
+/// simulator cannot see those files. It runs there only what prints the same on every Linux
+/// host: `true`, `false`, `echo`, `sleep`, `hostname`, `id -u`, `id -g`, `stat -c %u|%g PATH` and
+/// `sh -c` with these (dash's wording, Debian's /bin/sh). A path outside the directories every
+/// distribution has fails with ENOENT; anything else gets the one line.
 struct SimPrograms {
+  /// The machine's names, as uname(2) reports them (the CLI passes this host's).
+  struct Machine: Sendable {
+    var release = "6.1.0-sim"
+    var version = "#1 SMP PREEMPT_DYNAMIC"
+    var machine = "x86_64"
+  }
+
+  /// The box's root filesystem as a running program sees it.
+  struct Files {
+    /// The entry at an absolute path (symbolic links not followed), nil when there is none.
+    var lookup: (String) -> LayerEntryKind?
+    /// Names in a directory, nil when the path is not a directory.
+    var list: (String) -> [String]?
+    /// What /proc/mounts lists, nil when no proc is mounted at /proc. An entry's options are
+    /// nil when they depend on the host (an overlay's lowerdir is a host path).
+    var mounts: [(source: String, target: String, fstype: String, options: String?)]?
+    /// Only lo, down, without addresses: what a new network namespace starts with.
+    var freshNetwork = false
+  }
+
   /// What a running program can see.
   struct Context {
     /// The program's own PID in the box's view.
     var pid: Int
     var hostname: String
+    var machine = Machine()
     /// The PIDs /proc lists inside the box, when the box has a proc of its own pid namespace.
     var procPIDs: [Int]?
     /// The program's IDs, and the host's root (owner of every file) as the box sees them.
@@ -20,8 +53,8 @@ struct SimPrograms {
     var gid: UInt32 = 0
     var fileUID: UInt32 = 0
     var fileGID: UInt32 = 0
-    /// A file's bytes as the program sees it (nil: no such file), for `cat`.
-    var readFile: (String) -> [UInt8]? = { _ in nil }
+    /// nil: the box sees the host's files, which the simulator does not know.
+    var files: Files?
   }
 
   struct Outcome {
@@ -29,95 +62,298 @@ struct SimPrograms {
     var status: Int32 = 0
     /// Still running when started in the background (sleep with a positive time).
     var keepsRunning = false
+    /// Set when the simulator does not run the program: the one line it prints instead.
+    var notSimulated: String?
   }
 
-  static let known: Set<String> = ["true", "false", "echo", "sleep", "hostname", "sh", "id", "stat", "cat"]
+  /// How a program name resolves before anything is forked.
+  enum Resolution: Equatable {
+    /// An applet the simulator models.
+    case modelled(String)
+    /// execvp(3) finds nothing: ENOENT.
+    case missing
+    /// It exists, but the simulator does not run it: the line to print.
+    case notSimulated(String)
+  }
 
-  /// The program name without a /bin/ or /usr/bin/ prefix, or nil if the simulator has none.
-  static func resolve(_ argv0: String) -> String? {
-    for prefix in ["", "/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/"] where argv0.hasPrefix(prefix) {
-      let name = String(argv0.dropFirst(prefix.count))
-      if !name.contains("/"), known.contains(name) { return name }
+  /// Applets the simulator models in the busybox image.
+  static let busyboxApplets: Set<String> = [
+    "ls", "cat", "echo", "id", "hostname", "uname", "sleep", "true", "false", "sh", "mount", "ip", "stat",
+  ]
+  /// Programs whose output is the same on every Linux host, run in a box on the host's files.
+  static let hostIndependent: Set<String> = ["true", "false", "echo", "sleep", "hostname", "sh", "id", "stat"]
+  /// execvp(3)'s search path in a box (boxwalk-helper sets PATH to this).
+  static let path = ["/bin", "/usr/bin", "/sbin", "/usr/sbin"]
+
+  static func notRun(_ what: String) -> String {
+    "the simulator does not run \(what); --backend real does"
+  }
+
+  static func hostFiles(_ name: String) -> String {
+    "the simulator does not run \(name) here: this box still uses the host's files, which the simulator cannot see "
+      + "(rootfs busybox gives the box files it knows; --backend real runs the host's \(name))"
+  }
+
+  /// execvp(3): a name with a slash is a path, anything else is looked up in PATH.
+  static func resolve(_ argv0: String, _ context: Context) -> Resolution {
+    guard let files = context.files else {
+      // The host's files: only the top-level directories every distribution has are known.
+      let name = argv0.split(separator: "/").last.map(String.init) ?? argv0
+      if argv0.contains("/") {
+        let top = argv0.split(separator: "/").first.map(String.init) ?? ""
+        guard argv0.hasPrefix("/"), SimHostTree.directories.contains("/" + top) || ["sbin", "lib"].contains(top) else {
+          return .missing
+        }
+        guard ["/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/"].contains(where: { argv0 == $0 + name }) else {
+          return .notSimulated(hostFiles(quoted(argv0)))
+        }
+      }
+      return hostIndependent.contains(name) ? .modelled(name) : .notSimulated(hostFiles(quoted(argv0)))
+    }
+    let candidates = argv0.contains("/") ? [absolute(argv0)] : path.map { $0 + "/" + argv0 }
+    for candidate in candidates {
+      guard let kind = files.lookup(candidate) else { continue }
+      switch kind {
+      case .symlink(let target) where target == "busybox" || target == "/bin/busybox":
+        // busybox picks the applet by the name it was run as.
+        let name = String(candidate.split(separator: "/").last ?? "")
+        return busyboxApplets.contains(name) ? .modelled(name) : .notSimulated(notRun(quoted(argv0)))
+      case .directory: return .notSimulated(notRun(quoted(argv0)))
+      default: return .notSimulated(notRun(quoted(argv0)))
+      }
+    }
+    return .missing
+  }
+
+  static func quoted(_ s: String) -> String { "`" + s + "`" }
+
+  static func absolute(_ path: String) -> String {
+    let joined = path.hasPrefix("/") ? path : "/" + path
+    var parts: [Substring] = []
+    for part in joined.split(separator: "/") {
+      if part == "." { continue }
+      if part == ".." {
+        _ = parts.popLast()
+        continue
+      }
+      parts.append(part)
+    }
+    return "/" + parts.joined(separator: "/")
+  }
+
+  static func run(_ argv: [String], _ context: Context) -> Outcome {
+    guard let first = argv.first else { return Outcome(status: 127) }
+    switch resolve(first, context) {
+    case .missing: return Outcome(status: 127)
+    case .notSimulated(let line): return Outcome(notSimulated: line)
+    case .modelled(let name): return applet(name, argv, context)
+    }
+  }
+
+  static func applet(_ name: String, _ argv: [String], _ context: Context) -> Outcome {
+    let args = Array(argv.dropFirst())
+    let busybox = context.files != nil
+    let shown = quoted(argv.joined(separator: " "))
+    let unmodelled = Outcome(notSimulated: busybox ? notRun(shown) : hostFiles(shown))
+    switch name {
+    case "true": return Outcome()
+    case "false": return Outcome(status: 1)
+    case "echo":
+      if args.first == "-n" { return Outcome(output: [args.dropFirst().joined(separator: " ")]) }
+      if args.first.map({ $0.hasPrefix("-") && $0.count > 1 }) == true { return unmodelled }
+      return Outcome(output: [args.joined(separator: " ")])
+    case "hostname":
+      return args.isEmpty ? Outcome(output: [context.hostname]) : unmodelled
+    case "id": return id(args, context) ?? unmodelled
+    case "stat":
+      guard args.count == 3, args[0] == "-c", ["%u", "%g"].contains(args[1]), args[2].hasPrefix("/") else {
+        return unmodelled
+      }
+      if let files = context.files, files.lookup(absolute(args[2])) == nil, args[2] != "/" {
+        return Outcome(output: ["stat: can't stat '\(args[2])': No such file or directory"], status: 1)
+      }
+      return Outcome(output: [String(args[1] == "%u" ? context.fileUID : context.fileGID)])
+    case "cat":
+      guard let files = context.files, !args.isEmpty, !args.contains(where: { $0.hasPrefix("-") }) else {
+        return unmodelled
+      }
+      var outcome = Outcome()
+      for path in args {
+        switch files.lookup(absolute(path)) {
+        case .file(let bytes)?:
+          var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+          }
+          if lines.last == "" { lines.removeLast() }
+          outcome.output += lines
+        case nil, .whiteout?:
+          // busybox cat's words for a file it cannot open.
+          outcome.output.append("cat: can't open '\(path)': No such file or directory")
+          outcome.status = 1
+        default:
+          return unmodelled
+        }
+      }
+      return outcome
+    case "ls": return ls(args, context) ?? unmodelled
+    case "uname": return uname(args, context) ?? unmodelled
+    case "sleep":
+      guard args.count == 1, let seconds = Double(args[0]), seconds >= 0 else { return unmodelled }
+      return Outcome(keepsRunning: seconds > 0)
+    case "mount":
+      guard args.isEmpty, let files = context.files else { return unmodelled }
+      guard let mounts = files.mounts else { return Outcome(output: ["mount: no /proc/mounts"], status: 1) }
+      if mounts.contains(where: { $0.options == nil }) {
+        // The overlay's options name host directories: print what the simulator knows.
+        return Outcome(
+          output: mounts.map { m in
+            "\(m.source) on \(m.target) type \(m.fstype) (\(m.options ?? "options name this host's directories: not modelled"))"
+          })
+      }
+      return Outcome(output: mounts.map { "\($0.source) on \($0.target) type \($0.fstype) (\($0.options ?? ""))" })
+    case "ip":
+      guard args == ["addr"] || args == ["a"] || args == ["addr", "show"], let files = context.files, files.freshNetwork
+      else { return unmodelled }
+      return Outcome(
+        output: ["1: lo: <LOOPBACK> mtu 65536 qdisc noop qlen 1000", "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"])
+    case "sh":
+      if args.isEmpty { return Outcome() }  // stdin is /dev/null: the shell reads end of file and exits 0
+      guard args[0] == "-c" else { return unmodelled }
+      guard args.count >= 2 else {
+        return busybox ? Outcome(output: ["sh: -c requires an argument"], status: 2) : Outcome(output: ["sh: 0: -c requires an argument"], status: 2)
+      }
+      return shell(args[1], context)
+    default:
+      return unmodelled
+    }
+  }
+
+  /// busybox id: `uid=0(root) gid=0(root)`, names from the image's /etc/passwd and /etc/group.
+  /// On the host's files only -u and -g, which print the same everywhere.
+  static func id(_ args: [String], _ context: Context) -> Outcome? {
+    switch args {
+    case ["-u"]: return Outcome(output: [String(context.uid)])
+    case ["-g"]: return Outcome(output: [String(context.gid)])
+    default: break
+    }
+    guard context.files != nil else { return nil }
+    switch args {
+    case []:
+      func named(_ id: UInt32, _ name: String?) -> String { name.map { "\(id)(\($0))" } ?? String(id) }
+      return Outcome(
+        output: ["uid=\(named(context.uid, userName(context.uid, context))) gid=\(named(context.gid, groupName(context.gid, context)))"])
+    case ["-un"], ["-nu"]:
+      guard let name = userName(context.uid, context) else { return nil }
+      return Outcome(output: [name])
+    case ["-gn"], ["-ng"]:
+      guard let name = groupName(context.gid, context) else { return nil }
+      return Outcome(output: [name])
+    default: return nil
+    }
+  }
+
+  static func userName(_ id: UInt32, _ context: Context) -> String? { entryName(id, "/etc/passwd", context) }
+  static func groupName(_ id: UInt32, _ context: Context) -> String? { entryName(id, "/etc/group", context) }
+
+  /// The first name with this ID in a passwd(5) or group(5) file (NAME:x:ID:...).
+  static func entryName(_ id: UInt32, _ file: String, _ context: Context) -> String? {
+    guard case .file(let bytes)? = context.files?.lookup(file) else { return nil }
+    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+      let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+      if fields.count > 2, UInt32(fields[2]) == id { return String(fields[0]) }
     }
     return nil
   }
 
-  static func run(_ argv: [String], _ context: Context) -> Outcome {
-    guard let name = argv.first.flatMap(resolve) else { return Outcome(output: [], status: 127) }
-    let args = Array(argv.dropFirst())
-    switch name {
-    case "true": return Outcome()
-    case "false": return Outcome(status: 1)
-    case "echo": return Outcome(output: [args.joined(separator: " ")])
-    case "hostname": return Outcome(output: [context.hostname])
-    case "id":
-      switch args {
-      case ["-u"]: return Outcome(output: [String(context.uid)])
-      case ["-g"]: return Outcome(output: [String(context.gid)])
-      default: return Outcome(output: ["id: the simulator models only id -u and id -g"], status: 1)
+  /// busybox ls without options, output not a terminal: one name per line, sorted, no dot files;
+  /// files named on the command line first, then each directory under a `DIR:` heading.
+  static func ls(_ args: [String], _ context: Context) -> Outcome? {
+    guard let files = context.files, !args.contains(where: { $0.hasPrefix("-") }) else { return nil }
+    let targets = args.isEmpty ? ["."] : args
+    var outcome = Outcome()
+    var plain: [String] = []
+    var directories: [(String, [String])] = []
+    for target in targets {
+      let path = absolute(target)
+      // proc and sysfs list what the kernel has: not modelled.
+      if path == "/proc" || path.hasPrefix("/proc/") || path == "/sys" || path.hasPrefix("/sys/") { return nil }
+      if path == "/" || files.lookup(path)?.isDirectory == true {
+        guard let names = files.list(path) else { return nil }
+        directories.append((target, names.filter { !$0.hasPrefix(".") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }))
+      } else if let kind = files.lookup(path), kind != .whiteout {
+        plain.append(target)
+      } else {
+        outcome.output.append("ls: \(target): No such file or directory")
+        outcome.status = 1
       }
-    case "stat":
-      guard args.count == 3, args[0] == "-c", ["%u", "%g"].contains(args[1]), args[2].hasPrefix("/") else {
-        return Outcome(output: ["stat: the simulator models only stat -c %u|%g PATH"], status: 1)
-      }
-      return Outcome(output: [String(args[1] == "%u" ? context.fileUID : context.fileGID)])
-    case "cat":
-      // busybox cat's words for a file it cannot open.
-      var outcome = Outcome()
-      for path in args {
-        guard let bytes = context.readFile(path) else {
-          outcome.output.append("cat: can't open '\(path)': No such file or directory")
-          outcome.status = 1
-          continue
-        }
-        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
-          String(decoding: $0, as: UTF8.self)
-        }
-        if lines.last == "" { lines.removeLast() }
-        outcome.output += lines
-      }
-      return outcome
-    case "sleep":
-      let seconds = args.first.flatMap { Double($0) } ?? 0
-      return Outcome(keepsRunning: seconds > 0)
-    case "sh":
-      guard args.count >= 2, args[0] == "-c" else { return Outcome(output: [], status: 2) }
-      return shell(args[1], context)
-    default:
-      return Outcome(status: 127)
     }
+    outcome.output += plain.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    let headed = targets.count > 1
+    for (i, (name, names)) in directories.sorted(by: { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }).enumerated() {
+      if headed {
+        if i > 0 || !plain.isEmpty { outcome.output.append("") }
+        outcome.output.append("\(name):")
+      }
+      outcome.output += names
+    }
+    return outcome
   }
 
-  /// A very small POSIX shell: enough for `echo pid=$$` and `echo /proc/[0-9]*`.
+  /// uname(1): -s (the default) -n -r -v -m, -a for all of them and the operating system.
+  static func uname(_ args: [String], _ context: Context) -> Outcome? {
+    var wanted: Set<Character> = []
+    for arg in args {
+      guard arg.hasPrefix("-"), arg.count > 1 else { return nil }
+      for c in arg.dropFirst() {
+        guard "snrvmao".contains(c) else { return nil }
+        wanted.insert(c)
+      }
+    }
+    if wanted.isEmpty { wanted = ["s"] }
+    if wanted.contains("a") { wanted = ["s", "n", "r", "v", "m", "o"] }
+    let fields: [(Character, String)] = [
+      ("s", "Linux"), ("n", context.hostname), ("r", context.machine.release), ("v", context.machine.version),
+      ("m", context.machine.machine), ("o", "GNU/Linux"),
+    ]
+    return Outcome(output: [fields.filter { wanted.contains($0.0) }.map(\.1).joined(separator: " ")])
+  }
+
+  /// A very small POSIX shell: simple commands joined by `;`, `&&` and `||`, `exit N`, `$$` and
+  /// the glob `/proc/[0-9]*`. busybox ash in the image, dash on the host's files.
   static func shell(_ script: String, _ context: Context) -> Outcome {
     var outcome = Outcome()
     for (command, conjunction) in splitCommands(script) {
       if conjunction == "&&" && outcome.status != 0 { continue }
+      if conjunction == "||" && outcome.status == 0 { continue }
       let words = expand(command, context)
       guard let first = words.first else { continue }
-      switch first {
-      case "exit":
+      if first == "exit" {
         outcome.status = words.count > 1 ? Int32(words[1]) ?? 2 : outcome.status
         return outcome
-      case "echo", "true", "false", "hostname", "sleep", "id", "stat", "cat":
-        let r = run(words, context)
+      }
+      switch resolve(first, context) {
+      case .missing:
+        outcome.output.append(context.files != nil ? "sh: \(first): not found" : "sh: 1: \(first): not found")
+        outcome.status = 127
+      case .notSimulated:
+        return Outcome(notSimulated: notRun(quoted("sh -c " + script)))
+      case .modelled(let name):
+        let r = applet(name, words, context)
+        if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
         outcome.output += r.output
         outcome.status = r.status
-      default:
-        outcome.output.append("sh: 1: \(first): not found")
-        outcome.status = 127
       }
     }
     return outcome
   }
 
-  /// Splits at `;` and `&&` outside quotes; each command carries the operator before it.
+  /// Splits at `;`, `&&` and `||` outside quotes; each command carries the operator before it.
   static func splitCommands(_ script: String) -> [(String, String)] {
     var out: [(String, String)] = []
     var current = ""
     var before = ";"
     var quote: Character?
-    var chars = Array(script)
+    let chars = Array(script)
     var i = 0
     while i < chars.count {
       let c = chars[i]
@@ -131,10 +367,10 @@ struct SimPrograms {
         out.append((current, before))
         current = ""
         before = ";"
-      } else if c == "&", i + 1 < chars.count, chars[i + 1] == "&" {
+      } else if (c == "&" || c == "|"), i + 1 < chars.count, chars[i + 1] == c {
         out.append((current, before))
         current = ""
-        before = "&&"
+        before = String([c, c])
         i += 1
       } else {
         current.append(c)
@@ -142,7 +378,6 @@ struct SimPrograms {
       i += 1
     }
     out.append((current, before))
-    chars.removeAll()
     return out.filter { !$0.0.allSatisfy { $0 == " " } }
   }
 

@@ -87,6 +87,11 @@ extension SimulatedKernel {
     return result
   }
 
+  /// The box's programs counted in its cgroup (started after `cgroup new`), besides its helper.
+  func cgroupTaskCount(_ box: String) -> Int {
+    tasks.filter { $0.box == box && $0.inCgroup }.count
+  }
+
   /// What `cgroup show` reads: limits, and usage the simulator can know (counts); byte counts
   /// and times are made up but volatile, like the kernel's.
   func cgroupReport(_ name: String) -> CgroupReport? {
@@ -98,7 +103,7 @@ extension SimulatedKernel {
     r.memory.maxEvents = cg.oomKills
     r.memory.oomKills = cg.oomKills
     r.pids.max = cg.pidsMax
-    r.pids.current = UInt64(1 + tasks.filter { $0.box == name && $0.inCgroup }.count)
+    r.pids.current = UInt64(1 + cgroupTaskCount(name))
     r.pids.peak = r.pids.current
     r.pids.maxEvents = cg.pidsRefused
     r.cpu.quota = cg.cpuQuota

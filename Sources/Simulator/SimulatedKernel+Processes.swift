@@ -8,42 +8,54 @@ extension SimulatedKernel {
   /// process can enter it (fork fails with ENOMEM).
   func run(_ i: Int, _ argv: [String], background: Bool, _ step: Step) throws(KernelError) -> StepResult {
     let box = boxes[i]
-    // The program is looked up before forking (as boxwalk-helper does), so a missing one costs
-    // no PID.
-    guard let first = argv.first, SimPrograms.resolve(first) != nil else {
-      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT)
-    }
     guard let pidInode = box.process.ns[.pid], var pidNS = namespaces[pidInode] else {
       throw missing(step, box.name)
     }
+    var context = programContext(box)
+    // The program is looked up before forking (as boxwalk-helper does), so a missing one costs
+    // no PID; one the simulator does not run changes nothing at all.
+    guard let first = argv.first else { throw KernelError(step: step, call: step.calls[1], errno: .ENOENT) }
+    switch SimPrograms.resolve(first, context) {
+    case .missing: throw KernelError(step: step, call: step.calls[1], errno: .ENOENT)
+    case .notSimulated(let line): return StepResult(notSimulated: line)
+    case .modelled: break
+    }
     guard pidNS.alive else { throw KernelError(step: step, call: step.calls[0], errno: .ENOMEM) }
+    // The pids controller charges every fork to the box's cgroup: once pids.current (the helper
+    // and the box's programs) has reached pids.max, fork(2) fails with EAGAIN and the kernel
+    // counts the refusal in pids.events' max (Documentation/admin-guide/cgroup-v2.rst, PID).
+    if var cg = cgroups[box.name], case .value(let max) = cg.pidsMax, UInt64(1 + cgroupTaskCount(box.name)) >= max {
+      cg.pidsRefused += 1
+      cgroups[box.name] = cg
+      // The child of a fork into a new pid namespace had already been given PID 1 when the pids
+      // controller refused it: freeing the namespace's first PID after a failed fork marks the
+      // namespace as one that can never hold a process again (free_pid in kernel/pid.c), so
+      // every later fork into it fails with ENOMEM.
+      if pidInode != host.activePID, !pidNS.populated { namespaces[pidInode]?.alive = false }
+      throw KernelError(step: step, call: step.calls[0], errno: .EAGAIN)
+    }
+    // The PID the child will get, so the program can be run (and found unmodelled) before
+    // anything changes.
+    let ownPIDs = pidInode != host.activePID
+    context.pid = ownPIDs ? pidNS.nextPID : nextPID
+    if ownPIDs, let mounted = procPIDNamespace(box.process), mounted == pidInode {
+      context.procPIDs = (context.procPIDs ?? []) + [context.pid]
+    }
+    let outcome = SimPrograms.run(argv, context)
+    if let line = outcome.notSimulated { return StepResult(notSimulated: line) }
     let hostPID = allocatePID()
     let pid: Int
-    if pidInode == host.activePID {
-      pid = hostPID
-    } else {
+    if ownPIDs {
       pid = pidNS.nextPID
       pidNS.nextPID += 1
       pidNS.populated = true
       namespaces[pidInode] = pidNS
+    } else {
+      pid = hostPID
     }
     let task = SimTask(
       box: box.name, pid: pid, hostPID: hostPID, argv: argv, pidNamespace: pidInode, inCgroup: cgroups[box.name] != nil)
     tasks.append(task)
-    let hostname = box.process.ns[.uts].flatMap { namespaces[$0]?.hostname } ?? ""
-    let user = box.process.ns[.user]
-    var context = SimPrograms.Context(
-      pid: pid, hostname: hostname, procPIDs: procPIDs(box.process),
-      uid: insideID(ofHost: box.process.hostUID, .uid, in: user), gid: insideID(ofHost: box.process.hostGID, .gid, in: user),
-      fileUID: insideID(ofHost: 0, .uid, in: user), fileGID: insideID(ofHost: 0, .gid, in: user))
-    if case .rootfs(let id) = box.process.root.seen, let fs = filesystems[id] {
-      let layers = [fs.upper] + lowerContents(fs)
-      context.readFile = { path in
-        guard BoxPath.problem(path) == nil, case .file(let bytes)? = Overlay.lookup(path, in: layers)?.entry.kind else { return nil }
-        return bytes
-      }
-    }
-    let outcome = SimPrograms.run(argv, context)
     if background && outcome.keepsRunning {
       return StepResult(boxPID: pid)
     }
@@ -51,6 +63,55 @@ extension SimulatedKernel {
     return background
       ? StepResult(boxPID: pid)
       : StepResult(output: outcome.output, exit: .exited(outcome.status), boxPID: pid)
+  }
+
+  /// What a program started in the box sees: its names and IDs, and the box's root filesystem
+  /// once the box has entered it (before that, the host's files, which the simulator cannot see).
+  func programContext(_ box: (name: String, process: SimProcess)) -> SimPrograms.Context {
+    let user = box.process.ns[.user]
+    let hostname = box.process.ns[.uts].flatMap { namespaces[$0]?.hostname } ?? ""
+    var context = SimPrograms.Context(
+      pid: 0, hostname: hostname, machine: machine, procPIDs: procPIDs(box.process),
+      uid: insideID(ofHost: box.process.hostUID, .uid, in: user), gid: insideID(ofHost: box.process.hostGID, .gid, in: user),
+      fileUID: insideID(ofHost: 0, .uid, in: user), fileGID: insideID(ofHost: 0, .gid, in: user))
+    guard case .rootfs(let id) = box.process.root.seen, let fs = filesystems[id] else { return context }
+    let layers = [fs.upper] + lowerContents(fs)
+    let seen = box.process.root.seen
+    let mnt = box.process.ns[.mnt].flatMap { namespaces[$0] }
+    let visible = (mnt?.mounts ?? []).filter { $0.root == seen }
+    var files = SimPrograms.Files(
+      lookup: { path in Overlay.lookup(path, in: layers)?.entry.kind },
+      list: { path in Overlay.list(path, in: layers)?.map(\.name) })
+    if visible.last(where: { $0.path == "/proc" }).map({ if case .proc = $0.request { true } else { false } }) == true {
+      // /proc/mounts: what this mount namespace has under the box's root, oldest first. The
+      // kernel names mounts made with fsopen(2) "none".
+      var mounts: [(source: String, target: String, fstype: String, options: String?)] = []
+      if !visible.contains(where: { $0.path == "/" }) { mounts.append(("none", "/", "overlay", nil)) }
+      for m in visible {
+        switch m.request {
+        case _ where m.path == "/" && m.request.fstype == "overlay": mounts.append(("none", "/", "overlay", nil))
+        case .proc: mounts.append(("none", m.path, "proc", "rw,nosuid,nodev,noexec,relatime"))
+        case .sysfs: mounts.append(("none", m.path, "sysfs", "rw,nosuid,nodev,relatime"))
+        default: mounts.append((m.request.source, m.path, m.request.fstype, nil))
+        }
+      }
+      files.mounts = mounts
+    }
+    if let netInode = box.process.ns[.net], netInode != host.ns[.net], let net = namespaces[netInode]?.net {
+      files.freshNetwork = net.links.count == 1 && !net.links[0].up && net.links[0].addrs.isEmpty
+    }
+    context.files = files
+    return context
+  }
+
+  /// The pid namespace of the proc mounted at /proc in what the box sees as its root, when
+  /// that is not the host's.
+  func procPIDNamespace(_ p: SimProcess) -> UInt64? {
+    guard p.ns[.mnt] != host.ns[.mnt], let mnt = p.ns[.mnt].flatMap({ namespaces[$0] }) else { return nil }
+    guard let proc = mnt.mounts.last(where: { $0.root == p.root.seen && $0.path == "/proc" }),
+      case .proc = proc.request, let pidNS = proc.pidNamespace, pidNS != host.activePID
+    else { return nil }
+    return pidNS
   }
 
   /// kill(2) with SIGKILL, by the PID the box sees.

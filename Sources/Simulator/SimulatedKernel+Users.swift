@@ -63,8 +63,12 @@ extension SimulatedKernel {
     return UserFacts(
       uid: insideID(ofHost: p.hostUID, .uid, in: p.ns[.user]), gid: insideID(ofHost: p.hostGID, .gid, in: p.ns[.user]),
       hostUID: p.hostUID, hostGID: p.hostGID, uidMap: ns?.uidMap ?? [], gidMap: ns?.gidMap ?? [],
-      // The helper is root in its own user namespace (its creator, or root after the map), so
-      // it holds every capability there, and none above it.
-      effective: Capabilities.all, permitted: Capabilities.all, bounding: Capabilities.all)
+      // In the host's user namespace a process has the capabilities boxwalk itself was given
+      // (the CLI passes this machine's: a container or systemd unit may have dropped some). In
+      // a user namespace of its own the helper is root there (its creator, or root after the
+      // map), so it holds every capability in it, and none above it.
+      effective: p.ns[.user] == host.ns[.user] ? hostCapabilities.effective : Capabilities.all,
+      permitted: p.ns[.user] == host.ns[.user] ? hostCapabilities.permitted : Capabilities.all,
+      bounding: p.ns[.user] == host.ns[.user] ? hostCapabilities.bounding : Capabilities.all)
   }
 }

@@ -18,7 +18,30 @@ public final class SimulatedKernel: Kernel {
   var cgroups: [String: SimCgroup] = [:]
   /// The cgroup interface the simulated host has: the CLI passes this machine's, so `cgroup set`
   /// shows the same v1 translation on sim and real.
-  let cgroupVersion: CgroupVersion
+  public let cgroupVersion: CgroupVersion
+  /// What uname(2) says besides the hostname: the kernel's release and version and the machine.
+  /// The CLI passes this machine's, so `run uname -a` prints what the real backend prints here.
+  public var unameRelease = "6.1.0-sim"
+  public var unameVersion = "#1 SMP PREEMPT_DYNAMIC"
+  public var unameMachine = "x86_64"
+  /// The type of the file system a host path is on (for bind mounts of host directories); the
+  /// CLI reads this machine's mount table.
+  public var hostFilesystemType: (String) -> String = { _ in "ext4" }
+  /// The capability sets of a process in the host's user namespace (capabilities(7)): every
+  /// capability unless the CLI passes the ones this machine gave boxwalk.
+  public var hostCapabilities = (
+    effective: Capabilities.all, permitted: Capabilities.all, bounding: Capabilities.all
+  )
+
+  /// The busybox image's layer is made from this machine's busybox-static (the CLI reads it)
+  /// rather than the stand-in, so its diff_id is the one the real backend shows.
+  public func useBusyboxBinary(_ binary: [UInt8]) {
+    store.useBusyboxBinary(binary)
+    mergedLowersCache[SimImageStore.busyboxLowers.names] = nil
+  }
+  var machine: SimPrograms.Machine {
+    SimPrograms.Machine(release: unameRelease, version: unameVersion, machine: unameMachine)
+  }
   /// The lab's host side: the network namespace boxwalk keeps for the session in place of the
   /// machine's (SPEC §3). No process is in it; it lives as long as the session.
   var hostNet: UInt64 = 0
@@ -209,7 +232,7 @@ public final class SimulatedKernel: Kernel {
     return ProcessFacts(
       hostPID: host.hostPID, namespaces: host.ns, hostname: uts?.hostname ?? "",
       domainname: uts?.domainname ?? "(none)", ipc: host.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [],
-      net: netFacts(hostNet))
+      user: userFacts(host), net: netFacts(hostNet))
   }
 
   private func boxFacts(_ name: String, _ p: SimProcess) -> ProcessFacts {

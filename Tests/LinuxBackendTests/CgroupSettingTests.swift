@@ -5,8 +5,8 @@ import Testing
 
 @Suite struct CgroupSettingTests {
   @Test(arguments: [
-    ("64M", CgroupLimit.value(67_108_864)), ("1G", .value(1_073_741_824)), ("max", .max), ("4096", .value(4096)),
-    ("16k", .value(16_384)), ("2T", .value(2 << 40)), ("0", .value(0)), ("  64M ", .value(67_108_864)),
+    ("64M", CgroupLimit.value(67_108_864)), ("1G", .value(1_073_741_824)), ("max", .max), ("1048576", .value(1 << 20)),
+    ("1028k", .value(1_052_672)), ("2T", .value(2 << 40)), ("1M", .value(1 << 20)), ("  64M ", .value(67_108_864)),
     ("8589934591G", .value(9_223_372_035_781_033_984)),
   ])
   func memorySizes(_ text: String, _ limit: CgroupLimit) throws {
@@ -19,6 +19,24 @@ import Testing
   @Test(arguments: ["", "64X", "M", "-1", "1.5G", "0x10", "64 M", "9E", "8589934592G", "max1", "６４"])
   func badMemorySizes(_ text: String) {
     #expect(throws: CgroupSettingError.self) { try CgroupSetting.parse(key: "memory.max", value: text) }
+  }
+
+  /// The kernel keeps memory limits in pages and rounds down; a limit below what the cgroup uses
+  /// is EBUSY on v1 and an OOM kill on v2. boxwalk refuses both, so every backend agrees.
+  @Test(arguments: [
+    ("2000000", "not a whole number of 4096-byte pages: the kernel would round 2000000 down to 1998848", "write 1998848 (or a size in K, M or G)"),
+    ("100000", "below 1M", "write 1M or more"),
+    ("1048577", "not a whole number of 4096-byte pages: the kernel would round 1048577 down to 1048576", "write 1048576 (or a size in K, M or G)"),
+    ("4096", "below 1M", "write 1M or more"), ("0", "below 1M", "write 1M or more"), ("1000K", "below 1M", "write 1M or more"),
+  ])
+  func memoryNotWholePages(_ text: String, _ rule: String, _ fix: String) {
+    do {
+      _ = try CgroupSetting.parse(key: "memory.max", value: text)
+      Issue.record("\(text) was accepted")
+    } catch {
+      #expect(error.rule.hasPrefix(rule))
+      #expect(error.fix == fix)
+    }
   }
 
   @Test func pids() throws {

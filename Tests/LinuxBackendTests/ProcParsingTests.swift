@@ -49,10 +49,10 @@ import Testing
       """
     #expect(
       Mountinfo.parse(text) == [
-        Mountinfo.Entry(mountPoint: "/", propagation: .shared),
-        Mountinfo.Entry(mountPoint: "/mnt", propagation: .private),
-        Mountinfo.Entry(mountPoint: "/with space", propagation: .slave),
-        Mountinfo.Entry(mountPoint: "/both", propagation: .slave),
+        Mountinfo.Entry(mountPoint: "/", propagation: .shared, fstype: "ext4"),
+        Mountinfo.Entry(mountPoint: "/mnt", propagation: .private, fstype: "tmpfs"),
+        Mountinfo.Entry(mountPoint: "/with space", propagation: .slave, fstype: "tmpfs"),
+        Mountinfo.Entry(mountPoint: "/both", propagation: .slave, fstype: "tmpfs"),
       ])
   }
 }

@@ -27,6 +27,12 @@ enum BackendChoice {
       let kernel = SimulatedKernel(
         hostname: text(&u.nodename), domainname: text(&u.__domainname),
         cgroupVersion: LinuxKernel.cgroupVersion() ?? .v2)
+      kernel.unameRelease = text(&u.release)
+      kernel.unameVersion = text(&u.version)
+      kernel.unameMachine = text(&u.machine)
+      if let caps = hostCapabilities() { kernel.hostCapabilities = caps }
+      if let binary = LinuxKernel.busyboxBinary() { kernel.useBusyboxBinary(binary) }
+      kernel.hostFilesystemType = { LinuxKernel.filesystemType(ofHostPath: $0) ?? "unknown" }
       // `image import DIR` reads the directory as the real backend does.
       kernel.hostDirectoryReader = { path in
         do throws(KernelError) {
@@ -74,9 +80,31 @@ enum BackendChoice {
     }
   }
 
+  /// This process's capability sets from /proc/self/status (CapEff, CapPrm, CapBnd: hex masks,
+  /// proc(5)), so the simulated host has the capabilities the real backend would report.
+  static func hostCapabilities() -> (effective: [String], permitted: [String], bounding: [String])? {
+    guard let file = fopen("/proc/self/status", "r") else { return nil }
+    defer { fclose(file) }
+    var masks: [String: String] = [:]
+    var line: UnsafeMutablePointer<CChar>?
+    var size = 0
+    defer { free(line) }
+    while getline(&line, &size, file) > 0, let line {
+      let text = String(cString: line)
+      for key in ["CapEff", "CapPrm", "CapBnd"] where text.hasPrefix(key + ":") {
+        masks[key] = String(text.dropFirst(key.count + 1).filter { !$0.isWhitespace })
+      }
+    }
+    guard let eff = masks["CapEff"], let prm = masks["CapPrm"], let bnd = masks["CapBnd"] else { return nil }
+    return (
+      Capabilities.names(ofHexMask: eff), Capabilities.names(ofHexMask: prm), Capabilities.names(ofHexMask: bnd)
+    )
+  }
+
   static func describe(_ backend: Backend) -> String {
     switch backend {
-    case .sim: "backend: sim (a deterministic simulation of the kernel; nothing on this machine changes)"
+    case .sim:
+      "backend: sim (a deterministic simulation of the kernel, with this host's cgroup \((LinuxKernel.cgroupVersion() ?? .v2).rawValue) layout; nothing on this machine changes)"
     case .real: "backend: real (real kernel namespaces as root; the host's own settings are never changed)"
     case .rootless: "backend: rootless (real namespaces inside a user namespace, without root)"
     }

@@ -55,6 +55,15 @@ public struct CgroupSetting: Equatable, Hashable, Sendable, CustomStringConverti
   public static let cpuQuotas: ClosedRange<UInt64> = 1_000...((1 << 44) - 1)
   /// The largest memory limit: the kernel keeps it as a signed 64-bit byte count.
   public static let memoryLimit = UInt64(Int64.max)
+  /// The kernel keeps a memory limit as a number of pages: both v2's memory.max and v1's
+  /// memory.limit_in_bytes go through page_counter_memparse() (mm/memcontrol.c), which divides
+  /// by PAGE_SIZE and drops the remainder, so 100000 becomes 98304. boxwalk takes only whole
+  /// pages, so what it writes is what the file then says, on every host (4096 bytes on x86-64).
+  public static let pageSize: UInt64 = 4096
+  /// The smallest limit boxwalk writes. Below what the cgroup already uses (the helper and its
+  /// children charge a few hundred KiB), v1 refuses the write with EBUSY and v2 reclaims and
+  /// then OOM-kills the box's processes, the helper included; 1M stays clear of both.
+  public static let memoryFloor: UInt64 = 1 << 20
 
   /// v1 names a learner may know, and the v2 key boxwalk spells them with.
   static let v1Spellings: [String: Key] = [
@@ -106,6 +115,19 @@ public struct CgroupSetting: Equatable, Hashable, Sendable, CustomStringConverti
     let (product, overflow) = n.multipliedReportingOverflow(by: multiplier)
     guard !overflow, product <= memoryLimit else {
       throw CgroupSettingError(key: key, value: text, rule: "more than the kernel can count (8E)", fix: "write max")
+    }
+    guard product >= memoryFloor else {
+      throw CgroupSettingError(
+        key: key, value: text,
+        rule: "below 1M: the box's own processes already use some of that, and the kernel would refuse (v1: EBUSY) or OOM-kill them (v2)",
+        fix: "write 1M or more")
+    }
+    guard product % pageSize == 0 else {
+      let down = product - product % pageSize
+      throw CgroupSettingError(
+        key: key, value: text,
+        rule: "not a whole number of \(pageSize)-byte pages: the kernel would round \(product) down to \(down)",
+        fix: "write \(down) (or a size in K, M or G)")
     }
     return .value(product)
   }

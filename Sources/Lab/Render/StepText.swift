@@ -4,8 +4,9 @@ import Kernel
 /// machine for the same effect, and why the kernel behaves as it does. `<web>` stands for web's
 /// host PID, which is volatile (`show web.host_pid` prints it).
 enum StepText {
-  /// The equivalent command with util-linux (unshare(1), nsenter(1)) and coreutils.
-  static func shell(_ step: Step) -> String {
+  /// The equivalent command with util-linux (unshare(1), nsenter(1)) and coreutils. Cgroup
+  /// steps name the files of the host's cgroup interface, so the line works where it is shown.
+  static func shell(_ step: Step, cgroup: CgroupVersion = .v2) -> String {
     switch step {
     case .boxNew:
       return "sleep infinity &    # any process can hold namespaces; boxwalk's is boxwalk-helper"
@@ -45,8 +46,20 @@ enum StepText {
     case .map(let box, let kind, let range):
       return "echo '\(range)' > /proc/<\(box)>/\(kind.rawValue)_map    # newuidmap(1) does this for unprivileged users"
     case .cgroupNew(let box):
+      if cgroup == .v1 {
+        // v1: one hierarchy per controller, each mounted under /sys/fs/cgroup/CONTROLLER (cpu is
+        // often a link to cpu,cpuacct); the box needs a directory in each.
+        let dir = "/sys/fs/cgroup/$c/boxwalk/SESSION/\(box)"
+        return "for c in memory pids cpu; do mkdir \(dir) && echo <\(box)> > \(dir)/cgroup.procs; done"
+      }
       return "mkdir /sys/fs/cgroup/boxwalk/SESSION/\(box) && echo <\(box)> > /sys/fs/cgroup/boxwalk/SESSION/\(box)/cgroup.procs"
     case .cgroupSet(let box, let setting):
+      if cgroup == .v1 {
+        return setting.files(.v1).map { file in
+          let controller = file.file.prefix { $0 != "." }
+          return "echo \(shellQuote(file.value)) > /sys/fs/cgroup/\(controller)/boxwalk/SESSION/\(box)/\(file.file)"
+        }.joined(separator: " && ")
+      }
       return "echo \(shellQuote(setting.v2Text)) > /sys/fs/cgroup/boxwalk/SESSION/\(box)/\(setting.key.rawValue)"
     case .stress(let box, let kind):
       switch kind {
@@ -324,6 +337,8 @@ enum StepText {
       return "no process has entered that pid namespace yet, so the kernel cannot hand it out through pid_for_children"
     case (.run, .ENOMEM):
       return "the box's pid namespace is dead: its PID 1 exited, and the kernel lets no new process in (box new gives a fresh one)"
+    case (.run, .EAGAIN):
+      return "the box's cgroup is at pids.max: the pids controller refuses every fork past it (cgroup show counts the refusals)"
     case (.run, .ENOENT):
       return "execvp found no such program in the box's PATH (/bin:/usr/bin:/sbin:/usr/sbin)"
     case (.pivotRoot, .EINVAL):

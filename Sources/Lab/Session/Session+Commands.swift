@@ -95,9 +95,10 @@ extension Session {
       }
       out.lines.append("last step: \(escapedForTerminal(last.input))")
       out.lines += last.step.calls.map { "  syscall  " + $0 }
-      out.lines.append("  shell    " + StepText.shell(last.step))
+      let shell = StepText.shell(last.step, cgroup: kernel.cgroupVersion)
+      out.lines.append("  shell    " + shell)
       out.lines += StepText.why(last.step).map { "  " + $0 }
-      if StepText.shell(last.step).contains("<") {
+      if shell.contains("<") {
         out.lines.append("  <NAME> is that box's host PID: show NAME.host_pid")
       }
     case "watch":
@@ -176,6 +177,12 @@ extension Session {
       details.append(LabError.unchanged)
       throw LabError(error.refusal ?? "\(error.call): \(error.errno.name)", details)
     }
+    if let line = result.notSimulated {
+      // The simulator did not run the program: its one line, and no step happened.
+      out.step = nil
+      out.lines.append(line)
+      return
+    }
     let after = try refresh()
     let changes = StateDiff.between(before, after)
     last = StepRecord(input: input, step: step, changes: changes, treeAfter: after)
@@ -185,7 +192,7 @@ extension Session {
     out.lines += summary(step, result, before: before, after: after)
     if let answer = result.ping { out.extra.append(("reachable", .bool(answer.reachable))) }
     out.lines += step.calls.map { "  syscall  " + $0 }
-    out.lines.append("  shell    " + StepText.shell(step))
+    out.lines.append("  shell    " + StepText.shell(step, cgroup: kernel.cgroupVersion))
     out.lines += DiffTable.lines(changes, tree: after)
     for i in watches.indices {
       let now = after.value(at: watches[i].path)

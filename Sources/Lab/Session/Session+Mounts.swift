@@ -66,7 +66,10 @@ extension Session {
     var rows = [["MOUNT", "TYPE", "SOURCE", "PROPAGATION"]]
     if case .map(let m)? = tree.value(at: StatePath(keys: box, "mounts")) {
       for (path, v) in m.entries {
-        rows.append([path, v["fstype"]?.stringValue ?? "?", v["source"]?.stringValue ?? "?", v["propagation"]?.stringValue ?? "?"])
+        // A bind mount's type is the host's file system's (volatile, in state --json): the table
+        // says bind, which is what every host agrees on.
+        let type = v["fstype"].map { $0.isVolatile ? "bind" : $0.stringValue ?? "?" } ?? "?"
+        rows.append([path, type, v["source"]?.stringValue ?? "?", v["propagation"]?.stringValue ?? "?"])
       }
     }
     out.lines += rows.count == 1 ? ["  (none)"] : DiffTable.table(rows)

@@ -74,7 +74,7 @@ public final class Session: TranscriptSession {
       out.ok = false
       out.lines.append("error: internal: \(error)")
     }
-    return jsonMode ? [out.json(prompt: prompt, input: line, backend: kernel.backend)] : out.lines
+    return jsonMode ? [out.json(prompt: prompt, input: line, backend: kernel.backend, cgroup: kernel.cgroupVersion)] : out.lines
   }
 
   public func close() { kernel.teardown() }
@@ -101,7 +101,7 @@ struct Output {
   var changes: [StateChange] = []
   var extra: [(String, StateValue)] = []
 
-  func json(prompt: String, input: String, backend: Backend) -> String {
+  func json(prompt: String, input: String, backend: Backend, cgroup: CgroupVersion) -> String {
     var m = StateMap()
     m["prompt"] = .string(prompt)
     m["input"] = .string(input)
@@ -110,7 +110,7 @@ struct Output {
     if let step {
       m["step"] = .string(step.kindName)
       m["calls"] = .list(step.calls.map { .string($0) })
-      m["shell"] = .string(StepText.shell(step))
+      m["shell"] = .string(StepText.shell(step, cgroup: cgroup))
       m["changes"] = .list(
         changes.map { c in
           var e = StateMap()

@@ -50,6 +50,29 @@ final class ImageStore {
 
   var busyboxAvailable: Bool { access(busyboxPath, X_OK) == 0 }
 
+  /// The busybox layer's diff_id before the image is built (the store builds it at the first
+  /// rootfs or overlay): the sha256 of the tar the build would write, so the state shows the
+  /// digest the layer will have rather than nothing. Read and hashed once.
+  private var busyboxDigest: String?
+  func busyboxDiffID() -> String {
+    if let busyboxDigest { return busyboxDigest }
+    let digest = (try? readBusybox()).map { Self.busyboxDiffID(binary: $0) } ?? ""
+    busyboxDigest = digest
+    return digest
+  }
+
+  /// The diff_id of the busybox layer made from this binary.
+  static func busyboxDiffID(binary: [UInt8]) -> String {
+    SHA256.digest(LayerTar.write(BusyboxImage.layer(busybox: binary)))
+  }
+
+  func readBusybox() throws(SystemCallError) -> [UInt8] {
+    let fd = open(busyboxPath, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(busyboxPath)))", errno: errno) }
+    defer { close(fd) }
+    return try FileDescriptors.readAll(fd, shown: busyboxPath, limit: 64 << 20)
+  }
+
   // MARK: Reading
 
   /// Every image and layer the index names. A layer is known by its diff_id; its name is the one
@@ -120,7 +143,7 @@ final class ImageStore {
     {
       imageFacts.append(ImageFacts(name: busybox, layers: [BusyboxImage.name]))
       let files = BusyboxImage.layer(busybox: []).fileCount
-      layerFacts.append(LayerFacts(name: BusyboxImage.name, diffID: "", files: files, hostSpecific: true))
+      layerFacts.append(LayerFacts(name: BusyboxImage.name, diffID: busyboxDiffID(), files: files, hostSpecific: true))
     }
     return (imageFacts, layerFacts)
   }
@@ -191,10 +214,7 @@ final class ImageStore {
     let name = ImageName(name: BusyboxImage.name)
     if layout.exists, try index().manifest(named: name.full) != nil { return }
     guard busyboxAvailable else { return }
-    let fd = open(busyboxPath, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(busyboxPath)))", errno: errno) }
-    defer { close(fd) }
-    let binary = try FileDescriptors.readAll(fd, shown: busyboxPath, limit: 64 << 20)
+    let binary = try readBusybox()
     try locked { () throws(SystemCallError) in
       // Another session may have made it while we read the binary.
       if try index().manifest(named: name.full) != nil { return }
