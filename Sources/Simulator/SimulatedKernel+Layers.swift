@@ -83,6 +83,9 @@ extension SimulatedKernel {
     let id = nextRootfs
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    // fsopen("overlay") is the first call that asks the kernel for anything.
+    try requireMountCapability(p, step, call: 2)
+    try requireOverlayAccess(p, layers: layers.count, step)
     let parent = mnt.rootPropagation
     mnt.mounts.append(
       SimMount(root: .rootfs(id), path: "/", request: .overlay, propagation: parent == .shared ? .shared : .private))
