@@ -35,6 +35,7 @@ extension SimulatedKernel {
       guard let source = store.images[image.full] else {
         throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(image)")
       }
+      try refuseServer(ref, step)
       var registry = store.registries[ref.registry] ?? SimRegistry()
       var lines: [String] = []
       var bottomFirst: [(String, String)] = []
@@ -53,6 +54,7 @@ extension SimulatedKernel {
       store.registries[ref.registry] = registry
       return StepResult(output: lines)
     case .imagePull(let ref):
+      try refuseServer(ref, step)
       guard let registry = store.registries[ref.registry], let layers = registry.tags[ref.repository + ":" + ref.tag]
       else {
         throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
@@ -93,6 +95,15 @@ extension SimulatedKernel {
     nextRootfs += 1
     filesystems[id] = SimFilesystem(lowers: layers, upper: LayerContents())
     boxes[i].process.root = .prepared(image: RootFacts.overlayText(names), id: id)
+  }
+
+  /// A registry server is a program on the host's loopback, outside the lab, and the simulator
+  /// models a host where none listens (as on this project's CI machines): connect(2) to
+  /// 127.0.0.1:PORT is ECONNREFUSED, at the first request, for localhost and 127.0.0.1 alike
+  /// (boxwalk connects to 127.0.0.1 for both). Directory registries (oci:DIR/...) work on sim.
+  func refuseServer(_ ref: RegistryRef, _ step: Step) throws(KernelError) {
+    guard case .server(_, let port) = ref.location else { return }
+    throw KernelError(step: step, call: step.calls[0], errno: .ECONNREFUSED, detail: "connect(127.0.0.1:\(port))")
   }
 
   func imageKey(_ image: String) -> String {

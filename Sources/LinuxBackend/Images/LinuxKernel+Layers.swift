@@ -238,9 +238,15 @@ extension LinuxKernel {
     }
     let target = registry(ref)
     var lines: [String] = []
+    // Which of the step's calls is under way: the existence checks (HEAD), the uploads, the
+    // manifest. A failure is reported against the call that failed: a registry that refuses the
+    // connection fails the first HEAD, not an upload.
+    var stage = 0
     do throws(RegistryError) {
       for layer in found.layers.reversed() {
+        stage = 0
         let existed = try target.hasBlob(layer.blob.digest)
+        stage = 1
         if !existed {
           try target.putBlob(
             layer.blob.digest, try local { () throws(SystemCallError) in try images.layout.readBlob(layer.blob.digest) }
@@ -250,17 +256,21 @@ extension LinuxKernel {
       }
       let manifestBytes = try local { () throws(SystemCallError) in try images.layout.readBlob(manifestDigest) }
       let (manifest, _) = try local { () throws(SystemCallError) in try images.manifestAndConfig(manifestDigest) }
+      stage = 0
       let existed = try target.hasBlob(manifest.config.digest)
+      stage = 1
       if !existed {
         try target.putBlob(
           manifest.config.digest,
           try local { () throws(SystemCallError) in try images.layout.readBlob(manifest.config.digest) })
       }
       lines.append(ImageTransfer.pushedConfig(existed: existed))
+      stage = 2
       try target.putManifest(ref.tag, manifestBytes)
       lines.append(ImageTransfer.pushedManifest(ref))
     } catch {
-      throw KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.detail)
+      throw KernelError(
+        step: step, call: Self.call(step, stage), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
     return StepResult(output: lines)
   }
@@ -268,8 +278,12 @@ extension LinuxKernel {
   private func pull(_ ref: RegistryRef, step: Step) throws(KernelError) -> StepResult {
     let source = registry(ref)
     var lines: [String] = []
+    // The manifest's GET is the step's first call, the blobs' its second: a failure is reported
+    // against the one that failed (a registry that refuses the connection fails the first).
+    var stage = 0
     do throws(RegistryError) {
       let manifestBytes = try source.manifest(ref.tag)
+      stage = 1
       guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
         throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
       }
@@ -308,7 +322,7 @@ extension LinuxKernel {
       try local { () throws(SystemCallError) in try images.tag(ref.localName, stack) }
     } catch {
       throw KernelError(
-        step: step, call: Self.call(step, error.errno == ENOENT ? 0 : 1), errno: Errno(rawValue: error.errno),
+        step: step, call: Self.call(step, error.errno == ENOENT ? 0 : stage), errno: Errno(rawValue: error.errno),
         detail: error.detail)
     }
     return StepResult(output: lines)
