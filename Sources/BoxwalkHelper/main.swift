@@ -29,6 +29,12 @@ guard threads == 1 else {
   exit(3)
 }
 
+// The host's proc, held while this process still sees it: `join` opens other helpers'
+// /proc/PID/ns files through it after this box has mounted a proc of its own or changed its root
+// (NamespaceOperations.setns). O_PATH: it can only anchor lookups; close-on-exec: no program the
+// box runs inherits it.
+let hostProc = open("/proc", BW_O_PATH | O_DIRECTORY | O_CLOEXEC)
+
 // No host working directory crosses into the box: a program started later inherits the helper's
 // cwd, and a cwd outside the box's root is a way out of it (CVE-2024-21626).
 _ = chdir("/")
