@@ -296,9 +296,11 @@ import Testing
     #expect(status.contains("\nThreads:\t1\n"))
     #expect(getsid(pid_t(pid)) == pid_t(pid))  // a session of its own
     let fds = try SmallFiles.list("/proc/\(pid)/fd").sorted()
-    #expect(fds == ["0", "1", "2", "3"])
+    #expect(fds == ["0", "1", "2", "3", "4"])
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/0") == "/dev/null")
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/3")?.hasPrefix("socket:") == true)
+    // The one descriptor it opens itself: the host's /proc, for join (O_PATH, close-on-exec).
+    #expect(SmallFiles.readLink("/proc/\(pid)/fd/4") == "/proc")
     let environment = try SmallFiles.read("/proc/\(pid)/environ").split(separator: 0).map {
       String(decoding: $0, as: UTF8.self)
     }
