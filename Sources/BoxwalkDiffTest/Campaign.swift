@@ -27,7 +27,9 @@ struct Campaign {
     let start = now()
     hostBaseline = snapshot()
     for seed in args.seeds {
+      // --without drops commands after generating, so every other command of the seed stays.
       let session = SessionGenerator.session(seed: seed, minCommands: args.minCommands, maxCommands: args.maxCommands)
+        .filter { !args.without.contains(Differential.verb($0)) }
       _ = runOne(session, seed: seed)
       if hostDirty { break }
     }

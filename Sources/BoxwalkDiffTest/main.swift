@@ -4,7 +4,7 @@
 // recorded from the real run (docs/difftest.md).
 //
 //   boxwalk-difftest [--seeds A..B] [--min N] [--max N] [--out DIR] [--timeout S] [--no-shrink]
-//                    [--host-snapshot SCRIPT] [--boxwalk PATH] [--scratch DIR]
+//                    [--host-snapshot SCRIPT] [--boxwalk PATH] [--scratch DIR] [--without VERB,...]
 //   boxwalk-difftest --show SEED          print the session a seed generates
 //   boxwalk-difftest --commands FILE      run the commands of FILE (one a line) on both backends
 //
@@ -25,6 +25,8 @@ struct Arguments {
   var show: UInt64?
   var commandsFile: String?
   var shrinkBudget = 60
+  /// Command names (as classes name them: `run`, `net addr`) left out of every session.
+  var without: Set<String> = []
 
   init(_ words: [String]) throws {
     let exe = CommandLine.arguments[0]
@@ -59,6 +61,7 @@ struct Arguments {
         guard let s = UInt64(try value()) else { throw DiffTestError("--show takes a seed") }
         show = s
       case "--commands": commandsFile = try value()
+      case "--without": without.formUnion(try value().split(separator: ",").map(String.init))
       default: throw DiffTestError("unknown argument \(words[i])")
       }
       i += 1
@@ -94,7 +97,8 @@ func main() -> Int32 {
     return 2
   }
   if let seed = args.show {
-    for c in SessionGenerator.session(seed: seed, minCommands: args.minCommands, maxCommands: args.maxCommands) {
+    for c in SessionGenerator.session(seed: seed, minCommands: args.minCommands, maxCommands: args.maxCommands)
+    where !args.without.contains(Differential.verb(c)) {
       say(c)
     }
     return 0
