@@ -25,7 +25,7 @@ struct Campaign {
 
   mutating func runSeeds() -> Int32 {
     let start = now()
-    hostBaseline = snapshot()
+    hostBaseline = settledSnapshot()
     for seed in args.seeds {
       // --without drops commands after generating, so every other command of the seed stays.
       let session = SessionGenerator.session(seed: seed, minCommands: args.minCommands, maxCommands: args.maxCommands)
@@ -39,7 +39,7 @@ struct Campaign {
 
   /// Runs one session; false when it diverged (or left the host changed).
   mutating func runOne(_ session: [String], seed: UInt64?) -> Bool {
-    if hostBaseline == nil { hostBaseline = snapshot() }
+    if hostBaseline == nil { hostBaseline = settledSnapshot() }
     differential.prepareTemplate()
     sessions += 1
     commands += session.count
@@ -160,6 +160,20 @@ struct Campaign {
   }
 
   func format2(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+
+  /// The host before the first session, once it has settled: a session that ended just before
+  /// this run (its helpers still dying, its directory still going) must not be taken for the
+  /// host's normal state.
+  func settledSnapshot() -> String? {
+    var previous = snapshot()
+    for _ in 0..<20 {
+      usleep(500_000)
+      let now = snapshot()
+      if now == previous { return now }
+      previous = now
+    }
+    return previous
+  }
 
   func snapshot() -> String? {
     guard let script = args.hostSnapshot, access(script, X_OK) == 0 else { return nil }
