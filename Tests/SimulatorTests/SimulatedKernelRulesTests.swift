@@ -74,4 +74,39 @@ import Testing
     let ref = try RegistryRef.parse("localhost:5000/site:v1").get()
     #expect(errno(k, .imagePull(ref: ref)) == .ECONNREFUSED)
   }
+
+  /// A box behind a veth with `hostCIDR` on the host end and `boxCIDR` on eth0, both up.
+  func wire(_ k: SimulatedKernel, _ box: String, host hostCIDR: String, box boxCIDR: String) throws {
+    try k.perform(.boxNew(box: box))
+    try k.perform(.unshare(box: box, kinds: [.net]))
+    try k.perform(.netVeth(box: box, hostLink: "veth-\(box)", boxLink: "eth0"))
+    for (link, cidr) in [(NetLinkRef(.host, "veth-\(box)"), hostCIDR), (NetLinkRef(.box(box), "eth0"), boxCIDR)] {
+      try k.perform(.netAddr(link: link, cidr: try #require(IPv4CIDR(cidr))))
+      try k.perform(.netState(link: link, up: true))
+    }
+  }
+
+  func reachable(_ k: SimulatedKernel, from side: NetSide, _ address: String) throws -> Bool? {
+    try k.perform(.ping(from: side, address: try #require(IPv4Address(address)))).ping?.reachable
+  }
+
+  @Test func ofTwoRoutesToOneSubnetTheOneMadeFirstWins() throws {
+    let k = SimulatedKernel()
+    try wire(k, "web", host: "10.0.1.1/24", box: "10.0.1.2/24")
+    try wire(k, "db", host: "10.0.1.1/24", box: "10.0.1.3/24")
+    #expect(try reachable(k, from: .host, "10.0.1.2") == true)
+    #expect(try reachable(k, from: .host, "10.0.1.3") == false)
+    #expect(try reachable(k, from: .box("db"), "10.0.1.1") == false)
+  }
+
+  @Test func anAddressOnLoMakesItsPrefixLocalOnlyWhileLoIsUp() throws {
+    let k = SimulatedKernel()
+    try k.perform(.boxNew(box: "x"))
+    try k.perform(.unshare(box: "x", kinds: [.net]))
+    try k.perform(.netAddr(link: NetLinkRef(.host, "lo"), cidr: try #require(IPv4CIDR("10.0.1.1/24"))))
+    try wire(k, "web", host: "10.0.1.1/24", box: "10.0.1.2/24")
+    #expect(try reachable(k, from: .host, "10.0.1.2") == true)
+    try k.perform(.netState(link: NetLinkRef(.host, "lo"), up: true))
+    #expect(try reachable(k, from: .box("web"), "10.0.1.1") == false)
+  }
 }
