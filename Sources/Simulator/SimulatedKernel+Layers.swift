@@ -36,7 +36,7 @@ extension SimulatedKernel {
         throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(image)")
       }
       try refuseServer(ref, step)
-      var registry = store.registries[ref.registry] ?? SimRegistry()
+      var registry = store.registries[registryKey(ref)] ?? SimRegistry()
       var lines: [String] = []
       var bottomFirst: [(String, String)] = []
       for name in source.layers.reversed() {
@@ -51,11 +51,11 @@ extension SimulatedKernel {
       registry.configs.insert(config)
       registry.tags[ref.repository + ":" + ref.tag] = bottomFirst
       lines.append(ImageTransfer.pushedManifest(ref))
-      store.registries[ref.registry] = registry
+      store.registries[registryKey(ref)] = registry
       return StepResult(output: lines)
     case .imagePull(let ref):
       try refuseServer(ref, step)
-      guard let registry = store.registries[ref.registry], let layers = registry.tags[ref.repository + ":" + ref.tag]
+      guard let registry = store.registries[registryKey(ref)], let layers = registry.tags[ref.repository + ":" + ref.tag]
       else {
         throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
       }
@@ -97,13 +97,21 @@ extension SimulatedKernel {
     boxes[i].process.root = .prepared(image: RootFacts.overlayText(names), id: id)
   }
 
-  /// A registry server is a program on the host's loopback, outside the lab, and the simulator
-  /// models a host where none listens (as on this project's CI machines): connect(2) to
-  /// 127.0.0.1:PORT is ECONNREFUSED, at the first request, for localhost and 127.0.0.1 alike
-  /// (boxwalk connects to 127.0.0.1 for both). Directory registries (oci:DIR/...) work on sim.
+  /// A registry server is a program on the host's loopback, outside the lab: whether one
+  /// listens on the port is a fact of the host, which `registryListens` reports (the CLI gives
+  /// the simulator a probe of the real port; without one, none listens). With none, connect(2)
+  /// to 127.0.0.1:PORT is ECONNREFUSED at the step's first request, as on real. With one, the
+  /// simulator keeps that registry's content in memory.
   func refuseServer(_ ref: RegistryRef, _ step: Step) throws(KernelError) {
-    guard case .server(_, let port) = ref.location else { return }
+    guard case .server(_, let port) = ref.location, registryListens?(port) != true else { return }
     throw KernelError(step: step, call: step.calls[0], errno: .ECONNREFUSED, detail: "connect(127.0.0.1:\(port))")
+  }
+
+  /// boxwalk connects to 127.0.0.1 whether a reference says localhost or 127.0.0.1, so both
+  /// name one registry.
+  func registryKey(_ ref: RegistryRef) -> String {
+    if case .server(_, let port) = ref.location { return "127.0.0.1:\(port)" }
+    return ref.registry
   }
 
   func imageKey(_ image: String) -> String {

@@ -75,6 +75,15 @@ import Testing
     #expect(errno(k, .imagePull(ref: ref)) == .ECONNREFUSED)
   }
 
+  @Test func localhostAnd127001AreOneRegistryServer() throws {
+    let k = try kernel(.boxNew(box: "a"))
+    k.registryListens = { $0 == 5000 }
+    let image = try ImageName.parse("busybox").get()
+    try k.perform(.imagePush(image: image, ref: try RegistryRef.parse("localhost:5000/bb:v1").get()))
+    #expect(errno(k, .imagePull(ref: try RegistryRef.parse("127.0.0.1:5000/bb:v1").get())) == nil)
+    #expect(errno(k, .imagePull(ref: try RegistryRef.parse("127.0.0.1:5001/bb:v1").get())) == .ECONNREFUSED)
+  }
+
   /// A box behind a veth with `hostCIDR` on the host end and `boxCIDR` on eth0, both up.
   func wire(_ k: SimulatedKernel, _ box: String, host hostCIDR: String, box boxCIDR: String) throws {
     try k.perform(.boxNew(box: box))
