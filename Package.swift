@@ -12,6 +12,7 @@ let package = Package(
     .executable(name: "boxwalk", targets: ["boxwalk"]),
     .executable(name: "boxwalk-helper", targets: ["BoxwalkHelper"]),
     .executable(name: "boxwalk-bench", targets: ["BoxwalkBench"]),
+    .executable(name: "boxwalk-difftest", targets: ["BoxwalkDiffTest"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -52,6 +53,9 @@ let package = Package(
     .executableTarget(name: "boxwalk", dependencies: ["CLI"]),
     // Benchmarks, run by hand through bench/run (issue 10); never by CI or swift test.
     .executableTarget(name: "BoxwalkBench", dependencies: ["Lab", "Kernel", "LinuxBackend", "Simulator"]),
+    // The differential tester (docs/difftest.md): random sessions on sim and real, compared as
+    // `boxwalk test` compares transcripts; drives the boxwalk executable through pipes.
+    .executableTarget(name: "BoxwalkDiffTest", dependencies: ["Lab"]),
 
     .testTarget(name: "KernelTests", dependencies: ["Kernel", "OCI"]),
     .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel", "OCI"]),

@@ -20,9 +20,10 @@ final class BoxOperations {
   /// A signalfd(2) readable when a child exits (SIGCHLD is blocked in the helper).
   private let childEvents: Int32
 
-  init() {
+  /// `hostProc`: the helper's descriptor of the host's /proc, opened at start (main.swift).
+  init(hostProc: Int32) {
+    self.hostProc = hostProc
     devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
-    hostProc = open("/proc", Int32(BW_O_PATH) | O_DIRECTORY | O_CLOEXEC)
     childEvents = bw_child_events_open()
     if hostProc >= 0 { bw_protect_helper_from_oom(hostProc) }
   }

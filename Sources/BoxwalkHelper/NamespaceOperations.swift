@@ -114,9 +114,24 @@ struct NamespaceOperations {
   }
 
   /// open(2) the namespace file, then setns(2) into it: the way nsenter(1) joins a namespace.
+  ///
+  /// A path under /proc/ is looked up in the host's proc, the one this process saw when it
+  /// started (`hostProc`), not in whatever its own root and mount namespace show now: a box that
+  /// mounted a proc of its own pid namespace on /proc, chrooted or pivoted into its root
+  /// filesystem has no /proc/<host pid> there, and the kernel's rule for setns(2) does not depend
+  /// on the caller's root (the permission check, ptrace access to the target, is made by this
+  /// open either way).
   private func setns(path: [UInt8], nstype: Int32) -> HelperReply {
     guard !path.contains(0) else { return .err(errno: EINVAL, call: "open", note: "path contains a NUL byte") }
-    let fd = Self.withCString(path) { cPath, _ in open(cPath, O_RDONLY | O_CLOEXEC) }
+    let prefix = Array("/proc/".utf8)
+    let fd: Int32
+    if hostProc >= 0, path.starts(with: prefix) {
+      fd = Self.withCString(Array(path.dropFirst(prefix.count))) { cPath, _ in
+        openat(hostProc, cPath, O_RDONLY | O_CLOEXEC)
+      }
+    } else {
+      fd = Self.withCString(path) { cPath, _ in open(cPath, O_RDONLY | O_CLOEXEC) }
+    }
     guard fd >= 0 else { return .err(errno: errno, call: "open", note: nil) }
     defer { close(fd) }
     guard bw_setns(fd, nstype) == 0 else { return .err(errno: errno, call: "setns", note: nil) }

@@ -29,13 +29,19 @@ guard threads == 1 else {
   exit(3)
 }
 
+// The host's proc, held while this process still sees it: `join` opens other helpers'
+// /proc/PID/ns files through it after this box has mounted a proc of its own or changed its root
+// (NamespaceOperations.setns). O_PATH: it can only anchor lookups; close-on-exec: no program the
+// box runs inherits it.
+let hostProc = open("/proc", BW_O_PATH | O_DIRECTORY | O_CLOEXEC)
+
 // No host working directory crosses into the box: a program started later inherits the helper's
 // cwd, and a cwd outside the box's root is a way out of it (CVE-2024-21626).
 _ = chdir("/")
 // Orphaned box processes are re-parented to us, not to the host's init, so `ps` and teardown
 // still find them (prctl(2), PR_SET_CHILD_SUBREAPER).
 _ = bw_set_child_subreaper()
-let box = BoxOperations()
+let box = BoxOperations(hostProc: hostProc)
 
 channel.send(.hello(version: HelperWire.version, pid: getpid()))
 while let message = channel.receive() {

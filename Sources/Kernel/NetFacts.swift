@@ -102,11 +102,15 @@ public struct NetRouteFacts: Equatable, Sendable, CustomStringConvertible {
   }
 
   /// The order `ip route` lists them in for the tables boxwalk makes (the kernel walks its
-  /// routing trie in address order): the default route first, then by destination.
+  /// routing trie in address order): the default route first, then by destination. Routes to the
+  /// same destination (two links with addresses on one subnet) keep the order they come in: the
+  /// kernel's, which is the order they were made in (a connected route is appended after the
+  /// others for its prefix, fib_magic in net/ipv4/fib_frontend.c), and the order a lookup tries
+  /// them in: the first one wins.
   public static func sorted(_ routes: [NetRouteFacts]) -> [NetRouteFacts] {
-    routes.sorted {
-      ($0.destination.network.value, $0.destination.prefixLength, $0.device)
-        < ($1.destination.network.value, $1.destination.prefixLength, $1.device)
-    }
+    routes.enumerated().sorted {
+      ($0.element.destination.network.value, $0.element.destination.prefixLength, $0.offset)
+        < ($1.element.destination.network.value, $1.element.destination.prefixLength, $1.offset)
+    }.map(\.element)
   }
 }

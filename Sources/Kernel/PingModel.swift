@@ -85,19 +85,23 @@ public enum PingModel {
       var bridges: [NetEndpoint] = []
     }
 
-    /// An address of this namespace: on any link, or in the prefix of a loopback address
-    /// (127.0.0.1/8 makes all of 127.0.0.0/8 local).
+    /// An address of this namespace: on any link, up or down, or in the prefix of an address on
+    /// lo while lo is up (127.0.0.1/8 makes all of 127.0.0.0/8 local; so does 10.0.1.1/24 on lo
+    /// for 10.0.1.0/24: the kernel routes a loopback address's whole prefix as local, a route
+    /// that exists only while the device is up).
     func isLocal(_ ns: NetworkView.Namespace?, _ a: IPv4Address) -> Bool {
       guard let ns else { return false }
       return ns.net.links.contains { link in
-        link.addrs.contains { $0.address == a || (link.kind == NetLinkFacts.loopback && $0.contains(a)) }
+        link.addrs.contains { $0.address == a || (link.kind == NetLinkFacts.loopback && link.up && $0.contains(a)) }
       }
     }
 
-    /// The longest-prefix route that covers `a` (the default route covers everything).
+    /// The longest prefix that covers `a`; among routes with that prefix, the first in the
+    /// kernel's order (NetRouteFacts.sorted): the one made first.
     func lookup(_ ns: NetworkView.Namespace, _ a: IPv4Address) -> NetRouteFacts? {
-      ns.net.routes.filter { $0.destination.contains(a) && ns.net.link($0.device) != nil }
-        .max { $0.destination.prefixLength < $1.destination.prefixLength }
+      let covering = ns.net.routes.filter { $0.destination.contains(a) && ns.net.link($0.device) != nil }
+      guard let longest = covering.map(\.destination.prefixLength).max() else { return nil }
+      return covering.first { $0.destination.prefixLength == longest }
     }
 
     /// inet_select_addr(): the first address of the outgoing link on the next hop's subnet, else

@@ -157,6 +157,12 @@ extension Step {
   /// Which of a mount step's calls fails when the mount point cannot be opened in the box.
   public var mountTargetCallIndex: Int { 0 }
 
+  /// The first of the step's calls that starts with one of `prefixes` (0 if none does): where a
+  /// kernel says a multi-call step failed, by the call's name rather than its position.
+  public func callIndex(startingWith prefixes: [String]) -> Int {
+    calls.firstIndex { call in prefixes.contains { call.hasPrefix($0) } } ?? 0
+  }
+
   /// Which of a bind mount's calls fails when its source cannot be opened in the box.
   public var mountSourceCallIndex: Int { 1 }
 

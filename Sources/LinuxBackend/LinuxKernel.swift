@@ -813,6 +813,13 @@ public final class LinuxKernel: Kernel {
           return IPCObjectFacts(kind: kind, key: key)
         }
     }
+    // A pid namespace dies once, for every process that has it as pid_for_children: a box
+    // that joined a namespace whose PID 1 had exited is in a dead namespace too (its next fork
+    // fails with ENOMEM), though its own helper never saw that PID 1 exit.
+    let dead = Set(boxes.indices.filter { !boxes[$0].process.pidNamespaceAlive }.compactMap { boxNamespaces[$0][.pid] })
+    for i in boxes.indices where boxNamespaces[i][.pid].map(dead.contains) == true {
+      boxes[i].process.pidNamespaceAlive = false
+    }
     var dumps: [Dump] = []
     for member in network.members {
       do throws(KernelError) {

@@ -25,7 +25,7 @@ struct SimImageStore {
   var layers: [Layer] = []
   /// Image name (full, with tag) to layer names, top first.
   var images: [String: (name: ImageName, layers: [String])] = [:]
-  /// Registries by `ref.registry` ("localhost:5000", "oci:shelf").
+  /// Registries by `registryKey` ("127.0.0.1:5000" for localhost:5000 too, "oci:shelf").
   var registries: [String: SimRegistry] = [:]
 
   /// busybox-static is "installed" in the simulator. Its binary is a stand-in, so this layer's

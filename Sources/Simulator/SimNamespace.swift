@@ -39,6 +39,9 @@ struct SimMount {
   var propagation: Propagation
   /// For proc: the pid namespace whose processes it lists.
   var pidNamespace: UInt64?
+  /// For sysfs: the network namespace whose devices it shows. sysfs keeps one superblock per
+  /// network namespace, so every sysfs mount made from one namespace is the same filesystem.
+  var netNamespace: UInt64?
 }
 
 /// Which directory tree a path is in: the host's, or a box's root filesystem (an overlay of an image).
@@ -109,4 +112,6 @@ enum SimHostTree {
     "/", "/bin", "/boot", "/dev", "/etc", "/home", "/mnt", "/opt", "/proc", "/root", "/run", "/srv", "/sys",
     "/tmp", "/usr", "/var",
   ]
+  /// Files every Linux host has (a mount onto one is a mount onto a file, not a directory).
+  static let files: Set<String> = ["/etc/hostname", "/etc/passwd", "/etc/group", "/etc/hosts"]
 }

@@ -35,7 +35,8 @@ extension SimulatedKernel {
       guard let source = store.images[image.full] else {
         throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(image)")
       }
-      var registry = store.registries[ref.registry] ?? SimRegistry()
+      try refuseServer(ref, step)
+      var registry = store.registries[registryKey(ref)] ?? SimRegistry()
       var lines: [String] = []
       var bottomFirst: [(String, String)] = []
       for name in source.layers.reversed() {
@@ -50,10 +51,11 @@ extension SimulatedKernel {
       registry.configs.insert(config)
       registry.tags[ref.repository + ":" + ref.tag] = bottomFirst
       lines.append(ImageTransfer.pushedManifest(ref))
-      store.registries[ref.registry] = registry
+      store.registries[registryKey(ref)] = registry
       return StepResult(output: lines)
     case .imagePull(let ref):
-      guard let registry = store.registries[ref.registry], let layers = registry.tags[ref.repository + ":" + ref.tag]
+      try refuseServer(ref, step)
+      guard let registry = store.registries[registryKey(ref)], let layers = registry.tags[ref.repository + ":" + ref.tag]
       else {
         throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
       }
@@ -90,6 +92,9 @@ extension SimulatedKernel {
     let id = nextRootfs
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    // fsopen("overlay") is the first call that asks the kernel for anything.
+    try requireMountCapability(p, step, call: 2)
+    try requireOverlayAccess(p, layers: layers.count, step)
     let parent = mnt.rootPropagation
     mnt.mounts.append(
       SimMount(root: .rootfs(id), path: "/", request: .overlay, propagation: parent == .shared ? .shared : .private))
@@ -97,6 +102,23 @@ extension SimulatedKernel {
     nextRootfs += 1
     filesystems[id] = SimFilesystem(lowers: layers, upper: LayerContents())
     boxes[i].process.root = .prepared(image: RootFacts.overlayText(names), id: id)
+  }
+
+  /// A registry server is a program on the host's loopback, outside the lab: whether one
+  /// listens on the port is a fact of the host, which `registryListens` reports (the CLI gives
+  /// the simulator a probe of the real port; without one, none listens). With none, connect(2)
+  /// to 127.0.0.1:PORT is ECONNREFUSED at the step's first request, as on real. With one, the
+  /// simulator keeps that registry's content in memory.
+  func refuseServer(_ ref: RegistryRef, _ step: Step) throws(KernelError) {
+    guard case .server(_, let port) = ref.location, registryListens?(port) != true else { return }
+    throw KernelError(step: step, call: step.calls[0], errno: .ECONNREFUSED, detail: "connect(127.0.0.1:\(port))")
+  }
+
+  /// boxwalk connects to 127.0.0.1 whether a reference says localhost or 127.0.0.1, so both
+  /// name one registry.
+  func registryKey(_ ref: RegistryRef) -> String {
+    if case .server(_, let port) = ref.location { return "127.0.0.1:\(port)" }
+    return ref.registry
   }
 
   func imageKey(_ image: String) -> String {

@@ -11,8 +11,20 @@ extension SimulatedKernel {
     let tree = p.root.tree
     var paths = [(request.target, step.mountTargetCallIndex)]
     if case .bind(let source, _) = request { paths.append((source, step.mountSourceCallIndex)) }
+    // The helper opens the target (and a bind's source) beneath the box's root first, then makes
+    // the mount: fsopen(2) or open_tree(2) ask for CAP_SYS_ADMIN over the mount namespace,
+    // fsconfig(2) for proc and sysfs over the namespace they show, move_mount(2) grafts it.
     for (path, index) in paths {
       if let errno = openDirectory(path, in: tree) { throw KernelError(step: step, call: step.calls[index], errno: errno) }
+    }
+    try requireMountCapability(p, step, call: step.callIndex(startingWith: ["fsopen", "open_tree"]))
+    try requireContentsCapability(p, request, step)
+    var netNS: UInt64?
+    if case .sysfs = request {
+      netNS = p.ns[.net]
+      // mount(2) refused a sysfs on a mount point whose top mount already is that superblock
+      // (do_add_mount: EBUSY); the helper attaches with move_mount(2), which does not make that
+      // check, so the same sysfs can be mounted again (checked on Linux 6.18).
     }
     let parent = parentPropagation(of: request.target, in: tree, mnt)
     var pidNS: UInt64?
@@ -20,7 +32,7 @@ extension SimulatedKernel {
     mnt.mounts.append(
       SimMount(
         root: tree, path: request.target, request: request, propagation: parent == .shared ? .shared : .private,
-        pidNamespace: pidNS))
+        pidNamespace: pidNS, netNamespace: netNS))
     namespaces[mntInode] = mnt
   }
 
@@ -28,6 +40,8 @@ extension SimulatedKernel {
   func umount(_ i: Int, _ path: String, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    // The helper opens the parent beneath the root first; umount2(2) is what asks for the capability.
+    try requireMountCapability(p, step, call: step.umountCallIndex)
     guard let j = mnt.mounts.lastIndex(where: { $0.root == p.root.tree && $0.path == path }) else {
       throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
     }
@@ -40,6 +54,7 @@ extension SimulatedKernel {
   func setPropagation(_ i: Int, _ mode: Propagation, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    try requireMountCapability(p, step, call: 0)
     let effective: Propagation = mode == .shared ? .shared : .private
     switch p.root {
     case .host, .prepared:
@@ -62,6 +77,8 @@ extension SimulatedKernel {
   func pivotRoot(_ i: Int, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
     let call = step.calls[Step.pivotRootCallIndex]
+    // pivot_root(2) asks may_mount() before anything else.
+    try requireMountCapability(p, step, call: Step.pivotRootCallIndex)
     guard case .prepared(let image, let id) = p.root else { throw KernelError(step: step, call: call, errno: .EINVAL) }
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
     guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
@@ -116,7 +133,9 @@ extension SimulatedKernel {
   /// part must be a directory (ENOTDIR), and a symbolic link anywhere is ELOOP, the last part too.
   private func openDirectory(_ path: String, in tree: SimRoot) -> Errno? {
     switch tree {
-    case .host: return SimHostTree.directories.contains(path) ? nil : .ENOENT
+    case .host:
+      if SimHostTree.directories.contains(path) { return nil }
+      return SimHostTree.files.contains(path) ? .ENOTDIR : .ENOENT
     case .rootfs(let id):
       guard let fs = filesystems[id] else { return .ENOENT }
       let layers = [fs.upper] + lowerContents(fs)
@@ -134,10 +153,39 @@ extension SimulatedKernel {
     }
   }
 
+  /// Whether `path` is a directory, another file, or nothing, in the tree the box's paths are in.
+  private func kind(of path: String, in tree: SimRoot) -> SimPathKind? {
+    switch tree {
+    case .host:
+      if SimHostTree.directories.contains(path) { return .directory }
+      return SimHostTree.files.contains(path) ? .file : nil
+    case .rootfs(let id):
+      guard path != "/" else { return .directory }
+      guard let fs = filesystems[id], let found = Overlay.lookup(path, in: [fs.upper] + lowerContents(fs)) else {
+        return nil
+      }
+      return found.entry.kind.isDirectory ? .directory : .file
+    }
+  }
+
+  /// The network namespace of the sysfs that is the top mount at `path`, or nil when the top
+  /// mount there is something else. The host's /sys is the sysfs of the machine's network
+  /// namespace, the initial one, until a box mounts over it.
+  private func topSysfs(at path: String, in tree: SimRoot, _ mnt: SimNamespace) -> UInt64? {
+    if let top = mnt.mounts.last(where: { $0.root == tree && $0.path == path }) { return top.netNamespace }
+    guard tree == .host, path == "/sys" else { return nil }
+    return host.ns[.net]
+  }
+
   private func parentPropagation(of path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Propagation {
     let parent = mnt.mounts.last { m in
       m.root == tree && (m.path == "/" || path.hasPrefix(m.path + "/")) && m.path != path
     }
     return parent?.propagation ?? mnt.rootPropagation
   }
+}
+
+enum SimPathKind {
+  case directory
+  case file
 }

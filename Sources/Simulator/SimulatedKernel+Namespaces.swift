@@ -7,6 +7,8 @@ extension SimulatedKernel {
   func unshare(_ p: SimProcess, _ kinds: [NamespaceKind], _ step: Step) throws(KernelError) -> SimProcess {
     var p = p
     let call = step.calls[0]
+    // The kernel makes the new user namespace first (unshare_userns), before the others.
+    if kinds.contains(.user) { try requireNewUserNamespaceAllowed(p, step) }
     // A second CLONE_NEWPID is EINVAL: the kernel requires pid_for_children to still be the
     // caller's own pid namespace (copy_pid_ns in kernel/pid_namespace.c), and unshare never
     // moves the caller itself, so a process can create at most one pid namespace for its children.

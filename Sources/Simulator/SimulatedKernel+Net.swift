@@ -165,16 +165,24 @@ extension SimulatedKernel {
     namespaces[inode]?.net = net
   }
 
-  /// IFF_UP on or off. lo gets 127.0.0.1/8 the first time it comes up (inetdev_event,
-  /// NETDEV_UP on a loopback device without an address).
+  /// IFF_UP on or off. A loopback device gets 127.0.0.1/8 every time it comes up, whatever
+  /// addresses it already has (inetdev_event, NETDEV_UP, in net/ipv4/devinet.c); inserting it
+  /// again when it is there changes nothing. It has host scope, and the kernel keeps primary
+  /// addresses ordered by scope, narrowest first (__inet_insert_ifa), so it goes before every
+  /// address added with `ip addr` (universe scope); in a subnet lo already has, it is a secondary.
   private func setState(_ inode: UInt64, _ name: String, up: Bool, _ step: Step) throws(KernelError) {
     guard var net = namespaces[inode]?.net, let i = net.position(name) else { throw fail(step, .ENODEV) }
     guard net.links[i].up != up else { return }
     net.links[i].up = up
     if up {
-      if net.links[i].kind == NetLinkFacts.loopback && net.links[i].addrs.isEmpty {
-        net.links[i].addrs = [IPv4CIDR(IPv4Address(0x7F00_0001), 8)]
-        net.links[i].primaryCount = 1
+      let loopback = IPv4CIDR(IPv4Address(0x7F00_0001), 8)
+      if net.links[i].kind == NetLinkFacts.loopback, !net.links[i].addrs.contains(loopback) {
+        if net.links[i].primaryAddrs.contains(where: { $0.prefixLength == 8 && $0.contains(loopback.address) }) {
+          net.links[i].addrs.append(loopback)
+        } else {
+          net.links[i].addrs.insert(loopback, at: 0)
+          net.links[i].primaryCount += 1
+        }
       }
       net.addConnectedRoutes(net.links[i])
     } else {

@@ -12,7 +12,9 @@ extension SimulatedKernel {
       throw KernelError(step: step, call: writeCall, errno: .EPERM)
     }
     let already = kind == .uid ? ns.uidMap != nil : ns.gidMap != nil
-    guard !already else { throw KernelError(step: step, call: writeCall, errno: .EPERM) }
+    // A second gid map fails one call earlier: setgroups can no longer be written once gid_map
+    // has been (user_namespaces(7), "The /proc/[pid]/setgroups file": EPERM).
+    guard !already else { throw KernelError(step: step, call: step.calls[0], errno: .EPERM) }
     // The parent's map decides which outside IDs may appear.
     let parentMap = ns.owner.flatMap { namespaces[$0] }.flatMap { kind == .uid ? $0.uidMap : $0.gidMap } ?? []
     let last = UInt64(range.outside) + UInt64(range.count) - 1

@@ -60,6 +60,9 @@ public final class SimulatedKernel: Kernel {
   /// Reads a host directory for `image import`. The simulator touches no files of its own: the
   /// CLI gives it a reader of the real directory, tests give it fixtures; without one, ENOENT.
   public var hostDirectoryReader: (@Sendable (String) -> Result<LayerContents, HostDirectoryError>)?
+  /// Whether a registry server listens on 127.0.0.1:PORT of the host (`image push`/`pull` to
+  /// HOST:PORT/...). The CLI probes the real port; without a probe, none does.
+  public var registryListens: (@Sendable (Int) -> Bool)?
   /// The last answer of facts(), until the next step or teardown. The simulated state changes
   /// only there, so a second read in between (ping's verdict, then the Lab's read after the
   /// step; `show` after `show`) is the same answer, built once.

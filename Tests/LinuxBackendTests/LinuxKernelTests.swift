@@ -299,10 +299,11 @@ import Testing
     #expect(fds == ["0", "1", "2", "3", "4", "5", "6"])
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/0") == "/dev/null")
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/3")?.hasPrefix("socket:") == true)
-    // What the helper opens for itself before any pivot_root: /dev/null for box programs' stdin,
-    // the host's /proc, and a signalfd for SIGCHLD. All close on exec, so no box program gets one.
-    #expect(SmallFiles.readLink("/proc/\(pid)/fd/4") == "/dev/null")
-    #expect(SmallFiles.readLink("/proc/\(pid)/fd/5") == "/proc")
+    // What the helper opens for itself before any pivot_root: the host's /proc (O_PATH, for join
+    // and for box programs' state), /dev/null for box programs' stdin, and a signalfd for
+    // SIGCHLD. All close on exec, so no box program gets one.
+    #expect(SmallFiles.readLink("/proc/\(pid)/fd/4") == "/proc")
+    #expect(SmallFiles.readLink("/proc/\(pid)/fd/5") == "/dev/null")
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/6") == "anon_inode:[signalfd]")
     for fd in ["4", "5", "6"] {
       let info = try SmallFiles.readText("/proc/\(pid)/fdinfo/\(fd)")

@@ -142,6 +142,8 @@ import Testing
   @Test func aNestedMapMustUseIDsTheParentMaps() throws {
     let k = try kernel()
     _ = try k.perform(.map(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 100000, count: 1000)))
+    // Both IDs mapped: a process whose uid or gid has no mapping may not make a user namespace.
+    _ = try k.perform(.map(box: "web", kind: .gid, range: IDMapRange(inside: 0, outside: 100000, count: 1000)))
     _ = try k.perform(.unshare(box: "web", kinds: [.user]))
     #expect(throws: KernelError.self) {
       _ = try k.perform(.map(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 5000, count: 1)))

@@ -41,6 +41,9 @@ enum BackendChoice {
           return .failure(HostDirectoryError(errno: error.errno, detail: error.call))
         }
       }
+      // A registry server on loopback is a program of this machine: the simulator asks whether
+      // one listens, so push and pull are refused (ECONNREFUSED) exactly when they are on real.
+      kernel.registryListens = { port in Self.listens(onLoopbackPort: port) }
       return kernel
     case .real:
       guard geteuid() == 0 else {
@@ -99,6 +102,23 @@ enum BackendChoice {
     return (
       Capabilities.names(ofHexMask: eff), Capabilities.names(ofHexMask: prm), Capabilities.names(ofHexMask: bnd)
     )
+  }
+
+  /// connect(2) to 127.0.0.1:PORT succeeds (something accepts there).
+  static func listens(onLoopbackPort port: Int) -> Bool {
+    guard (1...65535).contains(port) else { return false }
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port)).bigEndian
+    address.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)
+    return withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+      }
+    }
   }
 
   static func describe(_ backend: Backend) -> String {

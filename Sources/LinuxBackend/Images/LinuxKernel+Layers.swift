@@ -267,9 +267,15 @@ extension LinuxKernel {
     var lines: [String] = []
     // A Ctrl-C pressed before this command started is not meant for it.
     _ = bw_interrupt_take()
+    // Which of the step's calls is under way: the existence checks (HEAD), the uploads, the
+    // manifest. A failure is reported against the call that failed: a registry that refuses the
+    // connection fails the first HEAD, not an upload.
+    var stage = 0
     do throws(RegistryError) {
       for layer in found.layers.reversed() {
+        stage = 0
         let existed = try target.hasBlob(layer.blob.digest)
+        stage = 1
         if !existed {
           try target.putBlob(
             layer.blob.digest, try local { () throws(SystemCallError) in try images.layout.readBlob(layer.blob.digest) }
@@ -279,17 +285,21 @@ extension LinuxKernel {
       }
       let manifestBytes = try local { () throws(SystemCallError) in try images.layout.readBlob(manifestDigest) }
       let (manifest, _) = try local { () throws(SystemCallError) in try images.manifestAndConfig(manifestDigest) }
+      stage = 0
       let existed = try target.hasBlob(manifest.config.digest)
+      stage = 1
       if !existed {
         try target.putBlob(
           manifest.config.digest,
           try local { () throws(SystemCallError) in try images.layout.readBlob(manifest.config.digest) })
       }
       lines.append(ImageTransfer.pushedConfig(existed: existed))
+      stage = 2
       try target.putManifest(ref.tag, manifestBytes)
       lines.append(ImageTransfer.pushedManifest(ref))
     } catch {
-      throw KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.detail)
+      throw KernelError(
+        step: step, call: Self.call(step, stage), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
     return StepResult(output: lines)
   }

@@ -1,0 +1,213 @@
+import Glibc
+import Lab
+
+/// A run of many sessions: generate, run on both backends, compare, shrink what differs, write
+/// it out, count.
+struct Campaign {
+  let args: Arguments
+  let differential: Differential
+  var sessions = 0
+  var commands = 0
+  var divergent = 0
+  /// Divergent sessions per class, and the transcript written for the class.
+  var classes: [String: (count: Int, seeds: [UInt64], file: String?)] = [:]
+  var classOrder: [String] = []
+  var flaky = 0
+  var hostBaseline: String?
+  var hostDirty = false
+  var written = 0
+
+  init(args: Arguments) {
+    self.args = args
+    differential = Differential(
+      options: .init(boxwalk: args.boxwalk, scratch: args.scratch, timeout: args.timeout))
+  }
+
+  mutating func runSeeds() -> Int32 {
+    let start = now()
+    hostBaseline = settledSnapshot()
+    for seed in args.seeds {
+      // --without drops commands after generating, so every other command of the seed stays.
+      let session = SessionGenerator.session(seed: seed, minCommands: args.minCommands, maxCommands: args.maxCommands)
+        .filter { !args.without.contains(Differential.verb($0)) }
+      _ = runOne(session, seed: seed)
+      if hostDirty { break }
+    }
+    printSummary(seconds: now() - start)
+    return hostDirty ? 1 : (divergent == 0 ? 0 : 1)
+  }
+
+  /// Runs one session; false when it diverged (or left the host changed).
+  mutating func runOne(_ session: [String], seed: UInt64?) -> Bool {
+    if hostBaseline == nil { hostBaseline = settledSnapshot() }
+    differential.prepareTemplate()
+    sessions += 1
+    commands += session.count
+    let name = seed.map { "seed \($0)" } ?? "session"
+    let (divergence, _) = compare(session)
+    if !checkHost(after: name) { return false }
+    guard let divergence else {
+      say("\(name): \(session.count) commands, same text on sim and real")
+      return true
+    }
+    divergent += 1
+    say("\(name): \(session.count) commands, differs at step \(divergence.step + 1) `\(divergence.command)`: \(divergence.klass)")
+    if var known = classes[divergence.klass] {
+      known.count += 1
+      if let seed { known.seeds.append(seed) }
+      classes[divergence.klass] = known
+      return false
+    }
+    classOrder.append(divergence.klass)
+    classes[divergence.klass] = (1, seed.map { [$0] } ?? [], nil)
+    guard args.shrink else { return false }
+    let minimal = shrink(session, klass: divergence.klass)
+    // Confirmed twice: the minimal session must diverge the same way on two more runs, or the
+    // difference is a race, not a rule, and is reported as such.
+    var confirmations: [(Differential.Divergence, Differential.Run)] = []
+    for _ in 0..<2 {
+      let (d, real) = compare(minimal)
+      if let d, d.klass == divergence.klass { confirmations.append((d, real)) }
+    }
+    _ = checkHost(after: "\(name) (shrinking)")
+    guard confirmations.count == 2, let (d, real) = confirmations.last else {
+      flaky += 1
+      say("  shrunk to \(minimal.count) commands, but it did not diverge the same way twice more: flaky")
+      return false
+    }
+    let file = write(minimal, divergence: d, real: real, seed: seed)
+    classes[divergence.klass]?.file = file
+    say("  shrunk to \(minimal.count) commands, confirmed twice: \(file ?? "(not written)")")
+    return false
+  }
+
+  /// Runs on both backends; the divergence (real as the oracle) and the real run.
+  func compare(_ session: [String]) -> (Differential.Divergence?, Differential.Run) {
+    let real = differential.run(session, on: "real")
+    let sim = differential.run(session, on: "sim")
+    return (Differential.compare(expected: real, actual: sim, commands: session), real)
+  }
+
+  /// Delta debugging (Zeller and Hildebrandt 2002, ddmin): drops chunks of commands, then single
+  /// commands, for as long as the session still diverges in the same class. The commands after
+  /// the diverging step cannot matter and go first.
+  func shrink(_ session: [String], klass: String) -> [String] {
+    var budget = args.shrinkBudget
+    func stillDiverges(_ candidate: [String]) -> Bool {
+      guard budget > 0, !candidate.isEmpty else { return false }
+      budget -= 1
+      return compare(candidate).0?.klass == klass
+    }
+    var current = session
+    if let d = compare(current).0, d.step + 1 < current.count {
+      let cut = Array(current.prefix(d.step + 1))
+      if stillDiverges(cut) { current = cut }
+    }
+    var n = 2
+    while current.count >= 2 && budget > 0 {
+      let chunk = (current.count + n - 1) / n
+      var reduced = false
+      var start = 0
+      while start < current.count {
+        let end = min(start + chunk, current.count)
+        let complement = Array(current[..<start] + current[end...])
+        if stillDiverges(complement) {
+          current = complement
+          n = max(n - 1, 2)
+          reduced = true
+          break
+        }
+        start = end
+      }
+      if !reduced {
+        if n >= current.count { break }
+        n = min(n * 2, current.count)
+      }
+    }
+    return current
+  }
+
+  /// Writes the minimal session as a transcript recorded from the real run: it passes on real
+  /// and fails on sim until the simulator is fixed, when it moves to transcripts/regressions/.
+  mutating func write(_ session: [String], divergence: Differential.Divergence, real: Differential.Run, seed: UInt64?)
+    -> String?
+  {
+    mkdir(args.out, 0o755)
+    written += 1
+    let slug = String(
+      divergence.klass.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(40)
+    ).split(separator: "-").joined(separator: "-")
+    let path = "\(args.out)/\(String(format2(written)))-\(slug).transcript"
+    var lines = [
+      "# Found by boxwalk-difftest\(seed.map { " (seed \($0))" } ?? ""), shrunk to \(session.count) commands and "
+        + "confirmed twice.",
+      "# Class: \(divergence.klass)",
+      "# Recorded from the real backend. At step \(divergence.step + 1), `\(divergence.command)`, the simulator printed:",
+    ]
+    lines += divergence.actual.map { "#   " + $0 }
+    lines.append("#backends sim, real")
+    for step in real.steps {
+      lines += TranscriptComparison.stepLines(prompt: step.prompt, command: step.command, output: step.output)
+    }
+    if real.steps.count < session.count {
+      lines.append("# The real backend stopped here: \(real.stopped ?? "?")")
+    }
+    let text = lines.joined(separator: "\n") + "\n"
+    guard let f = fopen(path, "w") else { return nil }
+    fputs(text, f)
+    fclose(f)
+    return path
+  }
+
+  func format2(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+
+  /// The host before the first session, once it has settled: a session that ended just before
+  /// this run (its helpers still dying, its directory still going) must not be taken for the
+  /// host's normal state.
+  func settledSnapshot() -> String? {
+    var previous = snapshot()
+    for _ in 0..<20 {
+      usleep(500_000)
+      let now = snapshot()
+      if now == previous { return now }
+      previous = now
+    }
+    return previous
+  }
+
+  func snapshot() -> String? {
+    guard let script = args.hostSnapshot, access(script, X_OK) == 0 else { return nil }
+    return Shell.run([script], capture: true).output
+  }
+
+  /// Between sessions: the host must be exactly as it was before the first one.
+  mutating func checkHost(after name: String) -> Bool {
+    guard let baseline = hostBaseline, var now = snapshot() else { return true }
+    // A box's helper dies by its parent-death signal when the REPL exits, a moment after the
+    // REPL itself: what is still there after a few seconds is a leak, not a race.
+    for _ in 0..<10 where now != baseline {
+      usleep(300_000)
+      now = snapshot() ?? now
+    }
+    guard now != baseline else { return true }
+    hostDirty = true
+    say("FAIL: the host changed after \(name); stopping. Compare with scripts/host-snapshot:")
+    let a = baseline.split(separator: "\n").map(String.init)
+    let b = now.split(separator: "\n").map(String.init)
+    for line in a where !b.contains(line) { say("  - \(line)") }
+    for line in b where !a.contains(line) { say("  + \(line)") }
+    return false
+  }
+
+  func printSummary(seconds: Double) {
+    say("")
+    say(
+      "difftest: seeds \(args.seeds.lowerBound)..\(args.seeds.upperBound), \(sessions) sessions, \(commands) commands, "
+        + "\(divergent) divergent sessions in \(classes.count) classes, \(flaky) flaky, \(Int(seconds)) s")
+    for klass in classOrder {
+      let c = classes[klass]!
+      let seeds = c.seeds.prefix(5).map(String.init).joined(separator: ",")
+      say("  \(c.count)x  \(klass)  [seeds \(seeds)]" + (c.file.map { "  -> \($0)" } ?? ""))
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import Kernel
+
+/// What a process in a user namespace may mount, and when it may make a new user namespace
+/// (user_namespaces(7), mount_namespaces(7), unshare(2)). Each rule here was checked against the
+/// kernel through the real backend (transcripts/regressions/ holds one session per rule).
+extension SimulatedKernel {
+  /// Every mount(2), umount2(2), pivot_root(2) and fsopen(2) needs CAP_SYS_ADMIN in the user
+  /// namespace that owns the caller's mount namespace (may_mount in fs/namespace.c; fsopen
+  /// checks the same). A box that made its mount namespace first and its user namespace
+  /// second has every capability in the new user namespace but none in the one that owns its
+  /// mounts: EPERM, whatever the map says. chroot(2) only needs CAP_SYS_CHROOT in the caller's
+  /// own user namespace, so it is not refused.
+  func requireMountCapability(_ p: SimProcess, _ step: Step, call index: Int) throws(KernelError) {
+    guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode] else { return }
+    guard hasCapability(p, in: mnt.owner) else {
+      throw KernelError(step: step, call: step.calls[index], errno: .EPERM)
+    }
+  }
+
+  /// The filesystems whose contents belong to another namespace check that one too: proc shows
+  /// a pid namespace, and fsconfig(FSCONFIG_SET_FD, "pidns") needs CAP_SYS_ADMIN in the user
+  /// namespace that owns it (fs/proc/root.c); sysfs shows a network namespace, and needs
+  /// CAP_SYS_ADMIN in the user namespace that owns it (kobj_ns_current_may_mount, checked by
+  /// sysfs_init_fs_context when fsopen(2) makes the context). tmpfs and bind mounts need nothing more.
+  func requireContentsCapability(_ p: SimProcess, _ request: MountRequest, _ step: Step) throws(KernelError) {
+    switch request {
+    case .proc:
+      let owner = p.ns[.pid].flatMap { namespaces[$0] }?.owner
+      guard hasCapability(p, in: owner) else {
+        throw KernelError(step: step, call: step.calls[step.callIndex(startingWith: ["fsconfig(FSCONFIG_SET_FD"])], errno: .EPERM)
+      }
+    case .sysfs:
+      let owner = p.ns[.net].flatMap { namespaces[$0] }?.owner
+      guard hasCapability(p, in: owner) else {
+        // sysfs_init_fs_context makes this check, so fsopen(2) itself fails.
+        throw KernelError(step: step, call: step.calls[step.callIndex(startingWith: ["fsopen"])], errno: .EPERM)
+      }
+    default:
+      return
+    }
+  }
+
+  /// overlayfs in a user namespace other than the host's (allowed since Linux 5.11) works with
+  /// the box's own credentials. First the upper and work directories must be reachable by the
+  /// box's host uid: they sit in the session's directory, owned by the host's root, so a box
+  /// that switched to another host uid (map uid 0 100000 ...) gets EACCES looking up the upper
+  /// directory. Then its uid and gid must both have a mapping in that user namespace, or
+  /// fsconfig(FSCONFIG_CMD_CREATE) fails with EACCES (overlayfs could not give the files it
+  /// creates in its work directory an owner the namespace can represent).
+  func requireOverlayAccess(_ p: SimProcess, layers: Int, _ step: Step) throws(KernelError) {
+    guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode], let owner = mnt.owner,
+      owner != host.ns[.user]
+    else { return }
+    let create = 3 + layers + 2
+    let upperdir = 3 + layers
+    guard p.hostUID == 0 else { throw KernelError(step: step, call: step.calls[upperdir], errno: .EACCES) }
+    guard credentialsMapped(p, in: owner) else {
+      throw KernelError(step: step, call: step.calls[create], errno: .EACCES)
+    }
+  }
+
+  /// Whether the process's host uid and gid both have a mapping in user namespace `ns` (and so
+  /// in every namespace between it and the host).
+  func credentialsMapped(_ p: SimProcess, in ns: UInt64) -> Bool {
+    var cursor: UInt64? = ns
+    var uid = p.hostUID
+    var gid = p.hostGID
+    var chain: [SimNamespace] = []
+    while let c = cursor, c != host.ns[.user], let n = namespaces[c] {
+      chain.append(n)
+      cursor = n.owner
+    }
+    for n in chain.reversed() {
+      guard let u = (n.uidMap ?? []).lazy.compactMap({ $0.inside(of: uid) }).first,
+        let g = (n.gidMap ?? []).lazy.compactMap({ $0.inside(of: gid) }).first
+      else { return false }
+      uid = u
+      gid = g
+    }
+    return true
+  }
+
+  /// unshare(CLONE_NEWUSER) is EPERM for a caller in a chroot (its root directory is not the
+  /// root of its mount namespace: a new user namespace would give it the capabilities to
+  /// escape), and for a caller whose uid or gid has no mapping in its current user namespace:
+  /// the new namespace's creator must be representable in the parent (unshare(2), "EPERM").
+  func requireNewUserNamespaceAllowed(_ p: SimProcess, _ step: Step) throws(KernelError) {
+    if case .chrooted = p.root { throw KernelError(step: step, call: step.calls[0], errno: .EPERM) }
+    if let user = p.ns[.user], user != host.ns[.user], !credentialsMapped(p, in: user) {
+      throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
+    }
+  }
+}
