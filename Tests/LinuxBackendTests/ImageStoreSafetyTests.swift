@@ -318,4 +318,21 @@ import Testing
     #expect(try SmallFiles.list(home + "/oci/blobs/sha256").sorted() == blobsBefore)
     #expect(((try? SmallFiles.list(home + "/layers")) ?? []).sorted() == layersBefore)
   }
+
+  /// A store an older boxwalk filled still holds setuid files: the start-up tidy clears them.
+  /// Seen failing with the clearing call left out of tidyImageStore (mode stayed 04755).
+  @Test(.requiresRoot) func aStoreFromAnOlderVersionLosesItsSetuidBitsAtStart() throws {
+    try withStore { store, home in
+      let stack = try store.add(ImageName(name: "old"), new: [("old", Self.dangerous, false)], below: [])
+      let file = store.layerPath(stack[0].diffID) + "/usr/bin/python"
+      #expect(chmod(file, 0o4755) == 0)
+      #expect(chmod(store.layerPath(stack[0].diffID) + "/tmp", 0o1777) == 0)
+      let lines = LinuxKernel.tidy(ImageStore(home: home))
+      #expect(
+        lines.contains { $0.hasPrefix("cleared setuid, setgid, sticky and world-write bits from 2 ") }, "\(lines)")
+      var st = stat()
+      #expect(stat(file, &st) == 0 && st.st_mode & 0o7777 == 0o755)
+      #expect(try findAsNobody(home, ["-perm", "/7000"]) == "")
+    }
+  }
 }

@@ -41,6 +41,34 @@ extension ImageStore {
     }
   }
 
+  /// Layers unpacked by an older boxwalk kept their setuid, setgid, sticky and world-write bits
+  /// (StoreModes): clears them in place and returns how many files and directories changed.
+  /// Only layers/ is walked, with lstat(2) so no link is followed; the store's directories are
+  /// this user's alone (makeStoreDirectory), so nothing can be swapped in meanwhile.
+  func clearUnsafeModes() throws(SystemCallError) -> Int {
+    let layers = home + "/layers"
+    guard access(layers, F_OK) == 0 else { return 0 }
+    return try locked { () throws(SystemCallError) -> Int in
+      try makeStoreDirectory(layers)
+      var changed = 0
+      func walk(_ path: String, depth: Int) {
+        guard depth < 256 else { return }
+        for name in (try? SmallFiles.list(path)) ?? [] {
+          let child = path + "/" + name
+          var st = stat()
+          guard lstat(child, &st) == 0 else { continue }
+          let kind = st.st_mode & S_IFMT
+          guard kind == S_IFREG || kind == S_IFDIR else { continue }
+          let mode = UInt32(st.st_mode & 0o7777)
+          if mode & StoreModes.cleared != 0 && chmod(child, mode_t(StoreModes.safe(mode))) == 0 { changed += 1 }
+          if kind == S_IFDIR { walk(child, depth: depth + 1) }
+        }
+      }
+      walk(layers, depth: 0)
+      return changed
+    }
+  }
+
   /// A blob temporary (NAME.tmp-PID-N) or partial layer (NAME.partial-PID) of a process that is
   /// no more.
   static func isAbandoned(_ name: String) -> Bool {
@@ -116,12 +144,21 @@ extension LinuxKernel {
   /// kernel exists: a corrupt index.json is moved aside and the leftovers of killed pulls and
   /// commits are removed from the store the session will use. One line per thing done.
   public static func tidyImageStore(rootless: Bool) -> [String] {
-    let store = ImageStore(home: rootless ? rootlessImageHome() : nil)
+    tidy(ImageStore(home: rootless ? rootlessImageHome() : nil))
+  }
+
+  static func tidy(_ store: ImageStore) -> [String] {
     guard access(store.home, F_OK) == 0 else { return [] }
     do {
       var lines: [String] = []
       if let note = try store.repairIndex() { lines.append(note) }
       lines += try store.sweepLeftovers().map { "removed \(store.home)/\($0), left by a killed pull or commit" }
+      let cleared = try store.clearUnsafeModes()
+      if cleared > 0 {
+        lines.append(
+          "cleared setuid, setgid, sticky and world-write bits from \(cleared) files and directories in \(store.home)/layers, "
+            + "unpacked by an older boxwalk")
+      }
       return lines
     } catch {
       return ["cannot tidy the image store \(store.home): \(error.call): \(Errno(rawValue: error.errno).name)"]
