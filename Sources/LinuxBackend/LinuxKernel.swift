@@ -767,7 +767,7 @@ public final class LinuxKernel: Kernel {
         let ns = boxNamespaces[i]
         let state = boxState[helper.box] ?? BoxState()
         let ownMounts = ns[.mnt] != hostNamespaces[.mnt]
-        let mountinfo = ownMounts ? Mountinfo.parse((try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/mountinfo")) ?? "") : []
+        let mountinfo = ownMounts ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
         var process = ProcessFacts(
           hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "", processes: procfs.descendants(of: helper.pid),
           pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo) : [],

@@ -17,12 +17,13 @@ enum Mountinfo {
     var fstype = ""
   }
 
-  /// Scanned as bytes (UTF-8 code units) without splitting into arrays: every separator the
-  /// kernel writes is ASCII, and a box's mountinfo is read after every step.
-  static func parse(_ text: String) -> [Entry] {
+  /// Scanned as bytes without splitting into arrays: every separator the kernel writes is ASCII,
+  /// a mount point may hold any byte but NUL, and a box's mountinfo is read after every step.
+  static func parse(_ text: String) -> [Entry] { parse(bytes: Array(text.utf8)) }
+
+  static func parse(bytes raw: [UInt8]) -> [Entry] {
     var entries: [Entry] = []
-    var text = text
-    text.withUTF8 { bytes in
+    raw.withUnsafeBufferPointer { bytes in
       var start = 0
       while start < bytes.count {
         var end = start
@@ -51,7 +52,7 @@ enum Mountinfo {
       if separated {
         guard let mountPoint else { return nil }
         return Entry(
-          mountPoint: unescape(String(decoding: mountPoint, as: UTF8.self)), propagation: propagation,
+          mountPoint: unescape(Array(mountPoint)), propagation: propagation,
           fstype: String(decoding: word, as: UTF8.self))
       }
       if field >= 6 {
@@ -71,11 +72,11 @@ enum Mountinfo {
     return nil  // no separator: not a mountinfo line
   }
 
-  /// The kernel writes space, tab, newline and backslash in paths as \040, \011, \012, \134.
-  static func unescape(_ s: String) -> String {
-    guard s.contains("\\") else { return s }
+  /// The kernel writes space, tab, newline and backslash in paths as \040, \011, \012, \134;
+  /// the path's bytes are then spelled as boxwalk spells every name (FileName: `\xNN` for bytes
+  /// that are not UTF-8 text), so a mount point a box made with an odd name still matches.
+  static func unescape(_ raw: [UInt8]) -> String {
     var bytes: [UInt8] = []
-    let raw = Array(s.utf8)
     var i = 0
     while i < raw.count {
       if raw[i] == UInt8(ascii: "\\"), i + 3 < raw.count,
@@ -88,6 +89,6 @@ enum Mountinfo {
         i += 1
       }
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return FileName.escaped(bytes)
   }
 }
