@@ -31,6 +31,51 @@ public enum LedgerCleanup {
     if let problem = SessionDirectory.stateRootProblem(stateRoot) {
       return ["\(stateRoot): left alone: \(problem.call)"]
     }
+    return locked(stateRoot, procRoot: procRoot) { procfs, bootID in
+      let names = (try? SmallFiles.list(stateRoot)) ?? []
+      var lines: [String] = []
+      for name in names.sorted() {
+        let path = stateRoot + "/" + name
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
+        lines += cleanSession(path: path, name: name, bootID: bootID, procfs: procfs, reportLive: reportLive)
+      }
+      // Then the cgroups of dead sessions, found by name under boxwalk/ (a cgroup's name is its
+      // session's PID-STARTTIME), after their helpers were killed above.
+      if cgroups, let driver = try? CgroupLayout.probe(procRoot: procRoot).makeDriver() {
+        lines += CgroupLeftovers.run(driver: driver, ownSession: nil, procRoot: procRoot)
+          .filter { reportLive || !$0.contains("left alone") }
+      }
+      return lines
+    }
+  }
+
+  /// The rest of a session's teardown after boxwalk was told to die by `signal`: its fatal-signal
+  /// handler killed the helpers and exec'd this, as the same process (so the owner check would
+  /// say "alive": this session is dead by decree). Then the session's cgroups, found by its name.
+  public static func cleanAfterSignal(session path: String, signal: Int32) -> [String] {
+    let stateRoot = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+    let name = String(path.split(separator: "/").last ?? "")
+    guard !stateRoot.isEmpty, !name.isEmpty else { return ["\(path): not a session directory"] }
+    return locked(stateRoot, procRoot: "/proc") { procfs, bootID in
+      var lines = cleanSession(
+        path: path, name: name, bootID: bootID, procfs: procfs, reportLive: false,
+        decree: "boxwalk was stopped by signal \(signal)")
+      if let driver = try? CgroupLayout.probe(procRoot: "/proc").makeDriver(), driver.sessions().contains(name) {
+        do {
+          _ = try driver.teardownSession(name)
+          lines.append("  removed the cgroups of session \(name)")
+        } catch {
+          lines.append("  could not remove the cgroups of session \(name): \(error)")
+        }
+      }
+      return lines
+    }
+  }
+
+  /// Runs `body` under the state root's lock with the boot id it needs, or says why it cannot.
+  private static func locked(
+    _ stateRoot: String, procRoot: String, _ body: (ProcFS, String) -> [String]
+  ) -> [String] {
     let lock: StateRootLock
     do {
       lock = try StateRootLock.acquire(stateRoot)
@@ -42,50 +87,7 @@ public enum LedgerCleanup {
     guard let bootID = try? procfs.bootID() else {
       return ["cannot read the boot id under \(procRoot): nothing cleaned"]
     }
-    let names = (try? SmallFiles.list(stateRoot)) ?? []
-    var lines: [String] = []
-    for name in names.sorted() {
-      let path = stateRoot + "/" + name
-      guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
-      lines += cleanSession(path: path, name: name, bootID: bootID, procfs: procfs, reportLive: reportLive)
-    }
-    // Then the cgroups of dead sessions, found by name under boxwalk/ (a cgroup's name is its
-    // session's PID-STARTTIME), after their helpers were killed above.
-    if cgroups, let driver = try? CgroupLayout.probe(procRoot: procRoot).makeDriver() {
-      lines += CgroupLeftovers.run(driver: driver, ownSession: nil, procRoot: procRoot)
-        .filter { reportLive || !$0.contains("left alone") }
-    }
-    return lines
-  }
-
-  /// The rest of a session's teardown after boxwalk was told to die by `signal`: its fatal-signal
-  /// handler killed the helpers and exec'd this, as the same process (so the owner check would
-  /// say "alive": this session is dead by decree). Then the session's cgroups, found by its name.
-  public static func cleanAfterSignal(session path: String, signal: Int32) -> [String] {
-    let stateRoot = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-    let name = String(path.split(separator: "/").last ?? "")
-    guard !stateRoot.isEmpty, !name.isEmpty else { return ["\(path): not a session directory"] }
-    let lock: StateRootLock
-    do {
-      lock = try StateRootLock.acquire(stateRoot)
-    } catch {
-      return ["cannot lock \(stateRoot): \(error.call): \(Errno(rawValue: error.errno).name)"]
-    }
-    defer { lock.release() }
-    let procfs = ProcFS(root: "/proc")
-    guard let bootID = try? procfs.bootID() else { return ["cannot read the boot id: nothing cleaned"] }
-    var lines = cleanSession(
-      path: path, name: name, bootID: bootID, procfs: procfs, reportLive: false,
-      decree: "boxwalk was stopped by signal \(signal)")
-    if let driver = try? CgroupLayout.probe(procRoot: "/proc").makeDriver(), driver.sessions().contains(name) {
-      do {
-        _ = try driver.teardownSession(name)
-        lines.append("  removed the cgroups of session \(name)")
-      } catch {
-        lines.append("  could not remove the cgroups of session \(name): \(error)")
-      }
-    }
-    return lines
+    return body(procfs, bootID)
   }
 
   // MARK: - Decisions (pure)
