@@ -46,6 +46,7 @@ import Testing
     let r = try Self.lint([path, "--backend", "sim"])
     #expect(r.status == 0, "\(r.out)")
     #expect(r.lines.contains("skip \(path): needs rootless"))
+    #expect(r.lines.contains("1 file: 0 ok, 1 skipped, 0 failed"))
     #expect(!r.lines.contains { $0.hasPrefix("ok   \(path)") })
   }
 
@@ -56,6 +57,7 @@ import Testing
     #expect(
       rootless.lines.contains("skip \(path): not on rootless: it maps host IDs only root owns"), "\(rootless.out)")
     #expect(!rootless.lines.contains { $0.hasPrefix("ok   ") })
+    #expect(rootless.lines.contains("1 file: 0 ok, 1 skipped, 0 failed"))
     let sim = try Self.lint([path, "--backend", "sim"])
     #expect(sim.status == 0)
     #expect(sim.lines.contains("ok   \(path): 1 steps, 1 check fail before their solution and pass after"))

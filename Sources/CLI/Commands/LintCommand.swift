@@ -42,6 +42,10 @@ struct LintCommand: ParsableCommand {
     terminal.write(lines)
     let factory = LabSessionFactory()
     var failedLessons = Set<String>()
+    // Lessons proved (ok) on at least one backend, and those skipped somewhere: a lesson skipped
+    // on every backend asked for counts as skipped, never as ok.
+    var provedLessons = Set<String>()
+    var skippedLessons = Set<String>()
     for backend in backends {
       let label = backends.count > 1 ? " on \(backend.rawValue)" : ""
       if let reason = factory.unavailableReason(for: backend) {
@@ -57,6 +61,7 @@ struct LintCommand: ParsableCommand {
       for lesson in lessons {
         if let reason = Self.skipReason(lesson, backend: backend, features: features) {
           terminal.write(["skip \(lesson.path)\(label): \(reason)"])
+          skippedLessons.insert(lesson.path)
         } else {
           runnable.append(lesson)
         }
@@ -67,6 +72,7 @@ struct LintCommand: ParsableCommand {
       for report in reports {
         let lesson = report.lesson
         if report.findings.isEmpty {
+          provedLessons.insert(lesson.path)
           terminal.write([
             "ok   \(lesson.path)\(label): \(lesson.steps.count) steps, \(report.checksProven) check"
               + "\(report.checksProven == 1 ? "" : "s") fail before their solution and pass after"
@@ -79,6 +85,7 @@ struct LintCommand: ParsableCommand {
       }
     }
     failed += failedLessons.count
+    let skipped = skippedLessons.subtracting(provedLessons).subtracting(failedLessons).count
     for path in transcriptPaths {
       do {
         let bytes = try Files.read(path)
@@ -101,7 +108,10 @@ struct LintCommand: ParsableCommand {
       }
     }
     let total = lessonPaths.count + transcriptPaths.count
-    terminal.write(["\(total) file\(total == 1 ? "" : "s"): \(total - failed) ok, \(failed) failed"])
+    terminal.write([
+      "\(total) file\(total == 1 ? "" : "s"): \(total - failed - skipped) ok, "
+        + (skipped > 0 ? "\(skipped) skipped, " : "") + "\(failed) failed"
+    ])
     if badInput { throw ExitError(ExitStatus.usage, []) }
     if problems { throw ExitError(ExitStatus.failed, []) }
   }
