@@ -4,8 +4,10 @@ import Lab
 
 /// `boxwalk lint [PATH...]`: validates lesson and transcript files (SPEC §1).
 ///
-/// Lessons are parsed, checked block by block, and run on the simulator: every expect must hold
-/// after its lab block, every check must fail before its solution and pass after. Transcripts are
+/// Lessons are parsed, checked block by block, and run on each backend asked for (the simulator by
+/// default): every expect must hold after its lab block, every check must fail before its
+/// solution and pass after. A backend this machine lacks, or a lesson whose `requires:` or
+/// `no-rootless:` rules it out there, is a SKIP with the reason, never an ok. Transcripts are
 /// parsed. Exit status: 2 when a file cannot be read or parsed (a bad input file), 1 when lint
 /// found problems in files that parsed, 0 when everything is clean.
 struct LintCommand: ParsableCommand {
@@ -16,8 +18,12 @@ struct LintCommand: ParsableCommand {
   @Argument(help: "Files or directories (default: lessons/ and transcripts/).")
   var paths: [String] = []
 
+  @Option(help: "sim, real, rootless or all (every backend this machine has): where lessons are proved.")
+  var backend: String = "sim"
+
   func run() throws {
     let terminal = Terminal.detect()
+    let backends = try Self.backends(backend)
     let (lessonPaths, transcriptPaths) = try Self.files(paths)
     var badInput = false
     var problems = false
@@ -34,20 +40,45 @@ struct LintCommand: ParsableCommand {
       }
     }
     terminal.write(lines)
-    let reports = LessonLinter.lint(lessons, makeSession: LabStartup.sessionFactory(.sim, json: false))
-    for report in reports {
-      let lesson = report.lesson
-      if report.findings.isEmpty {
-        terminal.write([
-          "ok   \(lesson.path): \(lesson.steps.count) steps, \(report.checksProven) check"
-            + "\(report.checksProven == 1 ? "" : "s") fail before their solution and pass after"
-        ])
-      } else {
-        problems = true
-        failed += 1
-        terminal.write(["FAIL \(lesson.path)"] + report.findings.map { $0.description })
+    let factory = LabSessionFactory()
+    var failedLessons = Set<String>()
+    for backend in backends {
+      let label = backends.count > 1 ? " on \(backend.rawValue)" : ""
+      if let reason = factory.unavailableReason(for: backend) {
+        // `--backend all` proves what the machine can; a backend named on its own must run.
+        if backends.count == 1 {
+          throw ExitError(ExitStatus.precondition, ["error: cannot lint on \(backend.rawValue): \(reason)"])
+        }
+        terminal.write(["skip \(backend.rawValue): \(reason)"])
+        continue
+      }
+      let features = factory.features(for: backend)
+      var runnable: [Lesson] = []
+      for lesson in lessons {
+        if let reason = Self.skipReason(lesson, backend: backend, features: features) {
+          terminal.write(["skip \(lesson.path)\(label): \(reason)"])
+        } else {
+          runnable.append(lesson)
+        }
+      }
+      if runnable.isEmpty { continue }
+      if backend != .sim { LabStartup.cleanUpAfterCrashes(backend, terminal: terminal) }
+      let reports = LessonLinter.lint(runnable, makeSession: LabStartup.sessionFactory(backend, json: false))
+      for report in reports {
+        let lesson = report.lesson
+        if report.findings.isEmpty {
+          terminal.write([
+            "ok   \(lesson.path)\(label): \(lesson.steps.count) steps, \(report.checksProven) check"
+              + "\(report.checksProven == 1 ? "" : "s") fail before their solution and pass after"
+          ])
+        } else {
+          problems = true
+          failedLessons.insert(lesson.path)
+          terminal.write(["FAIL \(lesson.path)\(label)"] + report.findings.map { $0.description })
+        }
       }
     }
+    failed += failedLessons.count
     for path in transcriptPaths {
       do {
         let bytes = try Files.read(path)
@@ -73,6 +104,26 @@ struct LintCommand: ParsableCommand {
     terminal.write(["\(total) file\(total == 1 ? "" : "s"): \(total - failed) ok, \(failed) failed"])
     if badInput { throw ExitError(ExitStatus.usage, []) }
     if problems { throw ExitError(ExitStatus.failed, []) }
+  }
+
+  /// The backends `--backend` names: one, or `all` (sim, real, rootless).
+  static func backends(_ name: String) throws(ExitError) -> [Backend] {
+    if name == "all" { return Backend.allCases }
+    guard let one = Backend(rawValue: name) else {
+      throw ExitError(
+        ExitStatus.usage,
+        ["error: --backend takes sim, real, rootless or all, not \(JSON.quote(escapedForTerminal(name)))"])
+    }
+    return [one]
+  }
+
+  /// Why `lesson` cannot be proved on `backend`: a feature of `requires:` the backend lacks, or
+  /// the lesson's own `no-rootless:` reason. Nil when it can.
+  static func skipReason(_ lesson: Lesson, backend: Backend, features: Set<String>) -> String? {
+    let missing = lesson.requires.filter { !features.contains($0.rawValue) }
+    if !missing.isEmpty { return "needs " + missing.map(\.rawValue).joined(separator: " ") }
+    if backend == .rootless, let reason = lesson.rootlessReason { return "not on rootless: " + reason }
+    return nil
   }
 
   /// Lesson files (`*.md`) and transcripts (`*.transcript`) from the arguments, directories

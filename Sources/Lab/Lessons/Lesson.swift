@@ -16,19 +16,24 @@ public struct Lesson: Equatable, Sendable {
   public let title: String
   /// `requires:` features (SPEC §6 names): the lesson needs them on the backend it runs on.
   public let requires: [TranscriptFeature]
+  /// `no-rootless:` why the lesson cannot run on the rootless backend (nil: it can). A lesson
+  /// that needs the machine's root says so with the reason, so `lint --backend all` and
+  /// `lesson ID` on rootless print the reason rather than fail halfway.
+  public let rootlessReason: String?
   /// The prose between the front matter and the first step.
   public let intro: [String]
   public let steps: [LessonStep]
 
   public init(
     path: String, id: String, idLine: Int, title: String, requires: [TranscriptFeature], intro: [String],
-    steps: [LessonStep]
+    steps: [LessonStep], rootlessReason: String? = nil
   ) {
     self.path = path
     self.id = id
     self.idLine = idLine
     self.title = title
     self.requires = requires
+    self.rootlessReason = rootlessReason
     self.intro = intro
     self.steps = steps
   }

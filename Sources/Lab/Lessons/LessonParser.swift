@@ -144,12 +144,13 @@ struct LessonParser {
     let id = front["id"]
     return Lesson(
       path: path, id: id?.value ?? "", idLine: id?.line ?? 1, title: front["title"]?.value ?? "",
-      requires: try requirements(), intro: trimBlank(intro), steps: steps)
+      requires: try requirements(), intro: trimBlank(intro), steps: steps,
+      rootlessReason: front["no-rootless"]?.value)
   }
 
   // MARK: - Front matter
 
-  static let frontKeys = ["id", "title", "format", "requires"]
+  static let frontKeys = ["id", "title", "format", "requires", "no-rootless"]
 
   private mutating func frontMatterLine(_ line: String, number: Int) throws(LessonParseError) {
     if line.isEmpty { return }

@@ -43,6 +43,16 @@ extension LessonRunner {
             ("state", "nothing was changed"),
           ]))
     }
+    if let features, features.contains(Backend.rootless.rawValue), let reason = lesson.rootlessReason {
+      return .failed(
+        LabError(
+          "lesson \(lesson.id) does not run on the rootless backend: \(reason)",
+          [
+            ("where", "\(lesson.path): no-rootless:"),
+            ("fix", "run it as root (--backend real), or on --backend sim"),
+            ("state", "nothing was changed"),
+          ]))
+    }
     var out: [String] = []
     if !(store?.welcomed ?? welcomedHere) {
       out += LessonText.welcome + [""]
