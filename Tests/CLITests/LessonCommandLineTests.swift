@@ -50,6 +50,34 @@ import Testing
     #expect(second.lines.contains("  not yet: web's hostname is not lab-box yet"))
   }
 
+  @Test func lessonsSummarisesTheCourseAndSaysWhatComesNextAlsoAsJSON() throws {
+    let state = try Self.stateHome()
+    let total = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/lessons")
+      .filter { $0.hasSuffix(".md") && $0 != "README.md" }.count
+    let fresh = try Self.run(["lessons"], state: state)
+    #expect(fresh.lines.contains("progress: 0/\(total) lessons done (0%)"), "\(fresh.out)")
+    #expect(fresh.lines.contains { $0.hasPrefix("next: lesson uts (") })
+
+    // Walk uts to its end: it counts as done, and the next lesson is another one.
+    let walk = try Self.run(
+      ["lesson", "uts", "--backend", "sim"], input: "next\nsolution\nnext\nsolution\nnext\nnext\nsolution\nnext\nnext\n",
+      state: state)
+    #expect(walk.out.contains("lesson uts complete"), "\(walk.out)")
+    let after = try Self.run(["lessons"], state: state)
+    #expect(after.lines.contains("progress: 1/\(total) lessons done (\(100 / total)%)"), "\(after.out)")
+    #expect(after.lines.contains { $0.hasPrefix("next: ") && !$0.contains("lesson uts ") })
+
+    let json = try Self.run(["lessons", "--json"], state: state)
+    #expect(json.status == 0)
+    let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
+    #expect(object?["done"] as? Int == 1)
+    #expect(object?["total"] as? Int == total)
+    #expect(object?["percent"] as? Int == 100 / total)
+    let lessons = object?["lessons"] as? [[String: Any]] ?? []
+    #expect(lessons.first { $0["id"] as? String == "uts" }?["state"] as? String == "done")
+    #expect((object?["next"] as? String).map { $0 != "uts" } ?? (total == 1))
+  }
+
   @Test func anUnknownLessonIsBadUsage() throws {
     let r = try Self.run(["lesson", "nope", "--backend", "sim"], state: try Self.stateHome())
     #expect(r.status == 2)

@@ -102,6 +102,7 @@ public enum LessonText {
         rows.append([lesson.id, lesson.title, String(lesson.steps.count), status(lesson, progress(lesson.id))])
       }
       out += DiffTable.table(rows)
+      out += CourseProgress(lessons, progress: progress).summary
       out.append("lesson ID starts a lesson, or resumes it where you left it")
     }
     out += problems.map { "warning: " + $0 }

@@ -1,0 +1,76 @@
+import Kernel
+
+/// Where a learner stands in the whole course: how many lessons are done, and which comes next.
+/// Built from the saved progress of each lesson, in the catalog's order (the files' `NN-` order),
+/// so `lessons` and `lessons --json` agree on every number.
+public struct CourseProgress: Equatable, Sendable {
+  /// One lesson's line: its state in the course.
+  public struct Entry: Equatable, Sendable {
+    public enum State: String, Sendable { case notStarted = "not-started", inProgress = "in-progress", done }
+    public var id: String
+    public var title: String
+    public var steps: Int
+    public var state: State
+    /// The id and 1-based number of the step the learner is at; nil when not started, or done
+    /// and not started again.
+    public var step: String?
+    public var stepNumber: Int?
+  }
+
+  public var entries: [Entry]
+
+  /// Lessons the learner reached the end of at least once.
+  public var done: Int { entries.filter { $0.state == .done }.count }
+  public var total: Int { entries.count }
+  /// Whole percent, rounded down: 100 only when every lesson is done.
+  public var percent: Int { total == 0 ? 0 : done * 100 / total }
+  /// The first lesson, in course order, that is not done yet; nil when every lesson is done.
+  /// A lesson the learner left half-way counts like any other: the course is walked in order.
+  public var next: Entry? { entries.first { $0.state != .done } }
+
+  public init(_ lessons: [Lesson], progress: (String) -> LessonProgress?) {
+    entries = lessons.map { lesson in
+      let p = progress(lesson.id)
+      let index = p?.step.flatMap { id in lesson.steps.firstIndex { $0.id == id } }
+      let state: Entry.State =
+        p?.finished == true ? .done : index == nil ? .notStarted : .inProgress
+      return Entry(
+        id: lesson.id, title: lesson.title, steps: lesson.steps.count, state: state,
+        step: index.map { lesson.steps[$0].id }, stepNumber: index.map { $0 + 1 })
+    }
+  }
+
+  /// The two lines under the lesson table.
+  public var summary: [String] {
+    guard total > 0 else { return [] }
+    var out = ["progress: \(done)/\(total) lessons done (\(percent)%)"]
+    if let n = next {
+      switch (n.state, n.stepNumber, n.step) {
+      case (.inProgress, let number?, let step?):
+        out.append("next: lesson \(n.id) (\(n.title)), resuming at step \(number) (\(step))")
+      default:
+        out.append("next: lesson \(n.id) (\(n.title))")
+      }
+    } else {
+      out.append("next: nothing left; every lesson is done (reset lesson in a lesson walks it again)")
+    }
+    return out
+  }
+
+  /// `boxwalk lessons --json`: one object, keys in a fixed order so the output is stable.
+  /// `problems` are lesson files that did not parse (`path:line:col: message`).
+  public func json(problems: [String]) -> String {
+    var out = "{\"done\":\(done),\"total\":\(total),\"percent\":\(percent),\"next\":"
+    out += next.map { JSON.quote($0.id) } ?? "null"
+    out += ",\"lessons\":["
+    for (i, e) in entries.enumerated() {
+      if i > 0 { out += "," }
+      out += "{\"id\":\(JSON.quote(e.id)),\"title\":\(JSON.quote(e.title)),\"steps\":\(e.steps)"
+      out += ",\"state\":\(JSON.quote(e.state.rawValue))"
+      out += ",\"step\":" + (e.step.map(JSON.quote) ?? "null")
+      out += ",\"step_number\":" + (e.stepNumber.map(String.init) ?? "null") + "}"
+    }
+    out += "],\"problems\":[" + problems.map(JSON.quote).joined(separator: ",") + "]}"
+    return out
+  }
+}
