@@ -415,7 +415,7 @@ struct LessonParser {
     step = nil
     steps.append(
       LessonStep(
-        id: open.id, title: open.title, line: open.line, before: trimBlank(open.before), after: trimBlank(open.after),
+        id: open.id, title: open.title, line: open.line, before: prose(open.before), after: prose(open.after),
         lab: open.lab, shell: open.shell, expect: open.expect, check: open.check, hints: open.hints,
         solution: open.solution))
   }
@@ -440,6 +440,19 @@ struct LessonParser {
   private func error(_ line: Int, _ column: Int, _ message: String, fix: String) -> LessonParseError {
     LessonParseError(path: path, line: line, column: column, message: message, fix: fix)
   }
+}
+
+/// A step's prose as the learner reads it: the fenced blocks between its paragraphs are taken
+/// out (the runner shows them in their own way), so the blank lines around each block would
+/// leave a hole of several; one blank line separates paragraphs, as in the file.
+func prose(_ lines: [String]) -> [String] {
+  var out: [String] = []
+  for line in trimBlank(lines) {
+    let blank = line.allSatisfy { $0 == " " || $0 == "\t" }
+    if blank, let last = out.last, last.isEmpty { continue }
+    out.append(blank ? "" : line)
+  }
+  return out
 }
 
 /// Prose without its leading and trailing blank lines.
