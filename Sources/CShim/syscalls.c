@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cshim.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -36,6 +37,32 @@ int bw_probe_user_namespace(void) {
   if (WEXITSTATUS(status) == 0) return 1;
   errno = WEXITSTATUS(status) - 1;
   return 0;
+}
+
+int bw_write_in_user_namespace(int userns_fd, const char *path, const void *data, size_t len) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    // Only system calls here: the parent may be multi-threaded (fork(2), "async-signal-safe").
+    if (setns(userns_fd, CLONE_NEWUSER) != 0) _exit((errno & 0x7f) + 1);
+    // Opened after setns: the kernel judges a map write by the credentials of the opener.
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) _exit((errno & 0x7f) + 1);
+    ssize_t n = write(fd, data, len);
+    if (n < 0) _exit((errno & 0x7f) + 1);
+    _exit(n == (ssize_t)len ? 0 : EIO + 1);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  if (!WIFEXITED(status)) {
+    errno = ECHILD;
+    return -1;
+  }
+  if (WEXITSTATUS(status) == 0) return 0;
+  errno = WEXITSTATUS(status) - 1;
+  return -1;
 }
 
 int bw_setns(int fd, int nstype) { return setns(fd, nstype); }

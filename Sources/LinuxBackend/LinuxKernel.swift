@@ -356,12 +356,29 @@ public final class LinuxKernel: Kernel {
       }
       index = 1
     }
-    if let errno = Self.writeOnce(base + kind.rawValue + "_map", range.description + "\n") {
+    let mapPath = base + kind.rawValue + "_map"
+    let text = range.description + "\n"
+    // Only a process in the box's user namespace or in its parent may write the map. On the
+    // rootless backend that parent is the session's user namespace, not ours: the write is made
+    // from inside it, as the session's root (the owner of the box's namespace).
+    let failed = anchor.map { writeOnce(mapPath, text, inUserNamespaceOf: $0.pid) } ?? Self.writeOnce(mapPath, text)
+    if let errno = failed {
       throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno))
     }
     if range.inside == 0 {
       try ask(box, .setid(kind: kind.rawValue, id: 0), step: step)
     }
+  }
+
+  /// `writeOnce` from a child process that joined the user namespace of process `pid` first
+  /// (bw_write_in_user_namespace); the errno of whichever call failed.
+  func writeOnce(_ path: String, _ text: String, inUserNamespaceOf pid: Int32) -> Int32? {
+    let nsfd = open("\(procfs.root)/\(pid)/ns/user", O_RDONLY | O_CLOEXEC)
+    guard nsfd >= 0 else { return errno }
+    defer { close(nsfd) }
+    let bytes = Array(text.utf8)
+    let result = bytes.withUnsafeBytes { bw_write_in_user_namespace(nsfd, path, $0.baseAddress, $0.count) }
+    return result == 0 ? nil : errno
   }
 
   /// open(2) + a single write(2), for /proc files that take their whole value in one write.

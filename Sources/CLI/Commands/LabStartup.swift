@@ -32,8 +32,11 @@ enum LabStartup {
   }
 
   /// A fresh session on `backend`; the error carries the lines to print and the exit status.
-  static func session(_ backend: Backend, json: Bool) throws(ExitError) -> Session {
-    let kernel = try BackendChoice.make(backend)
+  /// - Parameter ephemeralImages: on the real and rootless backends, an image store of the
+  ///   session's own (busybox alone at the start, removed with the session) instead of the
+  ///   machine's.
+  static func session(_ backend: Backend, json: Bool, ephemeralImages: Bool = false) throws(ExitError) -> Session {
+    let kernel = try BackendChoice.make(backend, ephemeralImages: ephemeralImages)
     do {
       return try Session(kernel: kernel, json: json)
     } catch {
@@ -43,10 +46,16 @@ enum LabStartup {
   }
 
   /// The factory the lesson engine rebuilds labs with: the same backend, errors as `LabError`.
+  ///
+  /// A lesson's lab is rebuilt by replaying its commands (`lesson`, `back`, `reset`, and `lint`
+  /// walking it on each backend), so its images must be rebuilt with it: each lab gets an image
+  /// store of its own, holding busybox alone, as the simulator's does. With the machine's store,
+  /// a replayed `commit web-v1` would find the image it made the first time and fail, and a
+  /// check that an image exists would pass before the learner made it.
   static func sessionFactory(_ backend: Backend, json: Bool) -> () throws -> Session {
     {
       do throws(ExitError) {
-        return try session(backend, json: json)
+        return try session(backend, json: json, ephemeralImages: true)
       } catch {
         let head = error.lines.first.map { $0.hasPrefix("error: ") ? String($0.dropFirst(7)) : $0 } ?? "failed"
         throw LabError(head, error.lines.dropFirst().map { ("detail", $0.trimmed) })

@@ -65,6 +65,15 @@ int bw_unshare(int flags);
 /// single-threaded, so the answer is about the kernel's rules (sysctls, LSMs), not about us.
 int bw_probe_user_namespace(void);
 
+/// Writes `len` bytes of `data` to `path` in one write(2), from inside the user namespace that
+/// `userns_fd` refers to: fork(2); the child joins it with setns(2), opens `path` and writes,
+/// then _exits with the result. For /proc/PID/uid_map and gid_map, which the kernel lets only a
+/// process in the target's own user namespace or its parent write (user_namespaces(7)): the
+/// rootless backend's boxes make their user namespaces inside the session's, so the map of one
+/// is written from there. The child is single-threaded, so it may join a user namespace, which
+/// a multi-threaded process may not. 0 on success, else -1 with errno (of setns, open or write).
+int bw_write_in_user_namespace(int userns_fd, const char *path, const void *data, size_t len);
+
 /// setns(2): move the calling thread into the namespace that `fd` refers to (an open
 /// /proc/PID/ns/ENTRY file). `nstype` is the CLONE_NEW* flag it must be, or 0 for any.
 int bw_setns(int fd, int nstype);
