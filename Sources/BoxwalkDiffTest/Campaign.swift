@@ -16,6 +16,9 @@ struct Campaign {
   var hostBaseline: String?
   var hostDirty = false
   var written = 0
+  /// Seconds spent waiting for the real-kernel lock while others held it: part of a run's time
+  /// that says nothing about how fast the tester is.
+  var lockWait = 0.0
 
   init(args: Arguments) {
     self.args = args
@@ -23,35 +26,75 @@ struct Campaign {
       options: .init(boxwalk: args.boxwalk, scratch: args.scratch, timeout: args.timeout))
   }
 
+  /// Runs every seed: in batches of `--batch` sessions when `--lock` is given, each batch
+  /// under the real-kernel lock, which is released between batches so that other users of the
+  /// real kernel on this machine get their turn. The host is compared with its state at the
+  /// start of the batch, taken under the lock (what others did between batches is theirs),
+  /// after every session or only at the end of the batch (`--host-check`), that is at a point
+  /// where none of this run's REPLs is alive.
   mutating func runSeeds() -> Int32 {
     let start = now()
-    hostBaseline = settledSnapshot()
-    for seed in args.seeds {
-      // --without drops commands after generating, so every other command of the seed stays.
-      let session = SessionGenerator.session(seed: seed, minCommands: args.minCommands, maxCommands: args.maxCommands)
+    let seeds = Array(args.seeds)
+    // --without drops commands after generating, so every other command of the seed stays.
+    let sessions = seeds.map {
+      SessionGenerator.session(seed: $0, minCommands: args.minCommands, maxCommands: args.maxCommands)
         .filter { !args.without.contains(Differential.verb($0)) }
-      _ = runOne(session, seed: seed)
-      if hostDirty { break }
     }
+    let batch = args.batch > 0 ? args.batch : max(seeds.count, 1)
+    // --jobs N: N - 1 threads run the simulated sessions ahead, beside the real ones.
+    let pool =
+      args.jobs > 1
+      ? SimPool(differential: differential, sessions: sessions, workers: args.jobs - 1, window: 2 * batch) : nil
+    var lock = args.lock.map(RealKernelLock.init(path:))
+    var index = 0
+    batches: while index < seeds.count {
+      let end = min(index + batch, seeds.count)
+      // One job: the simulated half of the batch first, outside the lock.
+      var simulated: [Int: Differential.Run] = [:]
+      if pool == nil {
+        for i in index..<end { simulated[i] = differential.run(sessions[i], on: "sim") }
+      }
+      let waitStart = now()
+      do {
+        try lock?.acquire()
+        lockWait += now() - waitStart
+      } catch {
+        say("error: \(error)")
+        return 2
+      }
+      hostBaseline = settledSnapshot()
+      for i in index..<end {
+        let sim = pool?.take(i) ?? simulated.removeValue(forKey: i)!
+        _ = runOne(sessions[i], seed: seeds[i], simulated: sim)
+        if hostDirty { break batches }
+      }
+      if !args.checkEverySession, !checkHost(after: "seeds \(seeds[index])..\(seeds[end - 1])") { break }
+      lock?.release()
+      index = end
+    }
+    lock?.release()
     printSummary(seconds: now() - start)
     return hostDirty ? 1 : (divergent == 0 ? 0 : 1)
   }
 
-  /// Runs one session; false when it diverged (or left the host changed).
-  mutating func runOne(_ session: [String], seed: UInt64?) -> Bool {
+  /// Runs one session; false when it diverged (or left the host changed). `simulated` is the
+  /// session's simulated run when it was made ahead (SimPool); else it runs here.
+  mutating func runOne(_ session: [String], seed: UInt64?, simulated: Differential.Run? = nil) -> Bool {
     if hostBaseline == nil { hostBaseline = settledSnapshot() }
     differential.prepareTemplate()
     sessions += 1
     commands += session.count
     let name = seed.map { "seed \($0)" } ?? "session"
-    let (divergence, _) = compare(session)
-    if !checkHost(after: name) { return false }
+    let (divergence, _) = compare(session, simulated: simulated)
+    if args.checkEverySession, !checkHost(after: name) { return false }
     guard let divergence else {
       say("\(name): \(session.count) commands, same text on sim and real")
       return true
     }
     divergent += 1
-    say("\(name): \(session.count) commands, differs at step \(divergence.step + 1) `\(divergence.command)`: \(divergence.klass)")
+    say(
+      "\(name): \(session.count) commands, differs at step \(divergence.step + 1) `\(divergence.command)`: \(divergence.klass)"
+    )
     if var known = classes[divergence.klass] {
       known.count += 1
       if let seed { known.seeds.append(seed) }
@@ -81,10 +124,12 @@ struct Campaign {
     return false
   }
 
-  /// Runs on both backends; the divergence (real as the oracle) and the real run.
-  func compare(_ session: [String]) -> (Differential.Divergence?, Differential.Run) {
+  /// Runs on both backends (the simulated run unless it is given); the divergence (real as the
+  /// oracle) and the real run.
+  func compare(_ session: [String], simulated: Differential.Run? = nil) -> (Differential.Divergence?, Differential.Run)
+  {
     let real = differential.run(session, on: "real")
-    let sim = differential.run(session, on: "sim")
+    let sim = simulated ?? differential.run(session, on: "sim")
     return (Differential.compare(expected: real, actual: sim, commands: session), real)
   }
 
@@ -203,7 +248,8 @@ struct Campaign {
     say("")
     say(
       "difftest: seeds \(args.seeds.lowerBound)..\(args.seeds.upperBound), \(sessions) sessions, \(commands) commands, "
-        + "\(divergent) divergent sessions in \(classes.count) classes, \(flaky) flaky, \(Int(seconds)) s")
+        + "\(divergent) divergent sessions in \(classes.count) classes, \(flaky) flaky, \(Int(seconds)) s"
+        + (args.lock == nil ? "" : " (\(Int(lockWait)) s of it waiting for the real-kernel lock)"))
     for klass in classOrder {
       let c = classes[klass]!
       let seeds = c.seeds.prefix(5).map(String.init).joined(separator: ",")

@@ -53,10 +53,15 @@ struct Differential {
     rename(building, template)
   }
 
-  func run(_ commands: [String], on backend: String) -> Run {
+  /// Runs `commands` in a fresh REPL of `backend`. `slot` names the working directory and
+  /// image store the REPL gets (scratch/cwd-SLOT, scratch/home-SLOT): REPLs that run at the same
+  /// time (a simulated session beside a real one) must not share them, since each run starts by
+  /// emptying its own.
+  func run(_ commands: [String], on backend: String, slot: String? = nil) -> Run {
     var result = Run(backend: backend)
-    let cwd = options.scratch + "/cwd"
-    let home = options.scratch + "/home"
+    let suffix = "-" + (slot ?? backend)
+    let cwd = options.scratch + "/cwd" + suffix
+    let home = options.scratch + "/home" + suffix
     Shell.removeTree(cwd)
     Shell.removeTree(home)
     mkdir(options.scratch, 0o755)
@@ -178,22 +183,25 @@ enum Shell {
   @discardableResult
   static func run(_ argv: [String], capture: Bool = false) -> (status: Int32, output: String) {
     var fds: [Int32] = [0, 0]
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    if capture {
-      _ = pipeCloseOnExec(&fds)
-      posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    } else {
-      posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    }
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    let cArgs = argv.map { strdup($0) } + [nil]
-    defer { cArgs.forEach { free($0) } }
     var pid: pid_t = 0
-    let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
-    if capture { close(fds[1]) }
+    let rc = SpawnLock.shared.locked { () -> Int32 in
+      var actions = posix_spawn_file_actions_t()
+      posix_spawn_file_actions_init(&actions)
+      defer { posix_spawn_file_actions_destroy(&actions) }
+      if capture {
+        _ = pipeCloseOnExec(&fds)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+      } else {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+      }
+      posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+      let cArgs = argv.map { strdup($0) } + [nil]
+      defer { cArgs.forEach { free($0) } }
+      let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+      if capture { close(fds[1]) }
+      return rc
+    }
     guard rc == 0 else {
       if capture { close(fds[0]) }
       return (127, "")
@@ -221,10 +229,29 @@ enum Shell {
 }
 
 /// pipe(2), both ends close-on-exec (posix_spawn's dup2 actions clear the flag on the copies).
+/// Call it holding `SpawnLock.shared`, as every posix_spawn of the tester does: the flag is set
+/// a moment after pipe(2) returns, and a process that another thread (SimPool) spawned in that
+/// moment would inherit the pipe and keep it open, so that its REPL never saw end of input.
+/// (pipe2(2) with O_CLOEXEC closes the gap in one call, but Swift's Glibc module does not
+/// export it.)
 func pipeCloseOnExec(_ fds: inout [Int32]) -> Int32 {
   guard pipe(&fds) == 0 else { return -1 }
   for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
   return 0
+}
+
+/// Makes creating a pipe and spawning the process that gets one end a single step as seen from
+/// the tester's other threads.
+final class SpawnLock: @unchecked Sendable {
+  static let shared = SpawnLock()
+  private var mutex = pthread_mutex_t()
+  private init() { pthread_mutex_init(&mutex, nil) }
+
+  func locked<T>(_ body: () throws -> T) rethrows -> T {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return try body()
+  }
 }
 
 /// One line to standard output, written at once: the progress of a long run shows as it

@@ -26,7 +26,11 @@ final class ReplProcess {
   }
 
   let pid: pid_t
-  private let input: Int32
+  /// -1 once closed: a descriptor is closed exactly once. Closing a number twice is harmless
+  /// only while nothing else opens files: with simulated sessions on other threads (SimPool),
+  /// the number may already name another REPL's pipe, and the second close(2) would cut that
+  /// REPL's input.
+  private var input: Int32
   private let output: Int32
   private var buffer: [UInt8] = []
   /// Whether the REPL closed its output (it exited, or `quit` ended it).
@@ -38,25 +42,28 @@ final class ReplProcess {
   init(executable: String, backend: String, directory: String, environment: [String: String]) throws {
     var toChild: [Int32] = [0, 0]
     var fromChild: [Int32] = [0, 0]
-    guard pipeCloseOnExec(&toChild) == 0, pipeCloseOnExec(&fromChild) == 0 else {
-      throw DiffTestError("pipe: \(String(cString: strerror(errno)))")
-    }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
-    posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, fromChild[1], 2)
-    // env(1) -C: the child's working directory (a relative `oci:shelf` registry lives there).
-    var argv = ["/usr/bin/env", "-C", directory]
-    for (key, value) in environment.sorted(by: { $0.key < $1.key }) { argv.append("\(key)=\(value)") }
-    argv += [executable, "--backend", backend]
-    let cArgs = argv.map { strdup($0) } + [nil]
-    defer { cArgs.forEach { free($0) } }
     var child: pid_t = 0
-    let rc = posix_spawn(&child, "/usr/bin/env", &actions, nil, cArgs, environ)
-    close(toChild[0])
-    close(fromChild[1])
+    let rc = try SpawnLock.shared.locked { () throws -> Int32 in
+      guard pipeCloseOnExec(&toChild) == 0, pipeCloseOnExec(&fromChild) == 0 else {
+        throw DiffTestError("pipe: \(String(cString: strerror(errno)))")
+      }
+      var actions = posix_spawn_file_actions_t()
+      posix_spawn_file_actions_init(&actions)
+      defer { posix_spawn_file_actions_destroy(&actions) }
+      posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
+      posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+      posix_spawn_file_actions_adddup2(&actions, fromChild[1], 2)
+      // env(1) -C: the child's working directory (a relative `oci:shelf` registry lives there).
+      var argv = ["/usr/bin/env", "-C", directory]
+      for (key, value) in environment.sorted(by: { $0.key < $1.key }) { argv.append("\(key)=\(value)") }
+      argv += [executable, "--backend", backend]
+      let cArgs = argv.map { strdup($0) } + [nil]
+      defer { cArgs.forEach { free($0) } }
+      let rc = posix_spawn(&child, "/usr/bin/env", &actions, nil, cArgs, environ)
+      close(toChild[0])
+      close(fromChild[1])
+      return rc
+    }
     guard rc == 0 else {
       close(toChild[1])
       close(fromChild[0])
@@ -68,8 +75,14 @@ final class ReplProcess {
   }
 
   deinit {
-    close(input)
+    closeInput()
     close(output)
+  }
+
+  private func closeInput() {
+    guard input >= 0 else { return }
+    close(input)
+    input = -1
   }
 
   /// Runs one command; nil when the REPL did not answer within `timeout` seconds or ended.
@@ -97,7 +110,7 @@ final class ReplProcess {
 
   /// Closes standard input (the REPL tears down at end of input) and waits for it to exit.
   func finish(timeout: Double) -> Int32? {
-    close(input)
+    closeInput()
     let deadline = now() + timeout
     while readLine(deadline: deadline) != nil {}
     while now() < deadline {
@@ -117,6 +130,7 @@ final class ReplProcess {
   }
 
   private func write(_ text: String) -> Bool {
+    guard input >= 0 else { return false }
     var bytes = Array(text.utf8)
     var done = 0
     while done < bytes.count {

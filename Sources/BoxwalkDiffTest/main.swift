@@ -5,12 +5,12 @@
 //
 //   boxwalk-difftest [--seeds A..B] [--min N] [--max N] [--out DIR] [--timeout S] [--no-shrink]
 //                    [--host-snapshot SCRIPT] [--boxwalk PATH] [--scratch DIR] [--without VERB,...]
+//                    [--jobs N] [--batch N] [--lock FILE] [--host-check session|batch]
 //   boxwalk-difftest --show SEED          print the session a seed generates
 //   boxwalk-difftest --commands FILE      run the commands of FILE (one a line) on both backends
 //
 // The real backend needs root; run it as scripts/difftest does, under the real-kernel lock.
 import Glibc
-
 
 struct Arguments {
   var seeds: ClosedRange<UInt64> = 1...20
@@ -27,6 +27,16 @@ struct Arguments {
   var shrinkBudget = 60
   /// Command names (as classes name them: `run`, `net addr`) left out of every session.
   var without: Set<String> = []
+  /// Concurrent REPLs: 1 runs each session's two halves one after the other; N > 1 runs the
+  /// simulated halves on N - 1 threads beside the real ones (real sessions stay one at a time).
+  var jobs = 1
+  /// Sessions per batch; 0 runs every seed as one batch.
+  var batch = 0
+  /// The real-kernel lock file, taken per batch (nil: the caller holds it, or nobody needs to).
+  var lock: String?
+  /// Compare the host after every session (it names the session that leaked) or only at the
+  /// end of each batch (cheaper: a snapshot reads the whole mount table, links and /proc).
+  var checkEverySession = true
 
   init(_ words: [String]) throws {
     let exe = CommandLine.arguments[0]
@@ -61,6 +71,19 @@ struct Arguments {
         guard let s = UInt64(try value()) else { throw DiffTestError("--show takes a seed") }
         show = s
       case "--commands": commandsFile = try value()
+      case "--jobs":
+        guard let n = Int(try value()), n >= 1 else { throw DiffTestError("--jobs takes a number >= 1") }
+        jobs = n
+      case "--batch":
+        guard let n = Int(try value()), n >= 0 else { throw DiffTestError("--batch takes a number >= 0") }
+        batch = n
+      case "--lock": lock = try value()
+      case "--host-check":
+        switch try value() {
+        case "session": checkEverySession = true
+        case "batch": checkEverySession = false
+        case let other: throw DiffTestError("--host-check takes session or batch, not \(other)")
+        }
       case "--without": without.formUnion(try value().split(separator: ",").map(String.init))
       default: throw DiffTestError("unknown argument \(words[i])")
       }
@@ -122,6 +145,14 @@ func main() -> Int32 {
       say("error: cannot read \(file)")
       return 2
     }
+    var lock = args.lock.map(RealKernelLock.init(path:))
+    do {
+      try lock?.acquire()
+    } catch {
+      say("error: \(error)")
+      return 2
+    }
+    defer { lock?.release() }
     return campaign.runOne(commands, seed: nil) ? 0 : 1
   }
   return campaign.runSeeds()
