@@ -214,6 +214,8 @@ public final class LinuxKernel: Kernel {
       let path = "\(procfs.root)/\(holder.pid)/ns/\(kind.procEntry)"
       try ask(box, .setns(path: Array(path.utf8), nstype: kind.cloneFlag), step: step)
       if kind == .net { settleNetwork() }
+      // Its anchors are now of a namespace it left: take the other box's, which are of this one.
+      if kind == .mnt { anchor(box, from: holder) }
     case .setHostname(let box, let name):
       try ask(box, .sethostname(Array(name.utf8)), step: step)
     case .setDomainname(let box, let name):
@@ -534,6 +536,34 @@ public final class LinuxKernel: Kernel {
       }
     }
     helpers.append(helper)
+    anchor(box, from: nil)
+  }
+
+  /// Has the box's helper hold boxwalk's session directory and image store open, to reach them
+  /// whatever the box mounts over them later (BoxwalkHelper/Anchors.swift): opened by name, or
+  /// (`from`, after `join mnt`) through that helper's own anchors, which are in the namespace
+  /// joined. A store not made yet is anchored at its nearest existing parent. Best effort: a
+  /// helper without anchors reaches everything by name, as the steps print it.
+  func anchor(_ box: String, from holder: HelperProcess?) {
+    guard let helper = helpers.first(where: { $0.box == box }), let session else { return }
+    var store = images.home
+    while access(store, F_OK) != 0, let slash = store.lastIndex(of: "/"), slash > store.startIndex {
+      store = String(store[..<slash])
+    }
+    var paths = [session.path, store]
+    var sources = paths
+    if let holder {
+      for i in 0..<2 where holder.anchors[i] >= 0 {
+        paths[i] = holder.anchorPaths[i]
+        sources[i] = "\(procfs.root)/\(holder.pid)/fd/\(holder.anchors[i])"
+      }
+    }
+    let request = HelperRequest.anchor(paths: paths.map { Array($0.utf8) }, sources: sources.map { Array($0.utf8) })
+    guard let reply = try? exchange(helper, request, step: nil), case .ok(let fields) = reply, fields.count == 2 else {
+      return
+    }
+    helper.anchors = fields.map { HelperWire.integer($0, as: Int32.self) ?? -1 }
+    helper.anchorPaths = paths
   }
 
   /// The session directory, made again after a teardown.
