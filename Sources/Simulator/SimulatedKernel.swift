@@ -27,6 +27,9 @@ public final class SimulatedKernel: Kernel {
   /// The type of the file system a host path is on (for bind mounts of host directories); the
   /// CLI reads this machine's mount table.
   public var hostFilesystemType: (String) -> String = { _ in "ext4" }
+  /// Whether a path of the host's tree is a symbolic link (lstat(2)); the CLI asks this machine.
+  /// None by default: the simulated host is a tree of plain directories.
+  public var hostSymlink: (String) -> Bool = { _ in false }
   /// The capability sets of a process in the host's user namespace (capabilities(7)): every
   /// capability unless the CLI passes the ones this machine gave boxwalk.
   public var hostCapabilities = (
