@@ -59,6 +59,43 @@ public final class LinuxKernel: Kernel {
     return try? store.readBusybox()
   }
 
+  /// The applets busybox-static has (`busybox --list`, one name a line), for the simulator: the
+  /// busybox image links more names than some builds have. nil without busybox-static or when
+  /// it does not answer.
+  public static func busyboxApplets(path: String = "/bin/busybox") -> Set<String>? {
+    guard access(path, X_OK) == 0 else { return nil }
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { return nil }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    posix_spawn_file_actions_addclose(&actions, fds[0])
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var pid: pid_t = 0
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("--list"), nil]
+    defer { argv.forEach { free($0) } }
+    let env: [UnsafeMutablePointer<CChar>?] = [nil]
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, env)
+    close(fds[1])
+    defer { close(fds[0]) }
+    guard rc == 0 else { return nil }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16384)
+    while bytes.count < 1 << 20 {
+      let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      bytes += chunk[..<n]
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    guard status == 0 else { return nil }
+    let names = Set(bytes.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) })
+    return names.isEmpty ? nil : names
+  }
+
   /// The type of the file system a path of this machine is on: that of the longest mount point
   /// above it in /proc/self/mountinfo (proc(5)), what a bind mount of it reports. For the
   /// simulator, which cannot see the host's mounts.

@@ -32,6 +32,7 @@ enum BackendChoice {
       kernel.unameMachine = text(&u.machine)
       if let caps = hostCapabilities() { kernel.hostCapabilities = caps }
       if let binary = LinuxKernel.busyboxBinary() { kernel.useBusyboxBinary(binary) }
+      kernel.busyboxApplets = LinuxKernel.busyboxApplets()
       kernel.hostFilesystemType = { LinuxKernel.filesystemType(ofHostPath: $0) ?? "unknown" }
       // A box that shares the host's files looks names up in this machine's tree, whose links
       // (/bin -> usr/bin on a merged-/usr system) the real backend's openat2 refuses: ELOOP.
