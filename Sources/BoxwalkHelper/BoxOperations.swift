@@ -19,10 +19,13 @@ final class BoxOperations {
   private let hostProc: Int32
   /// A signalfd(2) readable when a child exits (SIGCHLD is blocked in the helper).
   private let childEvents: Int32
+  /// boxwalk's session directory and image store, held open (Anchors.swift).
+  let anchors: Anchors
 
   /// `hostProc`: the helper's descriptor of the host's /proc, opened at start (main.swift).
   init(hostProc: Int32) {
     self.hostProc = hostProc
+    anchors = Anchors(hostProc: hostProc)
     devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
     childEvents = bw_child_events_open()
     if hostProc >= 0 { bw_protect_helper_from_oom(hostProc) }
@@ -208,20 +211,36 @@ final class BoxOperations {
   }
 
   /// The pivot_root(2) dance of runc's pivotRoot, with an explicit put_old so each step shows.
+  /// The new root is made the working directory first and named "." from there: its host path
+  /// may be hidden by a mount the box made (Anchors.swift), "." never is.
   func pivot(_ rootfs: String) -> HelperReply {
+    guard let (rootfd, _) = anchors.reach(Array(rootfs.utf8)) else {
+      return .err(errno: errno, call: "mkdir", note: nil)
+    }
+    defer { Self.closeKeepingErrno(rootfd) }
+    guard fchdir(rootfd) == 0 else { return .err(errno: errno, call: "pivot_root", note: nil) }
     // pivot_root(2) requires new_root to be a mount point. The kernel's answer when it is not
     // depends on the host: EINVAL, or EBUSY when the directory is on the current root's mount
     // (no separate /run). Check first and answer EINVAL, the rule itself, on every host.
-    if bw_is_mount_point(rootfs) == 0 {
+    if bw_is_mount_point(".") == 0 {
+      _ = chdir("/")
       return .err(errno: EINVAL, call: "pivot_root", note: Self.notAMountPoint)
     }
-    let putOld = rootfs + "/.oldroot"
-    guard mkdir(putOld, 0o700) == 0 || errno == EEXIST else { return .err(errno: errno, call: "mkdir", note: nil) }
-    guard bw_pivot_root(rootfs, putOld) == 0 else {
+    guard mkdir(".oldroot", 0o700) == 0 || errno == EEXIST else {
       let failure = errno
-      rmdir(putOld)
+      _ = chdir("/")
+      return .err(errno: failure, call: "mkdir", note: nil)
+    }
+    guard bw_pivot_root(".", ".oldroot") == 0 else {
+      let failure = errno
+      rmdir(".oldroot")
+      _ = chdir("/")
       return .err(errno: failure, call: "pivot_root", note: nil)
     }
+    // The old root, and the anchors with it, are detached below: a later lookup through an
+    // anchor would reach mounts of no namespace, which overlayfs refuses. Let them go.
+    anchors.chrooted = false
+    anchors.dropAll()
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
     // Detach, do not unmount: the old root is busy (we were standing in it a moment ago).
     guard umount2("/.oldroot", Int32(MNT_DETACH)) == 0 else { return .err(errno: errno, call: "umount2", note: nil) }
@@ -231,22 +250,92 @@ final class BoxOperations {
 
   /// The box's root filesystem as an overlay, mounted in the box's own mount namespace (the
   /// helper is in it; the REPL is not). Paths arrive as the REPL made them, in the session's
-  /// scratch space and the image store.
+  /// scratch space and the image store; each is used by name, or through an anchor when a mount
+  /// the box made hides it (Anchors.swift). UPPER and WORK come with every backslash doubled,
+  /// as overlayfs unescapes them from a string; a descriptor needs no escaping.
   func overlay(target: String, upper: String, work: String, lowers: [String]) -> HelperReply {
+    var opened: [Int32] = []
+    defer { for fd in opened { Self.closeKeepingErrno(fd) } }
+    /// The descriptor to give the kernel for `path`, -1 to give it the path, or the failure.
+    func reach(_ path: [UInt8], _ call: String) -> Result<Int32, Failure> {
+      guard let (fd, anchored) = anchors.reach(path) else { return .failure(Failure(errno: errno, call: call)) }
+      opened.append(fd)
+      return .success(anchored ? fd : -1)
+    }
+    func unescaped(_ text: String) -> [UInt8] {
+      var out: [UInt8] = []
+      var escape = false
+      for byte in text.utf8 {
+        if byte == UInt8(ascii: "\\") && !escape {
+          escape = true
+          continue
+        }
+        escape = false
+        out.append(byte)
+      }
+      return out
+    }
+    var lowerFDs: [Int32] = []
+    for lower in lowers {
+      switch reach(Array(lower.utf8), "fsconfig(lowerdir+)") {
+      case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
+      case .success(let fd): lowerFDs.append(fd)
+      }
+    }
+    let upperFD: Int32
+    switch reach(unescaped(upper), "fsconfig(upperdir)") {
+    case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
+    case .success(let fd): upperFD = fd
+    }
+    let workFD: Int32
+    switch reach(unescaped(work), "fsconfig(workdir)") {
+    case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
+    case .success(let fd): workFD = fd
+    }
+    let targetFD: Int32
+    switch reach(Array(target.utf8), "move_mount") {
+    case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
+    case .success(let fd): targetFD = fd
+    }
     var stage: UnsafePointer<CChar>?
     let rc = withCStrings(lowers) { list in
-      bw_mount_overlay(target, UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self), Int32(lowers.count), upper, work, &stage)
+      bw_mount_overlay(
+        target, targetFD, UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self), lowerFDs,
+        Int32(lowers.count), upper, upperFD, work, workFD, &stage)
     }
     guard rc == 0 else {
       let failure = errno
       // "fsconfig(upperdir)": LinuxKernel names the matching call of Step.calls from it.
-      return .err(errno: failure, call: stage.map { String(cString: $0) } ?? "fsopen", note: nil)
+      let call = stage.map { String(cString: $0) } ?? "fsopen"
+      let byDescriptor: [String: Bool] = [
+        "fsconfig(lowerdir+)": lowerFDs.contains { $0 >= 0 }, "fsconfig(upperdir)": upperFD >= 0,
+        "fsconfig(workdir)": workFD >= 0,
+      ]
+      // Before Linux 6.13 overlayfs takes its layers as strings only, and a descriptor for one
+      // is EINVAL: say what was hidden, rather than leave a bare EINVAL.
+      let note =
+        failure == EINVAL && byDescriptor[call] == true
+        ? "a mount the box made hides this directory, and this kernel takes overlay layers only by path "
+          + "(FSCONFIG_SET_FD needs Linux 6.13): umount it first"
+        : nil
+      return .err(errno: failure, call: call, note: note)
     }
     return .ok([])
   }
 
+  /// chroot(2) into the root filesystem, named "." from inside it (as for pivot).
   func chroot(_ rootfs: String) -> HelperReply {
-    guard Glibc.chroot(rootfs) == 0 else { return .err(errno: errno, call: "chroot", note: nil) }
+    guard let (rootfd, _) = anchors.reach(Array(rootfs.utf8)) else {
+      return .err(errno: errno, call: "chroot", note: nil)
+    }
+    defer { Self.closeKeepingErrno(rootfd) }
+    guard fchdir(rootfd) == 0 else { return .err(errno: errno, call: "chroot", note: nil) }
+    guard Glibc.chroot(".") == 0 else {
+      let failure = errno
+      _ = chdir("/")
+      return .err(errno: failure, call: "chroot", note: nil)
+    }
+    anchors.chrooted = true
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
     return .ok([])
   }

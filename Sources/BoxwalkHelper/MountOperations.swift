@@ -17,16 +17,16 @@ extension BoxOperations {
   /// An O_PATH descriptor of the directory `path` (a box path, "/...", as the bytes of its names:
   /// a name need not be UTF-8), resolved beneath `root`.
   /// `root` itself is boxwalk's own directory (the box's root filesystem) or "/", never a path
-  /// the box chose, so opening it by name is safe.
-  static func openInBox(root: String, _ path: [UInt8]) -> Int32 {
-    let rootfd = open(root, BW_O_PATH | O_DIRECTORY | O_CLOEXEC)
-    guard rootfd >= 0 else { return -1 }
-    defer { closeKeepingErrno(rootfd) }
-    return bw_openat2(rootfd, path.map { CChar(bitPattern: $0) } + [0], BW_O_PATH | O_DIRECTORY, 0, resolveInBox)
+  /// the box chose, so opening it by name is safe; a root filesystem hidden by a mount the box
+  /// made is reached through the helper's anchor (Anchors.swift).
+  func openInBox(root: String, _ path: [UInt8]) -> Int32 {
+    guard let (rootfd, _) = anchors.reach(Array(root.utf8)) else { return -1 }
+    defer { Self.closeKeepingErrno(rootfd) }
+    return bw_openat2(rootfd, path.map { CChar(bitPattern: $0) } + [0], BW_O_PATH | O_DIRECTORY, 0, Self.resolveInBox)
   }
 
   func mount(kind: String, root: String, source: [UInt8], target: [UInt8]) -> HelperReply {
-    let targetfd = Self.openInBox(root: root, target)
+    let targetfd = openInBox(root: root, target)
     guard targetfd >= 0 else { return .err(errno: errno, call: "openat2(target)", note: nil) }
     defer { Self.closeKeepingErrno(targetfd) }
     let detached: Result<Int32, Failure>
@@ -35,7 +35,7 @@ extension BoxOperations {
     case "sysfs":
       detached = Self.newMount("sysfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
     case "tmpfs": detached = Self.newMount("tmpfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV)
-    case "bind": detached = Self.bindMount(root: root, source: source)
+    case "bind": detached = bindMount(root: root, source: source)
     default: return .err(errno: EINVAL, call: "fsopen", note: "unknown kind \(kind)")
     }
     switch detached {
@@ -87,10 +87,10 @@ extension BoxOperations {
 
   /// A bind mount as a descriptor: open_tree(2) with OPEN_TREE_CLONE|AT_RECURSIVE copies the mount
   /// tree at the source (as mount(2) MS_BIND|MS_REC would) without attaching it anywhere yet.
-  static func bindMount(root: String, source: [UInt8]) -> Result<Int32, Failure> {
+  func bindMount(root: String, source: [UInt8]) -> Result<Int32, Failure> {
     let sourcefd = openInBox(root: root, source)
     guard sourcefd >= 0 else { return .failure(Failure(errno: errno, call: "openat2(source)")) }
-    defer { closeKeepingErrno(sourcefd) }
+    defer { Self.closeKeepingErrno(sourcefd) }
     let flags = UInt32(BW_OPEN_TREE_CLONE | BW_OPEN_TREE_CLOEXEC | BW_AT_RECURSIVE | BW_AT_EMPTY_PATH)
     let treefd = bw_open_tree(sourcefd, "", flags)
     return treefd >= 0 ? .success(treefd) : .failure(Failure(errno: errno, call: "open_tree"))
@@ -103,23 +103,41 @@ extension BoxOperations {
   /// EBUSY.) The working directory is restored afterwards: the box's programs inherit it.
   func umount(root: String, path: [UInt8]) -> HelperReply {
     if path == [UInt8(ascii: "/")] {
-      // The box's root mount itself: `root` is boxwalk's own directory, not a path of the box.
-      return umount2(root, BW_UMOUNT_NOFOLLOW) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+      // The box's root mount itself: `root` is boxwalk's own directory, not a path of the box,
+      // unmounted by its name in its parent (which an anchor reaches if a mount hides it).
+      let rootBytes = Array(root.utf8)
+      let cut = rootBytes.lastIndex(of: UInt8(ascii: "/")) ?? 0
+      guard cut > 0, let (parentfd, _) = anchors.reach(Array(rootBytes[..<cut])) else {
+        return umount2(root, BW_UMOUNT_NOFOLLOW) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+      }
+      defer { Self.closeKeepingErrno(parentfd) }
+      return Self.inDirectory(parentfd) {
+        withCPath(Array(rootBytes[(cut + 1)...])) { umount2($0, BW_UMOUNT_NOFOLLOW) } == 0
+          ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+      }
     }
     let slash = path.lastIndex(of: UInt8(ascii: "/")) ?? 0
     let parent = slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])
     let name = path[(slash + 1)...].map { CChar(bitPattern: $0) } + [0]
-    let parentfd = Self.openInBox(root: root, parent)
+    let parentfd = openInBox(root: root, parent)
     guard parentfd >= 0 else { return .err(errno: errno, call: "openat2", note: nil) }
     defer { Self.closeKeepingErrno(parentfd) }
+    return Self.inDirectory(parentfd) {
+      umount2(name, BW_UMOUNT_NOFOLLOW) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+    }
+  }
+
+  /// `body` run with `dirfd` as the working directory, which is restored afterwards: the box's
+  /// programs inherit it.
+  static func inDirectory(_ dirfd: Int32, _ body: () -> HelperReply) -> HelperReply {
     let cwd = open(".", BW_O_PATH | O_DIRECTORY | O_CLOEXEC)
     guard cwd >= 0 else { return .err(errno: errno, call: "fchdir", note: "open(\".\")") }
     defer {
       _ = fchdir(cwd)
-      Self.closeKeepingErrno(cwd)
+      closeKeepingErrno(cwd)
     }
-    guard fchdir(parentfd) == 0 else { return .err(errno: errno, call: "fchdir", note: nil) }
-    return umount2(name, BW_UMOUNT_NOFOLLOW) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+    guard fchdir(dirfd) == 0 else { return .err(errno: errno, call: "fchdir", note: nil) }
+    return body()
   }
 
   static func closeKeepingErrno(_ fd: Int32) {

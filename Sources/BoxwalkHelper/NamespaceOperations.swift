@@ -43,7 +43,8 @@ struct NamespaceOperations {
     case .overlay(let target, let upper, let work, let lowers):
       return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .ping: return .ok([])
-    case .unshare(let flags): return unshare(Int32(bitPattern: flags))
+    case .unshare(let flags): return unshare(Int32(bitPattern: flags), anchors: box.anchors)
+    case .anchor(let paths, let sources): return box.anchors.set(paths: paths, sources: sources)
     case .setns(let path, let nstype): return setns(path: path, nstype: Int32(bitPattern: nstype))
     case .sethostname(let name):
       let rc = Self.withCString(name) { bw_sethostname($0, $1) }
@@ -76,16 +77,24 @@ struct NamespaceOperations {
   /// unshare(2), then for a new mount namespace make "/" private before anything can be mounted
   /// (mount_namespaces(7): on a systemd host "/" is shared, and a mount in the box would appear on
   /// the host). If that fails, go back to the namespaces we left, so the step changes nothing.
-  private func unshare(_ flags: Int32) -> HelperReply {
+  /// The helper's anchors move into the new namespace with it (Anchors.swift).
+  private func unshare(_ flags: Int32, anchors: Anchors) -> HelperReply {
     let newMount = flags & Int32(BW_CLONE_NEWNS) != 0
     // Only needed to undo a failed make-private: handles on the namespaces we are about to leave.
     let previous = newMount ? Self.openOwnNamespaces(flags) : []
     defer { for (fd, _, _) in previous { close(fd) } }
 
-    guard bw_unshare(flags) == 0 else { return .err(errno: errno, call: "unshare", note: nil) }
-    defer { rearm() }
-    if newMount && bw_mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0 {
+    let carry = newMount ? anchors.prepareCarry() : nil
+    guard bw_unshare(flags) == 0 else {
       let failure = errno
+      if let carry { _ = anchors.finishCarry(carry, unshared: false) }
+      return .err(errno: failure, call: "unshare", note: nil)
+    }
+    defer { rearm() }
+    // The anchors first: until then the helper's root may be the store's copy (Anchors.swift).
+    let carried = carry.map { anchors.finishCarry($0, unshared: true) } ?? true
+    if newMount && (!carried || bw_mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0) {
+      let failure = carried ? errno : EPERM
       var stuck: [String] = []
       for (fd, nstype, name) in previous where bw_setns(fd, nstype) != 0 { stuck.append(name) }
       if flags & Int32(BW_CLONE_NEWUSER) != 0 { stuck.append("user") }  // no way back to a parent user namespace

@@ -9,6 +9,11 @@ final class HelperProcess {
   let startTime: UInt64
   private var fd: Int32
   private var reaped = false
+  /// The descriptor numbers at which the helper holds boxwalk's session directory and image
+  /// store open (the `anchor` request; -1: not held). See BoxwalkHelper/Anchors.swift.
+  var anchors: [Int32] = [-1, -1]
+  /// The host paths those directories are.
+  var anchorPaths: [String] = ["", ""]
 
   /// Why a helper could not be started or did not answer.
   enum Failure: Error {

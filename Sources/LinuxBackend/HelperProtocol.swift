@@ -84,6 +84,13 @@
 //     overlay TARGET UPPER WORK LOWERS
 //                                   LOWERS are the lower layer directories, top first,
 //                                   NUL-separated. -> ok | err ERRNO fsopen|fsconfig|fsmount|move_mount
+//     anchor SCRATCH STORE SCRATCHFROM STOREFROM
+//                                   boxwalk's own directories (the session's directory and the
+//                                   image store, as host paths) and where to open them now: the
+//                                   same paths, or /proc/PID/fd/N of another helper's anchor
+//                                   (after joining its mount namespace). The helper holds them
+//                                   open to reach them under whatever the box mounts later
+//                                   (Anchors.swift) -> ok SCRATCHFD STOREFD ("-1": not held)
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
 //
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
@@ -185,6 +192,8 @@ package enum HelperRequest: Equatable, Sendable {
   case echo(address: String, timeoutMilliseconds: Int32)
   /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
   case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
+  /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
+  case anchor(paths: [[UInt8]], sources: [[UInt8]])
 
   package var fields: [[UInt8]] {
     switch self {
@@ -213,6 +222,7 @@ package enum HelperRequest: Equatable, Sendable {
     case .echo(let address, let timeout): [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
     case .overlay(let target, let upper, let work, let lowers):
       [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
+    case .anchor(let paths, let sources): [HelperWire.text("anchor")] + paths + sources
     }
   }
 
@@ -269,6 +279,7 @@ package enum HelperRequest: Equatable, Sendable {
       let lowers = args[3].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
       guard lowers.allSatisfy({ !$0.isEmpty }) else { return nil }
       self = .overlay(target: args[0], upper: args[1], work: args[2], lowers: lowers)
+    case ("anchor", 4): self = .anchor(paths: Array(args[0..<2]), sources: Array(args[2..<4]))
     default: return nil
     }
   }

@@ -59,6 +59,43 @@ public final class LinuxKernel: Kernel {
     return try? store.readBusybox()
   }
 
+  /// The applets busybox-static has (`busybox --list`, one name a line), for the simulator: the
+  /// busybox image links more names than some builds have. nil without busybox-static or when
+  /// it does not answer.
+  public static func busyboxApplets(path: String = "/bin/busybox") -> Set<String>? {
+    guard access(path, X_OK) == 0 else { return nil }
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { return nil }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    posix_spawn_file_actions_addclose(&actions, fds[0])
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var pid: pid_t = 0
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("--list"), nil]
+    defer { argv.forEach { free($0) } }
+    let env: [UnsafeMutablePointer<CChar>?] = [nil]
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, env)
+    close(fds[1])
+    defer { close(fds[0]) }
+    guard rc == 0 else { return nil }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16384)
+    while bytes.count < 1 << 20 {
+      let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      bytes += chunk[..<n]
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    guard status == 0 else { return nil }
+    let names = Set(bytes.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) })
+    return names.isEmpty ? nil : names
+  }
+
   /// The type of the file system a path of this machine is on: that of the longest mount point
   /// above it in /proc/self/mountinfo (proc(5)), what a bind mount of it reports. For the
   /// simulator, which cannot see the host's mounts.
@@ -214,6 +251,8 @@ public final class LinuxKernel: Kernel {
       let path = "\(procfs.root)/\(holder.pid)/ns/\(kind.procEntry)"
       try ask(box, .setns(path: Array(path.utf8), nstype: kind.cloneFlag), step: step)
       if kind == .net { settleNetwork() }
+      // Its anchors are now of a namespace it left: take the other box's, which are of this one.
+      if kind == .mnt { anchor(box, from: holder) }
     case .setHostname(let box, let name):
       try ask(box, .sethostname(Array(name.utf8)), step: step)
     case .setDomainname(let box, let name):
@@ -551,6 +590,34 @@ public final class LinuxKernel: Kernel {
       }
     }
     helpers.append(helper)
+    anchor(box, from: nil)
+  }
+
+  /// Has the box's helper hold boxwalk's session directory and image store open, to reach them
+  /// whatever the box mounts over them later (BoxwalkHelper/Anchors.swift): opened by name, or
+  /// (`from`, after `join mnt`) through that helper's own anchors, which are in the namespace
+  /// joined. A store not made yet is anchored at its nearest existing parent. Best effort: a
+  /// helper without anchors reaches everything by name, as the steps print it.
+  func anchor(_ box: String, from holder: HelperProcess?) {
+    guard let helper = helpers.first(where: { $0.box == box }), let session else { return }
+    var store = images.home
+    while access(store, F_OK) != 0, let slash = store.lastIndex(of: "/"), slash > store.startIndex {
+      store = String(store[..<slash])
+    }
+    var paths = [session.path, store]
+    var sources = paths
+    if let holder {
+      for i in 0..<2 where holder.anchors[i] >= 0 {
+        paths[i] = holder.anchorPaths[i]
+        sources[i] = "\(procfs.root)/\(holder.pid)/fd/\(holder.anchors[i])"
+      }
+    }
+    let request = HelperRequest.anchor(paths: paths.map { Array($0.utf8) }, sources: sources.map { Array($0.utf8) })
+    guard let reply = try? exchange(helper, request, step: nil), case .ok(let fields) = reply, fields.count == 2 else {
+      return
+    }
+    helper.anchors = fields.map { HelperWire.integer($0, as: Int32.self) ?? -1 }
+    helper.anchorPaths = paths
   }
 
   /// The session directory, made again after a teardown.

@@ -12,7 +12,8 @@ import Kernel
 /// saying the simulator does not run it and the real backend does. `ps` is one of those: busybox
 /// ps run as PID 1 of a new pid namespace prints only its header on Linux, while run from a
 /// shell it lists the shell's forked applets as `{ps} sh -c ...`; the simulator models neither.
-/// `ipcs` too: busybox builds differ (Debian's has no ipcs applet).
+/// `ipcs` too where busybox has it; but a name the image links and this machine's busybox has no
+/// applet for (Debian's has no ipcs) prints busybox's "applet not found", as on Linux.
 ///
 /// A box that still shares the host's files runs the host's programs on Linux, and the
 /// simulator cannot see those files. It runs there only what prints the same on every Linux
@@ -55,6 +56,9 @@ struct SimPrograms {
     var fileGID: UInt32 = 0
     /// nil: the box sees the host's files, which the simulator does not know.
     var files: Files?
+    /// The applets the busybox binary of the image has (`busybox --list` on this machine), nil
+    /// when unknown. The image links more names than some builds have (Debian's has no ipcs).
+    var installedApplets: Set<String>?
   }
 
   struct Outcome {
@@ -117,6 +121,7 @@ struct SimPrograms {
       case .symlink(let target) where target == "busybox" || target == "/bin/busybox":
         // busybox picks the applet by the name it was run as.
         let name = String(candidate.split(separator: "/").last ?? "")
+        if let installed = context.installedApplets, !installed.contains(name) { return .modelled(name) }
         return busyboxApplets.contains(name) ? .modelled(name) : .notSimulated(notRun(quoted(argv0)))
       case .directory: return .notSimulated(notRun(quoted(argv0)))
       default: return .notSimulated(notRun(quoted(argv0)))
@@ -153,6 +158,11 @@ struct SimPrograms {
   static func applet(_ name: String, _ argv: [String], _ context: Context) -> Outcome {
     let args = Array(argv.dropFirst())
     let busybox = context.files != nil
+    if busybox, let installed = context.installedApplets, !installed.contains(name) {
+      // busybox run by a name it has no applet for: its own words on stderr, and POSIX's
+      // "command not found" status (run_applet_and_exit in libbb/appletlib.c).
+      return Outcome(output: ["\(name): applet not found"], status: 127)
+    }
     let shown = quoted(argv.joined(separator: " "))
     let unmodelled = Outcome(notSimulated: busybox ? notRun(shown) : hostFiles(shown))
     switch name {

@@ -15,7 +15,9 @@ extension SimulatedKernel {
     // the mount: fsopen(2) or open_tree(2) ask for CAP_SYS_ADMIN over the mount namespace,
     // fsconfig(2) for proc and sysfs over the namespace they show, move_mount(2) grafts it.
     for (path, index) in paths {
-      if let errno = openDirectory(path, in: tree) { throw KernelError(step: step, call: step.calls[index], errno: errno) }
+      if let errno = openDirectory(path, in: tree, mnt) {
+        throw KernelError(step: step, call: step.calls[index], errno: errno)
+      }
     }
     try requireMountCapability(p, step, call: step.callIndex(startingWith: ["fsopen", "open_tree"]))
     try requireContentsCapability(p, request, step)
@@ -131,9 +133,19 @@ extension SimulatedKernel {
   /// openat2(2) of `path` with O_PATH|O_DIRECTORY and RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS, the
   /// way the helper opens a mount's target and source: nil when it opens, else the errno. Every
   /// part must be a directory (ENOTDIR), and a symbolic link anywhere is ELOOP, the last part too.
-  private func openDirectory(_ path: String, in tree: SimRoot) -> Errno? {
+  ///
+  /// In the host's tree, a name that is a symbolic link on this machine (Debian's /bin -> usr/bin,
+  /// /var/run -> /run, /etc/mtab) is ELOOP like any other, unless a mount the box made above it
+  /// hides the host's files there: the CLI tells which names are links (`hostSymlink`).
+  private func openDirectory(_ path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Errno? {
     switch tree {
     case .host:
+      var prefix = ""
+      for part in path.split(separator: "/") {
+        prefix += "/" + part
+        if mnt.mounts.contains(where: { $0.root == .host && $0.path == prefix }) { break }
+        if hostSymlink(prefix) { return .ELOOP }
+      }
       if SimHostTree.directories.contains(path) { return nil }
       return SimHostTree.files.contains(path) ? .ENOTDIR : .ENOENT
     case .rootfs(let id):

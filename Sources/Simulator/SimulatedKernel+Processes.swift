@@ -75,6 +75,7 @@ extension SimulatedKernel {
       uid: insideID(ofHost: box.process.hostUID, .uid, in: user), gid: insideID(ofHost: box.process.hostGID, .gid, in: user),
       fileUID: insideID(ofHost: 0, .uid, in: user), fileGID: insideID(ofHost: 0, .gid, in: user))
     guard case .rootfs(let id) = box.process.root.seen, let fs = filesystems[id] else { return context }
+    context.installedApplets = busyboxApplets
     let layers = [fs.upper] + lowerContents(fs)
     let seen = box.process.root.seen
     let mnt = box.process.ns[.mnt].flatMap { namespaces[$0] }

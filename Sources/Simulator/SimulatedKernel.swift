@@ -27,6 +27,12 @@ public final class SimulatedKernel: Kernel {
   /// The type of the file system a host path is on (for bind mounts of host directories); the
   /// CLI reads this machine's mount table.
   public var hostFilesystemType: (String) -> String = { _ in "ext4" }
+  /// Whether a path of the host's tree is a symbolic link (lstat(2)); the CLI asks this machine.
+  /// None by default: the simulated host is a tree of plain directories.
+  public var hostSymlink: (String) -> Bool = { _ in false }
+  /// The applets this machine's busybox has (`busybox --list`), which the busybox image's binary
+  /// is; nil when unknown (then every applet the image links is taken to be there).
+  public var busyboxApplets: Set<String>?
   /// The capability sets of a process in the host's user namespace (capabilities(7)): every
   /// capability unless the CLI passes the ones this machine gave boxwalk.
   public var hostCapabilities = (

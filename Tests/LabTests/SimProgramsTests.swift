@@ -51,4 +51,20 @@ import Testing
     // The next process still gets the next PID: nothing above took one.
     #expect(Self.output(s, "run sh -c 'echo $$'") == ["2"])
   }
+
+  /// A name the image links but this machine's busybox has no applet for (Debian's busybox-static
+  /// has no ipcs) prints busybox's own words and exits 127, on Linux and so in the simulator; the
+  /// CLI passes `busybox --list`.
+  @Test func anAppletBusyboxLacksIsAppletNotFound() throws {
+    let kernel = SimulatedKernel(hostname: "lab")
+    kernel.busyboxApplets = Set(BusyboxImage.applets).subtracting(["ipcs"]).union(["busybox"])
+    let s = try Session(kernel: kernel)
+    for line in ["box new a", "unshare mnt,pid,ipc,uts,net", "rootfs busybox", "pivot-root", "run -d sleep 1000"] {
+      _ = s.execute(line)
+    }
+    let out = s.execute("run ipcs")
+    #expect(out.prefix(2) == ["ipcs: applet not found", "`ipcs` ran as PID 2 in pid:1: exit status 127"])
+    #expect(Self.output(s, "run sh -c 'ipcs -q'") == ["ipcs: applet not found"])
+    #expect(Self.output(s, "run echo hi") == ["hi"])
+  }
 }

@@ -32,7 +32,14 @@ enum BackendChoice {
       kernel.unameMachine = text(&u.machine)
       if let caps = hostCapabilities() { kernel.hostCapabilities = caps }
       if let binary = LinuxKernel.busyboxBinary() { kernel.useBusyboxBinary(binary) }
+      kernel.busyboxApplets = LinuxKernel.busyboxApplets()
       kernel.hostFilesystemType = { LinuxKernel.filesystemType(ofHostPath: $0) ?? "unknown" }
+      // A box that shares the host's files looks names up in this machine's tree, whose links
+      // (/bin -> usr/bin on a merged-/usr system) the real backend's openat2 refuses: ELOOP.
+      kernel.hostSymlink = { path in
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+      }
       // `image import DIR` reads the directory as the real backend does.
       kernel.hostDirectoryReader = { path in
         do throws(KernelError) {

@@ -36,7 +36,11 @@ int bw_is_whiteout_device(unsigned long long dev);
 /// ',' or ':' without escaping, so no path can inject an option), then "upperdir", "workdir",
 /// FSCONFIG_CMD_CREATE, fsmount(2) with nosuid and nodev, move_mount(2). `lowers` has `count`
 /// paths, top first. Returns 0, or -1 with errno; `*stage` names the call that failed.
-int bw_mount_overlay(const char *target, const char *const *lowers, int count, const char *upper,
-                     const char *work, const char **stage);
+///
+/// A directory may come as a descriptor instead (`*_fd` >= 0, else -1): then the layer is given
+/// with FSCONFIG_SET_FD (Linux 6.13) and the mount attached with MOVE_MOUNT_T_EMPTY_PATH, for a
+/// directory the helper cannot reach by name any more (a box mounted over it; Anchors.swift).
+int bw_mount_overlay(const char *target, int target_fd, const char *const *lowers, const int *lower_fds, int count,
+                     const char *upper, int upper_fd, const char *work, int work_fd, const char **stage);
 
 #endif

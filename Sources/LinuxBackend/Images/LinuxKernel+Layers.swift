@@ -145,8 +145,24 @@ extension LinuxKernel {
       return nil
     }
     let proc = "\(procfs.root)/\(helper.pid)/root"
-    if case .prepared = state.root, let rootfs = state.rootfsPath { return proc + rootfs }
+    if case .prepared = state.root, let rootfs = state.rootfsPath {
+      return anchoredPath(helper, rootfs, byName: proc + rootfs)
+    }
     return proc
+  }
+
+  /// `path` (boxwalk's own directory, a host path) as this process reaches it in the helper's
+  /// mount namespace: `byName` (through /proc/HELPER/root), unless a mount the box made hides it
+  /// there, when the helper's anchor of the session's directory leads to it instead
+  /// (/proc/HELPER/fd/N, BoxwalkHelper/Anchors.swift).
+  func anchoredPath(_ helper: HelperProcess, _ path: String, byName: String) -> String {
+    guard let session, helper.anchors[0] >= 0, path.hasPrefix(session.path + "/") else { return byName }
+    let anchored = "\(procfs.root)/\(helper.pid)/fd/\(helper.anchors[0])" + path.dropFirst(session.path.count)
+    var named = stat()
+    var via = stat()
+    guard stat(anchored, &via) == 0 else { return byName }
+    if stat(byName, &named) == 0 && named.st_dev == via.st_dev && named.st_ino == via.st_ino { return byName }
+    return anchored
   }
 
   private func files(_ box: String, _ step: Step, _ body: (BoxFiles) throws(BoxFiles.Failure) -> Void)
