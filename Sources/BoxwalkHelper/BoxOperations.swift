@@ -22,10 +22,15 @@ final class BoxOperations {
   /// boxwalk's session directory and image store, held open (Anchors.swift).
   let anchors: Anchors
 
-  /// `hostProc`: the helper's descriptor of the host's /proc, opened at start (main.swift).
-  init(hostProc: Int32) {
+  /// The box's cgroup, which the helper's children enter and the helper does not.
+  let cgroups: CgroupOperations
+
+  /// `hostProc`, `hostRoot`: the helper's descriptors of the host's /proc and /, opened at start
+  /// (main.swift).
+  init(hostProc: Int32, hostRoot: Int32) {
     self.hostProc = hostProc
     anchors = Anchors(hostProc: hostProc)
+    cgroups = CgroupOperations(hostRoot: hostRoot)
     devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
     childEvents = bw_child_events_open()
     if hostProc >= 0 { bw_protect_helper_from_oom(hostProc) }
@@ -114,7 +119,8 @@ final class BoxOperations {
       if pipeFDs[0] >= 0 { close(pipeFDs[0]) }
       // The fork happened only if the child reported its PID.
       if child.box_pid == 1 { initExited = true }
-      return .err(errno: spawnErrno, call: child.host_pid > 0 ? "execvp" : "fork", note: nil)
+      // A fork the box's pids.max refused reads as the fork it stands for.
+      return .err(errno: spawnErrno, call: child.host_pid > 0 && child.fork_refused == 0 ? "execvp" : "fork", note: nil)
     }
     if child.box_pid == 1 && child.host_pid != 1 { initHostPID = child.host_pid }
     if background {
@@ -351,6 +357,15 @@ final class BoxOperations {
     guard bw_stress_run(Int32(k), arg, &outcome) == 0 else { return .err(errno: errno, call: "fork", note: nil) }
     // PID 1 of a new pid namespace (the host's PID 1 is never our child): its exit ended it.
     if outcome.box_pid == 1 { initExited = true }
+    // Exit 125 and 126 (bw_stress_run): the program never ran, refused by pids.max as a fork into
+    // the cgroup would have been, or unable to join the cgroup at all.
+    if outcome.status & 0x7f == 0 {
+      switch (outcome.status >> 8) & 0xff {
+      case 125: return .err(errno: EAGAIN, call: "fork", note: nil)
+      case 126: return .err(errno: EIO, call: "write", note: "the stress program could not join the box's cgroup")
+      default: break
+      }
+    }
     return .ok([
       HelperWire.number(outcome.status), HelperWire.number(outcome.started), HelperWire.number(outcome.refused),
     ])

@@ -43,8 +43,12 @@ struct NamespaceOperations {
     case .overlay(let target, let upper, let work, let lowers):
       return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .ping: return .ok([])
-    case .unshare(let flags): return unshare(Int32(bitPattern: flags), anchors: box.anchors)
+    case .unshare(let flags):
+      let flags = Int32(bitPattern: flags)
+      guard flags & Int32(BW_CLONE_NEWCGROUP) != 0 else { return unshare(flags, anchors: box.anchors) }
+      return box.cgroups.insideBoxCgroup { unshare(flags, anchors: box.anchors) }
     case .anchor(let paths, let sources): return box.anchors.set(paths: paths, sources: sources)
+    case .cgroup(let boxFiles, let home): return box.cgroups.enter(box: boxFiles, home: home)
     case .setns(let path, let nstype): return setns(path: path, nstype: Int32(bitPattern: nstype))
     case .sethostname(let name):
       let rc = Self.withCString(name) { bw_sethostname($0, $1) }

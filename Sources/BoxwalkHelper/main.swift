@@ -34,6 +34,9 @@ guard threads == 1 else {
 // (NamespaceOperations.setns). O_PATH: it can only anchor lookups; close-on-exec: no program the
 // box runs inherits it.
 let hostProc = open("/proc", BW_O_PATH | O_DIRECTORY | O_CLOEXEC)
+// The host's root, held the same way for one purpose: opening the box's cgroup files at
+// `cgroup new`, when the box may have a root and mount namespace of its own (CgroupOperations).
+let hostRoot = open("/", BW_O_PATH | O_DIRECTORY | O_CLOEXEC)
 
 // No host working directory crosses into the box: a program started later inherits the helper's
 // cwd, and a cwd outside the box's root is a way out of it (CVE-2024-21626).
@@ -41,7 +44,7 @@ _ = chdir("/")
 // Orphaned box processes are re-parented to us, not to the host's init, so `ps` and teardown
 // still find them (prctl(2), PR_SET_CHILD_SUBREAPER).
 _ = bw_set_child_subreaper()
-let box = BoxOperations(hostProc: hostProc)
+let box = BoxOperations(hostProc: hostProc, hostRoot: hostRoot)
 
 channel.send(.hello(version: HelperWire.version, pid: getpid()))
 while let message = channel.receive() {

@@ -58,23 +58,18 @@ static int bw_drop_capabilities(void) {
 }
 
 static int bw_host_proc = -1;
-static const char *bw_child_oom_adj = "0";
 
 void bw_protect_helper_from_oom(int host_proc) {
   bw_host_proc = host_proc;
-  // OOM_SCORE_ADJ_MIN: the OOM killer never picks this process (proc(5), oom_score_adj). Lowering
-  // it needs CAP_SYS_RESOURCE, which root has on most machines (not in every VM or container).
+  // OOM_SCORE_ADJ_MIN: the OOM killer never picks this process when the whole machine runs out
+  // of memory (proc(5), oom_score_adj). Lowering it needs CAP_SYS_RESOURCE, which root has on most
+  // machines (not in every VM or container); without it the helper keeps the default. A box's
+  // memory limit never threatens the helper either way: the helper is not in the box's cgroup
+  // (bw_enter_box_cgroup below), and a cgroup's OOM killer chooses only among its own processes.
   int fd = openat(host_proc, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  if (fd >= 0 && write(fd, "-1000", 5) == 5) {
-    close(fd);
-    return;
-  }
-  if (fd >= 0) close(fd);
-  // Without it, the helper's children raise theirs instead, which anyone may do: +1000 adds the
-  // whole memory limit to a child's score when the OOM killer compares the cgroup's processes
-  // (oom_badness in mm/oom_kill.c). That outweighs the helper (about 5 MiB of its own pages)
-  // under any limit above that; below it, only the -1000 above protects the helper.
-  bw_child_oom_adj = "1000";
+  if (fd < 0) return;
+  (void)write(fd, "-1000", 5);
+  close(fd);
 }
 
 void bw_child_unprotect_from_oom(void) {
@@ -83,8 +78,81 @@ void bw_child_unprotect_from_oom(void) {
   // the host's /proc this is the child's own file, even after pivot_root left no /proc in view.
   int fd = openat(bw_host_proc, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
   if (fd < 0) return;
-  (void)write(fd, bw_child_oom_adj, strlen(bw_child_oom_adj));
+  (void)write(fd, "0", 1);
   close(fd);
+}
+
+// The cgroup.procs files of the box's cgroup, one per hierarchy (cgroup v1 has one per
+// controller, v2 one in all), opened by the helper at `cgroup new`.
+static int bw_box_cgroup[BW_CGROUP_FILES_MAX];
+static int bw_box_cgroup_count = 0;
+
+int bw_set_box_cgroup(const int *fds, int count) {
+  if (count < 0 || count > BW_CGROUP_FILES_MAX) {
+    errno = EINVAL;
+    return -1;
+  }
+  for (int i = 0; i < bw_box_cgroup_count; i++) close(bw_box_cgroup[i]);
+  for (int i = 0; i < count; i++) bw_box_cgroup[i] = fds[i];
+  bw_box_cgroup_count = count;
+  return 0;
+}
+
+int bw_box_cgroup_files(int *fds, int max) {
+  int n = bw_box_cgroup_count < max ? bw_box_cgroup_count : max;
+  for (int i = 0; i < n; i++) fds[i] = bw_box_cgroup[i];
+  return n;
+}
+
+int bw_enter_cgroup(const int *fds, int count) {
+  // Writing "0" to cgroup.procs moves the writer itself (cgroups(7), "Creating cgroups and moving
+  // processes"): no PID to translate between pid namespaces. The kernel checks the move against
+  // the credentials and the cgroup namespace of whoever *opened* the file (since Linux 5.16), so a
+  // child in a new cgroup or user namespace may still use the helper's descriptor.
+  for (int i = 0; i < count; i++) {
+    ssize_t n;
+    do n = pwrite(fds[i], "0", 1, 0); while (n < 0 && errno == EINTR);
+    if (n != 1) return -1;
+  }
+  return 0;
+}
+
+static int bw_box_pids_current = -1;
+static int bw_box_pids_max = -1;
+
+void bw_set_box_pids(int current_fd, int max_fd) {
+  if (bw_box_pids_current >= 0) close(bw_box_pids_current);
+  if (bw_box_pids_max >= 0) close(bw_box_pids_max);
+  bw_box_pids_current = current_fd;
+  bw_box_pids_max = max_fd;
+}
+
+// A cgroup file holding one number, or "max" (-1). pread(2) from 0: each read is a fresh one.
+static long long bw_read_count(int fd) {
+  char text[32];
+  ssize_t n = pread(fd, text, sizeof text - 1, 0);
+  if (n <= 0) return -2;
+  if (text[0] == 'm') return -1;
+  long long value = 0;
+  for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++) value = value * 10 + (text[i] - '0');
+  return value;
+}
+
+int bw_enter_box_cgroup(void) {
+  if (bw_enter_cgroup(bw_box_cgroup, bw_box_cgroup_count) < 0) return -1;
+  if (bw_box_pids_current < 0 || bw_box_pids_max < 0) return 0;
+  long long max = bw_read_count(bw_box_pids_max);
+  long long current = bw_read_count(bw_box_pids_current);
+  if (max < 0 || current < 0 || current <= max) return 0;
+  // Past the limit: a fork here fails with EAGAIN and pids.events "max" counts it. Should the box
+  // have shrunk meanwhile, the fork succeeds, the probe exits, and this process fits after all.
+  pid_t probe = fork();
+  if (probe == 0) _exit(0);
+  if (probe > 0) {
+    while (waitpid(probe, NULL, 0) < 0 && errno == EINTR) {}
+    return 0;
+  }
+  return -1;
 }
 
 // Child side: the helper is single-threaded, but keep to async-signal-safe calls anyway
@@ -98,6 +166,14 @@ static void bw_box_child(const char *path, char *const argv[], char *const envp[
   int err = 0;
   // The helper is never the OOM killer's victim; what it starts is, as any process would be.
   bw_child_unprotect_from_oom();
+  // Into the box's cgroup before anything else: what runs next is counted and limited there.
+  if (bw_enter_box_cgroup() < 0) {
+    err = errno;
+    int refused = err == EAGAIN;
+    (void)write(sync_fd, &err, sizeof err);
+    (void)write(sync_fd, &refused, sizeof refused);
+    _exit(127);
+  }
   // Capabilities first: a change of credentials may clear the parent-death signal (prctl(2)).
   if (bw_drop_capabilities() < 0) goto fail;
   if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0) < 0) goto fail;
@@ -151,9 +227,16 @@ int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[
   ssize_t n;
   do n = read(sync[0], &box_pid, sizeof box_pid); while (n < 0 && errno == EINTR);
   do n = read(sync[0], &err, sizeof err); while (n < 0 && errno == EINTR);
+  int refused = 0;
+  ssize_t m;
+  if (n == sizeof err) {
+    do m = read(sync[0], &refused, sizeof refused); while (m < 0 && errno == EINTR);
+    if (m != sizeof refused) refused = 0;
+  }
   close(sync[0]);
   child->host_pid = pid;
   child->box_pid = box_pid;
+  child->fork_refused = refused;
   if (n == sizeof err) {
     // execve failed: the child has exited; reap it now. If it was PID 1 of a new pid namespace,
     // that namespace is gone with it, as the kernel decides.

@@ -88,7 +88,7 @@ int bw_stress_cpu(double seconds, struct bw_stress_cpu_result *result) {
 }
 
 // A stress program as a box process: fork(2), run it in the child (which inherits the helper's
-// namespaces and cgroup), report over a close-on-exec pipe, wait. For `fork`, the child kills and
+// namespaces and moves itself into the box's cgroup), report over a close-on-exec pipe, wait. For `fork`, the child kills and
 // reaps the children it managed to start before it reports.
 int bw_stress_run(int kind, uint64_t arg, struct bw_stress_outcome *out) {
   int report[2];
@@ -105,6 +105,9 @@ int bw_stress_run(int kind, uint64_t arg, struct bw_stress_outcome *out) {
   if (child == 0) {
     close(report[0]);
     bw_child_unprotect_from_oom();
+    // The stress program could not join the box's cgroup (or pids.max refused it, as a fork in the
+    // cgroup would have been): it does not run outside the limits. Report the errno as status.
+    if (bw_enter_box_cgroup() < 0) _exit(errno == EAGAIN ? 125 : 126);
     prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0);
     pid_t pp = getppid();
     if (pp != parent && pp != 0) _exit(1);

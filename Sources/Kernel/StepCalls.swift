@@ -82,15 +82,20 @@ extension Step {
           + (range.inside == 0 ? ["setresgid(0, 0, 0) in \(box)"] : [])
       }
     case .cgroupNew(let box):
-      // On cgroup v1 the same happens once per controller hierarchy (memory, pids, cpu, ...).
-      return ["mkdir(\"<\(box) cgroup>\", 0755)", "write(\"<\(box) cgroup>/cgroup.procs\", \"<\(box)>\")"]
+      // On cgroup v1 the same happens once per controller hierarchy (memory, pids, cpu, ...). The
+      // helper keeps the file open and stays out; each process it starts writes "0" (itself) there.
+      return [
+        "mkdir(\"<\(box) cgroup>\", 0755)", "open(\"<\(box) cgroup>/cgroup.procs\", O_WRONLY|O_CLOEXEC) in <\(box)>",
+      ]
     case .cgroupSet(let box, let setting):
       return ["write(\"<\(box) cgroup>/\(setting.key.rawValue)\", \"\(setting.v2Text)\")"]
-    case .stress(_, let kind):
+    case .stress(let box, let kind):
+      // The child moves itself into the box's cgroup before it does anything else.
+      let enter = "write(\"<\(box) cgroup>/cgroup.procs\", \"0\")"
       switch kind {
-      case .memory(let bytes): return ["fork()", "mmap(\(bytes)) and write one byte per page"]
-      case .fork(let count): return ["fork()", "fork() \(count) times"]
-      case .cpu(let ms): return ["fork()", "spin for \(ms) ms"]
+      case .memory(let bytes): return ["fork()", enter, "mmap(\(bytes)) and write one byte per page"]
+      case .fork(let count): return ["fork()", enter, "fork() \(count) times"]
+      case .cpu(let ms): return ["fork()", enter, "spin for \(ms) ms"]
       }
     case .ipcNew(_, let kind, let key):
       let k = IPCObjectFacts.keyText(key)

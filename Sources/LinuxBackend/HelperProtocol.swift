@@ -81,6 +81,14 @@
 //     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
 //                                   waiting up to TIMEOUT milliseconds for the reply
 //                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
+//     cgroup BOXFILES HOMEFILES     the cgroup.procs files of the box's cgroup, one per hierarchy,
+//                                   and those of the cgroup the helper is in (may be empty), as
+//                                   absolute host paths, NUL-separated, at most 8 each. The helper opens them
+//                                   beneath the host's root it opened at start and stays where it
+//                                   is; every process it starts from then on writes "0" to the
+//                                   box's files before anything else. HOMEFILES are where the
+//                                   helper goes back after `unshare cgroup`, which it makes from
+//                                   inside the box's cgroup. -> ok | err ERRNO openat2 NOTE
 //     overlay TARGET UPPER WORK LOWERS
 //                                   LOWERS are the lower layer directories, top first,
 //                                   NUL-separated. -> ok | err ERRNO fsopen|fsconfig|fsmount|move_mount
@@ -194,6 +202,11 @@ package enum HelperRequest: Equatable, Sendable {
   case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
   case anchor(paths: [[UInt8]], sources: [[UInt8]])
+  /// The box's cgroup.procs files (where the helper's children go) and the helper's own.
+  case cgroup(box: [[UInt8]], home: [[UInt8]])
+
+  /// The most cgroup.procs files one `cgroup` request names on each side.
+  package static let maxCgroupFiles = 8
 
   package var fields: [[UInt8]] {
     switch self {
@@ -223,6 +236,8 @@ package enum HelperRequest: Equatable, Sendable {
     case .overlay(let target, let upper, let work, let lowers):
       [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [HelperWire.text("anchor")] + paths + sources
+    case .cgroup(let box, let home):
+      [HelperWire.text("cgroup"), Array(box.joined(separator: [0])), Array(home.joined(separator: [0]))]
     }
   }
 
@@ -280,6 +295,16 @@ package enum HelperRequest: Equatable, Sendable {
       guard lowers.allSatisfy({ !$0.isEmpty }) else { return nil }
       self = .overlay(target: args[0], upper: args[1], work: args[2], lowers: lowers)
     case ("anchor", 4): self = .anchor(paths: Array(args[0..<2]), sources: Array(args[2..<4]))
+    case ("cgroup", 2):
+      // An empty field is an empty list (HOMEFILES may be).
+      let lists = args.map { $0.isEmpty ? [] : $0.split(separator: 0, omittingEmptySubsequences: false).map(Array.init) }
+      // Absolute paths only, and a bounded number: the helper keeps one descriptor for each.
+      guard !lists[0].isEmpty,
+        lists.allSatisfy({ list in
+          list.count <= Self.maxCgroupFiles && list.allSatisfy { $0.first == UInt8(ascii: "/") }
+        })
+      else { return nil }
+      self = .cgroup(box: lists[0], home: lists[1])
     default: return nil
     }
   }

@@ -487,30 +487,40 @@ public final class LinuxKernel: Kernel {
     return out
   }
 
-  /// `cgroup new`: mkdir under boxwalk/SESSION/ in each hierarchy, then move the helper in before
-  /// it starts anything else, so no box process escapes the limits (R3).
+  /// `cgroup new`: mkdir under boxwalk/SESSION/ in each hierarchy, then hand the helper the
+  /// box's cgroup.procs files. The helper stays where it is: every process it starts from now on
+  /// moves itself into the box's cgroup before it runs anything, so no box process escapes the
+  /// limits (R3), and a memory limit never makes the OOM killer choose the helper, which holds the
+  /// box (boxwalk-helper's CgroupOperations says how).
   private func cgroupNew(_ box: String, step: Step) throws(KernelError) {
     guard let helper = helpers.first(where: { $0.box == box }), let name = sessionName else { throw noSuchBox(box, step: step) }
+    let driver: any CgroupDriver
+    let cgroup: BoxCgroup
     do throws(CgroupError) {
-      let driver: any CgroupDriver
       if let existing = cgroupDriver {
         driver = existing
       } else {
         driver = try CgroupLayout.probe(procRoot: procfs.root).makeDriver()
       }
       cgroupDriver = driver
-      let cgroup = try BoxCgroup(session: name, box: box)
+      cgroup = try BoxCgroup(session: name, box: box)
       _ = try driver.create(cgroup)
-      do throws(CgroupError) {
-        _ = try driver.attach(pid: helper.pid, to: cgroup)
-      } catch {
-        _ = try? driver.remove(cgroup)
-        throw error
-      }
-      cgroupOf[box] = cgroup
     } catch {
       throw KernelError(step: step, call: Self.call(step, 0), errno: error.errno, detail: error.explanation)
     }
+    // Where the helper is now: it goes back there after `unshare cgroup` (made from inside the
+    // box's cgroup, so the namespace is rooted there). Without it, that unshare stays where it is.
+    let membership = (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/cgroup")).map(ProcCgroup.init(text:))
+    let home = membership.flatMap { driver.procsFiles(of: $0) } ?? []
+    let request = HelperRequest.cgroup(
+      box: driver.procsFiles(of: cgroup).map { Array($0.utf8) }, home: home.map { Array($0.utf8) })
+    do {
+      try ask(box, request, step: step)
+    } catch {
+      _ = try? driver.remove(cgroup)
+      throw error
+    }
+    cgroupOf[box] = cgroup
   }
 
   /// `stress`: the helper forks the program; for cpu, the cgroup's own counters tell whether it

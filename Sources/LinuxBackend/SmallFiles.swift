@@ -4,12 +4,40 @@ import Glibc
 /// listings: the few file operations the backend needs, with plain system calls (no Foundation in
 /// the hot path, notes/performance.md).
 package enum SmallFiles {
-  /// read(2) the whole file.
+  /// The most `read` returns: far more than any /proc or cgroup file, ledger or image index
+  /// boxwalk reads (a mountinfo of ten thousand mounts is about 1.5 MiB).
+  package static let sizeLimit = 16 << 20
+
+  /// read(2) the whole file, which must be a regular file of at most `sizeLimit` bytes.
+  ///
+  /// What is read here can sit where a box or another local user could put something else: a
+  /// ledger in a state directory, a file under a box's scratch tree. So the file is opened with
+  /// O_NONBLOCK (a FIFO would otherwise block open(2) until a writer comes, fifo(7)) and
+  /// O_NOFOLLOW (a symbolic link as the last name is refused with ELOOP, open(2)); fstat(2) then
+  /// refuses anything but a regular file, so no device is read (/dev/zero never ends); and the
+  /// read stops past the limit even if the file grows meanwhile (/proc files say size 0, so the
+  /// size fstat gives cannot be trusted alone). Links earlier in the path are followed:
+  /// /proc/self is one.
   package static func read(_ path: String) throws(SystemCallError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SystemCallError(call: "open(\(quoted(path)))", errno: errno) }
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY)
+    guard fd >= 0 else {
+      let failure = errno
+      let note = failure == ELOOP ? ": a symbolic link, not followed" : ""
+      throw SystemCallError(call: "open(\(quoted(path)))\(note)", errno: failure)
+    }
     defer { close(fd) }
-    return try FileDescriptors.readAll(fd, shown: quoted(path), limit: .max, chunk: 4096)
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw SystemCallError(call: "fstat(\(quoted(path)))", errno: errno) }
+    guard st.st_mode & S_IFMT == S_IFREG else {
+      throw SystemCallError(call: "fstat(\(quoted(path))): not a regular file", errno: EINVAL)
+    }
+    let tooBig = SystemCallError(
+      call: "read(\(quoted(path))): more than the \(sizeLimit >> 20) MiB boxwalk reads of such a file", errno: EFBIG)
+    guard st.st_size <= sizeLimit else { throw tooBig }
+    // O_NONBLOCK stays set: a regular file ignores it (open(2)), and nothing else got this far.
+    let bytes = try FileDescriptors.readAll(fd, shown: quoted(path), limit: sizeLimit + 1, chunk: 4096)
+    guard bytes.count <= sizeLimit else { throw tooBig }
+    return bytes
   }
 
   package static func readText(_ path: String) throws(SystemCallError) -> String {

@@ -42,6 +42,14 @@ extension SimulatedKernel {
     guard let pidInode = box.process.ns[.pid], var pidNS = namespaces[pidInode] else { throw missing(step, box.name) }
     guard pidNS.alive else { throw KernelError(step: step, call: step.calls[0], errno: .ENOMEM) }
     var cg = cgroups[box.name]
+    // The stress process joins the box's cgroup like any box process: past pids.max it is refused
+    // as a fork would be (see `run`), before it does anything.
+    if var c = cg, case .value(let max) = c.pidsMax, UInt64(cgroupTaskCount(box.name)) >= max {
+      c.pidsRefused += 1
+      cgroups[box.name] = c
+      if pidInode != host.activePID, !pidNS.populated { namespaces[pidInode]?.alive = false }
+      throw KernelError(step: step, call: step.calls[0], errno: .EAGAIN)
+    }
     // The stress process takes a PID like any box process; in a fresh pid namespace it is PID 1.
     let pid: Int
     if pidInode == host.activePID {
@@ -60,9 +68,9 @@ extension SimulatedKernel {
         cg?.oomKills += 1
       }
     case .fork(let count):
-      // Already in the cgroup: the helper, the box's programs started after `cgroup new`, and
-      // the stress process itself.
-      let current = cg == nil ? 0 : 2 + tasks.filter { $0.box == box.name && $0.inCgroup }.count
+      // Already in the cgroup: the box's programs started after `cgroup new`, and the stress
+      // process itself. Not the helper: it stays out of the box's cgroup.
+      let current = cg == nil ? 0 : 1 + tasks.filter { $0.box == box.name && $0.inCgroup }.count
       var started = count
       if case .value(let max)? = cg?.pidsMax { started = min(count, max > UInt64(current) ? Int(max) - current : 0) }
       cg?.pidsRefused += UInt64(count - started)
@@ -87,7 +95,7 @@ extension SimulatedKernel {
     return result
   }
 
-  /// The box's programs counted in its cgroup (started after `cgroup new`), besides its helper.
+  /// The box's programs counted in its cgroup (started after `cgroup new`); the helper is not.
   func cgroupTaskCount(_ box: String) -> Int {
     tasks.filter { $0.box == box && $0.inCgroup }.count
   }
@@ -103,7 +111,7 @@ extension SimulatedKernel {
     r.memory.maxEvents = cg.oomKills
     r.memory.oomKills = cg.oomKills
     r.pids.max = cg.pidsMax
-    r.pids.current = UInt64(1 + cgroupTaskCount(name))
+    r.pids.current = UInt64(cgroupTaskCount(name))
     r.pids.peak = r.pids.current
     r.pids.maxEvents = cg.pidsRefused
     r.cpu.quota = cg.cpuQuota

@@ -21,10 +21,12 @@ extension SimulatedKernel {
     case .modelled: break
     }
     guard pidNS.alive else { throw KernelError(step: step, call: step.calls[0], errno: .ENOMEM) }
-    // The pids controller charges every fork to the box's cgroup: once pids.current (the helper
-    // and the box's programs) has reached pids.max, fork(2) fails with EAGAIN and the kernel
-    // counts the refusal in pids.events' max (Documentation/admin-guide/cgroup-v2.rst, PID).
-    if var cg = cgroups[box.name], case .value(let max) = cg.pidsMax, UInt64(1 + cgroupTaskCount(box.name)) >= max {
+    // The pids controller charges every process to the box's cgroup: once pids.current (the box's
+    // programs; the helper stays outside) has reached pids.max, the new process is refused with
+    // EAGAIN and the kernel counts the refusal in pids.events' max (Documentation/admin-guide/
+    // cgroup-v2.rst, PID). On the kernel the helper's child joins the cgroup, finds it past the
+    // limit and lets a fork there fail, so the outcome is that of a refused fork.
+    if var cg = cgroups[box.name], case .value(let max) = cg.pidsMax, UInt64(cgroupTaskCount(box.name)) >= max {
       cg.pidsRefused += 1
       cgroups[box.name] = cg
       // The child of a fork into a new pid namespace had already been given PID 1 when the pids

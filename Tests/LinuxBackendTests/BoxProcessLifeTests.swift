@@ -132,6 +132,57 @@ import Testing
   /// The OOM killer chooses among the processes of the box's cgroup, and the helper is one of
   /// them: under a small memory.max it killed the helper instead of the hog (the box was then
   /// gone, and stress said "exit 0" or ECONNRESET). The hog must be the one that dies.
+  /// The helper stays out of the box's cgroup, so however small the memory limit, and whether
+  /// or not root may lower oom_score_adj (CAP_SYS_RESOURCE, missing in some VMs), the cgroup's
+  /// OOM killer can only choose among the box's programs. Before, the helper sat in the cgroup
+  /// and a 2 MiB limit killed it instead of the hog.
+  @Test func aTinyMemoryLimitNeverKillsTheHelper() throws {
+    try withKernel { kernel in
+      try kernel.perform(.boxNew(box: "a"))
+      try kernel.perform(.cgroupNew(box: "a"))
+      let helper = try #require(try kernel.facts().box("a")).process.hostPID
+      // Not counted: pids.current is the box's programs, and there are none yet.
+      #expect(try kernel.facts().box("a")?.process.cgroup?.pids.current == 0)
+      let membership = try #require(try? SmallFiles.readText("/proc/\(helper)/cgroup"))
+      #expect(!membership.contains("/boxwalk/"), "the helper is in the box's cgroup: \(membership)")
+      try kernel.perform(.cgroupSet(box: "a", setting: try CgroupSetting.parse(key: "memory.max", value: "2M")))
+      let result = try kernel.perform(.stress(box: "a", kind: .memory(bytes: 64 << 20)))
+      #expect(result.exit == .signaled(SIGKILL))
+      let after = try #require(try kernel.facts().box("a"))
+      #expect(after.process.hostPID == helper)
+      #expect(after.process.cgroup?.memory.oomKills == 1)
+      #expect(kernel.takeNotices().isEmpty)
+      try kernel.perform(.unshare(box: "a", kinds: [.uts]))
+      try kernel.perform(.setHostname(box: "a", name: "after-oom"))
+      #expect(try #require(try kernel.facts().box("a")).process.hostname == "after-oom")
+    }
+  }
+
+  /// With the helper outside the box's cgroup, its fork happens in the helper's cgroup and the
+  /// move in is never refused; the child then lets the kernel refuse a fork in the box's cgroup,
+  /// so pids.max still stops `run` with EAGAIN and pids.events counts it. pids.max 1 holds one
+  /// program: the helper used to take that place itself.
+  @Test func pidsMaxCountsTheBoxsProgramsAndRefusesThePastOne() throws {
+    try withKernel { kernel in
+      try kernel.perform(.boxNew(box: "a"))
+      try kernel.perform(.unshare(box: "a", kinds: [.pid, .mnt, .ipc]))
+      try kernel.perform(.cgroupNew(box: "a"))
+      try kernel.perform(.cgroupSet(box: "a", setting: try CgroupSetting.parse(key: "pids.max", value: "1")))
+      try kernel.perform(.run(box: "a", argv: ["sleep", "100"], background: true))
+      #expect(try kernel.facts().box("a")?.process.cgroup?.pids.current == 1)
+      do {
+        try kernel.perform(.run(box: "a", argv: ["true"], background: false))
+        Issue.record("a second program ran past pids.max 1")
+      } catch let error as KernelError {
+        #expect(error.errno == .EAGAIN)
+        #expect(error.call.hasPrefix("fork"))
+      }
+      let pids = try #require(try kernel.facts().box("a")?.process.cgroup?.pids)
+      #expect(pids.current == 1)
+      #expect(pids.maxEvents == 1)
+    }
+  }
+
   @Test func theOOMKillerTakesTheHogNotTheHelper() throws {
     try withKernel { kernel in
       try kernel.perform(.boxNew(box: "a"))

@@ -296,20 +296,22 @@ import Testing
     #expect(status.contains("\nThreads:\t1\n"))
     #expect(getsid(pid_t(pid)) == pid_t(pid))  // a session of its own
     let fds = try SmallFiles.list("/proc/\(pid)/fd").sorted()
-    #expect(fds == ["0", "1", "10", "11", "2", "3", "4", "5", "6"])
+    #expect(fds == ["0", "1", "10", "11", "2", "3", "4", "5", "6", "7"])
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/0") == "/dev/null")
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/3")?.hasPrefix("socket:") == true)
     // What the helper opens for itself before any pivot_root: the host's /proc (O_PATH, for join
-    // and for box programs' state), /dev/null for box programs' stdin, and a signalfd for
-    // SIGCHLD. All close on exec, so no box program gets one.
+    // and for box programs' state), the host's / (O_PATH, to open the box's cgroup files at
+    // `cgroup new`), /dev/null for box programs' stdin, and a signalfd for SIGCHLD. All close on
+    // exec, so no box program gets one.
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/4") == "/proc")
-    #expect(SmallFiles.readLink("/proc/\(pid)/fd/5") == "/dev/null")
-    #expect(SmallFiles.readLink("/proc/\(pid)/fd/6") == "anon_inode:[signalfd]")
+    #expect(SmallFiles.readLink("/proc/\(pid)/fd/5") == "/")
+    #expect(SmallFiles.readLink("/proc/\(pid)/fd/6") == "/dev/null")
+    #expect(SmallFiles.readLink("/proc/\(pid)/fd/7") == "anon_inode:[signalfd]")
     // boxwalk's own session directory and image store (here the session's, not made yet: its
     // nearest directory), held open to reach them under a box's mounts (BoxwalkHelper/Anchors.swift).
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/10")?.hasPrefix(root.path + "/") == true)
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/11")?.hasPrefix(root.path + "/") == true)
-    for fd in ["4", "5", "6", "10", "11"] {
+    for fd in ["4", "5", "6", "7", "10", "11"] {
       let info = try SmallFiles.readText("/proc/\(pid)/fdinfo/\(fd)")
       let flags = info.split(separator: "\n").first { $0.hasPrefix("flags:") }.flatMap { Int($0.split(separator: "\t").last ?? "", radix: 8) }
       #expect(flags.map { $0 & 0o2000000 != 0 } == true, "fd \(fd) is not close-on-exec")

@@ -19,6 +19,7 @@
 struct bw_box_child {
   pid_t host_pid;  // the child's PID as the helper sees it (the host's pid namespace)
   pid_t box_pid;   // the child's PID as it sees itself: getpid() inside the box's pid namespace
+  int fork_refused;  // 1: the box's cgroup refused the new process (pids.max), errno EAGAIN
 };
 
 /// fork(2) a box process and execve(2) `path` with `argv` and `envp` in it. Its stdin is `null_fd`
@@ -30,16 +31,43 @@ struct bw_box_child {
 int bw_spawn_box_process(const char *path, char *const argv[], char *const envp[], int null_fd,
                          int out_fd, struct bw_box_child *child);
 
-/// A box's memory limit must stop the box's programs, not the helper that holds the box: the
-/// helper sits in the box's cgroup, and the OOM killer picks its victim among the cgroup's
-/// processes (mm/oom_kill.c). Sets the caller's oom_score_adj to -1000 (never chosen) through
-/// `host_proc`, a descriptor of the host's /proc kept for the children below; where that is not
-/// allowed, the children set theirs to +1000 instead.
+/// The helper's own protection from the machine's OOM killer: oom_score_adj -1000 (never
+/// chosen) through `host_proc`, a descriptor of the host's /proc kept for the children below,
+/// where CAP_SYS_RESOURCE allows it. Against a box's memory limit the helper needs no protection:
+/// it stays outside the box's cgroup.
 void bw_protect_helper_from_oom(int host_proc);
 
-/// In a child of the helper, before it runs anything: oom_score_adj back to 0 (or up to +1000, see
-/// above), so the OOM killer chooses it before the helper. Async-signal-safe.
+/// In a child of the helper, before it runs anything: oom_score_adj back to 0, as any process
+/// has. Async-signal-safe.
 void bw_child_unprotect_from_oom(void);
+
+/// At most this many cgroup.procs files: one per cgroup v1 hierarchy boxwalk uses.
+#define BW_CGROUP_FILES_MAX 8
+
+/// The box's cgroup: descriptors of its cgroup.procs files (opened O_WRONLY|O_CLOEXEC by the
+/// helper, which stays outside the cgroup), kept for every process the helper starts later.
+/// Takes ownership of the descriptors and closes the ones set before. -1 with EINVAL for too many.
+int bw_set_box_cgroup(const int *fds, int count);
+
+/// The box's pids.current and pids.max, opened read-only (or -1 when the box has no pids
+/// controller), for bw_enter_box_cgroup. Takes ownership of the descriptors.
+void bw_set_box_pids(int current_fd, int max_fd);
+
+/// Copies up to `max` of the descriptors set above into `fds`; returns how many.
+int bw_box_cgroup_files(int *fds, int max);
+
+/// Moves the calling process into the cgroup of each cgroup.procs descriptor, by writing "0".
+/// Returns 0, or -1 with errno. Async-signal-safe.
+int bw_enter_cgroup(const int *fds, int count);
+
+/// bw_enter_cgroup with the box's descriptors (nothing when the box has no cgroup): what a child
+/// of the helper does first, so every box process is counted and limited by the box's cgroup
+/// while the helper, outside it, is not. The fork itself happened in the helper's cgroup, and a
+/// move into a cgroup is never refused for pids.max (cgroup-v2.rst, "PID"), so when the move
+/// left the box past its pids.max, the child lets the kernel refuse a fork there, which counts
+/// the refusal in pids.events as a refused fork of the box would, and returns -1 with EAGAIN.
+/// Async-signal-safe.
+int bw_enter_box_cgroup(void);
 
 /// Child events for a single-threaded helper that must wait for a child *and* keep reaping the
 /// others (signalfd(2)): blocks SIGCHLD in the caller and returns a non-blocking, close-on-exec

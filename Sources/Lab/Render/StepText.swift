@@ -48,11 +48,11 @@ enum StepText {
     case .cgroupNew(let box):
       if cgroup == .v1 {
         // v1: one hierarchy per controller, each mounted under /sys/fs/cgroup/CONTROLLER (cpu is
-        // often a link to cpu,cpuacct); the box needs a directory in each.
-        let dir = "/sys/fs/cgroup/$c/boxwalk/SESSION/\(box)"
-        return "for c in memory pids cpu; do mkdir \(dir) && echo <\(box)> > \(dir)/cgroup.procs; done"
+        // often a link to cpu,cpuacct); the box needs a directory in each. Each process the box
+        // starts then joins with `echo 0 > .../cgroup.procs`; the helper itself never does.
+        return "for c in memory pids cpu; do mkdir /sys/fs/cgroup/$c/boxwalk/SESSION/\(box); done"
       }
-      return "mkdir /sys/fs/cgroup/boxwalk/SESSION/\(box) && echo <\(box)> > /sys/fs/cgroup/boxwalk/SESSION/\(box)/cgroup.procs"
+      return "mkdir /sys/fs/cgroup/boxwalk/SESSION/\(box)"
     case .cgroupSet(let box, let setting):
       if cgroup == .v1 {
         return setting.files(.v1).map { file in
@@ -216,8 +216,10 @@ enum StepText {
     case .cgroupNew:
       return [
         "A cgroup groups processes so the kernel can limit and count what they use together. boxwalk",
-        "makes one under boxwalk/ (on v1: one per controller hierarchy) and moves the box's helper in;",
-        "children start in their parent's cgroup, so every process of the box is counted (cgroups(7)).",
+        "makes one under boxwalk/ (on v1: one per controller hierarchy). The box's helper keeps its",
+        "cgroup.procs open but stays out; each process it starts writes \"0\" (itself) there first, so",
+        "every process of the box is counted, and a limit never kills the helper that holds the box",
+        "(cgroups(7); Docker's containerd-shim stays out of its container's cgroup the same way).",
       ]
     case .cgroupSet:
       return [

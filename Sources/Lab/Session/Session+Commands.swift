@@ -248,7 +248,9 @@ extension Session {
       if range.inside == 0 { lines.append("\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside") }
       return lines
     case .cgroupNew(let box):
-      return ["\(box) has a cgroup of its own: boxwalk-helper moved in, and every process it starts inherits it"]
+      return [
+        "\(box) has a cgroup of its own: every process \(box) starts from now on moves in; boxwalk-helper stays out, so no limit kills it"
+      ]
     case .cgroupSet(let box, let setting):
       return ["\(box)'s cgroup: \(setting)"] + result.notes
     case .stress(let box, let kind):

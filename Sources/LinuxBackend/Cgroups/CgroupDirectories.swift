@@ -49,6 +49,17 @@ enum CgroupDirectories {
     }
   }
 
+  /// A cgroup path as /proc/PID/cgroup prints it (`/user.slice/x.scope`, `/` for the root),
+  /// relative to the hierarchy's root: `user.slice/x.scope`, "". nil when it is not absolute or
+  /// climbs (`/../x`: the process is outside the reader's cgroup namespace) or has empty parts.
+  static func inside(_ path: String) -> String? {
+    guard path.hasPrefix("/") else { return nil }
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+    if parts.count == 1 && parts.first == "" { return "" }
+    guard parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else { return nil }
+    return parts.joined(separator: "/")
+  }
+
   /// `a/b/c` -> `a/b`; `a` -> "".
   static func parent(of dir: String) -> String {
     guard let slash = dir.lastIndex(of: "/") else { return "" }

@@ -24,6 +24,15 @@ package protocol CgroupDriver: Sendable {
   /// box process (reliability.md R3).
   func attach(pid: Int32, to box: BoxCgroup) throws(CgroupError) -> [CgroupAction]
 
+  /// The box's cgroup.procs files, absolute paths, one per hierarchy in the order of
+  /// `directories(of:)`: what the helper opens and its children write "0" into (CgroupOperations
+  /// of boxwalk-helper), so the box's processes are in the cgroup and the helper is not.
+  func procsFiles(of box: BoxCgroup) -> [String]
+
+  /// The cgroup.procs files of the cgroups a process is in (its /proc/PID/cgroup), in the same
+  /// hierarchies and order; nil when one of them is missing or outside `root`.
+  func procsFiles(of membership: ProcCgroup) -> [String]?
+
   /// Write a limit, translated to the v1 files on v1.
   func set(_ setting: CgroupSetting, on box: BoxCgroup) throws(CgroupError) -> [CgroupAction]
 

@@ -105,6 +105,24 @@ package struct CgroupV1Driver: CgroupDriver {
     return actions
   }
 
+  package func procsFiles(of box: BoxCgroup) -> [String] {
+    directories(of: box).map { absolute($0 + "/cgroup.procs") }
+  }
+
+  package func procsFiles(of membership: ProcCgroup) -> [String]? {
+    var files: [String] = []
+    for hierarchy in hierarchyDirectories {
+      // The controllers mounted at this directory; the process's line for any one of them.
+      let controllers = hierarchies.filter { $0.value == hierarchy }.keys.sorted()
+      guard let path = controllers.lazy.compactMap({ membership.path(ofController: $0) }).first,
+        let cgroup = CgroupDirectories.inside(path)
+      else { return nil }
+      let directory = cgroup.isEmpty ? hierarchy : hierarchy + "/" + cgroup
+      files.append(absolute(CgroupAction.path(directory, "cgroup.procs")))
+    }
+    return files
+  }
+
   package func set(_ setting: CgroupSetting, on box: BoxCgroup) throws(CgroupError) -> [CgroupAction] {
     var actions: [CgroupAction] = []
     switch setting.value {

@@ -97,6 +97,13 @@ package struct CgroupV2Driver: CgroupDriver {
     return actions
   }
 
+  package func procsFiles(of box: BoxCgroup) -> [String] { [absolute(relative(box.path) + "/cgroup.procs")] }
+
+  package func procsFiles(of membership: ProcCgroup) -> [String]? {
+    guard let path = membership.unifiedPath, let cgroup = CgroupDirectories.inside(path) else { return nil }
+    return [absolute(CgroupAction.path(relative(cgroup), "cgroup.procs"))]
+  }
+
   package func set(_ setting: CgroupSetting, on box: BoxCgroup) throws(CgroupError) -> [CgroupAction] {
     let dir = relative(box.path)
     try CgroupDirectories.requireExisting(dir, files: files, root: root)
