@@ -32,4 +32,32 @@ struct AdversaryRegressionTests {
     let same = lines.filter { !$0.hasPrefix("run ") }
     #expect(try session("real", same).dropFirst() == session("sim", same).dropFirst())
   }
+
+  /// pivot-root puts the old root under /.oldroot. An image that already had that name (a link,
+  /// or a directory with files) made the step fail after pivot_root(2) had changed the root,
+  /// while it said "nothing was changed" and boxwalk went on showing the root as prepared.
+  @Test(arguments: ["link", "directory"])
+  func pivotRootRefusesAnImageThatHasOldroot(_ kind: String) throws {
+    let dir = TestScratch.path("oldroot-" + kind)
+    try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+    try "inside\n".write(toFile: dir + "/sub/f", atomically: false, encoding: .utf8)
+    if kind == "link" {
+      try FileManager.default.createSymbolicLink(atPath: dir + "/.oldroot", withDestinationPath: "sub")
+    } else {
+      try FileManager.default.createDirectory(atPath: dir + "/.oldroot", withIntermediateDirectories: true)
+      try "x\n".write(toFile: dir + "/.oldroot/keep", atomically: false, encoding: .utf8)
+    }
+    let lines = [
+      "image import odd \(dir)", "box new a", "unshare mnt,pid,ipc", "overlay odd,busybox", "pivot-root",
+      "show a.root", "cat /sub/f", "rm /.oldroot", "pivot-root", "show a.root", "cat /sub/f",
+    ]
+    let real = try session("real", lines)
+    #expect(real.contains("error: mkdir(\"<a rootfs>/.oldroot\", 0700): EEXIST"), "\(real)")
+    let refused = real.firstIndex(of: "error: mkdir(\"<a rootfs>/.oldroot\", 0700): EEXIST") ?? 0
+    #expect(real[refused...].prefix(6).contains("  state:   nothing was changed"), "\(real)")
+    #expect(real.contains("a.root = \"overlay of odd,busybox (prepared)\""), "\(real)")
+    #expect(real.contains("a.root = \"overlay of odd,busybox (pivot_root)\""), "\(real)")
+    #expect(real.filter { $0 == "inside" }.count == 2, "\(real)")
+    #expect(real.dropFirst() == (try session("sim", lines)).dropFirst())
+  }
 }
