@@ -60,4 +60,34 @@ struct AdversaryRegressionTests {
     #expect(real.filter { $0 == "inside" }.count == 2, "\(real)")
     #expect(real.dropFirst() == (try session("sim", lines)).dropFirst())
   }
+
+  /// BOXWALK_HOME may be a link, but not one another user planted: root's store went wherever
+  /// the other user's link in /tmp pointed.
+  @Test func aStoreHomeLinkOfAnotherUserIsRefused() throws {
+    let victim = TestScratch.path("victim")
+    try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
+    let link = TestScratch.path("planted-store")
+    #expect(symlink(victim, link) == 0)
+    #expect(lchown(link, Self.nobody, Self.nobody) == 0)
+    let image = TestScratch.path("image")
+    try FileManager.default.createDirectory(atPath: image, withIntermediateDirectories: true)
+    try "x\n".write(toFile: image + "/x", atomically: false, encoding: .utf8)
+    let out = try session("real", ["image import x \(image)"], env: ["BOXWALK_HOME": link])
+    #expect(out.contains { $0.contains("a symbolic link owned by uid 65534, not by this user") }, "\(out)")
+    #expect((try FileManager.default.contentsOfDirectory(atPath: victim)).isEmpty, "\(out)")
+  }
+
+  /// A store under a directory another user owns can be renamed away by that user and a link
+  /// put in its place between two steps.
+  @Test func aStoreUnderAnotherUsersDirectoryIsRefused() throws {
+    let theirs = TestScratch.path("theirs")
+    try FileManager.default.createDirectory(atPath: theirs, withIntermediateDirectories: true)
+    #expect(chown(theirs, Self.nobody, Self.nobody) == 0)
+    let image = TestScratch.path("image")
+    try FileManager.default.createDirectory(atPath: image, withIntermediateDirectories: true)
+    try "x\n".write(toFile: image + "/x", atomically: false, encoding: .utf8)
+    let out = try session("real", ["image import x \(image)"], env: ["BOXWALK_HOME": theirs + "/store"])
+    #expect(out.contains { $0.contains("a directory above the image store, owned by uid 65534") }, "\(out)")
+    #expect(!FileManager.default.fileExists(atPath: theirs + "/store/oci"), "\(out)")
+  }
 }
