@@ -232,10 +232,14 @@ final class BoxOperations {
       _ = chdir("/")
       return .err(errno: EINVAL, call: "pivot_root", note: Self.notAMountPoint)
     }
-    guard mkdir(".oldroot", 0o700) == 0 || errno == EEXIST else {
+    // mkdir(2) must make the directory. What an image put at that name could be a symbolic link
+    // (pivot_root(2) follows it, and umount2 and rmdir then act on another name than the one
+    // the old root went to) or a directory with files (rmdir fails with ENOTEMPTY once the root
+    // has changed): the step would fail half done. EEXIST is refused before anything changes.
+    guard mkdir(".oldroot", 0o700) == 0 else {
       let failure = errno
       _ = chdir("/")
-      return .err(errno: failure, call: "mkdir", note: nil)
+      return .err(errno: failure, call: "mkdir", note: failure == EEXIST ? Self.oldRootTaken : nil)
     }
     guard bw_pivot_root(".", ".oldroot") == 0 else {
       let failure = errno
@@ -249,7 +253,7 @@ final class BoxOperations {
     anchors.dropAll()
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
     // Detach, do not unmount: the old root is busy (we were standing in it a moment ago).
-    guard umount2("/.oldroot", Int32(MNT_DETACH)) == 0 else { return .err(errno: errno, call: "umount2", note: nil) }
+    guard umount2("/.oldroot", Int32(MNT_DETACH) | BW_UMOUNT_NOFOLLOW) == 0 else { return .err(errno: errno, call: "umount2", note: nil) }
     guard rmdir("/.oldroot") == 0 else { return .err(errno: errno, call: "rmdir", note: nil) }
     return .ok([])
   }
@@ -376,6 +380,9 @@ final class BoxOperations {
   static let ipcKinds = ["mq", "shm", "sem"]
   /// Must read as the simulator's detail for the same failure.
   static let notAMountPoint = "the new root is not a mount point"
+  /// Step.oldRootTaken, which the simulator gives for the same root.
+  static let oldRootTaken =
+    "the new root already has /.oldroot, where pivot-root puts the old root; rm /.oldroot in the box first"
 
   func ipcNew(kind: String, key: Int32) -> HelperReply {
     guard let k = Self.ipcKinds.firstIndex(of: kind) else { return .err(errno: EINVAL, call: "ipc", note: kind) }

@@ -158,6 +158,14 @@ extension Step {
 
   /// Which of `calls` a failure of the pivot_root step belongs to, when it is pivot_root itself.
   public static let pivotRootCallIndex = 1
+  /// The directory pivot-root makes in the new root to put the old root under, then removes.
+  public static let oldRootName = ".oldroot"
+  /// Why pivot-root refuses a root that already has that name (boxwalk-helper says the same):
+  /// mkdir(2) must make a new, empty directory. An image's own `.oldroot` (a link, a file, a
+  /// directory with files) would make pivot_root(2) follow the link, or leave the old root's
+  /// directory behind after the root had already changed: the step would fail half done.
+  public static let oldRootTaken =
+    "the new root already has /.oldroot, where pivot-root puts the old root; rm /.oldroot in the box first"
 
   /// Which of a mount step's calls fails when the mount point cannot be opened in the box.
   public var mountTargetCallIndex: Int { 0 }

@@ -86,6 +86,11 @@ extension SimulatedKernel {
     guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
       throw KernelError(step: step, call: call, errno: .EINVAL, detail: "the new root is not a mount point")
     }
+    // The helper's mkdir of /.oldroot must make a new directory (BoxOperations.pivot): a name the
+    // image already has there is refused before pivot_root(2) runs.
+    if let fs = filesystems[id], Overlay.lookup("/" + Step.oldRootName, in: [fs.upper] + lowerContents(fs)) != nil {
+      throw KernelError(step: step, call: step.calls[0], errno: .EEXIST, detail: Step.oldRootTaken)
+    }
     guard mnt.rootPropagation != .shared else {
       throw KernelError(step: step, call: call, errno: .EINVAL)
     }

@@ -44,6 +44,7 @@ extension Session {
           "join takes one namespace kind", [("got", args[0]), ("fix", "join one kind at a time"), LabError.unchanged])
       }
       let target = try existingBox(args[1])
+      if kinds[0] == .mnt { try refuseJoiningMountsAcrossRoots(box, target, command: line) }
       try runStep(.join(box: box, kind: kinds[0], target: target), input: line, into: &out)
     case "hostname", "domainname":
       let setter = w[0] == "hostname"

@@ -116,6 +116,31 @@ extension Session {
     return BoxPath.canonical(path)
   }
 
+  /// setns(2) into a mount namespace does more than switch mount tables: it sets the caller's
+  /// root and working directory to the root of the namespace it joins (setns(2), "CLONE_NEWNS").
+  /// A box that was made a container with pivot-root would leave its own root behind: joining a
+  /// box that never entered a root of its own puts it back on the host's files, where `run`
+  /// would read and write the host's /etc as root. The other way round, a box without a root of
+  /// its own that joins a container would be inside that container's files while boxwalk still
+  /// shows it on the host's. So `join mnt` is taken only between boxes whose root is the host's.
+  func refuseJoiningMountsAcrossRoots(_ box: String, _ target: String, command: String) throws {
+    let mine = facts.box(box)?.process.root ?? .host
+    let theirs = facts.box(target)?.process.root ?? .host
+    guard mine != .host || theirs != .host else { return }
+    let reason =
+      mine != .host
+      ? "\(box) would leave its root (\(mine.text)) for the root of \(target)'s mount namespace"
+      : "\(box) would enter the root of \(target)'s mount namespace (\(theirs.text)) while boxwalk shows it on the host's"
+    throw LabError(
+      "refused: joining a mount namespace moves a box to that namespace's root directory",
+      [
+        ("command", escapedForTerminal(command)), ("why", reason),
+        ("rule", "join mnt only between boxes whose root is the host's (box.root = \"host\"); setns(2) sets the root to the namespace's"),
+        ("fix", "join mnt while both boxes still have the host's root: before rootfs, overlay, pivot-root or chroot"),
+        LabError.unchanged,
+      ])
+  }
+
   /// A proc shows one pid namespace, and /proc/PID/root of each process in it is that process's
   /// root directory, a way into its files that ignores the reader's own root (proc(5)). Mounted
   /// for the host's pid namespace, a box's /proc would hand the box the host's whole filesystem,

@@ -365,10 +365,11 @@ final class ImageStore {
 
   /// mkdir -p `path` (mode 0755, as umask allows), then refuse it unless it is a directory owned
   /// by this user that only this user can write (a planted link or a world-writable directory
-  /// would let someone else change the store). The store's own parent directories are the
-  /// user's business; `path` and the store's directories below it are checked.
+  /// would let someone else change the store). For the home, the way to it is checked too
+  /// (homeProblem): a link there must be this user's, and no directory above it another user's.
   func makeStoreDirectory(_ path: String) throws(SystemCallError) {
     try Directories.make(path)
+    if path == home, let problem = Self.homeProblem(home) { throw problem }
     var st = stat()
     // The store's home may be a symbolic link its user made (BOXWALK_HOME): stat(2) follows it;
     // the directories boxwalk made inside must be real ones: lstat(2).
@@ -388,6 +389,71 @@ final class ImageStore {
           + "chmod go-w it or set BOXWALK_HOME to a directory only you can write",
         errno: EPERM)
     }
+  }
+
+  /// Why the way to the store's home lets another user choose or change what root (or this
+  /// user) writes there, or nil. The home may be a symbolic link, as BOXWALK_HOME is the user's
+  /// choice, but a link another user owns is theirs: one planted at a name in /tmp decides
+  /// where the store goes (the trap fs.protected_symlinks closes, where it is on). And every
+  /// directory above the home, the link's own and the real one's, must be this user's or
+  /// root's, and writable by no one else unless sticky (a sticky directory such as /tmp lets
+  /// no one rename or remove another user's entry, see inode(7)): whoever can write one can
+  /// rename the store away and put a link in its place between two steps. This is the rule
+  /// OpenSSH applies to authorized_keys (StrictModes, sshd_config(5)).
+  static func homeProblem(_ home: String) -> SystemCallError? {
+    let me = geteuid()
+    var st = stat()
+    var ways: [String] = []
+    if lstat(home, &st) == 0, st.st_mode & S_IFMT == S_IFLNK {
+      guard st.st_uid == me || st.st_uid == 0 else {
+        return SystemCallError(
+          call: "lstat(\(SmallFiles.quoted(home))): a symbolic link owned by uid \(st.st_uid), not by this user "
+            + "(another user made it); remove it, or set BOXWALK_HOME to a directory of yours",
+          errno: EPERM)
+      }
+      ways.append(Self.parent(of: absolute(home)))
+    }
+    guard let resolved = realpath(home, nil) else {
+      return SystemCallError(call: "realpath(\(SmallFiles.quoted(home)))", errno: errno)
+    }
+    ways.append(Self.parent(of: String(cString: resolved)))
+    free(resolved)
+    for start in ways {
+      var directory = start
+      while true {
+        guard stat(directory, &st) == 0 else {
+          return SystemCallError(call: "stat(\(SmallFiles.quoted(directory)))", errno: errno)
+        }
+        let othersWrite = st.st_mode & 0o022 != 0 && st.st_mode & S_ISVTX == 0
+        if (st.st_uid != me && st.st_uid != 0) || othersWrite {
+          let who = st.st_uid != me && st.st_uid != 0 ? "owned by uid \(st.st_uid)" : "writable by others"
+          return SystemCallError(
+            call: "stat(\(SmallFiles.quoted(directory))): a directory above the image store, \(who), "
+              + "so another user could put something else in the store's place; "
+              + "set BOXWALK_HOME to a directory under one only you and root can write",
+            errno: EPERM)
+        }
+        if directory == "/" { break }
+        directory = Self.parent(of: directory)
+      }
+    }
+    return nil
+  }
+
+  /// `path` made absolute against the working directory (the way to a relative BOXWALK_HOME).
+  private static func absolute(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    guard let cwd = getcwd(nil, 0) else { return "/" + path }
+    defer { free(cwd) }
+    return String(cString: cwd) + "/" + path
+  }
+
+  /// The directory that holds `path` ("/" for "/x"), by text.
+  private static func parent(of path: String) -> String {
+    var trimmed = path
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+    guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+    return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
   }
 
   /// mkdir -p the OCI layout and the layers directory, every directory checked
