@@ -42,6 +42,7 @@ extension SimulatedKernel {
     guard let pidInode = box.process.ns[.pid], var pidNS = namespaces[pidInode] else { throw missing(step, box.name) }
     guard pidNS.alive else { throw KernelError(step: step, call: step.calls[0], errno: .ENOMEM) }
     var cg = cgroups[box.name]
+    enterTimeNamespace(box.process)
     // The stress process takes a PID like any box process; in a fresh pid namespace it is PID 1.
     let pid: Int
     if pidInode == host.activePID {
