@@ -402,14 +402,51 @@ final class BoxOperations {
     return lines.joined(separator: "\n")
   }
 
-  func facts() -> HelperReply {
+  func facts(candidates: [String] = []) -> HelperReply {
     var names = utsname()
     guard Glibc.uname(&names) == 0 else { return .err(errno: errno, call: "uname", note: nil) }
     return .ok([
       withUnsafeBytes(of: names.nodename) { Array($0.prefix { $0 != 0 }) },
       withUnsafeBytes(of: names.__domainname) { Array($0.prefix { $0 != 0 }) },
       HelperWire.text(initExited ? "0" : "1"), HelperWire.text(Self.ipcListing()),
+      HelperWire.text(Self.posixMQListing(candidates: candidates).joined(separator: "\n")),
     ])
+  }
+
+  /// The queue is small (10 messages of 1024 bytes): every queue counts against its owner's
+  /// RLIMIT_MSGQUEUE, 819200 bytes by default, and the kernel's default size would allow nine.
+  static let mqMaxMessages = 10
+  static let mqMessageSize = 1024
+
+  /// mq_open(3) with O_CREAT|O_EXCL in the helper's IPC namespace; the reply carries the queue's
+  /// inode, which tells it apart from a later queue of the same name (for cleanup).
+  static func mqNew(_ name: String) -> HelperReply {
+    var inode: UInt64 = 0
+    guard bw_mq_create(name, mqMaxMessages, mqMessageSize, &inode) == 0 else {
+      return .err(errno: errno, call: "mq_open", note: nil)
+    }
+    return .ok([HelperWire.number(inode)])
+  }
+
+  /// "/NAME" for every POSIX message queue of this IPC namespace, sorted. The queues are the
+  /// files of the namespace's mqueue file system (mq_overview(7)); the helper makes a detached
+  /// mount of it, reads it and closes it, so nothing is mounted anywhere. Without CAP_SYS_ADMIN
+  /// over its mount namespace (rootless, before `unshare mnt`) fsopen(2) is EPERM: then each
+  /// candidate name is tried with mq_open(3), which needs no privilege.
+  static func posixMQListing(candidates: [String]) -> [String] {
+    // A reply is at most 4096 bytes in all (HelperWire): the names get half of that.
+    var buffer = [CChar](repeating: 0, count: 2048)
+    var stage: UnsafePointer<CChar>?
+    let n = bw_mqueue_names(&buffer, buffer.count, &stage)
+    if n >= 0 {
+      let bytes = buffer[0..<n].map { UInt8(bitPattern: $0) }
+      return bytes.split(separator: UInt8(ascii: "\n")).map { "/" + String(decoding: $0, as: UTF8.self) }.sorted()
+    }
+    return candidates.filter { name in
+      var inode: UInt64 = 0
+      // EACCES: the queue is there, but not ours to open.
+      return bw_mq_inode(name, &inode) == 0 || errno == EACCES
+    }.sorted()
   }
 }
 

@@ -35,6 +35,9 @@ extension BoxOperations {
     case "sysfs":
       detached = Self.newMount("sysfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
     case "tmpfs": detached = Self.newMount("tmpfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV)
+    case "mqueue":
+      // The mqueue file system of the helper's IPC namespace (the one fsopen is called in).
+      detached = Self.newMount("mqueue", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
     case "bind": detached = bindMount(root: root, source: source)
     default: return .err(errno: EINVAL, call: "fsopen", note: "unknown kind \(kind)")
     }

@@ -18,7 +18,7 @@ struct NamespaceOperations {
     box.reapExited()
     func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
     switch request {
-    case .facts: return box.facts()
+    case .facts(let candidates): return box.facts(candidates: candidates.map(text))
     case .run(let background, let argv): return box.run(background: background, argv: argv, channel: channel)
     case .kill(let pid): return box.kill(pid)
     case .mount(let kind, let root, let source, let target):
@@ -28,6 +28,7 @@ struct NamespaceOperations {
     case .pivot(let rootfs): return box.pivot(text(rootfs))
     case .chroot(let rootfs): return box.chroot(text(rootfs))
     case .ipcnew(let kind, let key): return box.ipcNew(kind: kind, key: key)
+    case .mqnew(let name): return BoxOperations.mqNew(text(name))
     case .stress(let kind, let arg): return box.stress(kind: kind, arg: arg)
     case .setid(let kind, let id):
       // After the map: become the inside ID, as a container runtime's init does. Capabilities

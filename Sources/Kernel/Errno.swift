@@ -27,6 +27,7 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
   public static let ENOTDIR = Errno(rawValue: 20)
   public static let EISDIR = Errno(rawValue: 21)
   public static let EINVAL = Errno(rawValue: 22)
+  public static let EMFILE = Errno(rawValue: 24)
   public static let ENOSPC = Errno(rawValue: 28)
   public static let EROFS = Errno(rawValue: 30)
   public static let EPIPE = Errno(rawValue: 32)
@@ -59,7 +60,7 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     13: ("EACCES", "permission denied"), 14: ("EFAULT", "bad address"),
     16: ("EBUSY", "device or resource busy"), 17: ("EEXIST", "file exists"),
     19: ("ENODEV", "no such device"), 20: ("ENOTDIR", "not a directory"),
-    21: ("EISDIR", "is a directory"), 22: ("EINVAL", "invalid argument"),
+    21: ("EISDIR", "is a directory"), 22: ("EINVAL", "invalid argument"), 24: ("EMFILE", "too many open files"),
     28: ("ENOSPC", "no space left on device"), 30: ("EROFS", "read-only file system"),
     32: ("EPIPE", "broken pipe"), 34: ("ERANGE", "result out of range"),
     36: ("ENAMETOOLONG", "file name too long"), 38: ("ENOSYS", "function not implemented"),

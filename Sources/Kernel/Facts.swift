@@ -25,6 +25,11 @@ public struct ProcessFacts: Equatable, Sendable {
   /// System V IPC objects visible in the process's IPC namespace. For the host: only those
   /// created since the session started (the host's own are host-specific, SPEC §5).
   public var ipc: [IPCObjectFacts]
+  /// POSIX message queues of the process's IPC namespace, by name ("/jobs"), sorted. For the
+  /// host: only those made in this session, as for `ipc`.
+  public var posixMQ: [String] = []
+  /// The clock offsets of the time namespace the box's next process enters (time_for_children).
+  public var clockOffsets = ClockOffsets()
   /// IDs, maps and capabilities.
   public var user: UserFacts
   /// For every kind but user: the inode of the user namespace that owns the process's namespace

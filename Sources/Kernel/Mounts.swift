@@ -3,6 +3,9 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   case proc(path: String)
   case sysfs(path: String)
   case tmpfs(path: String)
+  /// The mqueue file system of the mounter's IPC namespace: one file per POSIX message queue
+  /// (mq_overview(7)); containers have it at /dev/mqueue.
+  case mqueue(path: String)
   case bind(source: String, target: String)
   /// The overlay a box's root filesystem is (made by `overlay`, never by `mount`): at "/" of it.
   case overlay
@@ -10,7 +13,7 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   /// Where it is mounted, inside the box's root filesystem.
   public var target: String {
     switch self {
-    case .proc(let p), .sysfs(let p), .tmpfs(let p): p
+    case .proc(let p), .sysfs(let p), .tmpfs(let p), .mqueue(let p): p
     case .bind(_, let t): t
     case .overlay: "/"
     }
@@ -23,6 +26,7 @@ public enum MountRequest: Equatable, Hashable, Sendable {
     case .proc: "proc"
     case .sysfs: "sysfs"
     case .tmpfs: "tmpfs"
+    case .mqueue: "mqueue"
     case .bind: "bind"
     case .overlay: "overlay"
     }
@@ -33,6 +37,7 @@ public enum MountRequest: Equatable, Hashable, Sendable {
     case .proc: "proc"
     case .sysfs: "sysfs"
     case .tmpfs: "tmpfs"
+    case .mqueue: "mqueue"
     case .bind(let s, _): s
     case .overlay: "overlay"
     }
@@ -41,7 +46,7 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   /// fsmount(2) attributes, by name: the same choices as `flags`, in the new mount API's spelling.
   public var attributes: String {
     switch self {
-    case .proc, .sysfs: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
+    case .proc, .sysfs, .mqueue: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
     case .tmpfs, .overlay: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV"
     case .bind: "0"
     }
@@ -51,7 +56,7 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   /// no device files, nothing executable), tmpfs without setuid or devices; bind recursively.
   public var flags: String {
     switch self {
-    case .proc, .sysfs: "MS_NOSUID|MS_NODEV|MS_NOEXEC"
+    case .proc, .sysfs, .mqueue: "MS_NOSUID|MS_NODEV|MS_NOEXEC"
     case .tmpfs, .overlay: "MS_NOSUID|MS_NODEV"
     case .bind: "MS_BIND|MS_REC"
     }
@@ -126,7 +131,7 @@ public enum RootFacts: Equatable, Sendable {
 /// `mount proc /proc` inside it succeeds or fails the same way everywhere.
 public enum BusyboxImage {
   public static let name = "busybox"
-  public static let directories = ["bin", "dev", "etc", "mnt", "proc", "root", "run", "sys", "tmp", "usr", "var"]
+  public static let directories = ["bin", "dev", "dev/mqueue", "etc", "mnt", "proc", "root", "run", "sys", "tmp", "usr", "var"]
 
   /// Applets linked in the image: enough for the lessons (sh, ps, mount, ...). Each is a relative
   /// symbolic link to busybox, which picks the applet by the name it was run as.

@@ -151,7 +151,10 @@ public struct StateTreeBuilder: Sendable {
       m.appendNew("owner", reused("owner", { $0.owners == p.owners }) ?? .map(ownerMap(p)))
     }
     if isBox, let report = p.cgroup { m["cgroup"] = reused("cgroup", { $0.cgroup == report }) ?? report.state }
-    m.appendNew("ipc", reused("ipc", { $0.ipc == p.ipc }) ?? .map(Self.ipc(p.ipc)))
+    m.appendNew("ipc", reused("ipc", { $0.ipc == p.ipc && $0.posixMQ == p.posixMQ }) ?? .map(Self.ipc(p.ipc, p.posixMQ)))
+    if isBox {
+      m.appendNew("clock", .map(StateMap([("offsets", .map(Self.clockOffsets(p.clockOffsets)))])))
+    }
     if let net = p.net { m.appendNew("net", reused("net", { $0.net == net }) ?? Self.netMap(net)) }
     if let key = hostPIDKey { m.appendNew(key, .volatile(.int(p.hostPID))) }
     return m
@@ -231,14 +234,21 @@ public struct StateTreeBuilder: Sendable {
     return owners
   }
 
-  /// `ipc.mq` = ["0x1"]: the keys of the System V IPC objects, by kind.
-  static func ipc(_ objects: [IPCObjectFacts]) -> StateMap {
+  /// `ipc.mq` = ["0x1"]: the keys of the System V IPC objects, by kind; `ipc.posix_mq` =
+  /// ["/jobs"]: the names of the POSIX message queues.
+  static func ipc(_ objects: [IPCObjectFacts], _ posixMQ: [String] = []) -> StateMap {
     var ipc = StateMap()
     for kind in IPCKind.allCases {
       let keys = objects.filter { $0.kind == kind }.map { StateValue.string(IPCObjectFacts.keyText($0.key)) }
       ipc.appendNew(kind.rawValue, .list(keys))
     }
+    ipc.appendNew("posix_mq", .list(posixMQ.sorted().map { .string($0) }))
     return ipc
+  }
+
+  /// `clock.offsets` = {monotonic: 0, boottime: 86400}: seconds, per clock.
+  static func clockOffsets(_ offsets: ClockOffsets) -> StateMap {
+    StateMap(TimeClock.allCases.map { ($0.rawValue, StateValue.int(Int(offsets[$0]))) })
   }
 
   /// `net.links["eth0"]` = {kind, state, [master], [peer], addrs, index (volatile), mac (volatile)};

@@ -30,6 +30,12 @@ public enum Step: Equatable, Hashable, Sendable {
   case chroot(box: String)
   /// msgget(2) / shmget(2) / semget(2) with IPC_CREAT|IPC_EXCL in the box's IPC namespace.
   case ipcNew(box: String, kind: IPCKind, key: Int32)
+  /// mq_open(3) with O_CREAT|O_EXCL in the box's IPC namespace: a POSIX message queue, found by
+  /// a name such as "/jobs" (mq_overview(7)).
+  case posixMQNew(box: String, name: String)
+  /// Write /proc/PID/timens_offsets of the box (from outside, as unshare(1) --boottime does for
+  /// its child): the clock's offset in the time namespace the box's next process will enter.
+  case clockOffset(box: String, clock: TimeClock, seconds: Int64)
   /// Write /proc/PID/uid_map or gid_map of the box (from outside, as newuidmap(1) does), then let
   /// the box become the inside ID 0 if the range maps it (setresuid(2) / setresgid(2)).
   case map(box: String, kind: IDKind, range: IDMapRange)
@@ -81,7 +87,7 @@ public enum Step: Equatable, Hashable, Sendable {
     case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .pivotRoot(let b),
-      .chroot(let b), .ipcNew(let b, _, _), .map(let b, _, _), .cgroupNew(let b), .cgroupSet(let b, _),
+      .chroot(let b), .ipcNew(let b, _, _), .posixMQNew(let b, _), .clockOffset(let b, _, _), .map(let b, _, _), .cgroupNew(let b), .cgroupSet(let b, _),
       .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _), .writeFile(let b, _, _),
       .removeFile(let b, _), .commit(let b, _):
       b
@@ -109,6 +115,8 @@ public enum Step: Equatable, Hashable, Sendable {
     case .pivotRoot: "pivot_root"
     case .chroot: "chroot"
     case .ipcNew: "ipc"
+    case .posixMQNew: "mq_open"
+    case .clockOffset: "clock-offset"
     case .map: "map"
     case .cgroupNew: "cgroup-new"
     case .cgroupSet: "cgroup-set"

@@ -104,6 +104,12 @@ extension Step {
       case .shm: return ["shmget(\(k), 4096, IPC_CREAT|IPC_EXCL|0600)"]
       case .sem: return ["semget(\(k), 1, IPC_CREAT|IPC_EXCL|0600)"]
       }
+    case .posixMQNew(_, let name):
+      // A small queue: each one is charged against the owner's RLIMIT_MSGQUEUE (819200 bytes by
+      // default), and the kernel's default size (10 messages of 8192 bytes) would allow only nine.
+      return ["mq_open(\(JSON.quote(name)), O_RDWR|O_CREAT|O_EXCL, 0600, {mq_maxmsg=10, mq_msgsize=1024})"]
+    case .clockOffset(let box, let clock, let seconds):
+      return ["write(\"/proc/<\(box)>/timens_offsets\", \"\(clock.rawValue) \(seconds) 0\")"]
     case .netVeth(let box, let hostLink, let boxLink):
       return [
         Self.netlink(

@@ -32,10 +32,15 @@
 //     sethostname NAME              -> ok | err ERRNO sethostname
 //     setdomainname NAME            -> ok | err ERRNO setdomainname
 //     uname                         -> ok NODENAME DOMAINNAME | err ERRNO uname
-//     facts                         -> ok NODENAME DOMAINNAME INIT IPC
+//     facts [NAMES]                 -> ok NODENAME DOMAINNAME INIT IPC POSIXMQ
 //                                      INIT is "1" while PID 1 of the box's pid namespace lives
 //                                      ("0" once it exited); IPC lists the objects of the helper's
-//                                      IPC namespace, one "KIND KEY" per line (KIND mq, shm, sem)
+//                                      IPC namespace, one "KIND KEY" per line (KIND mq, shm, sem);
+//                                      POSIXMQ the POSIX message queues there, one "/NAME" per
+//                                      line, read from a detached mqueue mount. Where the helper
+//                                      may not make one (no CAP_SYS_ADMIN over its mount
+//                                      namespace: rootless, before `unshare mnt`) it tries each
+//                                      of NAMES (NUL-separated) with mq_open(3) instead.
 //     run BACKGROUND ARGV           ARGV is the program and its arguments, NUL-separated;
 //                                   BACKGROUND "1" or "0". The helper searches PATH, then forks:
 //                                   -> err ERRNO execvp (no such program; nothing was forked)
@@ -61,6 +66,7 @@
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
 //     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
 //     ipcnew KIND KEY               -> ok ID | err ERRNO msgget|shmget|semget
+//     mqnew NAME                    mq_open(3) with O_CREAT|O_EXCL -> ok INODE | err ERRNO mq_open
 //     stress KIND ARG               fork a stress program (KIND memory: ARG bytes; fork: ARG children;
 //                                   cpu: ARG milliseconds) and wait -> ok STATUS STARTED REFUSED
 //                                   (STATUS a wait(2) status) | err ERRNO fork
@@ -178,7 +184,8 @@ package enum HelperRequest: Equatable, Sendable {
   /// uname(2): the nodename and domainname the helper sees.
   case uname
   /// Everything the REPL cannot read from outside: names, whether PID 1 lives, IPC objects.
-  case facts
+  /// `candidates`: POSIX queue names to try when the mqueue file system cannot be read.
+  case facts(candidates: [[UInt8]] = [])
   /// Search PATH, fork, exec; stream the output back when in the foreground.
   case run(background: Bool, argv: [[UInt8]])
   case kill(hostPID: Int32)
@@ -188,6 +195,7 @@ package enum HelperRequest: Equatable, Sendable {
   case pivot(rootfs: [UInt8])
   case chroot(rootfs: [UInt8])
   case ipcnew(kind: String, key: Int32)
+  case mqnew(name: [UInt8])
   case setid(kind: String, id: UInt32)
   case stress(kind: String, arg: UInt64)
   /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
@@ -216,7 +224,8 @@ package enum HelperRequest: Equatable, Sendable {
     case .sethostname(let name): [HelperWire.text("sethostname"), name]
     case .setdomainname(let name): [HelperWire.text("setdomainname"), name]
     case .uname: [HelperWire.text("uname")]
-    case .facts: [HelperWire.text("facts")]
+    case .facts(let candidates):
+      candidates.isEmpty ? [HelperWire.text("facts")] : [HelperWire.text("facts"), Array(candidates.joined(separator: [0]))]
     case .run(let background, let argv):
       [HelperWire.text("run"), HelperWire.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
     case .kill(let pid): [HelperWire.text("kill"), HelperWire.number(pid)]
@@ -227,6 +236,7 @@ package enum HelperRequest: Equatable, Sendable {
     case .pivot(let rootfs): [HelperWire.text("pivot"), rootfs]
     case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
     case .ipcnew(let kind, let key): [HelperWire.text("ipcnew"), HelperWire.text(kind), HelperWire.number(key)]
+    case .mqnew(let name): [HelperWire.text("mqnew"), name]
     case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind), HelperWire.number(id)]
     case .stress(let kind, let arg): [HelperWire.text("stress"), HelperWire.text(kind), HelperWire.number(arg)]
     case .netlink(let message): [HelperWire.text("netlink"), message]
@@ -256,7 +266,9 @@ package enum HelperRequest: Equatable, Sendable {
     case ("sethostname", 1): self = .sethostname(args[0])
     case ("setdomainname", 1): self = .setdomainname(args[0])
     case ("uname", 0): self = .uname
-    case ("facts", 0): self = .facts
+    case ("facts", 0): self = .facts()
+    case ("facts", 1): self = .facts(candidates: args[0].split(separator: 0).map(Array.init))
+    case ("mqnew", 1): self = .mqnew(name: args[0])
     case ("run", 2):
       let argv = args[1].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
       guard argv.first?.isEmpty == false else { return nil }

@@ -28,4 +28,20 @@ enum HostIPC {
     }
     return bw_ipc_remove(Int32(k), id) == 0 ? "removed \(name)" : "could not remove \(name): \(Errno(rawValue: errno).name)"
   }
+
+  /// Whether the POSIX message queue `name` of the host's IPC namespace is still the one with
+  /// this inode (mq_open(3) O_RDONLY, fstat(2)): a queue removed with mq_unlink(3) is gone, and
+  /// one made again under the same name by someone else is not ours.
+  static func queueExists(name: String, inode: UInt64) -> Bool {
+    var now: UInt64 = 0
+    return bw_mq_inode(name, &now) == 0 && now == inode
+  }
+
+  /// mq_unlink(3) of a queue boxwalk made in the host's IPC namespace, only if the name still
+  /// holds the queue with the recorded inode.
+  static func removeQueue(name: String, inode: UInt64) -> String {
+    let shown = "posix_mq \(name)"
+    guard queueExists(name: name, inode: inode) else { return "\(shown): already gone" }
+    return bw_mq_unlink(name) == 0 ? "removed \(shown)" : "could not remove \(shown): \(Errno(rawValue: errno).name)"
+  }
 }

@@ -34,6 +34,9 @@ package struct Ledger: Equatable, Sendable {
     /// A System V IPC object made in the host's IPC namespace (KIND mq, shm or sem): removed at
     /// teardown, since it would outlive the session.
     case ipc(kind: String, key: Int32, id: Int32)
+    /// A POSIX message queue made in the host's IPC namespace, by name ("/jobs") and by the inode
+    /// it had, so that a later queue of the same name made by someone else is left alone.
+    case posixMQ(name: String, inode: UInt64)
     /// A line of a kind this build does not know (written by a newer boxwalk): kept as it is.
     case unknown(String)
 
@@ -42,7 +45,7 @@ package struct Ledger: Equatable, Sendable {
     /// assumed to.
     package var outlivesTheMachine: Bool {
       switch self {
-      case .helper, .ipc: false
+      case .helper, .ipc, .posixMQ: false
       case .scratch, .unknown: true
       }
     }
@@ -69,6 +72,7 @@ package struct Ledger: Equatable, Sendable {
       case .helper(let box, let pid, let start): lines.append("helper \(Self.escape(box)) \(pid) \(start)")
       case .scratch(let box, let path): lines.append("scratch \(Self.escape(box)) \(Self.escape(path))")
       case .ipc(let kind, let key, let id): lines.append("ipc \(kind) \(key) \(id)")
+      case .posixMQ(let name, let inode): lines.append("posix_mq \(Self.escape(name)) \(inode)")
       case .unknown(let line): lines.append(line)
       }
     }
@@ -107,6 +111,11 @@ package struct Ledger: Equatable, Sendable {
           throw ParseError(line: index + 1, reason: "bad ipc record")
         }
         ledger.records.append(.ipc(kind: f[1], key: key, id: id))
+      case "posix_mq":
+        guard f.count == 3, let name = unescape(f[1]), name.hasPrefix("/"), let inode = UInt64(f[2]) else {
+          throw ParseError(line: index + 1, reason: "bad posix_mq record")
+        }
+        ledger.records.append(.posixMQ(name: name, inode: inode))
       default:
         ledger.records.append(.unknown(line))
       }

@@ -186,6 +186,8 @@ public enum LedgerCleanup {
         }
       case .ipc(let kind, let key, let id):
         lines.append("  " + HostIPC.remove(kind: kind, key: key, id: id))
+      case .posixMQ(let name, let inode):
+        lines.append("  " + HostIPC.removeQueue(name: name, inode: inode))
       case .unknown(let line):
         keep = true
         lines.append("  unknown ledger record \"\(line)\": left in place for a newer boxwalk")

@@ -35,6 +35,11 @@ public final class LinuxKernel: Kernel {
   var boxState: [String: BoxState] = [:]
   /// IPC objects made in the host's IPC namespace (by boxes that share it), removed at teardown.
   private var hostIPC: [(kind: String, key: Int32, id: Int32)] = []
+  /// POSIX message queues made in the host's IPC namespace, with their inodes, removed at teardown.
+  private var hostQueues: [(name: String, inode: UInt64)] = []
+  /// Every POSIX queue name a step made, in any namespace: what a helper that cannot read its
+  /// mqueue file system tries one by one (HelperProtocol, `facts`).
+  private var queueNames: [String] = []
   /// The cgroup driver for this host's layout (v1, v2 or hybrid), made at the first `cgroup new`.
   private var cgroupDriver: (any CgroupDriver)?
   /// Boxes that have a cgroup, and where.
@@ -326,6 +331,20 @@ public final class LinuxKernel: Kernel {
         hostIPC.append((kind.rawValue, key, id))
         try? session?.record(.ipc(kind: kind.rawValue, key: key, id: id))
       }
+    case .posixMQNew(let box, let name):
+      let reply = try ask(box, .mqnew(name: Array(name.utf8)), step: step)
+      if !queueNames.contains(name) { queueNames.append(name) }
+      if sharesHostIPC(box), case .ok(let fields) = reply, let inode = fields.first.flatMap({ HelperWire.integer($0, as: UInt64.self) }) {
+        hostQueues.append((name, inode))
+        try? session?.record(.posixMQ(name: name, inode: inode))
+      }
+    case .clockOffset(let box, let clock, let seconds):
+      // From outside, as unshare(1) --boottime does: the file sets the offsets of the time
+      // namespace the helper's children will enter (time_namespaces(7)).
+      guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+      if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
+        throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno))
+      }
     case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping:
       return try performNet(step)
     }
@@ -550,6 +569,16 @@ public final class LinuxKernel: Kernel {
       break
     }
     return result
+  }
+
+  /// The queue names a helper tries when it cannot read its mqueue file system, as many as fit
+  /// in one request (HelperWire.maxMessage).
+  private func candidateQueueNames() -> [[UInt8]] {
+    var total = 0
+    return queueNames.map { Array($0.utf8) }.prefix { name in
+      total += name.count + 1
+      return total < 3000
+    }
   }
 
   private func sharesHostIPC(_ box: String) -> Bool {
@@ -838,6 +867,9 @@ public final class LinuxKernel: Kernel {
     let hostObjects = hostIPC.compactMap { o in IPCKind(rawValue: o.kind).map { IPCObjectFacts(kind: $0, key: o.key) } }
     var hostFacts = host
     hostFacts.ipc = hostObjects
+    // Queues boxes made in the host's namespace may have been removed since (mq_unlink).
+    hostQueues.removeAll { !HostIPC.queueExists(name: $0.name, inode: $0.inode) }
+    hostFacts.posixMQ = hostQueues.map(\.name).sorted()
     let hostUser = backend == .rootless ? userFacts(hostProc) : (self.hostUser ?? userFacts(hostProc))
     if backend != .rootless { self.hostUser = hostUser }
     hostFacts.user = hostUser
@@ -850,7 +882,7 @@ public final class LinuxKernel: Kernel {
     var asked: [HelperProcess] = []
     do throws(KernelError) {
       for helper in helpers {
-        try post(helper, .facts, step: nil)
+        try post(helper, .facts(candidates: candidateQueueNames()), step: nil)
         asked.append(helper)
       }
       for member in network.members {
@@ -869,6 +901,7 @@ public final class LinuxKernel: Kernel {
           root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
           fs: try fsFacts(state))
         process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
+        process.clockOffsets = ClockOffsets.parse((try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
         boxes.append(BoxFacts(name: helper.box, process: process))
       }
     } catch {
@@ -884,7 +917,7 @@ public final class LinuxKernel: Kernel {
         failure = failure ?? error
         continue
       }
-      guard case .ok(let fields) = reply, fields.count == 4 else {
+      guard case .ok(let fields) = reply, fields.count == 5 else {
         if case .err(let errno, _, _) = reply {
           failure = failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
         } else {
@@ -906,6 +939,10 @@ public final class LinuxKernel: Kernel {
           guard parts.count == 2, let kind = IPCKind(rawValue: String(parts[0])), let key = Int32(parts[1]) else { return nil }
           return IPCObjectFacts(kind: kind, key: key)
         }
+      boxes[i].process.posixMQ =
+        boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
+        ? hostFacts.posixMQ
+        : HelperWire.string(fields[4]).split(separator: "\n").map(String.init).sorted()
     }
     // A pid namespace dies once, for every process that has it as pid_for_children: a box
     // that joined a namespace whose PID 1 had exited is in a dead namespace too (its next fork
@@ -985,6 +1022,9 @@ public final class LinuxKernel: Kernel {
     hostNetwork = nil
     anchor = nil
     for o in hostIPC { _ = HostIPC.remove(kind: o.kind, key: o.key, id: o.id) }
+    for q in hostQueues { _ = HostIPC.removeQueue(name: q.name, inode: q.inode) }
+    hostQueues = []
+    queueNames = []
     if let driver = cgroupDriver, let name = sessionName, !cgroupOf.isEmpty {
       // The helpers are dead; kill anything left in the cgroups and remove them with the session's.
       _ = try? driver.teardownSession(name)

@@ -22,8 +22,12 @@ struct SimNamespace {
   /// mnt: the mounts boxwalk made in it (bottom to top) and the propagation of its "/".
   var mounts: [SimMount] = []
   var rootPropagation = Propagation.private
-  /// ipc: System V objects.
+  /// ipc: System V objects, and POSIX message queues by name ("/jobs").
   var ipc: [IPCObjectFacts] = []
+  var posixMQ: [String] = []
+  /// time: the clock offsets. `populated` (above) says whether a process has entered the
+  /// namespace: from then on the kernel refuses to change the offsets.
+  var clockOffsets = ClockOffsets()
   /// user: the ID maps, written once each (nil until then); the host's is the identity.
   var uidMap: [IDMapRange]?
   var gidMap: [IDMapRange]?
@@ -39,6 +43,8 @@ struct SimMount {
   var propagation: Propagation
   /// For proc: the pid namespace whose processes it lists.
   var pidNamespace: UInt64?
+  /// For mqueue: the IPC namespace whose queues it shows (the mounter's).
+  var ipcNamespace: UInt64?
   /// For sysfs: the network namespace whose devices it shows. sysfs keeps one superblock per
   /// network namespace, so every sysfs mount made from one namespace is the same filesystem.
   var netNamespace: UInt64?

@@ -39,6 +39,11 @@ struct SimPrograms {
     var mounts: [(source: String, target: String, fstype: String, options: String?)]?
     /// Only lo, down, without addresses: what a new network namespace starts with.
     var freshNetwork = false
+    /// /proc/uptime's line, when a proc is mounted at /proc: the box's CLOCK_BOOTTIME, shifted
+    /// by its time namespace's offset.
+    var uptime: String?
+    /// mqueue mounts by mount point: the queue names each lists (one file per queue).
+    var mqueues: [String: [String]] = [:]
   }
 
   /// What a running program can see.
@@ -189,6 +194,10 @@ struct SimPrograms {
       }
       var outcome = Outcome()
       for path in args {
+        if absolute(path) == "/proc/uptime", let uptime = files.uptime {
+          outcome.output.append(uptime)
+          continue
+        }
         switch files.lookup(absolute(path)) {
         case .file(let bytes)?:
           var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
@@ -287,7 +296,9 @@ struct SimPrograms {
       let path = absolute(target)
       // proc and sysfs list what the kernel has: not modelled.
       if path == "/proc" || path.hasPrefix("/proc/") || path == "/sys" || path.hasPrefix("/sys/") { return nil }
-      if path == "/" || files.lookup(path)?.isDirectory == true {
+      if let queues = files.mqueues[path] {
+        directories.append((target, queues.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }))
+      } else if path == "/" || files.lookup(path)?.isDirectory == true {
         guard let names = files.list(path) else { return nil }
         directories.append((target, names.filter { !$0.hasPrefix(".") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }))
       } else if let kind = files.lookup(path), kind != .whiteout {

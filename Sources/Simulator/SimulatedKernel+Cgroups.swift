@@ -50,6 +50,7 @@ extension SimulatedKernel {
       if pidInode != host.activePID, !pidNS.populated { namespaces[pidInode]?.alive = false }
       throw KernelError(step: step, call: step.calls[0], errno: .EAGAIN)
     }
+    enterTimeNamespace(box.process)
     // The stress process takes a PID like any box process; in a fresh pid namespace it is PID 1.
     let pid: Int
     if pidInode == host.activePID {

@@ -13,3 +13,63 @@ extension SimulatedKernel {
     namespaces[inode] = ns
   }
 }
+
+/// POSIX message queues (mq_overview(7)): named files of the IPC namespace's mqueue file system.
+extension SimulatedKernel {
+  /// mq_open(3) with O_CREAT|O_EXCL, with the errnos glibc and Linux give (checked on Linux
+  /// 6.18): glibc refuses a name without a leading slash (EINVAL) and hands the rest to the
+  /// kernel, which looks it up as one file name in the mqueue root: "/" alone is ENOENT, a
+  /// second slash or a name "." or ".." is EACCES, more than NAME_MAX bytes ENAMETOOLONG.
+  func posixMQNew(_ i: Int, _ name: String, _ step: Step) throws(KernelError) {
+    guard let inode = boxes[i].process.ns[.ipc], var ns = namespaces[inode] else { throw missing(step, step.box) }
+    let call = step.calls[0]
+    guard name.hasPrefix("/") else { throw KernelError(step: step, call: call, errno: .EINVAL) }
+    let file = name.dropFirst()
+    if file.isEmpty { throw KernelError(step: step, call: call, errno: .ENOENT) }
+    if file.contains("/") || file == "." || file == ".." { throw KernelError(step: step, call: call, errno: .EACCES) }
+    if file.utf8.count > 255 { throw KernelError(step: step, call: call, errno: .ENAMETOOLONG) }
+    if ns.posixMQ.contains(name) { throw KernelError(step: step, call: call, errno: .EEXIST) }
+    ns.posixMQ.append(name)
+    namespaces[inode] = ns
+  }
+}
+
+/// Time namespaces (time_namespaces(7)): offsets for CLOCK_MONOTONIC and CLOCK_BOOTTIME.
+extension SimulatedKernel {
+  /// A write to /proc/PID/timens_offsets sets the offsets of the process's time_for_children.
+  /// Once a process has entered that namespace (the host's always has one) the offsets are
+  /// frozen: EACCES. An offset that would take the clock below zero or past half of
+  /// KTIME_SEC_MAX is ERANGE (the simulated machine takes 0 to ClockOffsets.maximum).
+  func clockOffset(_ i: Int, _ clock: TimeClock, _ seconds: Int64, _ step: Step) throws(KernelError) {
+    guard let inode = boxes[i].process.ns[.time], var ns = namespaces[inode] else { throw missing(step, step.box) }
+    // The kernel checks the freeze first (proc_timens_set_offset in kernel/time/namespace.c).
+    if ns.populated { throw KernelError(step: step, call: step.calls[0], errno: .EACCES) }
+    if seconds < 0 || seconds > ClockOffsets.maximum { throw KernelError(step: step, call: step.calls[0], errno: .ERANGE) }
+    ns.clockOffsets[clock] = seconds
+    namespaces[inode] = ns
+  }
+
+  /// A process enters the box's time_for_children namespace (a fork, or the helper's own
+  /// setns(2)): its offsets are fixed from now on.
+  func enterTimeNamespace(_ p: SimProcess) {
+    guard let inode = p.ns[.time] else { return }
+    namespaces[inode]?.populated = true
+  }
+
+  /// Seconds the simulated machine has been up, and idle, as /proc/uptime shows them.
+  static let simulatedUptime = (up: 4242.42, idle: 8123.45)
+
+  /// /proc/uptime in a time namespace: CLOCK_BOOTTIME plus the namespace's boottime offset
+  /// (the idle time is not shifted).
+  func uptimeLine(_ p: SimProcess) -> String {
+    let offset = p.ns[.time].flatMap { namespaces[$0]?.clockOffsets.boottime } ?? 0
+    let up = Self.simulatedUptime.up + Double(offset)
+    return Self.twoDecimals(up) + " " + Self.twoDecimals(Self.simulatedUptime.idle)
+  }
+
+  static func twoDecimals(_ value: Double) -> String {
+    let hundredths = Int64((value * 100).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
+  }
+}

@@ -31,10 +31,12 @@ extension SimulatedKernel {
     let parent = parentPropagation(of: request.target, in: tree, mnt)
     var pidNS: UInt64?
     if case .proc = request { pidNS = p.ns[.pid] }
-    mnt.mounts.append(
-      SimMount(
-        root: tree, path: request.target, request: request, propagation: parent == .shared ? .shared : .private,
-        pidNamespace: pidNS, netNamespace: netNS))
+    var mount = SimMount(
+      root: tree, path: request.target, request: request, propagation: parent == .shared ? .shared : .private,
+      pidNamespace: pidNS, netNamespace: netNS)
+    // An mqueue mount shows the queues of the mounter's IPC namespace, for as long as it is mounted.
+    if case .mqueue = request { mount.ipcNamespace = p.ns[.ipc] }
+    mnt.mounts.append(mount)
     namespaces[mntInode] = mnt
   }
 

@@ -87,6 +87,9 @@ extension SimulatedKernel {
       throw KernelError(step: step, call: call, errno: .EINVAL)
     }
     p.ns[kind] = inode
+    // setns(2) into a time namespace moves the caller itself in (unlike unshare), which fixes
+    // the namespace's clock offsets (time_namespaces(7)).
+    if kind == .time { namespaces[inode]?.populated = true }
     return p
   }
 

@@ -46,6 +46,7 @@ extension SimulatedKernel {
     let outcome = SimPrograms.run(argv, context)
     if let line = outcome.notSimulated { return StepResult(notSimulated: line) }
     let hostPID = allocatePID()
+    enterTimeNamespace(box.process)
     let pid: Int
     if ownPIDs {
       pid = pidNS.nextPID
@@ -99,6 +100,15 @@ extension SimulatedKernel {
         }
       }
       files.mounts = mounts
+      files.uptime = uptimeLine(box.process)
+    }
+    // The queues each mqueue mount shows, by mount point (the top mount at a path wins).
+    for m in visible {
+      if case .mqueue = m.request {
+        files.mqueues[m.path] = m.ipcNamespace.flatMap { namespaces[$0]?.posixMQ.map { String($0.dropFirst()) } } ?? []
+      } else {
+        files.mqueues[m.path] = nil
+      }
     }
     if let netInode = box.process.ns[.net], netInode != host.ns[.net], let net = namespaces[netInode]?.net {
       files.freshNetwork = net.links.count == 1 && !net.links[0].up && net.links[0].addrs.isEmpty

@@ -35,6 +35,13 @@ extension SimulatedKernel {
         // sysfs_init_fs_context makes this check, so fsopen(2) itself fails.
         throw KernelError(step: step, call: step.calls[step.callIndex(startingWith: ["fsopen"])], errno: .EPERM)
       }
+    case .mqueue:
+      // mqueue keeps one superblock per IPC namespace, owned by that namespace's user
+      // namespace; FSCONFIG_CMD_CREATE asks for CAP_SYS_ADMIN there (mount_capable).
+      let owner = p.ns[.ipc].flatMap { namespaces[$0] }?.owner
+      guard hasCapability(p, in: owner) else {
+        throw KernelError(step: step, call: step.calls[step.callIndex(startingWith: ["fsconfig(FSCONFIG_CMD_CREATE"])], errno: .EPERM)
+      }
     default:
       return
     }

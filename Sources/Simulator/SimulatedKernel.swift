@@ -168,6 +168,10 @@ public final class SimulatedKernel: Kernel {
       boxes[i].process.root = .chrooted(image: image, id: id)
     case .ipcNew(_, let kind, let key):
       try ipcNew(i, kind, key, step)
+    case .posixMQNew(_, let name):
+      try posixMQNew(i, name, step)
+    case .clockOffset(_, let clock, let seconds):
+      try clockOffset(i, clock, seconds, step)
     case .map(_, let kind, let range):
       try map(i, kind, range, step)
     case .cgroupNew:
@@ -211,7 +215,10 @@ public final class SimulatedKernel: Kernel {
     filesystems.removeAll()
     fsFactsCache.removeAll()
     // Objects boxwalk made in the host's IPC namespace are removed at teardown (IPC_RMID).
-    if let ipc = host.ns[.ipc] { namespaces[ipc]?.ipc.removeAll() }
+    if let ipc = host.ns[.ipc] {
+      namespaces[ipc]?.ipc.removeAll()
+      namespaces[ipc]?.posixMQ.removeAll()
+    }
     // The host side's namespace dies with the session; the next one starts afresh.
     namespaces[hostNet]?.net = SimNet()
     collectGarbage()
@@ -238,15 +245,19 @@ public final class SimulatedKernel: Kernel {
 
   private func hostFacts() -> ProcessFacts {
     let uts = host.ns[.uts].flatMap { namespaces[$0] }
-    return ProcessFacts(
+    var facts = ProcessFacts(
       hostPID: host.hostPID, namespaces: host.ns, hostname: uts?.hostname ?? "",
       domainname: uts?.domainname ?? "(none)", ipc: host.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [],
       user: userFacts(host), net: netFacts(hostNet))
+    facts.posixMQ = host.ns[.ipc].flatMap { namespaces[$0]?.posixMQ } ?? []
+    return facts
   }
 
   private func boxFacts(_ name: String, _ p: SimProcess) -> ProcessFacts {
     var facts = boxFactsWithoutCgroup(name, p)
     facts.cgroup = cgroupReport(name)
+    facts.posixMQ = (p.ns[.ipc].flatMap { namespaces[$0]?.posixMQ } ?? []).sorted()
+    facts.clockOffsets = p.ns[.time].flatMap { namespaces[$0]?.clockOffsets } ?? ClockOffsets()
     return facts
   }
 

@@ -37,8 +37,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   ///
   /// New capabilities plug in here: `run` adds nothing (box processes die with their pid
   /// namespace, and `helpers` already lists what boxwalk starts); `mount` is covered by
-  /// `mountinfo`; `ipc` by `sysvipc` (add POSIX message queues under /dev/mqueue when they
-  /// exist); `cgroup` by `cgroups`; `net` by `links`, `addresses`, `routes`, `rules`, `netns`,
+  /// `mountinfo`; `ipc` by `sysvipc` and `posixmq`; `cgroup` by `cgroups`; `net` by `links`, `addresses`, `routes`, `rules`, `netns`,
   /// `firewall` and `sysctl`. A new kind of object needs a new probe.
   static let probes: [(name: String, read: @Sendable () -> [String])] = [
     ("mountinfo", mountTable),
@@ -51,6 +50,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
     ("sysctl", forwardingSysctls),
     ("uts", utsNames),
     ("sysvipc", sysvIPC),
+    ("posixmq", posixQueues),
     ("cgroups", boxwalkCgroups),
     ("helpers", helperProcesses),
     ("state", boxwalkState),
@@ -193,6 +193,14 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
         return "\(kind) key \(fields.first ?? "?") id \(fields.dropFirst().first ?? "?")"
       }
     }
+  }
+
+  /// POSIX message queues of the host's IPC namespace (mq_overview(7)): the files of its mqueue
+  /// file system. The host need not have it mounted, so it is mounted where only this probe sees
+  /// it: in a new mount namespace of unshare(1), private, which dies with the shell.
+  static func posixQueues() -> [String] {
+    let script = "mount -t tmpfs none /mnt && mkdir /mnt/q && mount -t mqueue none /mnt/q && ls /mnt/q"
+    return tool(["unshare", "--mount", "--propagation", "private", "sh", "-c", script]).map { "queue " + $0 }
   }
 
   /// Every directory under a `boxwalk` directory at the root of each cgroup hierarchy (SPEC §9). On

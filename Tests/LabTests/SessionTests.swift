@@ -103,7 +103,7 @@ import Testing
     ("kill 99", "error: web has no process with PID 99", "kill acts only on the box's own processes"),
     ("kill x", "error: \"x\" is not a PID", "positive whole number"),
     ("mount proc /proc", "error: refused: web shares the host's mount namespace, so mount would change the host's mounts", "unshare mnt"),
-    ("mount nfs /mnt", "error: boxwalk cannot mount \"nfs\"", "proc sysfs tmpfs bind"),
+    ("mount nfs /mnt", "error: boxwalk cannot mount \"nfs\"", "proc sysfs tmpfs mqueue bind"),
     ("mount tmpfs ../etc", "error: \"../etc\" is not a path in the box", "starts with /"),
     ("mount tmpfs /a/../b", "error: \"/a/../b\" is not a path in the box", "no . or .. parts"),
     ("umount /proc", "error: refused: web shares the host's mount namespace, so umount would change the host's mounts", "unshare mnt"),
@@ -252,5 +252,24 @@ import Testing
     #expect(s.execute("show host.ipc.mq") == ["host.ipc.mq = [\"0x0000002a\"]"])
     #expect(s.execute("ipc mq new 42").first == "db made mq 0x0000002a in ipc:1")
     #expect(s.execute("ipc mq new 42").first == "error: msgget(0x0000002a, IPC_CREAT|IPC_EXCL|0600): EEXIST")
+  }
+
+  @Test func posixQueuesAndClockOffsetsRefuseWhatTheKernelNeverSees() throws {
+    let s = try session("box new web")
+    #expect(s.execute("ipc posix_mq new ''").first == "error: \"\" is not a message queue name boxwalk passes on")
+    #expect(s.execute("ipc posix_mq new $'/a\\tb'").first?.hasPrefix("error: ") == true)
+    #expect(s.execute("ipc posix_mq new jobs").contains("  fix:     ipc posix_mq new /jobs"))
+    #expect(s.execute("clock offset boottime 60").first == "error: refused: web shares the host's time namespace, so this would change the host's clocks")
+    _ = s.execute("unshare mnt,time")
+    #expect(s.execute("clock offset realtime 60").first == "error: a time namespace has no clock \"realtime\"")
+    #expect(s.execute("clock offset boottime -1").first == "error: \"-1\" is not an offset boxwalk writes")
+    #expect(s.execute("clock offset boottime 1000000001").first == "error: \"1000000001\" is not an offset boxwalk writes")
+    #expect(s.execute("show web.clock.offsets.boottime") == ["web.clock.offsets.boottime = 0"])
+    #expect(s.execute("clock offset boottime 60").first?.hasPrefix("boottime runs 60 s ahead in time:1") == true)
+    #expect(s.execute("show web.clock.offsets.boottime") == ["web.clock.offsets.boottime = 60"])
+    // mqueue would show the host's queues in a box that shares the host's IPC namespace.
+    #expect(s.execute("mount mqueue /mnt").first == "error: refused: web shares the host's IPC namespace, so its mqueue would show the host's message queues")
+    _ = s.execute("unshare ipc")
+    #expect(s.execute("mount mqueue /mnt").first?.hasPrefix("mounted mqueue on /mnt") == true)
   }
 }

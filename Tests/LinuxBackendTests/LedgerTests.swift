@@ -22,10 +22,10 @@ import Testing
       owner: owner,
       records: [
         .helper(box: "a b\n%c", pid: 7, startTime: 8), .unknown("cgroup /sys/fs/cgroup/boxwalk/x"),
-        .helper(box: "é", pid: 9, startTime: 10),
+        .helper(box: "é", pid: 9, startTime: 10), .posixMQ(name: "/jobs a\nb", inode: 1_260_332),
       ])
     #expect(try Ledger.parse(ledger.text) == ledger)
-    #expect(ledger.text.split(separator: "\n").count == 4)  // an odd box name never breaks a line
+    #expect(ledger.text.split(separator: "\n").count == 5)  // an odd name never breaks a line
   }
 
   @Test func escapeIsPercentEncodingOutsideNameCharacters() {

@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 import Kernel
 import Testing
@@ -147,6 +148,52 @@ import Testing
         #expect(error.errno == .EEXIST && error.call == duplicate.calls[0])
       }
       #expect(try kernel.facts().box("web")?.process.hostname == hostHostname())
+    }
+  }
+
+  /// A queue made in a box's own IPC namespace is listed there only (read through a detached
+  /// mqueue mount); one made in the host's is recorded in the ledger and removed at teardown.
+  @Test func posixQueuesPerNamespaceAndTheHostsRemovedAtTeardown() throws {
+    let name = "/boxwalk-test-\(getpid())"
+    try withKernel { kernel, _ in
+      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.posixMQNew(box: "web", name: name))
+      #expect(try kernel.facts().host.posixMQ == [name])
+      #expect(try kernel.facts().box("web")?.process.posixMQ == [name])
+      let directory = try #require(kernel.session?.path)
+      let ledger = try SmallFiles.readText(directory + "/" + Ledger.fileName)
+      #expect(ledger.contains("posix_mq " + Ledger.escape(name) + " "))
+      do {
+        try kernel.perform(.posixMQNew(box: "web", name: name))
+        Issue.record("a second mq_open with O_EXCL succeeded")
+      } catch {
+        #expect((error as? KernelError)?.errno == .EEXIST)
+      }
+      try kernel.perform(.boxNew(box: "db"))
+      try kernel.perform(.unshare(box: "db", kinds: [.ipc]))
+      #expect(try kernel.facts().box("db")?.process.posixMQ == [])
+      try kernel.perform(.posixMQNew(box: "db", name: "/orders"))
+      #expect(try kernel.facts().box("db")?.process.posixMQ == ["/orders"])
+      #expect(try kernel.facts().host.posixMQ == [name])
+    }
+    var inode: UInt64 = 0
+    #expect(bw_mq_inode(name, &inode) == -1 && errno == ENOENT, "the host's queue survived teardown")
+  }
+
+  /// /proc/PID/timens_offsets: writable until the first process enters the time namespace.
+  @Test func clockOffsetsUntilTheFirstProcess() throws {
+    try withKernel { kernel, _ in
+      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.unshare(box: "web", kinds: [.time]))
+      try kernel.perform(.clockOffset(box: "web", clock: .boottime, seconds: 86400))
+      #expect(try kernel.facts().box("web")?.process.clockOffsets == ClockOffsets(monotonic: 0, boottime: 86400))
+      try kernel.perform(.stress(box: "web", kind: .fork(count: 1)))
+      do {
+        try kernel.perform(.clockOffset(box: "web", clock: .boottime, seconds: 5))
+        Issue.record("the offsets were written after a process entered the namespace")
+      } catch {
+        #expect((error as? KernelError)?.errno == .EACCES)
+      }
     }
   }
 

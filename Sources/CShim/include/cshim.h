@@ -171,5 +171,7 @@ int bw_install_fatal_interrupt_handler(void);
 #include "stress.h"
 // openat2, xattrs, whiteouts, the overlay mount.
 #include "layerfs.h"
+// POSIX message queues: mq_open (variadic), and the listing of an IPC namespace's queues.
+#include "posixmq.h"
 
 #endif

@@ -61,7 +61,7 @@ public enum CommandTable {
     .init(name: "id", usage: "id", summary: "uid and gid inside and outside", area: "user"),
     .init(name: "caps", usage: "caps", summary: "the box's capabilities", area: "user"),
     .init(
-      name: "mount", usage: "mount proc|sysfs|tmpfs PATH | mount bind SRC DST",
+      name: "mount", usage: "mount proc|sysfs|tmpfs|mqueue PATH | mount bind SRC DST",
       summary: "mount in the box's mount namespace", area: "mnt"),
     .init(name: "umount", usage: "umount PATH", summary: "unmount in the box", area: "mnt"),
     .init(
@@ -109,7 +109,11 @@ public enum CommandTable {
     .init(
       name: "ping", usage: "ping ADDR [--from host|BOX]", summary: "is ADDR reachable, and if not why", area: "net"),
     .init(
-      name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc ls", summary: "System V IPC objects", area: "ipc"),
+      name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc posix_mq new /NAME | ipc ls",
+      summary: "System V IPC objects and POSIX message queues", area: "ipc"),
+    .init(
+      name: "clock", usage: "clock offset monotonic|boottime SECONDS",
+      summary: "shift a clock in the box's time namespace, before its first process", area: "time"),
     .init(
       name: "cgroup", usage: "cgroup new | cgroup set KEY VALUE | cgroup show [--raw]", summary: "limits and metering", area: "cgroup"),
     .init(

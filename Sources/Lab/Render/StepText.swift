@@ -32,6 +32,8 @@ enum StepText {
         return "nsenter --target <\(box)> --mount mount --rbind \(shellQuote(source)) \(shellQuote(target))"
       case .proc(let path):
         return "nsenter --target <\(box)> --mount --pid mount -t proc -o nosuid,nodev,noexec proc \(shellQuote(path))"
+      case .mqueue(let path):
+        return "nsenter --target <\(box)> --mount --ipc mount -t mqueue -o nosuid,nodev,noexec mqueue \(shellQuote(path))"
       default:
         return "nsenter --target <\(box)> --mount mount -t \(request.fstype) -o nosuid,nodev \(request.source) \(shellQuote(request.target))"
       }
@@ -70,6 +72,14 @@ enum StepText {
     case .ipcNew(let box, let kind, let key):
       let flag = kind == .mq ? "-q" : kind == .shm ? "-m -s 4096" : "-s -n 1"
       return "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
+    case .posixMQNew(let box, let name):
+      // No standard tool makes a POSIX queue, but the mqueue file system does: creating a file
+      // in it creates a queue (mq_overview(7)). A private mount namespace keeps the mount local.
+      let file = "/dev/mqueue/" + name.drop { $0 == "/" }
+      let script = "mount -t mqueue none /dev/mqueue && touch " + shellQuote(String(file))
+      return "nsenter --target <\(box)> --ipc unshare --mount sh -c " + shellQuote(script)
+    case .clockOffset(let box, let clock, let seconds):
+      return "echo '\(clock.rawValue) \(seconds) 0' > /proc/<\(box)>/timens_offsets    # unshare --time --\(clock.rawValue) \(seconds) does this"
     case .netVeth(let box, let hostLink, let boxLink):
       return "ip link add \(hostLink) type veth peer name \(boxLink) netns <\(box)>"
     case .netBridge(let name):
@@ -200,6 +210,20 @@ enum StepText {
         "namespace of the process that asks (sysvipc(7)). A box with its own IPC namespace neither",
         "sees nor collides with the host's objects; they die with the namespace.",
       ]
+    case .posixMQNew:
+      return [
+        "A POSIX message queue is found by a name such as /jobs, in the IPC namespace of the process",
+        "that opens it (mq_overview(7)). The queues are the files of the namespace's mqueue file",
+        "system: a container mounts its own at /dev/mqueue, and ls there lists its queues only.",
+        "boxwalk reads the list through a mount it never attaches anywhere (fsopen(2), fsmount(2)).",
+      ]
+    case .clockOffset:
+      return [
+        "A time namespace adds offsets to CLOCK_MONOTONIC and CLOCK_BOOTTIME (time_namespaces(7)), so",
+        "a container moved to another machine can keep its uptime. unshare(CLONE_NEWTIME) does not move",
+        "the caller: its children enter the new namespace, and /proc/PID/timens_offsets sets the offsets",
+        "until the first one does. Then they are frozen (EACCES). /proc/uptime shows the boot-time clock.",
+      ]
     case .map(_, let kind, _):
       var lines = [
         "A user namespace maps IDs: inside 0..COUNT-1 become OUTSIDE.. on the host. The map is written",
@@ -323,6 +347,18 @@ enum StepText {
     return out + "'"
   }
 
+  /// How to get past an errno for this step, when there is one way.
+  static func errnoFix(_ step: Step, _ errno: Errno) -> String? {
+    switch (step, errno) {
+    case (.posixMQNew(_, let name), .EINVAL):
+      return "ipc posix_mq new /" + name
+    case (.clockOffset(let box, _, _), .EACCES):
+      return "box rm \(box), then box new \(box), unshare time and clock offset before the first run"
+    default:
+      return nil
+    }
+  }
+
   /// What an errno means for this step, when there is something specific to teach.
   static func errnoHint(_ step: Step, _ errno: Errno) -> String? {
     switch (step, errno) {
@@ -361,6 +397,20 @@ enum StepText {
       return "no registry listens there; start one (Debian's docker-registry) or use a directory registry, oci:NAME/..."
     case (.ipcNew, .EEXIST):
       return "an object with that key already exists in this IPC namespace (IPC_EXCL)"
+    case (.posixMQNew, .EEXIST):
+      return "a queue with that name already exists in this IPC namespace (O_EXCL)"
+    case (.posixMQNew, .EINVAL):
+      return "a POSIX queue name starts with a slash: glibc's mq_open refuses anything else before the kernel sees it (mq_overview(7))"
+    case (.posixMQNew, .EACCES):
+      return "after its leading slash a queue name is one file name of the mqueue file system: no second slash, not . or .."
+    case (.posixMQNew, .ENOENT):
+      return "\"/\" alone names the mqueue file system's root directory, not a queue"
+    case (.posixMQNew, .ENAMETOOLONG):
+      return "a queue name is at most NAME_MAX (255) bytes after its slash"
+    case (.posixMQNew, .EMFILE):
+      return "the queues this user owns would pass RLIMIT_MSGQUEUE, the bytes their messages may take (getrlimit(2))"
+    case (.clockOffset, .EACCES):
+      return "a process has already entered the box's time namespace, and the kernel froze its offsets then (time_namespaces(7))"
     case (.join, .EPERM):
       return
         "setns needs CAP_SYS_ADMIN in the user namespace that owns the target; the box has capabilities only in its own user namespace and below"

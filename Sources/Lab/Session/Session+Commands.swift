@@ -134,6 +134,7 @@ extension Session {
     case "rootfs": try rootfsCommand(args, line: line, into: &out)
     case "pivot-root", "chroot": try enterRootCommand(w[0], args, line: line, into: &out)
     case "ipc": try ipcCommand(args, line: line, into: &out)
+    case "clock": try clockCommand(args, line: line, into: &out)
     case "map": try mapCommand(args, line: line, into: &out)
     case "id": try idCommand(args, into: &out)
     case "caps": try capsCommand(args, into: &out)
@@ -175,6 +176,7 @@ extension Session {
       if let detail = error.detail { details.append(("detail", detail)) }
       details.append(("meaning", "\(error.errno.name): \(error.errno.meaning)"))
       if let hint = StepText.errnoHint(step, error.errno) { details.append(("why", hint)) }
+      if let fix = StepText.errnoFix(step, error.errno) { details.append(("fix", fix)) }
       details.append(LabError.unchanged)
       throw LabError(error.refusal ?? "\(error.call): \(error.errno.name)", details)
     }
@@ -244,6 +246,10 @@ extension Session {
       return ["\(box)'s root directory is now its root filesystem, but its mount namespace still holds every host mount"]
     case .ipcNew(let box, let kind, let key):
       return ["\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))" + (ownIPC(box, t) ? "" : ", the host's IPC namespace")]
+    case .posixMQNew(let box, let name):
+      return ["\(box) made POSIX message queue \(JSON.quote(name)) in \(label(box, .ipc))" + (ownIPC(box, t) ? "" : ", the host's IPC namespace")]
+    case .clockOffset(let box, let clock, let seconds):
+      return ["\(clock.rawValue) runs \(seconds) s ahead in \(label(box, .time)), the time namespace \(box)'s next process enters; the host's clock did not change"]
     case .map(let box, let kind, let range):
       var lines = ["\(box)'s \(kind.rawValue)_map is now \(range): \(kind.rawValue) \(range.inside) inside is \(range.outside) on the host"]
       if range.inside == 0 { lines.append("\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside") }

@@ -1,6 +1,7 @@
 import Kernel
 
-/// `ipc mq|shm|sem new KEY` and `ipc ls`: System V IPC objects and the namespace they live in.
+/// `ipc mq|shm|sem new KEY`, `ipc posix_mq new /NAME` and `ipc ls`: System V IPC objects, POSIX
+/// message queues, and the IPC namespace they live in.
 extension Session {
   func ipcCommand(_ args: [String], line: String, into out: inout Output) throws {
     let box = try currentBox("ipc")
@@ -16,9 +17,26 @@ extension Session {
       guard let kind = IPCKind(rawValue: args[0]) else { return }
       let key = try parseKey(args[2])
       try runStep(.ipcNew(box: box, kind: kind, key: key), input: line, into: &out)
+    case "posix_mq":
+      guard args.count == 3, args[1] == "new" else {
+        throw usage("ipc", "ipc posix_mq needs: new /NAME")
+      }
+      let name = try checkQueueName(args[2])
+      try runStep(.posixMQNew(box: box, name: name), input: line, into: &out)
     default:
-      throw usage("ipc", "ipc needs mq, shm, sem or ls")
+      throw usage("ipc", "ipc needs mq, shm, sem, posix_mq or ls")
     }
+  }
+
+  /// A queue name reaches mq_open(3) as a C string, and `ipc ls` prints it: no NUL, no control
+  /// character. Everything else (the leading slash, a second slash, the length) is the kernel's
+  /// to judge, and its errno is the lesson.
+  func checkQueueName(_ name: String) throws -> String {
+    let bad = name.isEmpty || name.unicodeScalars.contains { $0.value < 0x20 || ($0.value >= 0x7f && $0.value < 0xa0) }
+    guard bad else { return name }
+    throw LabError(
+      "\(JSON.quote(escapedForTerminal(name))) is not a message queue name boxwalk passes on",
+      [("rule", "a name is text without control characters, written /NAME (mq_overview(7))"), ("example", "/jobs"), LabError.unchanged])
   }
 
   /// A key in decimal or 0x hex, as ipcs(1) prints it; 32 bits (key_t).
@@ -41,11 +59,12 @@ extension Session {
     let label = tree.value(at: StatePath(keys: box, "ns", "ipc"))?.stringValue ?? "?"
     let hostLabel = tree.value(at: StatePath(keys: "host", "ns", "ipc"))?.stringValue ?? "?"
     var rows = [["KIND", "KEY", "IN \(box) (\(label))", "IN host (\(hostLabel))"]]
-    for kind in IPCKind.allCases {
-      let mine = stringList(StatePath(keys: box, "ipc", kind.rawValue))
-      let hosts = stringList(StatePath(keys: "host", "ipc", kind.rawValue))
+    // POSIX queues have names where System V objects have keys: the KEY column holds the name.
+    for kind in IPCKind.allCases.map(\.rawValue) + ["posix_mq"] {
+      let mine = stringList(StatePath(keys: box, "ipc", kind))
+      let hosts = stringList(StatePath(keys: "host", "ipc", kind))
       for key in (mine + hosts.filter { !mine.contains($0) }) {
-        rows.append([kind.rawValue, key, mine.contains(key) ? "yes" : "no", hosts.contains(key) ? "yes" : "no"])
+        rows.append([kind, escapedForTerminal(key), mine.contains(key) ? "yes" : "no", hosts.contains(key) ? "yes" : "no"])
       }
     }
     let note =

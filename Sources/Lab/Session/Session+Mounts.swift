@@ -5,24 +5,36 @@ import Kernel
 extension Session {
   func mountCommand(_ args: [String], line: String, into out: inout Output) throws {
     let box = try currentBox("mount")
-    guard let kind = args.first else { throw usage("mount", "mount needs a type: proc, sysfs, tmpfs or bind") }
+    guard let kind = args.first else { throw usage("mount", "mount needs a type: proc, sysfs, tmpfs, mqueue or bind") }
     let request: MountRequest
     switch kind {
-    case "proc", "sysfs", "tmpfs":
+    case "proc", "sysfs", "tmpfs", "mqueue":
       try arity("mount \(kind)", Array(args.dropFirst()), 1, usageOf: "mount")
       let path = try checkPath(args[1])
-      request = kind == "proc" ? .proc(path: path) : kind == "sysfs" ? .sysfs(path: path) : .tmpfs(path: path)
+      switch kind {
+      case "proc": request = .proc(path: path)
+      case "sysfs": request = .sysfs(path: path)
+      case "mqueue": request = .mqueue(path: path)
+      default: request = .tmpfs(path: path)
+      }
     case "bind":
       try arity("mount bind", Array(args.dropFirst()), 2, usageOf: "mount")
       request = .bind(source: try checkPath(args[1]), target: try checkPath(args[2]))
     default:
-      var details: [(String, String)] = [("types", "proc sysfs tmpfs bind")]
-      if let near = Nearest.match(kind, in: ["proc", "sysfs", "tmpfs", "bind"]) { details.append(("did you mean", near)) }
+      var details: [(String, String)] = [("types", "proc sysfs tmpfs mqueue bind")]
+      if let near = Nearest.match(kind, in: ["proc", "sysfs", "tmpfs", "mqueue", "bind"]) { details.append(("did you mean", near)) }
       details.append(LabError.unchanged)
       throw LabError("boxwalk cannot mount \(JSON.quote(escapedForTerminal(kind)))", details)
     }
     try refuseIfSharingHostMounts(box, "mount")
     if case .proc = request { try refuseIfSharingHostPIDs(box) }
+    if case .mqueue = request, shares(box, .ipc) {
+      // The host's mqueue lists every queue of the machine: what other programs made differs
+      // between hosts, and a container should not see it anyway.
+      throw LabError(
+        "refused: \(box) shares the host's IPC namespace, so its mqueue would show the host's message queues",
+        [("rule", "a box mounts mqueue only for an IPC namespace of its own"), ("fix", "unshare ipc"), LabError.unchanged])
+    }
     try runStep(.mount(box: box, request: request), input: line, into: &out)
   }
 
