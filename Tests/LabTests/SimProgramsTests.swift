@@ -25,7 +25,9 @@ import Testing
 
   @Test func busyboxAppletsPrintWhatBusyboxPrints() throws {
     let s = try Self.container()
-    #expect(Self.output(s, "run ls /") == BusyboxImage.directories)
+    // Only the top-level directories: /dev/mqueue is inside /dev.
+    #expect(Self.output(s, "run ls /") == BusyboxImage.directories.filter { !$0.contains("/") })
+    #expect(Self.output(s, "run ls /dev") == ["mqueue"])
     #expect(Self.output(s, "run ls /etc /bin/sh") == ["/bin/sh", "", "/etc:", "group", "hostname", "passwd"])
     #expect(Self.output(s, "run ls /nope") == ["ls: /nope: No such file or directory"])
     #expect(Self.output(s, "run id") == ["uid=0(root) gid=0(root)"])
