@@ -319,6 +319,36 @@ import Testing
     #expect(((try? SmallFiles.list(home + "/layers")) ?? []).sorted() == layersBefore)
   }
 
+  /// A store an older boxwalk made has a busybox image without what was added since
+  /// (/dev/mqueue): it is made again, so `mount mqueue /dev/mqueue` does not fail with ENOENT on
+  /// that machine alone. An image the learner named busybox is left alone. Seen failing before
+  /// the check (the old image stayed, without the directory).
+  @Test(.requiresRoot) func anOlderBusyboxImageIsMadeAgainAndALearnersOwnIsKept() throws {
+    try withStore { store, home in
+      guard store.busyboxAvailable else { return }
+      // What an older boxwalk's busybox image looks like: the same, without /dev/mqueue.
+      var old = BusyboxImage.layer(busybox: try store.readBusybox())
+      old["/dev/mqueue"] = nil
+      let name = ImageName(name: BusyboxImage.name).full
+      try store.add(ImageName(name: BusyboxImage.name), new: [(BusyboxImage.name, old, true)], below: [])
+      let first = try #require(try store.index().manifest(named: name))
+      #expect(try store.busyboxIsCurrent(first.digest) == false)
+      try store.ensureBusybox()
+      let second = try #require(try store.index().manifest(named: name))
+      let (_, newConfig) = try store.manifestAndConfig(second.digest)
+      #expect(access(store.layerPath(newConfig.diffIDs[0]) + "/dev/mqueue", F_OK) == 0)
+      // Current now: a second start changes nothing.
+      try store.ensureBusybox()
+      #expect(try store.index().manifest(named: name)?.digest == second.digest)
+      // The learner's own image called busybox (one layer of another name) stays.
+      let own = try store.add(ImageName(name: BusyboxImage.name), new: [("mine", Self.dangerous, false)], below: [])
+      try store.ensureBusybox()
+      let (_, ownConfig) = try store.manifestAndConfig(try #require(try store.index().manifest(named: name)).digest)
+      #expect(ownConfig.diffIDs == [own[0].diffID])
+      _ = home
+    }
+  }
+
   /// A store an older boxwalk filled still holds setuid files: the start-up tidy clears them.
   /// Seen failing with the clearing call left out of tidyImageStore (mode stayed 04755).
   @Test(.requiresRoot) func aStoreFromAnOlderVersionLosesItsSetuidBitsAtStart() throws {

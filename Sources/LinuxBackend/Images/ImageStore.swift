@@ -210,16 +210,43 @@ final class ImageStore {
   // MARK: Writing
 
   /// Makes the busybox image from busybox-static when the store has none (SPEC §3).
+  /// A store an older boxwalk made holds an older busybox image: one that lacks what was added
+  /// since (a directory such as /dev/mqueue) is made again, so a lesson that mounts there works on
+  /// every machine, not only on a fresh store.
   func ensureBusybox() throws(SystemCallError) {
     let name = ImageName(name: BusyboxImage.name)
-    if layout.exists, try index().manifest(named: name.full) != nil { return }
+    if layout.exists, let existing = try index().manifest(named: name.full), try busyboxIsCurrent(existing.digest) {
+      return
+    }
     guard busyboxAvailable else { return }
     let binary = try readBusybox()
     try locked { () throws(SystemCallError) in
       // Another session may have made it while we read the binary.
-      if try index().manifest(named: name.full) != nil { return }
+      if let existing = try index().manifest(named: name.full), try busyboxIsCurrent(existing.digest) { return }
       _ = try add(name, new: [(BusyboxImage.name, BusyboxImage.layer(busybox: binary), true)], below: [])
     }
+  }
+
+  /// Whether the image called busybox has every entry this boxwalk's busybox image has, with the
+  /// same small files. One lstat(2) per entry of the unpacked layer: no hashing of the binary,
+  /// so a session's start stays cheap. An image of more than one layer, or whose layer has
+  /// another name, is the learner's own (`image tag app busybox`) and is left alone, as is one
+  /// whose layer is not unpacked (nothing to compare without unpacking it).
+  func busyboxIsCurrent(_ digest: String) throws(SystemCallError) -> Bool {
+    let (manifest, config) = try manifestAndConfig(digest)
+    guard config.diffIDs.count == 1, manifest.layers.count == 1,
+      manifest.layers[0].annotation(Self.layerNameKey) == BusyboxImage.name
+    else { return true }
+    let root = layerPath(config.diffIDs[0])
+    guard access(root, F_OK) == 0 else { return true }
+    var st = stat()
+    for (path, entry) in BusyboxImage.layer(busybox: []).entries where path != "/" {
+      guard lstat(root + path, &st) == 0 else { return false }
+      if case .file(let bytes) = entry.kind, path.hasPrefix("/etc/") {
+        guard (try? SmallFiles.read(root + path)) == bytes else { return false }
+      }
+    }
+    return true
   }
 
   /// The call a name that is already taken fails with (EEXIST), for `add(..., unique: true)`.
