@@ -78,11 +78,19 @@ extension SimulatedKernel {
   /// pivot_root(2): new_root must be a mount point, and neither the current root's mount nor
   /// new_root's parent may be shared (EINVAL); afterwards the old root is detached, so every
   /// mount outside the new root leaves the box's namespace.
+  ///
+  /// The steps go in the order the kernel meets them: new_root must be a mount point (checked
+  /// first, EINVAL), then mkdir(2) makes put_old inside it, then pivot_root(2) asks may_mount()
+  /// before anything else. The root filesystem's top directory belongs to the host's root, mode
+  /// 0755 (the upper layer's directory, made before any map switched the box to another host
+  /// uid: an overlay made after that is refused). A box whose uid 0 is another host uid (`map
+  /// uid 0 1000 1`) has no capability over a file of an owner its user namespace does not map,
+  /// so mkdir is checked as for uid 1000: no write permission, EACCES (path_resolution(7),
+  /// capabilities(7) on CAP_DAC_OVERRIDE). A box still in the host's uid 0, mapped or not, is the
+  /// owner.
   func pivotRoot(_ i: Int, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
     let call = step.calls[Step.pivotRootCallIndex]
-    // pivot_root(2) asks may_mount() before anything else.
-    try requireMountCapability(p, step, call: Step.pivotRootCallIndex)
     guard case .prepared(let image, let id) = p.root else { throw KernelError(step: step, call: call, errno: .EINVAL) }
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
     guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
@@ -93,6 +101,10 @@ extension SimulatedKernel {
     if let fs = filesystems[id], Overlay.lookup("/" + Step.oldRootName, in: [fs.upper] + lowerContents(fs)) != nil {
       throw KernelError(step: step, call: step.calls[0], errno: .EEXIST, detail: Step.oldRootTaken)
     }
+    guard p.hostUID == 0 else {
+      throw KernelError(step: step, call: step.calls[Step.pivotRootCallIndex - 1], errno: .EACCES)
+    }
+    try requireMountCapability(p, step, call: Step.pivotRootCallIndex)
     guard mnt.rootPropagation != .shared else {
       throw KernelError(step: step, call: call, errno: .EINVAL)
     }
