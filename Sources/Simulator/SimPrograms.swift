@@ -9,9 +9,9 @@ import Kernel
 /// arguments, `ip addr` in a namespace that still has only its own lo, and `stat -c %u|%g`.
 /// A program that is not in the image fails with ENOENT, as on Linux. Anything else (another
 /// applet, an option the simulator does not model, a file the learner wrote) prints one line
-/// saying the simulator does not run it and the real backend does. `ps` is one of those: busybox
-/// ps run as PID 1 of a new pid namespace prints only its header on Linux, while run from a
-/// shell it lists the shell's forked applets as `{ps} sh -c ...`; the simulator models neither.
+/// saying the simulator does not run it and the real backend does. `ps` runs only in a box with
+/// no proc mounted at /proc, where busybox ps finds no process and prints its header alone; with
+/// a proc it lists processes with their times, which the simulator does not model.
 /// `ipcs` too where busybox has it; but a name the image links and this machine's busybox has no
 /// applet for (Debian's has no ipcs) prints busybox's "applet not found", as on Linux.
 ///
@@ -87,7 +87,7 @@ struct SimPrograms {
 
   /// Applets the simulator models in the busybox image.
   static let busyboxApplets: Set<String> = [
-    "ls", "cat", "echo", "id", "hostname", "uname", "sleep", "true", "false", "sh", "mount", "ip", "stat",
+    "ls", "cat", "echo", "id", "hostname", "uname", "sleep", "true", "false", "sh", "mount", "ip", "stat", "ps",
   ]
   /// Programs whose output is the same on every Linux host, run in a box on the host's files.
   static let hostIndependent: Set<String> = ["true", "false", "echo", "sleep", "hostname", "sh", "id", "stat"]
@@ -230,6 +230,12 @@ struct SimPrograms {
           })
       }
       return Outcome(output: mounts.map { "\($0.source) on \($0.target) type \($0.fstype) (\($0.options ?? ""))" })
+    case "ps":
+      // busybox ps reads /proc: with no proc mounted there (the image's /proc is an empty
+      // directory) it finds no process and prints its header alone. With a proc of the box's
+      // pid namespace, the list has times and the helper's programs: not modelled.
+      guard args.isEmpty || args == ["-ef"], let files = context.files, files.mounts == nil else { return unmodelled }
+      return Outcome(output: ["PID   USER     COMMAND"])
     case "ip":
       guard args == ["addr"] || args == ["a"] || args == ["addr", "show"], let files = context.files, files.freshNetwork
       else { return unmodelled }

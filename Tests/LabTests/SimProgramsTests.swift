@@ -43,7 +43,7 @@ import Testing
   @Test func theRestIsOneLineAndChangesNothing() throws {
     let s = try Self.container()
     let before = s.tree
-    for line in ["run grep root /etc/passwd", "run ls -l /", "run ps", "run ipcs", "run /bin/busybox"] {
+    for line in ["run grep root /etc/passwd", "run ls -l /", "run ps -o pid", "run ipcs", "run /bin/busybox"] {
       let out = s.execute(line)
       #expect(out.count == 1 && out[0].hasPrefix("the simulator does not run `"), "\(line): \(out)")
       #expect(out.last?.hasSuffix("; --backend real does") == true)
@@ -68,5 +68,16 @@ import Testing
     #expect(out.prefix(2) == ["ipcs: applet not found", "`ipcs` ran as PID 2 in pid:1: exit status 127"])
     #expect(Self.output(s, "run sh -c 'ipcs -q'") == ["ipcs: applet not found"])
     #expect(Self.output(s, "run echo hi") == ["hi"])
+  }
+
+  /// busybox ps reads /proc; in a box that has no proc mounted there it finds nothing and prints
+  /// its header alone (checked on Linux 6.18 with Debian's busybox-static). With a proc mounted
+  /// it lists processes with times: one line, not modelled.
+  @Test func psWithoutProcPrintsItsHeaderAlone() throws {
+    let s = try Self.container()
+    #expect(Self.output(s, "run ps") == ["PID   USER     COMMAND"])
+    #expect(Self.output(s, "run sh -c ps") == ["PID   USER     COMMAND"])
+    _ = s.execute("mount proc /proc")
+    #expect(s.execute("run ps").first?.hasPrefix("the simulator does not run `ps`") == true)
   }
 }
