@@ -31,7 +31,9 @@ enum StepText {
       case .bind(let source, let target):
         return "nsenter --target <\(box)> --mount mount --rbind \(shellQuote(source)) \(shellQuote(target))"
       case .proc(let path):
-        return "nsenter --target <\(box)> --mount --pid mount -t proc -o nosuid,nodev,noexec proc \(shellQuote(path))"
+        return "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(shellQuote(path))"
+      case .sysfs:
+        return "nsenter --target <\(box)> --mount mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \(shellQuote(request.target))"
       default:
         return "nsenter --target <\(box)> --mount mount -t \(request.fstype) -o nosuid,nodev \(request.source) \(shellQuote(request.target))"
       }
