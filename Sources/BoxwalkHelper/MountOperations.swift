@@ -33,7 +33,9 @@ extension BoxOperations {
     switch kind {
     case "proc": detached = Self.procMount()
     case "sysfs":
-      detached = Self.newMount("sysfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
+      // Read-only, as proc (procMount): see Mounts.swift, MountRequest.flags.
+      detached = Self.newMount(
+        "sysfs", attrs: BW_MOUNT_ATTR_RDONLY | BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
     case "tmpfs": detached = Self.newMount("tmpfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV)
     case "mqueue":
       // The mqueue file system of the helper's IPC namespace (the one fsopen is called in).
@@ -83,7 +85,10 @@ extension BoxOperations {
     let nsfd = bw_pidfd_pid_for_children_ns(pidfd)
     guard nsfd >= 0 else { return .failure(Failure(errno: errno, call: "fsconfig(pidns)")) }
     defer { closeKeepingErrno(nsfd) }
-    return newMount("proc", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC) { fsfd in
+    // Read-only: a box program is root on the real backend, and through a writable proc it
+    // could write the machine's own settings (/proc/sys, /proc/sysrq-trigger; proc(5)).
+    let attrs = BW_MOUNT_ATTR_RDONLY | BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC
+    return newMount("proc", attrs: attrs) { fsfd in
       bw_fsconfig_fd(fsfd, "pidns", nsfd) == 0 ? nil : Failure(errno: errno, call: "fsconfig(pidns)")
     }
   }

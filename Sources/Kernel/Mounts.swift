@@ -46,17 +46,25 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   /// fsmount(2) attributes, by name: the same choices as `flags`, in the new mount API's spelling.
   public var attributes: String {
     switch self {
-    case .proc, .sysfs, .mqueue: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
+    case .proc, .sysfs: "MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
+    case .mqueue: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
     case .tmpfs, .overlay: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV"
     case .bind: "0"
     }
   }
 
-  /// mount(2) flags, by name: proc and sysfs are mounted the way runc does (no setuid programs,
-  /// no device files, nothing executable), tmpfs without setuid or devices; bind recursively.
+  /// mount(2) flags, by name: proc and sysfs are mounted as runc mounts them for a container
+  /// that is not privileged (no setuid programs, no device files, nothing executable), and
+  /// read-only: a box program is root in the host's user namespace on the real backend, and a
+  /// writable proc or sysfs would let it change the whole machine, not only the box:
+  /// /proc/sysrq-trigger reboots it, /proc/sys/kernel/core_pattern names a program the kernel
+  /// runs as root on the host, /sys/power/state suspends it (proc(5), sysfs(5)). runc makes
+  /// /proc/sys and /proc/sysrq-trigger read-only and mounts sysfs read-only for the same reason.
+  /// tmpfs without setuid or devices; bind recursively.
   public var flags: String {
     switch self {
-    case .proc, .sysfs, .mqueue: "MS_NOSUID|MS_NODEV|MS_NOEXEC"
+    case .proc, .sysfs: "MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC"
+    case .mqueue: "MS_NOSUID|MS_NODEV|MS_NOEXEC"
     case .tmpfs, .overlay: "MS_NOSUID|MS_NODEV"
     case .bind: "MS_BIND|MS_REC"
     }

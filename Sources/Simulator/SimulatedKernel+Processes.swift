@@ -94,8 +94,8 @@ extension SimulatedKernel {
       for m in visible {
         switch m.request {
         case _ where m.path == "/" && m.request.fstype == "overlay": mounts.append(("none", "/", "overlay", nil))
-        case .proc: mounts.append(("none", m.path, "proc", "rw,nosuid,nodev,noexec,relatime"))
-        case .sysfs: mounts.append(("none", m.path, "sysfs", "rw,nosuid,nodev,relatime"))
+        case .proc: mounts.append(("none", m.path, "proc", "ro,nosuid,nodev,noexec,relatime"))
+        case .sysfs: mounts.append(("none", m.path, "sysfs", "ro,nosuid,nodev,noexec,relatime"))
         default: mounts.append((m.request.source, m.path, m.request.fstype, nil))
         }
       }

@@ -90,4 +90,25 @@ struct AdversaryRegressionTests {
     #expect(out.contains { $0.contains("a directory above the image store, owned by uid 65534") }, "\(out)")
     #expect(!FileManager.default.fileExists(atPath: theirs + "/store/oci"), "\(out)")
   }
+
+  /// A box program is root in the host's user namespace on the real backend. Through the proc
+  /// and sysfs its box mounted it could open /proc/sysrq-trigger (one byte reboots the machine),
+  /// /proc/sys/kernel/core_pattern and sysfs knobs for writing. Only opened here, with O_APPEND
+  /// and nothing written, so the probe itself changes nothing even where it succeeds.
+  @Test func aBoxProgramCannotWriteTheMachinesSettingsThroughProcOrSysfs() throws {
+    let lines = [
+      "box new a", "unshare mnt,pid,ipc", "rootfs busybox", "mount proc /proc", "mount sysfs /sys", "pivot-root",
+      "run -d sleep 100",
+      "run sh -c 'exec 3>>/proc/sysrq-trigger && echo opened sysrq-trigger'",
+      "run sh -c 'exec 3>>/proc/sys/kernel/core_pattern && echo opened core_pattern'",
+      "run sh -c 'exec 3>>/sys/kernel/mm/transparent_hugepage/enabled && echo opened a sysfs knob'",
+      "run sh -c 'cat /proc/self/stat >/dev/null && echo proc still reads'",
+    ]
+    let out = try session("real", lines)
+    #expect(!out.contains { $0.hasPrefix("opened ") }, "\(out)")
+    // (Kernels built without CONFIG_MAGIC_SYSRQ have no sysrq-trigger; core_pattern is always there.)
+    #expect(out.contains { $0.contains("/proc/sys/kernel/core_pattern") && $0.contains("Read-only file system") }, "\(out)")
+    #expect(out.contains("proc still reads"), "\(out)")
+    #expect(out.contains("  syscall  fsmount(MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC)"), "\(out)")
+  }
 }

@@ -31,7 +31,9 @@ enum StepText {
       case .bind(let source, let target):
         return "nsenter --target <\(box)> --mount mount --rbind \(shellQuote(source)) \(shellQuote(target))"
       case .proc(let path):
-        return "nsenter --target <\(box)> --mount --pid mount -t proc -o nosuid,nodev,noexec proc \(shellQuote(path))"
+        return "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(shellQuote(path))"
+      case .sysfs:
+        return "nsenter --target <\(box)> --mount mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \(shellQuote(request.target))"
       case .mqueue(let path):
         return "nsenter --target <\(box)> --mount --ipc mount -t mqueue -o nosuid,nodev,noexec mqueue \(shellQuote(path))"
       default:
