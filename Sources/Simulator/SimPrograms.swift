@@ -137,6 +137,23 @@ struct SimPrograms {
 
   static func quoted(_ s: String) -> String { "`" + s + "`" }
 
+  /// `busybox APPLET ARGS...`: the binary itself, given the applet's name as its first argument,
+  /// runs that applet (busybox's own dispatch, libbb/appletlib.c), exactly as the link of that
+  /// name would. nil when argv is not that (busybox alone prints its help: not modelled).
+  static func busyboxByName(_ argv: [String], _ context: Context) -> Outcome? {
+    guard argv.count > 1, let files = context.files, !argv[1].contains("/") else { return nil }
+    let candidates = argv[0].contains("/") ? [absolute(argv[0])] : path.map { $0 + "/" + argv[0] }
+    guard let found = candidates.first(where: { files.lookup($0) != nil }), found == "/bin/busybox",
+      case .file = files.lookup(found)
+    else { return nil }
+    let name = argv[1]
+    let missing = context.installedApplets.map { !$0.contains(name) } ?? false
+    guard missing || busyboxApplets.contains(name) else {
+      return Outcome(notSimulated: notRun(quoted(argv.joined(separator: " "))))
+    }
+    return applet(name, Array(argv.dropFirst()), context)
+  }
+
   static func absolute(_ path: String) -> String {
     let joined = path.hasPrefix("/") ? path : "/" + path
     var parts: [Substring] = []
@@ -153,6 +170,7 @@ struct SimPrograms {
 
   static func run(_ argv: [String], _ context: Context) -> Outcome {
     guard let first = argv.first else { return Outcome(status: 127) }
+    if let outcome = busyboxByName(argv, context) { return outcome }
     switch resolve(first, context) {
     case .missing: return Outcome(status: 127)
     case .notSimulated(let line): return Outcome(notSimulated: line)
@@ -348,12 +366,22 @@ struct SimPrograms {
   /// A very small POSIX shell: simple commands joined by `;`, `&&` and `||`, `exit N`, `$$` and
   /// the glob `/proc/[0-9]*`. busybox ash in the image, dash on the host's files.
   static func shell(_ script: String, _ context: Context) -> Outcome {
+    // Command substitution runs a second shell whose output becomes words: not modelled, so said
+    // plainly rather than printed unexpanded (`echo on $(hostname)` would show the `$(`).
+    if hasCommandSubstitution(script) { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
     var outcome = Outcome()
     for (command, conjunction) in splitCommands(script) {
       if conjunction == "&&" && outcome.status != 0 { continue }
       if conjunction == "||" && outcome.status == 0 { continue }
       let words = expand(command, context)
       guard let first = words.first else { continue }
+      if let r = busyboxByName(words, context) {
+        if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
+        outcome.output += r.output
+        outcome.status = r.status
+        if r.keepsRunning { outcome.keepsRunning = true }
+        continue
+      }
       if first == "exit" {
         outcome.status = words.count > 1 ? Int32(words[1]) ?? 2 : outcome.status
         return outcome
@@ -369,9 +397,25 @@ struct SimPrograms {
         if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
         outcome.output += r.output
         outcome.status = r.status
+        // A command that blocks (sleep) keeps the shell running: started in the background, the
+        // shell is still there when the step ends, as on Linux, where `sh -c 'sleep 1000'`
+        // waits in its child (or is replaced by it) and its PID stays alive.
+        if r.keepsRunning { outcome.keepsRunning = true }
       }
     }
     return outcome
+  }
+
+  /// `$(...)` or a backquote outside single quotes: sh(1) "Command Substitution".
+  static func hasCommandSubstitution(_ script: String) -> Bool {
+    var inSingle = false
+    var previous: Character = " "
+    for c in script {
+      if c == "'" { inSingle.toggle() }
+      if !inSingle, c == "`" || (previous == "$" && c == "(") { return true }
+      previous = c
+    }
+    return false
   }
 
   /// Splits at `;`, `&&` and `||` outside quotes; each command carries the operator before it.

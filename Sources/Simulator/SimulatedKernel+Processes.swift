@@ -17,7 +17,11 @@ extension SimulatedKernel {
     guard let first = argv.first else { throw KernelError(step: step, call: step.calls[1], errno: .ENOENT) }
     switch SimPrograms.resolve(first, context) {
     case .missing: throw KernelError(step: step, call: step.calls[1], errno: .ENOENT)
-    case .notSimulated(let line): return StepResult(notSimulated: line)
+    case .notSimulated(let line):
+      // `busybox APPLET` runs the applet; anything else not modelled changes nothing.
+      guard let byName = SimPrograms.busyboxByName(argv, context), byName.notSimulated == nil else {
+        return StepResult(notSimulated: line)
+      }
     case .modelled: break
     }
     guard pidNS.alive else { throw KernelError(step: step, call: step.calls[0], errno: .ENOMEM) }

@@ -33,5 +33,13 @@ import Testing
     _ = s.execute("unshare mnt")
     _ = s.execute("use a")
     #expect(s.execute("join mnt c").first == "a joined c's mnt namespace: mnt:2")
+    // A namespace whose root filesystem is only prepared keeps the host's root: joining it is
+    // allowed (the box stays on the host's files, as boxwalk shows it).
+    _ = s.execute("box new d")
+    _ = s.execute("unshare mnt")
+    _ = s.execute("rootfs busybox")
+    _ = s.execute("box new e")
+    #expect(s.execute("join mnt d").first == "e joined d's mnt namespace: mnt:3", "\(s.execute("show e.root"))")
+    #expect(s.execute("show e.root") == ["e.root = \"host\""])
   }
 }

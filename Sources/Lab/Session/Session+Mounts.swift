@@ -134,11 +134,16 @@ extension Session {
   /// box that never entered a root of its own puts it back on the host's files, where `run`
   /// would read and write the host's /etc as root. The other way round, a box without a root of
   /// its own that joins a container would be inside that container's files while boxwalk still
-  /// shows it on the host's. So `join mnt` is taken only between boxes whose root is the host's.
+  /// shows it on the host's. So `join mnt` is taken only by a box whose root is the host's, into a
+  /// namespace whose root is still the host's: one where a root filesystem is only prepared (an
+  /// overlay mounted beside the host's files) or a process chrooted (chroot(2) changes that
+  /// process's root, not the namespace's) qualifies; one a box pivoted into does not.
   func refuseJoiningMountsAcrossRoots(_ box: String, _ target: String, command: String) throws {
     let mine = facts.box(box)?.process.root ?? .host
     let theirs = facts.box(target)?.process.root ?? .host
-    guard mine != .host || theirs != .host else { return }
+    let theirsPivoted: Bool
+    if case .pivoted = theirs { theirsPivoted = true } else { theirsPivoted = false }
+    guard mine != .host || theirsPivoted else { return }
     let reason =
       mine != .host
       ? "\(box) would leave its root (\(mine.text)) for the root of \(target)'s mount namespace"
@@ -147,8 +152,8 @@ extension Session {
       "refused: joining a mount namespace moves a box to that namespace's root directory",
       [
         ("command", escapedForTerminal(command)), ("why", reason),
-        ("rule", "join mnt only between boxes whose root is the host's (box.root = \"host\"); setns(2) sets the root to the namespace's"),
-        ("fix", "join mnt while both boxes still have the host's root: before rootfs, overlay, pivot-root or chroot"),
+        ("rule", "join mnt only from a box whose root is the host's (box.root = \"host\"), into a namespace nobody pivoted; setns(2) sets the root to the namespace's"),
+        ("fix", "join mnt before rootfs, overlay, pivot-root or chroot in the joining box, and before pivot-root in the other"),
         LabError.unchanged,
       ])
   }
