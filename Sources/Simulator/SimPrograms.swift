@@ -406,6 +406,20 @@ struct SimPrograms {
     return outcome
   }
 
+  /// What a process's command line is once it runs: `sh -c` with one simple command that is not
+  /// a shell builtin ends by execve(2) of that command, as busybox ash and dash do for the last
+  /// command of a -c script, so /proc/PID/cmdline (and `ps`) shows the command, not the shell.
+  static func afterExec(_ argv: [String], _ context: Context) -> [String] {
+    guard argv.count == 3, argv[0] == "sh" || argv[0].hasSuffix("/sh"), argv[1] == "-c" else { return argv }
+    let commands = splitCommands(argv[2])
+    guard commands.count == 1 else { return argv }
+    let words = expand(commands[0].0, context)
+    guard let first = words.first, !["exit", "echo", "true", "false", "cd", "exec"].contains(first),
+      case .modelled = resolve(first, context)
+    else { return argv }
+    return words
+  }
+
   /// `$(...)` or a backquote outside single quotes: sh(1) "Command Substitution".
   static func hasCommandSubstitution(_ script: String) -> Bool {
     var inSingle = false

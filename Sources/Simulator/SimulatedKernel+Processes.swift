@@ -61,7 +61,8 @@ extension SimulatedKernel {
       pid = hostPID
     }
     let task = SimTask(
-      box: box.name, pid: pid, hostPID: hostPID, argv: argv, pidNamespace: pidInode, inCgroup: cgroups[box.name] != nil)
+      box: box.name, pid: pid, hostPID: hostPID, argv: SimPrograms.afterExec(argv, context), pidNamespace: pidInode,
+      inCgroup: cgroups[box.name] != nil)
     tasks.append(task)
     if background && outcome.keepsRunning {
       return StepResult(boxPID: pid)
