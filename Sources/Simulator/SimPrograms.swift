@@ -119,8 +119,7 @@ struct SimPrograms {
       }
       return hostIndependent.contains(name) ? .modelled(name) : .notSimulated(hostFiles(quoted(argv0)))
     }
-    let candidates = argv0.contains("/") ? [absolute(argv0)] : path.map { $0 + "/" + argv0 }
-    for candidate in candidates {
+    for candidate in searched(argv0) {
       guard let kind = files.lookup(candidate) else { continue }
       switch kind {
       case .symlink(let target) where target == "busybox" || target == "/bin/busybox":
@@ -137,13 +136,18 @@ struct SimPrograms {
 
   static func quoted(_ s: String) -> String { "`" + s + "`" }
 
+  /// The paths execvp(3) tries for a name: the name itself when it holds a slash, else each
+  /// directory of the box's PATH in turn.
+  static func searched(_ argv0: String) -> [String] {
+    argv0.contains("/") ? [absolute(argv0)] : path.map { $0 + "/" + argv0 }
+  }
+
   /// `busybox APPLET ARGS...`: the binary itself, given the applet's name as its first argument,
   /// runs that applet (busybox's own dispatch, libbb/appletlib.c), exactly as the link of that
   /// name would. nil when argv is not that (busybox alone prints its help: not modelled).
   static func busyboxByName(_ argv: [String], _ context: Context) -> Outcome? {
     guard argv.count > 1, let files = context.files, !argv[1].contains("/") else { return nil }
-    let candidates = argv[0].contains("/") ? [absolute(argv[0])] : path.map { $0 + "/" + argv[0] }
-    guard let found = candidates.first(where: { files.lookup($0) != nil }), found == "/bin/busybox",
+    guard let found = searched(argv[0]).first(where: { files.lookup($0) != nil }), found == "/bin/busybox",
       case .file = files.lookup(found)
     else { return nil }
     let name = argv[1]
@@ -375,33 +379,30 @@ struct SimPrograms {
       if conjunction == "||" && outcome.status == 0 { continue }
       let words = expand(command, context)
       guard let first = words.first else { continue }
-      if let r = busyboxByName(words, context) {
-        if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
-        outcome.output += r.output
-        outcome.status = r.status
-        if r.keepsRunning { outcome.keepsRunning = true }
-        continue
-      }
       if first == "exit" {
         outcome.status = words.count > 1 ? Int32(words[1]) ?? 2 : outcome.status
         return outcome
       }
-      switch resolve(first, context) {
-      case .missing:
-        outcome.output.append(context.files != nil ? "sh: \(first): not found" : "sh: 1: \(first): not found")
-        outcome.status = 127
-      case .notSimulated:
-        return Outcome(notSimulated: notRun(quoted("sh -c " + script)))
-      case .modelled(let name):
-        let r = applet(name, words, context)
-        if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
-        outcome.output += r.output
-        outcome.status = r.status
-        // A command that blocks (sleep) keeps the shell running: started in the background, the
-        // shell is still there when the step ends, as on Linux, where `sh -c 'sleep 1000'`
-        // waits in its child (or is replaced by it) and its PID stays alive.
-        if r.keepsRunning { outcome.keepsRunning = true }
+      let r: Outcome
+      if let byName = busyboxByName(words, context) {
+        r = byName
+      } else {
+        switch resolve(first, context) {
+        case .missing:
+          outcome.output.append(context.files != nil ? "sh: \(first): not found" : "sh: 1: \(first): not found")
+          outcome.status = 127
+          continue
+        case .notSimulated: return Outcome(notSimulated: notRun(quoted("sh -c " + script)))
+        case .modelled(let name): r = applet(name, words, context)
+        }
       }
+      if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
+      outcome.output += r.output
+      outcome.status = r.status
+      // A command that blocks (sleep) keeps the shell running: started in the background, the
+      // shell is still there when the step ends, as on Linux, where `sh -c 'sleep 1000'`
+      // waits in its child (or is replaced by it) and its PID stays alive.
+      if r.keepsRunning { outcome.keepsRunning = true }
     }
     return outcome
   }
