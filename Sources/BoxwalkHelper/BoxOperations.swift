@@ -36,7 +36,8 @@ final class BoxOperations {
     if hostProc >= 0 { bw_protect_helper_from_oom(hostProc) }
   }
 
-  /// The environment of every box program: nothing of the host's environment crosses (R7).
+  /// The environment of every box program: nothing of the host's environment crosses
+  /// (docs/security.md).
   private static let environment = [
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
   ]
