@@ -63,7 +63,7 @@ import Testing
     #expect(try TestChild.run(["cat", home.path + "/oci/oci-layout"]).output == "{\"imageLayoutVersion\":\"1.0.0\"}")
   }
 
-  /// T19: an entry below a symbolic link of the same layer must not land where the link points.
+  /// An entry below a symbolic link of the same layer must not land where the link points.
   @Test func unpackingNeverFollowsALinkInTheLayer() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
