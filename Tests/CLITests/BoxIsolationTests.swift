@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// Nothing of the host reaches a box process (docs/security.md; CVE-2024-21626 and

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// Every process a box started dies with the box, however boxwalk ends: `quit`, SIGTERM (as

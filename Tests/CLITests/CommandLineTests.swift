@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// The `boxwalk` executable as a user runs it: exit codes, piped sessions, bad input files

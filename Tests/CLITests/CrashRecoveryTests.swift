@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// SIGKILL, then restart (README.md, "Never harm the host"): `kill -9` of the REPL at each stage of

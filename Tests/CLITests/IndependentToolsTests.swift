@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// While a real session runs, tools that know nothing of boxwalk must agree with it: the kernel's

@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// `boxwalk lessons`, `boxwalk lesson ID` and `boxwalk lint` as a learner and a teacher run them:

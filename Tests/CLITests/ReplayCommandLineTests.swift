@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// `boxwalk replay` with a piped standard input: it never waits, types instantly at pace 0, shows

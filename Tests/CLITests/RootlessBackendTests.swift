@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// The rootless backend as its users run it: an unprivileged user (here nobody, uid 65534, through

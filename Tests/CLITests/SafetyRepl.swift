@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// The built `boxwalk` binary running as a child of the test, driven through pipes the way a script

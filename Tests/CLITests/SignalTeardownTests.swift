@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// A REPL told to die tears down first. SIGTERM (a shutdown, `kill`)

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HostSnapshotSupport
 import Kernel
 import Testing
 
