@@ -6,6 +6,7 @@ public protocol Kernel: AnyObject {
   var backend: Backend { get }
 
   /// Carry out one step. On error nothing has changed (the backend rolls back what it did).
+  @discardableResult
   func perform(_ step: Step) throws(KernelError) -> StepResult
 
   /// What the kernel looks like now: the host and every box, in creation order.

@@ -231,6 +231,7 @@ public final class LinuxKernel: Kernel {
 
   // MARK: - Steps
 
+  @discardableResult
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     if backend == .rootless, let refusal = rootlessRefusal(step) { throw refusal }
     switch step {

@@ -120,6 +120,7 @@ public final class SimulatedKernel: Kernel {
 
   // MARK: Kernel
 
+  @discardableResult
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     factsMemo = nil
     try consumeFault(step)

@@ -22,7 +22,7 @@ struct BoxProcessesDieWithTheBoxTests {
     var queue = [pid]
     while let next = queue.first {
       queue.removeFirst()
-      let children = (HostSnapshot.readText("/proc/\(next)/task/\(next)/children") ?? "")
+      let children = HostSnapshot.readText("/proc/\(next)/task/\(next)/children")
         .split(separator: " ").map(String.init)
       for child in children {
         if let fields = HostSnapshot.statFields(child) { out.append((child, fields[19])) }
