@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // boxwalk: a step-through Linux container lab. GPL-3.0-or-later (we link GNU readline).
 //
-// Dependency rules (DESIGN.md): Kernel, Simulator, Lab and NetWire are pure Swift and never import
-// Glibc or CShim; only LinuxBackend, the helper and CLI touch the operating system.
+// Dependency rules (docs/architecture.md): Kernel, Simulator, Lab and NetWire are pure Swift and
+// never import Glibc or CShim; only LinuxBackend, the helper and CLI touch the operating system.
 import PackageDescription
 
 let package = Package(
@@ -60,9 +60,15 @@ let package = Package(
     .testTarget(name: "KernelTests", dependencies: ["Kernel", "OCI"]),
     .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel", "OCI"]),
     .testTarget(name: "LabTests", dependencies: ["Lab", "Simulator", "Kernel"]),
-    .testTarget(name: "LinuxBackendTests", dependencies: ["LinuxBackend", "Kernel", "NetWire", "OCI", "Lab"]),
+    // Test support: the host snapshot every test that may touch the host checks before and after
+    // (imports only Foundation, Glibc and Testing).
+    .target(name: "HostSnapshotSupport", path: "Tests/HostSnapshotSupport"),
+    .testTarget(
+      name: "LinuxBackendTests",
+      dependencies: ["LinuxBackend", "Kernel", "NetWire", "OCI", "Lab", "Simulator", "CShim", "HostSnapshotSupport"]),
     .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
-    .testTarget(name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel"]),
+    .testTarget(
+      name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel", "HostSnapshotSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

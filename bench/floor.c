@@ -178,7 +178,7 @@ static void remove_tree(const char *path) {
   }
 }
 
-// rootfs busybox: since `rootfs IMAGE` is an overlay of the image (SPEC §3), its floor is what
+// rootfs busybox: since `rootfs IMAGE` is an overlay of the image, its floor is what
 // boxwalk does for it: a scratch directory with the upper, work and mount-point directories,
 // then, in the box's own mount namespace, an overlay of the image's one layer under that upper
 // layer (overlayfs: Documentation/filesystems/overlayfs.rst). The overlay is a mount point, so
@@ -313,7 +313,7 @@ static void case_run_true(int runs) {
 }
 
 // ledger record: what boxwalk writes before it makes a directory that would outlive a crash of
-// the machine (notes/reliability.md R4): the ledger, a few hundred bytes, into a temporary file,
+// the machine, so cleanup can find it: the ledger, a few hundred bytes, into a temporary file,
 // fsync(2), then rename(2) over the old one. On tmpfs the fsync is free; on a disk file system it
 // is a journal commit.
 static void case_ledger(int runs) {

@@ -76,7 +76,13 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePo
   pointers.append(nil)
   defer { for p in pointers { free(p) } }
   return pointers.withUnsafeBufferPointer { buffer in
-    guard let base = buffer.baseAddress else { return body(UnsafePointer([nil])) }
+    guard let base = buffer.baseAddress else {
+      // Never taken; a pointer made from an array literal would dangle, so make a real one.
+      let terminator = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 1)
+      terminator.initialize(to: nil)
+      defer { terminator.deallocate() }
+      return body(UnsafePointer(terminator))
+    }
     return body(base)
   }
 }

@@ -214,7 +214,7 @@ struct Report {
       "reading the state back, and Lab (tree, diff, text). floor: the raw calls, then calls + state read.",
       "target: 2 x (floor + read) + 0.5 ms; the read of the steps with network namespaces includes",
       "their rtnetlink dumps, and rootfs and overlay add the durable ledger record (write, fsync,",
-      "rename) that notes/reliability.md R4 wants before a directory that outlives a machine crash.",
+      "rename) that boxwalk makes before a directory that outlives a machine crash.",
       "shell: the step's shell equivalent as a whole process.",
       "sim: the same line on the simulator (Lab's own cost, no kernel).",
       "",
@@ -288,7 +288,7 @@ struct Report {
 
   /// What any tool pays at least that runs the whole container and shows the state after each
   /// line, as boxwalk does: the C floor of the container, of its cgroup (made, joined, limited),
-  /// of the ledger record before the root filesystem's directories (R4) and of one state read
+  /// of the ledger record before the root filesystem's directories and of one state read
   /// per line. Computed from the floors, not timed.
   func floorWithReads() -> Double? {
     guard let container = median("floor", "container"), let read = median("floor", "read") else { return nil }

@@ -16,7 +16,7 @@ struct StepCase {
   /// What the step pays at the floor besides its own calls, as bench/floor.c names its cases:
   /// reading the state back, which every step does (the host's and the box's namespaces, "read";
   /// network namespaces are dumped too, "read: net"), and, before a step makes a directory that
-  /// would outlive a crash of the machine, the durable ledger record of notes/reliability.md R4
+  /// would outlive a crash of the machine, the durable ledger record that lets cleanup find it
   /// ("ledger record": write, fsync, rename).
   var floorParts: [String] = ["read"]
 }

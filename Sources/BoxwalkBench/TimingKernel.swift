@@ -1,6 +1,6 @@
 import Kernel
 
-/// A kernel that forwards to another and times what it forwards (STYLE 4: the seam is injected,
+/// A kernel that forwards to another and times what it forwards (the Kernel seam is injected,
 /// nothing in Lab knows it is being measured). It splits a step's time into the kernel work
 /// (`perform`), reading the state back (`facts`), and what is left: the session's word
 /// splitting, state tree, diff and rendering.

@@ -36,7 +36,8 @@ final class BoxOperations {
     if hostProc >= 0 { bw_protect_helper_from_oom(hostProc) }
   }
 
-  /// The environment of every box program: nothing of the host's environment crosses (R7).
+  /// The environment of every box program: nothing of the host's environment crosses
+  /// (docs/security.md).
   private static let environment = [
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
   ]
@@ -457,7 +458,13 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePo
   defer { for p in pointers { free(p) } }
   return pointers.withUnsafeMutableBufferPointer { buffer in
     // The buffer always holds at least the terminating nil, so it has a base address.
-    guard let base = buffer.baseAddress else { return body(UnsafePointer([nil])) }
+    guard let base = buffer.baseAddress else {
+      // Never taken; a pointer made from an array literal would dangle, so make a real one.
+      let terminator = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 1)
+      terminator.initialize(to: nil)
+      defer { terminator.deallocate() }
+      return body(UnsafePointer(terminator))
+    }
     return body(UnsafePointer(base))
   }
 }

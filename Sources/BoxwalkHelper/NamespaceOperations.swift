@@ -63,10 +63,10 @@ struct NamespaceOperations {
 
   /// Arm the kernel's safety catches again. The kernel clears PR_SET_PDEATHSIG and resets
   /// "dumpable" when a process's credentials change (prctl(2)), which joining or creating a user
-  /// namespace can do; runc restores the death signal for the same reason (R1).
+  /// namespace can do; runc restores the death signal for the same reason.
   func rearm() {
     _ = bw_set_pdeathsig(SIGKILL)
-    // Non-dumpable: no core file, and no other user can ptrace(2) us or read our /proc files (R7).
+    // Non-dumpable: no core file, and no other user can ptrace(2) us or read our /proc files.
     // Not in the rootless backend: boxwalk there is an ordinary user without CAP_SYS_PTRACE, and
     // the kernel lets a caller read /proc/PID/ns/* and /proc/PID/mountinfo of a non-dumpable
     // process only with CAP_SYS_PTRACE in the user namespace that owns the process's memory

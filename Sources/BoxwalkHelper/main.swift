@@ -1,4 +1,4 @@
-// boxwalk-helper: the process that holds one box's namespaces (DESIGN.md, "Process model").
+// boxwalk-helper: the process that holds one box's namespaces (docs/architecture.md, "Processes").
 //
 // boxwalk starts it through bw_spawn_helper with a SOCK_SEQPACKET socket on fd 3 and then sends it
 // one request per step (HelperProtocol.swift). It is single-threaded and synchronous on purpose:

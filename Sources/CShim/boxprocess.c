@@ -191,7 +191,7 @@ static void bw_box_child(const char *path, char *const argv[], char *const envp[
   // would fail in a root filesystem without /dev (busybox's layer has none).
   if (dup2(null_fd, 0) < 0) goto fail;
   if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) goto fail;
-  // Every other descriptor closes at exec: nothing of the helper (or the host) crosses (R7).
+  // Every other descriptor closes at exec: nothing of the helper (or the host) crosses.
   if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) goto fail;
   sigset_t none;
   sigemptyset(&none);

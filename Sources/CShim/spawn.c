@@ -1,6 +1,6 @@
-// bw_spawn_helper: fork, set the child up, execve (STYLE 2). The shape follows swift-subprocess
-// process_shims.c and apple/containerization exec_command.c: errors travel over a close-on-exec pipe,
-// so "the pipe closed with nothing in it" means execve succeeded.
+// bw_spawn_helper: fork, set the child up, execve; everything between fork and exec is C. The shape
+// follows swift-subprocess process_shims.c and apple/containerization exec_command.c: errors travel
+// over a close-on-exec pipe, so "the pipe closed with nothing in it" means execve succeeded.
 #define _GNU_SOURCE
 #include "cshim.h"
 
@@ -21,7 +21,7 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2) /* Linux 5.11 */
 #endif
 
-// The helper's whole environment: nothing of the REPL's environment crosses into a box (R7).
+// The helper's whole environment: nothing of the REPL's environment crosses into a box.
 static char *const bw_helper_env[] = {
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 

@@ -1,4 +1,4 @@
-// One-line system call wrappers (STYLE 1): each returns what the kernel returns, -1 with errno.
+// One-line system call wrappers, no policy: each returns what the kernel returns, -1 with errno.
 #define _GNU_SOURCE
 #include "cshim.h"
 

@@ -23,7 +23,7 @@ public struct ProcessFacts: Equatable, Sendable {
   public var rootPropagation: Propagation?
   public var root: RootFacts
   /// System V IPC objects visible in the process's IPC namespace. For the host: only those
-  /// created since the session started (the host's own are host-specific, SPEC §5).
+  /// created since the session started (the host's own are host-specific; docs/transcripts.md).
   public var ipc: [IPCObjectFacts]
   /// POSIX message queues of the process's IPC namespace, by name ("/jobs"), sorted. For the
   /// host: only those made in this session, as for `ipc`.
@@ -39,9 +39,9 @@ public struct ProcessFacts: Equatable, Sendable {
   public var cgroup: CgroupReport?
   /// The network the process sees, when it is one of boxwalk's network namespaces. nil for a box
   /// that still shares the machine's network namespace: the machine's links and routes differ
-  /// between hosts (SPEC §5) and boxwalk never reads or changes them. For the host, this is the
-  /// lab's host side: the network namespace boxwalk keeps for the session that stands in for the
-  /// host (SPEC §3), never the machine's own.
+  /// between hosts (docs/transcripts.md, "What is volatile") and boxwalk never reads or changes
+  /// them. For the host, this is the lab's host side: the network namespace boxwalk keeps for the
+  /// session that stands in for the host, never the machine's own.
   public var net: NetFacts?
   /// The box's layers, when its root filesystem is an overlay (nil otherwise).
   public var fs: FSFacts?

@@ -1,4 +1,4 @@
-/// Just enough JSON for boxwalk's output: quoting strings the way SPEC §4 prints them and
+/// Just enough JSON for boxwalk's output: quoting strings the way `state --json` prints them and
 /// encoding state values. Kept here (not Foundation's JSONEncoder) so the pure modules stay light
 /// and the key order is the tree's order.
 public enum JSON {

@@ -1,10 +1,12 @@
-/// The seam between the lab and a kernel (STYLE 4). The simulator and the Linux backend both
-/// implement it; everything above takes `any Kernel` through its initialiser.
+/// The seam between the lab and a kernel, injected through initialisers (never a global). The
+/// simulator and the Linux backend both implement it; everything above takes `any Kernel` through
+/// its initialiser.
 public protocol Kernel: AnyObject {
   /// Which backend this is: printed on the REPL's first line and in `state --json`.
   var backend: Backend { get }
 
   /// Carry out one step. On error nothing has changed (the backend rolls back what it did).
+  @discardableResult
   func perform(_ step: Step) throws(KernelError) -> StepResult
 
   /// What the kernel looks like now: the host and every box, in creation order.
@@ -22,7 +24,7 @@ public protocol Kernel: AnyObject {
   /// that shell lines name files that exist where they are shown.
   var cgroupVersion: CgroupVersion { get }
 
-  /// File commands that only read (SPEC §3, `cat`, `ls`, `which`): paths inside the box's root
+  /// File commands that only read (`cat`, `ls`, `which`): paths inside the box's root
   /// filesystem, resolved as the box would, following no symbolic link.
   func readFile(box: String, path: String) throws(KernelError) -> [UInt8]
   func listDirectory(box: String, path: String) throws(KernelError) -> [DirectoryEntry]

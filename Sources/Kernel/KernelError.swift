@@ -1,5 +1,5 @@
-/// A failed kernel operation: which call, with which arguments, and the errno (STYLE 6), e.g.
-/// `sethostname("lab"): EPERM`. `step` says which learner step it belonged to.
+/// A failed kernel operation: which call, with which arguments, and the errno by name (never
+/// strerror text), e.g. `sethostname("lab"): EPERM`. `step` says which learner step it belonged to.
 public struct KernelError: Error, Equatable, Sendable, CustomStringConvertible {
   public var step: Step?
   /// The call as strace would print it, flags by name: `unshare(CLONE_NEWPID)`.

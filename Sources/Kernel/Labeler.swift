@@ -1,6 +1,7 @@
-/// Turns namespace inode numbers into labels in order of first appearance (SPEC §5): the host's
-/// are `uts:0`, the next new UTS namespace `uts:1`, and so on. Inode numbers differ on every
-/// machine and run; labels do not, which is what lets one transcript pass on every backend.
+/// Turns namespace inode numbers into labels in order of first appearance (docs/transcripts.md,
+/// "What is volatile"): the host's are `uts:0`, the next new UTS namespace `uts:1`, and so on.
+/// Inode numbers differ on every machine and run; labels do not, which is what lets one transcript
+/// pass on every backend.
 ///
 /// The kernel reuses the inode number of a namespace that died (nsfs, see ioctl_ns(2)), so a label
 /// is forgotten when its namespace is no longer seen, and numbers are never handed out twice.

@@ -1,4 +1,4 @@
-/// What `mount` can do in a box (SPEC §3): a fresh proc, sysfs or tmpfs, or a bind mount.
+/// What `mount` can do in a box: a fresh proc, sysfs or tmpfs, or a bind mount.
 public enum MountRequest: Equatable, Hashable, Sendable {
   case proc(path: String)
   case sysfs(path: String)
@@ -135,7 +135,7 @@ public enum RootFacts: Equatable, Sendable {
   }
 }
 
-/// The directories of the busybox base image (SPEC §3), which both kernels know, so that
+/// The directories of the busybox base image, which both kernels know, so that
 /// `mount proc /proc` inside it succeeds or fails the same way everywhere.
 public enum BusyboxImage {
   public static let name = "busybox"

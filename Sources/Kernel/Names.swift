@@ -1,7 +1,7 @@
-/// Name rules (SPEC §8), checked before any syscall. Names of boxes, layers, images and interfaces
-/// match `[A-Za-z0-9][A-Za-z0-9_.-]*`. A box name also becomes part of interface names later
-/// (`veth-web`), and an interface name is at most 15 bytes (IFNAMSIZ 16 with its NUL), so box names
-/// are limited to 15 bytes too.
+/// Name rules (docs/architecture.md, "Errors"), checked before any syscall. Names of boxes, layers,
+/// images and interfaces match `[A-Za-z0-9][A-Za-z0-9_.-]*`. A box name also becomes part of
+/// interface names later (`veth-web`), and an interface name is at most 15 bytes (IFNAMSIZ 16 with
+/// its NUL), so box names are limited to 15 bytes too.
 public enum Names {
   public static let maxBoxName = 15
   /// IFNAMSIZ is 16 with the terminating NUL (netdevice(7)): an interface name has 15 bytes at most.

@@ -1,7 +1,7 @@
-/// What changed between two state trees, leaf by leaf. Volatile values never appear (SPEC §4).
-/// A subtree that appears or disappears whole (a box created or removed, a mount) is one change,
-/// except inside a box a map that holds maps (`fs`, `fs.files`): that one is opened, so a new
-/// overlay shows as one row per file rather than one very long line.
+/// What changed between two state trees, leaf by leaf. Volatile values never appear
+/// (docs/state-paths.md). A subtree that appears or disappears whole (a box created or removed, a
+/// mount) is one change, except inside a box a map that holds maps (`fs`, `fs.files`): that one is
+/// opened, so a new overlay shows as one row per file rather than one very long line.
 public struct StateChange: Equatable, Sendable {
   public var path: StatePath
   public var old: StateValue?

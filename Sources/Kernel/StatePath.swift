@@ -1,4 +1,4 @@
-/// A path into the state tree (SPEC §4): `web.hostname`, `web.ns.uts`,
+/// A path into the state tree (docs/state-paths.md): `web.hostname`, `web.ns.uts`,
 /// `web.mounts["/proc"].fstype`, `web.pid.ps[0]`. Keys made of letters, digits, `_` and `-` are
 /// written bare; any other key is written as a JSON string in brackets.
 public struct StatePath: Equatable, Hashable, Sendable, CustomStringConvertible {

@@ -1,5 +1,6 @@
-/// Builds the state tree of SPEC §4 from raw kernel facts. Shared by every backend, so the tree's
-/// shape and labels cannot differ between them. It keeps the labeler for the whole session.
+/// Builds the state tree (docs/state-paths.md) from raw kernel facts. Shared by every backend, so
+/// the tree's shape and labels cannot differ between them. It keeps the labeler for the whole
+/// session.
 ///
 /// It also keeps the last build's subtree of the host and of each box, with the facts each was
 /// built from: most steps change one box or none, and the tree is rebuilt after every step, so a
@@ -185,8 +186,8 @@ public struct StateTreeBuilder: Sendable {
     return mounts
   }
 
-  /// `pid.ps` (a process in the host's pid namespace has a host PID: volatile, SPEC §5) and
-  /// `pid.alive`.
+  /// `pid.ps` (a process in the host's pid namespace has a host PID: volatile; docs/transcripts.md)
+  /// and `pid.alive`.
   static func pid(_ p: ProcessFacts) -> StateMap {
     let ps = p.processes.map { proc in
       StateValue.map(
@@ -205,7 +206,7 @@ public struct StateTreeBuilder: Sendable {
     let u = p.user
     // What root holds on the host differs between machines (a container host may drop some), so
     // the host's own sets are volatile, and a box still in the host's user namespace shows "host"
-    // when it has exactly the host's set (SPEC §5: host facts are diffs, not dumps).
+    // when it has exactly the host's set (host facts are diffs, not dumps: docs/transcripts.md).
     let inHostUserNS = isBox && p.namespaces[.user] == hostUserNamespace
     func set(_ names: [String], _ hostNames: [String]) -> StateValue {
       if !isBox { return .volatile(.string(Capabilities.summary(names))) }
@@ -269,8 +270,8 @@ public struct StateTreeBuilder: Sendable {
     return .map(StateMap([("links", .map(links)), ("routes", .list(net.routes.map { .string($0.description) }))]))
   }
 
-  /// BOX.fs (SPEC §4): the lower layers top first, every regular file with the layer it comes
-  /// from, the whiteouts, and the upper layer's entries by kind.
+  /// BOX.fs (docs/state-paths.md): the lower layers top first, every regular file with the layer it
+  /// comes from, the whiteouts, and the upper layer's entries by kind.
   static func fs(_ fs: FSFacts) -> StateMap {
     var files = StateMap()
     for (path, layer) in fs.files { files[path] = .map(StateMap([("layer", .string(layer))])) }

@@ -1,7 +1,7 @@
-/// A value in the state tree (SPEC §4): strings, integers, booleans, lists or maps. A map keeps
-/// its keys in insertion order, so output is deterministic without sorting host-specific data.
-/// A value is `volatile` when it depends on timing or the host (host PIDs, byte counts): it is
-/// never in the default diff or tree dump, only where asked for.
+/// A value in the state tree (docs/state-paths.md): strings, integers, booleans, lists or maps. A
+/// map keeps its keys in insertion order, so output is deterministic without sorting host-specific
+/// data. A value is `volatile` when it depends on timing or the host (host PIDs, byte counts): it
+/// is never in the default diff or tree dump, only where asked for.
 public indirect enum StateValue: Equatable, Sendable {
   case string(String)
   case int(Int)

@@ -1,4 +1,4 @@
-/// One learner action that changes kernel state, as a value (STYLE 5). Both kernels take the same
+/// One learner action that changes kernel state, as an Equatable value. Both kernels take the same
 /// steps; tests compare whole step sequences. Reading commands (`show`, `ns`, `state`) are not
 /// steps: they only read the state tree.
 public enum Step: Equatable, Hashable, Sendable {

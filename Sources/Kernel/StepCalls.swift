@@ -1,7 +1,7 @@
 /// The system calls each step makes, written the way strace(1) prints them, with flags by name.
 /// Both kernels make exactly these calls and name them the same way in errors (`KernelError.call`),
 /// and the renderer prints them, so this text is part of every transcript. Host PIDs never appear
-/// (they are volatile, SPEC §5): a box's process is written `<web>`.
+/// (they are volatile; docs/transcripts.md): a box's process is written `<web>`.
 extension Step {
   public var calls: [String] {
     switch self {

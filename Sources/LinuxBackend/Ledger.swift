@@ -1,5 +1,5 @@
 /// The cleanup ledger of one session: a small text journal of every host-side object the session
-/// made, so that `boxwalk cleanup` can remove what a crashed session left (notes/reliability.md R4).
+/// made, so that `boxwalk cleanup` can remove what a crashed session left (docs/security.md).
 ///
 ///     boxwalk-ledger 1 BOOT_ID PID STARTTIME
 ///     helper BOX PID STARTTIME

@@ -3,7 +3,7 @@ import Glibc
 import Kernel
 
 /// `boxwalk cleanup`, and the same at the next start: remove what dead sessions left on the host,
-/// from their ledgers (notes/reliability.md R4, R6, T16, T17).
+/// from their ledgers (docs/security.md, "Where sessions live, and what cleanup may remove").
 ///
 /// A session is dead when its ledger's boot id is not this boot's, or its owner PID is gone, or
 /// that PID now has another start time. Live sessions are left alone. In a dead session a helper

@@ -6,7 +6,7 @@ import NetWire
 /// Networking on the real kernel. Every request is an rtnetlink(7) message built here (NetWire)
 /// and sent by the helper that lives in the network namespace it is about: a box's helper for
 /// the box's side, and for the host side a helper of its own that did nothing but unshare(2) a
-/// network namespace (SPEC §3: the machine's network is never touched). That helper starts with
+/// network namespace (the machine's network is never touched). That helper starts with
 /// the first step that needs the host side, is in the ledger like any helper, and dies at
 /// teardown; its namespace dies with it, and every veth with the namespace.
 extension LinuxKernel {

@@ -2,8 +2,8 @@ import CShim
 import Glibc
 import Kernel
 
-/// The rootless backend (SPEC §2): the same helpers and steps as the real backend, run by an
-/// unprivileged user inside a user namespace that the session makes for itself.
+/// The rootless backend (README.md, "Backends"): the same helpers and steps as the real backend,
+/// run by an unprivileged user inside a user namespace that the session makes for itself.
 ///
 /// user_namespaces(7) is the whole trick. An unprivileged process may create a user namespace and
 /// has every capability inside it; its owner (same effective UID, in the parent namespace) may

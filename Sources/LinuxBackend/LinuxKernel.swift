@@ -3,7 +3,7 @@ import Glibc
 import Kernel
 import NetWire
 
-/// The real kernel (DESIGN.md, "Process model of the real backend"). Each box is one
+/// The real kernel (docs/architecture.md, "Processes"). Each box is one
 /// boxwalk-helper process that holds the box's namespaces and makes the namespace system calls on
 /// itself; this process only spawns helpers, asks them for one step at a time, and reads the
 /// outside view from /proc. It never calls unshare, setns or mount on itself: it may be
@@ -25,7 +25,8 @@ public final class LinuxKernel: Kernel {
   /// Every box, in creation order.
   var helpers: [HelperProcess] = []
   /// The lab's host side: a boxwalk-helper alone in a network namespace of its own, holding it for
-  /// the session (SPEC §3). Started by the first step that needs the host side; not a box.
+  /// the session: the machine's own network is never touched. Started by the first step that needs
+  /// the host side; not a box.
   var hostNetwork: HelperProcess?
   /// Sequence numbers for rtnetlink requests.
   var netlinkSequence: UInt32 = 0
@@ -131,8 +132,8 @@ public final class LinuxKernel: Kernel {
   public var registryTimeout: Double = 120
   /// This process's own namespaces and credentials, read once: they are fixed for its lifetime.
   /// Only the process itself could change them (unshare, setns, set*id, capset), and the REPL
-  /// never does (DESIGN.md); no one outside can. Reading them again after every step was eight
-  /// stat(2)s and three /proc files for nothing.
+  /// never does (all namespace work is in the helpers); no one outside can. Reading them again
+  /// after every step was eight stat(2)s and three /proc files for nothing.
   private var hostNamespaces: [NamespaceKind: UInt64]?
   private var hostUser: UserFacts?
 
@@ -174,14 +175,15 @@ public final class LinuxKernel: Kernel {
   }
 
   /// - Parameters:
-  ///   - stateRoot: where session directories and their ledgers live (SPEC §9).
+  ///   - stateRoot: where session directories and their ledgers live (docs/security.md, "Where
+  ///   sessions live").
   ///   - helperPath: the boxwalk-helper executable; by default $BOXWALK_HELPER, else
   ///     `boxwalk-helper` beside this process's own executable.
   ///   - procRoot: where proc(5) is mounted.
   ///   - imageHome: the image store's directory (default $BOXWALK_HOME, else /var/lib/boxwalk).
   ///   - ephemeralImages: keep the image store in the session directory instead, removed with it.
   ///   - rootless: the rootless backend: no root needed, state under $XDG_RUNTIME_DIR/boxwalk and
-  ///     images under $XDG_DATA_HOME/boxwalk by default (SPEC §9).
+  ///     images under $XDG_DATA_HOME/boxwalk by default (docs/security.md, "Where sessions live").
   public init(
     stateRoot: String? = nil, helperPath: String? = nil, procRoot: String = "/proc", imageHome: String? = nil,
     ephemeralImages: Bool = false, rootless: Bool = false
@@ -229,6 +231,7 @@ public final class LinuxKernel: Kernel {
 
   // MARK: - Steps
 
+  @discardableResult
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     if backend == .rootless, let refusal = rootlessRefusal(step) { throw refusal }
     switch step {
@@ -509,7 +512,7 @@ public final class LinuxKernel: Kernel {
   /// `cgroup new`: mkdir under boxwalk/SESSION/ in each hierarchy, then hand the helper the
   /// box's cgroup.procs files. The helper stays where it is: every process it starts from now on
   /// moves itself into the box's cgroup before it runs anything, so no box process escapes the
-  /// limits (R3), and a memory limit never makes the OOM killer choose the helper, which holds the
+  /// limits, and a memory limit never makes the OOM killer choose the helper, which holds the
   /// box (boxwalk-helper's CgroupOperations says how).
   private func cgroupNew(_ box: String, step: Step) throws(KernelError) {
     guard let helper = helpers.first(where: { $0.box == box }), let name = sessionName else { throw noSuchBox(box, step: step) }
@@ -799,7 +802,7 @@ public final class LinuxKernel: Kernel {
     helper.kill()
     session?.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
     if let cgroup = cgroupOf.removeValue(forKey: box), let driver = cgroupDriver {
-      // Kill by cgroup, then remove it depth first (R3); "already gone" counts as done.
+      // Kill by cgroup, then remove it depth first; "already gone" counts as done.
       _ = try? driver.teardown(cgroup)
     }
     if let overlay = boxState[box]?.overlay {
@@ -930,7 +933,7 @@ public final class LinuxKernel: Kernel {
       boxes[i].process.domainname = HelperWire.string(fields[1])
       boxes[i].process.pidNamespaceAlive = HelperWire.string(fields[2]) == "1"
       // A box in the host's IPC namespace sees the host's objects: show only those made in this
-      // session, as for the host (its own objects differ between machines, SPEC §5).
+      // session, as for the host (its own objects differ between machines; docs/transcripts.md).
       boxes[i].process.ipc =
         boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
         ? hostObjects

@@ -33,7 +33,7 @@ package struct ProcessIdentity: Equatable, Sendable {
 }
 
 /// Reads under a proc(5) mount; the root is a parameter so parsers can be tested on plain files
-/// (STYLE 7).
+/// (docs/architecture.md, "Habits": filesystem roots are parameters).
 struct ProcFS {
   let root: String
 

@@ -3,7 +3,7 @@ import Glibc
 
 /// One boxwalk session's directory, `<stateRoot>/<pid>-<starttime>/` (mode 0700), and its ledger.
 /// The ledger is under /run, replaced whole on every change, and fsync'd before any object that
-/// could outlive a crash of the machine is made (R4).
+/// could outlive a crash of the machine is made, so cleanup always finds it.
 ///
 /// fsync(2) matters only for a crash of the machine: if boxwalk alone dies, what it wrote is in
 /// the page cache for `boxwalk cleanup` to read. And a crash of the machine ends every process

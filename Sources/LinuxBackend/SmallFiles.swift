@@ -2,7 +2,7 @@ import Glibc
 
 /// Whole-file reads of small files (/proc entries, the ledger), atomic replacement, directory
 /// listings: the few file operations the backend needs, with plain system calls (no Foundation in
-/// the hot path, notes/performance.md).
+/// the hot path, which every step's state read is: BENCHMARKS.md).
 package enum SmallFiles {
   /// The most `read` returns: far more than any /proc or cgroup file, ledger or image index
   /// boxwalk reads (a mountinfo of ten thousand mounts is about 1.5 MiB).

@@ -8,9 +8,9 @@ import Kernel
 /// kernels. Whiteouts become the OCI form: an empty file `.wh.NAME` beside what it hides, and an
 /// opaque directory gets an empty `.wh..wh..opq` inside it.
 ///
-/// Reading refuses what could reach outside the layer or fill the disk (notes/reliability.md T19,
-/// T20): absolute paths are made relative, `..` is an error, hard links and device files are
-/// refused, and sizes are capped.
+/// Reading refuses what could reach outside the layer or fill the disk (docs/security.md,
+/// "The image store"): absolute paths are made relative, `..` is an error, hard links and device
+/// files are refused, and sizes are capped.
 public enum LayerTar {
   public static let whiteoutPrefix = ".wh."
   public static let opaqueMarker = ".wh..wh..opq"

@@ -49,7 +49,7 @@ public final class SimulatedKernel: Kernel {
     SimPrograms.Machine(release: unameRelease, version: unameVersion, machine: unameMachine)
   }
   /// The lab's host side: the network namespace boxwalk keeps for the session in place of the
-  /// machine's (SPEC §3). No process is in it; it lives as long as the session.
+  /// machine's. No process is in it; it lives as long as the session.
   var hostNet: UInt64 = 0
   private var faults: [Fault] = []
   /// Images, layers and registries (SimulatedKernel+Layers.swift).
@@ -74,8 +74,9 @@ public final class SimulatedKernel: Kernel {
   /// step; `show` after `show`) is the same answer, built once.
   private var factsMemo: KernelFacts?
 
-  /// A rule for fault injection (STYLE 5): fail the next `count` steps of kind `stepKind`
-  /// (`Step.kindName`, e.g. "sethostname"; "*" for any) with `errno`, changing nothing.
+  /// A rule for fault injection (steps are values, so a rule matches a kind): fail the next `count`
+  /// steps of kind `stepKind` (`Step.kindName`, e.g. "sethostname"; "*" for any) with `errno`,
+  /// changing nothing.
   public struct Fault: Sendable {
     public var stepKind: String
     public var errno: Errno
@@ -119,6 +120,7 @@ public final class SimulatedKernel: Kernel {
 
   // MARK: Kernel
 
+  @discardableResult
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     factsMemo = nil
     try consumeFault(step)

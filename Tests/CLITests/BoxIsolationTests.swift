@@ -1,7 +1,8 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
-/// Nothing of the host reaches a box process (reliability.md T11, T12; CVE-2024-21626 and
+/// Nothing of the host reaches a box process (docs/security.md; CVE-2024-21626 and
 /// CVE-2019-5736 patterns): it holds only fds 0, 1 and 2, starts in "/", runs with no_new_privs,
 /// and in a box with its own pid namespace and proc nothing of boxwalk is visible.
 @Suite(.serialized, .hostUnchanged, .enabled(if: geteuid() == 0, "the real backend needs root"))

@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// Whatever a box creates in its root filesystem, every later state read survives it: a FIFO, a

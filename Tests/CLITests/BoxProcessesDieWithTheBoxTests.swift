@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// Every process a box started dies with the box, however boxwalk ends: `quit`, SIGTERM (as
@@ -21,7 +22,7 @@ struct BoxProcessesDieWithTheBoxTests {
     var queue = [pid]
     while let next = queue.first {
       queue.removeFirst()
-      let children = (HostSnapshot.readText("/proc/\(next)/task/\(next)/children") ?? "")
+      let children = HostSnapshot.readText("/proc/\(next)/task/\(next)/children")
         .split(separator: " ").map(String.init)
       for child in children {
         if let fields = HostSnapshot.statFields(child) { out.append((child, fields[19])) }

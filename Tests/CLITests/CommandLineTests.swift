@@ -1,8 +1,10 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// The `boxwalk` executable as a user runs it: exit codes, piped sessions, bad input files
-/// (SPEC §1, §6, §8). These spawn the built binary next to the test bundle.
+/// (README.md, "Command line"; docs/transcripts.md). These spawn the built binary next to the test
+/// bundle.
 @Suite(.serialized, .hostUnchanged) struct CommandLineTests {
   static let binDir: String = {
     let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
@@ -26,7 +28,8 @@ import Testing
     p.arguments = args
     var environment = ProcessInfo.processInfo.environment
     environment["NO_COLOR"] = "1"
-    // A throwaway image store, so no test writes to /var/lib/boxwalk (SPEC §9).
+    // A throwaway image store, so no test writes to /var/lib/boxwalk (docs/security.md, "Where
+    // sessions live").
     let home = NSTemporaryDirectory() + "boxwalk-home-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: home) }
     environment["BOXWALK_HOME"] = home

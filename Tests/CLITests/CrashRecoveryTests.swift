@@ -1,13 +1,15 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
-/// T2 and T17 of notes/reliability.md: `kill -9` of the REPL at each stage of a session, then
-/// recovery. SIGKILL cannot be caught, so nothing of boxwalk's own teardown runs: the kernel alone
-/// must remove the box processes (each helper has PR_SET_PDEATHSIG = SIGKILL, prctl(2), re-armed
-/// after every credential change), and the ledger under /run/boxwalk must let `boxwalk cleanup` or
-/// the next start remove the rest. bubblewrap tests the same promise as "die with parent"
-/// (tests/test-run.sh), podman as "podman rm after killed conmon" (test/system/055-rm.bats).
+/// SIGKILL, then restart (README.md, "Never harm the host"): `kill -9` of the REPL at each stage of
+/// a session, then recovery. SIGKILL cannot be caught, so nothing of boxwalk's own teardown runs:
+/// the kernel alone must remove the box processes (each helper has PR_SET_PDEATHSIG = SIGKILL,
+/// prctl(2), re-armed after every credential change), and the ledger under /run/boxwalk must let
+/// `boxwalk cleanup` or the next start remove the rest. bubblewrap tests the same promise as "die
+/// with parent" (tests/test-run.sh), podman as "podman rm after killed conmon"
+/// (test/system/055-rm.bats).
 @Suite(.serialized, .enabled(if: geteuid() == 0, "the real backend needs root"))
 struct CrashRecoveryTests {
   /// One stage of a session: the commands that build it, in the order a learner would type them.
@@ -23,7 +25,7 @@ struct CrashRecoveryTests {
   /// after each is tested too: `run -d sleep 100` after the namespaces (box processes must die with
   /// the pid namespace's init), `mount tmpfs /mnt` after `unshare mnt`, `cgroup new` and
   /// `cgroup set pids.max 10` (the cgroup directory must be in the ledger before mkdir),
-  /// `net veth` / `net bridge` (the host side lives in boxwalk's own netns, SPEC §3), `ipc shm new 1`.
+  /// `net veth` / `net bridge` (the host side lives in boxwalk's own netns), `ipc shm new 1`.
   static let stages: [Stage] = [
     Stage(name: "boxes created", commands: ["box new a", "box new b", "box new c"]),
     Stage(
@@ -38,9 +40,9 @@ struct CrashRecoveryTests {
   static func commands(through count: Int) -> [String] { stages.prefix(count).flatMap(\.commands) }
 
   enum Recovery: String, CaseIterable, Sendable {
-    /// `boxwalk cleanup`, run twice (the second run must find nothing to do, T17).
+    /// `boxwalk cleanup`, run twice (the second run must find nothing to do).
     case cleanupCommand
-    /// The next `boxwalk` REPL, which cleans up at start and says so (SPEC §1).
+    /// The next `boxwalk` REPL, which cleans up at start and says so (README.md, "Command line").
     case nextStart
   }
 
@@ -101,7 +103,7 @@ struct CrashRecoveryTests {
   }
 
   /// A crash while a second session is running: cleanup removes the dead one's directory and
-  /// leaves the live one (and its helper) alone (T15, "two REPLs at once").
+  /// leaves the live one (and its helper) alone (two REPLs at once).
   @Test func cleanupLeavesALiveSessionAlone() async throws {
     try await withHostUnchanged { _ in
       let live = try SafetyRepl.start(["--backend", "real"])

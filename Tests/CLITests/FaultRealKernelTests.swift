@@ -1,15 +1,17 @@
 import Glibc
+import HostSnapshotSupport
 import Kernel
 import Lab
 import LinuxBackend
 import Simulator
 import Testing
 
-/// T3, T5 and T25 of notes/reliability.md on the real kernel: no fault hook here, so each case is a
-/// command the kernel itself refuses. The checks are the simulator's (FaultInjectionTests): the
-/// error names the call and the errno, nothing changed (the state tree and the kernel's own facts,
-/// inode for inode), the session goes on; and the simulator predicts the refusal word for word
-/// (the same errno for the same mistake is what makes one transcript pass on both).
+/// Failing steps roll back, on the real kernel as on the simulator: no fault hook here, so each
+/// case is a command the kernel itself refuses. The checks are the simulator's
+/// (FaultInjectionTests): the error names the call and the errno, nothing changed (the state tree
+/// and the kernel's own facts, inode for inode), the session goes on; and the simulator predicts
+/// the refusal word for word (the same errno for the same mistake is what makes one transcript pass
+/// on both).
 @Suite(.enabled(if: geteuid() == 0, "the real backend needs root"), .hostUnchanged)
 struct FaultRealKernelTests {
   struct Case: Sendable, CustomTestStringConvertible {

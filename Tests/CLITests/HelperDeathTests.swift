@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// A helper killed from outside (kill(1), the OOM killer) is reported once, with the command that

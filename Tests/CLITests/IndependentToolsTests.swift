@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// While a real session runs, tools that know nothing of boxwalk must agree with it: the kernel's
@@ -17,7 +18,8 @@ struct IndependentToolsTests {
     init() throws {
       process.executableURL = URL(fileURLWithPath: CommandLineTests.binDir + "/boxwalk")
       process.arguments = ["--backend", "real"]
-      // A throwaway image store, so no test writes to /var/lib/boxwalk (SPEC §9).
+      // A throwaway image store, so no test writes to /var/lib/boxwalk (docs/security.md, "Where
+      // sessions live").
       process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1", "BOXWALK_HOME": home]) { $1 }
       process.standardInput = input
       process.standardOutput = output

@@ -1,8 +1,10 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// `boxwalk lessons`, `boxwalk lesson ID` and `boxwalk lint` as a learner and a teacher run them:
-/// progress saved under $XDG_STATE_HOME and resumed by the next run, exit codes (SPEC §1, §7).
+/// progress saved under $XDG_STATE_HOME and resumed by the next run, exit codes (README.md,
+/// "Command line"; lessons/README.md).
 @Suite(.serialized, .hostUnchanged) struct LessonCommandLineTests {
   static let root: String = {
     var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// `boxwalk lint --backend sim|real|rootless|all`: lessons proved on each backend asked for, and

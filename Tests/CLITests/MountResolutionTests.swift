@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// A symbolic link in an image never leads a mount outside the box: mount targets and bind

@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// `boxwalk record FILE` writes a transcript that `boxwalk test` passes on the same backend.

@@ -1,8 +1,10 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// `boxwalk replay` with a piped standard input: it never waits, types instantly at pace 0, shows
-/// captions and real output, marks divergences and goes on (SPEC §1, notes/transcripts.md §2.8).
+/// captions and real output, marks divergences and goes on (lessons/README.md, "A lesson as a
+/// demo").
 @Suite(.serialized, .hostUnchanged) struct LessonReplayCommandLineTests {
   static let transcript = LessonCommandLineTests.root + "/transcripts/01-uts.transcript"
 

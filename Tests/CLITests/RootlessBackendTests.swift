@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// The rootless backend as its users run it: an unprivileged user (here nobody, uid 65534, through
-/// setpriv(1)) with unprivileged user namespaces (SPEC §2). Runs only as root, which can become
-/// nobody; CI runs as root, so CI covers sim, real and rootless.
+/// setpriv(1)) with unprivileged user namespaces (README.md, "Backends"). Runs only as root, which
+/// can become nobody; CI runs as root, so CI covers sim, real and rootless.
 @Suite(
   .serialized, .hostUnchanged,
   .enabled(if: geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0, "needs root and setpriv(1) to become nobody"))

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// On the rootless backend a box's user namespace is made inside the session's, and the kernel

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// Another local user cannot stop this user's rootless sessions by creating /tmp/boxwalk-UID

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// The built `boxwalk` binary running as a child of the test, driven through pipes the way a script
-/// drives it (SPEC §1: a piped REPL echoes each command as `PROMPT COMMAND` before its output and
+/// drives it (a piped REPL echoes each command as `PROMPT COMMAND` before its output and
 /// flushes after every step). The test knows its PID, so it can signal exactly this process and
 /// nothing else.
 final class SafetyRepl {

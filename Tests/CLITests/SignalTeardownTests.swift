@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
-/// T4 (c) of notes/reliability.md: a REPL told to die tears down first. SIGTERM (a shutdown, `kill`)
+/// A REPL told to die tears down first. SIGTERM (a shutdown, `kill`)
 /// and SIGHUP (the terminal went away) reach FatalSignalTeardown, which SIGKILLs and reaps every
 /// helper and removes the session's ledger with async-signal-safe calls only (signal-safety(7)),
 /// then exits 128 + the signal number, as a shell reports a death by that signal.
@@ -57,7 +58,7 @@ struct SignalTeardownTests {
       #expect(ending == .exited(130), "\(ending)")
       #expect(SafetyRepl.allGone(helpers))
       #expect(!HostSnapshot.take().section("state").contains { $0.hasPrefix("\(repl.pid)-") })
-      // Leave the host as found either way: the ledger makes this safe (T2).
+      // Leave the host as found either way: the ledger makes this safe.
       #expect(try CommandLineTests.boxwalk(["cleanup"]).status == 0)
     }
   }

@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// The simulated host starts with what this machine gives boxwalk, as the real backend reports

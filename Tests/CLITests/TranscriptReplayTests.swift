@@ -1,4 +1,5 @@
 import Glibc
+import HostSnapshotSupport
 import Kernel
 import Lab
 import Testing
@@ -6,7 +7,7 @@ import Testing
 @testable import CLI
 
 /// Every transcript in transcripts/ is a golden test: on the simulator in every run, and on the
-/// real kernel when the tests run as root (DESIGN.md, "Tests"). A skip is reported as a skip.
+/// real kernel when the tests run as root (docs/transcripts.md). A skip is reported as a skip.
 @Suite(.serialized, .hostUnchanged) struct TranscriptReplayTests {
   static let root: String = {
     // Tests/CLITests/ThisFile.swift -> the package root.

@@ -4,10 +4,10 @@ import Testing
 
 @testable import Lab
 
-/// T3 and T5 of notes/reliability.md on the simulator: make each kind of step fail
-/// (SimulatedKernel.inject, "fail the next N steps of kind K with errno E", STYLE 5) and check what
+/// A failing step rolls back only that step, on the simulator: make each kind of step fail
+/// (SimulatedKernel.inject, "fail the next N steps of kind K with errno E") and check what
 /// runc's `initProcess.start` and bubblewrap's `strace -e fault=` tests check: the error names the
-/// system call and the errno (STYLE 6: `sethostname("lab", 3): EPERM`, never strerror text), the
+/// system call and the errno (`sethostname("lab", 3): EPERM`, never strerror text), the
 /// state is exactly as before (the kernel rolls back, Kernel.perform's contract), and the session
 /// goes on: the same command works once the cause is gone.
 @Suite struct FaultInjectionTests {
@@ -44,7 +44,7 @@ import Testing
   ]
 
   /// Errnos a kernel really returns for these calls, and one no table knows (kept as a number,
-  /// STYLE 14: learners will meet odd errnos).
+  /// never a crash: learners will meet odd errnos).
   static let errnos: [Errno] = [.EPERM, .EINVAL, .ENOMEM, .ENOSPC, .EUSERS, .EACCES, Errno(rawValue: 200)]
 
   static func session(_ setup: [String]) throws -> (Session, SimulatedKernel) {
@@ -73,7 +73,8 @@ import Testing
     kernel.inject(.init(stepKind: c.kind, errno: errno))
     let out = session.execute(c.command)
 
-    // One line for the learner naming the call and the errno, then the detail (SPEC §8).
+    // One line for the learner naming the call and the errno, then the detail
+    // (docs/architecture.md, "Errors").
     #expect(out.first == "error: \(c.step.calls[0]): \(errno.name)", "\(out)")
     #expect(out.contains { $0.hasPrefix("  command:") && $0.hasSuffix(c.command) }, "\(out)")
     #expect(out.contains { $0.hasPrefix("  meaning:") && $0.contains("\(errno.name): \(errno.meaning)") }, "\(out)")
@@ -86,7 +87,7 @@ import Testing
     // `diff` and `explain` still describe the last step that worked, not the failed one.
     #expect(session.execute("diff").first != "last step: \(c.command)")
 
-    // The fault was for one step: the same command now works (T3, "a second attempt succeeds").
+    // The fault was for one step: the same command now works (a second attempt succeeds).
     let again = session.execute(c.command)
     #expect(again.first?.hasPrefix("error:") == false, "\(again)")
     #expect(again.contains("  syscall  " + c.step.calls[0]))

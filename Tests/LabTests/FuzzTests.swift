@@ -5,7 +5,7 @@ import Testing
 
 @testable import Lab
 
-/// Input hardening (notes/reliability.md T21, T22, T23; input classes 5-8 of section 3): seeded
+/// Input hardening (parsers, the REPL's arguments, terminal escapes; docs/security.md): seeded
 /// random inputs for every parser a learner or a teacher feeds. libFuzzer would search deeper,
 /// but these run in every `swift test`, deterministically (a fixed seed: a failure names its
 /// case and reproduces), in about a second. Each finding becomes a named regression test below.
@@ -14,8 +14,8 @@ import Testing
 /// - nothing traps (no force unwrap, index out of range or integer overflow);
 /// - every error that is about a place in the input names it (column, or file:line:col);
 /// - no printed line carries a raw C0 control byte other than tab, nor DEL: ESC starts the ANSI/OSC
-///   sequences that retitle, clear or write the clipboard of a terminal (CVE-2017-5226 class,
-///   T23), and NUL, CR or BS hide text;
+///   sequences that retitle, clear or write the clipboard of a terminal (CVE-2017-5226
+///   class), and NUL, CR or BS hide text;
 /// - a session that saw garbage still works.
 @Suite struct FuzzTests {
   // MARK: - Randomness
@@ -229,7 +229,7 @@ import Testing
     if !json { Self.expectStillWorks(session, -1) }
   }
 
-  /// T22, the invalid-argument sweep (systemd's TEST-13-NSPAWN runs 35 options through `''` and
+  /// The invalid-argument sweep (systemd's TEST-13-NSPAWN runs 35 options through `''` and
   /// `%$š`): every command of the grammar, each argument slot given missing, empty, non-ASCII,
   /// overlong, option-like, negative, overflowing and unit-confused values. Whatever is refused is
   /// refused with one error line and no change; whatever is accepted is a valid command (a hostname

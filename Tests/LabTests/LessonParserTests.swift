@@ -4,7 +4,7 @@ import Testing
 @testable import Lab
 
 /// The lesson parser: a good lesson reads into steps and blocks, and each rule it enforces
-/// reports path:line:col with a fix (SPEC §7, §8).
+/// reports path:line:col with a fix (lessons/README.md; docs/architecture.md, "Errors").
 @Suite struct LessonParserTests {
   static let good = """
     ---

@@ -5,7 +5,8 @@ import Testing
 @testable import Lab
 
 /// Networking through the session on the simulator: every class of bad input gets one headline
-/// that names the rule and changes nothing (SPEC §8), and ping says why when it does not reach.
+/// that names the rule and changes nothing (docs/architecture.md, "Errors"), and ping says why when
+/// it does not reach.
 @Suite struct NetSessionTests {
   func session(_ lines: String...) throws -> Session {
     let s = try Session(kernel: SimulatedKernel())

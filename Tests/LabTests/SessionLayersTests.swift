@@ -4,7 +4,8 @@ import Testing
 
 @testable import Lab
 
-/// The layer and image commands refuse bad input before any step (SPEC §8, reliability T18, T22).
+/// The layer and image commands refuse bad input before any step (docs/architecture.md, "Errors"):
+/// no traversal.
 @Suite struct SessionLayersTests {
   func session(_ lines: String...) throws -> Session {
     let s = try Session(kernel: SimulatedKernel())

@@ -5,7 +5,7 @@ import Testing
 @testable import Lab
 
 /// The session on the simulator: the grammar, the policy checks, the rendering, and the rule that
-/// bad input gets a clear error and changes nothing (SPEC §8).
+/// bad input gets a clear error and changes nothing (docs/architecture.md, "Errors").
 @Suite struct SessionTests {
   func session(_ lines: String...) throws -> Session {
     let s = try Session(kernel: SimulatedKernel())

@@ -4,7 +4,7 @@ import Testing
 @testable import Lab
 
 @Suite struct TranscriptParserTests {
-  /// The example of SPEC §6, line for line.
+  /// A transcript with every kind of line (docs/transcripts.md), line for line.
   static let specExample = """
     # UTS namespace: a hostname of your own
     #require real

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Kernel
 import Testing
 
@@ -30,7 +31,7 @@ import Testing
 
   /// A shell that waits for a line on its stdin before running `script`, so that it can be moved
   /// into a cgroup and given limits first (the way the helper is attached before it starts
-  /// anything, reliability.md R3).
+  /// anything).
   final class GatedShell {
     let pid: pid_t
     let gate: Int32

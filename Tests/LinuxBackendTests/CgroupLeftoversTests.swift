@@ -52,7 +52,7 @@ import Testing
         "cgroup boxwalk/not-ours: not a boxwalk session id, left alone",
       ])
     #expect(driver.sessions() == ["100-500", "not-ours"])
-    // Twice is safe (T17).
+    // Twice is safe: cleanup is idempotent.
     #expect(CgroupLeftovers.run(driver: driver, ownSession: nil, procRoot: dir.path + "/proc").count == 2)
   }
 

@@ -6,7 +6,8 @@ import Testing
 @testable import LinuxBackend
 
 extension Trait where Self == ConditionTrait {
-  /// Tests that make cgroups on the real /sys/fs/cgroup (STYLE 9).
+  /// Tests that make cgroups on the real /sys/fs/cgroup (a named trait: skipped, and said so,
+  /// elsewhere).
   static var requiresRootForCgroups: Self {
     .enabled(if: geteuid() == 0, "needs root: creates cgroups under /sys/fs/cgroup/*/boxwalk")
   }

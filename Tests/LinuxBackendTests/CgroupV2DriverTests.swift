@@ -177,7 +177,7 @@ import Testing
           .removeDirectory("boxwalk/4242-987654"), .removeDirectory("boxwalk"),
         ])
       #expect(TemporaryDirectoryListing.entries(driver.root).filter { !$0.hasPrefix("cgroup.") } == [])
-      // Everything already gone: a second teardown is a no-op that succeeds (T17).
+      // Everything already gone: a second teardown is a no-op that succeeds.
       #expect(try driver.teardown(box) == [])
     }
   }

@@ -1,16 +1,17 @@
 import Glibc
+import HostSnapshotSupport
 import Kernel
 import Testing
 
 @testable import LinuxBackend
 
-/// T15 and T16 of notes/reliability.md, beyond LedgerCleanupTests and LedgerCleanupRootTests (which
-/// cover a ledger from another boot, a live owner, a dead owner's live helper, and a recorded PID
-/// that is now a `sleep`): the cases where a stale ledger points at something alive that is
-/// *almost* ours. Cleanup must kill nothing and delete nothing it did not create. The anchors are
-/// podman's "recovers from stale pause.pid with recycled PID" (test/system/550-pause-process.bats)
-/// and runtime-tools' delete_only_create_resources ("resources ... not created by this container
-/// MUST NOT be deleted").
+/// Never adopt or delete what the lab did not make (docs/security.md), beyond LedgerCleanupTests
+/// and LedgerCleanupRootTests (which cover a ledger from another boot, a live owner, a dead owner's
+/// live helper, and a recorded PID that is now a `sleep`): the cases where a stale ledger points at
+/// something alive that is *almost* ours. Cleanup must kill nothing and delete nothing it did not
+/// create. The anchors are podman's "recovers from stale pause.pid with recycled PID"
+/// (test/system/550-pause-process.bats) and runtime-tools' delete_only_create_resources ("resources
+/// ... not created by this container MUST NOT be deleted").
 @Suite(.requiresRoot, .hostUnchanged) struct CrashStaleLedgerTests {
   let bootID = (try? ProcFS(root: "/proc").bootID()) ?? ""
 
@@ -88,7 +89,8 @@ import Testing
 
   /// A session directory that is a symlink to somewhere else (planted, or made by a confused
   /// script) is not a session: cleanup uses lstat(2) and never follows it, so the files it points
-  /// at survive (the "victim directory" check of T18 and moby/go-archive's breakout tests).
+  /// at survive (the "victim directory" check of traversal tests and moby/go-archive's breakout
+  /// tests).
   @Test func aSymlinkedSessionDirectoryIsNotFollowed() throws {
     let stale = try TemporaryDirectory()
     let victim = try TemporaryDirectory()
@@ -123,7 +125,7 @@ import Testing
     let lines = LedgerCleanup.run(stateRoot: stale.path)
     #expect(lines.contains { $0.contains("could not remove") && $0.contains("ENOTEMPTY") }, "\(lines)")
     #expect(stale.entries("/99999994-1") == ["notes.txt"])
-    // Running it again changes nothing more and still fails nothing (T17).
+    // Running it again changes nothing more and still fails nothing: cleanup is idempotent.
     let again = LedgerCleanup.run(stateRoot: stale.path)
     #expect(stale.entries("/99999994-1") == ["notes.txt"], "\(again)")
   }

@@ -21,7 +21,7 @@ import Testing
     let text = Array(String(repeating: "boxwalk layers ", count: 1000).utf8)
     let packed = try Gzip.compress(text)
     #expect(packed.count < text.count / 10)
-    FileManager.default.createFile(atPath: dir.path + "/a.gz", contents: Data(packed))
+    #expect(FileManager.default.createFile(atPath: dir.path + "/a.gz", contents: Data(packed)))
     #expect(try TestChild.run(["gzip", "-dc", dir.path + "/a.gz"]).output == String(decoding: text, as: UTF8.self))
     _ = try TestChild.run(["sh", "-c", "printf 'made by gzip' | gzip -c > \(dir.path)/b.gz"])
     let theirs = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.path + "/b.gz")))
@@ -63,7 +63,7 @@ import Testing
     #expect(try TestChild.run(["cat", home.path + "/oci/oci-layout"]).output == "{\"imageLayoutVersion\":\"1.0.0\"}")
   }
 
-  /// T19: an entry below a symbolic link of the same layer must not land where the link points.
+  /// An entry below a symbolic link of the same layer must not land where the link points.
   @Test func unpackingNeverFollowsALinkInTheLayer() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

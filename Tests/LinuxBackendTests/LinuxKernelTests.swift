@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HostSnapshotSupport
 import Kernel
 import Testing
 
@@ -328,7 +329,7 @@ import Testing
   }
 }
 
-/// What a helper looks like from outside: R7's "nothing of the host crosses into the box".
+/// What a helper looks like from outside: nothing of the host crosses into the box.
 @Suite(.requiresRoot, .hostUnchanged) struct HelperProcessTests {
   @Test func theHelperStartsCleanAndAlone() throws {
     let root = try TemporaryDirectory()
@@ -383,9 +384,10 @@ import Testing
   }
 }
 
-/// Layers on the real kernel, the cases a transcript cannot show well (T19, T20).
+/// Layers on the real kernel, the cases a transcript cannot show well: links and option syntax
+/// (docs/security.md).
 @Suite(.requiresRoot, .hostUnchanged) struct LinuxLayerTests {
-  /// T20: a state directory whose path has overlay option syntax in it. Each path goes to the
+  /// A state directory whose path has overlay option syntax in it. Each path goes to the
   /// kernel in its own fsconfig(2) call, so nothing in it can become an option.
   @Test func layerPathsCannotInjectOverlayOptions() throws {
     let root = try TemporaryDirectory()
@@ -407,7 +409,7 @@ import Testing
     #expect(keys.filter { $0.hasPrefix("lowerdir") || $0 == "upperdir" || $0 == "workdir" } == ["lowerdir+", "upperdir", "workdir"])
   }
 
-  /// T19: a layer whose /etc/hostname is a link to a host file. Writing it through the box must
+  /// A layer whose /etc/hostname is a link to a host file. Writing it through the box must
   /// not reach the host: file commands follow no link.
   @Test func aLinkInALayerNeverReachesTheHost() throws {
     let root = try TemporaryDirectory()

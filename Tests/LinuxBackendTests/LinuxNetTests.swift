@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Kernel
 import NetWire
 import Simulator
@@ -14,8 +15,9 @@ import Testing
   static func cidr(_ s: String) -> IPv4CIDR { IPv4CIDR(s) ?? .any }
   static func ip(_ s: String) -> IPv4Address { IPv4Address(s) ?? IPv4Address(0) }
 
-  /// The machine's network as independent tools see it (notes/reliability.md, SNAP): links,
-  /// addresses, routes of every table, rules. Lifetimes are cut: they count down on their own.
+  /// The machine's network as independent tools see it (the host snapshot, HostSnapshot.swift):
+  /// links, addresses, routes of every table, rules. Lifetimes are cut: they count down on their
+  /// own.
   static func machineNetwork() throws -> String {
     var out = ""
     for args in [

@@ -2,7 +2,8 @@ import Testing
 
 @testable import LinuxBackend
 
-/// The /proc parsers that run after every step, on text as the kernel writes it (STYLE 7).
+/// The /proc parsers that run after every step, on text as the kernel writes it, under a root given
+/// as a parameter.
 @Suite struct ProcParsingTests {
   let status = """
     Name:\tsleep

@@ -1,4 +1,5 @@
 import Glibc
+import HostSnapshotSupport
 import Kernel
 import Testing
 

@@ -5,7 +5,7 @@ import Testing
 @testable import LinuxBackend
 
 extension Trait where Self == ConditionTrait {
-  /// The real backend spawns helpers and unshares namespaces: root only (STYLE 9).
+  /// The real backend spawns helpers and unshares namespaces: root only (a named trait).
   static var requiresRoot: Self {
     .enabled(if: geteuid() == 0, "needs root: the real backend creates namespaces")
   }

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Simulator
 
-/// The simulator must fail with the errno Linux gives for the same mistake (DESIGN.md). Each case
+/// The simulator must fail with the errno Linux gives for the same mistake. Each case
 /// here was checked against the real kernel with a small C program.
 @Suite struct SimulatedKernelTests {
   func kernel(_ steps: Step...) throws -> SimulatedKernel {

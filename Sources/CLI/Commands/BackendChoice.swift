@@ -3,9 +3,9 @@ import Kernel
 import LinuxBackend
 import Simulator
 
-/// Picks and starts the kernel (SPEC §2): `real` as root on Linux, otherwise `rootless` when user
-/// namespaces work, otherwise `sim`. A backend asked for by name that cannot run is an error with
-/// the reason, never a silent fallback.
+/// Picks and starts the kernel (README.md, "Backends"): `real` as root on Linux, otherwise
+/// `rootless` when user namespaces work, otherwise `sim`. A backend asked for by name that cannot
+/// run is an error with the reason, never a silent fallback.
 enum BackendChoice {
   static func automatic() -> Backend {
     if geteuid() == 0 { return .real }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Glibc
 import Kernel
 
-/// The `boxwalk` command line (SPEC §1). With no subcommand it starts the REPL.
+/// The `boxwalk` command line (README.md, "Command line"). With no subcommand it starts the REPL.
 struct BoxwalkCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "boxwalk",

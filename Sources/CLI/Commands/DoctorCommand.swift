@@ -2,7 +2,8 @@ import ArgumentParser
 import Glibc
 import LinuxBackend
 
-/// `boxwalk doctor`: what this host supports, and how to fix what is missing (SPEC §1).
+/// `boxwalk doctor`: what this host supports, and how to fix what is missing (README.md, "Command
+/// line").
 struct DoctorCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "doctor",

@@ -1,5 +1,5 @@
-/// Exit codes (SPEC §1): 0 ok; 1 a command or test failed; 2 bad usage or bad input file;
-/// 3 host precondition missing; 70 internal error (sysexits.h EX_SOFTWARE).
+/// Exit codes (README.md, "Command line"): 0 ok; 1 a command or test failed; 2 bad usage or bad
+/// input file; 3 host precondition missing; 70 internal error (sysexits.h EX_SOFTWARE).
 public enum ExitStatus {
   public static let ok: Int32 = 0
   public static let failed: Int32 = 1

@@ -1,7 +1,7 @@
 import Glibc
 import Lab
 
-/// Lesson progress in files (SPEC §7): one small `ID.progress` file per lesson under
+/// Lesson progress in files (lessons/README.md): one small `ID.progress` file per lesson under
 /// `$XDG_STATE_HOME/boxwalk/progress/`, written through a temporary file and rename(2) so a
 /// crash never leaves half a file, and a `welcomed` marker for the first-run welcome.
 final class FileProgressStore: LessonProgressStore {

@@ -4,7 +4,7 @@ import Lab
 import LinuxBackend
 
 /// Makes sessions for the transcript runner on any backend, and says what each offers for
-/// `#require` (SPEC §6).
+/// `#require` (docs/transcripts.md).
 struct LabSessionFactory: TranscriptSessionFactory {
   let probe = HostProbe()
 
@@ -20,7 +20,8 @@ struct LabSessionFactory: TranscriptSessionFactory {
     case .real:
       f.formUnion(probe.features)
     case .rootless:
-      // No cgroup feature: cgroup steps are refused without root on the machine (SPEC §2).
+      // No cgroup feature: cgroup steps are refused without root on the machine (README.md,
+      // "Backends").
       if probe.overlay { f.insert("overlay") }
       if probe.busybox != nil { f.insert("busybox") }
     }

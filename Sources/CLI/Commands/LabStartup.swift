@@ -16,7 +16,8 @@ enum LabStartup {
   }
 
   /// On the real and rootless backends, a session that crashed left its ledger behind: clean up
-  /// after it and say so (SPEC §1). Each backend has its own state root (SPEC §9).
+  /// after it and say so (README.md, "Command line"). Each backend has its own state root
+  /// (docs/security.md, "Where sessions live").
   static func cleanUpAfterCrashes(_ backend: Backend, terminal: Terminal) {
     let stateRoot: String
     switch backend {

@@ -1,9 +1,9 @@
 import Glibc
 import Lab
 
-/// Finds and reads the lesson files (SPEC §7): `$BOXWALK_LESSONS`, else `lessons/` in the current
-/// directory, else the `lessons/` of the source tree the binary was built in (walking up from the
-/// executable), else the installed copy under /usr/local/share or /usr/share.
+/// Finds and reads the lesson files (lessons/README.md): `$BOXWALK_LESSONS`, else `lessons/` in the
+/// current directory, else the `lessons/` of the source tree the binary was built in (walking up
+/// from the executable), else the installed copy under /usr/local/share or /usr/share.
 struct LessonCatalog {
   var lessons: [Lesson] = []
   /// Files that did not parse: `path:line:col: message`, left out of the catalog.

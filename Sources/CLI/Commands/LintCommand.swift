@@ -2,7 +2,7 @@ import ArgumentParser
 import Kernel
 import Lab
 
-/// `boxwalk lint [PATH...]`: validates lesson and transcript files (SPEC §1).
+/// `boxwalk lint [PATH...]`: validates lesson and transcript files (README.md, "Command line").
 ///
 /// Lessons are parsed, checked block by block, and run on each backend asked for (the simulator by
 /// default): every expect must hold after its lab block, every check must fail before its

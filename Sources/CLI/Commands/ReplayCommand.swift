@@ -4,10 +4,10 @@ import Kernel
 import Lab
 
 /// `boxwalk replay FILE [--pace SECONDS] [--pause] [--from N] [--to M]`: a transcript as a
-/// classroom demo (SPEC §1). Each command is typed and run live on the chosen backend; narrative
-/// lines are captions; `#pause` waits for a key on a terminal. Divergences from the file are
-/// marked, never fatal: the exit status is 0 unless the file or the options are bad (2) or the
-/// backend cannot run here (3).
+/// classroom demo (README.md, "Command line"). Each command is typed and run live on the chosen
+/// backend; narrative lines are captions; `#pause` waits for a key on a terminal. Divergences from
+/// the file are marked, never fatal: the exit status is 0 unless the file or the options are bad
+/// (2) or the backend cannot run here (3).
 struct ReplayCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "replay",

@@ -3,7 +3,7 @@ import Kernel
 import Lab
 
 /// `boxwalk test [PATH...] [--backend sim|real|rootless|both] [--update]`: replays transcripts as
-/// golden tests (SPEC §1, §6). Exit 0 only when nothing failed; the last line is always
+/// golden tests (docs/transcripts.md). Exit 0 only when nothing failed; the last line is always
 /// `N passed, N failed, N skipped`.
 struct TestCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -76,7 +76,8 @@ struct TestCommand: ParsableCommand {
     }
     terminal.write([TranscriptReport.summary(results)])
     let failed = TranscriptReport.counts(results).failed
-    // An update never passes silently: the run that rewrote files still fails (notes/transcripts.md).
+    // An update never passes silently: the run that rewrote files still fails
+    // (docs/transcripts.md).
     if failed > 0 { throw ExitError(ExitStatus.failed, []) }
   }
 

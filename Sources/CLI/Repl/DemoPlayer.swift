@@ -2,9 +2,9 @@ import Glibc
 import Kernel
 import Lab
 
-/// Plays a transcript as a classroom demo (SPEC §1, notes/transcripts.md §2.8): narrative lines
-/// become captions, each command is typed at a human pace and run live, and the real output is
-/// shown. Output that differs from the file is marked and the demo goes on: a demo never fails.
+/// Plays a transcript as a classroom demo (lessons/README.md, "A lesson as a demo"): narrative
+/// lines become captions, each command is typed at a human pace and run live, and the real output
+/// is shown. Output that differs from the file is marked and the demo goes on: a demo never fails.
 /// The plan (what comes when) is `DemoPlan`'s; this does the terminal side.
 struct DemoPlayer {
   let path: String

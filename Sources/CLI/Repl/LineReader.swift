@@ -1,5 +1,5 @@
 /// Where the REPL gets its lines: GNU readline on a terminal, plain standard input otherwise
-/// (pipes and tests). The loop above never knows which one it has (STYLE 13).
+/// (pipes and tests). The loop above never knows which one it has.
 public protocol LineReader: AnyObject {
   /// Whether lines come from a person at a terminal (then the REPL does not echo them).
   var isInteractive: Bool { get }

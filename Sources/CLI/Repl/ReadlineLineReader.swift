@@ -22,7 +22,7 @@ public final class ReadlineLineReader: LineReader {
     bw_rl_configure(boxwalkCompletion, boxwalkSignalHook)
     if let term = getenv("TERM"), String(cString: term) == "dumb" {
       // Bracketed paste wraps every prompt in ESC[?2004h ... ESC[?2004l, which pollutes
-      // recordings and tests (notes/transcripts.md); a dumb terminal cannot use it anyway.
+      // recordings and tests (docs/transcripts.md); a dumb terminal cannot use it anyway.
       rl_variable_bind("enable-bracketed-paste", "off")
     }
     installInterruptHandler()

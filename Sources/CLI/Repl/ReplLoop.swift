@@ -2,7 +2,7 @@ import Lab
 
 /// The read-eval-print loop: reads a line, runs it in the session, prints what it printed.
 /// When input is not a terminal, each command is echoed after its prompt first, so a piped
-/// session reads like a transcript (SPEC §1).
+/// session reads like a transcript (README.md, "Command line").
 public struct ReplLoop {
   let session: any ReplSession
   let reader: any LineReader
@@ -14,8 +14,8 @@ public struct ReplLoop {
     self.terminal = terminal
   }
 
-  /// Runs until end of input or `quit`; returns the exit status (SPEC §1): 0, or 1 when a piped
-  /// session had a failing command.
+  /// Runs until end of input or `quit`; returns the exit status (README.md, "Command line"): 0, or
+  /// 1 when a piped session had a failing command.
   public func run() -> Int32 {
     while !session.quitRequested {
       let prompt = session.prompt

@@ -1,8 +1,8 @@
 import Glibc
 
 /// Writes the REPL's output. Every step's output is flushed at once, so another program can drive
-/// the REPL through pipes (SPEC §1). Colour only on a terminal, never with NO_COLOR or TERM=dumb
-/// (no-color.org), and never inside text the learner or a file supplied.
+/// the REPL through pipes (README.md, "Command line"). Colour only on a terminal, never with
+/// NO_COLOR or TERM=dumb (no-color.org), and never inside text the learner or a file supplied.
 public struct Terminal: Sendable {
   public let colour: Bool
 

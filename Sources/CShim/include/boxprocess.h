@@ -1,7 +1,7 @@
 #ifndef BOXWALK_BOXPROCESS_H
 #define BOXWALK_BOXPROCESS_H
 // What boxwalk-helper does inside a box: start the box's programs, mount proc for the box's pid
-// namespace, switch roots. C only where Swift cannot go (STYLE 1): the code between fork and exec,
+// namespace, switch roots. C only where Swift cannot go: the code between fork and exec,
 // and system calls glibc has no wrapper for.
 
 #include <sys/types.h>

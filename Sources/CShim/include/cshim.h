@@ -1,11 +1,11 @@
-// CShim: the little C that boxwalk needs because Swift cannot import it (STYLE 1).
+// CShim: the little C that boxwalk needs because Swift cannot import it, and no policy.
 //
 // - Namespace constants: glibc only declares CLONE_NEW* and unshare(2)/setns(2) under _GNU_SOURCE,
 //   which Swift's Glibc module does not define. The header re-exports them with a bw_ prefix and a
 //   fallback value for old headers.
 // - One-line wrappers for system calls Swift cannot call (variadic prctl(2), syscall(2)). Every
 //   wrapper returns what the kernel returns: -1 with errno set on failure. No policy lives here.
-// - bw_spawn_helper: fork, child setup, execve. Everything between fork and exec is C (STYLE 2).
+// - bw_spawn_helper: fork, child setup, execve. Everything between fork and exec is C.
 // - The fatal-signal teardown for the REPL (bw_emergency_*), async-signal-safe.
 #ifndef BOXWALK_CSHIM_H
 #define BOXWALK_CSHIM_H

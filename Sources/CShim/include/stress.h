@@ -1,10 +1,10 @@
 #ifndef BOXWALK_STRESS_H
 #define BOXWALK_STRESS_H
-// The three `stress` kinds (SPEC §3, cgroup row): what a box process runs to push against a cgroup
-// limit so the learner can watch the limit hold in `cgroup show`. Plain loops over system calls, in
-// C because the fork one runs code in a child of a possibly multi-threaded process (STYLE 2), and
-// the other two are kept beside it so one box process can run any of them. No policy: each reports
-// what happened and the caller decides what it means.
+// The three `stress` kinds (the REPL's `stress memory|fork|cpu`): what a box process runs to push
+// against a cgroup limit so the learner can watch the limit hold in `cgroup show`. Plain loops over
+// system calls, in C because the fork one runs code in a child of a possibly multi-threaded process
+// (only async-signal-safe calls there), and the other two are kept beside it so one box process can
+// run any of them. No policy: each reports what happened and the caller decides what it means.
 
 #include <stddef.h>
 #include <stdint.h>

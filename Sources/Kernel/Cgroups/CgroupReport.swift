@@ -75,11 +75,11 @@ public struct CgroupReport: Equatable, Sendable {
 
   public init(version: CgroupVersion) { self.version = version }
 
-  /// The subtree for `BOX.cgroup` (SPEC §4), keys as the v2 files name them:
+  /// The subtree for `BOX.cgroup` (docs/state-paths.md), keys as the v2 files name them:
   /// `memory.max`, `memory.current`, `memory.events.oom_kill`, `pids.events.max`, `cpu.max`,
   /// `cpu.stat.nr_throttled`. Limits and counts a transcript can predict (OOM kills, refused
   /// forks, the number of processes) are plain; byte counts, times, peaks and the cgroup version
-  /// (a fact of the host) are volatile (SPEC §5).
+  /// (a fact of the host) are volatile (docs/transcripts.md, "What is volatile").
   public var state: StateValue {
     func int(_ n: UInt64?) -> StateValue? { n.map { .int(Int(clamping: $0)) } }
     func limit(_ l: CgroupLimit?) -> StateValue? {

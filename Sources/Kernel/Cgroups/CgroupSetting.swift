@@ -1,4 +1,5 @@
-/// `cgroup set KEY VALUE`, parsed and checked before any file is written (SPEC §8).
+/// `cgroup set KEY VALUE`, parsed and checked before any file is written (docs/architecture.md,
+/// "Errors").
 ///
 /// Keys are spelled as cgroup v2 spells them on every host; the v1 driver translates them
 /// (Documentation/admin-guide/cgroup-v2.rst, "Memory", "PID", "CPU" interface files). This file

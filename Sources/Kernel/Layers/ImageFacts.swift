@@ -1,4 +1,4 @@
-/// What the host's image store holds (SPEC §3, "layers, images"), as both kernels report it.
+/// What the host's image store holds (`image ls`, `layer ls`), as both kernels report it.
 public struct ImageFacts: Equatable, Sendable {
   public var name: ImageName
   /// Layer names, top first (an OCI manifest lists them bottom first).
@@ -17,7 +17,8 @@ public struct LayerFacts: Equatable, Sendable {
   /// How many regular files it holds.
   public var files: Int
   /// True when its content differs between machines (the busybox layer holds this host's
-  /// busybox binary): its digest is then volatile, never printed by default (SPEC §5).
+  /// busybox binary): its digest is then volatile, never printed by default (docs/transcripts.md,
+  /// "What is volatile").
   public var hostSpecific: Bool
   public init(name: String, diffID: String, files: Int, hostSpecific: Bool) {
     self.name = name

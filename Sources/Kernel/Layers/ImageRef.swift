@@ -1,4 +1,5 @@
-/// Image names and registry references (SPEC §3, §8), checked before anything touches a file.
+/// Image names and registry references (docs/security.md, "The image store"), checked before
+/// anything touches a file.
 ///
 /// A local image is `NAME[:TAG]`: NAME follows the name rule, TAG defaults to `latest` (as in
 /// Docker). A registry reference says where the image goes or comes from:
@@ -93,7 +94,7 @@ public struct RegistryRef: Equatable, Hashable, Sendable, CustomStringConvertibl
     }
   }
 
-  /// The hosts boxwalk talks to: the registry must be on this machine's loopback (SPEC §3).
+  /// The hosts boxwalk talks to: the registry must be on this machine's loopback.
   public static let loopbackHosts: Set<String> = ["localhost", "127.0.0.1"]
 
   public static func parse(_ text: String) -> Result<RegistryRef, NameError> {

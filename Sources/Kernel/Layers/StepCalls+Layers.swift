@@ -5,7 +5,8 @@
 extension Step {
   /// How file commands reach a path in the box: openat2(2) resolves it beneath the box's root,
   /// the way the box itself would (RESOLVE_IN_ROOT), and follows no symbolic link at all
-  /// (RESOLVE_NO_SYMLINKS), so a link planted in a layer can never lead outside it (T19).
+  /// (RESOLVE_NO_SYMLINKS), so a link planted in a layer can never lead outside it
+  /// (docs/security.md).
   public static let resolveFlags = "RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS"
 
   public static func openCall(_ box: String, _ path: String, _ flags: String) -> String {

@@ -1,5 +1,5 @@
 /// Every REPL command: its usage line and what it does, for `help`, completion and suggestions.
-/// SPEC §3 is the source.
+/// README.md, "What works today", lists the same vocabulary.
 public struct CommandInfo: Sendable {
   public let name: String
   public let usage: String
@@ -49,7 +49,7 @@ public enum CommandTable {
       name: "help", usage: "help [COMMAND]", summary: "list commands, or explain one", area: "session"),
     .init(
       name: "quit", usage: "quit", summary: "tear everything down and leave (Ctrl-D does the same)", area: "session"),
-    // Later issues (SPEC §3): listed so `help` tells the truth about them.
+    // Later issues: listed so `help` tells the truth about them.
     .init(
       name: "run", usage: "run [-d] CMD [ARG...]", summary: "run a program in the box", area: "pid"),
     .init(

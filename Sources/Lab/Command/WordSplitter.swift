@@ -22,8 +22,8 @@ public enum WordSplitter {
     // NUL and control bytes never reach a command: they would be invisible in every echo, a NUL
     // would cut a name short at the C boundary (sethostname(2) takes a C string; "ok\0/../x" is
     // "ok" there), and ESC starts terminal escape sequences. A backslash does not make them
-    // acceptable: `hostname \<ESC>` is refused like a bare ESC (notes/reliability.md, input
-    // classes 6 and 8).
+    // acceptable: `hostname \<ESC>` is refused like a bare ESC (control
+    // characters and terminal escapes are never accepted input).
     func checked(_ c: Unicode.Scalar, _ column: Int) throws(Failure) -> Unicode.Scalar {
       if c.value == 0 || (c.value < 0x20 && c != "\t") || c.value == 0x7f {
         throw Failure(column: column, reason: "control byte \(escapeScalar(c)) is not allowed in a command")

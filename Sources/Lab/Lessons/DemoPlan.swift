@@ -1,8 +1,8 @@
 import Kernel
 
-/// What `boxwalk replay` shows, in order, for a transcript (SPEC §1, notes/transcripts.md §2.8):
-/// captions from the narrative, `#pause` and `#sleep` points, and the commands to type and run.
-/// Pure: the CLI does the typing, the waiting and the terminal; this decides what comes when.
+/// What `boxwalk replay` shows, in order, for a transcript (lessons/README.md, "A lesson as a
+/// demo"): captions from the narrative, `#pause` and `#sleep` points, and the commands to type and
+/// run. Pure: the CLI does the typing, the waiting and the terminal; this decides what comes when.
 ///
 /// `--from N` / `--to M` pick commands by number (the Nth input line the host's features select,
 /// counting from 1). Commands before N still run, quietly, because later commands depend on the

@@ -1,7 +1,7 @@
 import Kernel
 
-/// A lesson (SPEC §7): a Markdown file with a front matter and one `## Title {#step-id}` heading
-/// per step. Parse one with `Lesson.parse(path:text:)`; run one with `LessonRunner`.
+/// A lesson (lessons/README.md): a Markdown file with a front matter and one `## Title {#step-id}`
+/// heading per step. Parse one with `Lesson.parse(path:text:)`; run one with `LessonRunner`.
 ///
 /// A lesson teaches by doing: each step explains one idea, its `lab` block shows it on the lab,
 /// its `expect` block says what must be true afterwards, and a `check` block turns the step into
@@ -14,7 +14,8 @@ public struct Lesson: Equatable, Sendable {
   /// The line of `id:`, for "ids are unique" findings.
   public let idLine: Int
   public let title: String
-  /// `requires:` features (SPEC §6 names): the lesson needs them on the backend it runs on.
+  /// `requires:` features (the names of `#require`, docs/transcripts.md): the lesson needs them on
+  /// the backend it runs on.
   public let requires: [TranscriptFeature]
   /// `no-rootless:` why the lesson cannot run on the rootless backend (nil: it can). A lesson
   /// that needs the machine's root says so with the reason, so `lint --backend all` and
@@ -84,7 +85,7 @@ public struct LessonStep: Equatable, Sendable {
   public var isExercise: Bool { check != nil }
 }
 
-/// The kinds of fenced block a lesson may hold (SPEC §7).
+/// The kinds of fenced block a lesson may hold (lessons/README.md).
 public enum LessonBlockKind: String, CaseIterable, Sendable {
   case lab, shell, expect, check, hint, solution
 }
@@ -115,5 +116,6 @@ public struct LessonAssertionBlock: Equatable, Sendable {
 }
 
 /// Why a lesson file could not be parsed: the same shape as a transcript's (`path:line:col:
-/// message`, then a fix), so the CLI reports both kinds of bad input file the same way (SPEC §8).
+/// message`, then a fix), so the CLI reports both kinds of bad input file the same way
+/// (docs/architecture.md, "Errors").
 public typealias LessonParseError = TranscriptParseError

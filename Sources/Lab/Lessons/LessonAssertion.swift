@@ -1,6 +1,6 @@
 import Kernel
 
-/// One line of an `expect` or `check` block (SPEC §7): `PATH OP VALUE  ! message`.
+/// One line of an `expect` or `check` block (lessons/README.md): `PATH OP VALUE  ! message`.
 ///
 /// Assertions look only at the state tree, never at printed text: output wording may change
 /// between versions and differs between backends in volatile places, the state does not.

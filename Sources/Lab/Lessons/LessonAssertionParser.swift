@@ -125,7 +125,7 @@ struct LessonAssertionParser {
     } catch {
       throw self.error(
         column + error.column - 1, "bad state path \(LessonParseError.quote(text)): \(error.reason)",
-        fix: "paths look like web.hostname, web.ns.uts or web.mounts[\"/proc\"].fstype (SPEC §4)")
+        fix: "paths look like web.hostname, web.ns.uts or web.mounts[\"/proc\"].fstype (docs/state-paths.md)")
     }
   }
 

@@ -1,4 +1,5 @@
-/// One thing `lint` found wrong with a lesson, at a place in its file (SPEC §8: file:line:col).
+/// One thing `lint` found wrong with a lesson, at a place in its file (file:line:col,
+/// docs/architecture.md, "Errors").
 public struct LessonFinding: Equatable, Sendable, CustomStringConvertible {
   public let path: String
   public let line: Int

@@ -1,10 +1,10 @@
 import Kernel
 
-/// `boxwalk lint` for lessons: what the parser cannot see (SPEC §1, §7).
+/// `boxwalk lint` for lessons: what the parser cannot see (lessons/README.md, "Writing a lesson").
 ///
 /// Structure (ids unique across lessons, every lab block with a shell block, every check with a
 /// solution) is checked on the parsed lessons; the rest is proved by running each lesson on the
-/// simulator with `LessonWalkthrough`. Planning is pure and separate from the run (STYLE 8).
+/// simulator with `LessonWalkthrough`. Planning is pure and separate from the run.
 public enum LessonLinter {
   public struct Report: Sendable {
     public let lesson: Lesson

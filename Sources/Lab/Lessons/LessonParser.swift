@@ -1,7 +1,8 @@
 import Kernel
 
 extension Lesson {
-  /// Parses a lesson file (SPEC §7). The caller reads the file; `path` is only used in messages.
+  /// Parses a lesson file (lessons/README.md). The caller reads the file; `path` is only used in
+  /// messages.
   ///
   /// The parser is strict: every rule it enforces has an error with `path:line:col` and a fix,
   /// because a lesson that is read differently from how it was written teaches the wrong thing
@@ -203,7 +204,7 @@ struct LessonParser {
     _ = try requirements()
   }
 
-  /// `requires: root, cgroup2`: feature names from SPEC §6, separated by commas or spaces.
+  /// `requires: root, cgroup2`: the feature names of `#require`, separated by commas or spaces.
   private func requirements() throws(LessonParseError) -> [TranscriptFeature] {
     guard let entry = front["requires"] else { return [] }
     var out: [TranscriptFeature] = []

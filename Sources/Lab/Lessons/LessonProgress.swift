@@ -1,4 +1,5 @@
-/// Where a learner is in one lesson, saved after every step (SPEC §7) and read back on restart.
+/// Where a learner is in one lesson, saved after every step (lessons/README.md) and read back on
+/// restart.
 ///
 /// Only the position is saved, never the lab itself: kernel objects do not survive a restart, so
 /// resuming rebuilds the lab from the lesson start by replaying the earlier steps.

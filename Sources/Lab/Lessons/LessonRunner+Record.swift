@@ -1,7 +1,7 @@
 import Kernel
 
-/// `record FILE`: the session written as a transcript (SPEC §6) after every command, so that
-/// `boxwalk test FILE` replays it on the same backend.
+/// `record FILE`: the session written as a transcript (docs/transcripts.md) after every command, so
+/// that `boxwalk test FILE` replays it on the same backend.
 extension LessonRunner {
   func recordCommand(_ args: [String]) -> CommandResult {
     switch args.count {
@@ -84,7 +84,7 @@ extension LessonRunner {
       "  boxwalk test \(path) --backend \(backend)",
       "Output is recorded exactly as printed, values of this machine included (its hostname, PIDs).",
       "To make it pass on other machines, replace them with captures such as {{host:ORIG}} or",
-      "{{pid:P1}} (SPEC §6), and add prose as lines that start with '# '.",
+      "{{pid:P1}} (docs/transcripts.md), and add prose as lines that start with '# '.",
     ]
   }
 }

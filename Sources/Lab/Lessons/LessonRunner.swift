@@ -20,7 +20,7 @@ public final class LessonRunner: TranscriptSession {
   let makeSession: () throws -> Session
   let store: (any LessonProgressStore)?
   let files: (any LessonFileWriter)?
-  /// The host's features (SPEC §6 names) for a lesson's `requires:`; nil checks nothing.
+  /// The host's features (the names of `#require`) for a lesson's `requires:`; nil checks nothing.
   let features: Set<String>?
 
   /// `--json`: every executed line prints one JSON object.

@@ -29,8 +29,8 @@ struct SessionLog {
   mutating func clear() { entries = [] }
 }
 
-/// Turns a session log into transcript text (SPEC §6) that `boxwalk test` accepts: two-space
-/// indented input lines after their prompt, output lines under them, prose as `# ` lines.
+/// Turns a session log into transcript text (docs/transcripts.md) that `boxwalk test` accepts:
+/// two-space indented input lines after their prompt, output lines under them, prose as `# ` lines.
 enum TranscriptWriter {
   static func text(header: [String], log: SessionLog) -> String {
     var lines = header.map { "# " + $0 }

@@ -1,6 +1,6 @@
 import Kernel
 
-/// Renders a state diff with host and box side by side (SPEC §3): for a change in box `web`, the
+/// Renders a state diff with host and box side by side: for a change in box `web`, the
 /// row shows the host's value of the same path beside the box's old and new value, so the learner
 /// sees at a glance that the box changed and the host did not.
 ///

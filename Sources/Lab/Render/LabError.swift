@@ -1,7 +1,8 @@
 import Kernel
 
-/// An error for the learner (SPEC §8): one headline, then labelled details (where, the offending
-/// value with control bytes escaped, the rule, a fix, and the state things are in).
+/// An error for the learner (docs/architecture.md, "Errors"): one headline, then labelled details
+/// (where, the offending value with control bytes escaped, the rule, a fix, and the state things
+/// are in).
 public struct LabError: Error, Equatable, Sendable {
   public var headline: String
   public var details: [(String, String)]

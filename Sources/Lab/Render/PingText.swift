@@ -2,7 +2,7 @@ import Kernel
 
 /// What `ping` prints: the verdict, and when the packet does not arrive, the reason in one word
 /// or three (no route, link down, other subnet, not on the bridge), why, and the command that fixes
-/// it. Never a timing (SPEC §5).
+/// it. Never a timing (docs/transcripts.md, "What is volatile").
 struct PingText {
   /// The box the learner is in (fix commands for it need no `use`).
   var current: String?

@@ -1,8 +1,9 @@
 import Kernel
 
-/// Prints state values the way `show` and `state` do (SPEC §4): a scalar as exactly one line
-/// `PATH = VALUE`; a list or map as `PATH =` followed by an indented tree. Volatile values inside
-/// a tree are left out (they are printed only when asked for by their own path or with --json).
+/// Prints state values the way `show` and `state` do (docs/state-paths.md): a scalar as exactly one
+/// line `PATH = VALUE`; a list or map as `PATH =` followed by an indented tree. Volatile values
+/// inside a tree are left out (they are printed only when asked for by their own path or with
+/// --json).
 public enum TreePrinter {
   public static func show(_ path: StatePath, _ value: StateValue) -> [String] {
     var out: [String] = []

@@ -86,7 +86,7 @@ extension Session {
   }
 
   /// Each limit beside what the box uses. Byte counts and times depend on the host and the moment
-  /// (SPEC §5): only with --raw.
+  /// (docs/transcripts.md, "What is volatile"): only with --raw.
   func cgroupTable(_ box: String, raw: Bool) -> [String] {
     func v(_ path: String...) -> StateValue? {
       tree.value(at: StatePath([.key(box), .key("cgroup")] + path.map { .key($0) }))

@@ -1,7 +1,7 @@
 import Kernel
 
-/// Validation done before any syscall (SPEC §8): a bad argument is refused with the rule and a
-/// fix, and nothing changes.
+/// Validation done before any syscall (docs/architecture.md, "Errors"): a bad argument is refused
+/// with the rule and a fix, and nothing changes.
 extension Session {
   func arity(_ command: String, _ args: [String], _ n: Int, usageOf: String? = nil) throws {
     if args.count > n { throw tooMany(usageOf ?? command, args) }
@@ -109,7 +109,7 @@ extension Session {
     }
   }
 
-  /// A step that would change the host is refused in every backend (SPEC §3), by comparing the
+  /// A step that would change the host is refused in every backend, by comparing the
   /// box's namespace with the host's, never by remembering what was unshared (runc's validator).
   func refuseIfSharingHost(_ box: String, kind: NamespaceKind, what: String, value: String) throws {
     let mine = tree.value(at: StatePath(keys: box, "ns", kind.rawValue))

@@ -354,7 +354,7 @@ extension Session {
     return JSON.encode(.map(m))
   }
 
-  /// Resolves a state path, or fails naming the nearest known path (SPEC §4).
+  /// Resolves a state path, or fails naming the nearest known path (docs/state-paths.md).
   func lookup(_ text: String) throws -> (StatePath, StateValue) {
     let path: StatePath
     do {

@@ -1,7 +1,7 @@
 import Kernel
 
 /// `overlay`, `rootfs` images, the file commands (`write`, `rm`, `cat`, `ls`, `which`), `commit`,
-/// `layer ls` and `image ls|import|push|pull` (SPEC §3, "layers, images").
+/// `layer ls` and `image ls|import|push|pull`.
 extension Session {
   // MARK: Root filesystems
 
@@ -23,7 +23,7 @@ extension Session {
     try runStep(.overlay(box: box, names: names, layers: layers), input: line, into: &out)
   }
 
-  /// `rootfs IMAGE` is `overlay IMAGE` for exactly one image (SPEC §3): the image's layers under a
+  /// `rootfs IMAGE` is `overlay IMAGE` for exactly one image: the image's layers under a
   /// writable upper layer, mounted where the box's root filesystem goes. Nothing is copied, and
   /// the result is a mount point, which pivot_root(2) requires of a new root.
   func rootfsCommand(_ args: [String], line: String, into out: inout Output) throws {

@@ -172,7 +172,7 @@ extension Session {
   }
 
   /// Mount commands in a box that shares the host's mount namespace would change the host's
-  /// mount table: refused (SPEC §3; lizrice/containers-from-scratch issue 3 is the classic leak).
+  /// mount table: refused (lizrice/containers-from-scratch issue 3 is the classic leak).
   func refuseIfSharingHostMounts(_ box: String, _ command: String) throws {
     guard shares(box, .mnt) else { return }
     throw LabError(

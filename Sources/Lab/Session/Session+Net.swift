@@ -3,7 +3,7 @@ import Kernel
 /// `net veth|bridge|attach|addr|up|down|route`, `links` and `ping`: networking by hand, the way
 /// Docker wires a container to docker0 (network_namespaces(7), veth(4), ip-link(8)). The host
 /// side is boxwalk's own network namespace, standing in for the host; the machine's network is
-/// never read or changed (SPEC §3).
+/// never read or changed (README.md, "Never harm the host").
 extension Session {
   func netCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard let sub = args.first else {
@@ -162,7 +162,7 @@ extension Session {
   // MARK: Checks
 
   /// Net commands on a box that still shares the machine's network namespace would change the
-  /// machine's network: refused before any system call (SPEC §3, runc's validator does the same).
+  /// machine's network: refused before any system call (runc's validator does the same).
   func refuseIfSharingMachineNetwork(_ box: String, _ command: String) throws {
     guard shares(box, .net) else { return }
     let label = tree.value(at: StatePath(keys: box, "ns", "net"))?.stringValue ?? "net:0"
@@ -177,7 +177,7 @@ extension Session {
       ])
   }
 
-  /// IFNAMSIZ and the name rule (SPEC §8), checked before any system call.
+  /// IFNAMSIZ and the name rule (docs/architecture.md, "Errors"), checked before any system call.
   func checkInterfaceName(_ name: String) throws {
     guard let problem = Names.checkInterfaceName(name) else { return }
     let rule: String

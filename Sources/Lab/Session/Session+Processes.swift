@@ -54,7 +54,8 @@ extension Session {
     }
     let entries = psEntries(box)
     guard entries.contains(where: { $0.pid == pid }) else {
-      // Host PIDs are volatile (SPEC §5): name them only by pointing at ps --host.
+      // Host PIDs are volatile (docs/transcripts.md, "What is volatile"): name them only by
+      // pointing at ps --host.
       let own = entries.filter { !$0.hostPIDNamespace }.map { String($0.pid) }
       let listed = own + (entries.contains { $0.hostPIDNamespace } ? ["(host PIDs: ps --host)"] : [])
       throw LabError(

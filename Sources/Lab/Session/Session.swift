@@ -2,8 +2,8 @@ import Kernel
 
 /// A lab session: the host, named boxes, the current box, and a kernel doing the work. It turns
 /// command lines into steps, runs them, diffs the state tree before and after, and renders the
-/// result. The REPL, transcripts, lessons and demos all feed it lines (DESIGN.md); it never knows
-/// which backend it drives.
+/// result. The REPL, transcripts, lessons and demos all feed it lines (docs/architecture.md); it
+/// never knows which backend it drives.
 public final class Session: TranscriptSession {
   public let kernel: any Kernel
   /// The box commands act on; nil before the first `box new`.

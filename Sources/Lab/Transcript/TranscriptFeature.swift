@@ -1,5 +1,5 @@
 /// A host capability a transcript can depend on, named in `#require FEATURE...` and `#if FEATURE`
-/// (SPEC §6).
+/// (docs/transcripts.md).
 ///
 /// A lesson about cgroup v1 cannot pass on a cgroup v2-only machine, and that is not a bug in the
 /// lesson. Naming the need lets the runner report the file as SKIP with the reason, instead of a

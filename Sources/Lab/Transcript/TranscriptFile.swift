@@ -1,7 +1,7 @@
 import Kernel
 
-/// A parsed transcript (SPEC §6): the text a teacher wrote, as a tree of items the runner, the
-/// updater and the demo player walk. Parse one with `TranscriptFile.parse(path:text:)`.
+/// A parsed transcript (docs/transcripts.md): the text a teacher wrote, as a tree of items the
+/// runner, the updater and the demo player walk. Parse one with `TranscriptFile.parse(path:text:)`.
 ///
 /// The source lines are kept as well, because `--update` must write back every line it did not
 /// change byte for byte: prose, directives and the author's layout belong to the author.

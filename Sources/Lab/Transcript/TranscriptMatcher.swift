@@ -1,4 +1,4 @@
-/// Decides whether actual output lines match expected lines (SPEC §6).
+/// Decides whether actual output lines match expected lines (docs/transcripts.md).
 ///
 /// Each expected line becomes one anchored regex: literal text escaped, every token replaced by
 /// its regex. Matching is always against a whole line (never a substring: FileCheck users learned

@@ -1,5 +1,5 @@
-/// Makes an output line comparable, the same way on both sides (SPEC §6): trailing whitespace is
-/// ignored and runs of spaces count as one.
+/// Makes an output line comparable, the same way on both sides (docs/transcripts.md): trailing
+/// whitespace is ignored and runs of spaces count as one.
 ///
 /// Editors strip trailing blanks and column widths change with the data (`ps` pads PIDs to the
 /// widest one), so neither may fail a test (mitsuhiko/insta#88). Tabs count as spaces: a transcript

@@ -1,5 +1,5 @@
-/// Why a transcript could not be parsed, and where (SPEC §8): `path:line:col`, the rule that was
-/// broken with the offending text quoted, and how to fix it.
+/// Why a transcript could not be parsed, and where (docs/architecture.md, "Errors"):
+/// `path:line:col`, the rule that was broken with the offending text quoted, and how to fix it.
 ///
 /// A bad transcript is bad input, not a failing test: the CLI prints this and exits 2, and no
 /// step of the file runs. Guessing what the author meant would let a typo (`#requre root`) turn a
@@ -26,7 +26,7 @@ public struct TranscriptParseError: Error, Equatable, Sendable, CustomStringConv
   /// `path:line:col: message`, then `  fix: ...` on a second line when there is a fix.
   public var description: String {
     // The path too is shown escaped: a file name may hold any byte but "/" and NUL, and a lesson
-    // pack could name a file with an escape sequence in it (notes/reliability.md, input class 8).
+    // pack could name a file with an escape sequence in it (terminal escapes are refused input).
     let head = "\(Self.visible(path)):\(line):\(column): \(message)"
     guard let fix else { return head }
     return head + "\n  fix: " + fix

@@ -1,7 +1,8 @@
 import Kernel
 
 extension TranscriptFile {
-  /// Parses transcript text (SPEC §6). The caller reads the file; `path` is only used in messages.
+  /// Parses transcript text (docs/transcripts.md). The caller reads the file; `path` is only used
+  /// in messages.
   ///
   /// Each line is one of:
   /// - **blank**: separates steps. Inside a step's output, blank lines followed by more output of

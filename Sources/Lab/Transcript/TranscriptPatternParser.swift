@@ -1,6 +1,6 @@
 import Kernel
 
-/// Reads one expected output line into literal text and `{{...}}` tokens (SPEC §6).
+/// Reads one expected output line into literal text and `{{...}}` tokens (docs/transcripts.md).
 ///
 /// Everything outside `{{` `}}` is literal, so output full of regex metacharacters (`[1]`, `*`,
 /// `(?)`, JSON braces) can be pasted in as it is; only `{{` is special. A token is one of

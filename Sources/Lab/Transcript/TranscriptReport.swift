@@ -1,5 +1,5 @@
-/// The text `boxwalk test` prints (SPEC §1, §6): one line per file × backend, a diff per failing
-/// step, and a summary line last, so a CI log can be read from the bottom up.
+/// The text `boxwalk test` prints (docs/transcripts.md): one line per file × backend, a diff per
+/// failing step, and a summary line last, so a CI log can be read from the bottom up.
 public enum TranscriptReport {
   /// For a pass: `PASS path [backend=sim]`. For a skip: `SKIP path [backend=real]: reason`.
   /// For a failure: `FAIL path [backend=sim]`, then for each failing step its location and input

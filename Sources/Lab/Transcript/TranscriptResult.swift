@@ -18,7 +18,7 @@ public struct TranscriptResult: Equatable, Sendable {
 }
 
 /// PASS, FAIL or SKIP. A skip is never counted as a pass: a test that could not run says nothing
-/// about the code (STYLE 9).
+/// about the code.
 public enum TranscriptOutcome: Equatable, Sendable {
   case pass
   /// Every failing step, in file order (the run goes on after a failure so all of them show).

@@ -1,6 +1,6 @@
 import Kernel
 
-/// Replays transcripts as golden tests (`boxwalk test`, SPEC §1 and §6).
+/// Replays transcripts as golden tests (`boxwalk test`; docs/transcripts.md).
 ///
 /// Each file runs in a fresh session per backend, so one file's boxes never leak into the next
 /// and captures are scoped to file × backend. Commands go to `TranscriptSession.execute` in
@@ -90,8 +90,8 @@ public struct TranscriptRunner {
   }
 
   /// Checks one step: the prompt shown before the command, then the output. The prompt is part of
-  /// the expectation (SPEC §6): `boxwalk[web]> ` says which box the command acted on, and a step
-  /// that ran in the wrong box must not pass just because it printed the same text.
+  /// the expectation (docs/transcripts.md): `boxwalk[web]> ` says which box the command acted on,
+  /// and a step that ran in the wrong box must not pass just because it printed the same text.
   static func check(
     _ step: TranscriptStep, prompt: String, actual: [String], bindings: TranscriptBindings,
     matcher: TranscriptMatcher

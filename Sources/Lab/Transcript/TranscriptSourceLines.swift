@@ -1,10 +1,11 @@
 /// Splits transcript text into lines, and refuses bytes that have no business in a text file.
 ///
-/// Transcripts are UTF-8 with LF line ends (SPEC §6). A checkout on Windows turns LF into CRLF,
-/// which breaks naive golden tests over and over (aiiie/cram#9, mitsuhiko/insta#171), so CRLF is
-/// accepted and read as LF. Anything else invisible is refused with its line and column: a lone CR
-/// (a terminal would overwrite the start of the line with what follows it), NUL, escape sequences
-/// pasted from a coloured terminal. These would make an expectation that no one can see in an editor.
+/// Transcripts are UTF-8 with LF line ends (docs/transcripts.md). A checkout on Windows turns LF
+/// into CRLF, which breaks naive golden tests over and over (aiiie/cram#9, mitsuhiko/insta#171), so
+/// CRLF is accepted and read as LF. Anything else invisible is refused with its line and column: a
+/// lone CR (a terminal would overwrite the start of the line with what follows it), NUL, escape
+/// sequences pasted from a coloured terminal. These would make an expectation that no one can see
+/// in an editor.
 enum TranscriptSourceLines {
   struct Split {
     var lines: [String]

@@ -1,5 +1,5 @@
 /// `boxwalk test --update`: rewrites a transcript's expectations from what a run printed
-/// (SPEC §6).
+/// (docs/transcripts.md).
 ///
 /// Only the expected lines of failing steps change, and only where they no longer match:
 /// - prose, directives, `#if` structure, blank lines and passing steps are written back verbatim;

@@ -5,14 +5,15 @@ import Kernel
 /// on v1).
 ///
 /// Why this shape:
-/// - SPEC §9: everything boxwalk makes is under `boxwalk/`, so one `ls` shows a leak and
+/// - Everything boxwalk makes in a cgroup hierarchy is under `boxwalk/`, so one `ls` shows a leak
+/// and
 ///   `cleanup` never looks anywhere else.
 /// - The middle directory is the session id, the name of the session's state directory
 ///   (`PID-STARTTIME[-N]`, see SessionDirectory). A cgroup file system lives in memory, so a
 ///   directory found there was made in this boot, and PID + start time tell whether the session
 ///   that made it still runs: `cleanup` finds a dead session's cgroups by listing `boxwalk/`, even
 ///   if its ledger is gone (CgroupLeftovers). Two REPLs never share a directory, so one never
-///   kills the other's boxes (notes/reliability.md T15).
+///   kills the other's boxes (docs/security.md).
 /// - The session directory also gives v2 a place to hand controllers down: it holds no process,
 ///   so its cgroup.subtree_control can be written (the no-internal-processes rule, CgroupV2Driver).
 package struct BoxCgroup: Equatable, Hashable, Sendable {
@@ -21,8 +22,9 @@ package struct BoxCgroup: Equatable, Hashable, Sendable {
   package let session: String
   package let box: String
 
-  /// Both names become directory names: they must match `[A-Za-z0-9][A-Za-z0-9_.-]*` (SPEC §8)
-  /// and fit NAME_MAX (255 bytes). That also rules out ".", ".." and "/".
+  /// Both names become directory names: they must match `[A-Za-z0-9][A-Za-z0-9_.-]*`
+  /// (docs/architecture.md, "Errors") and fit NAME_MAX (255 bytes). That also rules out ".", ".."
+  /// and "/".
   package init(session: String, box: String) throws(CgroupError) {
     for (what, name) in [("session", session), ("box", box)] where !Self.isValidName(name) {
       throw CgroupError(

@@ -42,7 +42,7 @@ package enum CgroupAction: Equatable, Sendable {
   }
 
   /// The same action with the session directory `boxwalk/SESSION` written `boxwalk/LABEL`. The
-  /// session id holds a host PID, which SPEC §5 keeps out of default output.
+  /// session id holds a host PID, which default output never shows (docs/transcripts.md).
   package func replacingSession(_ session: String, with label: String) -> CgroupAction {
     switch self {
     case .makeDirectory(let path): return .makeDirectory(Self.replace(session, label, in: path))

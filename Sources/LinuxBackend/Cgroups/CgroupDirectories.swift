@@ -20,7 +20,7 @@ enum CgroupDirectories {
   }
 
   /// mkdir(2) of the box's own cgroup, which must be new: a directory already there was not made
-  /// by this box, and boxwalk never adopts what it did not make (reliability.md T15; runc refuses
+  /// by this box, and boxwalk never adopts what it did not make (runc refuses
   /// a non-empty or frozen pre-existing cgroup for the same reason).
   static func makeBox(
     _ dir: String, files: any CgroupFileSystem, root: String, into actions: inout [CgroupAction]

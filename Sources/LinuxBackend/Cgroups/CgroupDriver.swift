@@ -16,12 +16,12 @@ package protocol CgroupDriver: Sendable {
   func directories(of box: BoxCgroup) -> [String]
 
   /// Make the box's cgroup (and `boxwalk/`, `boxwalk/SESSION` as needed). Refuses a box
-  /// directory that already exists: boxwalk never adopts a cgroup it did not make (T15).
+  /// directory that already exists: boxwalk never adopts a cgroup it did not make.
   func create(_ box: BoxCgroup) throws(CgroupError) -> [CgroupAction]
 
   /// Move process `pid` (all its threads) into the box's cgroup by writing it to cgroup.procs.
   /// Its future children start there too, which is why the helper is moved before it starts any
-  /// box process (reliability.md R3).
+  /// box process.
   func attach(pid: Int32, to box: BoxCgroup) throws(CgroupError) -> [CgroupAction]
 
   /// The box's cgroup.procs files, absolute paths, one per hierarchy in the order of
@@ -62,7 +62,8 @@ extension CgroupDriver {
 }
 
 /// A cgroup operation the kernel refused, or that could not finish: the call as strace prints
-/// it (STYLE 6), the errno by name, and the rule behind it in words for the learner.
+/// it, the errno by name (EPERM, never strerror text), and the rule behind it in words for the
+/// learner.
 package struct CgroupError: Error, Equatable, Sendable, CustomStringConvertible {
   package var call: String
   package var errno: Errno

@@ -3,7 +3,7 @@ import Glibc
 
 /// The file operations a cgroup driver makes, behind a seam so that a test can play the kernel in
 /// a temporary directory: there, a new directory must be given interface files and rmdir(2) must
-/// remove them, as cgroupfs does (STYLE 4, 7). Paths are absolute.
+/// remove them, as cgroupfs does (the root is a parameter, the seam injected). Paths are absolute.
 protocol CgroupFileSystem: Sendable {
   /// mkdir(2), mode 0755.
   func makeDirectory(_ path: String) throws(SystemCallError)

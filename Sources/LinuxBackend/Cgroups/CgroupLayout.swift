@@ -93,7 +93,7 @@ package struct CgroupLayout: Equatable, Sendable, CustomStringConvertible {
 
   /// The driver to use: cgroup2 when it holds at least as many of memory, pids and cpu as the v1
   /// hierarchies do (a controller is in one place at a time), otherwise v1. On a hybrid host like
-  /// the one in notes/performance.md, cgroup2 holds none of them, so v1 it is.
+  /// the one BENCHMARKS.md was measured on, cgroup2 holds none of them, so v1 it is.
   package var choice: Choice {
     let onV2 = Self.limitControllers.filter { unifiedControllers.contains($0) }.count
     let onV1 = Self.limitControllers.filter { v1ControllerMounts[$0] != nil }.count

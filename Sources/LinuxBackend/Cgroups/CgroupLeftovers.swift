@@ -2,13 +2,14 @@ import Kernel
 import Glibc
 
 /// `boxwalk cleanup` for cgroups: find the `boxwalk/SESSION` directories of sessions that are no
-/// longer running and tear them down (reliability.md R4, T16, T17).
+/// longer running and tear them down (docs/security.md, "Where sessions live, and what cleanup may
+/// remove").
 ///
 /// A cgroup file system lives in memory, so every directory found under `boxwalk/` was made in
 /// this boot, and its name, `PID-STARTTIME[-N]`, says which process made it (BoxCgroup). The
 /// session is dead when that PID is gone or now has another start time; the same rule as for
 /// ledgers (LedgerCleanup.ownerVerdict), so the two can never disagree. A name that is not a
-/// session id was not made by boxwalk and is left alone (T15).
+/// session id was not made by boxwalk and is left alone: cleanup never adopts what it did not make.
 package enum CgroupLeftovers {
   package enum Verdict: Equatable, Sendable {
     /// A dead session's cgroups: kill what is left in them and remove them.

@@ -2,7 +2,7 @@ import Kernel
 
 /// How long to keep trying while the kernel finishes something asynchronous: processes that got
 /// SIGKILL still have to exit and free their memory before their cgroup reads empty, and rmdir(2)
-/// of a cgroup says EBUSY until then (notes/reliability.md R3). opencontainers/cgroups `RemovePath`
+/// of a cgroup says EBUSY until then. opencontainers/cgroups `RemovePath`
 /// tries 10 times, waiting 1 ms and doubling: half a second in all. crun instead re-kills between
 /// tries; boxwalk does both (`killRounds`).
 package struct CgroupRetryPolicy: Equatable, Sendable {

@@ -3,7 +3,7 @@ import Kernel
 
 /// Carries out a `CgroupTeardownPlan` on a cgroup file system, and lists cgroup trees for the
 /// planner. Shared by both drivers; everything it finds already gone (ENOENT, ESRCH) counts as
-/// done, so a second teardown of the same cgroup does nothing and succeeds (reliability.md T17).
+/// done, so a second teardown of the same cgroup does nothing and succeeds.
 struct CgroupTeardown {
   let root: String
   let files: any CgroupFileSystem

@@ -1,12 +1,12 @@
 import Kernel
 
 /// What tearing a cgroup down takes, worked out from a listing of its tree before anything is
-/// done (STYLE 8): how to kill every process in it, how to know they are gone, and which
-/// directories to remove in which order. `CgroupTeardown` carries a plan out.
+/// done (planned purely, carried out separately): how to kill every process in it, how to know they
+/// are gone, and which directories to remove in which order. `CgroupTeardown` carries a plan out.
 ///
-/// Kill by cgroup, not by a list of PIDs remembered from earlier (notes/reliability.md R3, T13): a
-/// box can fork, double-fork and setsid(2) away from every PID boxwalk knows, but not out of its
-/// cgroup. Three ways, best first:
+/// Kill by cgroup, not by a list of PIDs remembered from earlier (docs/security.md, "Every process
+/// dies with its box"): a box can fork, double-fork and setsid(2) away from every PID boxwalk
+/// knows, but not out of its cgroup. Three ways, best first:
 /// - `cgroup.kill` (cgroup v2, Linux 5.13): writing "1" SIGKILLs every process in the cgroup and
 ///   its descendants, in the kernel, with no race against fork(2) (cgroup-v2.rst, "cgroup.kill").
 /// - freeze, signal, thaw: freeze the cgroup (`freezer.state` = FROZEN on v1, `cgroup.freeze` = 1
@@ -14,7 +14,7 @@ import Kernel
 ///   can neither fork nor exit, so the list read is complete and no PID in it can be reused by
 ///   another process before the signal lands. On v1 the SIGKILL takes effect at the thaw
 ///   (cgroup-v1/freezer-subsystem.rst); a sub-cgroup the learner froze on its own stays frozen
-///   when its parent thaws, so every directory is thawed, top down (T14). This is runc's
+///   when its parent thaws, so every directory is thawed, top down. This is runc's
 ///   `signalAllProcesses` fallback.
 /// - signal only: where there is no freezer at all; racy against a fork bomb, so it is repeated.
 package struct CgroupTeardownPlan: Equatable, Sendable {

@@ -6,7 +6,7 @@ import Kernel
 /// root filesystem through /proc/HELPER/root: that magic link is the helper's root directory in
 /// the helper's own mount namespace, so the REPL sees the overlay even though it is mounted only
 /// in the box's namespace (proc(5), /proc/pid/root). File operations are no namespace change, so
-/// the multi-threaded REPL may make them (DESIGN.md keeps only unshare, setns, mount and the root
+/// the multi-threaded REPL may make them (the helper does only unshare, setns, mount and the root
 /// switches in the helper).
 ///
 /// A plain path through /proc/PID/root would resolve an absolute symbolic link against the

@@ -2,11 +2,12 @@ import Glibc
 import Kernel
 import OCI
 
-/// The host's image store (SPEC §9): an OCI image layout at HOME/oci, and each layer unpacked
-/// for overlayfs at HOME/layers/<diff_id hex>, in overlayfs's own form (whiteouts as character
-/// devices 0/0, opaque directories marked with the trusted.overlay.opaque xattr), which is what
-/// containerd's overlayfs snapshotter does. HOME is $BOXWALK_HOME, else /var/lib/boxwalk; tests
-/// and `boxwalk test` give a throwaway one inside the session directory.
+/// The host's image store (docs/security.md, "Where sessions live"): an OCI image layout at
+/// HOME/oci, and each layer unpacked for overlayfs at HOME/layers/<diff_id hex>, in overlayfs's own
+/// form (whiteouts as character devices 0/0, opaque directories marked with the
+/// trusted.overlay.opaque xattr), which is what containerd's overlayfs snapshotter does. HOME is
+/// $BOXWALK_HOME, else /var/lib/boxwalk; tests and `boxwalk test` give a throwaway one inside the
+/// session directory.
 final class ImageStore {
   let home: String
   let layout: OCILayout
@@ -209,10 +210,10 @@ final class ImageStore {
 
   // MARK: Writing
 
-  /// Makes the busybox image from busybox-static when the store has none (SPEC §3).
-  /// A store an older boxwalk made holds an older busybox image: one that lacks what was added
-  /// since (a directory such as /dev/mqueue) is made again, so a lesson that mounts there works on
-  /// every machine, not only on a fresh store.
+  /// Makes the busybox image from busybox-static when the store has none, so `rootfs busybox` works
+  /// offline. A store an older boxwalk made holds an older busybox image: one that lacks what was
+  /// added since (a directory such as /dev/mqueue) is made again, so a lesson that mounts there
+  /// works on every machine, not only on a fresh store.
   func ensureBusybox() throws(SystemCallError) {
     let name = ImageName(name: BusyboxImage.name)
     if layout.exists, let existing = try index().manifest(named: name.full), try isCurrent(existing.digest) {

@@ -4,7 +4,8 @@ import Kernel
 
 /// Reading a directory tree into a layer, and writing a layer out as a directory: the two ends
 /// of every layer on disk. Both work through directory file descriptors and never follow a
-/// symbolic link (notes/reliability.md T19): a link in a layer is content, never a way out.
+/// symbolic link (docs/security.md, "The image store"): a link in a layer is content, never a way
+/// out.
 enum LayerDirectory {
   /// The overlayfs xattr that marks an opaque directory (overlayfs.rst).
   static let opaqueXattr = "trusted.overlay.opaque"

@@ -8,7 +8,7 @@ struct OverlayState {
   /// Lower layers, top first.
   var lowers: [ImageStore.Layer]
   /// The upper, work and mount directories, in the session's scratch space (tmpfs under /run:
-  /// an overlay whose upper layer is on tmpfs unmounts about 3x faster, notes/performance.md).
+  /// an overlay whose upper layer is on tmpfs unmounts about 3x faster, bench/analysis.md).
   var upper: String
   var work: String
   var merged: String
@@ -28,7 +28,7 @@ extension LinuxKernel {
   private func performStoreStep(_ step: Step) throws(KernelError) -> StepResult {
     // A throwaway store lives in the session directory: after a teardown, make a new one.
     if ephemeralImages && session == nil { try reopenSession(step) }
-    // The busybox image is made on first use, whichever step that is (SPEC §3).
+    // The busybox image is made on first use, whichever step that is.
     try store(step, 0) { () throws(SystemCallError) in try images.ensureBusybox() }
     switch step {
     case .overlay(let box, let names, let layers): try mountOverlay(box, names: names, layers: layers, step: step)
@@ -75,7 +75,7 @@ extension LinuxKernel {
     let scratch = boxes + "/" + box + suffix
     do throws(SystemCallError) {
       if mkdir(boxes, 0o700) != 0 && errno != EEXIST { throw SystemCallError(call: "mkdir", errno: errno) }
-      // In the ledger before it exists (R4): a crash from here on leaves nothing cleanup misses.
+      // In the ledger before it exists: a crash from here on leaves nothing cleanup misses.
       try session.record(.scratch(box: box, path: scratch))
       guard mkdir(scratch, 0o755) == 0 else { throw SystemCallError(call: "mkdir", errno: errno) }
     } catch {

@@ -1,14 +1,13 @@
-// The host snapshot ("SNAP", notes/reliability.md 1.0): everything boxwalk must never change on the
-// machine, read with independent tools and files (iproute2, proc(5), sysfs), never with boxwalk's
-// own code, so a bug in boxwalk cannot hide itself from the check that is meant to catch it.
+// The host snapshot (scripts/host-snapshot prints the same): everything boxwalk must never change
+// on the machine, read with independent tools and files (iproute2, proc(5), sysfs), never with
+// boxwalk's own code, so a bug in boxwalk cannot hide itself from the check meant to catch it.
 //
-// This one file serves two test targets: Tests/LinuxBackendTests/HostSnapshot.swift is a symlink to
-// it (the way Sources/BoxwalkHelper/HelperProtocol.swift shares the helper protocol), because a
-// shared test-support target would need a Package.swift change. It therefore imports only
-// Foundation, Glibc and Testing, and names nothing either target defines.
+// The test-support target HostSnapshotSupport, shared by CLITests and LinuxBackendTests (each
+// `import HostSnapshotSupport`). It imports only Foundation, Glibc and Testing, and names nothing
+// of boxwalk's own, so the check cannot share a bug with the code it checks.
 //
 // Use it two ways:
-//   @Suite(.hostUnchanged) struct MyRootTests { ... }       every test case: SNAP before == after
+//   @Suite(.hostUnchanged) struct MyRootTests { ... }       every test case: snapshot before == after
 //   try await withHostUnchanged { before in ... }           one block, with the "before" in hand
 // Both hold HostSnapshotLock while they run, so no two host-changing test cases interleave (one
 // test's helper would otherwise show up as another test's leak): every suite that runs the real
@@ -24,13 +23,13 @@ import Testing
 
 /// What the host looks like, section by section. Two snapshots are equal when the host is the same
 /// as far as boxwalk could ever have touched it.
-struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
-  struct Section: Equatable, Sendable {
-    let name: String
-    let lines: [String]
+package struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
+  package struct Section: Equatable, Sendable {
+    package let name: String
+    package let lines: [String]
   }
 
-  let sections: [Section]
+  package let sections: [Section]
 
   /// One probe per kind of host object. Each returns stable, sorted lines: values that change on
   /// their own (address lifetimes, packet counters) are cut out, so equal means "nothing changed".
@@ -39,7 +38,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   /// namespace, and `helpers` already lists what boxwalk starts); `mount` is covered by
   /// `mountinfo`; `ipc` by `sysvipc` and `posixmq`; `cgroup` by `cgroups`; `net` by `links`, `addresses`, `routes`, `rules`, `netns`,
   /// `firewall` and `sysctl`. A new kind of object needs a new probe.
-  static let probes: [(name: String, read: @Sendable () -> [String])] = [
+  package static let probes: [(name: String, read: @Sendable () -> [String])] = [
     ("mountinfo", mountTable),
     ("netns", { listTree("/run/netns") }),
     ("links", { tool(["ip", "-o", "link", "show"]) }),
@@ -57,7 +56,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   ]
 
   /// Runs every probe, several at once (most of the time is spent waiting for `ip` to start).
-  static func take() -> HostSnapshot {
+  package static func take() -> HostSnapshot {
     final class Slots: @unchecked Sendable {  // each index is written by one iteration only
       var lines: [[String]]
       init(_ count: Int) { lines = Array(repeating: [], count: count) }
@@ -71,15 +70,15 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
     return HostSnapshot(sections: probes.indices.map { Section(name: probes[$0].name, lines: slots.lines[$0]) })
   }
 
-  func section(_ name: String) -> [String] { sections.first { $0.name == name }?.lines ?? [] }
+  package func section(_ name: String) -> [String] { sections.first { $0.name == name }?.lines ?? [] }
 
   /// The same snapshot without some sections, for "only the ledger differs" checks.
-  func excluding(_ names: Set<String>) -> HostSnapshot {
+  package func excluding(_ names: Set<String>) -> HostSnapshot {
     HostSnapshot(sections: sections.filter { !names.contains($0.name) })
   }
 
   /// `- section: line` for what `before` had and this one lacks, `+ section: line` for the reverse.
-  func differences(from before: HostSnapshot) -> [String] {
+  package func differences(from before: HostSnapshot) -> [String] {
     var out: [String] = []
     for section in sections {
       let old = before.section(section.name)
@@ -89,14 +88,14 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
     return out
   }
 
-  var description: String {
+  package var description: String {
     sections.flatMap { s in ["[\(s.name)]"] + s.lines.map { "  " + $0 } }.joined(separator: "\n")
   }
 
   /// Equal, except that leftovers of sessions whose owner was already gone may have been cleaned
-  /// up meanwhile: removing them is `boxwalk cleanup`'s job (T2), and a test that starts a REPL
+  /// up meanwhile: removing them is `boxwalk cleanup`'s job, and a test that starts a REPL
   /// runs it. Anything new, and anything else that disappeared, is a change.
-  func isUnchanged(from before: HostSnapshot) -> Bool {
+  package func isUnchanged(from before: HostSnapshot) -> Bool {
     differences(from: before).allSatisfy { $0.hasPrefix("- ") && $0.hasSuffix(" (owner gone)") }
   }
 
@@ -105,7 +104,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   /// veths with it from a workqueue, network_namespaces(7)), and a process killed by
   /// PR_SET_PDEATHSIG takes a moment to be reaped. This is a settle window, not a timing test: the
   /// check fails only if the host never returns to `expected`.
-  static func settled(towards expected: HostSnapshot, seconds: Double = 5) -> HostSnapshot {
+  package static func settled(towards expected: HostSnapshot, seconds: Double = 5) -> HostSnapshot {
     var now = take()
     var waited = 0.0
     while !now.isUnchanged(from: expected) && waited < seconds {
@@ -121,9 +120,9 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   /// PID 1's mount table: the host's, whatever namespace this test runs in. Some VMs and sandboxes
   /// refuse even root access to /proc/1/* (proc(5): ptrace access mode checks, and PID 1 may be
   /// special to the hypervisor's init). Then the test process's own table stands in: boxwalk never
-  /// mounts in the namespace it runs in (DESIGN.md), and the tests run in the host's mount
-  /// namespace, so a mount leaking out of a box would show up there too.
-  static func mountTable() -> [String] {
+  /// mounts in the namespace it runs in (all namespace work is in the helpers), and the tests run
+  /// in the host's mount namespace, so a mount leaking out of a box would show up there too.
+  package static func mountTable() -> [String] {
     if let text = try? String(contentsOfFile: "/proc/1/mountinfo", encoding: .utf8), !text.isEmpty {
       return lines(text)
     }
@@ -132,30 +131,30 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   }
 
   /// Every routing table, both families (ip-route(8)).
-  static func routes() -> [String] {
+  package static func routes() -> [String] {
     (tool(["ip", "-4", "route", "show", "table", "all"]) + tool(["ip", "-6", "route", "show", "table", "all"]))
       .map(withoutExpiry)
   }
 
-  /// The host's names (uts_namespaces(7)): no test may ever change them (T8).
-  static func utsNames() -> [String] {
+  /// The host's names (uts_namespaces(7)): no test may ever change them.
+  package static func utsNames() -> [String] {
     ["hostname " + readText("/proc/sys/kernel/hostname"), "domainname " + readText("/proc/sys/kernel/domainname")]
   }
 
   /// ip-address(8) prints lifetimes that count down for DHCP and SLAAC addresses.
-  static func withoutAddressLifetimes(_ line: String) -> String {
+  package static func withoutAddressLifetimes(_ line: String) -> String {
     line.replacing(/valid_lft \S+ preferred_lft \S+/, with: "")
   }
 
   /// Routes learned from router advertisements carry `expires NNNsec`, which counts down.
-  static func withoutExpiry(_ line: String) -> String {
+  package static func withoutExpiry(_ line: String) -> String {
     line.replacing(/expires \S+/, with: "")
   }
 
   /// The packet filter, as a hash of each ruleset (nft(8), iptables-save(8)) with packet and byte
   /// counters removed, plus the legacy tables the kernel has loaded. A tool that is not installed
   /// is a stable line of its own.
-  static func firewall() -> [String] {
+  package static func firewall() -> [String] {
     var out: [String] = []
     for argv in [["nft", "list", "ruleset"], ["iptables-save"], ["ip6tables-save"]] {
       guard let result = run(argv) else {
@@ -174,8 +173,8 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
     return out
   }
 
-  /// The switches that turn a host into a router; labs like to flip them (T9).
-  static func forwardingSysctls() -> [String] {
+  /// The switches that turn a host into a router; labs like to flip them.
+  package static func forwardingSysctls() -> [String] {
     [
       "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/all/forwarding",
       "/proc/sys/net/ipv6/conf/all/forwarding", "/proc/sys/net/bridge/bridge-nf-call-iptables",
@@ -186,7 +185,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
 
   /// System V IPC objects (sysvipc(7)): key and id of each message queue, semaphore set and shared
   /// memory segment. Times and attach counts change on their own and are left out.
-  static func sysvIPC() -> [String] {
+  package static func sysvIPC() -> [String] {
     ["msg", "sem", "shm"].flatMap { kind in
       lines(readText("/proc/sysvipc/" + kind)).dropFirst().map { row in
         let fields = row.split(separator: " ")
@@ -198,16 +197,16 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   /// POSIX message queues of the host's IPC namespace (mq_overview(7)): the files of its mqueue
   /// file system. The host need not have it mounted, so it is mounted where only this probe sees
   /// it: in a new mount namespace of unshare(1), private, which dies with the shell.
-  static func posixQueues() -> [String] {
+  package static func posixQueues() -> [String] {
     let script = "mount -t tmpfs none /mnt && mkdir /mnt/q && mount -t mqueue none /mnt/q && ls /mnt/q"
     return tool(["unshare", "--mount", "--propagation", "private", "sh", "-c", script]).map { "queue " + $0 }
   }
 
-  /// Every directory under a `boxwalk` directory at the root of each cgroup hierarchy (SPEC §9). On
-  /// a v1 or hybrid host each controller is its own hierarchy under /sys/fs/cgroup (cgroups(7)); on
-  /// v2 the root itself is the hierarchy. Directories of another live process's session are left
-  /// out (see `owner(ofSession:)`).
-  static func boxwalkCgroups() -> [String] {
+  /// Every directory under a `boxwalk` directory at the root of each cgroup hierarchy
+  /// (docs/security.md, "Where sessions live"). On a v1 or hybrid host each controller is its own
+  /// hierarchy under /sys/fs/cgroup (cgroups(7)); on v2 the root itself is the hierarchy.
+  /// Directories of another live process's session are left out (see `owner(ofSession:)`).
+  package static func boxwalkCgroups() -> [String] {
     let base = "/sys/fs/cgroup"
     var roots = [base]
     roots += ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).map { base + "/" + $0 }
@@ -223,9 +222,9 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
     return out
   }
 
-  /// What is under /run/boxwalk (the real backend's state root, SPEC §9): session directories and
-  /// their ledgers. Another live process's session is left out.
-  static func boxwalkState() -> [String] {
+  /// What is under /run/boxwalk (the real backend's state root; docs/security.md): session
+  /// directories and their ledgers. Another live process's session is left out.
+  package static func boxwalkState() -> [String] {
     listTree("/run/boxwalk").compactMap { relative in
       let session = String(relative.split(separator: "/").first ?? "")
       return owner(ofSession: session).map { relative + $0 }
@@ -242,7 +241,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   /// whose owner died during the test shows up as a change.
   ///
   /// A session is named `PID-STARTTIME[-N]` after the boxwalk process that owns it (Ledger.swift).
-  static func owner(ofSession name: String) -> String? {
+  package static func owner(ofSession name: String) -> String? {
     let parts = name.split(separator: "-")
     guard parts.count >= 2, let pid = Int32(parts[0]) else { return "" }  // not a session name
     guard let fields = statFields(String(pid)), fields[19] == String(parts[1]), fields[0] != "Z" else {
@@ -252,7 +251,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   }
 
   /// Whether `pid` is above this test process (its parent, grandparent, ...).
-  static func isAncestorOfThisProcess(_ pid: Int32) -> Bool {
+  package static func isAncestorOfThisProcess(_ pid: Int32) -> Bool {
     var cursor = getppid()
     for _ in 0..<64 {
       if cursor == pid { return true }
@@ -263,7 +262,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   }
 
   /// Whether `pid` is this test process or below it, by walking parent PIDs (proc(5), field 4).
-  static func isThisProcessOrDescendant(_ pid: Int32) -> Bool {
+  package static func isThisProcessOrDescendant(_ pid: Int32) -> Bool {
     var cursor = pid
     for _ in 0..<64 {  // deeper than any tree here; a bound in case of a race with exits
       if cursor == getpid() { return true }
@@ -278,13 +277,13 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   /// parent, which says whose helper it is.
   ///
   /// Left out: helpers of another live process tree (see `owner(ofSession:)`), and dead helpers
-  /// no one has reaped yet when their boxwalk is gone too. When boxwalk itself died (SIGKILL, T2)
+  /// no one has reaped yet when their boxwalk is gone too. When boxwalk itself died (SIGKILL)
   /// its helpers are orphans that PID 1 (or a subreaper, prctl(2) PR_SET_CHILD_SUBREAPER) reaps
   /// whenever it gets round to it: as zombies they hold no namespace any more (a process leaves its
   /// namespaces as it exits) and are not boxwalk's leak. A live orphan is listed: its boxwalk died
   /// and PR_SET_PDEATHSIG did not kill it. A zombie whose parent is this test process or a live
   /// boxwalk is listed: someone forgot waitpid(2).
-  static func helperProcesses() -> [String] {
+  package static func helperProcesses() -> [String] {
     let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }
     return pids.compactMap { pid in
       guard readText("/proc/\(pid)/comm") == "boxwalk-helper", let fields = statFields(pid),
@@ -306,28 +305,28 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   /// The fields of /proc/PID/stat after the command name, so fields[0] is field 3 (state),
   /// fields[1] field 4 (parent PID) and fields[19] field 22 (start time). The name is in
   /// parentheses and may itself hold spaces and ')', so counting starts after the last ')'.
-  static func statFields(_ pid: String) -> [String]? {
+  package static func statFields(_ pid: String) -> [String]? {
     let stat = readText("/proc/\(pid)/stat")
     guard let close = stat.lastIndex(of: ")") else { return nil }
     let fields = stat[stat.index(after: close)...].split(separator: " ").map(String.init)
     return fields.count > 19 ? fields : nil
   }
 
-  static func readText(_ path: String) -> String {
+  package static func readText(_ path: String) -> String {
     ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
-  static func lines(_ text: String) -> [String] {
+  package static func lines(_ text: String) -> [String] {
     text.split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
   }
 
-  static func isDirectory(_ path: String) -> Bool {
+  package static func isDirectory(_ path: String) -> Bool {
     var info = stat()
     return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
   }
 
   /// Paths under `root`, relative to it, `dir/` for directories. Symlinks are listed, not followed.
-  static func listTree(_ root: String, directoriesOnly: Bool = false) -> [String] {
+  package static func listTree(_ root: String, directoriesOnly: Bool = false) -> [String] {
     guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
     var out: [String] = []
     while let relative = walker.nextObject() as? String {
@@ -341,14 +340,14 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
   }
 
   /// The lines a tool prints, or one line saying it is not installed.
-  static func tool(_ argv: [String]) -> [String] {
+  package static func tool(_ argv: [String]) -> [String] {
     guard let result = run(argv) else { return ["\(argv[0]): not installed"] }
     return lines(result.output)
   }
 
   /// posix_spawnp(3) `argv` with standard output captured and standard error discarded; nil when the
   /// program is not installed.
-  static func run(_ argv: [String]) -> (status: Int32, output: String)? {
+  package static func run(_ argv: [String]) -> (status: Int32, output: String)? {
     var fds: [Int32] = [-1, -1]
     guard pipe(&fds) == 0 else { return nil }
     // Close-on-exec at once: a program another test spawns meanwhile must not inherit the write
@@ -386,7 +385,7 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
 
   /// FNV-1a, 64 bits: a short, stable fingerprint of a ruleset (not a security hash; it only has to
   /// change when the text does, and Foundation on Linux has no SHA-256).
-  static func fnv1a64(_ text: String) -> String {
+  package static func fnv1a64(_ text: String) -> String {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in text.utf8 {
       hash ^= UInt64(byte)
@@ -402,17 +401,17 @@ struct HostSnapshot: Equatable, Sendable, CustomStringConvertible {
 /// description (so two opens in one process exclude each other), and the kernel drops it when the
 /// process dies. Waiting polls with LOCK_NB and `Task.sleep`, so a waiting test never blocks a
 /// thread of Swift's small cooperative pool while the holder needs one.
-enum HostSnapshotLock {
-  @TaskLocal static var isHeld = false
+package enum HostSnapshotLock {
+  @TaskLocal package static var isHeld = false
 
-  static let packageRoot: String = {
+  package static let packageRoot: String = {
     // Tests/<Target>/HostSnapshot.swift -> the package root.
     var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
     parts.removeLast(3)
     return parts.joined(separator: "/")
   }()
 
-  static func withLock<T>(_ body: () async throws -> T) async throws -> T {
+  package static func withLock<T>(_ body: () async throws -> T) async throws -> T {
     if isHeld { return try await body() }
     let fd = open(packageRoot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard fd >= 0 else { return try await $isHeld.withValue(true) { try await body() } }
@@ -428,7 +427,7 @@ enum HostSnapshotLock {
 /// from the one before (after a settle window). `body` gets the "before" snapshot, for checks of
 /// its own in between. Not root: nothing here can change the host, so `body` just runs.
 @discardableResult
-func withHostUnchanged<T>(
+package func withHostUnchanged<T>(
   sourceLocation: SourceLocation = #_sourceLocation, _ body: (HostSnapshot) async throws -> T
 ) async throws -> T {
   guard geteuid() == 0 else { return try await body(HostSnapshot(sections: [])) }
@@ -451,13 +450,13 @@ func withHostUnchanged<T>(
 }
 
 /// `.hostUnchanged` on a suite or test: every test case runs under `withHostUnchanged`.
-struct HostUnchangedTrait: SuiteTrait, TestTrait, TestScoping {
-  var isRecursive: Bool { true }
+package struct HostUnchangedTrait: SuiteTrait, TestTrait, TestScoping {
+  package var isRecursive: Bool { true }
 
   /// Test cases only: a suite holding the lock while its own tests wait for it would deadlock.
-  func scopeProvider(for test: Test, testCase: Test.Case?) -> Self? { testCase == nil ? nil : self }
+  package func scopeProvider(for test: Test, testCase: Test.Case?) -> Self? { testCase == nil ? nil : self }
 
-  func provideScope(
+  package func provideScope(
     for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
   ) async throws {
     try await withHostUnchanged(sourceLocation: test.sourceLocation) { _ in try await function() }
@@ -465,6 +464,6 @@ struct HostUnchangedTrait: SuiteTrait, TestTrait, TestScoping {
 }
 
 extension Trait where Self == HostUnchangedTrait {
-  /// The host snapshot (notes/reliability.md, SNAP) is the same before and after each test case.
-  static var hostUnchanged: Self { Self() }
+  /// The host snapshot is the same before and after each test case.
+  package static var hostUnchanged: Self { Self() }
 }

@@ -1,1 +1,0 @@
-../CLITests/HostSnapshot.swift
