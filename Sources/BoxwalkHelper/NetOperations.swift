@@ -58,7 +58,32 @@ enum NetOperations {
       }
       sequence += 1
     }
+    dump.forward = readForward()
     return .ok([HelperWire.text(dump.text)])
+  }
+
+  /// /proc/sys/net shows the sysctls of the network namespace of the process that opens the file
+  /// (proc_sys_net_ipv4(5)): this helper's, never the machine's, which boxwalk's own process is in.
+  static let forwardPath = "/proc/sys/net/ipv4/ip_forward"
+
+  /// Write net.ipv4.ip_forward of this helper's network namespace.
+  static func setForward(_ on: Bool) -> HelperReply {
+    let fd = open(forwardPath, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return .err(errno: errno, call: "open", note: forwardPath) }
+    defer { _ = Glibc.close(fd) }
+    let byte: [UInt8] = [on ? UInt8(ascii: "1") : UInt8(ascii: "0")]
+    guard Glibc.write(fd, byte, 1) == 1 else { return .err(errno: errno, call: "write", note: forwardPath) }
+    return .ok([])
+  }
+
+  /// net.ipv4.ip_forward of this helper's network namespace; nil if it cannot be read.
+  static func readForward() -> Bool? {
+    let fd = open(forwardPath, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { _ = Glibc.close(fd) }
+    var byte: UInt8 = 0
+    guard Glibc.read(fd, &byte, 1) == 1 else { return nil }
+    return byte == UInt8(ascii: "1")
   }
 
   /// if_nametoindex(3): glibc asks the kernel with ioctl(SIOCGIFINDEX) on a socket, which answers

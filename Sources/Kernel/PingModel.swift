@@ -11,8 +11,9 @@
 ///    route names. Frames cross a veth pair only when both ends are up (veth(4)), and a bridge
 ///    passes them between its ports only while it and the ports are up. Any namespace on that
 ///    link answers ARP for any of its local addresses (the "weak host" model of Linux, arp_ignore=0).
-/// 4. Delivery. The namespace that answered must have the address itself: boxwalk's namespaces do
-///    not forward (net.ipv4.ip_forward is 0 in every new network namespace).
+/// 4. Delivery. The namespace that answered must have the address itself, or forward: pass the
+///    packet on by its own route (steps 2-3 again from there) when its net.ipv4.ip_forward is 1
+///    (`net forward on` on the host side; 0 in a new network namespace).
 /// 5. The way back. The echo reply takes the same steps from there to the sender's address: a route
 ///    back, a link path, and the sender answering for its address.
 public enum PingModel {
@@ -36,36 +37,33 @@ public enum PingModel {
     guard let from = model.sourceAddress(source, device: route.device, nextHop: nextHop) else {
       return .unreachable(.noSourceAddress(namespace: source.name, link: route.device))
     }
-    // 3. The link: who answers ARP for the next hop.
-    let there = model.segment(from: out, ignoringDown: false)
-    guard let answer = there.reached.first(where: { model.isLocal(view.namespace(named: $0.endpoint.owner), nextHop) })
-    else {
-      return .unreachable(model.explainSilence(from: out, nextHop: nextHop, destination: address, reply: false))
-    }
-    // 4. Delivery: the answering namespace must have the address; nobody forwards.
-    guard let target = view.namespace(named: answer.endpoint.owner), model.isLocal(target, address) else {
-      return .unreachable(.noForwarding(namespace: answer.endpoint.owner, to: address, reply: false))
+    // 3-4. The link, and delivery or forwarding, hop by hop.
+    let there: NetworkView.Namespace
+    let path: [NetEndpoint]
+    switch model.carry(from: source, route: route, to: address, reply: false) {
+    case .failed(let failure): return .unreachable(failure)
+    case .arrived(let namespace, let links): (there, path) = (namespace, links)
     }
     // 5. The way back, from the target to the address the request came from.
-    if model.isLocal(target, from) { return .unreachable(.addressInBoth(address: from, namespace: target.name)) }
-    guard let back = model.lookup(target, from) else {
-      return .unreachable(.noRoute(namespace: target.name, to: from, reply: true, hint: model.hint(target, from)))
+    if model.isLocal(there, from) { return .unreachable(.addressInBoth(address: from, namespace: there.name)) }
+    guard let back = model.lookup(there, from) else {
+      return .unreachable(.noRoute(namespace: there.name, to: from, reply: true, hint: model.hint(there, from)))
     }
-    let backOut = NetEndpoint(target.name, back.device)
-    let backHop = back.gateway ?? from
-    let returning = model.segment(from: backOut, ignoringDown: false)
-    guard
-      let home = returning.reached.first(where: { model.isLocal(view.namespace(named: $0.endpoint.owner), backHop) })
-    else {
-      return .unreachable(model.explainSilence(from: backOut, nextHop: backHop, destination: from, reply: true))
+    switch model.carry(from: there, route: back, to: from, reply: true) {
+    case .failed(let failure): return .unreachable(failure)
+    case .arrived(let home, _):
+      guard home.name == source.name else {
+        return .unreachable(.addressInBoth(address: from, namespace: home.name))
+      }
     }
-    guard home.endpoint.owner == source.name else {
-      let other = view.namespace(named: home.endpoint.owner)
-      return other.map { model.isLocal($0, from) } == true
-        ? .unreachable(.addressInBoth(address: from, namespace: home.endpoint.owner))
-        : .unreachable(.noForwarding(namespace: home.endpoint.owner, to: from, reply: true))
-    }
-    return .reachable(path: answer.path)
+    return .reachable(path: path)
+  }
+
+  /// Where a packet ended: in the namespace that has its destination, after crossing `path`, or
+  /// nowhere, and why.
+  enum Carried {
+    case arrived(NetworkView.Namespace, path: [NetEndpoint])
+    case failed(PingFailure)
   }
 
   /// The graph walk over one view.
@@ -93,6 +91,46 @@ public enum PingModel {
       guard let ns else { return false }
       return ns.net.links.contains { link in
         link.addrs.contains { $0.address == a || (link.kind == NetLinkFacts.loopback && link.up && $0.contains(a)) }
+      }
+    }
+
+    /// A packet for `destination` leaves `start` by `route`: who takes it on each link, until a
+    /// namespace that has the address gets it. A namespace that gets a packet for an address it
+    /// does not have passes it on only when its net.ipv4.ip_forward is 1, by its own route for
+    /// the destination (ip_forward() in net/ipv4/ip_forward.c); otherwise it drops it. Returns the
+    /// namespace that has the address and every link crossed.
+    func carry(from start: NetworkView.Namespace, route first: NetRouteFacts, to destination: IPv4Address, reply: Bool)
+      -> Carried
+    {
+      var at = start
+      var route = first
+      var path: [NetEndpoint] = []
+      var hops = 0
+      while true {
+        let out = NetEndpoint(at.name, route.device)
+        let nextHop = route.gateway ?? destination
+        let reached = segment(from: out, ignoringDown: false)
+        guard let answer = reached.reached.first(where: { isLocal(view.namespace(named: $0.endpoint.owner), nextHop) })
+        else {
+          return .failed(explainSilence(from: out, nextHop: nextHop, destination: destination, reply: reply))
+        }
+        path += answer.path
+        guard let there = view.namespace(named: answer.endpoint.owner) else {
+          return .failed(.noForwarding(namespace: answer.endpoint.owner, to: destination, reply: reply))
+        }
+        if isLocal(there, destination) { return .arrived(there, path: path) }
+        // The TTL of a ping starts at 64; a lab has far fewer namespaces than that, so a packet
+        // still going after as many hops as there are namespaces is in a loop, and dies there.
+        hops += 1
+        guard there.net.forward, hops <= view.namespaces.count else {
+          return .failed(.noForwarding(namespace: there.name, to: destination, reply: reply))
+        }
+        guard let next = lookup(there, destination) else {
+          return .failed(
+            .noRoute(namespace: there.name, to: destination, reply: reply, hint: hint(there, destination)))
+        }
+        at = there
+        route = next
       }
     }
 

@@ -56,6 +56,10 @@ public struct StateTreeBuilder: Sendable {
       lastHost = (memo, facts.images, facts.layers)
       root.appendNew("host", .map(host))
     }
+    // The lab's outside, beside the host side: only its network.
+    if let outside = facts.outside {
+      root.appendNew(OutsideNet.name, .map(StateMap([("net", Self.netMap(outside))])))
+    }
     var boxes: [String: Memo] = [:]
     boxes.reserveCapacity(facts.boxes.count)
     for box in facts.boxes {
@@ -155,7 +159,9 @@ public struct StateTreeBuilder: Sendable {
     if isBox {
       m.appendNew("clock", .map(StateMap([("offsets", .map(Self.clockOffsets(p.clockOffsets)))])))
     }
-    if let net = p.net { m.appendNew("net", reused("net", { $0.net == net }) ?? Self.netMap(net)) }
+    if let net = p.net {
+      m.appendNew("net", reused("net", { $0.net == net }) ?? Self.netMap(net, forward: isBox ? nil : net.forward))
+    }
     if let key = hostPIDKey { m.appendNew(key, .volatile(.int(p.hostPID))) }
     return m
   }
@@ -252,8 +258,9 @@ public struct StateTreeBuilder: Sendable {
   }
 
   /// `net.links["eth0"]` = {kind, state, [master], [peer], addrs, index (volatile), mac (volatile)};
-  /// `net.routes` = the main table as `ip route` prints it.
-  static func netMap(_ net: NetFacts) -> StateValue {
+  /// `net.routes` = the main table as `ip route` prints it; for the host side also
+  /// `net.forward` = its net.ipv4.ip_forward, 0 or 1.
+  static func netMap(_ net: NetFacts, forward: Bool? = nil) -> StateValue {
     var links = StateMap()
     for link in net.links {
       var l = StateMap()
@@ -266,7 +273,9 @@ public struct StateTreeBuilder: Sendable {
       l["mac"] = .volatile(.string(link.mac))
       links[link.name] = .map(l)
     }
-    return .map(StateMap([("links", .map(links)), ("routes", .list(net.routes.map { .string($0.description) }))]))
+    var map = StateMap([("links", .map(links)), ("routes", .list(net.routes.map { .string($0.description) }))])
+    if let forward { map.appendNew("forward", .int(forward ? 1 : 0)) }
+    return .map(map)
   }
 
   /// BOX.fs (SPEC §4): the lower layers top first, every regular file with the layer it comes

@@ -206,6 +206,8 @@ package enum HelperRequest: Equatable, Sendable {
   case ifindex(name: String)
   /// One ICMP echo, and whether the reply came within the time.
   case echo(address: String, timeoutMilliseconds: Int32)
+  /// Write net.ipv4.ip_forward (1 or 0) of the helper's network namespace.
+  case forward(on: Bool)
   /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
   case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
@@ -243,6 +245,7 @@ package enum HelperRequest: Equatable, Sendable {
     case .netdump(let pids): [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
     case .ifindex(let name): [HelperWire.text("ifindex"), HelperWire.text(name)]
     case .echo(let address, let timeout): [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
+    case .forward(let on): [HelperWire.text("forward"), HelperWire.text(on ? "1" : "0")]
     case .overlay(let target, let upper, let work, let lowers):
       [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [HelperWire.text("anchor")] + paths + sources
@@ -299,6 +302,12 @@ package enum HelperRequest: Equatable, Sendable {
       guard pids.count == parts.count else { return nil }
       self = .netdump(pids: pids)
     case ("ifindex", 1): self = .ifindex(name: HelperWire.string(args[0]))
+    case ("forward", 1):
+      switch HelperWire.string(args[0]) {
+      case "1": self = .forward(on: true)
+      case "0": self = .forward(on: false)
+      default: return nil
+      }
     case ("echo", 2):
       guard let timeout = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .echo(address: HelperWire.string(args[0]), timeoutMilliseconds: timeout)

@@ -7,7 +7,7 @@ import Kernel
 extension Session {
   func netCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard let sub = args.first else {
-      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down or route")
+      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside or forward")
     }
     let rest = Array(args.dropFirst())
     switch sub {
@@ -87,9 +87,28 @@ extension Session {
       let gateway = try parseAddress(rest[2], what: "gateway")
       try checkGateway(gateway, box: box)
       try runStep(.netRoute(box: box, gateway: gateway), input: line, into: &out)
+    case "outside":
+      try arity("net outside", rest, 0)
+      if NetworkView(facts).namespace(named: OutsideNet.name) != nil {
+        throw LabError("the outside is already there", [("see", "links"), LabError.unchanged])
+      }
+      try refuseExistingLink(NetLinkRef(.host, OutsideNet.hostLink))
+      try runStep(.netOutside, input: line, into: &out)
+    case "forward":
+      guard rest.count == 1, rest[0] == "on" || rest[0] == "off" else {
+        throw usage("net forward", "net forward takes on or off")
+      }
+      let on = rest[0] == "on"
+      if NetworkView(facts).namespace(of: NetSide.host.name)?.net.forward == on {
+        throw LabError(
+          "the host side already \(on ? "forwards" : "does not forward")",
+          [("now", "host.net.forward = \(on ? 1 : 0)"), LabError.unchanged])
+      }
+      try runStep(.netForward(on: on), input: line, into: &out)
     default:
       throw unknown(
-        "net \(sub)", candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route"].map { "net " + $0 })
+        "net \(sub)",
+        candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route", "outside", "forward"].map { "net " + $0 })
     }
   }
 
@@ -134,12 +153,13 @@ extension Session {
       }
     }
     sides.append(NetSide.host.name)
+    if tree.value(at: StatePath(keys: OutsideNet.name, "net")) != nil { sides.append(OutsideNet.name) }
     var rows = [["SIDE", "LINK", "KIND", "STATE", "MASTER", "PEER", "ADDRS"]]
     var routes: [String] = []
     for side in sides {
       let label =
-        side == NetSide.host.name
-        ? "host" : "\(side) (\(tree.value(at: StatePath(keys: side, "ns", "net"))?.stringValue ?? "?"))"
+        side == NetSide.host.name || side == OutsideNet.name
+        ? side : "\(side) (\(tree.value(at: StatePath(keys: side, "ns", "net"))?.stringValue ?? "?"))"
       guard case .map(let links)? = tree.value(at: StatePath(keys: side, "net", "links")) else { continue }
       for (name, link) in links.entries {
         let addrs =
