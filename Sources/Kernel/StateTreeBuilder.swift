@@ -274,7 +274,10 @@ public struct StateTreeBuilder: Sendable {
       links[link.name] = .map(l)
     }
     var map = StateMap([("links", .map(links)), ("routes", .list(net.routes.map { .string($0.description) }))])
-    if let forward { map.appendNew("forward", .int(forward ? 1 : 0)) }
+    if let forward {
+      map.appendNew("forward", .int(forward ? 1 : 0))
+      map.appendNew("rules", .list(net.rules.map { .string($0.description) }))
+    }
     return .map(map)
   }
 

@@ -168,6 +168,13 @@ extension Step {
       ]
     case .netForward(let on):
       return ["write(\"/proc/sys/net/ipv4/ip_forward\", \"\(on ? 1 : 0)\")"]
+    case .netNAT(let bridge, let subnet):
+      // nft(8) sends one batch: the table and chain if they are not there yet, and the rule; the
+      // kernel applies all of it or none.
+      let rule = NetRule.masquerade(subnet, leavingBy: bridge)
+      return [
+        "sendmsg(NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFT_MSG_NEWTABLE {\"\(NetRule.table)\"}, NFT_MSG_NEWCHAIN {\"postrouting\", type nat hook postrouting priority srcnat}, NFT_MSG_NEWRULE {\(JSON.quote(rule.text))}, NFNL_MSG_BATCH_END)"
+      ]
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerCalls
     }

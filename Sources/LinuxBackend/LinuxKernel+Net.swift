@@ -46,6 +46,8 @@ extension LinuxKernel {
       try makeOutside(step: step)
     case .netForward(let on):
       try setForward(on, step: step)
+    case .netNAT(let bridge, let subnet):
+      try masquerade(bridge: bridge, subnet: subnet, step: step)
     default:
       break
     }
@@ -142,6 +144,7 @@ extension LinuxKernel {
     if let existing = hostNetwork { return existing }
     let helper = try labNetworkHelper(name: NetSide.host.name, step: step)
     hostNetwork = helper
+    hostRulesMade = false
     return helper
   }
 

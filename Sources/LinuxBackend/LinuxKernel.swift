@@ -30,6 +30,8 @@ public final class LinuxKernel: Kernel {
   /// The lab's outside (OutsideNet): another helper alone in a network namespace of its own,
   /// started by `net outside`; not a box.
   var outsideNetwork: HelperProcess?
+  /// Whether boxwalk made its nftables table in the current host side (LinuxKernel+Firewall).
+  var hostRulesMade = false
   /// Sequence numbers for rtnetlink requests.
   var netlinkSequence: UInt32 = 0
   /// nil after teardown(); made again by the next `box new`.
@@ -348,7 +350,7 @@ public final class LinuxKernel: Kernel {
       if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
         throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno))
       }
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward:
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT:
       return try performNet(step)
     }
     return .none
@@ -840,6 +842,7 @@ public final class LinuxKernel: Kernel {
     }
     if let host = hostNetwork, let how = host.exitedOnItsOwn() {
       hostNetwork = nil
+      hostRulesMade = false
       session?.forget { $0 == .helper(box: host.box, pid: host.pid, startTime: host.startTime) }
       notes.append(
         "the lab network's host side is gone: its helper \(how), and its bridges and host veth ends died with its "
@@ -971,6 +974,7 @@ public final class LinuxKernel: Kernel {
     if let failure { throw failure }
     var outside: NetFacts?
     addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes, outside: &outside)
+    if hostRulesMade, hostNetwork != nil { hostFacts.net?.rules = try hostRules(step: nil) }
     return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
   }
 
@@ -1031,6 +1035,7 @@ public final class LinuxKernel: Kernel {
     for helper in all { helper.reap() }
     helpers = []
     hostNetwork = nil
+    hostRulesMade = false
     outsideNetwork = nil
     anchor = nil
     for o in hostIPC { _ = HostIPC.remove(kind: o.kind, key: o.key, id: o.id) }

@@ -10,6 +10,8 @@ struct SimNet {
   var nextIndex = 2
   /// net.ipv4.ip_forward: 0 in a new network namespace.
   var forward = false
+  /// boxwalk's nftables table, in the order the rules were added.
+  var rules: [NetRule] = []
 
   func link(_ name: String) -> SimLink? { links.first { $0.name == name } }
   func position(_ name: String) -> Int? { links.firstIndex { $0.name == name } }
@@ -116,6 +118,9 @@ extension SimulatedKernel {
       try makeOutside(step)
     case .netForward(let on):
       namespaces[hostNet]?.net.forward = on
+    case .netNAT(let bridge, let subnet):
+      // nft adds the same rule twice if asked; boxwalk never asks (the Lab refuses first).
+      namespaces[hostNet]?.net.rules.append(.masquerade(subnet, leavingBy: bridge))
     case .ping(let side, let address):
       _ = try labNetwork(side, step)
       let view = NetworkView(try facts())
@@ -260,6 +265,7 @@ extension SimulatedKernel {
     }
     var facts = NetFacts(links: links, routes: net.routes)
     facts.forward = net.forward
+    facts.rules = net.rules
     return facts
   }
 

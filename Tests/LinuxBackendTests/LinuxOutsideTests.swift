@@ -35,8 +35,11 @@ import Testing
     .netForward(on: true),
     .ping(from: .box("web"), address: ip("203.0.113.1")),  // forwarded; the outside has no route back
     .ping(from: .box("web"), address: ip("198.51.100.7")),  // forwarded to nowhere: no route on the host side
+    .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
+    .ping(from: .box("web"), address: ip("203.0.113.1")),  // masqueraded: the reply comes back
+    .ping(from: .box("web"), address: ip("10.231.0.1")),  // on the bridge: not rewritten
     .netForward(on: false),
-    .ping(from: .box("web"), address: ip("203.0.113.1")),
+    .ping(from: .box("web"), address: ip("203.0.113.1")),  // NAT alone is not enough
     .boxRemove(box: "web"),
   ]
 
@@ -94,6 +97,24 @@ import Testing
     #expect(try kernel.facts().host.net?.forward == true)
   }
 
+  @Test func theMasqueradeRuleIsInTheHostSidesRulesetOnly() throws {
+    let machineRules = try TestChild.run(["nft", "list", "ruleset"]).output
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state")
+    do {
+      defer { kernel.teardown() }
+      try kernel.perform(.netBridge(name: "bwt-br0"))
+      try kernel.perform(.netNAT(bridge: "bwt-br0", subnet: Self.cidr("10.231.0.0/24")))
+      let host = try #require(kernel.hostNetwork).pid
+      let inside = try TestChild.run(["nsenter", "-t", String(host), "-n", "nft", "list", "ruleset"]).output
+      #expect(inside.contains("ip saddr 10.231.0.0/24 oifname != \"bwt-br0\" masquerade"))
+      #expect(try kernel.facts().host.net?.rules == [.masquerade(Self.cidr("10.231.0.0/24"), leavingBy: "bwt-br0")])
+      #expect(try TestChild.run(["nft", "list", "ruleset"]).output == machineRules)
+    }
+    #expect(try TestChild.run(["nft", "list", "ruleset"]).output == machineRules)
+  }
+
   @Test func theOutsidesHelperIsLedgeredAndDiesAtTeardown() throws {
     let root = try TemporaryDirectory()
     defer { root.remove() }
@@ -110,5 +131,24 @@ import Testing
     #expect(startTime(of: helper.pid) != start)
     #expect(kernel.outsideNetwork == nil)
     #expect(try kernel.facts().outside == nil)
+  }
+}
+
+/// nft's listing to rules, without root.
+@Suite struct NFTListingTests {
+  @Test func rulesAreTheLinesOfEachChainButItsHeader() {
+    let listing = [
+      "table ip boxwalk {", "\tchain postrouting {", "\t\ttype nat hook postrouting priority srcnat; policy accept;",
+      "\t\tip saddr 10.0.0.0/24 oifname != \"br0\" masquerade", "\t}", "", "\tchain prerouting {",
+      "\t\ttype nat hook prerouting priority dstnat; policy accept;", "\t\ttcp dport 8080 dnat to 10.0.0.2:80", "\t}", "}",
+    ]
+    let rules = LinuxKernel.parseRules(listing)
+    #expect(
+      rules == [
+        NetRule(chain: "postrouting", text: "ip saddr 10.0.0.0/24 oifname != \"br0\" masquerade"),
+        NetRule(chain: "prerouting", text: "tcp dport 8080 dnat to 10.0.0.2:80"),
+      ])
+    #expect(rules[0].meaning == .masquerade(subnet: IPv4CIDR("10.0.0.0/24") ?? .any, exceptOut: "br0"))
+    #expect(rules[1].meaning == .other)
   }
 }

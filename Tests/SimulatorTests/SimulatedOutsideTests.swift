@@ -91,6 +91,32 @@ import Testing
         == .reachable(path: [NetEndpoint("host", "uplink"), NetEndpoint("outside", "eth0")]))
   }
 
+  @Test func forwardingAndMasqueradeAreBothNeeded() throws {
+    let k = try lab()
+    let subnet = Self.cidr("10.0.0.0/24")
+    try k.perform(.netNAT(bridge: "br0", subnet: subnet))
+    let rule = NetRule.masquerade(subnet, leavingBy: "br0")
+    #expect(try k.facts().host.net?.rules == [rule])
+    // NAT alone: the host side still drops what is not its own.
+    #expect(
+      try verdict(k, from: "web", to: "203.0.113.1")
+        == .unreachable(.noForwarding(namespace: "host", to: Self.ip("203.0.113.1"), reply: false)))
+    try k.perform(.netForward(on: true))
+    #expect(
+      try verdict(k, from: "web", to: "203.0.113.1")
+        == .reachable(
+          path: [
+            NetEndpoint("web", "eth0"), NetEndpoint("host", "veth-web"), NetEndpoint("host", "br0"),
+            NetEndpoint("host", "uplink"), NetEndpoint("outside", "eth0"),
+          ],
+          rewrites: [
+            NetRewrite(namespace: "host", original: Self.ip("10.0.0.2"), rewritten: Self.ip("203.0.113.2"), rule: rule)
+          ]))
+    #expect(try k.perform(.ping(from: .box("web"), address: Self.ip("203.0.113.1"))).ping?.reachable == true)
+    // What stays on the bridge is not rewritten.
+    #expect(try verdict(k, from: "web", to: "10.0.0.1") == .reachable(path: [NetEndpoint("web", "eth0"), NetEndpoint("host", "veth-web"), NetEndpoint("host", "br0")]))
+  }
+
   @Test func aRouterWithoutARouteDropsThePacketButTheSenderSentIt() throws {
     let k = try lab()
     try k.perform(.netForward(on: true))

@@ -19,8 +19,14 @@ struct PingText {
   /// The lines under the headline: the path, or why and how to fix it.
   func details(_ address: IPv4Address, _ verdict: PingVerdict) -> [(String, String)] {
     switch verdict {
-    case .reachable(let path):
+    case .reachable(let path, let rewrites):
       return [("path", path.map(\.description).joined(separator: " -> "))]
+        + rewrites.map { r in
+          (
+            "nat",
+            "\(Self.prose(r.namespace)) rewrote the source \(r.original) to \(r.rewritten) on the way out (\(r.rule.text)), and the reply's destination back"
+          )
+        }
     case .unreachable(let failure):
       var lines = [("why", why(failure, address))]
       if let fix = fix(failure) { lines.append(("fix", fix)) }

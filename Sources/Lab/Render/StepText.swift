@@ -103,6 +103,13 @@ enum StepText {
         + " && ip addr add \(o.hostAddress) dev \(o.hostLink) && ip link set \(o.hostLink) up"
     case .netForward(let on):
       return "sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0)"
+    case .netNAT(let bridge, let subnet):
+      let t = NetRule.table
+      let rule = NetRule.masquerade(subnet, leavingBy: bridge).text
+      return "nft "
+        + shellQuote(
+          "add table ip \(t); add chain ip \(t) postrouting { type nat hook postrouting priority srcnat; }; add rule ip \(t) postrouting \(rule)"
+        )
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerShell(step)
     }
@@ -322,6 +329,13 @@ enum StepText {
         "network namespace joined to the host side by a veth. Its addresses are from 203.0.113.0/24,",
         "reserved for examples (RFC 5737). Like the internet, the outside knows no route to the lab's",
         "private subnets: a reply to a box's private address has nowhere to go.",
+      ]
+    case .netNAT:
+      return [
+        "Masquerade is source NAT: a packet from the bridge's subnet that leaves the host side by any",
+        "other link gets that link's address as its source, and the kernel's connection tracking",
+        "turns the reply's destination back into the box's address (nft(8), conntrack(8)). Docker adds",
+        "the same rule for docker0. Without forwarding the packet never gets that far.",
       ]
     case .netForward:
       return [

@@ -315,6 +315,10 @@ extension Session {
         "  outside  \(OutsideNet.name):\(OutsideNet.outsideLink) has \(OutsideNet.outsideAddress), up",
         "  host     host:\(OutsideNet.hostLink) has \(OutsideNet.hostAddress), up",
       ]
+    case .netNAT(let bridge, let subnet):
+      return [
+        "the host side masquerades \(subnet) now: packets from \(bridge)'s subnet that leave by another link take that link's address"
+      ]
     case .netForward(let on):
       return [
         on

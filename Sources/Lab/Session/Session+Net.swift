@@ -7,7 +7,7 @@ import Kernel
 extension Session {
   func netCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard let sub = args.first else {
-      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside or forward")
+      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside, forward, nat or rules")
     }
     let rest = Array(args.dropFirst())
     switch sub {
@@ -94,6 +94,36 @@ extension Session {
       }
       try refuseExistingLink(NetLinkRef(.host, OutsideNet.hostLink))
       try runStep(.netOutside, input: line, into: &out)
+    case "nat":
+      try arity("net nat", rest, 1)
+      let name = rest[0].hasPrefix("host:") ? String(rest[0].dropFirst("host:".count)) : rest[0]
+      try checkInterfaceName(name)
+      guard let bridge = netLink(NetLinkRef(.host, name)), bridge.kind == NetLinkFacts.bridge else {
+        throw LabError(
+          "no bridge named \(JSON.quote(escapedForTerminal(name))) on the host side",
+          [
+            ("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")),
+            ("rule", "net nat masquerades the subnet of a bridge, as Docker does for docker0"), LabError.unchanged,
+          ])
+      }
+      guard let cidr = bridge.addrs.first else {
+        throw LabError(
+          "\(name) has no address, so it has no subnet to masquerade",
+          [("fix", "net addr host:\(name) ADDR/PREFIX first"), LabError.unchanged])
+      }
+      let rule = NetRule.masquerade(cidr.subnet, leavingBy: name)
+      if hostRules().contains(rule) {
+        throw LabError("the host side already masquerades \(cidr.subnet) (\(rule.text))", [("see", "net rules"), LabError.unchanged])
+      }
+      try runStep(.netNAT(bridge: name, subnet: cidr.subnet), input: line, into: &out)
+    case "rules":
+      try arity("net rules", rest, 0)
+      try refresh()
+      let rules = hostRules()
+      out.lines +=
+        rules.isEmpty
+        ? ["the host side has no nftables rules of boxwalk's (net nat BRIDGE makes one)"]
+        : ["  table ip \(NetRule.table) in the host side's network namespace:"] + rules.map { "  " + $0.description }
     case "forward":
       guard rest.count == 1, rest[0] == "on" || rest[0] == "off" else {
         throw usage("net forward", "net forward takes on or off")
@@ -108,7 +138,7 @@ extension Session {
     default:
       throw unknown(
         "net \(sub)",
-        candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route", "outside", "forward"].map { "net " + $0 })
+        candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route", "outside", "forward", "nat", "rules"].map { "net " + $0 })
     }
   }
 
@@ -327,6 +357,8 @@ extension Session {
   func linkNames(_ side: NetSide) -> [String] {
     NetworkView(facts).namespace(of: side.name)?.net.links.map(\.name) ?? []
   }
+
+  func hostRules() -> [NetRule] { NetworkView(facts).namespace(of: NetSide.host.name)?.net.rules ?? [] }
 
   func hostBridges() -> [String] {
     NetworkView(facts).namespace(of: NetSide.host.name)?.net.links.filter { $0.kind == NetLinkFacts.bridge }.map(\.name)
