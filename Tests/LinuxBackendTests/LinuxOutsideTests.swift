@@ -122,8 +122,11 @@ import Testing
     try kernel.perform(.netOutside)
     let helper = try #require(kernel.outsideNetwork)
     let session = try #require(root.entries("/state").first)
-    #expect(try SmallFiles.readText(root.path + "/state/" + session + "/ledger").contains("helper outside \(helper.pid) "))
-    let links = try TestChild.run(["nsenter", "-t", String(helper.pid), "-n", "ip", "-o", "-4", "addr", "show", "dev", "eth0"])
+    #expect(
+      try SmallFiles.readText(root.path + "/state/" + session + "/ledger").contains("helper outside \(helper.pid) "))
+    let links = try TestChild.run([
+      "nsenter", "-t", String(helper.pid), "-n", "ip", "-o", "-4", "addr", "show", "dev", "eth0",
+    ])
     #expect(links.output.contains("inet 203.0.113.1/24"))
     #expect(try kernel.facts().boxes.isEmpty)  // not a box
     let start = startTime(of: helper.pid)
@@ -140,7 +143,8 @@ import Testing
     let listing = [
       "table ip boxwalk {", "\tchain postrouting {", "\t\ttype nat hook postrouting priority srcnat; policy accept;",
       "\t\tip saddr 10.0.0.0/24 oifname != \"br0\" masquerade", "\t}", "", "\tchain prerouting {",
-      "\t\ttype nat hook prerouting priority dstnat; policy accept;", "\t\ttcp dport 8080 dnat to 10.0.0.2:80", "\t}", "}",
+      "\t\ttype nat hook prerouting priority dstnat; policy accept;", "\t\ttcp dport 8080 dnat to 10.0.0.2:80", "\t}",
+      "}",
     ]
     let rules = LinuxKernel.parseRules(listing)
     #expect(

@@ -68,7 +68,9 @@ import Testing
 
   @Test func withoutForwardingTheHostSideDropsTheRequest() throws {
     let k = try lab()
-    #expect(try verdict(k, from: "web", to: "203.0.113.1") == .unreachable(.noForwarding(namespace: "host", to: Self.ip("203.0.113.1"), reply: false)))
+    #expect(
+      try verdict(k, from: "web", to: "203.0.113.1")
+        == .unreachable(.noForwarding(namespace: "host", to: Self.ip("203.0.113.1"), reply: false)))
     // The host side's own address on the uplink is local to it: no forwarding needed.
     #expect(try verdict(k, from: "web", to: "203.0.113.2").reachable)
     let answer = try k.perform(.ping(from: .box("web"), address: Self.ip("203.0.113.1"))).ping
@@ -114,7 +116,9 @@ import Testing
           ]))
     #expect(try k.perform(.ping(from: .box("web"), address: Self.ip("203.0.113.1"))).ping?.reachable == true)
     // What stays on the bridge is not rewritten.
-    #expect(try verdict(k, from: "web", to: "10.0.0.1") == .reachable(path: [NetEndpoint("web", "eth0"), NetEndpoint("host", "veth-web"), NetEndpoint("host", "br0")]))
+    #expect(
+      try verdict(k, from: "web", to: "10.0.0.1")
+        == .reachable(path: [NetEndpoint("web", "eth0"), NetEndpoint("host", "veth-web"), NetEndpoint("host", "br0")]))
   }
 
   @Test func aRouterWithoutARouteDropsThePacketButTheSenderSentIt() throws {
