@@ -28,6 +28,11 @@ public final class LinuxKernel: Kernel {
   /// the session: the machine's own network is never touched. Started by the first step that needs
   /// the host side; not a box.
   var hostNetwork: HelperProcess?
+  /// The lab's outside (OutsideNet): another helper alone in a network namespace of its own,
+  /// started by `net outside`; not a box.
+  var outsideNetwork: HelperProcess?
+  /// Whether boxwalk made its nftables table in the current host side (LinuxKernel+Firewall).
+  var hostRulesMade = false
   /// Sequence numbers for rtnetlink requests.
   var netlinkSequence: UInt32 = 0
   /// nil after teardown(); made again by the next `box new`.
@@ -348,7 +353,7 @@ public final class LinuxKernel: Kernel {
       if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
         throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno))
       }
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping:
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT:
       return try performNet(step)
     }
     return .none
@@ -832,8 +837,15 @@ public final class LinuxKernel: Kernel {
         "box \(helper.box) is gone: its helper (the process holding its namespaces) \(how), and its namespaces, "
           + "processes and mounts died with it; box new \(helper.box) starts it again")
     }
+    if let outside = outsideNetwork, let how = outside.exitedOnItsOwn() {
+      outsideNetwork = nil
+      session?.forget { $0 == .helper(box: outside.box, pid: outside.pid, startTime: outside.startTime) }
+      notes.append(
+        "the lab's outside is gone: its helper \(how), and its network namespace with it; net outside makes a new one")
+    }
     if let host = hostNetwork, let how = host.exitedOnItsOwn() {
       hostNetwork = nil
+      hostRulesMade = false
       session?.forget { $0 == .helper(box: host.box, pid: host.pid, startTime: host.startTime) }
       notes.append(
         "the lab network's host side is gone: its helper \(how), and its bridges and host veth ends died with its "
@@ -963,8 +975,10 @@ public final class LinuxKernel: Kernel {
       }
     }
     if let failure { throw failure }
-    addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes)
-    return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers)
+    var outside: NetFacts?
+    addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes, outside: &outside)
+    if hostRulesMade, hostNetwork != nil { hostFacts.net?.rules = try hostRules(step: nil) }
+    return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
   }
 
   /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,
@@ -1018,11 +1032,14 @@ public final class LinuxKernel: Kernel {
     // Kill them all first and reap after: they die in parallel.
     // The host side's helper too: its network namespace dies with it, and every veth with it
     // (a veth dies with either end's namespace), so no link is ever deleted one by one.
-    let all = helpers + (hostNetwork.map { [$0] } ?? []) + (anchor.map { [$0] } ?? [])
+    let all =
+      helpers + (hostNetwork.map { [$0] } ?? []) + (outsideNetwork.map { [$0] } ?? []) + (anchor.map { [$0] } ?? [])
     for helper in all { helper.signalKill() }
     for helper in all { helper.reap() }
     helpers = []
     hostNetwork = nil
+    hostRulesMade = false
+    outsideNetwork = nil
     anchor = nil
     for o in hostIPC { _ = HostIPC.remove(kind: o.kind, key: o.key, id: o.id) }
     for q in hostQueues { _ = HostIPC.removeQueue(name: q.name, inode: q.inode) }
