@@ -857,7 +857,7 @@ public final class LinuxKernel: Kernel {
     }
     let host = ProcessFacts(
       hostPID: Int(getpid()), namespaces: hostNamespaces,
-      hostname: Self.string(names.nodename), domainname: Self.string(names.__domainname))
+      hostname: Self.name(names.nodename), domainname: Self.name(names.__domainname))
 
     var boxes: [BoxFacts] = []
     let liveHostIPC = hostIPC.isEmpty ? [] : HostIPC.list()
@@ -926,8 +926,8 @@ public final class LinuxKernel: Kernel {
         }
         continue
       }
-      boxes[i].process.hostname = HelperWire.string(fields[0])
-      boxes[i].process.domainname = HelperWire.string(fields[1])
+      boxes[i].process.hostname = KernelName.shown(fields[0])
+      boxes[i].process.domainname = KernelName.shown(fields[1])
       boxes[i].process.pidNamespaceAlive = HelperWire.string(fields[2]) == "1"
       // A box in the host's IPC namespace sees the host's objects: show only those made in this
       // session, as for the host (its own objects differ between machines, SPEC §5).
@@ -1005,8 +1005,9 @@ public final class LinuxKernel: Kernel {
     return inodes
   }
 
-  private static func string<T>(_ field: T) -> String {
-    withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+  /// A NUL-terminated name field of utsname, escaped as KernelName.shown shows names.
+  private static func name<T>(_ field: T) -> String {
+    withUnsafeBytes(of: field) { KernelName.shown($0.prefix { $0 != 0 }) }
   }
 
   // MARK: - Teardown
