@@ -129,6 +129,11 @@ public final class LinuxKernel: Kernel {
   /// How long one `image pull` or `image push` may take with a registry server, all its requests
   /// together, in seconds; past it the operation stops with ETIMEDOUT (HTTPClient).
   public var registryTimeout: Double = 120
+  /// The most bytes of layer blobs one `image pull` fetches, all layers together. A pull keeps
+  /// every new blob in memory until all are fetched and checked, so a failure leaves the store as
+  /// it was; a bound per blob alone would let a registry list dozens of large layers and take the
+  /// machine's memory. Tests lower it.
+  public var pullByteLimit: Int = OCILayout.maxBlob
   /// This process's own namespaces and credentials, read once: they are fixed for its lifetime.
   /// Only the process itself could change them (unshare, setns, set*id, capset), and the REPL
   /// never does (DESIGN.md); no one outside can. Reading them again after every step was eight
