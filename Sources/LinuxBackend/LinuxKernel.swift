@@ -826,6 +826,24 @@ public final class LinuxKernel: Kernel {
   /// a new host side.
   public func takeNotices() -> [String] {
     var notes: [String] = []
+    // Rootless: the anchor holds the session's user namespace, and it stands for the host in every
+    // state read (facts() reads the host's namespaces from it). Every box was made inside that
+    // user namespace, so a box would no longer match any new host: they go with it, as `box rm`
+    // would, and the next step makes a new anchor in a new user namespace (ensureAnchor).
+    if let host = anchor, let how = host.exitedOnItsOwn() {
+      anchor = nil
+      session?.forget { $0 == .helper(box: host.box, pid: host.pid, startTime: host.startTime) }
+      let boxes = helpers.map(\.box)
+      let gone = helpers
+      helpers.removeAll()
+      for helper in gone { forget(helper) }
+      notes.append(
+        "the session's host is gone: its helper (the process holding the session's user namespace) \(how)"
+          + (boxes.isEmpty
+            ? ""
+            : ", and the boxes made in that user namespace went with it (\(boxes.joined(separator: ", ")))")
+          + "; the next command starts a new one, box new NAME makes a box in it")
+    }
     for helper in helpers {
       guard let how = helper.exitedOnItsOwn() else { continue }
       helpers.removeAll { $0 === helper }
