@@ -135,6 +135,11 @@ public final class LinuxKernel: Kernel {
   /// How long one `image pull` or `image push` may take with a registry server, all its requests
   /// together, in seconds; past it the operation stops with ETIMEDOUT (HTTPClient).
   public var registryTimeout: Double = 120
+  /// The most bytes of layer blobs one `image pull` fetches, all layers together. A pull keeps
+  /// every new blob in memory until all are fetched and checked, so a failure leaves the store as
+  /// it was; a bound per blob alone would let a registry list dozens of large layers and take the
+  /// machine's memory. Tests lower it.
+  public var pullByteLimit: Int = OCILayout.maxBlob
   /// This process's own namespaces and credentials, read once: they are fixed for its lifetime.
   /// Only the process itself could change them (unshare, setns, set*id, capset), and the REPL
   /// never does (all namespace work is in the helpers); no one outside can. Reading them again
@@ -844,6 +849,24 @@ public final class LinuxKernel: Kernel {
   /// a new host side.
   public func takeNotices() -> [String] {
     var notes: [String] = []
+    // Rootless: the anchor holds the session's user namespace, and it stands for the host in every
+    // state read (facts() reads the host's namespaces from it). Every box was made inside that
+    // user namespace, so a box would no longer match any new host: they go with it, as `box rm`
+    // would, and the next step makes a new anchor in a new user namespace (ensureAnchor).
+    if let host = anchor, let how = host.exitedOnItsOwn() {
+      anchor = nil
+      session?.forget { $0 == .helper(box: host.box, pid: host.pid, startTime: host.startTime) }
+      let boxes = helpers.map(\.box)
+      let gone = helpers
+      helpers.removeAll()
+      for helper in gone { forget(helper) }
+      notes.append(
+        "the session's host is gone: its helper (the process holding the session's user namespace) \(how)"
+          + (boxes.isEmpty
+            ? ""
+            : ", and the boxes made in that user namespace went with it (\(boxes.joined(separator: ", ")))")
+          + "; the next command starts a new one, box new NAME makes a box in it")
+    }
     for helper in helpers {
       guard let how = helper.exitedOnItsOwn() else { continue }
       helpers.removeAll { $0 === helper }
@@ -887,7 +910,7 @@ public final class LinuxKernel: Kernel {
     }
     let host = ProcessFacts(
       hostPID: Int(getpid()), namespaces: hostNamespaces,
-      hostname: Self.string(names.nodename), domainname: Self.string(names.__domainname))
+      hostname: Self.name(names.nodename), domainname: Self.name(names.__domainname))
 
     var boxes: [BoxFacts] = []
     let liveHostIPC = hostIPC.isEmpty ? [] : HostIPC.list()
@@ -964,8 +987,8 @@ public final class LinuxKernel: Kernel {
         }
         continue
       }
-      boxes[i].process.hostname = HelperWire.string(fields[0])
-      boxes[i].process.domainname = HelperWire.string(fields[1])
+      boxes[i].process.hostname = KernelName.shown(fields[0])
+      boxes[i].process.domainname = KernelName.shown(fields[1])
       boxes[i].process.pidNamespaceAlive = HelperWire.string(fields[2]) == "1"
       // A box in the host's IPC namespace sees the host's objects: show only those made in this
       // session, as for the host (its own objects differ between machines; docs/transcripts.md).
@@ -1050,8 +1073,9 @@ public final class LinuxKernel: Kernel {
     return inodes
   }
 
-  private static func string<T>(_ field: T) -> String {
-    withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+  /// A NUL-terminated name field of utsname, escaped as KernelName.shown shows names.
+  private static func name<T>(_ field: T) -> String {
+    withUnsafeBytes(of: field) { KernelName.shown($0.prefix { $0 != 0 }) }
   }
 
   // MARK: - Teardown
