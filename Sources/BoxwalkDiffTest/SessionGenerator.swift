@@ -32,6 +32,7 @@ struct SessionGenerator {
     var images: [String] = ["busybox"]
     var pushed: [String] = []
     var watches = 0
+    var outside = false
     var box: Box? { current.map { boxes[$0] } }
     /// The current box's index and the box itself, for the producers whose `applies` requires a
     /// current box (so the fallbacks, index 0 and an unnamed box, are never used).
@@ -226,11 +227,39 @@ struct SessionGenerator {
       return "ping \(address)"
     },
     Producer(weight: 0.8, applies: { _ in true }) { _, _ in "links" },
+    // out of the lab: the outside, forwarding and masquerade on the host side
+    Producer(weight: 0.6, applies: { !$0.outside }) { m, _ in
+      m.outside = true
+      return "net outside"
+    },
+    Producer(weight: 0.8, applies: { $0.outside }) { m, r in
+      switch r.below(5) {
+      case 0: return "net forward " + r.pick(["on", "off"])
+      case 1: return "net nat " + (m.bridges.isEmpty ? "br0" : r.pick(m.bridges))
+      case 2: return "net rules"
+      case 3:
+        return "ping 203.0.113.1" + (r.chance(0.5) && !m.boxes.isEmpty ? " --from " + r.pick(m.boxes.map(\.name)) : "")
+      default: return "show " + r.pick(["host.net.forward", "host.net.rules", "outside.net.links"])
+      }
+    },
     // ipc
     Producer(weight: 1.5, applies: { $0.current != nil }) { _, r in
       if r.chance(0.3) { return "ipc ls" }
       return "ipc \(r.pick(["mq", "shm", "sem"])) new \(r.pick(["0x2a", "42", "7", "0x10"]))"
     },
+    Producer(weight: 0.6, applies: { $0.current != nil }) { _, r in
+      switch r.below(3) {
+      case 0: return "ipc posix_mq new " + r.pick(["/jobs", "/q", "jobs"])
+      case 1: return "mount mqueue " + r.pick(["/dev/mqueue", "/mnt"])
+      default: return "show " + r.pick(["web", "db", "app"]) + ".ipc.posix_mq"
+      }
+    },
+    // time
+    Producer(weight: 0.5, applies: has("time")) { _, r in
+      "clock offset " + r.pick(["monotonic", "boottime"]) + " " + r.pick(["100", "-5", "86400"])
+    },
+    // the store's housekeeping
+    Producer(weight: 0.3, applies: { _ in true }) { _, _ in "image prune" },
     // cgroup
     Producer(weight: 1.2, applies: { m in m.box.map { !$0.cgroup } ?? false }) { m, _ in
       m.boxes[m.index].cgroup = true
@@ -277,6 +306,8 @@ struct SessionGenerator {
     "show web.nosuch", "show", "overlay nosuch", "rootfs nosuch", "write /etc/motd", "cat", "unwatch 99",
     "net route default via 10.0.0", "image pull nosuch", "image push oci:shelf/Bad:v1", "commit 'x y'",
     "net veth a", "net attach nosuch", "cgroup set pids.max many", "run", "run -d", "kill 99",
+    "net forward maybe", "net nat nosuch", "net nat", "clock offset realtime 5", "clock offset monotonic x",
+    "ipc posix_mq new", "image prune now",
   ]
 
   /// A session of `count` commands for `seed`.
