@@ -20,8 +20,10 @@ import Glibc
 ///   `host_gid`, `uid_map`, `gid_map` of the host and of every box) say 65534 where the simulator,
 ///   which models root, says 0. Every command that prints them is left out: `map uid|gid` (an
 ///   unprivileged owner may map only its own ID, and the step shows the box's host uid),
-///   `unshare` with user (its diff shows the host's uid_map), `state`, and `show` or `watch` of a
-///   whole box, the host, or a `.user` path.
+///   `unshare` with user (its diff shows the host's uid_map), `id` (its "on the host" line),
+///   `state`, and `show` or `watch` of a whole box, the host, or a `.user` path;
+/// - `join KIND BOX` where BOX has not unshared KIND: the lab host's namespaces other than user
+///   are the machine's, and setns(2) into one needs CAP_SYS_ADMIN in the machine's user namespace.
 ///
 /// A session is compared on rootless up to its first such command (the whole session when it
 /// has none): the prefix is a session in its own right, and what it prints must be the same.
@@ -90,7 +92,31 @@ struct RootlessUser {
   /// How many leading commands of `session` the rootless leg runs: all of them, or those before
   /// the first command the rootless backend refuses, or does otherwise, by design.
   static func comparablePrefix(_ session: [String]) -> Int {
-    session.firstIndex(where: { differsByDesign($0) }) ?? session.count
+    // Which kinds each box has unshared, and which box is current, to tell whether a `join`
+    // targets a namespace of the machine's.
+    var unshared: [String: Set<String>] = [:]
+    var current: String?
+    for (i, command) in session.enumerated() {
+      if differsByDesign(command) || joinsMachineNamespace(command, unshared: unshared) { return i }
+      let words = command.split(separator: " ").map(String.init)
+      switch (words.first, words.count) {
+      case ("box", 3) where words[1] == "new": current = words[2]
+      case ("use", 2): current = words[1]
+      case ("unshare", 2):
+        if let box = current { unshared[box, default: []].formUnion(words[1].split(separator: ",").map(String.init)) }
+      default: break
+      }
+    }
+    return session.count
+  }
+
+  /// `join KIND BOX` where BOX still has the lab host's namespace of that kind: on rootless that
+  /// is the machine's own, owned by the machine's user namespace, and setns(2) asks for
+  /// CAP_SYS_ADMIN there (EPERM for nobody); root joins it.
+  static func joinsMachineNamespace(_ command: String, unshared: [String: Set<String>]) -> Bool {
+    let words = command.split(separator: " ").map(String.init)
+    guard words.count == 3, words[0] == "join", words[1] != "user" else { return false }
+    return !(unshared[words[2]] ?? []).contains(words[1])
   }
 
   /// Whether the rootless backend refuses `command`, or the kernel does something else for an
@@ -111,7 +137,8 @@ struct RootlessUser {
     case "unshare":
       // The step's diff shows the host's uid_map beside the box's new one.
       return words.count > 1 && words[1].split(separator: ",").contains("user")
-    case "state":
+    case "state", "id":
+      // `id` prints the box's ids on the machine beside those inside.
       return true
     case "show", "watch":
       // A whole box or the host, or its user facts.
