@@ -19,6 +19,15 @@ struct Campaign {
   /// Seconds spent waiting for the real-kernel lock while others held it: part of a run's time
   /// that says nothing about how fast the tester is.
   var lockWait = 0.0
+  /// The rootless leg (RootlessUser): on, and its counts.
+  var rootless = false
+  var rootlessSessions = 0
+  var rootlessCommands = 0
+  var rootlessPartial = 0
+  var rootlessSkipped = 0
+  var rootlessDivergent = 0
+  /// --rootless was given and the leg could not run: the run fails.
+  var rootlessFailed = false
 
   init(args: Arguments) {
     self.args = args
@@ -75,77 +84,129 @@ struct Campaign {
     }
     lock?.release()
     printSummary(seconds: now() - start)
-    return hostDirty ? 1 : (divergent == 0 ? 0 : 1)
+    return hostDirty || rootlessFailed ? 1 : (divergent + rootlessDivergent == 0 ? 0 : 1)
   }
 
   /// Runs one session; false when it diverged (or left the host changed). `simulated` is the
-  /// session's simulated run when it was made ahead (SimPool); else it runs here.
+  /// session's simulated run when it was made ahead (SimPool); else it runs here. With the
+  /// rootless leg on, the session's comparable prefix (RootlessUser) then runs on rootless as
+  /// nobody and is compared with the same simulated run.
   mutating func runOne(_ session: [String], seed: UInt64?, simulated: Differential.Run? = nil) -> Bool {
     if hostBaseline == nil { hostBaseline = settledSnapshot() }
     differential.prepareTemplate()
     sessions += 1
     commands += session.count
     let name = seed.map { "seed \($0)" } ?? "session"
-    let (divergence, _) = compare(session, simulated: simulated)
+    let (divergence, _, sim) = compare(session, simulated: simulated, leg: .real)
     if args.checkEverySession, !checkHost(after: name) { return false }
-    guard let divergence else {
+    var same = true
+    if let divergence {
+      same = false
+      found(divergence, in: session, seed: seed, leg: .real, name: name)
+      if hostDirty { return false }
+    } else {
       say("\(name): \(session.count) commands, same text on sim and real")
-      return true
     }
-    divergent += 1
+    guard rootless, rootlessReady() else { return same }
+    let prefix = RootlessUser.comparablePrefix(session)
+    // Where the simulator already differs from the kernel, the rootless run would only say it
+    // again: the prefix stops before that step.
+    let upTo = min(prefix, divergence?.step ?? prefix)
+    guard upTo > 0 else {
+      rootlessSkipped += 1
+      return same
+    }
+    let part = Array(session.prefix(upTo))
+    rootlessSessions += 1
+    rootlessCommands += part.count
+    if upTo < session.count { rootlessPartial += 1 }
+    let (d, _, _) = compare(part, simulated: sim.truncated(to: upTo), leg: .rootless)
+    if args.checkEverySession, !checkHost(after: "\(name) (rootless)") { return false }
+    guard let d else {
+      say("\(name): \(part.count) commands, same text on sim and rootless")
+      return same
+    }
+    found(d, in: part, seed: seed, leg: .rootless, name: name)
+    return false
+  }
+
+  /// Makes the rootless leg's area on first use (under the lock: it runs a rootless REPL);
+  /// false, with the leg turned off, when that fails.
+  mutating func rootlessReady() -> Bool {
+    guard let why = RootlessUser.prepare(scratch: args.scratch, boxwalk: args.boxwalk, timeout: max(args.timeout, 120))
+    else { return true }
+    say("note: the rootless leg is off: \(why)")
+    rootless = false
+    if args.rootless == true { rootlessFailed = true }
+    return false
+  }
+
+  /// Counts a divergence in its class and, for the first session of a class, shrinks it,
+  /// confirms it twice and writes it out.
+  mutating func found(
+    _ divergence: Differential.Divergence, in session: [String], seed: UInt64?, leg: Leg, name: String
+  ) {
+    let other = leg == .real ? "real" : "rootless"
+    if leg == .real { divergent += 1 } else { rootlessDivergent += 1 }
     say(
-      "\(name): \(session.count) commands, differs at step \(divergence.step + 1) `\(divergence.command)`: \(divergence.klass)"
+      "\(name): \(session.count) commands, differs from \(other) at step \(divergence.step + 1) `\(divergence.command)`: \(divergence.klass)"
     )
     if var known = classes[divergence.klass] {
       known.count += 1
       if let seed { known.seeds.append(seed) }
       classes[divergence.klass] = known
-      return false
+      return
     }
     classOrder.append(divergence.klass)
     classes[divergence.klass] = (1, seed.map { [$0] } ?? [], nil)
-    guard args.shrink else { return false }
-    let minimal = shrink(session, klass: divergence.klass)
+    guard args.shrink else { return }
+    let minimal = shrink(session, klass: divergence.klass, leg: leg)
     // Confirmed twice: the minimal session must diverge the same way on two more runs, or the
     // difference is a race, not a rule, and is reported as such.
     var confirmations: [(Differential.Divergence, Differential.Run)] = []
     for _ in 0..<2 {
-      let (d, real) = compare(minimal)
-      if let d, d.klass == divergence.klass { confirmations.append((d, real)) }
+      let (d, oracle, _) = compare(minimal, leg: leg)
+      if let d, d.klass == divergence.klass { confirmations.append((d, oracle)) }
     }
     _ = checkHost(after: "\(name) (shrinking)")
-    guard confirmations.count == 2, let (d, real) = confirmations.last else {
+    guard confirmations.count == 2, let (d, oracle) = confirmations.last else {
       flaky += 1
       say("  shrunk to \(minimal.count) commands, but it did not diverge the same way twice more: flaky")
-      return false
+      return
     }
-    let file = write(minimal, divergence: d, real: real, seed: seed)
+    let file = write(minimal, divergence: d, oracle: oracle, seed: seed)
     classes[divergence.klass]?.file = file
     say("  shrunk to \(minimal.count) commands, confirmed twice: \(file ?? "(not written)")")
-    return false
   }
 
-  /// Runs on both backends (the simulated run unless it is given); the divergence (real as the
-  /// oracle) and the real run.
-  func compare(_ session: [String], simulated: Differential.Run? = nil) -> (Differential.Divergence?, Differential.Run)
+  /// Which kernel a session's simulated run is compared with.
+  enum Leg { case real, rootless }
+
+  /// Runs on the leg's backend and on the simulator (the simulated run unless it is given);
+  /// the divergence (the kernel as the oracle), the kernel's run and the simulated one.
+  func compare(_ session: [String], simulated: Differential.Run? = nil, leg: Leg)
+    -> (Differential.Divergence?, Differential.Run, Differential.Run)
   {
-    let real = differential.run(session, on: "real")
+    let oracle = differential.run(session, on: leg == .real ? "real" : "rootless")
     let sim = simulated ?? differential.run(session, on: "sim")
-    return (Differential.compare(expected: real, actual: sim, commands: session), real)
+    var divergence = Differential.compare(expected: oracle, actual: sim, commands: session)
+    // A class of the rootless leg is its own: the same line may be right as root.
+    if leg == .rootless, let klass = divergence?.klass { divergence?.klass = "rootless " + klass }
+    return (divergence, oracle, sim)
   }
 
   /// Delta debugging (Zeller and Hildebrandt 2002, ddmin): drops chunks of commands, then single
   /// commands, for as long as the session still diverges in the same class. The commands after
   /// the diverging step cannot matter and go first.
-  func shrink(_ session: [String], klass: String) -> [String] {
+  func shrink(_ session: [String], klass: String, leg: Leg) -> [String] {
     var budget = args.shrinkBudget
     func stillDiverges(_ candidate: [String]) -> Bool {
       guard budget > 0, !candidate.isEmpty else { return false }
       budget -= 1
-      return compare(candidate).0?.klass == klass
+      return compare(candidate, leg: leg).0?.klass == klass
     }
     var current = session
-    if let d = compare(current).0, d.step + 1 < current.count {
+    if let d = compare(current, leg: leg).0, d.step + 1 < current.count {
       let cut = Array(current.prefix(d.step + 1))
       if stillDiverges(cut) { current = cut }
     }
@@ -173,9 +234,12 @@ struct Campaign {
     return current
   }
 
-  /// Writes the minimal session as a transcript recorded from the real run: it passes on real
-  /// and fails on sim until the simulator is fixed, when it moves to transcripts/regressions/.
-  mutating func write(_ session: [String], divergence: Differential.Divergence, real: Differential.Run, seed: UInt64?)
+  /// Writes the minimal session as a transcript recorded from the kernel's run (real, or
+  /// rootless): it passes there and fails on sim until the simulator (or the backend) is fixed,
+  /// when it moves to transcripts/regressions/.
+  mutating func write(
+    _ session: [String], divergence: Differential.Divergence, oracle real: Differential.Run, seed: UInt64?
+  )
     -> String?
   {
     mkdir(args.out, 0o755)
@@ -188,15 +252,15 @@ struct Campaign {
       "# Found by boxwalk-difftest\(seed.map { " (seed \($0))" } ?? ""), shrunk to \(session.count) commands and "
         + "confirmed twice.",
       "# Class: \(divergence.klass)",
-      "# Recorded from the real backend. At step \(divergence.step + 1), `\(divergence.command)`, the simulator printed:",
+      "# Recorded from the \(real.backend) backend. At step \(divergence.step + 1), `\(divergence.command)`, the simulator printed:",
     ]
     lines += divergence.actual.map { "#   " + $0 }
-    lines.append("#backends sim, real")
+    lines.append("#backends sim, \(real.backend)")
     for step in real.steps {
       lines += TranscriptComparison.stepLines(prompt: step.prompt, command: step.command, output: step.output)
     }
     if real.steps.count < session.count {
-      lines.append("# The real backend stopped here: \(real.stopped ?? "?")")
+      lines.append("# The \(real.backend) backend stopped here: \(real.stopped ?? "?")")
     }
     let text = lines.joined(separator: "\n") + "\n"
     guard let f = fopen(path, "w") else { return nil }
@@ -251,6 +315,12 @@ struct Campaign {
       "difftest: seeds \(args.seeds.lowerBound)..\(args.seeds.upperBound), \(sessions) sessions, \(commands) commands, "
         + "\(divergent) divergent sessions in \(classes.count) classes, \(flaky) flaky, \(Int(seconds)) s"
         + (args.lock == nil ? "" : " (\(Int(lockWait)) s of it waiting for the real-kernel lock)"))
+    if rootless {
+      say(
+        "rootless leg: \(rootlessSessions) sessions compared on rootless as nobody (\(rootlessPartial) of them up to "
+          + "their first command rootless does otherwise by design), \(rootlessCommands) commands, "
+          + "\(rootlessDivergent) divergent; \(rootlessSkipped) sessions not compared (their first command is one)")
+    }
     for klass in classOrder {
       guard let c = classes[klass] else { continue }
       let seeds = c.seeds.prefix(5).map(String.init).joined(separator: ",")

@@ -18,6 +18,16 @@ struct Differential {
     /// nil when every command ran and the REPL exited on its own.
     var stopped: String?
     var exitStatus: Int32?
+
+    /// The run of the first `count` commands: the REPL runs one command at a time, so what a
+    /// command prints never depends on the commands after it.
+    func truncated(to count: Int) -> Run {
+      guard steps.count >= count else { return self }
+      var run = self
+      run.steps = Array(steps.prefix(count))
+      run.stopped = nil
+      return run
+    }
   }
 
   /// The first step at which the two runs differ, and its class: the command's verb and the
@@ -59,15 +69,18 @@ struct Differential {
   /// emptying its own.
   func run(_ commands: [String], on backend: String, slot: String? = nil) -> Run {
     var result = Run(backend: backend)
+    let rootless = backend == "rootless"
+    // The rootless backend runs as nobody, in a directory of nobody's (RootlessUser.area).
+    let base = rootless ? RootlessUser.area(options.scratch) : options.scratch
     let suffix = "-" + (slot ?? backend)
-    let cwd = options.scratch + "/cwd" + suffix
-    let home = options.scratch + "/home" + suffix
+    let cwd = base + "/cwd" + suffix
+    let home = base + "/home" + suffix
     Shell.removeTree(cwd)
     Shell.removeTree(home)
     mkdir(options.scratch, 0o755)
     mkdir(cwd, 0o755)
     mkdir(home, 0o755)
-    let environment = [
+    var environment = [
       // A throwaway image store: one session's commits and pushes never reach the next, and the
       // learner's own store is never touched.
       "BOXWALK_HOME": home + "/images",
@@ -77,14 +90,23 @@ struct Differential {
     ]
     // The real backend builds the busybox image from busybox-static the first time a store
     // needs it (seconds); a copy of a store that already has it makes every session start the
-    // same way without paying for that each time.
-    if backend != "sim", access(template, F_OK) == 0 {
-      Shell.run(["/bin/cp", "-a", template, home + "/images"])
+    // same way without paying for that each time. The rootless backend has a template of its
+    // own, built by nobody: layer files of root's store are root's, which nobody cannot change.
+    let storeTemplate = rootless ? RootlessUser.area(options.scratch) + "/template" : template
+    if backend != "sim", access(storeTemplate, F_OK) == 0 {
+      Shell.run(["/bin/cp", "-a", storeTemplate, home + "/images"])
+    }
+    if rootless {
+      // The session's state (its ledger, the anchor's records) under a runtime directory of
+      // nobody's own, as a login would give it.
+      environment["XDG_RUNTIME_DIR"] = home
+      RootlessUser.give([cwd, home])
     }
     let process: ReplProcess
     do {
       process = try ReplProcess(
-        executable: options.boxwalk, backend: backend, directory: cwd, environment: environment)
+        executable: rootless ? RootlessUser.boxwalk(options.scratch) : options.boxwalk, backend: backend,
+        directory: cwd, environment: environment, user: rootless ? RootlessUser() : nil)
     } catch {
       result.stopped = "could not start: \(error)"
       return result
@@ -97,7 +119,7 @@ struct Differential {
         }
         result.stopped = "step \(i + 1) (\(command)) did not finish within \(Int(options.timeout)) s"
         process.kill()
-        if backend != "sim" { Shell.run([options.boxwalk, "cleanup"]) }
+        cleanup(backend, environment: environment)
         return result
       }
       result.steps.append(step)
@@ -106,9 +128,23 @@ struct Differential {
     if result.exitStatus == nil {
       result.stopped = "teardown at end of input did not finish within \(Int(options.timeout)) s"
       process.kill()
-      if backend != "sim" { Shell.run([options.boxwalk, "cleanup"]) }
+      cleanup(backend, environment: environment)
     }
     return result
+  }
+
+  /// `boxwalk cleanup` after a REPL was killed: it removes the state of dead sessions, as the
+  /// user whose sessions they were (nobody's live in nobody's runtime directory).
+  func cleanup(_ backend: String, environment: [String: String]) {
+    switch backend {
+    case "real": Shell.run([options.boxwalk, "cleanup"])
+    case "rootless":
+      Shell.run(
+        RootlessUser().prefix + ["/usr/bin/env", "-i", "PATH=" + RootlessUser.path]
+          + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+          + [RootlessUser.boxwalk(options.scratch), "cleanup"])
+    default: break
+    }
   }
 
   /// Compares the runs step by step, with the transcript matcher's normalisation; nil when

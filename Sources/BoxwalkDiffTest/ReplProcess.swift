@@ -38,8 +38,13 @@ final class ReplProcess {
   private(set) var prompt = "boxwalk> "
 
   /// Starts `executable --backend backend` in `directory`, with `environment` added to this
-  /// process's own, standard error merged into standard output.
-  init(executable: String, backend: String, directory: String, environment: [String: String]) throws {
+  /// process's own, standard error merged into standard output. With `user`, the REPL runs as
+  /// that unprivileged user (`RootlessUser`): setpriv(1) drops to its IDs and no supplementary
+  /// groups, and the REPL gets only PATH and `environment`, as a user's own login would.
+  init(
+    executable: String, backend: String, directory: String, environment: [String: String],
+    user: RootlessUser? = nil
+  ) throws {
     var toChild: [Int32] = [0, 0]
     var fromChild: [Int32] = [0, 0]
     var child: pid_t = 0
@@ -54,12 +59,15 @@ final class ReplProcess {
       posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
       posix_spawn_file_actions_adddup2(&actions, fromChild[1], 2)
       // env(1) -C: the child's working directory (a relative `oci:shelf` registry lives there).
-      var argv = ["/usr/bin/env", "-C", directory]
+      var argv = user?.prefix ?? []
+      // env(1) takes its options before the first NAME=VALUE, which ends them.
+      argv += ["/usr/bin/env"] + (user == nil ? [] : ["-i"]) + ["-C", directory]
+      if user != nil { argv.append("PATH=" + RootlessUser.path) }
       for (key, value) in environment.sorted(by: { $0.key < $1.key }) { argv.append("\(key)=\(value)") }
       argv += [executable, "--backend", backend]
       let cArgs = argv.map { strdup($0) } + [nil]
       defer { cArgs.forEach { free($0) } }
-      let rc = posix_spawn(&child, "/usr/bin/env", &actions, nil, cArgs, environ)
+      let rc = posix_spawn(&child, argv[0], &actions, nil, cArgs, environ)
       close(toChild[0])
       close(fromChild[1])
       return rc

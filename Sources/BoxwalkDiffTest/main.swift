@@ -6,6 +6,7 @@
 //   boxwalk-difftest [--seeds A..B] [--min N] [--max N] [--out DIR] [--timeout S] [--no-shrink]
 //                    [--host-snapshot SCRIPT] [--boxwalk PATH] [--scratch DIR] [--without VERB,...]
 //                    [--jobs N] [--batch N] [--lock FILE] [--host-check session|batch]
+//                    [--rootless|--no-rootless]
 //   boxwalk-difftest --show SEED          print the session a seed generates
 //   boxwalk-difftest --commands FILE      run the commands of FILE (one a line) on both backends
 //
@@ -37,6 +38,9 @@ struct Arguments {
   /// Compare the host after every session (it names the session that leaked) or only at the
   /// end of each batch (cheaper: a snapshot reads the whole mount table, links and /proc).
   var checkEverySession = true
+  /// The rootless leg (RootlessUser): nil runs it when this machine lets nobody make a user
+  /// namespace; true insists (an error when it cannot), false leaves it out.
+  var rootless: Bool?
 
   init(_ words: [String]) throws {
     let exe = CommandLine.arguments[0]
@@ -86,6 +90,8 @@ struct Arguments {
         case "batch": checkEverySession = false
         case let other: throw DiffTestError("--host-check takes session or batch, not \(other)")
         }
+      case "--rootless": rootless = true
+      case "--no-rootless": rootless = false
       case "--without": without.formUnion(try value().split(separator: ",").map(String.init))
       default: throw DiffTestError("unknown argument \(words[i])")
       }
@@ -142,6 +148,19 @@ func main() -> Int32 {
   // A fresh template store per run: the one a previous build of boxwalk left may differ.
   Shell.removeTree(args.scratch + "/template")
   var campaign = Campaign(args: args)
+  // Whether nobody may make a user namespace is asked here; the rootless leg's binaries and
+  // template store are made with the first session, under the real-kernel lock.
+  Shell.removeTree(RootlessUser.area(args.scratch))
+  if args.rootless != false {
+    if RootlessUser.available() {
+      campaign.rootless = true
+    } else if args.rootless == true {
+      say("error: --rootless: nobody cannot create a user namespace here (setpriv, then unshare --user, fails)")
+      return 3
+    } else {
+      say("note: the rootless leg is off: nobody cannot create a user namespace here")
+    }
+  }
   if let file = args.commandsFile {
     guard let commands = readCommands(file) else {
       say("error: cannot read \(file)")
@@ -155,7 +174,7 @@ func main() -> Int32 {
       return 2
     }
     defer { lock?.release() }
-    return campaign.runOne(commands, seed: nil) ? 0 : 1
+    return campaign.runOne(commands, seed: nil) && !campaign.rootlessFailed ? 0 : 1
   }
   return campaign.runSeeds()
 }

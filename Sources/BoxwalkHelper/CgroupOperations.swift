@@ -33,11 +33,18 @@ final class CgroupOperations {
     guard !boxHasCgroup else { return .err(errno: EEXIST, call: "openat2", note: "the box has a cgroup already") }
     var opened: [Int32] = []
     func closeAll() { for fd in opened { close(fd) } }
-    for path in box + homeFiles {
+    for (index, path) in (box + homeFiles).enumerated() {
       let fd = open(path)
       guard fd >= 0 else {
         let failure = errno
         closeAll()
+        // The box's own cgroup.procs is the step's open(...) call, which names the file: a box
+        // that switched to a host uid other than root (map uid 0 100000 ...) cannot open it for
+        // writing (root's file, mode 0644; a child user namespace's capabilities do not override
+        // the permissions of a file whose owner it does not map: capabilities(7)). The host path
+        // is left out: it names this session and this host's cgroup layout. A file of the cgroup
+        // the helper came from is no call of the step, so the note says which.
+        if index < box.count { return .err(errno: failure, call: "open", note: nil) }
         return .err(errno: failure, call: "openat2", note: String(decoding: path, as: UTF8.self))
       }
       opened.append(fd)

@@ -710,7 +710,10 @@ public final class LinuxKernel: Kernel {
     case .started where streaming: return reply
     case .err(let errno, let call, let note):
       let index = Self.callIndex(step, failed: call)
-      let detail = note ?? (call == "open" ? "open(2) of the namespace file failed" : nil)
+      // A helper's bare "open" is of a namespace file (join), except for `cgroup new`, whose
+      // open(2) of the box's cgroup.procs the step's call already names.
+      let namespaceFile = call == "open" && step.kindName != "cgroup-new"
+      let detail = note ?? (namespaceFile ? "open(2) of the namespace file failed" : nil)
       throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno), detail: detail)
     case .hello, .started, .out:
       throw KernelError(

@@ -48,6 +48,12 @@ struct SimMount {
   /// For sysfs: the network namespace whose devices it shows. sysfs keeps one superblock per
   /// network namespace, so every sysfs mount made from one namespace is the same filesystem.
   var netNamespace: UInt64?
+  /// MNT_LOCKED: the mount was copied into a mount namespace that a less privileged user
+  /// namespace owns (mount_namespaces(7), "Restrictions on mount namespaces"). The kernel keeps
+  /// such a mount glued to what it covers: umount2(2) of it is EINVAL, and pivot_root(2) will
+  /// not make it the new root (EINVAL), since either would let the new owner see what the more
+  /// privileged owner had hidden under it.
+  var locked = false
 }
 
 /// Which directory tree a path is in: the host's, or a box's root filesystem (an overlay of an image).

@@ -16,6 +16,12 @@ extension SimulatedKernel {
   func cgroupNew(_ i: Int, _ step: Step) throws(KernelError) {
     let name = boxes[i].name
     guard cgroups[name] == nil else { throw KernelError(step: step, call: step.calls[0], errno: .EEXIST) }
+    // boxwalk (root) makes the directory; the box's process then opens its cgroup.procs for
+    // writing with its own credentials. The file is root's, mode 0644: a box that switched to
+    // another host uid (map uid 0 100000 ...) is "other" there, and the capabilities of a child
+    // user namespace never override the permissions of a file whose owner that namespace does
+    // not map (capabilities(7)): EACCES, and boxwalk removes the directory again.
+    guard boxes[i].process.hostUID == 0 else { throw KernelError(step: step, call: step.calls[1], errno: .EACCES) }
     cgroups[name] = SimCgroup()
   }
 

@@ -93,7 +93,9 @@ extension SimulatedKernel {
     let id = nextRootfs
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
-    // fsopen("overlay") is the first call that asks the kernel for anything.
+    // The layer directories are opened first, with the box's own credentials; then
+    // fsopen("overlay") is the first call that asks the kernel for a mount.
+    try requireUpperReachable(p, layers: layers.count, step)
     try requireMountCapability(p, step, call: 2)
     try requireOverlayAccess(p, layers: layers.count, step)
     let parent = mnt.rootPropagation

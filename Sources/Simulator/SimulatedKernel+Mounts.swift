@@ -49,6 +49,11 @@ extension SimulatedKernel {
     guard let j = mnt.mounts.lastIndex(where: { $0.root == p.root.tree && $0.path == path }) else {
       throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
     }
+    // A mount the namespace's owner inherited from a more privileged one is locked (can_umount
+    // in fs/namespace.c): EINVAL, as for a path that is no mount point.
+    guard !mnt.mounts[j].locked else {
+      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
+    }
     mnt.mounts.remove(at: j)
     namespaces[mntInode] = mnt
   }
@@ -106,6 +111,13 @@ extension SimulatedKernel {
     }
     try requireMountCapability(p, step, call: Step.pivotRootCallIndex)
     guard mnt.rootPropagation != .shared else {
+      throw KernelError(step: step, call: call, errno: .EINVAL)
+    }
+    // The new root's mount must not be locked: an overlay made before `unshare user,mnt` was
+    // copied into a namespace of a less privileged owner, and pivot_root(2) refuses to move it
+    // (EINVAL, "new_mnt->mnt.mnt_flags & MNT_LOCKED" in fs/namespace.c). Mounting the root
+    // filesystem again from inside the new user namespace gives a mount of its own.
+    if mnt.mounts.last(where: { $0.root == .rootfs(id) && $0.path == "/" })?.locked == true {
       throw KernelError(step: step, call: call, errno: .EINVAL)
     }
     mnt.mounts.removeAll { $0.root != .rootfs(id) }

@@ -32,9 +32,16 @@ extension SimulatedKernel {
         parent: kind == .pid ? p.activePID : nil)
       if kind == .mnt, let copy = namespaces[old] {
         // A new mount namespace starts as a copy of the caller's mounts; boxwalk then makes "/"
-        // private recursively (Step.makeRootPrivateCall), so every copy is private.
+        // private recursively (Step.makeRootPrivateCall), so every copy is private. When the
+        // new namespace's owner is another user namespace than the old one's (unshare
+        // user,mnt), the kernel locks every copied mount (copy_mnt_ns, lock_mnt_tree in
+        // fs/namespace.c): the less privileged owner may mount over them, not take them away.
+        let locks = (copy.owner ?? host.ns[.user]) != userNS
         ns.mounts = copy.mounts.map {
-          var m = $0; m.propagation = .private; return m
+          var m = $0
+          m.propagation = .private
+          if locks { m.locked = true }
+          return m
         }
         ns.rootPropagation = .private
       }

@@ -49,20 +49,25 @@ extension SimulatedKernel {
     }
   }
 
+  /// The box opens the overlay's directories itself, with its own credentials, before it asks
+  /// for a mount (fsopen(2)): the upper and work directories sit in the session's directory,
+  /// owned by the host's root with no access for others, so a box that switched to another host
+  /// uid (map uid 0 100000 ...) gets EACCES looking up the upper directory, whichever user
+  /// namespace owns its mount namespace: no capability of a child user namespace overrides the
+  /// permissions of a file whose owner it does not map (capabilities(7), CAP_DAC_OVERRIDE).
+  func requireUpperReachable(_ p: SimProcess, layers: Int, _ step: Step) throws(KernelError) {
+    guard p.hostUID == 0 else { throw KernelError(step: step, call: step.calls[3 + layers], errno: .EACCES) }
+  }
+
   /// overlayfs in a user namespace other than the host's (allowed since Linux 5.11) works with
-  /// the box's own credentials. First the upper and work directories must be reachable by the
-  /// box's host uid: they sit in the session's directory, owned by the host's root, so a box
-  /// that switched to another host uid (map uid 0 100000 ...) gets EACCES looking up the upper
-  /// directory. Then its uid and gid must both have a mapping in that user namespace, or
-  /// fsconfig(FSCONFIG_CMD_CREATE) fails with EACCES (overlayfs could not give the files it
+  /// the box's own credentials: its uid and gid must both have a mapping in that user namespace,
+  /// or fsconfig(FSCONFIG_CMD_CREATE) fails with EACCES (overlayfs could not give the files it
   /// creates in its work directory an owner the namespace can represent).
   func requireOverlayAccess(_ p: SimProcess, layers: Int, _ step: Step) throws(KernelError) {
     guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode], let owner = mnt.owner,
       owner != host.ns[.user]
     else { return }
     let create = 3 + layers + 2
-    let upperdir = 3 + layers
-    guard p.hostUID == 0 else { throw KernelError(step: step, call: step.calls[upperdir], errno: .EACCES) }
     guard credentialsMapped(p, in: owner) else {
       throw KernelError(step: step, call: step.calls[create], errno: .EACCES)
     }
