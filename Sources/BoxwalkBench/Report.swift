@@ -240,7 +240,8 @@ struct Report {
           + "| \(shell.map { ratio($0 / m) } ?? "-") | \(sim.map(ms) ?? "-") |")
     }
     lines.append("")
-    let tmpfs = ["box new", "box rm", "rootfs busybox", "overlay of two layers", "pivot-root"].compactMap { name -> String? in
+    let tmpfs = ["box new", "box rm", "rootfs busybox", "overlay of two layers", "pivot-root"].compactMap {
+      name -> String? in
       guard let a = median("real", name), let b = median("real-tmpfs", name) else { return nil }
       return
         "| \(name) | \(ms(a)) | \(ms(b)) | \(median("floor", name).map(ms) ?? "-") | \(median("floor-tmpfs", name).map(ms) ?? "-") |"

@@ -60,7 +60,8 @@ enum StepCases {
       setup: ["box new b", "unshare mnt"], line: "overlay bench-lower", floorParts: ["read", "ledger record"]),
     StepCase(name: "cgroup new", setup: ["box new b"], line: "cgroup new"),
     StepCase(name: "cgroup set", setup: ["box new b", "cgroup new"], line: "cgroup set pids.max 64"),
-    StepCase(name: "net veth", setup: ["box new b", "unshare net"], line: "net veth", floorParts: ["read", "read: net"]),
+    StepCase(
+      name: "net veth", setup: ["box new b", "unshare net"], line: "net veth", floorParts: ["read", "read: net"]),
     StepCase(
       name: "net addr", setup: ["box new b", "unshare net", "net veth"], line: "net addr eth0 10.99.0.2/24",
       floorParts: ["read", "read: net"]),
@@ -72,7 +73,8 @@ enum StepCases {
   /// namespace is rooted at it), and teardown. bench/run writes the same lines for the
   /// whole-process run.
   static let container = [
-    "box new c", "cgroup new", "cgroup set pids.max 64", "unshare mnt,pid,ipc,uts,net,cgroup", "rootfs busybox", "pivot-root",
+    "box new c", "cgroup new", "cgroup set pids.max 64", "unshare mnt,pid,ipc,uts,net,cgroup", "rootfs busybox",
+    "pivot-root",
     "mount proc /proc", "run /bin/true", "box rm c",
   ]
 }

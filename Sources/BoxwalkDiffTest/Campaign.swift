@@ -64,7 +64,8 @@ struct Campaign {
       }
       hostBaseline = settledSnapshot()
       for i in index..<end {
-        let sim = pool?.take(i) ?? simulated.removeValue(forKey: i)!
+        // Every session was simulated before its batch (by the pool or above).
+        guard let sim = pool?.take(i) ?? simulated.removeValue(forKey: i) else { continue }
         _ = runOne(sessions[i], seed: seeds[i], simulated: sim)
         if hostDirty { break batches }
       }
@@ -251,7 +252,7 @@ struct Campaign {
         + "\(divergent) divergent sessions in \(classes.count) classes, \(flaky) flaky, \(Int(seconds)) s"
         + (args.lock == nil ? "" : " (\(Int(lockWait)) s of it waiting for the real-kernel lock)"))
     for klass in classOrder {
-      let c = classes[klass]!
+      guard let c = classes[klass] else { continue }
       let seeds = c.seeds.prefix(5).map(String.init).joined(separator: ",")
       say("  \(c.count)x  \(klass)  [seeds \(seeds)]" + (c.file.map { "  -> \($0)" } ?? ""))
     }

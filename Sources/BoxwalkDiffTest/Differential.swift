@@ -260,7 +260,7 @@ func say(_ text: String = "") {
   var bytes = Array((text + "\n").utf8)
   var done = 0
   while done < bytes.count {
-    let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + done, $0.count - done) }
+    let n = bytes.withUnsafeMutableBytes { b in b.baseAddress.map { write(1, $0 + done, b.count - done) } ?? 0 }
     if n < 0 && errno == EINTR { continue }
     if n <= 0 { return }
     done += n

@@ -134,7 +134,9 @@ final class ReplProcess {
     var bytes = Array(text.utf8)
     var done = 0
     while done < bytes.count {
-      let n = bytes.withUnsafeMutableBytes { Glibc.write(input, $0.baseAddress! + done, $0.count - done) }
+      let n = bytes.withUnsafeMutableBytes { b in
+        b.baseAddress.map { Glibc.write(input, $0 + done, b.count - done) } ?? 0
+      }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { return false }
       done += n

@@ -33,6 +33,10 @@ struct SessionGenerator {
     var pushed: [String] = []
     var watches = 0
     var box: Box? { current.map { boxes[$0] } }
+    /// The current box's index and the box itself, for the producers whose `applies` requires a
+    /// current box (so the fallbacks, index 0 and an unnamed box, are never used).
+    var index: Int { current ?? 0 }
+    var here: Box { box ?? Box(name: "") }
   }
 
   /// One kind of command: when it makes sense, and how to write one (updating the model as if
@@ -49,7 +53,9 @@ struct SessionGenerator {
     "true", "false", "echo hello", "hostname", "id -u", "sh -c 'echo hi'", "cat /etc/hostname", "ls /", "uname",
     "sleep 0", "ps", "mount", "ip addr", "ipcs", "id", "/bin/busybox true", "sh -c 'exit 3'", "/no/such/program",
   ]
-  static let files = ["/etc/motd", "/etc/hostname", "/etc/passwd", "/app/config.txt", "/bin/sh", "/etc", "/srv/index.html"]
+  static let files = [
+    "/etc/motd", "/etc/hostname", "/etc/passwd", "/app/config.txt", "/bin/sh", "/etc", "/srv/index.html",
+  ]
   static let paths = ["/mnt", "/tmp", "/srv", "/run", "/proc", "/sys", "/etc/hostname", "/nonexistent"]
 
   static func count(_ m: Model, _ predicate: (Box) -> Bool) -> Int { m.boxes.filter(predicate).count }
@@ -79,23 +85,23 @@ struct SessionGenerator {
     },
     // namespaces
     Producer(weight: 6, applies: { m in m.box.map { $0.kinds.count < kinds.count } ?? false }) { m, r in
-      let unshared = kinds.filter { !m.box!.kinds.contains($0) }
+      let unshared = kinds.filter { !m.here.kinds.contains($0) }
       let left = unshared.isEmpty ? kinds : unshared
       var chosen = [r.pick(left)]
       if r.chance(0.2), let second = left.filter({ $0 != chosen[0] }).randomElement(using: &r) { chosen.append(second) }
-      m.boxes[m.current!].kinds.formUnion(chosen)
+      m.boxes[m.index].kinds.formUnion(chosen)
       return "unshare " + chosen.joined(separator: ",")
     },
     Producer(weight: 1.2, applies: { m in m.current != nil && m.boxes.count >= 2 }) { m, r in
-      let others = m.boxes.indices.filter { $0 != m.current! }
-      guard !others.isEmpty else { return "join \(r.pick(kinds)) \(m.box!.name)" }
+      let others = m.boxes.indices.filter { $0 != m.index }
+      guard !others.isEmpty else { return "join \(r.pick(kinds)) \(m.here.name)" }
       let target = m.boxes[r.pick(others)]
       let kind = target.kinds.isEmpty ? r.pick(kinds) : r.pick(Array(target.kinds).sorted())
       return "join \(kind) \(target.name)"
     },
     // uts
     Producer(weight: 1.5, applies: { $0.current != nil }) { m, r in
-      if m.box!.kinds.contains("uts") && r.chance(0.7) {
+      if m.here.kinds.contains("uts") && r.chance(0.7) {
         return r.pick(["hostname", "domainname"]) + " " + r.pick(["lab-box", "db1", "inner"])
       }
       return r.pick(["hostname", "domainname"])
@@ -103,15 +109,15 @@ struct SessionGenerator {
     // pid
     Producer(weight: 2.5, applies: { $0.current != nil }) { _, r in "run " + r.pick(programs) },
     Producer(weight: 1, applies: { $0.current != nil }) { m, r in
-      m.boxes[m.current!].background += 1
+      m.boxes[m.index].background += 1
       return "run -d " + r.pick(["sleep 1000", "true", "sleep 2000"])
     },
     Producer(weight: 1, applies: { $0.current != nil }) { _, _ in "ps" },
     Producer(weight: 0.6, applies: { m in (m.box?.background ?? 0) > 0 }) { _, r in "kill \(r.int(1...3))" },
     // user
     Producer(weight: 2, applies: has("user")) { m, r in
-      let kind = m.box!.mapped.contains("uid") ? "gid" : r.pick(["uid", "gid"])
-      m.boxes[m.current!].mapped.insert(kind)
+      let kind = m.here.mapped.contains("uid") ? "gid" : r.pick(["uid", "gid"])
+      m.boxes[m.index].mapped.insert(kind)
       return "map \(kind) " + r.pick(["0 100000 65536", "0 0 1", "0 1000 1", "0 200000 10"])
     },
     Producer(weight: 0.8, applies: { $0.current != nil }) { _, r in r.pick(["id", "caps"]) },
@@ -133,24 +139,24 @@ struct SessionGenerator {
         path = r.pick(["/mnt", "/tmp", "/etc/hostname"])
         command = "mount tmpfs \(path)"
       }
-      m.boxes[m.current!].mounts.append(path)
+      m.boxes[m.index].mounts.append(path)
       return command
     },
     Producer(weight: 1, applies: { m in !(m.box?.mounts.isEmpty ?? true) }) { m, r in
-      let path = m.box!.mounts.isEmpty ? "/mnt" : r.pick(m.box!.mounts)
-      m.boxes[m.current!].mounts.removeAll { $0 == path }
+      let path = m.here.mounts.isEmpty ? "/mnt" : r.pick(m.here.mounts)
+      m.boxes[m.index].mounts.removeAll { $0 == path }
       return "umount \(path)"
     },
     Producer(weight: 0.8, applies: { $0.current != nil }) { _, _ in "mounts" },
     Producer(weight: 0.8, applies: has("mnt")) { _, r in "propagation " + r.pick(["private", "slave", "shared"]) },
     // layers
     Producer(weight: 4, applies: { m in m.box.map { $0.kinds.contains("mnt") && !$0.rootfs } ?? false }) { m, r in
-      m.boxes[m.current!].rootfs = true
+      m.boxes[m.index].rootfs = true
       let image = r.pick(m.images)
       return r.chance(0.6) ? "overlay \(image)" : "rootfs \(image)"
     },
     Producer(weight: 1.5, applies: { m in m.box.map { $0.rootfs && !$0.entered } ?? false }) { m, r in
-      m.boxes[m.current!].entered = true
+      m.boxes[m.index].entered = true
       return r.pick(["pivot-root", "chroot"])
     },
     Producer(weight: 3, applies: { $0.box?.rootfs == true }) { m, r in
@@ -185,7 +191,7 @@ struct SessionGenerator {
     },
     // net
     Producer(weight: 3, applies: { m in m.box.map { $0.kinds.contains("net") && !$0.veth } ?? false }) { m, r in
-      m.boxes[m.current!].veth = true
+      m.boxes[m.index].veth = true
       return "net veth"
     },
     Producer(weight: 1, applies: { $0.bridges.isEmpty }) { m, _ in
@@ -194,9 +200,9 @@ struct SessionGenerator {
     },
     Producer(weight: 1.5, applies: { m in !m.bridges.isEmpty && m.box?.veth == true }) { _, _ in "net attach br0" },
     Producer(weight: 3, applies: { $0.box?.veth == true }) { m, r in
-      let box = m.box!
-      m.boxes[m.current!].addressed = true
-      let n = m.current! + 2
+      let box = m.here
+      m.boxes[m.index].addressed = true
+      let n = m.index + 2
       switch r.below(6) {
       case 0, 1: return "net addr eth0 10.0.0.\(n)/24"
       case 2: return "net addr host:veth-\(box.name) 10.0.0.1/24"
@@ -206,7 +212,7 @@ struct SessionGenerator {
       }
     },
     Producer(weight: 3, applies: { $0.box?.kinds.contains("net") == true }) { m, r in
-      let box = m.box!
+      let box = m.here
       var links = ["eth0", "lo", "host:veth-\(box.name)", "host:lo"]
       if !m.bridges.isEmpty { links.append("host:br0") }
       return (r.chance(0.85) ? "net up " : "net down ") + r.pick(links)
@@ -227,7 +233,7 @@ struct SessionGenerator {
     },
     // cgroup
     Producer(weight: 1.2, applies: { m in m.box.map { !$0.cgroup } ?? false }) { m, _ in
-      m.boxes[m.current!].cgroup = true
+      m.boxes[m.index].cgroup = true
       return "cgroup new"
     },
     Producer(weight: 1.5, applies: { $0.box?.cgroup == true }) { _, r in

@@ -33,7 +33,8 @@ final class SimPool: @unchecked Sendable {
       let rc = pthread_create(
         &thread, nil,
         { raw in
-          let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+          guard let raw else { return nil }
+          let context = Unmanaged<WorkerContext>.fromOpaque(raw).takeRetainedValue()
           context.pool.work(slot: context.slot)
           return nil
         }, context)
@@ -73,12 +74,15 @@ final class SimPool: @unchecked Sendable {
   /// session `window` places further on.
   func take(_ index: Int) -> Differential.Run {
     pthread_mutex_lock(&mutex)
-    while results[index] == nil { pthread_cond_wait(&changed, &mutex) }
-    let run = results.removeValue(forKey: index)!
-    consumed = max(consumed, index + 1)
-    pthread_cond_broadcast(&changed)
-    pthread_mutex_unlock(&mutex)
-    return run
+    while true {
+      if let run = results.removeValue(forKey: index) {
+        consumed = max(consumed, index + 1)
+        pthread_cond_broadcast(&changed)
+        pthread_mutex_unlock(&mutex)
+        return run
+      }
+      pthread_cond_wait(&changed, &mutex)
+    }
   }
 
   /// Waits for the workers to finish (every session taken or run).

@@ -40,7 +40,7 @@ struct Arguments {
 
   init(_ words: [String]) throws {
     let exe = CommandLine.arguments[0]
-    let dir = exe.contains("/") ? String(exe[..<exe.lastIndex(of: "/")!]) : "."
+    let dir = exe.lastIndex(of: "/").map { String(exe[..<$0]) } ?? "."
     boxwalk = dir + "/boxwalk"
     var i = 0
     func value() throws -> String {
@@ -53,7 +53,9 @@ struct Arguments {
       case "--seeds":
         let text = try value()
         let parts = text.split(separator: ".", omittingEmptySubsequences: true)
-        guard (1...2).contains(parts.count), let a = UInt64(parts[0]), let b = UInt64(parts.last!), a <= b else {
+        guard (1...2).contains(parts.count), let a = UInt64(parts[0]), let b = parts.last.flatMap({ UInt64($0) }),
+          a <= b
+        else {
           throw DiffTestError("--seeds takes A..B (e.g. 1..100) or one seed, not \(text)")
         }
         seeds = a...b
@@ -100,7 +102,7 @@ func readCommands(_ path: String) -> [String]? {
   var buffer: UnsafeMutablePointer<CChar>?
   var size = 0
   while getline(&buffer, &size, f) >= 0 {
-    var line = String(cString: buffer!)
+    var line = buffer.map { String(cString: $0) } ?? ""
     while line.hasSuffix("\n") { line.removeLast() }
     if !line.isEmpty { lines.append(line) }
   }

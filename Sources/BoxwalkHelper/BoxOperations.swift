@@ -103,7 +103,9 @@ final class BoxOperations {
     guard let path = found else { return .err(errno: error, call: "execvp", note: nil) }
     // The kernel would refuse the fork into a dead pid namespace with ENOMEM; say so without trying.
     if initExited { return .err(errno: ENOMEM, call: "fork", note: nil) }
-    guard devNull >= 0, childEvents >= 0 else { return .err(errno: EBADF, call: "fork", note: "the helper has no /dev/null") }
+    guard devNull >= 0, childEvents >= 0 else {
+      return .err(errno: EBADF, call: "fork", note: "the helper has no /dev/null")
+    }
 
     var pipeFDs: [Int32] = [-1, -1]
     if !background {
@@ -164,7 +166,10 @@ final class BoxOperations {
         if open { _ = drain() }
         return status
       }
-      var fds = [pollfd(fd: childEvents, events: Int16(POLLIN), revents: 0), pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)]
+      var fds = [
+        pollfd(fd: childEvents, events: Int16(POLLIN), revents: 0),
+        pollfd(fd: readFD, events: Int16(POLLIN), revents: 0),
+      ]
       _ = poll(&fds, open ? 2 : 1, -1)
       if open && fds[1].revents != 0 { open = drain() }
     }
@@ -214,7 +219,8 @@ final class BoxOperations {
   // MARK: mounts
 
   func propagation(_ flag: UInt32) -> HelperReply {
-    bw_mount(nil, "/", nil, UInt(MS_REC) | UInt(flag), nil) == 0 ? .ok([]) : .err(errno: errno, call: "mount", note: nil)
+    bw_mount(nil, "/", nil, UInt(MS_REC) | UInt(flag), nil) == 0
+      ? .ok([]) : .err(errno: errno, call: "mount", note: nil)
   }
 
   /// The pivot_root(2) dance of runc's pivotRoot, with an explicit put_old so each step shows.
@@ -254,7 +260,9 @@ final class BoxOperations {
     anchors.dropAll()
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
     // Detach, do not unmount: the old root is busy (we were standing in it a moment ago).
-    guard umount2("/.oldroot", Int32(MNT_DETACH) | BW_UMOUNT_NOFOLLOW) == 0 else { return .err(errno: errno, call: "umount2", note: nil) }
+    guard umount2("/.oldroot", Int32(MNT_DETACH) | BW_UMOUNT_NOFOLLOW) == 0 else {
+      return .err(errno: errno, call: "umount2", note: nil)
+    }
     guard rmdir("/.oldroot") == 0 else { return .err(errno: errno, call: "rmdir", note: nil) }
     return .ok([])
   }
@@ -356,7 +364,9 @@ final class BoxOperations {
   /// A stress program as a box process (CShim stress.c): it is forked from us, so it is in the
   /// box's namespaces and cgroup. In a fresh pid namespace it is PID 1, and its exit ends it.
   func stress(kind: String, arg: UInt64) -> HelperReply {
-    guard let k = ["memory", "fork", "cpu"].firstIndex(of: kind) else { return .err(errno: EINVAL, call: "fork", note: kind) }
+    guard let k = ["memory", "fork", "cpu"].firstIndex(of: kind) else {
+      return .err(errno: EINVAL, call: "fork", note: kind)
+    }
     if initExited { return .err(errno: ENOMEM, call: "fork", note: nil) }
     var outcome = bw_stress_outcome()
     guard bw_stress_run(Int32(k), arg, &outcome) == 0 else { return .err(errno: errno, call: "fork", note: nil) }

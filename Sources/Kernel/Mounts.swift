@@ -139,7 +139,9 @@ public enum RootFacts: Equatable, Sendable {
 /// `mount proc /proc` inside it succeeds or fails the same way everywhere.
 public enum BusyboxImage {
   public static let name = "busybox"
-  public static let directories = ["bin", "dev", "dev/mqueue", "etc", "mnt", "proc", "root", "run", "sys", "tmp", "usr", "var"]
+  public static let directories = [
+    "bin", "dev", "dev/mqueue", "etc", "mnt", "proc", "root", "run", "sys", "tmp", "usr", "var",
+  ]
 
   /// Applets linked in the image: enough for the lessons (sh, ps, mount, ...). Each is a relative
   /// symbolic link to busybox, which picks the applet by the name it was run as.
@@ -162,7 +164,9 @@ public enum BusyboxImage {
   public static func layer(busybox: [UInt8]) -> LayerContents {
     var entries = directories.map { LayerEntry(path: "/" + $0, kind: .directory(opaque: false), mode: 0o755) }
     entries.append(LayerEntry(path: "/bin/busybox", kind: .file(busybox), mode: 0o755))
-    for applet in applets { entries.append(LayerEntry(path: "/bin/" + applet, kind: .symlink(target: "busybox"), mode: 0o777)) }
+    for applet in applets {
+      entries.append(LayerEntry(path: "/bin/" + applet, kind: .symlink(target: "busybox"), mode: 0o777))
+    }
     for (path, text) in etcFiles { entries.append(LayerEntry(path: path, kind: .file(Array(text.utf8)), mode: 0o644)) }
     return LayerContents(entries)
   }
@@ -182,7 +186,9 @@ public enum BoxPath {
       if part == "." || part == ".." || bytes == [0x2e] || bytes == [0x2e, 0x2e] {
         return "no . or .. parts: paths never leave the box's root"
       }
-      if bytes.contains(0) || bytes.contains(UInt8(ascii: "/")) { return "no \\x00 or \\x2f in a name: no file name holds NUL or /" }
+      if bytes.contains(0) || bytes.contains(UInt8(ascii: "/")) {
+        return "no \\x00 or \\x2f in a name: no file name holds NUL or /"
+      }
     }
     if path.utf8.count > 4095 { return "at most 4095 bytes (PATH_MAX)" }
     return nil

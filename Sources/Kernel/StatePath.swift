@@ -62,7 +62,8 @@ public struct StatePath: Equatable, Hashable, Sendable, CustomStringConvertible 
               case "r": key += "\r"
               case "u":
                 // \uXXXX, as JSON.quote writes control characters.
-                guard i + 4 < s.count, let v = UInt32(String(String.UnicodeScalarView(s[(i + 1)...(i + 4)])), radix: 16),
+                guard i + 4 < s.count,
+                  let v = UInt32(String(String.UnicodeScalarView(s[(i + 1)...(i + 4)])), radix: 16),
                   let scalar = Unicode.Scalar(v)
                 else { throw fail("\\u needs four hex digits") }
                 key.unicodeScalars.append(scalar)

@@ -152,7 +152,8 @@ public struct StateTreeBuilder: Sendable {
       m.appendNew("owner", reused("owner", { $0.owners == p.owners }) ?? .map(ownerMap(p)))
     }
     if isBox, let report = p.cgroup { m["cgroup"] = reused("cgroup", { $0.cgroup == report }) ?? report.state }
-    m.appendNew("ipc", reused("ipc", { $0.ipc == p.ipc && $0.posixMQ == p.posixMQ }) ?? .map(Self.ipc(p.ipc, p.posixMQ)))
+    m.appendNew(
+      "ipc", reused("ipc", { $0.ipc == p.ipc && $0.posixMQ == p.posixMQ }) ?? .map(Self.ipc(p.ipc, p.posixMQ)))
     if isBox {
       m.appendNew("clock", .map(StateMap([("offsets", .map(Self.clockOffsets(p.clockOffsets)))])))
     }

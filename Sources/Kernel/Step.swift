@@ -87,7 +87,8 @@ public enum Step: Equatable, Hashable, Sendable {
     case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .pivotRoot(let b),
-      .chroot(let b), .ipcNew(let b, _, _), .posixMQNew(let b, _), .clockOffset(let b, _, _), .map(let b, _, _), .cgroupNew(let b), .cgroupSet(let b, _),
+      .chroot(let b), .ipcNew(let b, _, _), .posixMQNew(let b, _), .clockOffset(let b, _, _), .map(let b, _, _),
+      .cgroupNew(let b), .cgroupSet(let b, _),
       .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _), .writeFile(let b, _, _),
       .removeFile(let b, _), .commit(let b, _):
       b

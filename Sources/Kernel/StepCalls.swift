@@ -31,7 +31,8 @@ extension Step {
       // symbolic link, and the new mount is attached to that descriptor: a link in the image can
       // never lead the mount outside the box (see docs/security.md, "Mounts inside a box").
       let target = Self.openCall(box, request.target, "O_PATH|O_DIRECTORY")
-      let attach = "move_mount(<new mount>, \"\", <\(JSON.quote(request.target))>, \"\", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)"
+      let attach =
+        "move_mount(<new mount>, \"\", <\(JSON.quote(request.target))>, \"\", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)"
       switch request {
       case .proc:
         // A proc shows the pid namespace of whoever mounts it, and boxwalk-helper is not in the

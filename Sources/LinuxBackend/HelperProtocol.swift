@@ -225,7 +225,8 @@ package enum HelperRequest: Equatable, Sendable {
     case .setdomainname(let name): [HelperWire.text("setdomainname"), name]
     case .uname: [HelperWire.text("uname")]
     case .facts(let candidates):
-      candidates.isEmpty ? [HelperWire.text("facts")] : [HelperWire.text("facts"), Array(candidates.joined(separator: [0]))]
+      candidates.isEmpty
+        ? [HelperWire.text("facts")] : [HelperWire.text("facts"), Array(candidates.joined(separator: [0]))]
     case .run(let background, let argv):
       [HelperWire.text("run"), HelperWire.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
     case .kill(let pid): [HelperWire.text("kill"), HelperWire.number(pid)]
@@ -240,9 +241,11 @@ package enum HelperRequest: Equatable, Sendable {
     case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind), HelperWire.number(id)]
     case .stress(let kind, let arg): [HelperWire.text("stress"), HelperWire.text(kind), HelperWire.number(arg)]
     case .netlink(let message): [HelperWire.text("netlink"), message]
-    case .netdump(let pids): [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
+    case .netdump(let pids):
+      [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
     case .ifindex(let name): [HelperWire.text("ifindex"), HelperWire.text(name)]
-    case .echo(let address, let timeout): [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
+    case .echo(let address, let timeout):
+      [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
     case .overlay(let target, let upper, let work, let lowers):
       [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [HelperWire.text("anchor")] + paths + sources
@@ -309,7 +312,9 @@ package enum HelperRequest: Equatable, Sendable {
     case ("anchor", 4): self = .anchor(paths: Array(args[0..<2]), sources: Array(args[2..<4]))
     case ("cgroup", 2):
       // An empty field is an empty list (HOMEFILES may be).
-      let lists = args.map { $0.isEmpty ? [] : $0.split(separator: 0, omittingEmptySubsequences: false).map(Array.init) }
+      let lists = args.map {
+        $0.isEmpty ? [] : $0.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+      }
       // Absolute paths only, and a bounded number: the helper keeps one descriptor for each.
       guard !lists[0].isEmpty,
         lists.allSatisfy({ list in
@@ -355,7 +360,8 @@ package enum HelperReply: Equatable, Sendable {
       guard let pid = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .hello(version: HelperWire.string(args[0]), pid: pid)
     case ("started", 2):
-      guard let host = HelperWire.integer(args[0], as: Int32.self), let box = HelperWire.integer(args[1], as: Int32.self)
+      guard let host = HelperWire.integer(args[0], as: Int32.self),
+        let box = HelperWire.integer(args[1], as: Int32.self)
       else { return nil }
       self = .started(hostPID: host, boxPID: box)
     case ("out", 1): self = .out(args[0])

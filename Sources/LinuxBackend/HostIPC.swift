@@ -26,7 +26,8 @@ enum HostIPC {
     guard list().contains(where: { $0.kind == kind && $0.key == key && $0.id == id }) else {
       return "\(name): already gone"
     }
-    return bw_ipc_remove(Int32(k), id) == 0 ? "removed \(name)" : "could not remove \(name): \(Errno(rawValue: errno).name)"
+    return bw_ipc_remove(Int32(k), id) == 0
+      ? "removed \(name)" : "could not remove \(name): \(Errno(rawValue: errno).name)"
   }
 
   /// Whether the POSIX message queue `name` of the host's IPC namespace is still the one with

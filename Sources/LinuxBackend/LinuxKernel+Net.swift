@@ -199,7 +199,8 @@ extension LinuxKernel {
       if let field = fields.first, let index = UInt32(HelperWire.string(field)), index > 0 { return index }
       throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply from a helper")
     case .err(let errno, _, _) where errno != ENODEV:
-      throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno), detail: "if_nametoindex(\"\(name)\")")
+      throw KernelError(
+        step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno), detail: "if_nametoindex(\"\(name)\")")
     default:
       throw KernelError(step: step, call: Self.call(step, 0), errno: .ENODEV, detail: "no link named \(name)")
     }

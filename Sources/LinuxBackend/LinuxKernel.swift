@@ -250,7 +250,9 @@ public final class LinuxKernel: Kernel {
       if let before {
         // unshare(CLONE_NEWNS) copies the mount table: the new namespace has what the old one had.
         let after = try mountNamespace(box, step: step)
-        mountLog += mountLog.filter { $0.namespace == before }.map { MountRecord(namespace: after, inRootfs: $0.inRootfs, request: $0.request) }
+        mountLog += mountLog.filter { $0.namespace == before }.map {
+          MountRecord(namespace: after, inRootfs: $0.inRootfs, request: $0.request)
+        }
       }
       if kinds.contains(.net) { settleNetwork() }
     case .join(let box, let kind, let target):
@@ -330,14 +332,18 @@ public final class LinuxKernel: Kernel {
       return try stress(box, kind, step: step)
     case .ipcNew(let box, let kind, let key):
       let reply = try ask(box, .ipcnew(kind: kind.rawValue, key: key), step: step)
-      if sharesHostIPC(box), case .ok(let fields) = reply, let id = fields.first.flatMap({ HelperWire.integer($0, as: Int32.self) }) {
+      if sharesHostIPC(box), case .ok(let fields) = reply,
+        let id = fields.first.flatMap({ HelperWire.integer($0, as: Int32.self) })
+      {
         hostIPC.append((kind.rawValue, key, id))
         try? session?.record(.ipc(kind: kind.rawValue, key: key, id: id))
       }
     case .posixMQNew(let box, let name):
       let reply = try ask(box, .mqnew(name: Array(name.utf8)), step: step)
       if !queueNames.contains(name) { queueNames.append(name) }
-      if sharesHostIPC(box), case .ok(let fields) = reply, let inode = fields.first.flatMap({ HelperWire.integer($0, as: UInt64.self) }) {
+      if sharesHostIPC(box), case .ok(let fields) = reply,
+        let inode = fields.first.flatMap({ HelperWire.integer($0, as: UInt64.self) })
+      {
         hostQueues.append((name, inode))
         try? session?.record(.posixMQ(name: name, inode: inode))
       }
@@ -363,7 +369,9 @@ public final class LinuxKernel: Kernel {
     var reply = try ask(box, request, step: step, streaming: !background)
     if background {
       guard case .ok(let fields) = reply, fields.count == 2, let boxPID = HelperWire.integer(fields[1], as: Int.self)
-      else { throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run") }
+      else {
+        throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run")
+      }
       return StepResult(boxPID: boxPID)
     }
     guard case .started(let hostPID, let boxPID) = reply else {
@@ -381,7 +389,8 @@ public final class LinuxKernel: Kernel {
       guard case .out(let bytes) = reply else { break }
       output += bytes
     }
-    guard case .ok(let fields) = reply, fields.count == 2, let code = HelperWire.integer(fields[1], as: Int32.self) else {
+    guard case .ok(let fields) = reply, fields.count == 2, let code = HelperWire.integer(fields[1], as: Int32.self)
+    else {
       throw KernelError(step: step, call: Self.call(step, 2), errno: .EPROTO, detail: "unexpected end of run")
     }
     var lines = output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
@@ -515,7 +524,9 @@ public final class LinuxKernel: Kernel {
   /// limits, and a memory limit never makes the OOM killer choose the helper, which holds the
   /// box (boxwalk-helper's CgroupOperations says how).
   private func cgroupNew(_ box: String, step: Step) throws(KernelError) {
-    guard let helper = helpers.first(where: { $0.box == box }), let name = sessionName else { throw noSuchBox(box, step: step) }
+    guard let helper = helpers.first(where: { $0.box == box }), let name = sessionName else {
+      throw noSuchBox(box, step: step)
+    }
     let driver: any CgroupDriver
     let cgroup: BoxCgroup
     do throws(CgroupError) {
@@ -557,8 +568,11 @@ public final class LinuxKernel: Kernel {
     let before = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
     let reply = try ask(box, .stress(kind: name, arg: arg), step: step)
     guard case .ok(let fields) = reply, fields.count == 3, let status = HelperWire.integer(fields[0], as: Int32.self),
-      let started = HelperWire.integer(fields[1], as: Int.self), let refused = HelperWire.integer(fields[2], as: Int.self)
-    else { throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to stress") }
+      let started = HelperWire.integer(fields[1], as: Int.self),
+      let refused = HelperWire.integer(fields[2], as: Int.self)
+    else {
+      throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to stress")
+    }
     let signal = status & 0x7f
     var result = StepResult(exit: signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal))
     switch kind {
@@ -596,7 +610,8 @@ public final class LinuxKernel: Kernel {
       session = try SessionDirectory.create(stateRoot: stateRoot, procfs: procfs)
     } catch {
       throw KernelError(
-        step: step, call: error.call, errno: Errno(rawValue: error.errno), detail: "cannot create the session directory")
+        step: step, call: error.call, errno: Errno(rawValue: error.errno), detail: "cannot create the session directory"
+      )
     }
     try useEphemeralStore()
   }
@@ -881,7 +896,8 @@ public final class LinuxKernel: Kernel {
     // waits about one round trip in all, not one per request.
     var boxNamespaces: [[NamespaceKind: UInt64]] = []
     for helper in helpers { boxNamespaces.append(try namespaces(pid: String(helper.pid), shown: "<\(helper.box)>")) }
-    let network = networkMembers(machine: hostNamespaces[.net], boxes: helpers.indices.map { (helpers[$0], boxNamespaces[$0]) })
+    let network = networkMembers(
+      machine: hostNamespaces[.net], boxes: helpers.indices.map { (helpers[$0], boxNamespaces[$0]) })
     var asked: [HelperProcess] = []
     do throws(KernelError) {
       for helper in helpers {
@@ -896,15 +912,19 @@ public final class LinuxKernel: Kernel {
         let ns = boxNamespaces[i]
         let state = boxState[helper.box] ?? BoxState()
         let ownMounts = ns[.mnt] != hostNamespaces[.mnt]
-        let mountinfo = ownMounts ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
+        let mountinfo =
+          ownMounts
+          ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
         var process = ProcessFacts(
-          hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "", processes: procfs.descendants(of: helper.pid),
+          hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "",
+          processes: procfs.descendants(of: helper.pid),
           pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo) : [],
           rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
           root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
           fs: try fsFacts(state))
         process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
-        process.clockOffsets = ClockOffsets.parse((try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
+        process.clockOffsets = ClockOffsets.parse(
+          (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
         boxes.append(BoxFacts(name: helper.box, process: process))
       }
     } catch {
@@ -922,10 +942,13 @@ public final class LinuxKernel: Kernel {
       }
       guard case .ok(let fields) = reply, fields.count == 5 else {
         if case .err(let errno, _, _) = reply {
-          failure = failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
+          failure =
+            failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
         } else {
-          failure = failure ?? KernelError(
-            call: "uname()", errno: .EPROTO, detail: "the helper for \(helper.box) sent an unexpected reply")
+          failure =
+            failure
+            ?? KernelError(
+              call: "uname()", errno: .EPROTO, detail: "the helper for \(helper.box) sent an unexpected reply")
         }
         continue
       }
@@ -939,7 +962,9 @@ public final class LinuxKernel: Kernel {
         ? hostObjects
         : HelperWire.string(fields[3]).split(separator: "\n").compactMap { line -> IPCObjectFacts? in
           let parts = line.split(separator: " ")
-          guard parts.count == 2, let kind = IPCKind(rawValue: String(parts[0])), let key = Int32(parts[1]) else { return nil }
+          guard parts.count == 2, let kind = IPCKind(rawValue: String(parts[0])), let key = Int32(parts[1]) else {
+            return nil
+          }
           return IPCObjectFacts(kind: kind, key: key)
         }
       boxes[i].process.posixMQ =
@@ -977,9 +1002,12 @@ public final class LinuxKernel: Kernel {
       // Where mountinfo shows it: relative to the helper's root, which is the root filesystem
       // after pivot_root or chroot, the host's "/" before.
       var shown = request.target
-      if case .prepared = state.root, let rootfs = state.rootfsPath { shown = request.target == "/" ? rootfs : rootfs + request.target }
+      if case .prepared = state.root, let rootfs = state.rootfsPath {
+        shown = request.target == "/" ? rootfs : rootfs + request.target
+      }
       guard let entry = mountinfo.last(where: { $0.mountPoint == shown }) else { continue }
-      var facts = MountFacts(path: request.target, fstype: request.fstype, source: request.source, propagation: entry.propagation)
+      var facts = MountFacts(
+        path: request.target, fstype: request.fstype, source: request.source, propagation: entry.propagation)
       if case .bind = request, !entry.fstype.isEmpty {
         facts.fstype = entry.fstype
         facts.fstypeOfSource = true

@@ -10,7 +10,9 @@ struct StateRootLock {
 
   static func acquire(_ stateRoot: String) throws(SystemCallError) -> StateRootLock {
     let fd = open(stateRoot, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
-    guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(stateRoot)), O_DIRECTORY)", errno: errno) }
+    guard fd >= 0 else {
+      throw SystemCallError(call: "open(\(SmallFiles.quoted(stateRoot)), O_DIRECTORY)", errno: errno)
+    }
     var rc: Int32
     repeat { rc = flock(fd, LOCK_EX) } while rc != 0 && errno == EINTR
     guard rc == 0 else {

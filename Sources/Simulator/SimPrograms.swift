@@ -262,12 +262,17 @@ struct SimPrograms {
       guard args == ["addr"] || args == ["a"] || args == ["addr", "show"], let files = context.files, files.freshNetwork
       else { return unmodelled }
       return Outcome(
-        output: ["1: lo: <LOOPBACK> mtu 65536 qdisc noop qlen 1000", "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"])
+        output: [
+          "1: lo: <LOOPBACK> mtu 65536 qdisc noop qlen 1000",
+          "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00",
+        ])
     case "sh":
       if args.isEmpty { return Outcome() }  // stdin is /dev/null: the shell reads end of file and exits 0
       guard args[0] == "-c" else { return unmodelled }
       guard args.count >= 2 else {
-        return busybox ? Outcome(output: ["sh: -c requires an argument"], status: 2) : Outcome(output: ["sh: 0: -c requires an argument"], status: 2)
+        return busybox
+          ? Outcome(output: ["sh: -c requires an argument"], status: 2)
+          : Outcome(output: ["sh: 0: -c requires an argument"], status: 2)
       }
       return shell(args[1], context)
     default:
@@ -288,7 +293,9 @@ struct SimPrograms {
     case []:
       func named(_ id: UInt32, _ name: String?) -> String { name.map { "\(id)(\($0))" } ?? String(id) }
       return Outcome(
-        output: ["uid=\(named(context.uid, userName(context.uid, context))) gid=\(named(context.gid, groupName(context.gid, context)))"])
+        output: [
+          "uid=\(named(context.uid, userName(context.uid, context))) gid=\(named(context.gid, groupName(context.gid, context)))"
+        ])
     case ["-un"], ["-nu"]:
       guard let name = userName(context.uid, context) else { return nil }
       return Outcome(output: [name])
@@ -328,7 +335,8 @@ struct SimPrograms {
         directories.append((target, queues.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }))
       } else if path == "/" || files.lookup(path)?.isDirectory == true {
         guard let names = files.list(path) else { return nil }
-        directories.append((target, names.filter { !$0.hasPrefix(".") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }))
+        directories.append(
+          (target, names.filter { !$0.hasPrefix(".") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }))
       } else if let kind = files.lookup(path), kind != .whiteout {
         plain.append(target)
       } else {

@@ -44,7 +44,9 @@ extension SimulatedKernel {
     guard let inode = boxes[i].process.ns[.time], var ns = namespaces[inode] else { throw missing(step, step.box) }
     // The kernel checks the freeze first (proc_timens_set_offset in kernel/time/namespace.c).
     if ns.populated { throw KernelError(step: step, call: step.calls[0], errno: .EACCES) }
-    if seconds < 0 || seconds > ClockOffsets.maximum { throw KernelError(step: step, call: step.calls[0], errno: .ERANGE) }
+    if seconds < 0 || seconds > ClockOffsets.maximum {
+      throw KernelError(step: step, call: step.calls[0], errno: .ERANGE)
+    }
     ns.clockOffsets[clock] = seconds
     namespaces[inode] = ns
   }

@@ -55,7 +55,8 @@ extension SimulatedKernel {
       return StepResult(output: lines)
     case .imagePull(let ref):
       try refuseServer(ref, step)
-      guard let registry = store.registries[registryKey(ref)], let layers = registry.tags[ref.repository + ":" + ref.tag]
+      guard let registry = store.registries[registryKey(ref)],
+        let layers = registry.tags[ref.repository + ":" + ref.tag]
       else {
         throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
       }

@@ -119,13 +119,16 @@ extension SimulatedKernel {
     var top: [String: SimMount] = [:]
     for m in mnt.mounts where m.root == p.root.tree { top[m.path] = m }
     return top.values.sorted { $0.path < $1.path }.map { m in
-      var facts = MountFacts(path: m.path, fstype: m.request.fstype, source: m.request.source, propagation: m.propagation)
+      var facts = MountFacts(
+        path: m.path, fstype: m.request.fstype, source: m.request.source, propagation: m.propagation)
       if case .bind(let source, _) = m.request {
         // The kernel names a bind mount by the file system its source is on: in the box's root
         // filesystem the overlay, or a mount the box made above the source; in the host's tree
         // whatever this machine has there (the CLI asks it).
         facts.fstypeOfSource = true
-        let under = mnt.mounts.last { $0.root == m.root && $0.path != m.path && (source == $0.path || source.hasPrefix($0.path + "/")) }
+        let under = mnt.mounts.last {
+          $0.root == m.root && $0.path != m.path && (source == $0.path || source.hasPrefix($0.path + "/"))
+        }
         if let under, case .bind = under.request {
           facts.fstype = hostFilesystemType(under.request.source)
         } else if let under {

@@ -33,7 +33,9 @@ extension SimulatedKernel {
       if kind == .mnt, let copy = namespaces[old] {
         // A new mount namespace starts as a copy of the caller's mounts; boxwalk then makes "/"
         // private recursively (Step.makeRootPrivateCall), so every copy is private.
-        ns.mounts = copy.mounts.map { var m = $0; m.propagation = .private; return m }
+        ns.mounts = copy.mounts.map {
+          var m = $0; m.propagation = .private; return m
+        }
         ns.rootPropagation = .private
       }
       if kind == .uts, let copy = namespaces[old] {
@@ -120,6 +122,5 @@ extension SimulatedKernel {
     namespaces[ns.inode] = ns
     return ns.inode
   }
-
 
 }

@@ -80,7 +80,8 @@ extension SimulatedKernel {
     let hostname = box.process.ns[.uts].flatMap { namespaces[$0]?.hostname } ?? ""
     var context = SimPrograms.Context(
       pid: 0, hostname: hostname, machine: machine, procPIDs: procPIDs(box.process),
-      uid: insideID(ofHost: box.process.hostUID, .uid, in: user), gid: insideID(ofHost: box.process.hostGID, .gid, in: user),
+      uid: insideID(ofHost: box.process.hostUID, .uid, in: user),
+      gid: insideID(ofHost: box.process.hostGID, .gid, in: user),
       fileUID: insideID(ofHost: 0, .uid, in: user), fileGID: insideID(ofHost: 0, .gid, in: user))
     guard case .rootfs(let id) = box.process.root.seen, let fs = filesystems[id] else { return context }
     context.installedApplets = busyboxApplets

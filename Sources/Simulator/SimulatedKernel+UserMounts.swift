@@ -27,7 +27,8 @@ extension SimulatedKernel {
     case .proc:
       let owner = p.ns[.pid].flatMap { namespaces[$0] }?.owner
       guard hasCapability(p, in: owner) else {
-        throw KernelError(step: step, call: step.calls[step.callIndex(startingWith: ["fsconfig(FSCONFIG_SET_FD"])], errno: .EPERM)
+        throw KernelError(
+          step: step, call: step.calls[step.callIndex(startingWith: ["fsconfig(FSCONFIG_SET_FD"])], errno: .EPERM)
       }
     case .sysfs:
       let owner = p.ns[.net].flatMap { namespaces[$0] }?.owner
@@ -40,7 +41,8 @@ extension SimulatedKernel {
       // namespace; FSCONFIG_CMD_CREATE asks for CAP_SYS_ADMIN there (mount_capable).
       let owner = p.ns[.ipc].flatMap { namespaces[$0] }?.owner
       guard hasCapability(p, in: owner) else {
-        throw KernelError(step: step, call: step.calls[step.callIndex(startingWith: ["fsconfig(FSCONFIG_CMD_CREATE"])], errno: .EPERM)
+        throw KernelError(
+          step: step, call: step.calls[step.callIndex(startingWith: ["fsconfig(FSCONFIG_CMD_CREATE"])], errno: .EPERM)
       }
     default:
       return

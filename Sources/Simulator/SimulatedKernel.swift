@@ -281,9 +281,10 @@ public final class SimulatedKernel: Kernel {
       root: p.root.facts,
       ipc: p.ns[.ipc].flatMap { namespaces[$0]?.ipc } ?? [],
       user: userFacts(p),
-      owners: Dictionary(uniqueKeysWithValues: p.ns.compactMap { kind, inode in
-        kind == .user ? nil : namespaces[inode]?.owner.map { (kind, $0) }
-      }),
+      owners: Dictionary(
+        uniqueKeysWithValues: p.ns.compactMap { kind, inode in
+          kind == .user ? nil : namespaces[inode]?.owner.map { (kind, $0) }
+        }),
       net: p.ns[.net] == host.ns[.net] ? nil : p.ns[.net].flatMap(netFacts), fs: fsFacts(p))
   }
 

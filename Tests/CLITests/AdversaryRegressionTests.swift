@@ -108,8 +108,11 @@ struct AdversaryRegressionTests {
     let out = try session("real", lines)
     #expect(!out.contains { $0.hasPrefix("opened ") }, "\(out)")
     // (Kernels built without CONFIG_MAGIC_SYSRQ have no sysrq-trigger; core_pattern is always there.)
-    #expect(out.contains { $0.contains("/proc/sys/kernel/core_pattern") && $0.contains("Read-only file system") }, "\(out)")
+    #expect(
+      out.contains { $0.contains("/proc/sys/kernel/core_pattern") && $0.contains("Read-only file system") }, "\(out)")
     #expect(out.contains("proc still reads"), "\(out)")
-    #expect(out.contains("  syscall  fsmount(MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC)"), "\(out)")
+    #expect(
+      out.contains("  syscall  fsmount(MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC)"),
+      "\(out)")
   }
 }

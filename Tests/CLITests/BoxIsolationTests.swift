@@ -45,7 +45,8 @@ struct BoxIsolationTests {
   /// 0xa80425fb is CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
   /// NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
   @Test func aBoxProgramHasDockersDefaultCapabilitiesOnly() throws {
-    let out = try run(Self.container + ["run sh -c 'grep -E \"^Cap(Bnd|Eff|Prm|Inh|Amb)\" /proc/self/status | tr -d \"\\t\"'"])
+    let out = try run(
+      Self.container + ["run sh -c 'grep -E \"^Cap(Bnd|Eff|Prm|Inh|Amb)\" /proc/self/status | tr -d \"\\t\"'"])
     #expect(out.contains("CapBnd:00000000a80425fb"), "\(out)")
     #expect(out.contains("CapEff:00000000a80425fb"), "\(out)")
     #expect(out.contains("CapPrm:00000000a80425fb"), "\(out)")

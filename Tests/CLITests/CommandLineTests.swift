@@ -170,8 +170,13 @@ import Testing
     let before = (try? FileManager.default.contentsOfDirectory(atPath: "/run/boxwalk")) ?? []
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", "yes 'box ls' | head -2000 | (echo 'box new web'; cat) | \"\(Self.binDir)/boxwalk\" --backend real | head -1"]
-    p.environment = ProcessInfo.processInfo.environment.merging(["BOXWALK_HOME": NSTemporaryDirectory() + "boxwalk-home-unused"]) { $1 }
+    p.arguments = [
+      "-c",
+      "yes 'box ls' | head -2000 | (echo 'box new web'; cat) | \"\(Self.binDir)/boxwalk\" --backend real | head -1",
+    ]
+    p.environment = ProcessInfo.processInfo.environment.merging([
+      "BOXWALK_HOME": NSTemporaryDirectory() + "boxwalk-home-unused"
+    ]) { $1 }
     p.standardOutput = Pipe()
     try p.run()
     p.waitUntilExit()

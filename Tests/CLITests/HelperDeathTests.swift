@@ -28,7 +28,8 @@ struct HelperDeathTests {
       #expect(first.contains(note), "\(first)")
       #expect(first.filter { $0.hasPrefix("note:") }.count == 1, "\(first)")
       #expect(
-        first.contains("error: hostname acts on the current box, and there is none"), "web is no longer current: \(first)")
+        first.contains("error: hostname acts on the current box, and there is none"),
+        "web is no longer current: \(first)")
       let second = try repl.run(["box ls", "links"])
       #expect(!second.contains { $0.hasPrefix("note:") }, "said twice: \(second)")
       #expect(!second.contains { $0.contains("veth-web") }, "its veth outlived it: \(second)")

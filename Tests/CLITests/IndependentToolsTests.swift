@@ -110,7 +110,8 @@ struct IndependentToolsTests {
     defer { repl.quit() }
     let helper = try repl.send(
       [
-        "box new web", "unshare net", "net bridge bwt-br0", "net addr host:bwt-br0 10.231.0.1/24", "net up host:bwt-br0",
+        "box new web", "unshare net", "net bridge bwt-br0", "net addr host:bwt-br0 10.231.0.1/24",
+        "net up host:bwt-br0",
         "net veth", "net addr eth0 10.231.0.2/24", "net up eth0", "net up host:veth-web", "net attach bwt-br0",
         "ping 10.231.0.1",
       ], thenShow: "web.host_pid")

@@ -62,7 +62,8 @@ import Testing
 
     // Walk uts to its end: it counts as done, and the next lesson is another one.
     let walk = try Self.run(
-      ["lesson", "uts", "--backend", "sim"], input: "next\nsolution\nnext\nsolution\nnext\nnext\nsolution\nnext\nnext\n",
+      ["lesson", "uts", "--backend", "sim"],
+      input: "next\nsolution\nnext\nsolution\nnext\nnext\nsolution\nnext\nnext\n",
       state: state)
     #expect(walk.out.contains("lesson uts complete"), "\(walk.out)")
     let after = try Self.run(["lessons"], state: state)

@@ -119,7 +119,9 @@ struct RootlessBackendTests {
         ["--backend", "rootless"],
         input: "box new web\nunshare pid,mnt\nmount proc /proc\nrootfs busybox\npivot-root\nmount proc /proc\n")
       #expect(r.out.contains("mounted proc on /proc in web's mount namespace mnt:1"), Comment(rawValue: r.out))
-      #expect(r.out.contains("web's root is now its overlay of busybox (pivot_root) root filesystem"), Comment(rawValue: r.out))
+      #expect(
+        r.out.contains("web's root is now its overlay of busybox (pivot_root) root filesystem"),
+        Comment(rawValue: r.out))
       #expect(r.out.contains("mount it before pivot-root), or use --backend real"), Comment(rawValue: r.out))
     }
   }

@@ -27,6 +27,8 @@ struct RootlessMapTests {
     // Only the session's one ID is there to map: a range needs newuidmap(1) and /etc/subuid.
     let range = try sandbox.boxwalk(
       ["--backend", "rootless"], input: "box new web\nunshare user\nmap uid 0 100000 65536\n")
-    #expect(range.out.contains("error: write(\"/proc/<web>/uid_map\", \"0 100000 65536\"): EPERM"), Comment(rawValue: range.out))
+    #expect(
+      range.out.contains("error: write(\"/proc/<web>/uid_map\", \"0 100000 65536\"): EPERM"),
+      Comment(rawValue: range.out))
   }
 }

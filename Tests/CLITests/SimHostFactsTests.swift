@@ -52,7 +52,8 @@ struct SimHostFactsTests {
     for path in [["state", "a", "mounts", "/srv", "fstype"], ["state", "b", "mounts", "/var", "fstype"]] {
       let s = Self.value(sim, path) as? String
       let r = Self.value(real, path) as? String
-      #expect(s != nil && s == r && r != "bind", "\(path.joined(separator: ".")): sim \(s ?? "nil"), real \(r ?? "nil")")
+      #expect(
+        s != nil && s == r && r != "bind", "\(path.joined(separator: ".")): sim \(s ?? "nil"), real \(r ?? "nil")")
     }
     #expect(Self.value(real, ["state", "b", "mounts", "/var", "fstype"]) as? String == "tmpfs")
   }

@@ -125,7 +125,8 @@ struct SplitMix {
 struct ImageRefTests {
   @Test(arguments: [
     ("localhost:5000/app:v1", "localhost:5000/app:v1"), ("127.0.0.1:5000/app", "127.0.0.1:5000/app:latest"),
-    ("oci:shelf/web-site:v2", "oci:shelf/web-site:v2"), ("localhost:5000/library/app:v1", "localhost:5000/library/app:v1"),
+    ("oci:shelf/web-site:v2", "oci:shelf/web-site:v2"),
+    ("localhost:5000/library/app:v1", "localhost:5000/library/app:v1"),
   ])
   func goodReferences(_ text: String, _ shown: String) throws {
     #expect(try RegistryRef.parse(text).get().description == shown)
@@ -133,7 +134,8 @@ struct ImageRefTests {
 
   @Test(arguments: [
     "example.com:5000/app", "localhost/app", "localhost:0/app", "localhost:99999/app", "localhost:5000/App",
-    "localhost:5000/app:", "localhost:5000/a..b", "oci:../x/app", "oci:/app", "localhost:5000/app:-x", "app", "localhost:5000/a//b", "localhost:5000/a/",
+    "localhost:5000/app:", "localhost:5000/a..b", "oci:../x/app", "oci:/app", "localhost:5000/app:-x", "app",
+    "localhost:5000/a//b", "localhost:5000/a/",
   ])
   func badReferences(_ text: String) {
     #expect(RegistryRef.parse(text).isFailureForTest)

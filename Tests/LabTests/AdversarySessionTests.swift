@@ -21,13 +21,16 @@ import Testing
       "box new a", "box new b", "unshare mnt,pid,ipc", "rootfs busybox", "pivot-root",
     ])
     let out = s.execute("join mnt a")
-    #expect(out.first == "error: refused: joining a mount namespace moves a box to that namespace's root directory", "\(out)")
+    #expect(
+      out.first == "error: refused: joining a mount namespace moves a box to that namespace's root directory", "\(out)")
     #expect(out.contains("  state:   nothing was changed"), "\(out)")
     #expect(s.execute("show b.ns.mnt") == ["b.ns.mnt = \"mnt:1\""])
     // The other way: a box on the host's root joining a container's namespace.
     _ = s.execute("use a")
     let back = s.execute("join mnt b")
-    #expect(back.first == "error: refused: joining a mount namespace moves a box to that namespace's root directory", "\(back)")
+    #expect(
+      back.first == "error: refused: joining a mount namespace moves a box to that namespace's root directory",
+      "\(back)")
     // Two boxes on the host's root still join as before.
     _ = s.execute("box new c")
     _ = s.execute("unshare mnt")

@@ -12,7 +12,8 @@ import Testing
   /// Each target's name and the names in its `dependencies:` list (products included), read from
   /// the manifest's text: `.target(name: "Lab", dependencies: ["Kernel"])`.
   static func declaredDependencies(manifest: String) -> [String: Set<String>] {
-    let target = #/\.(?:target|testTarget|executableTarget|systemLibrary)\(\s*name:\s*"(\w+)"(?:,\s*dependencies:\s*\[([^\]]*)\])?/#
+    let target =
+      #/\.(?:target|testTarget|executableTarget|systemLibrary)\(\s*name:\s*"(\w+)"(?:,\s*dependencies:\s*\[([^\]]*)\])?/#
     var out: [String: Set<String>] = [:]
     for match in manifest.matches(of: target) {
       let names = (match.output.2.map(String.init) ?? "").matches(of: #/"(\w+)"/#).map { String($0.output.1) }

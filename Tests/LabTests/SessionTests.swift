@@ -102,12 +102,22 @@ import Testing
     ("stress fork 10", "error: web has no cgroup yet", "limits and stress tests need a cgroup"),
     ("kill 99", "error: web has no process with PID 99", "kill acts only on the box's own processes"),
     ("kill x", "error: \"x\" is not a PID", "positive whole number"),
-    ("mount proc /proc", "error: refused: web shares the host's mount namespace, so mount would change the host's mounts", "unshare mnt"),
+    (
+      "mount proc /proc",
+      "error: refused: web shares the host's mount namespace, so mount would change the host's mounts", "unshare mnt"
+    ),
     ("mount nfs /mnt", "error: boxwalk cannot mount \"nfs\"", "proc sysfs tmpfs mqueue bind"),
     ("mount tmpfs ../etc", "error: \"../etc\" is not a path in the box", "starts with /"),
     ("mount tmpfs /a/../b", "error: \"/a/../b\" is not a path in the box", "no . or .. parts"),
-    ("umount /proc", "error: refused: web shares the host's mount namespace, so umount would change the host's mounts", "unshare mnt"),
-    ("pivot-root", "error: refused: web shares the host's mount namespace, so pivot-root would change the host's mounts", "unshare mnt"),
+    (
+      "umount /proc", "error: refused: web shares the host's mount namespace, so umount would change the host's mounts",
+      "unshare mnt"
+    ),
+    (
+      "pivot-root",
+      "error: refused: web shares the host's mount namespace, so pivot-root would change the host's mounts",
+      "unshare mnt"
+    ),
     ("rootfs centos", "error: no image named \"centos\"", "busybox"),
     ("ipc mq new 0xzz", "error: \"0xzz\" is not an IPC key", "key_t"),
     ("ipc mq new -1", "error: \"-1\" is not an IPC key", "key_t"),
@@ -202,7 +212,8 @@ import Testing
     #expect(s.execute("run -d sleep 100").first == "started `sleep 100` in the background as PID 1 in pid:1")
     #expect(s.execute("run sh -c 'echo pid=$$'").first == "pid=2")
     let out = s.execute("kill 1")
-    #expect(out.contains("PID 1 of pid:1 exited: the kernel killed every process in pid:1, and no new one can enter it"))
+    #expect(
+      out.contains("PID 1 of pid:1 exited: the kernel killed every process in pid:1, and no new one can enter it"))
     #expect(s.execute("run true").first == "error: fork(): ENOMEM")
   }
 
@@ -259,16 +270,21 @@ import Testing
     #expect(s.execute("ipc posix_mq new ''").first == "error: \"\" is not a message queue name boxwalk passes on")
     #expect(s.execute("ipc posix_mq new $'/a\\tb'").first?.hasPrefix("error: ") == true)
     #expect(s.execute("ipc posix_mq new jobs").contains("  fix:     ipc posix_mq new /jobs"))
-    #expect(s.execute("clock offset boottime 60").first == "error: refused: web shares the host's time namespace, so this would change the host's clocks")
+    #expect(
+      s.execute("clock offset boottime 60").first
+        == "error: refused: web shares the host's time namespace, so this would change the host's clocks")
     _ = s.execute("unshare mnt,time")
     #expect(s.execute("clock offset realtime 60").first == "error: a time namespace has no clock \"realtime\"")
     #expect(s.execute("clock offset boottime -1").first == "error: \"-1\" is not an offset boxwalk writes")
-    #expect(s.execute("clock offset boottime 1000000001").first == "error: \"1000000001\" is not an offset boxwalk writes")
+    #expect(
+      s.execute("clock offset boottime 1000000001").first == "error: \"1000000001\" is not an offset boxwalk writes")
     #expect(s.execute("show web.clock.offsets.boottime") == ["web.clock.offsets.boottime = 0"])
     #expect(s.execute("clock offset boottime 60").first?.hasPrefix("boottime runs 60 s ahead in time:1") == true)
     #expect(s.execute("show web.clock.offsets.boottime") == ["web.clock.offsets.boottime = 60"])
     // mqueue would show the host's queues in a box that shares the host's IPC namespace.
-    #expect(s.execute("mount mqueue /mnt").first == "error: refused: web shares the host's IPC namespace, so its mqueue would show the host's message queues")
+    #expect(
+      s.execute("mount mqueue /mnt").first
+        == "error: refused: web shares the host's IPC namespace, so its mqueue would show the host's message queues")
     _ = s.execute("unshare ipc")
     #expect(s.execute("mount mqueue /mnt").first?.hasPrefix("mounted mqueue on /mnt") == true)
   }

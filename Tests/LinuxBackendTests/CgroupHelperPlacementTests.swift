@@ -71,7 +71,9 @@ import Testing
     let fs = try SimulatedCgroupFileSystem(root: dir.path, layout: .v1(hierarchies))
     let driver = CgroupV1Driver(
       root: dir.path,
-      hierarchies: ["memory": "memory", "pids": "pids", "cpu": "cpu,cpuacct", "cpuacct": "cpu,cpuacct", "freezer": "freezer"],
+      hierarchies: [
+        "memory": "memory", "pids": "pids", "cpu": "cpu,cpuacct", "cpuacct": "cpu,cpuacct", "freezer": "freezer",
+      ],
       files: fs, signal: fs.signaller, retry: CgroupV2DriverTests.fast)
     let box = try BoxCgroup(session: "4242-987654", box: "web")
     let boxFiles = driver.procsFiles(of: box)
@@ -88,7 +90,10 @@ import Testing
         """)
     let expected = driver.directories(of: box).map { hierarchy -> String in
       let top = String(hierarchy.prefix { $0 != "/" })
-      let path = ["memory": "/user.slice/session-2.scope", "pids": "/user.slice/session-2.scope", "cpu,cpuacct": "/user.slice", "freezer": ""][top]!
+      let path = [
+        "memory": "/user.slice/session-2.scope", "pids": "/user.slice/session-2.scope", "cpu,cpuacct": "/user.slice",
+        "freezer": "",
+      ][top]!
       return dir.path + "/" + top + path + "/cgroup.procs"
     }
     #expect(driver.procsFiles(of: home) == expected)

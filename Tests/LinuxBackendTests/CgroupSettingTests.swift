@@ -24,10 +24,17 @@ import Testing
   /// The kernel keeps memory limits in pages and rounds down; a limit below what the cgroup uses
   /// is EBUSY on v1 and an OOM kill on v2. boxwalk refuses both, so every backend agrees.
   @Test(arguments: [
-    ("2000000", "not a whole number of 4096-byte pages: the kernel would round 2000000 down to 1998848", "write 1998848 (or a size in K, M or G)"),
+    (
+      "2000000", "not a whole number of 4096-byte pages: the kernel would round 2000000 down to 1998848",
+      "write 1998848 (or a size in K, M or G)"
+    ),
     ("100000", "below 1M", "write 1M or more"),
-    ("1048577", "not a whole number of 4096-byte pages: the kernel would round 1048577 down to 1048576", "write 1048576 (or a size in K, M or G)"),
-    ("4096", "below 1M", "write 1M or more"), ("0", "below 1M", "write 1M or more"), ("1000K", "below 1M", "write 1M or more"),
+    (
+      "1048577", "not a whole number of 4096-byte pages: the kernel would round 1048577 down to 1048576",
+      "write 1048576 (or a size in K, M or G)"
+    ),
+    ("4096", "below 1M", "write 1M or more"), ("0", "below 1M", "write 1M or more"),
+    ("1000K", "below 1M", "write 1M or more"),
   ])
   func memoryNotWholePages(_ text: String, _ rule: String, _ fix: String) {
     do {

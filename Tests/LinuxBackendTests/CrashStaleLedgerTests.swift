@@ -81,7 +81,8 @@ import Testing
 
       let lines = LedgerCleanup.run(stateRoot: stale.path)
       #expect(lines.first?.contains("the pid now belongs to another process") == true, "\(lines)")
-      #expect(lines.contains { $0.contains("it is sleep, not boxwalk-helper") && $0.contains("not touched") }, "\(lines)")
+      #expect(
+        lines.contains { $0.contains("it is sleep, not boxwalk-helper") && $0.contains("not touched") }, "\(lines)")
       #expect(sleeper.isRunning)
       #expect(stale.entries() == [])
     }

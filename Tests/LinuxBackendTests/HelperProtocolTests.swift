@@ -6,7 +6,8 @@ import Testing
   static let requests: [HelperRequest] = [
     .ping, .unshare(flags: 0x0400_0000 | 0x0002_0000), .unshare(flags: 0),
     .setns(path: Array("/proc/42/ns/pid_for_children".utf8), nstype: 0x2000_0000),
-    .sethostname(Array("lab box\n\u{0}".utf8)), .setdomainname([]), .uname, .facts(), .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]), .mqnew(name: Array("jobs".utf8)),
+    .sethostname(Array("lab box\n\u{0}".utf8)), .setdomainname([]), .uname, .facts(),
+    .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]), .mqnew(name: Array("jobs".utf8)),
     .run(background: false, argv: [Array("sh".utf8), Array("-c".utf8), Array("echo pid=$$".utf8)]),
     .run(background: true, argv: [Array("sleep".utf8), Array("1000".utf8), []]), .kill(hostPID: 4242),
     .mount(kind: "bind", root: Array("/r".utf8), source: Array("/etc".utf8), target: Array("/mnt".utf8)),
@@ -16,7 +17,9 @@ import Testing
     .chroot(rootfs: Array("/r".utf8)), .ipcnew(kind: "sem", key: -1),
     .netlink([0x10, 0x00, 0x00, 0x00, 0x12, 0x00, 0x01, 0x03]), .netdump(pids: []), .netdump(pids: [42, 4242]),
     .ifindex(name: "eth0"), .echo(address: "10.0.0.1", timeoutMilliseconds: 300),
-    .overlay(target: Array("/m".utf8), upper: Array("/u,x".utf8), work: Array("/w".utf8), lowers: [Array("/a:b".utf8), Array("/c".utf8)]),
+    .overlay(
+      target: Array("/m".utf8), upper: Array("/u,x".utf8), work: Array("/w".utf8),
+      lowers: [Array("/a:b".utf8), Array("/c".utf8)]),
   ]
 
   @Test(arguments: requests)

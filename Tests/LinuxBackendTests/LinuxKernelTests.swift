@@ -251,7 +251,8 @@ import Testing
     // written file would race: a fork in a parallel test can hold its write fd, and execve says
     // ETXTBSY.)
     mkdir(root.path + "/not-a-program", 0o755)
-    let kernel = try LinuxKernel(stateRoot: root.path + "/state", helperPath: root.path + "/not-a-program", ephemeralImages: true)
+    let kernel = try LinuxKernel(
+      stateRoot: root.path + "/state", helperPath: root.path + "/not-a-program", ephemeralImages: true)
     defer { kernel.teardown() }
     let step = Step.boxNew(box: "web")
     do throws(KernelError) {
@@ -361,7 +362,9 @@ import Testing
     #expect(SmallFiles.readLink("/proc/\(pid)/fd/11")?.hasPrefix(root.path + "/") == true)
     for fd in ["4", "5", "6", "7", "10", "11"] {
       let info = try SmallFiles.readText("/proc/\(pid)/fdinfo/\(fd)")
-      let flags = info.split(separator: "\n").first { $0.hasPrefix("flags:") }.flatMap { Int($0.split(separator: "\t").last ?? "", radix: 8) }
+      let flags = info.split(separator: "\n").first { $0.hasPrefix("flags:") }.flatMap {
+        Int($0.split(separator: "\t").last ?? "", radix: 8)
+      }
       #expect(flags.map { $0 & 0o2000000 != 0 } == true, "fd \(fd) is not close-on-exec")
     }
     let environment = try SmallFiles.read("/proc/\(pid)/environ").split(separator: 0).map {
@@ -406,7 +409,10 @@ import Testing
     // the options the kernel holds: one lowerdir, one upperdir, one workdir, nothing injected.
     let options = try #require(line.components(separatedBy: " - overlay ").last?.split(separator: " ").last)
     let keys = options.split(separator: ",").map { $0.split(separator: "=").first.map(String.init) ?? "" }
-    #expect(keys.filter { $0.hasPrefix("lowerdir") || $0 == "upperdir" || $0 == "workdir" } == ["lowerdir+", "upperdir", "workdir"])
+    #expect(
+      keys.filter { $0.hasPrefix("lowerdir") || $0 == "upperdir" || $0 == "workdir" } == [
+        "lowerdir+", "upperdir", "workdir",
+      ])
   }
 
   /// A layer whose /etc/hostname is a link to a host file. Writing it through the box must
@@ -423,9 +429,13 @@ import Testing
     try kernel.perform(.boxNew(box: "web"))
     try kernel.perform(.unshare(box: "web", kinds: [.mnt]))
     try kernel.perform(.overlay(box: "web", names: ["evil"], layers: ["evil", "busybox"]))
-    #expect(throws: KernelError.self) { try kernel.perform(.writeFile(box: "web", path: "/etc/hostname", text: "owned")) }
+    #expect(throws: KernelError.self) {
+      try kernel.perform(.writeFile(box: "web", path: "/etc/hostname", text: "owned"))
+    }
     #expect(throws: KernelError.self) { try kernel.readFile(box: "web", path: "/etc/hostname") }
-    #expect(throws: KernelError.self) { try kernel.perform(.writeFile(box: "web", path: "/etc/hostname/x", text: "owned")) }
+    #expect(throws: KernelError.self) {
+      try kernel.perform(.writeFile(box: "web", path: "/etc/hostname/x", text: "owned"))
+    }
     #expect(try String(contentsOfFile: root.path + "/victim", encoding: .utf8) == "host file")
   }
 

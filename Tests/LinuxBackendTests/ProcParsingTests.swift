@@ -61,6 +61,9 @@ import Testing
   /// mount point is spelled as every name is (FileName), so it matches the box's own path.
   @Test func mountinfoSpellsOddMountPointsAsFileNames() {
     let line = Array("43 22 0:38 / /a\\011b/c".utf8) + [0xff] + Array(" rw - tmpfs tmpfs rw\n".utf8)
-    #expect(Mountinfo.parse(bytes: line) == [Mountinfo.Entry(mountPoint: "/a\\x09b/c\\xff", propagation: .private, fstype: "tmpfs")])
+    #expect(
+      Mountinfo.parse(bytes: line) == [
+        Mountinfo.Entry(mountPoint: "/a\\x09b/c\\xff", propagation: .private, fstype: "tmpfs")
+      ])
   }
 }

@@ -40,7 +40,10 @@ import Testing
   @Test func stepsThatNeedTheMachineAreRefusedBeforeAnySystemCall() throws {
     try withKernel { kernel in
       try kernel.perform(.boxNew(box: "web"))
-      for step in [Step.cgroupNew(box: "web"), .netBridge(name: "br0"), .netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0")] {
+      for step in [
+        Step.cgroupNew(box: "web"), .netBridge(name: "br0"),
+        .netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0"),
+      ] {
         do throws(KernelError) {
           _ = try kernel.perform(step)
           Issue.record("\(step) was not refused")

@@ -37,7 +37,9 @@ import Testing
       let fields = try HelperWire.decode(bytes)
       // Whatever decodes and means something encodes back to the same meaning.
       if let request = HelperRequest(fields: fields) {
-        #expect(request.encoded().flatMap { try? HelperWire.decode($0) }.flatMap(HelperRequest.init(fields:)) == request, "case \(i)")
+        #expect(
+          request.encoded().flatMap { try? HelperWire.decode($0) }.flatMap(HelperRequest.init(fields:)) == request,
+          "case \(i)")
       }
       _ = HelperReply(fields: fields)
     }

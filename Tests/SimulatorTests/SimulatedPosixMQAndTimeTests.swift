@@ -67,7 +67,9 @@ import Testing
   }
 
   @Test func timensOffsetsParseAsTheKernelPrintsThem() {
-    #expect(ClockOffsets.parse("monotonic           5         0\nboottime   1000000000         0\n") == ClockOffsets(monotonic: 5, boottime: 1_000_000_000))
+    #expect(
+      ClockOffsets.parse("monotonic           5         0\nboottime   1000000000         0\n")
+        == ClockOffsets(monotonic: 5, boottime: 1_000_000_000))
     #expect(ClockOffsets.parse("1 7 0\n7 -3 0\n") == ClockOffsets(monotonic: 7, boottime: -3))
     #expect(ClockOffsets.parse("") == ClockOffsets())
   }

@@ -18,7 +18,10 @@ struct DoctorCommand: ParsableCommand {
       (ok ? "  ok       " : "  missing  ") + what + (ok ? "" : "\n           fix: " + fix)
     }
     var lines = ["boxwalk doctor: Linux \(release)"]
-    lines.append(row(probe.isRoot, "root (needed by --backend real)", "run as root; without root, --backend rootless (or sim) still works"))
+    lines.append(
+      row(
+        probe.isRoot, "root (needed by --backend real)",
+        "run as root; without root, --backend rootless (or sim) still works"))
     // The sysctls say whether unprivileged users may; the probe (a child that tries) says
     // whether this user may right now, which also covers LSM rules such as AppArmor's.
     let userNamespaceFailure = LinuxKernel.userNamespaceUnavailableReason()
@@ -30,10 +33,13 @@ struct DoctorCommand: ParsableCommand {
           + (userNamespaceFailure.map { ": \($0)" } ?? "") + ")",
         "sysctl -w user.max_user_namespaces=15000 kernel.unprivileged_userns_clone=1"))
     lines.append(
-      row(probe.cgroupVersion != nil, "cgroups: \(LinuxKernel.cgroupLayoutDescription())", "mount cgroup2 on /sys/fs/cgroup"))
+      row(
+        probe.cgroupVersion != nil, "cgroups: \(LinuxKernel.cgroupLayoutDescription())",
+        "mount cgroup2 on /sys/fs/cgroup"))
     lines.append(row(probe.overlay, "overlayfs", "modprobe overlay"))
     // boxwalk itself speaks rtnetlink; ip(8) is what the tests and the host snapshot check it with.
-    lines.append(row(probe.which("ip") != nil, "iproute2 (ip, for tests and host snapshots)", "apt-get install iproute2"))
+    lines.append(
+      row(probe.which("ip") != nil, "iproute2 (ip, for tests and host snapshots)", "apt-get install iproute2"))
     lines.append(row(probe.busybox != nil, "busybox (the busybox base image)", "apt-get install busybox-static"))
     lines.append(
       row(

@@ -32,7 +32,8 @@ struct LabSessionFactory: TranscriptSessionFactory {
     switch backend {
     case .sim: return nil
     case .real: return probe.isRoot ? nil : "the real backend needs root"
-    case .rootless: return LinuxKernel.userNamespaceUnavailableReason().map { "the rootless backend needs user namespaces: \($0)" }
+    case .rootless:
+      return LinuxKernel.userNamespaceUnavailableReason().map { "the rootless backend needs user namespaces: \($0)" }
     }
   }
 

@@ -46,7 +46,8 @@ struct TestCommand: ParsableCommand {
         let file = try TranscriptFile.parse(path: path, text: text)
         // A transcript with nothing to run would pass without testing anything.
         guard !file.allSteps.isEmpty else {
-          throw ExitError(ExitStatus.usage, ["error: \(path): no steps: a transcript needs at least one `  boxwalk> COMMAND` line"])
+          throw ExitError(
+            ExitStatus.usage, ["error: \(path): no steps: a transcript needs at least one `  boxwalk> COMMAND` line"])
         }
         parsed.append(file)
       } catch let error as ExitError {

@@ -120,7 +120,8 @@ public struct CgroupSetting: Equatable, Hashable, Sendable, CustomStringConverti
     guard product >= memoryFloor else {
       throw CgroupSettingError(
         key: key, value: text,
-        rule: "below 1M: the box's own processes already use some of that, and the kernel would refuse (v1: EBUSY) or OOM-kill them (v2)",
+        rule:
+          "below 1M: the box's own processes already use some of that, and the kernel would refuse (v1: EBUSY) or OOM-kill them (v2)",
         fix: "write 1M or more")
     }
     guard product % pageSize == 0 else {

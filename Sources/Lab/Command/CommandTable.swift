@@ -74,11 +74,15 @@ public enum CommandTable {
     .init(
       name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt"),
     .init(
-      name: "image", usage: "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF | image prune",
-      summary: "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)", area: "layers"),
+      name: "image",
+      usage: "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF | image prune",
+      summary:
+        "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)",
+      area: "layers"),
     .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers"),
     .init(
-      name: "overlay", usage: "overlay NAME[,NAME...]", summary: "images or layers (first on top) plus a writable layer: the box's root filesystem", area: "layers"),
+      name: "overlay", usage: "overlay NAME[,NAME...]",
+      summary: "images or layers (first on top) plus a writable layer: the box's root filesystem", area: "layers"),
     .init(
       name: "rootfs", usage: "rootfs IMAGE", summary: "one image as the root filesystem", area: "layers"),
     .init(
@@ -88,7 +92,8 @@ public enum CommandTable {
     .init(name: "ls", usage: "ls [PATH]", summary: "list a directory in the box", area: "layers"),
     .init(name: "which", usage: "which PATH", summary: "the layer a file comes from", area: "layers"),
     .init(
-      name: "commit", usage: "commit NAME", summary: "the writable layer becomes a new layer, and an image on top of the box's layers", area: "layers"),
+      name: "commit", usage: "commit NAME",
+      summary: "the writable layer becomes a new layer, and an image on top of the box's layers", area: "layers"),
     .init(
       name: "net veth", usage: "net veth [HOSTIF BOXIF]",
       summary: "a veth pair: one end on the host side, one in the box (veth-BOX and eth0)", area: "net"),
@@ -115,7 +120,8 @@ public enum CommandTable {
       name: "clock", usage: "clock offset monotonic|boottime SECONDS",
       summary: "shift a clock in the box's time namespace, before its first process", area: "time"),
     .init(
-      name: "cgroup", usage: "cgroup new | cgroup set KEY VALUE | cgroup show [--raw]", summary: "limits and metering", area: "cgroup"),
+      name: "cgroup", usage: "cgroup new | cgroup set KEY VALUE | cgroup show [--raw]", summary: "limits and metering",
+      area: "cgroup"),
     .init(
       name: "stress", usage: "stress memory|fork|cpu ARG", summary: "test a limit", area: "cgroup"),
     .init(name: "lessons", usage: "lessons", summary: "list lessons with your progress", area: "lessons"),
@@ -136,7 +142,8 @@ public enum CommandTable {
     .init(
       name: "check", usage: "check",
       summary: "what this step's exercise still lacks (failing checks are expected while you work)", area: "lessons"),
-    .init(name: "solution", usage: "solution", summary: "show and run the answer to this step's exercise", area: "lessons"),
+    .init(
+      name: "solution", usage: "solution", summary: "show and run the answer to this step's exercise", area: "lessons"),
     .init(
       name: "reset", usage: "reset [step|lesson] [--yes]",
       summary: "undo your work in this step, or restart the lesson; asks for yes first", area: "lessons"),

@@ -34,7 +34,8 @@ enum DiffTable {
         // The host's value beside the box's, unless it is volatile (never printed by default).
         let hostValue = tree.value(at: StatePath([.key("host")] + rel.components)).flatMap { $0.withoutVolatile }
         for change in describe(c.old, c.new) {
-          rows.append(top == "host" ? [rel.description, change] : [rel.description, hostValue?.scalarText ?? "-", change])
+          rows.append(
+            top == "host" ? [rel.description, change] : [rel.description, hostValue?.scalarText ?? "-", change])
         }
       }
       if rows.isEmpty { continue }

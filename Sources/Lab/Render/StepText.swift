@@ -31,13 +31,17 @@ enum StepText {
       case .bind(let source, let target):
         return "nsenter --target <\(box)> --mount mount --rbind \(shellQuote(source)) \(shellQuote(target))"
       case .proc(let path):
-        return "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(shellQuote(path))"
+        return
+          "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(shellQuote(path))"
       case .sysfs:
-        return "nsenter --target <\(box)> --mount mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \(shellQuote(request.target))"
+        return
+          "nsenter --target <\(box)> --mount mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \(shellQuote(request.target))"
       case .mqueue(let path):
-        return "nsenter --target <\(box)> --mount --ipc mount -t mqueue -o nosuid,nodev,noexec mqueue \(shellQuote(path))"
+        return
+          "nsenter --target <\(box)> --mount --ipc mount -t mqueue -o nosuid,nodev,noexec mqueue \(shellQuote(path))"
       default:
-        return "nsenter --target <\(box)> --mount mount -t \(request.fstype) -o nosuid,nodev \(request.source) \(shellQuote(request.target))"
+        return
+          "nsenter --target <\(box)> --mount mount -t \(request.fstype) -o nosuid,nodev \(request.source) \(shellQuote(request.target))"
       }
     case .umount(let box, let path):
       return "nsenter --target <\(box)> --mount umount \(shellQuote(path))"
@@ -68,12 +72,15 @@ enum StepText {
     case .stress(let box, let kind):
       switch kind {
       case .memory(let bytes): return "nsenter --target <\(box)> --all stress-ng --vm 1 --vm-bytes \(bytes) --vm-keep"
-      case .fork(let count): return "nsenter --target <\(box)> --all sh -c 'for i in $(seq \(count)); do sleep 1000 & done'"
-      case .cpu(let ms): return "nsenter --target <\(box)> --all timeout \(Double(ms) / 1000) sh -c 'while :; do :; done'"
+      case .fork(let count):
+        return "nsenter --target <\(box)> --all sh -c 'for i in $(seq \(count)); do sleep 1000 & done'"
+      case .cpu(let ms):
+        return "nsenter --target <\(box)> --all timeout \(Double(ms) / 1000) sh -c 'while :; do :; done'"
       }
     case .ipcNew(let box, let kind, let key):
       let flag = kind == .mq ? "-q" : kind == .shm ? "-m -s 4096" : "-s -n 1"
-      return "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
+      return
+        "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
     case .posixMQNew(let box, let name):
       // No standard tool makes a POSIX queue, but the mqueue file system does: creating a file
       // in it creates a queue (mq_overview(7)). A private mount namespace keeps the mount local.
@@ -81,7 +88,8 @@ enum StepText {
       let script = "mount -t mqueue none /dev/mqueue && touch " + shellQuote(String(file))
       return "nsenter --target <\(box)> --ipc unshare --mount sh -c " + shellQuote(script)
     case .clockOffset(let box, let clock, let seconds):
-      return "echo '\(clock.rawValue) \(seconds) 0' > /proc/<\(box)>/timens_offsets    # unshare --time --\(clock.rawValue) \(seconds) does this"
+      return
+        "echo '\(clock.rawValue) \(seconds) 0' > /proc/<\(box)>/timens_offsets    # unshare --time --\(clock.rawValue) \(seconds) does this"
     case .netVeth(let box, let hostLink, let boxLink):
       return "ip link add \(hostLink) type veth peer name \(boxLink) netns <\(box)>"
     case .netBridge(let name):
@@ -154,7 +162,9 @@ enum StepText {
         "The box's helper forks; the child execs the program in every namespace of the box. In a new",
         "pid namespace the first child is PID 1: its init. When PID 1 exits, the kernel kills every",
         "other process in the namespace, and fork(2) into it fails with ENOMEM (pid_namespaces(7)).",
-        background ? "In the background it runs until killed or until the box is removed, like docker run -d." : "In the foreground boxwalk waits for it with wait4(2); Ctrl-C kills it.",
+        background
+          ? "In the background it runs until killed or until the box is removed, like docker run -d."
+          : "In the foreground boxwalk waits for it with wait4(2); Ctrl-C kills it.",
       ]
     case .kill:
       return [
@@ -324,9 +334,12 @@ enum StepText {
   /// combining mark is still a quote). A word with control characters uses bash's $'...' quoting
   /// with \xNN escapes, so the printed line can be pasted and never drives the terminal.
   static func shellQuote(_ s: String) -> String {
-    let safe = !s.isEmpty && s.unicodeScalars.allSatisfy {
-      ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_.,:/=@+".unicodeScalars.contains($0)
-    }
+    let safe =
+      !s.isEmpty
+      && s.unicodeScalars.allSatisfy {
+        ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
+          || "-_.,:/=@+".unicodeScalars.contains($0)
+      }
     if safe { return s }
     let isControl = { (c: Unicode.Scalar) in c.value < 0x20 || (c.value >= 0x7f && c.value < 0xa0) }
     if s.unicodeScalars.contains(where: isControl) {
@@ -365,32 +378,39 @@ enum StepText {
   static func errnoHint(_ step: Step, _ errno: Errno) -> String? {
     switch (step, errno) {
     case (.unshare(_, let kinds), .EINVAL) where kinds.contains(.pid):
-      return "a process can make only one pid namespace for its children: unshare never moves the caller itself, and the kernel requires pid_for_children to still be the caller's own (box new gives a fresh box)"
+      return
+        "a process can make only one pid namespace for its children: unshare never moves the caller itself, and the kernel requires pid_for_children to still be the caller's own (box new gives a fresh box)"
     case (.setHostname, .EPERM), (.setDomainname, .EPERM):
       return
         "the box's UTS namespace belongs to a user namespace where the box has no CAP_SYS_ADMIN (it was created before `unshare user`); unshare uts again"
     case (.join(_, .user, _), .EINVAL):
       return "the box is already in that user namespace; a process cannot re-enter its own user namespace"
     case (.join, .EACCES):
-      return "the box is in a user namespace of its own, so it has no capabilities on the host, and the kernel will not let it open another process's /proc/PID/ns files (ptrace access check, proc(5))"
+      return
+        "the box is in a user namespace of its own, so it has no capabilities on the host, and the kernel will not let it open another process's /proc/PID/ns files (ptrace access check, proc(5))"
     case (.join(_, .pid, _), .ENOENT):
       return "no process has entered that pid namespace yet, so the kernel cannot hand it out through pid_for_children"
     case (.run, .ENOMEM):
-      return "the box's pid namespace is dead: its PID 1 exited, and the kernel lets no new process in (box new gives a fresh one)"
+      return
+        "the box's pid namespace is dead: its PID 1 exited, and the kernel lets no new process in (box new gives a fresh one)"
     case (.run, .EAGAIN):
-      return "the box's cgroup is at pids.max: the pids controller refuses every fork past it (cgroup show counts the refusals)"
+      return
+        "the box's cgroup is at pids.max: the pids controller refuses every fork past it (cgroup show counts the refusals)"
     case (.run, .ENOENT):
       return "execvp found no such program in the box's PATH (/bin:/usr/bin:/sbin:/usr/sbin)"
     case (.pivotRoot, .EINVAL):
-      return "pivot_root needs the new root to be a mount point, and no shared mounts: mount bind / / makes the root filesystem a mount point"
+      return
+        "pivot_root needs the new root to be a mount point, and no shared mounts: mount bind / / makes the root filesystem a mount point"
     case (.mount, .ENOENT):
       return "the mount point (or bind source) does not exist in the box's root filesystem"
     case (.mount, .ELOOP), (.umount, .ELOOP):
-      return "mount and umount follow no symbolic link (RESOLVE_NO_SYMLINKS): resolved from the host's root, a link in the image could point at the host's files"
+      return
+        "mount and umount follow no symbolic link (RESOLVE_NO_SYMLINKS): resolved from the host's root, a link in the image could point at the host's files"
     case (.mount, .ENOTDIR):
       return "boxwalk mounts only on directories, and binds only directories"
     case (.map, .EPERM):
-      return "a map can be written only once, only for a user namespace of the box's own, and only with outside IDs its parent namespace maps"
+      return
+        "a map can be written only once, only for a user namespace of the box's own, and only with outside IDs its parent namespace maps"
     case (.writeFile, .ELOOP), (.removeFile, .ELOOP):
       return "file commands follow no symbolic link (RESOLVE_NO_SYMLINKS): a link in a layer could point anywhere"
     case (.writeFile, .EISDIR):
@@ -402,9 +422,11 @@ enum StepText {
     case (.posixMQNew, .EEXIST):
       return "a queue with that name already exists in this IPC namespace (O_EXCL)"
     case (.posixMQNew, .EINVAL):
-      return "a POSIX queue name starts with a slash: glibc's mq_open refuses anything else before the kernel sees it (mq_overview(7))"
+      return
+        "a POSIX queue name starts with a slash: glibc's mq_open refuses anything else before the kernel sees it (mq_overview(7))"
     case (.posixMQNew, .EACCES):
-      return "after its leading slash a queue name is one file name of the mqueue file system: no second slash, not . or .."
+      return
+        "after its leading slash a queue name is one file name of the mqueue file system: no second slash, not . or .."
     case (.posixMQNew, .ENOENT):
       return "\"/\" alone names the mqueue file system's root directory, not a queue"
     case (.posixMQNew, .ENAMETOOLONG):
@@ -412,7 +434,8 @@ enum StepText {
     case (.posixMQNew, .EMFILE):
       return "the queues this user owns would pass RLIMIT_MSGQUEUE, the bytes their messages may take (getrlimit(2))"
     case (.clockOffset, .EACCES):
-      return "a process has already entered the box's time namespace, and the kernel froze its offsets then (time_namespaces(7))"
+      return
+        "a process has already entered the box's time namespace, and the kernel froze its offsets then (time_namespaces(7))"
     case (.join, .EPERM):
       return
         "setns needs CAP_SYS_ADMIN in the user namespace that owns the target; the box has capabilities only in its own user namespace and below"
@@ -421,7 +444,8 @@ enum StepText {
     case (.netRoute, .EEXIST):
       return "the box already has a default route; boxwalk keeps one (ip route replace would swap it)"
     case (.netRoute, .ENETUNREACH):
-      return "the gateway is not on any subnet the box has a route for: an address on its subnet, and the link up, come first"
+      return
+        "the gateway is not on any subnet the box has a route for: an address on its subnet, and the link up, come first"
     case (.netVeth, .EEXIST), (.netBridge, .EEXIST):
       return "a link with that name already exists in that network namespace"
     case (.netAddr, .EEXIST):
@@ -431,9 +455,11 @@ enum StepText {
     case (_, .ENODEV):
       return "no link with that name exists in that network namespace"
     case (.ping, .EPERM):
-      return "a raw socket needs CAP_NET_RAW in the user namespace that owns the box's network namespace; it was made before `unshare user`, so the box has none there (unshare net again)"
+      return
+        "a raw socket needs CAP_NET_RAW in the user namespace that owns the box's network namespace; it was made before `unshare user`, so the box has none there (unshare net again)"
     case (.netAddr, .EPERM), (.netState, .EPERM), (.netRoute, .EPERM):
-      return "the box's network namespace belongs to a user namespace where the box has no CAP_NET_ADMIN (it was made before `unshare user`); unshare net again"
+      return
+        "the box's network namespace belongs to a user namespace where the box has no CAP_NET_ADMIN (it was made before `unshare user`); unshare net again"
     default:
       return nil
     }

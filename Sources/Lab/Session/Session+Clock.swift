@@ -8,8 +8,14 @@ extension Session {
     try arity("clock offset", Array(args.dropFirst()), 2, usageOf: "clock")
     guard let clock = TimeClock(rawValue: args[1]) else {
       var details: [(String, String)] = [("clocks", "monotonic boottime")]
-      if let near = Nearest.match(args[1], in: TimeClock.allCases.map(\.rawValue)) { details.append(("did you mean", near)) }
-      details.append(("rule", "a time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME only; the wall clock is the same everywhere"))
+      if let near = Nearest.match(args[1], in: TimeClock.allCases.map(\.rawValue)) {
+        details.append(("did you mean", near))
+      }
+      details.append(
+        (
+          "rule",
+          "a time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME only; the wall clock is the same everywhere"
+        ))
       details.append(LabError.unchanged)
       throw LabError("a time namespace has no clock \(JSON.quote(escapedForTerminal(args[1])))", details)
     }
@@ -17,7 +23,10 @@ extension Session {
       throw LabError(
         "\(JSON.quote(escapedForTerminal(args[2]))) is not an offset boxwalk writes",
         [
-          ("rule", "whole seconds from 0 to \(ClockOffsets.maximum) (a negative offset can take the clock below zero, which the kernel refuses with ERANGE depending on the machine's uptime)"),
+          (
+            "rule",
+            "whole seconds from 0 to \(ClockOffsets.maximum) (a negative offset can take the clock below zero, which the kernel refuses with ERANGE depending on the machine's uptime)"
+          ),
           ("example", "clock offset boottime 86400"), LabError.unchanged,
         ])
     }

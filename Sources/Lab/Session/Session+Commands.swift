@@ -222,7 +222,9 @@ extension Session {
     func program(_ argv: [String]) -> String {
       "`" + escapedForTerminal(argv.map(StepText.shellQuote).joined(separator: " ")) + "`"
     }
-    let ownPIDs = { (box: String) in t.value(at: StatePath(keys: box, "ns", "pid")) != t.value(at: StatePath(keys: "host", "ns", "pid")) }
+    let ownPIDs = { (box: String) in
+      t.value(at: StatePath(keys: box, "ns", "pid")) != t.value(at: StatePath(keys: "host", "ns", "pid"))
+    }
     switch step {
     case .run(let box, let argv, let background):
       let where_ = ownPIDs(box) ? "as PID \(result.boxPID ?? 0) in \(label(box, .pid))" : "in the host's pid namespace"
@@ -234,25 +236,47 @@ extension Session {
     case .kill(let box, let pid):
       return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
     case .mount(let box, let request):
-      return ["mounted \(request.fstype) on \(request.target) in \(box)'s mount namespace \(label(box, .mnt)); the host's mounts did not change"]
+      return [
+        "mounted \(request.fstype) on \(request.target) in \(box)'s mount namespace \(label(box, .mnt)); the host's mounts did not change"
+      ]
     case .umount(let box, let path):
       return ["unmounted \(path) in \(box)'s mount namespace \(label(box, .mnt))"]
     case .propagation(let box, let mode):
       let now = t.value(at: StatePath(keys: box, "propagation"))?.stringValue ?? "?"
-      return ["\(box)'s mounts are now \(now)" + (now == mode.rawValue ? "" : " (a slave needs a master to receive from; none here)")]
+      return [
+        "\(box)'s mounts are now \(now)"
+          + (now == mode.rawValue ? "" : " (a slave needs a master to receive from; none here)")
+      ]
     case .pivotRoot(let box):
-      return ["\(box)'s root is now its \(t.value(at: StatePath(keys: box, "root"))?.stringValue ?? "") root filesystem; the host's mounts are gone from its namespace"]
+      return [
+        "\(box)'s root is now its \(t.value(at: StatePath(keys: box, "root"))?.stringValue ?? "") root filesystem; the host's mounts are gone from its namespace"
+      ]
     case .chroot(let box):
-      return ["\(box)'s root directory is now its root filesystem, but its mount namespace still holds every host mount"]
+      return [
+        "\(box)'s root directory is now its root filesystem, but its mount namespace still holds every host mount"
+      ]
     case .ipcNew(let box, let kind, let key):
-      return ["\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))" + (ownIPC(box, t) ? "" : ", the host's IPC namespace")]
+      return [
+        "\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))"
+          + (ownIPC(box, t) ? "" : ", the host's IPC namespace")
+      ]
     case .posixMQNew(let box, let name):
-      return ["\(box) made POSIX message queue \(JSON.quote(name)) in \(label(box, .ipc))" + (ownIPC(box, t) ? "" : ", the host's IPC namespace")]
+      return [
+        "\(box) made POSIX message queue \(JSON.quote(name)) in \(label(box, .ipc))"
+          + (ownIPC(box, t) ? "" : ", the host's IPC namespace")
+      ]
     case .clockOffset(let box, let clock, let seconds):
-      return ["\(clock.rawValue) runs \(seconds) s ahead in \(label(box, .time)), the time namespace \(box)'s next process enters; the host's clock did not change"]
+      return [
+        "\(clock.rawValue) runs \(seconds) s ahead in \(label(box, .time)), the time namespace \(box)'s next process enters; the host's clock did not change"
+      ]
     case .map(let box, let kind, let range):
-      var lines = ["\(box)'s \(kind.rawValue)_map is now \(range): \(kind.rawValue) \(range.inside) inside is \(range.outside) on the host"]
-      if range.inside == 0 { lines.append("\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside") }
+      var lines = [
+        "\(box)'s \(kind.rawValue)_map is now \(range): \(kind.rawValue) \(range.inside) inside is \(range.outside) on the host"
+      ]
+      if range.inside == 0 {
+        lines.append(
+          "\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside")
+      }
       return lines
     case .cgroupNew(let box):
       return [
@@ -295,7 +319,9 @@ extension Session {
     case .setDomainname(let box, let name):
       return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .netVeth(let box, let hostLink, let boxLink):
-      return ["made a veth pair: host:\(hostLink) on the host side, \(boxLink) in \(box) (\(label(box, .net))); both ends are down"]
+      return [
+        "made a veth pair: host:\(hostLink) on the host side, \(boxLink) in \(box) (\(label(box, .net))); both ends are down"
+      ]
     case .netBridge(let name):
       return ["made bridge \(name) on the host side: no ports yet, down"]
     case .netAttach(let link, let bridge):

@@ -36,7 +36,10 @@ extension Session {
     guard bad else { return name }
     throw LabError(
       "\(JSON.quote(escapedForTerminal(name))) is not a message queue name boxwalk passes on",
-      [("rule", "a name is text without control characters, written /NAME (mq_overview(7))"), ("example", "/jobs"), LabError.unchanged])
+      [
+        ("rule", "a name is text without control characters, written /NAME (mq_overview(7))"), ("example", "/jobs"),
+        LabError.unchanged,
+      ])
   }
 
   /// A key in decimal or 0x hex, as ipcs(1) prints it; 32 bits (key_t).
@@ -50,7 +53,10 @@ extension Session {
     guard let value, value <= UInt64(UInt32.max), !text.isEmpty else {
       throw LabError(
         "\(JSON.quote(escapedForTerminal(text))) is not an IPC key",
-        [("rule", "a key is a number from 0 to 4294967295, decimal or 0x hex (key_t)"), ("example", "0x2a"), LabError.unchanged])
+        [
+          ("rule", "a key is a number from 0 to 4294967295, decimal or 0x hex (key_t)"), ("example", "0x2a"),
+          LabError.unchanged,
+        ])
     }
     return Int32(bitPattern: UInt32(value))
   }
@@ -64,7 +70,9 @@ extension Session {
       let mine = stringList(StatePath(keys: box, "ipc", kind))
       let hosts = stringList(StatePath(keys: "host", "ipc", kind))
       for key in (mine + hosts.filter { !mine.contains($0) }) {
-        rows.append([kind, escapedForTerminal(key), mine.contains(key) ? "yes" : "no", hosts.contains(key) ? "yes" : "no"])
+        rows.append([
+          kind, escapedForTerminal(key), mine.contains(key) ? "yes" : "no", hosts.contains(key) ? "yes" : "no",
+        ])
       }
     }
     let note =

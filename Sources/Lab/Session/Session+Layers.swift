@@ -288,7 +288,9 @@ extension Session {
   }
 
   func imageCommand(_ args: [String], line: String, into out: inout Output) throws {
-    guard let sub = args.first else { throw usage("image", "image needs a subcommand: ls, import, tag, push, pull or prune") }
+    guard let sub = args.first else {
+      throw usage("image", "image needs a subcommand: ls, import, tag, push, pull or prune")
+    }
     let rest = Array(args.dropFirst())
     switch sub {
     case "ls":

@@ -22,7 +22,9 @@ extension Session {
       request = .bind(source: try checkPath(args[1]), target: try checkPath(args[2]))
     default:
       var details: [(String, String)] = [("types", "proc sysfs tmpfs mqueue bind")]
-      if let near = Nearest.match(kind, in: ["proc", "sysfs", "tmpfs", "mqueue", "bind"]) { details.append(("did you mean", near)) }
+      if let near = Nearest.match(kind, in: ["proc", "sysfs", "tmpfs", "mqueue", "bind"]) {
+        details.append(("did you mean", near))
+      }
       details.append(LabError.unchanged)
       throw LabError("boxwalk cannot mount \(JSON.quote(escapedForTerminal(kind)))", details)
     }
@@ -33,7 +35,10 @@ extension Session {
       // between hosts, and a container should not see it anyway.
       throw LabError(
         "refused: \(box) shares the host's IPC namespace, so its mqueue would show the host's message queues",
-        [("rule", "a box mounts mqueue only for an IPC namespace of its own"), ("fix", "unshare ipc"), LabError.unchanged])
+        [
+          ("rule", "a box mounts mqueue only for an IPC namespace of its own"), ("fix", "unshare ipc"),
+          LabError.unchanged,
+        ])
     }
     try runStep(.mount(box: box, request: request), input: line, into: &out)
   }
@@ -109,7 +114,10 @@ extension Session {
     guard root.hasSuffix("(prepared)") else {
       throw LabError(
         root == "host" ? "\(box) has no root filesystem to switch to" : "\(box) already switched: its root is \(root)",
-        [("fix", root == "host" ? "rootfs busybox or overlay busybox prepares one" : "box new for a fresh box"), LabError.unchanged])
+        [
+          ("fix", root == "host" ? "rootfs busybox or overlay busybox prepares one" : "box new for a fresh box"),
+          LabError.unchanged,
+        ])
     }
     try runStep(name == "chroot" ? .chroot(box: box) : .pivotRoot(box: box), input: line, into: &out)
   }
@@ -152,8 +160,14 @@ extension Session {
       "refused: joining a mount namespace moves a box to that namespace's root directory",
       [
         ("command", escapedForTerminal(command)), ("why", reason),
-        ("rule", "join mnt only from a box whose root is the host's (box.root = \"host\"), into a namespace nobody pivoted; setns(2) sets the root to the namespace's"),
-        ("fix", "join mnt before rootfs, overlay, pivot-root or chroot in the joining box, and before pivot-root in the other"),
+        (
+          "rule",
+          "join mnt only from a box whose root is the host's (box.root = \"host\"), into a namespace nobody pivoted; setns(2) sets the root to the namespace's"
+        ),
+        (
+          "fix",
+          "join mnt before rootfs, overlay, pivot-root or chroot in the joining box, and before pivot-root in the other"
+        ),
         LabError.unchanged,
       ])
   }

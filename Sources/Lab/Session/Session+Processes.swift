@@ -130,7 +130,10 @@ extension Session {
     var details: [(String, String)] = [("command", escapedForTerminal(command))]
     details += missing.map { ("missing", $0) }
     details += [
-      ("rule", "a box runs programs only as a container: pivot-root into its own root, with pid and IPC namespaces of its own"),
+      (
+        "rule",
+        "a box runs programs only as a container: pivot-root into its own root, with pid and IPC namespaces of its own"
+      ),
       ("fix", fix), LabError.unchanged,
     ]
     throw LabError("refused: \(box) is not a container yet, so a program run there could change the host", details)
@@ -138,6 +141,7 @@ extension Session {
 
   /// Whether the box is still in the host's namespace of this kind.
   func shares(_ box: String, _ kind: NamespaceKind) -> Bool {
-    tree.value(at: StatePath(keys: box, "ns", kind.rawValue)) == tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
+    tree.value(at: StatePath(keys: box, "ns", kind.rawValue))
+      == tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
   }
 }

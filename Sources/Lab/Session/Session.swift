@@ -74,7 +74,8 @@ public final class Session: TranscriptSession {
       out.ok = false
       out.lines.append("error: internal: \(error)")
     }
-    return jsonMode ? [out.json(prompt: prompt, input: line, backend: kernel.backend, cgroup: kernel.cgroupVersion)] : out.lines
+    return jsonMode
+      ? [out.json(prompt: prompt, input: line, backend: kernel.backend, cgroup: kernel.cgroupVersion)] : out.lines
   }
 
   public func close() { kernel.teardown() }

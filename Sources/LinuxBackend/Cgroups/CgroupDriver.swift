@@ -1,7 +1,5 @@
 import Kernel
 
-
-
 /// What boxwalk does with cgroups, the same on both versions. The cgroup of a box is
 /// `boxwalk/SESSION/BOX` (BoxCgroup) under each hierarchy's root. Every operation returns the
 /// file-system actions it made, in order, with paths relative to `root`, for the REPL to print

@@ -43,7 +43,9 @@ struct BoxFiles {
   }
 
   /// `path` below the root, as the bytes its names stand for, NUL-terminated for the kernel.
-  static func relative(_ path: String) -> [CChar] { cString(path == "/" ? [0x2e] : FileName.bytes(String(path.dropFirst()))) }
+  static func relative(_ path: String) -> [CChar] {
+    cString(path == "/" ? [0x2e] : FileName.bytes(String(path.dropFirst())))
+  }
 
   /// One name of a box path, as the kernel gets it.
   static func name(_ escaped: some StringProtocol) -> [CChar] { cString(FileName.bytes(String(escaped))) }

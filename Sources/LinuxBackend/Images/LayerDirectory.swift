@@ -44,7 +44,8 @@ enum LayerDirectory {
   ) throws(SystemCallError) {
     if options.contents {
       guard depth < LayerContents.depthLimit else {
-        throw SystemCallError(call: "openat(\(SmallFiles.quoted(path))): deeper than \(LayerContents.depthLimit) levels", errno: ELOOP)
+        throw SystemCallError(
+          call: "openat(\(SmallFiles.quoted(path))): deeper than \(LayerContents.depthLimit) levels", errno: ELOOP)
       }
     }
     for raw in try names(dirfd, path) {
@@ -53,7 +54,8 @@ enum LayerDirectory {
       // The kernel gets the name's own bytes, never the escaped text.
       let cName = raw.map { CChar(bitPattern: $0) } + [0]
       if options.contents, name != String(decoding: raw, as: UTF8.self) {
-        throw SystemCallError(call: "readdir(\(SmallFiles.quoted(child))): a name that is not plain UTF-8 text", errno: EILSEQ)
+        throw SystemCallError(
+          call: "readdir(\(SmallFiles.quoted(child))): a name that is not plain UTF-8 text", errno: EILSEQ)
       }
       var st = stat()
       guard fstatat(dirfd, cName, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
@@ -108,7 +110,8 @@ enum LayerDirectory {
           // Devices, FIFOs and sockets are not layer content (a device node in an image is a
           // way to the host's hardware; runc makes /dev itself).
           throw SystemCallError(
-            call: "fstatat(\(SmallFiles.quoted(child))): a \(specialKind(st.st_mode)), not a file, directory or symbolic link",
+            call:
+              "fstatat(\(SmallFiles.quoted(child))): a \(specialKind(st.st_mode)), not a file, directory or symbolic link",
             errno: EINVAL)
         }
         layer[child] = LayerEntry(path: child, kind: .special(specialKind(st.st_mode)), mode: mode)
