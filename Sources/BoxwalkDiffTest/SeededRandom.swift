@@ -1,21 +1,17 @@
-/// A small deterministic generator (SplitMix64, Steele, Lea and Flood 2014): the same seed gives
+import Kernel
+
+/// A small deterministic generator (Kernel's SplitMix64): the same seed gives
 /// the same session on every machine and every run, which is what lets a seed name a session.
 struct SeededRandom {
-  private var state: UInt64
+  private var generator: SplitMix64
 
   init(seed: UInt64) {
     // Seeds 1, 2, 3 would otherwise start one step apart on the same sequence.
-    state = seed
-    state = next() ^ 0x2545_F491_4F6C_DD1D
+    generator = SplitMix64(state: seed)
+    generator.state = generator.next() ^ 0x2545_F491_4F6C_DD1D
   }
 
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  mutating func next() -> UInt64 { generator.next() }
 
   /// A number in 0..<bound.
   mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }

@@ -41,6 +41,8 @@ struct NamespaceOperations {
     case .netdump(let pids): return NetOperations.dump(pids: pids)
     case .ifindex(let name): return NetOperations.index(of: name)
     case .echo(let address, let timeout): return NetOperations.echo(address: address, timeout: timeout)
+    case .forward(let on): return NetOperations.setForward(on)
+    case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
     case .overlay(let target, let upper, let work, let lowers):
       return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .ping: return .ok([])

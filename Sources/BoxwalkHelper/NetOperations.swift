@@ -58,7 +58,82 @@ enum NetOperations {
       }
       sequence += 1
     }
+    dump.forward = readForward()
     return .ok([HelperWire.text(dump.text)])
+  }
+
+  /// /proc/sys/net shows the sysctls of the network namespace of the process that opens the file
+  /// (proc_sys_net_ipv4(5)): this helper's, never the machine's, which boxwalk's own process is in.
+  static let forwardPath = "/proc/sys/net/ipv4/ip_forward"
+
+  /// Write net.ipv4.ip_forward of this helper's network namespace.
+  static func setForward(_ on: Bool) -> HelperReply {
+    let fd = open(forwardPath, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return .err(errno: errno, call: "open", note: forwardPath) }
+    defer { _ = Glibc.close(fd) }
+    let byte: [UInt8] = [on ? UInt8(ascii: "1") : UInt8(ascii: "0")]
+    guard Glibc.write(fd, byte, 1) == 1 else { return .err(errno: errno, call: "write", note: forwardPath) }
+    return .ok([])
+  }
+
+  /// nft(8), from Debian's nftables, run by this helper: its netlink socket is in the helper's
+  /// network namespace, so the ruleset it changes or lists is that namespace's. stdout and stderr
+  /// are both captured (nft's errors are on stderr), and the helper waits for it.
+  static func nft(_ arguments: [String]) -> HelperReply {
+    let candidates: [String] = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
+    guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
+      return .err(errno: ENOENT, call: "execvp", note: "nft")
+    }
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { return .err(errno: errno, call: "pipe", note: nil) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+    posix_spawn_file_actions_addclose(&actions, fds[0])
+    posix_spawn_file_actions_addclose(&actions, fds[1])
+    var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
+    defer { for p in envp { free(p) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &actions, nil, &argv, &envp)
+    _ = Glibc.close(fds[1])
+    guard rc == 0 else {
+      _ = Glibc.close(fds[0])
+      return .err(errno: rc, call: "execvp", note: "nft")
+    }
+    var output: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+      if n > 0 {
+        output += buffer[0..<n]
+        continue
+      }
+      if n < 0 && errno == EINTR { continue }
+      break
+    }
+    _ = Glibc.close(fds[0])
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let signal = status & 0x7f
+    // One helper message holds a few kilobytes: boxwalk's table is a handful of lines.
+    let text = Array(output.prefix(3000))
+    return signal == 0
+      ? .ok([HelperWire.text("exited"), HelperWire.number((status >> 8) & 0xff), text])
+      : .ok([HelperWire.text("signaled"), HelperWire.number(signal), text])
+  }
+
+  /// net.ipv4.ip_forward of this helper's network namespace; nil if it cannot be read.
+  static func readForward() -> Bool? {
+    let fd = open(forwardPath, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { _ = Glibc.close(fd) }
+    var byte: UInt8 = 0
+    guard Glibc.read(fd, &byte, 1) == 1 else { return nil }
+    return byte == UInt8(ascii: "1")
   }
 
   /// if_nametoindex(3): glibc asks the kernel with ioctl(SIOCGIFINDEX) on a socket, which answers

@@ -88,7 +88,13 @@ public struct KernelFacts: Equatable, Sendable {
   /// The host's image store: images by name, and the layers they are made of.
   public var images: [ImageFacts]
   public var layers: [LayerFacts]
-  public init(host: ProcessFacts, boxes: [BoxFacts], images: [ImageFacts] = [], layers: [LayerFacts] = []) {
+  /// The lab's outside (OutsideNet), once `net outside` made it.
+  public var outside: NetFacts?
+  public init(
+    host: ProcessFacts, boxes: [BoxFacts], images: [ImageFacts] = [], layers: [LayerFacts] = [],
+    outside: NetFacts? = nil
+  ) {
+    self.outside = outside
     self.host = host
     self.boxes = boxes
     self.images = images

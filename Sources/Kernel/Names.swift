@@ -8,7 +8,7 @@ public enum Names {
   public static let maxInterfaceName = 15
   /// HOST_NAME_MAX (limits.h), what sethostname(2) accepts; setdomainname(2) has the same limit.
   public static let maxHostname = 64
-  public static let reservedBoxNames: Set<String> = ["host", "all"]
+  public static let reservedBoxNames: Set<String> = ["host", "all", "outside"]
 
   public enum Problem: Error, Equatable, Sendable {
     case empty

@@ -12,6 +12,11 @@ public struct NetFacts: Equatable, Sendable {
   public var links: [NetLinkFacts]
   /// The main table, in the canonical order of `NetRouteFacts.sorted`.
   public var routes: [NetRouteFacts]
+  /// net.ipv4.ip_forward of this namespace: whether it passes on packets addressed to others
+  /// (proc_sys_net_ipv4(5)). Each network namespace has its own; boxwalk shows the host side's.
+  public var forward = false
+  /// The rules of boxwalk's nftables table, in the order nft lists them (host side only).
+  public var rules: [NetRule] = []
 
   public init(links: [NetLinkFacts], routes: [NetRouteFacts]) {
     self.links = links

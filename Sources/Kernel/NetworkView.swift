@@ -17,13 +17,14 @@ public struct NetworkView: Equatable, Sendable {
     }
   }
 
-  /// The host side first, then boxes' namespaces in the order of their first box.
+  /// The host side first, then the outside if there is one, then boxes' namespaces in the order of their first box.
   public var namespaces: [Namespace]
 
   public init(namespaces: [Namespace]) { self.namespaces = namespaces }
 
   public init(_ facts: KernelFacts) {
     var list = [Namespace(name: NetSide.host.name, boxes: [], net: facts.host.net ?? .fresh)]
+    if let outside = facts.outside { list.append(Namespace(name: OutsideNet.name, boxes: [], net: outside)) }
     var byInode: [UInt64: Int] = [:]
     for box in facts.boxes {
       guard let net = box.process.net else { continue }
@@ -39,7 +40,7 @@ public struct NetworkView: Equatable, Sendable {
 
   /// The namespace a side is in: the host side, or the one holding this box.
   public func namespace(of side: String) -> Namespace? {
-    side == NetSide.host.name
+    side == NetSide.host.name || side == OutsideNet.name
       ? namespaces.first { $0.name == side } : namespaces.first { $0.boxes.contains(side) }
   }
 

@@ -11,8 +11,9 @@
 ///    route names. Frames cross a veth pair only when both ends are up (veth(4)), and a bridge
 ///    passes them between its ports only while it and the ports are up. Any namespace on that
 ///    link answers ARP for any of its local addresses (the "weak host" model of Linux, arp_ignore=0).
-/// 4. Delivery. The namespace that answered must have the address itself: boxwalk's namespaces do
-///    not forward (net.ipv4.ip_forward is 0 in every new network namespace).
+/// 4. Delivery. The namespace that answered must have the address itself, or forward: pass the
+///    packet on by its own route (steps 2-3 again from there) when its net.ipv4.ip_forward is 1
+///    (`net forward on` on the host side; 0 in a new network namespace).
 /// 5. The way back. The echo reply takes the same steps from there to the sender's address: a route
 ///    back, a link path, and the sender answering for its address.
 public enum PingModel {
@@ -24,7 +25,7 @@ public enum PingModel {
       guard let lo = source.net.links.first(where: { $0.kind == NetLinkFacts.loopback }), lo.up else {
         return .unreachable(.loopbackDown(namespace: source.name))
       }
-      return .reachable(path: [NetEndpoint(source.name, lo.name)])
+      return .reachable(path: [NetEndpoint(source.name, lo.name)], rewrites: [])
     }
     // 2. The route, and the address the request is sent from.
     guard let route = model.lookup(source, address) else {
@@ -36,36 +37,43 @@ public enum PingModel {
     guard let from = model.sourceAddress(source, device: route.device, nextHop: nextHop) else {
       return .unreachable(.noSourceAddress(namespace: source.name, link: route.device))
     }
-    // 3. The link: who answers ARP for the next hop.
-    let there = model.segment(from: out, ignoringDown: false)
-    guard let answer = there.reached.first(where: { model.isLocal(view.namespace(named: $0.endpoint.owner), nextHop) })
-    else {
-      return .unreachable(model.explainSilence(from: out, nextHop: nextHop, destination: address, reply: false))
+    // 3-4. The link, and delivery or forwarding, hop by hop (with source NAT on the way out).
+    let request = model.carry(from: source, route: route, to: address, source: from, reply: false)
+    guard case .arrived(let there, let path, let seenFrom, let rewrites) = request else {
+      if case .failed(let failure) = request { return .unreachable(failure) }
+      return .unreachable(.notALabNamespace(side))
     }
-    // 4. Delivery: the answering namespace must have the address; nobody forwards.
-    guard let target = view.namespace(named: answer.endpoint.owner), model.isLocal(target, address) else {
-      return .unreachable(.noForwarding(namespace: answer.endpoint.owner, to: address, reply: false))
+    // 5. The way back, from the target to the address the request came from (after NAT: the
+    // address it was rewritten to; the namespace that rewrote it turns it back, conntrack(8)).
+    if model.isLocal(there, seenFrom) {
+      return .unreachable(.addressInBoth(address: seenFrom, namespace: there.name))
     }
-    // 5. The way back, from the target to the address the request came from.
-    if model.isLocal(target, from) { return .unreachable(.addressInBoth(address: from, namespace: target.name)) }
-    guard let back = model.lookup(target, from) else {
-      return .unreachable(.noRoute(namespace: target.name, to: from, reply: true, hint: model.hint(target, from)))
+    guard let back = model.lookup(there, seenFrom) else {
+      return .unreachable(
+        .noRoute(namespace: there.name, to: seenFrom, reply: true, hint: model.hint(there, seenFrom)))
     }
-    let backOut = NetEndpoint(target.name, back.device)
-    let backHop = back.gateway ?? from
-    let returning = model.segment(from: backOut, ignoringDown: false)
-    guard
-      let home = returning.reached.first(where: { model.isLocal(view.namespace(named: $0.endpoint.owner), backHop) })
-    else {
-      return .unreachable(model.explainSilence(from: backOut, nextHop: backHop, destination: from, reply: true))
+    var reply = model.carry(from: there, route: back, to: seenFrom, source: address, reply: true)
+    for rewrite in rewrites.reversed() {
+      guard case .arrived(let at, _, _, _) = reply else { break }
+      guard at.name == rewrite.namespace, let onward = model.lookup(at, rewrite.original) else { break }
+      reply = model.carry(from: at, route: onward, to: rewrite.original, source: address, reply: true)
     }
-    guard home.endpoint.owner == source.name else {
-      let other = view.namespace(named: home.endpoint.owner)
-      return other.map { model.isLocal($0, from) } == true
-        ? .unreachable(.addressInBoth(address: from, namespace: home.endpoint.owner))
-        : .unreachable(.noForwarding(namespace: home.endpoint.owner, to: from, reply: true))
+    switch reply {
+    case .failed(let failure): return .unreachable(failure)
+    case .arrived(let home, _, _, _):
+      guard home.name == source.name else {
+        return .unreachable(.addressInBoth(address: from, namespace: home.name))
+      }
     }
-    return .reachable(path: answer.path)
+    return .reachable(path: path, rewrites: rewrites)
+  }
+
+  /// Where a packet ended: in the namespace that has its destination, after crossing `path`, or
+  /// nowhere, and why.
+  enum Carried {
+    /// `source` is the packet's source address as it arrived, after every rewrite in `rewrites`.
+    case arrived(NetworkView.Namespace, path: [NetEndpoint], source: IPv4Address, rewrites: [NetRewrite])
+    case failed(PingFailure)
   }
 
   /// The graph walk over one view.
@@ -94,6 +102,71 @@ public enum PingModel {
       return ns.net.links.contains { link in
         link.addrs.contains { $0.address == a || (link.kind == NetLinkFacts.loopback && link.up && $0.contains(a)) }
       }
+    }
+
+    /// A packet for `destination` leaves `start` by `route`: who takes it on each link, until a
+    /// namespace that has the address gets it. A namespace that gets a packet for an address it
+    /// does not have passes it on only when its net.ipv4.ip_forward is 1, by its own route for
+    /// the destination (ip_forward() in net/ipv4/ip_forward.c); otherwise it drops it. Returns the
+    /// namespace that has the address and every link crossed.
+    /// On its way out of each namespace the packet passes that namespace's postrouting rules: a
+    /// masquerade rule that matches gives it the outgoing link's address as its source.
+    func carry(
+      from start: NetworkView.Namespace, route first: NetRouteFacts, to destination: IPv4Address,
+      source original: IPv4Address, reply: Bool
+    ) -> Carried {
+      var at = start
+      var route = first
+      var path: [NetEndpoint] = []
+      var hops = 0
+      var source = original
+      var rewrites: [NetRewrite] = []
+      while true {
+        let out = NetEndpoint(at.name, route.device)
+        let nextHop = route.gateway ?? destination
+        if let rewritten = masquerade(at, source: source, leavingBy: route.device, nextHop: nextHop) {
+          rewrites.append(NetRewrite(namespace: at.name, original: source, rewritten: rewritten.address, rule: rewritten.rule))
+          source = rewritten.address
+        }
+        let reached = segment(from: out, ignoringDown: false)
+        guard let answer = reached.reached.first(where: { isLocal(view.namespace(named: $0.endpoint.owner), nextHop) })
+        else {
+          return .failed(explainSilence(from: out, nextHop: nextHop, destination: destination, reply: reply))
+        }
+        path += answer.path
+        guard let there = view.namespace(named: answer.endpoint.owner) else {
+          return .failed(.noForwarding(namespace: answer.endpoint.owner, to: destination, reply: reply))
+        }
+        if isLocal(there, destination) { return .arrived(there, path: path, source: source, rewrites: rewrites) }
+        // The TTL of a ping starts at 64; a lab has far fewer namespaces than that, so a packet
+        // still going after as many hops as there are namespaces is in a loop, and dies there.
+        hops += 1
+        guard there.net.forward, hops <= view.namespaces.count else {
+          return .failed(.noForwarding(namespace: there.name, to: destination, reply: reply))
+        }
+        guard let next = lookup(there, destination) else {
+          return .failed(
+            .noRoute(namespace: there.name, to: destination, reply: reply, hint: hint(there, destination)))
+        }
+        at = there
+        route = next
+      }
+    }
+
+    /// The first masquerade rule of `ns` that matches a packet from `source` leaving by `device`:
+    /// the new source is the address the kernel would pick on that link (inet_select_addr, as
+    /// nf_nat_masquerade_ipv4 does).
+    func masquerade(_ ns: NetworkView.Namespace, source: IPv4Address, leavingBy device: String, nextHop: IPv4Address)
+      -> (address: IPv4Address, rule: NetRule)?
+    {
+      for rule in ns.net.rules {
+        guard case .masquerade(let subnet, let except) = rule.meaning, subnet.contains(source), device != except,
+          let address = ns.net.link(device)?.addrs.first(where: { $0.contains(nextHop) })?.address
+            ?? ns.net.link(device)?.addrs.first?.address
+        else { continue }
+        return (address, rule)
+      }
+      return nil
     }
 
     /// The longest prefix that covers `a`; among routes with that prefix, the first in the
@@ -206,12 +279,26 @@ public enum PingModel {
 
 /// The answer of the model: reachable (with the path the request took), or not and why.
 public enum PingVerdict: Equatable, Sendable {
-  case reachable(path: [NetEndpoint])
+  case reachable(path: [NetEndpoint], rewrites: [NetRewrite] = [])
   case unreachable(PingFailure)
 
   public var reachable: Bool {
     if case .reachable = self { return true }
     return false
+  }
+}
+
+/// A source address rewritten by a rule on the way out of a namespace (and back on the reply).
+public struct NetRewrite: Equatable, Sendable {
+  public var namespace: String
+  public var original: IPv4Address
+  public var rewritten: IPv4Address
+  public var rule: NetRule
+  public init(namespace: String, original: IPv4Address, rewritten: IPv4Address, rule: NetRule) {
+    self.namespace = namespace
+    self.original = original
+    self.rewritten = rewritten
+    self.rule = rule
   }
 }
 

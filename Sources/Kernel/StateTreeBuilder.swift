@@ -57,6 +57,10 @@ public struct StateTreeBuilder: Sendable {
       lastHost = (memo, facts.images, facts.layers)
       root.appendNew("host", .map(host))
     }
+    // The lab's outside, beside the host side: only its network.
+    if let outside = facts.outside {
+      root.appendNew(OutsideNet.name, .map(StateMap([("net", Self.netMap(outside))])))
+    }
     var boxes: [String: Memo] = [:]
     boxes.reserveCapacity(facts.boxes.count)
     for box in facts.boxes {
@@ -157,7 +161,9 @@ public struct StateTreeBuilder: Sendable {
     if isBox {
       m.appendNew("clock", .map(StateMap([("offsets", .map(Self.clockOffsets(p.clockOffsets)))])))
     }
-    if let net = p.net { m.appendNew("net", reused("net", { $0.net == net }) ?? Self.netMap(net)) }
+    if let net = p.net {
+      m.appendNew("net", reused("net", { $0.net == net }) ?? Self.netMap(net, forward: isBox ? nil : net.forward))
+    }
     if let key = hostPIDKey { m.appendNew(key, .volatile(.int(p.hostPID))) }
     return m
   }
@@ -254,8 +260,9 @@ public struct StateTreeBuilder: Sendable {
   }
 
   /// `net.links["eth0"]` = {kind, state, [master], [peer], addrs, index (volatile), mac (volatile)};
-  /// `net.routes` = the main table as `ip route` prints it.
-  static func netMap(_ net: NetFacts) -> StateValue {
+  /// `net.routes` = the main table as `ip route` prints it; for the host side also
+  /// `net.forward` = its net.ipv4.ip_forward, 0 or 1.
+  static func netMap(_ net: NetFacts, forward: Bool? = nil) -> StateValue {
     var links = StateMap()
     for link in net.links {
       var l = StateMap()
@@ -268,7 +275,12 @@ public struct StateTreeBuilder: Sendable {
       l["mac"] = .volatile(.string(link.mac))
       links[link.name] = .map(l)
     }
-    return .map(StateMap([("links", .map(links)), ("routes", .list(net.routes.map { .string($0.description) }))]))
+    var map = StateMap([("links", .map(links)), ("routes", .list(net.routes.map { .string($0.description) }))])
+    if let forward {
+      map.appendNew("forward", .int(forward ? 1 : 0))
+      map.appendNew("rules", .list(net.rules.map { .string($0.description) }))
+    }
+    return .map(map)
   }
 
   /// BOX.fs (docs/state-paths.md): the lower layers top first, every regular file with the layer it

@@ -60,6 +60,16 @@ public enum Step: Equatable, Hashable, Sendable {
   case netRoute(box: String, gateway: IPv4Address)
   /// One ICMP echo request from a lab network namespace, over a raw socket (icmp(7), raw(7)).
   case ping(from: NetSide, address: IPv4Address)
+  /// Make the lab's outside: one more network namespace of boxwalk's own that stands for the
+  /// internet, joined to the host side by a veth (`uplink` there, `eth0` in the outside) with an
+  /// address at each end on a subnet of their own (OutsideNet).
+  case netOutside
+  /// Write net.ipv4.ip_forward in the host side's network namespace: a per-namespace sysctl
+  /// (proc_sys_net_ipv4(5) via /proc/sys/net, which shows the namespace of the process reading it).
+  case netForward(on: Bool)
+  /// nftables in the host side's network namespace: masquerade what comes from `subnet` (the
+  /// bridge's) and leaves by any link but `bridge`, as Docker does for docker0.
+  case netNAT(bridge: String, subnet: IPv4CIDR)
   /// Mount an overlay of these layers (top first) plus a fresh writable upper layer, as the box's
   /// root filesystem (not entered yet). `names` is what the learner typed; see Step+Layers.swift.
   case overlay(box: String, names: [String], layers: [String])
@@ -92,7 +102,7 @@ public enum Step: Equatable, Hashable, Sendable {
       .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _), .writeFile(let b, _, _),
       .removeFile(let b, _), .commit(let b, _):
       b
-    case .netBridge, .netAttach: NetSide.host.name
+    case .netBridge, .netAttach, .netOutside, .netForward, .netNAT: NetSide.host.name
     case .netAddr(let link, _), .netState(let link, _): link.side.name
     case .ping(let side, _): side.name
     case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune: Self.hostBox
@@ -129,6 +139,9 @@ public enum Step: Equatable, Hashable, Sendable {
     case .netState(_, let up): up ? "net-up" : "net-down"
     case .netRoute: "net-route"
     case .ping: "ping"
+    case .netOutside: "net-outside"
+    case .netForward: "net-forward"
+    case .netNAT: "net-nat"
     case .overlay: "overlay"
     case .writeFile: "write"
     case .removeFile: "rm"

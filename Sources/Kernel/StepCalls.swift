@@ -146,6 +146,36 @@ extension Step {
         "socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)", "sendto(ICMP_ECHO, inet_addr(\"\(address)\"))",
         "recvfrom(ICMP_ECHOREPLY)",
       ]
+    case .netOutside:
+      let o = OutsideNet.self
+      return [
+        "fork()", "execve(\"boxwalk-helper\")", "unshare(CLONE_NEWNET)",
+        Self.netlink(
+          "RTM_NEWLINK", create: true,
+          "IFLA_IFNAME=\(JSON.quote(o.hostLink)), IFLA_INFO_KIND=\"veth\", VETH_INFO_PEER={IFLA_IFNAME=\(JSON.quote(o.outsideLink)), IFLA_NET_NS_PID=<\(o.name)>}"
+        ),
+        Self.netlink(
+          "RTM_NEWADDR", create: true,
+          "ifa_prefixlen=\(o.outsideAddress.prefixLength), ifa_index=\(Self.index(o.outsideLink)), IFA_LOCAL=\(o.outsideAddress.address), IFA_ADDRESS=\(o.outsideAddress.address)"
+        ),
+        Self.netlink(
+          "RTM_NEWLINK", create: false, "ifi_flags=IFF_UP, ifi_change=IFF_UP, IFLA_IFNAME=\(JSON.quote(o.outsideLink))"),
+        Self.netlink(
+          "RTM_NEWADDR", create: true,
+          "ifa_prefixlen=\(o.hostAddress.prefixLength), ifa_index=\(Self.index(o.hostLink)), IFA_LOCAL=\(o.hostAddress.address), IFA_ADDRESS=\(o.hostAddress.address)"
+        ),
+        Self.netlink(
+          "RTM_NEWLINK", create: false, "ifi_flags=IFF_UP, ifi_change=IFF_UP, IFLA_IFNAME=\(JSON.quote(o.hostLink))"),
+      ]
+    case .netForward(let on):
+      return ["write(\"/proc/sys/net/ipv4/ip_forward\", \"\(on ? 1 : 0)\")"]
+    case .netNAT(let bridge, let subnet):
+      // nft(8) sends one batch: the table and chain if they are not there yet, and the rule; the
+      // kernel applies all of it or none.
+      let rule = NetRule.masquerade(subnet, leavingBy: bridge)
+      return [
+        "sendmsg(NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFT_MSG_NEWTABLE {\"\(NetRule.table)\"}, NFT_MSG_NEWCHAIN {\"postrouting\", type nat hook postrouting priority srcnat}, NFT_MSG_NEWRULE {\(JSON.quote(rule.text))}, NFNL_MSG_BATCH_END)"
+      ]
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerCalls
     }

@@ -20,7 +20,8 @@ extension ProcFS {
       let zombie = fields["State"]?.first.map { $0 == "Z" || $0 == "X" } ?? false
       guard !zombie, let boxPID = pids.last.flatMap({ Int($0) }) else { continue }
       let cmdline = (try? SmallFiles.read("\(root)/\(pid)/cmdline")) ?? []
-      let command = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+      // Arguments are bytes (execve(2)), shown escaped: a program may be given any.
+      let command = cmdline.split(separator: 0).map { KernelName.shown($0) }.joined(separator: " ")
       out.append(BoxProcessFacts(pid: boxPID, hostPID: Int(pid), command: command, inHostPIDNamespace: depth <= 1))
     }
     return out.sorted { $0.pid < $1.pid }

@@ -206,6 +206,12 @@ package enum HelperRequest: Equatable, Sendable {
   case ifindex(name: String)
   /// One ICMP echo, and whether the reply came within the time.
   case echo(address: String, timeoutMilliseconds: Int32)
+  /// Write net.ipv4.ip_forward (1 or 0) of the helper's network namespace.
+  case forward(on: Bool)
+  /// Run nft(8) with these arguments in the helper's namespaces, with the helper's capabilities
+  /// (a box program gets Docker's default set, which has no CAP_NET_ADMIN); answered with
+  /// "exited"/"signaled", the code, and everything it printed.
+  case nft(arguments: [[UInt8]])
   /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
   case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
@@ -246,6 +252,8 @@ package enum HelperRequest: Equatable, Sendable {
     case .ifindex(let name): [HelperWire.text("ifindex"), HelperWire.text(name)]
     case .echo(let address, let timeout):
       [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
+    case .forward(let on): [HelperWire.text("forward"), HelperWire.text(on ? "1" : "0")]
+    case .nft(let arguments): [HelperWire.text("nft"), Array(arguments.joined(separator: [0]))]
     case .overlay(let target, let upper, let work, let lowers):
       [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [HelperWire.text("anchor")] + paths + sources
@@ -302,6 +310,16 @@ package enum HelperRequest: Equatable, Sendable {
       guard pids.count == parts.count else { return nil }
       self = .netdump(pids: pids)
     case ("ifindex", 1): self = .ifindex(name: HelperWire.string(args[0]))
+    case ("nft", 1):
+      let arguments = args[0].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+      guard !args[0].isEmpty else { return nil }
+      self = .nft(arguments: arguments)
+    case ("forward", 1):
+      switch HelperWire.string(args[0]) {
+      case "1": self = .forward(on: true)
+      case "0": self = .forward(on: false)
+      default: return nil
+      }
     case ("echo", 2):
       guard let timeout = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .echo(address: HelperWire.string(args[0]), timeoutMilliseconds: timeout)

@@ -42,6 +42,12 @@ extension LinuxKernel {
       try request(helper, RouteRequest.newDefaultRoute(gateway: gateway.bytes, sequence: sequence()), step: step)
     case .ping(let side, let address):
       return StepResult(ping: try ping(side, address, step: step))
+    case .netOutside:
+      try makeOutside(step: step)
+    case .netForward(let on):
+      try setForward(on, step: step)
+    case .netNAT(let bridge, let subnet):
+      try masquerade(bridge: bridge, subnet: subnet, step: step)
     default:
       break
     }
@@ -90,22 +96,77 @@ extension LinuxKernel {
     }
   }
 
+  /// net.ipv4.ip_forward of the host side, written by its helper: /proc/sys/net is the namespace
+  /// of the process that opens it, so the machine's own value is never written. boxwalk checks
+  /// that anyway: the machine's value (read by boxwalk's process, which is in the machine's
+  /// namespace) must be what it was before.
+  private func setForward(_ on: Bool, step: Step) throws(KernelError) {
+    let host = try hostSide(step: step)
+    let machineBefore = try? SmallFiles.readText("/proc/sys/net/ipv4/ip_forward")
+    try call(host, .forward(on: on), step: step, failOnErr: true)
+    let machineAfter = try? SmallFiles.readText("/proc/sys/net/ipv4/ip_forward")
+    guard machineBefore == machineAfter else {
+      throw KernelError(
+        step: step, call: Self.call(step, 0), errno: .EPROTO,
+        detail: "the machine's own net.ipv4.ip_forward changed; boxwalk wrote only its host side's (please report this)")
+    }
+  }
+
+  /// The outside: a helper alone in a network namespace of its own (held and ledgered like the
+  /// host side's), then one veth from the host side with its peer made directly in the outside,
+  /// and an address and IFF_UP at each end.
+  private func makeOutside(step: Step) throws(KernelError) {
+    let host = try hostSide(step: step)
+    guard outsideNetwork == nil else {
+      throw KernelError(step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "the outside is already there")
+    }
+    let outside = try labNetworkHelper(name: OutsideNet.name, step: step)
+    outsideNetwork = outside
+    let o = OutsideNet.self
+    try request(
+      host,
+      RouteRequest.newVeth(
+        name: o.hostLink, peer: o.outsideLink, peerNamespacePID: UInt32(outside.pid), sequence: sequence()),
+      step: step)
+    for (helper, link, cidr) in [(outside, o.outsideLink, o.outsideAddress), (host, o.hostLink, o.hostAddress)] {
+      let index = try linkIndex(link, in: helper, step: step)
+      try request(
+        helper,
+        RouteRequest.newAddress(
+          index: index, address: cidr.address.bytes, prefixLength: UInt8(cidr.prefixLength), sequence: sequence()),
+        step: step)
+      try request(helper, RouteRequest.setUp(name: link, up: true, sequence: sequence()), step: step)
+    }
+  }
+
   /// The host side's helper, started on first use: spawn, record in the ledger, unshare(CLONE_NEWNET).
   func hostSide(step: Step) throws(KernelError) -> HelperProcess {
     if let existing = hostNetwork { return existing }
+    let helper = try labNetworkHelper(name: NetSide.host.name, step: step)
+    hostNetwork = helper
+    hostRulesMade = false
+    return helper
+  }
+
+  /// A helper alone in a new network namespace of the lab (the host side's, the outside's):
+  /// spawned, recorded in the ledger under its reserved name, unshare(CLONE_NEWNET), checked not
+  /// to be in the machine's namespace. A new network namespace copies net.ipv4.ip_forward from
+  /// the machine's (devconf_inherit_init_net, proc_sys_net_core(5)); boxwalk sets it to 0, the
+  /// kernel's default, so the lab starts the same on every machine.
+  private func labNetworkHelper(name: String, step: Step) throws(KernelError) -> HelperProcess {
     let session = try ensureSession(step: step)
-    let name = NetSide.host.name
+    let shown = name == NetSide.host.name ? "host side" : name
     let helper: HelperProcess
     do {
       helper = try HelperProcess.spawn(box: name, executable: helperPath, procfs: procfs)
     } catch {
       var failure = spawnError(error, step: .boxNew(box: name))
       failure.step = step
-      failure.detail = "starting the host side's helper" + (failure.detail.map { ": \($0)" } ?? "")
+      failure.detail = "starting the \(shown)'s helper" + (failure.detail.map { ": \($0)" } ?? "")
       throw failure
     }
-    // "host" is a reserved box name: this record never collides with a box's, and `cleanup`
-    // kills it like any helper.
+    // "host" and "outside" are reserved box names: this record never collides with a box's, and
+    // `cleanup` kills it like any helper.
     let record = Ledger.Record.helper(box: name, pid: helper.pid, startTime: helper.startTime)
     do {
       try session.record(record)
@@ -113,26 +174,25 @@ extension LinuxKernel {
       helper.kill()
       throw KernelError(
         step: step, call: error.call, errno: Errno(rawValue: error.errno),
-        detail: "cannot write the ledger; the host side was not created")
+        detail: "cannot write the ledger; the \(shown) was not created")
     }
     var reply: HelperReply
     do {
       reply = try helper.call(.unshare(flags: UInt32(BW_CLONE_NEWNET)))
     } catch {
-      reply = .err(errno: ECONNRESET, call: "unshare", note: "the host side's helper is gone")
+      reply = .err(errno: ECONNRESET, call: "unshare", note: "the \(shown)'s helper is gone")
     }
     if case .err(let errno, _, let note) = reply {
       helper.kill()
       session.forget { $0 == record }
       throw KernelError(
         step: step, call: "unshare(CLONE_NEWNET)", errno: Errno(rawValue: errno),
-        detail: "the host side's network namespace could not be made" + (note.map { ": \($0)" } ?? ""))
+        detail: "the \(shown)'s network namespace could not be made" + (note.map { ": \($0)" } ?? ""))
     }
-    hostNetwork = helper
     do {
-      try refuseMachineNetwork(helper, shown: "the host side", step: step)
+      try refuseMachineNetwork(helper, shown: "the \(shown)", step: step)
+      try call(helper, .forward(on: false), step: step, failOnErr: true)
     } catch {
-      hostNetwork = nil
       helper.kill()
       session.forget { $0 == record }
       throw error
@@ -233,7 +293,7 @@ extension LinuxKernel {
   /// the peer is being dismantled (its id is -1, or one no live helper's namespace has).
   private func dyingLinks(_ helper: HelperProcess) -> Set<String> {
     let machine = try? procfs.namespaceInode(pid: "self", shown: "self", kind: .net)
-    let lab = (helpers + (hostNetwork.map { [$0] } ?? [])).filter {
+    let lab = (helpers + (hostNetwork.map { [$0] } ?? []) + (outsideNetwork.map { [$0] } ?? [])).filter {
       $0.pid != helper.pid && (try? procfs.namespaceInode(pid: String($0.pid), shown: $0.box, kind: .net)) != machine
     }
     guard let dump = try? dump(helper, pids: lab.map { Int32($0.pid) }, step: nil) else { return [] }
@@ -260,6 +320,7 @@ extension LinuxKernel {
   func networkMembers(machine: UInt64?, boxes: [(HelperProcess, [NamespaceKind: UInt64])]) -> NetworkMembers {
     var network = NetworkMembers()
     if let side = hostNetwork { network.members.append((NetSide.host.name, side, nil)) }
+    if let side = outsideNetwork { network.members.append((OutsideNet.name, side, nil)) }
     var seen: Set<UInt64> = []
     for (helper, namespaces) in boxes {
       guard let inode = namespaces[.net], inode != machine, seen.insert(inode).inserted else { continue }
@@ -270,13 +331,16 @@ extension LinuxKernel {
 
   /// Fill in `net` for the host side and every box that has a network namespace of its own, from
   /// one dump of each lab namespace (`dumps`, in the order of `network.members`).
-  func addNetworkFacts(_ network: NetworkMembers, dumps: [Dump], host: inout ProcessFacts, boxes: inout [BoxFacts]) {
+  func addNetworkFacts(
+    _ network: NetworkMembers, dumps: [Dump], host: inout ProcessFacts, boxes: inout [BoxFacts], outside: inout NetFacts?
+  ) {
     let members = network.members
     let machine = host.namespaces[.net]
     let nets = dumps.indices.map {
       NetworkFacts.resolve(dumps, names: members.map(\.name), pids: members.map { Int32($0.helper.pid) }, at: $0)
     }
-    host.net = hostNetwork == nil ? .fresh : nets.first
+    host.net = members.firstIndex { $0.name == NetSide.host.name && $0.inode == nil }.map { nets[$0] } ?? .fresh
+    outside = members.firstIndex { $0.name == OutsideNet.name && $0.inode == nil }.map { nets[$0] }
     for i in boxes.indices {
       guard let inode = boxes[i].process.namespaces[.net], inode != machine,
         let k = members.firstIndex(where: { $0.inode == inode })
@@ -326,6 +390,8 @@ enum NetworkFacts {
         destination: IPv4CIDR(dst, Int(r.prefixLength)), gateway: r.gateway.flatMap { IPv4Address(bytes: $0) },
         device: device)
     }
-    return NetFacts(links: links, routes: routes)
+    var facts = NetFacts(links: links, routes: routes)
+    facts.forward = dump.forward ?? false
+    return facts
   }
 }

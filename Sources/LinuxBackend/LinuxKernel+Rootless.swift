@@ -84,7 +84,7 @@ extension LinuxKernel {
     switch step {
     case .cgroupNew, .cgroupSet:
       (what, why) = ("cgroups need", "the machine's cgroup tree is not delegated to this user")
-    case .netVeth, .netBridge, .netAttach:
+    case .netVeth, .netBridge, .netAttach, .netOutside, .netForward, .netNAT:
       (what, why) = (
         "the lab's host side needs", "host-side veths and bridges live outside the session's user namespace"
       )

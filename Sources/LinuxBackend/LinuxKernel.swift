@@ -28,6 +28,11 @@ public final class LinuxKernel: Kernel {
   /// the session: the machine's own network is never touched. Started by the first step that needs
   /// the host side; not a box.
   var hostNetwork: HelperProcess?
+  /// The lab's outside (OutsideNet): another helper alone in a network namespace of its own,
+  /// started by `net outside`; not a box.
+  var outsideNetwork: HelperProcess?
+  /// Whether boxwalk made its nftables table in the current host side (LinuxKernel+Firewall).
+  var hostRulesMade = false
   /// Sequence numbers for rtnetlink requests.
   var netlinkSequence: UInt32 = 0
   /// nil after teardown(); made again by the next `box new`.
@@ -130,6 +135,11 @@ public final class LinuxKernel: Kernel {
   /// How long one `image pull` or `image push` may take with a registry server, all its requests
   /// together, in seconds; past it the operation stops with ETIMEDOUT (HTTPClient).
   public var registryTimeout: Double = 120
+  /// The most bytes of layer blobs one `image pull` fetches, all layers together. A pull keeps
+  /// every new blob in memory until all are fetched and checked, so a failure leaves the store as
+  /// it was; a bound per blob alone would let a registry list dozens of large layers and take the
+  /// machine's memory. Tests lower it.
+  public var pullByteLimit: Int = OCILayout.maxBlob
   /// This process's own namespaces and credentials, read once: they are fixed for its lifetime.
   /// Only the process itself could change them (unshare, setns, set*id, capset), and the REPL
   /// never does (all namespace work is in the helpers); no one outside can. Reading them again
@@ -354,7 +364,7 @@ public final class LinuxKernel: Kernel {
       if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
         throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno))
       }
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping:
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT:
       return try performNet(step)
     }
     return .none
@@ -839,6 +849,24 @@ public final class LinuxKernel: Kernel {
   /// a new host side.
   public func takeNotices() -> [String] {
     var notes: [String] = []
+    // Rootless: the anchor holds the session's user namespace, and it stands for the host in every
+    // state read (facts() reads the host's namespaces from it). Every box was made inside that
+    // user namespace, so a box would no longer match any new host: they go with it, as `box rm`
+    // would, and the next step makes a new anchor in a new user namespace (ensureAnchor).
+    if let host = anchor, let how = host.exitedOnItsOwn() {
+      anchor = nil
+      session?.forget { $0 == .helper(box: host.box, pid: host.pid, startTime: host.startTime) }
+      let boxes = helpers.map(\.box)
+      let gone = helpers
+      helpers.removeAll()
+      for helper in gone { forget(helper) }
+      notes.append(
+        "the session's host is gone: its helper (the process holding the session's user namespace) \(how)"
+          + (boxes.isEmpty
+            ? ""
+            : ", and the boxes made in that user namespace went with it (\(boxes.joined(separator: ", ")))")
+          + "; the next command starts a new one, box new NAME makes a box in it")
+    }
     for helper in helpers {
       guard let how = helper.exitedOnItsOwn() else { continue }
       helpers.removeAll { $0 === helper }
@@ -847,8 +875,15 @@ public final class LinuxKernel: Kernel {
         "box \(helper.box) is gone: its helper (the process holding its namespaces) \(how), and its namespaces, "
           + "processes and mounts died with it; box new \(helper.box) starts it again")
     }
+    if let outside = outsideNetwork, let how = outside.exitedOnItsOwn() {
+      outsideNetwork = nil
+      session?.forget { $0 == .helper(box: outside.box, pid: outside.pid, startTime: outside.startTime) }
+      notes.append(
+        "the lab's outside is gone: its helper \(how), and its network namespace with it; net outside makes a new one")
+    }
     if let host = hostNetwork, let how = host.exitedOnItsOwn() {
       hostNetwork = nil
+      hostRulesMade = false
       session?.forget { $0 == .helper(box: host.box, pid: host.pid, startTime: host.startTime) }
       notes.append(
         "the lab network's host side is gone: its helper \(how), and its bridges and host veth ends died with its "
@@ -875,7 +910,7 @@ public final class LinuxKernel: Kernel {
     }
     let host = ProcessFacts(
       hostPID: Int(getpid()), namespaces: hostNamespaces,
-      hostname: Self.string(names.nodename), domainname: Self.string(names.__domainname))
+      hostname: Self.name(names.nodename), domainname: Self.name(names.__domainname))
 
     var boxes: [BoxFacts] = []
     let liveHostIPC = hostIPC.isEmpty ? [] : HostIPC.list()
@@ -952,8 +987,8 @@ public final class LinuxKernel: Kernel {
         }
         continue
       }
-      boxes[i].process.hostname = HelperWire.string(fields[0])
-      boxes[i].process.domainname = HelperWire.string(fields[1])
+      boxes[i].process.hostname = KernelName.shown(fields[0])
+      boxes[i].process.domainname = KernelName.shown(fields[1])
       boxes[i].process.pidNamespaceAlive = HelperWire.string(fields[2]) == "1"
       // A box in the host's IPC namespace sees the host's objects: show only those made in this
       // session, as for the host (its own objects differ between machines; docs/transcripts.md).
@@ -988,8 +1023,10 @@ public final class LinuxKernel: Kernel {
       }
     }
     if let failure { throw failure }
-    addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes)
-    return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers)
+    var outside: NetFacts?
+    addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes, outside: &outside)
+    if hostRulesMade, hostNetwork != nil { hostFacts.net?.rules = try hostRules(step: nil) }
+    return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
   }
 
   /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,
@@ -1036,8 +1073,9 @@ public final class LinuxKernel: Kernel {
     return inodes
   }
 
-  private static func string<T>(_ field: T) -> String {
-    withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+  /// A NUL-terminated name field of utsname, escaped as KernelName.shown shows names.
+  private static func name<T>(_ field: T) -> String {
+    withUnsafeBytes(of: field) { KernelName.shown($0.prefix { $0 != 0 }) }
   }
 
   // MARK: - Teardown
@@ -1046,11 +1084,14 @@ public final class LinuxKernel: Kernel {
     // Kill them all first and reap after: they die in parallel.
     // The host side's helper too: its network namespace dies with it, and every veth with it
     // (a veth dies with either end's namespace), so no link is ever deleted one by one.
-    let all = helpers + (hostNetwork.map { [$0] } ?? []) + (anchor.map { [$0] } ?? [])
+    let all =
+      helpers + (hostNetwork.map { [$0] } ?? []) + (outsideNetwork.map { [$0] } ?? []) + (anchor.map { [$0] } ?? [])
     for helper in all { helper.signalKill() }
     for helper in all { helper.reap() }
     helpers = []
     hostNetwork = nil
+    hostRulesMade = false
+    outsideNetwork = nil
     anchor = nil
     for o in hostIPC { _ = HostIPC.remove(kind: o.kind, key: o.key, id: o.id) }
     for q in hostQueues { _ = HostIPC.removeQueue(name: q.name, inode: q.inode) }

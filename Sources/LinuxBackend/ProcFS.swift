@@ -19,8 +19,11 @@ package struct ProcessIdentity: Equatable, Sendable {
 
   /// Parse the one line of /proc/PID/stat. The comm field is in parentheses and may itself
   /// contain spaces and ')', so fields are counted from the last ')'.
-  package init?(statLine: String) {
-    let bytes = Array(statLine.utf8)
+  package init?(statLine: String) { self.init(statBytes: Array(statLine.utf8)) }
+
+  /// The same from the file's bytes: comm is any 15 bytes a process chose (prctl(2) PR_SET_NAME),
+  /// so it is kept escaped as KernelName.shown shows names, never decoded lossily.
+  package init?(statBytes bytes: [UInt8]) {
     guard let open = bytes.firstIndex(of: UInt8(ascii: "(")), let close = bytes.lastIndex(of: UInt8(ascii: ")")),
       open < close
     else { return nil }
@@ -28,7 +31,7 @@ package struct ProcessIdentity: Equatable, Sendable {
       separator: " ", omittingEmptySubsequences: true)
     // rest[0] is field 3 (state), so field 22 (starttime) is rest[19].
     guard rest.count > 19, let state = rest[0].first, let start = UInt64(rest[19]) else { return nil }
-    self.init(comm: String(decoding: bytes[(open + 1)..<close], as: UTF8.self), state: state, startTime: start)
+    self.init(comm: KernelName.shown(bytes[(open + 1)..<close]), state: state, startTime: start)
   }
 }
 
@@ -46,8 +49,8 @@ struct ProcFS {
 
   /// The identity of `pid` ("self" or a number), or nil if there is no such process.
   func identity(_ pid: String) -> ProcessIdentity? {
-    guard let text = try? SmallFiles.readText("\(root)/\(pid)/stat") else { return nil }
-    return ProcessIdentity(statLine: text)
+    guard let bytes = try? SmallFiles.read("\(root)/\(pid)/stat") else { return nil }
+    return ProcessIdentity(statBytes: bytes)
   }
 
   /// The inode of /proc/PID/ns/ENTRY: the identity of the namespace (two processes share a

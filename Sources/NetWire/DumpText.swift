@@ -5,6 +5,7 @@
 ///     addr INDEX ADDRESS PREFIXLEN
 ///     route DESTINATION PREFIXLEN GATEWAY OIF                 (GATEWAY - when directly connected)
 ///     nsid PID NSID
+///     forward 0|1                                             (net.ipv4.ip_forward)
 ///
 /// Interface names never contain white space (the kernel refuses it: dev_valid_name), so a line
 /// splits on spaces.
@@ -14,13 +15,15 @@ public struct Dump: Equatable, Sendable {
   public var routes: [RouteRecord] = []
   /// (pid, nsid): the id this namespace gives the network namespace of that process.
   public var namespaceIDs: [(pid: Int32, nsid: Int32)] = []
+  /// net.ipv4.ip_forward of the namespace, when the helper could read it.
+  public var forward: Bool?
 
   public init() {}
 
   public static func == (a: Dump, b: Dump) -> Bool {
     a.links == b.links && a.addresses == b.addresses && a.routes == b.routes
       && a.namespaceIDs.map(\.pid) == b.namespaceIDs.map(\.pid)
-      && a.namespaceIDs.map(\.nsid) == b.namespaceIDs.map(\.nsid)
+      && a.namespaceIDs.map(\.nsid) == b.namespaceIDs.map(\.nsid) && a.forward == b.forward
   }
 
   public var text: String {
@@ -37,6 +40,7 @@ public struct Dump: Equatable, Sendable {
         "route \(Self.dotted(r.destination)) \(r.prefixLength) \(r.gateway.map(Self.dotted) ?? "-") \(r.outputIndex)")
     }
     for n in namespaceIDs { lines.append("nsid \(n.pid) \(n.nsid)") }
+    if let forward { lines.append("forward \(forward ? 1 : 0)") }
     return lines.joined(separator: "\n")
   }
 
@@ -59,6 +63,8 @@ public struct Dump: Equatable, Sendable {
         guard let destination = Self.bytes(f[1]), let length = UInt8(f[2]), let oif = Int32(f[4]) else { continue }
         routes.append(
           RouteRecord(destination: destination, prefixLength: length, gateway: Self.bytes(f[3]), outputIndex: oif))
+      case ("forward", 2):
+        forward = f[1] == "1"
       case ("nsid", 3):
         guard let pid = Int32(f[1]), let nsid = Int32(f[2]) else { continue }
         namespaceIDs.append((pid, nsid))

@@ -8,6 +8,10 @@ struct SimNet {
   /// Each network namespace numbers its interfaces from 1 (lo) (dev_index_reserve in
   /// net/core/dev.c uses the namespace's own counter).
   var nextIndex = 2
+  /// net.ipv4.ip_forward: 0 in a new network namespace.
+  var forward = false
+  /// boxwalk's nftables table, in the order the rules were added.
+  var rules: [NetRule] = []
 
   func link(_ name: String) -> SimLink? { links.first { $0.name == name } }
   func position(_ name: String) -> Int? { links.firstIndex { $0.name == name } }
@@ -110,12 +114,23 @@ extension SimulatedKernel {
     case .netRoute(let box, let gateway):
       let inode = try labNetwork(.box(box), step)
       try addDefaultRoute(inode, via: gateway, step)
+    case .netOutside:
+      try makeOutside(step)
+    case .netForward(let on):
+      namespaces[hostNet]?.net.forward = on
+    case .netNAT(let bridge, let subnet):
+      // nft adds the same rule twice if asked; boxwalk never asks (the Lab refuses first).
+      namespaces[hostNet]?.net.rules.append(.masquerade(subnet, leavingBy: bridge))
     case .ping(let side, let address):
       _ = try labNetwork(side, step)
       let view = NetworkView(try facts())
       let verdict = PingModel.ping(view, from: side.name, to: address)
       var answer = PingAnswer(reachable: verdict.reachable)
-      if case .unreachable(.noRoute(_, _, false, _)) = verdict { answer.sendErrno = .ENETUNREACH }
+      // Only the sender's own missing route fails sendto(2); a router without one drops the
+      // packet (and answers with ICMP "net unreachable", which ping does not count as a reply).
+      if case .unreachable(.noRoute(let ns, _, false, _)) = verdict, ns == view.namespace(of: side.name)?.name {
+        answer.sendErrno = .ENETUNREACH
+      }
       return StepResult(ping: answer)
     default:
       return nil
@@ -145,6 +160,26 @@ extension SimulatedKernel {
 
   private func fail(_ step: Step, _ errno: Errno) -> KernelError {
     KernelError(step: step, call: step.calls[0], errno: errno)
+  }
+
+  /// The outside: a new network namespace (its holder unshared it), then the veth between it and
+  /// the host side, and an address and IFF_UP at each end, in the order of the step's calls.
+  private func makeOutside(_ step: Step) throws(KernelError) {
+    guard outsideNet == nil, namespaces[hostNet]?.net.link(OutsideNet.hostLink) == nil else {
+      throw KernelError(step: step, call: step.calls[3], errno: .EEXIST)
+    }
+    let inode = create(.net, owner: host.ns[.user], parent: nil)
+    outsideNet = inode
+    guard let peerIndex = namespaces[inode]?.net.add(OutsideNet.outsideLink, kind: NetLinkFacts.veth),
+      let hostIndex = namespaces[hostNet]?.net.add(
+        OutsideNet.hostLink, kind: NetLinkFacts.veth, peer: SimPeer(namespace: inode, index: peerIndex)),
+      let i = namespaces[inode]?.net.position(OutsideNet.outsideLink)
+    else { throw fail(step, .ENODEV) }
+    namespaces[inode]?.net.links[i].peer = SimPeer(namespace: hostNet, index: hostIndex)
+    try addAddress(inode, OutsideNet.outsideLink, OutsideNet.outsideAddress, step)
+    try setState(inode, OutsideNet.outsideLink, up: true, step)
+    try addAddress(hostNet, OutsideNet.hostLink, OutsideNet.hostAddress, step)
+    try setState(hostNet, OutsideNet.hostLink, up: true, step)
   }
 
   /// RTM_NEWADDR (__inet_insert_ifa): the same address and prefix twice is EEXIST; an address on
@@ -211,6 +246,7 @@ extension SimulatedKernel {
   /// The name a namespace goes by in peers: `host` for the host side, else its first box.
   func networkOwner(_ inode: UInt64) -> String? {
     if inode == hostNet { return NetSide.host.name }
+    if inode == outsideNet { return OutsideNet.name }
     return boxes.first { $0.process.ns[.net] == inode }?.name
   }
 
@@ -227,7 +263,10 @@ extension SimulatedKernel {
         name: link.name, kind: link.kind, up: link.up, master: link.master, peer: peer, addrs: link.addrs,
         index: link.index, mac: link.mac)
     }
-    return NetFacts(links: links, routes: net.routes)
+    var facts = NetFacts(links: links, routes: net.routes)
+    facts.forward = net.forward
+    facts.rules = net.rules
+    return facts
   }
 
   // MARK: Namespaces dying

@@ -51,6 +51,9 @@ public final class SimulatedKernel: Kernel {
   /// The lab's host side: the network namespace boxwalk keeps for the session in place of the
   /// machine's. No process is in it; it lives as long as the session.
   var hostNet: UInt64 = 0
+  /// The lab's outside (OutsideNet), once `net outside` made it: like the host side, a network
+  /// namespace no process is in, which lives until the session ends.
+  var outsideNet: UInt64?
   private var faults: [Fault] = []
   /// Images, layers and registries (SimulatedKernel+Layers.swift).
   var store = SimImageStore()
@@ -182,7 +185,7 @@ public final class SimulatedKernel: Kernel {
       return try cgroupSet(i, setting, step)
     case .stress(_, let kind):
       return try stress(i, kind, step)
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping:
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT:
       return .none  // performNet took them
     case .overlay(_, let names, let layers):
       try overlay(i, names: names, layers: layers, step)
@@ -203,7 +206,7 @@ public final class SimulatedKernel: Kernel {
     let facts = KernelFacts(
       host: hostFacts(),
       boxes: boxes.map { BoxFacts(name: $0.name, process: boxFacts($0.name, $0.process)) },
-      images: store.imageFacts, layers: store.layerFacts)
+      images: store.imageFacts, layers: store.layerFacts, outside: outsideNet.flatMap { netFacts($0) })
     factsMemo = facts
     return facts
   }
@@ -223,6 +226,7 @@ public final class SimulatedKernel: Kernel {
     }
     // The host side's namespace dies with the session; the next one starts afresh.
     namespaces[hostNet]?.net = SimNet()
+    outsideNet = nil
     collectGarbage()
   }
 
@@ -309,6 +313,7 @@ public final class SimulatedKernel: Kernel {
   /// A namespace dies when no process is in it and no namespace needs it as owner or parent.
   func collectGarbage() {
     var live = Set(host.ns.values).union([host.activePID, hostNet])
+    if let outsideNet { live.insert(outsideNet) }
     for b in boxes {
       live.formUnion(b.process.ns.values)
       live.insert(b.process.activePID)

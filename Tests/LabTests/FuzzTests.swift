@@ -20,18 +20,7 @@ import Testing
 @Suite struct FuzzTests {
   // MARK: - Randomness
 
-  /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and the same sequence on every platform,
-  /// unlike SystemRandomNumberGenerator.
-  struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
+  // The generator is Kernel's SplitMix64: one copy, the same sequence everywhere.
 
   /// Scalars that have broken parsers and terminals before, weighted toward the interesting.
   static let nasty: [Unicode.Scalar] = [

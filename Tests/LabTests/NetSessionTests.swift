@@ -135,7 +135,21 @@ import Testing
       "use web", "ping 10.0.0.1 --to host", "error: ping takes ADDR, then optionally --from host|BOX",
       "usage: ping ADDR"
     ),
-    ("use web", "net", "error: net needs a subcommand: veth, bridge, attach, addr, up, down or route", "usage:"),
+    (
+      "use web", "net",
+      "error: net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside, forward, nat or rules",
+      "usage:"
+    ),
+    // Forwarding, the outside and NAT: exact errors, nothing changed.
+    ("use web", "net forward sideways", "error: net forward takes on or off", "usage: net forward on|off"),
+    ("use web", "net forward", "error: net forward takes on or off", "usage: net forward on|off"),
+    ("use web", "net forward off", "error: the host side already does not forward", "host.net.forward = 0"),
+    ("use web", "net outside now", "error: too many arguments for net outside", "usage: net outside"),
+    ("use web", "net nat", "error: net nat needs an argument, got 0", "usage: net nat BRIDGE"),
+    ("use web", "net nat veth-web", "error: no bridge named \"veth-web\" on the host side", "bridges: br0"),
+    ("use web", "net nat br0", "error: br0 has no address, so it has no subnet to masquerade", "net addr host:br0 ADDR/PREFIX"),
+    ("use web", "net nat br/0", "error: \"br/0\" is not a valid interface name", "character 3"),
+    ("use web", "net rules all", "error: too many arguments for net rules", "usage: net rules"),
     ("use web", "net link add", "error: unknown command \"net link\"", "see:"),
     ("use web", "links now", "error: too many arguments for links", "usage: links"),
   ])
@@ -247,5 +261,27 @@ import Testing
     #expect(help.contains("usage: net veth [HOSTIF BOXIF]"))
     #expect(help.contains("usage: net route default via ADDR"))
     #expect(!s.execute("help").contains { $0.contains("coming in later versions") && $0.contains("net") })
+  }
+
+  /// A second outside, or a second masquerade rule for the same subnet: refused before any system
+  /// call, and the tree is exactly as before.
+  @Test func theOutsideAndARuleAreMadeOnce() throws {
+    let s = try session(
+      "net bridge br0", "net addr host:br0 10.0.0.1/24", "net up host:br0", "net outside", "net nat br0")
+    let before = s.tree
+    let again = s.execute("net outside")
+    #expect(again.first == "error: the outside is already there")
+    let twice = s.execute("net nat br0")
+    #expect(
+      twice.first
+        == "error: the host side already masquerades 10.0.0.0/24 (ip saddr 10.0.0.0/24 oifname != \"br0\" masquerade)")
+    #expect(s.tree == before)
+    #expect(
+      s.tree.value(at: StatePath(keys: "host", "net", "rules"))
+        == .list([.string("postrouting: ip saddr 10.0.0.0/24 oifname != \"br0\" masquerade")]))
+    #expect(s.tree.value(at: StatePath(keys: "outside", "net", "links", "eth0", "peer")) == .string("host:uplink"))
+    // The outside is not a box.
+    #expect(s.boxNames == [])
+    #expect(s.execute("box ls").first == "no boxes yet: box new NAME creates one")
   }
 }

@@ -23,17 +23,7 @@ import Testing
 @Suite struct MutationFuzzTests {
   // MARK: The mutator
 
-  /// SplitMix64 (Steele, Lea, Flood 2014): the same sequence on every machine.
-  struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
+  // The generator is Kernel's SplitMix64: one copy, the same sequence everywhere.
 
   /// Values that have broken parsers before: signs, limits of 32 and 64 bits in decimal and
   /// hex, long digit runs, and the bytes that end lines, fields and strings.

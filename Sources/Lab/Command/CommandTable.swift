@@ -110,6 +110,16 @@ public enum CommandTable {
     .init(
       name: "net route", usage: "net route default via ADDR", summary: "the box's default route", area: "net"),
     .init(
+      name: "net outside", usage: "net outside",
+      summary: "plug the host side into the lab's stand-in for the internet (uplink, 203.0.113.0/24)", area: "net"),
+    .init(
+      name: "net forward", usage: "net forward on|off",
+      summary: "the host side's net.ipv4.ip_forward: pass packets on between its links", area: "net"),
+    .init(
+      name: "net nat", usage: "net nat BRIDGE",
+      summary: "masquerade the bridge's subnet on its way out of the host side (nftables)", area: "net"),
+    .init(name: "net rules", usage: "net rules", summary: "the host side's nftables rules", area: "net"),
+    .init(
       name: "links", usage: "links", summary: "network links and routes, box beside host side", area: "net"),
     .init(
       name: "ping", usage: "ping ADDR [--from host|BOX]", summary: "is ADDR reachable, and if not why", area: "net"),

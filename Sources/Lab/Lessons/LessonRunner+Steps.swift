@@ -95,11 +95,8 @@ extension LessonRunner {
     return .ok(out + save())
   }
 
-  /// Boxes in the lab now (every top-level key of the state tree but `host`).
-  var boxCount: Int {
-    guard case .map(let m) = session.tree else { return 0 }
-    return m.keys.filter { $0 != "host" }.count
-  }
+  /// Boxes in the lab now.
+  var boxCount: Int { session.boxNames.count }
 
   // MARK: - next
 

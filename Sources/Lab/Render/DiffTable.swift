@@ -10,7 +10,7 @@ enum DiffTable {
   static func lines(_ changes: [StateChange], tree: StateValue) -> [String] {
     var out: [String] = []
     var groups: [(String, [StateChange])] = []
-    for c in changes.flatMap(expanded) {
+    for c in changes.flatMap(outsideExpanded).flatMap(expanded) {
       guard case .key(let top)? = c.path.components.first else { continue }
       if let i = groups.firstIndex(where: { $0.0 == top }) {
         groups[i].1.append(c)
@@ -35,14 +35,24 @@ enum DiffTable {
         let hostValue = tree.value(at: StatePath([.key("host")] + rel.components)).flatMap { $0.withoutVolatile }
         for change in describe(c.old, c.new) {
           rows.append(
-            top == "host" ? [rel.description, change] : [rel.description, hostValue?.scalarText ?? "-", change])
+            top == "host" || top == OutsideNet.name
+              ? [rel.description, change] : [rel.description, hostValue?.scalarText ?? "-", change])
         }
       }
       if rows.isEmpty { continue }
-      let header = top == "host" ? ["changed", "host"] : ["changed", "host", top]
+      let header = top == "host" || top == OutsideNet.name ? ["changed", top] : ["changed", "host", top]
       out += table([header] + rows)
     }
     return out
+  }
+
+  /// The outside is not a box: when it appears or goes, its parts are shown (`net.links.eth0`,
+  /// `net.routes`), beside nothing but itself.
+  static func outsideExpanded(_ c: StateChange) -> [StateChange] {
+    guard c.path.components == [.key(OutsideNet.name)], case .map(let m)? = c.new ?? c.old else { return [c] }
+    return m.entries.map { key, value in
+      StateChange(path: c.path.appending(key: key), old: c.old == nil ? nil : value, new: c.new == nil ? nil : value)
+    }
   }
 
   /// A map of maps that appears or goes whole inside a box (a box's `net` after `unshare net`) is

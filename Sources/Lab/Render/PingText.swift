@@ -19,8 +19,14 @@ struct PingText {
   /// The lines under the headline: the path, or why and how to fix it.
   func details(_ address: IPv4Address, _ verdict: PingVerdict) -> [(String, String)] {
     switch verdict {
-    case .reachable(let path):
+    case .reachable(let path, let rewrites):
       return [("path", path.map(\.description).joined(separator: " -> "))]
+        + rewrites.map { r in
+          (
+            "nat",
+            "\(Self.prose(r.namespace)) rewrote the source \(r.original) to \(r.rewritten) on the way out (\(r.rule.text)), and the reply's destination back"
+          )
+        }
     case .unreachable(let failure):
       var lines = [("why", why(failure, address))]
       if let fix = fix(failure) { lines.append(("fix", fix)) }
@@ -33,6 +39,7 @@ struct PingText {
     case .noRoute(_, let to, false, let hint):
       if case .otherSubnet(_, let subnet) = hint { return "no route to \(subnet)" }
       return "no route to \(to)"
+    case .noRoute(OutsideNet.name, _, true, _): return "no route back from the outside"
     case .noRoute(_, _, true, let hint):
       if case .otherSubnet = hint { return "other subnet" }
       return "no route back"
@@ -51,6 +58,9 @@ struct PingText {
 
   func why(_ failure: PingFailure, _ address: IPv4Address) -> String {
     switch failure {
+    case .noRoute(OutsideNet.name, let to, true, _):
+      return
+        "the request reaches the outside, but its reply to \(to) has nowhere to go: like the internet, the outside has no route to the lab's private subnets (\(routeList(OutsideNet.name))); the host side has to put its own address on the request on the way out (source NAT)"
     case .noRoute(let ns, let to, let reply, let hint):
       let who = Self.prose(ns)
       let start = reply ? "the request arrives, but \(who) has no route back to \(to)" : "\(who) has no route to \(to)"
@@ -96,6 +106,7 @@ struct PingText {
 
   func fix(_ failure: PingFailure) -> String? {
     switch failure {
+    case .noRoute(OutsideNet.name, _, true, _): return nil
     case .noRoute(let ns, _, let reply, let hint):
       switch hint {
       case .linkDown(let link): return command(in: ns, "net up", link)
@@ -112,12 +123,15 @@ struct PingText {
       return box == current ? "net attach \(bridge.link)" : "use \(box), then net attach \(bridge.link)"
     case .notOnLink: return "net veth, and a bridge both sides are attached to (net bridge, net attach)"
     case .nobodyHas(let a, _, _, _): return "net addr IF \(a)/PREFIX on the link that should answer"
+    case .noForwarding(let ns, _, _) where ns == NetSide.host.name: return "net forward on"
     case .noForwarding, .noSourceAddress, .addressInBoth, .notALabNamespace: return nil
     }
   }
 
   /// A namespace named in a sentence: a box by its name, the host side as such.
-  static func prose(_ ns: String) -> String { ns == NetSide.host.name ? "the host side" : ns }
+  static func prose(_ ns: String) -> String {
+    ns == NetSide.host.name ? "the host side" : ns == OutsideNet.name ? "the outside" : ns
+  }
 
   /// `net up eth0`, `net up host:veth-web`, or `use db, then net up eth0`.
   func command(in ns: String, _ verb: String, _ link: String) -> String {

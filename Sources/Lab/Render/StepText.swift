@@ -104,6 +104,20 @@ enum StepText {
       return inNetwork(.box(box), "ip route add default via \(gateway)")
     case .ping(let side, let address):
       return inNetwork(side, "ping -c 1 -W 1 \(address)")
+    case .netOutside:
+      let o = OutsideNet.self
+      return "unshare --net sleep infinity & ip link add \(o.hostLink) type veth peer name \(o.outsideLink) netns $!"
+        + " && nsenter --target $! --net sh -c 'ip addr add \(o.outsideAddress) dev \(o.outsideLink) && ip link set \(o.outsideLink) up'"
+        + " && ip addr add \(o.hostAddress) dev \(o.hostLink) && ip link set \(o.hostLink) up"
+    case .netForward(let on):
+      return "sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0)"
+    case .netNAT(let bridge, let subnet):
+      let t = NetRule.table
+      let rule = NetRule.masquerade(subnet, leavingBy: bridge).text
+      return "nft "
+        + shellQuote(
+          "add table ip \(t); add chain ip \(t) postrouting { type nat hook postrouting priority srcnat; }; add rule ip \(t) postrouting \(rule)"
+        )
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerShell(step)
     }
@@ -318,6 +332,27 @@ enum StepText {
         "reply. On the way the kernel picks a route, asks on that link who has the next hop (ARP), and",
         "the reply must find its way back the same way. boxwalk checks the kernel's answer against its",
         "own model of the network, which is how it can say why a packet did not arrive.",
+      ]
+    case .netOutside:
+      return [
+        "A Docker host reaches the internet through a link of its own; the lab's stand-in is one more",
+        "network namespace joined to the host side by a veth. Its addresses are from 203.0.113.0/24,",
+        "reserved for examples (RFC 5737). Like the internet, the outside knows no route to the lab's",
+        "private subnets: a reply to a box's private address has nowhere to go.",
+      ]
+    case .netNAT:
+      return [
+        "Masquerade is source NAT: a packet from the bridge's subnet that leaves the host side by any",
+        "other link gets that link's address as its source, and the kernel's connection tracking",
+        "turns the reply's destination back into the box's address (nft(8), conntrack(8)). Docker adds",
+        "the same rule for docker0. Without forwarding the packet never gets that far.",
+      ]
+    case .netForward:
+      return [
+        "net.ipv4.ip_forward decides whether a namespace passes on packets addressed to someone else",
+        "(proc_sys_net_ipv4(5)). Every network namespace has its own copy, and /proc/sys/net shows the",
+        "copy of the namespace of the process that opens it: boxwalk's host side writes its own, and",
+        "the machine's stays as it was. Docker sets it to 1 on the real host.",
       ]
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerWhy(step)

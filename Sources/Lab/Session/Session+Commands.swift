@@ -335,6 +335,23 @@ extension Session {
       return ["\(box) sends what no other route covers to \(gateway)"]
     case .ping(let side, let address):
       return pingLines(side, address, result)
+    case .netOutside:
+      return [
+        "made the outside: a network namespace standing for the internet, joined to the host side by a veth",
+        "  outside  \(OutsideNet.name):\(OutsideNet.outsideLink) has \(OutsideNet.outsideAddress), up",
+        "  host     host:\(OutsideNet.hostLink) has \(OutsideNet.hostAddress), up",
+      ]
+    case .netNAT(let bridge, let subnet):
+      return [
+        "the host side masquerades \(subnet) now: packets from \(bridge)'s subnet that leave by another link take that link's address"
+      ]
+    case .netForward(let on):
+      return [
+        on
+          ? "the host side forwards now: a packet for an address it does not have goes out by its own routes"
+          : "the host side no longer forwards: it drops packets for addresses it does not have",
+        "  machine  the machine's own net.ipv4.ip_forward is untouched: each network namespace has its own",
+      ]
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerSummary(step, result, before: before, after: t)
     }

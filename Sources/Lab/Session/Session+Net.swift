@@ -7,7 +7,7 @@ import Kernel
 extension Session {
   func netCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard let sub = args.first else {
-      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down or route")
+      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside, forward, nat or rules")
     }
     let rest = Array(args.dropFirst())
     switch sub {
@@ -87,9 +87,58 @@ extension Session {
       let gateway = try parseAddress(rest[2], what: "gateway")
       try checkGateway(gateway, box: box)
       try runStep(.netRoute(box: box, gateway: gateway), input: line, into: &out)
+    case "outside":
+      try arity("net outside", rest, 0)
+      if NetworkView(facts).namespace(named: OutsideNet.name) != nil {
+        throw LabError("the outside is already there", [("see", "links"), LabError.unchanged])
+      }
+      try refuseExistingLink(NetLinkRef(.host, OutsideNet.hostLink))
+      try runStep(.netOutside, input: line, into: &out)
+    case "nat":
+      try arity("net nat", rest, 1)
+      let name = rest[0].hasPrefix("host:") ? String(rest[0].dropFirst("host:".count)) : rest[0]
+      try checkInterfaceName(name)
+      guard let bridge = netLink(NetLinkRef(.host, name)), bridge.kind == NetLinkFacts.bridge else {
+        throw LabError(
+          "no bridge named \(JSON.quote(escapedForTerminal(name))) on the host side",
+          [
+            ("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")),
+            ("rule", "net nat masquerades the subnet of a bridge, as Docker does for docker0"), LabError.unchanged,
+          ])
+      }
+      guard let cidr = bridge.addrs.first else {
+        throw LabError(
+          "\(name) has no address, so it has no subnet to masquerade",
+          [("fix", "net addr host:\(name) ADDR/PREFIX first"), LabError.unchanged])
+      }
+      let rule = NetRule.masquerade(cidr.subnet, leavingBy: name)
+      if hostRules().contains(rule) {
+        throw LabError("the host side already masquerades \(cidr.subnet) (\(rule.text))", [("see", "net rules"), LabError.unchanged])
+      }
+      try runStep(.netNAT(bridge: name, subnet: cidr.subnet), input: line, into: &out)
+    case "rules":
+      try arity("net rules", rest, 0)
+      try refresh()
+      let rules = hostRules()
+      out.lines +=
+        rules.isEmpty
+        ? ["the host side has no nftables rules of boxwalk's (net nat BRIDGE makes one)"]
+        : ["  table ip \(NetRule.table) in the host side's network namespace:"] + rules.map { "  " + $0.description }
+    case "forward":
+      guard rest.count == 1, rest[0] == "on" || rest[0] == "off" else {
+        throw usage("net forward", "net forward takes on or off")
+      }
+      let on = rest[0] == "on"
+      if NetworkView(facts).namespace(of: NetSide.host.name)?.net.forward == on {
+        throw LabError(
+          "the host side already \(on ? "forwards" : "does not forward")",
+          [("now", "host.net.forward = \(on ? 1 : 0)"), LabError.unchanged])
+      }
+      try runStep(.netForward(on: on), input: line, into: &out)
     default:
       throw unknown(
-        "net \(sub)", candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route"].map { "net " + $0 })
+        "net \(sub)",
+        candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route", "outside", "forward", "nat", "rules"].map { "net " + $0 })
     }
   }
 
@@ -134,12 +183,13 @@ extension Session {
       }
     }
     sides.append(NetSide.host.name)
+    if tree.value(at: StatePath(keys: OutsideNet.name, "net")) != nil { sides.append(OutsideNet.name) }
     var rows = [["SIDE", "LINK", "KIND", "STATE", "MASTER", "PEER", "ADDRS"]]
     var routes: [String] = []
     for side in sides {
       let label =
-        side == NetSide.host.name
-        ? "host" : "\(side) (\(tree.value(at: StatePath(keys: side, "ns", "net"))?.stringValue ?? "?"))"
+        side == NetSide.host.name || side == OutsideNet.name
+        ? side : "\(side) (\(tree.value(at: StatePath(keys: side, "ns", "net"))?.stringValue ?? "?"))"
       guard case .map(let links)? = tree.value(at: StatePath(keys: side, "net", "links")) else { continue }
       for (name, link) in links.entries {
         let addrs =
@@ -307,6 +357,8 @@ extension Session {
   func linkNames(_ side: NetSide) -> [String] {
     NetworkView(facts).namespace(of: side.name)?.net.links.map(\.name) ?? []
   }
+
+  func hostRules() -> [NetRule] { NetworkView(facts).namespace(of: NetSide.host.name)?.net.rules ?? [] }
 
   func hostBridges() -> [String] {
     NetworkView(facts).namespace(of: NetSide.host.name)?.net.links.filter { $0.kind == NetLinkFacts.bridge }.map(\.name)

@@ -34,10 +34,11 @@ public final class Session: TranscriptSession {
 
   public var prompt: String { current.map { "boxwalk[\($0)]> " } ?? "boxwalk> " }
 
-  /// Box names in creation order.
+  /// Box names in creation order: every top-level key of the state tree but `host` and the
+  /// lab's `outside`.
   public var boxNames: [String] {
     guard case .map(let m) = tree else { return [] }
-    return m.keys.filter { $0 != "host" }
+    return m.keys.filter { $0 != "host" && $0 != OutsideNet.name }
   }
 
   /// Runs one command line and returns what it printed.

@@ -216,16 +216,28 @@ final class ImageStore {
   /// works on every machine, not only on a fresh store.
   func ensureBusybox() throws(SystemCallError) {
     let name = ImageName(name: BusyboxImage.name)
-    if layout.exists, let existing = try index().manifest(named: name.full), try busyboxIsCurrent(existing.digest) {
+    if layout.exists, let existing = try index().manifest(named: name.full), try isCurrent(existing.digest) {
       return
     }
     guard busyboxAvailable else { return }
     let binary = try readBusybox()
     try locked { () throws(SystemCallError) in
       // Another session may have made it while we read the binary.
-      if let existing = try index().manifest(named: name.full), try busyboxIsCurrent(existing.digest) { return }
+      if let existing = try index().manifest(named: name.full), try isCurrent(existing.digest) { return }
       _ = try add(name, new: [(BusyboxImage.name, BusyboxImage.layer(busybox: binary), true)], below: [])
     }
+  }
+
+  /// The busybox manifest this process last found current. Every layer step asks; a manifest is
+  /// named by its digest and never changes, so one check per manifest is enough, and the lstat(2)
+  /// walk of `busyboxIsCurrent` runs once per session instead of once per step. Another manifest
+  /// under the name (`image rm busybox`, a newer boxwalk's rebuild) is checked afresh.
+  private var currentBusybox: String?
+  private func isCurrent(_ digest: String) throws(SystemCallError) -> Bool {
+    if digest == currentBusybox { return true }
+    guard try busyboxIsCurrent(digest) else { return false }
+    currentBusybox = digest
+    return true
   }
 
   /// Whether the image called busybox has every entry this boxwalk's busybox image has, with the

@@ -341,11 +341,22 @@ extension LinuxKernel {
       guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
         throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
       }
+      // A box stacks at most Overlay.maxLayers layers (overlayfs's lower directories, within one
+      // page of mount options): an image with more could never be used, so it is not fetched.
+      guard manifest.layers.count <= Overlay.maxLayers else {
+        throw RegistryError(
+          errno: E2BIG,
+          detail:
+            "the manifest of \(ref) lists \(manifest.layers.count) layers; a box stacks at most \(Overlay.maxLayers)")
+      }
       let configBytes = try source.blob(manifest.config.digest, limit: JSONValue.maxDocument)
       guard let configJSON = try? JSONValue.parse(configBytes), let config = try? ImageConfig(json: configJSON),
         config.diffIDs.count == manifest.layers.count
       else { throw RegistryError(errno: EBADMSG, detail: "the config of \(ref) does not list one diff_id per layer") }
       lines.append(ImageTransfer.pulledManifest(ref, layers: manifest.layers.count))
+      // What this pull may still fetch: the blobs are held in memory until all are checked.
+      var budget = pullByteLimit
+      let tooBig = "the layers of \(ref) add up to more than \(pullByteLimit >> 20) MiB, the most one pull fetches"
       var known = try local { () throws(SystemCallError) in try images.catalog().layers }
       for (blob, diffID) in zip(manifest.layers, config.diffIDs) {
         if let have = known.first(where: { $0.diffID == diffID }) {
@@ -353,7 +364,16 @@ extension LinuxKernel {
           lines.append(ImageTransfer.pulledLayer(have.name, existed: true))
           continue
         }
-        let compressed = try source.blob(blob.digest, limit: OCILayout.maxBlob)
+        // The size the manifest declares is checked first, and what arrives is bounded by what
+        // is left either way, since a registry may declare one size and send another.
+        guard blob.size >= 0, blob.size <= budget else { throw RegistryError(errno: EFBIG, detail: tooBig) }
+        let compressed: [UInt8]
+        do throws(RegistryError) {
+          compressed = try source.blob(blob.digest, limit: min(OCILayout.maxBlob, budget))
+        } catch let error where error.errno == EFBIG {
+          throw RegistryError(errno: EFBIG, detail: tooBig)
+        }
+        budget -= compressed.count
         var name = blob.annotation(Annotation.layerName) ?? ImageTransfer.fallbackName(diffID)
         if Names.checkName(name, limit: 200) != nil && ImageName.parse(name).isFailure
           || known.contains(where: { $0.name == name })

@@ -1,0 +1,158 @@
+import Foundation
+import Glibc
+import Kernel
+import Simulator
+import Testing
+
+@testable import LinuxBackend
+
+/// The lab's outside and forwarding on the real kernel: the same steps on LinuxKernel and on the
+/// simulator give the same errno, the same links, addresses, routes and ip_forward of every lab
+/// namespace (the outside's too), and the same ping answers; the forwarding sysctl written is the
+/// host side's, read back inside its namespace, and the machine's own network, firewall and
+/// sysctls are as they were (the suite's host snapshot).
+@Suite(.requiresRoot, .serialized, .hostUnchanged) struct LinuxOutsideTests {
+  static func cidr(_ s: String) -> IPv4CIDR { IPv4CIDR(s) ?? .any }
+  static func ip(_ s: String) -> IPv4Address { IPv4Address(s) ?? IPv4Address(0) }
+
+  static let session: [Step] = [
+    .netBridge(name: "bwt-br0"),
+    .netAddr(link: NetLinkRef(.host, "bwt-br0"), cidr: cidr("10.231.0.1/24")),
+    .netState(link: NetLinkRef(.host, "bwt-br0"), up: true),
+    .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
+    .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
+    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.2/24")),
+    .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
+    .netState(link: NetLinkRef(.host, "bwt-web"), up: true),
+    .netAttach(link: "bwt-web", bridge: "bwt-br0"),
+    .netRoute(box: "web", gateway: ip("10.231.0.1")),
+    .ping(from: .box("web"), address: ip("203.0.113.1")),  // nobody has it yet
+    .netOutside,
+    .netOutside,  // EEXIST: there is one
+    .ping(from: .host, address: ip("203.0.113.1")),  // the host side is on its subnet
+    .ping(from: .box("web"), address: ip("203.0.113.2")),  // the host side's own address
+    .ping(from: .box("web"), address: ip("203.0.113.1")),  // the host side does not forward
+    .netForward(on: true),
+    .ping(from: .box("web"), address: ip("203.0.113.1")),  // forwarded; the outside has no route back
+    .ping(from: .box("web"), address: ip("198.51.100.7")),  // forwarded to nowhere: no route on the host side
+    .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
+    .ping(from: .box("web"), address: ip("203.0.113.1")),  // masqueraded: the reply comes back
+    .ping(from: .box("web"), address: ip("10.231.0.1")),  // on the bridge: not rewritten
+    .netForward(on: false),
+    .ping(from: .box("web"), address: ip("203.0.113.1")),  // NAT alone is not enough
+    .boxRemove(box: "web"),
+  ]
+
+  static func withoutMACs(_ net: NetFacts?) -> NetFacts? {
+    guard var net else { return nil }
+    for i in net.links.indices { net.links[i].mac = "" }
+    return net
+  }
+
+  static func outcome(_ kernel: any Kernel, _ step: Step) -> String {
+    do {
+      let result = try kernel.perform(step)
+      return result.ping.map { "ping reachable=\($0.reachable) errno=\($0.sendErrno?.name ?? "-")" } ?? "ok"
+    } catch {
+      return "\(error.call): \(error.errno.name)"
+    }
+  }
+
+  @Test func theSimulatorAgreesWithTheKernelStepByStep() throws {
+    let machineForward = try SmallFiles.readText("/proc/sys/net/ipv4/ip_forward")
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let real = try LinuxKernel(stateRoot: root.path + "/state")
+    let sim = SimulatedKernel()
+    do {
+      defer { real.teardown() }
+      for (n, step) in Self.session.enumerated() {
+        let a = Self.outcome(real, step)
+        let b = Self.outcome(sim, step)
+        #expect(a == b, "step \(n) \(step): kernel \(a), simulator \(b)")
+        let rf = try real.facts()
+        let sf = try sim.facts()
+        #expect(Self.withoutMACs(rf.host.net) == Self.withoutMACs(sf.host.net), "host side after step \(n) \(step)")
+        #expect(Self.withoutMACs(rf.outside) == Self.withoutMACs(sf.outside), "outside after step \(n) \(step)")
+        for box in sf.boxes {
+          #expect(
+            Self.withoutMACs(rf.box(box.name)?.process.net) == Self.withoutMACs(box.process.net),
+            "\(box.name) after step \(n) \(step)")
+        }
+        #expect(try SmallFiles.readText("/proc/sys/net/ipv4/ip_forward") == machineForward, "after step \(n)")
+      }
+    }
+    #expect(root.entries("/state") == [])
+  }
+
+  @Test func theForwardingSysctlIsTheHostSidesAsSysctlSeesItThere() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state")
+    defer { kernel.teardown() }
+    try kernel.perform(.netForward(on: true))
+    let host = try #require(kernel.hostNetwork).pid
+    let inside = try TestChild.run(["nsenter", "-t", String(host), "-n", "sysctl", "-n", "net.ipv4.ip_forward"])
+    #expect(inside.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    #expect(try kernel.facts().host.net?.forward == true)
+  }
+
+  @Test func theMasqueradeRuleIsInTheHostSidesRulesetOnly() throws {
+    let machineRules = try TestChild.run(["nft", "list", "ruleset"]).output
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state")
+    do {
+      defer { kernel.teardown() }
+      try kernel.perform(.netBridge(name: "bwt-br0"))
+      try kernel.perform(.netNAT(bridge: "bwt-br0", subnet: Self.cidr("10.231.0.0/24")))
+      let host = try #require(kernel.hostNetwork).pid
+      let inside = try TestChild.run(["nsenter", "-t", String(host), "-n", "nft", "list", "ruleset"]).output
+      #expect(inside.contains("ip saddr 10.231.0.0/24 oifname != \"bwt-br0\" masquerade"))
+      #expect(try kernel.facts().host.net?.rules == [.masquerade(Self.cidr("10.231.0.0/24"), leavingBy: "bwt-br0")])
+      #expect(try TestChild.run(["nft", "list", "ruleset"]).output == machineRules)
+    }
+    #expect(try TestChild.run(["nft", "list", "ruleset"]).output == machineRules)
+  }
+
+  @Test func theOutsidesHelperIsLedgeredAndDiesAtTeardown() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state")
+    try kernel.perform(.netOutside)
+    let helper = try #require(kernel.outsideNetwork)
+    let session = try #require(root.entries("/state").first)
+    #expect(
+      try SmallFiles.readText(root.path + "/state/" + session + "/ledger").contains("helper outside \(helper.pid) "))
+    let links = try TestChild.run([
+      "nsenter", "-t", String(helper.pid), "-n", "ip", "-o", "-4", "addr", "show", "dev", "eth0",
+    ])
+    #expect(links.output.contains("inet 203.0.113.1/24"))
+    #expect(try kernel.facts().boxes.isEmpty)  // not a box
+    let start = startTime(of: helper.pid)
+    kernel.teardown()
+    #expect(startTime(of: helper.pid) != start)
+    #expect(kernel.outsideNetwork == nil)
+    #expect(try kernel.facts().outside == nil)
+  }
+}
+
+/// nft's listing to rules, without root.
+@Suite struct NFTListingTests {
+  @Test func rulesAreTheLinesOfEachChainButItsHeader() {
+    let listing = [
+      "table ip boxwalk {", "\tchain postrouting {", "\t\ttype nat hook postrouting priority srcnat; policy accept;",
+      "\t\tip saddr 10.0.0.0/24 oifname != \"br0\" masquerade", "\t}", "", "\tchain prerouting {",
+      "\t\ttype nat hook prerouting priority dstnat; policy accept;", "\t\ttcp dport 8080 dnat to 10.0.0.2:80", "\t}",
+      "}",
+    ]
+    let rules = LinuxKernel.parseRules(listing)
+    #expect(
+      rules == [
+        NetRule(chain: "postrouting", text: "ip saddr 10.0.0.0/24 oifname != \"br0\" masquerade"),
+        NetRule(chain: "prerouting", text: "tcp dport 8080 dnat to 10.0.0.2:80"),
+      ])
+    #expect(rules[0].meaning == .masquerade(subnet: IPv4CIDR("10.0.0.0/24") ?? .any, exceptOut: "br0"))
+    #expect(rules[1].meaning == .other)
+  }
+}
