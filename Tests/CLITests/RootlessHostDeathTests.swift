@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 extension HelperDeathTests {
