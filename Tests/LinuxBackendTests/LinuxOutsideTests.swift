@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Kernel
 import Simulator
 import Testing
