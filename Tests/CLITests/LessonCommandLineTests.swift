@@ -89,7 +89,7 @@ import Testing
     #expect(r.status == 0, "\(r.out)")
     #expect(
       r.lines.contains {
-        $0.hasPrefix("ok   ") && $0.hasSuffix("01-uts.md: 6 steps, 3 checks fail before their solution and pass after")
+        $0.hasPrefix("ok   ") && $0.hasSuffix("01-uts.md: 7 steps, 3 checks fail before their solution and pass after")
       })
     #expect(r.lines.contains { $0.hasPrefix("ok   ") && $0.hasSuffix("01-uts.transcript: 19 commands") })
   }
