@@ -32,7 +32,7 @@ import Testing
     #expect(first.status == 0, "\(first.out)")
     #expect(first.out.contains("welcome to boxwalk lessons."))
     #expect(first.lines.contains("boxwalk[web uts/unshare]> solution"))
-    #expect(first.lines.contains("step 3 of 6: A name of its own"))
+    #expect(first.lines.contains("step 3 of 7: A name of its own"))
     let file = state + "/boxwalk/progress/uts.progress"
     let saved = try String(contentsOfFile: file, encoding: .utf8)
     #expect(saved.contains("lesson uts\nstep hostname\n"))
@@ -60,7 +60,7 @@ import Testing
 
     // Walk uts to its end: it counts as done, and the next lesson is another one.
     let walk = try Self.run(
-      ["lesson", "uts", "--backend", "sim"], input: "next\nsolution\nnext\nsolution\nnext\nnext\nsolution\nnext\nnext\n",
+      ["lesson", "uts", "--backend", "sim"], input: "next\nsolution\nnext\nsolution\nnext\nnext\nsolution\nnext\nnext\nnext\n",
       state: state)
     #expect(walk.out.contains("lesson uts complete"), "\(walk.out)")
     let after = try Self.run(["lessons"], state: state)
