@@ -34,7 +34,7 @@ import Testing
     #expect(first.status == 0, "\(first.out)")
     #expect(first.out.contains("welcome to boxwalk lessons."))
     #expect(first.lines.contains("boxwalk[web uts/unshare]> solution"))
-    #expect(first.lines.contains("step 3 of 6: A name of its own"))
+    #expect(first.lines.contains("step 3 of 7: A name of its own"))
     let file = state + "/boxwalk/progress/uts.progress"
     let saved = try String(contentsOfFile: file, encoding: .utf8)
     #expect(saved.contains("lesson uts\nstep hostname\n"))
@@ -63,7 +63,7 @@ import Testing
     // Walk uts to its end: it counts as done, and the next lesson is another one.
     let walk = try Self.run(
       ["lesson", "uts", "--backend", "sim"],
-      input: "next\nsolution\nnext\nsolution\nnext\nnext\nsolution\nnext\nnext\n",
+      input: "next\nsolution\nnext\nsolution\nnext\nnext\nsolution\nnext\nnext\nnext\n",
       state: state)
     #expect(walk.out.contains("lesson uts complete"), "\(walk.out)")
     let after = try Self.run(["lessons"], state: state)
@@ -92,7 +92,7 @@ import Testing
     #expect(r.status == 0, "\(r.out)")
     #expect(
       r.lines.contains {
-        $0.hasPrefix("ok   ") && $0.hasSuffix("01-uts.md: 6 steps, 3 checks fail before their solution and pass after")
+        $0.hasPrefix("ok   ") && $0.hasSuffix("01-uts.md: 7 steps, 3 checks fail before their solution and pass after")
       })
     #expect(r.lines.contains { $0.hasPrefix("ok   ") && $0.hasSuffix("01-uts.transcript: 19 commands") })
   }
