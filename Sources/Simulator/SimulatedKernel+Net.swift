@@ -12,6 +12,8 @@ struct SimNet {
   var forward = false
   /// boxwalk's nftables table, in the order the rules were added.
   var rules: [NetRule] = []
+  /// TCP sockets listening on a port of any address (held by the side's process).
+  var listening: [NetListener] = []
 
   func link(_ name: String) -> SimLink? { links.first { $0.name == name } }
   func position(_ name: String) -> Int? { links.firstIndex { $0.name == name } }
@@ -121,6 +123,22 @@ extension SimulatedKernel {
     case .netNAT(let bridge, let subnet):
       // nft adds the same rule twice if asked; boxwalk never asks (the Lab refuses first).
       namespaces[hostNet]?.net.rules.append(.masquerade(subnet, leavingBy: bridge))
+    case .netPublish(let hostPort, let proto, _, let address, let port):
+      // Appended to the chain; the Lab refuses a port that is already published first.
+      namespaces[hostNet]?.net.rules.append(.publish(hostPort, proto, to: address, port: port))
+    case .netListen(let side, let port):
+      let inode = try labNetwork(side, step)
+      // bind(2): a port that a socket of this namespace already has is EADDRINUSE.
+      guard namespaces[inode]?.net.listening.contains(where: { $0.port == port }) == false else {
+        throw KernelError(step: step, call: step.calls[1], errno: .EADDRINUSE)
+      }
+      namespaces[inode]?.net.listening.append(NetListener(address: NetListener.any, port: port))
+    case .connect(let side, let address, let port):
+      _ = try labNetwork(side, step)
+      let view = NetworkView(try facts())
+      var result = StepResult.none
+      result.connect = ConnectModel.connect(view, from: side.name, to: address, port: port).outcome(from: side.name, view)
+      return result
     case .ping(let side, let address):
       _ = try labNetwork(side, step)
       let view = NetworkView(try facts())
@@ -145,6 +163,10 @@ extension SimulatedKernel {
   /// a box that unshared user after net has none there (EPERM, from the netlink request or from
   /// socket(2)). A veth is made from the host side, which has every capability.
   func labNetwork(_ side: NetSide, _ step: Step, actsItself: Bool = true) throws(KernelError) -> UInt64 {
+    if side == .outside {
+      guard let outsideNet else { throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "there is no outside yet (net outside makes it)") }
+      return outsideNet
+    }
     guard case .box(let box) = side else { return hostNet }
     guard let i = index(of: box) else { throw missing(step, box) }
     guard let inode = boxes[i].process.ns[.net], inode != host.ns[.net] else {
@@ -266,6 +288,7 @@ extension SimulatedKernel {
     var facts = NetFacts(links: links, routes: net.routes)
     facts.forward = net.forward
     facts.rules = net.rules
+    facts.listening = net.listening.sorted()
     return facts
   }
 

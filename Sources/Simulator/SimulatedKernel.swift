@@ -183,7 +183,8 @@ public final class SimulatedKernel: Kernel {
       return try cgroupSet(i, setting, step)
     case .stress(_, let kind):
       return try stress(i, kind, step)
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT:
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT,
+      .netPublish, .netListen, .connect:
       return .none  // performNet took them
     case .overlay(_, let names, let layers):
       try overlay(i, names: names, layers: layers, step)
