@@ -16,6 +16,16 @@ struct SimNet {
   var listening: [NetListener] = []
 
   func link(_ name: String) -> SimLink? { links.first { $0.name == name } }
+
+  /// `nft add rule` appends to its chain, and `nft list table` prints chain by chain, in the order
+  /// the chains were made: a rule goes after the last rule of its chain, or last in a new chain.
+  mutating func addRule(_ rule: NetRule) {
+    if let last = rules.lastIndex(where: { $0.chain == rule.chain }) {
+      rules.insert(rule, at: last + 1)
+    } else {
+      rules.append(rule)
+    }
+  }
   func position(_ name: String) -> Int? { links.firstIndex { $0.name == name } }
 
   mutating func add(_ name: String, kind: String, peer: SimPeer? = nil) -> Int {
@@ -122,10 +132,10 @@ extension SimulatedKernel {
       namespaces[hostNet]?.net.forward = on
     case .netNAT(let bridge, let subnet):
       // nft adds the same rule twice if asked; boxwalk never asks (the Lab refuses first).
-      namespaces[hostNet]?.net.rules.append(.masquerade(subnet, leavingBy: bridge))
+      namespaces[hostNet]?.net.addRule(.masquerade(subnet, leavingBy: bridge))
     case .netPublish(let hostPort, let proto, _, let address, let port):
       // Appended to the chain; the Lab refuses a port that is already published first.
-      namespaces[hostNet]?.net.rules.append(.publish(hostPort, proto, to: address, port: port))
+      namespaces[hostNet]?.net.addRule(.publish(hostPort, proto, to: address, port: port))
     case .netListen(let side, let port):
       let inode = try labNetwork(side, step)
       // bind(2): a port that a socket of this namespace already has is EADDRINUSE.

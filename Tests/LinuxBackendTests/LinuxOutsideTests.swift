@@ -260,3 +260,28 @@ import Testing
     #expect(NetRule(chain: "prerouting", text: "tcp dport 8080 dnat to 10.0.0.2:80").meaning == .other)
   }
 }
+
+/// nft lists a table chain by chain; the simulator keeps its rules in that order too.
+@Suite(.requiresRoot, .serialized, .hostUnchanged) struct LinuxRuleOrderTests {
+  @Test func rulesOfTwoChainsListChainByChainOnBothKernels() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let real = try LinuxKernel(stateRoot: root.path + "/state")
+    let sim = SimulatedKernel()
+    defer { real.teardown() }
+    let a = IPv4Address("10.231.0.2") ?? IPv4Address(0)
+    let steps: [Step] = [
+      .netBridge(name: "bwt-br0"),
+      .netPublish(hostPort: 8080, proto: "tcp", box: "web", address: a, port: 80),
+      .netNAT(bridge: "bwt-br0", subnet: IPv4CIDR("10.231.0.0/24") ?? .any),
+      .netPublish(hostPort: 5353, proto: "udp", box: "web", address: a, port: 53),
+    ]
+    for step in steps {
+      _ = try real.perform(step)
+      _ = try sim.perform(step)
+    }
+    let rules = try real.facts().host.net?.rules ?? []
+    #expect(rules.map(\.chain) == ["prerouting", "prerouting", "postrouting"])
+    #expect(try sim.facts().host.net?.rules == rules)
+  }
+}
