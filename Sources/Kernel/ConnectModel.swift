@@ -127,13 +127,16 @@ public enum ConnectVerdict: Equatable, Sendable {
   /// The SYN or its answer is lost on the way, as a ping's would be.
   case unreachable(PingFailure)
 
-  /// What connect(2) itself reports: only the sender's own missing route fails it at once.
+  /// What connect(2) reports. A SYN with no route on its way fails it: in the sender, at once
+  /// (ENETUNREACH from the route lookup); in a namespace that forwards, by the ICMP "network
+  /// unreachable" that namespace sends back (ip_error in net/ipv4/route.c), which TCP takes as a
+  /// hard error while the handshake is pending (tcp_v4_err). A namespace that does not forward
+  /// drops without a word, and so is every other loss: no answer within the time.
   public func outcome(from side: String, _ view: NetworkView) -> ConnectOutcome {
     switch self {
     case .connected: return .connected
     case .refused: return .refused
-    case .unreachable(.noRoute(let ns, _, false, _)) where ns == view.namespace(of: side)?.name:
-      return .unreachable(.ENETUNREACH)
+    case .unreachable(.noRoute(_, _, false, _)): return .unreachable(.ENETUNREACH)
     case .unreachable: return .timedOut
     }
   }

@@ -94,8 +94,9 @@ extension LinuxKernel {
       (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
     case .ping(let from, _) where from == .host:
       (what, why) = ("ping from the host side needs", "the lab's host side lives outside the session's user namespace")
-    case .ping(let from, _) where from == .outside, .connect(let from, _, _) where from != .box(from.name),
-      .netListen(let from, _) where from != .box(from.name):
+    case .ping(let from, _) where from == .outside,
+      .connect(let from, _, _) where from == .host || from == .outside,
+      .netListen(let from, _) where from == .host || from == .outside:
       let place = from == .outside ? "outside" : "host side"
       (what, why) = ("the lab's \(place) needs", "the lab's \(place) lives outside the session's user namespace")
     default:
