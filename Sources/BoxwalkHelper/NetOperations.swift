@@ -131,6 +131,12 @@ enum NetOperations {
   /// the programs the helper runs.
   nonisolated(unsafe) static var listeners: [Int32] = []
 
+  /// Close every listening socket (the helper is leaving their network namespace).
+  static func closeListeners() {
+    for fd in listeners { _ = Glibc.close(fd) }
+    listeners = []
+  }
+
   /// socket(2), bind(2) to INADDR_ANY:port, listen(2): a TCP socket in state LISTEN in this
   /// helper's network namespace. The kernel answers a SYN for the port with SYN-ACK and keeps
   /// the finished connection in the socket's accept queue, so a connect(2) from elsewhere

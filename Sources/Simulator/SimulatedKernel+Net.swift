@@ -12,8 +12,8 @@ struct SimNet {
   var forward = false
   /// boxwalk's nftables table, in the order the rules were added.
   var rules: [NetRule] = []
-  /// TCP sockets listening on a port of any address (held by the side's process).
-  var listening: [NetListener] = []
+  /// TCP sockets listening on a port of any address, with the side that holds each (its helper).
+  var listening: [(listener: NetListener, holder: String)] = []
 
   func link(_ name: String) -> SimLink? { links.first { $0.name == name } }
 
@@ -139,10 +139,10 @@ extension SimulatedKernel {
     case .netListen(let side, let port):
       let inode = try labNetwork(side, step)
       // bind(2): a port that a socket of this namespace already has is EADDRINUSE.
-      guard namespaces[inode]?.net.listening.contains(where: { $0.port == port }) == false else {
+      guard namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port }) == false else {
         throw KernelError(step: step, call: step.calls[1], errno: .EADDRINUSE)
       }
-      namespaces[inode]?.net.listening.append(NetListener(address: NetListener.any, port: port))
+      namespaces[inode]?.net.listening.append((NetListener(address: NetListener.any, port: port), side.name))
     case .connect(let side, let address, let port):
       _ = try labNetwork(side, step)
       let view = NetworkView(try facts())
@@ -188,6 +188,13 @@ extension SimulatedKernel {
       throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
     }
     return inode
+  }
+
+  /// A box's helper closes the sockets it listens on when it leaves their network namespace
+  /// (unshare or setns of net) or exits: they go with it, as on the real kernel.
+  func dropListeners(of box: String, in inode: UInt64?) {
+    guard let inode else { return }
+    namespaces[inode]?.net.listening.removeAll { $0.holder == box }
   }
 
   private func fail(_ step: Step, _ errno: Errno) -> KernelError {
@@ -298,7 +305,7 @@ extension SimulatedKernel {
     var facts = NetFacts(links: links, routes: net.routes)
     facts.forward = net.forward
     facts.rules = net.rules
-    facts.listening = net.listening.sorted()
+    facts.listening = net.listening.map(\.listener).sorted()
     return facts
   }
 

@@ -110,4 +110,15 @@ import Testing
     #expect(out.first == "connected to 203.0.113.1:80 from web")
     #expect(out.contains { $0.hasPrefix("  nat      the host side rewrote the source 10.0.0.2 to 203.0.113.2") })
   }
+
+  /// The listener is web's helper's: it closes when the helper leaves that network namespace,
+  /// even while db keeps the namespace alive.
+  @Test func aListenerGoesWhenItsHolderLeavesTheNamespace() throws {
+    let s = try session(["box new web", "unshare net", "net listen 80", "box new db", "join net web", "use web"])
+    #expect(s.tree.value(at: StatePath(keys: "db", "net", "listening")) == .list([.string("tcp 0.0.0.0:80")]))
+    _ = s.execute("unshare net")
+    #expect(s.tree.value(at: StatePath(keys: "db", "net", "listening")) == nil)
+    #expect(s.tree.value(at: StatePath(keys: "web", "net", "listening")) == nil)
+    #expect(s.execute("net listen 80").first == "web listens on tcp port 80 now, on any of its addresses")
+  }
 }
