@@ -121,4 +121,13 @@ import Testing
     #expect(s.tree.value(at: StatePath(keys: "web", "net", "listening")) == nil)
     #expect(s.execute("net listen 80").first == "web listens on tcp port 80 now, on any of its addresses")
   }
+
+  /// From the outside, a private address is unreachable, and no fix is offered: the internet
+  /// routes no private subnet.
+  @Test func theOutsideHasNoRouteToPrivateSubnetsAndNoFix() throws {
+    let s = try session(Self.wired)
+    let out = s.execute("ping 10.0.0.2 --from outside")
+    #expect(out.first == "10.0.0.2 is not reachable from outside: no route to 10.0.0.0/24")
+    #expect(!out.contains { $0.hasPrefix("  fix") }, "\(out)")
+  }
 }
