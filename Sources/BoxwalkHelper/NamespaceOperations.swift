@@ -42,17 +42,28 @@ struct NamespaceOperations {
     case .ifindex(let name): return NetOperations.index(of: name)
     case .echo(let address, let timeout): return NetOperations.echo(address: address, timeout: timeout)
     case .forward(let on): return NetOperations.setForward(on)
+    case .listen(let port): return NetOperations.listen(port: port)
+    case .connect(let address, let port, let timeout):
+      return NetOperations.connect(address: address, port: port, timeout: timeout)
     case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
     case .overlay(let target, let upper, let work, let lowers):
       return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .ping: return .ok([])
     case .unshare(let flags):
       let flags = Int32(bitPattern: flags)
-      guard flags & Int32(BW_CLONE_NEWCGROUP) != 0 else { return unshare(flags, anchors: box.anchors) }
-      return box.cgroups.insideBoxCgroup { unshare(flags, anchors: box.anchors) }
+      let reply =
+        flags & Int32(BW_CLONE_NEWCGROUP) != 0
+        ? box.cgroups.insideBoxCgroup { unshare(flags, anchors: box.anchors) } : unshare(flags, anchors: box.anchors)
+      // Sockets stay in the network namespace they were made in (network_namespaces(7)), and
+      // would keep it alive: the listeners belong to the namespace just left, so they close.
+      if case .ok = reply, flags & Int32(BW_CLONE_NEWNET) != 0 { NetOperations.closeListeners() }
+      return reply
     case .anchor(let paths, let sources): return box.anchors.set(paths: paths, sources: sources)
     case .cgroup(let boxFiles, let home): return box.cgroups.enter(box: boxFiles, home: home)
-    case .setns(let path, let nstype): return setns(path: path, nstype: Int32(bitPattern: nstype))
+    case .setns(let path, let nstype):
+      let reply = setns(path: path, nstype: Int32(bitPattern: nstype))
+      if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNET) { NetOperations.closeListeners() }
+      return reply
     case .sethostname(let name):
       let rc = Self.withCString(name) { bw_sethostname($0, $1) }
       return rc == 0 ? .ok([]) : .err(errno: errno, call: "sethostname", note: nil)

@@ -126,6 +126,88 @@ enum NetOperations {
       : .ok([HelperWire.text("signaled"), HelperWire.number(signal), text])
   }
 
+  /// The listening sockets this helper holds. They stay open until the helper exits, and close
+  /// with it (the namespace's last holder): nothing to clean up. SOCK_CLOEXEC keeps them out of
+  /// the programs the helper runs.
+  nonisolated(unsafe) static var listeners: [Int32] = []
+
+  /// Close every listening socket (the helper is leaving their network namespace).
+  static func closeListeners() {
+    for fd in listeners { _ = Glibc.close(fd) }
+    listeners = []
+  }
+
+  /// socket(2), bind(2) to INADDR_ANY:port, listen(2): a TCP socket in state LISTEN in this
+  /// helper's network namespace. The kernel answers a SYN for the port with SYN-ACK and keeps
+  /// the finished connection in the socket's accept queue, so a connect(2) from elsewhere
+  /// completes even though this helper never calls accept(2) (tcp(7)).
+  static func listen(port: Int32) -> HelperReply {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else {
+      let saved = errno
+      _ = Glibc.close(fd)
+      return .err(errno: saved, call: "bind", note: nil)
+    }
+    guard Glibc.listen(fd, SOMAXCONN) == 0 else {
+      let saved = errno
+      _ = Glibc.close(fd)
+      return .err(errno: saved, call: "listen", note: nil)
+    }
+    listeners.append(fd)
+    return .ok([])
+  }
+
+  /// One TCP connect(2), non-blocking so it waits at most `timeout` milliseconds: the socket
+  /// becomes writable when the handshake ends, and SO_ERROR says how (0: connected;
+  /// ECONNREFUSED: a reset, nothing listens). Closed at once: the connection only proves the
+  /// path. An immediate ENETUNREACH/EHOSTUNREACH is the kernel finding no route.
+  static func connect(address text: String, port: Int32, timeout: Int32) -> HelperReply {
+    guard let address = IPv4Text.parse(text) else { return .err(errno: EINVAL, call: "connect", note: "not an IPv4 address") }
+    let fd = socket(
+      AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }
+    defer { _ = Glibc.close(fd) }
+    var destination = sockaddr_in()
+    destination.sin_family = sa_family_t(AF_INET)
+    destination.sin_port = in_port_t(UInt16(port).bigEndian)
+    withUnsafeMutableBytes(of: &destination.sin_addr) { $0.copyBytes(from: address) }
+    let rc = withUnsafePointer(to: &destination) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    if rc == 0 { return .ok([HelperWire.text("connected")]) }
+    guard errno == EINPROGRESS else {
+      return errno == ECONNREFUSED ? .ok([HelperWire.text("refused")]) : .err(errno: errno, call: "connect", note: nil)
+    }
+    let deadline = monotonicMilliseconds() + Int64(timeout)
+    while true {
+      let left = deadline - monotonicMilliseconds()
+      guard left > 0 else { return .ok([HelperWire.text("timeout")]) }
+      var waiting = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+      let ready = poll(&waiting, 1, Int32(left))
+      if ready < 0 && errno == EINTR { continue }
+      guard ready > 0 else { continue }
+      var error: Int32 = 0
+      var length = socklen_t(MemoryLayout<Int32>.size)
+      guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else {
+        return .err(errno: errno, call: "getsockopt", note: nil)
+      }
+      switch error {
+      case 0: return .ok([HelperWire.text("connected")])
+      case ECONNREFUSED: return .ok([HelperWire.text("refused")])
+      default: return .err(errno: error, call: "connect", note: nil)
+      }
+    }
+  }
+
   /// net.ipv4.ip_forward of this helper's network namespace; nil if it cannot be read.
   static func readForward() -> Bool? {
     let fd = open(forwardPath, O_RDONLY | O_CLOEXEC)
@@ -264,5 +346,13 @@ struct RouteSocket {
         collected.append(m)
       }
     }
+  }
+}
+
+enum IPv4Text {
+  /// Dotted IPv4 to its four bytes (the caller already checked it strictly).
+  static func parse(_ text: String) -> [UInt8]? {
+    let parts = text.split(separator: ".").compactMap { UInt8($0) }
+    return parts.count == 4 ? parts : nil
   }
 }

@@ -43,6 +43,7 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
   public static let EADDRNOTAVAIL = Errno(rawValue: 99)
   public static let ENETDOWN = Errno(rawValue: 100)
   public static let ENETUNREACH = Errno(rawValue: 101)
+  public static let EADDRINUSE = Errno(rawValue: 98)
   public static let EHOSTUNREACH = Errno(rawValue: 113)
   public static let ECONNREFUSED = Errno(rawValue: 111)
   public static let EFBIG = Errno(rawValue: 27)
@@ -68,7 +69,7 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     71: ("EPROTO", "protocol error"), 87: ("EUSERS", "too many users"),
     95: ("EOPNOTSUPP", "operation not supported"), 104: ("ECONNRESET", "connection reset by peer"),
     99: ("EADDRNOTAVAIL", "cannot assign requested address"), 100: ("ENETDOWN", "network is down"),
-    101: ("ENETUNREACH", "network is unreachable"), 113: ("EHOSTUNREACH", "no route to host"),
+    98: ("EADDRINUSE", "address already in use"), 101: ("ENETUNREACH", "network is unreachable"), 113: ("EHOSTUNREACH", "no route to host"),
     111: ("ECONNREFUSED", "connection refused"), 27: ("EFBIG", "file too large"), 74: ("EBADMSG", "bad message"),
     18: ("EXDEV", "invalid cross-device link"),
   ]

@@ -17,6 +17,9 @@ public struct NetFacts: Equatable, Sendable {
   public var forward = false
   /// The rules of boxwalk's nftables table, in the order nft lists them (host side only).
   public var rules: [NetRule] = []
+  /// The TCP sockets in state LISTEN (listen(2)) in this namespace, as /proc/net/tcp lists them
+  /// (proc_net_tcp(5)): the local address (0.0.0.0 for any) and port, in port order.
+  public var listening: [NetListener] = []
 
   public init(links: [NetLinkFacts], routes: [NetRouteFacts]) {
     self.links = links
@@ -118,4 +121,24 @@ public struct NetRouteFacts: Equatable, Sendable, CustomStringConvertible {
         < ($1.element.destination.network.value, $1.element.destination.prefixLength, $1.offset)
     }.map(\.element)
   }
+}
+
+/// A listening TCP socket: what a connection to `address:port` (or any local address, when
+/// `address` is 0.0.0.0, INADDR_ANY) completes its handshake with (tcp(7)).
+public struct NetListener: Equatable, Hashable, Sendable, Comparable, CustomStringConvertible {
+  public var address: IPv4Address
+  public var port: Int
+  public init(address: IPv4Address, port: Int) {
+    self.address = address
+    self.port = port
+  }
+  public static let any = IPv4Address(0)
+  public func accepts(_ destination: IPv4Address, _ port: Int) -> Bool {
+    port == self.port && (address == Self.any || address == destination)
+  }
+  public static func < (a: NetListener, b: NetListener) -> Bool {
+    (a.port, a.address.value) < (b.port, b.address.value)
+  }
+  /// `tcp 0.0.0.0:80`, as the state tree shows it.
+  public var description: String { "tcp \(address):\(port)" }
 }

@@ -22,15 +22,35 @@ public struct NetRule: Equatable, Sendable, CustomStringConvertible {
     NetRule(chain: "postrouting", text: "ip saddr \(subnet.subnet) oifname != \"\(bridge)\" masquerade")
   }
 
+  /// What `docker run -p HOSTPORT:PORT` does (Docker's DNAT rule in its DOCKER chain): a packet
+  /// that arrives for one of the host side's own addresses (`fib daddr type local`, the ADDRTYPE
+  /// match Docker uses) on `hostPort` gets `address:port` as its destination before routing
+  /// (prerouting, hook NF_INET_PRE_ROUTING), so it is forwarded to the box. Connection tracking
+  /// turns the reply's source back into the host side's address and port.
+  public static func publish(_ hostPort: Int, _ proto: String, to address: IPv4Address, port: Int) -> NetRule {
+    NetRule(chain: "prerouting", text: "fib daddr type local \(proto) dport \(hostPort) dnat to \(address):\(port)")
+  }
+
   /// The rule's meaning, read back from its text (the real kernel's rules come back as nft's text).
   public enum Meaning: Equatable, Sendable {
     case masquerade(subnet: IPv4CIDR, exceptOut: String)
+    /// Destination NAT of a published port: `proto` to `port` of a local address goes to
+    /// `address:toPort` instead.
+    case dnat(proto: String, port: Int, address: IPv4Address, toPort: Int)
     /// Anything boxwalk did not make: the model ignores it.
     case other
   }
 
   public var meaning: Meaning {
     let words = text.split(separator: " ").map(String.init)
+    if chain == "prerouting", words.count == 10, words[0...3] == ["fib", "daddr", "type", "local"],
+      words[4] == "tcp" || words[4] == "udp", words[5] == "dport", let port = Int(words[6]), words[7] == "dnat",
+      words[8] == "to"
+    {
+      let target = words[9].split(separator: ":").map(String.init)
+      guard target.count == 2, let address = IPv4Address(target[0]), let toPort = Int(target[1]) else { return .other }
+      return .dnat(proto: words[4], port: port, address: address, toPort: toPort)
+    }
     guard chain == "postrouting", words.count == 7, words[0] == "ip", words[1] == "saddr", words[3] == "oifname",
       words[4] == "!=", words[6] == "masquerade", let subnet = IPv4CIDR(words[2]), let name = Self.unquoted(words[5])
     else { return .other }

@@ -276,6 +276,8 @@ public struct StateTreeBuilder: Sendable {
       links[link.name] = .map(l)
     }
     var map = StateMap([("links", .map(links)), ("routes", .list(net.routes.map { .string($0.description) }))])
+    // Only once something listens, so a namespace that has no listener shows as it always did.
+    if !net.listening.isEmpty { map.appendNew("listening", .list(net.listening.map { .string($0.description) })) }
     if let forward {
       map.appendNew("forward", .int(forward ? 1 : 0))
       map.appendNew("rules", .list(net.rules.map { .string($0.description) }))

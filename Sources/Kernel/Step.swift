@@ -70,6 +70,16 @@ public enum Step: Equatable, Hashable, Sendable {
   /// nftables in the host side's network namespace: masquerade what comes from `subnet` (the
   /// bridge's) and leaves by any link but `bridge`, as Docker does for docker0.
   case netNAT(bridge: String, subnet: IPv4CIDR)
+  /// nftables in the host side's network namespace: `proto` to `hostPort` of any of the host
+  /// side's own addresses goes to `address:port` of the box instead (destination NAT before
+  /// routing), as `docker run -p HOSTPORT:PORT` does (NetRule.publish).
+  case netPublish(hostPort: Int, proto: String, box: String, address: IPv4Address, port: Int)
+  /// A TCP socket bound to `port` of any address and listening (socket(2), bind(2), listen(2)),
+  /// held by the side's helper: something to connect to. The kernel completes a connection's
+  /// handshake from the listen queue without the holder ever calling accept(2).
+  case netListen(side: NetSide, port: Int)
+  /// One TCP connect(2) from a side's network namespace, with a time limit (tcp(7)).
+  case connect(from: NetSide, address: IPv4Address, port: Int)
   /// Mount an overlay of these layers (top first) plus a fresh writable upper layer, as the box's
   /// root filesystem (not entered yet). `names` is what the learner typed; see Step+Layers.swift.
   case overlay(box: String, names: [String], layers: [String])
@@ -102,9 +112,9 @@ public enum Step: Equatable, Hashable, Sendable {
       .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _), .writeFile(let b, _, _),
       .removeFile(let b, _), .commit(let b, _):
       b
-    case .netBridge, .netAttach, .netOutside, .netForward, .netNAT: NetSide.host.name
+    case .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish: NetSide.host.name
     case .netAddr(let link, _), .netState(let link, _): link.side.name
-    case .ping(let side, _): side.name
+    case .ping(let side, _), .netListen(let side, _), .connect(let side, _, _): side.name
     case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune: Self.hostBox
     }
   }
@@ -142,6 +152,9 @@ public enum Step: Equatable, Hashable, Sendable {
     case .netOutside: "net-outside"
     case .netForward: "net-forward"
     case .netNAT: "net-nat"
+    case .netPublish: "net-publish"
+    case .netListen: "net-listen"
+    case .connect: "connect"
     case .overlay: "overlay"
     case .writeFile: "write"
     case .removeFile: "rm"
@@ -170,12 +183,15 @@ public enum Step: Equatable, Hashable, Sendable {
 public enum NetSide: Equatable, Hashable, Sendable {
   case host
   case box(String)
+  /// The lab's outside (OutsideNet): the stand-in for the internet.
+  case outside
 
   /// `host`, or the box's name.
   public var name: String {
     switch self {
     case .host: "host"
     case .box(let b): b
+    case .outside: OutsideNet.name
     }
   }
 }

@@ -176,6 +176,17 @@ extension Step {
       return [
         "sendmsg(NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFT_MSG_NEWTABLE {\"\(NetRule.table)\"}, NFT_MSG_NEWCHAIN {\"postrouting\", type nat hook postrouting priority srcnat}, NFT_MSG_NEWRULE {\(JSON.quote(rule.text))}, NFNL_MSG_BATCH_END)"
       ]
+    case .netPublish(let hostPort, let proto, _, let address, let port):
+      let rule = NetRule.publish(hostPort, proto, to: address, port: port)
+      return [
+        "sendmsg(NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFT_MSG_NEWTABLE {\"\(NetRule.table)\"}, NFT_MSG_NEWCHAIN {\"prerouting\", type nat hook prerouting priority dstnat}, NFT_MSG_NEWRULE {\(JSON.quote(rule.text))}, NFNL_MSG_BATCH_END)"
+      ]
+    case .netListen(_, let port):
+      return [
+        "socket(AF_INET, SOCK_STREAM, 0)", "bind(inet_addr(\"0.0.0.0\"), htons(\(port)))", "listen(SOMAXCONN)",
+      ]
+    case .connect(_, let address, let port):
+      return ["socket(AF_INET, SOCK_STREAM, 0)", "connect(inet_addr(\"\(address)\"), htons(\(port)))"]
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerCalls
     }

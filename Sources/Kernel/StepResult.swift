@@ -18,6 +18,8 @@ public struct StepResult: Equatable, Sendable {
 
   /// What the kernel answered to `ping`.
   public var ping: PingAnswer?
+  /// What a TCP connect(2) came to (connect steps only).
+  public var connect: ConnectOutcome?
 
   /// `run` of a program the simulator does not run: the one line it prints instead. Nothing
   /// was forked and nothing changed.
@@ -73,4 +75,15 @@ public struct PingAnswer: Equatable, Sendable {
     self.reachable = reachable
     self.sendErrno = sendErrno
   }
+}
+
+/// How one TCP connect(2) ended (tcp(7)): the handshake completed; the other end answered with a
+/// reset (ECONNREFUSED: nothing listens on that port); the kernel refused to send (no route:
+/// ENETUNREACH, EHOSTUNREACH); or no answer came within the time limit (the SYN or its answer was
+/// dropped on the way).
+public enum ConnectOutcome: Equatable, Sendable {
+  case connected
+  case refused
+  case unreachable(Errno)
+  case timedOut
 }

@@ -87,6 +87,12 @@
 //     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
 //                                   waiting up to TIMEOUT milliseconds for the reply
 //                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
+//     listen PORT                   a TCP socket bound to PORT of any address, listening; the
+//                                   helper keeps it open until it exits
+//                                   -> ok | err ERRNO socket|bind|listen
+//     connect ADDRESS PORT TIMEOUT  one TCP connect(2) to ADDRESS:PORT, waiting up to TIMEOUT
+//                                   milliseconds for the handshake, then close(2)
+//                                   -> ok connected|refused|timeout | err ERRNO socket|connect
 //     cgroup BOXFILES HOMEFILES     the cgroup.procs files of the box's cgroup, one per hierarchy,
 //                                   and those of the cgroup the helper is in (may be empty), as
 //                                   absolute host paths, NUL-separated, at most 8 each. The helper opens them
@@ -212,6 +218,10 @@ package enum HelperRequest: Equatable, Sendable {
   /// (a box program gets Docker's default set, which has no CAP_NET_ADMIN); answered with
   /// "exited"/"signaled", the code, and everything it printed.
   case nft(arguments: [[UInt8]])
+  /// A listening TCP socket on `port` of any address, held by the helper.
+  case listen(port: Int32)
+  /// One TCP connect, and how it ended within the time.
+  case connect(address: String, port: Int32, timeoutMilliseconds: Int32)
   /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
   case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
@@ -254,6 +264,9 @@ package enum HelperRequest: Equatable, Sendable {
       [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
     case .forward(let on): [HelperWire.text("forward"), HelperWire.text(on ? "1" : "0")]
     case .nft(let arguments): [HelperWire.text("nft"), Array(arguments.joined(separator: [0]))]
+    case .listen(let port): [HelperWire.text("listen"), HelperWire.number(port)]
+    case .connect(let address, let port, let timeout):
+      [HelperWire.text("connect"), HelperWire.text(address), HelperWire.number(port), HelperWire.number(timeout)]
     case .overlay(let target, let upper, let work, let lowers):
       [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [HelperWire.text("anchor")] + paths + sources
@@ -320,6 +333,14 @@ package enum HelperRequest: Equatable, Sendable {
       case "0": self = .forward(on: false)
       default: return nil
       }
+    case ("listen", 1):
+      guard let port = HelperWire.integer(args[0], as: Int32.self), (1...65535).contains(port) else { return nil }
+      self = .listen(port: port)
+    case ("connect", 3):
+      guard let port = HelperWire.integer(args[1], as: Int32.self), (1...65535).contains(port),
+        let timeout = HelperWire.integer(args[2], as: Int32.self)
+      else { return nil }
+      self = .connect(address: HelperWire.string(args[0]), port: port, timeoutMilliseconds: timeout)
     case ("echo", 2):
       guard let timeout = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .echo(address: HelperWire.string(args[0]), timeoutMilliseconds: timeout)

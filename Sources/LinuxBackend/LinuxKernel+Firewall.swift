@@ -19,6 +19,19 @@ extension LinuxKernel {
     hostRulesMade = true
   }
 
+  /// A published port: the prerouting chain (hook NF_INET_PRE_ROUTING at priority dstnat, where
+  /// destination NAT happens before the routing decision) and the rule, in one batch.
+  func publish(_ hostPort: Int, _ proto: String, to address: IPv4Address, port: Int, step: Step) throws(KernelError) {
+    let host = try hostSide(step: step)
+    let t = NetRule.table
+    let rule = NetRule.publish(hostPort, proto, to: address, port: port)
+    let script =
+      "add table ip \(t); add chain ip \(t) prerouting { type nat hook prerouting priority dstnat; }; "
+      + "add rule ip \(t) prerouting \(rule.text)"
+    try nft(host, [script], step: step)
+    hostRulesMade = true
+  }
+
   /// The rules of boxwalk's table in the host side, as `nft list table ip boxwalk` prints them;
   /// empty when boxwalk never made the table (nft is not run at all then).
   func hostRules(step: Step?) throws(KernelError) -> [NetRule] {

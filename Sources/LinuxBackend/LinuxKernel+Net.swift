@@ -48,6 +48,14 @@ extension LinuxKernel {
       try setForward(on, step: step)
     case .netNAT(let bridge, let subnet):
       try masquerade(bridge: bridge, subnet: subnet, step: step)
+    case .netPublish(let hostPort, let proto, _, let address, let port):
+      try publish(hostPort, proto, to: address, port: port, step: step)
+    case .netListen(let side, let port):
+      try call(try networkHelper(side, step: step), .listen(port: Int32(port)), step: step, failOnErr: true)
+    case .connect(let side, let address, let port):
+      var result = StepResult.none
+      result.connect = try connect(side, address, port, step: step)
+      return result
     default:
       break
     }
@@ -74,12 +82,46 @@ extension LinuxKernel {
     }
   }
 
+  /// One TCP connect by the side's helper. As for ping, the wait is long when the model
+  /// expects an answer and short when it expects none; the time never reaches the output.
+  private func connect(_ side: NetSide, _ address: IPv4Address, _ port: Int, step: Step) throws(KernelError)
+    -> ConnectOutcome
+  {
+    let helper = try networkHelper(side, step: step)
+    let expected = (try? facts()).map {
+      ConnectModel.connect(NetworkView($0), from: side.name, to: address, port: port).outcome(from: side.name, NetworkView($0))
+    }
+    let timeout: Int32 = expected == .timedOut ? 300 : 2000
+    let reply = try call(
+      helper, .connect(address: address.description, port: Int32(port), timeoutMilliseconds: timeout), step: step)
+    switch reply {
+    case .ok(let fields):
+      switch fields.first.map(HelperWire.string) {
+      case "connected": return .connected
+      case "refused": return .refused
+      default: return .timedOut
+      }
+    case .err(let errno, "connect", _)
+    where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
+      return .unreachable(Errno(rawValue: errno))
+    default:
+      throw failure(reply, step: step)
+    }
+  }
+
   // MARK: Helpers in the lab's network namespaces
 
   /// The helper that acts in a side's network namespace. A box still in the machine's network
   /// namespace is refused here too, whatever the layers above checked: boxwalk never sends a
   /// netlink request or a packet there.
   func networkHelper(_ side: NetSide, step: Step) throws(KernelError) -> HelperProcess {
+    if side == .outside {
+      guard let outsideNetwork else {
+        throw KernelError(
+          step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "there is no outside yet (net outside makes it)")
+      }
+      return outsideNetwork
+    }
     guard case .box(let box) = side else { return try hostSide(step: step) }
     guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
     try refuseMachineNetwork(helper, shown: box, step: step)
@@ -336,9 +378,10 @@ extension LinuxKernel {
   ) {
     let members = network.members
     let machine = host.namespaces[.net]
-    let nets = dumps.indices.map {
+    var nets = dumps.indices.map {
       NetworkFacts.resolve(dumps, names: members.map(\.name), pids: members.map { Int32($0.helper.pid) }, at: $0)
     }
+    for k in members.indices { nets[k].listening = listening(pid: members[k].helper.pid) }
     host.net = members.firstIndex { $0.name == NetSide.host.name && $0.inode == nil }.map { nets[$0] } ?? .fresh
     outside = members.firstIndex { $0.name == OutsideNet.name && $0.inode == nil }.map { nets[$0] }
     for i in boxes.indices {
@@ -347,6 +390,29 @@ extension LinuxKernel {
       else { continue }
       boxes[i].process.net = nets[k]
     }
+  }
+
+  /// The listening TCP sockets of the network namespace `pid` is in: /proc/PID/net/tcp shows the
+  /// sockets of that process's network namespace (proc_net_tcp(5)), read here by boxwalk, which
+  /// needs no helper for it. State 0A is TCP_LISTEN.
+  func listening(pid: pid_t) -> [NetListener] {
+    guard let text = try? SmallFiles.readText("\(procfs.root)/\(pid)/net/tcp") else { return [] }
+    return Self.parseListening(text)
+  }
+
+  /// proc_net_tcp(5) lines to listeners: `sl local_address rem_address st ...`, the local
+  /// address as 8 hex digits in the kernel's byte order (little-endian on x86 and arm64) and the
+  /// port as 4 hex digits.
+  static func parseListening(_ text: String) -> [NetListener] {
+    var found: Set<NetListener> = []
+    for line in text.split(separator: "\n").dropFirst() {
+      let fields = line.split(separator: " ")
+      guard fields.count > 3, fields[3] == "0A" else { continue }
+      let local = fields[1].split(separator: ":")
+      guard local.count == 2, let raw = UInt32(local[0], radix: 16), let port = Int(local[1], radix: 16) else { continue }
+      found.insert(NetListener(address: IPv4Address(raw.byteSwapped), port: port))
+    }
+    return found.sorted()
   }
 }
 

@@ -84,7 +84,7 @@ extension LinuxKernel {
     switch step {
     case .cgroupNew, .cgroupSet:
       (what, why) = ("cgroups need", "the machine's cgroup tree is not delegated to this user")
-    case .netVeth, .netBridge, .netAttach, .netOutside, .netForward, .netNAT:
+    case .netVeth, .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish:
       (what, why) = (
         "the lab's host side needs", "host-side veths and bridges live outside the session's user namespace"
       )
@@ -94,6 +94,11 @@ extension LinuxKernel {
       (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
     case .ping(let from, _) where from == .host:
       (what, why) = ("ping from the host side needs", "the lab's host side lives outside the session's user namespace")
+    case .ping(let from, _) where from == .outside,
+      .connect(let from, _, _) where from == .host || from == .outside,
+      .netListen(let from, _) where from == .host || from == .outside:
+      let place = from == .outside ? "outside" : "host side"
+      (what, why) = ("the lab's \(place) needs", "the lab's \(place) lives outside the session's user namespace")
     default:
       return nil
     }

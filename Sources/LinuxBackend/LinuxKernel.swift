@@ -364,7 +364,8 @@ public final class LinuxKernel: Kernel {
       if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
         throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno))
       }
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT:
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT,
+      .netPublish, .netListen, .connect:
       return try performNet(step)
     }
     return .none

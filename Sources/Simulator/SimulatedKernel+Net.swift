@@ -12,8 +12,20 @@ struct SimNet {
   var forward = false
   /// boxwalk's nftables table, in the order the rules were added.
   var rules: [NetRule] = []
+  /// TCP sockets listening on a port of any address, with the side that holds each (its helper).
+  var listening: [(listener: NetListener, holder: String)] = []
 
   func link(_ name: String) -> SimLink? { links.first { $0.name == name } }
+
+  /// `nft add rule` appends to its chain, and `nft list table` prints chain by chain, in the order
+  /// the chains were made: a rule goes after the last rule of its chain, or last in a new chain.
+  mutating func addRule(_ rule: NetRule) {
+    if let last = rules.lastIndex(where: { $0.chain == rule.chain }) {
+      rules.insert(rule, at: last + 1)
+    } else {
+      rules.append(rule)
+    }
+  }
   func position(_ name: String) -> Int? { links.firstIndex { $0.name == name } }
 
   mutating func add(_ name: String, kind: String, peer: SimPeer? = nil) -> Int {
@@ -120,7 +132,23 @@ extension SimulatedKernel {
       namespaces[hostNet]?.net.forward = on
     case .netNAT(let bridge, let subnet):
       // nft adds the same rule twice if asked; boxwalk never asks (the Lab refuses first).
-      namespaces[hostNet]?.net.rules.append(.masquerade(subnet, leavingBy: bridge))
+      namespaces[hostNet]?.net.addRule(.masquerade(subnet, leavingBy: bridge))
+    case .netPublish(let hostPort, let proto, _, let address, let port):
+      // Appended to the chain; the Lab refuses a port that is already published first.
+      namespaces[hostNet]?.net.addRule(.publish(hostPort, proto, to: address, port: port))
+    case .netListen(let side, let port):
+      let inode = try labNetwork(side, step)
+      // bind(2): a port that a socket of this namespace already has is EADDRINUSE.
+      guard namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port }) == false else {
+        throw KernelError(step: step, call: step.calls[1], errno: .EADDRINUSE)
+      }
+      namespaces[inode]?.net.listening.append((NetListener(address: NetListener.any, port: port), side.name))
+    case .connect(let side, let address, let port):
+      _ = try labNetwork(side, step)
+      let view = NetworkView(try facts())
+      var result = StepResult.none
+      result.connect = ConnectModel.connect(view, from: side.name, to: address, port: port).outcome(from: side.name, view)
+      return result
     case .ping(let side, let address):
       _ = try labNetwork(side, step)
       let view = NetworkView(try facts())
@@ -145,6 +173,10 @@ extension SimulatedKernel {
   /// a box that unshared user after net has none there (EPERM, from the netlink request or from
   /// socket(2)). A veth is made from the host side, which has every capability.
   func labNetwork(_ side: NetSide, _ step: Step, actsItself: Bool = true) throws(KernelError) -> UInt64 {
+    if side == .outside {
+      guard let outsideNet else { throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "there is no outside yet (net outside makes it)") }
+      return outsideNet
+    }
     guard case .box(let box) = side else { return hostNet }
     guard let i = index(of: box) else { throw missing(step, box) }
     guard let inode = boxes[i].process.ns[.net], inode != host.ns[.net] else {
@@ -156,6 +188,13 @@ extension SimulatedKernel {
       throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
     }
     return inode
+  }
+
+  /// A box's helper closes the sockets it listens on when it leaves their network namespace
+  /// (unshare or setns of net) or exits: they go with it, as on the real kernel.
+  func dropListeners(of box: String, in inode: UInt64?) {
+    guard let inode else { return }
+    namespaces[inode]?.net.listening.removeAll { $0.holder == box }
   }
 
   private func fail(_ step: Step, _ errno: Errno) -> KernelError {
@@ -266,6 +305,7 @@ extension SimulatedKernel {
     var facts = NetFacts(links: links, routes: net.routes)
     facts.forward = net.forward
     facts.rules = net.rules
+    facts.listening = net.listening.map(\.listener).sorted()
     return facts
   }
 

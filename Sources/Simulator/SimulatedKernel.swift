@@ -138,19 +138,24 @@ public final class SimulatedKernel: Kernel {
     switch step {
     case .boxNew: return .none
     case .boxRemove(let name):
+      dropListeners(of: name, in: boxes[i].process.ns[.net])
       killTasks { $0.box == name }
       cgroups[name] = nil
       if let id = boxes[i].process.root.id { filesystems[id] = nil; fsFactsCache[id] = nil }
       boxes.remove(at: i)
       collectGarbage()
-    case .unshare(_, let kinds):
+    case .unshare(let box, let kinds):
+      let net = boxes[i].process.ns[.net]
       boxes[i].process = try unshare(boxes[i].process, kinds, step)
+      if kinds.contains(.net) { dropListeners(of: box, in: net) }
       // The namespaces the box left die if nothing else holds them (a network namespace takes
       // its veths' peers with it).
       collectGarbage()
     case .join(_, let kind, let target):
       guard let t = index(of: target) else { throw missing(step, target) }
+      let net = boxes[i].process.ns[.net]
       boxes[i].process = try setns(boxes[i].process, to: boxes[t].process, kind, step)
+      if kind == .net { dropListeners(of: boxes[i].name, in: net) }
       collectGarbage()
     case .setHostname(_, let value), .setDomainname(_, let value):
       try setName(i, value, step)
@@ -185,7 +190,8 @@ public final class SimulatedKernel: Kernel {
       return try cgroupSet(i, setting, step)
     case .stress(_, let kind):
       return try stress(i, kind, step)
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT:
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT,
+      .netPublish, .netListen, .connect:
       return .none  // performNet took them
     case .overlay(_, let names, let layers):
       try overlay(i, names: names, layers: layers, step)

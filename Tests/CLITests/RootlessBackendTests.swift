@@ -98,6 +98,8 @@ struct RootlessBackendTests {
     ("net veth", "error: the lab's host side needs root on this machine"),
     ("net bridge br0", "error: the lab's host side needs root on this machine"),
     ("ping 127.0.0.1 --from host", "error: ping from the host side needs root on this machine"),
+    ("connect 127.0.0.1:80 --from host", "error: the lab's host side needs root on this machine"),
+    ("net listen 80 --on host", "error: the lab's host side needs root on this machine"),
   ])
   func hostPrivilegedStepsAreRefusedInOneLine(_ command: String, _ headline: String) throws {
     try withSandbox { s in

@@ -137,7 +137,7 @@ import Testing
     ),
     (
       "use web", "net",
-      "error: net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside, forward, nat or rules",
+      "error: net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside, forward, nat, publish, listen or rules",
       "usage:"
     ),
     // Forwarding, the outside and NAT: exact errors, nothing changed.

@@ -157,3 +157,138 @@ import Testing
     #expect(rules[1].meaning == .other)
   }
 }
+
+/// Published ports, listeners and connect on the real kernel: the same steps on LinuxKernel and on
+/// the simulator give the same errno, the same facts (the prerouting rule and every namespace's
+/// listening sockets) and the same connect outcomes, while the machine's ruleset is untouched.
+@Suite(.requiresRoot, .serialized, .hostUnchanged) struct LinuxPublishTests {
+  static func cidr(_ s: String) -> IPv4CIDR { IPv4CIDR(s) ?? .any }
+  static func ip(_ s: String) -> IPv4Address { IPv4Address(s) ?? IPv4Address(0) }
+
+  static let session: [Step] = [
+    .netBridge(name: "bwt-br0"),
+    .netAddr(link: NetLinkRef(.host, "bwt-br0"), cidr: cidr("10.231.0.1/24")),
+    .netState(link: NetLinkRef(.host, "bwt-br0"), up: true),
+    .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
+    .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
+    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.2/24")),
+    .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
+    .netState(link: NetLinkRef(.host, "bwt-web"), up: true),
+    .netAttach(link: "bwt-web", bridge: "bwt-br0"),
+    .netOutside,
+    .netPublish(hostPort: 8080, proto: "tcp", box: "web", address: ip("10.231.0.2"), port: 80),
+    .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // the host side does not forward
+    .netForward(on: true),
+    .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // web has no route back
+    .netRoute(box: "web", gateway: ip("10.231.0.1")),
+    .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // nothing listens in web: reset
+    .netListen(side: .box("web"), port: 80),
+    .netListen(side: .box("web"), port: 80),  // EADDRINUSE
+    .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // connected through the rule
+    .connect(from: .outside, address: ip("203.0.113.2"), port: 8081),  // not published: the host side resets
+    .connect(from: .host, address: ip("203.0.113.2"), port: 8080),  // its own connection skips prerouting
+    .connect(from: .box("web"), address: ip("198.51.100.1"), port: 80),  // forwarded to nowhere
+    .netListen(side: .outside, port: 80),
+    .connect(from: .box("web"), address: ip("203.0.113.1"), port: 80),  // no NAT: no route back
+    .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
+    .connect(from: .box("web"), address: ip("203.0.113.1"), port: 80),  // masqueraded: connected
+    .ping(from: .outside, address: ip("203.0.113.2")),
+    // web's helper leaves the namespace it listens in: the listener closes, and the namespace
+    // dies with its veth (a socket left open would keep it alive).
+    .unshare(box: "web", kinds: [.net]),
+    .boxRemove(box: "web"),
+  ]
+
+  static func outcome(_ kernel: any Kernel, _ step: Step) -> String {
+    do {
+      let result = try kernel.perform(step)
+      if let c = result.connect { return "connect \(c)" }
+      return result.ping.map { "ping reachable=\($0.reachable)" } ?? "ok"
+    } catch {
+      return "\(error.call): \(error.errno.name)"
+    }
+  }
+
+  @Test func theSimulatorAgreesWithTheKernelStepByStep() throws {
+    let machineRules = try TestChild.run(["nft", "list", "ruleset"]).output
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let real = try LinuxKernel(stateRoot: root.path + "/state")
+    let sim = SimulatedKernel()
+    do {
+      defer { real.teardown() }
+      for (n, step) in Self.session.enumerated() {
+        let a = Self.outcome(real, step)
+        let b = Self.outcome(sim, step)
+        #expect(a == b, "step \(n) \(step): kernel \(a), simulator \(b)")
+        let rf = try real.facts()
+        let sf = try sim.facts()
+        #expect(rf.host.net?.rules == sf.host.net?.rules, "rules after step \(n)")
+        #expect(
+          LinuxOutsideTests.withoutMACs(rf.host.net) == LinuxOutsideTests.withoutMACs(sf.host.net),
+          "host side after step \(n)")
+        #expect(rf.host.net?.listening == sf.host.net?.listening, "host listening after step \(n)")
+        #expect(rf.outside?.listening == sf.outside?.listening, "outside listening after step \(n)")
+        #expect(rf.box("web")?.process.net?.listening == sf.box("web")?.process.net?.listening, "web after step \(n)")
+        // The model the Lab prints from, on the kernel's facts, says what the kernel did.
+        if case .connect(let side, let address, let port) = step {
+          let view = NetworkView(rf)
+          let said = ConnectModel.connect(view, from: side.name, to: address, port: port).outcome(from: side.name, view)
+          #expect(a == "connect \(said)", "step \(n): model \(said)")
+        }
+      }
+      #expect(try TestChild.run(["nft", "list", "ruleset"]).output == machineRules)
+    }
+    #expect(root.entries("/state") == [])
+    #expect(try TestChild.run(["nft", "list", "ruleset"]).output == machineRules)
+  }
+}
+
+/// /proc/net/tcp to listeners, without root.
+@Suite struct ProcNetTCPTests {
+  @Test func onlySocketsInListenStateCount() {
+    let text = """
+        sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+         0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+         1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0
+         2: 0200E70A:0050 0100E70A:C350 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0
+        """
+    #expect(
+      LinuxKernel.parseListening(text) == [
+        NetListener(address: IPv4Address(0), port: 80),
+        NetListener(address: IPv4Address("127.0.0.1") ?? IPv4Address(0), port: 8080),
+      ])
+  }
+
+  @Test func aPublishRuleReadsBackAsWhatItMeans() {
+    let rule = NetRule(chain: "prerouting", text: "fib daddr type local tcp dport 8080 dnat to 10.0.0.2:80")
+    #expect(rule == .publish(8080, "tcp", to: IPv4Address("10.0.0.2") ?? IPv4Address(0), port: 80))
+    #expect(rule.meaning == .dnat(proto: "tcp", port: 8080, address: IPv4Address("10.0.0.2") ?? IPv4Address(0), toPort: 80))
+    #expect(NetRule(chain: "prerouting", text: "tcp dport 8080 dnat to 10.0.0.2:80").meaning == .other)
+  }
+}
+
+/// nft lists a table chain by chain; the simulator keeps its rules in that order too.
+@Suite(.requiresRoot, .serialized, .hostUnchanged) struct LinuxRuleOrderTests {
+  @Test func rulesOfTwoChainsListChainByChainOnBothKernels() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let real = try LinuxKernel(stateRoot: root.path + "/state")
+    let sim = SimulatedKernel()
+    defer { real.teardown() }
+    let a = IPv4Address("10.231.0.2") ?? IPv4Address(0)
+    let steps: [Step] = [
+      .netBridge(name: "bwt-br0"),
+      .netPublish(hostPort: 8080, proto: "tcp", box: "web", address: a, port: 80),
+      .netNAT(bridge: "bwt-br0", subnet: IPv4CIDR("10.231.0.0/24") ?? .any),
+      .netPublish(hostPort: 5353, proto: "udp", box: "web", address: a, port: 53),
+    ]
+    for step in steps {
+      _ = try real.perform(step)
+      _ = try sim.perform(step)
+    }
+    let rules = try real.facts().host.net?.rules ?? []
+    #expect(rules.map(\.chain) == ["prerouting", "prerouting", "postrouting"])
+    #expect(try sim.facts().host.net?.rules == rules)
+  }
+}

@@ -118,11 +118,20 @@ public enum CommandTable {
     .init(
       name: "net nat", usage: "net nat BRIDGE",
       summary: "masquerade the bridge's subnet on its way out of the host side (nftables)", area: "net"),
+    .init(
+      name: "net publish", usage: "net publish HOSTPORT BOX:PORT [tcp|udp]",
+      summary: "send a port of the host side to a box (docker run -p)", area: "net"),
+    .init(
+      name: "net listen", usage: "net listen PORT [--on host|outside|BOX]",
+      summary: "a TCP socket listening on PORT, something to connect to", area: "net"),
     .init(name: "net rules", usage: "net rules", summary: "the host side's nftables rules", area: "net"),
     .init(
       name: "links", usage: "links", summary: "network links and routes, box beside host side", area: "net"),
     .init(
-      name: "ping", usage: "ping ADDR [--from host|BOX]", summary: "is ADDR reachable, and if not why", area: "net"),
+      name: "ping", usage: "ping ADDR [--from host|outside|BOX]", summary: "is ADDR reachable, and if not why", area: "net"),
+    .init(
+      name: "connect", usage: "connect ADDR:PORT [--from host|outside|BOX]",
+      summary: "does a TCP connection get through, and if not what is missing", area: "net"),
     .init(
       name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc posix_mq new /NAME | ipc ls",
       summary: "System V IPC objects and POSIX message queues", area: "ipc"),

@@ -106,7 +106,11 @@ struct PingText {
 
   func fix(_ failure: PingFailure) -> String? {
     switch failure {
-    case .noRoute(OutsideNet.name, _, true, _): return nil
+    // The outside stands for the internet, which routes no private subnet: nothing to add there
+    // (on the way back, source NAT on the host side is the fix, and the why says so).
+    case .noRoute(OutsideNet.name, _, _, .otherSubnet), .noRoute(OutsideNet.name, _, _, .none),
+      .noRoute(OutsideNet.name, _, true, _):
+      return nil
     case .noRoute(let ns, _, let reply, let hint):
       switch hint {
       case .linkDown(let link): return command(in: ns, "net up", link)

@@ -118,6 +118,17 @@ enum StepText {
         + shellQuote(
           "add table ip \(t); add chain ip \(t) postrouting { type nat hook postrouting priority srcnat; }; add rule ip \(t) postrouting \(rule)"
         )
+    case .netPublish(let hostPort, let proto, _, let address, let port):
+      let t = NetRule.table
+      let rule = NetRule.publish(hostPort, proto, to: address, port: port).text
+      return "nft "
+        + shellQuote(
+          "add table ip \(t); add chain ip \(t) prerouting { type nat hook prerouting priority dstnat; }; add rule ip \(t) prerouting \(rule)"
+        )
+    case .netListen(let side, let port):
+      return inNetwork(side, "nc -l -p \(port) &")
+    case .connect(let side, let address, let port):
+      return inNetwork(side, "nc -z -w 2 \(address) \(port)")
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
       return layerShell(step)
     }
@@ -126,8 +137,11 @@ enum StepText {
   /// A command run in a side's network namespace: on the host side as it is (that side stands in
   /// for the host), in a box through nsenter(1).
   static func inNetwork(_ side: NetSide, _ command: String) -> String {
-    guard case .box(let box) = side else { return command }
-    return "nsenter --target <\(box)> --net " + command
+    switch side {
+    case .host: return command
+    case .box(let box): return "nsenter --target <\(box)> --net " + command
+    case .outside: return "nsenter --target <\(OutsideNet.name)> --net " + command
+    }
   }
 
   /// Why the kernel does this, with the man page to read next.
@@ -346,6 +360,25 @@ enum StepText {
         "other link gets that link's address as its source, and the kernel's connection tracking",
         "turns the reply's destination back into the box's address (nft(8), conntrack(8)). Docker adds",
         "the same rule for docker0. Without forwarding the packet never gets that far.",
+      ]
+    case .netPublish:
+      return [
+        "Publishing a port is destination NAT: a connection to that port of any of the host side's own",
+        "addresses gets the box's address and port as its destination in prerouting, before the routing",
+        "decision, so the host side forwards it to the box instead of taking it (nft(8), `dnat to`).",
+        "Connection tracking turns the answer's source back. `docker run -p 8080:80` adds the same rule.",
+      ]
+    case .netListen:
+      return [
+        "A socket in LISTEN state is what a connection needs at the other end (listen(2)): the kernel",
+        "answers a SYN for its port with SYN-ACK and queues the finished connection for accept(2). With",
+        "nothing listening it answers with a reset, and connect(2) fails with ECONNREFUSED (tcp(7)).",
+      ]
+    case .connect:
+      return [
+        "connect(2) sends a SYN and waits for SYN-ACK (the three-way handshake, tcp(7)). The SYN takes",
+        "the route a ping would, through forwarding and NAT; a reset means it arrived and nothing listens;",
+        "silence means it or its answer was dropped on the way.",
       ]
     case .netForward:
       return [

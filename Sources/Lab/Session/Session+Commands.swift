@@ -143,6 +143,7 @@ extension Session {
     case "net": try netCommand(args, line: line, into: &out)
     case "links": try linksCommand(args, into: &out)
     case "ping": try pingCommand(args, line: line, into: &out)
+    case "connect": try connectCommand(args, line: line, into: &out)
     case "overlay": try overlayCommand(args, line: line, into: &out)
     case "write": try writeCommand(args, line: line, into: &out)
     case "rm": try rmCommand(args, line: line, into: &out)
@@ -345,6 +346,14 @@ extension Session {
       return [
         "the host side masquerades \(subnet) now: packets from \(bridge)'s subnet that leave by another link take that link's address"
       ]
+    case .netPublish(let hostPort, let proto, let box, let address, let port):
+      return [
+        "the host side sends \(proto) port \(hostPort) of its own addresses to \(box) (\(address):\(port)) now, as docker run -p \(hostPort):\(port)\(proto == "udp" ? "/udp" : "") does"
+      ]
+    case .netListen(let side, let port):
+      return ["\(PingText.prose(side.name)) listens on tcp port \(port) now, on any of its addresses"]
+    case .connect(let side, let address, let port):
+      return connectLines(side, address, port, result)
     case .netForward(let on):
       return [
         on

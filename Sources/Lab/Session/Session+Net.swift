@@ -7,7 +7,7 @@ import Kernel
 extension Session {
   func netCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard let sub = args.first else {
-      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside, forward, nat or rules")
+      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside, forward, nat, publish, listen or rules")
     }
     let rest = Array(args.dropFirst())
     switch sub {
@@ -116,13 +116,28 @@ extension Session {
         throw LabError("the host side already masquerades \(cidr.subnet) (\(rule.text))", [("see", "net rules"), LabError.unchanged])
       }
       try runStep(.netNAT(bridge: name, subnet: cidr.subnet), input: line, into: &out)
+    case "publish":
+      try publishCommand(rest, line: line, into: &out)
+    case "listen":
+      guard rest.count == 1 || (rest.count == 3 && rest[1] == "--on") else {
+        throw usage("net listen", "net listen takes PORT, then optionally --on host|outside|BOX")
+      }
+      let port = try parsePort(rest[0], what: "port")
+      let side = rest.count == 3 ? try parseSide(rest[2], "net listen") : current.map { .box($0) } ?? .host
+      try refuseMachineNetworkSide(side)
+      if let ns = NetworkView(facts).namespace(of: side.name), ns.net.listening.contains(where: { $0.port == port }) {
+        throw LabError(
+          "\(PingText.prose(ns.name)) already listens on port \(port)",
+          [("rule", "one socket per port and address: bind(2) fails with EADDRINUSE"), LabError.unchanged])
+      }
+      try runStep(.netListen(side: side, port: port), input: line, into: &out)
     case "rules":
       try arity("net rules", rest, 0)
       try refresh()
       let rules = hostRules()
       out.lines +=
         rules.isEmpty
-        ? ["the host side has no nftables rules of boxwalk's (net nat BRIDGE makes one)"]
+        ? ["the host side has no nftables rules of boxwalk's (net nat BRIDGE or net publish makes one)"]
         : ["  table ip \(NetRule.table) in the host side's network namespace:"] + rules.map { "  " + $0.description }
     case "forward":
       guard rest.count == 1, rest[0] == "on" || rest[0] == "off" else {
@@ -138,7 +153,7 @@ extension Session {
     default:
       throw unknown(
         "net \(sub)",
-        candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route", "outside", "forward", "nat", "rules"].map { "net " + $0 })
+        candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route", "outside", "forward", "nat", "publish", "listen", "rules"].map { "net " + $0 })
     }
   }
 
@@ -148,23 +163,114 @@ extension Session {
       throw usage("ping", args.isEmpty ? "ping needs an address" : "ping takes ADDR, then optionally --from host|BOX")
     }
     let address = try parseAddress(args[0], what: "address")
-    let from: NetSide
-    if args.count == 3 {
-      from = args[2] == NetSide.host.name ? .host : .box(try existingBox(args[2]))
-    } else {
-      from = current.map { .box($0) } ?? .host
-    }
-    if case .box(let box) = from {
-      guard !shares(box, .net) else {
-        throw LabError(
-          "refused: \(box) shares the machine's network namespace, and boxwalk never sends packets there",
-          [
-            ("rule", "boxwalk's traffic stays in network namespaces it made"), ("fix", "unshare net"),
-            LabError.unchanged,
-          ])
-      }
-    }
+    let from = args.count == 3 ? try parseSide(args[2], "ping") : current.map { .box($0) } ?? .host
+    try refuseMachineNetworkSide(from)
     try runStep(.ping(from: from, address: address), input: line, into: &out)
+  }
+
+  /// `connect ADDR:PORT [--from host|outside|BOX]`: one TCP connect from that side's network
+  /// namespace (the current box's, or the host side's when there is none).
+  func connectCommand(_ args: [String], line: String, into out: inout Output) throws {
+    guard args.count == 1 || (args.count == 3 && args[1] == "--from") else {
+      throw usage(
+        "connect", args.isEmpty ? "connect needs ADDR:PORT" : "connect takes ADDR:PORT, then optionally --from host|outside|BOX")
+    }
+    let parts = args[0].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    guard parts.count == 2 else {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(args[0]))) is not ADDR:PORT",
+        [("example", "connect 203.0.113.2:8080"), LabError.unchanged])
+    }
+    let address = try parseAddress(parts[0], what: "address")
+    let port = try parsePort(parts[1], what: "port")
+    let from = args.count == 3 ? try parseSide(args[2], "connect") : current.map { .box($0) } ?? .host
+    try refuseMachineNetworkSide(from)
+    try runStep(.connect(from: from, address: address, port: port), input: line, into: &out)
+  }
+
+  /// `net publish HOSTPORT BOX:PORT [tcp|udp]`: what `docker run -p HOSTPORT:PORT` does, a
+  /// destination NAT rule on the host side towards the box's address on its bridge.
+  func publishCommand(_ rest: [String], line: String, into out: inout Output) throws {
+    guard rest.count == 2 || rest.count == 3 else {
+      throw usage("net publish", "net publish takes HOSTPORT BOX:PORT, then optionally tcp or udp")
+    }
+    let hostPort = try parsePort(rest[0], what: "host port")
+    let target = rest[1].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    guard target.count == 2 else {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(rest[1]))) is not BOX:PORT",
+        [("example", "net publish 8080 web:80"), LabError.unchanged])
+    }
+    let proto = rest.count == 3 ? rest[2] : "tcp"
+    guard proto == "tcp" || proto == "udp" else {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(proto))) is not a protocol net publish knows",
+        [("rule", "tcp or udp, as docker run -p 8080:80/udp"), LabError.unchanged])
+    }
+    let box = try existingBox(target[0])
+    let port = try parsePort(target[1], what: "port")
+    try refuseIfSharingMachineNetwork(box, "net publish")
+    guard let address = addressOnABridge(box) else {
+      throw LabError(
+        "\(box) has no address on a bridge of the host side, so nothing could reach it there",
+        [
+          ("rule", "a published port sends connections to the box's address on its bridge, as Docker does for docker0"),
+          ("fix", "net veth, net attach BRIDGE and net addr eth0 ADDR/PREFIX in \(box) first"), LabError.unchanged,
+        ])
+    }
+    for rule in hostRules() {
+      guard case .dnat(proto, hostPort, let to, let toPort) = rule.meaning else { continue }
+      throw LabError(
+        "\(proto) port \(hostPort) of the host side is already published, to \(to):\(toPort)",
+        [("rule", "one published port, one destination (\(rule.text))"), ("see", "net rules"), LabError.unchanged])
+    }
+    try runStep(.netPublish(hostPort: hostPort, proto: proto, box: box, address: address, port: port), input: line, into: &out)
+  }
+
+  /// The box's first address on a link whose host end is a port of a host-side bridge.
+  func addressOnABridge(_ box: String) -> IPv4Address? {
+    let view = NetworkView(facts)
+    for link in view.namespace(of: box)?.net.links ?? [] {
+      guard let peer = link.peer, peer.owner == NetSide.host.name,
+        view.namespace(of: NetSide.host.name)?.net.link(peer.link)?.master != nil,
+        let address = link.addrs.first?.address
+      else { continue }
+      return address
+    }
+    return nil
+  }
+
+  /// A port number: 1-65535, decimal, no sign and no leading zero.
+  func parsePort(_ text: String, what: String) throws -> Int {
+    guard let n = Int(text), n >= 1, n <= 65535, String(n) == text else {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(text))) is not a \(what)",
+        [("rule", "a TCP or UDP port is a number from 1 to 65535"), LabError.unchanged])
+    }
+    return n
+  }
+
+  /// `host`, `outside` (once it exists) or a box's name.
+  func parseSide(_ text: String, _ command: String) throws -> NetSide {
+    if text == NetSide.host.name { return .host }
+    if text == OutsideNet.name {
+      guard NetworkView(facts).namespace(named: OutsideNet.name) != nil else {
+        throw LabError("there is no outside yet", [("fix", "net outside"), LabError.unchanged])
+      }
+      return .outside
+    }
+    return .box(try existingBox(text))
+  }
+
+  /// A box still in the machine's network namespace: boxwalk never sends packets or listens there.
+  func refuseMachineNetworkSide(_ side: NetSide) throws {
+    guard case .box(let box) = side, shares(box, .net) else { return }
+    throw LabError(
+      "refused: \(box) shares the machine's network namespace, and boxwalk never sends packets there",
+      [
+        ("rule", "boxwalk's traffic stays in network namespaces it made"), ("fix", "unshare net"),
+        LabError.unchanged,
+      ])
   }
 
   /// `links`: the current box's links beside the host side's, and both routing tables.
@@ -391,6 +497,20 @@ extension Session {
     return [
       "\(address) is \(kernelSays ? "" : "not ")reachable from \(side.name): the kernel's answer",
       "  note     boxwalk's model expected \(expected); the kernel and the model disagree, which is a bug in boxwalk (please report it with this session)",
+    ]
+  }
+
+  /// The verdict of `connect`, checked against the kernel's answer like ping's.
+  func connectLines(_ side: NetSide, _ address: IPv4Address, _ port: Int, _ result: StepResult) -> [String] {
+    let view = NetworkView(facts)
+    let verdict = ConnectModel.connect(view, from: side.name, to: address, port: port)
+    let expected = verdict.outcome(from: side.name, view)
+    let kernelSays = result.connect ?? expected
+    let text = ConnectText(ping: PingText(current: current, view: view))
+    if kernelSays == expected { return text.lines(address, port, from: side.name, verdict) }
+    return [
+      "connect to \(address):\(port) from \(side.name): \(ConnectText.outcome(kernelSays)), the kernel's answer",
+      "  note     boxwalk's model expected \(ConnectText.outcome(expected)); the kernel and the model disagree, which is a bug in boxwalk (please report it with this session)",
     ]
   }
 
