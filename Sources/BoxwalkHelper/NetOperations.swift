@@ -169,7 +169,9 @@ enum NetOperations {
   /// ECONNREFUSED: a reset, nothing listens). Closed at once: the connection only proves the
   /// path. An immediate ENETUNREACH/EHOSTUNREACH is the kernel finding no route.
   static func connect(address text: String, port: Int32, timeout: Int32) -> HelperReply {
-    guard let address = IPv4Text.parse(text) else { return .err(errno: EINVAL, call: "connect", note: "not an IPv4 address") }
+    guard let address = IPv4Text.parse(text) else {
+      return .err(errno: EINVAL, call: "connect", note: "not an IPv4 address")
+    }
     let fd = socket(
       AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
     guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }

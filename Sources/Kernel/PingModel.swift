@@ -125,7 +125,8 @@ public enum PingModel {
         let out = NetEndpoint(at.name, route.device)
         let nextHop = route.gateway ?? destination
         if let rewritten = masquerade(at, source: source, leavingBy: route.device, nextHop: nextHop) {
-          rewrites.append(NetRewrite(namespace: at.name, original: source, rewritten: rewritten.address, rule: rewritten.rule))
+          rewrites.append(
+            NetRewrite(namespace: at.name, original: source, rewritten: rewritten.address, rule: rewritten.rule))
           source = rewritten.address
         }
         let reached = segment(from: out, ignoringDown: false)

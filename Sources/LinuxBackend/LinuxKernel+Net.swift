@@ -89,7 +89,8 @@ extension LinuxKernel {
   {
     let helper = try networkHelper(side, step: step)
     let expected = (try? facts()).map {
-      ConnectModel.connect(NetworkView($0), from: side.name, to: address, port: port).outcome(from: side.name, NetworkView($0))
+      ConnectModel.connect(NetworkView($0), from: side.name, to: address, port: port).outcome(
+        from: side.name, NetworkView($0))
     }
     let timeout: Int32 = expected == .timedOut ? 300 : 2000
     let reply = try call(
@@ -118,7 +119,8 @@ extension LinuxKernel {
     if side == .outside {
       guard let outsideNetwork else {
         throw KernelError(
-          step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "there is no outside yet (net outside makes it)")
+          step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "there is no outside yet (net outside makes it)"
+        )
       }
       return outsideNetwork
     }
@@ -150,7 +152,8 @@ extension LinuxKernel {
     guard machineBefore == machineAfter else {
       throw KernelError(
         step: step, call: Self.call(step, 0), errno: .EPROTO,
-        detail: "the machine's own net.ipv4.ip_forward changed; boxwalk wrote only its host side's (please report this)")
+        detail: "the machine's own net.ipv4.ip_forward changed; boxwalk wrote only its host side's (please report this)"
+      )
     }
   }
 
@@ -374,7 +377,8 @@ extension LinuxKernel {
   /// Fill in `net` for the host side and every box that has a network namespace of its own, from
   /// one dump of each lab namespace (`dumps`, in the order of `network.members`).
   func addNetworkFacts(
-    _ network: NetworkMembers, dumps: [Dump], host: inout ProcessFacts, boxes: inout [BoxFacts], outside: inout NetFacts?
+    _ network: NetworkMembers, dumps: [Dump], host: inout ProcessFacts, boxes: inout [BoxFacts],
+    outside: inout NetFacts?
   ) {
     let members = network.members
     let machine = host.namespaces[.net]
@@ -409,7 +413,9 @@ extension LinuxKernel {
       let fields = line.split(separator: " ")
       guard fields.count > 3, fields[3] == "0A" else { continue }
       let local = fields[1].split(separator: ":")
-      guard local.count == 2, let raw = UInt32(local[0], radix: 16), let port = Int(local[1], radix: 16) else { continue }
+      guard local.count == 2, let raw = UInt32(local[0], radix: 16), let port = Int(local[1], radix: 16) else {
+        continue
+      }
       found.insert(NetListener(address: IPv4Address(raw.byteSwapped), port: port))
     }
     return found.sorted()

@@ -147,7 +147,8 @@ extension SimulatedKernel {
       _ = try labNetwork(side, step)
       let view = NetworkView(try facts())
       var result = StepResult.none
-      result.connect = ConnectModel.connect(view, from: side.name, to: address, port: port).outcome(from: side.name, view)
+      result.connect = ConnectModel.connect(view, from: side.name, to: address, port: port).outcome(
+        from: side.name, view)
       return result
     case .ping(let side, let address):
       _ = try labNetwork(side, step)
@@ -174,7 +175,10 @@ extension SimulatedKernel {
   /// socket(2)). A veth is made from the host side, which has every capability.
   func labNetwork(_ side: NetSide, _ step: Step, actsItself: Bool = true) throws(KernelError) -> UInt64 {
     if side == .outside {
-      guard let outsideNet else { throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "there is no outside yet (net outside makes it)") }
+      guard let outsideNet else {
+        throw KernelError(
+          step: step, call: step.calls[0], errno: .ENOENT, detail: "there is no outside yet (net outside makes it)")
+      }
       return outsideNet
     }
     guard case .box(let box) = side else { return hostNet }

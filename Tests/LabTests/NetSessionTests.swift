@@ -147,7 +147,10 @@ import Testing
     ("use web", "net outside now", "error: too many arguments for net outside", "usage: net outside"),
     ("use web", "net nat", "error: net nat needs an argument, got 0", "usage: net nat BRIDGE"),
     ("use web", "net nat veth-web", "error: no bridge named \"veth-web\" on the host side", "bridges: br0"),
-    ("use web", "net nat br0", "error: br0 has no address, so it has no subnet to masquerade", "net addr host:br0 ADDR/PREFIX"),
+    (
+      "use web", "net nat br0", "error: br0 has no address, so it has no subnet to masquerade",
+      "net addr host:br0 ADDR/PREFIX"
+    ),
     ("use web", "net nat br/0", "error: \"br/0\" is not a valid interface name", "character 3"),
     ("use web", "net rules all", "error: too many arguments for net rules", "usage: net rules"),
     ("use web", "net link add", "error: unknown command \"net link\"", "see:"),

@@ -248,11 +248,11 @@ import Testing
 @Suite struct ProcNetTCPTests {
   @Test func onlySocketsInListenStateCount() {
     let text = """
-        sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-         0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
-         1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0
-         2: 0200E70A:0050 0100E70A:C350 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0
-        """
+      sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+       0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+       1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0
+       2: 0200E70A:0050 0100E70A:C350 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0
+      """
     #expect(
       LinuxKernel.parseListening(text) == [
         NetListener(address: IPv4Address(0), port: 80),
@@ -263,7 +263,8 @@ import Testing
   @Test func aPublishRuleReadsBackAsWhatItMeans() {
     let rule = NetRule(chain: "prerouting", text: "fib daddr type local tcp dport 8080 dnat to 10.0.0.2:80")
     #expect(rule == .publish(8080, "tcp", to: IPv4Address("10.0.0.2") ?? IPv4Address(0), port: 80))
-    #expect(rule.meaning == .dnat(proto: "tcp", port: 8080, address: IPv4Address("10.0.0.2") ?? IPv4Address(0), toPort: 80))
+    #expect(
+      rule.meaning == .dnat(proto: "tcp", port: 8080, address: IPv4Address("10.0.0.2") ?? IPv4Address(0), toPort: 80))
     #expect(NetRule(chain: "prerouting", text: "tcp dport 8080 dnat to 10.0.0.2:80").meaning == .other)
   }
 }

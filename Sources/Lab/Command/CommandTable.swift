@@ -128,7 +128,8 @@ public enum CommandTable {
     .init(
       name: "links", usage: "links", summary: "network links and routes, box beside host side", area: "net"),
     .init(
-      name: "ping", usage: "ping ADDR [--from host|outside|BOX]", summary: "is ADDR reachable, and if not why", area: "net"),
+      name: "ping", usage: "ping ADDR [--from host|outside|BOX]", summary: "is ADDR reachable, and if not why",
+      area: "net"),
     .init(
       name: "connect", usage: "connect ADDR:PORT [--from host|outside|BOX]",
       summary: "does a TCP connection get through, and if not what is missing", area: "net"),

@@ -7,7 +7,10 @@ import Kernel
 extension Session {
   func netCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard let sub = args.first else {
-      throw usage("net", "net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside, forward, nat, publish, listen or rules")
+      throw usage(
+        "net",
+        "net needs a subcommand: veth, bridge, attach, addr, up, down, route, outside, forward, nat, publish, listen or rules"
+      )
     }
     let rest = Array(args.dropFirst())
     switch sub {
@@ -113,7 +116,8 @@ extension Session {
       }
       let rule = NetRule.masquerade(cidr.subnet, leavingBy: name)
       if hostRules().contains(rule) {
-        throw LabError("the host side already masquerades \(cidr.subnet) (\(rule.text))", [("see", "net rules"), LabError.unchanged])
+        throw LabError(
+          "the host side already masquerades \(cidr.subnet) (\(rule.text))", [("see", "net rules"), LabError.unchanged])
       }
       try runStep(.netNAT(bridge: name, subnet: cidr.subnet), input: line, into: &out)
     case "publish":
@@ -153,7 +157,10 @@ extension Session {
     default:
       throw unknown(
         "net \(sub)",
-        candidates: ["veth", "bridge", "attach", "addr", "up", "down", "route", "outside", "forward", "nat", "publish", "listen", "rules"].map { "net " + $0 })
+        candidates: [
+          "veth", "bridge", "attach", "addr", "up", "down", "route", "outside", "forward", "nat", "publish", "listen",
+          "rules",
+        ].map { "net " + $0 })
     }
   }
 
@@ -173,7 +180,8 @@ extension Session {
   func connectCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard args.count == 1 || (args.count == 3 && args[1] == "--from") else {
       throw usage(
-        "connect", args.isEmpty ? "connect needs ADDR:PORT" : "connect takes ADDR:PORT, then optionally --from host|outside|BOX")
+        "connect",
+        args.isEmpty ? "connect needs ADDR:PORT" : "connect takes ADDR:PORT, then optionally --from host|outside|BOX")
     }
     let parts = args[0].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
     guard parts.count == 2 else {
@@ -224,7 +232,8 @@ extension Session {
         "\(proto) port \(hostPort) of the host side is already published, to \(to):\(toPort)",
         [("rule", "one published port, one destination (\(rule.text))"), ("see", "net rules"), LabError.unchanged])
     }
-    try runStep(.netPublish(hostPort: hostPort, proto: proto, box: box, address: address, port: port), input: line, into: &out)
+    try runStep(
+      .netPublish(hostPort: hostPort, proto: proto, box: box, address: address, port: port), input: line, into: &out)
   }
 
   /// The box's first address on a link whose host end is a port of a host-side bridge.
