@@ -48,6 +48,7 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
   public static let ECONNREFUSED = Errno(rawValue: 111)
   public static let EFBIG = Errno(rawValue: 27)
   public static let EBADMSG = Errno(rawValue: 74)
+  public static let EOVERFLOW = Errno(rawValue: 75)
   public static let EXDEV = Errno(rawValue: 18)
 
   private static let table: [Int32: (String, String)] = [
@@ -69,8 +70,10 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     71: ("EPROTO", "protocol error"), 87: ("EUSERS", "too many users"),
     95: ("EOPNOTSUPP", "operation not supported"), 104: ("ECONNRESET", "connection reset by peer"),
     99: ("EADDRNOTAVAIL", "cannot assign requested address"), 100: ("ENETDOWN", "network is down"),
-    98: ("EADDRINUSE", "address already in use"), 101: ("ENETUNREACH", "network is unreachable"), 113: ("EHOSTUNREACH", "no route to host"),
+    98: ("EADDRINUSE", "address already in use"), 101: ("ENETUNREACH", "network is unreachable"),
+    113: ("EHOSTUNREACH", "no route to host"),
     111: ("ECONNREFUSED", "connection refused"), 27: ("EFBIG", "file too large"), 74: ("EBADMSG", "bad message"),
+    75: ("EOVERFLOW", "value too large for defined data type"),
     18: ("EXDEV", "invalid cross-device link"),
   ]
 

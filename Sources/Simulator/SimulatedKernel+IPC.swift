@@ -29,6 +29,17 @@ extension SimulatedKernel {
     if file.contains("/") || file == "." || file == ".." { throw KernelError(step: step, call: call, errno: .EACCES) }
     if file.utf8.count > 255 { throw KernelError(step: step, call: call, errno: .ENAMETOOLONG) }
     if ns.posixMQ.contains(name) { throw KernelError(step: step, call: call, errno: .EEXIST) }
+    // The queue is a new inode of the namespace's mqueue file system, owned by the caller's
+    // fsuid and fsgid. The kernel refuses to create an inode whose owner the file system's user
+    // namespace (the one that owns the IPC namespace) cannot name: may_create in fs/namei.c
+    // checks fsuidgid_has_mapping and fails with EOVERFLOW, as it does after `unshare user,ipc`
+    // before any `map`.
+    let p = boxes[i].process
+    if let owner = ns.owner, owner != host.ns[.user],
+      !isMapped(p.hostUID, .uid, in: owner) || !isMapped(p.hostGID, .gid, in: owner)
+    {
+      throw KernelError(step: step, call: call, errno: .EOVERFLOW)
+    }
     ns.posixMQ.append(name)
     namespaces[inode] = ns
   }
