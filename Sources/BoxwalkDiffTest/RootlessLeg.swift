@@ -13,8 +13,12 @@ import Glibc
 /// - cgroups (`cgroup new`, `cgroup set`, `stress`, which needs a cgroup): the machine's cgroup
 ///   tree belongs to root unless it was delegated;
 /// - the lab's host side of the network (`net veth`, `net bridge`, `net attach`, `net addr`,
-///   `net up` and `net down` on `host:` links, `ping --from host`): it is a network namespace
-///   only the machine's root may change;
+///   `net up` and `net down` on `host:` links, `ping` or `connect` from the host side or the
+///   outside, and the outside, forwarding and nftables rules beside it: `net outside`, `net
+///   forward`, `net nat`, `net publish`, `net rules`, `net listen --on host|outside`): it is a
+///   network namespace only the machine's root may make and change;
+/// - `mount sysfs` in a box that shares the machine's network namespace (sysfs needs
+///   CAP_SYS_ADMIN over the network namespace's owner);
 /// - the lab's host user is the machine's unprivileged user: the session's user namespace maps
 ///   its uid 0 to nobody (65534), so the user facts measured against the machine (`host_uid`,
 ///   `host_gid`, `uid_map`, `gid_map` of the host and of every box) say 65534 where the simulator,
@@ -99,6 +103,17 @@ struct RootlessUser {
     for (i, command) in session.enumerated() {
       if differsByDesign(command) || joinsMachineNamespace(command, unshared: unshared) { return i }
       let words = command.split(separator: " ").map(String.init)
+      // Commands that act from the lab's host side when no box is current (`ping ADDR`).
+      if current == nil, words.first == "ping" { return i }
+      // sysfs belongs to the caller's network namespace: mounting it needs CAP_SYS_ADMIN in the
+      // user namespace that owns that network namespace (sysfs_get_tree, fs/sysfs/mount.c). A
+      // rootless box that never unshared net has the machine's, owned by the machine's user
+      // namespace: EPERM for nobody, where root mounts it.
+      if words.first == "mount", words.count > 1, words[1] == "sysfs",
+        !(current.flatMap { unshared[$0] }?.contains("net") ?? false)
+      {
+        return i
+      }
       switch (words.first, words.count) {
       case ("box", 3) where words[1] == "new": current = words[2]
       case ("use", 2): current = words[1]
@@ -128,8 +143,13 @@ struct RootlessUser {
       return true
     case "net addr", "net up", "net down":
       return words.count > 2 && words[2].hasPrefix("host:")
-    case "ping":
-      return words.contains("--from") && words.last == "host"
+    case "ping", "connect":
+      return words.contains("--from") && (words.last == "host" || words.last == "outside")
+    case "net outside", "net forward", "net nat", "net rules", "net publish":
+      // The outside and the rules live beside the lab's host side, which rootless cannot make.
+      return true
+    case "net listen":
+      return words.contains("--on") && (words.last == "host" || words.last == "outside")
     case "map uid", "map gid":
       // Even `map uid 0 0 1`, the one mapping nobody may write itself, prints the box's host
       // uid, which is nobody's (below).
