@@ -36,7 +36,7 @@ extension SimulatedKernel {
     // before any `map`.
     let p = boxes[i].process
     if let owner = ns.owner, owner != host.ns[.user],
-      !isMapped(p.hostUID, .uid, in: owner) || !isMapped(p.hostGID, .gid, in: owner)
+      !credentialsMapped(p, in: owner)
     {
       throw KernelError(step: step, call: call, errno: .EOVERFLOW)
     }

@@ -60,13 +60,13 @@ extension SimulatedKernel {
   }
 
   /// overlayfs in a user namespace other than the host's (allowed since Linux 5.11) works with
-  /// the box's own credentials: its uid and gid must both have a mapping in that user namespace,
-  /// or fsconfig(FSCONFIG_CMD_CREATE) fails with EACCES (overlayfs could not give the files it
-  /// creates in its work directory an owner the namespace can represent).
+  /// the box's own credentials: its uid and gid must both have a mapping in the user namespace
+  /// of the caller (the new superblock's, fc->user_ns in alloc_fs_context), or
+  /// fsconfig(FSCONFIG_CMD_CREATE) fails with EACCES (overlayfs could not give the files it
+  /// creates in its work directory an owner the namespace can represent). A box still in the
+  /// host's user namespace that joined another box's mount namespace mounts as the host's root.
   func requireOverlayAccess(_ p: SimProcess, layers: Int, _ step: Step) throws(KernelError) {
-    guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode], let owner = mnt.owner,
-      owner != host.ns[.user]
-    else { return }
+    guard let owner = p.ns[.user], owner != host.ns[.user] else { return }
     let create = 3 + layers + 2
     guard credentialsMapped(p, in: owner) else {
       throw KernelError(step: step, call: step.calls[create], errno: .EACCES)

@@ -60,24 +60,6 @@ extension SimulatedKernel {
     return value
   }
 
-  /// Whether a host ID (kuid or kgid) has a name in user namespace `ns`: every map from the
-  /// host's user namespace down to `ns` must cover it (kuid_has_mapping in the kernel).
-  func isMapped(_ id: UInt32, _ kind: IDKind, in ns: UInt64?) -> Bool {
-    var chain: [SimNamespace] = []
-    var cursor = ns
-    while let c = cursor, c != host.ns[.user], let n = namespaces[c] {
-      chain.append(n)
-      cursor = n.owner
-    }
-    var value = id
-    for n in chain.reversed() {
-      guard let inside = ((kind == .uid ? n.uidMap : n.gidMap) ?? []).lazy.compactMap({ $0.inside(of: value) }).first
-      else { return false }
-      value = inside
-    }
-    return true
-  }
-
   func userFacts(_ p: SimProcess) -> UserFacts {
     let ns = p.ns[.user].flatMap { namespaces[$0] }
     return UserFacts(
