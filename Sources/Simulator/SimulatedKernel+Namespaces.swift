@@ -45,6 +45,12 @@ extension SimulatedKernel {
         }
         ns.rootPropagation = .private
       }
+      if kind == .time, let copy = namespaces[old] {
+        // A new time namespace starts with the offsets of the one the caller's children would
+        // enter (clone_time_ns in kernel/time/namespace.c copies them): a second `unshare time`
+        // keeps the offsets the first one was given.
+        ns.clockOffsets = copy.clockOffsets
+      }
       if kind == .uts, let copy = namespaces[old] {
         // A new UTS namespace starts with a copy of the caller's names (uts_namespaces(7)).
         ns.hostname = copy.hostname
