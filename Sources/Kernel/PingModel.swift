@@ -32,7 +32,6 @@ public enum PingModel {
       return .unreachable(
         .noRoute(namespace: source.name, to: address, reply: false, hint: model.hint(source, address)))
     }
-    let out = NetEndpoint(source.name, route.device)
     let nextHop = route.gateway ?? address
     guard let from = model.sourceAddress(source, device: route.device, nextHop: nextHop) else {
       return .unreachable(.noSourceAddress(namespace: source.name, link: route.device))
