@@ -15,6 +15,13 @@ extension SimulatedKernel {
     // the mount: fsopen(2) or open_tree(2) ask for CAP_SYS_ADMIN over the mount namespace,
     // fsconfig(2) for proc and sysfs over the namespace they show, move_mount(2) grafts it.
     for (path, index) in paths {
+      // Before pivot-root or chroot, the box's root filesystem is a directory in the session's
+      // state directory, which only the host's root may enter: a box that switched to another
+      // host uid (map uid 0 100000 ...) cannot reach it, and the first openat2(2) fails with
+      // EACCES (path_resolution(7)), whatever the path.
+      if case .prepared = p.root, p.hostUID != 0 {
+        throw KernelError(step: step, call: step.calls[index], errno: .EACCES)
+      }
       if let errno = openDirectory(path, in: tree, mnt) {
         throw KernelError(step: step, call: step.calls[index], errno: errno)
       }
