@@ -55,7 +55,7 @@ let package = Package(
     .executableTarget(name: "BoxwalkBench", dependencies: ["Lab", "Kernel", "LinuxBackend", "Simulator"]),
     // The differential tester (docs/difftest.md): random sessions on sim and real, compared as
     // `boxwalk test` compares transcripts; drives the boxwalk executable through pipes.
-    .executableTarget(name: "BoxwalkDiffTest", dependencies: ["Lab"]),
+    .executableTarget(name: "BoxwalkDiffTest", dependencies: ["Lab", "Kernel"]),
 
     .testTarget(name: "KernelTests", dependencies: ["Kernel", "OCI"]),
     .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel", "OCI"]),
