@@ -364,10 +364,9 @@ final class BoxOperations {
 
   /// A stress program as a box process (CShim stress.c): it is forked from us, so it is in the
   /// box's namespaces and cgroup. In a fresh pid namespace it is PID 1, and its exit ends it.
-  func stress(kind: String, arg: UInt64) -> HelperReply {
-    guard let k = ["memory", "fork", "cpu"].firstIndex(of: kind) else {
-      return .err(errno: EINVAL, call: "fork", note: kind)
-    }
+  func stress(kind: HelperRequest.StressKind, arg: UInt64) -> HelperReply {
+    // bw_stress_run numbers the programs in this order: memory 0, fork 1, cpu 2.
+    let k = HelperRequest.StressKind.allCases.firstIndex(of: kind) ?? 0
     if initExited { return .err(errno: ENOMEM, call: "fork", note: nil) }
     var outcome = bw_stress_outcome()
     guard bw_stress_run(Int32(k), arg, &outcome) == 0 else { return .err(errno: errno, call: "fork", note: nil) }
@@ -389,15 +388,15 @@ final class BoxOperations {
 
   // MARK: IPC and facts
 
-  static let ipcKinds = ["mq", "shm", "sem"]
   /// Must read as the simulator's detail for the same failure.
   static let notAMountPoint = "the new root is not a mount point"
   /// Step.oldRootTaken, which the simulator gives for the same root.
   static let oldRootTaken =
     "the new root already has /.oldroot, where pivot-root puts the old root; rm /.oldroot in the box first"
 
-  func ipcNew(kind: String, key: Int32) -> HelperReply {
-    guard let k = Self.ipcKinds.firstIndex(of: kind) else { return .err(errno: EINVAL, call: "ipc", note: kind) }
+  func ipcNew(kind: HelperRequest.IPCKind, key: Int32) -> HelperReply {
+    // bw_ipc_create and bw_ipc_list number the kinds in this order: mq 0, shm 1, sem 2.
+    let k = HelperRequest.IPCKind.allCases.firstIndex(of: kind) ?? 0
     let id = bw_ipc_create(Int32(k), key)
     let call = ["msgget", "shmget", "semget"][k]
     return id >= 0 ? .ok([HelperWire.number(id)]) : .err(errno: errno, call: call, note: nil)
@@ -407,9 +406,9 @@ final class BoxOperations {
   static func ipcListing() -> String {
     var lines: [String] = []
     var objects = [bw_ipc_object](repeating: bw_ipc_object(), count: 256)
-    for (k, kind) in ipcKinds.enumerated() {
+    for (k, kind) in HelperRequest.IPCKind.allCases.enumerated() {
       let n = bw_ipc_list(Int32(k), &objects, Int32(objects.count))
-      for i in 0..<max(0, Int(n)) { lines.append("\(kind) \(objects[i].key)") }
+      for i in 0..<max(0, Int(n)) { lines.append("\(kind.rawValue) \(objects[i].key)") }
     }
     return lines.joined(separator: "\n")
   }

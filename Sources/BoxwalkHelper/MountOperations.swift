@@ -26,23 +26,22 @@ extension BoxOperations {
     return bw_openat2(rootfd, path.map { CChar(bitPattern: $0) } + [0], BW_O_PATH | O_DIRECTORY, 0, Self.resolveInBox)
   }
 
-  func mount(kind: String, root: String, source: [UInt8], target: [UInt8]) -> HelperReply {
+  func mount(kind: HelperRequest.MountKind, root: String, source: [UInt8], target: [UInt8]) -> HelperReply {
     let targetfd = openInBox(root: root, target)
     guard targetfd >= 0 else { return .err(errno: errno, call: "openat2(target)", note: nil) }
     defer { Self.closeKeepingErrno(targetfd) }
     let detached: Result<Int32, Failure>
     switch kind {
-    case "proc": detached = Self.procMount()
-    case "sysfs":
+    case .proc: detached = Self.procMount()
+    case .sysfs:
       // Read-only, as proc (procMount): see Mounts.swift, MountRequest.flags.
       detached = Self.newMount(
         "sysfs", attrs: BW_MOUNT_ATTR_RDONLY | BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
-    case "tmpfs": detached = Self.newMount("tmpfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV)
-    case "mqueue":
+    case .tmpfs: detached = Self.newMount("tmpfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV)
+    case .mqueue:
       // The mqueue file system of the helper's IPC namespace (the one fsopen is called in).
       detached = Self.newMount("mqueue", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
-    case "bind": detached = bindMount(root: root, source: source)
-    default: return .err(errno: EINVAL, call: "fsopen", note: "unknown kind \(kind)")
+    case .bind: detached = bindMount(root: root, source: source)
     }
     switch detached {
     case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)

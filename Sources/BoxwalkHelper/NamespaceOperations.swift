@@ -34,8 +34,8 @@ struct NamespaceOperations {
     case .setid(let kind, let id):
       // After the map: become the inside ID, as a container runtime's init does. Capabilities
       // survive: the new IDs are the namespace's root (capabilities(7), "Effect of user ID changes").
-      let rc = kind == "uid" ? bw_setresuid(id) : bw_setresgid(id)
-      guard rc == 0 else { return .err(errno: errno, call: kind == "uid" ? "setresuid" : "setresgid", note: nil) }
+      let rc = kind == .uid ? bw_setresuid(id) : bw_setresgid(id)
+      guard rc == 0 else { return .err(errno: errno, call: kind == .uid ? "setresuid" : "setresgid", note: nil) }
       rearm()
       return .ok([])
     case .netlink(let message): return NetOperations.request(message)
@@ -49,7 +49,6 @@ struct NamespaceOperations {
     case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
     case .overlay(let target, let upper, let work, let lowers):
       return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
-    case .ping: return .ok([])
     case .unshare(let flags):
       let flags = Int32(bitPattern: flags)
       let reply =
@@ -71,7 +70,6 @@ struct NamespaceOperations {
     case .setdomainname(let name):
       let rc = Self.withCString(name) { bw_setdomainname($0, $1) }
       return rc == 0 ? .ok([]) : .err(errno: errno, call: "setdomainname", note: nil)
-    case .uname: return uname()
     }
   }
 
@@ -167,23 +165,11 @@ struct NamespaceOperations {
     return .ok([])
   }
 
-  /// uname(2): the nodename and domainname of the UTS namespace we are in.
-  private func uname() -> HelperReply {
-    var names = utsname()
-    guard Glibc.uname(&names) == 0 else { return .err(errno: errno, call: "uname", note: nil) }
-    return .ok([Self.bytes(of: names.nodename), Self.bytes(of: names.__domainname)])
-  }
-
   /// Call `body` with `bytes` as a NUL-terminated C string and the count of bytes before the NUL.
   private static func withCString(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>, Int) -> Int32) -> Int32 {
     (bytes + [0]).withUnsafeBytes { raw in
       guard let base = raw.bindMemory(to: CChar.self).baseAddress else { return -1 }
       return body(base, bytes.count)
     }
-  }
-
-  /// The bytes of a fixed-size C char array, up to its NUL.
-  private static func bytes<T>(of field: T) -> [UInt8] {
-    withUnsafeBytes(of: field) { Array($0.prefix { $0 != 0 }) }
   }
 }

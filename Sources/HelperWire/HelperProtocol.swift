@@ -26,12 +26,10 @@
 //
 // Then the REPL sends one request at a time and reads exactly one reply:
 //
-//     ping                          -> ok
 //     unshare FLAGS                 -> ok | err ERRNO unshare | err ERRNO mount NOTE
 //     setns PATH NSTYPE             -> ok | err ERRNO open | err ERRNO setns
 //     sethostname NAME              -> ok | err ERRNO sethostname
 //     setdomainname NAME            -> ok | err ERRNO setdomainname
-//     uname                         -> ok NODENAME DOMAINNAME | err ERRNO uname
 //     facts [NAMES]                 -> ok NODENAME DOMAINNAME INIT IPC POSIXMQ
 //                                      INIT is "1" while PID 1 of the box's pid namespace lives
 //                                      ("0" once it exited); IPC lists the objects of the helper's
@@ -50,8 +48,8 @@
 //                                                  out BYTES (the program's stdout and stderr),
 //                                                  then ok exited|signaled CODE
 //     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
-//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|bind. ROOT is the directory the box's
-//                                   paths start from (its root filesystem before pivot-root, "/"
+//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind. ROOT is the directory the
+//                                   box's paths start from (its root filesystem before pivot-root, "/"
 //                                   after, or without one); SOURCE (bind only, else empty) and
 //                                   TARGET are resolved beneath it by openat2(2) RESOLVE_IN_ROOT|
 //                                   RESOLVE_NO_SYMLINKS -> ok | err ERRNO CALL, where CALL is
@@ -65,7 +63,7 @@
 //                                   -> ok | err ERRNO mount
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
 //     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
-//     ipcnew KIND KEY               -> ok ID | err ERRNO msgget|shmget|semget
+//     ipcnew KIND KEY               KIND mq|shm|sem -> ok ID | err ERRNO msgget|shmget|semget
 //     mqnew NAME                    mq_open(3) with O_CREAT|O_EXCL -> ok INODE | err ERRNO mq_open
 //     stress KIND ARG               fork a stress program (KIND memory: ARG bytes; fork: ARG children;
 //                                   cpu: ARG milliseconds) and wait -> ok STATUS STARTED REFUSED
@@ -180,30 +178,27 @@ package enum HelperWire {
 
 /// What the REPL asks a helper to do: one request per step.
 package enum HelperRequest: Equatable, Sendable {
-  case ping
   /// unshare(2) with these CLONE_NEW* flags (then make "/" private when CLONE_NEWNS is among them).
   case unshare(flags: UInt32)
   /// open(path, O_RDONLY|O_CLOEXEC), then setns(2) with that fd and `nstype`.
   case setns(path: [UInt8], nstype: UInt32)
   case sethostname([UInt8])
   case setdomainname([UInt8])
-  /// uname(2): the nodename and domainname the helper sees.
-  case uname
   /// Everything the REPL cannot read from outside: names, whether PID 1 lives, IPC objects.
   /// `candidates`: POSIX queue names to try when the mqueue file system cannot be read.
   case facts(candidates: [[UInt8]] = [])
   /// Search PATH, fork, exec; stream the output back when in the foreground.
   case run(background: Bool, argv: [[UInt8]])
   case kill(hostPID: Int32)
-  case mount(kind: String, root: [UInt8], source: [UInt8], target: [UInt8])
+  case mount(kind: MountKind, root: [UInt8], source: [UInt8], target: [UInt8])
   case umount(root: [UInt8], path: [UInt8])
   case propagation(flag: UInt32)
   case pivot(rootfs: [UInt8])
   case chroot(rootfs: [UInt8])
-  case ipcnew(kind: String, key: Int32)
+  case ipcnew(kind: IPCKind, key: Int32)
   case mqnew(name: [UInt8])
-  case setid(kind: String, id: UInt32)
-  case stress(kind: String, arg: UInt64)
+  case setid(kind: IDKind, id: UInt32)
+  case stress(kind: StressKind, arg: UInt64)
   /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
   case netlink([UInt8])
   /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
@@ -229,17 +224,38 @@ package enum HelperRequest: Equatable, Sendable {
   /// The box's cgroup.procs files (where the helper's children go) and the helper's own.
   case cgroup(box: [[UInt8]], home: [[UInt8]])
 
+  /// The file system a `mount` request makes: a new instance of one, or (bind) a bind mount of
+  /// its SOURCE.
+  package enum MountKind: String, CaseIterable, Sendable {
+    case proc, sysfs, tmpfs, mqueue, bind
+  }
+
+  /// The System V IPC object an `ipcnew` request makes (sysvipc(7)): a message queue, a shared
+  /// memory segment or a semaphore set.
+  package enum IPCKind: String, CaseIterable, Sendable {
+    case mq, shm, sem
+  }
+
+  /// Which IDs a `setid` request sets: setresuid(2) or setresgid(2).
+  package enum IDKind: String, CaseIterable, Sendable {
+    case uid, gid
+  }
+
+  /// The stress program a `stress` request forks: one that allocates ARG bytes, one that forks
+  /// ARG children, one that spins for ARG milliseconds.
+  package enum StressKind: String, CaseIterable, Sendable {
+    case memory, fork, cpu
+  }
+
   /// The most cgroup.procs files one `cgroup` request names on each side.
   package static let maxCgroupFiles = 8
 
   package var fields: [[UInt8]] {
     switch self {
-    case .ping: [HelperWire.text("ping")]
     case .unshare(let flags): [HelperWire.text("unshare"), HelperWire.number(flags)]
     case .setns(let path, let nstype): [HelperWire.text("setns"), path, HelperWire.number(nstype)]
     case .sethostname(let name): [HelperWire.text("sethostname"), name]
     case .setdomainname(let name): [HelperWire.text("setdomainname"), name]
-    case .uname: [HelperWire.text("uname")]
     case .facts(let candidates):
       candidates.isEmpty
         ? [HelperWire.text("facts")] : [HelperWire.text("facts"), Array(candidates.joined(separator: [0]))]
@@ -247,15 +263,17 @@ package enum HelperRequest: Equatable, Sendable {
       [HelperWire.text("run"), HelperWire.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
     case .kill(let pid): [HelperWire.text("kill"), HelperWire.number(pid)]
     case .mount(let kind, let root, let source, let target):
-      [HelperWire.text("mount"), HelperWire.text(kind), root, source, target]
+      [HelperWire.text("mount"), HelperWire.text(kind.rawValue), root, source, target]
     case .umount(let root, let path): [HelperWire.text("umount"), root, path]
     case .propagation(let flag): [HelperWire.text("propagation"), HelperWire.number(flag)]
     case .pivot(let rootfs): [HelperWire.text("pivot"), rootfs]
     case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
-    case .ipcnew(let kind, let key): [HelperWire.text("ipcnew"), HelperWire.text(kind), HelperWire.number(key)]
+    case .ipcnew(let kind, let key):
+      [HelperWire.text("ipcnew"), HelperWire.text(kind.rawValue), HelperWire.number(key)]
     case .mqnew(let name): [HelperWire.text("mqnew"), name]
-    case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind), HelperWire.number(id)]
-    case .stress(let kind, let arg): [HelperWire.text("stress"), HelperWire.text(kind), HelperWire.number(arg)]
+    case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind.rawValue), HelperWire.number(id)]
+    case .stress(let kind, let arg):
+      [HelperWire.text("stress"), HelperWire.text(kind.rawValue), HelperWire.number(arg)]
     case .netlink(let message): [HelperWire.text("netlink"), message]
     case .netdump(let pids):
       [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
@@ -280,7 +298,6 @@ package enum HelperRequest: Equatable, Sendable {
     guard let verb = fields.first.map(HelperWire.string) else { return nil }
     let args = Array(fields.dropFirst())
     switch (verb, args.count) {
-    case ("ping", 0): self = .ping
     case ("unshare", 1):
       guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
       self = .unshare(flags: flags)
@@ -289,7 +306,6 @@ package enum HelperRequest: Equatable, Sendable {
       self = .setns(path: args[0], nstype: nstype)
     case ("sethostname", 1): self = .sethostname(args[0])
     case ("setdomainname", 1): self = .setdomainname(args[0])
-    case ("uname", 0): self = .uname
     case ("facts", 0): self = .facts()
     case ("facts", 1): self = .facts(candidates: args[0].split(separator: 0).map(Array.init))
     case ("mqnew", 1): self = .mqnew(name: args[0])
@@ -300,7 +316,9 @@ package enum HelperRequest: Equatable, Sendable {
     case ("kill", 1):
       guard let pid = HelperWire.integer(args[0], as: Int32.self) else { return nil }
       self = .kill(hostPID: pid)
-    case ("mount", 4): self = .mount(kind: HelperWire.string(args[0]), root: args[1], source: args[2], target: args[3])
+    case ("mount", 4):
+      guard let kind = MountKind(rawValue: HelperWire.string(args[0])) else { return nil }
+      self = .mount(kind: kind, root: args[1], source: args[2], target: args[3])
     case ("umount", 2): self = .umount(root: args[0], path: args[1])
     case ("propagation", 1):
       guard let flag = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
@@ -308,14 +326,20 @@ package enum HelperRequest: Equatable, Sendable {
     case ("pivot", 1): self = .pivot(rootfs: args[0])
     case ("chroot", 1): self = .chroot(rootfs: args[0])
     case ("ipcnew", 2):
-      guard let key = HelperWire.integer(args[1], as: Int32.self) else { return nil }
-      self = .ipcnew(kind: HelperWire.string(args[0]), key: key)
+      guard let kind = IPCKind(rawValue: HelperWire.string(args[0])),
+        let key = HelperWire.integer(args[1], as: Int32.self)
+      else { return nil }
+      self = .ipcnew(kind: kind, key: key)
     case ("setid", 2):
-      guard let id = HelperWire.integer(args[1], as: UInt32.self) else { return nil }
-      self = .setid(kind: HelperWire.string(args[0]), id: id)
+      guard let kind = IDKind(rawValue: HelperWire.string(args[0])),
+        let id = HelperWire.integer(args[1], as: UInt32.self)
+      else { return nil }
+      self = .setid(kind: kind, id: id)
     case ("stress", 2):
-      guard let arg = HelperWire.integer(args[1], as: UInt64.self) else { return nil }
-      self = .stress(kind: HelperWire.string(args[0]), arg: arg)
+      guard let kind = StressKind(rawValue: HelperWire.string(args[0])),
+        let arg = HelperWire.integer(args[1], as: UInt64.self)
+      else { return nil }
+      self = .stress(kind: kind, arg: arg)
     case ("netlink", 1): self = .netlink(args[0])
     case ("netdump", 1):
       let parts = HelperWire.string(args[0]).split(separator: ",").map(String.init)

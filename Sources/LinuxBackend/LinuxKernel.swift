@@ -293,8 +293,13 @@ public final class LinuxKernel: Kernel {
       // A name shown escaped (\xff, see FileName) reaches the file it stands for.
       if case .bind(let from, _) = request { source = FileName.bytes(from) }
       let kind = request.fstype
+      // The overlay of a box's root is made by `overlay`, never by `mount`.
+      guard let wireKind = HelperRequest.MountKind(rawValue: kind) else {
+        throw KernelError(step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "mount makes no \(kind)")
+      }
       do {
-        try ask(box, .mount(kind: kind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
+        try ask(
+          box, .mount(kind: wireKind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
       } catch {
         throw backend == .rootless ? Self.rootlessMountHint(error, fstype: kind) : error
       }
@@ -342,7 +347,7 @@ public final class LinuxKernel: Kernel {
     case .stress(let box, let kind):
       return try stress(box, kind, step: step)
     case .ipcNew(let box, let kind, let key):
-      let reply = try ask(box, .ipcnew(kind: kind.rawValue, key: key), step: step)
+      let reply = try ask(box, .ipcnew(kind: Self.wireKind(kind), key: key), step: step)
       if sharesHostIPC(box), case .ok(let fields) = reply,
         let id = fields.first.flatMap({ HelperWire.integer($0, as: Int32.self) })
       {
@@ -448,7 +453,7 @@ public final class LinuxKernel: Kernel {
       throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno))
     }
     if range.inside == 0 {
-      try ask(box, .setid(kind: kind.rawValue, id: 0), step: step)
+      try ask(box, .setid(kind: kind == .uid ? .uid : .gid, id: 0), step: step)
     }
   }
 
@@ -571,11 +576,11 @@ public final class LinuxKernel: Kernel {
   /// `stress`: the helper forks the program; for cpu, the cgroup's own counters tell whether it
   /// was throttled (nr_throttled before and after).
   private func stress(_ box: String, _ kind: StressKind, step: Step) throws(KernelError) -> StepResult {
-    let (name, arg): (String, UInt64) =
+    let (name, arg): (HelperRequest.StressKind, UInt64) =
       switch kind {
-      case .memory(let bytes): ("memory", bytes)
-      case .fork(let count): ("fork", UInt64(count))
-      case .cpu(let ms): ("cpu", UInt64(ms))
+      case .memory(let bytes): (.memory, bytes)
+      case .fork(let count): (.fork, UInt64(count))
+      case .cpu(let ms): (.cpu, UInt64(ms))
       }
     let before = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
     let reply = try ask(box, .stress(kind: name, arg: arg), step: step)
@@ -607,6 +612,15 @@ public final class LinuxKernel: Kernel {
     return queueNames.map { Array($0.utf8) }.prefix { name in
       total += name.count + 1
       return total < 3000
+    }
+  }
+
+  /// The helper's name for a System V IPC kind (the same three, spelled the same).
+  static func wireKind(_ kind: IPCKind) -> HelperRequest.IPCKind {
+    switch kind {
+    case .mq: .mq
+    case .shm: .shm
+    case .sem: .sem
     }
   }
 
