@@ -129,16 +129,12 @@ final class BoxOperations {
     if child.box_pid == 1 && child.host_pid != 1 { initHostPID = child.host_pid }
     if background {
       settle(child.host_pid)
-      return .ok([HelperWire.number(child.host_pid), HelperWire.number(child.box_pid)])
+      return .answer(Started(hostPID: child.host_pid, boxPID: child.box_pid))
     }
     channel.send(.started(hostPID: child.host_pid, boxPID: child.box_pid))
     let status = stream(pipeFDs[0], until: child.host_pid, channel: channel)
     close(pipeFDs[0])
-    // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out: the C macros do not reach Swift.
-    let signal = status & 0x7f
-    return signal == 0
-      ? .ok([HelperWire.text("exited"), HelperWire.number((status >> 8) & 0xff)])
-      : .ok([HelperWire.text("signaled"), HelperWire.number(signal)])
+    return .answer(ProgramEnd(waitStatus: status))
   }
 
   /// Streams a foreground program's output until the program itself exits, and returns its wait
@@ -214,14 +210,14 @@ final class BoxOperations {
     guard waitReaping(pid, pidfd: pidfd) != nil else {
       return .err(errno: ETIMEDOUT, call: "kill", note: "the process did not exit within 30 seconds of SIGKILL")
     }
-    return .ok([])
+    return .done
   }
 
   // MARK: mounts
 
   func propagation(_ flag: UInt32) -> HelperReply {
     bw_mount(nil, "/", nil, UInt(MS_REC) | UInt(flag), nil) == 0
-      ? .ok([]) : .err(errno: errno, call: "mount", note: nil)
+      ? .done : .err(errno: errno, call: "mount", note: nil)
   }
 
   /// The pivot_root(2) dance of runc's pivotRoot, with an explicit put_old so each step shows.
@@ -265,7 +261,7 @@ final class BoxOperations {
       return .err(errno: errno, call: "umount2", note: nil)
     }
     guard rmdir("/.oldroot") == 0 else { return .err(errno: errno, call: "rmdir", note: nil) }
-    return .ok([])
+    return .done
   }
 
   /// The box's root filesystem as an overlay, mounted in the box's own mount namespace (the
@@ -340,7 +336,7 @@ final class BoxOperations {
         : nil
       return .err(errno: failure, call: call, note: note)
     }
-    return .ok([])
+    return .done
   }
 
   /// chroot(2) into the root filesystem, named "." from inside it (as for pivot).
@@ -357,7 +353,7 @@ final class BoxOperations {
     }
     anchors.chrooted = true
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
-    return .ok([])
+    return .done
   }
 
   // MARK: stress
@@ -381,9 +377,7 @@ final class BoxOperations {
       default: break
       }
     }
-    return .ok([
-      HelperWire.number(outcome.status), HelperWire.number(outcome.started), HelperWire.number(outcome.refused),
-    ])
+    return .answer(StressOutcome(status: outcome.status, started: Int(outcome.started), refused: Int(outcome.refused)))
   }
 
   // MARK: IPC and facts
@@ -399,29 +393,28 @@ final class BoxOperations {
     let k = HelperRequest.IPCKind.allCases.firstIndex(of: kind) ?? 0
     let id = bw_ipc_create(Int32(k), key)
     let call = ["msgget", "shmget", "semget"][k]
-    return id >= 0 ? .ok([HelperWire.number(id)]) : .err(errno: errno, call: call, note: nil)
+    return id >= 0 ? .answer(IPCCreated(id: id)) : .err(errno: errno, call: call, note: nil)
   }
 
-  /// "KIND KEY" per line for every System V object in this IPC namespace.
-  static func ipcListing() -> String {
-    var lines: [String] = []
+  /// Every System V object in this IPC namespace.
+  static func ipcListing() -> [BoxView.IPCObject] {
+    var found: [BoxView.IPCObject] = []
     var objects = [bw_ipc_object](repeating: bw_ipc_object(), count: 256)
     for (k, kind) in HelperRequest.IPCKind.allCases.enumerated() {
       let n = bw_ipc_list(Int32(k), &objects, Int32(objects.count))
-      for i in 0..<max(0, Int(n)) { lines.append("\(kind.rawValue) \(objects[i].key)") }
+      for i in 0..<max(0, Int(n)) { found.append(BoxView.IPCObject(kind: kind, key: objects[i].key)) }
     }
-    return lines.joined(separator: "\n")
+    return found
   }
 
   func facts(candidates: [String] = []) -> HelperReply {
     var names = utsname()
     guard Glibc.uname(&names) == 0 else { return .err(errno: errno, call: "uname", note: nil) }
-    return .ok([
-      withUnsafeBytes(of: names.nodename) { Array($0.prefix { $0 != 0 }) },
-      withUnsafeBytes(of: names.__domainname) { Array($0.prefix { $0 != 0 }) },
-      HelperWire.text(initExited ? "0" : "1"), HelperWire.text(Self.ipcListing()),
-      HelperWire.text(Self.posixMQListing(candidates: candidates).joined(separator: "\n")),
-    ])
+    return .answer(
+      BoxView(
+        nodename: withUnsafeBytes(of: names.nodename) { Array($0.prefix { $0 != 0 }) },
+        domainname: withUnsafeBytes(of: names.__domainname) { Array($0.prefix { $0 != 0 }) },
+        initAlive: !initExited, ipc: Self.ipcListing(), queues: Self.posixMQListing(candidates: candidates)))
   }
 
   /// The queue is small (10 messages of 1024 bytes): every queue counts against its owner's
@@ -436,7 +429,7 @@ final class BoxOperations {
     guard bw_mq_create(name, mqMaxMessages, mqMessageSize, &inode) == 0 else {
       return .err(errno: errno, call: "mq_open", note: nil)
     }
-    return .ok([HelperWire.number(inode)])
+    return .answer(QueueCreated(inode: inode))
   }
 
   /// "/NAME" for every POSIX message queue of this IPC namespace, sorted. The queues are the

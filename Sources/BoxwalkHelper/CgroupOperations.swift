@@ -70,7 +70,7 @@ final class CgroupOperations {
       if current >= 0 { close(current) }
       if max >= 0 { close(max) }
     }
-    return .ok([])
+    return .done
   }
 
   /// openat2(2) of an absolute host path beneath the host's root: RESOLVE_BENEATH keeps the

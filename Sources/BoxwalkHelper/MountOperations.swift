@@ -48,7 +48,7 @@ extension BoxOperations {
     case .success(let mountfd):
       defer { Self.closeKeepingErrno(mountfd) }
       // move_mount(2): attach the detached mount on the directory targetfd names.
-      return bw_move_mount_fds(mountfd, targetfd) == 0 ? .ok([]) : .err(errno: errno, call: "move_mount", note: nil)
+      return bw_move_mount_fds(mountfd, targetfd) == 0 ? .done : .err(errno: errno, call: "move_mount", note: nil)
     }
   }
 
@@ -116,12 +116,12 @@ extension BoxOperations {
       let rootBytes = Array(root.utf8)
       let cut = rootBytes.lastIndex(of: UInt8(ascii: "/")) ?? 0
       guard cut > 0, let (parentfd, _) = anchors.reach(Array(rootBytes[..<cut])) else {
-        return umount2(root, BW_UMOUNT_NOFOLLOW) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+        return umount2(root, BW_UMOUNT_NOFOLLOW) == 0 ? .done : .err(errno: errno, call: "umount2", note: nil)
       }
       defer { Self.closeKeepingErrno(parentfd) }
       return Self.inDirectory(parentfd) {
         withCPath(Array(rootBytes[(cut + 1)...])) { umount2($0, BW_UMOUNT_NOFOLLOW) } == 0
-          ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+          ? .done : .err(errno: errno, call: "umount2", note: nil)
       }
     }
     let slash = path.lastIndex(of: UInt8(ascii: "/")) ?? 0
@@ -131,7 +131,7 @@ extension BoxOperations {
     guard parentfd >= 0 else { return .err(errno: errno, call: "openat2", note: nil) }
     defer { Self.closeKeepingErrno(parentfd) }
     return Self.inDirectory(parentfd) {
-      umount2(name, BW_UMOUNT_NOFOLLOW) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+      umount2(name, BW_UMOUNT_NOFOLLOW) == 0 ? .done : .err(errno: errno, call: "umount2", note: nil)
     }
   }
 

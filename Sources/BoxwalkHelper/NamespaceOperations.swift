@@ -37,7 +37,7 @@ struct NamespaceOperations {
       let rc = kind == .uid ? bw_setresuid(id) : bw_setresgid(id)
       guard rc == 0 else { return .err(errno: errno, call: kind == .uid ? "setresuid" : "setresgid", note: nil) }
       rearm()
-      return .ok([])
+      return .done
     case .netlink(let message): return NetOperations.request(message)
     case .netdump(let pids): return NetOperations.dump(pids: pids)
     case .ifindex(let name): return NetOperations.index(of: name)
@@ -66,10 +66,10 @@ struct NamespaceOperations {
       return reply
     case .sethostname(let name):
       let rc = Self.withCString(name) { bw_sethostname($0, $1) }
-      return rc == 0 ? .ok([]) : .err(errno: errno, call: "sethostname", note: nil)
+      return rc == 0 ? .done : .err(errno: errno, call: "sethostname", note: nil)
     case .setdomainname(let name):
       let rc = Self.withCString(name) { bw_setdomainname($0, $1) }
-      return rc == 0 ? .ok([]) : .err(errno: errno, call: "setdomainname", note: nil)
+      return rc == 0 ? .done : .err(errno: errno, call: "setdomainname", note: nil)
     }
   }
 
@@ -121,7 +121,7 @@ struct NamespaceOperations {
         : "still in new namespace(s): " + stuck.joined(separator: ",")
       return .err(errno: failure, call: "mount", note: note)
     }
-    return .ok([])
+    return .done
   }
 
   /// open(2) /proc/self/ns/ENTRY for each kind in `flags` (but user: setns(2) cannot go back to a
@@ -162,7 +162,7 @@ struct NamespaceOperations {
     defer { close(fd) }
     guard bw_setns(fd, nstype) == 0 else { return .err(errno: errno, call: "setns", note: nil) }
     rearm()
-    return .ok([])
+    return .done
   }
 
   /// Call `body` with `bytes` as a NUL-terminated C string and the count of bytes before the NUL.

@@ -111,6 +111,11 @@
 //                                   (Anchors.swift) -> ok SCRATCHFD STOREFD ("-1": not held)
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
 //
+// The fields after `ok` are the verb's answer, one type per verb in HelperAnswers.swift (Done for
+// a bare `ok`, BoxView for `facts`, ProgramEnd for the end of a `run`...): each end writes and
+// reads them through that type, never by position. Kinds (mount, ipcnew, setid, stress) are enums
+// here too: a kind outside its list is not a request, like an unknown verb.
+//
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
 // bits. When FLAGS include CLONE_NEWNS the helper follows unshare(2) with
 // mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL); if that fails it moves back into the namespaces
@@ -170,6 +175,14 @@ package enum HelperWire {
   package static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
   package static func number<T: BinaryInteger>(_ n: T) -> [UInt8] { Array(String(n).utf8) }
   package static func string(_ field: [UInt8]) -> String { String(decoding: field, as: UTF8.self) }
+  /// A "1" or "0" field as true or false; nil for anything else.
+  package static func flag(_ field: [UInt8]) -> Bool? {
+    switch string(field) {
+    case "1": true
+    case "0": false
+    default: nil
+    }
+  }
   /// A decimal field; nil unless it is all digits (with an optional leading minus).
   package static func integer<T: FixedWidthInteger>(_ field: [UInt8], as: T.Type = T.self) -> T? {
     T(String(decoding: field, as: UTF8.self), radix: 10)
@@ -390,6 +403,9 @@ package enum HelperRequest: Equatable, Sendable {
   }
 
   package func encoded() -> [UInt8]? { HelperWire.encode(fields) }
+
+  /// The verb, as field 0 spells it ("unshare", "mount", ...).
+  package var verb: String { fields.first.map(HelperWire.string) ?? "" }
 }
 
 /// What a helper answers: a hello once, then one ok or err per request.
@@ -399,6 +415,8 @@ package enum HelperReply: Equatable, Sendable {
   case started(hostPID: Int32, boxPID: Int32)
   /// A chunk of a foreground program's output.
   case out([UInt8])
+  /// The request was done; the fields are its answer (HelperAnswers.swift: `answer(as:)` reads
+  /// them, `.answer(_:)` and `.done` write them).
   case ok([[UInt8]])
   /// `call` names the system call that failed ("unshare", "mount", "open", "setns", ...).
   case err(errno: Int32, call: String, note: String?)

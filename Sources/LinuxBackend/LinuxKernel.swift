@@ -347,21 +347,17 @@ public final class LinuxKernel: Kernel {
     case .stress(let box, let kind):
       return try stress(box, kind, step: step)
     case .ipcNew(let box, let kind, let key):
-      let reply = try ask(box, .ipcnew(kind: Self.wireKind(kind), key: key), step: step)
-      if sharesHostIPC(box), case .ok(let fields) = reply,
-        let id = fields.first.flatMap({ HelperWire.integer($0, as: Int32.self) })
-      {
-        hostIPC.append((kind.rawValue, key, id))
-        try? session?.record(.ipc(kind: kind.rawValue, key: key, id: id))
+      let created = try ask(box, .ipcnew(kind: Self.wireKind(kind), key: key), step: step, answer: IPCCreated.self)
+      if sharesHostIPC(box) {
+        hostIPC.append((kind.rawValue, key, created.id))
+        try? session?.record(.ipc(kind: kind.rawValue, key: key, id: created.id))
       }
     case .posixMQNew(let box, let name):
-      let reply = try ask(box, .mqnew(name: Array(name.utf8)), step: step)
+      let created = try ask(box, .mqnew(name: Array(name.utf8)), step: step, answer: QueueCreated.self)
       if !queueNames.contains(name) { queueNames.append(name) }
-      if sharesHostIPC(box), case .ok(let fields) = reply,
-        let inode = fields.first.flatMap({ HelperWire.integer($0, as: UInt64.self) })
-      {
-        hostQueues.append((name, inode))
-        try? session?.record(.posixMQ(name: name, inode: inode))
+      if sharesHostIPC(box) {
+        hostQueues.append((name, created.inode))
+        try? session?.record(.posixMQ(name: name, inode: created.inode))
       }
     case .clockOffset(let box, let clock, let seconds):
       // From outside, as unshare(1) --boottime does: the file sets the offsets of the time
@@ -385,11 +381,10 @@ public final class LinuxKernel: Kernel {
     let request = HelperRequest.run(background: background, argv: argv.map { Array($0.utf8) })
     var reply = try ask(box, request, step: step, streaming: !background)
     if background {
-      guard case .ok(let fields) = reply, fields.count == 2, let boxPID = HelperWire.integer(fields[1], as: Int.self)
-      else {
+      guard let started = reply.answer(as: Started.self) else {
         throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run")
       }
-      return StepResult(boxPID: boxPID)
+      return StepResult(boxPID: Int(started.boxPID))
     }
     guard case .started(let hostPID, let boxPID) = reply else {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run")
@@ -406,16 +401,14 @@ public final class LinuxKernel: Kernel {
       guard case .out(let bytes) = reply else { break }
       output += bytes
     }
-    guard case .ok(let fields) = reply, fields.count == 2, let code = HelperWire.integer(fields[1], as: Int32.self)
-    else {
+    guard let end = reply.answer(as: ProgramEnd.self) else {
       throw KernelError(step: step, call: Self.call(step, 2), errno: .EPROTO, detail: "unexpected end of run")
     }
     var lines = output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
       String(decoding: $0, as: UTF8.self)
     }
     if lines.last == "" { lines.removeLast() }
-    let exit: ProcessExit = HelperWire.string(fields[0]) == "exited" ? .exited(code) : .signaled(code)
-    return StepResult(output: lines, exit: exit, boxPID: Int(boxPID))
+    return StepResult(output: lines, exit: Self.processExit(end), boxPID: Int(boxPID))
   }
 
   /// A path inside the box's root filesystem, as the helper must name it: before pivot_root or
@@ -583,19 +576,12 @@ public final class LinuxKernel: Kernel {
       case .cpu(let ms): (.cpu, UInt64(ms))
       }
     let before = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
-    let reply = try ask(box, .stress(kind: name, arg: arg), step: step)
-    guard case .ok(let fields) = reply, fields.count == 3, let status = HelperWire.integer(fields[0], as: Int32.self),
-      let started = HelperWire.integer(fields[1], as: Int.self),
-      let refused = HelperWire.integer(fields[2], as: Int.self)
-    else {
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to stress")
-    }
-    let signal = status & 0x7f
-    var result = StepResult(exit: signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal))
+    let outcome = try ask(box, .stress(kind: name, arg: arg), step: step, answer: StressOutcome.self)
+    var result = StepResult(exit: Self.processExit(ProgramEnd(waitStatus: outcome.status)))
     switch kind {
     case .fork:
-      result.forksStarted = started
-      result.forksRefused = refused
+      result.forksStarted = outcome.started
+      result.forksRefused = outcome.refused
     case .cpu:
       let after = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
       result.throttled = (after?.cpu.throttledPeriods ?? 0) > (before?.cpu.throttledPeriods ?? 0)
@@ -696,10 +682,9 @@ public final class LinuxKernel: Kernel {
       }
     }
     let request = HelperRequest.anchor(paths: paths.map { Array($0.utf8) }, sources: sources.map { Array($0.utf8) })
-    guard let reply = try? exchange(helper, request, step: nil), case .ok(let fields) = reply, fields.count == 2 else {
-      return
-    }
-    helper.anchors = fields.map { HelperWire.integer($0, as: Int32.self) ?? -1 }
+    guard let reply = try? exchange(helper, request, step: nil), let held = reply.answer(as: AnchorDescriptors.self)
+    else { return }
+    helper.anchors = [held.scratch, held.store]
     helper.anchorPaths = paths
   }
 
@@ -734,6 +719,26 @@ public final class LinuxKernel: Kernel {
     case .hello, .started, .out:
       throw KernelError(
         step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "the helper for \(box) sent a second hello")
+    }
+  }
+
+  /// `ask`, and the `ok` reply read as the answer `request` has (HelperAnswers.swift); an `ok`
+  /// that is not one is the helper speaking out of protocol.
+  func ask<A: HelperAnswer>(_ box: String, _ request: HelperRequest, step: Step, answer: A.Type)
+    throws(KernelError) -> A
+  {
+    guard let answer = try ask(box, request, step: step).answer(as: A.self) else {
+      throw KernelError(
+        step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to \(request.verb)")
+    }
+    return answer
+  }
+
+  /// How a program ended, as the kernel model says it.
+  static func processExit(_ end: ProgramEnd) -> ProcessExit {
+    switch end {
+    case .exited(let code): .exited(code)
+    case .signaled(let signal): .signaled(signal)
     }
   }
 
@@ -994,7 +999,7 @@ public final class LinuxKernel: Kernel {
         failure = failure ?? error
         continue
       }
-      guard case .ok(let fields) = reply, fields.count == 5 else {
+      guard let view = reply.answer(as: BoxView.self) else {
         if case .err(let errno, _, _) = reply {
           failure =
             failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
@@ -1006,25 +1011,21 @@ public final class LinuxKernel: Kernel {
         }
         continue
       }
-      boxes[i].process.hostname = KernelName.shown(fields[0])
-      boxes[i].process.domainname = KernelName.shown(fields[1])
-      boxes[i].process.pidNamespaceAlive = HelperWire.string(fields[2]) == "1"
+      boxes[i].process.hostname = KernelName.shown(view.nodename)
+      boxes[i].process.domainname = KernelName.shown(view.domainname)
+      boxes[i].process.pidNamespaceAlive = view.initAlive
       // A box in the host's IPC namespace sees the host's objects: show only those made in this
       // session, as for the host (its own objects differ between machines; docs/transcripts.md).
       boxes[i].process.ipc =
         boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
         ? hostObjects
-        : HelperWire.string(fields[3]).split(separator: "\n").compactMap { line -> IPCObjectFacts? in
-          let parts = line.split(separator: " ")
-          guard parts.count == 2, let kind = IPCKind(rawValue: String(parts[0])), let key = Int32(parts[1]) else {
-            return nil
-          }
-          return IPCObjectFacts(kind: kind, key: key)
+        : view.ipc.compactMap { object in
+          IPCKind(rawValue: object.kind.rawValue).map { IPCObjectFacts(kind: $0, key: object.key) }
         }
       boxes[i].process.posixMQ =
         boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
         ? hostFacts.posixMQ
-        : HelperWire.string(fields[4]).split(separator: "\n").map(String.init).sorted()
+        : view.queues.sorted()
     }
     // A pid namespace dies once, for every process that has it as pid_for_children: a box
     // that joined a namespace whose PID 1 had exited is in a dead namespace too (its next fork
