@@ -85,6 +85,12 @@
 //     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
 //                                   waiting up to TIMEOUT milliseconds for the reply
 //                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
+//     forward 1|0                   write net.ipv4.ip_forward of the helper's network namespace
+//                                   (/proc/sys/net is the opener's namespace's, proc_sys_net_ipv4(5))
+//                                   -> ok | err ERRNO open|write NOTE
+//     nft ARGS                      nft(8) with ARGS (NUL-separated), run by the helper in its
+//                                   namespaces with its capabilities; stdout and stderr captured
+//                                   -> ok exited|signaled CODE OUTPUT | err ERRNO execvp|pipe
 //     listen PORT                   a TCP socket bound to PORT of any address, listening; the
 //                                   helper keeps it open until it exits
 //                                   -> ok | err ERRNO socket|bind|listen
