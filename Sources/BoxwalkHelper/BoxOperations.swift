@@ -316,11 +316,19 @@ final class BoxOperations {
     case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
     case .success(let fd): targetFD = fd
     }
+    // Inside a user namespace other than the initial one (a box that unshared user, or every box
+    // of the rootless backend, whose lab host is itself a user namespace) overlayfs cannot set
+    // its trusted.overlay.* marks: only CAP_SYS_ADMIN in the initial user namespace may write
+    // trusted.* xattrs (xattr(7)). The mount still succeeds, but the first removal of a lower
+    // directory, which needs an opaque mark or a whiteout's xattr, fails with EIO. The
+    // "userxattr" option moves the marks to user.overlay.*, as rootless podman mounts do
+    // (Documentation/filesystems/overlayfs.rst, "User xattr").
+    let userxattr: Int32 = bw_in_initial_user_namespace() == 0 ? 1 : 0
     var stage: UnsafePointer<CChar>?
     let rc = withCStrings(lowers) { list in
       bw_mount_overlay(
         target, targetFD, UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self), lowerFDs,
-        Int32(lowers.count), upper, upperFD, work, workFD, &stage)
+        Int32(lowers.count), upper, upperFD, work, workFD, userxattr, &stage)
     }
     guard rc == 0 else {
       let failure = errno
