@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// boxwalk's own directories, held open by the helper so that it reaches them whatever the box
 /// mounts over them.

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// What the helper does inside the box besides namespaces: start programs, mount, switch roots,
 /// make IPC objects, and report what only the inside can see. One request at a time, on itself.

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// The box's cgroup, as the helper holds it: the helper itself stays out of it.
 ///

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// `mount` and `umount` inside the box, on file descriptors.
 ///

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// The system calls behind each request, made by this single-threaded process on itself.
 struct NamespaceOperations {

@@ -1,4 +1,5 @@
 import Glibc
+import HelperWire
 import NetWire
 
 /// Networking in the helper's own network namespace: send one rtnetlink request boxwalk built,

@@ -1,4 +1,5 @@
 import Glibc
+import HelperWire
 import Kernel
 
 /// nftables in the lab's host side. boxwalk drives Debian's nft(8) (package nftables): the host

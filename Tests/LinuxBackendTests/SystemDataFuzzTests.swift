@@ -1,4 +1,5 @@
 import Glibc
+import HelperWire
 import Kernel
 import Testing
 

@@ -1,9 +1,9 @@
 // The boxwalk helper protocol, version "bw2" (bw1 plus the verbs for processes, mounts and IPC,
 // and the networking verbs netlink, netdump and echo; adding verbs keeps the version).
 //
-// This file is compiled into both ends: LinuxBackend (the REPL side) and boxwalk-helper, which
-// reaches it through the symlink Sources/BoxwalkHelper/HelperProtocol.swift. It is pure Swift
-// (no imports), so both ends encode and decode with the same code.
+// This module, HelperWire, is linked into both ends: LinuxBackend (the REPL side) and
+// boxwalk-helper. It is pure Swift (no imports, not even Foundation, so the static helper stays
+// small), and both ends encode and decode with the same code.
 //
 // Transport. The helper's fd 3 is one end of socketpair(AF_UNIX, SOCK_SEQPACKET) (unix(7)). A
 // SEQPACKET socket keeps message boundaries: one send(2) is one recv(2), never split or merged,
@@ -169,11 +169,11 @@ package enum HelperWire {
     return fields
   }
 
-  static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
-  static func number<T: BinaryInteger>(_ n: T) -> [UInt8] { Array(String(n).utf8) }
-  static func string(_ field: [UInt8]) -> String { String(decoding: field, as: UTF8.self) }
+  package static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
+  package static func number<T: BinaryInteger>(_ n: T) -> [UInt8] { Array(String(n).utf8) }
+  package static func string(_ field: [UInt8]) -> String { String(decoding: field, as: UTF8.self) }
   /// A decimal field; nil unless it is all digits (with an optional leading minus).
-  static func integer<T: FixedWidthInteger>(_ field: [UInt8], as: T.Type = T.self) -> T? {
+  package static func integer<T: FixedWidthInteger>(_ field: [UInt8], as: T.Type = T.self) -> T? {
     T(String(decoding: field, as: UTF8.self), radix: 10)
   }
 }
