@@ -28,6 +28,7 @@
 //
 //     ping                          -> ok
 //     unshare FLAGS                 -> ok | err ERRNO unshare | err ERRNO mount NOTE
+//     unshare-keep FLAGS            -> ok | err ERRNO unshare      (no make-private: see below)
 //     setns PATH NSTYPE             -> ok | err ERRNO open | err ERRNO setns
 //     sethostname NAME              -> ok | err ERRNO sethostname
 //     setdomainname NAME            -> ok | err ERRNO setdomainname
@@ -116,7 +117,9 @@
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
 // bits. When FLAGS include CLONE_NEWNS the helper follows unshare(2) with
 // mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL); if that fails it moves back into the namespaces
-// it left where the kernel allows it, and NOTE says what it could not undo.
+// it left where the kernel allows it, and NOTE says what it could not undo. `unshare-keep` is
+// unshare(2) alone (`unshare --propagation unchanged`): the REPL sends it only for a box that is
+// not in the machine's mount namespace, so the copy's peers are lab mounts only.
 //
 // Versioning: a change to the framing or to the meaning of a verb gets a new version string. A
 // helper and a REPL from different builds refuse each other at hello.
@@ -183,6 +186,9 @@ package enum HelperRequest: Equatable, Sendable {
   case ping
   /// unshare(2) with these CLONE_NEW* flags (then make "/" private when CLONE_NEWNS is among them).
   case unshare(flags: UInt32)
+  /// unshare(2) with these flags and nothing after it: a new mount namespace keeps the old one's
+  /// propagation, so its shared mounts are peers of those they were copied from.
+  case unshareKeepingPropagation(flags: UInt32)
   /// open(path, O_RDONLY|O_CLOEXEC), then setns(2) with that fd and `nstype`.
   case setns(path: [UInt8], nstype: UInt32)
   case sethostname([UInt8])
@@ -236,6 +242,7 @@ package enum HelperRequest: Equatable, Sendable {
     switch self {
     case .ping: [HelperWire.text("ping")]
     case .unshare(let flags): [HelperWire.text("unshare"), HelperWire.number(flags)]
+    case .unshareKeepingPropagation(let flags): [HelperWire.text("unshare-keep"), HelperWire.number(flags)]
     case .setns(let path, let nstype): [HelperWire.text("setns"), path, HelperWire.number(nstype)]
     case .sethostname(let name): [HelperWire.text("sethostname"), name]
     case .setdomainname(let name): [HelperWire.text("setdomainname"), name]
@@ -284,6 +291,9 @@ package enum HelperRequest: Equatable, Sendable {
     case ("unshare", 1):
       guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
       self = .unshare(flags: flags)
+    case ("unshare-keep", 1):
+      guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
+      self = .unshareKeepingPropagation(flags: flags)
     case ("setns", 2):
       guard let nstype = HelperWire.integer(args[1], as: UInt32.self) else { return nil }
       self = .setns(path: args[0], nstype: nstype)

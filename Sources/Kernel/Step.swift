@@ -6,8 +6,11 @@ public enum Step: Equatable, Hashable, Sendable {
   case boxNew(box: String)
   /// Kill a box's processes; namespaces nobody else uses die with them.
   case boxRemove(box: String)
-  /// unshare(2): move the box into new namespaces of these kinds.
-  case unshare(box: String, kinds: [NamespaceKind])
+  /// unshare(2): move the box into new namespaces of these kinds. A new mount namespace has its
+  /// "/" made private at once (`Step.makeRootPrivateCall`) unless `keepPropagation` is set, as
+  /// `unshare --propagation unchanged` leaves it: then every shared mount of the copy is a peer of
+  /// the mount it was copied from, and mounts pass between the two namespaces.
+  case unshare(box: String, kinds: [NamespaceKind], keepPropagation: Bool = false)
   /// setns(2): move the box into `target`'s namespace of this kind.
   case join(box: String, kind: NamespaceKind, target: String)
   /// sethostname(2) inside the box's UTS namespace.
@@ -104,7 +107,7 @@ public enum Step: Equatable, Hashable, Sendable {
   /// The box the step acts on.
   public var box: String {
     switch self {
-    case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
+    case .boxNew(let b), .boxRemove(let b), .unshare(let b, _, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .pivotRoot(let b),
       .chroot(let b), .ipcNew(let b, _, _), .posixMQNew(let b, _), .clockOffset(let b, _, _), .map(let b, _, _),

@@ -10,9 +10,9 @@ extension Step {
       return ["fork()", "prctl(PR_SET_PDEATHSIG, SIGKILL)", "execve(\"boxwalk-helper\")"]
     case .boxRemove(let box):
       return ["kill(<\(box)>, SIGKILL)", "waitpid(<\(box)>)"]
-    case .unshare(_, let kinds):
+    case .unshare(_, let kinds, let keepPropagation):
       var calls = ["unshare(\(cloneFlagsDescription(kinds)))"]
-      if kinds.contains(.mnt) { calls.append(Self.makeRootPrivateCall) }
+      if kinds.contains(.mnt) && !keepPropagation { calls.append(Self.makeRootPrivateCall) }
       return calls
     case .join(_, let kind, let target):
       return ["setns(open(\"/proc/<\(target)>/ns/\(kind.procEntry)\"), \(kind.cloneFlagName))"]

@@ -22,6 +22,10 @@ struct SimNamespace {
   /// mnt: the mounts boxwalk made in it (bottom to top) and the propagation of its "/".
   var mounts: [SimMount] = []
   var rootPropagation = Propagation.private
+  /// The peer group "/" is in when shared, and the group it receives from when a slave (see
+  /// SimMount.peer).
+  var rootPeer: Int?
+  var rootMaster: Int?
   /// ipc: System V objects, and POSIX message queues by name ("/jobs").
   var ipc: [IPCObjectFacts] = []
   var posixMQ: [String] = []
@@ -41,6 +45,12 @@ struct SimMount {
   var path: String
   var request: MountRequest
   var propagation: Propagation
+  /// Shared subtrees (mount_namespaces(7)): a shared mount is in a peer group, and a mount or
+  /// unmount under one member happens under every other; a slave receives from the group it is
+  /// the slave of (its master) and passes nothing back. /proc/PID/mountinfo shows these as
+  /// `shared:N` and `master:N`. Both are nil for a private mount.
+  var peer: Int?
+  var master: Int?
   /// For proc: the pid namespace whose processes it lists.
   var pidNamespace: UInt64?
   /// For mqueue: the IPC namespace whose queues it shows (the mounter's).

@@ -98,9 +98,13 @@ extension SimulatedKernel {
     try requireUpperReachable(p, layers: layers.count, step)
     try requireMountCapability(p, step, call: 2)
     try requireOverlayAccess(p, layers: layers.count, step)
-    let parent = mnt.rootPropagation
+    // The overlay is mounted on a directory of the session's, below the host's "/": shared when
+    // that is. Its copies in any peer namespace are at a path no other box's commands reach.
+    let shared = mnt.rootPeer != nil
     mnt.mounts.append(
-      SimMount(root: .rootfs(id), path: "/", request: .overlay, propagation: parent == .shared ? .shared : .private))
+      SimMount(
+        root: .rootfs(id), path: "/", request: .overlay, propagation: shared ? .shared : .private,
+        peer: shared ? newPeerGroup() : nil))
     namespaces[mntInode] = mnt
     nextRootfs += 1
     filesystems[id] = SimFilesystem(lowers: layers, upper: LayerContents())

@@ -35,16 +35,19 @@ extension SimulatedKernel {
       // (do_add_mount: EBUSY); the helper attaches with move_mount(2), which does not make that
       // check, so the same sysfs can be mounted again (checked on Linux 6.18).
     }
-    let parent = parentPropagation(of: request.target, in: tree, mnt)
+    // Under a shared parent the new mount is shared too, in a peer group of its own that its
+    // copies in the parent's peers join; under a private or slave parent it is private.
+    let parent = parentGroups(of: request.target, in: tree, mnt)
     var pidNS: UInt64?
     if case .proc = request { pidNS = p.ns[.pid] }
     var mount = SimMount(
-      root: tree, path: request.target, request: request, propagation: parent == .shared ? .shared : .private,
-      pidNamespace: pidNS, netNamespace: netNS)
+      root: tree, path: request.target, request: request, propagation: parent.peer != nil ? .shared : .private,
+      peer: parent.peer != nil ? newPeerGroup() : nil, pidNamespace: pidNS, netNamespace: netNS)
     // An mqueue mount shows the queues of the mounter's IPC namespace, for as long as it is mounted.
     if case .mqueue = request { mount.ipcNamespace = p.ns[.ipc] }
     mnt.mounts.append(mount)
     namespaces[mntInode] = mnt
+    if let group = parent.peer { propagateMount(mount, from: mntInode, group: group) }
   }
 
   /// umount2(2): EINVAL when nothing is mounted there.
@@ -61,30 +64,53 @@ extension SimulatedKernel {
     guard !mnt.mounts[j].locked else {
       throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
     }
-    mnt.mounts.remove(at: j)
+    let removed = mnt.mounts.remove(at: j)
     namespaces[mntInode] = mnt
+    if removed.root == .host, let group = parentGroups(of: path, in: .host, mnt).peer {
+      propagateUmount(path, from: mntInode, group: group)
+    }
   }
 
   /// `propagation MODE`: MS_REC on the box's "/". A lone mount made a slave has no master to
   /// receive from, so the kernel leaves it private (checked on Linux 6.18).
   func setPropagation(_ i: Int, _ mode: Propagation, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
-    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode] else { throw missing(step, step.box) }
     try requireMountCapability(p, step, call: 0)
-    let effective: Propagation = mode == .shared ? .shared : .private
+    // Each mount changes in turn, as MS_REC walks the tree: whether a slave has a group left to
+    // receive from depends on the mounts changed before it.
+    func change(_ peer: inout Int?, _ master: inout Int?) -> Propagation {
+      let old = peer
+      let others = old.map { membersOfGroup($0) > 1 } ?? false
+      (peer, master) = changedGroups(mode, peer: peer, master: master, othersInGroup: others)
+      // The last member leaving a peer group hands its slaves on to its own master, or, with
+      // none, leaves them private (change_mnt_propagation() and transfer_propagation() in
+      // fs/pnode.c).
+      if let old, peer != old, !others { releaseSlaves(of: old, to: master) }
+      return Self.shownPropagation(peer: peer, master: master)
+    }
+    var selected: [Int]
     switch p.root {
     case .host, .prepared:
       // "/" is the host's root (copied): everything in the namespace is below it.
-      mnt.rootPropagation = effective
-      for j in mnt.mounts.indices { mnt.mounts[j].propagation = effective }
+      var (peer, master) = (mnt.rootPeer, mnt.rootMaster)
+      let shown = change(&peer, &master)
+      namespaces[mntInode]?.rootPropagation = shown
+      namespaces[mntInode]?.rootPeer = peer
+      namespaces[mntInode]?.rootMaster = master
+      selected = Array(mnt.mounts.indices)
     case .pivoted(_, let id), .chrooted(_, let id):
       // "/" is the root filesystem; after chroot it must be a mount point for MS_REC to apply.
       guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
         throw KernelError(step: step, call: step.calls[0], errno: .EINVAL)
       }
-      for j in mnt.mounts.indices where mnt.mounts[j].root == .rootfs(id) { mnt.mounts[j].propagation = effective }
+      selected = mnt.mounts.indices.filter { mnt.mounts[$0].root == .rootfs(id) }
     }
-    namespaces[mntInode] = mnt
+    for j in selected {
+      guard var m = namespaces[mntInode]?.mounts[j] else { continue }
+      m.propagation = change(&m.peer, &m.master)
+      namespaces[mntInode]?.mounts[j] = m
+    }
   }
 
   /// pivot_root(2): new_root must be a mount point, and neither the current root's mount nor
@@ -230,12 +256,6 @@ extension SimulatedKernel {
     return host.ns[.net]
   }
 
-  private func parentPropagation(of path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Propagation {
-    let parent = mnt.mounts.last { m in
-      m.root == tree && (m.path == "/" || path.hasPrefix(m.path + "/")) && m.path != path
-    }
-    return parent?.propagation ?? mnt.rootPropagation
-  }
 }
 
 enum SimPathKind {

@@ -37,13 +37,18 @@ extension SimulatedKernel {
         // user,mnt), the kernel locks every copied mount (copy_mnt_ns, lock_mnt_tree in
         // fs/namespace.c): the less privileged owner may mount over them, not take them away.
         let locks = (copy.owner ?? host.ns[.user]) != userNS
+        let keep: Bool
+        if case .unshare(_, _, true) = step { keep = true } else { keep = false }
         ns.mounts = copy.mounts.map {
           var m = $0
-          m.propagation = .private
+          (m.peer, m.master) = keep ? Self.copiedGroups(m.peer, m.master, locks: locks) : (nil, nil)
+          m.propagation = Self.shownPropagation(peer: m.peer, master: m.master)
           if locks { m.locked = true }
           return m
         }
-        ns.rootPropagation = .private
+        (ns.rootPeer, ns.rootMaster) =
+          keep ? Self.copiedGroups(copy.rootPeer, copy.rootMaster, locks: locks) : (nil, nil)
+        ns.rootPropagation = Self.shownPropagation(peer: ns.rootPeer, master: ns.rootMaster)
       }
       if kind == .time, let copy = namespaces[old] {
         // A new time namespace starts with the offsets of the one the caller's children would

@@ -4,6 +4,7 @@ import Testing
 @Suite struct HelperProtocolTests {
   static let requests: [HelperRequest] = [
     .ping, .unshare(flags: 0x0400_0000 | 0x0002_0000), .unshare(flags: 0),
+    .unshareKeepingPropagation(flags: 0x0002_0000),
     .setns(path: Array("/proc/42/ns/pid_for_children".utf8), nstype: 0x2000_0000),
     .sethostname(Array("lab box\n\u{0}".utf8)), .setdomainname([]), .uname, .facts(),
     .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]), .mqnew(name: Array("jobs".utf8)),

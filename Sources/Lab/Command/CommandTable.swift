@@ -20,7 +20,7 @@ public enum CommandTable {
     .init(
       name: "use", usage: "use NAME", summary: "make NAME the current box (the prompt shows it)", area: "boxes"),
     .init(
-      name: "unshare", usage: "unshare KIND[,KIND...]",
+      name: "unshare", usage: "unshare KIND[,KIND...] [--propagation private|unchanged]",
       summary: "move the current box into new namespaces (KIND: cgroup ipc mnt net pid time user uts)",
       area: "namespaces"),
     .init(

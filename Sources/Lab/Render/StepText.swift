@@ -12,9 +12,10 @@ enum StepText {
       return "sleep infinity &    # any process can hold namespaces; boxwalk's is boxwalk-helper"
     case .boxRemove(let box):
       return "kill -KILL <\(box)>"
-    case .unshare(_, let kinds):
+    case .unshare(_, let kinds, let keepPropagation):
       var opts = kinds.map(\.utilLinuxOption)
       if kinds.contains(.pid) || kinds.contains(.time) { opts.append("--fork") }
+      if keepPropagation { opts.append("--propagation unchanged") }
       return "unshare " + opts.joined(separator: " ")
     case .join(_, let kind, let target):
       return "nsenter --target <\(target)> \(kind.utilLinuxOption)"
@@ -159,7 +160,7 @@ enum StepText {
         "A namespace lives as long as a process (or an open file or bind mount) uses it. Killing",
         "the box's last process frees every namespace that only it used. See namespaces(7).",
       ]
-    case .unshare(_, let kinds):
+    case .unshare(_, let kinds, let keepPropagation):
       var lines = [
         "unshare(2) gives the calling process new namespaces of these kinds, so it stops sharing",
         "them with the host. The new namespaces start as copies of the old ones.",
@@ -171,7 +172,11 @@ enum StepText {
         )
         lines.append("the next process it starts is the first in the new namespace (pid_namespaces(7)).")
       }
-      if kinds.contains(.mnt) {
+      if kinds.contains(.mnt) && keepPropagation {
+        lines.append("--propagation unchanged: the copy keeps the old namespace's propagation, so each")
+        lines.append("shared mount is a peer of the one it was copied from, and a mount or unmount under")
+        lines.append("either now happens under both (mount_namespaces(7), shared subtrees).")
+      } else if kinds.contains(.mnt) {
         lines.append("After CLONE_NEWNS boxwalk makes / private, so mounts in the box never propagate to")
         lines.append("the host (mount_namespaces(7), shared subtrees).")
       }
@@ -445,7 +450,7 @@ enum StepText {
   /// What an errno means for this step, when there is something specific to teach.
   static func errnoHint(_ step: Step, _ errno: Errno) -> String? {
     switch (step, errno) {
-    case (.unshare(_, let kinds), .EINVAL) where kinds.contains(.pid):
+    case (.unshare(_, let kinds, _), .EINVAL) where kinds.contains(.pid):
       return
         "a process can make only one pid namespace for its children: unshare never moves the caller itself, and the kernel requires pid_for_children to still be the caller's own (box new gives a fresh box)"
     case (.setHostname, .EPERM), (.setDomainname, .EPERM):

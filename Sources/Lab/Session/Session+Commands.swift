@@ -31,10 +31,12 @@ extension Session {
       current = try existingBox(args[0])
       out.lines.append("current box: \(args[0])")
     case "unshare":
-      try arity("unshare", args, 1)
+      let (kindArgs, keepPropagation) = try unshareOptions(args)
+      try arity("unshare", kindArgs, 1)
       let box = try currentBox("unshare")
-      let kinds = try parseKinds(args[0])
-      try runStep(.unshare(box: box, kinds: kinds), input: line, into: &out)
+      let kinds = try parseKinds(kindArgs[0])
+      if keepPropagation { try refuseKeepingHostPropagation(box, kinds) }
+      try runStep(.unshare(box: box, kinds: kinds, keepPropagation: keepPropagation), input: line, into: &out)
     case "join":
       try arity("join", args, 2)
       let box = try currentBox("join")
@@ -310,7 +312,7 @@ extension Session {
       return ["created box \(box): one process, sharing every namespace with the host"]
     case .boxRemove(let box):
       return ["removed box \(box): its process is gone, and with it every namespace only it used"]
-    case .unshare(let box, let kinds):
+    case .unshare(let box, let kinds, _):
       let labels = kinds.map { label(box, $0) }.joined(separator: " ")
       return ["\(box) has new namespaces: \(labels)"]
     case .join(let box, let kind, let target):

@@ -185,6 +185,53 @@ extension Session {
       ])
   }
 
+  /// `unshare KINDS [--propagation private|unchanged]`, as unshare(1) spells it: the kinds, and
+  /// whether a new mount namespace keeps the propagation of the one it is copied from.
+  func unshareOptions(_ args: [String]) throws -> ([String], Bool) {
+    guard let at = args.firstIndex(of: "--propagation") else { return (args, false) }
+    var rest = args
+    guard at + 1 < args.count else {
+      throw usage("unshare", "--propagation needs a value: private or unchanged")
+    }
+    let mode = args[at + 1]
+    rest.removeSubrange(at...(at + 1))
+    switch mode {
+    case "private": return (rest, false)
+    case "unchanged": return (rest, true)
+    default:
+      throw LabError(
+        "unknown propagation for unshare: \(JSON.quote(escapedForTerminal(mode)))",
+        [
+          ("rule", "a new mount namespace is made private (the default) or keeps the old one's (unchanged)"),
+          ("fix", "unshare mnt --propagation unchanged, or `propagation shared|slave` after unshare mnt"),
+          LabError.unchanged,
+        ])
+    }
+  }
+
+  /// `--propagation unchanged` keeps the copied mounts peers of the ones they were copied from.
+  /// Copied from the host's mount namespace, they would be peers of this machine's own mounts
+  /// (on a systemd host "/" is shared), and a mount in the box would appear on the machine:
+  /// refused. A copy of another box's namespace is a peer of that box's mounts only.
+  func refuseKeepingHostPropagation(_ box: String, _ kinds: [NamespaceKind]) throws {
+    guard kinds.contains(.mnt) else {
+      throw LabError(
+        "--propagation applies to a new mount namespace, and these kinds have none",
+        [
+          ("rule", "only a mount namespace has propagation"), ("fix", "unshare mnt --propagation unchanged"),
+          LabError.unchanged,
+        ])
+    }
+    guard shares(box, .mnt) else { return }
+    throw LabError(
+      "refused: \(box) is in the host's mount namespace, so a copy that keeps its propagation would share mounts with the host",
+      [
+        ("rule", "--propagation unchanged copies another box's mount namespace, never the host's"),
+        ("fix", "unshare mnt first in another box, then here: join mnt OTHER; unshare mnt --propagation unchanged"),
+        LabError.unchanged,
+      ])
+  }
+
   /// Mount commands in a box that shares the host's mount namespace would change the host's
   /// mount table: refused (lizrice/containers-from-scratch issue 3 is the classic leak).
   func refuseIfSharingHostMounts(_ box: String, _ command: String) throws {
