@@ -261,10 +261,21 @@ public enum PictureText {
           "not drawn, in the machine's network namespace: " + map.onMachine.joined(separator: " ")))
     }
     if let route = map.route {
-      let path =
+      // The hops wrap onto indented lines rather than being cut at the margin: the end of the
+      // route is the part that teaches.
+      var line = "route of `\(route.command)` now:"
+      let words =
         route.hops.isEmpty
-        ? "does not arrive: " + (route.failure ?? "?") : route.hops.joined(separator: " " + g.arrow + " ")
-      lines.append(PictureLine("route of `\(route.command)` now: " + path))
+        ? ["does not arrive: " + (route.failure ?? "?")]
+        : route.hops.enumerated().map { $0.offset == 0 ? $0.element : g.arrow + " " + $0.element }
+      for word in words {
+        if line.count + 1 + word.count > style.width {
+          lines.append(PictureLine(line))
+          line = "   "
+        }
+        line += " " + word
+      }
+      lines.append(PictureLine(line))
     }
     return lines
   }
