@@ -325,6 +325,46 @@ import Testing
     #expect(after.contains("└── veth-web down 10.0.0.1/24 ━━╳━━━ web:eth0 up 10.0.0.2/24"), "\(after)")
   }
 
+  // MARK: Export
+
+  @Test func exportedPageHasProseSectionsStepsAndPicturesAndTheCastAMarkerPerStep() throws {
+    let text = """
+      # A title
+      # Some prose with `code` & <angle brackets>.
+        boxwalk> box new web
+        ...
+      #pause a break
+        boxwalk[web]> unshare uts
+        ...
+        boxwalk[web]> draw layers
+        ...
+
+      """
+    let file = try TranscriptFile.parse(path: "t.transcript", text: text)
+    let session = try Session(kernel: SimulatedKernel())
+    let items = Exporter.transcript(file, features: ["sim"], session: session)
+    let html = ExportPage.html(title: "A title", source: "t.transcript", backend: "sim", items: items)
+    #expect(html.contains("<p>Some prose with <code>code</code> &amp; &lt;angle brackets&gt;.</p>"))
+    #expect(html.contains("<hr class=\"pause\">\n<p class=\"caption\">a break</p>"))
+    #expect(html.components(separatedBy: "<section class=\"step\"").count == 4)
+    // unshare uts changed the namespaces: its step has the grid, with web's new uts:1 marked.
+    #expect(html.contains("<g class=\"ns-cell own changed\" data-kind=\"uts\" data-label=\"uts:1\">"))
+    // No script runs: the only script element is the state as JSON data.
+    #expect(html.components(separatedBy: "<script").count == 2)
+    #expect(html.contains("<script type=\"application/json\" id=\"boxwalk-state\">{"))
+
+    let cast = ExportCast.cast(title: "A title", items: items).split(separator: "\n")
+    #expect(
+      cast.first
+        == "{\"version\": 2, \"width\": 80, \"height\": 30, \"title\": \"A title\", \"env\": {\"TERM\": \"xterm-256color\"}}"
+    )
+    #expect(
+      cast.filter { $0.contains(", \"m\", ") } == [
+        "[0.500, \"m\", \"1: box new web\"]", "[2.700, \"m\", \"2: unshare uts\"]",
+        "[4.400, \"m\", \"3: draw layers\"]",
+      ])
+  }
+
   /// Every element opened is closed, in order (a well-formedness check without an XML parser).
   static func balanced(_ svg: String) -> Bool {
     var stack: [String] = []
