@@ -3,7 +3,7 @@ import Kernel
 import Lab
 
 /// `boxwalk export FILE.transcript --html OUT.html [--cast OUT.cast] [--backend B]` and
-/// `boxwalk export lessons/NN.md --html OUT.html [--solutions]`: a transcript or a lesson as one
+/// `boxwalk export LESSON.md --html OUT.html [--solutions]`: a transcript or a lesson as one
 /// self-contained page with the pictures as inline SVG, and a transcript as an asciicast v2
 /// recording (docs/pictures.md). The commands run on a fresh lab (sim unless --backend says
 /// otherwise), so the page shows the states they make, and the lab is torn down afterwards.
