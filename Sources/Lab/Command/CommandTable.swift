@@ -38,6 +38,13 @@ public enum CommandTable {
       name: "show", usage: "show PATH", summary: "print one value of the state tree (e.g. web.ns.uts)", area: "looking"),
     .init(
       name: "state", usage: "state [--json]", summary: "print the whole state tree", area: "looking"),
+    .init(
+      name: "draw", usage: "draw [ns|mounts|layers [PATH]|net|cgroups|all] [--changed] [--usage]",
+      summary: "the state as a picture; --changed marks what the last step changed, --usage adds memory in use",
+      area: "looking"),
+    .init(
+      name: "pictures", usage: "pictures on|off",
+      summary: "after each step, draw the pictures of what it changed", area: "looking"),
     .init(name: "diff", usage: "diff", summary: "what the last step changed", area: "looking"),
     .init(
       name: "watch", usage: "watch PATH", summary: "print PATH after every step that changes it", area: "looking"),

@@ -90,6 +90,8 @@ extension Session {
       out.lines.append("last step: \(escapedForTerminal(last.input))")
       let table = DiffTable.lines(last.changes, tree: last.treeAfter)
       out.lines += table.isEmpty ? ["  (no visible change)"] : table
+    case "draw": try drawCommand(args, into: &out)
+    case "pictures": try picturesCommand(args, into: &out)
     case "explain":
       try arity("explain", args, 0)
       guard let last else {
@@ -208,6 +210,7 @@ extension Session {
         out.lines.append("  watch \(watches[i].number)  " + text)
       }
     }
+    if picturesOn { out.lines += picturesAfterStep(changes) }
   }
 
   /// One sentence saying what the step achieved, in terms of the new state.
