@@ -11,6 +11,7 @@ struct BoxwalkCommand: ParsableCommand {
     subcommands: [
       ReplCommand.self, LessonsCommand.self, LessonCommand.self, TestCommand.self, ReplayCommand.self,
       RecordCommand.self, ExportCommand.self, LintCommand.self, DoctorCommand.self, CleanupCommand.self,
+      ReportCommand.self, ClassCommand.self, ResetCommand.self,
     ],
     defaultSubcommand: ReplCommand.self)
 }
