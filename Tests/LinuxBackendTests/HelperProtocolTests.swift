@@ -1,3 +1,4 @@
+import Kernel
 import Testing
 
 @testable import LinuxBackend
@@ -91,5 +92,17 @@ import Testing
     let tests = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
     let helperCopy = "/" + tests + "/Sources/BoxwalkHelper/HelperProtocol.swift"
     #expect(SmallFiles.readLink(helperCopy) == "../LinuxBackend/HelperProtocol.swift")
+  }
+
+  /// The helper cannot import Kernel: its copy of `mount dev`'s lists must be ContainerDev's, or
+  /// it would make other nodes than the calls the step prints.
+  @Test func containerDevListsMatchTheKernelModel() {
+    let helperDevices: [String] = HelperWire.containerDevices.map { "\($0.name) \($0.major):\($0.minor)" }
+    let kernelDevices: [String] = ContainerDev.devices.map { "\($0.name) \($0.major):\($0.minor)" }
+    #expect(helperDevices == kernelDevices)
+    let helperLinks: [String] = HelperWire.containerDevLinks.map { $0.name + "->" + $0.target }
+    let kernelLinks: [String] = ContainerDev.links.map { $0.name + "->" + $0.target }
+    #expect(helperLinks == kernelLinks)
+    #expect(HelperWire.containerDevDirectories == ContainerDev.directories)
   }
 }
