@@ -73,7 +73,7 @@ let package = Package(
         "LinuxBackend", "Kernel", "HelperWire", "NetWire", "OCI", "Lab", "Simulator", "CShim", "HostSnapshotSupport",
       ]),
     .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
-    .testTarget(name: "HelperWireTests", dependencies: ["HelperWire"]),
+    .testTarget(name: "HelperWireTests", dependencies: ["HelperWire", "Kernel"]),
     .testTarget(
       name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel", "HostSnapshotSupport"]),
   ],

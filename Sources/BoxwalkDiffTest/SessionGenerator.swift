@@ -143,6 +143,18 @@ struct SessionGenerator {
       m.boxes[m.index].mounts.append(path)
       return command
     },
+    // A container's /dev: a tmpfs with the host's device nodes bound in; on another directory, a
+    // file, or a path that is not there too.
+    Producer(weight: 0.8, applies: has("mnt")) { m, r in
+      let path = r.pick(["/dev", "/dev", "/mnt", "/etc/hostname", "/nonexistent"])
+      m.boxes[m.index].mounts.append(path)
+      return "mount dev \(path)"
+    },
+    // What a /dev makes work: a shell's background job (stdin /dev/null) and the listing. Only
+    // once /dev was mounted: without a /dev/null the job's error line races the shell's output.
+    Producer(weight: 0.8, applies: { m in m.box?.mounts.contains("/dev") ?? false }) { _, r in
+      r.pick(["run sh -c 'sleep 1000 & echo x'", "run ls /dev", "run ls /dev/null", "run cat /dev/null"])
+    },
     Producer(weight: 1, applies: { m in !(m.box?.mounts.isEmpty ?? true) }) { m, r in
       let path = m.here.mounts.isEmpty ? "/mnt" : r.pick(m.here.mounts)
       m.boxes[m.index].mounts.removeAll { $0 == path }

@@ -23,6 +23,12 @@ final class BoxOperations {
   /// boxwalk's session directory and image store, held open (Anchors.swift).
   let anchors: Anchors
 
+  /// Detached copies of the host's device nodes, for `mount dev` (DevOperations.swift), in the
+  /// order of HelperWire.containerDevices; -1 where none could be taken.
+  var deviceHandles: [Int32] = []
+  /// The helper's root is the box's own (after pivot_root(2) or chroot(2)): "/" is not the host's.
+  var rootEntered = false
+
   /// The box's cgroup, which the helper's children enter and the helper does not.
   let cgroups: CgroupOperations
 
@@ -258,6 +264,7 @@ final class BoxOperations {
     // The old root, and the anchors with it, are detached below: a later lookup through an
     // anchor would reach mounts of no namespace, which overlayfs refuses. Let them go.
     anchors.chrooted = false
+    rootEntered = true
     anchors.dropAll()
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
     // Detach, do not unmount: the old root is busy (we were standing in it a moment ago).
@@ -364,6 +371,7 @@ final class BoxOperations {
       return .err(errno: failure, call: "chroot", note: nil)
     }
     anchors.chrooted = true
+    rootEntered = true
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
     return .ok([])
   }

@@ -27,6 +27,7 @@ extension BoxOperations {
   }
 
   func mount(kind: String, root: String, source: [UInt8], target: [UInt8]) -> HelperReply {
+    if kind == "dev" { return mountDev(root: root, target: target) }
     let targetfd = openInBox(root: root, target)
     guard targetfd >= 0 else { return .err(errno: errno, call: "openat2(target)", note: nil) }
     defer { Self.closeKeepingErrno(targetfd) }

@@ -58,6 +58,9 @@ struct NamespaceOperations {
       // Sockets stay in the network namespace they were made in (network_namespaces(7)), and
       // would keep it alive: the listeners belong to the namespace just left, so they close.
       if case .ok = reply, flags & Int32(BW_CLONE_NEWNET) != 0 { NetOperations.closeListeners() }
+      // A mount namespace of its own: take the host's device nodes for `mount dev` now, while
+      // "/dev" is still the host's and nothing of the box is mounted (DevOperations.swift).
+      if case .ok = reply, flags & Int32(BW_CLONE_NEWNS) != 0 { box.takeDeviceHandles() }
       return reply
     case .unshareKeepingPropagation(let flags):
       // Only a new mount namespace, and no make-private after it: the copy's shared mounts stay
@@ -72,6 +75,7 @@ struct NamespaceOperations {
     case .setns(let path, let nstype):
       let reply = setns(path: path, nstype: Int32(bitPattern: nstype))
       if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNET) { NetOperations.closeListeners() }
+      if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNS) { box.takeDeviceHandles() }
       return reply
     case .sethostname(let name):
       let rc = Self.withCString(name) { bw_sethostname($0, $1) }

@@ -51,7 +51,9 @@
 //                                                  out BYTES (the program's stdout and stderr),
 //                                                  then ok exited|signaled CODE
 //     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
-//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|bind. ROOT is the directory the box's
+//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind|dev (dev: a container's /dev,
+//                                   see DevOperations.swift; its failing CALL is "call#N", the
+//                                   Nth of the step's calls). ROOT is the directory the box's
 //                                   paths start from (its root filesystem before pivot-root, "/"
 //                                   after, or without one); SOURCE (bind only, else empty) and
 //                                   TARGET are resolved beneath it by openat2(2) RESOLVE_IN_ROOT|
@@ -127,6 +129,18 @@
 /// Framing: fields in, bytes out, and back.
 package enum HelperWire {
   package static let version = "bw2"
+  /// The device nodes of `mount dev`, with their major and minor numbers: the helper takes a
+  /// handle of each of the host's when the box gets a mount namespace of its own. The same list
+  /// as ContainerDev.devices (Sources/Kernel/Mounts.swift), which the helper cannot import.
+  package static let containerDevices: [(name: String, major: UInt32, minor: UInt32)] = [
+    ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
+  ]
+  /// ContainerDev.links and .directories, likewise.
+  package static let containerDevLinks: [(name: String, target: String)] = [
+    ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+  ]
+  package static let containerDevDirectories = ["mqueue"]
   package static let maxMessage = 4096
   package static let maxFields = 16
 

@@ -304,14 +304,18 @@ public final class LinuxKernel: Kernel {
       var source: [UInt8] = []
       // A name shown escaped (\xff, see FileName) reaches the file it stands for.
       if case .bind(let from, _) = request { source = FileName.bytes(from) }
-      let kind = request.fstype
+      let kind = request.kind
       do {
         try ask(box, .mount(kind: kind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
       } catch {
-        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: kind) : error
+        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: request.fstype) : error
       }
       let inRootfs = boxState[box]?.inRootfs ?? false
-      mountLog.append(MountRecord(namespace: try mountNamespace(box, step: step), inRootfs: inRootfs, request: request))
+      let namespace = try mountNamespace(box, step: step)
+      // `mount dev` leaves a tmpfs and one bind mount per device node in it.
+      let made: [MountRequest]
+      if case .dev(let path) = request { made = ContainerDev.mounts(path) } else { made = [request] }
+      mountLog += made.map { MountRecord(namespace: namespace, inRootfs: inRootfs, request: $0) }
     case .umount(let box, let path):
       try ask(box, .umount(root: Array(try boxRoot(box, step: step).utf8), path: FileName.bytes(path)), step: step)
       let inRootfs = boxState[box]?.inRootfs ?? false
@@ -739,6 +743,8 @@ public final class LinuxKernel: Kernel {
   /// (unshare with mnt makes two calls; pivot-root five).
   static func callIndex(_ step: Step, failed call: String) -> Int {
     if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
+    // A step of many calls of the same names (`mount dev`): the helper counts them itself.
+    if call.hasPrefix("call#"), let n = Int(call.dropFirst(5)), step.calls.indices.contains(n) { return n }
     if call == "openat2(target)" { return step.mountTargetCallIndex }
     if call == "openat2(source)" { return step.mountSourceCallIndex }
     // The overlay's stages: "fsconfig(upperdir)" is the call that sets "upperdir".
@@ -1094,7 +1100,12 @@ public final class LinuxKernel: Kernel {
       guard let entry = mountinfo.last(where: { $0.mountPoint == shown }) else { continue }
       var facts = MountFacts(
         path: request.target, fstype: request.fstype, source: request.source, propagation: entry.propagation)
-      if case .bind = request, !entry.fstype.isEmpty {
+      var isBind = false
+      switch request {
+      case .bind, .device: isBind = true
+      default: break
+      }
+      if isBind, !entry.fstype.isEmpty {
         facts.fstype = entry.fstype
         facts.fstypeOfSource = true
       }

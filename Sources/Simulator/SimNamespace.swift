@@ -114,6 +114,13 @@ struct SimProcess {
   /// The process's IDs as the kernel stores them: in the host's user namespace (kuid, kgid).
   var hostUID: UInt32 = 0
   var hostGID: UInt32 = 0
+  /// The mount namespace the helper took its handles of the host's device nodes in (for
+  /// `mount dev`): the last one it got by unshare or join while its root was the host's. nil
+  /// before any. Copying a handle in another namespace fails with EINVAL (may_copy_tree).
+  var deviceHandles: UInt64?
+  /// The first device node (index in ContainerDev.devices) of which no handle could be taken,
+  /// because a mount the box made hides the host's node at that name.
+  var missingDeviceHandle: Int?
 }
 
 /// A program a box started with `run`.
@@ -125,6 +132,9 @@ struct SimTask {
   var pidNamespace: UInt64
   /// Started after the box got a cgroup, so it is in it (children inherit their parent's cgroup).
   var inCgroup = false
+  /// A shell's background job has /dev/null open as its stdin: when that is a node `mount dev`
+  /// bound, the mount namespace and path of that mount, which is busy while the job lives.
+  var openDevice: (mnt: UInt64, root: SimRoot, path: String)?
 }
 
 /// Directories the simulator assumes on the host: the Filesystem Hierarchy Standard's top level,

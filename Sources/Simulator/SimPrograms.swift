@@ -73,6 +73,12 @@ struct SimPrograms {
     var keepsRunning = false
     /// Set when the simulator does not run the program: the one line it prints instead.
     var notSimulated: String?
+    /// Jobs a shell started in the background (`sleep 9 &`) that still run when it exits: their
+    /// command lines, and how many PIDs after the shell's own each got.
+    var backgroundJobs: [(pidOffset: Int, argv: [String])] = []
+    /// In a script with a background job: how many children the shell forked in all (each took
+    /// a PID). Left 0 otherwise, where the simulator does not count the PIDs a script uses.
+    var forks = 0
   }
 
   /// How a program name resolves before anything is forked.
@@ -227,6 +233,9 @@ struct SimPrograms {
           }
           if lines.last == "" { lines.removeLast() }
           outcome.output += lines
+        case .special("char device")? where absolute(path) == "/dev/null":
+          // The null device reads as end of file at once (null(4)).
+          continue
         case nil, .whiteout?:
           // busybox cat's words for a file it cannot open.
           outcome.output.append("cat: can't open '\(path)': No such file or directory")
@@ -382,11 +391,37 @@ struct SimPrograms {
     // plainly rather than printed unexpanded (`echo on $(hostname)` would show the `$(`).
     if hasCommandSubstitution(script) { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
     var outcome = Outcome()
-    for (command, conjunction) in splitCommands(script) {
+    let commands = splitCommands(script)
+    // The children the shell forked so far: the PIDs its background jobs get follow its own.
+    var forks = 0
+    var lateLines: [String] = []
+    for (n, (command, conjunction)) in commands.enumerated() {
       if conjunction == "&&" && outcome.status != 0 { continue }
       if conjunction == "||" && outcome.status == 0 { continue }
       let words = expand(command, context)
       guard let first = words.first else { continue }
+      if isBackground(n, commands) {
+        // `COMMAND &`: the shell forks, and in the child, with no job control (sh -c), points
+        // stdin at /dev/null before it runs the command (busybox ash, forkchild in shell/ash.c;
+        // POSIX "Asynchronous Lists"). No /dev/null (a root filesystem without a /dev): the
+        // child says so on stderr and exits, and the command never runs. The child's line comes
+        // whenever the child runs: after what the shell printed meanwhile, usually.
+        forks += 1
+        guard context.files?.lookup("/dev/null") != nil else {
+          lateLines.append("sh: can't open '/dev/null': No such file or directory")
+          outcome.status = 0
+          continue
+        }
+        // Only a job that prints nothing is modelled: its output would race the shell's.
+        guard words.count == 2, first == "sleep", case .modelled = resolve(first, context) else {
+          return Outcome(notSimulated: notRun(quoted("sh -c " + script)))
+        }
+        let r = applet("sleep", words, context)
+        if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
+        if r.keepsRunning { outcome.backgroundJobs.append((forks, words)) }
+        outcome.status = 0
+        continue
+      }
       if first == "exit" {
         outcome.status = words.count > 1 ? Int32(words[1]) ?? 2 : outcome.status
         return outcome
@@ -405,6 +440,7 @@ struct SimPrograms {
         }
       }
       if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
+      if !["echo", "true", "false"].contains(first) { forks += 1 }
       outcome.output += r.output
       outcome.status = r.status
       // A command that blocks (sleep) keeps the shell running: started in the background, the
@@ -412,7 +448,14 @@ struct SimPrograms {
       // waits in its child (or is replaced by it) and its PID stays alive.
       if r.keepsRunning { outcome.keepsRunning = true }
     }
+    outcome.output += lateLines
+    if commands.indices.contains(where: { isBackground($0, commands) }) { outcome.forks = forks }
     return outcome
+  }
+
+  /// Whether command `n` of a split script ends with `&` (the next one starts after a lone `&`).
+  static func isBackground(_ n: Int, _ commands: [(String, String)]) -> Bool {
+    n + 1 < commands.count && commands[n + 1].1 == "&"
   }
 
   /// What a process's command line is once it runs: `sh -c` with one simple command that is not
@@ -466,13 +509,24 @@ struct SimPrograms {
         current = ""
         before = String([c, c])
         i += 1
+      } else if c == "&" {
+        // A lone `&`: the command before it runs in the background; the next one follows.
+        out.append((current, before))
+        current = ""
+        before = "&"
       } else {
         current.append(c)
       }
       i += 1
     }
     out.append((current, before))
-    return out.filter { !$0.0.allSatisfy { $0 == " " } }
+    // A script that ends with `&` keeps an empty last command, which marks the one before it.
+    var kept: [(String, String)] = []
+    for (n, command) in out.enumerated() {
+      let blank = command.0.allSatisfy { $0 == " " }
+      if !blank || (command.1 == "&" && n == out.count - 1) { kept.append(command) }
+    }
+    return kept
   }
 
   /// Word splitting with quotes, `$$` expansion (not inside single quotes) and the one glob.

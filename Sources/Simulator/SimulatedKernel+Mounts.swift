@@ -28,6 +28,7 @@ extension SimulatedKernel {
     }
     try requireMountCapability(p, step, call: step.callIndex(startingWith: ["fsopen", "open_tree"]))
     try requireContentsCapability(p, request, step)
+    if case .dev = request { try requireDeviceHandles(p, step) }
     var netNS: UInt64?
     if case .sysfs = request {
       netNS = p.ns[.net]
@@ -46,8 +47,34 @@ extension SimulatedKernel {
     // An mqueue mount shows the queues of the mounter's IPC namespace, for as long as it is mounted.
     if case .mqueue = request { mount.ipcNamespace = p.ns[.ipc] }
     mnt.mounts.append(mount)
+    if case .dev(let path) = request {
+      // Each device node's copy is a mount of its own on an empty file of the new tmpfs: private,
+      // as mounts on a private tmpfs are.
+      for device in ContainerDev.mounts(path).dropFirst() {
+        mnt.mounts.append(SimMount(root: tree, path: device.target, request: device, propagation: mount.propagation))
+      }
+    }
     namespaces[mntInode] = mnt
     if let group = parent.peer { propagateMount(mount, from: mntInode, group: group) }
+  }
+
+  /// `mount dev`: the helper copies its handles of the host's device nodes (open_tree(2) after
+  /// the capability check): none taken is EBADF; taken in another mount namespace (the box
+  /// unshared mnt after pivot-root) is EINVAL, since a detached copy may be copied again only
+  /// from the namespace it came from (may_copy_tree in fs/namespace.c). Then files are made in
+  /// the new tmpfs with the helper's credentials, which must be mapped in its user namespace
+  /// (the tmpfs's): EOVERFLOW otherwise.
+  func requireDeviceHandles(_ p: SimProcess, _ step: Step) throws(KernelError) {
+    let copy = Step.devCopyCallIndex + (p.missingDeviceHandle ?? 0)
+    guard let handles = p.deviceHandles, p.missingDeviceHandle == nil else {
+      throw KernelError(step: step, call: step.calls[copy], errno: .EBADF)
+    }
+    guard handles == p.ns[.mnt] else {
+      throw KernelError(step: step, call: step.calls[Step.devCopyCallIndex], errno: .EINVAL)
+    }
+    if let user = p.ns[.user], user != host.ns[.user], !credentialsMapped(p, in: user) {
+      throw KernelError(step: step, call: step.calls[Step.devFileCallIndex], errno: .EOVERFLOW)
+    }
   }
 
   /// umount2(2): EINVAL when nothing is mounted there.
@@ -58,6 +85,18 @@ extension SimulatedKernel {
     try requireMountCapability(p, step, call: step.umountCallIndex)
     guard let j = mnt.mounts.lastIndex(where: { $0.root == p.root.tree && $0.path == path }) else {
       throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
+    }
+    // A mount with mounts on top of it, or below it (`mount dev`'s nodes in its tmpfs), is busy:
+    // umount2(2) without MNT_DETACH is EBUSY.
+    if mnt.mounts[(j + 1)...].contains(where: { $0.root == p.root.tree && $0.path.hasPrefix(path + "/") }) {
+      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EBUSY)
+    }
+    // A mount a process has a file open on is busy too: a shell's background job holds the
+    // /dev/null it got as stdin.
+    if tasks.contains(where: { t in
+      t.openDevice.map { $0.mnt == mntInode && $0.root == p.root.tree && $0.path == path } ?? false
+    }) {
+      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EBUSY)
     }
     // A mount the namespace's owner inherited from a more privileged one is locked (can_umount
     // in fs/namespace.c): EINVAL, as for a path that is no mount point.
@@ -166,6 +205,12 @@ extension SimulatedKernel {
     return top.values.sorted { $0.path < $1.path }.map { m in
       var facts = MountFacts(
         path: m.path, fstype: m.request.fstype, source: m.request.source, propagation: m.propagation)
+      if case .device(let name, _) = m.request {
+        // A copy of the host's node: the type of the host's /dev (devtmpfs on most machines).
+        facts.fstypeOfSource = true
+        facts.fstype = hostFilesystemType("/dev/" + name)
+        return facts
+      }
       if case .bind(let source, _) = m.request {
         // The kernel names a bind mount by the file system its source is on: in the box's root
         // filesystem the overlay, or a mount the box made above the source; in the host's tree
@@ -205,6 +250,25 @@ extension SimulatedKernel {
   /// /var/run -> /run, /etc/mtab) is ELOOP like any other, unless a mount the box made above it
   /// hides the host's files there: the CLI tells which names are links (`hostSymlink`).
   private func openDirectory(_ path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Errno? {
+    // Below a container's /dev (`mount dev`) its tmpfs answers, not the tree beneath it.
+    var current = ""
+    var inDev = false
+    for part in path.split(separator: "/") {
+      current += "/" + part
+      inDev = false
+      switch deepestMount(covering: current, in: tree, mnt)?.request {
+      case .dev(let dev)?:
+        switch SimulatedKernel.containerDevEntry(current, in: dev) {
+        case .directory?: inDev = true
+        case .symlink?: return .ELOOP
+        case nil: return .ENOENT
+        default: return .ENOTDIR
+        }
+      case .device?: return .ENOTDIR
+      default: break
+      }
+    }
+    if inDev { return nil }
     switch tree {
     case .host:
       var prefix = ""
@@ -230,6 +294,16 @@ extension SimulatedKernel {
       }
       return nil
     }
+  }
+
+  /// The mount a lookup of `path` ends on: the deepest one at or above it (the newest of those at
+  /// the same place).
+  func deepestMount(covering path: String, in tree: SimRoot, _ mnt: SimNamespace) -> SimMount? {
+    var best: SimMount?
+    for m in mnt.mounts where m.root == tree && (path == m.path || path.hasPrefix(m.path == "/" ? "/" : m.path + "/")) {
+      if best.map({ m.path.count >= $0.path.count }) ?? true { best = m }
+    }
+    return best
   }
 
   /// Whether `path` is a directory, another file, or nothing, in the tree the box's paths are in.

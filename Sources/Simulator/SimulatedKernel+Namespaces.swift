@@ -64,7 +64,31 @@ extension SimulatedKernel {
       namespaces[ns.inode] = ns
       p.ns[kind] = ns.inode
     }
+    if kinds.contains(.mnt) { takeDeviceHandles(&p) }
     return p
+  }
+
+  /// boxwalk-helper takes handles of the host's device nodes whenever it gets a mount namespace
+  /// of its own while its root is the host's (DevOperations.swift in the helper).
+  func takeDeviceHandles(_ p: inout SimProcess) {
+    switch p.root {
+    case .host, .prepared:
+      p.deviceHandles = p.ns[.mnt]
+      // The helper opens /dev/NAME from the host's "/" without following a link, and keeps it
+      // only if it is that character device: a mount the box made over /dev (or over the node)
+      // hides it, unless that mount is `mount dev`'s own copy of the same node.
+      let mounts = p.ns[.mnt].flatMap { namespaces[$0] }?.mounts.filter { $0.root == .host } ?? []
+      p.missingDeviceHandle = ContainerDev.devices.indices.first { index in
+        let path = "/dev/" + ContainerDev.devices[index].name
+        guard let top = mounts.last(where: { path == $0.path || path.hasPrefix($0.path == "/" ? "/" : $0.path + "/") })
+        else { return false }
+        if case .device(let name, let target) = top.request, target == path, name == ContainerDev.devices[index].name {
+          return false
+        }
+        return true
+      }
+    case .pivoted, .chrooted: break
+    }
   }
 
   /// setns(2) into `target`'s namespace of one kind.
@@ -107,6 +131,7 @@ extension SimulatedKernel {
       throw KernelError(step: step, call: call, errno: .EINVAL)
     }
     p.ns[kind] = inode
+    if kind == .mnt { takeDeviceHandles(&p) }
     // setns(2) into a time namespace moves the caller itself in (unlike unshare), which fixes
     // the namespace's clock offsets (time_namespaces(7)).
     if kind == .time { namespaces[inode]?.populated = true }

@@ -1,4 +1,5 @@
 import HelperWire
+import Kernel
 import Testing
 
 @Suite struct HelperProtocolTests {
@@ -84,5 +85,17 @@ import Testing
     #expect(HelperRequest(fields: fields("setns", "/proc/1/ns/uts")) == nil)
     #expect(HelperReply(fields: fields("err", "EPERM", "x")) == nil)
     #expect(HelperReply(fields: fields("hello", "bw2")) == nil)
+  }
+
+  /// The helper cannot import Kernel: its copy of `mount dev`'s lists must be ContainerDev's, or
+  /// it would make other nodes than the calls the step prints.
+  @Test func containerDevListsMatchTheKernelModel() {
+    let helperDevices: [String] = HelperWire.containerDevices.map { "\($0.name) \($0.major):\($0.minor)" }
+    let kernelDevices: [String] = ContainerDev.devices.map { "\($0.name) \($0.major):\($0.minor)" }
+    #expect(helperDevices == kernelDevices)
+    let helperLinks: [String] = HelperWire.containerDevLinks.map { $0.name + "->" + $0.target }
+    let kernelLinks: [String] = ContainerDev.links.map { $0.name + "->" + $0.target }
+    #expect(helperLinks == kernelLinks)
+    #expect(HelperWire.containerDevDirectories == ContainerDev.directories)
   }
 }

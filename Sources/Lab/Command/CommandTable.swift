@@ -68,7 +68,7 @@ public enum CommandTable {
     .init(name: "id", usage: "id", summary: "uid and gid inside and outside", area: "user"),
     .init(name: "caps", usage: "caps", summary: "the box's capabilities", area: "user"),
     .init(
-      name: "mount", usage: "mount proc|sysfs|tmpfs|mqueue PATH | mount bind SRC DST",
+      name: "mount", usage: "mount proc|sysfs|tmpfs|mqueue|dev PATH | mount bind SRC DST",
       summary: "mount in the box's mount namespace", area: "mnt"),
     .init(name: "umount", usage: "umount PATH", summary: "unmount in the box", area: "mnt"),
     .init(

@@ -31,6 +31,15 @@ enum StepText {
       switch request {
       case .bind(let source, let target):
         return "nsenter --target <\(box)> --mount mount --rbind \(shellQuote(source)) \(shellQuote(target))"
+      case .dev(let path):
+        // What runc does for a container's /dev, as shell commands; the path is passed as $0 so
+        // that no quoting nests.
+        let nodes = ContainerDev.devices.map(\.name).joined(separator: " ")
+        let links = ContainerDev.links.map { "ln -s \($0.target) \"$0/\($0.name)\"" }.joined(separator: " && ")
+        let dirs = ContainerDev.directories.map { "mkdir \"$0/\($0)\"" }.joined(separator: " && ")
+        return "nsenter --target <\(box)> --mount sh -c 'mount -t tmpfs -o nosuid,nodev,noexec,mode=0755 tmpfs \"$0\""
+          + " && for n in \(nodes); do touch \"$0/$n\" && mount --bind \"/dev/$n\" \"$0/$n\"; done"
+          + " && \(links) && \(dirs)' \(shellQuote(path))"
       case .proc(let path):
         return
           "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(shellQuote(path))"
@@ -216,6 +225,20 @@ enum StepText {
         lines.append("A proc file system shows the processes of one pid namespace. boxwalk-helper is not in the")
         lines.append("box's pid namespace (only its children are), so it names it with the pidns= mount option;")
         lines.append("unshare --pid --fork --mount-proc gets the same by mounting from inside (proc(5)).")
+      }
+      if case .dev = request {
+        lines = [
+          "A container needs a /dev of its own: programs open /dev/null (a shell, for a job it starts",
+          "in the background), /dev/zero, /dev/urandom. It must not be the host's /dev, a devtmpfs",
+          "with every disk and terminal of the machine, which a box that is root could open. So, as",
+          "runc does, boxwalk mounts a fresh tmpfs (mode 0755, nodev: a node the box makes there with",
+          "mknod(2) opens nothing) and binds six of the host's nodes onto empty files in it, one by one:",
+          "open_tree(2) copies the helper's handle of each node, taken when the box got its mount",
+          "namespace, and move_mount(2) attaches the copy. Binding, not mknod(2), because in a user",
+          "namespace the kernel refuses to make device nodes, so this works rootless too. The links",
+          "fd, stdin, stdout and stderr lead to /proc/self/fd (proc(5)), which needs a proc mounted.",
+          "Everything is done on file descriptors beneath the box's root: no path is looked up twice.",
+        ]
       }
       if case .bind = request {
         lines.append("A bind mount makes a directory appear at a second place; binding a directory onto itself")

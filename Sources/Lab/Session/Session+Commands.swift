@@ -241,6 +241,11 @@ extension Session {
       return [first] + died(box)
     case .kill(let box, let pid):
       return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
+    case .mount(let box, .dev(let path)):
+      let names = ContainerDev.devices.map(\.name).joined(separator: " ")
+      return [
+        "mounted a container's /dev on \(path) in \(box)'s mount namespace \(label(box, .mnt)): a tmpfs with the host's \(names) bound in; the host's mounts did not change"
+      ]
     case .mount(let box, let request):
       return [
         "mounted \(request.fstype) on \(request.target) in \(box)'s mount namespace \(label(box, .mnt)); the host's mounts did not change"

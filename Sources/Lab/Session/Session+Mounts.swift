@@ -5,24 +5,27 @@ import Kernel
 extension Session {
   func mountCommand(_ args: [String], line: String, into out: inout Output) throws {
     let box = try currentBox("mount")
-    guard let kind = args.first else { throw usage("mount", "mount needs a type: proc, sysfs, tmpfs, mqueue or bind") }
+    guard let kind = args.first else {
+      throw usage("mount", "mount needs a type: proc, sysfs, tmpfs, mqueue, dev or bind")
+    }
     let request: MountRequest
     switch kind {
-    case "proc", "sysfs", "tmpfs", "mqueue":
+    case "proc", "sysfs", "tmpfs", "mqueue", "dev":
       try arity("mount \(kind)", Array(args.dropFirst()), 1, usageOf: "mount")
       let path = try checkPath(args[1])
       switch kind {
       case "proc": request = .proc(path: path)
       case "sysfs": request = .sysfs(path: path)
       case "mqueue": request = .mqueue(path: path)
+      case "dev": request = .dev(path: path)
       default: request = .tmpfs(path: path)
       }
     case "bind":
       try arity("mount bind", Array(args.dropFirst()), 2, usageOf: "mount")
       request = .bind(source: try checkPath(args[1]), target: try checkPath(args[2]))
     default:
-      var details: [(String, String)] = [("types", "proc sysfs tmpfs mqueue bind")]
-      if let near = Nearest.match(kind, in: ["proc", "sysfs", "tmpfs", "mqueue", "bind"]) {
+      var details: [(String, String)] = [("types", "proc sysfs tmpfs mqueue dev bind")]
+      if let near = Nearest.match(kind, in: ["proc", "sysfs", "tmpfs", "mqueue", "dev", "bind"]) {
         details.append(("did you mean", near))
       }
       details.append(LabError.unchanged)
