@@ -46,6 +46,7 @@ extension SimulatedKernel {
     context.pid = ownPIDs ? pidNS.nextPID : nextPID
     if ownPIDs, let mounted = procPIDNamespace(box.process), mounted == pidInode {
       context.procPIDs = (context.procPIDs ?? []) + [context.pid]
+      context.procTasks = tasks.filter { $0.pidNamespace == pidInode }.map { ($0.pid, $0.argv) }
     }
     let outcome = SimPrograms.run(argv, context)
     if let line = outcome.notSimulated { return StepResult(notSimulated: line) }
@@ -54,14 +55,18 @@ extension SimulatedKernel {
     let pid: Int
     if ownPIDs {
       pid = pidNS.nextPID
-      pidNS.nextPID += 1
+      // A shell's children took the PIDs after its own, one per fork.
+      pidNS.nextPID += 1 + outcome.forks
       pidNS.populated = true
       namespaces[pidInode] = pidNS
     } else {
       pid = hostPID
     }
+    // Each child the shell forked took a host PID too, in order.
+    let forkHostPIDs = (0..<outcome.forks).map { _ in allocatePID() }
+    // A shell whose last command replaced it (execve(2)) shows that command's line from then on.
     let task = SimTask(
-      box: box.name, pid: pid, hostPID: hostPID, argv: SimPrograms.afterExec(argv, context), pidNamespace: pidInode,
+      box: box.name, pid: pid, hostPID: hostPID, argv: outcome.execArgv ?? argv, pidNamespace: pidInode,
       inCgroup: cgroups[box.name] != nil)
     tasks.append(task)
     // Jobs the shell left running in the background: its children, with the PIDs after its own.
@@ -76,7 +81,7 @@ extension SimulatedKernel {
       devNull = (mntInode, seen, m.path)
     }
     for job in outcome.backgroundJobs {
-      let jobHostPID = allocatePID()
+      let jobHostPID = forkHostPIDs.indices.contains(job.pidOffset - 1) ? forkHostPIDs[job.pidOffset - 1] : allocatePID()
       var jobTask = SimTask(
         box: box.name, pid: ownPIDs ? pid + job.pidOffset : jobHostPID, hostPID: jobHostPID, argv: job.argv,
         pidNamespace: pidInode, inCgroup: task.inCgroup)
