@@ -181,6 +181,11 @@ public enum RootFacts: Equatable, Sendable {
   /// How an overlay root is named in `BOX.root`: `overlay of app,busybox`.
   public static func overlayText(_ names: [String]) -> String { "overlay of " + names.joined(separator: ",") }
 
+  /// How a plain directory root is named in `BOX.root`: `directory of busybox`.
+  public static func directoryText(_ names: [String]) -> String {
+    "directory of " + names.joined(separator: ",")
+  }
+
   public var image: String? {
     switch self {
     case .host: nil

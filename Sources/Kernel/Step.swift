@@ -85,7 +85,9 @@ public enum Step: Equatable, Hashable, Sendable {
   case connect(from: NetSide, address: IPv4Address, port: Int)
   /// Mount an overlay of these layers (top first) plus a fresh writable upper layer, as the box's
   /// root filesystem (not entered yet). `names` is what the learner typed; see Step+Layers.swift.
-  case overlay(box: String, names: [String], layers: [String])
+  /// With `plain`, no overlay: the layers' merged files are copied into a plain directory, the
+  /// way an image unpacked from `docker export` is one, and that directory is no mount point.
+  case overlay(box: String, names: [String], layers: [String], plain: Bool = false)
   /// Write a file in the box's root filesystem, making missing parent directories.
   case writeFile(box: String, path: String, text: String)
   /// Remove a file, or a directory with everything in it, from the box's root filesystem.
@@ -112,7 +114,7 @@ public enum Step: Equatable, Hashable, Sendable {
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .pivotRoot(let b),
       .chroot(let b), .ipcNew(let b, _, _), .posixMQNew(let b, _), .clockOffset(let b, _, _), .map(let b, _, _),
       .cgroupNew(let b), .cgroupSet(let b, _),
-      .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _), .writeFile(let b, _, _),
+      .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _, _), .writeFile(let b, _, _),
       .removeFile(let b, _), .commit(let b, _):
       b
     case .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish: NetSide.host.name

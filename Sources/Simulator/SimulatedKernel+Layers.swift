@@ -111,6 +111,25 @@ extension SimulatedKernel {
     boxes[i].process.root = .prepared(image: RootFacts.overlayText(names), id: id)
   }
 
+  /// `rootfs IMAGE --dir`: the layers' merged files copied into a plain directory, with no mount.
+  /// The copy is the directory's own, so it is the whole of the box's files, all in what the
+  /// state calls the upper layer (overlayfs's marks are gone: a whiteout hides, it is not copied).
+  /// Nothing is mounted: pivot_root(2) finds no mount point there (EINVAL) until a bind mount
+  /// makes one.
+  func plainRoot(_ i: Int, names: [String], layers: [String], _ step: Step) throws(KernelError) {
+    for name in layers where store.layer(name) == nil {
+      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT, detail: "no layer named \(name)")
+    }
+    let p = boxes[i].process
+    guard p.ns[.mnt] != nil else { throw missing(step, step.box) }
+    let merged = Overlay.merged(layers.compactMap { store.layer($0)?.contents })
+    let copy = LayerContents(merged.map(\.entry).filter { $0.kind != .whiteout })
+    let id = nextRootfs
+    nextRootfs += 1
+    filesystems[id] = SimFilesystem(lowers: [], upper: copy)
+    boxes[i].process.root = .prepared(image: RootFacts.directoryText(names), id: id)
+  }
+
   /// A registry server is a program on the host's loopback, outside the lab: whether one
   /// listens on the port is a fact of the host, which `registryListens` reports (the CLI gives
   /// the simulator a probe of the real port; without one, none listens). With none, connect(2)

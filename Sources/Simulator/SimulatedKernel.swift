@@ -197,8 +197,12 @@ public final class SimulatedKernel: Kernel {
     case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT,
       .netPublish, .netListen, .connect:
       return .none  // performNet took them
-    case .overlay(_, let names, let layers):
-      try overlay(i, names: names, layers: layers, step)
+    case .overlay(_, let names, let layers, let plain):
+      if plain {
+        try plainRoot(i, names: names, layers: layers, step)
+      } else {
+        try overlay(i, names: names, layers: layers, step)
+      }
     case .writeFile(_, let path, let text):
       try writeFile(i, path, text, step)
     case .removeFile(_, let path):

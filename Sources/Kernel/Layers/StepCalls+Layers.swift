@@ -15,7 +15,15 @@ extension Step {
 
   var layerCalls: [String] {
     switch self {
-    case .overlay(let box, _, let layers):
+    case .overlay(let box, _, let layers, true):
+      // The copy is made by boxwalk itself, file by file, from the layers' merged view: nothing is
+      // mounted, so the directory is not a mount point (pivot_root(2) refuses it as a new root).
+      return [
+        "mkdir(\"<\(box) rootfs>\", 0755)",
+        "mkdirat(<\(box) rootfs>, ...), openat(<\(box) rootfs>, ..., O_WRONLY|O_CREAT|O_EXCL), write(...), symlinkat(...)   # each file of "
+          + layers.map { "<layer \($0)>" }.joined(separator: " over "),
+      ]
+    case .overlay(let box, _, let layers, false):
       // One fsconfig(2) call per layer ("lowerdir+", Linux 6.8) instead of one option string:
       // a ',' or ':' in a path can then never inject another option (bubblewrap escapes them).
       return [

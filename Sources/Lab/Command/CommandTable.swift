@@ -91,7 +91,8 @@ public enum CommandTable {
       name: "overlay", usage: "overlay NAME[,NAME...]",
       summary: "images or layers (first on top) plus a writable layer: the box's root filesystem", area: "layers"),
     .init(
-      name: "rootfs", usage: "rootfs IMAGE", summary: "one image as the root filesystem", area: "layers"),
+      name: "rootfs", usage: "rootfs IMAGE [--dir]",
+      summary: "one image as the root filesystem (--dir: copied into a plain directory, no mount)", area: "layers"),
     .init(
       name: "write", usage: "write PATH TEXT", summary: "write a file in the box", area: "layers"),
     .init(name: "rm", usage: "rm PATH", summary: "remove a file in the box", area: "layers"),

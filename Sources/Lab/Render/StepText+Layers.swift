@@ -4,7 +4,9 @@ import Kernel
 extension StepText {
   static func layerShell(_ step: Step) -> String {
     switch step {
-    case .overlay(let box, _, let layers):
+    case .overlay(let box, _, _, true):
+      return "mkdir <\(box) rootfs> && docker export $(docker create IMAGE) | tar -x -C <\(box) rootfs>"
+    case .overlay(let box, _, let layers, false):
       let lower = layers.map { "<layer \($0)>" }.joined(separator: ":")
       return
         "mkdir <\(box) upper> <\(box) work> && nsenter --target <\(box)> --mount mount -t overlay overlay -o nosuid,nodev,lowerdir=\(lower),upperdir=<\(box) upper>,workdir=<\(box) work> <\(box) rootfs>"
@@ -42,6 +44,13 @@ extension StepText {
 
   static func layerWhy(_ step: Step) -> [String] {
     switch step {
+    case .overlay(_, _, _, true):
+      return [
+        "A plain directory holding the image's files, as `docker export | tar -x` leaves them: no",
+        "overlay, no layers, and no mount. pivot_root(2) wants its new root to be a mount point, and",
+        "this directory is not one (EINVAL); a bind mount of it onto itself makes it one, which is",
+        "what runc does to every container's root (`mount --rbind rootfs rootfs`).",
+      ]
     case .overlay:
       return [
         "overlayfs stacks read-only lower directories, the first on top, under one writable upper",

@@ -26,14 +26,21 @@ extension Session {
   /// `rootfs IMAGE` is `overlay IMAGE` for exactly one image: the image's layers under a
   /// writable upper layer, mounted where the box's root filesystem goes. Nothing is copied, and
   /// the result is a mount point, which pivot_root(2) requires of a new root.
+  ///
+  /// `rootfs IMAGE --dir` copies the image's files into a plain directory instead: what an image
+  /// unpacked by `docker export | tar -x` is, and what pivot_root(2) refuses as a new root until
+  /// a bind mount makes it a mount point.
   func rootfsCommand(_ args: [String], line: String, into out: inout Output) throws {
+    var args = args
+    let plain = args.contains("--dir")
+    args.removeAll { $0 == "--dir" }
     try arity("rootfs", args, 1)
     let box = try currentBox("rootfs")
     let image = try existingImage(args[0])
     let layers = try resolveLayers(image)
     try refuseIfSharingHostMounts(box, "rootfs")
     try requireHostRoot(box)
-    try runStep(.overlay(box: box, names: [image], layers: layers), input: line, into: &out)
+    try runStep(.overlay(box: box, names: [image], layers: layers, plain: plain), input: line, into: &out)
   }
 
   /// The layers a name stands for: an image's (top first), or one layer.
@@ -371,7 +378,11 @@ extension Session {
 
   func layerSummary(_ step: Step, _ result: StepResult, before: StateValue, after t: StateValue) -> [String] {
     switch step {
-    case .overlay(let box, let names, let layers):
+    case .overlay(let box, let names, _, true):
+      return [
+        "\(box)'s root filesystem is a plain directory with the files of \(names.joined(separator: ",")), copied; it is not a mount point, and not entered yet"
+      ]
+    case .overlay(let box, let names, let layers, false):
       return [
         "\(box)'s root filesystem is an overlay of \(names.joined(separator: ",")) (layers \(layers.joined(separator: " "))) under a writable upper layer, not entered yet"
       ]
