@@ -105,6 +105,11 @@ public enum Step: Equatable, Hashable, Sendable {
   /// Remove from the store what no image needs: layers and blobs no image names, and what
   /// killed pulls and commits left half-written.
   case imagePrune
+  /// Remove an image's name from the store (`docker image rm`). `layers` are the image's layers
+  /// that no other image uses: they go with it, as docker removes an untagged image's layers.
+  case imageRemove(image: ImageName, layers: [String])
+  /// Remove a layer that no image and no box uses.
+  case layerRemove(name: String)
 
   /// The box the step acts on.
   public var box: String {
@@ -120,7 +125,7 @@ public enum Step: Equatable, Hashable, Sendable {
     case .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish: NetSide.host.name
     case .netAddr(let link, _), .netState(let link, _): link.side.name
     case .ping(let side, _), .netListen(let side, _), .connect(let side, _, _): side.name
-    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune: Self.hostBox
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove: Self.hostBox
     }
   }
 
@@ -169,6 +174,8 @@ public enum Step: Equatable, Hashable, Sendable {
     case .imagePush: "image-push"
     case .imagePull: "image-pull"
     case .imagePrune: "image-prune"
+    case .imageRemove: "image-rm"
+    case .layerRemove: "layer-rm"
     }
   }
 
@@ -178,7 +185,7 @@ public enum Step: Equatable, Hashable, Sendable {
   /// Whether the step acts on the image store, not on a box.
   public var isImageStep: Bool {
     switch self {
-    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune: true
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove: true
     default: false
     }
   }

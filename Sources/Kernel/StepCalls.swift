@@ -191,7 +191,8 @@ extension Step {
       ]
     case .connect(_, let address, let port):
       return ["socket(AF_INET, SOCK_STREAM, 0)", "connect(inet_addr(\"\(address)\"), htons(\(port)))"]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return layerCalls
     }
   }

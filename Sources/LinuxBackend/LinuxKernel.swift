@@ -246,7 +246,8 @@ public final class LinuxKernel: Kernel {
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     if backend == .rootless, let refusal = rootlessRefusal(step) { throw refusal }
     switch step {
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return try performLayerStep(step)
     case .boxNew(let box):
       try newBox(box, step: step)

@@ -70,6 +70,20 @@ extension SimulatedKernel {
       }
       store.images[ref.localName.full] = (ref.localName, names)
       return StepResult(output: lines)
+    case .imageRemove(let image, let layers):
+      guard store.images.removeValue(forKey: image.full) != nil else {
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(image)")
+      }
+      // As the real store: a layer goes only when no image is left that names it.
+      let used = Set(store.images.values.flatMap(\.layers))
+      store.layers.removeAll { layers.contains($0.name) && !used.contains($0.name) }
+      return .none
+    case .layerRemove(let name):
+      guard store.layer(name) != nil else {
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no layer named \(name)")
+      }
+      store.layers.removeAll { $0.name == name }
+      return .none
     case .imagePrune:
       // The simulator stores no blobs and is never killed half-way: what it can have that no
       // image needs is a layer whose images all went (pulled again under the same name).

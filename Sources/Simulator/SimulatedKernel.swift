@@ -209,7 +209,8 @@ public final class SimulatedKernel: Kernel {
       try removeFile(i, path, step)
     case .commit(_, let image):
       return try commit(i, image, step)
-    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return try performImageStep(step)
     }
     return .none

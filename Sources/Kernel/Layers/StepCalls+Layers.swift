@@ -103,6 +103,13 @@ extension Step {
         "unlink(\"blobs/sha256/<digest>\"), rm -r \"layers/<diff_id>\"   # each one no image needs",
         "unlink(\"*.tmp-PID-N\"), rm -r \"layers/*.partial-PID\"   # left by a killed pull or commit whose PID is gone",
       ]
+    case .imageRemove(let image, let layers):
+      return [
+        "flock(\"<store>\", LOCK_EX), rename(\"index.json.tmp-<pid>-<n>\", \"index.json\")   # the store no longer names \(image.full)",
+        "unlink(\"blobs/sha256/<digest>\")   # its manifest, config and layer blobs, unless another image names them",
+      ] + layers.map { "rm -r \"<layer \($0)>\"   # no other image uses it" }
+    case .layerRemove(let name):
+      return ["flock(\"<store>\", LOCK_EX), rm -r \"<layer \(name)>\"   # no image names it"]
     default:
       return []
     }

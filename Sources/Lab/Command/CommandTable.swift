@@ -82,11 +82,14 @@ public enum CommandTable {
       name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt"),
     .init(
       name: "image",
-      usage: "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF | image prune",
+      usage:
+        "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF | image rm NAME | image prune",
       summary:
-        "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)",
+        "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG), remove",
       area: "layers"),
-    .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers"),
+    .init(
+      name: "layer", usage: "layer ls | layer rm NAME", summary: "layers: list, remove one no image or box uses",
+      area: "layers"),
     .init(
       name: "overlay", usage: "overlay NAME[,NAME...]",
       summary: "images or layers (first on top) plus a writable layer: the box's root filesystem", area: "layers"),

@@ -139,7 +139,8 @@ enum StepText {
       return inNetwork(side, "nc -l -p \(port) &")
     case .connect(let side, let address, let port):
       return inNetwork(side, "nc -z -w 2 \(address) \(port)")
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return layerShell(step)
     }
   }
@@ -415,7 +416,8 @@ enum StepText {
         "copy of the namespace of the process that opens it: boxwalk's host side writes its own, and",
         "the machine's stays as it was. Docker sets it to 1 on the real host.",
       ]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return layerWhy(step)
     case .setHostname, .setDomainname:
       return [

@@ -155,7 +155,7 @@ extension Session {
     case "ls": try lsCommand(args, line: line, into: &out)
     case "which": try whichCommand(args, line: line, into: &out)
     case "commit": try commitCommand(args, line: line, into: &out)
-    case "layer": try layerCommand(args, into: &out)
+    case "layer": try layerCommand(args, line: line, into: &out)
     case "image": try imageCommand(args, line: line, into: &out)
     case "quit", "exit":
       try arity(w[0], args, 0)
@@ -371,7 +371,8 @@ extension Session {
           : "the host side no longer forwards: it drops packets for addresses it does not have",
         "  machine  the machine's own net.ipv4.ip_forward is untouched: each network namespace has its own",
       ]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return layerSummary(step, result, before: before, after: t)
     }
   }

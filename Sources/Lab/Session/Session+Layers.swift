@@ -273,9 +273,10 @@ extension Session {
     return image
   }
 
-  func layerCommand(_ args: [String], into out: inout Output) throws {
-    guard let sub = args.first else { throw usage("layer", "layer needs a subcommand: ls") }
-    guard sub == "ls" else { throw unknown("layer \(sub)", candidates: ["layer ls"]) }
+  func layerCommand(_ args: [String], line: String, into out: inout Output) throws {
+    guard let sub = args.first else { throw usage("layer", "layer needs a subcommand: ls or rm") }
+    if sub == "rm" { return try layerRemove(Array(args.dropFirst()), line: line, into: &out) }
+    guard sub == "ls" else { throw unknown("layer \(sub)", candidates: ["layer ls", "layer rm"]) }
     try arity("layer ls", Array(args.dropFirst()), 0)
     try refresh()
     var rows = [["LAYER", "FILES", "DIFF_ID", "USED BY"]]
@@ -296,7 +297,7 @@ extension Session {
 
   func imageCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard let sub = args.first else {
-      throw usage("image", "image needs a subcommand: ls, import, tag, push, pull or prune")
+      throw usage("image", "image needs a subcommand: ls, import, tag, push, pull, prune or rm")
     }
     let rest = Array(args.dropFirst())
     switch sub {
@@ -358,9 +359,11 @@ extension Session {
     case "prune":
       try arity("image prune", rest, 0)
       try runStep(.imagePrune, input: line, into: &out)
+    case "rm":
+      try imageRemove(rest, line: line, into: &out)
     default:
       throw unknown(
-        "image \(sub)", candidates: ["ls", "import", "tag", "push", "pull", "prune"].map { "image " + $0 })
+        "image \(sub)", candidates: ["ls", "import", "tag", "push", "pull", "prune", "rm"].map { "image " + $0 })
     }
   }
 
@@ -419,6 +422,14 @@ extension Session {
       return [image == ref.localName ? "pushed \(ref)" : "pushed \(image) to \(ref)"]
     case .imagePull(let ref):
       return ["pulled \(ref); overlay or rootfs take it by that name"]
+    case .imageRemove(let image, let layers):
+      return [
+        layers.isEmpty
+          ? "removed image \(image); its layers stay: other images use them"
+          : "removed image \(image) and its layers no other image used: \(layers.joined(separator: " "))"
+      ]
+    case .layerRemove(let name):
+      return ["removed layer \(name)"]
     case .imagePrune:
       return result.output.isEmpty
         ? ["nothing to prune: the images use every layer in the store"]

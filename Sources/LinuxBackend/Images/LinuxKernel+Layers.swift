@@ -57,6 +57,10 @@ extension LinuxKernel {
       try store(step, 0) { () throws(SystemCallError) in try images.retag(source, as: target) }
     case .imagePush(let image, let ref): return try push(image, ref, step: step)
     case .imagePull(let ref): return try pull(ref, step: step)
+    case .imageRemove(let image, _):
+      try store(step, 0) { () throws(SystemCallError) in try images.remove(image) }
+    case .layerRemove(let name):
+      try store(step, 0) { () throws(SystemCallError) in try images.removeLayer(name) }
     case .imagePrune:
       let removed = try store(step, 1) { () throws(SystemCallError) in try images.prune() }
       // Layers as the simulator prints them; then what only a real store has: blobs (the
