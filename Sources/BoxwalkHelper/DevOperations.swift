@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// `mount dev PATH`: a container's /dev, made the way runc makes it for a container in a user
 /// namespace, which works as real root too: a fresh tmpfs, and in it one empty file per device
