@@ -91,7 +91,10 @@ struct SessionGenerator {
       var chosen = [r.pick(left)]
       if r.chance(0.2), let second = left.filter({ $0 != chosen[0] }).randomElement(using: &r) { chosen.append(second) }
       m.boxes[m.index].kinds.formUnion(chosen)
-      return "unshare " + chosen.joined(separator: ",")
+      // A copy of the mount namespace that keeps its peers (unshare(1) --propagation unchanged):
+      // refused in a box still in the host's mount namespace, which makes it a mistake as often.
+      let keep = chosen.contains("mnt") && r.chance(0.25) ? " --propagation unchanged" : ""
+      return "unshare " + chosen.joined(separator: ",") + keep
     },
     Producer(weight: 1.2, applies: { m in m.current != nil && m.boxes.count >= 2 }) { m, r in
       let others = m.boxes.indices.filter { $0 != m.index }
@@ -166,7 +169,9 @@ struct SessionGenerator {
     Producer(weight: 4, applies: { m in m.box.map { $0.kinds.contains("mnt") && !$0.rootfs } ?? false }) { m, r in
       m.boxes[m.index].rootfs = true
       let image = r.pick(m.images)
-      return r.chance(0.6) ? "overlay \(image)" : "rootfs \(image)"
+      if r.chance(0.6) { return "overlay \(image)" }
+      // A plain-directory root: pivot_root(2) then fails with EINVAL until it is bind-mounted.
+      return r.chance(0.25) ? "rootfs \(image) --dir" : "rootfs \(image)"
     },
     Producer(weight: 1.5, applies: { m in m.box.map { $0.rootfs && !$0.entered } ?? false }) { m, r in
       m.boxes[m.index].entered = true
