@@ -63,6 +63,11 @@ extension BoxOperations {
       let copy = bw_open_tree(handle, "", UInt32(BW_OPEN_TREE_CLONE | BW_OPEN_TREE_CLOEXEC | BW_AT_EMPTY_PATH))
       guard copy >= 0 else { return failed(errno) }
       copies.append(copy)
+      call += 1
+      // Read-only: the copy is the host's own inode, which a box that is the host's root could
+      // otherwise chmod(2) or chown(2). A device on a read-only mount still reads and writes.
+      let attrs = UInt64(BW_MOUNT_ATTR_RDONLY | BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NOEXEC)
+      guard bw_mount_setattr_fd(copy, attrs) == 0 else { return failed(errno) }
     }
     call += 1
     let fsfd = bw_fsopen("tmpfs", UInt32(BW_FSOPEN_CLOEXEC))

@@ -226,7 +226,7 @@ extension Step {
   /// links, the directories); then attached at PATH; then each node's copy mounted onto its
   /// file. Until the tmpfs is attached nothing in the box has changed.
   static func devCalls(_ path: String, attach: String, fsmount: String) -> [String] {
-    var calls = ContainerDev.devices.map { deviceCopyCall($0.name) }
+    var calls = ContainerDev.devices.flatMap { [deviceCopyCall($0.name), deviceReadOnlyCall($0.name)] }
     calls += [
       "fsopen(\"tmpfs\", FSOPEN_CLOEXEC)", "fsconfig(FSCONFIG_SET_STRING, \"mode\", \"0755\")",
       "fsconfig(FSCONFIG_CMD_CREATE)", fsmount,
@@ -241,10 +241,11 @@ extension Step {
     return calls
   }
 
-  /// Where `mount dev`'s calls start, after the openat2(2) of the target: the copies, fsopen(2),
+  /// Where `mount dev`'s calls start, after the openat2(2) of the target: the copies (each with
+  /// its mount_setattr(2), so device i's copy is call 1 + 2i), fsopen(2),
   /// the files made in the tmpfs, its move_mount(2).
   public static let devCopyCallIndex = 1
-  public static let devFileCallIndex = 1 + ContainerDev.devices.count + 4
+  public static let devFileCallIndex = 1 + 2 * ContainerDev.devices.count + 4
   public static let devAttachCallIndex =
     devFileCallIndex + ContainerDev.devices.count + ContainerDev.links.count + ContainerDev.directories.count
 
@@ -252,6 +253,14 @@ extension Step {
   /// made when the box got its mount namespace), and copies it again for every `mount dev`.
   static func deviceCopyCall(_ name: String) -> String {
     "open_tree(<host /dev/\(name)>, \"\", OPEN_TREE_CLONE|AT_EMPTY_PATH)"
+  }
+
+  /// Each copy is made read-only before it is attached. A bind mount shows the host's own inode:
+  /// without this, a box that is the host's root (the real backend) could chmod(2) or chown(2)
+  /// the host's /dev/null through it. Reading and writing a device is not changing a file, so
+  /// the node still works (a read-only mount refuses only changes to its files; mount(2)).
+  static func deviceReadOnlyCall(_ name: String) -> String {
+    "mount_setattr(<copy of /dev/\(name)>, \"\", AT_EMPTY_PATH, {MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NOEXEC})"
   }
 
   static func deviceAttachCall(_ name: String, _ target: String) -> String {

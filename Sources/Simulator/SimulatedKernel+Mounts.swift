@@ -65,7 +65,7 @@ extension SimulatedKernel {
   /// the new tmpfs with the helper's credentials, which must be mapped in its user namespace
   /// (the tmpfs's): EOVERFLOW otherwise.
   func requireDeviceHandles(_ p: SimProcess, _ step: Step) throws(KernelError) {
-    let copy = Step.devCopyCallIndex + (p.missingDeviceHandle ?? 0)
+    let copy = Step.devCopyCallIndex + 2 * (p.missingDeviceHandle ?? 0)
     guard let handles = p.deviceHandles, p.missingDeviceHandle == nil else {
       throw KernelError(step: step, call: step.calls[copy], errno: .EBADF)
     }

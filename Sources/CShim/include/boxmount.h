@@ -45,6 +45,8 @@ int bw_open_tree(int dirfd, const char *path, unsigned int flags);
 /// move_mount(2) from descriptor to descriptor (MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH):
 /// attaches the detached mount `from` on the directory `to`.
 int bw_move_mount_fds(int from, int to);
+/// mount_setattr(2) on the mount `fd` itself (AT_EMPTY_PATH): sets the MOUNT_ATTR_* `attrs`.
+int bw_mount_setattr_fd(int fd, unsigned long long attrs);
 /// major(3) and minor(3) of a device number (macros in glibc, which Swift cannot call).
 unsigned int bw_major(unsigned long long dev);
 unsigned int bw_minor(unsigned long long dev);

@@ -374,7 +374,8 @@ extension LinuxKernel {
     var unpacked: [String] = []
     do throws(RegistryError) {
       let manifestBytes = try source.manifest(ref.tag)
-      call = 1
+      // A manifest boxwalk cannot read, or one listing more layers than a box stacks, is the
+      // answer to the manifest's GET: that request is the one to blame (call 0).
       guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
         throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
       }
@@ -386,6 +387,8 @@ extension LinuxKernel {
           detail:
             "the manifest of \(ref) lists \(manifest.layers.count) layers; a box stacks at most \(Overlay.maxLayers)")
       }
+      // From here on the blobs' GETs: the config first.
+      call = 1
       let configBytes = try source.blob(manifest.config.digest, limit: JSONValue.maxDocument)
       guard let configJSON = try? JSONValue.parse(configBytes), let config = try? ImageConfig(json: configJSON),
         config.diffIDs.count == manifest.layers.count
