@@ -365,6 +365,26 @@ import Testing
       ])
   }
 
+  @Test func lessonHandoutHidesHintsAndSolutionsUnlessAsked() throws {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    let path = parts.joined(separator: "/") + "/lessons/09-whiteouts.md"
+    let text = try #require(LessonFilesForTests.read(path))
+    let lesson = try Lesson.parse(path: path, text: text)
+    func page(_ solutions: Bool) throws -> String {
+      let items = Exporter.lesson(lesson, session: try Session(kernel: SimulatedKernel()), solutions: solutions)
+      return ExportPage.html(title: lesson.title, source: path, backend: "sim", items: items)
+    }
+    let handout = try page(false)
+    #expect(handout.contains("<div class=\"block-title\">Exercise: make these true</div>"))
+    #expect(!handout.contains(">Solution<") && !handout.contains(">Hint 1<"))
+    // The solutions ran anyway: the lab block after the whiteout exercise draws the whiteout.
+    #expect(handout.contains("data-layer=\"upper (writable)\""))
+    #expect(handout.contains("/etc/group  whiteout (char 0:0)"))
+    let answers = try page(true)
+    #expect(answers.contains(">Solution<") && answers.contains(">Hint 1<"))
+  }
+
   /// Every element opened is closed, in order (a well-formedness check without an XML parser).
   static func balanced(_ svg: String) -> Bool {
     var stack: [String] = []

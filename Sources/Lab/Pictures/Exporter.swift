@@ -51,8 +51,9 @@ public enum Exporter {
   }
 
   /// A lesson as a handout: its intro and steps, each lab block run on `session` with its output
-  /// and pictures; exercises show what to achieve, and their solutions only with `solutions` (they
-  /// are run either way, so the later steps start where the lesson expects).
+  /// and pictures; exercises show what to achieve, and their hints and solutions only with
+  /// `solutions` (the solutions are run either way, so the later steps start where the lesson
+  /// expects).
   public static func lesson(_ lesson: Lesson, session: Session, solutions: Bool) -> [ExportItem] {
     var items: [ExportItem] = [.prose(lesson.intro.filter { !$0.hasPrefix("# ") })]
     for step in lesson.steps {
@@ -65,7 +66,10 @@ public enum Exporter {
       items.append(.prose(step.after))
       if let check = step.check {
         items.append(.block(title: "Exercise: make these true", lines: check.assertions.map(\.text)))
-        for (i, hint) in step.hints.enumerated() { items.append(.block(title: "Hint \(i + 1)", lines: hint.lines)) }
+        // A lesson's last hint often is the answer: hints go with the solutions.
+        if solutions {
+          for (i, hint) in step.hints.enumerated() { items.append(.block(title: "Hint \(i + 1)", lines: hint.lines)) }
+        }
       }
       if let solution = step.solution {
         let ran = solution.commands.map { run($0.text, prompt: session.prompt, on: session) }
