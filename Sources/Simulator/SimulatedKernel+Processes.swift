@@ -81,7 +81,8 @@ extension SimulatedKernel {
       devNull = (mntInode, seen, m.path)
     }
     for job in outcome.backgroundJobs {
-      let jobHostPID = forkHostPIDs.indices.contains(job.pidOffset - 1) ? forkHostPIDs[job.pidOffset - 1] : allocatePID()
+      let fork = job.pidOffset - 1
+      let jobHostPID = forkHostPIDs.indices.contains(fork) ? forkHostPIDs[fork] : allocatePID()
       var jobTask = SimTask(
         box: box.name, pid: ownPIDs ? pid + job.pidOffset : jobHostPID, hostPID: jobHostPID, argv: job.argv,
         pidNamespace: pidInode, inCgroup: task.inCgroup)
