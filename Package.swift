@@ -45,7 +45,8 @@ let package = Package(
       name: "BoxwalkHelper", dependencies: ["CShim", "HelperWire", "NetWire"],
       linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]),
     // Commands, sessions, rendering, transcripts: never knows which backend it drives.
-    .target(name: "Lab", dependencies: ["Kernel"]),
+    // OCI for its JSON reader and SHA-256: `boxwalk report` digests, `class collect` verifies.
+    .target(name: "Lab", dependencies: ["Kernel", "OCI"]),
     // The command line and the REPL loop.
     .target(
       name: "CLI",
@@ -72,7 +73,7 @@ let package = Package(
         "LinuxBackend", "Kernel", "HelperWire", "NetWire", "OCI", "Lab", "Simulator", "CShim", "HostSnapshotSupport",
       ]),
     .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
-    .testTarget(name: "HelperWireTests", dependencies: ["HelperWire"]),
+    .testTarget(name: "HelperWireTests", dependencies: ["HelperWire", "Kernel"]),
     .testTarget(
       name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel", "HostSnapshotSupport"]),
   ],

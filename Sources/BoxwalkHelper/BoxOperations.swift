@@ -23,6 +23,12 @@ final class BoxOperations {
   /// boxwalk's session directory and image store, held open (Anchors.swift).
   let anchors: Anchors
 
+  /// Detached copies of the host's device nodes, for `mount dev` (DevOperations.swift), in the
+  /// order of HelperWire.containerDevices; -1 where none could be taken.
+  var deviceHandles: [Int32] = []
+  /// The helper's root is the box's own (after pivot_root(2) or chroot(2)): "/" is not the host's.
+  var rootEntered = false
+
   /// The box's cgroup, which the helper's children enter and the helper does not.
   let cgroups: CgroupOperations
 
@@ -254,6 +260,7 @@ final class BoxOperations {
     // The old root, and the anchors with it, are detached below: a later lookup through an
     // anchor would reach mounts of no namespace, which overlayfs refuses. Let them go.
     anchors.chrooted = false
+    rootEntered = true
     anchors.dropAll()
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
     // Detach, do not unmount: the old root is busy (we were standing in it a moment ago).
@@ -313,11 +320,19 @@ final class BoxOperations {
     case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
     case .success(let fd): targetFD = fd
     }
+    // Inside a user namespace other than the initial one (a box that unshared user, or every box
+    // of the rootless backend, whose lab host is itself a user namespace) overlayfs cannot set
+    // its trusted.overlay.* marks: only CAP_SYS_ADMIN in the initial user namespace may write
+    // trusted.* xattrs (xattr(7)). The mount still succeeds, but the first removal of a lower
+    // directory, which needs an opaque mark or a whiteout's xattr, fails with EIO. The
+    // "userxattr" option moves the marks to user.overlay.*, as rootless podman mounts do
+    // (Documentation/filesystems/overlayfs.rst, "User xattr").
+    let userxattr: Int32 = bw_in_initial_user_namespace() == 0 ? 1 : 0
     var stage: UnsafePointer<CChar>?
     let rc = withCStrings(lowers) { list in
       bw_mount_overlay(
         target, targetFD, UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self), lowerFDs,
-        Int32(lowers.count), upper, upperFD, work, workFD, &stage)
+        Int32(lowers.count), upper, upperFD, work, workFD, userxattr, &stage)
     }
     guard rc == 0 else {
       let failure = errno
@@ -352,6 +367,7 @@ final class BoxOperations {
       return .err(errno: failure, call: "chroot", note: nil)
     }
     anchors.chrooted = true
+    rootEntered = true
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
     return .done
   }

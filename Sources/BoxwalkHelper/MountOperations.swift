@@ -27,6 +27,8 @@ extension BoxOperations {
   }
 
   func mount(kind: HelperRequest.MountKind, root: String, source: [UInt8], target: [UInt8]) -> HelperReply {
+    // A container's /dev is many calls, not one mount: DevOperations.swift.
+    if kind == .dev { return mountDev(root: root, target: target) }
     let targetfd = openInBox(root: root, target)
     guard targetfd >= 0 else { return .err(errno: errno, call: "openat2(target)", note: nil) }
     defer { Self.closeKeepingErrno(targetfd) }
@@ -42,6 +44,7 @@ extension BoxOperations {
       // The mqueue file system of the helper's IPC namespace (the one fsopen is called in).
       detached = Self.newMount("mqueue", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
     case .bind: detached = bindMount(root: root, source: source)
+    case .dev: return mountDev(root: root, target: target)  // answered above, before the target opens
     }
     switch detached {
     case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)

@@ -57,12 +57,24 @@ struct NamespaceOperations {
       // Sockets stay in the network namespace they were made in (network_namespaces(7)), and
       // would keep it alive: the listeners belong to the namespace just left, so they close.
       if case .ok = reply, flags & Int32(BW_CLONE_NEWNET) != 0 { NetOperations.closeListeners() }
+      // A mount namespace of its own: take the host's device nodes for `mount dev` now, while
+      // "/dev" is still the host's and nothing of the box is mounted (DevOperations.swift).
+      if case .ok = reply, flags & Int32(BW_CLONE_NEWNS) != 0 { box.takeDeviceHandles() }
       return reply
+    case .unshareKeepingPropagation(let flags):
+      // Only a new mount namespace, and no make-private after it: the copy's shared mounts stay
+      // peers of the ones they were copied from (mount_namespaces(7), "Shared subtrees").
+      let flags = Int32(bitPattern: flags)
+      guard flags == Int32(BW_CLONE_NEWNS) else {
+        return .err(errno: EINVAL, call: "unshare", note: "unshare-keep makes a mount namespace only")
+      }
+      return unshare(flags, anchors: box.anchors, makePrivate: false)
     case .anchor(let paths, let sources): return box.anchors.set(paths: paths, sources: sources)
     case .cgroup(let boxFiles, let home): return box.cgroups.enter(box: boxFiles, home: home)
     case .setns(let path, let nstype):
       let reply = setns(path: path, nstype: Int32(bitPattern: nstype))
       if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNET) { NetOperations.closeListeners() }
+      if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNS) { box.takeDeviceHandles() }
       return reply
     case .sethostname(let name):
       let rc = Self.withCString(name) { bw_sethostname($0, $1) }
@@ -95,7 +107,7 @@ struct NamespaceOperations {
   /// (mount_namespaces(7): on a systemd host "/" is shared, and a mount in the box would appear on
   /// the host). If that fails, go back to the namespaces we left, so the step changes nothing.
   /// The helper's anchors move into the new namespace with it (Anchors.swift).
-  private func unshare(_ flags: Int32, anchors: Anchors) -> HelperReply {
+  private func unshare(_ flags: Int32, anchors: Anchors, makePrivate: Bool = true) -> HelperReply {
     let newMount = flags & Int32(BW_CLONE_NEWNS) != 0
     // Only needed to undo a failed make-private: handles on the namespaces we are about to leave.
     let previous = newMount ? Self.openOwnNamespaces(flags) : []
@@ -110,7 +122,7 @@ struct NamespaceOperations {
     defer { rearm() }
     // The anchors first: until then the helper's root may be the store's copy (Anchors.swift).
     let carried = carry.map { anchors.finishCarry($0, unshared: true) } ?? true
-    if newMount && (!carried || bw_mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0) {
+    if newMount && (!carried || (makePrivate && bw_mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0)) {
       let failure = carried ? errno : EPERM
       var stuck: [String] = []
       for (fd, nstype, name) in previous where bw_setns(fd, nstype) != 0 { stuck.append(name) }

@@ -27,6 +27,7 @@
 // Then the REPL sends one request at a time and reads exactly one reply:
 //
 //     unshare FLAGS                 -> ok | err ERRNO unshare | err ERRNO mount NOTE
+//     unshare-keep FLAGS            -> ok | err ERRNO unshare      (no make-private: see below)
 //     setns PATH NSTYPE             -> ok | err ERRNO open | err ERRNO setns
 //     sethostname NAME              -> ok | err ERRNO sethostname
 //     setdomainname NAME            -> ok | err ERRNO setdomainname
@@ -48,8 +49,10 @@
 //                                                  out BYTES (the program's stdout and stderr),
 //                                                  then ok exited|signaled CODE
 //     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
-//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind. ROOT is the directory the
-//                                   box's paths start from (its root filesystem before pivot-root, "/"
+//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind|dev (dev: a container's /dev,
+//                                   see DevOperations.swift; its failing CALL is "call#N", the
+//                                   Nth of the step's calls). ROOT is the directory the box's
+//                                   paths start from (its root filesystem before pivot-root, "/"
 //                                   after, or without one); SOURCE (bind only, else empty) and
 //                                   TARGET are resolved beneath it by openat2(2) RESOLVE_IN_ROOT|
 //                                   RESOLVE_NO_SYMLINKS -> ok | err ERRNO CALL, where CALL is
@@ -125,7 +128,9 @@
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
 // bits. When FLAGS include CLONE_NEWNS the helper follows unshare(2) with
 // mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL); if that fails it moves back into the namespaces
-// it left where the kernel allows it, and NOTE says what it could not undo.
+// it left where the kernel allows it, and NOTE says what it could not undo. `unshare-keep` is
+// unshare(2) alone (`unshare --propagation unchanged`): the REPL sends it only for a box that is
+// not in the machine's mount namespace, so the copy's peers are lab mounts only.
 //
 // Versioning: a change to the framing or to the meaning of a verb gets a new version string. A
 // helper and a REPL from different builds refuse each other at hello.
@@ -133,6 +138,18 @@
 /// Framing: fields in, bytes out, and back.
 package enum HelperWire {
   package static let version = "bw2"
+  /// The device nodes of `mount dev`, with their major and minor numbers: the helper takes a
+  /// handle of each of the host's when the box gets a mount namespace of its own. The same list
+  /// as ContainerDev.devices (Sources/Kernel/Mounts.swift), which the helper cannot import.
+  package static let containerDevices: [(name: String, major: UInt32, minor: UInt32)] = [
+    ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
+  ]
+  /// ContainerDev.links and .directories, likewise.
+  package static let containerDevLinks: [(name: String, target: String)] = [
+    ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+  ]
+  package static let containerDevDirectories = ["mqueue"]
   package static let maxMessage = 4096
   package static let maxFields = 16
 
@@ -199,6 +216,9 @@ package enum HelperWire {
 package enum HelperRequest: Equatable, Sendable {
   /// unshare(2) with these CLONE_NEW* flags (then make "/" private when CLONE_NEWNS is among them).
   case unshare(flags: UInt32)
+  /// unshare(2) with these flags and nothing after it: a new mount namespace keeps the old one's
+  /// propagation, so its shared mounts are peers of those they were copied from.
+  case unshareKeepingPropagation(flags: UInt32)
   /// open(path, O_RDONLY|O_CLOEXEC), then setns(2) with that fd and `nstype`.
   case setns(path: [UInt8], nstype: UInt32)
   case sethostname([UInt8])
@@ -246,7 +266,7 @@ package enum HelperRequest: Equatable, Sendable {
   /// The file system a `mount` request makes: a new instance of one, or (bind) a bind mount of
   /// its SOURCE.
   package enum MountKind: String, CaseIterable, Sendable {
-    case proc, sysfs, tmpfs, mqueue, bind
+    case proc, sysfs, tmpfs, mqueue, bind, dev
   }
 
   /// The System V IPC object an `ipcnew` request makes (sysvipc(7)): a message queue, a shared
@@ -272,6 +292,7 @@ package enum HelperRequest: Equatable, Sendable {
   package var fields: [[UInt8]] {
     switch self {
     case .unshare(let flags): [HelperWire.text("unshare"), HelperWire.number(flags)]
+    case .unshareKeepingPropagation(let flags): [HelperWire.text("unshare-keep"), HelperWire.number(flags)]
     case .setns(let path, let nstype): [HelperWire.text("setns"), path, HelperWire.number(nstype)]
     case .sethostname(let name): [HelperWire.text("sethostname"), name]
     case .setdomainname(let name): [HelperWire.text("setdomainname"), name]
@@ -320,6 +341,9 @@ package enum HelperRequest: Equatable, Sendable {
     case ("unshare", 1):
       guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
       self = .unshare(flags: flags)
+    case ("unshare-keep", 1):
+      guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
+      self = .unshareKeepingPropagation(flags: flags)
     case ("setns", 2):
       guard let nstype = HelperWire.integer(args[1], as: UInt32.self) else { return nil }
       self = .setns(path: args[0], nstype: nstype)

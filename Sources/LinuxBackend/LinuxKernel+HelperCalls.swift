@@ -54,6 +54,8 @@ extension LinuxKernel {
   /// (unshare with mnt makes two calls; pivot-root five).
   static func callIndex(_ step: Step, failed call: String) -> Int {
     if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
+    // A step of many calls of the same names (`mount dev`): the helper counts them itself.
+    if call.hasPrefix("call#"), let n = Int(call.dropFirst(5)), step.calls.indices.contains(n) { return n }
     if call == "openat2(target)" { return step.mountTargetCallIndex }
     if call == "openat2(source)" { return step.mountSourceCallIndex }
     // The overlay's stages: "fsconfig(upperdir)" is the call that sets "upperdir".

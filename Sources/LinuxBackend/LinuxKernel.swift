@@ -246,7 +246,8 @@ public final class LinuxKernel: Kernel {
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     if backend == .rootless, let refusal = rootlessRefusal(step) { throw refusal }
     switch step {
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return try performLayerStep(step)
     case .boxNew(let box):
       try newBox(box, step: step)
@@ -254,10 +255,22 @@ public final class LinuxKernel: Kernel {
     case .boxRemove(let box):
       guard let index = helpers.firstIndex(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
       forget(helpers.remove(at: index))
-    case .unshare(let box, let kinds):
+    case .unshare(let box, let kinds, let keepPropagation):
       let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
       let before = kinds.contains(.mnt) ? try mountNamespace(box, step: step) : nil
-      try ask(box, .unshare(flags: flags), step: step)
+      if keepPropagation {
+        // A copy of the machine's own mount namespace that kept its propagation would have peers
+        // of this machine's mounts ("/" is shared on systemd hosts): a mount in the box would
+        // appear on the machine. The session refuses it before; this is the last line.
+        let hostProc = backend == .rootless ? String(try ensureAnchor(step: step).pid) : "self"
+        let machine = try namespaces(pid: hostProc, shown: hostProc)[.mnt]
+        guard let before, let machine, before != machine else {
+          throw KernelError(
+            step: step, call: step.calls[0], errno: .EPERM, detail: "the box is in the machine's mount namespace")
+        }
+      }
+      try ask(
+        box, keepPropagation ? .unshareKeepingPropagation(flags: flags) : .unshare(flags: flags), step: step)
       if let before {
         // unshare(CLONE_NEWNS) copies the mount table: the new namespace has what the old one had.
         let after = try mountNamespace(box, step: step)
@@ -292,7 +305,7 @@ public final class LinuxKernel: Kernel {
       var source: [UInt8] = []
       // A name shown escaped (\xff, see FileName) reaches the file it stands for.
       if case .bind(let from, _) = request { source = FileName.bytes(from) }
-      let kind = request.fstype
+      let kind = request.kind
       // The overlay of a box's root is made by `overlay`, never by `mount`.
       guard let wireKind = HelperRequest.MountKind(rawValue: kind) else {
         throw KernelError(step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "mount makes no \(kind)")
@@ -301,10 +314,14 @@ public final class LinuxKernel: Kernel {
         try ask(
           box, .mount(kind: wireKind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
       } catch {
-        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: kind) : error
+        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: request.fstype) : error
       }
       let inRootfs = boxState[box]?.inRootfs ?? false
-      mountLog.append(MountRecord(namespace: try mountNamespace(box, step: step), inRootfs: inRootfs, request: request))
+      let namespace = try mountNamespace(box, step: step)
+      // `mount dev` leaves a tmpfs and one bind mount per device node in it.
+      let made: [MountRequest]
+      if case .dev(let path) = request { made = ContainerDev.mounts(path) } else { made = [request] }
+      mountLog += made.map { MountRecord(namespace: namespace, inRootfs: inRootfs, request: $0) }
     case .umount(let box, let path):
       try ask(box, .umount(root: Array(try boxRoot(box, step: step).utf8), path: FileName.bytes(path)), step: step)
       let inRootfs = boxState[box]?.inRootfs ?? false
@@ -812,6 +829,13 @@ public final class LinuxKernel: Kernel {
     let network = networkMembers(
       machine: hostNamespaces[.net], boxes: helpers.indices.map { (helpers[$0], boxNamespaces[$0]) })
     var asked: [HelperProcess] = []
+    // Each lab mount namespace's mountinfo, read once through one of its boxes: a mount made in
+    // one namespace shows in another that is its peer (see `mounts`).
+    var mountinfos: [UInt64: [Mountinfo.Entry]] = [:]
+    for (i, helper) in helpers.enumerated() {
+      guard let mnt = boxNamespaces[i][.mnt], mnt != hostNamespaces[.mnt], mountinfos[mnt] == nil else { continue }
+      mountinfos[mnt] = Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? [])
+    }
     do throws(KernelError) {
       for helper in helpers {
         try post(helper, .facts(candidates: candidateQueueNames()), step: nil)
@@ -828,10 +852,11 @@ public final class LinuxKernel: Kernel {
         let mountinfo =
           ownMounts
           ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
+        let peers = mountinfos.filter { $0.key != ns[.mnt] }
         var process = ProcessFacts(
           hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "",
           processes: procfs.descendants(of: helper.pid),
-          pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo) : [],
+          pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo, peers: peers) : [],
           rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
           root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
           fs: try fsFacts(state))
@@ -906,8 +931,32 @@ public final class LinuxKernel: Kernel {
   /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,
   /// with the propagation mountinfo reports. A bind mount has the type mountinfo gives it: that
   /// of the file system its source is on, which differs between hosts (so it is volatile).
-  private func mounts(_ state: BoxState, _ namespace: UInt64?, _ mountinfo: [Mountinfo.Entry]) -> [MountFacts] {
+  /// The mounts a box shows: those the steps made in its namespace, and those made in another
+  /// lab namespace that propagated here (mount_namespaces(7), "Shared subtrees"). A propagated
+  /// copy is in the same peer group as the mount it copies (or a slave of it), so this
+  /// namespace's mountinfo has, at the same place, an entry whose `shared:N` or `master:N` is the
+  /// N of the original in the other namespace's mountinfo (`peers`).
+  private func mounts(
+    _ state: BoxState, _ namespace: UInt64?, _ mountinfo: [Mountinfo.Entry], peers: [UInt64: [Mountinfo.Entry]] = [:]
+  ) -> [MountFacts] {
     var top: [String: MountFacts] = [:]
+    if !state.inRootfs {
+      for record in mountLog where record.namespace != namespace && !record.inRootfs {
+        let target = record.request.target
+        guard let group = peers[record.namespace]?.last(where: { $0.mountPoint == target })?.peerGroup,
+          let entry = mountinfo.last(where: {
+            $0.mountPoint == target && ($0.peerGroup == group || $0.masterGroup == group)
+          })
+        else { continue }
+        var facts = MountFacts(
+          path: target, fstype: record.request.fstype, source: record.request.source, propagation: entry.propagation)
+        if case .bind = record.request, !entry.fstype.isEmpty {
+          facts.fstype = entry.fstype
+          facts.fstypeOfSource = true
+        }
+        top[target] = facts
+      }
+    }
     for record in mountLog where record.namespace == namespace && record.inRootfs == state.inRootfs {
       let request = record.request
       // Where mountinfo shows it: relative to the helper's root, which is the root filesystem
@@ -919,7 +968,12 @@ public final class LinuxKernel: Kernel {
       guard let entry = mountinfo.last(where: { $0.mountPoint == shown }) else { continue }
       var facts = MountFacts(
         path: request.target, fstype: request.fstype, source: request.source, propagation: entry.propagation)
-      if case .bind = request, !entry.fstype.isEmpty {
+      var isBind = false
+      switch request {
+      case .bind, .device: isBind = true
+      default: break
+      }
+      if isBind, !entry.fstype.isEmpty {
         facts.fstype = entry.fstype
         facts.fstypeOfSource = true
       }

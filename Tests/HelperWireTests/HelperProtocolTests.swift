@@ -1,9 +1,11 @@
 import HelperWire
+import Kernel
 import Testing
 
 @Suite struct HelperProtocolTests {
   static let requests: [HelperRequest] = [
     .unshare(flags: 0x0400_0000 | 0x0002_0000), .unshare(flags: 0),
+    .unshareKeepingPropagation(flags: 0x0002_0000),
     .setns(path: Array("/proc/42/ns/pid_for_children".utf8), nstype: 0x2000_0000),
     .sethostname(Array("lab box\n\u{0}".utf8)), .setdomainname([]), .facts(),
     .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]), .mqnew(name: Array("jobs".utf8)),
@@ -102,5 +104,17 @@ import Testing
     #expect(HelperRequest(fields: fields("setns", "/proc/1/ns/uts")) == nil)
     #expect(HelperReply(fields: fields("err", "EPERM", "x")) == nil)
     #expect(HelperReply(fields: fields("hello", "bw2")) == nil)
+  }
+
+  /// The helper cannot import Kernel: its copy of `mount dev`'s lists must be ContainerDev's, or
+  /// it would make other nodes than the calls the step prints.
+  @Test func containerDevListsMatchTheKernelModel() {
+    let helperDevices: [String] = HelperWire.containerDevices.map { "\($0.name) \($0.major):\($0.minor)" }
+    let kernelDevices: [String] = ContainerDev.devices.map { "\($0.name) \($0.major):\($0.minor)" }
+    #expect(helperDevices == kernelDevices)
+    let helperLinks: [String] = HelperWire.containerDevLinks.map { $0.name + "->" + $0.target }
+    let kernelLinks: [String] = ContainerDev.links.map { $0.name + "->" + $0.target }
+    #expect(helperLinks == kernelLinks)
+    #expect(HelperWire.containerDevDirectories == ContainerDev.directories)
   }
 }
