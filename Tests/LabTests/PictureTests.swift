@@ -1,3 +1,4 @@
+import Foundation
 import Kernel
 import Simulator
 import Testing
@@ -363,6 +364,37 @@ import Testing
         "[0.500, \"m\", \"1: box new web\"]", "[2.700, \"m\", \"2: unshare uts\"]",
         "[4.400, \"m\", \"3: draw layers\"]",
       ])
+  }
+
+  /// A name a transcript chose ends up in the state data of the exported page. Seen failing
+  /// before: "<!--<script>" went into the script element as it was, which puts the HTML parser in
+  /// its "double escaped" state, so the element's own "</script>" did not end it and the rest of
+  /// the page became script data.
+  @Test func theStateDataOfAnExportedPageHoldsNoMarkup() throws {
+    let text = """
+      # Hostile names
+        boxwalk> box new web
+        ...
+        boxwalk[web]> unshare uts
+        ...
+        boxwalk[web]> hostname "<!--<script>"
+        ...
+        boxwalk[web]> domainname "</script><b>x</b>"
+        ...
+
+      """
+    let file = try TranscriptFile.parse(path: "t.transcript", text: text)
+    let items = Exporter.transcript(file, features: ["sim"], session: try Session(kernel: SimulatedKernel()))
+    let html = ExportPage.html(title: "t", source: "t.transcript", backend: "sim", items: items)
+    let open = "<script type=\"application/json\" id=\"boxwalk-state\">"
+    let start = try #require(html.range(of: open))
+    let end = try #require(html[start.upperBound...].range(of: "</script>"))
+    let data = html[start.upperBound..<end.lowerBound]
+    #expect(!data.contains("<"), "markup in the state data: \(data)")
+    let state = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]
+    let web = try #require(state?["web"] as? [String: Any], "\(data)")
+    #expect(web["hostname"] as? String == "<!--<script>")
+    #expect(web["domainname"] as? String == "</script><b>x</b>")
   }
 
   @Test func lessonHandoutHidesHintsAndSolutionsUnlessAsked() throws {

@@ -71,8 +71,12 @@ public enum ExportPage {
         for picture in pictures {
           body.append("<figure class=\"diagram\" data-kind=\"\(picture.kind.rawValue)\">" + picture.svg + "</figure>")
         }
-        // "</" would end the element early; JSON allows "<\/" for it.
-        let data = json.replacingAll("</", with: "<\\/")
+        // Inside a script element the HTML parser still looks for markup: "</script" ends it early,
+        // and "<!--" followed by "<script" puts it in the "double escaped" state, where the
+        // element's own "</script>" no longer ends it and the rest of the page is swallowed
+        // (HTML Living Standard, "script data escaped state"). A "<" is only ever in a JSON
+        // string, where "\u003c" is the same character, so no "<" is left for the parser to see.
+        let data = json.replacingAll("<", with: "\\u003c")
         body.append("<script type=\"application/json\" id=\"boxwalk-state\">" + data + "</script></section>")
       case .step(let step):
         stepNumber += 1
