@@ -137,7 +137,10 @@ extension LinuxKernel {
     let call = step.map { Self.call($0, 0) } ?? "uname()"
     switch failure {
     case .gone:
-      // The next command reports the death and forgets what died (takeNotices).
+      // Said once: a step's error is the report (perform replaces this detail with how the helper
+      // died, once it is reaped), and takeNotices then forgets the helper without a note. A state
+      // read outside a step (no step) leaves the report to the next command's note.
+      if step != nil { deathsReported.insert(helper.pid) }
       let detail =
         helper === hostNetwork
         ? "the helper of the lab network's host side is gone (killed or crashed); the next net command makes a new one"

@@ -32,6 +32,9 @@ public final class LinuxKernel: Kernel {
   /// The lab's outside (OutsideNet): another helper alone in a network namespace of its own,
   /// started by `net outside`; not a box.
   var outsideNetwork: HelperProcess?
+  /// Helpers a step found gone (their socket at end of file, helperError): the step's error is
+  /// the one report of the death, so takeNotices forgets them without a note of its own.
+  var deathsReported: Set<pid_t> = []
   /// Whether boxwalk made its nftables table in the current host side (LinuxKernel+Firewall).
   var hostRulesMade = false
   /// Sequence numbers for rtnetlink requests.
@@ -183,6 +186,9 @@ public final class LinuxKernel: Kernel {
     /// The owner of each namespace the box was last seen in, with that namespace's inode (see
     /// `owners`).
     var owners: [NamespaceKind: (inode: UInt64, owner: UInt64)] = [:]
+    /// Descriptors holding a shared flock(2) on each store layer the box's overlay mounts, so no
+    /// session removes a layer under it (ImageStore+Holds.swift); closed when the box is gone.
+    var layerHolds: [Int32] = []
   }
 
   /// - Parameters:
@@ -244,6 +250,19 @@ public final class LinuxKernel: Kernel {
 
   @discardableResult
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
+    do {
+      return try performStep(step)
+    } catch {
+      // A helper that died while the step waited on it is said once, here, with how it died and
+      // the command that recovers; the refresh after the error then shows its box gone.
+      guard let sentence = buryDeathsReported() else { throw error }
+      var error = error
+      error.detail = sentence
+      throw error
+    }
+  }
+
+  private func performStep(_ step: Step) throws(KernelError) -> StepResult {
     if backend == .rootless, let refusal = rootlessRefusal(step) { throw refusal }
     switch step {
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
@@ -730,6 +749,7 @@ public final class LinuxKernel: Kernel {
       // directories (one scratch directory) can go now.
       dropScratch(box, Overlay.parent(of: overlay.upper))
     }
+    ImageStore.release(boxState[box]?.layerHolds ?? [])
     boxState[box] = nil
     // Mounts of namespaces no box is in any more died with them.
     let live = Set(helpers.compactMap { try? procfs.namespaceInode(pid: String($0.pid), shown: $0.box, kind: .mnt) })
@@ -744,47 +764,85 @@ public final class LinuxKernel: Kernel {
   /// a new host side.
   public func takeNotices() -> [String] {
     var notes: [String] = []
+    for helper in deadHelperCandidates() {
+      guard let how = helper.exitedOnItsOwn() else { continue }
+      let note = bury(helper, how: how)
+      // A step's error has said it already (perform): forgotten, not said twice.
+      if deathsReported.remove(helper.pid) == nil { notes.append(note) }
+    }
+    return notes
+  }
+
+  /// Every helper that could have died, the rootless anchor first (its boxes go with it).
+  private func deadHelperCandidates() -> [HelperProcess] {
+    (anchor.map { [$0] } ?? []) + helpers + (outsideNetwork.map { [$0] } ?? []) + (hostNetwork.map { [$0] } ?? [])
+  }
+
+  /// After a step failed because a helper was gone: waits for each such helper to be reaped, at
+  /// most a second (the socket reaches end of file as the dying process closes its files, a
+  /// moment before waitpid(2) can collect it), forgets it as takeNotices would, and returns the
+  /// first sentence that says so. A helper still not reaped stays in `deathsReported`, and
+  /// takeNotices forgets it later without a note.
+  private func buryDeathsReported() -> String? {
+    var sentences: [String] = []
+    for helper in deadHelperCandidates() where deathsReported.contains(helper.pid) {
+      // The anchor's boxes were forgotten with it: skip what is no longer held.
+      guard
+        anchor === helper || helpers.contains(where: { $0 === helper }) || outsideNetwork === helper
+          || hostNetwork === helper
+      else { continue }
+      var how = helper.exitedOnItsOwn()
+      for _ in 0..<100 where how == nil {
+        usleep(10_000)
+        how = helper.exitedOnItsOwn()
+      }
+      guard let how else { continue }
+      deathsReported.remove(helper.pid)
+      sentences.append(bury(helper, how: how))
+    }
+    return sentences.first
+  }
+
+  /// Forgets one helper that died outside boxwalk's doing, and says what went with it and the
+  /// command that recovers.
+  private func bury(_ helper: HelperProcess, how: String) -> String {
     // Rootless: the anchor holds the session's user namespace, and it stands for the host in every
     // state read (facts() reads the host's namespaces from it). Every box was made inside that
     // user namespace, so a box would no longer match any new host: they go with it, as `box rm`
     // would, and the next step makes a new anchor in a new user namespace (ensureAnchor).
-    if let host = anchor, let how = host.exitedOnItsOwn() {
+    if helper === anchor {
       anchor = nil
-      session?.forget { $0 == .helper(box: host.box, pid: host.pid, startTime: host.startTime) }
+      session?.forget { $0 == .helper(box: helper.box, pid: helper.pid, startTime: helper.startTime) }
       let boxes = helpers.map(\.box)
       let gone = helpers
       helpers.removeAll()
-      for helper in gone { forget(helper) }
-      notes.append(
-        "the session's host is gone: its helper (the process holding the session's user namespace) \(how)"
-          + (boxes.isEmpty
-            ? ""
-            : ", and the boxes made in that user namespace went with it (\(boxes.joined(separator: ", ")))")
-          + "; the next command starts a new one, box new NAME makes a box in it")
+      for box in gone {
+        deathsReported.remove(box.pid)
+        forget(box)
+      }
+      return "the session's host is gone: its helper (the process holding the session's user namespace) \(how)"
+        + (boxes.isEmpty
+          ? ""
+          : ", and the boxes made in that user namespace went with it (\(boxes.joined(separator: ", ")))")
+        + "; the next command starts a new one, box new NAME makes a box in it"
     }
-    for helper in helpers {
-      guard let how = helper.exitedOnItsOwn() else { continue }
-      helpers.removeAll { $0 === helper }
-      forget(helper)
-      notes.append(
-        "box \(helper.box) is gone: its helper (the process holding its namespaces) \(how), and its namespaces, "
-          + "processes and mounts died with it; box new \(helper.box) starts it again")
-    }
-    if let outside = outsideNetwork, let how = outside.exitedOnItsOwn() {
+    if helper === outsideNetwork {
       outsideNetwork = nil
-      session?.forget { $0 == .helper(box: outside.box, pid: outside.pid, startTime: outside.startTime) }
-      notes.append(
-        "the lab's outside is gone: its helper \(how), and its network namespace with it; net outside makes a new one")
+      session?.forget { $0 == .helper(box: helper.box, pid: helper.pid, startTime: helper.startTime) }
+      return
+        "the lab's outside is gone: its helper \(how), and its network namespace with it; net outside makes a new one"
     }
-    if let host = hostNetwork, let how = host.exitedOnItsOwn() {
+    if helper === hostNetwork {
       hostNetwork = nil
       hostRulesMade = false
-      session?.forget { $0 == .helper(box: host.box, pid: host.pid, startTime: host.startTime) }
-      notes.append(
-        "the lab network's host side is gone: its helper \(how), and its bridges and host veth ends died with its "
-          + "network namespace; the next net command makes a new host side")
+      session?.forget { $0 == .helper(box: helper.box, pid: helper.pid, startTime: helper.startTime) }
+      return "the lab network's host side is gone: its helper \(how), and its bridges and host veth ends died with its "
+        + "network namespace; the next net command makes a new host side"
     }
-    return notes
+    helpers.removeAll { $0 === helper }
+    forget(helper)
+    return "box \(helper.box) is gone: its helper (the process holding its namespaces) \(how), and its namespaces, "
+      + "processes and mounts died with it; box new \(helper.box) starts it again"
   }
 
   // MARK: - Facts
@@ -1031,6 +1089,7 @@ public final class LinuxKernel: Kernel {
     }
     cgroupOf = [:]
     hostIPC = []
+    for state in boxState.values { ImageStore.release(state.layerHolds) }
     boxState = [:]
     session?.remove()
     session = nil

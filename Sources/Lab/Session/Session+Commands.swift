@@ -176,13 +176,22 @@ extension Session {
     do {
       result = try kernel.perform(step)
     } catch {
+      let boxesBefore = boxNames
       _ = try? refresh()
+      // A box whose helper died while the step waited on it is gone (the error's detail says how,
+      // and how to start it again): the prompt stops naming it, and the state line says so.
+      let lost = boxesBefore.filter { !boxNames.contains($0) }
+      if let box = current, lost.contains(box) { current = nil }
       var details: [(String, String)] = [("command", escapedForTerminal(input))]
       if let detail = error.detail { details.append(("detail", detail)) }
       details.append(("meaning", "\(error.errno.name): \(error.errno.meaning)"))
       if let hint = StepText.errnoHint(step, error.errno) { details.append(("why", hint)) }
       if let fix = StepText.errnoFix(step, error.errno) { details.append(("fix", fix)) }
-      details.append(LabError.unchanged)
+      details.append(
+        lost.isEmpty
+          ? LabError.unchanged
+          : ("state", "\(lost.count == 1 ? "box" : "boxes") \(lost.joined(separator: ", ")) gone; nothing else changed")
+      )
       throw LabError(error.refusal ?? "\(error.call): \(error.errno.name)", details)
     }
     if let line = result.notSimulated {
