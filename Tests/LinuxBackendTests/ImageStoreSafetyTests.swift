@@ -240,6 +240,28 @@ import Testing
     }
   }
 
+  /// Two sessions share one store, and a box's overlay reads its lower layers from the store
+  /// for as long as it lives. Seen failing before the fix (the adversarial pass of 2026-12-05):
+  /// one session's `image rm` and `image prune` deleted the layer directories under another
+  /// session's running box, whose files then vanished. A held layer now stays until its box is
+  /// gone, and the next prune removes it.
+  @Test func aLayerAnotherSessionsBoxMountsOutlivesImageRmAndPrune() throws {
+    try withStore { store, home in
+      try store.add(ImageName(name: "app"), new: [("app", ImageStoreTests.appLayer, false)], below: [])
+      let layer = try #require(try store.catalog().images.first?.layers.first)
+      let path = try store.directory(layer)
+      let holds = try store.hold([path])  // this session's box mounts it
+      let other = ImageStore(home: home)  // another session on the same store
+      try other.remove(ImageName(name: "app"))
+      #expect(access(path + "/srv/index.html", F_OK) == 0, "image rm removed a mounted layer")
+      #expect(try other.prune().layers == [], "prune removed a mounted layer")
+      #expect(access(path + "/srv/index.html", F_OK) == 0)
+      ImageStore.release(holds)  // the box is gone
+      #expect(try other.prune().layers == [layer.diffID])
+      #expect(access(path, F_OK) != 0)
+    }
+  }
+
   /// A store directory someone else can write, or one that is a planted link, is refused.
   @Test(.requiresRoot) func aStoreOthersCanWriteIsRefused() throws {
     try withStore { store, home in

@@ -102,7 +102,8 @@ extension ImageStore {
     _ = try? locked { () throws(SystemCallError) in
       let keep = try referenced()
       for digest in digests where !keep.blobs.contains(digest) { unlink(layout.blobPath(digest)) }
-      for diffID in diffIDs where !keep.diffIDs.contains(diffID) {
+      // A layer a box of another session still mounts stays; a later prune removes it.
+      for diffID in diffIDs where !keep.diffIDs.contains(diffID) && !layerHeld(diffID) {
         FileTree.remove(layerPath(diffID))
         listingsForget(diffID)
       }
@@ -129,7 +130,7 @@ extension ImageStore {
       let layerDirectory = home + "/layers"
       for name in ((try? SmallFiles.list(layerDirectory)) ?? []).sorted() {
         let diffID = "sha256:" + name
-        guard SHA256.isDigest(diffID), !diffIDs.contains(diffID) else { continue }
+        guard SHA256.isDigest(diffID), !diffIDs.contains(diffID), !layerHeld(diffID) else { continue }
         FileTree.remove(layerDirectory + "/" + name)
         listingsForget(diffID)
         removed.layers.append(diffID)

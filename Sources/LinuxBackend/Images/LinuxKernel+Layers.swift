@@ -109,12 +109,21 @@ extension LinuxKernel {
     let paths = try store(step, 3) { () throws(SystemCallError) in
       try lowers.map { l throws(SystemCallError) in try images.directory(l) }
     }
-    let scratch = try scratchDirectory(box, "-overlay", step: step)
+    // Held from here until the box is gone: another session's image rm or prune leaves them.
+    let holds = try store(step, 3) { () throws(SystemCallError) in try images.hold(paths) }
+    let scratch: String
+    do {
+      scratch = try scratchDirectory(box, "-overlay", step: step)
+    } catch {
+      ImageStore.release(holds)
+      throw error
+    }
     let state = OverlayState(
       lowers: lowers, upper: scratch + "/upper", work: scratch + "/work", merged: scratch + "/rootfs")
     for dir in [state.upper, state.work, state.merged] where mkdir(dir, 0o755) != 0 {
       let failure = errno
       dropScratch(box, scratch)
+      ImageStore.release(holds)
       throw KernelError(step: step, call: Self.call(step, dir == state.work ? 1 : 0), errno: Errno(rawValue: failure))
     }
     // With fsconfig(2) no ',' or ':' needs escaping, and "lowerdir+" takes its path as it is;
@@ -127,6 +136,7 @@ extension LinuxKernel {
     guard request.encoded() != nil else {
       // Every layer path goes to the helper in one message of at most 4 KiB (HelperProtocol.swift).
       dropScratch(box, scratch)
+      ImageStore.release(holds)
       throw KernelError(
         step: step, call: Self.call(step, 3), errno: .E2BIG,
         detail:
@@ -137,8 +147,10 @@ extension LinuxKernel {
       try ask(box, request, step: step)
     } catch {
       dropScratch(box, scratch)
+      ImageStore.release(holds)
       throw error
     }
+    boxState[box]?.layerHolds += holds
     boxState[box]?.overlay = state
     boxState[box]?.root = .prepared(image: RootFacts.overlayText(names))
     mountLog.append(MountRecord(namespace: try mountNamespace(box, step: step), inRootfs: true, request: .overlay))
