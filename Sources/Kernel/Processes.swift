@@ -8,11 +8,19 @@ public struct BoxProcessFacts: Equatable, Sendable {
   public var command: String
   /// Whether the process lives in the host's pid namespace: then `pid` is a host PID (volatile).
   public var inHostPIDNamespace: Bool
-  public init(pid: Int, hostPID: Int, command: String, inHostPIDNamespace: Bool) {
+  /// The parent's PID as the process itself sees it (getppid(2)): a PID of the same namespace,
+  /// or 0 when the parent lives in an ancestor pid namespace (pid_namespaces(7)), as a program
+  /// started from outside does. In the host's pid namespace it is a host PID (volatile).
+  public var ppid: Int
+  /// The parent's PID in the host's pid namespace (the PPid line of the host's /proc/PID/status).
+  public var hostPPID: Int
+  public init(pid: Int, hostPID: Int, command: String, inHostPIDNamespace: Bool, ppid: Int, hostPPID: Int) {
     self.pid = pid
     self.hostPID = hostPID
     self.command = command
     self.inHostPIDNamespace = inHostPIDNamespace
+    self.ppid = ppid
+    self.hostPPID = hostPPID
   }
 }
 

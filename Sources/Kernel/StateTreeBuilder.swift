@@ -193,15 +193,19 @@ public struct StateTreeBuilder: Sendable {
     return mounts
   }
 
-  /// `pid.ps` (a process in the host's pid namespace has a host PID: volatile; docs/transcripts.md)
-  /// and `pid.alive`.
+  /// `pid.ps` (a process in the host's pid namespace has a host PID and a host parent: volatile;
+  /// docs/transcripts.md) and `pid.alive`.
   static func pid(_ p: ProcessFacts) -> StateMap {
     let ps = p.processes.map { proc in
       StateValue.map(
         StateMap([
           ("pid", proc.inHostPIDNamespace ? .volatile(.int(proc.pid)) : .int(proc.pid)),
+          // The parent as the process sees it: after its parent exits, the orphan's new parent
+          // (the namespace's PID 1, or the nearest child subreaper above it: prctl(2)).
+          ("ppid", proc.inHostPIDNamespace ? .volatile(.int(proc.ppid)) : .int(proc.ppid)),
           ("cmd", .string(proc.command)),
           ("host_pid", .volatile(.int(proc.hostPID))),
+          ("host_ppid", .volatile(.int(proc.hostPPID))),
         ]))
     }
     return StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))])

@@ -130,6 +130,10 @@ struct SimTask {
   var hostPID: Int
   var argv: [String]
   var pidNamespace: UInt64
+  /// The parent's host PID: the box's helper for a program `run` started, the shell for a job
+  /// it left in the background, and after the parent exits the orphan's new parent (the
+  /// namespace's PID 1, or the helper, a child subreaper, in the host's pid namespace).
+  var parent: Int
   /// Started after the box got a cgroup, so it is in it (children inherit their parent's cgroup).
   var inCgroup = false
   /// A shell's background job has /dev/null open as its stdin: when that is a node `mount dev`

@@ -84,8 +84,10 @@ struct SimPrograms {
     /// Set when the simulator does not run the program: the one line it prints instead.
     var notSimulated: String?
     /// Jobs a shell started in the background (`sleep 9 &`) that still run when it exits: their
-    /// command lines, and how many PIDs after the shell's own each got.
-    var backgroundJobs: [(pidOffset: Int, argv: [String])] = []
+    /// command lines, how many PIDs after the shell's own each got, and how many PIDs after the
+    /// shell's own their parent got: 0 for the shell itself, more for a shell it forked, which
+    /// has exited by the time the run ends (so its job is an orphan by then).
+    var backgroundJobs: [(pidOffset: Int, argv: [String], parentOffset: Int)] = []
     /// Processes a shell forked for its commands, each with a PID of its own.
     var forks = 0
     /// The command line the process ends with when a shell replaced itself by its last
@@ -475,7 +477,7 @@ struct SimPrograms {
         }
         let r = applet("sleep", words, context)
         if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
-        if r.keepsRunning { outcome.backgroundJobs.append((outcome.forks, words)) }
+        if r.keepsRunning { outcome.backgroundJobs.append((outcome.forks, words, 0)) }
         outcome.status = 0
         continue
       }
@@ -515,6 +517,10 @@ struct SimPrograms {
         }
       }
       if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
+      // Jobs a shell run by this one left behind (`sh -c "sleep 9 &"`): their PIDs and their
+      // parent's counted from this shell's. The forked shell has exited when its command is done.
+      let shift = inner.pid - shellPID
+      outcome.backgroundJobs += r.backgroundJobs.map { ($0.pidOffset + shift, $0.argv, $0.parentOffset + shift) }
       if forked { outcome.forks += 1 }
       outcome.forks += r.forks
       if last && !builtin && !noExec { outcome.execArgv = r.execArgv ?? words }

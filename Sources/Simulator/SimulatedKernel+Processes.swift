@@ -67,7 +67,7 @@ extension SimulatedKernel {
     // A shell whose last command replaced it (execve(2)) shows that command's line from then on.
     let task = SimTask(
       box: box.name, pid: pid, hostPID: hostPID, argv: outcome.execArgv ?? argv, pidNamespace: pidInode,
-      inCgroup: cgroups[box.name] != nil)
+      parent: box.process.hostPID, inCgroup: cgroups[box.name] != nil)
     tasks.append(task)
     // Jobs the shell left running in the background: its children, with the PIDs after its own.
     // When the shell exits they are orphans, and the kernel gives them to PID 1 of the namespace
@@ -85,8 +85,11 @@ extension SimulatedKernel {
       let jobHostPID = forkHostPIDs.indices.contains(fork) ? forkHostPIDs[fork] : allocatePID()
       var jobTask = SimTask(
         box: box.name, pid: ownPIDs ? pid + job.pidOffset : jobHostPID, hostPID: jobHostPID, argv: job.argv,
-        pidNamespace: pidInode, inCgroup: task.inCgroup)
+        pidNamespace: pidInode, parent: task.hostPID, inCgroup: task.inCgroup)
       jobTask.openDevice = devNull
+      // A job whose shell was one the run's shell forked is an orphan already: that shell
+      // exited when its command was done, and the kernel gave the job a new parent then.
+      if job.parentOffset != 0 { jobTask.parent = reaper(of: jobTask) }
       tasks.append(jobTask)
     }
     if ownPIDs, outcome.forks > 0 { namespaces[pidInode]?.nextPID = pid + outcome.forks + 1 }
@@ -209,13 +212,15 @@ extension SimulatedKernel {
     exitTask(task)
   }
 
-  /// A process ends. If it was PID 1 of its namespace, the namespace dies with everything in it.
+  /// A process ends. If it was PID 1 of its namespace, the namespace dies with everything in it;
+  /// otherwise its children that live on are orphans and get a new parent.
   func exitTask(_ task: SimTask) {
     tasks.removeAll { $0.hostPID == task.hostPID }
     if task.pid == 1, task.pidNamespace != host.activePID {
       namespaces[task.pidNamespace]?.alive = false
       killTasks { $0.pidNamespace == task.pidNamespace }
     }
+    adoptOrphans(of: [task.hostPID])
   }
 
   /// Kills tasks; a PID 1 among them takes its namespace down.
@@ -226,6 +231,28 @@ extension SimulatedKernel {
       namespaces[t.pidNamespace]?.alive = false
       tasks.removeAll { $0.pidNamespace == t.pidNamespace }
     }
+    adoptOrphans(of: Set(doomed.map(\.hostPID)))
+  }
+
+  /// Re-parenting on exit (find_new_reaper in kernel/exit.c): each living child of a process
+  /// that exited gets the nearest child subreaper above it in its own pid namespace, else that
+  /// namespace's init (pid_namespaces(7), prctl(2) PR_SET_CHILD_SUBREAPER).
+  func adoptOrphans(of exited: Set<Int>) {
+    for i in tasks.indices where exited.contains(tasks[i].parent) {
+      tasks[i].parent = reaper(of: tasks[i])
+    }
+  }
+
+  /// The new parent of an orphan. No program boxwalk runs is a subreaper, so in a pid namespace
+  /// of the box's own it is that namespace's PID 1. In the host's pid namespace the box's helper
+  /// is the nearest subreaper (it asks for that so a box's orphans stay its descendants).
+  func reaper(of orphan: SimTask) -> Int {
+    if orphan.pidNamespace != host.activePID,
+      let initTask = tasks.first(where: { $0.pidNamespace == orphan.pidNamespace && $0.pid == 1 })
+    {
+      return initTask.hostPID
+    }
+    return boxes.first { $0.name == orphan.box }?.process.hostPID ?? host.hostPID
   }
 
   /// The PIDs `ls /proc` would show a box process: those of the pid namespace of the proc

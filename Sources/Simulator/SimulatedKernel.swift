@@ -289,10 +289,13 @@ public final class SimulatedKernel: Kernel {
     return ProcessFacts(
       hostPID: p.hostPID, namespaces: p.ns, hostname: uts?.hostname ?? "",
       domainname: uts?.domainname ?? "(none)",
-      processes: tasks.filter { $0.box == name }.sorted { $0.pid < $1.pid }.map {
-        BoxProcessFacts(
-          pid: $0.pid, hostPID: $0.hostPID, command: $0.argv.joined(separator: " "),
-          inHostPIDNamespace: $0.pidNamespace == host.activePID)
+      processes: tasks.filter { $0.box == name }.sorted { $0.pid < $1.pid }.map { t in
+        // getppid(2) in the process's own namespace: a parent outside it (the helper) is 0.
+        let inHost = t.pidNamespace == host.activePID
+        let parent = tasks.first { $0.hostPID == t.parent && $0.pidNamespace == t.pidNamespace }
+        return BoxProcessFacts(
+          pid: t.pid, hostPID: t.hostPID, command: t.argv.joined(separator: " "), inHostPIDNamespace: inHost,
+          ppid: inHost ? t.parent : parent?.pid ?? 0, hostPPID: t.parent)
       },
       pidNamespaceAlive: pidNS?.alive ?? true,
       mounts: ownMounts ? visibleMounts(p) : [],

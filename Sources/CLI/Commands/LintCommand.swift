@@ -21,6 +21,9 @@ struct LintCommand: ParsableCommand {
   @Option(help: "sim, real, rootless or all (every backend this machine has): where lessons are proved.")
   var backend: String = "sim"
 
+  @Flag(help: "Also hold each lesson to the course's bar (exercises, hints, a prediction, a mistake, man pages).")
+  var course = false
+
   func run() throws {
     let terminal = Terminal.detect()
     let backends = try Self.backends(backend)
@@ -68,7 +71,13 @@ struct LintCommand: ParsableCommand {
       }
       if runnable.isEmpty { continue }
       if backend != .sim { LabStartup.cleanUpAfterCrashes(backend, terminal: terminal) }
-      let reports = LessonLinter.lint(runnable, makeSession: LabStartup.sessionFactory(backend, json: false))
+      var reports = LessonLinter.lint(runnable, makeSession: LabStartup.sessionFactory(backend, json: false))
+      if course {
+        for i in reports.indices {
+          reports[i].findings += LessonLinter.courseBar(reports[i].lesson)
+          reports[i].findings.sort { ($0.line, $0.column) < ($1.line, $1.column) }
+        }
+      }
       for report in reports {
         let lesson = report.lesson
         if report.findings.isEmpty {

@@ -25,10 +25,14 @@ extension Session {
     if processes.isEmpty {
       out.lines.append("no processes in \(box) (run starts one)")
     } else {
-      var rows = [args == ["--host"] ? ["PID", "HOST PID", "COMMAND"] : ["PID", "COMMAND"]]
+      // PPID is the parent as the process sees it (getppid(2)): 0 for a program boxwalk started
+      // from outside the box's pid namespace, 1 for an orphan the namespace's init adopted.
+      let host = args == ["--host"]
+      var rows = [host ? ["PID", "PPID", "HOST PID", "HOST PPID", "COMMAND"] : ["PID", "PPID", "COMMAND"]]
       for p in processes {
         let pid = p.hostPIDNamespace ? "-" : String(p.pid)
-        rows.append(args == ["--host"] ? [pid, String(p.hostPID), p.command] : [pid, p.command])
+        let ppid = p.hostPIDNamespace ? "-" : String(p.ppid)
+        rows.append(host ? [pid, ppid, String(p.hostPID), String(p.hostPPID), p.command] : [pid, ppid, p.command])
       }
       out.lines += DiffTable.table(rows)
     }
@@ -71,13 +75,16 @@ extension Session {
   /// The box's processes from the state tree (PIDs as the box sees them).
   /// The box's processes from the state tree (PIDs as the box sees them; for a process in the
   /// host's pid namespace that is its host PID).
-  func psEntries(_ box: String) -> [(pid: Int, hostPID: Int, command: String, hostPIDNamespace: Bool)] {
+  func psEntries(_ box: String) -> [(
+    pid: Int, ppid: Int, hostPID: Int, hostPPID: Int, command: String, hostPIDNamespace: Bool
+  )] {
     guard case .list(let items)? = tree.value(at: StatePath(keys: box, "pid", "ps"))?.unwrapped else { return [] }
     return items.compactMap { item in
       guard let pidValue = item["pid"], case .int(let pid) = pidValue.unwrapped,
-        case .int(let hostPID)? = item["host_pid"]?.unwrapped, let command = item["cmd"]?.stringValue
+        case .int(let ppid)? = item["ppid"]?.unwrapped, case .int(let hostPID)? = item["host_pid"]?.unwrapped,
+        case .int(let hostPPID)? = item["host_ppid"]?.unwrapped, let command = item["cmd"]?.stringValue
       else { return nil }
-      return (pid, hostPID, command, pidValue.isVolatile)
+      return (pid, ppid, hostPID, hostPPID, command, pidValue.isVolatile)
     }
   }
 
