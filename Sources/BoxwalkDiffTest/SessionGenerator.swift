@@ -165,7 +165,11 @@ struct SessionGenerator {
     // once /dev was mounted in the root the box has entered: without a /dev/null the job's error
     // line races the shell's output. The shell may exit before its job has reached execve(2);
     // a `show` or `ps` after it must still see the job as the program it runs.
-    Producer(weight: 1.2, applies: { m in m.box.map { $0.entered && $0.mounts.contains("/dev") } ?? false }) { _, r in
+    // Not yet in a box with a cgroup of its own: a shell's fork under pids.max is not modelled.
+    Producer(
+      weight: 1.2, applies: { m in m.box.map { $0.entered && $0.mounts.contains("/dev") && !$0.cgroup } ?? false }
+    ) {
+      _, r in
       r.pick([
         "run sh -c 'sleep 1000 & echo x'", "run sh -c 'sleep 1000 & echo x'",
         "run sh -c 'sleep 1000 & sleep 2000 & echo x'",
