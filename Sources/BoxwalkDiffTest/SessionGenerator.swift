@@ -53,6 +53,8 @@ struct SessionGenerator {
   static let programs = [
     "true", "false", "echo hello", "hostname", "id -u", "sh -c 'echo hi'", "cat /etc/hostname", "ls /", "uname",
     "sleep 0", "ps", "mount", "ip addr", "ipcs", "id", "/bin/busybox true", "sh -c 'exit 3'", "/no/such/program",
+    // A shell that forks for a command before its last one: refused under pids.max.
+    "sh -c 'echo a; sleep 0; echo b'", "sh -c 'sleep 0; sleep 0'",
   ]
   static let files = [
     "/etc/motd", "/etc/hostname", "/etc/passwd", "/app/config.txt", "/bin/sh", "/etc", "/srv/index.html",
@@ -165,11 +167,8 @@ struct SessionGenerator {
     // once /dev was mounted in the root the box has entered: without a /dev/null the job's error
     // line races the shell's output. The shell may exit before its job has reached execve(2);
     // a `show` or `ps` after it must still see the job as the program it runs.
-    // Not yet in a box with a cgroup of its own: a shell's fork under pids.max is not modelled.
-    Producer(
-      weight: 1.2, applies: { m in m.box.map { $0.entered && $0.mounts.contains("/dev") && !$0.cgroup } ?? false }
-    ) {
-      _, r in
+    // In a box with a cgroup too: under pids.max the shell's fork for a job is refused.
+    Producer(weight: 1.2, applies: { m in m.box.map { $0.entered && $0.mounts.contains("/dev") } ?? false }) { _, r in
       r.pick([
         "run sh -c 'sleep 1000 & echo x'", "run sh -c 'sleep 1000 & echo x'",
         "run sh -c 'sleep 1000 & sleep 2000 & echo x'",
@@ -326,7 +325,7 @@ struct SessionGenerator {
     },
     Producer(weight: 1.5, applies: { $0.box?.cgroup == true }) { _, r in
       switch r.below(5) {
-      case 0: return "cgroup set pids.max \(r.pick(["10", "3", "1", "-1"]))"
+      case 0: return "cgroup set pids.max \(r.pick(["10", "3", "2", "1", "-1"]))"
       case 1: return "cgroup set memory.max \(r.pick(["32M", "64M", "100000"]))"
       case 2: return "cgroup set cpu.max \"10000 100000\""
       case 3: return "cgroup show"
