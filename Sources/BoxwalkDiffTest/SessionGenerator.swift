@@ -53,6 +53,8 @@ struct SessionGenerator {
   static let programs = [
     "true", "false", "echo hello", "hostname", "id -u", "sh -c 'echo hi'", "cat /etc/hostname", "ls /", "uname",
     "sleep 0", "ps", "mount", "ip addr", "ipcs", "id", "/bin/busybox true", "sh -c 'exit 3'", "/no/such/program",
+    // A shell that forks for a command before its last one: refused under pids.max.
+    "sh -c 'echo a; sleep 0; echo b'", "sh -c 'sleep 0; sleep 0'",
   ]
   static let files = [
     "/etc/motd", "/etc/hostname", "/etc/passwd", "/app/config.txt", "/bin/sh", "/etc", "/srv/index.html",
@@ -101,6 +103,8 @@ struct SessionGenerator {
       guard !others.isEmpty else { return "join \(r.pick(kinds)) \(m.here.name)" }
       let target = m.boxes[r.pick(others)]
       let kind = target.kinds.isEmpty ? r.pick(kinds) : r.pick(Array(target.kinds).sorted())
+      // In another box's mount namespace the box sees that box's mounts, not its own.
+      if kind == "mnt" { m.boxes[m.index].mounts = [] }
       return "join \(kind) \(target.name)"
     },
     // uts
@@ -150,13 +154,26 @@ struct SessionGenerator {
     // file, or a path that is not there too.
     Producer(weight: 0.8, applies: has("mnt")) { m, r in
       let path = r.pick(["/dev", "/dev", "/mnt", "/etc/hostname", "/nonexistent"])
-      m.boxes[m.index].mounts.append(path)
+      // Only a directory takes a mount (a file is ENOTDIR, a missing path ENOENT), and in a box
+      // with a user namespace the mount may be refused (EPERM, when the mount namespace is not
+      // owned by it): a failed `mount dev` counted as made would let the next steps start a
+      // background job in a root without /dev/null, whose error line races the shell's output.
+      if ["/dev", "/mnt"].contains(path) && !m.here.kinds.contains("user") {
+        m.boxes[m.index].mounts.append(path)
+      }
       return "mount dev \(path)"
     },
     // What a /dev makes work: a shell's background job (stdin /dev/null) and the listing. Only
-    // once /dev was mounted: without a /dev/null the job's error line races the shell's output.
-    Producer(weight: 0.8, applies: { m in m.box?.mounts.contains("/dev") ?? false }) { _, r in
-      r.pick(["run sh -c 'sleep 1000 & echo x'", "run ls /dev", "run ls /dev/null", "run cat /dev/null"])
+    // once /dev was mounted in the root the box has entered: without a /dev/null the job's error
+    // line races the shell's output. The shell may exit before its job has reached execve(2);
+    // a `show` or `ps` after it must still see the job as the program it runs.
+    // In a box with a cgroup too: under pids.max the shell's fork for a job is refused.
+    Producer(weight: 1.2, applies: { m in m.box.map { $0.entered && $0.mounts.contains("/dev") } ?? false }) { _, r in
+      r.pick([
+        "run sh -c 'sleep 1000 & echo x'", "run sh -c 'sleep 1000 & echo x'",
+        "run sh -c 'sleep 1000 & sleep 2000 & echo x'",
+        "run ls /dev", "run ls /dev/null", "run cat /dev/null",
+      ])
     },
     Producer(weight: 1, applies: { m in !(m.box?.mounts.isEmpty ?? true) }) { m, r in
       let path = m.here.mounts.isEmpty ? "/mnt" : r.pick(m.here.mounts)
@@ -168,6 +185,8 @@ struct SessionGenerator {
     // layers
     Producer(weight: 4, applies: { m in m.box.map { $0.kinds.contains("mnt") && !$0.rootfs } ?? false }) { m, r in
       m.boxes[m.index].rootfs = true
+      // From now on the box's paths start at its new root: what it mounted before is elsewhere.
+      m.boxes[m.index].mounts = []
       let image = r.pick(m.images)
       if r.chance(0.6) { return "overlay \(image)" }
       // A plain-directory root: pivot_root(2) then fails with EINVAL until it is bind-mounted.
@@ -175,6 +194,7 @@ struct SessionGenerator {
     },
     Producer(weight: 1.5, applies: { m in m.box.map { $0.rootfs && !$0.entered } ?? false }) { m, r in
       m.boxes[m.index].entered = true
+      // A mount made in the prepared root stays where the box now looks: it is under the new root.
       return r.pick(["pivot-root", "chroot"])
     },
     Producer(weight: 3, applies: { $0.box?.rootfs == true }) { m, r in
@@ -305,7 +325,7 @@ struct SessionGenerator {
     },
     Producer(weight: 1.5, applies: { $0.box?.cgroup == true }) { _, r in
       switch r.below(5) {
-      case 0: return "cgroup set pids.max \(r.pick(["10", "3", "1", "-1"]))"
+      case 0: return "cgroup set pids.max \(r.pick(["10", "3", "2", "1", "-1"]))"
       case 1: return "cgroup set memory.max \(r.pick(["32M", "64M", "100000"]))"
       case 2: return "cgroup set cpu.max \"10000 100000\""
       case 3: return "cgroup show"

@@ -119,5 +119,11 @@ struct RealKernelLock {
     // Closing the last descriptor of the open file description releases the lock (flock(2)).
     close(fd)
     fd = -1
+    // flock(2) is not a queue: releasing wakes every waiter, and whoever asks first gets the
+    // lock, which is this process, already running, when it asks again for its next batch. A
+    // run of many batches then kept the lock from everyone else (seen: batch after batch with
+    // eight others waiting). A pause lets a woken waiter, which needs the CPU first on a busy
+    // machine, take its turn; with nobody waiting it costs two seconds a batch.
+    usleep(2_000_000)
   }
 }

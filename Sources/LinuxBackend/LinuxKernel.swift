@@ -415,6 +415,8 @@ public final class LinuxKernel: Kernel {
   private func run(_ box: String, _ argv: [String], background: Bool, step: Step) throws(KernelError) -> StepResult {
     guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
     let request = HelperRequest.run(background: background, argv: argv.map { Array($0.utf8) })
+    // What already ran in the box before this program: see awaitForkedCopies.
+    let before = background ? [] : Set(procfs.descendants(of: helper.pid).map(\.hostPID))
     var reply = try ask(box, request, step: step, streaming: !background)
     if background {
       guard let started = reply.answer(as: Started.self) else {
@@ -444,7 +446,28 @@ public final class LinuxKernel: Kernel {
       String(decoding: $0, as: UTF8.self)
     }
     if lines.last == "" { lines.removeLast() }
+    awaitForkedCopies(of: argv, helper: helper.pid, before: before)
     return StepResult(output: lines, exit: Self.processExit(end), boxPID: Int(boxPID))
+  }
+
+  /// Waits, at most two seconds, until no process the program forked is still a copy of it.
+  ///
+  /// A shell that starts a job in the background (`sh -c 'sleep 9 & echo x'`) forks, and the
+  /// child runs the job by execve(2). The shell may print and exit before the child has got
+  /// that far: fork(2) copies the parent's memory, so until execve the child's
+  /// /proc/PID/cmdline (proc(5)) is still the shell's command line, and a state read at that
+  /// moment shows a second `sh -c ...`. Whether it does depends on the scheduler, not on what
+  /// the learner typed; waiting for the copy to execve (or to exit, as a job whose stdin
+  /// /dev/null cannot be opened does) shows what the box settles into. A copy that never
+  /// execs (a subshell, or an applet busybox runs in the forked process) is shown as it is
+  /// once the wait is over.
+  private func awaitForkedCopies(of argv: [String], helper: pid_t, before: Set<Int>) {
+    let command = argv.map { KernelName.shown(Array($0.utf8)) }.joined(separator: " ")
+    for _ in 0..<400 {
+      let copies = procfs.descendants(of: helper).filter { !before.contains($0.hostPID) && $0.command == command }
+      if copies.isEmpty { return }
+      usleep(5_000)
+    }
   }
 
   /// A path inside the box's root filesystem, as the helper must name it: before pivot_root or

@@ -74,6 +74,9 @@ struct SimPrograms {
     /// The applets the busybox binary of the image has (`busybox --list` on this machine), nil
     /// when unknown. The image links more names than some builds have (Debian's has no ipcs).
     var installedApplets: Set<String>?
+    /// How many more processes the box's cgroup admits while the program runs (pids.max less
+    /// pids.current, the program itself counted); nil without a limit.
+    var forksLeft: Int?
   }
 
   struct Outcome {
@@ -93,7 +96,14 @@ struct SimPrograms {
     /// The command line the process ends with when a shell replaced itself by its last
     /// command (execve(2)); nil when it kept its own.
     var execArgv: [String]?
+    /// Forks the pids controller refused (pids.events counts them).
+    var forksRefused = 0
   }
+
+  /// What busybox ash prints when fork(2) fails with EAGAIN (forkshell and vforkexec in
+  /// shell/ash.c: the message and strerror); the shell then exits with status 2, as for any
+  /// error it raises in a script.
+  static let cannotFork = "sh: can't fork: Resource temporarily unavailable"
 
   /// busybox applets that a shell runs by name without execve(2) (NOEXEC in busybox's applet
   /// table): in a forked child, or in the shell's own process for the last command, so /proc
@@ -466,6 +476,9 @@ struct SimPrograms {
         // whenever the child runs: after what the shell printed meanwhile, usually.
         // The children forked so far took the PIDs after the shell's own; this one takes the next.
         outcome.forks += 1
+        if refusesFork(context, running: outcome.backgroundJobs.count) {
+          return refusedFork(outcome, lateLines)
+        }
         guard context.files?.lookup("/dev/null") != nil else {
           lateLines.append("sh: can't open '/dev/null': No such file or directory")
           outcome.status = 0
@@ -497,6 +510,10 @@ struct SimPrograms {
           inner.pid = shellPID
           inner.running = parents + [(shellPID, noExec ? shellArgv : words, noExec ? first : nil)]
         } else {
+          if refusesFork(context, running: outcome.backgroundJobs.count) {
+            outcome.forks += 1
+            return refusedFork(outcome, lateLines)
+          }
           forked = true
           inner.pid = shellPID + outcome.forks + 1
           inner.running =
@@ -532,6 +549,26 @@ struct SimPrograms {
       if r.keepsRunning { outcome.keepsRunning = true }
     }
     outcome.output += lateLines
+    return outcome
+  }
+
+  /// Whether the box's cgroup refuses the shell's next fork: the pids controller counts every
+  /// process of the cgroup, the shell and the jobs it left running included, and fork(2) fails
+  /// with EAGAIN once pids.current has reached pids.max (Documentation/admin-guide/cgroup-v1/
+  /// pids.rst). A foreground child has exited before the next command forks.
+  static func refusesFork(_ context: Context, running jobs: Int) -> Bool {
+    guard let left = context.forksLeft else { return false }
+    return jobs >= left
+  }
+
+  /// The shell after a refused fork: it says so on stderr and exits with status 2. The PID the
+  /// kernel had already given the child is freed, and the next fork takes the one after it
+  /// (alloc_pid comes before the cgroup's check in copy_process, kernel/fork.c).
+  static func refusedFork(_ outcome: Outcome, _ lateLines: [String]) -> Outcome {
+    var outcome = outcome
+    outcome.output += lateLines + [cannotFork]
+    outcome.status = 2
+    outcome.forksRefused += 1
     return outcome
   }
 

@@ -48,8 +48,12 @@ extension SimulatedKernel {
       context.procPIDs = (context.procPIDs ?? []) + [context.pid]
       context.procTasks = tasks.filter { $0.pidNamespace == pidInode }.map { ($0.pid, $0.argv) }
     }
+    if let cg = cgroups[box.name], case .value(let max) = cg.pidsMax {
+      context.forksLeft = Int(max) - cgroupTaskCount(box.name) - 1
+    }
     let outcome = SimPrograms.run(argv, context)
     if let line = outcome.notSimulated { return StepResult(notSimulated: line) }
+    if outcome.forksRefused > 0 { cgroups[box.name]?.pidsRefused += UInt64(outcome.forksRefused) }
     let hostPID = allocatePID()
     enterTimeNamespace(box.process)
     let pid: Int
