@@ -113,9 +113,11 @@ extension Step {
       // A new mount namespace is a copy that receives propagated mounts; a new network namespace
       // becomes a member of the lab's network.
       if kinds.contains(.mnt) || kinds.contains(.net) && wiredToOthers(b) { return .all }
-      var out = ReadBack(boxes: [b])
-      // Leaving a namespace changes nothing in it for the others (unshare(2)); the host is read
+      // Leaving a namespace changes nothing in it for the others (unshare(2)), but for the
+      // sockets the box's helper held in its network namespace: they stay with the helper, so a
+      // port it listened on closes for every box that shares that namespace. The host is read
       // when the box leaves its namespaces, which may then die and be forgotten.
+      var out = kinds.contains(.net) ? sharing(b, [.net], includeHostNamespace: false) : ReadBack(boxes: [b])
       out.host = true
       return out
     case .join(let b, let kind, let target):

@@ -53,6 +53,15 @@ import Testing
       Step.unshare(box: "d", kinds: [.uts, .ipc, .net]).readBack(in: Self.facts) == ReadBack(boxes: ["d"], host: true))
   }
 
+  /// A box that leaves a network namespace takes its helper's listening sockets with it: the
+  /// boxes still in that namespace see the port close (LabTests.PublishSessionTests).
+  @Test func leavingANetworkNamespaceReachesTheBoxesStillInIt() {
+    let facts = KernelFacts(
+      host: Self.facts.host, boxes: [Self.box("web", [.net: 40]), Self.box("db", [.net: 40]), Self.box("x")])
+    #expect(Step.unshare(box: "web", kinds: [.net]).readBack(in: facts) == ReadBack(boxes: ["web", "db"], host: true))
+    #expect(Step.unshare(box: "web", kinds: [.uts]).readBack(in: facts) == ReadBack(boxes: ["web"], host: true))
+  }
+
   @Test func mergeKeepsTheBoxesNotReadAndTheKernelsOrder() throws {
     var fresh = Self.box("c", [.uts: 20, .ipc: 21])
     fresh.process.hostname = "new"
