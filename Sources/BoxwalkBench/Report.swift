@@ -98,6 +98,7 @@ struct Report {
     out += readTable()
     out += containerTable()
     out += replTable()
+    out += scaleTable()
     out += ["## What the figures say", ""]
     out += analysis.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     return out.joined(separator: "\n") + "\n"
@@ -406,6 +407,35 @@ struct Report {
       "transcripts show mistakes on purpose (`hostname` before `unshare uts`, ...).",
     ]
     return lines + [""]
+  }
+
+  /// Issue 15: a `hostname` step in the last box of a lab of 1, 10, 100 and 1,000 boxes, each
+  /// with its own uts, ipc and net namespace (`boxwalk-bench scale`), and what building and
+  /// tearing down such a lab costs.
+  func scaleTable() -> [String] {
+    let sizes = [1, 10, 100, 1000].filter { n in
+      ["sim", "real"].contains { row($0, "scale: hostname step, \(n) boxes") != nil }
+    }
+    guard !sizes.isEmpty else { return [] }
+    var lines = [
+      "## Scale: a step in a lab of N boxes", "",
+      "| boxes | sim: `hostname` step | real: `hostname` step | real: build (`box new` + `unshare uts,ipc,net` each) | real: teardown (`quit`) | REPL max RSS (real) | helper RSS (median) |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for n in sizes {
+      func step(_ g: String) -> String { median(g, "scale: hostname step, \(n) boxes").map { ms($0) + " ms" } ?? "-" }
+      let build = median("real", "scale: build all \(n) boxes").map { ms($0) + " ms" } ?? "-"
+      let down = median("real", "scale: teardown of \(n) boxes").map { ms($0) + " ms" } ?? "-"
+      let rss = median("real", "scale: REPL max RSS kB, \(n) boxes").map { one($0 / 1024) + " MB" } ?? "-"
+      let helper = median("real", "scale: helper RSS kB, \(n) boxes").map { one($0 / 1024) + " MB" } ?? "-"
+      lines.append("| \(n) | \(step("sim")) | \(step("real")) | \(build) | \(down) | \(rss) | \(helper) |")
+    }
+    return lines + [
+      "",
+      "Each figure is one session (`boxwalk-bench scale`): the step is the median of its `hostname`",
+      "steps in the last box, the whole `Session.execute` (kernel work, read-back, tree, diff, text).",
+      "",
+    ]
   }
 
   // MARK: formatting

@@ -3,6 +3,7 @@
 //   boxwalk-bench steps --backend real|rootless|sim [--runs N] [--only NAME,...] [--state-root DIR]
 //   boxwalk-bench reads --backend real|sim [--runs N] [--state-root DIR]
 //   boxwalk-bench container [--runs N] [--state-root DIR] [--lines 'LINE;LINE;...' --name NAME]
+//   boxwalk-bench scale --backend real|sim [--boxes N] [--steps S] [--unshare KINDS] [--state-root DIR]
 //   boxwalk-bench replay [--seconds S] [--rounds R] TRANSCRIPT...
 //   boxwalk-bench session100                      (prints a 100-line session for the REPL)
 //   boxwalk-bench curriculum [--lessons DIR] TRANSCRIPT...   (prints the whole curriculum)
@@ -111,6 +112,12 @@ func main() -> Int32 {
           bench.measure(c)
         }
       }
+    case "scale":
+      let backend = args.options["--backend"] ?? "real"
+      try ScaleBench.run(
+        kernel: try makeKernel(backend, stateRoot: args.options["--state-root"]),
+        group: args.options["--group"] ?? backend, boxes: args.int("--boxes", 100), steps: args.int("--steps", 100),
+        unshare: args.options["--unshare"] ?? "uts,ipc,net")
     case "replay":
       SimBench.replay(args.positional, seconds: args.double("--seconds", 1), rounds: args.int("--rounds", 5))
     case "session100":

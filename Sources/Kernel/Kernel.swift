@@ -12,6 +12,11 @@ public protocol Kernel: AnyObject {
   /// What the kernel looks like now: the host and every box, in creation order.
   func facts() throws(KernelError) -> KernelFacts
 
+  /// The facts after a step that can have changed only `scope` (`Step.readBack`): what it names is
+  /// read again, the rest is taken from `previous`, the facts before the step. Equal to `facts()`
+  /// whenever the scope holds everything the step changed.
+  func facts(_ scope: ReadBack, previous: KernelFacts) throws(KernelError) -> KernelFacts
+
   /// Kill every box and remove every host-side object. Safe to call twice.
   func teardown()
 

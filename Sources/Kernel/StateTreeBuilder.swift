@@ -76,7 +76,10 @@ public struct StateTreeBuilder: Sendable {
         added += memo.inodes
       }
       boxes[box.name] = memo
-      root[box.name] = .map(memo.map)
+      // A kernel names each box once, and no box may be called "host" or "outside"
+      // (Names.reservedBoxNames): every key is new, and appendNew skips the search of the whole
+      // map a subscript set makes, which made building the tree quadratic in the number of boxes.
+      root.appendNew(box.name, .map(memo.map))
     }
     // What is left of the last build's boxes was removed.
     for memo in lastBoxes.values { dropped += memo.inodes }

@@ -44,16 +44,16 @@ public final class LinuxKernel: Kernel {
   /// What boxwalk knows of each box that /proc cannot say: its root and the mounts it made.
   var boxState: [String: BoxState] = [:]
   /// IPC objects made in the host's IPC namespace (by boxes that share it), removed at teardown.
-  private var hostIPC: [(kind: String, key: Int32, id: Int32)] = []
+  var hostIPC: [(kind: String, key: Int32, id: Int32)] = []
   /// POSIX message queues made in the host's IPC namespace, with their inodes, removed at teardown.
-  private var hostQueues: [(name: String, inode: UInt64)] = []
+  var hostQueues: [(name: String, inode: UInt64)] = []
   /// Every POSIX queue name a step made, in any namespace: what a helper that cannot read its
   /// mqueue file system tries one by one (HelperProtocol, `facts`).
   private var queueNames: [String] = []
   /// The cgroup driver for this host's layout (v1, v2 or hybrid), made at the first `cgroup new`.
-  private var cgroupDriver: (any CgroupDriver)?
+  var cgroupDriver: (any CgroupDriver)?
   /// Boxes that have a cgroup, and where.
-  private var cgroupOf: [String: BoxCgroup] = [:]
+  var cgroupOf: [String: BoxCgroup] = [:]
   /// The session's name, which is also the cgroup directory under boxwalk/ (PID-STARTTIME).
   private var sessionName: String? { session.map { String($0.path.split(separator: "/").last ?? "") } }
 
@@ -148,8 +148,8 @@ public final class LinuxKernel: Kernel {
   /// Only the process itself could change them (unshare, setns, set*id, capset), and the REPL
   /// never does (all namespace work is in the helpers); no one outside can. Reading them again
   /// after every step was eight stat(2)s and three /proc files for nothing.
-  private var hostNamespaces: [NamespaceKind: UInt64]?
-  private var hostUser: UserFacts?
+  var hostNamespaces: [NamespaceKind: UInt64]?
+  var hostUser: UserFacts?
 
   /// A mount a step made, in the mount namespace it was made in: in the root filesystem
   /// (`inRootfs`) or in the host's tree, by path inside that tree.
@@ -533,7 +533,7 @@ public final class LinuxKernel: Kernel {
   /// IDs, maps and capabilities of a process, read from the host: /proc/PID/status gives the IDs
   /// as the host sees them and the capability masks; /proc/PID/uid_map and gid_map the maps of
   /// its user namespace (shown relative to ours, the host's).
-  private func userFacts(_ pid: String) -> UserFacts {
+  func userFacts(_ pid: String) -> UserFacts {
     let status = (try? SmallFiles.read("\(procfs.root)/\(pid)/status")) ?? []
     let fields = ProcStatus.fields(status, ["Uid", "Gid", "CapEff", "CapPrm", "CapBnd"])
     func map(_ file: String) -> [IDMapRange] {
@@ -558,7 +558,7 @@ public final class LinuxKernel: Kernel {
   /// asked once (open, ioctl, fstat, two closes) and kept with the inode; it is asked again only
   /// when the box is in another namespace of that kind. The helper holds the namespace it is in,
   /// so that inode cannot be freed and reused by another namespace between two reads.
-  private func owners(_ helper: HelperProcess, _ namespaces: [NamespaceKind: UInt64]) -> [NamespaceKind: UInt64] {
+  func owners(_ helper: HelperProcess, _ namespaces: [NamespaceKind: UInt64]) -> [NamespaceKind: UInt64] {
     var known = boxState[helper.box]?.owners ?? [:]
     var out: [NamespaceKind: UInt64] = [:]
     // Rootless: the session's host is the anchor, whose uts, ipc, mnt, ... are the machine's,
@@ -652,7 +652,7 @@ public final class LinuxKernel: Kernel {
 
   /// The queue names a helper tries when it cannot read its mqueue file system, as many as fit
   /// in one request (HelperWire.maxMessage).
-  private func candidateQueueNames() -> [[UInt8]] {
+  func candidateQueueNames() -> [[UInt8]] {
     var total = 0
     return queueNames.map { Array($0.utf8) }.prefix { name in
       total += name.count + 1
@@ -871,37 +871,11 @@ public final class LinuxKernel: Kernel {
   // MARK: - Facts
 
   public func facts() throws(KernelError) -> KernelFacts {
-    var names = utsname()
-    guard uname(&names) == 0 else { throw KernelError(call: "uname()", errno: Errno(rawValue: errno)) }
-    // Rootless: the host of the session is the anchor, in the session's user namespace (and the
-    // machine's others), so a new box shares every namespace with it, as on the real backend.
-    // The real backend's host is this process, whose namespaces never change: read them once.
-    let hostProc = backend == .rootless ? String(try ensureAnchor(step: nil).pid) : "self"
-    let hostNamespaces: [NamespaceKind: UInt64]
-    if backend != .rootless, let known = self.hostNamespaces {
-      hostNamespaces = known
-    } else {
-      hostNamespaces = try namespaces(pid: hostProc, shown: hostProc)
-      if backend != .rootless { self.hostNamespaces = hostNamespaces }
-    }
-    let host = ProcessFacts(
-      hostPID: Int(getpid()), namespaces: hostNamespaces,
-      hostname: Self.name(names.nodename), domainname: Self.name(names.__domainname))
-
-    var boxes: [BoxFacts] = []
-    let liveHostIPC = hostIPC.isEmpty ? [] : HostIPC.list()
-    // Objects boxes made in the host's IPC namespace may have been removed since (ipcrm).
-    hostIPC.removeAll { o in !liveHostIPC.contains { $0.kind == o.kind && $0.key == o.key && $0.id == o.id } }
+    var hostFacts = try hostProcessFacts()
     let store = try storeFacts()
-    let hostObjects = hostIPC.compactMap { o in IPCKind(rawValue: o.kind).map { IPCObjectFacts(kind: $0, key: o.key) } }
-    var hostFacts = host
-    hostFacts.ipc = hostObjects
-    // Queues boxes made in the host's namespace may have been removed since (mq_unlink).
-    hostQueues.removeAll { !HostIPC.queueExists(name: $0.name, inode: $0.inode) }
-    hostFacts.posixMQ = hostQueues.map(\.name).sorted()
-    let hostUser = backend == .rootless ? userFacts(hostProc) : (self.hostUser ?? userFacts(hostProc))
-    if backend != .rootless { self.hostUser = hostUser }
-    hostFacts.user = hostUser
+    let hostNamespaces = hostFacts.namespaces
+    let hostObjects = hostFacts.ipc
+    var boxes: [BoxFacts] = []
     // Every helper is asked first (its hostname and IPC objects, and a dump of each lab network
     // namespace), and /proc is read while they answer: the helpers run on other CPUs, so a read
     // waits about one round trip in all, not one per request.
@@ -1009,6 +983,39 @@ public final class LinuxKernel: Kernel {
     return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
   }
 
+  /// The host's own facts, without its network (the lab network's host side, read with every
+  /// lab network namespace): the namespaces and IDs boxwalk runs with, uname(2), and the IPC
+  /// objects and queues boxes made in its IPC namespace that still exist.
+  func hostProcessFacts() throws(KernelError) -> ProcessFacts {
+    var names = utsname()
+    guard uname(&names) == 0 else { throw KernelError(call: "uname()", errno: Errno(rawValue: errno)) }
+    // Rootless: the host of the session is the anchor, in the session's user namespace (and the
+    // machine's others), so a new box shares every namespace with it, as on the real backend.
+    // The real backend's host is this process, whose namespaces never change: read them once.
+    let hostProc = backend == .rootless ? String(try ensureAnchor(step: nil).pid) : "self"
+    let hostNamespaces: [NamespaceKind: UInt64]
+    if backend != .rootless, let known = self.hostNamespaces {
+      hostNamespaces = known
+    } else {
+      hostNamespaces = try namespaces(pid: hostProc, shown: hostProc)
+      if backend != .rootless { self.hostNamespaces = hostNamespaces }
+    }
+    var hostFacts = ProcessFacts(
+      hostPID: Int(getpid()), namespaces: hostNamespaces,
+      hostname: Self.name(names.nodename), domainname: Self.name(names.__domainname))
+    let liveHostIPC = hostIPC.isEmpty ? [] : HostIPC.list()
+    // Objects boxes made in the host's IPC namespace may have been removed since (ipcrm).
+    hostIPC.removeAll { o in !liveHostIPC.contains { $0.kind == o.kind && $0.key == o.key && $0.id == o.id } }
+    hostFacts.ipc = hostIPC.compactMap { o in IPCKind(rawValue: o.kind).map { IPCObjectFacts(kind: $0, key: o.key) } }
+    // Queues boxes made in the host's namespace may have been removed since (mq_unlink).
+    hostQueues.removeAll { !HostIPC.queueExists(name: $0.name, inode: $0.inode) }
+    hostFacts.posixMQ = hostQueues.map(\.name).sorted()
+    let hostUser = backend == .rootless ? userFacts(hostProc) : (self.hostUser ?? userFacts(hostProc))
+    if backend != .rootless { self.hostUser = hostUser }
+    hostFacts.user = hostUser
+    return hostFacts
+  }
+
   /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,
   /// with the propagation mountinfo reports. A bind mount has the type mountinfo gives it: that
   /// of the file system its source is on, which differs between hosts (so it is volatile).
@@ -1017,7 +1024,7 @@ public final class LinuxKernel: Kernel {
   /// copy is in the same peer group as the mount it copies (or a slave of it), so this
   /// namespace's mountinfo has, at the same place, an entry whose `shared:N` or `master:N` is the
   /// N of the original in the other namespace's mountinfo (`peers`).
-  private func mounts(
+  func mounts(
     _ state: BoxState, _ namespace: UInt64?, _ mountinfo: [Mountinfo.Entry], peers: [UInt64: [Mountinfo.Entry]] = [:]
   ) -> [MountFacts] {
     var top: [String: MountFacts] = [:]
@@ -1066,7 +1073,7 @@ public final class LinuxKernel: Kernel {
   /// The inode of every /proc/PID/ns entry. A PID namespace made by unshare(2) has no entry until
   /// its first process exists; the pidfd ioctl names it anyway, and if the kernel is too old for
   /// that the kind is left out rather than guessed.
-  private func namespaces(pid: String, shown: String) throws(KernelError) -> [NamespaceKind: UInt64] {
+  func namespaces(pid: String, shown: String) throws(KernelError) -> [NamespaceKind: UInt64] {
     var inodes: [NamespaceKind: UInt64] = [:]
     for kind in NamespaceKind.allCases {
       do {

@@ -78,7 +78,7 @@ public final class SimulatedKernel: Kernel {
   /// The last answer of facts(), until the next step or teardown. The simulated state changes
   /// only there, so a second read in between (ping's verdict, then the Lab's read after the
   /// step; `show` after `show`) is the same answer, built once.
-  private var factsMemo: KernelFacts?
+  var factsMemo: KernelFacts?
 
   /// A rule for fault injection (steps are values, so a rule matches a kind): fail the next `count`
   /// steps of kind `stepKind` (`Step.kindName`, e.g. "sethostname"; "*" for any) with `errno`,
@@ -264,7 +264,7 @@ public final class SimulatedKernel: Kernel {
 
   // MARK: Facts
 
-  private func hostFacts() -> ProcessFacts {
+  func hostFacts() -> ProcessFacts {
     let uts = host.ns[.uts].flatMap { namespaces[$0] }
     var facts = ProcessFacts(
       hostPID: host.hostPID, namespaces: host.ns, hostname: uts?.hostname ?? "",
@@ -274,7 +274,7 @@ public final class SimulatedKernel: Kernel {
     return facts
   }
 
-  private func boxFacts(_ name: String, _ p: SimProcess) -> ProcessFacts {
+  func boxFacts(_ name: String, _ p: SimProcess) -> ProcessFacts {
     var facts = boxFactsWithoutCgroup(name, p)
     facts.cgroup = cgroupReport(name)
     facts.posixMQ = (p.ns[.ipc].flatMap { namespaces[$0]?.posixMQ } ?? []).sorted()

@@ -40,7 +40,9 @@ struct LabSessionFactory: TranscriptSessionFactory {
   func makeSession(backend: Backend) throws -> any TranscriptSession {
     let kernel = try BackendChoice.make(backend, ephemeralImages: true)
     do {
-      return try Session(kernel: kernel)
+      let session = try Session(kernel: kernel)
+      session.checkReadBack = Paths.checkReadBack
+      return session
     } catch {
       kernel.teardown()
       throw error

@@ -40,6 +40,7 @@ enum LabStartup {
     let kernel = try BackendChoice.make(backend, ephemeralImages: ephemeralImages)
     do {
       let session = try Session(kernel: kernel, json: json)
+      session.checkReadBack = Paths.checkReadBack
       // Pictures follow this terminal (transcript tests make their sessions elsewhere, plain).
       session.pictureStyle = PictureStyle.detect(terminal: Terminal.detect())
       return session

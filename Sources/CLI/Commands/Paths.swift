@@ -8,6 +8,11 @@ enum Paths {
     return s.isEmpty ? nil : s
   }
 
+  /// BOXWALK_CHECK_READBACK=1: after every step, compare the state read back for the step's
+  /// reach with a full read, and fail the step on any difference (a test mode: it reads
+  /// everything twice).
+  static var checkReadBack: Bool { env("BOXWALK_CHECK_READBACK") == "1" }
+
   /// $XDG_STATE_HOME/boxwalk, default ~/.local/state/boxwalk: history and lesson progress.
   static var stateHome: String? {
     if let x = env("XDG_STATE_HOME") { return x + "/boxwalk" }

@@ -200,7 +200,7 @@ extension Session {
       out.lines.append(line)
       return
     }
-    let after = try refresh()
+    let after = try readBack(after: step)
     let changes = StateDiff.between(before, after)
     last = StepRecord(input: input, step: step, changes: changes, treeAfter: after)
     out.changes = changes

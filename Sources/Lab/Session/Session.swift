@@ -30,6 +30,9 @@ public final class Session: TranscriptSession {
   /// The last `ping`, which `draw net` replays on the current state to show its route.
   var lastPing: (NetSide, IPv4Address)?
   var nextWatch = 1
+  /// After every step, also read the whole state and fail the step loudly when the tree read
+  /// back for the step's reach differs from it (BOXWALK_CHECK_READBACK=1; the tests set it).
+  public var checkReadBack = false
 
   public init(kernel: any Kernel, json: Bool = false) throws(KernelError) {
     self.kernel = kernel

@@ -1,0 +1,141 @@
+import Glibc
+import HelperWire
+import Kernel
+
+extension LinuxKernel {
+  /// The facts after a step, reading again only the boxes `scope` names (`Step.readBack`), the
+  /// host's own facts and the image store when it names them; every other box keeps its facts
+  /// from `previous`. A box read here costs what it did in a full read (its helper's answer,
+  /// /proc/PID/ns/*, status, children, timens_offsets, its cgroup), so a step costs what it
+  /// reaches, not the number of boxes.
+  ///
+  /// Two parts of a box are read only by a full read, because what they show depends on other
+  /// namespaces, and every step that can change them reads everything (`Step.readBack`):
+  /// - its mounts: a mount made in another lab mount namespace shows here when it propagated
+  ///   (mount_namespaces(7)), found by comparing every lab namespace's mountinfo;
+  /// - the network of a namespace with more than its loopback: a veth's peer is named through the
+  ///   other namespaces' ids for it (IFLA_LINK_NETNSID).
+  /// Here they are taken from `previous` while the box is still in the same namespace; a box in
+  /// a network namespace with only its loopback (a new one) has it read from that namespace alone.
+  public func facts(_ scope: ReadBack, previous: KernelFacts) throws(KernelError) -> KernelFacts {
+    if scope.everything { return try facts() }
+    var host = previous.host
+    if scope.host {
+      // The host's network and the lab's rules stay: only a network step changes them.
+      let net = host.net
+      host = try hostProcessFacts()
+      host.net = net
+    }
+    let store = scope.images ? try storeFacts() : (previous.images, previous.layers)
+    let hostNamespaces = host.namespaces
+    // The boxes to read, each with its facts before the step (nil for a new box).
+    var reading: [(helper: HelperProcess, before: ProcessFacts?, ns: [NamespaceKind: UInt64])] = []
+    for name in scope.boxes {
+      guard let helper = helpers.first(where: { $0.box == name }) else { continue }
+      let before = previous.boxes.first { $0.name == name }?.process
+      let ns = try namespaces(pid: String(helper.pid), shown: "<\(helper.box)>")
+      // In a mount namespace of its own that it was not in before: its mounts need every other
+      // lab namespace's mountinfo (see above). No step that reads part of the state does this.
+      if ns[.mnt] != hostNamespaces[.mnt], before?.namespaces[.mnt] != ns[.mnt] { return try facts() }
+      reading.append((helper, before, ns))
+    }
+    /// Whether the box's network is read here, from its namespace alone.
+    func readsNet(_ entry: (helper: HelperProcess, before: ProcessFacts?, ns: [NamespaceKind: UInt64])) -> Bool {
+      guard let inode = entry.ns[.net], inode != hostNamespaces[.net] else { return false }
+      guard let before = entry.before, before.namespaces[.net] == inode, let net = before.net else { return true }
+      return !net.links.contains { $0.name != "lo" }
+    }
+    var boxes: [BoxFacts] = []
+    var asked: [HelperProcess] = []
+    do throws(KernelError) {
+      // Every helper is asked first and /proc is read while they answer, as in a full read.
+      for entry in reading {
+        try post(entry.helper, .facts(candidates: candidateQueueNames()), step: nil)
+        asked.append(entry.helper)
+      }
+      for entry in reading where readsNet(entry) {
+        try post(entry.helper, .netdump(pids: []), step: nil)
+        asked.append(entry.helper)
+      }
+      for entry in reading {
+        let helper = entry.helper
+        let state = boxState[helper.box] ?? BoxState()
+        let ownMounts = entry.ns[.mnt] != hostNamespaces[.mnt]
+        var process = ProcessFacts(
+          hostPID: Int(helper.pid), namespaces: entry.ns, hostname: "", domainname: "",
+          processes: procfs.descendants(of: helper.pid), pidNamespaceAlive: false,
+          mounts: ownMounts ? entry.before?.mounts ?? [] : [],
+          rootPropagation: ownMounts ? entry.before?.rootPropagation : nil, root: state.root, ipc: [],
+          user: userFacts(String(helper.pid)), owners: owners(helper, entry.ns), fs: try fsFacts(state))
+        process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
+        process.clockOffsets = ClockOffsets.parse(
+          (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
+        if entry.ns[.net] != hostNamespaces[.net], !readsNet(entry) { process.net = entry.before?.net }
+        boxes.append(BoxFacts(name: helper.box, process: process))
+      }
+    } catch {
+      // Read what was asked for, so the next request to each helper gets its own answer.
+      for helper in asked { _ = try? helper.reply() }
+      throw error
+    }
+    // The answers, in the order asked: every helper's facts, then the dumps.
+    var failure: KernelError?
+    for (i, entry) in reading.enumerated() {
+      let reply: HelperReply
+      do throws(KernelError) { reply = try collect(entry.helper, step: nil) } catch {
+        failure = failure ?? error
+        continue
+      }
+      guard let view = reply.answer(as: BoxView.self) else {
+        if case .err(let errno, _, _) = reply {
+          failure =
+            failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(entry.helper.box)")
+        } else {
+          failure =
+            failure
+            ?? KernelError(
+              call: "uname()", errno: .EPROTO, detail: "the helper for \(entry.helper.box) sent an unexpected reply")
+        }
+        continue
+      }
+      boxes[i].process.hostname = KernelName.shown(view.nodename)
+      boxes[i].process.domainname = KernelName.shown(view.domainname)
+      boxes[i].process.pidNamespaceAlive = view.initAlive
+      // In the host's IPC namespace: the objects made in this session, as for the host.
+      let inHostIPC = entry.ns[.ipc] == hostNamespaces[.ipc]
+      boxes[i].process.ipc =
+        inHostIPC
+        ? host.ipc
+        : view.ipc.compactMap { object in
+          IPCKind(rawValue: object.kind.rawValue).map { IPCObjectFacts(kind: $0, key: object.key) }
+        }
+      boxes[i].process.posixMQ = inHostIPC ? host.posixMQ : view.queues.sorted()
+    }
+    for (i, entry) in reading.enumerated() where readsNet(entry) {
+      do throws(KernelError) {
+        let dump = try dump(of: entry.helper, from: try collect(entry.helper, step: nil), step: nil)
+        var net = NetworkFacts.resolve([dump], names: [entry.helper.box], pids: [Int32(entry.helper.pid)], at: 0)
+        net.listening = listening(pid: entry.helper.pid)
+        boxes[i].process.net = net
+      } catch {
+        failure = failure ?? error
+      }
+    }
+    if let failure { throw failure }
+    // A pid namespace dies for every box in it (see `facts()`): the boxes that share one with a
+    // box read here were read too, and a box not read keeps what it showed.
+    var dead = Set(boxes.filter { !$0.process.pidNamespaceAlive }.compactMap { $0.process.namespaces[.pid] })
+    let read = Set(boxes.map(\.name))
+    for box in previous.boxes where !read.contains(box.name) && !box.process.pidNamespaceAlive {
+      if let inode = box.process.namespaces[.pid] { dead.insert(inode) }
+    }
+    for i in boxes.indices where boxes[i].process.namespaces[.pid].map(dead.contains) == true {
+      boxes[i].process.pidNamespaceAlive = false
+    }
+    guard
+      let merged = ReadBack.merge(
+        previous: previous, order: helpers.map(\.box), fresh: boxes, host: host, images: store)
+    else { return try facts() }
+    return merged
+  }
+}
