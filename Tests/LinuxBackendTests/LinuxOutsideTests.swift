@@ -189,6 +189,8 @@ import Testing
       .netListen(side: .outside, port: 53, proto: "udp"),
       .connect(from: .box("web"), address: ip("203.0.113.1"), port: 53, proto: "udp"),  // seen as 203.0.113.2
       .connect(from: .box("web"), address: ip("198.51.100.1"), port: 53, proto: "udp"),  // net unreachable: silence
+      // web to itself, over its loopback: the helper answers its own server while it waits.
+      .netState(link: NetLinkRef(.box("web"), "lo"), up: true),
       .connect(from: .box("web"), address: ip("10.231.0.2"), port: 53, proto: "udp"),  // web to itself
       .connect(from: .box("web"), address: ip("10.231.0.2"), port: 80),  // web to itself, tcp
       // web's helper leaves the namespace it listens in: the listener closes, and the namespace
