@@ -283,17 +283,21 @@ struct SessionGenerator {
     // as lesson 18 uses them; ports nothing listens on and sides with no route are common.
     Producer(weight: 1.2, applies: { $0.box?.kinds.contains("net") == true }) { m, r in
       let port = r.pick(["80", "8080", "53", "80", "443"])
-      if r.chance(0.7) { return "net listen \(port)" }
-      return "net listen \(port) --on " + r.pick(["host", "outside"] + m.boxes.map(\.name))
+      let proto = r.pick(["", "", "", " tcp", " udp", " udp"])
+      if r.chance(0.7) { return "net listen \(port)\(proto)" }
+      return "net listen \(port)\(proto) --on " + r.pick(["host", "outside"] + m.boxes.map(\.name))
     },
     Producer(weight: 1.5, applies: { $0.current != nil }) { m, r in
       let n = r.int(2...4)
       let target = r.pick([
         "10.0.0.\(n):80", "10.0.0.1:80", "203.0.113.1:80", "203.0.113.2:8080", "127.0.0.1:80", "10.0.0.\(n):8080",
-        "127.0.0.1:53", "203.0.113.2:80",
+        "127.0.0.1:53", "203.0.113.2:80", "203.0.113.2:5353", "10.0.0.\(n):53", "203.0.113.1:53",
       ])
-      if r.chance(0.35) { return "connect \(target) --from " + r.pick(["host", "outside"] + m.boxes.map(\.name)) }
-      return "connect \(target)"
+      let proto = r.pick(["", "", "", " tcp", " udp", " udp"])
+      if r.chance(0.35) {
+        return "connect \(target)\(proto) --from " + r.pick(["host", "outside"] + m.boxes.map(\.name))
+      }
+      return "connect \(target)\(proto)"
     },
     Producer(weight: 0.8, applies: { $0.outside && !$0.bridges.isEmpty }) { m, r in
       let box = m.boxes.isEmpty ? "web" : r.pick(m.boxes.map(\.name))
@@ -369,7 +373,8 @@ struct SessionGenerator {
     "net listen 80 --on nosuch", "net listen 80 --at host", "connect 10.0.0.2", "connect 10.0.0.2:x",
     "connect 10.0.0.2:0", "connect 10.0.0.300:80", "connect 10.0.0.2:80 --from nosuch", "connect",
     "net publish 8080 nosuch:80", "net publish 8080 web", "net publish x web:80", "net publish 8080 web:80 sctp",
-    "net publish 99999 web:80", "net publish 8080",
+    "net publish 99999 web:80", "net publish 8080", "net listen 80 sctp", "net listen 80 udp --on",
+    "net listen udp", "connect 10.0.0.2:80 icmp", "connect 10.0.0.2:80 udp --from", "connect udp",
   ]
 
   /// A session of `count` commands for `seed`.

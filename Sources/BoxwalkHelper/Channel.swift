@@ -21,6 +21,16 @@ struct Channel {
   /// The next request; nil at end of file (boxwalk closed its end or died) or on a read error.
   func receive() -> Message? {
     var buffer = [UInt8](repeating: 0, count: HelperWire.maxMessage)
+    // Between requests the helper answers its lab server's sockets (Responder): poll(2) for the
+    // channel and for them, and read the channel only when it has a message.
+    while true {
+      var set = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)] + Responder.pollSet
+      let ready = poll(&set, nfds_t(set.count), -1)
+      if ready < 0 && errno == EINTR { continue }
+      guard ready > 0 else { break }
+      Responder.handle(Array(set.dropFirst()))
+      if set[0].revents != 0 { break }
+    }
     while true {
       // MSG_TRUNC makes recv return the real length even when the message did not fit.
       let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_TRUNC)) }

@@ -43,7 +43,10 @@ struct NamespaceOperations {
     case .ifindex(let name): return NetOperations.index(of: name)
     case .echo(let address, let timeout): return NetOperations.echo(address: address, timeout: timeout)
     case .forward(let on): return NetOperations.setForward(on)
-    case .listen(let port): return NetOperations.listen(port: port)
+    case .listen(let port): return Responder.serve(port: port, udp: false)
+    case .serve(let port, let udp): return Responder.serve(port: port, udp: udp)
+    case .exchange(let address, let port, let udp, let timeout, let line):
+      return NetOperations.exchange(address: address, port: port, udp: udp, timeout: timeout, line: line)
     case .connect(let address, let port, let timeout):
       return NetOperations.connect(address: address, port: port, timeout: timeout)
     case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
@@ -56,7 +59,7 @@ struct NamespaceOperations {
         ? box.cgroups.insideBoxCgroup { unshare(flags, anchors: box.anchors) } : unshare(flags, anchors: box.anchors)
       // Sockets stay in the network namespace they were made in (network_namespaces(7)), and
       // would keep it alive: the listeners belong to the namespace just left, so they close.
-      if case .ok = reply, flags & Int32(BW_CLONE_NEWNET) != 0 { NetOperations.closeListeners() }
+      if case .ok = reply, flags & Int32(BW_CLONE_NEWNET) != 0 { Responder.closeAll() }
       // A mount namespace of its own: take the host's device nodes for `mount dev` now, while
       // "/dev" is still the host's and nothing of the box is mounted (DevOperations.swift).
       if case .ok = reply, flags & Int32(BW_CLONE_NEWNS) != 0 { box.takeDeviceHandles() }
@@ -73,7 +76,7 @@ struct NamespaceOperations {
     case .cgroup(let boxFiles, let home): return box.cgroups.enter(box: boxFiles, home: home)
     case .setns(let path, let nstype):
       let reply = setns(path: path, nstype: Int32(bitPattern: nstype))
-      if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNET) { NetOperations.closeListeners() }
+      if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNET) { Responder.closeAll() }
       if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNS) { box.takeDeviceHandles() }
       return reply
     case .sethostname(let name):

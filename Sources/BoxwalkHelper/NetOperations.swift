@@ -123,44 +123,6 @@ enum NetOperations {
     return .answer(ToolRun(end: ProgramEnd(waitStatus: status), output: Array(output.prefix(3000))))
   }
 
-  /// The listening sockets this helper holds. They stay open until the helper exits, and close
-  /// with it (the namespace's last holder): nothing to clean up. SOCK_CLOEXEC keeps them out of
-  /// the programs the helper runs.
-  nonisolated(unsafe) static var listeners: [Int32] = []
-
-  /// Close every listening socket (the helper is leaving their network namespace).
-  static func closeListeners() {
-    for fd in listeners { _ = Glibc.close(fd) }
-    listeners = []
-  }
-
-  /// socket(2), bind(2) to INADDR_ANY:port, listen(2): a TCP socket in state LISTEN in this
-  /// helper's network namespace. The kernel answers a SYN for the port with SYN-ACK and keeps
-  /// the finished connection in the socket's accept queue, so a connect(2) from elsewhere
-  /// completes even though this helper never calls accept(2) (tcp(7)).
-  static func listen(port: Int32) -> HelperReply {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else {
-      let saved = errno
-      _ = Glibc.close(fd)
-      return .err(errno: saved, call: "bind", note: nil)
-    }
-    guard Glibc.listen(fd, SOMAXCONN) == 0 else {
-      let saved = errno
-      _ = Glibc.close(fd)
-      return .err(errno: saved, call: "listen", note: nil)
-    }
-    listeners.append(fd)
-    return .done
-  }
-
   /// One TCP connect(2), non-blocking so it waits at most `timeout` milliseconds: the socket
   /// becomes writable when the handshake ends, and SO_ERROR says how (0: connected;
   /// ECONNREFUSED: a reset, nothing listens). Closed at once: the connection only proves the
@@ -205,6 +167,83 @@ enum NetOperations {
       default: return .err(errno: error, call: "connect", note: nil)
       }
     }
+  }
+
+  /// `connect`'s exchange: connect(2) to address:port, send `line` and a newline, and wait for one
+  /// line back, `timeout` milliseconds in all. TCP: the handshake first (the socket becomes
+  /// writable when it ends; SO_ERROR says how). UDP: connect(2) only fixes the peer, and the
+  /// datagram goes out with send(2); an ICMP port unreachable that comes back is reported on a
+  /// connected UDP socket as ECONNREFUSED by the next recv(2) (udp(7)), while an ICMP network
+  /// unreachable is not (it is no hard error for UDP) and ends as silence. While waiting, the
+  /// helper keeps answering its own server sockets (Responder), so a namespace reaches itself.
+  static func exchange(address text: String, port: Int32, udp: Bool, timeout: Int32, line: String) -> HelperReply {
+    guard let address = IPv4Text.parse(text) else {
+      return .err(errno: EINVAL, call: "connect", note: "not an IPv4 address")
+    }
+    let type = udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
+    let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }
+    defer { _ = Glibc.close(fd) }
+    var destination = sockaddr_in()
+    destination.sin_family = sa_family_t(AF_INET)
+    destination.sin_port = in_port_t(UInt16(port).bigEndian)
+    withUnsafeMutableBytes(of: &destination.sin_addr) { $0.copyBytes(from: address) }
+    let rc = withUnsafePointer(to: &destination) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    if rc != 0 {
+      guard errno == EINPROGRESS else {
+        return errno == ECONNREFUSED ? .answer(ExchangeResult.refused) : .err(errno: errno, call: "connect", note: nil)
+      }
+    }
+    let deadline = monotonicMilliseconds() + Int64(timeout)
+    /// Wait for `events` on fd, answering the responder meanwhile; false when the time is up.
+    func wait(_ events: Int32) -> Bool {
+      while true {
+        let left = deadline - monotonicMilliseconds()
+        guard left > 0 else { return false }
+        var set = [pollfd(fd: fd, events: Int16(events), revents: 0)] + Responder.pollSet
+        let ready = poll(&set, nfds_t(set.count), Int32(left))
+        if ready < 0 && errno == EINTR { continue }
+        guard ready > 0 else { continue }
+        Responder.handle(Array(set.dropFirst()))
+        if set[0].revents != 0 { return true }
+      }
+    }
+    if rc != 0 {
+      guard wait(Int32(POLLOUT)) else { return .answer(ExchangeResult.timeout) }
+      var error: Int32 = 0
+      var length = socklen_t(MemoryLayout<Int32>.size)
+      guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else {
+        return .err(errno: errno, call: "getsockopt", note: nil)
+      }
+      if error == ECONNREFUSED { return .answer(ExchangeResult.refused) }
+      guard error == 0 else { return .err(errno: error, call: "connect", note: nil) }
+    }
+    let bytes = Array((line + "\n").utf8)
+    let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    if sent < 0 {
+      if errno == ECONNREFUSED { return .answer(ExchangeResult.refused) }
+      return .err(errno: errno, call: "send", note: nil)
+    }
+    var answer: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 512)
+    while wait(Int32(POLLIN)) {
+      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+      if n < 0 {
+        if errno == EAGAIN || errno == EINTR { continue }
+        if errno == ECONNREFUSED { return .answer(ExchangeResult.refused) }
+        return .err(errno: errno, call: "recv", note: nil)
+      }
+      answer += buffer[0..<n]
+      // A datagram is the whole answer; a stream's answer ends with its line or the close.
+      if udp || n == 0 || answer.contains(UInt8(ascii: "\n")) || answer.count >= Responder.maxLine { break }
+    }
+    let line = answer.prefix { $0 != UInt8(ascii: "\n") }
+    if answer.isEmpty { return .answer(udp ? ExchangeResult.timeout : ExchangeResult.connected) }
+    return .answer(ExchangeResult.answered(String(decoding: line, as: UTF8.self)))
   }
 
   /// net.ipv4.ip_forward of this helper's network namespace; nil if it cannot be read.

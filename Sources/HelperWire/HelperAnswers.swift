@@ -228,6 +228,35 @@ package enum ConnectResult: String, HelperAnswer {
   package var fields: [[UInt8]] { [HelperWire.text(rawValue)] }
 }
 
+/// `exchange`: what came back. A line (`answered`), or how it ended without one: the connection
+/// was made but no line came (`connected`), the other end refused (a TCP reset, or for UDP an ICMP
+/// port unreachable that a connected socket reports as ECONNREFUSED, udp(7)), or nothing came
+/// within the time.
+package enum ExchangeResult: Equatable, Sendable, HelperAnswer {
+  case answered(String)
+  case connected
+  case refused
+  case timeout
+  package init?(fields: [[UInt8]]) {
+    guard fields.count == 2 else { return nil }
+    switch (HelperWire.string(fields[0]), HelperWire.string(fields[1])) {
+    case ("answered", let text): self = .answered(text)
+    case ("connected", "-"): self = .connected
+    case ("refused", "-"): self = .refused
+    case ("timeout", "-"): self = .timeout
+    default: return nil
+    }
+  }
+  package var fields: [[UInt8]] {
+    switch self {
+    case .answered(let text): [HelperWire.text("answered"), HelperWire.text(text)]
+    case .connected: [HelperWire.text("connected"), HelperWire.text("-")]
+    case .refused: [HelperWire.text("refused"), HelperWire.text("-")]
+    case .timeout: [HelperWire.text("timeout"), HelperWire.text("-")]
+    }
+  }
+}
+
 /// `nft`: how nft(8) ended and everything it printed (stdout and stderr).
 package struct ToolRun: HelperAnswer {
   package var end: ProgramEnd

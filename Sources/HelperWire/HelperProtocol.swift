@@ -94,12 +94,21 @@
 //     nft ARGS                      nft(8) with ARGS (NUL-separated), run by the helper in its
 //                                   namespaces with its capabilities; stdout and stderr captured
 //                                   -> ok exited|signaled CODE OUTPUT | err ERRNO execvp|pipe
-//     listen PORT                   a TCP socket bound to PORT of any address, listening; the
-//                                   helper keeps it open until it exits
+//     listen PORT                   the same as serve PORT tcp
 //                                   -> ok | err ERRNO socket|bind|listen
 //     connect ADDRESS PORT TIMEOUT  one TCP connect(2) to ADDRESS:PORT, waiting up to TIMEOUT
 //                                   milliseconds for the handshake, then close(2)
 //                                   -> ok connected|refused|timeout | err ERRNO socket|connect
+//     serve PORT tcp|udp            a socket bound to PORT of any address, answered by the helper
+//                                   between requests: each TCP connection's first line, or each
+//                                   UDP datagram, comes back as "LINE from ADDR" (ADDR: the
+//                                   sender as the helper saw it); kept until the helper exits
+//                                   -> ok | err ERRNO socket|bind|listen
+//     exchange ADDRESS PORT tcp|udp TIMEOUT LINE
+//                                   connect(2) to ADDRESS:PORT, send LINE and a newline, and wait
+//                                   up to TIMEOUT milliseconds in all for one line back
+//                                   -> ok answered TEXT | ok connected - | ok refused - |
+//                                      ok timeout - | err ERRNO socket|connect|send
 //     cgroup BOXFILES HOMEFILES     the cgroup.procs files of the box's cgroup, one per hierarchy,
 //                                   and those of the cgroup the helper is in (may be empty), as
 //                                   absolute host paths, NUL-separated, at most 8 each. The helper opens them
@@ -252,10 +261,15 @@ package enum HelperRequest: Equatable, Sendable {
   /// (a box program gets Docker's default set, which has no CAP_NET_ADMIN); answered with
   /// "exited"/"signaled", the code, and everything it printed.
   case nft(arguments: [[UInt8]])
-  /// A listening TCP socket on `port` of any address, held by the helper.
+  /// A listening TCP socket on `port` of any address, held and answered by the helper (serve, tcp).
   case listen(port: Int32)
   /// One TCP connect, and how it ended within the time.
   case connect(address: String, port: Int32, timeoutMilliseconds: Int32)
+  /// A socket on `port` of any address (`udp`: a datagram socket, else a listening TCP one) that
+  /// the helper answers between requests, held until it exits.
+  case serve(port: Int32, udp: Bool)
+  /// Connect to `address:port`, send `line`, and wait for one line back within the time.
+  case exchange(address: String, port: Int32, udp: Bool, timeoutMilliseconds: Int32, line: String)
   /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
   case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
@@ -325,6 +339,13 @@ package enum HelperRequest: Equatable, Sendable {
     case .listen(let port): [HelperWire.text("listen"), HelperWire.number(port)]
     case .connect(let address, let port, let timeout):
       [HelperWire.text("connect"), HelperWire.text(address), HelperWire.number(port), HelperWire.number(timeout)]
+    case .serve(let port, let udp):
+      [HelperWire.text("serve"), HelperWire.number(port), HelperWire.text(udp ? "udp" : "tcp")]
+    case .exchange(let address, let port, let udp, let timeout, let line):
+      [
+        HelperWire.text("exchange"), HelperWire.text(address), HelperWire.number(port),
+        HelperWire.text(udp ? "udp" : "tcp"), HelperWire.number(timeout), HelperWire.text(line),
+      ]
     case .overlay(let target, let upper, let work, let lowers):
       [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [HelperWire.text("anchor")] + paths + sources
@@ -408,6 +429,18 @@ package enum HelperRequest: Equatable, Sendable {
         let timeout = HelperWire.integer(args[2], as: Int32.self)
       else { return nil }
       self = .connect(address: HelperWire.string(args[0]), port: port, timeoutMilliseconds: timeout)
+    case ("serve", 2):
+      guard let port = HelperWire.integer(args[0], as: Int32.self), (1...65535).contains(port),
+        let udp = Self.protocolName(args[1])
+      else { return nil }
+      self = .serve(port: port, udp: udp)
+    case ("exchange", 5):
+      guard let port = HelperWire.integer(args[1], as: Int32.self), (1...65535).contains(port),
+        let udp = Self.protocolName(args[2]), let timeout = HelperWire.integer(args[3], as: Int32.self)
+      else { return nil }
+      self = .exchange(
+        address: HelperWire.string(args[0]), port: port, udp: udp, timeoutMilliseconds: timeout,
+        line: HelperWire.string(args[4]))
     case ("echo", 2):
       guard let timeout = HelperWire.integer(args[1], as: Int32.self) else { return nil }
       self = .echo(address: HelperWire.string(args[0]), timeoutMilliseconds: timeout)
@@ -433,6 +466,15 @@ package enum HelperRequest: Equatable, Sendable {
   }
 
   package func encoded() -> [UInt8]? { HelperWire.encode(fields) }
+
+  /// `tcp` or `udp`, the transport of `serve` and `exchange`: true for udp, nil for anything else.
+  static func protocolName(_ field: [UInt8]) -> Bool? {
+    switch HelperWire.string(field) {
+    case "tcp": false
+    case "udp": true
+    default: nil
+    }
+  }
 
   /// The verb, as field 0 spells it ("unshare", "mount", ...).
   package var verb: String { fields.first.map(HelperWire.string) ?? "" }

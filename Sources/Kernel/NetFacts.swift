@@ -123,22 +123,26 @@ public struct NetRouteFacts: Equatable, Sendable, CustomStringConvertible {
   }
 }
 
-/// A listening TCP socket: what a connection to `address:port` (or any local address, when
-/// `address` is 0.0.0.0, INADDR_ANY) completes its handshake with (tcp(7)).
+/// A socket waiting for others on a port: a listening TCP socket, which a connection to
+/// `address:port` (or any local address, when `address` is 0.0.0.0, INADDR_ANY) completes its
+/// handshake with (tcp(7)), or a bound UDP socket, which receives the datagrams sent there
+/// (udp(7)). `proto` is "tcp" or "udp": the two have separate port spaces.
 public struct NetListener: Equatable, Hashable, Sendable, Comparable, CustomStringConvertible {
   public var address: IPv4Address
   public var port: Int
-  public init(address: IPv4Address, port: Int) {
+  public var proto: String
+  public init(address: IPv4Address, port: Int, proto: String = "tcp") {
     self.address = address
     self.port = port
+    self.proto = proto
   }
   public static let any = IPv4Address(0)
-  public func accepts(_ destination: IPv4Address, _ port: Int) -> Bool {
-    port == self.port && (address == Self.any || address == destination)
+  public func accepts(_ destination: IPv4Address, _ port: Int, proto: String = "tcp") -> Bool {
+    proto == self.proto && port == self.port && (address == Self.any || address == destination)
   }
   public static func < (a: NetListener, b: NetListener) -> Bool {
-    (a.port, a.address.value) < (b.port, b.address.value)
+    (a.port, a.proto, a.address.value) < (b.port, b.proto, b.address.value)
   }
-  /// `tcp 0.0.0.0:80`, as the state tree shows it.
-  public var description: String { "tcp \(address):\(port)" }
+  /// `tcp 0.0.0.0:80` or `udp 0.0.0.0:53`, as the state tree shows it.
+  public var description: String { "\(proto) \(address):\(port)" }
 }

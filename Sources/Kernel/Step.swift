@@ -77,12 +77,13 @@ public enum Step: Equatable, Hashable, Sendable {
   /// side's own addresses goes to `address:port` of the box instead (destination NAT before
   /// routing), as `docker run -p HOSTPORT:PORT` does (NetRule.publish).
   case netPublish(hostPort: Int, proto: String, box: String, address: IPv4Address, port: Int)
-  /// A TCP socket bound to `port` of any address and listening (socket(2), bind(2), listen(2)),
-  /// held by the side's helper: something to connect to. The kernel completes a connection's
-  /// handshake from the listen queue without the holder ever calling accept(2).
-  case netListen(side: NetSide, port: Int)
-  /// One TCP connect(2) from a side's network namespace, with a time limit (tcp(7)).
-  case connect(from: NetSide, address: IPv4Address, port: Int)
+  /// A socket bound to `port` of any address (socket(2), bind(2), and for "tcp" listen(2)),
+  /// held by the side's helper, which answers each connection's line or each datagram with the
+  /// line and the sender's address: something to connect to and hear back from.
+  case netListen(side: NetSide, port: Int, proto: String = "tcp")
+  /// One connect(2) from a side's network namespace, one line sent and one awaited, with a time
+  /// limit (tcp(7), udp(7)).
+  case connect(from: NetSide, address: IPv4Address, port: Int, proto: String = "tcp")
   /// Mount an overlay of these layers (top first) plus a fresh writable upper layer, as the box's
   /// root filesystem (not entered yet). `names` is what the learner typed; see Step+Layers.swift.
   /// With `plain`, no overlay: the layers' merged files are copied into a plain directory, the
@@ -124,7 +125,7 @@ public enum Step: Equatable, Hashable, Sendable {
       b
     case .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish: NetSide.host.name
     case .netAddr(let link, _), .netState(let link, _): link.side.name
-    case .ping(let side, _), .netListen(let side, _), .connect(let side, _, _): side.name
+    case .ping(let side, _), .netListen(let side, _, _), .connect(let side, _, _, _): side.name
     case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove: Self.hostBox
     }
   }

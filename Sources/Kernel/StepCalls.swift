@@ -185,12 +185,17 @@ extension Step {
       return [
         "sendmsg(NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFT_MSG_NEWTABLE {\"\(NetRule.table)\"}, NFT_MSG_NEWCHAIN {\"prerouting\", type nat hook prerouting priority dstnat}, NFT_MSG_NEWRULE {\(JSON.quote(rule.text))}, NFNL_MSG_BATCH_END)"
       ]
-    case .netListen(_, let port):
+    case .netListen(_, let port, let proto):
+      let bind = "bind(inet_addr(\"0.0.0.0\"), htons(\(port)))"
+      return proto == "udp"
+        ? ["socket(AF_INET, SOCK_DGRAM, 0)", bind]
+        : ["socket(AF_INET, SOCK_STREAM, 0)", bind, "listen(SOMAXCONN)"]
+    case .connect(_, let address, let port, let proto):
       return [
-        "socket(AF_INET, SOCK_STREAM, 0)", "bind(inet_addr(\"0.0.0.0\"), htons(\(port)))", "listen(SOMAXCONN)",
+        proto == "udp" ? "socket(AF_INET, SOCK_DGRAM, 0)" : "socket(AF_INET, SOCK_STREAM, 0)",
+        "connect(inet_addr(\"\(address)\"), htons(\(port)))",
+        "send(\"\(ConnectModel.greeting)\\n\")", "recv()",
       ]
-    case .connect(_, let address, let port):
-      return ["socket(AF_INET, SOCK_STREAM, 0)", "connect(inet_addr(\"\(address)\"), htons(\(port)))"]
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
       .imageRemove, .layerRemove:
       return layerCalls

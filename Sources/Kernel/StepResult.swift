@@ -20,6 +20,8 @@ public struct StepResult: Equatable, Sendable {
   public var ping: PingAnswer?
   /// What a TCP connect(2) came to (connect steps only).
   public var connect: ConnectOutcome?
+  /// The line that came back from the other end's responder after `connect` sent its own.
+  public var answer: String?
 
   /// `run` of a program the simulator does not run: the one line it prints instead. Nothing
   /// was forked and nothing changed.

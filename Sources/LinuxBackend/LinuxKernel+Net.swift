@@ -51,12 +51,12 @@ extension LinuxKernel {
       try masquerade(bridge: bridge, subnet: subnet, step: step)
     case .netPublish(let hostPort, let proto, _, let address, let port):
       try publish(hostPort, proto, to: address, port: port, step: step)
-    case .netListen(let side, let port):
-      try call(try networkHelper(side, step: step), .listen(port: Int32(port)), step: step, failOnErr: true)
-    case .connect(let side, let address, let port):
-      var result = StepResult.none
-      result.connect = try connect(side, address, port, step: step)
-      return result
+    case .netListen(let side, let port, let proto):
+      try call(
+        try networkHelper(side, step: step), .serve(port: Int32(port), udp: proto == "udp"), step: step,
+        failOnErr: true)
+    case .connect(let side, let address, let port, let proto):
+      return try connect(side, address, port, proto, step: step)
     default:
       break
     }
@@ -83,29 +83,46 @@ extension LinuxKernel {
     }
   }
 
-  /// One TCP connect by the side's helper. As for ping, the wait is long when the model
-  /// expects an answer and short when it expects none; the time never reaches the output.
-  private func connect(_ side: NetSide, _ address: IPv4Address, _ port: Int, step: Step) throws(KernelError)
-    -> ConnectOutcome
+  /// One connect by the side's helper: a line sent, one awaited. As for ping, the wait is long
+  /// when the model expects an answer and short when it expects none; the time never reaches
+  /// the output.
+  private func connect(_ side: NetSide, _ address: IPv4Address, _ port: Int, _ proto: String, step: Step)
+    throws(KernelError) -> StepResult
   {
     let helper = try networkHelper(side, step: step)
     let expected = (try? facts()).map {
-      ConnectModel.connect(NetworkView($0), from: side.name, to: address, port: port).outcome(
-        from: side.name, NetworkView($0))
+      ConnectModel.connect(NetworkView($0), from: side.name, to: address, port: port, proto: proto).outcome(
+        from: side.name, NetworkView($0), proto: proto)
     }
     let timeout: Int32 = expected == .timedOut ? 300 : 2000
     let reply = try call(
-      helper, .connect(address: address.description, port: Int32(port), timeoutMilliseconds: timeout), step: step)
-    switch reply.answer(as: ConnectResult.self) {
-    case .connected: return .connected
-    case .refused: return .refused
-    case .timeout: return .timedOut
+      helper,
+      .exchange(
+        address: address.description, port: Int32(port), udp: proto == "udp", timeoutMilliseconds: timeout,
+        line: ConnectModel.greeting), step: step)
+    var result = StepResult.none
+    switch reply.answer(as: ExchangeResult.self) {
+    case .answered(let text):
+      result.connect = .connected
+      result.answer = text
+      return result
+    case .connected:
+      result.connect = .connected
+      return result
+    case .refused:
+      result.connect = .refused
+      return result
+    case .timeout:
+      result.connect = .timedOut
+      return result
     case nil: break
     }
     switch reply {
-    case .err(let errno, "connect", _)
+    case .err(let errno, "connect", _),
+      .err(let errno, "send", _)
     where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
-      return .unreachable(Errno(rawValue: errno))
+      result.connect = .unreachable(Errno(rawValue: errno))
+      return result
     default:
       throw failure(reply, step: step)
     }
@@ -398,27 +415,31 @@ extension LinuxKernel {
     }
   }
 
-  /// The listening TCP sockets of the network namespace `pid` is in: /proc/PID/net/tcp shows the
-  /// sockets of that process's network namespace (proc_net_tcp(5)), read here by boxwalk, which
-  /// needs no helper for it. State 0A is TCP_LISTEN.
+  /// The listening TCP sockets and bound UDP sockets of the network namespace `pid` is in:
+  /// /proc/PID/net/tcp and /proc/PID/net/udp show the sockets of that process's network namespace
+  /// (proc_net_tcp(5); udp has the same columns), read here by boxwalk, which needs no helper
+  /// for it. State 0A is TCP_LISTEN; a UDP socket that waits for anyone's datagrams has no peer
+  /// and shows state 07 (TCP_CLOSE), where a connected one shows 01.
   func listening(pid: pid_t) -> [NetListener] {
-    guard let text = try? SmallFiles.readText("\(procfs.root)/\(pid)/net/tcp") else { return [] }
-    return Self.parseListening(text)
+    let tcp = (try? SmallFiles.readText("\(procfs.root)/\(pid)/net/tcp")).map { Self.parseListening($0) } ?? []
+    let udp =
+      (try? SmallFiles.readText("\(procfs.root)/\(pid)/net/udp")).map { Self.parseListening($0, proto: "udp") } ?? []
+    return (tcp + udp).sorted()
   }
 
   /// proc_net_tcp(5) lines to listeners: `sl local_address rem_address st ...`, the local
   /// address as 8 hex digits in the kernel's byte order (little-endian on x86 and arm64) and the
   /// port as 4 hex digits.
-  static func parseListening(_ text: String) -> [NetListener] {
+  static func parseListening(_ text: String, proto: String = "tcp") -> [NetListener] {
     var found: Set<NetListener> = []
     for line in text.split(separator: "\n").dropFirst() {
       let fields = line.split(separator: " ")
-      guard fields.count > 3, fields[3] == "0A" else { continue }
+      guard fields.count > 3, fields[3] == (proto == "udp" ? "07" : "0A") else { continue }
       let local = fields[1].split(separator: ":")
       guard local.count == 2, let raw = UInt32(local[0], radix: 16), let port = Int(local[1], radix: 16) else {
         continue
       }
-      found.insert(NetListener(address: IPv4Address(raw.byteSwapped), port: port))
+      found.insert(NetListener(address: IPv4Address(raw.byteSwapped), port: port, proto: proto))
     }
     return found.sorted()
   }

@@ -96,8 +96,8 @@ extension LinuxKernel {
     case .ping(let from, _) where from == .host:
       (what, why) = ("ping from the host side needs", "the lab's host side lives outside the session's user namespace")
     case .ping(let from, _) where from == .outside,
-      .connect(let from, _, _) where from == .host || from == .outside,
-      .netListen(let from, _) where from == .host || from == .outside:
+      .connect(let from, _, _, _) where from == .host || from == .outside,
+      .netListen(let from, _, _) where from == .host || from == .outside:
       let place = from == .outside ? "outside" : "host side"
       (what, why) = ("the lab's \(place) needs", "the lab's \(place) lives outside the session's user namespace")
     default:

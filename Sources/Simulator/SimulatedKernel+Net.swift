@@ -136,7 +136,7 @@ extension SimulatedKernel {
     case .netPublish(let hostPort, let proto, _, let address, let port):
       // Appended to the chain; the Lab refuses a port that is already published first.
       namespaces[hostNet]?.net.addRule(.publish(hostPort, proto, to: address, port: port))
-    case .netListen(let side, let port):
+    case .netListen(let side, let port, let proto):
       // socket(2) needs no capability. bind(2) of a port below ip_unprivileged_port_start (1024)
       // needs CAP_NET_BIND_SERVICE in the user namespace that owns the network namespace, and is
       // EACCES without it (ip(7)), before any check of the port being in use.
@@ -147,18 +147,25 @@ extension SimulatedKernel {
         throw KernelError(step: step, call: step.calls[1], errno: .EACCES)
       }
       // bind(2): a port that a socket of this namespace already has is EADDRINUSE.
-      guard namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port }) == false else {
+      // TCP and UDP have separate port spaces.
+      guard
+        namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port && $0.listener.proto == proto })
+          == false
+      else {
         throw KernelError(step: step, call: step.calls[1], errno: .EADDRINUSE)
       }
-      namespaces[inode]?.net.listening.append((NetListener(address: NetListener.any, port: port), side.name))
-    case .connect(let side, let address, let port):
-      // A TCP socket and connect(2) need no capability at all (socket(2), tcp(7)): a box that
-      // unshared user after net connects like any unprivileged process.
+      namespaces[inode]?.net.listening.append(
+        (NetListener(address: NetListener.any, port: port, proto: proto), side.name))
+    case .connect(let side, let address, let port, let proto):
+      // A TCP or UDP socket and connect(2) need no capability at all (socket(2), tcp(7), udp(7)):
+      // a box that unshared user after net connects like any unprivileged process. The far end's
+      // responder answers the line with the address it saw it come from.
       _ = try labNetwork(side, step, actsItself: false)
       let view = NetworkView(try facts())
       var result = StepResult.none
-      result.connect = ConnectModel.connect(view, from: side.name, to: address, port: port).outcome(
-        from: side.name, view)
+      result.connect = ConnectModel.connect(view, from: side.name, to: address, port: port, proto: proto).outcome(
+        from: side.name, view, proto: proto)
+      result.answer = ConnectModel.answer(view, from: side.name, to: address, port: port, proto: proto)
       return result
     case .ping(let side, let address):
       _ = try labNetwork(side, step)

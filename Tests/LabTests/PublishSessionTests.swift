@@ -38,9 +38,16 @@ import Testing
       "error: lonely has no address on a bridge of the host side, so nothing could reach it there"
     ),
     ("net publish 9090 web:81", "error: tcp port 9090 of the host side is already published, to 10.0.0.2:80"),
-    ("net listen", "error: net listen takes PORT, then optionally --on host|outside|BOX"),
+    ("net listen", "error: net listen takes PORT, then optionally tcp or udp, then optionally --on host|outside|BOX"),
+    ("net listen 80 sctp", "error: \"sctp\" is not a protocol net listen knows"),
+    (
+      "net listen 80 udp --on",
+      "error: net listen takes PORT, then optionally tcp or udp, then optionally --on host|outside|BOX"
+    ),
+    ("net listen 22 tcp", "error: web already listens on tcp port 22"),
+    ("connect 203.0.113.2:80 icmp", "error: \"icmp\" is not a protocol connect knows"),
     ("net listen 80 --on nobody", "error: no box named \"nobody\""),
-    ("net listen 22", "error: web already listens on port 22"),
+    ("net listen 22", "error: web already listens on tcp port 22"),
     ("connect 203.0.113.2", "error: \"203.0.113.2\" is not ADDR:PORT"),
     ("connect 203.0.113.2:0", "error: \"0\" is not a port"),
     ("connect 203.0.113.300:80", "error: \"203.0.113.300\" is not an IPv4 address"),
@@ -119,7 +126,34 @@ import Testing
     _ = s.execute("unshare net")
     #expect(s.tree.value(at: StatePath(keys: "db", "net", "listening")) == nil)
     #expect(s.tree.value(at: StatePath(keys: "web", "net", "listening")) == nil)
-    #expect(s.execute("net listen 80").first == "web listens on tcp port 80 now, on any of its addresses")
+    #expect(
+      s.execute("net listen 80").first
+        == "web listens on tcp port 80 now, on any of its addresses, and answers each line with the address it came from"
+    )
+  }
+
+  /// The responder's answer says whom it heard: web's own address through a published port (only
+  /// the destination was rewritten), the host side's after the masquerade. UDP has its own ports
+  /// and its own published rule; nothing bound is ICMP port unreachable, ECONNREFUSED.
+  @Test func theAnswerNamesTheAddressTheFarEndSaw() throws {
+    let s = try session(Self.wired + ["net forward on", "net nat br0", "net listen 80 --on outside"])
+    var out = s.execute("connect 203.0.113.1:80")
+    #expect(
+      out.contains { $0.hasPrefix("  answer   \"hello from 203.0.113.2\": the responder in the outside") }, "\(out)")
+    out = s.execute("connect 203.0.113.1:80 udp")
+    #expect(
+      out.first == "203.0.113.1:80 refused the udp datagram from web: nothing listens on udp port 80 in the outside")
+    _ = s.execute("net listen 80 udp --on outside")
+    #expect(
+      s.tree.value(at: StatePath(keys: "outside", "net", "listening"))
+        == .list([.string("tcp 0.0.0.0:80"), .string("udp 0.0.0.0:80")]))
+    out = s.execute("connect 203.0.113.1:80 udp")
+    #expect(out.first == "203.0.113.1:80 answered a udp datagram from web", "\(out)")
+    #expect(out.contains { $0.hasPrefix("  answer   \"hello from 203.0.113.2\"") }, "\(out)")
+    _ = s.execute("net publish 5353 web:53 udp")
+    _ = s.execute("net listen 53 udp")
+    out = s.execute("connect 203.0.113.2:5353 udp --from outside")
+    #expect(out.contains { $0.hasPrefix("  answer   \"hello from 203.0.113.1\": the responder in web") }, "\(out)")
   }
 
   /// From the outside, a private address is unreachable, and no fix is offered: the internet

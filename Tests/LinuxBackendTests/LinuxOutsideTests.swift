@@ -177,6 +177,22 @@ import Testing
       .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
       .connect(from: .box("web"), address: ip("203.0.113.1"), port: 80),  // masqueraded: connected
       .ping(from: .outside, address: ip("203.0.113.2")),
+      // UDP: a published udp port, a bound socket, ICMP port unreachable as ECONNREFUSED.
+      .netPublish(hostPort: 5353, proto: "udp", box: "web", address: ip("10.231.0.2"), port: 53),
+      .connect(from: .outside, address: ip("203.0.113.2"), port: 5353, proto: "udp"),  // nothing bound in web
+      .netListen(side: .box("web"), port: 53, proto: "udp"),
+      .netListen(side: .box("web"), port: 53, proto: "udp"),  // EADDRINUSE
+      .netListen(side: .box("web"), port: 53),  // tcp 53 is another port space
+      .connect(from: .outside, address: ip("203.0.113.2"), port: 5353, proto: "udp"),  // web answers
+      .connect(from: .outside, address: ip("203.0.113.2"), port: 5353),  // tcp 5353 is not published
+      .connect(from: .box("web"), address: ip("203.0.113.1"), port: 53, proto: "udp"),  // refused, back through NAT
+      .netListen(side: .outside, port: 53, proto: "udp"),
+      .connect(from: .box("web"), address: ip("203.0.113.1"), port: 53, proto: "udp"),  // seen as 203.0.113.2
+      .connect(from: .box("web"), address: ip("198.51.100.1"), port: 53, proto: "udp"),  // net unreachable: silence
+      // web to itself, over its loopback: the helper answers its own server while it waits.
+      .netState(link: NetLinkRef(.box("web"), "lo"), up: true),
+      .connect(from: .box("web"), address: ip("10.231.0.2"), port: 53, proto: "udp"),  // web to itself
+      .connect(from: .box("web"), address: ip("10.231.0.2"), port: 80),  // web to itself, tcp
       // web's helper leaves the namespace it listens in: the listener closes, and the namespace
       // dies with its veth (a socket left open would keep it alive).
       .unshare(box: "web", kinds: [.net]),
@@ -186,7 +202,7 @@ import Testing
   static func outcome(_ kernel: any Kernel, _ step: Step) -> String {
     do {
       let result = try kernel.perform(step)
-      if let c = result.connect { return "connect \(c)" }
+      if let c = result.connect { return "connect \(c) answer \(result.answer ?? "-")" }
       return result.ping.map { "ping reachable=\($0.reachable)" } ?? "ok"
     } catch {
       return "\(error.call): \(error.errno.name)"
@@ -215,10 +231,12 @@ import Testing
         #expect(rf.outside?.listening == sf.outside?.listening, "outside listening after step \(n)")
         #expect(rf.box("web")?.process.net?.listening == sf.box("web")?.process.net?.listening, "web after step \(n)")
         // The model the Lab prints from, on the kernel's facts, says what the kernel did.
-        if case .connect(let side, let address, let port) = step {
+        if case .connect(let side, let address, let port, let proto) = step {
           let view = NetworkView(rf)
-          let said = ConnectModel.connect(view, from: side.name, to: address, port: port).outcome(from: side.name, view)
-          #expect(a == "connect \(said)", "step \(n): model \(said)")
+          let said = ConnectModel.connect(view, from: side.name, to: address, port: port, proto: proto).outcome(
+            from: side.name, view, proto: proto)
+          let answer = ConnectModel.answer(view, from: side.name, to: address, port: port, proto: proto)
+          #expect(a == "connect \(said) answer \(answer ?? "-")", "step \(n): model \(said), \(answer ?? "-")")
         }
       }
       #expect(try TestChild.run(["nft", "list", "ruleset"]).output == machineRules)

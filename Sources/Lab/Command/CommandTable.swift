@@ -133,8 +133,8 @@ public enum CommandTable {
       name: "net publish", usage: "net publish HOSTPORT BOX:PORT [tcp|udp]",
       summary: "send a port of the host side to a box (docker run -p)", area: "net"),
     .init(
-      name: "net listen", usage: "net listen PORT [--on host|outside|BOX]",
-      summary: "a TCP socket listening on PORT, something to connect to", area: "net"),
+      name: "net listen", usage: "net listen PORT [tcp|udp] [--on host|outside|BOX]",
+      summary: "a responder on PORT: it answers each line with the address it came from", area: "net"),
     .init(name: "net rules", usage: "net rules", summary: "the host side's nftables rules", area: "net"),
     .init(
       name: "links", usage: "links", summary: "network links and routes, box beside host side", area: "net"),
@@ -142,8 +142,8 @@ public enum CommandTable {
       name: "ping", usage: "ping ADDR [--from host|outside|BOX]", summary: "is ADDR reachable, and if not why",
       area: "net"),
     .init(
-      name: "connect", usage: "connect ADDR:PORT [--from host|outside|BOX]",
-      summary: "does a TCP connection get through, and if not what is missing", area: "net"),
+      name: "connect", usage: "connect ADDR:PORT [tcp|udp] [--from host|outside|BOX]",
+      summary: "send a line over TCP or UDP: what answers, and if nothing does, what is missing", area: "net"),
     .init(
       name: "ipc", usage: "ipc mq|shm|sem new KEY | ipc posix_mq new /NAME | ipc ls",
       summary: "System V IPC objects and POSIX message queues", area: "ipc"),

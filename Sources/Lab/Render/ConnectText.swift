@@ -5,14 +5,20 @@ import Kernel
 /// listener) and the command that adds it. Never a timing.
 struct ConnectText {
   var ping: PingText
+  /// "tcp" or "udp": a connection and its SYN, or a datagram.
+  var proto: String = "tcp"
 
-  func lines(_ address: IPv4Address, _ port: Int, from who: String, _ verdict: ConnectVerdict) -> [String] {
+  var udp: Bool { proto == "udp" }
+
+  func lines(_ address: IPv4Address, _ port: Int, from who: String, _ verdict: ConnectVerdict, answer: String? = nil)
+    -> [String]
+  {
     let target = "\(address):\(port)"
     var rows: [(String, String)] = []
     let headline: String
     switch verdict {
     case .connected(let path, let rewrites, let published):
-      headline = "connected to \(target) from \(who)"
+      headline = udp ? "\(target) answered a udp datagram from \(who)" : "connected to \(target) from \(who)"
       rows.append(("path", path.map(\.description).joined(separator: " -> ")))
       for r in rewrites {
         rows.append(
@@ -28,9 +34,21 @@ struct ConnectText {
             "\(PingText.prose(p.namespace)) rewrote the destination \(target) to \(p.rewritten):\(p.rewrittenPort) on the way in (\(p.rule.text)), and the answer's source back"
           ))
       }
+      if let answer, let server = path.last {
+        rows.append(
+          (
+            "answer",
+            "\(JSON.quote(answer)): the responder in \(PingText.prose(server.owner)) sent back the line \(JSON.quote(ConnectModel.greeting)) with the address it came from"
+          ))
+      } else {
+        rows.append(("answer", "none: nothing answered the line \(JSON.quote(ConnectModel.greeting))"))
+      }
     case .refused(let ns, let to, let toPort, let published):
       let place = PingText.prose(ns)
-      headline = "\(target) refused the connection from \(who): nothing listens on port \(toPort) in \(place)"
+      headline =
+        udp
+        ? "\(target) refused the udp datagram from \(who): nothing listens on udp port \(toPort) in \(place)"
+        : "\(target) refused the connection from \(who): nothing listens on port \(toPort) in \(place)"
       if let p = published {
         rows.append(
           (
@@ -39,22 +57,30 @@ struct ConnectText {
           ))
       }
       let publishes = ns == NetSide.host.name && published == nil && who != NetSide.host.name
+      let udpWord = udp ? " udp" : ""
       rows.append(
         (
           "why",
-          "the SYN reached \(place), where no socket listens on port \(toPort)"
-            + (publishes ? " and no rule publishes port \(toPort)" : "")
-            + ", so the kernel answered with a reset (ECONNREFUSED)"
+          udp
+            ? "the datagram reached \(place), where no socket is bound to udp port \(toPort)"
+              + (publishes ? " and no rule publishes udp port \(toPort)" : "")
+              + ", so the kernel answered with ICMP port unreachable, which a connected UDP socket reports as ECONNREFUSED"
+            : "the SYN reached \(place), where no socket listens on port \(toPort)"
+              + (publishes ? " and no rule publishes port \(toPort)" : "")
+              + ", so the kernel answered with a reset (ECONNREFUSED)"
         ))
       rows.append(
         (
           "fix",
           publishes
-            ? "net publish \(port) BOX:PORT (to a box that listens), or net listen \(toPort) --on host"
-            : "net listen \(toPort) --on \(ns)"
+            ? "net publish \(port) BOX:PORT\(udpWord) (to a box that listens), or net listen \(toPort)\(udpWord) --on host"
+            : "net listen \(toPort)\(udpWord) --on \(ns)"
         ))
     case .unreachable(let failure):
-      headline = "could not connect to \(target) from \(who): \(ping.short(failure))"
+      headline =
+        udp
+        ? "no answer from \(target) to a udp datagram from \(who): \(ping.short(failure))"
+        : "could not connect to \(target) from \(who): \(ping.short(failure))"
       rows.append(("why", ping.why(failure, address)))
       if let fix = ping.fix(failure) { rows.append(("fix", fix)) }
     }

@@ -135,10 +135,16 @@ enum StepText {
         + shellQuote(
           "add table ip \(t); add chain ip \(t) prerouting { type nat hook prerouting priority dstnat; }; add rule ip \(t) prerouting \(rule)"
         )
-    case .netListen(let side, let port):
-      return inNetwork(side, "nc -l -p \(port) &")
-    case .connect(let side, let address, let port):
-      return inNetwork(side, "nc -z -w 2 \(address) \(port)")
+    case .netListen(let side, let port, let proto):
+      // socat(1), from Debian's socat: busybox's nc has neither UDP nor the peer's address. With
+      // fork, each connection (or datagram) gets its own `sh`, whose SOCAT_PEERADDR is the sender.
+      let listen = proto == "udp" ? "UDP-RECVFROM:\(port),fork" : "TCP-LISTEN:\(port),fork,reuseaddr"
+      return inNetwork(side, "socat \(listen) SYSTEM:'read l; echo \"$l from $SOCAT_PEERADDR\"' &")
+    case .connect(let side, let address, let port, let proto):
+      return "echo \(ConnectModel.greeting) | "
+        + inNetwork(
+          side,
+          "socat -t 2 - " + (proto == "udp" ? "UDP:\(address):\(port)" : "TCP:\(address):\(port),connect-timeout=2"))
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
       .imageRemove, .layerRemove:
       return layerShell(step)
@@ -397,11 +403,24 @@ enum StepText {
         "decision, so the host side forwards it to the box instead of taking it (nft(8), `dnat to`).",
         "Connection tracking turns the answer's source back. `docker run -p 8080:80` adds the same rule.",
       ]
+    case .netListen(_, _, let proto) where proto == "udp":
+      return [
+        "UDP has no connections: a socket bound to a port receives every datagram sent to it (udp(7)),",
+        "and the helper sends each one back with the address it came from (recvfrom(2), sendto(2)).",
+        "With nothing bound there the kernel answers with ICMP port unreachable (icmp(7)).",
+      ]
     case .netListen:
       return [
         "A socket in LISTEN state is what a connection needs at the other end (listen(2)): the kernel",
         "answers a SYN for its port with SYN-ACK and queues the finished connection for accept(2). With",
         "nothing listening it answers with a reset, and connect(2) fails with ECONNREFUSED (tcp(7)).",
+        "The helper accepts each connection and answers its first line with the address it came from.",
+      ]
+    case .connect(_, _, _, let proto) where proto == "udp":
+      return [
+        "connect(2) on a UDP socket sends nothing: it fixes the peer. The datagram takes the route a",
+        "ping would, through forwarding and NAT; an ICMP port unreachable coming back is reported as",
+        "ECONNREFUSED on that connected socket (udp(7)); silence means the datagram or its answer was lost.",
       ]
     case .connect:
       return [

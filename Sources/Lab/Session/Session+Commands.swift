@@ -369,10 +369,12 @@ extension Session {
       return [
         "the host side sends \(proto) port \(hostPort) of its own addresses to \(box) (\(address):\(port)) now, as docker run -p \(hostPort):\(port)\(proto == "udp" ? "/udp" : "") does"
       ]
-    case .netListen(let side, let port):
-      return ["\(PingText.prose(side.name)) listens on tcp port \(port) now, on any of its addresses"]
-    case .connect(let side, let address, let port):
-      return connectLines(side, address, port, result)
+    case .netListen(let side, let port, let proto):
+      return [
+        "\(PingText.prose(side.name)) listens on \(proto) port \(port) now, on any of its addresses, and answers each \(proto == "udp" ? "datagram" : "line") with the address it came from"
+      ]
+    case .connect(let side, let address, let port, let proto):
+      return connectLines(side, address, port, proto, result)
     case .netForward(let on):
       return [
         on

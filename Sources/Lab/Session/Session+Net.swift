@@ -123,18 +123,25 @@ extension Session {
     case "publish":
       try publishCommand(rest, line: line, into: &out)
     case "listen":
-      guard rest.count == 1 || (rest.count == 3 && rest[1] == "--on") else {
-        throw usage("net listen", "net listen takes PORT, then optionally --on host|outside|BOX")
+      let (words, proto) = try splitProtocol(rest, "net listen")
+      guard words.count == 1 || (words.count == 3 && words[1] == "--on") else {
+        throw usage(
+          "net listen", "net listen takes PORT, then optionally tcp or udp, then optionally --on host|outside|BOX")
       }
-      let port = try parsePort(rest[0], what: "port")
-      let side = rest.count == 3 ? try parseSide(rest[2], "net listen") : current.map { .box($0) } ?? .host
+      let port = try parsePort(words[0], what: "port")
+      let side = words.count == 3 ? try parseSide(words[2], "net listen") : current.map { .box($0) } ?? .host
       try refuseMachineNetworkSide(side)
-      if let ns = NetworkView(facts).namespace(of: side.name), ns.net.listening.contains(where: { $0.port == port }) {
+      if let ns = NetworkView(facts).namespace(of: side.name),
+        ns.net.listening.contains(where: { $0.port == port && $0.proto == proto })
+      {
         throw LabError(
-          "\(PingText.prose(ns.name)) already listens on port \(port)",
-          [("rule", "one socket per port and address: bind(2) fails with EADDRINUSE"), LabError.unchanged])
+          "\(PingText.prose(ns.name)) already listens on \(proto) port \(port)",
+          [
+            ("rule", "one socket per port and address: bind(2) fails with EADDRINUSE (tcp and udp ports are apart)"),
+            LabError.unchanged,
+          ])
       }
-      try runStep(.netListen(side: side, port: port), input: line, into: &out)
+      try runStep(.netListen(side: side, port: port, proto: proto), input: line, into: &out)
     case "rules":
       try arity("net rules", rest, 0)
       try refresh()
@@ -178,11 +185,14 @@ extension Session {
 
   /// `connect ADDR:PORT [--from host|outside|BOX]`: one TCP connect from that side's network
   /// namespace (the current box's, or the host side's when there is none).
-  func connectCommand(_ args: [String], line: String, into out: inout Output) throws {
+  func connectCommand(_ all: [String], line: String, into out: inout Output) throws {
+    let (args, proto) = try splitProtocol(all, "connect")
     guard args.count == 1 || (args.count == 3 && args[1] == "--from") else {
       throw usage(
         "connect",
-        args.isEmpty ? "connect needs ADDR:PORT" : "connect takes ADDR:PORT, then optionally --from host|outside|BOX")
+        args.isEmpty
+          ? "connect needs ADDR:PORT"
+          : "connect takes ADDR:PORT, then optionally tcp or udp, then optionally --from host|outside|BOX")
     }
     let parts = args[0].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
     guard parts.count == 2 else {
@@ -194,7 +204,20 @@ extension Session {
     let port = try parsePort(parts[1], what: "port")
     let from = args.count == 3 ? try parseSide(args[2], "connect") : current.map { .box($0) } ?? .host
     try refuseMachineNetworkSide(from)
-    try runStep(.connect(from: from, address: address, port: port), input: line, into: &out)
+    try runStep(.connect(from: from, address: address, port: port, proto: proto), input: line, into: &out)
+  }
+
+  /// `tcp` or `udp` right after the first word (PORT or ADDR:PORT), as in `net listen 53 udp`;
+  /// tcp when it is not there. The other words, and the protocol.
+  func splitProtocol(_ args: [String], _ command: String) throws -> ([String], String) {
+    guard args.count >= 2, !args[1].hasPrefix("--") else { return (args, "tcp") }
+    let word = args[1]
+    guard word == "tcp" || word == "udp" else {
+      throw LabError(
+        "\(JSON.quote(escapedForTerminal(word))) is not a protocol \(command) knows",
+        [("rule", "tcp or udp (tcp when left out)"), ("example", "\(command) \(args[0]) udp"), LabError.unchanged])
+    }
+    return ([args[0]] + args.dropFirst(2), word)
   }
 
   /// `net publish HOSTPORT BOX:PORT [tcp|udp]`: what `docker run -p HOSTPORT:PORT` does, a
@@ -510,17 +533,28 @@ extension Session {
     ]
   }
 
-  /// The verdict of `connect`, checked against the kernel's answer like ping's.
-  func connectLines(_ side: NetSide, _ address: IPv4Address, _ port: Int, _ result: StepResult) -> [String] {
+  /// The verdict of `connect`, checked against the kernel's answer like ping's: how it ended, and
+  /// the line that came back (the far end's responder says whom it heard, so a wrong guess about
+  /// NAT shows here too).
+  func connectLines(_ side: NetSide, _ address: IPv4Address, _ port: Int, _ proto: String, _ result: StepResult)
+    -> [String]
+  {
     let view = NetworkView(facts)
-    let verdict = ConnectModel.connect(view, from: side.name, to: address, port: port)
-    let expected = verdict.outcome(from: side.name, view)
+    let verdict = ConnectModel.connect(view, from: side.name, to: address, port: port, proto: proto)
+    let expected = verdict.outcome(from: side.name, view, proto: proto)
+    let expectedAnswer = ConnectModel.answer(view, from: side.name, to: address, port: port, proto: proto)
     let kernelSays = result.connect ?? expected
-    let text = ConnectText(ping: PingText(current: current, view: view))
-    if kernelSays == expected { return text.lines(address, port, from: side.name, verdict) }
+    let kernelAnswer = result.connect == nil ? expectedAnswer : result.answer
+    let text = ConnectText(ping: PingText(current: current, view: view), proto: proto)
+    if kernelSays == expected && kernelAnswer == expectedAnswer {
+      return text.lines(address, port, from: side.name, verdict, answer: kernelAnswer)
+    }
+    let said =
+      ConnectText.outcome(kernelSays) + (kernelAnswer.map { ", answer \(JSON.quote(escapedForTerminal($0)))" } ?? "")
+    let model = ConnectText.outcome(expected) + (expectedAnswer.map { ", answer \(JSON.quote($0))" } ?? "")
     return [
-      "connect to \(address):\(port) from \(side.name): \(ConnectText.outcome(kernelSays)), the kernel's answer",
-      "  note     boxwalk's model expected \(ConnectText.outcome(expected)); the kernel and the model disagree, which is a bug in boxwalk (please report it with this session)",
+      "connect to \(address):\(port) (\(proto)) from \(side.name): \(said), the kernel's answer",
+      "  note     boxwalk's model expected \(model); the kernel and the model disagree, which is a bug in boxwalk (please report it with this session)",
     ]
   }
 
