@@ -144,8 +144,6 @@ extension Step {
   /// The plan as the learner reads it: one line per entry, the way strace(1) prints the call.
   public var calls: [String] { plan.map(\.description) }
 
-  /// Which of `calls` a failure of the pivot_root step belongs to, when it is pivot_root itself.
-  public static let pivotRootCallIndex = 1
   /// The directory pivot-root makes in the new root to put the old root under, then removes.
   public static let oldRootName = ".oldroot"
   /// Why pivot-root refuses a root that already has that name (boxwalk-helper says the same):
@@ -182,35 +180,8 @@ extension Step {
     return plan
   }
 
-  /// Where `mount dev`'s calls start, after the openat2(2) of the target: the copies (each with
-  /// its mount_setattr(2), so device i's copy is call 1 + 2i), fsopen(2),
-  /// the files made in the tmpfs, its move_mount(2).
-  public static let devCopyCallIndex = 1
-  public static let devFileCallIndex = 1 + 2 * ContainerDev.devices.count + 4
-  public static let devAttachCallIndex =
-    devFileCallIndex + ContainerDev.devices.count + ContainerDev.links.count + ContainerDev.directories.count
-
-  /// Which of a mount step's calls fails when the mount point cannot be opened in the box.
-  public var mountTargetCallIndex: Int { 0 }
-
-  /// The first of the step's calls that starts with one of `prefixes` (0 if none does): where a
-  /// kernel says a multi-call step failed, by the call's name rather than its position.
-  public func callIndex(startingWith prefixes: [String]) -> Int {
-    calls.firstIndex { call in prefixes.contains { call.hasPrefix($0) } } ?? 0
-  }
-
-  /// Which of a bind mount's calls fails when its source cannot be opened in the box.
-  public var mountSourceCallIndex: Int { 1 }
-
-  /// Which of an umount step's calls is umount2(2) itself.
-  public var umountCallIndex: Int {
-    if case .umount(_, "/") = self { return 0 }
-    return 2
-  }
-
   /// After unshare(CLONE_NEWNS) the new mount namespace is a copy of the old one, and on systemd
   /// hosts "/" is a shared mount: without this, mounts made in the box would propagate back to the
   /// host (mount_namespaces(7), "Shared subtrees"). runc and systemd do the same first.
   public static let makeRootPrivate = SystemCall.setPropagation(.private)
-  public static let makeRootPrivateCall = makeRootPrivate.description
 }

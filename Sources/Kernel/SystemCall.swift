@@ -353,3 +353,154 @@ extension SystemCall.NATRule: CustomStringConvertible {
       "sendmsg(NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFT_MSG_NEWTABLE {\"\(NetRule.table)\"}, NFT_MSG_NEWCHAIN {\"\(hook)\", type nat hook \(hook) priority \(priority)}, NFT_MSG_NEWRULE {\(JSON.quote(rule.text))}, NFNL_MSG_BATCH_END)"
   }
 }
+
+extension SystemCall {
+  /// Which call an entry is, without its arguments: how a kernel looks up the entry that failed
+  /// in a step's plan (`Step.entry(_:)`).
+  public enum Kind: Hashable, Sendable {
+    case fork, prctlDeathSignal, execve, execvp, wait4Child, kill, waitpid, unshare, setns, sethostname, setdomainname,
+      denySetgroups, writeIDMap, becomeRoot, writeTimeOffset, sysvGet, mqOpen, setPropagation, openBeneath, fsopen,
+      fsconfig, fsmount, moveMount, moveOverlayRoot, openTreeClone, openTreeDevice, deviceReadOnly, createDeviceFile,
+      symlinkat, mkdirat, fchdirParent, umount2, mkdir, pivotRoot, chdirRoot, rmdir, chroot, openCgroupProcs,
+      writeCgroup, enterCgroup, touchMemory, forkTimes, spin, rtnetlink, socket, sendEcho, receiveEchoReply, bind,
+      listen, connect, writeIPForward, nftables, layer
+  }
+
+  public var kind: Kind {
+    switch self {
+    case .fork: .fork
+    case .prctlDeathSignal: .prctlDeathSignal
+    case .execve: .execve
+    case .execvp: .execvp
+    case .wait4Child: .wait4Child
+    case .kill: .kill
+    case .waitpid: .waitpid
+    case .unshare: .unshare
+    case .setns: .setns
+    case .sethostname: .sethostname
+    case .setdomainname: .setdomainname
+    case .denySetgroups: .denySetgroups
+    case .writeIDMap: .writeIDMap
+    case .becomeRoot: .becomeRoot
+    case .writeTimeOffset: .writeTimeOffset
+    case .sysvGet: .sysvGet
+    case .mqOpen: .mqOpen
+    case .setPropagation: .setPropagation
+    case .openBeneath: .openBeneath
+    case .fsopen: .fsopen
+    case .fsconfig: .fsconfig
+    case .fsmount: .fsmount
+    case .moveMount: .moveMount
+    case .moveOverlayRoot: .moveOverlayRoot
+    case .openTreeClone: .openTreeClone
+    case .openTreeDevice: .openTreeDevice
+    case .deviceReadOnly: .deviceReadOnly
+    case .createDeviceFile: .createDeviceFile
+    case .symlinkat: .symlinkat
+    case .mkdirat: .mkdirat
+    case .fchdirParent: .fchdirParent
+    case .umount2: .umount2
+    case .mkdir: .mkdir
+    case .pivotRoot: .pivotRoot
+    case .chdirRoot: .chdirRoot
+    case .rmdir: .rmdir
+    case .chroot: .chroot
+    case .openCgroupProcs: .openCgroupProcs
+    case .writeCgroup: .writeCgroup
+    case .enterCgroup: .enterCgroup
+    case .touchMemory: .touchMemory
+    case .forkTimes: .forkTimes
+    case .spin: .spin
+    case .rtnetlink: .rtnetlink
+    case .socket: .socket
+    case .sendEcho: .sendEcho
+    case .receiveEchoReply: .receiveEchoReply
+    case .bind: .bind
+    case .listen: .listen
+    case .connect: .connect
+    case .writeIPForward: .writeIPForward
+    case .nftables: .nftables
+    case .layer: .layer
+    }
+  }
+}
+
+extension SystemCall {
+  /// The name of the system call the entry makes, as a kernel that failed in it reports it
+  /// (`mount` for the mount(2) that makes "/" private; `write` for a write to a /proc file);
+  /// nil for the work of layer and image steps, which is many calls.
+  public var function: String? {
+    switch self {
+    case .fork, .forkTimes: "fork"
+    case .prctlDeathSignal: "prctl"
+    case .execve: "execve"
+    case .execvp: "execvp"
+    case .wait4Child: "wait4"
+    case .kill: "kill"
+    case .waitpid: "waitpid"
+    case .unshare: "unshare"
+    case .setns: "setns"
+    case .sethostname: "sethostname"
+    case .setdomainname: "setdomainname"
+    case .denySetgroups, .writeIDMap, .writeTimeOffset, .writeCgroup, .enterCgroup, .writeIPForward: "write"
+    case .becomeRoot(_, .uid): "setresuid"
+    case .becomeRoot(_, .gid): "setresgid"
+    case .sysvGet(.mq, _): "msgget"
+    case .sysvGet(.shm, _): "shmget"
+    case .sysvGet(.sem, _): "semget"
+    case .mqOpen: "mq_open"
+    case .setPropagation: "mount"
+    case .openBeneath: "openat2"
+    case .fsopen: "fsopen"
+    case .fsconfig: "fsconfig"
+    case .fsmount: "fsmount"
+    case .moveMount, .moveOverlayRoot: "move_mount"
+    case .openTreeClone, .openTreeDevice: "open_tree"
+    case .deviceReadOnly: "mount_setattr"
+    case .createDeviceFile: "openat"
+    case .symlinkat: "symlinkat"
+    case .mkdirat: "mkdirat"
+    case .fchdirParent: "fchdir"
+    case .umount2: "umount2"
+    case .mkdir: "mkdir"
+    case .pivotRoot: "pivot_root"
+    case .chdirRoot: "chdir"
+    case .rmdir: "rmdir"
+    case .chroot: "chroot"
+    case .openCgroupProcs: "open"
+    case .touchMemory: "mmap"
+    case .spin: nil
+    case .rtnetlink, .nftables: "sendmsg"
+    case .socket: "socket"
+    case .sendEcho: "sendto"
+    case .receiveEchoReply: "recvfrom"
+    case .bind: "bind"
+    case .listen: "listen"
+    case .connect: "connect"
+    case .layer: nil
+    }
+  }
+}
+
+extension Step {
+  /// The plan's first entry: what a failure before any particular call of the step is reported
+  /// against (a box that is not there, a fault injected by a test).
+  public var firstCall: SystemCall { plan.first ?? .fork }
+
+  /// The first entry of the plan that is a `kind` call. Every kernel names a failing call with
+  /// this, so the text it prints is the text the step's `syscall` lines print.
+  public func entry(_ kind: SystemCall.Kind) -> SystemCall {
+    entry { $0.kind == kind }
+  }
+
+  /// The first entry of the plan `matches` accepts (for a step with more than one call of a
+  /// kind: the openat2(2) of a bind's source, the fsconfig(2) that sets "upperdir").
+  public func entry(where matches: (SystemCall) -> Bool) -> SystemCall {
+    let plan = plan
+    guard let found = plan.first(where: matches) else {
+      assertionFailure("\(self) plans no such call: \(plan)")
+      return plan.first ?? .fork
+    }
+    return found
+  }
+}

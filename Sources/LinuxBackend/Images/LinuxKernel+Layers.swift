@@ -466,6 +466,13 @@ extension LinuxKernel {
     }
   }
 
+  /// The step's plan entry at `index`. The image steps still name their failing entry by its
+  /// position in the plan (StepCalls+Layers.swift lists them), not yet by its kind.
+  static func call(_ step: Step, _ index: Int) -> SystemCall {
+    let plan = step.plan
+    return plan.indices.contains(index) ? plan[index] : plan.last ?? .fork
+  }
+
   /// Runs an image store operation; a failure names the step's `index`th call.
   @discardableResult
   func store<T>(_ step: Step, _ index: Int, _ body: () throws(SystemCallError) -> T) throws(KernelError) -> T {
