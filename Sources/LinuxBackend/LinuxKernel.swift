@@ -608,7 +608,7 @@ public final class LinuxKernel: Kernel {
   }
 
   /// The queue names a helper tries when it cannot read its mqueue file system, as many as fit
-  /// in one request (HelperWire.maxMessage).
+  /// in one request (Framing.maxMessage).
   private func candidateQueueNames() -> [[UInt8]] {
     var total = 0
     return queueNames.map { Array($0.utf8) }.prefix { name in
