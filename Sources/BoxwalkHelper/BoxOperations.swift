@@ -24,7 +24,7 @@ final class BoxOperations {
   let anchors: Anchors
 
   /// Detached copies of the host's device nodes, for `mount dev` (DevOperations.swift), in the
-  /// order of HelperWire.containerDevices; -1 where none could be taken.
+  /// order of Framing.containerDevices; -1 where none could be taken.
   var deviceHandles: [Int32] = []
   /// The helper's root is the box's own (after pivot_root(2) or chroot(2)): "/" is not the host's.
   var rootEntered = false
@@ -336,7 +336,7 @@ final class BoxOperations {
     }
     guard rc == 0 else {
       let failure = errno
-      // "fsconfig(upperdir)": LinuxKernel names the matching call of Step.calls from it.
+      // "fsconfig(upperdir)": LinuxKernel finds the matching entry of the step's plan.
       let call = stage.map { String(cString: $0) } ?? "fsopen"
       let byDescriptor: [String: Bool] = [
         "fsconfig(lowerdir+)": lowerFDs.contains { $0 >= 0 }, "fsconfig(upperdir)": upperFD >= 0,

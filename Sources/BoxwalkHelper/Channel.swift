@@ -20,7 +20,7 @@ struct Channel {
 
   /// The next request; nil at end of file (boxwalk closed its end or died) or on a read error.
   func receive() -> Message? {
-    var buffer = [UInt8](repeating: 0, count: HelperWire.maxMessage)
+    var buffer = [UInt8](repeating: 0, count: Framing.maxMessage)
     // Between requests the helper answers its lab server's sockets (Responder): poll(2) for the
     // channel and for them, and read the channel only when it has a message.
     while true {
@@ -38,9 +38,9 @@ struct Channel {
       guard n > 0 else { return nil }
       guard n <= buffer.count else { return .undecodable("message of \(n) bytes, the limit is \(buffer.count)") }
       do {
-        let fields = try HelperWire.decode(Array(buffer[0..<n]))
+        let fields = try Framing.decode(Array(buffer[0..<n]))
         guard let request = HelperRequest(fields: fields) else {
-          return .undecodable("unknown request \(HelperWire.string(fields[0])) with \(fields.count - 1) argument(s)")
+          return .undecodable("unknown request \(Framing.string(fields[0])) with \(fields.count - 1) argument(s)")
         }
         return .request(request)
       } catch {

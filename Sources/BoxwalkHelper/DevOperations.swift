@@ -25,7 +25,7 @@ extension BoxOperations {
   func takeDeviceHandles() {
     guard !rootEntered else { return }
     for fd in deviceHandles where fd >= 0 { close(fd) }
-    deviceHandles = HelperWire.containerDevices.map { device in
+    deviceHandles = Framing.containerDevices.map { device in
       let root = open("/", BW_O_PATH | O_DIRECTORY | O_CLOEXEC)
       guard root >= 0 else { return -1 }
       defer { close(root) }
@@ -45,10 +45,10 @@ extension BoxOperations {
     }
   }
 
-  /// The calls, in the order the step prints them (Step.devCalls): the openat2(2) of the target
+  /// The calls, in the order the step prints them (Step.devPlan): the openat2(2) of the target
   /// is call 0, the copies 1..., then the tmpfs, its contents, its attachment, the nodes'.
   func mountDev(root: String, target: [UInt8]) -> HelperReply {
-    let devices = HelperWire.containerDevices
+    let devices = Framing.containerDevices
     var call = 0
     func failed(_ errno: Int32) -> HelperReply { .err(errno: errno, call: "call#\(call)", note: nil) }
     let targetfd = openInBox(root: root, target)
@@ -94,11 +94,11 @@ extension BoxOperations {
       guard fd >= 0 else { return failed(errno) }
       files.append(fd)
     }
-    for link in HelperWire.containerDevLinks {
+    for link in Framing.containerDevLinks {
       call += 1
       guard symlinkat(link.target, mountfd, link.name) == 0 else { return failed(errno) }
     }
-    for directory in HelperWire.containerDevDirectories {
+    for directory in Framing.containerDevDirectories {
       call += 1
       guard mkdirat(mountfd, directory, 0o755) == 0 else { return failed(errno) }
     }

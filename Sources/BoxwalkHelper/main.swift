@@ -13,7 +13,7 @@ let channel = Channel(fd: 3)
 
 // Run by hand? fd 3 is not our socket: say what this is, on stderr, and stop.
 guard channel.isSeqpacketSocket else {
-  let usage = "boxwalk-helper: started by boxwalk, speaks protocol \(HelperWire.version) on fd 3\n"
+  let usage = "boxwalk-helper: started by boxwalk, speaks protocol \(Framing.version) on fd 3\n"
   _ = usage.withCString { write(2, $0, strlen($0)) }
   exit(2)
 }
@@ -47,7 +47,7 @@ _ = chdir("/")
 _ = bw_set_child_subreaper()
 let box = BoxOperations(hostProc: hostProc, hostRoot: hostRoot)
 
-channel.send(.hello(version: HelperWire.version, pid: getpid()))
+channel.send(.hello(version: Framing.version, pid: getpid()))
 while let message = channel.receive() {
   switch message {
   case .request(let request): channel.send(namespaces.perform(request, box: box, channel: channel))

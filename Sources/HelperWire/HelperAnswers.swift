@@ -66,24 +66,24 @@ package struct BoxView: HelperAnswer {
   }
 
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 5, let alive = HelperWire.flag(fields[2]) else { return nil }
+    guard fields.count == 5, let alive = Framing.flag(fields[2]) else { return nil }
     var ipc: [IPCObject] = []
     for line in fields[3].split(separator: UInt8(ascii: "\n")) {
       let words = line.split(separator: UInt8(ascii: " ")).map(Array.init)
-      guard words.count == 2, let kind = HelperRequest.IPCKind(rawValue: HelperWire.string(words[0])),
-        let key = HelperWire.integer(words[1], as: Int32.self)
+      guard words.count == 2, let kind = HelperRequest.IPCKind(rawValue: Framing.string(words[0])),
+        let key = Framing.integer(words[1], as: Int32.self)
       else { return nil }
       ipc.append(IPCObject(kind: kind, key: key))
     }
-    let queues = fields[4].split(separator: UInt8(ascii: "\n")).map { HelperWire.string(Array($0)) }
+    let queues = fields[4].split(separator: UInt8(ascii: "\n")).map { Framing.string(Array($0)) }
     self.init(nodename: fields[0], domainname: fields[1], initAlive: alive, ipc: ipc, queues: queues)
   }
 
   package var fields: [[UInt8]] {
     [
-      nodename, domainname, HelperWire.text(initAlive ? "1" : "0"),
-      HelperWire.text(ipc.map { "\($0.kind.rawValue) \($0.key)" }.joined(separator: "\n")),
-      HelperWire.text(queues.joined(separator: "\n")),
+      nodename, domainname, Framing.text(initAlive ? "1" : "0"),
+      Framing.text(ipc.map { "\($0.kind.rawValue) \($0.key)" }.joined(separator: "\n")),
+      Framing.text(queues.joined(separator: "\n")),
     ]
   }
 }
@@ -98,12 +98,12 @@ package struct Started: HelperAnswer {
     self.boxPID = boxPID
   }
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 2, let host = HelperWire.integer(fields[0], as: Int32.self),
-      let box = HelperWire.integer(fields[1], as: Int32.self)
+    guard fields.count == 2, let host = Framing.integer(fields[0], as: Int32.self),
+      let box = Framing.integer(fields[1], as: Int32.self)
     else { return nil }
     self.init(hostPID: host, boxPID: box)
   }
-  package var fields: [[UInt8]] { [HelperWire.number(hostPID), HelperWire.number(boxPID)] }
+  package var fields: [[UInt8]] { [Framing.number(hostPID), Framing.number(boxPID)] }
 }
 
 /// How a program ended, from its wait(2) status: the end of a foreground `run`.
@@ -120,8 +120,8 @@ package enum ProgramEnd: HelperAnswer {
   }
 
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 2, let code = HelperWire.integer(fields[1], as: Int32.self) else { return nil }
-    switch HelperWire.string(fields[0]) {
+    guard fields.count == 2, let code = Framing.integer(fields[1], as: Int32.self) else { return nil }
+    switch Framing.string(fields[0]) {
     case "exited": self = .exited(code)
     case "signaled": self = .signaled(code)
     default: return nil
@@ -130,8 +130,8 @@ package enum ProgramEnd: HelperAnswer {
 
   package var fields: [[UInt8]] {
     switch self {
-    case .exited(let code): [HelperWire.text("exited"), HelperWire.number(code)]
-    case .signaled(let signal): [HelperWire.text("signaled"), HelperWire.number(signal)]
+    case .exited(let code): [Framing.text("exited"), Framing.number(code)]
+    case .signaled(let signal): [Framing.text("signaled"), Framing.number(signal)]
     }
   }
 }
@@ -141,10 +141,10 @@ package struct IPCCreated: HelperAnswer {
   package var id: Int32
   package init(id: Int32) { self.id = id }
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 1, let id = HelperWire.integer(fields[0], as: Int32.self) else { return nil }
+    guard fields.count == 1, let id = Framing.integer(fields[0], as: Int32.self) else { return nil }
     self.id = id
   }
-  package var fields: [[UInt8]] { [HelperWire.number(id)] }
+  package var fields: [[UInt8]] { [Framing.number(id)] }
 }
 
 /// `mqnew`: the new queue's inode, which tells it apart from a later queue of the same name.
@@ -152,10 +152,10 @@ package struct QueueCreated: HelperAnswer {
   package var inode: UInt64
   package init(inode: UInt64) { self.inode = inode }
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 1, let inode = HelperWire.integer(fields[0], as: UInt64.self) else { return nil }
+    guard fields.count == 1, let inode = Framing.integer(fields[0], as: UInt64.self) else { return nil }
     self.inode = inode
   }
-  package var fields: [[UInt8]] { [HelperWire.number(inode)] }
+  package var fields: [[UInt8]] { [Framing.number(inode)] }
 }
 
 /// `stress`: the stress program's wait(2) status, and (fork) how many children it started and
@@ -170,14 +170,14 @@ package struct StressOutcome: HelperAnswer {
     self.refused = refused
   }
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 3, let status = HelperWire.integer(fields[0], as: Int32.self),
-      let started = HelperWire.integer(fields[1], as: Int.self),
-      let refused = HelperWire.integer(fields[2], as: Int.self)
+    guard fields.count == 3, let status = Framing.integer(fields[0], as: Int32.self),
+      let started = Framing.integer(fields[1], as: Int.self),
+      let refused = Framing.integer(fields[2], as: Int.self)
     else { return nil }
     self.init(status: status, started: started, refused: refused)
   }
   package var fields: [[UInt8]] {
-    [HelperWire.number(status), HelperWire.number(started), HelperWire.number(refused)]
+    [Framing.number(status), Framing.number(started), Framing.number(refused)]
   }
 }
 
@@ -187,9 +187,9 @@ package struct NetworkDump: HelperAnswer {
   package init(text: String) { self.text = text }
   package init?(fields: [[UInt8]]) {
     guard fields.count == 1 else { return nil }
-    self.text = HelperWire.string(fields[0])
+    self.text = Framing.string(fields[0])
   }
-  package var fields: [[UInt8]] { [HelperWire.text(text)] }
+  package var fields: [[UInt8]] { [Framing.text(text)] }
 }
 
 /// `ifindex`: the link's index, which rtnetlink(7) requests name a link by.
@@ -197,20 +197,20 @@ package struct LinkIndex: HelperAnswer {
   package var index: UInt32
   package init(index: UInt32) { self.index = index }
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 1, let index = HelperWire.integer(fields[0], as: UInt32.self), index > 0 else { return nil }
+    guard fields.count == 1, let index = Framing.integer(fields[0], as: UInt32.self), index > 0 else { return nil }
     self.index = index
   }
-  package var fields: [[UInt8]] { [HelperWire.number(index)] }
+  package var fields: [[UInt8]] { [Framing.number(index)] }
 }
 
 /// `echo`: whether the echo reply came within the time.
 package enum EchoOutcome: String, HelperAnswer {
   case reply, silence
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 1, let outcome = Self(rawValue: HelperWire.string(fields[0])) else { return nil }
+    guard fields.count == 1, let outcome = Self(rawValue: Framing.string(fields[0])) else { return nil }
     self = outcome
   }
-  package var fields: [[UInt8]] { [HelperWire.text(rawValue)] }
+  package var fields: [[UInt8]] { [Framing.text(rawValue)] }
 }
 
 /// `connect`: how the TCP handshake ended within the time.
@@ -222,10 +222,10 @@ package enum ConnectResult: String, HelperAnswer {
   /// No answer within the time (a firewall dropped the SYN, or nobody is there).
   case timeout
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 1, let outcome = Self(rawValue: HelperWire.string(fields[0])) else { return nil }
+    guard fields.count == 1, let outcome = Self(rawValue: Framing.string(fields[0])) else { return nil }
     self = outcome
   }
-  package var fields: [[UInt8]] { [HelperWire.text(rawValue)] }
+  package var fields: [[UInt8]] { [Framing.text(rawValue)] }
 }
 
 /// `exchange`: what came back. A line (`answered`), or how it ended without one: the connection
@@ -239,7 +239,7 @@ package enum ExchangeResult: Equatable, Sendable, HelperAnswer {
   case timeout
   package init?(fields: [[UInt8]]) {
     guard fields.count == 2 else { return nil }
-    switch (HelperWire.string(fields[0]), HelperWire.string(fields[1])) {
+    switch (Framing.string(fields[0]), Framing.string(fields[1])) {
     case ("answered", let text): self = .answered(text)
     case ("connected", "-"): self = .connected
     case ("refused", "-"): self = .refused
@@ -249,10 +249,10 @@ package enum ExchangeResult: Equatable, Sendable, HelperAnswer {
   }
   package var fields: [[UInt8]] {
     switch self {
-    case .answered(let text): [HelperWire.text("answered"), HelperWire.text(text)]
-    case .connected: [HelperWire.text("connected"), HelperWire.text("-")]
-    case .refused: [HelperWire.text("refused"), HelperWire.text("-")]
-    case .timeout: [HelperWire.text("timeout"), HelperWire.text("-")]
+    case .answered(let text): [Framing.text("answered"), Framing.text(text)]
+    case .connected: [Framing.text("connected"), Framing.text("-")]
+    case .refused: [Framing.text("refused"), Framing.text("-")]
+    case .timeout: [Framing.text("timeout"), Framing.text("-")]
     }
   }
 }
@@ -282,10 +282,10 @@ package struct AnchorDescriptors: HelperAnswer {
     self.store = store
   }
   package init?(fields: [[UInt8]]) {
-    guard fields.count == 2, let scratch = HelperWire.integer(fields[0], as: Int32.self),
-      let store = HelperWire.integer(fields[1], as: Int32.self)
+    guard fields.count == 2, let scratch = Framing.integer(fields[0], as: Int32.self),
+      let store = Framing.integer(fields[1], as: Int32.self)
     else { return nil }
     self.init(scratch: scratch, store: store)
   }
-  package var fields: [[UInt8]] { [HelperWire.number(scratch), HelperWire.number(store)] }
+  package var fields: [[UInt8]] { [Framing.number(scratch), Framing.number(store)] }
 }

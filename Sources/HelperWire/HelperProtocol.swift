@@ -51,7 +51,7 @@
 //     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
 //     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind|dev (dev: a container's /dev,
 //                                   see DevOperations.swift; its failing CALL is "call#N", the
-//                                   Nth of the step's calls). ROOT is the directory the box's
+//                                   Nth entry of the step's plan). ROOT is the directory the box's
 //                                   paths start from (its root filesystem before pivot-root, "/"
 //                                   after, or without one); SOURCE (bind only, else empty) and
 //                                   TARGET are resolved beneath it by openat2(2) RESOLVE_IN_ROOT|
@@ -144,8 +144,8 @@
 // Versioning: a change to the framing or to the meaning of a verb gets a new version string. A
 // helper and a REPL from different builds refuse each other at hello.
 
-/// Framing: fields in, bytes out, and back.
-package enum HelperWire {
+/// Framing: fields in, bytes out, and back. (Named for what it does; the module is HelperWire.)
+package enum Framing {
   package static let version = "bw2"
   /// The device nodes of `mount dev`, with their major and minor numbers: the helper takes a
   /// handle of each of the host's when the box gets a mount namespace of its own. The same list
@@ -305,68 +305,68 @@ package enum HelperRequest: Equatable, Sendable {
 
   package var fields: [[UInt8]] {
     switch self {
-    case .unshare(let flags): [HelperWire.text("unshare"), HelperWire.number(flags)]
-    case .unshareKeepingPropagation(let flags): [HelperWire.text("unshare-keep"), HelperWire.number(flags)]
-    case .setns(let path, let nstype): [HelperWire.text("setns"), path, HelperWire.number(nstype)]
-    case .sethostname(let name): [HelperWire.text("sethostname"), name]
-    case .setdomainname(let name): [HelperWire.text("setdomainname"), name]
+    case .unshare(let flags): [Framing.text("unshare"), Framing.number(flags)]
+    case .unshareKeepingPropagation(let flags): [Framing.text("unshare-keep"), Framing.number(flags)]
+    case .setns(let path, let nstype): [Framing.text("setns"), path, Framing.number(nstype)]
+    case .sethostname(let name): [Framing.text("sethostname"), name]
+    case .setdomainname(let name): [Framing.text("setdomainname"), name]
     case .facts(let candidates):
       candidates.isEmpty
-        ? [HelperWire.text("facts")] : [HelperWire.text("facts"), Array(candidates.joined(separator: [0]))]
+        ? [Framing.text("facts")] : [Framing.text("facts"), Array(candidates.joined(separator: [0]))]
     case .run(let background, let argv):
-      [HelperWire.text("run"), HelperWire.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
-    case .kill(let pid): [HelperWire.text("kill"), HelperWire.number(pid)]
+      [Framing.text("run"), Framing.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
+    case .kill(let pid): [Framing.text("kill"), Framing.number(pid)]
     case .mount(let kind, let root, let source, let target):
-      [HelperWire.text("mount"), HelperWire.text(kind.rawValue), root, source, target]
-    case .umount(let root, let path): [HelperWire.text("umount"), root, path]
-    case .propagation(let flag): [HelperWire.text("propagation"), HelperWire.number(flag)]
-    case .pivot(let rootfs): [HelperWire.text("pivot"), rootfs]
-    case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
+      [Framing.text("mount"), Framing.text(kind.rawValue), root, source, target]
+    case .umount(let root, let path): [Framing.text("umount"), root, path]
+    case .propagation(let flag): [Framing.text("propagation"), Framing.number(flag)]
+    case .pivot(let rootfs): [Framing.text("pivot"), rootfs]
+    case .chroot(let rootfs): [Framing.text("chroot"), rootfs]
     case .ipcnew(let kind, let key):
-      [HelperWire.text("ipcnew"), HelperWire.text(kind.rawValue), HelperWire.number(key)]
-    case .mqnew(let name): [HelperWire.text("mqnew"), name]
-    case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind.rawValue), HelperWire.number(id)]
+      [Framing.text("ipcnew"), Framing.text(kind.rawValue), Framing.number(key)]
+    case .mqnew(let name): [Framing.text("mqnew"), name]
+    case .setid(let kind, let id): [Framing.text("setid"), Framing.text(kind.rawValue), Framing.number(id)]
     case .stress(let kind, let arg):
-      [HelperWire.text("stress"), HelperWire.text(kind.rawValue), HelperWire.number(arg)]
-    case .netlink(let message): [HelperWire.text("netlink"), message]
+      [Framing.text("stress"), Framing.text(kind.rawValue), Framing.number(arg)]
+    case .netlink(let message): [Framing.text("netlink"), message]
     case .netdump(let pids):
-      [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
-    case .ifindex(let name): [HelperWire.text("ifindex"), HelperWire.text(name)]
+      [Framing.text("netdump"), Framing.text(pids.map(String.init).joined(separator: ","))]
+    case .ifindex(let name): [Framing.text("ifindex"), Framing.text(name)]
     case .echo(let address, let timeout):
-      [HelperWire.text("echo"), HelperWire.text(address), HelperWire.number(timeout)]
-    case .forward(let on): [HelperWire.text("forward"), HelperWire.text(on ? "1" : "0")]
-    case .nft(let arguments): [HelperWire.text("nft"), Array(arguments.joined(separator: [0]))]
-    case .listen(let port): [HelperWire.text("listen"), HelperWire.number(port)]
+      [Framing.text("echo"), Framing.text(address), Framing.number(timeout)]
+    case .forward(let on): [Framing.text("forward"), Framing.text(on ? "1" : "0")]
+    case .nft(let arguments): [Framing.text("nft"), Array(arguments.joined(separator: [0]))]
+    case .listen(let port): [Framing.text("listen"), Framing.number(port)]
     case .connect(let address, let port, let timeout):
-      [HelperWire.text("connect"), HelperWire.text(address), HelperWire.number(port), HelperWire.number(timeout)]
+      [Framing.text("connect"), Framing.text(address), Framing.number(port), Framing.number(timeout)]
     case .serve(let port, let udp):
-      [HelperWire.text("serve"), HelperWire.number(port), HelperWire.text(udp ? "udp" : "tcp")]
+      [Framing.text("serve"), Framing.number(port), Framing.text(udp ? "udp" : "tcp")]
     case .exchange(let address, let port, let udp, let timeout, let line):
       [
-        HelperWire.text("exchange"), HelperWire.text(address), HelperWire.number(port),
-        HelperWire.text(udp ? "udp" : "tcp"), HelperWire.number(timeout), HelperWire.text(line),
+        Framing.text("exchange"), Framing.text(address), Framing.number(port),
+        Framing.text(udp ? "udp" : "tcp"), Framing.number(timeout), Framing.text(line),
       ]
     case .overlay(let target, let upper, let work, let lowers):
-      [HelperWire.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
-    case .anchor(let paths, let sources): [HelperWire.text("anchor")] + paths + sources
+      [Framing.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
+    case .anchor(let paths, let sources): [Framing.text("anchor")] + paths + sources
     case .cgroup(let box, let home):
-      [HelperWire.text("cgroup"), Array(box.joined(separator: [0])), Array(home.joined(separator: [0]))]
+      [Framing.text("cgroup"), Array(box.joined(separator: [0])), Array(home.joined(separator: [0]))]
     }
   }
 
   /// The request these fields spell, or nil for an unknown verb or a wrong number of arguments.
   package init?(fields: [[UInt8]]) {
-    guard let verb = fields.first.map(HelperWire.string) else { return nil }
+    guard let verb = fields.first.map(Framing.string) else { return nil }
     let args = Array(fields.dropFirst())
     switch (verb, args.count) {
     case ("unshare", 1):
-      guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
+      guard let flags = Framing.integer(args[0], as: UInt32.self) else { return nil }
       self = .unshare(flags: flags)
     case ("unshare-keep", 1):
-      guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
+      guard let flags = Framing.integer(args[0], as: UInt32.self) else { return nil }
       self = .unshareKeepingPropagation(flags: flags)
     case ("setns", 2):
-      guard let nstype = HelperWire.integer(args[1], as: UInt32.self) else { return nil }
+      guard let nstype = Framing.integer(args[1], as: UInt32.self) else { return nil }
       self = .setns(path: args[0], nstype: nstype)
     case ("sethostname", 1): self = .sethostname(args[0])
     case ("setdomainname", 1): self = .setdomainname(args[0])
@@ -376,74 +376,74 @@ package enum HelperRequest: Equatable, Sendable {
     case ("run", 2):
       let argv = args[1].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
       guard argv.first?.isEmpty == false else { return nil }
-      self = .run(background: HelperWire.string(args[0]) == "1", argv: argv)
+      self = .run(background: Framing.string(args[0]) == "1", argv: argv)
     case ("kill", 1):
-      guard let pid = HelperWire.integer(args[0], as: Int32.self) else { return nil }
+      guard let pid = Framing.integer(args[0], as: Int32.self) else { return nil }
       self = .kill(hostPID: pid)
     case ("mount", 4):
-      guard let kind = MountKind(rawValue: HelperWire.string(args[0])) else { return nil }
+      guard let kind = MountKind(rawValue: Framing.string(args[0])) else { return nil }
       self = .mount(kind: kind, root: args[1], source: args[2], target: args[3])
     case ("umount", 2): self = .umount(root: args[0], path: args[1])
     case ("propagation", 1):
-      guard let flag = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
+      guard let flag = Framing.integer(args[0], as: UInt32.self) else { return nil }
       self = .propagation(flag: flag)
     case ("pivot", 1): self = .pivot(rootfs: args[0])
     case ("chroot", 1): self = .chroot(rootfs: args[0])
     case ("ipcnew", 2):
-      guard let kind = IPCKind(rawValue: HelperWire.string(args[0])),
-        let key = HelperWire.integer(args[1], as: Int32.self)
+      guard let kind = IPCKind(rawValue: Framing.string(args[0])),
+        let key = Framing.integer(args[1], as: Int32.self)
       else { return nil }
       self = .ipcnew(kind: kind, key: key)
     case ("setid", 2):
-      guard let kind = IDKind(rawValue: HelperWire.string(args[0])),
-        let id = HelperWire.integer(args[1], as: UInt32.self)
+      guard let kind = IDKind(rawValue: Framing.string(args[0])),
+        let id = Framing.integer(args[1], as: UInt32.self)
       else { return nil }
       self = .setid(kind: kind, id: id)
     case ("stress", 2):
-      guard let kind = StressKind(rawValue: HelperWire.string(args[0])),
-        let arg = HelperWire.integer(args[1], as: UInt64.self)
+      guard let kind = StressKind(rawValue: Framing.string(args[0])),
+        let arg = Framing.integer(args[1], as: UInt64.self)
       else { return nil }
       self = .stress(kind: kind, arg: arg)
     case ("netlink", 1): self = .netlink(args[0])
     case ("netdump", 1):
-      let parts = HelperWire.string(args[0]).split(separator: ",").map(String.init)
+      let parts = Framing.string(args[0]).split(separator: ",").map(String.init)
       let pids = parts.compactMap { Int32($0) }
       guard pids.count == parts.count else { return nil }
       self = .netdump(pids: pids)
-    case ("ifindex", 1): self = .ifindex(name: HelperWire.string(args[0]))
+    case ("ifindex", 1): self = .ifindex(name: Framing.string(args[0]))
     case ("nft", 1):
       let arguments = args[0].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
       guard !args[0].isEmpty else { return nil }
       self = .nft(arguments: arguments)
     case ("forward", 1):
-      switch HelperWire.string(args[0]) {
+      switch Framing.string(args[0]) {
       case "1": self = .forward(on: true)
       case "0": self = .forward(on: false)
       default: return nil
       }
     case ("listen", 1):
-      guard let port = HelperWire.integer(args[0], as: Int32.self), (1...65535).contains(port) else { return nil }
+      guard let port = Framing.integer(args[0], as: Int32.self), (1...65535).contains(port) else { return nil }
       self = .listen(port: port)
     case ("connect", 3):
-      guard let port = HelperWire.integer(args[1], as: Int32.self), (1...65535).contains(port),
-        let timeout = HelperWire.integer(args[2], as: Int32.self)
+      guard let port = Framing.integer(args[1], as: Int32.self), (1...65535).contains(port),
+        let timeout = Framing.integer(args[2], as: Int32.self)
       else { return nil }
-      self = .connect(address: HelperWire.string(args[0]), port: port, timeoutMilliseconds: timeout)
+      self = .connect(address: Framing.string(args[0]), port: port, timeoutMilliseconds: timeout)
     case ("serve", 2):
-      guard let port = HelperWire.integer(args[0], as: Int32.self), (1...65535).contains(port),
+      guard let port = Framing.integer(args[0], as: Int32.self), (1...65535).contains(port),
         let udp = Self.protocolName(args[1])
       else { return nil }
       self = .serve(port: port, udp: udp)
     case ("exchange", 5):
-      guard let port = HelperWire.integer(args[1], as: Int32.self), (1...65535).contains(port),
-        let udp = Self.protocolName(args[2]), let timeout = HelperWire.integer(args[3], as: Int32.self)
+      guard let port = Framing.integer(args[1], as: Int32.self), (1...65535).contains(port),
+        let udp = Self.protocolName(args[2]), let timeout = Framing.integer(args[3], as: Int32.self)
       else { return nil }
       self = .exchange(
-        address: HelperWire.string(args[0]), port: port, udp: udp, timeoutMilliseconds: timeout,
-        line: HelperWire.string(args[4]))
+        address: Framing.string(args[0]), port: port, udp: udp, timeoutMilliseconds: timeout,
+        line: Framing.string(args[4]))
     case ("echo", 2):
-      guard let timeout = HelperWire.integer(args[1], as: Int32.self) else { return nil }
-      self = .echo(address: HelperWire.string(args[0]), timeoutMilliseconds: timeout)
+      guard let timeout = Framing.integer(args[1], as: Int32.self) else { return nil }
+      self = .echo(address: Framing.string(args[0]), timeoutMilliseconds: timeout)
     case ("overlay", 4):
       let lowers = args[3].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
       guard lowers.allSatisfy({ !$0.isEmpty }) else { return nil }
@@ -465,11 +465,11 @@ package enum HelperRequest: Equatable, Sendable {
     }
   }
 
-  package func encoded() -> [UInt8]? { HelperWire.encode(fields) }
+  package func encoded() -> [UInt8]? { Framing.encode(fields) }
 
   /// `tcp` or `udp`, the transport of `serve` and `exchange`: true for udp, nil for anything else.
   static func protocolName(_ field: [UInt8]) -> Bool? {
-    switch HelperWire.string(field) {
+    switch Framing.string(field) {
     case "tcp": false
     case "udp": true
     default: nil
@@ -477,7 +477,7 @@ package enum HelperRequest: Equatable, Sendable {
   }
 
   /// The verb, as field 0 spells it ("unshare", "mount", ...).
-  package var verb: String { fields.first.map(HelperWire.string) ?? "" }
+  package var verb: String { fields.first.map(Framing.string) ?? "" }
 }
 
 /// What a helper answers: a hello once, then one ok or err per request.
@@ -495,37 +495,37 @@ package enum HelperReply: Equatable, Sendable {
 
   package var fields: [[UInt8]] {
     switch self {
-    case .hello(let version, let pid): [HelperWire.text("hello"), HelperWire.text(version), HelperWire.number(pid)]
-    case .started(let host, let box): [HelperWire.text("started"), HelperWire.number(host), HelperWire.number(box)]
-    case .out(let bytes): [HelperWire.text("out"), bytes]
-    case .ok(let values): [HelperWire.text("ok")] + values
+    case .hello(let version, let pid): [Framing.text("hello"), Framing.text(version), Framing.number(pid)]
+    case .started(let host, let box): [Framing.text("started"), Framing.number(host), Framing.number(box)]
+    case .out(let bytes): [Framing.text("out"), bytes]
+    case .ok(let values): [Framing.text("ok")] + values
     case .err(let errno, let call, let note):
-      [HelperWire.text("err"), HelperWire.number(errno), HelperWire.text(call)]
-        + (note.map { [HelperWire.text($0)] } ?? [])
+      [Framing.text("err"), Framing.number(errno), Framing.text(call)]
+        + (note.map { [Framing.text($0)] } ?? [])
     }
   }
 
   package init?(fields: [[UInt8]]) {
-    guard let verb = fields.first.map(HelperWire.string) else { return nil }
+    guard let verb = fields.first.map(Framing.string) else { return nil }
     let args = Array(fields.dropFirst())
     switch (verb, args.count) {
     case ("hello", 2):
-      guard let pid = HelperWire.integer(args[1], as: Int32.self) else { return nil }
-      self = .hello(version: HelperWire.string(args[0]), pid: pid)
+      guard let pid = Framing.integer(args[1], as: Int32.self) else { return nil }
+      self = .hello(version: Framing.string(args[0]), pid: pid)
     case ("started", 2):
-      guard let host = HelperWire.integer(args[0], as: Int32.self),
-        let box = HelperWire.integer(args[1], as: Int32.self)
+      guard let host = Framing.integer(args[0], as: Int32.self),
+        let box = Framing.integer(args[1], as: Int32.self)
       else { return nil }
       self = .started(hostPID: host, boxPID: box)
     case ("out", 1): self = .out(args[0])
     case ("ok", _): self = .ok(args)
     case ("err", 2), ("err", 3):
-      guard let errno = HelperWire.integer(args[0], as: Int32.self) else { return nil }
+      guard let errno = Framing.integer(args[0], as: Int32.self) else { return nil }
       self = .err(
-        errno: errno, call: HelperWire.string(args[1]), note: args.count == 3 ? HelperWire.string(args[2]) : nil)
+        errno: errno, call: Framing.string(args[1]), note: args.count == 3 ? Framing.string(args[2]) : nil)
     default: return nil
     }
   }
 
-  package func encoded() -> [UInt8]? { HelperWire.encode(fields) }
+  package func encoded() -> [UInt8]? { Framing.encode(fields) }
 }

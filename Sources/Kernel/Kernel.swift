@@ -59,9 +59,11 @@ extension Kernel {
 /// The calls the reading file commands make, named alike by both kernels in errors.
 public enum FileCalls {
   public static let maxRead = 64 * 1024
-  public static func read(_ box: String, _ path: String) -> String { Step.openCall(box, path, "O_RDONLY") }
+  public static func read(_ box: String, _ path: String) -> String {
+    SystemCall.openBeneath(box: box, path: path, .read).description
+  }
   public static func list(_ box: String, _ path: String) -> String {
-    Step.openCall(box, path, "O_RDONLY|O_DIRECTORY")
+    SystemCall.openBeneath(box: box, path: path, .list).description
   }
   public static func origin(_ box: String, _ path: String) -> String {
     "fstatat(<layer>, \(JSON.quote(path)), AT_SYMLINK_NOFOLLOW)   # in the upper layer, then each lower one"

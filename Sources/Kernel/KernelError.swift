@@ -2,6 +2,9 @@
 /// strerror text), e.g. `sethostname("lab"): EPERM`. `step` says which learner step it belonged to.
 public struct KernelError: Error, Equatable, Sendable, CustomStringConvertible {
   public var step: Step?
+  /// The entry of the step's plan that failed (StepCalls.swift), when the failure is one of them;
+  /// nil for a call outside any step (reading a file for `cat`).
+  public var failed: SystemCall?
   /// The call as strace would print it, flags by name: `unshare(CLONE_NEWPID)`.
   public var call: String
   public var errno: Errno
@@ -17,6 +20,13 @@ public struct KernelError: Error, Equatable, Sendable, CustomStringConvertible {
     self.call = call
     self.errno = errno
     self.detail = detail
+  }
+
+  /// The step's plan entry `call` failed with `errno`; the kernels find the entry in the plan
+  /// with `Step.entry`, so the text is the text of the step's `syscall` line.
+  public init(step: Step, call: SystemCall, errno: Errno, detail: String? = nil) {
+    self.init(step: step, call: call.description, errno: errno, detail: detail)
+    self.failed = call
   }
 
   public var description: String { "\(call): \(errno.name)" + (detail.map { " (\($0))" } ?? "") }

@@ -7,7 +7,7 @@ public enum Step: Equatable, Hashable, Sendable {
   /// Kill a box's processes; namespaces nobody else uses die with them.
   case boxRemove(box: String)
   /// unshare(2): move the box into new namespaces of these kinds. A new mount namespace has its
-  /// "/" made private at once (`Step.makeRootPrivateCall`) unless `keepPropagation` is set, as
+  /// "/" made private at once (`Step.makeRootPrivate`) unless `keepPropagation` is set, as
   /// `unshare --propagation unchanged` leaves it: then every shared mount of the copy is a peer of
   /// the mount it was copied from, and mounts pass between the two namespaces.
   case unshare(box: String, kinds: [NamespaceKind], keepPropagation: Bool = false)

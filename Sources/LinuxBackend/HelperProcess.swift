@@ -68,11 +68,11 @@ final class HelperProcess {
         throw Failure.protocolError("\(executable) did not say hello within 5 seconds")
       }
       switch try helper.receive() {
-      case .hello(let version, let helloPID) where version == HelperWire.version && helloPID == pid:
+      case .hello(let version, let helloPID) where version == Framing.version && helloPID == pid:
         return helper
       case .hello(let version, _):
         throw Failure.protocolError(
-          "\(executable) speaks protocol \(version), this boxwalk speaks \(HelperWire.version)")
+          "\(executable) speaks protocol \(version), this boxwalk speaks \(Framing.version)")
       case .err(let errno, _, let note):
         throw Failure.refused(errno: errno, note: note ?? "")
       case .ok, .started, .out:
@@ -124,7 +124,7 @@ final class HelperProcess {
   }
 
   private func receive(onInterrupt: (() -> Void)? = nil) throws(Failure) -> HelperReply {
-    var buffer = [UInt8](repeating: 0, count: HelperWire.maxMessage)
+    var buffer = [UInt8](repeating: 0, count: Framing.maxMessage)
     var n: Int
     repeat {
       n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_TRUNC)) }
@@ -138,7 +138,7 @@ final class HelperProcess {
     guard n <= buffer.count else { throw .protocolError("a reply of \(n) bytes") }
     let fields: [[UInt8]]
     do {
-      fields = try HelperWire.decode(Array(buffer[0..<n]))
+      fields = try Framing.decode(Array(buffer[0..<n]))
     } catch {
       throw .protocolError("\(error)")
     }

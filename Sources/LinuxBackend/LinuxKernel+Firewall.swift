@@ -62,21 +62,25 @@ extension LinuxKernel {
   /// becomes the step's error with nft's own first line.
   @discardableResult
   private func nft(_ helper: HelperProcess, _ arguments: [String], step: Step?) throws(KernelError) -> [String] {
-    let call = step.map { Self.call($0, 0) } ?? "nft"
+    // The step's first call (its nftables batch), or, outside any step, nft itself.
+    func failure(_ errno: Errno, _ detail: String) -> KernelError {
+      guard let step else { return KernelError(call: "nft", errno: errno, detail: detail) }
+      return KernelError(step: step, call: step.firstCall, errno: errno, detail: detail)
+    }
     let reply = try exchange(helper, .nft(arguments: arguments.map { Array($0.utf8) }), step: step)
     if case .err(let errno, let failed, _) = reply {
-      throw KernelError(
-        step: step, call: call, errno: Errno(rawValue: errno),
-        detail: errno == ENOENT && failed == "execvp"
+      throw failure(
+        Errno(rawValue: errno),
+        errno == ENOENT && failed == "execvp"
           ? "nft(8) is not installed on this machine (Debian: apt-get install nftables)" : "running nft(8)")
     }
     guard let run = reply.answer(as: ToolRun.self) else {
-      throw KernelError(step: step, call: call, errno: .EPROTO, detail: "unexpected reply to running nft")
+      throw failure(.EPROTO, "unexpected reply to running nft")
     }
     let lines = String(decoding: run.output, as: UTF8.self).split(separator: "\n").map(String.init)
     guard run.end == .exited(0) else {
       let message = lines.first { $0.hasPrefix("Error:") } ?? lines.first ?? "nft failed"
-      throw KernelError(step: step, call: call, errno: .EINVAL, detail: "nft(8): \(message)")
+      throw failure(.EINVAL, "nft(8): \(message)")
     }
     return lines
   }

@@ -18,15 +18,14 @@ extension LinuxKernel {
     case .ok: return reply
     case .started where streaming: return reply
     case .err(let errno, let call, let note):
-      let index = Self.callIndex(step, failed: call)
       // A helper's bare "open" is of a namespace file (join), except for `cgroup new`, whose
       // open(2) of the box's cgroup.procs the step's call already names.
       let namespaceFile = call == "open" && step.kindName != "cgroup-new"
       let detail = note ?? (namespaceFile ? "open(2) of the namespace file failed" : nil)
-      throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno), detail: detail)
+      throw KernelError(step: step, call: Self.entry(step, failed: call), errno: Errno(rawValue: errno), detail: detail)
     case .hello, .started, .out:
       throw KernelError(
-        step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "the helper for \(box) sent a second hello")
+        step: step, call: step.firstCall, errno: .EPROTO, detail: "the helper for \(box) sent a second hello")
     }
   }
 
@@ -37,7 +36,7 @@ extension LinuxKernel {
   {
     guard let answer = try ask(box, request, step: step).answer(as: A.self) else {
       throw KernelError(
-        step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to \(request.verb)")
+        step: step, call: step.firstCall, errno: .EPROTO, detail: "unexpected reply to \(request.verb)")
     }
     return answer
   }
@@ -50,31 +49,34 @@ extension LinuxKernel {
     }
   }
 
-  /// Which of the step's calls the helper's failing call is: the one that starts with its name
-  /// (unshare with mnt makes two calls; pivot-root five).
-  static func callIndex(_ step: Step, failed call: String) -> Int {
-    if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
-    // A step of many calls of the same names (`mount dev`): the helper counts them itself.
-    if call.hasPrefix("call#"), let n = Int(call.dropFirst(5)), step.calls.indices.contains(n) { return n }
-    if call == "openat2(target)" { return step.mountTargetCallIndex }
-    if call == "openat2(source)" { return step.mountSourceCallIndex }
-    // The overlay's stages: "fsconfig(upperdir)" is the call that sets "upperdir".
-    if call.hasPrefix("fsconfig("), let key = call.dropFirst(9).split(separator: ")").first {
-      let name = key == "FSCONFIG_CMD_CREATE" ? "FSCONFIG_CMD_CREATE" : "\"\(key)\""
-      return step.calls.firstIndex { $0.hasPrefix("fsconfig(") && $0.contains(name) } ?? 0
+  /// The entry of the step's plan a helper's failing call is. The helper names the system call
+  /// (`sethostname`, `mount` for the make-private after unshare mnt), with what it was for where
+  /// a step makes several of one name (`openat2(source)`, `fsconfig(upperdir)`), or, for
+  /// `mount dev`, whose calls are many of a few names, the entry's position in the plan
+  /// (`call#N`). A name the plan lacks is the step's first call.
+  static func entry(_ step: Step, failed call: String) -> SystemCall {
+    let plan = step.plan
+    if call.hasPrefix("call#"), let n = Int(call.dropFirst(5)), plan.indices.contains(n) { return plan[n] }
+    if call == "openat2(source)", case .mount(let box, .bind(let source, _)) = step {
+      return step.entry(where: { $0 == .openBeneath(box: box, path: source, .directory) })
     }
-    return step.calls.firstIndex { $0.hasPrefix(call + "(") } ?? 0
-  }
-
-  /// The step's `index`th call, exactly as `Step.calls` writes it, so both kernels name failing
-  /// calls alike.
-  static func call(_ step: Step, _ index: Int) -> String {
-    let calls = step.calls
-    return calls.indices.contains(index) ? calls[index] : calls.last ?? step.kindName
+    if call == "openat2(target)" { return plan.first { $0.function == "openat2" } ?? step.firstCall }
+    // The overlay's and proc's stages: "fsconfig(upperdir)" is the call that sets "upperdir".
+    if call.hasPrefix("fsconfig("), let key = call.dropFirst(9).split(separator: ")").first.map(String.init) {
+      let found = plan.first { entry in
+        switch entry {
+        case .fsconfig(.create): key == "FSCONFIG_CMD_CREATE"
+        case .fsconfig(.setFD(let k, _)), .fsconfig(.setString(let k, _)): k == key
+        default: false
+        }
+      }
+      return found ?? step.firstCall
+    }
+    return plan.first { $0.function == call } ?? step.firstCall
   }
 
   func noSuchBox(_ box: String, step: Step) -> KernelError {
-    KernelError(step: step, call: Self.call(step, 0), errno: .ESRCH, detail: "no box named \(box)")
+    KernelError(step: step, call: step.firstCall, errno: .ESRCH, detail: "no box named \(box)")
   }
 
   /// A failed `box new`, named by the step's calls: fork(), prctl(PR_SET_PDEATHSIG, SIGKILL),
@@ -82,28 +84,29 @@ extension LinuxKernel {
   func spawnError(_ failure: HelperProcess.Failure, step: Step) -> KernelError {
     switch failure {
     case .spawn(let stage, let errno):
-      let (index, what): (Int, String?) =
+      let (kind, what): (SystemCall.Kind, String?) =
         switch stage {
-        case BW_SPAWN_FORK.rawValue: (0, nil)
-        case BW_SPAWN_PDEATHSIG.rawValue: (1, nil)
-        case BW_SPAWN_PARENT_GONE.rawValue: (1, "boxwalk's thread died before the child armed its death signal")
-        case BW_SPAWN_SETSID.rawValue: (2, "setsid(2) in the child failed, before execve")
-        case BW_SPAWN_FDS.rawValue: (2, "setting up the child's file descriptors failed, before execve")
-        case BW_SPAWN_SIGNALS.rawValue: (2, "resetting the child's signals failed, before execve")
-        default: (2, "\(helperPath)")
+        case BW_SPAWN_FORK.rawValue: (.fork, nil)
+        case BW_SPAWN_PDEATHSIG.rawValue: (.prctlDeathSignal, nil)
+        case BW_SPAWN_PARENT_GONE.rawValue:
+          (.prctlDeathSignal, "boxwalk's thread died before the child armed its death signal")
+        case BW_SPAWN_SETSID.rawValue: (.execve, "setsid(2) in the child failed, before execve")
+        case BW_SPAWN_FDS.rawValue: (.execve, "setting up the child's file descriptors failed, before execve")
+        case BW_SPAWN_SIGNALS.rawValue: (.execve, "resetting the child's signals failed, before execve")
+        default: (.execve, "\(helperPath)")
         }
-      return KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno), detail: what)
+      return KernelError(step: step, call: step.entry(kind), errno: Errno(rawValue: errno), detail: what)
     case .system(let error):
       return KernelError(
-        step: step, call: Self.call(step, 0), errno: Errno(rawValue: error.errno), detail: "\(error.call) failed")
+        step: step, call: step.entry(.fork), errno: Errno(rawValue: error.errno), detail: "\(error.call) failed")
     case .gone:
       return KernelError(
-        step: step, call: Self.call(step, 2), errno: .ECONNRESET, detail: "\(helperPath) exited before saying hello")
+        step: step, call: step.entry(.execve), errno: .ECONNRESET, detail: "\(helperPath) exited before saying hello")
     case .protocolError(let what):
-      return KernelError(step: step, call: Self.call(step, 2), errno: .EPROTO, detail: what)
+      return KernelError(step: step, call: step.entry(.execve), errno: .EPROTO, detail: what)
     case .refused(let errno, let note):
       return KernelError(
-        step: step, call: Self.call(step, 2), errno: Errno(rawValue: errno), detail: "boxwalk-helper " + note)
+        step: step, call: step.entry(.execve), errno: Errno(rawValue: errno), detail: "boxwalk-helper " + note)
     }
   }
 
@@ -134,7 +137,11 @@ extension LinuxKernel {
   }
 
   func helperError(_ failure: HelperProcess.Failure, helper: HelperProcess, step: Step?) -> KernelError {
-    let call = step.map { Self.call($0, 0) } ?? "uname()"
+    // The step's first call, or, outside any step (facts()), the uname(2) a helper was asked for.
+    func failed(_ errno: Errno, detail: String? = nil) -> KernelError {
+      guard let step else { return KernelError(call: "uname()", errno: errno, detail: detail) }
+      return KernelError(step: step, call: step.firstCall, errno: errno, detail: detail)
+    }
     switch failure {
     case .gone:
       // Said once: a step's error is the report (perform replaces this detail with how the helper
@@ -145,15 +152,13 @@ extension LinuxKernel {
         helper === hostNetwork
         ? "the helper of the lab network's host side is gone (killed or crashed); the next net command makes a new one"
         : "the helper for \(helper.box) is gone (killed or crashed); box new \(helper.box) starts the box again"
-      return KernelError(step: step, call: call, errno: .ECONNRESET, detail: detail)
+      return failed(.ECONNRESET, detail: detail)
     case .system(let error):
-      return KernelError(
-        step: step, call: call, errno: Errno(rawValue: error.errno),
-        detail: "\(error.call) to the helper for \(helper.box) failed")
+      return failed(Errno(rawValue: error.errno), detail: "\(error.call) to the helper for \(helper.box) failed")
     case .protocolError(let what):
-      return KernelError(step: step, call: call, errno: .EPROTO, detail: "the helper for \(helper.box) sent \(what)")
+      return failed(.EPROTO, detail: "the helper for \(helper.box) sent \(what)")
     case .spawn(_, let errno), .refused(let errno, _):
-      return KernelError(step: step, call: call, errno: Errno(rawValue: errno))
+      return failed(Errno(rawValue: errno))
     }
   }
 }

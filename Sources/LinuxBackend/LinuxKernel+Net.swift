@@ -137,7 +137,7 @@ extension LinuxKernel {
     if side == .outside {
       guard let outsideNetwork else {
         throw KernelError(
-          step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "there is no outside yet (net outside makes it)"
+          step: step, call: step.firstCall, errno: .ENOENT, detail: "there is no outside yet (net outside makes it)"
         )
       }
       return outsideNetwork
@@ -153,7 +153,7 @@ extension LinuxKernel {
     let its = try? procfs.namespaceInode(pid: String(helper.pid), shown: shown, kind: .net)
     guard let machine, let its, machine != its else {
       throw KernelError(
-        step: step, call: Self.call(step, 0), errno: .EPERM,
+        step: step, call: step.firstCall, errno: .EPERM,
         detail: "\(shown) is in the machine's network namespace, which boxwalk never changes")
     }
   }
@@ -169,7 +169,7 @@ extension LinuxKernel {
     let machineAfter = try? SmallFiles.readText("/proc/sys/net/ipv4/ip_forward")
     guard machineBefore == machineAfter else {
       throw KernelError(
-        step: step, call: Self.call(step, 0), errno: .EPROTO,
+        step: step, call: step.firstCall, errno: .EPROTO,
         detail: "the machine's own net.ipv4.ip_forward changed; boxwalk wrote only its host side's (please report this)"
       )
     }
@@ -181,7 +181,8 @@ extension LinuxKernel {
   private func makeOutside(step: Step) throws(KernelError) {
     let host = try hostSide(step: step)
     guard outsideNetwork == nil else {
-      throw KernelError(step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "the outside is already there")
+      throw KernelError(
+        step: step, call: step.entry(.rtnetlink), errno: .EEXIST, detail: "the outside is already there")
     }
     let outside = try labNetworkHelper(name: OutsideNet.name, step: step)
     outsideNetwork = outside
@@ -288,10 +289,10 @@ extension LinuxKernel {
 
   private func failure(_ reply: HelperReply, step: Step) -> KernelError {
     guard case .err(let errno, let call, let note) = reply else {
-      return KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply from a helper")
+      return KernelError(step: step, call: step.firstCall, errno: .EPROTO, detail: "unexpected reply from a helper")
     }
     return KernelError(
-      step: step, call: Self.call(step, Self.callIndex(step, failed: call)), errno: Errno(rawValue: errno), detail: note
+      step: step, call: Self.entry(step, failed: call), errno: Errno(rawValue: errno), detail: note
     )
   }
 
@@ -321,12 +322,12 @@ extension LinuxKernel {
     if let link = reply.answer(as: LinkIndex.self) { return link.index }
     switch reply {
     case .ok:
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply from a helper")
+      throw KernelError(step: step, call: step.firstCall, errno: .EPROTO, detail: "unexpected reply from a helper")
     case .err(let errno, _, _) where errno != ENODEV:
       throw KernelError(
-        step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno), detail: "if_nametoindex(\"\(name)\")")
+        step: step, call: step.firstCall, errno: Errno(rawValue: errno), detail: "if_nametoindex(\"\(name)\")")
     default:
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .ENODEV, detail: "no link named \(name)")
+      throw KernelError(step: step, call: step.firstCall, errno: .ENODEV, detail: "no link named \(name)")
     }
   }
 

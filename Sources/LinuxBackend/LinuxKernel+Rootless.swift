@@ -103,7 +103,7 @@ extension LinuxKernel {
     default:
       return nil
     }
-    var error = KernelError(step: step, call: Self.call(step, 0), errno: .EPERM, detail: why + "; nothing was called")
+    var error = KernelError(step: step, call: step.firstCall, errno: .EPERM, detail: why + "; nothing was called")
     error.refusal = "\(what) root on this machine, not available in the rootless backend: use --backend real (as root)"
     return error
   }

@@ -285,7 +285,8 @@ public final class LinuxKernel: Kernel {
         let machine = try namespaces(pid: hostProc, shown: hostProc)[.mnt]
         guard let before, let machine, before != machine else {
           throw KernelError(
-            step: step, call: step.calls[0], errno: .EPERM, detail: "the box is in the machine's mount namespace")
+            step: step, call: step.entry(.unshare), errno: .EPERM, detail: "the box is in the machine's mount namespace"
+          )
         }
       }
       try ask(
@@ -315,7 +316,7 @@ public final class LinuxKernel: Kernel {
     case .kill(let box, let pid):
       guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
       guard let target = procfs.descendants(of: helper.pid).first(where: { $0.pid == pid }) else {
-        throw KernelError(step: step, call: Self.call(step, 0), errno: .ESRCH)
+        throw KernelError(step: step, call: step.entry(.kill), errno: .ESRCH)
       }
       try ask(box, .kill(hostPID: Int32(target.hostPID)), step: step)
     case .mount(let box, let request):
@@ -327,7 +328,7 @@ public final class LinuxKernel: Kernel {
       let kind = request.kind
       // The overlay of a box's root is made by `overlay`, never by `mount`.
       guard let wireKind = HelperRequest.MountKind(rawValue: kind) else {
-        throw KernelError(step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "mount makes no \(kind)")
+        throw KernelError(step: step, call: step.firstCall, errno: .EINVAL, detail: "mount makes no \(kind)")
       }
       do {
         try ask(
@@ -355,7 +356,7 @@ public final class LinuxKernel: Kernel {
       try ask(box, .propagation(flag: flag), step: step)
     case .pivotRoot(let box), .chroot(let box):
       guard let state = boxState[box], case .prepared(let image) = state.root, let rootfs = state.rootfsPath else {
-        throw KernelError(step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "no root filesystem prepared")
+        throw KernelError(step: step, call: step.firstCall, errno: .EINVAL, detail: "no root filesystem prepared")
       }
       let isPivot = step.kindName == "pivot_root"
       try ask(box, isPivot ? .pivot(rootfs: Array(rootfs.utf8)) : .chroot(rootfs: Array(rootfs.utf8)), step: step)
@@ -372,12 +373,12 @@ public final class LinuxKernel: Kernel {
       try cgroupNew(box, step: step)
     case .cgroupSet(let box, let setting):
       guard let cgroup = cgroupOf[box], let driver = cgroupDriver else {
-        throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "\(box) has no cgroup")
+        throw KernelError(step: step, call: step.entry(.writeCgroup), errno: .ENOENT, detail: "\(box) has no cgroup")
       }
       do throws(CgroupError) {
         _ = try driver.set(setting, on: cgroup)
       } catch {
-        throw KernelError(step: step, call: Self.call(step, 0), errno: error.errno, detail: error.explanation)
+        throw KernelError(step: step, call: step.entry(.writeCgroup), errno: error.errno, detail: error.explanation)
       }
       return StepResult(notes: setting.translation(driver.version).map { [$0] } ?? [])
     case .stress(let box, let kind):
@@ -400,7 +401,7 @@ public final class LinuxKernel: Kernel {
       // namespace the helper's children will enter (time_namespaces(7)).
       guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
       if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
-        throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno))
+        throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: Errno(rawValue: errno))
       }
     case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT,
       .netPublish, .netListen, .connect:
@@ -420,12 +421,12 @@ public final class LinuxKernel: Kernel {
     var reply = try ask(box, request, step: step, streaming: !background)
     if background {
       guard let started = reply.answer(as: Started.self) else {
-        throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run")
+        throw KernelError(step: step, call: step.entry(.fork), errno: .EPROTO, detail: "unexpected reply to run")
       }
       return StepResult(boxPID: Int(started.boxPID))
     }
     guard case .started(let hostPID, let boxPID) = reply else {
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run")
+      throw KernelError(step: step, call: step.entry(.fork), errno: .EPROTO, detail: "unexpected reply to run")
     }
     var output: [UInt8] = []
     while true {
@@ -440,7 +441,7 @@ public final class LinuxKernel: Kernel {
       output += bytes
     }
     guard let end = reply.answer(as: ProgramEnd.self) else {
-      throw KernelError(step: step, call: Self.call(step, 2), errno: .EPROTO, detail: "unexpected end of run")
+      throw KernelError(step: step, call: step.entry(.wait4Child), errno: .EPROTO, detail: "unexpected end of run")
     }
     var lines = output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
       String(decoding: $0, as: UTF8.self)
@@ -488,12 +489,10 @@ public final class LinuxKernel: Kernel {
   private func writeMap(_ box: String, _ kind: IDKind, _ range: IDMapRange, step: Step) throws(KernelError) {
     guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
     let base = "\(procfs.root)/\(helper.pid)/"
-    var index = 0
     if kind == .gid {
       if let errno = Self.writeOnce(base + "setgroups", "deny") {
-        throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: errno))
+        throw KernelError(step: step, call: step.entry(.denySetgroups), errno: Errno(rawValue: errno))
       }
-      index = 1
     }
     let mapPath = base + kind.rawValue + "_map"
     let text = range.description + "\n"
@@ -502,7 +501,7 @@ public final class LinuxKernel: Kernel {
     // from inside it, as the session's root (the owner of the box's namespace).
     let failed = anchor.map { writeOnce(mapPath, text, inUserNamespaceOf: $0.pid) } ?? Self.writeOnce(mapPath, text)
     if let errno = failed {
-      throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno))
+      throw KernelError(step: step, call: step.entry(.writeIDMap), errno: Errno(rawValue: errno))
     }
     if range.inside == 0 {
       try ask(box, .setid(kind: kind == .uid ? .uid : .gid, id: 0), step: step)
@@ -608,7 +607,7 @@ public final class LinuxKernel: Kernel {
       cgroup = try BoxCgroup(session: name, box: box)
       _ = try driver.create(cgroup)
     } catch {
-      throw KernelError(step: step, call: Self.call(step, 0), errno: error.errno, detail: error.explanation)
+      throw KernelError(step: step, call: step.entry(.mkdir), errno: error.errno, detail: error.explanation)
     }
     // Where the helper is now: it goes back there after `unshare cgroup` (made from inside the
     // box's cgroup, so the namespace is rooted there). Without it, that unshare stays where it is.
@@ -651,7 +650,7 @@ public final class LinuxKernel: Kernel {
   }
 
   /// The queue names a helper tries when it cannot read its mqueue file system, as many as fit
-  /// in one request (HelperWire.maxMessage).
+  /// in one request (Framing.maxMessage).
   func candidateQueueNames() -> [[UInt8]] {
     var total = 0
     return queueNames.map { Array($0.utf8) }.prefix { name in
@@ -689,7 +688,7 @@ public final class LinuxKernel: Kernel {
 
   private func newBox(_ box: String, step: Step) throws(KernelError) {
     if helpers.contains(where: { $0.box == box }) {
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .EEXIST, detail: "box \(box) exists")
+      throw KernelError(step: step, call: step.entry(.fork), errno: .EEXIST, detail: "box \(box) exists")
     }
     let session = try ensureSession(step: step)
     if backend == .rootless { _ = try ensureAnchor(step: step) }
@@ -752,7 +751,7 @@ public final class LinuxKernel: Kernel {
   func ensureSession(step: Step) throws(KernelError) -> SessionDirectory {
     if self.session == nil { try reopenSession(step) }
     guard let session else {
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "no session directory")
+      throw KernelError(step: step, call: step.firstCall, errno: .ENOENT, detail: "no session directory")
     }
     return session
   }

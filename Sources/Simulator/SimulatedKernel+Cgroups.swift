@@ -15,19 +15,21 @@ struct SimCgroup {
 extension SimulatedKernel {
   func cgroupNew(_ i: Int, _ step: Step) throws(KernelError) {
     let name = boxes[i].name
-    guard cgroups[name] == nil else { throw KernelError(step: step, call: step.calls[0], errno: .EEXIST) }
+    guard cgroups[name] == nil else { throw KernelError(step: step, call: step.entry(.mkdir), errno: .EEXIST) }
     // boxwalk (root) makes the directory; the box's process then opens its cgroup.procs for
     // writing with its own credentials. The file is root's, mode 0644: a box that switched to
     // another host uid (map uid 0 100000 ...) is "other" there, and the capabilities of a child
     // user namespace never override the permissions of a file whose owner that namespace does
     // not map (capabilities(7)): EACCES, and boxwalk removes the directory again.
-    guard boxes[i].process.hostUID == 0 else { throw KernelError(step: step, call: step.calls[1], errno: .EACCES) }
+    guard boxes[i].process.hostUID == 0 else {
+      throw KernelError(step: step, call: step.entry(.openCgroupProcs), errno: .EACCES)
+    }
     cgroups[name] = SimCgroup()
   }
 
   func cgroupSet(_ i: Int, _ setting: CgroupSetting, _ step: Step) throws(KernelError) -> StepResult {
     let name = boxes[i].name
-    guard var cg = cgroups[name] else { throw KernelError(step: step, call: step.calls[0], errno: .ENOENT) }
+    guard var cg = cgroups[name] else { throw KernelError(step: step, call: step.entry(.writeCgroup), errno: .ENOENT) }
     switch setting.value {
     case .bytes(let limit): cg.memoryMax = limit
     case .count(let limit): cg.pidsMax = limit
@@ -46,7 +48,7 @@ extension SimulatedKernel {
   func stress(_ i: Int, _ kind: StressKind, _ step: Step) throws(KernelError) -> StepResult {
     let box = boxes[i]
     guard let pidInode = box.process.ns[.pid], var pidNS = namespaces[pidInode] else { throw missing(step, box.name) }
-    guard pidNS.alive else { throw KernelError(step: step, call: step.calls[0], errno: .ENOMEM) }
+    guard pidNS.alive else { throw KernelError(step: step, call: step.entry(.fork), errno: .ENOMEM) }
     var cg = cgroups[box.name]
     // The stress process joins the box's cgroup like any box process: past pids.max it is refused
     // as a fork would be (see `run`), before it does anything.
@@ -54,7 +56,7 @@ extension SimulatedKernel {
       c.pidsRefused += 1
       cgroups[box.name] = c
       if pidInode != host.activePID, !pidNS.populated { namespaces[pidInode]?.alive = false }
-      throw KernelError(step: step, call: step.calls[0], errno: .EAGAIN)
+      throw KernelError(step: step, call: step.entry(.fork), errno: .EAGAIN)
     }
     enterTimeNamespace(box.process)
     // The stress process takes a PID like any box process; in a fresh pid namespace it is PID 1.

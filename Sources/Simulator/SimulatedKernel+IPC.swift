@@ -7,7 +7,7 @@ extension SimulatedKernel {
   func ipcNew(_ i: Int, _ kind: IPCKind, _ key: Int32, _ step: Step) throws(KernelError) {
     guard let inode = boxes[i].process.ns[.ipc], var ns = namespaces[inode] else { throw missing(step, step.box) }
     if key != 0, ns.ipc.contains(IPCObjectFacts(kind: kind, key: key)) {
-      throw KernelError(step: step, call: step.calls[0], errno: .EEXIST)
+      throw KernelError(step: step, call: step.entry(.sysvGet), errno: .EEXIST)
     }
     ns.ipc.append(IPCObjectFacts(kind: kind, key: key))
     namespaces[inode] = ns
@@ -22,7 +22,7 @@ extension SimulatedKernel {
   /// second slash or a name "." or ".." is EACCES, more than NAME_MAX bytes ENAMETOOLONG.
   func posixMQNew(_ i: Int, _ name: String, _ step: Step) throws(KernelError) {
     guard let inode = boxes[i].process.ns[.ipc], var ns = namespaces[inode] else { throw missing(step, step.box) }
-    let call = step.calls[0]
+    let call = step.entry(.mqOpen)
     guard name.hasPrefix("/") else { throw KernelError(step: step, call: call, errno: .EINVAL) }
     let file = name.dropFirst()
     if file.isEmpty { throw KernelError(step: step, call: call, errno: .ENOENT) }
@@ -54,9 +54,9 @@ extension SimulatedKernel {
   func clockOffset(_ i: Int, _ clock: TimeClock, _ seconds: Int64, _ step: Step) throws(KernelError) {
     guard let inode = boxes[i].process.ns[.time], var ns = namespaces[inode] else { throw missing(step, step.box) }
     // The kernel checks the freeze first (proc_timens_set_offset in kernel/time/namespace.c).
-    if ns.populated { throw KernelError(step: step, call: step.calls[0], errno: .EACCES) }
+    if ns.populated { throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: .EACCES) }
     if seconds < 0 || seconds > ClockOffsets.maximum {
-      throw KernelError(step: step, call: step.calls[0], errno: .ERANGE)
+      throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: .ERANGE)
     }
     ns.clockOffsets[clock] = seconds
     namespaces[inode] = ns

@@ -11,29 +11,30 @@ extension SimulatedKernel {
     case .imageImport(let image, let directory):
       guard store.images[image.full] == nil, store.layer(image.description) == nil else {
         throw KernelError(
-          step: step, call: step.calls[2], errno: .EEXIST, detail: "an image or layer named \(image) exists")
+          step: step, call: step.entry { if case .layer(.renameIndex) = $0 { true } else { false } }, errno: .EEXIST,
+          detail: "an image or layer named \(image) exists")
       }
       guard let read = hostDirectoryReader else {
         throw KernelError(
-          step: step, call: step.calls[0], errno: .ENOENT, detail: "the simulator was given no host directories")
+          step: step, call: step.entry(.layer), errno: .ENOENT, detail: "the simulator was given no host directories")
       }
       let contents: LayerContents
       switch read(directory) {
       case .success(let c): contents = c
-      case .failure(let e): throw KernelError(step: step, call: step.calls[0], errno: e.errno, detail: e.detail)
+      case .failure(let e): throw KernelError(step: step, call: step.entry(.layer), errno: e.errno, detail: e.detail)
       }
       let added = store.add(name: image.description, contents: contents)
       store.images[image.full] = (image, [added.name])
       return .none
     case .imageTag(let source, let target):
       guard let entry = store.images[source.full] else {
-        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(source)")
+        throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(source)")
       }
       store.images[target.full] = (target, entry.layers)
       return .none
     case .imagePush(let image, let ref):
       guard let source = store.images[image.full] else {
-        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(image)")
+        throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
       }
       try refuseServer(ref, step)
       var registry = store.registries[registryKey(ref)] ?? SimRegistry()
@@ -58,7 +59,8 @@ extension SimulatedKernel {
       guard let registry = store.registries[registryKey(ref)],
         let layers = registry.tags[ref.repository + ":" + ref.tag]
       else {
-        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
+        throw KernelError(
+          step: step, call: step.entry(.layer), errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
       }
       var lines = [ImageTransfer.pulledManifest(ref, layers: layers.count)]
       var names: [String] = []
@@ -72,7 +74,7 @@ extension SimulatedKernel {
       return StepResult(output: lines)
     case .imageRemove(let image, let layers):
       guard store.images.removeValue(forKey: image.full) != nil else {
-        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(image)")
+        throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
       }
       // As the real store: a layer goes only when no image is left that names it.
       let used = Set(store.images.values.flatMap(\.layers))
@@ -80,7 +82,7 @@ extension SimulatedKernel {
       return .none
     case .layerRemove(let name):
       guard store.layer(name) != nil else {
-        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no layer named \(name)")
+        throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no layer named \(name)")
       }
       store.layers.removeAll { $0.name == name }
       return .none
@@ -102,7 +104,7 @@ extension SimulatedKernel {
   /// place in the box's mount namespace. It is a mount point, so pivot_root accepts it as is.
   func overlay(_ i: Int, names: [String], layers: [String], _ step: Step) throws(KernelError) {
     for name in layers where store.layer(name) == nil {
-      throw KernelError(step: step, call: step.calls[3], errno: .ENOENT, detail: "no layer named \(name)")
+      throw KernelError(step: step, call: step.entry(.fsconfig), errno: .ENOENT, detail: "no layer named \(name)")
     }
     let id = nextRootfs
     let p = boxes[i].process
@@ -110,7 +112,7 @@ extension SimulatedKernel {
     // The layer directories are opened first, with the box's own credentials; then
     // fsopen("overlay") is the first call that asks the kernel for a mount.
     try requireUpperReachable(p, layers: layers.count, step)
-    try requireMountCapability(p, step, call: 2)
+    try requireMountCapability(p, step, call: step.entry(.fsopen))
     try requireOverlayAccess(p, layers: layers.count, step)
     // The overlay is mounted on a directory of the session's, below the host's "/": shared when
     // that is. Its copies in any peer namespace are at a path no other box's commands reach.
@@ -132,7 +134,7 @@ extension SimulatedKernel {
   /// makes one.
   func plainRoot(_ i: Int, names: [String], layers: [String], _ step: Step) throws(KernelError) {
     for name in layers where store.layer(name) == nil {
-      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT, detail: "no layer named \(name)")
+      throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no layer named \(name)")
     }
     let p = boxes[i].process
     guard p.ns[.mnt] != nil else { throw missing(step, step.box) }
@@ -151,7 +153,7 @@ extension SimulatedKernel {
   /// simulator keeps that registry's content in memory.
   func refuseServer(_ ref: RegistryRef, _ step: Step) throws(KernelError) {
     guard case .server(_, let port) = ref.location, registryListens?(port) != true else { return }
-    throw KernelError(step: step, call: step.calls[0], errno: .ECONNREFUSED, detail: "connect(127.0.0.1:\(port))")
+    throw KernelError(step: step, call: step.entry(.layer), errno: .ECONNREFUSED, detail: "connect(127.0.0.1:\(port))")
   }
 
   /// boxwalk connects to 127.0.0.1 whether a reference says localhost or 127.0.0.1, so both
@@ -170,7 +172,8 @@ extension SimulatedKernel {
   /// directory only in the upper layer.
   func writeFile(_ i: Int, _ path: String, _ text: String, _ step: Step) throws(KernelError) {
     guard let id = boxes[i].process.root.id, var fs = filesystems[id] else {
-      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT, detail: "the box has no root filesystem")
+      throw KernelError(
+        step: step, call: step.entry(.openBeneath), errno: .ENOENT, detail: "the box has no root filesystem")
     }
     let layers = lowerContents(fs)
     var current = ""
@@ -179,8 +182,8 @@ extension SimulatedKernel {
       if let found = Overlay.lookup(current, in: [fs.upper] + layers) {
         switch found.entry.kind {
         case .directory: copyUp(current, &fs, layers)
-        case .symlink: throw KernelError(step: step, call: step.calls[1], errno: .ELOOP)
-        default: throw KernelError(step: step, call: step.calls[1], errno: .ENOTDIR)
+        case .symlink: throw KernelError(step: step, call: step.entry(.openBeneath), errno: .ELOOP)
+        default: throw KernelError(step: step, call: step.entry(.openBeneath), errno: .ENOTDIR)
         }
       } else {
         copyUp(Overlay.parent(of: current), &fs, layers)
@@ -194,8 +197,8 @@ extension SimulatedKernel {
     switch Overlay.lookup(path, in: [fs.upper] + layers)?.entry {
     case .some(let e):
       switch e.kind {
-      case .directory: throw KernelError(step: step, call: step.calls[1], errno: .EISDIR)
-      case .symlink: throw KernelError(step: step, call: step.calls[1], errno: .ELOOP)
+      case .directory: throw KernelError(step: step, call: step.entry(.openBeneath), errno: .EISDIR)
+      case .symlink: throw KernelError(step: step, call: step.entry(.openBeneath), errno: .ELOOP)
       default: break
       }
       copyUp(Overlay.parent(of: path), &fs, layers)
@@ -210,12 +213,13 @@ extension SimulatedKernel {
   /// `rm PATH`: remove it from the upper layer; if a lower layer still shows it, leave a whiteout.
   func removeFile(_ i: Int, _ path: String, _ step: Step) throws(KernelError) {
     guard let id = boxes[i].process.root.id, var fs = filesystems[id] else {
-      throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "the box has no root filesystem")
+      throw KernelError(
+        step: step, call: step.entry(.openBeneath), errno: .ENOENT, detail: "the box has no root filesystem")
     }
     let layers = lowerContents(fs)
-    try resolveParents(path, fs, layers, step: step, callIndex: 0)
+    try resolveParents(path, fs, layers, step: step, failed: step.entry(.openBeneath))
     guard Overlay.lookup(path, in: [fs.upper] + layers) != nil else {
-      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT)
+      throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT)
     }
     copyUp(Overlay.parent(of: path), &fs, layers)
     fs.upper.removeTree(path)
@@ -229,11 +233,12 @@ extension SimulatedKernel {
   func commit(_ i: Int, _ image: ImageName, _ step: Step) throws(KernelError) -> StepResult {
     guard let id = boxes[i].process.root.id, let fs = filesystems[id] else {
       throw KernelError(
-        step: step, call: step.calls[0], errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
+        step: step, call: step.entry(.layer), errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
     }
     guard store.images[image.full] == nil, store.layer(image.description) == nil else {
       throw KernelError(
-        step: step, call: step.calls[3], errno: .EEXIST, detail: "an image or layer named \(image) exists")
+        step: step, call: step.entry { if case .layer(.renameIndex) = $0 { true } else { false } }, errno: .EEXIST,
+        detail: "an image or layer named \(image) exists")
     }
     let added = store.add(name: image.description, contents: fs.upper)
     store.images[image.full] = (image, [added.name] + fs.lowers)
@@ -315,20 +320,25 @@ extension SimulatedKernel {
 
   /// Every parent of `path` must be a directory, reached without a symbolic link.
   private func resolveParents(
-    _ path: String, _ fs: SimFilesystem, _ layers: [LayerContents], step: Step? = nil, callIndex: Int = 0,
+    _ path: String, _ fs: SimFilesystem, _ layers: [LayerContents], step: Step? = nil, failed: SystemCall? = nil,
     call: String? = nil
   ) throws(KernelError) {
-    let name = call ?? step.map { $0.calls[callIndex] } ?? ""
+    let name = call ?? failed?.description ?? ""
+    func error(_ errno: Errno) -> KernelError {
+      var error = KernelError(step: step, call: name, errno: errno)
+      error.failed = failed
+      return error
+    }
     var current = ""
     for part in Overlay.parent(of: path).split(separator: "/") {
       current += "/" + part
       guard let found = Overlay.lookup(current, in: [fs.upper] + layers) else {
-        throw KernelError(step: step, call: name, errno: .ENOENT)
+        throw error(.ENOENT)
       }
       switch found.entry.kind {
       case .directory: continue
-      case .symlink: throw KernelError(step: step, call: name, errno: .ELOOP)
-      default: throw KernelError(step: step, call: name, errno: .ENOTDIR)
+      case .symlink: throw error(.ELOOP)
+      default: throw error(.ENOTDIR)
       }
     }
   }

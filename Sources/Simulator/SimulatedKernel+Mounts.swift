@@ -9,24 +9,29 @@ extension SimulatedKernel {
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
     let tree = p.root.tree
-    var paths = [(request.target, step.mountTargetCallIndex)]
-    if case .bind(let source, _) = request { paths.append((source, step.mountSourceCallIndex)) }
+    var paths = [
+      (request.target, step.entry(where: { $0 == .openBeneath(box: step.box, path: request.target, .directory) }))
+    ]
+    if case .bind(let source, _) = request {
+      paths.append((source, step.entry(where: { $0 == .openBeneath(box: step.box, path: source, .directory) })))
+    }
     // The helper opens the target (and a bind's source) beneath the box's root first, then makes
     // the mount: fsopen(2) or open_tree(2) ask for CAP_SYS_ADMIN over the mount namespace,
     // fsconfig(2) for proc and sysfs over the namespace they show, move_mount(2) grafts it.
-    for (path, index) in paths {
+    for (path, call) in paths {
       // Before pivot-root or chroot, the box's root filesystem is a directory in the session's
       // state directory, which only the host's root may enter: a box that switched to another
       // host uid (map uid 0 100000 ...) cannot reach it, and the first openat2(2) fails with
       // EACCES (path_resolution(7)), whatever the path.
       if case .prepared = p.root, p.hostUID != 0 {
-        throw KernelError(step: step, call: step.calls[index], errno: .EACCES)
+        throw KernelError(step: step, call: call, errno: .EACCES)
       }
       if let errno = openDirectory(path, in: tree, mnt) {
-        throw KernelError(step: step, call: step.calls[index], errno: errno)
+        throw KernelError(step: step, call: call, errno: errno)
       }
     }
-    try requireMountCapability(p, step, call: step.callIndex(startingWith: ["fsopen", "open_tree"]))
+    try requireMountCapability(
+      p, step, call: step.entry(where: { [.fsopen, .openTreeClone, .openTreeDevice].contains($0.kind) }))
     try requireContentsCapability(p, request, step)
     if case .dev = request { try requireDeviceHandles(p, step) }
     var netNS: UInt64?
@@ -65,15 +70,15 @@ extension SimulatedKernel {
   /// the new tmpfs with the helper's credentials, which must be mapped in its user namespace
   /// (the tmpfs's): EOVERFLOW otherwise.
   func requireDeviceHandles(_ p: SimProcess, _ step: Step) throws(KernelError) {
-    let copy = Step.devCopyCallIndex + 2 * (p.missingDeviceHandle ?? 0)
+    let copy = SystemCall.openTreeDevice(name: ContainerDev.devices[p.missingDeviceHandle ?? 0].name)
     guard let handles = p.deviceHandles, p.missingDeviceHandle == nil else {
-      throw KernelError(step: step, call: step.calls[copy], errno: .EBADF)
+      throw KernelError(step: step, call: step.entry(where: { $0 == copy }), errno: .EBADF)
     }
     guard handles == p.ns[.mnt] else {
-      throw KernelError(step: step, call: step.calls[Step.devCopyCallIndex], errno: .EINVAL)
+      throw KernelError(step: step, call: step.entry(.openTreeDevice), errno: .EINVAL)
     }
     if let user = p.ns[.user], user != host.ns[.user], !credentialsMapped(p, in: user) {
-      throw KernelError(step: step, call: step.calls[Step.devFileCallIndex], errno: .EOVERFLOW)
+      throw KernelError(step: step, call: step.entry(.createDeviceFile), errno: .EOVERFLOW)
     }
   }
 
@@ -82,26 +87,26 @@ extension SimulatedKernel {
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
     // The helper opens the parent beneath the root first; umount2(2) is what asks for the capability.
-    try requireMountCapability(p, step, call: step.umountCallIndex)
+    try requireMountCapability(p, step, call: step.entry(.umount2))
     guard let j = mnt.mounts.lastIndex(where: { $0.root == p.root.tree && $0.path == path }) else {
-      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
+      throw KernelError(step: step, call: step.entry(.umount2), errno: .EINVAL)
     }
     // A mount with mounts on top of it, or below it (`mount dev`'s nodes in its tmpfs), is busy:
     // umount2(2) without MNT_DETACH is EBUSY.
     if mnt.mounts[(j + 1)...].contains(where: { $0.root == p.root.tree && $0.path.hasPrefix(path + "/") }) {
-      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EBUSY)
+      throw KernelError(step: step, call: step.entry(.umount2), errno: .EBUSY)
     }
     // A mount a process has a file open on is busy too: a shell's background job holds the
     // /dev/null it got as stdin.
     if tasks.contains(where: { t in
       t.openDevice.map { $0.mnt == mntInode && $0.root == p.root.tree && $0.path == path } ?? false
     }) {
-      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EBUSY)
+      throw KernelError(step: step, call: step.entry(.umount2), errno: .EBUSY)
     }
     // A mount the namespace's owner inherited from a more privileged one is locked (can_umount
     // in fs/namespace.c): EINVAL, as for a path that is no mount point.
     guard !mnt.mounts[j].locked else {
-      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
+      throw KernelError(step: step, call: step.entry(.umount2), errno: .EINVAL)
     }
     let removed = mnt.mounts.remove(at: j)
     namespaces[mntInode] = mnt
@@ -115,7 +120,7 @@ extension SimulatedKernel {
   func setPropagation(_ i: Int, _ mode: Propagation, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
     guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode] else { throw missing(step, step.box) }
-    try requireMountCapability(p, step, call: 0)
+    try requireMountCapability(p, step, call: step.entry(.setPropagation))
     // Each mount changes in turn, as MS_REC walks the tree: whether a slave has a group left to
     // receive from depends on the mounts changed before it.
     func change(_ peer: inout Int?, _ master: inout Int?) -> Propagation {
@@ -141,7 +146,7 @@ extension SimulatedKernel {
     case .pivoted(_, let id), .chrooted(_, let id):
       // "/" is the root filesystem; after chroot it must be a mount point for MS_REC to apply.
       guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
-        throw KernelError(step: step, call: step.calls[0], errno: .EINVAL)
+        throw KernelError(step: step, call: step.entry(.setPropagation), errno: .EINVAL)
       }
       selected = mnt.mounts.indices.filter { mnt.mounts[$0].root == .rootfs(id) }
     }
@@ -167,7 +172,7 @@ extension SimulatedKernel {
   /// owner.
   func pivotRoot(_ i: Int, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
-    let call = step.calls[Step.pivotRootCallIndex]
+    let call = step.entry(.pivotRoot)
     guard case .prepared(let image, let id) = p.root else { throw KernelError(step: step, call: call, errno: .EINVAL) }
     guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
     guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
@@ -176,12 +181,12 @@ extension SimulatedKernel {
     // The helper's mkdir of /.oldroot must make a new directory (BoxOperations.pivot): a name the
     // image already has there is refused before pivot_root(2) runs.
     if let fs = filesystems[id], Overlay.lookup("/" + Step.oldRootName, in: [fs.upper] + lowerContents(fs)) != nil {
-      throw KernelError(step: step, call: step.calls[0], errno: .EEXIST, detail: Step.oldRootTaken)
+      throw KernelError(step: step, call: step.entry(.mkdir), errno: .EEXIST, detail: Step.oldRootTaken)
     }
     guard p.hostUID == 0 else {
-      throw KernelError(step: step, call: step.calls[Step.pivotRootCallIndex - 1], errno: .EACCES)
+      throw KernelError(step: step, call: step.entry(.mkdir), errno: .EACCES)
     }
-    try requireMountCapability(p, step, call: Step.pivotRootCallIndex)
+    try requireMountCapability(p, step, call: call)
     guard mnt.rootPropagation != .shared else {
       throw KernelError(step: step, call: call, errno: .EINVAL)
     }

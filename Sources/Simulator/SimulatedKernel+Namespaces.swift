@@ -6,7 +6,7 @@ extension SimulatedKernel {
   /// owns the others made in the same call (the kernel creates it before the rest).
   func unshare(_ p: SimProcess, _ kinds: [NamespaceKind], _ step: Step) throws(KernelError) -> SimProcess {
     var p = p
-    let call = step.calls[0]
+    let call = step.entry(.unshare)
     // The kernel makes the new user namespace first (unshare_userns), before the others.
     if kinds.contains(.user) { try requireNewUserNamespaceAllowed(p, step) }
     // A second CLONE_NEWPID is EINVAL: the kernel requires pid_for_children to still be the
@@ -32,7 +32,7 @@ extension SimulatedKernel {
         parent: kind == .pid ? p.activePID : nil)
       if kind == .mnt, let copy = namespaces[old] {
         // A new mount namespace starts as a copy of the caller's mounts; boxwalk then makes "/"
-        // private recursively (Step.makeRootPrivateCall), so every copy is private. When the
+        // private recursively (Step.makeRootPrivate), so every copy is private. When the
         // new namespace's owner is another user namespace than the old one's (unshare
         // user,mnt), the kernel locks every copied mount (copy_mnt_ns, lock_mnt_tree in
         // fs/namespace.c): the less privileged owner may mount over them, not take them away.
@@ -96,7 +96,7 @@ extension SimulatedKernel {
     -> SimProcess
   {
     var p = p
-    let call = step.calls[0]
+    let call = step.entry(.setns)
     let openFailed = "open(2) of the namespace file failed"
     // First the open(2) of /proc/PID/ns/KIND. proc(5) checks ptrace access (PTRACE_MODE_READ):
     // boxwalk-helper is non-dumpable, so only a caller with CAP_SYS_PTRACE in the host's user

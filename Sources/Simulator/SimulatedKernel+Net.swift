@@ -144,7 +144,7 @@ extension SimulatedKernel {
       if port < 1024, case .box(let box) = side, let i = index(of: box),
         !hasCapability(boxes[i].process, in: namespaces[inode]?.owner)
       {
-        throw KernelError(step: step, call: step.calls[1], errno: .EACCES)
+        throw KernelError(step: step, call: step.entry(.bind), errno: .EACCES)
       }
       // bind(2): a port that a socket of this namespace already has is EADDRINUSE.
       // TCP and UDP have separate port spaces.
@@ -152,7 +152,7 @@ extension SimulatedKernel {
         namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port && $0.listener.proto == proto })
           == false
       else {
-        throw KernelError(step: step, call: step.calls[1], errno: .EADDRINUSE)
+        throw KernelError(step: step, call: step.entry(.bind), errno: .EADDRINUSE)
       }
       namespaces[inode]?.net.listening.append(
         (NetListener(address: NetListener.any, port: port, proto: proto), side.name))
@@ -194,7 +194,7 @@ extension SimulatedKernel {
     if side == .outside {
       guard let outsideNet else {
         throw KernelError(
-          step: step, call: step.calls[0], errno: .ENOENT, detail: "there is no outside yet (net outside makes it)")
+          step: step, call: step.firstCall, errno: .ENOENT, detail: "there is no outside yet (net outside makes it)")
       }
       return outsideNet
     }
@@ -202,11 +202,11 @@ extension SimulatedKernel {
     guard let i = index(of: box) else { throw missing(step, box) }
     guard let inode = boxes[i].process.ns[.net], inode != host.ns[.net] else {
       throw KernelError(
-        step: step, call: step.calls[0], errno: .EPERM,
+        step: step, call: step.firstCall, errno: .EPERM,
         detail: "\(box) is in the machine's network namespace, which boxwalk never changes")
     }
     if actsItself, !hasCapability(boxes[i].process, in: namespaces[inode]?.owner) {
-      throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
+      throw KernelError(step: step, call: step.firstCall, errno: .EPERM)
     }
     return inode
   }
@@ -219,14 +219,14 @@ extension SimulatedKernel {
   }
 
   private func fail(_ step: Step, _ errno: Errno) -> KernelError {
-    KernelError(step: step, call: step.calls[0], errno: errno)
+    KernelError(step: step, call: step.firstCall, errno: errno)
   }
 
   /// The outside: a new network namespace (its holder unshared it), then the veth between it and
   /// the host side, and an address and IFF_UP at each end, in the order of the step's calls.
   private func makeOutside(_ step: Step) throws(KernelError) {
     guard outsideNet == nil, namespaces[hostNet]?.net.link(OutsideNet.hostLink) == nil else {
-      throw KernelError(step: step, call: step.calls[3], errno: .EEXIST)
+      throw KernelError(step: step, call: step.entry(.rtnetlink), errno: .EEXIST)
     }
     let inode = create(.net, owner: host.ns[.user], parent: nil)
     outsideNet = inode

@@ -14,9 +14,9 @@ extension SimulatedKernel {
     var context = programContext(box)
     // The program is looked up before forking (as boxwalk-helper does), so a missing one costs
     // no PID; one the simulator does not run changes nothing at all.
-    guard let first = argv.first else { throw KernelError(step: step, call: step.calls[1], errno: .ENOENT) }
+    guard let first = argv.first else { throw KernelError(step: step, call: step.entry(.execvp), errno: .ENOENT) }
     switch SimPrograms.resolve(first, context) {
-    case .missing: throw KernelError(step: step, call: step.calls[1], errno: .ENOENT)
+    case .missing: throw KernelError(step: step, call: step.entry(.execvp), errno: .ENOENT)
     case .notSimulated(let line):
       // `busybox APPLET` runs the applet; anything else not modelled changes nothing.
       guard let byName = SimPrograms.busyboxByName(argv, context), byName.notSimulated == nil else {
@@ -24,7 +24,7 @@ extension SimulatedKernel {
       }
     case .modelled: break
     }
-    guard pidNS.alive else { throw KernelError(step: step, call: step.calls[0], errno: .ENOMEM) }
+    guard pidNS.alive else { throw KernelError(step: step, call: step.entry(.fork), errno: .ENOMEM) }
     // The pids controller charges every process to the box's cgroup: once pids.current (the box's
     // programs; the helper stays outside) has reached pids.max, the new process is refused with
     // EAGAIN and the kernel counts the refusal in pids.events' max (Documentation/admin-guide/
@@ -38,7 +38,7 @@ extension SimulatedKernel {
       // namespace as one that can never hold a process again (free_pid in kernel/pid.c), so
       // every later fork into it fails with ENOMEM.
       if pidInode != host.activePID, !pidNS.populated { namespaces[pidInode]?.alive = false }
-      throw KernelError(step: step, call: step.calls[0], errno: .EAGAIN)
+      throw KernelError(step: step, call: step.entry(.fork), errno: .EAGAIN)
     }
     // The PID the child will get, so the program can be run (and found unmodelled) before
     // anything changes.
@@ -211,7 +211,7 @@ extension SimulatedKernel {
   func kill(_ i: Int, _ pid: Int, _ step: Step) throws(KernelError) {
     let name = boxes[i].name
     guard let task = tasks.first(where: { $0.box == name && $0.pid == pid }) else {
-      throw KernelError(step: step, call: step.calls[0], errno: .ESRCH)
+      throw KernelError(step: step, call: step.entry(.kill), errno: .ESRCH)
     }
     exitTask(task)
   }

@@ -10,10 +10,10 @@ extension SimulatedKernel {
   /// second has every capability in the new user namespace but none in the one that owns its
   /// mounts: EPERM, whatever the map says. chroot(2) only needs CAP_SYS_CHROOT in the caller's
   /// own user namespace, so it is not refused.
-  func requireMountCapability(_ p: SimProcess, _ step: Step, call index: Int) throws(KernelError) {
+  func requireMountCapability(_ p: SimProcess, _ step: Step, call: SystemCall) throws(KernelError) {
     guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode] else { return }
     guard hasCapability(p, in: mnt.owner) else {
-      throw KernelError(step: step, call: step.calls[index], errno: .EPERM)
+      throw KernelError(step: step, call: call, errno: .EPERM)
     }
   }
 
@@ -28,13 +28,13 @@ extension SimulatedKernel {
       let owner = p.ns[.pid].flatMap { namespaces[$0] }?.owner
       guard hasCapability(p, in: owner) else {
         throw KernelError(
-          step: step, call: step.calls[step.callIndex(startingWith: ["fsconfig(FSCONFIG_SET_FD"])], errno: .EPERM)
+          step: step, call: step.entry { if case .fsconfig(.setFD) = $0 { true } else { false } }, errno: .EPERM)
       }
     case .sysfs:
       let owner = p.ns[.net].flatMap { namespaces[$0] }?.owner
       guard hasCapability(p, in: owner) else {
         // sysfs_init_fs_context makes this check, so fsopen(2) itself fails.
-        throw KernelError(step: step, call: step.calls[step.callIndex(startingWith: ["fsopen"])], errno: .EPERM)
+        throw KernelError(step: step, call: step.entry(.fsopen), errno: .EPERM)
       }
     case .mqueue:
       // mqueue keeps one superblock per IPC namespace, owned by that namespace's user
@@ -42,7 +42,7 @@ extension SimulatedKernel {
       let owner = p.ns[.ipc].flatMap { namespaces[$0] }?.owner
       guard hasCapability(p, in: owner) else {
         throw KernelError(
-          step: step, call: step.calls[step.callIndex(startingWith: ["fsconfig(FSCONFIG_CMD_CREATE"])], errno: .EPERM)
+          step: step, call: step.entry { $0 == .fsconfig(.create) }, errno: .EPERM)
       }
     default:
       return
@@ -56,7 +56,11 @@ extension SimulatedKernel {
   /// namespace owns its mount namespace: no capability of a child user namespace overrides the
   /// permissions of a file whose owner it does not map (capabilities(7), CAP_DAC_OVERRIDE).
   func requireUpperReachable(_ p: SimProcess, layers: Int, _ step: Step) throws(KernelError) {
-    guard p.hostUID == 0 else { throw KernelError(step: step, call: step.calls[3 + layers], errno: .EACCES) }
+    guard p.hostUID == 0 else {
+      throw KernelError(
+        step: step, call: step.entry { if case .fsconfig(.setString("upperdir", _)) = $0 { true } else { false } },
+        errno: .EACCES)
+    }
   }
 
   /// overlayfs in a user namespace other than the host's (allowed since Linux 5.11) works with
@@ -67,9 +71,8 @@ extension SimulatedKernel {
   /// host's user namespace that joined another box's mount namespace mounts as the host's root.
   func requireOverlayAccess(_ p: SimProcess, layers: Int, _ step: Step) throws(KernelError) {
     guard let owner = p.ns[.user], owner != host.ns[.user] else { return }
-    let create = 3 + layers + 2
     guard credentialsMapped(p, in: owner) else {
-      throw KernelError(step: step, call: step.calls[create], errno: .EACCES)
+      throw KernelError(step: step, call: step.entry { $0 == .fsconfig(.create) }, errno: .EACCES)
     }
   }
 
@@ -99,9 +102,9 @@ extension SimulatedKernel {
   /// escape), and for a caller whose uid or gid has no mapping in its current user namespace:
   /// the new namespace's creator must be representable in the parent (unshare(2), "EPERM").
   func requireNewUserNamespaceAllowed(_ p: SimProcess, _ step: Step) throws(KernelError) {
-    if case .chrooted = p.root { throw KernelError(step: step, call: step.calls[0], errno: .EPERM) }
+    if case .chrooted = p.root { throw KernelError(step: step, call: step.entry(.unshare), errno: .EPERM) }
     if let user = p.ns[.user], user != host.ns[.user], !credentialsMapped(p, in: user) {
-      throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
+      throw KernelError(step: step, call: step.entry(.unshare), errno: .EPERM)
     }
   }
 }

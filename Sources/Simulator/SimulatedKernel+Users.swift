@@ -7,14 +7,16 @@ extension SimulatedKernel {
   /// If the range maps inside ID 0, the box then becomes it (setresuid/setresgid to 0).
   func map(_ i: Int, _ kind: IDKind, _ range: IDMapRange, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
-    let writeCall = step.calls[kind == .uid ? 0 : 1]
+    let writeCall = step.entry(.writeIDMap)
     guard let userInode = p.ns[.user], var ns = namespaces[userInode], userInode != host.ns[.user] else {
       throw KernelError(step: step, call: writeCall, errno: .EPERM)
     }
     let already = kind == .uid ? ns.uidMap != nil : ns.gidMap != nil
     // A second gid map fails one call earlier: setgroups can no longer be written once gid_map
     // has been (user_namespaces(7), "The /proc/[pid]/setgroups file": EPERM).
-    guard !already else { throw KernelError(step: step, call: step.calls[0], errno: .EPERM) }
+    guard !already else {
+      throw KernelError(step: step, call: step.entry(kind == .uid ? .writeIDMap : .denySetgroups), errno: .EPERM)
+    }
     // The parent's map decides which outside IDs may appear.
     let parentMap = ns.owner.flatMap { namespaces[$0] }.flatMap { kind == .uid ? $0.uidMap : $0.gidMap } ?? []
     let last = UInt64(range.outside) + UInt64(range.count) - 1

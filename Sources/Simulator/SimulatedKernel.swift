@@ -177,7 +177,7 @@ public final class SimulatedKernel: Kernel {
       try pivotRoot(i, step)
     case .chroot:
       guard case .prepared(let image, let id) = boxes[i].process.root else {
-        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT)
+        throw KernelError(step: step, call: step.entry(.chroot), errno: .ENOENT)
       }
       boxes[i].process.root = .chrooted(image: image, id: id)
     case .ipcNew(_, let kind, let key):
@@ -253,10 +253,10 @@ public final class SimulatedKernel: Kernel {
     let p = boxes[i].process
     guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, step.box) }
     guard value.utf8.count <= Names.maxHostname else {
-      throw KernelError(step: step, call: step.calls[0], errno: .EINVAL)
+      throw KernelError(step: step, call: step.firstCall, errno: .EINVAL)
     }
     guard hasCapability(p, in: uts.owner) else {
-      throw KernelError(step: step, call: step.calls[0], errno: .EPERM)
+      throw KernelError(step: step, call: step.firstCall, errno: .EPERM)
     }
     if case .setHostname = step { uts.hostname = value } else { uts.domainname = value }
     namespaces[utsInode] = uts
@@ -315,7 +315,7 @@ public final class SimulatedKernel: Kernel {
   func index(of name: String) -> Int? { boxes.firstIndex { $0.name == name } }
 
   func missing(_ step: Step, _ name: String) -> KernelError {
-    KernelError(step: step, call: step.calls[0], errno: .ESRCH, detail: "no box named \(name)")
+    KernelError(step: step, call: step.firstCall, errno: .ESRCH, detail: "no box named \(name)")
   }
 
   func allocateInode() -> UInt64 {
@@ -356,6 +356,6 @@ public final class SimulatedKernel: Kernel {
       let i = faults.firstIndex(where: { $0.count > 0 && ($0.stepKind == "*" || $0.stepKind == step.kindName) })
     else { return }
     faults[i].count -= 1
-    throw KernelError(step: step, call: step.calls[0], errno: faults[i].errno, detail: "injected fault")
+    throw KernelError(step: step, call: step.firstCall, errno: faults[i].errno, detail: "injected fault")
   }
 }

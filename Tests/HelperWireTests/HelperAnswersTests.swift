@@ -9,7 +9,7 @@ import Testing
   /// Every answer survives the wire: encoded as a reply, decoded, read back as its own type.
   func roundTrips<A: HelperAnswer>(_ answer: A) throws {
     let bytes = try #require(HelperReply.answer(answer).encoded())
-    let reply = try #require(HelperReply(fields: try HelperWire.decode(bytes)))
+    let reply = try #require(HelperReply(fields: try Framing.decode(bytes)))
     #expect(reply.answer(as: A.self) == answer)
   }
 

@@ -27,7 +27,7 @@ import Testing
   func requestsRoundTrip(_ request: HelperRequest) throws {
     let bytes = try #require(request.encoded())
     #expect(Array(bytes.prefix(3)) == Array("bw2".utf8))
-    #expect(HelperRequest(fields: try HelperWire.decode(bytes)) == request)
+    #expect(HelperRequest(fields: try Framing.decode(bytes)) == request)
   }
 
   static let replies: [HelperReply] = [
@@ -40,7 +40,7 @@ import Testing
   @Test(arguments: replies)
   func repliesRoundTrip(_ reply: HelperReply) throws {
     let bytes = try #require(reply.encoded())
-    #expect(HelperReply(fields: try HelperWire.decode(bytes)) == reply)
+    #expect(HelperReply(fields: try Framing.decode(bytes)) == reply)
   }
 
   @Test func netdumpTakesOnlyDecimalPIDs() {
@@ -58,19 +58,19 @@ import Testing
   @Test func decodeRejectsWhatIsNotThisVersion() {
     let good = HelperRequest.facts().encoded() ?? []
     // A helper from an older build speaks bw1: refused.
-    #expect(throws: HelperWire.DecodeError.badVersion) { try HelperWire.decode(Array("bw1".utf8) + good.dropFirst(3)) }
-    #expect(throws: HelperWire.DecodeError.badVersion) { try HelperWire.decode([]) }
-    #expect(throws: HelperWire.DecodeError.badFieldCount(0)) { try HelperWire.decode(Array("bw2".utf8) + [0]) }
-    #expect(throws: HelperWire.DecodeError.badFieldCount(17)) { try HelperWire.decode(Array("bw2".utf8) + [17]) }
-    #expect(throws: HelperWire.DecodeError.truncated) { try HelperWire.decode(Array(good.dropLast())) }
-    #expect(throws: HelperWire.DecodeError.truncated) { try HelperWire.decode(Array("bw2".utf8) + [1, 0]) }
-    #expect(throws: HelperWire.DecodeError.trailingBytes(1)) { try HelperWire.decode(good + [0]) }
-    #expect(throws: HelperWire.DecodeError.tooLarge(5000)) { try HelperWire.decode([UInt8](repeating: 0, count: 5000)) }
+    #expect(throws: Framing.DecodeError.badVersion) { try Framing.decode(Array("bw1".utf8) + good.dropFirst(3)) }
+    #expect(throws: Framing.DecodeError.badVersion) { try Framing.decode([]) }
+    #expect(throws: Framing.DecodeError.badFieldCount(0)) { try Framing.decode(Array("bw2".utf8) + [0]) }
+    #expect(throws: Framing.DecodeError.badFieldCount(17)) { try Framing.decode(Array("bw2".utf8) + [17]) }
+    #expect(throws: Framing.DecodeError.truncated) { try Framing.decode(Array(good.dropLast())) }
+    #expect(throws: Framing.DecodeError.truncated) { try Framing.decode(Array("bw2".utf8) + [1, 0]) }
+    #expect(throws: Framing.DecodeError.trailingBytes(1)) { try Framing.decode(good + [0]) }
+    #expect(throws: Framing.DecodeError.tooLarge(5000)) { try Framing.decode([UInt8](repeating: 0, count: 5000)) }
   }
 
   @Test func encodeRefusesWhatDoesNotFit() {
-    #expect(HelperWire.encode([]) == nil)
-    #expect(HelperWire.encode(Array(repeating: [1], count: 17)) == nil)
+    #expect(Framing.encode([]) == nil)
+    #expect(Framing.encode(Array(repeating: [1], count: 17)) == nil)
     #expect(HelperRequest.sethostname([UInt8](repeating: 65, count: 5000)).encoded() == nil)
     #expect(HelperRequest.sethostname([UInt8](repeating: 65, count: 4000)).encoded() != nil)
   }
@@ -109,12 +109,12 @@ import Testing
   /// The helper cannot import Kernel: its copy of `mount dev`'s lists must be ContainerDev's, or
   /// it would make other nodes than the calls the step prints.
   @Test func containerDevListsMatchTheKernelModel() {
-    let helperDevices: [String] = HelperWire.containerDevices.map { "\($0.name) \($0.major):\($0.minor)" }
+    let helperDevices: [String] = Framing.containerDevices.map { "\($0.name) \($0.major):\($0.minor)" }
     let kernelDevices: [String] = ContainerDev.devices.map { "\($0.name) \($0.major):\($0.minor)" }
     #expect(helperDevices == kernelDevices)
-    let helperLinks: [String] = HelperWire.containerDevLinks.map { $0.name + "->" + $0.target }
+    let helperLinks: [String] = Framing.containerDevLinks.map { $0.name + "->" + $0.target }
     let kernelLinks: [String] = ContainerDev.links.map { $0.name + "->" + $0.target }
     #expect(helperLinks == kernelLinks)
-    #expect(HelperWire.containerDevDirectories == ContainerDev.directories)
+    #expect(Framing.containerDevDirectories == ContainerDev.directories)
   }
 }

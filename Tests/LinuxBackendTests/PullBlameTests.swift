@@ -22,7 +22,9 @@ import Testing
       let step = Step.imagePull(ref: ref)
       let error = #expect(throws: KernelError.self) { try kernel.perform(step) }
       #expect(error?.errno == .EBADMSG, "\(String(describing: error))")
-      #expect(error?.call == step.calls[0], "\(body): \(String(describing: error?.call))")
+      #expect(
+        error?.failed == .layer(.registryGetManifest(repository: "bad", tag: "v1")),
+        "\(body): \(String(describing: error?.call))")
       #expect(!server.requests.contains { $0.contains("/blobs/") })
     }
   }
@@ -39,6 +41,6 @@ import Testing
     let step = Step.imagePull(ref: try RegistryRef.parse("127.0.0.1:\(server.port)/bad:v1").get())
     let error = #expect(throws: KernelError.self) { try kernel.perform(step) }
     #expect(error?.errno == .EBADMSG, "\(String(describing: error))")
-    #expect(error?.call == step.calls[1])
+    #expect(error?.failed == .layer(.registryGetBlobs(repository: "bad")))
   }
 }

@@ -26,20 +26,20 @@ import Testing
         home: [Array("/sys/fs/cgroup/memory/cgroup.procs".utf8)]),
     ]
     let replies: [HelperReply] = [
-      .hello(version: HelperWire.version, pid: 4242), .started(hostPID: 10, boxPID: 1), .out(Array("x\n".utf8)),
+      .hello(version: Framing.version, pid: 4242), .started(hostPID: 10, boxPID: 1), .out(Array("x\n".utf8)),
       .ok([Array("exited".utf8), Array("0".utf8)]), .err(errno: 2, call: "openat2", note: "a note"),
     ]
     for request in requests {
       let bytes = request.encoded() ?? []
-      #expect((try? HelperWire.decode(bytes)).flatMap(HelperRequest.init(fields:)) == request, "\(request)")
+      #expect((try? Framing.decode(bytes)).flatMap(HelperRequest.init(fields:)) == request, "\(request)")
     }
     let seeds = requests.compactMap { $0.encoded() } + replies.compactMap { $0.encoded() }
     let outcome = MutationFuzzTests.fuzz(seeds, count: 6000, seed: 0x5749_5245) { bytes, i in
-      let fields = try HelperWire.decode(bytes)
+      let fields = try Framing.decode(bytes)
       // Whatever decodes and means something encodes back to the same meaning.
       if let request = HelperRequest(fields: fields) {
         #expect(
-          request.encoded().flatMap { try? HelperWire.decode($0) }.flatMap(HelperRequest.init(fields:)) == request,
+          request.encoded().flatMap { try? Framing.decode($0) }.flatMap(HelperRequest.init(fields:)) == request,
           "case \(i)")
       }
       _ = HelperReply(fields: fields)

@@ -99,7 +99,7 @@ extension Session {
         return
       }
       out.lines.append("last step: \(escapedForTerminal(last.input))")
-      out.lines += last.step.calls.map { "  syscall  " + $0 }
+      out.lines += last.step.plan.map { "  syscall  \($0)" }
       let shell = StepText.shell(last.step, cgroup: kernel.cgroupVersion)
       out.lines.append("  shell    " + shell)
       out.lines += StepText.why(last.step).map { "  " + $0 }
@@ -208,7 +208,7 @@ extension Session {
     out.lines += result.output.map(escapedForTerminal)
     out.lines += summary(step, result, before: before, after: after)
     if let answer = result.ping { out.extra.append(("reachable", .bool(answer.reachable))) }
-    out.lines += step.calls.map { "  syscall  " + $0 }
+    out.lines += step.plan.map { "  syscall  \($0)" }
     out.lines.append("  shell    " + StepText.shell(step, cgroup: kernel.cgroupVersion))
     out.lines += DiffTable.lines(changes, tree: after)
     for i in watches.indices {

@@ -28,9 +28,21 @@ struct BoxFiles {
   static let resolve = UInt64(BW_RESOLVE_IN_ROOT | BW_RESOLVE_NO_SYMLINKS)
   static let pathFlag = Int32(BW_O_PATH)
 
+  /// Which part of a file command failed: the plan of `write FILE TEXT` is the parents, the
+  /// open, the data; of `rm FILE` the open of its parent, the unlink (StepCalls+Layers.swift).
+  enum Stage: Sendable {
+    /// Reaching the box's root or the path's parents (making them, for a write).
+    case parents
+    /// Opening the file to write.
+    case open
+    /// Writing its data.
+    case data
+    /// Removing the name (a directory: its entries first).
+    case unlink
+  }
+
   struct Failure: Error {
-    /// Which of the step's calls failed (see Step.layerCalls).
-    var callIndex: Int
+    var stage: Stage
     var errno: Int32
     /// What the errno alone does not say.
     var detail: String? = nil
@@ -38,7 +50,7 @@ struct BoxFiles {
 
   private func openRoot() throws(Failure) -> Int32 {
     let fd = open(root, Self.pathFlag | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { throw Failure(callIndex: 0, errno: errno) }
+    guard fd >= 0 else { throw Failure(stage: .parents, errno: errno) }
     return fd
   }
 
@@ -54,28 +66,28 @@ struct BoxFiles {
 
   /// Opens a regular file that `pathfd` (an O_PATH descriptor) names, with `flags`; anything else
   /// fails the way the kernel answers for it (EISDIR, ELOOP) or with EINVAL and what it is.
-  private func reopenRegular(_ pathfd: Int32, _ flags: Int32, callIndex: Int) throws(Failure) -> Int32 {
+  private func reopenRegular(_ pathfd: Int32, _ flags: Int32, stage: Stage) throws(Failure) -> Int32 {
     var st = stat()
-    guard fstat(pathfd, &st) == 0 else { throw Failure(callIndex: callIndex, errno: errno) }
+    guard fstat(pathfd, &st) == 0 else { throw Failure(stage: stage, errno: errno) }
     switch st.st_mode & S_IFMT {
     case S_IFREG: break
-    case S_IFDIR: throw Failure(callIndex: callIndex, errno: EISDIR)
-    case S_IFLNK: throw Failure(callIndex: callIndex, errno: ELOOP)
+    case S_IFDIR: throw Failure(stage: stage, errno: EISDIR)
+    case S_IFLNK: throw Failure(stage: stage, errno: ELOOP)
     default:
       throw Failure(
-        callIndex: callIndex, errno: EINVAL,
+        stage: stage, errno: EINVAL,
         detail: "it is a \(LayerDirectory.specialKind(st.st_mode)): boxwalk reads and writes regular files only")
     }
     let fd = open("\(procSelf)/fd/\(pathfd)", flags | O_CLOEXEC)
-    guard fd >= 0 else { throw Failure(callIndex: callIndex, errno: errno) }
+    guard fd >= 0 else { throw Failure(stage: stage, errno: errno) }
     return fd
   }
 
   /// The parent directory of `path`, opened one component at a time with no link followed; with
   /// `create`, missing ones are made (mode 0755, whatever the umask), like mkdir -p.
-  private func parent(_ rootfd: Int32, _ path: String, create: Bool, openIndex: Int) throws(Failure) -> Int32 {
+  private func parent(_ rootfd: Int32, _ path: String, create: Bool, openStage: Stage) throws(Failure) -> Int32 {
     var dirfd = dup(rootfd)
-    guard dirfd >= 0 else { throw Failure(callIndex: openIndex, errno: errno) }
+    guard dirfd >= 0 else { throw Failure(stage: openStage, errno: errno) }
     for part in Overlay.parent(of: path).split(separator: "/") {
       let part = Self.name(part)
       var next = bw_openat2(dirfd, part, Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
@@ -83,14 +95,14 @@ struct BoxFiles {
         if mkdirat(dirfd, part, 0o755) != 0 && errno != EEXIST {
           let failure = errno
           close(dirfd)
-          throw Failure(callIndex: 0, errno: failure)
+          throw Failure(stage: .parents, errno: failure)
         }
         fchmodat(dirfd, part, 0o755, 0)
         next = bw_openat2(dirfd, part, Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
       }
       let failure = errno
       close(dirfd)
-      guard next >= 0 else { throw Failure(callIndex: openIndex, errno: failure) }
+      guard next >= 0 else { throw Failure(stage: openStage, errno: failure) }
       dirfd = next
     }
     return dirfd
@@ -100,25 +112,25 @@ struct BoxFiles {
   func write(_ path: String, _ bytes: [UInt8]) throws(Failure) {
     let rootfd = try openRoot()
     defer { close(rootfd) }
-    let dirfd = try parent(rootfd, path, create: true, openIndex: 1)
+    let dirfd = try parent(rootfd, path, create: true, openStage: .open)
     defer { close(dirfd) }
     let name = Self.name(Overlay.baseName(path))
     var fd: Int32
     let existing = bw_openat2(dirfd, name, Self.pathFlag | O_NOFOLLOW, 0, Self.resolve)
     if existing >= 0 {
       defer { close(existing) }
-      fd = try reopenRegular(existing, O_WRONLY | O_TRUNC, callIndex: 1)
+      fd = try reopenRegular(existing, O_WRONLY | O_TRUNC, stage: .open)
     } else {
-      guard errno == ENOENT else { throw Failure(callIndex: 1, errno: errno) }
+      guard errno == ENOENT else { throw Failure(stage: .open, errno: errno) }
       fd = bw_openat2(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644, Self.resolve)
-      guard fd >= 0 else { throw Failure(callIndex: 1, errno: errno) }
+      guard fd >= 0 else { throw Failure(stage: .open, errno: errno) }
       fchmod(fd, 0o644)
     }
     defer { close(fd) }
     do {
       try FileDescriptors.writeAll(fd, bytes, shown: path)
     } catch {
-      throw Failure(callIndex: 2, errno: error.errno)
+      throw Failure(stage: .data, errno: error.errno)
     }
   }
 
@@ -127,36 +139,36 @@ struct BoxFiles {
   func remove(_ path: String) throws(Failure) {
     let rootfd = try openRoot()
     defer { close(rootfd) }
-    let dirfd = try parent(rootfd, path, create: false, openIndex: 0)
+    let dirfd = try parent(rootfd, path, create: false, openStage: .parents)
     defer { close(dirfd) }
     let name = Self.name(Overlay.baseName(path))
     var st = stat()
-    guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Failure(callIndex: 1, errno: errno) }
+    guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Failure(stage: .unlink, errno: errno) }
     if st.st_mode & S_IFMT == S_IFDIR {
       var parentStat = stat()
       fstat(dirfd, &parentStat)
-      guard st.st_dev == parentStat.st_dev else { throw Failure(callIndex: 1, errno: EBUSY) }
+      guard st.st_dev == parentStat.st_dev else { throw Failure(stage: .unlink, errno: EBUSY) }
       try removeTree(dirfd, name, device: st.st_dev)
     } else if unlinkat(dirfd, name, 0) != 0 {
-      throw Failure(callIndex: 1, errno: errno)
+      throw Failure(stage: .unlink, errno: errno)
     }
   }
 
   private func removeTree(_ dirfd: Int32, _ name: [CChar], device: dev_t) throws(Failure) {
     let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-    guard fd >= 0 else { throw Failure(callIndex: 1, errno: errno) }
+    guard fd >= 0 else { throw Failure(stage: .unlink, errno: errno) }
     defer { close(fd) }
     for entry in try names(fd).map(Self.cString) {
       var st = stat()
-      guard fstatat(fd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Failure(callIndex: 1, errno: errno) }
+      guard fstatat(fd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Failure(stage: .unlink, errno: errno) }
       if st.st_mode & S_IFMT == S_IFDIR {
-        guard st.st_dev == device else { throw Failure(callIndex: 1, errno: EBUSY) }
+        guard st.st_dev == device else { throw Failure(stage: .unlink, errno: EBUSY) }
         try removeTree(fd, entry, device: device)
       } else if unlinkat(fd, entry, 0) != 0 {
-        throw Failure(callIndex: 1, errno: errno)
+        throw Failure(stage: .unlink, errno: errno)
       }
     }
-    guard unlinkat(dirfd, name, AT_REMOVEDIR) == 0 else { throw Failure(callIndex: 1, errno: errno) }
+    guard unlinkat(dirfd, name, AT_REMOVEDIR) == 0 else { throw Failure(stage: .unlink, errno: errno) }
   }
 
   /// `cat`: the first FileCalls.maxRead bytes.
@@ -164,14 +176,14 @@ struct BoxFiles {
     let rootfd = try openRoot()
     defer { close(rootfd) }
     let pathfd = bw_openat2(rootfd, Self.relative(path), Self.pathFlag | O_NOFOLLOW, 0, Self.resolve)
-    guard pathfd >= 0 else { throw Failure(callIndex: 0, errno: errno) }
+    guard pathfd >= 0 else { throw Failure(stage: .parents, errno: errno) }
     defer { close(pathfd) }
-    let fd = try reopenRegular(pathfd, O_RDONLY, callIndex: 0)
+    let fd = try reopenRegular(pathfd, O_RDONLY, stage: .parents)
     defer { close(fd) }
     do {
       return try FileDescriptors.readAll(fd, shown: path, limit: FileCalls.maxRead)
     } catch {
-      throw Failure(callIndex: 0, errno: error.errno)
+      throw Failure(stage: .parents, errno: error.errno)
     }
   }
 
@@ -180,7 +192,7 @@ struct BoxFiles {
     let rootfd = try openRoot()
     defer { close(rootfd) }
     let fd = bw_openat2(rootfd, Self.relative(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, Self.resolve)
-    guard fd >= 0 else { throw Failure(callIndex: 0, errno: errno) }
+    guard fd >= 0 else { throw Failure(stage: .parents, errno: errno) }
     defer { close(fd) }
     var out: [DirectoryEntry] = []
     for raw in try names(fd) {
@@ -209,7 +221,7 @@ struct BoxFiles {
     do {
       return try LayerDirectory.names(fd, "")
     } catch {
-      throw Failure(callIndex: 0, errno: error.errno)
+      throw Failure(stage: .parents, errno: error.errno)
     }
   }
 }

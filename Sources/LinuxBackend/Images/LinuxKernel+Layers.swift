@@ -30,7 +30,7 @@ extension LinuxKernel {
     // A throwaway store lives in the session directory: after a teardown, make a new one.
     if ephemeralImages && session == nil { try reopenSession(step) }
     // The busybox image is made on first use, whichever step that is.
-    try store(step, 0) { () throws(SystemCallError) in try images.ensureBusybox() }
+    try store(step, step.firstCall) { () throws(SystemCallError) in try images.ensureBusybox() }
     switch step {
     case .overlay(let box, let names, let layers, false):
       try mountOverlay(box, names: names, layers: layers, step: step)
@@ -41,7 +41,7 @@ extension LinuxKernel {
       try files(box, step) { files throws(BoxFiles.Failure) in try files.remove(path) }
     case .commit(let box, let image): return try commit(box, image, step: step)
     case .imageImport(let image, let directory):
-      let contents = try store(step, 0) { () throws(SystemCallError) in
+      let contents = try store(step, step.entry(.layer)) { () throws(SystemCallError) in
         try LayerDirectory.read(
           directory, .init(contents: true, overlayMarks: false, maxBytes: HostDirectory.maxImportBytes))
       }
@@ -50,19 +50,24 @@ extension LinuxKernel {
       } catch {
         throw error.call == ImageStore.nameTaken
           ? KernelError(
-            step: step, call: Self.call(step, 2), errno: .EEXIST, detail: "an image or layer named \(image) exists")
-          : KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.call)
+            step: step, call: step.entry(where: Self.isIndexRename), errno: .EEXIST,
+            detail: "an image or layer named \(image) exists")
+          : KernelError(
+            step: step, call: step.entry { $0 == .layer(.tarAndStoreBlobs) }, errno: Errno(rawValue: error.errno),
+            detail: error.call)
       }
     case .imageTag(let source, let target):
-      try store(step, 0) { () throws(SystemCallError) in try images.retag(source, as: target) }
+      try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.retag(source, as: target) }
     case .imagePush(let image, let ref): return try push(image, ref, step: step)
     case .imagePull(let ref): return try pull(ref, step: step)
     case .imageRemove(let image, _):
-      try store(step, 0) { () throws(SystemCallError) in try images.remove(image) }
+      try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.remove(image) }
     case .layerRemove(let name):
-      try store(step, 0) { () throws(SystemCallError) in try images.removeLayer(name) }
+      try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.removeLayer(name) }
     case .imagePrune:
-      let removed = try store(step, 1) { () throws(SystemCallError) in try images.prune() }
+      let removed = try store(step, step.entry { $0 == .layer(.readIndex) }) { () throws(SystemCallError) in
+        try images.prune()
+      }
       // Layers as the simulator prints them; then what only a real store has: blobs (the
       // simulator keeps none) and the leftovers of killed writers.
       return StepResult(
@@ -87,7 +92,7 @@ extension LinuxKernel {
       guard mkdir(scratch, 0o755) == 0 else { throw SystemCallError(call: "mkdir", errno: errno) }
     } catch {
       session.forget { $0 == .scratch(box: box, path: scratch) }
-      throw KernelError(step: step, call: Self.call(step, 0), errno: Errno(rawValue: error.errno), detail: error.call)
+      throw KernelError(step: step, call: step.entry(.mkdir), errno: Errno(rawValue: error.errno), detail: error.call)
     }
     return scratch
   }
@@ -98,19 +103,21 @@ extension LinuxKernel {
   }
 
   private func mountOverlay(_ box: String, names: [String], layers: [String], step: Step) throws(KernelError) {
-    let catalog = try store(step, 3) { () throws(SystemCallError) in try images.catalog().layers }
+    // The first "lowerdir+" fsconfig(2): where a layer that cannot be had fails the step.
+    let lowerdir = step.entry(.fsconfig)
+    let catalog = try store(step, lowerdir) { () throws(SystemCallError) in try images.catalog().layers }
     var lowers: [ImageStore.Layer] = []
     for name in layers {
       guard let layer = catalog.first(where: { $0.name == name }) else {
-        throw KernelError(step: step, call: Self.call(step, 3), errno: .ENOENT, detail: "no layer named \(name)")
+        throw KernelError(step: step, call: lowerdir, errno: .ENOENT, detail: "no layer named \(name)")
       }
       lowers.append(layer)
     }
-    let paths = try store(step, 3) { () throws(SystemCallError) in
+    let paths = try store(step, lowerdir) { () throws(SystemCallError) in
       try lowers.map { l throws(SystemCallError) in try images.directory(l) }
     }
     // Held from here until the box is gone: another session's image rm or prune leaves them.
-    let holds = try store(step, 3) { () throws(SystemCallError) in try images.hold(paths) }
+    let holds = try store(step, lowerdir) { () throws(SystemCallError) in try images.hold(paths) }
     let scratch: String
     do {
       scratch = try scratchDirectory(box, "-overlay", step: step)
@@ -124,7 +131,8 @@ extension LinuxKernel {
       let failure = errno
       dropScratch(box, scratch)
       ImageStore.release(holds)
-      throw KernelError(step: step, call: Self.call(step, dir == state.work ? 1 : 0), errno: Errno(rawValue: failure))
+      let made = SystemCall.mkdir(path: "<\(box) \(dir == state.work ? "work" : "upper")>", mode: 0o755)
+      throw KernelError(step: step, call: step.entry { $0 == made }, errno: Errno(rawValue: failure))
     }
     // With fsconfig(2) no ',' or ':' needs escaping, and "lowerdir+" takes its path as it is;
     // but overlayfs still unescapes a backslash in "upperdir" and "workdir" (ovl_unescape in
@@ -138,7 +146,7 @@ extension LinuxKernel {
       dropScratch(box, scratch)
       ImageStore.release(holds)
       throw KernelError(
-        step: step, call: Self.call(step, 3), errno: .E2BIG,
+        step: step, call: lowerdir, errno: .E2BIG,
         detail:
           "\(paths.count) layer paths do not fit in one 4 KiB helper message; use fewer layers or a shorter BOXWALK_HOME"
       )
@@ -161,15 +169,16 @@ extension LinuxKernel {
   /// it as an upper layer with no lower ones (what the box changes, it changes in place), and
   /// pivot_root(2) refuses it as a new root, not being a mount point, until `mount bind / /`.
   private func copyRoot(_ box: String, names: [String], layers: [String], step: Step) throws(KernelError) {
-    let catalog = try store(step, 1) { () throws(SystemCallError) in try images.catalog().layers }
+    let copying = step.entry(.layer)
+    let catalog = try store(step, copying) { () throws(SystemCallError) in try images.catalog().layers }
     var contents: [LayerContents] = []
     for name in layers {
       guard let layer = catalog.first(where: { $0.name == name }) else {
-        throw KernelError(step: step, call: Self.call(step, 1), errno: .ENOENT, detail: "no layer named \(name)")
+        throw KernelError(step: step, call: copying, errno: .ENOENT, detail: "no layer named \(name)")
       }
-      let path = try store(step, 1) { () throws(SystemCallError) in try images.directory(layer) }
+      let path = try store(step, copying) { () throws(SystemCallError) in try images.directory(layer) }
       contents.append(
-        try store(step, 1) { () throws(SystemCallError) in
+        try store(step, copying) { () throws(SystemCallError) in
           try LayerDirectory.read(path, .init(contents: true, overlayMarks: true))
         })
     }
@@ -180,7 +189,7 @@ extension LinuxKernel {
       try LayerDirectory.write(copy, to: root)
     } catch {
       dropScratch(box, scratch)
-      throw KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.call)
+      throw KernelError(step: step, call: copying, errno: Errno(rawValue: error.errno), detail: error.call)
     }
     boxState[box]?.overlay = OverlayState(lowers: [], upper: root, work: root, merged: root)
     boxState[box]?.root = .prepared(image: RootFacts.directoryText(names))
@@ -218,13 +227,13 @@ extension LinuxKernel {
     throws(KernelError)
   {
     guard let root = boxRoot(box) else {
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "the box has no root filesystem")
+      throw KernelError(step: step, call: step.firstCall, errno: .ENOENT, detail: "the box has no root filesystem")
     }
     do {
       try body(boxFiles(root))
     } catch {
       throw KernelError(
-        step: step, call: Self.call(step, error.callIndex), errno: Errno(rawValue: error.errno), detail: error.detail)
+        step: step, call: Self.entry(step, error.stage), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
   }
 
@@ -277,17 +286,18 @@ extension LinuxKernel {
   private func commit(_ box: String, _ image: ImageName, step: Step) throws(KernelError) -> StepResult {
     guard let overlay = boxState[box]?.overlay else {
       throw KernelError(
-        step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
+        step: step, call: step.entry(.layer), errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
     }
-    let contents = try store(step, 0) { () throws(SystemCallError) in
+    let contents = try store(step, step.entry(.layer)) { () throws(SystemCallError) in
       try LayerDirectory.read(overlay.upper, .init(contents: true, overlayMarks: true))
     }
-    let catalog = try store(step, 3) { () throws(SystemCallError) in try images.catalog() }
+    let rename = step.entry(where: Self.isIndexRename)
+    let catalog = try store(step, rename) { () throws(SystemCallError) in try images.catalog() }
     if catalog.images.contains(where: { $0.name == image })
       || catalog.layers.contains(where: { $0.name == image.description })
     {
       throw KernelError(
-        step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "an image or layer named \(image) exists")
+        step: step, call: rename, errno: .EEXIST, detail: "an image or layer named \(image) exists")
     }
     // Checked again under the store's lock: another session may commit the same name meanwhile.
     let stack: [ImageStore.Layer]
@@ -296,8 +306,10 @@ extension LinuxKernel {
     } catch {
       throw error.call == ImageStore.nameTaken
         ? KernelError(
-          step: step, call: Self.call(step, 3), errno: .EEXIST, detail: "an image or layer named \(image) exists")
-        : KernelError(step: step, call: Self.call(step, 2), errno: Errno(rawValue: error.errno), detail: error.call)
+          step: step, call: rename, errno: .EEXIST, detail: "an image or layer named \(image) exists")
+        : KernelError(
+          step: step, call: step.entry { $0 == .layer(.storeBlobs) }, errno: Errno(rawValue: error.errno),
+          detail: error.call)
     }
     let top = stack[0]
     return StepResult(
@@ -319,14 +331,15 @@ extension LinuxKernel {
   }
 
   private func push(_ image: ImageName, _ ref: RegistryRef, step: Step) throws(KernelError) -> StepResult {
-    let (found, manifestDigest) = try store(step, 0) { () throws(SystemCallError) -> (ImageStore.Image?, String?) in
+    let (found, manifestDigest) = try store(step, step.entry(.layer)) {
+      () throws(SystemCallError) -> (ImageStore.Image?, String?) in
       (
         try images.catalog().images.first { $0.name == image },
         try images.layout.index().manifest(named: image.full)?.digest
       )
     }
     guard let found, let manifestDigest else {
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "no image named \(image)")
+      throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
     }
     let target = registry(ref)
     var lines: [String] = []
@@ -335,12 +348,12 @@ extension LinuxKernel {
     // Which of the step's calls is under way: the existence checks (HEAD), the uploads, the
     // manifest. A failure is reported against the call that failed: a registry that refuses the
     // connection fails the first HEAD, not an upload.
-    var stage = 0
+    var stage = TransferStage.check
     do throws(RegistryError) {
       for layer in found.layers.reversed() {
-        stage = 0
+        stage = .check
         let existed = try target.hasBlob(layer.blob.digest)
-        stage = 1
+        stage = .upload
         if !existed {
           try target.putBlob(
             layer.blob.digest, try local { () throws(SystemCallError) in try images.layout.readBlob(layer.blob.digest) }
@@ -350,21 +363,21 @@ extension LinuxKernel {
       }
       let manifestBytes = try local { () throws(SystemCallError) in try images.layout.readBlob(manifestDigest) }
       let (manifest, _) = try local { () throws(SystemCallError) in try images.manifestAndConfig(manifestDigest) }
-      stage = 0
+      stage = .check
       let existed = try target.hasBlob(manifest.config.digest)
-      stage = 1
+      stage = .upload
       if !existed {
         try target.putBlob(
           manifest.config.digest,
           try local { () throws(SystemCallError) in try images.layout.readBlob(manifest.config.digest) })
       }
       lines.append(ImageTransfer.pushedConfig(existed: existed))
-      stage = 2
+      stage = .putManifest
       try target.putManifest(ref.tag, manifestBytes)
       lines.append(ImageTransfer.pushedManifest(ref))
     } catch {
       throw KernelError(
-        step: step, call: Self.call(step, stage), errno: Errno(rawValue: error.errno), detail: error.detail)
+        step: step, call: Self.entry(step, stage), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
     return StepResult(output: lines)
   }
@@ -378,8 +391,9 @@ extension LinuxKernel {
     // A Ctrl-C pressed before this command started is not meant for it.
     _ = bw_interrupt_take()
     var fetched: [(layer: ImageStore.Layer, compressed: [UInt8]?)] = []
-    // Which of the step's calls a failure names: the manifest's GET, then the blobs' GETs.
-    var call = 0
+    // Which of the step's calls a failure names: the manifest's GET, then the blobs' GETs (or,
+    // from a directory registry, the open of its index, then the copies).
+    var stage = TransferStage.getManifest
     // The blobs and layer directories this pull adds: if it fails, those nothing names are
     // taken back, so its "nothing was changed" is true.
     var written: [String] = []
@@ -387,7 +401,7 @@ extension LinuxKernel {
     do throws(RegistryError) {
       let manifestBytes = try source.manifest(ref.tag)
       // A manifest boxwalk cannot read, or one listing more layers than a box stacks, is the
-      // answer to the manifest's GET: that request is the one to blame (call 0).
+      // answer to the manifest's GET: that request is the one to blame (the GET of the manifest).
       guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
         throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
       }
@@ -400,7 +414,7 @@ extension LinuxKernel {
             "the manifest of \(ref) lists \(manifest.layers.count) layers; a box stacks at most \(Overlay.maxLayers)")
       }
       // From here on the blobs' GETs: the config first.
-      call = 1
+      stage = .getBlobs
       let configBytes = try source.blob(manifest.config.digest, limit: JSONValue.maxDocument)
       guard let configJSON = try? JSONValue.parse(configBytes), let config = try? ImageConfig(json: configJSON),
         config.diffIDs.count == manifest.layers.count
@@ -442,9 +456,9 @@ extension LinuxKernel {
       }
     } catch {
       // Nothing was written yet: the store is as it was, as the error's state line says.
-      if error.detail == ImageTransfer.notInRegistry(ref) { call = 0 }
+      if error.detail == ImageTransfer.notInRegistry(ref) { stage = .getManifest }
       throw KernelError(
-        step: step, call: Self.call(step, call), errno: Errno(rawValue: error.errno), detail: error.detail)
+        step: step, call: Self.entry(step, stage), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
     do throws(RegistryError) {
       var stack: [ImageStore.Layer] = []
@@ -465,7 +479,7 @@ extension LinuxKernel {
     } catch {
       images.removeUnreferenced(blobs: written, layers: unpacked)
       throw KernelError(
-        step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.detail)
+        step: step, call: Self.entry(step, .getBlobs), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
     return StepResult(output: lines)
   }
@@ -478,14 +492,76 @@ extension LinuxKernel {
     }
   }
 
-  /// Runs an image store operation; a failure names the step's `index`th call.
+  /// The entry that replaces the store's index.json (commit, import): where a name already
+  /// taken fails the step.
+  static func isIndexRename(_ call: SystemCall) -> Bool {
+    if case .layer(.renameIndex) = call { return true }
+    return false
+  }
+
+  /// Where a push or a pull is, so that a failure names the entry of the plan under way: a
+  /// registry that refuses the connection fails the first HEAD, not an upload.
+  enum TransferStage {
+    /// Push: HEAD of each blob (a directory registry: stat(2)).
+    case check
+    /// Push: POST and PUT of each missing blob (a directory registry: the copies).
+    case upload
+    /// Push: PUT of the manifest (a directory registry: the rename of its index.json).
+    case putManifest
+    /// Pull: GET of the manifest (a directory registry: the open of its index.json).
+    case getManifest
+    /// Pull: GET of the config and the layers (a directory registry: the copies), and writing
+    /// them to the store.
+    case getBlobs
+  }
+
+  /// The entry of a push's or a pull's plan that `stage` is.
+  static func entry(_ step: Step, _ stage: TransferStage) -> SystemCall {
+    step.entry { call in
+      guard case .layer(let work) = call else { return false }
+      switch (stage, work) {
+      case (.check, .registryHead), (.check, .statBlobs), (.upload, .registryUpload), (.upload, .copyBlobs),
+        (.putManifest, .registryPutManifest), (.putManifest, .renameDirectoryIndex),
+        (.getManifest, .registryGetManifest), (.getManifest, .openDirectoryIndex),
+        (.getBlobs, .registryGetBlobs), (.getBlobs, .copyFromDirectory):
+        return true
+      default:
+        return false
+      }
+    }
+  }
+
+  /// The entry of a file command's plan that `stage` is.
+  static func entry(_ step: Step, _ stage: BoxFiles.Stage) -> SystemCall {
+    switch stage {
+    case .parents:
+      // `write`: making the parents; `rm`: opening the parent.
+      step.entry { call in
+        if case .layer(.makeParents) = call { return true }
+        return call.kind == .openBeneath
+      }
+    case .open: step.entry(.openBeneath)
+    case .data:
+      step.entry { call in
+        if case .layer(.writeData) = call { return true }
+        return false
+      }
+    case .unlink:
+      step.entry { call in
+        if case .layer(.unlink) = call { return true }
+        return false
+      }
+    }
+  }
+
+  /// Runs an image store operation; a failure names the step's plan entry `call`.
   @discardableResult
-  func store<T>(_ step: Step, _ index: Int, _ body: () throws(SystemCallError) -> T) throws(KernelError) -> T {
+  func store<T>(_ step: Step, _ call: SystemCall, _ body: () throws(SystemCallError) -> T) throws(KernelError) -> T {
     do {
       return try body()
     } catch {
       throw KernelError(
-        step: step, call: Self.call(step, index), errno: Errno(rawValue: error.errno), detail: error.call)
+        step: step, call: call, errno: Errno(rawValue: error.errno), detail: error.call)
     }
   }
 
