@@ -36,58 +36,102 @@ import Testing
     // a lab block without a shell block (line 8 is the lab fence)
     (
       "## S {#s}\n\n```lab\nbox new web\n```\n",
-      "l.md:8:1: step s: the lab block has no shell block (the same commands on a real Linux machine)"
+      [
+        "l.md:8:1: step s: the lab block has no shell block (the same commands on a real Linux machine)",
+        "  fix: add a ```shell block after the lab block, with the shell commands that do the same on Linux",
+      ]
     ),
     // a check block without a solution
     (
       "## S {#s}\n\n```check\nweb exists  ! make web\n```\n",
-      "l.md:8:1: step s: the check block has no solution block, so nothing proves it can pass"
+      [
+        "l.md:8:1: step s: the check block has no solution block, so nothing proves it can pass",
+        "  fix: add a ```solution block with the commands of one correct answer, for lint to run",
+      ]
     ),
     // a solution without a check
     (
       "## S {#s}\n\n```solution\nbox new web\n```\n",
-      "l.md:8:1: step s: a solution block without a check block: nothing says what it solves"
+      [
+        "l.md:8:1: step s: a solution block without a check block: nothing says what it solves",
+        "  fix: add a ```check block with the state the solution must reach, or make the solution a ```lab block",
+      ]
     ),
     // an expect block without a lab block
     (
       "## S {#s}\n\n```expect\nhost exists\n```\n",
-      "l.md:8:1: step s: an expect block without a lab block: expect holds after the lab runs"
+      [
+        "l.md:8:1: step s: an expect block without a lab block: expect holds after the lab runs",
+        "  fix: add the ```lab block whose result it describes, or turn the expect block into a ```check block",
+      ]
     ),
     // hints with nothing to solve
     (
       "## S {#s}\n\n```hint\nthink\n```\n",
-      "l.md:8:1: step s: hints without a check block: there is nothing for the learner to solve"
+      [
+        "l.md:8:1: step s: hints without a check block: there is nothing for the learner to solve",
+        "  fix: add a ```check block (and a ```solution) to make the step an exercise, or remove the hints",
+      ]
     ),
     // an expect that does not hold after its lab block
     (
       "## S {#s}\n\n```lab\nbox new web\n```\n\n```shell\nx\n```\n\n```expect\nweb.ns.uts == \"uts:1\"\n```\n",
-      "l.md:17:1: step s: expect does not hold after the lab block: web.ns.uts is \"uts:0\""
+      [
+        "l.md:17:1: step s: expect does not hold after the lab block: web.ns.uts is \"uts:0\"",
+        "  fix: make the assertion say what the lab block really leaves (show PATH in the REPL prints it), or change the lab block",
+      ]
     ),
     // a check that already passes before its solution
     (
       "## S {#s}\n\n```check\nhost exists  ! x\n```\n\n```solution\nbox new web\n```\n",
-      "l.md:8:1: step s: the check block already passes before its solution, so it proves nothing"
-        + " (make at least one assertion depend on the learner's work)"
+      [
+        "l.md:8:1: step s: the check block already passes before its solution, so it proves nothing",
+        "  fix: make at least one assertion depend on the learner's work: a value the solution changes, compared with @start or @prev",
+      ]
     ),
     // a check that still fails after its solution
     (
       "## S {#s}\n\n```check\nweb.hostname == \"x\"  ! name it\n```\n\n```solution\nbox new web\n```\n",
-      "l.md:9:1: step s: check still fails after the solution: web.hostname is \"sim-host\""
+      [
+        "l.md:9:1: step s: check still fails after the solution: web.hostname is \"sim-host\"",
+        "  fix: make the assertion accept what the solution leaves (any correct route must pass), or fix the solution",
+      ]
     ),
     // a lab command that fails
     (
       "## S {#s}\n\n```lab\nhostname x\n```\n\n```shell\nx\n```\n",
-      "l.md:9:1: step s: this lab command fails: error: hostname acts on the current box, and there is none"
+      [
+        "l.md:9:1: step s: this lab command fails: error: hostname acts on the current box, and there is none",
+        "  fix: run the step's commands in boxwalk repl --backend sim to see why; change the command, or an earlier step so that the lab is ready for it",
+      ]
     ),
     // a solution command that fails
     (
       "## S {#s}\n\n```check\nweb exists  ! x\n```\n\n```solution\nuse web\n```\n",
-      "l.md:13:1: step s: this solution command fails: error: no box named \"web\""
+      [
+        "l.md:13:1: step s: this solution command fails: error: no box named \"web\"",
+        "  fix: run the step's commands in boxwalk repl --backend sim to see why; change the command, or an earlier step so that the lab is ready for it",
+      ]
     ),
   ])
-  func eachClassOfBrokenLesson(_ body: String, _ expected: String) throws {
+  func eachClassOfBrokenLesson(_ body: String, _ expected: [String]) throws {
     let found = try findings(Self.lesson(body))
-    #expect(found.contains(expected), "\(found)")
+    #expect(found.contains(expected[0]), "\(found)")
+    // Every finding points at FILE:LINE:COL and says, on the next line, how to fix it.
+    let printed = lint([try Lesson.parse(path: "l.md", text: Self.lesson(body))])[0].findings.flatMap(\.lines)
+    let at = try #require(printed.firstIndex(of: expected[0]), "\(printed)")
+    #expect(printed.indices.contains(at + 1) && printed[at + 1] == expected[1], "\(printed)")
+  }
+
+  @Test func aSessionThatCannotStartIsAFindingWithAFix() throws {
+    struct NoKernel: Error {}
+    let lesson = try Lesson.parse(path: "l.md", text: Self.lesson("## S {#s}\n"))
+    let walk = LessonWalkthrough.run(lesson) { throw NoKernel() }
+    #expect(
+      walk.findings.flatMap(\.lines) == [
+        "l.md:1:1: could not start a session to run the lesson: NoKernel()",
+        "  fix: boxwalk doctor says what this backend lacks here; --backend sim proves the lesson on the simulator",
+      ])
   }
 
   @Test func lessonIDsAreUnique() throws {
@@ -96,7 +140,10 @@ import Testing
     let reports = lint([a, b])
     #expect(reports[0].findings == [])
     #expect(
-      reports[1].findings.map(\.description) == ["b.md:2:1: lesson id same is also the id of a.md; ids must be unique"])
+      reports[1].findings.flatMap(\.lines) == [
+        "b.md:2:1: lesson id same is also the id of a.md; ids must be unique",
+        "  fix: give one of the two lessons another id: in its front matter, id: followed by a new name",
+      ])
   }
 
   @Test func everyLessonInTheRepositoryLintsClean() throws {

@@ -89,7 +89,7 @@ struct LintCommand: ParsableCommand {
         } else {
           problems = true
           failedLessons.insert(lesson.path)
-          terminal.write(["FAIL \(lesson.path)\(label)"] + report.findings.map { $0.description })
+          terminal.write(["FAIL \(lesson.path)\(label)"] + report.findings.flatMap(\.lines))
         }
       }
     }

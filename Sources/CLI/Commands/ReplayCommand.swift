@@ -22,7 +22,10 @@ struct ReplayCommand: ParsableCommand {
   @Option(help: "Seconds per typed character (0 types instantly and skips #sleep).")
   var pace: Double = 0.04
 
-  @Flag(help: "Before each command wait for a key: Enter runs it, s skips it, q quits (with teardown).")
+  @Flag(
+    help:
+      "Before each command wait for a key: Enter runs it, s skips showing it (it runs quietly), l opens a live prompt (resume goes back), q quits (with teardown)."
+  )
   var pause = false
 
   @Option(help: "Start at command N (1 is the first); earlier commands run quietly to set the stage.")
@@ -67,8 +70,8 @@ struct ReplayCommand: ParsableCommand {
     terminal.write([BackendChoice.describe(backend)])
     let keys = KeyReader.detect()
     let player = DemoPlayer(
-      path: file, plan: plan, session: session, terminal: terminal, keys: keys, pace: pace,
-      pauseBeforeCommands: pause)
+      path: file, plan: plan, session: session, terminal: terminal, keys: keys,
+      lines: keys.enabled ? DemoLineReader() : PlainLineReader(), pace: pace, pauseBeforeCommands: pause)
     let summary = player.play()
     var line = "replay: \(summary.run) command\(summary.run == 1 ? "" : "s") run"
     if summary.skipped > 0 { line += ", \(summary.skipped) skipped" }

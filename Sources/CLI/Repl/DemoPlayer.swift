@@ -6,12 +6,17 @@ import Lab
 /// lines become captions, each command is typed at a human pace and run live, and the real output
 /// is shown. Output that differs from the file is marked and the demo goes on: a demo never fails.
 /// The plan (what comes when) is `DemoPlan`'s; this does the terminal side.
+///
+/// Keys at a pause (docs/demos.md): Enter runs the command, s skips it, q quits, and l opens a
+/// live prompt on the lab as the demo left it; `resume` there goes back to the demo where it was.
 struct DemoPlayer {
   let path: String
   let plan: DemoPlan
   let session: Session
-  let terminal: Terminal
-  let keys: KeyReader
+  let terminal: any DemoScreen
+  let keys: any DemoKeys
+  /// Where the live prompt reads its lines.
+  let lines: any LineReader
   /// Seconds per typed character; 0 types instantly and skips `#sleep`.
   let pace: Double
   /// Wait for a key before running each command.
@@ -25,6 +30,8 @@ struct DemoPlayer {
   }
 
   func play() -> Summary {
+    keys.hold()
+    defer { keys.release() }
     var summary = Summary()
     let checker = DemoChecker()
     // A blank line between a command's output and the captions after it, as between paragraphs.
@@ -47,46 +54,62 @@ struct DemoPlayer {
         terminal.writeRaw(dim("-- " + label + " (Enter continues, q quits) --"))
         let key = keys.wait()
         terminal.writeRaw("\n")
-        if key == .quit {
+        if key == .quit || (key == .live && !goLive()) {
           summary.quitAt = 0
           return summary
         }
       case .sleep(let duration):
         if pace > 0 { sleep(duration) }
       case .command(let number, let step, let quiet):
-        let prompt = session.prompt
         if quiet {
-          let printed = session.execute(step.command)
-          summary.run += 1
-          if checker.divergence(step, prompt: prompt, printed: printed) != nil {
-            summary.differed += 1
+          if !runQuietly(step, checker, &summary) {
             terminal.write([
               mark("! command \(number) (\(path):\(step.line)), run quietly before --from, differs from the file")
             ])
           }
           continue
         }
-        terminal.writeRaw(prompt)
-        type(step.command)
-        if replayInterrupted != 0 {
-          terminal.writeRaw("\n")
-          summary.quitAt = number
-          return summary
-        }
-        if pauseBeforeCommands {
+        var skipped = false
+        // Shown, then (with --pause) a key; after a live prompt the command is shown again,
+        // with the prompt of the state the presenter left.
+        shown: while true {
+          terminal.writeRaw(session.prompt)
+          type(step.command)
+          if replayInterrupted != 0 {
+            terminal.writeRaw("\n")
+            summary.quitAt = number
+            return summary
+          }
+          guard pauseBeforeCommands else { break }
           switch keys.wait() {
-          case .go: break
+          case .go: break shown
           case .skip:
-            terminal.writeRaw(dim("    (skipped)") + "\n")
-            summary.skipped += 1
-            continue
+            skipped = true
+            break shown
+          case .live:
+            terminal.writeRaw("\n")
+            if goLive() { continue shown }
+            summary.quitAt = number
+            return summary
           case .quit:
             terminal.writeRaw("\n")
             summary.quitAt = number
             return summary
           }
         }
+        if skipped {
+          // Skipping hides a command, it does not take it out of the demo: the later commands
+          // were written for the state it makes, so it runs quietly, as commands before --from do,
+          // and everything after it prints as it would have.
+          terminal.writeRaw(dim("    (skipped)") + "\n")
+          summary.skipped += 1
+          if !runQuietly(step, checker, &summary) {
+            terminal.write([mark("! command \(number) (\(path):\(step.line)), skipped, differs from the file")])
+          }
+          continue
+        }
         terminal.writeRaw("\n")
+        let prompt = session.prompt
         let printed = session.execute(step.command)
         summary.run += 1
         afterOutput = true
@@ -98,6 +121,42 @@ struct DemoPlayer {
       }
     }
     return summary
+  }
+
+  /// Runs a command without showing it, and compares it with the file as a shown one is (its
+  /// captures count for later commands). False when it differed (counted in the summary).
+  func runQuietly(_ step: TranscriptStep, _ checker: DemoChecker, _ summary: inout Summary) -> Bool {
+    let prompt = session.prompt
+    let printed = session.execute(step.command)
+    summary.run += 1
+    guard checker.divergence(step, prompt: prompt, printed: printed) != nil else { return true }
+    summary.differed += 1
+    return false
+  }
+
+  /// The live prompt: the presenter types commands on the lab as the demo left it (each runs and
+  /// prints as in the REPL, and is not compared with the file); `resume` returns to the demo, and
+  /// `quit`, `exit` or the end of input ends it. The terminal goes back to its usual mode meanwhile,
+  /// so the line editor works. True to resume.
+  func goLive() -> Bool {
+    keys.release()
+    defer { keys.hold() }
+    terminal.write([dim("-- live: the lab as the demo left it; resume goes back to the demo, quit ends it --")])
+    while let line = lines.readLine(prompt: session.prompt) {
+      if !lines.isInteractive { terminal.writeRaw(session.prompt + escapedForTerminal(line) + "\n") }
+      let words = (try? WordSplitter.split(line)) ?? [line]
+      switch words.first {
+      case nil: continue
+      case "resume" where words.count == 1:
+        terminal.write([dim("-- back to the demo --")])
+        return true
+      case "quit" where words.count == 1, "exit" where words.count == 1: return false
+      default:
+        lines.remember(line)
+        guard terminal.write(session.execute(line)) else { return false }
+      }
+    }
+    return false
   }
 
   /// Types text one character at a time, flushing each, `pace` seconds apart.
@@ -123,4 +182,28 @@ struct DemoPlayer {
 
   func dim(_ s: String) -> String { terminal.colour && !s.isEmpty ? "\u{1B}[2m" + s + "\u{1B}[0m" : s }
   func mark(_ s: String) -> String { terminal.colour ? "\u{1B}[1;33m" + s + "\u{1B}[0m" : s }
+}
+
+/// Where a demo writes: the terminal, or a recorder in tests.
+protocol DemoScreen {
+  var colour: Bool { get }
+  func writeRaw(_ text: String)
+  @discardableResult func write(_ lines: [String]) -> Bool
+}
+
+extension Terminal: DemoScreen {}
+
+/// The live prompt's lines on a terminal: the prompt, then one line as the terminal driver edits
+/// it (canonical mode: Backspace and Ctrl-U work, Ctrl-D ends). Not readline: readline takes
+/// SIGINT for itself, and in a demo Ctrl-C ends the demo with teardown.
+final class DemoLineReader: LineReader {
+  init() {}
+  var isInteractive: Bool { true }
+  func readLine(prompt: String) -> String? {
+    print(prompt, terminator: "")
+    fflush(nil)
+    return Swift.readLine(strippingNewline: true)
+  }
+  func remember(_ line: String) {}
+  func finish() {}
 }

@@ -28,24 +28,34 @@ public enum LessonLinter {
   /// What a lesson must have, block by block.
   public static func structure(_ lesson: Lesson) -> [LessonFinding] {
     var out: [LessonFinding] = []
-    func find(_ line: Int, _ message: String) {
-      out.append(LessonFinding(path: lesson.path, line: line, column: 1, message: message))
+    func find(_ line: Int, _ message: String, fix: String) {
+      out.append(LessonFinding(path: lesson.path, line: line, column: 1, message: message, fix: fix))
     }
     for step in lesson.steps {
       if let lab = step.lab, step.shell == nil {
-        find(lab.line, "step \(step.id): the lab block has no shell block (the same commands on a real Linux machine)")
+        find(
+          lab.line, "step \(step.id): the lab block has no shell block (the same commands on a real Linux machine)",
+          fix: "add a ```shell block after the lab block, with the shell commands that do the same on Linux")
       }
       if let check = step.check, step.solution == nil {
-        find(check.line, "step \(step.id): the check block has no solution block, so nothing proves it can pass")
+        find(
+          check.line, "step \(step.id): the check block has no solution block, so nothing proves it can pass",
+          fix: "add a ```solution block with the commands of one correct answer, for lint to run")
       }
       if let solution = step.solution, step.check == nil {
-        find(solution.line, "step \(step.id): a solution block without a check block: nothing says what it solves")
+        find(
+          solution.line, "step \(step.id): a solution block without a check block: nothing says what it solves",
+          fix: "add a ```check block with the state the solution must reach, or make the solution a ```lab block")
       }
       if let expect = step.expect, step.lab == nil {
-        find(expect.line, "step \(step.id): an expect block without a lab block: expect holds after the lab runs")
+        find(
+          expect.line, "step \(step.id): an expect block without a lab block: expect holds after the lab runs",
+          fix: "add the ```lab block whose result it describes, or turn the expect block into a ```check block")
       }
       if let hint = step.hints.first, step.check == nil {
-        find(hint.line, "step \(step.id): hints without a check block: there is nothing for the learner to solve")
+        find(
+          hint.line, "step \(step.id): hints without a check block: there is nothing for the learner to solve",
+          fix: "add a ```check block (and a ```solution) to make the step an exercise, or remove the hints")
       }
     }
     return out
@@ -60,7 +70,8 @@ public enum LessonLinter {
         out.append(
           LessonFinding(
             path: lesson.path, line: lesson.idLine, column: 1,
-            message: "lesson id \(lesson.id) is also the id of \(earlier.path); ids must be unique"))
+            message: "lesson id \(lesson.id) is also the id of \(earlier.path); ids must be unique",
+            fix: "give one of the two lessons another id: in its front matter, id: followed by a new name"))
       } else {
         first[lesson.id] = lesson
       }

@@ -13,7 +13,7 @@ extension LessonRunner {
   static let helpTopics: [String: [String]] = {
     var topics: [String: [String]] = [:]
     for info in commands {
-      topics[info.name] = ["usage: " + info.usage, "  " + info.summary]
+      topics[info.name] = info.helpLines
     }
     topics["reset", default: []] += [
       "  reset step (the default) rebuilds the lab as it was when the step started, or just after its",

@@ -11,11 +11,20 @@ extension LessonRunner {
       problems: problems)
   }
 
+  /// The lesson after `lesson` in the course order (`lessons` lists them in that order), which the
+  /// completion message names; nil after the last.
+  func lesson(after lesson: Lesson) -> Lesson? {
+    guard let i = lessons.firstIndex(where: { $0.id == lesson.id }), i + 1 < lessons.count else { return nil }
+    return lessons[i + 1]
+  }
+
   func lessonCommand(_ args: [String]) -> CommandResult {
     switch args.count {
     case 0:
       guard let a = active else { return .failed(usage("lesson", "lesson needs the id of a lesson")) }
-      return .ok(LessonText.header(a.lesson) + LessonText.arrival(a.lesson, a.index, labDone: a.labDone))
+      return .ok(
+        LessonText.header(a.lesson)
+          + LessonText.arrival(a.lesson, a.index, labDone: a.labDone, next: lesson(after: a.lesson)))
     case 1:
       return startLesson(args[0])
     default:
@@ -93,7 +102,7 @@ extension LessonRunner {
     } else {
       out += lesson.intro.isEmpty ? [] : [""] + lesson.intro.map(escapedForTerminal)
     }
-    out += LessonText.arrival(lesson, index, labDone: labDone)
+    out += LessonText.arrival(lesson, index, labDone: labDone, next: self.lesson(after: lesson))
     return .ok(out + save())
   }
 
@@ -106,7 +115,7 @@ extension LessonRunner {
   /// work; and moves on when the step is done.
   func next() -> CommandResult {
     guard var a = active else { return .failed(noLesson("next")) }
-    guard let step = a.step else { return .ok(LessonText.completed(a.lesson)) }
+    guard let step = a.step else { return .ok(LessonText.completed(a.lesson, next: lesson(after: a.lesson))) }
     var out: [String] = []
     if !a.labDone, let lab = step.lab {
       log.note("step \(a.lesson.id)/\(step.id): \(step.title)")
@@ -140,7 +149,7 @@ extension LessonRunner {
     }
     advance(&a)
     active = a
-    return .ok(out + LessonText.arrival(a.lesson, a.index, labDone: false) + save())
+    return .ok(out + LessonText.arrival(a.lesson, a.index, labDone: false, next: lesson(after: a.lesson)) + save())
   }
 
   /// Moves to the following step: its `@prev` is the state now. The step left behind is passed
@@ -217,14 +226,15 @@ extension LessonRunner {
     a.previous = trees.previous
     markStarted(&a)
     active = a
-    return .ok([headline] + LessonText.arrival(a.lesson, index, labDone: labDone) + save())
+    return .ok(
+      [headline] + LessonText.arrival(a.lesson, index, labDone: labDone, next: lesson(after: a.lesson)) + save())
   }
 
   // MARK: - hint, check, solution
 
   func hint() -> CommandResult {
     guard var a = active else { return .failed(noLesson("hint")) }
-    guard let step = a.step else { return .ok(LessonText.completed(a.lesson)) }
+    guard let step = a.step else { return .ok(LessonText.completed(a.lesson, next: lesson(after: a.lesson))) }
     guard !step.hints.isEmpty else {
       return .ok([
         step.isExercise
@@ -245,7 +255,7 @@ extension LessonRunner {
 
   func check() -> CommandResult {
     guard var a = active else { return .failed(noLesson("check")) }
-    guard let step = a.step else { return .ok(LessonText.completed(a.lesson)) }
+    guard let step = a.step else { return .ok(LessonText.completed(a.lesson, next: lesson(after: a.lesson))) }
     guard step.isExercise else {
       return .ok([
         "this step has nothing to check: next " + (step.lab != nil && !a.labDone ? "runs its lab block" : "moves on")
@@ -263,7 +273,7 @@ extension LessonRunner {
   /// Shows the solution and runs it, then checks it.
   func solution() -> CommandResult {
     guard var a = active else { return .failed(noLesson("solution")) }
-    guard let step = a.step else { return .ok(LessonText.completed(a.lesson)) }
+    guard let step = a.step else { return .ok(LessonText.completed(a.lesson, next: lesson(after: a.lesson))) }
     guard let solution = step.solution else {
       return .ok([
         "this step has no solution to show: next " + (step.lab != nil && !a.labDone ? "runs its lab block" : "moves on")

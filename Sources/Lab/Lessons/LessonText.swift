@@ -20,8 +20,8 @@ public enum LessonText {
   /// The text shown when the learner arrives at step `index`: title, prose, and what to do.
   /// With `labDone` (resuming an exercise, or after `reset step`), the prose after the lab block
   /// follows, and the exercise.
-  static func arrival(_ lesson: Lesson, _ index: Int, labDone: Bool) -> [String] {
-    guard index < lesson.steps.count else { return completed(lesson) }
+  static func arrival(_ lesson: Lesson, _ index: Int, labDone: Bool, next: Lesson?) -> [String] {
+    guard index < lesson.steps.count else { return completed(lesson, next: next) }
     let step = lesson.steps[index]
     var out = ["", "step \(index + 1) of \(lesson.steps.count): \(step.title)"]
     out += step.before.map(escapedForTerminal)
@@ -46,11 +46,17 @@ public enum LessonText {
     "next moves on once check passes",
   ]
 
-  static func completed(_ lesson: Lesson) -> [String] {
-    [
+  /// The end of a lesson names the one that follows it in the course, so a learner never has to
+  /// look the next id up; after the last lesson it says the course is done.
+  static func completed(_ lesson: Lesson, next: Lesson?) -> [String] {
+    let onward =
+      next.map { "next: lesson \($0.id) (\(escapedForTerminal($0.title))) starts the next lesson." }
+      ?? "that was the last lesson of the course: lessons shows what you have done."
+    return [
       "",
       "lesson \(lesson.id) complete: all \(lesson.steps.count) steps done. The lab is still yours to explore;",
       "lessons lists the others, reset lesson starts this one again.",
+      onward,
     ]
   }
 

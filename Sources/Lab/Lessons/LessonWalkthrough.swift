@@ -16,14 +16,17 @@ public enum LessonWalkthrough {
 
   public static func run(_ lesson: Lesson, makeSession: () throws -> Session) -> Result {
     var result = Result()
-    func find(_ line: Int, _ column: Int, _ message: String) {
-      result.findings.append(LessonFinding(path: lesson.path, line: line, column: column, message: message))
+    func find(_ line: Int, _ column: Int, _ message: String, fix: String) {
+      result.findings.append(
+        LessonFinding(path: lesson.path, line: line, column: column, message: message, fix: fix))
     }
     let session: Session
     do {
       session = try makeSession()
     } catch {
-      find(1, 1, "could not start a session to run the lesson: \(error)")
+      find(
+        1, 1, "could not start a session to run the lesson: \(error)",
+        fix: "boxwalk doctor says what this backend lacks here; --backend sim proves the lesson on the simulator")
       return result
     }
     defer { session.close() }
@@ -37,7 +40,10 @@ public enum LessonWalkthrough {
         let out = session.execute(command.text)
         if session.failures > before {
           let error = out.first.map(escapedForTerminal) ?? "it failed"
-          find(command.line, 1, "step \(step.id): this \(what) command fails: \(error)")
+          find(
+            command.line, 1, "step \(step.id): this \(what) command fails: \(error)",
+            fix: "run the step's commands in boxwalk repl --backend sim to see why; change the command, or an"
+              + " earlier step so that the lab is ready for it")
           return false
         }
       }
@@ -51,7 +57,9 @@ public enum LessonWalkthrough {
       for outcome in LessonAssertionEvaluator.evaluate(step.expect, trees()) where !outcome.passed {
         find(
           outcome.assertion.line, outcome.assertion.column,
-          "step \(step.id): expect does not hold after the lab block: \(outcome.found)")
+          "step \(step.id): expect does not hold after the lab block: \(outcome.found)",
+          fix: "make the assertion say what the lab block really leaves (show PATH in the REPL prints it), or"
+            + " change the lab block")
       }
       guard let check = step.check else { continue }
       let before = LessonAssertionEvaluator.evaluate(check, trees())
@@ -59,8 +67,9 @@ public enum LessonWalkthrough {
       if !failedBefore {
         find(
           check.line, 1,
-          "step \(step.id): the check block already passes before its solution, so it proves nothing"
-            + " (make at least one assertion depend on the learner's work)")
+          "step \(step.id): the check block already passes before its solution, so it proves nothing",
+          fix: "make at least one assertion depend on the learner's work: a value the solution changes,"
+            + " compared with @start or @prev")
       }
       // Without a solution the learner's work cannot be stood in for; later steps would fail for
       // that reason alone (the structural finding says so).
@@ -70,7 +79,9 @@ public enum LessonWalkthrough {
       for outcome in after where !outcome.passed {
         find(
           outcome.assertion.line, outcome.assertion.column,
-          "step \(step.id): check still fails after the solution: \(outcome.found)")
+          "step \(step.id): check still fails after the solution: \(outcome.found)",
+          fix: "make the assertion accept what the solution leaves (any correct route must pass), or fix the"
+            + " solution")
       }
       if failedBefore, !after.contains(where: { !$0.passed }) { result.checksProven += 1 }
     }

@@ -141,8 +141,6 @@ extension Session {
     }
     let matches = CommandTable.all.filter { $0.name == topic || $0.name.hasPrefix(topic + " ") }
     guard !matches.isEmpty else { throw unknown(topic, candidates: CommandTable.firstWords) }
-    return matches.flatMap { info in
-      ["usage: " + info.usage, "  " + info.summary]
-    }
+    return matches.flatMap(\.helpLines)
   }
 }

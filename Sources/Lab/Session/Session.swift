@@ -14,6 +14,9 @@ public final class Session: TranscriptSession {
   public internal(set) var quitRequested = false
   /// How many commands failed, for the exit status of a piped session.
   public internal(set) var failures = 0
+  /// The error the last executed line ended with, nil when it succeeded: the lesson runner reads
+  /// it to reword a refusal during an exercise.
+  public internal(set) var lastError: LabError?
 
   var builder = StateTreeBuilder()
   /// The state tree after the last step (or read).
@@ -55,6 +58,7 @@ public final class Session: TranscriptSession {
   public func execute(_ line: String) -> [String] {
     let prompt = self.prompt
     var out = Output()
+    lastError = nil
     // Something died outside any step (a helper killed from outside): say so once, first.
     let notices = kernel.takeNotices()
     if !notices.isEmpty {
@@ -77,6 +81,7 @@ public final class Session: TranscriptSession {
       if !words.isEmpty { try dispatch(words, line: line, into: &out) }
     } catch let e as LabError {
       failures += 1
+      lastError = e
       out.ok = false
       out.error = e.headline
       out.lines += e.lines
