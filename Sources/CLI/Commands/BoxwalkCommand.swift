@@ -10,7 +10,7 @@ struct BoxwalkCommand: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       ReplCommand.self, LessonsCommand.self, LessonCommand.self, TestCommand.self, ReplayCommand.self,
-      RecordCommand.self, LintCommand.self, DoctorCommand.self, CleanupCommand.self,
+      RecordCommand.self, LintCommand.self, DoctorCommand.self, CleanupCommand.self, DaemonCommand.self,
     ],
     defaultSubcommand: ReplCommand.self)
 }
@@ -19,7 +19,8 @@ struct BoxwalkCommand: ParsableCommand {
 public enum BoxwalkCLI {
   public static func main(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
     do {
-      var command = try BoxwalkCommand.parseAsRoot(arguments)
+      var command = try BoxwalkCommand.parseAsRoot(DaemonHostOption.apply(arguments))
+      try DaemonHostOption.check(command)
       try command.run()
       exit(ExitStatus.ok)
     } catch let e as ExitError {

@@ -1,0 +1,179 @@
+import Dispatch
+import Foundation
+import Kernel
+import Lab
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The client side of `--host unix:///PATH` (or BOXWALK_HOST): HTTP/1.1 requests to a boxwalk
+/// daemon's Unix socket. SwiftNIO connects to the socket (connect(2) on an AF_UNIX stream
+/// socket) and its HTTP/1.1 codec writes the request and parses the response; this file only
+/// says what to send. The command line is synchronous, so each request waits for its answer. No
+/// request is ever retried, so a step is never sent twice.
+struct DaemonClient: Sendable {
+  let socketPath: String
+
+  /// `unix:///run/boxwalk/boxwalk.sock` -> `/run/boxwalk/boxwalk.sock`.
+  static func parse(host: String) throws(ExitError) -> DaemonClient {
+    guard host.hasPrefix("unix:///") else {
+      throw ExitError(
+        ExitStatus.usage,
+        [
+          "error: --host takes unix:///PATH (a daemon's Unix socket), not \(host)",
+          "  fix:     boxwalk --host unix:///run/boxwalk/boxwalk.sock test FILE",
+        ])
+    }
+    return DaemonClient(socketPath: String(host.dropFirst("unix://".count)))
+  }
+
+  /// The host from `--host`, else from BOXWALK_HOST, else nil (no daemon: run in-process).
+  static func host(option: String?) -> String? {
+    if let option { return option }
+    guard let env = ProcessInfo.processInfo.environment["BOXWALK_HOST"], !env.isEmpty else { return nil }
+    return env
+  }
+
+  struct Failure: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  /// One request: the status and the JSON object of the answer.
+  func call(_ method: HTTPMethod, _ path: String, body: [String: String]? = nil) throws(Failure) -> (
+    status: Int, object: [String: Any]
+  ) {
+    let payload = body.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+    let result = Self.wait { [socketPath] in try await Self.exchange(socketPath, method, path, payload) }
+    switch result {
+    case .success(let (status, bytes)):
+      let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] ?? [:]
+      return (status, object)
+    case .failure(let error):
+      throw Failure(description: "daemon at unix://\(socketPath): \(error)")
+    }
+  }
+
+  /// One connection, one request, one response (Connection: close).
+  static func exchange(_ socketPath: String, _ method: HTTPMethod, _ path: String, _ body: Data?) async throws -> (
+    Int, Data
+  ) {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .connect(unixDomainSocketPath: socketPath) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHTTPClientHandlers()
+          return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+            wrappingChannelSynchronously: channel)
+        }
+      }
+    return try await channel.executeThenClose { inbound, outbound in
+      var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+      head.headers.add(name: "Host", value: "boxwalk")
+      head.headers.add(name: "Connection", value: "close")
+      if let body {
+        head.headers.add(name: "Content-Type", value: "application/json")
+        head.headers.add(name: "Content-Length", value: String(body.count))
+      }
+      try await outbound.write(.head(head))
+      if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+      try await outbound.write(.end(nil))
+      var status = 0
+      var received = Data()
+      for try await part in inbound {
+        switch part {
+        case .head(let response): status = Int(response.status.code)
+        case .body(let buffer): received.append(contentsOf: buffer.readableBytesView)
+        case .end: return (status, received)
+        }
+      }
+      throw Failure(description: "the connection closed before the response ended")
+    }
+  }
+
+  /// Runs `body` to completion from synchronous code (the command line's thread, never a task).
+  static func wait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Result<T, any Error> {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+      do {
+        box.result = .success(try await body())
+      } catch {
+        box.result = .failure(error)
+      }
+      done.signal()
+    }
+    done.wait()
+    return box.result ?? .failure(Failure(description: "no result"))
+  }
+
+  /// `{"error": {"message": ...}}` of a refusal, or the status.
+  static func message(_ status: Int, _ object: [String: Any]) -> String {
+    let error = object["error"] as? [String: Any]
+    return "daemon answered \(status): " + ((error?["message"] as? String) ?? "no error message")
+  }
+}
+
+/// Where a task leaves its result for the thread waiting on the semaphore; written once, before
+/// the signal, and read after the wait, so the semaphore orders the two.
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+  var result: Result<T, any Error>?
+}
+
+/// Makes the transcript runner's sessions in a daemon: `boxwalk test --host ...` runs the same
+/// runner and prints the same report, only every line goes over the socket.
+struct RemoteSessionFactory: TranscriptSessionFactory {
+  let client: DaemonClient
+
+  private func backendInfo(_ backend: Backend) -> (features: Set<String>, unavailable: String?) {
+    do {
+      let (status, object) = try client.call(.GET, "/v1/backends/\(backend.rawValue)")
+      guard status == 200 else { return ([], DaemonClient.message(status, object)) }
+      let features = Set((object["features"] as? [String]) ?? [])
+      return (features, object["unavailable"] as? String)
+    } catch {
+      return ([], error.description)
+    }
+  }
+
+  func features(for backend: Backend) -> Set<String> { backendInfo(backend).features }
+
+  func unavailableReason(for backend: Backend) -> String? { backendInfo(backend).unavailable }
+
+  func makeSession(backend: Backend) throws -> any TranscriptSession {
+    let (status, object) = try client.call(.POST, "/v1/sessions", body: ["backend": backend.rawValue])
+    guard status == 201, let id = object["id"] as? String, let prompt = object["prompt"] as? String else {
+      throw DaemonClient.Failure(description: DaemonClient.message(status, object))
+    }
+    return RemoteSession(client: client, id: id, prompt: prompt)
+  }
+}
+
+/// A lab session that lives in the daemon: each line is one POST, answered with the lines the
+/// REPL would print and the prompt after it.
+final class RemoteSession: TranscriptSession {
+  let client: DaemonClient
+  let id: String
+  private(set) var prompt: String
+
+  init(client: DaemonClient, id: String, prompt: String) {
+    self.client = client
+    self.id = id
+    self.prompt = prompt
+  }
+
+  func execute(_ line: String) -> [String] {
+    do {
+      let (status, object) = try client.call(.POST, "/v1/sessions/\(id)/commands", body: ["line": line])
+      guard status == 200, let text = object["text"] as? [String] else {
+        return ["error: " + DaemonClient.message(status, object)]
+      }
+      if let next = object["prompt"] as? String { prompt = next }
+      return text
+    } catch {
+      return ["error: \(error.description)"]
+    }
+  }
+
+  func close() {
+    _ = try? client.call(.DELETE, "/v1/sessions/\(id)")
+  }
+}
