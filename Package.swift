@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // boxwalk: a step-through Linux container lab. GPL-3.0-or-later (we link GNU readline).
 //
-// Dependency rules (docs/architecture.md): Kernel, Simulator, Lab and NetWire are pure Swift and
+// Dependency rules (docs/architecture.md): Kernel, Simulator, Lab, NetWire and HelperWire are pure Swift and
 // never import Glibc or CShim; only LinuxBackend, the helper and CLI touch the operating system.
 import PackageDescription
 
@@ -40,16 +40,20 @@ let package = Package(
     .target(name: "Simulator", dependencies: ["Kernel", "OCI"]),
     // Pure: the bytes of rtnetlink(7) messages and ICMP echoes, built and parsed (no system calls).
     .target(name: "NetWire"),
+    // Pure: the helper protocol, the messages boxwalk and boxwalk-helper exchange, typed and
+    // framed. No imports at all: it is linked into the static helper.
+    .target(name: "HelperWire"),
     // The real kernel: one boxwalk-helper per box, /proc probes, the cleanup ledger.
-    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim", "NetWire", "OCI", "CZlib"]),
+    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim", "HelperWire", "NetWire", "OCI", "CZlib"]),
     // The single-threaded process that holds a box's namespaces. Linked fully static on Linux:
     // every `box new` starts one, and a static executable starts without loading and relocating
     // the dynamic Swift runtime (3.5 ms of a 4.3 ms `box new` here; BENCHMARKS.md).
     .executableTarget(
-      name: "BoxwalkHelper", dependencies: ["CShim", "NetWire"],
+      name: "BoxwalkHelper", dependencies: ["CShim", "HelperWire", "NetWire"],
       linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]),
     // Commands, sessions, rendering, transcripts: never knows which backend it drives.
-    .target(name: "Lab", dependencies: ["Kernel"]),
+    // OCI for its JSON reader and SHA-256: `boxwalk report` digests, `class collect` verifies.
+    .target(name: "Lab", dependencies: ["Kernel", "OCI"]),
     // `boxwalk daemon`: lab sessions behind a REST API on a Unix socket (docs/daemon.md). The only
     // target that links the HTTP server; Kernel, the simulator and the helper never see it.
     .target(
@@ -85,8 +89,11 @@ let package = Package(
     .target(name: "HostSnapshotSupport", path: "Tests/HostSnapshotSupport"),
     .testTarget(
       name: "LinuxBackendTests",
-      dependencies: ["LinuxBackend", "Kernel", "NetWire", "OCI", "Lab", "Simulator", "CShim", "HostSnapshotSupport"]),
+      dependencies: [
+        "LinuxBackend", "Kernel", "HelperWire", "NetWire", "OCI", "Lab", "Simulator", "CShim", "HostSnapshotSupport",
+      ]),
     .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
+    .testTarget(name: "HelperWireTests", dependencies: ["HelperWire", "Kernel"]),
     .testTarget(
       name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel", "HostSnapshotSupport"]),
     // Drives a real `boxwalk daemon` with curl; checks the OpenAPI document against the router.

@@ -103,8 +103,11 @@ struct RootlessUser {
     for (i, command) in session.enumerated() {
       if differsByDesign(command) || joinsMachineNamespace(command, unshared: unshared) { return i }
       let words = command.split(separator: " ").map(String.init)
-      // Commands that act from the lab's host side when no box is current (`ping ADDR`).
-      if current == nil, words.first == "ping" { return i }
+      // Commands that act from the lab's host side when no box is current (`ping ADDR`,
+      // `connect ADDR:PORT`, `net listen PORT`).
+      if current == nil, words.first == "ping" || words.first == "connect" || command.hasPrefix("net listen ") {
+        return i
+      }
       // sysfs belongs to the caller's network namespace: mounting it needs CAP_SYS_ADMIN in the
       // user namespace that owns that network namespace (sysfs_get_tree, fs/sysfs/mount.c). A
       // rootless box that never unshared net has the machine's, owned by the machine's user
@@ -117,6 +120,7 @@ struct RootlessUser {
       switch (words.first, words.count) {
       case ("box", 3) where words[1] == "new": current = words[2]
       case ("use", 2): current = words[1]
+      case ("box", 3) where words[1] == "rm" && words[2] == current: current = nil
       case ("unshare", 2):
         if let box = current { unshared[box, default: []].formUnion(words[1].split(separator: ",").map(String.init)) }
       default: break

@@ -91,7 +91,10 @@ struct SessionGenerator {
       var chosen = [r.pick(left)]
       if r.chance(0.2), let second = left.filter({ $0 != chosen[0] }).randomElement(using: &r) { chosen.append(second) }
       m.boxes[m.index].kinds.formUnion(chosen)
-      return "unshare " + chosen.joined(separator: ",")
+      // A copy of the mount namespace that keeps its peers (unshare(1) --propagation unchanged):
+      // refused in a box still in the host's mount namespace, which makes it a mistake as often.
+      let keep = chosen.contains("mnt") && r.chance(0.25) ? " --propagation unchanged" : ""
+      return "unshare " + chosen.joined(separator: ",") + keep
     },
     Producer(weight: 1.2, applies: { m in m.current != nil && m.boxes.count >= 2 }) { m, r in
       let others = m.boxes.indices.filter { $0 != m.index }
@@ -143,6 +146,18 @@ struct SessionGenerator {
       m.boxes[m.index].mounts.append(path)
       return command
     },
+    // A container's /dev: a tmpfs with the host's device nodes bound in; on another directory, a
+    // file, or a path that is not there too.
+    Producer(weight: 0.8, applies: has("mnt")) { m, r in
+      let path = r.pick(["/dev", "/dev", "/mnt", "/etc/hostname", "/nonexistent"])
+      m.boxes[m.index].mounts.append(path)
+      return "mount dev \(path)"
+    },
+    // What a /dev makes work: a shell's background job (stdin /dev/null) and the listing. Only
+    // once /dev was mounted: without a /dev/null the job's error line races the shell's output.
+    Producer(weight: 0.8, applies: { m in m.box?.mounts.contains("/dev") ?? false }) { _, r in
+      r.pick(["run sh -c 'sleep 1000 & echo x'", "run ls /dev", "run ls /dev/null", "run cat /dev/null"])
+    },
     Producer(weight: 1, applies: { m in !(m.box?.mounts.isEmpty ?? true) }) { m, r in
       let path = m.here.mounts.isEmpty ? "/mnt" : r.pick(m.here.mounts)
       m.boxes[m.index].mounts.removeAll { $0 == path }
@@ -154,7 +169,9 @@ struct SessionGenerator {
     Producer(weight: 4, applies: { m in m.box.map { $0.kinds.contains("mnt") && !$0.rootfs } ?? false }) { m, r in
       m.boxes[m.index].rootfs = true
       let image = r.pick(m.images)
-      return r.chance(0.6) ? "overlay \(image)" : "rootfs \(image)"
+      if r.chance(0.6) { return "overlay \(image)" }
+      // A plain-directory root: pivot_root(2) then fails with EINVAL until it is bind-mounted.
+      return r.chance(0.25) ? "rootfs \(image) --dir" : "rootfs \(image)"
     },
     Producer(weight: 1.5, applies: { m in m.box.map { $0.rootfs && !$0.entered } ?? false }) { m, r in
       m.boxes[m.index].entered = true
@@ -242,6 +259,27 @@ struct SessionGenerator {
       default: return "show " + r.pick(["host.net.forward", "host.net.rules", "outside.net.links"])
       }
     },
+    // ports: a server (`net listen`), a client (`connect`) and a published port (`net publish`),
+    // as lesson 18 uses them; ports nothing listens on and sides with no route are common.
+    Producer(weight: 1.2, applies: { $0.box?.kinds.contains("net") == true }) { m, r in
+      let port = r.pick(["80", "8080", "53", "80", "443"])
+      if r.chance(0.7) { return "net listen \(port)" }
+      return "net listen \(port) --on " + r.pick(["host", "outside"] + m.boxes.map(\.name))
+    },
+    Producer(weight: 1.5, applies: { $0.current != nil }) { m, r in
+      let n = r.int(2...4)
+      let target = r.pick([
+        "10.0.0.\(n):80", "10.0.0.1:80", "203.0.113.1:80", "203.0.113.2:8080", "127.0.0.1:80", "10.0.0.\(n):8080",
+        "127.0.0.1:53", "203.0.113.2:80",
+      ])
+      if r.chance(0.35) { return "connect \(target) --from " + r.pick(["host", "outside"] + m.boxes.map(\.name)) }
+      return "connect \(target)"
+    },
+    Producer(weight: 0.8, applies: { $0.outside && !$0.bridges.isEmpty }) { m, r in
+      let box = m.boxes.isEmpty ? "web" : r.pick(m.boxes.map(\.name))
+      let proto = r.pick(["", "", "", " tcp", " udp"])
+      return "net publish \(r.pick(["8080", "8080", "80", "5353"])) \(box):\(r.pick(["80", "80", "53"]))\(proto)"
+    },
     // ipc
     Producer(weight: 1.5, applies: { $0.current != nil }) { _, r in
       if r.chance(0.3) { return "ipc ls" }
@@ -307,7 +345,11 @@ struct SessionGenerator {
     "net route default via 10.0.0", "image pull nosuch", "image push oci:shelf/Bad:v1", "commit 'x y'",
     "net veth a", "net attach nosuch", "cgroup set pids.max many", "run", "run -d", "kill 99",
     "net forward maybe", "net nat nosuch", "net nat", "clock offset realtime 5", "clock offset monotonic x",
-    "ipc posix_mq new", "image prune now",
+    "ipc posix_mq new", "image prune now", "net listen 0", "net listen 70000", "net listen http", "net listen 080",
+    "net listen 80 --on nosuch", "net listen 80 --at host", "connect 10.0.0.2", "connect 10.0.0.2:x",
+    "connect 10.0.0.2:0", "connect 10.0.0.300:80", "connect 10.0.0.2:80 --from nosuch", "connect",
+    "net publish 8080 nosuch:80", "net publish 8080 web", "net publish x web:80", "net publish 8080 web:80 sctp",
+    "net publish 99999 web:80", "net publish 8080",
   ]
 
   /// A session of `count` commands for `seed`.

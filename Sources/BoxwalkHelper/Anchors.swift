@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// boxwalk's own directories, held open by the helper so that it reaches them whatever the box
 /// mounts over them.
@@ -54,7 +55,8 @@ final class Anchors {
       let fd = openDirectory(sources[i])
       install(i, fd < 0 ? nil : Anchor(path: paths[i], fd: fd))
     }
-    return .ok(descriptors.map { HelperWire.number($0) })
+    let held = descriptors
+    return .answer(AnchorDescriptors(scratch: held[0], store: held[1]))
   }
 
   /// O_PATH|O_DIRECTORY of `path`; a path under /proc/ through the host's proc, which the box

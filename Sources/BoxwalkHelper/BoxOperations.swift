@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// What the helper does inside the box besides namespaces: start programs, mount, switch roots,
 /// make IPC objects, and report what only the inside can see. One request at a time, on itself.
@@ -21,6 +22,12 @@ final class BoxOperations {
   private let childEvents: Int32
   /// boxwalk's session directory and image store, held open (Anchors.swift).
   let anchors: Anchors
+
+  /// Detached copies of the host's device nodes, for `mount dev` (DevOperations.swift), in the
+  /// order of HelperWire.containerDevices; -1 where none could be taken.
+  var deviceHandles: [Int32] = []
+  /// The helper's root is the box's own (after pivot_root(2) or chroot(2)): "/" is not the host's.
+  var rootEntered = false
 
   /// The box's cgroup, which the helper's children enter and the helper does not.
   let cgroups: CgroupOperations
@@ -128,16 +135,12 @@ final class BoxOperations {
     if child.box_pid == 1 && child.host_pid != 1 { initHostPID = child.host_pid }
     if background {
       settle(child.host_pid)
-      return .ok([HelperWire.number(child.host_pid), HelperWire.number(child.box_pid)])
+      return .answer(Started(hostPID: child.host_pid, boxPID: child.box_pid))
     }
     channel.send(.started(hostPID: child.host_pid, boxPID: child.box_pid))
     let status = stream(pipeFDs[0], until: child.host_pid, channel: channel)
     close(pipeFDs[0])
-    // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out: the C macros do not reach Swift.
-    let signal = status & 0x7f
-    return signal == 0
-      ? .ok([HelperWire.text("exited"), HelperWire.number((status >> 8) & 0xff)])
-      : .ok([HelperWire.text("signaled"), HelperWire.number(signal)])
+    return .answer(ProgramEnd(waitStatus: status))
   }
 
   /// Streams a foreground program's output until the program itself exits, and returns its wait
@@ -213,14 +216,14 @@ final class BoxOperations {
     guard waitReaping(pid, pidfd: pidfd) != nil else {
       return .err(errno: ETIMEDOUT, call: "kill", note: "the process did not exit within 30 seconds of SIGKILL")
     }
-    return .ok([])
+    return .done
   }
 
   // MARK: mounts
 
   func propagation(_ flag: UInt32) -> HelperReply {
     bw_mount(nil, "/", nil, UInt(MS_REC) | UInt(flag), nil) == 0
-      ? .ok([]) : .err(errno: errno, call: "mount", note: nil)
+      ? .done : .err(errno: errno, call: "mount", note: nil)
   }
 
   /// The pivot_root(2) dance of runc's pivotRoot, with an explicit put_old so each step shows.
@@ -257,6 +260,7 @@ final class BoxOperations {
     // The old root, and the anchors with it, are detached below: a later lookup through an
     // anchor would reach mounts of no namespace, which overlayfs refuses. Let them go.
     anchors.chrooted = false
+    rootEntered = true
     anchors.dropAll()
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
     // Detach, do not unmount: the old root is busy (we were standing in it a moment ago).
@@ -264,7 +268,7 @@ final class BoxOperations {
       return .err(errno: errno, call: "umount2", note: nil)
     }
     guard rmdir("/.oldroot") == 0 else { return .err(errno: errno, call: "rmdir", note: nil) }
-    return .ok([])
+    return .done
   }
 
   /// The box's root filesystem as an overlay, mounted in the box's own mount namespace (the
@@ -316,11 +320,19 @@ final class BoxOperations {
     case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
     case .success(let fd): targetFD = fd
     }
+    // Inside a user namespace other than the initial one (a box that unshared user, or every box
+    // of the rootless backend, whose lab host is itself a user namespace) overlayfs cannot set
+    // its trusted.overlay.* marks: only CAP_SYS_ADMIN in the initial user namespace may write
+    // trusted.* xattrs (xattr(7)). The mount still succeeds, but the first removal of a lower
+    // directory, which needs an opaque mark or a whiteout's xattr, fails with EIO. The
+    // "userxattr" option moves the marks to user.overlay.*, as rootless podman mounts do
+    // (Documentation/filesystems/overlayfs.rst, "User xattr").
+    let userxattr: Int32 = bw_in_initial_user_namespace() == 0 ? 1 : 0
     var stage: UnsafePointer<CChar>?
     let rc = withCStrings(lowers) { list in
       bw_mount_overlay(
         target, targetFD, UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self), lowerFDs,
-        Int32(lowers.count), upper, upperFD, work, workFD, &stage)
+        Int32(lowers.count), upper, upperFD, work, workFD, userxattr, &stage)
     }
     guard rc == 0 else {
       let failure = errno
@@ -339,7 +351,7 @@ final class BoxOperations {
         : nil
       return .err(errno: failure, call: call, note: note)
     }
-    return .ok([])
+    return .done
   }
 
   /// chroot(2) into the root filesystem, named "." from inside it (as for pivot).
@@ -355,18 +367,18 @@ final class BoxOperations {
       return .err(errno: failure, call: "chroot", note: nil)
     }
     anchors.chrooted = true
+    rootEntered = true
     guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
-    return .ok([])
+    return .done
   }
 
   // MARK: stress
 
   /// A stress program as a box process (CShim stress.c): it is forked from us, so it is in the
   /// box's namespaces and cgroup. In a fresh pid namespace it is PID 1, and its exit ends it.
-  func stress(kind: String, arg: UInt64) -> HelperReply {
-    guard let k = ["memory", "fork", "cpu"].firstIndex(of: kind) else {
-      return .err(errno: EINVAL, call: "fork", note: kind)
-    }
+  func stress(kind: HelperRequest.StressKind, arg: UInt64) -> HelperReply {
+    // bw_stress_run numbers the programs in this order: memory 0, fork 1, cpu 2.
+    let k = HelperRequest.StressKind.allCases.firstIndex(of: kind) ?? 0
     if initExited { return .err(errno: ENOMEM, call: "fork", note: nil) }
     var outcome = bw_stress_outcome()
     guard bw_stress_run(Int32(k), arg, &outcome) == 0 else { return .err(errno: errno, call: "fork", note: nil) }
@@ -381,47 +393,44 @@ final class BoxOperations {
       default: break
       }
     }
-    return .ok([
-      HelperWire.number(outcome.status), HelperWire.number(outcome.started), HelperWire.number(outcome.refused),
-    ])
+    return .answer(StressOutcome(status: outcome.status, started: Int(outcome.started), refused: Int(outcome.refused)))
   }
 
   // MARK: IPC and facts
 
-  static let ipcKinds = ["mq", "shm", "sem"]
   /// Must read as the simulator's detail for the same failure.
   static let notAMountPoint = "the new root is not a mount point"
   /// Step.oldRootTaken, which the simulator gives for the same root.
   static let oldRootTaken =
     "the new root already has /.oldroot, where pivot-root puts the old root; rm /.oldroot in the box first"
 
-  func ipcNew(kind: String, key: Int32) -> HelperReply {
-    guard let k = Self.ipcKinds.firstIndex(of: kind) else { return .err(errno: EINVAL, call: "ipc", note: kind) }
+  func ipcNew(kind: HelperRequest.IPCKind, key: Int32) -> HelperReply {
+    // bw_ipc_create and bw_ipc_list number the kinds in this order: mq 0, shm 1, sem 2.
+    let k = HelperRequest.IPCKind.allCases.firstIndex(of: kind) ?? 0
     let id = bw_ipc_create(Int32(k), key)
     let call = ["msgget", "shmget", "semget"][k]
-    return id >= 0 ? .ok([HelperWire.number(id)]) : .err(errno: errno, call: call, note: nil)
+    return id >= 0 ? .answer(IPCCreated(id: id)) : .err(errno: errno, call: call, note: nil)
   }
 
-  /// "KIND KEY" per line for every System V object in this IPC namespace.
-  static func ipcListing() -> String {
-    var lines: [String] = []
+  /// Every System V object in this IPC namespace.
+  static func ipcListing() -> [BoxView.IPCObject] {
+    var found: [BoxView.IPCObject] = []
     var objects = [bw_ipc_object](repeating: bw_ipc_object(), count: 256)
-    for (k, kind) in ipcKinds.enumerated() {
+    for (k, kind) in HelperRequest.IPCKind.allCases.enumerated() {
       let n = bw_ipc_list(Int32(k), &objects, Int32(objects.count))
-      for i in 0..<max(0, Int(n)) { lines.append("\(kind) \(objects[i].key)") }
+      for i in 0..<max(0, Int(n)) { found.append(BoxView.IPCObject(kind: kind, key: objects[i].key)) }
     }
-    return lines.joined(separator: "\n")
+    return found
   }
 
   func facts(candidates: [String] = []) -> HelperReply {
     var names = utsname()
     guard Glibc.uname(&names) == 0 else { return .err(errno: errno, call: "uname", note: nil) }
-    return .ok([
-      withUnsafeBytes(of: names.nodename) { Array($0.prefix { $0 != 0 }) },
-      withUnsafeBytes(of: names.__domainname) { Array($0.prefix { $0 != 0 }) },
-      HelperWire.text(initExited ? "0" : "1"), HelperWire.text(Self.ipcListing()),
-      HelperWire.text(Self.posixMQListing(candidates: candidates).joined(separator: "\n")),
-    ])
+    return .answer(
+      BoxView(
+        nodename: withUnsafeBytes(of: names.nodename) { Array($0.prefix { $0 != 0 }) },
+        domainname: withUnsafeBytes(of: names.__domainname) { Array($0.prefix { $0 != 0 }) },
+        initAlive: !initExited, ipc: Self.ipcListing(), queues: Self.posixMQListing(candidates: candidates)))
   }
 
   /// The queue is small (10 messages of 1024 bytes): every queue counts against its owner's
@@ -436,7 +445,7 @@ final class BoxOperations {
     guard bw_mq_create(name, mqMaxMessages, mqMessageSize, &inode) == 0 else {
       return .err(errno: errno, call: "mq_open", note: nil)
     }
-    return .ok([HelperWire.number(inode)])
+    return .answer(QueueCreated(inode: inode))
   }
 
   /// "/NAME" for every POSIX message queue of this IPC namespace, sorted. The queues are the

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// The box's cgroup, as the helper holds it: the helper itself stays out of it.
 ///
@@ -69,7 +70,7 @@ final class CgroupOperations {
       if current >= 0 { close(current) }
       if max >= 0 { close(max) }
     }
-    return .ok([])
+    return .done
   }
 
   /// openat2(2) of an absolute host path beneath the host's root: RESOLVE_BENEATH keeps the

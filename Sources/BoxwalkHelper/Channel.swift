@@ -1,4 +1,5 @@
 import Glibc
+import HelperWire
 
 /// The helper's end of the socketpair: one message per send(2) and recv(2).
 struct Channel {

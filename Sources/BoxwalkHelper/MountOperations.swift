@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// `mount` and `umount` inside the box, on file descriptors.
 ///
@@ -25,30 +26,32 @@ extension BoxOperations {
     return bw_openat2(rootfd, path.map { CChar(bitPattern: $0) } + [0], BW_O_PATH | O_DIRECTORY, 0, Self.resolveInBox)
   }
 
-  func mount(kind: String, root: String, source: [UInt8], target: [UInt8]) -> HelperReply {
+  func mount(kind: HelperRequest.MountKind, root: String, source: [UInt8], target: [UInt8]) -> HelperReply {
+    // A container's /dev is many calls, not one mount: DevOperations.swift.
+    if kind == .dev { return mountDev(root: root, target: target) }
     let targetfd = openInBox(root: root, target)
     guard targetfd >= 0 else { return .err(errno: errno, call: "openat2(target)", note: nil) }
     defer { Self.closeKeepingErrno(targetfd) }
     let detached: Result<Int32, Failure>
     switch kind {
-    case "proc": detached = Self.procMount()
-    case "sysfs":
+    case .proc: detached = Self.procMount()
+    case .sysfs:
       // Read-only, as proc (procMount): see Mounts.swift, MountRequest.flags.
       detached = Self.newMount(
         "sysfs", attrs: BW_MOUNT_ATTR_RDONLY | BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
-    case "tmpfs": detached = Self.newMount("tmpfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV)
-    case "mqueue":
+    case .tmpfs: detached = Self.newMount("tmpfs", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV)
+    case .mqueue:
       // The mqueue file system of the helper's IPC namespace (the one fsopen is called in).
       detached = Self.newMount("mqueue", attrs: BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC)
-    case "bind": detached = bindMount(root: root, source: source)
-    default: return .err(errno: EINVAL, call: "fsopen", note: "unknown kind \(kind)")
+    case .bind: detached = bindMount(root: root, source: source)
+    case .dev: return mountDev(root: root, target: target)  // answered above, before the target opens
     }
     switch detached {
     case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
     case .success(let mountfd):
       defer { Self.closeKeepingErrno(mountfd) }
       // move_mount(2): attach the detached mount on the directory targetfd names.
-      return bw_move_mount_fds(mountfd, targetfd) == 0 ? .ok([]) : .err(errno: errno, call: "move_mount", note: nil)
+      return bw_move_mount_fds(mountfd, targetfd) == 0 ? .done : .err(errno: errno, call: "move_mount", note: nil)
     }
   }
 
@@ -116,12 +119,12 @@ extension BoxOperations {
       let rootBytes = Array(root.utf8)
       let cut = rootBytes.lastIndex(of: UInt8(ascii: "/")) ?? 0
       guard cut > 0, let (parentfd, _) = anchors.reach(Array(rootBytes[..<cut])) else {
-        return umount2(root, BW_UMOUNT_NOFOLLOW) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+        return umount2(root, BW_UMOUNT_NOFOLLOW) == 0 ? .done : .err(errno: errno, call: "umount2", note: nil)
       }
       defer { Self.closeKeepingErrno(parentfd) }
       return Self.inDirectory(parentfd) {
         withCPath(Array(rootBytes[(cut + 1)...])) { umount2($0, BW_UMOUNT_NOFOLLOW) } == 0
-          ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+          ? .done : .err(errno: errno, call: "umount2", note: nil)
       }
     }
     let slash = path.lastIndex(of: UInt8(ascii: "/")) ?? 0
@@ -131,7 +134,7 @@ extension BoxOperations {
     guard parentfd >= 0 else { return .err(errno: errno, call: "openat2", note: nil) }
     defer { Self.closeKeepingErrno(parentfd) }
     return Self.inDirectory(parentfd) {
-      umount2(name, BW_UMOUNT_NOFOLLOW) == 0 ? .ok([]) : .err(errno: errno, call: "umount2", note: nil)
+      umount2(name, BW_UMOUNT_NOFOLLOW) == 0 ? .done : .err(errno: errno, call: "umount2", note: nil)
     }
   }
 

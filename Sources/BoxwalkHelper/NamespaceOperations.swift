@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 
 /// The system calls behind each request, made by this single-threaded process on itself.
 struct NamespaceOperations {
@@ -33,10 +34,10 @@ struct NamespaceOperations {
     case .setid(let kind, let id):
       // After the map: become the inside ID, as a container runtime's init does. Capabilities
       // survive: the new IDs are the namespace's root (capabilities(7), "Effect of user ID changes").
-      let rc = kind == "uid" ? bw_setresuid(id) : bw_setresgid(id)
-      guard rc == 0 else { return .err(errno: errno, call: kind == "uid" ? "setresuid" : "setresgid", note: nil) }
+      let rc = kind == .uid ? bw_setresuid(id) : bw_setresgid(id)
+      guard rc == 0 else { return .err(errno: errno, call: kind == .uid ? "setresuid" : "setresgid", note: nil) }
       rearm()
-      return .ok([])
+      return .done
     case .netlink(let message): return NetOperations.request(message)
     case .netdump(let pids): return NetOperations.dump(pids: pids)
     case .ifindex(let name): return NetOperations.index(of: name)
@@ -48,7 +49,6 @@ struct NamespaceOperations {
     case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
     case .overlay(let target, let upper, let work, let lowers):
       return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
-    case .ping: return .ok([])
     case .unshare(let flags):
       let flags = Int32(bitPattern: flags)
       let reply =
@@ -57,20 +57,31 @@ struct NamespaceOperations {
       // Sockets stay in the network namespace they were made in (network_namespaces(7)), and
       // would keep it alive: the listeners belong to the namespace just left, so they close.
       if case .ok = reply, flags & Int32(BW_CLONE_NEWNET) != 0 { NetOperations.closeListeners() }
+      // A mount namespace of its own: take the host's device nodes for `mount dev` now, while
+      // "/dev" is still the host's and nothing of the box is mounted (DevOperations.swift).
+      if case .ok = reply, flags & Int32(BW_CLONE_NEWNS) != 0 { box.takeDeviceHandles() }
       return reply
+    case .unshareKeepingPropagation(let flags):
+      // Only a new mount namespace, and no make-private after it: the copy's shared mounts stay
+      // peers of the ones they were copied from (mount_namespaces(7), "Shared subtrees").
+      let flags = Int32(bitPattern: flags)
+      guard flags == Int32(BW_CLONE_NEWNS) else {
+        return .err(errno: EINVAL, call: "unshare", note: "unshare-keep makes a mount namespace only")
+      }
+      return unshare(flags, anchors: box.anchors, makePrivate: false)
     case .anchor(let paths, let sources): return box.anchors.set(paths: paths, sources: sources)
     case .cgroup(let boxFiles, let home): return box.cgroups.enter(box: boxFiles, home: home)
     case .setns(let path, let nstype):
       let reply = setns(path: path, nstype: Int32(bitPattern: nstype))
       if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNET) { NetOperations.closeListeners() }
+      if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNS) { box.takeDeviceHandles() }
       return reply
     case .sethostname(let name):
       let rc = Self.withCString(name) { bw_sethostname($0, $1) }
-      return rc == 0 ? .ok([]) : .err(errno: errno, call: "sethostname", note: nil)
+      return rc == 0 ? .done : .err(errno: errno, call: "sethostname", note: nil)
     case .setdomainname(let name):
       let rc = Self.withCString(name) { bw_setdomainname($0, $1) }
-      return rc == 0 ? .ok([]) : .err(errno: errno, call: "setdomainname", note: nil)
-    case .uname: return uname()
+      return rc == 0 ? .done : .err(errno: errno, call: "setdomainname", note: nil)
     }
   }
 
@@ -96,7 +107,7 @@ struct NamespaceOperations {
   /// (mount_namespaces(7): on a systemd host "/" is shared, and a mount in the box would appear on
   /// the host). If that fails, go back to the namespaces we left, so the step changes nothing.
   /// The helper's anchors move into the new namespace with it (Anchors.swift).
-  private func unshare(_ flags: Int32, anchors: Anchors) -> HelperReply {
+  private func unshare(_ flags: Int32, anchors: Anchors, makePrivate: Bool = true) -> HelperReply {
     let newMount = flags & Int32(BW_CLONE_NEWNS) != 0
     // Only needed to undo a failed make-private: handles on the namespaces we are about to leave.
     let previous = newMount ? Self.openOwnNamespaces(flags) : []
@@ -111,7 +122,7 @@ struct NamespaceOperations {
     defer { rearm() }
     // The anchors first: until then the helper's root may be the store's copy (Anchors.swift).
     let carried = carry.map { anchors.finishCarry($0, unshared: true) } ?? true
-    if newMount && (!carried || bw_mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0) {
+    if newMount && (!carried || (makePrivate && bw_mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0)) {
       let failure = carried ? errno : EPERM
       var stuck: [String] = []
       for (fd, nstype, name) in previous where bw_setns(fd, nstype) != 0 { stuck.append(name) }
@@ -122,7 +133,7 @@ struct NamespaceOperations {
         : "still in new namespace(s): " + stuck.joined(separator: ",")
       return .err(errno: failure, call: "mount", note: note)
     }
-    return .ok([])
+    return .done
   }
 
   /// open(2) /proc/self/ns/ENTRY for each kind in `flags` (but user: setns(2) cannot go back to a
@@ -163,14 +174,7 @@ struct NamespaceOperations {
     defer { close(fd) }
     guard bw_setns(fd, nstype) == 0 else { return .err(errno: errno, call: "setns", note: nil) }
     rearm()
-    return .ok([])
-  }
-
-  /// uname(2): the nodename and domainname of the UTS namespace we are in.
-  private func uname() -> HelperReply {
-    var names = utsname()
-    guard Glibc.uname(&names) == 0 else { return .err(errno: errno, call: "uname", note: nil) }
-    return .ok([Self.bytes(of: names.nodename), Self.bytes(of: names.__domainname)])
+    return .done
   }
 
   /// Call `body` with `bytes` as a NUL-terminated C string and the count of bytes before the NUL.
@@ -179,10 +183,5 @@ struct NamespaceOperations {
       guard let base = raw.bindMemory(to: CChar.self).baseAddress else { return -1 }
       return body(base, bytes.count)
     }
-  }
-
-  /// The bytes of a fixed-size C char array, up to its NUL.
-  private static func bytes<T>(of field: T) -> [UInt8] {
-    withUnsafeBytes(of: field) { Array($0.prefix { $0 != 0 }) }
   }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import HelperWire
 import NetWire
 
 /// Networking in the helper's own network namespace: send one rtnetlink request boxwalk built,
@@ -22,7 +23,7 @@ enum NetOperations {
       guard let answers = socket.receive() else { return .err(errno: errno, call: "sendmsg", note: "recvmsg") }
       for answer in answers where answer.sequence == sent.sequence {
         guard let code = answer.errorCode else { continue }
-        return code == 0 ? .ok([]) : .err(errno: -code, call: "sendmsg", note: nil)
+        return code == 0 ? .done : .err(errno: -code, call: "sendmsg", note: nil)
       }
     }
   }
@@ -59,7 +60,7 @@ enum NetOperations {
       sequence += 1
     }
     dump.forward = readForward()
-    return .ok([HelperWire.text(dump.text)])
+    return .answer(NetworkDump(text: dump.text))
   }
 
   /// /proc/sys/net shows the sysctls of the network namespace of the process that opens the file
@@ -73,7 +74,7 @@ enum NetOperations {
     defer { _ = Glibc.close(fd) }
     let byte: [UInt8] = [on ? UInt8(ascii: "1") : UInt8(ascii: "0")]
     guard Glibc.write(fd, byte, 1) == 1 else { return .err(errno: errno, call: "write", note: forwardPath) }
-    return .ok([])
+    return .done
   }
 
   /// nft(8), from Debian's nftables, run by this helper: its netlink socket is in the helper's
@@ -118,12 +119,8 @@ enum NetOperations {
     _ = Glibc.close(fds[0])
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let signal = status & 0x7f
     // One helper message holds a few kilobytes: boxwalk's table is a handful of lines.
-    let text = Array(output.prefix(3000))
-    return signal == 0
-      ? .ok([HelperWire.text("exited"), HelperWire.number((status >> 8) & 0xff), text])
-      : .ok([HelperWire.text("signaled"), HelperWire.number(signal), text])
+    return .answer(ToolRun(end: ProgramEnd(waitStatus: status), output: Array(output.prefix(3000))))
   }
 
   /// The listening sockets this helper holds. They stay open until the helper exits, and close
@@ -161,7 +158,7 @@ enum NetOperations {
       return .err(errno: saved, call: "listen", note: nil)
     }
     listeners.append(fd)
-    return .ok([])
+    return .done
   }
 
   /// One TCP connect(2), non-blocking so it waits at most `timeout` milliseconds: the socket
@@ -185,14 +182,14 @@ enum NetOperations {
         Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
       }
     }
-    if rc == 0 { return .ok([HelperWire.text("connected")]) }
+    if rc == 0 { return .answer(ConnectResult.connected) }
     guard errno == EINPROGRESS else {
-      return errno == ECONNREFUSED ? .ok([HelperWire.text("refused")]) : .err(errno: errno, call: "connect", note: nil)
+      return errno == ECONNREFUSED ? .answer(ConnectResult.refused) : .err(errno: errno, call: "connect", note: nil)
     }
     let deadline = monotonicMilliseconds() + Int64(timeout)
     while true {
       let left = deadline - monotonicMilliseconds()
-      guard left > 0 else { return .ok([HelperWire.text("timeout")]) }
+      guard left > 0 else { return .answer(ConnectResult.timeout) }
       var waiting = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
       let ready = poll(&waiting, 1, Int32(left))
       if ready < 0 && errno == EINTR { continue }
@@ -203,8 +200,8 @@ enum NetOperations {
         return .err(errno: errno, call: "getsockopt", note: nil)
       }
       switch error {
-      case 0: return .ok([HelperWire.text("connected")])
-      case ECONNREFUSED: return .ok([HelperWire.text("refused")])
+      case 0: return .answer(ConnectResult.connected)
+      case ECONNREFUSED: return .answer(ConnectResult.refused)
       default: return .err(errno: error, call: "connect", note: nil)
       }
     }
@@ -225,7 +222,7 @@ enum NetOperations {
   static func index(of name: String) -> HelperReply {
     let index = if_nametoindex(name)
     guard index != 0 else { return .err(errno: errno, call: "if_nametoindex", note: nil) }
-    return .ok([HelperWire.number(index)])
+    return .answer(LinkIndex(index: index))
   }
 
   /// One ICMP echo request over a raw socket (raw(7): the socket gets a copy of every ICMP packet
@@ -256,7 +253,7 @@ enum NetOperations {
     var buffer = [UInt8](repeating: 0, count: 2048)
     while true {
       let left = deadline - monotonicMilliseconds()
-      guard left > 0 else { return .ok([HelperWire.text("silence")]) }
+      guard left > 0 else { return .answer(EchoOutcome.silence) }
       var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
       let ready = poll(&waiting, 1, Int32(left))
       if ready < 0 && errno == EINTR { continue }
@@ -269,7 +266,7 @@ enum NetOperations {
       if let received = ICMPEcho.parse(Array(buffer[0..<n])),
         ICMPEcho.isReply(received, to: parts, identifier: identifier, sequence: sequence)
       {
-        return .ok([HelperWire.text("reply")])
+        return .answer(EchoOutcome.reply)
       }
     }
   }

@@ -7,6 +7,7 @@
 // So: no Foundation, no Dispatch, no async, and a refusal to start if the runtime made a thread.
 import CShim
 import Glibc
+import HelperWire
 
 let channel = Channel(fd: 3)
 

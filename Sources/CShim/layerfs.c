@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -47,6 +48,7 @@ int bw_mknod_whiteout(int dirfd, const char *name) { return mknodat(dirfd, name,
 
 int bw_is_whiteout_device(unsigned long long dev) { return major(dev) == 0 && minor(dev) == 0; }
 
+#define BW_FSCONFIG_SET_FLAG 0
 #define BW_FSCONFIG_SET_STRING 1
 #define BW_FSCONFIG_CMD_CREATE 6
 #define BW_OVERLAY_NOSUID 0x00000002
@@ -63,7 +65,8 @@ static int bw_overlay_param(int fsfd, const char *key, const char *path, int fd)
 }
 
 int bw_mount_overlay(const char *target, int target_fd, const char *const *lowers, const int *lower_fds, int count,
-                     const char *upper, int upper_fd, const char *work, int work_fd, const char **stage) {
+                     const char *upper, int upper_fd, const char *work, int work_fd, int userxattr,
+                     const char **stage) {
   int fsfd = -1, mntfd = -1, rc = -1, err = 0;
   *stage = "fsopen";
   fsfd = (int)syscall(SYS_fsopen, "overlay", 1 /* FSOPEN_CLOEXEC */);
@@ -76,6 +79,10 @@ int bw_mount_overlay(const char *target, int target_fd, const char *const *lower
   if (bw_overlay_param(fsfd, "upperdir", upper, upper_fd) < 0) goto out;
   *stage = "fsconfig(workdir)";
   if (bw_overlay_param(fsfd, "workdir", work, work_fd) < 0) goto out;
+  if (userxattr) {
+    *stage = "fsconfig(userxattr)";
+    if (syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) goto out;
+  }
   *stage = "fsconfig(FSCONFIG_CMD_CREATE)";
   if (syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto out;
   *stage = "fsmount";
@@ -95,4 +102,23 @@ out:
   if (fsfd >= 0) close(fsfd);
   errno = err;
   return rc;
+}
+
+int bw_in_initial_user_namespace(void) {
+  int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[256];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  int err = errno;
+  close(fd);
+  if (n < 0) {
+    errno = err;
+    return -1;
+  }
+  buf[n] = 0;
+  // One line, "inside outside count" in columns padded with spaces.
+  unsigned long long inside, outside, count;
+  char rest;
+  if (sscanf(buf, "%llu %llu %llu %c", &inside, &outside, &count, &rest) != 3) return 0;
+  return inside == 0 && outside == 0 && count == 4294967295ULL;
 }

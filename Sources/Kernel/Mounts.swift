@@ -7,14 +7,21 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   /// (mq_overview(7)); containers have it at /dev/mqueue.
   case mqueue(path: String)
   case bind(source: String, target: String)
+  /// A container's /dev (`mount dev PATH`): a tmpfs at PATH holding the device nodes every
+  /// container gets, each a bind mount of the host's node (ContainerDev), and the usual links.
+  /// The step also makes one `.device` mount per node.
+  case dev(path: String)
+  /// One of the host's device nodes, bind-mounted onto an empty file of a `.dev` tmpfs (never
+  /// asked for alone: `mount dev` makes them).
+  case device(name: String, target: String)
   /// The overlay a box's root filesystem is (made by `overlay`, never by `mount`): at "/" of it.
   case overlay
 
   /// Where it is mounted, inside the box's root filesystem.
   public var target: String {
     switch self {
-    case .proc(let p), .sysfs(let p), .tmpfs(let p), .mqueue(let p): p
-    case .bind(_, let t): t
+    case .proc(let p), .sysfs(let p), .tmpfs(let p), .mqueue(let p), .dev(let p): p
+    case .bind(_, let t), .device(_, let t): t
     case .overlay: "/"
     }
   }
@@ -25,10 +32,18 @@ public enum MountRequest: Equatable, Hashable, Sendable {
     switch self {
     case .proc: "proc"
     case .sysfs: "sysfs"
-    case .tmpfs: "tmpfs"
+    case .tmpfs, .dev: "tmpfs"
     case .mqueue: "mqueue"
-    case .bind: "bind"
+    case .bind, .device: "bind"
     case .overlay: "overlay"
+    }
+  }
+
+  /// What boxwalk-helper is asked to mount (HelperProtocol.swift): the type, or `dev`.
+  public var kind: String {
+    switch self {
+    case .dev: "dev"
+    default: fstype
     }
   }
 
@@ -36,9 +51,10 @@ public enum MountRequest: Equatable, Hashable, Sendable {
     switch self {
     case .proc: "proc"
     case .sysfs: "sysfs"
-    case .tmpfs: "tmpfs"
+    case .tmpfs, .dev: "tmpfs"
     case .mqueue: "mqueue"
     case .bind(let s, _): s
+    case .device(let name, _): ContainerDev.hostSource(name)
     case .overlay: "overlay"
     }
   }
@@ -47,9 +63,9 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   public var attributes: String {
     switch self {
     case .proc, .sysfs: "MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
-    case .mqueue: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
+    case .mqueue, .dev: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC"
     case .tmpfs, .overlay: "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV"
-    case .bind: "0"
+    case .bind, .device: "0"
     }
   }
 
@@ -64,10 +80,48 @@ public enum MountRequest: Equatable, Hashable, Sendable {
   public var flags: String {
     switch self {
     case .proc, .sysfs: "MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC"
-    case .mqueue: "MS_NOSUID|MS_NODEV|MS_NOEXEC"
+    case .mqueue, .dev: "MS_NOSUID|MS_NODEV|MS_NOEXEC"
     case .tmpfs, .overlay: "MS_NOSUID|MS_NODEV"
-    case .bind: "MS_BIND|MS_REC"
+    case .bind, .device: "MS_BIND|MS_REC"
     }
+  }
+}
+
+/// What `mount dev PATH` puts in a container's /dev, as runc does (libcontainer/rootfs_linux.go,
+/// the OCI runtime spec's "Default Devices"): a few harmless character devices, the links a
+/// shell expects, and a directory where the box's mqueue can be mounted.
+///
+/// A container needs a /dev of its own because programs open these names: a shell opens
+/// /dev/null for a job it starts in the background, `dd` reads /dev/zero, TLS libraries read
+/// /dev/urandom. It must not be the host's /dev (a devtmpfs: every disk, every terminal, the
+/// memory of the machine as /dev/mem): a box that is root could open any of them. So each node
+/// is one of the host's, bind-mounted on its own onto an empty file of a fresh tmpfs, and the
+/// tmpfs is mounted nodev: a device node the box makes there itself with mknod(2) opens nothing.
+/// The bind route, not mknod(2), because in a user namespace the kernel refuses mknod(2) of a
+/// device (and ignores device nodes of a file system mounted there); a bind mount of a node of
+/// the host's devtmpfs works in both.
+public enum ContainerDev {
+  /// The device nodes, with their major and minor numbers (Documentation/admin-guide/devices.txt).
+  public static let devices: [(name: String, major: UInt32, minor: UInt32)] = [
+    ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
+  ]
+  /// Symbolic links to /proc/self/fd (proc(5)): the process's own open files.
+  public static let links: [(name: String, target: String)] = [
+    ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+  ]
+  /// Empty directories: mount points for file systems of their own (`mount mqueue PATH/mqueue`).
+  public static let directories = ["mqueue"]
+
+  /// How the state tree names the host's node a `.device` mount shows.
+  public static func hostSource(_ name: String) -> String { "host:/dev/" + name }
+
+  /// PATH/NAME, for PATH a clean box path.
+  public static func path(_ dev: String, _ name: String) -> String { dev == "/" ? "/" + name : dev + "/" + name }
+
+  /// The mounts `mount dev PATH` leaves: the tmpfs, then one bind mount per device node.
+  public static func mounts(_ dev: String) -> [MountRequest] {
+    [.dev(path: dev)] + devices.map { .device(name: $0.name, target: path(dev, $0.name)) }
   }
 }
 
@@ -126,6 +180,11 @@ public enum RootFacts: Equatable, Sendable {
 
   /// How an overlay root is named in `BOX.root`: `overlay of app,busybox`.
   public static func overlayText(_ names: [String]) -> String { "overlay of " + names.joined(separator: ",") }
+
+  /// How a plain directory root is named in `BOX.root`: `directory of busybox`.
+  public static func directoryText(_ names: [String]) -> String {
+    "directory of " + names.joined(separator: ",")
+  }
 
   public var image: String? {
     switch self {

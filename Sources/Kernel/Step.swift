@@ -6,8 +6,11 @@ public enum Step: Equatable, Hashable, Sendable {
   case boxNew(box: String)
   /// Kill a box's processes; namespaces nobody else uses die with them.
   case boxRemove(box: String)
-  /// unshare(2): move the box into new namespaces of these kinds.
-  case unshare(box: String, kinds: [NamespaceKind])
+  /// unshare(2): move the box into new namespaces of these kinds. A new mount namespace has its
+  /// "/" made private at once (`Step.makeRootPrivateCall`) unless `keepPropagation` is set, as
+  /// `unshare --propagation unchanged` leaves it: then every shared mount of the copy is a peer of
+  /// the mount it was copied from, and mounts pass between the two namespaces.
+  case unshare(box: String, kinds: [NamespaceKind], keepPropagation: Bool = false)
   /// setns(2): move the box into `target`'s namespace of this kind.
   case join(box: String, kind: NamespaceKind, target: String)
   /// sethostname(2) inside the box's UTS namespace.
@@ -82,7 +85,9 @@ public enum Step: Equatable, Hashable, Sendable {
   case connect(from: NetSide, address: IPv4Address, port: Int)
   /// Mount an overlay of these layers (top first) plus a fresh writable upper layer, as the box's
   /// root filesystem (not entered yet). `names` is what the learner typed; see Step+Layers.swift.
-  case overlay(box: String, names: [String], layers: [String])
+  /// With `plain`, no overlay: the layers' merged files are copied into a plain directory, the
+  /// way an image unpacked from `docker export` is one, and that directory is no mount point.
+  case overlay(box: String, names: [String], layers: [String], plain: Bool = false)
   /// Write a file in the box's root filesystem, making missing parent directories.
   case writeFile(box: String, path: String, text: String)
   /// Remove a file, or a directory with everything in it, from the box's root filesystem.
@@ -100,22 +105,27 @@ public enum Step: Equatable, Hashable, Sendable {
   /// Remove from the store what no image needs: layers and blobs no image names, and what
   /// killed pulls and commits left half-written.
   case imagePrune
+  /// Remove an image's name from the store (`docker image rm`). `layers` are the image's layers
+  /// that no other image uses: they go with it, as docker removes an untagged image's layers.
+  case imageRemove(image: ImageName, layers: [String])
+  /// Remove a layer that no image and no box uses.
+  case layerRemove(name: String)
 
   /// The box the step acts on.
   public var box: String {
     switch self {
-    case .boxNew(let b), .boxRemove(let b), .unshare(let b, _), .join(let b, _, _),
+    case .boxNew(let b), .boxRemove(let b), .unshare(let b, _, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
       .mount(let b, _), .umount(let b, _), .propagation(let b, _), .pivotRoot(let b),
       .chroot(let b), .ipcNew(let b, _, _), .posixMQNew(let b, _), .clockOffset(let b, _, _), .map(let b, _, _),
       .cgroupNew(let b), .cgroupSet(let b, _),
-      .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _), .writeFile(let b, _, _),
+      .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _, _), .writeFile(let b, _, _),
       .removeFile(let b, _), .commit(let b, _):
       b
     case .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish: NetSide.host.name
     case .netAddr(let link, _), .netState(let link, _): link.side.name
     case .ping(let side, _), .netListen(let side, _), .connect(let side, _, _): side.name
-    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune: Self.hostBox
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove: Self.hostBox
     }
   }
 
@@ -164,6 +174,8 @@ public enum Step: Equatable, Hashable, Sendable {
     case .imagePush: "image-push"
     case .imagePull: "image-pull"
     case .imagePrune: "image-prune"
+    case .imageRemove: "image-rm"
+    case .layerRemove: "layer-rm"
     }
   }
 
@@ -173,7 +185,7 @@ public enum Step: Equatable, Hashable, Sendable {
   /// Whether the step acts on the image store, not on a box.
   public var isImageStep: Bool {
     switch self {
-    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune: true
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove: true
     default: false
     }
   }

@@ -10,9 +10,9 @@ extension Step {
       return ["fork()", "prctl(PR_SET_PDEATHSIG, SIGKILL)", "execve(\"boxwalk-helper\")"]
     case .boxRemove(let box):
       return ["kill(<\(box)>, SIGKILL)", "waitpid(<\(box)>)"]
-    case .unshare(_, let kinds):
+    case .unshare(_, let kinds, let keepPropagation):
       var calls = ["unshare(\(cloneFlagsDescription(kinds)))"]
-      if kinds.contains(.mnt) { calls.append(Self.makeRootPrivateCall) }
+      if kinds.contains(.mnt) && !keepPropagation { calls.append(Self.makeRootPrivateCall) }
       return calls
     case .join(_, let kind, let target):
       return ["setns(open(\"/proc/<\(target)>/ns/\(kind.procEntry)\"), \(kind.cloneFlagName))"]
@@ -48,6 +48,10 @@ extension Step {
           target, Self.openCall(box, source, "O_PATH|O_DIRECTORY"),
           "open_tree(<\(JSON.quote(source))>, \"\", OPEN_TREE_CLONE|AT_RECURSIVE|AT_EMPTY_PATH)", attach,
         ]
+      case .dev(let path):
+        return [target] + Self.devCalls(path, attach: attach, fsmount: "fsmount(\(request.attributes))")
+      case .device(let name, let path):
+        return [Self.deviceCopyCall(name), Self.deviceAttachCall(name, path)]
       default:
         return [
           target, "fsopen(\(JSON.quote(request.fstype)), FSOPEN_CLOEXEC)", "fsconfig(FSCONFIG_CMD_CREATE)",
@@ -187,7 +191,8 @@ extension Step {
       ]
     case .connect(_, let address, let port):
       return ["socket(AF_INET, SOCK_STREAM, 0)", "connect(inet_addr(\"\(address)\"), htons(\(port)))"]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return layerCalls
     }
   }
@@ -214,6 +219,53 @@ extension Step {
   /// directory behind after the root had already changed: the step would fail half done.
   public static let oldRootTaken =
     "the new root already has /.oldroot, where pivot-root puts the old root; rm /.oldroot in the box first"
+
+  /// `mount dev PATH` after its openat2(2) of PATH. Copies of the host's device nodes first
+  /// (open_tree(2) of the helper's handles, attached nowhere yet), so a refusal comes before
+  /// anything is made; then the tmpfs, filled while still detached (one empty file per node, the
+  /// links, the directories); then attached at PATH; then each node's copy mounted onto its
+  /// file. Until the tmpfs is attached nothing in the box has changed.
+  static func devCalls(_ path: String, attach: String, fsmount: String) -> [String] {
+    var calls = ContainerDev.devices.flatMap { [deviceCopyCall($0.name), deviceReadOnlyCall($0.name)] }
+    calls += [
+      "fsopen(\"tmpfs\", FSOPEN_CLOEXEC)", "fsconfig(FSCONFIG_SET_STRING, \"mode\", \"0755\")",
+      "fsconfig(FSCONFIG_CMD_CREATE)", fsmount,
+    ]
+    calls += ContainerDev.devices.map {
+      "openat(<new mount>, \(JSON.quote($0.name)), O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 0666)"
+    }
+    calls += ContainerDev.links.map { "symlinkat(\(JSON.quote($0.target)), <new mount>, \(JSON.quote($0.name)))" }
+    calls += ContainerDev.directories.map { "mkdirat(<new mount>, \(JSON.quote($0)), 0755)" }
+    calls.append(attach)
+    calls += ContainerDev.devices.map { deviceAttachCall($0.name, ContainerDev.path(path, $0.name)) }
+    return calls
+  }
+
+  /// Where `mount dev`'s calls start, after the openat2(2) of the target: the copies (each with
+  /// its mount_setattr(2), so device i's copy is call 1 + 2i), fsopen(2),
+  /// the files made in the tmpfs, its move_mount(2).
+  public static let devCopyCallIndex = 1
+  public static let devFileCallIndex = 1 + 2 * ContainerDev.devices.count + 4
+  public static let devAttachCallIndex =
+    devFileCallIndex + ContainerDev.devices.count + ContainerDev.links.count + ContainerDev.directories.count
+
+  /// A copy of the host's device node NAME: the helper holds a handle of each (a detached copy
+  /// made when the box got its mount namespace), and copies it again for every `mount dev`.
+  static func deviceCopyCall(_ name: String) -> String {
+    "open_tree(<host /dev/\(name)>, \"\", OPEN_TREE_CLONE|AT_EMPTY_PATH)"
+  }
+
+  /// Each copy is made read-only before it is attached. A bind mount shows the host's own inode:
+  /// without this, a box that is the host's root (the real backend) could chmod(2) or chown(2)
+  /// the host's /dev/null through it. Reading and writing a device is not changing a file, so
+  /// the node still works (a read-only mount refuses only changes to its files; mount(2)).
+  static func deviceReadOnlyCall(_ name: String) -> String {
+    "mount_setattr(<copy of /dev/\(name)>, \"\", AT_EMPTY_PATH, {MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NOEXEC})"
+  }
+
+  static func deviceAttachCall(_ name: String, _ target: String) -> String {
+    "move_mount(<copy of /dev/\(name)>, \"\", <\(JSON.quote(target))>, \"\", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)"
+  }
 
   /// Which of a mount step's calls fails when the mount point cannot be opened in the box.
   public var mountTargetCallIndex: Int { 0 }

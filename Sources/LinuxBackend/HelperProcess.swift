@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 import Kernel
 
 /// One running boxwalk-helper and boxwalk's end of its socket.

@@ -11,6 +11,10 @@ import Kernel
 /// recycled PID is never touched, and PIDs from another boot are not even looked at. Everything
 /// already gone counts as done, so running it twice is safe.
 public enum LedgerCleanup {
+  /// How a line of `run` ends when it reports a session that is still running: `reset --all
+  /// --images` keeps the image store while any is (a running box's layers are in it).
+  public static let runningMarker = "is running, left alone"
+
   /// Clean every dead session under `stateRoot`; returns one line per thing done or left alone.
   /// - Parameter reportLive: also say which sessions are still running and were left alone
   ///   (`boxwalk cleanup` does; the REPL's start-up check only reports what it cleaned).
@@ -165,7 +169,7 @@ public enum LedgerCleanup {
       if owner.pid == getpid() && owner.startTime == me?.startTime { return [] }  // our own session
       guard case .dead(let reason) = ownerVerdict(owner, bootID: bootID, identity: procfs.identity(String(owner.pid)))
       else {
-        return reportLive ? ["session \(name): pid \(owner.pid) is running, left alone"] : []
+        return reportLive ? ["session \(name): pid \(owner.pid) \(runningMarker)"] : []
       }
       why = reason
     }

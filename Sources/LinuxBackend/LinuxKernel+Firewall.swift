@@ -1,4 +1,5 @@
 import Glibc
+import HelperWire
 import Kernel
 
 /// nftables in the lab's host side. boxwalk drives Debian's nft(8) (package nftables): the host
@@ -69,14 +70,11 @@ extension LinuxKernel {
         detail: errno == ENOENT && failed == "execvp"
           ? "nft(8) is not installed on this machine (Debian: apt-get install nftables)" : "running nft(8)")
     }
-    guard case .ok(let fields) = reply, fields.count == 3 else {
+    guard let run = reply.answer(as: ToolRun.self) else {
       throw KernelError(step: step, call: call, errno: .EPROTO, detail: "unexpected reply to running nft")
     }
-    let output = fields[2]
-    let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
-    guard HelperWire.string(fields[0]) == "exited",
-      HelperWire.integer(fields[1], as: Int32.self) == 0
-    else {
+    let lines = String(decoding: run.output, as: UTF8.self).split(separator: "\n").map(String.init)
+    guard run.end == .exited(0) else {
       let message = lines.first { $0.hasPrefix("Error:") } ?? lines.first ?? "nft failed"
       throw KernelError(step: step, call: call, errno: .EINVAL, detail: "nft(8): \(message)")
     }

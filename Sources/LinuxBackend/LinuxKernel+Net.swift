@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 import Kernel
 import NetWire
 
@@ -71,8 +72,8 @@ extension LinuxKernel {
       (try? facts()).map { PingModel.ping(NetworkView($0), from: side.name, to: address).reachable } ?? true
     let reply = try call(
       helper, .echo(address: address.description, timeoutMilliseconds: expected ? 2000 : 300), step: step)
+    if let outcome = reply.answer(as: EchoOutcome.self) { return PingAnswer(reachable: outcome == .reply) }
     switch reply {
-    case .ok(let fields): return PingAnswer(reachable: fields.first.map(HelperWire.string) == "reply")
     case .err(let errno, "sendto", _)
     where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
       // The kernel refused to send: no route (the model's "no route to ...").
@@ -95,13 +96,13 @@ extension LinuxKernel {
     let timeout: Int32 = expected == .timedOut ? 300 : 2000
     let reply = try call(
       helper, .connect(address: address.description, port: Int32(port), timeoutMilliseconds: timeout), step: step)
+    switch reply.answer(as: ConnectResult.self) {
+    case .connected: return .connected
+    case .refused: return .refused
+    case .timeout: return .timedOut
+    case nil: break
+    }
     switch reply {
-    case .ok(let fields):
-      switch fields.first.map(HelperWire.string) {
-      case "connected": return .connected
-      case "refused": return .refused
-      default: return .timedOut
-      }
     case .err(let errno, "connect", _)
     where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
       return .unreachable(Errno(rawValue: errno))
@@ -283,7 +284,7 @@ extension LinuxKernel {
 
   /// The dump in `helper`'s reply to `netdump`.
   func dump(of helper: HelperProcess, from reply: HelperReply, step: Step?) throws(KernelError) -> Dump {
-    guard case .ok(let fields) = reply, let text = fields.first else {
+    guard let dump = reply.answer(as: NetworkDump.self) else {
       if case .err(let errno, let call, let note) = reply {
         throw KernelError(
           step: step, call: "\(call)(NETLINK_ROUTE)", errno: Errno(rawValue: errno),
@@ -293,15 +294,16 @@ extension LinuxKernel {
       throw KernelError(
         step: step, call: "recvmsg(NETLINK_ROUTE)", errno: .EPROTO, detail: "unexpected reply from a helper")
     }
-    return Dump(text: HelperWire.string(text))
+    return Dump(text: dump.text)
   }
 
   /// RTM_NEWADDR and IFLA_MASTER name links by index, which only the kernel knows: the helper
   /// asks with if_nametoindex(3) in its own network namespace, as the step's syscall line says.
   private func linkIndex(_ name: String, in helper: HelperProcess, step: Step) throws(KernelError) -> UInt32 {
-    switch try call(helper, .ifindex(name: name), step: step) {
-    case .ok(let fields):
-      if let field = fields.first, let index = UInt32(HelperWire.string(field)), index > 0 { return index }
+    let reply = try call(helper, .ifindex(name: name), step: step)
+    if let link = reply.answer(as: LinkIndex.self) { return link.index }
+    switch reply {
+    case .ok:
       throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply from a helper")
     case .err(let errno, _, _) where errno != ENODEV:
       throw KernelError(

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 import Kernel
 
 /// The rootless backend (README.md, "Backends"): the same helpers and steps as the real backend,

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 import Kernel
 import NetWire
 
@@ -245,7 +246,8 @@ public final class LinuxKernel: Kernel {
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     if backend == .rootless, let refusal = rootlessRefusal(step) { throw refusal }
     switch step {
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return try performLayerStep(step)
     case .boxNew(let box):
       try newBox(box, step: step)
@@ -253,10 +255,22 @@ public final class LinuxKernel: Kernel {
     case .boxRemove(let box):
       guard let index = helpers.firstIndex(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
       forget(helpers.remove(at: index))
-    case .unshare(let box, let kinds):
+    case .unshare(let box, let kinds, let keepPropagation):
       let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
       let before = kinds.contains(.mnt) ? try mountNamespace(box, step: step) : nil
-      try ask(box, .unshare(flags: flags), step: step)
+      if keepPropagation {
+        // A copy of the machine's own mount namespace that kept its propagation would have peers
+        // of this machine's mounts ("/" is shared on systemd hosts): a mount in the box would
+        // appear on the machine. The session refuses it before; this is the last line.
+        let hostProc = backend == .rootless ? String(try ensureAnchor(step: step).pid) : "self"
+        let machine = try namespaces(pid: hostProc, shown: hostProc)[.mnt]
+        guard let before, let machine, before != machine else {
+          throw KernelError(
+            step: step, call: step.calls[0], errno: .EPERM, detail: "the box is in the machine's mount namespace")
+        }
+      }
+      try ask(
+        box, keepPropagation ? .unshareKeepingPropagation(flags: flags) : .unshare(flags: flags), step: step)
       if let before {
         // unshare(CLONE_NEWNS) copies the mount table: the new namespace has what the old one had.
         let after = try mountNamespace(box, step: step)
@@ -291,14 +305,23 @@ public final class LinuxKernel: Kernel {
       var source: [UInt8] = []
       // A name shown escaped (\xff, see FileName) reaches the file it stands for.
       if case .bind(let from, _) = request { source = FileName.bytes(from) }
-      let kind = request.fstype
+      let kind = request.kind
+      // The overlay of a box's root is made by `overlay`, never by `mount`.
+      guard let wireKind = HelperRequest.MountKind(rawValue: kind) else {
+        throw KernelError(step: step, call: Self.call(step, 0), errno: .EINVAL, detail: "mount makes no \(kind)")
+      }
       do {
-        try ask(box, .mount(kind: kind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
+        try ask(
+          box, .mount(kind: wireKind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
       } catch {
-        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: kind) : error
+        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: request.fstype) : error
       }
       let inRootfs = boxState[box]?.inRootfs ?? false
-      mountLog.append(MountRecord(namespace: try mountNamespace(box, step: step), inRootfs: inRootfs, request: request))
+      let namespace = try mountNamespace(box, step: step)
+      // `mount dev` leaves a tmpfs and one bind mount per device node in it.
+      let made: [MountRequest]
+      if case .dev(let path) = request { made = ContainerDev.mounts(path) } else { made = [request] }
+      mountLog += made.map { MountRecord(namespace: namespace, inRootfs: inRootfs, request: $0) }
     case .umount(let box, let path):
       try ask(box, .umount(root: Array(try boxRoot(box, step: step).utf8), path: FileName.bytes(path)), step: step)
       let inRootfs = boxState[box]?.inRootfs ?? false
@@ -341,21 +364,17 @@ public final class LinuxKernel: Kernel {
     case .stress(let box, let kind):
       return try stress(box, kind, step: step)
     case .ipcNew(let box, let kind, let key):
-      let reply = try ask(box, .ipcnew(kind: kind.rawValue, key: key), step: step)
-      if sharesHostIPC(box), case .ok(let fields) = reply,
-        let id = fields.first.flatMap({ HelperWire.integer($0, as: Int32.self) })
-      {
-        hostIPC.append((kind.rawValue, key, id))
-        try? session?.record(.ipc(kind: kind.rawValue, key: key, id: id))
+      let created = try ask(box, .ipcnew(kind: Self.wireKind(kind), key: key), step: step, answer: IPCCreated.self)
+      if sharesHostIPC(box) {
+        hostIPC.append((kind.rawValue, key, created.id))
+        try? session?.record(.ipc(kind: kind.rawValue, key: key, id: created.id))
       }
     case .posixMQNew(let box, let name):
-      let reply = try ask(box, .mqnew(name: Array(name.utf8)), step: step)
+      let created = try ask(box, .mqnew(name: Array(name.utf8)), step: step, answer: QueueCreated.self)
       if !queueNames.contains(name) { queueNames.append(name) }
-      if sharesHostIPC(box), case .ok(let fields) = reply,
-        let inode = fields.first.flatMap({ HelperWire.integer($0, as: UInt64.self) })
-      {
-        hostQueues.append((name, inode))
-        try? session?.record(.posixMQ(name: name, inode: inode))
+      if sharesHostIPC(box) {
+        hostQueues.append((name, created.inode))
+        try? session?.record(.posixMQ(name: name, inode: created.inode))
       }
     case .clockOffset(let box, let clock, let seconds):
       // From outside, as unshare(1) --boottime does: the file sets the offsets of the time
@@ -379,11 +398,10 @@ public final class LinuxKernel: Kernel {
     let request = HelperRequest.run(background: background, argv: argv.map { Array($0.utf8) })
     var reply = try ask(box, request, step: step, streaming: !background)
     if background {
-      guard case .ok(let fields) = reply, fields.count == 2, let boxPID = HelperWire.integer(fields[1], as: Int.self)
-      else {
+      guard let started = reply.answer(as: Started.self) else {
         throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run")
       }
-      return StepResult(boxPID: boxPID)
+      return StepResult(boxPID: Int(started.boxPID))
     }
     guard case .started(let hostPID, let boxPID) = reply else {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to run")
@@ -400,16 +418,14 @@ public final class LinuxKernel: Kernel {
       guard case .out(let bytes) = reply else { break }
       output += bytes
     }
-    guard case .ok(let fields) = reply, fields.count == 2, let code = HelperWire.integer(fields[1], as: Int32.self)
-    else {
+    guard let end = reply.answer(as: ProgramEnd.self) else {
       throw KernelError(step: step, call: Self.call(step, 2), errno: .EPROTO, detail: "unexpected end of run")
     }
     var lines = output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
       String(decoding: $0, as: UTF8.self)
     }
     if lines.last == "" { lines.removeLast() }
-    let exit: ProcessExit = HelperWire.string(fields[0]) == "exited" ? .exited(code) : .signaled(code)
-    return StepResult(output: lines, exit: exit, boxPID: Int(boxPID))
+    return StepResult(output: lines, exit: Self.processExit(end), boxPID: Int(boxPID))
   }
 
   /// A path inside the box's root filesystem, as the helper must name it: before pivot_root or
@@ -447,7 +463,7 @@ public final class LinuxKernel: Kernel {
       throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno))
     }
     if range.inside == 0 {
-      try ask(box, .setid(kind: kind.rawValue, id: 0), step: step)
+      try ask(box, .setid(kind: kind == .uid ? .uid : .gid, id: 0), step: step)
     }
   }
 
@@ -570,26 +586,19 @@ public final class LinuxKernel: Kernel {
   /// `stress`: the helper forks the program; for cpu, the cgroup's own counters tell whether it
   /// was throttled (nr_throttled before and after).
   private func stress(_ box: String, _ kind: StressKind, step: Step) throws(KernelError) -> StepResult {
-    let (name, arg): (String, UInt64) =
+    let (name, arg): (HelperRequest.StressKind, UInt64) =
       switch kind {
-      case .memory(let bytes): ("memory", bytes)
-      case .fork(let count): ("fork", UInt64(count))
-      case .cpu(let ms): ("cpu", UInt64(ms))
+      case .memory(let bytes): (.memory, bytes)
+      case .fork(let count): (.fork, UInt64(count))
+      case .cpu(let ms): (.cpu, UInt64(ms))
       }
     let before = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
-    let reply = try ask(box, .stress(kind: name, arg: arg), step: step)
-    guard case .ok(let fields) = reply, fields.count == 3, let status = HelperWire.integer(fields[0], as: Int32.self),
-      let started = HelperWire.integer(fields[1], as: Int.self),
-      let refused = HelperWire.integer(fields[2], as: Int.self)
-    else {
-      throw KernelError(step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "unexpected reply to stress")
-    }
-    let signal = status & 0x7f
-    var result = StepResult(exit: signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal))
+    let outcome = try ask(box, .stress(kind: name, arg: arg), step: step, answer: StressOutcome.self)
+    var result = StepResult(exit: Self.processExit(ProgramEnd(waitStatus: outcome.status)))
     switch kind {
     case .fork:
-      result.forksStarted = started
-      result.forksRefused = refused
+      result.forksStarted = outcome.started
+      result.forksRefused = outcome.refused
     case .cpu:
       let after = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
       result.throttled = (after?.cpu.throttledPeriods ?? 0) > (before?.cpu.throttledPeriods ?? 0)
@@ -606,6 +615,15 @@ public final class LinuxKernel: Kernel {
     return queueNames.map { Array($0.utf8) }.prefix { name in
       total += name.count + 1
       return total < 3000
+    }
+  }
+
+  /// The helper's name for a System V IPC kind (the same three, spelled the same).
+  static func wireKind(_ kind: IPCKind) -> HelperRequest.IPCKind {
+    switch kind {
+    case .mq: .mq
+    case .shm: .shm
+    case .sem: .sem
     }
   }
 
@@ -681,10 +699,9 @@ public final class LinuxKernel: Kernel {
       }
     }
     let request = HelperRequest.anchor(paths: paths.map { Array($0.utf8) }, sources: sources.map { Array($0.utf8) })
-    guard let reply = try? exchange(helper, request, step: nil), case .ok(let fields) = reply, fields.count == 2 else {
-      return
-    }
-    helper.anchors = fields.map { HelperWire.integer($0, as: Int32.self) ?? -1 }
+    guard let reply = try? exchange(helper, request, step: nil), let held = reply.answer(as: AnchorDescriptors.self)
+    else { return }
+    helper.anchors = [held.scratch, held.store]
     helper.anchorPaths = paths
   }
 
@@ -696,132 +713,6 @@ public final class LinuxKernel: Kernel {
       throw KernelError(step: step, call: Self.call(step, 0), errno: .ENOENT, detail: "no session directory")
     }
     return session
-  }
-
-  /// Send `request` to the box's helper; an `err` reply becomes a KernelError naming the call
-  /// exactly as `Step.calls` does.
-  @discardableResult
-  func ask(_ box: String, _ request: HelperRequest, step: Step, streaming: Bool = false)
-    throws(KernelError) -> HelperReply
-  {
-    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
-    let reply = try exchange(helper, request, step: step)
-    switch reply {
-    case .ok: return reply
-    case .started where streaming: return reply
-    case .err(let errno, let call, let note):
-      let index = Self.callIndex(step, failed: call)
-      // A helper's bare "open" is of a namespace file (join), except for `cgroup new`, whose
-      // open(2) of the box's cgroup.procs the step's call already names.
-      let namespaceFile = call == "open" && step.kindName != "cgroup-new"
-      let detail = note ?? (namespaceFile ? "open(2) of the namespace file failed" : nil)
-      throw KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno), detail: detail)
-    case .hello, .started, .out:
-      throw KernelError(
-        step: step, call: Self.call(step, 0), errno: .EPROTO, detail: "the helper for \(box) sent a second hello")
-    }
-  }
-
-  /// Which of the step's calls the helper's failing call is: the one that starts with its name
-  /// (unshare with mnt makes two calls; pivot-root five).
-  static func callIndex(_ step: Step, failed call: String) -> Int {
-    if step.kindName == "unshare", call == "mount" { return step.calls.firstIndex(of: Step.makeRootPrivateCall) ?? 0 }
-    if call == "openat2(target)" { return step.mountTargetCallIndex }
-    if call == "openat2(source)" { return step.mountSourceCallIndex }
-    // The overlay's stages: "fsconfig(upperdir)" is the call that sets "upperdir".
-    if call.hasPrefix("fsconfig("), let key = call.dropFirst(9).split(separator: ")").first {
-      let name = key == "FSCONFIG_CMD_CREATE" ? "FSCONFIG_CMD_CREATE" : "\"\(key)\""
-      return step.calls.firstIndex { $0.hasPrefix("fsconfig(") && $0.contains(name) } ?? 0
-    }
-    return step.calls.firstIndex { $0.hasPrefix(call + "(") } ?? 0
-  }
-
-  /// The step's `index`th call, exactly as `Step.calls` writes it, so both kernels name failing
-  /// calls alike.
-  static func call(_ step: Step, _ index: Int) -> String {
-    let calls = step.calls
-    return calls.indices.contains(index) ? calls[index] : calls.last ?? step.kindName
-  }
-
-  func noSuchBox(_ box: String, step: Step) -> KernelError {
-    KernelError(step: step, call: Self.call(step, 0), errno: .ESRCH, detail: "no box named \(box)")
-  }
-
-  /// A failed `box new`, named by the step's calls: fork(), prctl(PR_SET_PDEATHSIG, SIGKILL),
-  /// execve("boxwalk-helper").
-  func spawnError(_ failure: HelperProcess.Failure, step: Step) -> KernelError {
-    switch failure {
-    case .spawn(let stage, let errno):
-      let (index, what): (Int, String?) =
-        switch stage {
-        case BW_SPAWN_FORK.rawValue: (0, nil)
-        case BW_SPAWN_PDEATHSIG.rawValue: (1, nil)
-        case BW_SPAWN_PARENT_GONE.rawValue: (1, "boxwalk's thread died before the child armed its death signal")
-        case BW_SPAWN_SETSID.rawValue: (2, "setsid(2) in the child failed, before execve")
-        case BW_SPAWN_FDS.rawValue: (2, "setting up the child's file descriptors failed, before execve")
-        case BW_SPAWN_SIGNALS.rawValue: (2, "resetting the child's signals failed, before execve")
-        default: (2, "\(helperPath)")
-        }
-      return KernelError(step: step, call: Self.call(step, index), errno: Errno(rawValue: errno), detail: what)
-    case .system(let error):
-      return KernelError(
-        step: step, call: Self.call(step, 0), errno: Errno(rawValue: error.errno), detail: "\(error.call) failed")
-    case .gone:
-      return KernelError(
-        step: step, call: Self.call(step, 2), errno: .ECONNRESET, detail: "\(helperPath) exited before saying hello")
-    case .protocolError(let what):
-      return KernelError(step: step, call: Self.call(step, 2), errno: .EPROTO, detail: what)
-    case .refused(let errno, let note):
-      return KernelError(
-        step: step, call: Self.call(step, 2), errno: Errno(rawValue: errno), detail: "boxwalk-helper " + note)
-    }
-  }
-
-  /// One request to a helper and its reply. A helper that is gone or says something out of
-  /// protocol becomes the KernelError `helperError` describes; what an `err` reply means is the
-  /// caller's to say.
-  func exchange(_ helper: HelperProcess, _ request: HelperRequest, step: Step?) throws(KernelError) -> HelperReply {
-    try post(helper, request, step: step)
-    return try collect(helper, step: step)
-  }
-
-  /// The two halves of `exchange`, for requests sent to several helpers before any reply is read
-  /// (facts()): the helper answers in the order asked.
-  func post(_ helper: HelperProcess, _ request: HelperRequest, step: Step?) throws(KernelError) {
-    do {
-      try helper.send(request)
-    } catch {
-      throw helperError(error, helper: helper, step: step)
-    }
-  }
-
-  func collect(_ helper: HelperProcess, step: Step?) throws(KernelError) -> HelperReply {
-    do {
-      return try helper.reply()
-    } catch {
-      throw helperError(error, helper: helper, step: step)
-    }
-  }
-
-  func helperError(_ failure: HelperProcess.Failure, helper: HelperProcess, step: Step?) -> KernelError {
-    let call = step.map { Self.call($0, 0) } ?? "uname()"
-    switch failure {
-    case .gone:
-      // The next command reports the death and forgets what died (takeNotices).
-      let detail =
-        helper === hostNetwork
-        ? "the helper of the lab network's host side is gone (killed or crashed); the next net command makes a new one"
-        : "the helper for \(helper.box) is gone (killed or crashed); box new \(helper.box) starts the box again"
-      return KernelError(step: step, call: call, errno: .ECONNRESET, detail: detail)
-    case .system(let error):
-      return KernelError(
-        step: step, call: call, errno: Errno(rawValue: error.errno),
-        detail: "\(error.call) to the helper for \(helper.box) failed")
-    case .protocolError(let what):
-      return KernelError(step: step, call: call, errno: .EPROTO, detail: "the helper for \(helper.box) sent \(what)")
-    case .spawn(_, let errno), .refused(let errno, _):
-      return KernelError(step: step, call: call, errno: Errno(rawValue: errno))
-    }
   }
 
   /// Kills a box's helper (if it still runs) and removes what the box had on the host: its
@@ -938,6 +829,13 @@ public final class LinuxKernel: Kernel {
     let network = networkMembers(
       machine: hostNamespaces[.net], boxes: helpers.indices.map { (helpers[$0], boxNamespaces[$0]) })
     var asked: [HelperProcess] = []
+    // Each lab mount namespace's mountinfo, read once through one of its boxes: a mount made in
+    // one namespace shows in another that is its peer (see `mounts`).
+    var mountinfos: [UInt64: [Mountinfo.Entry]] = [:]
+    for (i, helper) in helpers.enumerated() {
+      guard let mnt = boxNamespaces[i][.mnt], mnt != hostNamespaces[.mnt], mountinfos[mnt] == nil else { continue }
+      mountinfos[mnt] = Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? [])
+    }
     do throws(KernelError) {
       for helper in helpers {
         try post(helper, .facts(candidates: candidateQueueNames()), step: nil)
@@ -954,10 +852,11 @@ public final class LinuxKernel: Kernel {
         let mountinfo =
           ownMounts
           ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
+        let peers = mountinfos.filter { $0.key != ns[.mnt] }
         var process = ProcessFacts(
           hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "",
           processes: procfs.descendants(of: helper.pid),
-          pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo) : [],
+          pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo, peers: peers) : [],
           rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
           root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
           fs: try fsFacts(state))
@@ -979,7 +878,7 @@ public final class LinuxKernel: Kernel {
         failure = failure ?? error
         continue
       }
-      guard case .ok(let fields) = reply, fields.count == 5 else {
+      guard let view = reply.answer(as: BoxView.self) else {
         if case .err(let errno, _, _) = reply {
           failure =
             failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
@@ -991,25 +890,21 @@ public final class LinuxKernel: Kernel {
         }
         continue
       }
-      boxes[i].process.hostname = KernelName.shown(fields[0])
-      boxes[i].process.domainname = KernelName.shown(fields[1])
-      boxes[i].process.pidNamespaceAlive = HelperWire.string(fields[2]) == "1"
+      boxes[i].process.hostname = KernelName.shown(view.nodename)
+      boxes[i].process.domainname = KernelName.shown(view.domainname)
+      boxes[i].process.pidNamespaceAlive = view.initAlive
       // A box in the host's IPC namespace sees the host's objects: show only those made in this
       // session, as for the host (its own objects differ between machines; docs/transcripts.md).
       boxes[i].process.ipc =
         boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
         ? hostObjects
-        : HelperWire.string(fields[3]).split(separator: "\n").compactMap { line -> IPCObjectFacts? in
-          let parts = line.split(separator: " ")
-          guard parts.count == 2, let kind = IPCKind(rawValue: String(parts[0])), let key = Int32(parts[1]) else {
-            return nil
-          }
-          return IPCObjectFacts(kind: kind, key: key)
+        : view.ipc.compactMap { object in
+          IPCKind(rawValue: object.kind.rawValue).map { IPCObjectFacts(kind: $0, key: object.key) }
         }
       boxes[i].process.posixMQ =
         boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
         ? hostFacts.posixMQ
-        : HelperWire.string(fields[4]).split(separator: "\n").map(String.init).sorted()
+        : view.queues.sorted()
     }
     // A pid namespace dies once, for every process that has it as pid_for_children: a box
     // that joined a namespace whose PID 1 had exited is in a dead namespace too (its next fork
@@ -1036,8 +931,32 @@ public final class LinuxKernel: Kernel {
   /// The mounts boxwalk made that the kernel still shows, in the tree the box's paths address,
   /// with the propagation mountinfo reports. A bind mount has the type mountinfo gives it: that
   /// of the file system its source is on, which differs between hosts (so it is volatile).
-  private func mounts(_ state: BoxState, _ namespace: UInt64?, _ mountinfo: [Mountinfo.Entry]) -> [MountFacts] {
+  /// The mounts a box shows: those the steps made in its namespace, and those made in another
+  /// lab namespace that propagated here (mount_namespaces(7), "Shared subtrees"). A propagated
+  /// copy is in the same peer group as the mount it copies (or a slave of it), so this
+  /// namespace's mountinfo has, at the same place, an entry whose `shared:N` or `master:N` is the
+  /// N of the original in the other namespace's mountinfo (`peers`).
+  private func mounts(
+    _ state: BoxState, _ namespace: UInt64?, _ mountinfo: [Mountinfo.Entry], peers: [UInt64: [Mountinfo.Entry]] = [:]
+  ) -> [MountFacts] {
     var top: [String: MountFacts] = [:]
+    if !state.inRootfs {
+      for record in mountLog where record.namespace != namespace && !record.inRootfs {
+        let target = record.request.target
+        guard let group = peers[record.namespace]?.last(where: { $0.mountPoint == target })?.peerGroup,
+          let entry = mountinfo.last(where: {
+            $0.mountPoint == target && ($0.peerGroup == group || $0.masterGroup == group)
+          })
+        else { continue }
+        var facts = MountFacts(
+          path: target, fstype: record.request.fstype, source: record.request.source, propagation: entry.propagation)
+        if case .bind = record.request, !entry.fstype.isEmpty {
+          facts.fstype = entry.fstype
+          facts.fstypeOfSource = true
+        }
+        top[target] = facts
+      }
+    }
     for record in mountLog where record.namespace == namespace && record.inRootfs == state.inRootfs {
       let request = record.request
       // Where mountinfo shows it: relative to the helper's root, which is the root filesystem
@@ -1049,7 +968,12 @@ public final class LinuxKernel: Kernel {
       guard let entry = mountinfo.last(where: { $0.mountPoint == shown }) else { continue }
       var facts = MountFacts(
         path: request.target, fstype: request.fstype, source: request.source, propagation: entry.propagation)
-      if case .bind = request, !entry.fstype.isEmpty {
+      var isBind = false
+      switch request {
+      case .bind, .device: isBind = true
+      default: break
+      }
+      if isBind, !entry.fstype.isEmpty {
         facts.fstype = entry.fstype
         facts.fstypeOfSource = true
       }

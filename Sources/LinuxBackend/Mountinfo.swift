@@ -15,6 +15,10 @@ enum Mountinfo {
     /// The file system type, the first field after the "-" (for a bind mount, the type of the
     /// file system the source is on).
     var fstype = ""
+    /// N of `shared:N` and of `master:N`: the peer group the mount is in, and the one it is a
+    /// slave of. A mount and its copies propagated to peers in other namespaces share the group.
+    var peerGroup: Int?
+    var masterGroup: Int?
   }
 
   /// Scanned as bytes without splitting into arrays: every separator the kernel writes is ASCII,
@@ -40,6 +44,8 @@ enum Mountinfo {
     var field = 0
     var mountPoint: Slice<UnsafeBufferPointer<UInt8>>?
     var propagation = Propagation.private
+    var peerGroup: Int?
+    var masterGroup: Int?
     var separated = false
     var i = line.startIndex
     while i < line.endIndex {
@@ -53,7 +59,7 @@ enum Mountinfo {
         guard let mountPoint else { return nil }
         return Entry(
           mountPoint: unescape(Array(mountPoint)), propagation: propagation,
-          fstype: String(decoding: word, as: UTF8.self))
+          fstype: String(decoding: word, as: UTF8.self), peerGroup: peerGroup, masterGroup: masterGroup)
       }
       if field >= 6 {
         if word.count == 1 && word.first == UInt8(ascii: "-") {
@@ -63,8 +69,10 @@ enum Mountinfo {
         }
         if word.starts(with: "master:".utf8) {
           propagation = .slave
-        } else if word.starts(with: "shared:".utf8) && propagation != .slave {
-          propagation = .shared
+          masterGroup = Int(String(decoding: word.dropFirst(7), as: UTF8.self))
+        } else if word.starts(with: "shared:".utf8) {
+          if propagation != .slave { propagation = .shared }
+          peerGroup = Int(String(decoding: word.dropFirst(7), as: UTF8.self))
         }
       }
       field += 1

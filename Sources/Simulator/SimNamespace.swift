@@ -22,6 +22,10 @@ struct SimNamespace {
   /// mnt: the mounts boxwalk made in it (bottom to top) and the propagation of its "/".
   var mounts: [SimMount] = []
   var rootPropagation = Propagation.private
+  /// The peer group "/" is in when shared, and the group it receives from when a slave (see
+  /// SimMount.peer).
+  var rootPeer: Int?
+  var rootMaster: Int?
   /// ipc: System V objects, and POSIX message queues by name ("/jobs").
   var ipc: [IPCObjectFacts] = []
   var posixMQ: [String] = []
@@ -41,6 +45,12 @@ struct SimMount {
   var path: String
   var request: MountRequest
   var propagation: Propagation
+  /// Shared subtrees (mount_namespaces(7)): a shared mount is in a peer group, and a mount or
+  /// unmount under one member happens under every other; a slave receives from the group it is
+  /// the slave of (its master) and passes nothing back. /proc/PID/mountinfo shows these as
+  /// `shared:N` and `master:N`. Both are nil for a private mount.
+  var peer: Int?
+  var master: Int?
   /// For proc: the pid namespace whose processes it lists.
   var pidNamespace: UInt64?
   /// For mqueue: the IPC namespace whose queues it shows (the mounter's).
@@ -104,6 +114,13 @@ struct SimProcess {
   /// The process's IDs as the kernel stores them: in the host's user namespace (kuid, kgid).
   var hostUID: UInt32 = 0
   var hostGID: UInt32 = 0
+  /// The mount namespace the helper took its handles of the host's device nodes in (for
+  /// `mount dev`): the last one it got by unshare or join while its root was the host's. nil
+  /// before any. Copying a handle in another namespace fails with EINVAL (may_copy_tree).
+  var deviceHandles: UInt64?
+  /// The first device node (index in ContainerDev.devices) of which no handle could be taken,
+  /// because a mount the box made hides the host's node at that name.
+  var missingDeviceHandle: Int?
 }
 
 /// A program a box started with `run`.
@@ -115,6 +132,9 @@ struct SimTask {
   var pidNamespace: UInt64
   /// Started after the box got a cgroup, so it is in it (children inherit their parent's cgroup).
   var inCgroup = false
+  /// A shell's background job has /dev/null open as its stdin: when that is a node `mount dev`
+  /// bound, the mount namespace and path of that mount, which is busy while the job lives.
+  var openDevice: (mnt: UInt64, root: SimRoot, path: String)?
 }
 
 /// Directories the simulator assumes on the host: the Filesystem Hierarchy Standard's top level,

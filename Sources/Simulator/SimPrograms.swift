@@ -9,9 +9,12 @@ import Kernel
 /// arguments, `ip addr` in a namespace that still has only its own lo, and `stat -c %u|%g`.
 /// A program that is not in the image fails with ENOENT, as on Linux. Anything else (another
 /// applet, an option the simulator does not model, a file the learner wrote) prints one line
-/// saying the simulator does not run it and the real backend does. `ps` runs only in a box with
-/// no proc mounted at /proc, where busybox ps finds no process and prints its header alone; with
-/// a proc it lists processes with their times, which the simulator does not model.
+/// saying the simulator does not run it and the real backend does. `ps` with no proc mounted at
+/// /proc finds no process and prints its header alone; with a proc of the box's own pid
+/// namespace it lists the namespace's processes as busybox ps does (PID, user, command line),
+/// the shell that runs it included. `sh -c` forks each command that is not a builtin and not
+/// the script's last one (each costs a PID); the last one replaces the shell (execve(2)), or,
+/// for busybox's NOEXEC applets such as ps, runs in the shell's process under the applet's name.
 /// `ipcs` too where busybox has it; but a name the image links and this machine's busybox has no
 /// applet for (Debian's has no ipcs) prints busybox's "applet not found", as on Linux.
 ///
@@ -54,6 +57,13 @@ struct SimPrograms {
     var machine = Machine()
     /// The PIDs /proc lists inside the box, when the box has a proc of its own pid namespace.
     var procPIDs: [Int]?
+    /// The other processes that proc lists (the box's programs still running), with their
+    /// command lines, when it is a proc of the pid namespace the program runs in.
+    var procTasks: [(pid: Int, argv: [String])]?
+    /// The processes of this `run` while the program runs: the program itself last, and the
+    /// shell that forked it before it. `comm` is the name the process runs under when it
+    /// differs from its command line's (an applet run inside the shell's process).
+    var running: [(pid: Int, argv: [String], comm: String?)] = []
     /// The program's IDs, and the host's root (owner of every file) as the box sees them.
     var uid: UInt32 = 0
     var gid: UInt32 = 0
@@ -73,7 +83,23 @@ struct SimPrograms {
     var keepsRunning = false
     /// Set when the simulator does not run the program: the one line it prints instead.
     var notSimulated: String?
+    /// Jobs a shell started in the background (`sleep 9 &`) that still run when it exits: their
+    /// command lines, and how many PIDs after the shell's own each got.
+    var backgroundJobs: [(pidOffset: Int, argv: [String])] = []
+    /// Processes a shell forked for its commands, each with a PID of its own.
+    var forks = 0
+    /// The command line the process ends with when a shell replaced itself by its last
+    /// command (execve(2)); nil when it kept its own.
+    var execArgv: [String]?
   }
+
+  /// busybox applets that a shell runs by name without execve(2) (NOEXEC in busybox's applet
+  /// table): in a forked child, or in the shell's own process for the last command, so /proc
+  /// shows the shell's command line under the applet's name (`{ps} sh -c ...`).
+  static let noExecApplets: Set<String> = ["ps"]
+
+  /// Shell builtins of busybox ash and dash among the commands the simulator runs: no fork.
+  static let shellBuiltins: Set<String> = ["echo", "true", "false", "exit", "cd", "exec", "printf", "test", "["]
 
   /// How a program name resolves before anything is forked.
   enum Resolution: Equatable {
@@ -174,6 +200,8 @@ struct SimPrograms {
 
   static func run(_ argv: [String], _ context: Context) -> Outcome {
     guard let first = argv.first else { return Outcome(status: 127) }
+    var context = context
+    if context.running.isEmpty { context.running = [(context.pid, argv, nil)] }
     if let outcome = busyboxByName(argv, context) { return outcome }
     switch resolve(first, context) {
     case .missing: return Outcome(status: 127)
@@ -227,6 +255,9 @@ struct SimPrograms {
           }
           if lines.last == "" { lines.removeLast() }
           outcome.output += lines
+        case .special("char device")? where absolute(path) == "/dev/null":
+          // The null device reads as end of file at once (null(4)).
+          continue
         case nil, .whiteout?:
           // busybox cat's words for a file it cannot open.
           outcome.output.append("cat: can't open '\(path)': No such file or directory")
@@ -255,9 +286,17 @@ struct SimPrograms {
     case "ps":
       // busybox ps reads /proc: with no proc mounted there (the image's /proc is an empty
       // directory) it finds no process and prints its header alone. With a proc of the box's
-      // pid namespace, the list has times and the helper's programs: not modelled.
-      guard args.isEmpty || args == ["-ef"], let files = context.files, files.mounts == nil else { return unmodelled }
-      return Outcome(output: ["PID   USER     COMMAND"])
+      // own pid namespace it lists every process there, by PID: the box's programs still
+      // running, and this run's (the shell, and ps itself). Another proc (the host's, or one
+      // of another pid namespace) lists processes the simulator does not know: not modelled.
+      guard args.isEmpty || args == ["-ef"], let files = context.files else { return unmodelled }
+      let header = "PID   USER     COMMAND"
+      guard files.mounts != nil else { return Outcome(output: [header]) }
+      guard let others = context.procTasks else { return unmodelled }
+      let user = userName(context.uid, context) ?? String(context.uid)
+      let mine = context.running.map { ($0.pid, $0.argv, $0.comm) }
+      let listed = (others.map { ($0.pid, $0.argv, String?.none) } + mine).sorted { $0.0 < $1.0 }
+      return Outcome(output: [header] + listed.map { psLine($0.0, user, $0.1, $0.2) })
     case "ip":
       guard args == ["addr"] || args == ["a"] || args == ["addr", "show"], let files = context.files, files.freshNetwork
       else { return unmodelled }
@@ -274,10 +313,25 @@ struct SimPrograms {
           ? Outcome(output: ["sh: -c requires an argument"], status: 2)
           : Outcome(output: ["sh: 0: -c requires an argument"], status: 2)
       }
-      return shell(args[1], context)
+      return shell(args[1], argv, context)
     default:
       return unmodelled
     }
+  }
+
+  /// One line of busybox ps: "%5u %-8.8s %s", the command line with its arguments joined by
+  /// spaces, and `{comm}` before it when the process runs under another name than its
+  /// command line's first word (procps/ps.c, read_cmdline in libbb/procps.c).
+  static func psLine(_ pid: Int, _ user: String, _ argv: [String], _ comm: String?) -> String {
+    let pidText = String(pid)
+    let padded = String(repeating: " ", count: max(0, 5 - pidText.count)) + pidText
+    let name = String(user.prefix(8))
+    let column = name + String(repeating: " ", count: 8 - name.count)
+    var command = argv.joined(separator: " ")
+    if let comm, let first = argv.first, !(first.split(separator: "/").last.map(String.init) ?? first).hasPrefix(comm) {
+      command = "{\(comm)} " + command
+    }
+    return "\(padded) \(column) \(command)"
   }
 
   /// busybox id: `uid=0(root) gid=0(root)`, names from the image's /etc/passwd and /etc/group.
@@ -377,22 +431,78 @@ struct SimPrograms {
 
   /// A very small POSIX shell: simple commands joined by `;`, `&&` and `||`, `exit N`, `$$` and
   /// the glob `/proc/[0-9]*`. busybox ash in the image, dash on the host's files.
-  static func shell(_ script: String, _ context: Context) -> Outcome {
+  ///
+  /// Each command that is not a builtin forks a child (one PID) unless it is the script's last
+  /// command: that one replaces the shell (busybox ash and dash evaluate the last command of a
+  /// -c script with EV_EXIT), by execve(2), or in the shell's own process for a NOEXEC applet.
+  /// A name PATH does not have costs no fork: the shell searches before it forks.
+  static func shell(_ script: String, _ shellArgv: [String], _ context: Context) -> Outcome {
     // Command substitution runs a second shell whose output becomes words: not modelled, so said
     // plainly rather than printed unexpanded (`echo on $(hostname)` would show the `$(`).
     if hasCommandSubstitution(script) { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
     var outcome = Outcome()
-    for (command, conjunction) in splitCommands(script) {
+    let commands = splitCommands(script)
+    // The shell's own PID and command line, as the caller runs it.
+    let shellPID = context.running.last?.pid ?? context.pid
+    let parents = Array(context.running.dropLast())
+    // Lines a background child prints whenever it runs: after what the shell printed meanwhile.
+    var lateLines: [String] = []
+    for (index, (command, conjunction)) in commands.enumerated() {
       if conjunction == "&&" && outcome.status != 0 { continue }
       if conjunction == "||" && outcome.status == 0 { continue }
-      let words = expand(command, context)
+      var unmodelledGlob = false
+      let words = expand(command, context, unmodelledGlob: &unmodelledGlob)
+      // A pattern the shell would match against files (pathname expansion, sh(1)) other than
+      // /proc's PIDs: the simulator does not expand it, so it does not pretend to run it.
+      if unmodelledGlob { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
       guard let first = words.first else { continue }
+      if isBackground(index, commands) {
+        // `COMMAND &`: the shell forks, and in the child, with no job control (sh -c), points
+        // stdin at /dev/null before it runs the command (busybox ash, forkchild in shell/ash.c;
+        // POSIX "Asynchronous Lists"). No /dev/null (a root filesystem without a /dev): the
+        // child says so on stderr and exits, and the command never runs. The child's line comes
+        // whenever the child runs: after what the shell printed meanwhile, usually.
+        // The children forked so far took the PIDs after the shell's own; this one takes the next.
+        outcome.forks += 1
+        guard context.files?.lookup("/dev/null") != nil else {
+          lateLines.append("sh: can't open '/dev/null': No such file or directory")
+          outcome.status = 0
+          continue
+        }
+        // Only a job that prints nothing is modelled: its output would race the shell's.
+        guard words.count == 2, first == "sleep", case .modelled = resolve(first, context) else {
+          return Outcome(notSimulated: notRun(quoted("sh -c " + script)))
+        }
+        let r = applet("sleep", words, context)
+        if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
+        if r.keepsRunning { outcome.backgroundJobs.append((outcome.forks, words)) }
+        outcome.status = 0
+        continue
+      }
       if first == "exit" {
         outcome.status = words.count > 1 ? Int32(words[1]) ?? 2 : outcome.status
         return outcome
       }
+      // Where the command runs: a child of the shell, or the shell's process at the end.
+      let last = index == commands.count - 1
+      let builtin = shellBuiltins.contains(first)
+      let noExec = !first.contains("/") && noExecApplets.contains(first)
+      var inner = context
+      var forked = false
+      if !builtin {
+        if case .missing = resolve(first, context), busyboxByName(words, context) == nil {
+        } else if last {
+          inner.pid = shellPID
+          inner.running = parents + [(shellPID, noExec ? shellArgv : words, noExec ? first : nil)]
+        } else {
+          forked = true
+          inner.pid = shellPID + outcome.forks + 1
+          inner.running =
+            parents + [(shellPID, shellArgv, nil), (inner.pid, noExec ? shellArgv : words, noExec ? first : nil)]
+        }
+      }
       let r: Outcome
-      if let byName = busyboxByName(words, context) {
+      if let byName = busyboxByName(words, inner) {
         r = byName
       } else {
         switch resolve(first, context) {
@@ -401,10 +511,13 @@ struct SimPrograms {
           outcome.status = 127
           continue
         case .notSimulated: return Outcome(notSimulated: notRun(quoted("sh -c " + script)))
-        case .modelled(let name): r = applet(name, words, context)
+        case .modelled(let name): r = applet(name, words, inner)
         }
       }
       if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
+      if forked { outcome.forks += 1 }
+      outcome.forks += r.forks
+      if last && !builtin && !noExec { outcome.execArgv = r.execArgv ?? words }
       outcome.output += r.output
       outcome.status = r.status
       // A command that blocks (sleep) keeps the shell running: started in the background, the
@@ -412,21 +525,13 @@ struct SimPrograms {
       // waits in its child (or is replaced by it) and its PID stays alive.
       if r.keepsRunning { outcome.keepsRunning = true }
     }
+    outcome.output += lateLines
     return outcome
   }
 
-  /// What a process's command line is once it runs: `sh -c` with one simple command that is not
-  /// a shell builtin ends by execve(2) of that command, as busybox ash and dash do for the last
-  /// command of a -c script, so /proc/PID/cmdline (and `ps`) shows the command, not the shell.
-  static func afterExec(_ argv: [String], _ context: Context) -> [String] {
-    guard argv.count == 3, argv[0] == "sh" || argv[0].hasSuffix("/sh"), argv[1] == "-c" else { return argv }
-    let commands = splitCommands(argv[2])
-    guard commands.count == 1 else { return argv }
-    let words = expand(commands[0].0, context)
-    guard let first = words.first, !["exit", "echo", "true", "false", "cd", "exec"].contains(first),
-      case .modelled = resolve(first, context)
-    else { return argv }
-    return words
+  /// Whether command `n` of a split script ends with `&` (the next one starts after a lone `&`).
+  static func isBackground(_ n: Int, _ commands: [(String, String)]) -> Bool {
+    n + 1 < commands.count && commands[n + 1].1 == "&"
   }
 
   /// `$(...)` or a backquote outside single quotes: sh(1) "Command Substitution".
@@ -466,17 +571,29 @@ struct SimPrograms {
         current = ""
         before = String([c, c])
         i += 1
+      } else if c == "&" {
+        // A lone `&`: the command before it runs in the background; the next one follows.
+        out.append((current, before))
+        current = ""
+        before = "&"
       } else {
         current.append(c)
       }
       i += 1
     }
     out.append((current, before))
-    return out.filter { !$0.0.allSatisfy { $0 == " " } }
+    // A script that ends with `&` keeps an empty last command, which marks the one before it.
+    var kept: [(String, String)] = []
+    for (n, command) in out.enumerated() {
+      let blank = command.0.allSatisfy { $0 == " " }
+      if !blank || (command.1 == "&" && n == out.count - 1) { kept.append(command) }
+    }
+    return kept
   }
 
   /// Word splitting with quotes, `$$` expansion (not inside single quotes) and the one glob.
-  static func expand(_ command: String, _ context: Context) -> [String] {
+  /// `unmodelledGlob` is set when a word is a pattern other than `/proc/[0-9]*`.
+  static func expand(_ command: String, _ context: Context, unmodelledGlob: inout Bool) -> [String] {
     var words: [String] = []
     var word = ""
     var inWord = false
@@ -488,6 +605,9 @@ struct SimPrograms {
       if inWord {
         if globbable, word == "/proc/[0-9]*", let pids = context.procPIDs, !pids.isEmpty {
           words += pids.sorted().map { "/proc/\($0)" }
+        } else if globbable && word != "/proc/[0-9]*" {
+          unmodelledGlob = true
+          words.append(word)
         } else {
           words.append(word)
         }

@@ -70,6 +70,20 @@ extension SimulatedKernel {
       }
       store.images[ref.localName.full] = (ref.localName, names)
       return StepResult(output: lines)
+    case .imageRemove(let image, let layers):
+      guard store.images.removeValue(forKey: image.full) != nil else {
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no image named \(image)")
+      }
+      // As the real store: a layer goes only when no image is left that names it.
+      let used = Set(store.images.values.flatMap(\.layers))
+      store.layers.removeAll { layers.contains($0.name) && !used.contains($0.name) }
+      return .none
+    case .layerRemove(let name):
+      guard store.layer(name) != nil else {
+        throw KernelError(step: step, call: step.calls[0], errno: .ENOENT, detail: "no layer named \(name)")
+      }
+      store.layers.removeAll { $0.name == name }
+      return .none
     case .imagePrune:
       // The simulator stores no blobs and is never killed half-way: what it can have that no
       // image needs is a layer whose images all went (pulled again under the same name).
@@ -98,13 +112,36 @@ extension SimulatedKernel {
     try requireUpperReachable(p, layers: layers.count, step)
     try requireMountCapability(p, step, call: 2)
     try requireOverlayAccess(p, layers: layers.count, step)
-    let parent = mnt.rootPropagation
+    // The overlay is mounted on a directory of the session's, below the host's "/": shared when
+    // that is. Its copies in any peer namespace are at a path no other box's commands reach.
+    let shared = mnt.rootPeer != nil
     mnt.mounts.append(
-      SimMount(root: .rootfs(id), path: "/", request: .overlay, propagation: parent == .shared ? .shared : .private))
+      SimMount(
+        root: .rootfs(id), path: "/", request: .overlay, propagation: shared ? .shared : .private,
+        peer: shared ? newPeerGroup() : nil))
     namespaces[mntInode] = mnt
     nextRootfs += 1
     filesystems[id] = SimFilesystem(lowers: layers, upper: LayerContents())
     boxes[i].process.root = .prepared(image: RootFacts.overlayText(names), id: id)
+  }
+
+  /// `rootfs IMAGE --dir`: the layers' merged files copied into a plain directory, with no mount.
+  /// The copy is the directory's own, so it is the whole of the box's files, all in what the
+  /// state calls the upper layer (overlayfs's marks are gone: a whiteout hides, it is not copied).
+  /// Nothing is mounted: pivot_root(2) finds no mount point there (EINVAL) until a bind mount
+  /// makes one.
+  func plainRoot(_ i: Int, names: [String], layers: [String], _ step: Step) throws(KernelError) {
+    for name in layers where store.layer(name) == nil {
+      throw KernelError(step: step, call: step.calls[1], errno: .ENOENT, detail: "no layer named \(name)")
+    }
+    let p = boxes[i].process
+    guard p.ns[.mnt] != nil else { throw missing(step, step.box) }
+    let merged = Overlay.merged(layers.compactMap { store.layer($0)?.contents })
+    let copy = LayerContents(merged.map(\.entry).filter { $0.kind != .whiteout })
+    let id = nextRootfs
+    nextRootfs += 1
+    filesystems[id] = SimFilesystem(lowers: [], upper: copy)
+    boxes[i].process.root = .prepared(image: RootFacts.directoryText(names), id: id)
   }
 
   /// A registry server is a program on the host's loopback, outside the lab: whether one

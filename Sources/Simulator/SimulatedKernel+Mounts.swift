@@ -28,6 +28,7 @@ extension SimulatedKernel {
     }
     try requireMountCapability(p, step, call: step.callIndex(startingWith: ["fsopen", "open_tree"]))
     try requireContentsCapability(p, request, step)
+    if case .dev = request { try requireDeviceHandles(p, step) }
     var netNS: UInt64?
     if case .sysfs = request {
       netNS = p.ns[.net]
@@ -35,16 +36,45 @@ extension SimulatedKernel {
       // (do_add_mount: EBUSY); the helper attaches with move_mount(2), which does not make that
       // check, so the same sysfs can be mounted again (checked on Linux 6.18).
     }
-    let parent = parentPropagation(of: request.target, in: tree, mnt)
+    // Under a shared parent the new mount is shared too, in a peer group of its own that its
+    // copies in the parent's peers join; under a private or slave parent it is private.
+    let parent = parentGroups(of: request.target, in: tree, mnt)
     var pidNS: UInt64?
     if case .proc = request { pidNS = p.ns[.pid] }
     var mount = SimMount(
-      root: tree, path: request.target, request: request, propagation: parent == .shared ? .shared : .private,
-      pidNamespace: pidNS, netNamespace: netNS)
+      root: tree, path: request.target, request: request, propagation: parent.peer != nil ? .shared : .private,
+      peer: parent.peer != nil ? newPeerGroup() : nil, pidNamespace: pidNS, netNamespace: netNS)
     // An mqueue mount shows the queues of the mounter's IPC namespace, for as long as it is mounted.
     if case .mqueue = request { mount.ipcNamespace = p.ns[.ipc] }
     mnt.mounts.append(mount)
+    if case .dev(let path) = request {
+      // Each device node's copy is a mount of its own on an empty file of the new tmpfs: private,
+      // as mounts on a private tmpfs are.
+      for device in ContainerDev.mounts(path).dropFirst() {
+        mnt.mounts.append(SimMount(root: tree, path: device.target, request: device, propagation: mount.propagation))
+      }
+    }
     namespaces[mntInode] = mnt
+    if let group = parent.peer { propagateMount(mount, from: mntInode, group: group) }
+  }
+
+  /// `mount dev`: the helper copies its handles of the host's device nodes (open_tree(2) after
+  /// the capability check): none taken is EBADF; taken in another mount namespace (the box
+  /// unshared mnt after pivot-root) is EINVAL, since a detached copy may be copied again only
+  /// from the namespace it came from (may_copy_tree in fs/namespace.c). Then files are made in
+  /// the new tmpfs with the helper's credentials, which must be mapped in its user namespace
+  /// (the tmpfs's): EOVERFLOW otherwise.
+  func requireDeviceHandles(_ p: SimProcess, _ step: Step) throws(KernelError) {
+    let copy = Step.devCopyCallIndex + 2 * (p.missingDeviceHandle ?? 0)
+    guard let handles = p.deviceHandles, p.missingDeviceHandle == nil else {
+      throw KernelError(step: step, call: step.calls[copy], errno: .EBADF)
+    }
+    guard handles == p.ns[.mnt] else {
+      throw KernelError(step: step, call: step.calls[Step.devCopyCallIndex], errno: .EINVAL)
+    }
+    if let user = p.ns[.user], user != host.ns[.user], !credentialsMapped(p, in: user) {
+      throw KernelError(step: step, call: step.calls[Step.devFileCallIndex], errno: .EOVERFLOW)
+    }
   }
 
   /// umount2(2): EINVAL when nothing is mounted there.
@@ -56,35 +86,70 @@ extension SimulatedKernel {
     guard let j = mnt.mounts.lastIndex(where: { $0.root == p.root.tree && $0.path == path }) else {
       throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
     }
+    // A mount with mounts on top of it, or below it (`mount dev`'s nodes in its tmpfs), is busy:
+    // umount2(2) without MNT_DETACH is EBUSY.
+    if mnt.mounts[(j + 1)...].contains(where: { $0.root == p.root.tree && $0.path.hasPrefix(path + "/") }) {
+      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EBUSY)
+    }
+    // A mount a process has a file open on is busy too: a shell's background job holds the
+    // /dev/null it got as stdin.
+    if tasks.contains(where: { t in
+      t.openDevice.map { $0.mnt == mntInode && $0.root == p.root.tree && $0.path == path } ?? false
+    }) {
+      throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EBUSY)
+    }
     // A mount the namespace's owner inherited from a more privileged one is locked (can_umount
     // in fs/namespace.c): EINVAL, as for a path that is no mount point.
     guard !mnt.mounts[j].locked else {
       throw KernelError(step: step, call: step.calls[step.umountCallIndex], errno: .EINVAL)
     }
-    mnt.mounts.remove(at: j)
+    let removed = mnt.mounts.remove(at: j)
     namespaces[mntInode] = mnt
+    if removed.root == .host, let group = parentGroups(of: path, in: .host, mnt).peer {
+      propagateUmount(path, from: mntInode, group: group)
+    }
   }
 
   /// `propagation MODE`: MS_REC on the box's "/". A lone mount made a slave has no master to
   /// receive from, so the kernel leaves it private (checked on Linux 6.18).
   func setPropagation(_ i: Int, _ mode: Propagation, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
-    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode] else { throw missing(step, step.box) }
     try requireMountCapability(p, step, call: 0)
-    let effective: Propagation = mode == .shared ? .shared : .private
+    // Each mount changes in turn, as MS_REC walks the tree: whether a slave has a group left to
+    // receive from depends on the mounts changed before it.
+    func change(_ peer: inout Int?, _ master: inout Int?) -> Propagation {
+      let old = peer
+      let others = old.map { membersOfGroup($0) > 1 } ?? false
+      (peer, master) = changedGroups(mode, peer: peer, master: master, othersInGroup: others)
+      // The last member leaving a peer group hands its slaves on to its own master, or, with
+      // none, leaves them private (change_mnt_propagation() and transfer_propagation() in
+      // fs/pnode.c).
+      if let old, peer != old, !others { releaseSlaves(of: old, to: master) }
+      return Self.shownPropagation(peer: peer, master: master)
+    }
+    var selected: [Int]
     switch p.root {
     case .host, .prepared:
       // "/" is the host's root (copied): everything in the namespace is below it.
-      mnt.rootPropagation = effective
-      for j in mnt.mounts.indices { mnt.mounts[j].propagation = effective }
+      var (peer, master) = (mnt.rootPeer, mnt.rootMaster)
+      let shown = change(&peer, &master)
+      namespaces[mntInode]?.rootPropagation = shown
+      namespaces[mntInode]?.rootPeer = peer
+      namespaces[mntInode]?.rootMaster = master
+      selected = Array(mnt.mounts.indices)
     case .pivoted(_, let id), .chrooted(_, let id):
       // "/" is the root filesystem; after chroot it must be a mount point for MS_REC to apply.
       guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
         throw KernelError(step: step, call: step.calls[0], errno: .EINVAL)
       }
-      for j in mnt.mounts.indices where mnt.mounts[j].root == .rootfs(id) { mnt.mounts[j].propagation = effective }
+      selected = mnt.mounts.indices.filter { mnt.mounts[$0].root == .rootfs(id) }
     }
-    namespaces[mntInode] = mnt
+    for j in selected {
+      guard var m = namespaces[mntInode]?.mounts[j] else { continue }
+      m.propagation = change(&m.peer, &m.master)
+      namespaces[mntInode]?.mounts[j] = m
+    }
   }
 
   /// pivot_root(2): new_root must be a mount point, and neither the current root's mount nor
@@ -140,6 +205,12 @@ extension SimulatedKernel {
     return top.values.sorted { $0.path < $1.path }.map { m in
       var facts = MountFacts(
         path: m.path, fstype: m.request.fstype, source: m.request.source, propagation: m.propagation)
+      if case .device(let name, _) = m.request {
+        // A copy of the host's node: the type of the host's /dev (devtmpfs on most machines).
+        facts.fstypeOfSource = true
+        facts.fstype = hostFilesystemType("/dev/" + name)
+        return facts
+      }
       if case .bind(let source, _) = m.request {
         // The kernel names a bind mount by the file system its source is on: in the box's root
         // filesystem the overlay, or a mount the box made above the source; in the host's tree
@@ -179,6 +250,25 @@ extension SimulatedKernel {
   /// /var/run -> /run, /etc/mtab) is ELOOP like any other, unless a mount the box made above it
   /// hides the host's files there: the CLI tells which names are links (`hostSymlink`).
   private func openDirectory(_ path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Errno? {
+    // Below a container's /dev (`mount dev`) its tmpfs answers, not the tree beneath it.
+    var current = ""
+    var inDev = false
+    for part in path.split(separator: "/") {
+      current += "/" + part
+      inDev = false
+      switch deepestMount(covering: current, in: tree, mnt)?.request {
+      case .dev(let dev)?:
+        switch SimulatedKernel.containerDevEntry(current, in: dev) {
+        case .directory?: inDev = true
+        case .symlink?: return .ELOOP
+        case nil: return .ENOENT
+        default: return .ENOTDIR
+        }
+      case .device?: return .ENOTDIR
+      default: break
+      }
+    }
+    if inDev { return nil }
     switch tree {
     case .host:
       var prefix = ""
@@ -206,6 +296,16 @@ extension SimulatedKernel {
     }
   }
 
+  /// The mount a lookup of `path` ends on: the deepest one at or above it (the newest of those at
+  /// the same place).
+  func deepestMount(covering path: String, in tree: SimRoot, _ mnt: SimNamespace) -> SimMount? {
+    var best: SimMount?
+    for m in mnt.mounts where m.root == tree && (path == m.path || path.hasPrefix(m.path == "/" ? "/" : m.path + "/")) {
+      if best.map({ m.path.count >= $0.path.count }) ?? true { best = m }
+    }
+    return best
+  }
+
   /// Whether `path` is a directory, another file, or nothing, in the tree the box's paths are in.
   private func kind(of path: String, in tree: SimRoot) -> SimPathKind? {
     switch tree {
@@ -230,12 +330,6 @@ extension SimulatedKernel {
     return host.ns[.net]
   }
 
-  private func parentPropagation(of path: String, in tree: SimRoot, _ mnt: SimNamespace) -> Propagation {
-    let parent = mnt.mounts.last { m in
-      m.root == tree && (m.path == "/" || path.hasPrefix(m.path + "/")) && m.path != path
-    }
-    return parent?.propagation ?? mnt.rootPropagation
-  }
 }
 
 enum SimPathKind {

@@ -37,13 +37,18 @@ extension SimulatedKernel {
         // user,mnt), the kernel locks every copied mount (copy_mnt_ns, lock_mnt_tree in
         // fs/namespace.c): the less privileged owner may mount over them, not take them away.
         let locks = (copy.owner ?? host.ns[.user]) != userNS
+        let keep: Bool
+        if case .unshare(_, _, true) = step { keep = true } else { keep = false }
         ns.mounts = copy.mounts.map {
           var m = $0
-          m.propagation = .private
+          (m.peer, m.master) = keep ? Self.copiedGroups(m.peer, m.master, locks: locks) : (nil, nil)
+          m.propagation = Self.shownPropagation(peer: m.peer, master: m.master)
           if locks { m.locked = true }
           return m
         }
-        ns.rootPropagation = .private
+        (ns.rootPeer, ns.rootMaster) =
+          keep ? Self.copiedGroups(copy.rootPeer, copy.rootMaster, locks: locks) : (nil, nil)
+        ns.rootPropagation = Self.shownPropagation(peer: ns.rootPeer, master: ns.rootMaster)
       }
       if kind == .time, let copy = namespaces[old] {
         // A new time namespace starts with the offsets of the one the caller's children would
@@ -59,7 +64,31 @@ extension SimulatedKernel {
       namespaces[ns.inode] = ns
       p.ns[kind] = ns.inode
     }
+    if kinds.contains(.mnt) { takeDeviceHandles(&p) }
     return p
+  }
+
+  /// boxwalk-helper takes handles of the host's device nodes whenever it gets a mount namespace
+  /// of its own while its root is the host's (DevOperations.swift in the helper).
+  func takeDeviceHandles(_ p: inout SimProcess) {
+    switch p.root {
+    case .host, .prepared:
+      p.deviceHandles = p.ns[.mnt]
+      // The helper opens /dev/NAME from the host's "/" without following a link, and keeps it
+      // only if it is that character device: a mount the box made over /dev (or over the node)
+      // hides it, unless that mount is `mount dev`'s own copy of the same node.
+      let mounts = p.ns[.mnt].flatMap { namespaces[$0] }?.mounts.filter { $0.root == .host } ?? []
+      p.missingDeviceHandle = ContainerDev.devices.indices.first { index in
+        let path = "/dev/" + ContainerDev.devices[index].name
+        guard let top = mounts.last(where: { path == $0.path || path.hasPrefix($0.path == "/" ? "/" : $0.path + "/") })
+        else { return false }
+        if case .device(let name, let target) = top.request, target == path, name == ContainerDev.devices[index].name {
+          return false
+        }
+        return true
+      }
+    case .pivoted, .chrooted: break
+    }
   }
 
   /// setns(2) into `target`'s namespace of one kind.
@@ -102,6 +131,7 @@ extension SimulatedKernel {
       throw KernelError(step: step, call: call, errno: .EINVAL)
     }
     p.ns[kind] = inode
+    if kind == .mnt { takeDeviceHandles(&p) }
     // setns(2) into a time namespace moves the caller itself in (unlike unshare), which fixes
     // the namespace's clock offsets (time_namespaces(7)).
     if kind == .time { namespaces[inode]?.populated = true }

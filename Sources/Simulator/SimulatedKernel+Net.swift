@@ -137,14 +137,24 @@ extension SimulatedKernel {
       // Appended to the chain; the Lab refuses a port that is already published first.
       namespaces[hostNet]?.net.addRule(.publish(hostPort, proto, to: address, port: port))
     case .netListen(let side, let port):
-      let inode = try labNetwork(side, step)
+      // socket(2) needs no capability. bind(2) of a port below ip_unprivileged_port_start (1024)
+      // needs CAP_NET_BIND_SERVICE in the user namespace that owns the network namespace, and is
+      // EACCES without it (ip(7)), before any check of the port being in use.
+      let inode = try labNetwork(side, step, actsItself: false)
+      if port < 1024, case .box(let box) = side, let i = index(of: box),
+        !hasCapability(boxes[i].process, in: namespaces[inode]?.owner)
+      {
+        throw KernelError(step: step, call: step.calls[1], errno: .EACCES)
+      }
       // bind(2): a port that a socket of this namespace already has is EADDRINUSE.
       guard namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port }) == false else {
         throw KernelError(step: step, call: step.calls[1], errno: .EADDRINUSE)
       }
       namespaces[inode]?.net.listening.append((NetListener(address: NetListener.any, port: port), side.name))
     case .connect(let side, let address, let port):
-      _ = try labNetwork(side, step)
+      // A TCP socket and connect(2) need no capability at all (socket(2), tcp(7)): a box that
+      // unshared user after net connects like any unprivileged process.
+      _ = try labNetwork(side, step, actsItself: false)
       let view = NetworkView(try facts())
       var result = StepResult.none
       result.connect = ConnectModel.connect(view, from: side.name, to: address, port: port).outcome(

@@ -46,6 +46,7 @@ extension SimulatedKernel {
     context.pid = ownPIDs ? pidNS.nextPID : nextPID
     if ownPIDs, let mounted = procPIDNamespace(box.process), mounted == pidInode {
       context.procPIDs = (context.procPIDs ?? []) + [context.pid]
+      context.procTasks = tasks.filter { $0.pidNamespace == pidInode }.map { ($0.pid, $0.argv) }
     }
     let outcome = SimPrograms.run(argv, context)
     if let line = outcome.notSimulated { return StepResult(notSimulated: line) }
@@ -54,16 +55,41 @@ extension SimulatedKernel {
     let pid: Int
     if ownPIDs {
       pid = pidNS.nextPID
-      pidNS.nextPID += 1
+      // A shell's children took the PIDs after its own, one per fork.
+      pidNS.nextPID += 1 + outcome.forks
       pidNS.populated = true
       namespaces[pidInode] = pidNS
     } else {
       pid = hostPID
     }
+    // Each child the shell forked took a host PID too, in order.
+    let forkHostPIDs = (0..<outcome.forks).map { _ in allocatePID() }
+    // A shell whose last command replaced it (execve(2)) shows that command's line from then on.
     let task = SimTask(
-      box: box.name, pid: pid, hostPID: hostPID, argv: SimPrograms.afterExec(argv, context), pidNamespace: pidInode,
+      box: box.name, pid: pid, hostPID: hostPID, argv: outcome.execArgv ?? argv, pidNamespace: pidInode,
       inCgroup: cgroups[box.name] != nil)
     tasks.append(task)
+    // Jobs the shell left running in the background: its children, with the PIDs after its own.
+    // When the shell exits they are orphans, and the kernel gives them to PID 1 of the namespace
+    // (or, if the shell was PID 1, kills them with it).
+    let seen = box.process.root.seen
+    let mntInode = box.process.ns[.mnt]
+    var devNull: (mnt: UInt64, root: SimRoot, path: String)?
+    if let mntInode, let mnt = namespaces[mntInode], let m = deepestMount(covering: "/dev/null", in: seen, mnt),
+      case .device = m.request
+    {
+      devNull = (mntInode, seen, m.path)
+    }
+    for job in outcome.backgroundJobs {
+      let fork = job.pidOffset - 1
+      let jobHostPID = forkHostPIDs.indices.contains(fork) ? forkHostPIDs[fork] : allocatePID()
+      var jobTask = SimTask(
+        box: box.name, pid: ownPIDs ? pid + job.pidOffset : jobHostPID, hostPID: jobHostPID, argv: job.argv,
+        pidNamespace: pidInode, inCgroup: task.inCgroup)
+      jobTask.openDevice = devNull
+      tasks.append(jobTask)
+    }
+    if ownPIDs, outcome.forks > 0 { namespaces[pidInode]?.nextPID = pid + outcome.forks + 1 }
     if background && outcome.keepsRunning {
       return StepResult(boxPID: pid)
     }
@@ -89,9 +115,32 @@ extension SimulatedKernel {
     let seen = box.process.root.seen
     let mnt = box.process.ns[.mnt].flatMap { namespaces[$0] }
     let visible = (mnt?.mounts ?? []).filter { $0.root == seen }
+    // What the box mounted decides what a path shows before the layers do: a container's /dev
+    // (`mount dev`) is a tmpfs of its own, with the host's nodes bound onto some of its files.
+    var tops: [String: SimMount] = [:]
+    for m in visible { tops[m.path] = m }
+    func covering(_ path: String) -> SimMount? {
+      var best: SimMount?
+      for (p, m) in tops where p == path || path.hasPrefix(p == "/" ? "/" : p + "/") {
+        if best.map({ p.count > $0.path.count }) ?? true { best = m }
+      }
+      return best
+    }
     var files = SimPrograms.Files(
-      lookup: { path in Overlay.lookup(path, in: layers)?.entry.kind },
-      list: { path in Overlay.list(path, in: layers)?.map(\.name) })
+      lookup: { path in
+        switch covering(path)?.request {
+        case .dev(let dev)?: return Self.containerDevEntry(path, in: dev)
+        case .device?: return .special("char device")
+        default: return Overlay.lookup(path, in: layers)?.entry.kind
+        }
+      },
+      list: { path in
+        switch covering(path)?.request {
+        case .dev(let dev)?: return Self.containerDevList(path, in: dev)
+        case .device?: return nil
+        default: return Overlay.list(path, in: layers)?.map(\.name)
+        }
+      })
     if visible.last(where: { $0.path == "/proc" }).map({ if case .proc = $0.request { true } else { false } }) == true {
       // /proc/mounts: what this mount namespace has under the box's root, oldest first. The
       // kernel names mounts made with fsopen(2) "none".
@@ -121,6 +170,24 @@ extension SimulatedKernel {
     }
     context.files = files
     return context
+  }
+
+  /// What `mount dev` made at `path`, a path in the tmpfs mounted at `dev`, where no node is
+  /// bound (a node's own mount answers for itself): the empty file a node was bound onto, a
+  /// link, a directory (empty), or nothing.
+  static func containerDevEntry(_ path: String, in dev: String) -> LayerEntryKind? {
+    if path == dev { return .directory(opaque: false) }
+    let name = String(path.dropFirst(dev == "/" ? 1 : dev.count + 1))
+    if ContainerDev.devices.contains(where: { $0.name == name }) { return .file([]) }
+    if let link = ContainerDev.links.first(where: { $0.name == name }) { return .symlink(target: link.target) }
+    return ContainerDev.directories.contains(name) ? .directory(opaque: false) : nil
+  }
+
+  static func containerDevList(_ path: String, in dev: String) -> [String]? {
+    if path == dev {
+      return ContainerDev.devices.map(\.name) + ContainerDev.links.map(\.name) + ContainerDev.directories
+    }
+    return containerDevEntry(path, in: dev)?.isDirectory == true ? [] : nil
   }
 
   /// The pid namespace of the proc mounted at /proc in what the box sees as its root, when

@@ -15,6 +15,9 @@ public final class SimulatedKernel: Kernel {
   var nextInode: UInt64 = 4_026_532_200
   var nextPID: Int
   var nextRootfs = 1
+  /// The next peer group ID a mount made shared gets (the kernel's mnt_group_id). The host's "/"
+  /// is shared, as systemd makes it, in group 0.
+  var nextPeerGroup = 1
   var cgroups: [String: SimCgroup] = [:]
   /// The cgroup interface the simulated host has: the CLI passes this machine's, so `cgroup set`
   /// shows the same v1 translation on sim and real.
@@ -112,7 +115,8 @@ public final class SimulatedKernel: Kernel {
       namespaces[inode] = SimNamespace(
         kind: kind, inode: inode, owner: kind == .user ? nil : initial[.user], parent: nil,
         hostname: kind == .uts ? hostname : "", domainname: domainname, populated: true,
-        rootPropagation: .shared, uidMap: kind == .user ? [.identity] : nil, gidMap: kind == .user ? [.identity] : nil)
+        rootPropagation: .shared, rootPeer: kind == .mnt ? 0 : nil, uidMap: kind == .user ? [.identity] : nil,
+        gidMap: kind == .user ? [.identity] : nil)
     }
     host = SimProcess(hostPID: 1000, ns: initial, activePID: 0xEFFF_FFFC)
     hostNet = create(.net, owner: initial[.user], parent: nil)
@@ -144,7 +148,7 @@ public final class SimulatedKernel: Kernel {
       if let id = boxes[i].process.root.id { filesystems[id] = nil; fsFactsCache[id] = nil }
       boxes.remove(at: i)
       collectGarbage()
-    case .unshare(let box, let kinds):
+    case .unshare(let box, let kinds, _):
       let net = boxes[i].process.ns[.net]
       boxes[i].process = try unshare(boxes[i].process, kinds, step)
       if kinds.contains(.net) { dropListeners(of: box, in: net) }
@@ -193,15 +197,20 @@ public final class SimulatedKernel: Kernel {
     case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT,
       .netPublish, .netListen, .connect:
       return .none  // performNet took them
-    case .overlay(_, let names, let layers):
-      try overlay(i, names: names, layers: layers, step)
+    case .overlay(_, let names, let layers, let plain):
+      if plain {
+        try plainRoot(i, names: names, layers: layers, step)
+      } else {
+        try overlay(i, names: names, layers: layers, step)
+      }
     case .writeFile(_, let path, let text):
       try writeFile(i, path, text, step)
     case .removeFile(_, let path):
       try removeFile(i, path, step)
     case .commit(_, let image):
       return try commit(i, image, step)
-    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return try performImageStep(step)
     }
     return .none

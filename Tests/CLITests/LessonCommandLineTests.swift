@@ -94,7 +94,7 @@ import Testing
       r.lines.contains {
         $0.hasPrefix("ok   ") && $0.hasSuffix("01-uts.md: 7 steps, 3 checks fail before their solution and pass after")
       })
-    #expect(r.lines.contains { $0.hasPrefix("ok   ") && $0.hasSuffix("01-uts.transcript: 19 commands") })
+    #expect(r.lines.contains { $0.hasPrefix("ok   ") && $0.hasSuffix("01-uts.transcript: 20 commands") })
   }
 
   @Test func lintExitsTwoForABadFileAndOneForAFinding() throws {

@@ -19,7 +19,7 @@ import Testing
     #expect(r.lines.contains("web is in uts:0, the host's UTS namespace"), "#pause captions are shown")
     #expect(r.lines.contains("boxwalk[web]> unshare uts"))
     #expect(r.lines.contains("web has new namespaces: uts:1"))
-    #expect(r.lines.last { !$0.isEmpty } == "replay: 19 commands run, all as in the file")
+    #expect(r.lines.last { !$0.isEmpty } == "replay: 20 commands run, all as in the file")
     #expect(!r.out.contains("\u{1B}"))
   }
 
@@ -43,7 +43,7 @@ import Testing
     let mark = try #require(r.lines.firstIndex { $0.hasPrefix("! differs from the file at \(path):") })
     #expect(r.lines[(mark + 1)...].contains("  -  web.hostname = \"other\""))
     #expect(r.lines[(mark + 1)...].contains("  +  web.hostname = \"lab-box\""))
-    #expect(r.lines.last { !$0.isEmpty } == "replay: 19 commands run, 1 differed from the file")
+    #expect(r.lines.last { !$0.isEmpty } == "replay: 20 commands run, 1 differed from the file")
   }
 
   @Test func badInputAndMissingFeatures() throws {

@@ -27,7 +27,10 @@ import Testing
     let course = CourseProgress(Self.lessons) { _ in nil }
     #expect(course.done == 0 && course.total == 3 && course.percent == 0)
     #expect(course.next?.id == "one")
-    #expect(course.summary == ["progress: 0/3 lessons done (0%)", "next: lesson one (Lesson one)"])
+    #expect(
+      course.summary == [
+        "progress: 0/3 lessons done (0%)", "steps: 0/6 passed (0%)", "next: lesson one (Lesson one)",
+      ])
   }
 
   @Test func theNextLessonIsTheFirstNotDoneAndAHalfWalkedOneSaysWhereToResume() {
@@ -39,7 +42,8 @@ import Testing
     #expect(course.done == 1 && course.percent == 33)
     #expect(course.next?.id == "two")
     #expect(course.entries.map(\.state) == [.done, .inProgress, .notStarted])
-    #expect(course.summary[1] == "next: lesson two (Lesson two), resuming at step 2 (d)")
+    #expect(course.summary[2] == "next: lesson two (Lesson two), resuming at step 2 (d)")
+    #expect(course.summary[1] == "steps: 3/6 passed (50%)", "one's 2 and two's 1, before its current step")
   }
 
   @Test func aDoneLessonWalkedAgainStillCountsAsDoneAndALaterGapIsNext() {
@@ -56,8 +60,10 @@ import Testing
   @Test func everyLessonDoneIsOneHundredPercentAndNothingNext() {
     let course = CourseProgress(Self.lessons) { LessonProgress(lesson: $0, step: nil, finished: true) }
     #expect(course.percent == 100 && course.next == nil)
-    #expect(course.summary[1].hasPrefix("next: nothing left"))
-    #expect(course.json(problems: []).hasPrefix("{\"done\":3,\"total\":3,\"percent\":100,\"next\":null,"))
+    #expect(course.summary[2].hasPrefix("next: nothing left"))
+    #expect(
+      course.json(problems: []).hasPrefix(
+        "{\"done\":3,\"total\":3,\"percent\":100,\"steps_done\":6,\"steps_total\":6,\"next\":null,"))
   }
 
   @Test func theListingEndsWithTheCourseSummary() {
@@ -71,10 +77,13 @@ import Testing
     let json = CourseProgress(Self.lessons) { saved[$0] }.json(problems: ["lessons/x.md:1:1: bad \"front\""])
     #expect(
       json == """
-        {"done":0,"total":3,"percent":0,"next":"one","lessons":[\
-        {"id":"one","title":"Lesson one","steps":2,"state":"not-started","step":null,"step_number":null},\
-        {"id":"two","title":"Lesson two","steps":3,"state":"in-progress","step":"e","step_number":3},\
-        {"id":"three","title":"Lesson three","steps":1,"state":"not-started","step":null,"step_number":null}\
+        {"done":0,"total":3,"percent":0,"steps_done":2,"steps_total":6,"next":"one","lessons":[\
+        {"id":"one","title":"Lesson one","steps":2,"state":"not-started","step":null,"step_number":null,\
+        "steps_done":0,"percent":0},\
+        {"id":"two","title":"Lesson two","steps":3,"state":"in-progress","step":"e","step_number":3,\
+        "steps_done":2,"percent":66},\
+        {"id":"three","title":"Lesson three","steps":1,"state":"not-started","step":null,"step_number":null,\
+        "steps_done":0,"percent":0}\
         ],"problems":["lessons/x.md:1:1: bad \\"front\\""]}
         """)
   }

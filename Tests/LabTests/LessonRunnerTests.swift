@@ -94,6 +94,15 @@ import Testing
       }, progress: store, files: files)
   }
 
+  /// The position in saved progress, without the step records (ProgressRecordTests has those).
+  func place(_ p: LessonProgress?) -> LessonProgress? {
+    p.map {
+      var q = $0
+      q.records = []
+      return q
+    }
+  }
+
   func value(_ r: LessonRunner, _ path: String) -> StateValue? {
     (try? StatePath.parse(path)).flatMap { r.session.tree.value(at: $0) }
   }
@@ -233,10 +242,10 @@ import Testing
     let welcome = first.execute("lesson demo")
     #expect(welcome.first == LessonText.welcome[0])
     #expect(store.welcomed)
-    #expect(store.load(lesson: "demo") == LessonProgress(lesson: "demo", step: "box"))
+    #expect(place(store.load(lesson: "demo")) == LessonProgress(lesson: "demo", step: "box"))
     _ = first.execute("next")
     _ = first.execute("hint")
-    #expect(store.load(lesson: "demo") == LessonProgress(lesson: "demo", step: "own", hintsShown: 1))
+    #expect(place(store.load(lesson: "demo")) == LessonProgress(lesson: "demo", step: "own", hintsShown: 1))
     first.close()
 
     // A restart: a new runner, the same store. The lab is rebuilt up to step 2.
@@ -252,7 +261,7 @@ import Testing
     _ = second.execute("solution")
     _ = second.execute("next")
     _ = second.execute("next")
-    #expect(store.load(lesson: "demo") == LessonProgress(lesson: "demo", step: nil, finished: true))
+    #expect(place(store.load(lesson: "demo")) == LessonProgress(lesson: "demo", step: nil, finished: true))
     // A finished lesson starts again from step 1, and says it was done.
     let third = try runner(store: store)
     #expect(third.execute("lessons").contains { $0.hasSuffix("done") })

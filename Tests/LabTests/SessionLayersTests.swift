@@ -38,7 +38,8 @@ import Testing
     ("image push oci:shelf/app:v1", "error: no local image oci:shelf/app:v1 or app:v1 to push", "image tag"),
     ("image tag nothere x", "error: no image named \"nothere\"", "images: busybox"),
     ("image frob", "error: unknown command \"image frob\"", "help"),
-    ("layer rm x", "error: unknown command \"layer rm\"", "help"),
+    ("layer rm x", "error: no layer named \"x\"", "layers: busybox"),
+    ("layer frob", "error: unknown command \"layer frob\"", "help"),
     (
       "umount /", "error: umount / would take web's overlay, its root filesystem, away from under the file commands",
       "box rm"

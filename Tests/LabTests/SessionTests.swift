@@ -106,7 +106,7 @@ import Testing
       "mount proc /proc",
       "error: refused: web shares the host's mount namespace, so mount would change the host's mounts", "unshare mnt"
     ),
-    ("mount nfs /mnt", "error: boxwalk cannot mount \"nfs\"", "proc sysfs tmpfs mqueue bind"),
+    ("mount nfs /mnt", "error: boxwalk cannot mount \"nfs\"", "proc sysfs tmpfs mqueue dev bind"),
     ("mount tmpfs ../etc", "error: \"../etc\" is not a path in the box", "starts with /"),
     ("mount tmpfs /a/../b", "error: \"/a/../b\" is not a path in the box", "no . or .. parts"),
     (

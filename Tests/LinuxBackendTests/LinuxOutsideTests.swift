@@ -16,33 +16,25 @@ import Testing
   static func cidr(_ s: String) -> IPv4CIDR { IPv4CIDR(s) ?? .any }
   static func ip(_ s: String) -> IPv4Address { IPv4Address(s) ?? IPv4Address(0) }
 
-  static let session: [Step] = [
-    .netBridge(name: "bwt-br0"),
-    .netAddr(link: NetLinkRef(.host, "bwt-br0"), cidr: cidr("10.231.0.1/24")),
-    .netState(link: NetLinkRef(.host, "bwt-br0"), up: true),
-    .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
-    .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
-    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.2/24")),
-    .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
-    .netState(link: NetLinkRef(.host, "bwt-web"), up: true),
-    .netAttach(link: "bwt-web", bridge: "bwt-br0"),
-    .netRoute(box: "web", gateway: ip("10.231.0.1")),
-    .ping(from: .box("web"), address: ip("203.0.113.1")),  // nobody has it yet
-    .netOutside,
-    .netOutside,  // EEXIST: there is one
-    .ping(from: .host, address: ip("203.0.113.1")),  // the host side is on its subnet
-    .ping(from: .box("web"), address: ip("203.0.113.2")),  // the host side's own address
-    .ping(from: .box("web"), address: ip("203.0.113.1")),  // the host side does not forward
-    .netForward(on: true),
-    .ping(from: .box("web"), address: ip("203.0.113.1")),  // forwarded; the outside has no route back
-    .ping(from: .box("web"), address: ip("198.51.100.7")),  // forwarded to nowhere: no route on the host side
-    .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
-    .ping(from: .box("web"), address: ip("203.0.113.1")),  // masqueraded: the reply comes back
-    .ping(from: .box("web"), address: ip("10.231.0.1")),  // on the bridge: not rewritten
-    .netForward(on: false),
-    .ping(from: .box("web"), address: ip("203.0.113.1")),  // NAT alone is not enough
-    .boxRemove(box: "web"),
-  ]
+  static let session: [Step] =
+    LabBridgeFixture.webOnBridge + [
+      .netRoute(box: "web", gateway: ip("10.231.0.1")),
+      .ping(from: .box("web"), address: ip("203.0.113.1")),  // nobody has it yet
+      .netOutside,
+      .netOutside,  // EEXIST: there is one
+      .ping(from: .host, address: ip("203.0.113.1")),  // the host side is on its subnet
+      .ping(from: .box("web"), address: ip("203.0.113.2")),  // the host side's own address
+      .ping(from: .box("web"), address: ip("203.0.113.1")),  // the host side does not forward
+      .netForward(on: true),
+      .ping(from: .box("web"), address: ip("203.0.113.1")),  // forwarded; the outside has no route back
+      .ping(from: .box("web"), address: ip("198.51.100.7")),  // forwarded to nowhere: no route on the host side
+      .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
+      .ping(from: .box("web"), address: ip("203.0.113.1")),  // masqueraded: the reply comes back
+      .ping(from: .box("web"), address: ip("10.231.0.1")),  // on the bridge: not rewritten
+      .netForward(on: false),
+      .ping(from: .box("web"), address: ip("203.0.113.1")),  // NAT alone is not enough
+      .boxRemove(box: "web"),
+    ]
 
   static func withoutMACs(_ net: NetFacts?) -> NetFacts? {
     guard var net else { return nil }
@@ -165,39 +157,31 @@ import Testing
   static func cidr(_ s: String) -> IPv4CIDR { IPv4CIDR(s) ?? .any }
   static func ip(_ s: String) -> IPv4Address { IPv4Address(s) ?? IPv4Address(0) }
 
-  static let session: [Step] = [
-    .netBridge(name: "bwt-br0"),
-    .netAddr(link: NetLinkRef(.host, "bwt-br0"), cidr: cidr("10.231.0.1/24")),
-    .netState(link: NetLinkRef(.host, "bwt-br0"), up: true),
-    .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
-    .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
-    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.2/24")),
-    .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
-    .netState(link: NetLinkRef(.host, "bwt-web"), up: true),
-    .netAttach(link: "bwt-web", bridge: "bwt-br0"),
-    .netOutside,
-    .netPublish(hostPort: 8080, proto: "tcp", box: "web", address: ip("10.231.0.2"), port: 80),
-    .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // the host side does not forward
-    .netForward(on: true),
-    .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // web has no route back
-    .netRoute(box: "web", gateway: ip("10.231.0.1")),
-    .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // nothing listens in web: reset
-    .netListen(side: .box("web"), port: 80),
-    .netListen(side: .box("web"), port: 80),  // EADDRINUSE
-    .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // connected through the rule
-    .connect(from: .outside, address: ip("203.0.113.2"), port: 8081),  // not published: the host side resets
-    .connect(from: .host, address: ip("203.0.113.2"), port: 8080),  // its own connection skips prerouting
-    .connect(from: .box("web"), address: ip("198.51.100.1"), port: 80),  // forwarded to nowhere
-    .netListen(side: .outside, port: 80),
-    .connect(from: .box("web"), address: ip("203.0.113.1"), port: 80),  // no NAT: no route back
-    .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
-    .connect(from: .box("web"), address: ip("203.0.113.1"), port: 80),  // masqueraded: connected
-    .ping(from: .outside, address: ip("203.0.113.2")),
-    // web's helper leaves the namespace it listens in: the listener closes, and the namespace
-    // dies with its veth (a socket left open would keep it alive).
-    .unshare(box: "web", kinds: [.net]),
-    .boxRemove(box: "web"),
-  ]
+  static let session: [Step] =
+    LabBridgeFixture.webOnBridge + [
+      .netOutside,
+      .netPublish(hostPort: 8080, proto: "tcp", box: "web", address: ip("10.231.0.2"), port: 80),
+      .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // the host side does not forward
+      .netForward(on: true),
+      .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // web has no route back
+      .netRoute(box: "web", gateway: ip("10.231.0.1")),
+      .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // nothing listens in web: reset
+      .netListen(side: .box("web"), port: 80),
+      .netListen(side: .box("web"), port: 80),  // EADDRINUSE
+      .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // connected through the rule
+      .connect(from: .outside, address: ip("203.0.113.2"), port: 8081),  // not published: the host side resets
+      .connect(from: .host, address: ip("203.0.113.2"), port: 8080),  // its own connection skips prerouting
+      .connect(from: .box("web"), address: ip("198.51.100.1"), port: 80),  // forwarded to nowhere
+      .netListen(side: .outside, port: 80),
+      .connect(from: .box("web"), address: ip("203.0.113.1"), port: 80),  // no NAT: no route back
+      .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
+      .connect(from: .box("web"), address: ip("203.0.113.1"), port: 80),  // masqueraded: connected
+      .ping(from: .outside, address: ip("203.0.113.2")),
+      // web's helper leaves the namespace it listens in: the listener closes, and the namespace
+      // dies with its veth (a socket left open would keep it alive).
+      .unshare(box: "web", kinds: [.net]),
+      .boxRemove(box: "web"),
+    ]
 
   static func outcome(_ kernel: any Kernel, _ step: Step) -> String {
     do {
@@ -292,4 +276,20 @@ import Testing
     #expect(rules.map(\.chain) == ["prerouting", "prerouting", "postrouting"])
     #expect(try sim.facts().host.net?.rules == rules)
   }
+}
+
+/// The lab network both suites above start from: bridge bwt-br0 at 10.231.0.1/24 on the host side
+/// and box web's eth0 at 10.231.0.2/24, its veth's host end up and attached to the bridge.
+enum LabBridgeFixture {
+  static let webOnBridge: [Step] = [
+    .netBridge(name: "bwt-br0"),
+    .netAddr(link: NetLinkRef(.host, "bwt-br0"), cidr: IPv4CIDR("10.231.0.1/24") ?? .any),
+    .netState(link: NetLinkRef(.host, "bwt-br0"), up: true),
+    .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
+    .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
+    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: IPv4CIDR("10.231.0.2/24") ?? .any),
+    .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
+    .netState(link: NetLinkRef(.host, "bwt-web"), up: true),
+    .netAttach(link: "bwt-web", bridge: "bwt-br0"),
+  ]
 }

@@ -388,6 +388,13 @@ import Testing
     let saved = [
       LessonProgress(lesson: "01-uts", step: "hostname", labDone: true, hintsShown: 2),
       LessonProgress(lesson: "02-pid", step: nil, finished: true),
+      LessonProgress(
+        lesson: "03-ipc", step: "shm", hintsShown: 1,
+        records: [
+          LessonStepRecord(
+            step: "mq", started: 1_700_000_000, passed: 1_700_000_090, hints: 2, solutions: 1, checksFailed: 3),
+          LessonStepRecord(step: "shm", started: 1_700_000_100),
+        ]),
     ]
     for progress in saved { #expect(LessonProgress.decode(progress.encoded) == progress) }
     Self.fuzz(saved.map { Array($0.encoded.utf8) }, count: 2000, seed: 0x5052_4F47) { bytes, i in

@@ -50,11 +50,27 @@ import Testing
       """
     #expect(
       Mountinfo.parse(text) == [
-        Mountinfo.Entry(mountPoint: "/", propagation: .shared, fstype: "ext4"),
+        Mountinfo.Entry(mountPoint: "/", propagation: .shared, fstype: "ext4", peerGroup: 1),
         Mountinfo.Entry(mountPoint: "/mnt", propagation: .private, fstype: "tmpfs"),
-        Mountinfo.Entry(mountPoint: "/with space", propagation: .slave, fstype: "tmpfs"),
-        Mountinfo.Entry(mountPoint: "/both", propagation: .slave, fstype: "tmpfs"),
+        Mountinfo.Entry(mountPoint: "/with space", propagation: .slave, fstype: "tmpfs", masterGroup: 3),
+        Mountinfo.Entry(mountPoint: "/both", propagation: .slave, fstype: "tmpfs", peerGroup: 4, masterGroup: 5),
       ])
+  }
+
+  /// The peer group numbers are what ties a mount to its copies in other mount namespaces: a
+  /// mount propagated to a peer namespace is in the same group there (`shared:N`), or a slave of
+  /// it (`master:N`). A group number past Int's range is no group.
+  @Test func mountinfoGivesPeerGroups() {
+    let text = """
+      50 40 0:40 / /opt rw shared:17 - tmpfs tmpfs rw
+      51 41 0:40 / /opt rw master:17 - tmpfs tmpfs rw
+      52 41 0:41 / /srv rw shared:99999999999999999999 - tmpfs tmpfs rw
+
+      """
+    let entries = Mountinfo.parse(text)
+    #expect(entries.map(\.peerGroup) == [17, nil, nil])
+    #expect(entries.map(\.masterGroup) == [nil, 17, nil])
+    #expect(entries.map(\.propagation) == [.shared, .slave, .shared])
   }
 
   /// A box can mount on a directory whose name holds a tab or bytes that are not UTF-8: the

@@ -10,7 +10,8 @@ struct BoxwalkCommand: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       ReplCommand.self, LessonsCommand.self, LessonCommand.self, TestCommand.self, ReplayCommand.self,
-      RecordCommand.self, LintCommand.self, DoctorCommand.self, CleanupCommand.self, DaemonCommand.self,
+      RecordCommand.self, ExportCommand.self, LintCommand.self, DoctorCommand.self, CleanupCommand.self,
+      ReportCommand.self, ClassCommand.self, ResetCommand.self, DaemonCommand.self,
     ],
     defaultSubcommand: ReplCommand.self)
 }

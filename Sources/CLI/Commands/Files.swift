@@ -70,6 +70,27 @@ enum Files {
     }
   }
 
+  /// Creates a new file and writes it: O_CREAT|O_EXCL|O_NOFOLLOW, so an existing file, or a
+  /// symbolic link planted at the name (even a dangling one), is refused with EEXIST rather than
+  /// followed or overwritten (open(2)). For files that must never replace another (a lesson
+  /// draft). A failed write unlinks the half-written file.
+  static func create(_ path: String, _ text: String) throws(Failure) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw Failure(path: path, errno: errno) }
+    defer { close(fd) }
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else {
+        let failure = Failure(path: path, errno: n < 0 ? errno : EIO)
+        unlink(path)
+        throw failure
+      }
+      bytes = bytes.dropFirst(n)
+    }
+  }
+
   static func isDirectory(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

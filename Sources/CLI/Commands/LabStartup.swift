@@ -39,7 +39,10 @@ enum LabStartup {
   static func session(_ backend: Backend, json: Bool, ephemeralImages: Bool = false) throws(ExitError) -> Session {
     let kernel = try BackendChoice.make(backend, ephemeralImages: ephemeralImages)
     do {
-      return try Session(kernel: kernel, json: json)
+      let session = try Session(kernel: kernel, json: json)
+      // Pictures follow this terminal (transcript tests make their sessions elsewhere, plain).
+      session.pictureStyle = PictureStyle.detect(terminal: Terminal.detect())
+      return session
     } catch {
       kernel.teardown()
       throw ExitError(ExitStatus.precondition, ["error: could not read the kernel state: \(error)"])

@@ -16,10 +16,14 @@ enum Paths {
   }
 
   /// The history file: BOXWALK_HISTFILE, else $XDG_STATE_HOME/boxwalk/history.
-  static var historyFile: String? {
+  static var historyFile: String? { historyFile(creating: true) }
+
+  /// The history file; `creating` makes its directory first (the REPL writes it; `reset` only
+  /// removes it).
+  static func historyFile(creating: Bool) -> String? {
     if let h = env("BOXWALK_HISTFILE") { return h }
     guard let dir = stateHome else { return nil }
-    makeDirectories(dir)
+    if creating { makeDirectories(dir) }
     return dir + "/history"
   }
 

@@ -41,7 +41,7 @@ struct ReplCommand: ParsableCommand {
     let runner = LessonRunner(
       session: session, lessons: catalog.lessons, problems: catalog.problems,
       makeSession: LabStartup.sessionFactory(backend, json: json), progress: FileProgressStore.standard(),
-      files: RecordingFiles(), features: LabSessionFactory().features(for: backend))
+      files: RecordingFiles(), features: LabSessionFactory().features(for: backend), clock: { Int(time(nil)) })
     defer { runner.close() }
     let interactive = isatty(STDIN_FILENO) == 1
     if json {

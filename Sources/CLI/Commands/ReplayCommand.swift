@@ -61,6 +61,9 @@ struct ReplayCommand: ParsableCommand {
     LabStartup.cleanUpAfterCrashes(backend, terminal: terminal)
     let session = try LabStartup.session(backend, json: false)
     defer { session.close() }
+    // A replay compares each command's output with the file, whose pictures are in the plain
+    // style (box drawing, 80 columns): draw in that style, or every picture would differ.
+    session.pictureStyle = .plain
     terminal.write([BackendChoice.describe(backend)])
     let keys = KeyReader.detect()
     let player = DemoPlayer(

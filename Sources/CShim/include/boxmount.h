@@ -34,6 +34,8 @@
 int bw_fsopen(const char *fstype, unsigned int flags);
 /// fsconfig(2) with a value that is a file descriptor (FSCONFIG_SET_FD), e.g. proc's "pidns".
 int bw_fsconfig_fd(int fsfd, const char *key, int fd);
+/// fsconfig(2) with a string value (FSCONFIG_SET_STRING), e.g. tmpfs's "mode".
+int bw_fsconfig_string(int fsfd, const char *key, const char *value);
 /// fsconfig(2) FSCONFIG_CMD_CREATE: make the superblock from the context's configuration.
 int bw_fsconfig_create(int fsfd);
 /// fsmount(2): a detached mount of the created superblock, with MOUNT_ATTR_* `attrs`.
@@ -43,5 +45,10 @@ int bw_open_tree(int dirfd, const char *path, unsigned int flags);
 /// move_mount(2) from descriptor to descriptor (MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH):
 /// attaches the detached mount `from` on the directory `to`.
 int bw_move_mount_fds(int from, int to);
+/// mount_setattr(2) on the mount `fd` itself (AT_EMPTY_PATH): sets the MOUNT_ATTR_* `attrs`.
+int bw_mount_setattr_fd(int fd, unsigned long long attrs);
+/// major(3) and minor(3) of a device number (macros in glibc, which Swift cannot call).
+unsigned int bw_major(unsigned long long dev);
+unsigned int bw_minor(unsigned long long dev);
 
 #endif

@@ -15,7 +15,15 @@ extension Step {
 
   var layerCalls: [String] {
     switch self {
-    case .overlay(let box, _, let layers):
+    case .overlay(let box, _, let layers, true):
+      // The copy is made by boxwalk itself, file by file, from the layers' merged view: nothing is
+      // mounted, so the directory is not a mount point (pivot_root(2) refuses it as a new root).
+      return [
+        "mkdir(\"<\(box) rootfs>\", 0755)",
+        "mkdirat(<\(box) rootfs>, ...), openat(<\(box) rootfs>, ..., O_WRONLY|O_CREAT|O_EXCL), write(...), symlinkat(...)   # each file of "
+          + layers.map { "<layer \($0)>" }.joined(separator: " over "),
+      ]
+    case .overlay(let box, _, let layers, false):
       // One fsconfig(2) call per layer ("lowerdir+", Linux 6.8) instead of one option string:
       // a ',' or ':' in a path can then never inject another option (bubblewrap escapes them).
       return [
@@ -95,6 +103,13 @@ extension Step {
         "unlink(\"blobs/sha256/<digest>\"), rm -r \"layers/<diff_id>\"   # each one no image needs",
         "unlink(\"*.tmp-PID-N\"), rm -r \"layers/*.partial-PID\"   # left by a killed pull or commit whose PID is gone",
       ]
+    case .imageRemove(let image, let layers):
+      return [
+        "flock(\"<store>\", LOCK_EX), rename(\"index.json.tmp-<pid>-<n>\", \"index.json\")   # the store no longer names \(image.full)",
+        "unlink(\"blobs/sha256/<digest>\")   # its manifest, config and layer blobs, unless another image names them",
+      ] + layers.map { "rm -r \"<layer \($0)>\"   # no other image uses it" }
+    case .layerRemove(let name):
+      return ["flock(\"<store>\", LOCK_EX), rm -r \"<layer \(name)>\"   # no image names it"]
     default:
       return []
     }

@@ -20,7 +20,7 @@ public enum CommandTable {
     .init(
       name: "use", usage: "use NAME", summary: "make NAME the current box (the prompt shows it)", area: "boxes"),
     .init(
-      name: "unshare", usage: "unshare KIND[,KIND...]",
+      name: "unshare", usage: "unshare KIND[,KIND...] [--propagation private|unchanged]",
       summary: "move the current box into new namespaces (KIND: cgroup ipc mnt net pid time user uts)",
       area: "namespaces"),
     .init(
@@ -38,6 +38,13 @@ public enum CommandTable {
       name: "show", usage: "show PATH", summary: "print one value of the state tree (e.g. web.ns.uts)", area: "looking"),
     .init(
       name: "state", usage: "state [--json]", summary: "print the whole state tree", area: "looking"),
+    .init(
+      name: "draw", usage: "draw [ns|mounts|layers [PATH]|net|cgroups|all] [--changed] [--usage]",
+      summary: "the state as a picture; --changed marks what the last step changed, --usage adds memory in use",
+      area: "looking"),
+    .init(
+      name: "pictures", usage: "pictures on|off",
+      summary: "after each step, draw the pictures of what it changed", area: "looking"),
     .init(name: "diff", usage: "diff", summary: "what the last step changed", area: "looking"),
     .init(
       name: "watch", usage: "watch PATH", summary: "print PATH after every step that changes it", area: "looking"),
@@ -61,7 +68,7 @@ public enum CommandTable {
     .init(name: "id", usage: "id", summary: "uid and gid inside and outside", area: "user"),
     .init(name: "caps", usage: "caps", summary: "the box's capabilities", area: "user"),
     .init(
-      name: "mount", usage: "mount proc|sysfs|tmpfs|mqueue PATH | mount bind SRC DST",
+      name: "mount", usage: "mount proc|sysfs|tmpfs|mqueue|dev PATH | mount bind SRC DST",
       summary: "mount in the box's mount namespace", area: "mnt"),
     .init(name: "umount", usage: "umount PATH", summary: "unmount in the box", area: "mnt"),
     .init(
@@ -75,16 +82,20 @@ public enum CommandTable {
       name: "chroot", usage: "chroot", summary: "chroot into the box's root filesystem, for contrast", area: "mnt"),
     .init(
       name: "image",
-      usage: "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF | image prune",
+      usage:
+        "image ls | image import NAME DIR | image tag IMAGE NAME | image push REF | image pull REF | image rm NAME | image prune",
       summary:
-        "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG)",
+        "OCI images: list, a directory as an image, another name, push and pull (REF: HOST:PORT/NAME:TAG or oci:DIR/NAME:TAG), remove",
       area: "layers"),
-    .init(name: "layer", usage: "layer ls", summary: "layers", area: "layers"),
+    .init(
+      name: "layer", usage: "layer ls | layer rm NAME", summary: "layers: list, remove one no image or box uses",
+      area: "layers"),
     .init(
       name: "overlay", usage: "overlay NAME[,NAME...]",
       summary: "images or layers (first on top) plus a writable layer: the box's root filesystem", area: "layers"),
     .init(
-      name: "rootfs", usage: "rootfs IMAGE", summary: "one image as the root filesystem", area: "layers"),
+      name: "rootfs", usage: "rootfs IMAGE [--dir]",
+      summary: "one image as the root filesystem (--dir: copied into a plain directory, no mount)", area: "layers"),
     .init(
       name: "write", usage: "write PATH TEXT", summary: "write a file in the box", area: "layers"),
     .init(name: "rm", usage: "rm PATH", summary: "remove a file in the box", area: "layers"),

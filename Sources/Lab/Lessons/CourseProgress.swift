@@ -15,6 +15,10 @@ public struct CourseProgress: Equatable, Sendable {
     /// and not started again.
     public var step: String?
     public var stepNumber: Int?
+    /// Steps the learner has passed at least once.
+    public var stepsDone: Int
+    /// Whole percent of the steps passed, rounded down.
+    public var percent: Int { steps == 0 ? 0 : stepsDone * 100 / steps }
   }
 
   public var entries: [Entry]
@@ -27,6 +31,10 @@ public struct CourseProgress: Equatable, Sendable {
   /// The first lesson, in course order, that is not done yet; nil when every lesson is done.
   /// A lesson the learner left half-way counts like any other: the course is walked in order.
   public var next: Entry? { entries.first { $0.state != .done } }
+  /// Steps passed, and steps, over every lesson.
+  public var stepsDone: Int { entries.reduce(0) { $0 + $1.stepsDone } }
+  public var stepsTotal: Int { entries.reduce(0) { $0 + $1.steps } }
+  public var stepsPercent: Int { stepsTotal == 0 ? 0 : stepsDone * 100 / stepsTotal }
 
   public init(_ lessons: [Lesson], progress: (String) -> LessonProgress?) {
     entries = lessons.map { lesson in
@@ -36,14 +44,30 @@ public struct CourseProgress: Equatable, Sendable {
         p?.finished == true ? .done : index == nil ? .notStarted : .inProgress
       return Entry(
         id: lesson.id, title: lesson.title, steps: lesson.steps.count, state: state,
-        step: index.map { lesson.steps[$0].id }, stepNumber: index.map { $0 + 1 })
+        step: index.map { lesson.steps[$0].id }, stepNumber: index.map { $0 + 1 },
+        stepsDone: Self.stepsDone(lesson, p))
     }
+  }
+
+  /// The steps of `lesson` passed at least once. A progress file of an older boxwalk has no step
+  /// records: then a finished lesson counts every step, and one in progress the steps before the
+  /// current one (the learner cannot be past a step without passing it).
+  static func stepsDone(_ lesson: Lesson, _ p: LessonProgress?) -> Int {
+    guard let p else { return 0 }
+    if p.records.isEmpty {
+      if p.finished { return lesson.steps.count }
+      return p.step.flatMap { id in lesson.steps.firstIndex { $0.id == id } } ?? 0
+    }
+    return lesson.steps.filter { p.record($0.id)?.passed != nil }.count
   }
 
   /// The two lines under the lesson table.
   public var summary: [String] {
     guard total > 0 else { return [] }
-    var out = ["progress: \(done)/\(total) lessons done (\(percent)%)"]
+    var out = [
+      "progress: \(done)/\(total) lessons done (\(percent)%)",
+      "steps: \(stepsDone)/\(stepsTotal) passed (\(stepsPercent)%)",
+    ]
     if let n = next {
       switch (n.state, n.stepNumber, n.step) {
       case (.inProgress, let number?, let step?):
@@ -60,7 +84,8 @@ public struct CourseProgress: Equatable, Sendable {
   /// `boxwalk lessons --json`: one object, keys in a fixed order so the output is stable.
   /// `problems` are lesson files that did not parse (`path:line:col: message`).
   public func json(problems: [String]) -> String {
-    var out = "{\"done\":\(done),\"total\":\(total),\"percent\":\(percent),\"next\":"
+    var out = "{\"done\":\(done),\"total\":\(total),\"percent\":\(percent)"
+    out += ",\"steps_done\":\(stepsDone),\"steps_total\":\(stepsTotal),\"next\":"
     out += next.map { JSON.quote($0.id) } ?? "null"
     out += ",\"lessons\":["
     for (i, e) in entries.enumerated() {
@@ -68,7 +93,8 @@ public struct CourseProgress: Equatable, Sendable {
       out += "{\"id\":\(JSON.quote(e.id)),\"title\":\(JSON.quote(e.title)),\"steps\":\(e.steps)"
       out += ",\"state\":\(JSON.quote(e.state.rawValue))"
       out += ",\"step\":" + (e.step.map(JSON.quote) ?? "null")
-      out += ",\"step_number\":" + (e.stepNumber.map(String.init) ?? "null") + "}"
+      out += ",\"step_number\":" + (e.stepNumber.map(String.init) ?? "null")
+      out += ",\"steps_done\":\(e.stepsDone),\"percent\":\(e.percent)}"
     }
     out += "],\"problems\":[" + problems.map(JSON.quote).joined(separator: ",") + "]}"
     return out

@@ -82,9 +82,11 @@ extension LessonRunner {
       active = nil
       return .failed(error, before: out)
     }
-    active = ActiveLesson(
+    var a = ActiveLesson(
       lesson: lesson, index: index, labDone: labDone, hintsShown: hints, finished: saved?.finished ?? false,
-      start: trees.start, previous: trees.previous)
+      start: trees.start, previous: trees.previous, records: saved?.records ?? [])
+    markStarted(&a)
+    active = a
     out += LessonText.header(lesson)
     if index > 0 || labDone {
       out.append("resuming at step \(index + 1): the lab was rebuilt by replaying the steps before it")
@@ -131,7 +133,9 @@ extension LessonRunner {
       let outcomes = evaluate(step.check)
       out += LessonText.checkReport(outcomes)
       if outcomes.contains(where: { !$0.passed }) {
-        return .ok(out + ["next moves on once every check passes; hint helps, solution shows the answer"])
+        a.record { $0.checksFailed += 1 }
+        active = a
+        return .ok(out + ["next moves on once every check passes; hint helps, solution shows the answer"] + save())
       }
     }
     advance(&a)
@@ -139,13 +143,24 @@ extension LessonRunner {
     return .ok(out + LessonText.arrival(a.lesson, a.index, labDone: false) + save())
   }
 
-  /// Moves to the following step: its `@prev` is the state now.
+  /// Moves to the following step: its `@prev` is the state now. The step left behind is passed
+  /// (its first pass is the one recorded); its hint count stays in its record, the new step's
+  /// count starts at 0.
   func advance(_ a: inout ActiveLesson) {
+    let now = clock()
+    a.record { $0.passed = $0.passed ?? now }
     a.index += 1
     a.labDone = false
     a.hintsShown = 0
     a.previous = session.tree
     if a.index == a.lesson.steps.count { a.finished = true }
+    markStarted(&a)
+  }
+
+  /// The current step's record says when the learner first arrived at it.
+  func markStarted(_ a: inout ActiveLesson) {
+    let now = clock()
+    a.record { $0.started = $0.started ?? now }
   }
 
   /// Runs commands as if typed, each echoed after the session's prompt. Returns the first command
@@ -200,6 +215,7 @@ extension LessonRunner {
     a.hintsShown = 0
     a.start = trees.start
     a.previous = trees.previous
+    markStarted(&a)
     active = a
     return .ok([headline] + LessonText.arrival(a.lesson, index, labDone: labDone) + save())
   }
@@ -221,12 +237,14 @@ extension LessonRunner {
     }
     let shown = step.hints[a.hintsShown]
     a.hintsShown += 1
+    let seen = a.hintsShown
+    a.record { $0.hints = max($0.hints, seen) }
     active = a
     return .ok(["hint \(a.hintsShown) of \(n):"] + shown.lines.map { "  " + escapedForTerminal($0) } + save())
   }
 
   func check() -> CommandResult {
-    guard let a = active else { return .failed(noLesson("check")) }
+    guard var a = active else { return .failed(noLesson("check")) }
     guard let step = a.step else { return .ok(LessonText.completed(a.lesson)) }
     guard step.isExercise else {
       return .ok([
@@ -236,12 +254,15 @@ extension LessonRunner {
     if step.lab != nil, !a.labDone { return .ok(["next runs this step's lab block first; then check your work"]) }
     let outcomes = evaluate(step.check)
     let done = !outcomes.contains { !$0.passed }
-    return .ok(LessonText.checkReport(outcomes) + (done ? ["next moves on"] : []))
+    if done { return .ok(LessonText.checkReport(outcomes) + ["next moves on"]) }
+    a.record { $0.checksFailed += 1 }
+    active = a
+    return .ok(LessonText.checkReport(outcomes) + save())
   }
 
   /// Shows the solution and runs it, then checks it.
   func solution() -> CommandResult {
-    guard let a = active else { return .failed(noLesson("solution")) }
+    guard var a = active else { return .failed(noLesson("solution")) }
     guard let step = a.step else { return .ok(LessonText.completed(a.lesson)) }
     guard let solution = step.solution else {
       return .ok([
@@ -251,6 +272,9 @@ extension LessonRunner {
     if step.lab != nil, !a.labDone { return .ok(["next runs this step's lab block first; then the solution"]) }
     var out = ["solution:"] + solution.commands.map { "  " + escapedForTerminal($0.text) }
     log.note("solution of step \(a.lesson.id)/\(step.id)")
+    a.record { $0.solutions += 1 }
+    active = a
+    out += save()
     if let failure = runCommands(solution.commands, in: a.lesson, into: &out) {
       return .failed(
         LabError(

@@ -22,6 +22,9 @@ public final class LessonRunner: TranscriptSession {
   let files: (any LessonFileWriter)?
   /// The host's features (the names of `#require`) for a lesson's `requires:`; nil checks nothing.
   let features: Set<String>?
+  /// Seconds since 1970, for the step records (when a step was started and passed). Lab reads
+  /// no clock itself: the CLI gives it time(2); tests give a fixed time.
+  let clock: () -> Int
 
   /// `--json`: every executed line prints one JSON object.
   var json: Bool
@@ -45,10 +48,13 @@ public final class LessonRunner: TranscriptSession {
   ///   - progress: where progress is saved; nil keeps none.
   ///   - files: writes recordings; nil makes `record` an error.
   ///   - features: what this host offers, checked against a lesson's `requires:`.
+  ///   - clock: the time now in seconds since 1970, for the step records.
   public init(
     session: Session, lessons: [Lesson], problems: [String] = [], makeSession: @escaping () throws -> Session,
-    progress: (any LessonProgressStore)? = nil, files: (any LessonFileWriter)? = nil, features: Set<String>? = nil
+    progress: (any LessonProgressStore)? = nil, files: (any LessonFileWriter)? = nil, features: Set<String>? = nil,
+    clock: @escaping () -> Int = { 0 }
   ) {
+    self.clock = clock
     self.session = session
     self.json = session.jsonMode
     self.features = features
@@ -229,11 +235,23 @@ struct ActiveLesson {
   var start: StateValue
   /// The state before the current step.
   var previous: StateValue
+  /// What happened in each step reached so far (kept across restarts in the progress file).
+  var records: [LessonStepRecord] = []
 
   var step: LessonStep? { index < lesson.steps.count ? lesson.steps[index] : nil }
 
   var progress: LessonProgress {
-    LessonProgress(lesson: lesson.id, step: step?.id, labDone: labDone, hintsShown: hintsShown, finished: finished)
+    LessonProgress(
+      lesson: lesson.id, step: step?.id, labDone: labDone, hintsShown: hintsShown, finished: finished,
+      records: records)
+  }
+
+  /// Changes the current step's record (made when missing); nothing once the lesson is complete.
+  mutating func record(_ change: (inout LessonStepRecord) -> Void) {
+    guard let id = step?.id else { return }
+    var p = progress
+    p.update(id, change)
+    records = p.records
   }
 }
 

@@ -97,12 +97,16 @@ public enum LessonText {
     if lessons.isEmpty {
       out.append("no lessons found")
     } else {
-      var rows = [["ID", "TITLE", "STEPS", "PROGRESS"]]
-      for lesson in lessons {
-        rows.append([lesson.id, lesson.title, String(lesson.steps.count), status(lesson, progress(lesson.id))])
+      let course = CourseProgress(lessons, progress: progress)
+      var rows = [["ID", "TITLE", "DONE", "PROGRESS"]]
+      for (lesson, entry) in zip(lessons, course.entries) {
+        rows.append([
+          lesson.id, lesson.title, "\(entry.stepsDone)/\(entry.steps) \(entry.percent)%",
+          status(lesson, progress(lesson.id)),
+        ])
       }
       out += DiffTable.table(rows)
-      out += CourseProgress(lessons, progress: progress).summary
+      out += course.summary
       out.append("lesson ID starts a lesson, or resumes it where you left it")
     }
     out += problems.map { "warning: " + $0 }

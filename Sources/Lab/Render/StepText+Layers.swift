@@ -4,7 +4,9 @@ import Kernel
 extension StepText {
   static func layerShell(_ step: Step) -> String {
     switch step {
-    case .overlay(let box, _, let layers):
+    case .overlay(let box, _, _, true):
+      return "mkdir <\(box) rootfs> && docker export $(docker create IMAGE) | tar -x -C <\(box) rootfs>"
+    case .overlay(let box, _, let layers, false):
       let lower = layers.map { "<layer \($0)>" }.joined(separator: ":")
       return
         "mkdir <\(box) upper> <\(box) work> && nsenter --target <\(box)> --mount mount -t overlay overlay -o nosuid,nodev,lowerdir=\(lower),upperdir=<\(box) upper>,workdir=<\(box) work> <\(box) rootfs>"
@@ -27,6 +29,10 @@ extension StepText {
       return "skopeo copy " + transport(ref) + " oci:<store>:\(ref.localName.full)"
     case .imagePrune:
       return "docker image prune -a   # by hand: keep what index.json reaches, rm the other blobs/sha256/* and layers/*"
+    case .imageRemove(let image, _):
+      return "docker image rm \(image)   # by hand: drop its entry from index.json, then prune"
+    case .layerRemove(let name):
+      return "rm -r <layer \(name)>   # docker has no command for one layer: image rm and prune remove them"
     default:
       return ""
     }
@@ -42,6 +48,13 @@ extension StepText {
 
   static func layerWhy(_ step: Step) -> [String] {
     switch step {
+    case .overlay(_, _, _, true):
+      return [
+        "A plain directory holding the image's files, as `docker export | tar -x` leaves them: no",
+        "overlay, no layers, and no mount. pivot_root(2) wants its new root to be a mount point, and",
+        "this directory is not one (EINVAL); a bind mount of it onto itself makes it one, which is",
+        "what runc does to every container's root (`mount --rbind rootfs rootfs`).",
+      ]
     case .overlay:
       return [
         "overlayfs stacks read-only lower directories, the first on top, under one writable upper",
@@ -97,6 +110,13 @@ extension StepText {
         "space. A pull or commit killed half-way leaves a temporary too: blobs and layers are written",
         "under a temporary name and renamed into place, so no reader ever sees half of one. Pruning",
         "keeps everything index.json reaches and removes the rest, as docker image prune -a does.",
+      ]
+    case .imageRemove, .layerRemove:
+      return [
+        "An image is a name in index.json for a manifest, which names its layers; layers are shared",
+        "between images. Removing an image drops its name, and the layers no other image names go",
+        "with it. A layer a box's overlay is built on cannot go while the box lives (overlayfs reads",
+        "it), nor a layer another image is built on: that image would lose its bottom layers.",
       ]
     default:
       return []

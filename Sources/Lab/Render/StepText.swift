@@ -12,9 +12,10 @@ enum StepText {
       return "sleep infinity &    # any process can hold namespaces; boxwalk's is boxwalk-helper"
     case .boxRemove(let box):
       return "kill -KILL <\(box)>"
-    case .unshare(_, let kinds):
+    case .unshare(_, let kinds, let keepPropagation):
       var opts = kinds.map(\.utilLinuxOption)
       if kinds.contains(.pid) || kinds.contains(.time) { opts.append("--fork") }
+      if keepPropagation { opts.append("--propagation unchanged") }
       return "unshare " + opts.joined(separator: " ")
     case .join(_, let kind, let target):
       return "nsenter --target <\(target)> \(kind.utilLinuxOption)"
@@ -30,6 +31,15 @@ enum StepText {
       switch request {
       case .bind(let source, let target):
         return "nsenter --target <\(box)> --mount mount --rbind \(shellQuote(source)) \(shellQuote(target))"
+      case .dev(let path):
+        // What runc does for a container's /dev, as shell commands; the path is passed as $0 so
+        // that no quoting nests.
+        let nodes = ContainerDev.devices.map(\.name).joined(separator: " ")
+        let links = ContainerDev.links.map { "ln -s \($0.target) \"$0/\($0.name)\"" }.joined(separator: " && ")
+        let dirs = ContainerDev.directories.map { "mkdir \"$0/\($0)\"" }.joined(separator: " && ")
+        return "nsenter --target <\(box)> --mount sh -c 'mount -t tmpfs -o nosuid,nodev,noexec,mode=0755 tmpfs \"$0\""
+          + " && for n in \(nodes); do touch \"$0/$n\" && mount --bind \"/dev/$n\" \"$0/$n\"; done"
+          + " && \(links) && \(dirs)' \(shellQuote(path))"
       case .proc(let path):
         return
           "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(shellQuote(path))"
@@ -129,7 +139,8 @@ enum StepText {
       return inNetwork(side, "nc -l -p \(port) &")
     case .connect(let side, let address, let port):
       return inNetwork(side, "nc -z -w 2 \(address) \(port)")
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return layerShell(step)
     }
   }
@@ -159,7 +170,7 @@ enum StepText {
         "A namespace lives as long as a process (or an open file or bind mount) uses it. Killing",
         "the box's last process frees every namespace that only it used. See namespaces(7).",
       ]
-    case .unshare(_, let kinds):
+    case .unshare(_, let kinds, let keepPropagation):
       var lines = [
         "unshare(2) gives the calling process new namespaces of these kinds, so it stops sharing",
         "them with the host. The new namespaces start as copies of the old ones.",
@@ -171,7 +182,11 @@ enum StepText {
         )
         lines.append("the next process it starts is the first in the new namespace (pid_namespaces(7)).")
       }
-      if kinds.contains(.mnt) {
+      if kinds.contains(.mnt) && keepPropagation {
+        lines.append("--propagation unchanged: the copy keeps the old namespace's propagation, so each")
+        lines.append("shared mount is a peer of the one it was copied from, and a mount or unmount under")
+        lines.append("either now happens under both (mount_namespaces(7), shared subtrees).")
+      } else if kinds.contains(.mnt) {
         lines.append("After CLONE_NEWNS boxwalk makes / private, so mounts in the box never propagate to")
         lines.append("the host (mount_namespaces(7), shared subtrees).")
       }
@@ -211,6 +226,20 @@ enum StepText {
         lines.append("A proc file system shows the processes of one pid namespace. boxwalk-helper is not in the")
         lines.append("box's pid namespace (only its children are), so it names it with the pidns= mount option;")
         lines.append("unshare --pid --fork --mount-proc gets the same by mounting from inside (proc(5)).")
+      }
+      if case .dev = request {
+        lines = [
+          "A container needs a /dev of its own: programs open /dev/null (a shell, for a job it starts",
+          "in the background), /dev/zero, /dev/urandom. It must not be the host's /dev, a devtmpfs",
+          "with every disk and terminal of the machine, which a box that is root could open. So, as",
+          "runc does, boxwalk mounts a fresh tmpfs (mode 0755, nodev: a node the box makes there with",
+          "mknod(2) opens nothing) and binds six of the host's nodes onto empty files in it, one by one:",
+          "open_tree(2) copies the helper's handle of each node, taken when the box got its mount",
+          "namespace, and move_mount(2) attaches the copy. Binding, not mknod(2), because in a user",
+          "namespace the kernel refuses to make device nodes, so this works rootless too. The links",
+          "fd, stdin, stdout and stderr lead to /proc/self/fd (proc(5)), which needs a proc mounted.",
+          "Everything is done on file descriptors beneath the box's root: no path is looked up twice.",
+        ]
       }
       if case .bind = request {
         lines.append("A bind mount makes a directory appear at a second place; binding a directory onto itself")
@@ -387,7 +416,8 @@ enum StepText {
         "copy of the namespace of the process that opens it: boxwalk's host side writes its own, and",
         "the machine's stays as it was. Docker sets it to 1 on the real host.",
       ]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return layerWhy(step)
     case .setHostname, .setDomainname:
       return [
@@ -445,7 +475,7 @@ enum StepText {
   /// What an errno means for this step, when there is something specific to teach.
   static func errnoHint(_ step: Step, _ errno: Errno) -> String? {
     switch (step, errno) {
-    case (.unshare(_, let kinds), .EINVAL) where kinds.contains(.pid):
+    case (.unshare(_, let kinds, _), .EINVAL) where kinds.contains(.pid):
       return
         "a process can make only one pid namespace for its children: unshare never moves the caller itself, and the kernel requires pid_for_children to still be the caller's own (box new gives a fresh box)"
     case (.setHostname, .EPERM), (.setDomainname, .EPERM):

@@ -31,10 +31,12 @@ extension Session {
       current = try existingBox(args[0])
       out.lines.append("current box: \(args[0])")
     case "unshare":
-      try arity("unshare", args, 1)
+      let (kindArgs, keepPropagation) = try unshareOptions(args)
+      try arity("unshare", kindArgs, 1)
       let box = try currentBox("unshare")
-      let kinds = try parseKinds(args[0])
-      try runStep(.unshare(box: box, kinds: kinds), input: line, into: &out)
+      let kinds = try parseKinds(kindArgs[0])
+      if keepPropagation { try refuseKeepingHostPropagation(box, kinds) }
+      try runStep(.unshare(box: box, kinds: kinds, keepPropagation: keepPropagation), input: line, into: &out)
     case "join":
       try arity("join", args, 2)
       let box = try currentBox("join")
@@ -88,6 +90,8 @@ extension Session {
       out.lines.append("last step: \(escapedForTerminal(last.input))")
       let table = DiffTable.lines(last.changes, tree: last.treeAfter)
       out.lines += table.isEmpty ? ["  (no visible change)"] : table
+    case "draw": try drawCommand(args, into: &out)
+    case "pictures": try picturesCommand(args, into: &out)
     case "explain":
       try arity("explain", args, 0)
       guard let last else {
@@ -151,7 +155,7 @@ extension Session {
     case "ls": try lsCommand(args, line: line, into: &out)
     case "which": try whichCommand(args, line: line, into: &out)
     case "commit": try commitCommand(args, line: line, into: &out)
-    case "layer": try layerCommand(args, into: &out)
+    case "layer": try layerCommand(args, line: line, into: &out)
     case "image": try imageCommand(args, line: line, into: &out)
     case "quit", "exit":
       try arity(w[0], args, 0)
@@ -206,6 +210,7 @@ extension Session {
         out.lines.append("  watch \(watches[i].number)  " + text)
       }
     }
+    if picturesOn { out.lines += picturesAfterStep(changes) }
   }
 
   /// One sentence saying what the step achieved, in terms of the new state.
@@ -236,6 +241,11 @@ extension Session {
       return [first] + died(box)
     case .kill(let box, let pid):
       return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
+    case .mount(let box, .dev(let path)):
+      let names = ContainerDev.devices.map(\.name).joined(separator: " ")
+      return [
+        "mounted a container's /dev on \(path) in \(box)'s mount namespace \(label(box, .mnt)): a tmpfs with the host's \(names) bound in; the host's mounts did not change"
+      ]
     case .mount(let box, let request):
       return [
         "mounted \(request.fstype) on \(request.target) in \(box)'s mount namespace \(label(box, .mnt)); the host's mounts did not change"
@@ -310,7 +320,7 @@ extension Session {
       return ["created box \(box): one process, sharing every namespace with the host"]
     case .boxRemove(let box):
       return ["removed box \(box): its process is gone, and with it every namespace only it used"]
-    case .unshare(let box, let kinds):
+    case .unshare(let box, let kinds, _):
       let labels = kinds.map { label(box, $0) }.joined(separator: " ")
       return ["\(box) has new namespaces: \(labels)"]
     case .join(let box, let kind, let target):
@@ -361,7 +371,8 @@ extension Session {
           : "the host side no longer forwards: it drops packets for addresses it does not have",
         "  machine  the machine's own net.ipv4.ip_forward is untouched: each network namespace has its own",
       ]
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune:
+    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
+      .imageRemove, .layerRemove:
       return layerSummary(step, result, before: before, after: t)
     }
   }

@@ -24,6 +24,10 @@ extension Session {
     case ("net", 2) where ["addr", "up", "down"].contains(words[1]):
       return linkNames(.host).map { "host:" + $0 } + (current.map { linkNames(.box($0)) } ?? [])
     case ("net", 2) where words[1] == "attach": return hostBridges()
+    case ("image", 1): return ["ls", "import", "tag", "push", "pull", "rm", "prune"]
+    case ("image", 2) where ["rm", "tag", "push"].contains(words[1]): return imageNames()
+    case ("layer", 1): return ["ls", "rm"]
+    case ("layer", 2) where words[1] == "rm": return layerNames()
     case ("ping", 2): return ["--from"]
     case ("ping", 3): return ["host"] + boxNames
     default: return []

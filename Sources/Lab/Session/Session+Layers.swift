@@ -26,14 +26,21 @@ extension Session {
   /// `rootfs IMAGE` is `overlay IMAGE` for exactly one image: the image's layers under a
   /// writable upper layer, mounted where the box's root filesystem goes. Nothing is copied, and
   /// the result is a mount point, which pivot_root(2) requires of a new root.
+  ///
+  /// `rootfs IMAGE --dir` copies the image's files into a plain directory instead: what an image
+  /// unpacked by `docker export | tar -x` is, and what pivot_root(2) refuses as a new root until
+  /// a bind mount makes it a mount point.
   func rootfsCommand(_ args: [String], line: String, into out: inout Output) throws {
+    var args = args
+    let plain = args.contains("--dir")
+    args.removeAll { $0 == "--dir" }
     try arity("rootfs", args, 1)
     let box = try currentBox("rootfs")
     let image = try existingImage(args[0])
     let layers = try resolveLayers(image)
     try refuseIfSharingHostMounts(box, "rootfs")
     try requireHostRoot(box)
-    try runStep(.overlay(box: box, names: [image], layers: layers), input: line, into: &out)
+    try runStep(.overlay(box: box, names: [image], layers: layers, plain: plain), input: line, into: &out)
   }
 
   /// The layers a name stands for: an image's (top first), or one layer.
@@ -266,9 +273,10 @@ extension Session {
     return image
   }
 
-  func layerCommand(_ args: [String], into out: inout Output) throws {
-    guard let sub = args.first else { throw usage("layer", "layer needs a subcommand: ls") }
-    guard sub == "ls" else { throw unknown("layer \(sub)", candidates: ["layer ls"]) }
+  func layerCommand(_ args: [String], line: String, into out: inout Output) throws {
+    guard let sub = args.first else { throw usage("layer", "layer needs a subcommand: ls or rm") }
+    if sub == "rm" { return try layerRemove(Array(args.dropFirst()), line: line, into: &out) }
+    guard sub == "ls" else { throw unknown("layer \(sub)", candidates: ["layer ls", "layer rm"]) }
     try arity("layer ls", Array(args.dropFirst()), 0)
     try refresh()
     var rows = [["LAYER", "FILES", "DIFF_ID", "USED BY"]]
@@ -289,7 +297,7 @@ extension Session {
 
   func imageCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard let sub = args.first else {
-      throw usage("image", "image needs a subcommand: ls, import, tag, push, pull or prune")
+      throw usage("image", "image needs a subcommand: ls, import, tag, push, pull, prune or rm")
     }
     let rest = Array(args.dropFirst())
     switch sub {
@@ -351,9 +359,11 @@ extension Session {
     case "prune":
       try arity("image prune", rest, 0)
       try runStep(.imagePrune, input: line, into: &out)
+    case "rm":
+      try imageRemove(rest, line: line, into: &out)
     default:
       throw unknown(
-        "image \(sub)", candidates: ["ls", "import", "tag", "push", "pull", "prune"].map { "image " + $0 })
+        "image \(sub)", candidates: ["ls", "import", "tag", "push", "pull", "prune", "rm"].map { "image " + $0 })
     }
   }
 
@@ -371,7 +381,11 @@ extension Session {
 
   func layerSummary(_ step: Step, _ result: StepResult, before: StateValue, after t: StateValue) -> [String] {
     switch step {
-    case .overlay(let box, let names, let layers):
+    case .overlay(let box, let names, _, true):
+      return [
+        "\(box)'s root filesystem is a plain directory with the files of \(names.joined(separator: ",")), copied; it is not a mount point, and not entered yet"
+      ]
+    case .overlay(let box, let names, let layers, false):
       return [
         "\(box)'s root filesystem is an overlay of \(names.joined(separator: ",")) (layers \(layers.joined(separator: " "))) under a writable upper layer, not entered yet"
       ]
@@ -408,6 +422,14 @@ extension Session {
       return [image == ref.localName ? "pushed \(ref)" : "pushed \(image) to \(ref)"]
     case .imagePull(let ref):
       return ["pulled \(ref); overlay or rootfs take it by that name"]
+    case .imageRemove(let image, let layers):
+      return [
+        layers.isEmpty
+          ? "removed image \(image); its layers stay: other images use them"
+          : "removed image \(image) and its layers no other image used: \(layers.joined(separator: " "))"
+      ]
+    case .layerRemove(let name):
+      return ["removed layer \(name)"]
     case .imagePrune:
       return result.output.isEmpty
         ? ["nothing to prune: the images use every layer in the store"]

@@ -5,24 +5,27 @@ import Kernel
 extension Session {
   func mountCommand(_ args: [String], line: String, into out: inout Output) throws {
     let box = try currentBox("mount")
-    guard let kind = args.first else { throw usage("mount", "mount needs a type: proc, sysfs, tmpfs, mqueue or bind") }
+    guard let kind = args.first else {
+      throw usage("mount", "mount needs a type: proc, sysfs, tmpfs, mqueue, dev or bind")
+    }
     let request: MountRequest
     switch kind {
-    case "proc", "sysfs", "tmpfs", "mqueue":
+    case "proc", "sysfs", "tmpfs", "mqueue", "dev":
       try arity("mount \(kind)", Array(args.dropFirst()), 1, usageOf: "mount")
       let path = try checkPath(args[1])
       switch kind {
       case "proc": request = .proc(path: path)
       case "sysfs": request = .sysfs(path: path)
       case "mqueue": request = .mqueue(path: path)
+      case "dev": request = .dev(path: path)
       default: request = .tmpfs(path: path)
       }
     case "bind":
       try arity("mount bind", Array(args.dropFirst()), 2, usageOf: "mount")
       request = .bind(source: try checkPath(args[1]), target: try checkPath(args[2]))
     default:
-      var details: [(String, String)] = [("types", "proc sysfs tmpfs mqueue bind")]
-      if let near = Nearest.match(kind, in: ["proc", "sysfs", "tmpfs", "mqueue", "bind"]) {
+      var details: [(String, String)] = [("types", "proc sysfs tmpfs mqueue dev bind")]
+      if let near = Nearest.match(kind, in: ["proc", "sysfs", "tmpfs", "mqueue", "dev", "bind"]) {
         details.append(("did you mean", near))
       }
       details.append(LabError.unchanged)
@@ -182,6 +185,53 @@ extension Session {
       "refused: \(box) shares the host's pid namespace, so its proc would show the host's processes, and /proc/PID/root the host's files",
       [
         ("rule", "a box mounts proc only for a pid namespace of its own"), ("fix", "unshare pid"), LabError.unchanged,
+      ])
+  }
+
+  /// `unshare KINDS [--propagation private|unchanged]`, as unshare(1) spells it: the kinds, and
+  /// whether a new mount namespace keeps the propagation of the one it is copied from.
+  func unshareOptions(_ args: [String]) throws -> ([String], Bool) {
+    guard let at = args.firstIndex(of: "--propagation") else { return (args, false) }
+    var rest = args
+    guard at + 1 < args.count else {
+      throw usage("unshare", "--propagation needs a value: private or unchanged")
+    }
+    let mode = args[at + 1]
+    rest.removeSubrange(at...(at + 1))
+    switch mode {
+    case "private": return (rest, false)
+    case "unchanged": return (rest, true)
+    default:
+      throw LabError(
+        "unknown propagation for unshare: \(JSON.quote(escapedForTerminal(mode)))",
+        [
+          ("rule", "a new mount namespace is made private (the default) or keeps the old one's (unchanged)"),
+          ("fix", "unshare mnt --propagation unchanged, or `propagation shared|slave` after unshare mnt"),
+          LabError.unchanged,
+        ])
+    }
+  }
+
+  /// `--propagation unchanged` keeps the copied mounts peers of the ones they were copied from.
+  /// Copied from the host's mount namespace, they would be peers of this machine's own mounts
+  /// (on a systemd host "/" is shared), and a mount in the box would appear on the machine:
+  /// refused. A copy of another box's namespace is a peer of that box's mounts only.
+  func refuseKeepingHostPropagation(_ box: String, _ kinds: [NamespaceKind]) throws {
+    guard kinds.contains(.mnt) else {
+      throw LabError(
+        "--propagation applies to a new mount namespace, and these kinds have none",
+        [
+          ("rule", "only a mount namespace has propagation"), ("fix", "unshare mnt --propagation unchanged"),
+          LabError.unchanged,
+        ])
+    }
+    guard shares(box, .mnt) else { return }
+    throw LabError(
+      "refused: \(box) is in the host's mount namespace, so a copy that keeps its propagation would share mounts with the host",
+      [
+        ("rule", "--propagation unchanged copies another box's mount namespace, never the host's"),
+        ("fix", "unshare mnt first in another box, then here: join mnt OTHER; unshare mnt --propagation unchanged"),
+        LabError.unchanged,
       ])
   }
 

@@ -173,6 +173,7 @@ extension Session {
     let from = args.count == 3 ? try parseSide(args[2], "ping") : current.map { .box($0) } ?? .host
     try refuseMachineNetworkSide(from)
     try runStep(.ping(from: from, address: address), input: line, into: &out)
+    lastPing = (from, address)
   }
 
   /// `connect ADDR:PORT [--from host|outside|BOX]`: one TCP connect from that side's network

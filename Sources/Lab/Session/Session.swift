@@ -22,6 +22,13 @@ public final class Session: TranscriptSession {
   var facts: KernelFacts
   var last: StepRecord?
   var watches: [(number: Int, path: StatePath, value: StateValue?)] = []
+  /// How `draw` draws: characters, width, ANSI highlights. The REPL sets it from the terminal;
+  /// transcripts and lessons keep the plain style, so they print the same everywhere.
+  public var pictureStyle = PictureStyle.plain
+  /// `pictures on`: draw what each step changed after it.
+  var picturesOn = false
+  /// The last `ping`, which `draw net` replays on the current state to show its route.
+  var lastPing: (NetSide, IPv4Address)?
   var nextWatch = 1
 
   public init(kernel: any Kernel, json: Bool = false) throws(KernelError) {

@@ -9,6 +9,19 @@ import Kernel
 enum LayerDirectory {
   /// The overlayfs xattr that marks an opaque directory (overlayfs.rst).
   static let opaqueXattr = "trusted.overlay.opaque"
+  /// The same mark of an overlay mounted with "userxattr": the helper mounts so inside a user
+  /// namespace other than the initial one, where trusted.* xattrs cannot be set (overlayfs.rst,
+  /// "User xattr").
+  static let userOpaqueXattr = "user.overlay.opaque"
+
+  /// Whether the directory `fd` carries overlayfs's opaque mark, under either name.
+  static func isOpaque(_ fd: Int32) -> Bool {
+    for name in [opaqueXattr, userOpaqueXattr] {
+      var value = [UInt8](repeating: 0, count: 4)
+      if bw_fgetxattr(fd, name, &value, value.count) == 1 && value[0] == UInt8(ascii: "y") { return true }
+    }
+    return false
+  }
 
   struct Options {
     /// Read regular files' bytes (for a tar); a listing needs only the kinds.
@@ -77,10 +90,7 @@ enum LayerDirectory {
           throw SystemCallError(call: "openat(\(SmallFiles.quoted(child)))", errno: errno)
         }
         defer { close(fd) }
-        var value = [UInt8](repeating: 0, count: 4)
-        let opaque =
-          options.overlayMarks && bw_fgetxattr(fd, opaqueXattr, &value, value.count) == 1
-          && value[0] == UInt8(ascii: "y")
+        let opaque = options.overlayMarks && isOpaque(fd)
         layer[child] = LayerEntry(path: child, kind: .directory(opaque: opaque), mode: mode)
         try walk(fd, child, options, &layer, &total, depth: depth + 1)
       case S_IFREG:
@@ -202,8 +212,18 @@ enum LayerDirectory {
       guard fd >= 0 else { throw SystemCallError(call: "openat(\(shown))", errno: errno) }
       defer { close(fd) }
       fchmod(fd, mode_t(entry.mode))
-      if opaque && bw_fsetxattr(fd, opaqueXattr, "y", 1) != 0 {
-        throw SystemCallError(call: "fsetxattr(\(shown), \"\(opaqueXattr)\")", errno: errno)
+      // Both marks: an overlay mounted in the initial user namespace reads trusted.overlay.*,
+      // one mounted inside a user namespace (with "userxattr") reads user.overlay.*, and a layer
+      // in the store may be a lower layer of either. Only CAP_SYS_ADMIN in the initial user
+      // namespace may set trusted.* (xattr(7)): the rootless backend's unprivileged user gets
+      // EPERM there and writes the user mark alone, the one its overlays read.
+      if opaque {
+        let trusted = bw_fsetxattr(fd, opaqueXattr, "y", 1) == 0
+        let trustedErrno = errno
+        let user = bw_fsetxattr(fd, userOpaqueXattr, "y", 1) == 0
+        if !trusted && !user {
+          throw SystemCallError(call: "fsetxattr(\(shown), \"\(opaqueXattr)\")", errno: trustedErrno)
+        }
       }
     case .file(let bytes):
       let fd = openat(parentfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)

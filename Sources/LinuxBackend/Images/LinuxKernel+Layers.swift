@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import HelperWire
 import Kernel
 import OCI
 
@@ -31,7 +32,9 @@ extension LinuxKernel {
     // The busybox image is made on first use, whichever step that is.
     try store(step, 0) { () throws(SystemCallError) in try images.ensureBusybox() }
     switch step {
-    case .overlay(let box, let names, let layers): try mountOverlay(box, names: names, layers: layers, step: step)
+    case .overlay(let box, let names, let layers, false):
+      try mountOverlay(box, names: names, layers: layers, step: step)
+    case .overlay(let box, let names, let layers, true): try copyRoot(box, names: names, layers: layers, step: step)
     case .writeFile(let box, let path, let text):
       try files(box, step) { files throws(BoxFiles.Failure) in try files.write(path, Array((text + "\n").utf8)) }
     case .removeFile(let box, let path):
@@ -54,6 +57,10 @@ extension LinuxKernel {
       try store(step, 0) { () throws(SystemCallError) in try images.retag(source, as: target) }
     case .imagePush(let image, let ref): return try push(image, ref, step: step)
     case .imagePull(let ref): return try pull(ref, step: step)
+    case .imageRemove(let image, _):
+      try store(step, 0) { () throws(SystemCallError) in try images.remove(image) }
+    case .layerRemove(let name):
+      try store(step, 0) { () throws(SystemCallError) in try images.removeLayer(name) }
     case .imagePrune:
       let removed = try store(step, 1) { () throws(SystemCallError) in try images.prune() }
       // Layers as the simulator prints them; then what only a real store has: blobs (the
@@ -135,6 +142,36 @@ extension LinuxKernel {
     boxState[box]?.overlay = state
     boxState[box]?.root = .prepared(image: RootFacts.overlayText(names))
     mountLog.append(MountRecord(namespace: try mountNamespace(box, step: step), inRootfs: true, request: .overlay))
+  }
+
+  /// `rootfs IMAGE --dir`: the layers' merged files, copied by this process into a new plain
+  /// directory in the box's scratch space, with no mount. The file commands and `fs` facts see
+  /// it as an upper layer with no lower ones (what the box changes, it changes in place), and
+  /// pivot_root(2) refuses it as a new root, not being a mount point, until `mount bind / /`.
+  private func copyRoot(_ box: String, names: [String], layers: [String], step: Step) throws(KernelError) {
+    let catalog = try store(step, 1) { () throws(SystemCallError) in try images.catalog().layers }
+    var contents: [LayerContents] = []
+    for name in layers {
+      guard let layer = catalog.first(where: { $0.name == name }) else {
+        throw KernelError(step: step, call: Self.call(step, 1), errno: .ENOENT, detail: "no layer named \(name)")
+      }
+      let path = try store(step, 1) { () throws(SystemCallError) in try images.directory(layer) }
+      contents.append(
+        try store(step, 1) { () throws(SystemCallError) in
+          try LayerDirectory.read(path, .init(contents: true, overlayMarks: true))
+        })
+    }
+    let copy = LayerContents(Overlay.merged(contents).map(\.entry).filter { $0.kind != .whiteout })
+    let scratch = try scratchDirectory(box, "-dir", step: step)
+    let root = scratch + "/rootfs"
+    do {
+      try LayerDirectory.write(copy, to: root)
+    } catch {
+      dropScratch(box, scratch)
+      throw KernelError(step: step, call: Self.call(step, 1), errno: Errno(rawValue: error.errno), detail: error.call)
+    }
+    boxState[box]?.overlay = OverlayState(lowers: [], upper: root, work: root, merged: root)
+    boxState[box]?.root = .prepared(image: RootFacts.directoryText(names))
   }
 
   // MARK: Files
@@ -337,7 +374,8 @@ extension LinuxKernel {
     var unpacked: [String] = []
     do throws(RegistryError) {
       let manifestBytes = try source.manifest(ref.tag)
-      call = 1
+      // A manifest boxwalk cannot read, or one listing more layers than a box stacks, is the
+      // answer to the manifest's GET: that request is the one to blame (call 0).
       guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
         throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
       }
@@ -349,6 +387,8 @@ extension LinuxKernel {
           detail:
             "the manifest of \(ref) lists \(manifest.layers.count) layers; a box stacks at most \(Overlay.maxLayers)")
       }
+      // From here on the blobs' GETs: the config first.
+      call = 1
       let configBytes = try source.blob(manifest.config.digest, limit: JSONValue.maxDocument)
       guard let configJSON = try? JSONValue.parse(configBytes), let config = try? ImageConfig(json: configJSON),
         config.diffIDs.count == manifest.layers.count

@@ -1,9 +1,9 @@
 // The boxwalk helper protocol, version "bw2" (bw1 plus the verbs for processes, mounts and IPC,
 // and the networking verbs netlink, netdump and echo; adding verbs keeps the version).
 //
-// This file is compiled into both ends: LinuxBackend (the REPL side) and boxwalk-helper, which
-// reaches it through the symlink Sources/BoxwalkHelper/HelperProtocol.swift. It is pure Swift
-// (no imports), so both ends encode and decode with the same code.
+// This module, HelperWire, is linked into both ends: LinuxBackend (the REPL side) and
+// boxwalk-helper. It is pure Swift (no imports, not even Foundation, so the static helper stays
+// small), and both ends encode and decode with the same code.
 //
 // Transport. The helper's fd 3 is one end of socketpair(AF_UNIX, SOCK_SEQPACKET) (unix(7)). A
 // SEQPACKET socket keeps message boundaries: one send(2) is one recv(2), never split or merged,
@@ -26,12 +26,11 @@
 //
 // Then the REPL sends one request at a time and reads exactly one reply:
 //
-//     ping                          -> ok
 //     unshare FLAGS                 -> ok | err ERRNO unshare | err ERRNO mount NOTE
+//     unshare-keep FLAGS            -> ok | err ERRNO unshare      (no make-private: see below)
 //     setns PATH NSTYPE             -> ok | err ERRNO open | err ERRNO setns
 //     sethostname NAME              -> ok | err ERRNO sethostname
 //     setdomainname NAME            -> ok | err ERRNO setdomainname
-//     uname                         -> ok NODENAME DOMAINNAME | err ERRNO uname
 //     facts [NAMES]                 -> ok NODENAME DOMAINNAME INIT IPC POSIXMQ
 //                                      INIT is "1" while PID 1 of the box's pid namespace lives
 //                                      ("0" once it exited); IPC lists the objects of the helper's
@@ -50,7 +49,9 @@
 //                                                  out BYTES (the program's stdout and stderr),
 //                                                  then ok exited|signaled CODE
 //     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
-//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|bind. ROOT is the directory the box's
+//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind|dev (dev: a container's /dev,
+//                                   see DevOperations.swift; its failing CALL is "call#N", the
+//                                   Nth of the step's calls). ROOT is the directory the box's
 //                                   paths start from (its root filesystem before pivot-root, "/"
 //                                   after, or without one); SOURCE (bind only, else empty) and
 //                                   TARGET are resolved beneath it by openat2(2) RESOLVE_IN_ROOT|
@@ -65,7 +66,7 @@
 //                                   -> ok | err ERRNO mount
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
 //     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
-//     ipcnew KIND KEY               -> ok ID | err ERRNO msgget|shmget|semget
+//     ipcnew KIND KEY               KIND mq|shm|sem -> ok ID | err ERRNO msgget|shmget|semget
 //     mqnew NAME                    mq_open(3) with O_CREAT|O_EXCL -> ok INODE | err ERRNO mq_open
 //     stress KIND ARG               fork a stress program (KIND memory: ARG bytes; fork: ARG children;
 //                                   cpu: ARG milliseconds) and wait -> ok STATUS STARTED REFUSED
@@ -87,6 +88,12 @@
 //     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
 //                                   waiting up to TIMEOUT milliseconds for the reply
 //                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
+//     forward 1|0                   write net.ipv4.ip_forward of the helper's network namespace
+//                                   (/proc/sys/net is the opener's namespace's, proc_sys_net_ipv4(5))
+//                                   -> ok | err ERRNO open|write NOTE
+//     nft ARGS                      nft(8) with ARGS (NUL-separated), run by the helper in its
+//                                   namespaces with its capabilities; stdout and stderr captured
+//                                   -> ok exited|signaled CODE OUTPUT | err ERRNO execvp|pipe
 //     listen PORT                   a TCP socket bound to PORT of any address, listening; the
 //                                   helper keeps it open until it exits
 //                                   -> ok | err ERRNO socket|bind|listen
@@ -113,10 +120,17 @@
 //                                   (Anchors.swift) -> ok SCRATCHFD STOREFD ("-1": not held)
 //     (anything undecodable)        -> err 71 protocol NOTE        (71 is EPROTO)
 //
+// The fields after `ok` are the verb's answer, one type per verb in HelperAnswers.swift (Done for
+// a bare `ok`, BoxView for `facts`, ProgramEnd for the end of a `run`...): each end writes and
+// reads them through that type, never by position. Kinds (mount, ipcnew, setid, stress) are enums
+// here too: a kind outside its list is not a request, like an unknown verb.
+//
 // `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
 // bits. When FLAGS include CLONE_NEWNS the helper follows unshare(2) with
 // mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL); if that fails it moves back into the namespaces
-// it left where the kernel allows it, and NOTE says what it could not undo.
+// it left where the kernel allows it, and NOTE says what it could not undo. `unshare-keep` is
+// unshare(2) alone (`unshare --propagation unchanged`): the REPL sends it only for a box that is
+// not in the machine's mount namespace, so the copy's peers are lab mounts only.
 //
 // Versioning: a change to the framing or to the meaning of a verb gets a new version string. A
 // helper and a REPL from different builds refuse each other at hello.
@@ -124,6 +138,18 @@
 /// Framing: fields in, bytes out, and back.
 package enum HelperWire {
   package static let version = "bw2"
+  /// The device nodes of `mount dev`, with their major and minor numbers: the helper takes a
+  /// handle of each of the host's when the box gets a mount namespace of its own. The same list
+  /// as ContainerDev.devices (Sources/Kernel/Mounts.swift), which the helper cannot import.
+  package static let containerDevices: [(name: String, major: UInt32, minor: UInt32)] = [
+    ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
+  ]
+  /// ContainerDev.links and .directories, likewise.
+  package static let containerDevLinks: [(name: String, target: String)] = [
+    ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+  ]
+  package static let containerDevDirectories = ["mqueue"]
   package static let maxMessage = 4096
   package static let maxFields = 16
 
@@ -169,41 +195,49 @@ package enum HelperWire {
     return fields
   }
 
-  static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
-  static func number<T: BinaryInteger>(_ n: T) -> [UInt8] { Array(String(n).utf8) }
-  static func string(_ field: [UInt8]) -> String { String(decoding: field, as: UTF8.self) }
+  package static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
+  package static func number<T: BinaryInteger>(_ n: T) -> [UInt8] { Array(String(n).utf8) }
+  package static func string(_ field: [UInt8]) -> String { String(decoding: field, as: UTF8.self) }
+  /// A "1" or "0" field as true or false; nil for anything else.
+  package static func flag(_ field: [UInt8]) -> Bool? {
+    switch string(field) {
+    case "1": true
+    case "0": false
+    default: nil
+    }
+  }
   /// A decimal field; nil unless it is all digits (with an optional leading minus).
-  static func integer<T: FixedWidthInteger>(_ field: [UInt8], as: T.Type = T.self) -> T? {
+  package static func integer<T: FixedWidthInteger>(_ field: [UInt8], as: T.Type = T.self) -> T? {
     T(String(decoding: field, as: UTF8.self), radix: 10)
   }
 }
 
 /// What the REPL asks a helper to do: one request per step.
 package enum HelperRequest: Equatable, Sendable {
-  case ping
   /// unshare(2) with these CLONE_NEW* flags (then make "/" private when CLONE_NEWNS is among them).
   case unshare(flags: UInt32)
+  /// unshare(2) with these flags and nothing after it: a new mount namespace keeps the old one's
+  /// propagation, so its shared mounts are peers of those they were copied from.
+  case unshareKeepingPropagation(flags: UInt32)
   /// open(path, O_RDONLY|O_CLOEXEC), then setns(2) with that fd and `nstype`.
   case setns(path: [UInt8], nstype: UInt32)
   case sethostname([UInt8])
   case setdomainname([UInt8])
-  /// uname(2): the nodename and domainname the helper sees.
-  case uname
   /// Everything the REPL cannot read from outside: names, whether PID 1 lives, IPC objects.
   /// `candidates`: POSIX queue names to try when the mqueue file system cannot be read.
   case facts(candidates: [[UInt8]] = [])
   /// Search PATH, fork, exec; stream the output back when in the foreground.
   case run(background: Bool, argv: [[UInt8]])
   case kill(hostPID: Int32)
-  case mount(kind: String, root: [UInt8], source: [UInt8], target: [UInt8])
+  case mount(kind: MountKind, root: [UInt8], source: [UInt8], target: [UInt8])
   case umount(root: [UInt8], path: [UInt8])
   case propagation(flag: UInt32)
   case pivot(rootfs: [UInt8])
   case chroot(rootfs: [UInt8])
-  case ipcnew(kind: String, key: Int32)
+  case ipcnew(kind: IPCKind, key: Int32)
   case mqnew(name: [UInt8])
-  case setid(kind: String, id: UInt32)
-  case stress(kind: String, arg: UInt64)
+  case setid(kind: IDKind, id: UInt32)
+  case stress(kind: StressKind, arg: UInt64)
   /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
   case netlink([UInt8])
   /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
@@ -229,17 +263,39 @@ package enum HelperRequest: Equatable, Sendable {
   /// The box's cgroup.procs files (where the helper's children go) and the helper's own.
   case cgroup(box: [[UInt8]], home: [[UInt8]])
 
+  /// The file system a `mount` request makes: a new instance of one, or (bind) a bind mount of
+  /// its SOURCE.
+  package enum MountKind: String, CaseIterable, Sendable {
+    case proc, sysfs, tmpfs, mqueue, bind, dev
+  }
+
+  /// The System V IPC object an `ipcnew` request makes (sysvipc(7)): a message queue, a shared
+  /// memory segment or a semaphore set.
+  package enum IPCKind: String, CaseIterable, Sendable {
+    case mq, shm, sem
+  }
+
+  /// Which IDs a `setid` request sets: setresuid(2) or setresgid(2).
+  package enum IDKind: String, CaseIterable, Sendable {
+    case uid, gid
+  }
+
+  /// The stress program a `stress` request forks: one that allocates ARG bytes, one that forks
+  /// ARG children, one that spins for ARG milliseconds.
+  package enum StressKind: String, CaseIterable, Sendable {
+    case memory, fork, cpu
+  }
+
   /// The most cgroup.procs files one `cgroup` request names on each side.
   package static let maxCgroupFiles = 8
 
   package var fields: [[UInt8]] {
     switch self {
-    case .ping: [HelperWire.text("ping")]
     case .unshare(let flags): [HelperWire.text("unshare"), HelperWire.number(flags)]
+    case .unshareKeepingPropagation(let flags): [HelperWire.text("unshare-keep"), HelperWire.number(flags)]
     case .setns(let path, let nstype): [HelperWire.text("setns"), path, HelperWire.number(nstype)]
     case .sethostname(let name): [HelperWire.text("sethostname"), name]
     case .setdomainname(let name): [HelperWire.text("setdomainname"), name]
-    case .uname: [HelperWire.text("uname")]
     case .facts(let candidates):
       candidates.isEmpty
         ? [HelperWire.text("facts")] : [HelperWire.text("facts"), Array(candidates.joined(separator: [0]))]
@@ -247,15 +303,17 @@ package enum HelperRequest: Equatable, Sendable {
       [HelperWire.text("run"), HelperWire.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
     case .kill(let pid): [HelperWire.text("kill"), HelperWire.number(pid)]
     case .mount(let kind, let root, let source, let target):
-      [HelperWire.text("mount"), HelperWire.text(kind), root, source, target]
+      [HelperWire.text("mount"), HelperWire.text(kind.rawValue), root, source, target]
     case .umount(let root, let path): [HelperWire.text("umount"), root, path]
     case .propagation(let flag): [HelperWire.text("propagation"), HelperWire.number(flag)]
     case .pivot(let rootfs): [HelperWire.text("pivot"), rootfs]
     case .chroot(let rootfs): [HelperWire.text("chroot"), rootfs]
-    case .ipcnew(let kind, let key): [HelperWire.text("ipcnew"), HelperWire.text(kind), HelperWire.number(key)]
+    case .ipcnew(let kind, let key):
+      [HelperWire.text("ipcnew"), HelperWire.text(kind.rawValue), HelperWire.number(key)]
     case .mqnew(let name): [HelperWire.text("mqnew"), name]
-    case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind), HelperWire.number(id)]
-    case .stress(let kind, let arg): [HelperWire.text("stress"), HelperWire.text(kind), HelperWire.number(arg)]
+    case .setid(let kind, let id): [HelperWire.text("setid"), HelperWire.text(kind.rawValue), HelperWire.number(id)]
+    case .stress(let kind, let arg):
+      [HelperWire.text("stress"), HelperWire.text(kind.rawValue), HelperWire.number(arg)]
     case .netlink(let message): [HelperWire.text("netlink"), message]
     case .netdump(let pids):
       [HelperWire.text("netdump"), HelperWire.text(pids.map(String.init).joined(separator: ","))]
@@ -280,16 +338,17 @@ package enum HelperRequest: Equatable, Sendable {
     guard let verb = fields.first.map(HelperWire.string) else { return nil }
     let args = Array(fields.dropFirst())
     switch (verb, args.count) {
-    case ("ping", 0): self = .ping
     case ("unshare", 1):
       guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
       self = .unshare(flags: flags)
+    case ("unshare-keep", 1):
+      guard let flags = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
+      self = .unshareKeepingPropagation(flags: flags)
     case ("setns", 2):
       guard let nstype = HelperWire.integer(args[1], as: UInt32.self) else { return nil }
       self = .setns(path: args[0], nstype: nstype)
     case ("sethostname", 1): self = .sethostname(args[0])
     case ("setdomainname", 1): self = .setdomainname(args[0])
-    case ("uname", 0): self = .uname
     case ("facts", 0): self = .facts()
     case ("facts", 1): self = .facts(candidates: args[0].split(separator: 0).map(Array.init))
     case ("mqnew", 1): self = .mqnew(name: args[0])
@@ -300,7 +359,9 @@ package enum HelperRequest: Equatable, Sendable {
     case ("kill", 1):
       guard let pid = HelperWire.integer(args[0], as: Int32.self) else { return nil }
       self = .kill(hostPID: pid)
-    case ("mount", 4): self = .mount(kind: HelperWire.string(args[0]), root: args[1], source: args[2], target: args[3])
+    case ("mount", 4):
+      guard let kind = MountKind(rawValue: HelperWire.string(args[0])) else { return nil }
+      self = .mount(kind: kind, root: args[1], source: args[2], target: args[3])
     case ("umount", 2): self = .umount(root: args[0], path: args[1])
     case ("propagation", 1):
       guard let flag = HelperWire.integer(args[0], as: UInt32.self) else { return nil }
@@ -308,14 +369,20 @@ package enum HelperRequest: Equatable, Sendable {
     case ("pivot", 1): self = .pivot(rootfs: args[0])
     case ("chroot", 1): self = .chroot(rootfs: args[0])
     case ("ipcnew", 2):
-      guard let key = HelperWire.integer(args[1], as: Int32.self) else { return nil }
-      self = .ipcnew(kind: HelperWire.string(args[0]), key: key)
+      guard let kind = IPCKind(rawValue: HelperWire.string(args[0])),
+        let key = HelperWire.integer(args[1], as: Int32.self)
+      else { return nil }
+      self = .ipcnew(kind: kind, key: key)
     case ("setid", 2):
-      guard let id = HelperWire.integer(args[1], as: UInt32.self) else { return nil }
-      self = .setid(kind: HelperWire.string(args[0]), id: id)
+      guard let kind = IDKind(rawValue: HelperWire.string(args[0])),
+        let id = HelperWire.integer(args[1], as: UInt32.self)
+      else { return nil }
+      self = .setid(kind: kind, id: id)
     case ("stress", 2):
-      guard let arg = HelperWire.integer(args[1], as: UInt64.self) else { return nil }
-      self = .stress(kind: HelperWire.string(args[0]), arg: arg)
+      guard let kind = StressKind(rawValue: HelperWire.string(args[0])),
+        let arg = HelperWire.integer(args[1], as: UInt64.self)
+      else { return nil }
+      self = .stress(kind: kind, arg: arg)
     case ("netlink", 1): self = .netlink(args[0])
     case ("netdump", 1):
       let parts = HelperWire.string(args[0]).split(separator: ",").map(String.init)
@@ -366,6 +433,9 @@ package enum HelperRequest: Equatable, Sendable {
   }
 
   package func encoded() -> [UInt8]? { HelperWire.encode(fields) }
+
+  /// The verb, as field 0 spells it ("unshare", "mount", ...).
+  package var verb: String { fields.first.map(HelperWire.string) ?? "" }
 }
 
 /// What a helper answers: a hello once, then one ok or err per request.
@@ -375,6 +445,8 @@ package enum HelperReply: Equatable, Sendable {
   case started(hostPID: Int32, boxPID: Int32)
   /// A chunk of a foreground program's output.
   case out([UInt8])
+  /// The request was done; the fields are its answer (HelperAnswers.swift: `answer(as:)` reads
+  /// them, `.answer(_:)` and `.done` write them).
   case ok([[UInt8]])
   /// `call` names the system call that failed ("unshare", "mount", "open", "setns", ...).
   case err(errno: Int32, call: String, note: String?)

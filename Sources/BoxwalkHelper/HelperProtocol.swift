@@ -1,1 +1,0 @@
-../LinuxBackend/HelperProtocol.swift
