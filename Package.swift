@@ -23,6 +23,8 @@ let package = Package(
     // files) that a Unix socket never needs.
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    // Comes with Hummingbird: the daemon's event streams end on its graceful shutdown.
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
   ],
   targets: [
     // C: only what Swift cannot import (namespace constants, syscall wrappers, fork/exec).
@@ -59,10 +61,11 @@ let package = Package(
     .target(
       name: "Daemon",
       dependencies: [
-        "Lab", "Kernel",
+        "Lab", "Kernel", "OCI",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]),
     // The command line and the REPL loop.
     .target(

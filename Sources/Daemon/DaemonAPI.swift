@@ -58,6 +58,9 @@ public enum DaemonAPI {
     (.delete, "/v1/sessions/{id}"),
     (.post, "/v1/sessions/{id}/commands"),
     (.get, "/v1/sessions/{id}/state"),
+    (.get, "/v1/sessions/{id}/tree"),
+    (.post, "/v1/sessions/{id}/completions"),
+    (.get, "/v1/sessions/{id}/events"),
   ]
 
   /// The router for `registry`, every route of `routes` and the request log.

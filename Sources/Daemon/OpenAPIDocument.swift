@@ -125,6 +125,33 @@ enum OpenAPIDocument {
                     "properties": {
                       "backend": {
                         "$ref": "#/components/schemas/Backend"
+                      },
+                      "pictures": {
+                        "type": "object",
+                        "description": "How `draw` draws in this session: the client's terminal decides (absent: box drawing, 80 columns, no highlights, as transcripts use).",
+                        "properties": {
+                          "charset": {
+                            "type": "string",
+                            "enum": [
+                              "unicode",
+                              "ascii"
+                            ]
+                          },
+                          "width": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 1000
+                          },
+                          "ansi": {
+                            "type": "boolean"
+                          }
+                        },
+                        "required": [
+                          "charset",
+                          "width",
+                          "ansi"
+                        ],
+                        "additionalProperties": false
                       }
                     },
                     "required": [
@@ -321,6 +348,144 @@ enum OpenAPIDocument {
               }
             }
           }
+        },
+        "/v1/sessions/{id}/tree": {
+          "get": {
+            "operationId": "sessionTree",
+            "summary": "The state tree of the session's last step (not read again), in a lossless form for clients that check lessons: a list is an array whose first element is \"L\", a volatile value the array [\"V\", value], everything else plain JSON.",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "The tree.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object",
+                      "properties": {
+                        "tree": {
+                          "type": "object"
+                        }
+                      },
+                      "required": [
+                        "tree"
+                      ]
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}/completions": {
+          "post": {
+            "operationId": "completions",
+            "summary": "The words that may complete `word` typed after `line` (the REPL's Tab key).",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "requestBody": {
+              "required": true,
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "properties": {
+                      "line": {
+                        "type": "string"
+                      },
+                      "word": {
+                        "type": "string"
+                      }
+                    },
+                    "required": [
+                      "line",
+                      "word"
+                    ],
+                    "additionalProperties": false
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "The candidates.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object",
+                      "properties": {
+                        "completions": {
+                          "type": "array",
+                          "items": {
+                            "type": "string"
+                          }
+                        }
+                      },
+                      "required": [
+                        "completions"
+                      ]
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}/events": {
+          "get": {
+            "operationId": "followSession",
+            "summary": "Server-sent events: each step of the session as it runs (event `step`, data: the CommandReply of the line, one line of JSON), whoever sent it; a comment line first, and event `closed` when the session is deleted. The stream ends when the session closes or the daemon stops.",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "The event stream.",
+                "content": {
+                  "text/event-stream": {
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
         }
       },
       "components": {
@@ -413,6 +578,14 @@ enum OpenAPIDocument {
                 "type": "string",
                 "description": "The prompt after the line."
               },
+              "quit": {
+                "type": "boolean",
+                "description": "True once the session ran `quit` (the REPL stops reading)."
+              },
+              "failures": {
+                "type": "integer",
+                "description": "How many of the session's commands failed so far (a piped REPL's exit status)."
+              },
               "step": {
                 "type": "object",
                 "description": "The object `--json` prints for the line: prompt, input, ok, error, step (its kind), calls (the system calls), shell (the equivalent shell line), changes (state paths with old and new values), output."
@@ -422,6 +595,8 @@ enum OpenAPIDocument {
               "ok",
               "text",
               "prompt",
+              "quit",
+              "failures",
               "step"
             ]
           },

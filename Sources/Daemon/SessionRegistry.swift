@@ -9,6 +9,8 @@ public actor SessionRegistry {
     var owner: UInt32
     var backend: Backend
     var worker: LabWorker
+    /// Who follows the session's steps (GET /v1/sessions/{id}/events).
+    var events = SessionEvents()
   }
 
   private var entries: [String: Entry] = [:]
@@ -44,7 +46,12 @@ public actor SessionRegistry {
     entries = [:]
     order = []
     await withTaskGroup(of: Void.self) { group in
-      for entry in all { group.addTask { await entry.worker.close() } }
+      for entry in all {
+        group.addTask {
+          entry.events.finish()
+          await entry.worker.close()
+        }
+      }
     }
   }
 

@@ -58,11 +58,15 @@ import Testing
     }
   }
 
-  /// The commands that are not daemon clients yet refuse a host instead of ignoring it.
-  @Test func theREPLRefusesAHostItCannotUseYet() throws {
-    let run = try Self.boxwalk(["--host", "unix:///nonexistent.sock", "--backend", "sim"])
+  /// The commands that are not daemon clients refuse a host instead of ignoring it; the REPL is a
+  /// client, and says so when no daemon answers.
+  @Test func commandsThatAreNotClientsRefuseAHost() throws {
+    let run = try Self.boxwalk(["--host", "unix:///nonexistent.sock", "lint", "lessons/01-uts.md"])
     #expect(run.status == 2)
-    #expect(run.out.hasPrefix("error: the REPL does not run as a daemon client yet"), "\(run.out)")
+    #expect(run.out.hasPrefix("error: lint does not run as a daemon client"), "\(run.out)")
+    let repl = try Self.boxwalk(["--host", "unix:///nonexistent.sock", "--backend", "sim"])
+    #expect(repl.status == 3)
+    #expect(repl.out.hasPrefix("error: daemon at unix:///nonexistent.sock: "), "\(repl.out)")
     let bad = try Self.boxwalk(["test", "--host", "tcp://127.0.0.1:1", "transcripts/01-uts.transcript"])
     #expect(bad.status == 2 && bad.out.hasPrefix("error: --host takes unix:///PATH"), "\(bad.out)")
   }

@@ -42,14 +42,49 @@ struct DaemonClient: Sendable {
   func call(_ method: HTTPMethod, _ path: String, body: [String: String]? = nil) throws(Failure) -> (
     status: Int, object: [String: Any]
   ) {
+    let (status, object, _) = try callRaw(method, path, body: body.map { $0.mapValues { $0 as Any } })
+    return (status, object)
+  }
+
+  /// One request: the status, the JSON object of the answer, and its bytes as they came.
+  func callRaw(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) throws(Failure) -> (
+    status: Int, object: [String: Any], raw: [UInt8]
+  ) {
     let payload = body.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
     let result = Self.wait { [socketPath] in try await Self.exchange(socketPath, method, path, payload) }
     switch result {
     case .success(let (status, bytes)):
       let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] ?? [:]
-      return (status, object)
+      return (status, object, Array(bytes))
     case .failure(let error):
       throw Failure(description: "daemon at unix://\(socketPath): \(error)")
+    }
+  }
+
+  /// POST /v1/sessions: a new session in the daemon, drawing pictures in `pictures`.
+  func makeSession(backend: Backend, pictures: PictureStyle) throws(Failure) -> RemoteSession {
+    let style: [String: Any] = [
+      "charset": pictures.charset.rawValue, "width": pictures.width, "ansi": pictures.ansi,
+    ]
+    let (status, object, _) = try callRaw(
+      .POST, "/v1/sessions", body: ["backend": backend.rawValue, "pictures": style])
+    guard status == 201, let id = object["id"] as? String, let prompt = object["prompt"] as? String else {
+      throw Failure(description: DaemonClient.message(status, object))
+    }
+    let session = RemoteSession(client: self, id: id, backend: backend, prompt: prompt)
+    session.pictureStyle = pictures
+    return session
+  }
+
+  /// The features and the unavailability of `backend` on the daemon's host.
+  func backendInfo(_ backend: Backend) -> (features: Set<String>, unavailable: String?) {
+    do {
+      let (status, object) = try call(.GET, "/v1/backends/\(backend.rawValue)")
+      guard status == 200 else { return ([], DaemonClient.message(status, object)) }
+      let features = Set((object["features"] as? [String]) ?? [])
+      return (features, object["unavailable"] as? String)
+    } catch {
+      return ([], error.description)
     }
   }
 
@@ -123,54 +158,102 @@ private final class ResultBox<T: Sendable>: @unchecked Sendable {
 struct RemoteSessionFactory: TranscriptSessionFactory {
   let client: DaemonClient
 
-  private func backendInfo(_ backend: Backend) -> (features: Set<String>, unavailable: String?) {
-    do {
-      let (status, object) = try client.call(.GET, "/v1/backends/\(backend.rawValue)")
-      guard status == 200 else { return ([], DaemonClient.message(status, object)) }
-      let features = Set((object["features"] as? [String]) ?? [])
-      return (features, object["unavailable"] as? String)
-    } catch {
-      return ([], error.description)
-    }
-  }
+  func features(for backend: Backend) -> Set<String> { client.backendInfo(backend).features }
 
-  func features(for backend: Backend) -> Set<String> { backendInfo(backend).features }
-
-  func unavailableReason(for backend: Backend) -> String? { backendInfo(backend).unavailable }
+  func unavailableReason(for backend: Backend) -> String? { client.backendInfo(backend).unavailable }
 
   func makeSession(backend: Backend) throws -> any TranscriptSession {
-    let (status, object) = try client.call(.POST, "/v1/sessions", body: ["backend": backend.rawValue])
-    guard status == 201, let id = object["id"] as? String, let prompt = object["prompt"] as? String else {
-      throw DaemonClient.Failure(description: DaemonClient.message(status, object))
-    }
-    return RemoteSession(client: client, id: id, prompt: prompt)
+    try client.makeSession(backend: backend, pictures: .plain)
   }
 }
 
 /// A lab session that lives in the daemon: each line is one POST, answered with the lines the
-/// REPL would print and the prompt after it.
-final class RemoteSession: TranscriptSession {
+/// REPL would print, the prompt after it, and what the REPL loop and the lesson engine need
+/// (whether it was `quit`, the count of failed commands). The tree lesson checks read is fetched
+/// only when asked for, once per step.
+final class RemoteSession: LabSession {
   let client: DaemonClient
   let id: String
+  let backend: Backend
   private(set) var prompt: String
+  var jsonMode = false
+  private(set) var quitRequested = false
+  private(set) var failures = 0
+  /// The tree of the last step, once fetched; any line run since makes it stale.
+  private var cachedTree: StateValue?
+  /// The style was sent when the session was made; a later change (a replay's plain style) is
+  /// sent with the next session this client makes, not to this one, so it is set here only.
+  var pictureStyle = PictureStyle.plain
 
-  init(client: DaemonClient, id: String, prompt: String) {
+  init(client: DaemonClient, id: String, backend: Backend, prompt: String) {
     self.client = client
     self.id = id
+    self.backend = backend
     self.prompt = prompt
   }
 
   func execute(_ line: String) -> [String] {
+    cachedTree = nil
     do {
-      let (status, object) = try client.call(.POST, "/v1/sessions/\(id)/commands", body: ["line": line])
+      let (status, object, raw) = try client.callRaw(.POST, "/v1/sessions/\(id)/commands", body: ["line": line])
       guard status == 200, let text = object["text"] as? [String] else {
+        failures += 1
         return ["error: " + DaemonClient.message(status, object)]
       }
       if let next = object["prompt"] as? String { prompt = next }
-      return text
+      if let quit = object["quit"] as? Bool { quitRequested = quit }
+      if let count = object["failures"] as? Int { failures = count }
+      guard jsonMode else { return text }
+      // `--json`: the object the session printed, exactly as it encoded it.
+      guard let step = Self.stepJSON(raw) else { return ["error: the daemon's answer has no step object"] }
+      return [step]
     } catch {
+      failures += 1
       return ["error: \(error.description)"]
     }
+  }
+
+  /// The `step` member of a command's answer, byte for byte: the daemon writes it last, as the
+  /// session encoded it, after members whose strings are all quoted; inside a JSON string every
+  /// `"` is escaped, so the first `,"step":{` in the answer is the member itself.
+  static func stepJSON(_ raw: [UInt8]) -> String? {
+    let text = String(decoding: raw, as: UTF8.self)
+    guard let range = text.range(of: #","step":{"#) else { return nil }
+    var member = text[text.index(before: range.upperBound)...]
+    while member.last == "\n" { member = member.dropLast() }
+    guard member.hasSuffix("}}") else { return nil }
+    return String(member.dropLast())
+  }
+
+  var tree: StateValue {
+    if let cachedTree { return cachedTree }
+    var fetched = StateValue.map(StateMap())
+    if let (status, _, raw) = try? client.callRaw(.GET, "/v1/sessions/\(id)/tree"), status == 200 {
+      let text = String(decoding: raw, as: UTF8.self)
+      let prefix = #"{"tree":"#
+      if text.hasPrefix(prefix) {
+        var inner = text.dropFirst(prefix.count)
+        while inner.last == "\n" { inner = inner.dropLast() }
+        if inner.hasSuffix("}"), let value = try? StateTreeWire.decode(String(inner.dropLast())) { fetched = value }
+      }
+    }
+    cachedTree = fetched
+    return fetched
+  }
+
+  /// As `Session.boxNames`: every top-level key of the tree but `host` and the lab's `outside`.
+  var boxNames: [String] {
+    guard case .map(let m) = tree else { return [] }
+    return m.keys.filter { $0 != "host" && $0 != OutsideNet.name }
+  }
+
+  func completions(before line: String, word: String) -> [String] {
+    guard
+      let (status, object, _) = try? client.callRaw(
+        .POST, "/v1/sessions/\(id)/completions", body: ["line": line, "word": word]),
+      status == 200
+    else { return [] }
+    return object["completions"] as? [String] ?? []
   }
 
   func close() {

@@ -20,22 +20,20 @@ enum DaemonHostOption {
     return arguments
   }
 
-  /// Only `boxwalk test` is a daemon client so far: the commands that run a session in-process
-  /// refuse a host rather than quietly ignore it.
+  /// The REPL, `lesson`, `record`, `replay` and `test` are daemon clients. The other commands
+  /// that run a lab session in-process refuse a host rather than quietly ignore it.
   static func check(_ command: any ParsableCommand) throws(ExitError) {
     guard DaemonClient.host(option: nil) != nil else { return }
     let name: String
     switch command {
-    case is ReplCommand: name = "the REPL"
-    case is LessonCommand: name = "lesson"
-    case is ReplayCommand: name = "replay"
-    case is RecordCommand: name = "record"
+    case is LintCommand: name = "lint"
+    case is ExportCommand: name = "export"
     default: return
     }
     throw ExitError(
       ExitStatus.usage,
       [
-        "error: \(name) does not run as a daemon client yet: only `boxwalk test` does",
+        "error: \(name) does not run as a daemon client: the REPL, lesson, record, replay and test do",
         "  rule:    --host and BOXWALK_HOST are never ignored quietly",
         "  fix:     unset BOXWALK_HOST (or drop --host) to run \(name) in-process",
         "  state:   nothing was changed",

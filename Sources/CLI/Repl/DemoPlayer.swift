@@ -9,7 +9,7 @@ import Lab
 struct DemoPlayer {
   let path: String
   let plan: DemoPlan
-  let session: Session
+  let session: any LabSession
   let terminal: Terminal
   let keys: KeyReader
   /// Seconds per typed character; 0 types instantly and skips `#sleep`.
