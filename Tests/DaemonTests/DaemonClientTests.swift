@@ -111,4 +111,30 @@ import Testing
     #expect(recordedThere.replacingOccurrences(of: there, with: here) == recordedHere)
     #expect(b.out.replacingOccurrences(of: there, with: here) == a.out)
   }
+
+  /// `wire on` shows, under each step, the request that carried it and the daemon's answer.
+  @Test func wireOnShowsEachRequestAndResponse() throws {
+    let daemon = try DaemonProcess.start()
+    defer { daemon.removeDirectory() }
+    defer { _ = daemon.stop() }
+    let run = try Self.boxwalk(
+      ["--backend", "sim"], input: "box new web\nwire on\nhostname\nwire off\nhostname\nwire sideways\nquit\n",
+      env: ["BOXWALK_HOME": daemon.directory + "/home", "BOXWALK_HOST": "unix://" + daemon.socket])
+    let lines = run.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    guard let on = lines.firstIndex(where: { $0.hasSuffix("> wire on") }),
+      let off = lines.firstIndex(where: { $0.hasSuffix("> wire off") })
+    else {
+      Issue.record("no wire on/off in:\n\(run.out)")
+      return
+    }
+    let during = lines[on..<off].filter { $0.hasPrefix("  wire  ") }
+    #expect(during.count == 3, "\(run.out)")
+    #expect(during.first?.hasPrefix("  wire  > POST /v1/sessions/") == true)
+    #expect(during.first?.hasSuffix("/commands HTTP/1.1") == true)
+    #expect(during.contains(#"  wire  > Content-Type: application/json, 19 bytes: {"line":"hostname"}"#), "\(during)")
+    #expect(during.last?.hasPrefix("  wire  < HTTP/1.1 200 OK, ") == true)
+    #expect(!lines[off...].contains { $0.hasPrefix("  wire  ") }, "\(run.out)")
+    #expect(run.out.contains("error: wire takes on or off"))
+    #expect(run.status == 1)
+  }
 }

@@ -192,13 +192,28 @@ final class RemoteSession: LabSession {
     self.prompt = prompt
   }
 
+  /// `wire on`: each line's HTTP request and response are shown under its output, the way
+  /// `docker --debug` shows the client's side of the conversation with dockerd.
+  private(set) var wire = false
+
   func execute(_ line: String) -> [String] {
+    if let words = try? WordSplitter.split(line), words.first == "wire" { return wireCommand(Array(words.dropFirst())) }
     cachedTree = nil
     do {
-      let (status, object, raw) = try client.callRaw(.POST, "/v1/sessions/\(id)/commands", body: ["line": line])
+      let path = "/v1/sessions/\(id)/commands"
+      let (status, object, raw) = try client.callRaw(.POST, path, body: ["line": line])
+      // The body exactly as `callRaw` encoded it.
+      let sent = (try? JSONSerialization.data(withJSONObject: ["line": line], options: [.sortedKeys])) ?? Data()
+      let shown = wire ? Self.wireLines("POST", path, body: String(decoding: sent, as: UTF8.self), status, raw) : []
       guard status == 200, let text = object["text"] as? [String] else {
         failures += 1
-        return ["error: " + DaemonClient.message(status, object)]
+        return ["error: " + DaemonClient.message(status, object)] + shown
+      }
+      if wire {
+        if let next = object["prompt"] as? String { prompt = next }
+        if let quit = object["quit"] as? Bool { quitRequested = quit }
+        if let count = object["failures"] as? Int { failures = count }
+        return (jsonMode ? Self.stepJSON(raw).map { [$0] } ?? [] : text) + shown
       }
       if let next = object["prompt"] as? String { prompt = next }
       if let quit = object["quit"] as? Bool { quitRequested = quit }
@@ -211,6 +226,41 @@ final class RemoteSession: LabSession {
       failures += 1
       return ["error: \(error.description)"]
     }
+  }
+
+  /// `wire on` / `wire off` / `wire`: answered here, in the client; the daemon never sees it.
+  private func wireCommand(_ args: [String]) -> [String] {
+    switch args {
+    case ["on"]:
+      wire = true
+      return [
+        "wire on: each command's HTTP request to the daemon and its response are shown under it",
+        "  daemon  unix://\(client.socketPath), session \(id)",
+      ]
+    case ["off"]:
+      wire = false
+      return ["wire off"]
+    case []:
+      return ["wire is \(wire ? "on" : "off"): this REPL is a client of the daemon at unix://\(client.socketPath)"]
+    default:
+      failures += 1
+      return [
+        "error: wire takes on or off",
+        "  usage:   wire on | wire off",
+        "  state:   nothing was changed",
+      ]
+    }
+  }
+
+  /// The request line and body sent, and the status line and size of the answer: what went
+  /// over the socket for one step.
+  static func wireLines(_ method: String, _ path: String, body: String, _ status: Int, _ raw: [UInt8]) -> [String] {
+    let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+    return [
+      "  wire  > \(method) \(path) HTTP/1.1",
+      "  wire  > Content-Type: application/json, \(body.utf8.count) bytes: \(body)",
+      "  wire  < HTTP/1.1 \(status) \(reason), \(raw.count) bytes of JSON (text, prompt, quit, failures, step)",
+    ]
   }
 
   /// The `step` member of a command's answer, byte for byte: the daemon writes it last, as the
