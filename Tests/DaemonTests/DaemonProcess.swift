@@ -31,9 +31,11 @@ final class DaemonProcess {
   }
 
   /// Starts a daemon and waits until it answers GET /v1/ping (or fails with its log).
-  static func start(directory: String? = nil, wait: Bool = true) throws -> DaemonProcess {
+  static func start(directory: String? = nil, logName: String = "daemon.log", wait: Bool = true) throws
+    -> DaemonProcess
+  {
     let dir = directory ?? makeDirectory()
-    let daemon = try launch(directory: dir)
+    let daemon = try launch(directory: dir, logName: logName)
     if wait { try daemon.waitUntilServing() }
     return daemon
   }
