@@ -15,7 +15,16 @@ let package = Package(
     .executable(name: "boxwalk-difftest", targets: ["BoxwalkDiffTest"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    // The daemon's HTTP/1.1 server, on SwiftNIO.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    // SwiftNIO itself (it comes with Hummingbird): the client side of `--host` uses its HTTP/1.1
+    // codec directly. AsyncHTTPClient would too, but it brings TLS (BoringSSL, hundreds of C
+    // files) that a Unix socket never needs.
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    // Comes with Hummingbird: the daemon's event streams end on its graceful shutdown.
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
   ],
   targets: [
     // C: only what Swift cannot import (namespace constants, syscall wrappers, fork/exec).
@@ -47,12 +56,26 @@ let package = Package(
     // Commands, sessions, rendering, transcripts: never knows which backend it drives.
     // OCI for its JSON reader and SHA-256: `boxwalk report` digests, `class collect` verifies.
     .target(name: "Lab", dependencies: ["Kernel", "OCI"]),
+    // `boxwalk daemon`: lab sessions behind a REST API on a Unix socket (docs/daemon.md). The only
+    // target that links the HTTP server; Kernel, the simulator and the helper never see it.
+    .target(
+      name: "Daemon",
+      dependencies: [
+        "Lab", "Kernel", "OCI",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]),
     // The command line and the REPL loop.
     .target(
       name: "CLI",
       dependencies: [
-        "Lab", "Kernel", "Simulator", "LinuxBackend", "CReadline", "CShim",
+        "Lab", "Kernel", "Simulator", "LinuxBackend", "CReadline", "CShim", "Daemon",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ]),
     .executableTarget(name: "boxwalk", dependencies: ["CLI"]),
     // Benchmarks, run by hand through bench/run (issue 10); never by CI or swift test.
@@ -76,6 +99,8 @@ let package = Package(
     .testTarget(name: "HelperWireTests", dependencies: ["HelperWire", "Kernel"]),
     .testTarget(
       name: "CLITests", dependencies: ["CLI", "Lab", "Simulator", "LinuxBackend", "Kernel", "HostSnapshotSupport"]),
+    // Drives a real `boxwalk daemon` with curl; checks the OpenAPI document against the router.
+    .testTarget(name: "DaemonTests", dependencies: ["Daemon", "HostSnapshotSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -11,7 +11,7 @@ struct BoxwalkCommand: ParsableCommand {
     subcommands: [
       ReplCommand.self, LessonsCommand.self, LessonCommand.self, TestCommand.self, ReplayCommand.self,
       RecordCommand.self, ExportCommand.self, LintCommand.self, DoctorCommand.self, CleanupCommand.self,
-      ReportCommand.self, ClassCommand.self, ResetCommand.self,
+      ReportCommand.self, ClassCommand.self, ResetCommand.self, DaemonCommand.self,
     ],
     defaultSubcommand: ReplCommand.self)
 }
@@ -20,7 +20,8 @@ struct BoxwalkCommand: ParsableCommand {
 public enum BoxwalkCLI {
   public static func main(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
     do {
-      var command = try BoxwalkCommand.parseAsRoot(arguments)
+      var command = try BoxwalkCommand.parseAsRoot(DaemonHostOption.apply(arguments))
+      try DaemonHostOption.check(command)
       try command.run()
       exit(ExitStatus.ok)
     } catch let e as ExitError {

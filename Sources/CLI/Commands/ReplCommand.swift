@@ -27,10 +27,19 @@ struct ReplCommand: ParsableCommand {
     let terminal = Terminal.detect()
     let backend = requested ?? BackendChoice.automatic()
     LabStartup.installSignalHandling()
-    if !json { LabStartup.cleanUpAfterCrashes(backend, terminal: terminal) }
-    let session: Session
+    // With a daemon (--host, BOXWALK_HOST) the lab lives there and every line is a request; the
+    // lessons, the progress file and recordings stay here, on the learner's side.
+    let lab: LabSource
     do {
-      session = try LabStartup.session(backend, json: json)
+      lab = try LabSource.choose(backend, json: json, terminal: terminal)
+    } catch {
+      Terminal(colour: false).write(error.lines)
+      return error.status
+    }
+    if !json, lab.client == nil { LabStartup.cleanUpAfterCrashes(backend, terminal: terminal) }
+    let session: any LabSession
+    do {
+      session = try lab.first()
     } catch {
       Terminal(colour: false).write(error.lines)
       return error.status
@@ -40,8 +49,8 @@ struct ReplCommand: ParsableCommand {
     // line goes to the session.
     let runner = LessonRunner(
       session: session, lessons: catalog.lessons, problems: catalog.problems,
-      makeSession: LabStartup.sessionFactory(backend, json: json), progress: FileProgressStore.standard(),
-      files: RecordingFiles(), features: LabSessionFactory().features(for: backend), clock: { Int(time(nil)) })
+      makeSession: lab.factory, progress: FileProgressStore.standard(),
+      files: RecordingFiles(), features: lab.features, clock: { Int(time(nil)) })
     defer { runner.close() }
     let interactive = isatty(STDIN_FILENO) == 1
     if json {

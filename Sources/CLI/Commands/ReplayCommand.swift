@@ -40,7 +40,10 @@ struct ReplayCommand: ParsableCommand {
     }
     let transcript = try Self.parse(file)
     let backend = backend ?? BackendChoice.automatic()
-    let factory = LabSessionFactory()
+    // With a daemon, its host's features and backends count, and the session is the daemon's.
+    var client: DaemonClient?
+    if let host = DaemonClient.host(option: nil) { client = try DaemonClient.parse(host: host) }
+    let factory: any TranscriptSessionFactory = client.map { RemoteSessionFactory(client: $0) } ?? LabSessionFactory()
     let features = factory.features(for: backend).union([backend.rawValue])
     if let reason = factory.unavailableReason(for: backend)
       ?? DemoPlan.unavailableReason(transcript, backend: backend, features: features)
@@ -61,8 +64,19 @@ struct ReplayCommand: ParsableCommand {
     let terminal = Terminal.detect()
     LabStartup.installSignalHandling()
     installReplayInterruptHandler()
-    LabStartup.cleanUpAfterCrashes(backend, terminal: terminal)
-    let session = try LabStartup.session(backend, json: false)
+    let session: any LabSession
+    if let client {
+      // A replay compares each command's output with the file, whose pictures are in the plain
+      // style (box drawing, 80 columns): the daemon's session draws in that style.
+      do {
+        session = try client.makeSession(backend: backend, pictures: .plain)
+      } catch {
+        throw ExitError(ExitStatus.precondition, ["error: \(error.description)"])
+      }
+    } else {
+      LabStartup.cleanUpAfterCrashes(backend, terminal: terminal)
+      session = try LabStartup.session(backend, json: false)
+    }
     defer { session.close() }
     // A replay compares each command's output with the file, whose pictures are in the plain
     // style (box drawing, 80 columns): draw in that style, or every picture would differ.

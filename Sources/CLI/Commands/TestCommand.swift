@@ -19,6 +19,9 @@ struct TestCommand: ParsableCommand {
   @Flag(help: "Rewrite expectations from a sim run; the run still exits non-zero.")
   var update = false
 
+  @Option(help: "Run every transcript through the daemon at unix:///PATH (default: $BOXWALK_HOST, else in-process).")
+  var host: String?
+
   func run() throws {
     let backends: [Backend]
     switch backend {
@@ -57,7 +60,12 @@ struct TestCommand: ParsableCommand {
       }
     }
     let terminal = Terminal.detect()
-    let runner = TranscriptRunner(factory: LabSessionFactory())
+    // With a daemon, each session is the daemon's and each line one request; the report is the
+    // same text either way.
+    let factory: any TranscriptSessionFactory =
+      try DaemonClient.host(option: host).map { RemoteSessionFactory(client: try DaemonClient.parse(host: $0)) }
+      ?? LabSessionFactory()
+    let runner = TranscriptRunner(factory: factory)
     var results: [TranscriptResult] = []
     for file in parsed {
       for b in (update ? [.sim] : backends) {

@@ -12,7 +12,7 @@ import Lab
 struct DemoPlayer {
   let path: String
   let plan: DemoPlan
-  let session: Session
+  let session: any LabSession
   let terminal: any DemoScreen
   let keys: any DemoKeys
   /// Where the live prompt reads its lines.

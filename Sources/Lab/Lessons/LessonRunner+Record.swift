@@ -78,7 +78,7 @@ extension LessonRunner {
   }
 
   func recordingHeader(_ path: String) -> [String] {
-    let backend = session.kernel.backend.rawValue
+    let backend = session.backend.rawValue
     return [
       "Recorded by boxwalk record on the \(backend) backend; replay it with:",
       "  boxwalk test \(path) --backend \(backend)",

@@ -355,7 +355,7 @@ extension LessonRunner {
   ) {
     // Make the new session before closing the old one: if it cannot start, the learner keeps a
     // working lab.
-    let fresh: Session
+    let fresh: any LabSession
     do {
       fresh = try makeSession()
     } catch let e as LabError {

@@ -13,11 +13,11 @@ import Kernel
 /// one way to get right.
 public final class LessonRunner: TranscriptSession {
   /// The lab session lines go to. Replaced by a fresh one when the lab is rebuilt.
-  public internal(set) var session: Session
+  public internal(set) var session: any LabSession
   public let lessons: [Lesson]
   /// Lesson files that could not be read, shown by `lessons` (`path:line:col: message`).
   public let problems: [String]
-  let makeSession: () throws -> Session
+  let makeSession: () throws -> any LabSession
   let store: (any LessonProgressStore)?
   let files: (any LessonFileWriter)?
   /// The host's features (the names of `#require`) for a lesson's `requires:`; nil checks nothing.
@@ -50,7 +50,8 @@ public final class LessonRunner: TranscriptSession {
   ///   - features: what this host offers, checked against a lesson's `requires:`.
   ///   - clock: the time now in seconds since 1970, for the step records.
   public init(
-    session: Session, lessons: [Lesson], problems: [String] = [], makeSession: @escaping () throws -> Session,
+    session: any LabSession, lessons: [Lesson], problems: [String] = [],
+    makeSession: @escaping () throws -> any LabSession,
     progress: (any LessonProgressStore)? = nil, files: (any LessonFileWriter)? = nil, features: Set<String>? = nil,
     clock: @escaping () -> Int = { 0 }
   ) {

@@ -56,6 +56,13 @@ public final class Session: TranscriptSession {
 
   /// Runs one command line and returns what it printed.
   public func execute(_ line: String) -> [String] {
+    let (prompt, out) = run(line)
+    return jsonMode
+      ? [out.json(prompt: prompt, input: line, backend: kernel.backend, cgroup: kernel.cgroupVersion)] : out.lines
+  }
+
+  /// Runs one command line: the prompt it was typed at, and everything it produced.
+  func run(_ line: String) -> (prompt: String, out: Output) {
     let prompt = self.prompt
     var out = Output()
     lastError = nil
@@ -90,8 +97,7 @@ public final class Session: TranscriptSession {
       out.ok = false
       out.lines.append("error: internal: \(error)")
     }
-    return jsonMode
-      ? [out.json(prompt: prompt, input: line, backend: kernel.backend, cgroup: kernel.cgroupVersion)] : out.lines
+    return (prompt, out)
   }
 
   public func close() { kernel.teardown() }

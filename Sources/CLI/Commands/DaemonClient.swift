@@ -1,0 +1,312 @@
+import Dispatch
+import Foundation
+import Kernel
+import Lab
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The client side of `--host unix:///PATH` (or BOXWALK_HOST): HTTP/1.1 requests to a boxwalk
+/// daemon's Unix socket. SwiftNIO connects to the socket (connect(2) on an AF_UNIX stream
+/// socket) and its HTTP/1.1 codec writes the request and parses the response; this file only
+/// says what to send. The command line is synchronous, so each request waits for its answer. No
+/// request is ever retried, so a step is never sent twice.
+struct DaemonClient: Sendable {
+  let socketPath: String
+
+  /// `unix:///run/boxwalk/boxwalk.sock` -> `/run/boxwalk/boxwalk.sock`.
+  static func parse(host: String) throws(ExitError) -> DaemonClient {
+    guard host.hasPrefix("unix:///") else {
+      throw ExitError(
+        ExitStatus.usage,
+        [
+          "error: --host takes unix:///PATH (a daemon's Unix socket), not \(host)",
+          "  fix:     boxwalk --host unix:///run/boxwalk/boxwalk.sock test FILE",
+        ])
+    }
+    return DaemonClient(socketPath: String(host.dropFirst("unix://".count)))
+  }
+
+  /// The host from `--host`, else from BOXWALK_HOST, else nil (no daemon: run in-process).
+  static func host(option: String?) -> String? {
+    if let option { return option }
+    guard let env = ProcessInfo.processInfo.environment["BOXWALK_HOST"], !env.isEmpty else { return nil }
+    return env
+  }
+
+  struct Failure: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  /// One request: the status and the JSON object of the answer.
+  func call(_ method: HTTPMethod, _ path: String, body: [String: String]? = nil) throws(Failure) -> (
+    status: Int, object: [String: Any]
+  ) {
+    let (status, object, _) = try callRaw(method, path, body: body.map { $0.mapValues { $0 as Any } })
+    return (status, object)
+  }
+
+  /// One request: the status, the JSON object of the answer, and its bytes as they came.
+  func callRaw(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) throws(Failure) -> (
+    status: Int, object: [String: Any], raw: [UInt8]
+  ) {
+    let payload = body.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+    let result = Self.wait { [socketPath] in try await Self.exchange(socketPath, method, path, payload) }
+    switch result {
+    case .success(let (status, bytes)):
+      let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] ?? [:]
+      return (status, object, Array(bytes))
+    case .failure(let error):
+      throw Failure(description: "daemon at unix://\(socketPath): \(error)")
+    }
+  }
+
+  /// POST /v1/sessions: a new session in the daemon, drawing pictures in `pictures`.
+  func makeSession(backend: Backend, pictures: PictureStyle) throws(Failure) -> RemoteSession {
+    let style: [String: Any] = [
+      "charset": pictures.charset.rawValue, "width": pictures.width, "ansi": pictures.ansi,
+    ]
+    let (status, object, _) = try callRaw(
+      .POST, "/v1/sessions", body: ["backend": backend.rawValue, "pictures": style])
+    guard status == 201, let id = object["id"] as? String, let prompt = object["prompt"] as? String else {
+      throw Failure(description: DaemonClient.message(status, object))
+    }
+    let session = RemoteSession(client: self, id: id, backend: backend, prompt: prompt)
+    session.pictureStyle = pictures
+    return session
+  }
+
+  /// The features and the unavailability of `backend` on the daemon's host.
+  func backendInfo(_ backend: Backend) -> (features: Set<String>, unavailable: String?) {
+    do {
+      let (status, object) = try call(.GET, "/v1/backends/\(backend.rawValue)")
+      guard status == 200 else { return ([], DaemonClient.message(status, object)) }
+      let features = Set((object["features"] as? [String]) ?? [])
+      return (features, object["unavailable"] as? String)
+    } catch {
+      return ([], error.description)
+    }
+  }
+
+  /// One connection, one request, one response (Connection: close).
+  static func exchange(_ socketPath: String, _ method: HTTPMethod, _ path: String, _ body: Data?) async throws -> (
+    Int, Data
+  ) {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .connect(unixDomainSocketPath: socketPath) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHTTPClientHandlers()
+          return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+            wrappingChannelSynchronously: channel)
+        }
+      }
+    return try await channel.executeThenClose { inbound, outbound in
+      var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+      head.headers.add(name: "Host", value: "boxwalk")
+      head.headers.add(name: "Connection", value: "close")
+      if let body {
+        head.headers.add(name: "Content-Type", value: "application/json")
+        head.headers.add(name: "Content-Length", value: String(body.count))
+      }
+      try await outbound.write(.head(head))
+      if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+      try await outbound.write(.end(nil))
+      var status = 0
+      var received = Data()
+      for try await part in inbound {
+        switch part {
+        case .head(let response): status = Int(response.status.code)
+        case .body(let buffer): received.append(contentsOf: buffer.readableBytesView)
+        case .end: return (status, received)
+        }
+      }
+      throw Failure(description: "the connection closed before the response ended")
+    }
+  }
+
+  /// Runs `body` to completion from synchronous code (the command line's thread, never a task).
+  static func wait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Result<T, any Error> {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+      do {
+        box.result = .success(try await body())
+      } catch {
+        box.result = .failure(error)
+      }
+      done.signal()
+    }
+    done.wait()
+    return box.result ?? .failure(Failure(description: "no result"))
+  }
+
+  /// `{"error": {"message": ...}}` of a refusal, or the status.
+  static func message(_ status: Int, _ object: [String: Any]) -> String {
+    let error = object["error"] as? [String: Any]
+    return "daemon answered \(status): " + ((error?["message"] as? String) ?? "no error message")
+  }
+}
+
+/// Where a task leaves its result for the thread waiting on the semaphore; written once, before
+/// the signal, and read after the wait, so the semaphore orders the two.
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+  var result: Result<T, any Error>?
+}
+
+/// Makes the transcript runner's sessions in a daemon: `boxwalk test --host ...` runs the same
+/// runner and prints the same report, only every line goes over the socket.
+struct RemoteSessionFactory: TranscriptSessionFactory {
+  let client: DaemonClient
+
+  func features(for backend: Backend) -> Set<String> { client.backendInfo(backend).features }
+
+  func unavailableReason(for backend: Backend) -> String? { client.backendInfo(backend).unavailable }
+
+  func makeSession(backend: Backend) throws -> any TranscriptSession {
+    try client.makeSession(backend: backend, pictures: .plain)
+  }
+}
+
+/// A lab session that lives in the daemon: each line is one POST, answered with the lines the
+/// REPL would print, the prompt after it, and what the REPL loop and the lesson engine need
+/// (whether it was `quit`, the count of failed commands). The tree lesson checks read is fetched
+/// only when asked for, once per step.
+final class RemoteSession: LabSession {
+  let client: DaemonClient
+  let id: String
+  let backend: Backend
+  private(set) var prompt: String
+  var jsonMode = false
+  private(set) var quitRequested = false
+  private(set) var failures = 0
+  /// The tree of the last step, once fetched; any line run since makes it stale.
+  private var cachedTree: StateValue?
+  /// The style was sent when the session was made; a later change (a replay's plain style) is
+  /// sent with the next session this client makes, not to this one, so it is set here only.
+  var pictureStyle = PictureStyle.plain
+
+  init(client: DaemonClient, id: String, backend: Backend, prompt: String) {
+    self.client = client
+    self.id = id
+    self.backend = backend
+    self.prompt = prompt
+  }
+
+  /// `wire on`: each line's HTTP request and response are shown under its output, the way
+  /// `docker --debug` shows the client's side of the conversation with dockerd.
+  private(set) var wire = false
+
+  func execute(_ line: String) -> [String] {
+    if let words = try? WordSplitter.split(line), words.first == "wire" { return wireCommand(Array(words.dropFirst())) }
+    cachedTree = nil
+    do {
+      let path = "/v1/sessions/\(id)/commands"
+      let (status, object, raw) = try client.callRaw(.POST, path, body: ["line": line])
+      // The body exactly as `callRaw` encoded it.
+      let sent = (try? JSONSerialization.data(withJSONObject: ["line": line], options: [.sortedKeys])) ?? Data()
+      let shown = wire ? Self.wireLines("POST", path, body: String(decoding: sent, as: UTF8.self), status, raw) : []
+      guard status == 200, let text = object["text"] as? [String] else {
+        failures += 1
+        return ["error: " + DaemonClient.message(status, object)] + shown
+      }
+      if wire {
+        if let next = object["prompt"] as? String { prompt = next }
+        if let quit = object["quit"] as? Bool { quitRequested = quit }
+        if let count = object["failures"] as? Int { failures = count }
+        return (jsonMode ? Self.stepJSON(raw).map { [$0] } ?? [] : text) + shown
+      }
+      if let next = object["prompt"] as? String { prompt = next }
+      if let quit = object["quit"] as? Bool { quitRequested = quit }
+      if let count = object["failures"] as? Int { failures = count }
+      guard jsonMode else { return text }
+      // `--json`: the object the session printed, exactly as it encoded it.
+      guard let step = Self.stepJSON(raw) else { return ["error: the daemon's answer has no step object"] }
+      return [step]
+    } catch {
+      failures += 1
+      return ["error: \(error.description)"]
+    }
+  }
+
+  /// `wire on` / `wire off` / `wire`: answered here, in the client; the daemon never sees it.
+  private func wireCommand(_ args: [String]) -> [String] {
+    switch args {
+    case ["on"]:
+      wire = true
+      return [
+        "wire on: each command's HTTP request to the daemon and its response are shown under it",
+        "  daemon  unix://\(client.socketPath), session \(id)",
+      ]
+    case ["off"]:
+      wire = false
+      return ["wire off"]
+    case []:
+      return ["wire is \(wire ? "on" : "off"): this REPL is a client of the daemon at unix://\(client.socketPath)"]
+    default:
+      failures += 1
+      return [
+        "error: wire takes on or off",
+        "  usage:   wire on | wire off",
+        "  state:   nothing was changed",
+      ]
+    }
+  }
+
+  /// The request line and body sent, and the status line and size of the answer: what went
+  /// over the socket for one step.
+  static func wireLines(_ method: String, _ path: String, body: String, _ status: Int, _ raw: [UInt8]) -> [String] {
+    let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+    return [
+      "  wire  > \(method) \(path) HTTP/1.1",
+      "  wire  > Content-Type: application/json, \(body.utf8.count) bytes: \(body)",
+      "  wire  < HTTP/1.1 \(status) \(reason), \(raw.count) bytes of JSON (text, prompt, quit, failures, step)",
+    ]
+  }
+
+  /// The `step` member of a command's answer, byte for byte: the daemon writes it last, as the
+  /// session encoded it, after members whose strings are all quoted; inside a JSON string every
+  /// `"` is escaped, so the first `,"step":{` in the answer is the member itself.
+  static func stepJSON(_ raw: [UInt8]) -> String? {
+    let text = String(decoding: raw, as: UTF8.self)
+    guard let range = text.range(of: #","step":{"#) else { return nil }
+    var member = text[text.index(before: range.upperBound)...]
+    while member.last == "\n" { member = member.dropLast() }
+    guard member.hasSuffix("}}") else { return nil }
+    return String(member.dropLast())
+  }
+
+  var tree: StateValue {
+    if let cachedTree { return cachedTree }
+    var fetched = StateValue.map(StateMap())
+    if let (status, _, raw) = try? client.callRaw(.GET, "/v1/sessions/\(id)/tree"), status == 200 {
+      let text = String(decoding: raw, as: UTF8.self)
+      let prefix = #"{"tree":"#
+      if text.hasPrefix(prefix) {
+        var inner = text.dropFirst(prefix.count)
+        while inner.last == "\n" { inner = inner.dropLast() }
+        if inner.hasSuffix("}"), let value = try? StateTreeWire.decode(String(inner.dropLast())) { fetched = value }
+      }
+    }
+    cachedTree = fetched
+    return fetched
+  }
+
+  /// As `Session.boxNames`: every top-level key of the tree but `host` and the lab's `outside`.
+  var boxNames: [String] {
+    guard case .map(let m) = tree else { return [] }
+    return m.keys.filter { $0 != "host" && $0 != OutsideNet.name }
+  }
+
+  func completions(before line: String, word: String) -> [String] {
+    guard
+      let (status, object, _) = try? client.callRaw(
+        .POST, "/v1/sessions/\(id)/completions", body: ["line": line, "word": word]),
+      status == 200
+    else { return [] }
+    return object["completions"] as? [String] ?? []
+  }
+
+  func close() {
+    _ = try? client.call(.DELETE, "/v1/sessions/\(id)")
+  }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Daemon
+import Dispatch
+import Foundation
+import Glibc
+import Kernel
+import Lab
+import LinuxBackend
+
+/// `boxwalk daemon [--socket PATH]`: serves lab sessions over HTTP/1.1 on a Unix socket, in the
+/// foreground, one log line per request on standard error, until SIGTERM or SIGINT, which tear
+/// every session down (docs/daemon.md).
+struct DaemonCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "daemon",
+    abstract: "Serve lab sessions over a REST API on a Unix socket until SIGTERM or SIGINT.")
+
+  @Option(
+    help: ArgumentHelp(
+      "The socket (default: /run/boxwalk/boxwalk.sock as root, else $XDG_RUNTIME_DIR/boxwalk/boxwalk.sock).",
+      valueName: "path"))
+  var socket: String?
+
+  /// Root's socket lives in the real backend's state root; a user's in their runtime directory
+  /// (which systemd makes 0700 for them), else in the rootless backend's state root.
+  static func defaultSocketPath() -> String {
+    if geteuid() == 0 { return "/run/boxwalk/boxwalk.sock" }
+    if let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") {
+      return runtime + "/boxwalk/boxwalk.sock"
+    }
+    return LinuxKernel.rootlessStateRoot() + "/boxwalk.sock"
+  }
+
+  func run() throws {
+    let path = socket ?? Self.defaultSocketPath()
+    // Files the daemon makes (the socket before its chmod, the lock) are for its owner alone.
+    umask(0o077)
+    signal(SIGPIPE, SIG_IGN)
+    let terminal = Terminal(colour: false)
+    // A daemon, like the REPL, starts by cleaning up after sessions that crashed (their helpers,
+    // mounts and host objects, from their ledgers).
+    if geteuid() == 0 { LabStartup.cleanUpAfterCrashes(.real, terminal: terminal) }
+    let factory = LabSessionFactory()
+    let backends = DaemonBackends(
+      makeSession: { backend in
+        do throws(ExitError) {
+          return try LabStartup.session(backend, json: false, ephemeralImages: true)
+        } catch {
+          throw DaemonClient.Failure(description: error.lines.joined(separator: " "))
+        }
+      },
+      features: { factory.features(for: $0).sorted() },
+      unavailableReason: { factory.unavailableReason(for: $0) })
+    let server = DaemonServer(socketPath: path, backends: backends) { line in
+      writeStandardError("boxwalk daemon: " + line + "\n")
+    }
+    let done = DispatchSemaphore(value: 0)
+    let outcome = Outcome()
+    Task {
+      do {
+        try await server.run {
+          terminal.write(["boxwalk daemon: listening on unix://\(path) (pid \(getpid())); SIGTERM or Ctrl-C stops it"])
+        }
+      } catch let refusal as DaemonServer.Refusal {
+        outcome.set(ExitError(ExitStatus.precondition, refusal.lines))
+      } catch {
+        outcome.set(ExitError(ExitStatus.failed, ["error: the daemon stopped: \(error)"]))
+      }
+      done.signal()
+    }
+    done.wait()
+    if let error = outcome.get() { throw error }
+    terminal.write(["boxwalk daemon: stopped; every session was torn down"])
+  }
+
+  /// The error the server task ended with, handed to the waiting main thread.
+  final class Outcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: ExitError?
+    func set(_ e: ExitError) { lock.withLock { error = e } }
+    func get() -> ExitError? { lock.withLock { error } }
+  }
+}

@@ -1,0 +1,646 @@
+/// The API's OpenAPI 3.1 document, served at GET /v1/openapi.json. docs/api/openapi.json holds
+/// the same text; DaemonTests checks that the two are equal and that every route is described.
+enum OpenAPIDocument {
+  static let text = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {
+        "title": "boxwalk daemon API",
+        "version": "v1",
+        "description": "boxwalk's lab sessions over HTTP/1.1 on a Unix socket (`boxwalk daemon`; docs/daemon.md). Each connection's uid is read with SO_PEERCRED: a session belongs to the uid that made it, and root may use every session. Every error is {\"error\": {\"message\", \"field\", \"fix\"}}."
+      },
+      "paths": {
+        "/v1/version": {
+          "get": {
+            "operationId": "version",
+            "summary": "The daemon's version and API version.",
+            "responses": {
+              "200": {
+                "description": "Version.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Version"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/ping": {
+          "get": {
+            "operationId": "ping",
+            "summary": "Answers {\"ok\": true} while the daemon serves.",
+            "responses": {
+              "200": {
+                "description": "Alive.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object",
+                      "properties": {
+                        "ok": {
+                          "type": "boolean"
+                        }
+                      },
+                      "required": [
+                        "ok"
+                      ]
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/openapi.json": {
+          "get": {
+            "operationId": "openapi",
+            "summary": "This document.",
+            "responses": {
+              "200": {
+                "description": "The OpenAPI document.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/backends/{backend}": {
+          "get": {
+            "operationId": "backend",
+            "summary": "What a backend offers on the daemon's machine: the features transcripts `#require`, and why it cannot run, if it cannot.",
+            "parameters": [
+              {
+                "name": "backend",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "$ref": "#/components/schemas/Backend"
+                }
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "The backend.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/BackendInfo"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions": {
+          "post": {
+            "operationId": "createSession",
+            "summary": "Start a lab session of its own (its own kernel and boxes) on a backend.",
+            "requestBody": {
+              "required": true,
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "properties": {
+                      "backend": {
+                        "$ref": "#/components/schemas/Backend"
+                      },
+                      "pictures": {
+                        "type": "object",
+                        "description": "How `draw` draws in this session: the client's terminal decides (absent: box drawing, 80 columns, no highlights, as transcripts use).",
+                        "properties": {
+                          "charset": {
+                            "type": "string",
+                            "enum": [
+                              "unicode",
+                              "ascii"
+                            ]
+                          },
+                          "width": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 1000
+                          },
+                          "ansi": {
+                            "type": "boolean"
+                          }
+                        },
+                        "required": [
+                          "charset",
+                          "width",
+                          "ansi"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "required": [
+                      "backend"
+                    ],
+                    "additionalProperties": false
+                  }
+                }
+              }
+            },
+            "responses": {
+              "201": {
+                "description": "The new session.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/SessionInfo"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          },
+          "get": {
+            "operationId": "listSessions",
+            "summary": "The caller's sessions (root: every session), oldest first.",
+            "responses": {
+              "200": {
+                "description": "Sessions.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object",
+                      "properties": {
+                        "sessions": {
+                          "type": "array",
+                          "items": {
+                            "$ref": "#/components/schemas/SessionInfo"
+                          }
+                        }
+                      },
+                      "required": [
+                        "sessions"
+                      ]
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}": {
+          "delete": {
+            "operationId": "deleteSession",
+            "summary": "Tear a session down: every box and host object it made.",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "Closed.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object",
+                      "properties": {
+                        "id": {
+                          "type": "string"
+                        },
+                        "closed": {
+                          "type": "boolean"
+                        }
+                      },
+                      "required": [
+                        "id",
+                        "closed"
+                      ]
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}/commands": {
+          "post": {
+            "operationId": "runCommand",
+            "summary": "Run one command line in the session, exactly once, after any line already running in it.",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "requestBody": {
+              "required": true,
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "properties": {
+                      "line": {
+                        "type": "string",
+                        "description": "A REPL command line, e.g. `box new web`."
+                      }
+                    },
+                    "required": [
+                      "line"
+                    ],
+                    "additionalProperties": false
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "What the line printed, and its step.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/CommandReply"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}/state": {
+          "get": {
+            "operationId": "sessionState",
+            "summary": "The session's state tree, read now: the JSON `state --json` prints.",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "The state.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object",
+                      "properties": {
+                        "backend": {
+                          "type": "string"
+                        },
+                        "state": {
+                          "type": "object"
+                        }
+                      },
+                      "required": [
+                        "backend",
+                        "state"
+                      ]
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}/tree": {
+          "get": {
+            "operationId": "sessionTree",
+            "summary": "The state tree of the session's last step (not read again), in a lossless form for clients that check lessons: a list is an array whose first element is \"L\", a volatile value the array [\"V\", value], everything else plain JSON.",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "The tree.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object",
+                      "properties": {
+                        "tree": {
+                          "type": "object"
+                        }
+                      },
+                      "required": [
+                        "tree"
+                      ]
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}/completions": {
+          "post": {
+            "operationId": "completions",
+            "summary": "The words that may complete `word` typed after `line` (the REPL's Tab key).",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "requestBody": {
+              "required": true,
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "properties": {
+                      "line": {
+                        "type": "string"
+                      },
+                      "word": {
+                        "type": "string"
+                      }
+                    },
+                    "required": [
+                      "line",
+                      "word"
+                    ],
+                    "additionalProperties": false
+                  }
+                }
+              }
+            },
+            "responses": {
+              "200": {
+                "description": "The candidates.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object",
+                      "properties": {
+                        "completions": {
+                          "type": "array",
+                          "items": {
+                            "type": "string"
+                          }
+                        }
+                      },
+                      "required": [
+                        "completions"
+                      ]
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}/events": {
+          "get": {
+            "operationId": "followSession",
+            "summary": "Server-sent events: each step of the session as it runs (event `step`, data: the CommandReply of the line, one line of JSON), whoever sent it; a comment line first, and event `closed` when the session is deleted. The stream ends when the session closes or the daemon stops.",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "The event stream.",
+                "content": {
+                  "text/event-stream": {
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        }
+      },
+      "components": {
+        "schemas": {
+          "Backend": {
+            "type": "string",
+            "enum": [
+              "sim",
+              "real",
+              "rootless"
+            ]
+          },
+          "Version": {
+            "type": "object",
+            "properties": {
+              "version": {
+                "type": "string"
+              },
+              "api": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "version",
+              "api"
+            ]
+          },
+          "BackendInfo": {
+            "type": "object",
+            "properties": {
+              "backend": {
+                "$ref": "#/components/schemas/Backend"
+              },
+              "features": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              },
+              "unavailable": {
+                "type": "string",
+                "description": "Present when the backend cannot run on the daemon's machine: the reason."
+              }
+            },
+            "required": [
+              "backend",
+              "features"
+            ]
+          },
+          "SessionInfo": {
+            "type": "object",
+            "properties": {
+              "id": {
+                "type": "string"
+              },
+              "backend": {
+                "$ref": "#/components/schemas/Backend"
+              },
+              "owner": {
+                "type": "integer",
+                "description": "The uid that made the session."
+              },
+              "prompt": {
+                "type": "string",
+                "description": "The prompt the REPL would show now, e.g. `boxwalk[web]> `."
+              }
+            },
+            "required": [
+              "id",
+              "backend",
+              "owner",
+              "prompt"
+            ]
+          },
+          "CommandReply": {
+            "type": "object",
+            "properties": {
+              "ok": {
+                "type": "boolean",
+                "description": "False when the line was refused or the kernel failed."
+              },
+              "text": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "The lines the REPL prints for the line, byte for byte."
+              },
+              "prompt": {
+                "type": "string",
+                "description": "The prompt after the line."
+              },
+              "quit": {
+                "type": "boolean",
+                "description": "True once the session ran `quit` (the REPL stops reading)."
+              },
+              "failures": {
+                "type": "integer",
+                "description": "How many of the session's commands failed so far (a piped REPL's exit status)."
+              },
+              "step": {
+                "type": "object",
+                "description": "The object `--json` prints for the line: prompt, input, ok, error, step (its kind), calls (the system calls), shell (the equivalent shell line), changes (state paths with old and new values), output."
+              }
+            },
+            "required": [
+              "ok",
+              "text",
+              "prompt",
+              "quit",
+              "failures",
+              "step"
+            ]
+          },
+          "Error": {
+            "type": "object",
+            "properties": {
+              "error": {
+                "type": "object",
+                "properties": {
+                  "message": {
+                    "type": "string"
+                  },
+                  "field": {
+                    "type": "string",
+                    "description": "The part of the request that was wrong: a JSON member, `body`, `id`, `backend` or `path`."
+                  },
+                  "fix": {
+                    "type": "string"
+                  }
+                },
+                "required": [
+                  "message",
+                  "fix"
+                ]
+              }
+            },
+            "required": [
+              "error"
+            ]
+          }
+        },
+        "responses": {
+          "Error": {
+            "description": "400 a bad request (field named), 403 another uid's session or a real session for a non-root uid, 404 no such session or route, 409 a session that cannot start or was closed, 413 a body over 64 KiB.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    """#
+}
