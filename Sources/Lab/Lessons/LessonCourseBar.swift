@@ -9,21 +9,23 @@
 extension LessonLinter {
   public static func courseBar(_ lesson: Lesson) -> [LessonFinding] {
     var out: [LessonFinding] = []
-    func find(_ line: Int, _ message: String) {
-      out.append(LessonFinding(path: lesson.path, line: line, column: 1, message: message))
+    func find(_ line: Int, _ message: String, fix: String) {
+      out.append(LessonFinding(path: lesson.path, line: line, column: 1, message: message, fix: fix))
     }
     let exercises = lesson.steps.filter(\.isExercise)
     if exercises.count < 3 {
       find(
         lesson.idLine,
         "the lesson has \(exercises.count) exercise\(exercises.count == 1 ? "" : "s"); a course lesson has at least "
-          + "three (steps with a check block)")
+          + "three (steps with a check block)",
+        fix: "turn an observation into an exercise: a check block on the state it should reach, hints and a solution")
     }
     for step in exercises where step.hints.count < 2 {
       find(
         step.check?.line ?? step.line,
         "step \(step.id): the exercise has \(step.hints.count) hint\(step.hints.count == 1 ? "" : "s"); give at "
-          + "least two, the gentle one first and the explicit one last")
+          + "least two, the gentle one first and the explicit one last",
+        fix: "add a hint block: one that points at the idea, one that names the command")
     }
     let prose = lesson.intro + lesson.steps.flatMap { $0.before + $0.after }
     // Text before a lab block shows before it runs; a step without one shows all its text first,
@@ -34,19 +36,25 @@ extension LessonLinter {
     if !predicts {
       find(
         lesson.steps.first?.line ?? lesson.idLine,
-        "no step asks the learner to predict before observing (\"Predict before you type `next`: ...\")")
+        "no step asks the learner to predict before observing (\"Predict before you type `next`: ...\")",
+        fix: "before a lab block, ask a question whose answer the block shows (\"Predict: ...\")")
     }
     if !prose.contains(where: Self.namesAMistake) {
       find(
         lesson.steps.first?.line ?? lesson.idLine,
         "no step stages a classic mistake: name the refusal, error or errno (EPERM, EINVAL, ...) the learner "
-          + "meets, then the fix")
+          + "meets, then the fix",
+        fix: "stage the mistake on purpose: a lab or exercise step whose command is refused, and the text naming why")
     }
     if let last = lesson.steps.last, !(last.before + last.after).contains(where: Self.namesAManPage) {
-      find(last.line, "step \(last.id): the last step names no man page to read next (a name and section: unshare(2))")
+      find(
+        last.line, "step \(last.id): the last step names no man page to read next (a name and section: unshare(2))",
+        fix: "end the last step with the man pages to read next, each as name(section)")
     }
     if !prose.contains(where: { $0.lowercased().contains("docker") || $0.contains("runc") }) {
-      find(lesson.idLine, "the lesson never says which docker or runc behaviour it explains")
+      find(
+        lesson.idLine, "the lesson never says which docker or runc behaviour it explains",
+        fix: "say which docker flag or runc field does what the lesson built (docker run --hostname, ...)")
     }
     return out
   }

@@ -156,7 +156,7 @@ public final class LessonRunner: TranscriptSession {
     var out = session.execute(line)
     let failed = session.failures > failuresBefore
     // The learner's own line, refused during an exercise: no answer before a hint was asked for.
-    if failed, counting, let error = session.lastError { out = withoutAnswer(out, error: error) }
+    if failed, counting, let error = LabError.trailing(in: out) { out = withoutAnswer(out, error: error) }
     if failed, counting { ownFailures += 1 }
     let words = (try? WordSplitter.split(line)) ?? [line]
     if let first = words.first, first != "quit", first != "exit" {

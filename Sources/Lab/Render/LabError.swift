@@ -20,6 +20,21 @@ public struct LabError: Error, Equatable, Sendable {
 
   public static func == (a: LabError, b: LabError) -> Bool { a.lines == b.lines }
 
+  /// The error a command's output ends with, read back from its lines (a session in a daemon
+  /// sends text, not the error): nil unless the lines render back exactly as they were printed.
+  static func trailing(in out: [String]) -> LabError? {
+    guard let start = out.lastIndex(where: { $0.hasPrefix("error: ") }) else { return nil }
+    var details: [(String, String)] = []
+    for line in out[(start + 1)...] {
+      guard line.hasPrefix("  "), let colon = line.firstIndex(of: ":") else { return nil }
+      let label = String(line[line.index(line.startIndex, offsetBy: 2)..<colon])
+      let value = line[line.index(after: colon)...].drop { $0 == " " }
+      details.append((label, String(value)))
+    }
+    let error = LabError(String(out[start].dropFirst(7)), details)
+    return error.lines == Array(out[start...]) ? error : nil
+  }
+
   static let unchanged = ("state", "nothing was changed")
 }
 

@@ -14,9 +14,6 @@ public final class Session: TranscriptSession {
   public internal(set) var quitRequested = false
   /// How many commands failed, for the exit status of a piped session.
   public internal(set) var failures = 0
-  /// The error the last executed line ended with, nil when it succeeded: the lesson runner reads
-  /// it to reword a refusal during an exercise.
-  public internal(set) var lastError: LabError?
 
   var builder = StateTreeBuilder()
   /// The state tree after the last step (or read).
@@ -65,7 +62,6 @@ public final class Session: TranscriptSession {
   func run(_ line: String) -> (prompt: String, out: Output) {
     let prompt = self.prompt
     var out = Output()
-    lastError = nil
     // Something died outside any step (a helper killed from outside): say so once, first.
     let notices = kernel.takeNotices()
     if !notices.isEmpty {
@@ -88,7 +84,6 @@ public final class Session: TranscriptSession {
       if !words.isEmpty { try dispatch(words, line: line, into: &out) }
     } catch let e as LabError {
       failures += 1
-      lastError = e
       out.ok = false
       out.error = e.headline
       out.lines += e.lines
