@@ -451,7 +451,8 @@ public final class LinuxKernel: Kernel {
     return StepResult(output: lines, exit: Self.processExit(end), boxPID: Int(boxPID))
   }
 
-  /// Waits, at most two seconds, until no process the program forked is still a copy of it.
+  /// Waits, at most two seconds, until no process the program forked is still a copy of it or
+  /// in the middle of its execve.
   ///
   /// A shell that starts a job in the background (`sh -c 'sleep 9 & echo x'`) forks, and the
   /// child runs the job by execve(2). The shell may print and exit before the child has got
@@ -465,7 +466,12 @@ public final class LinuxKernel: Kernel {
   private func awaitForkedCopies(of argv: [String], helper: pid_t, before: Set<Int>) {
     let command = argv.map { KernelName.shown(Array($0.utf8)) }.joined(separator: " ")
     for _ in 0..<400 {
-      let copies = procfs.descendants(of: helper).filter { !before.contains($0.hostPID) && $0.command == command }
+      // An empty command line is a process inside execve itself: the kernel has dropped the old
+      // memory and not yet set up the new argument area (proc(5), /proc/PID/cmdline), so it is
+      // no more settled than a copy (seen on rootless: `{cmd: ""}` for the second job).
+      let copies = procfs.descendants(of: helper).filter {
+        !before.contains($0.hostPID) && ($0.command == command || $0.command.isEmpty)
+      }
       if copies.isEmpty { return }
       usleep(5_000)
     }
