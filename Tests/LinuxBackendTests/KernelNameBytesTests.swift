@@ -22,7 +22,7 @@ import Testing
     try FileManager.default.createDirectory(atPath: root + "/100/task/100", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: root + "/101", withIntermediateDirectories: true)
     try "101\n".write(toFile: root + "/100/task/100/children", atomically: false, encoding: .utf8)
-    try "Name:\tsh\nState:\tS (sleeping)\nNSpid:\t101\t1\n".write(
+    try "Name:\tsh\nState:\tS (sleeping)\nPPid:\t100\nNSpid:\t101\t1\n".write(
       toFile: root + "/101/status", atomically: false, encoding: .utf8)
     let argv: [UInt8] = Array("sleep".utf8) + [0] + Array("9".utf8) + [0xFE, 0] + [0x61, 0x1B, 0x5B, 0x32, 0x4A, 0]
     try Data(argv).write(to: URL(fileURLWithPath: root + "/101/cmdline"))
