@@ -43,12 +43,9 @@ struct NamespaceOperations {
     case .ifindex(let name): return NetOperations.index(of: name)
     case .echo(let address, let timeout): return NetOperations.echo(address: address, timeout: timeout)
     case .forward(let on): return NetOperations.setForward(on)
-    case .listen(let port): return Responder.serve(port: port, udp: false)
     case .serve(let port, let udp): return Responder.serve(port: port, udp: udp)
     case .exchange(let address, let port, let udp, let timeout, let line):
       return NetOperations.exchange(address: address, port: port, udp: udp, timeout: timeout, line: line)
-    case .connect(let address, let port, let timeout):
-      return NetOperations.connect(address: address, port: port, timeout: timeout)
     case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
     case .overlay(let target, let upper, let work, let lowers):
       return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))

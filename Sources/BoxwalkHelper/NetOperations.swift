@@ -123,52 +123,6 @@ enum NetOperations {
     return .answer(ToolRun(end: ProgramEnd(waitStatus: status), output: Array(output.prefix(3000))))
   }
 
-  /// One TCP connect(2), non-blocking so it waits at most `timeout` milliseconds: the socket
-  /// becomes writable when the handshake ends, and SO_ERROR says how (0: connected;
-  /// ECONNREFUSED: a reset, nothing listens). Closed at once: the connection only proves the
-  /// path. An immediate ENETUNREACH/EHOSTUNREACH is the kernel finding no route.
-  static func connect(address text: String, port: Int32, timeout: Int32) -> HelperReply {
-    guard let address = IPv4Text.parse(text) else {
-      return .err(errno: EINVAL, call: "connect", note: "not an IPv4 address")
-    }
-    let fd = socket(
-      AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-    guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }
-    defer { _ = Glibc.close(fd) }
-    var destination = sockaddr_in()
-    destination.sin_family = sa_family_t(AF_INET)
-    destination.sin_port = in_port_t(UInt16(port).bigEndian)
-    withUnsafeMutableBytes(of: &destination.sin_addr) { $0.copyBytes(from: address) }
-    let rc = withUnsafePointer(to: &destination) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    if rc == 0 { return .answer(ConnectResult.connected) }
-    guard errno == EINPROGRESS else {
-      return errno == ECONNREFUSED ? .answer(ConnectResult.refused) : .err(errno: errno, call: "connect", note: nil)
-    }
-    let deadline = monotonicMilliseconds() + Int64(timeout)
-    while true {
-      let left = deadline - monotonicMilliseconds()
-      guard left > 0 else { return .answer(ConnectResult.timeout) }
-      var waiting = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-      let ready = poll(&waiting, 1, Int32(left))
-      if ready < 0 && errno == EINTR { continue }
-      guard ready > 0 else { continue }
-      var error: Int32 = 0
-      var length = socklen_t(MemoryLayout<Int32>.size)
-      guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else {
-        return .err(errno: errno, call: "getsockopt", note: nil)
-      }
-      switch error {
-      case 0: return .answer(ConnectResult.connected)
-      case ECONNREFUSED: return .answer(ConnectResult.refused)
-      default: return .err(errno: error, call: "connect", note: nil)
-      }
-    }
-  }
-
   /// `connect`'s exchange: connect(2) to address:port, send `line` and a newline, and wait for one
   /// line back, `timeout` milliseconds in all. TCP: the handshake first (the socket becomes
   /// writable when it ends; SO_ERROR says how). UDP: connect(2) only fixes the peer, and the

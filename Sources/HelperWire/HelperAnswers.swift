@@ -213,21 +213,6 @@ package enum EchoOutcome: String, HelperAnswer {
   package var fields: [[UInt8]] { [Framing.text(rawValue)] }
 }
 
-/// `connect`: how the TCP handshake ended within the time.
-package enum ConnectResult: String, HelperAnswer {
-  /// SYN, SYN-ACK, ACK: something listens there.
-  case connected
-  /// ECONNREFUSED: a TCP RST came back, nothing listens.
-  case refused
-  /// No answer within the time (a firewall dropped the SYN, or nobody is there).
-  case timeout
-  package init?(fields: [[UInt8]]) {
-    guard fields.count == 1, let outcome = Self(rawValue: Framing.string(fields[0])) else { return nil }
-    self = outcome
-  }
-  package var fields: [[UInt8]] { [Framing.text(rawValue)] }
-}
-
 /// `exchange`: what came back. A line (`answered`), or how it ended without one: the connection
 /// was made but no line came (`connected`), the other end refused (a TCP reset, or for UDP an ICMP
 /// port unreachable that a connected socket reports as ECONNREFUSED, udp(7)), or nothing came

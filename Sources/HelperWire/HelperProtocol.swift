@@ -94,11 +94,6 @@
 //     nft ARGS                      nft(8) with ARGS (NUL-separated), run by the helper in its
 //                                   namespaces with its capabilities; stdout and stderr captured
 //                                   -> ok exited|signaled CODE OUTPUT | err ERRNO execvp|pipe
-//     listen PORT                   the same as serve PORT tcp
-//                                   -> ok | err ERRNO socket|bind|listen
-//     connect ADDRESS PORT TIMEOUT  one TCP connect(2) to ADDRESS:PORT, waiting up to TIMEOUT
-//                                   milliseconds for the handshake, then close(2)
-//                                   -> ok connected|refused|timeout | err ERRNO socket|connect
 //     serve PORT tcp|udp            a socket bound to PORT of any address, answered by the helper
 //                                   between requests: each TCP connection's first line, or each
 //                                   UDP datagram, comes back as "LINE from ADDR" (ADDR: the
@@ -261,10 +256,6 @@ package enum HelperRequest: Equatable, Sendable {
   /// (a box program gets Docker's default set, which has no CAP_NET_ADMIN); answered with
   /// "exited"/"signaled", the code, and everything it printed.
   case nft(arguments: [[UInt8]])
-  /// A listening TCP socket on `port` of any address, held and answered by the helper (serve, tcp).
-  case listen(port: Int32)
-  /// One TCP connect, and how it ended within the time.
-  case connect(address: String, port: Int32, timeoutMilliseconds: Int32)
   /// A socket on `port` of any address (`udp`: a datagram socket, else a listening TCP one) that
   /// the helper answers between requests, held until it exits.
   case serve(port: Int32, udp: Bool)
@@ -336,9 +327,6 @@ package enum HelperRequest: Equatable, Sendable {
       [Framing.text("echo"), Framing.text(address), Framing.number(timeout)]
     case .forward(let on): [Framing.text("forward"), Framing.text(on ? "1" : "0")]
     case .nft(let arguments): [Framing.text("nft"), Array(arguments.joined(separator: [0]))]
-    case .listen(let port): [Framing.text("listen"), Framing.number(port)]
-    case .connect(let address, let port, let timeout):
-      [Framing.text("connect"), Framing.text(address), Framing.number(port), Framing.number(timeout)]
     case .serve(let port, let udp):
       [Framing.text("serve"), Framing.number(port), Framing.text(udp ? "udp" : "tcp")]
     case .exchange(let address, let port, let udp, let timeout, let line):
@@ -421,14 +409,6 @@ package enum HelperRequest: Equatable, Sendable {
       case "0": self = .forward(on: false)
       default: return nil
       }
-    case ("listen", 1):
-      guard let port = Framing.integer(args[0], as: Int32.self), (1...65535).contains(port) else { return nil }
-      self = .listen(port: port)
-    case ("connect", 3):
-      guard let port = Framing.integer(args[1], as: Int32.self), (1...65535).contains(port),
-        let timeout = Framing.integer(args[2], as: Int32.self)
-      else { return nil }
-      self = .connect(address: Framing.string(args[0]), port: port, timeoutMilliseconds: timeout)
     case ("serve", 2):
       guard let port = Framing.integer(args[0], as: Int32.self), (1...65535).contains(port),
         let udp = Self.protocolName(args[1])

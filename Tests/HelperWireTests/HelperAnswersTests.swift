@@ -29,7 +29,8 @@ import Testing
     try roundTrips(NetworkDump(text: "link lo 1 up\n"))
     try roundTrips(LinkIndex(index: 7))
     try roundTrips(EchoOutcome.silence)
-    try roundTrips(ConnectResult.refused)
+    try roundTrips(ExchangeResult.refused)
+    try roundTrips(ExchangeResult.answered("hello from 203.0.113.2"))
     try roundTrips(ToolRun(end: .exited(1), output: Array("Error: no such table\n".utf8)))
     try roundTrips(AnchorDescriptors(scratch: 5, store: -1))
   }
@@ -46,7 +47,7 @@ import Testing
         nodename: Array("web".utf8), domainname: Array("(none)".utf8), initAlive: false,
         ipc: [.init(kind: .mq, key: 1), .init(kind: .shm, key: 2)], queues: ["/a", "/b"]
       ).fields == Self.words("web", "(none)", "0", "mq 1\nshm 2", "/a\n/b"))
-    #expect(ConnectResult.timeout.fields == Self.words("timeout"))
+    #expect(ExchangeResult.timeout.fields == Self.words("timeout", "-"))
     #expect(EchoOutcome.reply.fields == Self.words("reply"))
     #expect(ToolRun(end: .exited(0), output: []).fields == Self.words("exited", "0", ""))
     #expect(Done().fields.isEmpty)
@@ -73,7 +74,7 @@ import Testing
     #expect(StressOutcome(fields: Self.words("0", "1")) == nil)
     #expect(LinkIndex(fields: Self.words("0")) == nil)
     #expect(EchoOutcome(fields: Self.words("maybe")) == nil)
-    #expect(ConnectResult(fields: Self.words("connected", "now")) == nil)
+    #expect(ExchangeResult(fields: Self.words("connected", "now")) == nil)
     #expect(ToolRun(fields: Self.words("exited", "0")) == nil)
     #expect(AnchorDescriptors(fields: Self.words("3")) == nil)
     #expect(BoxView(fields: Self.words("web", "(none)", "yes", "", "")) == nil)
