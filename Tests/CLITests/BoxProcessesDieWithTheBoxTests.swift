@@ -47,7 +47,14 @@ struct BoxProcessesDieWithTheBoxTests {
       #expect(!printed.contains { $0.hasPrefix("error:") }, "\(repl.output)")
       let helpers = repl.helpers()
       #expect(helpers.count == 2)
-      let boxProcesses = helpers.flatMap { Self.descendants(of: $0.pid) }
+      // `run -d` returns once sh has called execve(2); the fork(2) of sleep 2000 is sh's own
+      // business and may come a moment later, so wait for it (ten seconds at most) before
+      // counting. A count that never reaches three still fails below.
+      var boxProcesses = helpers.flatMap { Self.descendants(of: $0.pid) }
+      for _ in 0..<100 where boxProcesses.count < 3 {
+        usleep(100_000)
+        boxProcesses = helpers.flatMap { Self.descendants(of: $0.pid) }
+      }
       let sessions = HostSnapshot.take().section("state")
       #expect(boxProcesses.count == 3, "sleep 1000, sh, sleep 2000: \(boxProcesses)")
       switch ending {
