@@ -6,8 +6,11 @@ import Testing
 
 @testable import CLI
 
-/// Every transcript in transcripts/ is a golden test: on the simulator in every run, and on the
-/// real kernel when the tests run as root (docs/transcripts.md). A skip is reported as a skip.
+/// Every transcript in transcripts/ is a golden test (docs/transcripts.md). Here, in process, on the
+/// simulator, one test case per transcript. The real kernel's run is ReadBackCheckTests: the same
+/// transcripts and the regressions through `boxwalk test --backend real`, with the read-back check
+/// on, which is this comparison and more; running them twice on the kernel only cost CI time.
+/// A skip is reported as a skip.
 @Suite(.serialized, .hostUnchanged) struct TranscriptReplayTests {
   static let root: String = {
     // Tests/CLITests/ThisFile.swift -> the package root.
@@ -30,11 +33,6 @@ import Testing
   @Test(arguments: files)
   func passesOnTheSimulator(_ path: String) throws {
     try check(path, .sim)
-  }
-
-  @Test(.enabled(if: geteuid() == 0, "the real backend needs root"), arguments: files)
-  func passesOnTheRealKernel(_ path: String) throws {
-    try check(path, .real)
   }
 
   func check(_ path: String, _ backend: Backend) throws {
