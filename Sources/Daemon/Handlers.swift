@@ -136,11 +136,16 @@ struct Handlers: Sendable {
         fix: #"send {"backend": "sim"}"#)
     }
     let backend = try backendParameter(name, field: "backend")
-    // A root daemon's real sessions act as root on this machine: only root may ask for one.
-    if backend == .real && !peer.isRoot && getuid() == 0 {
+    // A session on the real or the rootless backend acts with the daemon's own credentials: its
+    // file commands, `image import DIR` and the programs it runs read and write what the daemon's
+    // user may. For another uid that would be the daemon's user's power (a root daemon's rootless
+    // session imported a 0600 root file for nobody, who then read it in a box). So only that user,
+    // and root, get one; everyone else gets the simulator, which touches nothing.
+    if backend != .sim && !peer.isRoot && peer.uid != geteuid() {
       throw APIError(
-        .forbidden, "the real backend runs as root: uid \(peer.uid) may not start one", field: "backend",
-        fix: "ask for rootless or sim, or connect as root")
+        .forbidden,
+        "the \(backend.rawValue) backend runs as uid \(geteuid()), the daemon's user: uid \(peer.uid) may not start one",
+        field: "backend", fix: "ask for sim, or run your own daemon (boxwalk daemon) as yourself")
     }
     if let reason = backends.unavailableReason(backend) {
       throw APIError(

@@ -14,7 +14,9 @@ public enum JSON {
       case "\t": out += "\\t"
       // C0 controls, DEL and the C1 controls (U+0080..U+009F, which some terminals read as
       // escape sequences): escaped, so no value can drive the learner's terminal.
-      case _ where scalar.value < 0x20 || (scalar.value >= 0x7f && scalar.value < 0xa0):
+      // The bidirectional formatting characters and line separators (TerminalText) too: they
+      // would reorder or break what is printed around the value.
+      case _ where TerminalText.isControl(scalar):
         let hex = String(scalar.value, radix: 16)
         out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
       default: out.unicodeScalars.append(scalar)

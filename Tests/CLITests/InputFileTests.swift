@@ -83,4 +83,25 @@ extension CommandLineTests {
     #expect(run.out.contains("not a regular file (a FIFO)"), "\(run.out)")
     #expect(took < 8)
   }
+
+  /// One unreadable file among several: it is reported, the others still run, and the run fails
+  /// with status 2 (it once stopped at the first unreadable file and ran nothing).
+  @Test func anUnreadableTranscriptAmongOthersIsReportedAndTheOthersRun() throws {
+    let dir = TestScratch.path("mixed")
+    try FileManager.default.createDirectory(atPath: dir + "/b.transcript", withIntermediateDirectories: true)
+    #expect(mkfifo(dir + "/c.transcript", 0o600) == 0)
+    let good = try String(
+      contentsOfFile: ClassroomCommandLineTests.root + "/transcripts/01-uts.transcript", encoding: .utf8)
+    try good.write(toFile: dir + "/a.transcript", atomically: false, encoding: .utf8)
+    try good.write(toFile: dir + "/d.transcript", atomically: false, encoding: .utf8)
+    let (run, took) = try Self.boxwalkBounded(["test", "--backend", "sim", dir])
+    #expect(run.status == 2, "\(run.out)")
+    #expect(
+      run.lines.contains("error: cannot read \(dir)/b.transcript: not a regular file (a directory)"), "\(run.out)")
+    #expect(run.lines.contains("error: cannot read \(dir)/c.transcript: not a regular file (a FIFO)"), "\(run.out)")
+    #expect(run.lines.contains { $0.hasPrefix("PASS") && $0.contains("a.transcript") }, "\(run.out)")
+    #expect(run.lines.contains { $0.hasPrefix("PASS") && $0.contains("d.transcript") }, "\(run.out)")
+    #expect(run.lines.last == "2 passed, 2 failed, 0 skipped", "\(run.out)")
+    #expect(took < 8)
+  }
 }

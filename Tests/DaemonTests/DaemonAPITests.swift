@@ -95,7 +95,7 @@ import Testing
 
   /// Sessions belong to the uid that made them, read from SO_PEERCRED: `nobody` (uid 65534, via
   /// setpriv) cannot touch root's session (403), sees none of root's sessions in its list, and
-  /// may not start a real session (which would run as root). The test opens the socket to every
+  /// may not start a real or rootless session (either would run as root). The test opens the socket to every
   /// uid (0666 in a 0711 directory), which the daemon itself never does.
   @Test(.enabled(if: geteuid() == 0, "setpriv to another uid needs root"))
   func anotherUIDGets403() throws {
@@ -115,6 +115,10 @@ import Testing
     #expect(try daemon.curl("DELETE", "/v1/sessions/\(rootSession)", user: nobody).status == 403)
     let real = try daemon.curl("POST", "/v1/sessions", body: #"{"backend":"real"}"#, user: nobody)
     #expect(real.status == 403 && DaemonProcess.errorField(real.body) == "backend", "\(real)")
+    // Nor a rootless one: it runs as the daemon's user too (root's rootless session once let nobody
+    // import a root-only directory as an image and read its files in a box).
+    let rootless = try daemon.curl("POST", "/v1/sessions", body: #"{"backend":"rootless"}"#, user: nobody)
+    #expect(rootless.status == 403 && DaemonProcess.errorField(rootless.body) == "backend", "\(rootless)")
     // nobody's own session is nobody's; root lists both, nobody only its own.
     let own = try daemon.newSession("sim", user: nobody)
     #expect(try daemon.curl("GET", "/v1/sessions/\(own)/state", user: nobody).status == 200)

@@ -60,7 +60,7 @@ struct LessonNew {
     guard let from else { throw usage("lesson new needs --from FILE.transcript: the recording to draft from") }
     guard Self.isLessonID(newID) else {
       throw usage(
-        "\(JSON.quote(escapedForTerminal(newID))) is not a lesson id",
+        "\(quotedForTerminal(newID)) is not a lesson id",
         ["  rule   ids match [a-z0-9][a-z0-9-]* (at most 40 characters): they appear in the prompt and in file names"])
     }
     let transcript: TranscriptFile

@@ -131,7 +131,7 @@ struct LintCommand: ParsableCommand {
     guard let one = Backend(rawValue: name) else {
       throw ExitError(
         ExitStatus.usage,
-        ["error: --backend takes sim, real, rootless or all, not \(JSON.quote(escapedForTerminal(name)))"])
+        ["error: --backend takes sim, real, rootless or all, not \(quotedForTerminal(name))"])
     }
     return [one]
   }

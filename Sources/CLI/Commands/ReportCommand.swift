@@ -27,7 +27,7 @@ struct ReportCommand: ParsableCommand {
       throw ExitError(
         ExitStatus.usage,
         [
-          "error: \(JSON.quote(escapedForTerminal(learner))) is not a name for a report",
+          "error: \(quotedForTerminal(learner)) is not a name for a report",
           "  rule   a name is a letter or digit, then letters, digits, '.', '_' or '-', at most 64 bytes",
           "  fix    --name NAME (for example --name ada.lovelace)",
           "  state  nothing was written",

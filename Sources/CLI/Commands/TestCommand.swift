@@ -33,33 +33,20 @@ struct TestCommand: ParsableCommand {
       backends = [b]
     }
     let files = try Self.transcriptFiles(paths.isEmpty ? ["transcripts"] : paths)
+    // A file that cannot be read or parsed is reported, and the others still run: one bad file
+    // in a directory of transcripts should not hide what the rest would have shown. The run then
+    // exits 2, and the summary counts the file as failed.
     var parsed: [TranscriptFile] = []
+    var unreadable: [String] = []
     for path in files {
-      let text: String
       do {
-        let bytes = try Files.read(path)
-        guard let decoded = String(validating: bytes, as: UTF8.self) else {
-          throw ExitError(ExitStatus.usage, ["error: \(path): not valid UTF-8"])
-        }
-        text = decoded
-      } catch let e as Files.Failure {
-        throw ExitError(ExitStatus.usage, ["error: cannot read \(e.message)"])
-      }
-      do {
-        let file = try TranscriptFile.parse(path: path, text: text)
-        // A transcript with nothing to run would pass without testing anything.
-        guard !file.allSteps.isEmpty else {
-          throw ExitError(
-            ExitStatus.usage, ["error: \(path): no steps: a transcript needs at least one `  boxwalk> COMMAND` line"])
-        }
-        parsed.append(file)
-      } catch let error as ExitError {
-        throw error
+        parsed.append(try Self.load(path))
       } catch {
-        throw ExitError(ExitStatus.usage, ["error: \(error)"])
+        unreadable += error.lines
       }
     }
     let terminal = Terminal.detect()
+    terminal.write(unreadable)
     // With a daemon, each session is the daemon's and each line one request; the report is the
     // same text either way.
     let factory: any TranscriptSessionFactory =
@@ -83,11 +70,43 @@ struct TestCommand: ParsableCommand {
         }
       }
     }
-    terminal.write([TranscriptReport.summary(results)])
-    let failed = TranscriptReport.counts(results).failed
+    let counts = TranscriptReport.counts(results)
+    terminal.write(["\(counts.passed) passed, \(counts.failed + unreadable.count) failed, \(counts.skipped) skipped"])
+    if !unreadable.isEmpty { throw ExitError(ExitStatus.usage, []) }
+    let failed = counts.failed
     // An update never passes silently: the run that rewrote files still fails
     // (docs/transcripts.md).
     if failed > 0 { throw ExitError(ExitStatus.failed, []) }
+  }
+
+  /// One transcript file read and parsed, or the one-line error that says why it cannot run.
+  static func load(_ path: String) throws(ExitError) -> TranscriptFile {
+    let text: String
+    do {
+      let bytes = try Files.read(path)
+      guard let decoded = String(validating: bytes, as: UTF8.self) else {
+        throw ExitError(ExitStatus.usage, ["error: \(path): not valid UTF-8"])
+      }
+      text = decoded
+    } catch let e as Files.Failure {
+      throw ExitError(ExitStatus.usage, ["error: cannot read \(e.message)"])
+    } catch let e as ExitError {
+      throw e
+    } catch {
+      throw ExitError(ExitStatus.usage, ["error: cannot read \(path): \(error)"])
+    }
+    let file: TranscriptFile
+    do {
+      file = try TranscriptFile.parse(path: path, text: text)
+    } catch {
+      throw ExitError(ExitStatus.usage, ["error: \(error)"])
+    }
+    // A transcript with nothing to run would pass without testing anything.
+    guard !file.allSteps.isEmpty else {
+      throw ExitError(
+        ExitStatus.usage, ["error: \(path): no steps: a transcript needs at least one `  boxwalk> COMMAND` line"])
+    }
+    return file
   }
 
   /// Files as given, and every *.transcript in a directory, sorted.

@@ -4,8 +4,9 @@
 /// UTF-8, and a box can create any of them (`touch "$(printf 'a\377b')"`). Decoding such a name
 /// as UTF-8 would replace the odd bytes with U+FFFD: the name shown would then reach no file, and
 /// two different names could show alike. So a name is escaped much as `ls -b` does it, one-to-one:
-/// a byte that is not part of valid UTF-8, and every control byte, is written `\xNN` (two
-/// lowercase hex digits). A backslash is doubled only where it would otherwise read as the start
+/// a byte that is not part of valid UTF-8, every control byte, and the bytes of a C1 control or a
+/// bidirectional formatting character (TerminalText), is written `\xNN` (two lowercase hex
+/// digits). A backslash is doubled only where it would otherwise read as the start
 /// of an escape (before another backslash, or before `x` and two hex digits), so every name that
 /// is plain text, the ones a learner types, is shown exactly as typed, on every backend.
 public enum FileName {
@@ -27,7 +28,13 @@ public enum FileName {
         units.append(String(Unicode.Scalar(c)))
         i += 1
       } else if let (text, length) = scalar(b, at: i) {
-        units.append(text)
+        // A C1 control or a bidirectional formatting character (TerminalText) is valid UTF-8
+        // but would drive the terminal or reorder the line: its bytes are escaped.
+        if let s = text.unicodeScalars.first, TerminalText.isControl(s) {
+          units += b[i..<(i + length)].map(hex)
+        } else {
+          units.append(text)
+        }
         i += length
       } else {
         units.append(hex(c))

@@ -1,3 +1,5 @@
+import Kernel
+
 /// Splits a command line into words the way a POSIX shell does (sh(1), "Quoting"): single quotes
 /// keep everything literally, double quotes allow `\"` `\\` `\$` and `` \` `` escapes, a backslash
 /// outside quotes escapes the next character, and `#` at the start of a word begins a comment.
@@ -25,7 +27,7 @@ public enum WordSplitter {
     // acceptable: `hostname \<ESC>` is refused like a bare ESC (control
     // characters and terminal escapes are never accepted input).
     func checked(_ c: Unicode.Scalar, _ column: Int) throws(Failure) -> Unicode.Scalar {
-      if c.value == 0 || (c.value < 0x20 && c != "\t") || c.value == 0x7f {
+      if c != "\t" && TerminalText.isControl(c) {
         throw Failure(column: column, reason: "control byte \(escapeScalar(c)) is not allowed in a command")
       }
       return c
@@ -79,19 +81,23 @@ public enum WordSplitter {
   }
 
   /// `\x07`-style escape for a control scalar, so error messages never carry raw control bytes.
+  /// Past U+00FF (a bidirectional formatting character) it is `\u202e`, four digits, so it
+  /// cannot be read as `\x20` followed by text.
   public static func escapeScalar(_ c: Unicode.Scalar) -> String {
     let hex = String(c.value, radix: 16)
+    if c.value > 0xff { return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex }
     return "\\x" + (hex.count < 2 ? "0" + hex : hex)
   }
 }
 
 /// Text from a learner or a file, made safe to print: control bytes (ESC of ANSI/OSC sequences,
-/// NUL, CR...) become `\xNN`, so nothing typed can drive the terminal.
+/// NUL, CR...) become `\xNN` and bidirectional formatting characters `\uNNNN` (TerminalText),
+/// so nothing typed can drive the terminal or reorder a line.
 public func escapedForTerminal(_ s: String) -> String {
   var out = ""
   for c in s.unicodeScalars {
     // Tab is harmless on a terminal (programs print tables with it); every other control is not.
-    if (c.value < 0x20 && c != "\t") || c.value == 0x7f || (c.value >= 0x80 && c.value < 0xa0) {
+    if c != "\t" && TerminalText.isControl(c) {
       out += WordSplitter.escapeScalar(c)
     } else {
       out.unicodeScalars.append(c)
@@ -99,3 +105,7 @@ public func escapedForTerminal(_ s: String) -> String {
   }
   return out
 }
+
+/// A value from a learner or a file in double quotes for an error message, each control or
+/// bidirectional formatting character escaped once (`"x\u001b[31m"`), as JSON writes it.
+public func quotedForTerminal(_ s: String) -> String { JSON.quote(s) }

@@ -40,7 +40,7 @@ extension LessonRunner {
       var details: [(String, String)] = [("lessons", ids.isEmpty ? "none found" : ids.joined(separator: " "))]
       if let near = Nearest.match(id, in: ids) { details.append(("did you mean", near)) }
       details.append(("state", "nothing was changed"))
-      return .failed(LabError("no lesson \(JSON.quote(escapedForTerminal(id)))", details))
+      return .failed(LabError("no lesson \(quotedForTerminal(id))", details))
     }
     if let features, case let missing = lesson.requires.filter({ !features.contains($0.rawValue) }), !missing.isEmpty {
       return .failed(
@@ -122,7 +122,7 @@ extension LessonRunner {
       if let failure = runCommands(lab.commands, in: a.lesson, into: &out) {
         return .failed(
           LabError(
-            "the lab command \(JSON.quote(escapedForTerminal(failure.text))) failed, so the step stopped",
+            "the lab command \(quotedForTerminal(failure.text)) failed, so the step stopped",
             [
               ("where", "\(a.lesson.path):\(failure.line)"),
               ("why", "the lab is not in the state this step starts from"),
@@ -288,7 +288,7 @@ extension LessonRunner {
     if let failure = runCommands(solution.commands, in: a.lesson, into: &out) {
       return .failed(
         LabError(
-          "the solution's command \(JSON.quote(escapedForTerminal(failure.text))) failed",
+          "the solution's command \(quotedForTerminal(failure.text)) failed",
           [
             ("where", "\(a.lesson.path):\(failure.line)"),
             ("why", "the lab was changed before the solution ran"),

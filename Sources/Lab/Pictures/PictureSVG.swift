@@ -47,10 +47,13 @@ public enum PictureSVG {
     return r == r.rounded() ? String(Int(r)) : String(r)
   }
 
-  /// Text escaped for XML character data and attribute values.
+  /// Text escaped for XML character data and attribute values. Control and bidirectional
+  /// formatting characters (a hostname or file name a box chose) are written as `\xNN` or
+  /// `\uNNNN` first, as on the terminal: XML 1.0 forbids most C0 controls, and U+202E would
+  /// make the browser show a name reversed.
   public static func xml(_ s: String) -> String {
     var out = ""
-    for c in s {
+    for c in escapedForTerminal(s) {
       switch c {
       case "&": out += "&amp;"
       case "<": out += "&lt;"

@@ -22,7 +22,9 @@ public enum PictureText {
           lines.contains(where: \.changed)
             ? "\(style.g.changed) marks what the last step changed" : "(the last step changed nothing drawn here)"))
     }
-    return style.finish(lines)
+    // A name in the picture may come from a box (a hostname, a file name, a mount source): each
+    // control or bidirectional formatting character in it is escaped, as everywhere else.
+    return style.finish(lines.map { PictureLine(escapedForTerminal($0.text), changed: $0.changed) })
   }
 
   static func picture(_ kind: PictureKind, _ input: PictureInput, _ style: PictureStyle, quietWhenEmpty: Bool = false)

@@ -18,7 +18,7 @@ extension Session {
     return LabError(
       "too many arguments for \(command)",
       [
-        ("got", args.map { JSON.quote(escapedForTerminal($0)) }.joined(separator: " ")),
+        ("got", args.map { quotedForTerminal($0) }.joined(separator: " ")),
         ("usage", info?.usage ?? command), LabError.unchanged,
       ])
   }
@@ -31,7 +31,7 @@ extension Session {
     var details: [(String, String)] = []
     if let near = Nearest.match(word, in: candidates) { details.append(("did you mean", near)) }
     details.append(("see", "help lists every command"))
-    return LabError("unknown command \(JSON.quote(escapedForTerminal(word)))", details)
+    return LabError("unknown command \(quotedForTerminal(word))", details)
   }
 
   func currentBox(_ command: String) throws -> String {
@@ -53,7 +53,7 @@ extension Session {
       var details: [(String, String)] = [("boxes", boxNames.isEmpty ? "none yet" : boxNames.joined(separator: " "))]
       if let near = Nearest.match(name, in: boxNames) { details.append(("did you mean", near)) }
       details.append(LabError.unchanged)
-      throw LabError("no box named \(JSON.quote(escapedForTerminal(name)))", details)
+      throw LabError("no box named \(quotedForTerminal(name))", details)
     }
     return name
   }
@@ -68,10 +68,10 @@ extension Session {
       case .empty: rule = "a name cannot be empty"
       case .badFirstCharacter, .badCharacter: rule = "names match [A-Za-z0-9][A-Za-z0-9_.-]*"
       }
-      var details = [("name", JSON.quote(escapedForTerminal(name))), ("rule", rule)]
+      var details = [("name", quotedForTerminal(name)), ("rule", rule)]
       if case .badCharacter(_, let column) = problem { details.insert(("where", "character \(column)"), at: 1) }
       details.append(LabError.unchanged)
-      throw LabError("\(JSON.quote(escapedForTerminal(name))) is not a valid box name", details)
+      throw LabError("\(quotedForTerminal(name)) is not a valid box name", details)
     }
     if boxNames.contains(name) {
       throw LabError(
@@ -90,7 +90,7 @@ extension Session {
           details.append(("did you mean", near))
         }
         details.append(LabError.unchanged)
-        throw LabError("\(JSON.quote(escapedForTerminal(String(part)))) is not a namespace kind", details)
+        throw LabError("\(quotedForTerminal(String(part))) is not a namespace kind", details)
       }
       if kinds.contains(kind) {
         throw LabError("\(kind.rawValue) is named twice", [("fix", "name each kind once"), LabError.unchanged])

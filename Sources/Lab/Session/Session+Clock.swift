@@ -17,11 +17,11 @@ extension Session {
           "a time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME only; the wall clock is the same everywhere"
         ))
       details.append(LabError.unchanged)
-      throw LabError("a time namespace has no clock \(JSON.quote(escapedForTerminal(args[1])))", details)
+      throw LabError("a time namespace has no clock \(quotedForTerminal(args[1]))", details)
     }
     guard let seconds = Int64(args[2]), (0...ClockOffsets.maximum).contains(seconds) else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(args[2]))) is not an offset boxwalk writes",
+        "\(quotedForTerminal(args[2])) is not an offset boxwalk writes",
         [
           (
             "rule",

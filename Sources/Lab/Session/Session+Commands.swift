@@ -435,7 +435,7 @@ extension Session {
       path = try StatePath.parse(text)
     } catch {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(text))) is not a state path",
+        "\(quotedForTerminal(text)) is not a state path",
         [
           ("where", "column \(error.column)"), ("rule", error.reason),
           ("example", "web.ns.uts or web.mounts[\"/proc\"]"),

@@ -23,14 +23,14 @@ extension Session {
             details.append(("did you mean", "draw " + near))
           }
           details.append(LabError.unchanged)
-          throw LabError("draw has no picture named \(JSON.quote(escapedForTerminal(arg)))", details)
+          throw LabError("draw has no picture named \(quotedForTerminal(arg))", details)
         }
         kind = k
       case _ where kind == .layers && file == nil && arg.hasPrefix("/"):
         file = arg
       default:
         throw LabError(
-          "draw does not take \(JSON.quote(escapedForTerminal(arg))) here",
+          "draw does not take \(quotedForTerminal(arg)) here",
           [
             ("usage", CommandTable.lookup("draw")?.usage ?? "draw"),
             ("rule", "a PATH (starting with /) only after layers; the options are --changed and --usage"),
@@ -50,7 +50,7 @@ extension Session {
     }
     guard word == "on" || word == "off" else {
       throw LabError(
-        "pictures takes on or off, not \(JSON.quote(escapedForTerminal(word)))",
+        "pictures takes on or off, not \(quotedForTerminal(word))",
         [("usage", "pictures on|off"), LabError.unchanged])
     }
     picturesOn = word == "on"

@@ -35,7 +35,7 @@ extension Session {
     let bad = name.isEmpty || name.unicodeScalars.contains { $0.value < 0x20 || ($0.value >= 0x7f && $0.value < 0xa0) }
     guard bad else { return name }
     throw LabError(
-      "\(JSON.quote(escapedForTerminal(name))) is not a message queue name boxwalk passes on",
+      "\(quotedForTerminal(name)) is not a message queue name boxwalk passes on",
       [
         ("rule", "a name is text without control characters, written /NAME (mq_overview(7))"), ("example", "/jobs"),
         LabError.unchanged,
@@ -52,7 +52,7 @@ extension Session {
     }
     guard let value, value <= UInt64(UInt32.max), !text.isEmpty else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(text))) is not an IPC key",
+        "\(quotedForTerminal(text)) is not an IPC key",
         [
           ("rule", "a key is a number from 0 to 4294967295, decimal or 0x hex (key_t)"), ("example", "0x2a"),
           LabError.unchanged,

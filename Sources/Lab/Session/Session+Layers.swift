@@ -53,7 +53,7 @@ extension Session {
     if tree.value(at: StatePath(keys: "host", "layers", name)) != nil { return [name] }
     if case .failure(let e) = ImageName.parse(name) {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(name))) is not an image or layer name",
+        "\(quotedForTerminal(name)) is not an image or layer name",
         [("rule", e.rule), ("images", imageNames().joined(separator: " ")), LabError.unchanged])
     }
     var details: [(String, String)] = [
@@ -61,7 +61,7 @@ extension Session {
     ]
     if let near = Nearest.match(name, in: imageNames() + layerNames()) { details.append(("did you mean", near)) }
     details.append(LabError.unchanged)
-    throw LabError("no image or layer named \(JSON.quote(escapedForTerminal(name)))", details)
+    throw LabError("no image or layer named \(quotedForTerminal(name))", details)
   }
 
   func existingImage(_ text: String) throws -> String {
@@ -70,13 +70,13 @@ extension Session {
     case .success(let i): image = i
     case .failure(let e):
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(text))) is not an image name", [("rule", e.rule), LabError.unchanged])
+        "\(quotedForTerminal(text)) is not an image name", [("rule", e.rule), LabError.unchanged])
     }
     guard tree.value(at: StatePath(keys: "host", "images", image.description)) != nil else {
       var details: [(String, String)] = [("images", imageNames().joined(separator: " "))]
       if let near = Nearest.match(image.description, in: imageNames()) { details.append(("did you mean", near)) }
       details.append(LabError.unchanged)
-      throw LabError("no image named \(JSON.quote(escapedForTerminal(text)))", details)
+      throw LabError("no image named \(quotedForTerminal(text))", details)
     }
     return image.description
   }
@@ -254,7 +254,7 @@ extension Session {
   func newImageName(_ text: String) throws -> ImageName {
     if (try? RegistryRef.parse(text).get()) != nil {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(text))) is a registry reference; local images are NAME[:TAG]",
+        "\(quotedForTerminal(text)) is a registry reference; local images are NAME[:TAG]",
         [("fix", "name it app:v1, then image push HOST:PORT/app:v1"), LabError.unchanged])
     }
     let image: ImageName
@@ -262,7 +262,7 @@ extension Session {
     case .success(let i): image = i
     case .failure(let e):
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(text))) is not an image name", [("rule", e.rule), LabError.unchanged])
+        "\(quotedForTerminal(text)) is not an image name", [("rule", e.rule), LabError.unchanged])
     }
     if tree.value(at: StatePath(keys: "host", "images", image.description)) != nil
       || tree.value(at: StatePath(keys: "host", "layers", image.description)) != nil
@@ -319,7 +319,7 @@ extension Session {
       let image = try newImageName(rest[0])
       if BoxPath.problem(rest[1]) != nil {
         throw LabError(
-          "\(JSON.quote(escapedForTerminal(rest[1]))) is not a directory boxwalk imports",
+          "\(quotedForTerminal(rest[1])) is not a directory boxwalk imports",
           [
             ("rule", "an absolute host path, without . or .. parts, // or a trailing /"), ("example", "/srv/app"),
             LabError.unchanged,
@@ -372,7 +372,7 @@ extension Session {
     case .success(let ref): return ref
     case .failure(let e):
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(text))) is not a registry reference",
+        "\(quotedForTerminal(text)) is not a registry reference",
         [("rule", e.rule), ("example", "localhost:5000/app:v1 or oci:shelf/app:v1"), LabError.unchanged])
     }
   }

@@ -29,7 +29,7 @@ extension Session {
         details.append(("did you mean", near))
       }
       details.append(LabError.unchanged)
-      throw LabError("boxwalk cannot mount \(JSON.quote(escapedForTerminal(kind)))", details)
+      throw LabError("boxwalk cannot mount \(quotedForTerminal(kind))", details)
     }
     try refuseIfSharingHostMounts(box, "mount")
     if case .proc = request { try refuseIfSharingHostPIDs(box) }
@@ -101,7 +101,7 @@ extension Session {
     let box = try currentBox("propagation")
     guard let mode = Propagation(rawValue: args[0]) else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(args[0]))) is not a propagation type",
+        "\(quotedForTerminal(args[0])) is not a propagation type",
         [("types", "private slave shared"), LabError.unchanged])
     }
     try refuseIfSharingHostMounts(box, "propagation")
@@ -133,7 +133,7 @@ extension Session {
   func checkPath(_ path: String) throws -> String {
     if let problem = BoxPath.problem(path) {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(path))) is not a path in the box",
+        "\(quotedForTerminal(path)) is not a path in the box",
         [("rule", problem), ("example", "/proc"), LabError.unchanged])
     }
     return BoxPath.canonical(path)
@@ -203,7 +203,7 @@ extension Session {
     case "unchanged": return (rest, true)
     default:
       throw LabError(
-        "unknown propagation for unshare: \(JSON.quote(escapedForTerminal(mode)))",
+        "unknown propagation for unshare: \(quotedForTerminal(mode))",
         [
           ("rule", "a new mount namespace is made private (the default) or keeps the old one's (unchanged)"),
           ("fix", "unshare mnt --propagation unchanged, or `propagation shared|slave` after unshare mnt"),

@@ -103,7 +103,7 @@ extension Session {
       try checkInterfaceName(name)
       guard let bridge = netLink(NetLinkRef(.host, name)), bridge.kind == NetLinkFacts.bridge else {
         throw LabError(
-          "no bridge named \(JSON.quote(escapedForTerminal(name))) on the host side",
+          "no bridge named \(quotedForTerminal(name)) on the host side",
           [
             ("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")),
             ("rule", "net nat masquerades the subnet of a bridge, as Docker does for docker0"), LabError.unchanged,
@@ -197,7 +197,7 @@ extension Session {
     let parts = args[0].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
     guard parts.count == 2 else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(args[0]))) is not ADDR:PORT",
+        "\(quotedForTerminal(args[0])) is not ADDR:PORT",
         [("example", "connect 203.0.113.2:8080"), LabError.unchanged])
     }
     let address = try parseAddress(parts[0], what: "address")
@@ -214,7 +214,7 @@ extension Session {
     let word = args[1]
     guard word == "tcp" || word == "udp" else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(word))) is not a protocol \(command) knows",
+        "\(quotedForTerminal(word)) is not a protocol \(command) knows",
         [("rule", "tcp or udp (tcp when left out)"), ("example", "\(command) \(args[0]) udp"), LabError.unchanged])
     }
     return ([args[0]] + args.dropFirst(2), word)
@@ -230,13 +230,13 @@ extension Session {
     let target = rest[1].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
     guard target.count == 2 else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(rest[1]))) is not BOX:PORT",
+        "\(quotedForTerminal(rest[1])) is not BOX:PORT",
         [("example", "net publish 8080 web:80"), LabError.unchanged])
     }
     let proto = rest.count == 3 ? rest[2] : "tcp"
     guard proto == "tcp" || proto == "udp" else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(proto))) is not a protocol net publish knows",
+        "\(quotedForTerminal(proto)) is not a protocol net publish knows",
         [("rule", "tcp or udp, as docker run -p 8080:80/udp"), LabError.unchanged])
     }
     let box = try existingBox(target[0])
@@ -277,7 +277,7 @@ extension Session {
   func parsePort(_ text: String, what: String) throws -> Int {
     guard let n = Int(text), n >= 1, n <= 65535, String(n) == text else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(text))) is not a \(what)",
+        "\(quotedForTerminal(text)) is not a \(what)",
         [("rule", "a TCP or UDP port is a number from 1 to 65535"), LabError.unchanged])
     }
     return n
@@ -376,10 +376,10 @@ extension Session {
     case .empty: rule = "a name cannot be empty"
     default: rule = "names match [A-Za-z0-9][A-Za-z0-9_.-]*"
     }
-    var details = [("name", JSON.quote(escapedForTerminal(name))), ("rule", rule)]
+    var details = [("name", quotedForTerminal(name)), ("rule", rule)]
     if case .badCharacter(_, let column) = problem { details.insert(("where", "character \(column)"), at: 1) }
     details.append(LabError.unchanged)
-    throw LabError("\(JSON.quote(escapedForTerminal(name))) is not a valid interface name", details)
+    throw LabError("\(quotedForTerminal(name)) is not a valid interface name", details)
   }
 
   /// IF or host:IF, an existing link of the current box or of the host side.
@@ -406,7 +406,7 @@ extension Session {
     if !onHost, linkNames(.host).contains(name) { details.append(("note", "host:\(name) is on the host side")) }
     details.append(LabError.unchanged)
     throw LabError(
-      "no link named \(JSON.quote(escapedForTerminal(name))) \(onHost ? "on the host side" : "in \(side.name)")",
+      "no link named \(quotedForTerminal(name)) \(onHost ? "on the host side" : "in \(side.name)")",
       details)
   }
 
@@ -422,7 +422,7 @@ extension Session {
   func parseCIDR(_ text: String) throws -> IPv4CIDR {
     guard let cidr = IPv4CIDR(text) else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(text))) is not an IPv4 address with a prefix length",
+        "\(quotedForTerminal(text)) is not an IPv4 address with a prefix length",
         [
           ("rule", "four numbers 0-255 with dots, then / and the prefix length 0-32 (the subnet's size)"),
           ("example", "10.0.0.2/24"), LabError.unchanged,
@@ -444,7 +444,7 @@ extension Session {
   func parseAddress(_ text: String, what: String) throws -> IPv4Address {
     guard let address = IPv4Address(text) else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(text))) is not an IPv4 address",
+        "\(quotedForTerminal(text)) is not an IPv4 address",
         [("rule", "four numbers 0-255 with dots, no leading zeros"), ("example", "10.0.0.1"), LabError.unchanged])
     }
     if what == "gateway" { try checkLabAddress(address, text: text) }
@@ -550,7 +550,7 @@ extension Session {
       return text.lines(address, port, from: side.name, verdict, answer: kernelAnswer)
     }
     let said =
-      ConnectText.outcome(kernelSays) + (kernelAnswer.map { ", answer \(JSON.quote(escapedForTerminal($0)))" } ?? "")
+      ConnectText.outcome(kernelSays) + (kernelAnswer.map { ", answer \(quotedForTerminal($0))" } ?? "")
     let model = ConnectText.outcome(expected) + (expectedAnswer.map { ", answer \(JSON.quote($0))" } ?? "")
     return [
       "connect to \(address):\(port) (\(proto)) from \(side.name): \(said), the kernel's answer",

@@ -53,7 +53,7 @@ extension Session {
     let box = try currentBox("kill")
     guard let pid = Int(args[0]), pid > 0 else {
       throw LabError(
-        "\(JSON.quote(escapedForTerminal(args[0]))) is not a PID",
+        "\(quotedForTerminal(args[0])) is not a PID",
         [("rule", "a PID is a positive whole number, as ps shows it"), LabError.unchanged])
     }
     let entries = psEntries(box)

@@ -66,7 +66,7 @@ extension Session {
       var details: [(String, String)] = [("layers", layerNames().joined(separator: " "))]
       if let near = Nearest.match(name, in: layerNames()) { details.append(("did you mean", near)) }
       details.append(LabError.unchanged)
-      throw LabError("no layer named \(JSON.quote(escapedForTerminal(name)))", details)
+      throw LabError("no layer named \(quotedForTerminal(name))", details)
     }
     let images = imageLayers().filter { $0.layers.contains(name) }.map(\.image)
     if !images.isEmpty {

@@ -7,14 +7,14 @@ extension Session {
     let box = try currentBox("map")
     guard let kind = IDKind(rawValue: args[0]) else {
       throw LabError(
-        "map takes uid or gid, not \(JSON.quote(escapedForTerminal(args[0])))",
+        "map takes uid or gid, not \(quotedForTerminal(args[0]))",
         [("usage", "map uid|gid INSIDE OUTSIDE COUNT"), LabError.unchanged])
     }
     var numbers: [UInt32] = []
     for (name, text) in zip(["INSIDE", "OUTSIDE", "COUNT"], args.dropFirst()) {
       guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
         throw LabError(
-          "\(name) must be a number, not \(JSON.quote(escapedForTerminal(text)))",
+          "\(name) must be a number, not \(quotedForTerminal(text))",
           [("usage", "map uid|gid INSIDE OUTSIDE COUNT"), ("example", "map uid 0 100000 65536"), LabError.unchanged])
       }
       guard let n = UInt32(text), n < UInt32.max else {
