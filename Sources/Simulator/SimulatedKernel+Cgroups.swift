@@ -129,6 +129,14 @@ extension SimulatedKernel {
     r.cpu.periods = cg.throttled
     r.cpu.throttledPeriods = cg.throttled
     r.cpu.throttledMicroseconds = 0
+    // The simulator follows this host's cgroup version, so it names the files the real drivers
+    // read on it: v1 keeps the memory limit in memory.limit_in_bytes and the CPU quota in two files.
+    r.files =
+      cgroupVersion == .v1
+      ? [
+        "memory.max": "memory.limit_in_bytes", "pids.max": "pids.max", "cpu.max": "cpu.cfs_quota_us cpu.cfs_period_us",
+      ]
+      : ["memory.max": "memory.max", "pids.max": "pids.max", "cpu.max": "cpu.max"]
     return r
   }
 }

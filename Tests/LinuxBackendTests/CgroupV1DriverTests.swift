@@ -103,6 +103,12 @@ import Testing
       var report = try driver.report(box)
       #expect(report.memory.max == .value(67_108_864))
       #expect(report.cpu.quota == .value(50_000) && report.cpu.period == 100_000)
+      // The report names the v1 files the limits live in (BOX.cgroup.files), not the v2 keys.
+      #expect(
+        report.files == [
+          "memory.max": "memory.limit_in_bytes", "pids.max": "pids.max",
+          "cpu.max": "cpu.cfs_quota_us cpu.cfs_period_us",
+        ])
 
       // "max" has no v1 spelling for memory or the CPU quota: -1, which reads back as the largest count.
       let unlimited =
@@ -137,6 +143,9 @@ import Testing
       expected.cpu = .init(
         quota: .max, period: 100_000, usageMicroseconds: 1_500_000, periods: 30, throttledPeriods: 15,
         throttledMicroseconds: 750_000)
+      expected.files = [
+        "memory.max": "memory.limit_in_bytes", "pids.max": "pids.max", "cpu.max": "cpu.cfs_quota_us cpu.cfs_period_us",
+      ]
       #expect(try driver.report(box) == expected)
     }
   }

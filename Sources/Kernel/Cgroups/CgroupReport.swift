@@ -69,6 +69,12 @@ public struct CgroupReport: Equatable, Sendable {
   }
 
   public var version: CgroupVersion
+  /// For each limit, by its v2 name, the interface file(s) of the box's cgroup that hold it on
+  /// this host, as the driver that read the limit named them: `memory.max` is the file
+  /// `memory.max` on v2 and `memory.limit_in_bytes` (in the memory hierarchy) on v1; cpu.max is
+  /// two files on v1, `cpu.cfs_quota_us cpu.cfs_period_us` (Documentation/admin-guide/
+  /// cgroup-v1/memory.rst, Documentation/scheduler/sched-bwc.rst). Only limits that were read.
+  public var files: [String: String] = [:]
   public var memory = Memory()
   public var pids = Pids()
   public var cpu = CPU()
@@ -105,8 +111,12 @@ public struct CgroupReport: Equatable, Sendable {
       ("nr_throttled", int(cpu.throttledPeriods).map { .volatile($0) }),
       ("throttled_usec", int(cpu.throttledMicroseconds).map { .volatile($0) }),
     ])
+    // Which file holds each limit depends on the host's cgroup version, so it is volatile too:
+    // `show web.cgroup.files` prints it, the default diff never does.
+    let fileNames = StateValue.map(StateMap(files.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
     return map([
       ("version", .volatile(.string(version.rawValue))),
+      ("files", files.isEmpty ? nil : .volatile(fileNames)),
       (
         "memory",
         map([

@@ -183,6 +183,10 @@ package struct CgroupV1Driver: CgroupDriver {
     report.cpu.periods = stat["nr_periods"].flatMap { UInt64($0) }
     report.cpu.throttledPeriods = stat["nr_throttled"].flatMap { UInt64($0) }
     report.cpu.throttledMicroseconds = stat["throttled_time"].flatMap { UInt64($0) }.map { $0 / 1000 }
+    // The files the three limits were just read from: v1's names, not the v2 keys boxwalk shows.
+    if report.memory.max != nil { report.files["memory.max"] = "memory.limit_in_bytes" }
+    if report.pids.max != nil { report.files["pids.max"] = "pids.max" }
+    if report.cpu.quota != nil { report.files["cpu.max"] = "cpu.cfs_quota_us cpu.cfs_period_us" }
     return report
   }
 

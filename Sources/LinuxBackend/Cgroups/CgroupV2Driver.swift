@@ -150,6 +150,10 @@ package struct CgroupV2Driver: CgroupDriver {
     report.cpu.periods = stat["nr_periods"].flatMap { UInt64($0) }
     report.cpu.throttledPeriods = stat["nr_throttled"].flatMap { UInt64($0) }
     report.cpu.throttledMicroseconds = stat["throttled_usec"].flatMap { UInt64($0) }
+    // The files the three limits were just read from: on v2 each has the name boxwalk shows.
+    if report.memory.max != nil { report.files["memory.max"] = "memory.max" }
+    if report.pids.max != nil { report.files["pids.max"] = "pids.max" }
+    if report.cpu.quota != nil { report.files["cpu.max"] = "cpu.max" }
     return report
   }
 
