@@ -58,6 +58,8 @@ struct SessionGenerator {
   ]
   static let files = [
     "/etc/motd", "/etc/hostname", "/etc/passwd", "/app/config.txt", "/bin/sh", "/etc", "/srv/index.html",
+    // Under the places the generator mounts on (a tmpfs, a bind of /etc).
+    "/mnt/hostname", "/tmp/notes",
   ]
   static let paths = ["/mnt", "/tmp", "/srv", "/run", "/proc", "/sys", "/etc/hostname", "/nonexistent"]
 
@@ -138,10 +140,11 @@ struct SessionGenerator {
       case 0: (path, command) = ("/proc", "mount proc /proc")
       case 1: (path, command) = ("/sys", "mount sysfs /sys")
       case 2:
-        path = r.pick(["/mnt", "/tmp", "/srv", "/run"])
+        // Over a directory of the image too (/etc, /bin): the tmpfs hides its files.
+        path = r.pick(["/mnt", "/tmp", "/srv", "/run", "/etc", "/bin"])
         command = "mount tmpfs \(path)"
       case 3:
-        path = r.pick(["/mnt", "/srv"])
+        path = r.pick(["/mnt", "/srv", "/etc"])
         command = "mount bind \(r.pick(["/etc", "/tmp", "/etc/hostname"])) \(path)"
       default:
         path = r.pick(["/mnt", "/tmp", "/etc/hostname"])
@@ -203,7 +206,7 @@ struct SessionGenerator {
       case 0: return "write \(file) " + r.pick(["hello", "'two words'", "v1"])
       case 1: return "rm \(file)"
       case 2: return "cat \(file)"
-      case 3: return "ls " + r.pick(["/", "/etc", "/app", "/bin"])
+      case 3: return "ls " + r.pick(["/", "/etc", "/app", "/bin", "/mnt", "/tmp"])
       default: return "which \(file)"
       }
     },

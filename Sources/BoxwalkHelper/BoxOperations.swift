@@ -20,6 +20,7 @@ final class BoxOperations {
   private let hostProc: Int32
   /// A signalfd(2) readable when a child exits (SIGCHLD is blocked in the helper).
   private let childEvents: Int32
+  var childEventsFD: Int32 { childEvents }
   /// boxwalk's session directory and image store, held open (Anchors.swift).
   let anchors: Anchors
 

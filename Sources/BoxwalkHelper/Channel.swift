@@ -19,16 +19,26 @@ struct Channel {
   }
 
   /// The next request; nil at end of file (boxwalk closed its end or died) or on a read error.
-  func receive() -> Message? {
+  ///
+  /// Between requests the helper also reaps its children as they exit (`box`'s signalfd): a box
+  /// that joined another box's pid namespace has its programs there, and when that namespace's
+  /// PID 1 dies the kernel kills them and holds PID 1's exit until their parent, this helper,
+  /// has reaped them (zap_pid_ns_processes in kernel/pid_namespace.c). Waiting for the next
+  /// request to reap them left the other box's `kill 1` waiting for ever.
+  func receive(reaping box: BoxOperations? = nil) -> Message? {
     var buffer = [UInt8](repeating: 0, count: Framing.maxMessage)
     // Between requests the helper answers its lab server's sockets (Responder): poll(2) for the
     // channel and for them, and read the channel only when it has a message.
+    let children = box?.childEventsFD ?? -1
     while true {
-      var set = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)] + Responder.pollSet
+      var set =
+        [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: children, events: Int16(POLLIN), revents: 0)]
+        + Responder.pollSet
       let ready = poll(&set, nfds_t(set.count), -1)
       if ready < 0 && errno == EINTR { continue }
       guard ready > 0 else { break }
-      Responder.handle(Array(set.dropFirst()))
+      if set[1].revents != 0 { box?.reapExited() }
+      Responder.handle(Array(set.dropFirst(2)))
       if set[0].revents != 0 { break }
     }
     while true {

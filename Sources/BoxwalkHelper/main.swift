@@ -48,7 +48,7 @@ _ = bw_set_child_subreaper()
 let box = BoxOperations(hostProc: hostProc, hostRoot: hostRoot)
 
 channel.send(.hello(version: Framing.version, pid: getpid()))
-while let message = channel.receive() {
+while let message = channel.receive(reaping: box) {
   switch message {
   case .request(let request): channel.send(namespaces.perform(request, box: box, channel: channel))
   case .undecodable(let why): channel.send(.err(errno: EPROTO, call: "protocol", note: why))

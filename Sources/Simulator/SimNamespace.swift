@@ -64,6 +64,9 @@ struct SimMount {
   /// not make it the new root (EINVAL), since either would let the new owner see what the more
   /// privileged owner had hidden under it.
   var locked = false
+  /// The files the mount shows at its root (SimulatedKernel+MountedFiles.swift): nil for a
+  /// mount in the host's tree, whose files the simulator does not know.
+  var shows: SimMountSource?
 }
 
 /// Which directory tree a path is in: the host's, or a box's root filesystem (an overlay of an image).

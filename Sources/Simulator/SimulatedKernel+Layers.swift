@@ -120,7 +120,7 @@ extension SimulatedKernel {
     mnt.mounts.append(
       SimMount(
         root: .rootfs(id), path: "/", request: .overlay, propagation: shared ? .shared : .private,
-        peer: shared ? newPeerGroup() : nil))
+        peer: shared ? newPeerGroup() : nil, shows: SimMountSource(tree: .layers(id), directory: "/")))
     namespaces[mntInode] = mnt
     nextRootfs += 1
     filesystems[id] = SimFilesystem(lowers: layers, upper: LayerContents())
@@ -167,66 +167,113 @@ extension SimulatedKernel {
     (try? ImageName.parse(image).get())?.full ?? image
   }
 
-  /// `write PATH TEXT`: make the missing parents, then open with O_TRUNC (copying a lower file
-  /// up first) and write. Every directory on the way is copied up too: overlayfs changes a
-  /// directory only in the upper layer.
+  /// `write PATH TEXT`: make the missing parents, then open with O_TRUNC and write. The path is
+  /// walked mount by mount (SimulatedKernel+MountedFiles.swift): what a mount covers is out of
+  /// reach, and a file under a tmpfs lands in the tmpfs. In the overlay, the file and every
+  /// directory above it are copied up first: overlayfs changes a directory only in the upper
+  /// layer.
   func writeFile(_ i: Int, _ path: String, _ text: String, _ step: Step) throws(KernelError) {
-    guard let id = boxes[i].process.root.id, var fs = filesystems[id] else {
+    let p = boxes[i].process
+    guard let id = p.root.id, filesystems[id] != nil else {
       throw KernelError(
         step: step, call: step.entry(.openBeneath), errno: .ENOENT, detail: "the box has no root filesystem")
     }
-    let layers = lowerContents(fs)
+    let open = step.entry(.openBeneath)
+    let makeParents = step.entry { call in
+      if case .layer(.makeParents) = call { return true }
+      return call.kind == .openBeneath
+    }
     var current = ""
     for part in Overlay.parent(of: path).split(separator: "/") {
       current += "/" + part
-      if let found = Overlay.lookup(current, in: [fs.upper] + layers) {
-        switch found.entry.kind {
-        case .directory: copyUp(current, &fs, layers)
-        case .symlink: throw KernelError(step: step, call: step.entry(.openBeneath), errno: .ELOOP)
-        default: throw KernelError(step: step, call: step.entry(.openBeneath), errno: .ENOTDIR)
+      guard let (tree, inner) = locate(current, p) else { continue }
+      switch entry(tree, inner) {
+      case .directory?: continue
+      case .symlink?: throw KernelError(step: step, call: open, errno: .ELOOP)
+      case .some: throw KernelError(step: step, call: open, errno: .ENOTDIR)
+      case nil:
+        // mkdirat(2) where the name is missing, in whatever file system the walk is in.
+        switch tree {
+        case .layers(let fsID):
+          guard var fs = filesystems[fsID] else { continue }
+          let layers = lowerContents(fs)
+          copyUp(Overlay.parent(of: inner), &fs, layers)
+          // A directory made where a whiteout is becomes opaque: what the layers below had there
+          // stays hidden (overlayfs.rst, "whiteouts and opaque directories").
+          let overWhiteout = fs.upper[inner]?.kind == .whiteout
+          fs.upper[inner] = LayerEntry(path: inner, kind: .directory(opaque: overWhiteout), mode: 0o755)
+          filesystems[fsID] = fs
+        case .tmpfs(let sb):
+          tmpfsFiles[sb]?[inner] = LayerEntry(path: inner, kind: .directory(opaque: false), mode: 0o755)
+        case .proc, .sysfs: throw KernelError(step: step, call: makeParents, errno: .EROFS)
+        case .mqueue, .node: throw KernelError(step: step, call: makeParents, errno: .EPERM)
         }
-      } else {
-        copyUp(Overlay.parent(of: current), &fs, layers)
-        // A directory made where a whiteout is becomes opaque: what the layers below had there
-        // stays hidden (overlayfs.rst, "whiteouts and opaque directories").
-        let overWhiteout = fs.upper[current]?.kind == .whiteout
-        fs.upper[current] = LayerEntry(path: current, kind: .directory(opaque: overWhiteout), mode: 0o755)
       }
+    }
+    guard let (tree, inner) = locate(path, p) else { return }
+    let existing = entry(tree, inner)
+    switch existing {
+    case .directory?: throw KernelError(step: step, call: open, errno: .EISDIR)
+    case .symlink?: throw KernelError(step: step, call: open, errno: .ELOOP)
+    case .special(let kind)?:
+      throw KernelError(
+        step: step, call: open, errno: .EINVAL, detail: "it is a \(kind): boxwalk reads and writes regular files only")
+    default: break
     }
     let bytes = Array((text + "\n").utf8)
-    switch Overlay.lookup(path, in: [fs.upper] + layers)?.entry {
-    case .some(let e):
-      switch e.kind {
-      case .directory: throw KernelError(step: step, call: step.entry(.openBeneath), errno: .EISDIR)
-      case .symlink: throw KernelError(step: step, call: step.entry(.openBeneath), errno: .ELOOP)
-      default: break
-      }
-      copyUp(Overlay.parent(of: path), &fs, layers)
-      fs.upper[path] = LayerEntry(path: path, kind: .file(bytes), mode: e.mode)
-    case .none:
-      copyUp(Overlay.parent(of: path), &fs, layers)
-      fs.upper[path] = LayerEntry(path: path, kind: .file(bytes), mode: 0o644)
+    switch tree {
+    case .layers(let fsID):
+      guard var fs = filesystems[fsID] else { return }
+      let layers = lowerContents(fs)
+      let mode = Overlay.lookup(inner, in: [fs.upper] + layers)?.entry.mode ?? 0o644
+      copyUp(Overlay.parent(of: inner), &fs, layers)
+      fs.upper[inner] = LayerEntry(path: inner, kind: .file(bytes), mode: mode)
+      filesystems[fsID] = fs
+    case .tmpfs(let sb):
+      let mode = tmpfsFiles[sb]?[inner]?.mode ?? 0o644
+      tmpfsFiles[sb]?[inner] = LayerEntry(path: inner, kind: .file(bytes), mode: mode)
+    case .proc, .sysfs: throw KernelError(step: step, call: open, errno: .EROFS)
+    case .mqueue, .node:
+      throw KernelError(step: step, call: open, errno: .EOPNOTSUPP, detail: Self.madeUp(tree))
     }
-    filesystems[id] = fs
   }
 
-  /// `rm PATH`: remove it from the upper layer; if a lower layer still shows it, leave a whiteout.
+  /// `rm PATH`: remove it (a directory with what is in it); in the overlay, if a lower layer
+  /// still shows it, leave a whiteout. A mount point, or a directory with a mount below it, is
+  /// busy: the real backend does not cross into another mounted file system (EBUSY).
   func removeFile(_ i: Int, _ path: String, _ step: Step) throws(KernelError) {
-    guard let id = boxes[i].process.root.id, var fs = filesystems[id] else {
+    let p = boxes[i].process
+    guard let id = p.root.id, filesystems[id] != nil else {
       throw KernelError(
         step: step, call: step.entry(.openBeneath), errno: .ENOENT, detail: "the box has no root filesystem")
     }
-    let layers = lowerContents(fs)
-    try resolveParents(path, fs, layers, step: step, failed: step.entry(.openBeneath))
-    guard Overlay.lookup(path, in: [fs.upper] + layers) != nil else {
-      throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT)
+    let unlink = step.entry { call in
+      if case .layer(.unlink) = call { return true }
+      return false
     }
-    copyUp(Overlay.parent(of: path), &fs, layers)
-    fs.upper.removeTree(path)
-    if Overlay.lookup(path, in: [fs.upper] + layers) != nil {
-      fs.upper[path] = LayerEntry(path: path, kind: .whiteout, mode: 0)
+    if let errno = parentFailure(path, p) {
+      throw KernelError(step: step, call: step.entry(.openBeneath), errno: errno)
     }
-    filesystems[id] = fs
+    guard let (tree, inner) = locate(path, p), let found = entry(tree, inner) else {
+      throw KernelError(step: step, call: unlink, errno: .ENOENT)
+    }
+    if isMountPoint(path, p) || (found.isDirectory && hasMountBelow(path, p)) {
+      throw KernelError(step: step, call: unlink, errno: .EBUSY)
+    }
+    switch tree {
+    case .layers(let fsID):
+      guard var fs = filesystems[fsID] else { return }
+      let layers = lowerContents(fs)
+      copyUp(Overlay.parent(of: inner), &fs, layers)
+      fs.upper.removeTree(inner)
+      if Overlay.lookup(inner, in: [fs.upper] + layers) != nil {
+        fs.upper[inner] = LayerEntry(path: inner, kind: .whiteout, mode: 0)
+      }
+      filesystems[fsID] = fs
+    case .tmpfs(let sb): tmpfsFiles[sb]?.removeTree(inner)
+    case .proc, .sysfs: throw KernelError(step: step, call: unlink, errno: .EROFS)
+    case .mqueue, .node: throw KernelError(step: step, call: unlink, errno: .EOPNOTSUPP, detail: Self.madeUp(tree))
+    }
   }
 
   /// `commit NAME`: the upper layer, as it is, becomes a layer on top of the box's lowers.
@@ -250,32 +297,45 @@ extension SimulatedKernel {
 
   public func readFile(box: String, path: String) throws(KernelError) -> [UInt8] {
     let call = FileCalls.read(box, path)
-    let (fs, layers) = try filesystem(box, call)
-    try resolveParents(path, fs, layers, call: call)
-    guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else {
+    let p = try rootedProcess(box, call)
+    if let errno = parentFailure(path, p) { throw KernelError(call: call, errno: errno) }
+    guard let (tree, inner) = locate(path, p), let found = entry(tree, inner) else {
       throw KernelError(call: call, errno: .ENOENT)
     }
-    switch found.entry.kind {
-    case .file(let bytes): return Array(bytes.prefix(FileCalls.maxRead))
+    switch found {
     case .directory: throw KernelError(call: call, errno: .EISDIR)
-    default: throw KernelError(call: call, errno: .ELOOP)
+    case .symlink: throw KernelError(call: call, errno: .ELOOP)
+    case .special(let kind):
+      throw KernelError(
+        call: call, errno: .EINVAL, detail: "it is a \(kind): boxwalk reads and writes regular files only")
+    default: break
+    }
+    switch tree {
+    case .layers(let id):
+      guard let fs = filesystems[id],
+        case .file(let bytes)? = Overlay.lookup(inner, in: [fs.upper] + lowerContents(fs))?.entry.kind
+      else { throw KernelError(call: call, errno: .ENOENT) }
+      return Array(bytes.prefix(FileCalls.maxRead))
+    case .tmpfs(let sb):
+      guard case .file(let bytes)? = tmpfsFiles[sb]?[inner]?.kind else { throw KernelError(call: call, errno: .ENOENT) }
+      return Array(bytes.prefix(FileCalls.maxRead))
+    case .proc, .sysfs, .mqueue, .node:
+      throw KernelError(call: call, errno: .EOPNOTSUPP, detail: Self.madeUp(tree))
     }
   }
 
   public func listDirectory(box: String, path: String) throws(KernelError) -> [DirectoryEntry] {
     let call = FileCalls.list(box, path)
-    let (fs, layers) = try filesystem(box, call)
-    try resolveParents(path, fs, layers, call: call)
-    if path != "/" {
-      guard let found = Overlay.lookup(path, in: [fs.upper] + layers) else {
-        throw KernelError(call: call, errno: .ENOENT)
-      }
-      // O_DIRECTORY|O_NOFOLLOW on a symbolic link: the kernel answers ENOTDIR, not ELOOP.
-      guard found.entry.kind.isDirectory else { throw KernelError(call: call, errno: .ENOTDIR) }
+    let p = try rootedProcess(box, call)
+    if let errno = parentFailure(path, p) { throw KernelError(call: call, errno: errno) }
+    guard let found = entry(at: path, p) else { throw KernelError(call: call, errno: .ENOENT) }
+    // O_DIRECTORY|O_NOFOLLOW on a symbolic link: the kernel answers ENOTDIR, not ELOOP.
+    guard found.isDirectory else { throw KernelError(call: call, errno: .ENOTDIR) }
+    guard let names = names(in: path, p) else {
+      let tree = locate(path, p)?.0 ?? .proc
+      throw KernelError(call: call, errno: .EOPNOTSUPP, detail: Self.madeUp(tree))
     }
-    return (Overlay.list(path, in: [fs.upper] + layers) ?? []).map {
-      DirectoryEntry(name: $0.name, kind: $0.entry.kind.plain)
-    }
+    return names.map { DirectoryEntry(name: $0.name, kind: $0.kind.plain) }
   }
 
   public func origin(box: String, path: String) throws(KernelError) -> (layer: String, kind: LayerEntryKind) {
@@ -308,6 +368,15 @@ extension SimulatedKernel {
 
   // MARK: Helpers
 
+  /// The box's process, which must have a root filesystem.
+  private func rootedProcess(_ box: String, _ call: String) throws(KernelError) -> SimProcess {
+    guard let i = index(of: box) else { throw KernelError(call: call, errno: .ESRCH, detail: "no box named \(box)") }
+    guard let id = boxes[i].process.root.id, filesystems[id] != nil else {
+      throw KernelError(call: call, errno: .ENOENT, detail: "the box has no root filesystem")
+    }
+    return boxes[i].process
+  }
+
   private func filesystem(_ box: String, _ call: String) throws(KernelError) -> (SimFilesystem, [LayerContents]) {
     guard let i = index(of: box) else { throw KernelError(call: call, errno: .ESRCH, detail: "no box named \(box)") }
     guard let id = boxes[i].process.root.id, let fs = filesystems[id] else {
@@ -317,31 +386,6 @@ extension SimulatedKernel {
   }
 
   func lowerContents(_ fs: SimFilesystem) -> [LayerContents] { fs.lowers.compactMap { store.layer($0)?.contents } }
-
-  /// Every parent of `path` must be a directory, reached without a symbolic link.
-  private func resolveParents(
-    _ path: String, _ fs: SimFilesystem, _ layers: [LayerContents], step: Step? = nil, failed: SystemCall? = nil,
-    call: String? = nil
-  ) throws(KernelError) {
-    let name = call ?? failed?.description ?? ""
-    func error(_ errno: Errno) -> KernelError {
-      var error = KernelError(step: step, call: name, errno: errno)
-      error.failed = failed
-      return error
-    }
-    var current = ""
-    for part in Overlay.parent(of: path).split(separator: "/") {
-      current += "/" + part
-      guard let found = Overlay.lookup(current, in: [fs.upper] + layers) else {
-        throw error(.ENOENT)
-      }
-      switch found.entry.kind {
-      case .directory: continue
-      case .symlink: throw error(.ELOOP)
-      default: throw error(.ENOTDIR)
-      }
-    }
-  }
 
   /// Copies `directory` and its parents up into the upper layer (as directories with the lower's
   /// mode), the way overlayfs does before it changes anything inside them.

@@ -51,12 +51,15 @@ extension SimulatedKernel {
       peer: parent.peer != nil ? newPeerGroup() : nil, pidNamespace: pidNS, netNamespace: netNS)
     // An mqueue mount shows the queues of the mounter's IPC namespace, for as long as it is mounted.
     if case .mqueue = request { mount.ipcNamespace = p.ns[.ipc] }
+    mount.shows = mountSource(request, p)
     mnt.mounts.append(mount)
     if case .dev(let path) = request {
       // Each device node's copy is a mount of its own on an empty file of the new tmpfs: private,
       // as mounts on a private tmpfs are.
       for device in ContainerDev.mounts(path).dropFirst() {
-        mnt.mounts.append(SimMount(root: tree, path: device.target, request: device, propagation: mount.propagation))
+        var node = SimMount(root: tree, path: device.target, request: device, propagation: mount.propagation)
+        node.shows = mountSource(device, p)
+        mnt.mounts.append(node)
       }
     }
     namespaces[mntInode] = mnt

@@ -133,11 +133,16 @@ extension SimulatedKernel {
       }
       return best
     }
+    // A tmpfs or a bind mount hides what lies beneath it: the path is walked mount by mount
+    // (SimulatedKernel+MountedFiles.swift), so `run ls /etc` under a tmpfs lists the tmpfs, and
+    // a program under a tmpfs over /bin is not found.
+    let process = box.process
     var files = SimPrograms.Files(
       lookup: { path in
         switch covering(path)?.request {
         case .dev(let dev)?: return Self.containerDevEntry(path, in: dev)
         case .device?: return .special("char device")
+        case .tmpfs?, .bind?: return self.entry(at: path, process)
         default: return Overlay.lookup(path, in: layers)?.entry.kind
         }
       },
@@ -145,6 +150,9 @@ extension SimulatedKernel {
         switch covering(path)?.request {
         case .dev(let dev)?: return Self.containerDevList(path, in: dev)
         case .device?: return nil
+        case .tmpfs?, .bind?:
+          guard self.entry(at: path, process)?.isDirectory == true else { return nil }
+          return self.names(in: path, process)?.map(\.name)
         default: return Overlay.list(path, in: layers)?.map(\.name)
         }
       })

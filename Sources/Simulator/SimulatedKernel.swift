@@ -62,6 +62,10 @@ public final class SimulatedKernel: Kernel {
   var store = SimImageStore()
   /// Box root filesystems (overlays) by id.
   var filesystems: [Int: SimFilesystem] = [:]
+  /// What is in each tmpfs a box mounted (a container's /dev too), by superblock: every copy of
+  /// the mount (another mount namespace's, a bind of a directory in it) shows the same files.
+  var tmpfsFiles: [Int: LayerContents] = [:]
+  var nextSuperblock = 1
   /// The last FSFacts built for each filesystem, with what they were built from: the merged view
   /// only changes when the upper layer or the stack does (a layer's contents never change once
   /// stored), and building it sorts every path, so facts() reuses it between steps.

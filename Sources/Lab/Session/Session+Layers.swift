@@ -379,6 +379,24 @@ extension Session {
 
   // MARK: Rendering
 
+  /// The file system type and mount point of the mount (not a bind mount, and not the root
+  /// filesystem's own) that a path lies under, when a file step there left the root filesystem's
+  /// layers as they were: the kernel's path walk went into that mount, so the step changed its
+  /// files, which the state does not show (a tmpfs over /etc hides the image's /etc).
+  func hiddenByMount(_ box: String, _ path: String, before: StateValue, after: StateValue) -> (String, String)? {
+    let fs = StatePath(keys: box, "fs")
+    guard before.value(at: fs) == after.value(at: fs),
+      case .map(let mounts)? = after.value(at: StatePath(keys: box, "mounts"))
+    else { return nil }
+    let point = mounts.keys.filter { $0 != "/" && (path == $0 || path.hasPrefix($0 + "/")) }.max { $0.count < $1.count }
+    // A bind mount (its source a path) shows a directory of the root filesystem itself: a file
+    // written through it is in the layers, and the summary says so as for any other path.
+    guard let point, let fstype = mounts[point]?["fstype"]?.stringValue,
+      let source = mounts[point]?["source"]?.stringValue, !source.hasPrefix("/"), !source.hasPrefix("host:")
+    else { return nil }
+    return (fstype, point)
+  }
+
   func layerSummary(_ step: Step, _ result: StepResult, before: StateValue, after t: StateValue) -> [String] {
     switch step {
     case .overlay(let box, let names, _, true):
@@ -391,6 +409,11 @@ extension Session {
       ]
     case .writeFile(let box, let path, _) where t.value(at: StatePath(keys: box, "fs")) == nil:
       return ["wrote \(path) in \(box)'s root filesystem"]
+    case .writeFile(let box, let path, _) where hiddenByMount(box, path, before: before, after: t) != nil:
+      guard let (fstype, point) = hiddenByMount(box, path, before: before, after: t) else { return [] }
+      return [
+        "wrote \(path) in \(box): in the \(fstype) mounted on \(point), which hides what the root filesystem has there"
+      ]
     case .writeFile(let box, let path, _):
       let was = before.value(at: StatePath([.key(box), .key("fs"), .key("files"), .key(path), .key("layer")]))?
         .stringValue
@@ -401,6 +424,11 @@ extension Session {
         case let layer?: "copied up from layer \(layer) first; \(layer) itself did not change"
         }
       return ["wrote \(path) in \(box): \(how)"]
+    case .removeFile(let box, let path) where hiddenByMount(box, path, before: before, after: t) != nil:
+      guard let (fstype, point) = hiddenByMount(box, path, before: before, after: t) else { return [] }
+      return [
+        "removed \(path) from \(box): from the \(fstype) mounted on \(point); the root filesystem's layers did not change"
+      ]
     case .removeFile(let box, let path):
       let whiteout = t.value(at: StatePath([.key(box), .key("fs"), .key("upper"), .key(path)]))?.stringValue
       guard t.value(at: StatePath(keys: box, "fs")) != nil else {
