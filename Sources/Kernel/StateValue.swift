@@ -65,26 +65,66 @@ public indirect enum StateValue: Equatable, Sendable {
 /// An insertion-ordered map of state values.
 public struct StateMap: Equatable, Sendable {
   public private(set) var entries: [(String, StateValue)]
+  /// Where each key is in `entries`, once the map has more than `indexedFrom` entries. A box
+  /// decides how many entries some maps have (`fs.upper` has one per file it created), and a
+  /// look-up by scanning would make building and comparing a map of N entries take N*N steps:
+  /// 20,000 files in one directory stalled every later command for most of an hour. Small maps,
+  /// nearly all of them, are scanned: that is faster than hashing for a few keys.
+  private var index: [String: Int]?
+  static let indexedFrom = 32
 
-  public init(_ entries: [(String, StateValue)] = []) { self.entries = entries }
+  public init(_ entries: [(String, StateValue)] = []) {
+    self.entries = entries
+    if entries.count > Self.indexedFrom { rebuildIndex() }
+  }
 
   public var isEmpty: Bool { entries.isEmpty }
   public var keys: [String] { entries.map(\.0) }
 
+  private func position(of key: String) -> Int? {
+    if let index { return index[key] }
+    return entries.firstIndex { $0.0 == key }
+  }
+
+  /// The first position of each key, as a scan would find it.
+  private mutating func rebuildIndex() {
+    var index: [String: Int] = [:]
+    index.reserveCapacity(entries.count)
+    for (i, entry) in entries.enumerated() where index[entry.0] == nil { index[entry.0] = i }
+    self.index = index
+  }
+
+  private mutating func appended(_ key: String) {
+    if index != nil {
+      if index?[key] == nil { index?[key] = entries.count - 1 }
+    } else if entries.count > Self.indexedFrom {
+      rebuildIndex()
+    }
+  }
+
   public subscript(key: String) -> StateValue? {
-    get { entries.first { $0.0 == key }?.1 }
+    get { position(of: key).map { entries[$0].1 } }
     set {
-      if let i = entries.firstIndex(where: { $0.0 == key }) {
-        if let newValue { entries[i].1 = newValue } else { entries.remove(at: i) }
+      if let i = position(of: key) {
+        if let newValue {
+          entries[i].1 = newValue
+        } else {
+          entries.remove(at: i)
+          if index != nil { rebuildIndex() }
+        }
       } else if let newValue {
         entries.append((key, newValue))
+        appended(key)
       }
     }
   }
 
   /// Adds an entry whose key the caller knows is not in the map yet, without looking for it:
   /// for building maps with fixed keys, after every step (StateTreeBuilder).
-  mutating func appendNew(_ key: String, _ value: StateValue) { entries.append((key, value)) }
+  mutating func appendNew(_ key: String, _ value: StateValue) {
+    entries.append((key, value))
+    appended(key)
+  }
 
   mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
 
