@@ -17,6 +17,12 @@ public protocol Kernel: AnyObject {
   /// whenever the scope holds everything the step changed.
   func facts(_ scope: ReadBack, previous: KernelFacts) throws(KernelError) -> KernelFacts
 
+  /// The same read as `facts(_:previous:)`, changing `facts` (the facts before the step) where
+  /// it is: when the caller holds the only copy, the boxes not read are neither copied nor
+  /// looked at, so the read costs what the step reached, not the number of boxes. On an error
+  /// `facts` is as it was.
+  func readBack(_ scope: ReadBack, into facts: inout KernelFacts) throws(KernelError)
+
   /// Kill every box and remove every host-side object. Safe to call twice.
   func teardown()
 

@@ -35,6 +35,44 @@ public struct ReadBack: Equatable, Sendable {
     for name in names where !boxes.contains(name) { boxes.append(name) }
   }
 
+  /// `merge` in place, for the usual case: the kernel has the boxes `facts` had, in the same
+  /// order (`count` of them, the i-th called `name(i)`), or those and one more at the end, which
+  /// `fresh` holds. The fresh boxes replace their entries where they are; nothing else is copied,
+  /// so the cost is that of what was read, not of the number of boxes (when the caller owns
+  /// `facts` alone, the array is changed where it is). False, and `facts` untouched, otherwise:
+  /// the caller merges as `merge` does or reads everything.
+  public static func merge(
+    into facts: inout KernelFacts, count: Int, name: (Int) -> String, fresh: [BoxFacts], host: ProcessFacts?,
+    images: (images: [ImageFacts], layers: [LayerFacts])?
+  ) -> Bool {
+    let known = facts.boxes.count
+    guard count == known || count == known + 1 else { return false }
+    // Only string comparisons here: the same names in the same places.
+    for i in 0..<known where name(i) != facts.boxes[i].name { return false }
+    var places: [Int] = []
+    places.reserveCapacity(fresh.count)
+    for box in fresh {
+      if count == known + 1, box.name == name(known) {
+        places.append(known)
+      } else if let i = facts.boxes.lastIndex(where: { $0.name == box.name }) {
+        places.append(i)
+      } else {
+        return false
+      }
+    }
+    // A new box at the end must have been read.
+    if count == known + 1, !places.contains(known) { return false }
+    for (place, box) in zip(places, fresh) {
+      if place == known { facts.boxes.append(box) } else { facts.boxes[place].process = box.process }
+    }
+    if let host { facts.host = host }
+    if let images {
+      facts.images = images.images
+      facts.layers = images.layers
+    }
+    return true
+  }
+
   /// The facts after a step, from those before it (`previous`) and a fresh read of what this says
   /// (`fresh`, the boxes named here, in the kernel's box order: `order`). A box not named keeps its
   /// facts from before; so do the host and the image store unless named.
@@ -192,5 +230,10 @@ extension Kernel {
   /// A kernel that reads only as a whole (a test double) reads everything.
   public func facts(_ scope: ReadBack, previous: KernelFacts) throws(KernelError) -> KernelFacts {
     try facts()
+  }
+
+  /// A kernel that merges only into a copy answers with `facts(_:previous:)`.
+  public func readBack(_ scope: ReadBack, into facts: inout KernelFacts) throws(KernelError) {
+    facts = try self.facts(scope, previous: facts)
   }
 }

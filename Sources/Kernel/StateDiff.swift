@@ -22,6 +22,36 @@ public enum StateDiff {
     return out
   }
 
+  /// A top-level key of a tree and its place in the root's entries.
+  public struct TopLevelKey: Equatable, Sendable {
+    public var key: String
+    public var index: Int
+    public init(key: String, index: Int) {
+      self.key = key
+      self.index = index
+    }
+  }
+
+  /// The same changes as `between(_:_:)` when `new` differs from `old` only under `keys` (in
+  /// tree order, each where it is in `new`; `StateTreeBuilder.changedKeys`) and no top-level key
+  /// was removed: the other keys are not visited, so the diff costs what changed, not the size
+  /// of the tree. A key is looked for at its place in `old` first, where the last tree had it.
+  public static func between(_ old: StateValue, _ new: StateValue, only keys: [TopLevelKey]) -> [StateChange] {
+    guard case .map(let ma) = old, case .map(let mb) = new else { return between(old, new) }
+    var out: [StateChange] = []
+    var path: [StatePath.Component] = []
+    let ea = ma.entries
+    let eb = mb.entries
+    for k in keys {
+      guard k.index < eb.count, eb[k.index].0 == k.key else { return between(old, new) }
+      let va = k.index < ea.count && ea[k.index].0 == k.key ? ea[k.index].1 : ma[k.key]
+      path.append(.key(k.key))
+      walk(va, eb[k.index].1, &path, &out)
+      path.removeLast()
+    }
+    return out
+  }
+
   /// Walks both trees at once. A volatile value counts as absent, and a change carries its values
   /// without their volatile parts (`withoutVolatile`), exactly as if both trees had been stripped
   /// first; the trees are not copied, and a path is made only for a change. The diff runs after

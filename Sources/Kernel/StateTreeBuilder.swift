@@ -24,6 +24,19 @@ public struct StateTreeBuilder: Sendable {
   private var lastHost: (memo: Memo, images: [ImageFacts], layers: [LayerFacts])?
   /// Each box's subtree, for the boxes of the last build only.
   private var lastBoxes: [String: Memo] = [:]
+  /// The last build's root, and where each of its top-level keys is in it: a step that reached a
+  /// few boxes (`build(_:scope:)`) replaces their entries and leaves the others where they are.
+  private var lastRoot: StateMap?
+  private var rootIndex: [String: Int] = [:]
+  /// Whether the last build had the lab's outside (then the boxes start one entry later).
+  private var lastOutside: NetFacts?
+  /// How many subtrees of the last build (host and boxes) label each inode: an inode that no
+  /// subtree labels any more is forgotten, without a look at the subtrees nobody changed.
+  private var inodeUses: [NamespaceInode: Int] = [:]
+  /// The top-level keys whose subtree the last build made again, with their place in the root,
+  /// in tree order: the only ones in which the diff against the build before can find a change
+  /// (`StateDiff.between(_:_:only:)`). nil after a whole build.
+  public private(set) var changedKeys: [StateDiff.TopLevelKey]?
 
   /// Why reuse is exact: a subtree is a pure function of its facts, of the host's user namespace
   /// and IDs (a box shows "host" for capabilities equal to the host's), and of the labels of the
@@ -85,6 +98,86 @@ public struct StateTreeBuilder: Sendable {
     for memo in lastBoxes.values { dropped += memo.inodes }
     lastBoxes = boxes
     forgetUnused(dropped, added: added)
+    lastRoot = root
+    lastOutside = facts.outside
+    rootIndex.removeAll(keepingCapacity: true)
+    for (i, entry) in root.entries.enumerated() { rootIndex[entry.0] = i }
+    changedKeys = nil
+    return .map(root)
+  }
+
+  /// The same tree as `build(_:)`, for facts read back after a step that could change only what
+  /// `scope` names (`Step.readBack`): every box it does not name has the very facts it had at the
+  /// last build (`ReadBack.merge` copies them), so its subtree is the last one, and only the
+  /// boxes named (and the host, when named) are looked at. The cost is that of what the step
+  /// reached, not of the number of boxes. Whatever this cannot place for sure (a box removed, a
+  /// new box not at the end, the host's user namespace changed, the outside made) is a whole
+  /// build. `changedKeys` then lists what was made again, for the diff.
+  public mutating func build(_ facts: KernelFacts, scope: ReadBack) -> StateValue {
+    guard !scope.everything, var root = lastRoot, facts.outside == lastOutside,
+      facts.host.namespaces[.user] == hostUserNamespace, facts.host.user == hostUser
+    else { return build(facts) }
+    let offset = facts.outside == nil ? 1 : 2
+    let lastCount = root.entries.count - offset
+    // The boxes named, where they are in the facts (the kernel's box order, as in the tree).
+    var positions: [Int] = []
+    positions.reserveCapacity(scope.boxes.count)
+    var appended: String?
+    for name in scope.boxes {
+      if let i = rootIndex[name], i >= offset {
+        guard i - offset < facts.boxes.count, facts.boxes[i - offset].name == name else { return build(facts) }
+        positions.append(i - offset)
+      } else if rootIndex[name] == nil, facts.boxes.count == lastCount + 1, facts.boxes.last?.name == name {
+        appended = name
+      } else if rootIndex[name] != nil || facts.boxes.contains(where: { $0.name == name }) {
+        return build(facts)
+      }  // else: a name no box has (the step removed or never made it)
+    }
+    guard facts.boxes.count == lastCount + (appended == nil ? 0 : 1) else { return build(facts) }
+    if appended != nil { positions.append(facts.boxes.count - 1) }
+    positions.sort()
+    var changed: [StateDiff.TopLevelKey] = []
+    var dropped: [NamespaceInode] = []
+    var added: [NamespaceInode] = []
+    // The host first, as in a whole build, so that labels are handed out in the same order.
+    if scope.host, let last = lastHost,
+      !(last.memo.process == facts.host && last.images == facts.images && last.layers == facts.layers)
+    {
+      var host = processMap(facts.host, hostPIDKey: nil, previous: (last.memo.process, last.memo.map))
+      host["images"] = .map(Self.images(facts))
+      host["layers"] = .map(Self.layers(facts))
+      let memo = Memo(process: facts.host, map: host, inodes: Self.inodes(facts.host, isBox: false))
+      dropped += last.memo.inodes
+      added += memo.inodes
+      lastHost = (memo, facts.images, facts.layers)
+      root.setValue(at: 0, .map(host))
+      changed.append(StateDiff.TopLevelKey(key: "host", index: 0))
+    } else if facts.images != lastHost?.images || facts.layers != lastHost?.layers
+      || facts.host != lastHost?.memo.process
+    {
+      // Facts the scope said could not change did: build it all, as without a scope.
+      return build(facts)
+    }
+    for position in positions {
+      let box = facts.boxes[position]
+      let last = lastBoxes[box.name]
+      if let last, last.process == box.process { continue }
+      let map = processMap(box.process, hostPIDKey: "host_pid", previous: last.map { ($0.process, $0.map) })
+      let memo = Memo(process: box.process, map: map, inodes: Self.inodes(box.process, isBox: true))
+      dropped += last?.inodes ?? []
+      added += memo.inodes
+      lastBoxes[box.name] = memo
+      if last == nil {
+        rootIndex[box.name] = root.entries.count
+        root.appendNew(box.name, .map(map))
+      } else {
+        root.setValue(at: position + offset, .map(map))
+      }
+      changed.append(StateDiff.TopLevelKey(key: box.name, index: position + offset))
+    }
+    forgetUnused(dropped, added: added)
+    lastRoot = root
+    changedKeys = changed
     return .map(root)
   }
 
@@ -105,19 +198,19 @@ public struct StateTreeBuilder: Sendable {
   }
 
   /// Makes the labeler forget every inode that no subtree of this build labels (its namespace
-  /// died, and the kernel may give the number to a new one, ioctl_ns(2)). The labeler knew
-  /// exactly the inodes of the last build's subtrees, plus those it labelled in this one, which
-  /// are in use: an inode no subtree labels any more was in a subtree built again or removed, so
-  /// it is in `dropped`. A subtree built again usually still labels the same inodes (`added`);
-  /// only what is left is looked for in every subtree, so a step that changed one box and no
-  /// namespace does not visit every box.
+  /// died, and the kernel may give the number to a new one, ioctl_ns(2)). `dropped` are the
+  /// inodes of the subtrees replaced or removed, `added` those of the subtrees made in their
+  /// place; a count per inode of the subtrees that label it says which are left unlabelled,
+  /// so a step that changed one box does not visit every box.
   private mutating func forgetUnused(_ dropped: [NamespaceInode], added: [NamespaceInode]) {
-    let candidates = dropped.filter { !added.contains($0) }
-    guard !candidates.isEmpty else { return }
-    var used = Set<NamespaceInode>()
-    if let host = lastHost { used.formUnion(host.memo.inodes) }
-    for memo in lastBoxes.values { used.formUnion(memo.inodes) }
-    for d in candidates where !used.contains(d) { labeler.forget(d.kind, d.inode) }
+    // Every subtree's inodes are counted in `inodeUses` when it is made and uncounted when it is
+    // replaced or removed, so an inode whose count falls to zero is labelled by no subtree.
+    for a in added { inodeUses[a, default: 0] += 1 }
+    for d in dropped {
+      let n = (inodeUses[d] ?? 1) - 1
+      inodeUses[d] = n > 0 ? n : nil
+    }
+    for d in dropped where inodeUses[d] == nil { labeler.forget(d.kind, d.inode) }
   }
 
   /// One process's subtree. `previous` is the same process's facts and subtree from the last

@@ -128,6 +128,9 @@ public struct StateMap: Equatable, Sendable {
 
   mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
 
+  /// Replaces the value of the entry at `index`, keeping its key and place.
+  mutating func setValue(at index: Int, _ value: StateValue) { entries[index].1 = value }
+
   /// True when both maps hold the very same storage for their entries: one is a copy of the
   /// other with no change made since, as when StateTreeBuilder reuses a subtree. Such maps are
   /// equal without a look at any entry; false says nothing either way. (An array's elements stay

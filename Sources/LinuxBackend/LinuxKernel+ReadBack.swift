@@ -18,7 +18,18 @@ extension LinuxKernel {
   /// Here they are taken from `previous` while the box is still in the same namespace; a box in
   /// a network namespace with only its loopback (a new one) has it read from that namespace alone.
   public func facts(_ scope: ReadBack, previous: KernelFacts) throws(KernelError) -> KernelFacts {
-    if scope.everything { return try facts() }
+    var facts = previous
+    try readBack(scope, into: &facts)
+    return facts
+  }
+
+  /// The same, merged into `previous` where it is (`ReadBack.merge(into:...)`): the boxes not
+  /// read are not copied.
+  public func readBack(_ scope: ReadBack, into previous: inout KernelFacts) throws(KernelError) {
+    if scope.everything {
+      previous = try facts()
+      return
+    }
     var host = previous.host
     if scope.host {
       // The host's network and the lab's rules stay: only a network step changes them.
@@ -36,7 +47,10 @@ extension LinuxKernel {
       let ns = try namespaces(pid: String(helper.pid), shown: "<\(helper.box)>")
       // In a mount namespace of its own that it was not in before: its mounts need every other
       // lab namespace's mountinfo (see above). No step that reads part of the state does this.
-      if ns[.mnt] != hostNamespaces[.mnt], before?.namespaces[.mnt] != ns[.mnt] { return try facts() }
+      if ns[.mnt] != hostNamespaces[.mnt], before?.namespaces[.mnt] != ns[.mnt] {
+        previous = try facts()
+        return
+      }
       reading.append((helper, before, ns))
     }
     /// Whether the box's network is read here, from its namespace alone.
@@ -126,16 +140,28 @@ extension LinuxKernel {
     // box read here were read too, and a box not read keeps what it showed.
     var dead = Set(boxes.filter { !$0.process.pidNamespaceAlive }.compactMap { $0.process.namespaces[.pid] })
     let read = Set(boxes.map(\.name))
-    for box in previous.boxes where !read.contains(box.name) && !box.process.pidNamespaceAlive {
-      if let inode = box.process.namespaces[.pid] { dead.insert(inode) }
+    // By index, so that no box's facts are copied: only a flag is looked at in most.
+    for i in previous.boxes.indices where !previous.boxes[i].process.pidNamespaceAlive {
+      guard !read.contains(previous.boxes[i].name), let inode = previous.boxes[i].process.namespaces[.pid] else {
+        continue
+      }
+      dead.insert(inode)
     }
     for i in boxes.indices where boxes[i].process.namespaces[.pid].map(dead.contains) == true {
       boxes[i].process.pidNamespaceAlive = false
     }
+    if ReadBack.merge(
+      into: &previous, count: helpers.count, name: { helpers[$0].box }, fresh: boxes, host: host, images: store)
+    {
+      return
+    }
     guard
       let merged = ReadBack.merge(
         previous: previous, order: helpers.map(\.box), fresh: boxes, host: host, images: store)
-    else { return try facts() }
-    return merged
+    else {
+      previous = try facts()
+      return
+    }
+    previous = merged
   }
 }

@@ -12,6 +12,8 @@ public final class SimulatedKernel: Kernel {
   var host: SimProcess
   var boxes: [(name: String, process: SimProcess)] = []
   var tasks: [SimTask] = []
+  /// How many times every namespace was looked at for ones that died (`collectGarbage()`).
+  var fullCollections = 0
   var nextInode: UInt64 = 4_026_532_200
   var nextPID: Int
   var nextRootfs = 1
@@ -150,21 +152,22 @@ public final class SimulatedKernel: Kernel {
       killTasks { $0.box == name }
       cgroups[name] = nil
       if let id = boxes[i].process.root.id { filesystems[id] = nil; fsFactsCache[id] = nil }
+      let left = boxes[i].process
       boxes.remove(at: i)
-      collectGarbage()
+      collectGarbage(left: left, now: nil)
     case .unshare(let box, let kinds, _):
-      let net = boxes[i].process.ns[.net]
-      boxes[i].process = try unshare(boxes[i].process, kinds, step)
-      if kinds.contains(.net) { dropListeners(of: box, in: net) }
+      let before = boxes[i].process
+      boxes[i].process = try unshare(before, kinds, step)
+      if kinds.contains(.net) { dropListeners(of: box, in: before.ns[.net]) }
       // The namespaces the box left die if nothing else holds them (a network namespace takes
       // its veths' peers with it).
-      collectGarbage()
+      collectGarbage(left: before, now: boxes[i].process)
     case .join(_, let kind, let target):
       guard let t = index(of: target) else { throw missing(step, target) }
-      let net = boxes[i].process.ns[.net]
-      boxes[i].process = try setns(boxes[i].process, to: boxes[t].process, kind, step)
-      if kind == .net { dropListeners(of: boxes[i].name, in: net) }
-      collectGarbage()
+      let before = boxes[i].process
+      boxes[i].process = try setns(before, to: boxes[t].process, kind, step)
+      if kind == .net { dropListeners(of: boxes[i].name, in: before.ns[.net]) }
+      collectGarbage(left: before, now: boxes[i].process)
     case .setHostname(_, let value), .setDomainname(_, let value):
       try setName(i, value, step)
     case .run(_, let argv, let background):
@@ -332,8 +335,26 @@ public final class SimulatedKernel: Kernel {
     return nextPID
   }
 
+  /// After a process left namespaces (`left`, its namespaces before; `now`, after, or nil when it
+  /// is gone): only they can have lost their last holder. When every one of them is the host's,
+  /// which holds them for the whole session, none died and nothing else is looked at: a box
+  /// leaving the host's namespaces, as every new box does, costs the same in a lab of 1,000
+  /// boxes as in a lab of one. Otherwise every namespace is looked at (`collectGarbage()`).
+  func collectGarbage(left: SimProcess, now: SimProcess?) {
+    var held = Set(host.ns.values)
+    held.insert(host.activePID)
+    held.insert(hostNet)
+    if let outsideNet { held.insert(outsideNet) }
+    let stillHeld = { (inode: UInt64) in
+      held.contains(inode) || now.map { $0.activePID == inode || $0.ns.values.contains(inode) } == true
+    }
+    if left.ns.values.allSatisfy(stillHeld) && stillHeld(left.activePID) { return }
+    collectGarbage()
+  }
+
   /// A namespace dies when no process is in it and no namespace needs it as owner or parent.
   func collectGarbage() {
+    fullCollections += 1
     var live = Set(host.ns.values).union([host.activePID, hostNet])
     if let outsideNet { live.insert(outsideNet) }
     for b in boxes {

@@ -201,7 +201,9 @@ extension Session {
       return
     }
     let after = try readBack(after: step)
-    let changes = StateDiff.between(before, after)
+    // Only the subtrees the builder made again can differ (StateTreeBuilder.changedKeys).
+    let changes =
+      builder.changedKeys.map { StateDiff.between(before, after, only: $0) } ?? StateDiff.between(before, after)
     last = StepRecord(input: input, step: step, changes: changes, treeAfter: after)
     out.changes = changes
     // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.

@@ -9,10 +9,27 @@ extension Session {
   func readBack(after step: Step) throws -> StateValue {
     let scope = step.readBack(in: facts)
     do {
-      facts = try kernel.facts(scope, previous: facts)
-      tree = builder.build(facts)
+      // In place: the session holds the only copy of its facts, so the boxes the step did not
+      // reach are neither copied nor looked at.
+      try kernel.readBack(scope, into: &facts)
     } catch {
       throw LabError("could not read the kernel state", [("call", error.description)])
+    }
+    // The check builds the whole tree from the same builder first: a tree built only for the
+    // boxes the step reached must be that very tree, labels and all.
+    var whole: StateValue?
+    if checkReadBack {
+      var copy = builder
+      whole = copy.build(facts)
+    }
+    tree = builder.build(facts, scope: scope)
+    if let whole, whole != tree {
+      let differences = StateDiff.between(tree, whole)
+      tree = builder.build(facts)
+      throw LabError(
+        "internal: the state tree built for this \(step.kindName) step's reach differs from the whole tree",
+        differences.prefix(8).map { ("differs", "\($0.path): built \(show($0.old)), whole \(show($0.new))") }
+          + [("fix", "a bug in boxwalk's tree builder (StateTreeBuilder.build(_:scope:)): please report it")])
     }
     if checkReadBack { try compareWithFullRead(step, scope) }
     return tree
