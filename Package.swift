@@ -79,7 +79,7 @@ let package = Package(
       ]),
     .executableTarget(name: "boxwalk", dependencies: ["CLI"]),
     // Benchmarks, run by hand through bench/run (issue 10); never by CI or swift test.
-    .executableTarget(name: "BoxwalkBench", dependencies: ["Lab", "Kernel", "LinuxBackend", "Simulator"]),
+    .executableTarget(name: "BoxwalkBench", dependencies: ["Lab", "Kernel", "LinuxBackend", "Simulator", "OCI"]),
     // The differential tester (docs/difftest.md): random sessions on sim and real, compared as
     // `boxwalk test` compares transcripts; drives the boxwalk executable through pipes.
     .executableTarget(name: "BoxwalkDiffTest", dependencies: ["Lab", "Kernel"]),

@@ -9,6 +9,7 @@
 //   boxwalk-bench curriculum [--lessons DIR] TRANSCRIPT...   (prints the whole curriculum)
 //   boxwalk-bench process --group G --name NAME [--runs N] [--stdin FILE] [--prepare SHELL] [--first-line] -- ARGV...
 //   boxwalk-bench report RESULTS.tsv MACHINE.txt ANALYSIS.md   (prints BENCHMARKS.md)
+//   boxwalk-bench digest [--runs N] [--busybox PATH]   (SHA-256 of the busybox layer's tar)
 //
 // Every measurement prints one tab-separated line (Stopwatch.swift); bench/run collects them.
 import Glibc
@@ -120,6 +121,8 @@ func main() -> Int32 {
         unshare: args.options["--unshare"] ?? "uts,ipc,net")
     case "replay":
       SimBench.replay(args.positional, seconds: args.double("--seconds", 1), rounds: args.int("--rounds", 5))
+    case "digest":
+      return DigestBench.run(busybox: args.options["--busybox"] ?? "/bin/busybox", runs: args.int("--runs", 30))
     case "session100":
       for line in SimBench.session100() { emit(line) }
     case "curriculum":

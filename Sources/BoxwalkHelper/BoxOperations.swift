@@ -106,18 +106,18 @@ final class BoxOperations {
 
   func run(background: Bool, argv: [[UInt8]], channel: Channel) -> HelperReply {
     let program = String(decoding: argv[0], as: UTF8.self)
-    guard !argv.contains(where: { $0.contains(0) }) else { return .err(errno: EINVAL, call: "execvp", note: nil) }
+    guard !argv.contains(where: { $0.contains(0) }) else { return .err(errno: EINVAL, call: .execvp, note: nil) }
     let (found, error) = Self.resolve(program)
-    guard let path = found else { return .err(errno: error, call: "execvp", note: nil) }
+    guard let path = found else { return .err(errno: error, call: .execvp, note: nil) }
     // The kernel would refuse the fork into a dead pid namespace with ENOMEM; say so without trying.
-    if initExited { return .err(errno: ENOMEM, call: "fork", note: nil) }
+    if initExited { return .err(errno: ENOMEM, call: .fork, note: nil) }
     guard devNull >= 0, childEvents >= 0 else {
-      return .err(errno: EBADF, call: "fork", note: "the helper has no /dev/null")
+      return .err(errno: EBADF, call: .fork, note: "the helper has no /dev/null")
     }
 
     var pipeFDs: [Int32] = [-1, -1]
     if !background {
-      guard bw_pipe_cloexec(&pipeFDs) == 0 else { return .err(errno: errno, call: "fork", note: "pipe2") }
+      guard bw_pipe_cloexec(&pipeFDs) == 0 else { return .err(errno: errno, call: .fork, note: "pipe2") }
     }
     let outFD = background ? devNull : pipeFDs[1]
     var child = bw_box_child()
@@ -131,7 +131,7 @@ final class BoxOperations {
       // The fork happened only if the child reported its PID.
       if child.box_pid == 1 { initExited = true }
       // A fork the box's pids.max refused reads as the fork it stands for.
-      return .err(errno: spawnErrno, call: child.host_pid > 0 && child.fork_refused == 0 ? "execvp" : "fork", note: nil)
+      return .err(errno: spawnErrno, call: child.host_pid > 0 && child.fork_refused == 0 ? .execvp : .fork, note: nil)
     }
     if child.box_pid == 1 && child.host_pid != 1 { initHostPID = child.host_pid }
     if background {
@@ -211,11 +211,11 @@ final class BoxOperations {
   /// process that is not our child.
   func kill(_ pid: pid_t) -> HelperReply {
     let pidfd = bw_pidfd_open(pid, 0)
-    guard pidfd >= 0 else { return .err(errno: errno, call: "kill", note: nil) }
+    guard pidfd >= 0 else { return .err(errno: errno, call: .kill, note: nil) }
     defer { close(pidfd) }
-    guard bw_pidfd_send_signal(pidfd, SIGKILL) == 0 else { return .err(errno: errno, call: "kill", note: nil) }
+    guard bw_pidfd_send_signal(pidfd, SIGKILL) == 0 else { return .err(errno: errno, call: .kill, note: nil) }
     guard waitReaping(pid, pidfd: pidfd) != nil else {
-      return .err(errno: ETIMEDOUT, call: "kill", note: "the process did not exit within 30 seconds of SIGKILL")
+      return .err(errno: ETIMEDOUT, call: .kill, note: "the process did not exit within 30 seconds of SIGKILL")
     }
     return .done
   }
@@ -224,7 +224,7 @@ final class BoxOperations {
 
   func propagation(_ flag: UInt32) -> HelperReply {
     bw_mount(nil, "/", nil, UInt(MS_REC) | UInt(flag), nil) == 0
-      ? .done : .err(errno: errno, call: "mount", note: nil)
+      ? .done : .err(errno: errno, call: .mount, note: nil)
   }
 
   /// The pivot_root(2) dance of runc's pivotRoot, with an explicit put_old so each step shows.
@@ -232,16 +232,16 @@ final class BoxOperations {
   /// may be hidden by a mount the box made (Anchors.swift), "." never is.
   func pivot(_ rootfs: String) -> HelperReply {
     guard let (rootfd, _) = anchors.reach(Array(rootfs.utf8)) else {
-      return .err(errno: errno, call: "mkdir", note: nil)
+      return .err(errno: errno, call: .mkdir, note: nil)
     }
     defer { Self.closeKeepingErrno(rootfd) }
-    guard fchdir(rootfd) == 0 else { return .err(errno: errno, call: "pivot_root", note: nil) }
+    guard fchdir(rootfd) == 0 else { return .err(errno: errno, call: .pivotRoot, note: nil) }
     // pivot_root(2) requires new_root to be a mount point. The kernel's answer when it is not
     // depends on the host: EINVAL, or EBUSY when the directory is on the current root's mount
     // (no separate /run). Check first and answer EINVAL, the rule itself, on every host.
     if bw_is_mount_point(".") == 0 {
       _ = chdir("/")
-      return .err(errno: EINVAL, call: "pivot_root", note: Self.notAMountPoint)
+      return .err(errno: EINVAL, call: .pivotRoot, note: Self.notAMountPoint)
     }
     // mkdir(2) must make the directory. What an image put at that name could be a symbolic link
     // (pivot_root(2) follows it, and umount2 and rmdir then act on another name than the one
@@ -250,25 +250,25 @@ final class BoxOperations {
     guard mkdir(".oldroot", 0o700) == 0 else {
       let failure = errno
       _ = chdir("/")
-      return .err(errno: failure, call: "mkdir", note: failure == EEXIST ? Self.oldRootTaken : nil)
+      return .err(errno: failure, call: .mkdir, note: failure == EEXIST ? Self.oldRootTaken : nil)
     }
     guard bw_pivot_root(".", ".oldroot") == 0 else {
       let failure = errno
       rmdir(".oldroot")
       _ = chdir("/")
-      return .err(errno: failure, call: "pivot_root", note: nil)
+      return .err(errno: failure, call: .pivotRoot, note: nil)
     }
     // The old root, and the anchors with it, are detached below: a later lookup through an
     // anchor would reach mounts of no namespace, which overlayfs refuses. Let them go.
     anchors.chrooted = false
     rootEntered = true
     anchors.dropAll()
-    guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
+    guard chdir("/") == 0 else { return .err(errno: errno, call: .chdir, note: nil) }
     // Detach, do not unmount: the old root is busy (we were standing in it a moment ago).
     guard umount2("/.oldroot", Int32(MNT_DETACH) | BW_UMOUNT_NOFOLLOW) == 0 else {
-      return .err(errno: errno, call: "umount2", note: nil)
+      return .err(errno: errno, call: .umount2, note: nil)
     }
-    guard rmdir("/.oldroot") == 0 else { return .err(errno: errno, call: "rmdir", note: nil) }
+    guard rmdir("/.oldroot") == 0 else { return .err(errno: errno, call: .rmdir, note: nil) }
     return .done
   }
 
@@ -281,7 +281,7 @@ final class BoxOperations {
     var opened: [Int32] = []
     defer { for fd in opened { Self.closeKeepingErrno(fd) } }
     /// The descriptor to give the kernel for `path`, -1 to give it the path, or the failure.
-    func reach(_ path: [UInt8], _ call: String) -> Result<Int32, Failure> {
+    func reach(_ path: [UInt8], _ call: FailedCall) -> Result<Int32, Failure> {
       guard let (fd, anchored) = anchors.reach(path) else { return .failure(Failure(errno: errno, call: call)) }
       opened.append(fd)
       return .success(anchored ? fd : -1)
@@ -301,23 +301,23 @@ final class BoxOperations {
     }
     var lowerFDs: [Int32] = []
     for lower in lowers {
-      switch reach(Array(lower.utf8), "fsconfig(lowerdir+)") {
+      switch reach(Array(lower.utf8), .fsconfig(.set(key: "lowerdir+"))) {
       case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
       case .success(let fd): lowerFDs.append(fd)
       }
     }
     let upperFD: Int32
-    switch reach(unescaped(upper), "fsconfig(upperdir)") {
+    switch reach(unescaped(upper), .fsconfig(.set(key: "upperdir"))) {
     case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
     case .success(let fd): upperFD = fd
     }
     let workFD: Int32
-    switch reach(unescaped(work), "fsconfig(workdir)") {
+    switch reach(unescaped(work), .fsconfig(.set(key: "workdir"))) {
     case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
     case .success(let fd): workFD = fd
     }
     let targetFD: Int32
-    switch reach(Array(target.utf8), "move_mount") {
+    switch reach(Array(target.utf8), .moveMount) {
     case .failure(let failure): return .err(errno: failure.errno, call: failure.call, note: nil)
     case .success(let fd): targetFD = fd
     }
@@ -337,11 +337,13 @@ final class BoxOperations {
     }
     guard rc == 0 else {
       let failure = errno
-      // "fsconfig(upperdir)": LinuxKernel finds the matching entry of the step's plan.
-      let call = stage.map { String(cString: $0) } ?? "fsopen"
-      let byDescriptor: [String: Bool] = [
-        "fsconfig(lowerdir+)": lowerFDs.contains { $0 >= 0 }, "fsconfig(upperdir)": upperFD >= 0,
-        "fsconfig(workdir)": workFD >= 0,
+      // The C side names its stage as the wire does ("fsconfig(upperdir)"); LinuxKernel finds
+      // the matching entry of the step's plan.
+      let call = stage.flatMap { FailedCall(name: String(cString: $0)) } ?? .fsopen
+      let byDescriptor: [FailedCall: Bool] = [
+        .fsconfig(.set(key: "lowerdir+")): lowerFDs.contains { $0 >= 0 },
+        .fsconfig(.set(key: "upperdir")): upperFD >= 0,
+        .fsconfig(.set(key: "workdir")): workFD >= 0,
       ]
       // Before Linux 6.13 overlayfs takes its layers as strings only, and a descriptor for one
       // is EINVAL: say what was hidden, rather than leave a bare EINVAL.
@@ -358,18 +360,18 @@ final class BoxOperations {
   /// chroot(2) into the root filesystem, named "." from inside it (as for pivot).
   func chroot(_ rootfs: String) -> HelperReply {
     guard let (rootfd, _) = anchors.reach(Array(rootfs.utf8)) else {
-      return .err(errno: errno, call: "chroot", note: nil)
+      return .err(errno: errno, call: .chroot, note: nil)
     }
     defer { Self.closeKeepingErrno(rootfd) }
-    guard fchdir(rootfd) == 0 else { return .err(errno: errno, call: "chroot", note: nil) }
+    guard fchdir(rootfd) == 0 else { return .err(errno: errno, call: .chroot, note: nil) }
     guard Glibc.chroot(".") == 0 else {
       let failure = errno
       _ = chdir("/")
-      return .err(errno: failure, call: "chroot", note: nil)
+      return .err(errno: failure, call: .chroot, note: nil)
     }
     anchors.chrooted = true
     rootEntered = true
-    guard chdir("/") == 0 else { return .err(errno: errno, call: "chdir", note: nil) }
+    guard chdir("/") == 0 else { return .err(errno: errno, call: .chdir, note: nil) }
     return .done
   }
 
@@ -380,17 +382,17 @@ final class BoxOperations {
   func stress(kind: HelperRequest.StressKind, arg: UInt64) -> HelperReply {
     // bw_stress_run numbers the programs in this order: memory 0, fork 1, cpu 2.
     let k = HelperRequest.StressKind.allCases.firstIndex(of: kind) ?? 0
-    if initExited { return .err(errno: ENOMEM, call: "fork", note: nil) }
+    if initExited { return .err(errno: ENOMEM, call: .fork, note: nil) }
     var outcome = bw_stress_outcome()
-    guard bw_stress_run(Int32(k), arg, &outcome) == 0 else { return .err(errno: errno, call: "fork", note: nil) }
+    guard bw_stress_run(Int32(k), arg, &outcome) == 0 else { return .err(errno: errno, call: .fork, note: nil) }
     // PID 1 of a new pid namespace (the host's PID 1 is never our child): its exit ended it.
     if outcome.box_pid == 1 { initExited = true }
     // Exit 125 and 126 (bw_stress_run): the program never ran, refused by pids.max as a fork into
     // the cgroup would have been, or unable to join the cgroup at all.
     if outcome.status & 0x7f == 0 {
       switch (outcome.status >> 8) & 0xff {
-      case 125: return .err(errno: EAGAIN, call: "fork", note: nil)
-      case 126: return .err(errno: EIO, call: "write", note: "the stress program could not join the box's cgroup")
+      case 125: return .err(errno: EAGAIN, call: .fork, note: nil)
+      case 126: return .err(errno: EIO, call: .write, note: "the stress program could not join the box's cgroup")
       default: break
       }
     }
@@ -409,8 +411,8 @@ final class BoxOperations {
     // bw_ipc_create and bw_ipc_list number the kinds in this order: mq 0, shm 1, sem 2.
     let k = HelperRequest.IPCKind.allCases.firstIndex(of: kind) ?? 0
     let id = bw_ipc_create(Int32(k), key)
-    let call = ["msgget", "shmget", "semget"][k]
-    return id >= 0 ? .answer(IPCCreated(id: id)) : .err(errno: errno, call: call, note: nil)
+    let failed = ([.msgget, .shmget, .semget] as [FailedCall])[k]
+    return id >= 0 ? .answer(IPCCreated(id: id)) : .err(errno: errno, call: failed, note: nil)
   }
 
   /// Every System V object in this IPC namespace.
@@ -426,7 +428,7 @@ final class BoxOperations {
 
   func facts(candidates: [String] = []) -> HelperReply {
     var names = utsname()
-    guard Glibc.uname(&names) == 0 else { return .err(errno: errno, call: "uname", note: nil) }
+    guard Glibc.uname(&names) == 0 else { return .err(errno: errno, call: .uname, note: nil) }
     return .answer(
       BoxView(
         nodename: withUnsafeBytes(of: names.nodename) { Array($0.prefix { $0 != 0 }) },
@@ -444,7 +446,7 @@ final class BoxOperations {
   static func mqNew(_ name: String) -> HelperReply {
     var inode: UInt64 = 0
     guard bw_mq_create(name, mqMaxMessages, mqMessageSize, &inode) == 0 else {
-      return .err(errno: errno, call: "mq_open", note: nil)
+      return .err(errno: errno, call: .mqOpen, note: nil)
     }
     return .answer(QueueCreated(inode: inode))
   }

@@ -30,8 +30,10 @@ final class CgroupOperations {
 
   /// `cgroup BOXFILES HOMEFILES`: open every file, then keep them; nothing is kept if one fails.
   func enter(box: [[UInt8]], home homeFiles: [[UInt8]]) -> HelperReply {
-    guard hostRoot >= 0 else { return .err(errno: EBADF, call: "openat2", note: "the helper has no descriptor of /") }
-    guard !boxHasCgroup else { return .err(errno: EEXIST, call: "openat2", note: "the box has a cgroup already") }
+    guard hostRoot >= 0 else {
+      return .err(errno: EBADF, call: .openat2(nil), note: "the helper has no descriptor of /")
+    }
+    guard !boxHasCgroup else { return .err(errno: EEXIST, call: .openat2(nil), note: "the box has a cgroup already") }
     var opened: [Int32] = []
     func closeAll() { for fd in opened { close(fd) } }
     for (index, path) in (box + homeFiles).enumerated() {
@@ -45,8 +47,8 @@ final class CgroupOperations {
         // the permissions of a file whose owner it does not map: capabilities(7)). The host path
         // is left out: it names this session and this host's cgroup layout. A file of the cgroup
         // the helper came from is no call of the step, so the note says which.
-        if index < box.count { return .err(errno: failure, call: "open", note: nil) }
-        return .err(errno: failure, call: "openat2", note: String(decoding: path, as: UTF8.self))
+        if index < box.count { return .err(errno: failure, call: .open, note: nil) }
+        return .err(errno: failure, call: .openat2(nil), note: String(decoding: path, as: UTF8.self))
       }
       opened.append(fd)
     }
@@ -54,7 +56,7 @@ final class CgroupOperations {
     guard bw_set_box_cgroup(boxFDs, Int32(boxFDs.count)) == 0 else {
       let failure = errno
       closeAll()
-      return .err(errno: failure, call: "openat2", note: "too many cgroup files")
+      return .err(errno: failure, call: .openat2(nil), note: "too many cgroup files")
     }
     home = Array(opened.dropFirst(box.count))
     boxHasCgroup = true
@@ -101,7 +103,7 @@ final class CgroupOperations {
       let failure = errno
       // Some hierarchies may have taken the helper already: back out of all of them.
       _ = bw_enter_cgroup(home, Int32(home.count))
-      return .err(errno: failure, call: "write", note: "cannot enter the box's cgroup to unshare there")
+      return .err(errno: failure, call: .write, note: "cannot enter the box's cgroup to unshare there")
     }
     let reply = body()
     // Back out: the namespace's root stays the box's cgroup (it was fixed at unshare). The file was

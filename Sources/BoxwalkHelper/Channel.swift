@@ -63,7 +63,7 @@ struct Channel {
   /// the next receive() sees end of file.
   func send(_ reply: HelperReply) {
     let bytes =
-      reply.encoded() ?? HelperReply.err(errno: EPROTO, call: "protocol", note: "reply too large").encoded() ?? []
+      reply.encoded() ?? HelperReply.err(errno: EPROTO, call: .protocolError, note: "reply too large").encoded() ?? []
     while true {
       let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
       if n < 0 && errno == EINTR { continue }

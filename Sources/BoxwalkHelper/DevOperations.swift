@@ -50,7 +50,7 @@ extension BoxOperations {
   func mountDev(root: String, target: [UInt8]) -> HelperReply {
     let devices = Framing.containerDevices
     var call = 0
-    func failed(_ errno: Int32) -> HelperReply { .err(errno: errno, call: "call#\(call)", note: nil) }
+    func failed(_ errno: Int32) -> HelperReply { .err(errno: errno, call: .planEntry(call), note: nil) }
     let targetfd = openInBox(root: root, target)
     guard targetfd >= 0 else { return failed(errno) }
     defer { Self.closeKeepingErrno(targetfd) }
@@ -110,7 +110,7 @@ extension BoxOperations {
         let failure = errno
         // Undo: detach the tmpfs and what is mounted in it, so the step changes nothing.
         _ = Self.inDirectory(mountfd) {
-          umount2(".", Int32(MNT_DETACH)) == 0 ? .ok([]) : .err(errno: errno, call: "", note: nil)
+          umount2(".", Int32(MNT_DETACH)) == 0 ? .ok([]) : .err(errno: errno, call: .umount2, note: nil)
         }
         return failed(failure)
       }

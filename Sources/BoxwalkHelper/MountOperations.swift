@@ -30,7 +30,7 @@ extension BoxOperations {
     // A container's /dev is many calls, not one mount: DevOperations.swift.
     if kind == .dev { return mountDev(root: root, target: target) }
     let targetfd = openInBox(root: root, target)
-    guard targetfd >= 0 else { return .err(errno: errno, call: "openat2(target)", note: nil) }
+    guard targetfd >= 0 else { return .err(errno: errno, call: .openat2(.target), note: nil) }
     defer { Self.closeKeepingErrno(targetfd) }
     let detached: Result<Int32, Failure>
     switch kind {
@@ -51,14 +51,14 @@ extension BoxOperations {
     case .success(let mountfd):
       defer { Self.closeKeepingErrno(mountfd) }
       // move_mount(2): attach the detached mount on the directory targetfd names.
-      return bw_move_mount_fds(mountfd, targetfd) == 0 ? .done : .err(errno: errno, call: "move_mount", note: nil)
+      return bw_move_mount_fds(mountfd, targetfd) == 0 ? .done : .err(errno: errno, call: .moveMount, note: nil)
     }
   }
 
   /// A failed call of a mount's sequence: the errno and the call's name as the helper reports it.
   struct Failure: Error {
     let errno: Int32
-    let call: String
+    let call: FailedCall
   }
 
   /// fsopen(2), fsconfig(FSCONFIG_CMD_CREATE), fsmount(2): a new file system of type `fstype` as a
@@ -67,14 +67,14 @@ extension BoxOperations {
     -> Result<Int32, Failure>
   {
     let fsfd = bw_fsopen(fstype, UInt32(BW_FSOPEN_CLOEXEC))
-    guard fsfd >= 0 else { return .failure(Failure(errno: errno, call: "fsopen")) }
+    guard fsfd >= 0 else { return .failure(Failure(errno: errno, call: .fsopen)) }
     defer { closeKeepingErrno(fsfd) }
     if let failure = configure(fsfd) { return .failure(failure) }
     guard bw_fsconfig_create(fsfd) == 0 else {
-      return .failure(Failure(errno: errno, call: "fsconfig(FSCONFIG_CMD_CREATE)"))
+      return .failure(Failure(errno: errno, call: .fsconfig(.create)))
     }
     let mountfd = bw_fsmount(fsfd, UInt32(BW_FSMOUNT_CLOEXEC), UInt32(attrs))
-    return mountfd >= 0 ? .success(mountfd) : .failure(Failure(errno: errno, call: "fsmount"))
+    return mountfd >= 0 ? .success(mountfd) : .failure(Failure(errno: errno, call: .fsmount))
   }
 
   /// A proc that shows the box's pid namespace. A process never enters the pid namespace it
@@ -83,16 +83,16 @@ extension BoxOperations {
   /// the helper's pid_for_children (ioctl(2) PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE on a pidfd).
   static func procMount() -> Result<Int32, Failure> {
     let pidfd = bw_pidfd_open(getpid(), 0)
-    guard pidfd >= 0 else { return .failure(Failure(errno: errno, call: "fsconfig(pidns)")) }
+    guard pidfd >= 0 else { return .failure(Failure(errno: errno, call: .fsconfig(.set(key: "pidns")))) }
     defer { closeKeepingErrno(pidfd) }
     let nsfd = bw_pidfd_pid_for_children_ns(pidfd)
-    guard nsfd >= 0 else { return .failure(Failure(errno: errno, call: "fsconfig(pidns)")) }
+    guard nsfd >= 0 else { return .failure(Failure(errno: errno, call: .fsconfig(.set(key: "pidns")))) }
     defer { closeKeepingErrno(nsfd) }
     // Read-only: a box program is root on the real backend, and through a writable proc it
     // could write the machine's own settings (/proc/sys, /proc/sysrq-trigger; proc(5)).
     let attrs = BW_MOUNT_ATTR_RDONLY | BW_MOUNT_ATTR_NOSUID | BW_MOUNT_ATTR_NODEV | BW_MOUNT_ATTR_NOEXEC
     return newMount("proc", attrs: attrs) { fsfd in
-      bw_fsconfig_fd(fsfd, "pidns", nsfd) == 0 ? nil : Failure(errno: errno, call: "fsconfig(pidns)")
+      bw_fsconfig_fd(fsfd, "pidns", nsfd) == 0 ? nil : Failure(errno: errno, call: .fsconfig(.set(key: "pidns")))
     }
   }
 
@@ -100,11 +100,11 @@ extension BoxOperations {
   /// tree at the source (as mount(2) MS_BIND|MS_REC would) without attaching it anywhere yet.
   func bindMount(root: String, source: [UInt8]) -> Result<Int32, Failure> {
     let sourcefd = openInBox(root: root, source)
-    guard sourcefd >= 0 else { return .failure(Failure(errno: errno, call: "openat2(source)")) }
+    guard sourcefd >= 0 else { return .failure(Failure(errno: errno, call: .openat2(.source))) }
     defer { Self.closeKeepingErrno(sourcefd) }
     let flags = UInt32(BW_OPEN_TREE_CLONE | BW_OPEN_TREE_CLOEXEC | BW_AT_RECURSIVE | BW_AT_EMPTY_PATH)
     let treefd = bw_open_tree(sourcefd, "", flags)
-    return treefd >= 0 ? .success(treefd) : .failure(Failure(errno: errno, call: "open_tree"))
+    return treefd >= 0 ? .success(treefd) : .failure(Failure(errno: errno, call: .openTree))
   }
 
   /// umount2(2) needs a path, so the parent directory is resolved beneath the box's root, made
@@ -119,22 +119,22 @@ extension BoxOperations {
       let rootBytes = Array(root.utf8)
       let cut = rootBytes.lastIndex(of: UInt8(ascii: "/")) ?? 0
       guard cut > 0, let (parentfd, _) = anchors.reach(Array(rootBytes[..<cut])) else {
-        return umount2(root, BW_UMOUNT_NOFOLLOW) == 0 ? .done : .err(errno: errno, call: "umount2", note: nil)
+        return umount2(root, BW_UMOUNT_NOFOLLOW) == 0 ? .done : .err(errno: errno, call: .umount2, note: nil)
       }
       defer { Self.closeKeepingErrno(parentfd) }
       return Self.inDirectory(parentfd) {
         withCPath(Array(rootBytes[(cut + 1)...])) { umount2($0, BW_UMOUNT_NOFOLLOW) } == 0
-          ? .done : .err(errno: errno, call: "umount2", note: nil)
+          ? .done : .err(errno: errno, call: .umount2, note: nil)
       }
     }
     let slash = path.lastIndex(of: UInt8(ascii: "/")) ?? 0
     let parent = slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])
     let name = path[(slash + 1)...].map { CChar(bitPattern: $0) } + [0]
     let parentfd = openInBox(root: root, parent)
-    guard parentfd >= 0 else { return .err(errno: errno, call: "openat2", note: nil) }
+    guard parentfd >= 0 else { return .err(errno: errno, call: .openat2(nil), note: nil) }
     defer { Self.closeKeepingErrno(parentfd) }
     return Self.inDirectory(parentfd) {
-      umount2(name, BW_UMOUNT_NOFOLLOW) == 0 ? .done : .err(errno: errno, call: "umount2", note: nil)
+      umount2(name, BW_UMOUNT_NOFOLLOW) == 0 ? .done : .err(errno: errno, call: .umount2, note: nil)
     }
   }
 
@@ -142,12 +142,12 @@ extension BoxOperations {
   /// programs inherit it.
   static func inDirectory(_ dirfd: Int32, _ body: () -> HelperReply) -> HelperReply {
     let cwd = open(".", BW_O_PATH | O_DIRECTORY | O_CLOEXEC)
-    guard cwd >= 0 else { return .err(errno: errno, call: "fchdir", note: "open(\".\")") }
+    guard cwd >= 0 else { return .err(errno: errno, call: .fchdir, note: "open(\".\")") }
     defer {
       _ = fchdir(cwd)
       closeKeepingErrno(cwd)
     }
-    guard fchdir(dirfd) == 0 else { return .err(errno: errno, call: "fchdir", note: nil) }
+    guard fchdir(dirfd) == 0 else { return .err(errno: errno, call: .fchdir, note: nil) }
     return body()
   }
 

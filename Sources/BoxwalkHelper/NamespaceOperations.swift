@@ -35,7 +35,7 @@ struct NamespaceOperations {
       // After the map: become the inside ID, as a container runtime's init does. Capabilities
       // survive: the new IDs are the namespace's root (capabilities(7), "Effect of user ID changes").
       let rc = kind == .uid ? bw_setresuid(id) : bw_setresgid(id)
-      guard rc == 0 else { return .err(errno: errno, call: kind == .uid ? "setresuid" : "setresgid", note: nil) }
+      guard rc == 0 else { return .err(errno: errno, call: kind == .uid ? .setresuid : .setresgid, note: nil) }
       rearm()
       return .done
     case .netlink(let message): return NetOperations.request(message)
@@ -66,7 +66,7 @@ struct NamespaceOperations {
       // peers of the ones they were copied from (mount_namespaces(7), "Shared subtrees").
       let flags = Int32(bitPattern: flags)
       guard flags == Int32(BW_CLONE_NEWNS) else {
-        return .err(errno: EINVAL, call: "unshare", note: "unshare-keep makes a mount namespace only")
+        return .err(errno: EINVAL, call: .unshare, note: "unshare-keep makes a mount namespace only")
       }
       return unshare(flags, anchors: box.anchors, makePrivate: false)
     case .anchor(let paths, let sources): return box.anchors.set(paths: paths, sources: sources)
@@ -78,10 +78,10 @@ struct NamespaceOperations {
       return reply
     case .sethostname(let name):
       let rc = Self.withCString(name) { bw_sethostname($0, $1) }
-      return rc == 0 ? .done : .err(errno: errno, call: "sethostname", note: nil)
+      return rc == 0 ? .done : .err(errno: errno, call: .sethostname, note: nil)
     case .setdomainname(let name):
       let rc = Self.withCString(name) { bw_setdomainname($0, $1) }
-      return rc == 0 ? .done : .err(errno: errno, call: "setdomainname", note: nil)
+      return rc == 0 ? .done : .err(errno: errno, call: .setdomainname, note: nil)
     }
   }
 
@@ -117,7 +117,7 @@ struct NamespaceOperations {
     guard bw_unshare(flags) == 0 else {
       let failure = errno
       if let carry { _ = anchors.finishCarry(carry, unshared: false) }
-      return .err(errno: failure, call: "unshare", note: nil)
+      return .err(errno: failure, call: .unshare, note: nil)
     }
     defer { rearm() }
     // The anchors first: until then the helper's root may be the store's copy (Anchors.swift).
@@ -131,7 +131,7 @@ struct NamespaceOperations {
         stuck.isEmpty
         ? "the helper went back to its previous namespaces"
         : "still in new namespace(s): " + stuck.joined(separator: ",")
-      return .err(errno: failure, call: "mount", note: note)
+      return .err(errno: failure, call: .mount, note: note)
     }
     return .done
   }
@@ -160,7 +160,7 @@ struct NamespaceOperations {
   /// on the caller's root (the permission check, ptrace access to the target, is made by this
   /// open either way).
   private func setns(path: [UInt8], nstype: Int32) -> HelperReply {
-    guard !path.contains(0) else { return .err(errno: EINVAL, call: "open", note: "path contains a NUL byte") }
+    guard !path.contains(0) else { return .err(errno: EINVAL, call: .open, note: "path contains a NUL byte") }
     let prefix = Array("/proc/".utf8)
     let fd: Int32
     if hostProc >= 0, path.starts(with: prefix) {
@@ -170,9 +170,9 @@ struct NamespaceOperations {
     } else {
       fd = Self.withCString(path) { cPath, _ in open(cPath, O_RDONLY | O_CLOEXEC) }
     }
-    guard fd >= 0 else { return .err(errno: errno, call: "open", note: nil) }
+    guard fd >= 0 else { return .err(errno: errno, call: .open, note: nil) }
     defer { close(fd) }
-    guard bw_setns(fd, nstype) == 0 else { return .err(errno: errno, call: "setns", note: nil) }
+    guard bw_setns(fd, nstype) == 0 else { return .err(errno: errno, call: .setns, note: nil) }
     rearm()
     return .done
   }

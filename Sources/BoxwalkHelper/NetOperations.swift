@@ -13,17 +13,17 @@ enum NetOperations {
   /// One request; the kernel's NLMSG_ERROR answer carries 0 or -errno.
   static func request(_ message: [UInt8]) -> HelperReply {
     guard let messages = NetlinkMessage.split(message), let sent = messages.first, messages.count == 1 else {
-      return .err(errno: EINVAL, call: "sendmsg", note: "not one netlink message")
+      return .err(errno: EINVAL, call: .sendmsg, note: "not one netlink message")
     }
     let socket = RouteSocket()
-    guard socket.fd >= 0 else { return .err(errno: errno, call: "sendmsg", note: "socket(AF_NETLINK)") }
+    guard socket.fd >= 0 else { return .err(errno: errno, call: .sendmsg, note: "socket(AF_NETLINK)") }
     defer { socket.close() }
-    guard socket.send(message) else { return .err(errno: errno, call: "sendmsg", note: nil) }
+    guard socket.send(message) else { return .err(errno: errno, call: .sendmsg, note: nil) }
     while true {
-      guard let answers = socket.receive() else { return .err(errno: errno, call: "sendmsg", note: "recvmsg") }
+      guard let answers = socket.receive() else { return .err(errno: errno, call: .sendmsg, note: "recvmsg") }
       for answer in answers where answer.sequence == sent.sequence {
         guard let code = answer.errorCode else { continue }
-        return code == 0 ? .done : .err(errno: -code, call: "sendmsg", note: nil)
+        return code == 0 ? .done : .err(errno: -code, call: .sendmsg, note: nil)
       }
     }
   }
@@ -32,13 +32,13 @@ enum NetOperations {
   /// network namespace (RTM_GETNSID), as Dump text.
   static func dump(pids: [Int32]) -> HelperReply {
     let socket = RouteSocket()
-    guard socket.fd >= 0 else { return .err(errno: errno, call: "socket", note: "socket(AF_NETLINK)") }
+    guard socket.fd >= 0 else { return .err(errno: errno, call: .socket, note: "socket(AF_NETLINK)") }
     defer { socket.close() }
     var dump = Dump()
     var sequence: UInt32 = 1
     for request in [RouteRequest.dumpLinks, RouteRequest.dumpAddresses, RouteRequest.dumpRoutes] {
       guard let messages = socket.dump(request(sequence), sequence: sequence) else {
-        return .err(errno: errno, call: "recvmsg", note: "netlink dump")
+        return .err(errno: errno, call: .recvmsg, note: "netlink dump")
       }
       for m in messages {
         if let link = LinkRecord(m) { dump.links.append(link) }
@@ -49,7 +49,7 @@ enum NetOperations {
     }
     for pid in pids {
       guard socket.send(RouteRequest.getNamespaceID(pid: UInt32(bitPattern: pid), sequence: sequence)) else {
-        return .err(errno: errno, call: "sendmsg", note: "RTM_GETNSID")
+        return .err(errno: errno, call: .sendmsg, note: "RTM_GETNSID")
       }
       // One answer: RTM_NEWNSID, or an error (the process is gone).
       if let answers = socket.receive(),
@@ -70,10 +70,10 @@ enum NetOperations {
   /// Write net.ipv4.ip_forward of this helper's network namespace.
   static func setForward(_ on: Bool) -> HelperReply {
     let fd = open(forwardPath, O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { return .err(errno: errno, call: "open", note: forwardPath) }
+    guard fd >= 0 else { return .err(errno: errno, call: .open, note: forwardPath) }
     defer { _ = Glibc.close(fd) }
     let byte: [UInt8] = [on ? UInt8(ascii: "1") : UInt8(ascii: "0")]
-    guard Glibc.write(fd, byte, 1) == 1 else { return .err(errno: errno, call: "write", note: forwardPath) }
+    guard Glibc.write(fd, byte, 1) == 1 else { return .err(errno: errno, call: .write, note: forwardPath) }
     return .done
   }
 
@@ -83,10 +83,10 @@ enum NetOperations {
   static func nft(_ arguments: [String]) -> HelperReply {
     let candidates: [String] = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
     guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
-      return .err(errno: ENOENT, call: "execvp", note: "nft")
+      return .err(errno: ENOENT, call: .execvp, note: "nft")
     }
     var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { return .err(errno: errno, call: "pipe", note: nil) }
+    guard pipe(&fds) == 0 else { return .err(errno: errno, call: .pipe, note: nil) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -103,7 +103,7 @@ enum NetOperations {
     _ = Glibc.close(fds[1])
     guard rc == 0 else {
       _ = Glibc.close(fds[0])
-      return .err(errno: rc, call: "execvp", note: "nft")
+      return .err(errno: rc, call: .execvp, note: "nft")
     }
     var output: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
@@ -132,11 +132,11 @@ enum NetOperations {
   /// helper keeps answering its own server sockets (Responder), so a namespace reaches itself.
   static func exchange(address text: String, port: Int32, udp: Bool, timeout: Int32, line: String) -> HelperReply {
     guard let address = IPv4Text.parse(text) else {
-      return .err(errno: EINVAL, call: "connect", note: "not an IPv4 address")
+      return .err(errno: EINVAL, call: .connect, note: "not an IPv4 address")
     }
     let type = udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
     let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-    guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }
+    guard fd >= 0 else { return .err(errno: errno, call: .socket, note: nil) }
     defer { _ = Glibc.close(fd) }
     var destination = sockaddr_in()
     destination.sin_family = sa_family_t(AF_INET)
@@ -149,7 +149,7 @@ enum NetOperations {
     }
     if rc != 0 {
       guard errno == EINPROGRESS else {
-        return errno == ECONNREFUSED ? .answer(ExchangeResult.refused) : .err(errno: errno, call: "connect", note: nil)
+        return errno == ECONNREFUSED ? .answer(ExchangeResult.refused) : .err(errno: errno, call: .connect, note: nil)
       }
     }
     let deadline = monotonicMilliseconds() + Int64(timeout)
@@ -171,16 +171,16 @@ enum NetOperations {
       var error: Int32 = 0
       var length = socklen_t(MemoryLayout<Int32>.size)
       guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else {
-        return .err(errno: errno, call: "getsockopt", note: nil)
+        return .err(errno: errno, call: .getsockopt, note: nil)
       }
       if error == ECONNREFUSED { return .answer(ExchangeResult.refused) }
-      guard error == 0 else { return .err(errno: error, call: "connect", note: nil) }
+      guard error == 0 else { return .err(errno: error, call: .connect, note: nil) }
     }
     let bytes = Array((line + "\n").utf8)
     let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     if sent < 0 {
       if errno == ECONNREFUSED { return .answer(ExchangeResult.refused) }
-      return .err(errno: errno, call: "send", note: nil)
+      return .err(errno: errno, call: .send, note: nil)
     }
     var answer: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 512)
@@ -189,7 +189,7 @@ enum NetOperations {
       if n < 0 {
         if errno == EAGAIN || errno == EINTR { continue }
         if errno == ECONNREFUSED { return .answer(ExchangeResult.refused) }
-        return .err(errno: errno, call: "recv", note: nil)
+        return .err(errno: errno, call: .recv, note: nil)
       }
       answer += buffer[0..<n]
       // A datagram is the whole answer; a stream's answer ends with its line or the close.
@@ -214,7 +214,7 @@ enum NetOperations {
   /// for the network namespace the socket was made in, this helper's. ENODEV: no such link here.
   static func index(of name: String) -> HelperReply {
     let index = if_nametoindex(name)
-    guard index != 0 else { return .err(errno: errno, call: "if_nametoindex", note: nil) }
+    guard index != 0 else { return .err(errno: errno, call: .ifNametoindex, note: nil) }
     return .answer(LinkIndex(index: index))
   }
 
@@ -223,9 +223,9 @@ enum NetOperations {
   /// source), then up to `timeout` milliseconds for the reply. No reply is an answer too.
   static func echo(address text: String, timeout: Int32) -> HelperReply {
     let parts = text.split(separator: ".").compactMap { UInt8($0) }
-    guard parts.count == 4 else { return .err(errno: EINVAL, call: "sendto", note: "not an IPv4 address") }
+    guard parts.count == 4 else { return .err(errno: EINVAL, call: .sendto, note: "not an IPv4 address") }
     let fd = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), ICMPEcho.protocolNumber)
-    guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }
+    guard fd >= 0 else { return .err(errno: errno, call: .socket, note: nil) }
     defer { Glibc.close(fd) }
     let identifier = UInt16(truncatingIfNeeded: getpid())
     sequenceNumber &+= 1
@@ -241,7 +241,7 @@ enum NetOperations {
         }
       }
     }
-    guard sent >= 0 else { return .err(errno: errno, call: "sendto", note: nil) }
+    guard sent >= 0 else { return .err(errno: errno, call: .sendto, note: nil) }
     let deadline = monotonicMilliseconds() + Int64(timeout)
     var buffer = [UInt8](repeating: 0, count: 2048)
     while true {
@@ -254,7 +254,7 @@ enum NetOperations {
       let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
       if n < 0 {
         if errno == EINTR || errno == EAGAIN { continue }
-        return .err(errno: errno, call: "recvfrom", note: nil)
+        return .err(errno: errno, call: .recvfrom, note: nil)
       }
       if let received = ICMPEcho.parse(Array(buffer[0..<n])),
         ICMPEcho.isReply(received, to: parts, identifier: identifier, sequence: sequence)

@@ -36,7 +36,7 @@ enum Responder {
   static func serve(port: Int32, udp: Bool) -> HelperReply {
     let type = udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
     let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-    guard fd >= 0 else { return .err(errno: errno, call: "socket", note: nil) }
+    guard fd >= 0 else { return .err(errno: errno, call: .socket, note: nil) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -46,13 +46,13 @@ enum Responder {
     guard bound == 0 else {
       let saved = errno
       _ = close(fd)
-      return .err(errno: saved, call: "bind", note: nil)
+      return .err(errno: saved, call: .bind, note: nil)
     }
     if !udp {
       guard listen(fd, SOMAXCONN) == 0 else {
         let saved = errno
         _ = close(fd)
-        return .err(errno: saved, call: "listen", note: nil)
+        return .err(errno: saved, call: .listen, note: nil)
       }
     }
     servers.append(Server(fd: fd, udp: udp))

@@ -26,7 +26,7 @@ namespaces.rearm()
 let threads = SelfCheck.threadCount()
 guard threads == 1 else {
   let note = "refusing to start: /proc/self/status says Threads: \(threads.map(String.init) ?? "unreadable")"
-  channel.send(.err(errno: EINVAL, call: "start", note: note))
+  channel.send(.err(errno: EINVAL, call: .start, note: note))
   exit(3)
 }
 
@@ -51,7 +51,7 @@ channel.send(.hello(version: Framing.version, pid: getpid()))
 while let message = channel.receive(reaping: box) {
   switch message {
   case .request(let request): channel.send(namespaces.perform(request, box: box, channel: channel))
-  case .undecodable(let why): channel.send(.err(errno: EPROTO, call: "protocol", note: why))
+  case .undecodable(let why): channel.send(.err(errno: EPROTO, call: .protocolError, note: why))
   }
 }
 exit(0)

@@ -51,7 +51,7 @@
 //     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
 //     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind|dev (dev: a container's /dev,
 //                                   see DevOperations.swift; its failing CALL is "call#N", the
-//                                   Nth entry of the step's plan). ROOT is the directory the box's
+//                                   Nth entry of the step's plan: FailedCall.planEntry). ROOT is the directory the box's
 //                                   paths start from (its root filesystem before pivot-root, "/"
 //                                   after, or without one); SOURCE (bind only, else empty) and
 //                                   TARGET are resolved beneath it by openat2(2) RESOLVE_IN_ROOT|
@@ -129,7 +129,8 @@
 // reads them through that type, never by position. Kinds (mount, ipcnew, setid, stress) are enums
 // here too: a kind outside its list is not a request, like an unknown verb.
 //
-// `err` names the system call that failed and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
+// `err` names the system call that failed (one of the names FailedCall.swift lists; any other is
+// out of protocol) and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
 // bits. When FLAGS include CLONE_NEWNS the helper follows unshare(2) with
 // mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL); if that fails it moves back into the namespaces
 // it left where the kernel allows it, and NOTE says what it could not undo. `unshare-keep` is
@@ -470,8 +471,8 @@ package enum HelperReply: Equatable, Sendable {
   /// The request was done; the fields are its answer (HelperAnswers.swift: `answer(as:)` reads
   /// them, `.answer(_:)` and `.done` write them).
   case ok([[UInt8]])
-  /// `call` names the system call that failed ("unshare", "mount", "open", "setns", ...).
-  case err(errno: Int32, call: String, note: String?)
+  /// `call` is the system call that failed (FailedCall.swift: unshare, mount, open, setns, ...).
+  case err(errno: Int32, call: FailedCall, note: String?)
 
   package var fields: [[UInt8]] {
     switch self {
@@ -480,7 +481,7 @@ package enum HelperReply: Equatable, Sendable {
     case .out(let bytes): [Framing.text("out"), bytes]
     case .ok(let values): [Framing.text("ok")] + values
     case .err(let errno, let call, let note):
-      [Framing.text("err"), Framing.number(errno), Framing.text(call)]
+      [Framing.text("err"), Framing.number(errno), Framing.text(call.name)]
         + (note.map { [Framing.text($0)] } ?? [])
     }
   }
@@ -500,9 +501,10 @@ package enum HelperReply: Equatable, Sendable {
     case ("out", 1): self = .out(args[0])
     case ("ok", _): self = .ok(args)
     case ("err", 2), ("err", 3):
-      guard let errno = Framing.integer(args[0], as: Int32.self) else { return nil }
-      self = .err(
-        errno: errno, call: Framing.string(args[1]), note: args.count == 3 ? Framing.string(args[2]) : nil)
+      // A call outside FailedCall's list is out of protocol, like an unknown verb.
+      guard let errno = Framing.integer(args[0], as: Int32.self), let call = FailedCall(name: Framing.string(args[1]))
+      else { return nil }
+      self = .err(errno: errno, call: call, note: args.count == 3 ? Framing.string(args[2]) : nil)
     default: return nil
     }
   }

@@ -71,7 +71,7 @@ extension LinuxKernel {
     if case .err(let errno, let failed, _) = reply {
       throw failure(
         Errno(rawValue: errno),
-        errno == ENOENT && failed == "execvp"
+        errno == ENOENT && failed == .execvp
           ? "nft(8) is not installed on this machine (Debian: apt-get install nftables)" : "running nft(8)")
     }
     guard let run = reply.answer(as: ToolRun.self) else {

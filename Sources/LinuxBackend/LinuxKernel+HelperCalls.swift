@@ -20,7 +20,8 @@ extension LinuxKernel {
     case .err(let errno, let call, let note):
       // A helper's bare "open" is of a namespace file (join), except for `cgroup new`, whose
       // open(2) of the box's cgroup.procs the step's call already names.
-      let namespaceFile = call == "open" && step.kindName != "cgroup-new"
+      let namespaceFile: Bool =
+        if case .cgroupNew = step { false } else { call == .open }
       let detail = note ?? (namespaceFile ? "open(2) of the namespace file failed" : nil)
       throw KernelError(step: step, call: Self.entry(step, failed: call), errno: Errno(rawValue: errno), detail: detail)
     case .hello, .started, .out:
@@ -50,29 +51,31 @@ extension LinuxKernel {
   }
 
   /// The entry of the step's plan a helper's failing call is. The helper names the system call
-  /// (`sethostname`, `mount` for the make-private after unshare mnt), with what it was for where
-  /// a step makes several of one name (`openat2(source)`, `fsconfig(upperdir)`), or, for
-  /// `mount dev`, whose calls are many of a few names, the entry's position in the plan
-  /// (`call#N`). A name the plan lacks is the step's first call.
-  static func entry(_ step: Step, failed call: String) -> SystemCall {
+  /// (FailedCall: `.sethostname`, `.mount` for the make-private after unshare mnt), with what it
+  /// was for where a step makes several of one name (`.openat2(.source)`, `.fsconfig(.set(key:
+  /// "upperdir"))`), or, for `mount dev`, whose calls are many of a few names, the entry's
+  /// position in the plan (`.planEntry(N)`). A call the plan lacks is the step's first call.
+  static func entry(_ step: Step, failed call: FailedCall) -> SystemCall {
     let plan = step.plan
-    if call.hasPrefix("call#"), let n = Int(call.dropFirst(5)), plan.indices.contains(n) { return plan[n] }
-    if call == "openat2(source)", case .mount(let box, .bind(let source, _)) = step {
+    switch call {
+    case .planEntry(let n):
+      return plan.indices.contains(n) ? plan[n] : step.firstCall
+    case .openat2(.source):
+      guard case .mount(let box, .bind(let source, _)) = step else { return step.firstCall }
       return step.entry(where: { $0 == .openBeneath(box: box, path: source, .directory) })
-    }
-    if call == "openat2(target)" { return plan.first { $0.function == "openat2" } ?? step.firstCall }
-    // The overlay's and proc's stages: "fsconfig(upperdir)" is the call that sets "upperdir".
-    if call.hasPrefix("fsconfig("), let key = call.dropFirst(9).split(separator: ")").first.map(String.init) {
+    case .fsconfig(let which):
+      // The overlay's and proc's stages: `.set(key: "upperdir")` is the call that sets "upperdir".
       let found = plan.first { entry in
-        switch entry {
-        case .fsconfig(.create): key == "FSCONFIG_CMD_CREATE"
-        case .fsconfig(.setFD(let k, _)), .fsconfig(.setString(let k, _)): k == key
+        switch (which, entry) {
+        case (.create, .fsconfig(.create)): true
+        case (.set(let key), .fsconfig(.setFD(let k, _))), (.set(let key), .fsconfig(.setString(let k, _))): k == key
         default: false
         }
       }
       return found ?? step.firstCall
+    default:
+      return plan.first { call.makes($0) } ?? step.firstCall
     }
-    return plan.first { $0.function == call } ?? step.firstCall
   }
 
   func noSuchBox(_ box: String, step: Step) -> KernelError {

@@ -74,7 +74,7 @@ extension LinuxKernel {
       helper, .echo(address: address.description, timeoutMilliseconds: expected ? 2000 : 300), step: step)
     if let outcome = reply.answer(as: EchoOutcome.self) { return PingAnswer(reachable: outcome == .reply) }
     switch reply {
-    case .err(let errno, "sendto", _)
+    case .err(let errno, .sendto, _)
     where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
       // The kernel refused to send: no route (the model's "no route to ...").
       return PingAnswer(reachable: false, sendErrno: Errno(rawValue: errno))
@@ -118,8 +118,8 @@ extension LinuxKernel {
     case nil: break
     }
     switch reply {
-    case .err(let errno, "connect", _),
-      .err(let errno, "send", _)
+    case .err(let errno, .connect, _),
+      .err(let errno, .send, _)
     where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
       result.connect = .unreachable(Errno(rawValue: errno))
       return result
@@ -244,7 +244,7 @@ extension LinuxKernel {
     do {
       reply = try helper.call(.unshare(flags: UInt32(BW_CLONE_NEWNET)))
     } catch {
-      reply = .err(errno: ECONNRESET, call: "unshare", note: "the \(shown)'s helper is gone")
+      reply = .err(errno: ECONNRESET, call: .unshare, note: "the \(shown)'s helper is gone")
     }
     if case .err(let errno, _, let note) = reply {
       helper.kill()
@@ -305,7 +305,7 @@ extension LinuxKernel {
     guard let dump = reply.answer(as: NetworkDump.self) else {
       if case .err(let errno, let call, let note) = reply {
         throw KernelError(
-          step: step, call: "\(call)(NETLINK_ROUTE)", errno: Errno(rawValue: errno),
+          step: step, call: "\(call.name)(NETLINK_ROUTE)", errno: Errno(rawValue: errno),
           detail: "reading the network of \(helper.box == NetSide.host.name ? "the host side" : helper.box)"
             + (note.map { ": \($0)" } ?? ""))
       }

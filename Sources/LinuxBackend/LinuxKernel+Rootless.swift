@@ -178,7 +178,7 @@ extension LinuxKernel {
     let reply = try exchange(helper, .setns(path: Array(path.utf8), nstype: UInt32(BW_CLONE_NEWUSER)), step: step)
     if case .err(let errno, let call, _) = reply {
       throw KernelError(
-        step: step, call: call + "(\(path), CLONE_NEWUSER)", errno: Errno(rawValue: errno),
+        step: step, call: call.name + "(\(path), CLONE_NEWUSER)", errno: Errno(rawValue: errno),
         detail: "joining the session's user namespace")
     }
   }

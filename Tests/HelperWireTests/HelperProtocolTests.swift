@@ -32,8 +32,11 @@ import Testing
 
   static let replies: [HelperReply] = [
     .hello(version: "bw2", pid: 1234), .ok([]), .ok([Array("web".utf8), Array("(none)".utf8)]),
-    .err(errno: 1, call: "sethostname", note: nil),
-    .err(errno: 22, call: "mount", note: "still in new namespace(s): user"),
+    .err(errno: 1, call: .sethostname, note: nil),
+    .err(errno: 22, call: .mount, note: "still in new namespace(s): user"),
+    .err(errno: 2, call: .openat2(.target), note: nil),
+    .err(errno: 22, call: .fsconfig(.set(key: "upperdir")), note: nil),
+    .err(errno: 22, call: .fsconfig(.create), note: nil), .err(errno: 1, call: .planEntry(3), note: nil),
     .started(hostPID: 4242, boxPID: 1), .out(Array("pid=1\n".utf8)), .out([]),
   ]
 

@@ -1,0 +1,104 @@
+/// The system call a helper names in an `err` reply: the one whose failure the errno is. A
+/// closed list, as the verbs and kinds are: a name outside it is not a reply (HelperReply.init
+/// refuses it), and LinuxBackend turns each case into the entry of the step's plan the error
+/// points at without comparing any text (LinuxKernel.entry(_:failed:)).
+///
+/// On the wire each case is the call's own name, as strace(1) and the man pages spell it
+/// (`pivot_root`, `move_mount`), with what it was for where one request makes several of a name
+/// (`openat2(source)`, `fsconfig(upperdir)`), or, for `mount dev`, the entry's position in the
+/// step's plan (`call#N`).
+package enum FailedCall: Hashable, Sendable {
+  /// The helper refused to start (its reply instead of hello).
+  case start
+  /// The request could not be decoded.
+  case protocolError
+  // Namespaces (namespaces(7), user_namespaces(7)).
+  case unshare
+  /// mount(2) with a propagation flag: the make-private after unshare(CLONE_NEWNS), a
+  /// `propagation` request, the make-private before pivot_root(2).
+  case mount
+  /// open(2) of a namespace file (before setns(2)) or of a cgroup.procs file.
+  case open
+  case setns, sethostname, setdomainname, setresuid, setresgid
+  // Processes.
+  case execvp, fork, pipe, kill, uname
+  // The root directory (pivot_root(2), chroot(2)).
+  case mkdir, pivotRoot, chdir, umount2, rmdir, chroot, fchdir
+  /// write(2) of a /proc or cgroup file.
+  case write
+  // IPC (sysvipc(7), mq_overview(7)).
+  case msgget, shmget, semget, mqOpen
+  // Mounts, with the new mount API (fsopen(2), fsconfig(2), fsmount(2), move_mount(2),
+  // open_tree(2)).
+  /// openat2(2) of a box path: of what the request names, when it names several.
+  case openat2(OpenedFor?)
+  case fsopen
+  case fsconfig(FSConfigCall)
+  case fsmount, moveMount, openTree
+  // Networking (rtnetlink(7), socket(2), ip(7)).
+  case sendmsg, recvmsg, socket, getsockopt, connect, send, recv, ifNametoindex, sendto, recvfrom, bind, listen
+  /// The entry at this position of the step's plan: `mount dev`, whose calls are many of a few
+  /// names, counts them as the plan lists them.
+  case planEntry(Int)
+
+  /// Which path of a `mount` request an openat2(2) opened.
+  package enum OpenedFor: String, Hashable, Sendable {
+    case target, source
+  }
+
+  /// Which fsconfig(2) failed: FSCONFIG_CMD_CREATE, or the one that sets `key` (`upperdir`,
+  /// `lowerdir+`, `pidns`...).
+  package enum FSConfigCall: Hashable, Sendable {
+    case create
+    case set(key: String)
+  }
+
+  /// The calls that are their name alone, each with it.
+  private static let plain: [(FailedCall, String)] = [
+    (.start, "start"), (.protocolError, "protocol"), (.unshare, "unshare"), (.mount, "mount"), (.open, "open"),
+    (.setns, "setns"), (.sethostname, "sethostname"), (.setdomainname, "setdomainname"), (.setresuid, "setresuid"),
+    (.setresgid, "setresgid"), (.execvp, "execvp"), (.fork, "fork"), (.pipe, "pipe"), (.kill, "kill"),
+    (.uname, "uname"), (.mkdir, "mkdir"), (.pivotRoot, "pivot_root"), (.chdir, "chdir"), (.umount2, "umount2"),
+    (.rmdir, "rmdir"), (.chroot, "chroot"), (.fchdir, "fchdir"), (.write, "write"), (.msgget, "msgget"),
+    (.shmget, "shmget"), (.semget, "semget"), (.mqOpen, "mq_open"), (.openat2(nil), "openat2"),
+    (.fsopen, "fsopen"), (.fsmount, "fsmount"), (.moveMount, "move_mount"), (.openTree, "open_tree"),
+    (.sendmsg, "sendmsg"), (.recvmsg, "recvmsg"), (.socket, "socket"), (.getsockopt, "getsockopt"),
+    (.connect, "connect"), (.send, "send"), (.recv, "recv"), (.ifNametoindex, "if_nametoindex"),
+    (.sendto, "sendto"), (.recvfrom, "recvfrom"), (.bind, "bind"), (.listen, "listen"),
+  ]
+
+  /// Every call without an argument (for tests that walk them all).
+  package static var plainCases: [FailedCall] { plain.map(\.0) }
+
+  /// The call as the wire spells it, and as an error shows it outside a step.
+  package var name: String {
+    switch self {
+    case .openat2(let what?): "openat2(\(what.rawValue))"
+    case .fsconfig(.create): "fsconfig(FSCONFIG_CMD_CREATE)"
+    case .fsconfig(.set(let key)): "fsconfig(\(key))"
+    case .planEntry(let n): "call#\(n)"
+    default: Self.plain.first { $0.0 == self }?.1 ?? ""
+    }
+  }
+
+  /// The call `name` spells, or nil for a name outside the list.
+  package init?(name: String) {
+    if let found = Self.plain.first(where: { $0.1 == name }) {
+      self = found.0
+    } else if name.hasPrefix("call#"), let n = Int(name.dropFirst(5)), n >= 0 {
+      self = .planEntry(n)
+    } else if let inner = Self.argument(of: "openat2", in: name), let what = OpenedFor(rawValue: inner) {
+      self = .openat2(what)
+    } else if let key = Self.argument(of: "fsconfig", in: name), !key.isEmpty {
+      self = .fsconfig(key == "FSCONFIG_CMD_CREATE" ? .create : .set(key: key))
+    } else {
+      return nil
+    }
+  }
+
+  /// `ARG` of "FUNCTION(ARG)", or nil when `name` is not that shape.
+  private static func argument(of function: String, in name: String) -> String? {
+    guard name.hasPrefix(function + "("), name.hasSuffix(")") else { return nil }
+    return String(name.dropFirst(function.count + 1).dropLast())
+  }
+}
