@@ -100,7 +100,9 @@ import Testing
       let words = (0..<Int.random(in: 1...5, using: &rng)).map { _ in
         String(
           String.UnicodeScalarView(
-            Self.text(&rng, maxLength: 12).unicodeScalars.filter { Self.controlByte(in: String($0)) == nil }))
+            // Only characters a command line may hold: the splitter refuses every control but
+            // the tab, C1 and the bidirectional controls included (TerminalText).
+            Self.text(&rng, maxLength: 12).unicodeScalars.filter { $0 == "\t" || !TerminalText.isControl($0) }))
       }
       // Replace quotes scalar by scalar: as Characters, a quote followed by a combining mark
       // (U+0301) is one grapheme that is not equal to "'".
