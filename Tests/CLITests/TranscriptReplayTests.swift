@@ -1,5 +1,4 @@
 import Glibc
-import HostSnapshotSupport
 import Kernel
 import Lab
 import Testing
@@ -11,7 +10,7 @@ import Testing
 /// transcripts and the regressions through `boxwalk test --backend real`, with the read-back check
 /// on, which is this comparison and more; running them twice on the kernel only cost CI time.
 /// A skip is reported as a skip.
-@Suite(.serialized, .hostUnchanged) struct TranscriptReplayTests {
+@Suite struct TranscriptReplayTests {
   static let root: String = {
     // Tests/CLITests/ThisFile.swift -> the package root.
     var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)

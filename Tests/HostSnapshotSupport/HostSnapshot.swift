@@ -432,6 +432,8 @@ package func withHostUnchanged<T>(
 ) async throws -> T {
   guard geteuid() == 0 else { return try await body(HostSnapshot(sections: [])) }
   return try await HostSnapshotLock.withLock {
+    let start = Date()
+    defer { HostLockTimings.record(Date().timeIntervalSince(start), sourceLocation) }
     let before = HostSnapshot.take()
     let result: Result<T, any Error>
     do {
@@ -446,6 +448,25 @@ package func withHostUnchanged<T>(
         sourceLocation: sourceLocation)
     }
     return try result.get()
+  }
+}
+
+/// How long each test case held the host lock, snapshots included, one line per case appended to
+/// the file BOXWALK_TEST_TIMINGS names (seconds, a tab, the test's source location). The cases
+/// that hold the lock run one at a time, so their sum is most of the suite's length as root;
+/// scripts/test prints the largest. Nothing is written when the variable is unset.
+package enum HostLockTimings {
+  static let lock = NSLock()
+
+  package static func record(_ seconds: Double, _ location: SourceLocation) {
+    guard let path = ProcessInfo.processInfo.environment["BOXWALK_TEST_TIMINGS"], !path.isEmpty else { return }
+    let line = String(format: "%.2f", seconds) + "\t\(location.fileName):\(location.line)\n"
+    lock.withLock {
+      let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+      guard fd >= 0 else { return }
+      _ = line.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+      close(fd)
+    }
   }
 }
 

@@ -33,8 +33,12 @@ struct DaemonCommand: ParsableCommand {
 
   func run() throws {
     let path = socket ?? Self.defaultSocketPath()
-    // Files the daemon makes (the socket before its chmod, the lock) are for its owner alone.
-    umask(0o077)
+    // The daemon keeps the usual umask. Its own files are private by their modes: the socket's
+    // directory is made 0700, the lock 0600, and the socket is chmod'ed 0600 once bound. A umask
+    // of 077 here would also apply to everything its sessions make, since they run in this
+    // process and their helpers inherit it (umask(2)): the layers of a session's image store
+    // came out 0700, and a box that had switched to an unprivileged uid could no longer run
+    // /bin/id from them (execvp ENOENT in 05-user through a daemon, while `boxwalk test` passed).
     signal(SIGPIPE, SIG_IGN)
     let terminal = Terminal(colour: false)
     // A daemon, like the REPL, starts by cleaning up after sessions that crashed (their helpers,
