@@ -73,6 +73,23 @@ public struct ReadBack: Equatable, Sendable {
     return true
   }
 
+  /// Brings `facts` up to date with a read of what this step reached: in place when the kernel's
+  /// boxes are those `facts` had (`merge(into:...)`), else as a merged copy (`merge(previous:...)`,
+  /// the kernel's box order given as `count` names, the i-th `name(i)`). False, and `facts`
+  /// untouched, when neither can place what was read: the caller then reads everything.
+  public static func apply(
+    to facts: inout KernelFacts, count: Int, name: (Int) -> String, fresh: [BoxFacts], host: ProcessFacts?,
+    images: (images: [ImageFacts], layers: [LayerFacts])?
+  ) -> Bool {
+    if merge(into: &facts, count: count, name: name, fresh: fresh, host: host, images: images) { return true }
+    guard
+      let merged = merge(
+        previous: facts, order: (0..<count).map(name), fresh: fresh, host: host, images: images)
+    else { return false }
+    facts = merged
+    return true
+  }
+
   /// The facts after a step, from those before it (`previous`) and a fresh read of what this says
   /// (`fresh`, the boxes named here, in the kernel's box order: `order`). A box not named keeps its
   /// facts from before; so do the host and the image store unless named.

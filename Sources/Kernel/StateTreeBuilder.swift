@@ -24,10 +24,10 @@ public struct StateTreeBuilder: Sendable {
   private var lastHost: (memo: Memo, images: [ImageFacts], layers: [LayerFacts])?
   /// Each box's subtree, for the boxes of the last build only.
   private var lastBoxes: [String: Memo] = [:]
-  /// The last build's root, and where each of its top-level keys is in it: a step that reached a
-  /// few boxes (`build(_:scope:)`) replaces their entries and leaves the others where they are.
+  /// The last build's root: a step that reached a few boxes (`build(_:scope:)`) replaces their
+  /// entries and leaves the others where they are. It finds a box's entry with the map's own
+  /// look-up (`StateMap.position(of:)`, indexed once the lab has a few dozen boxes).
   private var lastRoot: StateMap?
-  private var rootIndex: [String: Int] = [:]
   /// Whether the last build had the lab's outside (then the boxes start one entry later).
   private var lastOutside: NetFacts?
   /// How many subtrees of the last build (host and boxes) label each inode: an inode that no
@@ -100,8 +100,6 @@ public struct StateTreeBuilder: Sendable {
     forgetUnused(dropped, added: added)
     lastRoot = root
     lastOutside = facts.outside
-    rootIndex.removeAll(keepingCapacity: true)
-    for (i, entry) in root.entries.enumerated() { rootIndex[entry.0] = i }
     changedKeys = nil
     return .map(root)
   }
@@ -124,12 +122,13 @@ public struct StateTreeBuilder: Sendable {
     positions.reserveCapacity(scope.boxes.count)
     var appended: String?
     for name in scope.boxes {
-      if let i = rootIndex[name], i >= offset {
+      let place = root.position(of: name)
+      if let i = place, i >= offset {
         guard i - offset < facts.boxes.count, facts.boxes[i - offset].name == name else { return build(facts) }
         positions.append(i - offset)
-      } else if rootIndex[name] == nil, facts.boxes.count == lastCount + 1, facts.boxes.last?.name == name {
+      } else if place == nil, facts.boxes.count == lastCount + 1, facts.boxes.last?.name == name {
         appended = name
-      } else if rootIndex[name] != nil || facts.boxes.contains(where: { $0.name == name }) {
+      } else if place != nil || facts.boxes.contains(where: { $0.name == name }) {
         return build(facts)
       }  // else: a name no box has (the step removed or never made it)
     }
@@ -168,7 +167,6 @@ public struct StateTreeBuilder: Sendable {
       added += memo.inodes
       lastBoxes[box.name] = memo
       if last == nil {
-        rootIndex[box.name] = root.entries.count
         root.appendNew(box.name, .map(map))
       } else {
         root.setValue(at: position + offset, .map(map))

@@ -81,7 +81,8 @@ public struct StateMap: Equatable, Sendable {
   public var isEmpty: Bool { entries.isEmpty }
   public var keys: [String] { entries.map(\.0) }
 
-  private func position(of key: String) -> Int? {
+  /// Where `key` is in `entries` (its first place), from the index or by a scan.
+  func position(of key: String) -> Int? {
     if let index { return index[key] }
     return entries.firstIndex { $0.0 == key }
   }

@@ -150,18 +150,10 @@ extension LinuxKernel {
     for i in boxes.indices where boxes[i].process.namespaces[.pid].map(dead.contains) == true {
       boxes[i].process.pidNamespaceAlive = false
     }
-    if ReadBack.merge(
-      into: &previous, count: helpers.count, name: { helpers[$0].box }, fresh: boxes, host: host, images: store)
+    if !ReadBack.apply(
+      to: &previous, count: helpers.count, name: { helpers[$0].box }, fresh: boxes, host: host, images: store)
     {
-      return
-    }
-    guard
-      let merged = ReadBack.merge(
-        previous: previous, order: helpers.map(\.box), fresh: boxes, host: host, images: store)
-    else {
       previous = try facts()
-      return
     }
-    previous = merged
   }
 }

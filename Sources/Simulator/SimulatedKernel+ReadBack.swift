@@ -29,18 +29,10 @@ extension SimulatedKernel {
     let host = scope.host ? hostFacts() : nil
     let images = scope.images ? (store.imageFacts, store.layerFacts) : nil
     // Not memoised: a full read after this one (the consistency check) builds its own answer.
-    if ReadBack.merge(
-      into: &previous, count: boxes.count, name: { boxes[$0].name }, fresh: fresh, host: host, images: images)
+    if !ReadBack.apply(
+      to: &previous, count: boxes.count, name: { boxes[$0].name }, fresh: fresh, host: host, images: images)
     {
-      return
-    }
-    guard
-      let merged = ReadBack.merge(
-        previous: previous, order: boxes.map(\.name), fresh: fresh, host: host, images: images)
-    else {
       previous = try facts()
-      return
     }
-    previous = merged
   }
 }
