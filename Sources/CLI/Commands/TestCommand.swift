@@ -70,10 +70,9 @@ struct TestCommand: ParsableCommand {
         }
       }
     }
-    let counts = TranscriptReport.counts(results)
-    terminal.write(["\(counts.passed) passed, \(counts.failed + unreadable.count) failed, \(counts.skipped) skipped"])
+    terminal.write([TranscriptReport.summary(results, unreadable: unreadable.count)])
     if !unreadable.isEmpty { throw ExitError(ExitStatus.usage, []) }
-    let failed = counts.failed
+    let failed = TranscriptReport.counts(results).failed
     // An update never passes silently: the run that rewrote files still fails
     // (docs/transcripts.md).
     if failed > 0 { throw ExitError(ExitStatus.failed, []) }

@@ -43,9 +43,10 @@ public enum TranscriptReport {
     return (passed, failed, skipped)
   }
 
-  /// The last line of `boxwalk test`: `N passed, N failed, N skipped`.
-  public static func summary(_ results: [TranscriptResult]) -> String {
+  /// The last line of `boxwalk test`: `N passed, N failed, N skipped`. `unreadable` files (ones
+  /// that could not be read or parsed, so never ran) count as failed.
+  public static func summary(_ results: [TranscriptResult], unreadable: Int = 0) -> String {
     let c = counts(results)
-    return "\(c.passed) passed, \(c.failed) failed, \(c.skipped) skipped"
+    return "\(c.passed) passed, \(c.failed + unreadable) failed, \(c.skipped) skipped"
   }
 }
