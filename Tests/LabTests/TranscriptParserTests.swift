@@ -189,6 +189,9 @@ import Testing
     BadInput(text: "#pause: wait\n", line: 1, column: 7, message: "directive #pause must be followed by a space"),
     BadInput(text: "prose\nab\u{0}c\n", line: 2, column: 3, message: "control character \\x00"),
     BadInput(text: "  boxwalk> a\n  \u{1B}[1mbold\n", line: 2, column: 3, message: "control character \\x1B"),
+    // A right-to-left override makes the line read differently from what is checked (Trojan Source).
+    BadInput(text: "prose\nab\u{202E}c\n", line: 2, column: 3, message: "control character \\u{202E}"),
+    BadInput(text: "  boxwalk> a\n  x\u{2028}y\n", line: 2, column: 4, message: "control character \\u{2028}"),
     BadInput(text: "prose\nab\rc\n", line: 2, column: 3, message: "carriage return"),
     BadInput(text: "  boxwalk> a\n  x\ty\n", line: 2, column: 4, message: "tab in an indented line"),
     BadInput(text: "\tboxwalk> a\n", line: 1, column: 1, message: "line starts with a tab"),
@@ -225,6 +228,12 @@ import Testing
     #expect(directive?.description.hasPrefix("t.transcript:1:2: unknown directive #requre\n  fix: ") == true)
     #expect(parseError("#require cgroup3\n")?.fix?.contains("did you mean cgroup") == true)
     #expect(parseError("  boxwalk> a\n  {{inod}}\n")?.fix?.contains("did you mean inode?") == true)
+  }
+
+  @Test func pathsAndQuotedTextInMessagesShowBidiCharactersEscaped() {
+    #expect(TranscriptParseError.visible("evil\u{202E}hs.txt") == "evil\\u{202E}hs.txt")
+    #expect(TranscriptParseError.visible("a\u{1B}b") == "a\\x1Bb")
+    #expect(TranscriptParseError.quote("x\u{2066}y") == "\"x\\u{2066}y\"")
   }
 
   @Test func emptyTextIsAnEmptyFile() throws {

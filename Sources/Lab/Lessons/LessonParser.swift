@@ -90,7 +90,7 @@ struct LessonParser {
       } else if TranscriptSourceLines.isControl(c) {
         throw LessonParseError(
           path: path, line: lines.count + 1, column: column,
-          message: "control character \\x\(LessonParseError.hex2(c.value)) in a lesson",
+          message: "control character \(LessonParseError.escaped(c)) in a lesson",
           fix: "remove it; lessons are plain UTF-8 text with LF line endings")
       } else {
         current.append(c)

@@ -458,7 +458,7 @@ enum StepText {
           || "-_.,:/=@+".unicodeScalars.contains($0)
       }
     if safe { return s }
-    let isControl = { (c: Unicode.Scalar) in c.value < 0x20 || (c.value >= 0x7f && c.value < 0xa0) }
+    let isControl = TerminalText.isControl
     if s.unicodeScalars.contains(where: isControl) {
       var out = "$'"
       for c in s.unicodeScalars {

@@ -1,3 +1,5 @@
+import Kernel
+
 /// Why a transcript could not be parsed, and where (docs/architecture.md, "Errors"):
 /// `path:line:col`, the rule that was broken with the offending text quoted, and how to fix it.
 ///
@@ -38,7 +40,7 @@ public struct TranscriptParseError: Error, Equatable, Sendable, CustomStringConv
     var out = "\""
     for scalar in text.unicodeScalars {
       if isControl(scalar) {
-        out += "\\x" + hex2(scalar.value)
+        out += escaped(scalar)
       } else if scalar == "\"" || scalar == "\\" {
         out += "\\" + String(scalar)
       } else {
@@ -48,19 +50,27 @@ public struct TranscriptParseError: Error, Equatable, Sendable, CustomStringConv
     return out + "\""
   }
 
-  /// Text as it is, but with every control character (C0, DEL, C1) as `\xNN`: for names shown
+  /// Text as it is, but with every control character (C0, DEL, C1, bidi) escaped: for names shown
   /// unquoted, such as paths at the start of a message.
   public static func visible(_ text: String) -> String {
     guard text.unicodeScalars.contains(where: isControl) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
-      if isControl(scalar) { out += "\\x" + hex2(scalar.value) } else { out.unicodeScalars.append(scalar) }
+      if isControl(scalar) { out += escaped(scalar) } else { out.unicodeScalars.append(scalar) }
     }
     return out
   }
 
+  /// The characters `TerminalText` keeps off the terminal: C0, DEL, C1, and the bidirectional
+  /// formatting characters and line separators that make a name read as another.
   static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-    scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+    TerminalText.isControl(scalar)
+  }
+
+  /// `\xNN` for a control byte, `\u{NNNN}` for a layout character above U+00FF.
+  static func escaped(_ scalar: Unicode.Scalar) -> String {
+    scalar.value < 0x100
+      ? "\\x" + hex2(scalar.value) : "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
   }
 
   static func hex2(_ value: UInt32) -> String {

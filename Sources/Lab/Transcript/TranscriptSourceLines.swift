@@ -1,3 +1,5 @@
+import Kernel
+
 /// Splits transcript text into lines, and refuses bytes that have no business in a text file.
 ///
 /// Transcripts are UTF-8 with LF line ends (docs/transcripts.md). A checkout on Windows turns LF
@@ -45,7 +47,7 @@ enum TranscriptSourceLines {
         if isControl(scalar) {
           throw TranscriptParseError(
             path: path, line: line, column: column,
-            message: "control character \\x\(TranscriptParseError.hex2(scalar.value)) in a transcript",
+            message: "control character \(TranscriptParseError.escaped(scalar)) in a transcript",
             fix: "remove it; transcripts are plain UTF-8 text (write {{re:\\x{1B}}} to match an escape byte in output)")
         }
         current.append(scalar)
@@ -58,9 +60,9 @@ enum TranscriptSourceLines {
     return Split(lines: lines, endsWithNewline: endsWithNewline)
   }
 
-  /// C0 controls, DEL and the C1 controls (U+0080-U+009F), minus tab and LF.
+  /// What `TerminalText` keeps off the terminal (C0, DEL, C1, bidi and line separators), minus
+  /// tab and LF, which are a text file's own.
   static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-    let v = scalar.value
-    return (v < 0x20 && v != 0x09 && v != 0x0A) || v == 0x7F || (0x80...0x9F).contains(v)
+    scalar != "\t" && scalar != "\n" && TerminalText.isControl(scalar)
   }
 }
