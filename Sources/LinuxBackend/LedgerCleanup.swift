@@ -28,8 +28,13 @@ public enum LedgerCleanup {
     -> [String]
   {
     var info = stat()
-    // A symbolic link (or anything but a directory) is not a state root: never followed.
-    guard lstat(stateRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [] }
+    // A symbolic link (or anything but a directory) is not a state root: never followed, and
+    // said, since someone else may have put it there (a link at /tmp/boxwalk-UID, for one).
+    guard lstat(stateRoot, &info) == 0 else { return [] }
+    guard info.st_mode & S_IFMT == S_IFDIR else {
+      let what = info.st_mode & S_IFMT == S_IFLNK ? "a symbolic link" : "not a directory"
+      return ["\(stateRoot): left alone: it is \(what), not a state directory boxwalk made"]
+    }
     // A state root someone else made or can write holds ledgers we did not write: acting on
     // them would let that user choose what we kill, unlink and remove.
     if let problem = SessionDirectory.stateRootProblem(stateRoot) {

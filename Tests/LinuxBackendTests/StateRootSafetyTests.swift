@@ -58,6 +58,18 @@ import Testing
     #expect(root.entries() == ["99999994-1"])
   }
 
+  /// A state root that is a symbolic link (a /tmp/boxwalk-0 pointing at /etc, say) is never
+  /// followed, and cleanup says it left it alone rather than passing over it in silence.
+  @Test func aStateRootThatIsALinkIsLeftAloneAndSaidSo() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    try dir.write("target/99999993-1/ledger", "not followed")
+    #expect(symlink(dir.path + "/target", dir.path + "/link") == 0)
+    let lines = LedgerCleanup.run(stateRoot: dir.path + "/link")
+    #expect(lines == ["\(dir.path)/link: left alone: it is a symbolic link, not a state directory boxwalk made"])
+    #expect(dir.entries("/target/99999993-1") == ["ledger"])
+  }
+
   /// A squatted /tmp/boxwalk-UID (a link, or a directory another user made) is not used;
   /// SessionDirectory refuses such a state root with the reason.
   @Test(.requiresRoot) func aSquattedSharedStateRootIsRefusedWithTheReason() throws {
