@@ -119,9 +119,17 @@ public enum LayerTar {
         continue
       }
       if base.hasPrefix(whiteoutPrefix) {
-        let hidden = Overlay.parent(of: path) == "/" ? "/" : Overlay.parent(of: path) + "/"
-        layer[hidden + base.dropFirst(whiteoutPrefix.count)] = LayerEntry(
-          path: hidden + base.dropFirst(whiteoutPrefix.count), kind: .whiteout, mode: 0)
+        // `.wh.NAME` hides NAME beside it. The name it hides is checked like any entry's: a
+        // `.wh...` would otherwise be a whiteout of `..` (the parent directory), `.wh..` one of
+        // `.` and `.wh.` one of the empty name, none of which an overlay can hold.
+        let parent = Overlay.parent(of: path)
+        let hiddenName = String(base.dropFirst(whiteoutPrefix.count))
+        let hidden = (parent == "/" ? "/" : parent + "/") + hiddenName
+        guard !hiddenName.isEmpty, hiddenName != ".", hiddenName != "..", BoxPath.problem(hidden) == nil else {
+          throw ReadError(
+            reason: "entry \(JSON.quote(name)): a whiteout of \(JSON.quote(hiddenName)), which is no name")
+        }
+        layer[hidden] = LayerEntry(path: hidden, kind: .whiteout, mode: 0)
         continue
       }
       switch type {

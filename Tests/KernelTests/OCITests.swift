@@ -82,6 +82,8 @@ struct LayerTarTests {
   @Test(arguments: [
     ("../etc/passwd", Character("0"), ""), ("a/../../b", Character("0"), ""), ("link", Character("1"), "/etc/shadow"),
     ("dev/sda", Character("3"), ""), ("fifo", Character("6"), ""),
+    // Whiteouts of names that are no names: `..` (the parent), `.` and the empty name.
+    ("a/.wh...", Character("0"), ""), (".wh..", Character("0"), ""), ("a/.wh.", Character("0"), ""),
   ])
   func hostileEntriesAreRefused(_ name: String, _ type: Character, _ link: String) {
     #expect(throws: LayerTar.ReadError.self) { try LayerTar.read(Self.header(name, type: type, link: link)) }
