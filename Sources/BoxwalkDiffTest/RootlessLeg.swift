@@ -1,4 +1,5 @@
 import Glibc
+import Kernel
 
 /// The rootless leg: a session also runs on `--backend rootless` as the user `nobody`, the kind
 /// of user that backend is for, and what it prints is compared with the simulator's.
@@ -100,6 +101,10 @@ struct RootlessUser {
     // targets a namespace of the machine's.
     var unshared: [String: Set<String>] = [:]
     var current: String?
+    // The boxes that exist: `use NOSUCH` and `box new` of an existing name fail and leave the
+    // current box as it was (seed 3218: after `use nosuch`, `box rm web` of the current box was
+    // taken for the removal of another, and a later host-side `ping` was compared).
+    var boxes: Set<String> = []
     for (i, command) in session.enumerated() {
       if differsByDesign(command) || joinsMachineNamespace(command, unshared: unshared) { return i }
       let words = command.split(separator: " ").map(String.init)
@@ -118,9 +123,14 @@ struct RootlessUser {
         return i
       }
       switch (words.first, words.count) {
-      case ("box", 3) where words[1] == "new": current = words[2]
-      case ("use", 2): current = words[1]
-      case ("box", 3) where words[1] == "rm" && words[2] == current: current = nil
+      case ("box", 3) where words[1] == "new" && !boxes.contains(words[2]) && Names.checkBoxName(words[2]) == nil:
+        boxes.insert(words[2])
+        current = words[2]
+      case ("use", 2) where boxes.contains(words[1]): current = words[1]
+      case ("box", 3) where words[1] == "rm" && boxes.contains(words[2]):
+        boxes.remove(words[2])
+        unshared[words[2]] = nil
+        if words[2] == current { current = nil }
       case ("unshare", 2):
         if let box = current { unshared[box, default: []].formUnion(words[1].split(separator: ",").map(String.init)) }
       default: break
