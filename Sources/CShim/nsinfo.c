@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -55,3 +56,9 @@ int bw_pid_for_children_owner_inode(pid_t pid, unsigned long long *inode) {
 
 int bw_setresuid(uid_t id) { return setresuid(id, id, id); }
 int bw_setresgid(gid_t id) { return setresgid(id, id, id); }
+
+int bw_is_proc_fs(int fd) {
+  struct statfs fs;
+  if (fstatfs(fd, &fs) != 0) return -1;
+  return fs.f_type == 0x9fa0 ? 1 : 0;  // PROC_SUPER_MAGIC (linux/magic.h)
+}

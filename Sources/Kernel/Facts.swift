@@ -16,6 +16,11 @@ public struct ProcessFacts: Equatable, Sendable {
   /// False once PID 1 of the box's own pid namespace has exited: the kernel then killed every
   /// process in it, and no new one can enter (fork(2) fails with ENOMEM).
   public var pidNamespaceAlive: Bool
+  /// The pid namespace whose processes the proc file system at /proc shows, as the box sees its
+  /// root (docs/state-paths.md, `BOX.pid.proc`): the host's while the box sees the host's /proc,
+  /// the one it was mounted for after `mount proc /proc`. nil when there is no proc at /proc
+  /// (a root filesystem of its own without one). Always nil for the host.
+  public var procPIDNamespace: UInt64?
   /// Mounts that differ from the host's (every mount once the box has a root filesystem of its own),
   /// sorted by path. Empty while the box shares the host's mount namespace.
   public var mounts: [MountFacts]

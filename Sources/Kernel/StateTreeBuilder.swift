@@ -186,11 +186,13 @@ public struct StateTreeBuilder: Sendable {
   }
 
   /// Every inode a process's subtree labels: its namespaces, and for a box the user namespaces
-  /// that own them.
+  /// that own them and the pid namespace its /proc shows.
   private static func inodes(_ p: ProcessFacts, isBox: Bool) -> [NamespaceInode] {
     var out = p.namespaces.map { NamespaceInode(kind: $0.key, inode: $0.value) }
     if isBox {
       for (kind, inode) in p.owners where kind != .user { out.append(NamespaceInode(kind: .user, inode: inode)) }
+      // The pid namespace its /proc shows, which a proc mount keeps alive after the box left it.
+      if let proc = p.procPIDNamespace { out.append(NamespaceInode(kind: .pid, inode: proc)) }
     }
     return out
   }
@@ -236,8 +238,13 @@ public struct StateTreeBuilder: Sendable {
       m.appendNew("mounts", reused("mounts", { $0.mounts == p.mounts }) ?? .map(Self.mounts(p.mounts)))
       m.appendNew(
         "pid",
-        reused("pid", { $0.processes == p.processes && $0.pidNamespaceAlive == p.pidNamespaceAlive })
-          ?? .map(Self.pid(p)))
+        reused(
+          "pid",
+          {
+            $0.processes == p.processes && $0.pidNamespaceAlive == p.pidNamespaceAlive
+              && $0.procPIDNamespace == p.procPIDNamespace
+          })
+          ?? .map(pid(p)))
       if let fs = p.fs { m.appendNew("fs", reused("fs", { $0.fs == fs }) ?? .map(Self.fs(fs))) }
     }
     // The user part also depends on whether the process is in the host's user namespace (the
@@ -288,8 +295,9 @@ public struct StateTreeBuilder: Sendable {
   }
 
   /// `pid.ps` (a process in the host's pid namespace has a host PID and a host parent: volatile;
-  /// docs/transcripts.md) and `pid.alive`.
-  static func pid(_ p: ProcessFacts) -> StateMap {
+  /// docs/transcripts.md), `pid.alive`, and `pid.proc`: the label of the pid namespace the box's
+  /// /proc shows, or "none" when there is no proc at /proc.
+  private mutating func pid(_ p: ProcessFacts) -> StateMap {
     let ps = p.processes.map { proc in
       StateValue.map(
         StateMap([
@@ -302,7 +310,8 @@ public struct StateTreeBuilder: Sendable {
           ("host_ppid", .volatile(.int(proc.hostPPID))),
         ]))
     }
-    return StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive))])
+    let proc = p.procPIDNamespace.map { labeler.label(.pid, $0) } ?? "none"
+    return StateMap([("ps", .list(ps)), ("alive", .bool(p.pidNamespaceAlive)), ("proc", .string(proc))])
   }
 
   /// Who the process is, inside and out (user_namespaces(7)). Volatile? No: boxwalk chooses
@@ -326,7 +335,8 @@ public struct StateTreeBuilder: Sendable {
     return StateMap([
       ("uid", .int(Int(u.uid))), ("gid", .int(Int(u.gid))), ("host_uid", .int(Int(u.hostUID))),
       ("host_gid", .int(Int(u.hostGID))), ("uid_map", .list(u.uidMap.map { .string($0.description) })),
-      ("gid_map", .list(u.gidMap.map { .string($0.description) })), ("caps", .map(caps)),
+      ("gid_map", .list(u.gidMap.map { .string($0.description) })),
+      ("setgroups", .string(u.setgroupsAllowed ? "allow" : "deny")), ("caps", .map(caps)),
     ])
   }
 

@@ -61,6 +61,10 @@ public struct UserFacts: Equatable, Sendable {
   public var hostGID: UInt32
   public var uidMap: [IDMapRange]
   public var gidMap: [IDMapRange]
+  /// What /proc/PID/setgroups says for the process's user namespace: true for "allow", false
+  /// once "deny" was written there (user_namespaces(7)). A new user namespace starts with its
+  /// parent's value; "deny" is written before an unprivileged writer's gid_map, and is for good.
+  public var setgroupsAllowed: Bool
   /// Effective, permitted and bounding sets by name, relative to the process's own user namespace.
   public var effective: [String]
   public var permitted: [String]
@@ -68,8 +72,9 @@ public struct UserFacts: Equatable, Sendable {
 
   public init(
     uid: UInt32, gid: UInt32, hostUID: UInt32, hostGID: UInt32, uidMap: [IDMapRange], gidMap: [IDMapRange],
-    effective: [String], permitted: [String], bounding: [String]
+    effective: [String], permitted: [String], bounding: [String], setgroupsAllowed: Bool = true
   ) {
+    self.setgroupsAllowed = setgroupsAllowed
     self.uid = uid
     self.gid = gid
     self.hostUID = hostUID

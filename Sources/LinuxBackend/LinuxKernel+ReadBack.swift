@@ -84,6 +84,7 @@ extension LinuxKernel {
         process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
         process.clockOffsets = ClockOffsets.parse(
           (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
+        process.procPIDNamespace = procNamespace(of: helper)
         if entry.ns[.net] != hostNamespaces[.net], !readsNet(entry) { process.net = entry.before?.net }
         boxes.append(BoxFacts(name: helper.box, process: process))
       }

@@ -162,6 +162,10 @@ public final class LinuxKernel: Kernel {
   /// mount namespace, not by box: a box that joins another's namespace sees its mounts, and a
   /// umount by either is gone for both (mount_namespaces(7)).
   var mountLog: [MountRecord] = []
+  /// The pid namespace each proc file system a `mount proc` made shows, by the device number of
+  /// its superblock (LinuxKernel+Proc.swift): read back only for a pid namespace with no process
+  /// in it, where nothing in the proc itself names it.
+  var procMounts: [UInt64: UInt64] = [:]
 
   /// The inode of the mount namespace `box` is in now.
   func mountNamespace(_ box: String, step: Step) throws(KernelError) -> UInt64 {
@@ -342,6 +346,7 @@ public final class LinuxKernel: Kernel {
       let made: [MountRequest]
       if case .dev(let path) = request { made = ContainerDev.mounts(path) } else { made = [request] }
       mountLog += made.map { MountRecord(namespace: namespace, inRootfs: inRootfs, request: $0) }
+      if case .proc(let target) = request { recordProcMount(box, at: target) }
     case .umount(let box, let path):
       try ask(box, .umount(root: Array(try boxRoot(box, step: step).utf8), path: FileName.bytes(path)), step: step)
       let inRootfs = boxState[box]?.inRootfs ?? false
@@ -548,6 +553,7 @@ public final class LinuxKernel: Kernel {
     }
     let uidMap = map("uid_map")
     let gidMap = map("gid_map")
+    let setgroups = (try? SmallFiles.readText("\(procfs.root)/\(pid)/setgroups")) ?? ""
     let hostUID = fields["Uid"]?.first.flatMap { UInt32($0) } ?? IDMapRange.overflow
     let hostGID = fields["Gid"]?.first.flatMap { UInt32($0) } ?? IDMapRange.overflow
     return UserFacts(
@@ -555,7 +561,8 @@ public final class LinuxKernel: Kernel {
       hostUID: hostUID, hostGID: hostGID, uidMap: uidMap, gidMap: gidMap,
       effective: Capabilities.names(ofHexMask: fields["CapEff"]?.first ?? ""),
       permitted: Capabilities.names(ofHexMask: fields["CapPrm"]?.first ?? ""),
-      bounding: Capabilities.names(ofHexMask: fields["CapBnd"]?.first ?? ""))
+      bounding: Capabilities.names(ofHexMask: fields["CapBnd"]?.first ?? ""),
+      setgroupsAllowed: !setgroups.hasPrefix("deny"))
   }
 
   /// The owning user namespace of each of a box's namespaces (ioctl_ns(2) NS_GET_USERNS), given
@@ -923,6 +930,7 @@ public final class LinuxKernel: Kernel {
         process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
         process.clockOffsets = ClockOffsets.parse(
           (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
+        process.procPIDNamespace = procNamespace(of: helper)
         boxes.append(BoxFacts(name: helper.box, process: process))
       }
     } catch {
@@ -1124,6 +1132,7 @@ public final class LinuxKernel: Kernel {
     }
     cgroupOf = [:]
     hostIPC = []
+    procMounts = [:]
     for state in boxState.values { ImageStore.release(state.layerHolds) }
     boxState = [:]
     session?.remove()

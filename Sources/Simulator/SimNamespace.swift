@@ -35,6 +35,9 @@ struct SimNamespace {
   /// user: the ID maps, written once each (nil until then); the host's is the identity.
   var uidMap: [IDMapRange]?
   var gidMap: [IDMapRange]?
+  /// user: what /proc/PID/setgroups says, "allow" (true) until "deny" is written; a new user
+  /// namespace starts with its parent's value (create_user_ns copies the flag).
+  var setgroupsAllowed = true
   /// net: links, addresses and routes (a new network namespace has only lo, down).
   var net = SimNet()
 }

@@ -46,6 +46,8 @@ extension SimulatedKernel {
     let parent = parentGroups(of: request.target, in: tree, mnt)
     var pidNS: UInt64?
     if case .proc = request { pidNS = p.ns[.pid] }
+    // A bind of a proc (the host's /proc, or one a box mounted) shows that proc's namespace.
+    if case .bind(let source, _) = request { pidNS = procNamespace(at: source, in: tree, mounts: mnt.mounts) }
     var mount = SimMount(
       root: tree, path: request.target, request: request, propagation: parent.peer != nil ? .shared : .private,
       peer: parent.peer != nil ? newPeerGroup() : nil, pidNamespace: pidNS, netNamespace: netNS)

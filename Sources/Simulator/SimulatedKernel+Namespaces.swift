@@ -161,7 +161,9 @@ extension SimulatedKernel {
   }
 
   func create(_ kind: NamespaceKind, owner: UInt64?, parent: UInt64?) -> UInt64 {
-    let ns = SimNamespace(kind: kind, inode: allocateInode(), owner: owner, parent: parent)
+    var ns = SimNamespace(kind: kind, inode: allocateInode(), owner: owner, parent: parent)
+    // A user namespace inherits its parent's setgroups setting (user_namespaces(7)).
+    if kind == .user, let parent = owner.flatMap({ namespaces[$0] }) { ns.setgroupsAllowed = parent.setgroupsAllowed }
     namespaces[ns.inode] = ns
     return ns.inode
   }

@@ -215,6 +215,29 @@ extension SimulatedKernel {
     return pidNS
   }
 
+  /// The pid namespace whose processes the proc file system at /proc shows the box, as it sees
+  /// its root (`BOX.pid.proc`, docs/state-paths.md); nil when /proc there is not a proc.
+  func procShown(_ p: SimProcess) -> UInt64? {
+    let mnt = p.ns[.mnt].flatMap { namespaces[$0] }
+    return procNamespace(at: "/proc", in: p.root.seen, mounts: mnt?.mounts ?? [])
+  }
+
+  /// The pid namespace of the proc file system at `path` of `tree`: the topmost mount on the
+  /// path or on a directory above it decides (one made later on "/" hides an earlier /proc). A
+  /// bind mount shows what its source showed when it was made. With no mount there, the host's
+  /// tree has the host's proc at /proc; any other place holds no proc.
+  func procNamespace(at path: String, in tree: SimRoot, mounts: [SimMount]) -> UInt64? {
+    let top = mounts.last { m in
+      m.root == tree && (m.path == path || m.path == "/" || path.hasPrefix(m.path + "/"))
+    }
+    guard let top else { return tree == .host && path == "/proc" ? host.activePID : nil }
+    guard top.path == path else { return nil }
+    switch top.request {
+    case .proc, .bind: return top.pidNamespace
+    default: return nil
+    }
+  }
+
   /// kill(2) with SIGKILL, by the PID the box sees.
   func kill(_ i: Int, _ pid: Int, _ step: Step) throws(KernelError) {
     let name = boxes[i].name

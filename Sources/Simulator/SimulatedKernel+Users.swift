@@ -17,6 +17,12 @@ extension SimulatedKernel {
     guard !already else {
       throw KernelError(step: step, call: step.entry(kind == .uid ? .writeIDMap : .denySetgroups), errno: .EPERM)
     }
+    // boxwalk writes "deny" to setgroups before a gid map, and that write succeeds (and stays)
+    // even when the map that follows is refused.
+    if kind == .gid {
+      ns.setgroupsAllowed = false
+      namespaces[userInode] = ns
+    }
     // The parent's map decides which outside IDs may appear.
     let parentMap = ns.owner.flatMap { namespaces[$0] }.flatMap { kind == .uid ? $0.uidMap : $0.gidMap } ?? []
     let last = UInt64(range.outside) + UInt64(range.count) - 1
@@ -73,6 +79,7 @@ extension SimulatedKernel {
       // map), so it holds every capability in it, and none above it.
       effective: p.ns[.user] == host.ns[.user] ? hostCapabilities.effective : Capabilities.all,
       permitted: p.ns[.user] == host.ns[.user] ? hostCapabilities.permitted : Capabilities.all,
-      bounding: p.ns[.user] == host.ns[.user] ? hostCapabilities.bounding : Capabilities.all)
+      bounding: p.ns[.user] == host.ns[.user] ? hostCapabilities.bounding : Capabilities.all,
+      setgroupsAllowed: ns?.setgroupsAllowed ?? true)
   }
 }

@@ -293,7 +293,7 @@ public final class SimulatedKernel: Kernel {
     let uts = p.ns[.uts].flatMap { namespaces[$0] }
     let pidNS = p.ns[.pid].flatMap { namespaces[$0] }
     let ownMounts = p.ns[.mnt] != host.ns[.mnt]
-    return ProcessFacts(
+    var facts = ProcessFacts(
       hostPID: p.hostPID, namespaces: p.ns, hostname: uts?.hostname ?? "",
       domainname: uts?.domainname ?? "(none)",
       processes: tasks.filter { $0.box == name }.sorted { $0.pid < $1.pid }.map { t in
@@ -315,6 +315,8 @@ public final class SimulatedKernel: Kernel {
           kind == .user ? nil : namespaces[inode]?.owner.map { (kind, $0) }
         }),
       net: p.ns[.net] == host.ns[.net] ? nil : p.ns[.net].flatMap(netFacts), fs: fsFacts(p))
+    facts.procPIDNamespace = procShown(p)
+    return facts
   }
 
   // MARK: Bookkeeping

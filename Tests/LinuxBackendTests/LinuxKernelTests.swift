@@ -198,6 +198,46 @@ import Testing
     }
   }
 
+  /// `BOX.pid.proc`: the host's pid namespace while the box sees the host's /proc, its own once
+  /// it mounted proc over it (found with no process in it yet, with a PID 1, and after PID 1
+  /// died), none under a tmpfs. The simulator gives the same (SimulatedProcAndSetgroupsTests).
+  @Test func procShowsThePIDNamespaceItWasMountedFor() throws {
+    try withKernel { kernel, _ in
+      try kernel.perform(.boxNew(box: "web"))
+      let hostPID = try kernel.facts().host.namespaces[.pid]
+      #expect(try kernel.facts().box("web")?.process.procPIDNamespace == hostPID)
+      try kernel.perform(.unshare(box: "web", kinds: [.mnt, .pid]))
+      let own = try #require(try kernel.facts().box("web")?.process.namespaces[.pid])
+      #expect(own != hostPID)
+      #expect(try kernel.facts().box("web")?.process.procPIDNamespace == hostPID)
+      try kernel.perform(.mount(box: "web", request: .proc(path: "/proc")))
+      #expect(try kernel.facts().box("web")?.process.procPIDNamespace == own)
+      try kernel.perform(.run(box: "web", argv: ["sleep", "1000"], background: true))
+      #expect(try kernel.facts().box("web")?.process.procPIDNamespace == own)
+      try kernel.perform(.kill(box: "web", pid: 1))
+      #expect(try kernel.facts().box("web")?.process.procPIDNamespace == own)
+      try kernel.perform(.mount(box: "web", request: .tmpfs(path: "/proc")))
+      #expect(try kernel.facts().box("web")?.process.procPIDNamespace == nil)
+      try kernel.perform(.umount(box: "web", path: "/proc"))
+      try kernel.perform(.umount(box: "web", path: "/proc"))
+      #expect(try kernel.facts().box("web")?.process.procPIDNamespace == hostPID)
+    }
+  }
+
+  /// `BOX.user.setgroups`: "allow" in a new user namespace of the machine's, "deny" once
+  /// `map gid` wrote it before the map.
+  @Test func setgroupsIsDeniedByTheGidMap() throws {
+    try withKernel { kernel, _ in
+      try kernel.perform(.boxNew(box: "web"))
+      #expect(try kernel.facts().host.user.setgroupsAllowed)
+      try kernel.perform(.unshare(box: "web", kinds: [.user]))
+      #expect(try kernel.facts().box("web")?.process.user.setgroupsAllowed == true)
+      try kernel.perform(.map(box: "web", kind: .gid, range: IDMapRange(inside: 0, outside: 100000, count: 65536)))
+      #expect(try kernel.facts().box("web")?.process.user.setgroupsAllowed == false)
+      #expect(try kernel.facts().host.user.setgroupsAllowed)
+    }
+  }
+
   @Test func boxRemoveKillsTheHelperAndForgetsIt() throws {
     try withKernel { kernel, root in
       try kernel.perform(.boxNew(box: "web"))

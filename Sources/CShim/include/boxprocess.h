@@ -115,6 +115,10 @@ int bw_ns_owner_inode(const char *path, unsigned long long *inode);
 /// open until the namespace has a process).
 int bw_pid_for_children_owner_inode(pid_t pid, unsigned long long *inode);
 
+/// 1 when `fd` is on a proc file system (fstatfs(2) f_type PROC_SUPER_MAGIC), 0 when it is on
+/// another, -1 with errno when the kernel cannot say (statfs is not in Swift's Glibc module).
+int bw_is_proc_fs(int fd);
+
 /// setresuid(2) / setresgid(2) with the same ID for real, effective and saved (_GNU_SOURCE only).
 int bw_setresuid(uid_t id);
 int bw_setresgid(gid_t id);

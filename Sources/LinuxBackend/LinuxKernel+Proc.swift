@@ -1,0 +1,81 @@
+import CShim
+import Glibc
+import Kernel
+
+/// `BOX.pid.proc` (docs/state-paths.md): which pid namespace the proc file system at a box's
+/// /proc shows. A proc mount lists the processes of the pid namespace it was made for, whoever
+/// reads it; mountinfo does not say which one that is, so it is found from what the proc shows.
+extension LinuxKernel {
+  /// The pid namespace of the proc at /proc in the box's view: reached through /proc/HELPER/root,
+  /// which is the helper's root in the helper's own mount namespace (as the file commands reach
+  /// the box's files, BoxFiles), with /proc resolved beneath it. nil when that is not a proc.
+  ///
+  /// - A proc shows its reader as "self" only when the reader is in its pid namespace or one
+  ///   below it, and boxwalk is in the host's: "self" naming boxwalk's own PID means the proc is
+  ///   of boxwalk's pid namespace (the host's /proc, the one a box sees until it mounts its own).
+  ///   That needs no look at PID 1, whose ns link an unprivileged boxwalk may not read for the
+  ///   machine's init (the rootless backend).
+  /// - Otherwise its PID 1 is the init of the namespace it shows, and /proc/1/ns/pid names it.
+  /// - A namespace with no process yet (or whose PID 1 died) shows neither: then the proc is
+  ///   one a `mount proc` made, recorded by its superblock's device (`recordProcMount`).
+  func procNamespace(of helper: HelperProcess) -> UInt64? {
+    let rootfd = open("\(procfs.root)/\(helper.pid)/root", Int32(BW_O_PATH) | O_DIRECTORY | O_CLOEXEC)
+    guard rootfd >= 0 else { return nil }
+    defer { close(rootfd) }
+    let procfd = bw_openat2(
+      rootfd, "proc", Int32(BW_O_PATH) | O_DIRECTORY | O_CLOEXEC, 0, UInt64(BW_RESOLVE_IN_ROOT | BW_RESOLVE_NO_SYMLINKS)
+    )
+    guard procfd >= 0 else { return nil }
+    defer { close(procfd) }
+    guard bw_is_proc_fs(procfd) == 1 else { return nil }
+    if Self.readLink(procfd, "self") == String(getpid()) {
+      var own = stat()
+      return stat("\(procfs.root)/self/ns/pid", &own) == 0 ? UInt64(own.st_ino) : nil
+    }
+    if let link = Self.readLink(procfd, "1/ns/pid"), let inode = Self.namespaceInode(link) { return inode }
+    var st = stat()
+    guard fstat(procfd, &st) == 0 else { return nil }
+    return procMounts[UInt64(st.st_dev)]
+  }
+
+  /// After `mount proc PATH`: the new proc's device, with the pid namespace the helper made it
+  /// for (its pid_for_children, which a namespace with no process yet still has).
+  func recordProcMount(_ box: String, at target: String) {
+    guard let helper = helpers.first(where: { $0.box == box }),
+      let pidNamespace = try? namespaces(pid: String(helper.pid), shown: "<\(box)>")[.pid]
+    else { return }
+    // The helper resolved the target beneath the prepared root filesystem, or else "/" (its
+    // own root: the box's after pivot-root or chroot, the host's while it has none).
+    var base = "/"
+    if case .prepared = boxState[box]?.root, let rootfs = boxState[box]?.rootfsPath { base = rootfs }
+    let rootfd = open("\(procfs.root)/\(helper.pid)/root", Int32(BW_O_PATH) | O_DIRECTORY | O_CLOEXEC)
+    guard rootfd >= 0 else { return }
+    defer { close(rootfd) }
+    let basefd = bw_openat2(
+      rootfd, BoxFiles.relative(base), Int32(BW_O_PATH) | O_DIRECTORY | O_CLOEXEC, 0, UInt64(BW_RESOLVE_IN_ROOT))
+    guard basefd >= 0 else { return }
+    defer { close(basefd) }
+    let fd = bw_openat2(
+      basefd, BoxFiles.relative(target), Int32(BW_O_PATH) | O_DIRECTORY | O_CLOEXEC, 0,
+      UInt64(BW_RESOLVE_IN_ROOT | BW_RESOLVE_NO_SYMLINKS))
+    guard fd >= 0 else { return }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, bw_is_proc_fs(fd) == 1 else { return }
+    procMounts[UInt64(st.st_dev)] = pidNamespace
+  }
+
+  /// readlinkat(2) of `path` beneath `dirfd`; nil when it fails.
+  static func readLink(_ dirfd: Int32, _ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 64)
+    let n = readlinkat(dirfd, path, &buffer, buffer.count - 1)
+    guard n > 0 else { return nil }
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// N of "pid:[N]", as a namespace link reads.
+  static func namespaceInode(_ link: String) -> UInt64? {
+    guard link.hasPrefix("pid:["), link.hasSuffix("]") else { return nil }
+    return UInt64(link.dropFirst(5).dropLast())
+  }
+}
