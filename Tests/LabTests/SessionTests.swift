@@ -25,6 +25,40 @@ import Testing
     #expect(s.prompt == "boxwalk> ")
   }
 
+  /// From a new learner's walk: each message said what to do, and the advice did not work.
+  @Test func writeWithUnquotedTextSaysToQuoteIt() throws {
+    let s = try session("box new web", "unshare mnt,pid,ipc", "rootfs busybox", "pivot-root")
+    let out = s.execute("write /srv/index.html hello from a layer")
+    #expect(out.contains("  fix:   quote text with spaces: write /srv/index.html 'hello from a layer'"), "\(out)")
+  }
+
+  @Test func psInADeadPidNamespaceDoesNotSuggestRun() throws {
+    let s = try session(
+      "box new web", "unshare mnt,pid,ipc", "rootfs busybox", "pivot-root", "run -d sleep 100", "kill 1")
+    let out = s.execute("ps")
+    #expect(
+      out.first == "no processes in web, and none can start there (box new makes a box with a fresh pid namespace)")
+    #expect(!out.joined().contains("run starts one"))
+  }
+
+  @Test func committingAnUnchangedBoxSaysTheLayerIsEmpty() throws {
+    let s = try session("box new web", "unshare mnt,pid,ipc", "rootfs busybox")
+    let out = s.execute("commit site:v1")
+    #expect(out.first?.hasSuffix("tar entries: none") == true, "\(out)")
+    #expect(out.contains("  the box changed no file since its root filesystem was made, so this layer is empty"))
+  }
+
+  /// `show web.cgroup.cpu.stat` printed `{}` although the counters were there: all of them are
+  /// volatile. The line says where they went, and a scalar path shows one.
+  @Test func aMapOfVolatileValuesSaysTheyAreLeftOut() throws {
+    let stat = StateValue.map(StateMap([("nr_throttled", .volatile(.int(3))), ("usage_usec", .volatile(.int(9)))]))
+    #expect(
+      TreePrinter.show(StatePath(keys: "web", "cgroup", "cpu", "stat"), stat) == [
+        "web.cgroup.cpu.stat = {}  (values that change from run to run are left out: show one by its path)"
+      ])
+    #expect(TreePrinter.show(StatePath(keys: "x"), .map(StateMap([]))) == ["x = {}"])
+  }
+
   @Test func showPrintsOneLineForAScalar() throws {
     let s = try session("box new web", "unshare uts", "hostname lab-box")
     #expect(s.execute("show web.hostname") == ["web.hostname = \"lab-box\""])

@@ -28,6 +28,14 @@ public enum ImageTransfer {
   public static func prunedLayer(_ diffID: String) -> String { "removed layer \(diffID.prefix(19))" }
 
   public static func committed(_ name: String, diffID: String, tarNames: [String]) -> [String] {
-    ["new layer \(name), diff_id \(diffID.prefix(19)), tar entries:"] + tarNames.map { "  " + $0 }
+    if tarNames.isEmpty {
+      // An empty upper layer still makes a layer (an empty tar, two zero blocks): docker commit
+      // does the same. Said, so a learner who forgot to change a file sees it here.
+      return [
+        "new layer \(name), diff_id \(diffID.prefix(19)), tar entries: none",
+        "  the box changed no file since its root filesystem was made, so this layer is empty",
+      ]
+    }
+    return ["new layer \(name), diff_id \(diffID.prefix(19)), tar entries:"] + tarNames.map { "  " + $0 }
   }
 }

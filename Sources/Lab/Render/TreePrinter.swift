@@ -16,7 +16,11 @@ public enum TreePrinter {
     case .map(let m):
       let visible = m.entries.filter { !$0.1.isVolatile }
       if visible.isEmpty {
-        out.append("\(indent)\(label) = {}")
+        // A map of nothing but volatile values (cpu.stat's times and counts) would print as
+        // empty, as if there were nothing to read: say where the values went.
+        out.append(
+          "\(indent)\(label) = {}"
+            + (m.entries.isEmpty ? "" : "  (values that change from run to run are left out: show one by its path)"))
         return
       }
       out.append("\(indent)\(label) =")

@@ -13,14 +13,13 @@ extension Session {
     }
   }
 
-  func tooMany(_ command: String, _ args: [String]) -> LabError {
+  func tooMany(_ command: String, _ args: [String], fix: String? = nil) -> LabError {
     let info = CommandTable.lookup(command)
-    return LabError(
-      "too many arguments for \(command)",
-      [
-        ("got", args.map { quotedForTerminal($0) }.joined(separator: " ")),
-        ("usage", info?.usage ?? command), LabError.unchanged,
-      ])
+    var details = [
+      ("got", args.map { quotedForTerminal($0) }.joined(separator: " ")), ("usage", info?.usage ?? command),
+    ]
+    if let fix { details.append(("fix", fix)) }
+    return LabError("too many arguments for \(command)", details + [LabError.unchanged])
   }
 
   func usage(_ command: String, _ message: String) -> LabError {

@@ -115,6 +115,13 @@ extension Session {
   }
 
   func writeCommand(_ args: [String], line: String, into out: inout Output) throws {
+    if args.count > 2 {
+      // The text is one word: `write /srv/index.html hello from a layer` is five.
+      let text = args.dropFirst().joined(separator: " ")
+      throw tooMany(
+        "write", args, fix: "quote text with spaces: write \(StepText.shellQuote(args[0])) \(StepText.shellQuote(text))"
+      )
+    }
     try arity("write", args, 2)
     let box = try fileBox("write")
     let path = try checkPath(args[0])

@@ -22,8 +22,14 @@ extension Session {
     let ownPIDs = !shares(box, .pid)
     let label = tree.value(at: StatePath(keys: box, "ns", "pid"))?.stringValue ?? "?"
     let processes = psEntries(box)
+    let dead = ownPIDs && tree.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false)
     if processes.isEmpty {
-      out.lines.append("no processes in \(box) (run starts one)")
+      // In a pid namespace whose init died, fork(2) fails with ENOMEM (pid_namespaces(7)) and
+      // unshare pid is EINVAL (pid_for_children is no longer the helper's own): run cannot help.
+      out.lines.append(
+        dead
+          ? "no processes in \(box), and none can start there (box new makes a box with a fresh pid namespace)"
+          : "no processes in \(box) (run starts one)")
     } else {
       // PPID is the parent as the process sees it (getppid(2)): 0 for a program boxwalk started
       // from outside the box's pid namespace, 1 for an orphan the namespace's init adopted.
@@ -41,7 +47,7 @@ extension Session {
     }
     if !ownPIDs {
       out.lines.append("\(box) shares the host's pid namespace")
-    } else if tree.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) {
+    } else if dead {
       out.lines.append("\(label) is dead: its PID 1 exited, so the kernel killed every process in it")
     } else {
       out.lines.append("PIDs as \(box) sees them, in \(label)")
