@@ -59,6 +59,17 @@ import Testing
     #expect(TreePrinter.show(StatePath(keys: "x"), .map(StateMap([]))) == ["x = {}"])
   }
 
+  /// A file removed before a commit is a whiteout in the image's layer: which said only
+  /// "fstatat(...): ENOENT" for it in a box made from that image.
+  @Test func whichExplainsAFileNoLayerShows() throws {
+    let s = try session(
+      "box new a", "unshare mnt,pid,ipc", "rootfs busybox", "rm /etc/passwd", "commit site:v1", "box new b",
+      "unshare mnt,pid,ipc", "rootfs site:v1")
+    let out = s.execute("which /etc/passwd")
+    #expect(out.first == "error: /etc/passwd is not in b's root filesystem", "\(out)")
+    #expect(out.contains { $0.contains("a whiteout in one of its image's layers hides it") })
+  }
+
   @Test func showPrintsOneLineForAScalar() throws {
     let s = try session("box new web", "unshare uts", "hostname lab-box")
     #expect(s.execute("show web.hostname") == ["web.hostname = \"lab-box\""])

@@ -196,6 +196,21 @@ extension Session {
             LabError.unchanged,
           ])
       }
+      if error.errno == .ENOENT {
+        // Not in the upper layer, and no lower layer shows it: none has it, or a whiteout in a
+        // lower layer (a file removed before a commit) hides it from the ones below.
+        throw LabError(
+          "\(path) is not in \(box)'s root filesystem",
+          [
+            (
+              "why",
+              "no layer of \(box) has it, or a whiteout in one of its image's layers hides it (a file removed "
+                + "before commit is a .wh. entry in that layer)"
+            ),
+            ("see", "ls \(StepText.shellQuote(Overlay.parent(of: path))) lists what the merged view has there"),
+            LabError.unchanged,
+          ])
+      }
       throw readError(error, line)
     }
     let what =
