@@ -70,6 +70,16 @@ import Testing
     #expect(out.contains { $0.contains("a whiteout in one of its image's layers hides it") })
   }
 
+  /// After an error, explain described the step before it as if it were the error's.
+  @Test func explainAfterAnErrorSaysTheCommandFailedFirst() throws {
+    let s = try session("box new a", "unshare uts", "mount tmpfs /srv")
+    let out = s.execute("explain")
+    #expect(out.first?.hasPrefix("the last command failed and changed nothing: mount tmpfs /srv (refused:") == true)
+    #expect(out.dropFirst().first == "last step: unshare uts")
+    _ = s.execute("hostname web")
+    #expect(s.execute("explain").first == "last step: hostname web")
+  }
+
   @Test func showPrintsOneLineForAScalar() throws {
     let s = try session("box new web", "unshare uts", "hostname lab-box")
     #expect(s.execute("show web.hostname") == ["web.hostname = \"lab-box\""])

@@ -94,6 +94,10 @@ extension Session {
     case "pictures": try picturesCommand(args, into: &out)
     case "explain":
       try arity("explain", args, 0)
+      if let failed = failedSinceLast {
+        out.lines.append(
+          "the last command failed and changed nothing: \(escapedForTerminal(failed.input)) (\(failed.headline))")
+      }
       guard let last else {
         out.lines.append("no step has run yet: explain describes the last step")
         return
@@ -205,6 +209,7 @@ extension Session {
     let changes =
       builder.changedKeys.map { StateDiff.between(before, after, only: $0) } ?? StateDiff.between(before, after)
     last = StepRecord(input: input, step: step, changes: changes, treeAfter: after)
+    failedSinceLast = nil
     out.changes = changes
     // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.
     out.lines += result.output.map(escapedForTerminal)

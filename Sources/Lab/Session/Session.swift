@@ -21,6 +21,9 @@ public final class Session: TranscriptSession {
   /// The facts the tree was built from (the network model reads them).
   var facts: KernelFacts
   var last: StepRecord?
+  /// The command that failed after `last` ran, if one did: `explain` says so before describing
+  /// `last`, so an explanation is never taken for the error's.
+  var failedSinceLast: (input: String, headline: String)?
   var watches: [(number: Int, path: StatePath, value: StateValue?)] = []
   /// How `draw` draws: characters, width, ANSI highlights. The REPL sets it from the terminal;
   /// transcripts and lessons keep the plain style, so they print the same everywhere.
@@ -84,6 +87,7 @@ public final class Session: TranscriptSession {
       if !words.isEmpty { try dispatch(words, line: line, into: &out) }
     } catch let e as LabError {
       failures += 1
+      failedSinceLast = (line, e.headline)
       out.ok = false
       out.error = e.headline
       out.lines += e.lines
