@@ -109,14 +109,13 @@ extension SimulatedKernel {
     tasks.filter { $0.box == box && $0.inCgroup }.count
   }
 
-  /// What `cgroup show` reads: limits, and usage the simulator can know (counts); byte counts
-  /// and times are made up but volatile, like the kernel's.
+  /// What `cgroup show` reads: limits, and usage the simulator can know (counts). Byte counts and
+  /// times it does not measure, and says so ("not simulated"), rather than make up a number.
   func cgroupReport(_ name: String) -> CgroupReport? {
     guard let cg = cgroups[name] else { return nil }
     var r = CgroupReport(version: cgroupVersion)
+    r.measuresUsage = false
     r.memory.max = cg.memoryMax
-    r.memory.current = 0
-    r.memory.peak = 0
     r.memory.maxEvents = cg.oomKills
     r.memory.oomKills = cg.oomKills
     r.pids.max = cg.pidsMax
@@ -125,10 +124,8 @@ extension SimulatedKernel {
     r.pids.maxEvents = cg.pidsRefused
     r.cpu.quota = cg.cpuQuota
     r.cpu.period = cg.cpuPeriod
-    r.cpu.usageMicroseconds = 0
     r.cpu.periods = cg.throttled
     r.cpu.throttledPeriods = cg.throttled
-    r.cpu.throttledMicroseconds = 0
     // The simulator follows this host's cgroup version, so it names the files the real drivers
     // read on it: v1 keeps the memory limit in memory.limit_in_bytes and the CPU quota in two files.
     r.files =

@@ -80,6 +80,16 @@ import Testing
     #expect(s.execute("explain").first == "last step: hostname web")
   }
 
+  /// The simulator measures no bytes or CPU time: it said "current 0, peak 0" after an 8 MiB hog.
+  @Test func theSimulatorSaysItDoesNotMeasureBytesOrCPUTime() throws {
+    let s = try session("box new web", "unshare mnt,pid,ipc", "rootfs busybox", "pivot-root", "cgroup new")
+    _ = s.execute("stress memory 8M")
+    let raw = s.execute("cgroup show --raw").joined(separator: "\n")
+    #expect(raw.contains("current not simulated, peak not simulated, OOM kills 0"), "\(raw)")
+    #expect(raw.contains("usage not simulated, throttled 0 periods"), "\(raw)")
+    #expect(s.execute("show web.cgroup.memory.peak") == ["web.cgroup.memory.peak = \"not simulated\""])
+  }
+
   @Test func showPrintsOneLineForAScalar() throws {
     let s = try session("box new web", "unshare uts", "hostname lab-box")
     #expect(s.execute("show web.hostname") == ["web.hostname = \"lab-box\""])

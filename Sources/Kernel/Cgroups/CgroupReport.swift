@@ -69,6 +69,10 @@ public struct CgroupReport: Equatable, Sendable {
   }
 
   public var version: CgroupVersion
+  /// False where nothing measured bytes and CPU time (the simulator, which counts processes,
+  /// refused forks, OOM kills and throttled periods, but runs no real program to measure): those
+  /// counters then read "not simulated" instead of a made-up number.
+  public var measuresUsage = true
   /// For each limit, by its v2 name, the interface file(s) of the box's cgroup that hold it on
   /// this host, as the driver that read the limit named them: `memory.max` is the file
   /// `memory.max` on v2 and `memory.limit_in_bytes` (in the memory hierarchy) on v1; cpu.max is
@@ -88,6 +92,10 @@ public struct CgroupReport: Equatable, Sendable {
   /// (a fact of the host) are volatile (docs/transcripts.md, "What is volatile").
   public var state: StateValue {
     func int(_ n: UInt64?) -> StateValue? { n.map { .int(Int(clamping: $0)) } }
+    /// A byte count or a time: volatile, or "not simulated" where nothing measured it.
+    func measured(_ n: UInt64?) -> StateValue? {
+      measuresUsage ? int(n).map { .volatile($0) } : .volatile(.string("not simulated"))
+    }
     func limit(_ l: CgroupLimit?) -> StateValue? {
       switch l {
       case .none: nil
@@ -106,10 +114,10 @@ public struct CgroupReport: Equatable, Sendable {
       cpuMax = .string(quota.description + (cpu.period.map { " \($0)" } ?? ""))
     }
     let stat = map([
-      ("usage_usec", int(cpu.usageMicroseconds).map { .volatile($0) }),
+      ("usage_usec", measured(cpu.usageMicroseconds)),
       ("nr_periods", int(cpu.periods).map { .volatile($0) }),
       ("nr_throttled", int(cpu.throttledPeriods).map { .volatile($0) }),
-      ("throttled_usec", int(cpu.throttledMicroseconds).map { .volatile($0) }),
+      ("throttled_usec", measured(cpu.throttledMicroseconds)),
     ])
     // Which file holds each limit depends on the host's cgroup version, so it is volatile too:
     // `show web.cgroup.files` prints it, the default diff never does.
@@ -120,8 +128,8 @@ public struct CgroupReport: Equatable, Sendable {
       (
         "memory",
         map([
-          ("max", limit(memory.max)), ("current", int(memory.current).map { .volatile($0) }),
-          ("peak", int(memory.peak).map { .volatile($0) }), ("events", memoryEvents),
+          ("max", limit(memory.max)), ("current", measured(memory.current)),
+          ("peak", measured(memory.peak)), ("events", memoryEvents),
         ])
       ),
       (

@@ -96,6 +96,9 @@ extension Session {
       if value.isVolatile && !raw { return "(--raw)" }
       return value.unwrapped.stringValue ?? value.unwrapped.scalarText
     }
+    // A time in microseconds, or the word that says why there is none ("not simulated").
+    let usageValue = v("cpu", "stat", "usage_usec")
+    let usage = raw && usageValue?.unwrapped.stringValue != nil ? text(usageValue) : text(usageValue) + " us"
     var rows = [["LIMIT", "VALUE", "USAGE"]]
     rows.append([
       "memory.max", text(v("memory", "max")),
@@ -107,7 +110,7 @@ extension Session {
     ])
     rows.append([
       "cpu.max", text(v("cpu", "max")),
-      "usage \(text(v("cpu", "stat", "usage_usec"))) us, throttled \(text(v("cpu", "stat", "nr_throttled"))) periods",
+      "usage \(usage), throttled \(text(v("cpu", "stat", "nr_throttled"))) periods",
     ])
     return DiffTable.table(rows)
   }
