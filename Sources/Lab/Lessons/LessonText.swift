@@ -71,7 +71,9 @@ public enum LessonText {
   static func checkReport(_ outcomes: [LessonAssertionOutcome]) -> [String] {
     let failing = outcomes.filter { !$0.passed }
     if failing.isEmpty {
-      return ["check: \(outcomes.count == 1 ? "it passes" : "all \(outcomes.count) pass")"]
+      return [
+        "check: \(outcomes.count == 1 ? "it passes" : outcomes.count == 2 ? "both pass" : "all \(outcomes.count) pass")"
+      ]
     }
     var out = ["check: \(outcomes.count - failing.count) of \(outcomes.count) pass"]
     for f in failing {
