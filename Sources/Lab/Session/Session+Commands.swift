@@ -263,8 +263,17 @@ extension Session {
         "mounted a container's /dev on \(path) in \(box)'s mount namespace \(label(box, .mnt)): a tmpfs with the host's \(names) bound in; the host's mounts did not change"
       ]
     case .mount(let box, let request):
+      // A shared mount's peers receive the mount too (mount_namespaces(7), "Shared subtrees"):
+      // name the other boxes whose mounts changed, so the headline shows the leak the diff shows.
+      let reached = boxNames.filter {
+        $0 != box && label($0, .mnt) != label(box, .mnt)
+          && before.value(at: StatePath(keys: $0, "mounts")) != t.value(at: StatePath(keys: $0, "mounts"))
+      }
+      let propagated =
+        reached.isEmpty
+        ? "" : ", and by propagation in " + reached.map { "\($0)'s \(label($0, .mnt))" }.joined(separator: " and ")
       return [
-        "mounted \(request.fstype) on \(request.target) in \(box)'s mount namespace \(label(box, .mnt)); the host's mounts did not change"
+        "mounted \(request.fstype) on \(request.target) in \(box)'s mount namespace \(label(box, .mnt))\(propagated); the host's mounts did not change"
       ]
     case .umount(let box, let path):
       return ["unmounted \(path) in \(box)'s mount namespace \(label(box, .mnt))"]
