@@ -84,7 +84,9 @@ extension Step {
       // helper keeps the file open and stays out; each process it starts writes "0" (itself) there.
       return [.mkdir(path: "<\(box) cgroup>", mode: 0o755), .openCgroupProcs(box: box)]
     case .cgroupSet(let box, let setting):
-      return [.writeCgroup(box: box, setting: setting)]
+      // The files of the host's layout: on v1 memory.max is memory.limit_in_bytes, and cpu.max
+      // two writes, the period before the quota (CgroupSetting.files).
+      return setting.files(setting.layout).map { .writeCgroup(box: box, file: $0.file, value: $0.value) }
     case .stress(let box, let kind):
       // The child moves itself into the box's cgroup before it does anything else.
       let enter = SystemCall.enterCgroup(box: box)
@@ -156,6 +158,10 @@ extension Step {
   /// directory behind after the root had already changed: the step would fail half done.
   public static let oldRootTaken =
     "the new root already has /.oldroot, where pivot-root puts the old root; rm /.oldroot in the box first"
+  /// pivot_root(2)'s second EINVAL, after the new root is a mount point: the current root (or
+  /// new_root's parent) is a shared mount, and the move would propagate to its peers. Both
+  /// kernels give this detail for it, so the refusal can say which rule it broke.
+  public static let pivotRootShared = "the new root is a mount point, but the box's / is a shared mount"
 
   /// `mount dev PATH` after its openat2(2) of PATH. Copies of the host's device nodes first
   /// (open_tree(2) of the helper's handles, attached nowhere yet), so a refusal comes before

@@ -75,7 +75,8 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
   // Cgroups (cgroups(7)).
   /// open(2) of the box's cgroup.procs, kept by the helper for the processes it starts.
   case openCgroupProcs(box: String)
-  case writeCgroup(box: String, setting: CgroupSetting)
+  /// One write of a cgroup interface file, named as the host's layout names it.
+  case writeCgroup(box: String, file: String, value: String)
   /// A child's write of "0" (itself) to the box's cgroup.procs.
   case enterCgroup(box: String)
   case touchMemory(bytes: UInt64)
@@ -265,7 +266,7 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
     case .rmdir(let path): "rmdir(\(JSON.quote(path)))"
     case .chroot(let box): "chroot(\"<\(box) rootfs>\")"
     case .openCgroupProcs(let box): "open(\"<\(box) cgroup>/cgroup.procs\", O_WRONLY|O_CLOEXEC) in <\(box)>"
-    case .writeCgroup(let box, let setting): "write(\"<\(box) cgroup>/\(setting.key.rawValue)\", \"\(setting.v2Text)\")"
+    case .writeCgroup(let box, let file, let value): "write(\"<\(box) cgroup>/\(file)\", \"\(value)\")"
     case .enterCgroup(let box): "write(\"<\(box) cgroup>/cgroup.procs\", \"0\")"
     case .touchMemory(let bytes): "mmap(\(bytes)) and write one byte per page"
     case .forkTimes(let count): "fork() \(count) times"

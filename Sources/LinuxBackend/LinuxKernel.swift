@@ -66,6 +66,20 @@ public final class LinuxKernel: Kernel {
   }
   private var probedCgroupVersion: CgroupVersion?
 
+  /// pivot_root(2)'s EINVAL for a new root that is a mount point (the helper names the other
+  /// one): when the box's / is shared, that is the rule it broke (the current root and the new
+  /// root's parent must not be shared), which the simulator says with the same detail.
+  func pivotRefusal(_ error: KernelError, _ box: String) -> KernelError {
+    guard error.errno == .EINVAL, error.detail == nil, let helper = helpers.first(where: { $0.box == box }) else {
+      return error
+    }
+    let mountinfo = Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? [])
+    guard mountinfo.last(where: { $0.mountPoint == "/" })?.propagation == .shared else { return error }
+    var shared = error
+    shared.detail = Step.pivotRootShared
+    return shared
+  }
+
   /// busybox-static's bytes, which the busybox image's layer is made of, for the simulator
   /// (whose own busybox is a stand-in); nil without busybox-static.
   public static func busyboxBinary(path: String = "/bin/busybox") -> [UInt8]? {
@@ -364,7 +378,11 @@ public final class LinuxKernel: Kernel {
         throw KernelError(step: step, call: step.firstCall, errno: .EINVAL, detail: "no root filesystem prepared")
       }
       let isPivot = step.kindName == "pivot_root"
-      try ask(box, isPivot ? .pivot(rootfs: Array(rootfs.utf8)) : .chroot(rootfs: Array(rootfs.utf8)), step: step)
+      do throws(KernelError) {
+        try ask(box, isPivot ? .pivot(rootfs: Array(rootfs.utf8)) : .chroot(rootfs: Array(rootfs.utf8)), step: step)
+      } catch {
+        throw isPivot ? pivotRefusal(error, box) : error
+      }
       boxState[box]?.root = isPivot ? .pivoted(image: image) : .chrooted(image: image)
       if isPivot {
         // The old root was detached: mounts made in the host's tree are gone with it, for every
@@ -383,7 +401,13 @@ public final class LinuxKernel: Kernel {
       do throws(CgroupError) {
         _ = try driver.set(setting, on: cgroup)
       } catch {
-        throw KernelError(step: step, call: step.entry(.writeCgroup), errno: error.errno, detail: error.explanation)
+        // The plan's write of the file that failed (v1's cpu.max is two writes), else its first.
+        let written = step.plan.first { entry in
+          guard case .writeCgroup(_, let file, _) = entry else { return false }
+          return error.call.contains("/" + file)
+        }
+        let call = written ?? step.entry(.writeCgroup)
+        throw KernelError(step: step, call: call, errno: error.errno, detail: error.explanation)
       }
       return StepResult(notes: setting.translation(driver.version).map { [$0] } ?? [])
     case .stress(let box, let kind):

@@ -193,7 +193,7 @@ extension SimulatedKernel {
     }
     try requireMountCapability(p, step, call: call)
     guard mnt.rootPropagation != .shared else {
-      throw KernelError(step: step, call: call, errno: .EINVAL)
+      throw KernelError(step: step, call: call, errno: .EINVAL, detail: Step.pivotRootShared)
     }
     // The new root's mount must not be locked: an overlay made before `unshare user,mnt` was
     // copied into a namespace of a less privileged owner, and pivot_root(2) refuses to move it

@@ -26,11 +26,15 @@ public struct CgroupSetting: Equatable, Hashable, Sendable, CustomStringConverti
   public var value: Value
   /// The value as the learner typed it ("64M"), for the translation line.
   public var typed: String
+  /// The cgroup layout the setting is written to: the host's (the simulator's, which models the
+  /// host's). The step's plan names the files of this layout (`files(_:)`).
+  public var layout: CgroupVersion
 
-  public init(key: Key, value: Value, typed: String) {
+  public init(key: Key, value: Value, typed: String, layout: CgroupVersion = .v2) {
     self.key = key
     self.value = value
     self.typed = typed
+    self.layout = layout
   }
 
   /// `memory.max 64M`, with quotes where the value has a space: `cpu.max "50000 100000"`.
@@ -72,7 +76,15 @@ public struct CgroupSetting: Equatable, Hashable, Sendable, CustomStringConverti
   ]
 
   /// Parse and check `KEY VALUE`. Throws with the rule and a fix; nothing has been written then.
-  public static func parse(key: String, value: String) throws(CgroupSettingError) -> CgroupSetting {
+  public static func parse(key: String, value: String, layout: CgroupVersion = .v2) throws(CgroupSettingError)
+    -> CgroupSetting
+  {
+    var setting = try parsed(key: key, value: value)
+    setting.layout = layout
+    return setting
+  }
+
+  static func parsed(key: String, value: String) throws(CgroupSettingError) -> CgroupSetting {
     let keys = Key.allCases.map(\.rawValue).joined(separator: ", ")
     guard let parsedKey = Key(rawValue: key) else {
       if let v2 = v1Spellings[key] {

@@ -6,7 +6,19 @@ import Kernel
 enum StepText {
   /// The equivalent command with util-linux (unshare(1), nsenter(1)) and coreutils. Cgroup
   /// steps name the files of the host's cgroup interface, so the line works where it is shown.
-  static func shell(_ step: Step, cgroup: CgroupVersion = .v2) -> String {
+  /// `root` is where the box's `/` was when the step ran: before pivot-root a mount or umount
+  /// acts beneath the prepared root filesystem (the syscalls open `<web root>`), which nsenter(1)
+  /// reaches at its place on the host, `<web rootfs>`.
+  static func shell(_ step: Step, cgroup: CgroupVersion = .v2, root: RootFacts = .host) -> String {
+    // A path of the box as nsenter --mount names it: through the root filesystem's directory
+    // while the box has not pivoted into it (prepared, or only chrooted), as runc's
+    // `mount --rbind rootfs rootfs` does; as it is otherwise.
+    func boxPath(_ box: String, _ path: String) -> String {
+      switch root {
+      case .prepared, .chrooted: "<\(box) rootfs>" + (path == "/" ? "" : shellQuote(path))
+      case .host, .pivoted: shellQuote(path)
+      }
+    }
     switch step {
     case .boxNew:
       return "sleep infinity &    # any process can hold namespaces; boxwalk's is boxwalk-helper"
@@ -30,7 +42,7 @@ enum StepText {
     case .mount(let box, let request):
       switch request {
       case .bind(let source, let target):
-        return "nsenter --target <\(box)> --mount mount --rbind \(shellQuote(source)) \(shellQuote(target))"
+        return "nsenter --target <\(box)> --mount mount --rbind \(boxPath(box, source)) \(boxPath(box, target))"
       case .dev(let path):
         // What runc does for a container's /dev, as shell commands; the path is passed as $0 so
         // that no quoting nests.
@@ -39,30 +51,34 @@ enum StepText {
         let dirs = ContainerDev.directories.map { "mkdir \"$0/\($0)\"" }.joined(separator: " && ")
         return "nsenter --target <\(box)> --mount sh -c 'mount -t tmpfs -o nosuid,nodev,noexec,mode=0755 tmpfs \"$0\""
           + " && for n in \(nodes); do touch \"$0/$n\" && mount --bind \"/dev/$n\" \"$0/$n\"; done"
-          + " && \(links) && \(dirs)' \(shellQuote(path))"
+          + " && \(links) && \(dirs)' \(boxPath(box, path))"
       case .proc(let path):
         return
-          "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(shellQuote(path))"
+          "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(boxPath(box, path))"
       case .sysfs:
         return
-          "nsenter --target <\(box)> --mount mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \(shellQuote(request.target))"
+          "nsenter --target <\(box)> --mount mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \(boxPath(box, request.target))"
       case .mqueue(let path):
         return
-          "nsenter --target <\(box)> --mount --ipc mount -t mqueue -o nosuid,nodev,noexec mqueue \(shellQuote(path))"
+          "nsenter --target <\(box)> --mount --ipc mount -t mqueue -o nosuid,nodev,noexec mqueue \(boxPath(box, path))"
       default:
         return
-          "nsenter --target <\(box)> --mount mount -t \(request.fstype) -o nosuid,nodev \(request.source) \(shellQuote(request.target))"
+          "nsenter --target <\(box)> --mount mount -t \(request.fstype) -o nosuid,nodev \(request.source) \(boxPath(box, request.target))"
       }
     case .umount(let box, let path):
-      return "nsenter --target <\(box)> --mount umount \(shellQuote(path))"
+      return "nsenter --target <\(box)> --mount umount \(boxPath(box, path))"
     case .propagation(let box, let mode):
       return "nsenter --target <\(box)> --mount mount --make-r\(mode.rawValue) /"
     case .pivotRoot:
       return "cd rootfs && mkdir .oldroot && pivot_root . .oldroot && cd / && umount -l /.oldroot && rmdir /.oldroot"
     case .chroot:
       return "chroot rootfs"
-    case .map(let box, let kind, let range):
-      return "echo '\(range)' > /proc/<\(box)>/\(kind.rawValue)_map    # newuidmap(1) does this for unprivileged users"
+    case .map(let box, .uid, let range):
+      return "echo '\(range)' > /proc/<\(box)>/uid_map    # newuidmap(1) does this for unprivileged users"
+    case .map(let box, .gid, let range):
+      // The same writes as the plan: setgroups is denied first (user_namespaces(7)).
+      return "echo deny > /proc/<\(box)>/setgroups && echo '\(range)' > /proc/<\(box)>/gid_map"
+        + "    # newgidmap(1) does this for unprivileged users"
     case .cgroupNew(let box):
       if cgroup == .v1 {
         // v1: one hierarchy per controller, each mounted under /sys/fs/cgroup/CONTROLLER (cpu is
@@ -88,7 +104,9 @@ enum StepText {
         return "nsenter --target <\(box)> --all timeout \(Double(ms) / 1000) sh -c 'while :; do :; done'"
       }
     case .ipcNew(let box, let kind, let key):
-      let flag = kind == .mq ? "-q" : kind == .shm ? "-m -s 4096" : "-s -n 1"
+      // util-linux ipcmk(1): -Q a queue, -M SIZE a segment, -S NSEMS a semaphore set; the sizes
+      // are the plan's (shmget of 4096 bytes, semget of 1 semaphore).
+      let flag = kind == .mq ? "-Q" : kind == .shm ? "-M 4096" : "-S 1"
       return
         "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
     case .posixMQNew(let box, let name):
@@ -480,8 +498,10 @@ enum StepText {
   }
 
   /// How to get past an errno for this step, when there is one way.
-  static func errnoFix(_ step: Step, _ errno: Errno) -> String? {
+  static func errnoFix(_ step: Step, _ errno: Errno, detail: String? = nil) -> String? {
     switch (step, errno) {
+    case (.pivotRoot, .EINVAL) where detail == Step.pivotRootShared:
+      return "propagation private (or slave, as runc makes them), then pivot-root"
     case (.posixMQNew(_, let name), .EINVAL):
       return "ipc posix_mq new /" + name
     case (.clockOffset(let box, _, _), .EACCES):
@@ -492,8 +512,11 @@ enum StepText {
   }
 
   /// What an errno means for this step, when there is something specific to teach.
-  static func errnoHint(_ step: Step, _ errno: Errno) -> String? {
+  static func errnoHint(_ step: Step, _ errno: Errno, detail: String? = nil) -> String? {
     switch (step, errno) {
+    case (.pivotRoot, .EINVAL) where detail == Step.pivotRootShared:
+      return
+        "pivot_root refuses when the current root or the new root's parent is a shared mount: moving the root would propagate to every peer of that mount (pivot_root(2))"
     case (.unshare(_, let kinds, _), .EINVAL) where kinds.contains(.pid):
       return
         "a process can make only one pid namespace for its children: unshare never moves the caller itself, and the kernel requires pid_for_children to still be the caller's own (box new gives a fresh box)"

@@ -16,7 +16,8 @@ extension Session {
       guard has else { throw noCgroup(box) }
       let setting: CgroupSetting
       do {
-        setting = try CgroupSetting.parse(key: args[1], value: args[2])
+        // Written to the host's layout (the simulator's models it): the syscall lines name its files.
+        setting = try CgroupSetting.parse(key: args[1], value: args[2], layout: kernel.cgroupVersion)
       } catch {
         throw LabError(
           "cgroup set \(escapedForTerminal(args[1])) \(escapedForTerminal(args[2])): \(escapedForTerminal(error.rule))",

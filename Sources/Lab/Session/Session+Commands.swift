@@ -104,7 +104,7 @@ extension Session {
       }
       out.lines.append("last step: \(escapedForTerminal(last.input))")
       out.lines += last.step.plan.map { "  syscall  \($0)" }
-      let shell = StepText.shell(last.step, cgroup: kernel.cgroupVersion)
+      let shell = last.shell
       out.lines.append("  shell    " + shell)
       out.lines += StepText.why(last.step).map { "  " + $0 }
       if shell.contains("<") {
@@ -176,6 +176,9 @@ extension Session {
   func runStep(_ step: Step, input: String, into out: inout Output) throws {
     let before = tree
     out.step = step
+    // The box's root before the step: where its mount paths were resolved.
+    let shell = StepText.shell(step, cgroup: kernel.cgroupVersion, root: facts.box(step.box)?.process.root ?? .host)
+    out.shell = shell
     let result: StepResult
     do {
       result = try kernel.perform(step)
@@ -189,8 +192,8 @@ extension Session {
       var details: [(String, String)] = [("command", escapedForTerminal(input))]
       if let detail = error.detail { details.append(("detail", detail)) }
       details.append(("meaning", "\(error.errno.name): \(error.errno.meaning)"))
-      if let hint = StepText.errnoHint(step, error.errno) { details.append(("why", hint)) }
-      if let fix = StepText.errnoFix(step, error.errno) { details.append(("fix", fix)) }
+      if let hint = StepText.errnoHint(step, error.errno, detail: error.detail) { details.append(("why", hint)) }
+      if let fix = StepText.errnoFix(step, error.errno, detail: error.detail) { details.append(("fix", fix)) }
       details.append(
         lost.isEmpty
           ? LabError.unchanged
@@ -208,7 +211,7 @@ extension Session {
     // Only the subtrees the builder made again can differ (StateTreeBuilder.changedKeys).
     let changes =
       builder.changedKeys.map { StateDiff.between(before, after, only: $0) } ?? StateDiff.between(before, after)
-    last = StepRecord(input: input, step: step, changes: changes, treeAfter: after)
+    last = StepRecord(input: input, step: step, changes: changes, treeAfter: after, shell: shell)
     failedSinceLast = nil
     out.changes = changes
     // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.
@@ -216,7 +219,7 @@ extension Session {
     out.lines += summary(step, result, before: before, after: after)
     if let answer = result.ping { out.extra.append(("reachable", .bool(answer.reachable))) }
     out.lines += step.plan.map { "  syscall  \($0)" }
-    out.lines.append("  shell    " + StepText.shell(step, cgroup: kernel.cgroupVersion))
+    out.lines.append("  shell    " + shell)
     out.lines += DiffTable.lines(changes, tree: after)
     for i in watches.indices {
       let now = after.value(at: watches[i].path)

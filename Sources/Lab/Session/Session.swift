@@ -120,6 +120,8 @@ struct Output {
   var ok = true
   var error: String?
   var step: Step?
+  /// The step's shell line, made when it ran (StepText.shell).
+  var shell: String?
   var changes: [StateChange] = []
   var extra: [(String, StateValue)] = []
 
@@ -132,7 +134,7 @@ struct Output {
     if let step {
       m["step"] = .string(step.kindName)
       m["calls"] = .list(step.calls.map { .string($0) })
-      m["shell"] = .string(StepText.shell(step, cgroup: cgroup))
+      m["shell"] = .string(shell ?? StepText.shell(step, cgroup: cgroup))
       m["changes"] = .list(
         changes.map { c in
           var e = StateMap()
