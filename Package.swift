@@ -27,7 +27,7 @@ let package = Package(
     // Comes with Hummingbird: the daemon's event streams end on its graceful shutdown.
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     // SHA-256 for every digest (OCI's SHA256 wraps it). It comes with Hummingbird's dependencies
-    // too, at this version; its C (BoringSSL) adds a minute and a half to a clean build and
+    // too, at this version; its C (BoringSSL) adds about 2 CPU minutes to a clean build and
     // makes hashing 11 to 400 times faster (docs/architecture.md, "SHA-256").
     .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
   ],
