@@ -18,13 +18,18 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     // The daemon's HTTP/1.1 server, on SwiftNIO.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-    // SwiftNIO itself (it comes with Hummingbird): the client side of `--host` uses its HTTP/1.1
-    // codec directly. AsyncHTTPClient would too, but it brings TLS (BoringSSL, hundreds of C
-    // files) that a Unix socket never needs.
+    // SwiftNIO itself (it comes with Hummingbird): the client side of `--host` and the registry
+    // client use its HTTP/1.1 codec directly. AsyncHTTPClient would too, but it brings TLS
+    // (BoringSSL, hundreds of C files) that a Unix socket and a loopback registry never need
+    // (measured: docs/architecture.md, "The registry client").
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     // Comes with Hummingbird: the daemon's event streams end on its graceful shutdown.
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    // SHA-256 for every digest (OCI's SHA256 wraps it). It comes with Hummingbird's dependencies
+    // too, at this version; its C (BoringSSL) adds about 2 CPU minutes to a clean build and
+    // makes hashing 11 to 400 times faster (docs/architecture.md, "SHA-256").
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
   ],
   targets: [
     // C: only what Swift cannot import (namespace constants, syscall wrappers, fork/exec).
@@ -33,9 +38,9 @@ let package = Package(
     .systemLibrary(name: "CReadline"),
     // Pure model: steps, errors, facts, the state tree, diffs, labels.
     .target(name: "Kernel"),
-    // Pure Swift: SHA-256, reproducible layer tars, OCI image documents. Shared by both kernels,
-    // so the simulator computes the same layer digests as the real backend.
-    .target(name: "OCI", dependencies: ["Kernel"]),
+    // Pure (no system calls): SHA-256 (swift-crypto's), reproducible layer tars, OCI image documents.
+    // Shared by both kernels, so the simulator computes the same layer digests as the real backend.
+    .target(name: "OCI", dependencies: ["Kernel", .product(name: "Crypto", package: "swift-crypto")]),
     // zlib, as a system library (Debian: zlib1g-dev), for gzip layer blobs on the real backend.
     .systemLibrary(name: "CZlib"),
     // The deterministic in-memory kernel.
@@ -46,7 +51,15 @@ let package = Package(
     // framed. No imports at all: it is linked into the static helper.
     .target(name: "HelperWire"),
     // The real kernel: one boxwalk-helper per box, /proc probes, the cleanup ledger.
-    .target(name: "LinuxBackend", dependencies: ["Kernel", "CShim", "HelperWire", "NetWire", "OCI", "CZlib"]),
+    // SwiftNIO's HTTP/1.1 codec, on an EmbeddedChannel, reads and writes the registry client's bytes.
+    .target(
+      name: "LinuxBackend",
+      dependencies: [
+        "Kernel", "CShim", "HelperWire", "NetWire", "OCI", "CZlib",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ]),
     // The single-threaded process that holds a box's namespaces. Linked fully static on Linux:
     // every `box new` starts one, and a static executable starts without loading and relocating
     // the dynamic Swift runtime (3.5 ms of a 4.3 ms `box new` here; BENCHMARKS.md).

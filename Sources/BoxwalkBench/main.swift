@@ -9,7 +9,7 @@
 //   boxwalk-bench curriculum [--lessons DIR] TRANSCRIPT...   (prints the whole curriculum)
 //   boxwalk-bench process --group G --name NAME [--runs N] [--stdin FILE] [--prepare SHELL] [--first-line] -- ARGV...
 //   boxwalk-bench report RESULTS.tsv MACHINE.txt ANALYSIS.md   (prints BENCHMARKS.md)
-//   boxwalk-bench digest [--runs N] [--busybox PATH]   (SHA-256 of the busybox layer's tar)
+//   boxwalk-bench digest [--runs N] [--busybox PATH]   (SHA-256: the busybox layer, 64 MiB, small inputs)
 //
 // Every measurement prints one tab-separated line (Stopwatch.swift); bench/run collects them.
 import Glibc

@@ -3,17 +3,16 @@ import Glibc
 import Kernel
 import OCI
 
-// Why a hand-written client and not async-http-client: the registry boxwalk talks to is on
-// loopback, without TLS, one request per connection, and the code that calls it is synchronous
-// kernel work run one step at a time. async-http-client would bring SwiftNIO and NIOSSL (minutes
-// more of every clean build on a small machine) and an event loop to bridge back to blocking
-// code. The price of writing it here is that every byte from the server is hostile input: every
-// number below is parsed with checked arithmetic (ParsedNumber), every length is checked against
-// what arrived before anything is sliced, and the whole exchange has one deadline and stops at
-// Ctrl-C. Moving to async-http-client is planned with the daemon, which has an event loop anyway.
+// Why not async-http-client: the registry boxwalk talks to is on loopback, without TLS, one
+// request per connection, and the code that calls it is synchronous kernel work run one step at a
+// time. async-http-client would add TLS (swift-nio-ssl's BoringSSL) and HTTP/2 to every clean
+// build, and an event loop to bridge back to blocking code (the measured cost is in
+// docs/architecture.md, "The registry client"). The bytes are SwiftNIO's HTTP/1.1 codec's
+// (HTTPExchange.swift), the same codec as the daemon's; this file moves them: a non-blocking
+// socket, poll(2) in slices, one deadline for the whole exchange, and Ctrl-C.
 
-/// Just enough HTTP/1.1 (RFC 9112) to talk to a registry on loopback: one request per
-/// connection (`Connection: close`), a body by Content-Length or chunked, bounded reads. boxwalk
+/// HTTP/1.1 (RFC 9112) to a registry on loopback: one request per connection (`Connection:
+/// close`), bounded reads; SwiftNIO's codec writes the request and reads the answer. boxwalk
 /// talks only to 127.0.0.1 (RegistryRef refuses other hosts), so there is no TLS and no name
 /// lookup.
 ///
@@ -69,13 +68,16 @@ struct HTTPClient {
       getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length)
       guard failure == 0 else { throw RegistryError(errno: failure, detail: "connect(127.0.0.1:\(port))") }
     }
-    var head = "\(what) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: boxwalk\r\nConnection: close\r\n"
-    for (k, v) in headers { head += "\(k): \(v)\r\n" }
-    if method == "PUT" || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
-    head += "\r\n"
-    try send(fd, Array(head.utf8) + body, what)
-    let raw = try receive(fd, cap: limit + 64 * 1024, method: method, what)
-    return try Self.parse(raw, method: method, target: target, limit: limit)
+    let exchange = try HTTPExchange(
+      method, target, host: host, port: port, headers: headers, body: body, limit: limit)
+    try send(fd, exchange.request, what)
+    return try receive(fd, exchange, cap: limit + 128 * 1024, what)
+  }
+
+  /// The answer in `raw`, as if a server sent these bytes and closed the connection.
+  static func parse(_ raw: [UInt8], method: String, target: String, limit: Int) throws(RegistryError) -> Response {
+    let exchange = try HTTPExchange(method, target, host: "127.0.0.1", port: 80, headers: [], body: [], limit: limit)
+    return try exchange.take(raw) ? exchange.response() : exchange.closed()
   }
 
   /// Waits until `fd` is ready for `events`, in slices: a deadline that passed is ETIMEDOUT, a
@@ -111,130 +113,27 @@ struct HTTPClient {
     }
   }
 
-  /// Everything the server sends until it closes the connection, or `cap` bytes, or a whole
-  /// answer (`complete`).
-  private func receive(_ fd: Int32, cap: Int, method: String, _ what: String) throws(RegistryError) -> [UInt8] {
-    var out: [UInt8] = []
+  /// Reads until the answer is whole or the server closes the connection; at most `cap` bytes
+  /// (the body's limit and room for the head).
+  private func receive(_ fd: Int32, _ exchange: HTTPExchange, cap: Int, _ what: String) throws(RegistryError)
+    -> Response
+  {
+    var received = 0
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while out.count < cap {
+    while true {
       let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if n > 0 {
-        out += chunk.prefix(n)
-        if Self.complete(out, method: method) { break }
+        received += n
+        if try exchange.take(chunk.prefix(n)) { return try exchange.response() }
+        guard received <= cap else { throw RegistryError(errno: EFBIG, detail: "\(what): more than \(cap) bytes") }
       } else if n == 0 {
-        break
+        return try exchange.closed()
       } else if errno == EAGAIN || errno == EINTR {
         try wait(fd, for: POLLIN, "read the answer to \(what)")
       } else {
         throw RegistryError(errno: errno, detail: "read the answer to \(what)")
       }
     }
-    return out
-  }
-
-  /// Whether `raw` already holds a whole answer: its head and, for a HEAD request, nothing
-  /// more, or as many body bytes as a valid Content-Length says. A server that keeps the
-  /// connection open after answering, despite `Connection: close`, is then not waited for until
-  /// the deadline. A chunked body is complete only when the server closes.
-  static func complete(_ raw: [UInt8], method: String) -> Bool {
-    guard let end = find([13, 10, 13, 10], in: raw) else { return false }
-    if method == "HEAD" { return true }
-    var length: Int?
-    for line in raw[..<end].split(separator: [13, 10]) {
-      let text = String(decoding: line, as: UTF8.self).lowercased()
-      if text.hasPrefix("transfer-encoding:") { return false }
-      if text.hasPrefix("content-length:") {
-        length = ParsedNumber.decimal(Array(text.dropFirst(15).trimmingSpaces.utf8), max: Int(Int32.max))
-      }
-    }
-    guard let length else { return false }
-    return raw.count - (end + 4) >= length
-  }
-
-  /// The status, headers and body of one answer. Only what arrived is sliced: a length the
-  /// server claims is checked against the bytes first.
-  static func parse(_ raw: [UInt8], method: String, target: String, limit: Int) throws(RegistryError) -> Response {
-    let bad = RegistryError(errno: EPROTO, detail: "a malformed HTTP answer to \(method) \(target)")
-    guard let end = find([13, 10, 13, 10], in: raw) else { throw bad }
-    let lines = raw[..<end].split(separator: [13, 10], omittingEmptySubsequences: false)
-    // "HTTP/1.1 200 OK": the status is exactly three digits (RFC 9112 section 4).
-    guard let statusLine = lines.first, statusLine.starts(with: Array("HTTP/1.".utf8)), statusLine.count >= 12,
-      statusLine[statusLine.startIndex + 8] == UInt8(ascii: " "),
-      let status = ParsedNumber.decimal(statusLine.dropFirst(9).prefix(3), max: 999), status >= 100
-    else { throw bad }
-    var headers: [(String, String)] = []
-    for line in lines.dropFirst() {
-      let text = String(decoding: line, as: UTF8.self)
-      guard let colon = text.firstIndex(of: ":") else { continue }
-      headers.append((String(text[..<colon]), text[text.index(after: colon)...].trimmingSpaces))
-    }
-    var response = Response(status: status, headers: headers, body: [])
-    if method == "HEAD" { return response }
-    var body = Array(raw[(end + 4)...])
-    if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
-      body = try dechunk(body, limit: limit, bad)
-    } else if let text = response.header("Content-Length") {
-      // 1*DIGIT (RFC 9110 section 8.6): no sign, no list. A length past `limit` is refused
-      // before anything is sliced by it.
-      let lengths = headers.filter { $0.0.lowercased() == "content-length" }.map(\.1)
-      guard Set(lengths).count == 1, let length = ParsedNumber.decimal(Array(text.utf8), max: Int(Int32.max)) else {
-        throw bad
-      }
-      guard length <= limit else {
-        throw RegistryError(errno: EFBIG, detail: "\(method) \(target): more than \(limit) bytes")
-      }
-      guard body.count >= length else {
-        throw RegistryError(errno: EPROTO, detail: "\(method) \(target): the answer ended early")
-      }
-      body = Array(body.prefix(length))
-    }
-    guard body.count <= limit else {
-      throw RegistryError(errno: EFBIG, detail: "\(method) \(target): more than \(limit) bytes")
-    }
-    response.body = body
-    return response
-  }
-
-  /// The body of a chunked answer (RFC 9112 section 7.1): "SIZE[;ext]\r\n" (SIZE in hex), SIZE
-  /// bytes, "\r\n", ..., and a chunk of size 0. No chunk, and not all of them together, may be
-  /// larger than `limit`, which also keeps every offset far from overflowing.
-  static func dechunk(_ data: [UInt8], limit: Int, _ bad: RegistryError) throws(RegistryError) -> [UInt8] {
-    var out: [UInt8] = []
-    var i = 0
-    while true {
-      guard let lineEnd = find([13, 10], in: data, from: i) else { throw bad }
-      let sizeField = data[i..<lineEnd].prefix { $0 != UInt8(ascii: ";") }
-      let digits = Array(String(decoding: sizeField, as: UTF8.self).trimmingSpaces.utf8)
-      guard let size = ParsedNumber.hexadecimal(digits, max: limit - out.count) else {
-        // Hex digits that are too large are a body past the limit; anything else is garbage.
-        guard ParsedNumber.hexadecimal(digits, max: Int.max) != nil || digits.allSatisfy(\.isHexDigit) else {
-          throw bad
-        }
-        throw RegistryError(errno: EFBIG, detail: "\(bad.detail): more than \(limit) bytes")
-      }
-      i = lineEnd + 2
-      if size == 0 { return out }
-      guard size <= data.count - i else { throw bad }
-      out += data[i..<i + size]
-      i += size
-      guard data.count - i >= 2, data[i] == 13, data[i + 1] == 10 else { throw bad }
-      i += 2
-    }
-  }
-
-  static func find(_ needle: [UInt8], in data: [UInt8], from start: Int = 0) -> Int? {
-    guard data.count >= needle.count, start >= 0, start <= data.count - needle.count else { return nil }
-    for i in start...(data.count - needle.count)
-    where data[i] == needle[0] && Array(data[i..<i + needle.count]) == needle {
-      return i
-    }
-    return nil
-  }
-}
-
-extension UInt8 {
-  fileprivate var isHexDigit: Bool {
-    (48...57).contains(self) || (65...70).contains(self) || (97...102).contains(self)
   }
 }
 
@@ -257,16 +156,6 @@ struct NetDeadline {
   }
 
   var shown: String { seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s" }
-}
-
-extension Substring {
-  var trimmingSpaces: String {
-    String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-  }
-}
-
-extension String {
-  var trimmingSpaces: String { Substring(self).trimmingSpaces }
 }
 
 /// A registry server, through the OCI distribution API (distribution-spec, spec.md): blobs are
