@@ -33,7 +33,8 @@ import Testing
 
   /// The comment text of one line: after `//` in Swift and C, after `#` in a shell script (not
   /// the `#!` line). A `//` inside a string literal counts too, which only makes the check stricter.
-  static func comment(of line: Substring, script: Bool) -> Substring? {
+  static func comment(of line: Substring, script: Bool, markdown: Bool = false) -> Substring? {
+    if markdown { return line }
     if script {
       guard let hash = line.firstIndex(of: "#"), !line.hasPrefix("#!") else { return nil }
       return line[line.index(after: hash)...]
@@ -43,15 +44,20 @@ import Testing
   }
 
   /// The problems in one file's text: `path:line: what`, one per bad citation.
-  static func problems(in text: String, path: String, script: Bool, exists: (String) -> Bool) -> [String] {
+  static func problems(
+    in text: String, path: String, script: Bool, markdown: Bool = false, exists: (String) -> Bool
+  ) -> [String] {
     var found: [String] = []
+    // In prose a letter and a number can be anything (a table cell, a tag), and a lesson file
+    // named as an example need not exist: only the named outside documents count there.
+    let patterns = markdown ? Array(outsideDocuments.dropLast()) : outsideDocuments
     for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-      guard let comment = comment(of: line, script: script) else { continue }
+      guard let comment = comment(of: line, script: script, markdown: markdown) else { continue }
       let commentText = String(comment)
-      for (pattern, what) in outsideDocuments where commentText.range(of: pattern, options: .regularExpression) != nil {
+      for (pattern, what) in patterns where commentText.range(of: pattern, options: .regularExpression) != nil {
         found.append("\(path):\(number + 1): cites \(what), which is not in the repository: \(line)")
       }
-      var rest = commentText[...]
+      var rest = markdown ? ""[...] : commentText[...]
       while let range = rest.range(of: citedFile, options: .regularExpression) {
         let file = String(rest[range])
         if !exists(file) { found.append("\(path):\(number + 1): cites \(file), which does not exist") }
@@ -78,6 +84,26 @@ import Testing
     #expect(problems.last?.contains("docs/missing-page.md, which does not exist") == true)
     let script = "#!/usr/bin/env bash\n# read with tools (" + "no" + "tes/x.md)\necho ok\n"
     #expect(Self.problems(in: script, path: "s", script: true) { _ in true }.count == 1)
+  }
+
+  /// The repository's own Markdown (README, BENCHMARKS.md, docs/, lessons/, bench/) is read by
+  /// people without the project's working documents too: it cites none of them either.
+  @Test func theRepositorysMarkdownCitesOnlyDocumentsInIt() throws {
+    let manager = FileManager.default
+    var files = ["README.md", "BENCHMARKS.md"]
+    for folder in ["docs", "lessons", "bench"] {
+      let names = (try? manager.contentsOfDirectory(atPath: Self.root + "/" + folder)) ?? []
+      files += names.filter { $0.hasSuffix(".md") }.map { folder + "/" + $0 }
+    }
+    var problems: [String] = []
+    for file in files {
+      guard let text = try? String(contentsOfFile: Self.root + "/" + file, encoding: .utf8) else { continue }
+      problems += Self.problems(in: text, path: file, script: false, markdown: true) {
+        manager.fileExists(atPath: Self.root + "/" + $0)
+      }
+    }
+    #expect(files.count > 20, "found too few Markdown files under \(Self.root)")
+    #expect(problems.isEmpty, "\(problems.count) bad citations:\n\(problems.joined(separator: "\n"))")
   }
 
   @Test func everyCommentCitesADocumentThatIsInTheRepository() throws {
