@@ -90,6 +90,18 @@ import Testing
     #expect(s.execute("show web.cgroup.memory.peak") == ["web.cgroup.memory.peak = \"not simulated\""])
   }
 
+  /// `rootfs busybox --dir` printed its new upper layer as one cell of 2,000 characters.
+  @Test func aLongValueInTheDiffIsCutShortWithItsCount() throws {
+    let s = try session("box new a", "unshare mnt,pid,ipc")
+    let out = s.execute("rootfs busybox --dir")
+    let upper = out.first { $0.hasPrefix("  fs.upper") }
+    #expect(
+      upper?.contains("entries: /bin: \"dir\", /bin/[: \"symlink\", /bin/ash: \"symlink\", ... (show lists them)}")
+        == true)
+    #expect(out.allSatisfy { $0.count < 200 })
+    #expect(DiffTable.brief(.map(StateMap([("a", .int(1))]))) == "{a: 1}")
+  }
+
   @Test func showPrintsOneLineForAScalar() throws {
     let s = try session("box new web", "unshare uts", "hostname lab-box")
     #expect(s.execute("show web.hostname") == ["web.hostname = \"lab-box\""])

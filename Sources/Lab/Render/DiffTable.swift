@@ -79,10 +79,28 @@ enum DiffTable {
       let came = n.filter { !o.contains($0) }.map { "+ " + $0.scalarText }
       let rows = gone + came
       return rows.isEmpty ? ["\(old?.scalarText ?? "") -> \(new?.scalarText ?? "") (reordered)"] : rows
-    case (let o?, let n?): return ["\(o.scalarText) -> \(n.scalarText)"]
-    case (nil, let n?): return ["\(n.scalarText) (new)"]
-    case (let o?, nil): return ["\(o.scalarText) (gone)"]
+    case (let o?, let n?): return ["\(brief(o)) -> \(brief(n))"]
+    case (nil, let n?): return ["\(brief(n)) (new)"]
+    case (let o?, nil): return ["\(brief(o)) (gone)"]
     case (nil, nil): return []
+    }
+  }
+
+  /// A value as one cell, cut short when it would fill the screen: a directory copied into a
+  /// box's upper layer made one cell of 2,000 characters that buried the rest of the step. The
+  /// whole value is a `show` away.
+  static func brief(_ value: StateValue) -> String {
+    let text = value.scalarText
+    guard text.count > 160 else { return text }
+    switch value.unwrapped {
+    case .map(let m) where m.entries.count > 3:
+      let first = m.entries.prefix(3).map { "\($0.0): \($0.1.scalarText)" }.joined(separator: ", ")
+      return "{\(m.entries.count) entries: \(first), ... (show lists them)}"
+    case .list(let items) where items.count > 3:
+      return "[\(items.count) items: " + items.prefix(3).map(\.scalarText).joined(separator: ", ")
+        + ", ... (show lists them)]"
+    default:
+      return text
     }
   }
 
