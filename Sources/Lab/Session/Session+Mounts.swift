@@ -81,7 +81,7 @@ extension Session {
     let propagation = tree.value(at: StatePath(keys: box, "propagation"))?.stringValue
     out.lines.append(
       root == "host" || root.hasSuffix("(prepared)")
-        ? "\(box) has private copies of the host's mounts, and these of its own:"
+        ? "\(box) has its own copies of the host's mounts, and these mounts of its own:"
         : "\(box)'s mount table (its root is \(root)):")
     var rows = [["MOUNT", "TYPE", "SOURCE", "PROPAGATION"]]
     if case .map(let m)? = tree.value(at: StatePath(keys: box, "mounts")) {
