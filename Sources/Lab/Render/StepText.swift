@@ -541,6 +541,12 @@ enum StepText {
     case (.pivotRoot, .EINVAL):
       return
         "pivot_root needs the new root to be a mount point, and no shared mounts: mount bind / / makes the root filesystem a mount point"
+    case (.mount(_, .sysfs), .EPERM):
+      return
+        "sysfs shows the network devices of the mounter's network namespace, so the kernel asks for CAP_SYS_ADMIN in the user namespace that owns that network namespace (sysfs(5)): a box in a user namespace of its own must unshare net first"
+    case (.mount(_, .proc), .EPERM):
+      return
+        "proc shows the processes of the mounter's pid namespace, so the kernel asks for CAP_SYS_ADMIN in the user namespace that owns it, and in a user namespace also a fully visible proc already mounted (proc(5), user_namespaces(7))"
     case (.mount, .ENOENT):
       return "the mount point (or bind source) does not exist in the box's root filesystem"
     case (.mount, .ELOOP), (.umount, .ELOOP):
