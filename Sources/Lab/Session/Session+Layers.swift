@@ -137,6 +137,20 @@ extension Session {
     let box = try fileBox("rm")
     let path = try checkPath(args[0])
     try refuseRoot(path, "rm")
+    // rmdir(2) of a mount point is EBUSY, but only after rm has removed what it reached first,
+    // in the order the directory lists it: the kernel's answer would come with some files gone
+    // and which ones left to chance. So a path with a mount at or below it is refused before
+    // anything is removed.
+    if case .map(let mounts)? = tree.value(at: StatePath(keys: box, "mounts")),
+      let point = mounts.keys.filter({ $0 == path || $0.hasPrefix(path + "/") }).min()
+    {
+      throw LabError(
+        "\(point) is a mount point\(point == path ? "" : " below \(path)"): rm would remove what it reached first and then fail with EBUSY",
+        [
+          ("rule", "the kernel never removes a mount point (rmdir(2): EBUSY); boxwalk checks before removing anything"),
+          ("fix", "umount \(point) first"), LabError.unchanged,
+        ])
+    }
     try runStep(.removeFile(box: box, path: path), input: line, into: &out)
   }
 
@@ -410,12 +424,25 @@ extension Session {
     guard before.value(at: fs) == after.value(at: fs),
       case .map(let mounts)? = after.value(at: StatePath(keys: box, "mounts"))
     else { return nil }
-    let point = mounts.keys.filter { $0 != "/" && (path == $0 || path.hasPrefix($0 + "/")) }.max { $0.count < $1.count }
-    // A bind mount (its source a path) shows a directory of the root filesystem itself: a file
-    // written through it is in the layers, and the summary says so as for any other path.
-    guard let point, let fstype = mounts[point]?["fstype"]?.stringValue,
-      let source = mounts[point]?["source"]?.stringValue, !source.hasPrefix("/"), !source.hasPrefix("host:")
+    return mountHolding(path, in: mounts)
+  }
+
+  /// The file system (not the root's layers) that holds `path`, and where it is mounted: the
+  /// innermost mount at or above it. A bind mount (its source a path) shows the directory it was
+  /// made from, with the mounts on it (OPEN_TREE_CLONE|AT_RECURSIVE): the path is followed to its
+  /// source. (The state keeps no mount order, so a mount made on the source after the bind is
+  /// taken as seen through it too.) nil: the root filesystem's layers hold it.
+  func mountHolding(_ path: String, in mounts: StateMap, depth: Int = 0) -> (String, String)? {
+    guard depth < 8,
+      let point = mounts.keys.filter({ $0 != "/" && (path == $0 || path.hasPrefix($0 + "/")) }).max(by: {
+        $0.count < $1.count
+      }),
+      let source = mounts[point]?["source"]?.stringValue, !source.hasPrefix("host:")
     else { return nil }
+    if source.hasPrefix("/") {
+      return source == point ? nil : mountHolding(source + path.dropFirst(point.count), in: mounts, depth: depth + 1)
+    }
+    guard let fstype = mounts[point]?["fstype"]?.stringValue else { return nil }
     return (fstype, point)
   }
 
