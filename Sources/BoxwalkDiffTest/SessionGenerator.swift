@@ -183,6 +183,14 @@ struct SessionGenerator {
       m.boxes[m.index].mounts.removeAll { $0 == path }
       return "umount \(path)"
     },
+    // rm of a mount point, or of the directory it is in: the kernel's rmdir(2) is EBUSY only after
+    // rm has removed what it reached first (regression 42), so boxwalk refuses before anything.
+    Producer(weight: 0.5, applies: { m in m.box.map { $0.rootfs && !$0.mounts.isEmpty } ?? false }) { m, r in
+      // Also picked at the wrong time (a mistake), with no mount: then a path that is none.
+      let point = m.here.mounts.isEmpty ? "/mnt" : r.pick(m.here.mounts)
+      let parent = String(point[..<(point.lastIndex(of: "/") ?? point.startIndex)])
+      return "rm " + (parent.isEmpty || r.chance(0.5) ? point : parent)
+    },
     Producer(weight: 0.8, applies: { $0.current != nil }) { _, _ in "mounts" },
     Producer(weight: 0.8, applies: has("mnt")) { _, r in "propagation " + r.pick(["private", "slave", "shared"]) },
     // layers
