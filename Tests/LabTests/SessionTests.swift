@@ -102,6 +102,13 @@ import Testing
     #expect(DiffTable.brief(.map(StateMap([("a", .int(1))]))) == "{a: 1}")
   }
 
+  @Test func boxListMarksADeadPidNamespace() throws {
+    let s = try session("box new web", "unshare mnt,pid,ipc", "rootfs busybox", "pivot-root")
+    #expect(s.execute("box ls").last?.hasSuffix("ipc mnt pid") == true)
+    _ = s.execute("run true")
+    #expect(s.execute("box ls").last?.hasSuffix("ipc mnt pid (dead)") == true)
+  }
+
   @Test func showPrintsOneLineForAScalar() throws {
     let s = try session("box new web", "unshare uts", "hostname lab-box")
     #expect(s.execute("show web.hostname") == ["web.hostname = \"lab-box\""])
