@@ -103,6 +103,16 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
   // the image store (see StepCalls+Layers.swift).
   case layer(LayerWork)
 
+  /// The word before the entry in a step's output: `syscall` for what the kernel does, `boxwalk`
+  /// (the same width) for work boxwalk does in its own memory (making a tar, gzip, sha256), so
+  /// no line labelled syscall names something that is not one.
+  public var label: String {
+    switch self {
+    case .layer(.tarUpper), .layer(.storeBlobs), .layer(.tarAndStoreBlobs): "boxwalk"
+    default: "syscall"
+    }
+  }
+
   /// What an openat2(2) of a path in a box opens it for.
   public enum OpenIntent: Hashable, Sendable {
     /// O_PATH|O_DIRECTORY: a directory to mount on, or a parent to work in.

@@ -32,7 +32,7 @@ public struct Terminal: Sendable {
   func style(_ line: String) -> String {
     guard colour else { return line }
     if line.hasPrefix("error:") { return "\u{1B}[1;31merror:\u{1B}[0m" + line.dropFirst(6) }
-    for label in ["  syscall  ", "  shell    "] where line.hasPrefix(label) {
+    for label in ["  syscall  ", "  boxwalk  ", "  shell    "] where line.hasPrefix(label) {
       return "\u{1B}[2m" + label + "\u{1B}[0m" + line.dropFirst(label.count)
     }
     return line

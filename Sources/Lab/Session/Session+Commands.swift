@@ -103,7 +103,7 @@ extension Session {
         return
       }
       out.lines.append("last step: \(escapedForTerminal(last.input))")
-      out.lines += last.step.plan.map { "  syscall  \($0)" }
+      out.lines += last.step.plan.map { "  \($0.label)  \($0)" }
       let shell = last.shell
       out.lines.append("  shell    " + shell)
       out.lines += StepText.why(last.step).map { "  " + $0 }
@@ -218,7 +218,7 @@ extension Session {
     out.lines += result.output.map(escapedForTerminal)
     out.lines += summary(step, result, before: before, after: after)
     if let answer = result.ping { out.extra.append(("reachable", .bool(answer.reachable))) }
-    out.lines += step.plan.map { "  syscall  \($0)" }
+    out.lines += step.plan.map { "  \($0.label)  \($0)" }
     out.lines.append("  shell    " + shell)
     out.lines += DiffTable.lines(changes, tree: after)
     for i in watches.indices {
