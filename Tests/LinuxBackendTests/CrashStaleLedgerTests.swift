@@ -107,10 +107,13 @@ import Testing
     let lines = LedgerCleanup.run(stateRoot: stale.path)
     #expect(!lines.contains { $0.contains("removed") }, "\(lines)")
     #expect(victim.entries() == ["ledger", "precious.txt"])
-    // And a state root that is itself a symlink is not a state root.
+    // And a state root that is itself a symlink is not a state root: left alone, and said.
     let linkedRoot = stale.path + "/linked-root"
     #expect(symlink(victim.path, linkedRoot) == 0)
-    #expect(LedgerCleanup.run(stateRoot: linkedRoot) == [])
+    #expect(
+      LedgerCleanup.run(stateRoot: linkedRoot) == [
+        "\(linkedRoot): left alone: it is a symbolic link, not a state directory boxwalk made"
+      ])
     #expect(victim.entries() == ["ledger", "precious.txt"])
   }
 
