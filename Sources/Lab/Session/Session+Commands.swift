@@ -424,7 +424,7 @@ extension Session {
       }
       // A pid namespace whose PID 1 died takes no new process (pid_namespaces(7)): say so here
       // too, not only in ps.
-      let dead = own.contains(.pid) && tree.value(at: StatePath(keys: name, "pid", "alive")) == .bool(false)
+      let dead = pidNamespaceIsDead(name)
       let kinds = own.map { $0 == .pid && dead ? "pid (dead)" : $0.rawValue }
       rows.append([name == current ? "*" : " ", name, own.isEmpty ? "none" : kinds.joined(separator: " ")])
     }

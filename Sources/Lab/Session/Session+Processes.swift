@@ -22,7 +22,7 @@ extension Session {
     let ownPIDs = !shares(box, .pid)
     let label = tree.value(at: StatePath(keys: box, "ns", "pid"))?.stringValue ?? "?"
     let processes = psEntries(box)
-    let dead = ownPIDs && tree.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false)
+    let dead = pidNamespaceIsDead(box)
     if processes.isEmpty {
       // In a pid namespace whose init died, fork(2) fails with ENOMEM (pid_namespaces(7)) and
       // unshare pid is EINVAL (pid_for_children is no longer the helper's own): run cannot help.
@@ -156,5 +156,11 @@ extension Session {
   func shares(_ box: String, _ kind: NamespaceKind) -> Bool {
     tree.value(at: StatePath(keys: box, "ns", kind.rawValue))
       == tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
+  }
+
+  /// Whether the box has a pid namespace of its own whose PID 1 died: no process can enter it
+  /// again (pid_namespaces(7)).
+  func pidNamespaceIsDead(_ box: String) -> Bool {
+    !shares(box, .pid) && tree.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false)
   }
 }

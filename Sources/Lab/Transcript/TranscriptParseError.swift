@@ -39,7 +39,7 @@ public struct TranscriptParseError: Error, Equatable, Sendable, CustomStringConv
   static func quote(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
-      if isControl(scalar) {
+      if TerminalText.isControl(scalar) {
         out += escaped(scalar)
       } else if scalar == "\"" || scalar == "\\" {
         out += "\\" + String(scalar)
@@ -53,18 +53,12 @@ public struct TranscriptParseError: Error, Equatable, Sendable, CustomStringConv
   /// Text as it is, but with every control character (C0, DEL, C1, bidi) escaped: for names shown
   /// unquoted, such as paths at the start of a message.
   public static func visible(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    guard text.unicodeScalars.contains(where: TerminalText.isControl) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
-      if isControl(scalar) { out += escaped(scalar) } else { out.unicodeScalars.append(scalar) }
+      if TerminalText.isControl(scalar) { out += escaped(scalar) } else { out.unicodeScalars.append(scalar) }
     }
     return out
-  }
-
-  /// The characters `TerminalText` keeps off the terminal: C0, DEL, C1, and the bidirectional
-  /// formatting characters and line separators that make a name read as another.
-  static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-    TerminalText.isControl(scalar)
   }
 
   /// `\xNN` for a control byte, `\u{NNNN}` for a layout character above U+00FF.
