@@ -28,11 +28,12 @@ extension LinuxKernel {
     guard procfd >= 0 else { return nil }
     defer { close(procfd) }
     guard bw_is_proc_fs(procfd) == 1 else { return nil }
-    if Self.readLink(procfd, "self") == String(getpid()) {
-      var own = stat()
-      return stat("\(procfs.root)/self/ns/pid", &own) == 0 ? UInt64(own.st_ino) : nil
+    if SmallFiles.readLink("self", in: procfd) == String(getpid()) {
+      return try? procfs.namespaceInode(pid: "self", shown: "self", kind: .pid)
     }
-    if let link = Self.readLink(procfd, "1/ns/pid"), let inode = Self.namespaceInode(link) { return inode }
+    // The namespace file's inode is the namespace's (what its link reads as pid:[N]).
+    var initNamespace = stat()
+    if fstatat(procfd, "1/ns/pid", &initNamespace, 0) == 0 { return UInt64(initNamespace.st_ino) }
     var st = stat()
     guard fstat(procfd, &st) == 0 else { return nil }
     return procMounts[UInt64(st.st_dev)]
@@ -63,19 +64,5 @@ extension LinuxKernel {
     var st = stat()
     guard fstat(fd, &st) == 0, bw_is_proc_fs(fd) == 1 else { return }
     procMounts[UInt64(st.st_dev)] = pidNamespace
-  }
-
-  /// readlinkat(2) of `path` beneath `dirfd`; nil when it fails.
-  static func readLink(_ dirfd: Int32, _ path: String) -> String? {
-    var buffer = [CChar](repeating: 0, count: 64)
-    let n = readlinkat(dirfd, path, &buffer, buffer.count - 1)
-    guard n > 0 else { return nil }
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  }
-
-  /// N of "pid:[N]", as a namespace link reads.
-  static func namespaceInode(_ link: String) -> UInt64? {
-    guard link.hasPrefix("pid:["), link.hasSuffix("]") else { return nil }
-    return UInt64(link.dropFirst(5).dropLast())
   }
 }

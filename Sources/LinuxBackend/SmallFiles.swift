@@ -65,10 +65,10 @@ package enum SmallFiles {
     return names
   }
 
-  /// readlink(2).
-  static func readLink(_ path: String) -> String? {
+  /// readlinkat(2) of `path`, beneath `dirfd` when it is given.
+  static func readLink(_ path: String, in dirfd: Int32 = AT_FDCWD) -> String? {
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-    let n = readlink(path, &buffer, buffer.count)
+    let n = readlinkat(dirfd, path, &buffer, buffer.count)
     guard n > 0 else { return nil }
     return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
