@@ -88,23 +88,106 @@ public struct BoxFacts: Equatable, Sendable {
 public struct KernelFacts: Equatable, Sendable {
   /// The host: the namespaces boxwalk itself runs in.
   public var host: ProcessFacts
-  /// Every box, in creation order.
-  public var boxes: [BoxFacts]
+  /// Every box, in creation order. Changed only through `append`, `setProcess` and
+  /// `replaceBoxes`, which keep the index in step, so that finding a box, or the boxes in a
+  /// namespace, costs the same in a lab of one box or of a thousand.
+  public var boxes: [BoxFacts] { list }
   /// The host's image store: images by name, and the layers they are made of.
   public var images: [ImageFacts]
   public var layers: [LayerFacts]
   /// The lab's outside (OutsideNet), once `net outside` made it.
   public var outside: NetFacts?
+  /// Which kernel's box list these facts were read from, as that kernel stamps it: a kernel
+  /// changes its stamp whenever a box leaves its list, and only then, so facts with the kernel's
+  /// stamp hold a prefix of its boxes, in its order (`ReadBack.merge`). 0: not known.
+  public var boxListStamp: UInt64 = 0
+  private var list: [BoxFacts]
+  private var index: BoxIndex
+
   public init(
     host: ProcessFacts, boxes: [BoxFacts], images: [ImageFacts] = [], layers: [LayerFacts] = [],
     outside: NetFacts? = nil
   ) {
     self.outside = outside
     self.host = host
-    self.boxes = boxes
+    self.list = boxes
     self.images = images
     self.layers = layers
+    self.index = BoxIndex(boxes)
   }
 
-  public func box(_ name: String) -> BoxFacts? { boxes.first { $0.name == name } }
+  /// The facts themselves: the stamp and the index say how they were read and are found.
+  public static func == (a: KernelFacts, b: KernelFacts) -> Bool {
+    a.host == b.host && a.list == b.list && a.images == b.images && a.layers == b.layers && a.outside == b.outside
+  }
+
+  public func box(_ name: String) -> BoxFacts? { index.position[name].map { list[$0] } }
+
+  /// Where the box called `name` is in `boxes`.
+  public func position(of name: String) -> Int? { index.position[name] }
+
+  /// The boxes whose namespace of `kind` is `inode`, in box order.
+  public func boxes(in kind: NamespaceKind, _ inode: UInt64) -> [String] {
+    (index.members[kind]?[inode] ?? []).map { list[$0].name }
+  }
+
+  /// A box read after the others, at the end of the list.
+  public mutating func append(_ box: BoxFacts) {
+    index.add(box.process.namespaces, at: list.count)
+    index.position[box.name] = list.count
+    list.append(box)
+  }
+
+  /// The box at `place` read again.
+  public mutating func setProcess(_ process: ProcessFacts, at place: Int) {
+    let old = list[place].process.namespaces
+    if old != process.namespaces {
+      index.remove(old, at: place)
+      index.add(process.namespaces, at: place)
+    }
+    list[place].process = process
+  }
+
+  /// A new list of boxes (after one left, or in another order): the index is made again.
+  public mutating func replaceBoxes(_ boxes: [BoxFacts]) {
+    list = boxes
+    index = BoxIndex(boxes)
+  }
+}
+
+/// KernelFacts' index: each box's place by name, and the places of the boxes in each namespace,
+/// ascending (box order).
+private struct BoxIndex: Sendable {
+  var position: [String: Int] = [:]
+  var members: [NamespaceKind: [UInt64: [Int]]] = [:]
+
+  init(_ boxes: [BoxFacts]) {
+    position.reserveCapacity(boxes.count)
+    for (i, box) in boxes.enumerated() {
+      position[box.name] = i
+      add(box.process.namespaces, at: i)
+    }
+  }
+
+  // Changed where they are (Dictionary's subscripts modify in place), not copied out and back:
+  // the boxes still in the host's namespaces can be most of a large lab.
+  mutating func add(_ namespaces: [NamespaceKind: UInt64], at place: Int) {
+    for (kind, inode) in namespaces {
+      // Usually the box goes last (appended, or read again as the last one).
+      if let places = members[kind]?[inode], let last = places.last, last > place,
+        let at = places.firstIndex(where: { $0 > place })
+      {
+        members[kind]?[inode]?.insert(place, at: at)
+      } else {
+        members[kind, default: [:]][inode, default: []].append(place)
+      }
+    }
+  }
+
+  mutating func remove(_ namespaces: [NamespaceKind: UInt64], at place: Int) {
+    for (kind, inode) in namespaces {
+      members[kind]?[inode]?.removeAll { $0 == place }
+      if members[kind]?[inode]?.isEmpty == true { members[kind]?[inode] = nil }
+    }
+  }
 }

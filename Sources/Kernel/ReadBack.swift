@@ -32,29 +32,39 @@ public struct ReadBack: Equatable, Sendable {
 
   /// Adds boxes, keeping each once.
   mutating func add(_ names: [String]) {
-    for name in names where !boxes.contains(name) { boxes.append(name) }
+    // A step in the host's UTS namespace reaches every box still in it: most of a large lab.
+    guard boxes.count * names.count > 64 else {
+      for name in names where !boxes.contains(name) { boxes.append(name) }
+      return
+    }
+    var seen = Set(boxes)
+    for name in names where seen.insert(name).inserted { boxes.append(name) }
   }
 
   /// `merge` in place, for the usual case: the kernel has the boxes `facts` had, in the same
   /// order (`count` of them, the i-th called `name(i)`), or those and one more at the end, which
-  /// `fresh` holds. The fresh boxes replace their entries where they are; nothing else is copied,
-  /// so the cost is that of what was read, not of the number of boxes (when the caller owns
-  /// `facts` alone, the array is changed where it is). False, and `facts` untouched, otherwise:
-  /// the caller merges as `merge` does or reads everything.
+  /// `fresh` holds. The fresh boxes replace their entries where they are; nothing else is copied
+  /// or compared, so the cost is that of what was read, not of the number of boxes (when the
+  /// caller owns `facts` alone, the array is changed where it is). The kernel's `stamp` says its
+  /// list is the one `facts` was read from, grown at the end only (`KernelFacts.boxListStamp`);
+  /// without it (0, or another stamp) the names are compared one by one. False, and `facts`
+  /// untouched, otherwise: the caller merges as `merge` does or reads everything.
   public static func merge(
-    into facts: inout KernelFacts, count: Int, name: (Int) -> String, fresh: [BoxFacts], host: ProcessFacts?,
-    images: (images: [ImageFacts], layers: [LayerFacts])?
+    into facts: inout KernelFacts, count: Int, name: (Int) -> String, stamp: UInt64 = 0, fresh: [BoxFacts],
+    host: ProcessFacts?, images: (images: [ImageFacts], layers: [LayerFacts])?
   ) -> Bool {
     let known = facts.boxes.count
     guard count == known || count == known + 1 else { return false }
-    // Only string comparisons here: the same names in the same places.
-    for i in 0..<known where name(i) != facts.boxes[i].name { return false }
+    if stamp == 0 || facts.boxListStamp != stamp {
+      // Only string comparisons here: the same names in the same places.
+      for i in 0..<known where name(i) != facts.boxes[i].name { return false }
+    }
     var places: [Int] = []
     places.reserveCapacity(fresh.count)
     for box in fresh {
       if count == known + 1, box.name == name(known) {
         places.append(known)
-      } else if let i = facts.boxes.lastIndex(where: { $0.name == box.name }) {
+      } else if let i = facts.position(of: box.name) {
         places.append(i)
       } else {
         return false
@@ -62,9 +72,9 @@ public struct ReadBack: Equatable, Sendable {
     }
     // A new box at the end must have been read.
     if count == known + 1, !places.contains(known) { return false }
-    for (place, box) in zip(places, fresh) {
-      if place == known { facts.boxes.append(box) } else { facts.boxes[place].process = box.process }
-    }
+    for (place, box) in zip(places, fresh) where place != known { facts.setProcess(box.process, at: place) }
+    for (place, box) in zip(places, fresh) where place == known { facts.append(box) }
+    facts.boxListStamp = stamp
     if let host { facts.host = host }
     if let images {
       facts.images = images.images
@@ -78,14 +88,17 @@ public struct ReadBack: Equatable, Sendable {
   /// the kernel's box order given as `count` names, the i-th `name(i)`). False, and `facts`
   /// untouched, when neither can place what was read: the caller then reads everything.
   public static func apply(
-    to facts: inout KernelFacts, count: Int, name: (Int) -> String, fresh: [BoxFacts], host: ProcessFacts?,
-    images: (images: [ImageFacts], layers: [LayerFacts])?
+    to facts: inout KernelFacts, count: Int, name: (Int) -> String, stamp: UInt64 = 0, fresh: [BoxFacts],
+    host: ProcessFacts?, images: (images: [ImageFacts], layers: [LayerFacts])?
   ) -> Bool {
-    if merge(into: &facts, count: count, name: name, fresh: fresh, host: host, images: images) { return true }
+    if merge(into: &facts, count: count, name: name, stamp: stamp, fresh: fresh, host: host, images: images) {
+      return true
+    }
     guard
-      let merged = merge(
+      var merged = merge(
         previous: facts, order: (0..<count).map(name), fresh: fresh, host: host, images: images)
     else { return false }
+    merged.boxListStamp = stamp
     facts = merged
     return true
   }
@@ -116,7 +129,7 @@ public struct ReadBack: Equatable, Sendable {
       j += 1
     }
     var facts = previous
-    facts.boxes = merged
+    facts.replaceBoxes(merged)
     if let host { facts.host = host }
     if let images {
       facts.images = images.images
@@ -141,7 +154,7 @@ extension Step {
         // mounts of its own, and its processes are its helper's children, wherever they are.
         if isHosts && !includeHostNamespace { continue }
         if isHosts { out.host = true }
-        out.add(facts.boxes.filter { $0.process.namespaces[kind] == inode }.map(\.name))
+        out.add(facts.boxes(in: kind, inode))
       }
       return out
     }

@@ -12,7 +12,7 @@ extension LinuxKernel {
   func ask(_ box: String, _ request: HelperRequest, step: Step, streaming: Bool = false)
     throws(KernelError) -> HelperReply
   {
-    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
     let reply = try exchange(helper, request, step: step)
     switch reply {
     case .ok: return reply

@@ -143,7 +143,7 @@ extension LinuxKernel {
       return outsideNetwork
     }
     guard case .box(let box) = side else { return try hostSide(step: step) }
-    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
     try refuseMachineNetwork(helper, shown: box, step: step)
     return helper
   }

@@ -42,7 +42,7 @@ extension LinuxKernel {
   /// After `mount proc PATH`: the new proc's device, with the pid namespace the helper made it
   /// for (its pid_for_children, which a namespace with no process yet still has).
   func recordProcMount(_ box: String, at target: String) {
-    guard let helper = helpers.first(where: { $0.box == box }),
+    guard let helper = helper(named: box),
       let pidNamespace = try? namespaces(pid: String(helper.pid), shown: "<\(box)>")[.pid]
     else { return }
     // The helper resolved the target beneath the prepared root filesystem, or else "/" (its

@@ -42,8 +42,8 @@ extension LinuxKernel {
     // The boxes to read, each with its facts before the step (nil for a new box).
     var reading: [(helper: HelperProcess, before: ProcessFacts?, ns: [NamespaceKind: UInt64])] = []
     for name in scope.boxes {
-      guard let helper = helpers.first(where: { $0.box == name }) else { continue }
-      let before = previous.boxes.first { $0.name == name }?.process
+      guard let helper = helper(named: name) else { continue }
+      let before = previous.box(name)?.process
       let ns = try namespaces(pid: String(helper.pid), shown: "<\(helper.box)>")
       // In a mount namespace of its own that it was not in before: its mounts need every other
       // lab namespace's mountinfo (see above). No step that reads part of the state does this.
@@ -141,18 +141,19 @@ extension LinuxKernel {
     // box read here were read too, and a box not read keeps what it showed.
     var dead = Set(boxes.filter { !$0.process.pidNamespaceAlive }.compactMap { $0.process.namespaces[.pid] })
     let read = Set(boxes.map(\.name))
-    // By index, so that no box's facts are copied: only a flag is looked at in most.
-    for i in previous.boxes.indices where !previous.boxes[i].process.pidNamespaceAlive {
-      guard !read.contains(previous.boxes[i].name), let inode = previous.boxes[i].process.namespaces[.pid] else {
-        continue
-      }
-      dead.insert(inode)
+    // Only the boxes in the pid namespaces of those read: the host's never dies, and a box in
+    // another pid namespace says nothing about these.
+    let pidNamespaces = Set(boxes.compactMap { $0.process.namespaces[.pid] })
+    for inode in pidNamespaces where inode != hostNamespaces[.pid] && !dead.contains(inode) {
+      let others = previous.boxes(in: .pid, inode).filter { !read.contains($0) }
+      if others.contains(where: { previous.box($0)?.process.pidNamespaceAlive == false }) { dead.insert(inode) }
     }
     for i in boxes.indices where boxes[i].process.namespaces[.pid].map(dead.contains) == true {
       boxes[i].process.pidNamespaceAlive = false
     }
     if !ReadBack.apply(
-      to: &previous, count: helpers.count, name: { helpers[$0].box }, fresh: boxes, host: host, images: store)
+      to: &previous, count: helpers.count, name: { helpers[$0].box }, stamp: boxListStamp, fresh: boxes, host: host,
+      images: store)
     {
       previous = try facts()
     }

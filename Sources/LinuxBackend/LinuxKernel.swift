@@ -24,7 +24,35 @@ public final class LinuxKernel: Kernel {
   let helperPath: String
   let procfs: ProcFS
   /// Every box, in creation order.
-  var helpers: [HelperProcess] = []
+  var helpers: [HelperProcess] = [] {
+    // Not `oldValue`: naming it would copy the list on every change. A shorter list means a box
+    // left it, and facts read before then no longer hold a prefix of it (KernelFacts.boxListStamp).
+    didSet {
+      if helpers.count < helperCount { boxListStamp &+= 1 }
+      helperCount = helpers.count
+    }
+  }
+  private var helperCount = 0
+  /// Changed whenever a box leaves `helpers`; random at start, so facts from another kernel never
+  /// carry it.
+  var boxListStamp = UInt64.random(in: 1...(UInt64.max / 2))
+  /// Where each box's helper is in `helpers`, by name: a cache, checked on each use and made again
+  /// when it is wrong, so finding a box's helper does not scan the lab.
+  private var helperPlaces: [String: Int] = [:]
+
+  /// The helper of the box called `box`.
+  func helper(named box: String) -> HelperProcess? { helperIndex(named: box).map { helpers[$0] } }
+
+  func helperIndex(named box: String) -> Int? {
+    if let i = helperPlaces[box], i < helpers.count, helpers[i].box == box { return i }
+    if let i = helpers.indices.last, helpers[i].box == box {
+      helperPlaces[box] = i
+      return i
+    }
+    helperPlaces.removeAll(keepingCapacity: true)
+    for (i, helper) in helpers.enumerated() { helperPlaces[helper.box] = i }
+    return helperPlaces[box]
+  }
   /// The lab's host side: a boxwalk-helper alone in a network namespace of its own, holding it for
   /// the session: the machine's own network is never touched. Started by the first step that needs
   /// the host side; not a box.
@@ -70,7 +98,7 @@ public final class LinuxKernel: Kernel {
   /// one): when the box's / is shared, that is the rule it broke (the current root and the new
   /// root's parent must not be shared), which the simulator says with the same detail.
   func pivotRefusal(_ error: KernelError, _ box: String) -> KernelError {
-    guard error.errno == .EINVAL, error.detail == nil, let helper = helpers.first(where: { $0.box == box }) else {
+    guard error.errno == .EINVAL, error.detail == nil, let helper = helper(named: box) else {
       return error
     }
     let mountinfo = Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? [])
@@ -183,7 +211,7 @@ public final class LinuxKernel: Kernel {
 
   /// The inode of the mount namespace `box` is in now.
   func mountNamespace(_ box: String, step: Step) throws(KernelError) -> UInt64 {
-    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
     do {
       return try procfs.namespaceInode(pid: String(helper.pid), shown: "<\(box)>", kind: .mnt)
     } catch {
@@ -290,7 +318,7 @@ public final class LinuxKernel: Kernel {
       try newBox(box, step: step)
       boxState[box] = BoxState()
     case .boxRemove(let box):
-      guard let index = helpers.firstIndex(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+      guard let index = helperIndex(named: box) else { throw noSuchBox(box, step: step) }
       forget(helpers.remove(at: index))
     case .unshare(let box, let kinds, let keepPropagation):
       let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
@@ -318,7 +346,7 @@ public final class LinuxKernel: Kernel {
       }
       if kinds.contains(.net) { settleNetwork() }
     case .join(let box, let kind, let target):
-      guard let holder = helpers.first(where: { $0.box == target }) else { throw noSuchBox(target, step: step) }
+      guard let holder = helper(named: target) else { throw noSuchBox(target, step: step) }
       // The helper opens the path itself, like nsenter(1): setns(2) wants an fd of the namespace.
       let path = "\(procfs.root)/\(holder.pid)/ns/\(kind.procEntry)"
       try ask(box, .setns(path: Array(path.utf8), nstype: kind.cloneFlag), step: step)
@@ -332,7 +360,7 @@ public final class LinuxKernel: Kernel {
     case .run(let box, let argv, let background):
       return try run(box, argv, background: background, step: step)
     case .kill(let box, let pid):
-      guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+      guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
       guard let target = procfs.descendants(of: helper.pid).first(where: { $0.pid == pid }) else {
         throw KernelError(step: step, call: step.entry(.kill), errno: .ESRCH)
       }
@@ -428,7 +456,7 @@ public final class LinuxKernel: Kernel {
     case .clockOffset(let box, let clock, let seconds):
       // From outside, as unshare(1) --boottime does: the file sets the offsets of the time
       // namespace the helper's children will enter (time_namespaces(7)).
-      guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+      guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
       if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
         throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: Errno(rawValue: errno))
       }
@@ -443,7 +471,7 @@ public final class LinuxKernel: Kernel {
   /// Ctrl-C (SIGINT while waiting) kills the program's process group with SIGKILL: a PID 1
   /// ignores every signal it has no handler for, SIGINT included.
   private func run(_ box: String, _ argv: [String], background: Bool, step: Step) throws(KernelError) -> StepResult {
-    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
     let request = HelperRequest.run(background: background, argv: argv.map { Array($0.utf8) })
     // What already ran in the box before this program: see awaitForkedCopies.
     let before = background ? [] : Set(procfs.descendants(of: helper.pid).map(\.hostPID))
@@ -522,7 +550,7 @@ public final class LinuxKernel: Kernel {
   /// the kernel accepts once. For gid_map, "deny" goes to setgroups first. Then the helper
   /// becomes the inside ID 0 when the range maps it.
   private func writeMap(_ box: String, _ kind: IDKind, _ range: IDMapRange, step: Step) throws(KernelError) {
-    guard let helper = helpers.first(where: { $0.box == box }) else { throw noSuchBox(box, step: step) }
+    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
     let base = "\(procfs.root)/\(helper.pid)/"
     if kind == .gid {
       if let errno = Self.writeOnce(base + "setgroups", "deny") {
@@ -629,7 +657,7 @@ public final class LinuxKernel: Kernel {
   /// limits, and a memory limit never makes the OOM killer choose the helper, which holds the
   /// box (boxwalk-helper's CgroupOperations says how).
   private func cgroupNew(_ box: String, step: Step) throws(KernelError) {
-    guard let helper = helpers.first(where: { $0.box == box }), let name = sessionName else {
+    guard let helper = helper(named: box), let name = sessionName else {
       throw noSuchBox(box, step: step)
     }
     let driver: any CgroupDriver
@@ -706,7 +734,7 @@ public final class LinuxKernel: Kernel {
   }
 
   private func sharesHostIPC(_ box: String) -> Bool {
-    guard let helper = helpers.first(where: { $0.box == box }) else { return false }
+    guard let helper = helper(named: box) else { return false }
     return (try? procfs.namespaceInode(pid: String(helper.pid), shown: box, kind: .ipc))
       == (try? procfs.namespaceInode(pid: "self", shown: "self", kind: .ipc))
   }
@@ -724,7 +752,7 @@ public final class LinuxKernel: Kernel {
   }
 
   private func newBox(_ box: String, step: Step) throws(KernelError) {
-    if helpers.contains(where: { $0.box == box }) {
+    if helper(named: box) != nil {
       throw KernelError(step: step, call: step.entry(.fork), errno: .EEXIST, detail: "box \(box) exists")
     }
     let session = try ensureSession(step: step)
@@ -763,7 +791,7 @@ public final class LinuxKernel: Kernel {
   /// joined. A store not made yet is anchored at its nearest existing parent. Best effort: a
   /// helper without anchors reaches everything by name, as the steps print it.
   func anchor(_ box: String, from holder: HelperProcess?) {
-    guard let helper = helpers.first(where: { $0.box == box }), let session else { return }
+    guard let helper = helper(named: box), let session else { return }
     var store = images.home
     while access(store, F_OK) != 0, let slash = store.lastIndex(of: "/"), slash > store.startIndex {
       store = String(store[..<slash])
@@ -1017,7 +1045,9 @@ public final class LinuxKernel: Kernel {
     var outside: NetFacts?
     addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes, outside: &outside)
     if hostRulesMade, hostNetwork != nil { hostFacts.net?.rules = try hostRules(step: nil) }
-    return KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
+    var facts = KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
+    facts.boxListStamp = boxListStamp
+    return facts
   }
 
   /// The host's own facts, without its network (the lab network's host side, read with every

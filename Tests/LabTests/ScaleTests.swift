@@ -21,6 +21,41 @@ import Testing
     return s
   }
 
+  /// The index KernelFacts keeps (places by name, boxes by namespace) is the one a scan of the
+  /// boxes gives, after every kind of change: a box appended, read again with new namespaces,
+  /// and the list replaced after a box left.
+  @Test func theFactsIndexAgreesWithAScan() throws {
+    let s = try Self.lab(6)
+    _ = s.execute("use b2")
+    _ = s.execute("join uts b5")
+    _ = s.execute("box rm b3")
+    _ = s.execute("box new b7")
+    let facts = s.facts
+    for (i, box) in facts.boxes.enumerated() {
+      #expect(facts.position(of: box.name) == i)
+      for (kind, inode) in box.process.namespaces {
+        let scanned = facts.boxes.filter { $0.process.namespaces[kind] == inode }.map(\.name)
+        #expect(facts.boxes(in: kind, inode) == scanned, "\(box.name) \(kind)")
+      }
+    }
+    #expect(facts.position(of: "b3") == nil)
+    let uts = try #require(facts.box("b5")?.process.namespaces[.uts])
+    #expect(facts.boxes(in: .uts, uts) == ["b2", "b5"])
+  }
+
+  /// A kernel's stamp spares the merge its comparison of every name, and only while no box has
+  /// left the kernel's list: after `box rm` the facts read before carry another stamp.
+  @Test func aBoxLeavingChangesTheKernelsStamp() throws {
+    let s = try Self.lab(3)
+    let before = s.facts.boxListStamp
+    #expect(before != 0)
+    _ = s.execute("box new b4")
+    #expect(s.facts.boxListStamp == before)
+    _ = s.execute("box rm b2")
+    #expect(s.facts.boxListStamp != before)
+    #expect(s.facts.boxes.map(\.name) == ["b1", "b3", "b4"])
+  }
+
   @Test func aHostnameBuildsAndDiffsItsBoxOnly() throws {
     let s = try Self.lab(40)
     let out = s.execute("hostname far")
@@ -57,8 +92,12 @@ import Testing
     let old = whole.build(s.facts)
     _ = scoped.build(s.facts)
     var facts = s.facts
-    facts.boxes[2].process.hostname = "changed"
-    facts.boxes[4].process.domainname = "lab"
+    var third = facts.boxes[2].process
+    third.hostname = "changed"
+    facts.setProcess(third, at: 2)
+    var fifth = facts.boxes[4].process
+    fifth.domainname = "lab"
+    facts.setProcess(fifth, at: 4)
     let new = whole.build(facts)
     let tree = scoped.build(facts, scope: ReadBack(boxes: ["b5", "b3"]))
     #expect(tree == new)

@@ -199,7 +199,7 @@ extension LinuxKernel {
 
   /// The box's root directory as this process reaches it.
   func boxRoot(_ box: String) -> String? {
-    guard let helper = helpers.first(where: { $0.box == box }), let state = boxState[box], state.root != .host else {
+    guard let helper = helper(named: box), let state = boxState[box], state.root != .host else {
       return nil
     }
     let proc = "\(procfs.root)/\(helper.pid)/root"
