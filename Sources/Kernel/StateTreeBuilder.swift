@@ -37,6 +37,12 @@ public struct StateTreeBuilder: Sendable {
   /// in tree order: the only ones in which the diff against the build before can find a change
   /// (`StateDiff.between(_:_:only:)`). nil after a whole build.
   public private(set) var changedKeys: [StateDiff.TopLevelKey]?
+  /// The tree before the last build, as far as the diff and a step's summary need it: after a
+  /// whole build, the whole tree before; after a build for a scope, the old values of
+  /// `changedKeys` only, in a map of their own (a key the build added has none). So the root of
+  /// a large lab is changed where it is, not copied, as long as nobody else holds the last tree
+  /// while the builder builds the next (Session drops its own first).
+  public private(set) var replaced: StateValue = .map(StateMap())
 
   /// Why reuse is exact: a subtree is a pure function of its facts, of the host's user namespace
   /// and IDs (a box shows "host" for capabilities equal to the host's), and of the labels of the
@@ -48,6 +54,7 @@ public struct StateTreeBuilder: Sendable {
   /// was not in the last build (new, or removed and made again under the same name) is always
   /// built afresh, and so is every box when the host's user namespace or IDs changed.
   public mutating func build(_ facts: KernelFacts) -> StateValue {
+    replaced = .map(lastRoot ?? StateMap())
     let hostUserChanged = hostUserNamespace != facts.host.namespaces[.user] || hostUser != facts.host.user
     hostUserNamespace = facts.host.namespaces[.user]
     hostUser = facts.host.user
@@ -128,7 +135,7 @@ public struct StateTreeBuilder: Sendable {
         positions.append(i - offset)
       } else if place == nil, facts.boxes.count == lastCount + 1, facts.boxes.last?.name == name {
         appended = name
-      } else if place != nil || facts.boxes.contains(where: { $0.name == name }) {
+      } else if place != nil || facts.position(of: name) != nil {
         return build(facts)
       }  // else: a name no box has (the step removed or never made it)
     }
@@ -138,10 +145,22 @@ public struct StateTreeBuilder: Sendable {
     var changed: [StateDiff.TopLevelKey] = []
     var dropped: [NamespaceInode] = []
     var added: [NamespaceInode] = []
-    // The host first, as in a whole build, so that labels are handed out in the same order.
-    if scope.host, let last = lastHost,
-      !(last.memo.process == facts.host && last.images == facts.images && last.layers == facts.layers)
+    let hostChanged =
+      scope.host && lastHost != nil
+      && !(lastHost?.memo.process == facts.host && lastHost?.images == facts.images
+        && lastHost?.layers == facts.layers)
+    if !hostChanged,
+      facts.images != lastHost?.images || facts.layers != lastHost?.layers || facts.host != lastHost?.memo.process
     {
+      // Facts the scope said could not change did: build it all, as without a scope.
+      return build(facts)
+    }
+    // From here on the root is changed where it is: the builder lets go of its own reference
+    // first, so that the map's storage is copied only if someone else still holds the last tree.
+    lastRoot = nil
+    var old = StateMap()
+    // The host first, as in a whole build, so that labels are handed out in the same order.
+    if hostChanged, let last = lastHost {
       var host = processMap(facts.host, hostPIDKey: nil, previous: (last.memo.process, last.memo.map))
       host["images"] = .map(Self.images(facts))
       host["layers"] = .map(Self.layers(facts))
@@ -149,13 +168,9 @@ public struct StateTreeBuilder: Sendable {
       dropped += last.memo.inodes
       added += memo.inodes
       lastHost = (memo, facts.images, facts.layers)
+      old.appendNew("host", root.entries[0].1)
       root.setValue(at: 0, .map(host))
       changed.append(StateDiff.TopLevelKey(key: "host", index: 0))
-    } else if facts.images != lastHost?.images || facts.layers != lastHost?.layers
-      || facts.host != lastHost?.memo.process
-    {
-      // Facts the scope said could not change did: build it all, as without a scope.
-      return build(facts)
     }
     for position in positions {
       let box = facts.boxes[position]
@@ -169,6 +184,7 @@ public struct StateTreeBuilder: Sendable {
       if last == nil {
         root.appendNew(box.name, .map(map))
       } else {
+        old.appendNew(box.name, root.entries[position + offset].1)
         root.setValue(at: position + offset, .map(map))
       }
       changed.append(StateDiff.TopLevelKey(key: box.name, index: position + offset))
@@ -176,6 +192,7 @@ public struct StateTreeBuilder: Sendable {
     forgetUnused(dropped, added: added)
     lastRoot = root
     changedKeys = changed
+    replaced = .map(old)
     return .map(root)
   }
 

@@ -56,6 +56,30 @@ import Testing
     #expect(s.facts.boxes.map(\.name) == ["b1", "b3", "b4"])
   }
 
+  /// A step that reaches one box changes the tree's root where it is: the root of a lab of a
+  /// thousand boxes is not copied for each step (StateTreeBuilder.replaced). The address is
+  /// taken without keeping the tree: a copy would be made while the old root still lived, so it
+  /// could not land at the same address.
+  @Test func aStepChangesTheRootWhereItIs() throws {
+    let s = try Self.lab(40)
+    func rootAddress() -> Int? {
+      guard case .map(let root) = s.tree else { return nil }
+      return root.entries.withUnsafeBufferPointer { $0.baseAddress.map { Int(bitPattern: $0) } }
+    }
+    s.checkReadBack = false
+    let before = try #require(rootAddress())
+    let out = s.execute("hostname far")
+    #expect(out.contains { $0.hasPrefix("  hostname") && $0.hasSuffix("-> \"far\"") })
+    #expect(rootAddress() == before)
+    #expect(s.builder.changedKeys == [StateDiff.TopLevelKey(key: "b40", index: 40)])
+    // The control: a tree someone still holds is copied, never changed under them.
+    let kept = s.tree
+    _ = s.execute("hostname near")
+    #expect(rootAddress() != before)
+    #expect(kept.value(at: StatePath(keys: "b40", "hostname")) == .string("far"))
+    #expect(s.tree.value(at: StatePath(keys: "b40", "hostname")) == .string("near"))
+  }
+
   @Test func aHostnameBuildsAndDiffsItsBoxOnly() throws {
     let s = try Self.lab(40)
     let out = s.execute("hostname far")

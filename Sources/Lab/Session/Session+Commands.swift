@@ -174,7 +174,6 @@ extension Session {
   /// Runs one step on the kernel and renders it: the summary, the system calls, the shell
   /// equivalent, the state diff with host and box side by side, and any watch that changed.
   func runStep(_ step: Step, input: String, into out: inout Output) throws {
-    let before = tree
     out.step = step
     // The box's root before the step: where its mount paths were resolved.
     let shell = StepText.shell(step, cgroup: kernel.cgroupVersion, root: facts.box(step.box)?.process.root ?? .host)
@@ -208,10 +207,14 @@ extension Session {
       return
     }
     let after = try readBack(after: step)
-    // Only the subtrees the builder made again can differ (StateTreeBuilder.changedKeys).
+    // Only the subtrees the builder made again can differ (StateTreeBuilder.changedKeys), and the
+    // builder kept what they were.
+    let before = TreeBefore(builder: builder, after: after)
     let changes =
-      builder.changedKeys.map { StateDiff.between(before, after, only: $0) } ?? StateDiff.between(before, after)
-    last = StepRecord(input: input, step: step, changes: changes, treeAfter: after, shell: shell)
+      builder.changedKeys.map { StateDiff.between(builder.replaced, after, only: $0) }
+      ?? StateDiff.between(builder.replaced, after)
+    // The diff's table shows the host's value beside a box's: the host's subtree is all it needs.
+    last = StepRecord(input: input, step: step, changes: changes, treeAfter: after.hostOnly, shell: shell)
     failedSinceLast = nil
     out.changes = changes
     // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.
@@ -233,7 +236,7 @@ extension Session {
   }
 
   /// One sentence saying what the step achieved, in terms of the new state.
-  func summary(_ step: Step, _ result: StepResult, before: StateValue, after t: StateValue) -> [String] {
+  func summary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
     func label(_ box: String, _ kind: NamespaceKind) -> String {
       t.value(at: StatePath(keys: box, "ns", kind.rawValue))?.stringValue ?? "?"
     }

@@ -419,7 +419,7 @@ extension Session {
   /// filesystem's own) that a path lies under, when a file step there left the root filesystem's
   /// layers as they were: the kernel's path walk went into that mount, so the step changed its
   /// files, which the state does not show (a tmpfs over /etc hides the image's /etc).
-  func hiddenByMount(_ box: String, _ path: String, before: StateValue, after: StateValue) -> (String, String)? {
+  func hiddenByMount(_ box: String, _ path: String, before: TreeBefore, after: StateValue) -> (String, String)? {
     let fs = StatePath(keys: box, "fs")
     guard before.value(at: fs) == after.value(at: fs),
       case .map(let mounts)? = after.value(at: StatePath(keys: box, "mounts"))
@@ -446,7 +446,7 @@ extension Session {
     return (fstype, point)
   }
 
-  func layerSummary(_ step: Step, _ result: StepResult, before: StateValue, after t: StateValue) -> [String] {
+  func layerSummary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
     switch step {
     case .overlay(let box, let names, _, true):
       return [

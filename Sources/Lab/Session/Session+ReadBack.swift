@@ -22,6 +22,9 @@ extension Session {
       var copy = builder
       whole = copy.build(facts)
     }
+    // The session lets go of the last tree (the step's caller keeps only what the builder says it
+    // replaced), so that the builder changes the root where it is instead of copying it.
+    tree = .map(StateMap())
     tree = builder.build(facts, scope: scope)
     if let whole, whole != tree {
       let differences = StateDiff.between(tree, whole)

@@ -5,7 +5,41 @@ public struct StepRecord: Sendable {
   public var input: String
   public var step: Step
   public var changes: [StateChange]
+  /// The tree after the step, as `diff` needs it: the host's subtree only (its values stand
+  /// beside the boxes' in the table). Keeping the whole tree would make the next step copy its
+  /// root (StateTreeBuilder.replaced).
   public var treeAfter: StateValue
   /// The step's shell line as it ran (it names the box's root as it was then).
   public var shell: String
+}
+
+/// The tree before a step, read through what the builder replaced: after a build for a scope, a
+/// top-level key it did not make again has the value it has after the step, and one it added
+/// had none.
+struct TreeBefore {
+  let replaced: StateValue
+  /// The keys the build made again; nil after a whole build (`replaced` is the whole tree).
+  let changed: Set<String>?
+  let after: StateValue
+
+  init(builder: StateTreeBuilder, after: StateValue) {
+    replaced = builder.replaced
+    changed = builder.changedKeys.map { Set($0.map(\.key)) }
+    self.after = after
+  }
+
+  func value(at path: StatePath) -> StateValue? {
+    guard let changed, case .key(let top)? = path.components.first, !changed.contains(top) else {
+      return replaced.value(at: path)
+    }
+    return after.value(at: path)
+  }
+}
+
+extension StateValue {
+  /// This tree with its `host` entry only.
+  var hostOnly: StateValue {
+    guard case .map(let m) = self, let host = m["host"] else { return .map(StateMap()) }
+    return .map(StateMap([("host", host)]))
+  }
 }
