@@ -421,11 +421,36 @@ extension LinuxKernel {
   /// (proc_net_tcp(5); udp has the same columns), read here by boxwalk, which needs no helper
   /// for it. State 0A is TCP_LISTEN; a UDP socket that waits for anyone's datagrams has no peer
   /// and shows state 07 (TCP_CLOSE), where a connected one shows 01.
+  ///
+  /// /proc/PID/net/tcp finds the namespace's sockets by walking the kernel's whole table of
+  /// established connections, one table for every namespace and sized by the machine's memory:
+  /// several milliseconds per read, whatever the namespace holds. /proc/PID/net/sockstat counts
+  /// the namespace's own sockets in use (proc(5)) in microseconds, so the tables are read only
+  /// when something in the namespace has a socket.
   func listening(pid: pid_t) -> [NetListener] {
-    let tcp = (try? SmallFiles.readText("\(procfs.root)/\(pid)/net/tcp")).map { Self.parseListening($0) } ?? []
+    let counts = (try? SmallFiles.readText("\(procfs.root)/\(pid)/net/sockstat")).map(Self.socketsInUse)
+    let tcp =
+      counts?.tcp == 0
+      ? [] : (try? SmallFiles.readText("\(procfs.root)/\(pid)/net/tcp")).map { Self.parseListening($0) } ?? []
     let udp =
-      (try? SmallFiles.readText("\(procfs.root)/\(pid)/net/udp")).map { Self.parseListening($0, proto: "udp") } ?? []
+      counts?.udp == 0
+      ? []
+      : (try? SmallFiles.readText("\(procfs.root)/\(pid)/net/udp")).map { Self.parseListening($0, proto: "udp") }
+        ?? []
     return (tcp + udp).sorted()
+  }
+
+  /// The TCP and UDP sockets in use in a namespace, from its sockstat: `TCP: inuse N ...` and
+  /// `UDP: inuse N ...`. nil for a count the text does not have (then the table is read).
+  static func socketsInUse(_ text: String) -> (tcp: Int?, udp: Int?) {
+    var tcp: Int?
+    var udp: Int?
+    for line in text.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count >= 3, fields[1] == "inuse", let n = Int(fields[2]) else { continue }
+      if fields[0] == "TCP:" { tcp = n } else if fields[0] == "UDP:" { udp = n }
+    }
+    return (tcp, udp)
   }
 
   /// proc_net_tcp(5) lines to listeners: `sl local_address rem_address st ...`, the local

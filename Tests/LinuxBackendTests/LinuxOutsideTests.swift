@@ -262,6 +262,19 @@ import Testing
       ])
   }
 
+  /// A namespace's sockstat says whether its tables need reading at all: the TCP table costs
+  /// milliseconds to read whatever the namespace holds.
+  @Test func sockstatCountsTheSocketsInUse() {
+    let text = """
+      sockets: used 3
+      TCP: inuse 1 orphan 0 tw 0 alloc 2 mem 259
+      UDP: inuse 0 mem 0
+      UDPLITE: inuse 0
+      """
+    #expect(LinuxKernel.socketsInUse(text) == (1, 0))
+    #expect(LinuxKernel.socketsInUse("sockets: used 0\n") == (nil, nil))
+  }
+
   @Test func aPublishRuleReadsBackAsWhatItMeans() {
     let rule = NetRule(chain: "prerouting", text: "fib daddr type local tcp dport 8080 dnat to 10.0.0.2:80")
     #expect(rule == .publish(8080, "tcp", to: IPv4Address("10.0.0.2") ?? IPv4Address(0), port: 80))
