@@ -850,6 +850,9 @@ public final class LinuxKernel: Kernel {
   /// the lab's bridges and host veth ends with its network namespace; the next net command makes
   /// a new host side.
   public func takeNotices() -> [String] {
+    // One question to the kernel first: has any child of this process exited? Asking each helper
+    // in turn (waitpid(2) per helper) was a system call per box on every command.
+    guard Self.anyChildExited() else { return [] }
     var notes: [String] = []
     for helper in deadHelperCandidates() {
       guard let how = helper.exitedOnItsOwn() else { continue }
@@ -858,6 +861,18 @@ public final class LinuxKernel: Kernel {
       if deathsReported.remove(helper.pid) == nil { notes.append(note) }
     }
     return notes
+  }
+
+  /// Whether some child of this process has exited and waits to be reaped: waitid(2) on every
+  /// child (P_ALL) with WNOWAIT, which leaves the child to be reaped by whoever waits for it by
+  /// PID. With WNOHANG and no such child, the kernel answers 0 with si_pid zero. True on an error
+  /// other than ECHILD (no children at all), so that the caller looks helper by helper.
+  static func anyChildExited() -> Bool {
+    var info = siginfo_t()
+    var rc: Int32
+    repeat { rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) } while rc < 0 && errno == EINTR
+    if rc < 0 { return errno != ECHILD }
+    return info._sifields._sigchld.si_pid != 0
   }
 
   /// Every helper that could have died, the rootless anchor first (its boxes go with it).
