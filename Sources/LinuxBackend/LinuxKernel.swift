@@ -25,9 +25,15 @@ public final class LinuxKernel: Kernel {
   let procfs: ProcFS
   /// Every box, in creation order.
   var helpers: [HelperProcess] = [] {
-    // Not `oldValue`: naming it would copy the list on every change. A shorter list means a box
-    // left it, and facts read before then no longer hold a prefix of it (KernelFacts.boxListStamp).
+    // Not `oldValue`: naming it would copy the list on every change. Helpers are only appended
+    // or removed: one more is the last one; fewer means a box left, the places after it moved,
+    // and facts read before no longer hold a prefix of the list (KernelFacts.boxListStamp).
     didSet {
+      if helpers.count == helperCount + 1, let last = helpers.last, helperPlaces != nil {
+        helperPlaces?[last.box] = helpers.count - 1
+      } else if helpers.count != helperCount || helpers.count != helperPlaces?.count {
+        helperPlaces = nil
+      }
       if helpers.count < helperCount { boxListStamp &+= 1 }
       helperCount = helpers.count
     }
@@ -36,22 +42,20 @@ public final class LinuxKernel: Kernel {
   /// Changed whenever a box leaves `helpers`; random at start, so facts from another kernel never
   /// carry it.
   var boxListStamp = UInt64.random(in: 1...(UInt64.max / 2))
-  /// Where each box's helper is in `helpers`, by name: a cache, checked on each use and made again
-  /// when it is wrong, so finding a box's helper does not scan the lab.
-  private var helperPlaces: [String: Int] = [:]
+  /// Where each box's helper is in `helpers`, by name, so that finding a box's helper does not
+  /// scan the lab; nil after a box left, and made again at the next look-up.
+  private var helperPlaces: [String: Int]? = [:]
 
   /// The helper of the box called `box`.
   func helper(named box: String) -> HelperProcess? { helperIndex(named: box).map { helpers[$0] } }
 
   func helperIndex(named box: String) -> Int? {
-    if let i = helperPlaces[box], i < helpers.count, helpers[i].box == box { return i }
-    if let i = helpers.indices.last, helpers[i].box == box {
-      helperPlaces[box] = i
-      return i
+    if helperPlaces == nil {
+      var places: [String: Int] = [:]
+      for (i, helper) in helpers.enumerated() { places[helper.box] = i }
+      helperPlaces = places
     }
-    helperPlaces.removeAll(keepingCapacity: true)
-    for (i, helper) in helpers.enumerated() { helperPlaces[helper.box] = i }
-    return helperPlaces[box]
+    return helperPlaces?[box]
   }
   /// The lab's host side: a boxwalk-helper alone in a network namespace of its own, holding it for
   /// the session: the machine's own network is never touched. Started by the first step that needs
