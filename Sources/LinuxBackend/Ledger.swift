@@ -8,7 +8,10 @@
 /// /proc/PID/stat) in the boot BOOT_ID. The session is dead when the boot differs, or the PID is
 /// gone, or the PID now has another start time. Each later line is one object; later issues add
 /// kinds (cgroup directories, veths, ...). A field is percent-encoded outside [A-Za-z0-9_.-], so a
-/// line always splits on spaces. The file is replaced whole, atomically, on every change.
+/// line always splits on spaces. A new object's line is appended (the cost of a record is one
+/// line, not the whole ledger: a lab of a thousand boxes has a few thousand lines); a line
+/// dropped is written by replacing the file whole, atomically. A last line without its newline
+/// was being appended when its writer died, before the object it names was made: it is skipped.
 package struct Ledger: Equatable, Sendable {
   package static let fileName = "ledger"
   package static let formatVersion = 1
@@ -66,21 +69,26 @@ package struct Ledger: Equatable, Sendable {
   }
 
   package var text: String {
-    var lines = ["boxwalk-ledger \(Self.formatVersion) \(Self.escape(owner.bootID)) \(owner.pid) \(owner.startTime)"]
-    for record in records {
-      switch record {
-      case .helper(let box, let pid, let start): lines.append("helper \(Self.escape(box)) \(pid) \(start)")
-      case .scratch(let box, let path): lines.append("scratch \(Self.escape(box)) \(Self.escape(path))")
-      case .ipc(let kind, let key, let id): lines.append("ipc \(kind) \(key) \(id)")
-      case .posixMQ(let name, let inode): lines.append("posix_mq \(Self.escape(name)) \(inode)")
-      case .unknown(let line): lines.append(line)
-      }
+    let header = "boxwalk-ledger \(Self.formatVersion) \(Self.escape(owner.bootID)) \(owner.pid) \(owner.startTime)"
+    return ([header] + records.map(Self.line)).joined(separator: "\n") + "\n"
+  }
+
+  /// One record's line, without its newline.
+  package static func line(_ record: Record) -> String {
+    switch record {
+    case .helper(let box, let pid, let start): "helper \(escape(box)) \(pid) \(start)"
+    case .scratch(let box, let path): "scratch \(escape(box)) \(escape(path))"
+    case .ipc(let kind, let key, let id): "ipc \(kind) \(key) \(id)"
+    case .posixMQ(let name, let inode): "posix_mq \(escape(name)) \(inode)"
+    case .unknown(let line): line
     }
-    return lines.joined(separator: "\n") + "\n"
   }
 
   package static func parse(_ text: String) throws(ParseError) -> Ledger {
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    // A last line with no newline was cut short as it was appended (see above); the header is
+    // always written whole.
+    if lines.count > 1, !text.hasSuffix("\n") { lines.removeLast() }
     guard let header = lines.first, !header.isEmpty else { throw ParseError(line: 1, reason: "empty ledger") }
     let h = header.split(separator: " ").map(String.init)
     guard h.count == 5, h[0] == "boxwalk-ledger" else {

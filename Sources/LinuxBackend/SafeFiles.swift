@@ -66,6 +66,21 @@ package enum SafeFiles {
     }
   }
 
+  /// Appends `bytes` to the existing file `path` (open(2) with O_APPEND, never following a
+  /// symbolic link), fdatasync(2)ed when `durable`. A crash can leave the end of what was being
+  /// written missing, never anything else changed: readers must accept a short last line.
+  package static func append(_ path: String, _ bytes: [UInt8], durable: Bool) throws(SystemCallError) {
+    let fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else {
+      throw SystemCallError(call: "open(\(SmallFiles.quoted(path)), O_WRONLY|O_APPEND|O_NOFOLLOW)", errno: errno)
+    }
+    defer { close(fd) }
+    try FileDescriptors.writeAll(fd, bytes, shown: SmallFiles.quoted(path))
+    if durable && fdatasync(fd) != 0 {
+      throw SystemCallError(call: "fdatasync(\(SmallFiles.quoted(path)))", errno: errno)
+    }
+  }
+
   /// Whether `name` is a temporary file of ours whose writer is gone: "…​.tmp-PID-N" with no
   /// process PID any more (kill(2) with signal 0 only checks). A live PID, even a recycled one,
   /// keeps its files: removing a file another session is still writing would break it, while a

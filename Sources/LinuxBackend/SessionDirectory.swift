@@ -102,7 +102,7 @@ final class SessionDirectory {
   func record(_ record: Ledger.Record) throws(SystemCallError) {
     ledger.records.append(record)
     do {
-      try SmallFiles.replace(ledgerPath, with: ledger.text, durable: record.outlivesTheMachine)
+      try SafeFiles.append(ledgerPath, Array((Ledger.line(record) + "\n").utf8), durable: record.outlivesTheMachine)
     } catch {
       ledger.records.removeLast()
       throw error
