@@ -8,9 +8,9 @@ import OCI
 /// digest is SHA-256 over the bytes of `content` exactly as written: compact JSON, keys in a
 /// fixed order. Collecting parses `content`, writes it again the same way and hashes that, so any
 /// change to a figure, a name or a key order gives another digest and the report is listed as
-/// altered. The hash is the project's own SHA-256 (the one that names image layers): the package
-/// set this project builds from has no swift-crypto, and SHA-256 is the same function wherever it
-/// comes from. It is a checksum, not a signature: it catches a report edited by hand or damaged
+/// altered. The hash goes through the project's one SHA-256 wrapper, OCI's `SHA256` (the one that
+/// names image layers, hashing with swift-crypto: docs/architecture.md, "SHA-256"), so a report
+/// and a layer digest are made the same way. It is a checksum, not a signature: it catches a report edited by hand or damaged
 /// on the way, but nothing secret goes into it, so a learner who recomputes it after editing is
 /// not caught. Nothing is sent anywhere; the teacher collects files.
 public enum LearnerReport {
