@@ -29,6 +29,10 @@ struct DemoPlayer {
     var quitAt: Int?
   }
 
+  /// What the keys at a `#pause` do (KeyReader.wait): the caption names each, `l` included, so
+  /// a presenter finds the live prompt without reading the help.
+  static let pauseKeys = "Enter continues, l opens a live prompt at this state (resume comes back), q quits"
+
   func play() -> Summary {
     keys.hold()
     defer { keys.release() }
@@ -51,7 +55,7 @@ struct DemoPlayer {
           continue
         }
         let label = caption.isEmpty ? "paused" : escapedForTerminal(caption)
-        terminal.writeRaw(dim("-- " + label + " (Enter continues, q quits) --"))
+        terminal.writeRaw(dim("-- " + label + " (" + Self.pauseKeys + ") --"))
         let key = keys.wait()
         terminal.writeRaw("\n")
         if key == .quit || (key == .live && !goLive()) {
