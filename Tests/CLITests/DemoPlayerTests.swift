@@ -107,6 +107,12 @@ import Testing
       "\(screen.text)")
     #expect(screen.text.contains("-- live: the lab as the demo left it"), "\(screen.text)")
     #expect(summary.run == 4 && summary.differed == 0, "\(screen.text)")
+    #expect(!screen.text.contains("before each command"), "no legend when the demo does not wait before commands")
+    let (_, waiting, _) = try play(Keys([]))
+    #expect(
+      waiting.hasPrefix(
+        "-- before each command: Enter runs it, s skips showing it, l opens a live prompt at that state (resume comes back), q quits --\n"
+      ), "\(waiting)")
   }
 
   /// A real pseudo-terminal (pty(7)): while the demo holds the terminal, an Enter pressed in the
