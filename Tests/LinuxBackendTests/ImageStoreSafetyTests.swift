@@ -262,6 +262,33 @@ import Testing
     }
   }
 
+  /// The layer left behind that way is named by no image: the store lists it by its digest
+  /// (sha256-<12 hex>), and `layer rm` of that name is EBUSY while another session's box holds
+  /// it, then removes its directory.
+  @Test func aLayerNoImageNamesIsListedByItsDigestAndLayerRmWaitsForTheBox() throws {
+    try withStore { store, home in
+      try store.add(ImageName(name: "app"), new: [("app", ImageStoreTests.appLayer, false)], below: [])
+      let layer = try #require(try store.catalog().images.first?.layers.first)
+      let path = try store.directory(layer)
+      let holds = try store.hold([path])
+      let other = ImageStore(home: home)
+      try other.remove(ImageName(name: "app"))
+      let name = ImageTransfer.fallbackName(layer.diffID)
+      let listed = try other.facts().layers.first { $0.diffID == layer.diffID }
+      #expect(listed?.name == name && listed?.files == 1)
+      #expect(try other.diffID(ofLayer: name) == layer.diffID)
+      #expect(throws: SystemCallError(call: ImageTransfer.layerBusy(box: nil), errno: EBUSY)) {
+        try other.removeLayer(name)
+      }
+      #expect(access(path + "/srv/index.html", F_OK) == 0)
+      ImageStore.release(holds)
+      try other.removeLayer(name)
+      #expect(access(path, F_OK) != 0)
+      #expect(try other.facts().layers.allSatisfy { $0.diffID != layer.diffID })
+      #expect(throws: SystemCallError.self) { try other.removeLayer(name) }
+    }
+  }
+
   /// A store directory someone else can write, or one that is a planted link, is refused.
   @Test(.requiresRoot) func aStoreOthersCanWriteIsRefused() throws {
     try withStore { store, home in
