@@ -104,7 +104,9 @@ extension SimulatedKernel {
       let running = boxLowerIDs
       let unused = store.layers.filter { !used.contains($0.name) && !running.contains($0.diffID) }
       store.layers.removeAll { l in unused.contains { $0.diffID == l.diffID } }
-      let referenced = store.referencedBlobs
+      // As the real store: the tar of a layer a box runs on stays with the layer (a commit on
+      // that box names it in its new manifest).
+      let referenced = store.referencedBlobs.union(running.map { .layer($0) })
       let blobs = store.blobs.subtracting(referenced).count
       store.blobs.formIntersection(referenced)
       return StepResult(

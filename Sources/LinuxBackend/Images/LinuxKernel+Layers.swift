@@ -77,8 +77,9 @@ extension LinuxKernel {
       }
       try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.removeLayer(name) }
     case .imagePrune:
+      let running = Set(boxState.values.flatMap { $0.overlay?.lowers.map(\.blob.digest) ?? [] })
       let removed = try store(step, step.entry { $0 == .layer(.readIndex) }) { () throws(SystemCallError) in
-        try images.prune()
+        try images.prune(keeping: running)
       }
       // Layers and the count of blobs as the simulator prints them (it knows which blobs the
       // store holds, not their digests); then what only a real store can have: the leftovers of
