@@ -50,6 +50,17 @@ public enum LessonWalkthrough {
       return true
     }
 
+    /// For an assertion on a path the lab does not have (a typo, most often): the nearest path it
+    /// has, as `show` names it in the REPL.
+    func nearest(_ outcome: LessonAssertionOutcome) -> String {
+      let path = outcome.assertion.path
+      guard outcome.assertion.op != .absent, session.tree.value(at: path) == nil else { return "" }
+      let text = path.description
+      let known = session.tree.allPaths().map(\.description)
+      guard let near = Nearest.match(text, in: known, maxDistance: max(3, text.count / 2)) else { return "" }
+      return " (did you mean \(near)?)"
+    }
+
     for step in lesson.steps {
       let previous = session.tree
       func trees() -> LessonTrees { LessonTrees(now: session.tree, start: start, previous: previous) }
@@ -57,7 +68,7 @@ public enum LessonWalkthrough {
       for outcome in LessonAssertionEvaluator.evaluate(step.expect, trees()) where !outcome.passed {
         find(
           outcome.assertion.line, outcome.assertion.column,
-          "step \(step.id): expect does not hold after the lab block: \(outcome.found)",
+          "step \(step.id): expect does not hold after the lab block: \(outcome.found)\(nearest(outcome))",
           fix: "make the assertion say what the lab block really leaves (show PATH in the REPL prints it), or"
             + " change the lab block")
       }
@@ -79,7 +90,7 @@ public enum LessonWalkthrough {
       for outcome in after where !outcome.passed {
         find(
           outcome.assertion.line, outcome.assertion.column,
-          "step \(step.id): check still fails after the solution: \(outcome.found)",
+          "step \(step.id): check still fails after the solution: \(outcome.found)\(nearest(outcome))",
           fix: "make the assertion accept what the solution leaves (any correct route must pass), or fix the"
             + " solution")
       }
