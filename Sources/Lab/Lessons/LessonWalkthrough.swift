@@ -39,7 +39,12 @@ public enum LessonWalkthrough {
         let before = session.failures
         let out = session.execute(command.text)
         if session.failures > before {
-          let error = out.first.map(escapedForTerminal) ?? "it failed"
+          var error = out.first.map(escapedForTerminal) ?? "it failed"
+          // The error's own suggestion (a misspelt command or name), which is most often the fix.
+          if let near = out.dropFirst().first(where: { $0.hasPrefix("  did you mean:") }) {
+            let suggestion = String(near.drop { $0 != ":" }.dropFirst().drop { $0 == " " })
+            error += " (did you mean " + escapedForTerminal(suggestion) + "?)"
+          }
           find(
             command.line, 1, "step \(step.id): this \(what) command fails: \(error)",
             fix: "run the step's commands in boxwalk repl --backend sim to see why; change the command, or an"
