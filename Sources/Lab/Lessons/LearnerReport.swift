@@ -40,28 +40,14 @@ public enum LearnerReport {
   {
     let course = CourseProgress(lessons, progress: progress)
     var lessonValues: [JSONValue] = []
-    for (lesson, entry) in zip(lessons, course.entries) {
-      let p = progress(lesson.id)
-      let steps: [JSONValue] = lesson.steps.map { step in
-        let r = p?.record(step.id)
-        return .object([
-          ("id", .string(step.id)), ("title", .string(step.title)),
-          ("started", r?.started.map(JSONValue.number) ?? .null),
-          ("passed", r?.passed.map(JSONValue.number) ?? .null),
-          ("hints", .number(r?.hints ?? 0)), ("solutions", .number(r?.solutions ?? 0)),
-          ("checks_failed", .number(r?.checksFailed ?? 0)),
-        ])
-      }
-      let records = p?.records ?? []
+    for entry in course.entries {
       lessonValues.append(
         .object([
-          ("id", .string(lesson.id)), ("title", .string(lesson.title)), ("state", .string(entry.state.rawValue)),
+          ("id", .string(entry.id)), ("title", .string(entry.title)), ("state", .string(entry.state.rawValue)),
           ("steps_done", .number(entry.stepsDone)), ("steps_total", .number(entry.steps)),
-          ("percent", .number(entry.percent)),
-          ("hints", .number(records.reduce(0) { $0 + $1.hints })),
-          ("solutions", .number(records.reduce(0) { $0 + $1.solutions })),
-          ("checks_failed", .number(records.reduce(0) { $0 + $1.checksFailed })),
-          ("steps", .array(steps)),
+          ("percent", .number(entry.percent)), ("hints", .number(entry.hints)),
+          ("solutions", .number(entry.solutions)), ("checks_failed", .number(entry.checksFailed)),
+          ("steps", .array(entry.figures.map(\.json))),
         ]))
     }
     return .object([
