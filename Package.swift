@@ -99,7 +99,7 @@ let package = Package(
 
     .testTarget(name: "KernelTests", dependencies: ["Kernel", "OCI"]),
     .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kernel", "OCI"]),
-    .testTarget(name: "LabTests", dependencies: ["Lab", "Simulator", "Kernel"]),
+    .testTarget(name: "LabTests", dependencies: ["Lab", "Simulator", "Kernel", "OCI"]),
     // Test support: the host snapshot every test that may touch the host checks before and after
     // (imports only Foundation, Glibc and Testing).
     .target(name: "HostSnapshotSupport", path: "Tests/HostSnapshotSupport"),

@@ -24,7 +24,7 @@ extension SimulatedKernel {
       case .failure(let e): throw KernelError(step: step, call: step.entry(.layer), errno: e.errno, detail: e.detail)
       }
       let added = store.add(name: image.description, contents: contents)
-      store.images[image.full] = (image, [added.name])
+      store.setImage(image, [added.name])
       return .none
     case .imageTag(let source, let target):
       guard let entry = store.images[source.full] else {
@@ -70,29 +70,47 @@ extension SimulatedKernel {
         lines.append(ImageTransfer.pulledLayer(added.name, existed: added.existed))
         names.insert(added.name, at: 0)
       }
-      store.images[ref.localName.full] = (ref.localName, names)
+      store.setImage(ref.localName, names)
       return StepResult(output: lines)
     case .imageRemove(let image, let layers):
-      guard store.images.removeValue(forKey: image.full) != nil else {
+      guard let removed = store.images.removeValue(forKey: image.full) else {
         throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
       }
-      // As the real store: a layer goes only when no image is left that names it.
-      let used = Set(store.images.values.flatMap(\.layers))
-      store.layers.removeAll { layers.contains($0.name) && !used.contains($0.name) }
+      // As the real store: a layer goes only when no image is left that names it, and no box
+      // runs on it (that one stays, going by its digest, until a later prune or layer rm). So
+      // do its blobs: the manifest, the config and the layers' own.
+      let used = store.namedLayers
+      let running = boxLowerIDs
+      store.blobs.subtract(store.imageBlobs(removed.layers).subtracting(store.referencedBlobs))
+      store.layers.removeAll { layers.contains($0.name) && !used.contains($0.name) && !running.contains($0.diffID) }
       return .none
     case .layerRemove(let name):
-      guard store.layer(name) != nil else {
+      guard let layer = store.layer(name) else {
         throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no layer named \(name)")
       }
-      store.layers.removeAll { $0.name == name }
+      if let box = boxes.first(where: {
+        $0.process.root.id.flatMap { filesystems[$0] }?.lowerIDs.contains(layer.diffID) == true
+      }) {
+        throw KernelError(
+          step: step, call: step.entry(.layer), errno: .EBUSY, detail: ImageTransfer.layerBusy(box: box.name))
+      }
+      store.layers.removeAll { $0.diffID == layer.diffID }
       return .none
     case .imagePrune:
-      // The simulator stores no blobs and is never killed half-way: what it can have that no
-      // image needs is a layer whose images all went (pulled again under the same name).
-      let used = Set(store.images.values.flatMap(\.layers))
-      let unused = store.layers.filter { !used.contains($0.name) }
-      store.layers.removeAll { !used.contains($0.name) }
-      return StepResult(output: unused.map(\.diffID).sorted().map(ImageTransfer.prunedLayer))
+      // The simulator is never killed half-way, so it has no leftovers of a killed writer: what
+      // it can have that no image needs is a layer no image names any more (its image was tagged
+      // over or pulled again) and the blobs of images no name reaches.
+      let used = store.namedLayers
+      let running = boxLowerIDs
+      let unused = store.layers.filter { !used.contains($0.name) && !running.contains($0.diffID) }
+      store.layers.removeAll { l in unused.contains { $0.diffID == l.diffID } }
+      // As the real store: the tar of a layer a box runs on stays with the layer (a commit on
+      // that box names it in its new manifest).
+      let referenced = store.referencedBlobs.union(running.map { .layer($0) })
+      let blobs = store.blobs.subtracting(referenced).count
+      store.blobs.formIntersection(referenced)
+      return StepResult(
+        output: unused.map(\.diffID).sorted().map(ImageTransfer.prunedLayer) + ImageTransfer.prunedBlobs(blobs))
     default:
       return .none
     }
@@ -123,7 +141,8 @@ extension SimulatedKernel {
         peer: shared ? newPeerGroup() : nil, shows: SimMountSource(tree: .layers(id), directory: "/")))
     namespaces[mntInode] = mnt
     nextRootfs += 1
-    filesystems[id] = SimFilesystem(lowers: layers, upper: LayerContents())
+    filesystems[id] = SimFilesystem(
+      lowers: layers, lowerIDs: layers.compactMap { store.layer($0)?.diffID }, upper: LayerContents())
     boxes[i].process.root = .prepared(image: RootFacts.overlayText(names), id: id)
   }
 
@@ -288,7 +307,8 @@ extension SimulatedKernel {
         detail: "an image or layer named \(image) exists")
     }
     let added = store.add(name: image.description, contents: fs.upper)
-    store.images[image.full] = (image, [added.name] + fs.lowers)
+    // The lowers as they are stored now: one no image names may have been renamed meanwhile.
+    store.setImage(image, [added.name] + fs.lowerIDs.compactMap { store.layer(diffID: $0)?.name })
     return StepResult(
       output: ImageTransfer.committed(added.name, diffID: added.diffID, tarNames: LayerTar.entryNames(fs.upper)))
   }
@@ -352,18 +372,23 @@ extension SimulatedKernel {
   func fsFacts(_ p: SimProcess) -> FSFacts? {
     guard let id = p.root.id, let fs = filesystems[id] else { return nil }
     if let hit = fsFactsCache[id], hit.lowers == fs.lowers, hit.upper == fs.upper { return hit.facts }
-    let facts = FSFacts(layerNames: fs.lowers, upper: fs.upper, lowers: mergedLowers(fs.lowers))
+    let facts = FSFacts(layerNames: fs.lowers, upper: fs.upper, lowers: mergedLowers(fs.lowerIDs))
     fsFactsCache[id] = (fs.lowers, fs.upper, facts)
     return facts
   }
 
-  /// The merged view of a stack of lower layers, made once per stack: a stored layer never
-  /// changes and its name is never given to another (SimImageStore.add), so the names say it all.
-  func mergedLowers(_ names: [String]) -> MergedLowers {
-    if let known = mergedLowersCache[names] { return known }
-    let merged = MergedLowers(names.compactMap { store.layer($0)?.contents })
-    mergedLowersCache[names] = merged
+  /// The merged view of a stack of lower layers (diff_ids, top first), made once per stack: a
+  /// layer is its content, so its diff_id says it all.
+  func mergedLowers(_ diffIDs: [String]) -> MergedLowers {
+    if let known = mergedLowersCache[diffIDs] { return known }
+    let merged = MergedLowers(diffIDs.compactMap { store.layer(diffID: $0)?.contents })
+    mergedLowersCache[diffIDs] = merged
     return merged
+  }
+
+  /// The diff_ids of the layers some box's overlay reads.
+  var boxLowerIDs: Set<String> {
+    Set(boxes.compactMap { $0.process.root.id.flatMap { filesystems[$0] } }.flatMap(\.lowerIDs))
   }
 
   // MARK: Helpers
@@ -385,7 +410,9 @@ extension SimulatedKernel {
     return (fs, lowerContents(fs))
   }
 
-  func lowerContents(_ fs: SimFilesystem) -> [LayerContents] { fs.lowers.compactMap { store.layer($0)?.contents } }
+  func lowerContents(_ fs: SimFilesystem) -> [LayerContents] {
+    fs.lowerIDs.compactMap { store.layer(diffID: $0)?.contents }
+  }
 
   /// Copies `directory` and its parents up into the upper layer (as directories with the lower's
   /// mode), the way overlayfs does before it changes anything inside them.

@@ -55,7 +55,7 @@ public final class SimulatedKernel: Kernel {
   /// rather than the stand-in, so its diff_id is the one the real backend shows.
   public func useBusyboxBinary(_ binary: [UInt8]) {
     store.useBusyboxBinary(binary)
-    mergedLowersCache[SimImageStore.busyboxLowers.names] = nil
+    mergedLowersCache[SimImageStore.busyboxLowers.diffIDs] = nil
   }
   var machine: SimPrograms.Machine {
     SimPrograms.Machine(release: unameRelease, version: unameVersion, machine: unameMachine)
@@ -133,7 +133,7 @@ public final class SimulatedKernel: Kernel {
     }
     host = SimProcess(hostPID: 1000, ns: initial, activePID: 0xEFFF_FFFC)
     hostNet = create(.net, owner: initial[.user], parent: nil)
-    mergedLowersCache[SimImageStore.busyboxLowers.names] = SimImageStore.busyboxLowers.merged
+    mergedLowersCache[SimImageStore.busyboxLowers.diffIDs] = SimImageStore.busyboxLowers.merged
   }
 
   public func inject(_ fault: Fault) { faults.append(fault) }

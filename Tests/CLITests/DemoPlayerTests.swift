@@ -35,9 +35,9 @@ import Testing
   static let commands = ["box new web", "unshare uts", "hostname lab-box", "show web.hostname"]
 
   /// A transcript of `commands` as the simulator prints them, so it matches by construction.
-  static func transcript() throws -> TranscriptFile {
+  static func transcript(header: String = "# a demo\n") throws -> TranscriptFile {
     let s = try Session(kernel: SimulatedKernel())
-    var text = "# a demo\n"
+    var text = header
     for command in commands {
       let prompt = s.prompt
       text += "  " + prompt + command + "\n"
@@ -90,6 +90,29 @@ import Testing
 
     let quitting = try play(Keys([.live]), live: ["quit"])
     #expect(quitting.0.quitAt == 1 && quitting.0.run == 0, "\(quitting.1)")
+  }
+
+  /// A `#pause` names its keys, the one for the live prompt included; `l` there opens it.
+  @Test func aPauseCaptionNamesTheLiveKey() throws {
+    let paused = try Self.transcript(header: "# a demo\n#pause look first\n")
+    let screen = Screen()
+    let player = DemoPlayer(
+      path: "demo.transcript", plan: try DemoPlan(file: paused, features: ["sim"]),
+      session: try Session(kernel: SimulatedKernel()), terminal: screen, keys: Keys([.live]),
+      lines: ScriptedLineReader(["resume"]), pace: 0, pauseBeforeCommands: false)
+    let summary = player.play()
+    #expect(
+      screen.text.contains(
+        "-- look first (Enter continues, l opens a live prompt at this state (resume comes back), q quits) --"),
+      "\(screen.text)")
+    #expect(screen.text.contains("-- live: the lab as the demo left it"), "\(screen.text)")
+    #expect(summary.run == 4 && summary.differed == 0, "\(screen.text)")
+    #expect(!screen.text.contains("before each command"), "no legend when the demo does not wait before commands")
+    let (_, waiting, _) = try play(Keys([]))
+    #expect(
+      waiting.hasPrefix(
+        "-- before each command: Enter runs it, s skips showing it, l opens a live prompt at that state (resume comes back), q quits --\n"
+      ), "\(waiting)")
   }
 
   /// A real pseudo-terminal (pty(7)): while the demo holds the terminal, an Enter pressed in the

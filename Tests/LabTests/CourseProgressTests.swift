@@ -72,18 +72,29 @@ import Testing
     #expect(lines.contains("next: lesson one (Lesson one)"))
   }
 
-  @Test func jsonHasEveryLessonInOrderWithItsState() {
-    let saved = ["two": LessonProgress(lesson: "two", step: "e")]
+  @Test func jsonHasEveryLessonInOrderWithItsStateAndEveryStepsRecord() {
+    let records = [
+      LessonStepRecord(step: "c", started: 10, passed: 20, hints: 1, solutions: 0, checksFailed: 2),
+      LessonStepRecord(step: "d", started: 30, passed: 40, hints: 0, solutions: 1, checksFailed: 0),
+      LessonStepRecord(step: "e", started: 50),
+    ]
+    let saved = ["two": LessonProgress(lesson: "two", step: "e", records: records)]
     let json = CourseProgress(Self.lessons) { saved[$0] }.json(problems: ["lessons/x.md:1:1: bad \"front\""])
+    let never = { (id: String) in
+      "{\"id\":\"\(id)\",\"title\":\"Step \(id)\",\"started\":null,\"passed\":null,\"hints\":0,\"solutions\":0,\"checks_failed\":0}"
+    }
     #expect(
       json == """
         {"done":0,"total":3,"percent":0,"steps_done":2,"steps_total":6,"next":"one","lessons":[\
         {"id":"one","title":"Lesson one","steps":2,"state":"not-started","step":null,"step_number":null,\
-        "steps_done":0,"percent":0},\
+        "steps_done":0,"percent":0,"hints":0,"solutions":0,"checks_failed":0,"step_records":[\(never("a")),\(never("b"))]},\
         {"id":"two","title":"Lesson two","steps":3,"state":"in-progress","step":"e","step_number":3,\
-        "steps_done":2,"percent":66},\
+        "steps_done":2,"percent":66,"hints":1,"solutions":1,"checks_failed":2,"step_records":[\
+        {"id":"c","title":"Step c","started":10,"passed":20,"hints":1,"solutions":0,"checks_failed":2},\
+        {"id":"d","title":"Step d","started":30,"passed":40,"hints":0,"solutions":1,"checks_failed":0},\
+        {"id":"e","title":"Step e","started":50,"passed":null,"hints":0,"solutions":0,"checks_failed":0}]},\
         {"id":"three","title":"Lesson three","steps":1,"state":"not-started","step":null,"step_number":null,\
-        "steps_done":0,"percent":0}\
+        "steps_done":0,"percent":0,"hints":0,"solutions":0,"checks_failed":0,"step_records":[\(never("f"))]}\
         ],"problems":["lessons/x.md:1:1: bad \\"front\\""]}
         """)
   }

@@ -56,4 +56,24 @@ import Testing
     let unknown = s.execute("image rm nope")
     #expect(unknown.first == "error: no image named \"nope\"", "\(unknown)")
   }
+
+  /// A layer no image names (the name its image had moved to other content) is listed, completed
+  /// and removed by the name `sha256-<12 hex>`, and `help layer` says so.
+  @Test func aLayerNoImageNamesIsAddressedByItsDigest() throws {
+    let s = try session()
+    for line in ["image tag web-v1 oci:shelf/app:1", "image rm web-v1", "write /etc/motd bye", "commit web-v2"] {
+      let out = s.execute(line)
+      #expect(s.failures == 0, "\(line): \(out)")
+    }
+    let diffID = try #require(
+      s.tree.value(at: StatePath(keys: "host", "layers", "web-v1", "diff_id"))?.stringValue)
+    _ = s.execute("image tag web-v2 oci:shelf/app:1")
+    let name = ImageTransfer.fallbackName(diffID)
+    #expect(!has(s, "host.layers[\"web-v1\"]") && has(s, "host.layers[\"\(name)\"]"))
+    #expect(s.execute("layer ls").contains { $0.hasPrefix("  \(name)") })
+    #expect(s.completions(before: "layer rm ", word: "").contains(name))
+    #expect(s.execute("layer rm \(name)").first == "removed layer \(name)")
+    #expect(!has(s, "host.layers[\"\(name)\"]"))
+    #expect(s.execute("help layer").contains { $0.contains("sha256-<12 hex> for one no image names") })
+  }
 }

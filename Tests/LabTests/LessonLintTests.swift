@@ -81,6 +81,22 @@ import Testing
         "  fix: make the assertion say what the lab block really leaves (show PATH in the REPL prints it), or change the lab block",
       ]
     ),
+    // an expect on a path with a typo: the nearest path is named
+    (
+      "## S {#s}\n\n```lab\nbox new web\n```\n\n```shell\nx\n```\n\n```expect\nweb.ns.utz == \"uts:0\"\n```\n",
+      [
+        "l.md:17:1: step s: expect does not hold after the lab block: web.ns.utz does not exist (did you mean web.ns.uts?)",
+        "  fix: make the assertion say what the lab block really leaves (show PATH in the REPL prints it), or change the lab block",
+      ]
+    ),
+    // a misspelt lab command: the REPL's suggestion is named
+    (
+      "## S {#s}\n\n```lab\nbox nwe web\n```\n\n```shell\nx\n```\n",
+      [
+        "l.md:9:1: step s: this lab command fails: error: unknown command \"box nwe\" (did you mean box new?)",
+        "  fix: run the step's commands in boxwalk repl --backend sim to see why; change the command, or an earlier step so that the lab is ready for it",
+      ]
+    ),
     // a check that already passes before its solution
     (
       "## S {#s}\n\n```check\nhost exists  ! x\n```\n\n```solution\nbox new web\n```\n",

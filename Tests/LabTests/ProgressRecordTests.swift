@@ -1,4 +1,5 @@
 import Kernel
+import OCI
 import Simulator
 import Testing
 
@@ -101,6 +102,19 @@ import Testing
     #expect(c.hints == 1 && c.lessons.map(\.id) == ["demo"] && c.lessons[0].percent == 33)
     let steps = text.split(separator: "\"steps\":[").last ?? ""
     #expect(steps.hasPrefix("{\"id\":\"box\",\"title\":\"Make a box\",\"started\":1010,\"passed\":1020,\"hints\":0"))
+  }
+
+  /// The digest goes through the project's SHA-256 wrapper (OCI's `SHA256`, on swift-crypto) over
+  /// the content's exact bytes: checked against sha256sum(1)'s answer for the same bytes, and
+  /// against the content as the file holds it.
+  @Test func theDigestIsSHA256OfTheContentBytesAsWritten() throws {
+    let content = try JSONValue.parse(Array("{\"a\":1}".utf8))
+    #expect(
+      LearnerReport.digest(content) == "sha256:015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862")
+    #expect(LearnerReport.digest(content) == SHA256.digest(Array("{\"a\":1}".utf8)))
+    let text = try reportAfterOneStep()
+    let body = try #require(text.split(separator: "\"content\":").last?.split(separator: ",\"digest\":").first)
+    #expect(text.contains("},\"digest\":\"" + SHA256.digest(Array(body.utf8)) + "\"}"), "\(text)")
   }
 
   @Test func anEditedReportIsReadAndMarkedAltered() throws {

@@ -262,6 +262,33 @@ import Testing
     }
   }
 
+  /// The layer left behind that way is named by no image: the store lists it by its digest
+  /// (sha256-<12 hex>), and `layer rm` of that name is EBUSY while another session's box holds
+  /// it, then removes its directory.
+  @Test func aLayerNoImageNamesIsListedByItsDigestAndLayerRmWaitsForTheBox() throws {
+    try withStore { store, home in
+      try store.add(ImageName(name: "app"), new: [("app", ImageStoreTests.appLayer, false)], below: [])
+      let layer = try #require(try store.catalog().images.first?.layers.first)
+      let path = try store.directory(layer)
+      let holds = try store.hold([path])
+      let other = ImageStore(home: home)
+      try other.remove(ImageName(name: "app"))
+      let name = ImageTransfer.fallbackName(layer.diffID)
+      let listed = try other.facts().layers.first { $0.diffID == layer.diffID }
+      #expect(listed?.name == name && listed?.files == 1)
+      #expect(try other.diffID(ofLayer: name) == layer.diffID)
+      #expect(throws: SystemCallError(call: ImageTransfer.layerBusy(box: nil), errno: EBUSY)) {
+        try other.removeLayer(name)
+      }
+      #expect(access(path + "/srv/index.html", F_OK) == 0)
+      ImageStore.release(holds)
+      try other.removeLayer(name)
+      #expect(access(path, F_OK) != 0)
+      #expect(try other.facts().layers.allSatisfy { $0.diffID != layer.diffID })
+      #expect(throws: SystemCallError.self) { try other.removeLayer(name) }
+    }
+  }
+
   /// A store directory someone else can write, or one that is a planted link, is refused.
   @Test(.requiresRoot) func aStoreOthersCanWriteIsRefused() throws {
     try withStore { store, home in
@@ -277,7 +304,8 @@ import Testing
   }
 
   /// `image prune` on the real kernel: nothing on a tidy store; then exactly the orphan layer,
-  /// the orphan blob and the dead writer's temporary, in the order the step prints them.
+  /// the orphan blob (counted, as the simulator counts them) and the dead writer's temporary, in
+  /// the order the step prints them.
   @Test(.requiresRoot, .hostUnchanged) func imagePruneOnTheRealKernelSaysWhatItRemoved() throws {
     let root = try TemporaryDirectory()
     defer { root.remove() }
@@ -287,13 +315,13 @@ import Testing
     #expect(try kernel.perform(.imagePrune).output == [])
     let fake = String(repeating: "cd", count: 32)
     #expect(mkdir(home + "/layers/" + fake, 0o755) == 0)
-    let orphan = try kernel.images.layout.writeBlob(Array("orphan".utf8))
+    _ = try kernel.images.layout.writeBlob(Array("orphan".utf8))
     let temporary = "oci/blobs/sha256/\(fake).tmp-99999999-3"
     try "half".write(toFile: home + "/" + temporary, atomically: false, encoding: .utf8)
     #expect(
       try kernel.perform(.imagePrune).output == [
         "removed layer sha256:\(fake.prefix(12))",
-        "removed blob \(orphan.prefix(19)), which no manifest names",
+        "removed 1 blob no image reaches (manifests, configs, layer tars)",
         "removed \(temporary), left by a killed pull or commit",
       ])
     #expect(try kernel.perform(.imagePrune).output == [])

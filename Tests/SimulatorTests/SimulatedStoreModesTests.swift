@@ -56,8 +56,37 @@ import Testing
     let diffID = SHA256.digest(LayerTar.write(orphan))
     k.store.layers.append(.init(name: "orphan", diffID: diffID, contents: orphan, hostSpecific: false))
     #expect(try k.perform(.imagePrune).output == ["removed layer \(diffID.prefix(19))"])
-    #expect(k.store.layer("orphan") == nil)
+    #expect(k.store.layer(diffID: diffID) == nil)
     #expect(k.store.layer("busybox") != nil)
+    #expect(try k.perform(.imagePrune).output == [])
+  }
+
+  /// An image tagged over: its own layer goes by its digest (as the real store, which knows it
+  /// only by its directory, shows it), a box that ran on it still reads it, `layer rm` refuses it
+  /// while that box lives, and prune counts the blobs the real store would remove (the manifest
+  /// and the config; the layer's tar once no box runs on it).
+  @Test func aLayerNoImageNamesGoesByItsDigestAndPruneCountsItsBlobs() throws {
+    let k = SimulatedKernel()
+    let upper = LayerContents([LayerEntry(path: "/y", kind: .file([7]), mode: 0o644)])
+    _ = k.store.add(name: "v2", contents: upper)
+    k.store.setImage(ImageName(name: "v2"), ["v2", BusyboxImage.name])
+    let diffID = k.store.layer("v2")!.diffID
+    _ = try k.perform(.boxNew(box: "b"))
+    _ = try k.perform(.unshare(box: "b", kinds: [.mnt]))
+    _ = try k.perform(.overlay(box: "b", names: ["v2"], layers: ["v2", BusyboxImage.name]))
+    _ = try k.perform(.imageTag(source: ImageName(name: BusyboxImage.name), target: ImageName(name: "v2")))
+    let shown = ImageTransfer.fallbackName(diffID)
+    #expect(k.store.layer("v2") == nil && k.store.layer(shown)?.diffID == diffID)
+    #expect(k.store.layerFacts.contains { $0.name == shown })
+    #expect(throws: KernelError.self) { try k.perform(.layerRemove(name: shown)) }
+    #expect(try k.readFile(box: "b", path: "/y") == [7])
+    #expect(
+      try k.perform(.imagePrune).output == ImageTransfer.prunedBlobs(2),
+      "the box still runs on the layer: its tar stays, the manifest and config go")
+    _ = try k.perform(.boxRemove(box: "b"))
+    _ = try k.perform(.layerRemove(name: shown))
+    #expect(k.store.layer(diffID: diffID) == nil)
+    #expect(try k.perform(.imagePrune).output == ImageTransfer.prunedBlobs(1))
     #expect(try k.perform(.imagePrune).output == [])
   }
 }

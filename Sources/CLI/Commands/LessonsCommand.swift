@@ -11,7 +11,7 @@ struct LessonsCommand: ParsableCommand {
     commandName: "lessons",
     abstract: "List the lessons, with your progress in each and in the course.")
 
-  @Flag(help: "Print one JSON object: done, total, percent, next, and each lesson's state.")
+  @Flag(help: "Print one JSON object: done, total, percent, next, and each lesson's state, figures and step records.")
   var json = false
 
   func run() throws {

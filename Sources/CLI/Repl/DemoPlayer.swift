@@ -29,6 +29,13 @@ struct DemoPlayer {
     var quitAt: Int?
   }
 
+  /// What the keys at a `#pause` do (KeyReader.wait): the caption names each, `l` included, so
+  /// a presenter finds the live prompt without reading the help.
+  static let pauseKeys = "Enter continues, l opens a live prompt at this state (resume comes back), q quits"
+  /// The same, said once at the start of a demo that waits before every command (`--pause`).
+  static let commandKeys =
+    "before each command: Enter runs it, s skips showing it, l opens a live prompt at that state (resume comes back), q quits"
+
   func play() -> Summary {
     keys.hold()
     defer { keys.release() }
@@ -36,6 +43,7 @@ struct DemoPlayer {
     let checker = DemoChecker()
     // A blank line between a command's output and the captions after it, as between paragraphs.
     var afterOutput = false
+    if pauseBeforeCommands && keys.enabled { terminal.writeRaw(dim("-- " + Self.commandKeys + " --") + "\n") }
     for event in plan.events {
       if replayInterrupted != 0 {
         summary.quitAt = summary.quitAt ?? 0
@@ -51,7 +59,7 @@ struct DemoPlayer {
           continue
         }
         let label = caption.isEmpty ? "paused" : escapedForTerminal(caption)
-        terminal.writeRaw(dim("-- " + label + " (Enter continues, q quits) --"))
+        terminal.writeRaw(dim("-- " + label + " (" + Self.pauseKeys + ") --"))
         let key = keys.wait()
         terminal.writeRaw("\n")
         if key == .quit || (key == .live && !goLive()) {

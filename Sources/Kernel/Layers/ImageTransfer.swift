@@ -26,6 +26,18 @@ public enum ImageTransfer {
   /// `commit`: the layer's digest and its tar entries, so the OCI whiteout form is visible.
   /// `image prune`: a layer directory no image names, removed (both kernels print this).
   public static func prunedLayer(_ diffID: String) -> String { "removed layer \(diffID.prefix(19))" }
+  /// `image prune`: the blobs no image reaches (manifests and configs of images whose name now
+  /// names another, and the tars of layers none names), counted: their digests are of gzip
+  /// output, which only the real store makes, so both kernels say how many and not which.
+  public static func prunedBlobs(_ count: Int) -> [String] {
+    count == 0
+      ? [] : ["removed \(count) blob\(count == 1 ? "" : "s") no image reaches (manifests, configs, layer tars)"]
+  }
+  /// `layer rm` of a layer a box's overlay still reads, which no image names any more.
+  public static func layerBusy(box: String?) -> String {
+    box.map { "box \($0) runs on it: overlayfs reads a box's lower layers for as long as the box lives" }
+      ?? "a box of another session runs on it: overlayfs reads a box's lower layers for as long as the box lives"
+  }
 
   public static func committed(_ name: String, diffID: String, tarNames: [String]) -> [String] {
     if tarNames.isEmpty {

@@ -103,8 +103,10 @@ extension CommandTable {
         ("REF", "HOST:PORT/NAME:TAG (a registry) or oci:DIR/NAME:TAG (an OCI layout)"),
       ], example: "image tag site:v1 site:stable"),
     "layer": .init(
-      arguments: [("ls|rm", "what to do"), ("NAME", "with rm: a layer name (layer ls lists them)")], example: "layer ls"
-    ),
+      arguments: [
+        ("ls|rm", "what to do"),
+        ("NAME", "with rm: a layer name as layer ls lists it (sha256-<12 hex> for one no image names)"),
+      ], example: "layer ls"),
     "overlay": .init(
       arguments: [("NAME[,NAME...]", "images or layers, the first on top; a writable layer goes above them all")],
       example: "overlay busybox"),

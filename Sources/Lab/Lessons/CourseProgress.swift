@@ -1,4 +1,5 @@
 import Kernel
+import OCI
 
 /// Where a learner stands in the whole course: how many lessons are done, and which comes next.
 /// Built from the saved progress of each lesson, in the catalog's order (the files' `NN-` order),
@@ -19,6 +20,31 @@ public struct CourseProgress: Equatable, Sendable {
     public var stepsDone: Int
     /// Whole percent of the steps passed, rounded down.
     public var percent: Int { steps == 0 ? 0 : stepsDone * 100 / steps }
+    /// Each step of the lesson, in order, with what the progress record kept of it.
+    public var figures: [StepFigures] = []
+    /// Hints shown, solutions run and checks that found work left, over every step recorded.
+    public var hints = 0
+    public var solutions = 0
+    public var checksFailed = 0
+  }
+
+  /// One step and its record (nil when the learner never reached it).
+  public struct StepFigures: Equatable, Sendable {
+    public var id: String
+    public var title: String
+    public var record: LessonStepRecord?
+
+    /// As `lessons --json` and a report write it: id, title, started, passed, hints, solutions,
+    /// checks_failed (times in seconds since 1970, null before).
+    public var json: JSONValue {
+      .object([
+        ("id", .string(id)), ("title", .string(title)),
+        ("started", record?.started.map(JSONValue.number) ?? .null),
+        ("passed", record?.passed.map(JSONValue.number) ?? .null),
+        ("hints", .number(record?.hints ?? 0)), ("solutions", .number(record?.solutions ?? 0)),
+        ("checks_failed", .number(record?.checksFailed ?? 0)),
+      ])
+    }
   }
 
   public var entries: [Entry]
@@ -42,10 +68,14 @@ public struct CourseProgress: Equatable, Sendable {
       let index = p?.step.flatMap { id in lesson.steps.firstIndex { $0.id == id } }
       let state: Entry.State =
         p?.finished == true ? .done : index == nil ? .notStarted : .inProgress
+      let records = p?.records ?? []
       return Entry(
         id: lesson.id, title: lesson.title, steps: lesson.steps.count, state: state,
         step: index.map { lesson.steps[$0].id }, stepNumber: index.map { $0 + 1 },
-        stepsDone: Self.stepsDone(lesson, p))
+        stepsDone: Self.stepsDone(lesson, p),
+        figures: lesson.steps.map { StepFigures(id: $0.id, title: $0.title, record: p?.record($0.id)) },
+        hints: records.reduce(0) { $0 + $1.hints }, solutions: records.reduce(0) { $0 + $1.solutions },
+        checksFailed: records.reduce(0) { $0 + $1.checksFailed })
     }
   }
 
@@ -81,7 +111,8 @@ public struct CourseProgress: Equatable, Sendable {
     return out
   }
 
-  /// `boxwalk lessons --json`: one object, keys in a fixed order so the output is stable.
+  /// `boxwalk lessons --json`: one object, keys in a fixed order so the output is stable. Each
+  /// lesson has its figures and every step's record (`step_records`), as a report has them.
   /// `problems` are lesson files that did not parse (`path:line:col: message`).
   public func json(problems: [String]) -> String {
     var out = "{\"done\":\(done),\"total\":\(total),\"percent\":\(percent)"
@@ -94,7 +125,10 @@ public struct CourseProgress: Equatable, Sendable {
       out += ",\"state\":\(JSON.quote(e.state.rawValue))"
       out += ",\"step\":" + (e.step.map(JSON.quote) ?? "null")
       out += ",\"step_number\":" + (e.stepNumber.map(String.init) ?? "null")
-      out += ",\"steps_done\":\(e.stepsDone),\"percent\":\(e.percent)}"
+      out += ",\"steps_done\":\(e.stepsDone),\"percent\":\(e.percent)"
+      out += ",\"hints\":\(e.hints),\"solutions\":\(e.solutions),\"checks_failed\":\(e.checksFailed)"
+      out +=
+        ",\"step_records\":" + String(decoding: JSONValue.array(e.figures.map(\.json)).encoded(), as: UTF8.self) + "}"
     }
     out += "],\"problems\":[" + problems.map(JSON.quote).joined(separator: ",") + "]}"
     return out

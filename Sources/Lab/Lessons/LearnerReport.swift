@@ -8,9 +8,9 @@ import OCI
 /// digest is SHA-256 over the bytes of `content` exactly as written: compact JSON, keys in a
 /// fixed order. Collecting parses `content`, writes it again the same way and hashes that, so any
 /// change to a figure, a name or a key order gives another digest and the report is listed as
-/// altered. The hash is the project's own SHA-256 (the one that names image layers): the package
-/// set this project builds from has no swift-crypto, and SHA-256 is the same function wherever it
-/// comes from. It is a checksum, not a signature: it catches a report edited by hand or damaged
+/// altered. The hash goes through the project's one SHA-256 wrapper, OCI's `SHA256` (the one that
+/// names image layers, hashing with swift-crypto: docs/architecture.md, "SHA-256"), so a report
+/// and a layer digest are made the same way. It is a checksum, not a signature: it catches a report edited by hand or damaged
 /// on the way, but nothing secret goes into it, so a learner who recomputes it after editing is
 /// not caught. Nothing is sent anywhere; the teacher collects files.
 public enum LearnerReport {
@@ -40,28 +40,14 @@ public enum LearnerReport {
   {
     let course = CourseProgress(lessons, progress: progress)
     var lessonValues: [JSONValue] = []
-    for (lesson, entry) in zip(lessons, course.entries) {
-      let p = progress(lesson.id)
-      let steps: [JSONValue] = lesson.steps.map { step in
-        let r = p?.record(step.id)
-        return .object([
-          ("id", .string(step.id)), ("title", .string(step.title)),
-          ("started", r?.started.map(JSONValue.number) ?? .null),
-          ("passed", r?.passed.map(JSONValue.number) ?? .null),
-          ("hints", .number(r?.hints ?? 0)), ("solutions", .number(r?.solutions ?? 0)),
-          ("checks_failed", .number(r?.checksFailed ?? 0)),
-        ])
-      }
-      let records = p?.records ?? []
+    for entry in course.entries {
       lessonValues.append(
         .object([
-          ("id", .string(lesson.id)), ("title", .string(lesson.title)), ("state", .string(entry.state.rawValue)),
+          ("id", .string(entry.id)), ("title", .string(entry.title)), ("state", .string(entry.state.rawValue)),
           ("steps_done", .number(entry.stepsDone)), ("steps_total", .number(entry.steps)),
-          ("percent", .number(entry.percent)),
-          ("hints", .number(records.reduce(0) { $0 + $1.hints })),
-          ("solutions", .number(records.reduce(0) { $0 + $1.solutions })),
-          ("checks_failed", .number(records.reduce(0) { $0 + $1.checksFailed })),
-          ("steps", .array(steps)),
+          ("percent", .number(entry.percent)), ("hints", .number(entry.hints)),
+          ("solutions", .number(entry.solutions)), ("checks_failed", .number(entry.checksFailed)),
+          ("steps", .array(entry.figures.map(\.json))),
         ]))
     }
     return .object([

@@ -39,7 +39,12 @@ public enum LessonWalkthrough {
         let before = session.failures
         let out = session.execute(command.text)
         if session.failures > before {
-          let error = out.first.map(escapedForTerminal) ?? "it failed"
+          var error = out.first.map(escapedForTerminal) ?? "it failed"
+          // The error's own suggestion (a misspelt command or name), which is most often the fix.
+          if let near = out.dropFirst().first(where: { $0.hasPrefix("  did you mean:") }) {
+            let suggestion = String(near.drop { $0 != ":" }.dropFirst().drop { $0 == " " })
+            error += " (did you mean " + escapedForTerminal(suggestion) + "?)"
+          }
           find(
             command.line, 1, "step \(step.id): this \(what) command fails: \(error)",
             fix: "run the step's commands in boxwalk repl --backend sim to see why; change the command, or an"
@@ -50,6 +55,17 @@ public enum LessonWalkthrough {
       return true
     }
 
+    /// For an assertion on a path the lab does not have (a typo, most often): the nearest path it
+    /// has, as `show` names it in the REPL.
+    func nearest(_ outcome: LessonAssertionOutcome) -> String {
+      let path = outcome.assertion.path
+      guard outcome.assertion.op != .absent, session.tree.value(at: path) == nil else { return "" }
+      let text = path.description
+      let known = session.tree.allPaths().map(\.description)
+      guard let near = Nearest.match(text, in: known, maxDistance: max(3, text.count / 2)) else { return "" }
+      return " (did you mean \(near)?)"
+    }
+
     for step in lesson.steps {
       let previous = session.tree
       func trees() -> LessonTrees { LessonTrees(now: session.tree, start: start, previous: previous) }
@@ -57,7 +73,7 @@ public enum LessonWalkthrough {
       for outcome in LessonAssertionEvaluator.evaluate(step.expect, trees()) where !outcome.passed {
         find(
           outcome.assertion.line, outcome.assertion.column,
-          "step \(step.id): expect does not hold after the lab block: \(outcome.found)",
+          "step \(step.id): expect does not hold after the lab block: \(outcome.found)\(nearest(outcome))",
           fix: "make the assertion say what the lab block really leaves (show PATH in the REPL prints it), or"
             + " change the lab block")
       }
@@ -79,7 +95,7 @@ public enum LessonWalkthrough {
       for outcome in after where !outcome.passed {
         find(
           outcome.assertion.line, outcome.assertion.column,
-          "step \(step.id): check still fails after the solution: \(outcome.found)",
+          "step \(step.id): check still fails after the solution: \(outcome.found)\(nearest(outcome))",
           fix: "make the assertion accept what the solution leaves (any correct route must pass), or fix the"
             + " solution")
       }

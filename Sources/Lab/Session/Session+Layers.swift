@@ -50,7 +50,20 @@ extension Session {
     {
       return items.compactMap(\.stringValue)
     }
-    if tree.value(at: StatePath(keys: "host", "layers", name)) != nil { return [name] }
+    if tree.value(at: StatePath(keys: "host", "layers", name)) != nil {
+      // A layer no image names is known to the real store by its directory alone: its blob,
+      // which a commit on top of it would name, is not (docs/lessons.md, "Resetting a machine between classes").
+      guard imageLayers().contains(where: { $0.layers.contains(name) }) else {
+        throw LabError(
+          "layer \(name) is named by no image any more: it is only waiting to be removed",
+          [
+            ("why", "its image's name moved to other content; the store keeps the layer's files, not what it was"),
+            ("fix", "layer rm \(name) removes it, image prune every such layer; overlay an image"),
+            ("images", imageNames().joined(separator: " ")), LabError.unchanged,
+          ])
+      }
+      return [name]
+    }
     if case .failure(let e) = ImageName.parse(name) {
       throw LabError(
         "\(quotedForTerminal(name)) is not an image or layer name",

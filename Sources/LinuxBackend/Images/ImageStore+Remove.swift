@@ -23,15 +23,23 @@ extension ImageStore {
     }
   }
 
-  /// Removes the unpacked directory of the layer called `name`, if no image names it. In this
-  /// store a layer is known through the images that name it, so one that none names is already
-  /// out of the catalog; this is for a layer directory a session still lists.
+  /// Removes the layer that goes by `name`. One an image names has its blob and directory taken
+  /// back if no image does any more (the session refuses it before that). One no image names
+  /// (unnamedLayers) is only its directory: that goes, unless a box of any session still runs on
+  /// it (EBUSY); its blob, which no manifest names now, waits for `image prune`.
   func removeLayer(_ name: String) throws(SystemCallError) {
     try locked { () throws(SystemCallError) in
-      guard let layer = try catalog().layers.first(where: { $0.name == name }) else {
+      let layers = try catalog().layers
+      if let layer = layers.first(where: { $0.name == name }) {
+        removeUnreferenced(blobs: [layer.blob.digest], layers: [layer.diffID])
+        return
+      }
+      guard let diffID = unnamedLayers(named: layers).first(where: { ImageTransfer.fallbackName($0) == name }) else {
         throw SystemCallError(call: "no layer named \(name)", errno: ENOENT)
       }
-      removeUnreferenced(blobs: [layer.blob.digest], layers: [layer.diffID])
+      guard !layerHeld(diffID) else { throw SystemCallError(call: ImageTransfer.layerBusy(box: nil), errno: EBUSY) }
+      FileTree.remove(layerPath(diffID))
+      listingsForget(diffID)
     }
   }
 }

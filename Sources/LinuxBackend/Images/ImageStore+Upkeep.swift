@@ -114,12 +114,17 @@ extension ImageStore {
   /// of killed writers (see sweepLeftovers). Under the store's lock, so no tag or commit runs
   /// meanwhile; a pull in progress in another session may lose a blob it has stored but not yet
   /// tagged, and then fails with an error that says so instead of tagging a broken image.
-  func prune() throws(SystemCallError) -> Removed {
+  ///
+  /// `keeping` names blobs to leave although no image reaches them: the layer blobs of this
+  /// session's boxes, whose layers an image may have stopped naming. A commit on such a box names
+  /// the blob in its new manifest, so it must still be there.
+  func prune(keeping: Set<String> = []) throws(SystemCallError) -> Removed {
     guard access(home, F_OK) == 0 else { return Removed() }
     return try locked { () throws(SystemCallError) -> Removed in
       var removed = Removed()
       removed.leftovers = try sweepLeftovers()
-      let (blobs, diffIDs) = try referenced()
+      var (blobs, diffIDs) = try referenced()
+      blobs.formUnion(keeping)
       let blobDirectory = layout.root + "/blobs/sha256"
       for name in ((try? SmallFiles.list(blobDirectory)) ?? []).sorted() {
         let digest = "sha256:" + name

@@ -129,6 +129,33 @@ final class ImageStore {
     return json
   }
 
+  /// The unpacked layers no image names: a directory `layers/<diff_id hex>` that index.json no
+  /// longer reaches (its image was tagged over or pulled again, or a box still ran on it when
+  /// its image went). Nothing records the name it had, so it goes by its digest
+  /// (ImageTransfer.fallbackName) until `layer rm` or `image prune` removes it.
+  func unnamedLayers(named: [Layer]) -> [String] {
+    let known = Set(named.map(\.diffID))
+    return ((try? SmallFiles.list(home + "/layers")) ?? []).sorted().map { "sha256:" + $0 }.filter {
+      SHA256.isDigest($0) && !known.contains($0)
+    }
+  }
+
+  /// How many files the unnamed layer with this diff_id holds, read from its directory.
+  private func unnamedListing(_ diffID: String) throws(SystemCallError) -> LayerContents {
+    if let known = listings[diffID] { return known }
+    let contents = try LayerDirectory.read(layerPath(diffID), .init(contents: false, overlayMarks: true))
+    listings[diffID] = contents
+    return contents
+  }
+
+  /// The diff_id of the layer that goes by `name`: named by an image, or unnamed (see
+  /// unnamedLayers).
+  func diffID(ofLayer name: String) throws(SystemCallError) -> String? {
+    let layers = try catalog().layers
+    if let named = layers.first(where: { $0.name == name }) { return named.diffID }
+    return unnamedLayers(named: layers).first { ImageTransfer.fallbackName($0) == name }
+  }
+
   /// The facts the state tree shows. Reading them writes nothing: until a step uses it, the
   /// busybox image is listed as it will be (its content, so its digest, is this host's anyway),
   /// and a session that never touches layers leaves the store alone.
@@ -137,6 +164,12 @@ final class ImageStore {
     var imageFacts = images.map { ImageFacts(name: $0.name, layers: $0.layers.map(\.name)) }
     var layerFacts = try layers.map { l throws(SystemCallError) in
       LayerFacts(name: l.name, diffID: l.diffID, files: try listing(l).fileCount, hostSpecific: l.hostSpecific)
+    }
+    for diffID in unnamedLayers(named: layers) {
+      layerFacts.append(
+        LayerFacts(
+          name: ImageTransfer.fallbackName(diffID), diffID: diffID, files: try unnamedListing(diffID).fileCount,
+          hostSpecific: diffID == busyboxDiffID()))
     }
     let busybox = ImageName(name: BusyboxImage.name)
     if busyboxAvailable, !images.contains(where: { $0.name == busybox }),

@@ -63,16 +63,29 @@ extension LinuxKernel {
     case .imageRemove(let image, _):
       try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.remove(image) }
     case .layerRemove(let name):
+      // A box of this session that runs on it is named; the store's own check (a held
+      // directory, layerHeld) finds those of other sessions.
+      let diffID = try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.diffID(ofLayer: name)
+      }
+      if let diffID,
+        let box = boxState.keys.sorted().first(where: {
+          boxState[$0]?.overlay?.lowers.contains { $0.diffID == diffID } == true
+        })
+      {
+        throw KernelError(
+          step: step, call: step.entry(.layer), errno: .EBUSY, detail: ImageTransfer.layerBusy(box: box))
+      }
       try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.removeLayer(name) }
     case .imagePrune:
+      let running = Set(boxState.values.flatMap { $0.overlay?.lowers.map(\.blob.digest) ?? [] })
       let removed = try store(step, step.entry { $0 == .layer(.readIndex) }) { () throws(SystemCallError) in
-        try images.prune()
+        try images.prune(keeping: running)
       }
-      // Layers as the simulator prints them; then what only a real store has: blobs (the
-      // simulator keeps none) and the leftovers of killed writers.
+      // Layers and the count of blobs as the simulator prints them (it knows which blobs the
+      // store holds, not their digests); then what only a real store can have: the leftovers of
+      // killed writers.
       return StepResult(
-        output: removed.layers.sorted().map(ImageTransfer.prunedLayer)
-          + removed.blobs.sorted().map { "removed blob \($0.prefix(19)), which no manifest names" }
+        output: removed.layers.sorted().map(ImageTransfer.prunedLayer) + ImageTransfer.prunedBlobs(removed.blobs.count)
           + removed.leftovers.map { "removed \($0), left by a killed pull or commit" })
     default: break
     }
