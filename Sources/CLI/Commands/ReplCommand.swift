@@ -44,11 +44,14 @@ struct ReplCommand: ParsableCommand {
       Terminal(colour: false).write(error.lines)
       return error.status
     }
-    let catalog = LessonCatalog.load()
     // The lesson engine wraps the session: lesson and record commands are its own, every other
-    // line goes to the session.
+    // line goes to the session. It reads the lessons when a command first needs them.
     let runner = LessonRunner(
-      session: session, lessons: catalog.lessons, problems: catalog.problems,
+      session: session,
+      catalog: {
+        let catalog = LessonCatalog.load()
+        return (catalog.lessons, catalog.problems)
+      },
       makeSession: lab.factory, progress: FileProgressStore.standard(),
       files: RecordingFiles(), features: lab.features, clock: { Int(time(nil)) })
     defer { runner.close() }

@@ -14,9 +14,13 @@ import Kernel
 public final class LessonRunner: TranscriptSession {
   /// The lab session lines go to. Replaced by a fresh one when the lab is rebuilt.
   public internal(set) var session: any LabSession
-  public let lessons: [Lesson]
+  public var lessons: [Lesson] { catalog.lessons }
   /// Lesson files that could not be read, shown by `lessons` (`path:line:col: message`).
-  public let problems: [String]
+  public var problems: [String] { catalog.problems }
+  /// Read at the first command that needs a lesson, not at start: parsing the course took more
+  /// than half of a REPL's start and end with nothing typed (the whole-container benchmark).
+  private lazy var catalog: (lessons: [Lesson], problems: [String]) = loadCatalog()
+  private let loadCatalog: () -> (lessons: [Lesson], problems: [String])
   let makeSession: () throws -> any LabSession
   let store: (any LessonProgressStore)?
   let files: (any LessonFileWriter)?
@@ -49,8 +53,20 @@ public final class LessonRunner: TranscriptSession {
   ///   - files: writes recordings; nil makes `record` an error.
   ///   - features: what this host offers, checked against a lesson's `requires:`.
   ///   - clock: the time now in seconds since 1970, for the step records.
-  public init(
+  public convenience init(
     session: any LabSession, lessons: [Lesson], problems: [String] = [],
+    makeSession: @escaping () throws -> any LabSession,
+    progress: (any LessonProgressStore)? = nil, files: (any LessonFileWriter)? = nil, features: Set<String>? = nil,
+    clock: @escaping () -> Int = { 0 }
+  ) {
+    self.init(
+      session: session, catalog: { (lessons, problems) }, makeSession: makeSession, progress: progress, files: files,
+      features: features, clock: clock)
+  }
+
+  /// The same, with the lessons read by `catalog` when a command first needs them.
+  public init(
+    session: any LabSession, catalog: @escaping () -> (lessons: [Lesson], problems: [String]),
     makeSession: @escaping () throws -> any LabSession,
     progress: (any LessonProgressStore)? = nil, files: (any LessonFileWriter)? = nil, features: Set<String>? = nil,
     clock: @escaping () -> Int = { 0 }
@@ -59,8 +75,7 @@ public final class LessonRunner: TranscriptSession {
     self.session = session
     self.json = session.jsonMode
     self.features = features
-    self.lessons = lessons
-    self.problems = problems
+    self.loadCatalog = catalog
     self.makeSession = makeSession
     self.store = progress
     self.files = files
