@@ -48,20 +48,21 @@ public enum DaemonAPI {
 
   /// Every route, as method and path with `{id}` for a parameter. The router is built from this
   /// list alone, so a test that checks the list against the OpenAPI document checks the router.
-  public static let routes: [(method: HTTPRequest.Method, path: String)] = [
-    (.get, "/v1/version"),
-    (.get, "/v1/ping"),
-    (.get, "/v1/openapi.json"),
-    (.get, "/v1/backends/{backend}"),
-    (.post, "/v1/sessions"),
-    (.get, "/v1/sessions"),
-    (.delete, "/v1/sessions/{id}"),
-    (.post, "/v1/sessions/{id}/commands"),
-    (.get, "/v1/sessions/{id}/state"),
-    (.get, "/v1/sessions/{id}/tree"),
-    (.post, "/v1/sessions/{id}/completions"),
-    (.get, "/v1/sessions/{id}/events"),
-  ]
+  public static let routes: [(method: HTTPRequest.Method, path: String)] =
+    [
+      (.get, "/v1/version"),
+      (.get, "/v1/ping"),
+      (.get, "/v1/openapi.json"),
+      (.get, "/v1/backends/{backend}"),
+      (.post, "/v1/sessions"),
+      (.get, "/v1/sessions"),
+      (.delete, "/v1/sessions/{id}"),
+      (.post, "/v1/sessions/{id}/commands"),
+      (.get, "/v1/sessions/{id}/state"),
+      (.get, "/v1/sessions/{id}/tree"),
+      (.post, "/v1/sessions/{id}/completions"),
+      (.get, "/v1/sessions/{id}/events"),
+    ] + LiveView.routes
 
   /// The router for `registry`, every route of `routes` and the request log.
   public static func router(
@@ -69,6 +70,7 @@ public enum DaemonAPI {
   ) -> Router<DaemonContext> {
     let router = Router(context: DaemonContext.self)
     router.add(middleware: PeerAndLogMiddleware(log: log))
+    router.add(middleware: BrowserGuard())
     let handlers = Handlers(registry: registry, backends: backends)
     for route in routes {
       let hbPath = route.path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")

@@ -75,6 +75,7 @@ struct Handlers: Sendable {
           // Followers get the step here, on the session's thread, so in the order steps ran,
           // and even if the client that sent the line hangs up before its answer.
           events.publish(step: answer)
+          LiveView.publish(line: line, reply: reply, session: session, to: events)
           return answer
         }
       } catch {
@@ -119,6 +120,8 @@ struct Handlers: Sendable {
         throw APIError(
           .conflict, "could not read the kernel state: \(error)", fix: "delete the session and make a new one")
       }
+    case _ where LiveView.routes.contains(where: { "\($0.method.rawValue) \($0.path)" == route }):
+      return try await live(route, context, peer)
     default:
       throw APIError(
         .notFound, "no route \(route)", field: "path", fix: "the routes are listed by GET /v1/openapi.json")
@@ -213,7 +216,7 @@ struct Handlers: Sendable {
 
   /// The session named by the path, if `peer` may use it: 404 when there is none, 403 when it
   /// belongs to another uid (root may use every session).
-  private func owned(_ context: DaemonContext, _ peer: PeerCredentials) async throws -> SessionRegistry.Entry {
+  func owned(_ context: DaemonContext, _ peer: PeerCredentials) async throws -> SessionRegistry.Entry {
     let id = context.parameters.get("id") ?? ""
     guard let entry = await registry.entry(id) else { throw Self.noSession(id) }
     guard entry.owner == peer.uid || peer.isRoot else {

@@ -10,6 +10,91 @@ enum OpenAPIDocument {
         "description": "boxwalk's lab sessions over HTTP/1.1 on a Unix socket (`boxwalk daemon`; docs/daemon.md). Each connection's uid is read with SO_PEERCRED: a session belongs to the uid that made it, and root may use every session. Every error is {\"error\": {\"message\", \"field\", \"fix\"}}."
       },
       "paths": {
+        "/": {
+          "get": {
+            "operationId": "liveIndex",
+            "summary": "The live view's first page, for a browser: the sessions the connecting uid may see (root: all), each linked to its view. HTML, no script. Like every route it refuses requests from other sites' pages and Host names that are not loopback names (docs/security.md).",
+            "responses": {
+              "200": {
+                "description": "The page.",
+                "content": {
+                  "text/html": {
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}/view": {
+          "get": {
+            "operationId": "liveView",
+            "summary": "The live view of a session, for a browser: the export page's style, the pictures of the lab now as inline SVG, and each step run since the page opened, added without a reload. Self-contained: its one script follows GET /v1/sessions/{id}/events (the `view` events) and reads GET /v1/sessions/{id}/pictures after a reconnection; its Content-Security-Policy lets it reach its own origin only.",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "The page.",
+                "content": {
+                  "text/html": {
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
+        "/v1/sessions/{id}/pictures": {
+          "get": {
+            "operationId": "livePictures",
+            "summary": "The pictures of the session's lab now, as the live view shows them (inline SVG in figures, the last step's changes marked), and the prompt.",
+            "parameters": [
+              {
+                "name": "id",
+                "in": "path",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                },
+                "description": "A session id from POST /v1/sessions."
+              }
+            ],
+            "responses": {
+              "200": {
+                "description": "The pictures.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/LiveState"
+                    }
+                  }
+                }
+              },
+              "default": {
+                "$ref": "#/components/responses/Error"
+              }
+            }
+          }
+        },
         "/v1/version": {
           "get": {
             "operationId": "version",
@@ -458,7 +543,7 @@ enum OpenAPIDocument {
         "/v1/sessions/{id}/events": {
           "get": {
             "operationId": "followSession",
-            "summary": "Server-sent events: each step of the session as it runs (event `step`, data: the CommandReply of the line, one line of JSON), whoever sent it; a comment line first, and event `closed` when the session is deleted. The stream ends when the session closes or the daemon stops.",
+            "summary": "Server-sent events: each step of the session as it runs (event `step`, data: the CommandReply of the line, one line of JSON), whoever sent it; a comment line first; while anyone follows, each step is followed by event `view` (data: a LiveStep, the step drawn for the live view), and event `closed` when the session is deleted. The stream ends when the session closes or the daemon stops.",
             "parameters": [
               {
                 "name": "id",
@@ -625,6 +710,45 @@ enum OpenAPIDocument {
             },
             "required": [
               "error"
+            ]
+          },
+          "LiveState": {
+            "type": "object",
+            "properties": {
+              "state": {
+                "type": "string",
+                "description": "HTML: one figure (class diagram, data-kind) with an inline SVG per picture of the lab now."
+              },
+              "prompt": {
+                "type": "string",
+                "description": "The session's prompt now."
+              }
+            },
+            "required": [
+              "state",
+              "prompt"
+            ]
+          },
+          "LiveStep": {
+            "type": "object",
+            "properties": {
+              "step": {
+                "type": "string",
+                "description": "HTML: the step as boxwalk export --html draws it (a section of class step: its prompt and command, what it printed, the pictures of what it changed)."
+              },
+              "state": {
+                "type": "string",
+                "description": "HTML: the pictures of the lab after the step, as in LiveState."
+              },
+              "prompt": {
+                "type": "string",
+                "description": "The prompt after the step."
+              }
+            },
+            "required": [
+              "step",
+              "state",
+              "prompt"
             ]
           }
         },

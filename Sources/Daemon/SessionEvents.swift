@@ -47,8 +47,11 @@ final class SessionEvents: @unchecked Sendable {
   var followerCount: Int { lock.withLock { followers.count } }
 
   /// One step, as the JSON object a POST of the line was answered with.
-  func publish(step json: String) {
-    let event = ByteBuffer(string: "event: step\ndata: " + json + "\n\n")
+  func publish(step json: String) { publish("step", data: json) }
+
+  /// One event of `kind` with `data` (one line of JSON) to every follower.
+  func publish(_ kind: String, data json: String) {
+    let event = ByteBuffer(string: "event: \(kind)\ndata: " + json + "\n\n")
     let all = lock.withLock { Array(followers.values) }
     for continuation in all { continuation.yield(event) }
   }

@@ -1,4 +1,5 @@
 import Foundation
+import HostSnapshotSupport
 import Testing
 
 /// `boxwalk export` pages in a real browser (docs/pictures.md): every transcript is exported on
@@ -9,15 +10,7 @@ import Testing
 /// for a reviewer, to a directory the test prints. Needs Debian's chromium (scripts/deps installs
 /// it); without it the test is skipped and says why.
 @Suite(.serialized) struct ExportBrowserTests {
-  static let chromium: String? = {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-      for name in ["chromium", "chromium-browser"] where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)")
-      {
-        return "\(dir)/\(name)"
-      }
-    }
-    return nil
-  }()
+  static let chromium = Chromium.path
 
   static let root: String = {
     var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
@@ -72,12 +65,8 @@ import Testing
     }
   }
 
-  /// Chromium logs each console message, whatever its level, as `INFO:CONSOLE` (console.error
-  /// too), and an uncaught exception as one with "Uncaught". The pages run no script, so any
-  /// console message at all is a fault.
-  static func consoleMessages(_ stderr: String) -> [Substring] {
-    stderr.split(separator: "\n").filter { $0.contains(":CONSOLE") || $0.contains("Uncaught") }
-  }
+  /// The pages run no script, so any console message at all is a fault.
+  static func consoleMessages(_ stderr: String) -> [Substring] { Chromium.consoleMessages(stderr) }
 
   /// The console check sees an error when there is one: a page that throws fails it.
   @Test(.enabled(if: chromium != nil, "chromium is not on PATH: scripts/deps installs Debian's chromium package"))
@@ -154,11 +143,7 @@ import Testing
     func run(_ extra: [String]) throws -> Browsed {
       let p = Process()
       p.executableURL = URL(fileURLWithPath: chromium)
-      p.arguments =
-        [
-          "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-          "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0", "--window-size=1200,2400",
-        ] + extra + ["file://" + html]
+      p.arguments = Chromium.flags(profile: profile) + ["--window-size=1200,2400"] + extra + ["file://" + html]
       let out = Pipe()
       // Standard error to a file: read after the exit, it cannot fill a pipe and block chromium.
       let errPath = profile + ".stderr"

@@ -127,6 +127,13 @@ import Testing
     let rootList = try daemon.curl("GET", "/v1/sessions").body
     #expect(rootList.contains(own) && rootList.contains(rootSession))
     #expect(daemon.log.contains("uid 65534 pid "))
+    // Nor view it (the live view's page, its pictures, its events); its first page lists only
+    // nobody's own session.
+    for route in ["view", "pictures", "events"] {
+      #expect(try daemon.curl("GET", "/v1/sessions/\(rootSession)/\(route)", user: nobody).status == 403, "\(route)")
+    }
+    let index = try daemon.curl("GET", "/", user: nobody)
+    #expect(index.status == 200 && index.body.contains(own) && !index.body.contains(rootSession), "\(index)")
     // Root's session is untouched: its first box is still to be made.
     let first = try daemon.curl("POST", "/v1/sessions/\(rootSession)/commands", body: #"{"line":"box ls"}"#)
     #expect(first.status == 200 && !first.body.contains("web"), "\(first)")

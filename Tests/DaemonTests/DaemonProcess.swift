@@ -82,13 +82,18 @@ final class DaemonProcess {
 
   var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-  /// One request through curl; `user` runs curl as that uid (setpriv(1)), for ownership tests.
-  func curl(_ method: String, _ path: String, body: String? = nil, user: UInt32? = nil) throws -> (
-    status: Int, body: String
-  ) {
+  /// One request through curl; `user` runs curl as that uid (setpriv(1)), for ownership tests;
+  /// `headers` are sent as they are (`Origin: ...`), and the response's header block is written
+  /// to the file `head` when given.
+  func curl(
+    _ method: String, _ path: String, body: String? = nil, user: UInt32? = nil, headers: [String] = [],
+    head: String? = nil
+  ) throws -> (status: Int, body: String) {
     var args = [
       "-s", "--unix-socket", socket, "-X", method, "-o", "-", "-w", "\n%{http_code}", "http://boxwalk" + path,
     ]
+    for header in headers { args += ["-H", header] }
+    if let head { args += ["-D", head] }
     if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
     let p = Process()
     if let user {

@@ -417,6 +417,118 @@ import Testing
     #expect(answers.contains(">Solution<") && answers.contains(">Hint 1<"))
   }
 
+  /// host cabled to a and b; a cabled to b (two namespaces one hop from the host) and to c (two
+  /// hops); d cabled to nothing; e shares a's namespace.
+  static let meshTree: StateValue = {
+    func side(_ net: Int, _ links: (String, StateValue)...) -> StateValue {
+      m(("ns", ns(["net": net])), ("net", m(("links", .map(StateMap(links))), ("routes", l()))))
+    }
+    return m(
+      (
+        "host",
+        m(
+          ("ns", ns([:])),
+          (
+            "net",
+            m(
+              (
+                "links",
+                m(
+                  ("veth-a", link("veth", "up", [], peer: "a:eth0")),
+                  ("veth-b", link("veth", "down", [], peer: "b:eth0")))
+              ), ("routes", l()))
+          ))
+      ),
+      ("d", side(4, ("lo", link("loopback", "up", [])))),
+      ("c", side(3, ("eth0", link("veth", "up", [], peer: "a:eth2")))),
+      (
+        "b",
+        side(
+          2, ("eth0", link("veth", "down", [], peer: "host:veth-b")), ("eth1", link("veth", "up", [], peer: "a:eth1")))
+      ),
+      (
+        "a",
+        side(
+          1, ("eth0", link("veth", "up", [], peer: "host:veth-a")), ("eth1", link("veth", "up", [], peer: "b:eth1")),
+          ("eth2", link("veth", "up", [], peer: "c:eth0")))
+      ),
+      ("e", m(("ns", ns(["net": 1])), ("net", m(("links", m()), ("routes", l()))))))
+  }()
+
+  /// No cable runs through or along a namespace's box: each touches only its own two ends' boxes,
+  /// at their edges. Cables between two namespaces of one column go out to lanes of their own.
+  @Test func netCablesCrossNoNamespace() throws {
+    let svg = try #require(PictureSVG.draw(.net, PictureInput(tree: Self.meshTree)))
+    #expect(Self.balanced(svg))
+    #expect(PictureSVG.draw(.net, PictureInput(tree: Self.meshTree)) == svg, "not deterministic")
+    func number(_ name: String, in tag: Substring) -> Double? {
+      guard let r = tag.range(of: " \(name)=\"") else { return nil }
+      return Double(tag[r.upperBound...].prefix { $0 != "\"" })
+    }
+    // The namespaces' boxes, by name.
+    var boxes: [String: (x: Double, y: Double, w: Double, h: Double)] = [:]
+    for part in svg.components(separatedBy: "<g class=\"netns").dropFirst() {
+      let tag = Substring(part)
+      let name = String(tag[tag.range(of: "data-name=\"")!.upperBound...].prefix { $0 != "\"" })
+      let rect = tag[tag.range(of: "<rect class=\"ns-box\"")!.lowerBound...]
+      boxes[name] = (
+        number("x", in: rect)!, number("y", in: rect)!, number("width", in: rect)!, number("height", in: rect)!
+      )
+    }
+    #expect(Set(boxes.keys) == ["host", "a", "b", "c", "d"], "\(boxes.keys)")
+    // Each cable as its points: a line's two ends, or a path's corners.
+    var cables: [(a: String, b: String, points: [(Double, Double)])] = []
+    for part in svg.components(separatedBy: "class=\"link veth").dropFirst() {
+      let tag = Substring(part.prefix { $0 != ">" })
+      let a = String(tag[tag.range(of: "data-a=\"")!.upperBound...].prefix { $0 != ":" })
+      let b = String(tag[tag.range(of: "data-b=\"")!.upperBound...].prefix { $0 != ":" })
+      if let d = tag.range(of: " d=\"") {
+        var points: [(Double, Double)] = []
+        var x = 0.0
+        var y = 0.0
+        for word in tag[d.upperBound...].prefix(while: { $0 != "\"" }).split(separator: " ") {
+          let v = word.first!.isLetter ? Double(word.dropFirst())! : Double(word)!
+          switch word.first {
+          case "M": x = v
+          case "H":
+            x = v
+            points.append((x, y))
+          case "V":
+            y = v
+            points.append((x, y))
+          default:
+            y = v
+            points.append((x, y))
+          }
+        }
+        cables.append((a, b, points))
+      } else {
+        cables.append(
+          (a, b, [(number("x1", in: tag)!, number("y1", in: tag)!), (number("x2", in: tag)!, number("y2", in: tag)!)]))
+      }
+    }
+    #expect(cables.count == 4, "\(cables.map { ($0.a, $0.b) })")
+    for cable in cables {
+      let ends = [cable.points.first!, cable.points.last!]
+      for (p, q) in zip(cable.points, cable.points.dropFirst()) {
+        for step in 0...100 {
+          let t = Double(step) / 100
+          let (x, y) = (p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t)
+          for (name, r) in boxes where x >= r.x - 1 && x <= r.x + r.w + 1 && y >= r.y - 1 && y <= r.y + r.h + 1 {
+            // Only a cable's own ends touch a box: its own, where the cable leaves it.
+            let own = name == cable.a || name == cable.b
+            let atEnd = ends.contains { abs($0.0 - x) <= 2 && abs($0.1 - y) <= 2 }
+            #expect(own && atEnd, "the cable \(cable.a)-\(cable.b) crosses \(name) at (\(x), \(y))")
+          }
+        }
+      }
+    }
+    // Columns: host; then a and b (one hop, a first: its cable comes from higher up); then c.
+    #expect(boxes["host"]!.x < boxes["a"]!.x && boxes["a"]!.x == boxes["b"]!.x && boxes["b"]!.x < boxes["c"]!.x)
+    #expect(boxes["a"]!.y < boxes["b"]!.y)
+    #expect(svg.contains("<path class=\"link veth up\" data-a=\"b:eth1\" data-b=\"a:eth1\" d=\"M"), "\(svg)")
+  }
+
   /// Every element opened is closed, in order (a well-formedness check without an XML parser).
   static func balanced(_ svg: String) -> Bool {
     var stack: [String] = []

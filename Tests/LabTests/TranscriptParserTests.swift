@@ -68,6 +68,12 @@ import Testing
     #expect(try parsed("#backends sim,real,sim\n").backends == [.sim, .real])
   }
 
+  @Test func picturesNamesTheStyleDrawDrawsIn() throws {
+    #expect(try parsed("#pictures ascii 100\n").pictures == PictureStyle(charset: .ascii, width: 100))
+    #expect(try parsed("#pictures unicode 60\n").pictures == PictureStyle(charset: .unicode, width: 60))
+    #expect(try parsed("prose\n").pictures == nil)
+  }
+
   @Test func requireTakesSeveralFeaturesAndAccumulates() throws {
     let file = try parsed("#require root cgroup2\nprose\n#require overlay\n")
     #expect(file.requirements.map(\.feature) == [.root, .cgroup2, .overlay])
@@ -174,6 +180,11 @@ import Testing
     BadInput(text: "#backends sim, kvm\n", line: 1, column: 16, message: "unknown backend \"kvm\""),
     BadInput(text: "#backends\n", line: 1, column: 1, message: "#backends needs at least one backend"),
     BadInput(text: "#backends sim\n#backends real\n", line: 2, column: 1, message: "second #backends"),
+    BadInput(text: "#pictures ebcdic 80\n", line: 1, column: 11, message: "unknown charset \"ebcdic\""),
+    BadInput(text: "#pictures ascii 20\n", line: 1, column: 17, message: "bad width \"20\""),
+    BadInput(text: "#pictures ascii\n", line: 1, column: 1, message: "#pictures takes a charset and a width"),
+    BadInput(text: "#pictures ascii 80\n#pictures ascii 90\n", line: 2, column: 1, message: "second #pictures"),
+    BadInput(text: "#if root\n#pictures ascii 80\n#endif\n", line: 2, column: 1, message: "#pictures inside the #if"),
     BadInput(text: "#sleep 10\n", line: 1, column: 8, message: "bad duration \"10\""),
     BadInput(text: "#sleep 1.5.2s\n", line: 1, column: 8, message: "bad duration"),
     BadInput(text: "#sleep\n", line: 1, column: 1, message: "#sleep takes exactly one duration"),

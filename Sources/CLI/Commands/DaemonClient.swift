@@ -170,6 +170,11 @@ struct RemoteSessionFactory: TranscriptSessionFactory {
   func makeSession(backend: Backend) throws -> any TranscriptSession {
     try client.makeSession(backend: backend, pictures: .plain)
   }
+
+  /// The style goes with the request that makes the session: a remote session's is fixed then.
+  func makeSession(backend: Backend, pictures: PictureStyle) throws -> any TranscriptSession {
+    try client.makeSession(backend: backend, pictures: pictures)
+  }
 }
 
 /// A lab session that lives in the daemon: each line is one POST, answered with the lines the

@@ -65,11 +65,13 @@ struct ReplayCommand: ParsableCommand {
     LabStartup.installSignalHandling()
     installReplayInterruptHandler()
     let session: any LabSession
+    // A replay compares each command's output with the file, whose pictures are in the plain
+    // style (box drawing, 80 columns) or in the one its `#pictures` names: draw in that style, or
+    // every picture would differ.
+    let pictures = transcript.pictures ?? .plain
     if let client {
-      // A replay compares each command's output with the file, whose pictures are in the plain
-      // style (box drawing, 80 columns): the daemon's session draws in that style.
       do {
-        session = try client.makeSession(backend: backend, pictures: .plain)
+        session = try client.makeSession(backend: backend, pictures: pictures)
       } catch {
         throw ExitError(ExitStatus.precondition, ["error: \(error.description)"])
       }
@@ -78,9 +80,7 @@ struct ReplayCommand: ParsableCommand {
       session = try LabStartup.session(backend, json: false)
     }
     defer { session.close() }
-    // A replay compares each command's output with the file, whose pictures are in the plain
-    // style (box drawing, 80 columns): draw in that style, or every picture would differ.
-    session.pictureStyle = .plain
+    session.pictureStyle = pictures
     terminal.write([BackendChoice.describe(backend)])
     let keys = KeyReader.detect()
     let player = DemoPlayer(

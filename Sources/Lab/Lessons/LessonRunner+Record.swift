@@ -67,7 +67,7 @@ extension LessonRunner {
   func writeRecording() -> LabError? {
     guard let path = recordingPath, let files else { return nil }
     do {
-      try files.write(path, TranscriptWriter.text(header: recordingHeader(path), log: log))
+      try files.write(path, recordingDirectives() + TranscriptWriter.text(header: recordingHeader(path), log: log))
       return nil
     } catch {
       recordingPath = nil
@@ -75,6 +75,16 @@ extension LessonRunner {
         "could not write the recording, so recording stopped",
         [("file", escapedForTerminal(path)), ("error", error.headline)])
     }
+  }
+
+  /// `#pictures CHARSET WIDTH` when this terminal draws otherwise than the plain style
+  /// `boxwalk test` starts with (ASCII, or not 80 columns), so the pictures recorded replay as
+  /// they were drawn (docs/transcripts.md).
+  func recordingDirectives() -> String {
+    let style = session.pictureStyle
+    let plain = PictureStyle.plain
+    guard style.charset != plain.charset || style.width != plain.width else { return "" }
+    return "#pictures \(style.charset.rawValue) \(style.width)\n"
   }
 
   func recordingHeader(_ path: String) -> [String] {

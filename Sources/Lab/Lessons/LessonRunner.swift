@@ -175,7 +175,8 @@ public final class LessonRunner: TranscriptSession {
     if failed, counting { ownFailures += 1 }
     let words = (try? WordSplitter.split(line)) ?? [line]
     if let first = words.first, first != "quit", first != "exit" {
-      log.command(prompt: prompt, line: line, output: out)
+      // The terminal's highlight is not part of the text a recording keeps.
+      log.command(prompt: prompt, line: line, output: out.map(PictureStyle.withoutHighlight))
     }
     return out
   }

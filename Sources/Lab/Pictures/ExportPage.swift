@@ -43,6 +43,13 @@ public struct ExportPicture: Equatable, Sendable {
 /// stick and prints as a handout.
 public enum ExportPage {
   public static func html(title: String, source: String, backend: String, items: [ExportItem]) -> String {
+    document(
+      title: title, source: "\(PictureSVG.xml(source)), run on the \(PictureSVG.xml(backend)) backend",
+      body: body(items))
+  }
+
+  /// The page's elements for `items`, in order.
+  static func body(_ items: [ExportItem]) -> [String] {
     var body: [String] = []
     var stepNumber = 0
     for item in items {
@@ -68,9 +75,7 @@ public enum ExportPage {
             + lines.map(PictureSVG.xml).joined(separator: "\n") + "</pre></div>")
       case .finalState(let pictures, let json):
         body.append("<section class=\"final-state\"><h2>The lab at the end</h2>")
-        for picture in pictures {
-          body.append("<figure class=\"diagram\" data-kind=\"\(picture.kind.rawValue)\">" + picture.svg + "</figure>")
-        }
+        body += pictures.map(figure)
         // Inside a script element the HTML parser still looks for markup: "</script" ends it early,
         // and "<!--" followed by "<script" puts it in the "double escaped" state, where the
         // element's own "</script>" no longer ends it and the rest of the page is swallowed
@@ -80,28 +85,50 @@ public enum ExportPage {
         body.append("<script type=\"application/json\" id=\"boxwalk-state\">" + data + "</script></section>")
       case .step(let step):
         stepNumber += 1
-        var s = "<section class=\"step\" id=\"step-\(stepNumber)\" data-step=\"\(stepNumber)\">"
-        s += "<pre class=\"command\"><span class=\"prompt\">\(PictureSVG.xml(step.prompt))</span>"
-        s += "<span class=\"input\">\(PictureSVG.xml(step.command))</span></pre>"
-        if !step.output.isEmpty {
-          s += "<pre class=\"output\">" + step.output.map(PictureSVG.xml).joined(separator: "\n") + "</pre>"
-        }
-        for picture in step.pictures {
-          s += "<figure class=\"diagram\" data-kind=\"\(picture.kind.rawValue)\">" + picture.svg + "</figure>"
-        }
-        body.append(s + "</section>")
+        body.append(section(step, number: stepNumber))
       }
     }
+    return body
+  }
+
+  /// One step: its command after its prompt, what it printed, and its pictures. `number` names it
+  /// (`id="step-N"`); the live view numbers the steps it adds itself.
+  public static func section(_ step: ExportStep, number: Int?) -> String {
+    var s = "<section class=\"step\"" + (number.map { " id=\"step-\($0)\" data-step=\"\($0)\"" } ?? "") + ">"
+    s += "<pre class=\"command\"><span class=\"prompt\">\(PictureSVG.xml(step.prompt))</span>"
+    s += "<span class=\"input\">\(PictureSVG.xml(step.command))</span></pre>"
+    if !step.output.isEmpty {
+      s += "<pre class=\"output\">" + step.output.map(PictureSVG.xml).joined(separator: "\n") + "</pre>"
+    }
+    return s + step.pictures.map(figure).joined() + "</section>"
+  }
+
+  /// One picture in its figure, which names its kind.
+  public static func figure(_ picture: ExportPicture) -> String {
+    "<figure class=\"diagram\" data-kind=\"\(picture.kind.rawValue)\">" + picture.svg + "</figure>"
+  }
+
+  /// The whole page around `body`: the inline style sheet, the title, and `source` (already
+  /// escaped) under it; `script`, when given, goes last in the body (with `nonce`, the one the
+  /// page's Content-Security-Policy allows), and `head` into the head.
+  static func document(
+    title: String, source: String, body: [String], head extra: [String] = [], script: String? = nil,
+    nonce: String? = nil
+  ) -> String {
     let head = [
       "<!DOCTYPE html>", "<html lang=\"en\">", "<head>", "<meta charset=\"utf-8\">",
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
       "<meta name=\"generator\" content=\"boxwalk export\">",
-      "<title>\(PictureSVG.xml(title))</title>", "<style>", style, "</style>", "</head>", "<body>",
-      "<header><h1>\(inline(title))</h1>",
-      "<p class=\"source\">\(PictureSVG.xml(source)), run on the \(PictureSVG.xml(backend)) backend</p></header>",
-      "<main>",
+      "<title>\(PictureSVG.xml(title))</title>", "<style>", style, "</style>",
     ]
-    return (head + body + ["</main>", "</body>", "</html>", ""]).joined(separator: "\n")
+    let top = [
+      "</head>", "<body>", "<header><h1>\(inline(title))</h1>", "<p class=\"source\">\(source)</p></header>", "<main>",
+    ]
+    let end =
+      ["</main>"]
+      + (script.map { [nonce.map { "<script nonce=\"\(PictureSVG.xml($0))\">" } ?? "<script>", $0, "</script>"] } ?? [])
+      + ["</body>", "</html>", ""]
+    return (head + extra + top + body + end).joined(separator: "\n")
   }
 
   /// Prose with `code` spans, escaped.
@@ -138,7 +165,7 @@ public enum ExportPage {
     svg .end.down .end-box { stroke-dasharray: 4 3; fill: #fbeaea; }
     svg .end.bridge .end-box { fill: #eef6e8; }
     svg .link { stroke: #2c6fb7; stroke-width: 3; } svg .link.down { stroke: #c33; stroke-dasharray: 6 4; }
-    svg .link.port { stroke: #6a6; stroke-width: 2; }
+    svg .link.port { stroke: #6a6; stroke-width: 2; } svg path.link { fill: none; }
     svg .layer.upper .layer-box { fill: #fff7e0; } svg .layer.lower .layer-box { fill: #eef2f7; }
     svg .layer.source .layer-box { stroke: #d08000; stroke-width: 3; }
     svg .entry.whiteout { fill: #b00; } svg .entry.opaque { fill: #6a3d9a; } svg .pointer { fill: #d08000; }

@@ -85,29 +85,41 @@ public enum Exporter {
   /// Every picture of the session's state now (the layers of each box with an overlay), and the
   /// state tree as JSON.
   public static func finalState(of session: Session) -> ExportItem {
+    .finalState(pictures: pictures(of: session, changes: nil), json: JSON.encode(session.tree))
+  }
+
+  /// Every picture of the session's state now, `changes` marked (nil: nothing marked).
+  public static func pictures(of session: Session, changes: [StateChange]?) -> [ExportPicture] {
     var pictures: [ExportPicture] = []
     for kind in PictureKind.allCases {
       if kind == .layers {
         for box in session.boxNames where session.tree.value(at: StatePath(keys: box, "fs")) != nil {
-          var input = session.pictureInput(changes: nil, file: nil, usage: false)
+          var input = session.pictureInput(changes: changes, file: nil, usage: false)
           input.box = box
           if let svg = PictureSVG.draw(kind, input) { pictures.append(ExportPicture(kind: kind, svg: svg)) }
         }
         continue
       }
-      if let svg = PictureSVG.draw(kind, session.pictureInput(changes: nil, file: nil, usage: false)) {
+      if let svg = PictureSVG.draw(kind, session.pictureInput(changes: changes, file: nil, usage: false)) {
         pictures.append(ExportPicture(kind: kind, svg: svg))
       }
     }
-    return .finalState(pictures: pictures, json: JSON.encode(session.tree))
+    return pictures
   }
 
   /// One command on the session, with the pictures of what it changed (and of what it drew).
   static func run(_ command: String, prompt: String, on session: Session) -> ExportStep {
     let before = session.tree
     let output = session.execute(command)
-    let after = session.tree
-    let changes = StateDiff.between(before, after)
+    let changes = StateDiff.between(before, session.tree)
+    return ExportStep(
+      prompt: prompt, command: command, output: output,
+      pictures: stepPictures(command: command, changes: changes, session: session))
+  }
+
+  /// The pictures a step shows, drawn on the session's state after it: those of every part
+  /// `changes` touched, changes marked, or those a `draw` command drew.
+  public static func stepPictures(command: String, changes: [StateChange], session: Session) -> [ExportPicture] {
     var kinds = PictureKind.allCases.filter { kind in changes.contains { Session.kind(of: $0.path) == kind } }
     let words = command.split(separator: " ").map(String.init)
     var file: String?
@@ -117,7 +129,6 @@ public enum Exporter {
       if named == [.layers] { file = words.dropFirst(2).first { $0.hasPrefix("/") } }
     }
     let input = session.pictureInput(changes: changes, file: file, usage: false)
-    let pictures = kinds.compactMap { kind in PictureSVG.draw(kind, input).map { ExportPicture(kind: kind, svg: $0) } }
-    return ExportStep(prompt: prompt, command: command, output: output, pictures: pictures)
+    return kinds.compactMap { kind in PictureSVG.draw(kind, input).map { ExportPicture(kind: kind, svg: $0) } }
   }
 }

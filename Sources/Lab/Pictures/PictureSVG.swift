@@ -165,28 +165,125 @@ public enum PictureSVG {
 
   // MARK: net
 
+  /// The network as columns of namespaces, laid out so that no cable crosses a namespace: the host
+  /// side first, then each namespace one column to the right of the nearest one it is cabled to
+  /// (a breadth-first walk of the veth pairs from the host), so a cable joins either two
+  /// neighbouring columns, drawn straight across the gap between them, or two namespaces of one
+  /// column, drawn out to a lane of its own in the gap to the right of that column and back.
+  /// Within a column, namespaces are ordered by where their cables come from in the column before
+  /// (then by the order of the tree), so cables across a gap cross each other as little as that
+  /// allows. The same state always gives the same picture.
   static func net(_ map: NetMap) -> String {
     let colW = 300.0
     let gap = 160.0
-    let rightX = colW + gap
+    let laneStep = 10.0
     var body: [String] = []
-    var position: [String: (x: Double, y: Int)] = [:]
-    var y = 8
-    func side(_ s: NetMap.Side, x: Double, top: Int) -> Int {
-      var title = s.name == "host" ? "host side" : s.name
-      if let ns = s.ns { title += " (\(ns))" }
-      var rows: [(NetMap.End, Int)] = []
+
+    // Which side each end is drawn in (a box sharing another's namespace shows under that one's
+    // name), and the cables: each veth pair once, from the end met first to its peer.
+    var sideOf: [String: Int] = [:]
+    for (i, s) in map.sides.enumerated() { for e in s.links { sideOf[e.id] = i } }
+    var cables: [(a: NetMap.End, b: NetMap.End)] = []
+    var seen: Set<String> = []
+    for s in map.sides {
+      for e in s.links {
+        guard let ref = e.peer, let peer = map.end(ref), sideOf[peer.id] != nil, !seen.contains(peer.id) else {
+          continue
+        }
+        seen.insert(e.id)
+        cables.append((e, peer))
+      }
+    }
+    var neighbours: [[Int]] = Array(repeating: [], count: map.sides.count)
+    for c in cables {
+      guard let i = sideOf[c.a.id], let j = sideOf[c.b.id], i != j else { continue }
+      neighbours[i].append(j)
+      neighbours[j].append(i)
+    }
+    // Columns: breadth first from the host side (or the first side); a side no cable reaches goes
+    // in the column after the host's, and what hangs off it after that.
+    var column: [Int?] = Array(repeating: nil, count: map.sides.count)
+    let start = map.sides.firstIndex { $0.name == "host" } ?? 0
+    func walk(from root: Int, at level: Int) {
+      guard column[root] == nil else { return }
+      column[root] = level
+      var queue = [root]
+      while !queue.isEmpty {
+        let i = queue.removeFirst()
+        for j in neighbours[i] where column[j] == nil {
+          column[j] = (column[i] ?? level) + 1
+          queue.append(j)
+        }
+      }
+    }
+    if !map.sides.isEmpty { walk(from: start, at: 0) }
+    for i in map.sides.indices where column[i] == nil { walk(from: i, at: map.sides.count > 1 ? 1 : 0) }
+    let columns = (column.compactMap { $0 }.max() ?? 0) + 1
+
+    // Each side's rows, top to bottom: its links (a bridge's ports under it), then its routes.
+    func rows(_ s: NetMap.Side) -> [(NetMap.End, Int)] {
       var ordered: [(NetMap.End, Int)] = []
       for e in s.links where e.master == nil {
         ordered.append((e, 0))
         for port in s.links where port.master == e.name { ordered.append((port, 1)) }
       }
-      let h = row * (ordered.count + 1) + row * s.routes.count + 10
+      return ordered
+    }
+    func height(_ s: NetMap.Side) -> Int { row * (rows(s).count + 1) + row * s.routes.count + 10 }
+    func rowIndex(_ s: NetMap.Side, _ id: String) -> Int { rows(s).firstIndex { $0.0.id == id } ?? 0 }
+
+    // Same-column cables get lanes in the gap right of their column, one each.
+    var lanes: [Int: Int] = [:]
+    var lanesInColumn: [Int: Int] = [:]
+    for (k, c) in cables.enumerated() {
+      guard let i = sideOf[c.a.id], let j = sideOf[c.b.id], column[i] == column[j], let col = column[i] else {
+        continue
+      }
+      lanes[k] = lanesInColumn[col, default: 0]
+      lanesInColumn[col, default: 0] += 1
+    }
+    let lastGap = lanesInColumn[columns - 1].map { Double($0) * laneStep + 2 * laneStep } ?? 0
+    func columnX(_ c: Int) -> Double { 4 + Double(c) * (colW + gap) }
+
+    // Place the columns left to right; a side's key is the mean row of the ends it is cabled to
+    // in the column before, in the order they were placed.
+    var top: [Int: Int] = [:]
+    var anchorY: [String: Int] = [:]
+    var y = 8
+    for col in 0..<columns {
+      let members = map.sides.indices.filter { column[$0] == col }
+      func key(_ i: Int) -> Double {
+        var ys: [Int] = []
+        for c in cables {
+          for (mine, other) in [(c.a, c.b), (c.b, c.a)] where sideOf[mine.id] == i {
+            if let o = sideOf[other.id], column[o] == col - 1, let oy = anchorY[other.id] { ys.append(oy) }
+          }
+        }
+        return ys.isEmpty ? Double.infinity : Double(ys.reduce(0, +)) / Double(ys.count)
+      }
+      let ordered = members.map { (key: key($0), index: $0) }
+        .sorted { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }.map(\.index)
+      var t = 8
+      for i in ordered {
+        top[i] = t
+        let s = map.sides[i]
+        for (r, (e, _)) in rows(s).enumerated() { anchorY[e.id] = t + row * (r + 1) + row / 2 }
+        t += height(s) + 12
+      }
+      y = max(y, t)
+    }
+
+    for (i, s) in map.sides.enumerated() {
+      guard let col = column[i], let t = top[i] else { continue }
+      let x = columnX(col)
+      var title = s.name == "host" ? "host side" : s.name
+      if let ns = s.ns { title += " (\(ns))" }
       var g =
-        "<g class=\"netns\(changed(s.changed))\" data-name=\"\(xml(s.name))\">" + rect(x, top, colW, h, cls: "ns-box")
-      g += text(x + 8, top + 16, title, cls: "ns-name")
-      var ry = top + row
-      for (e, depth) in ordered {
+        "<g class=\"netns\(changed(s.changed))\" data-name=\"\(xml(s.name))\">"
+        + rect(x, t, colW, height(s), cls: "ns-box")
+      g += text(x + 8, t + 16, title, cls: "ns-name")
+      var ry = t + row
+      for (e, depth) in rows(s) {
         let ex = x + 8 + Double(depth) * 18
         let label =
           e.name + " " + (e.up ? "up" : "down") + (e.addrs.isEmpty ? "" : " " + e.addrs.joined(separator: " "))
@@ -195,8 +292,6 @@ public enum PictureSVG {
         g +=
           rect(ex, ry + 2, colW - 16 - Double(depth) * 18, row - 4, cls: "end-box") + text(ex + 6, ry + 16, label)
           + "</g>"
-        position[e.id] = (x == 4 ? x + colW : x, ry + row / 2)
-        rows.append((e, ry))
         ry += row
       }
       for route in s.routes {
@@ -204,38 +299,34 @@ public enum PictureSVG {
         ry += row
       }
       body.append(g + "</g>")
-      return top + h
+      // A bridge and its ports, down the side's left margin.
+      for (e, _) in rows(s) {
+        guard let master = e.master, let from = anchorY[s.name + ":" + master], let to = anchorY[e.id] else { continue }
+        body.append(
+          "<line class=\"link port\" data-a=\"\(xml(s.name + ":" + master))\" data-b=\"\(xml(e.id))\" "
+            + "x1=\"\(fmt(x + 12))\" y1=\"\(from + 8)\" x2=\"\(fmt(x + 12))\" y2=\"\(to)\"/>")
+      }
     }
-    var leftBottom = y
-    var rightBottom = y
-    for s in map.sides {
-      if s.name == "host" {
-        leftBottom = side(s, x: 4, top: leftBottom) + 12
+    // The cables.
+    for (k, c) in cables.enumerated() {
+      guard let i = sideOf[c.a.id], let j = sideOf[c.b.id], let ci = column[i], let cj = column[j],
+        let ya = anchorY[c.a.id], let yb = anchorY[c.b.id]
+      else { continue }
+      let working = c.a.up && c.b.up
+      let head =
+        "class=\"link veth \(working ? "up" : "down")\" data-a=\"\(xml(c.a.id))\" data-b=\"\(xml(c.b.id))\""
+      if ci != cj {
+        // Straight across the gap, from the left column's right edge to the right one's left edge.
+        let (l, r) = ci < cj ? ((ci, ya), (cj, yb)) : ((cj, yb), (ci, ya))
+        let (x1, y1, x2, y2) = (columnX(l.0) + colW, l.1, columnX(r.0), r.1)
+        let (fromA, toA) = ci < cj ? ((x1, y1), (x2, y2)) : ((x2, y2), (x1, y1))
+        body.append(
+          "<line \(head) x1=\"\(fmt(fromA.0))\" y1=\"\(fromA.1)\" x2=\"\(fmt(toA.0))\" y2=\"\(toA.1)\"/>")
       } else {
-        rightBottom = side(s, x: rightX, top: rightBottom) + 12
-      }
-    }
-    y = max(leftBottom, rightBottom)
-    // The cables: each veth pair once, from its first end to its peer.
-    var drawn: Set<String> = []
-    for s in map.sides {
-      for e in s.links {
-        guard let peerRef = e.peer, let peer = map.end(peerRef), !drawn.contains(peer.id) else { continue }
-        drawn.insert(e.id)
-        guard let a = position[e.id], let b = position[peer.id] else { continue }
-        let working = e.up && peer.up
+        let edge = columnX(ci) + colW
+        let lane = edge + laneStep * Double((lanes[k] ?? 0) + 1)
         body.append(
-          "<line class=\"link veth \(working ? "up" : "down")\" data-a=\"\(xml(e.id))\" data-b=\"\(xml(peer.id))\" "
-            + "x1=\"\(fmt(a.x))\" y1=\"\(a.y)\" x2=\"\(fmt(b.x))\" y2=\"\(b.y)\"/>")
-      }
-      // A bridge and its ports.
-      for port in s.links {
-        guard let master = port.master, let a = position[s.name + ":" + master], let b = position[port.id] else {
-          continue
-        }
-        body.append(
-          "<line class=\"link port\" data-a=\"\(xml(s.name + ":" + master))\" data-b=\"\(xml(port.id))\" "
-            + "x1=\"\(fmt(a.x - colW + 12))\" y1=\"\(a.y + 8)\" x2=\"\(fmt(a.x - colW + 12))\" y2=\"\(b.y)\"/>")
+          "<path \(head) d=\"M\(fmt(edge)) \(ya) H\(fmt(lane)) V\(yb) H\(fmt(edge))\"/>")
       }
     }
     if let route = map.route {
@@ -245,7 +336,9 @@ public enum PictureSVG {
           + text(4, y + 14, "route of `\(route.command)`: " + path) + "</g>")
       y += row + 4
     }
-    return svg(.net, width: Int(rightX + colW) + 8, height: y + 4, title: "the lab's network", body)
+    // At least two columns wide, as when the host side stood alone on the left.
+    let width = max(columnX(columns - 1) + colW + lastGap, columnX(1) + colW) + 4
+    return svg(.net, width: Int(width), height: y + 4, title: "the lab's network", body)
   }
 
   // MARK: cgroups

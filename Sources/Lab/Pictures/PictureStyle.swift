@@ -89,8 +89,18 @@ extension PictureStyle {
     lines.map { line in
       var text = String(line.text.reversed().drop { $0 == " " }.reversed())
       if text.count > width { text = String(text.prefix(width - g.ellipsis.count)) + g.ellipsis }
-      return ansi && line.changed ? "\u{1B}[1;33m" + text + "\u{1B}[0m" : text
+      return ansi && line.changed ? Self.highlightOn + text + Self.highlightOff : text
     }
+  }
+
+  static let highlightOn = "\u{1B}[1;33m"
+  static let highlightOff = "\u{1B}[0m"
+
+  /// A line without the highlight `finish` puts around changed lines: what a recording writes and
+  /// a page shows (the terminal's colour is not part of the text).
+  public static func withoutHighlight(_ line: String) -> String {
+    guard line.contains("\u{1B}") else { return line }
+    return line.replacingAll(highlightOn, with: "").replacingAll(highlightOff, with: "")
   }
 }
 

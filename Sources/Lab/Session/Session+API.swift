@@ -13,6 +13,10 @@ extension Session {
     public var json: String
     /// Whether the line succeeded (false for a refusal or a kernel error).
     public var ok: Bool
+    /// The prompt the line was typed at.
+    public var prompt: String = ""
+    /// What the step changed in the state tree (none for a refusal or a command that only reads).
+    public var changes: [StateChange] = []
   }
 
   /// Runs `line` once and returns its text and its JSON form.
@@ -21,7 +25,7 @@ extension Session {
     return APIReply(
       text: out.lines,
       json: out.json(prompt: prompt, input: line, backend: kernel.backend, cgroup: kernel.cgroupVersion),
-      ok: out.ok)
+      ok: out.ok, prompt: prompt, changes: out.changes)
   }
 
   /// The state tree read now, as the JSON `state --json` prints.

@@ -18,11 +18,15 @@ public struct TranscriptFile: Equatable, Sendable {
   public let requirements: [TranscriptRequirement]
   /// The backends from `#backends`, or nil when the file runs on every backend.
   public let backends: [Backend]?
+  /// How `draw` draws in this file, from `#pictures CHARSET WIDTH` (a recording made in an ASCII
+  /// or narrow terminal says so); nil for the plain style every session starts with.
+  public let pictures: PictureStyle?
 
   public init(
     path: String, sourceLines: [String], endsWithNewline: Bool, items: [TranscriptItem],
-    requirements: [TranscriptRequirement], backends: [Backend]?
+    requirements: [TranscriptRequirement], backends: [Backend]?, pictures: PictureStyle? = nil
   ) {
+    self.pictures = pictures
     self.path = path
     self.sourceLines = sourceLines
     self.endsWithNewline = endsWithNewline

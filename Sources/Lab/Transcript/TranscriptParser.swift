@@ -24,7 +24,7 @@ extension TranscriptFile {
     let (items, requirements, backends) = try parser.finish()
     return TranscriptFile(
       path: path, sourceLines: split.lines, endsWithNewline: split.endsWithNewline, items: items,
-      requirements: requirements, backends: backends)
+      requirements: requirements, backends: backends, pictures: parser.pictures)
   }
 }
 
@@ -55,6 +55,8 @@ struct TranscriptParser {
   private var step: OpenStep?
   private var requirements: [TranscriptRequirement] = []
   private var backends: [Backend]?
+  /// From `#pictures`.
+  private(set) var pictures: PictureStyle?
   /// Capture name -> its class and where it first appeared: one name holds one kind of value.
   private var captureClasses: [String: (TranscriptClass, Int)] = [:]
 
@@ -210,6 +212,7 @@ struct TranscriptParser {
     switch keyword {
     case "require": try require(words, number: number)
     case "backends": try backendsDirective(line, from: i, number: number)
+    case "pictures": try picturesDirective(words, number: number)
     case "if":
       guard words.count == 1 else {
         throw error(number, 1, "#if takes exactly one feature", fix: "write #if FEATURE, for example #if cgroup2")
@@ -249,7 +252,7 @@ struct TranscriptParser {
       }
       append(.sleep(line: number, duration: duration))
     default:
-      let known = ["require", "backends", "if", "else", "endif", "pause", "sleep"]
+      let known = ["require", "backends", "pictures", "if", "else", "endif", "pause", "sleep"]
       let near = Nearest.match(keyword, in: known).map { "did you mean #\($0)? " } ?? ""
       throw error(
         number, 2, "unknown directive #\(keyword)",
@@ -268,6 +271,31 @@ struct TranscriptParser {
     for word in words {
       requirements.append(TranscriptRequirement(feature: try parseFeature(word, number: number), line: number))
     }
+  }
+
+  /// `#pictures ascii 100`: the charset and the width `draw` draws with in this file, as the
+  /// terminal it was recorded in had them (docs/transcripts.md).
+  private mutating func picturesDirective(_ words: [(text: String, column: Int)], number: Int)
+    throws(TranscriptParseError)
+  {
+    try atTopLevel("#pictures", number: number)
+    if pictures != nil {
+      throw error(number, 1, "second #pictures line", fix: "a file draws in one style: keep one #pictures line")
+    }
+    guard words.count == 2 else {
+      throw error(number, 1, "#pictures takes a charset and a width", fix: "write #pictures ascii 80")
+    }
+    guard let charset = PictureStyle.Charset(rawValue: words[0].text) else {
+      throw error(
+        number, words[0].column, "unknown charset \(TranscriptParseError.quote(words[0].text)) in #pictures",
+        fix: "the charsets are unicode and ascii")
+    }
+    guard let width = Int(words[1].text), (PictureStyle.minimumWidth...1000).contains(width) else {
+      throw error(
+        number, words[1].column, "bad width \(TranscriptParseError.quote(words[1].text)) in #pictures",
+        fix: "a number of columns from \(PictureStyle.minimumWidth) to 1000")
+    }
+    pictures = PictureStyle(charset: charset, width: width)
   }
 
   /// `#backends real, rootless` or `#backends sim real`: commas and spaces both separate names.

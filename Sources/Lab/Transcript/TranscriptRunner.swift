@@ -22,7 +22,9 @@ public struct TranscriptRunner {
     }
     let session: any TranscriptSession
     do {
-      session = try factory.makeSession(backend: backend)
+      session =
+        try file.pictures.map { try factory.makeSession(backend: backend, pictures: $0) }
+        ?? factory.makeSession(backend: backend)
     } catch {
       return TranscriptResult(
         path: file.path, backend: backend, outcome: .error("could not start a \(backend.rawValue) session: \(error)"),

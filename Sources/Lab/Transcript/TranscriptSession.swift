@@ -18,4 +18,15 @@ public protocol TranscriptSessionFactory {
   /// nil with a reason when the backend cannot run here.
   func unavailableReason(for backend: Backend) -> String?
   func makeSession(backend: Backend) throws -> any TranscriptSession
+  /// A fresh session whose `draw` draws in `pictures` (a transcript's `#pictures`).
+  func makeSession(backend: Backend, pictures: PictureStyle) throws -> any TranscriptSession
+}
+
+extension TranscriptSessionFactory {
+  /// A session made as usual, its style set after: right for sessions in this process.
+  public func makeSession(backend: Backend, pictures: PictureStyle) throws -> any TranscriptSession {
+    let session = try makeSession(backend: backend)
+    (session as? any LabSession)?.pictureStyle = pictures
+    return session
+  }
 }
