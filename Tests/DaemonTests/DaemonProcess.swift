@@ -31,23 +31,26 @@ final class DaemonProcess {
   }
 
   /// Starts a daemon and waits until it answers GET /v1/ping (or fails with its log).
-  static func start(directory: String? = nil, logName: String = "daemon.log", wait: Bool = true) throws
-    -> DaemonProcess
-  {
+  static func start(
+    directory: String? = nil, logName: String = "daemon.log", arguments: [String] = [], wait: Bool = true
+  ) throws -> DaemonProcess {
     let dir = directory ?? makeDirectory()
-    let daemon = try launch(directory: dir, logName: logName)
+    let daemon = try launch(directory: dir, logName: logName, arguments: arguments)
     if wait { try daemon.waitUntilServing() }
     return daemon
   }
 
-  static func launch(directory: String, logName: String = "daemon.log") throws -> DaemonProcess {
+  /// Starts `boxwalk daemon --socket DIR/boxwalk.sock ARGUMENTS` without waiting for it.
+  static func launch(directory: String, logName: String = "daemon.log", arguments: [String] = []) throws
+    -> DaemonProcess
+  {
     let socket = directory + "/boxwalk.sock"
     let logPath = directory + "/" + logName
     _ = FileManager.default.createFile(atPath: logPath, contents: nil)
     let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
     let p = Process()
     p.executableURL = URL(fileURLWithPath: binDir + "/boxwalk")
-    p.arguments = ["daemon", "--socket", socket]
+    p.arguments = ["daemon", "--socket", socket] + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["NO_COLOR"] = "1"
     environment["BOXWALK_HOME"] = directory + "/home"
