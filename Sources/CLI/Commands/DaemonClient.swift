@@ -235,7 +235,8 @@ private final class ResultBox<T: Sendable>: @unchecked Sendable {
 struct RemoteSessionFactory: TranscriptSessionFactory {
   let client: DaemonClient
 
-  func features(for backend: Backend) -> Set<String> { client.backendInfo(backend).features }
+  /// The daemon's host's features, and `client`: this run is a daemon's client.
+  func features(for backend: Backend) -> Set<String> { client.backendInfo(backend).features.union(["client"]) }
 
   func unavailableReason(for backend: Backend) -> String? { client.backendInfo(backend).unavailable }
 
@@ -274,7 +275,40 @@ final class RemoteSession: LabSession {
   private(set) var wire = false
 
   func execute(_ line: String) -> [String] {
-    if let words = try? WordSplitter.split(line), words.first == "wire" { return wireCommand(Array(words.dropFirst())) }
+    let words = try? WordSplitter.split(line)
+    if let words, words.first == "wire" { return wireCommand(Array(words.dropFirst())) }
+    let output = send(line)
+    // `explain` is answered by the daemon's session, which knows the step but not that it came
+    // over a socket; the client adds who did what.
+    guard words == ["explain"], !jsonMode, let at = output.firstIndex(where: { $0.hasPrefix("last step: ") }) else {
+      return output
+    }
+    let end = output[at...].firstIndex { $0.hasPrefix("  wire  ") } ?? output.endIndex
+    return Array(output[..<end]) + whoDidWhat(String(output[at].dropFirst("last step: ".count)))
+      + output[end...]
+  }
+
+  /// `explain`'s account of the split between this client and the daemon, for the last step.
+  func whoDidWhat(_ step: String) -> [String] {
+    let kernel: String
+    switch backend {
+    case .sim:
+      kernel = "the system calls above were simulated in the daemon's process (sim); no kernel ran them"
+    case .real, .rootless:
+      kernel =
+        "the system calls above were made by the daemon: by its process, or by the boxwalk-helper it forked for the box"
+    }
+    return [
+      "  who did what: this REPL is a client; the daemon at \(client.hostDescription) did the work",
+      "    client   sent `\(step)` as POST /v1/sessions/\(id)/commands, then printed the answer's text",
+      "    daemon   ran the step in session \(id), on that session's own thread, once",
+      "    kernel   " + kernel,
+      "    client   made no system call for the step: only connect(2), write(2) and read(2) on the socket",
+    ]
+  }
+
+  /// One line to the daemon: the lines to print, and the state the answer carries.
+  private func send(_ line: String) -> [String] {
     cachedTree = nil
     do {
       let path = "/v1/sessions/\(id)/commands"
