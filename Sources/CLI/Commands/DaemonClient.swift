@@ -132,6 +132,8 @@ struct DaemonClient: Sendable {
       throw Failure(description: DaemonClient.message(status, object))
     }
     let session = RemoteSession(client: self, id: id, backend: backend, prompt: prompt)
+    // Until it is closed, a signal to this process deletes it (ClientSignals).
+    ClientSignals.live.add(id, self)
     session.pictureStyle = pictures
     return session
   }
@@ -419,5 +421,6 @@ final class RemoteSession: LabSession {
 
   func close() {
     _ = try? client.call(.DELETE, "/v1/sessions/\(id)")
+    ClientSignals.live.remove(id)
   }
 }

@@ -55,8 +55,11 @@ struct TestCommand: ParsableCommand {
     let factory: any TranscriptSessionFactory =
       try DaemonClient.host(option: host).map { RemoteSessionFactory(client: try DaemonClient.parse(host: $0)) }
       ?? LabSessionFactory()
-    // A daemon that cannot be reached, or refuses this client, fails the run before any file.
-    if let remote = factory as? RemoteSessionFactory { try remote.client.ping() }
+    // Each transcript's session lives in the daemon: Ctrl-C, SIGTERM or SIGHUP delete it there.
+    if let remote = factory as? RemoteSessionFactory {
+      try remote.client.ping()
+      ClientSignals.install(interrupt: true)
+    }
     let runner = TranscriptRunner(factory: factory)
     var results: [TranscriptResult] = []
     for file in parsed {
