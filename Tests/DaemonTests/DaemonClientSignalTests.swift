@@ -22,6 +22,8 @@ import Testing
       var environment = ProcessInfo.processInfo.environment
       environment["NO_COLOR"] = "1"
       environment["BOXWALK_HOME"] = daemon.directory + "/home-" + name
+      // Lesson progress too: never the user's own.
+      environment["XDG_STATE_HOME"] = daemon.directory + "/state-" + name
       environment["BOXWALK_HOST"] = "unix://" + daemon.socket
       process.environment = environment
       let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

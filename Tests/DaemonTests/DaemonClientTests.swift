@@ -184,4 +184,22 @@ import Testing
         without.joined(separator: "\n") == here.out, "through the daemon:\n\(there.out)\nin-process:\n\(here.out)")
     }
   }
+
+  /// A lesson's check reads the lab as it is now, whoever changed it: a box another client (curl)
+  /// made in the session passes the check the learner types next (lesson 17's curl step).
+  @Test func aCheckSeesWhatAnotherClientDidInTheSession() throws {
+    let daemon = try DaemonProcess.start()
+    defer { daemon.removeDirectory() }
+    defer { _ = daemon.stop() }
+    typealias Client = DaemonClientSignalTests.Client
+    let client = try Client(["lesson", "client-daemon", "--backend", "sim"], daemon: daemon, name: "lesson")
+    defer { _ = client.stop(SIGTERM) }
+    for line in ["next", "next", "unshare uts", "hostname lab-box", "next", "check"] { client.send(line) }
+    try DaemonClientSignalTests.waitFor("the curl step's first check") { client.output.contains("check: 1 of 2 pass") }
+    let id = try #require(try DaemonClientSignalTests.sessionIDs(daemon).first)
+    let made = try daemon.curl("POST", "/v1/sessions/\(id)/commands", body: #"{"line":"box new db"}"#)
+    #expect(made.status == 200, "\(made)")
+    client.send("check")
+    try DaemonClientSignalTests.waitFor("the check after curl") { client.output.contains("check: both pass") }
+  }
 }

@@ -388,6 +388,9 @@ final class RemoteSession: LabSession {
     return String(member.dropLast())
   }
 
+  /// The next read of `tree` asks the daemon again: another client may have run lines since.
+  func forgetCachedTree() { cachedTree = nil }
+
   var tree: StateValue {
     if let cachedTree { return cachedTree }
     var fetched = StateValue.map(StateMap())
