@@ -89,9 +89,14 @@ final class DaemonProcess {
   func curl(_ method: String, _ path: String, body: String? = nil, user: UInt32? = nil) throws -> (
     status: Int, body: String
   ) {
-    var args = [
-      "-s", "--unix-socket", socket, "-X", method, "-o", "-", "-w", "\n%{http_code}", "http://boxwalk" + path,
-    ]
+    try Self.curl(["--unix-socket", socket, "-X", method, "http://boxwalk" + path], body: body, user: user)
+  }
+
+  /// curl with `arguments` (where to send what), a JSON `body` if given: the status and the body.
+  static func curl(_ arguments: [String], body: String? = nil, user: UInt32? = nil) throws -> (
+    status: Int, body: String
+  ) {
+    var args = ["-s", "-o", "-", "-w", "\n%{http_code}"] + arguments
     if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
     let p = Process()
     if let user {
@@ -112,9 +117,9 @@ final class DaemonProcess {
       throw Failure(description: "curl printed no status: \(text)")
     }
     // Every answer of the daemon ends with a newline (for a terminal's sake); the body is the rest.
-    var body = String(text[..<cut])
-    if body.hasSuffix("\n") { body.removeLast() }
-    return (status, body)
+    var answer = String(text[..<cut])
+    if answer.hasSuffix("\n") { answer.removeLast() }
+    return (status, answer)
   }
 
   /// `POST /v1/sessions` for `backend`; the new session's id.

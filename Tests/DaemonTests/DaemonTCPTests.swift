@@ -27,25 +27,9 @@ import Testing
   static func curl(_ port: Int, _ method: String, _ path: String, token: String?, body: String? = nil) throws -> (
     status: Int, body: String
   ) {
-    var args = ["-s", "-X", method, "-o", "-", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)" + path]
+    var args = ["-X", method, "http://127.0.0.1:\(port)" + path]
     if let token { args += ["-H", "Authorization: Bearer \(token)"] }
-    if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    p.arguments = args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard let cut = text.lastIndex(of: "\n"), let status = Int(text[text.index(after: cut)...]) else {
-      throw DaemonProcess.Failure(description: "curl printed no status: \(text)")
-    }
-    var answer = String(text[..<cut])
-    if answer.hasSuffix("\n") { answer.removeLast() }
-    return (status, answer)
+    return try DaemonProcess.curl(args, body: body)
   }
 
   /// The TCP sockets `pid` listens on: its descriptors' socket inodes, found in the LISTEN
