@@ -142,3 +142,34 @@ int bw_install_fatal_interrupt_handler(void) {
   sigaddset(&sa.sa_mask, SIGHUP);
   return sigaction(SIGINT, &sa, NULL);
 }
+
+// The client side of a daemon (`boxwalk --host ...`) has no helpers and no ledger: what a signal
+// must end is the session it made in the daemon, which takes an HTTP request, far beyond a
+// signal handler. So the handler only writes the signal's number to a pipe (write(2) is
+// async-signal-safe); a thread of the client's waits on the other end and does the rest.
+static int bw_client_signal_fd = -1;
+
+static void bw_client_on_signal(int signo) {
+  int saved = errno;
+  unsigned char byte = (unsigned char)signo;
+  int fd = __atomic_load_n(&bw_client_signal_fd, __ATOMIC_SEQ_CST);
+  if (fd >= 0) (void)write(fd, &byte, 1);
+  errno = saved;
+}
+
+int bw_install_client_signal_handlers(int fd, int with_interrupt) {
+  __atomic_store_n(&bw_client_signal_fd, fd, __ATOMIC_SEQ_CST);
+  struct sigaction sa = {0};
+  sa.sa_handler = bw_client_on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // the REPL's reads go on; the thread on the pipe ends the process
+  if (sigaction(SIGTERM, &sa, NULL) < 0) return -1;
+  if (sigaction(SIGHUP, &sa, NULL) < 0) return -1;
+  if (with_interrupt && sigaction(SIGINT, &sa, NULL) < 0) return -1;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  if (with_interrupt) sigaddset(&set, SIGINT);
+  return sigprocmask(SIG_UNBLOCK, &set, NULL);
+}

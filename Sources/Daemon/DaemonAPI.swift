@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Hummingbird
 import Kernel
 import Lab
@@ -64,12 +65,15 @@ public enum DaemonAPI {
       (.get, "/v1/sessions/{id}/events"),
     ] + LiveView.routes
 
-  /// The router for `registry`, every route of `routes` and the request log.
+  /// The router for `registry`, every route of `routes` and the request log. With `tcp`, the
+  /// router of the loopback TCP listener: every request needs its token and acts as the daemon's
+  /// own uid (TCP carries no peer credentials; docs/daemon.md, "TCP on loopback").
   public static func router(
-    registry: SessionRegistry, backends: DaemonBackends, log: @escaping @Sendable (String) -> Void
+    registry: SessionRegistry, backends: DaemonBackends, tcp: TCPListener? = nil,
+    log: @escaping @Sendable (String) -> Void
   ) -> Router<DaemonContext> {
     let router = Router(context: DaemonContext.self)
-    router.add(middleware: PeerAndLogMiddleware(log: log))
+    router.add(middleware: PeerAndLogMiddleware(tcp: tcp, log: log))
     router.add(middleware: BrowserGuard())
     let handlers = Handlers(registry: registry, backends: backends)
     for route in routes {
@@ -92,17 +96,42 @@ public enum DaemonAPI {
   }
 }
 
-/// Reads SO_PEERCRED once per request and writes the one log line per request.
+/// Says who is asking, once per request, and writes the one log line per request. On the Unix
+/// socket, who is asking is SO_PEERCRED; on the TCP listener, a request with the token acts as
+/// the daemon's own uid, and one without is answered 401 before any route sees it.
 struct PeerAndLogMiddleware: RouterMiddleware {
   typealias Context = DaemonContext
+  let tcp: TCPListener?
   let log: @Sendable (String) -> Void
 
   func handle(
     _ request: Request, context: DaemonContext, next: (Request, DaemonContext) async throws -> Response
   ) async throws -> Response {
     var context = context
-    if let channel = context.channel { context.peer = try? await PeerCredentials.of(channel) }
-    let who = context.peer.map { "uid \($0.uid) pid \($0.pid)" } ?? "uid ?"
+    let who: String
+    if let tcp {
+      let remote = context.channel?.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+      guard tcp.accepts(request.headers[.authorization]) else {
+        log("tcp \(remote) \(request.method.rawValue) \(request.uri.path) -> 401 (no valid token)")
+        let refusal = APIError(
+          .unauthorized,
+          request.headers[.authorization] == nil
+            ? "this TCP listener needs the daemon's token on every request"
+            : "the token is not the one this daemon printed at start",
+          field: "Authorization",
+          fix:
+            "send Authorization: Bearer TOKEN with the token `boxwalk daemon --listen` printed (BOXWALK_TOKEN for boxwalk --host tcp://...)"
+        )
+        var response = refusal.response
+        response.headers[.wwwAuthenticate] = #"Bearer realm="boxwalk""#
+        return response
+      }
+      context.peer = PeerCredentials(pid: 0, uid: geteuid(), gid: getegid())
+      who = "tcp \(remote) token (uid \(geteuid()))"
+    } else {
+      if let channel = context.channel { context.peer = try? await PeerCredentials.of(channel) }
+      who = context.peer.map { "uid \($0.uid) pid \($0.pid)" } ?? "uid ?"
+    }
     let start = ContinuousClock.now
     func line(_ status: Int) {
       let ms = (ContinuousClock.now - start).components

@@ -4,17 +4,25 @@ import Hummingbird
 import Kernel
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// `boxwalk daemon`: serves lab sessions over HTTP/1.1 on a Unix socket until SIGTERM or SIGINT,
 /// then tears every session down and removes its socket (docs/daemon.md).
 public struct DaemonServer {
   public let socketPath: String
+  /// `--listen`: a loopback TCP port beside the socket, or nil for none (the default: no TCP
+  /// listener exists at all).
+  public let tcp: TCPListener?
   public let backends: DaemonBackends
   /// Where one line per request goes (standard error for the command line).
   public let log: @Sendable (String) -> Void
 
-  public init(socketPath: String, backends: DaemonBackends, log: @escaping @Sendable (String) -> Void) {
+  public init(
+    socketPath: String, tcp: TCPListener? = nil, backends: DaemonBackends,
+    log: @escaping @Sendable (String) -> Void
+  ) {
     self.socketPath = socketPath
+    self.tcp = tcp
     self.backends = backends
     self.log = log
   }
@@ -24,35 +32,72 @@ public struct DaemonServer {
     public var lines: [String]
   }
 
-  /// Serves until a signal; `ready` is called once the socket accepts connections.
-  public func run(ready: @escaping @Sendable () -> Void = {}) async throws {
+  /// Serves until a signal; `ready` is called once every listener accepts connections, with the
+  /// TCP port the kernel gave `--listen` (nil without it).
+  public func run(ready: @escaping @Sendable (_ tcpPort: Int?) -> Void = { _ in }) async throws {
     let claim = try SocketClaim.take(socketPath)
     defer { claim.release() }
     let registry = SessionRegistry()
-    let router = DaemonAPI.router(registry: registry, backends: backends, log: log)
     var logger = Logger(label: "boxwalk-daemon")
     logger.logLevel = .error
     let path = socketPath
-    let app = Application(
-      router: router,
-      configuration: .init(address: .unixDomainSocket(path: path), serverName: "boxwalk/\(DaemonAPI.version)"),
-      onServerRunning: { _ in
-        // bind(2) made the socket with the process umask; connect(2) needs write permission on
-        // it (unix(7)), so 0600 lets only the owner (and root, which skips the check) in. The
-        // directory's 0700 already kept everyone else out before this chmod.
-        chmod(path, 0o600)
-        ready()
-      },
-      logger: logger)
+    let serverName = "boxwalk/\(DaemonAPI.version)"
+    let started = StartCount(listeners: tcp == nil ? 1 : 2, ready: ready)
+    var services: [any Service] = [
+      Application(
+        router: DaemonAPI.router(registry: registry, backends: backends, log: log),
+        configuration: .init(address: .unixDomainSocket(path: path), serverName: serverName),
+        onServerRunning: { _ in
+          // bind(2) made the socket with the process umask; connect(2) needs write permission on
+          // it (unix(7)), so 0600 lets only the owner (and root, which skips the check) in. The
+          // directory's 0700 already kept everyone else out before this chmod.
+          chmod(path, 0o600)
+          started.one(port: nil)
+        },
+        logger: logger)
+    ]
+    if let tcp {
+      // The same sessions behind a second router, whose middleware wants the token instead of
+      // peer credentials.
+      services.append(
+        Application(
+          router: DaemonAPI.router(registry: registry, backends: backends, tcp: tcp, log: log),
+          configuration: .init(address: .hostname(tcp.host, port: tcp.port), serverName: serverName),
+          onServerRunning: { channel in started.one(port: channel.localAddress?.port) },
+          logger: logger))
+    }
+    // SIGTERM and SIGINT start a graceful shutdown of every listener: no new connections,
+    // requests in flight finish (a step is never cut in half), then `run` returns.
+    let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     do {
-      // SIGTERM and SIGINT start a graceful shutdown: no new connections, requests in flight
-      // finish (a step is never cut in half), then `runService` returns.
-      try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+      try await group.run()
     } catch {
       await registry.closeAll()
       throw error
     }
     await registry.closeAll()
+  }
+}
+
+/// Calls `ready` once, when the last listener is up, with the TCP port if there is one.
+private final class StartCount: @unchecked Sendable {
+  private let lock = NSLock()
+  private var left: Int
+  private var port: Int?
+  private let ready: @Sendable (Int?) -> Void
+
+  init(listeners: Int, ready: @escaping @Sendable (Int?) -> Void) {
+    left = listeners
+    self.ready = ready
+  }
+
+  func one(port: Int?) {
+    let done: Bool = lock.withLock {
+      if let port { self.port = port }
+      left -= 1
+      return left == 0
+    }
+    if done { ready(lock.withLock { self.port }) }
   }
 }
 

@@ -7,7 +7,7 @@ enum OpenAPIDocument {
       "info": {
         "title": "boxwalk daemon API",
         "version": "v1",
-        "description": "boxwalk's lab sessions over HTTP/1.1 on a Unix socket (`boxwalk daemon`; docs/daemon.md). Each connection's uid is read with SO_PEERCRED: a session belongs to the uid that made it, and root may use every session. Every error is {\"error\": {\"message\", \"field\", \"fix\"}}."
+        "description": "boxwalk's lab sessions over HTTP/1.1 on a Unix socket (`boxwalk daemon`; docs/daemon.md). Each connection's uid is read with SO_PEERCRED: a session belongs to the uid that made it, and root may use every session. Every error is {\"error\": {\"message\", \"field\", \"fix\"}}. With `boxwalk daemon --listen 127.0.0.1:PORT` the same API is also served on that loopback TCP port, where TCP carries no peer credentials: every request there must send the token the daemon printed at start (`Authorization: Bearer TOKEN`, the bearerToken scheme), else 401, and a request with it acts as the daemon's own uid."
       },
       "paths": {
         "/": {
@@ -631,7 +631,7 @@ enum OpenAPIDocument {
               },
               "owner": {
                 "type": "integer",
-                "description": "The uid that made the session."
+                "description": "The uid that made the session: the connecting process's uid on the Unix socket, the daemon's own uid over the TCP listener."
               },
               "prompt": {
                 "type": "string",
@@ -754,7 +754,7 @@ enum OpenAPIDocument {
         },
         "responses": {
           "Error": {
-            "description": "400 a bad request (field named), 403 another uid's session or a real session for a non-root uid, 404 no such session or route, 409 a session that cannot start or was closed, 413 a body over 64 KiB.",
+            "description": "400 a bad request (field named), 401 a missing or wrong token on the TCP listener (field Authorization), 403 another uid's session or a real session for a non-root uid, 404 no such session or route, 409 a session that cannot start or was closed, 413 a body over 64 KiB.",
             "content": {
               "application/json": {
                 "schema": {
@@ -763,8 +763,21 @@ enum OpenAPIDocument {
               }
             }
           }
+        },
+        "securitySchemes": {
+          "bearerToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Only on the loopback TCP listener of `boxwalk daemon --listen`: the 64 hex digits the daemon printed at start. A request with it acts as the daemon's own uid (TCP has no SO_PEERCRED); a missing or wrong token is 401 with field `Authorization`. On the Unix socket no token is sent: the kernel's peer credentials say who is asking."
+          }
         }
-      }
+      },
+      "security": [
+        {},
+        {
+          "bearerToken": []
+        }
+      ]
     }
     """#
 }

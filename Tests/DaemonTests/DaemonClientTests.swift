@@ -144,4 +144,62 @@ import Testing
     #expect(run.out.contains("error: wire takes on or off"))
     #expect(run.status == 1)
   }
+
+  /// `explain` through a daemon says which side did what, under what the session explains; that
+  /// account is the only difference from the in-process output, and the kernel line names the
+  /// backend's way (simulated in the daemon, or the daemon's own system calls).
+  @Test(arguments: ["sim", "real"])
+  func explainSaysWhichSideDidWhat(backend: String) async throws {
+    if backend == "real" && geteuid() != 0 { return }
+    try await withHostUnchanged { _ in
+      let daemon = try DaemonProcess.start()
+      defer { daemon.removeDirectory() }
+      defer { _ = daemon.stop() }
+      let input = "explain\nbox new web\nunshare uts\nexplain\nbogus\nexplain\nquit\n"
+      let args = ["--backend", backend]
+      let here = try Self.boxwalk(args, input: input, env: ["BOXWALK_HOME": daemon.directory + "/home-here"])
+      let there = try Self.boxwalk(
+        args, input: input,
+        env: ["BOXWALK_HOME": daemon.directory + "/home-there", "BOXWALK_HOST": "unix://" + daemon.socket])
+      let lines = there.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      let starts = lines.indices.filter {
+        lines[$0].hasPrefix("  who did what: this REPL is a client; the daemon at unix://")
+      }
+      // Twice: after each explain that had a step to describe (not the one before any step).
+      #expect(starts.count == 2, "\(there.out)")
+      guard let first = starts.first else { return }
+      let account = Array(lines[first..<first + 5])
+      #expect(account[1].hasPrefix("    client   sent `unshare uts` as POST /v1/sessions/"), "\(account)")
+      #expect(account[2].hasPrefix("    daemon   ran the step in session "), "\(account)")
+      #expect(
+        account[3].hasPrefix(
+          backend == "sim"
+            ? "    kernel   the system calls above were simulated"
+            : "    kernel   the system calls above were made by the daemon"),
+        "\(account)")
+      #expect(account[4].hasPrefix("    client   made no system call for the step"), "\(account)")
+      var without = lines
+      for start in starts.reversed() { without.removeSubrange(start..<start + 5) }
+      #expect(
+        without.joined(separator: "\n") == here.out, "through the daemon:\n\(there.out)\nin-process:\n\(here.out)")
+    }
+  }
+
+  /// A lesson's check reads the lab as it is now, whoever changed it: a box another client (curl)
+  /// made in the session passes the check the learner types next (lesson 17's curl step).
+  @Test func aCheckSeesWhatAnotherClientDidInTheSession() throws {
+    let daemon = try DaemonProcess.start()
+    defer { daemon.removeDirectory() }
+    defer { _ = daemon.stop() }
+    typealias Client = DaemonClientSignalTests.Client
+    let client = try Client(["lesson", "client-daemon", "--backend", "sim"], daemon: daemon, name: "lesson")
+    defer { _ = client.stop(SIGTERM) }
+    for line in ["next", "next", "unshare uts", "hostname lab-box", "next", "check"] { client.send(line) }
+    try DaemonClientSignalTests.waitFor("the curl step's first check") { client.output.contains("check: 1 of 2 pass") }
+    let id = try #require(try DaemonClientSignalTests.sessionIDs(daemon).first)
+    let made = try daemon.curl("POST", "/v1/sessions/\(id)/commands", body: #"{"line":"box new db"}"#)
+    #expect(made.status == 200, "\(made)")
+    client.send("check")
+    try DaemonClientSignalTests.waitFor("the check after curl") { client.output.contains("check: both pass") }
+  }
 }

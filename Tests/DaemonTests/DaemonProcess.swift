@@ -31,23 +31,26 @@ final class DaemonProcess {
   }
 
   /// Starts a daemon and waits until it answers GET /v1/ping (or fails with its log).
-  static func start(directory: String? = nil, logName: String = "daemon.log", wait: Bool = true) throws
-    -> DaemonProcess
-  {
+  static func start(
+    directory: String? = nil, logName: String = "daemon.log", arguments: [String] = [], wait: Bool = true
+  ) throws -> DaemonProcess {
     let dir = directory ?? makeDirectory()
-    let daemon = try launch(directory: dir, logName: logName)
+    let daemon = try launch(directory: dir, logName: logName, arguments: arguments)
     if wait { try daemon.waitUntilServing() }
     return daemon
   }
 
-  static func launch(directory: String, logName: String = "daemon.log") throws -> DaemonProcess {
+  /// Starts `boxwalk daemon --socket DIR/boxwalk.sock ARGUMENTS` without waiting for it.
+  static func launch(directory: String, logName: String = "daemon.log", arguments: [String] = []) throws
+    -> DaemonProcess
+  {
     let socket = directory + "/boxwalk.sock"
     let logPath = directory + "/" + logName
     _ = FileManager.default.createFile(atPath: logPath, contents: nil)
     let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
     let p = Process()
     p.executableURL = URL(fileURLWithPath: binDir + "/boxwalk")
-    p.arguments = ["daemon", "--socket", socket]
+    p.arguments = ["daemon", "--socket", socket] + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["NO_COLOR"] = "1"
     environment["BOXWALK_HOME"] = directory + "/home"
@@ -89,11 +92,17 @@ final class DaemonProcess {
     _ method: String, _ path: String, body: String? = nil, user: UInt32? = nil, headers: [String] = [],
     head: String? = nil
   ) throws -> (status: Int, body: String) {
-    var args = [
-      "-s", "--unix-socket", socket, "-X", method, "-o", "-", "-w", "\n%{http_code}", "http://boxwalk" + path,
-    ]
+    var args = ["--unix-socket", socket, "-X", method, "http://boxwalk" + path]
     for header in headers { args += ["-H", header] }
     if let head { args += ["-D", head] }
+    return try Self.curl(args, body: body, user: user)
+  }
+
+  /// curl with `arguments` (where to send what), a JSON `body` if given: the status and the body.
+  static func curl(_ arguments: [String], body: String? = nil, user: UInt32? = nil) throws -> (
+    status: Int, body: String
+  ) {
+    var args = ["-s", "-o", "-", "-w", "\n%{http_code}"] + arguments
     if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
     let p = Process()
     if let user {
@@ -114,9 +123,9 @@ final class DaemonProcess {
       throw Failure(description: "curl printed no status: \(text)")
     }
     // Every answer of the daemon ends with a newline (for a terminal's sake); the body is the rest.
-    var body = String(text[..<cut])
-    if body.hasSuffix("\n") { body.removeLast() }
-    return (status, body)
+    var answer = String(text[..<cut])
+    if answer.hasSuffix("\n") { answer.removeLast() }
+    return (status, answer)
   }
 
   /// `POST /v1/sessions` for `backend`; the new session's id.

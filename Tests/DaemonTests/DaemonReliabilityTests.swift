@@ -56,7 +56,7 @@ import Testing
       // A line whose client hung up runs once or (if the server had not dispatched it yet) not at
       // all, never twice and never half: whichever, there is exactly one box web now, and the
       // session answers as a consistent one (`box new web` either made it or was refused).
-      #expect(body.contains(#""ok":true"#) || body.contains("web exists"), "\(body)")
+      #expect(body.contains(#""ok":true"#) || body.contains("a box named web already exists"), "\(body)")
       #expect(try Self.boxes(daemon, id) == ["web"])
       let (_, again) = try daemon.curl("POST", "/v1/sessions/\(id)/commands", body: #"{"line":"box new web"}"#)
       #expect(again.contains(#""ok":false"#), "\(again)")

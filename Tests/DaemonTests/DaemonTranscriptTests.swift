@@ -67,7 +67,7 @@ import Testing
     let repl = try Self.boxwalk(["--host", "unix:///nonexistent.sock", "--backend", "sim"])
     #expect(repl.status == 3)
     #expect(repl.out.hasPrefix("error: daemon at unix:///nonexistent.sock: "), "\(repl.out)")
-    let bad = try Self.boxwalk(["test", "--host", "tcp://127.0.0.1:1", "transcripts/01-uts.transcript"])
+    let bad = try Self.boxwalk(["test", "--host", "http://127.0.0.1:1", "transcripts/01-uts.transcript"])
     #expect(bad.status == 2 && bad.out.hasPrefix("error: --host takes unix:///PATH"), "\(bad.out)")
   }
 }

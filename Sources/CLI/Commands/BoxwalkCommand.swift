@@ -7,6 +7,11 @@ struct BoxwalkCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "boxwalk",
     abstract: "A step-through Linux container lab: build a container by hand, one kernel operation at a time.",
+    discussion: """
+      boxwalk --host unix:///PATH COMMAND (or BOXWALK_HOST=unix:///PATH) makes the REPL, lesson, record, \
+      replay and test clients of a boxwalk daemon. --host tcp://127.0.0.1:PORT reaches a daemon started \
+      with --listen; the token it printed goes in BOXWALK_TOKEN.
+      """,
     version: "0.1.0",
     subcommands: [
       ReplCommand.self, LessonsCommand.self, LessonCommand.self, TestCommand.self, ReplayCommand.self,

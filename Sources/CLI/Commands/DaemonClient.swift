@@ -1,3 +1,4 @@
+import Daemon
 import Dispatch
 import Foundation
 import Kernel
@@ -6,25 +7,68 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The client side of `--host unix:///PATH` (or BOXWALK_HOST): HTTP/1.1 requests to a boxwalk
-/// daemon's Unix socket. SwiftNIO connects to the socket (connect(2) on an AF_UNIX stream
-/// socket) and its HTTP/1.1 codec writes the request and parses the response; this file only
-/// says what to send. The command line is synchronous, so each request waits for its answer. No
-/// request is ever retried, so a step is never sent twice.
+/// The client side of `--host unix:///PATH` or `--host tcp://127.0.0.1:PORT` (or BOXWALK_HOST):
+/// HTTP/1.1 requests to a boxwalk daemon. SwiftNIO connects (connect(2) on an AF_UNIX stream
+/// socket, or on a TCP socket to a loopback port) and its HTTP/1.1 codec writes the request and
+/// parses the response; this file only says what to send. The command line is synchronous, so
+/// each request waits for its answer. No request is ever retried, so a step is never sent twice.
 struct DaemonClient: Sendable {
-  let socketPath: String
+  /// Where the daemon listens.
+  enum Endpoint: Sendable, Equatable {
+    case unix(path: String)
+    /// `--listen`'s loopback port; every request carries the token (docs/daemon.md).
+    case tcp(host: String, port: Int, token: String)
+  }
 
-  /// `unix:///run/boxwalk/boxwalk.sock` -> `/run/boxwalk/boxwalk.sock`.
-  static func parse(host: String) throws(ExitError) -> DaemonClient {
-    guard host.hasPrefix("unix:///") else {
+  let endpoint: Endpoint
+
+  /// `unix:///run/boxwalk/boxwalk.sock`, or `tcp://127.0.0.1:2375` with BOXWALK_TOKEN.
+  static func parse(host: String, token: String? = ProcessInfo.processInfo.environment["BOXWALK_TOKEN"])
+    throws(ExitError) -> DaemonClient
+  {
+    if host.hasPrefix("unix:///") {
+      return DaemonClient(endpoint: .unix(path: String(host.dropFirst("unix://".count))))
+    }
+    guard host.hasPrefix("tcp://") else {
       throw ExitError(
         ExitStatus.usage,
         [
-          "error: --host takes unix:///PATH (a daemon's Unix socket), not \(host)",
+          "error: --host takes unix:///PATH (a daemon's Unix socket) or tcp://127.0.0.1:PORT, not \(host)",
           "  fix:     boxwalk --host unix:///run/boxwalk/boxwalk.sock test FILE",
         ])
     }
-    return DaemonClient(socketPath: String(host.dropFirst("unix://".count)))
+    let address = String(host.dropFirst("tcp://".count))
+    let listener: (host: String, port: Int)
+    do throws(TCPListener.Refusal) {
+      listener = try TCPListener.loopbackAddress(address)
+    } catch {
+      throw ExitError(
+        ExitStatus.usage,
+        [
+          "error: --host tcp:// takes a loopback ADDRESS:PORT (127.0.0.1:PORT or [::1]:PORT), not \(address)",
+          "  rule:    a daemon listens on TCP only on loopback (boxwalk daemon --listen)",
+          "  state:   nothing was changed",
+        ])
+    }
+    guard let token, !token.isEmpty else {
+      throw ExitError(
+        ExitStatus.usage,
+        [
+          "error: --host \(host) needs the daemon's token in BOXWALK_TOKEN",
+          "  rule:    every request to a daemon's TCP port carries the token it printed at start",
+          "  fix:     BOXWALK_TOKEN=TOKEN boxwalk --host \(host)",
+          "  state:   nothing was changed",
+        ])
+    }
+    return DaemonClient(endpoint: .tcp(host: listener.host, port: listener.port, token: token))
+  }
+
+  /// The daemon's address as `--host` takes it.
+  var hostDescription: String {
+    switch endpoint {
+    case .unix(let path): return "unix://" + path
+    case .tcp(let host, let port, _): return "tcp://" + (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+    }
   }
 
   /// The host from `--host`, else from BOXWALK_HOST, else nil (no daemon: run in-process).
@@ -51,13 +95,29 @@ struct DaemonClient: Sendable {
     status: Int, object: [String: Any], raw: [UInt8]
   ) {
     let payload = body.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
-    let result = Self.wait { [socketPath] in try await Self.exchange(socketPath, method, path, payload) }
+    let result = Self.wait { [endpoint] in try await Self.exchange(endpoint, method, path, payload) }
     switch result {
     case .success(let (status, bytes)):
       let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] ?? [:]
       return (status, object, Array(bytes))
     case .failure(let error):
-      throw Failure(description: "daemon at unix://\(socketPath): \(error)")
+      throw Failure(description: "daemon at \(hostDescription): \(error)")
+    }
+  }
+
+  /// GET /v1/ping, or the error to stop on: a daemon that cannot be reached, or that refuses
+  /// this client (401 for a missing or wrong token), must fail a test run, not turn every
+  /// transcript into a SKIP for "backend unavailable".
+  func ping() throws(ExitError) {
+    let answer: (status: Int, object: [String: Any])
+    do throws(Failure) {
+      answer = try call(.GET, "/v1/ping")
+    } catch {
+      throw ExitError(ExitStatus.precondition, ["error: \(error.description)"])
+    }
+    guard answer.status == 200 else {
+      throw ExitError(
+        ExitStatus.precondition, ["error: daemon at \(hostDescription): " + Self.message(answer.status, answer.object)])
     }
   }
 
@@ -72,6 +132,8 @@ struct DaemonClient: Sendable {
       throw Failure(description: DaemonClient.message(status, object))
     }
     let session = RemoteSession(client: self, id: id, backend: backend, prompt: prompt)
+    // Until it is closed, a signal to this process deletes it (ClientSignals).
+    ClientSignals.live.add(id, self)
     session.pictureStyle = pictures
     return session
   }
@@ -89,20 +151,32 @@ struct DaemonClient: Sendable {
   }
 
   /// One connection, one request, one response (Connection: close).
-  static func exchange(_ socketPath: String, _ method: HTTPMethod, _ path: String, _ body: Data?) async throws -> (
+  static func exchange(_ endpoint: Endpoint, _ method: HTTPMethod, _ path: String, _ body: Data?) async throws -> (
     Int, Data
   ) {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-      .connect(unixDomainSocketPath: socketPath) { channel in
-        channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.addHTTPClientHandlers()
-          return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-            wrappingChannelSynchronously: channel)
+    let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    let setUp:
+      @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>> =
+        { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHTTPClientHandlers()
+            return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+              wrappingChannelSynchronously: channel)
+          }
         }
-      }
+    let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+    var token: String?
+    switch endpoint {
+    case .unix(let path):
+      channel = try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: setUp)
+    case .tcp(let host, let port, let secret):
+      channel = try await bootstrap.connect(host: host, port: port, channelInitializer: setUp)
+      token = secret
+    }
     return try await channel.executeThenClose { inbound, outbound in
       var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
       head.headers.add(name: "Host", value: "boxwalk")
+      if let token { head.headers.add(name: "Authorization", value: "Bearer " + token) }
       head.headers.add(name: "Connection", value: "close")
       if let body {
         head.headers.add(name: "Content-Type", value: "application/json")
@@ -163,7 +237,8 @@ private final class ResultBox<T: Sendable>: @unchecked Sendable {
 struct RemoteSessionFactory: TranscriptSessionFactory {
   let client: DaemonClient
 
-  func features(for backend: Backend) -> Set<String> { client.backendInfo(backend).features }
+  /// The daemon's host's features, and `client`: this run is a daemon's client.
+  func features(for backend: Backend) -> Set<String> { client.backendInfo(backend).features.union(["client"]) }
 
   func unavailableReason(for backend: Backend) -> String? { client.backendInfo(backend).unavailable }
 
@@ -207,7 +282,40 @@ final class RemoteSession: LabSession {
   private(set) var wire = false
 
   func execute(_ line: String) -> [String] {
-    if let words = try? WordSplitter.split(line), words.first == "wire" { return wireCommand(Array(words.dropFirst())) }
+    let words = try? WordSplitter.split(line)
+    if let words, words.first == "wire" { return wireCommand(Array(words.dropFirst())) }
+    let output = send(line)
+    // `explain` is answered by the daemon's session, which knows the step but not that it came
+    // over a socket; the client adds who did what.
+    guard words == ["explain"], !jsonMode, let at = output.firstIndex(where: { $0.hasPrefix("last step: ") }) else {
+      return output
+    }
+    let end = output[at...].firstIndex { $0.hasPrefix("  wire  ") } ?? output.endIndex
+    return Array(output[..<end]) + whoDidWhat(String(output[at].dropFirst("last step: ".count)))
+      + output[end...]
+  }
+
+  /// `explain`'s account of the split between this client and the daemon, for the last step.
+  func whoDidWhat(_ step: String) -> [String] {
+    let kernel: String
+    switch backend {
+    case .sim:
+      kernel = "the system calls above were simulated in the daemon's process (sim); no kernel ran them"
+    case .real, .rootless:
+      kernel =
+        "the system calls above were made by the daemon: by its process, or by the boxwalk-helper it forked for the box"
+    }
+    return [
+      "  who did what: this REPL is a client; the daemon at \(client.hostDescription) did the work",
+      "    client   sent `\(step)` as POST /v1/sessions/\(id)/commands, then printed the answer's text",
+      "    daemon   ran the step in session \(id), on that session's own thread, once",
+      "    kernel   " + kernel,
+      "    client   made no system call for the step: only connect(2), write(2) and read(2) on the socket",
+    ]
+  }
+
+  /// One line to the daemon: the lines to print, and the state the answer carries.
+  private func send(_ line: String) -> [String] {
     cachedTree = nil
     do {
       let path = "/v1/sessions/\(id)/commands"
@@ -245,13 +353,13 @@ final class RemoteSession: LabSession {
       wire = true
       return [
         "wire on: each command's HTTP request to the daemon and its response are shown under it",
-        "  daemon  unix://\(client.socketPath), session \(id)",
+        "  daemon  \(client.hostDescription), session \(id)",
       ]
     case ["off"]:
       wire = false
       return ["wire off"]
     case []:
-      return ["wire is \(wire ? "on" : "off"): this REPL is a client of the daemon at unix://\(client.socketPath)"]
+      return ["wire is \(wire ? "on" : "off"): this REPL is a client of the daemon at \(client.hostDescription)"]
     default:
       failures += 1
       return [
@@ -284,6 +392,9 @@ final class RemoteSession: LabSession {
     guard member.hasSuffix("}}") else { return nil }
     return String(member.dropLast())
   }
+
+  /// The next read of `tree` asks the daemon again: another client may have run lines since.
+  func forgetCachedTree() { cachedTree = nil }
 
   var tree: StateValue {
     if let cachedTree { return cachedTree }
@@ -318,5 +429,6 @@ final class RemoteSession: LabSession {
 
   func close() {
     _ = try? client.call(.DELETE, "/v1/sessions/\(id)")
+    ClientSignals.live.remove(id)
   }
 }

@@ -7,8 +7,8 @@ import Kernel
 import Lab
 import LinuxBackend
 
-/// `boxwalk daemon [--socket PATH]`: serves lab sessions over HTTP/1.1 on a Unix socket, in the
-/// foreground, one log line per request on standard error, until SIGTERM or SIGINT, which tear
+/// `boxwalk daemon [--socket PATH] [--listen 127.0.0.1:PORT]`: serves lab sessions over HTTP/1.1
+/// on a Unix socket (and, with `--listen`, on a loopback TCP port with a token), in the foreground, one log line per request on standard error, until SIGTERM or SIGINT, which tear
 /// every session down (docs/daemon.md).
 struct DaemonCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -20,6 +20,12 @@ struct DaemonCommand: ParsableCommand {
       "The socket (default: /run/boxwalk/boxwalk.sock as root, else $XDG_RUNTIME_DIR/boxwalk/boxwalk.sock).",
       valueName: "path"))
   var socket: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Also listen on a loopback TCP port (127.0.0.1:PORT or [::1]:PORT; port 0 picks one). Every request there needs the token printed at start, as Authorization: Bearer TOKEN, and acts as the daemon's uid.",
+      valueName: "address:port"))
+  var listen: String?
 
   /// Root's socket lives in the real backend's state root; a user's in their runtime directory
   /// (which systemd makes 0700 for them), else in the rootless backend's state root.
@@ -33,6 +39,13 @@ struct DaemonCommand: ParsableCommand {
 
   func run() throws {
     let path = socket ?? Self.defaultSocketPath()
+    // A bad --listen is refused before anything happens: no cleanup, no socket, no port.
+    let tcp: TCPListener?
+    do throws(TCPListener.Refusal) {
+      tcp = try listen.map { (text) throws(TCPListener.Refusal) in try TCPListener.parse(text) }
+    } catch {
+      throw ExitError(ExitStatus.usage, error.lines)
+    }
     // The daemon keeps the usual umask. Its own files are private by their modes: the socket's
     // directory is made 0700, the lock 0600, and the socket is chmod'ed 0600 once bound. A umask
     // of 077 here would also apply to everything its sessions make, since they run in this
@@ -55,15 +68,26 @@ struct DaemonCommand: ParsableCommand {
       },
       features: { factory.features(for: $0).sorted() },
       unavailableReason: { factory.unavailableReason(for: $0) })
-    let server = DaemonServer(socketPath: path, backends: backends) { line in
+    let server = DaemonServer(socketPath: path, tcp: tcp, backends: backends) { line in
       writeStandardError("boxwalk daemon: " + line + "\n")
     }
     let done = DispatchSemaphore(value: 0)
     let outcome = Outcome()
     Task {
       do {
-        try await server.run {
-          terminal.write(["boxwalk daemon: listening on unix://\(path) (pid \(getpid())); SIGTERM or Ctrl-C stops it"])
+        try await server.run { port in
+          var lines = ["boxwalk daemon: listening on unix://\(path) (pid \(getpid())); SIGTERM or Ctrl-C stops it"]
+          if let tcp, let port {
+            let address = tcp.host.contains(":") ? "[\(tcp.host)]:\(port)" : "\(tcp.host):\(port)"
+            lines += [
+              "boxwalk daemon: listening on tcp://\(address) too; every request there needs this token",
+              "  token:   \(tcp.token)",
+              "  header:  Authorization: Bearer \(tcp.token)",
+              "  client:  BOXWALK_TOKEN=\(tcp.token) boxwalk --host tcp://\(address)",
+              "  note:    a request with the token acts as uid \(geteuid()), this daemon's user (TCP carries no peer credentials)",
+            ]
+          }
+          terminal.write(lines)
         }
       } catch let refusal as DaemonServer.Refusal {
         outcome.set(ExitError(ExitStatus.precondition, refusal.lines))

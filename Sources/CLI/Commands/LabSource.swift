@@ -40,7 +40,7 @@ struct LabSource {
           throw LabError("could not start a fresh lab in the daemon", [("error", error.description)])
         }
       },
-      features: client.backendInfo(backend).features,
+      features: client.backendInfo(backend).features.union(["client"]),
       makeFirst: { () throws(ExitError) in
         do throws(DaemonClient.Failure) {
           return try make()

@@ -37,6 +37,9 @@ struct ReplCommand: ParsableCommand {
       return error.status
     }
     if !json, lab.client == nil { LabStartup.cleanUpAfterCrashes(backend, terminal: terminal) }
+    // A client's session lives in the daemon: a signal must delete it there. At a terminal,
+    // Ctrl-C only clears the line, as in-process.
+    if lab.client != nil { ClientSignals.install(interrupt: isatty(STDIN_FILENO) != 1) }
     let session: any LabSession
     do {
       session = try lab.first()

@@ -64,6 +64,8 @@ struct ReplayCommand: ParsableCommand {
     let terminal = Terminal.detect()
     LabStartup.installSignalHandling()
     installReplayInterruptHandler()
+    // SIGTERM and SIGHUP delete the daemon's session; Ctrl-C stays the player's (it tears down).
+    if client != nil { ClientSignals.install(interrupt: false) }
     let session: any LabSession
     // A replay compares each command's output with the file, whose pictures are in the plain
     // style (box drawing, 80 columns) or in the one its `#pictures` names: draw in that style, or

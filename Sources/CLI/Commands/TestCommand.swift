@@ -19,7 +19,10 @@ struct TestCommand: ParsableCommand {
   @Flag(help: "Rewrite expectations from a sim run; the run still exits non-zero.")
   var update = false
 
-  @Option(help: "Run every transcript through the daemon at unix:///PATH (default: $BOXWALK_HOST, else in-process).")
+  @Option(
+    help:
+      "Run every transcript through the daemon at unix:///PATH, or tcp://127.0.0.1:PORT with its token in $BOXWALK_TOKEN (default: $BOXWALK_HOST, else in-process)."
+  )
   var host: String?
 
   func run() throws {
@@ -52,6 +55,11 @@ struct TestCommand: ParsableCommand {
     let factory: any TranscriptSessionFactory =
       try DaemonClient.host(option: host).map { RemoteSessionFactory(client: try DaemonClient.parse(host: $0)) }
       ?? LabSessionFactory()
+    // Each transcript's session lives in the daemon: Ctrl-C, SIGTERM or SIGHUP delete it there.
+    if let remote = factory as? RemoteSessionFactory {
+      try remote.client.ping()
+      ClientSignals.install(interrupt: true)
+    }
     let runner = TranscriptRunner(factory: factory)
     var results: [TranscriptResult] = []
     for file in parsed {

@@ -165,6 +165,11 @@ int bw_install_fatal_signal_handlers(void);
 /// The same teardown for SIGINT, exit 130: for a REPL with no terminal (input from a pipe).
 int bw_install_fatal_interrupt_handler(void);
 
+/// For a daemon's client: SIGTERM, SIGHUP (and SIGINT when `with_interrupt`) write their number
+/// as one byte to `fd` (a pipe's write end) and nothing else; the client reads it on a thread,
+/// deletes the sessions it made in the daemon and exits 128 + signo.
+int bw_install_client_signal_handlers(int fd, int with_interrupt);
+
 // Box processes, proc for a pid namespace, pivot_root (used by boxwalk-helper).
 #include "boxprocess.h"
 // The stress programs a box process runs against its cgroup limits.

@@ -22,7 +22,9 @@ public enum LessonDraft {
 
   /// The `#if` branches a draft takes: the simulator's, which the values come from.
   static let simFeatures = Set(
-    TranscriptFeature.allCases.map(\.rawValue).filter { $0 != "real" && $0 != "rootless" && $0 != "root" })
+    TranscriptFeature.allCases.map(\.rawValue).filter {
+      $0 != "real" && $0 != "rootless" && $0 != "root" && $0 != "client"
+    })
 
   public static func make(id: String, title: String, transcript: TranscriptFile, session: Session) -> String {
     var out = [

@@ -92,6 +92,9 @@ public final class LessonRunner: TranscriptSession {
   }
 
   public func execute(_ line: String) -> [String] {
+    // A daemon's session may have been changed by another client since the last line (curl, a
+    // second REPL): checks must read the lab as it is now.
+    session.forgetCachedTree()
     let out = dispatch(line)
     if let error = writeRecording() { return out + error.lines }
     return out

@@ -21,6 +21,15 @@ public protocol LabSession: TranscriptSession {
   var pictureStyle: PictureStyle { get set }
   /// The words that may complete `word` after `line` (for the REPL's Tab key).
   func completions(before line: String, word: String) -> [String]
+  /// Forgets any copy of the tree kept since the last line, so the next read of `tree` sees what
+  /// others did in between: a daemon's session may also be driven by another client (curl, a
+  /// second REPL). Called before each command the learner types.
+  func forgetCachedTree()
+}
+
+extension LabSession {
+  /// An in-process session's tree is its own: no one else changes it between lines.
+  public func forgetCachedTree() {}
 }
 
 extension Session: LabSession {

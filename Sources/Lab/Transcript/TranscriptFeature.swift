@@ -21,6 +21,10 @@ public enum TranscriptFeature: String, CaseIterable, Sendable {
   case overlay
   /// busybox-static is installed, so the `busybox` base image can be built.
   case busybox
+  /// The run goes through a boxwalk daemon (`boxwalk test --host`, BOXWALK_HOST): the session
+  /// lives in the daemon and this process is its client, so `wire` and `explain`'s account of
+  /// who did what are there to see (docs/daemon.md).
+  case client
 
   /// Every feature name, for error messages and suggestions.
   static var names: [String] { allCases.map(\.rawValue) }
