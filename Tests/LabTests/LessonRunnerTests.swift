@@ -94,11 +94,13 @@ import Testing
       }, progress: store, files: files)
   }
 
-  /// The position in saved progress, without the step records (ProgressRecordTests has those).
+  /// The position in saved progress, without the step records and backends (ProgressRecordTests
+  /// has those).
   func place(_ p: LessonProgress?) -> LessonProgress? {
     p.map {
       var q = $0
       q.records = []
+      q.backends = []
       return q
     }
   }

@@ -81,6 +81,32 @@ import Testing
 
   // MARK: - Reports
 
+  /// A lesson's progress names the backends it was worked on, and a report says them: per lesson,
+  /// and as the report's backend (the machine's own choice only when no lesson recorded one).
+  @Test func theProgressAndTheReportNameTheBackendsTheLessonRanOn() throws {
+    let store = MemoryLessonProgressStore(welcomed: true)
+    let r = try runner(store)
+    _ = r.execute("lesson demo")
+    _ = r.execute("next")
+    let p = try #require(store.load(lesson: "demo"))
+    #expect(p.backends == ["sim"])
+    #expect(p.encoded.contains("\nbackends sim\n"))
+    #expect(LessonProgress.decode(p.encoded) == p)
+    // A second backend is added once, after the first; a name no backend has is dropped.
+    var both = p
+    both.backends.append("real")
+    #expect(LessonProgress.decode(both.encoded)?.backends == ["sim", "real"])
+    #expect(
+      LessonProgress.decode(p.encoded.replacingOccurrences(of: "backends sim", with: "backends sim vm"))?.backends == [
+        "sim"
+      ])
+    let lessons = [LessonRunnerTests.lesson]
+    #expect(LearnerReport.backendNamed(lessons, progress: { _ in both }, fallback: "real") == "sim, real")
+    #expect(LearnerReport.backendNamed(lessons, progress: { _ in nil }, fallback: "real") == "real")
+    let content = LearnerReport.content(Self.origin, lessons) { store.load(lesson: $0) }
+    #expect(String(decoding: content.encoded(), as: UTF8.self).contains("\"backends\":[\"sim\"]"))
+  }
+
   static let origin = LearnerReport.Origin(name: "ada", host: "lab1", version: "0.1.0", backend: "sim", written: 77)
 
   func reportAfterOneStep() throws -> String {

@@ -16,7 +16,10 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "The file to write (default: boxwalk-report-NAME.json in this directory).")
   var out: String?
 
-  @Option(help: "The backend to name in the report (default: the one boxwalk would choose here).")
+  @Option(
+    help:
+      "The backend to name in the report (default: those the lessons were done on, else the one boxwalk would choose here)."
+  )
   var backend: Backend?
 
   func run() throws {
@@ -46,7 +49,10 @@ struct ReportCommand: ParsableCommand {
     let store = FileProgressStore.standard()
     let origin = LearnerReport.Origin(
       name: learner, host: Self.hostName(), version: BoxwalkCommand.configuration.version,
-      backend: (backend ?? BackendChoice.automatic()).rawValue, written: Int(time(nil)))
+      backend: backend?.rawValue
+        ?? LearnerReport.backendNamed(
+          catalog.lessons, progress: { store?.load(lesson: $0) }, fallback: BackendChoice.automatic().rawValue),
+      written: Int(time(nil)))
     let content = LearnerReport.content(origin, catalog.lessons) { store?.load(lesson: $0) }
     let path = out ?? "boxwalk-report-\(learner).json"
     do {

@@ -26,6 +26,8 @@ public struct CourseProgress: Equatable, Sendable {
     public var hints = 0
     public var solutions = 0
     public var checksFailed = 0
+    /// The backends the lesson was worked on, in the order first used.
+    public var backends: [String] = []
   }
 
   /// One step and its record (nil when the learner never reached it).
@@ -61,6 +63,12 @@ public struct CourseProgress: Equatable, Sendable {
   public var stepsDone: Int { entries.reduce(0) { $0 + $1.stepsDone } }
   public var stepsTotal: Int { entries.reduce(0) { $0 + $1.steps } }
   public var stepsPercent: Int { stepsTotal == 0 ? 0 : stepsDone * 100 / stepsTotal }
+  /// Every backend any lesson was worked on, in course order then first use.
+  public var backends: [String] {
+    var out: [String] = []
+    for entry in entries { for b in entry.backends where !out.contains(b) { out.append(b) } }
+    return out
+  }
 
   public init(_ lessons: [Lesson], progress: (String) -> LessonProgress?) {
     entries = lessons.map { lesson in
@@ -75,7 +83,7 @@ public struct CourseProgress: Equatable, Sendable {
         stepsDone: Self.stepsDone(lesson, p),
         figures: lesson.steps.map { StepFigures(id: $0.id, title: $0.title, record: p?.record($0.id)) },
         hints: records.reduce(0) { $0 + $1.hints }, solutions: records.reduce(0) { $0 + $1.solutions },
-        checksFailed: records.reduce(0) { $0 + $1.checksFailed })
+        checksFailed: records.reduce(0) { $0 + $1.checksFailed }, backends: p?.backends ?? [])
     }
   }
 

@@ -21,6 +21,8 @@ public enum LearnerReport {
     public var name: String
     public var host: String
     public var version: String
+    /// The backends the lessons were done on (`sim, real`), or, before any, the one boxwalk
+    /// would choose on this machine (`LearnerReport.backendNamed`).
     public var backend: String
     /// Seconds since 1970.
     public var written: Int
@@ -47,7 +49,7 @@ public enum LearnerReport {
           ("steps_done", .number(entry.stepsDone)), ("steps_total", .number(entry.steps)),
           ("percent", .number(entry.percent)), ("hints", .number(entry.hints)),
           ("solutions", .number(entry.solutions)), ("checks_failed", .number(entry.checksFailed)),
-          ("steps", .array(entry.figures.map(\.json))),
+          ("backends", .array(entry.backends.map(JSONValue.string))), ("steps", .array(entry.figures.map(\.json))),
         ]))
     }
     return .object([
@@ -57,6 +59,15 @@ public enum LearnerReport {
       ("percent", .number(course.percent)), ("steps_done", .number(course.stepsDone)),
       ("steps_total", .number(course.stepsTotal)), ("lessons", .array(lessonValues)),
     ])
+  }
+
+  /// The report's `backend`: every backend the lessons were worked on, in course order, or
+  /// `fallback` when no lesson recorded one (progress of an older boxwalk, or none yet).
+  public static func backendNamed(_ lessons: [Lesson], progress: (String) -> LessonProgress?, fallback: String)
+    -> String
+  {
+    let used = CourseProgress(lessons, progress: progress).backends
+    return used.isEmpty ? fallback : used.joined(separator: ", ")
   }
 
   /// `sha256:` and the hex SHA-256 of the content's compact JSON.

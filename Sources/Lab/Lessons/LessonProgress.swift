@@ -1,3 +1,5 @@
+import Kernel
+
 /// Where a learner is in one lesson, saved after every step (lessons/README.md) and read back on
 /// restart, and what happened in each step so far (docs/lessons.md, "Progress and reports").
 ///
@@ -15,10 +17,13 @@ public struct LessonProgress: Equatable, Sendable {
   public var finished: Bool
   /// One record per step the learner reached, in the order they were first reached.
   public var records: [LessonStepRecord]
+  /// The backends the lesson was worked on (`sim`, `real`, `rootless`), in the order first
+  /// used: a report names them, so a teacher knows a lesson was done on the simulator.
+  public var backends: [String]
 
   public init(
     lesson: String, step: String?, labDone: Bool = false, hintsShown: Int = 0, finished: Bool = false,
-    records: [LessonStepRecord] = []
+    records: [LessonStepRecord] = [], backends: [String] = []
   ) {
     self.lesson = lesson
     self.step = step
@@ -26,6 +31,7 @@ public struct LessonProgress: Equatable, Sendable {
     self.hintsShown = hintsShown
     self.finished = finished
     self.records = records
+    self.backends = backends
   }
 
   /// The record of `step`, if the learner ever reached it.
@@ -54,6 +60,7 @@ public struct LessonProgress: Equatable, Sendable {
       "hints \(hintsShown)",
       "finished \(finished ? "yes" : "no")",
     ]
+    if !backends.isEmpty { lines.append("backends " + backends.joined(separator: " ")) }
     if !records.isEmpty {
       lines.append(
         "# record STEP started TIME passed TIME hints N solutions N checks-failed N (TIME in seconds since 1970, - not yet)"
@@ -85,9 +92,13 @@ public struct LessonProgress: Equatable, Sendable {
     guard values["format"] == "1" || values["format"] == "2", let lesson = values["lesson"],
       let step = values["step"], let hints = values["hints"].flatMap({ Int($0) }), hints >= 0
     else { return nil }
+    // Only the names a backend has: the line is shown in a report.
+    let backends = (values["backends"] ?? "").split(separator: " ").map(String.init).filter {
+      Backend(rawValue: $0) != nil
+    }
     return LessonProgress(
       lesson: lesson, step: step == "-" ? nil : step, labDone: values["lab-done"] == "yes", hintsShown: hints,
-      finished: values["finished"] == "yes", records: records)
+      finished: values["finished"] == "yes", records: records, backends: backends)
   }
 }
 

@@ -93,7 +93,7 @@ extension LessonRunner {
     }
     var a = ActiveLesson(
       lesson: lesson, index: index, labDone: labDone, hintsShown: hints, finished: saved?.finished ?? false,
-      start: trees.start, previous: trees.previous, records: saved?.records ?? [])
+      start: trees.start, previous: trees.previous, records: saved?.records ?? [], backends: saved?.backends ?? [])
     markStarted(&a)
     active = a
     out += LessonText.header(lesson)
@@ -412,7 +412,10 @@ extension LessonRunner {
 
   /// Saves the position; a failure is a warning, the lesson goes on.
   func save() -> [String] {
-    guard let store, let a = active else { return [] }
+    guard let store, active != nil else { return [] }
+    let backend = session.backend.rawValue
+    if active?.backends.contains(backend) == false { active?.backends.append(backend) }
+    guard let a = active else { return [] }
     do {
       try store.save(a.progress)
       return []

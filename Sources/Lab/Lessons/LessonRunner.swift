@@ -259,13 +259,15 @@ struct ActiveLesson {
   var previous: StateValue
   /// What happened in each step reached so far (kept across restarts in the progress file).
   var records: [LessonStepRecord] = []
+  /// The backends the lesson was worked on (kept across restarts in the progress file).
+  var backends: [String] = []
 
   var step: LessonStep? { index < lesson.steps.count ? lesson.steps[index] : nil }
 
   var progress: LessonProgress {
     LessonProgress(
       lesson: lesson.id, step: step?.id, labDone: labDone, hintsShown: hintsShown, finished: finished,
-      records: records)
+      records: records, backends: backends)
   }
 
   /// Changes the current step's record (made when missing); nothing once the lesson is complete.
