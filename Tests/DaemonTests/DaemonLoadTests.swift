@@ -1,11 +1,14 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// Many clients at once, each with sessions of its own: every run passes, and the daemon gives
 /// back what it took. Sized for CI by BOXWALK_LOAD_CLIENTS (default 50) and BOXWALK_LOAD_SECONDS
 /// (default 20): each client runs `boxwalk test --host` on the uts transcript in a loop until the
-/// time is up, each run a session made and deleted.
+/// time is up, each run a session made and deleted. On the real kernel too, fewer clients for less
+/// time (BOXWALK_LOAD_REAL_CLIENTS, default 10; BOXWALK_LOAD_REAL_SECONDS, default 10), with the
+/// host snapshot taken before and after: every helper, namespace and ledger of every run is gone.
 @Suite(.serialized) struct DaemonLoadTests {
   /// The daemon's resident set size, from /proc/PID/status (proc(5)), in KiB.
   static func rss(_ pid: Int32) -> Int {
@@ -19,10 +22,10 @@ import Testing
   }
 
   /// One `boxwalk test --host` run of the uts transcript on sim: its status and output.
-  static func run(socket: String, home: String) throws -> (Int32, String) {
+  static func run(socket: String, home: String, backend: String = "sim") throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: DaemonProcess.binDir + "/boxwalk")
-    p.arguments = ["test", "--host", "unix://" + socket, "transcripts/01-uts.transcript", "--backend", "sim"]
+    p.arguments = ["test", "--host", "unix://" + socket, "transcripts/01-uts.transcript", "--backend", backend]
     p.currentDirectoryURL = URL(fileURLWithPath: DaemonTranscriptTests.repo)
     var environment = ProcessInfo.processInfo.environment
     environment["NO_COLOR"] = "1"
@@ -40,8 +43,19 @@ import Testing
   }
 
   @Test func manyClientsRunTheUTSTranscriptInALoop() async throws {
-    let clients = Self.setting("BOXWALK_LOAD_CLIENTS", 50)
-    let seconds = Self.setting("BOXWALK_LOAD_SECONDS", 20)
+    try await load(
+      backend: "sim", clients: Self.setting("BOXWALK_LOAD_CLIENTS", 50),
+      seconds: Self.setting("BOXWALK_LOAD_SECONDS", 20))
+  }
+
+  @Test(.enabled(if: geteuid() == 0, "the real backend needs root"), .hostUnchanged)
+  func manyClientsOnTheRealKernelLeaveTheHostAsItWas() async throws {
+    try await load(
+      backend: "real", clients: Self.setting("BOXWALK_LOAD_REAL_CLIENTS", 10),
+      seconds: Self.setting("BOXWALK_LOAD_REAL_SECONDS", 10))
+  }
+
+  func load(backend: String, clients: Int, seconds: Int) async throws {
     let daemon = try DaemonProcess.start()
     defer { daemon.removeDirectory() }
     defer { _ = daemon.stop() }
@@ -49,7 +63,7 @@ import Testing
     // One run first, so the start level includes what any first session loads for good.
     let socket = daemon.socket
     let home = daemon.directory + "/client-home"
-    let (warmStatus, warmOut) = try Self.run(socket: socket, home: home)
+    let (warmStatus, warmOut) = try Self.run(socket: socket, home: home, backend: backend)
     #expect(warmStatus == 0, "\(warmOut)")
     let start = Self.rss(pid)
     let deadline = Date().addingTimeInterval(Double(seconds))
@@ -59,7 +73,7 @@ import Testing
           var runs = 0
           var failures: [String] = []
           repeat {
-            let (status, out) = try Self.run(socket: socket, home: home)
+            let (status, out) = try Self.run(socket: socket, home: home, backend: backend)
             runs += 1
             if status != 0 || !out.hasSuffix("1 passed, 0 failed, 0 skipped\n") { failures.append(out) }
           } while Date() < deadline
@@ -81,6 +95,6 @@ import Testing
     let end = Self.rss(pid)
     #expect(
       end <= max(start + start / 4, start + 16 * 1024), "RSS \(start) KiB at the start, \(end) KiB after \(runs) runs")
-    print("load: \(clients) clients, \(runs) runs in \(seconds) s; daemon RSS \(start) KiB -> \(end) KiB")
+    print("load (\(backend)): \(clients) clients, \(runs) runs in \(seconds) s; daemon RSS \(start) KiB -> \(end) KiB")
   }
 }
