@@ -174,9 +174,11 @@ extension Step {
       // in it; IPC objects and hostnames live as long as their namespace. A mount namespace
       // that dies takes with it the mounts others saw through propagation, and a network
       // namespace that dies takes its end of every veth (veth(4)): read everything then.
+      // A network namespace with only its loopback joins nothing: what dies with it is seen only
+      // by the boxes in it (the sockets its helper held), read as sharers.
       guard let box = facts.box(b) else { return .all }
-      if box.process.namespaces[.mnt] != facts.host.namespaces[.mnt] || box.process.net != nil { return .all }
-      return sharing(b, [.uts, .ipc, .pid, .time], includeHostNamespace: false)
+      if box.process.namespaces[.mnt] != facts.host.namespaces[.mnt] || wiredToOthers(b) { return .all }
+      return sharing(b, [.uts, .ipc, .pid, .time, .net], includeHostNamespace: false)
     case .unshare(let b, let kinds, _):
       // A new mount namespace is a copy that receives propagated mounts; a new network namespace
       // becomes a member of the lab's network.

@@ -69,6 +69,11 @@ extension CommandTable {
     "unwatch": .init(arguments: [("N", "the number watch gave")], example: "unwatch 1"),
     "explain": .init(arguments: [], example: "explain"),
     "help": .init(arguments: [("COMMAND", "a command; left out, every command is listed")], example: "help unshare"),
+    "repeat": .init(
+      arguments: [
+        ("N", "how many rounds, 1 to 1000"),
+        ("COMMAND", "a command line; {i} in it is the round's number; ; on its own starts the next command"),
+      ], example: "repeat 100 box new web{i} ; unshare uts,ipc,net"),
     "quit": .init(arguments: [], example: "quit"),
     "run": .init(
       arguments: [

@@ -55,6 +55,10 @@ public enum CommandTable {
     .init(
       name: "help", usage: "help [COMMAND]", summary: "list commands, or explain one", area: "session"),
     .init(
+      name: "repeat", usage: "repeat N COMMAND [; COMMAND]...",
+      summary: "run the commands N times, {i} standing for 1 .. N: the first round in full, then a count",
+      area: "session"),
+    .init(
       name: "quit", usage: "quit", summary: "tear everything down and leave (Ctrl-D does the same)", area: "session"),
     // Later issues: listed so `help` tells the truth about them.
     .init(

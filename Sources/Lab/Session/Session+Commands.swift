@@ -161,6 +161,7 @@ extension Session {
     case "commit": try commitCommand(args, line: line, into: &out)
     case "layer": try layerCommand(args, line: line, into: &out)
     case "image": try imageCommand(args, line: line, into: &out)
+    case "repeat": try repeatCommand(args, into: &out)
     case "quit", "exit":
       try arity(w[0], args, 0)
       quitRequested = true
