@@ -107,7 +107,11 @@ extension Session {
       let shell = last.shell
       out.lines.append("  shell    " + shell)
       out.lines += StepText.why(last.step).map { "  " + $0 }
-      if shell.contains("<") {
+      // `<web>` stands for a box's host PID; `<web rootfs>` (a prepared root's path) is not one.
+      if shell.split(separator: "<").dropFirst().contains(where: { part in
+        guard let end = part.firstIndex(of: ">") else { return false }
+        return end > part.startIndex && !part[..<end].contains(" ")
+      }) {
         out.lines.append("  <NAME> is that box's host PID: show NAME.host_pid")
       }
     case "watch":
