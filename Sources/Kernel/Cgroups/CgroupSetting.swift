@@ -79,12 +79,6 @@ public struct CgroupSetting: Equatable, Hashable, Sendable, CustomStringConverti
   public static func parse(key: String, value: String, layout: CgroupVersion = .v2) throws(CgroupSettingError)
     -> CgroupSetting
   {
-    var setting = try parsed(key: key, value: value)
-    setting.layout = layout
-    return setting
-  }
-
-  static func parsed(key: String, value: String) throws(CgroupSettingError) -> CgroupSetting {
     let keys = Key.allCases.map(\.rawValue).joined(separator: ", ")
     guard let parsedKey = Key(rawValue: key) else {
       if let v2 = v1Spellings[key] {
@@ -97,11 +91,11 @@ public struct CgroupSetting: Equatable, Hashable, Sendable, CustomStringConverti
     let text = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     switch parsedKey {
     case .memoryMax:
-      return CgroupSetting(key: parsedKey, value: .bytes(try bytes(text, key: key)), typed: text)
+      return CgroupSetting(key: parsedKey, value: .bytes(try bytes(text, key: key)), typed: text, layout: layout)
     case .pidsMax:
-      return CgroupSetting(key: parsedKey, value: .count(try count(text, key: key)), typed: text)
+      return CgroupSetting(key: parsedKey, value: .count(try count(text, key: key)), typed: text, layout: layout)
     case .cpuMax:
-      return CgroupSetting(key: parsedKey, value: try cpu(text, key: key), typed: text)
+      return CgroupSetting(key: parsedKey, value: try cpu(text, key: key), typed: text, layout: layout)
     }
   }
 
