@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HostSnapshotSupport
 import Kernel
+import OCI
 import Testing
 
 @testable import Lab
@@ -26,13 +27,8 @@ import Testing
     return nil
   }
 
-  @Test(arguments: ["crun", "runc"])
-  func aRuntimeRunsTheExportedBoxAsBuilt(_ runtime: String) throws {
-    guard let binary = Self.runtime(runtime) else { return }  // not installed: nothing to prove
-    let root = try TemporaryDirectory()
-    defer { root.remove() }
-    let kernel = try LinuxKernel(stateRoot: root.path + "/state", imageHome: root.path + "/images")
-    defer { kernel.teardown() }
+  /// The box both suites export: five namespaces, a hostname, busybox entered, a proc.
+  static func buildBox(_ kernel: LinuxKernel) throws -> Session {
     let session = try Session(kernel: kernel)
     for line in [
       "box new web", "unshare uts,pid,mnt,ipc,net", "hostname lab-box", "rootfs busybox", "pivot-root",
@@ -41,6 +37,17 @@ import Testing
       let out = session.execute(line)
       try #require(!(out.first ?? "").hasPrefix("error"), "\(line): \(out)")
     }
+    return session
+  }
+
+  @Test(arguments: ["crun", "runc"])
+  func aRuntimeRunsTheExportedBoxAsBuilt(_ runtime: String) throws {
+    guard let binary = Self.runtime(runtime) else { return }  // not installed: nothing to prove
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", imageHome: root.path + "/images")
+    defer { kernel.teardown() }
+    let session = try Self.buildBox(kernel)
     let bundle = root.path + "/bundle"
     let out = session.execute("box export web \(bundle)")
     try #require(out.first?.hasPrefix("exported web") == true, "\(out)")
@@ -85,5 +92,32 @@ import Testing
       #expect(inside != nil, "\(kind): \(lines)")
       #expect((inside != host) == boxHasOwn, "\(kind): container \(inside ?? "-"), host \(host)")
     }
+  }
+}
+
+/// `boxwalk trace` on the real kernel: the runtime runs the exported bundle under strace, and
+/// the box's steps each find the call that did their work.
+@Suite(.requiresRoot, .hostUnchanged) struct BundleTraceTests {
+  @Test(arguments: ["crun", "runc"])
+  func theRuntimesCallsLineUpWithTheSteps(_ runtime: String) throws {
+    guard BundleRunTests.runtime(runtime) != nil, BundleRunTests.runtime("strace") != nil else { return }
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state", imageHome: root.path + "/images")
+    defer { kernel.teardown() }
+    let session = try BundleRunTests.buildBox(kernel)
+    let bundle = root.path + "/web-bundle"
+    let out = session.execute("box export web \(bundle)")
+    try #require(out.first?.hasPrefix("exported web") == true, "\(out)")
+    let config = try JSONValue.parse(Array(try String(contentsOfFile: bundle + "/config.json", encoding: .utf8).utf8))
+    let traced = try #require(RuntimeRunner.trace(runtime: runtime, bundle: bundle, calls: RuntimeTrace.traced))
+    #expect(traced.status == 0, "\(traced.trace.suffix(2000))")
+    let lines = TraceComparison.lines(
+      runtime: runtime, config: config, box: "web", calls: RuntimeTrace.parse(traced.trace))
+    for step in ["unshare ipc,mnt,net,pid,uts", "hostname lab-box", "mount proc /proc", "pivot-root", "run /bin/sh"] {
+      let row = lines.first { $0.hasPrefix("  " + step + " ") }
+      #expect(row?.contains("#") == true, "\(step): \(lines)")
+    }
+    #expect(lines.contains { $0.hasPrefix("  capabilities:") }, "\(lines)")
   }
 }
