@@ -48,6 +48,18 @@ import Testing
     #expect(doc["linux"]?["uidMappings"] == nil)
   }
 
+  @Test func aContainersDevIsLeftToTheRuntimeToFill() throws {
+    let s = try session(Self.built + ["mount dev /dev", "mount mqueue /dev/mqueue"])
+    let doc = try config(s, "web")
+    let mounts = doc["mounts"]?.array ?? []
+    #expect(mounts.compactMap { $0["destination"]?.string } == ["/dev", "/dev/mqueue", "/proc", "/tmp"])
+    // The runtime makes device nodes there: a nodev tmpfs would refuse to open them (EACCES).
+    let dev = mounts.first { $0["destination"]?.string == "/dev" }
+    #expect(dev?["options"]?.array?.contains { $0.string == "nodev" } == false)
+    let tmp = mounts.first { $0["destination"]?.string == "/tmp" }
+    #expect(tmp?["options"]?.array?.contains { $0.string == "nodev" } == true)
+  }
+
   @Test func theSameFactsGiveTheSameBytes() throws {
     let a = try BundleConfig.make(box: "web", facts: try session(Self.built).facts)
     let b = try BundleConfig.make(box: "web", facts: try session(Self.built).facts)

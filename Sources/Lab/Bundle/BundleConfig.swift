@@ -143,6 +143,7 @@ public enum BundleConfig {
     var mounts: [JSONValue] = []
     var mountWords: [String] = []
     var devices = false
+    let devPaths = Set(box.mounts.filter { $0.source.hasPrefix("host:") }.map { Overlay.parent(of: $0.path) })
     for m in box.mounts where m.path != "/" {
       if m.source.hasPrefix("host:") {
         // A device node `mount dev` bound from the host's /dev: every runtime makes the default
@@ -157,6 +158,10 @@ public enum BundleConfig {
         mounts.append(mount(m.path, "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]))
       case "mqueue":
         mounts.append(mount(m.path, "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]))
+      case "tmpfs" where devPaths.contains(m.path):
+        // `mount dev`'s tmpfs: the runtime makes device nodes in it, so it is not nodev (runc's
+        // default /dev, runtime-spec config-linux.md "Default Devices").
+        mounts.append(mount(m.path, "tmpfs", "tmpfs", ["nosuid", "strictatime", "mode=755", "size=65536k"]))
       case "tmpfs":
         mounts.append(mount(m.path, "tmpfs", "tmpfs", ["nosuid", "nodev", "mode=755"]))
       default:
