@@ -84,7 +84,7 @@ let package = Package(
     .target(
       name: "CLI",
       dependencies: [
-        "Lab", "Kernel", "Simulator", "LinuxBackend", "CReadline", "CShim", "Daemon",
+        "Lab", "Kernel", "OCI", "Simulator", "LinuxBackend", "CReadline", "CShim", "Daemon",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -348,6 +348,8 @@ struct Report {
       ("floor-tmpfs", "container", "floor, with the overlay's directories on tmpfs"),
       ("whole", "crun run", "`crun run` (in a mount namespace without cgroup2)"),
       ("whole", "runc run", "`runc run`"),
+      ("whole", "crun run (box export)", "`crun run` of the bundle `box export` wrote of the same box"),
+      ("whole", "runc run (box export)", "`runc run` of the bundle `box export` wrote of the same box"),
     ] {
       guard let r = row(group, name), let m = r.median else { continue }
       lines.append("| \(label)\(failures(r)) | \(ms(m)) | \(range(r)) | \(boxwalk.map { ratio($0 / m) } ?? "-") |")

@@ -41,6 +41,12 @@ public protocol Kernel: AnyObject {
   func listDirectory(box: String, path: String) throws(KernelError) -> [DirectoryEntry]
   /// The layer a path comes from (`upper` for the writable layer); its entry too.
   func origin(box: String, path: String) throws(KernelError) -> (layer: String, kind: LayerEntryKind)
+
+  /// `box export NAME DIR` (BundleCalls): make DIR (absolute; it must not exist, or be an empty
+  /// directory of the caller's), write `config` as DIR/config.json and copy the box's root
+  /// filesystem, merged, as its processes see it (no mount below its root), into DIR/rootfs.
+  /// On an error nothing of DIR is left but an empty directory the caller had.
+  func exportBundle(box: String, directory: String, config: [UInt8]) throws(KernelError)
 }
 
 extension Kernel {
@@ -59,6 +65,9 @@ extension Kernel {
   }
   public func origin(box: String, path: String) throws(KernelError) -> (layer: String, kind: LayerEntryKind) {
     throw KernelError(call: FileCalls.origin(box, path), errno: .ENOSYS)
+  }
+  public func exportBundle(box: String, directory: String, config: [UInt8]) throws(KernelError) {
+    throw KernelError(call: BundleCalls.call(box: box, directory: directory), errno: .ENOSYS)
   }
 }
 

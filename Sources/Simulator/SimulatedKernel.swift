@@ -85,6 +85,9 @@ public final class SimulatedKernel: Kernel {
   /// Reads a host directory for `image import`. The simulator touches no files of its own: the
   /// CLI gives it a reader of the real directory, tests give it fixtures; without one, ENOENT.
   public var hostDirectoryReader: (@Sendable (String) -> Result<LayerContents, HostDirectoryError>)?
+  /// Writes an OCI bundle for `box export` (DIR, config.json, rootfs): the CLI gives the real
+  /// writer (HostBundle), tests a fixture; without one, ENOSYS.
+  public var bundleWriter: (@Sendable (String, [UInt8], LayerContents) -> Result<Void, HostDirectoryError>)?
   /// Whether a registry server listens on 127.0.0.1:PORT of the host (`image push`/`pull` to
   /// HOST:PORT/...). The CLI probes the real port; without a probe, none does.
   public var registryListens: (@Sendable (Int) -> Bool)?

@@ -48,6 +48,15 @@ enum BackendChoice {
           return .failure(HostDirectoryError(errno: error.errno, detail: error.call))
         }
       }
+      // `box export DIR` writes the bundle as the real backend does, with the simulator's files.
+      kernel.bundleWriter = { directory, config, rootfs in
+        do throws(KernelError) {
+          try HostBundle.write(directory: directory, config: config, rootfs: rootfs)
+          return .success(())
+        } catch {
+          return .failure(HostDirectoryError(errno: error.errno, detail: error.call))
+        }
+      }
       // A registry server on loopback is a program of this machine: the simulator asks whether
       // one listens, so push and pull are refused (ECONNREFUSED) exactly when they are on real.
       kernel.registryListens = { port in Self.listens(onLoopbackPort: port) }

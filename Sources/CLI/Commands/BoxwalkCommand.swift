@@ -16,6 +16,7 @@ struct BoxwalkCommand: ParsableCommand {
     subcommands: [
       ReplCommand.self, LessonsCommand.self, LessonCommand.self, TestCommand.self, ReplayCommand.self,
       RecordCommand.self, ExportCommand.self, LintCommand.self, DoctorCommand.self, CleanupCommand.self,
+      TraceCommand.self,
       ReportCommand.self, ClassCommand.self, ResetCommand.self, DaemonCommand.self,
     ],
     defaultSubcommand: ReplCommand.self)

@@ -38,6 +38,11 @@ extension CommandTable {
       arguments: [("NAME", "a new box's name: letters, digits and -, not host or outside")], example: "box new web"),
     "box ls": .init(arguments: [], example: "box ls"),
     "box rm": .init(arguments: [("NAME", "the box to remove")], example: "box rm web"),
+    "box export": .init(
+      arguments: [
+        ("NAME", "the box to export; it needs a root filesystem (rootfs IMAGE)"),
+        ("DIR", "an absolute path that does not exist yet (or an empty directory of yours); made 0700"),
+      ], example: "box export web /tmp/web-bundle"),
     "use": .init(arguments: [("NAME", "the box later commands act on")], example: "use web"),
     "unshare": .init(
       arguments: [

@@ -18,6 +18,10 @@ public enum CommandTable {
       name: "box rm", usage: "box rm NAME", summary: "kill a box's processes; namespaces only it used die with them",
       area: "boxes"),
     .init(
+      name: "box export", usage: "box export NAME DIR",
+      summary: "write an OCI runtime bundle (config.json, rootfs/) that crun or runc runs as the box was built",
+      area: "boxes"),
+    .init(
       name: "use", usage: "use NAME", summary: "make NAME the current box (the prompt shows it)", area: "boxes"),
     .init(
       name: "unshare", usage: "unshare KIND[,KIND...] [--propagation private|unchanged]",

@@ -6,7 +6,7 @@ extension Session {
     let args = Array(w.dropFirst())
     switch w[0] {
     case "box":
-      guard let sub = args.first else { throw usage("box", "box needs a subcommand: new, ls or rm") }
+      guard let sub = args.first else { throw usage("box", "box needs a subcommand: new, ls, rm or export") }
       let rest = Array(args.dropFirst())
       switch sub {
       case "new":
@@ -23,8 +23,10 @@ extension Session {
         let name = try existingBox(rest[0])
         try runStep(.boxRemove(box: name), input: line, into: &out)
         if current == name { current = nil }
+      case "export":
+        try exportCommand(rest, line: line, into: &out)
       default:
-        throw unknown("box \(sub)", candidates: ["new", "ls", "rm"].map { "box " + $0 })
+        throw unknown("box \(sub)", candidates: ["new", "ls", "rm", "export"].map { "box " + $0 })
       }
     case "use":
       try arity("use", args, 1)

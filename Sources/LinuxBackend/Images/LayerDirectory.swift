@@ -31,6 +31,9 @@ enum LayerDirectory {
     var overlayMarks: Bool
     /// The most bytes of file content read in total.
     var maxBytes = 256 << 20
+    /// Stay on the root's file system (`box export`): a directory that is a mount point (the
+    /// box's /proc, a tmpfs) is kept, empty, as the place to mount on, and not entered.
+    var oneFileSystem = false
   }
 
   /// Reads the tree at `root`. A listing (no `contents`) must survive anything a box can put in
@@ -47,13 +50,16 @@ enum LayerDirectory {
     defer { close(fd) }
     var layer = LayerContents()
     var total = 0
-    try walk(fd, "", options, &layer, &total, depth: 0)
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw SystemCallError(call: "fstat(\(SmallFiles.quoted(root)))", errno: errno) }
+    try walk(fd, "", options, &layer, &total, depth: 0, device: st.st_dev)
     return layer
   }
 
   /// Lists the directory `dirfd` (at `path`, `depth` names below the root) into `layer`.
   private static func walk(
-    _ dirfd: Int32, _ path: String, _ options: Options, _ layer: inout LayerContents, _ total: inout Int, depth: Int
+    _ dirfd: Int32, _ path: String, _ options: Options, _ layer: inout LayerContents, _ total: inout Int, depth: Int,
+    device: dev_t
   ) throws(SystemCallError) {
     if options.contents {
       guard depth < LayerContents.depthLimit else {
@@ -79,6 +85,11 @@ enum LayerDirectory {
       let mode = UInt32(st.st_mode & 0o7777)
       switch st.st_mode & S_IFMT {
       case S_IFDIR:
+        // Directories only: overlayfs may report a file's st_dev as its layer's.
+        if options.oneFileSystem && st.st_dev != device {
+          layer[child] = LayerEntry(path: child, kind: .directory(opaque: false), mode: mode)
+          continue
+        }
         guard options.contents || depth + 1 <= LayerContents.depthLimit else {
           // One level below the limit: listed, not followed.
           layer[child] = LayerEntry(path: child, kind: .directory(opaque: false), mode: mode)
@@ -92,7 +103,7 @@ enum LayerDirectory {
         defer { close(fd) }
         let opaque = options.overlayMarks && isOpaque(fd)
         layer[child] = LayerEntry(path: child, kind: .directory(opaque: opaque), mode: mode)
-        try walk(fd, child, options, &layer, &total, depth: depth + 1)
+        try walk(fd, child, options, &layer, &total, depth: depth + 1, device: device)
       case S_IFREG:
         var bytes: [UInt8] = []
         if options.contents {
@@ -272,6 +283,63 @@ enum FileDescriptors {
       if n < 0 && errno == EINTR { continue }
       guard n > 0 else { throw SystemCallError(call: "write(\(shown))", errno: errno) }
       written += n
+    }
+  }
+}
+
+/// `box export` writes a bundle the same way on both backends: the simulator is given this
+/// writer by the CLI, with the files it models.
+public enum HostBundle {
+  /// The most bytes of a box's root filesystem `box export` copies.
+  public static let maxBytes = 256 << 20
+
+  /// Makes `directory` (absolute; missing, or an empty directory of this user's), writes
+  /// `rootfs` below it as rootfs/ and `config` as config.json. No symbolic link is followed at
+  /// or below `directory` (docs/runtimes.md, "Host safety"). On an error what was made is removed.
+  public static func write(directory: String, config: [UInt8], rootfs: LayerContents) throws(KernelError) {
+    do {
+      try writeBundle(directory, config, rootfs)
+    } catch {
+      throw KernelError(call: error.call, errno: Errno(rawValue: error.errno))
+    }
+  }
+
+  static func writeBundle(_ directory: String, _ config: [UInt8], _ rootfs: LayerContents) throws(SystemCallError) {
+    let shown = SmallFiles.quoted(directory)
+    var made = false
+    if mkdir(directory, 0o700) == 0 {
+      made = true
+    } else if errno != EEXIST {
+      throw SystemCallError(call: "mkdir(\(shown), 0700)", errno: errno)
+    }
+    let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else {
+      // ELOOP: a symbolic link; ENOTDIR: a file.
+      throw SystemCallError(call: "open(\(shown), O_DIRECTORY|O_NOFOLLOW)", errno: errno)
+    }
+    defer { close(fd) }
+    if !made {
+      var st = stat()
+      guard fstat(fd, &st) == 0 else { throw SystemCallError(call: "fstat(\(shown))", errno: errno) }
+      guard st.st_uid == geteuid() else {
+        throw SystemCallError(call: "fstat(\(shown)): the directory is another user's", errno: EPERM)
+      }
+      guard try LayerDirectory.names(fd, directory).isEmpty else {
+        throw SystemCallError(call: "mkdir(\(shown)): it exists and is not empty", errno: EEXIST)
+      }
+    }
+    do throws(SystemCallError) {
+      // The descriptor's path: what `directory` named when it was opened, even if renamed since.
+      try LayerDirectory.write(rootfs, to: "/proc/self/fd/\(fd)/rootfs")
+      let file = openat(fd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+      guard file >= 0 else { throw SystemCallError(call: "openat(\(shown), \"config.json\")", errno: errno) }
+      defer { close(file) }
+      try FileDescriptors.writeAll(file, config, shown: directory + "/config.json")
+    } catch {
+      unlinkat(fd, "config.json", 0)
+      FileTree.remove("/proc/self/fd/\(fd)/rootfs")
+      if made { rmdir(directory) }
+      throw error
     }
   }
 }

@@ -1,0 +1,35 @@
+/// `box export NAME DIR` (docs/runtimes.md): what both kernels do to write an OCI runtime
+/// bundle, and how the step shows it. The config.json is the Lab's (a pure function of the
+/// facts); the kernel makes DIR, writes the document there and copies the box's root filesystem,
+/// merged, as the box's processes see it, into DIR/rootfs.
+public enum BundleCalls {
+  /// The calls, as the step's `syscall` lines show them.
+  public static func plan(box: String, directory: String) -> [String] {
+    let dir = JSON.quote(directory)
+    return [
+      "mkdir(\(dir), 0700)   # or an empty directory of the caller's, opened O_DIRECTORY|O_NOFOLLOW",
+      "openat(<\(box) root>, O_DIRECTORY|O_NOFOLLOW)   # /proc/<\(box)>/root: the merged overlay as \(box) sees it",
+      "openat2(..., RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) + read(2) per entry   # one file system: no mount below it",
+      "mkdirat(\(dir), \"rootfs\") + mkdirat/openat(O_CREAT|O_EXCL|O_NOFOLLOW)/write/symlinkat per entry",
+      "openat(\(dir), \"config.json\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 0644) + write(2)",
+    ]
+  }
+
+  /// The shell line that does the same.
+  public static func shell(box: String, directory: String) -> String {
+    let dir = shellWord(directory)
+    return
+      "mkdir -m 0700 \(dir) && cp -a --one-file-system /proc/<\(box)>/root/. \(dir)/rootfs && cat > \(dir)/config.json"
+  }
+
+  /// The call an error names.
+  public static func call(box: String, directory: String) -> String {
+    "export(\(JSON.quote(box)), \(JSON.quote(directory)))"
+  }
+
+  static func shellWord(_ s: String) -> String {
+    let plain = s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+,:@".contains($0) }
+    return plain && !s.isEmpty
+      ? s : "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+  }
+}

@@ -1,0 +1,52 @@
+import Kernel
+
+extension Session {
+  /// `box export NAME DIR`: the box's config.json from the facts (BundleConfig), then the kernel
+  /// makes DIR and copies the root filesystem (Kernel.exportBundle). No namespace or mount of the
+  /// lab changes, so there is no diff: the output is the calls, the shell line and what the
+  /// document says.
+  func exportCommand(_ args: [String], line: String, into out: inout Output) throws {
+    try arity("box export", args, 2)
+    let name = try existingBox(args[0])
+    let directory = args[1]
+    let parts = directory.split(separator: "/", omittingEmptySubsequences: false)
+    guard directory.hasPrefix("/"), directory != "/", !parts.dropFirst().contains(where: { $0 == "." || $0 == ".." })
+    else {
+      throw LabError(
+        "box export needs a clean absolute directory: the kernel that writes it may not share this shell's directory",
+        [("got", escapedForTerminal(directory)), ("fix", "box export \(name) /tmp/\(name)-bundle"), LabError.unchanged])
+    }
+    let dir = parts.last == "" ? String(directory.dropLast()) : directory
+    let made: BundleConfig.Made
+    do {
+      made = try BundleConfig.make(box: name, facts: facts)
+    } catch {
+      throw LabError("cannot export \(name): \(error.reason)", [("fix", error.fix), LabError.unchanged])
+    }
+    do {
+      try kernel.exportBundle(box: name, directory: dir, config: made.json)
+    } catch {
+      var details: [(String, String)] = [("command", escapedForTerminal(line))]
+      if let detail = error.detail { details.append(("detail", detail)) }
+      details.append(("meaning", "\(error.errno.name): \(error.errno.meaning)"))
+      // A detail says the box's files were being read; without one, DIR was being written.
+      switch error.errno {
+      case _ where error.detail != nil && error.errno != .EINVAL: break
+      case .EEXIST: details.append(("fix", "name a directory that does not exist yet (or an empty one)"))
+      case .ELOOP, .ENOTDIR:
+        details.append(("fix", "DIR must be a directory, not a symbolic link or a file: name a new one"))
+      case .EINVAL: details.append(("fix", "rm the fifo, socket or device node from \(name)'s root filesystem first"))
+      default: break
+      }
+      details.append(("state", "nothing of \(escapedForTerminal(dir)) is left but what was there before"))
+      throw LabError(escapedForTerminal(error.call) + ": " + error.errno.name, details)
+    }
+    out.lines.append(
+      "exported \(name) as an OCI runtime bundle in \(escapedForTerminal(dir)): config.json, and rootfs/ "
+        + "(a copy of its root filesystem, merged, as \(name) sees it)")
+    out.lines += BundleCalls.plan(box: name, directory: dir).map { "  syscall  " + escapedForTerminal($0) }
+    out.lines.append("  shell    " + escapedForTerminal(BundleCalls.shell(box: name, directory: dir)))
+    out.lines += made.summary.map { "  config   " + escapedForTerminal($0) }
+    out.lines.append("  run it   crun run --bundle \(escapedForTerminal(dir)) \(name) (as root; docs/runtimes.md)")
+  }
+}
