@@ -9,6 +9,9 @@ import OCI
 public enum BundleConfig {
   /// The runtime-spec version the document follows (crun and runc read 1.0.x and later).
   public static let ociVersion = "1.0.2"
+  /// The version for a box with a time namespace of its own: the `time` namespace type and
+  /// `linux.timeOffsets` came in runtime-spec 1.1.0, and 1.0.2's schema refuses them.
+  public static let ociVersionWithTime = "1.1.0"
   /// The environment runc's `spec` gives a container, as a shell started in the box has none.
   public static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -204,7 +207,7 @@ public enum BundleConfig {
     summary.append("process     " + args.joined(separator: " "))
 
     var document: [(String, JSONValue)] = [
-      ("ociVersion", .string(ociVersion)), ("process", process),
+      ("ociVersion", .string(hasOwn(.time) ? ociVersionWithTime : ociVersion)), ("process", process),
       ("root", .object([("path", .string("rootfs")), ("readonly", .bool(false))])),
     ]
     if hasOwn(.uts) {
