@@ -15,6 +15,11 @@ public enum BundleCalls {
     ]
   }
 
+  /// The call that reads a bundle's config.json for `box import-bundle`.
+  public static func readConfig(_ directory: String) -> String {
+    "open(\(JSON.quote(directory + "/config.json")), O_RDONLY|O_NOFOLLOW) + read(2)"
+  }
+
   /// The shell line that does the same.
   public static func shell(box: String, directory: String) -> String {
     let dir = shellWord(directory)

@@ -47,6 +47,9 @@ public protocol Kernel: AnyObject {
   /// filesystem, merged, as its processes see it (no mount below its root), into DIR/rootfs.
   /// On an error nothing of DIR is left but an empty directory the caller had.
   func exportBundle(box: String, directory: String, config: [UInt8]) throws(KernelError)
+  /// `box import-bundle DIR`: DIR/config.json as the machine has it (a regular file, no symbolic
+  /// link as its last name, at most the size boxwalk reads of a small file).
+  func readBundleConfig(directory: String) throws(KernelError) -> [UInt8]
 }
 
 extension Kernel {
@@ -68,6 +71,9 @@ extension Kernel {
   }
   public func exportBundle(box: String, directory: String, config: [UInt8]) throws(KernelError) {
     throw KernelError(call: BundleCalls.call(box: box, directory: directory), errno: .ENOSYS)
+  }
+  public func readBundleConfig(directory: String) throws(KernelError) -> [UInt8] {
+    throw KernelError(call: BundleCalls.readConfig(directory), errno: .ENOSYS)
   }
 }
 

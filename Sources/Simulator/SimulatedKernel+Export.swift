@@ -32,4 +32,15 @@ extension SimulatedKernel {
       throw KernelError(call: e.detail ?? call, errno: e.errno)
     }
   }
+
+  public func readBundleConfig(directory: String) throws(KernelError) -> [UInt8] {
+    guard let read = bundleConfigReader else {
+      throw KernelError(call: BundleCalls.readConfig(directory), errno: .ENOSYS)
+    }
+    switch read(directory) {
+    case .success(let bytes): return bytes
+    case .failure(let error):
+      throw KernelError(call: BundleCalls.readConfig(directory), errno: error.errno, detail: error.detail)
+    }
+  }
 }

@@ -88,6 +88,9 @@ public final class SimulatedKernel: Kernel {
   /// Writes an OCI bundle for `box export` (DIR, config.json, rootfs): the CLI gives the real
   /// writer (HostBundle), tests a fixture; without one, ENOSYS.
   public var bundleWriter: (@Sendable (String, [UInt8], LayerContents) -> Result<Void, HostDirectoryError>)?
+  /// `box import-bundle DIR` reads DIR/config.json from the machine through this, as the real
+  /// backend reads it (the CLI gives the same reader); without it the read is ENOSYS.
+  public var bundleConfigReader: (@Sendable (String) -> Result<[UInt8], HostDirectoryError>)?
   /// Whether a registry server listens on 127.0.0.1:PORT of the host (`image push`/`pull` to
   /// HOST:PORT/...). The CLI probes the real port; without a probe, none does.
   public var registryListens: (@Sendable (Int) -> Bool)?

@@ -90,6 +90,26 @@ import Testing
     #expect(config.contains(#""type": "time""#) && config.contains("timeOffsets"))
   }
 
+  /// The way back: a bundle box export wrote imports as a box with the same hostname, limits and
+  /// mounts; a config.json that is not JSON is refused and changes nothing.
+  @Test func anExportedBundleImportsBack() throws {
+    let dir = NSTemporaryDirectory() + "boxwalk-oci-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir + "/junk", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try "not json".write(toFile: dir + "/junk/config.json", atomically: true, encoding: .utf8)
+    let lines =
+      Self.boxes[0].lines + [
+        "box export web \(dir)/web", "box import-bundle \(dir)/web web2", "show web2.hostname",
+        "show web2.cgroup.pids.max", "box import-bundle \(dir)/junk", "box ls",
+      ]
+    let run = try CommandLineTests.boxwalk(["--backend", "sim"], input: lines.joined(separator: "\n") + "\n")
+    #expect(run.out.contains("imported web2 from \(dir)/web"), "\(run.out)")
+    #expect(run.out.contains("web2.hostname = \"web\""))
+    #expect(run.out.contains("web2.cgroup.pids.max = 64"))
+    #expect(run.out.contains("error: \(dir)/junk/config.json is not JSON"))
+    #expect(!run.out.contains("box junk"))
+  }
+
   /// The control: the validator does refuse a bundle that breaks the spec.
   @Test(.enabled(if: available, "go and runtime-tools are not installed: scripts/deps installs them for the tests"))
   func theValidatorRefusesABrokenBundle() throws {

@@ -48,6 +48,14 @@ enum BackendChoice {
           return .failure(HostDirectoryError(errno: error.errno, detail: error.call))
         }
       }
+      // `box import-bundle DIR` reads DIR/config.json as the real backend does.
+      kernel.bundleConfigReader = { directory in
+        do throws(SystemCallError) {
+          return .success(try SmallFiles.read(directory + "/config.json"))
+        } catch {
+          return .failure(HostDirectoryError(errno: Errno(rawValue: error.errno), detail: error.call))
+        }
+      }
       // `box export DIR` writes the bundle as the real backend does, with the simulator's files.
       kernel.bundleWriter = { directory, config, rootfs in
         do throws(KernelError) {

@@ -43,6 +43,11 @@ extension CommandTable {
         ("NAME", "the box to export; it needs a root filesystem (rootfs IMAGE)"),
         ("DIR", "an absolute path that does not exist yet (or an empty directory of yours); made 0700"),
       ], example: "box export web /tmp/web-bundle"),
+    "box import-bundle": .init(
+      arguments: [
+        ("DIR", "an absolute path of a bundle: DIR/config.json and its root filesystem"),
+        ("NAME", "the new box's name; DIR's last name when left out"),
+      ], example: "box import-bundle /tmp/web-bundle web2"),
     "use": .init(arguments: [("NAME", "the box later commands act on")], example: "use web"),
     "unshare": .init(
       arguments: [

@@ -22,6 +22,10 @@ public enum CommandTable {
       summary: "write an OCI runtime bundle (config.json, rootfs/) that crun or runc runs as the box was built",
       area: "boxes"),
     .init(
+      name: "box import-bundle", usage: "box import-bundle DIR [NAME]",
+      summary: "build a box from an OCI runtime bundle, one command per field, and name what has no step",
+      area: "boxes"),
+    .init(
       name: "use", usage: "use NAME", summary: "make NAME the current box (the prompt shows it)", area: "boxes"),
     .init(
       name: "unshare", usage: "unshare KIND[,KIND...] [--propagation private|unchanged]",

@@ -23,10 +23,12 @@ extension Session {
         let name = try existingBox(rest[0])
         try runStep(.boxRemove(box: name), input: line, into: &out)
         if current == name { current = nil }
+      case "import-bundle":
+        try importBundleCommand(rest, into: &out)
       case "export":
         try exportCommand(rest, line: line, into: &out)
       default:
-        throw unknown("box \(sub)", candidates: ["new", "ls", "rm", "export"].map { "box " + $0 })
+        throw unknown("box \(sub)", candidates: ["new", "ls", "rm", "export", "import-bundle"].map { "box " + $0 })
       }
     case "use":
       try arity("use", args, 1)

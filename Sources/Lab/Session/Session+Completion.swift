@@ -11,7 +11,7 @@ extension Session {
     let sides = ["host", OutsideNet.name] + boxNames
     switch (words.first, words.count) {
     case (nil, _): return CommandTable.firstWords + ["exit"]
-    case ("box", 1): return ["new", "ls", "rm", "export"]
+    case ("box", 1): return ["new", "ls", "rm", "export", "import-bundle"]
     case ("box", 2) where words[1] == "rm" || words[1] == "export": return boxNames
     case ("use", 1): return boxNames
     case ("unshare", 1): return afterLastComma(word, kinds)

@@ -23,4 +23,14 @@ extension LinuxKernel {
     }
     try HostBundle.write(directory: directory, config: config, rootfs: rootfs)
   }
+
+  /// DIR/config.json, read as any small file boxwalk reads (SmallFiles.read: a regular file, no
+  /// symbolic link as its last name, a size limit).
+  public func readBundleConfig(directory: String) throws(KernelError) -> [UInt8] {
+    do {
+      return try SmallFiles.read(directory + "/config.json")
+    } catch {
+      throw KernelError(call: BundleCalls.readConfig(directory), errno: Errno(rawValue: error.errno), detail: error.call)
+    }
+  }
 }
