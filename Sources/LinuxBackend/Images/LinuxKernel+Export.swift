@@ -30,7 +30,8 @@ extension LinuxKernel {
     do {
       return try SmallFiles.read(directory + "/config.json")
     } catch {
-      throw KernelError(call: BundleCalls.readConfig(directory), errno: Errno(rawValue: error.errno), detail: error.call)
+      throw KernelError(
+        call: BundleCalls.readConfig(directory), errno: Errno(rawValue: error.errno), detail: error.call)
     }
   }
 }
