@@ -16,6 +16,8 @@ public final class LinuxKernel: Kernel {
   /// `.real` as root, or `.rootless`: the same steps inside a user namespace of the session's
   /// own (LinuxKernel+Rootless.swift).
   public let backend: Backend
+  /// The rootless backend's rules, asked wherever it differs from the real one (RootlessPolicy).
+  let rootlessPolicy: RootlessPolicy
   /// Rootless only: the session's anchor, a boxwalk-helper alone in the session's user namespace,
   /// which stands in for the host (LinuxKernel+Rootless.swift). Not a box.
   var anchor: HelperProcess?
@@ -23,52 +25,22 @@ public final class LinuxKernel: Kernel {
   let stateRoot: String
   let helperPath: String
   let procfs: ProcFS
+  /// Every box's helper (HelperPool): the one owner of the list and of the look-up by name.
+  var pool = HelperPool()
   /// Every box, in creation order.
-  var helpers: [HelperProcess] = [] {
-    // Not `oldValue`: naming it would copy the list on every change. Helpers are only appended
-    // or removed: one more is the last one; fewer means a box left, the places after it moved,
-    // and facts read before no longer hold a prefix of the list (KernelFacts.boxListStamp).
-    didSet {
-      if helpers.count == helperCount + 1, let last = helpers.last, helperPlaces != nil {
-        helperPlaces?[last.box] = helpers.count - 1
-      } else if helpers.count != helperCount || helpers.count != helperPlaces?.count {
-        helperPlaces = nil
-      }
-      if helpers.count < helperCount { boxListStamp &+= 1 }
-      helperCount = helpers.count
-    }
-  }
-  private var helperCount = 0
-  /// Changed whenever a box leaves `helpers`; random at start, so facts from another kernel never
-  /// carry it.
-  var boxListStamp = UInt64.random(in: 1...(UInt64.max / 2))
-  /// Where each box's helper is in `helpers`, by name, so that finding a box's helper does not
-  /// scan the lab; nil after a box left, and made again at the next look-up.
-  private var helperPlaces: [String: Int]? = [:]
+  var helpers: [HelperProcess] { pool.boxes }
+  /// Changed whenever a box leaves the pool (HelperPool.stamp).
+  var boxListStamp: UInt64 { pool.stamp }
 
   /// The helper of the box called `box`.
-  func helper(named box: String) -> HelperProcess? { helperIndex(named: box).map { helpers[$0] } }
+  func helper(named box: String) -> HelperProcess? { pool.helper(named: box) }
 
-  func helperIndex(named box: String) -> Int? {
-    if helperPlaces == nil {
-      var places: [String: Int] = [:]
-      for (i, helper) in helpers.enumerated() { places[helper.box] = i }
-      helperPlaces = places
-    }
-    return helperPlaces?[box]
-  }
-  /// The lab's host side: a boxwalk-helper alone in a network namespace of its own, holding it for
-  /// the session: the machine's own network is never touched. Started by the first step that needs
-  /// the host side; not a box.
-  var hostNetwork: HelperProcess?
-  /// The lab's outside (OutsideNet): another helper alone in a network namespace of its own,
-  /// started by `net outside`; not a box.
-  var outsideNetwork: HelperProcess?
+  func helperIndex(named box: String) -> Int? { pool.index(named: box) }
+  /// The lab's host side and outside (LinuxKernel+HostSide.swift): not boxes.
+  var hostSideHelpers = LabHostSide()
   /// Helpers a step found gone (their socket at end of file, helperError): the step's error is
   /// the one report of the death, so takeNotices forgets them without a note of its own.
   var deathsReported: Set<pid_t> = []
-  /// Whether boxwalk made its nftables table in the current host side (LinuxKernel+Firewall).
-  var hostRulesMade = false
   /// Sequence numbers for rtnetlink requests.
   var netlinkSequence: UInt32 = 0
   /// nil after teardown(); made again by the next `box new`.
@@ -260,10 +232,12 @@ public final class LinuxKernel: Kernel {
         call: "geteuid()", errno: .EPERM, detail: "the real backend needs root; use --backend rootless or --backend sim"
       )
     }
+    let policy = RootlessPolicy(backend: rootless ? .rootless : .real)
     self.backend = rootless ? .rootless : .real
-    self.stateRoot = stateRoot ?? (rootless ? Self.rootlessStateRoot() : "/run/boxwalk")
+    self.rootlessPolicy = policy
+    self.stateRoot = stateRoot ?? policy.defaultStateRoot
     self.procfs = ProcFS(root: procRoot)
-    self.images = ImageStore(home: imageHome ?? (rootless ? Self.rootlessImageHome() : nil))
+    self.images = ImageStore(home: imageHome ?? policy.defaultImageHome)
     self.ephemeralImages = ephemeralImages
     guard let path = helperPath ?? Self.defaultHelperPath(procfs: procfs) else {
       throw KernelError(
@@ -313,7 +287,7 @@ public final class LinuxKernel: Kernel {
   }
 
   private func performStep(_ step: Step) throws(KernelError) -> StepResult {
-    if backend == .rootless, let refusal = rootlessRefusal(step) { throw refusal }
+    if let refusal = rootlessPolicy.refusal(step) { throw refusal }
     switch step {
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
       .imageRemove, .layerRemove:
@@ -323,7 +297,7 @@ public final class LinuxKernel: Kernel {
       boxState[box] = BoxState()
     case .boxRemove(let box):
       guard let index = helperIndex(named: box) else { throw noSuchBox(box, step: step) }
-      forget(helpers.remove(at: index))
+      forget(pool.remove(at: index))
     case .unshare(let box, let kinds, let keepPropagation):
       let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
       let before = kinds.contains(.mnt) ? try mountNamespace(box, step: step) : nil
@@ -331,7 +305,7 @@ public final class LinuxKernel: Kernel {
         // A copy of the machine's own mount namespace that kept its propagation would have peers
         // of this machine's mounts ("/" is shared on systemd hosts): a mount in the box would
         // appear on the machine. The session refuses it before; this is the last line.
-        let hostProc = backend == .rootless ? String(try ensureAnchor(step: step).pid) : "self"
+        let hostProc = try hostProcess(step: step)
         let machine = try namespaces(pid: hostProc, shown: hostProc)[.mnt]
         guard let before, let machine, before != machine else {
           throw KernelError(
@@ -384,7 +358,7 @@ public final class LinuxKernel: Kernel {
         try ask(
           box, .mount(kind: wireKind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
       } catch {
-        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: request.fstype) : error
+        throw rootlessPolicy.mountError(error, fstype: request.fstype)
       }
       let inRootfs = boxState[box]?.inRootfs ?? false
       let namespace = try mountNamespace(box, step: step)
@@ -633,7 +607,9 @@ public final class LinuxKernel: Kernel {
     // owned by the machine's user namespace (boxwalk's own). Those are the host's namespaces
     // here, so they are shown owned by the host's user namespace, the session's, as on the real
     // backend; namespaces a box makes are owned by the session's user namespace anyway.
-    let machineUser = backend == .rootless ? try? procfs.namespaceInode(pid: "self", shown: "self", kind: .user) : nil
+    let machineUser =
+      rootlessPolicy.machineOwnerShownAsSession
+      ? try? procfs.namespaceInode(pid: "self", shown: "self", kind: .user) : nil
     let sessionUser = anchor.flatMap { try? procfs.namespaceInode(pid: String($0.pid), shown: "anchor", kind: .user) }
 
     for kind in NamespaceKind.allCases where kind != .user {
@@ -755,40 +731,6 @@ public final class LinuxKernel: Kernel {
     try useEphemeralStore()
   }
 
-  private func newBox(_ box: String, step: Step) throws(KernelError) {
-    if helper(named: box) != nil {
-      throw KernelError(step: step, call: step.entry(.fork), errno: .EEXIST, detail: "box \(box) exists")
-    }
-    let session = try ensureSession(step: step)
-    if backend == .rootless { _ = try ensureAnchor(step: step) }
-
-    let helper: HelperProcess
-    do {
-      helper = try HelperProcess.spawn(box: box, executable: helperPath, procfs: procfs)
-    } catch {
-      throw spawnError(error, step: step)
-    }
-    do {
-      try session.record(.helper(box: box, pid: helper.pid, startTime: helper.startTime))
-    } catch {
-      helper.kill()
-      throw KernelError(
-        step: step, call: error.call, errno: Errno(rawValue: error.errno),
-        detail: "cannot write the ledger; the box was not created")
-    }
-    if backend == .rootless {
-      do {
-        try joinSessionUserNamespace(helper, step: step)
-      } catch {
-        helper.kill()
-        session.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
-        throw error
-      }
-    }
-    helpers.append(helper)
-    anchor(box, from: nil)
-  }
-
   /// Has the box's helper hold boxwalk's session directory and image store open, to reach them
   /// whatever the box mounts over them later (BoxwalkHelper/Anchors.swift): opened by name, or
   /// (`from`, after `join mnt`) through that helper's own anchors, which are in the namespace
@@ -823,132 +765,6 @@ public final class LinuxKernel: Kernel {
       throw KernelError(step: step, call: step.firstCall, errno: .ENOENT, detail: "no session directory")
     }
     return session
-  }
-
-  /// Kills a box's helper (if it still runs) and removes what the box had on the host: its
-  /// ledger record, cgroup and scratch directories.
-  private func forget(_ helper: HelperProcess) {
-    let box = helper.box
-    helper.kill()
-    session?.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
-    if let cgroup = cgroupOf.removeValue(forKey: box), let driver = cgroupDriver {
-      // Kill by cgroup, then remove it depth first; "already gone" counts as done.
-      _ = try? driver.teardown(cgroup)
-    }
-    if let overlay = boxState[box]?.overlay {
-      // The overlay died with the box's mount namespace; its upper, work and mount
-      // directories (one scratch directory) can go now.
-      dropScratch(box, Overlay.parent(of: overlay.upper))
-    }
-    ImageStore.release(boxState[box]?.layerHolds ?? [])
-    boxState[box] = nil
-    // Mounts of namespaces no box is in any more died with them.
-    let live = Set(helpers.compactMap { try? procfs.namespaceInode(pid: String($0.pid), shown: $0.box, kind: .mnt) })
-    mountLog.removeAll { !live.contains($0.namespace) }
-    settleNetwork()
-  }
-
-  /// Helpers that died outside any step: killed from outside (kill(1), the OOM killer). The box
-  /// cannot come back (its namespaces died with the helper, and with them its processes and
-  /// mounts), so it is forgotten as `box rm` would, and said once. A dead host-side helper took
-  /// the lab's bridges and host veth ends with its network namespace; the next net command makes
-  /// a new host side.
-  public func takeNotices() -> [String] {
-    // One question to the kernel first: has any child of this process exited? Asking each helper
-    // in turn (waitpid(2) per helper) was a system call per box on every command.
-    guard Self.anyChildExited() else { return [] }
-    var notes: [String] = []
-    for helper in deadHelperCandidates() {
-      guard let how = helper.exitedOnItsOwn() else { continue }
-      let note = bury(helper, how: how)
-      // A step's error has said it already (perform): forgotten, not said twice.
-      if deathsReported.remove(helper.pid) == nil { notes.append(note) }
-    }
-    return notes
-  }
-
-  /// Whether some child of this process has exited and waits to be reaped: waitid(2) on every
-  /// child (P_ALL) with WNOWAIT, which leaves the child to be reaped by whoever waits for it by
-  /// PID. With WNOHANG and no such child, the kernel answers 0 with si_pid zero. True on an error
-  /// other than ECHILD (no children at all), so that the caller looks helper by helper.
-  static func anyChildExited() -> Bool {
-    var info = siginfo_t()
-    var rc: Int32
-    repeat { rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) } while rc < 0 && errno == EINTR
-    if rc < 0 { return errno != ECHILD }
-    return info._sifields._sigchld.si_pid != 0
-  }
-
-  /// Every helper that could have died, the rootless anchor first (its boxes go with it).
-  private func deadHelperCandidates() -> [HelperProcess] {
-    (anchor.map { [$0] } ?? []) + helpers + (outsideNetwork.map { [$0] } ?? []) + (hostNetwork.map { [$0] } ?? [])
-  }
-
-  /// After a step failed because a helper was gone: waits for each such helper to be reaped, at
-  /// most a second (the socket reaches end of file as the dying process closes its files, a
-  /// moment before waitpid(2) can collect it), forgets it as takeNotices would, and returns the
-  /// first sentence that says so. A helper still not reaped stays in `deathsReported`, and
-  /// takeNotices forgets it later without a note.
-  private func buryDeathsReported() -> String? {
-    var sentences: [String] = []
-    for helper in deadHelperCandidates() where deathsReported.contains(helper.pid) {
-      // The anchor's boxes were forgotten with it: skip what is no longer held.
-      guard
-        anchor === helper || helpers.contains(where: { $0 === helper }) || outsideNetwork === helper
-          || hostNetwork === helper
-      else { continue }
-      var how = helper.exitedOnItsOwn()
-      for _ in 0..<100 where how == nil {
-        usleep(10_000)
-        how = helper.exitedOnItsOwn()
-      }
-      guard let how else { continue }
-      deathsReported.remove(helper.pid)
-      sentences.append(bury(helper, how: how))
-    }
-    return sentences.first
-  }
-
-  /// Forgets one helper that died outside boxwalk's doing, and says what went with it and the
-  /// command that recovers.
-  private func bury(_ helper: HelperProcess, how: String) -> String {
-    // Rootless: the anchor holds the session's user namespace, and it stands for the host in every
-    // state read (facts() reads the host's namespaces from it). Every box was made inside that
-    // user namespace, so a box would no longer match any new host: they go with it, as `box rm`
-    // would, and the next step makes a new anchor in a new user namespace (ensureAnchor).
-    if helper === anchor {
-      anchor = nil
-      session?.forget { $0 == .helper(box: helper.box, pid: helper.pid, startTime: helper.startTime) }
-      let boxes = helpers.map(\.box)
-      let gone = helpers
-      helpers.removeAll()
-      for box in gone {
-        deathsReported.remove(box.pid)
-        forget(box)
-      }
-      return "the session's host is gone: its helper (the process holding the session's user namespace) \(how)"
-        + (boxes.isEmpty
-          ? ""
-          : ", and the boxes made in that user namespace went with it (\(boxes.joined(separator: ", ")))")
-        + "; the next command starts a new one, box new NAME makes a box in it"
-    }
-    if helper === outsideNetwork {
-      outsideNetwork = nil
-      session?.forget { $0 == .helper(box: helper.box, pid: helper.pid, startTime: helper.startTime) }
-      return
-        "the lab's outside is gone: its helper \(how), and its network namespace with it; net outside makes a new one"
-    }
-    if helper === hostNetwork {
-      hostNetwork = nil
-      hostRulesMade = false
-      session?.forget { $0 == .helper(box: helper.box, pid: helper.pid, startTime: helper.startTime) }
-      return "the lab network's host side is gone: its helper \(how), and its bridges and host veth ends died with its "
-        + "network namespace; the next net command makes a new host side"
-    }
-    helpers.removeAll { $0 === helper }
-    forget(helper)
-    return "box \(helper.box) is gone: its helper (the process holding its namespaces) \(how), and its namespaces, "
-      + "processes and mounts died with it; box new \(helper.box) starts it again"
   }
 
   // MARK: - Facts
@@ -1078,13 +894,14 @@ public final class LinuxKernel: Kernel {
     // Rootless: the host of the session is the anchor, in the session's user namespace (and the
     // machine's others), so a new box shares every namespace with it, as on the real backend.
     // The real backend's host is this process, whose namespaces never change: read them once.
-    let hostProc = backend == .rootless ? String(try ensureAnchor(step: nil).pid) : "self"
+    let hostProc = try hostProcess(step: nil)
+    let fixed = rootlessPolicy.hostFactsAreFixed
     let hostNamespaces: [NamespaceKind: UInt64]
-    if backend != .rootless, let known = self.hostNamespaces {
+    if fixed, let known = self.hostNamespaces {
       hostNamespaces = known
     } else {
       hostNamespaces = try namespaces(pid: hostProc, shown: hostProc)
-      if backend != .rootless { self.hostNamespaces = hostNamespaces }
+      if fixed { self.hostNamespaces = hostNamespaces }
     }
     var hostFacts = ProcessFacts(
       hostPID: Int(getpid()), namespaces: hostNamespaces,
@@ -1096,8 +913,8 @@ public final class LinuxKernel: Kernel {
     // Queues boxes made in the host's namespace may have been removed since (mq_unlink).
     hostQueues.removeAll { !HostIPC.queueExists(name: $0.name, inode: $0.inode) }
     hostFacts.posixMQ = hostQueues.map(\.name).sorted()
-    let hostUser = backend == .rootless ? userFacts(hostProc) : (self.hostUser ?? userFacts(hostProc))
-    if backend != .rootless { self.hostUser = hostUser }
+    let hostUser = fixed ? (self.hostUser ?? userFacts(hostProc)) : userFacts(hostProc)
+    if fixed { self.hostUser = hostUser }
     hostFacts.user = hostUser
     return hostFacts
   }
@@ -1190,7 +1007,7 @@ public final class LinuxKernel: Kernel {
       helpers + (hostNetwork.map { [$0] } ?? []) + (outsideNetwork.map { [$0] } ?? []) + (anchor.map { [$0] } ?? [])
     for helper in all { helper.signalKill() }
     for helper in all { helper.reap() }
-    helpers = []
+    _ = pool.removeAll()
     hostNetwork = nil
     hostRulesMade = false
     outsideNetwork = nil
