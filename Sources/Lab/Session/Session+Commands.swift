@@ -250,9 +250,8 @@ extension Session {
     func program(_ argv: [String]) -> String {
       "`" + escapedForTerminal(argv.map(StepText.shellQuote).joined(separator: " ")) + "`"
     }
-    let ownPIDs = { (box: String) in
-      t.value(at: StatePath(keys: box, "ns", "pid")) != t.value(at: StatePath(keys: "host", "ns", "pid"))
-    }
+    // `t` is the tree just built from `facts` (readBack), so the facts decide.
+    let ownPIDs = { (box: String) in !self.shares(box, .pid) }
     switch step {
     case .run(let box, let argv, let background):
       let where_ = ownPIDs(box) ? "as PID \(result.boxPID ?? 0) in \(label(box, .pid))" : "in the host's pid namespace"
@@ -300,12 +299,12 @@ extension Session {
     case .ipcNew(let box, let kind, let key):
       return [
         "\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))"
-          + (ownIPC(box, t) ? "" : ", the host's IPC namespace")
+          + (ownIPC(box) ? "" : ", the host's IPC namespace")
       ]
     case .posixMQNew(let box, let name):
       return [
         "\(box) made POSIX message queue \(JSON.quote(name)) in \(label(box, .ipc))"
-          + (ownIPC(box, t) ? "" : ", the host's IPC namespace")
+          + (ownIPC(box) ? "" : ", the host's IPC namespace")
       ]
     case .clockOffset(let box, let clock, let seconds):
       return [
@@ -410,9 +409,7 @@ extension Session {
     }
   }
 
-  func ownIPC(_ box: String, _ t: StateValue) -> Bool {
-    t.value(at: StatePath(keys: box, "ns", "ipc")) != t.value(at: StatePath(keys: "host", "ns", "ipc"))
-  }
+  func ownIPC(_ box: String) -> Bool { !shares(box, .ipc) }
 
   // MARK: Reading
 
@@ -421,10 +418,7 @@ extension Session {
     if names.isEmpty { return ["no boxes yet: box new NAME creates one"] }
     var rows = [["", "BOX", "OWN NAMESPACES"]]
     for name in names {
-      let own = NamespaceKind.allCases.filter { kind in
-        tree.value(at: StatePath(keys: name, "ns", kind.rawValue))
-          != tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
-      }
+      let own = NamespaceKind.allCases.filter { !shares(name, $0) }
       // A pid namespace whose PID 1 died takes no new process (pid_namespaces(7)): say so here
       // too, not only in ps.
       let dead = pidNamespaceIsDead(name)
