@@ -67,7 +67,7 @@ extension LinuxKernel {
   /// The host side's helper, started on first use: spawn, record in the ledger, unshare(CLONE_NEWNET).
   func hostSide(step: Step) throws(KernelError) -> HelperProcess {
     if let existing = hostNetwork { return existing }
-    let helper = try labNetworkHelper(name: NetSide.host.name, step: step)
+    let helper = try labNetworkHelper(.labHost, step: step)
     hostNetwork = helper
     hostRulesMade = false
     return helper
@@ -78,9 +78,10 @@ extension LinuxKernel {
   /// to be in the machine's namespace. A new network namespace copies net.ipv4.ip_forward from
   /// the machine's (devconf_inherit_init_net, proc_sys_net_core(5)); boxwalk sets it to 0, the
   /// kernel's default, so the lab starts the same on every machine.
-  func labNetworkHelper(name: String, step: Step) throws(KernelError) -> HelperProcess {
+  func labNetworkHelper(_ owner: Owner, step: Step) throws(KernelError) -> HelperProcess {
     let session = try ensureSession(step: step)
-    let shown = name == NetSide.host.name ? "host side" : name
+    let name = owner.name
+    let shown = owner == .labHost ? "host side" : name
     let helper: HelperProcess
     do {
       helper = try HelperProcess.spawn(box: name, executable: helperPath, procfs: procfs)
@@ -90,8 +91,8 @@ extension LinuxKernel {
       failure.detail = "starting the \(shown)'s helper" + (failure.detail.map { ": \($0)" } ?? "")
       throw failure
     }
-    // "host" and "outside" are reserved box names: this record never collides with a box's, and
-    // `cleanup` kills it like any helper.
+    // Its ledger name is Owner.name, `host` or `outside`, names no box may have: this record
+    // never collides with a box's, and `cleanup` kills it like any helper.
     let record = Ledger.Record.helper(box: name, pid: helper.pid, startTime: helper.startTime)
     do {
       try session.record(record)

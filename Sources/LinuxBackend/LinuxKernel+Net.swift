@@ -154,7 +154,7 @@ extension LinuxKernel {
       throw KernelError(
         step: step, call: step.entry(.rtnetlink), errno: .EEXIST, detail: "the outside is already there")
     }
-    let outside = try labNetworkHelper(name: OutsideNet.name, step: step)
+    let outside = try labNetworkHelper(.outside, step: step)
     outsideNetwork = outside
     let o = OutsideNet.self
     try request(
@@ -215,7 +215,7 @@ extension LinuxKernel {
       if case .err(let errno, let call, let note) = reply {
         throw KernelError(
           step: step, call: "\(call.name)(NETLINK_ROUTE)", errno: Errno(rawValue: errno),
-          detail: "reading the network of \(helper.box == NetSide.host.name ? "the host side" : helper.box)"
+          detail: "reading the network of \(helper === hostNetwork ? "the host side" : helper.box)"
             + (note.map { ": \($0)" } ?? ""))
       }
       throw KernelError(

@@ -176,7 +176,8 @@ extension Session {
   func runStep(_ step: Step, input: String, into out: inout Output) throws {
     out.step = step
     // The box's root before the step: where its mount paths were resolved.
-    let shell = StepText.shell(step, cgroup: kernel.cgroupVersion, root: facts.box(step.box)?.process.root ?? .host)
+    let shell = StepText.shell(
+      step, cgroup: kernel.cgroupVersion, root: step.owner.box.flatMap(facts.box)?.process.root ?? .host)
     out.shell = shell
     let result: StepResult
     do {
