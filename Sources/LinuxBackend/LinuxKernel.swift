@@ -53,13 +53,13 @@ public final class LinuxKernel: Kernel {
   var hostQueues: [(name: String, inode: UInt64)] = []
   /// Every POSIX queue name a step made, in any namespace: what a helper that cannot read its
   /// mqueue file system tries one by one (HelperProtocol, `facts`).
-  private var queueNames: [String] = []
+  var queueNames: [String] = []
   /// The cgroup driver for this host's layout (v1, v2 or hybrid), made at the first `cgroup new`.
   var cgroupDriver: (any CgroupDriver)?
   /// Boxes that have a cgroup, and where.
   var cgroupOf: [String: BoxCgroup] = [:]
   /// The session's name, which is also the cgroup directory under boxwalk/ (PID-STARTTIME).
-  private var sessionName: String? { session.map { String($0.path.split(separator: "/").last ?? "") } }
+  var sessionName: String? { session.map { String($0.path.split(separator: "/").last ?? "") } }
 
   /// The cgroup interface this kernel's cgroup steps use: the driver's once there is one, else
   /// what this host offers (v2 when it offers none: cgroup steps then fail with the reason).
@@ -298,43 +298,8 @@ public final class LinuxKernel: Kernel {
     case .boxRemove(let box):
       guard let index = helperIndex(named: box) else { throw noSuchBox(box, step: step) }
       forget(pool.remove(at: index))
-    case .unshare(let box, let kinds, let keepPropagation):
-      let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
-      let before = kinds.contains(.mnt) ? try mountNamespace(box, step: step) : nil
-      if keepPropagation {
-        // A copy of the machine's own mount namespace that kept its propagation would have peers
-        // of this machine's mounts ("/" is shared on systemd hosts): a mount in the box would
-        // appear on the machine. The session refuses it before; this is the last line.
-        let hostProc = try hostProcess(step: step)
-        let machine = try namespaces(pid: hostProc, shown: hostProc)[.mnt]
-        guard let before, let machine, before != machine else {
-          throw KernelError(
-            step: step, call: step.entry(.unshare), errno: .EPERM, detail: "the box is in the machine's mount namespace"
-          )
-        }
-      }
-      try ask(
-        box, keepPropagation ? .unshareKeepingPropagation(flags: flags) : .unshare(flags: flags), step: step)
-      if let before {
-        // unshare(CLONE_NEWNS) copies the mount table: the new namespace has what the old one had.
-        let after = try mountNamespace(box, step: step)
-        mountLog += mountLog.filter { $0.namespace == before }.map {
-          MountRecord(namespace: after, inRootfs: $0.inRootfs, request: $0.request)
-        }
-      }
-      if kinds.contains(.net) { settleNetwork() }
-    case .join(let box, let kind, let target):
-      guard let holder = helper(named: target) else { throw noSuchBox(target, step: step) }
-      // The helper opens the path itself, like nsenter(1): setns(2) wants an fd of the namespace.
-      let path = "\(procfs.root)/\(holder.pid)/ns/\(kind.procEntry)"
-      try ask(box, .setns(path: Array(path.utf8), nstype: kind.cloneFlag), step: step)
-      if kind == .net { settleNetwork() }
-      // Its anchors are now of a namespace it left: take the other box's, which are of this one.
-      if kind == .mnt { anchor(box, from: holder) }
-    case .setHostname(let box, let name):
-      try ask(box, .sethostname(Array(name.utf8)), step: step)
-    case .setDomainname(let box, let name):
-      try ask(box, .setdomainname(Array(name.utf8)), step: step)
+    case .unshare, .join, .setHostname, .setDomainname, .clockOffset, .map:
+      return try performNamespaceStep(step)
     case .run(let box, let argv, let background):
       return try run(box, argv, background: background, step: step)
     case .kill(let box, let pid):
@@ -343,101 +308,10 @@ public final class LinuxKernel: Kernel {
         throw KernelError(step: step, call: step.entry(.kill), errno: .ESRCH)
       }
       try ask(box, .kill(hostPID: Int32(target.hostPID)), step: step)
-    case .mount(let box, let request):
-      // The helper resolves both paths beneath the box's root itself (openat2 RESOLVE_IN_ROOT).
-      let root = Array(try boxRoot(box, step: step).utf8)
-      var source: [UInt8] = []
-      // A name shown escaped (\xff, see FileName) reaches the file it stands for.
-      if case .bind(let from, _) = request { source = FileName.bytes(from) }
-      let kind = request.kind
-      // The overlay of a box's root is made by `overlay`, never by `mount`.
-      guard let wireKind = HelperRequest.MountKind(rawValue: kind) else {
-        throw KernelError(step: step, call: step.firstCall, errno: .EINVAL, detail: "mount makes no \(kind)")
-      }
-      do {
-        try ask(
-          box, .mount(kind: wireKind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
-      } catch {
-        throw rootlessPolicy.mountError(error, fstype: request.fstype)
-      }
-      let inRootfs = boxState[box]?.inRootfs ?? false
-      let namespace = try mountNamespace(box, step: step)
-      // `mount dev` leaves a tmpfs and one bind mount per device node in it.
-      let made: [MountRequest]
-      if case .dev(let path) = request { made = ContainerDev.mounts(path) } else { made = [request] }
-      mountLog += made.map { MountRecord(namespace: namespace, inRootfs: inRootfs, request: $0) }
-      if case .proc(let target) = request { recordProcMount(box, at: target) }
-    case .umount(let box, let path):
-      try ask(box, .umount(root: Array(try boxRoot(box, step: step).utf8), path: FileName.bytes(path)), step: step)
-      let inRootfs = boxState[box]?.inRootfs ?? false
-      let namespace = try mountNamespace(box, step: step)
-      if let i = mountLog.lastIndex(where: {
-        $0.namespace == namespace && $0.inRootfs == inRootfs && $0.request.target == path
-      }) {
-        mountLog.remove(at: i)
-      }
-    case .propagation(let box, let mode):
-      let flag: UInt32 = mode == .private ? UInt32(MS_PRIVATE) : mode == .slave ? UInt32(MS_SLAVE) : UInt32(MS_SHARED)
-      try ask(box, .propagation(flag: flag), step: step)
-    case .pivotRoot(let box), .chroot(let box):
-      guard let state = boxState[box], case .prepared(let image) = state.root, let rootfs = state.rootfsPath else {
-        throw KernelError(step: step, call: step.firstCall, errno: .EINVAL, detail: "no root filesystem prepared")
-      }
-      let isPivot = step.kindName == "pivot_root"
-      do throws(KernelError) {
-        try ask(box, isPivot ? .pivot(rootfs: Array(rootfs.utf8)) : .chroot(rootfs: Array(rootfs.utf8)), step: step)
-      } catch {
-        throw isPivot ? pivotRefusal(error, box) : error
-      }
-      boxState[box]?.root = isPivot ? .pivoted(image: image) : .chrooted(image: image)
-      if isPivot {
-        // The old root was detached: mounts made in the host's tree are gone with it, for every
-        // process of the namespace.
-        let namespace = try mountNamespace(box, step: step)
-        mountLog.removeAll { $0.namespace == namespace && !$0.inRootfs }
-      }
-    case .map(let box, let kind, let range):
-      try writeMap(box, kind, range, step: step)
-    case .cgroupNew(let box):
-      try cgroupNew(box, step: step)
-    case .cgroupSet(let box, let setting):
-      guard let cgroup = cgroupOf[box], let driver = cgroupDriver else {
-        throw KernelError(step: step, call: step.entry(.writeCgroup), errno: .ENOENT, detail: "\(box) has no cgroup")
-      }
-      do throws(CgroupError) {
-        _ = try driver.set(setting, on: cgroup)
-      } catch {
-        // The plan's write of the file that failed (v1's cpu.max is two writes), else its first.
-        let written = step.plan.first { entry in
-          guard case .writeCgroup(_, let file, _) = entry else { return false }
-          return error.call.contains("/" + file)
-        }
-        let call = written ?? step.entry(.writeCgroup)
-        throw KernelError(step: step, call: call, errno: error.errno, detail: error.explanation)
-      }
-      return StepResult(notes: setting.translation(driver.version).map { [$0] } ?? [])
-    case .stress(let box, let kind):
-      return try stress(box, kind, step: step)
-    case .ipcNew(let box, let kind, let key):
-      let created = try ask(box, .ipcnew(kind: Self.wireKind(kind), key: key), step: step, answer: IPCCreated.self)
-      if sharesHostIPC(box) {
-        hostIPC.append((kind.rawValue, key, created.id))
-        try? session?.record(.ipc(kind: kind.rawValue, key: key, id: created.id))
-      }
-    case .posixMQNew(let box, let name):
-      let created = try ask(box, .mqnew(name: Array(name.utf8)), step: step, answer: QueueCreated.self)
-      if !queueNames.contains(name) { queueNames.append(name) }
-      if sharesHostIPC(box) {
-        hostQueues.append((name, created.inode))
-        try? session?.record(.posixMQ(name: name, inode: created.inode))
-      }
-    case .clockOffset(let box, let clock, let seconds):
-      // From outside, as unshare(1) --boottime does: the file sets the offsets of the time
-      // namespace the helper's children will enter (time_namespaces(7)).
-      guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
-      if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
-        throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: Errno(rawValue: errno))
-      }
+    case .mount, .umount, .propagation, .pivotRoot, .chroot:
+      return try performMountStep(step)
+    case .cgroupNew, .cgroupSet, .stress, .ipcNew, .posixMQNew:
+      return try performResourceStep(step)
     case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT,
       .netPublish, .netListen, .connect:
       return try performNet(step)
@@ -509,43 +383,6 @@ public final class LinuxKernel: Kernel {
       }
       if copies.isEmpty { return }
       usleep(5_000)
-    }
-  }
-
-  /// A path inside the box's root filesystem, as the helper must name it: before pivot_root or
-  /// chroot the helper stands in the host's tree, so a prepared root filesystem is reached
-  /// through its host path.
-  /// The directory the box's paths start from, as the helper sees it: the box's root filesystem
-  /// while it is prepared but not entered, else "/" (the box's own root after pivot-root or
-  /// chroot, the host's while the box has none).
-  private func boxRoot(_ box: String, step: Step) throws(KernelError) -> String {
-    guard let state = boxState[box] else { throw noSuchBox(box, step: step) }
-    if case .prepared = state.root, let rootfs = state.rootfsPath { return rootfs }
-    return "/"
-  }
-
-  /// Writes the map from outside, as newuidmap(1) would: one write(2) of the whole map, which
-  /// the kernel accepts once. For gid_map, "deny" goes to setgroups first. Then the helper
-  /// becomes the inside ID 0 when the range maps it.
-  private func writeMap(_ box: String, _ kind: IDKind, _ range: IDMapRange, step: Step) throws(KernelError) {
-    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
-    let base = "\(procfs.root)/\(helper.pid)/"
-    if kind == .gid {
-      if let errno = Self.writeOnce(base + "setgroups", "deny") {
-        throw KernelError(step: step, call: step.entry(.denySetgroups), errno: Errno(rawValue: errno))
-      }
-    }
-    let mapPath = base + kind.rawValue + "_map"
-    let text = range.description + "\n"
-    // Only a process in the box's user namespace or in its parent may write the map. On the
-    // rootless backend that parent is the session's user namespace, not ours: the write is made
-    // from inside it, as the session's root (the owner of the box's namespace).
-    let failed = anchor.map { writeOnce(mapPath, text, inUserNamespaceOf: $0.pid) } ?? Self.writeOnce(mapPath, text)
-    if let errno = failed {
-      throw KernelError(step: step, call: step.entry(.writeIDMap), errno: Errno(rawValue: errno))
-    }
-    if range.inside == 0 {
-      try ask(box, .setid(kind: kind == .uid ? .uid : .gid, id: 0), step: step)
     }
   }
 
@@ -631,69 +468,6 @@ public final class LinuxKernel: Kernel {
     return out
   }
 
-  /// `cgroup new`: mkdir under boxwalk/SESSION/ in each hierarchy, then hand the helper the
-  /// box's cgroup.procs files. The helper stays where it is: every process it starts from now on
-  /// moves itself into the box's cgroup before it runs anything, so no box process escapes the
-  /// limits, and a memory limit never makes the OOM killer choose the helper, which holds the
-  /// box (boxwalk-helper's CgroupOperations says how).
-  private func cgroupNew(_ box: String, step: Step) throws(KernelError) {
-    guard let helper = helper(named: box), let name = sessionName else {
-      throw noSuchBox(box, step: step)
-    }
-    let driver: any CgroupDriver
-    let cgroup: BoxCgroup
-    do throws(CgroupError) {
-      if let existing = cgroupDriver {
-        driver = existing
-      } else {
-        driver = try CgroupLayout.probe(procRoot: procfs.root).makeDriver()
-      }
-      cgroupDriver = driver
-      cgroup = try BoxCgroup(session: name, box: box)
-      _ = try driver.create(cgroup)
-    } catch {
-      throw KernelError(step: step, call: step.entry(.mkdir), errno: error.errno, detail: error.explanation)
-    }
-    // Where the helper is now: it goes back there after `unshare cgroup` (made from inside the
-    // box's cgroup, so the namespace is rooted there). Without it, that unshare stays where it is.
-    let membership = (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/cgroup")).map(ProcCgroup.init(text:))
-    let home = membership.flatMap { driver.procsFiles(of: $0) } ?? []
-    let request = HelperRequest.cgroup(
-      box: driver.procsFiles(of: cgroup).map { Array($0.utf8) }, home: home.map { Array($0.utf8) })
-    do {
-      try ask(box, request, step: step)
-    } catch {
-      _ = try? driver.remove(cgroup)
-      throw error
-    }
-    cgroupOf[box] = cgroup
-  }
-
-  /// `stress`: the helper forks the program; for cpu, the cgroup's own counters tell whether it
-  /// was throttled (nr_throttled before and after).
-  private func stress(_ box: String, _ kind: StressKind, step: Step) throws(KernelError) -> StepResult {
-    let (name, arg): (HelperRequest.StressKind, UInt64) =
-      switch kind {
-      case .memory(let bytes): (.memory, bytes)
-      case .fork(let count): (.fork, UInt64(count))
-      case .cpu(let ms): (.cpu, UInt64(ms))
-      }
-    let before = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
-    let outcome = try ask(box, .stress(kind: name, arg: arg), step: step, answer: StressOutcome.self)
-    var result = StepResult(exit: Self.processExit(ProgramEnd(waitStatus: outcome.status)))
-    switch kind {
-    case .fork:
-      result.forksStarted = outcome.started
-      result.forksRefused = outcome.refused
-    case .cpu:
-      let after = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
-      result.throttled = (after?.cpu.throttledPeriods ?? 0) > (before?.cpu.throttledPeriods ?? 0)
-    case .memory:
-      break
-    }
-    return result
-  }
-
   /// The queue names a helper tries when it cannot read its mqueue file system, as many as fit
   /// in one request (Framing.maxMessage).
   func candidateQueueNames() -> [[UInt8]] {
@@ -702,21 +476,6 @@ public final class LinuxKernel: Kernel {
       total += name.count + 1
       return total < 3000
     }
-  }
-
-  /// The helper's name for a System V IPC kind (the same three, spelled the same).
-  static func wireKind(_ kind: IPCKind) -> HelperRequest.IPCKind {
-    switch kind {
-    case .mq: .mq
-    case .shm: .shm
-    case .sem: .sem
-    }
-  }
-
-  private func sharesHostIPC(_ box: String) -> Bool {
-    guard let helper = helper(named: box) else { return false }
-    return (try? procfs.namespaceInode(pid: String(helper.pid), shown: box, kind: .ipc))
-      == (try? procfs.namespaceInode(pid: "self", shown: "self", kind: .ipc))
   }
 
   /// A new session directory after teardown() removed the last one.
