@@ -532,7 +532,6 @@ public final class LinuxKernel: Kernel {
     var hostFacts = try hostProcessFacts()
     let store = try storeFacts()
     let hostNamespaces = hostFacts.namespaces
-    let hostObjects = hostFacts.ipc
     var boxes: [BoxFacts] = []
     // Every helper is asked first (its hostname and IPC objects, and a dump of each lab network
     // namespace), and /proc is read while they answer: the helpers run on other CPUs, so a read
@@ -559,24 +558,8 @@ public final class LinuxKernel: Kernel {
         asked.append(member.helper)
       }
       for (i, helper) in helpers.enumerated() {
-        let ns = boxNamespaces[i]
-        let state = boxState[helper.box] ?? BoxState()
-        let ownMounts = ns[.mnt] != hostNamespaces[.mnt]
-        let mountinfo =
-          ownMounts
-          ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
-        let peers = mountinfos.filter { $0.key != ns[.mnt] }
-        var process = ProcessFacts(
-          hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "",
-          processes: procfs.descendants(of: helper.pid),
-          pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo, peers: peers) : [],
-          rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
-          root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
-          fs: try fsFacts(state))
-        process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
-        process.clockOffsets = ClockOffsets.parse(
-          (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
-        process.procPIDNamespace = procNamespace(of: helper)
+        let process = try outsideFacts(
+          of: helper, namespaces: boxNamespaces[i], hostMount: hostNamespaces[.mnt], mountinfos: mountinfos)
         boxes.append(BoxFacts(name: helper.box, process: process))
       }
     } catch {
@@ -593,32 +576,10 @@ public final class LinuxKernel: Kernel {
         continue
       }
       guard let view = reply.answer(as: BoxView.self) else {
-        if case .err(let errno, _, _) = reply {
-          failure =
-            failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
-        } else {
-          failure =
-            failure
-            ?? KernelError(
-              call: "uname()", errno: .EPROTO, detail: "the helper for \(helper.box) sent an unexpected reply")
-        }
+        failure = failure ?? Self.unexpectedFactsReply(reply, from: helper)
         continue
       }
-      boxes[i].process.hostname = KernelName.shown(view.nodename)
-      boxes[i].process.domainname = KernelName.shown(view.domainname)
-      boxes[i].process.pidNamespaceAlive = view.initAlive
-      // A box in the host's IPC namespace sees the host's objects: show only those made in this
-      // session, as for the host (its own objects differ between machines; docs/transcripts.md).
-      boxes[i].process.ipc =
-        boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
-        ? hostObjects
-        : view.ipc.compactMap { object in
-          IPCKind(rawValue: object.kind.rawValue).map { IPCObjectFacts(kind: $0, key: object.key) }
-        }
-      boxes[i].process.posixMQ =
-        boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
-        ? hostFacts.posixMQ
-        : view.queues.sorted()
+      Self.apply(view, to: &boxes[i].process, host: hostFacts)
     }
     // A pid namespace dies once, for every process that has it as pid_for_children: a box
     // that joined a namespace whose PID 1 had exited is in a dead namespace too (its next fork
@@ -642,6 +603,59 @@ public final class LinuxKernel: Kernel {
     var facts = KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
     facts.boxListStamp = boxListStamp
     return facts
+  }
+
+  /// What /proc and boxwalk's own records say of a box, read from outside while its helper
+  /// answers the `facts` request (what only the helper can say comes with that answer: `apply`).
+  /// `mountinfos`: each lab mount namespace's mountinfo, for the mounts that propagated here.
+  private func outsideFacts(
+    of helper: HelperProcess, namespaces ns: [NamespaceKind: UInt64], hostMount: UInt64?,
+    mountinfos: [UInt64: [Mountinfo.Entry]]
+  ) throws(KernelError) -> ProcessFacts {
+    let state = boxState[helper.box] ?? BoxState()
+    let ownMounts = ns[.mnt] != hostMount
+    let mountinfo =
+      ownMounts
+      ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
+    let peers = mountinfos.filter { $0.key != ns[.mnt] }
+    var process = ProcessFacts(
+      hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "",
+      processes: procfs.descendants(of: helper.pid),
+      pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo, peers: peers) : [],
+      rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
+      root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
+      fs: try fsFacts(state))
+    process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
+    process.clockOffsets = ClockOffsets.parse(
+      (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
+    process.procPIDNamespace = procNamespace(of: helper)
+    return process
+  }
+
+  /// What a helper's answer to `facts` says, into its box's facts: the UTS names, whether its
+  /// pid namespace's PID 1 lives, and its IPC objects. A box in the host's IPC namespace sees the
+  /// host's objects: it shows only those made in this session, as the host does (the machine's
+  /// own objects differ between machines; docs/transcripts.md).
+  private static func apply(_ view: BoxView, to process: inout ProcessFacts, host: ProcessFacts) {
+    process.hostname = KernelName.shown(view.nodename)
+    process.domainname = KernelName.shown(view.domainname)
+    process.pidNamespaceAlive = view.initAlive
+    let hostIPC = process.namespaces[.ipc] == host.namespaces[.ipc]
+    process.ipc =
+      hostIPC
+      ? host.ipc
+      : view.ipc.compactMap { object in
+        IPCKind(rawValue: object.kind.rawValue).map { IPCObjectFacts(kind: $0, key: object.key) }
+      }
+    process.posixMQ = hostIPC ? host.posixMQ : view.queues.sorted()
+  }
+
+  /// The error a helper's answer to `facts` stands for when it is not a BoxView.
+  private static func unexpectedFactsReply(_ reply: HelperReply, from helper: HelperProcess) -> KernelError {
+    if case .err(let errno, _, _) = reply {
+      return KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
+    }
+    return KernelError(call: "uname()", errno: .EPROTO, detail: "the helper for \(helper.box) sent an unexpected reply")
   }
 
   /// The host's own facts, without its network (the lab network's host side, read with every
