@@ -238,9 +238,7 @@ extension Session {
 
   /// One sentence saying what the step achieved, in terms of the new state.
   func summary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
-    func label(_ box: String, _ kind: NamespaceKind) -> String {
-      t.value(at: StatePath(keys: box, "ns", kind.rawValue))?.stringValue ?? "?"
-    }
+    func label(_ box: String, _ kind: NamespaceKind) -> String { namespaceLabel(box, kind, in: t) }
     func died(_ box: String) -> [String] {
       let wasAlive = before.value(at: StatePath(keys: box, "pid", "alive")) != .bool(false)
       guard wasAlive, t.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) else { return [] }
@@ -263,40 +261,8 @@ extension Session {
       return [first] + died(box)
     case .kill(let box, let pid):
       return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
-    case .mount(let box, .dev(let path)):
-      let names = ContainerDev.devices.map(\.name).joined(separator: " ")
-      return [
-        "mounted a container's /dev on \(path) in \(box)'s mount namespace \(label(box, .mnt)): a tmpfs with the host's \(names) bound in; the host's mounts did not change"
-      ]
-    case .mount(let box, let request):
-      // A shared mount's peers receive the mount too (mount_namespaces(7), "Shared subtrees"):
-      // name the other boxes whose mounts changed, so the headline shows the leak the diff shows.
-      let reached = boxNames.filter {
-        $0 != box && label($0, .mnt) != label(box, .mnt)
-          && before.value(at: StatePath(keys: $0, "mounts")) != t.value(at: StatePath(keys: $0, "mounts"))
-      }
-      let propagated =
-        reached.isEmpty
-        ? "" : ", and by propagation in " + reached.map { "\($0)'s \(label($0, .mnt))" }.joined(separator: " and ")
-      return [
-        "mounted \(request.fstype) on \(request.target) in \(box)'s mount namespace \(label(box, .mnt))\(propagated); the host's mounts did not change"
-      ]
-    case .umount(let box, let path):
-      return ["unmounted \(path) in \(box)'s mount namespace \(label(box, .mnt))"]
-    case .propagation(let box, let mode):
-      let now = t.value(at: StatePath(keys: box, "propagation"))?.stringValue ?? "?"
-      return [
-        "\(box)'s mounts are now \(now)"
-          + (now == mode.rawValue ? "" : " (a slave needs a master to receive from; none here)")
-      ]
-    case .pivotRoot(let box):
-      return [
-        "\(box)'s root is now its \(t.value(at: StatePath(keys: box, "root"))?.stringValue ?? "") root filesystem; the host's mounts are gone from its namespace"
-      ]
-    case .chroot(let box):
-      return [
-        "\(box)'s root directory is now its root filesystem, but its mount namespace still holds every host mount"
-      ]
+    case .mount, .umount, .propagation, .pivotRoot, .chroot:
+      return mountSummary(step, result, before: before, after: t)
     case .ipcNew(let box, let kind, let key):
       return [
         "\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))"
@@ -360,50 +326,9 @@ extension Session {
       return ["\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .setDomainname(let box, let name):
       return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
-    case .netVeth(let box, let hostLink, let boxLink):
-      return [
-        "made a veth pair: host:\(hostLink) on the host side, \(boxLink) in \(box) (\(label(box, .net))); both ends are down"
-      ]
-    case .netBridge(let name):
-      return ["made bridge \(name) on the host side: no ports yet, down"]
-    case .netAttach(let link, let bridge):
-      let owner = NetworkView(facts).namespace(of: NetSide.host.name)?.net.link(link)?.peer?.owner
-      return ["host:\(link)" + (owner.map { " (\($0)'s veth)" } ?? "") + " is now a port of \(bridge)"]
-    case .netAddr(let link, let cidr):
-      return ["\(link) has \(cidr) now: address \(cidr.address) on subnet \(cidr.subnet)"]
-    case .netState(let link, let up):
-      return ["\(link) is \(up ? "up" : "down")" + (link.side == .host ? "" : " in \(link.side.name)")]
-    case .netRoute(let box, let gateway):
-      return ["\(box) sends what no other route covers to \(gateway)"]
-    case .ping(let side, let address):
-      return pingLines(side, address, result)
-    case .netOutside:
-      return [
-        "made the outside: a network namespace standing for the internet, joined to the host side by a veth",
-        "  outside  \(OutsideNet.name):\(OutsideNet.outsideLink) has \(OutsideNet.outsideAddress), up",
-        "  host     host:\(OutsideNet.hostLink) has \(OutsideNet.hostAddress), up",
-      ]
-    case .netNAT(let bridge, let subnet):
-      return [
-        "the host side masquerades \(subnet) now: packets from \(bridge)'s subnet that leave by another link take that link's address"
-      ]
-    case .netPublish(let hostPort, let proto, let box, let address, let port):
-      return [
-        "the host side sends \(proto) port \(hostPort) of its own addresses to \(box) (\(address):\(port)) now, as docker run -p \(hostPort):\(port)\(proto == "udp" ? "/udp" : "") does"
-      ]
-    case .netListen(let side, let port, let proto):
-      return [
-        "\(PingText.prose(side.name)) listens on \(proto) port \(port) now, on any of its addresses, and answers each \(proto == "udp" ? "datagram" : "line") with the address it came from"
-      ]
-    case .connect(let side, let address, let port, let proto):
-      return connectLines(side, address, port, proto, result)
-    case .netForward(let on):
-      return [
-        on
-          ? "the host side forwards now: a packet for an address it does not have goes out by its own routes"
-          : "the host side no longer forwards: it drops packets for addresses it does not have",
-        "  machine  the machine's own net.ipv4.ip_forward is untouched: each network namespace has its own",
-      ]
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netNAT, .netPublish,
+      .netListen, .connect, .netForward:
+      return netSummary(step, result, after: t)
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
       .imageRemove, .layerRemove:
       return layerSummary(step, result, before: before, after: t)
