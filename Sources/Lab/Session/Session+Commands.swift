@@ -5,62 +5,14 @@ extension Session {
   func dispatch(_ w: [String], line: String, into out: inout Output) throws {
     let args = Array(w.dropFirst())
     switch w[0] {
-    case "box":
-      guard let sub = args.first else { throw usage("box", "box needs a subcommand: new, ls or rm") }
-      let rest = Array(args.dropFirst())
-      switch sub {
-      case "new":
-        try arity("box new", rest, 1)
-        let name = rest[0]
-        try checkNewBoxName(name)
-        try runStep(.boxNew(box: name), input: line, into: &out)
-        current = name
-      case "ls":
-        try arity("box ls", rest, 0)
-        out.lines += boxList()
-      case "rm":
-        try arity("box rm", rest, 1)
-        let name = try existingBox(rest[0])
-        try runStep(.boxRemove(box: name), input: line, into: &out)
-        if current == name { current = nil }
-      default:
-        throw unknown("box \(sub)", candidates: ["new", "ls", "rm"].map { "box " + $0 })
-      }
+    case "box": try boxCommand(args, line: line, into: &out)
     case "use":
       try arity("use", args, 1)
       current = try existingBox(args[0])
       out.lines.append("current box: \(args[0])")
-    case "unshare":
-      let (kindArgs, keepPropagation) = try unshareOptions(args)
-      try arity("unshare", kindArgs, 1)
-      let box = try currentBox("unshare")
-      let kinds = try parseKinds(kindArgs[0])
-      if keepPropagation { try refuseKeepingHostPropagation(box, kinds) }
-      try runStep(.unshare(box: box, kinds: kinds, keepPropagation: keepPropagation), input: line, into: &out)
-    case "join":
-      try arity("join", args, 2)
-      let box = try currentBox("join")
-      let kinds = try parseKinds(args[0])
-      guard kinds.count == 1 else {
-        throw LabError(
-          "join takes one namespace kind", [("got", args[0]), ("fix", "join one kind at a time"), LabError.unchanged])
-      }
-      let target = try existingBox(args[1])
-      if kinds[0] == .mnt { try refuseJoiningMountsAcrossRoots(box, target, command: line) }
-      try runStep(.join(box: box, kind: kinds[0], target: target), input: line, into: &out)
-    case "hostname", "domainname":
-      let setter = w[0] == "hostname"
-      let box = try currentBox(w[0])
-      guard args.count <= 1 else { throw tooMany(w[0], args) }
-      guard let name = args.first else {
-        let value = tree.value(at: StatePath(keys: box, w[0]))?.stringValue ?? ""
-        out.lines.append(escapedForTerminal(value))
-        return
-      }
-      try checkUTSName(name, what: w[0])
-      try refuseIfSharingHost(box, kind: .uts, what: w[0], value: name)
-      try runStep(
-        setter ? .setHostname(box: box, name: name) : .setDomainname(box: box, name: name), input: line, into: &out)
+    case "unshare": try unshareCommand(args, line: line, into: &out)
+    case "join": try joinCommand(args, line: line, into: &out)
+    case "hostname", "domainname": try utsNameCommand(w, line: line, into: &out)
     case "ns":
       try arity("ns", args, 0)
       try refresh()
@@ -71,45 +23,11 @@ extension Session {
       let (path, value) = try lookup(args[0])
       out.lines += TreePrinter.show(path, value)
       out.extra.append(("value", value.unwrapped))
-    case "state":
-      guard args.isEmpty || args == ["--json"] else { throw usage("state", "state takes only --json") }
-      try refresh()
-      if args == ["--json"] || jsonMode {
-        out.lines.append(stateJSON())
-        out.extra.append(("state", tree))
-      } else {
-        guard case .map(let m) = tree else { return }
-        for (k, v) in m.entries { out.lines += TreePrinter.show(StatePath(keys: k), v) }
-      }
-    case "diff":
-      try arity("diff", args, 0)
-      guard let last else {
-        out.lines.append("no step has run yet")
-        return
-      }
-      out.lines.append("last step: \(escapedForTerminal(last.input))")
-      let table = DiffTable.lines(last.changes, tree: last.treeAfter)
-      out.lines += table.isEmpty ? ["  (no visible change)"] : table
+    case "state": try stateCommand(args, into: &out)
+    case "diff": try diffCommand(args, into: &out)
     case "draw": try drawCommand(args, into: &out)
     case "pictures": try picturesCommand(args, into: &out)
-    case "explain":
-      try arity("explain", args, 0)
-      if let failed = failedSinceLast {
-        out.lines.append(
-          "the last command failed and changed nothing: \(escapedForTerminal(failed.input)) (\(failed.headline))")
-      }
-      guard let last else {
-        out.lines.append("no step has run yet: explain describes the last step")
-        return
-      }
-      out.lines.append("last step: \(escapedForTerminal(last.input))")
-      out.lines += last.step.plan.map { "  \($0.label)  \($0)" }
-      let shell = last.shell
-      out.lines.append("  shell    " + shell)
-      out.lines += StepText.why(last.step).map { "  " + $0 }
-      if shell.contains("<") {
-        out.lines.append("  <NAME> is that box's host PID: show NAME.host_pid")
-      }
+    case "explain": try explainCommand(args, into: &out)
     case "watch":
       try arity("watch", args, 1)
       try refresh()
@@ -117,18 +35,7 @@ extension Session {
       watches.append((nextWatch, path, value))
       out.lines.append("watch \(nextWatch): " + (TreePrinter.show(path, value).first ?? path.description))
       nextWatch += 1
-    case "unwatch":
-      try arity("unwatch", args, 1)
-      guard let n = Int(args[0]), let i = watches.firstIndex(where: { $0.number == n }) else {
-        throw LabError(
-          "no watch numbered \(escapedForTerminal(args[0]))",
-          [
-            ("watches", watches.isEmpty ? "none" : watches.map { String($0.number) }.joined(separator: " ")),
-            LabError.unchanged,
-          ])
-      }
-      watches.remove(at: i)
-      out.lines.append("unwatched \(n)")
+    case "unwatch": try unwatchCommand(args, into: &out)
     case "help":
       guard args.count <= 1 else { throw tooMany("help", args) }
       out.lines += try help(args.first)
