@@ -146,13 +146,7 @@ extension Session {
   /// One sentence saying what the step achieved, in terms of the new state.
   func summary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
     func label(_ box: String, _ kind: NamespaceKind) -> String { namespaceLabel(box, kind, in: t) }
-    func died(_ box: String) -> [String] {
-      let wasAlive = before.value(at: StatePath(keys: box, "pid", "alive")) != .bool(false)
-      guard wasAlive, t.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) else { return [] }
-      return [
-        "PID 1 of \(label(box, .pid)) exited: the kernel killed every process in \(label(box, .pid)), and no new one can enter it"
-      ]
-    }
+    func died(_ box: String) -> [String] { pidNamespaceDeath(box, before: before, after: t) }
     func program(_ argv: [String]) -> String {
       "`" + escapedForTerminal(argv.map(StepText.shellQuote).joined(separator: " ")) + "`"
     }
@@ -193,33 +187,8 @@ extension Session {
           "\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside")
       }
       return lines
-    case .cgroupNew(let box):
-      return [
-        "\(box) has a cgroup of its own: every process \(box) starts from now on moves in; boxwalk-helper stays out, so no limit kills it"
-      ]
-    case .cgroupSet(let box, let setting):
-      return ["\(box)'s cgroup: \(setting)"] + result.notes
-    case .stress(let box, let kind):
-      var lines: [String]
-      switch kind {
-      case .memory(let bytes):
-        lines =
-          result.exit == .signaled(9)
-          ? ["memory.max stopped the hog: the kernel's OOM killer killed it (SIGKILL) before it touched \(bytes) bytes"]
-          : ["the hog touched \(bytes) bytes and exited: \(result.exit?.description ?? "done")"]
-      case .fork(let count):
-        let refused = result.forksRefused ?? 0
-        lines =
-          refused == 0
-          ? ["all \(count) forks succeeded"]
-          : ["\(refused) of \(count) forks refused with EAGAIN: pids.max counts every process in \(box)'s cgroup"]
-      case .cpu:
-        lines =
-          result.throttled == true
-          ? ["the spinner was throttled: cpu.max lets the cgroup run only its quota in each period"]
-          : ["the spinner was not throttled"]
-      }
-      return lines + died(box)
+    case .cgroupNew, .cgroupSet, .stress:
+      return cgroupSummary(step, result, before: before, after: t)
     case .boxNew(let box):
       return ["created box \(box): one process, sharing every namespace with the host"]
     case .boxRemove(let box):
@@ -243,6 +212,15 @@ extension Session {
   }
 
   func ownIPC(_ box: String) -> Bool { !shares(box, .ipc) }
+
+  /// The sentence for a box whose pid namespace's PID 1 exited in this step (the tree before and
+  /// after say so), or none.
+  func pidNamespaceDeath(_ box: String, before: TreeBefore, after t: StateValue) -> [String] {
+    let wasAlive = before.value(at: StatePath(keys: box, "pid", "alive")) != .bool(false)
+    guard wasAlive, t.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) else { return [] }
+    let label = namespaceLabel(box, .pid, in: t)
+    return ["PID 1 of \(label) exited: the kernel killed every process in \(label), and no new one can enter it"]
+  }
 
   // MARK: Reading
 
