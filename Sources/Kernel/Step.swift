@@ -112,8 +112,9 @@ public enum Step: Equatable, Hashable, Sendable {
   /// Remove a layer that no image and no box uses.
   case layerRemove(name: String)
 
-  /// The box the step acts on.
-  public var box: String {
+  /// Whom the step acts on: its box, the lab's host (the host side's network, the image store)
+  /// or the outside.
+  public var owner: Owner {
     switch self {
     case .boxNew(let b), .boxRemove(let b), .unshare(let b, _, _), .join(let b, _, _),
       .setHostname(let b, _), .setDomainname(let b, _), .run(let b, _, _), .kill(let b, _),
@@ -122,13 +123,16 @@ public enum Step: Equatable, Hashable, Sendable {
       .cgroupNew(let b), .cgroupSet(let b, _),
       .stress(let b, _), .netVeth(let b, _, _), .netRoute(let b, _), .overlay(let b, _, _, _), .writeFile(let b, _, _),
       .removeFile(let b, _), .commit(let b, _):
-      b
-    case .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish: NetSide.host.name
-    case .netAddr(let link, _), .netState(let link, _): link.side.name
-    case .ping(let side, _), .netListen(let side, _, _), .connect(let side, _, _, _): side.name
-    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove: Self.hostBox
+      .box(b)
+    case .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish: .labHost
+    case .netAddr(let link, _), .netState(let link, _): Owner(link.side)
+    case .ping(let side, _), .netListen(let side, _, _), .connect(let side, _, _, _): Owner(side)
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove: .labHost
     }
   }
+
+  /// The name of whom the step acts on (Owner.name): a box step's box.
+  public var box: String { owner.name }
 
   /// A short kind name, for fault injection and error messages ("unshare", "sethostname").
   public var kindName: String {
@@ -179,9 +183,6 @@ public enum Step: Equatable, Hashable, Sendable {
     case .layerRemove: "layer-rm"
     }
   }
-
-  /// What `box` is for steps on the host's image store rather than a box.
-  public static let hostBox = "host"
 
   /// Whether the step acts on the image store, not on a box.
   public var isImageStep: Bool {

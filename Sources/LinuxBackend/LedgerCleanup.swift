@@ -251,8 +251,11 @@ public enum LedgerCleanup {
   /// that got the PID in between (a PID is reused only once its old process is reaped, and then
   /// the start time read below is the new process's).
   private static func killHelper(box: String, pid: Int32, startTime: UInt64, sameBoot: Bool, procfs: ProcFS) -> String {
-    // "host" is never a box: it is the helper holding the lab's host-side network namespace.
-    let label = box == "host" ? "helper of the host side's network (pid \(pid))" : "helper of box \(box) (pid \(pid))"
+    let label =
+      switch Owner(name: box) {
+      case .labHost: "helper of the host side's network (pid \(pid))"
+      case .outside, .box: "helper of box \(box) (pid \(pid))"
+      }
     guard sameBoot else { return "  \(label): from an earlier boot, not signalled" }
     let pidfd = bw_pidfd_open(pid, 0)
     guard pidfd >= 0 else {

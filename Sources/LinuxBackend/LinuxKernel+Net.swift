@@ -128,36 +128,6 @@ extension LinuxKernel {
     }
   }
 
-  // MARK: Helpers in the lab's network namespaces
-
-  /// The helper that acts in a side's network namespace. A box still in the machine's network
-  /// namespace is refused here too, whatever the layers above checked: boxwalk never sends a
-  /// netlink request or a packet there.
-  func networkHelper(_ side: NetSide, step: Step) throws(KernelError) -> HelperProcess {
-    if side == .outside {
-      guard let outsideNetwork else {
-        throw KernelError(
-          step: step, call: step.firstCall, errno: .ENOENT, detail: "there is no outside yet (net outside makes it)"
-        )
-      }
-      return outsideNetwork
-    }
-    guard case .box(let box) = side else { return try hostSide(step: step) }
-    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
-    try refuseMachineNetwork(helper, shown: box, step: step)
-    return helper
-  }
-
-  private func refuseMachineNetwork(_ helper: HelperProcess, shown: String, step: Step) throws(KernelError) {
-    let machine = try? procfs.namespaceInode(pid: "self", shown: "self", kind: .net)
-    let its = try? procfs.namespaceInode(pid: String(helper.pid), shown: shown, kind: .net)
-    guard let machine, let its, machine != its else {
-      throw KernelError(
-        step: step, call: step.firstCall, errno: .EPERM,
-        detail: "\(shown) is in the machine's network namespace, which boxwalk never changes")
-    }
-  }
-
   /// net.ipv4.ip_forward of the host side, written by its helper: /proc/sys/net is the namespace
   /// of the process that opens it, so the machine's own value is never written. boxwalk checks
   /// that anyway: the machine's value (read by boxwalk's process, which is in the machine's
@@ -184,7 +154,7 @@ extension LinuxKernel {
       throw KernelError(
         step: step, call: step.entry(.rtnetlink), errno: .EEXIST, detail: "the outside is already there")
     }
-    let outside = try labNetworkHelper(name: OutsideNet.name, step: step)
+    let outside = try labNetworkHelper(.outside, step: step)
     outsideNetwork = outside
     let o = OutsideNet.self
     try request(
@@ -203,67 +173,6 @@ extension LinuxKernel {
     }
   }
 
-  /// The host side's helper, started on first use: spawn, record in the ledger, unshare(CLONE_NEWNET).
-  func hostSide(step: Step) throws(KernelError) -> HelperProcess {
-    if let existing = hostNetwork { return existing }
-    let helper = try labNetworkHelper(name: NetSide.host.name, step: step)
-    hostNetwork = helper
-    hostRulesMade = false
-    return helper
-  }
-
-  /// A helper alone in a new network namespace of the lab (the host side's, the outside's):
-  /// spawned, recorded in the ledger under its reserved name, unshare(CLONE_NEWNET), checked not
-  /// to be in the machine's namespace. A new network namespace copies net.ipv4.ip_forward from
-  /// the machine's (devconf_inherit_init_net, proc_sys_net_core(5)); boxwalk sets it to 0, the
-  /// kernel's default, so the lab starts the same on every machine.
-  private func labNetworkHelper(name: String, step: Step) throws(KernelError) -> HelperProcess {
-    let session = try ensureSession(step: step)
-    let shown = name == NetSide.host.name ? "host side" : name
-    let helper: HelperProcess
-    do {
-      helper = try HelperProcess.spawn(box: name, executable: helperPath, procfs: procfs)
-    } catch {
-      var failure = spawnError(error, step: .boxNew(box: name))
-      failure.step = step
-      failure.detail = "starting the \(shown)'s helper" + (failure.detail.map { ": \($0)" } ?? "")
-      throw failure
-    }
-    // "host" and "outside" are reserved box names: this record never collides with a box's, and
-    // `cleanup` kills it like any helper.
-    let record = Ledger.Record.helper(box: name, pid: helper.pid, startTime: helper.startTime)
-    do {
-      try session.record(record)
-    } catch {
-      helper.kill()
-      throw KernelError(
-        step: step, call: error.call, errno: Errno(rawValue: error.errno),
-        detail: "cannot write the ledger; the \(shown) was not created")
-    }
-    var reply: HelperReply
-    do {
-      reply = try helper.call(.unshare(flags: UInt32(BW_CLONE_NEWNET)))
-    } catch {
-      reply = .err(errno: ECONNRESET, call: .unshare, note: "the \(shown)'s helper is gone")
-    }
-    if case .err(let errno, _, let note) = reply {
-      helper.kill()
-      session.forget { $0 == record }
-      throw KernelError(
-        step: step, call: "unshare(CLONE_NEWNET)", errno: Errno(rawValue: errno),
-        detail: "the \(shown)'s network namespace could not be made" + (note.map { ": \($0)" } ?? ""))
-    }
-    do {
-      try refuseMachineNetwork(helper, shown: "the \(shown)", step: step)
-      try call(helper, .forward(on: false), step: step, failOnErr: true)
-    } catch {
-      helper.kill()
-      session.forget { $0 == record }
-      throw error
-    }
-    return helper
-  }
-
   private func sequence() -> UInt32 {
     netlinkSequence &+= 1
     return netlinkSequence
@@ -276,7 +185,7 @@ extension LinuxKernel {
   }
 
   @discardableResult
-  private func call(_ helper: HelperProcess, _ request: HelperRequest, step: Step, failOnErr: Bool = false)
+  func call(_ helper: HelperProcess, _ request: HelperRequest, step: Step, failOnErr: Bool = false)
     throws(KernelError) -> HelperReply
   {
     let reply = try exchange(helper, request, step: step)
@@ -306,7 +215,7 @@ extension LinuxKernel {
       if case .err(let errno, let call, let note) = reply {
         throw KernelError(
           step: step, call: "\(call.name)(NETLINK_ROUTE)", errno: Errno(rawValue: errno),
-          detail: "reading the network of \(helper.box == NetSide.host.name ? "the host side" : helper.box)"
+          detail: "reading the network of \(helper === hostNetwork ? "the host side" : helper.box)"
             + (note.map { ": \($0)" } ?? ""))
       }
       throw KernelError(

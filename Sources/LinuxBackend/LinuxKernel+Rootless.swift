@@ -78,48 +78,6 @@ extension LinuxKernel {
     return rootlessStateRoot() + "/images"
   }
 
-  /// The steps that need privileges on the machine itself, refused before any system call with
-  /// the one line that says so and names the real backend.
-  func rootlessRefusal(_ step: Step) -> KernelError? {
-    let (what, why): (String, String)
-    switch step {
-    case .cgroupNew, .cgroupSet:
-      (what, why) = ("cgroups need", "the machine's cgroup tree is not delegated to this user")
-    case .netVeth, .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish:
-      (what, why) = (
-        "the lab's host side needs", "host-side veths and bridges live outside the session's user namespace"
-      )
-    case .netAddr(let link, _) where link.side == .host:
-      (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
-    case .netState(let link, _) where link.side == .host:
-      (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
-    case .ping(let from, _) where from == .host:
-      (what, why) = ("ping from the host side needs", "the lab's host side lives outside the session's user namespace")
-    case .ping(let from, _) where from == .outside,
-      .connect(let from, _, _, _) where from == .host || from == .outside,
-      .netListen(let from, _, _) where from == .host || from == .outside:
-      let place = from == .outside ? "outside" : "host side"
-      (what, why) = ("the lab's \(place) needs", "the lab's \(place) lives outside the session's user namespace")
-    default:
-      return nil
-    }
-    var error = KernelError(step: step, call: step.firstCall, errno: .EPERM, detail: why + "; nothing was called")
-    error.refusal = "\(what) root on this machine, not available in the rootless backend: use --backend real (as root)"
-    return error
-  }
-
-  /// proc and sysfs show machine-wide facts, so in a mount namespace that a user namespace owns
-  /// the kernel mounts a new one only where a fully visible one is already mounted (its
-  /// mount_too_revealing check). After pivot_root detached the old root there is none: EPERM.
-  static func rootlessMountHint(_ error: KernelError, fstype: String) -> KernelError {
-    guard error.errno == .EPERM, fstype == "proc" || fstype == "sysfs" else { return error }
-    var hinted = error
-    hinted.detail =
-      "rootless backend: the kernel mounts \(fstype) in a user namespace only while a fully visible "
-      + "\(fstype) is mounted in the box (mount it before pivot-root), or use --backend real"
-    return hinted
-  }
-
   /// The anchor, started on first use: spawn a helper, record it in the ledger, unshare(CLONE_NEWUSER),
   /// then map our own UID and GID to 0 inside, as newuidmap(1) would for a range of one.
   func ensureAnchor(step: Step?) throws(KernelError) -> HelperProcess {
@@ -168,6 +126,12 @@ extension LinuxKernel {
     }
     anchor = helper
     return helper
+  }
+
+  /// The process that stands for the session's host in /proc: the anchor when the host is the
+  /// anchor (RootlessPolicy.hostIsAnchor, started on first use), else this process ("self").
+  func hostProcess(step: Step?) throws(KernelError) -> String {
+    rootlessPolicy.hostIsAnchor ? String(try ensureAnchor(step: step).pid) : "self"
   }
 
   /// A new box's helper joins the session's user namespace first, so it is root there and every

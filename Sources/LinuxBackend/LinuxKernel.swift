@@ -16,6 +16,8 @@ public final class LinuxKernel: Kernel {
   /// `.real` as root, or `.rootless`: the same steps inside a user namespace of the session's
   /// own (LinuxKernel+Rootless.swift).
   public let backend: Backend
+  /// The rootless backend's rules, asked wherever it differs from the real one (RootlessPolicy).
+  let rootlessPolicy: RootlessPolicy
   /// Rootless only: the session's anchor, a boxwalk-helper alone in the session's user namespace,
   /// which stands in for the host (LinuxKernel+Rootless.swift). Not a box.
   var anchor: HelperProcess?
@@ -23,52 +25,22 @@ public final class LinuxKernel: Kernel {
   let stateRoot: String
   let helperPath: String
   let procfs: ProcFS
+  /// Every box's helper (HelperPool): the one owner of the list and of the look-up by name.
+  var pool = HelperPool()
   /// Every box, in creation order.
-  var helpers: [HelperProcess] = [] {
-    // Not `oldValue`: naming it would copy the list on every change. Helpers are only appended
-    // or removed: one more is the last one; fewer means a box left, the places after it moved,
-    // and facts read before no longer hold a prefix of the list (KernelFacts.boxListStamp).
-    didSet {
-      if helpers.count == helperCount + 1, let last = helpers.last, helperPlaces != nil {
-        helperPlaces?[last.box] = helpers.count - 1
-      } else if helpers.count != helperCount || helpers.count != helperPlaces?.count {
-        helperPlaces = nil
-      }
-      if helpers.count < helperCount { boxListStamp &+= 1 }
-      helperCount = helpers.count
-    }
-  }
-  private var helperCount = 0
-  /// Changed whenever a box leaves `helpers`; random at start, so facts from another kernel never
-  /// carry it.
-  var boxListStamp = UInt64.random(in: 1...(UInt64.max / 2))
-  /// Where each box's helper is in `helpers`, by name, so that finding a box's helper does not
-  /// scan the lab; nil after a box left, and made again at the next look-up.
-  private var helperPlaces: [String: Int]? = [:]
+  var helpers: [HelperProcess] { pool.boxes }
+  /// Changed whenever a box leaves the pool (HelperPool.stamp).
+  var boxListStamp: UInt64 { pool.stamp }
 
   /// The helper of the box called `box`.
-  func helper(named box: String) -> HelperProcess? { helperIndex(named: box).map { helpers[$0] } }
+  func helper(named box: String) -> HelperProcess? { pool.helper(named: box) }
 
-  func helperIndex(named box: String) -> Int? {
-    if helperPlaces == nil {
-      var places: [String: Int] = [:]
-      for (i, helper) in helpers.enumerated() { places[helper.box] = i }
-      helperPlaces = places
-    }
-    return helperPlaces?[box]
-  }
-  /// The lab's host side: a boxwalk-helper alone in a network namespace of its own, holding it for
-  /// the session: the machine's own network is never touched. Started by the first step that needs
-  /// the host side; not a box.
-  var hostNetwork: HelperProcess?
-  /// The lab's outside (OutsideNet): another helper alone in a network namespace of its own,
-  /// started by `net outside`; not a box.
-  var outsideNetwork: HelperProcess?
+  func helperIndex(named box: String) -> Int? { pool.index(named: box) }
+  /// The lab's host side and outside (LinuxKernel+HostSide.swift): not boxes.
+  var hostSideHelpers = LabHostSide()
   /// Helpers a step found gone (their socket at end of file, helperError): the step's error is
   /// the one report of the death, so takeNotices forgets them without a note of its own.
   var deathsReported: Set<pid_t> = []
-  /// Whether boxwalk made its nftables table in the current host side (LinuxKernel+Firewall).
-  var hostRulesMade = false
   /// Sequence numbers for rtnetlink requests.
   var netlinkSequence: UInt32 = 0
   /// nil after teardown(); made again by the next `box new`.
@@ -81,13 +53,13 @@ public final class LinuxKernel: Kernel {
   var hostQueues: [(name: String, inode: UInt64)] = []
   /// Every POSIX queue name a step made, in any namespace: what a helper that cannot read its
   /// mqueue file system tries one by one (HelperProtocol, `facts`).
-  private var queueNames: [String] = []
+  var queueNames: [String] = []
   /// The cgroup driver for this host's layout (v1, v2 or hybrid), made at the first `cgroup new`.
   var cgroupDriver: (any CgroupDriver)?
   /// Boxes that have a cgroup, and where.
   var cgroupOf: [String: BoxCgroup] = [:]
   /// The session's name, which is also the cgroup directory under boxwalk/ (PID-STARTTIME).
-  private var sessionName: String? { session.map { String($0.path.split(separator: "/").last ?? "") } }
+  var sessionName: String? { session.map { String($0.path.split(separator: "/").last ?? "") } }
 
   /// The cgroup interface this kernel's cgroup steps use: the driver's once there is one, else
   /// what this host offers (v2 when it offers none: cgroup steps then fail with the reason).
@@ -260,10 +232,12 @@ public final class LinuxKernel: Kernel {
         call: "geteuid()", errno: .EPERM, detail: "the real backend needs root; use --backend rootless or --backend sim"
       )
     }
+    let policy = RootlessPolicy(backend: rootless ? .rootless : .real)
     self.backend = rootless ? .rootless : .real
-    self.stateRoot = stateRoot ?? (rootless ? Self.rootlessStateRoot() : "/run/boxwalk")
+    self.rootlessPolicy = policy
+    self.stateRoot = stateRoot ?? policy.defaultStateRoot
     self.procfs = ProcFS(root: procRoot)
-    self.images = ImageStore(home: imageHome ?? (rootless ? Self.rootlessImageHome() : nil))
+    self.images = ImageStore(home: imageHome ?? policy.defaultImageHome)
     self.ephemeralImages = ephemeralImages
     guard let path = helperPath ?? Self.defaultHelperPath(procfs: procfs) else {
       throw KernelError(
@@ -313,7 +287,7 @@ public final class LinuxKernel: Kernel {
   }
 
   private func performStep(_ step: Step) throws(KernelError) -> StepResult {
-    if backend == .rootless, let refusal = rootlessRefusal(step) { throw refusal }
+    if let refusal = rootlessPolicy.refusal(step) { throw refusal }
     switch step {
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
       .imageRemove, .layerRemove:
@@ -323,44 +297,9 @@ public final class LinuxKernel: Kernel {
       boxState[box] = BoxState()
     case .boxRemove(let box):
       guard let index = helperIndex(named: box) else { throw noSuchBox(box, step: step) }
-      forget(helpers.remove(at: index))
-    case .unshare(let box, let kinds, let keepPropagation):
-      let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
-      let before = kinds.contains(.mnt) ? try mountNamespace(box, step: step) : nil
-      if keepPropagation {
-        // A copy of the machine's own mount namespace that kept its propagation would have peers
-        // of this machine's mounts ("/" is shared on systemd hosts): a mount in the box would
-        // appear on the machine. The session refuses it before; this is the last line.
-        let hostProc = backend == .rootless ? String(try ensureAnchor(step: step).pid) : "self"
-        let machine = try namespaces(pid: hostProc, shown: hostProc)[.mnt]
-        guard let before, let machine, before != machine else {
-          throw KernelError(
-            step: step, call: step.entry(.unshare), errno: .EPERM, detail: "the box is in the machine's mount namespace"
-          )
-        }
-      }
-      try ask(
-        box, keepPropagation ? .unshareKeepingPropagation(flags: flags) : .unshare(flags: flags), step: step)
-      if let before {
-        // unshare(CLONE_NEWNS) copies the mount table: the new namespace has what the old one had.
-        let after = try mountNamespace(box, step: step)
-        mountLog += mountLog.filter { $0.namespace == before }.map {
-          MountRecord(namespace: after, inRootfs: $0.inRootfs, request: $0.request)
-        }
-      }
-      if kinds.contains(.net) { settleNetwork() }
-    case .join(let box, let kind, let target):
-      guard let holder = helper(named: target) else { throw noSuchBox(target, step: step) }
-      // The helper opens the path itself, like nsenter(1): setns(2) wants an fd of the namespace.
-      let path = "\(procfs.root)/\(holder.pid)/ns/\(kind.procEntry)"
-      try ask(box, .setns(path: Array(path.utf8), nstype: kind.cloneFlag), step: step)
-      if kind == .net { settleNetwork() }
-      // Its anchors are now of a namespace it left: take the other box's, which are of this one.
-      if kind == .mnt { anchor(box, from: holder) }
-    case .setHostname(let box, let name):
-      try ask(box, .sethostname(Array(name.utf8)), step: step)
-    case .setDomainname(let box, let name):
-      try ask(box, .setdomainname(Array(name.utf8)), step: step)
+      forget(pool.remove(at: index))
+    case .unshare, .join, .setHostname, .setDomainname, .clockOffset, .map:
+      return try performNamespaceStep(step)
     case .run(let box, let argv, let background):
       return try run(box, argv, background: background, step: step)
     case .kill(let box, let pid):
@@ -369,101 +308,10 @@ public final class LinuxKernel: Kernel {
         throw KernelError(step: step, call: step.entry(.kill), errno: .ESRCH)
       }
       try ask(box, .kill(hostPID: Int32(target.hostPID)), step: step)
-    case .mount(let box, let request):
-      // The helper resolves both paths beneath the box's root itself (openat2 RESOLVE_IN_ROOT).
-      let root = Array(try boxRoot(box, step: step).utf8)
-      var source: [UInt8] = []
-      // A name shown escaped (\xff, see FileName) reaches the file it stands for.
-      if case .bind(let from, _) = request { source = FileName.bytes(from) }
-      let kind = request.kind
-      // The overlay of a box's root is made by `overlay`, never by `mount`.
-      guard let wireKind = HelperRequest.MountKind(rawValue: kind) else {
-        throw KernelError(step: step, call: step.firstCall, errno: .EINVAL, detail: "mount makes no \(kind)")
-      }
-      do {
-        try ask(
-          box, .mount(kind: wireKind, root: root, source: source, target: FileName.bytes(request.target)), step: step)
-      } catch {
-        throw backend == .rootless ? Self.rootlessMountHint(error, fstype: request.fstype) : error
-      }
-      let inRootfs = boxState[box]?.inRootfs ?? false
-      let namespace = try mountNamespace(box, step: step)
-      // `mount dev` leaves a tmpfs and one bind mount per device node in it.
-      let made: [MountRequest]
-      if case .dev(let path) = request { made = ContainerDev.mounts(path) } else { made = [request] }
-      mountLog += made.map { MountRecord(namespace: namespace, inRootfs: inRootfs, request: $0) }
-      if case .proc(let target) = request { recordProcMount(box, at: target) }
-    case .umount(let box, let path):
-      try ask(box, .umount(root: Array(try boxRoot(box, step: step).utf8), path: FileName.bytes(path)), step: step)
-      let inRootfs = boxState[box]?.inRootfs ?? false
-      let namespace = try mountNamespace(box, step: step)
-      if let i = mountLog.lastIndex(where: {
-        $0.namespace == namespace && $0.inRootfs == inRootfs && $0.request.target == path
-      }) {
-        mountLog.remove(at: i)
-      }
-    case .propagation(let box, let mode):
-      let flag: UInt32 = mode == .private ? UInt32(MS_PRIVATE) : mode == .slave ? UInt32(MS_SLAVE) : UInt32(MS_SHARED)
-      try ask(box, .propagation(flag: flag), step: step)
-    case .pivotRoot(let box), .chroot(let box):
-      guard let state = boxState[box], case .prepared(let image) = state.root, let rootfs = state.rootfsPath else {
-        throw KernelError(step: step, call: step.firstCall, errno: .EINVAL, detail: "no root filesystem prepared")
-      }
-      let isPivot = step.kindName == "pivot_root"
-      do throws(KernelError) {
-        try ask(box, isPivot ? .pivot(rootfs: Array(rootfs.utf8)) : .chroot(rootfs: Array(rootfs.utf8)), step: step)
-      } catch {
-        throw isPivot ? pivotRefusal(error, box) : error
-      }
-      boxState[box]?.root = isPivot ? .pivoted(image: image) : .chrooted(image: image)
-      if isPivot {
-        // The old root was detached: mounts made in the host's tree are gone with it, for every
-        // process of the namespace.
-        let namespace = try mountNamespace(box, step: step)
-        mountLog.removeAll { $0.namespace == namespace && !$0.inRootfs }
-      }
-    case .map(let box, let kind, let range):
-      try writeMap(box, kind, range, step: step)
-    case .cgroupNew(let box):
-      try cgroupNew(box, step: step)
-    case .cgroupSet(let box, let setting):
-      guard let cgroup = cgroupOf[box], let driver = cgroupDriver else {
-        throw KernelError(step: step, call: step.entry(.writeCgroup), errno: .ENOENT, detail: "\(box) has no cgroup")
-      }
-      do throws(CgroupError) {
-        _ = try driver.set(setting, on: cgroup)
-      } catch {
-        // The plan's write of the file that failed (v1's cpu.max is two writes), else its first.
-        let written = step.plan.first { entry in
-          guard case .writeCgroup(_, let file, _) = entry else { return false }
-          return error.call.contains("/" + file)
-        }
-        let call = written ?? step.entry(.writeCgroup)
-        throw KernelError(step: step, call: call, errno: error.errno, detail: error.explanation)
-      }
-      return StepResult(notes: setting.translation(driver.version).map { [$0] } ?? [])
-    case .stress(let box, let kind):
-      return try stress(box, kind, step: step)
-    case .ipcNew(let box, let kind, let key):
-      let created = try ask(box, .ipcnew(kind: Self.wireKind(kind), key: key), step: step, answer: IPCCreated.self)
-      if sharesHostIPC(box) {
-        hostIPC.append((kind.rawValue, key, created.id))
-        try? session?.record(.ipc(kind: kind.rawValue, key: key, id: created.id))
-      }
-    case .posixMQNew(let box, let name):
-      let created = try ask(box, .mqnew(name: Array(name.utf8)), step: step, answer: QueueCreated.self)
-      if !queueNames.contains(name) { queueNames.append(name) }
-      if sharesHostIPC(box) {
-        hostQueues.append((name, created.inode))
-        try? session?.record(.posixMQ(name: name, inode: created.inode))
-      }
-    case .clockOffset(let box, let clock, let seconds):
-      // From outside, as unshare(1) --boottime does: the file sets the offsets of the time
-      // namespace the helper's children will enter (time_namespaces(7)).
-      guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
-      if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
-        throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: Errno(rawValue: errno))
-      }
+    case .mount, .umount, .propagation, .pivotRoot, .chroot:
+      return try performMountStep(step)
+    case .cgroupNew, .cgroupSet, .stress, .ipcNew, .posixMQNew:
+      return try performResourceStep(step)
     case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT,
       .netPublish, .netListen, .connect:
       return try performNet(step)
@@ -538,43 +386,6 @@ public final class LinuxKernel: Kernel {
     }
   }
 
-  /// A path inside the box's root filesystem, as the helper must name it: before pivot_root or
-  /// chroot the helper stands in the host's tree, so a prepared root filesystem is reached
-  /// through its host path.
-  /// The directory the box's paths start from, as the helper sees it: the box's root filesystem
-  /// while it is prepared but not entered, else "/" (the box's own root after pivot-root or
-  /// chroot, the host's while the box has none).
-  private func boxRoot(_ box: String, step: Step) throws(KernelError) -> String {
-    guard let state = boxState[box] else { throw noSuchBox(box, step: step) }
-    if case .prepared = state.root, let rootfs = state.rootfsPath { return rootfs }
-    return "/"
-  }
-
-  /// Writes the map from outside, as newuidmap(1) would: one write(2) of the whole map, which
-  /// the kernel accepts once. For gid_map, "deny" goes to setgroups first. Then the helper
-  /// becomes the inside ID 0 when the range maps it.
-  private func writeMap(_ box: String, _ kind: IDKind, _ range: IDMapRange, step: Step) throws(KernelError) {
-    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
-    let base = "\(procfs.root)/\(helper.pid)/"
-    if kind == .gid {
-      if let errno = Self.writeOnce(base + "setgroups", "deny") {
-        throw KernelError(step: step, call: step.entry(.denySetgroups), errno: Errno(rawValue: errno))
-      }
-    }
-    let mapPath = base + kind.rawValue + "_map"
-    let text = range.description + "\n"
-    // Only a process in the box's user namespace or in its parent may write the map. On the
-    // rootless backend that parent is the session's user namespace, not ours: the write is made
-    // from inside it, as the session's root (the owner of the box's namespace).
-    let failed = anchor.map { writeOnce(mapPath, text, inUserNamespaceOf: $0.pid) } ?? Self.writeOnce(mapPath, text)
-    if let errno = failed {
-      throw KernelError(step: step, call: step.entry(.writeIDMap), errno: Errno(rawValue: errno))
-    }
-    if range.inside == 0 {
-      try ask(box, .setid(kind: kind == .uid ? .uid : .gid, id: 0), step: step)
-    }
-  }
-
   /// `writeOnce` from a child process that joined the user namespace of process `pid` first
   /// (bw_write_in_user_namespace); the errno of whichever call failed.
   func writeOnce(_ path: String, _ text: String, inUserNamespaceOf pid: Int32) -> Int32? {
@@ -633,7 +444,9 @@ public final class LinuxKernel: Kernel {
     // owned by the machine's user namespace (boxwalk's own). Those are the host's namespaces
     // here, so they are shown owned by the host's user namespace, the session's, as on the real
     // backend; namespaces a box makes are owned by the session's user namespace anyway.
-    let machineUser = backend == .rootless ? try? procfs.namespaceInode(pid: "self", shown: "self", kind: .user) : nil
+    let machineUser =
+      rootlessPolicy.machineOwnerShownAsSession
+      ? try? procfs.namespaceInode(pid: "self", shown: "self", kind: .user) : nil
     let sessionUser = anchor.flatMap { try? procfs.namespaceInode(pid: String($0.pid), shown: "anchor", kind: .user) }
 
     for kind in NamespaceKind.allCases where kind != .user {
@@ -655,69 +468,6 @@ public final class LinuxKernel: Kernel {
     return out
   }
 
-  /// `cgroup new`: mkdir under boxwalk/SESSION/ in each hierarchy, then hand the helper the
-  /// box's cgroup.procs files. The helper stays where it is: every process it starts from now on
-  /// moves itself into the box's cgroup before it runs anything, so no box process escapes the
-  /// limits, and a memory limit never makes the OOM killer choose the helper, which holds the
-  /// box (boxwalk-helper's CgroupOperations says how).
-  private func cgroupNew(_ box: String, step: Step) throws(KernelError) {
-    guard let helper = helper(named: box), let name = sessionName else {
-      throw noSuchBox(box, step: step)
-    }
-    let driver: any CgroupDriver
-    let cgroup: BoxCgroup
-    do throws(CgroupError) {
-      if let existing = cgroupDriver {
-        driver = existing
-      } else {
-        driver = try CgroupLayout.probe(procRoot: procfs.root).makeDriver()
-      }
-      cgroupDriver = driver
-      cgroup = try BoxCgroup(session: name, box: box)
-      _ = try driver.create(cgroup)
-    } catch {
-      throw KernelError(step: step, call: step.entry(.mkdir), errno: error.errno, detail: error.explanation)
-    }
-    // Where the helper is now: it goes back there after `unshare cgroup` (made from inside the
-    // box's cgroup, so the namespace is rooted there). Without it, that unshare stays where it is.
-    let membership = (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/cgroup")).map(ProcCgroup.init(text:))
-    let home = membership.flatMap { driver.procsFiles(of: $0) } ?? []
-    let request = HelperRequest.cgroup(
-      box: driver.procsFiles(of: cgroup).map { Array($0.utf8) }, home: home.map { Array($0.utf8) })
-    do {
-      try ask(box, request, step: step)
-    } catch {
-      _ = try? driver.remove(cgroup)
-      throw error
-    }
-    cgroupOf[box] = cgroup
-  }
-
-  /// `stress`: the helper forks the program; for cpu, the cgroup's own counters tell whether it
-  /// was throttled (nr_throttled before and after).
-  private func stress(_ box: String, _ kind: StressKind, step: Step) throws(KernelError) -> StepResult {
-    let (name, arg): (HelperRequest.StressKind, UInt64) =
-      switch kind {
-      case .memory(let bytes): (.memory, bytes)
-      case .fork(let count): (.fork, UInt64(count))
-      case .cpu(let ms): (.cpu, UInt64(ms))
-      }
-    let before = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
-    let outcome = try ask(box, .stress(kind: name, arg: arg), step: step, answer: StressOutcome.self)
-    var result = StepResult(exit: Self.processExit(ProgramEnd(waitStatus: outcome.status)))
-    switch kind {
-    case .fork:
-      result.forksStarted = outcome.started
-      result.forksRefused = outcome.refused
-    case .cpu:
-      let after = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
-      result.throttled = (after?.cpu.throttledPeriods ?? 0) > (before?.cpu.throttledPeriods ?? 0)
-    case .memory:
-      break
-    }
-    return result
-  }
-
   /// The queue names a helper tries when it cannot read its mqueue file system, as many as fit
   /// in one request (Framing.maxMessage).
   func candidateQueueNames() -> [[UInt8]] {
@@ -726,21 +476,6 @@ public final class LinuxKernel: Kernel {
       total += name.count + 1
       return total < 3000
     }
-  }
-
-  /// The helper's name for a System V IPC kind (the same three, spelled the same).
-  static func wireKind(_ kind: IPCKind) -> HelperRequest.IPCKind {
-    switch kind {
-    case .mq: .mq
-    case .shm: .shm
-    case .sem: .sem
-    }
-  }
-
-  private func sharesHostIPC(_ box: String) -> Bool {
-    guard let helper = helper(named: box) else { return false }
-    return (try? procfs.namespaceInode(pid: String(helper.pid), shown: box, kind: .ipc))
-      == (try? procfs.namespaceInode(pid: "self", shown: "self", kind: .ipc))
   }
 
   /// A new session directory after teardown() removed the last one.
@@ -753,40 +488,6 @@ public final class LinuxKernel: Kernel {
       )
     }
     try useEphemeralStore()
-  }
-
-  private func newBox(_ box: String, step: Step) throws(KernelError) {
-    if helper(named: box) != nil {
-      throw KernelError(step: step, call: step.entry(.fork), errno: .EEXIST, detail: "box \(box) exists")
-    }
-    let session = try ensureSession(step: step)
-    if backend == .rootless { _ = try ensureAnchor(step: step) }
-
-    let helper: HelperProcess
-    do {
-      helper = try HelperProcess.spawn(box: box, executable: helperPath, procfs: procfs)
-    } catch {
-      throw spawnError(error, step: step)
-    }
-    do {
-      try session.record(.helper(box: box, pid: helper.pid, startTime: helper.startTime))
-    } catch {
-      helper.kill()
-      throw KernelError(
-        step: step, call: error.call, errno: Errno(rawValue: error.errno),
-        detail: "cannot write the ledger; the box was not created")
-    }
-    if backend == .rootless {
-      do {
-        try joinSessionUserNamespace(helper, step: step)
-      } catch {
-        helper.kill()
-        session.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
-        throw error
-      }
-    }
-    helpers.append(helper)
-    anchor(box, from: nil)
   }
 
   /// Has the box's helper hold boxwalk's session directory and image store open, to reach them
@@ -825,139 +526,12 @@ public final class LinuxKernel: Kernel {
     return session
   }
 
-  /// Kills a box's helper (if it still runs) and removes what the box had on the host: its
-  /// ledger record, cgroup and scratch directories.
-  private func forget(_ helper: HelperProcess) {
-    let box = helper.box
-    helper.kill()
-    session?.forget { $0 == .helper(box: box, pid: helper.pid, startTime: helper.startTime) }
-    if let cgroup = cgroupOf.removeValue(forKey: box), let driver = cgroupDriver {
-      // Kill by cgroup, then remove it depth first; "already gone" counts as done.
-      _ = try? driver.teardown(cgroup)
-    }
-    if let overlay = boxState[box]?.overlay {
-      // The overlay died with the box's mount namespace; its upper, work and mount
-      // directories (one scratch directory) can go now.
-      dropScratch(box, Overlay.parent(of: overlay.upper))
-    }
-    ImageStore.release(boxState[box]?.layerHolds ?? [])
-    boxState[box] = nil
-    // Mounts of namespaces no box is in any more died with them.
-    let live = Set(helpers.compactMap { try? procfs.namespaceInode(pid: String($0.pid), shown: $0.box, kind: .mnt) })
-    mountLog.removeAll { !live.contains($0.namespace) }
-    settleNetwork()
-  }
-
-  /// Helpers that died outside any step: killed from outside (kill(1), the OOM killer). The box
-  /// cannot come back (its namespaces died with the helper, and with them its processes and
-  /// mounts), so it is forgotten as `box rm` would, and said once. A dead host-side helper took
-  /// the lab's bridges and host veth ends with its network namespace; the next net command makes
-  /// a new host side.
-  public func takeNotices() -> [String] {
-    // One question to the kernel first: has any child of this process exited? Asking each helper
-    // in turn (waitpid(2) per helper) was a system call per box on every command.
-    guard Self.anyChildExited() else { return [] }
-    var notes: [String] = []
-    for helper in deadHelperCandidates() {
-      guard let how = helper.exitedOnItsOwn() else { continue }
-      let note = bury(helper, how: how)
-      // A step's error has said it already (perform): forgotten, not said twice.
-      if deathsReported.remove(helper.pid) == nil { notes.append(note) }
-    }
-    return notes
-  }
-
-  /// Whether some child of this process has exited and waits to be reaped: waitid(2) on every
-  /// child (P_ALL) with WNOWAIT, which leaves the child to be reaped by whoever waits for it by
-  /// PID. With WNOHANG and no such child, the kernel answers 0 with si_pid zero. True on an error
-  /// other than ECHILD (no children at all), so that the caller looks helper by helper.
-  static func anyChildExited() -> Bool {
-    var info = siginfo_t()
-    var rc: Int32
-    repeat { rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) } while rc < 0 && errno == EINTR
-    if rc < 0 { return errno != ECHILD }
-    return info._sifields._sigchld.si_pid != 0
-  }
-
-  /// Every helper that could have died, the rootless anchor first (its boxes go with it).
-  private func deadHelperCandidates() -> [HelperProcess] {
-    (anchor.map { [$0] } ?? []) + helpers + (outsideNetwork.map { [$0] } ?? []) + (hostNetwork.map { [$0] } ?? [])
-  }
-
-  /// After a step failed because a helper was gone: waits for each such helper to be reaped, at
-  /// most a second (the socket reaches end of file as the dying process closes its files, a
-  /// moment before waitpid(2) can collect it), forgets it as takeNotices would, and returns the
-  /// first sentence that says so. A helper still not reaped stays in `deathsReported`, and
-  /// takeNotices forgets it later without a note.
-  private func buryDeathsReported() -> String? {
-    var sentences: [String] = []
-    for helper in deadHelperCandidates() where deathsReported.contains(helper.pid) {
-      // The anchor's boxes were forgotten with it: skip what is no longer held.
-      guard
-        anchor === helper || helpers.contains(where: { $0 === helper }) || outsideNetwork === helper
-          || hostNetwork === helper
-      else { continue }
-      var how = helper.exitedOnItsOwn()
-      for _ in 0..<100 where how == nil {
-        usleep(10_000)
-        how = helper.exitedOnItsOwn()
-      }
-      guard let how else { continue }
-      deathsReported.remove(helper.pid)
-      sentences.append(bury(helper, how: how))
-    }
-    return sentences.first
-  }
-
-  /// Forgets one helper that died outside boxwalk's doing, and says what went with it and the
-  /// command that recovers.
-  private func bury(_ helper: HelperProcess, how: String) -> String {
-    // Rootless: the anchor holds the session's user namespace, and it stands for the host in every
-    // state read (facts() reads the host's namespaces from it). Every box was made inside that
-    // user namespace, so a box would no longer match any new host: they go with it, as `box rm`
-    // would, and the next step makes a new anchor in a new user namespace (ensureAnchor).
-    if helper === anchor {
-      anchor = nil
-      session?.forget { $0 == .helper(box: helper.box, pid: helper.pid, startTime: helper.startTime) }
-      let boxes = helpers.map(\.box)
-      let gone = helpers
-      helpers.removeAll()
-      for box in gone {
-        deathsReported.remove(box.pid)
-        forget(box)
-      }
-      return "the session's host is gone: its helper (the process holding the session's user namespace) \(how)"
-        + (boxes.isEmpty
-          ? ""
-          : ", and the boxes made in that user namespace went with it (\(boxes.joined(separator: ", ")))")
-        + "; the next command starts a new one, box new NAME makes a box in it"
-    }
-    if helper === outsideNetwork {
-      outsideNetwork = nil
-      session?.forget { $0 == .helper(box: helper.box, pid: helper.pid, startTime: helper.startTime) }
-      return
-        "the lab's outside is gone: its helper \(how), and its network namespace with it; net outside makes a new one"
-    }
-    if helper === hostNetwork {
-      hostNetwork = nil
-      hostRulesMade = false
-      session?.forget { $0 == .helper(box: helper.box, pid: helper.pid, startTime: helper.startTime) }
-      return "the lab network's host side is gone: its helper \(how), and its bridges and host veth ends died with its "
-        + "network namespace; the next net command makes a new host side"
-    }
-    helpers.removeAll { $0 === helper }
-    forget(helper)
-    return "box \(helper.box) is gone: its helper (the process holding its namespaces) \(how), and its namespaces, "
-      + "processes and mounts died with it; box new \(helper.box) starts it again"
-  }
-
   // MARK: - Facts
 
   public func facts() throws(KernelError) -> KernelFacts {
     var hostFacts = try hostProcessFacts()
     let store = try storeFacts()
     let hostNamespaces = hostFacts.namespaces
-    let hostObjects = hostFacts.ipc
     var boxes: [BoxFacts] = []
     // Every helper is asked first (its hostname and IPC objects, and a dump of each lab network
     // namespace), and /proc is read while they answer: the helpers run on other CPUs, so a read
@@ -984,24 +558,8 @@ public final class LinuxKernel: Kernel {
         asked.append(member.helper)
       }
       for (i, helper) in helpers.enumerated() {
-        let ns = boxNamespaces[i]
-        let state = boxState[helper.box] ?? BoxState()
-        let ownMounts = ns[.mnt] != hostNamespaces[.mnt]
-        let mountinfo =
-          ownMounts
-          ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
-        let peers = mountinfos.filter { $0.key != ns[.mnt] }
-        var process = ProcessFacts(
-          hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "",
-          processes: procfs.descendants(of: helper.pid),
-          pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo, peers: peers) : [],
-          rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
-          root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
-          fs: try fsFacts(state))
-        process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
-        process.clockOffsets = ClockOffsets.parse(
-          (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
-        process.procPIDNamespace = procNamespace(of: helper)
+        let process = try outsideFacts(
+          of: helper, namespaces: boxNamespaces[i], hostMount: hostNamespaces[.mnt], mountinfos: mountinfos)
         boxes.append(BoxFacts(name: helper.box, process: process))
       }
     } catch {
@@ -1018,32 +576,10 @@ public final class LinuxKernel: Kernel {
         continue
       }
       guard let view = reply.answer(as: BoxView.self) else {
-        if case .err(let errno, _, _) = reply {
-          failure =
-            failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
-        } else {
-          failure =
-            failure
-            ?? KernelError(
-              call: "uname()", errno: .EPROTO, detail: "the helper for \(helper.box) sent an unexpected reply")
-        }
+        failure = failure ?? Self.unexpectedFactsReply(reply, from: helper)
         continue
       }
-      boxes[i].process.hostname = KernelName.shown(view.nodename)
-      boxes[i].process.domainname = KernelName.shown(view.domainname)
-      boxes[i].process.pidNamespaceAlive = view.initAlive
-      // A box in the host's IPC namespace sees the host's objects: show only those made in this
-      // session, as for the host (its own objects differ between machines; docs/transcripts.md).
-      boxes[i].process.ipc =
-        boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
-        ? hostObjects
-        : view.ipc.compactMap { object in
-          IPCKind(rawValue: object.kind.rawValue).map { IPCObjectFacts(kind: $0, key: object.key) }
-        }
-      boxes[i].process.posixMQ =
-        boxNamespaces[i][.ipc] == hostNamespaces[.ipc]
-        ? hostFacts.posixMQ
-        : view.queues.sorted()
+      Self.apply(view, to: &boxes[i].process, host: hostFacts)
     }
     // A pid namespace dies once, for every process that has it as pid_for_children: a box
     // that joined a namespace whose PID 1 had exited is in a dead namespace too (its next fork
@@ -1069,6 +605,59 @@ public final class LinuxKernel: Kernel {
     return facts
   }
 
+  /// What /proc and boxwalk's own records say of a box, read from outside while its helper
+  /// answers the `facts` request (what only the helper can say comes with that answer: `apply`).
+  /// `mountinfos`: each lab mount namespace's mountinfo, for the mounts that propagated here.
+  private func outsideFacts(
+    of helper: HelperProcess, namespaces ns: [NamespaceKind: UInt64], hostMount: UInt64?,
+    mountinfos: [UInt64: [Mountinfo.Entry]]
+  ) throws(KernelError) -> ProcessFacts {
+    let state = boxState[helper.box] ?? BoxState()
+    let ownMounts = ns[.mnt] != hostMount
+    let mountinfo =
+      ownMounts
+      ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
+    let peers = mountinfos.filter { $0.key != ns[.mnt] }
+    var process = ProcessFacts(
+      hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "",
+      processes: procfs.descendants(of: helper.pid),
+      pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo, peers: peers) : [],
+      rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
+      root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
+      fs: try fsFacts(state))
+    process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
+    process.clockOffsets = ClockOffsets.parse(
+      (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
+    process.procPIDNamespace = procNamespace(of: helper)
+    return process
+  }
+
+  /// What a helper's answer to `facts` says, into its box's facts: the UTS names, whether its
+  /// pid namespace's PID 1 lives, and its IPC objects. A box in the host's IPC namespace sees the
+  /// host's objects: it shows only those made in this session, as the host does (the machine's
+  /// own objects differ between machines; docs/transcripts.md).
+  private static func apply(_ view: BoxView, to process: inout ProcessFacts, host: ProcessFacts) {
+    process.hostname = KernelName.shown(view.nodename)
+    process.domainname = KernelName.shown(view.domainname)
+    process.pidNamespaceAlive = view.initAlive
+    let hostIPC = process.namespaces[.ipc] == host.namespaces[.ipc]
+    process.ipc =
+      hostIPC
+      ? host.ipc
+      : view.ipc.compactMap { object in
+        IPCKind(rawValue: object.kind.rawValue).map { IPCObjectFacts(kind: $0, key: object.key) }
+      }
+    process.posixMQ = hostIPC ? host.posixMQ : view.queues.sorted()
+  }
+
+  /// The error a helper's answer to `facts` stands for when it is not a BoxView.
+  private static func unexpectedFactsReply(_ reply: HelperReply, from helper: HelperProcess) -> KernelError {
+    if case .err(let errno, _, _) = reply {
+      return KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
+    }
+    return KernelError(call: "uname()", errno: .EPROTO, detail: "the helper for \(helper.box) sent an unexpected reply")
+  }
+
   /// The host's own facts, without its network (the lab network's host side, read with every
   /// lab network namespace): the namespaces and IDs boxwalk runs with, uname(2), and the IPC
   /// objects and queues boxes made in its IPC namespace that still exist.
@@ -1078,13 +667,14 @@ public final class LinuxKernel: Kernel {
     // Rootless: the host of the session is the anchor, in the session's user namespace (and the
     // machine's others), so a new box shares every namespace with it, as on the real backend.
     // The real backend's host is this process, whose namespaces never change: read them once.
-    let hostProc = backend == .rootless ? String(try ensureAnchor(step: nil).pid) : "self"
+    let hostProc = try hostProcess(step: nil)
+    let fixed = rootlessPolicy.hostFactsAreFixed
     let hostNamespaces: [NamespaceKind: UInt64]
-    if backend != .rootless, let known = self.hostNamespaces {
+    if fixed, let known = self.hostNamespaces {
       hostNamespaces = known
     } else {
       hostNamespaces = try namespaces(pid: hostProc, shown: hostProc)
-      if backend != .rootless { self.hostNamespaces = hostNamespaces }
+      if fixed { self.hostNamespaces = hostNamespaces }
     }
     var hostFacts = ProcessFacts(
       hostPID: Int(getpid()), namespaces: hostNamespaces,
@@ -1096,8 +686,8 @@ public final class LinuxKernel: Kernel {
     // Queues boxes made in the host's namespace may have been removed since (mq_unlink).
     hostQueues.removeAll { !HostIPC.queueExists(name: $0.name, inode: $0.inode) }
     hostFacts.posixMQ = hostQueues.map(\.name).sorted()
-    let hostUser = backend == .rootless ? userFacts(hostProc) : (self.hostUser ?? userFacts(hostProc))
-    if backend != .rootless { self.hostUser = hostUser }
+    let hostUser = fixed ? (self.hostUser ?? userFacts(hostProc)) : userFacts(hostProc)
+    if fixed { self.hostUser = hostUser }
     hostFacts.user = hostUser
     return hostFacts
   }
@@ -1190,7 +780,7 @@ public final class LinuxKernel: Kernel {
       helpers + (hostNetwork.map { [$0] } ?? []) + (outsideNetwork.map { [$0] } ?? []) + (anchor.map { [$0] } ?? [])
     for helper in all { helper.signalKill() }
     for helper in all { helper.reap() }
-    helpers = []
+    _ = pool.removeAll()
     hostNetwork = nil
     hostRulesMade = false
     outsideNetwork = nil

@@ -111,14 +111,14 @@ extension Session {
   /// A step that would change the host is refused in every backend, by comparing the
   /// box's namespace with the host's, never by remembering what was unshared (runc's validator).
   func refuseIfSharingHost(_ box: String, kind: NamespaceKind, what: String, value: String) throws {
-    let mine = tree.value(at: StatePath(keys: box, "ns", kind.rawValue))
-    let hosts = tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
-    guard let mine, mine == hosts else { return }
+    guard facts.box(box)?.process.namespaces[kind] != nil, shares(box, kind) else { return }
+    // The label, to print: the tree's name for the namespace.
+    let mine = tree.value(at: StatePath(keys: box, "ns", kind.rawValue))?.stringValue ?? "?"
     throw LabError(
       "refused: \(box) shares the host's \(kind.rawValue.uppercased()) namespace, so this would change the host's \(what)",
       [
         ("command", "\(what) \(escapedForTerminal(value))"),
-        ("rule", "a box changes only namespaces of its own; \(box) is in \(mine.stringValue ?? "?"), the host's"),
+        ("rule", "a box changes only namespaces of its own; \(box) is in \(mine), the host's"),
         ("fix", "unshare \(kind.rawValue)"),
         LabError.unchanged,
       ])

@@ -5,66 +5,14 @@ extension Session {
   func dispatch(_ w: [String], line: String, into out: inout Output) throws {
     let args = Array(w.dropFirst())
     switch w[0] {
-    case "box":
-      guard let sub = args.first else { throw usage("box", "box needs a subcommand: new, ls, rm or export") }
-      let rest = Array(args.dropFirst())
-      switch sub {
-      case "new":
-        try arity("box new", rest, 1)
-        let name = rest[0]
-        try checkNewBoxName(name)
-        try runStep(.boxNew(box: name), input: line, into: &out)
-        current = name
-      case "ls":
-        try arity("box ls", rest, 0)
-        out.lines += boxList()
-      case "rm":
-        try arity("box rm", rest, 1)
-        let name = try existingBox(rest[0])
-        try runStep(.boxRemove(box: name), input: line, into: &out)
-        if current == name { current = nil }
-      case "import-bundle":
-        try importBundleCommand(rest, into: &out)
-      case "export":
-        try exportCommand(rest, line: line, into: &out)
-      default:
-        throw unknown("box \(sub)", candidates: ["new", "ls", "rm", "export", "import-bundle"].map { "box " + $0 })
-      }
+    case "box": try boxCommand(args, line: line, into: &out)
     case "use":
       try arity("use", args, 1)
       current = try existingBox(args[0])
       out.lines.append("current box: \(args[0])")
-    case "unshare":
-      let (kindArgs, keepPropagation) = try unshareOptions(args)
-      try arity("unshare", kindArgs, 1)
-      let box = try currentBox("unshare")
-      let kinds = try parseKinds(kindArgs[0])
-      if keepPropagation { try refuseKeepingHostPropagation(box, kinds) }
-      try runStep(.unshare(box: box, kinds: kinds, keepPropagation: keepPropagation), input: line, into: &out)
-    case "join":
-      try arity("join", args, 2)
-      let box = try currentBox("join")
-      let kinds = try parseKinds(args[0])
-      guard kinds.count == 1 else {
-        throw LabError(
-          "join takes one namespace kind", [("got", args[0]), ("fix", "join one kind at a time"), LabError.unchanged])
-      }
-      let target = try existingBox(args[1])
-      if kinds[0] == .mnt { try refuseJoiningMountsAcrossRoots(box, target, command: line) }
-      try runStep(.join(box: box, kind: kinds[0], target: target), input: line, into: &out)
-    case "hostname", "domainname":
-      let setter = w[0] == "hostname"
-      let box = try currentBox(w[0])
-      guard args.count <= 1 else { throw tooMany(w[0], args) }
-      guard let name = args.first else {
-        let value = tree.value(at: StatePath(keys: box, w[0]))?.stringValue ?? ""
-        out.lines.append(escapedForTerminal(value))
-        return
-      }
-      try checkUTSName(name, what: w[0])
-      try refuseIfSharingHost(box, kind: .uts, what: w[0], value: name)
-      try runStep(
-        setter ? .setHostname(box: box, name: name) : .setDomainname(box: box, name: name), input: line, into: &out)
+    case "unshare": try unshareCommand(args, line: line, into: &out)
+    case "join": try joinCommand(args, line: line, into: &out)
+    case "hostname", "domainname": try utsNameCommand(w, line: line, into: &out)
     case "ns":
       try arity("ns", args, 0)
       try refresh()
@@ -75,49 +23,11 @@ extension Session {
       let (path, value) = try lookup(args[0])
       out.lines += TreePrinter.show(path, value)
       out.extra.append(("value", value.unwrapped))
-    case "state":
-      guard args.isEmpty || args == ["--json"] else { throw usage("state", "state takes only --json") }
-      try refresh()
-      if args == ["--json"] || jsonMode {
-        out.lines.append(stateJSON())
-        out.extra.append(("state", tree))
-      } else {
-        guard case .map(let m) = tree else { return }
-        for (k, v) in m.entries { out.lines += TreePrinter.show(StatePath(keys: k), v) }
-      }
-    case "diff":
-      try arity("diff", args, 0)
-      guard let last else {
-        out.lines.append("no step has run yet")
-        return
-      }
-      out.lines.append("last step: \(escapedForTerminal(last.input))")
-      let table = DiffTable.lines(last.changes, tree: last.treeAfter)
-      out.lines += table.isEmpty ? ["  (no visible change)"] : table
+    case "state": try stateCommand(args, into: &out)
+    case "diff": try diffCommand(args, into: &out)
     case "draw": try drawCommand(args, into: &out)
     case "pictures": try picturesCommand(args, into: &out)
-    case "explain":
-      try arity("explain", args, 0)
-      if let failed = failedSinceLast {
-        out.lines.append(
-          "the last command failed and changed nothing: \(escapedForTerminal(failed.input)) (\(failed.headline))")
-      }
-      guard let last else {
-        out.lines.append("no step has run yet: explain describes the last step")
-        return
-      }
-      out.lines.append("last step: \(escapedForTerminal(last.input))")
-      out.lines += last.step.plan.map { "  \($0.label)  \($0)" }
-      let shell = last.shell
-      out.lines.append("  shell    " + shell)
-      out.lines += StepText.why(last.step).map { "  " + $0 }
-      // `<web>` stands for a box's host PID; `<web rootfs>` (a prepared root's path) is not one.
-      if shell.split(separator: "<").dropFirst().contains(where: { part in
-        guard let end = part.firstIndex(of: ">") else { return false }
-        return end > part.startIndex && !part[..<end].contains(" ")
-      }) {
-        out.lines.append("  <NAME> is that box's host PID: show NAME.host_pid")
-      }
+    case "explain": try explainCommand(args, into: &out)
     case "watch":
       try arity("watch", args, 1)
       try refresh()
@@ -125,18 +35,7 @@ extension Session {
       watches.append((nextWatch, path, value))
       out.lines.append("watch \(nextWatch): " + (TreePrinter.show(path, value).first ?? path.description))
       nextWatch += 1
-    case "unwatch":
-      try arity("unwatch", args, 1)
-      guard let n = Int(args[0]), let i = watches.firstIndex(where: { $0.number == n }) else {
-        throw LabError(
-          "no watch numbered \(escapedForTerminal(args[0]))",
-          [
-            ("watches", watches.isEmpty ? "none" : watches.map { String($0.number) }.joined(separator: " ")),
-            LabError.unchanged,
-          ])
-      }
-      watches.remove(at: i)
-      out.lines.append("unwatched \(n)")
+    case "unwatch": try unwatchCommand(args, into: &out)
     case "help":
       guard args.count <= 1 else { throw tooMany("help", args) }
       out.lines += try help(args.first)
@@ -185,7 +84,8 @@ extension Session {
   func runStep(_ step: Step, input: String, into out: inout Output) throws {
     out.step = step
     // The box's root before the step: where its mount paths were resolved.
-    let shell = StepText.shell(step, cgroup: kernel.cgroupVersion, root: facts.box(step.box)?.process.root ?? .host)
+    let shell = StepText.shell(
+      step, cgroup: kernel.cgroupVersion, root: step.owner.box.flatMap(facts.box)?.process.root ?? .host)
     out.shell = shell
     let result: StepResult
     do {
@@ -246,22 +146,13 @@ extension Session {
 
   /// One sentence saying what the step achieved, in terms of the new state.
   func summary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
-    func label(_ box: String, _ kind: NamespaceKind) -> String {
-      t.value(at: StatePath(keys: box, "ns", kind.rawValue))?.stringValue ?? "?"
-    }
-    func died(_ box: String) -> [String] {
-      let wasAlive = before.value(at: StatePath(keys: box, "pid", "alive")) != .bool(false)
-      guard wasAlive, t.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) else { return [] }
-      return [
-        "PID 1 of \(label(box, .pid)) exited: the kernel killed every process in \(label(box, .pid)), and no new one can enter it"
-      ]
-    }
+    func label(_ box: String, _ kind: NamespaceKind) -> String { namespaceLabel(box, kind, in: t) }
+    func died(_ box: String) -> [String] { pidNamespaceDeath(box, before: before, after: t) }
     func program(_ argv: [String]) -> String {
       "`" + escapedForTerminal(argv.map(StepText.shellQuote).joined(separator: " ")) + "`"
     }
-    let ownPIDs = { (box: String) in
-      t.value(at: StatePath(keys: box, "ns", "pid")) != t.value(at: StatePath(keys: "host", "ns", "pid"))
-    }
+    // `t` is the tree just built from `facts` (readBack), so the facts decide.
+    let ownPIDs = { (box: String) in !self.shares(box, .pid) }
     switch step {
     case .run(let box, let argv, let background):
       let where_ = ownPIDs(box) ? "as PID \(result.boxPID ?? 0) in \(label(box, .pid))" : "in the host's pid namespace"
@@ -272,49 +163,17 @@ extension Session {
       return [first] + died(box)
     case .kill(let box, let pid):
       return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
-    case .mount(let box, .dev(let path)):
-      let names = ContainerDev.devices.map(\.name).joined(separator: " ")
-      return [
-        "mounted a container's /dev on \(path) in \(box)'s mount namespace \(label(box, .mnt)): a tmpfs with the host's \(names) bound in; the host's mounts did not change"
-      ]
-    case .mount(let box, let request):
-      // A shared mount's peers receive the mount too (mount_namespaces(7), "Shared subtrees"):
-      // name the other boxes whose mounts changed, so the headline shows the leak the diff shows.
-      let reached = boxNames.filter {
-        $0 != box && label($0, .mnt) != label(box, .mnt)
-          && before.value(at: StatePath(keys: $0, "mounts")) != t.value(at: StatePath(keys: $0, "mounts"))
-      }
-      let propagated =
-        reached.isEmpty
-        ? "" : ", and by propagation in " + reached.map { "\($0)'s \(label($0, .mnt))" }.joined(separator: " and ")
-      return [
-        "mounted \(request.fstype) on \(request.target) in \(box)'s mount namespace \(label(box, .mnt))\(propagated); the host's mounts did not change"
-      ]
-    case .umount(let box, let path):
-      return ["unmounted \(path) in \(box)'s mount namespace \(label(box, .mnt))"]
-    case .propagation(let box, let mode):
-      let now = t.value(at: StatePath(keys: box, "propagation"))?.stringValue ?? "?"
-      return [
-        "\(box)'s mounts are now \(now)"
-          + (now == mode.rawValue ? "" : " (a slave needs a master to receive from; none here)")
-      ]
-    case .pivotRoot(let box):
-      return [
-        "\(box)'s root is now its \(t.value(at: StatePath(keys: box, "root"))?.stringValue ?? "") root filesystem; the host's mounts are gone from its namespace"
-      ]
-    case .chroot(let box):
-      return [
-        "\(box)'s root directory is now its root filesystem, but its mount namespace still holds every host mount"
-      ]
+    case .mount, .umount, .propagation, .pivotRoot, .chroot:
+      return mountSummary(step, result, before: before, after: t)
     case .ipcNew(let box, let kind, let key):
       return [
         "\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))"
-          + (ownIPC(box, t) ? "" : ", the host's IPC namespace")
+          + (ownIPC(box) ? "" : ", the host's IPC namespace")
       ]
     case .posixMQNew(let box, let name):
       return [
         "\(box) made POSIX message queue \(JSON.quote(name)) in \(label(box, .ipc))"
-          + (ownIPC(box, t) ? "" : ", the host's IPC namespace")
+          + (ownIPC(box) ? "" : ", the host's IPC namespace")
       ]
     case .clockOffset(let box, let clock, let seconds):
       return [
@@ -329,33 +188,8 @@ extension Session {
           "\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside")
       }
       return lines
-    case .cgroupNew(let box):
-      return [
-        "\(box) has a cgroup of its own: every process \(box) starts from now on moves in; boxwalk-helper stays out, so no limit kills it"
-      ]
-    case .cgroupSet(let box, let setting):
-      return ["\(box)'s cgroup: \(setting)"] + result.notes
-    case .stress(let box, let kind):
-      var lines: [String]
-      switch kind {
-      case .memory(let bytes):
-        lines =
-          result.exit == .signaled(9)
-          ? ["memory.max stopped the hog: the kernel's OOM killer killed it (SIGKILL) before it touched \(bytes) bytes"]
-          : ["the hog touched \(bytes) bytes and exited: \(result.exit?.description ?? "done")"]
-      case .fork(let count):
-        let refused = result.forksRefused ?? 0
-        lines =
-          refused == 0
-          ? ["all \(count) forks succeeded"]
-          : ["\(refused) of \(count) forks refused with EAGAIN: pids.max counts every process in \(box)'s cgroup"]
-      case .cpu:
-        lines =
-          result.throttled == true
-          ? ["the spinner was throttled: cpu.max lets the cgroup run only its quota in each period"]
-          : ["the spinner was not throttled"]
-      }
-      return lines + died(box)
+    case .cgroupNew, .cgroupSet, .stress:
+      return cgroupSummary(step, result, before: before, after: t)
     case .boxNew(let box):
       return ["created box \(box): one process, sharing every namespace with the host"]
     case .boxRemove(let box):
@@ -369,58 +203,24 @@ extension Session {
       return ["\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .setDomainname(let box, let name):
       return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
-    case .netVeth(let box, let hostLink, let boxLink):
-      return [
-        "made a veth pair: host:\(hostLink) on the host side, \(boxLink) in \(box) (\(label(box, .net))); both ends are down"
-      ]
-    case .netBridge(let name):
-      return ["made bridge \(name) on the host side: no ports yet, down"]
-    case .netAttach(let link, let bridge):
-      let owner = NetworkView(facts).namespace(of: NetSide.host.name)?.net.link(link)?.peer?.owner
-      return ["host:\(link)" + (owner.map { " (\($0)'s veth)" } ?? "") + " is now a port of \(bridge)"]
-    case .netAddr(let link, let cidr):
-      return ["\(link) has \(cidr) now: address \(cidr.address) on subnet \(cidr.subnet)"]
-    case .netState(let link, let up):
-      return ["\(link) is \(up ? "up" : "down")" + (link.side == .host ? "" : " in \(link.side.name)")]
-    case .netRoute(let box, let gateway):
-      return ["\(box) sends what no other route covers to \(gateway)"]
-    case .ping(let side, let address):
-      return pingLines(side, address, result)
-    case .netOutside:
-      return [
-        "made the outside: a network namespace standing for the internet, joined to the host side by a veth",
-        "  outside  \(OutsideNet.name):\(OutsideNet.outsideLink) has \(OutsideNet.outsideAddress), up",
-        "  host     host:\(OutsideNet.hostLink) has \(OutsideNet.hostAddress), up",
-      ]
-    case .netNAT(let bridge, let subnet):
-      return [
-        "the host side masquerades \(subnet) now: packets from \(bridge)'s subnet that leave by another link take that link's address"
-      ]
-    case .netPublish(let hostPort, let proto, let box, let address, let port):
-      return [
-        "the host side sends \(proto) port \(hostPort) of its own addresses to \(box) (\(address):\(port)) now, as docker run -p \(hostPort):\(port)\(proto == "udp" ? "/udp" : "") does"
-      ]
-    case .netListen(let side, let port, let proto):
-      return [
-        "\(PingText.prose(side.name)) listens on \(proto) port \(port) now, on any of its addresses, and answers each \(proto == "udp" ? "datagram" : "line") with the address it came from"
-      ]
-    case .connect(let side, let address, let port, let proto):
-      return connectLines(side, address, port, proto, result)
-    case .netForward(let on):
-      return [
-        on
-          ? "the host side forwards now: a packet for an address it does not have goes out by its own routes"
-          : "the host side no longer forwards: it drops packets for addresses it does not have",
-        "  machine  the machine's own net.ipv4.ip_forward is untouched: each network namespace has its own",
-      ]
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netNAT, .netPublish,
+      .netListen, .connect, .netForward:
+      return netSummary(step, result, after: t)
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
       .imageRemove, .layerRemove:
       return layerSummary(step, result, before: before, after: t)
     }
   }
 
-  func ownIPC(_ box: String, _ t: StateValue) -> Bool {
-    t.value(at: StatePath(keys: box, "ns", "ipc")) != t.value(at: StatePath(keys: "host", "ns", "ipc"))
+  func ownIPC(_ box: String) -> Bool { !shares(box, .ipc) }
+
+  /// The sentence for a box whose pid namespace's PID 1 exited in this step (the tree before and
+  /// after say so), or none.
+  func pidNamespaceDeath(_ box: String, before: TreeBefore, after t: StateValue) -> [String] {
+    let wasAlive = before.value(at: StatePath(keys: box, "pid", "alive")) != .bool(false)
+    guard wasAlive, t.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) else { return [] }
+    let label = namespaceLabel(box, .pid, in: t)
+    return ["PID 1 of \(label) exited: the kernel killed every process in \(label), and no new one can enter it"]
   }
 
   // MARK: Reading
@@ -430,10 +230,7 @@ extension Session {
     if names.isEmpty { return ["no boxes yet: box new NAME creates one"] }
     var rows = [["", "BOX", "OWN NAMESPACES"]]
     for name in names {
-      let own = NamespaceKind.allCases.filter { kind in
-        tree.value(at: StatePath(keys: name, "ns", kind.rawValue))
-          != tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
-      }
+      let own = NamespaceKind.allCases.filter { !shares(name, $0) }
       // A pid namespace whose PID 1 died takes no new process (pid_namespaces(7)): say so here
       // too, not only in ps.
       let dead = pidNamespaceIsDead(name)

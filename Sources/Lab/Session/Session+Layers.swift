@@ -45,12 +45,10 @@ extension Session {
 
   /// The layers a name stands for: an image's (top first), or one layer.
   func resolveLayers(_ name: String) throws -> [String] {
-    if let image = try? ImageName.parse(name).get(),
-      case .list(let items)? = tree.value(at: StatePath(keys: "host", "images", image.description, "layers"))
-    {
-      return items.compactMap(\.stringValue)
+    if let image = try? ImageName.parse(name).get(), let stored = storedImage(image.description) {
+      return stored.layers
     }
-    if tree.value(at: StatePath(keys: "host", "layers", name)) != nil {
+    if storedLayer(name) != nil {
       // A layer no image names is known to the real store by its directory alone: its blob,
       // which a commit on top of it would name, is not (docs/lessons.md, "Resetting a machine between classes").
       guard imageLayers().contains(where: { $0.layers.contains(name) }) else {
@@ -85,7 +83,7 @@ extension Session {
       throw LabError(
         "\(quotedForTerminal(text)) is not an image name", [("rule", e.rule), LabError.unchanged])
     }
-    guard tree.value(at: StatePath(keys: "host", "images", image.description)) != nil else {
+    guard storedImage(image.description) != nil else {
       var details: [(String, String)] = [("images", imageNames().joined(separator: " "))]
       if let near = Nearest.match(image.description, in: imageNames()) { details.append(("did you mean", near)) }
       details.append(LabError.unchanged)
@@ -95,12 +93,21 @@ extension Session {
   }
 
   func requireHostRoot(_ box: String) throws {
-    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
-    guard root == "host" else {
-      throw LabError(
-        "\(box) already has a root filesystem: \(root)", [("fix", "box new for a fresh box"), LabError.unchanged])
-    }
+    guard let root = facts.box(box)?.process.root, root != .host else { return }
+    throw LabError(
+      "\(box) already has a root filesystem: \(root.text)", [("fix", "box new for a fresh box"), LabError.unchanged])
   }
+
+  /// The image of the image store named `name` (as ImageName.description writes it), from the
+  /// kernel's facts: the store is the host's, not a box's, so no tree key stands for it here.
+  func storedImage(_ name: String) -> ImageFacts? { facts.images.first { $0.name.description == name } }
+
+  /// The layer of the image store named `name`, from the kernel's facts.
+  func storedLayer(_ name: String) -> LayerFacts? { facts.layers.first { $0.name == name } }
+
+  /// Whether the box has a root filesystem of its own (prepared or entered), from its facts; a
+  /// box boxwalk does not know has none.
+  func hasOwnRoot(_ box: String) -> Bool { (facts.box(box)?.process.root ?? .host) != .host }
 
   func imageNames() -> [String] {
     guard case .map(let m)? = tree.value(at: StatePath(keys: "host", "images")) else { return [] }
@@ -118,8 +125,7 @@ extension Session {
   /// paths would be the host's files).
   func fileBox(_ command: String) throws -> String {
     let box = try currentBox(command)
-    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
-    guard root != "host" else {
+    guard hasOwnRoot(box) else {
       throw LabError(
         "\(box) has no root filesystem of its own, so \(command) would touch the host's files",
         [("fix", "overlay busybox (or rootfs busybox) gives it one"), LabError.unchanged])
@@ -313,9 +319,7 @@ extension Session {
       throw LabError(
         "\(quotedForTerminal(text)) is not an image name", [("rule", e.rule), LabError.unchanged])
     }
-    if tree.value(at: StatePath(keys: "host", "images", image.description)) != nil
-      || tree.value(at: StatePath(keys: "host", "layers", image.description)) != nil
-    {
+    if storedImage(image.description) != nil || storedLayer(image.description) != nil {
       throw LabError(
         "an image or layer named \(image) exists", [("fix", "pick another name or tag (app:v2)"), LabError.unchanged])
     }
@@ -333,12 +337,7 @@ extension Session {
     for (name, v) in layers.entries {
       let id = v["diff_id"]
       let digest = id.map { $0.isVolatile ? "(this host's)" : String(($0.stringValue ?? "").prefix(19)) } ?? "?"
-      let users = imageNames().filter { image in
-        tree.value(at: StatePath(keys: "host", "images", image, "layers")).map { l in
-          if case .list(let items) = l { return items.contains(.string(name)) }
-          return false
-        } ?? false
-      }
+      let users = imageNames().filter { storedImage($0)?.layers.contains(name) == true }
       rows.append([name, v["files"].map(\.scalarText) ?? "?", digest, users.joined(separator: " ")])
     }
     out.lines += DiffTable.table(rows)
@@ -391,7 +390,7 @@ extension Session {
       // As docker push: the local image named by the whole reference (image tag makes one),
       // else the one named REPOSITORY:TAG.
       let local = [ref.localName, ImageName(name: ref.repository, tag: ref.tag)].first {
-        tree.value(at: StatePath(keys: "host", "images", $0.description)) != nil
+        storedImage($0.description) != nil
       }
       guard let local else {
         throw LabError(

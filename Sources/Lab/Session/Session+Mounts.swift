@@ -77,12 +77,17 @@ extension Session {
       out.lines.append("\(box) shares the host's mount namespace: its mounts are the host's (unshare mnt for its own)")
       return
     }
-    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
+    let root = facts.box(box)?.process.root ?? .host
     let propagation = tree.value(at: StatePath(keys: box, "propagation"))?.stringValue
+    let entered: Bool
+    switch root {
+    case .host, .prepared: entered = false
+    case .pivoted, .chrooted: entered = true
+    }
     out.lines.append(
-      root == "host" || root.hasSuffix("(prepared)")
+      !entered
         ? "\(box) has its own copies of the host's mounts, and these mounts of its own:"
-        : "\(box)'s mount table (its root is \(root)):")
+        : "\(box)'s mount table (its root is \(root.text)):")
     var rows = [["MOUNT", "TYPE", "SOURCE", "PROPAGATION"]]
     if case .map(let m)? = tree.value(at: StatePath(keys: box, "mounts")) {
       for (path, v) in m.entries {
@@ -93,7 +98,7 @@ extension Session {
       }
     }
     out.lines += rows.count == 1 ? ["  (none)"] : DiffTable.table(rows)
-    out.lines.append("root: \(root); / is " + (propagation ?? "not a mount point"))
+    out.lines.append("root: \(root.text); / is " + (propagation ?? "not a mount point"))
   }
 
   func propagationCommand(_ args: [String], line: String, into out: inout Output) throws {
@@ -113,12 +118,13 @@ extension Session {
     try arity(name, args, 0)
     let box = try currentBox(name)
     try refuseIfSharingHostMounts(box, name)
-    let root = tree.value(at: StatePath(keys: box, "root"))?.stringValue ?? "host"
-    guard root.hasSuffix("(prepared)") else {
+    let root = facts.box(box)?.process.root ?? .host
+    guard case .prepared = root else {
+      let none = root == .host
       throw LabError(
-        root == "host" ? "\(box) has no root filesystem to switch to" : "\(box) already switched: its root is \(root)",
+        none ? "\(box) has no root filesystem to switch to" : "\(box) already switched: its root is \(root.text)",
         [
-          ("fix", root == "host" ? "rootfs busybox or overlay busybox prepares one" : "box new for a fresh box"),
+          ("fix", none ? "rootfs busybox or overlay busybox prepares one" : "box new for a fresh box"),
           LabError.unchanged,
         ])
     }

@@ -152,10 +152,11 @@ extension Session {
     throw LabError("refused: \(box) is not a container yet, so a program run there could change the host", details)
   }
 
-  /// Whether the box is still in the host's namespace of this kind.
+  /// Whether the box is still in the host's namespace of this kind: the kernel's facts, by
+  /// inode (the tree labels each inode once, so its labels say the same). A box the facts do not
+  /// have shares nothing, unless the host lacks the kind too.
   func shares(_ box: String, _ kind: NamespaceKind) -> Bool {
-    tree.value(at: StatePath(keys: box, "ns", kind.rawValue))
-      == tree.value(at: StatePath(keys: "host", "ns", kind.rawValue))
+    facts.box(box)?.process.namespaces[kind] == facts.host.namespaces[kind]
   }
 
   /// Whether the box has a pid namespace of its own whose PID 1 died: no process can enter it

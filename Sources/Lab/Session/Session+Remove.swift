@@ -1,16 +1,11 @@
 import Kernel
 
-/// `image rm NAME` and `layer rm NAME`. What may go is decided here, from the state tree, so both
-/// kernels refuse the same things with the same words; the kernels only remove.
+/// `image rm NAME` and `layer rm NAME`. What may go is decided here, from the kernel's facts, so
+/// both kernels refuse the same things with the same words; the kernels only remove.
 extension Session {
   /// The layers of each image, top first.
   func imageLayers() -> [(image: String, layers: [String])] {
-    imageNames().map { image in
-      guard case .list(let items)? = tree.value(at: StatePath(keys: "host", "images", image, "layers")) else {
-        return (image, [])
-      }
-      return (image, items.compactMap(\.stringValue))
-    }
+    imageNames().map { image in (image, storedImage(image)?.layers ?? []) }
   }
 
   /// The boxes whose root filesystem is an overlay with `layer` among its lower layers.
@@ -62,7 +57,7 @@ extension Session {
     try arity("layer rm", args, 1)
     try refresh()
     let name = args[0]
-    guard tree.value(at: StatePath(keys: "host", "layers", name)) != nil else {
+    guard storedLayer(name) != nil else {
       var details: [(String, String)] = [("layers", layerNames().joined(separator: " "))]
       if let near = Nearest.match(name, in: layerNames()) { details.append(("did you mean", near)) }
       details.append(LabError.unchanged)

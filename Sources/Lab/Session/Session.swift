@@ -47,12 +47,9 @@ public final class Session: TranscriptSession {
 
   public var prompt: String { current.map { "boxwalk[\($0)]> " } ?? "boxwalk> " }
 
-  /// Box names in creation order: every top-level key of the state tree but `host` and the
-  /// lab's `outside`.
-  public var boxNames: [String] {
-    guard case .map(let m) = tree else { return [] }
-    return m.keys.filter { $0 != "host" && $0 != OutsideNet.name }
-  }
+  /// Box names in creation order, from the kernel's facts (the tree's top-level keys but `host`
+  /// and `outside`, which the tree is built from).
+  public var boxNames: [String] { facts.boxes.map(\.name) }
 
   /// Runs one command line and returns what it printed.
   public func execute(_ line: String) -> [String] {

@@ -1,0 +1,71 @@
+import Kernel
+
+// Why the kernel does a mount step (StepText.why): the mount area's own text.
+extension StepText {
+  /// `mount`, `umount`, `propagation`, `pivot-root` and `chroot`.
+  static func whyMount(_ step: Step) -> [String] {
+    switch step {
+    case .mount(_, let request):
+      var lines = [
+        "A mount attaches a file system at a path in the box's mount namespace only; the host's table",
+        "is a different namespace and does not change (mount_namespaces(7)). boxwalk first opens the",
+        "path beneath the box's root with openat2(2), following no symbolic link, then makes the mount",
+        "as a file descriptor (fsmount(2), or open_tree(2) for a bind) and attaches it to the opened",
+        "directory with move_mount(2): a link in the image can never lead the mount to the host's files.",
+      ]
+      if case .proc = request {
+        lines.append("A proc file system shows the processes of one pid namespace. boxwalk-helper is not in the")
+        lines.append("box's pid namespace (only its children are), so it names it with the pidns= mount option;")
+        lines.append("unshare --pid --fork --mount-proc gets the same by mounting from inside (proc(5)).")
+      }
+      if case .dev = request {
+        lines = [
+          "A container needs a /dev of its own: programs open /dev/null (a shell, for a job it starts",
+          "in the background), /dev/zero, /dev/urandom. It must not be the host's /dev, a devtmpfs",
+          "with every disk and terminal of the machine, which a box that is root could open. So, as",
+          "runc does, boxwalk mounts a fresh tmpfs (mode 0755, nodev: a node the box makes there with",
+          "mknod(2) opens nothing) and binds six of the host's nodes onto empty files in it, one by one:",
+          "open_tree(2) copies the helper's handle of each node, taken when the box got its mount",
+          "namespace, and move_mount(2) attaches the copy. Binding, not mknod(2), because in a user",
+          "namespace the kernel refuses to make device nodes, so this works rootless too. The links",
+          "fd, stdin, stdout and stderr lead to /proc/self/fd (proc(5)), which needs a proc mounted.",
+          "Everything is done on file descriptors beneath the box's root: no path is looked up twice.",
+        ]
+      }
+      if case .bind = request {
+        lines.append("A bind mount makes a directory appear at a second place; binding a directory onto itself")
+        lines.append("makes it a mount point, which pivot_root(2) requires of the new root.")
+      }
+      return lines
+    case .umount:
+      return [
+        "umount2(2) detaches the mount from the box's namespace; what was beneath it shows again.",
+        "It takes a path, so boxwalk opens the parent beneath the box's root, changes into it, and",
+        "unmounts the last name with UMOUNT_NOFOLLOW: no link is followed on the way.",
+      ]
+    case .propagation:
+      return [
+        "Propagation decides whether mounts and unmounts under a mount are passed to its peers",
+        "(shared), only received from a master (slave), or neither (private). boxwalk makes the box's",
+        "copy private right after unshare mnt, so nothing the box mounts reaches the host",
+        "(mount_namespaces(7), \"Shared subtrees\").",
+      ]
+    case .pivotRoot:
+      return [
+        "pivot_root(2) makes new_root the root of the mount namespace and moves the old root to",
+        "put_old; detaching put_old then removes every host mount from the box's view. The new root",
+        "must be a mount point (an overlay is one; a plain directory gets EINVAL until it is",
+        "bind-mounted onto itself), and neither root may be shared. runc does this for every",
+        "container (libcontainer/rootfs_linux.go).",
+      ]
+    case .chroot:
+      return [
+        "chroot(2) changes only the process's root directory: the mount namespace still holds every",
+        "host mount, and a root process can leave it (chroot into a subdirectory, then chdir(\"..\")",
+        "repeatedly: the classic chroot escape). Containers use pivot_root for that reason.",
+      ]
+    default:
+      return []
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import CShim
+import Glibc
+import HelperWire
+import Kernel
+
+/// The lab's host side and its outside (docs/architecture.md, "Processes"): each a
+/// boxwalk-helper alone in a network namespace of its own, not a box. The host side holds the
+/// lab's bridges and host veth ends for the session, so the machine's own network is never
+/// touched; it is started by the first step that needs it. The outside is started by
+/// `net outside`. Both are in the ledger like any helper and die at teardown.
+struct LabHostSide {
+  /// The host side's helper, or nil before the first step that needs it.
+  var network: HelperProcess?
+  /// The outside's helper (OutsideNet), or nil before `net outside`.
+  var outside: HelperProcess?
+  /// Whether boxwalk made its nftables table in the current host side (LinuxKernel+Firewall).
+  var rulesMade = false
+}
+
+extension LinuxKernel {
+  /// The lab's host side helper (LabHostSide.network).
+  var hostNetwork: HelperProcess? {
+    get { hostSideHelpers.network }
+    set { hostSideHelpers.network = newValue }
+  }
+  /// The lab's outside helper (LabHostSide.outside).
+  var outsideNetwork: HelperProcess? {
+    get { hostSideHelpers.outside }
+    set { hostSideHelpers.outside = newValue }
+  }
+  /// Whether boxwalk made its nftables table in the current host side (LabHostSide.rulesMade).
+  var hostRulesMade: Bool {
+    get { hostSideHelpers.rulesMade }
+    set { hostSideHelpers.rulesMade = newValue }
+  }
+
+  // MARK: Helpers in the lab's network namespaces
+
+  /// The helper that acts in a side's network namespace. A box still in the machine's network
+  /// namespace is refused here too, whatever the layers above checked: boxwalk never sends a
+  /// netlink request or a packet there.
+  func networkHelper(_ side: NetSide, step: Step) throws(KernelError) -> HelperProcess {
+    if side == .outside {
+      guard let outsideNetwork else {
+        throw KernelError(
+          step: step, call: step.firstCall, errno: .ENOENT, detail: "there is no outside yet (net outside makes it)"
+        )
+      }
+      return outsideNetwork
+    }
+    guard case .box(let box) = side else { return try hostSide(step: step) }
+    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
+    try refuseMachineNetwork(helper, shown: box, step: step)
+    return helper
+  }
+
+  func refuseMachineNetwork(_ helper: HelperProcess, shown: String, step: Step) throws(KernelError) {
+    let machine = try? procfs.namespaceInode(pid: "self", shown: "self", kind: .net)
+    let its = try? procfs.namespaceInode(pid: String(helper.pid), shown: shown, kind: .net)
+    guard let machine, let its, machine != its else {
+      throw KernelError(
+        step: step, call: step.firstCall, errno: .EPERM,
+        detail: "\(shown) is in the machine's network namespace, which boxwalk never changes")
+    }
+  }
+
+  /// The host side's helper, started on first use: spawn, record in the ledger, unshare(CLONE_NEWNET).
+  func hostSide(step: Step) throws(KernelError) -> HelperProcess {
+    if let existing = hostNetwork { return existing }
+    let helper = try labNetworkHelper(.labHost, step: step)
+    hostNetwork = helper
+    hostRulesMade = false
+    return helper
+  }
+
+  /// A helper alone in a new network namespace of the lab (the host side's, the outside's):
+  /// spawned, recorded in the ledger under its reserved name, unshare(CLONE_NEWNET), checked not
+  /// to be in the machine's namespace. A new network namespace copies net.ipv4.ip_forward from
+  /// the machine's (devconf_inherit_init_net, proc_sys_net_core(5)); boxwalk sets it to 0, the
+  /// kernel's default, so the lab starts the same on every machine.
+  func labNetworkHelper(_ owner: Owner, step: Step) throws(KernelError) -> HelperProcess {
+    let session = try ensureSession(step: step)
+    let name = owner.name
+    let shown = owner == .labHost ? "host side" : name
+    let helper: HelperProcess
+    do {
+      helper = try HelperProcess.spawn(box: name, executable: helperPath, procfs: procfs)
+    } catch {
+      var failure = spawnError(error, step: .boxNew(box: name))
+      failure.step = step
+      failure.detail = "starting the \(shown)'s helper" + (failure.detail.map { ": \($0)" } ?? "")
+      throw failure
+    }
+    // Its ledger name is Owner.name, `host` or `outside`, names no box may have: this record
+    // never collides with a box's, and `cleanup` kills it like any helper.
+    let record = Ledger.Record.helper(box: name, pid: helper.pid, startTime: helper.startTime)
+    do {
+      try session.record(record)
+    } catch {
+      helper.kill()
+      throw KernelError(
+        step: step, call: error.call, errno: Errno(rawValue: error.errno),
+        detail: "cannot write the ledger; the \(shown) was not created")
+    }
+    var reply: HelperReply
+    do {
+      reply = try helper.call(.unshare(flags: UInt32(BW_CLONE_NEWNET)))
+    } catch {
+      reply = .err(errno: ECONNRESET, call: .unshare, note: "the \(shown)'s helper is gone")
+    }
+    if case .err(let errno, _, let note) = reply {
+      helper.kill()
+      session.forget { $0 == record }
+      throw KernelError(
+        step: step, call: "unshare(CLONE_NEWNET)", errno: Errno(rawValue: errno),
+        detail: "the \(shown)'s network namespace could not be made" + (note.map { ": \($0)" } ?? ""))
+    }
+    do {
+      try refuseMachineNetwork(helper, shown: "the \(shown)", step: step)
+      try call(helper, .forward(on: false), step: step, failOnErr: true)
+    } catch {
+      helper.kill()
+      session.forget { $0 == record }
+      throw error
+    }
+    return helper
+  }
+}
