@@ -10,14 +10,18 @@ import Testing
 
 /// `box export` on the real kernel, proved by the runtimes themselves (docs/runtimes.md): crun
 /// and runc start a container from the exported bundle, and what the container reports from its
-/// own /proc and uname(2) is the box's state. crun runs in a private mount namespace without
+/// own /proc, uname(2) and cgroupfs is the box's state. crun runs in a private mount namespace without
 /// /sys/fs/cgroup/unified (this host's hybrid layout, which crun 1.8 refuses), as bench/run does.
 @Suite(.requiresRoot, .hostUnchanged) struct BundleRunTests {
   static let kinds: [NamespaceKind] = [.ipc, .mnt, .net, .pid, .uts]
 
-  /// The container's report: its hostname, then `KIND INODE-LINK` per namespace kind.
+  /// The container's report: its hostname, then `KIND INODE-LINK` per namespace kind, then the
+  /// pids limit of its own cgroup as cgroupfs shows it (mounted in its cgroup namespace, whose
+  /// root is the cgroup the runtime made: the v1 pids hierarchy, or cgroup2 on a v2 host).
   static let probe =
-    "/bin/busybox hostname; for k in ipc mnt net pid uts; do echo $k $(/bin/busybox readlink /proc/self/ns/$k); done"
+    "/bin/busybox hostname; for k in ipc mnt net pid uts; do echo $k $(/bin/busybox readlink /proc/self/ns/$k); done; "
+    + "/bin/busybox mkdir -p /cgroup-probe && { /bin/busybox mount -t cgroup -o pids none /cgroup-probe 2>/dev/null "
+    + "|| /bin/busybox mount -t cgroup2 none /cgroup-probe; } && echo pids.max $(/bin/busybox cat /cgroup-probe/pids.max)"
 
   static func runtime(_ name: String) -> String? {
     for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"] where access(dir + "/" + name, X_OK) == 0
@@ -27,12 +31,12 @@ import Testing
     return nil
   }
 
-  /// The box both suites export: five namespaces, a hostname, busybox entered, a proc.
-  static func buildBox(_ kernel: LinuxKernel) throws -> Session {
+  /// The box both suites export: five namespaces, a hostname, busybox entered, a proc; `extra`
+  /// after the hostname.
+  static func buildBox(_ kernel: LinuxKernel, extra: [String] = []) throws -> Session {
     let session = try Session(kernel: kernel)
-    for line in [
-      "box new web", "unshare uts,pid,mnt,ipc,net", "hostname lab-box", "rootfs busybox", "pivot-root",
-      "mount proc /proc",
+    for line in ["box new web", "unshare uts,pid,mnt,ipc,net", "hostname lab-box"] + extra + [
+      "rootfs busybox", "pivot-root", "mount proc /proc",
     ] {
       let out = session.execute(line)
       try #require(!(out.first ?? "").hasPrefix("error"), "\(line): \(out)")
@@ -47,7 +51,8 @@ import Testing
     defer { root.remove() }
     let kernel = try LinuxKernel(stateRoot: root.path + "/state", imageHome: root.path + "/images")
     defer { kernel.teardown() }
-    let session = try Self.buildBox(kernel)
+    // A cgroup with a pids limit, and a cgroup namespace, so the container can show its limit.
+    let session = try Self.buildBox(kernel, extra: ["cgroup new", "cgroup set pids.max 64", "unshare cgroup"])
     let bundle = root.path + "/bundle"
     let out = session.execute("box export web \(bundle)")
     try #require(out.first?.hasPrefix("exported web") == true, "\(out)")
@@ -92,6 +97,9 @@ import Testing
       #expect(inside != nil, "\(kind): \(lines)")
       #expect((inside != host) == boxHasOwn, "\(kind): container \(inside ?? "-"), host \(host)")
     }
+    // The limit the box set, in the cgroup the runtime made from linux.resources.
+    #expect(box.cgroup?.pids.max == .value(64))
+    #expect(lines.contains("pids.max 64"), "\(lines)")
   }
 }
 
