@@ -5,7 +5,7 @@ import Kernel
 extension Session {
   func cgroupCommand(_ args: [String], line: String, into out: inout Output) throws {
     let box = try currentBox("cgroup")
-    let has = tree.value(at: StatePath(keys: box, "cgroup")) != nil
+    let has = facts.box(box)?.process.cgroup != nil
     switch args.first {
     case "new":
       try arity("cgroup new", Array(args.dropFirst()), 0, usageOf: "cgroup")
@@ -41,7 +41,7 @@ extension Session {
   func stressCommand(_ args: [String], line: String, into out: inout Output) throws {
     let box = try currentBox("stress")
     try arity("stress", args, 2)
-    guard tree.value(at: StatePath(keys: box, "cgroup")) != nil else { throw noCgroup(box) }
+    guard facts.box(box)?.process.cgroup != nil else { throw noCgroup(box) }
     let kind: StressKind
     switch args[0] {
     case "memory":

@@ -51,7 +51,7 @@ extension Session {
     let box = try currentBox("umount")
     let path = try checkPath(args[0])
     try refuseIfSharingHostMounts(box, "umount")
-    if path == "/", tree.value(at: StatePath(keys: box, "fs")) != nil {
+    if path == "/", facts.box(box)?.process.fs != nil {
       throw LabError(
         "umount / would take \(box)'s overlay, its root filesystem, away from under the file commands",
         [("fix", "box rm \(box) removes the box, its overlay and its upper layer"), LabError.unchanged])
@@ -78,7 +78,7 @@ extension Session {
       return
     }
     let root = facts.box(box)?.process.root ?? .host
-    let propagation = tree.value(at: StatePath(keys: box, "propagation"))?.stringValue
+    let propagation = facts.box(box)?.process.rootPropagation?.rawValue
     let entered: Bool
     switch root {
     case .host, .prepared: entered = false

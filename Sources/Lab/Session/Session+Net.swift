@@ -322,7 +322,7 @@ extension Session {
       }
     }
     sides.append(NetSide.host.name)
-    if tree.value(at: StatePath(keys: OutsideNet.name, "net")) != nil { sides.append(OutsideNet.name) }
+    if facts.outside != nil { sides.append(OutsideNet.name) }
     var rows = [["SIDE", "LINK", "KIND", "STATE", "MASTER", "PEER", "ADDRS"]]
     var routes: [String] = []
     for side in sides {
