@@ -326,12 +326,15 @@ public final class LinuxKernel: Kernel {
     guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
     let request = HelperRequest.run(background: background, argv: argv.map { Array($0.utf8) })
     // What already ran in the box before this program: see awaitForkedCopies.
-    let before = background ? [] : Set(procfs.descendants(of: helper.pid).map(\.hostPID))
+    let before = Set(procfs.descendants(of: helper.pid).map(\.hostPID))
     var reply = try ask(box, request, step: step, streaming: !background)
     if background {
       guard let started = reply.answer(as: Started.self) else {
         throw KernelError(step: step, call: step.entry(.fork), errno: .EPROTO, detail: "unexpected reply to run")
       }
+      // In the background too: a job the program forked at once (`sh -c 'sleep 90 & sleep
+      // 100'`) is a copy of it until its execve. The program itself runs on, as it should.
+      awaitForkedCopies(of: argv, helper: helper.pid, before: before.union([Int(started.hostPID)]))
       return StepResult(boxPID: Int(started.boxPID))
     }
     guard case .started(let hostPID, let boxPID) = reply else {
