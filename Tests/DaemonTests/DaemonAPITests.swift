@@ -8,7 +8,7 @@ import Testing
 /// `boxwalk daemon` from the outside: a real daemon process on a socket of the test's own, driven
 /// with curl --unix-socket. Sim sessions need nothing; the real backend's cases need root, run under
 /// the host snapshot, and take /tmp/boxwalk-real.lock like every real-kernel test.
-@Suite(.serialized) struct DaemonAPITests {
+@Suite(.serialized, .hostUnchanged) struct DaemonAPITests {
   /// The document in the repository is the one the daemon serves, and it describes every route the
   /// router has (the router is built from `DaemonAPI.routes` alone) and nothing else.
   @Test func theOpenAPIDocumentIsTheRepositoryFileAndCoversEveryRoute() throws {

@@ -6,7 +6,7 @@ import Testing
 /// A client told to die (SIGTERM, SIGHUP, Ctrl-C where it ends the program) deletes the session
 /// it made in the daemon; one killed outright (SIGKILL) cannot, and leaves a consistent session
 /// whose step ran once (docs/daemon.md, "A client that is told to die").
-@Suite(.serialized) struct DaemonClientSignalTests {
+@Suite(.serialized, .hostUnchanged) struct DaemonClientSignalTests {
   /// A client process with its standard input kept open (a pipe), so it waits for more lines.
   final class Client {
     let process = Process()

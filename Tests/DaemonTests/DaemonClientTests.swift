@@ -5,7 +5,7 @@ import Testing
 
 /// The REPL, `lesson`, `record` and `replay` as clients of a daemon: each prints byte for byte
 /// what it prints with the lab in its own process.
-@Suite(.serialized) struct DaemonClientTests {
+@Suite(.serialized, .hostUnchanged) struct DaemonClientTests {
   /// `boxwalk ARGS` from the repository's root with `input` on standard input (a pipe, so the
   /// REPL echoes each command after its prompt): its status and everything it printed.
   static func boxwalk(_ args: [String], input: String, env: [String: String]) throws -> (status: Int32, out: String) {

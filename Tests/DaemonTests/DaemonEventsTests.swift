@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// GET /v1/sessions/{id}/events: a second client follows a session's steps as they happen.
-@Suite(.serialized) struct DaemonEventsTests {
+@Suite(.serialized, .hostUnchanged) struct DaemonEventsTests {
   /// `curl -N` on the session's event stream, writing what it receives to a file.
   static func follow(_ daemon: DaemonProcess, _ id: String, into path: String) throws -> Process {
     _ = FileManager.default.createFile(atPath: path, contents: nil)

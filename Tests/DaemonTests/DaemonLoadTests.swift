@@ -9,7 +9,7 @@ import Testing
 /// time is up, each run a session made and deleted. On the real kernel too, fewer clients for less
 /// time (BOXWALK_LOAD_REAL_CLIENTS, default 10; BOXWALK_LOAD_REAL_SECONDS, default 10), with the
 /// host snapshot taken before and after: every helper, namespace and ledger of every run is gone.
-@Suite(.serialized) struct DaemonLoadTests {
+@Suite(.serialized, .hostUnchanged) struct DaemonLoadTests {
   /// The daemon's resident set size, from /proc/PID/status (proc(5)), in KiB.
   static func rss(_ pid: Int32) -> Int {
     let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""

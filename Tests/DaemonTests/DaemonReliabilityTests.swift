@@ -5,7 +5,7 @@ import Testing
 
 /// What a crash or a careless client must not break: a step is never lost half way nor run
 /// twice, and a killed daemon leaves nothing `boxwalk cleanup` (or the next daemon) cannot remove.
-@Suite(.serialized) struct DaemonReliabilityTests {
+@Suite(.serialized, .hostUnchanged) struct DaemonReliabilityTests {
   /// Sends one HTTP request on a fresh connection and closes it at once, without reading a byte
   /// of the answer: a client that hangs up while its step runs.
   static func sendAndHangUp(_ socketPath: String, _ method: String, _ path: String, body: String) throws {

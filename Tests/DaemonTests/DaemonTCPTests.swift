@@ -1,12 +1,13 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 @testable import Daemon
 
 /// `boxwalk daemon --listen 127.0.0.1:PORT`: a loopback TCP port beside the socket, where every
 /// request needs the token the daemon printed at start, and which does not exist without it.
-@Suite(.serialized) struct DaemonTCPTests {
+@Suite(.serialized, .hostUnchanged) struct DaemonTCPTests {
   /// A daemon started with `--listen 127.0.0.1:0`, and the port and token it printed.
   static func startListening() throws -> (daemon: DaemonProcess, port: Int, token: String) {
     let daemon = try DaemonProcess.start(arguments: ["--listen", "127.0.0.1:0"])

@@ -5,7 +5,7 @@ import Testing
 
 /// `boxwalk test --host unix:///PATH` runs each transcript in the daemon's sessions and prints
 /// byte for byte what the same run prints in-process.
-@Suite(.serialized) struct DaemonTranscriptTests {
+@Suite(.serialized, .hostUnchanged) struct DaemonTranscriptTests {
   static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 

@@ -10,7 +10,7 @@ import Testing
 /// pictures of the lab now. No console message may appear, and a screenshot is written for the
 /// reviewer, to a directory the test prints. Needs Debian's chromium and socat (scripts/deps and
 /// .ci/run install both); without them the test is skipped and says why.
-@Suite(.serialized) struct LiveViewBrowserTests {
+@Suite(.serialized, .hostUnchanged) struct LiveViewBrowserTests {
   static let socat: String? = FileManager.default.isExecutableFile(atPath: "/usr/bin/socat") ? "/usr/bin/socat" : nil
 
   /// A free loopback port, from bind(2) to port 0 (the kernel picks; the socket is closed again).

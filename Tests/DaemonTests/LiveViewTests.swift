@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
+import HostSnapshotSupport
 import Testing
 
 /// The live view (docs/daemon.md): GET / and GET /v1/sessions/{id}/view over the daemon's Unix
 /// socket, the `view` event a step sends its followers, and the browser guard.
-@Suite(.serialized) struct LiveViewTests {
+@Suite(.serialized, .hostUnchanged) struct LiveViewTests {
   /// One request with extra header fields; the status, the response's header block and its body.
   static func request(
     _ daemon: DaemonProcess, _ method: String, _ path: String, headers: [String] = [], body: String? = nil
