@@ -16,10 +16,8 @@ public enum BundleImport {
     public var process: String?
   }
 
-  public struct Refusal: Error, Equatable, Sendable {
-    public var reason: String
-    public var fix: String
-  }
+  /// What cannot be imported at all, and the fix: the same type as `box export`'s refusals.
+  public typealias Refusal = BundleConfig.Refusal
 
   /// - Parameters:
   ///   - boxesByPID: the boxes of the session by host PID, for a namespace given by

@@ -8,15 +8,8 @@ extension Session {
   func exportCommand(_ args: [String], line: String, into out: inout Output) throws {
     try arity("box export", args, 2)
     let name = try existingBox(args[0])
-    let directory = args[1]
-    let parts = directory.split(separator: "/", omittingEmptySubsequences: false)
-    guard directory.hasPrefix("/"), directory != "/", !parts.dropFirst().contains(where: { $0 == "." || $0 == ".." })
-    else {
-      throw LabError(
-        "box export needs a clean absolute directory: the kernel that writes it may not share this shell's directory",
-        [("got", escapedForTerminal(directory)), ("fix", "box export \(name) /tmp/\(name)-bundle"), LabError.unchanged])
-    }
-    let dir = parts.last == "" ? String(directory.dropLast()) : directory
+    let dir = try bundleDirectory(
+      args[1], "box export", does: "writes", fix: "box export \(name) /tmp/\(name)-bundle")
     let made: BundleConfig.Made
     do {
       made = try BundleConfig.make(box: name, facts: facts)
@@ -48,5 +41,19 @@ extension Session {
     out.lines.append("  shell    " + escapedForTerminal(BundleCalls.shell(box: name, directory: dir)))
     out.lines += made.summary.map { "  config   " + escapedForTerminal($0) }
     out.lines.append("  run it   crun run --bundle \(escapedForTerminal(dir)) \(name) (as root; docs/runtimes.md)")
+  }
+
+  /// A bundle's DIR for `box export` and `box import-bundle`: absolute, not "/", with no "." or
+  /// ".." in it, since the kernel that reads or writes it (a daemon's, say) may not share this
+  /// shell's directory; a trailing "/" is dropped.
+  func bundleDirectory(_ directory: String, _ command: String, does verb: String, fix: String) throws -> String {
+    let parts = directory.split(separator: "/", omittingEmptySubsequences: false)
+    guard directory.hasPrefix("/"), directory != "/", !parts.dropFirst().contains(where: { $0 == "." || $0 == ".." })
+    else {
+      throw LabError(
+        "\(command) needs a clean absolute directory: the kernel that \(verb) it may not share this shell's directory",
+        [("got", escapedForTerminal(directory)), ("fix", fix), LabError.unchanged])
+    }
+    return parts.last == "" ? String(directory.dropLast()) : directory
   }
 }

@@ -11,15 +11,7 @@ extension Session {
     guard (1...2).contains(args.count) else {
       throw usage("box import-bundle", "box import-bundle takes a directory and, if you like, a box name")
     }
-    let directory = args[0]
-    let parts = directory.split(separator: "/", omittingEmptySubsequences: false)
-    guard directory.hasPrefix("/"), directory != "/", !parts.dropFirst().contains(where: { $0 == "." || $0 == ".." })
-    else {
-      throw LabError(
-        "box import-bundle needs a clean absolute directory: the kernel that reads it may not share this shell's directory",
-        [("got", escapedForTerminal(directory)), ("fix", "box import-bundle /tmp/web-bundle"), LabError.unchanged])
-    }
-    let dir = parts.last == "" ? String(directory.dropLast()) : directory
+    let dir = try bundleDirectory(args[0], "box import-bundle", does: "reads", fix: "box import-bundle /tmp/web-bundle")
     let name = args.count == 2 ? args[1] : String(dir.split(separator: "/").last ?? "")
     do { try checkNewBoxName(name) } catch let error as LabError {
       throw LabError(
@@ -47,8 +39,7 @@ extension Session {
     }
     out.lines.append("importing \(escapedForTerminal(dir)) as box \(name): \(plan.lines.count) commands, as if typed")
     for line in plan.lines {
-      let (_, result) = run(line)
-      out.lines += ["  > " + escapedForTerminal(line)] + result.lines.map { "    " + $0 }
+      let result = runAsTyped(line, shown: true, into: &out)
       guard result.ok else {
         throw LabError(
           "box import-bundle stopped: \(escapedForTerminal(line)) failed (above)",

@@ -47,16 +47,13 @@ extension Session {
       for command in commands {
         let line = command.map { StepText.shellQuote($0.replacing("{i}", with: String(round))) }
           .joined(separator: " ")
-        let (_, result) = run(line)
-        if result.step != nil { steps += 1 }
         // The first round in full, as if typed, so the learner sees what every round does; then
-        // only a failure. Not behind a prompt: a line that starts like one is a command in a
-        // transcript.
-        if round == 1 || !result.ok {
-          if round == 1 && command == commands[0] { out.lines.append("round 1 of \(rounds), in full:") }
-          if round > 1 { out.lines.append("round \(round) of \(rounds):") }
-          out.lines += ["  > " + escapedForTerminal(line)] + result.lines.map { "    " + $0 }
+        // only a failure.
+        if round == 1 && command == commands[0] { out.lines.append("round 1 of \(rounds), in full:") }
+        let result = runAsTyped(line, shown: round == 1, into: &out) { out in
+          out.lines.append("round \(round) of \(rounds):")
         }
+        if result.step != nil { steps += 1 }
         guard result.ok else {
           let made = round == 1 && commands.first == command ? "nothing" : "what the earlier commands made"
           throw LabError(
@@ -104,5 +101,21 @@ extension Session {
             ? "the boxes have none of their own: each shares every namespace with the host"
             : "the boxes have " + counts.joined(separator: ", ") + " of their own, beside the host's one of each kind"))
     return lines
+  }
+
+  /// Runs one command line as if the learner had typed it (Session.run: one step, counted as
+  /// typed), and prints it as `  > LINE` with its output indented under it: when `shown`, and
+  /// always when it failed (after `beforeFailure`'s heading). Not behind a prompt: a line that
+  /// starts like one is a command in a transcript. `repeat` and `box import-bundle` run their
+  /// lines through this.
+  func runAsTyped(
+    _ line: String, shown: Bool, into out: inout Output, beforeFailure: (inout Output) -> Void = { _ in }
+  ) -> Output {
+    let (_, result) = run(line)
+    if shown || !result.ok {
+      if !shown { beforeFailure(&out) }
+      out.lines += ["  > " + escapedForTerminal(line)] + result.lines.map { "    " + $0 }
+    }
+    return result
   }
 }
