@@ -28,7 +28,7 @@ public final class LinuxKernel: Kernel {
   /// Every box's helper (HelperPool): the one owner of the list and of the look-up by name.
   var pool = HelperPool()
   /// Every box, in creation order.
-  var helpers: [HelperProcess] { pool.boxes }
+  var helpers: [HelperProcess] { pool.elements }
   /// Changed whenever a box leaves the pool (HelperPool.stamp).
   var boxListStamp: UInt64 { pool.stamp }
 

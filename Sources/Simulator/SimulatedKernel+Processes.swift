@@ -108,7 +108,7 @@ extension SimulatedKernel {
 
   /// What a program started in the box sees: its names and IDs, and the box's root filesystem
   /// once the box has entered it (before that, the host's files, which the simulator cannot see).
-  func programContext(_ box: (name: String, process: SimProcess)) -> SimPrograms.Context {
+  func programContext(_ box: SimBox) -> SimPrograms.Context {
     let user = box.process.ns[.user]
     let hostname = box.process.ns[.uts].flatMap { namespaces[$0]?.hostname } ?? ""
     var context = SimPrograms.Context(

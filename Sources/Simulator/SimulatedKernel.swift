@@ -10,14 +10,8 @@ public final class SimulatedKernel: Kernel {
 
   var namespaces: [UInt64: SimNamespace] = [:]
   var host: SimProcess
-  var boxes: [(name: String, process: SimProcess)] = []
-  /// Changed whenever a box leaves `boxes` (`removeBox`, `teardown`): facts read before then no
-  /// longer hold a prefix of it (KernelFacts.boxListStamp). Appending a box and changing one in
-  /// place keep it. Random at start, so that facts from another kernel never carry it.
-  var boxListStamp = UInt64.random(in: 1...(UInt64.max / 2))
-  /// Where each box is in `boxes`, by name: a cache, checked on each use and made again when it
-  /// is wrong (after a box left, the places after it moved), so a lookup does not scan the lab.
-  var places: [String: Int] = [:]
+  /// Every box, in creation order; its stamp is the facts' `boxListStamp` (BoxList).
+  var boxes = BoxList<SimBox>()
   var tasks: [SimTask] = []
   /// How many times every namespace was looked at for ones that died (`collectGarbage()`).
   var fullCollections = 0
@@ -154,7 +148,8 @@ public final class SimulatedKernel: Kernel {
     if step.isImageStep { return try performImageStep(step) }
     if case .boxNew(let name) = step {
       // fork(2): the child starts in every namespace of its parent.
-      boxes.append((name, SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
+      boxes.append(
+        SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
       return .none
     }
     guard let i = index(of: step.box) else { throw missing(step, step.box) }
@@ -167,7 +162,6 @@ public final class SimulatedKernel: Kernel {
       if let id = boxes[i].process.root.id { filesystems[id] = nil; fsFactsCache[id] = nil }
       let left = boxes[i].process
       boxes.remove(at: i)
-      boxListStamp &+= 1
       collectGarbage(left: left, now: nil)
     case .unshare(let box, let kinds, _):
       let before = boxes[i].process
@@ -243,7 +237,7 @@ public final class SimulatedKernel: Kernel {
       host: hostFacts(),
       boxes: boxes.map { BoxFacts(name: $0.name, process: boxFacts($0.name, $0.process)) },
       images: store.imageFacts, layers: store.layerFacts, outside: outsideNet.flatMap { netFacts($0) })
-    facts.boxListStamp = boxListStamp
+    facts.boxListStamp = boxes.stamp
     factsMemo = facts
     return facts
   }
@@ -253,7 +247,6 @@ public final class SimulatedKernel: Kernel {
     tasks.removeAll()
     cgroups.removeAll()
     boxes.removeAll()
-    boxListStamp &+= 1
     // The box scratch (upper layers) goes; the image store and registries stay.
     filesystems.removeAll()
     fsFactsCache.removeAll()
@@ -337,17 +330,7 @@ public final class SimulatedKernel: Kernel {
 
   // MARK: Bookkeeping
 
-  func index(of name: String) -> Int? {
-    if let i = places[name], i < boxes.count, boxes[i].name == name { return i }
-    // The box just made is the last one.
-    if let i = boxes.indices.last, boxes[i].name == name {
-      places[name] = i
-      return i
-    }
-    places.removeAll(keepingCapacity: true)
-    for (i, box) in boxes.enumerated() { places[box.name] = i }
-    return places[name]
-  }
+  func index(of name: String) -> Int? { boxes.index(named: name) }
 
   func missing(_ step: Step, _ name: String) -> KernelError {
     KernelError(step: step, call: step.firstCall, errno: .ESRCH, detail: "no box named \(name)")
@@ -411,4 +394,11 @@ public final class SimulatedKernel: Kernel {
     faults[i].count -= 1
     throw KernelError(step: step, call: step.firstCall, errno: faults[i].errno, detail: "injected fault")
   }
+}
+
+/// A simulated box: its name and its one process (the helper's stand-in).
+struct SimBox: BoxListElement {
+  var name: String
+  var process: SimProcess
+  var boxName: String { name }
 }
