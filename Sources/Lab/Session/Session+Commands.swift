@@ -123,7 +123,7 @@ extension Session {
       builder.changedKeys.map { StateDiff.between(builder.replaced, after, only: $0) }
       ?? StateDiff.between(builder.replaced, after)
     // The diff's table shows the host's value beside a box's: the host's subtree is all it needs.
-    last = StepRecord(input: input, step: step, changes: changes, treeAfter: after.hostOnly, shell: shell)
+    last = StepRecord(input: input, step: step, changes: changes, hostAfter: after.hostOnly, shell: shell)
     failedSinceLast = nil
     out.changes = changes
     // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.

@@ -23,7 +23,7 @@ extension Session {
       return
     }
     out.lines.append("last step: \(escapedForTerminal(last.input))")
-    let table = DiffTable.lines(last.changes, tree: last.treeAfter)
+    let table = DiffTable.lines(last.changes, tree: last.hostAfter)
     out.lines += table.isEmpty ? ["  (no visible change)"] : table
   }
 

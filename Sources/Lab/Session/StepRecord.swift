@@ -5,10 +5,10 @@ public struct StepRecord: Sendable {
   public var input: String
   public var step: Step
   public var changes: [StateChange]
-  /// The tree after the step, as `diff` needs it: the host's subtree only (its values stand
-  /// beside the boxes' in the table). Keeping the whole tree would make the next step copy its
-  /// root (StateTreeBuilder.replaced).
-  public var treeAfter: StateValue
+  /// The tree after the step as `diff` needs it: a root with the host's subtree only (its values
+  /// stand beside the boxes' in the table). Keeping the whole tree would make the next step copy
+  /// its root (StateTreeBuilder.replaced).
+  public var hostAfter: StateValue
   /// The step's shell line as it ran (it names the box's root as it was then).
   public var shell: String
 }
