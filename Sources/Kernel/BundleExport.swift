@@ -20,21 +20,8 @@ public enum BundleCalls {
     "open(\(JSON.quote(directory + "/config.json")), O_RDONLY|O_NOFOLLOW) + read(2)"
   }
 
-  /// The shell line that does the same.
-  public static func shell(box: String, directory: String) -> String {
-    let dir = shellWord(directory)
-    return
-      "mkdir -m 0700 \(dir) && cp -a --one-file-system /proc/<\(box)>/root/. \(dir)/rootfs && cat > \(dir)/config.json"
-  }
-
   /// The call an error names.
   public static func call(box: String, directory: String) -> String {
     "export(\(JSON.quote(box)), \(JSON.quote(directory)))"
-  }
-
-  static func shellWord(_ s: String) -> String {
-    let plain = s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+,:@".contains($0) }
-    return plain && !s.isEmpty
-      ? s : "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
   }
 }

@@ -38,7 +38,13 @@ extension Session {
       "exported \(name) as an OCI runtime bundle in \(escapedForTerminal(dir)): config.json, and rootfs/ "
         + "(a copy of its root filesystem, merged, as \(name) sees it)")
     out.lines += BundleCalls.plan(box: name, directory: dir).map { "  syscall  " + escapedForTerminal($0) }
-    out.lines.append("  shell    " + escapedForTerminal(BundleCalls.shell(box: name, directory: dir)))
+    // The shell line that does the same, its directory quoted as every shell line's words are.
+    let quoted = StepText.shellQuote(dir)
+    out.lines.append(
+      "  shell    "
+        + escapedForTerminal(
+          "mkdir -m 0700 \(quoted) && cp -a --one-file-system /proc/<\(name)>/root/. \(quoted)/rootfs && cat > \(quoted)/config.json"
+        ))
     out.lines += made.summary.map { "  config   " + escapedForTerminal($0) }
     out.lines.append("  run it   crun run --bundle \(escapedForTerminal(dir)) \(name) (as root; docs/runtimes.md)")
   }
