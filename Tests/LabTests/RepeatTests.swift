@@ -56,5 +56,13 @@ import Testing
     #expect(dup.contains("round 2 of 3:"))
     #expect(dup.contains { $0.hasPrefix("error: repeat stopped in round 2 of 3: box new d failed") })
     #expect(s.boxNames.filter { $0 == "d" }.count == 1)
+    // A round whose commands are alike: its heading once, and the second command's failure keeps
+    // what the first made (commands are told apart by place, not by text).
+    let twice = s.execute("repeat 2 box new e{i} ; box new e{i}")
+    #expect(twice.filter { $0 == "round 1 of 2, in full:" }.count == 1, "\(twice)")
+    #expect(
+      twice.contains(
+        "  state: what the earlier commands made stays, as it would had they been typed; the rest did not run"))
+    #expect(s.boxNames.contains("e1"))
   }
 }

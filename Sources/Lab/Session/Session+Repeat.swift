@@ -44,18 +44,18 @@ extension Session {
     let boxesBefore = boxNames
     var steps = 0
     for round in 1...rounds {
-      for command in commands {
+      for (k, command) in commands.enumerated() {
         let line = command.map { StepText.shellQuote($0.replacing("{i}", with: String(round))) }
           .joined(separator: " ")
         // The first round in full, as if typed, so the learner sees what every round does; then
         // only a failure.
-        if round == 1 && command == commands[0] { out.lines.append("round 1 of \(rounds), in full:") }
+        if round == 1 && k == 0 { out.lines.append("round 1 of \(rounds), in full:") }
         let result = runAsTyped(line, shown: round == 1, into: &out) { out in
           out.lines.append("round \(round) of \(rounds):")
         }
         if result.step != nil { steps += 1 }
         guard result.ok else {
-          let made = round == 1 && commands.first == command ? "nothing" : "what the earlier commands made"
+          let made = round == 1 && k == 0 ? "nothing" : "what the earlier commands made"
           throw LabError(
             "repeat stopped in round \(round) of \(rounds): \(escapedForTerminal(line)) failed (above)",
             [("state", "\(made) stays, as it would had they been typed; the rest did not run")])
