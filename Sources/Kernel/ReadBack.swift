@@ -85,20 +85,21 @@ public struct ReadBack: Equatable, Sendable {
 
   /// Brings `facts` up to date with a read of what this step reached: in place when the kernel's
   /// boxes are those `facts` had (`merge(into:...)`), else as a merged copy (`merge(previous:...)`,
-  /// the kernel's box order given as `count` names, the i-th `name(i)`). False, and `facts`
-  /// untouched, when neither can place what was read: the caller then reads everything.
-  public static func apply(
-    to facts: inout KernelFacts, count: Int, name: (Int) -> String, stamp: UInt64 = 0, fresh: [BoxFacts],
-    host: ProcessFacts?, images: (images: [ImageFacts], layers: [LayerFacts])?
+  /// in the order of the kernel's `list`). False, and `facts` untouched, when neither can place
+  /// what was read: the caller then reads everything.
+  public static func apply<Element>(
+    to facts: inout KernelFacts, list: BoxList<Element>, fresh: [BoxFacts], host: ProcessFacts?,
+    images: (images: [ImageFacts], layers: [LayerFacts])?
   ) -> Bool {
-    if merge(into: &facts, count: count, name: name, stamp: stamp, fresh: fresh, host: host, images: images) {
+    let name = { (i: Int) in list[i].boxName }
+    if merge(into: &facts, count: list.count, name: name, stamp: list.stamp, fresh: fresh, host: host, images: images) {
       return true
     }
     guard
       var merged = merge(
-        previous: facts, order: (0..<count).map(name), fresh: fresh, host: host, images: images)
+        previous: facts, order: list.map(\.boxName), fresh: fresh, host: host, images: images)
     else { return false }
-    merged.boxListStamp = stamp
+    merged.boxListStamp = list.stamp
     facts = merged
     return true
   }

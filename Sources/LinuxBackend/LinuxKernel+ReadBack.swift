@@ -152,8 +152,7 @@ extension LinuxKernel {
       boxes[i].process.pidNamespaceAlive = false
     }
     if !ReadBack.apply(
-      to: &previous, count: helpers.count, name: { helpers[$0].box }, stamp: boxListStamp, fresh: boxes, host: host,
-      images: store)
+      to: &previous, list: pool, fresh: boxes, host: host, images: store)
     {
       previous = try facts()
     }

@@ -29,13 +29,10 @@ public final class LinuxKernel: Kernel {
   var pool = HelperPool()
   /// Every box, in creation order.
   var helpers: [HelperProcess] { pool.elements }
-  /// Changed whenever a box leaves the pool (HelperPool.stamp).
-  var boxListStamp: UInt64 { pool.stamp }
 
   /// The helper of the box called `box`.
   func helper(named box: String) -> HelperProcess? { pool.helper(named: box) }
 
-  func helperIndex(named box: String) -> Int? { pool.index(named: box) }
   /// The lab's host side and outside (LinuxKernel+HostSide.swift): not boxes.
   var hostSideHelpers = LabHostSide()
   /// Helpers a step found gone (their socket at end of file, helperError): the step's error is
@@ -296,7 +293,7 @@ public final class LinuxKernel: Kernel {
       try newBox(box, step: step)
       boxState[box] = BoxState()
     case .boxRemove(let box):
-      guard let index = helperIndex(named: box) else { throw noSuchBox(box, step: step) }
+      guard let index = pool.index(named: box) else { throw noSuchBox(box, step: step) }
       forget(pool.remove(at: index))
     case .unshare, .join, .setHostname, .setDomainname, .clockOffset, .map:
       return try performNamespaceStep(step)
@@ -604,7 +601,7 @@ public final class LinuxKernel: Kernel {
     addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes, outside: &outside)
     if hostRulesMade, hostNetwork != nil { hostFacts.net?.rules = try hostRules(step: nil) }
     var facts = KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
-    facts.boxListStamp = boxListStamp
+    facts.boxListStamp = pool.stamp
     return facts
   }
 

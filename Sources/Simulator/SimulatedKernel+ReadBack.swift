@@ -30,8 +30,7 @@ extension SimulatedKernel {
     let images = scope.images ? (store.imageFacts, store.layerFacts) : nil
     // Not memoised: a full read after this one (the consistency check) builds its own answer.
     if !ReadBack.apply(
-      to: &previous, count: boxes.count, name: { boxes[$0].name }, stamp: boxes.stamp, fresh: fresh, host: host,
-      images: images)
+      to: &previous, list: boxes, fresh: fresh, host: host, images: images)
     {
       previous = try facts()
     }
