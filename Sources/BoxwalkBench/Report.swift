@@ -204,7 +204,40 @@ struct Report {
           "| REPL maximum RSS under 40 MB: \(key.dropFirst(4)) | \(one(mb)) MB | \(mark(mb < 40)) |")
       }
     }
-    return lines + [""]
+    return lines + scaleTargets() + [""]
+  }
+
+  /// Issue 15's targets: a step costs what it touches, not the size of the lab; 1,000 boxes are
+  /// built and torn down in seconds in little memory; a whole container, as a whole process,
+  /// against `crun run` as a whole process.
+  func scaleTargets() -> [String] {
+    var lines: [String] = []
+    for backend in ["sim", "real"] {
+      guard let single = median(backend, "scale: hostname step, 1 boxes") else { continue }
+      for n in [100, 1000] {
+        guard let m = median(backend, "scale: hostname step, \(n) boxes") else { continue }
+        lines.append(
+          "| a step with \(n) boxes within 1.2x of the step with 1 (\(backend)) | \(ms(m)) vs \(ms(single)): "
+            + "\(ratio(m / single)) | \(mark(m / single <= 1.2)) |")
+      }
+    }
+    if let build = median("real", "scale: build all 1000 boxes") {
+      lines.append(
+        "| 1,000 boxes (own uts, ipc, net) built in under 5 s (real) | \(ms(build)) ms | \(mark(build < 5000)) |")
+    }
+    if let down = median("real", "scale: teardown of 1000 boxes") {
+      lines.append("| 1,000 boxes torn down by `quit` in under 5 s (real) | \(ms(down)) ms | \(mark(down < 5000)) |")
+    }
+    if let kb = median("real", "scale: REPL max RSS kB, 1000 boxes") {
+      lines.append(
+        "| REPL maximum RSS with 1,000 boxes under 200 MB | \(one(kb / 1024)) MB | \(mark(kb < 200 * 1024)) |")
+    }
+    if let whole = median("whole", "boxwalk --backend real < container"), let crun = median("whole", "crun run") {
+      lines.append(
+        "| whole container as a whole process at most 1.0x `crun run` | \(ms(whole)) vs \(ms(crun)): "
+          + "\(ratio(whole / crun)) | \(mark(whole <= crun)) |")
+    }
+    return lines
   }
 
   func stepTable() -> [String] {

@@ -53,13 +53,15 @@ func emit(_ line: String) {
   _ = text.withCString { write(1, $0, strlen($0)) }
 }
 
-/// Four decimals: tenths of a microsecond, in milliseconds.
+/// Four decimals: tenths of a microsecond, in milliseconds. A difference of medians (a line's
+/// "lab" share is its median less the medians of its kernel work and its read) can be negative.
 func fixed(_ value: Double) -> String {
   guard value.isFinite else { return "-" }
   let scaled = Int((value * 10_000).rounded())
-  let whole = scaled / 10_000
-  let fraction = String(scaled % 10_000)
-  return "\(whole)." + String(repeating: "0", count: 4 - fraction.count) + fraction
+  let magnitude = scaled.magnitude
+  let fraction = String(magnitude % 10_000)
+  return (scaled < 0 ? "-" : "") + "\(magnitude / 10_000)." + String(repeating: "0", count: 4 - fraction.count)
+    + fraction
 }
 
 /// A message on stderr: progress for the person running the benchmark.
