@@ -115,9 +115,11 @@ func main() -> Int32 {
       }
     case "scale":
       let backend = args.options["--backend"] ?? "real"
+      let boxes = args.int("--boxes", 100)
       try ScaleBench.run(
         kernel: try makeKernel(backend, stateRoot: args.options["--state-root"]),
-        group: args.options["--group"] ?? backend, boxes: args.int("--boxes", 100), steps: args.int("--steps", 100),
+        reference: boxes > 1 ? try makeKernel(backend, stateRoot: args.options["--state-root"]) : nil,
+        group: args.options["--group"] ?? backend, boxes: boxes, steps: args.int("--steps", 100),
         unshare: args.options["--unshare"] ?? "uts,ipc,net")
     case "replay":
       SimBench.replay(args.positional, seconds: args.double("--seconds", 1), rounds: args.int("--rounds", 5))

@@ -201,13 +201,46 @@ enum NetOperations {
   }
 
   /// net.ipv4.ip_forward of this helper's network namespace; nil if it cannot be read.
+  ///
+  /// Every step's read-back asks for it, so the file stays open between steps and is read again
+  /// with pread(2). Opening it each time cost a step in the first of 1,000 boxes half as much
+  /// again as in the last (bench/analysis.md, "Scale"): each network namespace has its own
+  /// /proc/sys/net entries, and the dentry cache keeps those of all namespaces under the one
+  /// /proc/sys directory, on a hash chain where the newest come first; a lookup from an old
+  /// namespace walks past every newer one's (fs/proc/proc_sysctl.c, proc_sys_compare).
+  ///
+  /// The open file keeps showing the namespace it was opened in (its table is bound at open),
+  /// so it is opened again whenever what the path would resolve to may have changed: another
+  /// network namespace (setns, unshare), another root (chroot, pivot_root), or another file
+  /// system at /proc (a mount or umount there). Each of those is a stat(2) of a short path.
   static func readForward() -> Bool? {
-    let fd = open(forwardPath, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { _ = Glibc.close(fd) }
+    var net = stat(), root = stat(), proc = stat()
+    guard stat("/proc/self/ns/net", &net) == 0, stat("/", &root) == 0, stat("/proc", &proc) == 0 else {
+      forgetForward()
+      return nil
+    }
+    let key = [UInt64(net.st_ino), UInt64(root.st_dev), UInt64(root.st_ino), UInt64(proc.st_dev), UInt64(proc.st_ino)]
+    if forwardFile?.key != key {
+      forgetForward()
+      let fd = open(forwardPath, O_RDONLY | O_CLOEXEC)
+      guard fd >= 0 else { return nil }
+      forwardFile = (fd, key)
+    }
+    guard let fd = forwardFile?.fd else { return nil }
     var byte: UInt8 = 0
-    guard Glibc.read(fd, &byte, 1) == 1 else { return nil }
+    guard pread(fd, &byte, 1, 0) == 1 else {
+      forgetForward()
+      return nil
+    }
     return byte == UInt8(ascii: "1")
+  }
+
+  /// The open ip_forward and what it was opened under (readForward).
+  nonisolated(unsafe) private static var forwardFile: (fd: Int32, key: [UInt64])?
+
+  private static func forgetForward() {
+    if let fd = forwardFile?.fd { _ = Glibc.close(fd) }
+    forwardFile = nil
   }
 
   /// if_nametoindex(3): glibc asks the kernel with ioctl(SIOCGIFINDEX) on a socket, which answers
