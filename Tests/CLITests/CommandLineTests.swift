@@ -91,6 +91,15 @@ import Testing
     #expect(try Self.boxwalk(["test", "--backend", "nope", "x"]).status == 2)
   }
 
+  /// A bundle trace cannot read says why in words, as every other unreadable file does, not as
+  /// a dump of the error's fields (`Failure(path: ..., errno: 13, reason: nil)`).
+  @Test func traceOfAMissingBundleSaysWhy() throws {
+    let r = try Self.boxwalk(["trace", "crun", TestScratch.root + "/no-such-bundle", "--backend", "sim"])
+    #expect(r.status == 2)
+    #expect(r.out.hasPrefix("error: cannot read " + TestScratch.root + "/no-such-bundle/config.json: "), "\(r.out)")
+    #expect(!r.out.contains("Failure("), "\(r.out)")
+  }
+
   /// As root every backend runs on this machine; RootlessBackendTests checks this as nobody.
   @Test(.enabled(if: geteuid() != 0, "as root the real backend is available"))
   func anUnavailableBackendIsAnErrorNotAFallback() throws {

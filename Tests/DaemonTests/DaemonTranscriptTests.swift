@@ -67,6 +67,9 @@ import Testing
     let repl = try Self.boxwalk(["--host", "unix:///nonexistent.sock", "--backend", "sim"])
     #expect(repl.status == 3)
     #expect(repl.out.hasPrefix("error: daemon at unix:///nonexistent.sock: "), "\(repl.out)")
+    // The errno by name, as 17-client-daemon teaches it, not NIO's name for its connect function.
+    #expect(repl.out.contains("connect(2): ENOENT: no such file or directory"), "\(repl.out)")
+    #expect(!repl.out.contains("descriptor:addr"), "\(repl.out)")
     let bad = try Self.boxwalk(["test", "--host", "http://127.0.0.1:1", "transcripts/01-uts.transcript"])
     #expect(bad.status == 2 && bad.out.hasPrefix("error: --host takes unix:///PATH"), "\(bad.out)")
   }

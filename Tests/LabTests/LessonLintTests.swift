@@ -57,6 +57,22 @@ import Testing
         "  fix: add a ```check block with the state the solution must reach, or make the solution a ```lab block",
       ]
     ),
+    // a shell block in a step without a lab block: the REPL never prints it
+    (
+      "## S {#s}\n\n```shell\ncurl x\n```\n",
+      [
+        "l.md:8:1: step s: a shell block without a lab block is never shown to the learner",
+        "  fix: put the commands in the text as a block indented by four spaces, or add the lab block they go with",
+      ]
+    ),
+    // a shell block above its lab block: it shows after the lab ran, not where it sits
+    (
+      "## S {#s}\n\n```shell\nx\n```\n\n```lab\nbox new web\n```\n",
+      [
+        "l.md:8:1: step s: the shell block comes before the lab block, but shows only after the lab has run",
+        "  fix: move it after the lab block, or put the commands in the text as a block indented by four spaces",
+      ]
+    ),
     // an expect block without a lab block
     (
       "## S {#s}\n\n```expect\nhost exists\n```\n",

@@ -325,6 +325,9 @@ import Testing
     let unknown = r.execute("lesson dmeo")
     #expect(unknown.first == "error: no lesson \"dmeo\"")
     #expect(unknown.contains { $0.contains("did you mean") && $0.hasSuffix("demo") })
+    // The file's name, as a learner reading lessons/ types it, points at the id.
+    let byFile = r.execute("lesson demo.md")
+    #expect(byFile.contains { $0.hasSuffix("did you mean: demo (the id of lessons/demo.md)") }, "\(byFile)")
     #expect(r.execute("next now").first == "error: next takes no argument")
     #expect(r.execute("reset sideways").first == "error: reset takes step or lesson, and --yes")
   }

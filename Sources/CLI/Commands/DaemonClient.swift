@@ -101,8 +101,29 @@ struct DaemonClient: Sendable {
       let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] ?? [:]
       return (status, object, Array(bytes))
     case .failure(let error):
-      throw Failure(description: "daemon at \(hostDescription): \(error)")
+      throw Failure(description: "daemon at \(hostDescription): " + Self.reason(error))
     }
+  }
+
+  /// Why an exchange failed, with the errno named as boxwalk names every other one
+  /// (`connect(2): ENOENT: no such file or directory`) and what the usual cause is, instead of
+  /// NIO's own description, which names a Swift function (`connect(descriptor:addr:size:)`).
+  /// 17-client-daemon teaches these errors, so the learner must be able to read them here.
+  static func reason(_ error: any Error) -> String {
+    if let failed = error as? NIOConnectionError, let first = failed.connectionErrors.first?.error {
+      return reason(first)
+    }
+    guard let io = error as? IOError else { return "\(error)" }
+    let errno = Errno(rawValue: io.errnoCode)
+    let call = "\(io)".hasPrefix("connect(") ? "connect(2): " : ""
+    let cause: String
+    switch errno {
+    case .ENOENT: cause = "; no socket at that path: is boxwalk daemon running, on this path?"
+    case .ECONNREFUSED: cause = "; a socket file nothing listens on: did its daemon stop?"
+    case .EACCES: cause = "; the socket is another user's: the daemon makes it 0600, in a 0700 directory"
+    default: cause = ""
+    }
+    return call + errno.name + ": " + errno.meaning + cause
   }
 
   /// GET /v1/ping, or the error to stop on: a daemon that cannot be reached, or that refuses

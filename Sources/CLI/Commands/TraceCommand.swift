@@ -26,7 +26,7 @@ struct TraceCommand: ParsableCommand {
       bytes = try Files.read(configPath)
     } catch {
       throw ExitError(
-        ExitStatus.usage, ["error: cannot read \(configPath): \(error)", "  fix: box export NAME DIR writes a bundle"])
+        ExitStatus.usage, ["error: cannot read \(error.message)", "  fix: box export NAME DIR writes a bundle"])
     }
     let config: JSONValue
     do {

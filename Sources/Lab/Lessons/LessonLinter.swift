@@ -37,6 +37,21 @@ public enum LessonLinter {
           lab.line, "step \(step.id): the lab block has no shell block (the same commands on a real Linux machine)",
           fix: "add a ```shell block after the lab block, with the shell commands that do the same on Linux")
       }
+      // The REPL prints a step's shell block under its lab block's output ("on a real Linux
+      // machine"), never where it sits in the file: without a lab block it is never shown, and
+      // above the lab block it shows one step late, after text that introduced it (docs/lessons.md).
+      if let shell = step.shell {
+        if step.lab == nil {
+          find(
+            shell.line, "step \(step.id): a shell block without a lab block is never shown to the learner",
+            fix: "put the commands in the text as a block indented by four spaces, or add the lab block they go with")
+        } else if let lab = step.lab, shell.line < lab.line {
+          find(
+            shell.line,
+            "step \(step.id): the shell block comes before the lab block, but shows only after the lab has run",
+            fix: "move it after the lab block, or put the commands in the text as a block indented by four spaces")
+        }
+      }
       if let check = step.check, step.solution == nil {
         find(
           check.line, "step \(step.id): the check block has no solution block, so nothing proves it can pass",

@@ -38,7 +38,13 @@ extension LessonRunner {
     guard let lesson = lessons.first(where: { $0.id == id }) else {
       let ids = lessons.map(\.id)
       var details: [(String, String)] = [("lessons", ids.isEmpty ? "none found" : ids.joined(separator: " "))]
-      if let near = Nearest.match(id, in: ids) { details.append(("did you mean", near)) }
+      // A learner who reads lessons/02-pid.md types its file name; the id is in its front matter.
+      let named = lessons.first { lesson in
+        lesson.path.split(separator: "/").last.map { $0 == id || $0 == id + ".md" } ?? false
+      }
+      if let near = named?.id ?? Nearest.match(id, in: ids) {
+        details.append(("did you mean", named.map { "\($0.id) (the id of \($0.path))" } ?? near))
+      }
       details.append(("state", "nothing was changed"))
       return .failed(LabError("no lesson \(quotedForTerminal(id))", details))
     }
