@@ -152,7 +152,7 @@ public final class SimulatedKernel: Kernel {
         SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
       return .none
     }
-    guard let i = index(of: step.box) else { throw missing(step, step.box) }
+    guard let boxName = step.owner.box, let i = index(of: boxName) else { throw missing(step, step.owner.name) }
     switch step {
     case .boxNew: return .none
     case .boxRemove(let name):
@@ -267,7 +267,7 @@ public final class SimulatedKernel: Kernel {
   /// namespace that owns its UTS namespace; EINVAL when longer than HOST_NAME_MAX.
   private func setName(_ i: Int, _ value: String, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
-    guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, step.box) }
+    guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, boxes[i].name) }
     guard value.utf8.count <= Names.maxHostname else {
       throw KernelError(step: step, call: step.firstCall, errno: .EINVAL)
     }
