@@ -87,6 +87,7 @@ extension Session {
     let shell = StepText.shell(
       step, cgroup: kernel.cgroupVersion, root: step.owner.box.flatMap(facts.box)?.process.root ?? .host)
     out.shell = shell
+    let factsBefore = FactsBefore(step, facts)
     let result: StepResult
     do {
       result = try kernel.perform(step)
@@ -118,7 +119,7 @@ extension Session {
     let after = try readBack(after: step)
     // Only the subtrees the builder made again can differ (StateTreeBuilder.changedKeys), and the
     // builder kept what they were.
-    let before = TreeBefore(builder: builder, after: after)
+    let before = TreeBefore(builder: builder, after: after, facts: factsBefore)
     let changes =
       builder.changedKeys.map { StateDiff.between(builder.replaced, after, only: $0) }
       ?? StateDiff.between(builder.replaced, after)
@@ -214,11 +215,11 @@ extension Session {
 
   func ownIPC(_ box: String) -> Bool { !shares(box, .ipc) }
 
-  /// The sentence for a box whose pid namespace's PID 1 exited in this step (the tree before and
-  /// after say so), or none.
+  /// The sentence for the step's box when its pid namespace's PID 1 exited in this step (the
+  /// kernel's facts before and after say so), or none.
   func pidNamespaceDeath(_ box: String, before: TreeBefore, after t: StateValue) -> [String] {
-    let wasAlive = before.value(at: StatePath(keys: box, "pid", "alive")) != .bool(false)
-    guard wasAlive, t.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) else { return [] }
+    let wasAlive = before.facts.box?.pidNamespaceAlive != false
+    guard wasAlive, facts.box(box)?.process.pidNamespaceAlive == false else { return [] }
     let label = namespaceLabel(box, .pid, in: t)
     return ["PID 1 of \(label) exited: the kernel killed every process in \(label), and no new one can enter it"]
   }
