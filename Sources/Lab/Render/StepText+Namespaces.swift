@@ -6,30 +6,7 @@ extension StepText {
   static func whyNamespace(_ step: Step) -> [String] {
     switch step {
     case .unshare(_, let kinds, let keepPropagation):
-      var lines = [
-        "unshare(2) gives the calling process new namespaces of these kinds, so it stops sharing",
-        "them with the host. The new namespaces start as copies of the old ones.",
-      ]
-      for kind in kinds { lines.append("\(kind.rawValue): isolates \(kind.isolates).") }
-      if kinds.contains(.pid) || kinds.contains(.time) {
-        lines.append(
-          "pid and time namespaces take effect for children only: the caller stays where it is, and"
-        )
-        lines.append("the next process it starts is the first in the new namespace (pid_namespaces(7)).")
-      }
-      if kinds.contains(.mnt) && keepPropagation {
-        lines.append("--propagation unchanged: the copy keeps the old namespace's propagation, so each")
-        lines.append("shared mount is a peer of the one it was copied from, and a mount or unmount under")
-        lines.append("either now happens under both (mount_namespaces(7), shared subtrees).")
-      } else if kinds.contains(.mnt) {
-        lines.append("After CLONE_NEWNS boxwalk makes / private, so mounts in the box never propagate to")
-        lines.append("the host (mount_namespaces(7), shared subtrees).")
-      }
-      if kinds.contains(.user) {
-        lines.append("A new user namespace gives the box every capability inside it, none outside; the")
-        lines.append("other namespaces it creates from now on are owned by it (user_namespaces(7)).")
-      }
-      return lines
+      return whyUnshare(kinds, keepPropagation: keepPropagation)
     case .join(_, let kind, let target):
       return [
         "setns(2) moves a process into an existing namespace, found as /proc/PID/ns/\(kind.procEntry)",
@@ -56,18 +33,7 @@ extension StepText {
         "until the first one does. Then they are frozen (EACCES). /proc/uptime shows the boot-time clock.",
       ]
     case .map(_, let kind, _):
-      var lines = [
-        "A user namespace maps IDs: inside 0..COUNT-1 become OUTSIDE.. on the host. The map is written",
-        "once, from outside (by a process in the parent namespace), and never changes; until then the",
-        "box sees itself, and every file, as 65534 (nobody).",
-      ]
-      if kind == .gid {
-        lines.append("setgroups is denied first: the kernel requires it of unprivileged writers, so that a process")
-        lines.append("cannot drop a group that kept it out of a file (CVE-2014-8989).")
-      }
-      lines.append("Root inside has every capability in the user namespace and the namespaces it owns, none on")
-      lines.append("the host: that is what makes rootless containers safe (user_namespaces(7)).")
-      return lines
+      return whyIDMap(kind)
     case .setHostname, .setDomainname:
       return [
         "sethostname(2) and setdomainname(2) change the names stored in the UTS namespace the caller",
@@ -77,5 +43,50 @@ extension StepText {
     default:
       return []
     }
+  }
+
+  /// unshare(2): what each new kind isolates, when pid and time take effect, and what boxwalk does
+  /// to a new mount namespace's propagation.
+  static func whyUnshare(_ kinds: [NamespaceKind], keepPropagation: Bool) -> [String] {
+    var lines = [
+      "unshare(2) gives the calling process new namespaces of these kinds, so it stops sharing",
+      "them with the host. The new namespaces start as copies of the old ones.",
+    ]
+    for kind in kinds { lines.append("\(kind.rawValue): isolates \(kind.isolates).") }
+    if kinds.contains(.pid) || kinds.contains(.time) {
+      lines.append(
+        "pid and time namespaces take effect for children only: the caller stays where it is, and"
+      )
+      lines.append("the next process it starts is the first in the new namespace (pid_namespaces(7)).")
+    }
+    if kinds.contains(.mnt) && keepPropagation {
+      lines.append("--propagation unchanged: the copy keeps the old namespace's propagation, so each")
+      lines.append("shared mount is a peer of the one it was copied from, and a mount or unmount under")
+      lines.append("either now happens under both (mount_namespaces(7), shared subtrees).")
+    } else if kinds.contains(.mnt) {
+      lines.append("After CLONE_NEWNS boxwalk makes / private, so mounts in the box never propagate to")
+      lines.append("the host (mount_namespaces(7), shared subtrees).")
+    }
+    if kinds.contains(.user) {
+      lines.append("A new user namespace gives the box every capability inside it, none outside; the")
+      lines.append("other namespaces it creates from now on are owned by it (user_namespaces(7)).")
+    }
+    return lines
+  }
+
+  /// A user namespace's uid_map or gid_map, written once from outside.
+  static func whyIDMap(_ kind: IDKind) -> [String] {
+    var lines = [
+      "A user namespace maps IDs: inside 0..COUNT-1 become OUTSIDE.. on the host. The map is written",
+      "once, from outside (by a process in the parent namespace), and never changes; until then the",
+      "box sees itself, and every file, as 65534 (nobody).",
+    ]
+    if kind == .gid {
+      lines.append("setgroups is denied first: the kernel requires it of unprivileged writers, so that a process")
+      lines.append("cannot drop a group that kept it out of a file (CVE-2014-8989).")
+    }
+    lines.append("Root inside has every capability in the user namespace and the namespaces it owns, none on")
+    lines.append("the host: that is what makes rootless containers safe (user_namespaces(7)).")
+    return lines
   }
 }
