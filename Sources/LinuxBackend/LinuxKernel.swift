@@ -580,7 +580,7 @@ public final class LinuxKernel: Kernel {
       }
       for (i, helper) in helpers.enumerated() {
         let process = try outsideFacts(
-          of: helper, namespaces: boxNamespaces[i], hostMount: hostMount, mountinfos: mountinfos)
+          of: helper, namespaces: boxNamespaces[i], hostMount: hostMount, mounts: .mountinfo(peers: mountinfos))
         boxes.append(BoxFacts(name: helper.box, process: process))
       }
     } catch {
@@ -633,26 +633,42 @@ public final class LinuxKernel: Kernel {
     return dumps
   }
 
+  /// Where a box's mounts come from when it is read.
+  enum BoxMounts {
+    /// A full read: its mount namespace's mountinfo, and each lab mount namespace's (for the
+    /// mounts that propagated here).
+    case mountinfo(peers: [UInt64: [Mountinfo.Entry]])
+    /// A read-back: kept from its facts before the step (nil: a new box), since it is still in
+    /// the same mount namespace (LinuxKernel.readBack).
+    case kept(ProcessFacts?)
+  }
+
   /// What /proc and boxwalk's own records say of a box, read from outside while its helper
   /// answers the `facts` request (what only the helper can say comes with that answer: `apply`).
-  /// `mountinfos`: each lab mount namespace's mountinfo, for the mounts that propagated here.
-  private func outsideFacts(
-    of helper: HelperProcess, namespaces ns: [NamespaceKind: UInt64], hostMount: UInt64?,
-    mountinfos: [UInt64: [Mountinfo.Entry]]
+  /// Both the full read and the read-back fill a box's facts here.
+  func outsideFacts(
+    of helper: HelperProcess, namespaces ns: [NamespaceKind: UInt64], hostMount: UInt64?, mounts source: BoxMounts
   ) throws(KernelError) -> ProcessFacts {
     let state = boxState[helper.box] ?? BoxState()
     let ownMounts = ns[.mnt] != hostMount
-    let mountinfo =
-      ownMounts
-      ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
-    let peers = mountinfos.filter { $0.key != ns[.mnt] }
+    var boxMounts: [MountFacts] = []
+    var rootPropagation: Propagation?
+    if ownMounts {
+      switch source {
+      case .mountinfo(let mountinfos):
+        let mountinfo = Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? [])
+        boxMounts = mounts(state, ns[.mnt], mountinfo, peers: mountinfos.filter { $0.key != ns[.mnt] })
+        rootPropagation = mountinfo.last { $0.mountPoint == "/" }?.propagation
+      case .kept(let before):
+        boxMounts = before?.mounts ?? []
+        rootPropagation = before?.rootPropagation
+      }
+    }
     var process = ProcessFacts(
       hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "",
-      processes: procfs.descendants(of: helper.pid),
-      pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo, peers: peers) : [],
-      rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
-      root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
-      fs: try fsFacts(state))
+      processes: procfs.descendants(of: helper.pid), pidNamespaceAlive: false, mounts: boxMounts,
+      rootPropagation: rootPropagation, root: state.root, ipc: [], user: userFacts(String(helper.pid)),
+      owners: owners(helper, ns), fs: try fsFacts(state))
     process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
     process.clockOffsets = ClockOffsets.parse(
       (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
@@ -664,7 +680,7 @@ public final class LinuxKernel: Kernel {
   /// pid namespace's PID 1 lives, and its IPC objects. A box in the host's IPC namespace sees the
   /// host's objects: it shows only those made in this session, as the host does (the machine's
   /// own objects differ between machines; docs/transcripts.md).
-  private static func apply(_ view: BoxView, to process: inout ProcessFacts, host: ProcessFacts) {
+  static func apply(_ view: BoxView, to process: inout ProcessFacts, host: ProcessFacts) {
     process.hostname = KernelName.shown(view.nodename)
     process.domainname = KernelName.shown(view.domainname)
     process.pidNamespaceAlive = view.initAlive
@@ -679,7 +695,7 @@ public final class LinuxKernel: Kernel {
   }
 
   /// The error a helper's answer to `facts` stands for when it is not a BoxView.
-  private static func unexpectedFactsReply(_ reply: HelperReply, from helper: HelperProcess) -> KernelError {
+  static func unexpectedFactsReply(_ reply: HelperReply, from helper: HelperProcess) -> KernelError {
     if case .err(let errno, _, _) = reply {
       return KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
     }
