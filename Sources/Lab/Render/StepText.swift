@@ -15,8 +15,8 @@ enum StepText {
     // `mount --rbind rootfs rootfs` does; as it is otherwise.
     func boxPath(_ box: String, _ path: String) -> String {
       switch root {
-      case .prepared, .chrooted: "<\(box) rootfs>" + (path == "/" ? "" : shellQuote(path))
-      case .host, .pivoted: shellQuote(path)
+      case .prepared, .chrooted: "<\(box) rootfs>" + (path == "/" ? "" : ShellWord.quote(path))
+      case .host, .pivoted: ShellWord.quote(path)
       }
     }
     switch step {
@@ -32,11 +32,12 @@ enum StepText {
     case .join(_, let kind, let target):
       return "nsenter --target <\(target)> \(kind.utilLinuxOption)"
     case .setHostname(let box, let name):
-      return "nsenter --target <\(box)> --uts hostname \(shellQuote(name))"
+      return "nsenter --target <\(box)> --uts hostname \(ShellWord.quote(name))"
     case .setDomainname(let box, let name):
-      return "nsenter --target <\(box)> --uts domainname \(shellQuote(name))"
+      return "nsenter --target <\(box)> --uts domainname \(ShellWord.quote(name))"
     case .run(let box, let argv, let background):
-      return "nsenter --target <\(box)> --all " + argv.map(shellQuote).joined(separator: " ") + (background ? " &" : "")
+      return "nsenter --target <\(box)> --all " + argv.map(ShellWord.quote).joined(separator: " ")
+        + (background ? " &" : "")
     case .kill(let box, let pid):
       return "kill -KILL <\(box):\(pid)>"
     case .mount(let box, let request):
@@ -91,10 +92,11 @@ enum StepText {
       if cgroup == .v1 {
         return setting.files(.v1).map { file in
           let controller = file.file.prefix { $0 != "." }
-          return "echo \(shellQuote(file.value)) > /sys/fs/cgroup/\(controller)/boxwalk/SESSION/\(box)/\(file.file)"
+          return
+            "echo \(ShellWord.quote(file.value)) > /sys/fs/cgroup/\(controller)/boxwalk/SESSION/\(box)/\(file.file)"
         }.joined(separator: " && ")
       }
-      return "echo \(shellQuote(setting.v2Text)) > /sys/fs/cgroup/boxwalk/SESSION/\(box)/\(setting.key.rawValue)"
+      return "echo \(ShellWord.quote(setting.v2Text)) > /sys/fs/cgroup/boxwalk/SESSION/\(box)/\(setting.key.rawValue)"
     case .stress(let box, let kind):
       switch kind {
       case .memory(let bytes): return "nsenter --target <\(box)> --all stress-ng --vm 1 --vm-bytes \(bytes) --vm-keep"
@@ -113,8 +115,8 @@ enum StepText {
       // No standard tool makes a POSIX queue, but the mqueue file system does: creating a file
       // in it creates a queue (mq_overview(7)). A private mount namespace keeps the mount local.
       let file = "/dev/mqueue/" + name.drop { $0 == "/" }
-      let script = "mount -t mqueue none /dev/mqueue && touch " + shellQuote(String(file))
-      return "nsenter --target <\(box)> --ipc unshare --mount sh -c " + shellQuote(script)
+      let script = "mount -t mqueue none /dev/mqueue && touch " + ShellWord.quote(String(file))
+      return "nsenter --target <\(box)> --ipc unshare --mount sh -c " + ShellWord.quote(script)
     case .clockOffset(let box, let clock, let seconds):
       return
         "echo '\(clock.rawValue) \(seconds) 0' > /proc/<\(box)>/timens_offsets    # unshare --time --\(clock.rawValue) \(seconds) does this"
@@ -143,14 +145,14 @@ enum StepText {
       let t = NetRule.table
       let rule = NetRule.masquerade(subnet, leavingBy: bridge).text
       return "nft "
-        + shellQuote(
+        + ShellWord.quote(
           "add table ip \(t); add chain ip \(t) postrouting { type nat hook postrouting priority srcnat; }; add rule ip \(t) postrouting \(rule)"
         )
     case .netPublish(let hostPort, let proto, _, let address, let port):
       let t = NetRule.table
       let rule = NetRule.publish(hostPort, proto, to: address, port: port).text
       return "nft "
-        + shellQuote(
+        + ShellWord.quote(
           "add table ip \(t); add chain ip \(t) prerouting { type nat hook prerouting priority dstnat; }; add rule ip \(t) prerouting \(rule)"
         )
     case .netListen(let side, let port, let proto):
@@ -221,38 +223,6 @@ enum StepText {
       .imageRemove, .layerRemove:
       return layerWhy(step)
     }
-  }
-
-  /// Quotes a word for a POSIX shell when it needs it, scalar by scalar (a quote followed by a
-  /// combining mark is still a quote). A word with control characters uses bash's $'...' quoting
-  /// with \xNN escapes, so the printed line can be pasted and never drives the terminal.
-  static func shellQuote(_ s: String) -> String {
-    let safe =
-      !s.isEmpty
-      && s.unicodeScalars.allSatisfy {
-        ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
-          || "-_.,:/=@+".unicodeScalars.contains($0)
-      }
-    if safe { return s }
-    let isControl = TerminalText.isControl
-    if s.unicodeScalars.contains(where: isControl) {
-      var out = "$'"
-      for c in s.unicodeScalars {
-        if isControl(c) {
-          for byte in String(c).utf8 { out += "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16) }
-        } else if c == "'" || c == "\\" {
-          out += "\\" + String(c)
-        } else {
-          out.unicodeScalars.append(c)
-        }
-      }
-      return out + "'"
-    }
-    var out = "'"
-    for c in s.unicodeScalars {
-      if c == "'" { out += "'\\''" } else { out.unicodeScalars.append(c) }
-    }
-    return out + "'"
   }
 
   /// How to get past an errno for this step, when there is one way.

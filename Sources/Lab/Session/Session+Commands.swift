@@ -150,7 +150,7 @@ extension Session {
     func label(_ box: String, _ kind: NamespaceKind) -> String { namespaceLabel(box, kind, in: t) }
     func died(_ box: String) -> [String] { pidNamespaceDeath(box, before: before, after: t) }
     func program(_ argv: [String]) -> String {
-      "`" + escapedForTerminal(argv.map(StepText.shellQuote).joined(separator: " ")) + "`"
+      "`" + escapedForTerminal(argv.map(ShellWord.quote).joined(separator: " ")) + "`"
     }
     // `t` is the tree just built from `facts` (readBack), so the facts decide.
     let ownPIDs = { (box: String) in !self.shares(box, .pid) }

@@ -138,7 +138,7 @@ extension Session {
       // The text is one word: `write /srv/index.html hello from a layer` is five.
       let text = args.dropFirst().joined(separator: " ")
       throw tooMany(
-        "write", args, fix: "quote text with spaces: write \(StepText.shellQuote(args[0])) \(StepText.shellQuote(text))"
+        "write", args, fix: "quote text with spaces: write \(ShellWord.quote(args[0])) \(ShellWord.quote(text))"
       )
     }
     try arity("write", args, 2)
@@ -240,7 +240,7 @@ extension Session {
               "no layer of \(box) has it, or a whiteout in one of its image's layers hides it (a file removed "
                 + "before commit is a .wh. entry in that layer)"
             ),
-            ("see", "ls \(StepText.shellQuote(Overlay.parent(of: path))) lists what the merged view has there"),
+            ("see", "ls \(ShellWord.quote(Overlay.parent(of: path))) lists what the merged view has there"),
             LabError.unchanged,
           ])
       }
