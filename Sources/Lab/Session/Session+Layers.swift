@@ -109,15 +109,13 @@ extension Session {
   /// box boxwalk does not know has none.
   func hasOwnRoot(_ box: String) -> Bool { (facts.box(box)?.process.root ?? .host) != .host }
 
+  /// The store's images, in the order `host.images` lists them (by full name), from the facts.
   func imageNames() -> [String] {
-    guard case .map(let m)? = tree.value(at: StatePath(keys: "host", "images")) else { return [] }
-    return m.keys
+    facts.images.sorted { $0.name.full < $1.name.full }.map(\.name.description)
   }
 
-  func layerNames() -> [String] {
-    guard case .map(let m)? = tree.value(at: StatePath(keys: "host", "layers")) else { return [] }
-    return m.keys
-  }
+  /// The store's layers, in the order `host.layers` lists them, from the facts.
+  func layerNames() -> [String] { facts.layers.map(\.name).sorted() }
 
   // MARK: Files
 
