@@ -1,6 +1,7 @@
 import Kernel
 
-// Why the kernel does a namespace step (StepText.why): the namespace area's own text.
+// Why the kernel does a namespace step (StepText.why) and the shell line that does the same
+// (StepText.shell): the namespace area's own text.
 extension StepText {
   /// `unshare`, `join`, `ipc new`, `mq new`, `clock`, `map`, `hostname` and `domainname`.
   static func whyNamespace(_ step: Step) -> [String] {
@@ -88,5 +89,45 @@ extension StepText {
     lines.append("Root inside has every capability in the user namespace and the namespaces it owns, none on")
     lines.append("the host: that is what makes rootless containers safe (user_namespaces(7)).")
     return lines
+  }
+
+  /// The shell line of a namespace step (StepText.shell).
+  static func namespaceShell(_ step: Step) -> String {
+    switch step {
+    case .unshare(_, let kinds, let keepPropagation):
+      var opts = kinds.map(\.utilLinuxOption)
+      if kinds.contains(.pid) || kinds.contains(.time) { opts.append("--fork") }
+      if keepPropagation { opts.append("--propagation unchanged") }
+      return "unshare " + opts.joined(separator: " ")
+    case .join(_, let kind, let target):
+      return "nsenter --target <\(target)> \(kind.utilLinuxOption)"
+    case .setHostname(let box, let name):
+      return "nsenter --target <\(box)> --uts hostname \(ShellWord.quote(name))"
+    case .setDomainname(let box, let name):
+      return "nsenter --target <\(box)> --uts domainname \(ShellWord.quote(name))"
+    case .map(let box, .uid, let range):
+      return "echo '\(range)' > /proc/<\(box)>/uid_map    # newuidmap(1) does this for unprivileged users"
+    case .map(let box, .gid, let range):
+      // The same writes as the plan: setgroups is denied first (user_namespaces(7)).
+      return "echo deny > /proc/<\(box)>/setgroups && echo '\(range)' > /proc/<\(box)>/gid_map"
+        + "    # newgidmap(1) does this for unprivileged users"
+    case .ipcNew(let box, let kind, let key):
+      // util-linux ipcmk(1): -Q a queue, -M SIZE a segment, -S NSEMS a semaphore set; the sizes
+      // are the plan's (shmget of 4096 bytes, semget of 1 semaphore).
+      let flag = kind == .mq ? "-Q" : kind == .shm ? "-M 4096" : "-S 1"
+      return
+        "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
+    case .posixMQNew(let box, let name):
+      // No standard tool makes a POSIX queue, but the mqueue file system does: creating a file
+      // in it creates a queue (mq_overview(7)). A private mount namespace keeps the mount local.
+      let file = "/dev/mqueue/" + name.drop { $0 == "/" }
+      let script = "mount -t mqueue none /dev/mqueue && touch " + ShellWord.quote(String(file))
+      return "nsenter --target <\(box)> --ipc unshare --mount sh -c " + ShellWord.quote(script)
+    case .clockOffset(let box, let clock, let seconds):
+      return
+        "echo '\(clock.rawValue) \(seconds) 0' > /proc/<\(box)>/timens_offsets    # unshare --time --\(clock.rawValue) \(seconds) does this"
+    default:
+      return ""
+    }
   }
 }
