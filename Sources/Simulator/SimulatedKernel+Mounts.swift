@@ -162,6 +162,14 @@ extension SimulatedKernel {
     }
   }
 
+  /// chroot(2) into the box's prepared root filesystem; only its root directory changes.
+  func chroot(_ i: Int, _ step: Step) throws(KernelError) {
+    guard case .prepared(let image, let id) = boxes[i].process.root else {
+      throw KernelError(step: step, call: step.entry(.chroot), errno: .ENOENT)
+    }
+    boxes[i].process.root = .chrooted(image: image, id: id)
+  }
+
   /// pivot_root(2): new_root must be a mount point, and neither the current root's mount nor
   /// new_root's parent may be shared (EINVAL); afterwards the old root is detached, so every
   /// mount outside the new root leaves the box's namespace.
