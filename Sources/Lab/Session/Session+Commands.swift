@@ -164,46 +164,16 @@ extension Session {
       return [first] + died(box)
     case .kill(let box, let pid):
       return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
+    case .unshare, .join, .setHostname, .setDomainname, .map, .ipcNew, .posixMQNew, .clockOffset:
+      return namespaceSummary(step, after: t)
     case .mount, .umount, .propagation, .pivotRoot, .chroot:
       return mountSummary(step, result, before: before, after: t)
-    case .ipcNew(let box, let kind, let key):
-      return [
-        "\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))"
-          + (ownIPC(box) ? "" : ", the host's IPC namespace")
-      ]
-    case .posixMQNew(let box, let name):
-      return [
-        "\(box) made POSIX message queue \(JSON.quote(name)) in \(label(box, .ipc))"
-          + (ownIPC(box) ? "" : ", the host's IPC namespace")
-      ]
-    case .clockOffset(let box, let clock, let seconds):
-      return [
-        "\(clock.rawValue) runs \(seconds) s ahead in \(label(box, .time)), the time namespace \(box)'s next process enters; the host's clock did not change"
-      ]
-    case .map(let box, let kind, let range):
-      var lines = [
-        "\(box)'s \(kind.rawValue)_map is now \(range): \(kind.rawValue) \(range.inside) inside is \(range.outside) on the host"
-      ]
-      if range.inside == 0 {
-        lines.append(
-          "\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside")
-      }
-      return lines
     case .cgroupNew, .cgroupSet, .stress:
       return cgroupSummary(step, result, before: before, after: t)
     case .boxNew(let box):
       return ["created box \(box): one process, sharing every namespace with the host"]
     case .boxRemove(let box):
       return ["removed box \(box): its process is gone, and with it every namespace only it used"]
-    case .unshare(let box, let kinds, _):
-      let labels = kinds.map { label(box, $0) }.joined(separator: " ")
-      return ["\(box) has new namespaces: \(labels)"]
-    case .join(let box, let kind, let target):
-      return ["\(box) joined \(target)'s \(kind.rawValue) namespace: \(label(box, kind))"]
-    case .setHostname(let box, let name):
-      return ["\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
-    case .setDomainname(let box, let name):
-      return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netNAT, .netPublish,
       .netListen, .connect, .netForward:
       return netSummary(step, result, after: t)
