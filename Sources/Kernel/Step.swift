@@ -131,9 +131,6 @@ public enum Step: Equatable, Hashable, Sendable {
     }
   }
 
-  /// The name of whom the step acts on (Owner.name): a box step's box.
-  public var box: String { owner.name }
-
   /// A short kind name, for fault injection and error messages ("unshare", "sethostname").
   public var kindName: String {
     switch self {

@@ -280,25 +280,28 @@ extension LinuxKernel {
   // MARK: Facts
 
   /// The lab's network namespaces, each once, with the helper that reads it: the host side (if
-  /// the lab has one) and every box with a network namespace of its own.
+  /// the lab has one), the outside (if made) and every box with a network namespace of its own.
+  /// A member is known by its Owner; its name is written only into the facts (a veth peer's
+  /// NetEndpoint).
   struct NetworkMembers {
-    var members: [(name: String, helper: HelperProcess, inode: UInt64?)] = []
+    typealias Member = (owner: Owner, helper: HelperProcess, inode: UInt64?)
+    var members: [Member] = []
 
     /// The pids to ask `member`'s namespace for ids of: every other member's helper. A veth's
     /// peer is found through the id its namespace gives the other (IFLA_LINK_NETNSID, RTM_GETNSID).
-    func others(than member: (name: String, helper: HelperProcess, inode: UInt64?)) -> [Int32] {
+    func others(than member: Member) -> [Int32] {
       members.filter { $0.helper.pid != member.helper.pid }.map { Int32($0.helper.pid) }
     }
   }
 
   func networkMembers(machine: UInt64?, boxes: [(HelperProcess, [NamespaceKind: UInt64])]) -> NetworkMembers {
     var network = NetworkMembers()
-    if let side = hostNetwork { network.members.append((NetSide.host.name, side, nil)) }
-    if let side = outsideNetwork { network.members.append((OutsideNet.name, side, nil)) }
+    if let side = hostNetwork { network.members.append((.labHost, side, nil)) }
+    if let side = outsideNetwork { network.members.append((.outside, side, nil)) }
     var seen: Set<UInt64> = []
     for (helper, namespaces) in boxes {
       guard let inode = namespaces[.net], inode != machine, seen.insert(inode).inserted else { continue }
-      network.members.append((helper.box, helper, inode))
+      network.members.append((.box(helper.box), helper, inode))
     }
     return network
   }
@@ -312,11 +315,11 @@ extension LinuxKernel {
     let members = network.members
     let machine = host.namespaces[.net]
     var nets = dumps.indices.map {
-      NetworkFacts.resolve(dumps, names: members.map(\.name), pids: members.map { Int32($0.helper.pid) }, at: $0)
+      NetworkFacts.resolve(dumps, names: members.map(\.owner.name), pids: members.map { Int32($0.helper.pid) }, at: $0)
     }
     for k in members.indices { nets[k].listening = listening(pid: members[k].helper.pid) }
-    host.net = members.firstIndex { $0.name == NetSide.host.name && $0.inode == nil }.map { nets[$0] } ?? .fresh
-    outside = members.firstIndex { $0.name == OutsideNet.name && $0.inode == nil }.map { nets[$0] }
+    host.net = members.firstIndex { $0.owner == .labHost }.map { nets[$0] } ?? .fresh
+    outside = members.firstIndex { $0.owner == .outside }.map { nets[$0] }
     for i in boxes.indices {
       guard let inode = boxes[i].process.namespaces[.net], inode != machine,
         let k = members.firstIndex(where: { $0.inode == inode })

@@ -72,21 +72,10 @@ extension LinuxKernel {
         asked.append(entry.helper)
       }
       for entry in reading {
-        let helper = entry.helper
-        let state = boxState[helper.box] ?? BoxState()
-        let ownMounts = entry.ns[.mnt] != hostNamespaces[.mnt]
-        var process = ProcessFacts(
-          hostPID: Int(helper.pid), namespaces: entry.ns, hostname: "", domainname: "",
-          processes: procfs.descendants(of: helper.pid), pidNamespaceAlive: false,
-          mounts: ownMounts ? entry.before?.mounts ?? [] : [],
-          rootPropagation: ownMounts ? entry.before?.rootPropagation : nil, root: state.root, ipc: [],
-          user: userFacts(String(helper.pid)), owners: owners(helper, entry.ns), fs: try fsFacts(state))
-        process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
-        process.clockOffsets = ClockOffsets.parse(
-          (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
-        process.procPIDNamespace = procNamespace(of: helper)
+        var process = try outsideFacts(
+          of: entry.helper, namespaces: entry.ns, hostMount: hostNamespaces[.mnt], mounts: .kept(entry.before))
         if entry.ns[.net] != hostNamespaces[.net], !readsNet(entry) { process.net = entry.before?.net }
-        boxes.append(BoxFacts(name: helper.box, process: process))
+        boxes.append(BoxFacts(name: entry.helper.box, process: process))
       }
     } catch {
       // Read what was asked for, so the next request to each helper gets its own answer.
@@ -102,29 +91,10 @@ extension LinuxKernel {
         continue
       }
       guard let view = reply.answer(as: BoxView.self) else {
-        if case .err(let errno, _, _) = reply {
-          failure =
-            failure ?? KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(entry.helper.box)")
-        } else {
-          failure =
-            failure
-            ?? KernelError(
-              call: "uname()", errno: .EPROTO, detail: "the helper for \(entry.helper.box) sent an unexpected reply")
-        }
+        failure = failure ?? Self.unexpectedFactsReply(reply, from: entry.helper)
         continue
       }
-      boxes[i].process.hostname = KernelName.shown(view.nodename)
-      boxes[i].process.domainname = KernelName.shown(view.domainname)
-      boxes[i].process.pidNamespaceAlive = view.initAlive
-      // In the host's IPC namespace: the objects made in this session, as for the host.
-      let inHostIPC = entry.ns[.ipc] == hostNamespaces[.ipc]
-      boxes[i].process.ipc =
-        inHostIPC
-        ? host.ipc
-        : view.ipc.compactMap { object in
-          IPCKind(rawValue: object.kind.rawValue).map { IPCObjectFacts(kind: $0, key: object.key) }
-        }
-      boxes[i].process.posixMQ = inHostIPC ? host.posixMQ : view.queues.sorted()
+      Self.apply(view, to: &boxes[i].process, host: host)
     }
     for (i, entry) in reading.enumerated() where readsNet(entry) {
       do throws(KernelError) {

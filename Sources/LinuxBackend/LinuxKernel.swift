@@ -532,7 +532,6 @@ public final class LinuxKernel: Kernel {
     var hostFacts = try hostProcessFacts()
     let store = try storeFacts()
     let hostNamespaces = hostFacts.namespaces
-    var boxes: [BoxFacts] = []
     // Every helper is asked first (its hostname and IPC objects, and a dump of each lab network
     // namespace), and /proc is read while they answer: the helpers run on other CPUs, so a read
     // waits about one round trip in all, not one per request.
@@ -540,14 +539,36 @@ public final class LinuxKernel: Kernel {
     for helper in helpers { boxNamespaces.append(try namespaces(pid: String(helper.pid), shown: "<\(helper.box)>")) }
     let network = networkMembers(
       machine: hostNamespaces[.net], boxes: helpers.indices.map { (helpers[$0], boxNamespaces[$0]) })
-    var asked: [HelperProcess] = []
+    var boxes = try askForFacts(network, boxNamespaces: boxNamespaces, hostMount: hostNamespaces[.mnt])
+    // The answers, in the order asked: every helper's facts, then the dumps.
+    var failure = collectBoxViews(into: &boxes, host: hostFacts)
+    Self.spreadPIDNamespaceDeaths(&boxes, boxNamespaces: boxNamespaces)
+    let dumps = collectDumps(network, failure: &failure)
+    if let failure { throw failure }
+    var outside: NetFacts?
+    addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes, outside: &outside)
+    if hostRulesMade, hostNetwork != nil { hostFacts.net?.rules = try hostRules(step: nil) }
+    var facts = KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
+    facts.boxListStamp = pool.stamp
+    return facts
+  }
+
+  /// Sends every helper its `facts` request and every lab network namespace's helper its
+  /// `netdump`, then reads each box from outside (/proc, mountinfo, boxwalk's records) while they
+  /// answer. On a failure, reads the answers already asked for, so the next request to each
+  /// helper gets its own answer.
+  private func askForFacts(
+    _ network: NetworkMembers, boxNamespaces: [[NamespaceKind: UInt64]], hostMount: UInt64?
+  ) throws(KernelError) -> [BoxFacts] {
     // Each lab mount namespace's mountinfo, read once through one of its boxes: a mount made in
     // one namespace shows in another that is its peer (see `mounts`).
     var mountinfos: [UInt64: [Mountinfo.Entry]] = [:]
     for (i, helper) in helpers.enumerated() {
-      guard let mnt = boxNamespaces[i][.mnt], mnt != hostNamespaces[.mnt], mountinfos[mnt] == nil else { continue }
+      guard let mnt = boxNamespaces[i][.mnt], mnt != hostMount, mountinfos[mnt] == nil else { continue }
       mountinfos[mnt] = Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? [])
     }
+    var asked: [HelperProcess] = []
+    var boxes: [BoxFacts] = []
     do throws(KernelError) {
       for helper in helpers {
         try post(helper, .facts(candidates: candidateQueueNames()), step: nil)
@@ -559,15 +580,19 @@ public final class LinuxKernel: Kernel {
       }
       for (i, helper) in helpers.enumerated() {
         let process = try outsideFacts(
-          of: helper, namespaces: boxNamespaces[i], hostMount: hostNamespaces[.mnt], mountinfos: mountinfos)
+          of: helper, namespaces: boxNamespaces[i], hostMount: hostMount, mounts: .mountinfo(peers: mountinfos))
         boxes.append(BoxFacts(name: helper.box, process: process))
       }
     } catch {
-      // Read what was asked for, so the next request to each helper gets its own answer.
       for helper in asked { _ = try? helper.reply() }
       throw error
     }
-    // The answers, in the order asked: every helper's facts, then the dumps.
+    return boxes
+  }
+
+  /// Every helper's answer to `facts` (what only the helper can say of its box), applied to its
+  /// box; the first failure, after every answer has been read.
+  private func collectBoxViews(into boxes: inout [BoxFacts], host: ProcessFacts) -> KernelError? {
     var failure: KernelError?
     for (i, helper) in helpers.enumerated() {
       let reply: HelperReply
@@ -579,15 +604,24 @@ public final class LinuxKernel: Kernel {
         failure = failure ?? Self.unexpectedFactsReply(reply, from: helper)
         continue
       }
-      Self.apply(view, to: &boxes[i].process, host: hostFacts)
+      Self.apply(view, to: &boxes[i].process, host: host)
     }
-    // A pid namespace dies once, for every process that has it as pid_for_children: a box
-    // that joined a namespace whose PID 1 had exited is in a dead namespace too (its next fork
-    // fails with ENOMEM), though its own helper never saw that PID 1 exit.
+    return failure
+  }
+
+  /// A pid namespace dies once, for every process that has it as pid_for_children: a box that
+  /// joined a namespace whose PID 1 had exited is in a dead namespace too (its next fork fails
+  /// with ENOMEM), though its own helper never saw that PID 1 exit.
+  private static func spreadPIDNamespaceDeaths(_ boxes: inout [BoxFacts], boxNamespaces: [[NamespaceKind: UInt64]]) {
     let dead = Set(boxes.indices.filter { !boxes[$0].process.pidNamespaceAlive }.compactMap { boxNamespaces[$0][.pid] })
     for i in boxes.indices where boxNamespaces[i][.pid].map(dead.contains) == true {
       boxes[i].process.pidNamespaceAlive = false
     }
+  }
+
+  /// Each lab network namespace's answer to `netdump`, in the order of `network.members`; a
+  /// failure is kept in `failure` unless one came first.
+  private func collectDumps(_ network: NetworkMembers, failure: inout KernelError?) -> [Dump] {
     var dumps: [Dump] = []
     for member in network.members {
       do throws(KernelError) {
@@ -596,35 +630,45 @@ public final class LinuxKernel: Kernel {
         failure = failure ?? error
       }
     }
-    if let failure { throw failure }
-    var outside: NetFacts?
-    addNetworkFacts(network, dumps: dumps, host: &hostFacts, boxes: &boxes, outside: &outside)
-    if hostRulesMade, hostNetwork != nil { hostFacts.net?.rules = try hostRules(step: nil) }
-    var facts = KernelFacts(host: hostFacts, boxes: boxes, images: store.images, layers: store.layers, outside: outside)
-    facts.boxListStamp = pool.stamp
-    return facts
+    return dumps
+  }
+
+  /// Where a box's mounts come from when it is read.
+  enum BoxMounts {
+    /// A full read: its mount namespace's mountinfo, and each lab mount namespace's (for the
+    /// mounts that propagated here).
+    case mountinfo(peers: [UInt64: [Mountinfo.Entry]])
+    /// A read-back: kept from its facts before the step (nil: a new box), since it is still in
+    /// the same mount namespace (LinuxKernel.readBack).
+    case kept(ProcessFacts?)
   }
 
   /// What /proc and boxwalk's own records say of a box, read from outside while its helper
   /// answers the `facts` request (what only the helper can say comes with that answer: `apply`).
-  /// `mountinfos`: each lab mount namespace's mountinfo, for the mounts that propagated here.
-  private func outsideFacts(
-    of helper: HelperProcess, namespaces ns: [NamespaceKind: UInt64], hostMount: UInt64?,
-    mountinfos: [UInt64: [Mountinfo.Entry]]
+  /// Both the full read and the read-back fill a box's facts here.
+  func outsideFacts(
+    of helper: HelperProcess, namespaces ns: [NamespaceKind: UInt64], hostMount: UInt64?, mounts source: BoxMounts
   ) throws(KernelError) -> ProcessFacts {
     let state = boxState[helper.box] ?? BoxState()
     let ownMounts = ns[.mnt] != hostMount
-    let mountinfo =
-      ownMounts
-      ? Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? []) : []
-    let peers = mountinfos.filter { $0.key != ns[.mnt] }
+    var boxMounts: [MountFacts] = []
+    var rootPropagation: Propagation?
+    if ownMounts {
+      switch source {
+      case .mountinfo(let mountinfos):
+        let mountinfo = Mountinfo.parse(bytes: (try? SmallFiles.read("\(procfs.root)/\(helper.pid)/mountinfo")) ?? [])
+        boxMounts = mounts(state, ns[.mnt], mountinfo, peers: mountinfos.filter { $0.key != ns[.mnt] })
+        rootPropagation = mountinfo.last { $0.mountPoint == "/" }?.propagation
+      case .kept(let before):
+        boxMounts = before?.mounts ?? []
+        rootPropagation = before?.rootPropagation
+      }
+    }
     var process = ProcessFacts(
       hostPID: Int(helper.pid), namespaces: ns, hostname: "", domainname: "",
-      processes: procfs.descendants(of: helper.pid),
-      pidNamespaceAlive: false, mounts: ownMounts ? mounts(state, ns[.mnt], mountinfo, peers: peers) : [],
-      rootPropagation: ownMounts ? mountinfo.last { $0.mountPoint == "/" }?.propagation : nil,
-      root: state.root, ipc: [], user: userFacts(String(helper.pid)), owners: owners(helper, ns),
-      fs: try fsFacts(state))
+      processes: procfs.descendants(of: helper.pid), pidNamespaceAlive: false, mounts: boxMounts,
+      rootPropagation: rootPropagation, root: state.root, ipc: [], user: userFacts(String(helper.pid)),
+      owners: owners(helper, ns), fs: try fsFacts(state))
     process.cgroup = cgroupOf[helper.box].flatMap { try? cgroupDriver?.report($0) }
     process.clockOffsets = ClockOffsets.parse(
       (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/timens_offsets")) ?? "")
@@ -636,7 +680,7 @@ public final class LinuxKernel: Kernel {
   /// pid namespace's PID 1 lives, and its IPC objects. A box in the host's IPC namespace sees the
   /// host's objects: it shows only those made in this session, as the host does (the machine's
   /// own objects differ between machines; docs/transcripts.md).
-  private static func apply(_ view: BoxView, to process: inout ProcessFacts, host: ProcessFacts) {
+  static func apply(_ view: BoxView, to process: inout ProcessFacts, host: ProcessFacts) {
     process.hostname = KernelName.shown(view.nodename)
     process.domainname = KernelName.shown(view.domainname)
     process.pidNamespaceAlive = view.initAlive
@@ -651,7 +695,7 @@ public final class LinuxKernel: Kernel {
   }
 
   /// The error a helper's answer to `facts` stands for when it is not a BoxView.
-  private static func unexpectedFactsReply(_ reply: HelperReply, from helper: HelperProcess) -> KernelError {
+  static func unexpectedFactsReply(_ reply: HelperReply, from helper: HelperProcess) -> KernelError {
     if case .err(let errno, _, _) = reply {
       return KernelError(call: "uname()", errno: Errno(rawValue: errno), detail: "in box \(helper.box)")
     }

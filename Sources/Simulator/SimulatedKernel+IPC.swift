@@ -5,7 +5,7 @@ extension SimulatedKernel {
   /// msgget/shmget/semget with IPC_CREAT|IPC_EXCL: EEXIST when the key is taken in this
   /// namespace. Key 0 is IPC_PRIVATE: always a new object.
   func ipcNew(_ i: Int, _ kind: IPCKind, _ key: Int32, _ step: Step) throws(KernelError) {
-    guard let inode = boxes[i].process.ns[.ipc], var ns = namespaces[inode] else { throw missing(step, step.box) }
+    guard let inode = boxes[i].process.ns[.ipc], var ns = namespaces[inode] else { throw missing(step, boxes[i].name) }
     if key != 0, ns.ipc.contains(IPCObjectFacts(kind: kind, key: key)) {
       throw KernelError(step: step, call: step.entry(.sysvGet), errno: .EEXIST)
     }
@@ -21,7 +21,7 @@ extension SimulatedKernel {
   /// kernel, which looks it up as one file name in the mqueue root: "/" alone is ENOENT, a
   /// second slash or a name "." or ".." is EACCES, more than NAME_MAX bytes ENAMETOOLONG.
   func posixMQNew(_ i: Int, _ name: String, _ step: Step) throws(KernelError) {
-    guard let inode = boxes[i].process.ns[.ipc], var ns = namespaces[inode] else { throw missing(step, step.box) }
+    guard let inode = boxes[i].process.ns[.ipc], var ns = namespaces[inode] else { throw missing(step, boxes[i].name) }
     let call = step.entry(.mqOpen)
     guard name.hasPrefix("/") else { throw KernelError(step: step, call: call, errno: .EINVAL) }
     let file = name.dropFirst()
@@ -52,7 +52,7 @@ extension SimulatedKernel {
   /// frozen: EACCES. An offset that would take the clock below zero or past half of
   /// KTIME_SEC_MAX is ERANGE (the simulated machine takes 0 to ClockOffsets.maximum).
   func clockOffset(_ i: Int, _ clock: TimeClock, _ seconds: Int64, _ step: Step) throws(KernelError) {
-    guard let inode = boxes[i].process.ns[.time], var ns = namespaces[inode] else { throw missing(step, step.box) }
+    guard let inode = boxes[i].process.ns[.time], var ns = namespaces[inode] else { throw missing(step, boxes[i].name) }
     // The kernel checks the freeze first (proc_timens_set_offset in kernel/time/namespace.c).
     if ns.populated { throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: .EACCES) }
     if seconds < 0 || seconds > ClockOffsets.maximum {

@@ -126,7 +126,7 @@ extension SimulatedKernel {
     }
     let id = nextRootfs
     let p = boxes[i].process
-    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, boxes[i].name) }
     // The layer directories are opened first, with the box's own credentials; then
     // fsopen("overlay") is the first call that asks the kernel for a mount.
     try requireUpperReachable(p, layers: layers.count, step)
@@ -156,7 +156,7 @@ extension SimulatedKernel {
       throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no layer named \(name)")
     }
     let p = boxes[i].process
-    guard p.ns[.mnt] != nil else { throw missing(step, step.box) }
+    guard p.ns[.mnt] != nil else { throw missing(step, boxes[i].name) }
     let merged = Overlay.merged(layers.compactMap { store.layer($0)?.contents })
     let copy = LayerContents(merged.map(\.entry).filter { $0.kind != .whiteout })
     let id = nextRootfs

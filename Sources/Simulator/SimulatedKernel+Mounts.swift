@@ -7,13 +7,13 @@ extension SimulatedKernel {
   /// shared parent mount and is private otherwise (mount_namespaces(7)).
   func mount(_ i: Int, _ request: MountRequest, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
-    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, boxes[i].name) }
     let tree = p.root.tree
     var paths = [
-      (request.target, step.entry(where: { $0 == .openBeneath(box: step.box, path: request.target, .directory) }))
+      (request.target, step.entry(where: { $0 == .openBeneath(box: boxes[i].name, path: request.target, .directory) }))
     ]
     if case .bind(let source, _) = request {
-      paths.append((source, step.entry(where: { $0 == .openBeneath(box: step.box, path: source, .directory) })))
+      paths.append((source, step.entry(where: { $0 == .openBeneath(box: boxes[i].name, path: source, .directory) })))
     }
     // The helper opens the target (and a bind's source) beneath the box's root first, then makes
     // the mount: fsopen(2) or open_tree(2) ask for CAP_SYS_ADMIN over the mount namespace,
@@ -90,7 +90,7 @@ extension SimulatedKernel {
   /// umount2(2): EINVAL when nothing is mounted there.
   func umount(_ i: Int, _ path: String, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
-    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, boxes[i].name) }
     // The helper opens the parent beneath the root first; umount2(2) is what asks for the capability.
     try requireMountCapability(p, step, call: step.entry(.umount2))
     guard let j = mnt.mounts.lastIndex(where: { $0.root == p.root.tree && $0.path == path }) else {
@@ -124,7 +124,7 @@ extension SimulatedKernel {
   /// receive from, so the kernel leaves it private (checked on Linux 6.18).
   func setPropagation(_ i: Int, _ mode: Propagation, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
-    guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    guard let mntInode = p.ns[.mnt], let mnt = namespaces[mntInode] else { throw missing(step, boxes[i].name) }
     try requireMountCapability(p, step, call: step.entry(.setPropagation))
     // Each mount changes in turn, as MS_REC walks the tree: whether a slave has a group left to
     // receive from depends on the mounts changed before it.
@@ -162,6 +162,14 @@ extension SimulatedKernel {
     }
   }
 
+  /// chroot(2) into the box's prepared root filesystem; only its root directory changes.
+  func chroot(_ i: Int, _ step: Step) throws(KernelError) {
+    guard case .prepared(let image, let id) = boxes[i].process.root else {
+      throw KernelError(step: step, call: step.entry(.chroot), errno: .ENOENT)
+    }
+    boxes[i].process.root = .chrooted(image: image, id: id)
+  }
+
   /// pivot_root(2): new_root must be a mount point, and neither the current root's mount nor
   /// new_root's parent may be shared (EINVAL); afterwards the old root is detached, so every
   /// mount outside the new root leaves the box's namespace.
@@ -179,7 +187,7 @@ extension SimulatedKernel {
     let p = boxes[i].process
     let call = step.entry(.pivotRoot)
     guard case .prepared(let image, let id) = p.root else { throw KernelError(step: step, call: call, errno: .EINVAL) }
-    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, step.box) }
+    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, boxes[i].name) }
     guard mnt.mounts.contains(where: { $0.root == .rootfs(id) && $0.path == "/" }) else {
       throw KernelError(step: step, call: call, errno: .EINVAL, detail: "the new root is not a mount point")
     }

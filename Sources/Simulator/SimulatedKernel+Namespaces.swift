@@ -2,6 +2,37 @@ import Kernel
 
 /// Namespaces: unshare(2), setns(2) and the capability rules that decide them.
 extension SimulatedKernel {
+  /// `box rm`: the box's processes die, its cgroup and root filesystem go, and the namespaces
+  /// only it held die with it.
+  func removeBox(_ i: Int) {
+    let name = boxes[i].name
+    dropListeners(of: name, in: boxes[i].process.ns[.net])
+    killTasks { $0.box == name }
+    cgroups[name] = nil
+    if let id = boxes[i].process.root.id { filesystems[id] = nil; fsFactsCache[id] = nil }
+    let left = boxes[i].process
+    boxes.remove(at: i)
+    collectGarbage(left: left, now: nil)
+  }
+
+  /// `unshare`: the box moves into new namespaces. The namespaces it left die if nothing else
+  /// holds them (a network namespace takes its veths' peers with it).
+  func unshareBox(_ i: Int, _ kinds: [NamespaceKind], _ step: Step) throws(KernelError) {
+    let before = boxes[i].process
+    boxes[i].process = try unshare(before, kinds, step)
+    if kinds.contains(.net) { dropListeners(of: boxes[i].name, in: before.ns[.net]) }
+    collectGarbage(left: before, now: boxes[i].process)
+  }
+
+  /// `join`: the box moves into `target`'s namespace of this kind.
+  func joinBox(_ i: Int, _ kind: NamespaceKind, _ target: String, _ step: Step) throws(KernelError) {
+    guard let t = index(of: target) else { throw missing(step, target) }
+    let before = boxes[i].process
+    boxes[i].process = try setns(before, to: boxes[t].process, kind, step)
+    if kind == .net { dropListeners(of: boxes[i].name, in: before.ns[.net]) }
+    collectGarbage(left: before, now: boxes[i].process)
+  }
+
   /// unshare(2). All new namespaces are created at once; a new user namespace comes first and
   /// owns the others made in the same call (the kernel creates it before the rest).
   func unshare(_ p: SimProcess, _ kinds: [NamespaceKind], _ step: Step) throws(KernelError) -> SimProcess {

@@ -152,30 +152,15 @@ public final class SimulatedKernel: Kernel {
         SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
       return .none
     }
-    guard let i = index(of: step.box) else { throw missing(step, step.box) }
+    guard let boxName = step.owner.box, let i = index(of: boxName) else { throw missing(step, step.owner.name) }
     switch step {
     case .boxNew: return .none
-    case .boxRemove(let name):
-      dropListeners(of: name, in: boxes[i].process.ns[.net])
-      killTasks { $0.box == name }
-      cgroups[name] = nil
-      if let id = boxes[i].process.root.id { filesystems[id] = nil; fsFactsCache[id] = nil }
-      let left = boxes[i].process
-      boxes.remove(at: i)
-      collectGarbage(left: left, now: nil)
-    case .unshare(let box, let kinds, _):
-      let before = boxes[i].process
-      boxes[i].process = try unshare(before, kinds, step)
-      if kinds.contains(.net) { dropListeners(of: box, in: before.ns[.net]) }
-      // The namespaces the box left die if nothing else holds them (a network namespace takes
-      // its veths' peers with it).
-      collectGarbage(left: before, now: boxes[i].process)
+    case .boxRemove:
+      removeBox(i)
+    case .unshare(_, let kinds, _):
+      try unshareBox(i, kinds, step)
     case .join(_, let kind, let target):
-      guard let t = index(of: target) else { throw missing(step, target) }
-      let before = boxes[i].process
-      boxes[i].process = try setns(before, to: boxes[t].process, kind, step)
-      if kind == .net { dropListeners(of: boxes[i].name, in: before.ns[.net]) }
-      collectGarbage(left: before, now: boxes[i].process)
+      try joinBox(i, kind, target, step)
     case .setHostname(_, let value), .setDomainname(_, let value):
       try setName(i, value, step)
     case .run(_, let argv, let background):
@@ -191,10 +176,7 @@ public final class SimulatedKernel: Kernel {
     case .pivotRoot:
       try pivotRoot(i, step)
     case .chroot:
-      guard case .prepared(let image, let id) = boxes[i].process.root else {
-        throw KernelError(step: step, call: step.entry(.chroot), errno: .ENOENT)
-      }
-      boxes[i].process.root = .chrooted(image: image, id: id)
+      try chroot(i, step)
     case .ipcNew(_, let kind, let key):
       try ipcNew(i, kind, key, step)
     case .posixMQNew(_, let name):
@@ -267,7 +249,7 @@ public final class SimulatedKernel: Kernel {
   /// namespace that owns its UTS namespace; EINVAL when longer than HOST_NAME_MAX.
   private func setName(_ i: Int, _ value: String, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
-    guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, step.box) }
+    guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, boxes[i].name) }
     guard value.utf8.count <= Names.maxHostname else {
       throw KernelError(step: step, call: step.firstCall, errno: .EINVAL)
     }

@@ -267,7 +267,7 @@ import Testing
   /// the `sethostname(...)` call line, `show` of a key holding one. Harmless on most terminals,
   /// but xterm-style ones that honour 8-bit controls read U+009B as CSI (input class 8 says escape
   /// C1 in teacher-supplied text). The fix belongs in Sources/Kernel/JSON.swift (write U+0080-U+009F
-  /// as \u0080-\u009f too; still valid JSON) and Sources/Lab/Render/StepText.swift (shellQuote).
+  /// as \u0080-\u009f too; still valid JSON) and Sources/Kernel/ShellWord.swift (ShellWord.quote).
   @Test func c1ControlsAreEscapedInOutput() throws {
     let session = try Session(kernel: SimulatedKernel())
     var out: [String] = []
@@ -278,7 +278,7 @@ import Testing
     Self.expectPrintable(out, "C1 hostname")
   }
 
-  /// The `shell` line quotes a name for a POSIX shell, so a learner can paste it. StepText.shellQuote
+  /// The `shell` line quotes a name for a POSIX shell, so a learner can paste it. ShellWord.quote
   /// replaces ' by '\'' with a Character-based split, and a quote followed by a combining mark
   /// (U+0301) is one Character that is not "'": it stays unescaped and the quoting breaks. Found
   /// by quotedWordsSplitBackToThemselves, which had the same mistake; the fix belongs in

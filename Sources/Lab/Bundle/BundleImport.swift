@@ -37,7 +37,7 @@ public enum BundleImport {
         reason: "root.path \(JSON.quote(rootPath)) is not a directory inside the bundle",
         fix: "a bundle keeps its root filesystem in it, as rootfs")
     }
-    lines.append("image import \(image) \(StepText.shellQuote(directory + "/" + rootPath))")
+    lines.append("image import \(image) \(ShellWord.quote(directory + "/" + rootPath))")
     lines.append("box new \(box)")
 
     // Namespaces: new ones, then the ones given by path, then the user namespace at the end.
@@ -74,7 +74,7 @@ public enum BundleImport {
     lines += joins
     if let name = config["hostname"]?.string {
       if own.contains(.uts) {
-        lines.append("hostname \(StepText.shellQuote(name))")
+        lines.append("hostname \(ShellWord.quote(name))")
       } else {
         left.append("hostname: \(JSON.quote(name)) needs a uts namespace of the box's own, and the bundle has none")
       }
@@ -123,17 +123,17 @@ public enum BundleImport {
       let options = (mount["options"]?.array ?? []).compactMap(\.string)
       switch type {
       case "proc", "sysfs", "mqueue":
-        lines.append("mount \(type) \(StepText.shellQuote(destination))")
+        lines.append("mount \(type) \(ShellWord.quote(destination))")
       case "tmpfs" where destination == "/dev":
         lines.append("mount dev /dev")
       case "tmpfs":
-        lines.append("mount tmpfs \(StepText.shellQuote(destination))")
+        lines.append("mount tmpfs \(ShellWord.quote(destination))")
       case "none", "bind", "":
         let source = mount["source"]?.string ?? ""
         if options.contains("rbind") || options.contains("bind"), source.hasPrefix(rootPath + "/") || source == rootPath
         {
           let inside = source == rootPath ? "/" : String(source.dropFirst(rootPath.count))
-          lines.append("mount bind \(StepText.shellQuote(inside)) \(StepText.shellQuote(destination))")
+          lines.append("mount bind \(ShellWord.quote(inside)) \(ShellWord.quote(destination))")
         } else {
           left.append("mounts: \(destination), a bind of \(source) from outside the bundle's root")
         }
@@ -181,6 +181,6 @@ public enum BundleImport {
     }
     return Plan(
       lines: lines, left: left,
-      process: args.isEmpty ? nil : "run " + args.map(StepText.shellQuote).joined(separator: " "))
+      process: args.isEmpty ? nil : "run " + args.map(ShellWord.quote).joined(separator: " "))
   }
 }

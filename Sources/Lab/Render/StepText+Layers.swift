@@ -12,15 +12,15 @@ extension StepText {
         "mkdir <\(box) upper> <\(box) work> && nsenter --target <\(box)> --mount mount -t overlay overlay -o nosuid,nodev,lowerdir=\(lower),upperdir=<\(box) upper>,workdir=<\(box) work> <\(box) rootfs>"
     case .writeFile(let box, let path, let text):
       return
-        "mkdir -p <\(box) root>\(shellQuote(Overlay.parent(of: path))) && echo \(shellQuote(text)) > <\(box) root>\(shellQuote(path))"
+        "mkdir -p <\(box) root>\(ShellWord.quote(Overlay.parent(of: path))) && echo \(ShellWord.quote(text)) > <\(box) root>\(ShellWord.quote(path))"
     case .removeFile(let box, let path):
-      return "rm -r <\(box) root>\(shellQuote(path))"
+      return "rm -r <\(box) root>\(ShellWord.quote(path))"
     case .commit(let box, let image):
       return
         "docker commit <\(box)> \(image)   # by hand: tar -C <\(box) upper> -c . (whiteouts as .wh. files) | gzip, then sha256sum"
     case .imageImport(let image, let directory):
       return
-        "tar -C \(shellQuote(directory)) --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -c . | gzip | docker import - \(image)"
+        "tar -C \(ShellWord.quote(directory)) --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -c . | gzip | docker import - \(image)"
     case .imageTag(let source, let target):
       return "docker tag \(source) \(target)"
     case .imagePush(let image, let ref):

@@ -1,6 +1,7 @@
 import Kernel
 
-// Why the kernel does a mount step (StepText.why): the mount area's own text.
+// Why the kernel does a mount step (StepText.why) and the shell line that does the same
+// (StepText.shell): the mount area's own text.
 extension StepText {
   /// `mount`, `umount`, `propagation`, `pivot-root` and `chroot`.
   static func whyMount(_ step: Step) -> [String] {
@@ -66,6 +67,57 @@ extension StepText {
       ]
     default:
       return []
+    }
+  }
+
+  /// The shell line of a mount step (StepText.shell); `root` is where the box's `/` was.
+  static func mountShell(_ step: Step, root: RootFacts) -> String {
+    // A path of the box as nsenter --mount names it: through the root filesystem's directory
+    // while the box has not pivoted into it (prepared, or only chrooted), as runc's
+    // `mount --rbind rootfs rootfs` does; as it is otherwise.
+    func boxPath(_ box: String, _ path: String) -> String {
+      switch root {
+      case .prepared, .chrooted: "<\(box) rootfs>" + (path == "/" ? "" : ShellWord.quote(path))
+      case .host, .pivoted: ShellWord.quote(path)
+      }
+    }
+    switch step {
+    case .mount(let box, let request):
+      switch request {
+      case .bind(let source, let target):
+        return "nsenter --target <\(box)> --mount mount --rbind \(boxPath(box, source)) \(boxPath(box, target))"
+      case .dev(let path):
+        // What runc does for a container's /dev, as shell commands; the path is passed as $0 so
+        // that no quoting nests.
+        let nodes = ContainerDev.devices.map(\.name).joined(separator: " ")
+        let links = ContainerDev.links.map { "ln -s \($0.target) \"$0/\($0.name)\"" }.joined(separator: " && ")
+        let dirs = ContainerDev.directories.map { "mkdir \"$0/\($0)\"" }.joined(separator: " && ")
+        return "nsenter --target <\(box)> --mount sh -c 'mount -t tmpfs -o nosuid,nodev,noexec,mode=0755 tmpfs \"$0\""
+          + " && for n in \(nodes); do touch \"$0/$n\" && mount --bind \"/dev/$n\" \"$0/$n\"; done"
+          + " && \(links) && \(dirs)' \(boxPath(box, path))"
+      case .proc(let path):
+        return
+          "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(boxPath(box, path))"
+      case .sysfs:
+        return
+          "nsenter --target <\(box)> --mount mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \(boxPath(box, request.target))"
+      case .mqueue(let path):
+        return
+          "nsenter --target <\(box)> --mount --ipc mount -t mqueue -o nosuid,nodev,noexec mqueue \(boxPath(box, path))"
+      default:
+        return
+          "nsenter --target <\(box)> --mount mount -t \(request.fstype) -o nosuid,nodev \(request.source) \(boxPath(box, request.target))"
+      }
+    case .umount(let box, let path):
+      return "nsenter --target <\(box)> --mount umount \(boxPath(box, path))"
+    case .propagation(let box, let mode):
+      return "nsenter --target <\(box)> --mount mount --make-r\(mode.rawValue) /"
+    case .pivotRoot:
+      return "cd rootfs && mkdir .oldroot && pivot_root . .oldroot && cd / && umount -l /.oldroot && rmdir /.oldroot"
+    case .chroot:
+      return "chroot rootfs"
+    default:
+      return ""
     }
   }
 }

@@ -1,35 +1,13 @@
 import Kernel
 
-// Why the kernel does a namespace step (StepText.why): the namespace area's own text.
+// Why the kernel does a namespace step (StepText.why) and the shell line that does the same
+// (StepText.shell): the namespace area's own text.
 extension StepText {
   /// `unshare`, `join`, `ipc new`, `mq new`, `clock`, `map`, `hostname` and `domainname`.
   static func whyNamespace(_ step: Step) -> [String] {
     switch step {
     case .unshare(_, let kinds, let keepPropagation):
-      var lines = [
-        "unshare(2) gives the calling process new namespaces of these kinds, so it stops sharing",
-        "them with the host. The new namespaces start as copies of the old ones.",
-      ]
-      for kind in kinds { lines.append("\(kind.rawValue): isolates \(kind.isolates).") }
-      if kinds.contains(.pid) || kinds.contains(.time) {
-        lines.append(
-          "pid and time namespaces take effect for children only: the caller stays where it is, and"
-        )
-        lines.append("the next process it starts is the first in the new namespace (pid_namespaces(7)).")
-      }
-      if kinds.contains(.mnt) && keepPropagation {
-        lines.append("--propagation unchanged: the copy keeps the old namespace's propagation, so each")
-        lines.append("shared mount is a peer of the one it was copied from, and a mount or unmount under")
-        lines.append("either now happens under both (mount_namespaces(7), shared subtrees).")
-      } else if kinds.contains(.mnt) {
-        lines.append("After CLONE_NEWNS boxwalk makes / private, so mounts in the box never propagate to")
-        lines.append("the host (mount_namespaces(7), shared subtrees).")
-      }
-      if kinds.contains(.user) {
-        lines.append("A new user namespace gives the box every capability inside it, none outside; the")
-        lines.append("other namespaces it creates from now on are owned by it (user_namespaces(7)).")
-      }
-      return lines
+      return whyUnshare(kinds, keepPropagation: keepPropagation)
     case .join(_, let kind, let target):
       return [
         "setns(2) moves a process into an existing namespace, found as /proc/PID/ns/\(kind.procEntry)",
@@ -56,18 +34,7 @@ extension StepText {
         "until the first one does. Then they are frozen (EACCES). /proc/uptime shows the boot-time clock.",
       ]
     case .map(_, let kind, _):
-      var lines = [
-        "A user namespace maps IDs: inside 0..COUNT-1 become OUTSIDE.. on the host. The map is written",
-        "once, from outside (by a process in the parent namespace), and never changes; until then the",
-        "box sees itself, and every file, as 65534 (nobody).",
-      ]
-      if kind == .gid {
-        lines.append("setgroups is denied first: the kernel requires it of unprivileged writers, so that a process")
-        lines.append("cannot drop a group that kept it out of a file (CVE-2014-8989).")
-      }
-      lines.append("Root inside has every capability in the user namespace and the namespaces it owns, none on")
-      lines.append("the host: that is what makes rootless containers safe (user_namespaces(7)).")
-      return lines
+      return whyIDMap(kind)
     case .setHostname, .setDomainname:
       return [
         "sethostname(2) and setdomainname(2) change the names stored in the UTS namespace the caller",
@@ -76,6 +43,91 @@ extension StepText {
       ]
     default:
       return []
+    }
+  }
+
+  /// unshare(2): what each new kind isolates, when pid and time take effect, and what boxwalk does
+  /// to a new mount namespace's propagation.
+  static func whyUnshare(_ kinds: [NamespaceKind], keepPropagation: Bool) -> [String] {
+    var lines = [
+      "unshare(2) gives the calling process new namespaces of these kinds, so it stops sharing",
+      "them with the host. The new namespaces start as copies of the old ones.",
+    ]
+    for kind in kinds { lines.append("\(kind.rawValue): isolates \(kind.isolates).") }
+    if kinds.contains(.pid) || kinds.contains(.time) {
+      lines.append(
+        "pid and time namespaces take effect for children only: the caller stays where it is, and"
+      )
+      lines.append("the next process it starts is the first in the new namespace (pid_namespaces(7)).")
+    }
+    if kinds.contains(.mnt) && keepPropagation {
+      lines.append("--propagation unchanged: the copy keeps the old namespace's propagation, so each")
+      lines.append("shared mount is a peer of the one it was copied from, and a mount or unmount under")
+      lines.append("either now happens under both (mount_namespaces(7), shared subtrees).")
+    } else if kinds.contains(.mnt) {
+      lines.append("After CLONE_NEWNS boxwalk makes / private, so mounts in the box never propagate to")
+      lines.append("the host (mount_namespaces(7), shared subtrees).")
+    }
+    if kinds.contains(.user) {
+      lines.append("A new user namespace gives the box every capability inside it, none outside; the")
+      lines.append("other namespaces it creates from now on are owned by it (user_namespaces(7)).")
+    }
+    return lines
+  }
+
+  /// A user namespace's uid_map or gid_map, written once from outside.
+  static func whyIDMap(_ kind: IDKind) -> [String] {
+    var lines = [
+      "A user namespace maps IDs: inside 0..COUNT-1 become OUTSIDE.. on the host. The map is written",
+      "once, from outside (by a process in the parent namespace), and never changes; until then the",
+      "box sees itself, and every file, as 65534 (nobody).",
+    ]
+    if kind == .gid {
+      lines.append("setgroups is denied first: the kernel requires it of unprivileged writers, so that a process")
+      lines.append("cannot drop a group that kept it out of a file (CVE-2014-8989).")
+    }
+    lines.append("Root inside has every capability in the user namespace and the namespaces it owns, none on")
+    lines.append("the host: that is what makes rootless containers safe (user_namespaces(7)).")
+    return lines
+  }
+
+  /// The shell line of a namespace step (StepText.shell).
+  static func namespaceShell(_ step: Step) -> String {
+    switch step {
+    case .unshare(_, let kinds, let keepPropagation):
+      var opts = kinds.map(\.utilLinuxOption)
+      if kinds.contains(.pid) || kinds.contains(.time) { opts.append("--fork") }
+      if keepPropagation { opts.append("--propagation unchanged") }
+      return "unshare " + opts.joined(separator: " ")
+    case .join(_, let kind, let target):
+      return "nsenter --target <\(target)> \(kind.utilLinuxOption)"
+    case .setHostname(let box, let name):
+      return "nsenter --target <\(box)> --uts hostname \(ShellWord.quote(name))"
+    case .setDomainname(let box, let name):
+      return "nsenter --target <\(box)> --uts domainname \(ShellWord.quote(name))"
+    case .map(let box, .uid, let range):
+      return "echo '\(range)' > /proc/<\(box)>/uid_map    # newuidmap(1) does this for unprivileged users"
+    case .map(let box, .gid, let range):
+      // The same writes as the plan: setgroups is denied first (user_namespaces(7)).
+      return "echo deny > /proc/<\(box)>/setgroups && echo '\(range)' > /proc/<\(box)>/gid_map"
+        + "    # newgidmap(1) does this for unprivileged users"
+    case .ipcNew(let box, let kind, let key):
+      // util-linux ipcmk(1): -Q a queue, -M SIZE a segment, -S NSEMS a semaphore set; the sizes
+      // are the plan's (shmget of 4096 bytes, semget of 1 semaphore).
+      let flag = kind == .mq ? "-Q" : kind == .shm ? "-M 4096" : "-S 1"
+      return
+        "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
+    case .posixMQNew(let box, let name):
+      // No standard tool makes a POSIX queue, but the mqueue file system does: creating a file
+      // in it creates a queue (mq_overview(7)). A private mount namespace keeps the mount local.
+      let file = "/dev/mqueue/" + name.drop { $0 == "/" }
+      let script = "mount -t mqueue none /dev/mqueue && touch " + ShellWord.quote(String(file))
+      return "nsenter --target <\(box)> --ipc unshare --mount sh -c " + ShellWord.quote(script)
+    case .clockOffset(let box, let clock, let seconds):
+      return
+        "echo '\(clock.rawValue) \(seconds) 0' > /proc/<\(box)>/timens_offsets    # unshare --time --\(clock.rawValue) \(seconds) does this"
+    default:
+      return ""
     }
   }
 }

@@ -1,6 +1,7 @@
 import Kernel
 
-// Why the kernel does a network step (StepText.why): the network area's own text.
+// Why the kernel does a network step (StepText.why) and the shell line that does the same
+// (StepText.shell): the network area's own text.
 extension StepText {
   /// The `net` steps, `ping` and `connect`.
   static func whyNet(_ step: Step) -> [String] {
@@ -122,6 +123,59 @@ extension StepText {
       ]
     default:
       return []
+    }
+  }
+
+  /// The shell line of a network step (StepText.shell).
+  static func netShell(_ step: Step) -> String {
+    switch step {
+    case .netVeth(let box, let hostLink, let boxLink):
+      return "ip link add \(hostLink) type veth peer name \(boxLink) netns <\(box)>"
+    case .netBridge(let name):
+      return "ip link add \(name) type bridge"
+    case .netAttach(let link, let bridge):
+      return "ip link set \(link) master \(bridge)"
+    case .netAddr(let link, let cidr):
+      return inNetwork(link.side, "ip addr add \(cidr) dev \(link.name)")
+    case .netState(let link, let up):
+      return inNetwork(link.side, "ip link set \(link.name) \(up ? "up" : "down")")
+    case .netRoute(let box, let gateway):
+      return inNetwork(.box(box), "ip route add default via \(gateway)")
+    case .ping(let side, let address):
+      return inNetwork(side, "ping -c 1 -W 1 \(address)")
+    case .netOutside:
+      let o = OutsideNet.self
+      return "unshare --net sleep infinity & ip link add \(o.hostLink) type veth peer name \(o.outsideLink) netns $!"
+        + " && nsenter --target $! --net sh -c 'ip addr add \(o.outsideAddress) dev \(o.outsideLink) && ip link set \(o.outsideLink) up'"
+        + " && ip addr add \(o.hostAddress) dev \(o.hostLink) && ip link set \(o.hostLink) up"
+    case .netForward(let on):
+      return "sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0)"
+    case .netNAT(let bridge, let subnet):
+      let t = NetRule.table
+      let rule = NetRule.masquerade(subnet, leavingBy: bridge).text
+      return "nft "
+        + ShellWord.quote(
+          "add table ip \(t); add chain ip \(t) postrouting { type nat hook postrouting priority srcnat; }; add rule ip \(t) postrouting \(rule)"
+        )
+    case .netPublish(let hostPort, let proto, _, let address, let port):
+      let t = NetRule.table
+      let rule = NetRule.publish(hostPort, proto, to: address, port: port).text
+      return "nft "
+        + ShellWord.quote(
+          "add table ip \(t); add chain ip \(t) prerouting { type nat hook prerouting priority dstnat; }; add rule ip \(t) prerouting \(rule)"
+        )
+    case .netListen(let side, let port, let proto):
+      // socat(1), from Debian's socat: busybox's nc has neither UDP nor the peer's address. With
+      // fork, each connection (or datagram) gets its own `sh`, whose SOCAT_PEERADDR is the sender.
+      let listen = proto == "udp" ? "UDP-RECVFROM:\(port),fork" : "TCP-LISTEN:\(port),fork,reuseaddr"
+      return inNetwork(side, "socat \(listen) SYSTEM:'read l; echo \"$l from $SOCAT_PEERADDR\"' &")
+    case .connect(let side, let address, let port, let proto):
+      return "echo \(ConnectModel.greeting) | "
+        + inNetwork(
+          side,
+          "socat -t 2 - " + (proto == "udp" ? "UDP:\(address):\(port)" : "TCP:\(address):\(port),connect-timeout=2"))
+    default:
+      return ""
     }
   }
 }

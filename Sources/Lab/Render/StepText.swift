@@ -10,159 +10,25 @@ enum StepText {
   /// acts beneath the prepared root filesystem (the syscalls open `<web root>`), which nsenter(1)
   /// reaches at its place on the host, `<web rootfs>`.
   static func shell(_ step: Step, cgroup: CgroupVersion = .v2, root: RootFacts = .host) -> String {
-    // A path of the box as nsenter --mount names it: through the root filesystem's directory
-    // while the box has not pivoted into it (prepared, or only chrooted), as runc's
-    // `mount --rbind rootfs rootfs` does; as it is otherwise.
-    func boxPath(_ box: String, _ path: String) -> String {
-      switch root {
-      case .prepared, .chrooted: "<\(box) rootfs>" + (path == "/" ? "" : shellQuote(path))
-      case .host, .pivoted: shellQuote(path)
-      }
-    }
     switch step {
     case .boxNew:
       return "sleep infinity &    # any process can hold namespaces; boxwalk's is boxwalk-helper"
     case .boxRemove(let box):
       return "kill -KILL <\(box)>"
-    case .unshare(_, let kinds, let keepPropagation):
-      var opts = kinds.map(\.utilLinuxOption)
-      if kinds.contains(.pid) || kinds.contains(.time) { opts.append("--fork") }
-      if keepPropagation { opts.append("--propagation unchanged") }
-      return "unshare " + opts.joined(separator: " ")
-    case .join(_, let kind, let target):
-      return "nsenter --target <\(target)> \(kind.utilLinuxOption)"
-    case .setHostname(let box, let name):
-      return "nsenter --target <\(box)> --uts hostname \(shellQuote(name))"
-    case .setDomainname(let box, let name):
-      return "nsenter --target <\(box)> --uts domainname \(shellQuote(name))"
     case .run(let box, let argv, let background):
-      return "nsenter --target <\(box)> --all " + argv.map(shellQuote).joined(separator: " ") + (background ? " &" : "")
+      return "nsenter --target <\(box)> --all " + argv.map(ShellWord.quote).joined(separator: " ")
+        + (background ? " &" : "")
     case .kill(let box, let pid):
       return "kill -KILL <\(box):\(pid)>"
-    case .mount(let box, let request):
-      switch request {
-      case .bind(let source, let target):
-        return "nsenter --target <\(box)> --mount mount --rbind \(boxPath(box, source)) \(boxPath(box, target))"
-      case .dev(let path):
-        // What runc does for a container's /dev, as shell commands; the path is passed as $0 so
-        // that no quoting nests.
-        let nodes = ContainerDev.devices.map(\.name).joined(separator: " ")
-        let links = ContainerDev.links.map { "ln -s \($0.target) \"$0/\($0.name)\"" }.joined(separator: " && ")
-        let dirs = ContainerDev.directories.map { "mkdir \"$0/\($0)\"" }.joined(separator: " && ")
-        return "nsenter --target <\(box)> --mount sh -c 'mount -t tmpfs -o nosuid,nodev,noexec,mode=0755 tmpfs \"$0\""
-          + " && for n in \(nodes); do touch \"$0/$n\" && mount --bind \"/dev/$n\" \"$0/$n\"; done"
-          + " && \(links) && \(dirs)' \(boxPath(box, path))"
-      case .proc(let path):
-        return
-          "nsenter --target <\(box)> --mount --pid mount -t proc -o ro,nosuid,nodev,noexec proc \(boxPath(box, path))"
-      case .sysfs:
-        return
-          "nsenter --target <\(box)> --mount mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \(boxPath(box, request.target))"
-      case .mqueue(let path):
-        return
-          "nsenter --target <\(box)> --mount --ipc mount -t mqueue -o nosuid,nodev,noexec mqueue \(boxPath(box, path))"
-      default:
-        return
-          "nsenter --target <\(box)> --mount mount -t \(request.fstype) -o nosuid,nodev \(request.source) \(boxPath(box, request.target))"
-      }
-    case .umount(let box, let path):
-      return "nsenter --target <\(box)> --mount umount \(boxPath(box, path))"
-    case .propagation(let box, let mode):
-      return "nsenter --target <\(box)> --mount mount --make-r\(mode.rawValue) /"
-    case .pivotRoot:
-      return "cd rootfs && mkdir .oldroot && pivot_root . .oldroot && cd / && umount -l /.oldroot && rmdir /.oldroot"
-    case .chroot:
-      return "chroot rootfs"
-    case .map(let box, .uid, let range):
-      return "echo '\(range)' > /proc/<\(box)>/uid_map    # newuidmap(1) does this for unprivileged users"
-    case .map(let box, .gid, let range):
-      // The same writes as the plan: setgroups is denied first (user_namespaces(7)).
-      return "echo deny > /proc/<\(box)>/setgroups && echo '\(range)' > /proc/<\(box)>/gid_map"
-        + "    # newgidmap(1) does this for unprivileged users"
-    case .cgroupNew(let box):
-      if cgroup == .v1 {
-        // v1: one hierarchy per controller, each mounted under /sys/fs/cgroup/CONTROLLER (cpu is
-        // often a link to cpu,cpuacct); the box needs a directory in each. Each process the box
-        // starts then joins with `echo 0 > .../cgroup.procs`; the helper itself never does.
-        return "for c in memory pids cpu; do mkdir /sys/fs/cgroup/$c/boxwalk/SESSION/\(box); done"
-      }
-      return "mkdir /sys/fs/cgroup/boxwalk/SESSION/\(box)"
-    case .cgroupSet(let box, let setting):
-      if cgroup == .v1 {
-        return setting.files(.v1).map { file in
-          let controller = file.file.prefix { $0 != "." }
-          return "echo \(shellQuote(file.value)) > /sys/fs/cgroup/\(controller)/boxwalk/SESSION/\(box)/\(file.file)"
-        }.joined(separator: " && ")
-      }
-      return "echo \(shellQuote(setting.v2Text)) > /sys/fs/cgroup/boxwalk/SESSION/\(box)/\(setting.key.rawValue)"
-    case .stress(let box, let kind):
-      switch kind {
-      case .memory(let bytes): return "nsenter --target <\(box)> --all stress-ng --vm 1 --vm-bytes \(bytes) --vm-keep"
-      case .fork(let count):
-        return "nsenter --target <\(box)> --all sh -c 'for i in $(seq \(count)); do sleep 1000 & done'"
-      case .cpu(let ms):
-        return "nsenter --target <\(box)> --all timeout \(Double(ms) / 1000) sh -c 'while :; do :; done'"
-      }
-    case .ipcNew(let box, let kind, let key):
-      // util-linux ipcmk(1): -Q a queue, -M SIZE a segment, -S NSEMS a semaphore set; the sizes
-      // are the plan's (shmget of 4096 bytes, semget of 1 semaphore).
-      let flag = kind == .mq ? "-Q" : kind == .shm ? "-M 4096" : "-S 1"
-      return
-        "nsenter --target <\(box)> --ipc ipcmk \(flag)   # ipcmk picks its own key; \(IPCObjectFacts.keyText(key)) here"
-    case .posixMQNew(let box, let name):
-      // No standard tool makes a POSIX queue, but the mqueue file system does: creating a file
-      // in it creates a queue (mq_overview(7)). A private mount namespace keeps the mount local.
-      let file = "/dev/mqueue/" + name.drop { $0 == "/" }
-      let script = "mount -t mqueue none /dev/mqueue && touch " + shellQuote(String(file))
-      return "nsenter --target <\(box)> --ipc unshare --mount sh -c " + shellQuote(script)
-    case .clockOffset(let box, let clock, let seconds):
-      return
-        "echo '\(clock.rawValue) \(seconds) 0' > /proc/<\(box)>/timens_offsets    # unshare --time --\(clock.rawValue) \(seconds) does this"
-    case .netVeth(let box, let hostLink, let boxLink):
-      return "ip link add \(hostLink) type veth peer name \(boxLink) netns <\(box)>"
-    case .netBridge(let name):
-      return "ip link add \(name) type bridge"
-    case .netAttach(let link, let bridge):
-      return "ip link set \(link) master \(bridge)"
-    case .netAddr(let link, let cidr):
-      return inNetwork(link.side, "ip addr add \(cidr) dev \(link.name)")
-    case .netState(let link, let up):
-      return inNetwork(link.side, "ip link set \(link.name) \(up ? "up" : "down")")
-    case .netRoute(let box, let gateway):
-      return inNetwork(.box(box), "ip route add default via \(gateway)")
-    case .ping(let side, let address):
-      return inNetwork(side, "ping -c 1 -W 1 \(address)")
-    case .netOutside:
-      let o = OutsideNet.self
-      return "unshare --net sleep infinity & ip link add \(o.hostLink) type veth peer name \(o.outsideLink) netns $!"
-        + " && nsenter --target $! --net sh -c 'ip addr add \(o.outsideAddress) dev \(o.outsideLink) && ip link set \(o.outsideLink) up'"
-        + " && ip addr add \(o.hostAddress) dev \(o.hostLink) && ip link set \(o.hostLink) up"
-    case .netForward(let on):
-      return "sysctl -w net.ipv4.ip_forward=\(on ? 1 : 0)"
-    case .netNAT(let bridge, let subnet):
-      let t = NetRule.table
-      let rule = NetRule.masquerade(subnet, leavingBy: bridge).text
-      return "nft "
-        + shellQuote(
-          "add table ip \(t); add chain ip \(t) postrouting { type nat hook postrouting priority srcnat; }; add rule ip \(t) postrouting \(rule)"
-        )
-    case .netPublish(let hostPort, let proto, _, let address, let port):
-      let t = NetRule.table
-      let rule = NetRule.publish(hostPort, proto, to: address, port: port).text
-      return "nft "
-        + shellQuote(
-          "add table ip \(t); add chain ip \(t) prerouting { type nat hook prerouting priority dstnat; }; add rule ip \(t) prerouting \(rule)"
-        )
-    case .netListen(let side, let port, let proto):
-      // socat(1), from Debian's socat: busybox's nc has neither UDP nor the peer's address. With
-      // fork, each connection (or datagram) gets its own `sh`, whose SOCAT_PEERADDR is the sender.
-      let listen = proto == "udp" ? "UDP-RECVFROM:\(port),fork" : "TCP-LISTEN:\(port),fork,reuseaddr"
-      return inNetwork(side, "socat \(listen) SYSTEM:'read l; echo \"$l from $SOCAT_PEERADDR\"' &")
-    case .connect(let side, let address, let port, let proto):
-      return "echo \(ConnectModel.greeting) | "
-        + inNetwork(
-          side,
-          "socat -t 2 - " + (proto == "udp" ? "UDP:\(address):\(port)" : "TCP:\(address):\(port),connect-timeout=2"))
+    case .unshare, .join, .setHostname, .setDomainname, .map, .ipcNew, .posixMQNew, .clockOffset:
+      return namespaceShell(step)
+    case .mount, .umount, .propagation, .pivotRoot, .chroot:
+      return mountShell(step, root: root)
+    case .cgroupNew, .cgroupSet, .stress:
+      return cgroupShell(step, cgroup: cgroup)
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netNAT, .netPublish,
+      .netListen, .connect, .netForward:
+      return netShell(step)
     case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
       .imageRemove, .layerRemove:
       return layerShell(step)
@@ -221,38 +87,6 @@ enum StepText {
       .imageRemove, .layerRemove:
       return layerWhy(step)
     }
-  }
-
-  /// Quotes a word for a POSIX shell when it needs it, scalar by scalar (a quote followed by a
-  /// combining mark is still a quote). A word with control characters uses bash's $'...' quoting
-  /// with \xNN escapes, so the printed line can be pasted and never drives the terminal.
-  static func shellQuote(_ s: String) -> String {
-    let safe =
-      !s.isEmpty
-      && s.unicodeScalars.allSatisfy {
-        ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
-          || "-_.,:/=@+".unicodeScalars.contains($0)
-      }
-    if safe { return s }
-    let isControl = TerminalText.isControl
-    if s.unicodeScalars.contains(where: isControl) {
-      var out = "$'"
-      for c in s.unicodeScalars {
-        if isControl(c) {
-          for byte in String(c).utf8 { out += "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16) }
-        } else if c == "'" || c == "\\" {
-          out += "\\" + String(c)
-        } else {
-          out.unicodeScalars.append(c)
-        }
-      }
-      return out + "'"
-    }
-    var out = "'"
-    for c in s.unicodeScalars {
-      if c == "'" { out += "'\\''" } else { out.unicodeScalars.append(c) }
-    }
-    return out + "'"
   }
 
   /// How to get past an errno for this step, when there is one way.

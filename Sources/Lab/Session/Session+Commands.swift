@@ -87,6 +87,7 @@ extension Session {
     let shell = StepText.shell(
       step, cgroup: kernel.cgroupVersion, root: step.owner.box.flatMap(facts.box)?.process.root ?? .host)
     out.shell = shell
+    let factsBefore = FactsBefore(step, facts)
     let result: StepResult
     do {
       result = try kernel.perform(step)
@@ -118,7 +119,7 @@ extension Session {
     let after = try readBack(after: step)
     // Only the subtrees the builder made again can differ (StateTreeBuilder.changedKeys), and the
     // builder kept what they were.
-    let before = TreeBefore(builder: builder, after: after)
+    let before = TreeBefore(builder: builder, after: after, facts: factsBefore)
     let changes =
       builder.changedKeys.map { StateDiff.between(builder.replaced, after, only: $0) }
       ?? StateDiff.between(builder.replaced, after)
@@ -149,7 +150,7 @@ extension Session {
     func label(_ box: String, _ kind: NamespaceKind) -> String { namespaceLabel(box, kind, in: t) }
     func died(_ box: String) -> [String] { pidNamespaceDeath(box, before: before, after: t) }
     func program(_ argv: [String]) -> String {
-      "`" + escapedForTerminal(argv.map(StepText.shellQuote).joined(separator: " ")) + "`"
+      "`" + escapedForTerminal(argv.map(ShellWord.quote).joined(separator: " ")) + "`"
     }
     // `t` is the tree just built from `facts` (readBack), so the facts decide.
     let ownPIDs = { (box: String) in !self.shares(box, .pid) }
@@ -163,46 +164,16 @@ extension Session {
       return [first] + died(box)
     case .kill(let box, let pid):
       return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
+    case .unshare, .join, .setHostname, .setDomainname, .map, .ipcNew, .posixMQNew, .clockOffset:
+      return namespaceSummary(step, after: t)
     case .mount, .umount, .propagation, .pivotRoot, .chroot:
       return mountSummary(step, result, before: before, after: t)
-    case .ipcNew(let box, let kind, let key):
-      return [
-        "\(box) made \(kind.rawValue) \(IPCObjectFacts.keyText(key)) in \(label(box, .ipc))"
-          + (ownIPC(box) ? "" : ", the host's IPC namespace")
-      ]
-    case .posixMQNew(let box, let name):
-      return [
-        "\(box) made POSIX message queue \(JSON.quote(name)) in \(label(box, .ipc))"
-          + (ownIPC(box) ? "" : ", the host's IPC namespace")
-      ]
-    case .clockOffset(let box, let clock, let seconds):
-      return [
-        "\(clock.rawValue) runs \(seconds) s ahead in \(label(box, .time)), the time namespace \(box)'s next process enters; the host's clock did not change"
-      ]
-    case .map(let box, let kind, let range):
-      var lines = [
-        "\(box)'s \(kind.rawValue)_map is now \(range): \(kind.rawValue) \(range.inside) inside is \(range.outside) on the host"
-      ]
-      if range.inside == 0 {
-        lines.append(
-          "\(box) switched to \(kind.rawValue) 0 inside: root in \(label(box, .user)), \(range.outside) outside")
-      }
-      return lines
     case .cgroupNew, .cgroupSet, .stress:
       return cgroupSummary(step, result, before: before, after: t)
     case .boxNew(let box):
       return ["created box \(box): one process, sharing every namespace with the host"]
     case .boxRemove(let box):
       return ["removed box \(box): its process is gone, and with it every namespace only it used"]
-    case .unshare(let box, let kinds, _):
-      let labels = kinds.map { label(box, $0) }.joined(separator: " ")
-      return ["\(box) has new namespaces: \(labels)"]
-    case .join(let box, let kind, let target):
-      return ["\(box) joined \(target)'s \(kind.rawValue) namespace: \(label(box, kind))"]
-    case .setHostname(let box, let name):
-      return ["\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
-    case .setDomainname(let box, let name):
-      return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netNAT, .netPublish,
       .netListen, .connect, .netForward:
       return netSummary(step, result, after: t)
@@ -214,11 +185,11 @@ extension Session {
 
   func ownIPC(_ box: String) -> Bool { !shares(box, .ipc) }
 
-  /// The sentence for a box whose pid namespace's PID 1 exited in this step (the tree before and
-  /// after say so), or none.
+  /// The sentence for the step's box when its pid namespace's PID 1 exited in this step (the
+  /// kernel's facts before and after say so), or none.
   func pidNamespaceDeath(_ box: String, before: TreeBefore, after t: StateValue) -> [String] {
-    let wasAlive = before.value(at: StatePath(keys: box, "pid", "alive")) != .bool(false)
-    guard wasAlive, t.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false) else { return [] }
+    let wasAlive = before.facts.box?.pidNamespaceAlive != false
+    guard wasAlive, facts.box(box)?.process.pidNamespaceAlive == false else { return [] }
     let label = namespaceLabel(box, .pid, in: t)
     return ["PID 1 of \(label) exited: the kernel killed every process in \(label), and no new one can enter it"]
   }

@@ -39,7 +39,7 @@ extension Session {
         + "(a copy of its root filesystem, merged, as \(name) sees it)")
     out.lines += BundleCalls.plan(box: name, directory: dir).map { "  syscall  " + escapedForTerminal($0) }
     // The shell line that does the same, its directory quoted as every shell line's words are.
-    let quoted = StepText.shellQuote(dir)
+    let quoted = ShellWord.quote(dir)
     out.lines.append(
       "  shell    "
         + escapedForTerminal(

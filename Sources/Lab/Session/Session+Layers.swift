@@ -109,15 +109,13 @@ extension Session {
   /// box boxwalk does not know has none.
   func hasOwnRoot(_ box: String) -> Bool { (facts.box(box)?.process.root ?? .host) != .host }
 
+  /// The store's images, in the order `host.images` lists them (by full name), from the facts.
   func imageNames() -> [String] {
-    guard case .map(let m)? = tree.value(at: StatePath(keys: "host", "images")) else { return [] }
-    return m.keys
+    facts.images.sorted { $0.name.full < $1.name.full }.map(\.name.description)
   }
 
-  func layerNames() -> [String] {
-    guard case .map(let m)? = tree.value(at: StatePath(keys: "host", "layers")) else { return [] }
-    return m.keys
-  }
+  /// The store's layers, in the order `host.layers` lists them, from the facts.
+  func layerNames() -> [String] { facts.layers.map(\.name).sorted() }
 
   // MARK: Files
 
@@ -138,7 +136,7 @@ extension Session {
       // The text is one word: `write /srv/index.html hello from a layer` is five.
       let text = args.dropFirst().joined(separator: " ")
       throw tooMany(
-        "write", args, fix: "quote text with spaces: write \(StepText.shellQuote(args[0])) \(StepText.shellQuote(text))"
+        "write", args, fix: "quote text with spaces: write \(ShellWord.quote(args[0])) \(ShellWord.quote(text))"
       )
     }
     try arity("write", args, 2)
@@ -160,9 +158,7 @@ extension Session {
     // in the order the directory lists it: the kernel's answer would come with some files gone
     // and which ones left to chance. So a path with a mount at or below it is refused before
     // anything is removed.
-    if case .map(let mounts)? = tree.value(at: StatePath(keys: box, "mounts")),
-      let point = mounts.keys.filter({ $0 == path || $0.hasPrefix(path + "/") }).min()
-    {
+    if let point = facts.box(box)?.process.mounts.map(\.path).filter({ $0 == path || $0.hasPrefix(path + "/") }).min() {
       throw LabError(
         "\(point) is a mount point\(point == path ? "" : " below \(path)"): rm would remove what it reached first and then fail with EBUSY",
         [
@@ -240,7 +236,7 @@ extension Session {
               "no layer of \(box) has it, or a whiteout in one of its image's layers hides it (a file removed "
                 + "before commit is a .wh. entry in that layer)"
             ),
-            ("see", "ls \(StepText.shellQuote(Overlay.parent(of: path))) lists what the merged view has there"),
+            ("see", "ls \(ShellWord.quote(Overlay.parent(of: path))) lists what the merged view has there"),
             LabError.unchanged,
           ])
       }
@@ -430,13 +426,11 @@ extension Session {
   /// The file system type and mount point of the mount (not a bind mount, and not the root
   /// filesystem's own) that a path lies under, when a file step there left the root filesystem's
   /// layers as they were: the kernel's path walk went into that mount, so the step changed its
-  /// files, which the state does not show (a tmpfs over /etc hides the image's /etc).
-  func hiddenByMount(_ box: String, _ path: String, before: TreeBefore, after: StateValue) -> (String, String)? {
-    let fs = StatePath(keys: box, "fs")
-    guard before.value(at: fs) == after.value(at: fs),
-      case .map(let mounts)? = after.value(at: StatePath(keys: box, "mounts"))
-    else { return nil }
-    return mountHolding(path, in: mounts)
+  /// files, which the state does not show (a tmpfs over /etc hides the image's /etc). Decided
+  /// by the kernel's facts: the box's root filesystem before and after, and its mounts.
+  func hiddenByMount(_ box: String, _ path: String, before: TreeBefore) -> (String, String)? {
+    guard let now = facts.box(box)?.process, before.facts.box?.fs == now.fs else { return nil }
+    return mountHolding(path, in: now.mounts)
   }
 
   /// The file system (not the root's layers) that holds `path`, and where it is mounted: the
@@ -444,18 +438,18 @@ extension Session {
   /// made from, with the mounts on it (OPEN_TREE_CLONE|AT_RECURSIVE): the path is followed to its
   /// source. (The state keeps no mount order, so a mount made on the source after the bind is
   /// taken as seen through it too.) nil: the root filesystem's layers hold it.
-  func mountHolding(_ path: String, in mounts: StateMap, depth: Int = 0) -> (String, String)? {
+  func mountHolding(_ path: String, in mounts: [MountFacts], depth: Int = 0) -> (String, String)? {
     guard depth < 8,
-      let point = mounts.keys.filter({ $0 != "/" && (path == $0 || path.hasPrefix($0 + "/")) }).max(by: {
+      let point = mounts.map(\.path).filter({ $0 != "/" && (path == $0 || path.hasPrefix($0 + "/")) }).max(by: {
         $0.count < $1.count
       }),
-      let source = mounts[point]?["source"]?.stringValue, !source.hasPrefix("host:")
+      let mount = mounts.last(where: { $0.path == point }), !mount.source.hasPrefix("host:")
     else { return nil }
-    if source.hasPrefix("/") {
-      return source == point ? nil : mountHolding(source + path.dropFirst(point.count), in: mounts, depth: depth + 1)
+    if mount.source.hasPrefix("/") {
+      return mount.source == point
+        ? nil : mountHolding(mount.source + path.dropFirst(point.count), in: mounts, depth: depth + 1)
     }
-    guard let fstype = mounts[point]?["fstype"]?.stringValue else { return nil }
-    return (fstype, point)
+    return (mount.fstype, point)
   }
 
   func layerSummary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
@@ -468,16 +462,15 @@ extension Session {
       return [
         "\(box)'s root filesystem is an overlay of \(names.joined(separator: ",")) (layers \(layers.joined(separator: " "))) under a writable upper layer, not entered yet"
       ]
-    case .writeFile(let box, let path, _) where t.value(at: StatePath(keys: box, "fs")) == nil:
+    case .writeFile(let box, let path, _) where facts.box(box)?.process.fs == nil:
       return ["wrote \(path) in \(box)'s root filesystem"]
-    case .writeFile(let box, let path, _) where hiddenByMount(box, path, before: before, after: t) != nil:
-      guard let (fstype, point) = hiddenByMount(box, path, before: before, after: t) else { return [] }
+    case .writeFile(let box, let path, _) where hiddenByMount(box, path, before: before) != nil:
+      guard let (fstype, point) = hiddenByMount(box, path, before: before) else { return [] }
       return [
         "wrote \(path) in \(box): in the \(fstype) mounted on \(point), which hides what the root filesystem has there"
       ]
     case .writeFile(let box, let path, _):
-      let was = before.value(at: StatePath([.key(box), .key("fs"), .key("files"), .key(path), .key("layer")]))?
-        .stringValue
+      let was = before.facts.box?.fs?.files.last { $0.path == path }?.layer
       let how =
         switch was {
         case nil: "a new file in the upper layer"
@@ -485,17 +478,16 @@ extension Session {
         case let layer?: "copied up from layer \(layer) first; \(layer) itself did not change"
         }
       return ["wrote \(path) in \(box): \(how)"]
-    case .removeFile(let box, let path) where hiddenByMount(box, path, before: before, after: t) != nil:
-      guard let (fstype, point) = hiddenByMount(box, path, before: before, after: t) else { return [] }
+    case .removeFile(let box, let path) where hiddenByMount(box, path, before: before) != nil:
+      guard let (fstype, point) = hiddenByMount(box, path, before: before) else { return [] }
       return [
         "removed \(path) from \(box): from the \(fstype) mounted on \(point); the root filesystem's layers did not change"
       ]
     case .removeFile(let box, let path):
-      let whiteout = t.value(at: StatePath([.key(box), .key("fs"), .key("upper"), .key(path)]))?.stringValue
-      guard t.value(at: StatePath(keys: box, "fs")) != nil else {
+      guard let fs = facts.box(box)?.process.fs else {
         return ["removed \(path) from \(box)'s root filesystem"]
       }
-      return whiteout == LayerEntryKind.whiteout.word
+      return fs.upper.last(where: { $0.path == path })?.kind == .whiteout
         ? [
           "removed \(path) from \(box): a whiteout in the upper layer hides the lower layers' copy, which did not change"
         ]

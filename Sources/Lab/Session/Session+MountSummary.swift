@@ -2,8 +2,9 @@ import Kernel
 
 // What a mount step achieved (Session.summary): the mount area's own sentences.
 extension Session {
-  /// `mount`, `umount`, `propagation`, `pivot-root` and `chroot`. Another box's mount namespace
-  /// that the mount reached by propagation is told apart by the kernel's facts (its inode).
+  /// `mount`, `umount`, `propagation`, `pivot-root` and `chroot`, decided by the kernel's facts:
+  /// another box's mount namespace that the mount reached by propagation is one of another inode
+  /// whose mounts changed. The tree gives only the namespace labels.
   func mountSummary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
     switch step {
     case .mount(let box, .dev(let path)):
@@ -16,7 +17,7 @@ extension Session {
       // name the other boxes whose mounts changed, so the headline shows the leak the diff shows.
       let reached = boxNames.filter {
         $0 != box && facts.box($0)?.process.namespaces[.mnt] != facts.box(box)?.process.namespaces[.mnt]
-          && before.value(at: StatePath(keys: $0, "mounts")) != t.value(at: StatePath(keys: $0, "mounts"))
+          && before.facts.mounts[$0] != facts.box($0)?.process.mounts
       }
       let propagated =
         reached.isEmpty
@@ -29,14 +30,14 @@ extension Session {
     case .umount(let box, let path):
       return ["unmounted \(path) in \(box)'s mount namespace \(namespaceLabel(box, .mnt, in: t))"]
     case .propagation(let box, let mode):
-      let now = t.value(at: StatePath(keys: box, "propagation"))?.stringValue ?? "?"
+      let now = facts.box(box)?.process.rootPropagation
       return [
-        "\(box)'s mounts are now \(now)"
-          + (now == mode.rawValue ? "" : " (a slave needs a master to receive from; none here)")
+        "\(box)'s mounts are now \(now?.rawValue ?? "?")"
+          + (now == mode ? "" : " (a slave needs a master to receive from; none here)")
       ]
     case .pivotRoot(let box):
       return [
-        "\(box)'s root is now its \(t.value(at: StatePath(keys: box, "root"))?.stringValue ?? "") root filesystem; the host's mounts are gone from its namespace"
+        "\(box)'s root is now its \(facts.box(box)?.process.root.text ?? "") root filesystem; the host's mounts are gone from its namespace"
       ]
     case .chroot(let box):
       return [

@@ -162,6 +162,6 @@ extension Session {
   /// Whether the box has a pid namespace of its own whose PID 1 died: no process can enter it
   /// again (pid_namespaces(7)).
   func pidNamespaceIsDead(_ box: String) -> Bool {
-    !shares(box, .pid) && tree.value(at: StatePath(keys: box, "pid", "alive")) == .bool(false)
+    !shares(box, .pid) && facts.box(box)?.process.pidNamespaceAlive == false
   }
 }

@@ -10,10 +10,7 @@ extension Session {
 
   /// The boxes whose root filesystem is an overlay with `layer` among its lower layers.
   func boxesUsing(layer: String) -> [String] {
-    boxNames.filter { box in
-      guard case .list(let items)? = tree.value(at: StatePath(keys: box, "fs", "layers")) else { return false }
-      return items.contains(.string(layer))
-    }
+    boxNames.filter { facts.box($0)?.process.fs?.layers.contains(layer) == true }
   }
 
   func imageRemove(_ args: [String], line: String, into out: inout Output) throws {

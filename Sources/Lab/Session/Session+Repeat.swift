@@ -45,7 +45,7 @@ extension Session {
     var steps = 0
     for round in 1...rounds {
       for (k, command) in commands.enumerated() {
-        let line = command.map { StepText.shellQuote($0.replacing("{i}", with: String(round))) }
+        let line = command.map { ShellWord.quote($0.replacing("{i}", with: String(round))) }
           .joined(separator: " ")
         // The first round in full, as if typed, so the learner sees what every round does; then
         // only a failure.

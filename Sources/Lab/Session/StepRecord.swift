@@ -21,11 +21,14 @@ struct TreeBefore {
   /// The keys the build made again; nil after a whole build (`replaced` is the whole tree).
   let changed: Set<String>?
   let after: StateValue
+  /// The kernel's facts before the step that the summary decides by.
+  let facts: FactsBefore
 
-  init(builder: StateTreeBuilder, after: StateValue) {
+  init(builder: StateTreeBuilder, after: StateValue, facts: FactsBefore) {
     replaced = builder.replaced
     changed = builder.changedKeys.map { Set($0.map(\.key)) }
     self.after = after
+    self.facts = facts
   }
 
   func value(at path: StatePath) -> StateValue? {
@@ -33,6 +36,26 @@ struct TreeBefore {
       return replaced.value(at: path)
     }
     return after.value(at: path)
+  }
+}
+
+/// What the step's summary compares of the kernel's facts before the step with the facts after:
+/// the step's box's own facts, and for a mount step every other box's mounts (a shared mount
+/// reaches its peers). Only these are kept, not the whole facts: readBack changes the session's
+/// facts in place, and a copy of them all would make it copy every box's.
+struct FactsBefore {
+  /// The step's box as it was; nil for a step of the lab's host or outside, or a new box.
+  let box: ProcessFacts?
+  /// Each box's mounts, by box name (mount steps only; empty otherwise).
+  let mounts: [String: [MountFacts]]
+
+  init(_ step: Step, _ facts: KernelFacts) {
+    box = step.owner.box.flatMap(facts.box)?.process
+    if case .mount = step {
+      mounts = Dictionary(facts.boxes.map { ($0.name, $0.process.mounts) }, uniquingKeysWith: { a, _ in a })
+    } else {
+      mounts = [:]
+    }
   }
 }
 

@@ -31,12 +31,13 @@ package enum CgroupAction: Equatable, Sendable {
     }
   }
 
-  /// The coreutils command that does the same.
+  /// The coreutils command that does the same, its words quoted as the step's shell line quotes
+  /// them (ShellWord).
   package func shellCommand(root: String) -> String {
     switch self {
-    case .makeDirectory(let path): "mkdir " + Self.shellWord(Self.join(root, path))
-    case .write(let write): "echo \(Self.shellWord(write.value)) > " + Self.shellWord(Self.join(root, write.path))
-    case .removeDirectory(let path): "rmdir " + Self.shellWord(Self.join(root, path))
+    case .makeDirectory(let path): "mkdir " + ShellWord.quote(Self.join(root, path))
+    case .write(let write): "echo \(ShellWord.quote(write.value)) > " + ShellWord.quote(Self.join(root, write.path))
+    case .removeDirectory(let path): "rmdir " + ShellWord.quote(Self.join(root, path))
     case .kill(let pid): "kill -KILL \(pid)"
     }
   }
@@ -98,25 +99,6 @@ package enum CgroupAction: Equatable, Sendable {
       components[i + 1] = label
     }
     return components.joined(separator: "/")
-  }
-
-  /// A word as a POSIX shell reads it back unchanged: bare when it is made of safe characters,
-  /// otherwise in single quotes (a quote inside written '\'').
-  static func shellWord(_ word: String) -> String {
-    let safe = word.utf8.allSatisfy { byte in
-      switch byte {
-      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-        UInt8(ascii: "0")...UInt8(ascii: "9"):
-        true
-      default: Array("/._-+=:,@%".utf8).contains(byte)
-      }
-    }
-    if word.isEmpty { return "''" }
-    if safe { return word }
-    // Double quotes read better for the values boxwalk writes ("+memory +pids", "50000 100000");
-    // fall back to single quotes when the word holds a character double quotes would expand.
-    if !word.contains(where: { "\"\\$`!".contains($0) }) { return "\"" + word + "\"" }
-    return "'" + word.replacingAll("'", with: "'\\''") + "'"
   }
 }
 
