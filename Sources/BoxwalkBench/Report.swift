@@ -457,8 +457,8 @@ struct Report {
     guard !sizes.isEmpty else { return [] }
     var lines = [
       "## Scale: a step in a lab of N boxes", "",
-      "| boxes | sim: `hostname` step | real: `hostname` step | real: build (`box new` + `unshare uts,ipc,net` each) | real: teardown (`quit`) | REPL max RSS (real) | helper RSS (median) |",
-      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| boxes | sim: `hostname` step | real: `hostname` step | real: the same in the first box | real: build (`box new` + `unshare uts,ipc,net` each) | real: teardown (`quit`) | REPL max RSS (real) | helper RSS (median) |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for n in sizes {
       func step(_ g: String) -> String { median(g, "scale: hostname step, \(n) boxes").map { ms($0) + " ms" } ?? "-" }
@@ -466,12 +466,14 @@ struct Report {
       let down = median("real", "scale: teardown of \(n) boxes").map { ms($0) + " ms" } ?? "-"
       let rss = median("real", "scale: REPL max RSS kB, \(n) boxes").map { one($0 / 1024) + " MB" } ?? "-"
       let helper = median("real", "scale: helper RSS kB, \(n) boxes").map { one($0 / 1024) + " MB" } ?? "-"
-      lines.append("| \(n) | \(step("sim")) | \(step("real")) | \(build) | \(down) | \(rss) | \(helper) |")
+      let first = median("real", "scale: hostname step in the first box, \(n) boxes").map { ms($0) + " ms" } ?? "-"
+      lines.append("| \(n) | \(step("sim")) | \(step("real")) | \(first) | \(build) | \(down) | \(rss) | \(helper) |")
     }
     return lines + [
       "",
       "Each figure is one session (`boxwalk-bench scale`): the step is the median of its `hostname`",
-      "steps in the last box, the whole `Session.execute` (kernel work, read-back, tree, diff, text).",
+      "steps in the last box, the whole `Session.execute` (kernel work, read-back, tree, diff, text);",
+      "then the same steps in the first box, the oldest (bench/analysis.md, \"Scale\").",
       "",
     ]
   }
