@@ -23,6 +23,15 @@ struct HostProbe {
   /// The cgroup interface boxwalk uses here (the LinuxBackend driver's own choice), or nil.
   var cgroupVersion: CgroupVersion? { LinuxKernel.cgroupVersion(procRoot: procRoot) }
 
+  /// The cgroup interface the simulator models: this host's, unless BOXWALK_SIM_CGROUP says v1
+  /// or v2. A v1 host (or a hybrid one, as the project's CI machine is) would otherwise never
+  /// replay the transcripts' and lessons' cgroup v2 branches, which most learners' machines take
+  /// (docs/transcripts.md, "#if").
+  static var simulatedCgroupVersion: CgroupVersion? {
+    guard let chosen = getenv("BOXWALK_SIM_CGROUP") else { return LinuxKernel.cgroupVersion() }
+    return CgroupVersion(rawValue: String(cString: chosen)) ?? LinuxKernel.cgroupVersion()
+  }
+
   /// `cgroup1` or `cgroup2`, for transcript `#require` and `#if`: the interface boxwalk uses.
   var cgroupFeature: String? {
     cgroupVersion.map { $0 == .v1 ? "cgroup1" : "cgroup2" }
