@@ -673,7 +673,7 @@ enum OpenAPIDocument {
               },
               "step": {
                 "type": "object",
-                "description": "The object `--json` prints for the line: prompt, input, ok, error, step (its kind), calls (the system calls), shell (the equivalent shell line), changes (state paths with old and new values), output."
+                "description": "The object `--json` prints for the line: prompt, input, ok, error, errno (the failed system call's, by name: ENOENT), step (its kind), calls (the system calls), shell (the equivalent shell line), changes (state paths with old and new values), output."
               }
             },
             "required": [

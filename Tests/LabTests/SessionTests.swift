@@ -272,6 +272,12 @@ import Testing
     #expect(out[0].hasPrefix("{\"prompt\":\"boxwalk> \",\"input\":\"box new web\",\"ok\":true,\"step\":\"box-new\""))
     let bad = s.execute("nope")
     #expect(bad[0].contains("\"ok\":false"))
+    // A refusal before any system call has no errno; a failed call names its own.
+    #expect(!bad[0].contains("\"errno\""))
+    _ = s.execute("unshare mnt")
+    let failed = s.execute("mount tmpfs /nonexistent")
+    #expect(failed[0].contains("\"ok\":false"))
+    #expect(failed[0].contains("\"errno\":\"ENOENT\""))
   }
 
   @Test func completionOffersCommandsBoxesKindsAndPaths() throws {

@@ -6,10 +6,14 @@ import Kernel
 public struct LabError: Error, Equatable, Sendable {
   public var headline: String
   public var details: [(String, String)]
+  /// The errno of the system call that failed, when a kernel call did (a refusal before any call
+  /// has none): `--json` and the daemon's answer carry it by name beside the text.
+  public var errno: Errno?
 
-  public init(_ headline: String, _ details: [(String, String)] = []) {
+  public init(_ headline: String, _ details: [(String, String)] = [], errno: Errno? = nil) {
     self.headline = headline
     self.details = details
+    self.errno = errno
   }
 
   public var lines: [String] {

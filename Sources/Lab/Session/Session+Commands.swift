@@ -108,7 +108,7 @@ extension Session {
           ? LabError.unchanged
           : ("state", "\(lost.count == 1 ? "box" : "boxes") \(lost.joined(separator: ", ")) gone; nothing else changed")
       )
-      throw LabError(error.refusal ?? "\(error.call): \(error.errno.name)", details)
+      throw LabError(error.refusal ?? "\(error.call): \(error.errno.name)", details, errno: error.errno)
     }
     if let line = result.notSimulated {
       // The simulator did not run the program: its one line, and no step happened.

@@ -32,7 +32,7 @@ extension Session {
       default: break
       }
       details.append(("state", "nothing of \(escapedForTerminal(dir)) is left but what was there before"))
-      throw LabError(escapedForTerminal(error.call) + ": " + error.errno.name, details)
+      throw LabError(escapedForTerminal(error.call) + ": " + error.errno.name, details, errno: error.errno)
     }
     out.lines.append(
       "exported \(name) as an OCI runtime bundle in \(escapedForTerminal(dir)): config.json, and rootfs/ "

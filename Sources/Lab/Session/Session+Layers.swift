@@ -289,7 +289,7 @@ extension Session {
       details.append(
         ("why", "file commands follow no symbolic link (RESOLVE_NO_SYMLINKS): a link in a layer could point anywhere"))
     }
-    return LabError("\(error.call): \(error.errno.name)", details)
+    return LabError("\(error.call): \(error.errno.name)", details, errno: error.errno)
   }
 
   // MARK: Layers and images

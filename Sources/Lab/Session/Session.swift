@@ -87,6 +87,7 @@ public final class Session: TranscriptSession {
       failedSinceLast = (line, e.headline)
       out.ok = false
       out.error = e.headline
+      out.errno = e.errno
       out.lines += e.lines
     } catch {
       failures += 1
@@ -116,6 +117,8 @@ struct Output {
   var lines: [String] = []
   var ok = true
   var error: String?
+  /// The failed system call's errno (LabError.errno).
+  var errno: Errno?
   var step: Step?
   /// The step's shell line, made when it ran (StepText.shell).
   var shell: String?
@@ -128,6 +131,7 @@ struct Output {
     m["input"] = .string(input)
     m["ok"] = .bool(ok)
     if let error { m["error"] = .string(error) }
+    if let errno { m["errno"] = .string(errno.name) }
     if let step {
       m["step"] = .string(step.kindName)
       m["calls"] = .list(step.calls.map { .string($0) })
