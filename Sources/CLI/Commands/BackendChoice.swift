@@ -26,7 +26,7 @@ enum BackendChoice {
       }
       let kernel = SimulatedKernel(
         hostname: text(&u.nodename), domainname: text(&u.__domainname),
-        cgroupVersion: HostProbe.simulatedCgroupVersion ?? .v2)
+        cgroupVersion: HostProbe().simulatedCgroupVersion ?? .v2)
       kernel.unameRelease = text(&u.release)
       kernel.unameVersion = text(&u.version)
       kernel.unameMachine = text(&u.machine)

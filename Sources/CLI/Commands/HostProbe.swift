@@ -27,9 +27,9 @@ struct HostProbe {
   /// or v2. A v1 host (or a hybrid one, as the project's CI machine is) would otherwise never
   /// replay the transcripts' and lessons' cgroup v2 branches, which most learners' machines take
   /// (docs/transcripts.md, "#if").
-  static var simulatedCgroupVersion: CgroupVersion? {
-    guard let chosen = getenv("BOXWALK_SIM_CGROUP") else { return LinuxKernel.cgroupVersion() }
-    return CgroupVersion(rawValue: String(cString: chosen)) ?? LinuxKernel.cgroupVersion()
+  var simulatedCgroupVersion: CgroupVersion? {
+    guard let chosen = getenv("BOXWALK_SIM_CGROUP") else { return cgroupVersion }
+    return CgroupVersion(rawValue: String(cString: chosen)) ?? cgroupVersion
   }
 
   /// `cgroup1` or `cgroup2`, for transcript `#require` and `#if`: the interface boxwalk uses.

@@ -16,7 +16,7 @@ struct LabSessionFactory: TranscriptSessionFactory {
       // The simulator models union mounts and the busybox image itself; it needs nothing here.
       // It models this host's cgroup interface (so `cgroup set` translates the same way).
       f.formUnion(["overlay", "busybox"])
-      f.insert(HostProbe.simulatedCgroupVersion == .v1 ? "cgroup1" : "cgroup2")
+      f.insert(probe.simulatedCgroupVersion == .v1 ? "cgroup1" : "cgroup2")
     case .real:
       f.formUnion(probe.features)
     case .rootless:
