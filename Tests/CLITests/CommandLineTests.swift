@@ -101,6 +101,9 @@ import Testing
     for good in ["v1", "v2", ""] {
       let ok = try Self.boxwalk(["--backend", "sim"], input: "box ls\n", env: ["BOXWALK_SIM_CGROUP": good])
       #expect(ok.status == 0, "BOXWALK_SIM_CGROUP=\(good): \(ok.out)")
+      // The banner names the layout the simulator models, not the host's when the two differ.
+      let layout = good.isEmpty ? "this host's cgroup " : "the cgroup \(good) layout BOXWALK_SIM_CGROUP names"
+      #expect(ok.lines.first?.contains(layout) == true, "BOXWALK_SIM_CGROUP=\(good): \(ok.out)")
     }
   }
 
