@@ -26,15 +26,31 @@ public enum LayerTar {
   /// The tar of a layer. The root directory itself is not an entry.
   public static func write(_ layer: LayerContents) -> [UInt8] {
     var out: [UInt8] = []
+    write(layer) { out += $0 }
+    return out
+  }
+
+  /// The diff_id of a layer (OCI image spec, config.md): the sha256 of its tar, hashed as the tar
+  /// is written, a piece at a time. The tar itself is never held: for the busybox layer it was a
+  /// 2 MB array grown by doubling (4 MB) and copied once more, made by every new session
+  /// (BENCHMARKS.md, the REPL's memory).
+  public static func diffID(_ layer: LayerContents) -> String {
+    var hash = SHA256()
+    write(layer) { hash.update($0) }
+    return "sha256:" + SHA256.hex(hash.finish())
+  }
+
+  /// The tar's bytes in order, in pieces: a header, a file's data, its padding.
+  static func write(_ layer: LayerContents, to emit: (ArraySlice<UInt8>) -> Void) {
+    let zeros = [UInt8](repeating: 0, count: 1024)
     for r in records(layer) {
       var h = r.header
       h.name = r.name
-      out += h.encoded()
-      out += r.data
-      out += [UInt8](repeating: 0, count: (512 - r.data.count % 512) % 512)
+      emit(h.encoded()[...])
+      emit(r.data[...])
+      emit(zeros[..<((512 - r.data.count % 512) % 512)])
     }
-    out += [UInt8](repeating: 0, count: 1024)
-    return out
+    emit(zeros[...])
   }
 
   /// The names of the tar's entries, in order (what `tar -t` lists).

@@ -1,10 +1,11 @@
 import Kernel
 import OCI
+import Synchronization
 
 /// The simulator's image store and registries, in memory. Layers hold their full contents, so a
 /// committed layer's tar, and so its diff_id, is byte for byte what the Linux backend writes.
 struct SimImageStore {
-  struct Layer {
+  struct Layer: Sendable {
     var name: String
     var diffID: String
     /// Never changed once stored: a layer is known by its content's digest.
@@ -44,8 +45,7 @@ struct SimImageStore {
   /// per process: hashing its tar is most of a new simulated kernel's cost.
   private static let busybox: Layer = {
     let contents = BusyboxImage.layer(busybox: Array("boxwalk simulated busybox\n".utf8))
-    return Layer(
-      name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(contents)), contents: contents, hostSpecific: true)
+    return Layer(name: BusyboxImage.name, diffID: LayerTar.diffID(contents), contents: contents, hostSpecific: true)
   }()
 
   /// The merged view of the busybox image's one layer (`overlay busybox`, `rootfs busybox`),
@@ -102,11 +102,25 @@ struct SimImageStore {
   /// contents and diff_id are those the real backend's image has, instead of the stand-in's.
   mutating func useBusyboxBinary(_ binary: [UInt8]) {
     guard let i = layers.firstIndex(where: { $0.name == BusyboxImage.name && $0.hostSpecific }) else { return }
-    let contents = BusyboxImage.layer(busybox: binary).withStoreModes
     let stale = imageBlobs([BusyboxImage.name])
     defer { blobs = blobs.subtracting(stale).union(imageBlobs([BusyboxImage.name])) }
-    layers[i] = Layer(
-      name: BusyboxImage.name, diffID: SHA256.digest(LayerTar.write(contents)), contents: contents, hostSpecific: true)
+    layers[i] = Self.hostBusybox(binary)
+  }
+
+  /// The busybox layer made from this machine's binary, with the binary it was made from: made
+  /// once per process and shared by every simulated kernel given the same bytes (each lesson
+  /// starts a new one; the daemon one per session), so its 2 MB are held once and its tar hashed
+  /// once.
+  private static let hostBusyboxMade = Mutex<(binary: [UInt8], layer: Layer)?>(nil)
+
+  private static func hostBusybox(_ binary: [UInt8]) -> Layer {
+    // Equal arrays of one storage compare in constant time; other bytes are compared whole.
+    if let made = hostBusyboxMade.withLock({ $0 }), made.binary == binary { return made.layer }
+    let contents = BusyboxImage.layer(busybox: binary).withStoreModes
+    let layer = Layer(
+      name: BusyboxImage.name, diffID: LayerTar.diffID(contents), contents: contents, hostSpecific: true)
+    hostBusyboxMade.withLock { $0 = (binary, layer) }
+    return layer
   }
 
   /// Adds a layer unless one with the same content is here; returns the name it goes by and its
@@ -114,7 +128,7 @@ struct SimImageStore {
   /// sticky or world-write bits), so both kernels store, and digest, the same layer.
   mutating func add(name: String, contents original: LayerContents) -> (name: String, existed: Bool, diffID: String) {
     let contents = original.withStoreModes
-    let diffID = SHA256.digest(LayerTar.write(contents))
+    let diffID = LayerTar.diffID(contents)
     let named = namedLayers
     if let same = layers.first(where: { $0.diffID == diffID }), named.contains(same.name) {
       return (same.name, true, diffID)

@@ -64,6 +64,12 @@ struct LayerTarTests {
     #expect(try LayerTar.read(tar) == Self.layer)
   }
 
+  /// A layer's diff_id is hashed as its tar is written, never held whole: the same digest.
+  @Test func theDiffIDIsTheDigestOfTheTar() {
+    #expect(LayerTar.diffID(Self.layer) == SHA256.digest(LayerTar.write(Self.layer)))
+    #expect(LayerTar.diffID(LayerContents()) == SHA256.digest([UInt8](repeating: 0, count: 1024)))
+  }
+
   static func header(_ name: String, type: Character, link: String = "") -> [UInt8] {
     var b = [UInt8](repeating: 0, count: 512)
     for (i, c) in name.utf8.enumerated() { b[i] = c }

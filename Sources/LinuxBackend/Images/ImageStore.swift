@@ -64,14 +64,16 @@ final class ImageStore {
 
   /// The diff_id of the busybox layer made from this binary.
   static func busyboxDiffID(binary: [UInt8]) -> String {
-    SHA256.digest(LayerTar.write(BusyboxImage.layer(busybox: binary)))
+    LayerTar.diffID(BusyboxImage.layer(busybox: binary))
   }
 
   func readBusybox() throws(SystemCallError) -> [UInt8] {
     let fd = open(busyboxPath, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw SystemCallError(call: "open(\(SmallFiles.quoted(busyboxPath)))", errno: errno) }
     defer { close(fd) }
-    return try FileDescriptors.readAll(fd, shown: busyboxPath, limit: 64 << 20)
+    var info = stat()
+    let size = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
+    return try FileDescriptors.readAll(fd, shown: busyboxPath, limit: 64 << 20, expected: size)
   }
 
   // MARK: Reading

@@ -260,11 +260,14 @@ enum LayerDirectory {
 /// read(2) and write(2) loops on a file descriptor.
 enum FileDescriptors {
   /// Reads until end of file or `limit` bytes, `chunk` bytes per read(2): small for /proc files
-  /// read on every step (the buffer is zeroed each time), large for layers and blobs.
-  static func readAll(_ fd: Int32, shown: String, limit: Int, chunk size: Int = 1 << 16) throws(SystemCallError)
-    -> [UInt8]
-  {
+  /// read on every step (the buffer is zeroed each time), large for layers and blobs. `expected`,
+  /// the size fstat(2) gave, is reserved at once, so a large file is not read into an array grown
+  /// by doubling (twice its size at the end).
+  static func readAll(
+    _ fd: Int32, shown: String, limit: Int, chunk size: Int = 1 << 16, expected: Int = 0
+  ) throws(SystemCallError) -> [UInt8] {
     var out: [UInt8] = []
+    if expected > 0 { out.reserveCapacity(min(expected, limit)) }
     var chunk = [UInt8](repeating: 0, count: size)
     while out.count < limit {
       let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
