@@ -148,6 +148,16 @@ public struct KernelFacts: Equatable, Sendable {
     list[place].process = process
   }
 
+  /// The box at `place` left; the boxes after it move one place up. The index is changed where
+  /// it is: the places after it are counted down, with no hashing, rather than made again (which
+  /// made each `box rm` in a large lab hash every box's name and namespaces).
+  public mutating func removeBox(at place: Int) {
+    let box = list.remove(at: place)
+    index.remove(box.process.namespaces, at: place)
+    index.position[box.name] = nil
+    index.moveUp(after: place)
+  }
+
   /// A new list of boxes (after one left, or in another order): the index is made again.
   public mutating func replaceBoxes(_ boxes: [BoxFacts]) {
     list = boxes
@@ -180,6 +190,24 @@ private struct BoxIndex: Sendable {
         members[kind]?[inode]?.insert(place, at: at)
       } else {
         members[kind, default: [:]][inode, default: []].append(place)
+      }
+    }
+  }
+
+  /// The places after `place` are one less (the box there left).
+  mutating func moveUp(after place: Int) {
+    for i in position.values.indices where position.values[i] > place { position.values[i] -= 1 }
+    for k in members.values.indices {
+      for j in members.values[k].values.indices {
+        // Ascending: only the tail moves.
+        guard let last = members.values[k].values[j].last, last > place else { continue }
+        let (first, count): (Int, Int) = {
+          let places = members.values[k].values[j]
+          var first = places.count - 1
+          while first > 0, places[first - 1] > place { first -= 1 }
+          return (first, places.count)
+        }()
+        for m in first..<count { members.values[k].values[j][m] -= 1 }
       }
     }
   }

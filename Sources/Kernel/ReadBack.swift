@@ -84,13 +84,23 @@ public struct ReadBack: Equatable, Sendable {
   }
 
   /// Brings `facts` up to date with a read of what this step reached: in place when the kernel's
-  /// boxes are those `facts` had (`merge(into:...)`), else as a merged copy (`merge(previous:...)`,
-  /// in the order of the kernel's `list`). False, and `facts` untouched, when neither can place
-  /// what was read: the caller then reads everything.
+  /// boxes are those `facts` had (`merge(into:...)`), also after one of them left
+  /// (`BoxList.lastRemoval`, `box rm`), else as a merged copy (`merge(previous:...)`, in the order
+  /// of the kernel's `list`). False when neither can place what was read: the caller then reads
+  /// everything (`facts` may have lost the box that left).
   public static func apply<Element>(
     to facts: inout KernelFacts, list: BoxList<Element>, fresh: [BoxFacts], host: ProcessFacts?,
     images: (images: [ImageFacts], layers: [LayerFacts])?
   ) -> Bool {
+    // Facts read before the kernel's one removal hold the box that left at its place, and the
+    // others before and after it in order: without it they are a prefix of the kernel's list.
+    if let removal = list.lastRemoval, facts.boxListStamp == removal.stampBefore,
+      list.stamp == removal.stampBefore &+ 1, removal.place < facts.boxes.count,
+      facts.boxes[removal.place].name == removal.name
+    {
+      facts.removeBox(at: removal.place)
+      facts.boxListStamp = list.stamp
+    }
     let name = { (i: Int) in list[i].boxName }
     if merge(into: &facts, count: list.count, name: name, stamp: list.stamp, fresh: fresh, host: host, images: images) {
       return true

@@ -26,23 +26,37 @@ public enum StateDiff {
   public struct TopLevelKey: Equatable, Sendable {
     public var key: String
     public var index: Int
-    public init(key: String, index: Int) {
+    /// The key is in the old tree only (at `index` there): its subtree was removed.
+    public var removed: Bool
+    public init(key: String, index: Int, removed: Bool = false) {
       self.key = key
       self.index = index
+      self.removed = removed
     }
   }
 
   /// The same changes as `between(_:_:)` when `new` differs from `old` only under `keys` (in
-  /// tree order, each where it is in `new`; `StateTreeBuilder.changedKeys`) and no top-level key
-  /// was removed: the other keys are not visited, so the diff costs what changed, not the size
-  /// of the tree. A key is looked for at its place in `old` first, where the last tree had it.
+  /// the order of the old tree, each where it is in `new`, or a removed one where it was in the
+  /// old tree; `StateTreeBuilder.changedKeys`): the other keys are not visited, so the diff costs
+  /// what changed, not the size of the tree. A key is looked for at its place in `old` first,
+  /// where the last tree had it.
   public static func between(_ old: StateValue, _ new: StateValue, only keys: [TopLevelKey]) -> [StateChange] {
     guard case .map(let ma) = old, case .map(let mb) = new else { return between(old, new) }
     var out: [StateChange] = []
     var path: [StatePath.Component] = []
     let ea = ma.entries
     let eb = mb.entries
+    for k in keys where k.removed {
+      // The whole diff would see the key go: it must be in the old tree and not in the new.
+      guard ma[k.key] != nil, mb[k.key] == nil else { return between(old, new) }
+    }
     for k in keys {
+      if k.removed {
+        path.append(.key(k.key))
+        walk(k.index < ea.count && ea[k.index].0 == k.key ? ea[k.index].1 : ma[k.key], nil, &path, &out)
+        path.removeLast()
+        continue
+      }
       guard k.index < eb.count, eb[k.index].0 == k.key else { return between(old, new) }
       let va = k.index < ea.count && ea[k.index].0 == k.key ? ea[k.index].1 : ma[k.key]
       path.append(.key(k.key))

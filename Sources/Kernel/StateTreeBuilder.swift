@@ -115,7 +115,9 @@ public struct StateTreeBuilder: Sendable {
   /// `scope` names (`Step.readBack`): every box it does not name has the very facts it had at the
   /// last build (`ReadBack.merge` copies them), so its subtree is the last one, and only the
   /// boxes named (and the host, when named) are looked at. The cost is that of what the step
-  /// reached, not of the number of boxes. Whatever this cannot place for sure (a box removed, a
+  /// reached, not of the number of boxes. A box the scope names that the facts no longer have
+  /// (`box rm`) leaves the root where it was, and the diff sees its old subtree go
+  /// (`StateDiff.TopLevelKey.removed`). Whatever this cannot place for sure (two boxes removed, a
   /// new box not at the end, the host's user namespace changed, the outside made) is a whole
   /// build. `changedKeys` then lists what was made again, for the diff.
   public mutating func build(_ facts: KernelFacts, scope: ReadBack) -> StateValue {
@@ -123,13 +125,20 @@ public struct StateTreeBuilder: Sendable {
       facts.host.namespaces[.user] == hostUserNamespace, facts.host.user == hostUser
     else { return build(facts) }
     let offset = facts.outside == nil ? 1 : 2
-    let lastCount = root.entries.count - offset
+    // The one box named that left: its place in the last root.
+    var removed: (name: String, index: Int)?
+    for name in scope.boxes where facts.position(of: name) == nil {
+      guard let i = root.position(of: name) else { continue }
+      guard i >= offset, removed == nil else { return build(facts) }
+      removed = (name, i)
+    }
+    let lastCount = root.entries.count - offset - (removed == nil ? 0 : 1)
     // The boxes named, where they are in the facts (the kernel's box order, as in the tree).
     var positions: [Int] = []
     positions.reserveCapacity(scope.boxes.count)
     var appended: String?
-    for name in scope.boxes {
-      let place = root.position(of: name)
+    for name in scope.boxes where name != removed?.name {
+      let place = root.position(of: name).map { i in removed.map { i > $0.index ? i - 1 : i } ?? i }
       if let i = place, i >= offset {
         guard i - offset < facts.boxes.count, facts.boxes[i - offset].name == name else { return build(facts) }
         positions.append(i - offset)
@@ -139,7 +148,9 @@ public struct StateTreeBuilder: Sendable {
         return build(facts)
       }  // else: a name no box has (the step removed or never made it)
     }
-    guard facts.boxes.count == lastCount + (appended == nil ? 0 : 1) else { return build(facts) }
+    guard facts.boxes.count == lastCount + (appended == nil ? 0 : 1), removed == nil || appended == nil else {
+      return build(facts)
+    }
     if appended != nil { positions.append(facts.boxes.count - 1) }
     positions.sort()
     var changed: [StateDiff.TopLevelKey] = []
@@ -172,7 +183,19 @@ public struct StateTreeBuilder: Sendable {
       root.setValue(at: 0, .map(host))
       changed.append(StateDiff.TopLevelKey(key: "host", index: 0))
     }
+    if let removed {
+      old.appendNew(removed.name, root.entries[removed.index].1)
+      root.remove(at: removed.index)
+      dropped += lastBoxes.removeValue(forKey: removed.name)?.inodes ?? []
+    }
+    // In the order of the last tree, as a whole diff walks it: the box that left comes before
+    // the boxes that were after it.
+    var removedKey = removed.map { StateDiff.TopLevelKey(key: $0.name, index: $0.index, removed: true) }
     for position in positions {
+      if let key = removedKey, position + offset >= key.index {
+        changed.append(key)
+        removedKey = nil
+      }
       let box = facts.boxes[position]
       let last = lastBoxes[box.name]
       if let last, last.process == box.process { continue }
@@ -189,6 +212,7 @@ public struct StateTreeBuilder: Sendable {
       }
       changed.append(StateDiff.TopLevelKey(key: box.name, index: position + offset))
     }
+    if let removedKey { changed.append(removedKey) }
     forgetUnused(dropped, added: added)
     lastRoot = root
     changedKeys = changed

@@ -129,6 +129,19 @@ public struct StateMap: Equatable, Sendable {
 
   mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
 
+  /// Removes the entry at `index`; the entries after it move one place up. The index is changed
+  /// where it is (the places after it counted down), not made again.
+  mutating func remove(at index: Int) {
+    let key = entries.remove(at: index).0
+    guard var moved = self.index else { return }
+    self.index = nil  // the only reference: changed in place
+    let wasFirst = moved[key] == index
+    for i in moved.values.indices where moved.values[i] > index { moved.values[i] -= 1 }
+    // A key the map holds twice (a map made from entries) is then found at its next place.
+    if wasFirst { moved[key] = entries[index...].firstIndex { $0.0 == key } }
+    self.index = moved
+  }
+
   /// Replaces the value of the entry at `index`, keeping its key and place.
   mutating func setValue(at index: Int, _ value: StateValue) { entries[index].1 = value }
 

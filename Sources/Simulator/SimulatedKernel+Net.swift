@@ -334,10 +334,13 @@ extension SimulatedKernel {
 
   /// When a network namespace dies, its devices are unregistered, and a veth takes its peer with
   /// it wherever that is (veth_dellink): the host end of a removed box's veth disappears.
-  func releaseDyingNetworks(live: Set<UInt64>) {
-    for (inode, ns) in namespaces where ns.kind == .net && !live.contains(inode) {
+  /// `dying`: the namespaces that die, all the others in `namespaces` living on.
+  func releaseDyingNetworks(_ dying: [UInt64]) {
+    let dead = Set(dying)
+    for inode in dying {
+      guard let ns = namespaces[inode], ns.kind == .net else { continue }
       for link in ns.net.links {
-        guard let peer = link.peer, live.contains(peer.namespace), var other = namespaces[peer.namespace]?.net,
+        guard let peer = link.peer, !dead.contains(peer.namespace), var other = namespaces[peer.namespace]?.net,
           let i = other.links.firstIndex(where: { $0.index == peer.index })
         else { continue }
         let name = other.links[i].name

@@ -39,4 +39,17 @@ import Testing
     #expect(m["k6"] == .int(-6) && m["new"] == .int(100) && m.keys.last == "new")
     #expect(m.keys.firstIndex(of: "k6") == 5)
   }
+
+  /// Removing the entry at a place (a box that left the root) moves the index with it, as a scan
+  /// would find the keys: a key held twice is then found at its next place.
+  @Test func removingAnEntryAtItsPlaceKeepsTheIndex() {
+    var m = StateMap((0..<40).map { ("k\($0)", StateValue.int($0)) } + [("k3", .int(99))])
+    m.remove(at: 0)
+    #expect(m["k0"] == nil && m["k1"] == .int(1) && m.position(of: "k39") == 38)
+    m.remove(at: 2)  // the first k3
+    #expect(m["k3"] == .int(99) && m.position(of: "k3") == 38 && m.position(of: "k4") == 2)
+    m.remove(at: 38)
+    #expect(m["k3"] == nil && m.keys.count == 38)
+    for (i, key) in m.keys.enumerated() { #expect(m.position(of: key) == i) }
+  }
 }

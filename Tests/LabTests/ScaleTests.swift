@@ -30,6 +30,7 @@ import Testing
     _ = s.execute("join uts b5")
     _ = s.execute("box rm b3")
     _ = s.execute("box new b7")
+    _ = s.execute("box rm b1")
     let facts = s.facts
     for (i, box) in facts.boxes.enumerated() {
       #expect(facts.position(of: box.name) == i)
@@ -41,6 +42,22 @@ import Testing
     #expect(facts.position(of: "b3") == nil)
     let uts = try #require(facts.box("b5")?.process.namespaces[.uts])
     #expect(facts.boxes(in: .uts, uts) == ["b2", "b5"])
+  }
+
+  /// `box rm` in a large lab is built and diffed for what it reached: the box that left is a
+  /// removed key of the diff, in its place, and the changes are those a whole diff of the trees
+  /// before and after gives (the session's check compares the trees themselves).
+  @Test func aBoxLeavingIsDiffedWhereItWas() throws {
+    let s = try Self.lab(40)
+    for name in ["b2", "b1", "b40", "b20"] {
+      let before = s.tree
+      let out = s.execute("box rm " + name)
+      #expect(!out.contains { $0.hasPrefix("error") }, Comment(rawValue: out.joined(separator: "\n")))
+      let keys = try #require(s.builder.changedKeys)
+      #expect(keys.contains { $0.key == name && $0.removed })
+      #expect(s.last?.changes == StateDiff.between(before, s.tree))
+    }
+    #expect(s.facts.boxes.count == 36 && s.facts.position(of: "b39") == 35)
   }
 
   /// A kernel's stamp spares the merge its comparison of every name, and only while no box has
