@@ -25,7 +25,12 @@ public enum LayerTar {
 
   /// The tar of a layer. The root directory itself is not an entry.
   public static func write(_ layer: LayerContents) -> [UInt8] {
+    // Counted first, so the array is made once at its size, not grown by doubling (a 2 MB
+    // layer left 4 MB allocated).
+    var count = 0
+    write(layer) { count += $0.count }
     var out: [UInt8] = []
+    out.reserveCapacity(count)
     write(layer) { out += $0 }
     return out
   }

@@ -13,10 +13,11 @@ enum Gzip {
     guard bw_deflate_init_gzip(&stream, 6) == Z_OK else { throw Failure(reason: "deflateInit2 failed") }
     defer { deflateEnd(&stream) }
     var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 64)
-    var input = input
-    let status: Int32 = input.withUnsafeMutableBufferPointer { inBuf in
+    // zlib only reads through next_in (its type is not const): the caller's bytes are handed
+    // over as they are, not copied into an array of this function's own first.
+    let status: Int32 = input.withUnsafeBufferPointer { inBuf in
       output.withUnsafeMutableBufferPointer { outBuf in
-        stream.next_in = inBuf.baseAddress
+        stream.next_in = inBuf.baseAddress.map { UnsafeMutablePointer(mutating: $0) }
         stream.avail_in = uInt(inBuf.count)
         stream.next_out = outBuf.baseAddress
         stream.avail_out = uInt(outBuf.count)
