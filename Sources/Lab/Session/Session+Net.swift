@@ -35,12 +35,12 @@ extension Session {
       try checkInterfaceName(boxLink)
       try refuseExistingLink(NetLinkRef(.host, hostLink))
       try refuseExistingLink(NetLinkRef(.box(box), boxLink))
-      try runStep(.netVeth(box: box, hostLink: hostLink, boxLink: boxLink), input: line, into: &out)
+      try runStep(.net(.netVeth(box: box, hostLink: hostLink, boxLink: boxLink)), input: line, into: &out)
     case "bridge":
       try arity("net bridge", rest, 1)
       try checkInterfaceName(rest[0])
       try refuseExistingLink(NetLinkRef(.host, rest[0]))
-      try runStep(.netBridge(name: rest[0]), input: line, into: &out)
+      try runStep(.net(.netBridge(name: rest[0])), input: line, into: &out)
     case "attach":
       try arity("net attach", rest, 1)
       let box = try currentBox("net attach")
@@ -68,7 +68,7 @@ extension Session {
       if netLink(NetLinkRef(.host, hostEnd))?.master == bridge.name {
         throw LabError("host:\(hostEnd) is already a port of \(bridge.name)", [LabError.unchanged])
       }
-      try runStep(.netAttach(link: hostEnd, bridge: bridge.name), input: line, into: &out)
+      try runStep(.net(.netAttach(link: hostEnd, bridge: bridge.name)), input: line, into: &out)
     case "addr":
       try arity("net addr", rest, 2)
       let link = try linkArgument(rest[0], "net addr")
@@ -76,11 +76,11 @@ extension Session {
       if netLink(link)?.addrs.contains(cidr) == true {
         throw LabError("\(link) already has \(cidr)", [LabError.unchanged])
       }
-      try runStep(.netAddr(link: link, cidr: cidr), input: line, into: &out)
+      try runStep(.net(.netAddr(link: link, cidr: cidr)), input: line, into: &out)
     case "up", "down":
       try arity("net \(sub)", rest, 1)
       let link = try linkArgument(rest[0], "net \(sub)")
-      try runStep(.netState(link: link, up: sub == "up"), input: line, into: &out)
+      try runStep(.net(.netState(link: link, up: sub == "up")), input: line, into: &out)
     case "route":
       guard rest.count == 3, rest[0] == "default", rest[1] == "via" else {
         throw usage("net route", "net route takes: default via ADDR")
@@ -89,14 +89,14 @@ extension Session {
       try refuseIfSharingMachineNetwork(box, "net route")
       let gateway = try parseAddress(rest[2], what: "gateway")
       try checkGateway(gateway, box: box)
-      try runStep(.netRoute(box: box, gateway: gateway), input: line, into: &out)
+      try runStep(.net(.netRoute(box: box, gateway: gateway)), input: line, into: &out)
     case "outside":
       try arity("net outside", rest, 0)
       if NetworkView(facts).namespace(named: OutsideNet.name) != nil {
         throw LabError("the outside is already there", [("see", "links"), LabError.unchanged])
       }
       try refuseExistingLink(NetLinkRef(.host, OutsideNet.hostLink))
-      try runStep(.netOutside, input: line, into: &out)
+      try runStep(.net(.netOutside), input: line, into: &out)
     case "nat":
       try arity("net nat", rest, 1)
       let name = rest[0].hasPrefix("host:") ? String(rest[0].dropFirst("host:".count)) : rest[0]
@@ -119,7 +119,7 @@ extension Session {
         throw LabError(
           "the host side already masquerades \(cidr.subnet) (\(rule.text))", [("see", "net rules"), LabError.unchanged])
       }
-      try runStep(.netNAT(bridge: name, subnet: cidr.subnet), input: line, into: &out)
+      try runStep(.net(.netNAT(bridge: name, subnet: cidr.subnet)), input: line, into: &out)
     case "publish":
       try publishCommand(rest, line: line, into: &out)
     case "listen":
@@ -141,7 +141,7 @@ extension Session {
             LabError.unchanged,
           ])
       }
-      try runStep(.netListen(side: side, port: port, proto: proto), input: line, into: &out)
+      try runStep(.net(.netListen(side: side, port: port, proto: proto)), input: line, into: &out)
     case "rules":
       try arity("net rules", rest, 0)
       try refresh()
@@ -160,7 +160,7 @@ extension Session {
           "the host side already \(on ? "forwards" : "does not forward")",
           [("now", "host.net.forward = \(on ? 1 : 0)"), LabError.unchanged])
       }
-      try runStep(.netForward(on: on), input: line, into: &out)
+      try runStep(.net(.netForward(on: on)), input: line, into: &out)
     default:
       throw unknown(
         "net \(sub)",
@@ -179,7 +179,7 @@ extension Session {
     let address = try parseAddress(args[0], what: "address")
     let from = args.count == 3 ? try parseSide(args[2], "ping") : current.map { .box($0) } ?? .host
     try refuseMachineNetworkSide(from)
-    try runStep(.ping(from: from, address: address), input: line, into: &out)
+    try runStep(.net(.ping(from: from, address: address)), input: line, into: &out)
     lastPing = (from, address)
   }
 
@@ -204,7 +204,7 @@ extension Session {
     let port = try parsePort(parts[1], what: "port")
     let from = args.count == 3 ? try parseSide(args[2], "connect") : current.map { .box($0) } ?? .host
     try refuseMachineNetworkSide(from)
-    try runStep(.connect(from: from, address: address, port: port, proto: proto), input: line, into: &out)
+    try runStep(.net(.connect(from: from, address: address, port: port, proto: proto)), input: line, into: &out)
   }
 
   /// `tcp` or `udp` right after the first word (PORT or ADDR:PORT), as in `net listen 53 udp`;
@@ -257,7 +257,8 @@ extension Session {
         [("rule", "one published port, one destination (\(rule.text))"), ("see", "net rules"), LabError.unchanged])
     }
     try runStep(
-      .netPublish(hostPort: hostPort, proto: proto, box: box, address: address, port: port), input: line, into: &out)
+      .net(.netPublish(hostPort: hostPort, proto: proto, box: box, address: address, port: port)), input: line,
+      into: &out)
   }
 
   /// The box's first address on a link whose host end is a port of a host-side bridge.
