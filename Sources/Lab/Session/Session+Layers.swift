@@ -256,20 +256,23 @@ extension Session {
     }
   }
 
+  /// The nearest directory above `path` that the box's upper layer holds as an opaque directory
+  /// (it hides what the layers below have in it), from the kernel's facts about the box's layers.
   func opaqueAncestor(_ box: String, of path: String) -> String? {
+    let upper = facts.box(box)?.process.fs?.upper ?? []
+    let opaque = Set(upper.filter { $0.kind == .directory(opaque: true) }.map(\.path))
+    guard !opaque.isEmpty else { return nil }
     var dir = Overlay.parent(of: path)
     while dir != "/" {
-      if tree.value(at: StatePath([.key(box), .key("fs"), .key("upper"), .key(dir)]))?.stringValue == "opaque dir" {
-        return dir
-      }
+      if opaque.contains(dir) { return dir }
       dir = Overlay.parent(of: dir)
     }
     return nil
   }
 
+  /// The paths the box's upper layer whites out, from the kernel's facts about its layers.
   func whiteouts(_ box: String) -> [String] {
-    guard case .list(let items)? = tree.value(at: StatePath(keys: box, "fs", "whiteouts")) else { return [] }
-    return items.compactMap(\.stringValue)
+    (facts.box(box)?.process.fs?.upper ?? []).filter { $0.kind == .whiteout }.map(\.path)
   }
 
   /// Runs a read on the kernel; a failure reads like a failed step.

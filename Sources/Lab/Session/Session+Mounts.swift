@@ -131,9 +131,11 @@ extension Session {
     try runStep(name == "chroot" ? .mount(.chroot(box: box)) : .mount(.pivotRoot(box: box)), input: line, into: &out)
   }
 
+  /// The paths of the box's own mounts (those that differ from the host's), from the kernel's
+  /// facts: each path once, in the facts' order (by path), though mounts may be stacked on it.
   func mountPaths(_ box: String) -> [String] {
-    guard case .map(let m)? = tree.value(at: StatePath(keys: box, "mounts")) else { return [] }
-    return m.keys
+    var seen: Set<String> = []
+    return (facts.box(box)?.process.mounts ?? []).map(\.path).filter { seen.insert($0).inserted }
   }
 
   func checkPath(_ path: String) throws -> String {

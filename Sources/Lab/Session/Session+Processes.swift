@@ -78,19 +78,13 @@ extension Session {
     try runStep(.process(.kill(box: box, pid: pid)), input: line, into: &out)
   }
 
-  /// The box's processes from the state tree (PIDs as the box sees them).
-  /// The box's processes from the state tree (PIDs as the box sees them; for a process in the
+  /// The box's processes from the kernel's facts (PIDs as the box sees them; for a process in the
   /// host's pid namespace that is its host PID).
   func psEntries(_ box: String) -> [(
     pid: Int, ppid: Int, hostPID: Int, hostPPID: Int, command: String, hostPIDNamespace: Bool
   )] {
-    guard case .list(let items)? = tree.value(at: StatePath(keys: box, "pid", "ps"))?.unwrapped else { return [] }
-    return items.compactMap { item in
-      guard let pidValue = item["pid"], case .int(let pid) = pidValue.unwrapped,
-        case .int(let ppid)? = item["ppid"]?.unwrapped, case .int(let hostPID)? = item["host_pid"]?.unwrapped,
-        case .int(let hostPPID)? = item["host_ppid"]?.unwrapped, let command = item["cmd"]?.stringValue
-      else { return nil }
-      return (pid, ppid, hostPID, hostPPID, command, pidValue.isVolatile)
+    (facts.box(box)?.process.processes ?? []).map {
+      ($0.pid, $0.ppid, $0.hostPID, $0.hostPPID, $0.command, $0.inHostPIDNamespace)
     }
   }
 
