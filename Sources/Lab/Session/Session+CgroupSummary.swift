@@ -3,7 +3,7 @@ import Kernel
 // What a cgroup step achieved (Session.summary): the cgroup area's own sentences.
 extension Session {
   /// `cgroup new`, `cgroup set` and `stress`.
-  func cgroupSummary(_ step: CgroupStep, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
+  func cgroupSummary(_ step: CgroupStep, _ result: StepResult, before: FactsBefore, after t: StateValue) -> [String] {
     switch step {
     case .cgroupNew(let box):
       return [

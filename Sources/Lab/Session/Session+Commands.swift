@@ -119,7 +119,6 @@ extension Session {
     let after = try readBack(after: step)
     // Only the subtrees the builder made again can differ (StateTreeBuilder.changedKeys), and the
     // builder kept what they were.
-    let before = TreeBefore(builder: builder, after: after, facts: factsBefore)
     let changes =
       builder.changedKeys.map { StateDiff.between(builder.replaced, after, only: $0) }
       ?? StateDiff.between(builder.replaced, after)
@@ -129,7 +128,7 @@ extension Session {
     out.changes = changes
     // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.
     out.lines += result.output.map(escapedForTerminal)
-    out.lines += summary(step, result, before: before, after: after)
+    out.lines += summary(step, result, before: factsBefore, after: after)
     if let answer = result.ping { out.extra.append(("reachable", .bool(answer.reachable))) }
     out.lines += step.plan.map { "  \($0.label)  \($0)" }
     out.lines.append("  shell    " + shell)
@@ -146,7 +145,7 @@ extension Session {
   }
 
   /// One sentence saying what the step achieved, in terms of the new state.
-  func summary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
+  func summary(_ step: Step, _ result: StepResult, before: FactsBefore, after t: StateValue) -> [String] {
     // Each area's summary in its own file: Session+ProcessSummary, +NamespaceSummary,
     // +MountSummary, +CgroupSummary, +NetSummary, and Session+Layers.
     switch step {
@@ -163,8 +162,8 @@ extension Session {
 
   /// The sentence for the step's box when its pid namespace's PID 1 exited in this step (the
   /// kernel's facts before and after say so), or none.
-  func pidNamespaceDeath(_ box: String, before: TreeBefore, after t: StateValue) -> [String] {
-    let wasAlive = before.facts.box?.pidNamespaceAlive != false
+  func pidNamespaceDeath(_ box: String, before: FactsBefore, after t: StateValue) -> [String] {
+    let wasAlive = before.box?.pidNamespaceAlive != false
     guard wasAlive, facts.box(box)?.process.pidNamespaceAlive == false else { return [] }
     let label = namespaceLabel(box, .pid, in: t)
     return ["PID 1 of \(label) exited: the kernel killed every process in \(label), and no new one can enter it"]

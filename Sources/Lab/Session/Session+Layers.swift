@@ -431,8 +431,8 @@ extension Session {
   /// layers as they were: the kernel's path walk went into that mount, so the step changed its
   /// files, which the state does not show (a tmpfs over /etc hides the image's /etc). Decided
   /// by the kernel's facts: the box's root filesystem before and after, and its mounts.
-  func hiddenByMount(_ box: String, _ path: String, before: TreeBefore) -> (String, String)? {
-    guard let now = facts.box(box)?.process, before.facts.box?.fs == now.fs else { return nil }
+  func hiddenByMount(_ box: String, _ path: String, before: FactsBefore) -> (String, String)? {
+    guard let now = facts.box(box)?.process, before.box?.fs == now.fs else { return nil }
     return mountHolding(path, in: now.mounts)
   }
 
@@ -455,7 +455,7 @@ extension Session {
     return (mount.fstype, point)
   }
 
-  func layerSummary(_ step: LayerStep, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
+  func layerSummary(_ step: LayerStep, _ result: StepResult, before: FactsBefore, after t: StateValue) -> [String] {
     switch step {
     case .overlay(let box, let names, _, true):
       return [
@@ -473,7 +473,7 @@ extension Session {
         "wrote \(path) in \(box): in the \(fstype) mounted on \(point), which hides what the root filesystem has there"
       ]
     case .writeFile(let box, let path, _):
-      let was = before.facts.box?.fs?.files.last { $0.path == path }?.layer
+      let was = before.box?.fs?.files.last { $0.path == path }?.layer
       let how =
         switch was {
         case nil: "a new file in the upper layer"

@@ -3,7 +3,7 @@ import Kernel
 // The one sentence after a process step (Session.summary): the box's start and end, and the
 // programs run and killed in it.
 extension Session {
-  func processSummary(_ step: ProcessStep, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
+  func processSummary(_ step: ProcessStep, _ result: StepResult, before: FactsBefore, after t: StateValue) -> [String] {
     func label(_ box: String, _ kind: NamespaceKind) -> String { namespaceLabel(box, kind, in: t) }
     func died(_ box: String) -> [String] { pidNamespaceDeath(box, before: before, after: t) }
     func program(_ argv: [String]) -> String {
