@@ -49,9 +49,9 @@ public enum BundleConfig {
     return first
   }
 
-  /// The bundle of box `name`: config.json's sections in the order runtime-spec config.md lays
-  /// them out (process, root, hostname, mounts, linux), each made by one function below, and one
-  /// summary line per section. A box without a root of its own has nothing to put in rootfs/.
+  /// The bundle of box `name`: config.json's sections in the order `runc spec` writes them
+  /// (ociVersion, process, root, hostname, mounts, linux), each made by one function below, and
+  /// one summary line per section. A box without a root of its own has nothing to put in rootfs/.
   public static func make(box name: String, facts: KernelFacts) throws(Refusal) -> Made {
     guard let box = facts.box(name)?.process else {
       throw Refusal(reason: "there is no box named \(name)", fix: "box ls lists the boxes")
@@ -195,10 +195,11 @@ public enum BundleConfig {
     ])
   }
 
-  /// `mounts`: every one the box made inside its root, "/" being the bundle's rootfs itself, with
-  /// the options runc's default spec gives proc, sysfs, mqueue and tmpfs (mount(8) options). A
-  /// bind mount's source is a path in the box's root, so in the bundle it is one below rootfs/;
-  /// a filesystem boxwalk cannot name to a runtime refuses the whole export.
+  /// `mounts`: every one the box made inside its root, "/" being the bundle's rootfs itself. proc,
+  /// sysfs, mqueue and tmpfs get nosuid and nodev (and noexec where they hold no programs,
+  /// mount(8)); `mount dev`'s tmpfs gets the options of runc's default /dev. A bind mount's
+  /// source is a path in the box's root, so in the bundle it is one below rootfs/; a filesystem
+  /// boxwalk cannot name to a runtime refuses the whole export.
   static func mounts(of name: String, _ box: ProcessFacts) throws(Refusal) -> (entries: [JSONValue], summary: String) {
     var mounts: [JSONValue] = []
     var mountWords: [String] = []
