@@ -33,7 +33,8 @@ public struct StatePath: Equatable, Hashable, Sendable, CustomStringConvertible 
     !k.isEmpty && k.unicodeScalars.allSatisfy { isBareScalar($0) }
   }
 
-  static func isBareScalar(_ c: Unicode.Scalar) -> Bool {
+  /// Whether a key may hold `c` and still be written bare (web.ns.uts, not web["ns"]).
+  public static func isBareScalar(_ c: Unicode.Scalar) -> Bool {
     (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" || c == "-"
   }
 

@@ -3,6 +3,24 @@ import Kernel
 /// Processes: fork and exec with `run`, kill, and the life and death of pid namespaces
 /// (pid_namespaces(7)).
 extension SimulatedKernel {
+  /// The process steps (`step` is `.process(s)`, for errors).
+  func performProcess(_ s: ProcessStep, _ step: Step) throws(KernelError) -> StepResult {
+    if case .boxNew(let name) = s {
+      // fork(2): the child starts in every namespace of its parent.
+      boxes.append(
+        SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
+      return .none
+    }
+    let i = try boxIndex(step)
+    switch s {
+    case .boxNew: break
+    case .boxRemove: removeBox(i)
+    case .run(_, let argv, let background): return try run(i, argv, background: background, step)
+    case .kill(_, let pid): try kill(i, pid, step)
+    }
+    return .none
+  }
+
   /// `run`: the box forks a child that execs the program. In a new pid namespace the first child
   /// is PID 1; when PID 1 exits, the kernel kills every other process in the namespace and no new
   /// process can enter it (fork fails with ENOMEM).

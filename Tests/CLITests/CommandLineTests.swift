@@ -91,6 +91,22 @@ import Testing
     #expect(try Self.boxwalk(["test", "--backend", "nope", "x"]).status == 2)
   }
 
+  /// BOXWALK_SIM_CGROUP picks the cgroup interface the simulator models; a value that names
+  /// neither is a usage error at start, never a quiet fall back to the host's (docs/transcripts.md).
+  @Test func aBadSimulatedCgroupChoiceIsAUsageError() throws {
+    let r = try Self.boxwalk(["--backend", "sim"], input: "box ls\n", env: ["BOXWALK_SIM_CGROUP": "v3"])
+    #expect(r.status == 2)
+    #expect(r.lines.first == "error: BOXWALK_SIM_CGROUP must be v1 or v2, not \"v3\"", "\(r.out)")
+    #expect(!r.out.contains("backend: "), "nothing started: \(r.out)")
+    for good in ["v1", "v2", ""] {
+      let ok = try Self.boxwalk(["--backend", "sim"], input: "box ls\n", env: ["BOXWALK_SIM_CGROUP": good])
+      #expect(ok.status == 0, "BOXWALK_SIM_CGROUP=\(good): \(ok.out)")
+      // The banner names the layout the simulator models, not the host's when the two differ.
+      let layout = good.isEmpty ? "this host's cgroup " : "the cgroup \(good) layout BOXWALK_SIM_CGROUP names"
+      #expect(ok.lines.first?.contains(layout) == true, "BOXWALK_SIM_CGROUP=\(good): \(ok.out)")
+    }
+  }
+
   /// A bundle trace cannot read says why in words, as every other unreadable file does, not as
   /// a dump of the error's fields (`Failure(path: ..., errno: 13, reason: nil)`).
   @Test func traceOfAMissingBundleSaysWhy() throws {

@@ -21,9 +21,17 @@ import Testing
             ("hostname", .string("lab")), ("ns", .map(StateMap([("uts", .string("uts:1"))]))),
             ("host_pid", .volatile(.int(4200))), ("tags", .list([.string("a"), .int(2)])),
             ("mounts", .map(StateMap([("/proc", .map(StateMap([("fstype", .string("proc"))])))]))),
+            ("ps", .list([Self.process(1, 0, "sleep 1000"), Self.process(3, 1, "sleep 600")])),
           ]))
       ),
     ]))
+  /// One entry of `BOX.pid.ps`, its host PID volatile as in the state tree.
+  static func process(_ pid: Int, _ ppid: Int, _ cmd: String) -> StateValue {
+    .map(
+      StateMap([
+        ("pid", .int(pid)), ("ppid", .int(ppid)), ("cmd", .string(cmd)), ("host_pid", .volatile(.int(4200 + pid))),
+      ]))
+  }
   static let start: StateValue = .map(
     StateMap([
       ("host", .map(StateMap([("hostname", .string("h")), ("ns", .map(StateMap([("uts", .string("uts:0"))])))])))
@@ -51,6 +59,11 @@ import Testing
     ("web.ns.uts != @start(host.ns.uts)", true), ("web.ns.uts == @prev", false), ("host.hostname == @prev", true),
     ("web.hostname == @prev(host.hostname)", false), ("web.nope == \"x\"", false), ("web.nope != \"x\"", false),
     ("web.hostname == @start", false),
+    // Some element has every field asked for, whatever its place and its other fields.
+    ("web.ps contains {cmd: \"sleep 600\", ppid: 1}", true), ("web.ps contains {ppid: 0}", true),
+    ("web.ps contains {host_pid: 4203, pid: 3}", true), ("web.ps contains {cmd: \"sleep 600\", ppid: 0}", false),
+    ("web.ps contains {cmd: \"sleep 700\"}", false), ("web.ps contains {nope: 1}", false),
+    ("web.tags contains {a: 1}", false), ("web.hostname contains {cmd: \"lab\"}", false),
   ])
   func operators(_ text: String, _ expected: Bool) throws {
     #expect(try holds(text) == expected, "\(text)")
@@ -67,6 +80,12 @@ import Testing
     #expect(
       try found("web.hostname == @start") == "web.hostname is \"lab\"; web.hostname did not exist at the lesson start")
     #expect(try found("web.mounts == \"x\"") == "web.mounts is {/proc}")
+    // Each element by the fields asked for: the host PIDs stay out of the message.
+    #expect(
+      try found("web.ps contains {cmd: \"sleep 700\", ppid: 1}")
+        == "web.ps is [{cmd: \"sleep 1000\", ppid: 0}, {cmd: \"sleep 600\", ppid: 1}] (its cmd and ppid)")
+    #expect(
+      try found("web.hostname contains {cmd: \"lab\"}") == "web.hostname is \"lab\"; contains with fields needs a list")
   }
 
   @Test func evaluatesAgainstALiveSession() throws {

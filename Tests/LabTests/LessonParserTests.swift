@@ -123,6 +123,13 @@ import Testing
     ("web.ns.uts == \"uts:0\"", "web.ns.uts matches \"uts:(\"", 26, 20, "bad regex"),
     ("web.ns.uts == \"uts:0\"", "web.ns.uts matches 3", 26, 20, "matches needs a quoted regex"),
     ("web exists", "web exists \"x\"", 25, 12, "exists takes no value"),
+    ("web.ns.uts == \"uts:0\"", "web.ns.uts == {cmd: 1}", 26, 15, "fields in {} go only after contains"),
+    ("web.ns.uts == \"uts:0\"", "web.ns.uts contains {}", 26, 21, "{} names no field"),
+    ("web.ns.uts == \"uts:0\"", "web.ns.uts contains {cmd 1}", 26, 26, "the field \"cmd\" needs a colon"),
+    ("web.ns.uts == \"uts:0\"", "web.ns.uts contains {cmd: sleep}", 26, 27, "bad value \"sleep\" for the field"),
+    ("web.ns.uts == \"uts:0\"", "web.ns.uts contains {cmd: 1", 26, 21, "the fields are not closed with }"),
+    ("web.ns.uts == \"uts:0\"", "web.ns.uts contains {cmd: 1, cmd: 2}", 26, 30, "the field \"cmd\" is named twice"),
+    ("web.ns.uts == \"uts:0\"", "web.ns.uts contains {cmd: 1 ppid: 2}", 26, 29, "expected , or } after the value"),
     ("web.ns.uts == \"uts:0\"", "web.ns.uts == @start(web..x)", 26, 26, "bad state path"),
     ("web.ns.uts == \"uts:0\"", "web.ns.uts == @prevv", 26, 15, "bad reference \"@prevv\""),
     ("  ! unshare a UTS namespace", "", 34, 34, "a check needs a message for the learner"),
@@ -192,6 +199,10 @@ import Testing
     #expect(try parse("a.b == @prev").operand == .previous(nil))
     #expect(try parse("a.b contains \"uts\"").op == .contains)
     #expect(try parse("a.b absent").operand == nil)
+    // Fields as `show` prints a map; a key with other characters is quoted.
+    #expect(
+      try parse("web.pid.ps contains {cmd: \"sleep 700\", ppid: 1,\"a b\":true}").operand
+        == .fields(StateMap([("cmd", .string("sleep 700")), ("ppid", .int(1)), ("a b", .bool(true))])))
     // A quoted key may hold a space, and the message marker is not read inside a string.
     let quoted = try parse("web.mounts[\"/my dir\"].fstype == \"a ! b\"  ! the message")
     #expect(quoted.path == StatePath([.key("web"), .key("mounts"), .key("/my dir"), .key("fstype")]))

@@ -160,9 +160,14 @@ enum BackendChoice {
   static func describe(_ backend: Backend) -> String {
     switch backend {
     case .sim:
-      "backend: sim (a deterministic simulation of the kernel, with this host's cgroup \((LinuxKernel.cgroupVersion() ?? .v2).rawValue) layout; nothing on this machine changes)"
-    case .real: "backend: real (real kernel namespaces as root; the host's own settings are never changed)"
-    case .rootless: "backend: rootless (real namespaces inside a user namespace, without root)"
+      // The layout the simulator models: this host's, unless BOXWALK_SIM_CGROUP chose one.
+      let layout =
+        (try? HostProbe.simulatedCgroupChoice(HostProbe.environment("BOXWALK_SIM_CGROUP"))).map {
+          "the cgroup \($0.rawValue) layout BOXWALK_SIM_CGROUP names"
+        } ?? "this host's cgroup \((LinuxKernel.cgroupVersion() ?? .v2).rawValue) layout"
+      return "backend: sim (a deterministic simulation of the kernel, with \(layout); nothing on this machine changes)"
+    case .real: return "backend: real (real kernel namespaces as root; the host's own settings are never changed)"
+    case .rootless: return "backend: rootless (real namespaces inside a user namespace, without root)"
     }
   }
 }

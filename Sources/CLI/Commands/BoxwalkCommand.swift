@@ -28,6 +28,7 @@ public enum BoxwalkCLI {
     do {
       var command = try BoxwalkCommand.parseAsRoot(DaemonHostOption.apply(arguments))
       try DaemonHostOption.check(command)
+      try HostProbe.checkEnvironment()
       try command.run()
       exit(ExitStatus.ok)
     } catch let e as ExitError {

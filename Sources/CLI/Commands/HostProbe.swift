@@ -26,11 +26,35 @@ struct HostProbe {
   /// The cgroup interface the simulator models: this host's, unless BOXWALK_SIM_CGROUP says v1
   /// or v2. A v1 host (or a hybrid one, as the project's CI machine is) would otherwise never
   /// replay the transcripts' and lessons' cgroup v2 branches, which most learners' machines take
-  /// (docs/transcripts.md, "#if").
+  /// (docs/transcripts.md, "#if"). Any other value was refused at start (`checkEnvironment`).
   var simulatedCgroupVersion: CgroupVersion? {
-    guard let chosen = getenv("BOXWALK_SIM_CGROUP") else { return cgroupVersion }
-    return CgroupVersion(rawValue: String(cString: chosen)) ?? cgroupVersion
+    (try? Self.simulatedCgroupChoice(Self.environment("BOXWALK_SIM_CGROUP"))) ?? cgroupVersion
   }
+
+  /// The interface BOXWALK_SIM_CGROUP names, `value` being its value: nil when it is unset or
+  /// empty (the simulator then models this host's). Anything but v1 or v2 is a usage error, never
+  /// a quiet fall back to the host's interface: whoever set it wanted one side of every `#if
+  /// cgroup1` replayed, and would be shown the other side's passes as if they were that one's.
+  static func simulatedCgroupChoice(_ value: String?) throws(ExitError) -> CgroupVersion? {
+    guard let value, !value.isEmpty else { return nil }
+    if let version = CgroupVersion(rawValue: value) { return version }
+    throw ExitError(
+      ExitStatus.usage,
+      [
+        "error: BOXWALK_SIM_CGROUP must be v1 or v2, not \(JSON.quote(value))",
+        "  rule:    it picks the cgroup interface the simulator models; unset, the simulator models this host's",
+        "  fix:     BOXWALK_SIM_CGROUP=v1 or BOXWALK_SIM_CGROUP=v2, or unset it",
+        "  state:   nothing was changed",
+      ])
+  }
+
+  /// The environment boxwalk reads before any command runs, checked: a bad value stops every
+  /// command at start, with exit status 2, as a bad option does.
+  static func checkEnvironment() throws(ExitError) {
+    _ = try simulatedCgroupChoice(environment("BOXWALK_SIM_CGROUP"))
+  }
+
+  static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
   /// `cgroup1` or `cgroup2`, for transcript `#require` and `#if`: the interface boxwalk uses.
   var cgroupFeature: String? {

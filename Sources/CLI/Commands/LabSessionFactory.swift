@@ -14,7 +14,8 @@ struct LabSessionFactory: TranscriptSessionFactory {
     switch backend {
     case .sim:
       // The simulator models union mounts and the busybox image itself; it needs nothing here.
-      // It models this host's cgroup interface (so `cgroup set` translates the same way).
+      // It models this host's cgroup interface (so `cgroup set` translates the same way), or
+      // the one BOXWALK_SIM_CGROUP names.
       f.formUnion(["overlay", "busybox"])
       f.insert(probe.simulatedCgroupVersion == .v1 ? "cgroup1" : "cgroup2")
     case .real:

@@ -10,8 +10,8 @@ public struct LessonAssertion: Equatable, Sendable {
     case equals = "=="
     /// PATH exists and its value differs from VALUE.
     case notEquals = "!="
-    /// A string contains VALUE as a substring; a list has VALUE as an element; a map has the
-    /// key VALUE.
+    /// A string contains VALUE as a substring; a list has VALUE as an element, or with fields
+    /// (`{cmd: "sleep 700", ppid: 1}`) an element that has them; a map has the key VALUE.
     case contains
     /// The whole value (a string, or a number or boolean as text) matches the regex VALUE.
     case matches
@@ -32,6 +32,10 @@ public struct LessonAssertion: Equatable, Sendable {
     case start(StatePath?)
     /// `@prev`: the same path before this step; `@prev(PATH)`: another path then.
     case previous(StatePath?)
+    /// `{cmd: "sleep 700", ppid: 1}`, after `contains` only: some element of the list is a map
+    /// with each of these fields equal to its value (its other fields may be anything). What a
+    /// check means by "some process runs sleep 700 as a child of PID 1", whatever its place.
+    case fields(StateMap)
   }
 
   /// The line and the column where the assertion starts, for messages.

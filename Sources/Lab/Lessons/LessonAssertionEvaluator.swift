@@ -46,6 +46,7 @@ public enum LessonAssertionEvaluator {
       break
     }
     guard let value else { return (false, "\(path) does not exist") }
+    if case .fields(let wanted)? = a.operand { return someElement(of: value, has: wanted, path) }
     let shown = "\(path) is \(describe(value))"
     let expected: StateValue
     switch resolve(a, trees) {
@@ -86,6 +87,26 @@ public enum LessonAssertionEvaluator {
     }
   }
 
+  /// `contains {FIELD: VALUE, ...}`: whether some element of the list is a map with each field
+  /// equal to its value. What it found shows each element by the fields asked for only: the
+  /// others (host PIDs among them) say nothing about the check and differ between runs.
+  private static func someElement(of value: StateValue, has wanted: StateMap, _ path: String) -> (Bool, String) {
+    guard case .list(let items) = value else {
+      return (false, "\(path) is \(describe(value)); contains with fields needs a list")
+    }
+    let passed = items.contains { item in
+      guard case .map(let m) = item else { return false }
+      return wanted.entries.allSatisfy { m[$0.0] == $0.1 }
+    }
+    let shown = items.map { item -> StateValue in
+      guard case .map(let m) = item else { return item }
+      return .map(StateMap(wanted.keys.compactMap { key in m[key].map { (key, $0) } }))
+    }
+    let keys = wanted.keys
+    let named = keys.count == 1 ? keys[0] : keys.dropLast().joined(separator: ", ") + " and " + keys[keys.count - 1]
+    return (passed, "\(path) is \(describe(.list(shown))) (its \(named))")
+  }
+
   private enum Resolved {
     case success(StateValue)
     case failure(String)
@@ -107,6 +128,7 @@ public enum LessonAssertionEvaluator {
         return .failure("\(path) did not exist before this step")
       }
       return .success(plain(v))
+    case .fields(let m)?: return .success(.map(m))
     case nil:
       return .failure("no value to compare with")
     }

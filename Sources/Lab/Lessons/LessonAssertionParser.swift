@@ -133,6 +133,15 @@ struct LessonAssertionParser {
   private func parseOperand(_ s: [Unicode.Scalar], column: Int, op: LessonAssertion.Operator)
     throws(LessonParseError) -> (LessonAssertion.Operand, Int)
   {
+    if s[0] == "{" {
+      guard op == .contains else {
+        throw error(
+          column, "fields in {} go only after contains",
+          fix: "write LIST contains {FIELD: VALUE, ...}: some element of the list has those fields")
+      }
+      let (fields, used) = try parseFields(s, column: column)
+      return (.fields(fields), used)
+    }
     if s[0] == "\"" {
       let (text, used) = try parseString(s, column: column)
       if op == .matches {
@@ -169,6 +178,75 @@ struct LessonAssertionParser {
     throw error(
       column, "bad value \(LessonParseError.quote(word))",
       fix: "a value is a quoted string (\"lab-box\"), an integer, true, false, @start or @prev")
+  }
+
+  /// `{cmd: "sleep 700", ppid: 1}`, as `show` prints a map: each field a key (bare as in a state
+  /// path, or a quoted string), a colon and a value (a quoted string, an integer, true or false),
+  /// fields separated by commas. Returns the fields and how many scalars they used.
+  private func parseFields(_ s: [Unicode.Scalar], column: Int) throws(LessonParseError) -> (StateMap, Int) {
+    let example = "{cmd: \"sleep 700\", ppid: 1}"
+    var fields = StateMap()
+    var i = 1
+    func skipSpaces() { while i < s.count, s[i] == " " { i += 1 } }
+    while true {
+      skipSpaces()
+      if fields.isEmpty, i < s.count, s[i] == "}" {
+        throw error(column, "{} names no field, so any element would do", fix: "name the fields to match: \(example)")
+      }
+      let keyStart = i
+      var key = ""
+      if i < s.count, s[i] == "\"" {
+        let (text, used) = try parseString(Array(s[i...]), column: column + i)
+        key = text
+        i += used
+      } else {
+        while i < s.count, StatePath.isBareScalar(s[i]) { i += 1 }
+        key = String(String.UnicodeScalarView(s[keyStart..<i]))
+      }
+      guard !key.isEmpty else {
+        throw error(column + keyStart, "a field needs a name", fix: "write FIELD: VALUE, as in \(example)")
+      }
+      guard fields[key] == nil else {
+        throw error(
+          column + keyStart, "the field \(LessonParseError.quote(key)) is named twice", fix: "name each field once")
+      }
+      skipSpaces()
+      guard i < s.count, s[i] == ":" else {
+        throw error(
+          column + i, "the field \(LessonParseError.quote(key)) needs a colon and a value", fix: "write \(example)")
+      }
+      i += 1
+      skipSpaces()
+      let valueStart = i
+      if i < s.count, s[i] == "\"" {
+        let (text, used) = try parseString(Array(s[i...]), column: column + i)
+        fields[key] = .string(text)
+        i += used
+      } else {
+        while i < s.count, s[i] != " ", s[i] != ",", s[i] != "}" { i += 1 }
+        let word = String(String.UnicodeScalarView(s[valueStart..<i]))
+        if word == "true" || word == "false" {
+          fields[key] = .bool(word == "true")
+        } else if let n = Int(word), word.first != "+" {
+          fields[key] = .int(n)
+        } else {
+          throw error(
+            column + valueStart,
+            "bad value \(LessonParseError.quote(word)) for the field \(LessonParseError.quote(key))",
+            fix: "a field's value is a quoted string, an integer, true or false")
+        }
+      }
+      skipSpaces()
+      guard i < s.count else {
+        throw error(column, "the fields are not closed with }", fix: "end them with }: \(example)")
+      }
+      if s[i] == "}" { return (fields, i + 1) }
+      guard s[i] == "," else {
+        throw error(
+          column + i, "expected , or } after the value of \(LessonParseError.quote(key))", fix: "write \(example)")
+      }
+      i += 1
+    }
   }
 
   /// A JSON string literal (RFC 8259 §7), the same quoting `show` prints.

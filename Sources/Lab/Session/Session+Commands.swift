@@ -147,39 +147,15 @@ extension Session {
 
   /// One sentence saying what the step achieved, in terms of the new state.
   func summary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
-    func label(_ box: String, _ kind: NamespaceKind) -> String { namespaceLabel(box, kind, in: t) }
-    func died(_ box: String) -> [String] { pidNamespaceDeath(box, before: before, after: t) }
-    func program(_ argv: [String]) -> String {
-      "`" + escapedForTerminal(argv.map(ShellWord.quote).joined(separator: " ")) + "`"
-    }
-    // `t` is the tree just built from `facts` (readBack), so the facts decide.
-    let ownPIDs = { (box: String) in !self.shares(box, .pid) }
+    // Each area's summary in its own file: Session+ProcessSummary, +NamespaceSummary,
+    // +MountSummary, +CgroupSummary, +NetSummary, and Session+Layers.
     switch step {
-    case .run(let box, let argv, let background):
-      let where_ = ownPIDs(box) ? "as PID \(result.boxPID ?? 0) in \(label(box, .pid))" : "in the host's pid namespace"
-      let first =
-        background
-        ? "started \(program(argv)) in the background \(where_)"
-        : "\(program(argv)) ran \(where_): \(result.exit?.description ?? "no status")"
-      return [first] + died(box)
-    case .kill(let box, let pid):
-      return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
-    case .unshare, .join, .setHostname, .setDomainname, .map, .ipcNew, .posixMQNew, .clockOffset:
-      return namespaceSummary(step, after: t)
-    case .mount, .umount, .propagation, .pivotRoot, .chroot:
-      return mountSummary(step, result, before: before, after: t)
-    case .cgroupNew, .cgroupSet, .stress:
-      return cgroupSummary(step, result, before: before, after: t)
-    case .boxNew(let box):
-      return ["created box \(box): one process, sharing every namespace with the host"]
-    case .boxRemove(let box):
-      return ["removed box \(box): its process is gone, and with it every namespace only it used"]
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netNAT, .netPublish,
-      .netListen, .connect, .netForward:
-      return netSummary(step, result, after: t)
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
-      .imageRemove, .layerRemove:
-      return layerSummary(step, result, before: before, after: t)
+    case .process(let s): return processSummary(s, result, before: before, after: t)
+    case .namespace(let s): return namespaceSummary(s, after: t)
+    case .mount(let s): return mountSummary(s, result, before: before, after: t)
+    case .cgroup(let s): return cgroupSummary(s, result, before: before, after: t)
+    case .net(let s): return netSummary(s, result, after: t)
+    case .layer(let s): return layerSummary(s, result, before: before, after: t)
     }
   }
 

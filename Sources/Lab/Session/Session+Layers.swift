@@ -20,7 +20,7 @@ extension Session {
     }
     try refuseIfSharingHostMounts(box, "overlay")
     try requireHostRoot(box)
-    try runStep(.overlay(box: box, names: names, layers: layers), input: line, into: &out)
+    try runStep(.layer(.overlay(box: box, names: names, layers: layers)), input: line, into: &out)
   }
 
   /// `rootfs IMAGE` is `overlay IMAGE` for exactly one image: the image's layers under a
@@ -40,7 +40,7 @@ extension Session {
     let layers = try resolveLayers(image)
     try refuseIfSharingHostMounts(box, "rootfs")
     try requireHostRoot(box)
-    try runStep(.overlay(box: box, names: [image], layers: layers, plain: plain), input: line, into: &out)
+    try runStep(.layer(.overlay(box: box, names: [image], layers: layers, plain: plain)), input: line, into: &out)
   }
 
   /// The layers a name stands for: an image's (top first), or one layer.
@@ -146,7 +146,7 @@ extension Session {
     guard !args[1].contains("\0"), args[1].utf8.count <= 4096 else {
       throw LabError("the text has a NUL byte or is longer than 4096 bytes", [LabError.unchanged])
     }
-    try runStep(.writeFile(box: box, path: path, text: args[1]), input: line, into: &out)
+    try runStep(.layer(.writeFile(box: box, path: path, text: args[1])), input: line, into: &out)
   }
 
   func rmCommand(_ args: [String], line: String, into out: inout Output) throws {
@@ -166,7 +166,7 @@ extension Session {
           ("fix", "umount \(point) first"), LabError.unchanged,
         ])
     }
-    try runStep(.removeFile(box: box, path: path), input: line, into: &out)
+    try runStep(.layer(.removeFile(box: box, path: path)), input: line, into: &out)
   }
 
   func refuseRoot(_ path: String, _ command: String) throws {
@@ -256,20 +256,23 @@ extension Session {
     }
   }
 
+  /// The nearest directory above `path` that the box's upper layer holds as an opaque directory
+  /// (it hides what the layers below have in it), from the kernel's facts about the box's layers.
   func opaqueAncestor(_ box: String, of path: String) -> String? {
+    let upper = facts.box(box)?.process.fs?.upper ?? []
+    let opaque = Set(upper.filter { $0.kind == .directory(opaque: true) }.map(\.path))
+    guard !opaque.isEmpty else { return nil }
     var dir = Overlay.parent(of: path)
     while dir != "/" {
-      if tree.value(at: StatePath([.key(box), .key("fs"), .key("upper"), .key(dir)]))?.stringValue == "opaque dir" {
-        return dir
-      }
+      if opaque.contains(dir) { return dir }
       dir = Overlay.parent(of: dir)
     }
     return nil
   }
 
+  /// The paths the box's upper layer whites out, from the kernel's facts about its layers.
   func whiteouts(_ box: String) -> [String] {
-    guard case .list(let items)? = tree.value(at: StatePath(keys: box, "fs", "whiteouts")) else { return [] }
-    return items.compactMap(\.stringValue)
+    (facts.box(box)?.process.fs?.upper ?? []).filter { $0.kind == .whiteout }.map(\.path)
   }
 
   /// Runs a read on the kernel; a failure reads like a failed step.
@@ -298,7 +301,7 @@ extension Session {
     try arity("commit", args, 1)
     let box = try fileBox("commit")
     let image = try newImageName(args[0])
-    try runStep(.commit(box: box, image: image), input: line, into: &out)
+    try runStep(.layer(.commit(box: box, image: image)), input: line, into: &out)
   }
 
   /// A name for a new local image: not a registry reference, not taken.
@@ -369,7 +372,7 @@ extension Session {
             LabError.unchanged,
           ])
       }
-      try runStep(.imageImport(image: image, directory: rest[1]), input: line, into: &out)
+      try runStep(.layer(.imageImport(image: image, directory: rest[1])), input: line, into: &out)
     case "tag":
       try arity("image tag", rest, 2)
       let source = try ImageName.parse(existingImage(rest[0])).get()
@@ -379,7 +382,7 @@ extension Session {
       } else {
         target = try newImageName(rest[1])
       }
-      try runStep(.imageTag(source: source, target: target), input: line, into: &out)
+      try runStep(.layer(.imageTag(source: source, target: target)), input: line, into: &out)
     case "push":
       try arity("image push", rest, 1)
       let ref = try registryRef(rest[0])
@@ -396,13 +399,13 @@ extension Session {
             ("fix", "image tag IMAGE \(ref)"), ("images", imageNames().joined(separator: " ")), LabError.unchanged,
           ])
       }
-      try runStep(.imagePush(image: local, ref: ref), input: line, into: &out)
+      try runStep(.layer(.imagePush(image: local, ref: ref)), input: line, into: &out)
     case "pull":
       try arity("image pull", rest, 1)
-      try runStep(.imagePull(ref: try registryRef(rest[0])), input: line, into: &out)
+      try runStep(.layer(.imagePull(ref: try registryRef(rest[0]))), input: line, into: &out)
     case "prune":
       try arity("image prune", rest, 0)
-      try runStep(.imagePrune, input: line, into: &out)
+      try runStep(.layer(.imagePrune), input: line, into: &out)
     case "rm":
       try imageRemove(rest, line: line, into: &out)
     default:
@@ -452,7 +455,7 @@ extension Session {
     return (mount.fstype, point)
   }
 
-  func layerSummary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
+  func layerSummary(_ step: LayerStep, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
     switch step {
     case .overlay(let box, let names, _, true):
       return [
@@ -515,8 +518,6 @@ extension Session {
       return result.output.isEmpty
         ? ["nothing to prune: the images use every layer in the store"]
         : ["removed what no image needs; every image is as it was"]
-    default:
-      return []
     }
   }
 }

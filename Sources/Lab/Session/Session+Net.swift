@@ -22,7 +22,7 @@ extension Session {
       try arity("net bridge", rest, 1)
       try checkInterfaceName(rest[0])
       try refuseExistingLink(NetLinkRef(.host, rest[0]))
-      try runStep(.netBridge(name: rest[0]), input: line, into: &out)
+      try runStep(.net(.netBridge(name: rest[0])), input: line, into: &out)
     case "attach":
       try netAttachCommand(rest, line: line, into: &out)
     case "addr":
@@ -32,11 +32,11 @@ extension Session {
       if netLink(link)?.addrs.contains(cidr) == true {
         throw LabError("\(link) already has \(cidr)", [LabError.unchanged])
       }
-      try runStep(.netAddr(link: link, cidr: cidr), input: line, into: &out)
+      try runStep(.net(.netAddr(link: link, cidr: cidr)), input: line, into: &out)
     case "up", "down":
       try arity("net \(sub)", rest, 1)
       let link = try linkArgument(rest[0], "net \(sub)")
-      try runStep(.netState(link: link, up: sub == "up"), input: line, into: &out)
+      try runStep(.net(.netState(link: link, up: sub == "up")), input: line, into: &out)
     case "route":
       try netRouteCommand(rest, line: line, into: &out)
     case "outside":
@@ -45,7 +45,7 @@ extension Session {
         throw LabError("the outside is already there", [("see", "links"), LabError.unchanged])
       }
       try refuseExistingLink(NetLinkRef(.host, OutsideNet.hostLink))
-      try runStep(.netOutside, input: line, into: &out)
+      try runStep(.net(.netOutside), input: line, into: &out)
     case "nat":
       try netNATCommand(rest, line: line, into: &out)
     case "publish":
@@ -90,7 +90,7 @@ extension Session {
     try checkInterfaceName(boxLink)
     try refuseExistingLink(NetLinkRef(.host, hostLink))
     try refuseExistingLink(NetLinkRef(.box(box), boxLink))
-    try runStep(.netVeth(box: box, hostLink: hostLink, boxLink: boxLink), input: line, into: &out)
+    try runStep(.net(.netVeth(box: box, hostLink: hostLink, boxLink: boxLink)), input: line, into: &out)
   }
 
   /// `net attach BRIDGE`: the host end of the current box's one veth becomes a port of a bridge
@@ -124,7 +124,7 @@ extension Session {
     if netLink(NetLinkRef(.host, hostEnd))?.master == bridge.name {
       throw LabError("host:\(hostEnd) is already a port of \(bridge.name)", [LabError.unchanged])
     }
-    try runStep(.netAttach(link: hostEnd, bridge: bridge.name), input: line, into: &out)
+    try runStep(.net(.netAttach(link: hostEnd, bridge: bridge.name)), input: line, into: &out)
   }
 
   /// `net route default via ADDR`: the current box's default route (`ip route add default via`,
@@ -138,7 +138,7 @@ extension Session {
     try refuseIfSharingMachineNetwork(box, "net route")
     let gateway = try parseAddress(rest[2], what: "gateway")
     try checkGateway(gateway, box: box)
-    try runStep(.netRoute(box: box, gateway: gateway), input: line, into: &out)
+    try runStep(.net(.netRoute(box: box, gateway: gateway)), input: line, into: &out)
   }
 
   /// `net nat BRIDGE`: a masquerade rule in the host side's nftables (nft(8)) for the subnet of
@@ -166,7 +166,7 @@ extension Session {
       throw LabError(
         "the host side already masquerades \(cidr.subnet) (\(rule.text))", [("see", "net rules"), LabError.unchanged])
     }
-    try runStep(.netNAT(bridge: name, subnet: cidr.subnet), input: line, into: &out)
+    try runStep(.net(.netNAT(bridge: name, subnet: cidr.subnet)), input: line, into: &out)
   }
 
   /// `net listen PORT [tcp|udp] [--on SIDE]`: a socket bound to PORT in that side's network
@@ -191,7 +191,7 @@ extension Session {
           LabError.unchanged,
         ])
     }
-    try runStep(.netListen(side: side, port: port, proto: proto), input: line, into: &out)
+    try runStep(.net(.netListen(side: side, port: port, proto: proto)), input: line, into: &out)
   }
 
   /// `net rules`: the nftables rules boxwalk made in the host side's network namespace (what
@@ -219,7 +219,7 @@ extension Session {
         "the host side already \(on ? "forwards" : "does not forward")",
         [("now", "host.net.forward = \(on ? 1 : 0)"), LabError.unchanged])
     }
-    try runStep(.netForward(on: on), input: line, into: &out)
+    try runStep(.net(.netForward(on: on)), input: line, into: &out)
   }
 
   /// `ping ADDR [--from host|BOX]`: from the current box, or the host side when there is none.
@@ -230,7 +230,7 @@ extension Session {
     let address = try parseAddress(args[0], what: "address")
     let from = args.count == 3 ? try parseSide(args[2], "ping") : current.map { .box($0) } ?? .host
     try refuseMachineNetworkSide(from)
-    try runStep(.ping(from: from, address: address), input: line, into: &out)
+    try runStep(.net(.ping(from: from, address: address)), input: line, into: &out)
     lastPing = (from, address)
   }
 
@@ -255,7 +255,7 @@ extension Session {
     let port = try parsePort(parts[1], what: "port")
     let from = args.count == 3 ? try parseSide(args[2], "connect") : current.map { .box($0) } ?? .host
     try refuseMachineNetworkSide(from)
-    try runStep(.connect(from: from, address: address, port: port, proto: proto), input: line, into: &out)
+    try runStep(.net(.connect(from: from, address: address, port: port, proto: proto)), input: line, into: &out)
   }
 
   /// `tcp` or `udp` right after the first word (PORT or ADDR:PORT), as in `net listen 53 udp`;
@@ -308,7 +308,8 @@ extension Session {
         [("rule", "one published port, one destination (\(rule.text))"), ("see", "net rules"), LabError.unchanged])
     }
     try runStep(
-      .netPublish(hostPort: hostPort, proto: proto, box: box, address: address, port: port), input: line, into: &out)
+      .net(.netPublish(hostPort: hostPort, proto: proto, box: box, address: address, port: port)), input: line,
+      into: &out)
   }
 
   /// The box's first address on a link whose host end is a port of a host-side bridge.

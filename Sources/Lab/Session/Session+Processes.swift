@@ -12,7 +12,7 @@ extension Session {
     }
     guard !argv.isEmpty else { throw usage("run", "run needs a program to run") }
     try refuseUnlessContained(box, command: line)
-    try runStep(.run(box: box, argv: argv, background: background), input: line, into: &out)
+    try runStep(.process(.run(box: box, argv: argv, background: background)), input: line, into: &out)
   }
 
   func psCommand(_ args: [String], into out: inout Output) throws {
@@ -75,22 +75,16 @@ extension Session {
           ("rule", "kill acts only on the box's own processes, by the PID ps shows"), LabError.unchanged,
         ])
     }
-    try runStep(.kill(box: box, pid: pid), input: line, into: &out)
+    try runStep(.process(.kill(box: box, pid: pid)), input: line, into: &out)
   }
 
-  /// The box's processes from the state tree (PIDs as the box sees them).
-  /// The box's processes from the state tree (PIDs as the box sees them; for a process in the
+  /// The box's processes from the kernel's facts (PIDs as the box sees them; for a process in the
   /// host's pid namespace that is its host PID).
   func psEntries(_ box: String) -> [(
     pid: Int, ppid: Int, hostPID: Int, hostPPID: Int, command: String, hostPIDNamespace: Bool
   )] {
-    guard case .list(let items)? = tree.value(at: StatePath(keys: box, "pid", "ps"))?.unwrapped else { return [] }
-    return items.compactMap { item in
-      guard let pidValue = item["pid"], case .int(let pid) = pidValue.unwrapped,
-        case .int(let ppid)? = item["ppid"]?.unwrapped, case .int(let hostPID)? = item["host_pid"]?.unwrapped,
-        case .int(let hostPPID)? = item["host_ppid"]?.unwrapped, let command = item["cmd"]?.stringValue
-      else { return nil }
-      return (pid, ppid, hostPID, hostPPID, command, pidValue.isVolatile)
+    (facts.box(box)?.process.processes ?? []).map {
+      ($0.pid, $0.ppid, $0.hostPID, $0.hostPPID, $0.command, $0.inHostPIDNamespace)
     }
   }
 

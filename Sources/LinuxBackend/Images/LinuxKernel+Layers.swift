@@ -19,19 +19,19 @@ struct OverlayState {
 /// namespace), the file commands (by this process, through /proc/HELPER/root, see BoxFiles),
 /// commit, import, push and pull (the image store, see ImageStore).
 extension LinuxKernel {
-  func performLayerStep(_ step: Step) throws(KernelError) -> StepResult {
-    var result = try performStoreStep(step)
+  func performLayerStep(_ s: LayerStep, _ step: Step) throws(KernelError) -> StepResult {
+    var result = try performStoreStep(s, step)
     // A repair the store made while reading (a corrupt index moved aside) is said once.
     result.output += images.takeNotes().map { "note: " + $0 }
     return result
   }
 
-  private func performStoreStep(_ step: Step) throws(KernelError) -> StepResult {
+  private func performStoreStep(_ s: LayerStep, _ step: Step) throws(KernelError) -> StepResult {
     // A throwaway store lives in the session directory: after a teardown, make a new one.
     if ephemeralImages && session == nil { try reopenSession(step) }
     // The busybox image is made on first use, whichever step that is.
     try store(step, step.firstCall) { () throws(SystemCallError) in try images.ensureBusybox() }
-    switch step {
+    switch s {
     case .overlay(let box, let names, let layers, false):
       try mountOverlay(box, names: names, layers: layers, step: step)
     case .overlay(let box, let names, let layers, true): try copyRoot(box, names: names, layers: layers, step: step)
@@ -87,7 +87,6 @@ extension LinuxKernel {
       return StepResult(
         output: removed.layers.sorted().map(ImageTransfer.prunedLayer) + ImageTransfer.prunedBlobs(removed.blobs.count)
           + removed.leftovers.map { "removed \($0), left by a killed pull or commit" })
-    default: break
     }
     return .none
   }
