@@ -77,6 +77,59 @@ extension Substring {
   func trimmingSpaces() -> String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
 }
 
+/// `steps`, `reads` and `container`: one lab session on the backend, measured step by step
+/// (each of StepCases, or those `--only` names), reading the state back, or building a whole
+/// container (the default sequence, or the `--lines` given); the session is closed after.
+func measureSteps(_ mode: String, _ args: Arguments) throws {
+  let backend = args.options["--backend"] ?? "real"
+  let group = args.options["--group"] ?? backend
+  let bench = try StepBench(
+    kernel: try makeKernel(backend, stateRoot: args.options["--state-root"]), group: group,
+    runs: args.int("--runs", 30))
+  defer { bench.session.close() }
+  if mode == "reads" {
+    bench.measureReads()
+  } else if mode == "container" {
+    if let lines = args.options["--lines"] {
+      let list = lines.split(separator: ";").map { String($0.drop { $0 == " " }) }
+      bench.measureContainer(list, name: args.options["--name"] ?? "sequence")
+    } else {
+      bench.measureContainer()
+    }
+  } else {
+    let only = args.options["--only"].map { $0.split(separator: ",").map(String.init) }
+    for c in StepCases.all where only.map({ $0.contains(c.name) }) ?? true {
+      say("  \(group): \(c.name)")
+      bench.measure(c)
+    }
+  }
+}
+
+/// `process`: a whole program run `--runs` times (after two warm-up runs), its wall time, its
+/// time to the first line of output with `--first-line`, its peak resident set (ru_maxrss of the
+/// rusage wait4(2) fills in) and how many runs exited non-zero; `--prepare` runs a shell line
+/// before each.
+func measureProcess(_ name: String, _ args: Arguments) throws {
+  var wall = Samples(), firstLine = Samples()
+  var rss = 0
+  var failed = 0
+  let runs = args.int("--runs", 30)
+  for run in 0..<runs + 2 {
+    if let prepare = args.options["--prepare"] { _ = try ProcessRuns.run(["/bin/sh", "-c", prepare]) }
+    let r = try ProcessRuns.run(
+      args.command, stdinPath: args.options["--stdin"], firstLine: args.flags.contains("--first-line"))
+    if r.status != 0 { failed += 1 }
+    guard run >= 2 else { continue }
+    wall.add(r.milliseconds)
+    if let f = r.firstLineMilliseconds { firstLine.add(f) }
+    rss = max(rss, r.maxRSSKilobytes)
+  }
+  let group = args.options["--group"] ?? "process"
+  let extra = [("maxrss_kb", String(rss)), ("nonzero_exits", String(failed))]
+  if args.flags.contains("--first-line") { report(group, name + " (first line)", firstLine, extra) }
+  report(group, name, wall, extra)
+}
+
 func main() -> Int32 {
   // Output piped into `head` must not kill the bench before its session's teardown (boxes,
   // cgroups and the session directory): with SIGPIPE ignored, a write to a closed pipe fails with
@@ -91,28 +144,7 @@ func main() -> Int32 {
   do {
     switch mode {
     case "steps", "reads", "container":
-      let backend = args.options["--backend"] ?? "real"
-      let group = args.options["--group"] ?? backend
-      let bench = try StepBench(
-        kernel: try makeKernel(backend, stateRoot: args.options["--state-root"]), group: group,
-        runs: args.int("--runs", 30))
-      defer { bench.session.close() }
-      if mode == "reads" {
-        bench.measureReads()
-      } else if mode == "container" {
-        if let lines = args.options["--lines"] {
-          let list = lines.split(separator: ";").map { String($0.drop { $0 == " " }) }
-          bench.measureContainer(list, name: args.options["--name"] ?? "sequence")
-        } else {
-          bench.measureContainer()
-        }
-      } else {
-        let only = args.options["--only"].map { $0.split(separator: ",").map(String.init) }
-        for c in StepCases.all where only.map({ $0.contains(c.name) }) ?? true {
-          say("  \(group): \(c.name)")
-          bench.measure(c)
-        }
-      }
+      try measureSteps(mode, args)
     case "scale":
       let backend = args.options["--backend"] ?? "real"
       let boxes = args.int("--boxes", 100)
@@ -135,24 +167,7 @@ func main() -> Int32 {
         say("process needs --name NAME -- ARGV...")
         return 2
       }
-      var wall = Samples(), firstLine = Samples()
-      var rss = 0
-      var failed = 0
-      let runs = args.int("--runs", 30)
-      for run in 0..<runs + 2 {
-        if let prepare = args.options["--prepare"] { _ = try ProcessRuns.run(["/bin/sh", "-c", prepare]) }
-        let r = try ProcessRuns.run(
-          args.command, stdinPath: args.options["--stdin"], firstLine: args.flags.contains("--first-line"))
-        if r.status != 0 { failed += 1 }
-        guard run >= 2 else { continue }
-        wall.add(r.milliseconds)
-        if let f = r.firstLineMilliseconds { firstLine.add(f) }
-        rss = max(rss, r.maxRSSKilobytes)
-      }
-      let group = args.options["--group"] ?? "process"
-      let extra = [("maxrss_kb", String(rss)), ("nonzero_exits", String(failed))]
-      if args.flags.contains("--first-line") { report(group, name + " (first line)", firstLine, extra) }
-      report(group, name, wall, extra)
+      try measureProcess(name, args)
     case "report":
       guard args.positional.count == 3 else {
         say("report RESULTS.tsv MACHINE.txt ANALYSIS.md")

@@ -11,6 +11,8 @@ struct Handlers: Sendable {
   let registry: SessionRegistry
   let backends: DaemonBackends
 
+  /// The answer to one request, by route (`METHOD /path` as the router matched it; docs/daemon.md
+  /// lists them). Each route that does more than a line has a function of its own below.
   func handle(_ route: String, _ request: Request, _ context: DaemonContext, _ peer: PeerCredentials) async throws
     -> Response
   {
@@ -24,107 +26,154 @@ struct Handlers: Sendable {
         status: .ok, headers: [.contentType: "application/json"],
         body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text + "\n")))
     case "GET /v1/backends/{backend}":
-      let backend = try backendParameter(context.parameters.get("backend") ?? "", field: "backend")
-      var m = StateMap()
-      m["backend"] = .string(backend.rawValue)
-      m["features"] = .list(backends.features(backend).sorted().map { .string($0) })
-      if let reason = backends.unavailableReason(backend) { m["unavailable"] = .string(reason) }
-      return .json(JSON.encode(.map(m)))
+      return try backendInfo(context)
     case "POST /v1/sessions":
       return try await createSession(request, context, peer)
     case "GET /v1/sessions":
-      var list: [StateValue] = []
-      for entry in await registry.visible(to: peer) {
-        let prompt = (try? await entry.worker.run { $0.prompt }) ?? ""
-        list.append(Self.describe(entry, prompt: prompt))
-      }
-      return .json(JSON.encode(.map(StateMap([("sessions", .list(list))]))))
+      return await listSessions(peer)
     case "DELETE /v1/sessions/{id}":
-      let entry = try await owned(context, peer)
-      guard let removed = await registry.remove(entry.id) else { throw Self.noSession(entry.id) }
-      await removed.worker.close()
-      removed.events.finish()
-      return .json(object(["id": .string(entry.id), "closed": .bool(true)]))
+      return try await closeSession(context, peer)
     case "POST /v1/sessions/{id}/commands":
-      let entry = try await owned(context, peer)
-      let body = try await jsonBody(request, context)
-      try onlyMembers(body, ["line"])
-      guard let line = body["line"] as? String else {
-        throw APIError(
-          .badRequest, "`line` must be a string: the command line to run", field: "line",
-          fix: #"send {"line": "hostname"}"#)
-      }
-      let events = entry.events
-      let answer: String
-      do {
-        answer = try await entry.worker.run { session in
-          let reply = session.executeForAPI(line)
-          var m = StateMap()
-          m["ok"] = .bool(reply.ok)
-          m["text"] = .list(reply.text.map { .string($0) })
-          m["prompt"] = .string(session.prompt)
-          // What a client needs to behave as the REPL does: whether the line was `quit`, and the
-          // session's count of failed commands (a piped session's exit status).
-          m["quit"] = .bool(session.quitRequested)
-          m["failures"] = .int(session.failures)
-          // The step's JSON form comes already encoded by the session (the object `--json`
-          // prints, which holds the prompt the line was typed at and the line): it goes in as
-          // the last member, as it is.
-          let head = JSON.encode(.map(m))
-          let answer = String(head.dropLast()) + #","step":"# + reply.json + "}"
-          // Followers get the step here, on the session's thread, so in the order steps ran,
-          // and even if the client that sent the line hangs up before its answer.
-          events.publish(step: answer)
-          LiveView.publish(line: line, reply: reply, session: session, to: events)
-          return answer
-        }
-      } catch {
-        throw APIError(
-          .conflict, "session \(entry.id) was closed while the command waited", field: "id", fix: "make a new session")
-      }
-      return .json(answer)
+      return try await runCommand(request, context, peer)
     case "GET /v1/sessions/{id}/events":
-      let entry = try await owned(context, peer)
-      let (_, stream) = entry.events.follow(opening: ": following session \(entry.id)\n\n")
-      // A graceful shutdown (SIGTERM) waits for the responses in flight; this one would never
-      // end by itself, so the shutdown ends it (the stream's last chunk is then written, and the
-      // follower sees the response end).
-      return Response(
-        status: .ok,
-        headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
-        body: ResponseBody(asyncSequence: stream.cancelOnGracefulShutdown()))
+      return try await followEvents(context, peer)
     case "GET /v1/sessions/{id}/tree":
       // The tree of the last step, not read again: what the session's own diffs and checks see.
       let entry = try await owned(context, peer)
       let text = try await entry.worker.run { session in StateTreeWire.encode(session.tree) }
       return .json(#"{"tree":"# + text + "}")
     case "POST /v1/sessions/{id}/completions":
-      let entry = try await owned(context, peer)
-      let body = try await jsonBody(request, context)
-      try onlyMembers(body, ["line", "word"])
-      guard let line = body["line"] as? String, let word = body["word"] as? String else {
-        throw APIError(
-          .badRequest, "`line` and `word` must be strings: the line before the word, and the word",
-          field: body["line"] is String ? "word" : "line", fix: #"send {"line": "use ", "word": "w"}"#)
-      }
-      let words = try await entry.worker.run { session in session.completions(before: line, word: word) }
-      return .json(JSON.encode(.map(StateMap([("completions", .list(words.map { .string($0) }))]))))
+      return try await completions(request, context, peer)
     case "GET /v1/sessions/{id}/state":
-      let entry = try await owned(context, peer)
-      let result: Result<String, any Error> = try await entry.worker.run { session in
-        Result { try session.stateJSONNow() }
-      }
-      switch result {
-      case .success(let text): return .json(text)
-      case .failure(let error):
-        throw APIError(
-          .conflict, "could not read the kernel state: \(error)", fix: "delete the session and make a new one")
-      }
+      return try await readState(context, peer)
     case _ where LiveView.routes.contains(where: { "\($0.method.rawValue) \($0.path)" == route }):
       return try await live(route, context, peer)
     default:
       throw APIError(
         .notFound, "no route \(route)", field: "path", fix: "the routes are listed by GET /v1/openapi.json")
+    }
+  }
+
+  /// `GET /v1/backends/{backend}`: what a session on that backend can do (its features), and why
+  /// a session on it cannot start on this host when it cannot.
+  private func backendInfo(_ context: DaemonContext) throws -> Response {
+    let backend = try backendParameter(context.parameters.get("backend") ?? "", field: "backend")
+    var m = StateMap()
+    m["backend"] = .string(backend.rawValue)
+    m["features"] = .list(backends.features(backend).sorted().map { .string($0) })
+    if let reason = backends.unavailableReason(backend) { m["unavailable"] = .string(reason) }
+    return .json(JSON.encode(.map(m)))
+  }
+
+  /// `GET /v1/sessions`: the sessions the peer may use (its uid's; root sees all), each with its
+  /// prompt, asked of the session on its own thread.
+  private func listSessions(_ peer: PeerCredentials) async -> Response {
+    var list: [StateValue] = []
+    for entry in await registry.visible(to: peer) {
+      let prompt = (try? await entry.worker.run { $0.prompt }) ?? ""
+      list.append(Self.describe(entry, prompt: prompt))
+    }
+    return .json(JSON.encode(.map(StateMap([("sessions", .list(list))]))))
+  }
+
+  /// `DELETE /v1/sessions/{id}`: the session leaves the registry, its worker closes it (the
+  /// kernel tears its boxes down) and its followers' event streams end.
+  private func closeSession(_ context: DaemonContext, _ peer: PeerCredentials) async throws -> Response {
+    let entry = try await owned(context, peer)
+    guard let removed = await registry.remove(entry.id) else { throw Self.noSession(entry.id) }
+    await removed.worker.close()
+    removed.events.finish()
+    return .json(object(["id": .string(entry.id), "closed": .bool(true)]))
+  }
+
+  /// `POST /v1/sessions/{id}/commands`: one command line, run on the session's thread as if
+  /// typed at its prompt. The answer carries the text the REPL would print and the step as
+  /// `--json` prints it; followers of the session's events get the same step.
+  private func runCommand(_ request: Request, _ context: DaemonContext, _ peer: PeerCredentials) async throws
+    -> Response
+  {
+    let entry = try await owned(context, peer)
+    let body = try await jsonBody(request, context)
+    try onlyMembers(body, ["line"])
+    guard let line = body["line"] as? String else {
+      throw APIError(
+        .badRequest, "`line` must be a string: the command line to run", field: "line",
+        fix: #"send {"line": "hostname"}"#)
+    }
+    let events = entry.events
+    let answer: String
+    do {
+      answer = try await entry.worker.run { session in
+        let reply = session.executeForAPI(line)
+        var m = StateMap()
+        m["ok"] = .bool(reply.ok)
+        m["text"] = .list(reply.text.map { .string($0) })
+        m["prompt"] = .string(session.prompt)
+        // What a client needs to behave as the REPL does: whether the line was `quit`, and the
+        // session's count of failed commands (a piped session's exit status).
+        m["quit"] = .bool(session.quitRequested)
+        m["failures"] = .int(session.failures)
+        // The step's JSON form comes already encoded by the session (the object `--json`
+        // prints, which holds the prompt the line was typed at and the line): it goes in as
+        // the last member, as it is.
+        let head = JSON.encode(.map(m))
+        let answer = String(head.dropLast()) + #","step":"# + reply.json + "}"
+        // Followers get the step here, on the session's thread, so in the order steps ran,
+        // and even if the client that sent the line hangs up before its answer.
+        events.publish(step: answer)
+        LiveView.publish(line: line, reply: reply, session: session, to: events)
+        return answer
+      }
+    } catch {
+      throw APIError(
+        .conflict, "session \(entry.id) was closed while the command waited", field: "id", fix: "make a new session")
+    }
+    return .json(answer)
+  }
+
+  /// `GET /v1/sessions/{id}/events`: a server-sent event stream (text/event-stream, the WHATWG
+  /// HTML standard's EventSource) of every step the session runs from now on.
+  private func followEvents(_ context: DaemonContext, _ peer: PeerCredentials) async throws -> Response {
+    let entry = try await owned(context, peer)
+    let (_, stream) = entry.events.follow(opening: ": following session \(entry.id)\n\n")
+    // A graceful shutdown (SIGTERM) waits for the responses in flight; this one would never
+    // end by itself, so the shutdown ends it (the stream's last chunk is then written, and the
+    // follower sees the response end).
+    return Response(
+      status: .ok,
+      headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+      body: ResponseBody(asyncSequence: stream.cancelOnGracefulShutdown()))
+  }
+
+  /// `POST /v1/sessions/{id}/completions`: the words that complete `word` after `line`, as the
+  /// REPL's tab completion offers them.
+  private func completions(_ request: Request, _ context: DaemonContext, _ peer: PeerCredentials) async throws
+    -> Response
+  {
+    let entry = try await owned(context, peer)
+    let body = try await jsonBody(request, context)
+    try onlyMembers(body, ["line", "word"])
+    guard let line = body["line"] as? String, let word = body["word"] as? String else {
+      throw APIError(
+        .badRequest, "`line` and `word` must be strings: the line before the word, and the word",
+        field: body["line"] is String ? "word" : "line", fix: #"send {"line": "use ", "word": "w"}"#)
+    }
+    let words = try await entry.worker.run { session in session.completions(before: line, word: word) }
+    return .json(JSON.encode(.map(StateMap([("completions", .list(words.map { .string($0) }))]))))
+  }
+
+  /// `GET /v1/sessions/{id}/state`: the kernel state read now (what `state --json` prints); a
+  /// read that fails is a 409, as the session can no longer say what its boxes are.
+  private func readState(_ context: DaemonContext, _ peer: PeerCredentials) async throws -> Response {
+    let entry = try await owned(context, peer)
+    let result: Result<String, any Error> = try await entry.worker.run { session in
+      Result { try session.stateJSONNow() }
+    }
+    switch result {
+    case .success(let text): return .json(text)
+    case .failure(let error):
+      throw APIError(
+        .conflict, "could not read the kernel state: \(error)", fix: "delete the session and make a new one")
     }
   }
 

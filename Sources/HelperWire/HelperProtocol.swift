@@ -347,89 +347,62 @@ package enum HelperRequest: Equatable, Sendable {
   package init?(fields: [[UInt8]]) {
     guard let verb = fields.first.map(Framing.string) else { return nil }
     let args = Array(fields.dropFirst())
+    // Each verb is in one group; a known verb with bad arguments is nil in its group and
+    // unknown to the others.
+    guard
+      let request = Self.namespaceRequest(verb, args) ?? Self.processRequest(verb, args)
+        ?? Self.mountRequest(verb, args) ?? Self.netRequest(verb, args)
+    else { return nil }
+    self = request
+  }
+
+  /// The verbs of namespaces and what lives in them: unshare, setns, the UTS names, IDs, IPC objects.
+  private static func namespaceRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
     switch (verb, args.count) {
     case ("unshare", 1):
       guard let flags = Framing.integer(args[0], as: UInt32.self) else { return nil }
-      self = .unshare(flags: flags)
+      return .unshare(flags: flags)
     case ("unshare-keep", 1):
       guard let flags = Framing.integer(args[0], as: UInt32.self) else { return nil }
-      self = .unshareKeepingPropagation(flags: flags)
+      return .unshareKeepingPropagation(flags: flags)
     case ("setns", 2):
       guard let nstype = Framing.integer(args[1], as: UInt32.self) else { return nil }
-      self = .setns(path: args[0], nstype: nstype)
-    case ("sethostname", 1): self = .sethostname(args[0])
-    case ("setdomainname", 1): self = .setdomainname(args[0])
-    case ("facts", 0): self = .facts()
-    case ("facts", 1): self = .facts(candidates: args[0].split(separator: 0).map(Array.init))
-    case ("mqnew", 1): self = .mqnew(name: args[0])
-    case ("run", 2):
-      let argv = args[1].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      guard argv.first?.isEmpty == false else { return nil }
-      self = .run(background: Framing.string(args[0]) == "1", argv: argv)
-    case ("kill", 1):
-      guard let pid = Framing.integer(args[0], as: Int32.self) else { return nil }
-      self = .kill(hostPID: pid)
-    case ("mount", 4):
-      guard let kind = MountKind(rawValue: Framing.string(args[0])) else { return nil }
-      self = .mount(kind: kind, root: args[1], source: args[2], target: args[3])
-    case ("umount", 2): self = .umount(root: args[0], path: args[1])
-    case ("propagation", 1):
-      guard let flag = Framing.integer(args[0], as: UInt32.self) else { return nil }
-      self = .propagation(flag: flag)
-    case ("pivot", 1): self = .pivot(rootfs: args[0])
-    case ("chroot", 1): self = .chroot(rootfs: args[0])
+      return .setns(path: args[0], nstype: nstype)
+    case ("sethostname", 1): return .sethostname(args[0])
+    case ("setdomainname", 1): return .setdomainname(args[0])
+    case ("mqnew", 1): return .mqnew(name: args[0])
     case ("ipcnew", 2):
       guard let kind = IPCKind(rawValue: Framing.string(args[0])),
         let key = Framing.integer(args[1], as: Int32.self)
       else { return nil }
-      self = .ipcnew(kind: kind, key: key)
+      return .ipcnew(kind: kind, key: key)
     case ("setid", 2):
       guard let kind = IDKind(rawValue: Framing.string(args[0])),
         let id = Framing.integer(args[1], as: UInt32.self)
       else { return nil }
-      self = .setid(kind: kind, id: id)
+      return .setid(kind: kind, id: id)
+    default: return nil
+    }
+  }
+
+  /// The verbs of the box's processes and resources: facts, run, kill, the anchor, stress and the cgroup files.
+  private static func processRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
+    switch (verb, args.count) {
+    case ("facts", 0): return .facts()
+    case ("facts", 1): return .facts(candidates: args[0].split(separator: 0).map(Array.init))
+    case ("run", 2):
+      let argv = args[1].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+      guard argv.first?.isEmpty == false else { return nil }
+      return .run(background: Framing.string(args[0]) == "1", argv: argv)
+    case ("kill", 1):
+      guard let pid = Framing.integer(args[0], as: Int32.self) else { return nil }
+      return .kill(hostPID: pid)
     case ("stress", 2):
       guard let kind = StressKind(rawValue: Framing.string(args[0])),
         let arg = Framing.integer(args[1], as: UInt64.self)
       else { return nil }
-      self = .stress(kind: kind, arg: arg)
-    case ("netlink", 1): self = .netlink(args[0])
-    case ("netdump", 1):
-      let parts = Framing.string(args[0]).split(separator: ",").map(String.init)
-      let pids = parts.compactMap { Int32($0) }
-      guard pids.count == parts.count else { return nil }
-      self = .netdump(pids: pids)
-    case ("ifindex", 1): self = .ifindex(name: Framing.string(args[0]))
-    case ("nft", 1):
-      let arguments = args[0].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      guard !args[0].isEmpty else { return nil }
-      self = .nft(arguments: arguments)
-    case ("forward", 1):
-      switch Framing.string(args[0]) {
-      case "1": self = .forward(on: true)
-      case "0": self = .forward(on: false)
-      default: return nil
-      }
-    case ("serve", 2):
-      guard let port = Framing.integer(args[0], as: Int32.self), (1...65535).contains(port),
-        let udp = Self.protocolName(args[1])
-      else { return nil }
-      self = .serve(port: port, udp: udp)
-    case ("exchange", 5):
-      guard let port = Framing.integer(args[1], as: Int32.self), (1...65535).contains(port),
-        let udp = Self.protocolName(args[2]), let timeout = Framing.integer(args[3], as: Int32.self)
-      else { return nil }
-      self = .exchange(
-        address: Framing.string(args[0]), port: port, udp: udp, timeoutMilliseconds: timeout,
-        line: Framing.string(args[4]))
-    case ("echo", 2):
-      guard let timeout = Framing.integer(args[1], as: Int32.self) else { return nil }
-      self = .echo(address: Framing.string(args[0]), timeoutMilliseconds: timeout)
-    case ("overlay", 4):
-      let lowers = args[3].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      guard lowers.allSatisfy({ !$0.isEmpty }) else { return nil }
-      self = .overlay(target: args[0], upper: args[1], work: args[2], lowers: lowers)
-    case ("anchor", 4): self = .anchor(paths: Array(args[0..<2]), sources: Array(args[2..<4]))
+      return .stress(kind: kind, arg: arg)
+    case ("anchor", 4): return .anchor(paths: Array(args[0..<2]), sources: Array(args[2..<4]))
     case ("cgroup", 2):
       // An empty field is an empty list (HOMEFILES may be).
       let lists = args.map {
@@ -441,7 +414,66 @@ package enum HelperRequest: Equatable, Sendable {
           list.count <= Self.maxCgroupFiles && list.allSatisfy { $0.first == UInt8(ascii: "/") }
         })
       else { return nil }
-      self = .cgroup(box: lists[0], home: lists[1])
+      return .cgroup(box: lists[0], home: lists[1])
+    default: return nil
+    }
+  }
+
+  /// The verbs of the mount namespace: mount, umount, propagation, pivot_root, chroot, overlay.
+  private static func mountRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
+    switch (verb, args.count) {
+    case ("mount", 4):
+      guard let kind = MountKind(rawValue: Framing.string(args[0])) else { return nil }
+      return .mount(kind: kind, root: args[1], source: args[2], target: args[3])
+    case ("umount", 2): return .umount(root: args[0], path: args[1])
+    case ("propagation", 1):
+      guard let flag = Framing.integer(args[0], as: UInt32.self) else { return nil }
+      return .propagation(flag: flag)
+    case ("pivot", 1): return .pivot(rootfs: args[0])
+    case ("chroot", 1): return .chroot(rootfs: args[0])
+    case ("overlay", 4):
+      let lowers = args[3].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+      guard lowers.allSatisfy({ !$0.isEmpty }) else { return nil }
+      return .overlay(target: args[0], upper: args[1], work: args[2], lowers: lowers)
+    default: return nil
+    }
+  }
+
+  /// The verbs of the network: rtnetlink, dumps, nftables, ip_forward, sockets and echo.
+  private static func netRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
+    switch (verb, args.count) {
+    case ("netlink", 1): return .netlink(args[0])
+    case ("netdump", 1):
+      let parts = Framing.string(args[0]).split(separator: ",").map(String.init)
+      let pids = parts.compactMap { Int32($0) }
+      guard pids.count == parts.count else { return nil }
+      return .netdump(pids: pids)
+    case ("ifindex", 1): return .ifindex(name: Framing.string(args[0]))
+    case ("nft", 1):
+      let arguments = args[0].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+      guard !args[0].isEmpty else { return nil }
+      return .nft(arguments: arguments)
+    case ("forward", 1):
+      switch Framing.string(args[0]) {
+      case "1": return .forward(on: true)
+      case "0": return .forward(on: false)
+      default: return nil
+      }
+    case ("serve", 2):
+      guard let port = Framing.integer(args[0], as: Int32.self), (1...65535).contains(port),
+        let udp = Self.protocolName(args[1])
+      else { return nil }
+      return .serve(port: port, udp: udp)
+    case ("exchange", 5):
+      guard let port = Framing.integer(args[1], as: Int32.self), (1...65535).contains(port),
+        let udp = Self.protocolName(args[2]), let timeout = Framing.integer(args[3], as: Int32.self)
+      else { return nil }
+      return .exchange(
+        address: Framing.string(args[0]), port: port, udp: udp, timeoutMilliseconds: timeout,
+        line: Framing.string(args[4]))
+    case ("echo", 2):
+      guard let timeout = Framing.integer(args[1], as: Int32.self) else { return nil }
+      return .echo(address: Framing.string(args[0]), timeoutMilliseconds: timeout)
     default: return nil
     }
   }

@@ -2,7 +2,7 @@
 /// strerror text), e.g. `sethostname("lab"): EPERM`. `step` says which learner step it belonged to.
 public struct KernelError: Error, Equatable, Sendable, CustomStringConvertible {
   public var step: Step?
-  /// The entry of the step's plan that failed (StepCalls.swift), when the failure is one of them;
+  /// The entry of the step's plan that failed (Step.plan, Kernel/Steps/), when the failure is one of them;
   /// nil for a call outside any step (reading a file for `cat`).
   public var failed: SystemCall?
   /// The call as strace would print it, flags by name: `unshare(CLONE_NEWPID)`.

@@ -150,110 +150,30 @@ public struct ReadBack: Equatable, Sendable {
   }
 }
 
-extension Step {
-  /// What this step can change, judged from the facts before it (`facts`). See `ReadBack`.
-  public func readBack(in facts: KernelFacts) -> ReadBack {
-    // The boxes (and the host) that share the box's namespace of each kind with it, as the step
-    // leaves them: steps that move a box between namespaces name the target's too.
-    func sharing(_ name: String, _ kinds: [NamespaceKind], includeHostNamespace: Bool = true) -> ReadBack {
-      var out = ReadBack(boxes: [name])
-      guard let own = facts.box(name)?.process.namespaces else { return out }
-      for kind in kinds {
-        guard let inode = own[kind] else { continue }
-        let isHosts = facts.host.namespaces[kind] == inode
-        // The host's mount and pid namespaces hold nothing a box shows: a box in them has no
-        // mounts of its own, and its processes are its helper's children, wherever they are.
-        if isHosts && !includeHostNamespace { continue }
-        if isHosts { out.host = true }
-        out.add(facts.boxes(in: kind, inode))
-      }
-      return out
+extension KernelFacts {
+  /// The boxes (and the host) that share box `name`'s namespace of each kind with it, as the
+  /// step leaves them: steps that move a box between namespaces name the target's too. The
+  /// host's mount and pid namespaces hold nothing a box shows (a box in them has no mounts of
+  /// its own, and its processes are its helper's children): `includeHostNamespace: false`
+  /// leaves the host out when the namespace is the host's.
+  func sharers(of name: String, _ kinds: [NamespaceKind], includeHostNamespace: Bool = true) -> ReadBack {
+    var out = ReadBack(boxes: [name])
+    guard let own = box(name)?.process.namespaces else { return out }
+    for kind in kinds {
+      guard let inode = own[kind] else { continue }
+      let isHosts = host.namespaces[kind] == inode
+      if isHosts && !includeHostNamespace { continue }
+      if isHosts { out.host = true }
+      out.add(boxes(in: kind, inode))
     }
-    /// A box in a network namespace of the lab's with more than its loopback: a link there may
-    /// have a peer, a master or a route elsewhere, so what changes in it can show elsewhere.
-    func wiredToOthers(_ name: String) -> Bool {
-      guard let net = facts.box(name)?.process.net else { return false }
-      return net.links.contains { $0.name != "lo" }
-    }
-    switch self {
-    case .boxNew(let b):
-      // fork(2): a new helper in the host's namespaces changes none of them. The host is read
-      // again for the rootless backend, whose host is a process the first box may start.
-      return ReadBack(boxes: [b], host: true)
-    case .boxRemove(let b):
-      // The box's processes die: a pid namespace whose PID 1 was one of them dies for every box
-      // in it; IPC objects and hostnames live as long as their namespace. A mount namespace
-      // that dies takes with it the mounts others saw through propagation, and a network
-      // namespace that dies takes its end of every veth (veth(4)): read everything then.
-      // A network namespace with only its loopback joins nothing: what dies with it is seen only
-      // by the boxes in it (the sockets its helper held), read as sharers.
-      guard let box = facts.box(b) else { return .all }
-      if box.process.namespaces[.mnt] != facts.host.namespaces[.mnt] || wiredToOthers(b) { return .all }
-      return sharing(b, [.uts, .ipc, .pid, .time, .net], includeHostNamespace: false)
-    case .unshare(let b, let kinds, _):
-      // A new mount namespace is a copy that receives propagated mounts; a new network namespace
-      // becomes a member of the lab's network.
-      if kinds.contains(.mnt) || kinds.contains(.net) && wiredToOthers(b) { return .all }
-      // Leaving a namespace changes nothing in it for the others (unshare(2)), but for the
-      // sockets the box's helper held in its network namespace: they stay with the helper, so a
-      // port it listened on closes for every box that shares that namespace. The host is read
-      // when the box leaves its namespaces, which may then die and be forgotten.
-      var out = kinds.contains(.net) ? sharing(b, [.net], includeHostNamespace: false) : ReadBack(boxes: [b])
-      out.host = true
-      return out
-    case .join(let b, let kind, let target):
-      // setns(2) into a mount or network namespace: the same reasons as unshare.
-      if kind == .mnt || kind == .net { return .all }
-      // The box now shows the target's namespace: its hostname, its objects, whether its PID 1
-      // is alive. Read the target and what shares that namespace.
-      var out = sharing(target, [kind])
-      out.add([b])
-      out.host = true
-      return out
-    case .setHostname(let b, _), .setDomainname(let b, _):
-      // sethostname(2) changes the UTS namespace: every process in it sees the new name.
-      return sharing(b, [.uts])
-    case .ipcNew(let b, _, _), .posixMQNew(let b, _):
-      // An IPC object belongs to the IPC namespace (ipc_namespaces(7)).
-      return sharing(b, [.ipc])
-    case .clockOffset(let b, _, _):
-      // /proc/PID/timens_offsets belongs to the time namespace (time_namespaces(7)).
-      return sharing(b, [.time])
-    case .map(let b, _, _):
-      // uid_map and gid_map belong to the user namespace (user_namespaces(7)): every process in
-      // it is now mapped.
-      return sharing(b, [.user])
-    case .run(let b, _, _), .kill(let b, _), .stress(let b, _):
-      // A program can change what its namespaces hold (a hostname, an IPC object, a mount), and
-      // when the PID 1 of a pid namespace exits every process in that namespace dies
-      // (pid_namespaces(7)). A program in a wired network namespace may change a link whose
-      // other end is elsewhere.
-      if wiredToOthers(b) { return .all }
-      if facts.box(b).map({ $0.process.namespaces[.mnt] != facts.host.namespaces[.mnt] }) == true {
-        // Its own mount namespace: a program's mount may propagate to a peer.
-        return .all
-      }
-      return sharing(b, [.uts, .ipc]).with(sharing(b, [.pid], includeHostNamespace: false))
-    case .cgroupNew(let b), .cgroupSet(let b, _):
-      // A box's cgroup is its own: boxwalk makes one per box.
-      return ReadBack(boxes: [b])
-    case .writeFile(let b, _, _), .removeFile(let b, _):
-      // The box's writable layer is its own.
-      return ReadBack(boxes: [b])
-    case .commit(let b, _):
-      // A new layer and image in the store, from the box's files.
-      return ReadBack(boxes: [b], host: true, images: true)
-    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove:
-      // The store is the host's; no box's layers can be removed while it uses them.
-      return ReadBack(host: true, images: true)
-    case .mount, .umount, .propagation, .pivotRoot, .chroot, .overlay:
-      // Mounts propagate between mount namespaces (mount_namespaces(7)).
-      return .all
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward,
-      .netNAT, .netPublish, .netListen, .connect:
-      // Network steps join namespaces: a veth's two ends, a bridge and its ports, routes and rules.
-      return .all
-    }
+    return out
+  }
+
+  /// A box in a network namespace of the lab's with more than its loopback: a link there may
+  /// have a peer, a master or a route elsewhere, so what changes in it can show elsewhere.
+  func isWiredToOthers(_ name: String) -> Bool {
+    guard let net = box(name)?.process.net else { return false }
+    return net.links.contains { $0.name != "lo" }
   }
 }
 

@@ -1,5 +1,5 @@
 /// One entry of a step's plan: a system call boxwalk makes, with its arguments as values. A step's
-/// plan (`Step.plan`, StepCalls.swift) is the list of these in the order they are made; the
+/// plan (`Step.plan`, each area's in Kernel/Steps/) is the list of these in the order they are made; the
 /// `syscall` lines, the error's headline and `explain` are all this value written out the way
 /// strace(1) prints a call, flags by name (`description`). Both kernels name a failing call by
 /// finding its entry in the plan (`Step.entry`), never by its position in the printed text.
@@ -100,7 +100,7 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
   case nftables(NATRule)
 
   // Files in a box, layers and images: work in boxwalk's own process, on the box's files and
-  // the image store (see StepCalls+Layers.swift).
+  // the image store (see Steps/LayerStep.swift).
   case layer(LayerWork)
 
   /// The word before the entry in a step's output: `syscall` for what the kernel does, `boxwalk`

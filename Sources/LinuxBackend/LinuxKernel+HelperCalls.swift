@@ -21,7 +21,7 @@ extension LinuxKernel {
       // A helper's bare "open" is of a namespace file (join), except for `cgroup new`, whose
       // open(2) of the box's cgroup.procs the step's call already names.
       let namespaceFile: Bool =
-        if case .cgroupNew = step { false } else { call == .open }
+        if case .cgroup(.cgroupNew) = step { false } else { call == .open }
       let detail = note ?? (namespaceFile ? "open(2) of the namespace file failed" : nil)
       throw KernelError(step: step, call: Self.entry(step, failed: call), errno: Errno(rawValue: errno), detail: detail)
     case .hello, .started, .out:
@@ -61,7 +61,7 @@ extension LinuxKernel {
     case .planEntry(let n):
       return plan.indices.contains(n) ? plan[n] : step.firstCall
     case .openat2(.source):
-      guard case .mount(let box, .bind(let source, _)) = step else { return step.firstCall }
+      guard case .mount(.mount(let box, .bind(let source, _))) = step else { return step.firstCall }
       return step.entry(where: { $0 == .openBeneath(box: box, path: source, .directory) })
     case .fsconfig(let which):
       // The overlay's and proc's stages: `.set(key: "upperdir")` is the call that sets "upperdir".

@@ -86,7 +86,7 @@ extension LinuxKernel {
     do {
       helper = try HelperProcess.spawn(box: name, executable: helperPath, procfs: procfs)
     } catch {
-      var failure = spawnError(error, step: .boxNew(box: name))
+      var failure = spawnError(error, step: .process(.boxNew(box: name)))
       failure.step = step
       failure.detail = "starting the \(shown)'s helper" + (failure.detail.map { ": \($0)" } ?? "")
       throw failure

@@ -7,9 +7,9 @@ import Kernel
 // a user namespace's ID maps and a time namespace's offsets. Each is one request to the box's
 // helper, which makes the call on itself, or one write to its /proc files from outside.
 extension LinuxKernel {
-  /// `unshare`, `join`, `hostname`, `domainname`, `clock` and `map`.
-  func performNamespaceStep(_ step: Step) throws(KernelError) -> StepResult {
-    switch step {
+  /// `unshare`, `join`, `hostname`, `domainname`, `clock`, `map`, `ipc new` and `mq new`.
+  func performNamespaceStep(_ s: NamespaceStep, _ step: Step) throws(KernelError) -> StepResult {
+    switch s {
     case .unshare(let box, let kinds, let keepPropagation):
       let flags = kinds.reduce(UInt32(0)) { $0 | $1.cloneFlag }
       let before = kinds.contains(.mnt) ? try mountNamespace(box, step: step) : nil
@@ -47,6 +47,10 @@ extension LinuxKernel {
       try ask(box, .sethostname(Array(name.utf8)), step: step)
     case .setDomainname(let box, let name):
       try ask(box, .setdomainname(Array(name.utf8)), step: step)
+    case .ipcNew(let box, let kind, let key):
+      try ipcNew(box, kind, key, step: step)
+    case .posixMQNew(let box, let name):
+      try posixMQNew(box, name, step: step)
     case .map(let box, let kind, let range):
       try writeMap(box, kind, range, step: step)
     case .clockOffset(let box, let clock, let seconds):
@@ -56,8 +60,6 @@ extension LinuxKernel {
       if let errno = Self.writeOnce("\(procfs.root)/\(helper.pid)/timens_offsets", "\(clock.rawValue) \(seconds) 0") {
         throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: Errno(rawValue: errno))
       }
-    default:
-      preconditionFailure("\(step.kindName) is not a step of this area")
     }
     return .none
   }

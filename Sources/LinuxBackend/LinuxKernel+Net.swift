@@ -11,8 +11,8 @@ import NetWire
 /// the first step that needs the host side, is in the ledger like any helper, and dies at
 /// teardown; its namespace dies with it, and every veth with the namespace.
 extension LinuxKernel {
-  func performNet(_ step: Step) throws(KernelError) -> StepResult {
-    switch step {
+  func performNet(_ s: NetStep, _ step: Step) throws(KernelError) -> StepResult {
+    switch s {
     case .netVeth(let box, let hostLink, let boxLink):
       let peer = try networkHelper(.box(box), step: step)
       let host = try hostSide(step: step)
@@ -57,8 +57,6 @@ extension LinuxKernel {
         failOnErr: true)
     case .connect(let side, let address, let port, let proto):
       return try connect(side, address, port, proto, step: step)
-    default:
-      break
     }
     return .none
   }

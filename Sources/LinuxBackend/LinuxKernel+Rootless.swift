@@ -82,13 +82,13 @@ extension LinuxKernel {
   /// then map our own UID and GID to 0 inside, as newuidmap(1) would for a range of one.
   func ensureAnchor(step: Step?) throws(KernelError) -> HelperProcess {
     if let anchor { return anchor }
-    let current = step ?? .boxNew(box: "anchor")
+    let current = step ?? .process(.boxNew(box: "anchor"))
     let session = try ensureSession(step: current)
     let helper: HelperProcess
     do {
       helper = try HelperProcess.spawn(box: "anchor", executable: helperPath, procfs: procfs)
     } catch {
-      var failure = spawnError(error, step: .boxNew(box: "anchor"))
+      var failure = spawnError(error, step: .process(.boxNew(box: "anchor")))
       failure.step = step
       failure.detail = "starting the session's user namespace" + (failure.detail.map { ": \($0)" } ?? "")
       throw failure

@@ -23,21 +23,22 @@ struct RootlessPolicy {
     guard applies else { return nil }
     let (what, why): (String, String)
     switch step {
-    case .cgroupNew, .cgroupSet:
+    case .cgroup(.cgroupNew), .cgroup(.cgroupSet):
       (what, why) = ("cgroups need", "the machine's cgroup tree is not delegated to this user")
-    case .netVeth, .netBridge, .netAttach, .netOutside, .netForward, .netNAT, .netPublish:
+    case .net(.netVeth), .net(.netBridge), .net(.netAttach), .net(.netOutside), .net(.netForward), .net(.netNAT),
+      .net(.netPublish):
       (what, why) = (
         "the lab's host side needs", "host-side veths and bridges live outside the session's user namespace"
       )
-    case .netAddr(let link, _) where link.side == .host:
+    case .net(.netAddr(let link, _)) where link.side == .host:
       (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
-    case .netState(let link, _) where link.side == .host:
+    case .net(.netState(let link, _)) where link.side == .host:
       (what, why) = ("host:\(link.name) needs", "the lab's host side lives outside the session's user namespace")
-    case .ping(let from, _) where from == .host:
+    case .net(.ping(let from, _)) where from == .host:
       (what, why) = ("ping from the host side needs", "the lab's host side lives outside the session's user namespace")
-    case .ping(let from, _) where from == .outside,
-      .connect(let from, _, _, _) where from == .host || from == .outside,
-      .netListen(let from, _, _) where from == .host || from == .outside:
+    case .net(.ping(let from, _)) where from == .outside,
+      .net(.connect(let from, _, _, _)) where from == .host || from == .outside,
+      .net(.netListen(let from, _, _)) where from == .host || from == .outside:
       let place = from == .outside ? "outside" : "host side"
       (what, why) = ("the lab's \(place) needs", "the lab's \(place) lives outside the session's user namespace")
     default:

@@ -122,14 +122,10 @@ public enum LayerTar {
         continue
       default: break
       }
-      var name =
-        paxPath ?? (string(block, 345, 155).map { $0.isEmpty ? "" : $0 + "/" } ?? "") + (string(block, 0, 100) ?? "")
+      let name = entryName(block, pax: paxPath)
       let link = paxLink ?? string(block, 157, 100) ?? ""
       paxPath = nil
       paxLink = nil
-      while name.hasPrefix("./") { name.removeFirst(2) }
-      while name.hasPrefix("/") { name.removeFirst() }
-      while name.hasSuffix("/") { name.removeLast() }
       if name.isEmpty || name == "." { continue }
       let path = "/" + name
       if let problem = BoxPath.problem(path) { throw ReadError(reason: "entry \(JSON.quote(name)): \(problem)") }
@@ -140,40 +136,11 @@ public enum LayerTar {
         continue
       }
       if base.hasPrefix(whiteoutPrefix) {
-        // `.wh.NAME` hides NAME beside it. The name it hides is checked like any entry's: a
-        // `.wh...` would otherwise be a whiteout of `..` (the parent directory), `.wh..` one of
-        // `.` and `.wh.` one of the empty name, none of which an overlay can hold.
-        let parent = Overlay.parent(of: path)
-        let hiddenName = String(base.dropFirst(whiteoutPrefix.count))
-        let hidden = (parent == "/" ? "/" : parent + "/") + hiddenName
-        guard !hiddenName.isEmpty, hiddenName != ".", hiddenName != "..", BoxPath.problem(hidden) == nil else {
-          throw ReadError(
-            reason: "entry \(JSON.quote(name)): a whiteout of \(JSON.quote(hiddenName)), which is no name")
-        }
+        let hidden = try hiddenPath(path, base: base, name: name)
         layer[hidden] = LayerEntry(path: hidden, kind: .whiteout, mode: 0)
         continue
       }
-      switch type {
-      case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
-        layer[path] = LayerEntry(path: path, kind: .file(data), mode: mode)
-      case UInt8(ascii: "5"):
-        layer[path] = LayerEntry(path: path, kind: .directory(opaque: false), mode: mode)
-      case UInt8(ascii: "2"):
-        guard !link.isEmpty, !link.contains("\0") else {
-          throw ReadError(reason: "entry \(JSON.quote(name)): empty link target")
-        }
-        layer[path] = LayerEntry(path: path, kind: .symlink(target: link), mode: 0o777)
-      case UInt8(ascii: "1"):
-        throw ReadError(
-          reason:
-            "entry \(JSON.quote(name)) is a hard link: boxwalk's layers hold none (a link could name a file outside the layer)"
-        )
-      default:
-        throw ReadError(
-          reason:
-            "entry \(JSON.quote(name)) has type \(JSON.quote(String(UnicodeScalar(type)))): layers hold files, directories and symbolic links only"
-        )
-      }
+      layer[path] = try entry(type, path: path, name: name, data: data, mode: mode, link: link)
     }
     for dir in opaque {
       if dir == "/" { continue }
@@ -182,6 +149,62 @@ public enum LayerTar {
     }
     layer.normalize()
     return layer
+  }
+
+  /// An entry's name: the pax header's `path` when one came before it, else the ustar header's
+  /// prefix and name fields (POSIX pax(1), "ustar Interchange Format"), without a leading `./`
+  /// or `/` and a trailing `/`.
+  static func entryName(_ block: ArraySlice<UInt8>, pax paxPath: String?) -> String {
+    var name =
+      paxPath ?? (string(block, 345, 155).map { $0.isEmpty ? "" : $0 + "/" } ?? "") + (string(block, 0, 100) ?? "")
+    while name.hasPrefix("./") { name.removeFirst(2) }
+    while name.hasPrefix("/") { name.removeFirst() }
+    while name.hasSuffix("/") { name.removeLast() }
+    return name
+  }
+
+  /// The path a whiteout entry hides (OCI image-spec layer.md, "Whiteouts"): `.wh.NAME` hides
+  /// NAME beside it. The name it hides is checked like any entry's: a `.wh...` would otherwise
+  /// be a whiteout of `..` (the parent directory), `.wh..` one of `.` and `.wh.` one of the empty
+  /// name, none of which an overlay can hold.
+  static func hiddenPath(_ path: String, base: String, name: String) throws(ReadError) -> String {
+    let parent = Overlay.parent(of: path)
+    let hiddenName = String(base.dropFirst(whiteoutPrefix.count))
+    let hidden = (parent == "/" ? "/" : parent + "/") + hiddenName
+    guard !hiddenName.isEmpty, hiddenName != ".", hiddenName != "..", BoxPath.problem(hidden) == nil else {
+      throw ReadError(
+        reason: "entry \(JSON.quote(name)): a whiteout of \(JSON.quote(hiddenName)), which is no name")
+    }
+    return hidden
+  }
+
+  /// The layer entry of one tar entry by its ustar type flag: a regular file ('0', NUL, or '7'
+  /// for contiguous), a directory ('5') or a symbolic link ('2'). A hard link ('1') could name
+  /// a file outside the layer, and devices, FIFOs and the rest are no layer content: refused.
+  static func entry(
+    _ type: UInt8, path: String, name: String, data: [UInt8], mode: UInt32, link: String
+  ) throws(ReadError) -> LayerEntry {
+    switch type {
+    case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
+      return LayerEntry(path: path, kind: .file(data), mode: mode)
+    case UInt8(ascii: "5"):
+      return LayerEntry(path: path, kind: .directory(opaque: false), mode: mode)
+    case UInt8(ascii: "2"):
+      guard !link.isEmpty, !link.contains("\0") else {
+        throw ReadError(reason: "entry \(JSON.quote(name)): empty link target")
+      }
+      return LayerEntry(path: path, kind: .symlink(target: link), mode: 0o777)
+    case UInt8(ascii: "1"):
+      throw ReadError(
+        reason:
+          "entry \(JSON.quote(name)) is a hard link: boxwalk's layers hold none (a link could name a file outside the layer)"
+      )
+    default:
+      throw ReadError(
+        reason:
+          "entry \(JSON.quote(name)) has type \(JSON.quote(String(UnicodeScalar(type)))): layers hold files, directories and symbolic links only"
+      )
+    }
   }
 
   // MARK: ustar

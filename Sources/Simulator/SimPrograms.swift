@@ -222,6 +222,9 @@ struct SimPrograms {
     }
   }
 
+  /// Runs applet `name`, found by `run` (or by the shell) in the image or on the host's files.
+  /// Each applet with more to it than a line has a function of its own, which answers nil for
+  /// what it does not model; that, and every other applet, prints the one "not simulated" line.
   static func applet(_ name: String, _ argv: [String], _ context: Context) -> Outcome {
     let args = Array(argv.dropFirst())
     let busybox = context.files != nil
@@ -242,93 +245,120 @@ struct SimPrograms {
     case "hostname":
       return args.isEmpty ? Outcome(output: [context.hostname]) : unmodelled
     case "id": return id(args, context) ?? unmodelled
-    case "stat":
-      guard args.count == 3, args[0] == "-c", ["%u", "%g"].contains(args[1]), args[2].hasPrefix("/") else {
-        return unmodelled
-      }
-      if let files = context.files, files.lookup(absolute(args[2])) == nil, args[2] != "/" {
-        return Outcome(output: ["stat: can't stat '\(args[2])': No such file or directory"], status: 1)
-      }
-      return Outcome(output: [String(args[1] == "%u" ? context.fileUID : context.fileGID)])
-    case "cat":
-      guard let files = context.files, !args.isEmpty, !args.contains(where: { $0.hasPrefix("-") }) else {
-        return unmodelled
-      }
-      var outcome = Outcome()
-      for path in args {
-        if absolute(path) == "/proc/uptime", let uptime = files.uptime {
-          outcome.output.append(uptime)
-          continue
-        }
-        switch files.lookup(absolute(path)) {
-        case .file(let bytes)?:
-          var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
-            String(decoding: $0, as: UTF8.self)
-          }
-          if lines.last == "" { lines.removeLast() }
-          outcome.output += lines
-        case .special("char device")? where absolute(path) == "/dev/null":
-          // The null device reads as end of file at once (null(4)).
-          continue
-        case nil, .whiteout?:
-          // busybox cat's words for a file it cannot open.
-          outcome.output.append("cat: can't open '\(path)': No such file or directory")
-          outcome.status = 1
-        default:
-          return unmodelled
-        }
-      }
-      return outcome
+    case "stat": return stat(args, context) ?? unmodelled
+    case "cat": return cat(args, context) ?? unmodelled
     case "ls": return ls(args, context) ?? unmodelled
     case "uname": return uname(args, context) ?? unmodelled
     case "sleep":
       guard args.count == 1, let seconds = Double(args[0]), seconds >= 0 else { return unmodelled }
       return Outcome(keepsRunning: seconds > 0)
-    case "mount":
-      guard args.isEmpty, let files = context.files else { return unmodelled }
-      guard let mounts = files.mounts else { return Outcome(output: ["mount: no /proc/mounts"], status: 1) }
-      if mounts.contains(where: { $0.options == nil }) {
-        // The overlay's options name host directories: print what the simulator knows.
-        return Outcome(
-          output: mounts.map { m in
-            "\(m.source) on \(m.target) type \(m.fstype) (\(m.options ?? "options name this host's directories: not modelled"))"
-          })
-      }
-      return Outcome(output: mounts.map { "\($0.source) on \($0.target) type \($0.fstype) (\($0.options ?? ""))" })
-    case "ps":
-      // busybox ps reads /proc: with no proc mounted there (the image's /proc is an empty
-      // directory) it finds no process and prints its header alone. With a proc of the box's
-      // own pid namespace it lists every process there, by PID: the box's programs still
-      // running, and this run's (the shell, and ps itself). Another proc (the host's, or one
-      // of another pid namespace) lists processes the simulator does not know: not modelled.
-      guard args.isEmpty || args == ["-ef"], let files = context.files else { return unmodelled }
-      let header = "PID   USER     COMMAND"
-      guard files.mounts != nil else { return Outcome(output: [header]) }
-      guard let others = context.procTasks else { return unmodelled }
-      let user = userName(context.uid, context) ?? String(context.uid)
-      let mine = context.running.map { ($0.pid, $0.argv, $0.comm) }
-      let listed = (others.map { ($0.pid, $0.argv, String?.none) } + mine).sorted { $0.0 < $1.0 }
-      return Outcome(output: [header] + listed.map { psLine($0.0, user, $0.1, $0.2) })
+    case "mount": return mount(args, context) ?? unmodelled
+    case "ps": return ps(args, context) ?? unmodelled
     case "ip":
       guard args == ["addr"] || args == ["a"] || args == ["addr", "show"], let files = context.files, files.freshNetwork
       else { return unmodelled }
+      // A new network namespace has only its loopback device, down (network_namespaces(7)).
       return Outcome(
         output: [
           "1: lo: <LOOPBACK> mtu 65536 qdisc noop qlen 1000",
           "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00",
         ])
-    case "sh":
-      if args.isEmpty { return Outcome() }  // stdin is /dev/null: the shell reads end of file and exits 0
-      guard args[0] == "-c" else { return unmodelled }
-      guard args.count >= 2 else {
-        return busybox
-          ? Outcome(output: ["sh: -c requires an argument"], status: 2)
-          : Outcome(output: ["sh: 0: -c requires an argument"], status: 2)
-      }
-      return shell(args[1], argv, context)
+    case "sh": return sh(args, argv, context) ?? unmodelled
     default:
       return unmodelled
     }
+  }
+
+  /// `stat -c %u|%g PATH`: the owner or group of a file, which is the host's root as the box
+  /// sees it (the ID it maps to, or the overflow ID 65534 when unmapped: user_namespaces(7)).
+  /// A path the image does not have gets busybox stat's words and status 1.
+  static func stat(_ args: [String], _ context: Context) -> Outcome? {
+    guard args.count == 3, args[0] == "-c", ["%u", "%g"].contains(args[1]), args[2].hasPrefix("/") else {
+      return nil
+    }
+    if let files = context.files, files.lookup(absolute(args[2])) == nil, args[2] != "/" {
+      return Outcome(output: ["stat: can't stat '\(args[2])': No such file or directory"], status: 1)
+    }
+    return Outcome(output: [String(args[1] == "%u" ? context.fileUID : context.fileGID)])
+  }
+
+  /// busybox `cat FILE...`: each file's lines in turn; /proc/uptime as the box's clock reads it,
+  /// /dev/null as empty, a missing file as busybox says it. Anything else (a directory, a
+  /// device, an option) is not modelled.
+  static func cat(_ args: [String], _ context: Context) -> Outcome? {
+    guard let files = context.files, !args.isEmpty, !args.contains(where: { $0.hasPrefix("-") }) else {
+      return nil
+    }
+    var outcome = Outcome()
+    for path in args {
+      if absolute(path) == "/proc/uptime", let uptime = files.uptime {
+        outcome.output.append(uptime)
+        continue
+      }
+      switch files.lookup(absolute(path)) {
+      case .file(let bytes)?:
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+          String(decoding: $0, as: UTF8.self)
+        }
+        if lines.last == "" { lines.removeLast() }
+        outcome.output += lines
+      case .special("char device")? where absolute(path) == "/dev/null":
+        // The null device reads as end of file at once (null(4)).
+        continue
+      case nil, .whiteout?:
+        // busybox cat's words for a file it cannot open.
+        outcome.output.append("cat: can't open '\(path)': No such file or directory")
+        outcome.status = 1
+      default:
+        return nil
+      }
+    }
+    return outcome
+  }
+
+  /// busybox `mount` with no arguments: /proc/mounts, one "SOURCE on TARGET type FSTYPE (OPTIONS)"
+  /// line each (proc(5)); without a proc at /proc, busybox finds nothing to read.
+  static func mount(_ args: [String], _ context: Context) -> Outcome? {
+    guard args.isEmpty, let files = context.files else { return nil }
+    guard let mounts = files.mounts else { return Outcome(output: ["mount: no /proc/mounts"], status: 1) }
+    if mounts.contains(where: { $0.options == nil }) {
+      // The overlay's options name host directories: print what the simulator knows.
+      return Outcome(
+        output: mounts.map { m in
+          "\(m.source) on \(m.target) type \(m.fstype) (\(m.options ?? "options name this host's directories: not modelled"))"
+        })
+    }
+    return Outcome(output: mounts.map { "\($0.source) on \($0.target) type \($0.fstype) (\($0.options ?? ""))" })
+  }
+
+  /// busybox `ps` (or `ps -ef`), which reads /proc: with no proc mounted there (the image's /proc
+  /// is an empty directory) it finds no process and prints its header alone. With a proc of the
+  /// box's own pid namespace it lists every process there, by PID: the box's programs still
+  /// running, and this run's (the shell, and ps itself). Another proc (the host's, or one of
+  /// another pid namespace) lists processes the simulator does not know: not modelled.
+  static func ps(_ args: [String], _ context: Context) -> Outcome? {
+    guard args.isEmpty || args == ["-ef"], let files = context.files else { return nil }
+    let header = "PID   USER     COMMAND"
+    guard files.mounts != nil else { return Outcome(output: [header]) }
+    guard let others = context.procTasks else { return nil }
+    let user = userName(context.uid, context) ?? String(context.uid)
+    let mine = context.running.map { ($0.pid, $0.argv, $0.comm) }
+    let listed = (others.map { ($0.pid, $0.argv, String?.none) } + mine).sorted { $0.0 < $1.0 }
+    return Outcome(output: [header] + listed.map { psLine($0.0, user, $0.1, $0.2) })
+  }
+
+  /// `sh` with no script reads its standard input, which is /dev/null, so it exits 0 at once;
+  /// `sh -c SCRIPT` runs the script (`shell`). A missing script gets the shell's own words:
+  /// busybox ash's in the image, dash's on the host's files.
+  static func sh(_ args: [String], _ argv: [String], _ context: Context) -> Outcome? {
+    if args.isEmpty { return Outcome() }  // stdin is /dev/null: the shell reads end of file and exits 0
+    guard args[0] == "-c" else { return nil }
+    guard args.count >= 2 else {
+      return context.files != nil
+        ? Outcome(output: ["sh: -c requires an argument"], status: 2)
+        : Outcome(output: ["sh: 0: -c requires an argument"], status: 2)
+    }
+    return shell(args[1], argv, context)
   }
 
   /// One line of busybox ps: "%5u %-8.8s %s", the command line with its arguments joined by
@@ -449,14 +479,16 @@ struct SimPrograms {
   /// -c script with EV_EXIT), by execve(2), or in the shell's own process for a NOEXEC applet.
   /// A name PATH does not have costs no fork: the shell searches before it forks.
   static func shell(_ script: String, _ shellArgv: [String], _ context: Context) -> Outcome {
+    // What the shell says of a script it cannot model: that it does not run it, not half of it.
+    let notRunScript = Outcome(notSimulated: notRun(quoted("sh -c " + script)))
     // Command substitution runs a second shell whose output becomes words: not modelled, so said
     // plainly rather than printed unexpanded (`echo on $(hostname)` would show the `$(`).
-    if hasCommandSubstitution(script) { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
+    if hasCommandSubstitution(script) { return notRunScript }
     var outcome = Outcome()
     let commands = splitCommands(script)
     // The shell's own PID and command line, as the caller runs it.
-    let shellPID = context.running.last?.pid ?? context.pid
-    let parents = Array(context.running.dropLast())
+    let shell = ShellProcess(
+      pid: context.running.last?.pid ?? context.pid, argv: shellArgv, parents: Array(context.running.dropLast()))
     // Lines a background child prints whenever it runs: after what the shell printed meanwhile.
     var lateLines: [String] = []
     for (index, (command, conjunction)) in commands.enumerated() {
@@ -466,90 +498,126 @@ struct SimPrograms {
       let words = expand(command, context, unmodelledGlob: &unmodelledGlob)
       // A pattern the shell would match against files (pathname expansion, sh(1)) other than
       // /proc's PIDs: the simulator does not expand it, so it does not pretend to run it.
-      if unmodelledGlob { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
+      if unmodelledGlob { return notRunScript }
       guard let first = words.first else { continue }
       if isBackground(index, commands) {
-        // `COMMAND &`: the shell forks, and in the child, with no job control (sh -c), points
-        // stdin at /dev/null before it runs the command (busybox ash, forkchild in shell/ash.c;
-        // POSIX "Asynchronous Lists"). No /dev/null (a root filesystem without a /dev): the
-        // child says so on stderr and exits, and the command never runs. The child's line comes
-        // whenever the child runs: after what the shell printed meanwhile, usually.
-        // The children forked so far took the PIDs after the shell's own; this one takes the next.
-        outcome.forks += 1
-        if refusesFork(context, running: outcome.backgroundJobs.count) {
-          return refusedFork(outcome, lateLines)
-        }
-        guard context.files?.lookup("/dev/null") != nil else {
-          lateLines.append("sh: can't open '/dev/null': No such file or directory")
-          outcome.status = 0
-          continue
-        }
-        // Only a job that prints nothing is modelled: its output would race the shell's.
-        guard words.count == 2, first == "sleep", case .modelled = resolve(first, context) else {
-          return Outcome(notSimulated: notRun(quoted("sh -c " + script)))
-        }
-        let r = applet("sleep", words, context)
-        if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
-        if r.keepsRunning { outcome.backgroundJobs.append((outcome.forks, words, 0)) }
-        outcome.status = 0
+        if let end = background(words, context, &outcome, &lateLines, notRun: notRunScript) { return end }
         continue
       }
       if first == "exit" {
         outcome.status = words.count > 1 ? Int32(words[1]) ?? 2 : outcome.status
         return outcome
       }
-      // Where the command runs: a child of the shell, or the shell's process at the end.
       let last = index == commands.count - 1
-      let builtin = shellBuiltins.contains(first)
-      let noExec = !first.contains("/") && noExecApplets.contains(first)
-      var inner = context
-      var forked = false
-      if !builtin {
-        if case .missing = resolve(first, context), busyboxByName(words, context) == nil {
-        } else if last {
-          inner.pid = shellPID
-          inner.running = parents + [(shellPID, noExec ? shellArgv : words, noExec ? first : nil)]
-        } else {
-          if refusesFork(context, running: outcome.backgroundJobs.count) {
-            outcome.forks += 1
-            return refusedFork(outcome, lateLines)
-          }
-          forked = true
-          inner.pid = shellPID + outcome.forks + 1
-          inner.running =
-            parents + [(shellPID, shellArgv, nil), (inner.pid, noExec ? shellArgv : words, noExec ? first : nil)]
-        }
+      if let end = foreground(words, last: last, shell, context, &outcome, lateLines, notRun: notRunScript) {
+        return end
       }
-      let r: Outcome
-      if let byName = busyboxByName(words, inner) {
-        r = byName
-      } else {
-        switch resolve(first, context) {
-        case .missing:
-          outcome.output.append(context.files != nil ? "sh: \(first): not found" : "sh: 1: \(first): not found")
-          outcome.status = 127
-          continue
-        case .notSimulated: return Outcome(notSimulated: notRun(quoted("sh -c " + script)))
-        case .modelled(let name): r = applet(name, words, inner)
-        }
-      }
-      if r.notSimulated != nil { return Outcome(notSimulated: notRun(quoted("sh -c " + script))) }
-      // Jobs a shell run by this one left behind (`sh -c "sleep 9 &"`): their PIDs and their
-      // parent's counted from this shell's. The forked shell has exited when its command is done.
-      let shift = inner.pid - shellPID
-      outcome.backgroundJobs += r.backgroundJobs.map { ($0.pidOffset + shift, $0.argv, $0.parentOffset + shift) }
-      if forked { outcome.forks += 1 }
-      outcome.forks += r.forks
-      if last && !builtin && !noExec { outcome.execArgv = r.execArgv ?? words }
-      outcome.output += r.output
-      outcome.status = r.status
-      // A command that blocks (sleep) keeps the shell running: started in the background, the
-      // shell is still there when the step ends, as on Linux, where `sh -c 'sleep 1000'`
-      // waits in its child (or is replaced by it) and its PID stays alive.
-      if r.keepsRunning { outcome.keepsRunning = true }
     }
     outcome.output += lateLines
     return outcome
+  }
+
+  /// The process running `sh -c`: its PID, its command line, and the processes above it in
+  /// this run (none when `run` started the shell itself).
+  struct ShellProcess {
+    var pid: Int
+    var argv: [String]
+    var parents: [(pid: Int, argv: [String], comm: String?)]
+  }
+
+  /// `COMMAND &`: the shell forks, and in the child, with no job control (sh -c), points stdin
+  /// at /dev/null before it runs the command (busybox ash, forkchild in shell/ash.c; POSIX
+  /// "Asynchronous Lists"). No /dev/null (a root filesystem without a /dev): the child says so
+  /// on stderr and exits, and the command never runs. The child's line comes whenever the child
+  /// runs: after what the shell printed meanwhile, usually. Only a job that prints nothing
+  /// (`sleep N`) is modelled, since its output would race the shell's. Answers the outcome the
+  /// whole script ends with, if this ends it (a refused fork, a job not modelled), else nil.
+  static func background(
+    _ words: [String], _ context: Context, _ outcome: inout Outcome, _ lateLines: inout [String], notRun: Outcome
+  ) -> Outcome? {
+    // The children forked so far took the PIDs after the shell's own; this one takes the next.
+    outcome.forks += 1
+    if refusesFork(context, running: outcome.backgroundJobs.count) {
+      return refusedFork(outcome, lateLines)
+    }
+    guard context.files?.lookup("/dev/null") != nil else {
+      lateLines.append("sh: can't open '/dev/null': No such file or directory")
+      outcome.status = 0
+      return nil
+    }
+    // Only a job that prints nothing is modelled: its output would race the shell's.
+    guard words.count == 2, words[0] == "sleep", case .modelled = resolve(words[0], context) else {
+      return notRun
+    }
+    let r = applet("sleep", words, context)
+    if r.notSimulated != nil { return notRun }
+    if r.keepsRunning { outcome.backgroundJobs.append((outcome.forks, words, 0)) }
+    outcome.status = 0
+    return nil
+  }
+
+  /// A command in the foreground: a builtin runs in the shell; another command runs in a forked
+  /// child (the next PID), unless it is the script's last, which replaces the shell by
+  /// execve(2) or, for a NOEXEC applet, runs in the shell's process under the applet's name. A
+  /// name PATH does not have costs no fork: the shell searches before it forks, and prints its
+  /// "not found" with status 127. Answers the outcome the whole script ends with, if this ends
+  /// it, else nil.
+  static func foreground(
+    _ words: [String], last: Bool, _ shell: ShellProcess, _ context: Context, _ outcome: inout Outcome,
+    _ lateLines: [String], notRun: Outcome
+  ) -> Outcome? {
+    let first = words[0]
+    // Where the command runs: a child of the shell, or the shell's process at the end.
+    let builtin = shellBuiltins.contains(first)
+    let noExec = !first.contains("/") && noExecApplets.contains(first)
+    var inner = context
+    var forked = false
+    if !builtin {
+      if case .missing = resolve(first, context), busyboxByName(words, context) == nil {
+      } else if last {
+        inner.pid = shell.pid
+        inner.running = shell.parents + [(shell.pid, noExec ? shell.argv : words, noExec ? first : nil)]
+      } else {
+        if refusesFork(context, running: outcome.backgroundJobs.count) {
+          outcome.forks += 1
+          return refusedFork(outcome, lateLines)
+        }
+        forked = true
+        inner.pid = shell.pid + outcome.forks + 1
+        inner.running =
+          shell.parents + [
+            (shell.pid, shell.argv, nil), (inner.pid, noExec ? shell.argv : words, noExec ? first : nil),
+          ]
+      }
+    }
+    let r: Outcome
+    if let byName = busyboxByName(words, inner) {
+      r = byName
+    } else {
+      switch resolve(first, context) {
+      case .missing:
+        outcome.output.append(context.files != nil ? "sh: \(first): not found" : "sh: 1: \(first): not found")
+        outcome.status = 127
+        return nil
+      case .notSimulated: return notRun
+      case .modelled(let name): r = applet(name, words, inner)
+      }
+    }
+    if r.notSimulated != nil { return notRun }
+    // Jobs a shell run by this one left behind (`sh -c "sleep 9 &"`): their PIDs and their
+    // parent's counted from this shell's. The forked shell has exited when its command is done.
+    let shift = inner.pid - shell.pid
+    outcome.backgroundJobs += r.backgroundJobs.map { ($0.pidOffset + shift, $0.argv, $0.parentOffset + shift) }
+    if forked { outcome.forks += 1 }
+    outcome.forks += r.forks
+    if last && !builtin && !noExec { outcome.execArgv = r.execArgv ?? words }
+    outcome.output += r.output
+    outcome.status = r.status
+    // A command that blocks (sleep) keeps the shell running: started in the background, the
+    // shell is still there when the step ends, as on Linux, where `sh -c 'sleep 1000'`
+    // waits in its child (or is replaced by it) and its PID stays alive.
+    if r.keepsRunning { outcome.keepsRunning = true }
+    return nil
   }
 
   /// Whether the box's cgroup refuses the shell's next fork: the pids controller counts every

@@ -13,6 +13,18 @@ struct SimCgroup {
 }
 
 extension SimulatedKernel {
+  /// The cgroup steps (`step` is `.cgroup(s)`, for errors).
+  func performCgroup(_ s: CgroupStep, _ step: Step) throws(KernelError) -> StepResult {
+    let i = try boxIndex(step)
+    switch s {
+    case .cgroupNew:
+      try cgroupNew(i, step)
+      return .none
+    case .cgroupSet(_, let setting): return try cgroupSet(i, setting, step)
+    case .stress(_, let kind): return try stress(i, kind, step)
+    }
+  }
+
   func cgroupNew(_ i: Int, _ step: Step) throws(KernelError) {
     let name = boxes[i].name
     guard cgroups[name] == nil else { throw KernelError(step: step, call: step.entry(.mkdir), errno: .EEXIST) }

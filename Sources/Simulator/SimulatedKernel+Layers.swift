@@ -4,28 +4,32 @@ import OCI
 /// Layers and images: overlay mounts, the file commands with copy-up and whiteouts as overlayfs
 /// makes them (Documentation/filesystems/overlayfs.rst), commit, import, push and pull.
 extension SimulatedKernel {
+  /// The layer steps (`step` is `.layer(s)`, for errors): the box's root filesystem and files,
+  /// then the image store's.
+  func performLayer(_ s: LayerStep, _ step: Step) throws(KernelError) -> StepResult {
+    guard s.box != nil else { return try performImageStep(s, step) }
+    let i = try boxIndex(step)
+    switch s {
+    case .overlay(_, let names, let layers, let plain):
+      if plain {
+        try plainRoot(i, names: names, layers: layers, step)
+      } else {
+        try overlay(i, names: names, layers: layers, step)
+      }
+    case .writeFile(_, let path, let text): try writeFile(i, path, text, step)
+    case .removeFile(_, let path): try removeFile(i, path, step)
+    case .commit(_, let image): return try commit(i, image, step)
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove: break
+    }
+    return .none
+  }
+
   // MARK: Image store steps
 
-  func performImageStep(_ step: Step) throws(KernelError) -> StepResult {
-    switch step {
+  func performImageStep(_ s: LayerStep, _ step: Step) throws(KernelError) -> StepResult {
+    switch s {
     case .imageImport(let image, let directory):
-      guard store.images[image.full] == nil, store.layer(image.description) == nil else {
-        throw KernelError(
-          step: step, call: step.entry { if case .layer(.renameIndex) = $0 { true } else { false } }, errno: .EEXIST,
-          detail: "an image or layer named \(image) exists")
-      }
-      guard let read = hostDirectoryReader else {
-        throw KernelError(
-          step: step, call: step.entry(.layer), errno: .ENOENT, detail: "the simulator was given no host directories")
-      }
-      let contents: LayerContents
-      switch read(directory) {
-      case .success(let c): contents = c
-      case .failure(let e): throw KernelError(step: step, call: step.entry(.layer), errno: e.errno, detail: e.detail)
-      }
-      let added = store.add(name: image.description, contents: contents)
-      store.setImage(image, [added.name])
-      return .none
+      return try importImage(image, directory, step)
     case .imageTag(let source, let target):
       guard let entry = store.images[source.full] else {
         throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(source)")
@@ -33,45 +37,9 @@ extension SimulatedKernel {
       store.images[target.full] = (target, entry.layers)
       return .none
     case .imagePush(let image, let ref):
-      guard let source = store.images[image.full] else {
-        throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
-      }
-      try refuseServer(ref, step)
-      var registry = store.registries[registryKey(ref)] ?? SimRegistry()
-      var lines: [String] = []
-      var bottomFirst: [(String, String)] = []
-      for name in source.layers.reversed() {
-        guard let layer = store.layer(name) else { continue }
-        let existed = registry.blobs[layer.diffID] != nil
-        registry.blobs[layer.diffID] = layer.contents
-        lines.append(ImageTransfer.pushedLayer(name, existed: existed))
-        bottomFirst.append((name, layer.diffID))
-      }
-      let config = bottomFirst.map(\.1)
-      lines.append(ImageTransfer.pushedConfig(existed: registry.configs.contains(config)))
-      registry.configs.insert(config)
-      registry.tags[ref.repository + ":" + ref.tag] = bottomFirst
-      lines.append(ImageTransfer.pushedManifest(ref))
-      store.registries[registryKey(ref)] = registry
-      return StepResult(output: lines)
+      return try push(image, ref, step)
     case .imagePull(let ref):
-      try refuseServer(ref, step)
-      guard let registry = store.registries[registryKey(ref)],
-        let layers = registry.tags[ref.repository + ":" + ref.tag]
-      else {
-        throw KernelError(
-          step: step, call: step.entry(.layer), errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
-      }
-      var lines = [ImageTransfer.pulledManifest(ref, layers: layers.count)]
-      var names: [String] = []
-      for (name, diffID) in layers {
-        guard let contents = registry.blobs[diffID] else { continue }
-        let added = store.add(name: name, contents: contents)
-        lines.append(ImageTransfer.pulledLayer(added.name, existed: added.existed))
-        names.insert(added.name, at: 0)
-      }
-      store.setImage(ref.localName, names)
-      return StepResult(output: lines)
+      return try pull(ref, step)
     case .imageRemove(let image, let layers):
       guard let removed = store.images.removeValue(forKey: image.full) else {
         throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
@@ -97,23 +65,97 @@ extension SimulatedKernel {
       store.layers.removeAll { $0.diffID == layer.diffID }
       return .none
     case .imagePrune:
-      // The simulator is never killed half-way, so it has no leftovers of a killed writer: what
-      // it can have that no image needs is a layer no image names any more (its image was tagged
-      // over or pulled again) and the blobs of images no name reaches.
-      let used = store.namedLayers
-      let running = boxLowerIDs
-      let unused = store.layers.filter { !used.contains($0.name) && !running.contains($0.diffID) }
-      store.layers.removeAll { l in unused.contains { $0.diffID == l.diffID } }
-      // As the real store: the tar of a layer a box runs on stays with the layer (a commit on
-      // that box names it in its new manifest).
-      let referenced = store.referencedBlobs.union(running.map { .layer($0) })
-      let blobs = store.blobs.subtracting(referenced).count
-      store.blobs.formIntersection(referenced)
-      return StepResult(
-        output: unused.map(\.diffID).sorted().map(ImageTransfer.prunedLayer) + ImageTransfer.prunedBlobs(blobs))
-    default:
-      return .none
+      return prune()
+    case .overlay, .writeFile, .removeFile, .commit:
+      return .none  // performLayer took the box's steps
     }
+  }
+
+  /// `image import`: a host directory becomes a one-layer image (read by the reader the
+  /// simulator was given; it reads no host files itself).
+  private func importImage(_ image: ImageName, _ directory: String, _ step: Step) throws(KernelError) -> StepResult {
+    guard store.images[image.full] == nil, store.layer(image.description) == nil else {
+      throw KernelError(
+        step: step, call: step.entry { if case .layer(.renameIndex) = $0 { true } else { false } }, errno: .EEXIST,
+        detail: "an image or layer named \(image) exists")
+    }
+    guard let read = hostDirectoryReader else {
+      throw KernelError(
+        step: step, call: step.entry(.layer), errno: .ENOENT, detail: "the simulator was given no host directories")
+    }
+    let contents: LayerContents
+    switch read(directory) {
+    case .success(let c): contents = c
+    case .failure(let e): throw KernelError(step: step, call: step.entry(.layer), errno: e.errno, detail: e.detail)
+    }
+    let added = store.add(name: image.description, contents: contents)
+    store.setImage(image, [added.name])
+    return .none
+  }
+
+  /// `image push`: the image's layers (bottom first), its config and its manifest to the
+  /// simulated registry, each said as the real push says it.
+  private func push(_ image: ImageName, _ ref: RegistryRef, _ step: Step) throws(KernelError) -> StepResult {
+    guard let source = store.images[image.full] else {
+      throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
+    }
+    try refuseServer(ref, step)
+    var registry = store.registries[registryKey(ref)] ?? SimRegistry()
+    var lines: [String] = []
+    var bottomFirst: [(String, String)] = []
+    for name in source.layers.reversed() {
+      guard let layer = store.layer(name) else { continue }
+      let existed = registry.blobs[layer.diffID] != nil
+      registry.blobs[layer.diffID] = layer.contents
+      lines.append(ImageTransfer.pushedLayer(name, existed: existed))
+      bottomFirst.append((name, layer.diffID))
+    }
+    let config = bottomFirst.map(\.1)
+    lines.append(ImageTransfer.pushedConfig(existed: registry.configs.contains(config)))
+    registry.configs.insert(config)
+    registry.tags[ref.repository + ":" + ref.tag] = bottomFirst
+    lines.append(ImageTransfer.pushedManifest(ref))
+    store.registries[registryKey(ref)] = registry
+    return StepResult(output: lines)
+  }
+
+  /// `image pull`: the manifest, then each layer the store does not have yet.
+  private func pull(_ ref: RegistryRef, _ step: Step) throws(KernelError) -> StepResult {
+    try refuseServer(ref, step)
+    guard let registry = store.registries[registryKey(ref)],
+      let layers = registry.tags[ref.repository + ":" + ref.tag]
+    else {
+      throw KernelError(
+        step: step, call: step.entry(.layer), errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
+    }
+    var lines = [ImageTransfer.pulledManifest(ref, layers: layers.count)]
+    var names: [String] = []
+    for (name, diffID) in layers {
+      guard let contents = registry.blobs[diffID] else { continue }
+      let added = store.add(name: name, contents: contents)
+      lines.append(ImageTransfer.pulledLayer(added.name, existed: added.existed))
+      names.insert(added.name, at: 0)
+    }
+    store.setImage(ref.localName, names)
+    return StepResult(output: lines)
+  }
+
+  /// `image prune`.
+  private func prune() -> StepResult {
+    // The simulator is never killed half-way, so it has no leftovers of a killed writer: what
+    // it can have that no image needs is a layer no image names any more (its image was tagged
+    // over or pulled again) and the blobs of images no name reaches.
+    let used = store.namedLayers
+    let running = boxLowerIDs
+    let unused = store.layers.filter { !used.contains($0.name) && !running.contains($0.diffID) }
+    store.layers.removeAll { l in unused.contains { $0.diffID == l.diffID } }
+    // As the real store: the tar of a layer a box runs on stays with the layer (a commit on
+    // that box names it in its new manifest).
+    let referenced = store.referencedBlobs.union(running.map { .layer($0) })
+    let blobs = store.blobs.subtracting(referenced).count
+    store.blobs.formIntersection(referenced)
+    return StepResult(
+      output: unused.map(\.diffID).sorted().map(ImageTransfer.prunedLayer) + ImageTransfer.prunedBlobs(blobs))
   }
 
   // MARK: Box steps

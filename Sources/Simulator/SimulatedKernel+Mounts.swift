@@ -2,6 +2,19 @@ import Kernel
 
 /// Mounts, propagation and the root filesystem: mount(2), umount2(2), pivot_root(2), chroot(2).
 extension SimulatedKernel {
+  /// The mount steps (`step` is `.mount(s)`, for errors).
+  func performMount(_ s: MountStep, _ step: Step) throws(KernelError) -> StepResult {
+    let i = try boxIndex(step)
+    switch s {
+    case .mount(_, let request): try mount(i, request, step)
+    case .umount(_, let path): try umount(i, path, step)
+    case .propagation(_, let mode): try setPropagation(i, mode, step)
+    case .pivotRoot: try pivotRoot(i, step)
+    case .chroot: try chroot(i, step)
+    }
+    return .none
+  }
+
   /// openat2(2) + the new mount API. The target (and a bind source) must be a directory reached
   /// beneath the box's root without a symbolic link; the new mount inherits "shared" from a
   /// shared parent mount and is private otherwise (mount_namespaces(7)).

@@ -2,6 +2,40 @@ import Kernel
 
 /// Namespaces: unshare(2), setns(2) and the capability rules that decide them.
 extension SimulatedKernel {
+  /// The namespace steps (`step` is `.namespace(s)`, for errors). IPC objects and the time
+  /// namespace's offsets are in SimulatedKernel+IPC.swift, the ID maps in +Users.swift.
+  func performNamespace(_ s: NamespaceStep, _ step: Step) throws(KernelError) -> StepResult {
+    let i = try boxIndex(step)
+    switch s {
+    case .unshare(_, let kinds, _): try unshareBox(i, kinds, step)
+    case .join(_, let kind, let target): try joinBox(i, kind, target, step)
+    case .setHostname(_, let value): try setName(i, value, isHostname: true, step)
+    case .setDomainname(_, let value): try setName(i, value, isHostname: false, step)
+    case .ipcNew(_, let kind, let key): try ipcNew(i, kind, key, step)
+    case .posixMQNew(_, let name): try posixMQNew(i, name, step)
+    case .clockOffset(_, let clock, let seconds): try clockOffset(i, clock, seconds, step)
+    case .map(_, let kind, let range): try map(i, kind, range, step)
+    }
+    return .none
+  }
+
+  // MARK: UTS
+
+  /// sethostname(2) / setdomainname(2): EPERM unless the caller has CAP_SYS_ADMIN in the user
+  /// namespace that owns its UTS namespace; EINVAL when longer than HOST_NAME_MAX.
+  func setName(_ i: Int, _ value: String, isHostname: Bool, _ step: Step) throws(KernelError) {
+    let p = boxes[i].process
+    guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, boxes[i].name) }
+    guard value.utf8.count <= Names.maxHostname else {
+      throw KernelError(step: step, call: step.firstCall, errno: .EINVAL)
+    }
+    guard hasCapability(p, in: uts.owner) else {
+      throw KernelError(step: step, call: step.firstCall, errno: .EPERM)
+    }
+    if isHostname { uts.hostname = value } else { uts.domainname = value }
+    namespaces[utsInode] = uts
+  }
+
   /// `box rm`: the box's processes die, its cgroup and root filesystem go, and the namespaces
   /// only it held die with it.
   func removeBox(_ i: Int) {
@@ -69,7 +103,7 @@ extension SimulatedKernel {
         // fs/namespace.c): the less privileged owner may mount over them, not take them away.
         let locks = (copy.owner ?? host.ns[.user]) != userNS
         let keep: Bool
-        if case .unshare(_, _, true) = step { keep = true } else { keep = false }
+        if case .namespace(.unshare(_, _, true)) = step { keep = true } else { keep = false }
         ns.mounts = copy.mounts.map {
           var m = $0
           (m.peer, m.master) = keep ? Self.copiedGroups(m.peer, m.master, locks: locks) : (nil, nil)

@@ -89,9 +89,32 @@ private func hex(_ n: Int) -> String {
 
 /// rtnetlink(7) in the simulator: veth pairs, bridges, addresses, link state, routes, and ping.
 extension SimulatedKernel {
-  /// The net steps; nil for any other step.
-  func performNet(_ step: Step) throws(KernelError) -> StepResult? {
-    switch step {
+  /// `net listen`: socket(2), bind(2), and for tcp listen(2), held by the side's helper.
+  func listen(_ side: NetSide, _ port: Int, _ proto: String, _ step: Step) throws(KernelError) {
+    // socket(2) needs no capability. bind(2) of a port below ip_unprivileged_port_start (1024)
+    // needs CAP_NET_BIND_SERVICE in the user namespace that owns the network namespace, and is
+    // EACCES without it (ip(7)), before any check of the port being in use.
+    let inode = try labNetwork(side, step, actsItself: false)
+    if port < 1024, case .box(let box) = side, let i = index(of: box),
+      !hasCapability(boxes[i].process, in: namespaces[inode]?.owner)
+    {
+      throw KernelError(step: step, call: step.entry(.bind), errno: .EACCES)
+    }
+    // bind(2): a port that a socket of this namespace already has is EADDRINUSE.
+    // TCP and UDP have separate port spaces.
+    guard
+      namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port && $0.listener.proto == proto })
+        == false
+    else {
+      throw KernelError(step: step, call: step.entry(.bind), errno: .EADDRINUSE)
+    }
+    namespaces[inode]?.net.listening.append(
+      (NetListener(address: NetListener.any, port: port, proto: proto), side.name))
+  }
+
+  /// The net steps (`step` is `.net(net)`, for errors).
+  func performNet(_ net: NetStep, _ step: Step) throws(KernelError) -> StepResult {
+    switch net {
     case .netVeth(let box, let hostLink, let boxLink):
       let boxNet = try labNetwork(.box(box), step, actsItself: false)
       guard namespaces[boxNet]?.net.link(boxLink) == nil, namespaces[hostNet]?.net.link(hostLink) == nil else {
@@ -137,25 +160,7 @@ extension SimulatedKernel {
       // Appended to the chain; the Lab refuses a port that is already published first.
       namespaces[hostNet]?.net.addRule(.publish(hostPort, proto, to: address, port: port))
     case .netListen(let side, let port, let proto):
-      // socket(2) needs no capability. bind(2) of a port below ip_unprivileged_port_start (1024)
-      // needs CAP_NET_BIND_SERVICE in the user namespace that owns the network namespace, and is
-      // EACCES without it (ip(7)), before any check of the port being in use.
-      let inode = try labNetwork(side, step, actsItself: false)
-      if port < 1024, case .box(let box) = side, let i = index(of: box),
-        !hasCapability(boxes[i].process, in: namespaces[inode]?.owner)
-      {
-        throw KernelError(step: step, call: step.entry(.bind), errno: .EACCES)
-      }
-      // bind(2): a port that a socket of this namespace already has is EADDRINUSE.
-      // TCP and UDP have separate port spaces.
-      guard
-        namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port && $0.listener.proto == proto })
-          == false
-      else {
-        throw KernelError(step: step, call: step.entry(.bind), errno: .EADDRINUSE)
-      }
-      namespaces[inode]?.net.listening.append(
-        (NetListener(address: NetListener.any, port: port, proto: proto), side.name))
+      try listen(side, port, proto, step)
     case .connect(let side, let address, let port, let proto):
       // A TCP or UDP socket and connect(2) need no capability at all (socket(2), tcp(7), udp(7)):
       // a box that unshared user after net connects like any unprivileged process. The far end's
@@ -178,8 +183,6 @@ extension SimulatedKernel {
         answer.sendErrno = .ENETUNREACH
       }
       return StepResult(ping: answer)
-    default:
-      return nil
     }
     return StepResult.none
   }

@@ -3,6 +3,24 @@ import Kernel
 /// Processes: fork and exec with `run`, kill, and the life and death of pid namespaces
 /// (pid_namespaces(7)).
 extension SimulatedKernel {
+  /// The process steps (`step` is `.process(s)`, for errors).
+  func performProcess(_ s: ProcessStep, _ step: Step) throws(KernelError) -> StepResult {
+    if case .boxNew(let name) = s {
+      // fork(2): the child starts in every namespace of its parent.
+      boxes.append(
+        SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
+      return .none
+    }
+    let i = try boxIndex(step)
+    switch s {
+    case .boxNew: break
+    case .boxRemove: removeBox(i)
+    case .run(_, let argv, let background): return try run(i, argv, background: background, step)
+    case .kill(_, let pid): try kill(i, pid, step)
+    }
+    return .none
+  }
+
   /// `run`: the box forks a child that execs the program. In a new pid namespace the first child
   /// is PID 1; when PID 1 exits, the kernel kills every other process in the namespace and no new
   /// process can enter it (fork fails with ENOMEM).
@@ -25,21 +43,7 @@ extension SimulatedKernel {
     case .modelled: break
     }
     guard pidNS.alive else { throw KernelError(step: step, call: step.entry(.fork), errno: .ENOMEM) }
-    // The pids controller charges every process to the box's cgroup: once pids.current (the box's
-    // programs; the helper stays outside) has reached pids.max, the new process is refused with
-    // EAGAIN and the kernel counts the refusal in pids.events' max (Documentation/admin-guide/
-    // cgroup-v2.rst, PID). On the kernel the helper's child joins the cgroup, finds it past the
-    // limit and lets a fork there fail, so the outcome is that of a refused fork.
-    if var cg = cgroups[box.name], case .value(let max) = cg.pidsMax, UInt64(cgroupTaskCount(box.name)) >= max {
-      cg.pidsRefused += 1
-      cgroups[box.name] = cg
-      // The child of a fork into a new pid namespace had already been given PID 1 when the pids
-      // controller refused it: freeing the namespace's first PID after a failed fork marks the
-      // namespace as one that can never hold a process again (free_pid in kernel/pid.c), so
-      // every later fork into it fails with ENOMEM.
-      if pidInode != host.activePID, !pidNS.populated { namespaces[pidInode]?.alive = false }
-      throw KernelError(step: step, call: step.entry(.fork), errno: .EAGAIN)
-    }
+    try chargeFork(box, pidInode, pidNS, step)
     // The PID the child will get, so the program can be run (and found unmodelled) before
     // anything changes.
     let ownPIDs = pidInode != host.activePID
@@ -73,29 +77,7 @@ extension SimulatedKernel {
       box: box.name, pid: pid, hostPID: hostPID, argv: outcome.execArgv ?? argv, pidNamespace: pidInode,
       parent: box.process.hostPID, inCgroup: cgroups[box.name] != nil)
     tasks.append(task)
-    // Jobs the shell left running in the background: its children, with the PIDs after its own.
-    // When the shell exits they are orphans, and the kernel gives them to PID 1 of the namespace
-    // (or, if the shell was PID 1, kills them with it).
-    let seen = box.process.root.seen
-    let mntInode = box.process.ns[.mnt]
-    var devNull: (mnt: UInt64, root: SimRoot, path: String)?
-    if let mntInode, let mnt = namespaces[mntInode], let m = deepestMount(covering: "/dev/null", in: seen, mnt),
-      case .device = m.request
-    {
-      devNull = (mntInode, seen, m.path)
-    }
-    for job in outcome.backgroundJobs {
-      let fork = job.pidOffset - 1
-      let jobHostPID = forkHostPIDs.indices.contains(fork) ? forkHostPIDs[fork] : allocatePID()
-      var jobTask = SimTask(
-        box: box.name, pid: ownPIDs ? pid + job.pidOffset : jobHostPID, hostPID: jobHostPID, argv: job.argv,
-        pidNamespace: pidInode, parent: task.hostPID, inCgroup: task.inCgroup)
-      jobTask.openDevice = devNull
-      // A job whose shell was one the run's shell forked is an orphan already: that shell
-      // exited when its command was done, and the kernel gave the job a new parent then.
-      if job.parentOffset != 0 { jobTask.parent = reaper(of: jobTask) }
-      tasks.append(jobTask)
-    }
+    startJobs(outcome.backgroundJobs, of: task, box, ownPIDs: ownPIDs, forkHostPIDs: forkHostPIDs)
     if ownPIDs, outcome.forks > 0 { namespaces[pidInode]?.nextPID = pid + outcome.forks + 1 }
     if background && outcome.keepsRunning {
       return StepResult(boxPID: pid)
@@ -104,6 +86,55 @@ extension SimulatedKernel {
     return background
       ? StepResult(boxPID: pid)
       : StepResult(output: outcome.output, exit: .exited(outcome.status), boxPID: pid)
+  }
+
+  /// The pids controller charges every process to the box's cgroup: once pids.current (the box's
+  /// programs; the helper stays outside) has reached pids.max, the new process is refused with
+  /// EAGAIN and the kernel counts the refusal in pids.events' max (Documentation/admin-guide/
+  /// cgroup-v2.rst, PID). On the kernel the helper's child joins the cgroup, finds it past the
+  /// limit and lets a fork there fail, so the outcome is that of a refused fork.
+  func chargeFork(_ box: SimBox, _ pidInode: UInt64, _ pidNS: SimNamespace, _ step: Step) throws(KernelError) {
+    if var cg = cgroups[box.name], case .value(let max) = cg.pidsMax, UInt64(cgroupTaskCount(box.name)) >= max {
+      cg.pidsRefused += 1
+      cgroups[box.name] = cg
+      // The child of a fork into a new pid namespace had already been given PID 1 when the pids
+      // controller refused it: freeing the namespace's first PID after a failed fork marks the
+      // namespace as one that can never hold a process again (free_pid in kernel/pid.c), so
+      // every later fork into it fails with ENOMEM.
+      if pidInode != host.activePID, !pidNS.populated { namespaces[pidInode]?.alive = false }
+      throw KernelError(step: step, call: step.entry(.fork), errno: .EAGAIN)
+    }
+  }
+
+  /// Jobs the shell left running in the background: its children, with the PIDs after its own
+  /// (the host PIDs its forks took, in order). When the shell exits they are orphans, and the
+  /// kernel gives them to PID 1 of the namespace (or, if the shell was PID 1, kills them with
+  /// it). Each holds the /dev/null its stdin points at open, when /dev/null is a device node
+  /// the box mounted.
+  func startJobs(
+    _ jobs: [(pidOffset: Int, argv: [String], parentOffset: Int)], of task: SimTask, _ box: SimBox, ownPIDs: Bool,
+    forkHostPIDs: [Int]
+  ) {
+    let seen = box.process.root.seen
+    let mntInode = box.process.ns[.mnt]
+    var devNull: (mnt: UInt64, root: SimRoot, path: String)?
+    if let mntInode, let mnt = namespaces[mntInode], let m = deepestMount(covering: "/dev/null", in: seen, mnt),
+      case .device = m.request
+    {
+      devNull = (mntInode, seen, m.path)
+    }
+    for job in jobs {
+      let fork = job.pidOffset - 1
+      let jobHostPID = forkHostPIDs.indices.contains(fork) ? forkHostPIDs[fork] : allocatePID()
+      var jobTask = SimTask(
+        box: box.name, pid: ownPIDs ? task.pid + job.pidOffset : jobHostPID, hostPID: jobHostPID, argv: job.argv,
+        pidNamespace: task.pidNamespace, parent: task.hostPID, inCgroup: task.inCgroup)
+      jobTask.openDevice = devNull
+      // A job whose shell was one the run's shell forked is an orphan already: that shell
+      // exited when its command was done, and the kernel gave the job a new parent then.
+      if job.parentOffset != 0 { jobTask.parent = reaper(of: jobTask) }
+      tasks.append(jobTask)
+    }
   }
 
   /// What a program started in the box sees: its names and IDs, and the box's root filesystem

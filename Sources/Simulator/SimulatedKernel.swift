@@ -144,73 +144,16 @@ public final class SimulatedKernel: Kernel {
   public func perform(_ step: Step) throws(KernelError) -> StepResult {
     factsMemo = nil
     try consumeFault(step)
-    if let result = try performNet(step) { return result }
-    if step.isImageStep { return try performImageStep(step) }
-    if case .boxNew(let name) = step {
-      // fork(2): the child starts in every namespace of its parent.
-      boxes.append(
-        SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
-      return .none
-    }
-    guard let boxName = step.owner.box, let i = index(of: boxName) else { throw missing(step, step.owner.name) }
+    // Each area's steps in its own file: SimulatedKernel+Processes, +Namespaces, +Mounts,
+    // +Cgroups, +Net and +Layers.
     switch step {
-    case .boxNew: return .none
-    case .boxRemove:
-      removeBox(i)
-    case .unshare(_, let kinds, _):
-      try unshareBox(i, kinds, step)
-    case .join(_, let kind, let target):
-      try joinBox(i, kind, target, step)
-    case .setHostname(_, let value), .setDomainname(_, let value):
-      try setName(i, value, step)
-    case .run(_, let argv, let background):
-      return try run(i, argv, background: background, step)
-    case .kill(_, let pid):
-      try kill(i, pid, step)
-    case .mount(_, let request):
-      try mount(i, request, step)
-    case .umount(_, let path):
-      try umount(i, path, step)
-    case .propagation(_, let mode):
-      try setPropagation(i, mode, step)
-    case .pivotRoot:
-      try pivotRoot(i, step)
-    case .chroot:
-      try chroot(i, step)
-    case .ipcNew(_, let kind, let key):
-      try ipcNew(i, kind, key, step)
-    case .posixMQNew(_, let name):
-      try posixMQNew(i, name, step)
-    case .clockOffset(_, let clock, let seconds):
-      try clockOffset(i, clock, seconds, step)
-    case .map(_, let kind, let range):
-      try map(i, kind, range, step)
-    case .cgroupNew:
-      try cgroupNew(i, step)
-    case .cgroupSet(_, let setting):
-      return try cgroupSet(i, setting, step)
-    case .stress(_, let kind):
-      return try stress(i, kind, step)
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netForward, .netNAT,
-      .netPublish, .netListen, .connect:
-      return .none  // performNet took them
-    case .overlay(_, let names, let layers, let plain):
-      if plain {
-        try plainRoot(i, names: names, layers: layers, step)
-      } else {
-        try overlay(i, names: names, layers: layers, step)
-      }
-    case .writeFile(_, let path, let text):
-      try writeFile(i, path, text, step)
-    case .removeFile(_, let path):
-      try removeFile(i, path, step)
-    case .commit(_, let image):
-      return try commit(i, image, step)
-    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
-      .imageRemove, .layerRemove:
-      return try performImageStep(step)
+    case .process(let s): return try performProcess(s, step)
+    case .namespace(let s): return try performNamespace(s, step)
+    case .mount(let s): return try performMount(s, step)
+    case .cgroup(let s): return try performCgroup(s, step)
+    case .net(let s): return try performNet(s, step)
+    case .layer(let s): return try performLayer(s, step)
     }
-    return .none
   }
 
   public func facts() throws(KernelError) -> KernelFacts {
@@ -241,23 +184,6 @@ public final class SimulatedKernel: Kernel {
     namespaces[hostNet]?.net = SimNet()
     outsideNet = nil
     collectGarbage()
-  }
-
-  // MARK: UTS
-
-  /// sethostname(2) / setdomainname(2): EPERM unless the caller has CAP_SYS_ADMIN in the user
-  /// namespace that owns its UTS namespace; EINVAL when longer than HOST_NAME_MAX.
-  private func setName(_ i: Int, _ value: String, _ step: Step) throws(KernelError) {
-    let p = boxes[i].process
-    guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, boxes[i].name) }
-    guard value.utf8.count <= Names.maxHostname else {
-      throw KernelError(step: step, call: step.firstCall, errno: .EINVAL)
-    }
-    guard hasCapability(p, in: uts.owner) else {
-      throw KernelError(step: step, call: step.firstCall, errno: .EPERM)
-    }
-    if case .setHostname = step { uts.hostname = value } else { uts.domainname = value }
-    namespaces[utsInode] = uts
   }
 
   // MARK: Facts
@@ -313,6 +239,12 @@ public final class SimulatedKernel: Kernel {
   // MARK: Bookkeeping
 
   func index(of name: String) -> Int? { boxes.index(named: name) }
+
+  /// The index of the box `step` acts on, or the error that says there is no such box.
+  func boxIndex(_ step: Step) throws(KernelError) -> Int {
+    guard let name = step.owner.box, let i = index(of: name) else { throw missing(step, step.owner.name) }
+    return i
+  }
 
   func missing(_ step: Step, _ name: String) -> KernelError {
     KernelError(step: step, call: step.firstCall, errno: .ESRCH, detail: "no box named \(name)")

@@ -49,7 +49,7 @@ struct HostSnapshotTests {
     try await withHostUnchanged { before in
       let root = "/tmp/boxwalk-snapshot-test-\(getpid())"
       let kernel = try LinuxKernel(stateRoot: root, helperPath: CommandLineTests.binDir + "/boxwalk-helper")
-      _ = try kernel.perform(.boxNew(box: "probe"))
+      _ = try kernel.perform(.process(.boxNew(box: "probe")))
       let pid = try #require(kernel.facts().box("probe")).process.hostPID
       let during = HostSnapshot.take().differences(from: before)
       #expect(

@@ -79,17 +79,17 @@ import Testing
   }
 
   @Test func netStepsMakeNetlinkCalls() throws {
-    let veth = Step.netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0")
+    let veth = Step.net(.netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0"))
     #expect(
       veth.calls == [
         "sendmsg(NETLINK_ROUTE, RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {IFLA_IFNAME=\"veth-web\", IFLA_INFO_KIND=\"veth\", VETH_INFO_PEER={IFLA_IFNAME=\"eth0\", IFLA_NET_NS_PID=<web>}})"
       ])
     #expect(veth.owner == .box("web"))
-    #expect(Step.netBridge(name: "br0").owner == .labHost)
-    let addr = Step.netAddr(link: NetLinkRef(.host, "br0"), cidr: try #require(IPv4CIDR("10.0.0.1/24")))
+    #expect(Step.net(.netBridge(name: "br0")).owner == .labHost)
+    let addr = Step.net(.netAddr(link: NetLinkRef(.host, "br0"), cidr: try #require(IPv4CIDR("10.0.0.1/24"))))
     #expect(addr.owner == .labHost)
     #expect(addr.calls[0].contains("ifa_index=if_nametoindex(\"br0\")"))
-    #expect(Step.netState(link: NetLinkRef(.box("web"), "eth0"), up: false).kindName == "net-down")
+    #expect(Step.net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: false)).kindName == "net-down")
     #expect(NetLinkRef(.host, "br0").description == "host:br0")
   }
 }

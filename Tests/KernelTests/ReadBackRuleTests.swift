@@ -21,36 +21,41 @@ import Testing
     ])
 
   @Test func aHostnameReachesTheBoxesInItsUTSNamespace() {
-    #expect(Step.setHostname(box: "a", name: "x").readBack(in: Self.facts) == ReadBack(boxes: ["a", "b"]))
-    #expect(Step.setHostname(box: "c", name: "x").readBack(in: Self.facts) == ReadBack(boxes: ["c"]))
+    #expect(Step.namespace(.setHostname(box: "a", name: "x")).readBack(in: Self.facts) == ReadBack(boxes: ["a", "b"]))
+    #expect(Step.namespace(.setHostname(box: "c", name: "x")).readBack(in: Self.facts) == ReadBack(boxes: ["c"]))
   }
 
   @Test func aStepInTheHostsNamespaceReachesTheHostAndEveryBoxInIt() {
     // d is still in the host's UTS namespace, and so are e and the host.
-    #expect(Step.setHostname(box: "d", name: "x").readBack(in: Self.facts) == ReadBack(boxes: ["d", "e"], host: true))
     #expect(
-      Step.ipcNew(box: "b", kind: .mq, key: 1).readBack(in: Self.facts) == ReadBack(boxes: ["b", "d", "e"], host: true))
+      Step.namespace(.setHostname(box: "d", name: "x")).readBack(in: Self.facts)
+        == ReadBack(boxes: ["d", "e"], host: true))
+    #expect(
+      Step.namespace(.ipcNew(box: "b", kind: .mq, key: 1)).readBack(in: Self.facts)
+        == ReadBack(boxes: ["b", "d", "e"], host: true))
   }
 
   @Test func aProgramReachesItsUTSAndIPCNamespacesButNotTheHostsPidNamespace() {
     #expect(
-      Step.run(box: "a", argv: ["true"], background: false).readBack(in: Self.facts) == ReadBack(boxes: ["a", "b"]))
+      Step.process(.run(box: "a", argv: ["true"], background: false)).readBack(in: Self.facts)
+        == ReadBack(boxes: ["a", "b"]))
     // A program in its own mount namespace may mount, and mounts propagate.
-    #expect(Step.run(box: "e", argv: ["true"], background: false).readBack(in: Self.facts) == .all)
+    #expect(Step.process(.run(box: "e", argv: ["true"], background: false)).readBack(in: Self.facts) == .all)
   }
 
   @Test func mountsAndNetworkStepsReadEverything() {
-    #expect(Step.umount(box: "a", path: "/x").readBack(in: Self.facts) == .all)
-    #expect(Step.netBridge(name: "br0").readBack(in: Self.facts) == .all)
-    #expect(Step.unshare(box: "a", kinds: [.mnt]).readBack(in: Self.facts) == .all)
-    #expect(Step.join(box: "a", kind: .net, target: "c").readBack(in: Self.facts) == .all)
+    #expect(Step.mount(.umount(box: "a", path: "/x")).readBack(in: Self.facts) == .all)
+    #expect(Step.net(.netBridge(name: "br0")).readBack(in: Self.facts) == .all)
+    #expect(Step.namespace(.unshare(box: "a", kinds: [.mnt])).readBack(in: Self.facts) == .all)
+    #expect(Step.namespace(.join(box: "a", kind: .net, target: "c")).readBack(in: Self.facts) == .all)
   }
 
   @Test func aNewBoxAndAnImageStepReachOnlyThemselves() {
-    #expect(Step.boxNew(box: "f").readBack(in: Self.facts) == ReadBack(boxes: ["f"], host: true))
-    #expect(Step.imagePrune.readBack(in: Self.facts) == ReadBack(host: true, images: true))
+    #expect(Step.process(.boxNew(box: "f")).readBack(in: Self.facts) == ReadBack(boxes: ["f"], host: true))
+    #expect(Step.layer(.imagePrune).readBack(in: Self.facts) == ReadBack(host: true, images: true))
     #expect(
-      Step.unshare(box: "d", kinds: [.uts, .ipc, .net]).readBack(in: Self.facts) == ReadBack(boxes: ["d"], host: true))
+      Step.namespace(.unshare(box: "d", kinds: [.uts, .ipc, .net])).readBack(in: Self.facts)
+        == ReadBack(boxes: ["d"], host: true))
   }
 
   /// A box that leaves a network namespace takes its helper's listening sockets with it: the
@@ -58,8 +63,11 @@ import Testing
   @Test func leavingANetworkNamespaceReachesTheBoxesStillInIt() {
     let facts = KernelFacts(
       host: Self.facts.host, boxes: [Self.box("web", [.net: 40]), Self.box("db", [.net: 40]), Self.box("x")])
-    #expect(Step.unshare(box: "web", kinds: [.net]).readBack(in: facts) == ReadBack(boxes: ["web", "db"], host: true))
-    #expect(Step.unshare(box: "web", kinds: [.uts]).readBack(in: facts) == ReadBack(boxes: ["web"], host: true))
+    #expect(
+      Step.namespace(.unshare(box: "web", kinds: [.net])).readBack(in: facts)
+        == ReadBack(boxes: ["web", "db"], host: true))
+    #expect(
+      Step.namespace(.unshare(box: "web", kinds: [.uts])).readBack(in: facts) == ReadBack(boxes: ["web"], host: true))
   }
 
   @Test func mergeKeepsTheBoxesNotReadAndTheKernelsOrder() throws {

@@ -27,20 +27,20 @@ import Testing
   /// rootfs, pivot_root, chroot, ipc, cgroups, net...) plug in here: the command that makes one
   /// and the setup it needs. `everyCaseIsItsKind` checks the table against Step.kindName.
   static let cases: [Case] = [
-    Case(kind: "box-new", setup: [], command: "box new web", step: .boxNew(box: "web")),
-    Case(kind: "box-rm", setup: ["box new web"], command: "box rm web", step: .boxRemove(box: "web")),
+    Case(kind: "box-new", setup: [], command: "box new web", step: .process(.boxNew(box: "web"))),
+    Case(kind: "box-rm", setup: ["box new web"], command: "box rm web", step: .process(.boxRemove(box: "web"))),
     Case(
       kind: "unshare", setup: ["box new web"], command: "unshare uts,mnt",
-      step: .unshare(box: "web", kinds: [.uts, .mnt])),
+      step: .namespace(.unshare(box: "web", kinds: [.uts, .mnt]))),
     Case(
       kind: "setns", setup: ["box new web", "unshare uts", "box new db"], command: "join uts web",
-      step: .join(box: "db", kind: .uts, target: "web")),
+      step: .namespace(.join(box: "db", kind: .uts, target: "web"))),
     Case(
       kind: "sethostname", setup: ["box new web", "unshare uts"], command: "hostname lab",
-      step: .setHostname(box: "web", name: "lab")),
+      step: .namespace(.setHostname(box: "web", name: "lab"))),
     Case(
       kind: "setdomainname", setup: ["box new web", "unshare uts"], command: "domainname lab.example",
-      step: .setDomainname(box: "web", name: "lab.example")),
+      step: .namespace(.setDomainname(box: "web", name: "lab.example"))),
   ]
 
   /// Errnos a kernel really returns for these calls, and one no table knows (kept as a number,

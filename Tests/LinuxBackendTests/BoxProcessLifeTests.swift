@@ -52,14 +52,14 @@ import Testing
   /// keep reaping while it waits (it waited for PID 1 alone, forever).
   @Test func killingPID1WithOtherProcessesEndsTheNamespace() throws {
     try withKernel { kernel in
-      try kernel.perform(.boxNew(box: "a"))
-      try kernel.perform(.unshare(box: "a", kinds: [.pid, .mnt]))
-      try kernel.perform(.run(box: "a", argv: ["sleep", "100"], background: true))
-      try kernel.perform(.run(box: "a", argv: ["sleep", "100"], background: true))
+      try kernel.perform(.process(.boxNew(box: "a")))
+      try kernel.perform(.namespace(.unshare(box: "a", kinds: [.pid, .mnt])))
+      try kernel.perform(.process(.run(box: "a", argv: ["sleep", "100"], background: true)))
+      try kernel.perform(.process(.run(box: "a", argv: ["sleep", "100"], background: true)))
       let before = try #require(try kernel.facts().box("a")).process.processes
       #expect(before.map(\.pid) == [1, 2])
       let dog = Watchdog(helper: try helperPID(kernel, "a"), seconds: 15)
-      let outcome = Result { () throws(KernelError) in try kernel.perform(.kill(box: "a", pid: 1)) }
+      let outcome = Result { () throws(KernelError) in try kernel.perform(.process(.kill(box: "a", pid: 1))) }
       dog.disarm()
       #expect(!dog.fired, "kill 1 hung until the watchdog killed the helper")
       if case .failure(let error) = outcome { Issue.record("kill 1 failed: \(error)") }
@@ -76,17 +76,17 @@ import Testing
   /// It did, and a background program then failed with EBADF (and, as PID 1, took its namespace).
   @Test func backgroundRunAfterPivotRoot() throws {
     try withKernel { kernel in
-      try kernel.perform(.boxNew(box: "a"))
-      try kernel.perform(.unshare(box: "a", kinds: [.pid, .mnt]))
-      try kernel.perform(.overlay(box: "a", names: ["busybox"], layers: ["busybox"]))
-      try kernel.perform(.pivotRoot(box: "a"))
-      let started = try kernel.perform(.run(box: "a", argv: ["sleep", "50"], background: true))
+      try kernel.perform(.process(.boxNew(box: "a")))
+      try kernel.perform(.namespace(.unshare(box: "a", kinds: [.pid, .mnt])))
+      try kernel.perform(.layer(.overlay(box: "a", names: ["busybox"], layers: ["busybox"])))
+      try kernel.perform(.mount(.pivotRoot(box: "a")))
+      let started = try kernel.perform(.process(.run(box: "a", argv: ["sleep", "50"], background: true)))
       #expect(started.boxPID == 1)
       let box = try #require(try kernel.facts().box("a")).process
       #expect(box.processes.map(\.command) == ["sleep 50"])
       #expect(box.pidNamespaceAlive)
       // A foreground program after it has a stdin too.
-      let cat = try kernel.perform(.run(box: "a", argv: ["cat"], background: false))
+      let cat = try kernel.perform(.process(.run(box: "a", argv: ["cat"], background: false)))
       #expect(cat.exit == .exited(0))
     }
   }
@@ -95,12 +95,12 @@ import Testing
   /// output pipe has closed it: `sh -c 'sleep 30 & echo x'` returns at once, with x.
   @Test func foregroundRunDoesNotWaitForItsBackgroundChildren() throws {
     try withKernel { kernel in
-      try kernel.perform(.boxNew(box: "a"))
-      try kernel.perform(.unshare(box: "a", kinds: [.pid, .mnt, .ipc]))
-      try kernel.perform(.run(box: "a", argv: ["sleep", "100"], background: true))
+      try kernel.perform(.process(.boxNew(box: "a")))
+      try kernel.perform(.namespace(.unshare(box: "a", kinds: [.pid, .mnt, .ipc])))
+      try kernel.perform(.process(.run(box: "a", argv: ["sleep", "100"], background: true)))
       let dog = Watchdog(helper: try helperPID(kernel, "a"), seconds: 15)
       let ran = Result { () throws(KernelError) in
-        try kernel.perform(.run(box: "a", argv: ["sh", "-c", "sleep 30 & echo x"], background: false))
+        try kernel.perform(.process(.run(box: "a", argv: ["sh", "-c", "sleep 30 & echo x"], background: false)))
       }
       dog.disarm()
       #expect(!dog.fired, "run waited for the background sleep")
@@ -119,13 +119,13 @@ import Testing
     try withKernel { kernel in
       for round in 0..<10 {
         let box = "t\(round)"
-        try kernel.perform(.boxNew(box: box))
-        try kernel.perform(.unshare(box: box, kinds: [.pid]))
-        try kernel.perform(.run(box: box, argv: ["true"], background: true))
+        try kernel.perform(.process(.boxNew(box: box)))
+        try kernel.perform(.namespace(.unshare(box: box, kinds: [.pid])))
+        try kernel.perform(.process(.run(box: box, argv: ["true"], background: true)))
         let facts = try #require(try kernel.facts().box(box)).process
         #expect(facts.processes.isEmpty, "round \(round)")
         #expect(!facts.pidNamespaceAlive, "round \(round)")
-        try kernel.perform(.boxRemove(box: box))
+        try kernel.perform(.process(.boxRemove(box: box)))
       }
     }
   }
@@ -139,22 +139,23 @@ import Testing
   /// and a 2 MiB limit killed it instead of the hog.
   @Test func aTinyMemoryLimitNeverKillsTheHelper() throws {
     try withKernel { kernel in
-      try kernel.perform(.boxNew(box: "a"))
-      try kernel.perform(.cgroupNew(box: "a"))
+      try kernel.perform(.process(.boxNew(box: "a")))
+      try kernel.perform(.cgroup(.cgroupNew(box: "a")))
       let helper = try #require(try kernel.facts().box("a")).process.hostPID
       // Not counted: pids.current is the box's programs, and there are none yet.
       #expect(try kernel.facts().box("a")?.process.cgroup?.pids.current == 0)
       let membership = try #require(try? SmallFiles.readText("/proc/\(helper)/cgroup"))
       #expect(!membership.contains("/boxwalk/"), "the helper is in the box's cgroup: \(membership)")
-      try kernel.perform(.cgroupSet(box: "a", setting: try CgroupSetting.parse(key: "memory.max", value: "2M")))
-      let result = try kernel.perform(.stress(box: "a", kind: .memory(bytes: 64 << 20)))
+      try kernel.perform(
+        .cgroup(.cgroupSet(box: "a", setting: try CgroupSetting.parse(key: "memory.max", value: "2M"))))
+      let result = try kernel.perform(.cgroup(.stress(box: "a", kind: .memory(bytes: 64 << 20))))
       #expect(result.exit == .signaled(SIGKILL))
       let after = try #require(try kernel.facts().box("a"))
       #expect(after.process.hostPID == helper)
       #expect(after.process.cgroup?.memory.oomKills == 1)
       #expect(kernel.takeNotices().isEmpty)
-      try kernel.perform(.unshare(box: "a", kinds: [.uts]))
-      try kernel.perform(.setHostname(box: "a", name: "after-oom"))
+      try kernel.perform(.namespace(.unshare(box: "a", kinds: [.uts])))
+      try kernel.perform(.namespace(.setHostname(box: "a", name: "after-oom")))
       #expect(try #require(try kernel.facts().box("a")).process.hostname == "after-oom")
     }
   }
@@ -165,14 +166,14 @@ import Testing
   /// program: the helper used to take that place itself.
   @Test func pidsMaxCountsTheBoxsProgramsAndRefusesThePastOne() throws {
     try withKernel { kernel in
-      try kernel.perform(.boxNew(box: "a"))
-      try kernel.perform(.unshare(box: "a", kinds: [.pid, .mnt, .ipc]))
-      try kernel.perform(.cgroupNew(box: "a"))
-      try kernel.perform(.cgroupSet(box: "a", setting: try CgroupSetting.parse(key: "pids.max", value: "1")))
-      try kernel.perform(.run(box: "a", argv: ["sleep", "100"], background: true))
+      try kernel.perform(.process(.boxNew(box: "a")))
+      try kernel.perform(.namespace(.unshare(box: "a", kinds: [.pid, .mnt, .ipc])))
+      try kernel.perform(.cgroup(.cgroupNew(box: "a")))
+      try kernel.perform(.cgroup(.cgroupSet(box: "a", setting: try CgroupSetting.parse(key: "pids.max", value: "1"))))
+      try kernel.perform(.process(.run(box: "a", argv: ["sleep", "100"], background: true)))
       #expect(try kernel.facts().box("a")?.process.cgroup?.pids.current == 1)
       do {
-        try kernel.perform(.run(box: "a", argv: ["true"], background: false))
+        try kernel.perform(.process(.run(box: "a", argv: ["true"], background: false)))
         Issue.record("a second program ran past pids.max 1")
       } catch let error as KernelError {
         #expect(error.errno == .EAGAIN)
@@ -186,14 +187,15 @@ import Testing
 
   @Test func theOOMKillerTakesTheHogNotTheHelper() throws {
     try withKernel { kernel in
-      try kernel.perform(.boxNew(box: "a"))
-      try kernel.perform(.cgroupNew(box: "a"))
-      try kernel.perform(.cgroupSet(box: "a", setting: try CgroupSetting.parse(key: "memory.max", value: "4M")))
-      let result = try kernel.perform(.stress(box: "a", kind: .memory(bytes: 64 << 20)))
+      try kernel.perform(.process(.boxNew(box: "a")))
+      try kernel.perform(.cgroup(.cgroupNew(box: "a")))
+      try kernel.perform(
+        .cgroup(.cgroupSet(box: "a", setting: try CgroupSetting.parse(key: "memory.max", value: "4M"))))
+      let result = try kernel.perform(.cgroup(.stress(box: "a", kind: .memory(bytes: 64 << 20))))
       #expect(result.exit == .signaled(SIGKILL))
       // The helper is still there, and answers.
-      try kernel.perform(.unshare(box: "a", kinds: [.uts]))
-      try kernel.perform(.setHostname(box: "a", name: "after-oom"))
+      try kernel.perform(.namespace(.unshare(box: "a", kinds: [.uts])))
+      try kernel.perform(.namespace(.setHostname(box: "a", name: "after-oom")))
       #expect(try #require(try kernel.facts().box("a")).process.hostname == "after-oom")
     }
   }

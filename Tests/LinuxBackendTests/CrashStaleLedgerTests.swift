@@ -21,12 +21,12 @@ import Testing
     defer { live.remove() }
     let kernel = try LinuxKernel(stateRoot: live.path)
     defer { kernel.teardown() }
-    _ = try kernel.perform(.boxNew(box: "live"))
+    _ = try kernel.perform(.process(.boxNew(box: "live")))
     let pid = pid_t(try #require(kernel.facts().box("live")).process.hostPID)
     let start = try #require(startTime(of: pid))
     try body(pid, start)
     // Still ours, still answering: the kernel can read it and make it do a step.
-    _ = try kernel.perform(.unshare(box: "live", kinds: [.uts]))
+    _ = try kernel.perform(.namespace(.unshare(box: "live", kinds: [.uts])))
     #expect(startTime(of: pid) == start)
   }
 

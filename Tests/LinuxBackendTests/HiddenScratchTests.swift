@@ -16,27 +16,27 @@ import Testing
     defer { root.remove() }
     let kernel = try LinuxKernel(stateRoot: root.path + "/state", imageHome: root.path + "/images")
     defer { kernel.teardown() }
-    try kernel.perform(.boxNew(box: "app"))
-    try kernel.perform(.unshare(box: "app", kinds: [.mnt]))
-    try kernel.perform(.mount(box: "app", request: .tmpfs(path: "/tmp")))
-    try kernel.perform(.overlay(box: "app", names: ["busybox"], layers: ["busybox"]))
-    try kernel.perform(.writeFile(box: "app", path: "/etc/motd", text: "hi"))
+    try kernel.perform(.process(.boxNew(box: "app")))
+    try kernel.perform(.namespace(.unshare(box: "app", kinds: [.mnt])))
+    try kernel.perform(.mount(.mount(box: "app", request: .tmpfs(path: "/tmp"))))
+    try kernel.perform(.layer(.overlay(box: "app", names: ["busybox"], layers: ["busybox"])))
+    try kernel.perform(.layer(.writeFile(box: "app", path: "/etc/motd", text: "hi")))
     #expect(try kernel.readFile(box: "app", path: "/etc/motd") == Array("hi\n".utf8))
     #expect(try kernel.origin(box: "app", path: "/etc/motd").layer == "upper")
     // A mount inside the root filesystem, made through the hidden mount point.
-    try kernel.perform(.mount(box: "app", request: .tmpfs(path: "/mnt")))
-    try kernel.perform(.umount(box: "app", path: "/mnt"))
+    try kernel.perform(.mount(.mount(box: "app", request: .tmpfs(path: "/mnt"))))
+    try kernel.perform(.mount(.umount(box: "app", path: "/mnt")))
 
     // A box that joins the namespace takes the anchors of the box it joined, and a second
     // unshare carries them (the store's through the root directory) into the copy.
-    try kernel.perform(.boxNew(box: "db"))
-    try kernel.perform(.join(box: "db", kind: .mnt, target: "app"))
-    try kernel.perform(.unshare(box: "db", kinds: [.mnt]))
-    try kernel.perform(.overlay(box: "db", names: ["busybox"], layers: ["busybox"]))
+    try kernel.perform(.process(.boxNew(box: "db")))
+    try kernel.perform(.namespace(.join(box: "db", kind: .mnt, target: "app")))
+    try kernel.perform(.namespace(.unshare(box: "db", kinds: [.mnt])))
+    try kernel.perform(.layer(.overlay(box: "db", names: ["busybox"], layers: ["busybox"])))
     #expect(try kernel.listDirectory(box: "db", path: "/etc").map(\.name) == ["group", "hostname", "passwd"])
-    try kernel.perform(.chroot(box: "db"))
+    try kernel.perform(.mount(.chroot(box: "db")))
 
-    try kernel.perform(.pivotRoot(box: "app"))
+    try kernel.perform(.mount(.pivotRoot(box: "app")))
     #expect(try kernel.listDirectory(box: "app", path: "/etc").map(\.name).contains("motd"))
 
     // The helpers' roots and working directories are the box's, not boxwalk's directories.

@@ -239,7 +239,7 @@ import Testing
     let ref = try RegistryRef.parse("127.0.0.1:\(server.port)/app:v1").get()
     try kernel.images.ensureBusybox()  // what every layer step does first, so not the pull's doing
     let before = try Self.tree(kernel.images.home)
-    let error = #expect(throws: KernelError.self) { try kernel.perform(.imagePull(ref: ref)) }
+    let error = #expect(throws: KernelError.self) { try kernel.perform(.layer(.imagePull(ref: ref))) }
     #expect(error?.errno == .ETIMEDOUT, "\(String(describing: error))")
     let after = try Self.tree(kernel.images.home)
     #expect(after == before, "before:\n\(before)\nafter:\n\(after)")
@@ -247,7 +247,7 @@ import Testing
 
     stalls.value = false
     kernel.registryTimeout = 10
-    try kernel.perform(.imagePull(ref: ref))
+    try kernel.perform(.layer(.imagePull(ref: ref)))
     #expect(try kernel.facts().images.contains { $0.name == ref.localName })
   }
 }

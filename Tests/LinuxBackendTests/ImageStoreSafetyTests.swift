@@ -87,14 +87,14 @@ import Testing
     chmod(root.path, 0o755)
     let kernel = try LinuxKernel(stateRoot: root.path + "/state", imageHome: root.path + "/store")
     defer { kernel.teardown() }
-    try kernel.perform(.boxNew(box: "web"))
+    try kernel.perform(.process(.boxNew(box: "web")))
     // Its own mount namespace first, as the REPL insists: the overlay is mounted there.
-    try kernel.perform(.unshare(box: "web", kinds: [.mnt]))
-    try kernel.perform(.overlay(box: "web", names: ["busybox"], layers: ["busybox"]))
-    try kernel.perform(.writeFile(box: "web", path: "/root/python", text: "#!/bin/sh"))
+    try kernel.perform(.namespace(.unshare(box: "web", kinds: [.mnt])))
+    try kernel.perform(.layer(.overlay(box: "web", names: ["busybox"], layers: ["busybox"])))
+    try kernel.perform(.layer(.writeFile(box: "web", path: "/root/python", text: "#!/bin/sh")))
     let upper = try #require(kernel.boxState["web"]?.overlay?.upper)
     #expect(chmod(upper + "/root/python", 0o4755) == 0)
-    try kernel.perform(.commit(box: "web", image: ImageName(name: "rooted")))
+    try kernel.perform(.layer(.commit(box: "web", image: ImageName(name: "rooted"))))
     let layer = try #require(try kernel.images.catalog().layers.first { $0.name == "rooted" })
     var st = stat()
     #expect(stat(try kernel.images.directory(layer) + "/root/python", &st) == 0)
@@ -312,19 +312,19 @@ import Testing
     let home = root.path + "/store"
     let kernel = try LinuxKernel(stateRoot: root.path + "/state", imageHome: home)
     defer { kernel.teardown() }
-    #expect(try kernel.perform(.imagePrune).output == [])
+    #expect(try kernel.perform(.layer(.imagePrune)).output == [])
     let fake = String(repeating: "cd", count: 32)
     #expect(mkdir(home + "/layers/" + fake, 0o755) == 0)
     _ = try kernel.images.layout.writeBlob(Array("orphan".utf8))
     let temporary = "oci/blobs/sha256/\(fake).tmp-99999999-3"
     try "half".write(toFile: home + "/" + temporary, atomically: false, encoding: .utf8)
     #expect(
-      try kernel.perform(.imagePrune).output == [
+      try kernel.perform(.layer(.imagePrune)).output == [
         "removed layer sha256:\(fake.prefix(12))",
         "removed 1 blob no image reaches (manifests, configs, layer tars)",
         "removed \(temporary), left by a killed pull or commit",
       ])
-    #expect(try kernel.perform(.imagePrune).output == [])
+    #expect(try kernel.perform(.layer(.imagePrune)).output == [])
     // The busybox image (made from busybox-static when the host has it) is untouched.
     for image in try kernel.images.catalog().images {
       for layer in image.layers {
@@ -351,7 +351,7 @@ import Testing
       let stack = try kernel.images.add(
         ImageName(name: "app", tag: "v1"), new: [("top", top, false), ("bottom", bottom, false)], below: [])
       topBlob = stack[0].blob.digest
-      try kernel.perform(.imagePush(image: ImageName(name: "app", tag: "v1"), ref: ref))
+      try kernel.perform(.layer(.imagePush(image: ImageName(name: "app", tag: "v1"), ref: ref)))
     }
     // The same registry beside a store that has neither layer, its top layer's blob damaged.
     let home = root.path + "/store"
@@ -365,7 +365,7 @@ import Testing
     try kernel.images.ensureBusybox()
     let blobsBefore = try SmallFiles.list(home + "/oci/blobs/sha256").sorted()
     let layersBefore = ((try? SmallFiles.list(home + "/layers")) ?? []).sorted()
-    #expect(throws: KernelError.self) { try kernel.perform(.imagePull(ref: ref)) }
+    #expect(throws: KernelError.self) { try kernel.perform(.layer(.imagePull(ref: ref))) }
     #expect(try SmallFiles.list(home + "/oci/blobs/sha256").sorted() == blobsBefore)
     #expect(((try? SmallFiles.list(home + "/layers")) ?? []).sorted() == layersBefore)
   }

@@ -37,15 +37,15 @@ import Testing
 
   @Test func utsNamespaceEndToEnd() throws {
     try withKernel { kernel, _ in
-      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.process(.boxNew(box: "web")))
       var facts = try kernel.facts()
       let before = try #require(facts.box("web"))
       #expect(before.process.namespaces == facts.host.namespaces)  // a new box shares everything
       #expect(before.process.hostname == facts.host.hostname)
 
-      try kernel.perform(.unshare(box: "web", kinds: [.uts]))
-      try kernel.perform(.setHostname(box: "web", name: "bw-lab-box"))
-      try kernel.perform(.setDomainname(box: "web", name: "lab.example"))
+      try kernel.perform(.namespace(.unshare(box: "web", kinds: [.uts])))
+      try kernel.perform(.namespace(.setHostname(box: "web", name: "bw-lab-box")))
+      try kernel.perform(.namespace(.setDomainname(box: "web", name: "lab.example")))
       facts = try kernel.facts()
       let web = try #require(facts.box("web")).process
       #expect(web.hostname == "bw-lab-box")
@@ -73,8 +73,8 @@ import Testing
   @Test(arguments: NamespaceKind.allCases)
   func everyKindCanBeUnsharedAndGetsANewInode(_ kind: NamespaceKind) throws {
     try withKernel { kernel, _ in
-      try kernel.perform(.boxNew(box: "box"))
-      try kernel.perform(.unshare(box: "box", kinds: [kind]))
+      try kernel.perform(.process(.boxNew(box: "box")))
+      try kernel.perform(.namespace(.unshare(box: "box", kinds: [kind])))
       let facts = try kernel.facts()
       let box = try #require(facts.box("box")).process
       let inode = try #require(box.namespaces[kind])
@@ -89,8 +89,8 @@ import Testing
 
   @Test func allKindsAtOnceInOneUnshare() throws {
     try withKernel { kernel, _ in
-      try kernel.perform(.boxNew(box: "all"))
-      try kernel.perform(.unshare(box: "all", kinds: NamespaceKind.allCases))
+      try kernel.perform(.process(.boxNew(box: "all")))
+      try kernel.perform(.namespace(.unshare(box: "all", kinds: NamespaceKind.allCases)))
       let facts = try kernel.facts()
       let box = try #require(facts.box("all")).process
       for kind in NamespaceKind.allCases {
@@ -101,11 +101,11 @@ import Testing
 
   @Test func joinTheUTSNamespaceOfAnotherBox() throws {
     try withKernel { kernel, _ in
-      try kernel.perform(.boxNew(box: "a"))
-      try kernel.perform(.boxNew(box: "b"))
-      try kernel.perform(.unshare(box: "a", kinds: [.uts]))
-      try kernel.perform(.setHostname(box: "a", name: "bw-shared"))
-      try kernel.perform(.join(box: "b", kind: .uts, target: "a"))
+      try kernel.perform(.process(.boxNew(box: "a")))
+      try kernel.perform(.process(.boxNew(box: "b")))
+      try kernel.perform(.namespace(.unshare(box: "a", kinds: [.uts])))
+      try kernel.perform(.namespace(.setHostname(box: "a", name: "bw-shared")))
+      try kernel.perform(.namespace(.join(box: "b", kind: .uts, target: "a")))
       let facts = try kernel.facts()
       let a = try #require(facts.box("a")).process
       let b = try #require(facts.box("b")).process
@@ -117,20 +117,20 @@ import Testing
 
   @Test func errorsNameTheCallExactlyAsTheStepDoes() throws {
     try withKernel { kernel, _ in
-      try kernel.perform(.boxNew(box: "web"))
-      try kernel.perform(.unshare(box: "web", kinds: [.uts]))
+      try kernel.perform(.process(.boxNew(box: "web")))
+      try kernel.perform(.namespace(.unshare(box: "web", kinds: [.uts])))
 
       // HOST_NAME_MAX is 64: the kernel says EINVAL, and nothing changes.
       let long = String(repeating: "x", count: 65)
-      let tooLong = Step.setHostname(box: "web", name: long)
+      let tooLong = Step.namespace(.setHostname(box: "web", name: long))
       #expect(throws: KernelError(step: tooLong, call: .sethostname(long), errno: .EINVAL)) {
         try kernel.perform(tooLong)
       }
 
       // A PID namespace has no /proc entry until its first process exists: open(2) says ENOENT.
-      try kernel.perform(.boxNew(box: "db"))
-      try kernel.perform(.unshare(box: "web", kinds: [.pid]))
-      let join = Step.join(box: "db", kind: .pid, target: "web")
+      try kernel.perform(.process(.boxNew(box: "db")))
+      try kernel.perform(.namespace(.unshare(box: "web", kinds: [.pid])))
+      let join = Step.namespace(.join(box: "db", kind: .pid, target: "web"))
       do throws(KernelError) {
         try kernel.perform(join)
         Issue.record("joining a PID namespace without an init should fail")
@@ -139,9 +139,9 @@ import Testing
         #expect(error.errno == .ENOENT)
       }
 
-      let unknown = Step.join(box: "web", kind: .uts, target: "nobody")
+      let unknown = Step.namespace(.join(box: "web", kind: .uts, target: "nobody"))
       #expect(throws: KernelError.self) { try kernel.perform(unknown) }
-      let duplicate = Step.boxNew(box: "web")
+      let duplicate = Step.process(.boxNew(box: "web"))
       do throws(KernelError) {
         try kernel.perform(duplicate)
         Issue.record("a second box web should fail")
@@ -157,23 +157,23 @@ import Testing
   @Test func posixQueuesPerNamespaceAndTheHostsRemovedAtTeardown() throws {
     let name = "/boxwalk-test-\(getpid())"
     try withKernel { kernel, _ in
-      try kernel.perform(.boxNew(box: "web"))
-      try kernel.perform(.posixMQNew(box: "web", name: name))
+      try kernel.perform(.process(.boxNew(box: "web")))
+      try kernel.perform(.namespace(.posixMQNew(box: "web", name: name)))
       #expect(try kernel.facts().host.posixMQ == [name])
       #expect(try kernel.facts().box("web")?.process.posixMQ == [name])
       let directory = try #require(kernel.session?.path)
       let ledger = try SmallFiles.readText(directory + "/" + Ledger.fileName)
       #expect(ledger.contains("posix_mq " + Ledger.escape(name) + " "))
       do {
-        try kernel.perform(.posixMQNew(box: "web", name: name))
+        try kernel.perform(.namespace(.posixMQNew(box: "web", name: name)))
         Issue.record("a second mq_open with O_EXCL succeeded")
       } catch {
         #expect((error as? KernelError)?.errno == .EEXIST)
       }
-      try kernel.perform(.boxNew(box: "db"))
-      try kernel.perform(.unshare(box: "db", kinds: [.ipc]))
+      try kernel.perform(.process(.boxNew(box: "db")))
+      try kernel.perform(.namespace(.unshare(box: "db", kinds: [.ipc])))
       #expect(try kernel.facts().box("db")?.process.posixMQ == [])
-      try kernel.perform(.posixMQNew(box: "db", name: "/orders"))
+      try kernel.perform(.namespace(.posixMQNew(box: "db", name: "/orders")))
       #expect(try kernel.facts().box("db")?.process.posixMQ == ["/orders"])
       #expect(try kernel.facts().host.posixMQ == [name])
     }
@@ -184,13 +184,13 @@ import Testing
   /// /proc/PID/timens_offsets: writable until the first process enters the time namespace.
   @Test func clockOffsetsUntilTheFirstProcess() throws {
     try withKernel { kernel, _ in
-      try kernel.perform(.boxNew(box: "web"))
-      try kernel.perform(.unshare(box: "web", kinds: [.time]))
-      try kernel.perform(.clockOffset(box: "web", clock: .boottime, seconds: 86400))
+      try kernel.perform(.process(.boxNew(box: "web")))
+      try kernel.perform(.namespace(.unshare(box: "web", kinds: [.time])))
+      try kernel.perform(.namespace(.clockOffset(box: "web", clock: .boottime, seconds: 86400)))
       #expect(try kernel.facts().box("web")?.process.clockOffsets == ClockOffsets(monotonic: 0, boottime: 86400))
-      try kernel.perform(.stress(box: "web", kind: .fork(count: 1)))
+      try kernel.perform(.cgroup(.stress(box: "web", kind: .fork(count: 1))))
       do {
-        try kernel.perform(.clockOffset(box: "web", clock: .boottime, seconds: 5))
+        try kernel.perform(.namespace(.clockOffset(box: "web", clock: .boottime, seconds: 5)))
         Issue.record("the offsets were written after a process entered the namespace")
       } catch {
         #expect((error as? KernelError)?.errno == .EACCES)
@@ -203,23 +203,23 @@ import Testing
   /// died), none under a tmpfs. The simulator gives the same (SimulatedProcAndSetgroupsTests).
   @Test func procShowsThePIDNamespaceItWasMountedFor() throws {
     try withKernel { kernel, _ in
-      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.process(.boxNew(box: "web")))
       let hostPID = try kernel.facts().host.namespaces[.pid]
       #expect(try kernel.facts().box("web")?.process.procPIDNamespace == hostPID)
-      try kernel.perform(.unshare(box: "web", kinds: [.mnt, .pid]))
+      try kernel.perform(.namespace(.unshare(box: "web", kinds: [.mnt, .pid])))
       let own = try #require(try kernel.facts().box("web")?.process.namespaces[.pid])
       #expect(own != hostPID)
       #expect(try kernel.facts().box("web")?.process.procPIDNamespace == hostPID)
-      try kernel.perform(.mount(box: "web", request: .proc(path: "/proc")))
+      try kernel.perform(.mount(.mount(box: "web", request: .proc(path: "/proc"))))
       #expect(try kernel.facts().box("web")?.process.procPIDNamespace == own)
-      try kernel.perform(.run(box: "web", argv: ["sleep", "1000"], background: true))
+      try kernel.perform(.process(.run(box: "web", argv: ["sleep", "1000"], background: true)))
       #expect(try kernel.facts().box("web")?.process.procPIDNamespace == own)
-      try kernel.perform(.kill(box: "web", pid: 1))
+      try kernel.perform(.process(.kill(box: "web", pid: 1)))
       #expect(try kernel.facts().box("web")?.process.procPIDNamespace == own)
-      try kernel.perform(.mount(box: "web", request: .tmpfs(path: "/proc")))
+      try kernel.perform(.mount(.mount(box: "web", request: .tmpfs(path: "/proc"))))
       #expect(try kernel.facts().box("web")?.process.procPIDNamespace == nil)
-      try kernel.perform(.umount(box: "web", path: "/proc"))
-      try kernel.perform(.umount(box: "web", path: "/proc"))
+      try kernel.perform(.mount(.umount(box: "web", path: "/proc")))
+      try kernel.perform(.mount(.umount(box: "web", path: "/proc")))
       #expect(try kernel.facts().box("web")?.process.procPIDNamespace == hostPID)
     }
   }
@@ -228,11 +228,12 @@ import Testing
   /// `map gid` wrote it before the map.
   @Test func setgroupsIsDeniedByTheGidMap() throws {
     try withKernel { kernel, _ in
-      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.process(.boxNew(box: "web")))
       #expect(try kernel.facts().host.user.setgroupsAllowed)
-      try kernel.perform(.unshare(box: "web", kinds: [.user]))
+      try kernel.perform(.namespace(.unshare(box: "web", kinds: [.user])))
       #expect(try kernel.facts().box("web")?.process.user.setgroupsAllowed == true)
-      try kernel.perform(.map(box: "web", kind: .gid, range: IDMapRange(inside: 0, outside: 100000, count: 65536)))
+      try kernel.perform(
+        .namespace(.map(box: "web", kind: .gid, range: IDMapRange(inside: 0, outside: 100000, count: 65536))))
       #expect(try kernel.facts().box("web")?.process.user.setgroupsAllowed == false)
       #expect(try kernel.facts().host.user.setgroupsAllowed)
     }
@@ -240,8 +241,8 @@ import Testing
 
   @Test func boxRemoveKillsTheHelperAndForgetsIt() throws {
     try withKernel { kernel, root in
-      try kernel.perform(.boxNew(box: "web"))
-      try kernel.perform(.boxNew(box: "db"))
+      try kernel.perform(.process(.boxNew(box: "web")))
+      try kernel.perform(.process(.boxNew(box: "db")))
       let facts = try kernel.facts()
       let web = pid_t(try #require(facts.box("web")).process.hostPID)
       let start = startTime(of: web)
@@ -249,22 +250,22 @@ import Testing
       let ledgerPath = root.path + "/state/" + session + "/ledger"
       #expect(try SmallFiles.readText(ledgerPath).contains("helper web \(web) "))
 
-      try kernel.perform(.boxRemove(box: "web"))
+      try kernel.perform(.process(.boxRemove(box: "web")))
       #expect(startTime(of: web) != start)
       #expect(try kernel.facts().boxes.map(\.name) == ["db"])
       #expect(try !SmallFiles.readText(ledgerPath).contains("helper web"))
-      #expect(throws: KernelError.self) { try kernel.perform(.boxRemove(box: "web")) }
+      #expect(throws: KernelError.self) { try kernel.perform(.process(.boxRemove(box: "web"))) }
     }
   }
 
   @Test func teardownIsIdempotentAndTheKernelWorksAgainAfterIt() throws {
     try withKernel { kernel, root in
-      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.process(.boxNew(box: "web")))
       kernel.teardown()
       kernel.teardown()
       #expect(root.entries("/state") == [])
       #expect(try kernel.facts().boxes.isEmpty)
-      try kernel.perform(.boxNew(box: "again"))
+      try kernel.perform(.process(.boxNew(box: "again")))
       #expect(try kernel.facts().boxes.map(\.name) == ["again"])
     }
   }
@@ -275,7 +276,7 @@ import Testing
     var helper: (pid: pid_t, start: UInt64?) = (0, nil)
     do {
       let kernel = try LinuxKernel(stateRoot: root.path, ephemeralImages: true)
-      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.process(.boxNew(box: "web")))
       let pid = pid_t(try #require(kernel.facts().box("web")).process.hostPID)
       helper = (pid, startTime(of: pid))
     }
@@ -294,7 +295,7 @@ import Testing
     let kernel = try LinuxKernel(
       stateRoot: root.path + "/state", helperPath: root.path + "/not-a-program", ephemeralImages: true)
     defer { kernel.teardown() }
-    let step = Step.boxNew(box: "web")
+    let step = Step.process(.boxNew(box: "web"))
     do throws(KernelError) {
       try kernel.perform(step)
       Issue.record("execve of a directory should fail")
@@ -332,7 +333,7 @@ import Testing
     }
     let kernel = try LinuxKernel(stateRoot: live.path, ephemeralImages: true)
     defer { kernel.teardown() }
-    try kernel.perform(.boxNew(box: "web"))
+    try kernel.perform(.process(.boxNew(box: "web")))
     let pid = pid_t(try #require(kernel.facts().box("web")).process.hostPID)
     let start = try #require(startTime(of: pid))
     // The same helper, as a crashed session's ledger would list it.
@@ -377,7 +378,7 @@ import Testing
     defer { root.remove() }
     let kernel = try LinuxKernel(stateRoot: root.path, ephemeralImages: true)
     defer { kernel.teardown() }
-    try kernel.perform(.boxNew(box: "web"))
+    try kernel.perform(.process(.boxNew(box: "web")))
     let pid = try #require(kernel.facts().box("web")).process.hostPID
 
     #expect(try SmallFiles.readText("/proc/\(pid)/comm") == "boxwalk-helper\n")
@@ -437,10 +438,10 @@ import Testing
     defer { root.remove() }
     let kernel = try LinuxKernel(stateRoot: root.path + "/st,upperdir=:x\\y", ephemeralImages: true)
     defer { kernel.teardown() }
-    try kernel.perform(.boxNew(box: "web"))
-    try kernel.perform(.unshare(box: "web", kinds: [.mnt]))
-    try kernel.perform(.overlay(box: "web", names: ["busybox"], layers: ["busybox"]))
-    try kernel.perform(.writeFile(box: "web", path: "/etc/motd", text: "hi"))
+    try kernel.perform(.process(.boxNew(box: "web")))
+    try kernel.perform(.namespace(.unshare(box: "web", kinds: [.mnt])))
+    try kernel.perform(.layer(.overlay(box: "web", names: ["busybox"], layers: ["busybox"])))
+    try kernel.perform(.layer(.writeFile(box: "web", path: "/etc/motd", text: "hi")))
     #expect(try kernel.origin(box: "web", path: "/etc/motd").layer == "upper")
     let pid = try #require(try kernel.facts().box("web")?.process.hostPID)
     let mountinfo = try String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)
@@ -465,16 +466,16 @@ import Testing
     symlink(root.path + "/victim", root.path + "/layer/etc/hostname")
     let kernel = try LinuxKernel(stateRoot: root.path + "/state", ephemeralImages: true)
     defer { kernel.teardown() }
-    try kernel.perform(.imageImport(image: ImageName(name: "evil"), directory: root.path + "/layer"))
-    try kernel.perform(.boxNew(box: "web"))
-    try kernel.perform(.unshare(box: "web", kinds: [.mnt]))
-    try kernel.perform(.overlay(box: "web", names: ["evil"], layers: ["evil", "busybox"]))
+    try kernel.perform(.layer(.imageImport(image: ImageName(name: "evil"), directory: root.path + "/layer")))
+    try kernel.perform(.process(.boxNew(box: "web")))
+    try kernel.perform(.namespace(.unshare(box: "web", kinds: [.mnt])))
+    try kernel.perform(.layer(.overlay(box: "web", names: ["evil"], layers: ["evil", "busybox"])))
     #expect(throws: KernelError.self) {
-      try kernel.perform(.writeFile(box: "web", path: "/etc/hostname", text: "owned"))
+      try kernel.perform(.layer(.writeFile(box: "web", path: "/etc/hostname", text: "owned")))
     }
     #expect(throws: KernelError.self) { try kernel.readFile(box: "web", path: "/etc/hostname") }
     #expect(throws: KernelError.self) {
-      try kernel.perform(.writeFile(box: "web", path: "/etc/hostname/x", text: "owned"))
+      try kernel.perform(.layer(.writeFile(box: "web", path: "/etc/hostname/x", text: "owned")))
     }
     #expect(try String(contentsOfFile: root.path + "/victim", encoding: .utf8) == "host file")
   }
@@ -484,10 +485,10 @@ import Testing
     let root = try TemporaryDirectory()
     defer { root.remove() }
     let kernel = try LinuxKernel(stateRoot: root.path + "/state", ephemeralImages: true)
-    try kernel.perform(.boxNew(box: "web"))
-    try kernel.perform(.unshare(box: "web", kinds: [.mnt]))
-    try kernel.perform(.overlay(box: "web", names: ["busybox"], layers: ["busybox"]))
-    try kernel.perform(.removeFile(box: "web", path: "/etc"))
+    try kernel.perform(.process(.boxNew(box: "web")))
+    try kernel.perform(.namespace(.unshare(box: "web", kinds: [.mnt])))
+    try kernel.perform(.layer(.overlay(box: "web", names: ["busybox"], layers: ["busybox"])))
+    try kernel.perform(.layer(.removeFile(box: "web", path: "/etc")))
     kernel.teardown()
     #expect(root.entries("/state") == [])
   }

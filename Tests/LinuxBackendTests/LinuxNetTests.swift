@@ -38,64 +38,64 @@ import Testing
 
   /// Every step, with the one before it: errno equal, net facts equal (MAC addresses aside), ping equal.
   static let session: [Step] = [
-    .netBridge(name: "bwt-br0"),
-    .netAddr(link: NetLinkRef(.host, "bwt-br0"), cidr: cidr("10.231.0.1/24")),
-    .netState(link: NetLinkRef(.host, "bwt-br0"), up: true),
-    .boxNew(box: "web"), .boxNew(box: "db"), .boxNew(box: "old"),
-    .netVeth(box: "old", hostLink: "bwt-old", boxLink: "eth0"),  // the machine's namespace: EPERM
-    .ping(from: .box("old"), address: ip("10.231.0.1")),  // EPERM: no packet ever leaves there
-    .unshare(box: "web", kinds: [.net]), .unshare(box: "db", kinds: [.net]),
-    .ping(from: .box("web"), address: ip("127.0.0.1")),  // ENETUNREACH
-    .netState(link: NetLinkRef(.box("web"), "lo"), up: true),
-    .ping(from: .box("web"), address: ip("127.0.0.1")),
-    .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
-    .netVeth(box: "db", hostLink: "bwt-web", boxLink: "eth0"),  // EEXIST on the host side
-    .netVeth(box: "db", hostLink: "bwt-db", boxLink: "eth0"),
-    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.2/24")),
-    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.2/24")),  // EEXIST
-    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.7/24")),  // a secondary
-    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.232.0.2/16")),  // a second primary
-    .netAddr(link: NetLinkRef(.box("db"), "eth0"), cidr: cidr("10.231.0.3/24")),
-    .netRoute(box: "web", gateway: ip("10.231.0.1")),  // ENETUNREACH: eth0 is down, no route to it
-    .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
-    .netState(link: NetLinkRef(.box("db"), "eth0"), up: true),
-    .ping(from: .box("web"), address: ip("10.231.0.1")),  // link down: the host end is down
-    .netState(link: NetLinkRef(.host, "bwt-web"), up: true),
-    .netState(link: NetLinkRef(.host, "bwt-db"), up: true),
+    .net(.netBridge(name: "bwt-br0")),
+    .net(.netAddr(link: NetLinkRef(.host, "bwt-br0"), cidr: cidr("10.231.0.1/24"))),
+    .net(.netState(link: NetLinkRef(.host, "bwt-br0"), up: true)),
+    .process(.boxNew(box: "web")), .process(.boxNew(box: "db")), .process(.boxNew(box: "old")),
+    .net(.netVeth(box: "old", hostLink: "bwt-old", boxLink: "eth0")),  // the machine's namespace: EPERM
+    .net(.ping(from: .box("old"), address: ip("10.231.0.1"))),  // EPERM: no packet ever leaves there
+    .namespace(.unshare(box: "web", kinds: [.net])), .namespace(.unshare(box: "db", kinds: [.net])),
+    .net(.ping(from: .box("web"), address: ip("127.0.0.1"))),  // ENETUNREACH
+    .net(.netState(link: NetLinkRef(.box("web"), "lo"), up: true)),
+    .net(.ping(from: .box("web"), address: ip("127.0.0.1"))),
+    .net(.netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0")),
+    .net(.netVeth(box: "db", hostLink: "bwt-web", boxLink: "eth0")),  // EEXIST on the host side
+    .net(.netVeth(box: "db", hostLink: "bwt-db", boxLink: "eth0")),
+    .net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.2/24"))),
+    .net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.2/24"))),  // EEXIST
+    .net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.231.0.7/24"))),  // a secondary
+    .net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: cidr("10.232.0.2/16"))),  // a second primary
+    .net(.netAddr(link: NetLinkRef(.box("db"), "eth0"), cidr: cidr("10.231.0.3/24"))),
+    .net(.netRoute(box: "web", gateway: ip("10.231.0.1"))),  // ENETUNREACH: eth0 is down, no route to it
+    .net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: true)),
+    .net(.netState(link: NetLinkRef(.box("db"), "eth0"), up: true)),
+    .net(.ping(from: .box("web"), address: ip("10.231.0.1"))),  // link down: the host end is down
+    .net(.netState(link: NetLinkRef(.host, "bwt-web"), up: true)),
+    .net(.netState(link: NetLinkRef(.host, "bwt-db"), up: true)),
     // The request reaches host:bwt-web, but the reply leaves through the bridge.
-    .ping(from: .box("web"), address: ip("10.231.0.1")),
-    .netAttach(link: "bwt-web", bridge: "bwt-web"),  // EOPNOTSUPP: a veth takes no ports
-    .netAttach(link: "bwt-web", bridge: "bwt-br0"),
-    .ping(from: .box("web"), address: ip("10.231.0.1")),
-    .ping(from: .box("web"), address: ip("10.231.0.3")),  // db is not on the bridge
-    .netAttach(link: "bwt-db", bridge: "bwt-br0"),
-    .ping(from: .box("web"), address: ip("10.231.0.3")),
-    .ping(from: .box("db"), address: ip("10.231.0.7")),  // web's secondary address answers too
-    .ping(from: .host, address: ip("10.231.0.2")),
-    .netRoute(box: "web", gateway: ip("10.231.0.1")),
-    .netRoute(box: "web", gateway: ip("10.231.0.1")),  // EEXIST
-    .ping(from: .box("web"), address: ip("10.99.0.1")),  // the host side does not forward
-    .netState(link: NetLinkRef(.box("web"), "eth0"), up: false),
-    .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),  // only the connected routes return
-    .netState(link: NetLinkRef(.host, "bwt-br0"), up: false),
-    .ping(from: .box("web"), address: ip("10.231.0.3")),  // link down: the bridge
-    .netState(link: NetLinkRef(.host, "bwt-br0"), up: true),
-    .boxNew(box: "cache"), .join(box: "cache", kind: .net, target: "db"),
-    .boxRemove(box: "db"),  // cache still holds db's namespace: its veth lives
-    .ping(from: .box("web"), address: ip("10.231.0.3")),
-    .unshare(box: "cache", kinds: [.net]),  // now it dies, and the host end with it
-    .ping(from: .box("web"), address: ip("10.231.0.3")),
-    .netVeth(box: "cache", hostLink: "bwt-db", boxLink: "eth0"),  // the name is free again
+    .net(.ping(from: .box("web"), address: ip("10.231.0.1"))),
+    .net(.netAttach(link: "bwt-web", bridge: "bwt-web")),  // EOPNOTSUPP: a veth takes no ports
+    .net(.netAttach(link: "bwt-web", bridge: "bwt-br0")),
+    .net(.ping(from: .box("web"), address: ip("10.231.0.1"))),
+    .net(.ping(from: .box("web"), address: ip("10.231.0.3"))),  // db is not on the bridge
+    .net(.netAttach(link: "bwt-db", bridge: "bwt-br0")),
+    .net(.ping(from: .box("web"), address: ip("10.231.0.3"))),
+    .net(.ping(from: .box("db"), address: ip("10.231.0.7"))),  // web's secondary address answers too
+    .net(.ping(from: .host, address: ip("10.231.0.2"))),
+    .net(.netRoute(box: "web", gateway: ip("10.231.0.1"))),
+    .net(.netRoute(box: "web", gateway: ip("10.231.0.1"))),  // EEXIST
+    .net(.ping(from: .box("web"), address: ip("10.99.0.1"))),  // the host side does not forward
+    .net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: false)),
+    .net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: true)),  // only the connected routes return
+    .net(.netState(link: NetLinkRef(.host, "bwt-br0"), up: false)),
+    .net(.ping(from: .box("web"), address: ip("10.231.0.3"))),  // link down: the bridge
+    .net(.netState(link: NetLinkRef(.host, "bwt-br0"), up: true)),
+    .process(.boxNew(box: "cache")), .namespace(.join(box: "cache", kind: .net, target: "db")),
+    .process(.boxRemove(box: "db")),  // cache still holds db's namespace: its veth lives
+    .net(.ping(from: .box("web"), address: ip("10.231.0.3"))),
+    .namespace(.unshare(box: "cache", kinds: [.net])),  // now it dies, and the host end with it
+    .net(.ping(from: .box("web"), address: ip("10.231.0.3"))),
+    .net(.netVeth(box: "cache", hostLink: "bwt-db", boxLink: "eth0")),  // the name is free again
     // A user namespace made after the network namespace owns nothing of it: no capability there.
-    .unshare(box: "cache", kinds: [.user]),
-    .netState(link: NetLinkRef(.box("cache"), "eth0"), up: true),  // EPERM
-    .ping(from: .box("cache"), address: ip("127.0.0.1")),  // EPERM, from socket(2)
-    .netVeth(box: "cache", hostLink: "bwt-c2", boxLink: "eth1"),  // made from the host side: fine
+    .namespace(.unshare(box: "cache", kinds: [.user])),
+    .net(.netState(link: NetLinkRef(.box("cache"), "eth0"), up: true)),  // EPERM
+    .net(.ping(from: .box("cache"), address: ip("127.0.0.1"))),  // EPERM, from socket(2)
+    .net(.netVeth(box: "cache", hostLink: "bwt-c2", boxLink: "eth1")),  // made from the host side: fine
     // The other way round, the new network namespace belongs to the new user namespace.
-    .boxNew(box: "inner"), .unshare(box: "inner", kinds: [.user, .net]),
-    .netState(link: NetLinkRef(.box("inner"), "lo"), up: true),
-    .ping(from: .box("inner"), address: ip("127.0.0.1")),
-    .boxRemove(box: "web"),
+    .process(.boxNew(box: "inner")), .namespace(.unshare(box: "inner", kinds: [.user, .net])),
+    .net(.netState(link: NetLinkRef(.box("inner"), "lo"), up: true)),
+    .net(.ping(from: .box("inner"), address: ip("127.0.0.1"))),
+    .process(.boxRemove(box: "web")),
   ]
 
   static func withoutMACs(_ net: NetFacts?) -> NetFacts? {
@@ -147,10 +147,10 @@ import Testing
     let kernel = try LinuxKernel(stateRoot: root.path + "/state")
     defer { kernel.teardown() }
     for step: Step in [
-      .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
-      .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
-      .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.231.0.2/24")),
-      .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
+      .process(.boxNew(box: "web")), .namespace(.unshare(box: "web", kinds: [.net])),
+      .net(.netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0")),
+      .net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.231.0.2/24"))),
+      .net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: true)),
     ] {
       try kernel.perform(step)
     }
@@ -173,7 +173,7 @@ import Testing
     let root = try TemporaryDirectory()
     defer { root.remove() }
     let kernel = try LinuxKernel(stateRoot: root.path + "/state")
-    try kernel.perform(.netBridge(name: "bwt-br0"))
+    try kernel.perform(.net(.netBridge(name: "bwt-br0")))
     let helper = try #require(kernel.hostNetwork)
     let start = startTime(of: helper.pid)
     #expect(start != nil)

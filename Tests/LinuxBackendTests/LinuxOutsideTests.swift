@@ -18,22 +18,22 @@ import Testing
 
   static let session: [Step] =
     LabBridgeFixture.webOnBridge + [
-      .netRoute(box: "web", gateway: ip("10.231.0.1")),
-      .ping(from: .box("web"), address: ip("203.0.113.1")),  // nobody has it yet
-      .netOutside,
-      .netOutside,  // EEXIST: there is one
-      .ping(from: .host, address: ip("203.0.113.1")),  // the host side is on its subnet
-      .ping(from: .box("web"), address: ip("203.0.113.2")),  // the host side's own address
-      .ping(from: .box("web"), address: ip("203.0.113.1")),  // the host side does not forward
-      .netForward(on: true),
-      .ping(from: .box("web"), address: ip("203.0.113.1")),  // forwarded; the outside has no route back
-      .ping(from: .box("web"), address: ip("198.51.100.7")),  // forwarded to nowhere: no route on the host side
-      .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
-      .ping(from: .box("web"), address: ip("203.0.113.1")),  // masqueraded: the reply comes back
-      .ping(from: .box("web"), address: ip("10.231.0.1")),  // on the bridge: not rewritten
-      .netForward(on: false),
-      .ping(from: .box("web"), address: ip("203.0.113.1")),  // NAT alone is not enough
-      .boxRemove(box: "web"),
+      .net(.netRoute(box: "web", gateway: ip("10.231.0.1"))),
+      .net(.ping(from: .box("web"), address: ip("203.0.113.1"))),  // nobody has it yet
+      .net(.netOutside),
+      .net(.netOutside),  // EEXIST: there is one
+      .net(.ping(from: .host, address: ip("203.0.113.1"))),  // the host side is on its subnet
+      .net(.ping(from: .box("web"), address: ip("203.0.113.2"))),  // the host side's own address
+      .net(.ping(from: .box("web"), address: ip("203.0.113.1"))),  // the host side does not forward
+      .net(.netForward(on: true)),
+      .net(.ping(from: .box("web"), address: ip("203.0.113.1"))),  // forwarded; the outside has no route back
+      .net(.ping(from: .box("web"), address: ip("198.51.100.7"))),  // forwarded to nowhere: no route on the host side
+      .net(.netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24"))),
+      .net(.ping(from: .box("web"), address: ip("203.0.113.1"))),  // masqueraded: the reply comes back
+      .net(.ping(from: .box("web"), address: ip("10.231.0.1"))),  // on the bridge: not rewritten
+      .net(.netForward(on: false)),
+      .net(.ping(from: .box("web"), address: ip("203.0.113.1"))),  // NAT alone is not enough
+      .process(.boxRemove(box: "web")),
     ]
 
   static func withoutMACs(_ net: NetFacts?) -> NetFacts? {
@@ -83,7 +83,7 @@ import Testing
     defer { root.remove() }
     let kernel = try LinuxKernel(stateRoot: root.path + "/state")
     defer { kernel.teardown() }
-    try kernel.perform(.netForward(on: true))
+    try kernel.perform(.net(.netForward(on: true)))
     let host = try #require(kernel.hostNetwork).pid
     let inside = try TestChild.run(["nsenter", "-t", String(host), "-n", "sysctl", "-n", "net.ipv4.ip_forward"])
     #expect(inside.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
@@ -97,8 +97,8 @@ import Testing
     let kernel = try LinuxKernel(stateRoot: root.path + "/state")
     do {
       defer { kernel.teardown() }
-      try kernel.perform(.netBridge(name: "bwt-br0"))
-      try kernel.perform(.netNAT(bridge: "bwt-br0", subnet: Self.cidr("10.231.0.0/24")))
+      try kernel.perform(.net(.netBridge(name: "bwt-br0")))
+      try kernel.perform(.net(.netNAT(bridge: "bwt-br0", subnet: Self.cidr("10.231.0.0/24"))))
       let host = try #require(kernel.hostNetwork).pid
       let inside = try TestChild.run(["nsenter", "-t", String(host), "-n", "nft", "list", "ruleset"]).output
       #expect(inside.contains("ip saddr 10.231.0.0/24 oifname != \"bwt-br0\" masquerade"))
@@ -112,7 +112,7 @@ import Testing
     let root = try TemporaryDirectory()
     defer { root.remove() }
     let kernel = try LinuxKernel(stateRoot: root.path + "/state")
-    try kernel.perform(.netOutside)
+    try kernel.perform(.net(.netOutside))
     let helper = try #require(kernel.outsideNetwork)
     let session = try #require(root.entries("/state").first)
     #expect(
@@ -159,44 +159,46 @@ import Testing
 
   static let session: [Step] =
     LabBridgeFixture.webOnBridge + [
-      .netOutside,
-      .netPublish(hostPort: 8080, proto: "tcp", box: "web", address: ip("10.231.0.2"), port: 80),
-      .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // the host side does not forward
-      .netForward(on: true),
-      .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // web has no route back
-      .netRoute(box: "web", gateway: ip("10.231.0.1")),
-      .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // nothing listens in web: reset
-      .netListen(side: .box("web"), port: 80),
-      .netListen(side: .box("web"), port: 80),  // EADDRINUSE
-      .connect(from: .outside, address: ip("203.0.113.2"), port: 8080),  // connected through the rule
-      .connect(from: .outside, address: ip("203.0.113.2"), port: 8081),  // not published: the host side resets
-      .connect(from: .host, address: ip("203.0.113.2"), port: 8080),  // its own connection skips prerouting
-      .connect(from: .box("web"), address: ip("198.51.100.1"), port: 80),  // forwarded to nowhere
-      .netListen(side: .outside, port: 80),
-      .connect(from: .box("web"), address: ip("203.0.113.1"), port: 80),  // no NAT: no route back
-      .netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24")),
-      .connect(from: .box("web"), address: ip("203.0.113.1"), port: 80),  // masqueraded: connected
-      .ping(from: .outside, address: ip("203.0.113.2")),
+      .net(.netOutside),
+      .net(.netPublish(hostPort: 8080, proto: "tcp", box: "web", address: ip("10.231.0.2"), port: 80)),
+      .net(.connect(from: .outside, address: ip("203.0.113.2"), port: 8080)),  // the host side does not forward
+      .net(.netForward(on: true)),
+      .net(.connect(from: .outside, address: ip("203.0.113.2"), port: 8080)),  // web has no route back
+      .net(.netRoute(box: "web", gateway: ip("10.231.0.1"))),
+      .net(.connect(from: .outside, address: ip("203.0.113.2"), port: 8080)),  // nothing listens in web: reset
+      .net(.netListen(side: .box("web"), port: 80)),
+      .net(.netListen(side: .box("web"), port: 80)),  // EADDRINUSE
+      .net(.connect(from: .outside, address: ip("203.0.113.2"), port: 8080)),  // connected through the rule
+      .net(.connect(from: .outside, address: ip("203.0.113.2"), port: 8081)),  // not published: the host side resets
+      .net(.connect(from: .host, address: ip("203.0.113.2"), port: 8080)),  // its own connection skips prerouting
+      .net(.connect(from: .box("web"), address: ip("198.51.100.1"), port: 80)),  // forwarded to nowhere
+      .net(.netListen(side: .outside, port: 80)),
+      .net(.connect(from: .box("web"), address: ip("203.0.113.1"), port: 80)),  // no NAT: no route back
+      .net(.netNAT(bridge: "bwt-br0", subnet: cidr("10.231.0.0/24"))),
+      .net(.connect(from: .box("web"), address: ip("203.0.113.1"), port: 80)),  // masqueraded: connected
+      .net(.ping(from: .outside, address: ip("203.0.113.2"))),
       // UDP: a published udp port, a bound socket, ICMP port unreachable as ECONNREFUSED.
-      .netPublish(hostPort: 5353, proto: "udp", box: "web", address: ip("10.231.0.2"), port: 53),
-      .connect(from: .outside, address: ip("203.0.113.2"), port: 5353, proto: "udp"),  // nothing bound in web
-      .netListen(side: .box("web"), port: 53, proto: "udp"),
-      .netListen(side: .box("web"), port: 53, proto: "udp"),  // EADDRINUSE
-      .netListen(side: .box("web"), port: 53),  // tcp 53 is another port space
-      .connect(from: .outside, address: ip("203.0.113.2"), port: 5353, proto: "udp"),  // web answers
-      .connect(from: .outside, address: ip("203.0.113.2"), port: 5353),  // tcp 5353 is not published
-      .connect(from: .box("web"), address: ip("203.0.113.1"), port: 53, proto: "udp"),  // refused, back through NAT
-      .netListen(side: .outside, port: 53, proto: "udp"),
-      .connect(from: .box("web"), address: ip("203.0.113.1"), port: 53, proto: "udp"),  // seen as 203.0.113.2
-      .connect(from: .box("web"), address: ip("198.51.100.1"), port: 53, proto: "udp"),  // net unreachable: silence
+      .net(.netPublish(hostPort: 5353, proto: "udp", box: "web", address: ip("10.231.0.2"), port: 53)),
+      .net(.connect(from: .outside, address: ip("203.0.113.2"), port: 5353, proto: "udp")),  // nothing bound in web
+      .net(.netListen(side: .box("web"), port: 53, proto: "udp")),
+      .net(.netListen(side: .box("web"), port: 53, proto: "udp")),  // EADDRINUSE
+      .net(.netListen(side: .box("web"), port: 53)),  // tcp 53 is another port space
+      .net(.connect(from: .outside, address: ip("203.0.113.2"), port: 5353, proto: "udp")),  // web answers
+      .net(.connect(from: .outside, address: ip("203.0.113.2"), port: 5353)),  // tcp 5353 is not published
+      // refused, back through NAT
+      .net(.connect(from: .box("web"), address: ip("203.0.113.1"), port: 53, proto: "udp")),
+      .net(.netListen(side: .outside, port: 53, proto: "udp")),
+      .net(.connect(from: .box("web"), address: ip("203.0.113.1"), port: 53, proto: "udp")),  // seen as 203.0.113.2
+      // net unreachable: silence
+      .net(.connect(from: .box("web"), address: ip("198.51.100.1"), port: 53, proto: "udp")),
       // web to itself, over its loopback: the helper answers its own server while it waits.
-      .netState(link: NetLinkRef(.box("web"), "lo"), up: true),
-      .connect(from: .box("web"), address: ip("10.231.0.2"), port: 53, proto: "udp"),  // web to itself
-      .connect(from: .box("web"), address: ip("10.231.0.2"), port: 80),  // web to itself, tcp
+      .net(.netState(link: NetLinkRef(.box("web"), "lo"), up: true)),
+      .net(.connect(from: .box("web"), address: ip("10.231.0.2"), port: 53, proto: "udp")),  // web to itself
+      .net(.connect(from: .box("web"), address: ip("10.231.0.2"), port: 80)),  // web to itself, tcp
       // web's helper leaves the namespace it listens in: the listener closes, and the namespace
       // dies with its veth (a socket left open would keep it alive).
-      .unshare(box: "web", kinds: [.net]),
-      .boxRemove(box: "web"),
+      .namespace(.unshare(box: "web", kinds: [.net])),
+      .process(.boxRemove(box: "web")),
     ]
 
   static func outcome(_ kernel: any Kernel, _ step: Step) -> String {
@@ -231,7 +233,7 @@ import Testing
         #expect(rf.outside?.listening == sf.outside?.listening, "outside listening after step \(n)")
         #expect(rf.box("web")?.process.net?.listening == sf.box("web")?.process.net?.listening, "web after step \(n)")
         // The model the Lab prints from, on the kernel's facts, says what the kernel did.
-        if case .connect(let side, let address, let port, let proto) = step {
+        if case .net(.connect(let side, let address, let port, let proto)) = step {
           let view = NetworkView(rf)
           let said = ConnectModel.connect(view, from: side.name, to: address, port: port, proto: proto).outcome(
             from: side.name, view, proto: proto)
@@ -294,10 +296,10 @@ import Testing
     defer { real.teardown() }
     let a = IPv4Address("10.231.0.2") ?? IPv4Address(0)
     let steps: [Step] = [
-      .netBridge(name: "bwt-br0"),
-      .netPublish(hostPort: 8080, proto: "tcp", box: "web", address: a, port: 80),
-      .netNAT(bridge: "bwt-br0", subnet: IPv4CIDR("10.231.0.0/24") ?? .any),
-      .netPublish(hostPort: 5353, proto: "udp", box: "web", address: a, port: 53),
+      .net(.netBridge(name: "bwt-br0")),
+      .net(.netPublish(hostPort: 8080, proto: "tcp", box: "web", address: a, port: 80)),
+      .net(.netNAT(bridge: "bwt-br0", subnet: IPv4CIDR("10.231.0.0/24") ?? .any)),
+      .net(.netPublish(hostPort: 5353, proto: "udp", box: "web", address: a, port: 53)),
     ]
     for step in steps {
       _ = try real.perform(step)
@@ -313,14 +315,14 @@ import Testing
 /// and box web's eth0 at 10.231.0.2/24, its veth's host end up and attached to the bridge.
 enum LabBridgeFixture {
   static let webOnBridge: [Step] = [
-    .netBridge(name: "bwt-br0"),
-    .netAddr(link: NetLinkRef(.host, "bwt-br0"), cidr: IPv4CIDR("10.231.0.1/24") ?? .any),
-    .netState(link: NetLinkRef(.host, "bwt-br0"), up: true),
-    .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
-    .netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0"),
-    .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: IPv4CIDR("10.231.0.2/24") ?? .any),
-    .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
-    .netState(link: NetLinkRef(.host, "bwt-web"), up: true),
-    .netAttach(link: "bwt-web", bridge: "bwt-br0"),
+    .net(.netBridge(name: "bwt-br0")),
+    .net(.netAddr(link: NetLinkRef(.host, "bwt-br0"), cidr: IPv4CIDR("10.231.0.1/24") ?? .any)),
+    .net(.netState(link: NetLinkRef(.host, "bwt-br0"), up: true)),
+    .process(.boxNew(box: "web")), .namespace(.unshare(box: "web", kinds: [.net])),
+    .net(.netVeth(box: "web", hostLink: "bwt-web", boxLink: "eth0")),
+    .net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: IPv4CIDR("10.231.0.2/24") ?? .any)),
+    .net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: true)),
+    .net(.netState(link: NetLinkRef(.host, "bwt-web"), up: true)),
+    .net(.netAttach(link: "bwt-web", bridge: "bwt-br0")),
   ]
 }

@@ -19,7 +19,7 @@ import Testing
       let server = try PullBudgetTests.serve(Array(body.utf8), [], [])
       defer { server.stop() }
       let ref = try RegistryRef.parse("127.0.0.1:\(server.port)/bad:v1").get()
-      let step = Step.imagePull(ref: ref)
+      let step = Step.layer(.imagePull(ref: ref))
       let error = #expect(throws: KernelError.self) { try kernel.perform(step) }
       #expect(error?.errno == .EBADMSG, "\(String(describing: error))")
       #expect(
@@ -38,7 +38,7 @@ import Testing
     let config = Array("not json".utf8)
     let server = try PullBudgetTests.serve(PullBudgetTests.manifest(config: config, blobs: []), config, [])
     defer { server.stop() }
-    let step = Step.imagePull(ref: try RegistryRef.parse("127.0.0.1:\(server.port)/bad:v1").get())
+    let step = Step.layer(.imagePull(ref: try RegistryRef.parse("127.0.0.1:\(server.port)/bad:v1").get()))
     let error = #expect(throws: KernelError.self) { try kernel.perform(step) }
     #expect(error?.errno == .EBADMSG, "\(String(describing: error))")
     #expect(error?.failed == .layer(.registryGetBlobs(repository: "bad")))

@@ -63,7 +63,7 @@ import Testing
       let server = try Self.serve(Self.manifest(config: config, blobs: blobs, sizes: sizes), config, blobs)
       defer { server.stop() }
       let ref = try RegistryRef.parse("127.0.0.1:\(server.port)/big:v1").get()
-      let error = #expect(throws: KernelError.self) { try kernel.perform(.imagePull(ref: ref)) }
+      let error = #expect(throws: KernelError.self) { try kernel.perform(.layer(.imagePull(ref: ref))) }
       #expect(error?.errno == .EFBIG, "\(String(describing: error))")
       #expect(error?.detail == "the layers of \(ref) add up to more than 1 MiB, the most one pull fetches")
       #expect(!server.requests.contains { $0.contains(SHA256.digest(blobs[2])) })
@@ -74,7 +74,7 @@ import Testing
     kernel.pullByteLimit = 4 << 20
     let server = try Self.serve(Self.manifest(config: config, blobs: blobs), config, blobs)
     defer { server.stop() }
-    try kernel.perform(.imagePull(ref: try RegistryRef.parse("127.0.0.1:\(server.port)/big:v1").get()))
+    try kernel.perform(.layer(.imagePull(ref: try RegistryRef.parse("127.0.0.1:\(server.port)/big:v1").get())))
   }
 
   /// A manifest with more layers than a box can stack is refused before any blob is fetched.
@@ -89,7 +89,7 @@ import Testing
     let kernel = try LinuxKernel(stateRoot: root.path + "/state", ephemeralImages: true)
     defer { kernel.teardown() }
     let error = #expect(throws: KernelError.self) {
-      try kernel.perform(.imagePull(ref: try RegistryRef.parse("127.0.0.1:\(server.port)/many:v1").get()))
+      try kernel.perform(.layer(.imagePull(ref: try RegistryRef.parse("127.0.0.1:\(server.port)/many:v1").get())))
     }
     #expect(error?.errno == .E2BIG, "\(String(describing: error))")
     #expect(!server.requests.contains { $0.contains("/blobs/") })

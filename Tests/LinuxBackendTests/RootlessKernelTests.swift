@@ -23,7 +23,7 @@ import Testing
   @Test func aNewBoxSharesEveryNamespaceWithTheAnchorNotWithBoxwalk() throws {
     try withKernel { kernel in
       #expect(kernel.backend == .rootless)
-      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.process(.boxNew(box: "web")))
       let facts = try kernel.facts()
       let web = try #require(facts.box("web")).process
       #expect(web.namespaces == facts.host.namespaces)
@@ -39,10 +39,10 @@ import Testing
 
   @Test func stepsThatNeedTheMachineAreRefusedBeforeAnySystemCall() throws {
     try withKernel { kernel in
-      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.process(.boxNew(box: "web")))
       for step in [
-        Step.cgroupNew(box: "web"), .netBridge(name: "br0"),
-        .netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0"),
+        Step.cgroup(.cgroupNew(box: "web")), .net(.netBridge(name: "br0")),
+        .net(.netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0")),
       ] {
         do throws(KernelError) {
           _ = try kernel.perform(step)
@@ -60,12 +60,12 @@ import Testing
 
   @Test func teardownKillsTheAnchorAndTheNextBoxMakesANewOne() throws {
     try withKernel { kernel in
-      try kernel.perform(.boxNew(box: "web"))
+      try kernel.perform(.process(.boxNew(box: "web")))
       let first = try #require(kernel.anchor)
       kernel.teardown()
       #expect(kernel.anchor == nil)
       #expect(ProcFS(root: "/proc").identity(String(first.pid))?.startTime != first.startTime)
-      try kernel.perform(.boxNew(box: "db"))
+      try kernel.perform(.process(.boxNew(box: "db")))
       let second = try #require(kernel.anchor)
       #expect(second.pid != first.pid)
     }

@@ -9,9 +9,9 @@ import Testing
 @Suite struct SimulatedCgroupFilesTests {
   func files(_ version: CgroupVersion) throws -> StateValue? {
     let k = SimulatedKernel(cgroupVersion: version)
-    try k.perform(.boxNew(box: "web"))
-    try k.perform(.cgroupNew(box: "web"))
-    try k.perform(.cgroupSet(box: "web", setting: try CgroupSetting.parse(key: "memory.max", value: "32M")))
+    try k.perform(.process(.boxNew(box: "web")))
+    try k.perform(.cgroup(.cgroupNew(box: "web")))
+    try k.perform(.cgroup(.cgroupSet(box: "web", setting: try CgroupSetting.parse(key: "memory.max", value: "32M"))))
     var builder = StateTreeBuilder()
     return builder.build(try k.facts())["web"]?["cgroup"]?["files"]
   }

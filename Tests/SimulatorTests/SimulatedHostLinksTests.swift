@@ -11,24 +11,24 @@ import Testing
   func kernel() throws -> SimulatedKernel {
     let k = SimulatedKernel()
     k.hostSymlink = { ["/bin", "/var/run"].contains($0) }
-    try k.perform(.boxNew(box: "a"))
-    try k.perform(.unshare(box: "a", kinds: [.mnt]))
+    try k.perform(.process(.boxNew(box: "a")))
+    try k.perform(.namespace(.unshare(box: "a", kinds: [.mnt])))
     return k
   }
 
   @Test func aLinkInTheHostsTreeIsELOOPAsTargetSourceOrParent() throws {
     let k = try kernel()
-    #expect(errno(k, .mount(box: "a", request: .tmpfs(path: "/bin"))) == .ELOOP)
-    #expect(errno(k, .mount(box: "a", request: .tmpfs(path: "/var/run"))) == .ELOOP)
-    #expect(errno(k, .mount(box: "a", request: .tmpfs(path: "/bin/x"))) == .ELOOP)
-    #expect(errno(k, .mount(box: "a", request: .bind(source: "/bin", target: "/mnt"))) == .ELOOP)
-    #expect(errno(k, .mount(box: "a", request: .tmpfs(path: "/var"))) == nil)
+    #expect(errno(k, .mount(.mount(box: "a", request: .tmpfs(path: "/bin")))) == .ELOOP)
+    #expect(errno(k, .mount(.mount(box: "a", request: .tmpfs(path: "/var/run")))) == .ELOOP)
+    #expect(errno(k, .mount(.mount(box: "a", request: .tmpfs(path: "/bin/x")))) == .ELOOP)
+    #expect(errno(k, .mount(.mount(box: "a", request: .bind(source: "/bin", target: "/mnt")))) == .ELOOP)
+    #expect(errno(k, .mount(.mount(box: "a", request: .tmpfs(path: "/var")))) == nil)
   }
 
   @Test func aMountTheBoxMadeAboveTheLinkHidesIt() throws {
     let k = try kernel()
-    try k.perform(.mount(box: "a", request: .tmpfs(path: "/var")))
+    try k.perform(.mount(.mount(box: "a", request: .tmpfs(path: "/var"))))
     // The tmpfs on /var is empty: no run in it, no link.
-    #expect(errno(k, .mount(box: "a", request: .tmpfs(path: "/var/run"))) == .ENOENT)
+    #expect(errno(k, .mount(.mount(box: "a", request: .tmpfs(path: "/var/run")))) == .ENOENT)
   }
 }

@@ -21,9 +21,9 @@ import Testing
         ]))
     }
     for s: Step in [
-      .boxNew(box: "web"), .unshare(box: "web", kinds: [.mnt, .pid]),
-      .imageImport(image: ImageName(name: "linky"), directory: "/srv/linky"),
-      .overlay(box: "web", names: ["linky", "busybox"], layers: ["linky", "busybox"]),
+      .process(.boxNew(box: "web")), .namespace(.unshare(box: "web", kinds: [.mnt, .pid])),
+      .layer(.imageImport(image: ImageName(name: "linky"), directory: "/srv/linky")),
+      .layer(.overlay(box: "web", names: ["linky", "busybox"], layers: ["linky", "busybox"])),
     ] { try k.perform(s) }
     return k
   }
@@ -39,7 +39,7 @@ import Testing
 
   @Test func aBindSourceThroughALinkIsELOOPAtItsOpen() throws {
     let k = try linkedBox()
-    let step = Step.mount(box: "web", request: .bind(source: "/hostetc", target: "/usr"))
+    let step = Step.mount(.mount(box: "web", request: .bind(source: "/hostetc", target: "/usr")))
     let error = try #require(failure(k, step))
     #expect(error.errno == .ELOOP)
     #expect(error.failed == .openBeneath(box: "web", path: "/hostetc", .directory))
@@ -55,15 +55,15 @@ import Testing
   ])
   func aTargetOrSourceThatIsNoPlainDirectoryIsRefused(_ request: MountRequest, _ expected: Errno) throws {
     let k = try linkedBox()
-    #expect(errno(k, .mount(box: "web", request: request)) == expected, "\(request)")
+    #expect(errno(k, .mount(.mount(box: "web", request: request))) == expected, "\(request)")
   }
 
   @Test func aBindOfTheBoxsOwnDirectoryMounts() throws {
     let k = try linkedBox()
-    try k.perform(.mount(box: "web", request: .bind(source: "/etc", target: "/usr")))
+    try k.perform(.mount(.mount(box: "web", request: .bind(source: "/etc", target: "/usr"))))
     #expect(try k.facts().box("web")?.process.mounts.map(\.path) == ["/", "/usr"])
-    try k.perform(.umount(box: "web", path: "/usr"))
-    let error = try #require(failure(k, .umount(box: "web", path: "/usr")))
+    try k.perform(.mount(.umount(box: "web", path: "/usr")))
+    let error = try #require(failure(k, .mount(.umount(box: "web", path: "/usr"))))
     #expect(error.errno == .EINVAL)
     #expect(error.call == "umount2(\"usr\", UMOUNT_NOFOLLOW)")
   }

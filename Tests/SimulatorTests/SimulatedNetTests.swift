@@ -13,12 +13,12 @@ import Testing
   func wired() throws -> SimulatedKernel {
     let k = SimulatedKernel()
     for step: Step in [
-      .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
-      .netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0"),
-      .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.2/24")),
-      .netAddr(link: NetLinkRef(.host, "veth-web"), cidr: Self.cidr("10.0.0.1/24")),
-      .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
-      .netState(link: NetLinkRef(.host, "veth-web"), up: true),
+      .process(.boxNew(box: "web")), .namespace(.unshare(box: "web", kinds: [.net])),
+      .net(.netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0")),
+      .net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.2/24"))),
+      .net(.netAddr(link: NetLinkRef(.host, "veth-web"), cidr: Self.cidr("10.0.0.1/24"))),
+      .net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: true)),
+      .net(.netState(link: NetLinkRef(.host, "veth-web"), up: true)),
     ] {
       try k.perform(step)
     }
@@ -33,12 +33,12 @@ import Testing
 
   @Test func aNewNetworkNamespaceHasOnlyLoDown() throws {
     let k = SimulatedKernel()
-    try k.perform(.boxNew(box: "web"))
+    try k.perform(.process(.boxNew(box: "web")))
     #expect(try k.facts().box("web")?.process.net == nil)  // the machine's: never shown
-    try k.perform(.unshare(box: "web", kinds: [.net]))
+    try k.perform(.namespace(.unshare(box: "web", kinds: [.net])))
     #expect(try k.facts().box("web")?.process.net == .fresh)
     #expect(try k.facts().host.net == .fresh)
-    try k.perform(.netState(link: NetLinkRef(.box("web"), "lo"), up: true))
+    try k.perform(.net(.netState(link: NetLinkRef(.box("web"), "lo"), up: true)))
     #expect(try k.facts().box("web")?.process.net?.link("lo")?.addrs == [Self.cidr("127.0.0.1/8")])
     #expect(try routes(k, "web") == [])
   }
@@ -52,23 +52,23 @@ import Testing
 
   @Test func downFlushesEveryRouteAndUpRestoresOnlyConnectedOnes() throws {
     let k = try wired()
-    try k.perform(.netRoute(box: "web", gateway: IPv4Address(0x0A00_0001)))
+    try k.perform(.net(.netRoute(box: "web", gateway: IPv4Address(0x0A00_0001))))
     #expect(try routes(k, "web") == ["default via 10.0.0.1 dev eth0", "10.0.0.0/24 dev eth0"])
-    try k.perform(.netState(link: NetLinkRef(.box("web"), "eth0"), up: false))
+    try k.perform(.net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: false)))
     #expect(try routes(k, "web") == [])
-    try k.perform(.netState(link: NetLinkRef(.box("web"), "eth0"), up: true))
+    try k.perform(.net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: true)))
     #expect(try routes(k, "web") == ["10.0.0.0/24 dev eth0"])
   }
 
   @Test func addressesOnADownLinkAddNoRouteAndASecondOnTheSubnetIsSecondary() throws {
     let k = try wired()
-    try k.perform(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.7/24")))
+    try k.perform(.net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.7/24"))))
     #expect(try routes(k, "web") == ["10.0.0.0/24 dev eth0"])
     #expect(
       try k.facts().box("web")?.process.net?.link("eth0")?.addrs == [
         Self.cidr("10.0.0.2/24"), Self.cidr("10.0.0.7/24"),
       ])
-    try k.perform(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.1.0.2/16")))
+    try k.perform(.net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.1.0.2/16"))))
     // A new primary goes before the secondaries, and brings its subnet's route.
     #expect(
       try k.facts().box("web")?.process.net?.link("eth0")?.addrs
@@ -79,53 +79,55 @@ import Testing
   @Test func theKernelsErrnos() throws {
     let k = try wired()
     let eth0 = NetLinkRef(.box("web"), "eth0")
-    #expect(errno(k, .netAddr(link: eth0, cidr: Self.cidr("10.0.0.2/24"))) == .EEXIST)
-    #expect(errno(k, .netAddr(link: NetLinkRef(.box("web"), "eth9"), cidr: Self.cidr("10.0.0.3/24"))) == .ENODEV)
-    #expect(errno(k, .netVeth(box: "web", hostLink: "veth-web", boxLink: "eth1")) == .EEXIST)
-    #expect(errno(k, .netRoute(box: "web", gateway: IPv4Address(0x0A00_0501))) == .ENETUNREACH)
-    try k.perform(.netRoute(box: "web", gateway: IPv4Address(0x0A00_0001)))
-    #expect(errno(k, .netRoute(box: "web", gateway: IPv4Address(0x0A00_0001))) == .EEXIST)
-    #expect(errno(k, .netAttach(link: "veth-web", bridge: "veth-web")) == .EOPNOTSUPP)
-    #expect(errno(k, .netAttach(link: "veth-web", bridge: "br9")) == .ENODEV)
+    #expect(errno(k, .net(.netAddr(link: eth0, cidr: Self.cidr("10.0.0.2/24")))) == .EEXIST)
+    #expect(errno(k, .net(.netAddr(link: NetLinkRef(.box("web"), "eth9"), cidr: Self.cidr("10.0.0.3/24")))) == .ENODEV)
+    #expect(errno(k, .net(.netVeth(box: "web", hostLink: "veth-web", boxLink: "eth1"))) == .EEXIST)
+    #expect(errno(k, .net(.netRoute(box: "web", gateway: IPv4Address(0x0A00_0501)))) == .ENETUNREACH)
+    try k.perform(.net(.netRoute(box: "web", gateway: IPv4Address(0x0A00_0001))))
+    #expect(errno(k, .net(.netRoute(box: "web", gateway: IPv4Address(0x0A00_0001)))) == .EEXIST)
+    #expect(errno(k, .net(.netAttach(link: "veth-web", bridge: "veth-web"))) == .EOPNOTSUPP)
+    #expect(errno(k, .net(.netAttach(link: "veth-web", bridge: "br9"))) == .ENODEV)
     // The machine's network namespace is never touched.
-    try k.perform(.boxNew(box: "old"))
-    #expect(errno(k, .netVeth(box: "old", hostLink: "veth-old", boxLink: "eth0")) == .EPERM)
-    #expect(errno(k, .ping(from: .box("old"), address: IPv4Address(0x0A00_0001))) == .EPERM)
+    try k.perform(.process(.boxNew(box: "old")))
+    #expect(errno(k, .net(.netVeth(box: "old", hostLink: "veth-old", boxLink: "eth0"))) == .EPERM)
+    #expect(errno(k, .net(.ping(from: .box("old"), address: IPv4Address(0x0A00_0001)))) == .EPERM)
   }
 
   @Test func aVethDiesWithTheBoxNamespaceFromEitherWayOut() throws {
     let k = try wired()
-    try k.perform(.boxRemove(box: "web"))
+    try k.perform(.process(.boxRemove(box: "web")))
     #expect(try k.facts().host.net?.link("veth-web") == nil)
     #expect(try routes(k, nil) == [])
 
     let again = try wired()
-    try again.perform(.unshare(box: "web", kinds: [.net]))  // web leaves; its old namespace dies
+    try again.perform(.namespace(.unshare(box: "web", kinds: [.net])))  // web leaves; its old namespace dies
     #expect(try again.facts().host.net?.link("veth-web") == nil)
     #expect(try again.facts().box("web")?.process.net == .fresh)
 
     let joined = try wired()
-    try joined.perform(.boxNew(box: "db"))
-    try joined.perform(.join(box: "db", kind: .net, target: "web"))
-    try joined.perform(.boxRemove(box: "web"))  // db still holds the namespace: the veth lives
+    try joined.perform(.process(.boxNew(box: "db")))
+    try joined.perform(.namespace(.join(box: "db", kind: .net, target: "web")))
+    try joined.perform(.process(.boxRemove(box: "web")))  // db still holds the namespace: the veth lives
     #expect(try joined.facts().host.net?.link("veth-web")?.peer == NetEndpoint("db", "eth0"))
   }
 
   @Test func pingAnswersAsTheModelSays() throws {
     let k = try wired()
     #expect(
-      try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001))).ping == PingAnswer(reachable: true))
+      try k.perform(.net(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001)))).ping
+        == PingAnswer(reachable: true))
     #expect(
-      try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0101))).ping
+      try k.perform(.net(.ping(from: .box("web"), address: IPv4Address(0x0A00_0101)))).ping
         == PingAnswer(reachable: false, sendErrno: .ENETUNREACH))
-    try k.perform(.netState(link: NetLinkRef(.host, "veth-web"), up: false))
+    try k.perform(.net(.netState(link: NetLinkRef(.host, "veth-web"), up: false)))
     #expect(
-      try k.perform(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001))).ping == PingAnswer(reachable: false))
+      try k.perform(.net(.ping(from: .box("web"), address: IPv4Address(0x0A00_0001)))).ping
+        == PingAnswer(reachable: false))
   }
 
   @Test func teardownGivesAFreshHostSide() throws {
     let k = try wired()
-    try k.perform(.netBridge(name: "br0"))
+    try k.perform(.net(.netBridge(name: "br0")))
     k.teardown()
     #expect(try k.facts().host.net == .fresh)
   }

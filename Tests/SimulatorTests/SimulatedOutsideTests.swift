@@ -14,16 +14,16 @@ import Testing
   func lab() throws -> SimulatedKernel {
     let k = SimulatedKernel()
     for step: Step in [
-      .netBridge(name: "br0"), .netAddr(link: NetLinkRef(.host, "br0"), cidr: Self.cidr("10.0.0.1/24")),
-      .netState(link: NetLinkRef(.host, "br0"), up: true),
-      .boxNew(box: "web"), .unshare(box: "web", kinds: [.net]),
-      .netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0"),
-      .netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.2/24")),
-      .netState(link: NetLinkRef(.box("web"), "eth0"), up: true),
-      .netState(link: NetLinkRef(.host, "veth-web"), up: true),
-      .netAttach(link: "veth-web", bridge: "br0"),
-      .netRoute(box: "web", gateway: Self.ip("10.0.0.1")),
-      .netOutside,
+      .net(.netBridge(name: "br0")), .net(.netAddr(link: NetLinkRef(.host, "br0"), cidr: Self.cidr("10.0.0.1/24"))),
+      .net(.netState(link: NetLinkRef(.host, "br0"), up: true)),
+      .process(.boxNew(box: "web")), .namespace(.unshare(box: "web", kinds: [.net])),
+      .net(.netVeth(box: "web", hostLink: "veth-web", boxLink: "eth0")),
+      .net(.netAddr(link: NetLinkRef(.box("web"), "eth0"), cidr: Self.cidr("10.0.0.2/24"))),
+      .net(.netState(link: NetLinkRef(.box("web"), "eth0"), up: true)),
+      .net(.netState(link: NetLinkRef(.host, "veth-web"), up: true)),
+      .net(.netAttach(link: "veth-web", bridge: "br0")),
+      .net(.netRoute(box: "web", gateway: Self.ip("10.0.0.1"))),
+      .net(.netOutside),
     ] {
       try k.perform(step)
     }
@@ -37,7 +37,7 @@ import Testing
   @Test func theOutsideIsANamespaceOfItsOwnJoinedToTheHostSide() throws {
     let k = SimulatedKernel()
     #expect(try k.facts().outside == nil)
-    try k.perform(.netOutside)
+    try k.perform(.net(.netOutside))
     let f = try k.facts()
     let outside = try #require(f.outside)
     #expect(outside.link("eth0")?.peer == NetEndpoint("host", "uplink"))
@@ -48,7 +48,7 @@ import Testing
     #expect(f.host.net?.link("uplink")?.addrs == [OutsideNet.hostAddress])
     #expect(NetworkView(f).namespaces.map(\.name) == ["host", "outside"])
     // A second one: the link name is taken.
-    #expect(throws: KernelError.self) { try k.perform(.netOutside) }
+    #expect(throws: KernelError.self) { try k.perform(.net(.netOutside)) }
     // It dies with the session.
     k.teardown()
     #expect(try k.facts().outside == nil)
@@ -57,12 +57,12 @@ import Testing
   @Test func forwardingIsTheHostSidesOwn() throws {
     let k = try lab()
     #expect(try k.facts().host.net?.forward == false)
-    try k.perform(.netForward(on: true))
+    try k.perform(.net(.netForward(on: true)))
     let f = try k.facts()
     #expect(f.host.net?.forward == true)
     #expect(f.outside?.forward == false)
     #expect(f.box("web")?.process.net?.forward == false)
-    try k.perform(.netForward(on: false))
+    try k.perform(.net(.netForward(on: false)))
     #expect(try k.facts().host.net?.forward == false)
   }
 
@@ -73,14 +73,14 @@ import Testing
         == .unreachable(.noForwarding(namespace: "host", to: Self.ip("203.0.113.1"), reply: false)))
     // The host side's own address on the uplink is local to it: no forwarding needed.
     #expect(try verdict(k, from: "web", to: "203.0.113.2").reachable)
-    let answer = try k.perform(.ping(from: .box("web"), address: Self.ip("203.0.113.1"))).ping
+    let answer = try k.perform(.net(.ping(from: .box("web"), address: Self.ip("203.0.113.1")))).ping
     #expect(answer?.reachable == false)
     #expect(answer?.sendErrno == nil)  // the box had a route: sendto(2) succeeded
   }
 
   @Test func withForwardingTheRequestArrivesAndTheReplyHasNoRouteBack() throws {
     let k = try lab()
-    try k.perform(.netForward(on: true))
+    try k.perform(.net(.netForward(on: true)))
     #expect(
       try verdict(k, from: "web", to: "203.0.113.1")
         == .unreachable(
@@ -96,14 +96,14 @@ import Testing
   @Test func forwardingAndMasqueradeAreBothNeeded() throws {
     let k = try lab()
     let subnet = Self.cidr("10.0.0.0/24")
-    try k.perform(.netNAT(bridge: "br0", subnet: subnet))
+    try k.perform(.net(.netNAT(bridge: "br0", subnet: subnet)))
     let rule = NetRule.masquerade(subnet, leavingBy: "br0")
     #expect(try k.facts().host.net?.rules == [rule])
     // NAT alone: the host side still drops what is not its own.
     #expect(
       try verdict(k, from: "web", to: "203.0.113.1")
         == .unreachable(.noForwarding(namespace: "host", to: Self.ip("203.0.113.1"), reply: false)))
-    try k.perform(.netForward(on: true))
+    try k.perform(.net(.netForward(on: true)))
     #expect(
       try verdict(k, from: "web", to: "203.0.113.1")
         == .reachable(
@@ -114,7 +114,7 @@ import Testing
           rewrites: [
             NetRewrite(namespace: "host", original: Self.ip("10.0.0.2"), rewritten: Self.ip("203.0.113.2"), rule: rule)
           ]))
-    #expect(try k.perform(.ping(from: .box("web"), address: Self.ip("203.0.113.1"))).ping?.reachable == true)
+    #expect(try k.perform(.net(.ping(from: .box("web"), address: Self.ip("203.0.113.1")))).ping?.reachable == true)
     // What stays on the bridge is not rewritten.
     #expect(
       try verdict(k, from: "web", to: "10.0.0.1")
@@ -123,8 +123,8 @@ import Testing
 
   @Test func aRouterWithoutARouteDropsThePacketButTheSenderSentIt() throws {
     let k = try lab()
-    try k.perform(.netForward(on: true))
-    let answer = try k.perform(.ping(from: .box("web"), address: Self.ip("198.51.100.7"))).ping
+    try k.perform(.net(.netForward(on: true)))
+    let answer = try k.perform(.net(.ping(from: .box("web"), address: Self.ip("198.51.100.7")))).ping
     #expect(answer?.reachable == false)
     #expect(answer?.sendErrno == nil)
     #expect(

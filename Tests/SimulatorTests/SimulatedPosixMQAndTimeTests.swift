@@ -16,20 +16,20 @@ import Testing
     ("/" + String(repeating: "q", count: 256), .ENAMETOOLONG),
   ])
   func aQueueNameIsOneFileNameAfterItsSlash(_ name: String, _ expected: Errno) throws {
-    let k = try kernel(.boxNew(box: "a"), .unshare(box: "a", kinds: [.ipc]))
-    #expect(errno(k, .posixMQNew(box: "a", name: name)) == expected)
+    let k = try kernel(.process(.boxNew(box: "a")), .namespace(.unshare(box: "a", kinds: [.ipc])))
+    #expect(errno(k, .namespace(.posixMQNew(box: "a", name: name))) == expected)
     #expect(try k.facts().box("a")?.process.posixMQ == [])
   }
 
   @Test func aQueueLivesInItsIPCNamespace() throws {
-    let k = try kernel(.boxNew(box: "web"), .posixMQNew(box: "web", name: "/jobs"))
-    #expect(errno(k, .posixMQNew(box: "web", name: "/jobs")) == .EEXIST)
+    let k = try kernel(.process(.boxNew(box: "web")), .namespace(.posixMQNew(box: "web", name: "/jobs")))
+    #expect(errno(k, .namespace(.posixMQNew(box: "web", name: "/jobs"))) == .EEXIST)
     #expect(try k.facts().host.posixMQ == ["/jobs"])
-    try k.perform(.boxNew(box: "db"))
-    try k.perform(.unshare(box: "db", kinds: [.ipc]))
+    try k.perform(.process(.boxNew(box: "db")))
+    try k.perform(.namespace(.unshare(box: "db", kinds: [.ipc])))
     #expect(try k.facts().box("db")?.process.posixMQ == [])
-    try k.perform(.posixMQNew(box: "db", name: "/jobs"))
-    try k.perform(.posixMQNew(box: "db", name: "/a" + String(repeating: "q", count: 254)))
+    try k.perform(.namespace(.posixMQNew(box: "db", name: "/jobs")))
+    try k.perform(.namespace(.posixMQNew(box: "db", name: "/a" + String(repeating: "q", count: 254))))
     #expect(try k.facts().box("db")?.process.posixMQ.count == 2)
     #expect(try k.facts().host.posixMQ == ["/jobs"])
     // The host's queues go at teardown, as boxwalk removes them.
@@ -39,31 +39,34 @@ import Testing
 
   @Test func mountingMqueueNeedsCapabilitiesOverTheIPCNamespace() throws {
     // ipc first, user second: the host's user namespace owns the box's IPC namespace.
-    let k = try kernel(.boxNew(box: "a"), .unshare(box: "a", kinds: [.ipc]), .unshare(box: "a", kinds: [.user, .mnt]))
-    #expect(errno(k, .mount(box: "a", request: .mqueue(path: "/mnt"))) == .EPERM)
-    try k.perform(.unshare(box: "a", kinds: [.ipc]))
-    #expect(errno(k, .mount(box: "a", request: .mqueue(path: "/mnt"))) == nil)
+    let k = try kernel(
+      .process(.boxNew(box: "a")), .namespace(.unshare(box: "a", kinds: [.ipc])),
+      .namespace(.unshare(box: "a", kinds: [.user, .mnt])))
+    #expect(errno(k, .mount(.mount(box: "a", request: .mqueue(path: "/mnt")))) == .EPERM)
+    try k.perform(.namespace(.unshare(box: "a", kinds: [.ipc])))
+    #expect(errno(k, .mount(.mount(box: "a", request: .mqueue(path: "/mnt")))) == nil)
   }
 
   @Test func clockOffsetsAreFrozenOnceAProcessEntered() throws {
-    let k = try kernel(.boxNew(box: "a"))
+    let k = try kernel(.process(.boxNew(box: "a")))
     // The host's time namespace has had processes since boot.
-    #expect(errno(k, .clockOffset(box: "a", clock: .boottime, seconds: 5)) == .EACCES)
-    try k.perform(.unshare(box: "a", kinds: [.time]))
-    try k.perform(.clockOffset(box: "a", clock: .boottime, seconds: 86400))
-    try k.perform(.clockOffset(box: "a", clock: .monotonic, seconds: 60))
-    try k.perform(.clockOffset(box: "a", clock: .monotonic, seconds: 61))
+    #expect(errno(k, .namespace(.clockOffset(box: "a", clock: .boottime, seconds: 5))) == .EACCES)
+    try k.perform(.namespace(.unshare(box: "a", kinds: [.time])))
+    try k.perform(.namespace(.clockOffset(box: "a", clock: .boottime, seconds: 86400)))
+    try k.perform(.namespace(.clockOffset(box: "a", clock: .monotonic, seconds: 60)))
+    try k.perform(.namespace(.clockOffset(box: "a", clock: .monotonic, seconds: 61)))
     #expect(try k.facts().box("a")?.process.clockOffsets == ClockOffsets(monotonic: 61, boottime: 86400))
-    #expect(errno(k, .clockOffset(box: "a", clock: .boottime, seconds: -1)) == .ERANGE)
-    try k.perform(.run(box: "a", argv: ["true"], background: false))
-    #expect(errno(k, .clockOffset(box: "a", clock: .boottime, seconds: 5)) == .EACCES)
+    #expect(errno(k, .namespace(.clockOffset(box: "a", clock: .boottime, seconds: -1))) == .ERANGE)
+    try k.perform(.process(.run(box: "a", argv: ["true"], background: false)))
+    #expect(errno(k, .namespace(.clockOffset(box: "a", clock: .boottime, seconds: 5))) == .EACCES)
     #expect(try k.facts().box("a")?.process.clockOffsets == ClockOffsets(monotonic: 61, boottime: 86400))
   }
 
   @Test func joiningATimeNamespaceFreezesIt() throws {
-    let k = try kernel(.boxNew(box: "a"), .unshare(box: "a", kinds: [.time]), .boxNew(box: "b"))
-    try k.perform(.join(box: "b", kind: .time, target: "a"))
-    #expect(errno(k, .clockOffset(box: "a", clock: .monotonic, seconds: 5)) == .EACCES)
+    let k = try kernel(
+      .process(.boxNew(box: "a")), .namespace(.unshare(box: "a", kinds: [.time])), .process(.boxNew(box: "b")))
+    try k.perform(.namespace(.join(box: "b", kind: .time, target: "a")))
+    #expect(errno(k, .namespace(.clockOffset(box: "a", clock: .monotonic, seconds: 5))) == .EACCES)
   }
 
   @Test func timensOffsetsParseAsTheKernelPrintsThem() {

@@ -19,7 +19,7 @@ import Testing
   @Test func importedLayersLoseTheBitsAndAreDigestedAsStored() throws {
     let k = SimulatedKernel()
     k.hostDirectoryReader = { _ in .success(Self.dangerous) }
-    try k.perform(.imageImport(image: ImageName(name: "bad"), directory: "/srv/bad"))
+    try k.perform(.layer(.imageImport(image: ImageName(name: "bad"), directory: "/srv/bad")))
     let layer = try #require(k.store.layer("bad"))
     #expect(layer.diffID == SHA256.digest(LayerTar.write(Self.dangerous.withStoreModes)))
     #expect(layer.diffID != SHA256.digest(LayerTar.write(Self.dangerous)))
@@ -33,15 +33,15 @@ import Testing
   @Test func aCommittedUpperLayerLosesTheBitsToo() throws {
     let k = SimulatedKernel()
     for s: Step in [
-      .boxNew(box: "web"), .unshare(box: "web", kinds: [.mnt]),
-      .overlay(box: "web", names: ["busybox"], layers: ["busybox"]),
-      .writeFile(box: "web", path: "/root/python", text: "x"),
+      .process(.boxNew(box: "web")), .namespace(.unshare(box: "web", kinds: [.mnt])),
+      .layer(.overlay(box: "web", names: ["busybox"], layers: ["busybox"])),
+      .layer(.writeFile(box: "web", path: "/root/python", text: "x")),
     ] { try k.perform(s) }
     // chmod 4755 in the box (the simulator has no chmod command: set the mode directly).
     let id = try #require(k.boxes.first { $0.name == "web" }?.process.root.id)
     k.filesystems[id]?.upper["/root/python"]?.mode = 0o4755
     let upper = try #require(k.filesystems[id]?.upper)
-    let result = try k.perform(.commit(box: "web", image: ImageName(name: "rooted")))
+    let result = try k.perform(.layer(.commit(box: "web", image: ImageName(name: "rooted"))))
     let diffID = SHA256.digest(LayerTar.write(upper.withStoreModes))
     #expect(result.output.joined(separator: "\n").contains(String(diffID.dropFirst(7).prefix(12))))
     #expect(k.store.layer("rooted")?.contents["/root/python"]?.mode == 0o755)
@@ -51,14 +51,14 @@ import Testing
   /// image's layers stay.
   @Test func pruneRemovesOnlyLayersNoImageUses() throws {
     let k = SimulatedKernel()
-    #expect(try k.perform(.imagePrune).output == [])
+    #expect(try k.perform(.layer(.imagePrune)).output == [])
     let orphan = LayerContents([LayerEntry(path: "/x", kind: .file([9]), mode: 0o644)])
     let diffID = SHA256.digest(LayerTar.write(orphan))
     k.store.layers.append(.init(name: "orphan", diffID: diffID, contents: orphan, hostSpecific: false))
-    #expect(try k.perform(.imagePrune).output == ["removed layer \(diffID.prefix(19))"])
+    #expect(try k.perform(.layer(.imagePrune)).output == ["removed layer \(diffID.prefix(19))"])
     #expect(k.store.layer(diffID: diffID) == nil)
     #expect(k.store.layer("busybox") != nil)
-    #expect(try k.perform(.imagePrune).output == [])
+    #expect(try k.perform(.layer(.imagePrune)).output == [])
   }
 
   /// An image tagged over: its own layer goes by its digest (as the real store, which knows it
@@ -71,22 +71,22 @@ import Testing
     _ = k.store.add(name: "v2", contents: upper)
     k.store.setImage(ImageName(name: "v2"), ["v2", BusyboxImage.name])
     let diffID = k.store.layer("v2")!.diffID
-    _ = try k.perform(.boxNew(box: "b"))
-    _ = try k.perform(.unshare(box: "b", kinds: [.mnt]))
-    _ = try k.perform(.overlay(box: "b", names: ["v2"], layers: ["v2", BusyboxImage.name]))
-    _ = try k.perform(.imageTag(source: ImageName(name: BusyboxImage.name), target: ImageName(name: "v2")))
+    _ = try k.perform(.process(.boxNew(box: "b")))
+    _ = try k.perform(.namespace(.unshare(box: "b", kinds: [.mnt])))
+    _ = try k.perform(.layer(.overlay(box: "b", names: ["v2"], layers: ["v2", BusyboxImage.name])))
+    _ = try k.perform(.layer(.imageTag(source: ImageName(name: BusyboxImage.name), target: ImageName(name: "v2"))))
     let shown = ImageTransfer.fallbackName(diffID)
     #expect(k.store.layer("v2") == nil && k.store.layer(shown)?.diffID == diffID)
     #expect(k.store.layerFacts.contains { $0.name == shown })
-    #expect(throws: KernelError.self) { try k.perform(.layerRemove(name: shown)) }
+    #expect(throws: KernelError.self) { try k.perform(.layer(.layerRemove(name: shown))) }
     #expect(try k.readFile(box: "b", path: "/y") == [7])
     #expect(
-      try k.perform(.imagePrune).output == ImageTransfer.prunedBlobs(2),
+      try k.perform(.layer(.imagePrune)).output == ImageTransfer.prunedBlobs(2),
       "the box still runs on the layer: its tar stays, the manifest and config go")
-    _ = try k.perform(.boxRemove(box: "b"))
-    _ = try k.perform(.layerRemove(name: shown))
+    _ = try k.perform(.process(.boxRemove(box: "b")))
+    _ = try k.perform(.layer(.layerRemove(name: shown)))
     #expect(k.store.layer(diffID: diffID) == nil)
-    #expect(try k.perform(.imagePrune).output == ImageTransfer.prunedBlobs(1))
-    #expect(try k.perform(.imagePrune).output == [])
+    #expect(try k.perform(.layer(.imagePrune)).output == ImageTransfer.prunedBlobs(1))
+    #expect(try k.perform(.layer(.imagePrune)).output == [])
   }
 }

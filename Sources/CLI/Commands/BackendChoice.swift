@@ -35,58 +35,7 @@ enum BackendChoice {
   static func make(_ backend: Backend, ephemeralImages: Bool = false) throws(ExitError) -> any Kernel {
     switch backend {
     case .sim:
-      // The simulated host starts with this machine's names, so a session prints the same text
-      // on sim and real; everything after that is modelled.
-      var u = utsname()
-      uname(&u)
-      func text<T>(_ field: inout T) -> String {
-        withUnsafeBytes(of: &field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      }
-      let kernel = SimulatedKernel(
-        hostname: text(&u.nodename), domainname: text(&u.__domainname),
-        cgroupVersion: HostProbe().simulatedCgroupVersion ?? .v2)
-      kernel.unameRelease = text(&u.release)
-      kernel.unameVersion = text(&u.version)
-      kernel.unameMachine = text(&u.machine)
-      if let caps = hostCapabilities() { kernel.hostCapabilities = caps }
-      if let binary = hostBusybox() { kernel.useBusyboxBinary(binary) }
-      kernel.busyboxApplets = LinuxKernel.busyboxApplets()
-      kernel.hostFilesystemType = { LinuxKernel.filesystemType(ofHostPath: $0) ?? "unknown" }
-      // A box that shares the host's files looks names up in this machine's tree, whose links
-      // (/bin -> usr/bin on a merged-/usr system) the real backend's openat2 refuses: ELOOP.
-      kernel.hostSymlink = { path in
-        var info = stat()
-        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
-      }
-      // `image import DIR` reads the directory as the real backend does.
-      kernel.hostDirectoryReader = { path in
-        do throws(KernelError) {
-          return .success(try HostDirectory.read(path))
-        } catch {
-          return .failure(HostDirectoryError(errno: error.errno, detail: error.call))
-        }
-      }
-      // `box import-bundle DIR` reads DIR/config.json as the real backend does.
-      kernel.bundleConfigReader = { directory in
-        do throws(SystemCallError) {
-          return .success(try SmallFiles.read(directory + "/config.json"))
-        } catch {
-          return .failure(HostDirectoryError(errno: Errno(rawValue: error.errno), detail: error.call))
-        }
-      }
-      // `box export DIR` writes the bundle as the real backend does, with the simulator's files.
-      kernel.bundleWriter = { directory, config, rootfs in
-        do throws(KernelError) {
-          try HostBundle.write(directory: directory, config: config, rootfs: rootfs)
-          return .success(())
-        } catch {
-          return .failure(HostDirectoryError(errno: error.errno, detail: error.call))
-        }
-      }
-      // A registry server on loopback is a program of this machine: the simulator asks whether
-      // one listens, so push and pull are refused (ECONNREFUSED) exactly when they are on real.
-      kernel.registryListens = { port in Self.listens(onLoopbackPort: port) }
-      return kernel
+      return simulated()
     case .real:
       guard geteuid() == 0 else {
         throw ExitError(
@@ -121,6 +70,69 @@ enum BackendChoice {
         throw ExitError(
           ExitStatus.precondition,
           ["error: the rootless backend cannot start: \(error)", "  fix: boxwalk doctor says what this host lacks"])
+      }
+    }
+  }
+
+  /// The simulator, started with this machine's names (uname(2)), capabilities, cgroup version
+  /// and busybox, so a session prints the same text on sim and real; everything after that is
+  /// modelled.
+  static func simulated() -> SimulatedKernel {
+    var u = utsname()
+    uname(&u)
+    func text<T>(_ field: inout T) -> String {
+      withUnsafeBytes(of: &field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+    let kernel = SimulatedKernel(
+      hostname: text(&u.nodename), domainname: text(&u.__domainname),
+      cgroupVersion: HostProbe().simulatedCgroupVersion ?? .v2)
+    kernel.unameRelease = text(&u.release)
+    kernel.unameVersion = text(&u.version)
+    kernel.unameMachine = text(&u.machine)
+    if let caps = hostCapabilities() { kernel.hostCapabilities = caps }
+    if let binary = hostBusybox() { kernel.useBusyboxBinary(binary) }
+    kernel.busyboxApplets = LinuxKernel.busyboxApplets()
+    lendHostFiles(to: kernel)
+    // A registry server on loopback is a program of this machine: the simulator asks whether
+    // one listens, so push and pull are refused (ECONNREFUSED) exactly when they are on real.
+    kernel.registryListens = { port in Self.listens(onLoopbackPort: port) }
+    return kernel
+  }
+
+  /// The simulator's ways to this machine's files, which it cannot reach itself (it is pure
+  /// Swift, without Glibc): what the real backend reads and writes for a command that names a
+  /// host path, read and written the same way, so both backends answer alike.
+  static func lendHostFiles(to kernel: SimulatedKernel) {
+    kernel.hostFilesystemType = { LinuxKernel.filesystemType(ofHostPath: $0) ?? "unknown" }
+    // A box that shares the host's files looks names up in this machine's tree, whose links
+    // (/bin -> usr/bin on a merged-/usr system) the real backend's openat2 refuses: ELOOP.
+    kernel.hostSymlink = { path in
+      var info = stat()
+      return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+    }
+    // `image import DIR` reads the directory as the real backend does.
+    kernel.hostDirectoryReader = { path in
+      do throws(KernelError) {
+        return .success(try HostDirectory.read(path))
+      } catch {
+        return .failure(HostDirectoryError(errno: error.errno, detail: error.call))
+      }
+    }
+    // `box import-bundle DIR` reads DIR/config.json as the real backend does.
+    kernel.bundleConfigReader = { directory in
+      do throws(SystemCallError) {
+        return .success(try SmallFiles.read(directory + "/config.json"))
+      } catch {
+        return .failure(HostDirectoryError(errno: Errno(rawValue: error.errno), detail: error.call))
+      }
+    }
+    // `box export DIR` writes the bundle as the real backend does, with the simulator's files.
+    kernel.bundleWriter = { directory, config, rootfs in
+      do throws(KernelError) {
+        try HostBundle.write(directory: directory, config: config, rootfs: rootfs)
+        return .success(())
+      } catch {
+        return .failure(HostDirectoryError(errno: error.errno, detail: error.call))
       }
     }
   }

@@ -24,31 +24,27 @@ struct LintCommand: ParsableCommand {
   @Flag(help: "Also hold each lesson to the course's bar (exercises, hints, a prediction, a mistake, man pages).")
   var course = false
 
+  /// What the lint has found so far, over every file and backend.
+  struct Tally {
+    /// A file that is not a lesson or a transcript at all (exit status 2, as for a usage error).
+    var badInput = false
+    /// A lesson that does not hold (exit status 1).
+    var problems = false
+    var failed = 0
+    var failedLessons = Set<String>()
+    /// Lessons proved (ok) on at least one backend, and those skipped somewhere: a lesson skipped
+    /// on every backend asked for counts as skipped, never as ok.
+    var provedLessons = Set<String>()
+    var skippedLessons = Set<String>()
+  }
+
   func run() throws {
     let terminal = Terminal.detect()
     let backends = try Self.backends(backend)
     let (lessonPaths, transcriptPaths) = try Self.files(paths)
-    var badInput = false
-    var problems = false
-    var failed = 0
-    var lessons: [Lesson] = []
-    var lines: [String] = []
-    for path in lessonPaths {
-      switch LessonCatalog.read(path) {
-      case .success(let lesson): lessons.append(lesson)
-      case .failure(let problem):
-        badInput = true
-        failed += 1
-        lines += ["FAIL \(path)", "error: " + problem.text]
-      }
-    }
-    terminal.write(lines)
+    var tally = Tally()
+    let lessons = Self.readLessons(lessonPaths, terminal, &tally)
     let factory = LabSessionFactory()
-    var failedLessons = Set<String>()
-    // Lessons proved (ok) on at least one backend, and those skipped somewhere: a lesson skipped
-    // on every backend asked for counts as skipped, never as ok.
-    var provedLessons = Set<String>()
-    var skippedLessons = Set<String>()
     for backend in backends {
       let label = backends.count > 1 ? " on \(backend.rawValue)" : ""
       if let reason = factory.unavailableReason(for: backend) {
@@ -59,70 +55,102 @@ struct LintCommand: ParsableCommand {
         terminal.write(["skip \(backend.rawValue): \(reason)"])
         continue
       }
-      let features = factory.features(for: backend)
-      var runnable: [Lesson] = []
-      for lesson in lessons {
-        if let reason = Self.skipReason(lesson, backend: backend, features: features) {
-          terminal.write(["skip \(lesson.path)\(label): \(reason)"])
-          skippedLessons.insert(lesson.path)
-        } else {
-          runnable.append(lesson)
-        }
-      }
-      if runnable.isEmpty { continue }
-      if backend != .sim { LabStartup.cleanUpAfterCrashes(backend, terminal: terminal) }
-      var reports = LessonLinter.lint(runnable, makeSession: LabStartup.sessionFactory(backend, json: false))
-      if course {
-        for i in reports.indices {
-          reports[i].findings += LessonLinter.courseBar(reports[i].lesson)
-          reports[i].findings.sort { ($0.line, $0.column) < ($1.line, $1.column) }
-        }
-      }
-      for report in reports {
-        let lesson = report.lesson
-        if report.findings.isEmpty {
-          provedLessons.insert(lesson.path)
-          terminal.write([
-            "ok   \(lesson.path)\(label): \(lesson.steps.count) steps, \(report.checksProven) check"
-              + "\(report.checksProven == 1 ? "" : "s") fail before their solution and pass after"
-          ])
-        } else {
-          problems = true
-          failedLessons.insert(lesson.path)
-          terminal.write(["FAIL \(lesson.path)\(label)"] + report.findings.flatMap(\.lines))
-        }
+      lint(lessons, on: backend, label: label, features: factory.features(for: backend), terminal, &tally)
+    }
+    tally.failed += tally.failedLessons.count
+    let skipped = tally.skippedLessons.subtracting(tally.provedLessons).subtracting(tally.failedLessons).count
+    Self.checkTranscripts(transcriptPaths, terminal, &tally)
+    let total = lessonPaths.count + transcriptPaths.count
+    terminal.write([
+      "\(total) file\(total == 1 ? "" : "s"): \(total - tally.failed - skipped) ok, "
+        + (skipped > 0 ? "\(skipped) skipped, " : "") + "\(tally.failed) failed"
+    ])
+    if tally.badInput { throw ExitError(ExitStatus.usage, []) }
+    if tally.problems { throw ExitError(ExitStatus.failed, []) }
+  }
+
+  /// The lessons read and parsed; one that cannot be is a failure of the input, said at once.
+  static func readLessons(_ paths: [String], _ terminal: Terminal, _ tally: inout Tally) -> [Lesson] {
+    var lessons: [Lesson] = []
+    var lines: [String] = []
+    for path in paths {
+      switch LessonCatalog.read(path) {
+      case .success(let lesson): lessons.append(lesson)
+      case .failure(let problem):
+        tally.badInput = true
+        tally.failed += 1
+        lines += ["FAIL \(path)", "error: " + problem.text]
       }
     }
-    failed += failedLessons.count
-    let skipped = skippedLessons.subtracting(provedLessons).subtracting(failedLessons).count
-    for path in transcriptPaths {
+    terminal.write(lines)
+    return lessons
+  }
+
+  /// Proves the lessons on one backend: each runs in a fresh session, and every check must fail
+  /// before its step's solution and pass after it. A lesson the backend cannot run (a feature it
+  /// lacks, `no-rootless:`) is skipped there; with `--course`, the course's bar is checked too.
+  func lint(
+    _ lessons: [Lesson], on backend: Backend, label: String, features: Set<String>, _ terminal: Terminal,
+    _ tally: inout Tally
+  ) {
+    var runnable: [Lesson] = []
+    for lesson in lessons {
+      if let reason = Self.skipReason(lesson, backend: backend, features: features) {
+        terminal.write(["skip \(lesson.path)\(label): \(reason)"])
+        tally.skippedLessons.insert(lesson.path)
+      } else {
+        runnable.append(lesson)
+      }
+    }
+    if runnable.isEmpty { return }
+    if backend != .sim { LabStartup.cleanUpAfterCrashes(backend, terminal: terminal) }
+    var reports = LessonLinter.lint(runnable, makeSession: LabStartup.sessionFactory(backend, json: false))
+    if course {
+      for i in reports.indices {
+        reports[i].findings += LessonLinter.courseBar(reports[i].lesson)
+        reports[i].findings.sort { ($0.line, $0.column) < ($1.line, $1.column) }
+      }
+    }
+    for report in reports {
+      let lesson = report.lesson
+      if report.findings.isEmpty {
+        tally.provedLessons.insert(lesson.path)
+        terminal.write([
+          "ok   \(lesson.path)\(label): \(lesson.steps.count) steps, \(report.checksProven) check"
+            + "\(report.checksProven == 1 ? "" : "s") fail before their solution and pass after"
+        ])
+      } else {
+        tally.problems = true
+        tally.failedLessons.insert(lesson.path)
+        terminal.write(["FAIL \(lesson.path)\(label)"] + report.findings.flatMap(\.lines))
+      }
+    }
+  }
+
+  /// Transcripts are only parsed here (`boxwalk test` runs them): valid UTF-8 and the
+  /// transcript format of docs/transcripts.md.
+  static func checkTranscripts(_ paths: [String], _ terminal: Terminal, _ tally: inout Tally) {
+    for path in paths {
       do {
         let bytes = try Files.read(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
-          badInput = true
-          failed += 1
+          tally.badInput = true
+          tally.failed += 1
           terminal.write(["FAIL \(path)", "error: \(path): not valid UTF-8"])
           continue
         }
         let file = try TranscriptFile.parse(path: path, text: text)
         terminal.write(["ok   \(path): \(file.allSteps.count) commands"])
       } catch let error as Files.Failure {
-        badInput = true
-        failed += 1
+        tally.badInput = true
+        tally.failed += 1
         terminal.write(["FAIL \(path)", "error: cannot read \(error.message)"])
       } catch {
-        badInput = true
-        failed += 1
+        tally.badInput = true
+        tally.failed += 1
         terminal.write(["FAIL \(path)", "error: \(error)"])
       }
     }
-    let total = lessonPaths.count + transcriptPaths.count
-    terminal.write([
-      "\(total) file\(total == 1 ? "" : "s"): \(total - failed - skipped) ok, "
-        + (skipped > 0 ? "\(skipped) skipped, " : "") + "\(failed) failed"
-    ])
-    if badInput { throw ExitError(ExitStatus.usage, []) }
-    if problems { throw ExitError(ExitStatus.failed, []) }
   }
 
   /// The backends `--backend` names: one, or `all` (sim, real, rootless).

@@ -36,6 +36,8 @@ struct DemoPlayer {
   static let commandKeys =
     "before each command: Enter runs it, s skips showing it, l opens a live prompt at that state (resume comes back), q quits"
 
+  /// Plays the demo's events in order: captions, pauses, sleeps and commands. Stops early when
+  /// the presenter quits or interrupts (SIGINT), or when the terminal is gone.
   func play() -> Summary {
     keys.hold()
     defer { keys.release() }
@@ -77,58 +79,72 @@ struct DemoPlayer {
           }
           continue
         }
-        var skipped = false
-        // Shown, then (with --pause) a key; after a live prompt the command is shown again,
-        // with the prompt of the state the presenter left.
-        shown: while true {
-          terminal.writeRaw(session.prompt)
-          type(step.command)
-          if replayInterrupted != 0 {
-            terminal.writeRaw("\n")
-            summary.quitAt = number
-            return summary
-          }
-          guard pauseBeforeCommands else { break }
-          switch keys.wait() {
-          case .go: break shown
-          case .skip:
-            skipped = true
-            break shown
-          case .live:
-            terminal.writeRaw("\n")
-            if goLive() { continue shown }
-            summary.quitAt = number
-            return summary
-          case .quit:
-            terminal.writeRaw("\n")
-            summary.quitAt = number
-            return summary
-          }
-        }
-        if skipped {
-          // Skipping hides a command, it does not take it out of the demo: the later commands
-          // were written for the state it makes, so it runs quietly, as commands before --from do,
-          // and everything after it prints as it would have.
-          terminal.writeRaw(dim("    (skipped)") + "\n")
-          summary.skipped += 1
-          if !runQuietly(step, checker, &summary) {
-            terminal.write([mark("! command \(number) (\(path):\(step.line)), skipped, differs from the file")])
-          }
-          continue
-        }
-        terminal.writeRaw("\n")
-        let prompt = session.prompt
-        let printed = session.execute(step.command)
-        summary.run += 1
-        afterOutput = true
-        guard terminal.write(printed) else { return summary }
-        if let diff = checker.divergence(step, prompt: prompt, printed: printed) {
-          summary.differed += 1
-          terminal.write([mark("! differs from the file at \(path):\(step.line)")] + diff.map { "  " + $0 })
-        }
+        guard playCommand(number, step, checker, &summary, afterOutput: &afterOutput) else { return summary }
       }
     }
     return summary
+  }
+
+  /// One command shown: typed at the prompt, then (with --pause) a key decides whether it runs,
+  /// is skipped, or waits for a live prompt; then run live, its output compared with the file.
+  /// False when the demo ends here (the presenter quit, or the terminal is gone).
+  func playCommand(
+    _ number: Int, _ step: TranscriptStep, _ checker: DemoChecker, _ summary: inout Summary,
+    afterOutput: inout Bool
+  ) -> Bool {
+    guard let skipped = show(number, step, &summary) else { return false }
+    if skipped {
+      // Skipping hides a command, it does not take it out of the demo: the later commands
+      // were written for the state it makes, so it runs quietly, as commands before --from do,
+      // and everything after it prints as it would have.
+      terminal.writeRaw(dim("    (skipped)") + "\n")
+      summary.skipped += 1
+      if !runQuietly(step, checker, &summary) {
+        terminal.write([mark("! command \(number) (\(path):\(step.line)), skipped, differs from the file")])
+      }
+      return true
+    }
+    terminal.writeRaw("\n")
+    let prompt = session.prompt
+    let printed = session.execute(step.command)
+    summary.run += 1
+    afterOutput = true
+    guard terminal.write(printed) else { return false }
+    if let diff = checker.divergence(step, prompt: prompt, printed: printed) {
+      summary.differed += 1
+      terminal.write([mark("! differs from the file at \(path):\(step.line)")] + diff.map { "  " + $0 })
+    }
+    return true
+  }
+
+  /// The command typed at the prompt and, with --pause, the presenter's key: whether it was
+  /// skipped, or nil when the demo ends (q, or an interrupt while typing; `summary.quitAt` says
+  /// where). After a live prompt the command is shown again, with the prompt of the state the
+  /// presenter left.
+  func show(_ number: Int, _ step: TranscriptStep, _ summary: inout Summary) -> Bool? {
+    while true {
+      terminal.writeRaw(session.prompt)
+      type(step.command)
+      if replayInterrupted != 0 {
+        terminal.writeRaw("\n")
+        summary.quitAt = number
+        return nil
+      }
+      guard pauseBeforeCommands else { return false }
+      switch keys.wait() {
+      case .go: return false
+      case .skip: return true
+      case .live:
+        terminal.writeRaw("\n")
+        if goLive() { continue }
+        summary.quitAt = number
+        return nil
+      case .quit:
+        terminal.writeRaw("\n")
+        summary.quitAt = number
+        return nil
+      }
+    }
   }
 
   /// Runs a command without showing it, and compares it with the file as a shown one is (its

@@ -49,6 +49,9 @@ public enum BundleConfig {
     return first
   }
 
+  /// The bundle of box `name`: config.json's sections in the order `runc spec` writes them
+  /// (ociVersion, process, root, hostname, mounts, linux), each made by one function below, and
+  /// one summary line per section. A box without a root of its own has nothing to put in rootfs/.
   public static func make(box name: String, facts: KernelFacts) throws(Refusal) -> Made {
     guard let box = facts.box(name)?.process else {
       throw Refusal(reason: "there is no box named \(name)", fix: "box ls lists the boxes")
@@ -59,14 +62,58 @@ public enum BundleConfig {
         fix: "unshare mnt, then rootfs IMAGE first")
     }
     let host = facts.host
+    let hasOwn = { (kind: NamespaceKind) in
+      box.namespaces[kind] != nil && box.namespaces[kind] != host.namespaces[kind]
+    }
     var summary: [String] = []
+    let spaces = namespaces(of: name, box, facts)
+    summary.append(spaces.summary)
+    var linux: [(String, JSONValue)] = []
+    if hasOwn(.user), joined(name, .user, facts) == nil {
+      let user = try userMappings(of: name, box.user)
+      linux += user.entries
+      summary.append(user.summary)
+    }
+    linux.append(("namespaces", .array(spaces.entries)))
+    if let cgroup = box.cgroup {
+      let limits = resources(of: cgroup)
+      if !limits.entries.isEmpty { linux.append(("resources", .object(limits.entries))) }
+      summary.append(limits.summary)
+    }
+    if hasOwn(.time), box.clockOffsets != ClockOffsets() {
+      linux.append(("timeOffsets", timeOffsets(box.clockOffsets)))
+    }
+    let bundleMounts = try mounts(of: name, box)
+    summary.append(bundleMounts.summary)
+    let run = process(of: box)
+    summary.append(run.summary)
 
-    // Namespaces: the ones the box has apart from the host, in the kernel's order.
+    var document: [(String, JSONValue)] = [
+      ("ociVersion", .string(hasOwn(.time) ? ociVersionWithTime : ociVersion)), ("process", run.entry),
+      ("root", .object([("path", .string("rootfs")), ("readonly", .bool(false))])),
+    ]
+    if hasOwn(.uts) {
+      document.append(("hostname", .string(box.hostname)))
+      summary.insert("hostname    \(JSON.quote(box.hostname))", at: 1)
+    }
+    document.append(("mounts", .array(bundleMounts.entries)))
+    document.append(("linux", .object(linux)))
+    return Made(json: Array((pretty(.object(document)) + "\n").utf8), summary: summary)
+  }
+
+  /// `linux.namespaces`: the namespaces the box has apart from the host, in the kernel's order.
+  /// One the box made itself has only a `type`, so the runtime creates a new one with unshare(2)
+  /// or clone(2); one it shares with the box that made it has a `path` too,
+  /// /proc/PID/ns/KIND of that box's process, which the runtime joins with setns(2)
+  /// (runtime-spec config-linux.md, "Namespaces"; namespaces(7)).
+  static func namespaces(
+    of name: String, _ box: ProcessFacts, _ facts: KernelFacts
+  ) -> (entries: [JSONValue], summary: String) {
     var namespaces: [JSONValue] = []
     var own: [String] = []
     var shared: [String] = []
     for kind in NamespaceKind.allCases.sorted() {
-      guard let inode = box.namespaces[kind], inode != host.namespaces[kind] else { continue }
+      guard let inode = box.namespaces[kind], inode != facts.host.namespaces[kind] else { continue }
       if let other = joined(name, kind, facts), let holder = facts.box(other)?.process {
         namespaces.append(
           .object([("type", .string(specName(kind))), ("path", .string("/proc/\(holder.hostPID)/ns/\(kind.rawValue)"))])
@@ -77,72 +124,83 @@ public enum BundleConfig {
         own.append(specName(kind))
       }
     }
-    let hasOwn = { (kind: NamespaceKind) in
-      box.namespaces[kind] != nil && box.namespaces[kind] != host.namespaces[kind]
-    }
-    summary.append(
+    let summary =
       "namespaces  "
-        + (own.isEmpty ? "none new" : "new " + own.joined(separator: " "))
-        + (shared.isEmpty ? "" : "; joined " + shared.joined(separator: ", ") + " (by path: that box must still run)"))
+      + (own.isEmpty ? "none new" : "new " + own.joined(separator: " "))
+      + (shared.isEmpty ? "" : "; joined " + shared.joined(separator: ", ") + " (by path: that box must still run)")
+    return (namespaces, summary)
+  }
 
-    // The user: who the process is inside, and the maps of a user namespace of its own.
-    var linux: [(String, JSONValue)] = []
-    if hasOwn(.user), joined(name, .user, facts) == nil {
-      guard !box.user.uidMap.isEmpty else {
-        throw Refusal(
-          reason: "\(name) has a user namespace with no uid map: a runtime must write one before the process starts",
-          fix: "map uid 0 100000 65536 (and map gid) first")
-      }
-      func mappings(_ ranges: [IDMapRange]) -> JSONValue {
-        .array(
-          ranges.map {
-            .object([
-              ("containerID", .number(Int($0.inside))), ("hostID", .number(Int($0.outside))),
-              ("size", .number(Int($0.count))),
-            ])
-          })
-      }
-      linux.append(("uidMappings", mappings(box.user.uidMap)))
-      if !box.user.gidMap.isEmpty { linux.append(("gidMappings", mappings(box.user.gidMap))) }
-      summary.append(
-        "user        uid_map " + box.user.uidMap.map(\.description).joined(separator: ", ") + "; gid_map "
-          + (box.user.gidMap.isEmpty ? "none" : box.user.gidMap.map(\.description).joined(separator: ", ")))
+  /// `linux.uidMappings` and `gidMappings` of a user namespace the box made: the ranges of
+  /// /proc/PID/uid_map and gid_map (user_namespaces(7)), which the runtime writes before the
+  /// process starts. A user namespace with no uid map yet has no ID that means anything inside,
+  /// so it cannot be described.
+  static func userMappings(of name: String, _ user: UserFacts) throws(Refusal) -> (
+    entries: [(String, JSONValue)], summary: String
+  ) {
+    guard !user.uidMap.isEmpty else {
+      throw Refusal(
+        reason: "\(name) has a user namespace with no uid map: a runtime must write one before the process starts",
+        fix: "map uid 0 100000 65536 (and map gid) first")
     }
-    linux.append(("namespaces", .array(namespaces)))
-
-    // Limits the box's cgroup set; what is "max" is no limit and is left out.
-    if let cgroup = box.cgroup {
-      var resources: [(String, JSONValue)] = []
-      var said: [String] = []
-      if case .value(let bytes)? = cgroup.memory.max {
-        resources.append(("memory", .object([("limit", .number(Int(clamping: bytes)))])))
-        said.append("memory.limit \(bytes)")
-      }
-      if case .value(let quota)? = cgroup.cpu.quota {
-        let period = cgroup.cpu.period ?? 100_000
-        resources.append(
-          ("cpu", .object([("quota", .number(Int(clamping: quota))), ("period", .number(Int(clamping: period)))])))
-        said.append("cpu.quota \(quota) period \(period)")
-      }
-      if case .value(let n)? = cgroup.pids.max {
-        resources.append(("pids", .object([("limit", .number(Int(clamping: n)))])))
-        said.append("pids.limit \(n)")
-      }
-      if !resources.isEmpty { linux.append(("resources", .object(resources))) }
-      summary.append("resources   " + (said.isEmpty ? "none (its cgroup sets no limit)" : said.joined(separator: ", ")))
-    }
-    if hasOwn(.time), box.clockOffsets != ClockOffsets() {
-      linux.append(
-        (
-          "timeOffsets",
+    func mappings(_ ranges: [IDMapRange]) -> JSONValue {
+      .array(
+        ranges.map {
           .object([
-            ("monotonic", .object([("secs", .number(Int(box.clockOffsets.monotonic))), ("nanosecs", .number(0))])),
-            ("boottime", .object([("secs", .number(Int(box.clockOffsets.boottime))), ("nanosecs", .number(0))])),
+            ("containerID", .number(Int($0.inside))), ("hostID", .number(Int($0.outside))),
+            ("size", .number(Int($0.count))),
           ])
-        ))
+        })
     }
+    var entries: [(String, JSONValue)] = [("uidMappings", mappings(user.uidMap))]
+    if !user.gidMap.isEmpty { entries.append(("gidMappings", mappings(user.gidMap))) }
+    let summary =
+      "user        uid_map " + user.uidMap.map(\.description).joined(separator: ", ") + "; gid_map "
+      + (user.gidMap.isEmpty ? "none" : user.gidMap.map(\.description).joined(separator: ", "))
+    return (entries, summary)
+  }
 
-    // Mounts: every one the box made inside its root, "/" being the bundle's rootfs itself.
+  /// `linux.resources`: the limits the box's cgroup sets, memory.max, cpu.max and pids.max in
+  /// cgroup v2 terms (runtime-spec config-linux.md, "Control groups"). A value of "max" is no
+  /// limit and is left out, as a runtime that reads no limit writes none.
+  static func resources(of cgroup: CgroupReport) -> (entries: [(String, JSONValue)], summary: String) {
+    var resources: [(String, JSONValue)] = []
+    var said: [String] = []
+    if case .value(let bytes)? = cgroup.memory.max {
+      resources.append(("memory", .object([("limit", .number(Int(clamping: bytes)))])))
+      said.append("memory.limit \(bytes)")
+    }
+    if case .value(let quota)? = cgroup.cpu.quota {
+      let period = cgroup.cpu.period ?? 100_000
+      resources.append(
+        ("cpu", .object([("quota", .number(Int(clamping: quota))), ("period", .number(Int(clamping: period)))])))
+      said.append("cpu.quota \(quota) period \(period)")
+    }
+    if case .value(let n)? = cgroup.pids.max {
+      resources.append(("pids", .object([("limit", .number(Int(clamping: n)))])))
+      said.append("pids.limit \(n)")
+    }
+    return (
+      resources, "resources   " + (said.isEmpty ? "none (its cgroup sets no limit)" : said.joined(separator: ", "))
+    )
+  }
+
+  /// `linux.timeOffsets`: the offsets of a time namespace's CLOCK_MONOTONIC and CLOCK_BOOTTIME,
+  /// which the runtime writes to /proc/PID/timens_offsets before the first process enters it
+  /// (time_namespaces(7)). boxwalk's offsets are whole seconds.
+  static func timeOffsets(_ offsets: ClockOffsets) -> JSONValue {
+    .object([
+      ("monotonic", .object([("secs", .number(Int(offsets.monotonic))), ("nanosecs", .number(0))])),
+      ("boottime", .object([("secs", .number(Int(offsets.boottime))), ("nanosecs", .number(0))])),
+    ])
+  }
+
+  /// `mounts`: every one the box made inside its root, "/" being the bundle's rootfs itself. proc,
+  /// sysfs, mqueue and tmpfs get nosuid and nodev (and noexec where they hold no programs,
+  /// mount(8)); `mount dev`'s tmpfs gets the options of runc's default /dev. A bind mount's
+  /// source is a path in the box's root, so in the bundle it is one below rootfs/; a filesystem
+  /// boxwalk cannot name to a runtime refuses the whole export.
+  static func mounts(of name: String, _ box: ProcessFacts) throws(Refusal) -> (entries: [JSONValue], summary: String) {
     var mounts: [JSONValue] = []
     var mountWords: [String] = []
     var devices = false
@@ -182,9 +240,15 @@ public enum BundleConfig {
       mountWords.append("\(m.path) (\(m.fstype))")
     }
     if devices { mountWords.append("its device nodes left to the runtime, which makes the default ones itself") }
-    summary.append("mounts      " + (mountWords.isEmpty ? "none besides the root" : mountWords.joined(separator: ", ")))
+    return (
+      mounts, "mounts      " + (mountWords.isEmpty ? "none besides the root" : mountWords.joined(separator: ", "))
+    )
+  }
 
-    // The process: the box's first program still running, else a shell.
+  /// `process`: the box's first program still running, else a shell, run as the box's user with
+  /// its capability sets (capabilities(7)) and PATH as runc's `spec` sets it, since a shell
+  /// started in the box has no environment (runtime-spec config.md, "Process").
+  static func process(of box: ProcessFacts) -> (entry: JSONValue, summary: String) {
     let args =
       box.processes.first.map { $0.command.split(separator: " ").map(String.init) }.flatMap { $0.isEmpty ? nil : $0 }
       ?? ["/bin/sh"]
@@ -204,21 +268,11 @@ public enum BundleConfig {
       ),
       ("noNewPrivileges", .bool(false)),
     ])
-    summary.append("process     " + args.joined(separator: " "))
-
-    var document: [(String, JSONValue)] = [
-      ("ociVersion", .string(hasOwn(.time) ? ociVersionWithTime : ociVersion)), ("process", process),
-      ("root", .object([("path", .string("rootfs")), ("readonly", .bool(false))])),
-    ]
-    if hasOwn(.uts) {
-      document.append(("hostname", .string(box.hostname)))
-      summary.insert("hostname    \(JSON.quote(box.hostname))", at: 1)
-    }
-    document.append(("mounts", .array(mounts)))
-    document.append(("linux", .object(linux)))
-    return Made(json: Array((pretty(.object(document)) + "\n").utf8), summary: summary)
+    return (process, "process     " + args.joined(separator: " "))
   }
 
+  /// One entry of `mounts`: where, what filesystem, from where, with which options
+  /// (runtime-spec config.md, "Mounts").
   static func mount(_ destination: String, _ type: String, _ source: String, _ options: [String]) -> JSONValue {
     .object([
       ("destination", .string(destination)), ("type", .string(type)), ("source", .string(source)),

@@ -19,6 +19,11 @@ public enum BundleImport {
   /// What cannot be imported at all, and the fix: the same type as `box export`'s refusals.
   public typealias Refusal = BundleConfig.Refusal
 
+  /// The lines that build the bundle's box: the image and the box, its namespaces, hostname and
+  /// clock offsets, its cgroup, its root and mounts, and the user namespace last (the order the
+  /// type's comment gives the reasons for); then what the bundle asks for that boxwalk has no
+  /// step for.
+  ///
   /// - Parameters:
   ///   - boxesByPID: the boxes of the session by host PID, for a namespace given by
   ///     `/proc/PID/ns/KIND` (as `box export` writes a namespace shared with another box).
@@ -42,6 +47,46 @@ public enum BundleImport {
 
     // Namespaces: new ones, then the ones given by path, then the user namespace at the end.
     let linux = config["linux"]
+    let spaces = namespaces(linux, boxesByPID: boxesByPID, left: &left)
+    if !spaces.own.isEmpty { lines.append("unshare " + spaces.own.sorted().map(\.rawValue).joined(separator: ",")) }
+    lines += spaces.joins
+    if let name = config["hostname"]?.string {
+      if spaces.own.contains(.uts) {
+        lines.append("hostname \(ShellWord.quote(name))")
+      } else {
+        left.append("hostname: \(JSON.quote(name)) needs a uts namespace of the box's own, and the bundle has none")
+      }
+    }
+    if let offsets = linux?["timeOffsets"] {
+      for clock in ["monotonic", "boottime"] {
+        if let secs = offsets[clock]?["secs"]?.int, secs != 0 { lines.append("clock offset \(clock) \(secs)") }
+      }
+    }
+    lines += cgroupLines(linux?["resources"], left: &left)
+
+    // The root: the imported image under a writable layer, entered as a runtime enters it.
+    if spaces.own.contains(.mnt) {
+      lines += ["rootfs \(image)", "pivot-root"]
+      lines += mountLines(config["mounts"]?.array ?? [], rootPath: rootPath, left: &left)
+    } else {
+      left.append("root: a root filesystem needs a mount namespace of the box's own, and the bundle has none")
+    }
+    if spaces.user { lines += ["unshare user"] + mapLines(linux) }
+
+    let args = (config["process"]?["args"]?.array ?? []).compactMap(\.string)
+    left += unsupported(config, top: top)
+    return Plan(
+      lines: lines, left: left,
+      process: args.isEmpty ? nil : "run " + args.map(ShellWord.quote).joined(separator: " "))
+  }
+
+  /// `linux.namespaces` (runtime-spec config-linux.md, "Namespaces"): the kinds the box gets new
+  /// ones of, the `join` lines for a namespace given by /proc/PID/ns/KIND of a box of this
+  /// session (setns(2) into it), and whether it has a user namespace of its own, which comes
+  /// last. A kind boxwalk does not know, or a path that is not a box's, is left, with why.
+  static func namespaces(
+    _ linux: JSONValue?, boxesByPID: [Int: String], left: inout [String]
+  ) -> (own: [NamespaceKind], joins: [String], user: Bool) {
     var own: [NamespaceKind] = []
     var joins: [String] = []
     var user = false
@@ -70,54 +115,45 @@ public enum BundleImport {
       }
       if kind == .user { user = true } else { own.append(kind) }
     }
-    if !own.isEmpty { lines.append("unshare " + own.sorted().map(\.rawValue).joined(separator: ",")) }
-    lines += joins
-    if let name = config["hostname"]?.string {
-      if own.contains(.uts) {
-        lines.append("hostname \(ShellWord.quote(name))")
-      } else {
-        left.append("hostname: \(JSON.quote(name)) needs a uts namespace of the box's own, and the bundle has none")
-      }
-    }
-    if let offsets = linux?["timeOffsets"] {
-      for clock in ["monotonic", "boottime"] {
-        if let secs = offsets[clock]?["secs"]?.int, secs != 0 { lines.append("clock offset \(clock) \(secs)") }
-      }
-    }
+    return (own, joins, user)
+  }
 
-    // Limits: a cgroup of the box's own, then each limit boxwalk has a key for.
-    if let resources = linux?["resources"], case .object(let kinds) = resources, !kinds.isEmpty {
-      var sets: [String] = []
-      for (kind, value) in kinds {
-        switch kind {
-        case "memory":
-          if let limit = value["limit"]?.int { sets.append("cgroup set memory.max \(limit)") }
-          if case .object(let fields) = value, fields.contains(where: { $0.0 != "limit" }) {
-            left.append("linux.resources.memory: only limit (memory.max) has a boxwalk key")
-          }
-        case "pids":
-          if let limit = value["limit"]?.int { sets.append("cgroup set pids.max \(limit)") }
-        case "cpu":
-          if let quota = value["quota"]?.int {
-            sets.append("cgroup set cpu.max \"\(quota) \(value["period"]?.int ?? 100_000)\"")
-          }
-          if case .object(let fields) = value, fields.contains(where: { $0.0 != "quota" && $0.0 != "period" }) {
-            left.append("linux.resources.cpu: only quota and period (cpu.max) have a boxwalk key")
-          }
-        default:
-          left.append("linux.resources.\(kind): boxwalk's cgroup keys are memory.max, pids.max and cpu.max")
+  /// `linux.resources` (runtime-spec config-linux.md, "Control groups"): a cgroup of the box's
+  /// own, then each limit boxwalk has a cgroup v2 key for (memory.max, pids.max, cpu.max as
+  /// "QUOTA PERIOD"); every other field is left.
+  static func cgroupLines(_ resources: JSONValue?, left: inout [String]) -> [String] {
+    guard let resources, case .object(let kinds) = resources, !kinds.isEmpty else { return [] }
+    var sets: [String] = []
+    for (kind, value) in kinds {
+      switch kind {
+      case "memory":
+        if let limit = value["limit"]?.int { sets.append("cgroup set memory.max \(limit)") }
+        if case .object(let fields) = value, fields.contains(where: { $0.0 != "limit" }) {
+          left.append("linux.resources.memory: only limit (memory.max) has a boxwalk key")
         }
+      case "pids":
+        if let limit = value["limit"]?.int { sets.append("cgroup set pids.max \(limit)") }
+      case "cpu":
+        if let quota = value["quota"]?.int {
+          sets.append("cgroup set cpu.max \"\(quota) \(value["period"]?.int ?? 100_000)\"")
+        }
+        if case .object(let fields) = value, fields.contains(where: { $0.0 != "quota" && $0.0 != "period" }) {
+          left.append("linux.resources.cpu: only quota and period (cpu.max) have a boxwalk key")
+        }
+      default:
+        left.append("linux.resources.\(kind): boxwalk's cgroup keys are memory.max, pids.max and cpu.max")
       }
-      if !sets.isEmpty { lines += ["cgroup new"] + sets }
     }
+    return sets.isEmpty ? [] : ["cgroup new"] + sets
+  }
 
-    // The root: the imported image under a writable layer, entered as a runtime enters it.
-    if own.contains(.mnt) {
-      lines += ["rootfs \(image)", "pivot-root"]
-    } else {
-      left.append("root: a root filesystem needs a mount namespace of the box's own, and the bundle has none")
-    }
-    for mount in config["mounts"]?.array ?? [] where own.contains(.mnt) {
+  /// `mounts` (runtime-spec config.md, "Mounts"), made after pivot_root(2) inside the new root:
+  /// proc, sysfs, mqueue and tmpfs by type (a tmpfs on /dev is `mount dev`, the runtime's default
+  /// devices), and a bind mount whose source is inside the bundle's root as a bind of that path
+  /// in the box. A bind from outside the root, or another filesystem, is left.
+  static func mountLines(_ mounts: [JSONValue], rootPath: String, left: inout [String]) -> [String] {
+    var lines: [String] = []
+    for mount in mounts {
       let destination = mount["destination"]?.string ?? "?"
       let type = mount["type"]?.string ?? ""
       let options = (mount["options"]?.array ?? []).compactMap(\.string)
@@ -141,20 +177,30 @@ public enum BundleImport {
         left.append("mounts: \(destination), a \(type) mount, which boxwalk cannot make")
       }
     }
-    if user {
-      lines.append("unshare user")
-      for (key, word) in [("uidMappings", "uid"), ("gidMappings", "gid")] {
-        for range in linux?[key]?.array ?? [] {
-          if let inside = range["containerID"]?.int, let outside = range["hostID"]?.int, let size = range["size"]?.int {
-            lines.append("map \(word) \(inside) \(outside) \(size)")
-          }
+    return lines
+  }
+
+  /// `linux.uidMappings` and `gidMappings` as `map` lines: the ranges written to the user
+  /// namespace's /proc/PID/uid_map and gid_map (user_namespaces(7)).
+  static func mapLines(_ linux: JSONValue?) -> [String] {
+    var lines: [String] = []
+    for (key, word) in [("uidMappings", "uid"), ("gidMappings", "gid")] {
+      for range in linux?[key]?.array ?? [] {
+        if let inside = range["containerID"]?.int, let outside = range["hostID"]?.int, let size = range["size"]?.int {
+          lines.append("map \(word) \(inside) \(outside) \(size)")
         }
       }
     }
+    return lines
+  }
 
-    // What boxwalk has no step for: named, so the learner knows what the box lacks.
+  /// What boxwalk has no step for: named, so the learner knows what the box lacks. The process's
+  /// settings beyond its arguments (capabilities(7) sets, a uid other than 0, rlimits...), the
+  /// top-level fields beyond the ones above, a read-only root and the linux fields no step makes
+  /// (seccomp, sysctl, devices...: docs/runtimes.md says what runtimes do with them).
+  static func unsupported(_ config: JSONValue, top: [(String, JSONValue)]) -> [String] {
+    var left: [String] = []
     let process = config["process"]
-    let args = (process?["args"]?.array ?? []).compactMap(\.string)
     if let p = process, case .object(let fields) = p {
       for (key, value) in fields {
         switch key {
@@ -173,14 +219,12 @@ public enum BundleImport {
       left.append("\(key): boxwalk has no step for it")
     }
     if config["root"]?["readonly"] == .bool(true) { left.append("root.readonly: boxwalk's root stays writable") }
-    if let l = linux, case .object(let fields) = l {
+    if let l = config["linux"], case .object(let fields) = l {
       for (key, _) in fields
       where !["namespaces", "uidMappings", "gidMappings", "resources", "timeOffsets", "cgroupsPath"].contains(key) {
         left.append("linux.\(key): boxwalk has no step for it (docs/runtimes.md says what runtimes do with it)")
       }
     }
-    return Plan(
-      lines: lines, left: left,
-      process: args.isEmpty ? nil : "run " + args.map(ShellWord.quote).joined(separator: " "))
+    return left
   }
 }

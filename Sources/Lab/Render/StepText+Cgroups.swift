@@ -4,7 +4,7 @@ import Kernel
 // (StepText.shell): the cgroup area's own text.
 extension StepText {
   /// `cgroup new`, `cgroup set` and `stress`.
-  static func whyCgroup(_ step: Step) -> [String] {
+  static func whyCgroup(_ step: CgroupStep) -> [String] {
     switch step {
     case .cgroupNew:
       return [
@@ -25,13 +25,11 @@ extension StepText {
         "A stress program runs as a box process, in the box's cgroup, so the limits apply to it: the",
         "kernel refuses, kills or throttles it, and the counters in cgroup show say so.",
       ]
-    default:
-      return []
     }
   }
 
   /// The shell line of a cgroup step (StepText.shell), in the host's cgroup layout.
-  static func cgroupShell(_ step: Step, cgroup: CgroupVersion) -> String {
+  static func cgroupShell(_ step: CgroupStep, cgroup: CgroupVersion) -> String {
     switch step {
     case .cgroupNew(let box):
       if cgroup == .v1 {
@@ -58,8 +56,16 @@ extension StepText {
       case .cpu(let ms):
         return "nsenter --target <\(box)> --all timeout \(Double(ms) / 1000) sh -c 'while :; do :; done'"
       }
-    default:
-      return ""
     }
+  }
+
+  /// How to get past an errno for a cgroup step, when there is one way (StepText.errnoFix).
+  static func cgroupErrnoFix(_ step: CgroupStep, _ errno: Errno, detail: String?) -> String? {
+    nil
+  }
+
+  /// What an errno means for a cgroup step, when there is something specific to teach (StepText.errnoHint).
+  static func cgroupErrnoHint(_ step: CgroupStep, _ errno: Errno, detail: String?) -> String? {
+    nil
   }
 }

@@ -2,7 +2,7 @@ import Kernel
 
 /// Shell equivalents and explanations of the layer and image steps.
 extension StepText {
-  static func layerShell(_ step: Step) -> String {
+  static func layerShell(_ step: LayerStep) -> String {
     switch step {
     case .overlay(let box, _, _, true):
       return "mkdir <\(box) rootfs> && docker export $(docker create IMAGE) | tar -x -C <\(box) rootfs>"
@@ -33,8 +33,6 @@ extension StepText {
       return "docker image rm \(image)   # by hand: drop its entry from index.json, then prune"
     case .layerRemove(let name):
       return "rm -r <layer \(name)>   # docker has no command for one layer: image rm and prune remove them"
-    default:
-      return ""
     }
   }
 
@@ -46,7 +44,7 @@ extension StepText {
     }
   }
 
-  static func layerWhy(_ step: Step) -> [String] {
+  static func layerWhy(_ step: LayerStep) -> [String] {
     switch step {
     case .overlay(_, _, _, true):
       return [
@@ -118,8 +116,25 @@ extension StepText {
         "with it. A layer a box's overlay is built on cannot go while the box lives (overlayfs reads",
         "it), nor a layer another image is built on: that image would lose its bottom layers.",
       ]
+    }
+  }
+
+  /// How to get past an errno for a layer step, when there is one way (StepText.errnoFix).
+  static func layerErrnoFix(_ step: LayerStep, _ errno: Errno, detail: String?) -> String? {
+    nil
+  }
+
+  /// What an errno means for a layer step, when there is something specific to teach (StepText.errnoHint).
+  static func layerErrnoHint(_ step: LayerStep, _ errno: Errno, detail: String?) -> String? {
+    switch (step, errno) {
+    case (.writeFile, .ELOOP), (.removeFile, .ELOOP):
+      return "file commands follow no symbolic link (RESOLVE_NO_SYMLINKS): a link in a layer could point anywhere"
+    case (.writeFile, .EISDIR):
+      return "that path is a directory"
+    case (.imagePush, .ECONNREFUSED), (.imagePull, .ECONNREFUSED):
+      return "no registry listens there; start one (Debian's docker-registry) or use a directory registry, oci:NAME/..."
     default:
-      return []
+      return nil
     }
   }
 }

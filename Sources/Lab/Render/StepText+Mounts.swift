@@ -4,7 +4,7 @@ import Kernel
 // (StepText.shell): the mount area's own text.
 extension StepText {
   /// `mount`, `umount`, `propagation`, `pivot-root` and `chroot`.
-  static func whyMount(_ step: Step) -> [String] {
+  static func whyMount(_ step: MountStep) -> [String] {
     switch step {
     case .mount(_, let request):
       var lines = [
@@ -65,13 +65,11 @@ extension StepText {
         "host mount, and a root process can leave it (chroot into a subdirectory, then chdir(\"..\")",
         "repeatedly: the classic chroot escape). Containers use pivot_root for that reason.",
       ]
-    default:
-      return []
     }
   }
 
   /// The shell line of a mount step (StepText.shell); `root` is where the box's `/` was.
-  static func mountShell(_ step: Step, root: RootFacts) -> String {
+  static func mountShell(_ step: MountStep, root: RootFacts) -> String {
     // A path of the box as nsenter --mount names it: through the root filesystem's directory
     // while the box has not pivoted into it (prepared, or only chrooted), as runc's
     // `mount --rbind rootfs rootfs` does; as it is otherwise.
@@ -116,8 +114,43 @@ extension StepText {
       return "cd rootfs && mkdir .oldroot && pivot_root . .oldroot && cd / && umount -l /.oldroot && rmdir /.oldroot"
     case .chroot:
       return "chroot rootfs"
+    }
+  }
+
+  /// How to get past an errno for a mount step, when there is one way (StepText.errnoFix).
+  static func mountErrnoFix(_ step: MountStep, _ errno: Errno, detail: String?) -> String? {
+    switch (step, errno) {
+    case (.pivotRoot, .EINVAL) where detail == Step.pivotRootShared:
+      return "propagation private (or slave, as runc makes them), then pivot-root"
     default:
-      return ""
+      return nil
+    }
+  }
+
+  /// What an errno means for a mount step, when there is something specific to teach (StepText.errnoHint).
+  static func mountErrnoHint(_ step: MountStep, _ errno: Errno, detail: String?) -> String? {
+    switch (step, errno) {
+    case (.pivotRoot, .EINVAL) where detail == Step.pivotRootShared:
+      return
+        "pivot_root refuses when the current root or the new root's parent is a shared mount: moving the root would propagate to every peer of that mount (pivot_root(2))"
+    case (.pivotRoot, .EINVAL):
+      return
+        "pivot_root needs the new root to be a mount point, and no shared mounts: mount bind / / makes the root filesystem a mount point"
+    case (.mount(_, .sysfs), .EPERM):
+      return
+        "sysfs shows the network devices of the mounter's network namespace, so the kernel asks for CAP_SYS_ADMIN in the user namespace that owns that network namespace (sysfs(5)): a box in a user namespace of its own must unshare net first"
+    case (.mount(_, .proc), .EPERM):
+      return
+        "proc shows the processes of the mounter's pid namespace, so the kernel asks for CAP_SYS_ADMIN in the user namespace that owns it, and in a user namespace also a fully visible proc already mounted (proc(5), user_namespaces(7))"
+    case (.mount, .ENOENT):
+      return "the mount point (or bind source) does not exist in the box's root filesystem"
+    case (.mount, .ELOOP), (.umount, .ELOOP):
+      return
+        "mount and umount follow no symbolic link (RESOLVE_NO_SYMLINKS): resolved from the host's root, a link in the image could point at the host's files"
+    case (.mount, .ENOTDIR):
+      return "boxwalk mounts only on directories, and binds only directories"
+    default:
+      return nil
     }
   }
 }

@@ -4,7 +4,7 @@ import Kernel
 // (StepText.shell): the namespace area's own text.
 extension StepText {
   /// `unshare`, `join`, `ipc new`, `mq new`, `clock`, `map`, `hostname` and `domainname`.
-  static func whyNamespace(_ step: Step) -> [String] {
+  static func whyNamespace(_ step: NamespaceStep) -> [String] {
     switch step {
     case .unshare(_, let kinds, let keepPropagation):
       return whyUnshare(kinds, keepPropagation: keepPropagation)
@@ -41,8 +41,6 @@ extension StepText {
         "is in. Processes in that namespace see the new name; every other UTS namespace keeps its own.",
         "It needs CAP_SYS_ADMIN in the user namespace that owns the UTS namespace. See uts_namespaces(7).",
       ]
-    default:
-      return []
     }
   }
 
@@ -92,7 +90,7 @@ extension StepText {
   }
 
   /// The shell line of a namespace step (StepText.shell).
-  static func namespaceShell(_ step: Step) -> String {
+  static func namespaceShell(_ step: NamespaceStep) -> String {
     switch step {
     case .unshare(_, let kinds, let keepPropagation):
       var opts = kinds.map(\.utilLinuxOption)
@@ -126,8 +124,66 @@ extension StepText {
     case .clockOffset(let box, let clock, let seconds):
       return
         "echo '\(clock.rawValue) \(seconds) 0' > /proc/<\(box)>/timens_offsets    # unshare --time --\(clock.rawValue) \(seconds) does this"
+    }
+  }
+
+  /// How to get past an errno for a namespace step, when there is one way (StepText.errnoFix).
+  static func namespaceErrnoFix(_ step: NamespaceStep, _ errno: Errno, detail: String?) -> String? {
+    switch (step, errno) {
+    case (.posixMQNew(_, let name), .EINVAL):
+      return "ipc posix_mq new /" + name
+    case (.clockOffset(let box, _, _), .EACCES):
+      return "box rm \(box), then box new \(box), unshare time and clock offset before the first run"
     default:
-      return ""
+      return nil
+    }
+  }
+
+  /// What an errno means for a namespace step, when there is something specific to teach (StepText.errnoHint).
+  static func namespaceErrnoHint(_ step: NamespaceStep, _ errno: Errno, detail: String?) -> String? {
+    switch (step, errno) {
+    case (.unshare(_, let kinds, _), .EINVAL) where kinds.contains(.pid):
+      return
+        "a process can make only one pid namespace for its children: unshare never moves the caller itself, and the kernel requires pid_for_children to still be the caller's own (box new gives a fresh box)"
+    case (.setHostname, .EPERM), (.setDomainname, .EPERM):
+      return
+        "the box's UTS namespace belongs to a user namespace where the box has no CAP_SYS_ADMIN (it was created before `unshare user`); unshare uts again"
+    case (.join(_, .user, _), .EINVAL):
+      return "the box is already in that user namespace; a process cannot re-enter its own user namespace"
+    case (.join, .EACCES):
+      return
+        "the box is in a user namespace of its own, so it has no capabilities on the host, and the kernel will not let it open another process's /proc/PID/ns files (ptrace access check, proc(5))"
+    case (.join(_, .pid, _), .ENOENT):
+      return "no process has entered that pid namespace yet, so the kernel cannot hand it out through pid_for_children"
+    case (.map, .EPERM):
+      return
+        "a map can be written only once, only for a user namespace of the box's own, and only with outside IDs its parent namespace maps"
+    case (.ipcNew, .EEXIST):
+      return "an object with that key already exists in this IPC namespace (IPC_EXCL)"
+    case (.posixMQNew, .EEXIST):
+      return "a queue with that name already exists in this IPC namespace (O_EXCL)"
+    case (.posixMQNew, .EINVAL):
+      return
+        "a POSIX queue name starts with a slash: glibc's mq_open refuses anything else before the kernel sees it (mq_overview(7))"
+    case (.posixMQNew, .EACCES):
+      return
+        "after its leading slash a queue name is one file name of the mqueue file system: no second slash, not . or .."
+    case (.posixMQNew, .ENOENT):
+      return "\"/\" alone names the mqueue file system's root directory, not a queue"
+    case (.posixMQNew, .ENAMETOOLONG):
+      return "a queue name is at most NAME_MAX (255) bytes after its slash"
+    case (.posixMQNew, .EMFILE):
+      return "the queues this user owns would pass RLIMIT_MSGQUEUE, the bytes their messages may take (getrlimit(2))"
+    case (.clockOffset, .EACCES):
+      return
+        "a process has already entered the box's time namespace, and the kernel froze its offsets then (time_namespaces(7))"
+    case (.join, .EPERM):
+      return
+        "setns needs CAP_SYS_ADMIN in the user namespace that owns the target; the box has capabilities only in its own user namespace and below"
+    case (.join(_, .pid, _), .EINVAL):
+      return "a process may only move its children into its own pid namespace or one below it"
+    default:
+      return nil
     }
   }
 }

@@ -4,7 +4,7 @@ import Kernel
 // (StepText.shell): the network area's own text.
 extension StepText {
   /// The `net` steps, `ping` and `connect`.
-  static func whyNet(_ step: Step) -> [String] {
+  static func whyNet(_ step: NetStep) -> [String] {
     switch step {
     case .netVeth:
       return [
@@ -52,14 +52,12 @@ extension StepText {
       ]
     case .ping, .netOutside, .netNAT, .netPublish, .netListen, .connect, .netForward:
       return whyTraffic(step)
-    default:
-      return []
     }
   }
 
   /// `ping`, `net outside`, `net nat`, `net publish`, `net listen`, `connect` and `net forward`: the
   /// traffic between the lab's sides.
-  static func whyTraffic(_ step: Step) -> [String] {
+  static func whyTraffic(_ step: NetStep) -> [String] {
     switch step {
     case .ping:
       return [
@@ -127,7 +125,7 @@ extension StepText {
   }
 
   /// The shell line of a network step (StepText.shell).
-  static func netShell(_ step: Step) -> String {
+  static func netShell(_ step: NetStep) -> String {
     switch step {
     case .netVeth(let box, let hostLink, let boxLink):
       return "ip link add \(hostLink) type veth peer name \(boxLink) netns <\(box)>"
@@ -174,8 +172,36 @@ extension StepText {
         + inNetwork(
           side,
           "socat -t 2 - " + (proto == "udp" ? "UDP:\(address):\(port)" : "TCP:\(address):\(port),connect-timeout=2"))
+    }
+  }
+
+  /// How to get past an errno for a net step, when there is one way (StepText.errnoFix).
+  static func netErrnoFix(_ step: NetStep, _ errno: Errno, detail: String?) -> String? {
+    nil
+  }
+
+  /// What an errno means for a net step, when there is something specific to teach (StepText.errnoHint).
+  static func netErrnoHint(_ step: NetStep, _ errno: Errno, detail: String?) -> String? {
+    switch (step, errno) {
+    case (.netRoute, .EEXIST):
+      return "the box already has a default route; boxwalk keeps one (ip route replace would swap it)"
+    case (.netRoute, .ENETUNREACH):
+      return
+        "the gateway is not on any subnet the box has a route for: an address on its subnet, and the link up, come first"
+    case (.netVeth, .EEXIST), (.netBridge, .EEXIST):
+      return "a link with that name already exists in that network namespace"
+    case (.netAddr, .EEXIST):
+      return "the link already has that address"
+    case (.netAttach, .EOPNOTSUPP):
+      return "only a bridge takes ports"
+    case (.ping, .EPERM):
+      return
+        "a raw socket needs CAP_NET_RAW in the user namespace that owns the box's network namespace; it was made before `unshare user`, so the box has none there (unshare net again)"
+    case (.netAddr, .EPERM), (.netState, .EPERM), (.netRoute, .EPERM):
+      return
+        "the box's network namespace belongs to a user namespace where the box has no CAP_NET_ADMIN (it was made before `unshare user`); unshare net again"
     default:
-      return ""
+      return nil
     }
   }
 }

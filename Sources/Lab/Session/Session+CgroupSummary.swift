@@ -3,7 +3,7 @@ import Kernel
 // What a cgroup step achieved (Session.summary): the cgroup area's own sentences.
 extension Session {
   /// `cgroup new`, `cgroup set` and `stress`.
-  func cgroupSummary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
+  func cgroupSummary(_ step: CgroupStep, _ result: StepResult, before: FactsBefore, after t: StateValue) -> [String] {
     switch step {
     case .cgroupNew(let box):
       return [
@@ -32,8 +32,6 @@ extension Session {
           : ["the spinner was not throttled"]
       }
       return lines + pidNamespaceDeath(box, before: before, after: t)
-    default:
-      return []
     }
   }
 }

@@ -10,7 +10,7 @@ extension Session {
     case "new":
       try arity("cgroup new", Array(args.dropFirst()), 0, usageOf: "cgroup")
       guard !has else { throw LabError("\(box) already has a cgroup", [("see", "cgroup show"), LabError.unchanged]) }
-      try runStep(.cgroupNew(box: box), input: line, into: &out)
+      try runStep(.cgroup(.cgroupNew(box: box)), input: line, into: &out)
     case "set":
       try arity("cgroup set", Array(args.dropFirst()), 2, usageOf: "cgroup")
       guard has else { throw noCgroup(box) }
@@ -27,7 +27,7 @@ extension Session {
             LabError.unchanged,
           ])
       }
-      try runStep(.cgroupSet(box: box, setting: setting), input: line, into: &out)
+      try runStep(.cgroup(.cgroupSet(box: box, setting: setting)), input: line, into: &out)
     case "show":
       guard args.count == 1 || args == ["show", "--raw"] else { throw usage("cgroup", "cgroup show takes only --raw") }
       guard has else { throw noCgroup(box) }
@@ -67,7 +67,7 @@ extension Session {
     default:
       throw usage("stress", "stress takes memory, fork or cpu")
     }
-    try runStep(.stress(box: box, kind: kind), input: line, into: &out)
+    try runStep(.cgroup(.stress(box: box, kind: kind)), input: line, into: &out)
   }
 
   /// 64M, 1G, 4096: binary multiples, as cgroup files and ulimit take them.

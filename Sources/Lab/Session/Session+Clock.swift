@@ -40,6 +40,6 @@ extension Session {
           ("fix", "unshare time"), LabError.unchanged,
         ])
     }
-    try runStep(.clockOffset(box: box, clock: clock, seconds: seconds), input: line, into: &out)
+    try runStep(.namespace(.clockOffset(box: box, clock: clock, seconds: seconds)), input: line, into: &out)
   }
 }

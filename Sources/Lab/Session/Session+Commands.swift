@@ -119,7 +119,6 @@ extension Session {
     let after = try readBack(after: step)
     // Only the subtrees the builder made again can differ (StateTreeBuilder.changedKeys), and the
     // builder kept what they were.
-    let before = TreeBefore(builder: builder, after: after, facts: factsBefore)
     let changes =
       builder.changedKeys.map { StateDiff.between(builder.replaced, after, only: $0) }
       ?? StateDiff.between(builder.replaced, after)
@@ -129,7 +128,7 @@ extension Session {
     out.changes = changes
     // A program's own output comes first, as in a shell; escaped, so it cannot drive the terminal.
     out.lines += result.output.map(escapedForTerminal)
-    out.lines += summary(step, result, before: before, after: after)
+    out.lines += summary(step, result, before: factsBefore, after: after)
     if let answer = result.ping { out.extra.append(("reachable", .bool(answer.reachable))) }
     out.lines += step.plan.map { "  \($0.label)  \($0)" }
     out.lines.append("  shell    " + shell)
@@ -146,40 +145,16 @@ extension Session {
   }
 
   /// One sentence saying what the step achieved, in terms of the new state.
-  func summary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
-    func label(_ box: String, _ kind: NamespaceKind) -> String { namespaceLabel(box, kind, in: t) }
-    func died(_ box: String) -> [String] { pidNamespaceDeath(box, before: before, after: t) }
-    func program(_ argv: [String]) -> String {
-      "`" + escapedForTerminal(argv.map(ShellWord.quote).joined(separator: " ")) + "`"
-    }
-    // `t` is the tree just built from `facts` (readBack), so the facts decide.
-    let ownPIDs = { (box: String) in !self.shares(box, .pid) }
+  func summary(_ step: Step, _ result: StepResult, before: FactsBefore, after t: StateValue) -> [String] {
+    // Each area's summary in its own file: Session+ProcessSummary, +NamespaceSummary,
+    // +MountSummary, +CgroupSummary, +NetSummary, and Session+Layers.
     switch step {
-    case .run(let box, let argv, let background):
-      let where_ = ownPIDs(box) ? "as PID \(result.boxPID ?? 0) in \(label(box, .pid))" : "in the host's pid namespace"
-      let first =
-        background
-        ? "started \(program(argv)) in the background \(where_)"
-        : "\(program(argv)) ran \(where_): \(result.exit?.description ?? "no status")"
-      return [first] + died(box)
-    case .kill(let box, let pid):
-      return ["killed PID \(pid) of \(box) with SIGKILL"] + died(box)
-    case .unshare, .join, .setHostname, .setDomainname, .map, .ipcNew, .posixMQNew, .clockOffset:
-      return namespaceSummary(step, after: t)
-    case .mount, .umount, .propagation, .pivotRoot, .chroot:
-      return mountSummary(step, result, before: before, after: t)
-    case .cgroupNew, .cgroupSet, .stress:
-      return cgroupSummary(step, result, before: before, after: t)
-    case .boxNew(let box):
-      return ["created box \(box): one process, sharing every namespace with the host"]
-    case .boxRemove(let box):
-      return ["removed box \(box): its process is gone, and with it every namespace only it used"]
-    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .ping, .netOutside, .netNAT, .netPublish,
-      .netListen, .connect, .netForward:
-      return netSummary(step, result, after: t)
-    case .overlay, .writeFile, .removeFile, .commit, .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune,
-      .imageRemove, .layerRemove:
-      return layerSummary(step, result, before: before, after: t)
+    case .process(let s): return processSummary(s, result, before: before, after: t)
+    case .namespace(let s): return namespaceSummary(s, after: t)
+    case .mount(let s): return mountSummary(s, result, before: before, after: t)
+    case .cgroup(let s): return cgroupSummary(s, result, before: before, after: t)
+    case .net(let s): return netSummary(s, result, after: t)
+    case .layer(let s): return layerSummary(s, result, before: before, after: t)
     }
   }
 
@@ -187,8 +162,8 @@ extension Session {
 
   /// The sentence for the step's box when its pid namespace's PID 1 exited in this step (the
   /// kernel's facts before and after say so), or none.
-  func pidNamespaceDeath(_ box: String, before: TreeBefore, after t: StateValue) -> [String] {
-    let wasAlive = before.facts.box?.pidNamespaceAlive != false
+  func pidNamespaceDeath(_ box: String, before: FactsBefore, after t: StateValue) -> [String] {
+    let wasAlive = before.box?.pidNamespaceAlive != false
     guard wasAlive, facts.box(box)?.process.pidNamespaceAlive == false else { return [] }
     let label = namespaceLabel(box, .pid, in: t)
     return ["PID 1 of \(label) exited: the kernel killed every process in \(label), and no new one can enter it"]

@@ -16,13 +16,13 @@ extension Session {
       }
       guard let kind = IPCKind(rawValue: args[0]) else { return }
       let key = try parseKey(args[2])
-      try runStep(.ipcNew(box: box, kind: kind, key: key), input: line, into: &out)
+      try runStep(.namespace(.ipcNew(box: box, kind: kind, key: key)), input: line, into: &out)
     case "posix_mq":
       guard args.count == 3, args[1] == "new" else {
         throw usage("ipc", "ipc posix_mq needs: new /NAME")
       }
       let name = try checkQueueName(args[2])
-      try runStep(.posixMQNew(box: box, name: name), input: line, into: &out)
+      try runStep(.namespace(.posixMQNew(box: box, name: name)), input: line, into: &out)
     default:
       throw usage("ipc", "ipc needs mq, shm, sem, posix_mq or ls")
     }

@@ -20,7 +20,7 @@ extension Session {
     }
     try refuseIfSharingHostMounts(box, "overlay")
     try requireHostRoot(box)
-    try runStep(.overlay(box: box, names: names, layers: layers), input: line, into: &out)
+    try runStep(.layer(.overlay(box: box, names: names, layers: layers)), input: line, into: &out)
   }
 
   /// `rootfs IMAGE` is `overlay IMAGE` for exactly one image: the image's layers under a
@@ -40,7 +40,7 @@ extension Session {
     let layers = try resolveLayers(image)
     try refuseIfSharingHostMounts(box, "rootfs")
     try requireHostRoot(box)
-    try runStep(.overlay(box: box, names: [image], layers: layers, plain: plain), input: line, into: &out)
+    try runStep(.layer(.overlay(box: box, names: [image], layers: layers, plain: plain)), input: line, into: &out)
   }
 
   /// The layers a name stands for: an image's (top first), or one layer.
@@ -146,7 +146,7 @@ extension Session {
     guard !args[1].contains("\0"), args[1].utf8.count <= 4096 else {
       throw LabError("the text has a NUL byte or is longer than 4096 bytes", [LabError.unchanged])
     }
-    try runStep(.writeFile(box: box, path: path, text: args[1]), input: line, into: &out)
+    try runStep(.layer(.writeFile(box: box, path: path, text: args[1])), input: line, into: &out)
   }
 
   func rmCommand(_ args: [String], line: String, into out: inout Output) throws {
@@ -166,7 +166,7 @@ extension Session {
           ("fix", "umount \(point) first"), LabError.unchanged,
         ])
     }
-    try runStep(.removeFile(box: box, path: path), input: line, into: &out)
+    try runStep(.layer(.removeFile(box: box, path: path)), input: line, into: &out)
   }
 
   func refuseRoot(_ path: String, _ command: String) throws {
@@ -301,7 +301,7 @@ extension Session {
     try arity("commit", args, 1)
     let box = try fileBox("commit")
     let image = try newImageName(args[0])
-    try runStep(.commit(box: box, image: image), input: line, into: &out)
+    try runStep(.layer(.commit(box: box, image: image)), input: line, into: &out)
   }
 
   /// A name for a new local image: not a registry reference, not taken.
@@ -372,7 +372,7 @@ extension Session {
             LabError.unchanged,
           ])
       }
-      try runStep(.imageImport(image: image, directory: rest[1]), input: line, into: &out)
+      try runStep(.layer(.imageImport(image: image, directory: rest[1])), input: line, into: &out)
     case "tag":
       try arity("image tag", rest, 2)
       let source = try ImageName.parse(existingImage(rest[0])).get()
@@ -382,7 +382,7 @@ extension Session {
       } else {
         target = try newImageName(rest[1])
       }
-      try runStep(.imageTag(source: source, target: target), input: line, into: &out)
+      try runStep(.layer(.imageTag(source: source, target: target)), input: line, into: &out)
     case "push":
       try arity("image push", rest, 1)
       let ref = try registryRef(rest[0])
@@ -399,13 +399,13 @@ extension Session {
             ("fix", "image tag IMAGE \(ref)"), ("images", imageNames().joined(separator: " ")), LabError.unchanged,
           ])
       }
-      try runStep(.imagePush(image: local, ref: ref), input: line, into: &out)
+      try runStep(.layer(.imagePush(image: local, ref: ref)), input: line, into: &out)
     case "pull":
       try arity("image pull", rest, 1)
-      try runStep(.imagePull(ref: try registryRef(rest[0])), input: line, into: &out)
+      try runStep(.layer(.imagePull(ref: try registryRef(rest[0]))), input: line, into: &out)
     case "prune":
       try arity("image prune", rest, 0)
-      try runStep(.imagePrune, input: line, into: &out)
+      try runStep(.layer(.imagePrune), input: line, into: &out)
     case "rm":
       try imageRemove(rest, line: line, into: &out)
     default:
@@ -431,8 +431,8 @@ extension Session {
   /// layers as they were: the kernel's path walk went into that mount, so the step changed its
   /// files, which the state does not show (a tmpfs over /etc hides the image's /etc). Decided
   /// by the kernel's facts: the box's root filesystem before and after, and its mounts.
-  func hiddenByMount(_ box: String, _ path: String, before: TreeBefore) -> (String, String)? {
-    guard let now = facts.box(box)?.process, before.facts.box?.fs == now.fs else { return nil }
+  func hiddenByMount(_ box: String, _ path: String, before: FactsBefore) -> (String, String)? {
+    guard let now = facts.box(box)?.process, before.box?.fs == now.fs else { return nil }
     return mountHolding(path, in: now.mounts)
   }
 
@@ -455,7 +455,7 @@ extension Session {
     return (mount.fstype, point)
   }
 
-  func layerSummary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
+  func layerSummary(_ step: LayerStep, _ result: StepResult, before: FactsBefore, after t: StateValue) -> [String] {
     switch step {
     case .overlay(let box, let names, _, true):
       return [
@@ -473,7 +473,7 @@ extension Session {
         "wrote \(path) in \(box): in the \(fstype) mounted on \(point), which hides what the root filesystem has there"
       ]
     case .writeFile(let box, let path, _):
-      let was = before.facts.box?.fs?.files.last { $0.path == path }?.layer
+      let was = before.box?.fs?.files.last { $0.path == path }?.layer
       let how =
         switch was {
         case nil: "a new file in the upper layer"
@@ -518,8 +518,6 @@ extension Session {
       return result.output.isEmpty
         ? ["nothing to prune: the images use every layer in the store"]
         : ["removed what no image needs; every image is as it was"]
-    default:
-      return []
     }
   }
 }

@@ -5,7 +5,7 @@ extension Session {
   /// `mount`, `umount`, `propagation`, `pivot-root` and `chroot`, decided by the kernel's facts:
   /// another box's mount namespace that the mount reached by propagation is one of another inode
   /// whose mounts changed. The tree gives only the namespace labels.
-  func mountSummary(_ step: Step, _ result: StepResult, before: TreeBefore, after t: StateValue) -> [String] {
+  func mountSummary(_ step: MountStep, _ result: StepResult, before: FactsBefore, after t: StateValue) -> [String] {
     switch step {
     case .mount(let box, .dev(let path)):
       let names = ContainerDev.devices.map(\.name).joined(separator: " ")
@@ -17,7 +17,7 @@ extension Session {
       // name the other boxes whose mounts changed, so the headline shows the leak the diff shows.
       let reached = boxNames.filter {
         $0 != box && facts.box($0)?.process.namespaces[.mnt] != facts.box(box)?.process.namespaces[.mnt]
-          && before.facts.mounts[$0] != facts.box($0)?.process.mounts
+          && before.mounts[$0] != facts.box($0)?.process.mounts
       }
       let propagated =
         reached.isEmpty
@@ -43,8 +43,6 @@ extension Session {
       return [
         "\(box)'s root directory is now its root filesystem, but its mount namespace still holds every host mount"
       ]
-    default:
-      return []
     }
   }
 }

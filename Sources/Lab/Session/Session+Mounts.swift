@@ -43,7 +43,7 @@ extension Session {
           LabError.unchanged,
         ])
     }
-    try runStep(.mount(box: box, request: request), input: line, into: &out)
+    try runStep(.mount(.mount(box: box, request: request)), input: line, into: &out)
   }
 
   func umountCommand(_ args: [String], line: String, into out: inout Output) throws {
@@ -66,7 +66,7 @@ extension Session {
           LabError.unchanged,
         ])
     }
-    try runStep(.umount(box: box, path: path), input: line, into: &out)
+    try runStep(.mount(.umount(box: box, path: path)), input: line, into: &out)
   }
 
   func mountsCommand(_ args: [String], into out: inout Output) throws {
@@ -110,7 +110,7 @@ extension Session {
         [("types", "private slave shared"), LabError.unchanged])
     }
     try refuseIfSharingHostMounts(box, "propagation")
-    try runStep(.propagation(box: box, mode: mode), input: line, into: &out)
+    try runStep(.mount(.propagation(box: box, mode: mode)), input: line, into: &out)
   }
 
   /// `pivot-root` and `chroot` both need a prepared root filesystem.
@@ -128,7 +128,7 @@ extension Session {
           LabError.unchanged,
         ])
     }
-    try runStep(name == "chroot" ? .chroot(box: box) : .pivotRoot(box: box), input: line, into: &out)
+    try runStep(name == "chroot" ? .mount(.chroot(box: box)) : .mount(.pivotRoot(box: box)), input: line, into: &out)
   }
 
   /// The paths of the box's own mounts (those that differ from the host's), from the kernel's

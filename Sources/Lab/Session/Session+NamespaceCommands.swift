@@ -13,7 +13,7 @@ extension Session {
       try arity("box new", rest, 1)
       let name = rest[0]
       try checkNewBoxName(name)
-      try runStep(.boxNew(box: name), input: line, into: &out)
+      try runStep(.process(.boxNew(box: name)), input: line, into: &out)
       current = name
     case "ls":
       try arity("box ls", rest, 0)
@@ -21,7 +21,7 @@ extension Session {
     case "rm":
       try arity("box rm", rest, 1)
       let name = try existingBox(rest[0])
-      try runStep(.boxRemove(box: name), input: line, into: &out)
+      try runStep(.process(.boxRemove(box: name)), input: line, into: &out)
       if current == name { current = nil }
     case "export":
       try exportCommand(rest, line: line, into: &out)
@@ -39,7 +39,7 @@ extension Session {
     let box = try currentBox("unshare")
     let kinds = try parseKinds(kindArgs[0])
     if keepPropagation { try refuseKeepingHostPropagation(box, kinds) }
-    try runStep(.unshare(box: box, kinds: kinds, keepPropagation: keepPropagation), input: line, into: &out)
+    try runStep(.namespace(.unshare(box: box, kinds: kinds, keepPropagation: keepPropagation)), input: line, into: &out)
   }
 
   /// `join KIND BOX`.
@@ -53,7 +53,7 @@ extension Session {
     }
     let target = try existingBox(args[1])
     if kinds[0] == .mnt { try refuseJoiningMountsAcrossRoots(box, target, command: line) }
-    try runStep(.join(box: box, kind: kinds[0], target: target), input: line, into: &out)
+    try runStep(.namespace(.join(box: box, kind: kinds[0], target: target)), input: line, into: &out)
   }
 
   /// `hostname [NAME]` and `domainname [NAME]`: print the name, or set it.
@@ -70,6 +70,7 @@ extension Session {
     try checkUTSName(name, what: w[0])
     try refuseIfSharingHost(box, kind: .uts, what: w[0], value: name)
     try runStep(
-      setter ? .setHostname(box: box, name: name) : .setDomainname(box: box, name: name), input: line, into: &out)
+      setter ? .namespace(.setHostname(box: box, name: name)) : .namespace(.setDomainname(box: box, name: name)),
+      input: line, into: &out)
   }
 }

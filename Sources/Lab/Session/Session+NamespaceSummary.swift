@@ -5,7 +5,7 @@ extension Session {
   /// `unshare`, `join`, `hostname`, `domainname`, `map`, `ipc new`, `mq new` and `clock`: the
   /// namespaces named by their labels in the tree `t`; whether the box shares the host's IPC
   /// namespace, by the kernel's facts.
-  func namespaceSummary(_ step: Step, after t: StateValue) -> [String] {
+  func namespaceSummary(_ step: NamespaceStep, after t: StateValue) -> [String] {
     func label(_ box: String, _ kind: NamespaceKind) -> String { namespaceLabel(box, kind, in: t) }
     switch step {
     case .ipcNew(let box, let kind, let key):
@@ -40,8 +40,6 @@ extension Session {
       return ["\(box)'s hostname is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
     case .setDomainname(let box, let name):
       return ["\(box)'s domain name is now \(JSON.quote(name)) in \(label(box, .uts)); the host keeps its own"]
-    default:
-      return []
     }
   }
 }

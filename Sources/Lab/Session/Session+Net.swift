@@ -5,6 +5,8 @@ import Kernel
 /// side is boxwalk's own network namespace, standing in for the host; the machine's network is
 /// never read or changed (README.md, "Never harm the host").
 extension Session {
+  /// `net SUB ...`: one function per subcommand that checks its words and the state first, so a
+  /// mistake is refused before any system call, then runs the one step it stands for.
   func netCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard let sub = args.first else {
       throw usage(
@@ -15,60 +17,14 @@ extension Session {
     let rest = Array(args.dropFirst())
     switch sub {
     case "veth":
-      let box = try currentBox("net veth")
-      guard rest.count == 0 || rest.count == 2 else {
-        throw usage("net veth", "net veth takes no names (veth-\(box) and eth0) or both: net veth HOSTIF BOXIF")
-      }
-      try refuseIfSharingMachineNetwork(box, "net veth")
-      let defaultHost = "veth-" + box
-      if rest.isEmpty, defaultHost.utf8.count > Names.maxInterfaceName {
-        throw LabError(
-          "the default name of the host end, \(defaultHost), has \(defaultHost.utf8.count) bytes; an interface name has at most \(Names.maxInterfaceName)",
-          [
-            ("rule", "IFNAMSIZ is 16 bytes with the terminating NUL (netdevice(7))"),
-            ("fix", "name both ends: net veth HOSTIF BOXIF"), LabError.unchanged,
-          ])
-      }
-      let hostLink = rest.first ?? defaultHost
-      let boxLink = rest.count == 2 ? rest[1] : "eth0"
-      try checkInterfaceName(hostLink)
-      try checkInterfaceName(boxLink)
-      try refuseExistingLink(NetLinkRef(.host, hostLink))
-      try refuseExistingLink(NetLinkRef(.box(box), boxLink))
-      try runStep(.netVeth(box: box, hostLink: hostLink, boxLink: boxLink), input: line, into: &out)
+      try netVethCommand(rest, line: line, into: &out)
     case "bridge":
       try arity("net bridge", rest, 1)
       try checkInterfaceName(rest[0])
       try refuseExistingLink(NetLinkRef(.host, rest[0]))
-      try runStep(.netBridge(name: rest[0]), input: line, into: &out)
+      try runStep(.net(.netBridge(name: rest[0])), input: line, into: &out)
     case "attach":
-      try arity("net attach", rest, 1)
-      let box = try currentBox("net attach")
-      try refuseIfSharingMachineNetwork(box, "net attach")
-      let bridge = try existingLink(rest[0].hasPrefix("host:") ? rest[0] : "host:" + rest[0], box: box)
-      guard netLink(bridge)?.kind == NetLinkFacts.bridge else {
-        throw LabError(
-          "\(bridge) is a \(netLink(bridge)?.kind ?? "link"), not a bridge",
-          [
-            ("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")),
-            LabError.unchanged,
-          ])
-      }
-      let hostEnds = hostEndsOfVeths(box)
-      guard hostEnds.count == 1, let hostEnd = hostEnds.first else {
-        throw LabError(
-          hostEnds.isEmpty
-            ? "\(box) has no veth to the host side, so there is nothing to attach"
-            : "\(box) has \(hostEnds.count) veths to the host side: \(hostEnds.joined(separator: " "))",
-          [
-            ("rule", "net attach puts the host end of the box's one veth on the bridge"),
-            ("fix", hostEnds.isEmpty ? "net veth first" : "a box with one veth"), LabError.unchanged,
-          ])
-      }
-      if netLink(NetLinkRef(.host, hostEnd))?.master == bridge.name {
-        throw LabError("host:\(hostEnd) is already a port of \(bridge.name)", [LabError.unchanged])
-      }
-      try runStep(.netAttach(link: hostEnd, bridge: bridge.name), input: line, into: &out)
+      try netAttachCommand(rest, line: line, into: &out)
     case "addr":
       try arity("net addr", rest, 2)
       let link = try linkArgument(rest[0], "net addr")
@@ -76,91 +32,30 @@ extension Session {
       if netLink(link)?.addrs.contains(cidr) == true {
         throw LabError("\(link) already has \(cidr)", [LabError.unchanged])
       }
-      try runStep(.netAddr(link: link, cidr: cidr), input: line, into: &out)
+      try runStep(.net(.netAddr(link: link, cidr: cidr)), input: line, into: &out)
     case "up", "down":
       try arity("net \(sub)", rest, 1)
       let link = try linkArgument(rest[0], "net \(sub)")
-      try runStep(.netState(link: link, up: sub == "up"), input: line, into: &out)
+      try runStep(.net(.netState(link: link, up: sub == "up")), input: line, into: &out)
     case "route":
-      guard rest.count == 3, rest[0] == "default", rest[1] == "via" else {
-        throw usage("net route", "net route takes: default via ADDR")
-      }
-      let box = try currentBox("net route")
-      try refuseIfSharingMachineNetwork(box, "net route")
-      let gateway = try parseAddress(rest[2], what: "gateway")
-      try checkGateway(gateway, box: box)
-      try runStep(.netRoute(box: box, gateway: gateway), input: line, into: &out)
+      try netRouteCommand(rest, line: line, into: &out)
     case "outside":
       try arity("net outside", rest, 0)
       if NetworkView(facts).namespace(named: OutsideNet.name) != nil {
         throw LabError("the outside is already there", [("see", "links"), LabError.unchanged])
       }
       try refuseExistingLink(NetLinkRef(.host, OutsideNet.hostLink))
-      try runStep(.netOutside, input: line, into: &out)
+      try runStep(.net(.netOutside), input: line, into: &out)
     case "nat":
-      try arity("net nat", rest, 1)
-      let name = rest[0].hasPrefix("host:") ? String(rest[0].dropFirst("host:".count)) : rest[0]
-      try checkInterfaceName(name)
-      guard let bridge = netLink(NetLinkRef(.host, name)), bridge.kind == NetLinkFacts.bridge else {
-        throw LabError(
-          "no bridge named \(quotedForTerminal(name)) on the host side",
-          [
-            ("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")),
-            ("rule", "net nat masquerades the subnet of a bridge, as Docker does for docker0"), LabError.unchanged,
-          ])
-      }
-      guard let cidr = bridge.addrs.first else {
-        throw LabError(
-          "\(name) has no address, so it has no subnet to masquerade",
-          [("fix", "net addr host:\(name) ADDR/PREFIX first"), LabError.unchanged])
-      }
-      let rule = NetRule.masquerade(cidr.subnet, leavingBy: name)
-      if hostRules().contains(rule) {
-        throw LabError(
-          "the host side already masquerades \(cidr.subnet) (\(rule.text))", [("see", "net rules"), LabError.unchanged])
-      }
-      try runStep(.netNAT(bridge: name, subnet: cidr.subnet), input: line, into: &out)
+      try netNATCommand(rest, line: line, into: &out)
     case "publish":
       try publishCommand(rest, line: line, into: &out)
     case "listen":
-      let (words, proto) = try splitProtocol(rest, "net listen")
-      guard words.count == 1 || (words.count == 3 && words[1] == "--on") else {
-        throw usage(
-          "net listen", "net listen takes PORT, then optionally tcp or udp, then optionally --on host|outside|BOX")
-      }
-      let port = try parsePort(words[0], what: "port")
-      let side = words.count == 3 ? try parseSide(words[2], "net listen") : current.map { .box($0) } ?? .host
-      try refuseMachineNetworkSide(side)
-      if let ns = NetworkView(facts).namespace(of: side.name),
-        ns.net.listening.contains(where: { $0.port == port && $0.proto == proto })
-      {
-        throw LabError(
-          "\(PingText.prose(ns.name)) already listens on \(proto) port \(port)",
-          [
-            ("rule", "one socket per port and address: bind(2) fails with EADDRINUSE (tcp and udp ports are apart)"),
-            LabError.unchanged,
-          ])
-      }
-      try runStep(.netListen(side: side, port: port, proto: proto), input: line, into: &out)
+      try netListenCommand(rest, line: line, into: &out)
     case "rules":
-      try arity("net rules", rest, 0)
-      try refresh()
-      let rules = hostRules()
-      out.lines +=
-        rules.isEmpty
-        ? ["the host side has no nftables rules of boxwalk's (net nat BRIDGE or net publish makes one)"]
-        : ["  table ip \(NetRule.table) in the host side's network namespace:"] + rules.map { "  " + $0.description }
+      try netRulesCommand(rest, into: &out)
     case "forward":
-      guard rest.count == 1, rest[0] == "on" || rest[0] == "off" else {
-        throw usage("net forward", "net forward takes on or off")
-      }
-      let on = rest[0] == "on"
-      if NetworkView(facts).namespace(of: NetSide.host.name)?.net.forward == on {
-        throw LabError(
-          "the host side already \(on ? "forwards" : "does not forward")",
-          [("now", "host.net.forward = \(on ? 1 : 0)"), LabError.unchanged])
-      }
-      try runStep(.netForward(on: on), input: line, into: &out)
+      try netForwardCommand(rest, line: line, into: &out)
     default:
       throw unknown(
         "net \(sub)",
@@ -171,6 +66,162 @@ extension Session {
     }
   }
 
+  /// `net veth [HOSTIF BOXIF]`: a veth(4) pair, one end on the host side and its peer moved into
+  /// the current box's network namespace. Both names are checked first: an interface name has
+  /// at most 15 bytes (IFNAMSIZ with its NUL, netdevice(7)) and is unique in its namespace.
+  func netVethCommand(_ rest: [String], line: String, into out: inout Output) throws {
+    let box = try currentBox("net veth")
+    guard rest.count == 0 || rest.count == 2 else {
+      throw usage("net veth", "net veth takes no names (veth-\(box) and eth0) or both: net veth HOSTIF BOXIF")
+    }
+    try refuseIfSharingMachineNetwork(box, "net veth")
+    let defaultHost = "veth-" + box
+    if rest.isEmpty, defaultHost.utf8.count > Names.maxInterfaceName {
+      throw LabError(
+        "the default name of the host end, \(defaultHost), has \(defaultHost.utf8.count) bytes; an interface name has at most \(Names.maxInterfaceName)",
+        [
+          ("rule", "IFNAMSIZ is 16 bytes with the terminating NUL (netdevice(7))"),
+          ("fix", "name both ends: net veth HOSTIF BOXIF"), LabError.unchanged,
+        ])
+    }
+    let hostLink = rest.first ?? defaultHost
+    let boxLink = rest.count == 2 ? rest[1] : "eth0"
+    try checkInterfaceName(hostLink)
+    try checkInterfaceName(boxLink)
+    try refuseExistingLink(NetLinkRef(.host, hostLink))
+    try refuseExistingLink(NetLinkRef(.box(box), boxLink))
+    try runStep(.net(.netVeth(box: box, hostLink: hostLink, boxLink: boxLink)), input: line, into: &out)
+  }
+
+  /// `net attach BRIDGE`: the host end of the current box's one veth becomes a port of a bridge
+  /// on the host side (`ip link set IF master BRIDGE`, ip-link(8)), as Docker puts a container's
+  /// veth on docker0. Refused when the link is not a bridge, when the box has no veth or more
+  /// than one, and when that end is already a port of the bridge.
+  func netAttachCommand(_ rest: [String], line: String, into out: inout Output) throws {
+    try arity("net attach", rest, 1)
+    let box = try currentBox("net attach")
+    try refuseIfSharingMachineNetwork(box, "net attach")
+    let bridge = try existingLink(rest[0].hasPrefix("host:") ? rest[0] : "host:" + rest[0], box: box)
+    guard netLink(bridge)?.kind == NetLinkFacts.bridge else {
+      throw LabError(
+        "\(bridge) is a \(netLink(bridge)?.kind ?? "link"), not a bridge",
+        [
+          ("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")),
+          LabError.unchanged,
+        ])
+    }
+    let hostEnds = hostEndsOfVeths(box)
+    guard hostEnds.count == 1, let hostEnd = hostEnds.first else {
+      throw LabError(
+        hostEnds.isEmpty
+          ? "\(box) has no veth to the host side, so there is nothing to attach"
+          : "\(box) has \(hostEnds.count) veths to the host side: \(hostEnds.joined(separator: " "))",
+        [
+          ("rule", "net attach puts the host end of the box's one veth on the bridge"),
+          ("fix", hostEnds.isEmpty ? "net veth first" : "a box with one veth"), LabError.unchanged,
+        ])
+    }
+    if netLink(NetLinkRef(.host, hostEnd))?.master == bridge.name {
+      throw LabError("host:\(hostEnd) is already a port of \(bridge.name)", [LabError.unchanged])
+    }
+    try runStep(.net(.netAttach(link: hostEnd, bridge: bridge.name)), input: line, into: &out)
+  }
+
+  /// `net route default via ADDR`: the current box's default route (`ip route add default via`,
+  /// ip-route(8)). The gateway must be a neighbour on an up link, as the kernel refuses anything
+  /// else with ENETUNREACH.
+  func netRouteCommand(_ rest: [String], line: String, into out: inout Output) throws {
+    guard rest.count == 3, rest[0] == "default", rest[1] == "via" else {
+      throw usage("net route", "net route takes: default via ADDR")
+    }
+    let box = try currentBox("net route")
+    try refuseIfSharingMachineNetwork(box, "net route")
+    let gateway = try parseAddress(rest[2], what: "gateway")
+    try checkGateway(gateway, box: box)
+    try runStep(.net(.netRoute(box: box, gateway: gateway)), input: line, into: &out)
+  }
+
+  /// `net nat BRIDGE`: a masquerade rule in the host side's nftables (nft(8)) for the subnet of
+  /// a bridge, what Docker does for docker0: packets from that subnet leaving by another link
+  /// take the address of that link. The bridge must have an address, which names the subnet.
+  func netNATCommand(_ rest: [String], line: String, into out: inout Output) throws {
+    try arity("net nat", rest, 1)
+    let name = rest[0].hasPrefix("host:") ? String(rest[0].dropFirst("host:".count)) : rest[0]
+    try checkInterfaceName(name)
+    guard let bridge = netLink(NetLinkRef(.host, name)), bridge.kind == NetLinkFacts.bridge else {
+      throw LabError(
+        "no bridge named \(quotedForTerminal(name)) on the host side",
+        [
+          ("bridges", hostBridges().isEmpty ? "none yet (net bridge NAME)" : hostBridges().joined(separator: " ")),
+          ("rule", "net nat masquerades the subnet of a bridge, as Docker does for docker0"), LabError.unchanged,
+        ])
+    }
+    guard let cidr = bridge.addrs.first else {
+      throw LabError(
+        "\(name) has no address, so it has no subnet to masquerade",
+        [("fix", "net addr host:\(name) ADDR/PREFIX first"), LabError.unchanged])
+    }
+    let rule = NetRule.masquerade(cidr.subnet, leavingBy: name)
+    if hostRules().contains(rule) {
+      throw LabError(
+        "the host side already masquerades \(cidr.subnet) (\(rule.text))", [("see", "net rules"), LabError.unchanged])
+    }
+    try runStep(.net(.netNAT(bridge: name, subnet: cidr.subnet)), input: line, into: &out)
+  }
+
+  /// `net listen PORT [tcp|udp] [--on SIDE]`: a socket bound to PORT in that side's network
+  /// namespace (the current box's, or the host side's), which answers `connect`. One socket per
+  /// port and protocol: a second bind(2) fails with EADDRINUSE, so it is refused first.
+  func netListenCommand(_ rest: [String], line: String, into out: inout Output) throws {
+    let (words, proto) = try splitProtocol(rest, "net listen")
+    guard words.count == 1 || (words.count == 3 && words[1] == "--on") else {
+      throw usage(
+        "net listen", "net listen takes PORT, then optionally tcp or udp, then optionally --on host|outside|BOX")
+    }
+    let port = try parsePort(words[0], what: "port")
+    let side = words.count == 3 ? try parseSide(words[2], "net listen") : current.map { .box($0) } ?? .host
+    try refuseMachineNetworkSide(side)
+    if let ns = NetworkView(facts).namespace(of: side.name),
+      ns.net.listening.contains(where: { $0.port == port && $0.proto == proto })
+    {
+      throw LabError(
+        "\(PingText.prose(ns.name)) already listens on \(proto) port \(port)",
+        [
+          ("rule", "one socket per port and address: bind(2) fails with EADDRINUSE (tcp and udp ports are apart)"),
+          LabError.unchanged,
+        ])
+    }
+    try runStep(.net(.netListen(side: side, port: port, proto: proto)), input: line, into: &out)
+  }
+
+  /// `net rules`: the nftables rules boxwalk made in the host side's network namespace (what
+  /// `nft list table ip boxwalk` would show there, nft(8)). A read: no step runs.
+  func netRulesCommand(_ rest: [String], into out: inout Output) throws {
+    try arity("net rules", rest, 0)
+    try refresh()
+    let rules = hostRules()
+    out.lines +=
+      rules.isEmpty
+      ? ["the host side has no nftables rules of boxwalk's (net nat BRIDGE or net publish makes one)"]
+      : ["  table ip \(NetRule.table) in the host side's network namespace:"] + rules.map { "  " + $0.description }
+  }
+
+  /// `net forward on|off`: IPv4 forwarding in the host side's network namespace
+  /// (/proc/sys/net/ipv4/ip_forward, which is per network namespace), without which the host
+  /// side passes no packet from one link to another. Setting what is already set is refused.
+  func netForwardCommand(_ rest: [String], line: String, into out: inout Output) throws {
+    guard rest.count == 1, rest[0] == "on" || rest[0] == "off" else {
+      throw usage("net forward", "net forward takes on or off")
+    }
+    let on = rest[0] == "on"
+    if NetworkView(facts).namespace(of: NetSide.host.name)?.net.forward == on {
+      throw LabError(
+        "the host side already \(on ? "forwards" : "does not forward")",
+        [("now", "host.net.forward = \(on ? 1 : 0)"), LabError.unchanged])
+    }
+    try runStep(.net(.netForward(on: on)), input: line, into: &out)
+  }
+
   /// `ping ADDR [--from host|BOX]`: from the current box, or the host side when there is none.
   func pingCommand(_ args: [String], line: String, into out: inout Output) throws {
     guard args.count == 1 || (args.count == 3 && args[1] == "--from") else {
@@ -179,7 +230,7 @@ extension Session {
     let address = try parseAddress(args[0], what: "address")
     let from = args.count == 3 ? try parseSide(args[2], "ping") : current.map { .box($0) } ?? .host
     try refuseMachineNetworkSide(from)
-    try runStep(.ping(from: from, address: address), input: line, into: &out)
+    try runStep(.net(.ping(from: from, address: address)), input: line, into: &out)
     lastPing = (from, address)
   }
 
@@ -204,7 +255,7 @@ extension Session {
     let port = try parsePort(parts[1], what: "port")
     let from = args.count == 3 ? try parseSide(args[2], "connect") : current.map { .box($0) } ?? .host
     try refuseMachineNetworkSide(from)
-    try runStep(.connect(from: from, address: address, port: port, proto: proto), input: line, into: &out)
+    try runStep(.net(.connect(from: from, address: address, port: port, proto: proto)), input: line, into: &out)
   }
 
   /// `tcp` or `udp` right after the first word (PORT or ADDR:PORT), as in `net listen 53 udp`;
@@ -257,7 +308,8 @@ extension Session {
         [("rule", "one published port, one destination (\(rule.text))"), ("see", "net rules"), LabError.unchanged])
     }
     try runStep(
-      .netPublish(hostPort: hostPort, proto: proto, box: box, address: address, port: port), input: line, into: &out)
+      .net(.netPublish(hostPort: hostPort, proto: proto, box: box, address: address, port: port)), input: line,
+      into: &out)
   }
 
   /// The box's first address on a link whose host end is a port of a host-side bridge.

@@ -8,7 +8,7 @@ extension Session {
   }
 
   /// The `net` steps, `ping` and `connect`.
-  func netSummary(_ step: Step, _ result: StepResult, after t: StateValue) -> [String] {
+  func netSummary(_ step: NetStep, _ result: StepResult, after t: StateValue) -> [String] {
     switch step {
     case .netVeth(let box, let hostLink, let boxLink):
       return [
@@ -54,8 +54,6 @@ extension Session {
           : "the host side no longer forwards: it drops packets for addresses it does not have",
         "  machine  the machine's own net.ipv4.ip_forward is untouched: each network namespace has its own",
       ]
-    default:
-      return []
     }
   }
 }

@@ -12,7 +12,7 @@ extension Session {
     }
     guard !argv.isEmpty else { throw usage("run", "run needs a program to run") }
     try refuseUnlessContained(box, command: line)
-    try runStep(.run(box: box, argv: argv, background: background), input: line, into: &out)
+    try runStep(.process(.run(box: box, argv: argv, background: background)), input: line, into: &out)
   }
 
   func psCommand(_ args: [String], into out: inout Output) throws {
@@ -75,7 +75,7 @@ extension Session {
           ("rule", "kill acts only on the box's own processes, by the PID ps shows"), LabError.unchanged,
         ])
     }
-    try runStep(.kill(box: box, pid: pid), input: line, into: &out)
+    try runStep(.process(.kill(box: box, pid: pid)), input: line, into: &out)
   }
 
   /// The box's processes from the kernel's facts (PIDs as the box sees them; for a process in the

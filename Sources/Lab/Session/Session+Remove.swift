@@ -47,7 +47,7 @@ extension Session {
           ])
       }
     }
-    try runStep(.imageRemove(image: image, layers: unshared), input: line, into: &out)
+    try runStep(.layer(.imageRemove(image: image, layers: unshared)), input: line, into: &out)
   }
 
   func layerRemove(_ args: [String], line: String, into out: inout Output) throws {
@@ -78,6 +78,6 @@ extension Session {
           ("fix", "box rm \(boxes[0]) first"), LabError.unchanged,
         ])
     }
-    try runStep(.layerRemove(name: name), input: line, into: &out)
+    try runStep(.layer(.layerRemove(name: name)), input: line, into: &out)
   }
 }

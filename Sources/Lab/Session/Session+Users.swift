@@ -40,7 +40,7 @@ extension Session {
           LabError.unchanged,
         ])
     }
-    try runStep(.map(box: box, kind: kind, range: range), input: line, into: &out)
+    try runStep(.namespace(.map(box: box, kind: kind, range: range)), input: line, into: &out)
   }
 
   func idCommand(_ args: [String], into out: inout Output) throws {

@@ -13,32 +13,6 @@ public struct StepRecord: Sendable {
   public var shell: String
 }
 
-/// The tree before a step, read through what the builder replaced: after a build for a scope, a
-/// top-level key it did not make again has the value it has after the step, and one it added
-/// had none.
-struct TreeBefore {
-  let replaced: StateValue
-  /// The keys the build made again; nil after a whole build (`replaced` is the whole tree).
-  let changed: Set<String>?
-  let after: StateValue
-  /// The kernel's facts before the step that the summary decides by.
-  let facts: FactsBefore
-
-  init(builder: StateTreeBuilder, after: StateValue, facts: FactsBefore) {
-    replaced = builder.replaced
-    changed = builder.changedKeys.map { Set($0.map(\.key)) }
-    self.after = after
-    self.facts = facts
-  }
-
-  func value(at path: StatePath) -> StateValue? {
-    guard let changed, case .key(let top)? = path.components.first, !changed.contains(top) else {
-      return replaced.value(at: path)
-    }
-    return after.value(at: path)
-  }
-}
-
 /// What the step's summary compares of the kernel's facts before the step with the facts after:
 /// the step's box's own facts, and for a mount step every other box's mounts (a shared mount
 /// reaches its peers). Only these are kept, not the whole facts: readBack changes the session's

@@ -29,7 +29,7 @@ struct BoxFiles {
   static let pathFlag = Int32(BW_O_PATH)
 
   /// Which part of a file command failed: the plan of `write FILE TEXT` is the parents, the
-  /// open, the data; of `rm FILE` the open of its parent, the unlink (StepCalls+Layers.swift).
+  /// open, the data; of `rm FILE` the open of its parent, the unlink (Kernel/Steps/LayerStep.swift).
   enum Stage: Sendable {
     /// Reaching the box's root or the path's parents (making them, for a write).
     case parents

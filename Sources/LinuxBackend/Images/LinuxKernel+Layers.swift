@@ -19,19 +19,19 @@ struct OverlayState {
 /// namespace), the file commands (by this process, through /proc/HELPER/root, see BoxFiles),
 /// commit, import, push and pull (the image store, see ImageStore).
 extension LinuxKernel {
-  func performLayerStep(_ step: Step) throws(KernelError) -> StepResult {
-    var result = try performStoreStep(step)
+  func performLayerStep(_ s: LayerStep, _ step: Step) throws(KernelError) -> StepResult {
+    var result = try performStoreStep(s, step)
     // A repair the store made while reading (a corrupt index moved aside) is said once.
     result.output += images.takeNotes().map { "note: " + $0 }
     return result
   }
 
-  private func performStoreStep(_ step: Step) throws(KernelError) -> StepResult {
+  private func performStoreStep(_ s: LayerStep, _ step: Step) throws(KernelError) -> StepResult {
     // A throwaway store lives in the session directory: after a teardown, make a new one.
     if ephemeralImages && session == nil { try reopenSession(step) }
     // The busybox image is made on first use, whichever step that is.
     try store(step, step.firstCall) { () throws(SystemCallError) in try images.ensureBusybox() }
-    switch step {
+    switch s {
     case .overlay(let box, let names, let layers, false):
       try mountOverlay(box, names: names, layers: layers, step: step)
     case .overlay(let box, let names, let layers, true): try copyRoot(box, names: names, layers: layers, step: step)
@@ -87,7 +87,6 @@ extension LinuxKernel {
       return StepResult(
         output: removed.layers.sorted().map(ImageTransfer.prunedLayer) + ImageTransfer.prunedBlobs(removed.blobs.count)
           + removed.leftovers.map { "removed \($0), left by a killed pull or commit" })
-    default: break
     }
     return .none
   }
@@ -403,76 +402,105 @@ extension LinuxKernel {
     var lines: [String] = []
     // A Ctrl-C pressed before this command started is not meant for it.
     _ = bw_interrupt_take()
-    var fetched: [(layer: ImageStore.Layer, compressed: [UInt8]?)] = []
+    var fetched: [PulledLayer] = []
     // Which of the step's calls a failure names: the manifest's GET, then the blobs' GETs (or,
     // from a directory registry, the open of its index, then the copies).
     var stage = TransferStage.getManifest
-    // The blobs and layer directories this pull adds: if it fails, those nothing names are
-    // taken back, so its "nothing was changed" is true.
-    var written: [String] = []
-    var unpacked: [String] = []
     do throws(RegistryError) {
-      let manifestBytes = try source.manifest(ref.tag)
-      // A manifest boxwalk cannot read, or one listing more layers than a box stacks, is the
-      // answer to the manifest's GET: that request is the one to blame (the GET of the manifest).
-      guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
-        throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
-      }
-      // A box stacks at most Overlay.maxLayers layers (overlayfs's lower directories, within one
-      // page of mount options): an image with more could never be used, so it is not fetched.
-      guard manifest.layers.count <= Overlay.maxLayers else {
-        throw RegistryError(
-          errno: E2BIG,
-          detail:
-            "the manifest of \(ref) lists \(manifest.layers.count) layers; a box stacks at most \(Overlay.maxLayers)")
-      }
-      // From here on the blobs' GETs: the config first.
-      stage = .getBlobs
-      let configBytes = try source.blob(manifest.config.digest, limit: JSONValue.maxDocument)
-      guard let configJSON = try? JSONValue.parse(configBytes), let config = try? ImageConfig(json: configJSON),
-        config.diffIDs.count == manifest.layers.count
-      else { throw RegistryError(errno: EBADMSG, detail: "the config of \(ref) does not list one diff_id per layer") }
+      let (manifest, config) = try pullManifest(ref, from: source, stage: &stage)
       lines.append(ImageTransfer.pulledManifest(ref, layers: manifest.layers.count))
-      // What this pull may still fetch: the blobs are held in memory until all are checked.
-      var budget = pullByteLimit
-      let tooBig = "the layers of \(ref) add up to more than \(pullByteLimit >> 20) MiB, the most one pull fetches"
-      var known = try local { () throws(SystemCallError) in try images.catalog().layers }
-      for (blob, diffID) in zip(manifest.layers, config.diffIDs) {
-        if let have = known.first(where: { $0.diffID == diffID }) {
-          fetched.append((have, nil))
-          lines.append(ImageTransfer.pulledLayer(have.name, existed: true))
-          continue
-        }
-        // The size the manifest declares is checked first, and what arrives is bounded by what
-        // is left either way, since a registry may declare one size and send another.
-        guard blob.size >= 0, blob.size <= budget else { throw RegistryError(errno: EFBIG, detail: tooBig) }
-        let compressed: [UInt8]
-        do throws(RegistryError) {
-          compressed = try source.blob(blob.digest, limit: min(OCILayout.maxBlob, budget))
-        } catch let error where error.errno == EFBIG {
-          throw RegistryError(errno: EFBIG, detail: tooBig)
-        }
-        budget -= compressed.count
-        var name = blob.annotation(Annotation.layerName) ?? ImageTransfer.fallbackName(diffID)
-        if Names.checkName(name, limit: 200) != nil && ImageName.parse(name).isFailure
-          || known.contains(where: { $0.name == name })
-        {
-          name = ImageTransfer.fallbackName(diffID)
-        }
-        let layer = ImageStore.Layer(
-          name: name, diffID: diffID,
-          blob: Descriptor(mediaType: MediaType.layerGzip, digest: blob.digest, size: blob.size),
-          hostSpecific: blob.annotation(ImageStore.hostSpecificKey) == "true")
-        known.append(layer)
-        fetched.append((layer, compressed))
-        lines.append(ImageTransfer.pulledLayer(name, existed: false))
-      }
+      fetched = try pullLayers(manifest, config, of: ref, from: source, lines: &lines)
     } catch {
       // Nothing was written yet: the store is as it was, as the error's state line says.
       if error.detail == ImageTransfer.notInRegistry(ref) { stage = .getManifest }
       throw KernelError(
         step: step, call: Self.entry(step, stage), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
+    try storePulled(fetched, as: ref, step: step)
+    return StepResult(output: lines)
+  }
+
+  /// A layer of a pull: the store's own when it had it (no bytes), else the fetched gzip.
+  typealias PulledLayer = (layer: ImageStore.Layer, compressed: [UInt8]?)
+
+  /// The manifest's GET, then the config's (`stage` becomes `.getBlobs` for it): both must be
+  /// documents boxwalk reads, with one diff_id per layer and no more layers than a box stacks.
+  private func pullManifest(
+    _ ref: RegistryRef, from source: any Registry, stage: inout TransferStage
+  ) throws(RegistryError) -> (Manifest, ImageConfig) {
+    let manifestBytes = try source.manifest(ref.tag)
+    // A manifest boxwalk cannot read, or one listing more layers than a box stacks, is the
+    // answer to the manifest's GET: that request is the one to blame (the GET of the manifest).
+    guard let json = try? JSONValue.parse(manifestBytes), let manifest = try? Manifest(json: json) else {
+      throw RegistryError(errno: EBADMSG, detail: "the manifest of \(ref) is not an OCI image manifest boxwalk reads")
+    }
+    // A box stacks at most Overlay.maxLayers layers (overlayfs's lower directories, within one
+    // page of mount options): an image with more could never be used, so it is not fetched.
+    guard manifest.layers.count <= Overlay.maxLayers else {
+      throw RegistryError(
+        errno: E2BIG,
+        detail:
+          "the manifest of \(ref) lists \(manifest.layers.count) layers; a box stacks at most \(Overlay.maxLayers)")
+    }
+    // From here on the blobs' GETs: the config first.
+    stage = .getBlobs
+    let configBytes = try source.blob(manifest.config.digest, limit: JSONValue.maxDocument)
+    guard let configJSON = try? JSONValue.parse(configBytes), let config = try? ImageConfig(json: configJSON),
+      config.diffIDs.count == manifest.layers.count
+    else { throw RegistryError(errno: EBADMSG, detail: "the config of \(ref) does not list one diff_id per layer") }
+    return (manifest, config)
+  }
+
+  /// The blobs' GETs of the layers the store does not have, held in memory until all are
+  /// checked, within the pull's byte limit; one line each for `lines`.
+  private func pullLayers(
+    _ manifest: Manifest, _ config: ImageConfig, of ref: RegistryRef, from source: any Registry,
+    lines: inout [String]
+  ) throws(RegistryError) -> [PulledLayer] {
+    var fetched: [PulledLayer] = []
+    // What this pull may still fetch: the blobs are held in memory until all are checked.
+    var budget = pullByteLimit
+    let tooBig = "the layers of \(ref) add up to more than \(pullByteLimit >> 20) MiB, the most one pull fetches"
+    var known = try local { () throws(SystemCallError) in try images.catalog().layers }
+    for (blob, diffID) in zip(manifest.layers, config.diffIDs) {
+      if let have = known.first(where: { $0.diffID == diffID }) {
+        fetched.append((have, nil))
+        lines.append(ImageTransfer.pulledLayer(have.name, existed: true))
+        continue
+      }
+      // The size the manifest declares is checked first, and what arrives is bounded by what
+      // is left either way, since a registry may declare one size and send another.
+      guard blob.size >= 0, blob.size <= budget else { throw RegistryError(errno: EFBIG, detail: tooBig) }
+      let compressed: [UInt8]
+      do throws(RegistryError) {
+        compressed = try source.blob(blob.digest, limit: min(OCILayout.maxBlob, budget))
+      } catch let error where error.errno == EFBIG {
+        throw RegistryError(errno: EFBIG, detail: tooBig)
+      }
+      budget -= compressed.count
+      var name = blob.annotation(Annotation.layerName) ?? ImageTransfer.fallbackName(diffID)
+      if Names.checkName(name, limit: 200) != nil && ImageName.parse(name).isFailure
+        || known.contains(where: { $0.name == name })
+      {
+        name = ImageTransfer.fallbackName(diffID)
+      }
+      let layer = ImageStore.Layer(
+        name: name, diffID: diffID,
+        blob: Descriptor(mediaType: MediaType.layerGzip, digest: blob.digest, size: blob.size),
+        hostSpecific: blob.annotation(ImageStore.hostSpecificKey) == "true")
+      known.append(layer)
+      fetched.append((layer, compressed))
+      lines.append(ImageTransfer.pulledLayer(name, existed: false))
+    }
+    return fetched
+  }
+
+  /// Writes what a pull fetched (blobs, unpacked layers, then the name). If any of it fails,
+  /// the blobs and layer directories this pull added that nothing names are taken back, so its
+  /// "nothing was changed" is true.
+  private func storePulled(_ fetched: [PulledLayer], as ref: RegistryRef, step: Step) throws(KernelError) {
+    var written: [String] = []
+    var unpacked: [String] = []
     do throws(RegistryError) {
       var stack: [ImageStore.Layer] = []
       for (layer, compressed) in fetched {
@@ -494,7 +522,6 @@ extension LinuxKernel {
       throw KernelError(
         step: step, call: Self.entry(step, .getBlobs), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
-    return StepResult(output: lines)
   }
 
   private func local<T>(_ body: () throws(SystemCallError) -> T) throws(RegistryError) -> T {

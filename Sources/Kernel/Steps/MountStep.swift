@@ -1,6 +1,40 @@
-/// The plan of a mount step (Step.plan): mount, umount, propagation, pivot_root and chroot.
-extension Step {
-  var mountPlan: [SystemCall] {
+/// The mount steps: mount, umount, propagation, pivot_root and chroot, all in the box's mount
+/// namespace. Everything the Kernel layer knows of them is here (see Step).
+public enum MountStep: Equatable, Hashable, Sendable {
+  /// mount(2) in the box's mount namespace; paths are inside the box's root filesystem.
+  case mount(box: String, request: MountRequest)
+  /// umount2(2) in the box's mount namespace.
+  case umount(box: String, path: String)
+  /// mount(2) with MS_REC and a propagation flag on the box's "/" (mount_namespaces(7)).
+  case propagation(box: String, mode: Propagation)
+  /// pivot_root(2) into the box's root filesystem, then detach the old root.
+  case pivotRoot(box: String)
+  /// chroot(2) into the box's root filesystem (for contrast with pivot_root).
+  case chroot(box: String)
+
+  /// The box the step acts on.
+  var box: String {
+    switch self {
+    case .mount(let b, _), .umount(let b, _), .propagation(let b, _), .pivotRoot(let b), .chroot(let b): b
+    }
+  }
+
+  var owner: Owner { .box(box) }
+
+  var kindName: String {
+    switch self {
+    case .mount: "mount"
+    case .umount: "umount"
+    case .propagation: "propagation"
+    case .pivotRoot: "pivot_root"
+    case .chroot: "chroot"
+    }
+  }
+
+  /// Mounts propagate between mount namespaces (mount_namespaces(7)): read everything back.
+  func readBack(in facts: KernelFacts) -> ReadBack { .all }
+
+  var plan: [SystemCall] {
     switch self {
     case .mount(let box, let request):
       // The target (and a bind's source) is opened beneath the box's root first, following no
@@ -20,7 +54,7 @@ extension Step {
         // open_tree(2) with OPEN_TREE_CLONE is a bind mount not yet attached anywhere.
         return [target, .openBeneath(box: box, path: source, .directory), .openTreeClone(source: source), attach]
       case .dev(let path):
-        return [target] + Self.devPlan(path, attach: attach, fsmount: .fsmount(attributes: request.attributes))
+        return [target] + MountStep.devPlan(path, attach: attach, fsmount: .fsmount(attributes: request.attributes))
       case .device(let name, let path):
         return [.openTreeDevice(name: name), .moveMount(.deviceCopy(name: name), target: path)]
       default:
@@ -39,15 +73,13 @@ extension Step {
     case .propagation(_, let mode):
       return [.setPropagation(mode)]
     case .pivotRoot(let box):
-      let oldRoot = "/" + Self.oldRootName
+      let oldRoot = "/" + Step.oldRootName
       return [
         .mkdir(path: "<\(box) rootfs>" + oldRoot, mode: 0o700), .pivotRoot(box: box), .chdirRoot,
         .umount2(path: oldRoot, .detach), .rmdir(path: oldRoot),
       ]
     case .chroot(let box):
       return [.chroot(box: box), .chdirRoot]
-    default:
-      return []
     }
   }
 

@@ -1,15 +1,82 @@
-/// The plans of the layer and image steps (see StepCalls.swift for the convention). Paths the
-/// learner cannot know are written in angle brackets: `<web root>` is the box's root directory as
-/// the box sees it, `<web upper>` the upper layer directory in the session's scratch space,
-/// `<layer app>` a lower layer's directory in boxwalk's image store.
-extension Step {
-  /// How file commands reach a path in the box: openat2(2) resolves it beneath the box's root,
-  /// the way the box itself would (RESOLVE_IN_ROOT), and follows no symbolic link at all
-  /// (RESOLVE_NO_SYMLINKS), so a link planted in a layer can never lead outside it
-  /// (docs/security.md).
-  public static let resolveFlags = "RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS"
+/// The layer and image steps: the box's root filesystem (an overlay of layers), its files, and
+/// the image store. Everything the Kernel layer knows of them is here (see Step). In the plans,
+/// paths the learner cannot know are written in angle brackets: `<web root>` is the box's root
+/// directory as the box sees it, `<web upper>` the upper layer directory in the session's scratch
+/// space, `<layer app>` a lower layer's directory in boxwalk's image store.
+public enum LayerStep: Equatable, Hashable, Sendable {
+  /// Mount an overlay of these layers (top first) plus a fresh writable upper layer, as the box's
+  /// root filesystem (not entered yet). `names` is what the learner typed (image names or layer
+  /// names), `layers` the layers they stand for.
+  /// With `plain`, no overlay: the layers' merged files are copied into a plain directory, the
+  /// way an image unpacked from `docker export` is one, and that directory is no mount point.
+  case overlay(box: String, names: [String], layers: [String], plain: Bool = false)
+  /// Write a file in the box's root filesystem, making missing parent directories.
+  case writeFile(box: String, path: String, text: String)
+  /// Remove a file, or a directory with everything in it, from the box's root filesystem.
+  case removeFile(box: String, path: String)
+  /// The box's upper layer becomes a new layer, and an image of it on top of the box's layers.
+  case commit(box: String, image: ImageName)
+  /// A host directory becomes a one-layer image.
+  case imageImport(image: ImageName, directory: String)
+  /// Give a local image a second name (`docker tag`): the same manifest, another index entry.
+  case imageTag(source: ImageName, target: ImageName)
+  /// Copy a local image to a registry.
+  case imagePush(image: ImageName, ref: RegistryRef)
+  /// Copy an image from a registry into the local store.
+  case imagePull(ref: RegistryRef)
+  /// Remove from the store what no image needs: layers and blobs no image names, and what
+  /// killed pulls and commits left half-written.
+  case imagePrune
+  /// Remove an image's name from the store (`docker image rm`). `layers` are the image's layers
+  /// that no other image uses: they go with it, as docker removes an untagged image's layers.
+  case imageRemove(image: ImageName, layers: [String])
+  /// Remove a layer that no image and no box uses.
+  case layerRemove(name: String)
 
-  var layerPlan: [SystemCall] {
+  /// The box the step acts on; nil for the image store's steps.
+  public var box: String? {
+    switch self {
+    case .overlay(let b, _, _, _), .writeFile(let b, _, _), .removeFile(let b, _), .commit(let b, _): b
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove: nil
+    }
+  }
+
+  var owner: Owner { box.map { .box($0) } ?? .labHost }
+
+  var kindName: String {
+    switch self {
+    case .overlay: "overlay"
+    case .writeFile: "write"
+    case .removeFile: "rm"
+    case .commit: "commit"
+    case .imageImport: "image-import"
+    case .imageTag: "image-tag"
+    case .imagePush: "image-push"
+    case .imagePull: "image-pull"
+    case .imagePrune: "image-prune"
+    case .imageRemove: "image-rm"
+    case .layerRemove: "layer-rm"
+    }
+  }
+
+  func readBack(in facts: KernelFacts) -> ReadBack {
+    switch self {
+    case .overlay:
+      // A new mount: mounts propagate between mount namespaces (mount_namespaces(7)).
+      return .all
+    case .writeFile(let b, _, _), .removeFile(let b, _):
+      // The box's writable layer is its own.
+      return ReadBack(boxes: [b])
+    case .commit(let b, _):
+      // A new layer and image in the store, from the box's files.
+      return ReadBack(boxes: [b], host: true, images: true)
+    case .imageImport, .imageTag, .imagePush, .imagePull, .imagePrune, .imageRemove, .layerRemove:
+      // The store is the host's; no box's layers can be removed while it uses them.
+      return ReadBack(host: true, images: true)
+    }
+  }
+
+  var plan: [SystemCall] {
     switch self {
     case .overlay(let box, _, let layers, true):
       // The copy is made by boxwalk itself, file by file, from the layers' merged view: nothing is
@@ -80,10 +147,17 @@ extension Step {
         + layers.map { .layer(.removeImageLayer(name: $0)) }
     case .layerRemove(let name):
       return [.layer(.removeUnusedLayer(name: name))]
-    default:
-      return []
     }
   }
+}
+
+extension Step {
+  /// How file commands reach a path in the box: openat2(2) resolves it beneath the box's root,
+  /// the way the box itself would (RESOLVE_IN_ROOT), and follows no symbolic link at all
+  /// (RESOLVE_NO_SYMLINKS), so a link planted in a layer can never lead outside it
+  /// (docs/security.md).
+  public static let resolveFlags = "RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS"
+
 }
 
 extension SystemCall.LayerWork: CustomStringConvertible {

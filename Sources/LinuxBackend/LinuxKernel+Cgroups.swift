@@ -3,13 +3,11 @@ import Glibc
 import HelperWire
 import Kernel
 
-// The steps on what a box uses and shares beyond its namespaces: its cgroup and the load that
-// tests its limits, and the IPC objects it makes (those made in the host's IPC namespace are
-// remembered, to be removed at teardown).
+// The cgroup steps: the box's cgroup, its limits, and the load that tests them.
 extension LinuxKernel {
-  /// `cgroup new`, `cgroup set`, `stress`, `ipc new` and `mq new`.
-  func performResourceStep(_ step: Step) throws(KernelError) -> StepResult {
-    switch step {
+  /// `cgroup new`, `cgroup set` and `stress`.
+  func performCgroupStep(_ s: CgroupStep, _ step: Step) throws(KernelError) -> StepResult {
+    switch s {
     case .cgroupNew(let box):
       try cgroupNew(box, step: step)
     case .cgroupSet(let box, let setting):
@@ -30,21 +28,6 @@ extension LinuxKernel {
       return StepResult(notes: setting.translation(driver.version).map { [$0] } ?? [])
     case .stress(let box, let kind):
       return try stress(box, kind, step: step)
-    case .ipcNew(let box, let kind, let key):
-      let created = try ask(box, .ipcnew(kind: Self.wireKind(kind), key: key), step: step, answer: IPCCreated.self)
-      if sharesHostIPC(box) {
-        hostIPC.append((kind.rawValue, key, created.id))
-        try? session?.record(.ipc(kind: kind.rawValue, key: key, id: created.id))
-      }
-    case .posixMQNew(let box, let name):
-      let created = try ask(box, .mqnew(name: Array(name.utf8)), step: step, answer: QueueCreated.self)
-      if !queueNames.contains(name) { queueNames.append(name) }
-      if sharesHostIPC(box) {
-        hostQueues.append((name, created.inode))
-        try? session?.record(.posixMQ(name: name, inode: created.inode))
-      }
-    default:
-      preconditionFailure("\(step.kindName) is not a step of this area")
     }
     return .none
   }
@@ -110,20 +93,5 @@ extension LinuxKernel {
       break
     }
     return result
-  }
-
-  /// The helper's name for a System V IPC kind (the same three, spelled the same).
-  static func wireKind(_ kind: IPCKind) -> HelperRequest.IPCKind {
-    switch kind {
-    case .mq: .mq
-    case .shm: .shm
-    case .sem: .sem
-    }
-  }
-
-  func sharesHostIPC(_ box: String) -> Bool {
-    guard let helper = helper(named: box) else { return false }
-    return (try? procfs.namespaceInode(pid: String(helper.pid), shown: box, kind: .ipc))
-      == (try? procfs.namespaceInode(pid: "self", shown: "self", kind: .ipc))
   }
 }
