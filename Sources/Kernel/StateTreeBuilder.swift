@@ -125,34 +125,9 @@ public struct StateTreeBuilder: Sendable {
       facts.host.namespaces[.user] == hostUserNamespace, facts.host.user == hostUser
     else { return build(facts) }
     let offset = facts.outside == nil ? 1 : 2
-    // The one box named that left: its place in the last root.
-    var removed: (name: String, index: Int)?
-    for name in scope.boxes where facts.position(of: name) == nil {
-      guard let i = root.position(of: name) else { continue }
-      guard i >= offset, removed == nil else { return build(facts) }
-      removed = (name, i)
-    }
-    let lastCount = root.entries.count - offset - (removed == nil ? 0 : 1)
-    // The boxes named, where they are in the facts (the kernel's box order, as in the tree).
-    var positions: [Int] = []
-    positions.reserveCapacity(scope.boxes.count)
-    var appended: String?
-    for name in scope.boxes where name != removed?.name {
-      let place = root.position(of: name).map { i in removed.map { i > $0.index ? i - 1 : i } ?? i }
-      if let i = place, i >= offset {
-        guard i - offset < facts.boxes.count, facts.boxes[i - offset].name == name else { return build(facts) }
-        positions.append(i - offset)
-      } else if place == nil, facts.boxes.count == lastCount + 1, facts.boxes.last?.name == name {
-        appended = name
-      } else if place != nil || facts.position(of: name) != nil {
-        return build(facts)
-      }  // else: a name no box has (the step removed or never made it)
-    }
-    guard facts.boxes.count == lastCount + (appended == nil ? 0 : 1), removed == nil || appended == nil else {
+    guard let (positions, removed) = Self.places(of: scope.boxes, in: facts, root: root, offset: offset) else {
       return build(facts)
     }
-    if appended != nil { positions.append(facts.boxes.count - 1) }
-    positions.sort()
     var changed: [StateDiff.TopLevelKey] = []
     var dropped: [NamespaceInode] = []
     var added: [NamespaceInode] = []
@@ -218,6 +193,41 @@ public struct StateTreeBuilder: Sendable {
     changedKeys = changed
     replaced = .map(old)
     return .map(root)
+  }
+
+  /// Where the boxes `names` are in the facts (the kernel's box order, as in the tree), ascending,
+  /// a box new at the end included, and the one box among them that left (its place in the last
+  /// root); nil when they cannot be placed for sure (then the build is whole).
+  private static func places(of names: [String], in facts: KernelFacts, root: StateMap, offset: Int)
+    -> (positions: [Int], removed: (name: String, index: Int)?)?
+  {
+    var removed: (name: String, index: Int)?
+    for name in names where facts.position(of: name) == nil {
+      guard let i = root.position(of: name) else { continue }
+      guard i >= offset, removed == nil else { return nil }
+      removed = (name, i)
+    }
+    let lastCount = root.entries.count - offset - (removed == nil ? 0 : 1)
+    var positions: [Int] = []
+    positions.reserveCapacity(names.count)
+    var appended: String?
+    for name in names where name != removed?.name {
+      let place = root.position(of: name).map { i in removed.map { i > $0.index ? i - 1 : i } ?? i }
+      if let i = place, i >= offset {
+        guard i - offset < facts.boxes.count, facts.boxes[i - offset].name == name else { return nil }
+        positions.append(i - offset)
+      } else if place == nil, facts.boxes.count == lastCount + 1, facts.boxes.last?.name == name {
+        appended = name
+      } else if place != nil || facts.position(of: name) != nil {
+        return nil
+      }  // else: a name no box has (the step removed or never made it)
+    }
+    guard facts.boxes.count == lastCount + (appended == nil ? 0 : 1), removed == nil || appended == nil else {
+      return nil
+    }
+    if appended != nil { positions.append(facts.boxes.count - 1) }
+    positions.sort()
+    return (positions, removed)
   }
 
   /// A namespace's inode with the kind of label it gets (an owner is labelled as a user namespace).
