@@ -58,14 +58,4 @@ extension StepText {
       }
     }
   }
-
-  /// How to get past an errno for a cgroup step, when there is one way (StepText.errnoFix).
-  static func cgroupErrnoFix(_ step: CgroupStep, _ errno: Errno, detail: String?) -> String? {
-    nil
-  }
-
-  /// What an errno means for a cgroup step, when there is something specific to teach (StepText.errnoHint).
-  static func cgroupErrnoHint(_ step: CgroupStep, _ errno: Errno, detail: String?) -> String? {
-    nil
-  }
 }

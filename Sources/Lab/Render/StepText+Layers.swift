@@ -119,11 +119,6 @@ extension StepText {
     }
   }
 
-  /// How to get past an errno for a layer step, when there is one way (StepText.errnoFix).
-  static func layerErrnoFix(_ step: LayerStep, _ errno: Errno, detail: String?) -> String? {
-    nil
-  }
-
   /// What an errno means for a layer step, when there is something specific to teach (StepText.errnoHint).
   static func layerErrnoHint(_ step: LayerStep, _ errno: Errno, detail: String?) -> String? {
     switch (step, errno) {

@@ -175,11 +175,6 @@ extension StepText {
     }
   }
 
-  /// How to get past an errno for a net step, when there is one way (StepText.errnoFix).
-  static func netErrnoFix(_ step: NetStep, _ errno: Errno, detail: String?) -> String? {
-    nil
-  }
-
   /// What an errno means for a net step, when there is something specific to teach (StepText.errnoHint).
   static func netErrnoHint(_ step: NetStep, _ errno: Errno, detail: String?) -> String? {
     switch (step, errno) {

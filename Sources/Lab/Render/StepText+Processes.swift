@@ -50,11 +50,6 @@ extension StepText {
     }
   }
 
-  /// How to get past an errno for a process step, when there is one way (StepText.errnoFix).
-  static func processErrnoFix(_ step: ProcessStep, _ errno: Errno, detail: String?) -> String? {
-    nil
-  }
-
   /// What an errno means for a process step, when there is something specific to teach (StepText.errnoHint).
   static func processErrnoHint(_ step: ProcessStep, _ errno: Errno, detail: String?) -> String? {
     switch (step, errno) {

@@ -46,13 +46,11 @@ enum StepText {
 
   /// How to get past an errno for this step, when there is one way.
   static func errnoFix(_ step: Step, _ errno: Errno, detail: String? = nil) -> String? {
+    // Only some areas have one (StepText+AREA.swift); the others have none to give.
     switch step {
-    case .process(let s): processErrnoFix(s, errno, detail: detail)
     case .namespace(let s): namespaceErrnoFix(s, errno, detail: detail)
     case .mount(let s): mountErrnoFix(s, errno, detail: detail)
-    case .cgroup(let s): cgroupErrnoFix(s, errno, detail: detail)
-    case .net(let s): netErrnoFix(s, errno, detail: detail)
-    case .layer(let s): layerErrnoFix(s, errno, detail: detail)
+    case .process, .cgroup, .net, .layer: nil
     }
   }
 
@@ -63,7 +61,7 @@ enum StepText {
       case .process(let s): processErrnoHint(s, errno, detail: detail)
       case .namespace(let s): namespaceErrnoHint(s, errno, detail: detail)
       case .mount(let s): mountErrnoHint(s, errno, detail: detail)
-      case .cgroup(let s): cgroupErrnoHint(s, errno, detail: detail)
+      case .cgroup: nil
       case .net(let s): netErrnoHint(s, errno, detail: detail)
       case .layer(let s): layerErrnoHint(s, errno, detail: detail)
       }
