@@ -2,6 +2,7 @@ import CShim
 import Glibc
 import HelperWire
 import Kernel
+import Synchronization
 import NetWire
 
 /// The real kernel (docs/architecture.md, "Processes"). Each box is one
@@ -82,12 +83,24 @@ public final class LinuxKernel: Kernel {
   }
 
   /// busybox-static's bytes, which the busybox image's layer is made of, for the simulator
-  /// (whose own busybox is a stand-in); nil without busybox-static.
+  /// (whose own busybox is a stand-in); nil without busybox-static. Read again only when the
+  /// file changed (its device, inode, size or mtime): each lesson starts a new simulated kernel,
+  /// and the daemon one per session, so that all share one copy of the 2 MB (and the
+  /// simulator's layer made of it).
   public static func busyboxBinary(path: String = "/bin/busybox") -> [UInt8]? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    let identity = [
+      Int(info.st_dev), Int(info.st_ino), Int(info.st_size), info.st_mtim.tv_sec, info.st_mtim.tv_nsec,
+    ]
+    if let read = busyboxRead.withLock({ $0 }), read.path == path, read.identity == identity { return read.binary }
     let store = ImageStore(home: "/nonexistent", busybox: path)
-    guard store.busyboxAvailable else { return nil }
-    return try? store.readBusybox()
+    let binary = store.busyboxAvailable ? try? store.readBusybox() : nil
+    busyboxRead.withLock { $0 = (path, identity, binary) }
+    return binary
   }
+
+  private static let busyboxRead = Mutex<(path: String, identity: [Int], binary: [UInt8]?)?>(nil)
 
   /// The applets busybox-static has (`busybox --list`, one name a line), for the simulator: the
   /// busybox image links more names than some builds have. nil without busybox-static or when

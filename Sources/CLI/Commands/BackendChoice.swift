@@ -2,7 +2,6 @@ import Glibc
 import Kernel
 import LinuxBackend
 import Simulator
-import Synchronization
 
 /// Picks and starts the kernel (README.md, "Backends"): `real` as root on Linux, otherwise
 /// `rootless` when user namespaces work, otherwise `sim`. A backend asked for by name that cannot
@@ -12,23 +11,6 @@ enum BackendChoice {
     if geteuid() == 0 { return .real }
     return LinuxKernel.userNamespaceUnavailableReason() == nil ? .rootless : .sim
   }
-
-  /// busybox-static's bytes for a simulated kernel, read again only when the file changed (its
-  /// device, inode, size or mtime): each lesson starts a new kernel, and the daemon one per
-  /// session, so that all share one copy of the 2 MB (and the simulator's layer made of it).
-  static func hostBusybox(path: String = "/bin/busybox") -> [UInt8]? {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return LinuxKernel.busyboxBinary(path: path) }
-    let identity = [
-      Int(info.st_dev), Int(info.st_ino), Int(info.st_size), info.st_mtim.tv_sec, info.st_mtim.tv_nsec,
-    ]
-    if let read = busyboxRead.withLock({ $0 }), read.path == path, read.identity == identity { return read.binary }
-    let binary = LinuxKernel.busyboxBinary(path: path)
-    busyboxRead.withLock { $0 = (path, identity, binary) }
-    return binary
-  }
-
-  private static let busyboxRead = Mutex<(path: String, identity: [Int], binary: [UInt8]?)?>(nil)
 
   /// - Parameter ephemeralImages: the real backend keeps its image store in the session
   ///   directory, removed with it (`boxwalk test`: every transcript starts from busybox alone).
@@ -90,7 +72,7 @@ enum BackendChoice {
     kernel.unameVersion = text(&u.version)
     kernel.unameMachine = text(&u.machine)
     if let caps = hostCapabilities() { kernel.hostCapabilities = caps }
-    if let binary = hostBusybox() { kernel.useBusyboxBinary(binary) }
+    if let binary = LinuxKernel.busyboxBinary() { kernel.useBusyboxBinary(binary) }
     kernel.busyboxApplets = LinuxKernel.busyboxApplets()
     lendHostFiles(to: kernel)
     // A registry server on loopback is a program of this machine: the simulator asks whether
