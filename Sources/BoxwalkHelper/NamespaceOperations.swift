@@ -76,12 +76,7 @@ struct NamespaceOperations {
       if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNET) { Responder.closeAll() }
       if case .ok = reply, Int32(bitPattern: nstype) == Int32(BW_CLONE_NEWNS) { box.takeDeviceHandles() }
       return reply
-    case .sethostname(let name):
-      let rc = Self.withCString(name) { bw_sethostname($0, $1) }
-      return rc == 0 ? .done : .err(errno: errno, call: .sethostname, note: nil)
-    case .setdomainname(let name):
-      let rc = Self.withCString(name) { bw_setdomainname($0, $1) }
-      return rc == 0 ? .done : .err(errno: errno, call: .setdomainname, note: nil)
+    case .calls(let calls): return Calls.make(calls, namespaces: self, box: box, channel: channel)
     }
   }
 
@@ -178,7 +173,7 @@ struct NamespaceOperations {
   }
 
   /// Call `body` with `bytes` as a NUL-terminated C string and the count of bytes before the NUL.
-  private static func withCString(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>, Int) -> Int32) -> Int32 {
+  static func withCString(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>, Int) -> Int32) -> Int32 {
     (bytes + [0]).withUnsafeBytes { raw in
       guard let base = raw.bindMemory(to: CChar.self).baseAddress else { return -1 }
       return body(base, bytes.count)

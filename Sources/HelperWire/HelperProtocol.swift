@@ -1,5 +1,5 @@
-// The boxwalk helper protocol, version "bw2" (bw1 plus the verbs for processes, mounts and IPC,
-// and the networking verbs netlink, netdump and echo; adding verbs keeps the version).
+// The boxwalk helper protocol, version "bw3" (bw2 with up to 255 fields, for the `calls` request
+// that carries a step's plan entries, HelperCall.swift; adding verbs or calls keeps the version).
 //
 // This module, HelperWire, is linked into both ends: LinuxBackend (the REPL side) and
 // boxwalk-helper. It is pure Swift (no imports, not even Foundation, so the static helper stays
@@ -12,8 +12,8 @@
 //
 // Message, at most 4096 bytes:
 //
-//     "bw2"      3 bytes   the protocol version; a peer that reads anything else stops
-//     count      1 byte    number of fields, 1 to 16
+//     "bw3"      3 bytes   the protocol version; a peer that reads anything else stops
+//     count      1 byte    number of fields, 1 to 255
 //     field      count x   length (2 bytes, big-endian) then that many bytes
 //
 // Field 0 is the verb, in ASCII. Integers are decimal ASCII ("-1", "67108864"). Names and paths
@@ -21,16 +21,16 @@
 //
 // The conversation. The helper speaks first, once:
 //
-//     hello VERSION PID             VERSION is "bw2"; PID is the helper's own pid
+//     hello VERSION PID             VERSION is "bw3"; PID is the helper's own pid
 //     err ERRNO start NOTE          instead of hello: it refused to start (NOTE says why)
 //
 // Then the REPL sends one request at a time and reads exactly one reply:
 //
+//     calls CALL...                 entries of a step's plan, made one by one (HelperCall.swift)
+//                                   -> ok ANSWER... | err ERRNO call#N [NOTE]
 //     unshare FLAGS                 -> ok | err ERRNO unshare | err ERRNO mount NOTE
 //     unshare-keep FLAGS            -> ok | err ERRNO unshare      (no make-private: see below)
 //     setns PATH NSTYPE             -> ok | err ERRNO open | err ERRNO setns
-//     sethostname NAME              -> ok | err ERRNO sethostname
-//     setdomainname NAME            -> ok | err ERRNO setdomainname
 //     facts [NAMES]                 -> ok NODENAME DOMAINNAME INIT IPC POSIXMQ
 //                                      INIT is "1" while PID 1 of the box's pid namespace lives
 //                                      ("0" once it exited); IPC lists the objects of the helper's
@@ -142,7 +142,7 @@
 
 /// Framing: fields in, bytes out, and back. (Named for what it does; the module is HelperWire.)
 package enum Framing {
-  package static let version = "bw2"
+  package static let version = "bw3"
   /// The device nodes of `mount dev`, with their major and minor numbers: the helper takes a
   /// handle of each of the host's when the box gets a mount namespace of its own. The same list
   /// as ContainerDev.devices (Sources/Kernel/Mounts.swift), which the helper cannot import.
@@ -156,7 +156,8 @@ package enum Framing {
   ]
   package static let containerDevDirectories = ["mqueue"]
   package static let maxMessage = 4096
-  package static let maxFields = 16
+  /// One byte counts the fields: a `calls` request has one per plan entry (`mount dev` has 35).
+  package static let maxFields = 255
 
   package enum DecodeError: Error, Equatable, Sendable {
     case badVersion
@@ -200,6 +201,33 @@ package enum Framing {
     return fields
   }
 
+  /// Fields packed into one field, each as the message frames it (two bytes of length, then the
+  /// bytes), with no count: a `calls` request's entries and answers (HelperCall.swift).
+  package static func pack(_ fields: [[UInt8]]) -> [UInt8] {
+    var out: [UInt8] = []
+    for field in fields {
+      out.append(UInt8(truncatingIfNeeded: field.count >> 8))
+      out.append(UInt8(truncatingIfNeeded: field.count))
+      out.append(contentsOf: field)
+    }
+    return out
+  }
+
+  /// The fields `pack` packed into `field`, or nil when its lengths do not add up.
+  package static func unpack(_ field: [UInt8]) -> [[UInt8]]? {
+    var fields: [[UInt8]] = []
+    var i = 0
+    while i < field.count {
+      guard i + 2 <= field.count else { return nil }
+      let length = Int(field[i]) << 8 | Int(field[i + 1])
+      i += 2
+      guard i + length <= field.count else { return nil }
+      fields.append(Array(field[i..<i + length]))
+      i += length
+    }
+    return fields
+  }
+
   package static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
   package static func number<T: BinaryInteger>(_ n: T) -> [UInt8] { Array(String(n).utf8) }
   package static func string(_ field: [UInt8]) -> String { String(decoding: field, as: UTF8.self) }
@@ -217,8 +245,11 @@ package enum Framing {
   }
 }
 
-/// What the REPL asks a helper to do: one request per step.
+/// What the REPL asks a helper to do: a step's plan entries (`calls`), or one of the requests
+/// that read what only the helper can see.
 package enum HelperRequest: Equatable, Sendable {
+  /// Entries of a step's plan, made one by one in this order (HelperCall.swift).
+  case calls([HelperCall])
   /// unshare(2) with these CLONE_NEW* flags (then make "/" private when CLONE_NEWNS is among them).
   case unshare(flags: UInt32)
   /// unshare(2) with these flags and nothing after it: a new mount namespace keeps the old one's
@@ -226,8 +257,6 @@ package enum HelperRequest: Equatable, Sendable {
   case unshareKeepingPropagation(flags: UInt32)
   /// open(path, O_RDONLY|O_CLOEXEC), then setns(2) with that fd and `nstype`.
   case setns(path: [UInt8], nstype: UInt32)
-  case sethostname([UInt8])
-  case setdomainname([UInt8])
   /// Everything the REPL cannot read from outside: names, whether PID 1 lives, IPC objects.
   /// `candidates`: POSIX queue names to try when the mqueue file system cannot be read.
   case facts(candidates: [[UInt8]] = [])
@@ -297,11 +326,10 @@ package enum HelperRequest: Equatable, Sendable {
 
   package var fields: [[UInt8]] {
     switch self {
+    case .calls(let calls): [Framing.text("calls")] + calls.map { Framing.pack($0.fields) }
     case .unshare(let flags): [Framing.text("unshare"), Framing.number(flags)]
     case .unshareKeepingPropagation(let flags): [Framing.text("unshare-keep"), Framing.number(flags)]
     case .setns(let path, let nstype): [Framing.text("setns"), path, Framing.number(nstype)]
-    case .sethostname(let name): [Framing.text("sethostname"), name]
-    case .setdomainname(let name): [Framing.text("setdomainname"), name]
     case .facts(let candidates):
       candidates.isEmpty
         ? [Framing.text("facts")] : [Framing.text("facts"), Array(candidates.joined(separator: [0]))]
@@ -347,6 +375,17 @@ package enum HelperRequest: Equatable, Sendable {
   package init?(fields: [[UInt8]]) {
     guard let verb = fields.first.map(Framing.string) else { return nil }
     let args = Array(fields.dropFirst())
+    if verb == "calls" {
+      // At least one call, and every one a call: a request with one bad entry is not a request.
+      var calls: [HelperCall] = []
+      for field in args {
+        guard let inner = Framing.unpack(field), let call = HelperCall(fields: inner) else { return nil }
+        calls.append(call)
+      }
+      guard !calls.isEmpty else { return nil }
+      self = .calls(calls)
+      return
+    }
     // Each verb is in one group; a known verb with bad arguments is nil in its group and
     // unknown to the others.
     guard
@@ -368,8 +407,6 @@ package enum HelperRequest: Equatable, Sendable {
     case ("setns", 2):
       guard let nstype = Framing.integer(args[1], as: UInt32.self) else { return nil }
       return .setns(path: args[0], nstype: nstype)
-    case ("sethostname", 1): return .sethostname(args[0])
-    case ("setdomainname", 1): return .setdomainname(args[0])
     case ("mqnew", 1): return .mqnew(name: args[0])
     case ("ipcnew", 2):
       guard let kind = IPCKind(rawValue: Framing.string(args[0])),

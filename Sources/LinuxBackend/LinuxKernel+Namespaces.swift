@@ -43,10 +43,16 @@ extension LinuxKernel {
       if kind == .net { settleNetwork() }
       // Its anchors are now of a namespace it left: take the other box's, which are of this one.
       if kind == .mnt { anchor(box, from: holder) }
-    case .setHostname(let box, let name):
-      try ask(box, .sethostname(Array(name.utf8)), step: step)
-    case .setDomainname(let box, let name):
-      try ask(box, .setdomainname(Array(name.utf8)), step: step)
+    case .setHostname(let box, _), .setDomainname(let box, _):
+      let helper = try helper(of: box, step: step)
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        // The helper makes the call on itself, in the box's UTS namespace.
+        case .sethostname(let name): .helper(.namespace(.sethostname(Array(name.utf8))), helper)
+        case .setdomainname(let name): .helper(.namespace(.setdomainname(Array(name.utf8))), helper)
+        default: throw unplanned(entry, step)
+        }
+      }
     case .ipcNew(let box, let kind, let key):
       try ipcNew(box, kind, key, step: step)
     case .posixMQNew(let box, let name):

@@ -9,8 +9,14 @@ extension SimulatedKernel {
     switch s {
     case .unshare(_, let kinds, _): try unshareBox(i, kinds, step)
     case .join(_, let kind, let target): try joinBox(i, kind, target, step)
-    case .setHostname(_, let value): try setName(i, value, isHostname: true, step)
-    case .setDomainname(_, let value): try setName(i, value, isHostname: false, step)
+    case .setHostname, .setDomainname:
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .sethostname(let value): try setName(i, value, isHostname: true, step, entry)
+        case .setdomainname(let value): try setName(i, value, isHostname: false, step, entry)
+        default: throw unmodeled(entry, step)
+        }
+      }
     case .ipcNew(_, let kind, let key): try ipcNew(i, kind, key, step)
     case .posixMQNew(_, let name): try posixMQNew(i, name, step)
     case .clockOffset(_, let clock, let seconds): try clockOffset(i, clock, seconds, step)
@@ -23,14 +29,14 @@ extension SimulatedKernel {
 
   /// sethostname(2) / setdomainname(2): EPERM unless the caller has CAP_SYS_ADMIN in the user
   /// namespace that owns its UTS namespace; EINVAL when longer than HOST_NAME_MAX.
-  func setName(_ i: Int, _ value: String, isHostname: Bool, _ step: Step) throws(KernelError) {
+  func setName(_ i: Int, _ value: String, isHostname: Bool, _ step: Step, _ entry: SystemCall) throws(KernelError) {
     let p = boxes[i].process
     guard let utsInode = p.ns[.uts], var uts = namespaces[utsInode] else { throw missing(step, boxes[i].name) }
     guard value.utf8.count <= Names.maxHostname else {
-      throw KernelError(step: step, call: step.firstCall, errno: .EINVAL)
+      throw KernelError(step: step, call: entry, errno: .EINVAL)
     }
     guard hasCapability(p, in: uts.owner) else {
-      throw KernelError(step: step, call: step.firstCall, errno: .EPERM)
+      throw KernelError(step: step, call: entry, errno: .EPERM)
     }
     if isHostname { uts.hostname = value } else { uts.domainname = value }
     namespaces[utsInode] = uts

@@ -7,7 +7,8 @@ import Testing
     .unshare(flags: 0x0400_0000 | 0x0002_0000), .unshare(flags: 0),
     .unshareKeepingPropagation(flags: 0x0002_0000),
     .setns(path: Array("/proc/42/ns/pid_for_children".utf8), nstype: 0x2000_0000),
-    .sethostname(Array("lab box\n\u{0}".utf8)), .setdomainname([]), .facts(),
+    .calls([.namespace(.sethostname(Array("lab box\n\u{0}".utf8)))]),
+    .calls([.namespace(.setdomainname([])), .namespace(.sethostname(Array("web".utf8)))]), .facts(),
     .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]), .mqnew(name: Array("jobs".utf8)),
     .run(background: false, argv: [Array("sh".utf8), Array("-c".utf8), Array("echo pid=$$".utf8)]),
     .run(background: true, argv: [Array("sleep".utf8), Array("1000".utf8), []]), .kill(hostPID: 4242),
@@ -26,13 +27,13 @@ import Testing
   @Test(arguments: requests)
   func requestsRoundTrip(_ request: HelperRequest) throws {
     let bytes = try #require(request.encoded())
-    #expect(Array(bytes.prefix(3)) == Array("bw2".utf8))
+    #expect(Array(bytes.prefix(3)) == Array("bw3".utf8))
     #expect(HelperRequest(fields: try Framing.decode(bytes)) == request)
   }
 
   static let replies: [HelperReply] = [
-    .hello(version: "bw2", pid: 1234), .ok([]), .ok([Array("web".utf8), Array("(none)".utf8)]),
-    .err(errno: 1, call: .sethostname, note: nil),
+    .hello(version: "bw3", pid: 1234), .ok([]), .ok([Array("web".utf8), Array("(none)".utf8)]),
+    .err(errno: 1, call: .sethostname, note: nil), .ok([Framing.pack([]), Framing.pack([Array("7".utf8)])]),
     .err(errno: 22, call: .mount, note: "still in new namespace(s): user"),
     .err(errno: 2, call: .openat2(.target), note: nil),
     .err(errno: 22, call: .fsconfig(.set(key: "upperdir")), note: nil),
@@ -53,9 +54,13 @@ import Testing
   }
 
   @Test func theFramingIsVersionCountThenLengthPrefixedFields() throws {
-    let bytes = try #require(HelperRequest.sethostname(Array("ab".utf8)).encoded())
-    let expected: [UInt8] = Array("bw2".utf8) + [2] + [0, 11] + Array("sethostname".utf8) + [0, 2] + Array("ab".utf8)
+    let bytes = try #require(HelperRequest.ifindex(name: "ab").encoded())
+    let expected: [UInt8] = Array("bw3".utf8) + [2] + [0, 7] + Array("ifindex".utf8) + [0, 2] + Array("ab".utf8)
     #expect(bytes == expected)
+    // A `calls` request: each call one field, its own fields packed inside it the same way.
+    let calls = try #require(HelperRequest.calls([.namespace(.sethostname(Array("ab".utf8)))]).encoded())
+    let call: [UInt8] = [0, 11] + Array("sethostname".utf8) + [0, 2] + Array("ab".utf8)
+    #expect(calls == Array("bw3".utf8) + [2] + [0, 5] + Array("calls".utf8) + [0, UInt8(call.count)] + call)
   }
 
   @Test func decodeRejectsWhatIsNotThisVersion() {
@@ -63,19 +68,19 @@ import Testing
     // A helper from an older build speaks bw1: refused.
     #expect(throws: Framing.DecodeError.badVersion) { try Framing.decode(Array("bw1".utf8) + good.dropFirst(3)) }
     #expect(throws: Framing.DecodeError.badVersion) { try Framing.decode([]) }
-    #expect(throws: Framing.DecodeError.badFieldCount(0)) { try Framing.decode(Array("bw2".utf8) + [0]) }
-    #expect(throws: Framing.DecodeError.badFieldCount(17)) { try Framing.decode(Array("bw2".utf8) + [17]) }
+    #expect(throws: Framing.DecodeError.badFieldCount(0)) { try Framing.decode(Array("bw3".utf8) + [0]) }
     #expect(throws: Framing.DecodeError.truncated) { try Framing.decode(Array(good.dropLast())) }
-    #expect(throws: Framing.DecodeError.truncated) { try Framing.decode(Array("bw2".utf8) + [1, 0]) }
+    #expect(throws: Framing.DecodeError.truncated) { try Framing.decode(Array("bw3".utf8) + [1, 0]) }
     #expect(throws: Framing.DecodeError.trailingBytes(1)) { try Framing.decode(good + [0]) }
     #expect(throws: Framing.DecodeError.tooLarge(5000)) { try Framing.decode([UInt8](repeating: 0, count: 5000)) }
   }
 
   @Test func encodeRefusesWhatDoesNotFit() {
     #expect(Framing.encode([]) == nil)
-    #expect(Framing.encode(Array(repeating: [1], count: 17)) == nil)
-    #expect(HelperRequest.sethostname([UInt8](repeating: 65, count: 5000)).encoded() == nil)
-    #expect(HelperRequest.sethostname([UInt8](repeating: 65, count: 4000)).encoded() != nil)
+    #expect(Framing.encode(Array(repeating: [1], count: 256)) == nil)
+    #expect(Framing.encode(Array(repeating: [1], count: 255)) != nil)
+    #expect(HelperRequest.ifindex(name: String(repeating: "A", count: 5000)).encoded() == nil)
+    #expect(HelperRequest.ifindex(name: String(repeating: "A", count: 4000)).encoded() != nil)
   }
 
   /// Verbs no part of boxwalk sends are not part of the protocol: a helper answers them as it
@@ -106,7 +111,14 @@ import Testing
     #expect(HelperRequest(fields: fields("unshare", "-1")) == nil)
     #expect(HelperRequest(fields: fields("setns", "/proc/1/ns/uts")) == nil)
     #expect(HelperReply(fields: fields("err", "EPERM", "x")) == nil)
-    #expect(HelperReply(fields: fields("hello", "bw2")) == nil)
+    #expect(HelperReply(fields: fields("hello", "bw3")) == nil)
+    // A `calls` request is at least one call, and every one of them a call.
+    let good = Framing.pack(fields("sethostname", "web"))
+    #expect(HelperRequest(fields: [Array("calls".utf8), good]) == .calls([.namespace(.sethostname(Array("web".utf8)))]))
+    #expect(HelperRequest(fields: fields("calls")) == nil)
+    #expect(HelperRequest(fields: [Array("calls".utf8), good, Framing.pack(fields("reboot"))]) == nil)
+    #expect(HelperRequest(fields: [Array("calls".utf8), good, Framing.pack(fields("sethostname"))]) == nil)
+    #expect(HelperRequest(fields: [Array("calls".utf8), good, [0, 9, 65]]) == nil)
   }
 
   /// The helper cannot import Kernel: its copy of `mount dev`'s lists must be ContainerDev's, or

@@ -1,0 +1,72 @@
+import Glibc
+import HelperWire
+
+/// A `calls` request: entries of a step's plan, made one at a time in the order boxwalk sent
+/// them (HelperCall.swift). Each area's entries are made in its own file (NamespaceCalls.swift
+/// and so on); this file walks the list, collects the answers and stops at the first failure.
+///
+/// Entries of one request share what earlier ones left behind (`CallState`): a descriptor one
+/// opened and a later one uses, or what to undo when a later one fails (an unshare(2) followed by
+/// a make-private that fails is undone, so the box is not left half moved).
+enum Calls {
+  /// What making one entry came to.
+  enum Outcome {
+    /// Made; the fields are its answer (usually none).
+    case made([[UInt8]] = [])
+    /// The system call failed with `errno`; `note` says more when the errno alone would mislead.
+    case failed(errno: Int32, note: String? = nil)
+  }
+
+  static func make(
+    _ calls: [HelperCall], namespaces: NamespaceOperations, box: BoxOperations, channel: Channel
+  ) -> HelperReply {
+    var state = CallState()
+    defer { state.closeAll() }
+    var answers: [[[UInt8]]] = []
+    for (n, call) in calls.enumerated() {
+      let outcome: Outcome =
+        switch call {
+        case .namespace(let c): namespaces.make(c, &state, box: box)
+        }
+      switch outcome {
+      case .made(let answer):
+        answers.append(answer)
+      case .failed(let errno, let note):
+        // Undo what the earlier entries of this request did that must not outlive a failed
+        // step, newest first; what could not be undone is added to the note.
+        let left = state.undo()
+        let notes = ([note] + left.map { Optional($0) }).compactMap { $0 }
+        return .err(errno: errno, call: .planEntry(n), note: notes.isEmpty ? nil : notes.joined(separator: "; "))
+      }
+    }
+    return .answer(CallAnswers(answers))
+  }
+}
+
+/// What the entries of one `calls` request leave for the ones after them.
+struct CallState {
+  /// Descriptors opened by an entry for a later one, by what they are for ("target", "fs",
+  /// "mount", "dev null"...). All are closed when the request ends, whatever happened.
+  var descriptors: [String: Int32] = [:]
+  /// What to do, newest last, if a later entry fails: each returns nil when it undid its part,
+  /// or a note saying what it could not undo.
+  var undoers: [() -> String?] = []
+
+  /// Keep `fd` under `name`, closing one kept there before.
+  mutating func keep(_ fd: Int32, as name: String) {
+    if let old = descriptors[name] { _ = close(old) }
+    descriptors[name] = fd
+  }
+
+  /// Run the undoers, newest first; the notes of those that could not undo their part.
+  mutating func undo() -> [String] {
+    let notes = undoers.reversed().compactMap { $0() }
+    undoers = []
+    return notes
+  }
+
+  mutating func closeAll() {
+    for fd in descriptors.values { _ = close(fd) }
+    descriptors = [:]
+  }
+}
