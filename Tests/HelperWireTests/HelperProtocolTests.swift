@@ -114,7 +114,8 @@ import Testing
     #expect(HelperReply(fields: fields("hello", "bw3")) == nil)
     // A `calls` request is at least one call, and every one of them a call.
     let good = Framing.pack(fields("sethostname", "web"))
-    #expect(HelperRequest(fields: [Array("calls".utf8), good]) == .calls([.namespace(.sethostname(Array("web".utf8)))]))
+    #expect(
+      HelperRequest(fields: [Array("calls".utf8), good]) == .calls([.namespace(.sethostname(Array("web".utf8)))]))
     #expect(HelperRequest(fields: fields("calls")) == nil)
     #expect(HelperRequest(fields: [Array("calls".utf8), good, Framing.pack(fields("reboot"))]) == nil)
     #expect(HelperRequest(fields: [Array("calls".utf8), good, Framing.pack(fields("sethostname"))]) == nil)
