@@ -228,32 +228,37 @@ extension SimulatedKernel {
     (try? ImageName.parse(image).get())?.full ?? image
   }
 
-  /// `write PATH TEXT`: make the missing parents, then open with O_TRUNC and write. The path is
-  /// walked mount by mount (SimulatedKernel+MountedFiles.swift): what a mount covers is out of
-  /// reach, and a file under a tmpfs lands in the tmpfs. In the overlay, the file and every
-  /// directory above it are copied up first: overlayfs changes a directory only in the upper
-  /// layer.
+  /// `write PATH TEXT`, entry by entry: make the missing parents, then open with O_TRUNC, then
+  /// write. The path is walked mount by mount (SimulatedKernel+MountedFiles.swift): what a mount
+  /// covers is out of reach, and a file under a tmpfs lands in the tmpfs. In the overlay, the file
+  /// and every directory above it are copied up first: overlayfs changes a directory only in the
+  /// upper layer.
   func writeFile(_ i: Int, _ path: String, _ text: String, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
     guard let id = p.root.id, filesystems[id] != nil else {
-      throw KernelError(
-        step: step, call: step.entry(.openBeneath), errno: .ENOENT, detail: "the box has no root filesystem")
+      throw KernelError(step: step, call: step.firstCall, errno: .ENOENT, detail: "the box has no root filesystem")
     }
-    let open = step.entry(.openBeneath)
-    let makeParents = step.entry { call in
-      if case .layer(.makeParents) = call { return true }
-      return call.kind == .openBeneath
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.makeParents): try makeParents(of: path, p, step, entry)
+      case .openBeneath: try openToWrite(path, p, step, entry)
+      case .layer(.writeData(let data)): writeData(path, Array(data.utf8), p)
+      default: throw unmodeled(entry, step)
+      }
     }
+  }
+
+  /// mkdirat(2) of each missing parent, in whatever file system the walk is in, like mkdir -p.
+  /// The walk stops at a name it cannot pass (a file, a link): the open fails there.
+  private func makeParents(of path: String, _ p: SimProcess, _ step: Step, _ entry: SystemCall) throws(KernelError) {
     var current = ""
     for part in Overlay.parent(of: path).split(separator: "/") {
       current += "/" + part
       guard let (tree, inner) = locate(current, p) else { continue }
-      switch entry(tree, inner) {
+      switch self.entry(tree, inner) {
       case .directory?: continue
-      case .symlink?: throw KernelError(step: step, call: open, errno: .ELOOP)
-      case .some: throw KernelError(step: step, call: open, errno: .ENOTDIR)
+      case .some: return
       case nil:
-        // mkdirat(2) where the name is missing, in whatever file system the walk is in.
         switch tree {
         case .layers(let fsID):
           guard var fs = filesystems[fsID] else { continue }
@@ -266,22 +271,46 @@ extension SimulatedKernel {
           filesystems[fsID] = fs
         case .tmpfs(let sb):
           tmpfsFiles[sb]?[inner] = LayerEntry(path: inner, kind: .directory(opaque: false), mode: 0o755)
-        case .proc, .sysfs: throw KernelError(step: step, call: makeParents, errno: .EROFS)
-        case .mqueue, .node: throw KernelError(step: step, call: makeParents, errno: .EPERM)
+        case .proc, .sysfs: throw KernelError(step: step, call: entry, errno: .EROFS)
+        case .mqueue, .node: throw KernelError(step: step, call: entry, errno: .EPERM)
         }
       }
     }
+  }
+
+  /// openat2(2) of the file beneath the box's root, following no link: every parent must be a
+  /// directory, and the file a regular one (or missing, to be made) on a file system that takes it.
+  private func openToWrite(_ path: String, _ p: SimProcess, _ step: Step, _ entry: SystemCall) throws(KernelError) {
+    var current = ""
+    for part in Overlay.parent(of: path).split(separator: "/") {
+      current += "/" + part
+      guard let (tree, inner) = locate(current, p) else { continue }
+      switch self.entry(tree, inner) {
+      case .directory?: continue
+      case .symlink?: throw KernelError(step: step, call: entry, errno: .ELOOP)
+      case .some: throw KernelError(step: step, call: entry, errno: .ENOTDIR)
+      case nil: throw KernelError(step: step, call: entry, errno: .ENOENT)
+      }
+    }
     guard let (tree, inner) = locate(path, p) else { return }
-    let existing = entry(tree, inner)
-    switch existing {
-    case .directory?: throw KernelError(step: step, call: open, errno: .EISDIR)
-    case .symlink?: throw KernelError(step: step, call: open, errno: .ELOOP)
+    switch self.entry(tree, inner) {
+    case .directory?: throw KernelError(step: step, call: entry, errno: .EISDIR)
+    case .symlink?: throw KernelError(step: step, call: entry, errno: .ELOOP)
     case .special(let kind)?:
       throw KernelError(
-        step: step, call: open, errno: .EINVAL, detail: "it is a \(kind): boxwalk reads and writes regular files only")
+        step: step, call: entry, errno: .EINVAL, detail: "it is a \(kind): boxwalk reads and writes regular files only")
     default: break
     }
-    let bytes = Array((text + "\n").utf8)
+    switch tree {
+    case .layers, .tmpfs: break
+    case .proc, .sysfs: throw KernelError(step: step, call: entry, errno: .EROFS)
+    case .mqueue, .node: throw KernelError(step: step, call: entry, errno: .EOPNOTSUPP, detail: Self.madeUp(tree))
+    }
+  }
+
+  /// write(2) of the data to the file the open reached (made, 0644, when it was missing).
+  private func writeData(_ path: String, _ bytes: [UInt8], _ p: SimProcess) {
+    guard let (tree, inner) = locate(path, p) else { return }
     switch tree {
     case .layers(let fsID):
       guard var fs = filesystems[fsID] else { return }
@@ -293,28 +322,32 @@ extension SimulatedKernel {
     case .tmpfs(let sb):
       let mode = tmpfsFiles[sb]?[inner]?.mode ?? 0o644
       tmpfsFiles[sb]?[inner] = LayerEntry(path: inner, kind: .file(bytes), mode: mode)
-    case .proc, .sysfs: throw KernelError(step: step, call: open, errno: .EROFS)
-    case .mqueue, .node:
-      throw KernelError(step: step, call: open, errno: .EOPNOTSUPP, detail: Self.madeUp(tree))
+    case .proc, .sysfs, .mqueue, .node: break
     }
   }
 
-  /// `rm PATH`: remove it (a directory with what is in it); in the overlay, if a lower layer
-  /// still shows it, leave a whiteout. A mount point, or a directory with a mount below it, is
+  /// `rm PATH`, entry by entry: open the parent, then remove the name (a directory with what is in
+  /// it); in the overlay, if a lower layer still shows it, leave a whiteout. A mount point, or a directory with a mount below it, is
   /// busy: the real backend does not cross into another mounted file system (EBUSY).
   func removeFile(_ i: Int, _ path: String, _ step: Step) throws(KernelError) {
     let p = boxes[i].process
     guard let id = p.root.id, filesystems[id] != nil else {
-      throw KernelError(
-        step: step, call: step.entry(.openBeneath), errno: .ENOENT, detail: "the box has no root filesystem")
+      throw KernelError(step: step, call: step.firstCall, errno: .ENOENT, detail: "the box has no root filesystem")
     }
-    let unlink = step.entry { call in
-      if case .layer(.unlink) = call { return true }
-      return false
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .openBeneath:
+        // openat2(2) of the parent directory beneath the box's root, following no link.
+        if let errno = parentFailure(path, p) { throw KernelError(step: step, call: entry, errno: errno) }
+      case .layer(.unlink): try unlink(path, p, step, entry)
+      default: throw unmodeled(entry, step)
+      }
     }
-    if let errno = parentFailure(path, p) {
-      throw KernelError(step: step, call: step.entry(.openBeneath), errno: errno)
-    }
+  }
+
+  /// unlinkat(2) of the last name (a directory: what is in it first); in the overlay, a whiteout
+  /// where a lower layer still shows the name.
+  private func unlink(_ path: String, _ p: SimProcess, _ step: Step, _ unlink: SystemCall) throws(KernelError) {
     guard let (tree, inner) = locate(path, p), let found = entry(tree, inner) else {
       throw KernelError(step: step, call: unlink, errno: .ENOENT)
     }

@@ -83,23 +83,12 @@ struct BoxFiles {
     return fd
   }
 
-  /// The parent directory of `path`, opened one component at a time with no link followed; with
-  /// `create`, missing ones are made (mode 0755, whatever the umask), like mkdir -p.
-  private func parent(_ rootfd: Int32, _ path: String, create: Bool, openStage: Stage) throws(Failure) -> Int32 {
+  /// The parent directory of `path`, opened one component at a time with no link followed.
+  private func parent(_ rootfd: Int32, _ path: String, openStage: Stage) throws(Failure) -> Int32 {
     var dirfd = dup(rootfd)
     guard dirfd >= 0 else { throw Failure(stage: openStage, errno: errno) }
     for part in Overlay.parent(of: path).split(separator: "/") {
-      let part = Self.name(part)
-      var next = bw_openat2(dirfd, part, Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
-      if next < 0 && errno == ENOENT && create {
-        if mkdirat(dirfd, part, 0o755) != 0 && errno != EEXIST {
-          let failure = errno
-          close(dirfd)
-          throw Failure(stage: .parents, errno: failure)
-        }
-        fchmodat(dirfd, part, 0o755, 0)
-        next = bw_openat2(dirfd, part, Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
-      }
+      let next = bw_openat2(dirfd, Self.name(part), Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
       let failure = errno
       close(dirfd)
       guard next >= 0 else { throw Failure(stage: openStage, errno: failure) }
@@ -108,25 +97,51 @@ struct BoxFiles {
     return dirfd
   }
 
-  /// `write`: truncate and write the file, creating it (0644) when it is missing.
-  func write(_ path: String, _ bytes: [UInt8]) throws(Failure) {
+  /// `write`'s first entry: the missing parents of `path`, made one at a time (mode 0755,
+  /// whatever the umask), like mkdir -p. The walk stops, making nothing more, at a name it cannot
+  /// pass (a file, a symbolic link): that is the open's to fail at, which resolves the same path.
+  func makeParents(_ path: String) throws(Failure) {
     let rootfd = try openRoot()
     defer { close(rootfd) }
-    let dirfd = try parent(rootfd, path, create: true, openStage: .open)
+    var dirfd = dup(rootfd)
+    guard dirfd >= 0 else { throw Failure(stage: .parents, errno: errno) }
+    defer { close(dirfd) }
+    for part in Overlay.parent(of: path).split(separator: "/") {
+      let part = Self.name(part)
+      var next = bw_openat2(dirfd, part, Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
+      if next < 0 && errno == ENOENT {
+        if mkdirat(dirfd, part, 0o755) != 0 && errno != EEXIST { throw Failure(stage: .parents, errno: errno) }
+        fchmodat(dirfd, part, 0o755, 0)
+        next = bw_openat2(dirfd, part, Self.pathFlag | O_DIRECTORY, 0, Self.resolve)
+      }
+      guard next >= 0 else { return }
+      close(dirfd)
+      dirfd = next
+    }
+  }
+
+  /// `write`'s second entry: open `path` to write, truncated, creating it (0644) when it is
+  /// missing. The caller closes the descriptor.
+  func openToWrite(_ path: String) throws(Failure) -> Int32 {
+    let rootfd = try openRoot()
+    defer { close(rootfd) }
+    let dirfd = try parent(rootfd, path, openStage: .open)
     defer { close(dirfd) }
     let name = Self.name(Overlay.baseName(path))
-    var fd: Int32
     let existing = bw_openat2(dirfd, name, Self.pathFlag | O_NOFOLLOW, 0, Self.resolve)
     if existing >= 0 {
       defer { close(existing) }
-      fd = try reopenRegular(existing, O_WRONLY | O_TRUNC, stage: .open)
-    } else {
-      guard errno == ENOENT else { throw Failure(stage: .open, errno: errno) }
-      fd = bw_openat2(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644, Self.resolve)
-      guard fd >= 0 else { throw Failure(stage: .open, errno: errno) }
-      fchmod(fd, 0o644)
+      return try reopenRegular(existing, O_WRONLY | O_TRUNC, stage: .open)
     }
-    defer { close(fd) }
+    guard errno == ENOENT else { throw Failure(stage: .open, errno: errno) }
+    let fd = bw_openat2(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644, Self.resolve)
+    guard fd >= 0 else { throw Failure(stage: .open, errno: errno) }
+    fchmod(fd, 0o644)
+    return fd
+  }
+
+  /// `write`'s last entry: the data, on the descriptor `openToWrite` opened.
+  func writeData(_ fd: Int32, _ bytes: [UInt8], shown path: String) throws(Failure) {
     do {
       try FileDescriptors.writeAll(fd, bytes, shown: path)
     } catch {
@@ -134,13 +149,17 @@ struct BoxFiles {
     }
   }
 
-  /// `rm`: unlink a file; a directory loses its entries first (rm -r), never crossing into
-  /// another mounted file system.
-  func remove(_ path: String) throws(Failure) {
+  /// `rm`'s first entry: the parent directory of `path`, opened beneath the root. The caller
+  /// closes the descriptor.
+  func openParent(_ path: String) throws(Failure) -> Int32 {
     let rootfd = try openRoot()
     defer { close(rootfd) }
-    let dirfd = try parent(rootfd, path, create: false, openStage: .parents)
-    defer { close(dirfd) }
+    return try parent(rootfd, path, openStage: .parents)
+  }
+
+  /// `rm`'s second entry: unlink the last name of `path` in `dirfd`; a directory loses its
+  /// entries first (rm -r), never crossing into another mounted file system.
+  func unlink(_ path: String, in dirfd: Int32) throws(Failure) {
     let name = Self.name(Overlay.baseName(path))
     var st = stat()
     guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Failure(stage: .unlink, errno: errno) }

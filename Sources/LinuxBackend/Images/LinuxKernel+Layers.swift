@@ -35,10 +35,8 @@ extension LinuxKernel {
     case .overlay(let box, let names, let layers, false):
       try mountOverlay(box, names: names, layers: layers, step: step)
     case .overlay(let box, let names, let layers, true): try copyRoot(box, names: names, layers: layers, step: step)
-    case .writeFile(let box, let path, let text):
-      try files(box, step) { files throws(BoxFiles.Failure) in try files.write(path, Array((text + "\n").utf8)) }
-    case .removeFile(let box, let path):
-      try files(box, step) { files throws(BoxFiles.Failure) in try files.remove(path) }
+    case .writeFile(let box, let path, let text): try writeFile(box, path, text, step: step)
+    case .removeFile(let box, let path): try removeFile(box, path, step: step)
     case .commit(let box, let image): return try commit(box, image, step: step)
     case .imageImport(let image, let directory):
       let contents = try store(step, step.entry(.layer)) { () throws(SystemCallError) in
@@ -235,17 +233,52 @@ extension LinuxKernel {
     return anchored
   }
 
-  private func files(_ box: String, _ step: Step, _ body: (BoxFiles) throws(BoxFiles.Failure) -> Void)
-    throws(KernelError)
-  {
+  /// The box's files, for a file command: the step fails at its first entry without a root.
+  private func files(_ box: String, _ step: Step) throws(KernelError) -> BoxFiles {
     guard let root = boxRoot(box) else {
       throw KernelError(step: step, call: step.firstCall, errno: .ENOENT, detail: "the box has no root filesystem")
     }
-    do {
-      try body(boxFiles(root))
-    } catch {
-      throw KernelError(
-        step: step, call: Self.entry(step, error.stage), errno: Errno(rawValue: error.errno), detail: error.detail)
+    return boxFiles(root)
+  }
+
+  /// An entry of a file command, made by this process on the box's files.
+  private func here(_ body: @escaping () throws(BoxFiles.Failure) -> Void) -> Making {
+    .here { () throws(EntryFailure) in
+      do throws(BoxFiles.Failure) {
+        try body()
+      } catch {
+        throw EntryFailure(Errno(rawValue: error.errno), detail: error.detail)
+      }
+    }
+  }
+
+  /// `write PATH TEXT`, entry by entry: the missing parents, the open, the data.
+  private func writeFile(_ box: String, _ path: String, _ text: String, step: Step) throws(KernelError) {
+    let files = try files(box, step)
+    var fd: Int32 = -1
+    defer { if fd >= 0 { close(fd) } }
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.makeParents): here { () throws(BoxFiles.Failure) in try files.makeParents(path) }
+      case .openBeneath: here { () throws(BoxFiles.Failure) in fd = try files.openToWrite(path) }
+      case .layer(.writeData(let data)):
+        here { () throws(BoxFiles.Failure) in try files.writeData(fd, Array(data.utf8), shown: path) }
+      default: throw unplanned(entry, step)
+      }
+    }
+  }
+
+  /// `rm PATH`, entry by entry: the parent's open beneath the root, the unlink.
+  private func removeFile(_ box: String, _ path: String, step: Step) throws(KernelError) {
+    let files = try files(box, step)
+    var dirfd: Int32 = -1
+    defer { if dirfd >= 0 { close(dirfd) } }
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .openBeneath: here { () throws(BoxFiles.Failure) in dirfd = try files.openParent(path) }
+      case .layer(.unlink): here { () throws(BoxFiles.Failure) in try files.unlink(path, in: dirfd) }
+      default: throw unplanned(entry, step)
+      }
     }
   }
 
@@ -566,29 +599,6 @@ extension LinuxKernel {
         (.getBlobs, .registryGetBlobs), (.getBlobs, .copyFromDirectory):
         return true
       default:
-        return false
-      }
-    }
-  }
-
-  /// The entry of a file command's plan that `stage` is.
-  static func entry(_ step: Step, _ stage: BoxFiles.Stage) -> SystemCall {
-    switch stage {
-    case .parents:
-      // `write`: making the parents; `rm`: opening the parent.
-      step.entry { call in
-        if case .layer(.makeParents) = call { return true }
-        return call.kind == .openBeneath
-      }
-    case .open: step.entry(.openBeneath)
-    case .data:
-      step.entry { call in
-        if case .layer(.writeData) = call { return true }
-        return false
-      }
-    case .unlink:
-      step.entry { call in
-        if case .layer(.unlink) = call { return true }
         return false
       }
     }
