@@ -26,134 +26,203 @@ extension SimulatedKernel {
 
   // MARK: Image store steps
 
+  /// The image store's steps, entry by entry. Each entry is a group of calls boxwalk makes in its
+  /// own process (Kernel/Steps/LayerStep.swift); the simulator's store is in memory, and each
+  /// entry changes it as the real store's entry changes its files.
   func performImageStep(_ s: LayerStep, _ step: Step) throws(KernelError) -> StepResult {
     switch s {
-    case .imageImport(let image, let directory):
-      return try importImage(image, directory, step)
+    case .imageImport(let image, let directory): return try importImage(image, directory, step)
     case .imageTag(let source, let target):
-      guard let entry = store.images[source.full] else {
-        throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(source)")
+      try make(step) { entry throws(KernelError) in
+        guard case .layer(.renameIndex) = entry else { throw unmodeled(entry, step) }
+        guard let found = store.images[source.full] else {
+          throw KernelError(step: step, call: entry, errno: .ENOENT, detail: "no image named \(source)")
+        }
+        store.images[target.full] = (target, found.layers)
       }
-      store.images[target.full] = (target, entry.layers)
       return .none
-    case .imagePush(let image, let ref):
-      return try push(image, ref, step)
-    case .imagePull(let ref):
-      return try pull(ref, step)
-    case .imageRemove(let image, let layers):
-      guard let removed = store.images.removeValue(forKey: image.full) else {
-        throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
-      }
-      // As the real store: a layer goes only when no image is left that names it, and no box
-      // runs on it (that one stays, going by its digest, until a later prune or layer rm). So
-      // do its blobs: the manifest, the config and the layers' own.
-      let used = store.namedLayers
-      let running = boxLowerIDs
-      store.blobs.subtract(store.imageBlobs(removed.layers).subtracting(store.referencedBlobs))
-      store.layers.removeAll { layers.contains($0.name) && !used.contains($0.name) && !running.contains($0.diffID) }
-      return .none
+    case .imagePush(let image, let ref): return try push(image, ref, step)
+    case .imagePull(let ref): return try pull(ref, step)
+    case .imageRemove(let image, _): try removeImage(image, step)
     case .layerRemove(let name):
-      guard let layer = store.layer(name) else {
-        throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no layer named \(name)")
+      try make(step) { entry throws(KernelError) in
+        guard case .layer(.removeUnusedLayer) = entry else { throw unmodeled(entry, step) }
+        try removeLayer(name, step, entry)
       }
-      if let box = boxes.first(where: {
-        $0.process.root.id.flatMap { filesystems[$0] }?.lowerIDs.contains(layer.diffID) == true
-      }) {
-        throw KernelError(
-          step: step, call: step.entry(.layer), errno: .EBUSY, detail: ImageTransfer.layerBusy(box: box.name))
-      }
-      store.layers.removeAll { $0.diffID == layer.diffID }
-      return .none
-    case .imagePrune:
-      return prune()
-    case .overlay, .writeFile, .removeFile, .commit:
-      return .none  // performLayer took the box's steps
+    case .imagePrune: return try prune(step)
+    case .overlay, .writeFile, .removeFile, .commit: break  // performLayer takes the box's steps
     }
+    return .none
+  }
+
+  /// `image rm`: the name leaves the index; then the blobs no image reaches any more; then each
+  /// of its layers no other image names, and no box runs on (that one stays, going by its
+  /// digest, until a later prune or layer rm), as docker removes an untagged image's layers.
+  private func removeImage(_ image: ImageName, _ step: Step) throws(KernelError) {
+    var removed: [String] = []
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.renameIndex(.forgets)):
+        guard let found = store.images.removeValue(forKey: image.full) else {
+          throw KernelError(step: step, call: entry, errno: .ENOENT, detail: "no image named \(image)")
+        }
+        removed = found.layers
+      case .layer(.unlinkImageBlobs):
+        store.blobs.subtract(store.imageBlobs(removed).subtracting(store.referencedBlobs))
+      case .layer(.removeImageLayer(let name)):
+        guard !store.namedLayers.contains(name) else { return }
+        let running = boxLowerIDs
+        store.layers.removeAll { $0.name == name && !running.contains($0.diffID) }
+      default: throw unmodeled(entry, step)
+      }
+    }
+  }
+
+  /// `layer rm`: a layer no box uses goes.
+  private func removeLayer(_ name: String, _ step: Step, _ entry: SystemCall) throws(KernelError) {
+    guard let layer = store.layer(name) else {
+      throw KernelError(step: step, call: entry, errno: .ENOENT, detail: "no layer named \(name)")
+    }
+    if let box = boxes.first(where: {
+      $0.process.root.id.flatMap { filesystems[$0] }?.lowerIDs.contains(layer.diffID) == true
+    }) {
+      throw KernelError(step: step, call: entry, errno: .EBUSY, detail: ImageTransfer.layerBusy(box: box.name))
+    }
+    store.layers.removeAll { $0.diffID == layer.diffID }
+  }
+
+  /// Stores `contents` as a layer and names `image` after it (with `below` under it), as the
+  /// real store's last two entries do: the layer's blobs first, then the index names the image.
+  /// A name that is taken (an image or a layer goes by it) fails the naming, and the store takes
+  /// back what the blobs' entry stored, as the real one does (`before` is the store before it).
+  private func nameImage(
+    _ image: ImageName, _ added: (name: String, existed: Bool, diffID: String), below: [String],
+    before: SimImageStore, _ step: Step, _ entry: SystemCall
+  ) throws(KernelError) {
+    guard before.images[image.full] == nil, before.layer(image.description) == nil else {
+      store = before
+      throw KernelError(step: step, call: entry, errno: .EEXIST, detail: "an image or layer named \(image) exists")
+    }
+    store.setImage(image, [added.name] + below)
   }
 
   /// `image import`: a host directory becomes a one-layer image (read by the reader the
   /// simulator was given; it reads no host files itself).
   private func importImage(_ image: ImageName, _ directory: String, _ step: Step) throws(KernelError) -> StepResult {
-    guard store.images[image.full] == nil, store.layer(image.description) == nil else {
-      throw KernelError(
-        step: step, call: step.entry { if case .layer(.renameIndex) = $0 { true } else { false } }, errno: .EEXIST,
-        detail: "an image or layer named \(image) exists")
+    var contents = LayerContents()
+    var before = store
+    var added = (name: "", existed: false, diffID: "")
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.walkDirectory):
+        guard let read = hostDirectoryReader else {
+          throw KernelError(
+            step: step, call: entry, errno: .ENOENT, detail: "the simulator was given no host directories")
+        }
+        switch read(directory) {
+        case .success(let c): contents = c
+        case .failure(let e): throw KernelError(step: step, call: entry, errno: e.errno, detail: e.detail)
+        }
+      case .layer(.tarAndStoreBlobs):
+        before = store
+        added = store.add(name: image.description, contents: contents)
+      case .layer(.renameIndex): try nameImage(image, added, below: [], before: before, step, entry)
+      default: throw unmodeled(entry, step)
+      }
     }
-    guard let read = hostDirectoryReader else {
-      throw KernelError(
-        step: step, call: step.entry(.layer), errno: .ENOENT, detail: "the simulator was given no host directories")
-    }
-    let contents: LayerContents
-    switch read(directory) {
-    case .success(let c): contents = c
-    case .failure(let e): throw KernelError(step: step, call: step.entry(.layer), errno: e.errno, detail: e.detail)
-    }
-    let added = store.add(name: image.description, contents: contents)
-    store.setImage(image, [added.name])
     return .none
   }
 
-  /// `image push`: the image's layers (bottom first), its config and its manifest to the
-  /// simulated registry, each said as the real push says it.
+  /// `image push`: whether the registry has each blob (the image's layers, bottom first, and its
+  /// config), then the missing ones, then the manifest, each said as the real push says it.
   private func push(_ image: ImageName, _ ref: RegistryRef, _ step: Step) throws(KernelError) -> StepResult {
-    guard let source = store.images[image.full] else {
-      throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
-    }
-    try refuseServer(ref, step)
     var registry = store.registries[registryKey(ref)] ?? SimRegistry()
-    var lines: [String] = []
-    var bottomFirst: [(String, String)] = []
-    for name in source.layers.reversed() {
-      guard let layer = store.layer(name) else { continue }
-      let existed = registry.blobs[layer.diffID] != nil
-      registry.blobs[layer.diffID] = layer.contents
-      lines.append(ImageTransfer.pushedLayer(name, existed: existed))
-      bottomFirst.append((name, layer.diffID))
+    var bottomFirst: [(name: String, diffID: String, contents: LayerContents, existed: Bool)] = []
+    var configExisted = false
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.registryHead), .layer(.statBlobs):
+        guard let source = store.images[image.full] else {
+          throw KernelError(step: step, call: entry, errno: .ENOENT, detail: "no image named \(image)")
+        }
+        try refuseServer(ref, step, entry)
+        for name in source.layers.reversed() {
+          guard let layer = store.layer(name) else { continue }
+          bottomFirst.append((name, layer.diffID, layer.contents, registry.blobs[layer.diffID] != nil))
+        }
+        configExisted = registry.configs.contains(bottomFirst.map(\.diffID))
+      case .layer(.registryUpload), .layer(.copyBlobs):
+        for layer in bottomFirst { registry.blobs[layer.diffID] = layer.contents }
+        registry.configs.insert(bottomFirst.map(\.diffID))
+      case .layer(.registryPutManifest), .layer(.renameDirectoryIndex):
+        registry.tags[ref.repository + ":" + ref.tag] = bottomFirst.map { ($0.name, $0.diffID) }
+        store.registries[registryKey(ref)] = registry
+      default: throw unmodeled(entry, step)
+      }
     }
-    let config = bottomFirst.map(\.1)
-    lines.append(ImageTransfer.pushedConfig(existed: registry.configs.contains(config)))
-    registry.configs.insert(config)
-    registry.tags[ref.repository + ":" + ref.tag] = bottomFirst
-    lines.append(ImageTransfer.pushedManifest(ref))
-    store.registries[registryKey(ref)] = registry
-    return StepResult(output: lines)
+    return StepResult(
+      output: bottomFirst.map { ImageTransfer.pushedLayer($0.name, existed: $0.existed) }
+        + [ImageTransfer.pushedConfig(existed: configExisted), ImageTransfer.pushedManifest(ref)])
   }
 
-  /// `image pull`: the manifest, then each layer the store does not have yet.
+  /// `image pull`: the manifest, then each layer the store does not have yet, then (all of them
+  /// checked) the layers stored and the image named.
   private func pull(_ ref: RegistryRef, _ step: Step) throws(KernelError) -> StepResult {
-    try refuseServer(ref, step)
-    guard let registry = store.registries[registryKey(ref)],
-      let layers = registry.tags[ref.repository + ":" + ref.tag]
-    else {
-      throw KernelError(
-        step: step, call: step.entry(.layer), errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
+    var layers: [(name: String, diffID: String)] = []
+    var fetched: [(name: String, contents: LayerContents)] = []
+    var lines: [String] = []
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.registryGetManifest), .layer(.openDirectoryIndex):
+        try refuseServer(ref, step, entry)
+        guard let found = store.registries[registryKey(ref)]?.tags[ref.repository + ":" + ref.tag] else {
+          throw KernelError(step: step, call: entry, errno: .ENOENT, detail: ImageTransfer.notInRegistry(ref))
+        }
+        layers = found
+        lines.append(ImageTransfer.pulledManifest(ref, layers: found.count))
+      case .layer(.registryGetBlobs), .layer(.copyFromDirectory):
+        let registry = store.registries[registryKey(ref)]
+        fetched = layers.compactMap { layer in registry?.blobs[layer.diffID].map { (layer.name, $0) } }
+      case .layer(.verifyAndUnpack):
+        var names: [String] = []
+        for (name, contents) in fetched {
+          let added = store.add(name: name, contents: contents)
+          lines.append(ImageTransfer.pulledLayer(added.name, existed: added.existed))
+          names.insert(added.name, at: 0)
+        }
+        store.setImage(ref.localName, names)
+      default: throw unmodeled(entry, step)
+      }
     }
-    var lines = [ImageTransfer.pulledManifest(ref, layers: layers.count)]
-    var names: [String] = []
-    for (name, diffID) in layers {
-      guard let contents = registry.blobs[diffID] else { continue }
-      let added = store.add(name: name, contents: contents)
-      lines.append(ImageTransfer.pulledLayer(added.name, existed: added.existed))
-      names.insert(added.name, at: 0)
-    }
-    store.setImage(ref.localName, names)
     return StepResult(output: lines)
   }
 
-  /// `image prune`.
-  private func prune() -> StepResult {
-    // The simulator is never killed half-way, so it has no leftovers of a killed writer: what
-    // it can have that no image needs is a layer no image names any more (its image was tagged
-    // over or pulled again) and the blobs of images no name reaches.
-    let used = store.namedLayers
-    let running = boxLowerIDs
-    let unused = store.layers.filter { !used.contains($0.name) && !running.contains($0.diffID) }
-    store.layers.removeAll { l in unused.contains { $0.diffID == l.diffID } }
-    // As the real store: the tar of a layer a box runs on stays with the layer (a commit on
-    // that box names it in its new manifest).
-    let referenced = store.referencedBlobs.union(running.map { .layer($0) })
-    let blobs = store.blobs.subtracting(referenced).count
-    store.blobs.formIntersection(referenced)
+  /// `image prune`, entry by entry: the lock (nothing to model: the simulator has one session),
+  /// what the images need, the rest removed, and no leftovers (the simulator is never killed half
+  /// way, so it has none of a killed writer's).
+  private func prune(_ step: Step) throws(KernelError) -> StepResult {
+    var unused: [SimImageStore.Layer] = []
+    var referenced: Set<SimImageStore.Blob> = []
+    var blobs = 0
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.lockStore), .layer(.deleteLeftovers): break
+      case .layer(.readIndex):
+        // What it can have that no image needs is a layer no image names any more (its image was
+        // tagged over or pulled again) and the blobs of images no name reaches. As the real
+        // store: the tar of a layer a box runs on stays with the layer (a commit on that box
+        // names it in its new manifest).
+        let used = store.namedLayers
+        let running = boxLowerIDs
+        unused = store.layers.filter { !used.contains($0.name) && !running.contains($0.diffID) }
+        referenced = store.referencedBlobs.union(running.map { .layer($0) })
+      case .layer(.deleteUnneeded):
+        store.layers.removeAll { l in unused.contains { $0.diffID == l.diffID } }
+        blobs = store.blobs.subtracting(referenced).count
+        store.blobs.formIntersection(referenced)
+      default: throw unmodeled(entry, step)
+      }
+    }
     return StepResult(
       output: unused.map(\.diffID).sorted().map(ImageTransfer.prunedLayer) + ImageTransfer.prunedBlobs(blobs))
   }
@@ -194,17 +263,24 @@ extension SimulatedKernel {
   /// Nothing is mounted: pivot_root(2) finds no mount point there (EINVAL) until a bind mount
   /// makes one.
   func plainRoot(_ i: Int, names: [String], layers: [String], _ step: Step) throws(KernelError) {
-    for name in layers where store.layer(name) == nil {
-      throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no layer named \(name)")
+    guard boxes[i].process.ns[.mnt] != nil else { throw missing(step, boxes[i].name) }
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      // The directory in the session's scratch space: nothing the model shows until it is the root.
+      case .mkdir: break
+      case .layer(.copyLayers):
+        for name in layers where store.layer(name) == nil {
+          throw KernelError(step: step, call: entry, errno: .ENOENT, detail: "no layer named \(name)")
+        }
+        let merged = Overlay.merged(layers.compactMap { store.layer($0)?.contents })
+        let copy = LayerContents(merged.map(\.entry).filter { $0.kind != .whiteout })
+        let id = nextRootfs
+        nextRootfs += 1
+        filesystems[id] = SimFilesystem(lowers: [], upper: copy)
+        boxes[i].process.root = .prepared(image: RootFacts.directoryText(names), id: id)
+      default: throw unmodeled(entry, step)
+      }
     }
-    let p = boxes[i].process
-    guard p.ns[.mnt] != nil else { throw missing(step, boxes[i].name) }
-    let merged = Overlay.merged(layers.compactMap { store.layer($0)?.contents })
-    let copy = LayerContents(merged.map(\.entry).filter { $0.kind != .whiteout })
-    let id = nextRootfs
-    nextRootfs += 1
-    filesystems[id] = SimFilesystem(lowers: [], upper: copy)
-    boxes[i].process.root = .prepared(image: RootFacts.directoryText(names), id: id)
   }
 
   /// A registry server is a program on the host's loopback, outside the lab: whether one
@@ -212,9 +288,9 @@ extension SimulatedKernel {
   /// the simulator a probe of the real port; without one, none listens). With none, connect(2)
   /// to 127.0.0.1:PORT is ECONNREFUSED at the step's first request, as on real. With one, the
   /// simulator keeps that registry's content in memory.
-  func refuseServer(_ ref: RegistryRef, _ step: Step) throws(KernelError) {
+  func refuseServer(_ ref: RegistryRef, _ step: Step, _ entry: SystemCall) throws(KernelError) {
     guard case .server(_, let port) = ref.location, registryListens?(port) != true else { return }
-    throw KernelError(step: step, call: step.entry(.layer), errno: .ECONNREFUSED, detail: "connect(127.0.0.1:\(port))")
+    throw KernelError(step: step, call: entry, errno: .ECONNREFUSED, detail: "connect(127.0.0.1:\(port))")
   }
 
   /// boxwalk connects to 127.0.0.1 whether a reference says localhost or 127.0.0.1, so both
@@ -370,20 +446,31 @@ extension SimulatedKernel {
     }
   }
 
-  /// `commit NAME`: the upper layer, as it is, becomes a layer on top of the box's lowers.
+  /// `commit NAME`, entry by entry: the upper layer, as it is, becomes a layer on top of the
+  /// box's lowers (see nameImage for a name that is taken).
   func commit(_ i: Int, _ image: ImageName, _ step: Step) throws(KernelError) -> StepResult {
-    guard let id = boxes[i].process.root.id, let fs = filesystems[id] else {
-      throw KernelError(
-        step: step, call: step.entry(.layer), errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
+    var fs = SimFilesystem(lowers: [], upper: LayerContents())
+    var before = store
+    var added = (name: "", existed: false, diffID: "")
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.walkUpper):
+        guard let id = boxes[i].process.root.id, let found = filesystems[id] else {
+          throw KernelError(
+            step: step, call: entry, errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
+        }
+        fs = found
+      case .layer(.tarUpper): break  // the simulator's layers are their contents: the tar is made when stored
+      case .layer(.storeBlobs):
+        before = store
+        added = store.add(name: image.description, contents: fs.upper)
+      case .layer(.renameIndex):
+        // The lowers as they are stored now: one no image names may have been renamed meanwhile.
+        let below = fs.lowerIDs.compactMap { store.layer(diffID: $0)?.name }
+        try nameImage(image, added, below: below, before: before, step, entry)
+      default: throw unmodeled(entry, step)
+      }
     }
-    guard store.images[image.full] == nil, store.layer(image.description) == nil else {
-      throw KernelError(
-        step: step, call: step.entry { if case .layer(.renameIndex) = $0 { true } else { false } }, errno: .EEXIST,
-        detail: "an image or layer named \(image) exists")
-    }
-    let added = store.add(name: image.description, contents: fs.upper)
-    // The lowers as they are stored now: one no image names may have been renamed meanwhile.
-    store.setImage(image, [added.name] + fs.lowerIDs.compactMap { store.layer(diffID: $0)?.name })
     return StepResult(
       output: ImageTransfer.committed(added.name, diffID: added.diffID, tarNames: LayerTar.entryNames(fs.upper)))
   }
