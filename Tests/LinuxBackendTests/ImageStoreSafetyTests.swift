@@ -252,7 +252,9 @@ import Testing
       let path = try store.directory(layer)
       let holds = try store.hold([path])  // this session's box mounts it
       let other = ImageStore(home: home)  // another session on the same store
-      try other.remove(ImageName(name: "app"))
+      // What `image rm` does: the name goes, then what no image reaches any more.
+      let gone = try other.forget(ImageName(name: "app"))
+      other.removeUnreferenced(blobs: gone.blobs, layers: gone.diffIDs)
       #expect(access(path + "/srv/index.html", F_OK) == 0, "image rm removed a mounted layer")
       #expect(try other.prune().layers == [], "prune removed a mounted layer")
       #expect(access(path + "/srv/index.html", F_OK) == 0)
@@ -272,7 +274,9 @@ import Testing
       let path = try store.directory(layer)
       let holds = try store.hold([path])
       let other = ImageStore(home: home)
-      try other.remove(ImageName(name: "app"))
+      // What `image rm` does: the name goes, then what no image reaches any more.
+      let gone = try other.forget(ImageName(name: "app"))
+      other.removeUnreferenced(blobs: gone.blobs, layers: gone.diffIDs)
       let name = ImageTransfer.fallbackName(layer.diffID)
       let listed = try other.facts().layers.first { $0.diffID == layer.diffID }
       #expect(listed?.name == name && listed?.files == 1)

@@ -5,12 +5,12 @@ import OCI
 /// `image rm` and `layer rm` on the real store. The session has already decided what may go
 /// (no box and no other image uses it); this only removes, under the store's lock.
 extension ImageStore {
-  /// Drops `image`'s entry from index.json (written through a new file and rename(2), so a
-  /// reader sees the old index or the new), then unlinks its manifest, config and layer blobs
-  /// and removes its unpacked layer directories, each only if no remaining image names it (a tag
-  /// of the same image keeps them all).
-  func remove(_ image: ImageName) throws(SystemCallError) {
-    try locked { () throws(SystemCallError) in
+  /// `image rm`'s first entry: drops `image`'s entry from index.json (written through a new file
+  /// and rename(2), so a reader sees the old index or the new). Returns the blobs it named (its
+  /// manifest, config and layer blobs), for the next entry to unlink where no remaining image
+  /// names them (a tag of the same image keeps them all), and the diff_ids of its layers.
+  func forget(_ image: ImageName) throws(SystemCallError) -> (blobs: [String], diffIDs: [String]) {
+    try locked { () throws(SystemCallError) -> (blobs: [String], diffIDs: [String]) in
       var index = try index()
       guard let descriptor = index.manifest(named: image.full) else {
         throw SystemCallError(call: "index.json has no \(image.full)", errno: ENOENT)
@@ -18,8 +18,7 @@ extension ImageStore {
       let (manifest, config) = try manifestAndConfig(descriptor.digest)
       index.manifests.removeAll { $0.annotation(Annotation.refName) == image.full }
       try layout.writeIndex(index)
-      removeUnreferenced(
-        blobs: [descriptor.digest, manifest.config.digest] + manifest.layers.map(\.digest), layers: config.diffIDs)
+      return ([descriptor.digest, manifest.config.digest] + manifest.layers.map(\.digest), config.diffIDs)
     }
   }
 

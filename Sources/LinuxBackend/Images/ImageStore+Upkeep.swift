@@ -119,29 +119,40 @@ extension ImageStore {
   /// session's boxes, whose layers an image may have stopped naming. A commit on such a box names
   /// the blob in its new manifest, so it must still be there.
   func prune(keeping: Set<String> = []) throws(SystemCallError) -> Removed {
-    guard access(home, F_OK) == 0 else { return Removed() }
+    guard hasHome else { return Removed() }
     return try locked { () throws(SystemCallError) -> Removed in
       var removed = Removed()
+      let (blobs, diffIDs) = try referenced()
+      (removed.blobs, removed.layers) = removeUnneeded(blobs: blobs.union(keeping), diffIDs: diffIDs)
       removed.leftovers = try sweepLeftovers()
-      var (blobs, diffIDs) = try referenced()
-      blobs.formUnion(keeping)
-      let blobDirectory = layout.root + "/blobs/sha256"
-      for name in ((try? SmallFiles.list(blobDirectory)) ?? []).sorted() {
-        let digest = "sha256:" + name
-        guard SHA256.isDigest(digest), !blobs.contains(digest) else { continue }
-        unlink(blobDirectory + "/" + name)
-        removed.blobs.append(digest)
-      }
-      let layerDirectory = home + "/layers"
-      for name in ((try? SmallFiles.list(layerDirectory)) ?? []).sorted() {
-        let diffID = "sha256:" + name
-        guard SHA256.isDigest(diffID), !diffIDs.contains(diffID), !layerHeld(diffID) else { continue }
-        FileTree.remove(layerDirectory + "/" + name)
-        listingsForget(diffID)
-        removed.layers.append(diffID)
-      }
       return removed
     }
+  }
+
+  /// Whether the store's directory exists: a store never used has nothing to prune.
+  var hasHome: Bool { access(home, F_OK) == 0 }
+
+  /// Removes every blob and layer directory not among `blobs` and `diffIDs` (what the images
+  /// need), but a layer a box of any session holds. Call it holding the store's lock. Returns the
+  /// digests and diff_ids removed.
+  func removeUnneeded(blobs: Set<String>, diffIDs: Set<String>) -> (blobs: [String], layers: [String]) {
+    var removed: (blobs: [String], layers: [String]) = ([], [])
+    let blobDirectory = layout.root + "/blobs/sha256"
+    for name in ((try? SmallFiles.list(blobDirectory)) ?? []).sorted() {
+      let digest = "sha256:" + name
+      guard SHA256.isDigest(digest), !blobs.contains(digest) else { continue }
+      unlink(blobDirectory + "/" + name)
+      removed.blobs.append(digest)
+    }
+    let layerDirectory = home + "/layers"
+    for name in ((try? SmallFiles.list(layerDirectory)) ?? []).sorted() {
+      let diffID = "sha256:" + name
+      guard SHA256.isDigest(diffID), !diffIDs.contains(diffID), !layerHeld(diffID) else { continue }
+      FileTree.remove(layerDirectory + "/" + name)
+      listingsForget(diffID)
+      removed.layers.append(diffID)
+    }
+    return removed
   }
 }
 

@@ -313,53 +313,96 @@ final class ImageStore {
     unique: Bool = false
   ) throws(SystemCallError) -> [Layer] {
     try locked { () throws(SystemCallError) -> [Layer] in
-      try prepareLayout()
-      let catalog = try catalog()
-      if unique,
-        catalog.images.contains(where: { $0.name == name })
-          || catalog.layers.contains(where: { $0.name == name.description })
-      {
-        throw SystemCallError(call: Self.nameTaken, errno: EEXIST)
+      var stored = Stored()
+      for (layerName, contents, hostSpecific) in new {
+        try store(Self.tar(layerName, contents, hostSpecific: hostSpecific), into: &stored)
       }
-      let known = catalog.layers
-      var added: [Layer] = []
-      var written: [String] = []
-      var unpacked: [String] = []
+      let stack = stored.layers + below
+      try self.name(name, stack, unique: unique, taking: stored)
+      return stack
+    }
+  }
+
+  /// A layer made ready to store: its contents under the store's mode rule (StoreModes, so the
+  /// digest is that of what is stored), their tar and its sha256, the diff_id.
+  struct TarredLayer {
+    var name: String
+    var contents: LayerContents
+    var tar: [UInt8]
+    var diffID: String
+    var hostSpecific: Bool
+  }
+
+  /// What storing layers wrote (their blobs, their unpacked directories): nothing names it until
+  /// `name` does, and a failed naming takes it back.
+  struct Stored {
+    /// The layers stored, in the order stored: new ones, or ones the store had with the same diff_id.
+    var layers: [Layer] = []
+    var written: [String] = []
+    var unpacked: [String] = []
+  }
+
+  /// A commit's or an import's tar, made in this process.
+  static func tar(_ name: String, _ original: LayerContents, hostSpecific: Bool) -> TarredLayer {
+    let contents = original.withStoreModes
+    let tar = LayerTar.write(contents)
+    return TarredLayer(name: name, contents: contents, tar: tar, diffID: SHA256.digest(tar), hostSpecific: hostSpecific)
+  }
+
+  /// Stores a layer under the store's lock: gzip, sha256, the blob written, the tar unpacked into
+  /// layers/<diff_id>. A layer the store has (the same diff_id) is taken as it is. If this fails,
+  /// what it and the earlier layers of `stored` wrote is taken back.
+  func store(_ layer: TarredLayer, into stored: inout Stored) throws(SystemCallError) {
+    try locked { () throws(SystemCallError) in
       do throws(SystemCallError) {
-        for (layerName, original, hostSpecific) in new {
-          // The store's mode rule first (StoreModes), so the digest is that of what is stored.
-          let contents = original.withStoreModes
-          let tar = LayerTar.write(contents)
-          let diffID = SHA256.digest(tar)
-          if let same = known.first(where: { $0.diffID == diffID }) {
-            added.append(same)
-            continue
-          }
-          let gz: [UInt8]
-          do throws(Gzip.Failure) {
-            gz = try Gzip.compress(tar)
-          } catch {
-            throw SystemCallError(call: "gzip(layer \(layerName)): \(error.reason)", errno: EIO)
-          }
-          let existed = layout.hasBlob(SHA256.digest(gz))
-          let digest = try layout.writeBlob(gz)
-          if !existed { written.append(digest) }
-          var annotations = [(Self.layerNameKey, layerName)]
-          if hostSpecific { annotations.append((Self.hostSpecificKey, "true")) }
-          let blob = Descriptor(
-            mediaType: MediaType.layerGzip, digest: digest, size: gz.count, annotations: annotations)
-          if access(layerPath(diffID), F_OK) != 0 {
-            try unpack(contents, at: layerPath(diffID))
-            unpacked.append(diffID)
-          }
-          added.append(Layer(name: layerName, diffID: diffID, blob: blob, hostSpecific: hostSpecific))
+        try prepareLayout()
+        if let same = try catalog().layers.first(where: { $0.diffID == layer.diffID }) {
+          stored.layers.append(same)
+          return
         }
-        let stack = added + below
-        try tag(name, stack)
-        return stack
+        let gz: [UInt8]
+        do throws(Gzip.Failure) {
+          gz = try Gzip.compress(layer.tar)
+        } catch {
+          throw SystemCallError(call: "gzip(layer \(layer.name)): \(error.reason)", errno: EIO)
+        }
+        let existed = layout.hasBlob(SHA256.digest(gz))
+        let digest = try layout.writeBlob(gz)
+        if !existed { stored.written.append(digest) }
+        var annotations = [(Self.layerNameKey, layer.name)]
+        if layer.hostSpecific { annotations.append((Self.hostSpecificKey, "true")) }
+        let blob = Descriptor(mediaType: MediaType.layerGzip, digest: digest, size: gz.count, annotations: annotations)
+        if access(layerPath(layer.diffID), F_OK) != 0 {
+          try unpack(layer.contents, at: layerPath(layer.diffID))
+          stored.unpacked.append(layer.diffID)
+        }
+        stored.layers.append(
+          Layer(name: layer.name, diffID: layer.diffID, blob: blob, hostSpecific: layer.hostSpecific))
       } catch {
-        // Nothing names what this failed add wrote: take it back, so "nothing was changed" is true.
-        removeUnreferenced(blobs: written, layers: unpacked)
+        removeUnreferenced(blobs: stored.written, layers: stored.unpacked)
+        throw error
+      }
+    }
+  }
+
+  /// Names `name` as `stack` (top first): its config and manifest written, and the index
+  /// replaced (`tag`). With `unique`, a name an image or a layer goes by already fails with
+  /// EEXIST (`nameTaken`). Either failure takes back what `stored` wrote, so a failed commit or
+  /// import leaves the store as it was.
+  func name(_ name: ImageName, _ stack: [Layer], unique: Bool, taking stored: Stored) throws(SystemCallError) {
+    try locked { () throws(SystemCallError) in
+      do throws(SystemCallError) {
+        if unique {
+          let catalog = try catalog()
+          if catalog.images.contains(where: { $0.name == name })
+            || catalog.layers.contains(where: { $0.name == name.description })
+          {
+            throw SystemCallError(call: Self.nameTaken, errno: EEXIST)
+          }
+        }
+        try tag(name, stack)
+      } catch {
+        removeUnreferenced(blobs: stored.written, layers: stored.unpacked)
         throw error
       }
     }

@@ -38,53 +38,17 @@ extension LinuxKernel {
     case .writeFile(let box, let path, let text): try writeFile(box, path, text, step: step)
     case .removeFile(let box, let path): try removeFile(box, path, step: step)
     case .commit(let box, let image): return try commit(box, image, step: step)
-    case .imageImport(let image, let directory):
-      let contents = try store(step, step.entry(.layer)) { () throws(SystemCallError) in
-        try LayerDirectory.read(
-          directory, .init(contents: true, overlayMarks: false, maxBytes: HostDirectory.maxImportBytes))
-      }
-      do throws(SystemCallError) {
-        try images.add(image, new: [(image.description, contents, false)], below: [], unique: true)
-      } catch {
-        throw error.call == ImageStore.nameTaken
-          ? KernelError(
-            step: step, call: step.entry(where: Self.isIndexRename), errno: .EEXIST,
-            detail: "an image or layer named \(image) exists")
-          : KernelError(
-            step: step, call: step.entry { $0 == .layer(.tarAndStoreBlobs) }, errno: Errno(rawValue: error.errno),
-            detail: error.call)
-      }
+    case .imageImport(let image, let directory): try importImage(image, directory, step: step)
     case .imageTag(let source, let target):
-      try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.retag(source, as: target) }
+      try make(step) { entry throws(KernelError) in
+        guard case .layer(.renameIndex) = entry else { throw unplanned(entry, step) }
+        return onStore { () throws(SystemCallError) in try self.images.retag(source, as: target) }
+      }
     case .imagePush(let image, let ref): return try push(image, ref, step: step)
     case .imagePull(let ref): return try pull(ref, step: step)
-    case .imageRemove(let image, _):
-      try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.remove(image) }
-    case .layerRemove(let name):
-      // A box of this session that runs on it is named; the store's own check (a held
-      // directory, layerHeld) finds those of other sessions.
-      let diffID = try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.diffID(ofLayer: name)
-      }
-      if let diffID,
-        let box = boxState.keys.sorted().first(where: {
-          boxState[$0]?.overlay?.lowers.contains { $0.diffID == diffID } == true
-        })
-      {
-        throw KernelError(
-          step: step, call: step.entry(.layer), errno: .EBUSY, detail: ImageTransfer.layerBusy(box: box))
-      }
-      try store(step, step.entry(.layer)) { () throws(SystemCallError) in try images.removeLayer(name) }
-    case .imagePrune:
-      let running = Set(boxState.values.flatMap { $0.overlay?.lowers.map(\.blob.digest) ?? [] })
-      let removed = try store(step, step.entry { $0 == .layer(.readIndex) }) { () throws(SystemCallError) in
-        try images.prune(keeping: running)
-      }
-      // Layers and the count of blobs as the simulator prints them (it knows which blobs the
-      // store holds, not their digests); then what only a real store can have: the leftovers of
-      // killed writers.
-      return StepResult(
-        output: removed.layers.sorted().map(ImageTransfer.prunedLayer) + ImageTransfer.prunedBlobs(removed.blobs.count)
-          + removed.leftovers.map { "removed \($0), left by a killed pull or commit" })
+    case .imageRemove(let image, _): try removeImage(image, step: step)
+    case .layerRemove(let name): try removeLayer(name, step: step)
+    case .imagePrune: return try prune(step)
     }
     return .none
   }
@@ -179,30 +143,50 @@ extension LinuxKernel {
   /// it as an upper layer with no lower ones (what the box changes, it changes in place), and
   /// pivot_root(2) refuses it as a new root, not being a mount point, until `mount bind / /`.
   private func copyRoot(_ box: String, names: [String], layers: [String], step: Step) throws(KernelError) {
-    let copying = step.entry(.layer)
-    let catalog = try store(step, copying) { () throws(SystemCallError) in try images.catalog().layers }
+    var scratch: String?
+    do throws(KernelError) {
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .mkdir:
+          return .here { () throws(EntryFailure) in
+            do throws(KernelError) {
+              scratch = try self.scratchDirectory(box, "-dir", step: step)
+            } catch {
+              throw EntryFailure(error.errno, detail: error.detail)
+            }
+          }
+        case .layer(.copyLayers):
+          return .here { () throws(EntryFailure) in
+            guard let scratch else { return }
+            try self.copyLayers(layers, to: scratch + "/rootfs")
+          }
+        default: throw unplanned(entry, step)
+        }
+      }
+    } catch {
+      if let scratch { dropScratch(box, scratch) }
+      throw error
+    }
+    guard let root = scratch.map({ $0 + "/rootfs" }) else { return }
+    boxState[box]?.overlay = OverlayState(lowers: [], upper: root, work: root, merged: root)
+    boxState[box]?.root = .prepared(image: RootFacts.directoryText(names))
+  }
+
+  /// The layers' merged view, whiteouts applied, written file by file as a new directory `root`.
+  private func copyLayers(_ layers: [String], to root: String) throws(EntryFailure) {
+    let catalog = try Self.failure { () throws(SystemCallError) in try images.catalog().layers }
     var contents: [LayerContents] = []
     for name in layers {
       guard let layer = catalog.first(where: { $0.name == name }) else {
-        throw KernelError(step: step, call: copying, errno: .ENOENT, detail: "no layer named \(name)")
+        throw EntryFailure(.ENOENT, detail: "no layer named \(name)")
       }
-      let path = try store(step, copying) { () throws(SystemCallError) in try images.directory(layer) }
       contents.append(
-        try store(step, copying) { () throws(SystemCallError) in
-          try LayerDirectory.read(path, .init(contents: true, overlayMarks: true))
+        try Self.failure { () throws(SystemCallError) in
+          try LayerDirectory.read(try images.directory(layer), .init(contents: true, overlayMarks: true))
         })
     }
     let copy = LayerContents(Overlay.merged(contents).map(\.entry).filter { $0.kind != .whiteout })
-    let scratch = try scratchDirectory(box, "-dir", step: step)
-    let root = scratch + "/rootfs"
-    do {
-      try LayerDirectory.write(copy, to: root)
-    } catch {
-      dropScratch(box, scratch)
-      throw KernelError(step: step, call: copying, errno: Errno(rawValue: error.errno), detail: error.call)
-    }
-    boxState[box]?.overlay = OverlayState(lowers: [], upper: root, work: root, merged: root)
-    boxState[box]?.root = .prepared(image: RootFacts.directoryText(names))
+    try Self.failure { () throws(SystemCallError) in try LayerDirectory.write(copy, to: root) }
   }
 
   // MARK: Files
@@ -328,37 +312,202 @@ extension LinuxKernel {
 
   // MARK: Images
 
+  /// `commit NAME`, entry by entry: the upper layer read, its tar made, its blobs stored, and the
+  /// index naming the new image (a name that is taken fails there, and what was stored is taken
+  /// back). The store's lock is held for the whole step, so no other session's prune or commit
+  /// comes between the blobs and the name.
   private func commit(_ box: String, _ image: ImageName, step: Step) throws(KernelError) -> StepResult {
-    guard let overlay = boxState[box]?.overlay else {
-      throw KernelError(
-        step: step, call: step.entry(.layer), errno: .EINVAL, detail: "the box's root filesystem is not an overlay")
+    var overlay = OverlayState(lowers: [], upper: "", work: "", merged: "")
+    var contents = LayerContents()
+    var tarred: ImageStore.TarredLayer?
+    var stored = ImageStore.Stored()
+    try holdingStore(step) { () throws(KernelError) in
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .layer(.walkUpper):
+          return .here { () throws(EntryFailure) in
+            guard let found = self.boxState[box]?.overlay else {
+              throw EntryFailure(.EINVAL, detail: "the box's root filesystem is not an overlay")
+            }
+            overlay = found
+            contents = try Self.failure { () throws(SystemCallError) in
+              try LayerDirectory.read(found.upper, .init(contents: true, overlayMarks: true))
+            }
+          }
+        case .layer(.tarUpper):
+          return .here { () throws(EntryFailure) in
+            tarred = ImageStore.tar(image.description, contents, hostSpecific: false)
+          }
+        case .layer(.storeBlobs):
+          return onStore { () throws(SystemCallError) in
+            if let tarred { try self.images.store(tarred, into: &stored) }
+          }
+        case .layer(.renameIndex): return nameImage(image) { (stored, overlay.lowers) }
+        default: throw unplanned(entry, step)
+        }
+      }
     }
-    let contents = try store(step, step.entry(.layer)) { () throws(SystemCallError) in
-      try LayerDirectory.read(overlay.upper, .init(contents: true, overlayMarks: true))
-    }
-    let rename = step.entry(where: Self.isIndexRename)
-    let catalog = try store(step, rename) { () throws(SystemCallError) in try images.catalog() }
-    if catalog.images.contains(where: { $0.name == image })
-      || catalog.layers.contains(where: { $0.name == image.description })
-    {
-      throw KernelError(
-        step: step, call: rename, errno: .EEXIST, detail: "an image or layer named \(image) exists")
-    }
-    // Checked again under the store's lock: another session may commit the same name meanwhile.
-    let stack: [ImageStore.Layer]
-    do throws(SystemCallError) {
-      stack = try images.add(image, new: [(image.description, contents, false)], below: overlay.lowers, unique: true)
-    } catch {
-      throw error.call == ImageStore.nameTaken
-        ? KernelError(
-          step: step, call: rename, errno: .EEXIST, detail: "an image or layer named \(image) exists")
-        : KernelError(
-          step: step, call: step.entry { $0 == .layer(.storeBlobs) }, errno: Errno(rawValue: error.errno),
-          detail: error.call)
-    }
-    let top = stack[0]
+    guard let top = stored.layers.first else { return .none }
     return StepResult(
       output: ImageTransfer.committed(top.name, diffID: top.diffID, tarNames: LayerTar.entryNames(contents)))
+  }
+
+  /// `image import`, entry by entry: the directory walked, its tar made and stored, the index
+  /// naming the image.
+  private func importImage(_ image: ImageName, _ directory: String, step: Step) throws(KernelError) {
+    var contents = LayerContents()
+    var stored = ImageStore.Stored()
+    try holdingStore(step) { () throws(KernelError) in
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .layer(.walkDirectory):
+          return onStore { () throws(SystemCallError) in
+            contents = try LayerDirectory.read(
+              directory, .init(contents: true, overlayMarks: false, maxBytes: HostDirectory.maxImportBytes))
+          }
+        case .layer(.tarAndStoreBlobs):
+          return onStore { () throws(SystemCallError) in
+            try self.images.store(ImageStore.tar(image.description, contents, hostSpecific: false), into: &stored)
+          }
+        case .layer(.renameIndex): return nameImage(image) { (stored, []) }
+        default: throw unplanned(entry, step)
+        }
+      }
+    }
+  }
+
+  /// The entry that names a commit's or an import's image in the index: a name an image or a
+  /// layer goes by already is EEXIST, and what the step stored is taken back. `made` gives what
+  /// the entries before it stored, and the layers below, once they are made.
+  private func nameImage(
+    _ image: ImageName, _ made: @escaping () -> (ImageStore.Stored, [ImageStore.Layer])
+  ) -> Making {
+    .here { () throws(EntryFailure) in
+      let (stored, below) = made()
+      do throws(SystemCallError) {
+        try self.images.name(image, stored.layers + below, unique: true, taking: stored)
+      } catch {
+        throw error.call == ImageStore.nameTaken
+          ? EntryFailure(.EEXIST, detail: "an image or layer named \(image) exists")
+          : EntryFailure(Errno(rawValue: error.errno), detail: error.call)
+      }
+    }
+  }
+
+  /// `image rm`, entry by entry: the name leaves the index; its blobs go unless another image
+  /// names them; then each of its layers no other image uses (`removeImageLayer`), unless a box
+  /// of any session still runs on it (it stays, going by its digest, until a prune or layer rm).
+  private func removeImage(_ image: ImageName, step: Step) throws(KernelError) {
+    var blobs: [String] = []
+    var diffIDs: [String: String] = [:]
+    try holdingStore(step) { () throws(KernelError) in
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .layer(.renameIndex(.forgets)):
+          return onStore { () throws(SystemCallError) in
+            diffIDs = Dictionary(try self.images.catalog().layers.map { ($0.name, $0.diffID) }) { a, _ in a }
+            blobs = try self.images.forget(image).blobs
+          }
+        case .layer(.unlinkImageBlobs):
+          return .here { () throws(EntryFailure) in self.images.removeUnreferenced(blobs: blobs) }
+        case .layer(.removeImageLayer(let name)):
+          return .here { () throws(EntryFailure) in
+            if let diffID = diffIDs[name] { self.images.removeUnreferenced(blobs: [], layers: [diffID]) }
+          }
+        default: throw unplanned(entry, step)
+        }
+      }
+    }
+  }
+
+  /// `layer rm`: its one entry, under the store's lock. A box of this session that runs on the
+  /// layer is named; the store's own check (a held directory, layerHeld) finds those of other
+  /// sessions.
+  private func removeLayer(_ name: String, step: Step) throws(KernelError) {
+    try make(step) { entry throws(KernelError) in
+      guard case .layer(.removeUnusedLayer) = entry else { throw unplanned(entry, step) }
+      return .here { () throws(EntryFailure) in
+        let diffID = try Self.failure { () throws(SystemCallError) in try self.images.diffID(ofLayer: name) }
+        if let diffID,
+          let box = self.boxState.keys.sorted().first(where: {
+            self.boxState[$0]?.overlay?.lowers.contains { $0.diffID == diffID } == true
+          })
+        {
+          throw EntryFailure(.EBUSY, detail: ImageTransfer.layerBusy(box: box))
+        }
+        try Self.failure { () throws(SystemCallError) in try self.images.removeLayer(name) }
+      }
+    }
+  }
+
+  /// `image prune`, entry by entry: the store's lock (held for the whole step, taken just before
+  /// its entries), what the images need, the rest removed, then the leftovers of killed writers.
+  private func prune(_ step: Step) throws(KernelError) -> StepResult {
+    // Layer blobs of this session's boxes stay, though an image may have stopped naming them.
+    let running = Set(boxState.values.flatMap { $0.overlay?.lowers.map(\.blob.digest) ?? [] })
+    var needed: (blobs: Set<String>, diffIDs: Set<String>) = ([], [])
+    var removed = ImageStore.Removed()
+    guard images.hasHome else { return StepResult(output: ImageTransfer.prunedBlobs(0)) }
+    try holdingStore(step) { () throws(KernelError) in
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .layer(.lockStore): return .here {}
+        case .layer(.readIndex):
+          return onStore { () throws(SystemCallError) in needed = try self.images.referenced() }
+        case .layer(.deleteUnneeded):
+          return .here { () throws(EntryFailure) in
+            (removed.blobs, removed.layers) = self.images.removeUnneeded(
+              blobs: needed.blobs.union(running), diffIDs: needed.diffIDs)
+          }
+        case .layer(.deleteLeftovers):
+          return onStore { () throws(SystemCallError) in removed.leftovers = try self.images.sweepLeftovers() }
+        default: throw unplanned(entry, step)
+        }
+      }
+    }
+    // Layers and the count of blobs as the simulator prints them (it knows which blobs the
+    // store holds, not their digests); then what only a real store can have: the leftovers of
+    // killed writers.
+    return StepResult(
+      output: removed.layers.sorted().map(ImageTransfer.prunedLayer) + ImageTransfer.prunedBlobs(removed.blobs.count)
+        + removed.leftovers.map { "removed \($0), left by a killed pull or commit" })
+  }
+
+  /// Runs `body` holding the image store's lock (ImageStore.locked): a step whose entries read
+  /// the store and then change it sees no other session's change in between. Failing to take
+  /// the lock fails the step's first entry.
+  func holdingStore(_ step: Step, _ body: () throws(KernelError) -> Void) throws(KernelError) {
+    var failure: KernelError?
+    try store(step, step.firstCall) { () throws(SystemCallError) in
+      try images.locked { () throws(SystemCallError) in
+        do throws(KernelError) { try body() } catch { failure = error }
+      }
+    }
+    if let failure { throw failure }
+  }
+
+  /// An entry made by this process on the image store: its failure is the store's errno, with
+  /// the call that failed as the detail.
+  func onStore(_ body: @escaping () throws(SystemCallError) -> Void) -> Making {
+    .here { () throws(EntryFailure) in try Self.failure(body) }
+  }
+
+  /// `body`'s SystemCallError as an entry's failure.
+  static func failure<T>(_ body: () throws(SystemCallError) -> T) throws(EntryFailure) -> T {
+    do {
+      return try body()
+    } catch {
+      throw EntryFailure(Errno(rawValue: error.errno), detail: error.call)
+    }
+  }
+
+  /// `body`'s RegistryError (a registry's answer, or its absence) as an entry's failure.
+  static func failure<T>(_ body: () throws(RegistryError) -> T) throws(EntryFailure) -> T {
+    do {
+      return try body()
+    } catch {
+      throw EntryFailure(Errno(rawValue: error.errno), detail: error.detail)
+    }
   }
 
   func registry(_ ref: RegistryRef) -> any Registry {
@@ -375,56 +524,56 @@ extension LinuxKernel {
     }
   }
 
+  /// `image push`, entry by entry: whether the registry has each blob (the image's layers,
+  /// bottom first, then its config: HEAD, or stat(2) in a directory registry), then each missing
+  /// one uploaded, then the manifest. A registry that refuses the connection fails the first
+  /// HEAD, not an upload.
   private func push(_ image: ImageName, _ ref: RegistryRef, step: Step) throws(KernelError) -> StepResult {
-    let (found, manifestDigest) = try store(step, step.entry(.layer)) {
-      () throws(SystemCallError) -> (ImageStore.Image?, String?) in
-      (
-        try images.catalog().images.first { $0.name == image },
-        try images.layout.index().manifest(named: image.full)?.digest
-      )
-    }
-    guard let found, let manifestDigest else {
-      throw KernelError(step: step, call: step.entry(.layer), errno: .ENOENT, detail: "no image named \(image)")
-    }
     let target = registry(ref)
-    var lines: [String] = []
+    // The blobs to send, bottom first (the config last), and whether the registry had each.
+    var blobs: [(name: String?, digest: String, existed: Bool)] = []
+    var manifestBytes: [UInt8] = []
     // A Ctrl-C pressed before this command started is not meant for it.
     _ = bw_interrupt_take()
-    // Which of the step's calls is under way: the existence checks (HEAD), the uploads, the
-    // manifest. A failure is reported against the call that failed: a registry that refuses the
-    // connection fails the first HEAD, not an upload.
-    var stage = TransferStage.check
-    do throws(RegistryError) {
-      for layer in found.layers.reversed() {
-        stage = .check
-        let existed = try target.hasBlob(layer.blob.digest)
-        stage = .upload
-        if !existed {
-          try target.putBlob(
-            layer.blob.digest, try local { () throws(SystemCallError) in try images.layout.readBlob(layer.blob.digest) }
-          )
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.registryHead), .layer(.statBlobs):
+        return .here { () throws(EntryFailure) in
+          let (found, digest) = try Self.failure { () throws(SystemCallError) in
+            (
+              try self.images.catalog().images.first { $0.name == image },
+              try self.images.layout.index().manifest(named: image.full)?.digest
+            )
+          }
+          guard let found, let digest else { throw EntryFailure(.ENOENT, detail: "no image named \(image)") }
+          let config = try Self.failure { () throws(SystemCallError) in
+            try self.images.manifestAndConfig(digest).0.config.digest
+          }
+          manifestBytes = try Self.failure { () throws(SystemCallError) in try self.images.layout.readBlob(digest) }
+          let wanted = found.layers.reversed().map { (Optional($0.name), $0.blob.digest) } + [(nil, config)]
+          for (name, blob) in wanted {
+            blobs.append((name, blob, try Self.failure { () throws(RegistryError) in try target.hasBlob(blob) }))
+          }
         }
-        lines.append(ImageTransfer.pushedLayer(layer.name, existed: existed))
+      case .layer(.registryUpload), .layer(.copyBlobs):
+        return .here { () throws(EntryFailure) in
+          for blob in blobs where !blob.existed {
+            let bytes = try Self.failure { () throws(SystemCallError) in try self.images.layout.readBlob(blob.digest) }
+            try Self.failure { () throws(RegistryError) in try target.putBlob(blob.digest, bytes) }
+          }
+        }
+      case .layer(.registryPutManifest), .layer(.renameDirectoryIndex):
+        return .here { () throws(EntryFailure) in
+          try Self.failure { () throws(RegistryError) in try target.putManifest(ref.tag, manifestBytes) }
+        }
+      default: throw unplanned(entry, step)
       }
-      let manifestBytes = try local { () throws(SystemCallError) in try images.layout.readBlob(manifestDigest) }
-      let (manifest, _) = try local { () throws(SystemCallError) in try images.manifestAndConfig(manifestDigest) }
-      stage = .check
-      let existed = try target.hasBlob(manifest.config.digest)
-      stage = .upload
-      if !existed {
-        try target.putBlob(
-          manifest.config.digest,
-          try local { () throws(SystemCallError) in try images.layout.readBlob(manifest.config.digest) })
-      }
-      lines.append(ImageTransfer.pushedConfig(existed: existed))
-      stage = .putManifest
-      try target.putManifest(ref.tag, manifestBytes)
-      lines.append(ImageTransfer.pushedManifest(ref))
-    } catch {
-      throw KernelError(
-        step: step, call: Self.entry(step, stage), errno: Errno(rawValue: error.errno), detail: error.detail)
     }
-    return StepResult(output: lines)
+    return StepResult(
+      output: blobs.map { blob in
+        blob.name.map { ImageTransfer.pushedLayer($0, existed: blob.existed) }
+          ?? ImageTransfer.pushedConfig(existed: blob.existed)
+      } + [ImageTransfer.pushedManifest(ref)])
   }
 
   /// `image pull`: everything is fetched and checked first, and only then written to the store,
@@ -435,32 +584,40 @@ extension LinuxKernel {
     var lines: [String] = []
     // A Ctrl-C pressed before this command started is not meant for it.
     _ = bw_interrupt_take()
+    var manifest: Manifest?
     var fetched: [PulledLayer] = []
-    // Which of the step's calls a failure names: the manifest's GET, then the blobs' GETs (or,
-    // from a directory registry, the open of its index, then the copies).
-    var stage = TransferStage.getManifest
-    do throws(RegistryError) {
-      let (manifest, config) = try pullManifest(ref, from: source, stage: &stage)
-      lines.append(ImageTransfer.pulledManifest(ref, layers: manifest.layers.count))
-      fetched = try pullLayers(manifest, config, of: ref, from: source, lines: &lines)
-    } catch {
-      // Nothing was written yet: the store is as it was, as the error's state line says.
-      if error.detail == ImageTransfer.notInRegistry(ref) { stage = .getManifest }
-      throw KernelError(
-        step: step, call: Self.entry(step, stage), errno: Errno(rawValue: error.errno), detail: error.detail)
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .layer(.registryGetManifest), .layer(.openDirectoryIndex):
+        return .here { () throws(EntryFailure) in
+          let found = try Self.failure { () throws(RegistryError) in try self.pullManifest(ref, from: source) }
+          manifest = found
+          lines.append(ImageTransfer.pulledManifest(ref, layers: found.layers.count))
+        }
+      case .layer(.registryGetBlobs), .layer(.copyFromDirectory):
+        return .here { () throws(EntryFailure) in
+          guard let manifest else { return }
+          fetched = try Self.failure { () throws(RegistryError) in
+            let config = try self.pullConfig(manifest, of: ref, from: source)
+            return try self.pullLayers(manifest, config, of: ref, from: source, lines: &lines)
+          }
+        }
+      case .layer(.verifyAndUnpack):
+        // Nothing was written before this entry: a failure until here leaves the store as it was.
+        return .here { () throws(EntryFailure) in
+          try Self.failure { () throws(RegistryError) in try self.storePulled(fetched, as: ref) }
+        }
+      default: throw unplanned(entry, step)
+      }
     }
-    try storePulled(fetched, as: ref, step: step)
     return StepResult(output: lines)
   }
 
   /// A layer of a pull: the store's own when it had it (no bytes), else the fetched gzip.
   typealias PulledLayer = (layer: ImageStore.Layer, compressed: [UInt8]?)
 
-  /// The manifest's GET, then the config's (`stage` becomes `.getBlobs` for it): both must be
-  /// documents boxwalk reads, with one diff_id per layer and no more layers than a box stacks.
-  private func pullManifest(
-    _ ref: RegistryRef, from source: any Registry, stage: inout TransferStage
-  ) throws(RegistryError) -> (Manifest, ImageConfig) {
+  /// The manifest's GET: a document boxwalk reads, listing no more layers than a box stacks.
+  private func pullManifest(_ ref: RegistryRef, from source: any Registry) throws(RegistryError) -> Manifest {
     let manifestBytes = try source.manifest(ref.tag)
     // A manifest boxwalk cannot read, or one listing more layers than a box stacks, is the
     // answer to the manifest's GET: that request is the one to blame (the GET of the manifest).
@@ -475,13 +632,18 @@ extension LinuxKernel {
         detail:
           "the manifest of \(ref) lists \(manifest.layers.count) layers; a box stacks at most \(Overlay.maxLayers)")
     }
-    // From here on the blobs' GETs: the config first.
-    stage = .getBlobs
+    return manifest
+  }
+
+  /// The config's GET, the first of the blobs: a document with one diff_id per layer.
+  private func pullConfig(
+    _ manifest: Manifest, of ref: RegistryRef, from source: any Registry
+  ) throws(RegistryError) -> ImageConfig {
     let configBytes = try source.blob(manifest.config.digest, limit: JSONValue.maxDocument)
     guard let configJSON = try? JSONValue.parse(configBytes), let config = try? ImageConfig(json: configJSON),
       config.diffIDs.count == manifest.layers.count
     else { throw RegistryError(errno: EBADMSG, detail: "the config of \(ref) does not list one diff_id per layer") }
-    return (manifest, config)
+    return config
   }
 
   /// The blobs' GETs of the layers the store does not have, held in memory until all are
@@ -531,7 +693,7 @@ extension LinuxKernel {
   /// Writes what a pull fetched (blobs, unpacked layers, then the name). If any of it fails,
   /// the blobs and layer directories this pull added that nothing names are taken back, so its
   /// "nothing was changed" is true.
-  private func storePulled(_ fetched: [PulledLayer], as ref: RegistryRef, step: Step) throws(KernelError) {
+  private func storePulled(_ fetched: [PulledLayer], as ref: RegistryRef) throws(RegistryError) {
     var written: [String] = []
     var unpacked: [String] = []
     do throws(RegistryError) {
@@ -552,8 +714,7 @@ extension LinuxKernel {
       try local { () throws(SystemCallError) in try images.tag(ref.localName, stack) }
     } catch {
       images.removeUnreferenced(blobs: written, layers: unpacked)
-      throw KernelError(
-        step: step, call: Self.entry(step, .getBlobs), errno: Errno(rawValue: error.errno), detail: error.detail)
+      throw error
     }
   }
 
@@ -562,45 +723,6 @@ extension LinuxKernel {
       return try body()
     } catch {
       throw RegistryError(errno: error.errno, detail: error.call)
-    }
-  }
-
-  /// The entry that replaces the store's index.json (commit, import): where a name already
-  /// taken fails the step.
-  static func isIndexRename(_ call: SystemCall) -> Bool {
-    if case .layer(.renameIndex) = call { return true }
-    return false
-  }
-
-  /// Where a push or a pull is, so that a failure names the entry of the plan under way: a
-  /// registry that refuses the connection fails the first HEAD, not an upload.
-  enum TransferStage {
-    /// Push: HEAD of each blob (a directory registry: stat(2)).
-    case check
-    /// Push: POST and PUT of each missing blob (a directory registry: the copies).
-    case upload
-    /// Push: PUT of the manifest (a directory registry: the rename of its index.json).
-    case putManifest
-    /// Pull: GET of the manifest (a directory registry: the open of its index.json).
-    case getManifest
-    /// Pull: GET of the config and the layers (a directory registry: the copies), and writing
-    /// them to the store.
-    case getBlobs
-  }
-
-  /// The entry of a push's or a pull's plan that `stage` is.
-  static func entry(_ step: Step, _ stage: TransferStage) -> SystemCall {
-    step.entry { call in
-      guard case .layer(let work) = call else { return false }
-      switch (stage, work) {
-      case (.check, .registryHead), (.check, .statBlobs), (.upload, .registryUpload), (.upload, .copyBlobs),
-        (.putManifest, .registryPutManifest), (.putManifest, .renameDirectoryIndex),
-        (.getManifest, .registryGetManifest), (.getManifest, .openDirectoryIndex),
-        (.getBlobs, .registryGetBlobs), (.getBlobs, .copyFromDirectory):
-        return true
-      default:
-        return false
-      }
     }
   }
 
