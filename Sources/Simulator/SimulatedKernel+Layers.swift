@@ -357,17 +357,7 @@ extension SimulatedKernel {
   /// openat2(2) of the file beneath the box's root, following no link: every parent must be a
   /// directory, and the file a regular one (or missing, to be made) on a file system that takes it.
   private func openToWrite(_ path: String, _ p: SimProcess, _ step: Step, _ entry: SystemCall) throws(KernelError) {
-    var current = ""
-    for part in Overlay.parent(of: path).split(separator: "/") {
-      current += "/" + part
-      guard let (tree, inner) = locate(current, p) else { continue }
-      switch self.entry(tree, inner) {
-      case .directory?: continue
-      case .symlink?: throw KernelError(step: step, call: entry, errno: .ELOOP)
-      case .some: throw KernelError(step: step, call: entry, errno: .ENOTDIR)
-      case nil: throw KernelError(step: step, call: entry, errno: .ENOENT)
-      }
-    }
+    if let errno = parentFailure(path, p) { throw KernelError(step: step, call: entry, errno: errno) }
     guard let (tree, inner) = locate(path, p) else { return }
     switch self.entry(tree, inner) {
     case .directory?: throw KernelError(step: step, call: entry, errno: .EISDIR)
