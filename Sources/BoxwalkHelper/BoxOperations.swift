@@ -407,14 +407,6 @@ final class BoxOperations {
   static let oldRootTaken =
     "the new root already has /.oldroot, where pivot-root puts the old root; rm /.oldroot in the box first"
 
-  func ipcNew(kind: HelperRequest.IPCKind, key: Int32) -> HelperReply {
-    // bw_ipc_create and bw_ipc_list number the kinds in this order: mq 0, shm 1, sem 2.
-    let k = HelperRequest.IPCKind.allCases.firstIndex(of: kind) ?? 0
-    let id = bw_ipc_create(Int32(k), key)
-    let failed = ([.msgget, .shmget, .semget] as [FailedCall])[k]
-    return id >= 0 ? .answer(IPCCreated(id: id)) : .err(errno: errno, call: failed, note: nil)
-  }
-
   /// Every System V object in this IPC namespace.
   static func ipcListing() -> [BoxView.IPCObject] {
     var found: [BoxView.IPCObject] = []
@@ -440,16 +432,6 @@ final class BoxOperations {
   /// RLIMIT_MSGQUEUE, 819200 bytes by default, and the kernel's default size would allow nine.
   static let mqMaxMessages = 10
   static let mqMessageSize = 1024
-
-  /// mq_open(3) with O_CREAT|O_EXCL in the helper's IPC namespace; the reply carries the queue's
-  /// inode, which tells it apart from a later queue of the same name (for cleanup).
-  static func mqNew(_ name: String) -> HelperReply {
-    var inode: UInt64 = 0
-    guard bw_mq_create(name, mqMaxMessages, mqMessageSize, &inode) == 0 else {
-      return .err(errno: errno, call: .mqOpen, note: nil)
-    }
-    return .answer(QueueCreated(inode: inode))
-  }
 
   /// "/NAME" for every POSIX message queue of this IPC namespace, sorted. The queues are the
   /// files of the namespace's mqueue file system (mq_overview(7)); the helper makes a detached

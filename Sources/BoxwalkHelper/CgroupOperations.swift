@@ -95,7 +95,7 @@ final class CgroupOperations {
   /// Runs `body` (an unshare(2) with CLONE_NEWCGROUP) with the helper in the box's cgroup, then
   /// moves the helper back home. Without a box cgroup (or a known home), `body` runs where the
   /// helper is.
-  func insideBoxCgroup(_ body: () -> HelperReply) -> HelperReply {
+  func insideBoxCgroup(_ body: () -> Calls.Outcome) -> Calls.Outcome {
     guard boxHasCgroup, !home.isEmpty else { return body() }
     var boxFDs = [Int32](repeating: -1, count: Int(BW_CGROUP_FILES_MAX))
     let count = bw_box_cgroup_files(&boxFDs, Int32(boxFDs.count))
@@ -103,7 +103,7 @@ final class CgroupOperations {
       let failure = errno
       // Some hierarchies may have taken the helper already: back out of all of them.
       _ = bw_enter_cgroup(home, Int32(home.count))
-      return .err(errno: failure, call: .write, note: "cannot enter the box's cgroup to unshare there")
+      return .failed(errno: failure, note: "cannot enter the box's cgroup to unshare there")
     }
     let reply = body()
     // Back out: the namespace's root stays the box's cgroup (it was fixed at unshare). The file was

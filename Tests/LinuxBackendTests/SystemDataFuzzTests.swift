@@ -16,7 +16,8 @@ import Testing
 
   @Test func helperWireMutantsNeverTrapAndGoodMessagesRoundTrip() {
     let requests: [HelperRequest] = [
-      .facts(), .unshare(flags: 0x2000_0000), .setns(path: Array("/proc/42/ns/net".utf8), nstype: 0x4000_0000),
+      .facts(), .calls([.namespace(.unshare(flags: 0x2000_0000)), .namespace(.makeRootPrivate)]),
+      .calls([.namespace(.setns(path: Array("/proc/42/ns/net".utf8), nstype: 0x4000_0000))]),
       .run(background: true, argv: [Array("sleep".utf8), Array("100".utf8)]),
       .mount(kind: .bind, root: Array("/".utf8), source: Array("/a".utf8), target: Array("/b".utf8)),
       .stress(kind: .memory, arg: 67_108_864), .netdump(pids: [1, 2, 3]),
