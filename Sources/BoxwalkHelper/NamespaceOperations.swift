@@ -28,7 +28,6 @@ struct NamespaceOperations {
     case .propagation(let flag): return box.propagation(flag)
     case .pivot(let rootfs): return box.pivot(text(rootfs))
     case .chroot(let rootfs): return box.chroot(text(rootfs))
-    case .stress(let kind, let arg): return box.stress(kind: kind, arg: arg)
     case .netlink(let message): return NetOperations.request(message)
     case .netdump(let pids): return NetOperations.dump(pids: pids)
     case .ifindex(let name): return NetOperations.index(of: name)
@@ -41,7 +40,6 @@ struct NamespaceOperations {
     case .overlay(let target, let upper, let work, let lowers):
       return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .anchor(let paths, let sources): return box.anchors.set(paths: paths, sources: sources)
-    case .cgroup(let boxFiles, let home): return box.cgroups.enter(box: boxFiles, home: home)
     case .calls(let calls): return Calls.make(calls, namespaces: self, box: box, channel: channel)
     }
   }

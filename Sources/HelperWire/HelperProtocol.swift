@@ -63,9 +63,6 @@
 //                                   -> ok | err ERRNO mount
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
 //     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
-//     stress KIND ARG               fork a stress program (KIND memory: ARG bytes; fork: ARG children;
-//                                   cpu: ARG milliseconds) and wait -> ok STATUS STARTED REFUSED
-//                                   (STATUS a wait(2) status) | err ERRNO fork
 //     netlink MESSAGE               one rtnetlink(7) request, built by boxwalk (NetWire) with
 //                                   NLM_F_ACK, sent on a NETLINK_ROUTE socket the helper opens in
 //                                   its network namespace for this request only
@@ -97,14 +94,6 @@
 //                                   up to TIMEOUT milliseconds in all for one line back
 //                                   -> ok answered TEXT | ok connected - | ok refused - |
 //                                      ok timeout - | err ERRNO socket|connect|send
-//     cgroup BOXFILES HOMEFILES     the cgroup.procs files of the box's cgroup, one per hierarchy,
-//                                   and those of the cgroup the helper is in (may be empty), as
-//                                   absolute host paths, NUL-separated, at most 8 each. The helper opens them
-//                                   beneath the host's root it opened at start and stays where it
-//                                   is; every process it starts from then on writes "0" to the
-//                                   box's files before anything else. HOMEFILES are where the
-//                                   helper goes back after `unshare cgroup`, which it makes from
-//                                   inside the box's cgroup. -> ok | err ERRNO openat2 NOTE
 //     overlay TARGET UPPER WORK LOWERS
 //                                   LOWERS are the lower layer directories, top first,
 //                                   NUL-separated. -> ok | err ERRNO fsopen|fsconfig|fsmount|move_mount
@@ -119,7 +108,7 @@
 //
 // The fields after `ok` are the verb's answer, one type per verb in HelperAnswers.swift (Done for
 // a bare `ok`, BoxView for `facts`, ProgramEnd for the end of a `run`...): each end writes and
-// reads them through that type, never by position. Kinds (mount, stress) are enums
+// reads them through that type, never by position. Kinds (mount) are enums
 // here too: a kind outside its list is not a request, like an unknown verb.
 //
 // `err` names the system call that failed (one of the names FailedCall.swift lists; any other is
@@ -249,7 +238,6 @@ package enum HelperRequest: Equatable, Sendable {
   case propagation(flag: UInt32)
   case pivot(rootfs: [UInt8])
   case chroot(rootfs: [UInt8])
-  case stress(kind: StressKind, arg: UInt64)
   /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
   case netlink([UInt8])
   /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
@@ -273,8 +261,6 @@ package enum HelperRequest: Equatable, Sendable {
   case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
   case anchor(paths: [[UInt8]], sources: [[UInt8]])
-  /// The box's cgroup.procs files (where the helper's children go) and the helper's own.
-  case cgroup(box: [[UInt8]], home: [[UInt8]])
 
   /// The file system a `mount` request makes: a new instance of one, or (bind) a bind mount of
   /// its SOURCE.
@@ -287,15 +273,6 @@ package enum HelperRequest: Equatable, Sendable {
   package enum IPCKind: String, CaseIterable, Sendable {
     case mq, shm, sem
   }
-
-  /// The stress program a `stress` request forks: one that allocates ARG bytes, one that forks
-  /// ARG children, one that spins for ARG milliseconds.
-  package enum StressKind: String, CaseIterable, Sendable {
-    case memory, fork, cpu
-  }
-
-  /// The most cgroup.procs files one `cgroup` request names on each side.
-  package static let maxCgroupFiles = 8
 
   package var fields: [[UInt8]] {
     switch self {
@@ -312,8 +289,6 @@ package enum HelperRequest: Equatable, Sendable {
     case .propagation(let flag): [Framing.text("propagation"), Framing.number(flag)]
     case .pivot(let rootfs): [Framing.text("pivot"), rootfs]
     case .chroot(let rootfs): [Framing.text("chroot"), rootfs]
-    case .stress(let kind, let arg):
-      [Framing.text("stress"), Framing.text(kind.rawValue), Framing.number(arg)]
     case .netlink(let message): [Framing.text("netlink"), message]
     case .netdump(let pids):
       [Framing.text("netdump"), Framing.text(pids.map(String.init).joined(separator: ","))]
@@ -332,8 +307,6 @@ package enum HelperRequest: Equatable, Sendable {
     case .overlay(let target, let upper, let work, let lowers):
       [Framing.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [Framing.text("anchor")] + paths + sources
-    case .cgroup(let box, let home):
-      [Framing.text("cgroup"), Array(box.joined(separator: [0])), Array(home.joined(separator: [0]))]
     }
   }
 
@@ -361,7 +334,7 @@ package enum HelperRequest: Equatable, Sendable {
     self = request
   }
 
-  /// The verbs of the box's processes and resources: facts, run, kill, the anchor, stress and the cgroup files.
+  /// The verbs of the box's processes and resources: facts, run, kill and the anchor.
   private static func processRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
     switch (verb, args.count) {
     case ("facts", 0): return .facts()
@@ -373,24 +346,7 @@ package enum HelperRequest: Equatable, Sendable {
     case ("kill", 1):
       guard let pid = Framing.integer(args[0], as: Int32.self) else { return nil }
       return .kill(hostPID: pid)
-    case ("stress", 2):
-      guard let kind = StressKind(rawValue: Framing.string(args[0])),
-        let arg = Framing.integer(args[1], as: UInt64.self)
-      else { return nil }
-      return .stress(kind: kind, arg: arg)
     case ("anchor", 4): return .anchor(paths: Array(args[0..<2]), sources: Array(args[2..<4]))
-    case ("cgroup", 2):
-      // An empty field is an empty list (HOMEFILES may be).
-      let lists = args.map {
-        $0.isEmpty ? [] : $0.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      }
-      // Absolute paths only, and a bounded number: the helper keeps one descriptor for each.
-      guard !lists[0].isEmpty,
-        lists.allSatisfy({ list in
-          list.count <= Self.maxCgroupFiles && list.allSatisfy { $0.first == UInt8(ascii: "/") }
-        })
-      else { return nil }
-      return .cgroup(box: lists[0], home: lists[1])
     default: return nil
     }
   }

@@ -9,6 +9,14 @@ import Testing
     .calls([.namespace(.setns(path: Array("/proc/42/ns/pid_for_children".utf8), nstype: 0x2000_0000))]),
     .calls([.namespace(.sysvGet(kind: .sem, key: -1)), .namespace(.mqOpen(name: Array("/jobs".utf8)))]),
     .calls([.namespace(.becomeRoot(.uid)), .namespace(.becomeRoot(.gid))]),
+    .calls([.cgroup(.fork), .cgroup(.enterCgroup), .cgroup(.touchMemory(bytes: 67_108_864))]),
+    .calls([.cgroup(.fork), .cgroup(.enterCgroup), .cgroup(.forkTimes(4096))]),
+    .calls([.cgroup(.fork), .cgroup(.enterCgroup), .cgroup(.spin(milliseconds: 0))]),
+    .calls([
+      .cgroup(.openProcs(box: [Array("/sys/fs/cgroup/boxwalk/1-2/web/cgroup.procs".utf8)], home: [])),
+      .cgroup(
+        .openProcs(box: [Array("/a/cgroup.procs".utf8), Array("/b/cgroup.procs".utf8)], home: [Array("/c".utf8)])),
+    ]),
     .calls([.namespace(.sethostname(Array("lab box\n\u{0}".utf8)))]),
     .calls([.namespace(.setdomainname([])), .namespace(.sethostname(Array("web".utf8)))]), .facts(),
     .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]),
@@ -101,8 +109,12 @@ import Testing
     #expect(HelperCall(fields: fields("sysvget", "msg", "1")) == nil)
     #expect(HelperCall(fields: fields("sysvget", "shm", "1")) == .namespace(.sysvGet(kind: .shm, key: 1)))
     #expect(HelperCall(fields: fields("become-root", "euid")) == nil)
-    #expect(HelperRequest(fields: fields("stress", "disk", "1")) == nil)
-    #expect(HelperRequest(fields: fields("stress", "cpu", "10")) == .stress(kind: .cpu, arg: 10))
+    // `stress` is plan entries now: a fork, then the child's entries.
+    #expect(HelperRequest(fields: fields("stress", "cpu", "10")) == nil)
+    #expect(HelperCall(fields: fields("spin", "10")) == .cgroup(.spin(milliseconds: 10)))
+    #expect(HelperCall(fields: fields("spin", "-1")) == nil)
+    #expect(HelperCall(fields: fields("fork-times", "4097")) == nil)
+    #expect(HelperCall(fields: fields("fork", "1")) == nil)
   }
 
   @Test func unknownVerbsAndWrongArgumentsAreNotRequests() {
@@ -116,6 +128,9 @@ import Testing
     #expect(HelperCall(fields: fields("unshare", "-1")) == nil)
     #expect(HelperCall(fields: fields("setns", "/proc/1/ns/uts")) == nil)
     #expect(HelperCall(fields: fields("make-root-private", "/")) == nil)
+    #expect(HelperRequest(fields: fields("cgroup", "/a/cgroup.procs", "")) == nil)
+    #expect(HelperCall(fields: fields("open-cgroup-procs", "a/cgroup.procs", "")) == nil)
+    #expect(HelperCall(fields: fields("open-cgroup-procs", "", "")) == nil)
     #expect(HelperReply(fields: fields("err", "EPERM", "x")) == nil)
     #expect(HelperReply(fields: fields("hello", "bw3")) == nil)
     // A `calls` request is at least one call, and every one of them a call.

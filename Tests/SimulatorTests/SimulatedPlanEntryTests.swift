@@ -5,16 +5,6 @@ import Testing
 /// The simulator makes a step's plan entry by entry, as the real kernel does: a step that fails
 /// at a later entry names that entry, and what the entries before it changed stays changed.
 @Suite struct SimulatedPlanEntryTests {
-  /// The error of `step` on `k`, or nil when it succeeds.
-  func failure(_ k: SimulatedKernel, _ step: Step) -> KernelError? {
-    do {
-      try k.perform(step)
-      return nil
-    } catch {
-      return error
-    }
-  }
-
   func userBox() throws -> SimulatedKernel {
     let k = SimulatedKernel()
     try k.perform(.process(.boxNew(box: "web")))
@@ -55,5 +45,31 @@ import Testing
     try k.perform(.namespace(.map(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 1000, count: 1))))
     #expect(try k.facts().box("web")?.process.user.uid == 0)
     #expect(try k.facts().box("web")?.process.user.hostUID == 1000)
+  }
+
+  /// `cgroup new` is [mkdir, open cgroup.procs]: a box that switched to another host uid cannot
+  /// open the file (EACCES at the second entry), and boxwalk removes the directory the first
+  /// made, so a second try fails the same way, never with EEXIST.
+  @Test func aCgroupTheBoxCannotOpenIsRemovedAgain() throws {
+    let k = try userBox()
+    try k.perform(.namespace(.map(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 100_000, count: 1))))
+    for _ in 0..<2 {
+      let error = try #require(failure(k, .cgroup(.cgroupNew(box: "web"))))
+      #expect(error.errno == .EACCES)
+      #expect(error.failed == .openCgroupProcs(box: "web"))
+      #expect(try k.facts().box("web")?.process.cgroup == nil)
+    }
+  }
+
+  /// `stress` is [fork, enter the cgroup, the work]: past pids.max the fork is refused (EAGAIN,
+  /// the first entry), and nothing after it runs.
+  @Test func aStressPastPidsMaxFailsAtItsFork() throws {
+    let k = SimulatedKernel()
+    try k.perform(.process(.boxNew(box: "web")))
+    try k.perform(.cgroup(.cgroupNew(box: "web")))
+    try k.perform(.cgroup(.cgroupSet(box: "web", setting: try CgroupSetting.parse(key: "pids.max", value: "0"))))
+    let error = try #require(failure(k, .cgroup(.stress(box: "web", kind: .cpu(milliseconds: 10)))))
+    #expect(error.errno == .EAGAIN)
+    #expect(error.failed == .fork)
   }
 }
