@@ -8,7 +8,7 @@ final class BoxOperations {
   /// The host PID of the box's PID 1, once a program started as PID 1 of a new pid namespace.
   private var initHostPID: pid_t?
   /// PID 1 of the box's pid namespace has exited: the namespace is dead (pid_namespaces(7)).
-  private var initExited = false
+  var initExited = false
   /// /dev/null, opened once at start, before any pivot_root(2) or chroot(2): busybox's layer has
   /// no /dev, so a box program started after `pivot-root` would otherwise get no stdin and no
   /// place for a background program's output (execve then failed with EBADF, and a PID 1 that
@@ -375,30 +375,6 @@ final class BoxOperations {
     return .done
   }
 
-  // MARK: stress
-
-  /// A stress program as a box process (CShim stress.c): it is forked from us, so it is in the
-  /// box's namespaces and cgroup. In a fresh pid namespace it is PID 1, and its exit ends it.
-  func stress(kind: HelperRequest.StressKind, arg: UInt64) -> HelperReply {
-    // bw_stress_run numbers the programs in this order: memory 0, fork 1, cpu 2.
-    let k = HelperRequest.StressKind.allCases.firstIndex(of: kind) ?? 0
-    if initExited { return .err(errno: ENOMEM, call: .fork, note: nil) }
-    var outcome = bw_stress_outcome()
-    guard bw_stress_run(Int32(k), arg, &outcome) == 0 else { return .err(errno: errno, call: .fork, note: nil) }
-    // PID 1 of a new pid namespace (the host's PID 1 is never our child): its exit ended it.
-    if outcome.box_pid == 1 { initExited = true }
-    // Exit 125 and 126 (bw_stress_run): the program never ran, refused by pids.max as a fork into
-    // the cgroup would have been, or unable to join the cgroup at all.
-    if outcome.status & 0x7f == 0 {
-      switch (outcome.status >> 8) & 0xff {
-      case 125: return .err(errno: EAGAIN, call: .fork, note: nil)
-      case 126: return .err(errno: EIO, call: .write, note: "the stress program could not join the box's cgroup")
-      default: break
-      }
-    }
-    return .answer(StressOutcome(status: outcome.status, started: Int(outcome.started), refused: Int(outcome.refused)))
-  }
-
   // MARK: IPC and facts
 
   /// Must read as the simulator's detail for the same failure.
@@ -406,14 +382,6 @@ final class BoxOperations {
   /// Step.oldRootTaken, which the simulator gives for the same root.
   static let oldRootTaken =
     "the new root already has /.oldroot, where pivot-root puts the old root; rm /.oldroot in the box first"
-
-  func ipcNew(kind: HelperRequest.IPCKind, key: Int32) -> HelperReply {
-    // bw_ipc_create and bw_ipc_list number the kinds in this order: mq 0, shm 1, sem 2.
-    let k = HelperRequest.IPCKind.allCases.firstIndex(of: kind) ?? 0
-    let id = bw_ipc_create(Int32(k), key)
-    let failed = ([.msgget, .shmget, .semget] as [FailedCall])[k]
-    return id >= 0 ? .answer(IPCCreated(id: id)) : .err(errno: errno, call: failed, note: nil)
-  }
 
   /// Every System V object in this IPC namespace.
   static func ipcListing() -> [BoxView.IPCObject] {
@@ -440,16 +408,6 @@ final class BoxOperations {
   /// RLIMIT_MSGQUEUE, 819200 bytes by default, and the kernel's default size would allow nine.
   static let mqMaxMessages = 10
   static let mqMessageSize = 1024
-
-  /// mq_open(3) with O_CREAT|O_EXCL in the helper's IPC namespace; the reply carries the queue's
-  /// inode, which tells it apart from a later queue of the same name (for cleanup).
-  static func mqNew(_ name: String) -> HelperReply {
-    var inode: UInt64 = 0
-    guard bw_mq_create(name, mqMaxMessages, mqMessageSize, &inode) == 0 else {
-      return .err(errno: errno, call: .mqOpen, note: nil)
-    }
-    return .answer(QueueCreated(inode: inode))
-  }
 
   /// "/NAME" for every POSIX message queue of this IPC namespace, sorted. The queues are the
   /// files of the namespace's mqueue file system (mq_overview(7)); the helper makes a detached

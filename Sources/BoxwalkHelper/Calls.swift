@@ -23,20 +23,33 @@ enum Calls {
     var state = CallState()
     defer { state.closeAll() }
     var answers: [[[UInt8]]] = []
+    func makeOne(_ call: HelperCall, _ state: inout CallState) -> Outcome {
+      switch call {
+      case .namespace(let c): namespaces.make(c, &state, box: box)
+      case .cgroup(let c): box.cgroups.make(c, &state)
+      }
+    }
+    func failed(_ n: Int, _ errno: Int32, _ note: String?) -> HelperReply {
+      // Undo what the earlier entries of this request did that must not outlive a failed
+      // step, newest first; what could not be undone is added to the note.
+      let left = state.undo()
+      let notes = ([note] + left.map { Optional($0) }).compactMap { $0 }
+      return .err(errno: errno, call: .planEntry(n), note: notes.isEmpty ? nil : notes.joined(separator: "; "))
+    }
     for (n, call) in calls.enumerated() {
-      let outcome: Outcome =
-        switch call {
-        case .namespace(let c): namespaces.make(c, &state, box: box)
+      if call.childMakesTheRest {
+        // A fork entry: the child makes every entry after it, the helper waits (ForkCalls.swift).
+        let rest = Array(calls[(n + 1)...])
+        switch box.fork(making: rest, makeOne) {
+        case .made(let answer):
+          return .answer(CallAnswers(answers + [answer] + rest.map { _ in [] }))
+        case .failed(let offset, let errno, let note):
+          return failed(n + offset, errno, note)
         }
-      switch outcome {
-      case .made(let answer):
-        answers.append(answer)
-      case .failed(let errno, let note):
-        // Undo what the earlier entries of this request did that must not outlive a failed
-        // step, newest first; what could not be undone is added to the note.
-        let left = state.undo()
-        let notes = ([note] + left.map { Optional($0) }).compactMap { $0 }
-        return .err(errno: errno, call: .planEntry(n), note: notes.isEmpty ? nil : notes.joined(separator: "; "))
+      }
+      switch makeOne(call, &state) {
+      case .made(let answer): answers.append(answer)
+      case .failed(let errno, let note): return failed(n, errno, note)
       }
     }
     return .answer(CallAnswers(answers))
@@ -45,6 +58,8 @@ enum Calls {
 
 /// What the entries of one `calls` request leave for the ones after them.
 struct CallState {
+  /// In a forked child (ForkCalls.swift): what its program counted, for the helper's answer.
+  var counts = StressOutcome(status: 0, started: 0, refused: 0)
   /// Descriptors opened by an entry for a later one, by what they are for ("target", "fs",
   /// "mount", "dev null"...). All are closed when the request ends, whatever happened.
   var descriptors: [String: Int32] = [:]

@@ -28,12 +28,11 @@ final class CgroupOperations {
 
   init(hostRoot: Int32) { self.hostRoot = hostRoot }
 
-  /// `cgroup BOXFILES HOMEFILES`: open every file, then keep them; nothing is kept if one fails.
-  func enter(box: [[UInt8]], home homeFiles: [[UInt8]]) -> HelperReply {
-    guard hostRoot >= 0 else {
-      return .err(errno: EBADF, call: .openat2(nil), note: "the helper has no descriptor of /")
-    }
-    guard !boxHasCgroup else { return .err(errno: EEXIST, call: .openat2(nil), note: "the box has a cgroup already") }
+  /// The `open-cgroup-procs` entry (CgroupCalls.swift): open every file, then keep them; nothing
+  /// is kept if one fails.
+  func enter(box: [[UInt8]], home homeFiles: [[UInt8]]) -> Calls.Outcome {
+    guard hostRoot >= 0 else { return .failed(errno: EBADF, note: "the helper has no descriptor of /") }
+    guard !boxHasCgroup else { return .failed(errno: EEXIST, note: "the box has a cgroup already") }
     var opened: [Int32] = []
     func closeAll() { for fd in opened { close(fd) } }
     for (index, path) in (box + homeFiles).enumerated() {
@@ -41,14 +40,14 @@ final class CgroupOperations {
       guard fd >= 0 else {
         let failure = errno
         closeAll()
-        // The box's own cgroup.procs is the step's open(...) call, which names the file: a box
-        // that switched to a host uid other than root (map uid 0 100000 ...) cannot open it for
+        // The box's own cgroup.procs is what the step's open(...) entry names: a box that
+        // switched to a host uid other than root (map uid 0 100000 ...) cannot open it for
         // writing (root's file, mode 0644; a child user namespace's capabilities do not override
         // the permissions of a file whose owner it does not map: capabilities(7)). The host path
         // is left out: it names this session and this host's cgroup layout. A file of the cgroup
-        // the helper came from is no call of the step, so the note says which.
-        if index < box.count { return .err(errno: failure, call: .open, note: nil) }
-        return .err(errno: failure, call: .openat2(nil), note: String(decoding: path, as: UTF8.self))
+        // the helper came from is not named by the entry, so the note says which.
+        if index < box.count { return .failed(errno: failure) }
+        return .failed(errno: failure, note: String(decoding: path, as: UTF8.self))
       }
       opened.append(fd)
     }
@@ -56,7 +55,7 @@ final class CgroupOperations {
     guard bw_set_box_cgroup(boxFDs, Int32(boxFDs.count)) == 0 else {
       let failure = errno
       closeAll()
-      return .err(errno: failure, call: .openat2(nil), note: "too many cgroup files")
+      return .failed(errno: failure, note: "too many cgroup files")
     }
     home = Array(opened.dropFirst(box.count))
     boxHasCgroup = true
@@ -72,7 +71,7 @@ final class CgroupOperations {
       if current >= 0 { close(current) }
       if max >= 0 { close(max) }
     }
-    return .done
+    return .made()
   }
 
   /// openat2(2) of an absolute host path beneath the host's root: RESOLVE_BENEATH keeps the
@@ -95,7 +94,7 @@ final class CgroupOperations {
   /// Runs `body` (an unshare(2) with CLONE_NEWCGROUP) with the helper in the box's cgroup, then
   /// moves the helper back home. Without a box cgroup (or a known home), `body` runs where the
   /// helper is.
-  func insideBoxCgroup(_ body: () -> HelperReply) -> HelperReply {
+  func insideBoxCgroup(_ body: () -> Calls.Outcome) -> Calls.Outcome {
     guard boxHasCgroup, !home.isEmpty else { return body() }
     var boxFDs = [Int32](repeating: -1, count: Int(BW_CGROUP_FILES_MAX))
     let count = bw_box_cgroup_files(&boxFDs, Int32(boxFDs.count))
@@ -103,7 +102,7 @@ final class CgroupOperations {
       let failure = errno
       // Some hierarchies may have taken the helper already: back out of all of them.
       _ = bw_enter_cgroup(home, Int32(home.count))
-      return .err(errno: failure, call: .write, note: "cannot enter the box's cgroup to unshare there")
+      return .failed(errno: failure, note: "cannot enter the box's cgroup to unshare there")
     }
     let reply = body()
     // Back out: the namespace's root stays the box's cgroup (it was fixed at unshare). The file was

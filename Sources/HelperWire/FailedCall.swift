@@ -17,17 +17,15 @@ package enum FailedCall: Hashable, Sendable {
   /// mount(2) with a propagation flag: the make-private after unshare(CLONE_NEWNS), a
   /// `propagation` request, the make-private before pivot_root(2).
   case mount
-  /// open(2) of a namespace file (before setns(2)) or of a cgroup.procs file.
+  /// open(2) of a /proc file (before its write(2)).
   case open
-  case setns, sethostname, setdomainname, setresuid, setresgid
+  case sethostname, setdomainname
   // Processes.
   case execvp, fork, pipe, kill, uname
   // The root directory (pivot_root(2), chroot(2)).
   case mkdir, pivotRoot, chdir, umount2, rmdir, chroot, fchdir
   /// write(2) of a /proc or cgroup file.
   case write
-  // IPC (sysvipc(7), mq_overview(7)).
-  case msgget, shmget, semget, mqOpen
   // Mounts, with the new mount API (fsopen(2), fsconfig(2), fsmount(2), move_mount(2),
   // open_tree(2)).
   /// openat2(2) of a box path: of what the request names, when it names several.
@@ -56,11 +54,10 @@ package enum FailedCall: Hashable, Sendable {
   /// The calls that are their name alone, each with it.
   private static let plain: [(FailedCall, String)] = [
     (.start, "start"), (.protocolError, "protocol"), (.unshare, "unshare"), (.mount, "mount"), (.open, "open"),
-    (.setns, "setns"), (.sethostname, "sethostname"), (.setdomainname, "setdomainname"), (.setresuid, "setresuid"),
-    (.setresgid, "setresgid"), (.execvp, "execvp"), (.fork, "fork"), (.pipe, "pipe"), (.kill, "kill"),
+    (.sethostname, "sethostname"), (.setdomainname, "setdomainname"), (.execvp, "execvp"), (.fork, "fork"),
+    (.pipe, "pipe"), (.kill, "kill"),
     (.uname, "uname"), (.mkdir, "mkdir"), (.pivotRoot, "pivot_root"), (.chdir, "chdir"), (.umount2, "umount2"),
-    (.rmdir, "rmdir"), (.chroot, "chroot"), (.fchdir, "fchdir"), (.write, "write"), (.msgget, "msgget"),
-    (.shmget, "shmget"), (.semget, "semget"), (.mqOpen, "mq_open"), (.openat2(nil), "openat2"),
+    (.rmdir, "rmdir"), (.chroot, "chroot"), (.fchdir, "fchdir"), (.write, "write"), (.openat2(nil), "openat2"),
     (.fsopen, "fsopen"), (.fsmount, "fsmount"), (.moveMount, "move_mount"), (.openTree, "open_tree"),
     (.sendmsg, "sendmsg"), (.recvmsg, "recvmsg"), (.socket, "socket"), (.getsockopt, "getsockopt"),
     (.connect, "connect"), (.send, "send"), (.recv, "recv"), (.ifNametoindex, "if_nametoindex"),

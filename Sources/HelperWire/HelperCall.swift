@@ -20,11 +20,13 @@
 /// One plan entry as the helper makes it: the call of one kernel area.
 package enum HelperCall: Equatable, Sendable {
   case namespace(NamespaceCall)
+  case cgroup(CgroupCall)
 
   /// The entry's fields: its name (field 0) and its arguments.
   package var fields: [[UInt8]] {
     switch self {
     case .namespace(let c): c.fields
+    case .cgroup(let c): c.fields
     }
   }
 
@@ -36,9 +38,18 @@ package enum HelperCall: Equatable, Sendable {
     let args = Array(fields.dropFirst())
     if let c = NamespaceCall(name, args) {
       self = .namespace(c)
+    } else if let c = CgroupCall(name, args) {
+      self = .cgroup(c)
     } else {
       return nil
     }
+  }
+
+  /// Whether the helper makes this entry by fork(2), and the child makes every entry after it in
+  /// the request (boxwalk-helper's ForkCalls.swift): the entries of a program, from joining the
+  /// box's cgroup to its work, are the child's, never the helper's.
+  package var childMakesTheRest: Bool {
+    if case .cgroup(.fork) = self { true } else { false }
   }
 
   /// The entry's name, as field 0 spells it.

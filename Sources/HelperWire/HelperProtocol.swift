@@ -28,9 +28,6 @@
 //
 //     calls CALL...                 entries of a step's plan, made one by one (HelperCall.swift)
 //                                   -> ok ANSWER... | err ERRNO call#N [NOTE]
-//     unshare FLAGS                 -> ok | err ERRNO unshare | err ERRNO mount NOTE
-//     unshare-keep FLAGS            -> ok | err ERRNO unshare      (no make-private: see below)
-//     setns PATH NSTYPE             -> ok | err ERRNO open | err ERRNO setns
 //     facts [NAMES]                 -> ok NODENAME DOMAINNAME INIT IPC POSIXMQ
 //                                      INIT is "1" while PID 1 of the box's pid namespace lives
 //                                      ("0" once it exited); IPC lists the objects of the helper's
@@ -66,13 +63,6 @@
 //                                   -> ok | err ERRNO mount
 //     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
 //     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
-//     ipcnew KIND KEY               KIND mq|shm|sem -> ok ID | err ERRNO msgget|shmget|semget
-//     mqnew NAME                    mq_open(3) with O_CREAT|O_EXCL -> ok INODE | err ERRNO mq_open
-//     stress KIND ARG               fork a stress program (KIND memory: ARG bytes; fork: ARG children;
-//                                   cpu: ARG milliseconds) and wait -> ok STATUS STARTED REFUSED
-//                                   (STATUS a wait(2) status) | err ERRNO fork
-//     setid uid|gid ID              setresuid(2)/setresgid(2) to ID (all three), after boxwalk wrote
-//                                   the map -> ok | err ERRNO setresuid|setresgid
 //     netlink MESSAGE               one rtnetlink(7) request, built by boxwalk (NetWire) with
 //                                   NLM_F_ACK, sent on a NETLINK_ROUTE socket the helper opens in
 //                                   its network namespace for this request only
@@ -104,14 +94,6 @@
 //                                   up to TIMEOUT milliseconds in all for one line back
 //                                   -> ok answered TEXT | ok connected - | ok refused - |
 //                                      ok timeout - | err ERRNO socket|connect|send
-//     cgroup BOXFILES HOMEFILES     the cgroup.procs files of the box's cgroup, one per hierarchy,
-//                                   and those of the cgroup the helper is in (may be empty), as
-//                                   absolute host paths, NUL-separated, at most 8 each. The helper opens them
-//                                   beneath the host's root it opened at start and stays where it
-//                                   is; every process it starts from then on writes "0" to the
-//                                   box's files before anything else. HOMEFILES are where the
-//                                   helper goes back after `unshare cgroup`, which it makes from
-//                                   inside the box's cgroup. -> ok | err ERRNO openat2 NOTE
 //     overlay TARGET UPPER WORK LOWERS
 //                                   LOWERS are the lower layer directories, top first,
 //                                   NUL-separated. -> ok | err ERRNO fsopen|fsconfig|fsmount|move_mount
@@ -126,16 +108,11 @@
 //
 // The fields after `ok` are the verb's answer, one type per verb in HelperAnswers.swift (Done for
 // a bare `ok`, BoxView for `facts`, ProgramEnd for the end of a `run`...): each end writes and
-// reads them through that type, never by position. Kinds (mount, ipcnew, setid, stress) are enums
+// reads them through that type, never by position. Kinds (mount) are enums
 // here too: a kind outside its list is not a request, like an unknown verb.
 //
 // `err` names the system call that failed (one of the names FailedCall.swift lists; any other is
-// out of protocol) and carries its errno. FLAGS and NSTYPE are CLONE_NEW*
-// bits. When FLAGS include CLONE_NEWNS the helper follows unshare(2) with
-// mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL); if that fails it moves back into the namespaces
-// it left where the kernel allows it, and NOTE says what it could not undo. `unshare-keep` is
-// unshare(2) alone (`unshare --propagation unchanged`): the REPL sends it only for a box that is
-// not in the machine's mount namespace, so the copy's peers are lab mounts only.
+// out of protocol) and carries its errno.
 //
 // Versioning: a change to the framing or to the meaning of a verb gets a new version string. A
 // helper and a REPL from different builds refuse each other at hello.
@@ -250,13 +227,6 @@ package enum Framing {
 package enum HelperRequest: Equatable, Sendable {
   /// Entries of a step's plan, made one by one in this order (HelperCall.swift).
   case calls([HelperCall])
-  /// unshare(2) with these CLONE_NEW* flags (then make "/" private when CLONE_NEWNS is among them).
-  case unshare(flags: UInt32)
-  /// unshare(2) with these flags and nothing after it: a new mount namespace keeps the old one's
-  /// propagation, so its shared mounts are peers of those they were copied from.
-  case unshareKeepingPropagation(flags: UInt32)
-  /// open(path, O_RDONLY|O_CLOEXEC), then setns(2) with that fd and `nstype`.
-  case setns(path: [UInt8], nstype: UInt32)
   /// Everything the REPL cannot read from outside: names, whether PID 1 lives, IPC objects.
   /// `candidates`: POSIX queue names to try when the mqueue file system cannot be read.
   case facts(candidates: [[UInt8]] = [])
@@ -268,10 +238,6 @@ package enum HelperRequest: Equatable, Sendable {
   case propagation(flag: UInt32)
   case pivot(rootfs: [UInt8])
   case chroot(rootfs: [UInt8])
-  case ipcnew(kind: IPCKind, key: Int32)
-  case mqnew(name: [UInt8])
-  case setid(kind: IDKind, id: UInt32)
-  case stress(kind: StressKind, arg: UInt64)
   /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
   case netlink([UInt8])
   /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
@@ -295,8 +261,6 @@ package enum HelperRequest: Equatable, Sendable {
   case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
   case anchor(paths: [[UInt8]], sources: [[UInt8]])
-  /// The box's cgroup.procs files (where the helper's children go) and the helper's own.
-  case cgroup(box: [[UInt8]], home: [[UInt8]])
 
   /// The file system a `mount` request makes: a new instance of one, or (bind) a bind mount of
   /// its SOURCE.
@@ -304,32 +268,15 @@ package enum HelperRequest: Equatable, Sendable {
     case proc, sysfs, tmpfs, mqueue, bind, dev
   }
 
-  /// The System V IPC object an `ipcnew` request makes (sysvipc(7)): a message queue, a shared
-  /// memory segment or a semaphore set.
+  /// A System V IPC object (sysvipc(7)): a message queue, a shared memory segment or a semaphore
+  /// set, as a `sysvget` call makes it and `facts` lists it.
   package enum IPCKind: String, CaseIterable, Sendable {
     case mq, shm, sem
   }
 
-  /// Which IDs a `setid` request sets: setresuid(2) or setresgid(2).
-  package enum IDKind: String, CaseIterable, Sendable {
-    case uid, gid
-  }
-
-  /// The stress program a `stress` request forks: one that allocates ARG bytes, one that forks
-  /// ARG children, one that spins for ARG milliseconds.
-  package enum StressKind: String, CaseIterable, Sendable {
-    case memory, fork, cpu
-  }
-
-  /// The most cgroup.procs files one `cgroup` request names on each side.
-  package static let maxCgroupFiles = 8
-
   package var fields: [[UInt8]] {
     switch self {
     case .calls(let calls): [Framing.text("calls")] + calls.map { Framing.pack($0.fields) }
-    case .unshare(let flags): [Framing.text("unshare"), Framing.number(flags)]
-    case .unshareKeepingPropagation(let flags): [Framing.text("unshare-keep"), Framing.number(flags)]
-    case .setns(let path, let nstype): [Framing.text("setns"), path, Framing.number(nstype)]
     case .facts(let candidates):
       candidates.isEmpty
         ? [Framing.text("facts")] : [Framing.text("facts"), Array(candidates.joined(separator: [0]))]
@@ -342,12 +289,6 @@ package enum HelperRequest: Equatable, Sendable {
     case .propagation(let flag): [Framing.text("propagation"), Framing.number(flag)]
     case .pivot(let rootfs): [Framing.text("pivot"), rootfs]
     case .chroot(let rootfs): [Framing.text("chroot"), rootfs]
-    case .ipcnew(let kind, let key):
-      [Framing.text("ipcnew"), Framing.text(kind.rawValue), Framing.number(key)]
-    case .mqnew(let name): [Framing.text("mqnew"), name]
-    case .setid(let kind, let id): [Framing.text("setid"), Framing.text(kind.rawValue), Framing.number(id)]
-    case .stress(let kind, let arg):
-      [Framing.text("stress"), Framing.text(kind.rawValue), Framing.number(arg)]
     case .netlink(let message): [Framing.text("netlink"), message]
     case .netdump(let pids):
       [Framing.text("netdump"), Framing.text(pids.map(String.init).joined(separator: ","))]
@@ -366,8 +307,6 @@ package enum HelperRequest: Equatable, Sendable {
     case .overlay(let target, let upper, let work, let lowers):
       [Framing.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [Framing.text("anchor")] + paths + sources
-    case .cgroup(let box, let home):
-      [Framing.text("cgroup"), Array(box.joined(separator: [0])), Array(home.joined(separator: [0]))]
     }
   }
 
@@ -389,40 +328,13 @@ package enum HelperRequest: Equatable, Sendable {
     // Each verb is in one group; a known verb with bad arguments is nil in its group and
     // unknown to the others.
     guard
-      let request = Self.namespaceRequest(verb, args) ?? Self.processRequest(verb, args)
-        ?? Self.mountRequest(verb, args) ?? Self.netRequest(verb, args)
+      let request = Self.processRequest(verb, args) ?? Self.mountRequest(verb, args)
+        ?? Self.netRequest(verb, args)
     else { return nil }
     self = request
   }
 
-  /// The verbs of namespaces and what lives in them: unshare, setns, the UTS names, IDs, IPC objects.
-  private static func namespaceRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
-    switch (verb, args.count) {
-    case ("unshare", 1):
-      guard let flags = Framing.integer(args[0], as: UInt32.self) else { return nil }
-      return .unshare(flags: flags)
-    case ("unshare-keep", 1):
-      guard let flags = Framing.integer(args[0], as: UInt32.self) else { return nil }
-      return .unshareKeepingPropagation(flags: flags)
-    case ("setns", 2):
-      guard let nstype = Framing.integer(args[1], as: UInt32.self) else { return nil }
-      return .setns(path: args[0], nstype: nstype)
-    case ("mqnew", 1): return .mqnew(name: args[0])
-    case ("ipcnew", 2):
-      guard let kind = IPCKind(rawValue: Framing.string(args[0])),
-        let key = Framing.integer(args[1], as: Int32.self)
-      else { return nil }
-      return .ipcnew(kind: kind, key: key)
-    case ("setid", 2):
-      guard let kind = IDKind(rawValue: Framing.string(args[0])),
-        let id = Framing.integer(args[1], as: UInt32.self)
-      else { return nil }
-      return .setid(kind: kind, id: id)
-    default: return nil
-    }
-  }
-
-  /// The verbs of the box's processes and resources: facts, run, kill, the anchor, stress and the cgroup files.
+  /// The verbs of the box's processes and resources: facts, run, kill and the anchor.
   private static func processRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
     switch (verb, args.count) {
     case ("facts", 0): return .facts()
@@ -434,24 +346,7 @@ package enum HelperRequest: Equatable, Sendable {
     case ("kill", 1):
       guard let pid = Framing.integer(args[0], as: Int32.self) else { return nil }
       return .kill(hostPID: pid)
-    case ("stress", 2):
-      guard let kind = StressKind(rawValue: Framing.string(args[0])),
-        let arg = Framing.integer(args[1], as: UInt64.self)
-      else { return nil }
-      return .stress(kind: kind, arg: arg)
     case ("anchor", 4): return .anchor(paths: Array(args[0..<2]), sources: Array(args[2..<4]))
-    case ("cgroup", 2):
-      // An empty field is an empty list (HOMEFILES may be).
-      let lists = args.map {
-        $0.isEmpty ? [] : $0.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      }
-      // Absolute paths only, and a bounded number: the helper keeps one descriptor for each.
-      guard !lists[0].isEmpty,
-        lists.allSatisfy({ list in
-          list.count <= Self.maxCgroupFiles && list.allSatisfy { $0.first == UInt8(ascii: "/") }
-        })
-      else { return nil }
-      return .cgroup(box: lists[0], home: lists[1])
     default: return nil
     }
   }

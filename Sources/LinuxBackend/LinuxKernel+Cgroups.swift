@@ -3,7 +3,9 @@ import Glibc
 import HelperWire
 import Kernel
 
-// The cgroup steps: the box's cgroup, its limits, and the load that tests them.
+// The cgroup steps: the box's cgroup, its limits, and the load that tests them. `cgroup new` and
+// `cgroup set` go through make(step) (LinuxKernel+Plan.swift): the mkdirs and the writes of
+// interface files are boxwalk's own (`.here`), the open of the box's cgroup.procs the helper's.
 extension LinuxKernel {
   /// `cgroup new`, `cgroup set` and `stress`.
   func performCgroupStep(_ s: CgroupStep, _ step: Step) throws(KernelError) -> StepResult {
@@ -14,16 +16,23 @@ extension LinuxKernel {
       guard let cgroup = cgroupOf[box], let driver = cgroupDriver else {
         throw KernelError(step: step, call: step.entry(.writeCgroup), errno: .ENOENT, detail: "\(box) has no cgroup")
       }
-      do throws(CgroupError) {
-        _ = try driver.set(setting, on: cgroup)
-      } catch {
-        // The plan's write of the file that failed (v1's cpu.max is two writes), else its first.
-        let written = step.plan.first { entry in
-          guard case .writeCgroup(_, let file, _) = entry else { return false }
-          return error.call.contains("/" + file)
+      // Each file of the host's layout (v1's cpu.max is two: the period, then the quota). The plan
+      // names the files of the setting's layout, the host's when the session made it; one made
+      // for the other layout is written as the host's at its first entry.
+      let files = setting.files(driver.version)
+      var position = 0
+      try make(step) { entry throws(KernelError) in
+        guard case .writeCgroup = entry else { throw unplanned(entry, step) }
+        defer { position += 1 }
+        let writes =
+          setting.layout == driver.version ? [files[position]] : (position == 0 ? files : [])
+        return .here { () throws(EntryFailure) in
+          do throws(CgroupError) {
+            for (file, value) in writes { _ = try driver.write(file, value, for: setting, on: cgroup) }
+          } catch {
+            throw EntryFailure(error.errno, detail: error.explanation)
+          }
         }
-        let call = written ?? step.entry(.writeCgroup)
-        throw KernelError(step: step, call: call, errno: error.errno, detail: error.explanation)
       }
       return StepResult(notes: setting.translation(driver.version).map { [$0] } ?? [])
     case .stress(let box, let kind):
@@ -32,55 +41,79 @@ extension LinuxKernel {
     return .none
   }
 
-  /// `cgroup new`: mkdir under boxwalk/SESSION/ in each hierarchy, then hand the helper the
-  /// box's cgroup.procs files. The helper stays where it is: every process it starts from now on
-  /// moves itself into the box's cgroup before it runs anything, so no box process escapes the
-  /// limits, and a memory limit never makes the OOM killer choose the helper, which holds the
-  /// box (boxwalk-helper's CgroupOperations says how).
+  /// `cgroup new`: mkdir under boxwalk/SESSION/ in each hierarchy (one plan entry, made here),
+  /// then the helper opens the box's cgroup.procs files. The helper stays where it is: every
+  /// process it starts from now on moves itself into the box's cgroup before it runs anything,
+  /// so no box process escapes the limits, and a memory limit never makes the OOM killer choose
+  /// the helper, which holds the box (boxwalk-helper's CgroupOperations says how). If the
+  /// helper cannot open them, boxwalk removes the directories again: the step leaves no cgroup.
   func cgroupNew(_ box: String, step: Step) throws(KernelError) {
     guard let helper = helper(named: box), let name = sessionName else {
       throw noSuchBox(box, step: step)
     }
-    let driver: any CgroupDriver
-    let cgroup: BoxCgroup
-    do throws(CgroupError) {
-      if let existing = cgroupDriver {
-        driver = existing
-      } else {
-        driver = try CgroupLayout.probe(procRoot: procfs.root).makeDriver()
+    var made: (driver: any CgroupDriver, cgroup: BoxCgroup)?
+    do throws(KernelError) {
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .mkdir:
+          return .here { () throws(EntryFailure) in
+            do throws(CgroupError) {
+              let driver: any CgroupDriver
+              if let existing = self.cgroupDriver {
+                driver = existing
+              } else {
+                driver = try CgroupLayout.probe(procRoot: self.procfs.root).makeDriver()
+              }
+              self.cgroupDriver = driver
+              let cgroup = try BoxCgroup(session: name, box: box)
+              _ = try driver.create(cgroup)
+              made = (driver, cgroup)
+            } catch {
+              throw EntryFailure(error.errno, detail: error.explanation)
+            }
+          }
+        case .openCgroupProcs:
+          return .helperAfter(helper) { () throws(KernelError) in
+            guard let (driver, cgroup) = made else { throw self.unplanned(entry, step) }
+            // Where the helper is now: it goes back there after `unshare cgroup` (made from
+            // inside the box's cgroup, so the namespace is rooted there). Without it, that
+            // unshare stays where it is.
+            let membership = (try? SmallFiles.readText("\(self.procfs.root)/\(helper.pid)/cgroup"))
+              .map(ProcCgroup.init(text:))
+            let home = membership.flatMap { driver.procsFiles(of: $0) } ?? []
+            return .cgroup(
+              .openProcs(box: driver.procsFiles(of: cgroup).map { Array($0.utf8) }, home: home.map { Array($0.utf8) }))
+          }
+        default:
+          throw unplanned(entry, step)
+        }
       }
-      cgroupDriver = driver
-      cgroup = try BoxCgroup(session: name, box: box)
-      _ = try driver.create(cgroup)
     } catch {
-      throw KernelError(step: step, call: step.entry(.mkdir), errno: error.errno, detail: error.explanation)
-    }
-    // Where the helper is now: it goes back there after `unshare cgroup` (made from inside the
-    // box's cgroup, so the namespace is rooted there). Without it, that unshare stays where it is.
-    let membership = (try? SmallFiles.readText("\(procfs.root)/\(helper.pid)/cgroup")).map(ProcCgroup.init(text:))
-    let home = membership.flatMap { driver.procsFiles(of: $0) } ?? []
-    let request = HelperRequest.cgroup(
-      box: driver.procsFiles(of: cgroup).map { Array($0.utf8) }, home: home.map { Array($0.utf8) })
-    do {
-      try ask(box, request, step: step)
-    } catch {
-      _ = try? driver.remove(cgroup)
+      if let (driver, cgroup) = made { _ = try? driver.remove(cgroup) }
       throw error
     }
-    cgroupOf[box] = cgroup
+    if let (_, cgroup) = made { cgroupOf[box] = cgroup }
   }
 
-  /// `stress`: the helper forks the program; for cpu, the cgroup's own counters tell whether it
-  /// was throttled (nr_throttled before and after).
+  /// `stress`: the helper forks, and the child makes the rest of the plan: it joins the box's
+  /// cgroup, then does the work (boxwalk-helper's ForkCalls.swift). For cpu, the cgroup's own
+  /// counters tell whether it was throttled (nr_throttled before and after).
   func stress(_ box: String, _ kind: StressKind, step: Step) throws(KernelError) -> StepResult {
-    let (name, arg): (HelperRequest.StressKind, UInt64) =
-      switch kind {
-      case .memory(let bytes): (.memory, bytes)
-      case .fork(let count): (.fork, UInt64(count))
-      case .cpu(let ms): (.cpu, UInt64(ms))
-      }
+    let helper = try helper(of: box, step: step)
     let before = cgroupOf[box].flatMap { try? cgroupDriver?.report($0) }
-    let outcome = try ask(box, .stress(kind: name, arg: arg), step: step, answer: StressOutcome.self)
+    let answers = try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .fork: .helper(.cgroup(.fork), helper)
+      case .enterCgroup: .helper(.cgroup(.enterCgroup), helper)
+      case .touchMemory(let bytes): .helper(.cgroup(.touchMemory(bytes: bytes)), helper)
+      case .forkTimes(let count): .helper(.cgroup(.forkTimes(count)), helper)
+      case .spin(let ms): .helper(.cgroup(.spin(milliseconds: ms)), helper)
+      default: throw unplanned(entry, step)
+      }
+    }
+    guard let outcome = answers.answer(where: { $0 == .fork }, as: StressOutcome.self) else {
+      throw outOfProtocol(step)
+    }
     var result = StepResult(exit: Self.processExit(ProgramEnd(waitStatus: outcome.status)))
     switch kind {
     case .fork:

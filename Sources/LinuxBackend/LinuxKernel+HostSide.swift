@@ -104,7 +104,7 @@ extension LinuxKernel {
     }
     var reply: HelperReply
     do {
-      reply = try helper.call(.unshare(flags: UInt32(BW_CLONE_NEWNET)))
+      reply = try helper.call(.calls([.namespace(.unshare(flags: UInt32(BW_CLONE_NEWNET)))]))
     } catch {
       reply = .err(errno: ECONNRESET, call: .unshare, note: "the \(shown)'s helper is gone")
     }

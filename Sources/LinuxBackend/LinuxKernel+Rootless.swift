@@ -106,7 +106,7 @@ extension LinuxKernel {
     }
     let reply: HelperReply
     do {
-      reply = try helper.call(.unshare(flags: UInt32(BW_CLONE_NEWUSER)))
+      reply = try helper.call(.calls([.namespace(.unshare(flags: UInt32(BW_CLONE_NEWUSER)))]))
     } catch {
       throw fail("unshare(CLONE_NEWUSER)", ECONNRESET, "the anchor helper is gone")
     }
@@ -139,10 +139,13 @@ extension LinuxKernel {
   func joinSessionUserNamespace(_ helper: HelperProcess, step: Step) throws(KernelError) {
     let anchor = try ensureAnchor(step: step)
     let path = "\(procfs.root)/\(anchor.pid)/ns/user"
-    let reply = try exchange(helper, .setns(path: Array(path.utf8), nstype: UInt32(BW_CLONE_NEWUSER)), step: step)
-    if case .err(let errno, let call, _) = reply {
+    let join = HelperCall.namespace(.setns(path: Array(path.utf8), nstype: UInt32(BW_CLONE_NEWUSER)))
+    let reply = try exchange(helper, .calls([join]), step: step)
+    if case .err(let errno, _, let note) = reply {
+      // The helper notes a failure of the open(2) before the setns(2) (NamespaceCalls.swift).
+      let call = note == nil ? "setns" : "open"
       throw KernelError(
-        step: step, call: call.name + "(\(path), CLONE_NEWUSER)", errno: Errno(rawValue: errno),
+        step: step, call: call + "(\(path), CLONE_NEWUSER)", errno: Errno(rawValue: errno),
         detail: "joining the session's user namespace")
     }
   }

@@ -2,12 +2,12 @@ import Kernel
 
 /// System V IPC (sysvipc(7)): objects live in the IPC namespace of the process that made them.
 extension SimulatedKernel {
-  /// msgget/shmget/semget with IPC_CREAT|IPC_EXCL: EEXIST when the key is taken in this
-  /// namespace. Key 0 is IPC_PRIVATE: always a new object.
-  func ipcNew(_ i: Int, _ kind: IPCKind, _ key: Int32, _ step: Step) throws(KernelError) {
+  /// The `ipc new` entry, msgget/shmget/semget with IPC_CREAT|IPC_EXCL: EEXIST when the key is
+  /// taken in this namespace. Key 0 is IPC_PRIVATE: always a new object.
+  func sysvGet(_ i: Int, _ kind: IPCKind, _ key: Int32, _ step: Step, _ call: SystemCall) throws(KernelError) {
     guard let inode = boxes[i].process.ns[.ipc], var ns = namespaces[inode] else { throw missing(step, boxes[i].name) }
     if key != 0, ns.ipc.contains(IPCObjectFacts(kind: kind, key: key)) {
-      throw KernelError(step: step, call: step.entry(.sysvGet), errno: .EEXIST)
+      throw KernelError(step: step, call: call, errno: .EEXIST)
     }
     ns.ipc.append(IPCObjectFacts(kind: kind, key: key))
     namespaces[inode] = ns
@@ -16,13 +16,12 @@ extension SimulatedKernel {
 
 /// POSIX message queues (mq_overview(7)): named files of the IPC namespace's mqueue file system.
 extension SimulatedKernel {
-  /// mq_open(3) with O_CREAT|O_EXCL, with the errnos glibc and Linux give (checked on Linux
+  /// The `mq new` entry, mq_open(3) with O_CREAT|O_EXCL, with the errnos glibc and Linux give (checked on Linux
   /// 6.18): glibc refuses a name without a leading slash (EINVAL) and hands the rest to the
   /// kernel, which looks it up as one file name in the mqueue root: "/" alone is ENOENT, a
   /// second slash or a name "." or ".." is EACCES, more than NAME_MAX bytes ENAMETOOLONG.
-  func posixMQNew(_ i: Int, _ name: String, _ step: Step) throws(KernelError) {
+  func mqOpen(_ i: Int, _ name: String, _ step: Step, _ call: SystemCall) throws(KernelError) {
     guard let inode = boxes[i].process.ns[.ipc], var ns = namespaces[inode] else { throw missing(step, boxes[i].name) }
-    let call = step.entry(.mqOpen)
     guard name.hasPrefix("/") else { throw KernelError(step: step, call: call, errno: .EINVAL) }
     let file = name.dropFirst()
     if file.isEmpty { throw KernelError(step: step, call: call, errno: .ENOENT) }
@@ -47,17 +46,17 @@ extension SimulatedKernel {
 
 /// Time namespaces (time_namespaces(7)): offsets for CLOCK_MONOTONIC and CLOCK_BOOTTIME.
 extension SimulatedKernel {
-  /// A write to /proc/PID/timens_offsets sets the offsets of the process's time_for_children.
+  /// The `clock` entry: a write to /proc/PID/timens_offsets sets the offsets of the process's time_for_children.
   /// Once a process has entered that namespace (the host's always has one) the offsets are
   /// frozen: EACCES. An offset that would take the clock below zero or past half of
   /// KTIME_SEC_MAX is ERANGE (the simulated machine takes 0 to ClockOffsets.maximum).
-  func clockOffset(_ i: Int, _ clock: TimeClock, _ seconds: Int64, _ step: Step) throws(KernelError) {
+  func writeTimeOffset(_ i: Int, _ clock: TimeClock, _ seconds: Int64, _ step: Step, _ call: SystemCall)
+    throws(KernelError)
+  {
     guard let inode = boxes[i].process.ns[.time], var ns = namespaces[inode] else { throw missing(step, boxes[i].name) }
     // The kernel checks the freeze first (proc_timens_set_offset in kernel/time/namespace.c).
-    if ns.populated { throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: .EACCES) }
-    if seconds < 0 || seconds > ClockOffsets.maximum {
-      throw KernelError(step: step, call: step.entry(.writeTimeOffset), errno: .ERANGE)
-    }
+    if ns.populated { throw KernelError(step: step, call: call, errno: .EACCES) }
+    if seconds < 0 || seconds > ClockOffsets.maximum { throw KernelError(step: step, call: call, errno: .ERANGE) }
     ns.clockOffsets[clock] = seconds
     namespaces[inode] = ns
   }

@@ -8,7 +8,7 @@ extension SimulatedKernel {
     let i = try boxIndex(step)
     switch s {
     case .unshare(_, let kinds, _): try unshareBox(i, kinds, step)
-    case .join(_, let kind, let target): try joinBox(i, kind, target, step)
+    case .join(_, _, let target): try joinBox(i, target, step)
     case .setHostname, .setDomainname:
       try make(step) { entry throws(KernelError) in
         switch entry {
@@ -17,10 +17,24 @@ extension SimulatedKernel {
         default: throw unmodeled(entry, step)
         }
       }
-    case .ipcNew(_, let kind, let key): try ipcNew(i, kind, key, step)
-    case .posixMQNew(_, let name): try posixMQNew(i, name, step)
-    case .clockOffset(_, let clock, let seconds): try clockOffset(i, clock, seconds, step)
-    case .map(_, let kind, let range): try map(i, kind, range, step)
+    case .ipcNew, .posixMQNew, .clockOffset:
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .sysvGet(let kind, let key): try sysvGet(i, kind, key, step, entry)
+        case .mqOpen(let name): try mqOpen(i, name, step, entry)
+        case .writeTimeOffset(_, let clock, let seconds): try writeTimeOffset(i, clock, seconds, step, entry)
+        default: throw unmodeled(entry, step)
+        }
+      }
+    case .map(_, let kind, let range):
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .denySetgroups: try denySetgroups(i, step, entry)
+        case .writeIDMap: try writeIDMap(i, kind, range, step, entry)
+        case .becomeRoot: becomeRoot(i, kind, range)
+        default: throw unmodeled(entry, step)
+        }
+      }
     }
     return .none
   }
@@ -55,29 +69,59 @@ extension SimulatedKernel {
     collectGarbage(left: left, now: nil)
   }
 
-  /// `unshare`: the box moves into new namespaces. The namespaces it left die if nothing else
-  /// holds them (a network namespace takes its veths' peers with it).
+  /// `unshare`: the box moves into new namespaces (the unshare(2) entry), then a new mount
+  /// namespace's "/" is made private (Step.makeRootPrivate) unless the step keeps the copy's
+  /// propagation. The namespaces it left die if nothing else holds them (a network namespace
+  /// takes its veths' peers with it): bookkeeping after the walk, as the helper's listeners are.
   func unshareBox(_ i: Int, _ kinds: [NamespaceKind], _ step: Step) throws(KernelError) {
     let before = boxes[i].process
-    boxes[i].process = try unshare(before, kinds, step)
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .unshare: boxes[i].process = try unshare(boxes[i].process, kinds, step, entry)
+      case Step.makeRootPrivate: makeRootPrivate(boxes[i].process)
+      default: throw unmodeled(entry, step)
+      }
+    }
     if kinds.contains(.net) { dropListeners(of: boxes[i].name, in: before.ns[.net]) }
     collectGarbage(left: before, now: boxes[i].process)
   }
 
-  /// `join`: the box moves into `target`'s namespace of this kind.
-  func joinBox(_ i: Int, _ kind: NamespaceKind, _ target: String, _ step: Step) throws(KernelError) {
+  /// mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) in a new mount namespace: every mount of the
+  /// copy leaves its peer group and its master, so nothing passes between it and the namespace
+  /// it was copied from any more (mount_namespaces(7), "Shared subtrees"). Changing propagation
+  /// needs CAP_SYS_ADMIN over the mount namespace, which its creator has: it does not fail here.
+  func makeRootPrivate(_ p: SimProcess) {
+    guard let inode = p.ns[.mnt], var ns = namespaces[inode] else { return }
+    ns.mounts = ns.mounts.map {
+      var m = $0
+      (m.peer, m.master) = (nil, nil)
+      m.propagation = .private
+      return m
+    }
+    (ns.rootPeer, ns.rootMaster) = (nil, nil)
+    ns.rootPropagation = .private
+    namespaces[inode] = ns
+  }
+
+  /// `join`: the box moves into `target`'s namespace of this kind (one setns(2) entry). The
+  /// namespace it left dies if nothing else holds it: bookkeeping after the walk.
+  func joinBox(_ i: Int, _ target: String, _ step: Step) throws(KernelError) {
     guard let t = index(of: target) else { throw missing(step, target) }
     let before = boxes[i].process
-    boxes[i].process = try setns(before, to: boxes[t].process, kind, step)
-    if kind == .net { dropListeners(of: boxes[i].name, in: before.ns[.net]) }
+    try make(step) { entry throws(KernelError) in
+      guard case .setns(_, let kind) = entry else { throw unmodeled(entry, step) }
+      boxes[i].process = try setns(boxes[i].process, to: boxes[t].process, kind, step, entry)
+      if kind == .net { dropListeners(of: boxes[i].name, in: before.ns[.net]) }
+    }
     collectGarbage(left: before, now: boxes[i].process)
   }
 
   /// unshare(2). All new namespaces are created at once; a new user namespace comes first and
   /// owns the others made in the same call (the kernel creates it before the rest).
-  func unshare(_ p: SimProcess, _ kinds: [NamespaceKind], _ step: Step) throws(KernelError) -> SimProcess {
+  func unshare(_ p: SimProcess, _ kinds: [NamespaceKind], _ step: Step, _ call: SystemCall) throws(KernelError)
+    -> SimProcess
+  {
     var p = p
-    let call = step.entry(.unshare)
     // The kernel makes the new user namespace first (unshare_userns), before the others.
     if kinds.contains(.user) { try requireNewUserNamespaceAllowed(p, step) }
     // A second CLONE_NEWPID is EINVAL: the kernel requires pid_for_children to still be the
@@ -102,23 +146,21 @@ extension SimulatedKernel {
         kind: kind, inode: allocateInode(), owner: userNS,
         parent: kind == .pid ? p.activePID : nil)
       if kind == .mnt, let copy = namespaces[old] {
-        // A new mount namespace starts as a copy of the caller's mounts; boxwalk then makes "/"
-        // private recursively (Step.makeRootPrivate), so every copy is private. When the
-        // new namespace's owner is another user namespace than the old one's (unshare
-        // user,mnt), the kernel locks every copied mount (copy_mnt_ns, lock_mnt_tree in
-        // fs/namespace.c): the less privileged owner may mount over them, not take them away.
+        // A new mount namespace starts as a copy of the caller's mounts, each a peer of the one
+        // it was copied from (the next entry, Step.makeRootPrivate, cuts them off unless the
+        // step keeps them). When the new namespace's owner is another user namespace than the
+        // old one's (unshare user,mnt), the kernel locks every copied mount (copy_mnt_ns,
+        // lock_mnt_tree in fs/namespace.c): the less privileged owner may mount over them, not
+        // take them away.
         let locks = (copy.owner ?? host.ns[.user]) != userNS
-        let keep: Bool
-        if case .namespace(.unshare(_, _, true)) = step { keep = true } else { keep = false }
         ns.mounts = copy.mounts.map {
           var m = $0
-          (m.peer, m.master) = keep ? Self.copiedGroups(m.peer, m.master, locks: locks) : (nil, nil)
+          (m.peer, m.master) = Self.copiedGroups(m.peer, m.master, locks: locks)
           m.propagation = Self.shownPropagation(peer: m.peer, master: m.master)
           if locks { m.locked = true }
           return m
         }
-        (ns.rootPeer, ns.rootMaster) =
-          keep ? Self.copiedGroups(copy.rootPeer, copy.rootMaster, locks: locks) : (nil, nil)
+        (ns.rootPeer, ns.rootMaster) = Self.copiedGroups(copy.rootPeer, copy.rootMaster, locks: locks)
         ns.rootPropagation = Self.shownPropagation(peer: ns.rootPeer, master: ns.rootMaster)
       }
       if kind == .time, let copy = namespaces[old] {
@@ -162,12 +204,11 @@ extension SimulatedKernel {
     }
   }
 
-  /// setns(2) into `target`'s namespace of one kind.
-  func setns(_ p: SimProcess, to target: SimProcess, _ kind: NamespaceKind, _ step: Step) throws(KernelError)
-    -> SimProcess
+  /// setns(2) into `target`'s namespace of one kind (`call`, the step's setns entry).
+  func setns(_ p: SimProcess, to target: SimProcess, _ kind: NamespaceKind, _ step: Step, _ call: SystemCall)
+    throws(KernelError) -> SimProcess
   {
     var p = p
-    let call = step.entry(.setns)
     let openFailed = "open(2) of the namespace file failed"
     // First the open(2) of /proc/PID/ns/KIND. proc(5) checks ptrace access (PTRACE_MODE_READ):
     // boxwalk-helper is non-dumpable, so only a caller with CAP_SYS_PTRACE in the host's user

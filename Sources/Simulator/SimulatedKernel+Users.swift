@@ -2,41 +2,44 @@ import Kernel
 
 /// User namespaces: ID maps and who a box is inside and out (user_namespaces(7)).
 extension SimulatedKernel {
+  /// The `map gid` step's first entry: "deny" to /proc/PID/setgroups. EPERM once the namespace
+  /// has a gid map (user_namespaces(7), "The /proc/[pid]/setgroups file"), as the host's always
+  /// has; else the write succeeds, and stays even when the map that follows is refused.
+  func denySetgroups(_ i: Int, _ step: Step, _ call: SystemCall) throws(KernelError) {
+    guard let userInode = boxes[i].process.ns[.user], var ns = namespaces[userInode], ns.gidMap == nil else {
+      throw KernelError(step: step, call: call, errno: .EPERM)
+    }
+    ns.setgroupsAllowed = false
+    namespaces[userInode] = ns
+  }
+
   /// Writing /proc/PID/uid_map (or gid_map): once only (EPERM after), never for the host's user
   /// namespace (EPERM), and the outside range must be mapped in the parent namespace (EPERM).
-  /// If the range maps inside ID 0, the box then becomes it (setresuid/setresgid to 0).
-  func map(_ i: Int, _ kind: IDKind, _ range: IDMapRange, _ step: Step) throws(KernelError) {
-    let p = boxes[i].process
-    let writeCall = step.entry(.writeIDMap)
-    guard let userInode = p.ns[.user], var ns = namespaces[userInode], userInode != host.ns[.user] else {
-      throw KernelError(step: step, call: writeCall, errno: .EPERM)
-    }
+  func writeIDMap(_ i: Int, _ kind: IDKind, _ range: IDMapRange, _ step: Step, _ call: SystemCall)
+    throws(KernelError)
+  {
+    guard let userInode = boxes[i].process.ns[.user], var ns = namespaces[userInode], userInode != host.ns[.user]
+    else { throw KernelError(step: step, call: call, errno: .EPERM) }
     let already = kind == .uid ? ns.uidMap != nil : ns.gidMap != nil
-    // A second gid map fails one call earlier: setgroups can no longer be written once gid_map
-    // has been (user_namespaces(7), "The /proc/[pid]/setgroups file": EPERM).
-    guard !already else {
-      throw KernelError(step: step, call: step.entry(kind == .uid ? .writeIDMap : .denySetgroups), errno: .EPERM)
-    }
-    // boxwalk writes "deny" to setgroups before a gid map, and that write succeeds (and stays)
-    // even when the map that follows is refused.
-    if kind == .gid {
-      ns.setgroupsAllowed = false
-      namespaces[userInode] = ns
-    }
+    guard !already else { throw KernelError(step: step, call: call, errno: .EPERM) }
     // The parent's map decides which outside IDs may appear.
     let parentMap = ns.owner.flatMap { namespaces[$0] }.flatMap { kind == .uid ? $0.uidMap : $0.gidMap } ?? []
     let last = UInt64(range.outside) + UInt64(range.count) - 1
     let covered = parentMap.contains { r in
       UInt64(range.outside) >= UInt64(r.inside) && last < UInt64(r.inside) + UInt64(r.count)
     }
-    guard covered else { throw KernelError(step: step, call: writeCall, errno: .EPERM) }
+    guard covered else { throw KernelError(step: step, call: call, errno: .EPERM) }
     if kind == .uid { ns.uidMap = [range] } else { ns.gidMap = [range] }
     namespaces[userInode] = ns
-    if range.inside == 0 {
-      // The outside ID of inside 0, through this map and then the parent's, down to the host.
-      let hostID = hostID(of: range.outside, kind, in: ns.owner)
-      if kind == .uid { boxes[i].process.hostUID = hostID } else { boxes[i].process.hostGID = hostID }
-    }
+  }
+
+  /// setresuid(2) / setresgid(2) to 0 after a map that maps inside ID 0: the box becomes it. The
+  /// helper is root of its own user namespace (CAP_SETUID there), and 0 is mapped now.
+  func becomeRoot(_ i: Int, _ kind: IDKind, _ range: IDMapRange) {
+    let owner = boxes[i].process.ns[.user].flatMap { namespaces[$0] }?.owner
+    // The outside ID of inside 0, through this map and then the parent's, down to the host.
+    let hostID = hostID(of: range.outside, kind, in: owner)
+    if kind == .uid { boxes[i].process.hostUID = hostID } else { boxes[i].process.hostGID = hostID }
   }
 
   /// An ID of user namespace `ns` as the host sees it.

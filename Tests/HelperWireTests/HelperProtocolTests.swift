@@ -4,19 +4,29 @@ import Testing
 
 @Suite struct HelperProtocolTests {
   static let requests: [HelperRequest] = [
-    .unshare(flags: 0x0400_0000 | 0x0002_0000), .unshare(flags: 0),
-    .unshareKeepingPropagation(flags: 0x0002_0000),
-    .setns(path: Array("/proc/42/ns/pid_for_children".utf8), nstype: 0x2000_0000),
+    .calls([.namespace(.unshare(flags: 0x0400_0000 | 0x0002_0000)), .namespace(.makeRootPrivate)]),
+    .calls([.namespace(.unshare(flags: 0))]),
+    .calls([.namespace(.setns(path: Array("/proc/42/ns/pid_for_children".utf8), nstype: 0x2000_0000))]),
+    .calls([.namespace(.sysvGet(kind: .sem, key: -1)), .namespace(.mqOpen(name: Array("/jobs".utf8)))]),
+    .calls([.namespace(.becomeRoot(.uid)), .namespace(.becomeRoot(.gid))]),
+    .calls([.cgroup(.fork), .cgroup(.enterCgroup), .cgroup(.touchMemory(bytes: 67_108_864))]),
+    .calls([.cgroup(.fork), .cgroup(.enterCgroup), .cgroup(.forkTimes(4096))]),
+    .calls([.cgroup(.fork), .cgroup(.enterCgroup), .cgroup(.spin(milliseconds: 0))]),
+    .calls([
+      .cgroup(.openProcs(box: [Array("/sys/fs/cgroup/boxwalk/1-2/web/cgroup.procs".utf8)], home: [])),
+      .cgroup(
+        .openProcs(box: [Array("/a/cgroup.procs".utf8), Array("/b/cgroup.procs".utf8)], home: [Array("/c".utf8)])),
+    ]),
     .calls([.namespace(.sethostname(Array("lab box\n\u{0}".utf8)))]),
     .calls([.namespace(.setdomainname([])), .namespace(.sethostname(Array("web".utf8)))]), .facts(),
-    .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]), .mqnew(name: Array("jobs".utf8)),
+    .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]),
     .run(background: false, argv: [Array("sh".utf8), Array("-c".utf8), Array("echo pid=$$".utf8)]),
     .run(background: true, argv: [Array("sleep".utf8), Array("1000".utf8), []]), .kill(hostPID: 4242),
     .mount(kind: .bind, root: Array("/r".utf8), source: Array("/etc".utf8), target: Array("/mnt".utf8)),
     .mount(kind: .tmpfs, root: Array("/".utf8), source: [], target: Array("/tmp".utf8)),
     .umount(root: Array("/".utf8), path: Array("/proc".utf8)),
     .propagation(flag: 1 << 18), .pivot(rootfs: Array("/run/boxwalk/1-2/boxes/web-rootfs".utf8)),
-    .chroot(rootfs: Array("/r".utf8)), .ipcnew(kind: .sem, key: -1),
+    .chroot(rootfs: Array("/r".utf8)),
     .netlink([0x10, 0x00, 0x00, 0x00, 0x12, 0x00, 0x01, 0x03]), .netdump(pids: []), .netdump(pids: [42, 4242]),
     .ifindex(name: "eth0"), .echo(address: "10.0.0.1", timeoutMilliseconds: 300),
     .overlay(
@@ -96,20 +106,31 @@ import Testing
     func fields(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
     #expect(HelperRequest(fields: fields("mount", "overlay", "/", "", "/mnt")) == nil)
     #expect(HelperRequest(fields: fields("mount", "mqueue", "/", "", "/dev/mqueue")) != nil)
-    #expect(HelperRequest(fields: fields("ipcnew", "msg", "1")) == nil)
-    #expect(HelperRequest(fields: fields("setid", "euid", "0")) == nil)
-    #expect(HelperRequest(fields: fields("stress", "disk", "1")) == nil)
-    #expect(HelperRequest(fields: fields("stress", "cpu", "10")) == .stress(kind: .cpu, arg: 10))
+    #expect(HelperCall(fields: fields("sysvget", "msg", "1")) == nil)
+    #expect(HelperCall(fields: fields("sysvget", "shm", "1")) == .namespace(.sysvGet(kind: .shm, key: 1)))
+    #expect(HelperCall(fields: fields("become-root", "euid")) == nil)
+    // `stress` is plan entries now: a fork, then the child's entries.
+    #expect(HelperRequest(fields: fields("stress", "cpu", "10")) == nil)
+    #expect(HelperCall(fields: fields("spin", "10")) == .cgroup(.spin(milliseconds: 10)))
+    #expect(HelperCall(fields: fields("spin", "-1")) == nil)
+    #expect(HelperCall(fields: fields("fork-times", "4097")) == nil)
+    #expect(HelperCall(fields: fields("fork", "1")) == nil)
   }
 
   @Test func unknownVerbsAndWrongArgumentsAreNotRequests() {
     func fields(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
     #expect(HelperRequest(fields: fields("reboot")) == nil)
     #expect(HelperRequest(fields: fields("facts", "a", "extra")) == nil)
-    #expect(HelperRequest(fields: fields("unshare")) == nil)
-    #expect(HelperRequest(fields: fields("unshare", "lots")) == nil)
-    #expect(HelperRequest(fields: fields("unshare", "-1")) == nil)
-    #expect(HelperRequest(fields: fields("setns", "/proc/1/ns/uts")) == nil)
+    // unshare and setns are plan entries now, not requests of their own.
+    #expect(HelperRequest(fields: fields("unshare", "131072")) == nil)
+    #expect(HelperCall(fields: fields("unshare")) == nil)
+    #expect(HelperCall(fields: fields("unshare", "lots")) == nil)
+    #expect(HelperCall(fields: fields("unshare", "-1")) == nil)
+    #expect(HelperCall(fields: fields("setns", "/proc/1/ns/uts")) == nil)
+    #expect(HelperCall(fields: fields("make-root-private", "/")) == nil)
+    #expect(HelperRequest(fields: fields("cgroup", "/a/cgroup.procs", "")) == nil)
+    #expect(HelperCall(fields: fields("open-cgroup-procs", "a/cgroup.procs", "")) == nil)
+    #expect(HelperCall(fields: fields("open-cgroup-procs", "", "")) == nil)
     #expect(HelperReply(fields: fields("err", "EPERM", "x")) == nil)
     #expect(HelperReply(fields: fields("hello", "bw3")) == nil)
     // A `calls` request is at least one call, and every one of them a call.

@@ -38,15 +38,8 @@ import Testing
     #expect(LinuxKernel.entry(step, failed: .planEntry(999)) == step.firstCall)
   }
 
-  @Test func anOpenIsTheNamespaceFileOrTheCgroupsProcs() {
+  @Test func anOpenIsTheCgroupsProcs() {
     #expect(LinuxKernel.entry(.cgroup(.cgroupNew(box: "web")), failed: .open) == .openCgroupProcs(box: "web"))
-    let join = Step.namespace(.join(box: "web", kind: .net, target: "db"))
-    #expect(LinuxKernel.entry(join, failed: .open) == .setns(target: "db", kind: .net))
-  }
-
-  @Test func aSetidFailureIsTheBecomeRoot() {
-    let step = Step.namespace(.map(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 1000, count: 1)))
-    #expect(LinuxKernel.entry(step, failed: .setresuid) == .becomeRoot(box: "web", kind: .uid))
   }
 }
 

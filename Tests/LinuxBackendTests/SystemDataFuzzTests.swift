@@ -16,14 +16,19 @@ import Testing
 
   @Test func helperWireMutantsNeverTrapAndGoodMessagesRoundTrip() {
     let requests: [HelperRequest] = [
-      .facts(), .unshare(flags: 0x2000_0000), .setns(path: Array("/proc/42/ns/net".utf8), nstype: 0x4000_0000),
+      .facts(), .calls([.namespace(.unshare(flags: 0x2000_0000)), .namespace(.makeRootPrivate)]),
+      .calls([.namespace(.setns(path: Array("/proc/42/ns/net".utf8), nstype: 0x4000_0000))]),
       .run(background: true, argv: [Array("sleep".utf8), Array("100".utf8)]),
       .mount(kind: .bind, root: Array("/".utf8), source: Array("/a".utf8), target: Array("/b".utf8)),
-      .stress(kind: .memory, arg: 67_108_864), .netdump(pids: [1, 2, 3]),
+      .calls([.cgroup(.fork), .cgroup(.enterCgroup), .cgroup(.touchMemory(bytes: 67_108_864))]),
+      .netdump(pids: [1, 2, 3]),
       .overlay(target: Array("/t".utf8), upper: Array("/u".utf8), work: Array("/w".utf8), lowers: [Array("/l".utf8)]),
-      .cgroup(
-        box: [Array("/sys/fs/cgroup/memory/boxwalk/1-2/web/cgroup.procs".utf8)],
-        home: [Array("/sys/fs/cgroup/memory/cgroup.procs".utf8)]),
+      .calls([
+        .cgroup(
+          .openProcs(
+            box: [Array("/sys/fs/cgroup/memory/boxwalk/1-2/web/cgroup.procs".utf8)],
+            home: [Array("/sys/fs/cgroup/memory/cgroup.procs".utf8)]))
+      ]),
     ]
     let replies: [HelperReply] = [
       .hello(version: Framing.version, pid: 4242), .started(hostPID: 10, boxPID: 1), .out(Array("x\n".utf8)),

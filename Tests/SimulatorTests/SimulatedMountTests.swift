@@ -28,15 +28,6 @@ import Testing
     return k
   }
 
-  func failure(_ k: SimulatedKernel, _ step: Step) -> KernelError? {
-    do {
-      try k.perform(step)
-      return nil
-    } catch {
-      return error
-    }
-  }
-
   @Test func aBindSourceThroughALinkIsELOOPAtItsOpen() throws {
     let k = try linkedBox()
     let step = Step.mount(.mount(box: "web", request: .bind(source: "/hostetc", target: "/usr")))

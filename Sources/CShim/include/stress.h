@@ -46,17 +46,4 @@ struct bw_stress_cpu_result {
 /// Returns 0, or -1 with errno (EINVAL for a negative or absurd `seconds`).
 int bw_stress_cpu(double seconds, struct bw_stress_cpu_result *result);
 
-/// How a stress program run as a box process ended (bw_stress_run).
-struct bw_stress_outcome {
-  pid_t host_pid;  // the stress process, as the helper saw it
-  pid_t box_pid;   // and as it saw itself (1 when it was the first process of a new pid namespace)
-  int status;      // its wait status: an exit, or the signal that killed it (an OOM kill is SIGKILL)
-  int started;     // fork: children started
-  int refused;     // fork: forks the kernel refused with EAGAIN
-};
-
-/// Runs one stress program (kind 0 memory: `arg` bytes; 1 fork: `arg` children; 2 cpu: `arg`
-/// milliseconds) in a forked child and waits for it. 0, or -1 with errno when it could not fork.
-int bw_stress_run(int kind, uint64_t arg, struct bw_stress_outcome *out);
-
 #endif

@@ -33,6 +33,10 @@ package protocol CgroupDriver: Sendable {
 
   /// Write a limit, translated to the v1 files on v1.
   func set(_ setting: CgroupSetting, on box: BoxCgroup) throws(CgroupError) -> [CgroupAction]
+  /// Write one of the files `setting` is written to (`setting.files(version)`: one on v2, one or
+  /// two on v1): one entry of a `cgroup set` step's plan.
+  func write(_ file: String, _ value: String, for setting: CgroupSetting, on box: BoxCgroup) throws(CgroupError)
+    -> [CgroupAction]
 
   /// Limits and usage.
   func report(_ box: BoxCgroup) throws(CgroupError) -> CgroupReport

@@ -125,23 +125,18 @@ package struct CgroupV1Driver: CgroupDriver {
 
   package func set(_ setting: CgroupSetting, on box: BoxCgroup) throws(CgroupError) -> [CgroupAction] {
     var actions: [CgroupAction] = []
-    switch setting.value {
-    case .bytes(let limit):
-      let dir = try directory(for: "memory", of: box, setting: setting)
-      let value = limit == .max ? "-1" : limit.description
-      try perform(CgroupWrite(path: dir + "/memory.limit_in_bytes", value: value, setting: setting), into: &actions)
-    case .count(let limit):
-      let dir = try directory(for: "pids", of: box, setting: setting)
-      try perform(CgroupWrite(path: dir + "/pids.max", value: limit.description, setting: setting), into: &actions)
-    case .cpu(let quota, let period):
-      let dir = try directory(for: "cpu", of: box, setting: setting)
-      if let period {
-        try perform(
-          CgroupWrite(path: dir + "/cpu.cfs_period_us", value: String(period), setting: setting), into: &actions)
-      }
-      let value = quota == .max ? "-1" : quota.description
-      try perform(CgroupWrite(path: dir + "/cpu.cfs_quota_us", value: value, setting: setting), into: &actions)
-    }
+    for (file, value) in setting.files(.v1) { actions += try write(file, value, for: setting, on: box) }
+    return actions
+  }
+
+  /// The file is in the hierarchy of the controller its name starts with: memory.limit_in_bytes
+  /// in memory's, cpu.cfs_quota_us in cpu's (Documentation/admin-guide/cgroup-v1/).
+  package func write(_ file: String, _ value: String, for setting: CgroupSetting, on box: BoxCgroup)
+    throws(CgroupError) -> [CgroupAction]
+  {
+    let dir = try directory(for: String(file.prefix { $0 != "." }), of: box, setting: setting)
+    var actions: [CgroupAction] = []
+    try perform(CgroupWrite(path: dir + "/" + file, value: value, setting: setting), into: &actions)
     return actions
   }
 

@@ -105,9 +105,16 @@ package struct CgroupV2Driver: CgroupDriver {
   }
 
   package func set(_ setting: CgroupSetting, on box: BoxCgroup) throws(CgroupError) -> [CgroupAction] {
+    try write(setting.key.rawValue, setting.v2Text, for: setting, on: box)
+  }
+
+  /// v2 has one file per setting, named as the learner names it.
+  package func write(_ file: String, _ value: String, for setting: CgroupSetting, on box: BoxCgroup)
+    throws(CgroupError) -> [CgroupAction]
+  {
     let dir = relative(box.path)
     try CgroupDirectories.requireExisting(dir, files: files, root: root)
-    let path = dir + "/" + setting.key.rawValue
+    let path = dir + "/" + file
     guard files.isDirectory(absolute(path)) == false else {
       let controller = String(setting.key.rawValue.prefix { $0 != "." })
       let offered =
@@ -120,7 +127,7 @@ package struct CgroupV2Driver: CgroupDriver {
           + " (a controller bound to a v1 hierarchy cannot be on cgroup2 at the same time)")
     }
     var actions: [CgroupAction] = []
-    try perform(CgroupWrite(path: path, value: setting.v2Text, setting: setting), into: &actions)
+    try perform(CgroupWrite(path: path, value: value, setting: setting), into: &actions)
     return actions
   }
 
