@@ -22,12 +22,6 @@ struct NamespaceOperations {
     case .facts(let candidates): return box.facts(candidates: candidates.map(text))
     case .run(let background, let argv): return box.run(background: background, argv: argv, channel: channel)
     case .kill(let pid): return box.kill(pid)
-    case .mount(let kind, let root, let source, let target):
-      return box.mount(kind: kind, root: text(root), source: source, target: target)
-    case .umount(let root, let path): return box.umount(root: text(root), path: path)
-    case .propagation(let flag): return box.propagation(flag)
-    case .pivot(let rootfs): return box.pivot(text(rootfs))
-    case .chroot(let rootfs): return box.chroot(text(rootfs))
     case .ipcnew(let kind, let key): return box.ipcNew(kind: kind, key: key)
     case .mqnew(let name): return BoxOperations.mqNew(text(name))
     case .stress(let kind, let arg): return box.stress(kind: kind, arg: arg)
@@ -47,8 +41,6 @@ struct NamespaceOperations {
     case .exchange(let address, let port, let udp, let timeout, let line):
       return NetOperations.exchange(address: address, port: port, udp: udp, timeout: timeout, line: line)
     case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
-    case .overlay(let target, let upper, let work, let lowers):
-      return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .unshare(let flags):
       let flags = Int32(bitPattern: flags)
       let reply =

@@ -49,23 +49,6 @@
 //                                                  out BYTES (the program's stdout and stderr),
 //                                                  then ok exited|signaled CODE
 //     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
-//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind|dev (dev: a container's /dev,
-//                                   see DevOperations.swift; its failing CALL is "call#N", the
-//                                   Nth entry of the step's plan: FailedCall.planEntry). ROOT is the directory the box's
-//                                   paths start from (its root filesystem before pivot-root, "/"
-//                                   after, or without one); SOURCE (bind only, else empty) and
-//                                   TARGET are resolved beneath it by openat2(2) RESOLVE_IN_ROOT|
-//                                   RESOLVE_NO_SYMLINKS -> ok | err ERRNO CALL, where CALL is
-//                                   openat2(target), openat2(source), open_tree, fsopen,
-//                                   fsconfig(pidns), fsconfig(FSCONFIG_CMD_CREATE), fsmount or
-//                                   move_mount
-//     umount ROOT PATH              PATH's parent resolved as for mount, then umount2(2) of its
-//                                   last name with UMOUNT_NOFOLLOW
-//                                   -> ok | err ERRNO openat2|fchdir|umount2
-//     propagation FLAG              FLAG is MS_PRIVATE, MS_SLAVE or MS_SHARED, in decimal
-//                                   -> ok | err ERRNO mount
-//     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
-//     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
 //     ipcnew KIND KEY               KIND mq|shm|sem -> ok ID | err ERRNO msgget|shmget|semget
 //     mqnew NAME                    mq_open(3) with O_CREAT|O_EXCL -> ok INODE | err ERRNO mq_open
 //     stress KIND ARG               fork a stress program (KIND memory: ARG bytes; fork: ARG children;
@@ -112,9 +95,6 @@
 //                                   box's files before anything else. HOMEFILES are where the
 //                                   helper goes back after `unshare cgroup`, which it makes from
 //                                   inside the box's cgroup. -> ok | err ERRNO openat2 NOTE
-//     overlay TARGET UPPER WORK LOWERS
-//                                   LOWERS are the lower layer directories, top first,
-//                                   NUL-separated. -> ok | err ERRNO fsopen|fsconfig|fsmount|move_mount
 //     anchor SCRATCH STORE SCRATCHFROM STOREFROM
 //                                   boxwalk's own directories (the session's directory and the
 //                                   image store, as host paths) and where to open them now: the
@@ -126,7 +106,7 @@
 //
 // The fields after `ok` are the verb's answer, one type per verb in HelperAnswers.swift (Done for
 // a bare `ok`, BoxView for `facts`, ProgramEnd for the end of a `run`...): each end writes and
-// reads them through that type, never by position. Kinds (mount, ipcnew, setid, stress) are enums
+// reads them through that type, never by position. Kinds (ipcnew, setid, stress) are enums
 // here too: a kind outside its list is not a request, like an unknown verb.
 //
 // `err` names the system call that failed (one of the names FailedCall.swift lists; any other is
@@ -263,11 +243,6 @@ package enum HelperRequest: Equatable, Sendable {
   /// Search PATH, fork, exec; stream the output back when in the foreground.
   case run(background: Bool, argv: [[UInt8]])
   case kill(hostPID: Int32)
-  case mount(kind: MountKind, root: [UInt8], source: [UInt8], target: [UInt8])
-  case umount(root: [UInt8], path: [UInt8])
-  case propagation(flag: UInt32)
-  case pivot(rootfs: [UInt8])
-  case chroot(rootfs: [UInt8])
   case ipcnew(kind: IPCKind, key: Int32)
   case mqnew(name: [UInt8])
   case setid(kind: IDKind, id: UInt32)
@@ -291,18 +266,10 @@ package enum HelperRequest: Equatable, Sendable {
   case serve(port: Int32, udp: Bool)
   /// Connect to `address:port`, send `line`, and wait for one line back within the time.
   case exchange(address: String, port: Int32, udp: Bool, timeoutMilliseconds: Int32, line: String)
-  /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
-  case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
   case anchor(paths: [[UInt8]], sources: [[UInt8]])
   /// The box's cgroup.procs files (where the helper's children go) and the helper's own.
   case cgroup(box: [[UInt8]], home: [[UInt8]])
-
-  /// The file system a `mount` request makes: a new instance of one, or (bind) a bind mount of
-  /// its SOURCE.
-  package enum MountKind: String, CaseIterable, Sendable {
-    case proc, sysfs, tmpfs, mqueue, bind, dev
-  }
 
   /// The System V IPC object an `ipcnew` request makes (sysvipc(7)): a message queue, a shared
   /// memory segment or a semaphore set.
@@ -336,12 +303,6 @@ package enum HelperRequest: Equatable, Sendable {
     case .run(let background, let argv):
       [Framing.text("run"), Framing.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
     case .kill(let pid): [Framing.text("kill"), Framing.number(pid)]
-    case .mount(let kind, let root, let source, let target):
-      [Framing.text("mount"), Framing.text(kind.rawValue), root, source, target]
-    case .umount(let root, let path): [Framing.text("umount"), root, path]
-    case .propagation(let flag): [Framing.text("propagation"), Framing.number(flag)]
-    case .pivot(let rootfs): [Framing.text("pivot"), rootfs]
-    case .chroot(let rootfs): [Framing.text("chroot"), rootfs]
     case .ipcnew(let kind, let key):
       [Framing.text("ipcnew"), Framing.text(kind.rawValue), Framing.number(key)]
     case .mqnew(let name): [Framing.text("mqnew"), name]
@@ -363,8 +324,6 @@ package enum HelperRequest: Equatable, Sendable {
         Framing.text("exchange"), Framing.text(address), Framing.number(port),
         Framing.text(udp ? "udp" : "tcp"), Framing.number(timeout), Framing.text(line),
       ]
-    case .overlay(let target, let upper, let work, let lowers):
-      [Framing.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [Framing.text("anchor")] + paths + sources
     case .cgroup(let box, let home):
       [Framing.text("cgroup"), Array(box.joined(separator: [0])), Array(home.joined(separator: [0]))]
@@ -390,7 +349,7 @@ package enum HelperRequest: Equatable, Sendable {
     // unknown to the others.
     guard
       let request = Self.namespaceRequest(verb, args) ?? Self.processRequest(verb, args)
-        ?? Self.mountRequest(verb, args) ?? Self.netRequest(verb, args)
+        ?? Self.netRequest(verb, args)
     else { return nil }
     self = request
   }
@@ -452,26 +411,6 @@ package enum HelperRequest: Equatable, Sendable {
         })
       else { return nil }
       return .cgroup(box: lists[0], home: lists[1])
-    default: return nil
-    }
-  }
-
-  /// The verbs of the mount namespace: mount, umount, propagation, pivot_root, chroot, overlay.
-  private static func mountRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
-    switch (verb, args.count) {
-    case ("mount", 4):
-      guard let kind = MountKind(rawValue: Framing.string(args[0])) else { return nil }
-      return .mount(kind: kind, root: args[1], source: args[2], target: args[3])
-    case ("umount", 2): return .umount(root: args[0], path: args[1])
-    case ("propagation", 1):
-      guard let flag = Framing.integer(args[0], as: UInt32.self) else { return nil }
-      return .propagation(flag: flag)
-    case ("pivot", 1): return .pivot(rootfs: args[0])
-    case ("chroot", 1): return .chroot(rootfs: args[0])
-    case ("overlay", 4):
-      let lowers = args[3].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      guard lowers.allSatisfy({ !$0.isEmpty }) else { return nil }
-      return .overlay(target: args[0], upper: args[1], work: args[2], lowers: lowers)
     default: return nil
     }
   }
