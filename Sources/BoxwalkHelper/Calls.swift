@@ -15,6 +15,10 @@ enum Calls {
     case made([[UInt8]] = [])
     /// The system call failed with `errno`; `note` says more when the errno alone would mislead.
     case failed(errno: Int32, note: String? = nil)
+    /// What this entry does ahead for the entry `entries` places after it failed: the overlay's
+    /// fsopen(2) entry reaches the directories its fsconfig(2) entries name first, as the box's
+    /// credentials allow, and a directory it cannot reach fails the entry that names it.
+    case failedAhead(entries: Int, errno: Int32, note: String? = nil)
   }
 
   static func make(
@@ -26,6 +30,7 @@ enum Calls {
     func makeOne(_ call: HelperCall, _ state: inout CallState) -> Outcome {
       switch call {
       case .namespace(let c): namespaces.make(c, &state, box: box)
+      case .mount(let c): box.make(c, &state)
       case .cgroup(let c): box.cgroups.make(c, &state)
       }
     }
@@ -50,6 +55,7 @@ enum Calls {
       switch makeOne(call, &state) {
       case .made(let answer): answers.append(answer)
       case .failed(let errno, let note): return failed(n, errno, note)
+      case .failedAhead(let entries, let errno, let note): return failed(n + entries, errno, note)
       }
     }
     return .answer(CallAnswers(answers))
@@ -63,9 +69,15 @@ struct CallState {
   /// Descriptors opened by an entry for a later one, by what they are for ("target", "fs",
   /// "mount", "dev null"...). All are closed when the request ends, whatever happened.
   var descriptors: [String: Int32] = [:]
+  /// Paths an entry reached for a later one that gives the kernel a path, not a descriptor (the
+  /// overlay's directories, by name where no mount hides them), by what they are for.
+  var paths: [String: [UInt8]] = [:]
   /// What to do, newest last, if a later entry fails: each returns nil when it undid its part,
   /// or a note saying what it could not undo.
   var undoers: [() -> String?] = []
+  /// What to do when the request ends, whatever happened, newest first, before the descriptors
+  /// close: the working directory an fchdir(2) entry left is restored (MountCalls.swift).
+  var atEnd: [() -> Void] = []
 
   /// Keep `fd` under `name`, closing one kept there before.
   mutating func keep(_ fd: Int32, as name: String) {
@@ -81,6 +93,8 @@ struct CallState {
   }
 
   mutating func closeAll() {
+    for finish in atEnd.reversed() { finish() }
+    atEnd = []
     for fd in descriptors.values { _ = close(fd) }
     descriptors = [:]
   }

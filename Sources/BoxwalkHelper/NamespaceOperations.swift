@@ -22,12 +22,6 @@ struct NamespaceOperations {
     case .facts(let candidates): return box.facts(candidates: candidates.map(text))
     case .run(let background, let argv): return box.run(background: background, argv: argv, channel: channel)
     case .kill(let pid): return box.kill(pid)
-    case .mount(let kind, let root, let source, let target):
-      return box.mount(kind: kind, root: text(root), source: source, target: target)
-    case .umount(let root, let path): return box.umount(root: text(root), path: path)
-    case .propagation(let flag): return box.propagation(flag)
-    case .pivot(let rootfs): return box.pivot(text(rootfs))
-    case .chroot(let rootfs): return box.chroot(text(rootfs))
     case .netlink(let message): return NetOperations.request(message)
     case .netdump(let pids): return NetOperations.dump(pids: pids)
     case .ifindex(let name): return NetOperations.index(of: name)
@@ -37,8 +31,6 @@ struct NamespaceOperations {
     case .exchange(let address, let port, let udp, let timeout, let line):
       return NetOperations.exchange(address: address, port: port, udp: udp, timeout: timeout, line: line)
     case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
-    case .overlay(let target, let upper, let work, let lowers):
-      return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .anchor(let paths, let sources): return box.anchors.set(paths: paths, sources: sources)
     case .calls(let calls): return Calls.make(calls, namespaces: self, box: box, channel: channel)
     }

@@ -3,6 +3,7 @@
 #include <sys/sysmacros.h>
 #include "boxmount.h"
 
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,6 +29,10 @@ int bw_fsconfig_string(int fsfd, const char *key, const char *value) {
 
 int bw_fsconfig_create(int fsfd) { return (int)syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_CMD_CREATE, NULL, NULL, 0); }
 
+int bw_fsconfig_flag(int fsfd, const char *key) {
+  return (int)syscall(SYS_fsconfig, fsfd, 0 /* FSCONFIG_SET_FLAG */, key, NULL, 0);
+}
+
 int bw_fsmount(int fsfd, unsigned int flags, unsigned int attrs) {
   return (int)syscall(SYS_fsmount, fsfd, flags, attrs);
 }
@@ -38,6 +43,10 @@ int bw_open_tree(int dirfd, const char *path, unsigned int flags) {
 
 int bw_move_mount_fds(int from, int to) {
   return (int)syscall(SYS_move_mount, from, "", to, "", BW_MOVE_MOUNT_F_EMPTY_PATH | BW_MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+int bw_move_mount_to_path(int from, const char *path) {
+  return (int)syscall(SYS_move_mount, from, "", AT_FDCWD, path, BW_MOVE_MOUNT_F_EMPTY_PATH);
 }
 
 unsigned int bw_major(unsigned long long dev) { return major(dev); }

@@ -48,62 +48,6 @@ int bw_mknod_whiteout(int dirfd, const char *name) { return mknodat(dirfd, name,
 
 int bw_is_whiteout_device(unsigned long long dev) { return major(dev) == 0 && minor(dev) == 0; }
 
-#define BW_FSCONFIG_SET_FLAG 0
-#define BW_FSCONFIG_SET_STRING 1
-#define BW_FSCONFIG_CMD_CREATE 6
-#define BW_OVERLAY_NOSUID 0x00000002
-#define BW_OVERLAY_NODEV 0x00000004
-#define BW_OVERLAY_MOVE_EMPTY_PATH 0x00000004
-
-#define BW_FSCONFIG_SET_FD 5
-#define BW_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-
-// One layer parameter: the directory's descriptor when there is one, else its path.
-static int bw_overlay_param(int fsfd, const char *key, const char *path, int fd) {
-  if (fd >= 0) return (int)syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_SET_FD, key, NULL, fd);
-  return (int)syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_SET_STRING, key, path, 0);
-}
-
-int bw_mount_overlay(const char *target, int target_fd, const char *const *lowers, const int *lower_fds, int count,
-                     const char *upper, int upper_fd, const char *work, int work_fd, int userxattr,
-                     const char **stage) {
-  int fsfd = -1, mntfd = -1, rc = -1, err = 0;
-  *stage = "fsopen";
-  fsfd = (int)syscall(SYS_fsopen, "overlay", 1 /* FSOPEN_CLOEXEC */);
-  if (fsfd < 0) goto out;
-  *stage = "fsconfig(lowerdir+)";
-  for (int i = 0; i < count; i++) {
-    if (bw_overlay_param(fsfd, "lowerdir+", lowers[i], lower_fds[i]) < 0) goto out;
-  }
-  *stage = "fsconfig(upperdir)";
-  if (bw_overlay_param(fsfd, "upperdir", upper, upper_fd) < 0) goto out;
-  *stage = "fsconfig(workdir)";
-  if (bw_overlay_param(fsfd, "workdir", work, work_fd) < 0) goto out;
-  if (userxattr) {
-    *stage = "fsconfig(userxattr)";
-    if (syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) goto out;
-  }
-  *stage = "fsconfig(FSCONFIG_CMD_CREATE)";
-  if (syscall(SYS_fsconfig, fsfd, BW_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto out;
-  *stage = "fsmount";
-  mntfd = (int)syscall(SYS_fsmount, fsfd, 1 /* FSMOUNT_CLOEXEC */, BW_OVERLAY_NOSUID | BW_OVERLAY_NODEV);
-  if (mntfd < 0) goto out;
-  *stage = "move_mount";
-  if (target_fd >= 0) {
-    if (syscall(SYS_move_mount, mntfd, "", target_fd, "", BW_OVERLAY_MOVE_EMPTY_PATH | BW_MOVE_MOUNT_T_EMPTY_PATH) < 0)
-      goto out;
-  } else if (syscall(SYS_move_mount, mntfd, "", AT_FDCWD, target, BW_OVERLAY_MOVE_EMPTY_PATH) < 0) {
-    goto out;
-  }
-  rc = 0;
-out:
-  err = errno;
-  if (mntfd >= 0) close(mntfd);
-  if (fsfd >= 0) close(fsfd);
-  errno = err;
-  return rc;
-}
-
 int bw_in_initial_user_namespace(void) {
   int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;

@@ -4,9 +4,9 @@
 /// points at without comparing any text (LinuxKernel.entry(_:failed:)).
 ///
 /// On the wire each case is the call's own name, as strace(1) and the man pages spell it
-/// (`pivot_root`, `move_mount`), with what it was for where one request makes several of a name
-/// (`openat2(source)`, `fsconfig(upperdir)`), or, for `mount dev`, the entry's position in the
-/// step's plan (`call#N`).
+/// (`sethostname`, `mq_open`), with what it was for where one request makes several of a name
+/// (`openat2(source)`), or, for a `calls` request, the position of the failing call in it
+/// (`call#N`).
 package enum FailedCall: Hashable, Sendable {
   /// The helper refused to start (its reply instead of hello).
   case start
@@ -22,21 +22,15 @@ package enum FailedCall: Hashable, Sendable {
   case sethostname, setdomainname
   // Processes.
   case execvp, fork, pipe, kill, uname
-  // The root directory (pivot_root(2), chroot(2)).
-  case mkdir, pivotRoot, chdir, umount2, rmdir, chroot, fchdir
   /// write(2) of a /proc or cgroup file.
   case write
-  // Mounts, with the new mount API (fsopen(2), fsconfig(2), fsmount(2), move_mount(2),
-  // open_tree(2)).
+  // The mount steps go as `calls` (MountCall), which name their entry by position.
   /// openat2(2) of a box path: of what the request names, when it names several.
   case openat2(OpenedFor?)
-  case fsopen
-  case fsconfig(FSConfigCall)
-  case fsmount, moveMount, openTree
   // Networking (rtnetlink(7), socket(2), ip(7)).
   case sendmsg, recvmsg, socket, getsockopt, connect, send, recv, ifNametoindex, sendto, recvfrom, bind, listen
-  /// The entry at this position of the step's plan: `mount dev`, whose calls are many of a few
-  /// names, counts them as the plan lists them.
+  /// The call at this position of a `calls` request (HelperCall.swift): boxwalk knows which
+  /// plan entry it sent it for.
   case planEntry(Int)
 
   /// Which path of a `mount` request an openat2(2) opened.
@@ -44,21 +38,11 @@ package enum FailedCall: Hashable, Sendable {
     case target, source
   }
 
-  /// Which fsconfig(2) failed: FSCONFIG_CMD_CREATE, or the one that sets `key` (`upperdir`,
-  /// `lowerdir+`, `pidns`...).
-  package enum FSConfigCall: Hashable, Sendable {
-    case create
-    case set(key: String)
-  }
-
   /// The calls that are their name alone, each with it.
   private static let plain: [(FailedCall, String)] = [
     (.start, "start"), (.protocolError, "protocol"), (.unshare, "unshare"), (.mount, "mount"), (.open, "open"),
     (.sethostname, "sethostname"), (.setdomainname, "setdomainname"), (.execvp, "execvp"), (.fork, "fork"),
-    (.pipe, "pipe"), (.kill, "kill"),
-    (.uname, "uname"), (.mkdir, "mkdir"), (.pivotRoot, "pivot_root"), (.chdir, "chdir"), (.umount2, "umount2"),
-    (.rmdir, "rmdir"), (.chroot, "chroot"), (.fchdir, "fchdir"), (.write, "write"), (.openat2(nil), "openat2"),
-    (.fsopen, "fsopen"), (.fsmount, "fsmount"), (.moveMount, "move_mount"), (.openTree, "open_tree"),
+    (.pipe, "pipe"), (.kill, "kill"), (.uname, "uname"), (.write, "write"), (.openat2(nil), "openat2"),
     (.sendmsg, "sendmsg"), (.recvmsg, "recvmsg"), (.socket, "socket"), (.getsockopt, "getsockopt"),
     (.connect, "connect"), (.send, "send"), (.recv, "recv"), (.ifNametoindex, "if_nametoindex"),
     (.sendto, "sendto"), (.recvfrom, "recvfrom"), (.bind, "bind"), (.listen, "listen"),
@@ -71,8 +55,6 @@ package enum FailedCall: Hashable, Sendable {
   package var name: String {
     switch self {
     case .openat2(let what?): "openat2(\(what.rawValue))"
-    case .fsconfig(.create): "fsconfig(FSCONFIG_CMD_CREATE)"
-    case .fsconfig(.set(let key)): "fsconfig(\(key))"
     case .planEntry(let n): "call#\(n)"
     default: Self.plain.first { $0.0 == self }?.1 ?? ""
     }
@@ -86,8 +68,6 @@ package enum FailedCall: Hashable, Sendable {
       self = .planEntry(n)
     } else if let inner = Self.argument(of: "openat2", in: name), let what = OpenedFor(rawValue: inner) {
       self = .openat2(what)
-    } else if let key = Self.argument(of: "fsconfig", in: name), !key.isEmpty {
-      self = .fsconfig(key == "FSCONFIG_CMD_CREATE" ? .create : .set(key: key))
     } else {
       return nil
     }

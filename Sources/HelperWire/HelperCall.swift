@@ -21,12 +21,14 @@
 package enum HelperCall: Equatable, Sendable {
   case namespace(NamespaceCall)
   case cgroup(CgroupCall)
+  case mount(MountCall)
 
   /// The entry's fields: its name (field 0) and its arguments.
   package var fields: [[UInt8]] {
     switch self {
     case .namespace(let c): c.fields
     case .cgroup(let c): c.fields
+    case .mount(let c): c.fields
     }
   }
 
@@ -40,6 +42,8 @@ package enum HelperCall: Equatable, Sendable {
       self = .namespace(c)
     } else if let c = CgroupCall(name, args) {
       self = .cgroup(c)
+    } else if let c = MountCall(name, args) {
+      self = .mount(c)
     } else {
       return nil
     }

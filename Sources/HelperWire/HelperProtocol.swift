@@ -46,23 +46,6 @@
 //                                                  out BYTES (the program's stdout and stderr),
 //                                                  then ok exited|signaled CODE
 //     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
-//     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind|dev (dev: a container's /dev,
-//                                   see DevOperations.swift; its failing CALL is "call#N", the
-//                                   Nth entry of the step's plan: FailedCall.planEntry). ROOT is the directory the box's
-//                                   paths start from (its root filesystem before pivot-root, "/"
-//                                   after, or without one); SOURCE (bind only, else empty) and
-//                                   TARGET are resolved beneath it by openat2(2) RESOLVE_IN_ROOT|
-//                                   RESOLVE_NO_SYMLINKS -> ok | err ERRNO CALL, where CALL is
-//                                   openat2(target), openat2(source), open_tree, fsopen,
-//                                   fsconfig(pidns), fsconfig(FSCONFIG_CMD_CREATE), fsmount or
-//                                   move_mount
-//     umount ROOT PATH              PATH's parent resolved as for mount, then umount2(2) of its
-//                                   last name with UMOUNT_NOFOLLOW
-//                                   -> ok | err ERRNO openat2|fchdir|umount2
-//     propagation FLAG              FLAG is MS_PRIVATE, MS_SLAVE or MS_SHARED, in decimal
-//                                   -> ok | err ERRNO mount
-//     pivot ROOTFS                  -> ok | err ERRNO mkdir|pivot_root|chdir|umount2|rmdir
-//     chroot ROOTFS                 -> ok | err ERRNO chroot|chdir
 //     netlink MESSAGE               one rtnetlink(7) request, built by boxwalk (NetWire) with
 //                                   NLM_F_ACK, sent on a NETLINK_ROUTE socket the helper opens in
 //                                   its network namespace for this request only
@@ -94,9 +77,6 @@
 //                                   up to TIMEOUT milliseconds in all for one line back
 //                                   -> ok answered TEXT | ok connected - | ok refused - |
 //                                      ok timeout - | err ERRNO socket|connect|send
-//     overlay TARGET UPPER WORK LOWERS
-//                                   LOWERS are the lower layer directories, top first,
-//                                   NUL-separated. -> ok | err ERRNO fsopen|fsconfig|fsmount|move_mount
 //     anchor SCRATCH STORE SCRATCHFROM STOREFROM
 //                                   boxwalk's own directories (the session's directory and the
 //                                   image store, as host paths) and where to open them now: the
@@ -108,7 +88,7 @@
 //
 // The fields after `ok` are the verb's answer, one type per verb in HelperAnswers.swift (Done for
 // a bare `ok`, BoxView for `facts`, ProgramEnd for the end of a `run`...): each end writes and
-// reads them through that type, never by position. Kinds (mount) are enums
+// reads them through that type, never by position. Kinds are enums
 // here too: a kind outside its list is not a request, like an unknown verb.
 //
 // `err` names the system call that failed (one of the names FailedCall.swift lists; any other is
@@ -233,11 +213,6 @@ package enum HelperRequest: Equatable, Sendable {
   /// Search PATH, fork, exec; stream the output back when in the foreground.
   case run(background: Bool, argv: [[UInt8]])
   case kill(hostPID: Int32)
-  case mount(kind: MountKind, root: [UInt8], source: [UInt8], target: [UInt8])
-  case umount(root: [UInt8], path: [UInt8])
-  case propagation(flag: UInt32)
-  case pivot(rootfs: [UInt8])
-  case chroot(rootfs: [UInt8])
   /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
   case netlink([UInt8])
   /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
@@ -257,16 +232,8 @@ package enum HelperRequest: Equatable, Sendable {
   case serve(port: Int32, udp: Bool)
   /// Connect to `address:port`, send `line`, and wait for one line back within the time.
   case exchange(address: String, port: Int32, udp: Bool, timeoutMilliseconds: Int32, line: String)
-  /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
-  case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
   case anchor(paths: [[UInt8]], sources: [[UInt8]])
-
-  /// The file system a `mount` request makes: a new instance of one, or (bind) a bind mount of
-  /// its SOURCE.
-  package enum MountKind: String, CaseIterable, Sendable {
-    case proc, sysfs, tmpfs, mqueue, bind, dev
-  }
 
   /// A System V IPC object (sysvipc(7)): a message queue, a shared memory segment or a semaphore
   /// set, as a `sysvget` call makes it and `facts` lists it.
@@ -283,12 +250,6 @@ package enum HelperRequest: Equatable, Sendable {
     case .run(let background, let argv):
       [Framing.text("run"), Framing.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
     case .kill(let pid): [Framing.text("kill"), Framing.number(pid)]
-    case .mount(let kind, let root, let source, let target):
-      [Framing.text("mount"), Framing.text(kind.rawValue), root, source, target]
-    case .umount(let root, let path): [Framing.text("umount"), root, path]
-    case .propagation(let flag): [Framing.text("propagation"), Framing.number(flag)]
-    case .pivot(let rootfs): [Framing.text("pivot"), rootfs]
-    case .chroot(let rootfs): [Framing.text("chroot"), rootfs]
     case .netlink(let message): [Framing.text("netlink"), message]
     case .netdump(let pids):
       [Framing.text("netdump"), Framing.text(pids.map(String.init).joined(separator: ","))]
@@ -304,8 +265,6 @@ package enum HelperRequest: Equatable, Sendable {
         Framing.text("exchange"), Framing.text(address), Framing.number(port),
         Framing.text(udp ? "udp" : "tcp"), Framing.number(timeout), Framing.text(line),
       ]
-    case .overlay(let target, let upper, let work, let lowers):
-      [Framing.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [Framing.text("anchor")] + paths + sources
     }
   }
@@ -328,7 +287,7 @@ package enum HelperRequest: Equatable, Sendable {
     // Each verb is in one group; a known verb with bad arguments is nil in its group and
     // unknown to the others.
     guard
-      let request = Self.processRequest(verb, args) ?? Self.mountRequest(verb, args)
+      let request = Self.processRequest(verb, args)
         ?? Self.netRequest(verb, args)
     else { return nil }
     self = request
@@ -347,26 +306,6 @@ package enum HelperRequest: Equatable, Sendable {
       guard let pid = Framing.integer(args[0], as: Int32.self) else { return nil }
       return .kill(hostPID: pid)
     case ("anchor", 4): return .anchor(paths: Array(args[0..<2]), sources: Array(args[2..<4]))
-    default: return nil
-    }
-  }
-
-  /// The verbs of the mount namespace: mount, umount, propagation, pivot_root, chroot, overlay.
-  private static func mountRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
-    switch (verb, args.count) {
-    case ("mount", 4):
-      guard let kind = MountKind(rawValue: Framing.string(args[0])) else { return nil }
-      return .mount(kind: kind, root: args[1], source: args[2], target: args[3])
-    case ("umount", 2): return .umount(root: args[0], path: args[1])
-    case ("propagation", 1):
-      guard let flag = Framing.integer(args[0], as: UInt32.self) else { return nil }
-      return .propagation(flag: flag)
-    case ("pivot", 1): return .pivot(rootfs: args[0])
-    case ("chroot", 1): return .chroot(rootfs: args[0])
-    case ("overlay", 4):
-      let lowers = args[3].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      guard lowers.allSatisfy({ !$0.isEmpty }) else { return nil }
-      return .overlay(target: args[0], upper: args[1], work: args[2], lowers: lowers)
     default: return nil
     }
   }

@@ -3,8 +3,8 @@ import Kernel
 
 extension FailedCall {
   /// Whether `entry`, one entry of a step's plan, is a call of this name: the system call the
-  /// helper made for it when it made it. openat2(2) of a bind's source, fsconfig(2) and
-  /// positions need the step as well, and LinuxKernel.entry(_:failed:) looks at them first.
+  /// helper made for it when it made it. Positions need the step as well, and
+  /// LinuxKernel.entry(_:failed:) looks at them first.
   func makes(_ entry: SystemCall) -> Bool {
     switch (self, entry) {
     case (.fork, .fork), (.fork, .forkTimes), (.execvp, .execvp), (.kill, .kill): true
@@ -17,13 +17,6 @@ extension FailedCall {
     // mount(2) with only a propagation flag, such as the make-private after unshare(CLONE_NEWNS).
     case (.mount, .setPropagation): true
     case (.openat2, .openBeneath): true
-    case (.fsopen, .fsopen), (.fsconfig, .fsconfig), (.fsmount, .fsmount): true
-    case (.moveMount, .moveMount), (.moveMount, .moveOverlayRoot): true
-    case (.openTree, .openTreeClone), (.openTree, .openTreeDevice): true
-    case (.fchdir, .fchdirParent), (.umount2, .umount2), (.mkdir, .mkdir), (.pivotRoot, .pivotRoot),
-      (.chdir, .chdirRoot), (.rmdir, .rmdir), (.chroot, .chroot):
-      true
-    // open(2) of the box's cgroup.procs (`cgroup new`).
     case (.open, .openCgroupProcs): true
     // rtnetlink(7) requests and nft(8)'s batch both go out by sendmsg(2) on a netlink socket.
     case (.sendmsg, .rtnetlink), (.sendmsg, .nftables): true

@@ -51,28 +51,14 @@ extension LinuxKernel {
   }
 
   /// The entry of the step's plan a helper's failing call is. The helper names the system call
-  /// (FailedCall: `.sethostname`, `.mount` for the make-private after unshare mnt), with what it
-  /// was for where a step makes several of one name (`.openat2(.source)`, `.fsconfig(.set(key:
-  /// "upperdir"))`), or, for `mount dev`, whose calls are many of a few names, the entry's
-  /// position in the plan (`.planEntry(N)`). A call the plan lacks is the step's first call.
+  /// (FailedCall: `.sethostname`, `.mount` for the make-private after unshare mnt), or the
+  /// entry's position in the plan (`.planEntry(N)`; a `calls` request's positions are mapped in
+  /// LinuxKernel.make, LinuxKernel+Plan.swift). A call the plan lacks is the step's first call.
   static func entry(_ step: Step, failed call: FailedCall) -> SystemCall {
     let plan = step.plan
     switch call {
     case .planEntry(let n):
       return plan.indices.contains(n) ? plan[n] : step.firstCall
-    case .openat2(.source):
-      guard case .mount(.mount(let box, .bind(let source, _))) = step else { return step.firstCall }
-      return step.entry(where: { $0 == .openBeneath(box: box, path: source, .directory) })
-    case .fsconfig(let which):
-      // The overlay's and proc's stages: `.set(key: "upperdir")` is the call that sets "upperdir".
-      let found = plan.first { entry in
-        switch (which, entry) {
-        case (.create, .fsconfig(.create)): true
-        case (.set(let key), .fsconfig(.setFD(let k, _))), (.set(let key), .fsconfig(.setString(let k, _))): k == key
-        default: false
-        }
-      }
-      return found ?? step.firstCall
     default:
       return plan.first { call.makes($0) } ?? step.firstCall
     }

@@ -230,27 +230,43 @@ extension SimulatedKernel {
   // MARK: Box steps
 
   /// `overlay`: the upper and work directories, then the overlay mount at the root filesystem's
-  /// place in the box's mount namespace. It is a mount point, so pivot_root accepts it as is.
+  /// place in the box's mount namespace, entry by entry. It is a mount point, so pivot_root
+  /// accepts it as is.
   func overlay(_ i: Int, names: [String], layers: [String], _ step: Step) throws(KernelError) {
+    // Before any entry is made, as boxwalk looks every layer up in the image store first.
     for name in layers where store.layer(name) == nil {
       throw KernelError(step: step, call: step.entry(.fsconfig), errno: .ENOENT, detail: "no layer named \(name)")
     }
-    let id = nextRootfs
     let p = boxes[i].process
-    guard let mntInode = p.ns[.mnt], var mnt = namespaces[mntInode] else { throw missing(step, boxes[i].name) }
-    // The layer directories are opened first, with the box's own credentials; then
-    // fsopen("overlay") is the first call that asks the kernel for a mount.
-    try requireUpperReachable(p, layers: layers.count, step)
-    try requireMountCapability(p, step, call: step.entry(.fsopen))
-    try requireOverlayAccess(p, layers: layers.count, step)
-    // The overlay is mounted on a directory of the session's, below the host's "/": shared when
-    // that is. Its copies in any peer namespace are at a path no other box's commands reach.
-    let shared = mnt.rootPeer != nil
-    mnt.mounts.append(
+    guard let mntInode = p.ns[.mnt], namespaces[mntInode] != nil else { throw missing(step, boxes[i].name) }
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      // The upper and work directories are in the session's scratch space, and the layers'
+      // paths are strings until the mount: nothing the model keeps.
+      case .mkdir, .fsconfig(.setString), .fsmount: break
+      case .fsopen:
+        // The helper reaches the layer directories first, with the box's own credentials (a
+        // failure names the fsconfig(2) entry of the directory); then fsopen("overlay") is the
+        // first call that asks the kernel for a mount.
+        try requireUpperReachable(p, layers: layers.count, step)
+        try requireMountCapability(p, step, call: entry)
+      case .fsconfig(.create): try requireOverlayAccess(p, layers: layers.count, step)
+      case .moveOverlayRoot: attachOverlay(i, names: names, layers: layers, mntInode)
+      default: throw unmodeled(entry, step)
+      }
+    }
+  }
+
+  /// move_mount(2) of the overlay onto the root filesystem's directory. The overlay is mounted
+  /// on a directory of the session's, below the host's "/": shared when that is. Its copies in
+  /// any peer namespace are at a path no other box's commands reach.
+  private func attachOverlay(_ i: Int, names: [String], layers: [String], _ mntInode: UInt64) {
+    let id = nextRootfs
+    let shared = namespaces[mntInode]?.rootPeer != nil
+    namespaces[mntInode]?.mounts.append(
       SimMount(
         root: .rootfs(id), path: "/", request: .overlay, propagation: shared ? .shared : .private,
         peer: shared ? newPeerGroup() : nil, shows: SimMountSource(tree: .layers(id), directory: "/")))
-    namespaces[mntInode] = mnt
     nextRootfs += 1
     filesystems[id] = SimFilesystem(
       lowers: layers, lowerIDs: layers.compactMap { store.layer($0)?.diffID }, upper: LayerContents())

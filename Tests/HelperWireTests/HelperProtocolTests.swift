@@ -22,16 +22,49 @@ import Testing
     .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]),
     .run(background: false, argv: [Array("sh".utf8), Array("-c".utf8), Array("echo pid=$$".utf8)]),
     .run(background: true, argv: [Array("sleep".utf8), Array("1000".utf8), []]), .kill(hostPID: 4242),
-    .mount(kind: .bind, root: Array("/r".utf8), source: Array("/etc".utf8), target: Array("/mnt".utf8)),
-    .mount(kind: .tmpfs, root: Array("/".utf8), source: [], target: Array("/tmp".utf8)),
-    .umount(root: Array("/".utf8), path: Array("/proc".utf8)),
-    .propagation(flag: 1 << 18), .pivot(rootfs: Array("/run/boxwalk/1-2/boxes/web-rootfs".utf8)),
-    .chroot(rootfs: Array("/r".utf8)),
+    // `mount bind /etc /mnt` and `mount proc /proc`, entry by entry.
+    .calls([
+      .mount(.openBeneath(root: Array("/r".utf8), path: Array("/mnt".utf8), keep: .target)),
+      .mount(.openBeneath(root: Array("/r".utf8), path: Array("/et".utf8) + [0xff], keep: .source)),
+      .mount(.openTreeClone), .mount(.moveMount(from: .newMount, onto: .target)),
+    ]),
+    .calls([
+      .mount(.openBeneath(root: Array("/".utf8), path: Array("/proc".utf8), keep: .target)),
+      .mount(.fsopen(fstype: "proc")),
+      .mount(.fsconfigPidNamespace), .mount(.fsconfigCreate), .mount(.fsmount(attributes: 0x0f)),
+      .mount(.moveMount(from: .newMount, onto: .target)),
+    ]),
+    // `mount dev`'s kinds of entries.
+    .calls([
+      .mount(.openTreeDevice(0)), .mount(.deviceReadOnly(0)), .mount(.fsopen(fstype: "tmpfs")),
+      .mount(.fsconfigString(key: "mode", value: "0755")), .mount(.fsconfigCreate), .mount(.fsmount(attributes: 0)),
+      .mount(.createDeviceFile(5)), .mount(.symlinkat(target: Array("/proc/self/fd".utf8), name: Array("fd".utf8))),
+      .mount(.mkdirat(name: Array("mqueue".utf8))), .mount(.moveMount(from: .deviceCopy(5), onto: .deviceFile(5))),
+    ]),
+    // `umount`, `propagation`, `pivot-root` and `chroot`.
+    .calls([
+      .mount(.openBeneath(root: Array("/".utf8), path: Array("/".utf8), keep: .parent)), .mount(.fchdir(.parent)),
+      .mount(.umount2(path: Array("proc".utf8), flags: 8)), .mount(.umountRoot(root: Array("/r".utf8))),
+    ]),
+    .calls([.mount(.setPropagation(flag: 1 << 18))]),
+    .calls([
+      .mount(
+        .mkdir(rootfs: Array("/run/boxwalk/1-2/boxes/web-rootfs".utf8), name: Array(".oldroot".utf8), mode: 0o700)),
+      .mount(.pivotRoot(putOld: Array(".oldroot".utf8))), .mount(.chdir(Array("/".utf8))),
+      .mount(.umount2(path: Array("/.oldroot".utf8), flags: 10)), .mount(.rmdir(Array("/.oldroot".utf8))),
+    ]),
+    .calls([.mount(.chroot(rootfs: Array("/r".utf8))), .mount(.chdir(Array("/".utf8)))]),
+    // The overlay of a box's root filesystem.
+    .calls([
+      .mount(
+        .fsopenOverlay(
+          directories: [Array("/a:b".utf8), Array("/c".utf8), Array("/u,x\\\\y".utf8), Array("/w".utf8)],
+          target: Array("/m".utf8))),
+      .mount(.overlayDirectory(key: "lowerdir+", index: 0)), .mount(.overlayDirectory(key: "upperdir", index: 2)),
+      .mount(.fsconfigCreate), .mount(.fsmount(attributes: 6)), .mount(.moveOverlayRoot),
+    ]),
     .netlink([0x10, 0x00, 0x00, 0x00, 0x12, 0x00, 0x01, 0x03]), .netdump(pids: []), .netdump(pids: [42, 4242]),
     .ifindex(name: "eth0"), .echo(address: "10.0.0.1", timeoutMilliseconds: 300),
-    .overlay(
-      target: Array("/m".utf8), upper: Array("/u,x".utf8), work: Array("/w".utf8),
-      lowers: [Array("/a:b".utf8), Array("/c".utf8)]),
   ]
 
   @Test(arguments: requests)
@@ -46,8 +79,7 @@ import Testing
     .err(errno: 1, call: .sethostname, note: nil), .ok([Framing.pack([]), Framing.pack([Array("7".utf8)])]),
     .err(errno: 22, call: .mount, note: "still in new namespace(s): user"),
     .err(errno: 2, call: .openat2(.target), note: nil),
-    .err(errno: 22, call: .fsconfig(.set(key: "upperdir")), note: nil),
-    .err(errno: 22, call: .fsconfig(.create), note: nil), .err(errno: 1, call: .planEntry(3), note: nil),
+    .err(errno: 1, call: .planEntry(3), note: nil),
     .started(hostPID: 4242, boxPID: 1), .out(Array("pid=1\n".utf8)), .out([]),
   ]
 
@@ -104,8 +136,19 @@ import Testing
   /// decide what to do with a kind it does not know.
   @Test func kindsOutsideTheirListAreNotRequests() {
     func fields(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
-    #expect(HelperRequest(fields: fields("mount", "overlay", "/", "", "/mnt")) == nil)
-    #expect(HelperRequest(fields: fields("mount", "mqueue", "/", "", "/dev/mqueue")) != nil)
+    // The old per-step mount verbs are gone: a mount is made entry by entry (MountCall).
+    #expect(HelperRequest(fields: fields("mount", "mqueue", "/", "", "/dev/mqueue")) == nil)
+    #expect(HelperRequest(fields: fields("pivot", "/r")) == nil)
+    // A handle outside the list, or a negative device number, is no call.
+    func call(_ words: String...) -> HelperCall? { HelperCall(fields: words.map { Array($0.utf8) }) }
+    #expect(call("move_mount", "mount", "target") == .mount(.moveMount(from: .newMount, onto: .target)))
+    #expect(call("move_mount", "mount", "elsewhere") == nil)
+    #expect(call("fchdir", "copy-1") == nil)
+    #expect(call("open_tree-device", "-1") == nil)
+    #expect(call("fsmount", "ro") == nil)
+    // An overlay has a target and at least one lower, an upper and a work directory.
+    #expect(call("fsopen-overlay", "/m", "/u", "/w") == nil)
+    #expect(call("fsopen-overlay", "/m", "/l", "", "/w") == nil)
     #expect(HelperCall(fields: fields("sysvget", "msg", "1")) == nil)
     #expect(HelperCall(fields: fields("sysvget", "shm", "1")) == .namespace(.sysvGet(kind: .shm, key: 1)))
     #expect(HelperCall(fields: fields("become-root", "euid")) == nil)

@@ -13,25 +13,7 @@ import Testing
     #expect(LinuxKernel.entry(step, failed: .unshare) == .unshare([.mnt]))
   }
 
-  @Test func aBindsSourceAndTargetAreTheirOwnOpens() {
-    let step = Step.mount(.mount(box: "web", request: .bind(source: "/data", target: "/mnt")))
-    #expect(LinuxKernel.entry(step, failed: .openat2(.target)) == .openBeneath(box: "web", path: "/mnt", .directory))
-    #expect(LinuxKernel.entry(step, failed: .openat2(.source)) == .openBeneath(box: "web", path: "/data", .directory))
-    #expect(LinuxKernel.entry(step, failed: .openTree) == .openTreeClone(source: "/data"))
-  }
-
-  @Test func anOverlayStageIsTheFsconfigThatSetsIt() {
-    let step = Step.layer(.overlay(box: "web", names: ["app"], layers: ["a", "b"]))
-    #expect(
-      LinuxKernel.entry(step, failed: .fsconfig(.set(key: "upperdir")))
-        == .fsconfig(.setString(key: "upperdir", value: "<web upper>")))
-    #expect(
-      LinuxKernel.entry(step, failed: .fsconfig(.set(key: "lowerdir+")))
-        == .fsconfig(.setString(key: "lowerdir+", value: "<layer a>")))
-    #expect(LinuxKernel.entry(step, failed: .fsconfig(.create)) == .fsconfig(.create))
-  }
-
-  @Test func mountDevNamesItsEntryByPosition() {
+  @Test func aPositionIsThePlansEntry() {
     let step = Step.mount(.mount(box: "web", request: .dev(path: "/dev")))
     #expect(LinuxKernel.entry(step, failed: .planEntry(3)) == .openTreeDevice(name: "zero"))
     // A position outside the plan is the helper out of step with boxwalk: the first call.

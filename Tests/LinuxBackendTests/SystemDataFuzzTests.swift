@@ -19,10 +19,18 @@ import Testing
       .facts(), .calls([.namespace(.unshare(flags: 0x2000_0000)), .namespace(.makeRootPrivate)]),
       .calls([.namespace(.setns(path: Array("/proc/42/ns/net".utf8), nstype: 0x4000_0000))]),
       .run(background: true, argv: [Array("sleep".utf8), Array("100".utf8)]),
-      .mount(kind: .bind, root: Array("/".utf8), source: Array("/a".utf8), target: Array("/b".utf8)),
+      .calls([
+        .mount(.openBeneath(root: Array("/".utf8), path: Array("/b".utf8), keep: .target)),
+        .mount(.openBeneath(root: Array("/".utf8), path: Array("/a".utf8), keep: .source)), .mount(.openTreeClone),
+        .mount(.moveMount(from: .newMount, onto: .target)),
+      ]),
       .calls([.cgroup(.fork), .cgroup(.enterCgroup), .cgroup(.touchMemory(bytes: 67_108_864))]),
       .netdump(pids: [1, 2, 3]),
-      .overlay(target: Array("/t".utf8), upper: Array("/u".utf8), work: Array("/w".utf8), lowers: [Array("/l".utf8)]),
+      .calls([
+        .mount(
+          .fsopenOverlay(directories: [Array("/l".utf8), Array("/u".utf8), Array("/w".utf8)], target: Array("/t".utf8))),
+        .mount(.overlayDirectory(key: "lowerdir+", index: 0)), .mount(.moveOverlayRoot),
+      ]),
       .calls([
         .cgroup(
           .openProcs(

@@ -28,6 +28,41 @@ import Testing
     return k
   }
 
+  func failure(_ k: SimulatedKernel, _ step: Step) -> KernelError? {
+    do {
+      try k.perform(step)
+      return nil
+    } catch {
+      return error
+    }
+  }
+
+  /// Each entry of a mount step's plan is made in turn, and an error names the entry that
+  /// failed, not the step's first: umount2(2) of a path nothing is mounted on is EINVAL after
+  /// the openat2(2) of its parent and the fchdir(2) worked; pivot_root(2) into a root that is
+  /// no mount point fails after its mkdir(2).
+  @Test func aLaterEntryFailsAndIsNamed() throws {
+    let k = try linkedBox()
+    let umount = Step.mount(.umount(box: "web", path: "/usr"))
+    let failed = try #require(failure(k, umount))
+    #expect(failed.errno == .EINVAL)
+    #expect(failed.failed == .umount2(path: "usr", .nofollow))
+    #expect(umount.plan.firstIndex(of: .umount2(path: "usr", .nofollow)) == 2)
+    // A parent that is not there fails at its openat2(2), before any umount2(2).
+    let missing = try #require(failure(k, .mount(.umount(box: "web", path: "/nothing/here"))))
+    #expect(missing.errno == .ENOENT)
+    #expect(missing.failed == .openBeneath(box: "web", path: "/nothing", .directory))
+
+    let plain = SimulatedKernel()
+    for s: Step in [
+      .process(.boxNew(box: "web")), .namespace(.unshare(box: "web", kinds: [.mnt])),
+      .layer(.overlay(box: "web", names: ["busybox"], layers: ["busybox"], plain: true)),
+    ] { try plain.perform(s) }
+    let pivot = try #require(failure(plain, .mount(.pivotRoot(box: "web"))))
+    #expect(pivot.errno == .EINVAL)
+    #expect(pivot.failed == .pivotRoot(box: "web"))
+  }
+
   @Test func aBindSourceThroughALinkIsELOOPAtItsOpen() throws {
     let k = try linkedBox()
     let step = Step.mount(.mount(box: "web", request: .bind(source: "/hostetc", target: "/usr")))

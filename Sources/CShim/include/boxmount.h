@@ -38,6 +38,8 @@ int bw_fsconfig_fd(int fsfd, const char *key, int fd);
 int bw_fsconfig_string(int fsfd, const char *key, const char *value);
 /// fsconfig(2) FSCONFIG_CMD_CREATE: make the superblock from the context's configuration.
 int bw_fsconfig_create(int fsfd);
+/// fsconfig(2) FSCONFIG_SET_FLAG: a flag without a value, e.g. overlayfs's "userxattr".
+int bw_fsconfig_flag(int fsfd, const char *key);
 /// fsmount(2): a detached mount of the created superblock, with MOUNT_ATTR_* `attrs`.
 int bw_fsmount(int fsfd, unsigned int flags, unsigned int attrs);
 /// open_tree(2): with OPEN_TREE_CLONE, a detached copy of the mount (tree) at `dirfd`/`path`.
@@ -45,6 +47,9 @@ int bw_open_tree(int dirfd, const char *path, unsigned int flags);
 /// move_mount(2) from descriptor to descriptor (MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH):
 /// attaches the detached mount `from` on the directory `to`.
 int bw_move_mount_fds(int from, int to);
+/// move_mount(2) of the detached mount `from` (MOVE_MOUNT_F_EMPTY_PATH) onto the directory `path`,
+/// looked up by name: for boxwalk's own directories, never a path the box chose.
+int bw_move_mount_to_path(int from, const char *path);
 /// mount_setattr(2) on the mount `fd` itself (AT_EMPTY_PATH): sets the MOUNT_ATTR_* `attrs`.
 int bw_mount_setattr_fd(int fd, unsigned long long attrs);
 /// major(3) and minor(3) of a device number (macros in glibc, which Swift cannot call).

@@ -31,25 +31,6 @@ int bw_mknod_whiteout(int dirfd, const char *name);
 /// major and minor of a device number (makedev(3)'s inverse): 1 when `dev` is 0/0.
 int bw_is_whiteout_device(unsigned long long dev);
 
-/// Mount an overlay at `target` with the new mount API: fsopen("overlay"), one
-/// fsconfig(FSCONFIG_SET_STRING, "lowerdir+", path) per lower layer (Linux 6.8: a path can hold
-/// ',' or ':' without escaping, so no path can inject an option), then "upperdir", "workdir",
-/// FSCONFIG_CMD_CREATE, fsmount(2) with nosuid and nodev, move_mount(2). `lowers` has `count`
-/// paths, top first. Returns 0, or -1 with errno; `*stage` names the call that failed.
-///
-/// A directory may come as a descriptor instead (`*_fd` >= 0, else -1): then the layer is given
-/// with FSCONFIG_SET_FD (Linux 6.13) and the mount attached with MOVE_MOUNT_T_EMPTY_PATH, for a
-/// directory the helper cannot reach by name any more (a box mounted over it; Anchors.swift).
-///
-/// `userxattr` nonzero sets the "userxattr" flag (FSCONFIG_SET_FLAG, Linux 5.11): overlayfs then
-/// keeps its own marks (opaque directories, redirects) in user.overlay.* xattrs instead of
-/// trusted.overlay.*, which only CAP_SYS_ADMIN in the initial user namespace may set. A mount made
-/// inside any other user namespace needs it, or removing a lower directory fails with EIO
-/// (Documentation/filesystems/overlayfs.rst, "User xattr").
-int bw_mount_overlay(const char *target, int target_fd, const char *const *lowers, const int *lower_fds, int count,
-                     const char *upper, int upper_fd, const char *work, int work_fd, int userxattr,
-                     const char **stage);
-
 /// 1 when the calling process is in the initial user namespace: its /proc/self/uid_map is the
 /// identity over the whole 32-bit range ("0 0 4294967295"), which only the initial namespace
 /// has (user_namespaces(7)); 0 in any other; -1 with errno when the map cannot be read.

@@ -101,32 +101,15 @@ extension LinuxKernel {
     }
     let state = OverlayState(
       lowers: lowers, upper: scratch + "/upper", work: scratch + "/work", merged: scratch + "/rootfs")
-    for dir in [state.upper, state.work, state.merged] where mkdir(dir, 0o755) != 0 {
-      let failure = errno
-      dropScratch(box, scratch)
-      ImageStore.release(holds)
-      let made = SystemCall.mkdir(path: "<\(box) \(dir == state.work ? "work" : "upper")>", mode: 0o755)
-      throw KernelError(step: step, call: step.entry { $0 == made }, errno: Errno(rawValue: failure))
-    }
     // With fsconfig(2) no ',' or ':' needs escaping, and "lowerdir+" takes its path as it is;
     // but overlayfs still unescapes a backslash in "upperdir" and "workdir" (ovl_unescape in
     // fs/overlayfs/params.c; checked on Linux 6.18), so there it is doubled.
     func escaped(_ path: String) -> [UInt8] { Array(path.utf8).flatMap { $0 == UInt8(ascii: "\\") ? [$0, $0] : [$0] } }
-    let request = HelperRequest.overlay(
-      target: Array(state.merged.utf8), upper: escaped(state.upper), work: escaped(state.work),
-      lowers: paths.map { Array($0.utf8) })
-    guard request.encoded() != nil else {
-      // Every layer path goes to the helper in one message of at most 4 KiB (HelperProtocol.swift).
-      dropScratch(box, scratch)
-      ImageStore.release(holds)
-      throw KernelError(
-        step: step, call: lowerdir, errno: .E2BIG,
-        detail:
-          "\(paths.count) layer paths do not fit in one 4 KiB helper message; use fewer layers or a shorter BOXWALK_HOME"
-      )
-    }
+    let open = MountCall.fsopenOverlay(
+      directories: paths.map { Array($0.utf8) } + [escaped(state.upper), escaped(state.work)],
+      target: Array(state.merged.utf8))
     do {
-      try ask(box, request, step: step)
+      try makeOverlay(box, state, open, layers: layers.count, step: step)
     } catch {
       dropScratch(box, scratch)
       ImageStore.release(holds)
@@ -136,6 +119,56 @@ extension LinuxKernel {
     boxState[box]?.overlay = state
     boxState[box]?.root = .prepared(image: RootFacts.overlayText(names))
     mountLog.append(MountRecord(namespace: try mountNamespace(box, step: step), inRootfs: true, request: .overlay))
+  }
+
+  /// The overlay's plan, entry by entry: the upper and work directories (and the mount point
+  /// with the upper) made here, in the session's scratch space; the rest by the box's helper, in
+  /// the box's mount namespace (boxwalk-helper's MountCalls.swift).
+  private func makeOverlay(
+    _ box: String, _ state: OverlayState, _ open: MountCall, layers: Int, step: Step
+  ) throws(KernelError) {
+    let helper = try helper(of: box, step: step)
+    // Every layer path goes to the helper in one message of at most 4 KiB (HelperProtocol.swift).
+    guard
+      HelperRequest.calls([.mount(open)] + Array(repeating: .mount(.moveOverlayRoot), count: layers + 5)).encoded()
+        != nil
+    else {
+      throw KernelError(
+        step: step, call: step.entry(.fsconfig), errno: .E2BIG,
+        detail:
+          "\(layers) layer paths do not fit in one 4 KiB helper message; use fewer layers or a shorter BOXWALK_HOME")
+    }
+    var lower = 0
+    func directory(_ path: String) -> Making {
+      .here { () throws(EntryFailure) in
+        guard mkdir(path, 0o755) == 0 else { throw EntryFailure(Errno(rawValue: errno)) }
+      }
+    }
+    try make(step) { entry throws(KernelError) in
+      let call: MountCall
+      switch entry {
+      case .mkdir(let path, _) where path.hasSuffix(" upper>"):
+        return .here { () throws(EntryFailure) in
+          for dir in [state.upper, state.merged] where mkdir(dir, 0o755) != 0 {
+            throw EntryFailure(Errno(rawValue: errno))
+          }
+        }
+      case .mkdir: return directory(state.work)
+      case .fsopen: call = open
+      case .fsconfig(.setString("lowerdir+", _)):
+        call = .overlayDirectory(key: "lowerdir+", index: lower)
+        lower += 1
+      case .fsconfig(.setString("upperdir", _)): call = .overlayDirectory(key: "upperdir", index: layers)
+      case .fsconfig(.setString("workdir", _)): call = .overlayDirectory(key: "workdir", index: layers + 1)
+      case .fsconfig(.create): call = .fsconfigCreate
+      case .fsmount(let attributes):
+        guard let bits = Self.mountAttributes(attributes) else { throw unplanned(entry, step) }
+        call = .fsmount(attributes: bits)
+      case .moveOverlayRoot: call = .moveOverlayRoot
+      default: throw unplanned(entry, step)
+      }
+      return .helper(.mount(call), helper)
+    }
   }
 
   /// `rootfs IMAGE --dir`: the layers' merged files, copied by this process into a new plain
