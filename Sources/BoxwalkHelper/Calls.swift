@@ -27,6 +27,7 @@ enum Calls {
       let outcome: Outcome =
         switch call {
         case .namespace(let c): namespaces.make(c, &state, box: box)
+        case .net(let c): NetOperations.make(c, &state)
         }
       switch outcome {
       case .made(let answer):
@@ -51,11 +52,20 @@ struct CallState {
   /// What to do, newest last, if a later entry fails: each returns nil when it undid its part,
   /// or a note saying what it could not undo.
   var undoers: [() -> String?] = []
+  /// Numbers an entry leaves for later ones, by name (a time limit shared by several entries,
+  /// a mark that an exchange has ended).
+  var numbers: [String: Int64] = [:]
 
   /// Keep `fd` under `name`, closing one kept there before.
   mutating func keep(_ fd: Int32, as name: String) {
     if let old = descriptors[name] { _ = close(old) }
     descriptors[name] = fd
+  }
+
+  /// Take `name`'s descriptor out of the state, to outlive the request (a listener the helper
+  /// answers from); -1 if there is none.
+  mutating func handOver(_ name: String) -> Int32 {
+    descriptors.removeValue(forKey: name) ?? -1
   }
 
   /// Run the undoers, newest first; the notes of those that could not undo their part.

@@ -83,10 +83,12 @@ enum NetOperations {
   static func nft(_ arguments: [String]) -> HelperReply {
     let candidates: [String] = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
     guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
-      return .err(errno: ENOENT, call: .execvp, note: "nft")
+      return .err(
+        errno: ENOENT, call: .execvp, note: "nft(8) is not installed on this machine (Debian: apt-get install nftables)"
+      )
     }
     var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { return .err(errno: errno, call: .pipe, note: nil) }
+    guard pipe(&fds) == 0 else { return .err(errno: errno, call: .pipe, note: "running nft(8)") }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -103,7 +105,7 @@ enum NetOperations {
     _ = Glibc.close(fds[1])
     guard rc == 0 else {
       _ = Glibc.close(fds[0])
-      return .err(errno: rc, call: .execvp, note: "nft")
+      return .err(errno: rc, call: .execvp, note: "running nft(8)")
     }
     var output: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)

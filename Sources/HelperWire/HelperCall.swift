@@ -20,11 +20,13 @@
 /// One plan entry as the helper makes it: the call of one kernel area.
 package enum HelperCall: Equatable, Sendable {
   case namespace(NamespaceCall)
+  case net(NetCall)
 
   /// The entry's fields: its name (field 0) and its arguments.
   package var fields: [[UInt8]] {
     switch self {
     case .namespace(let c): c.fields
+    case .net(let c): c.fields
     }
   }
 
@@ -36,6 +38,8 @@ package enum HelperCall: Equatable, Sendable {
     let args = Array(fields.dropFirst())
     if let c = NamespaceCall(name, args) {
       self = .namespace(c)
+    } else if let c = NetCall(name, args) {
+      self = .net(c)
     } else {
       return nil
     }
