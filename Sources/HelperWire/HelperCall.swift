@@ -21,12 +21,14 @@
 package enum HelperCall: Equatable, Sendable {
   case namespace(NamespaceCall)
   case net(NetCall)
+  case process(ProcessCall)
 
   /// The entry's fields: its name (field 0) and its arguments.
   package var fields: [[UInt8]] {
     switch self {
     case .namespace(let c): c.fields
     case .net(let c): c.fields
+    case .process(let c): c.fields
     }
   }
 
@@ -40,6 +42,8 @@ package enum HelperCall: Equatable, Sendable {
       self = .namespace(c)
     } else if let c = NetCall(name, args) {
       self = .net(c)
+    } else if let c = ProcessCall(name, args) {
+      self = .process(c)
     } else {
       return nil
     }

@@ -13,15 +13,33 @@ extension LinuxKernel {
       boxState[box] = BoxState()
     case .boxRemove(let box):
       guard let index = pool.index(named: box) else { throw noSuchBox(box, step: step) }
+      let helper = pool[index]
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        // kill(2) with SIGKILL from boxwalk's own process, the helper's parent: the helper
+        // dies, and with it every namespace only it held (a pid namespace's PID 1 takes its
+        // namespace's processes with it, pid_namespaces(7)).
+        case .kill: .here { helper.signalKill() }
+        // waitpid(2): boxwalk reaps its child, so no zombie is left behind.
+        case .waitpid: .here { helper.reap() }
+        default: throw unplanned(entry, step)
+        }
+      }
+      // Bookkeeping after the walk: the pool, the ledger, the box's cgroup and scratch files.
       forget(pool.remove(at: index))
     case .run(let box, let argv, let background):
       return try run(box, argv, background: background, step: step)
     case .kill(let box, let pid):
-      guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
-      guard let target = procfs.descendants(of: helper.pid).first(where: { $0.pid == pid }) else {
-        throw KernelError(step: step, call: step.entry(.kill), errno: .ESRCH)
+      try make(step) { entry throws(KernelError) in
+        guard case .kill = entry else { throw unplanned(entry, step) }
+        let helper = try helper(of: box, step: step)
+        // The box's PID is the PID its own pid namespace gives it; the helper knows its
+        // processes by their host PIDs, found in /proc (the NSpid line, proc(5)).
+        guard let target = procfs.descendants(of: helper.pid).first(where: { $0.pid == pid }) else {
+          throw KernelError(step: step, call: entry, errno: .ESRCH)
+        }
+        return .helper(.process(.kill(hostPID: Int32(target.hostPID))), helper)
       }
-      try ask(box, .kill(hostPID: Int32(target.hostPID)), step: step)
     }
     return .none
   }
@@ -95,4 +113,44 @@ extension LinuxKernel {
       usleep(5_000)
     }
   }
+
+  /// How an entry of a helper's start is made (`box new`'s three, `net outside`'s fork and
+  /// execve): the fork entry runs bw_spawn_helper (Sources/CShim/spawn.c), which forks, has
+  /// the child arm prctl(PR_SET_PDEATHSIG, SIGKILL) (so a boxwalk that dies takes its helpers
+  /// along) and execve(2) boxwalk-helper, then waits for its hello. The child reports the stage
+  /// that failed; each later entry fails with its own stage's error, and the last one with any
+  /// the plan has no entry for. nil for an entry that is not part of a start.
+  func starting(_ entry: SystemCall, _ start: HelperStart) -> Making? {
+    switch entry.kind {
+    case .fork:
+      return .here { () throws(EntryFailure) in
+        do throws(HelperProcess.Failure) {
+          start.helper = try HelperProcess.spawn(box: start.box, executable: self.helperPath, procfs: self.procfs)
+        } catch {
+          let (kind, failure) = self.spawnFailure(error)
+          if kind == .fork { throw failure }
+          start.failure = (kind, failure)
+        }
+      }
+    case .prctlDeathSignal:
+      return .here { () throws(EntryFailure) in
+        if let (kind, failure) = start.failure, kind == .prctlDeathSignal { throw failure }
+      }
+    case .execve:
+      return .here { () throws(EntryFailure) in
+        if let (_, failure) = start.failure { throw failure }
+      }
+    default:
+      return nil
+    }
+  }
+}
+
+/// A helper being started, entry by entry (LinuxKernel.starting): the helper once it said hello,
+/// or the stage its start failed at, for that stage's entry to report.
+final class HelperStart {
+  let box: String
+  var helper: HelperProcess?
+  var failure: (SystemCall.Kind, EntryFailure)?
+  init(_ box: String) { self.box = box }
 }

@@ -6,17 +6,41 @@ extension SimulatedKernel {
   /// The process steps (`step` is `.process(s)`, for errors).
   func performProcess(_ s: ProcessStep, _ step: Step) throws(KernelError) -> StepResult {
     if case .boxNew(let name) = s {
-      // fork(2): the child starts in every namespace of its parent.
-      boxes.append(
-        SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .fork:
+          // fork(2): the child starts in every namespace of its parent.
+          boxes.append(
+            SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
+        case .prctlDeathSignal, .execve:
+          // The death signal and the helper's program change nothing the model keeps.
+          return
+        default:
+          throw unmodeled(entry, step)
+        }
+      }
       return .none
     }
     let i = try boxIndex(step)
     switch s {
     case .boxNew: break
-    case .boxRemove: removeBox(i)
+    case .boxRemove:
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        // SIGKILL: the helper and every process of the box die; namespaces nobody else holds go
+        // with them (what removeBox collects is bookkeeping of that one kill).
+        case .kill: removeBox(i)
+        // Reaping the helper changes nothing the model keeps.
+        case .waitpid: return
+        default: throw unmodeled(entry, step)
+        }
+      }
     case .run(_, let argv, let background): return try run(i, argv, background: background, step)
-    case .kill(_, let pid): try kill(i, pid, step)
+    case .kill(_, let pid):
+      try make(step) { entry throws(KernelError) in
+        guard case .kill = entry else { throw unmodeled(entry, step) }
+        try kill(i, pid, step)
+      }
     }
     return .none
   }
