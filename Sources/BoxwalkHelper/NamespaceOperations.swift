@@ -21,7 +21,6 @@ struct NamespaceOperations {
     switch request {
     case .facts(let candidates): return box.facts(candidates: candidates.map(text))
     case .run(let background, let argv): return box.run(background: background, argv: argv, channel: channel)
-    case .kill(let pid): return box.kill(pid)
     case .mount(let kind, let root, let source, let target):
       return box.mount(kind: kind, root: text(root), source: source, target: target)
     case .umount(let root, let path): return box.umount(root: text(root), path: path)
@@ -38,15 +37,8 @@ struct NamespaceOperations {
       guard rc == 0 else { return .err(errno: errno, call: kind == .uid ? .setresuid : .setresgid, note: nil) }
       rearm()
       return .done
-    case .netlink(let message): return NetOperations.request(message)
     case .netdump(let pids): return NetOperations.dump(pids: pids)
     case .ifindex(let name): return NetOperations.index(of: name)
-    case .echo(let address, let timeout): return NetOperations.echo(address: address, timeout: timeout)
-    case .forward(let on): return NetOperations.setForward(on)
-    case .serve(let port, let udp): return Responder.serve(port: port, udp: udp)
-    case .exchange(let address, let port, let udp, let timeout, let line):
-      return NetOperations.exchange(address: address, port: port, udp: udp, timeout: timeout, line: line)
-    case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
     case .overlay(let target, let upper, let work, let lowers):
       return box.overlay(target: text(target), upper: text(upper), work: text(work), lowers: lowers.map(text))
     case .unshare(let flags):

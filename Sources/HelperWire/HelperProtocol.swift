@@ -48,7 +48,6 @@
 //                                   foreground: -> started HOSTPID BOXPID, then any number of
 //                                                  out BYTES (the program's stdout and stderr),
 //                                                  then ok exited|signaled CODE
-//     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
 //     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind|dev (dev: a container's /dev,
 //                                   see DevOperations.swift; its failing CALL is "call#N", the
 //                                   Nth entry of the step's plan: FailedCall.planEntry). ROOT is the directory the box's
@@ -73,11 +72,6 @@
 //                                   (STATUS a wait(2) status) | err ERRNO fork
 //     setid uid|gid ID              setresuid(2)/setresgid(2) to ID (all three), after boxwalk wrote
 //                                   the map -> ok | err ERRNO setresuid|setresgid
-//     netlink MESSAGE               one rtnetlink(7) request, built by boxwalk (NetWire) with
-//                                   NLM_F_ACK, sent on a NETLINK_ROUTE socket the helper opens in
-//                                   its network namespace for this request only
-//                                   -> ok | err ERRNO sendmsg (ERRNO from the kernel's NLMSG_ERROR
-//                                      answer, or from socket/send/recv)
 //     netdump PIDS                  the helper's network namespace: links, IPv4 addresses, main
 //                                   table routes, and the namespace id it gives each process in
 //                                   PIDS (decimal, comma-separated, may be empty)
@@ -85,25 +79,6 @@
 //     ifindex NAME                  if_nametoindex(3) in the helper's network namespace: the index
 //                                   RTM_NEWADDR and IFLA_MASTER name a link by
 //                                   -> ok INDEX | err ERRNO if_nametoindex
-//     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
-//                                   waiting up to TIMEOUT milliseconds for the reply
-//                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
-//     forward 1|0                   write net.ipv4.ip_forward of the helper's network namespace
-//                                   (/proc/sys/net is the opener's namespace's, proc_sys_net_ipv4(5))
-//                                   -> ok | err ERRNO open|write NOTE
-//     nft ARGS                      nft(8) with ARGS (NUL-separated), run by the helper in its
-//                                   namespaces with its capabilities; stdout and stderr captured
-//                                   -> ok exited|signaled CODE OUTPUT | err ERRNO execvp|pipe
-//     serve PORT tcp|udp            a socket bound to PORT of any address, answered by the helper
-//                                   between requests: each TCP connection's first line, or each
-//                                   UDP datagram, comes back as "LINE from ADDR" (ADDR: the
-//                                   sender as the helper saw it); kept until the helper exits
-//                                   -> ok | err ERRNO socket|bind|listen
-//     exchange ADDRESS PORT tcp|udp TIMEOUT LINE
-//                                   connect(2) to ADDRESS:PORT, send LINE and a newline, and wait
-//                                   up to TIMEOUT milliseconds in all for one line back
-//                                   -> ok answered TEXT | ok connected - | ok refused - |
-//                                      ok timeout - | err ERRNO socket|connect|send
 //     cgroup BOXFILES HOMEFILES     the cgroup.procs files of the box's cgroup, one per hierarchy,
 //                                   and those of the cgroup the helper is in (may be empty), as
 //                                   absolute host paths, NUL-separated, at most 8 each. The helper opens them
@@ -262,7 +237,6 @@ package enum HelperRequest: Equatable, Sendable {
   case facts(candidates: [[UInt8]] = [])
   /// Search PATH, fork, exec; stream the output back when in the foreground.
   case run(background: Bool, argv: [[UInt8]])
-  case kill(hostPID: Int32)
   case mount(kind: MountKind, root: [UInt8], source: [UInt8], target: [UInt8])
   case umount(root: [UInt8], path: [UInt8])
   case propagation(flag: UInt32)
@@ -272,25 +246,10 @@ package enum HelperRequest: Equatable, Sendable {
   case mqnew(name: [UInt8])
   case setid(kind: IDKind, id: UInt32)
   case stress(kind: StressKind, arg: UInt64)
-  /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
-  case netlink([UInt8])
   /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
   case netdump(pids: [Int32])
   /// if_nametoindex(3): the index of a link, by name, in the helper's network namespace.
   case ifindex(name: String)
-  /// One ICMP echo, and whether the reply came within the time.
-  case echo(address: String, timeoutMilliseconds: Int32)
-  /// Write net.ipv4.ip_forward (1 or 0) of the helper's network namespace.
-  case forward(on: Bool)
-  /// Run nft(8) with these arguments in the helper's namespaces, with the helper's capabilities
-  /// (a box program gets Docker's default set, which has no CAP_NET_ADMIN); answered with
-  /// "exited"/"signaled", the code, and everything it printed.
-  case nft(arguments: [[UInt8]])
-  /// A socket on `port` of any address (`udp`: a datagram socket, else a listening TCP one) that
-  /// the helper answers between requests, held until it exits.
-  case serve(port: Int32, udp: Bool)
-  /// Connect to `address:port`, send `line`, and wait for one line back within the time.
-  case exchange(address: String, port: Int32, udp: Bool, timeoutMilliseconds: Int32, line: String)
   /// Mount an overlay of `lowers` (top first) with `upper` and `work` at `target`.
   case overlay(target: [UInt8], upper: [UInt8], work: [UInt8], lowers: [[UInt8]])
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
@@ -335,7 +294,6 @@ package enum HelperRequest: Equatable, Sendable {
         ? [Framing.text("facts")] : [Framing.text("facts"), Array(candidates.joined(separator: [0]))]
     case .run(let background, let argv):
       [Framing.text("run"), Framing.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
-    case .kill(let pid): [Framing.text("kill"), Framing.number(pid)]
     case .mount(let kind, let root, let source, let target):
       [Framing.text("mount"), Framing.text(kind.rawValue), root, source, target]
     case .umount(let root, let path): [Framing.text("umount"), root, path]
@@ -348,21 +306,9 @@ package enum HelperRequest: Equatable, Sendable {
     case .setid(let kind, let id): [Framing.text("setid"), Framing.text(kind.rawValue), Framing.number(id)]
     case .stress(let kind, let arg):
       [Framing.text("stress"), Framing.text(kind.rawValue), Framing.number(arg)]
-    case .netlink(let message): [Framing.text("netlink"), message]
     case .netdump(let pids):
       [Framing.text("netdump"), Framing.text(pids.map(String.init).joined(separator: ","))]
     case .ifindex(let name): [Framing.text("ifindex"), Framing.text(name)]
-    case .echo(let address, let timeout):
-      [Framing.text("echo"), Framing.text(address), Framing.number(timeout)]
-    case .forward(let on): [Framing.text("forward"), Framing.text(on ? "1" : "0")]
-    case .nft(let arguments): [Framing.text("nft"), Array(arguments.joined(separator: [0]))]
-    case .serve(let port, let udp):
-      [Framing.text("serve"), Framing.number(port), Framing.text(udp ? "udp" : "tcp")]
-    case .exchange(let address, let port, let udp, let timeout, let line):
-      [
-        Framing.text("exchange"), Framing.text(address), Framing.number(port),
-        Framing.text(udp ? "udp" : "tcp"), Framing.number(timeout), Framing.text(line),
-      ]
     case .overlay(let target, let upper, let work, let lowers):
       [Framing.text("overlay"), target, upper, work, Array(lowers.joined(separator: [0]))]
     case .anchor(let paths, let sources): [Framing.text("anchor")] + paths + sources
@@ -422,7 +368,7 @@ package enum HelperRequest: Equatable, Sendable {
     }
   }
 
-  /// The verbs of the box's processes and resources: facts, run, kill, the anchor, stress and the cgroup files.
+  /// The verbs of the box's processes and resources: facts, run, the anchor, stress and the cgroup files.
   private static func processRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
     switch (verb, args.count) {
     case ("facts", 0): return .facts()
@@ -431,9 +377,6 @@ package enum HelperRequest: Equatable, Sendable {
       let argv = args[1].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
       guard argv.first?.isEmpty == false else { return nil }
       return .run(background: Framing.string(args[0]) == "1", argv: argv)
-    case ("kill", 1):
-      guard let pid = Framing.integer(args[0], as: Int32.self) else { return nil }
-      return .kill(hostPID: pid)
     case ("stress", 2):
       guard let kind = StressKind(rawValue: Framing.string(args[0])),
         let arg = Framing.integer(args[1], as: UInt64.self)
@@ -476,55 +419,20 @@ package enum HelperRequest: Equatable, Sendable {
     }
   }
 
-  /// The verbs of the network: rtnetlink, dumps, nftables, ip_forward, sockets and echo.
+  /// The verbs of the network that read it: the dump and a link's index.
   private static func netRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
     switch (verb, args.count) {
-    case ("netlink", 1): return .netlink(args[0])
     case ("netdump", 1):
       let parts = Framing.string(args[0]).split(separator: ",").map(String.init)
       let pids = parts.compactMap { Int32($0) }
       guard pids.count == parts.count else { return nil }
       return .netdump(pids: pids)
     case ("ifindex", 1): return .ifindex(name: Framing.string(args[0]))
-    case ("nft", 1):
-      let arguments = args[0].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      guard !args[0].isEmpty else { return nil }
-      return .nft(arguments: arguments)
-    case ("forward", 1):
-      switch Framing.string(args[0]) {
-      case "1": return .forward(on: true)
-      case "0": return .forward(on: false)
-      default: return nil
-      }
-    case ("serve", 2):
-      guard let port = Framing.integer(args[0], as: Int32.self), (1...65535).contains(port),
-        let udp = Self.protocolName(args[1])
-      else { return nil }
-      return .serve(port: port, udp: udp)
-    case ("exchange", 5):
-      guard let port = Framing.integer(args[1], as: Int32.self), (1...65535).contains(port),
-        let udp = Self.protocolName(args[2]), let timeout = Framing.integer(args[3], as: Int32.self)
-      else { return nil }
-      return .exchange(
-        address: Framing.string(args[0]), port: port, udp: udp, timeoutMilliseconds: timeout,
-        line: Framing.string(args[4]))
-    case ("echo", 2):
-      guard let timeout = Framing.integer(args[1], as: Int32.self) else { return nil }
-      return .echo(address: Framing.string(args[0]), timeoutMilliseconds: timeout)
     default: return nil
     }
   }
 
   package func encoded() -> [UInt8]? { Framing.encode(fields) }
-
-  /// `tcp` or `udp`, the transport of `serve` and `exchange`: true for udp, nil for anything else.
-  static func protocolName(_ field: [UInt8]) -> Bool? {
-    switch Framing.string(field) {
-    case "tcp": false
-    case "udp": true
-    default: nil
-    }
-  }
 
   /// The verb, as field 0 spells it ("unshare", "mount", ...).
   package var verb: String { fields.first.map(Framing.string) ?? "" }

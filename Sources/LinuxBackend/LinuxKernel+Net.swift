@@ -189,41 +189,64 @@ extension LinuxKernel {
 
   /// The outside: a helper alone in a network namespace of its own (held and ledgered like the
   /// host side's), then one veth from the host side with its peer made directly in the outside,
-  /// and an address and IFF_UP at each end.
+  /// and an address and IFF_UP at each end. The outside's helper is started by the step's own
+  /// fork and execve entries, so its entries name it once it is there (`.helperStarted`).
   private func makeOutside(step: Step) throws(KernelError) {
     let host = try hostSide(step: step)
     guard outsideNetwork == nil else {
       throw KernelError(
         step: step, call: step.entry(.rtnetlink), errno: .EEXIST, detail: "the outside is already there")
     }
-    let outside = try labNetworkHelper(.outside, step: step)
-    outsideNetwork = outside
+    let session = try ensureSession(step: step)
+    let start = HelperStart(Owner.outside.name)
     let o = OutsideNet.self
-    try request(
-      host,
-      RouteRequest.newVeth(
-        name: o.hostLink, peer: o.outsideLink, peerNamespacePID: UInt32(outside.pid), sequence: sequence()),
-      step: step)
-    for (helper, link, cidr) in [(outside, o.outsideLink, o.outsideAddress), (host, o.hostLink, o.hostAddress)] {
-      let index = try linkIndex(link, in: helper, step: step)
-      try request(
-        helper,
-        RouteRequest.newAddress(
-          index: index, address: cidr.address.bytes, prefixLength: UInt8(cidr.prefixLength), sequence: sequence()),
-        step: step)
-      try request(helper, RouteRequest.setUp(name: link, up: true, sequence: sequence()), step: step)
+    /// The outside's helper, once the entries that start it are made.
+    func outside() throws(KernelError) -> HelperProcess {
+      guard let helper = start.helper else { throw unplanned(step.firstCall, step) }
+      return helper
+    }
+    try make(step) { entry throws(KernelError) in
+      if let making = starting(entry, start) { return making }
+      switch entry {
+      case .unshare:
+        // The outside's helper unshares its network namespace (asked with `unshare`), after
+        // boxwalk wrote it in the ledger; then it is the lab's outside (labNetworkSetup).
+        return .here { () throws(EntryFailure) in
+          do throws(KernelError) {
+            let helper = try outside()
+            try self.labNetworkSetup(helper, .outside, session, step: step)
+            self.outsideNetwork = helper
+          } catch {
+            throw EntryFailure(error.errno, detail: error.detail)
+          }
+        }
+      case .rtnetlink(.newVeth(let name, let peer, _)):
+        // From the host side, its peer made directly in the outside's namespace.
+        return .helperStarted { () throws(KernelError) in
+          let pid = UInt32(try outside().pid)
+          let message = RouteRequest.newVeth(name: name, peer: peer, peerNamespacePID: pid, sequence: self.sequence())
+          return (.net(.rtnetlink(message)), host)
+        }
+      case .rtnetlink(.newAddress(let link, let cidr)):
+        // The link's index exists only once the veth is made: asked then.
+        return .helperStarted { () throws(KernelError) in
+          let helper = link == o.outsideLink ? try outside() : host
+          return (.net(.rtnetlink(try self.newAddress(link, cidr, in: helper, step: step))), helper)
+        }
+      case .rtnetlink(.setUp(let link, let up)):
+        return .helperStarted { () throws(KernelError) in
+          let helper = link == o.outsideLink ? try outside() : host
+          return (.net(.rtnetlink(RouteRequest.setUp(name: link, up: up, sequence: self.sequence()))), helper)
+        }
+      default:
+        throw unplanned(entry, step)
+      }
     }
   }
 
   private func sequence() -> UInt32 {
     netlinkSequence &+= 1
     return netlinkSequence
-  }
-
-  /// Send one rtnetlink request through `helper`; the kernel's error becomes a KernelError that
-  /// names the step's call.
-  private func request(_ helper: HelperProcess, _ message: [UInt8], step: Step) throws(KernelError) {
-    _ = try call(helper, .netlink(message), step: step, failOnErr: true)
   }
 
   @discardableResult

@@ -15,6 +15,9 @@ enum Making {
   /// By `helper`, as the call `resolve` returns once every entry before it is made (for a call
   /// that names what an earlier entry made: a new link's index).
   case helperAfter(HelperProcess, () throws(KernelError) -> HelperCall)
+  /// By the helper `resolve` names along with the call once every entry before it is made: a
+  /// helper an earlier entry of the same plan started (`net outside`'s own).
+  case helperStarted(() throws(KernelError) -> (HelperCall, HelperProcess))
   /// By boxwalk's own process: `make` makes it, and throws how it failed.
   case here(() throws(EntryFailure) -> Void)
 }
@@ -90,6 +93,10 @@ extension LinuxKernel {
       case .helperAfter(let helper, let resolve):
         try flush()
         try add(try resolve(), helper, at: position)
+      case .helperStarted(let resolve):
+        try flush()
+        let (call, helper) = try resolve()
+        try add(call, helper, at: position)
       case .here(let makeIt):
         try flush()
         do {

@@ -69,11 +69,12 @@ package enum NetCall: Equatable, Sendable {
       guard let timeout = int(args[1]) else { return nil }
       self = .receiveEchoReply(address: args[0], timeout: timeout)
     case ("bind", 2):
-      guard let port = int(args[0]), ["serve", "keep"].contains(Framing.string(args[1])) else { return nil }
+      guard let port = int(args[0]), (0...65535).contains(port), ["serve", "keep"].contains(Framing.string(args[1]))
+      else { return nil }
       self = .bind(port: port, serve: Framing.string(args[1]) == "serve")
     case ("listen", 0): self = .listen
     case ("connect", 3) where args[0].count == 4:
-      guard let port = int(args[1]), let timeout = int(args[2]) else { return nil }
+      guard let port = int(args[1]), (1...65535).contains(port), let timeout = int(args[2]) else { return nil }
       self = .connect(address: args[0], port: port, timeout: timeout)
     case ("send", 1): self = .send(line: args[0])
     case ("receive", 0): self = .receive
