@@ -28,7 +28,7 @@ enum Calls {
         switch call {
         case .namespace(let c): namespaces.make(c, &state, box: box)
         case .net(let c): NetOperations.make(c, &state)
-        case .process(let c): box.make(c, &state)
+        case .process(let c): box.make(c, &state, channel: channel)
         }
       switch outcome {
       case .made(let answer):

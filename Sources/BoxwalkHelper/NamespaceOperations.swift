@@ -20,7 +20,6 @@ struct NamespaceOperations {
     func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
     switch request {
     case .facts(let candidates): return box.facts(candidates: candidates.map(text))
-    case .run(let background, let argv): return box.run(background: background, argv: argv, channel: channel)
     case .mount(let kind, let root, let source, let target):
       return box.mount(kind: kind, root: text(root), source: source, target: target)
     case .umount(let root, let path): return box.umount(root: text(root), path: path)

@@ -28,6 +28,10 @@
 //
 //     calls CALL...                 entries of a step's plan, made one by one (HelperCall.swift)
 //                                   -> ok ANSWER... | err ERRNO call#N [NOTE]
+//                                   A foreground `run`'s execvp call sends `started HOSTPID
+//                                   BOXPID` once the program runs, and its wait4 call any number
+//                                   of `out BYTES` (the program's stdout and stderr) before the
+//                                   request's answer.
 //     unshare FLAGS                 -> ok | err ERRNO unshare | err ERRNO mount NOTE
 //     unshare-keep FLAGS            -> ok | err ERRNO unshare      (no make-private: see below)
 //     setns PATH NSTYPE             -> ok | err ERRNO open | err ERRNO setns
@@ -40,14 +44,6 @@
 //                                      may not make one (no CAP_SYS_ADMIN over its mount
 //                                      namespace: rootless, before `unshare mnt`) it tries each
 //                                      of NAMES (NUL-separated) with mq_open(3) instead.
-//     run BACKGROUND ARGV           ARGV is the program and its arguments, NUL-separated;
-//                                   BACKGROUND "1" or "0". The helper searches PATH, then forks:
-//                                   -> err ERRNO execvp (no such program; nothing was forked)
-//                                   -> err ERRNO fork
-//                                   background: -> ok HOSTPID BOXPID
-//                                   foreground: -> started HOSTPID BOXPID, then any number of
-//                                                  out BYTES (the program's stdout and stderr),
-//                                                  then ok exited|signaled CODE
 //     mount KIND ROOT SOURCE TARGET KIND proc|sysfs|tmpfs|mqueue|bind|dev (dev: a container's /dev,
 //                                   see DevOperations.swift; its failing CALL is "call#N", the
 //                                   Nth entry of the step's plan: FailedCall.planEntry). ROOT is the directory the box's
@@ -235,8 +231,6 @@ package enum HelperRequest: Equatable, Sendable {
   /// Everything the REPL cannot read from outside: names, whether PID 1 lives, IPC objects.
   /// `candidates`: POSIX queue names to try when the mqueue file system cannot be read.
   case facts(candidates: [[UInt8]] = [])
-  /// Search PATH, fork, exec; stream the output back when in the foreground.
-  case run(background: Bool, argv: [[UInt8]])
   case mount(kind: MountKind, root: [UInt8], source: [UInt8], target: [UInt8])
   case umount(root: [UInt8], path: [UInt8])
   case propagation(flag: UInt32)
@@ -292,8 +286,6 @@ package enum HelperRequest: Equatable, Sendable {
     case .facts(let candidates):
       candidates.isEmpty
         ? [Framing.text("facts")] : [Framing.text("facts"), Array(candidates.joined(separator: [0]))]
-    case .run(let background, let argv):
-      [Framing.text("run"), Framing.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
     case .mount(let kind, let root, let source, let target):
       [Framing.text("mount"), Framing.text(kind.rawValue), root, source, target]
     case .umount(let root, let path): [Framing.text("umount"), root, path]
@@ -368,15 +360,11 @@ package enum HelperRequest: Equatable, Sendable {
     }
   }
 
-  /// The verbs of the box's processes and resources: facts, run, the anchor, stress and the cgroup files.
+  /// The verbs of the box's processes and resources: facts, the anchor, stress and the cgroup files.
   private static func processRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
     switch (verb, args.count) {
     case ("facts", 0): return .facts()
     case ("facts", 1): return .facts(candidates: args[0].split(separator: 0).map(Array.init))
-    case ("run", 2):
-      let argv = args[1].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      guard argv.first?.isEmpty == false else { return nil }
-      return .run(background: Framing.string(args[0]) == "1", argv: argv)
     case ("stress", 2):
       guard let kind = StressKind(rawValue: Framing.string(args[0])),
         let arg = Framing.integer(args[1], as: UInt64.self)

@@ -10,8 +10,11 @@ import Testing
     .calls([.namespace(.sethostname(Array("lab box\n\u{0}".utf8)))]),
     .calls([.namespace(.setdomainname([])), .namespace(.sethostname(Array("web".utf8)))]), .facts(),
     .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]), .mqnew(name: Array("jobs".utf8)),
-    .run(background: false, argv: [Array("sh".utf8), Array("-c".utf8), Array("echo pid=$$".utf8)]),
-    .run(background: true, argv: [Array("sleep".utf8), Array("1000".utf8), []]),
+    .calls([
+      .process(.fork(argv: [Array("sh".utf8), Array("-c".utf8), Array("echo pid=$$".utf8)], background: false)),
+      .process(.execvp), .process(.wait4),
+    ]),
+    .calls([.process(.fork(argv: [Array("sleep".utf8), Array("1000".utf8), []], background: true)), .process(.execvp)]),
     .calls([.process(.kill(hostPID: 4242))]),
     .mount(kind: .bind, root: Array("/r".utf8), source: Array("/etc".utf8), target: Array("/mnt".utf8)),
     .mount(kind: .tmpfs, root: Array("/".utf8), source: [], target: Array("/tmp".utf8)),
@@ -76,10 +79,12 @@ import Testing
       [Array("connect".utf8), [10, 0, 0, 1], Array("0".utf8), Array("300".utf8)],
       [Array("socket".utf8), Array("sctp".utf8)], [Array("write-ip-forward".utf8), Array("yes".utf8)],
       [Array("kill".utf8), Array("0".utf8)], [Array("listen".utf8), Array("now".utf8)],
+      [Array("fork".utf8), Array("0".utf8)], [Array("fork".utf8), Array("2".utf8), Array("sh".utf8)],
+      [Array("fork".utf8), Array("1".utf8), []],
     ]
     for fields in bad { #expect(HelperCall(fields: fields) == nil, "\(fields)") }
     // The old per-step verbs are gone: each is now entries of a `calls` request.
-    for verb in ["netlink", "echo", "forward", "nft", "serve", "exchange", "kill"] {
+    for verb in ["netlink", "echo", "forward", "nft", "serve", "exchange", "kill", "run"] {
       #expect(HelperRequest(fields: [Array(verb.utf8), Array("1".utf8)]) == nil)
     }
   }

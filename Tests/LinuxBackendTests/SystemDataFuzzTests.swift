@@ -17,7 +17,7 @@ import Testing
   @Test func helperWireMutantsNeverTrapAndGoodMessagesRoundTrip() {
     let requests: [HelperRequest] = [
       .facts(), .unshare(flags: 0x2000_0000), .setns(path: Array("/proc/42/ns/net".utf8), nstype: 0x4000_0000),
-      .run(background: true, argv: [Array("sleep".utf8), Array("100".utf8)]),
+      .calls([.process(.fork(argv: [Array("sleep".utf8), Array("100".utf8)], background: true)), .process(.execvp)]),
       .mount(kind: .bind, root: Array("/".utf8), source: Array("/a".utf8), target: Array("/b".utf8)),
       .stress(kind: .memory, arg: 67_108_864), .netdump(pids: [1, 2, 3]),
       .overlay(target: Array("/t".utf8), upper: Array("/u".utf8), work: Array("/w".utf8), lowers: [Array("/l".utf8)]),
