@@ -241,15 +241,15 @@ final class BoxOperations {
   /// reaping every child meanwhile: killing PID 1 ends its whole namespace, which finishes only
   /// when the others are reaped (see `reapExited`). The pidfd's poll(2) reports the exit even of a
   /// process that is not our child.
-  func kill(_ pid: pid_t) -> HelperReply {
+  func kill(_ pid: pid_t) -> Calls.Outcome {
     let pidfd = bw_pidfd_open(pid, 0)
-    guard pidfd >= 0 else { return .err(errno: errno, call: .kill, note: nil) }
+    guard pidfd >= 0 else { return .failed(errno: errno) }
     defer { close(pidfd) }
-    guard bw_pidfd_send_signal(pidfd, SIGKILL) == 0 else { return .err(errno: errno, call: .kill, note: nil) }
+    guard bw_pidfd_send_signal(pidfd, SIGKILL) == 0 else { return .failed(errno: errno) }
     guard waitReaping(pid, pidfd: pidfd) != nil else {
-      return .err(errno: ETIMEDOUT, call: .kill, note: "the process did not exit within 30 seconds of SIGKILL")
+      return .failed(errno: ETIMEDOUT, note: "the process did not exit within 30 seconds of SIGKILL")
     }
-    return .done
+    return .made()
   }
 
   // MARK: mounts

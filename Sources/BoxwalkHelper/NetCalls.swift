@@ -8,9 +8,9 @@ import NetWire
 extension NetOperations {
   static func make(_ call: NetCall, _ state: inout CallState) -> Calls.Outcome {
     switch call {
-    case .rtnetlink(let message): return outcome(request(message))
-    case .writeIPForward(let on): return outcome(setForward(on))
-    case .nft(let arguments): return outcome(nft(arguments.map { String(decoding: $0, as: UTF8.self) }))
+    case .rtnetlink(let message): return request(message)
+    case .writeIPForward(let on): return setForward(on)
+    case .nft(let arguments): return nft(arguments.map { String(decoding: $0, as: UTF8.self) })
     case .socket(let kind): return openSocket(kind, &state)
     case .sendEcho(let address): return sendEcho(to: address, state)
     case .receiveEchoReply(let address, let timeout): return receiveEchoReply(from: address, timeout, state)
@@ -19,15 +19,6 @@ extension NetOperations {
     case .connect(let address, let port, let timeout): return connect(address, port, timeout, &state)
     case .send(let line): return send(line, &state)
     case .receive: return receive(&state)
-    }
-  }
-
-  /// A reply of the request-sized operations (request, setForward, nft) as an entry's outcome.
-  static func outcome(_ reply: HelperReply) -> Calls.Outcome {
-    switch reply {
-    case .ok(let fields): .made(fields)
-    case .err(let errno, _, let note): .failed(errno: errno, note: note)
-    case .hello, .started, .out: .failed(errno: EPROTO, note: "unexpected reply")
     }
   }
 

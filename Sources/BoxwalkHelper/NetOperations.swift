@@ -12,19 +12,19 @@ enum NetOperations {
   static let receiveBuffer = 65536
 
   /// One request; the kernel's NLMSG_ERROR answer carries 0 or -errno.
-  static func request(_ message: [UInt8]) -> HelperReply {
+  static func request(_ message: [UInt8]) -> Calls.Outcome {
     guard let messages = NetlinkMessage.split(message), let sent = messages.first, messages.count == 1 else {
-      return .err(errno: EINVAL, call: .sendmsg, note: "not one netlink message")
+      return .failed(errno: EINVAL, note: "not one netlink message")
     }
     let socket = RouteSocket()
-    guard socket.fd >= 0 else { return .err(errno: errno, call: .sendmsg, note: "socket(AF_NETLINK)") }
+    guard socket.fd >= 0 else { return .failed(errno: errno, note: "socket(AF_NETLINK)") }
     defer { socket.close() }
-    guard socket.send(message) else { return .err(errno: errno, call: .sendmsg, note: nil) }
+    guard socket.send(message) else { return .failed(errno: errno, note: nil) }
     while true {
-      guard let answers = socket.receive() else { return .err(errno: errno, call: .sendmsg, note: "recvmsg") }
+      guard let answers = socket.receive() else { return .failed(errno: errno, note: "recvmsg") }
       for answer in answers where answer.sequence == sent.sequence {
         guard let code = answer.errorCode else { continue }
-        return code == 0 ? .done : .err(errno: -code, call: .sendmsg, note: nil)
+        return code == 0 ? .made() : .failed(errno: -code)
       }
     }
   }
@@ -69,27 +69,25 @@ enum NetOperations {
   static let forwardPath = "/proc/sys/net/ipv4/ip_forward"
 
   /// Write net.ipv4.ip_forward of this helper's network namespace.
-  static func setForward(_ on: Bool) -> HelperReply {
+  static func setForward(_ on: Bool) -> Calls.Outcome {
     let fd = open(forwardPath, O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { return .err(errno: errno, call: .open, note: forwardPath) }
+    guard fd >= 0 else { return .failed(errno: errno, note: "open(" + forwardPath + ")") }
     defer { _ = Glibc.close(fd) }
     let byte: [UInt8] = [on ? UInt8(ascii: "1") : UInt8(ascii: "0")]
-    guard Glibc.write(fd, byte, 1) == 1 else { return .err(errno: errno, call: .write, note: forwardPath) }
-    return .done
+    guard Glibc.write(fd, byte, 1) == 1 else { return .failed(errno: errno, note: forwardPath) }
+    return .made()
   }
 
   /// nft(8), from Debian's nftables, run by this helper: its netlink socket is in the helper's
   /// network namespace, so the ruleset it changes or lists is that namespace's. stdout and stderr
   /// are both captured (nft's errors are on stderr), and the helper waits for it.
-  static func nft(_ arguments: [String]) -> HelperReply {
+  static func nft(_ arguments: [String]) -> Calls.Outcome {
     let candidates: [String] = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
     guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
-      return .err(
-        errno: ENOENT, call: .execvp, note: "nft(8) is not installed on this machine (Debian: apt-get install nftables)"
-      )
+      return .failed(errno: ENOENT, note: "nft(8) is not installed on this machine (Debian: apt-get install nftables)")
     }
     var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { return .err(errno: errno, call: .pipe, note: "running nft(8)") }
+    guard pipe(&fds) == 0 else { return .failed(errno: errno, note: "running nft(8)") }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -106,7 +104,7 @@ enum NetOperations {
     _ = Glibc.close(fds[1])
     guard rc == 0 else {
       _ = Glibc.close(fds[0])
-      return .err(errno: rc, call: .execvp, note: "running nft(8)")
+      return .failed(errno: rc, note: "running nft(8)")
     }
     var output: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
@@ -123,7 +121,7 @@ enum NetOperations {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     // One helper message holds a few kilobytes: boxwalk's table is a handful of lines.
-    return .answer(ToolRun(end: ProgramEnd(waitStatus: status), output: Array(output.prefix(3000))))
+    return .made(ToolRun(end: ProgramEnd(waitStatus: status), output: Array(output.prefix(3000))).fields)
   }
 
   /// net.ipv4.ip_forward of this helper's network namespace; nil if it cannot be read.

@@ -13,10 +13,7 @@ extension BoxOperations {
       // ignored, except by a PID 1 for signals sent from inside its own pid namespace (the
       // helper is outside it). The helper then reaps it, as its parent or as the subreaper its
       // orphans go to, so `kill` is done when the process is gone (BoxOperations.kill).
-      switch kill(pid) {
-      case .err(let errno, _, let note): return .failed(errno: errno, note: note)
-      default: return .made()
-      }
+      return kill(pid)
     }
   }
 }

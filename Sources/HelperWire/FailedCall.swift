@@ -21,7 +21,7 @@ package enum FailedCall: Hashable, Sendable {
   case open
   case setns, sethostname, setdomainname, setresuid, setresgid
   // Processes.
-  case execvp, fork, pipe, kill, uname
+  case fork, uname
   // The root directory (pivot_root(2), chroot(2)).
   case mkdir, pivotRoot, chdir, umount2, rmdir, chroot, fchdir
   /// write(2) of a /proc or cgroup file.
@@ -57,7 +57,7 @@ package enum FailedCall: Hashable, Sendable {
   private static let plain: [(FailedCall, String)] = [
     (.start, "start"), (.protocolError, "protocol"), (.unshare, "unshare"), (.mount, "mount"), (.open, "open"),
     (.setns, "setns"), (.sethostname, "sethostname"), (.setdomainname, "setdomainname"), (.setresuid, "setresuid"),
-    (.setresgid, "setresgid"), (.execvp, "execvp"), (.fork, "fork"), (.pipe, "pipe"), (.kill, "kill"),
+    (.setresgid, "setresgid"), (.fork, "fork"),
     (.uname, "uname"), (.mkdir, "mkdir"), (.pivotRoot, "pivot_root"), (.chdir, "chdir"), (.umount2, "umount2"),
     (.rmdir, "rmdir"), (.chroot, "chroot"), (.fchdir, "fchdir"), (.write, "write"), (.msgget, "msgget"),
     (.shmget, "shmget"), (.semget, "semget"), (.mqOpen, "mq_open"), (.openat2(nil), "openat2"),

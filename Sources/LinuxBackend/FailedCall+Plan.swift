@@ -7,7 +7,7 @@ extension FailedCall {
   /// positions need the step as well, and LinuxKernel.entry(_:failed:) looks at them first.
   func makes(_ entry: SystemCall) -> Bool {
     switch (self, entry) {
-    case (.fork, .fork), (.fork, .forkTimes), (.execvp, .execvp), (.kill, .kill): true
+    case (.fork, .fork), (.fork, .forkTimes): true
     case (.unshare, .unshare), (.setns, .setns), (.sethostname, .sethostname), (.setdomainname, .setdomainname):
       true
     // A write(2) to a /proc or cgroup file: user_namespaces(7), time_namespaces(7), cgroups(7),
