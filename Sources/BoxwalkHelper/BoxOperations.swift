@@ -104,20 +104,30 @@ final class BoxOperations {
     return (nil, ENOENT)
   }
 
-  func run(background: Bool, argv: [[UInt8]], channel: Channel) -> HelperReply {
-    let program = String(decoding: argv[0], as: UTF8.self)
-    guard !argv.contains(where: { $0.contains(0) }) else { return .err(errno: EINVAL, call: .execvp, note: nil) }
-    let (found, error) = Self.resolve(program)
-    guard let path = found else { return .err(errno: error, call: .execvp, note: nil) }
-    // The kernel would refuse the fork into a dead pid namespace with ENOMEM; say so without trying.
-    if initExited { return .err(errno: ENOMEM, call: .fork, note: nil) }
-    guard devNull >= 0, childEvents >= 0 else {
-      return .err(errno: EBADF, call: .fork, note: "the helper has no /dev/null")
+  /// `run`'s fork entry (ProcessCalls.swift): fork(2) a child that joins the box's cgroup and
+  /// execvp(3)s `argv`, its stdout and stderr a pipe kept as "output" (in the foreground) or
+  /// /dev/null. bw_spawn_box_process makes the fork and the child's exec in C and reports which
+  /// failed. The program is looked up in PATH first, as execvp does, so a program that is not
+  /// there costs no process: then nothing is forked, and the execvp entry reports the search's
+  /// errno, as it does an exec the child could not make.
+  func forkProgram(_ argv: [[UInt8]], background: Bool, _ state: inout CallState) -> Calls.Outcome {
+    state.numbers["background"] = background ? 1 : 0
+    guard let first = argv.first, !argv.contains(where: { $0.contains(0) }) else {
+      state.numbers["execvp errno"] = Int64(EINVAL)
+      return .made()
     }
-
+    let (found, error) = Self.resolve(String(decoding: first, as: UTF8.self))
+    guard let path = found else {
+      state.numbers["execvp errno"] = Int64(error)
+      return .made()
+    }
+    // The kernel would refuse the fork into a dead pid namespace with ENOMEM; say so without trying.
+    if initExited { return .failed(errno: ENOMEM) }
+    guard devNull >= 0, childEvents >= 0 else { return .failed(errno: EBADF, note: "the helper has no /dev/null") }
     var pipeFDs: [Int32] = [-1, -1]
     if !background {
-      guard bw_pipe_cloexec(&pipeFDs) == 0 else { return .err(errno: errno, call: .fork, note: "pipe2") }
+      guard bw_pipe_cloexec(&pipeFDs) == 0 else { return .failed(errno: errno, note: "pipe2") }
+      state.keep(pipeFDs[0], as: "output")
     }
     let outFD = background ? devNull : pipeFDs[1]
     var child = bw_box_child()
@@ -127,21 +137,43 @@ final class BoxOperations {
     let spawnErrno = errno
     if !background { close(pipeFDs[1]) }
     if rc != 0 {
-      if pipeFDs[0] >= 0 { close(pipeFDs[0]) }
       // The fork happened only if the child reported its PID.
       if child.box_pid == 1 { initExited = true }
       // A fork the box's pids.max refused reads as the fork it stands for.
-      return .err(errno: spawnErrno, call: child.host_pid > 0 && child.fork_refused == 0 ? .execvp : .fork, note: nil)
+      guard child.host_pid > 0 && child.fork_refused == 0 else { return .failed(errno: spawnErrno) }
+      state.numbers["execvp errno"] = Int64(spawnErrno)
+      return .made()
     }
     if child.box_pid == 1 && child.host_pid != 1 { initHostPID = child.host_pid }
-    if background {
-      settle(child.host_pid)
-      return .answer(Started(hostPID: child.host_pid, boxPID: child.box_pid))
+    state.numbers["child"] = Int64(child.host_pid)
+    state.numbers["child in box"] = Int64(child.box_pid)
+    return .made()
+  }
+
+  /// `run`'s execvp entry: how the child's exec went. Made, it answers the program's PIDs; in
+  /// the foreground they go to boxwalk at once as `started`, before the output.
+  func execProgram(_ state: inout CallState, channel: Channel) -> Calls.Outcome {
+    if let failed = state.numbers["execvp errno"] { return .failed(errno: Int32(failed)) }
+    guard let host = state.numbers["child"], let box = state.numbers["child in box"] else {
+      return .failed(errno: ESRCH, note: "no child was forked")
     }
-    channel.send(.started(hostPID: child.host_pid, boxPID: child.box_pid))
-    let status = stream(pipeFDs[0], until: child.host_pid, channel: channel)
-    close(pipeFDs[0])
-    return .answer(ProgramEnd(waitStatus: status))
+    let started = Started(hostPID: Int32(host), boxPID: Int32(box))
+    if state.numbers["background"] == 1 {
+      settle(pid_t(host))
+    } else {
+      channel.send(.started(hostPID: started.hostPID, boxPID: started.boxPID))
+    }
+    return .made(started.fields)
+  }
+
+  /// `run`'s wait4 entry, in the foreground: the program's output streamed as `out` replies
+  /// while the helper waits for it (wait4(2), through reapExited); answers its wait status.
+  func waitProgram(_ state: inout CallState, channel: Channel) -> Calls.Outcome {
+    guard let host = state.numbers["child"], let output = state.descriptors["output"] else {
+      return .failed(errno: ECHILD, note: "no program in the foreground")
+    }
+    let status = stream(output, until: pid_t(host), channel: channel)
+    return .made(ProgramEnd(waitStatus: status).fields)
   }
 
   /// Streams a foreground program's output until the program itself exits, and returns its wait
@@ -209,15 +241,15 @@ final class BoxOperations {
   /// reaping every child meanwhile: killing PID 1 ends its whole namespace, which finishes only
   /// when the others are reaped (see `reapExited`). The pidfd's poll(2) reports the exit even of a
   /// process that is not our child.
-  func kill(_ pid: pid_t) -> HelperReply {
+  func kill(_ pid: pid_t) -> Calls.Outcome {
     let pidfd = bw_pidfd_open(pid, 0)
-    guard pidfd >= 0 else { return .err(errno: errno, call: .kill, note: nil) }
+    guard pidfd >= 0 else { return .failed(errno: errno) }
     defer { close(pidfd) }
-    guard bw_pidfd_send_signal(pidfd, SIGKILL) == 0 else { return .err(errno: errno, call: .kill, note: nil) }
+    guard bw_pidfd_send_signal(pidfd, SIGKILL) == 0 else { return .failed(errno: errno) }
     guard waitReaping(pid, pidfd: pidfd) != nil else {
-      return .err(errno: ETIMEDOUT, call: .kill, note: "the process did not exit within 30 seconds of SIGKILL")
+      return .failed(errno: ETIMEDOUT, note: "the process did not exit within 30 seconds of SIGKILL")
     }
-    return .done
+    return .made()
   }
 
   // MARK: IPC and facts

@@ -32,6 +32,8 @@ enum Calls {
       case .namespace(let c): namespaces.make(c, &state, box: box)
       case .mount(let c): box.make(c, &state)
       case .cgroup(let c): box.cgroups.make(c, &state)
+      case .net(let c): NetOperations.make(c, &state)
+      case .process(let c): box.make(c, &state, channel: channel)
       }
     }
     func failed(_ n: Int, _ errno: Int32, _ note: String?) -> HelperReply {
@@ -78,11 +80,20 @@ struct CallState {
   /// What to do when the request ends, whatever happened, newest first, before the descriptors
   /// close: the working directory an fchdir(2) entry left is restored (MountCalls.swift).
   var atEnd: [() -> Void] = []
+  /// Numbers an entry leaves for later ones, by name (a time limit shared by several entries,
+  /// a mark that an exchange has ended).
+  var numbers: [String: Int64] = [:]
 
   /// Keep `fd` under `name`, closing one kept there before.
   mutating func keep(_ fd: Int32, as name: String) {
     if let old = descriptors[name] { _ = close(old) }
     descriptors[name] = fd
+  }
+
+  /// Take `name`'s descriptor out of the state, to outlive the request (a listener the helper
+  /// answers from); -1 if there is none.
+  mutating func handOver(_ name: String) -> Int32 {
+    descriptors.removeValue(forKey: name) ?? -1
   }
 
   /// Run the undoers, newest first; the notes of those that could not undo their part.

@@ -20,17 +20,8 @@ struct NamespaceOperations {
     func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
     switch request {
     case .facts(let candidates): return box.facts(candidates: candidates.map(text))
-    case .run(let background, let argv): return box.run(background: background, argv: argv, channel: channel)
-    case .kill(let pid): return box.kill(pid)
-    case .netlink(let message): return NetOperations.request(message)
     case .netdump(let pids): return NetOperations.dump(pids: pids)
     case .ifindex(let name): return NetOperations.index(of: name)
-    case .echo(let address, let timeout): return NetOperations.echo(address: address, timeout: timeout)
-    case .forward(let on): return NetOperations.setForward(on)
-    case .serve(let port, let udp): return Responder.serve(port: port, udp: udp)
-    case .exchange(let address, let port, let udp, let timeout, let line):
-      return NetOperations.exchange(address: address, port: port, udp: udp, timeout: timeout, line: line)
-    case .nft(let arguments): return NetOperations.nft(arguments.map { String(decoding: $0, as: UTF8.self) })
     case .anchor(let paths, let sources): return box.anchors.set(paths: paths, sources: sources)
     case .calls(let calls): return Calls.make(calls, namespaces: self, box: box, channel: channel)
     }

@@ -3,7 +3,8 @@ import HelperWire
 import NetWire
 
 /// Networking in the helper's own network namespace: send one rtnetlink request boxwalk built,
-/// dump what the namespace holds, and ping. A socket belongs to the network namespace its creator
+/// dump what the namespace holds, write ip_forward, run nft(8) (the plan entries are made in
+/// NetCalls.swift). A socket belongs to the network namespace its creator
 /// was in when it made it (network_namespaces(7)), so every request opens a fresh socket: the
 /// helper may have moved to another namespace since the last one.
 enum NetOperations {
@@ -11,19 +12,19 @@ enum NetOperations {
   static let receiveBuffer = 65536
 
   /// One request; the kernel's NLMSG_ERROR answer carries 0 or -errno.
-  static func request(_ message: [UInt8]) -> HelperReply {
+  static func request(_ message: [UInt8]) -> Calls.Outcome {
     guard let messages = NetlinkMessage.split(message), let sent = messages.first, messages.count == 1 else {
-      return .err(errno: EINVAL, call: .sendmsg, note: "not one netlink message")
+      return .failed(errno: EINVAL, note: "not one netlink message")
     }
     let socket = RouteSocket()
-    guard socket.fd >= 0 else { return .err(errno: errno, call: .sendmsg, note: "socket(AF_NETLINK)") }
+    guard socket.fd >= 0 else { return .failed(errno: errno, note: "socket(AF_NETLINK)") }
     defer { socket.close() }
-    guard socket.send(message) else { return .err(errno: errno, call: .sendmsg, note: nil) }
+    guard socket.send(message) else { return .failed(errno: errno, note: nil) }
     while true {
-      guard let answers = socket.receive() else { return .err(errno: errno, call: .sendmsg, note: "recvmsg") }
+      guard let answers = socket.receive() else { return .failed(errno: errno, note: "recvmsg") }
       for answer in answers where answer.sequence == sent.sequence {
         guard let code = answer.errorCode else { continue }
-        return code == 0 ? .done : .err(errno: -code, call: .sendmsg, note: nil)
+        return code == 0 ? .made() : .failed(errno: -code)
       }
     }
   }
@@ -68,25 +69,25 @@ enum NetOperations {
   static let forwardPath = "/proc/sys/net/ipv4/ip_forward"
 
   /// Write net.ipv4.ip_forward of this helper's network namespace.
-  static func setForward(_ on: Bool) -> HelperReply {
+  static func setForward(_ on: Bool) -> Calls.Outcome {
     let fd = open(forwardPath, O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { return .err(errno: errno, call: .open, note: forwardPath) }
+    guard fd >= 0 else { return .failed(errno: errno, note: "open(" + forwardPath + ")") }
     defer { _ = Glibc.close(fd) }
     let byte: [UInt8] = [on ? UInt8(ascii: "1") : UInt8(ascii: "0")]
-    guard Glibc.write(fd, byte, 1) == 1 else { return .err(errno: errno, call: .write, note: forwardPath) }
-    return .done
+    guard Glibc.write(fd, byte, 1) == 1 else { return .failed(errno: errno, note: forwardPath) }
+    return .made()
   }
 
   /// nft(8), from Debian's nftables, run by this helper: its netlink socket is in the helper's
   /// network namespace, so the ruleset it changes or lists is that namespace's. stdout and stderr
   /// are both captured (nft's errors are on stderr), and the helper waits for it.
-  static func nft(_ arguments: [String]) -> HelperReply {
+  static func nft(_ arguments: [String]) -> Calls.Outcome {
     let candidates: [String] = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
     guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
-      return .err(errno: ENOENT, call: .execvp, note: "nft")
+      return .failed(errno: ENOENT, note: "nft(8) is not installed on this machine (Debian: apt-get install nftables)")
     }
     var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { return .err(errno: errno, call: .pipe, note: nil) }
+    guard pipe(&fds) == 0 else { return .failed(errno: errno, note: "running nft(8)") }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -103,7 +104,7 @@ enum NetOperations {
     _ = Glibc.close(fds[1])
     guard rc == 0 else {
       _ = Glibc.close(fds[0])
-      return .err(errno: rc, call: .execvp, note: "nft")
+      return .failed(errno: rc, note: "running nft(8)")
     }
     var output: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
@@ -120,84 +121,7 @@ enum NetOperations {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     // One helper message holds a few kilobytes: boxwalk's table is a handful of lines.
-    return .answer(ToolRun(end: ProgramEnd(waitStatus: status), output: Array(output.prefix(3000))))
-  }
-
-  /// `connect`'s exchange: connect(2) to address:port, send `line` and a newline, and wait for one
-  /// line back, `timeout` milliseconds in all. TCP: the handshake first (the socket becomes
-  /// writable when it ends; SO_ERROR says how). UDP: connect(2) only fixes the peer, and the
-  /// datagram goes out with send(2); an ICMP port unreachable that comes back is reported on a
-  /// connected UDP socket as ECONNREFUSED by the next recv(2) (udp(7)), while an ICMP network
-  /// unreachable is not (it is no hard error for UDP) and ends as silence. While waiting, the
-  /// helper keeps answering its own server sockets (Responder), so a namespace reaches itself.
-  static func exchange(address text: String, port: Int32, udp: Bool, timeout: Int32, line: String) -> HelperReply {
-    guard let address = IPv4Text.parse(text) else {
-      return .err(errno: EINVAL, call: .connect, note: "not an IPv4 address")
-    }
-    let type = udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
-    let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-    guard fd >= 0 else { return .err(errno: errno, call: .socket, note: nil) }
-    defer { _ = Glibc.close(fd) }
-    var destination = sockaddr_in()
-    destination.sin_family = sa_family_t(AF_INET)
-    destination.sin_port = in_port_t(UInt16(port).bigEndian)
-    withUnsafeMutableBytes(of: &destination.sin_addr) { $0.copyBytes(from: address) }
-    let rc = withUnsafePointer(to: &destination) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    if rc != 0 {
-      guard errno == EINPROGRESS else {
-        return errno == ECONNREFUSED ? .answer(ExchangeResult.refused) : .err(errno: errno, call: .connect, note: nil)
-      }
-    }
-    let deadline = monotonicMilliseconds() + Int64(timeout)
-    /// Wait for `events` on fd, answering the responder meanwhile; false when the time is up.
-    func wait(_ events: Int32) -> Bool {
-      while true {
-        let left = deadline - monotonicMilliseconds()
-        guard left > 0 else { return false }
-        var set = [pollfd(fd: fd, events: Int16(events), revents: 0)] + Responder.pollSet
-        let ready = poll(&set, nfds_t(set.count), Int32(left))
-        if ready < 0 && errno == EINTR { continue }
-        guard ready > 0 else { continue }
-        Responder.handle(Array(set.dropFirst()))
-        if set[0].revents != 0 { return true }
-      }
-    }
-    if rc != 0 {
-      guard wait(Int32(POLLOUT)) else { return .answer(ExchangeResult.timeout) }
-      var error: Int32 = 0
-      var length = socklen_t(MemoryLayout<Int32>.size)
-      guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else {
-        return .err(errno: errno, call: .getsockopt, note: nil)
-      }
-      if error == ECONNREFUSED { return .answer(ExchangeResult.refused) }
-      guard error == 0 else { return .err(errno: error, call: .connect, note: nil) }
-    }
-    let bytes = Array((line + "\n").utf8)
-    let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    if sent < 0 {
-      if errno == ECONNREFUSED { return .answer(ExchangeResult.refused) }
-      return .err(errno: errno, call: .send, note: nil)
-    }
-    var answer: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 512)
-    while wait(Int32(POLLIN)) {
-      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-      if n < 0 {
-        if errno == EAGAIN || errno == EINTR { continue }
-        if errno == ECONNREFUSED { return .answer(ExchangeResult.refused) }
-        return .err(errno: errno, call: .recv, note: nil)
-      }
-      answer += buffer[0..<n]
-      // A datagram is the whole answer; a stream's answer ends with its line or the close.
-      if udp || n == 0 || answer.contains(UInt8(ascii: "\n")) || answer.count >= Responder.maxLine { break }
-    }
-    let line = answer.prefix { $0 != UInt8(ascii: "\n") }
-    if answer.isEmpty { return .answer(udp ? ExchangeResult.timeout : ExchangeResult.connected) }
-    return .answer(ExchangeResult.answered(String(decoding: line, as: UTF8.self)))
+    return .made(ToolRun(end: ProgramEnd(waitStatus: status), output: Array(output.prefix(3000))).fields)
   }
 
   /// net.ipv4.ip_forward of this helper's network namespace; nil if it cannot be read.
@@ -249,52 +173,6 @@ enum NetOperations {
     let index = if_nametoindex(name)
     guard index != 0 else { return .err(errno: errno, call: .ifNametoindex, note: nil) }
     return .answer(LinkIndex(index: index))
-  }
-
-  /// One ICMP echo request over a raw socket (raw(7): the socket gets a copy of every ICMP packet
-  /// that arrives in this namespace, so the reply is picked out by identifier, sequence and
-  /// source), then up to `timeout` milliseconds for the reply. No reply is an answer too.
-  static func echo(address text: String, timeout: Int32) -> HelperReply {
-    let parts = text.split(separator: ".").compactMap { UInt8($0) }
-    guard parts.count == 4 else { return .err(errno: EINVAL, call: .sendto, note: "not an IPv4 address") }
-    let fd = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), ICMPEcho.protocolNumber)
-    guard fd >= 0 else { return .err(errno: errno, call: .socket, note: nil) }
-    defer { Glibc.close(fd) }
-    let identifier = UInt16(truncatingIfNeeded: getpid())
-    sequenceNumber &+= 1
-    let sequence = sequenceNumber
-    let packet = ICMPEcho.request(identifier: identifier, sequence: sequence)
-    var destination = sockaddr_in()
-    destination.sin_family = sa_family_t(AF_INET)
-    withUnsafeMutableBytes(of: &destination.sin_addr) { $0.copyBytes(from: parts) }
-    let sent = withUnsafePointer(to: &destination) { pointer in
-      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-        packet.withUnsafeBytes {
-          sendto(fd, $0.baseAddress, $0.count, 0, address, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-      }
-    }
-    guard sent >= 0 else { return .err(errno: errno, call: .sendto, note: nil) }
-    let deadline = monotonicMilliseconds() + Int64(timeout)
-    var buffer = [UInt8](repeating: 0, count: 2048)
-    while true {
-      let left = deadline - monotonicMilliseconds()
-      guard left > 0 else { return .answer(EchoOutcome.silence) }
-      var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-      let ready = poll(&waiting, 1, Int32(left))
-      if ready < 0 && errno == EINTR { continue }
-      guard ready > 0 else { continue }
-      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-      if n < 0 {
-        if errno == EINTR || errno == EAGAIN { continue }
-        return .err(errno: errno, call: .recvfrom, note: nil)
-      }
-      if let received = ICMPEcho.parse(Array(buffer[0..<n])),
-        ICMPEcho.isReply(received, to: parts, identifier: identifier, sequence: sequence)
-      {
-        return .answer(EchoOutcome.reply)
-      }
-    }
   }
 
   /// Each echo gets the next sequence number (the helper is single-threaded).

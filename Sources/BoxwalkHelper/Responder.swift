@@ -12,7 +12,7 @@ import HelperWire
 ///
 /// The helper is single-threaded: it never blocks on one client. Every socket here is
 /// non-blocking, and the request loop polls them beside its channel to boxwalk (Channel.receive),
-/// as does the helper's own client while it waits for an answer (NetOperations.exchange), so a
+/// as does the helper's own client while it waits for an answer (NetCalls.swift, connect), so a
 /// connection from a namespace to itself is answered too.
 enum Responder {
   struct Server {
@@ -20,7 +20,7 @@ enum Responder {
     var udp: Bool
   }
 
-  /// Sockets bound with `serve`: a listening TCP socket, or a bound UDP socket.
+  /// Sockets of `net listen` (NetCalls.swift): a listening TCP socket, or a bound UDP socket.
   nonisolated(unsafe) static var servers: [Server] = []
   /// Accepted TCP connections whose line has not come yet.
   nonisolated(unsafe) static var connections: [Int32] = []
@@ -29,35 +29,6 @@ enum Responder {
   static let maxWaiting = 16
   /// The longest line answered; more is cut (one read, one answer).
   static let maxLine = 256
-
-  /// socket(2), bind(2) to INADDR_ANY:port and, for TCP, listen(2). SOCK_CLOEXEC keeps the
-  /// socket out of the programs the helper runs; SOCK_NONBLOCK keeps accept(2) and recvfrom(2)
-  /// from ever waiting.
-  static func serve(port: Int32, udp: Bool) -> HelperReply {
-    let type = udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
-    let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-    guard fd >= 0 else { return .err(errno: errno, call: .socket, note: nil) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else {
-      let saved = errno
-      _ = close(fd)
-      return .err(errno: saved, call: .bind, note: nil)
-    }
-    if !udp {
-      guard listen(fd, SOMAXCONN) == 0 else {
-        let saved = errno
-        _ = close(fd)
-        return .err(errno: saved, call: .listen, note: nil)
-      }
-    }
-    servers.append(Server(fd: fd, udp: udp))
-    return .done
-  }
 
   /// Close everything (the helper is leaving the network namespace these sockets are in).
   static func closeAll() {

@@ -21,14 +21,14 @@ package enum FailedCall: Hashable, Sendable {
   case open
   case sethostname, setdomainname
   // Processes.
-  case execvp, fork, pipe, kill, uname
+  case fork, uname
   /// write(2) of a /proc or cgroup file.
   case write
   // The mount steps go as `calls` (MountCall), which name their entry by position.
   /// openat2(2) of a box path: of what the request names, when it names several.
   case openat2(OpenedFor?)
   // Networking (rtnetlink(7), socket(2), ip(7)).
-  case sendmsg, recvmsg, socket, getsockopt, connect, send, recv, ifNametoindex, sendto, recvfrom, bind, listen
+  case sendmsg, recvmsg, socket, ifNametoindex
   /// The call at this position of a `calls` request (HelperCall.swift): boxwalk knows which
   /// plan entry it sent it for.
   case planEntry(Int)
@@ -41,11 +41,9 @@ package enum FailedCall: Hashable, Sendable {
   /// The calls that are their name alone, each with it.
   private static let plain: [(FailedCall, String)] = [
     (.start, "start"), (.protocolError, "protocol"), (.unshare, "unshare"), (.mount, "mount"), (.open, "open"),
-    (.sethostname, "sethostname"), (.setdomainname, "setdomainname"), (.execvp, "execvp"), (.fork, "fork"),
-    (.pipe, "pipe"), (.kill, "kill"), (.uname, "uname"), (.write, "write"), (.openat2(nil), "openat2"),
-    (.sendmsg, "sendmsg"), (.recvmsg, "recvmsg"), (.socket, "socket"), (.getsockopt, "getsockopt"),
-    (.connect, "connect"), (.send, "send"), (.recv, "recv"), (.ifNametoindex, "if_nametoindex"),
-    (.sendto, "sendto"), (.recvfrom, "recvfrom"), (.bind, "bind"), (.listen, "listen"),
+    (.sethostname, "sethostname"), (.setdomainname, "setdomainname"), (.fork, "fork"), (.uname, "uname"),
+    (.write, "write"), (.openat2(nil), "openat2"), (.sendmsg, "sendmsg"), (.recvmsg, "recvmsg"), (.socket, "socket"),
+    (.ifNametoindex, "if_nametoindex"),
   ]
 
   /// Every call without an argument (for tests that walk them all).

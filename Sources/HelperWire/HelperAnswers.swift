@@ -88,8 +88,8 @@ package struct BoxView: HelperAnswer {
   }
 }
 
-/// `run` in the background (and the `started` message of one in the foreground): the program's
-/// pid as the host sees it and as the box does.
+/// `run`'s execvp call (ProcessCall.execvp; in the foreground its `started` message says the same):
+/// the program's pid as the host sees it and as the box does.
 package struct Started: HelperAnswer {
   package var hostPID: Int32
   package var boxPID: Int32
@@ -106,7 +106,7 @@ package struct Started: HelperAnswer {
   package var fields: [[UInt8]] { [Framing.number(hostPID), Framing.number(boxPID)] }
 }
 
-/// How a program ended, from its wait(2) status: the end of a foreground `run`.
+/// How a program ended, from its wait(2) status: a foreground `run`'s wait4 call (ProcessCall.wait4).
 package enum ProgramEnd: HelperAnswer {
   /// exit(3) with this code.
   case exited(Int32)
@@ -203,7 +203,7 @@ package struct LinkIndex: HelperAnswer {
   package var fields: [[UInt8]] { [Framing.number(index)] }
 }
 
-/// `echo`: whether the echo reply came within the time.
+/// A ping's receive call (NetCall.receiveEchoReply): whether the echo reply came within the time.
 package enum EchoOutcome: String, HelperAnswer {
   case reply, silence
   package init?(fields: [[UInt8]]) {
@@ -213,7 +213,8 @@ package enum EchoOutcome: String, HelperAnswer {
   package var fields: [[UInt8]] { [Framing.text(rawValue)] }
 }
 
-/// `exchange`: what came back. A line (`answered`), or how it ended without one: the connection
+/// A connect's calls (NetCall.connect, send, receive): what came back, from the call that ended
+/// the exchange. A line (`answered`), or how it ended without one: the connection
 /// was made but no line came (`connected`), the other end refused (a TCP reset, or for UDP an ICMP
 /// port unreachable that a connected socket reports as ECONNREFUSED, udp(7)), or nothing came
 /// within the time.
@@ -242,7 +243,7 @@ package enum ExchangeResult: Equatable, Sendable, HelperAnswer {
   }
 }
 
-/// `nft`: how nft(8) ended and everything it printed (stdout and stderr).
+/// The nft call (NetCall.nft): how nft(8) ended and everything it printed (stdout and stderr).
 package struct ToolRun: HelperAnswer {
   package var end: ProgramEnd
   package var output: [UInt8]

@@ -22,6 +22,8 @@ package enum HelperCall: Equatable, Sendable {
   case namespace(NamespaceCall)
   case cgroup(CgroupCall)
   case mount(MountCall)
+  case net(NetCall)
+  case process(ProcessCall)
 
   /// The entry's fields: its name (field 0) and its arguments.
   package var fields: [[UInt8]] {
@@ -29,6 +31,8 @@ package enum HelperCall: Equatable, Sendable {
     case .namespace(let c): c.fields
     case .cgroup(let c): c.fields
     case .mount(let c): c.fields
+    case .net(let c): c.fields
+    case .process(let c): c.fields
     }
   }
 
@@ -44,6 +48,10 @@ package enum HelperCall: Equatable, Sendable {
       self = .cgroup(c)
     } else if let c = MountCall(name, args) {
       self = .mount(c)
+    } else if let c = NetCall(name, args) {
+      self = .net(c)
+    } else if let c = ProcessCall(name, args) {
+      self = .process(c)
     } else {
       return nil
     }

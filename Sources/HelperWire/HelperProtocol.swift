@@ -28,6 +28,10 @@
 //
 //     calls CALL...                 entries of a step's plan, made one by one (HelperCall.swift)
 //                                   -> ok ANSWER... | err ERRNO call#N [NOTE]
+//                                   A foreground `run`'s execvp call sends `started HOSTPID
+//                                   BOXPID` once the program runs, and its wait4 call any number
+//                                   of `out BYTES` (the program's stdout and stderr) before the
+//                                   request's answer.
 //     facts [NAMES]                 -> ok NODENAME DOMAINNAME INIT IPC POSIXMQ
 //                                      INIT is "1" while PID 1 of the box's pid namespace lives
 //                                      ("0" once it exited); IPC lists the objects of the helper's
@@ -37,20 +41,6 @@
 //                                      may not make one (no CAP_SYS_ADMIN over its mount
 //                                      namespace: rootless, before `unshare mnt`) it tries each
 //                                      of NAMES (NUL-separated) with mq_open(3) instead.
-//     run BACKGROUND ARGV           ARGV is the program and its arguments, NUL-separated;
-//                                   BACKGROUND "1" or "0". The helper searches PATH, then forks:
-//                                   -> err ERRNO execvp (no such program; nothing was forked)
-//                                   -> err ERRNO fork
-//                                   background: -> ok HOSTPID BOXPID
-//                                   foreground: -> started HOSTPID BOXPID, then any number of
-//                                                  out BYTES (the program's stdout and stderr),
-//                                                  then ok exited|signaled CODE
-//     kill HOSTPID                  -> ok (SIGKILL, then reaped if it is our child) | err ERRNO kill
-//     netlink MESSAGE               one rtnetlink(7) request, built by boxwalk (NetWire) with
-//                                   NLM_F_ACK, sent on a NETLINK_ROUTE socket the helper opens in
-//                                   its network namespace for this request only
-//                                   -> ok | err ERRNO sendmsg (ERRNO from the kernel's NLMSG_ERROR
-//                                      answer, or from socket/send/recv)
 //     netdump PIDS                  the helper's network namespace: links, IPv4 addresses, main
 //                                   table routes, and the namespace id it gives each process in
 //                                   PIDS (decimal, comma-separated, may be empty)
@@ -58,25 +48,6 @@
 //     ifindex NAME                  if_nametoindex(3) in the helper's network namespace: the index
 //                                   RTM_NEWADDR and IFLA_MASTER name a link by
 //                                   -> ok INDEX | err ERRNO if_nametoindex
-//     echo ADDRESS TIMEOUT          one ICMP echo request to ADDRESS (dotted IPv4) over a raw socket,
-//                                   waiting up to TIMEOUT milliseconds for the reply
-//                                   -> ok reply | ok silence | err ERRNO socket|sendto|recvfrom
-//     forward 1|0                   write net.ipv4.ip_forward of the helper's network namespace
-//                                   (/proc/sys/net is the opener's namespace's, proc_sys_net_ipv4(5))
-//                                   -> ok | err ERRNO open|write NOTE
-//     nft ARGS                      nft(8) with ARGS (NUL-separated), run by the helper in its
-//                                   namespaces with its capabilities; stdout and stderr captured
-//                                   -> ok exited|signaled CODE OUTPUT | err ERRNO execvp|pipe
-//     serve PORT tcp|udp            a socket bound to PORT of any address, answered by the helper
-//                                   between requests: each TCP connection's first line, or each
-//                                   UDP datagram, comes back as "LINE from ADDR" (ADDR: the
-//                                   sender as the helper saw it); kept until the helper exits
-//                                   -> ok | err ERRNO socket|bind|listen
-//     exchange ADDRESS PORT tcp|udp TIMEOUT LINE
-//                                   connect(2) to ADDRESS:PORT, send LINE and a newline, and wait
-//                                   up to TIMEOUT milliseconds in all for one line back
-//                                   -> ok answered TEXT | ok connected - | ok refused - |
-//                                      ok timeout - | err ERRNO socket|connect|send
 //     anchor SCRATCH STORE SCRATCHFROM STOREFROM
 //                                   boxwalk's own directories (the session's directory and the
 //                                   image store, as host paths) and where to open them now: the
@@ -210,28 +181,10 @@ package enum HelperRequest: Equatable, Sendable {
   /// Everything the REPL cannot read from outside: names, whether PID 1 lives, IPC objects.
   /// `candidates`: POSIX queue names to try when the mqueue file system cannot be read.
   case facts(candidates: [[UInt8]] = [])
-  /// Search PATH, fork, exec; stream the output back when in the foreground.
-  case run(background: Bool, argv: [[UInt8]])
-  case kill(hostPID: Int32)
-  /// One rtnetlink request (its bytes), answered with the kernel's acknowledgement.
-  case netlink([UInt8])
   /// Links, addresses, routes and the namespace ids of these processes, as Dump text.
   case netdump(pids: [Int32])
   /// if_nametoindex(3): the index of a link, by name, in the helper's network namespace.
   case ifindex(name: String)
-  /// One ICMP echo, and whether the reply came within the time.
-  case echo(address: String, timeoutMilliseconds: Int32)
-  /// Write net.ipv4.ip_forward (1 or 0) of the helper's network namespace.
-  case forward(on: Bool)
-  /// Run nft(8) with these arguments in the helper's namespaces, with the helper's capabilities
-  /// (a box program gets Docker's default set, which has no CAP_NET_ADMIN); answered with
-  /// "exited"/"signaled", the code, and everything it printed.
-  case nft(arguments: [[UInt8]])
-  /// A socket on `port` of any address (`udp`: a datagram socket, else a listening TCP one) that
-  /// the helper answers between requests, held until it exits.
-  case serve(port: Int32, udp: Bool)
-  /// Connect to `address:port`, send `line`, and wait for one line back within the time.
-  case exchange(address: String, port: Int32, udp: Bool, timeoutMilliseconds: Int32, line: String)
   /// Hold boxwalk's directories `paths` (scratch, store) open, opened from `sources`.
   case anchor(paths: [[UInt8]], sources: [[UInt8]])
 
@@ -247,24 +200,9 @@ package enum HelperRequest: Equatable, Sendable {
     case .facts(let candidates):
       candidates.isEmpty
         ? [Framing.text("facts")] : [Framing.text("facts"), Array(candidates.joined(separator: [0]))]
-    case .run(let background, let argv):
-      [Framing.text("run"), Framing.text(background ? "1" : "0"), Array(argv.joined(separator: [0]))]
-    case .kill(let pid): [Framing.text("kill"), Framing.number(pid)]
-    case .netlink(let message): [Framing.text("netlink"), message]
     case .netdump(let pids):
       [Framing.text("netdump"), Framing.text(pids.map(String.init).joined(separator: ","))]
     case .ifindex(let name): [Framing.text("ifindex"), Framing.text(name)]
-    case .echo(let address, let timeout):
-      [Framing.text("echo"), Framing.text(address), Framing.number(timeout)]
-    case .forward(let on): [Framing.text("forward"), Framing.text(on ? "1" : "0")]
-    case .nft(let arguments): [Framing.text("nft"), Array(arguments.joined(separator: [0]))]
-    case .serve(let port, let udp):
-      [Framing.text("serve"), Framing.number(port), Framing.text(udp ? "udp" : "tcp")]
-    case .exchange(let address, let port, let udp, let timeout, let line):
-      [
-        Framing.text("exchange"), Framing.text(address), Framing.number(port),
-        Framing.text(udp ? "udp" : "tcp"), Framing.number(timeout), Framing.text(line),
-      ]
     case .anchor(let paths, let sources): [Framing.text("anchor")] + paths + sources
     }
   }
@@ -293,72 +231,30 @@ package enum HelperRequest: Equatable, Sendable {
     self = request
   }
 
-  /// The verbs of the box's processes and resources: facts, run, kill and the anchor.
+  /// The verbs of the box's processes and resources: facts and the anchor.
   private static func processRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
     switch (verb, args.count) {
     case ("facts", 0): return .facts()
     case ("facts", 1): return .facts(candidates: args[0].split(separator: 0).map(Array.init))
-    case ("run", 2):
-      let argv = args[1].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      guard argv.first?.isEmpty == false else { return nil }
-      return .run(background: Framing.string(args[0]) == "1", argv: argv)
-    case ("kill", 1):
-      guard let pid = Framing.integer(args[0], as: Int32.self) else { return nil }
-      return .kill(hostPID: pid)
     case ("anchor", 4): return .anchor(paths: Array(args[0..<2]), sources: Array(args[2..<4]))
     default: return nil
     }
   }
 
-  /// The verbs of the network: rtnetlink, dumps, nftables, ip_forward, sockets and echo.
+  /// The verbs of the network that read it: the dump and a link's index.
   private static func netRequest(_ verb: String, _ args: [[UInt8]]) -> HelperRequest? {
     switch (verb, args.count) {
-    case ("netlink", 1): return .netlink(args[0])
     case ("netdump", 1):
       let parts = Framing.string(args[0]).split(separator: ",").map(String.init)
       let pids = parts.compactMap { Int32($0) }
       guard pids.count == parts.count else { return nil }
       return .netdump(pids: pids)
     case ("ifindex", 1): return .ifindex(name: Framing.string(args[0]))
-    case ("nft", 1):
-      let arguments = args[0].split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
-      guard !args[0].isEmpty else { return nil }
-      return .nft(arguments: arguments)
-    case ("forward", 1):
-      switch Framing.string(args[0]) {
-      case "1": return .forward(on: true)
-      case "0": return .forward(on: false)
-      default: return nil
-      }
-    case ("serve", 2):
-      guard let port = Framing.integer(args[0], as: Int32.self), (1...65535).contains(port),
-        let udp = Self.protocolName(args[1])
-      else { return nil }
-      return .serve(port: port, udp: udp)
-    case ("exchange", 5):
-      guard let port = Framing.integer(args[1], as: Int32.self), (1...65535).contains(port),
-        let udp = Self.protocolName(args[2]), let timeout = Framing.integer(args[3], as: Int32.self)
-      else { return nil }
-      return .exchange(
-        address: Framing.string(args[0]), port: port, udp: udp, timeoutMilliseconds: timeout,
-        line: Framing.string(args[4]))
-    case ("echo", 2):
-      guard let timeout = Framing.integer(args[1], as: Int32.self) else { return nil }
-      return .echo(address: Framing.string(args[0]), timeoutMilliseconds: timeout)
     default: return nil
     }
   }
 
   package func encoded() -> [UInt8]? { Framing.encode(fields) }
-
-  /// `tcp` or `udp`, the transport of `serve` and `exchange`: true for udp, nil for anything else.
-  static func protocolName(_ field: [UInt8]) -> Bool? {
-    switch Framing.string(field) {
-    case "tcp": false
-    case "udp": true
-    default: nil
-    }
-  }
 
   /// The verb, as field 0 spells it ("unshare", "mount", ...).
   package var verb: String { fields.first.map(Framing.string) ?? "" }

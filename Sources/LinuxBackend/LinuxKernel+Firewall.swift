@@ -16,7 +16,7 @@ extension LinuxKernel {
     let script =
       "add table ip \(t); add chain ip \(t) postrouting { type nat hook postrouting priority srcnat; }; "
       + "add rule ip \(t) postrouting \(rule.text)"
-    try nft(host, [script], step: step)
+    try nftBatch(host, script, step: step)
     hostRulesMade = true
   }
 
@@ -29,7 +29,7 @@ extension LinuxKernel {
     let script =
       "add table ip \(t); add chain ip \(t) prerouting { type nat hook prerouting priority dstnat; }; "
       + "add rule ip \(t) prerouting \(rule.text)"
-    try nft(host, [script], step: step)
+    try nftBatch(host, script, step: step)
     hostRulesMade = true
   }
 
@@ -58,25 +58,43 @@ extension LinuxKernel {
     return rules
   }
 
+  /// The step's one entry, its nftables batch: nft(8) run by the host side's helper with
+  /// `script`.
+  private func nftBatch(_ host: HelperProcess, _ script: String, step: Step) throws(KernelError) {
+    let answers = try make(step) { entry throws(KernelError) in
+      guard case .nftables = entry else { throw unplanned(entry, step) }
+      return .helper(.net(.nft(arguments: [Array(script.utf8)])), host)
+    }
+    let run = answers.answer(where: { $0.kind == .nftables }, as: ToolRun.self)
+    _ = try Self.nftLines(
+      run,
+      failure: { errno, detail in
+        KernelError(step: step, call: step.entry(.nftables), errno: errno, detail: detail)
+      })
+  }
+
   /// Runs nft with `arguments` in `helper`'s namespaces, and returns what it printed; a failure
   /// becomes the step's error with nft's own first line.
   @discardableResult
   private func nft(_ helper: HelperProcess, _ arguments: [String], step: Step?) throws(KernelError) -> [String] {
-    // The step's first call (its nftables batch), or, outside any step, nft itself.
+    // The step's first call, or, outside any step, nft itself.
     func failure(_ errno: Errno, _ detail: String) -> KernelError {
       guard let step else { return KernelError(call: "nft", errno: errno, detail: detail) }
       return KernelError(step: step, call: step.firstCall, errno: errno, detail: detail)
     }
-    let reply = try exchange(helper, .nft(arguments: arguments.map { Array($0.utf8) }), step: step)
-    if case .err(let errno, let failed, _) = reply {
-      throw failure(
-        Errno(rawValue: errno),
-        errno == ENOENT && failed == .execvp
-          ? "nft(8) is not installed on this machine (Debian: apt-get install nftables)" : "running nft(8)")
+    let call = HelperCall.net(.nft(arguments: arguments.map { Array($0.utf8) }))
+    let reply = try exchange(helper, .calls([call]), step: step)
+    if case .err(let errno, _, let note) = reply {
+      throw failure(Errno(rawValue: errno), note ?? "running nft(8)")
     }
-    guard let run = reply.answer(as: ToolRun.self) else {
-      throw failure(.EPROTO, "unexpected reply to running nft")
-    }
+    return try Self.nftLines(reply.answer(as: CallAnswers.self)?.answer(0, as: ToolRun.self), failure: failure)
+  }
+
+  /// nft's output lines, or the failure its exit status says: its own "Error:" line.
+  private static func nftLines(_ run: ToolRun?, failure: (Errno, String) -> KernelError) throws(KernelError)
+    -> [String]
+  {
+    guard let run else { throw failure(.EPROTO, "unexpected reply to running nft") }
     let lines = String(decoding: run.output, as: UTF8.self).split(separator: "\n").map(String.init)
     guard run.end == .exited(0) else {
       let message = lines.first { $0.hasPrefix("Error:") } ?? lines.first ?? "nft failed"

@@ -71,6 +71,14 @@ extension LinuxKernel {
   /// A failed `box new`, named by the step's calls: fork(), prctl(PR_SET_PDEATHSIG, SIGKILL),
   /// execve("boxwalk-helper").
   func spawnError(_ failure: HelperProcess.Failure, step: Step) -> KernelError {
+    let (kind, entry) = spawnFailure(failure)
+    return KernelError(step: step, call: step.entry(kind), errno: entry.errno, detail: entry.detail)
+  }
+
+  /// The entry of a helper's start (fork, prctl, execve) that `failure` stopped at, and how.
+  /// bw_spawn_helper reports the stage that failed in the child; what comes after execve (the
+  /// hello) is the execve's too: the program it ran did not start as a helper.
+  func spawnFailure(_ failure: HelperProcess.Failure) -> (SystemCall.Kind, EntryFailure) {
     switch failure {
     case .spawn(let stage, let errno):
       let (kind, what): (SystemCall.Kind, String?) =
@@ -84,18 +92,15 @@ extension LinuxKernel {
         case BW_SPAWN_SIGNALS.rawValue: (.execve, "resetting the child's signals failed, before execve")
         default: (.execve, "\(helperPath)")
         }
-      return KernelError(step: step, call: step.entry(kind), errno: Errno(rawValue: errno), detail: what)
+      return (kind, EntryFailure(Errno(rawValue: errno), detail: what))
     case .system(let error):
-      return KernelError(
-        step: step, call: step.entry(.fork), errno: Errno(rawValue: error.errno), detail: "\(error.call) failed")
+      return (.fork, EntryFailure(Errno(rawValue: error.errno), detail: "\(error.call) failed"))
     case .gone:
-      return KernelError(
-        step: step, call: step.entry(.execve), errno: .ECONNRESET, detail: "\(helperPath) exited before saying hello")
+      return (.execve, EntryFailure(.ECONNRESET, detail: "\(helperPath) exited before saying hello"))
     case .protocolError(let what):
-      return KernelError(step: step, call: step.entry(.execve), errno: .EPROTO, detail: what)
+      return (.execve, EntryFailure(.EPROTO, detail: what))
     case .refused(let errno, let note):
-      return KernelError(
-        step: step, call: step.entry(.execve), errno: Errno(rawValue: errno), detail: "boxwalk-helper " + note)
+      return (.execve, EntryFailure(Errno(rawValue: errno), detail: "boxwalk-helper " + note))
     }
   }
 

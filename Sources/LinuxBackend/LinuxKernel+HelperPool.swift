@@ -13,12 +13,14 @@ extension LinuxKernel {
     let session = try ensureSession(step: step)
     if rootlessPolicy.boxesJoinSessionUserNamespace { _ = try ensureAnchor(step: step) }
 
-    let helper: HelperProcess
-    do {
-      helper = try HelperProcess.spawn(box: box, executable: helperPath, procfs: procfs)
-    } catch {
-      throw spawnError(error, step: step)
+    // fork(2), prctl(2), execve(2): made by one C call in boxwalk's process; each entry reports
+    // its own part of it (HelperStart).
+    let start = HelperStart(box)
+    try make(step) { entry throws(KernelError) in
+      guard let making = starting(entry, start) else { throw unplanned(entry, step) }
+      return making
     }
+    guard let helper = start.helper else { throw unplanned(step.firstCall, step) }
     do {
       try session.record(.helper(box: box, pid: helper.pid, startTime: helper.startTime))
     } catch {

@@ -74,23 +74,33 @@ extension LinuxKernel {
   }
 
   /// A helper alone in a new network namespace of the lab (the host side's, the outside's):
-  /// spawned, recorded in the ledger under its reserved name, unshare(CLONE_NEWNET), checked not
-  /// to be in the machine's namespace. A new network namespace copies net.ipv4.ip_forward from
-  /// the machine's (devconf_inherit_init_net, proc_sys_net_core(5)); boxwalk sets it to 0, the
-  /// kernel's default, so the lab starts the same on every machine.
+  /// spawned, then set up (labNetworkSetup).
   func labNetworkHelper(_ owner: Owner, step: Step) throws(KernelError) -> HelperProcess {
     let session = try ensureSession(step: step)
-    let name = owner.name
-    let shown = owner == .labHost ? "host side" : name
+    let shown = owner == .labHost ? "host side" : owner.name
     let helper: HelperProcess
     do {
-      helper = try HelperProcess.spawn(box: name, executable: helperPath, procfs: procfs)
+      helper = try HelperProcess.spawn(box: owner.name, executable: helperPath, procfs: procfs)
     } catch {
-      var failure = spawnError(error, step: .process(.boxNew(box: name)))
+      var failure = spawnError(error, step: .process(.boxNew(box: owner.name)))
       failure.step = step
       failure.detail = "starting the \(shown)'s helper" + (failure.detail.map { ": \($0)" } ?? "")
       throw failure
     }
+    try labNetworkSetup(helper, owner, session, step: step)
+    return helper
+  }
+
+  /// A new lab helper made the holder of a network namespace of its own: recorded in the ledger
+  /// under its reserved name, unshare(CLONE_NEWNET), checked not to be in the machine's
+  /// namespace. A new network namespace copies net.ipv4.ip_forward from the machine's
+  /// (devconf_inherit_init_net, proc_sys_net_core(5)); boxwalk sets it to 0, the kernel's
+  /// default, so the lab starts the same on every machine. On failure the helper is killed.
+  func labNetworkSetup(_ helper: HelperProcess, _ owner: Owner, _ session: SessionDirectory, step: Step)
+    throws(KernelError)
+  {
+    let name = owner.name
+    let shown = owner == .labHost ? "host side" : name
     // Its ledger name is Owner.name, `host` or `outside`, names no box may have: this record
     // never collides with a box's, and `cleanup` kills it like any helper.
     let record = Ledger.Record.helper(box: name, pid: helper.pid, startTime: helper.startTime)
@@ -115,14 +125,17 @@ extension LinuxKernel {
         step: step, call: "unshare(CLONE_NEWNET)", errno: Errno(rawValue: errno),
         detail: "the \(shown)'s network namespace could not be made" + (note.map { ": \($0)" } ?? ""))
     }
-    do {
+    do throws(KernelError) {
       try refuseMachineNetwork(helper, shown: "the \(shown)", step: step)
-      try call(helper, .forward(on: false), step: step, failOnErr: true)
+      let reply = try exchange(helper, .calls([.net(.writeIPForward(false))]), step: step)
+      if case .err(let errno, _, let note) = reply {
+        throw KernelError(
+          step: step, call: "write(\"/proc/sys/net/ipv4/ip_forward\")", errno: Errno(rawValue: errno), detail: note)
+      }
     } catch {
       helper.kill()
       session.forget { $0 == record }
       throw error
     }
-    return helper
   }
 }

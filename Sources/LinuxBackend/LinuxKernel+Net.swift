@@ -13,36 +13,10 @@ import NetWire
 extension LinuxKernel {
   func performNet(_ s: NetStep, _ step: Step) throws(KernelError) -> StepResult {
     switch s {
-    case .netVeth(let box, let hostLink, let boxLink):
-      let peer = try networkHelper(.box(box), step: step)
-      let host = try hostSide(step: step)
-      try awaitDyingLink(hostLink, in: host, step: step)
-      // One message makes both ends, the peer directly in the box's namespace (veth_newlink):
-      // nothing is ever half made.
-      try request(
-        host,
-        RouteRequest.newVeth(name: hostLink, peer: boxLink, peerNamespacePID: UInt32(peer.pid), sequence: sequence()),
-        step: step)
-    case .netBridge(let name):
-      try request(try hostSide(step: step), RouteRequest.newBridge(name: name, sequence: sequence()), step: step)
-    case .netAttach(let link, let bridge):
-      let host = try hostSide(step: step)
-      let index = try linkIndex(bridge, in: host, step: step)
-      try request(host, RouteRequest.setMaster(name: link, masterIndex: index, sequence: sequence()), step: step)
-    case .netAddr(let ref, let cidr):
-      let helper = try networkHelper(ref.side, step: step)
-      let index = try linkIndex(ref.name, in: helper, step: step)
-      let message = RouteRequest.newAddress(
-        index: index, address: cidr.address.bytes, prefixLength: UInt8(cidr.prefixLength), sequence: sequence())
-      try request(helper, message, step: step)
-    case .netState(let ref, let up):
-      let helper = try networkHelper(ref.side, step: step)
-      try request(helper, RouteRequest.setUp(name: ref.name, up: up, sequence: sequence()), step: step)
-    case .netRoute(let box, let gateway):
-      let helper = try networkHelper(.box(box), step: step)
-      try request(helper, RouteRequest.newDefaultRoute(gateway: gateway.bytes, sequence: sequence()), step: step)
     case .ping(let side, let address):
       return StepResult(ping: try ping(side, address, step: step))
+    case .connect(let side, let address, let port, let proto):
+      return try connect(side, address, port, proto, step: step)
     case .netOutside:
       try makeOutside(step: step)
     case .netForward(let on):
@@ -51,14 +25,64 @@ extension LinuxKernel {
       try masquerade(bridge: bridge, subnet: subnet, step: step)
     case .netPublish(let hostPort, let proto, _, let address, let port):
       try publish(hostPort, proto, to: address, port: port, step: step)
-    case .netListen(let side, let port, let proto):
-      try call(
-        try networkHelper(side, step: step), .serve(port: Int32(port), udp: proto == "udp"), step: step,
-        failOnErr: true)
-    case .connect(let side, let address, let port, let proto):
-      return try connect(side, address, port, proto, step: step)
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .netListen:
+      try make(step) { entry throws(KernelError) in try making(s, entry, step) }
     }
     return .none
+  }
+
+  /// How each entry of a link, address, route or listener step is made: every one by the helper
+  /// of the network namespace it is about, the rtnetlink(7) message built here (NetWire).
+  private func making(_ s: NetStep, _ entry: SystemCall, _ step: Step) throws(KernelError) -> Making {
+    switch (s, entry) {
+    case (.netVeth(let box, let hostLink, let boxLink), .rtnetlink):
+      let peer = try networkHelper(.box(box), step: step)
+      let host = try hostSide(step: step)
+      try awaitDyingLink(hostLink, in: host, step: step)
+      // One message makes both ends, the peer directly in the box's namespace (veth_newlink):
+      // nothing is ever half made.
+      let message = RouteRequest.newVeth(
+        name: hostLink, peer: boxLink, peerNamespacePID: UInt32(peer.pid), sequence: sequence())
+      return .helper(.net(.rtnetlink(message)), host)
+    case (.netBridge(let name), .rtnetlink):
+      return .helper(
+        .net(.rtnetlink(RouteRequest.newBridge(name: name, sequence: sequence()))), try hostSide(step: step))
+    case (.netAttach(let link, let bridge), .rtnetlink):
+      // IFLA_MASTER names the bridge by index, which only the kernel knows: asked first.
+      let host = try hostSide(step: step)
+      let index = try linkIndex(bridge, in: host, step: step)
+      return .helper(
+        .net(.rtnetlink(RouteRequest.setMaster(name: link, masterIndex: index, sequence: sequence()))), host)
+    case (.netAddr(let ref, let cidr), .rtnetlink):
+      let helper = try networkHelper(ref.side, step: step)
+      return .helper(.net(.rtnetlink(try newAddress(ref.name, cidr, in: helper, step: step))), helper)
+    case (.netState(let ref, let up), .rtnetlink):
+      let helper = try networkHelper(ref.side, step: step)
+      return .helper(.net(.rtnetlink(RouteRequest.setUp(name: ref.name, up: up, sequence: sequence()))), helper)
+    case (.netRoute(let box, let gateway), .rtnetlink):
+      let helper = try networkHelper(.box(box), step: step)
+      return .helper(
+        .net(.rtnetlink(RouteRequest.newDefaultRoute(gateway: gateway.bytes, sequence: sequence()))), helper)
+    case (.netListen(let side, _, let proto), .socket):
+      return .helper(.net(.socket(kind: proto == "udp" ? "udp" : "tcp")), try networkHelper(side, step: step))
+    case (.netListen(let side, let port, let proto), .bind):
+      // A UDP listener ends at bind(2): from then on the helper answers its datagrams.
+      return .helper(.net(.bind(port: Int32(port), serve: proto == "udp")), try networkHelper(side, step: step))
+    case (.netListen(let side, _, _), .listen):
+      return .helper(.net(.listen), try networkHelper(side, step: step))
+    default:
+      throw unplanned(entry, step)
+    }
+  }
+
+  /// RTM_NEWADDR for the link `name` in `helper`'s namespace, which it names by index (asked
+  /// with if_nametoindex(3) there).
+  private func newAddress(_ name: String, _ cidr: IPv4CIDR, in helper: HelperProcess, step: Step)
+    throws(KernelError) -> [UInt8]
+  {
+    let index = try linkIndex(name, in: helper, step: step)
+    return RouteRequest.newAddress(
+      index: index, address: cidr.address.bytes, prefixLength: UInt8(cidr.prefixLength), sequence: sequence())
   }
 
   /// One echo. When the model expects a reply, the helper waits up to 2 s for it (it comes in
@@ -68,18 +92,33 @@ extension LinuxKernel {
     let helper = try networkHelper(side, step: step)
     let expected =
       (try? facts()).map { PingModel.ping(NetworkView($0), from: side.name, to: address).reachable } ?? true
-    let reply = try call(
-      helper, .echo(address: address.description, timeoutMilliseconds: expected ? 2000 : 300), step: step)
-    if let outcome = reply.answer(as: EchoOutcome.self) { return PingAnswer(reachable: outcome == .reply) }
-    switch reply {
-    case .err(let errno, .sendto, _)
-    where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
+    let timeout: Int32 = expected ? 2000 : 300
+    let answers: PlanAnswers
+    do {
+      answers = try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .socket: .helper(.net(.socket(kind: "icmp")), helper)
+        case .sendEcho: .helper(.net(.sendEcho(address: address.bytes)), helper)
+        case .receiveEchoReply: .helper(.net(.receiveEchoReply(address: address.bytes, timeout: timeout)), helper)
+        default: throw unplanned(entry, step)
+        }
+      }
+    } catch {
       // The kernel refused to send: no route (the model's "no route to ...").
-      return PingAnswer(reachable: false, sendErrno: Errno(rawValue: errno))
-    default:
-      throw failure(reply, step: step)
+      if error.failed?.kind == .sendEcho, Self.unreachable.contains(error.errno) {
+        return PingAnswer(reachable: false, sendErrno: error.errno)
+      }
+      throw error
     }
+    guard let outcome = answers.answer(where: { $0.kind == .receiveEchoReply }, as: EchoOutcome.self) else {
+      throw KernelError(
+        step: step, call: step.entry(.receiveEchoReply), errno: .EPROTO, detail: "unexpected reply from a helper")
+    }
+    return PingAnswer(reachable: outcome == .reply)
   }
+
+  /// The errnos of a packet the kernel would not send: no route, or a link down on the way.
+  static let unreachable: [Errno] = [.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN]
 
   /// One connect by the side's helper: a line sent, one awaited. As for ping, the wait is long
   /// when the model expects an answer and short when it expects none; the time never reaches
@@ -93,37 +132,39 @@ extension LinuxKernel {
         from: side.name, NetworkView($0), proto: proto)
     }
     let timeout: Int32 = expected == .timedOut ? 300 : 2000
-    let reply = try call(
-      helper,
-      .exchange(
-        address: address.description, port: Int32(port), udp: proto == "udp", timeoutMilliseconds: timeout,
-        line: ConnectModel.greeting), step: step)
     var result = StepResult.none
-    switch reply.answer(as: ExchangeResult.self) {
+    let answers: PlanAnswers
+    do {
+      answers = try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .socket: .helper(.net(.socket(kind: proto == "udp" ? "udp" : "tcp")), helper)
+        case .connect: .helper(.net(.connect(address: address.bytes, port: Int32(port), timeout: timeout)), helper)
+        case .send(let line): .helper(.net(.send(line: Array(line.utf8))), helper)
+        case .receive: .helper(.net(.receive), helper)
+        default: throw unplanned(entry, step)
+        }
+      }
+    } catch {
+      if [.connect, .send].contains(error.failed?.kind), Self.unreachable.contains(error.errno) {
+        result.connect = .unreachable(error.errno)
+        return result
+      }
+      throw error
+    }
+    // The entry that ended the exchange answers how it ended (the ones after it answer nothing).
+    let ends: [SystemCall.Kind] = [.connect, .send, .receive]
+    switch ends.lazy.compactMap({ kind in answers.answer(where: { $0.kind == kind }, as: ExchangeResult.self) }).first {
     case .answered(let text):
       result.connect = .connected
       result.answer = text
-      return result
-    case .connected:
-      result.connect = .connected
-      return result
-    case .refused:
-      result.connect = .refused
-      return result
-    case .timeout:
-      result.connect = .timedOut
-      return result
-    case nil: break
+    case .connected: result.connect = .connected
+    case .refused: result.connect = .refused
+    case .timeout: result.connect = .timedOut
+    case nil:
+      throw KernelError(
+        step: step, call: step.entry(.receive), errno: .EPROTO, detail: "unexpected reply from a helper")
     }
-    switch reply {
-    case .err(let errno, .connect, _),
-      .err(let errno, .send, _)
-    where [Errno.ENETUNREACH, .EHOSTUNREACH, .ENETDOWN].contains(Errno(rawValue: errno)):
-      result.connect = .unreachable(Errno(rawValue: errno))
-      return result
-    default:
-      throw failure(reply, step: step)
-    }
+    return result
   }
 
   /// net.ipv4.ip_forward of the host side, written by its helper: /proc/sys/net is the namespace
@@ -133,7 +174,10 @@ extension LinuxKernel {
   private func setForward(_ on: Bool, step: Step) throws(KernelError) {
     let host = try hostSide(step: step)
     let machineBefore = try? SmallFiles.readText("/proc/sys/net/ipv4/ip_forward")
-    try call(host, .forward(on: on), step: step, failOnErr: true)
+    try make(step) { entry throws(KernelError) in
+      guard case .writeIPForward = entry else { throw unplanned(entry, step) }
+      return .helper(.net(.writeIPForward(on)), host)
+    }
     let machineAfter = try? SmallFiles.readText("/proc/sys/net/ipv4/ip_forward")
     guard machineBefore == machineAfter else {
       throw KernelError(
@@ -145,41 +189,64 @@ extension LinuxKernel {
 
   /// The outside: a helper alone in a network namespace of its own (held and ledgered like the
   /// host side's), then one veth from the host side with its peer made directly in the outside,
-  /// and an address and IFF_UP at each end.
+  /// and an address and IFF_UP at each end. The outside's helper is started by the step's own
+  /// fork and execve entries, so its entries name it once it is there (`.helperStarted`).
   private func makeOutside(step: Step) throws(KernelError) {
     let host = try hostSide(step: step)
     guard outsideNetwork == nil else {
       throw KernelError(
         step: step, call: step.entry(.rtnetlink), errno: .EEXIST, detail: "the outside is already there")
     }
-    let outside = try labNetworkHelper(.outside, step: step)
-    outsideNetwork = outside
+    let session = try ensureSession(step: step)
+    let start = HelperStart(Owner.outside.name)
     let o = OutsideNet.self
-    try request(
-      host,
-      RouteRequest.newVeth(
-        name: o.hostLink, peer: o.outsideLink, peerNamespacePID: UInt32(outside.pid), sequence: sequence()),
-      step: step)
-    for (helper, link, cidr) in [(outside, o.outsideLink, o.outsideAddress), (host, o.hostLink, o.hostAddress)] {
-      let index = try linkIndex(link, in: helper, step: step)
-      try request(
-        helper,
-        RouteRequest.newAddress(
-          index: index, address: cidr.address.bytes, prefixLength: UInt8(cidr.prefixLength), sequence: sequence()),
-        step: step)
-      try request(helper, RouteRequest.setUp(name: link, up: true, sequence: sequence()), step: step)
+    /// The outside's helper, once the entries that start it are made.
+    func outside() throws(KernelError) -> HelperProcess {
+      guard let helper = start.helper else { throw unplanned(step.firstCall, step) }
+      return helper
+    }
+    try make(step) { entry throws(KernelError) in
+      if let making = starting(entry, start) { return making }
+      switch entry {
+      case .unshare:
+        // The outside's helper unshares its network namespace (asked with `unshare`), after
+        // boxwalk wrote it in the ledger; then it is the lab's outside (labNetworkSetup).
+        return .here { () throws(EntryFailure) in
+          do throws(KernelError) {
+            let helper = try outside()
+            try self.labNetworkSetup(helper, .outside, session, step: step)
+            self.outsideNetwork = helper
+          } catch {
+            throw EntryFailure(error.errno, detail: error.detail)
+          }
+        }
+      case .rtnetlink(.newVeth(let name, let peer, _)):
+        // From the host side, its peer made directly in the outside's namespace.
+        return .helperStarted { () throws(KernelError) in
+          let pid = UInt32(try outside().pid)
+          let message = RouteRequest.newVeth(name: name, peer: peer, peerNamespacePID: pid, sequence: self.sequence())
+          return (.net(.rtnetlink(message)), host)
+        }
+      case .rtnetlink(.newAddress(let link, let cidr)):
+        // The link's index exists only once the veth is made: asked then.
+        return .helperStarted { () throws(KernelError) in
+          let helper = link == o.outsideLink ? try outside() : host
+          return (.net(.rtnetlink(try self.newAddress(link, cidr, in: helper, step: step))), helper)
+        }
+      case .rtnetlink(.setUp(let link, let up)):
+        return .helperStarted { () throws(KernelError) in
+          let helper = link == o.outsideLink ? try outside() : host
+          return (.net(.rtnetlink(RouteRequest.setUp(name: link, up: up, sequence: self.sequence()))), helper)
+        }
+      default:
+        throw unplanned(entry, step)
+      }
     }
   }
 
   private func sequence() -> UInt32 {
     netlinkSequence &+= 1
     return netlinkSequence
-  }
-
-  /// Send one rtnetlink request through `helper`; the kernel's error becomes a KernelError that
-  /// names the step's call.
-  private func request(_ helper: HelperProcess, _ message: [UInt8], step: Step) throws(KernelError) {
-    _ = try call(helper, .netlink(message), step: step, failOnErr: true)
   }
 
   @discardableResult

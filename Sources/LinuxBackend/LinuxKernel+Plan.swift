@@ -15,6 +15,9 @@ enum Making {
   /// By `helper`, as the call `resolve` returns once every entry before it is made (for a call
   /// that names what an earlier entry made: a new link's index).
   case helperAfter(HelperProcess, () throws(KernelError) -> HelperCall)
+  /// By the helper `resolve` names along with the call once every entry before it is made: a
+  /// helper an earlier entry of the same plan started (`net outside`'s own).
+  case helperStarted(() throws(KernelError) -> (HelperCall, HelperProcess))
   /// By boxwalk's own process: `make` makes it, and throws how it failed.
   case here(() throws(EntryFailure) -> Void)
 }
@@ -27,6 +30,16 @@ struct EntryFailure: Error {
     self.errno = errno
     self.detail = detail
   }
+}
+
+/// What a step does with the replies a helper sends before the answer to a `calls` request: a
+/// foreground `run`'s `started` and `out` (its program's output, streamed while the helper makes
+/// the wait4 entry). Without one, such a reply is out of protocol.
+struct Streaming {
+  /// Each `started` or `out` reply, in order.
+  var onReply: (HelperReply) -> Void
+  /// Run when a signal interrupts the wait for the next reply (Ctrl-C).
+  var onInterrupt: () -> Void
 }
 
 /// What the helpers answered for the entries of a plan, by the entry's position in the plan.
@@ -46,7 +59,9 @@ extension LinuxKernel {
   /// every entry before any is made, so a box that does not exist stops the step before it
   /// starts). The entries are then made in plan order.
   @discardableResult
-  func make(_ step: Step, _ making: (SystemCall) throws(KernelError) -> Making) throws(KernelError) -> PlanAnswers {
+  func make(
+    _ step: Step, streaming: Streaming? = nil, _ making: (SystemCall) throws(KernelError) -> Making
+  ) throws(KernelError) -> PlanAnswers {
     let plan = step.plan
     var ways: [Making] = []
     for entry in plan { ways.append(try making(entry)) }
@@ -59,7 +74,15 @@ extension LinuxKernel {
       let sent = batch
       batch = []
       batchHelper = nil
-      let reply = try exchange(helper, .calls(sent.map(\.call)), step: step)
+      var reply = try exchange(helper, .calls(sent.map(\.call)), step: step)
+      while let streaming, reply.isStreamed {
+        streaming.onReply(reply)
+        do {
+          reply = try helper.nextReply(onInterrupt: streaming.onInterrupt)
+        } catch {
+          throw helperError(error, helper: helper, step: step)
+        }
+      }
       switch reply {
       case .ok:
         guard let got = reply.answer(as: CallAnswers.self), got.answers.count == sent.count else {
@@ -90,6 +113,10 @@ extension LinuxKernel {
       case .helperAfter(let helper, let resolve):
         try flush()
         try add(try resolve(), helper, at: position)
+      case .helperStarted(let resolve):
+        try flush()
+        let (call, helper) = try resolve()
+        try add(call, helper, at: position)
       case .here(let makeIt):
         try flush()
         do {
@@ -113,5 +140,15 @@ extension LinuxKernel {
   func helper(of box: String, step: Step) throws(KernelError) -> HelperProcess {
     guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
     return helper
+  }
+}
+
+extension HelperReply {
+  /// A reply that comes before a request's answer: a foreground program's start or output.
+  fileprivate var isStreamed: Bool {
+    switch self {
+    case .started, .out: true
+    case .hello, .ok, .err: false
+    }
   }
 }

@@ -89,33 +89,61 @@ private func hex(_ n: Int) -> String {
 
 /// rtnetlink(7) in the simulator: veth pairs, bridges, addresses, link state, routes, and ping.
 extension SimulatedKernel {
-  /// `net listen`: socket(2), bind(2), and for tcp listen(2), held by the side's helper.
-  func listen(_ side: NetSide, _ port: Int, _ proto: String, _ step: Step) throws(KernelError) {
-    // socket(2) needs no capability. bind(2) of a port below ip_unprivileged_port_start (1024)
-    // needs CAP_NET_BIND_SERVICE in the user namespace that owns the network namespace, and is
-    // EACCES without it (ip(7)), before any check of the port being in use.
+  /// `net listen`: socket(2), bind(2), and for tcp listen(2), held by the side's helper; the
+  /// socket answers from its last entry on.
+  func listen(_ side: NetSide, _ port: Int, _ proto: String, _ step: Step, _ entry: SystemCall) throws(KernelError) {
+    // socket(2) needs no capability. It is made in the side's network namespace.
     let inode = try labNetwork(side, step, actsItself: false)
-    if port < 1024, case .box(let box) = side, let i = index(of: box),
-      !hasCapability(boxes[i].process, in: namespaces[inode]?.owner)
-    {
-      throw KernelError(step: step, call: step.entry(.bind), errno: .EACCES)
+    switch entry {
+    case .socket:
+      return
+    case .bind:
+      // bind(2) of a port below ip_unprivileged_port_start (1024) needs CAP_NET_BIND_SERVICE in
+      // the user namespace that owns the network namespace, and is EACCES without it (ip(7)),
+      // before any check of the port being in use.
+      if port < 1024, case .box(let box) = side, let i = index(of: box),
+        !hasCapability(boxes[i].process, in: namespaces[inode]?.owner)
+      {
+        throw KernelError(step: step, call: entry, errno: .EACCES)
+      }
+      // A port that a socket of this namespace already has is EADDRINUSE. TCP and UDP have
+      // separate port spaces.
+      guard
+        namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port && $0.listener.proto == proto })
+          == false
+      else {
+        throw KernelError(step: step, call: entry, errno: .EADDRINUSE)
+      }
+      // A UDP socket is bound and receives: its plan ends here.
+      if proto == "udp" { hold(NetListener(address: NetListener.any, port: port, proto: proto), side, inode) }
+    case .listen:
+      hold(NetListener(address: NetListener.any, port: port, proto: proto), side, inode)
+    default:
+      throw unmodeled(entry, step)
     }
-    // bind(2): a port that a socket of this namespace already has is EADDRINUSE.
-    // TCP and UDP have separate port spaces.
-    guard
-      namespaces[inode]?.net.listening.contains(where: { $0.listener.port == port && $0.listener.proto == proto })
-        == false
-    else {
-      throw KernelError(step: step, call: step.entry(.bind), errno: .EADDRINUSE)
-    }
-    namespaces[inode]?.net.listening.append(
-      (NetListener(address: NetListener.any, port: port, proto: proto), side.name))
+  }
+
+  private func hold(_ listener: NetListener, _ side: NetSide, _ inode: UInt64) {
+    namespaces[inode]?.net.listening.append((listener, side.name))
   }
 
   /// The net steps (`step` is `.net(net)`, for errors).
   func performNet(_ net: NetStep, _ step: Step) throws(KernelError) -> StepResult {
     switch net {
-    case .netVeth(let box, let hostLink, let boxLink):
+    case .ping(let side, let address):
+      return try ping(side, address, step)
+    case .connect(let side, let address, let port, let proto):
+      return try connect(side, address, port, proto, step)
+    default:
+      try make(step) { entry throws(KernelError) in try makeNet(net, entry, step) }
+      return StepResult.none
+    }
+  }
+
+  /// One entry of a net step other than ping and connect.
+  private func makeNet(_ net: NetStep, _ entry: SystemCall, _ step: Step) throws(KernelError) {
+    switch (net, entry) {
+    case (.netVeth(let box, let hostLink, let boxLink), .rtnetlink):
       let boxNet = try labNetwork(.box(box), step, actsItself: false)
       guard namespaces[boxNet]?.net.link(boxLink) == nil, namespaces[hostNet]?.net.link(hostLink) == nil else {
         throw fail(step, .EEXIST)
@@ -129,10 +157,10 @@ extension SimulatedKernel {
       if let hostIndex, let i = namespaces[boxNet]?.net.position(boxLink) {
         namespaces[boxNet]?.net.links[i].peer = SimPeer(namespace: hostNet, index: hostIndex)
       }
-    case .netBridge(let name):
+    case (.netBridge(let name), .rtnetlink):
       guard namespaces[hostNet]?.net.link(name) == nil else { throw fail(step, .EEXIST) }
       _ = namespaces[hostNet]?.net.add(name, kind: NetLinkFacts.bridge)
-    case .netAttach(let link, let bridge):
+    case (.netAttach(let link, let bridge), .rtnetlink):
       guard let net = namespaces[hostNet]?.net, let i = net.position(link), let b = net.link(bridge) else {
         throw fail(step, .ENODEV)
       }
@@ -140,51 +168,89 @@ extension SimulatedKernel {
       guard b.kind == NetLinkFacts.bridge else { throw fail(step, .EOPNOTSUPP) }
       guard b.name != link else { throw fail(step, .EBUSY) }
       namespaces[hostNet]?.net.links[i].master = bridge
-    case .netAddr(let ref, let cidr):
+    case (.netAddr(let ref, let cidr), .rtnetlink):
       let inode = try labNetwork(ref.side, step)
       try addAddress(inode, ref.name, cidr, step)
-    case .netState(let ref, let up):
+    case (.netState(let ref, let up), .rtnetlink):
       let inode = try labNetwork(ref.side, step)
       try setState(inode, ref.name, up: up, step)
-    case .netRoute(let box, let gateway):
+    case (.netRoute(let box, let gateway), .rtnetlink):
       let inode = try labNetwork(.box(box), step)
       try addDefaultRoute(inode, via: gateway, step)
-    case .netOutside:
-      try makeOutside(step)
-    case .netForward(let on):
+    case (.netOutside, _):
+      try makeOutside(entry, step)
+    case (.netForward(let on), .writeIPForward):
       namespaces[hostNet]?.net.forward = on
-    case .netNAT(let bridge, let subnet):
+    case (.netNAT(let bridge, let subnet), .nftables):
       // nft adds the same rule twice if asked; boxwalk never asks (the Lab refuses first).
       namespaces[hostNet]?.net.addRule(.masquerade(subnet, leavingBy: bridge))
-    case .netPublish(let hostPort, let proto, _, let address, let port):
+    case (.netPublish(let hostPort, let proto, _, let address, let port), .nftables):
       // Appended to the chain; the Lab refuses a port that is already published first.
       namespaces[hostNet]?.net.addRule(.publish(hostPort, proto, to: address, port: port))
-    case .netListen(let side, let port, let proto):
-      try listen(side, port, proto, step)
-    case .connect(let side, let address, let port, let proto):
-      // A TCP or UDP socket and connect(2) need no capability at all (socket(2), tcp(7), udp(7)):
-      // a box that unshared user after net connects like any unprivileged process. The far end's
-      // responder answers the line with the address it saw it come from.
-      _ = try labNetwork(side, step, actsItself: false)
-      let view = NetworkView(try facts())
-      var result = StepResult.none
-      result.connect = ConnectModel.connect(view, from: side.name, to: address, port: port, proto: proto).outcome(
-        from: side.name, view, proto: proto)
-      result.answer = ConnectModel.answer(view, from: side.name, to: address, port: port, proto: proto)
-      return result
-    case .ping(let side, let address):
-      _ = try labNetwork(side, step)
-      let view = NetworkView(try facts())
-      let verdict = PingModel.ping(view, from: side.name, to: address)
-      var answer = PingAnswer(reachable: verdict.reachable)
-      // Only the sender's own missing route fails sendto(2); a router without one drops the
-      // packet (and answers with ICMP "net unreachable", which ping does not count as a reply).
-      if case .unreachable(.noRoute(let ns, _, false, _)) = verdict, ns == view.namespace(of: side.name)?.name {
-        answer.sendErrno = .ENETUNREACH
-      }
-      return StepResult(ping: answer)
+    case (.netListen(let side, let port, let proto), _):
+      try listen(side, port, proto, step, entry)
+    default:
+      throw unmodeled(entry, step)
     }
-    return StepResult.none
+  }
+
+  /// `ping`: a raw ICMP socket (CAP_NET_RAW in the user namespace owning the network namespace,
+  /// raw(7)), sendto(2) of the echo, recvfrom(2) of the reply. Only the sender's own missing
+  /// route fails sendto(2) (ENETUNREACH, as the real kernel's error is caught by the caller); a
+  /// router without one drops the packet (and answers with ICMP "net unreachable", which ping
+  /// does not count as a reply).
+  private func ping(_ side: NetSide, _ address: IPv4Address, _ step: Step) throws(KernelError) -> StepResult {
+    var answer = PingAnswer(reachable: false)
+    do {
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .socket:
+          _ = try labNetwork(side, step)
+        case .sendEcho:
+          let view = NetworkView(try facts())
+          let verdict = PingModel.ping(view, from: side.name, to: address)
+          if case .unreachable(.noRoute(let ns, _, false, _)) = verdict, ns == view.namespace(of: side.name)?.name {
+            throw KernelError(step: step, call: entry, errno: .ENETUNREACH)
+          }
+          answer.reachable = verdict.reachable
+        case .receiveEchoReply:
+          // The reply comes or it does not: the verdict of the send's path decided it.
+          return
+        default:
+          throw unmodeled(entry, step)
+        }
+      }
+    } catch {
+      guard error.failed?.kind == .sendEcho, error.errno == .ENETUNREACH else { throw error }
+      answer.sendErrno = error.errno
+    }
+    return StepResult(ping: answer)
+  }
+
+  /// `connect`: a TCP or UDP socket and connect(2) need no capability at all (socket(2), tcp(7),
+  /// udp(7)): a box that unshared user after net connects like any unprivileged process. The far
+  /// end's responder answers the line with the address it saw it come from. The model decides
+  /// the exchange at connect(2): the send and the receive only carry it out.
+  private func connect(_ side: NetSide, _ address: IPv4Address, _ port: Int, _ proto: String, _ step: Step)
+    throws(KernelError) -> StepResult
+  {
+    var result = StepResult.none
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .socket:
+        _ = try labNetwork(side, step, actsItself: false)
+      case .connect:
+        let view = NetworkView(try facts())
+        result.connect = ConnectModel.connect(view, from: side.name, to: address, port: port, proto: proto).outcome(
+          from: side.name, view, proto: proto)
+        result.answer = ConnectModel.answer(view, from: side.name, to: address, port: port, proto: proto)
+      case .send, .receive:
+        return
+      default:
+        throw unmodeled(entry, step)
+      }
+    }
+    return result
   }
 
   /// The network namespace a side means: the host side, or a box's own. A box still in the
@@ -225,33 +291,53 @@ extension SimulatedKernel {
     KernelError(step: step, call: step.firstCall, errno: errno)
   }
 
-  /// The outside: a new network namespace (its holder unshared it), then the veth between it and
-  /// the host side, and an address and IFF_UP at each end, in the order of the step's calls.
-  private func makeOutside(_ step: Step) throws(KernelError) {
-    guard outsideNet == nil, namespaces[hostNet]?.net.link(OutsideNet.hostLink) == nil else {
-      throw KernelError(step: step, call: step.entry(.rtnetlink), errno: .EEXIST)
+  /// One entry of `net outside`: a new network namespace (its holder, a helper of boxwalk's own,
+  /// is forked and unshares it), then the veth between it and the host side, and an address and
+  /// IFF_UP at each end, in the order of the step's calls.
+  private func makeOutside(_ entry: SystemCall, _ step: Step) throws(KernelError) {
+    let o = OutsideNet.self
+    switch entry {
+    case .fork, .execve:
+      // The helper itself changes nothing the model keeps.
+      return
+    case .unshare:
+      // unshare(CLONE_NEWNET) by a helper with every capability: a fresh namespace, only lo.
+      // It is the outside from here on. A second outside is refused by the Lab before the step;
+      // were it asked for, the new helper's veth would find the name taken (EEXIST, below).
+      if outsideNet == nil { outsideNet = create(.net, owner: host.ns[.user], parent: nil) }
+    case .rtnetlink(.newVeth):
+      guard let inode = outsideNet, namespaces[hostNet]?.net.link(o.hostLink) == nil else {
+        throw KernelError(step: step, call: entry, errno: .EEXIST)
+      }
+      guard let peerIndex = namespaces[inode]?.net.add(o.outsideLink, kind: NetLinkFacts.veth),
+        let hostIndex = namespaces[hostNet]?.net.add(
+          o.hostLink, kind: NetLinkFacts.veth, peer: SimPeer(namespace: inode, index: peerIndex)),
+        let i = namespaces[inode]?.net.position(o.outsideLink)
+      else { throw KernelError(step: step, call: entry, errno: .ENODEV) }
+      namespaces[inode]?.net.links[i].peer = SimPeer(namespace: hostNet, index: hostIndex)
+    case .rtnetlink(.newAddress(let link, let cidr)):
+      try addAddress(link == o.outsideLink ? outsideNet ?? 0 : hostNet, link, cidr, step, entry)
+    case .rtnetlink(.setUp(let link, let up)):
+      try setState(link == o.outsideLink ? outsideNet ?? 0 : hostNet, link, up: up, step, entry)
+    default:
+      throw unmodeled(entry, step)
     }
-    let inode = create(.net, owner: host.ns[.user], parent: nil)
-    outsideNet = inode
-    guard let peerIndex = namespaces[inode]?.net.add(OutsideNet.outsideLink, kind: NetLinkFacts.veth),
-      let hostIndex = namespaces[hostNet]?.net.add(
-        OutsideNet.hostLink, kind: NetLinkFacts.veth, peer: SimPeer(namespace: inode, index: peerIndex)),
-      let i = namespaces[inode]?.net.position(OutsideNet.outsideLink)
-    else { throw fail(step, .ENODEV) }
-    namespaces[inode]?.net.links[i].peer = SimPeer(namespace: hostNet, index: hostIndex)
-    try addAddress(inode, OutsideNet.outsideLink, OutsideNet.outsideAddress, step)
-    try setState(inode, OutsideNet.outsideLink, up: true, step)
-    try addAddress(hostNet, OutsideNet.hostLink, OutsideNet.hostAddress, step)
-    try setState(hostNet, OutsideNet.hostLink, up: true, step)
   }
 
   /// RTM_NEWADDR (__inet_insert_ifa): the same address and prefix twice is EEXIST; an address on
   /// a subnet the link already has becomes a secondary, which adds no route.
-  private func addAddress(_ inode: UInt64, _ name: String, _ cidr: IPv4CIDR, _ step: Step) throws(KernelError) {
-    guard var net = namespaces[inode]?.net, let i = net.position(name) else { throw fail(step, .ENODEV) }
+  private func addAddress(
+    _ inode: UInt64, _ name: String, _ cidr: IPv4CIDR, _ step: Step, _ entry: SystemCall? = nil
+  ) throws(KernelError) {
+    let entry = entry ?? step.firstCall
+    guard var net = namespaces[inode]?.net, let i = net.position(name) else {
+      throw KernelError(step: step, call: entry, errno: .ENODEV)
+    }
     var link = net.links[i]
     let sameSubnet = link.addrs.filter { $0.prefixLength == cidr.prefixLength && $0.contains(cidr.address) }
-    if sameSubnet.contains(where: { $0.address == cidr.address }) { throw fail(step, .EEXIST) }
+    if sameSubnet.contains(where: { $0.address == cidr.address }) {
+      throw KernelError(step: step, call: entry, errno: .EEXIST)
+    }
     if sameSubnet.isEmpty {
       link.addrs.insert(cidr, at: link.primaryCount)
       link.primaryCount += 1
@@ -268,8 +354,12 @@ extension SimulatedKernel {
   /// again when it is there changes nothing. It has host scope, and the kernel keeps primary
   /// addresses ordered by scope, narrowest first (__inet_insert_ifa), so it goes before every
   /// address added with `ip addr` (universe scope); in a subnet lo already has, it is a secondary.
-  private func setState(_ inode: UInt64, _ name: String, up: Bool, _ step: Step) throws(KernelError) {
-    guard var net = namespaces[inode]?.net, let i = net.position(name) else { throw fail(step, .ENODEV) }
+  private func setState(
+    _ inode: UInt64, _ name: String, up: Bool, _ step: Step, _ entry: SystemCall? = nil
+  ) throws(KernelError) {
+    guard var net = namespaces[inode]?.net, let i = net.position(name) else {
+      throw KernelError(step: step, call: entry ?? step.firstCall, errno: .ENODEV)
+    }
     guard net.links[i].up != up else { return }
     net.links[i].up = up
     if up {

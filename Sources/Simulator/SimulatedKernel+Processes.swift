@@ -6,25 +6,91 @@ extension SimulatedKernel {
   /// The process steps (`step` is `.process(s)`, for errors).
   func performProcess(_ s: ProcessStep, _ step: Step) throws(KernelError) -> StepResult {
     if case .boxNew(let name) = s {
-      // fork(2): the child starts in every namespace of its parent.
-      boxes.append(
-        SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        case .fork:
+          // fork(2): the child starts in every namespace of its parent.
+          boxes.append(
+            SimBox(name: name, process: SimProcess(hostPID: allocatePID(), ns: host.ns, activePID: host.activePID)))
+        case .prctlDeathSignal, .execve:
+          // The death signal and the helper's program change nothing the model keeps.
+          return
+        default:
+          throw unmodeled(entry, step)
+        }
+      }
       return .none
     }
     let i = try boxIndex(step)
     switch s {
     case .boxNew: break
-    case .boxRemove: removeBox(i)
+    case .boxRemove:
+      try make(step) { entry throws(KernelError) in
+        switch entry {
+        // SIGKILL: the helper and every process of the box die; namespaces nobody else holds go
+        // with them (what removeBox collects is bookkeeping of that one kill).
+        case .kill: removeBox(i)
+        // Reaping the helper changes nothing the model keeps.
+        case .waitpid: return
+        default: throw unmodeled(entry, step)
+        }
+      }
     case .run(_, let argv, let background): return try run(i, argv, background: background, step)
-    case .kill(_, let pid): try kill(i, pid, step)
+    case .kill(_, let pid):
+      try make(step) { entry throws(KernelError) in
+        guard case .kill = entry else { throw unmodeled(entry, step) }
+        try kill(i, pid, step)
+      }
     }
     return .none
   }
 
-  /// `run`: the box forks a child that execs the program. In a new pid namespace the first child
-  /// is PID 1; when PID 1 exits, the kernel kills every other process in the namespace and no new
-  /// process can enter it (fork fails with ENOMEM).
+  /// `run`: the box's helper forks a child that execs the program, and in the foreground waits
+  /// for it (wait4(2)). The model runs the program whole when it forks (its outcome decides what
+  /// the child does); the execvp entry fails for a program that is not there, and the wait4
+  /// entry ends the program. A program the simulator does not run changes nothing at all.
   func run(_ i: Int, _ argv: [String], background: Bool, _ step: Step) throws(KernelError) -> StepResult {
+    var result = StepResult.none
+    var forked: Forked?
+    try make(step) { entry throws(KernelError) in
+      switch entry {
+      case .fork:
+        forked = try forkProgram(i, argv, step)
+        if case .notSimulated(let line) = forked { result = StepResult(notSimulated: line) }
+      case .execvp:
+        // The helper looked the program up before forking (as execvp(3) searches PATH): a
+        // missing one costs no PID, and its exec fails here.
+        if case .missing = forked { throw KernelError(step: step, call: entry, errno: .ENOENT) }
+        guard background, case .child(let task, let outcome) = forked else { return }
+        // In the background the program runs on; one that ends at once has ended by the time
+        // the helper answers (it waits for it to settle).
+        if !outcome.keepsRunning { exitTask(task) }
+        result = StepResult(boxPID: task.pid)
+      case .wait4Child:
+        guard case .child(let task, let outcome) = forked else { return }
+        exitTask(task)
+        result = StepResult(output: outcome.output, exit: .exited(outcome.status), boxPID: task.pid)
+      default:
+        throw unmodeled(entry, step)
+      }
+    }
+    return result
+  }
+
+  /// What `run`'s fork entry came to.
+  enum Forked {
+    /// The program is not in PATH: nothing was forked.
+    case missing
+    /// The simulator does not run this program: nothing changes.
+    case notSimulated(String)
+    /// The child, with the outcome of the program it runs.
+    case child(SimTask, SimPrograms.Outcome)
+  }
+
+  /// `run`'s fork: in a new pid namespace the first child is PID 1; when PID 1 exits, the kernel
+  /// kills every other process in the namespace and no new process can enter it (fork fails
+  /// with ENOMEM).
+  func forkProgram(_ i: Int, _ argv: [String], _ step: Step) throws(KernelError) -> Forked {
     let box = boxes[i]
     guard let pidInode = box.process.ns[.pid], var pidNS = namespaces[pidInode] else {
       throw missing(step, box.name)
@@ -32,13 +98,13 @@ extension SimulatedKernel {
     var context = programContext(box)
     // The program is looked up before forking (as boxwalk-helper does), so a missing one costs
     // no PID; one the simulator does not run changes nothing at all.
-    guard let first = argv.first else { throw KernelError(step: step, call: step.entry(.execvp), errno: .ENOENT) }
+    guard let first = argv.first else { return .missing }
     switch SimPrograms.resolve(first, context) {
-    case .missing: throw KernelError(step: step, call: step.entry(.execvp), errno: .ENOENT)
+    case .missing: return .missing
     case .notSimulated(let line):
       // `busybox APPLET` runs the applet; anything else not modelled changes nothing.
       guard let byName = SimPrograms.busyboxByName(argv, context), byName.notSimulated == nil else {
-        return StepResult(notSimulated: line)
+        return .notSimulated(line)
       }
     case .modelled: break
     }
@@ -56,7 +122,7 @@ extension SimulatedKernel {
       context.forksLeft = Int(max) - cgroupTaskCount(box.name) - 1
     }
     let outcome = SimPrograms.run(argv, context)
-    if let line = outcome.notSimulated { return StepResult(notSimulated: line) }
+    if let line = outcome.notSimulated { return .notSimulated(line) }
     if outcome.forksRefused > 0 { cgroups[box.name]?.pidsRefused += UInt64(outcome.forksRefused) }
     let hostPID = allocatePID()
     enterTimeNamespace(box.process)
@@ -79,13 +145,7 @@ extension SimulatedKernel {
     tasks.append(task)
     startJobs(outcome.backgroundJobs, of: task, box, ownPIDs: ownPIDs, forkHostPIDs: forkHostPIDs)
     if ownPIDs, outcome.forks > 0 { namespaces[pidInode]?.nextPID = pid + outcome.forks + 1 }
-    if background && outcome.keepsRunning {
-      return StepResult(boxPID: pid)
-    }
-    exitTask(task)
-    return background
-      ? StepResult(boxPID: pid)
-      : StepResult(output: outcome.output, exit: .exited(outcome.status), boxPID: pid)
+    return .child(task, outcome)
   }
 
   /// The pids controller charges every process to the box's cgroup: once pids.current (the box's

@@ -20,8 +20,12 @@ import Testing
     .calls([.namespace(.sethostname(Array("lab box\n\u{0}".utf8)))]),
     .calls([.namespace(.setdomainname([])), .namespace(.sethostname(Array("web".utf8)))]), .facts(),
     .facts(candidates: [Array("q1".utf8), Array("q 2".utf8)]),
-    .run(background: false, argv: [Array("sh".utf8), Array("-c".utf8), Array("echo pid=$$".utf8)]),
-    .run(background: true, argv: [Array("sleep".utf8), Array("1000".utf8), []]), .kill(hostPID: 4242),
+    .calls([
+      .process(.fork(argv: [Array("sh".utf8), Array("-c".utf8), Array("echo pid=$$".utf8)], background: false)),
+      .process(.execvp), .process(.wait4),
+    ]),
+    .calls([.process(.fork(argv: [Array("sleep".utf8), Array("1000".utf8), []], background: true)), .process(.execvp)]),
+    .calls([.process(.kill(hostPID: 4242))]),
     // `mount bind /etc /mnt` and `mount proc /proc`, entry by entry.
     .calls([
       .mount(.openBeneath(root: Array("/r".utf8), path: Array("/mnt".utf8), keep: .target)),
@@ -63,8 +67,22 @@ import Testing
       .mount(.overlayDirectory(key: "lowerdir+", index: 0)), .mount(.overlayDirectory(key: "upperdir", index: 2)),
       .mount(.fsconfigCreate), .mount(.fsmount(attributes: 6)), .mount(.moveOverlayRoot),
     ]),
-    .netlink([0x10, 0x00, 0x00, 0x00, 0x12, 0x00, 0x01, 0x03]), .netdump(pids: []), .netdump(pids: [42, 4242]),
-    .ifindex(name: "eth0"), .echo(address: "10.0.0.1", timeoutMilliseconds: 300),
+    .calls([.net(.rtnetlink([0x10, 0x00, 0x00, 0x00, 0x12, 0x00, 0x01, 0x03]))]), .netdump(pids: []),
+    .netdump(pids: [42, 4242]), .ifindex(name: "eth0"),
+    // Each net entry, as the steps send them: ping's three, listen's, connect's four, the rest.
+    .calls([
+      .net(.socket(kind: "icmp")), .net(.sendEcho(address: [10, 0, 0, 1])),
+      .net(.receiveEchoReply(address: [10, 0, 0, 1], timeout: 300)),
+    ]),
+    .calls([.net(.socket(kind: "tcp")), .net(.bind(port: 80, serve: false)), .net(.listen)]),
+    .calls([.net(.socket(kind: "udp")), .net(.bind(port: 53, serve: true))]),
+    .calls([
+      .net(.socket(kind: "tcp")), .net(.connect(address: [172, 17, 0, 2], port: 80, timeout: 2000)),
+      .net(.send(line: Array("hello from boxwalk".utf8))), .net(.receive),
+    ]),
+    .calls([.net(.writeIPForward(true)), .net(.writeIPForward(false))]),
+    .calls([.net(.nft(arguments: [Array("add table ip boxwalk; add chain ip boxwalk postrouting".utf8)]))]),
+    .calls([.net(.nft(arguments: [Array("list".utf8), Array("table".utf8), Array("ip".utf8), []]))]),
   ]
 
   @Test(arguments: requests)
@@ -92,7 +110,25 @@ import Testing
   @Test func netdumpTakesOnlyDecimalPIDs() {
     let fields = [Array("netdump".utf8), Array("42,x".utf8)]
     #expect(HelperRequest(fields: fields) == nil)
-    #expect(HelperRequest(fields: [Array("echo".utf8), Array("10.0.0.1".utf8), Array("soon".utf8)]) == nil)
+  }
+
+  /// A net or process entry with arguments out of its range is no call: the request that carries
+  /// it is out of protocol, so the helper makes none of its entries.
+  @Test func callsWithBadArgumentsAreRefused() {
+    let bad: [[[UInt8]]] = [
+      [Array("send-echo".utf8), [10, 0, 1]], [Array("receive-echo-reply".utf8), [10, 0, 0, 1], Array("soon".utf8)],
+      [Array("bind".utf8), Array("70000".utf8), Array("keep".utf8)], [Array("bind".utf8), Array("80".utf8), []],
+      [Array("connect".utf8), [10, 0, 0, 1], Array("0".utf8), Array("300".utf8)],
+      [Array("socket".utf8), Array("sctp".utf8)], [Array("write-ip-forward".utf8), Array("yes".utf8)],
+      [Array("kill".utf8), Array("0".utf8)], [Array("listen".utf8), Array("now".utf8)],
+      [Array("fork".utf8), Array("0".utf8)], [Array("fork".utf8), Array("2".utf8), Array("sh".utf8)],
+      [Array("fork".utf8), Array("1".utf8), []],
+    ]
+    for fields in bad { #expect(HelperCall(fields: fields) == nil, "\(fields)") }
+    // The old per-step verbs are gone: each is now entries of a `calls` request.
+    for verb in ["netlink", "echo", "forward", "nft", "serve", "exchange", "kill", "run"] {
+      #expect(HelperRequest(fields: [Array(verb.utf8), Array("1".utf8)]) == nil)
+    }
   }
 
   @Test func theFramingIsVersionCountThenLengthPrefixedFields() throws {

@@ -182,6 +182,22 @@ import Testing
     #expect(kernel.hostNetwork == nil)
     #expect(try kernel.facts().host.net == .fresh)
   }
+
+  /// The helper makes a plan's entries one by one and its error names the one that failed: a
+  /// second listener's socket(2) is made, then its bind(2), the second entry of the request,
+  /// fails, and the socket the first entry made is closed (the first listener stays).
+  @Test func aHelperCallFailingMidPlanNamesItsEntry() throws {
+    let root = try TemporaryDirectory()
+    defer { root.remove() }
+    let kernel = try LinuxKernel(stateRoot: root.path + "/state")
+    defer { kernel.teardown() }
+    let listen = Step.net(.netListen(side: .host, port: 80))
+    try kernel.perform(listen)
+    let error = try #require(throws: KernelError.self) { try kernel.perform(listen) }
+    #expect(error.failed == listen.plan[1])
+    #expect(error.errno == .EADDRINUSE)
+    #expect(try kernel.facts().host.net?.listening.map(\.port) == [80])
+  }
 }
 
 /// Dumps to facts, without root: peers across namespaces by namespace id, dying veths left out.

@@ -18,7 +18,7 @@ import Testing
     let requests: [HelperRequest] = [
       .facts(), .calls([.namespace(.unshare(flags: 0x2000_0000)), .namespace(.makeRootPrivate)]),
       .calls([.namespace(.setns(path: Array("/proc/42/ns/net".utf8), nstype: 0x4000_0000))]),
-      .run(background: true, argv: [Array("sleep".utf8), Array("100".utf8)]),
+      .calls([.process(.fork(argv: [Array("sleep".utf8), Array("100".utf8)], background: true)), .process(.execvp)]),
       .calls([
         .mount(.openBeneath(root: Array("/".utf8), path: Array("/b".utf8), keep: .target)),
         .mount(.openBeneath(root: Array("/".utf8), path: Array("/a".utf8), keep: .source)), .mount(.openTreeClone),

@@ -131,4 +131,35 @@ import Testing
     k.teardown()
     #expect(try k.facts().host.net == .fresh)
   }
+
+  /// Each entry of a plan is made in turn and an error names the one that failed: a second
+  /// listener on a port makes its socket(2), and bind(2), the step's second entry, fails.
+  @Test func aSecondListenerFailsAtItsBindEntry() throws {
+    let k = try wired()
+    let listen = Step.net(.netListen(side: .box("web"), port: 80))
+    try k.perform(listen)
+    let error = try #require(throws: KernelError.self) { try k.perform(listen) }
+    #expect(error.failed == .bind(port: 80))
+    #expect(error.failed == listen.plan[1])
+    #expect(error.errno == .EADDRINUSE)
+    // UDP has a port space of its own, and its listener ends at bind(2).
+    try k.perform(.net(.netListen(side: .box("web"), port: 80, proto: "udp")))
+    #expect(try k.facts().box("web")?.process.net?.listening.map(\.proto) == ["tcp", "udp"])
+  }
+
+  /// A ping without a route fails at its sendto(2) entry, after the socket(2) one; the step
+  /// answers it as an unreachable destination, as boxwalk's ping does.
+  @Test func aPingWithoutARouteFailsAtItsSendEntry() throws {
+    let k = try wired()
+    let result = try k.perform(.net(.ping(from: .box("web"), address: IPv4Address(0x0A63_0001))))
+    #expect(result.ping == PingAnswer(reachable: false, sendErrno: .ENETUNREACH))
+  }
+
+  /// box rm is two entries, the kill(2) and the waitpid(2); the box is gone after the walk.
+  @Test func boxRemoveIsMadeEntryByEntry() throws {
+    let k = try wired()
+    try k.perform(.process(.boxRemove(box: "web")))
+    #expect(try k.facts().box("web") == nil)
+    #expect(try k.facts().host.net?.links.map(\.name) == ["lo"])
+  }
 }
