@@ -446,65 +446,6 @@ extension SystemCall {
   }
 }
 
-extension SystemCall {
-  /// The name of the system call the entry makes, as a kernel that failed in it reports it
-  /// (`mount` for the mount(2) that makes "/" private; `write` for a write to a /proc file);
-  /// nil for the work of layer and image steps, which is many calls.
-  public var function: String? {
-    switch self {
-    case .fork, .forkTimes: "fork"
-    case .prctlDeathSignal: "prctl"
-    case .execve: "execve"
-    case .execvp: "execvp"
-    case .wait4Child: "wait4"
-    case .kill: "kill"
-    case .waitpid: "waitpid"
-    case .unshare: "unshare"
-    case .setns: "setns"
-    case .sethostname: "sethostname"
-    case .setdomainname: "setdomainname"
-    case .denySetgroups, .writeIDMap, .writeTimeOffset, .writeCgroup, .enterCgroup, .writeIPForward: "write"
-    case .becomeRoot(_, .uid): "setresuid"
-    case .becomeRoot(_, .gid): "setresgid"
-    case .sysvGet(.mq, _): "msgget"
-    case .sysvGet(.shm, _): "shmget"
-    case .sysvGet(.sem, _): "semget"
-    case .mqOpen: "mq_open"
-    case .setPropagation: "mount"
-    case .openBeneath: "openat2"
-    case .fsopen: "fsopen"
-    case .fsconfig: "fsconfig"
-    case .fsmount: "fsmount"
-    case .moveMount, .moveOverlayRoot: "move_mount"
-    case .openTreeClone, .openTreeDevice: "open_tree"
-    case .deviceReadOnly: "mount_setattr"
-    case .createDeviceFile: "openat"
-    case .symlinkat: "symlinkat"
-    case .mkdirat: "mkdirat"
-    case .fchdirParent: "fchdir"
-    case .umount2: "umount2"
-    case .mkdir: "mkdir"
-    case .pivotRoot: "pivot_root"
-    case .chdirRoot: "chdir"
-    case .rmdir: "rmdir"
-    case .chroot: "chroot"
-    case .openCgroupProcs: "open"
-    case .touchMemory: "mmap"
-    case .spin: nil
-    case .rtnetlink, .nftables: "sendmsg"
-    case .socket: "socket"
-    case .sendEcho: "sendto"
-    case .receiveEchoReply: "recvfrom"
-    case .bind: "bind"
-    case .listen: "listen"
-    case .connect: "connect"
-    case .send: "send"
-    case .receive: "recv"
-    case .layer: nil
-    }
-  }
-}
-
 extension Step {
   /// The plan's first entry: what a failure before any particular call of the step is reported
   /// against (a box that is not there, a fault injected by a test).

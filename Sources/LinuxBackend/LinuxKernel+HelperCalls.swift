@@ -2,65 +2,16 @@ import CShim
 import HelperWire
 import Kernel
 
-// The conversation with the helpers: one request, one reply, and what a reply that is not `ok`
-// means for the step. LinuxKernel.swift decides what to ask; this file is how it is asked and how
-// a failing system call in a helper becomes the step's KernelError, named as the step prints it.
+// The conversation with the helpers: one request, one reply, and what a helper that is gone or
+// out of protocol means for the step. A step's plan entries go as `calls` requests
+// (LinuxKernel+Plan.swift, which turns an `err` into the failing entry's KernelError); this file
+// is how any request is sent and its reply read.
 extension LinuxKernel {
-  /// Send `request` to the box's helper; an `err` reply becomes a KernelError naming the call
-  /// exactly as `Step.calls` does.
-  @discardableResult
-  func ask(_ box: String, _ request: HelperRequest, step: Step, streaming: Bool = false)
-    throws(KernelError) -> HelperReply
-  {
-    guard let helper = helper(named: box) else { throw noSuchBox(box, step: step) }
-    let reply = try exchange(helper, request, step: step)
-    switch reply {
-    case .ok: return reply
-    case .started where streaming: return reply
-    case .err(let errno, let call, let note):
-      // A helper's bare "open" is of a namespace file (join), except for `cgroup new`, whose
-      // open(2) of the box's cgroup.procs the step's call already names.
-      let namespaceFile: Bool =
-        if case .cgroup(.cgroupNew) = step { false } else { call == .open }
-      let detail = note ?? (namespaceFile ? "open(2) of the namespace file failed" : nil)
-      throw KernelError(step: step, call: Self.entry(step, failed: call), errno: Errno(rawValue: errno), detail: detail)
-    case .hello, .started, .out:
-      throw KernelError(
-        step: step, call: step.firstCall, errno: .EPROTO, detail: "the helper for \(box) sent a second hello")
-    }
-  }
-
-  /// `ask`, and the `ok` reply read as the answer `request` has (HelperAnswers.swift); an `ok`
-  /// that is not one is the helper speaking out of protocol.
-  func ask<A: HelperAnswer>(_ box: String, _ request: HelperRequest, step: Step, answer: A.Type)
-    throws(KernelError) -> A
-  {
-    guard let answer = try ask(box, request, step: step).answer(as: A.self) else {
-      throw KernelError(
-        step: step, call: step.firstCall, errno: .EPROTO, detail: "unexpected reply to \(request.verb)")
-    }
-    return answer
-  }
-
   /// How a program ended, as the kernel model says it.
   static func processExit(_ end: ProgramEnd) -> ProcessExit {
     switch end {
     case .exited(let code): .exited(code)
     case .signaled(let signal): .signaled(signal)
-    }
-  }
-
-  /// The entry of the step's plan a helper's failing call is. The helper names the system call
-  /// (FailedCall: `.sethostname`, `.mount` for the make-private after unshare mnt), or the
-  /// entry's position in the plan (`.planEntry(N)`; a `calls` request's positions are mapped in
-  /// LinuxKernel.make, LinuxKernel+Plan.swift). A call the plan lacks is the step's first call.
-  static func entry(_ step: Step, failed call: FailedCall) -> SystemCall {
-    let plan = step.plan
-    switch call {
-    case .planEntry(let n):
-      return plan.indices.contains(n) ? plan[n] : step.firstCall
-    default:
-      return plan.first { call.makes($0) } ?? step.firstCall
     }
   }
 

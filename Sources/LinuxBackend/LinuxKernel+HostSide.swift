@@ -112,13 +112,14 @@ extension LinuxKernel {
         step: step, call: error.call, errno: Errno(rawValue: error.errno),
         detail: "cannot write the ledger; the \(shown) was not created")
     }
-    var reply: HelperReply
+    var failure: (errno: Int32, note: String?)?
     do {
-      reply = try helper.call(.calls([.namespace(.unshare(flags: UInt32(BW_CLONE_NEWNET)))]))
+      let reply = try helper.call(.calls([.namespace(.unshare(flags: UInt32(BW_CLONE_NEWNET)))]))
+      if case .err(let errno, _, let note) = reply { failure = (errno, note) }
     } catch {
-      reply = .err(errno: ECONNRESET, call: .unshare, note: "the \(shown)'s helper is gone")
+      failure = (ECONNRESET, "the \(shown)'s helper is gone")
     }
-    if case .err(let errno, _, let note) = reply {
+    if let (errno, note) = failure {
       helper.kill()
       session.forget { $0 == record }
       throw KernelError(

@@ -249,27 +249,6 @@ extension LinuxKernel {
     return netlinkSequence
   }
 
-  @discardableResult
-  func call(_ helper: HelperProcess, _ request: HelperRequest, step: Step, failOnErr: Bool = false)
-    throws(KernelError) -> HelperReply
-  {
-    let reply = try exchange(helper, request, step: step)
-    switch reply {
-    case .ok: return reply
-    case .err where !failOnErr: return reply
-    default: throw failure(reply, step: step)
-    }
-  }
-
-  private func failure(_ reply: HelperReply, step: Step) -> KernelError {
-    guard case .err(let errno, let call, let note) = reply else {
-      return KernelError(step: step, call: step.firstCall, errno: .EPROTO, detail: "unexpected reply from a helper")
-    }
-    return KernelError(
-      step: step, call: Self.entry(step, failed: call), errno: Errno(rawValue: errno), detail: note
-    )
-  }
-
   private func dump(_ helper: HelperProcess, pids: [Int32] = [], step: Step?) throws(KernelError) -> Dump {
     try dump(of: helper, from: try exchange(helper, .netdump(pids: pids), step: step), step: step)
   }
@@ -292,17 +271,16 @@ extension LinuxKernel {
   /// RTM_NEWADDR and IFLA_MASTER name links by index, which only the kernel knows: the helper
   /// asks with if_nametoindex(3) in its own network namespace, as the step's syscall line says.
   private func linkIndex(_ name: String, in helper: HelperProcess, step: Step) throws(KernelError) -> UInt32 {
-    let reply = try call(helper, .ifindex(name: name), step: step)
+    let reply = try exchange(helper, .ifindex(name: name), step: step)
     if let link = reply.answer(as: LinkIndex.self) { return link.index }
-    switch reply {
-    case .ok:
+    guard case .err(let errno, _, _) = reply else {
       throw KernelError(step: step, call: step.firstCall, errno: .EPROTO, detail: "unexpected reply from a helper")
-    case .err(let errno, _, _) where errno != ENODEV:
+    }
+    guard errno == ENODEV else {
       throw KernelError(
         step: step, call: step.firstCall, errno: Errno(rawValue: errno), detail: "if_nametoindex(\"\(name)\")")
-    default:
-      throw KernelError(step: step, call: step.firstCall, errno: .ENODEV, detail: "no link named \(name)")
     }
+    throw KernelError(step: step, call: step.firstCall, errno: .ENODEV, detail: "no link named \(name)")
   }
 
   /// A veth whose other namespace died is on its way out: the kernel unregisters it from a work

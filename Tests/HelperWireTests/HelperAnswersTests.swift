@@ -81,7 +81,7 @@ import Testing
     #expect(BoxView(fields: Self.words("web", "(none)", "1", "msg 1", "")) == nil)
     #expect(BoxView(fields: Self.words("web", "(none)", "1", "", "")) != nil)
     // Only an `ok` reply carries an answer.
-    #expect(HelperReply.err(errno: 1, call: .fork, note: nil).answer(as: Done.self) == nil)
+    #expect(HelperReply.err(errno: 1, call: .planEntry(0), note: nil).answer(as: Done.self) == nil)
     #expect(HelperReply.out([]).answer(as: Done.self) == nil)
   }
 }

@@ -94,9 +94,9 @@ import Testing
 
   static let replies: [HelperReply] = [
     .hello(version: "bw3", pid: 1234), .ok([]), .ok([Array("web".utf8), Array("(none)".utf8)]),
-    .err(errno: 1, call: .sethostname, note: nil), .ok([Framing.pack([]), Framing.pack([Array("7".utf8)])]),
-    .err(errno: 22, call: .mount, note: "still in new namespace(s): user"),
-    .err(errno: 2, call: .openat2(.target), note: nil),
+    .err(errno: 1, call: .planEntry(0), note: nil), .ok([Framing.pack([]), Framing.pack([Array("7".utf8)])]),
+    .err(errno: 22, call: .planEntry(1), note: "still in new namespace(s): user"),
+    .err(errno: 2, call: .ifNametoindex, note: nil),
     .err(errno: 1, call: .planEntry(3), note: nil),
     .started(hostPID: 4242, boxPID: 1), .out(Array("pid=1\n".utf8)), .out([]),
   ]

@@ -31,7 +31,6 @@ import Testing
     let source = step.entry { $0 == .openBeneath(box: "web", path: "/data", .directory) }
     #expect(
       source.description == "openat2(<web root>, \"/data\", O_PATH|O_DIRECTORY, RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS)")
-    #expect(step.entry(.openTreeClone).function == "open_tree")
   }
 
   @Test func pivotRootsCallsAreFoundByKind() {
@@ -55,14 +54,5 @@ import Testing
     let error = KernelError(step: step, call: step.entry(.sethostname), errno: .EPERM)
     #expect(error.failed == .sethostname("lab"))
     #expect(error.description == "sethostname(\"lab\", 3): EPERM")
-  }
-
-  @Test func theFunctionIsTheSystemCallsOwnName() {
-    #expect(SystemCall.setPropagation(.shared).function == "mount")
-    #expect(
-      SystemCall.writeIDMap(box: "web", kind: .uid, range: IDMapRange(inside: 0, outside: 0, count: 1)).function
-        == "write")
-    #expect(SystemCall.rtnetlink(.newBridge(name: "br0")).function == "sendmsg")
-    #expect(SystemCall.layer(.tarUpper).function == nil)
   }
 }

@@ -40,7 +40,7 @@ import Testing
     ]
     let replies: [HelperReply] = [
       .hello(version: Framing.version, pid: 4242), .started(hostPID: 10, boxPID: 1), .out(Array("x\n".utf8)),
-      .ok([Array("exited".utf8), Array("0".utf8)]), .err(errno: 2, call: .openat2(.source), note: "a note"),
+      .ok([Array("exited".utf8), Array("0".utf8)]), .err(errno: 2, call: .recvmsg, note: "a note"),
       .err(errno: 1, call: .planEntry(7), note: nil),
     ]
     for request in requests {
