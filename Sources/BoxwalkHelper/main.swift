@@ -1,7 +1,8 @@
 // boxwalk-helper: the process that holds one box's namespaces (docs/architecture.md, "Processes").
 //
 // boxwalk starts it through bw_spawn_helper with a SOCK_SEQPACKET socket on fd 3 and then sends it
-// one request per step (HelperProtocol.swift). It is single-threaded and synchronous on purpose:
+// each step's plan entries that a helper makes, one request of calls per step, which it makes one
+// by one (HelperProtocol.swift, HelperCall.swift). It is single-threaded and synchronous on purpose:
 // unshare(CLONE_NEWUSER) and setns(2) into a user or mount namespace fail in a multi-threaded
 // process, and setns(2) moves only the calling thread (runc's libcontainer/nsenter/README.md).
 // So: no Foundation, no Dispatch, no async, and a refusal to start if the runtime made a thread.
