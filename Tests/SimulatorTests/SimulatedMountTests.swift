@@ -28,15 +28,6 @@ import Testing
     return k
   }
 
-  func failure(_ k: SimulatedKernel, _ step: Step) -> KernelError? {
-    do {
-      try k.perform(step)
-      return nil
-    } catch {
-      return error
-    }
-  }
-
   /// Each entry of a mount step's plan is made in turn, and an error names the entry that
   /// failed, not the step's first: umount2(2) of a path nothing is mounted on is EINVAL after
   /// the openat2(2) of its parent and the fchdir(2) worked; pivot_root(2) into a root that is
