@@ -134,7 +134,9 @@ extension SimulatedKernel {
       return try ping(side, address, step)
     case .connect(let side, let address, let port, let proto):
       return try connect(side, address, port, proto, step)
-    default:
+    // Listed, not `default`: a new net step is named here by the compiler, like every area's.
+    case .netVeth, .netBridge, .netAttach, .netAddr, .netState, .netRoute, .netOutside, .netForward, .netNAT,
+      .netPublish, .netListen:
       try make(step) { entry throws(KernelError) in try makeNet(net, entry, step) }
       return StepResult.none
     }
