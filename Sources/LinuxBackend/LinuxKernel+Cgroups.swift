@@ -73,7 +73,7 @@ extension LinuxKernel {
             }
           }
         case .openCgroupProcs:
-          return .helperAfter(helper) { () throws(KernelError) in
+          return .helperAfter { () throws(KernelError) in
             guard let (driver, cgroup) = made else { throw self.unplanned(entry, step) }
             // Where the helper is now: it goes back there after `unshare cgroup` (made from
             // inside the box's cgroup, so the namespace is rooted there). Without it, that
@@ -81,8 +81,8 @@ extension LinuxKernel {
             let membership = (try? SmallFiles.readText("\(self.procfs.root)/\(helper.pid)/cgroup"))
               .map(ProcCgroup.init(text:))
             let home = membership.flatMap { driver.procsFiles(of: $0) } ?? []
-            return .cgroup(
-              .openProcs(box: driver.procsFiles(of: cgroup).map { Array($0.utf8) }, home: home.map { Array($0.utf8) }))
+            let files = driver.procsFiles(of: cgroup).map { Array($0.utf8) }
+            return (.cgroup(.openProcs(box: files, home: home.map { Array($0.utf8) })), helper)
           }
         default:
           throw unplanned(entry, step)

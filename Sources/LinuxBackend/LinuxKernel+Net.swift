@@ -190,7 +190,7 @@ extension LinuxKernel {
   /// The outside: a helper alone in a network namespace of its own (held and ledgered like the
   /// host side's), then one veth from the host side with its peer made directly in the outside,
   /// and an address and IFF_UP at each end. The outside's helper is started by the step's own
-  /// fork and execve entries, so its entries name it once it is there (`.helperStarted`).
+  /// fork and execve entries, so its entries name it once it is there (`.helperAfter`).
   private func makeOutside(step: Step) throws(KernelError) {
     let host = try hostSide(step: step)
     guard outsideNetwork == nil else {
@@ -222,19 +222,19 @@ extension LinuxKernel {
         }
       case .rtnetlink(.newVeth(let name, let peer, _)):
         // From the host side, its peer made directly in the outside's namespace.
-        return .helperStarted { () throws(KernelError) in
+        return .helperAfter { () throws(KernelError) in
           let pid = UInt32(try outside().pid)
           let message = RouteRequest.newVeth(name: name, peer: peer, peerNamespacePID: pid, sequence: self.sequence())
           return (.net(.rtnetlink(message)), host)
         }
       case .rtnetlink(.newAddress(let link, let cidr)):
         // The link's index exists only once the veth is made: asked then.
-        return .helperStarted { () throws(KernelError) in
+        return .helperAfter { () throws(KernelError) in
           let helper = link == o.outsideLink ? try outside() : host
           return (.net(.rtnetlink(try self.newAddress(link, cidr, in: helper, step: step))), helper)
         }
       case .rtnetlink(.setUp(let link, let up)):
-        return .helperStarted { () throws(KernelError) in
+        return .helperAfter { () throws(KernelError) in
           let helper = link == o.outsideLink ? try outside() : host
           return (.net(.rtnetlink(RouteRequest.setUp(name: link, up: up, sequence: self.sequence()))), helper)
         }

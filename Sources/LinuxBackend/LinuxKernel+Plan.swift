@@ -12,12 +12,11 @@ import Kernel
 enum Making {
   /// By `helper`, as `call`: sent with the entries next to it for the same helper.
   case helper(HelperCall, HelperProcess)
-  /// By `helper`, as the call `resolve` returns once every entry before it is made (for a call
-  /// that names what an earlier entry made: a new link's index).
-  case helperAfter(HelperProcess, () throws(KernelError) -> HelperCall)
-  /// By the helper `resolve` names along with the call once every entry before it is made: a
-  /// helper an earlier entry of the same plan started (`net outside`'s own).
-  case helperStarted(() throws(KernelError) -> (HelperCall, HelperProcess))
+  /// By a helper, as the call `resolve` returns, with the helper, once every entry before it is
+  /// made: for a call that names what an earlier entry made (a new link's index, the cgroup
+  /// boxwalk just made), or whose helper an earlier entry of the same plan started (`net
+  /// outside`'s own).
+  case helperAfter(() throws(KernelError) -> (HelperCall, HelperProcess))
   /// By boxwalk's own process: `make` makes it, and throws how it failed.
   case here(() throws(EntryFailure) -> Void)
 }
@@ -110,10 +109,7 @@ extension LinuxKernel {
       switch way {
       case .helper(let call, let helper):
         try add(call, helper, at: position)
-      case .helperAfter(let helper, let resolve):
-        try flush()
-        try add(try resolve(), helper, at: position)
-      case .helperStarted(let resolve):
+      case .helperAfter(let resolve):
         try flush()
         let (call, helper) = try resolve()
         try add(call, helper, at: position)
