@@ -316,10 +316,6 @@ extension SimulatedKernel {
     return ref.registry
   }
 
-  func imageKey(_ image: String) -> String {
-    (try? ImageName.parse(image).get())?.full ?? image
-  }
-
   /// `write PATH TEXT`, entry by entry: make the missing parents, then open with O_TRUNC, then
   /// write. The path is walked mount by mount (SimulatedKernel+MountedFiles.swift): what a mount
   /// covers is out of reach, and a file under a tmpfs lands in the tmpfs. In the overlay, the file

@@ -428,16 +428,6 @@ extension SimulatedKernel {
       return found.entry.kind.isDirectory ? .directory : .file
     }
   }
-
-  /// The network namespace of the sysfs that is the top mount at `path`, or nil when the top
-  /// mount there is something else. The host's /sys is the sysfs of the machine's network
-  /// namespace, the initial one, until a box mounts over it.
-  private func topSysfs(at path: String, in tree: SimRoot, _ mnt: SimNamespace) -> UInt64? {
-    if let top = mnt.mounts.last(where: { $0.root == tree && $0.path == path }) { return top.netNamespace }
-    guard tree == .host, path == "/sys" else { return nil }
-    return host.ns[.net]
-  }
-
 }
 
 enum SimPathKind {
