@@ -43,16 +43,13 @@ extension BoxOperations {
     if boxPID == 1 { initExited = true }
     if recorded, record[0] == 1 {
       let (entry, failure) = (Int(record[1]), record[2])
+      guard case .cgroup(.enterCgroup) = rest[entry] else {
+        return .failed(offset: entry + 1, errno: failure, note: nil)
+      }
       // pids.max refused the child in the box's cgroup (bw_enter_box_cgroup lets the kernel
       // refuse a fork there): that is the fork refused, as it would be for a fork made inside.
-      if failure == EAGAIN, case .cgroup(.enterCgroup) = rest[entry] {
-        return .failed(offset: 0, errno: EAGAIN, note: nil)
-      }
-      let note =
-        if case .cgroup(.enterCgroup) = rest[entry] { "the stress program could not join the box's cgroup" } else {
-          String?.none
-        }
-      return .failed(offset: entry + 1, errno: note == nil ? failure : EIO, note: note)
+      if failure == EAGAIN { return .failed(offset: 0, errno: EAGAIN, note: nil) }
+      return .failed(offset: entry + 1, errno: EIO, note: "the stress program could not join the box's cgroup")
     }
     let counts = recorded ? (Int(record[1]), Int(record[2])) : (0, 0)
     return .made(StressOutcome(status: status, started: counts.0, refused: counts.1).fields)
